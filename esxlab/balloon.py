@@ -1,0 +1,94 @@
+"""The balloon driver (paper §3.2, Figure 1).
+
+A pseudo-device driver inside the guest polls ESX for a target balloon size once per
+simulated second. To inflate it allocates pinned pages through the guest's own
+allocator (free list first, then the guest's own page replacement) and reports their
+PPNs; ESX then frees the backing machine pages. To deflate it frees pages back to the
+guest. Its allocation rate is limited adaptively (invented rule, the paper gives none:
+halve the rate when the guest had to page to satisfy it, double it back otherwise, between
+``rate/16`` and the VM's ``balloon_rate_mb_s``) and capped per VM (``balloon_max_pct``,
+65 % of max as in later ESX).
+
+Ballooning is not always possible (§3.2): the driver may be ``absent`` or ``disabled``, not
+yet loaded while the guest boots, ``uncooperative`` (it polls but never inflates) or
+``lying`` (it reports pages it does not pin, so the guest keeps using them). ESX cannot
+tell these apart except by progress: a driver that makes no progress toward its target
+for ``STUCK_S`` seconds is treated as unusable, and the host pages instead. A guest touch
+of a ballooned PPN "pops" the balloon: ESX releases all of it and the driver starts over.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .config import PAGES_PER_MB
+
+STUCK_S = 5
+
+
+class BalloonDriver:
+    def __init__(self, mode: str, cap_pages: int, rate_mb_s: float, load_at_s: float) -> None:
+        self.mode = mode
+        self.cap = cap_pages
+        self.max_rate = max(1, int(rate_mb_s * PAGES_PER_MB))
+        self.rate = self.max_rate
+        self.load_at = load_at_s
+        self.target = 0
+        self.held = np.empty(0, dtype=np.int64)   # PPNs the driver has reported to ESX
+        self.stuck_for = 0
+        self.pops = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.held)
+
+    def loaded(self, vm_time: float) -> bool:
+        return self.mode not in ("absent", "disabled") and vm_time >= self.load_at
+
+    def usable(self, vm_time: float) -> bool:
+        """Can ESX expect this balloon to grow? (present, loaded, making progress, under cap)"""
+        return self.loaded(vm_time) and self.stuck_for < STUCK_S and self.size < self.cap
+
+    def poll(self, vm, vm_time: float) -> None:
+        """Once per second: move toward the target, at the adaptive rate."""
+        if not self.loaded(vm_time):
+            return
+        target = min(self.target, self.cap)
+        if target > self.size:
+            self._inflate(vm, min(target - self.size, self.rate))
+        elif target < self.size:
+            self._deflate(vm, min(self.size - target, self.max_rate))
+            self.stuck_for = 0
+        else:
+            self.stuck_for = 0
+
+    def _inflate(self, vm, n: int) -> None:
+        if self.mode == "uncooperative":
+            self.stuck_for += 1
+            return
+        ppns, stressed = vm.guest.balloon_take(n)
+        if len(ppns) == 0:
+            self.stuck_for += 1
+            return
+        self.stuck_for = 0
+        self.rate = max(self.max_rate // 16, self.rate // 2) if stressed else min(self.max_rate, self.rate * 2)
+        fresh = vm.balloon_pages(ppns)
+        self.held = np.concatenate([self.held, fresh])
+        if self.mode == "lying":          # reported to ESX, but handed straight back to the guest
+            vm.guest.balloon_give(ppns)
+
+    def _deflate(self, vm, n: int) -> None:
+        ppns = self.held[len(self.held) - n:]
+        self.held = self.held[:len(self.held) - n]
+        vm.unballoon_pages(ppns)
+        if self.mode != "lying":
+            vm.guest.balloon_give(ppns)
+
+    def pop(self, vm) -> None:
+        """A ballooned PPN was touched: ESX releases the whole balloon; the driver resets."""
+        ppns = self.held
+        self.held = np.empty(0, dtype=np.int64)
+        self.pops += 1
+        self.rate = self.max_rate
+        vm.unballoon_pages(ppns)
+        if self.mode != "lying":
+            vm.guest.balloon_give(ppns)

@@ -1,0 +1,172 @@
+"""Configuration: frozen dataclasses with the paper's defaults, validation and slider metadata.
+
+Every numeric field carries metadata (label, lo, hi, step, unit, source) that validation
+and the notebook views both read, so a range is declared once. ``source`` says where a
+default comes from: the paper's section, a later ESX manual, or "invented" (esxlab's own
+choice where the paper is silent; see ``paper-notes.md``).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError, check_choice, check_number
+
+PAGE_KB = 4
+PAGES_PER_MB = 1024 // PAGE_KB
+
+BALLOON_MODES = ("cooperative", "absent", "disabled", "uncooperative", "lying")
+GUEST_OSES = ("linux", "windows")
+STATE_ENTRY = ("own", "higher")
+
+
+def param(default: Any, label: str, lo: float | None = None, hi: float | None = None, *,
+          step: float | None = None, unit: str = "", source: str = "invented",
+          lo_open: bool = False, hi_open: bool = False, integer: bool = False,
+          optional: bool = False, choices: tuple | None = None) -> Any:
+    """A dataclass field with validation and slider metadata."""
+    meta = dict(label=label, lo=lo, hi=hi, step=step, unit=unit, source=source,
+                lo_open=lo_open, hi_open=hi_open, integer=integer, optional=optional,
+                choices=choices)
+    return field(default=default, metadata=meta)
+
+
+class Validated:
+    """Mixin: ``__post_init__`` checks every field declared with :func:`param`."""
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        for f in dataclasses.fields(self):
+            m = f.metadata
+            if not m:
+                continue
+            value = getattr(self, f.name)
+            if value is None and m["optional"]:
+                continue
+            if m["choices"] is not None:
+                check_choice(owner, f.name, value, m["choices"])
+            else:
+                check_number(owner, f.name, value, m["lo"], m["hi"], m["lo_open"], m["hi_open"], m["integer"])
+        self._check_relations()
+
+    def _check_relations(self) -> None:
+        """Cross-field rules; subclasses override."""
+
+    def replace(self, **changes: Any):
+        """A copy with ``changes`` applied (validated again)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise ConfigError(f"{type(self).__name__} has no parameter {unknown[0]!r}; "
+                              f"known parameters: {', '.join(sorted(names))}.")
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def controls(cls) -> dict[str, dict]:
+        """Slider metadata of every numeric or choice field: name -> metadata (incl. default)."""
+        return {f.name: dict(f.metadata, default=f.default)
+                for f in dataclasses.fields(cls) if f.metadata}
+
+
+@dataclass(frozen=True)
+class HostConfig(Validated):
+    """Host-wide parameters (paper §5, §6). ``memory_mb`` is the machine memory ESX manages
+    for VMs: guest pages and per-VM overhead memory both come out of it."""
+
+    memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB", source="§6 (Fig. 7 host: 512 MB)")
+    swap_mb: float | None = param(None, "host swap space", 0, 1 << 22, step=16, unit="MB", optional=True,
+                                  source="later ESX doc: swap file = machine memory (default when None)")
+    tax_rate: float = param(0.75, "idle memory tax τ", 0, 1, step=0.05, hi_open=True, source="§5.2: default 75 %")
+    shares_per_mb: float = param(10, "default shares per MB of max", 0, 1000, step=1,
+                                 source="later ESX doc: normal = 10 shares/MB")
+    high_pct: float = param(6, "high free-memory threshold", 0, 50, step=0.5, unit="%", source="§6.3")
+    soft_pct: float = param(4, "soft free-memory threshold", 0, 50, step=0.5, unit="%", source="§6.3")
+    hard_pct: float = param(2, "hard free-memory threshold", 0, 50, step=0.5, unit="%", source="§6.3")
+    low_pct: float = param(1, "low free-memory threshold", 0, 50, step=0.5, unit="%", source="§6.3")
+    hysteresis_pct: float = param(1, "hysteresis margin", 0, 20, step=0.5, unit="%",
+                                  source="invented: §6.3 says only 'significantly exceeding'")
+    state_entry: str = param("own", "state entry rule", choices=STATE_ENTRY,
+                             source="inferred: 'own' = enter soft below 4 %; 'higher' = below 6 %")
+    realloc_period_s: float = param(15, "reallocation period", 1, 3600, step=1, unit="s",
+                                    source="later ESX doc: ESX 2.x rebalances every 15 s")
+    sample_pages: int = param(100, "sampled pages per period (n)", 1, 10000, step=10, integer=True, source="§5.3")
+    sample_period_s: float = param(30, "sampling period", 1, 3600, step=5, unit="s", source="§5.3")
+    slow_gain: float = param(0.25, "slow EWMA gain", 0, 1, step=0.05, lo_open=True,
+                             source="invented: fitted to Fig. 6's slow decay")
+    fast_gain: float = param(0.7, "fast EWMA gain", 0, 1, step=0.05, lo_open=True,
+                             source="invented: fitted to Fig. 6's fast rise")
+    swap_rate_mb_s: float = param(32, "hypervisor page-out rate", 0, 1 << 16, step=1, unit="MB/s", lo_open=True,
+                                  source="invented: the paper gives no swap daemon rate")
+    swap_in_ms: float = param(8, "cost of a hypervisor swap-in", 0, 1000, step=0.5, unit="ms",
+                              source="invented: one random disk read")
+    guest_disk_ms: float = param(4, "cost of a guest disk page I/O", 0, 1000, step=0.5, unit="ms",
+                                 source="invented: mostly sequential guest I/O")
+    cow_copy_us: float = param(2, "cost of a copy-on-write break", 0, 10000, step=0.5, unit="µs",
+                               source="invented: a 4 KB copy plus a fault")
+    zero_alloc_us: float = param(1, "cost of allocating a zeroed page", 0, 10000, step=0.5, unit="µs",
+                                 source="invented: a 4 KB zeroing plus a fault")
+
+    def _check_relations(self) -> None:
+        if not (self.low_pct <= self.hard_pct <= self.soft_pct <= self.high_pct):
+            raise ConfigError(
+                "HostConfig thresholds must be ordered low ≤ hard ≤ soft ≤ high; got "
+                f"low_pct={self.low_pct}, hard_pct={self.hard_pct}, soft_pct={self.soft_pct}, high_pct={self.high_pct}.")
+
+    @property
+    def total_pages(self) -> int:
+        return int(round(self.memory_mb * PAGES_PER_MB))
+
+    @property
+    def swap_pages(self) -> int:
+        mb = self.memory_mb if self.swap_mb is None else self.swap_mb
+        return int(round(mb * PAGES_PER_MB))
+
+
+@dataclass(frozen=True)
+class VMConfig(Validated):
+    """One VM's parameters (paper §6.1): max (its configured "physical" memory), min, shares,
+    plus its guest OS, balloon driver and overhead memory (§6.2)."""
+
+    name: str = "vm"
+    max_mb: float = param(256, "max (configured memory)", 1, 1 << 20, step=16, unit="MB", source="§6.1")
+    min_mb: float = param(0, "min (guaranteed)", 0, 1 << 20, step=16, unit="MB", source="§6.1")
+    shares: float | None = param(None, "memory shares", 0, 1e9, step=100, optional=True,
+                                 source="later ESX doc: None = 10 shares per MB of max")
+    overhead_mb: float = param(32, "overhead memory", 0, 4096, step=1, unit="MB", source="§6.2: typically 32 MB")
+    guest_os: str = param("linux", "guest OS", choices=GUEST_OSES)
+    os_version: str = "1"
+    balloon: str = param("cooperative", "balloon driver", choices=BALLOON_MODES, source="§3.2 limitations")
+    balloon_max_pct: float = param(65, "balloon cap", 0, 100, step=5, unit="% of max",
+                                   source="later ESX doc: Mem.CtlMaxPercent = 65 %")
+    balloon_rate_mb_s: float = param(4, "max balloon rate", 0, 4096, step=0.5, unit="MB/s", lo_open=True,
+                                     source="invented: §3.2 says only 'adaptively rate-limited'")
+    salt: int | None = None
+
+    def _check_relations(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"VMConfig.name must be a non-empty string, got {self.name!r}.")
+        if self.min_mb > self.max_mb:
+            raise ConfigError(f"VMConfig.min_mb = {self.min_mb} is larger than max_mb = {self.max_mb}; "
+                              "allowed: 0 ≤ min_mb ≤ max_mb.")
+        if self.salt is not None and (isinstance(self.salt, bool) or not isinstance(self.salt, int)):
+            raise ConfigError(f"VMConfig.salt must be None or an integer, got {self.salt!r}.")
+
+    @property
+    def max_pages(self) -> int:
+        return int(round(self.max_mb * PAGES_PER_MB))
+
+    @property
+    def min_pages(self) -> int:
+        return int(round(self.min_mb * PAGES_PER_MB))
+
+    @property
+    def overhead_pages(self) -> int:
+        return int(round(self.overhead_mb * PAGES_PER_MB))
+
+    @property
+    def balloon_cap_pages(self) -> int:
+        return int(self.max_pages * self.balloon_max_pct / 100)
+
+    def effective_shares(self, shares_per_mb: float) -> float:
+        return float(self.shares) if self.shares is not None else shares_per_mb * self.max_mb

@@ -1,0 +1,268 @@
+"""The guest OS model (paper §3.1–3.2): what the hypervisor cannot see.
+
+The guest manages its own "physical" pages (PPNs): a kernel sized by the configured max,
+a free list, and the pages of its workload ("logical pages": anonymous memory and file
+cache). When it runs short it replaces its own cold pages with a clock (an LRU
+approximation) and pages dirty ones out to its virtual disk. The balloon driver allocates
+pages through this same path, which is what makes ballooning work: the guest, not the
+hypervisor, decides what to give up.
+
+Invented, kept simple and documented: the kernel footprint (a fixed part plus a part
+proportional to max, the reason for Figure 2's ballooning overhead), the OS background
+activity, Windows' boot-time zeroing and zero page thread (§5.4), and unit disk costs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import PAGES_PER_MB
+from .content import image_tokens
+
+FREE, KERNEL, BALLOON = -1, -2, -3   # ppn_lp values for PPNs that hold no logical page
+
+
+@dataclass(frozen=True)
+class GuestProfile:
+    """What distinguishes guest OSes in this model (all sizes invented, see module doc)."""
+
+    name: str
+    kernel_base_mb: float        # fixed kernel footprint
+    kernel_per_mb: float         # kernel data per MB of configured max (page structs, hash tables)
+    image_mb: float              # OS code and read-only data: identical in VMs of the same OS/version
+    background_mb: float         # memory the OS itself keeps touching (daemons, services)
+    background_sweep_s: float    # seconds to touch all of it once
+    zero_page_thread_mb_s: float  # Windows zero page thread rate (0: no such thread, as in Linux)
+    boot_zero: bool              # Windows zeroes all "physical" memory while booting (§6.3, Fig. 8)
+    boot_s: float                # boot time; the balloon driver loads at its end (§3.2)
+
+
+PROFILES = {
+    "linux": GuestProfile("linux", kernel_base_mb=5, kernel_per_mb=0.03, image_mb=3,
+                          background_mb=2, background_sweep_s=10, zero_page_thread_mb_s=0,
+                          boot_zero=False, boot_s=20),
+    "windows": GuestProfile("windows", kernel_base_mb=20, kernel_per_mb=0.02, image_mb=12,
+                            background_mb=12, background_sweep_s=10, zero_page_thread_mb_s=16,
+                            boot_zero=True, boot_s=60),
+}
+
+
+class _Stack:
+    """A LIFO of PPNs with O(k) push/pop."""
+
+    def __init__(self, capacity: int, items: np.ndarray | None = None) -> None:
+        self.items = np.empty(capacity, dtype=np.int64)
+        self.n = 0
+        if items is not None:
+            self.push(items)
+
+    def push(self, ppns: np.ndarray) -> None:
+        k = len(ppns)
+        self.items[self.n:self.n + k] = ppns
+        self.n += k
+
+    def pop(self, k: int) -> np.ndarray:
+        k = min(k, self.n)
+        out = self.items[self.n - k:self.n].copy()
+        self.n -= k
+        return out
+
+
+class Guest:
+    """One guest OS instance; ``vm`` is its hypervisor-side half (reads/writes PPNs)."""
+
+    def __init__(self, vm, profile: GuestProfile, workload_pages: int, file_tokens: np.ndarray | None) -> None:
+        self.vm = vm
+        self.profile = profile
+        pages = vm.pages
+        kernel = int(round((profile.kernel_base_mb + profile.kernel_per_mb * vm.config.max_mb) * PAGES_PER_MB))
+        self.kernel_pages = min(kernel, pages // 2)
+        self.image_pages = min(int(profile.image_mb * PAGES_PER_MB), self.kernel_pages)
+        self.ppn_lp = np.full(pages, FREE, dtype=np.int64)
+        self.ppn_lp[:self.kernel_pages] = KERNEL
+        self.ref = np.zeros(pages, dtype=bool)
+        self.free = _Stack(pages, np.arange(pages - 1, self.kernel_pages - 1, -1))
+        self.standby = _Stack(pages)        # freed, not yet zeroed (Windows' zero page thread)
+        self.hand = 0
+        # logical pages of the workload
+        n = int(workload_pages)
+        self.lp_ppn = np.full(n, -1, dtype=np.int64)
+        self.lp_dirty = np.zeros(n, dtype=bool)
+        self.lp_disk = np.zeros(n, dtype=np.uint64) if file_tokens is None else file_tokens.astype(np.uint64)
+        self.lp_on_disk = np.zeros(n, dtype=bool) if file_tokens is None else np.ones(n, dtype=bool)
+        bg = int(profile.background_mb * PAGES_PER_MB)
+        self.background = np.arange(min(bg, self.kernel_pages))
+        self._bg_cursor = 0
+        self._boot_cursor = self.kernel_pages
+
+    # -- boot ----------------------------------------------------------------------------
+    def boot(self) -> None:
+        """Load the kernel: OS image pages (shareable across VMs) and private kernel data."""
+        vm = self.vm
+        image = f"{self.profile.name}-{vm.config.os_version}"
+        k, i = self.kernel_pages, self.image_pages
+        tokens = np.concatenate([image_tokens(image, np.arange(i)), vm.mint.take(k - i)])
+        vm.write(np.arange(k), tokens)
+
+    def boot_zero_step(self, seconds_booted: float) -> None:
+        """Windows zeroes all of "physical" memory while it boots (§6.3, Fig. 8)."""
+        if not self.profile.boot_zero or self._boot_cursor >= self.vm.pages:
+            return
+        rate = int(np.ceil((self.vm.pages - self.kernel_pages) / self.profile.boot_s))
+        stop = min(self.vm.pages, self._boot_cursor + rate)
+        ppns = np.arange(self._boot_cursor, stop)
+        ppns = ppns[self.ppn_lp[ppns] == FREE]
+        self.vm.write(ppns, np.zeros(len(ppns), dtype=np.uint64))
+        self._boot_cursor = stop
+
+    # -- the OS's own activity -------------------------------------------------------------
+    def background_step(self) -> None:
+        """The OS touches its background set in a sweep (daemons, timers, services)."""
+        n = len(self.background)
+        if n == 0:
+            return
+        per_tick = max(1, int(np.ceil(n / self.profile.background_sweep_s)))
+        idx = (self._bg_cursor + np.arange(per_tick)) % n
+        self._bg_cursor = int((self._bg_cursor + per_tick) % n)
+        self.vm.read(self.background[idx])
+
+    def zero_page_thread_step(self) -> None:
+        """Windows' zero page thread: zero freed pages and move them to the free list (§5.4)."""
+        rate = int(self.profile.zero_page_thread_mb_s * PAGES_PER_MB)
+        if rate == 0 or self.standby.n == 0:
+            return
+        ppns = self.standby.pop(rate)
+        self.vm.write(ppns, np.zeros(len(ppns), dtype=np.uint64))
+        self.free.push(ppns)
+
+    # -- the workload's accesses -------------------------------------------------------------
+    def access(self, lps: np.ndarray, writes: np.ndarray) -> int:
+        """Read ``lps`` (distinct logical pages), writing fresh data where ``writes`` is set.
+
+        Non-resident pages are paged in first (zero-filled, or read from the virtual disk).
+        Returns how many logical pages could not be made resident (the guest is out of memory).
+        """
+        ppns = self.lp_ppn[lps]
+        self.ref[ppns[ppns >= 0]] = True       # keep this batch away from the clock
+        missing = lps[ppns < 0]
+        short = 0
+        if len(missing):
+            short = self._page_in(missing)
+            ppns = self.lp_ppn[lps]
+        ok = ppns >= 0
+        lps, ppns, writes = lps[ok], ppns[ok], writes[ok]
+        self.vm.read(ppns[~writes])
+        self.vm.write(ppns[writes], self.vm.mint.take(int(writes.sum())))
+        self.lp_dirty[lps[writes]] = True
+        self.ref[ppns] = True
+        return short
+
+    def _page_in(self, lps: np.ndarray) -> int:
+        ppns = self.take_pages(len(lps))
+        short = len(lps) - len(ppns)
+        lps = lps[:len(ppns)]
+        on_disk = self.lp_on_disk[lps]
+        contents = np.where(on_disk, self.lp_disk[lps], np.uint64(0))
+        try:
+            self.vm.write(ppns, contents)
+        except BaseException:
+            self.free.push(ppns)
+            raise
+        self.vm.counters.guest_disk_reads += int(on_disk.sum())
+        self.lp_ppn[lps] = ppns
+        self.ppn_lp[ppns] = lps
+        self.lp_dirty[lps] = ~on_disk            # zero-filled anonymous memory has no disk copy yet
+        self.ref[ppns] = True
+        return short
+
+    def free_lps(self, lps: np.ndarray) -> None:
+        """The workload frees memory: its pages go to the standby (to-zero) or free list."""
+        ppns = self.lp_ppn[lps]
+        ppns = ppns[ppns >= 0]
+        self.ppn_lp[ppns] = FREE
+        self.ref[ppns] = False
+        (self.standby if self.profile.zero_page_thread_mb_s else self.free).push(ppns)
+        self.lp_ppn[lps] = -1
+        self.lp_on_disk[lps] = False
+        self.lp_dirty[lps] = False
+
+    # -- page replacement ----------------------------------------------------------------------
+    def take_pages(self, n: int) -> np.ndarray:
+        """``n`` PPNs for new use: free list, then standby, then the guest's own replacement."""
+        got = [self.free.pop(n)]
+        need = n - len(got[0])
+        if need:
+            got.append(self.standby.pop(need))
+            need -= len(got[-1])
+        if need:
+            got.append(self._evict(need))
+        return np.concatenate(got) if len(got) > 1 else got[0]
+
+    def _evict(self, n: int) -> np.ndarray:
+        """Clock replacement: skip and clear referenced pages, evict unreferenced ones.
+
+        Dirty pages are written to the virtual disk first; reading one that the hypervisor
+        had swapped out faults it back in only to write it out again: double paging (§3.1).
+        """
+        pages = self.vm.pages
+        taken: list[np.ndarray] = []
+        need, scanned = n, 0
+        while need > 0 and scanned < 2 * pages:
+            w = min(max(4 * need, 512), pages)
+            idx = (self.hand + np.arange(w)) % pages
+            evictable = self.ppn_lp[idx] >= 0
+            cold = evictable & ~self.ref[idx]
+            pos = np.flatnonzero(cold)[:need]
+            span = int(pos[-1]) + 1 if len(pos) == need else w
+            seen = idx[:span]
+            self.ref[seen[evictable[:span]]] = False
+            taken.append(idx[pos])
+            self._write_back(taken[-1])
+            need -= len(taken[-1])
+            self.hand = int((self.hand + span) % pages)
+            scanned += span
+        return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)
+
+    def _write_back(self, ppns: np.ndarray) -> None:
+        lps = self.ppn_lp[ppns]
+        dirty = self.lp_dirty[lps]
+        if dirty.any():
+            vm = self.vm
+            before = vm.counters.swap_ins
+            self.lp_disk[lps[dirty]] = vm.read(ppns[dirty])
+            vm.counters.double_paging += vm.counters.swap_ins - before
+            vm.counters.guest_disk_writes += int(dirty.sum())
+        self.lp_on_disk[lps] = True
+        self.lp_dirty[lps] = False
+        self.lp_ppn[lps] = -1
+        self.ppn_lp[ppns] = FREE
+        self.ref[ppns] = False
+
+    # -- the balloon's view ------------------------------------------------------------------
+    def balloon_take(self, n: int) -> tuple[np.ndarray, bool]:
+        """Pin ``n`` pages for the balloon driver; also says whether the guest had to page."""
+        easy = self.free.n + self.standby.n
+        ppns = self.take_pages(n)
+        self.ppn_lp[ppns] = BALLOON
+        return ppns, n > easy
+
+    def balloon_give(self, ppns: np.ndarray) -> None:
+        """The balloon deflates: its pages return to the guest's free list."""
+        self.ppn_lp[ppns] = FREE
+        self.free.push(ppns)
+
+    # -- inspection (tests, views) -----------------------------------------------------------
+    def resident_pages(self) -> int:
+        return int(np.count_nonzero(self.lp_ppn >= 0))
+
+    def free_pages(self) -> int:
+        return self.free.n + self.standby.n
+
+    def read_lps(self, lps: np.ndarray) -> np.ndarray:
+        """What the guest would read for ``lps``, without side effects."""
+        ppns = self.lp_ppn[lps]
+        res = ppns >= 0
+        out = np.where(self.lp_on_disk[lps], self.lp_disk[lps], np.uint64(0))
+        out[res] = self.vm.peek(ppns[res])
+        return out

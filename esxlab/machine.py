@@ -1,0 +1,84 @@
+"""Machine memory (paper §2): MPNs, their contents, owners and the free pool.
+
+Machine pages are split into *low* memory (below the DMA boundary, reachable by 32-bit
+devices, §7) and *high* memory. Each region keeps a free stack, so allocating or freeing
+``n`` pages costs O(n) whatever the size of memory. Newly allocated pages are zeroed so no
+information leaks between VMs (§2, footnote 2).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import Error
+
+FREE = -1       # owner of a free MPN
+OVERHEAD = -2   # per-VM overhead memory (frame buffer, pmap, shadow page tables, §6.2)
+SHARED = -3     # a copy-on-write frame shared through the page-sharing table (§4)
+TABLE = -4      # memory holding the page-sharing hash table (16 bytes per frame, §4.3)
+
+
+class OutOfMemory(Error):
+    """The free pool cannot satisfy an allocation (callers reclaim first)."""
+
+
+class _FreeStack:
+    def __init__(self, mpns: np.ndarray) -> None:
+        self.stack = mpns[::-1].astype(np.int32)   # lowest MPN on top
+        self.top = len(mpns)
+
+    def pop(self, n: int) -> np.ndarray:
+        out = self.stack[self.top - n:self.top][::-1].copy()
+        self.top -= n
+        return out
+
+    def push(self, mpns: np.ndarray) -> None:
+        k = len(mpns)
+        self.stack[self.top:self.top + k] = mpns
+        self.top += k
+
+
+class Machine:
+    """All machine pages: ``content`` (uint64 tokens, 0 = zero page) and ``owner`` per MPN."""
+
+    def __init__(self, total_pages: int, low_pages: int | None = None) -> None:
+        low = total_pages if low_pages is None else min(int(low_pages), total_pages)
+        self.total = int(total_pages)
+        self.low_pages = low
+        self.content = np.zeros(self.total, dtype=np.uint64)
+        self.owner = np.full(self.total, FREE, dtype=np.int32)
+        self._low = _FreeStack(np.arange(0, low, dtype=np.int32))
+        self._high = _FreeStack(np.arange(low, self.total, dtype=np.int32))
+
+    @property
+    def free(self) -> int:
+        return self._low.top + self._high.top
+
+    @property
+    def free_low(self) -> int:
+        return self._low.top
+
+    def is_low(self, mpns: np.ndarray) -> np.ndarray:
+        return mpns < self.low_pages
+
+    def alloc(self, n: int, owner: int, low: bool = False) -> np.ndarray:
+        """Take ``n`` zeroed MPNs for ``owner``: high memory first unless ``low`` is asked for."""
+        if n > self.free or (low and n > self._low.top):
+            raise OutOfMemory(f"asked for {n} machine pages, {self.free} free ({self._low.top} low)")
+        if low:
+            mpns = self._low.pop(n)
+        else:
+            k = min(n, self._high.top)
+            mpns = np.concatenate([self._high.pop(k), self._low.pop(n - k)]) if k < n else self._high.pop(k)
+        self.content[mpns] = 0
+        self.owner[mpns] = owner
+        return mpns
+
+    def release(self, mpns: np.ndarray) -> None:
+        """Return MPNs to their region's free pool."""
+        mpns = np.asarray(mpns, dtype=np.int32)
+        if len(mpns) == 0:
+            return
+        self.owner[mpns] = FREE
+        low = mpns < self.low_pages
+        self._low.push(mpns[low])
+        self._high.push(mpns[~low])

@@ -1,0 +1,58 @@
+"""The per-VM pmap (paper §2): PPN → MPN plus each page's state.
+
+A PPN is in exactly one state: UNBACKED (never touched, or handed back by a deflating
+balloon), PRIVATE (its own MPN), SHARED (maps a copy-on-write frame, §4), SWAPPED (its
+contents sit in a host swap slot, §3.3) or BALLOONED (given up by the guest's balloon,
+§3.2). Per-state counts are kept incrementally, so accounting costs O(pages changed).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .arrays import distinct
+
+UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED = range(5)
+STATE_NAMES = ("unbacked", "private", "shared", "swapped", "balloon")
+
+
+class Pmap:
+    """``mpn[ppn]`` (−1 if none), ``slot[ppn]`` (host swap slot, −1 if none), ``state[ppn]``."""
+
+    def __init__(self, pages: int) -> None:
+        self.pages = int(pages)
+        self.mpn = np.full(self.pages, -1, dtype=np.int32)
+        self.slot = np.full(self.pages, -1, dtype=np.int32)
+        self.state = np.zeros(self.pages, dtype=np.int8)
+        self.counts = np.zeros(len(STATE_NAMES), dtype=np.int64)
+        self.counts[UNBACKED] = self.pages
+
+    def set_state(self, ppns: np.ndarray, new: int) -> None:
+        """Move ``ppns`` (distinct) to state ``new``, keeping the per-state counts."""
+        if len(ppns) == 0:
+            return
+        self.counts -= np.bincount(self.state[ppns], minlength=len(STATE_NAMES))
+        self.counts[new] += len(ppns)
+        self.state[ppns] = new
+
+    def count(self, state: int) -> int:
+        return int(self.counts[state])
+
+    def random_in_state(self, rng: np.random.Generator, state: int, n: int) -> np.ndarray:
+        """Up to ``n`` distinct PPNs in ``state``, uniformly at random.
+
+        Rejection sampling keeps the cost proportional to ``n`` while the state is common;
+        a scan of the whole pmap is the fallback when it is rare.
+        """
+        have = self.count(state)
+        n = min(n, have)
+        if n <= 0:
+            return np.empty(0, dtype=np.int64)
+        density = have / self.pages
+        if density > 0.05:
+            for _ in range(4):
+                draw = rng.integers(0, self.pages, size=int(n / density * 1.5) + 16)
+                hit = distinct(draw[self.state[draw] == state])
+                if len(hit) >= n:
+                    return rng.permutation(hit)[:n]
+        pool = np.flatnonzero(self.state == state)
+        return rng.choice(pool, size=n, replace=False)

@@ -1,0 +1,66 @@
+"""Active-memory estimation by statistical sampling (paper §5.3).
+
+At the start of each sampling period (measured in the VM's own execution time) ``n``
+of its "physical" pages are chosen uniformly at random and their cached mappings
+invalidated, so the next guest access to each is seen; ``t`` counts those touched and
+``f = t / n`` is the period's active fraction. Three exponentially weighted moving
+averages smooth it: a *slow* one, a *fast* one, and the fast one fed with the current,
+unfinished period's count. The estimate is the maximum of the three, so increases are
+followed fast and decreases slowly.
+
+Here the VM keeps the tick at which each PPN was last touched (``last_touch``); a sampled
+page was touched in the period exactly when ``last_touch >= period_start``, which is what
+invalidating its mapping would reveal. The gains are not in the paper (defaults fitted to
+Figure 6, configurable in :class:`~esxlab.config.HostConfig`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Sampler:
+    """The per-VM estimator; all fractions are of the VM's configured max."""
+
+    def __init__(self, pages: int, n: int, period_s: float, slow_gain: float, fast_gain: float,
+                 rng: np.random.Generator) -> None:
+        self.pages = pages
+        self.n = min(int(n), pages)
+        self.period = max(1, int(round(period_s)))
+        self.slow_gain, self.fast_gain = slow_gain, fast_gain
+        self.rng = rng
+        self.slow = self.fast = self.fast_current = 1.0   # a new VM is assumed fully active
+        self.last_f = 1.0
+        self.period_start = 0
+        self.elapsed = 0
+        self.sample = self._draw()
+
+    def _draw(self) -> np.ndarray:
+        return self.rng.choice(self.pages, size=self.n, replace=False)
+
+    def touched(self, last_touch: np.ndarray) -> int:
+        return int(np.count_nonzero(last_touch[self.sample] >= self.period_start))
+
+    def tick(self, vm_time: int, last_touch: np.ndarray) -> None:
+        """Advance one tick of VM execution time (called after the VM ran)."""
+        self.elapsed += 1
+        t = self.touched(last_touch)
+        partial = t / self.n
+        self.fast_current = max(self.fast, self.fast_gain * partial + (1 - self.fast_gain) * self.fast)
+        if self.elapsed >= self.period:
+            f = partial
+            self.last_f = f
+            self.slow += self.slow_gain * (f - self.slow)
+            self.fast += self.fast_gain * (f - self.fast)
+            self.fast_current = self.fast
+            self.elapsed = 0
+            self.period_start = vm_time + 1
+            self.sample = self._draw()
+
+    @property
+    def estimate(self) -> float:
+        """Estimated active fraction: max(slow, fast, fast with the current period)."""
+        return max(self.slow, self.fast, self.fast_current)
+
+    def reset_gains(self, period_s: float, slow_gain: float, fast_gain: float) -> None:
+        self.period = max(1, int(round(period_s)))
+        self.slow_gain, self.fast_gain = slow_gain, fast_gain

@@ -1,0 +1,239 @@
+"""A virtual machine: configuration, pmap, guest OS, workload, balloon driver and sampler.
+
+The methods here are the hypervisor's side of guest memory accesses (paper §2): a read or
+write of a PPN that has no machine page behind it faults into ESX, which allocates a zeroed
+page, swaps the contents back in (§3.3), pops the balloon (§3.2) or, for a write to a
+shared page, makes a private copy (§4). Whatever happened underneath, the guest reads what
+it last wrote: that is the "nothing lost" invariant the tests check.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .balloon import BalloonDriver
+from .config import PAGES_PER_MB, VMConfig
+from .content import TokenMint
+from .errors import Error
+from .guest import PROFILES, Guest
+from .pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
+from .sampling import Sampler
+from .workloads import Workload
+
+
+class Stall(Error):
+    """The host could not find machine memory for a fault right now; the VM waits."""
+
+
+@dataclass
+class Counters:
+    """Events of one VM, per tick (``vm.counters``) and since power-on (``vm.totals``)."""
+
+    accesses: int = 0
+    zero_allocs: int = 0
+    swap_ins: int = 0
+    swap_outs: int = 0
+    guest_disk_reads: int = 0
+    guest_disk_writes: int = 0
+    double_paging: int = 0
+    cow_breaks: int = 0
+    balloon_pops: int = 0
+    stalls: int = 0
+
+    def add(self, other: "Counters") -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@dataclass(frozen=True)
+class VMStats:
+    """One VM's memory, in MB (design §2). ``private + shared + balloon + swapped + unbacked == max``."""
+
+    name: str
+    max: float
+    min: float
+    target: float
+    alloc: float
+    active: float
+    private: float
+    shared: float
+    balloon: float
+    swapped: float
+    unbacked: float
+    shares: float
+    rho: float
+
+
+class VM:
+    def __init__(self, host, uid: int, config: VMConfig, workload: Workload) -> None:
+        hc = host.config
+        self.host = host
+        self.uid = uid
+        self.config = config
+        self.name = config.name
+        self.pages = config.max_pages
+        self.pmap = Pmap(self.pages)
+        self.mint = TokenMint(uid)
+        self.last_touch = np.full(self.pages, -1, dtype=np.int32)
+        self.vm_time = 0
+        self.blocked = False
+        self.counters, self.totals = Counters(), Counters()
+        self.shares = config.effective_shares(hc.shares_per_mb)
+        self.target = self.pages
+        self.swap_target = 0
+        self.throughput = 0.0
+        self.overhead_mpns = np.empty(0, dtype=np.int32)
+        self.workload = workload
+        profile = PROFILES[config.guest_os]
+        lp = workload.attach(self.pages, uid, host.streams.child(f"vm{uid}:workload"))
+        self.guest = Guest(self, profile, lp, self.mint.take(lp) if workload.file_backed else None)
+        load_at = 0 if config.balloon in ("absent", "disabled") else profile.boot_s
+        self.balloon = BalloonDriver(config.balloon, config.balloon_cap_pages, config.balloon_rate_mb_s, load_at)
+        self.sampler = Sampler(self.pages, hc.sample_pages, hc.sample_period_s, hc.slow_gain, hc.fast_gain,
+                               host.streams.child(f"vm{uid}:sampler"))
+        self.true_active = 0
+        self._distinct = 0
+
+    # -- the hypervisor's side of guest accesses -------------------------------------------
+    def _touch(self, ppns: np.ndarray, write: bool) -> None:
+        """Make ``ppns`` (distinct) accessible: fault in whatever is not mapped."""
+        if len(ppns) == 0:
+            return
+        st = self.pmap.state[ppns]
+        absent = (st == UNBACKED) | (st == SWAPPED) | (st == BALLOONED)
+        cow = (st == SHARED) if write else np.zeros(len(ppns), dtype=bool)
+        need = int(np.count_nonzero(absent | cow))
+        if need:
+            self.host.ensure_free(need, self, ppns)
+            if (st == BALLOONED).any():
+                self.counters.balloon_pops += 1
+                self.balloon.pop(self)
+            fresh = ppns[(st == UNBACKED) | (st == BALLOONED)]
+            if len(fresh):
+                self.pmap.mpn[fresh] = self.host.machine.alloc(len(fresh), self.uid)
+                self.pmap.set_state(fresh, PRIVATE)
+                self.counters.zero_allocs += len(fresh)
+            back = ppns[st == SWAPPED]
+            if len(back):
+                self.host.swapper.swap_in(self, back)
+            if cow.any():
+                self.host.sharing.cow_break(self, ppns[cow])
+                self.counters.cow_breaks += int(cow.sum())
+        new = self.last_touch[ppns] < self.sampler.period_start
+        self._distinct += int(np.count_nonzero(new))
+        self.last_touch[ppns] = self.vm_time
+        self.counters.accesses += len(ppns)
+
+    def read(self, ppns: np.ndarray) -> np.ndarray:
+        """The guest reads ``ppns``: their contents, faulting in as needed."""
+        self._touch(ppns, write=False)
+        return self.host.machine.content[self.pmap.mpn[ppns]]
+
+    def write(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
+        """The guest writes ``tokens`` to ``ppns`` (distinct)."""
+        self._touch(ppns, write=True)
+        self.host.machine.content[self.pmap.mpn[ppns]] = tokens
+
+    def peek(self, ppns: np.ndarray) -> np.ndarray:
+        """Contents of ``ppns`` as the guest would read them, with no side effects."""
+        st = self.pmap.state[ppns]
+        out = np.zeros(len(ppns), dtype=np.uint64)
+        mapped = (st == PRIVATE) | (st == SHARED)
+        out[mapped] = self.host.machine.content[self.pmap.mpn[ppns[mapped]]]
+        swapped = st == SWAPPED
+        out[swapped] = self.host.swapfile.content[self.pmap.slot[ppns[swapped]]]
+        return out
+
+    def drop_backing(self, ppns: np.ndarray) -> None:
+        """Release whatever backs ``ppns`` (machine page, shared mapping or swap slot)."""
+        st = self.pmap.state[ppns]
+        priv = ppns[st == PRIVATE]
+        self.host.machine.release(self.pmap.mpn[priv])
+        shared = ppns[st == SHARED]
+        if len(shared):
+            self.host.sharing.unshare(self, shared)
+        swapped = ppns[st == SWAPPED]
+        self.host.swapfile.release(self.pmap.slot[swapped])
+        self.pmap.mpn[ppns] = -1
+        self.pmap.slot[ppns] = -1
+
+    def balloon_pages(self, ppns: np.ndarray) -> np.ndarray:
+        """The driver reported ``ppns``: free their backing, mark them ballooned (§3.2)."""
+        fresh = ppns[self.pmap.state[ppns] != BALLOONED]
+        self.drop_backing(fresh)
+        self.pmap.set_state(fresh, BALLOONED)
+        return fresh
+
+    def unballoon_pages(self, ppns: np.ndarray) -> None:
+        """Deflate or pop: the PPNs become unbacked; the next touch gets a zeroed page."""
+        self.pmap.set_state(ppns[self.pmap.state[ppns] == BALLOONED], UNBACKED)
+
+    # -- one simulated second ------------------------------------------------------------------
+    def step(self) -> None:
+        """Run the guest for one tick (unless blocked), then poll the balloon and sample.
+
+        ``counters`` were reset by the host at the start of the tick (they include its swap-outs).
+        """
+        c = self.counters
+        if self.blocked:
+            self.throughput = 0.0
+            self.totals.add(c)
+            return
+        self.vm_time += 1
+        work = 0
+        try:
+            if self.vm_time <= self.guest.profile.boot_s:
+                self.guest.boot_zero_step(self.vm_time)
+            self.guest.background_step()
+            acc = self.workload.step(self.vm_time)
+            if len(acc.freed):
+                self.guest.free_lps(acc.freed)
+            work = len(acc.lps)
+            self.guest.access(acc.lps, acc.writes)
+            self.guest.zero_page_thread_step()
+        except Stall:
+            c.stalls += 1
+        try:
+            self.balloon.poll(self, self.vm_time)
+        except Stall:
+            c.stalls += 1
+        self.sampler.tick(self.vm_time, self.last_touch)
+        if self.sampler.elapsed == 0:
+            self.true_active, self._distinct = self._distinct, 0
+        self.throughput = self._throughput(work)
+        self.totals.add(c)
+
+    def _throughput(self, work: int) -> float:
+        """Accesses per second: the tick's accesses over CPU time plus stall time (invented
+        cost model, unit costs in :class:`~esxlab.config.HostConfig`)."""
+        if work == 0:
+            return 0.0
+        hc, c = self.host.config, self.counters
+        stall_ms = (c.swap_ins * hc.swap_in_ms + (c.guest_disk_reads + c.guest_disk_writes) * hc.guest_disk_ms
+                    + (c.cow_breaks * hc.cow_copy_us + c.zero_allocs * hc.zero_alloc_us) / 1000)
+        busy_s = work * self.workload.cpu_us_per_access / 1e6 + stall_ms / 1000 + (1.0 if c.stalls else 0.0)
+        return work / busy_s if busy_s > 0 else 0.0
+
+    # -- accounting ---------------------------------------------------------------------------
+    @property
+    def alloc_pages(self) -> int:
+        """Machine memory charged to the VM: private pages plus pages mapping shared frames."""
+        return self.pmap.count(PRIVATE) + self.pmap.count(SHARED)
+
+    @property
+    def active_pages(self) -> int:
+        return int(round(self.sampler.estimate * self.pages))
+
+    def stats(self) -> VMStats:
+        from .policy import shares_per_page
+        mb = 1.0 / PAGES_PER_MB
+        p = self.pmap
+        alloc = self.alloc_pages
+        f = min(1.0, self.active_pages / alloc) if alloc else 1.0
+        return VMStats(
+            name=self.name, max=self.pages * mb, min=self.config.min_mb, target=self.target * mb,
+            alloc=alloc * mb, active=self.active_pages * mb, private=p.count(PRIVATE) * mb,
+            shared=p.count(SHARED) * mb, balloon=p.count(BALLOONED) * mb, swapped=p.count(SWAPPED) * mb,
+            unbacked=p.count(UNBACKED) * mb, shares=self.shares,
+            rho=shares_per_page(self.shares, alloc, f, self.host.tax_rate) if alloc else float("inf"))

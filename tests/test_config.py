@@ -1,0 +1,78 @@
+import math
+
+import pytest
+
+import esxlab as esx
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(tax_rate=1.0), ["tax_rate", "1.0", "0 ≤ tax_rate < 1"]),
+    (dict(tax_rate=-0.1), ["tax_rate", "-0.1"]),
+    (dict(tax_rate=math.nan), ["tax_rate", "nan", "not a finite number"]),
+    (dict(memory_mb=-5), ["memory_mb", "-5"]),
+    (dict(memory_mb="lots"), ["memory_mb", "must be a number"]),
+    (dict(soft_pct=8), ["ordered", "soft_pct=8"]),
+    (dict(state_entry="below"), ["state_entry", "'own'", "'higher'"]),
+    (dict(sample_pages=2.5), ["sample_pages", "whole number"]),
+])
+def test_bad_host_config_names_parameter_value_and_range(kw, words):
+    with pytest.raises(esx.ConfigError) as e:
+        esx.HostConfig(**kw)
+    for w in words:
+        assert w in str(e.value)
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(max_mb=-1), ["max_mb", "-1"]),
+    (dict(min_mb=300, max_mb=256), ["min_mb", "300", "max_mb"]),
+    (dict(shares=-3), ["shares", "-3"]),
+    (dict(balloon="broken"), ["balloon", "'broken'", "'cooperative'"]),
+    (dict(guest_os="beos"), ["guest_os", "'beos'"]),
+    (dict(name=""), ["name"]),
+])
+def test_bad_vm_config(kw, words):
+    with pytest.raises(esx.ConfigError) as e:
+        esx.VMConfig(**kw)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_defaults_are_the_papers():
+    c = esx.HostConfig()
+    assert (c.high_pct, c.soft_pct, c.hard_pct, c.low_pct) == (6, 4, 2, 1)
+    assert c.tax_rate == 0.75 and c.sample_pages == 100 and c.sample_period_s == 30
+    assert c.realloc_period_s == 15
+    v = esx.VMConfig(max_mb=256)
+    assert v.overhead_mb == 32 and v.balloon_max_pct == 65
+    assert v.effective_shares(c.shares_per_mb) == 2560
+
+
+def test_controls_metadata_and_replace():
+    ctl = esx.HostConfig.controls()
+    assert ctl["tax_rate"]["lo"] == 0 and ctl["tax_rate"]["hi"] == 1 and ctl["tax_rate"]["default"] == 0.75
+    c = esx.HostConfig().replace(tax_rate=0.5)
+    assert c.tax_rate == 0.5
+    with pytest.raises(esx.ConfigError, match="no parameter 'taxrate'"):
+        esx.HostConfig().replace(taxrate=0.5)
+
+
+def test_unknown_workload_and_bad_workload_parameters():
+    host = esx.Host(esx.HostConfig(memory_mb=128, swap_mb=512))
+    with pytest.raises(esx.ConfigError, match="workload = 'spec' is unknown"):
+        host.power_on(esx.VMConfig(name="a", max_mb=32), workload="spec")
+    with pytest.raises(esx.ConfigError, match="write_fraction"):
+        esx.workloads.Dbench(write_fraction=2)
+    with pytest.raises(esx.ConfigError, match="schedule"):
+        esx.workloads.Toucher(schedule=5)
+
+
+def test_seed_and_run_arguments():
+    with pytest.raises(esx.ConfigError, match="seed"):
+        esx.Host(seed=-1)
+    host = esx.Host(esx.HostConfig(memory_mb=64, swap_mb=256))
+    with pytest.raises(esx.ConfigError, match="exactly one"):
+        host.run()
+    with pytest.raises(esx.ConfigError, match="minutes"):
+        host.run(minutes=-1)
+    with pytest.raises(esx.ConfigError, match="no VM named 'ghost'"):
+        host.vm("ghost")

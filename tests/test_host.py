@@ -1,0 +1,135 @@
+import numpy as np
+import pytest
+
+import esxlab as esx
+from conftest import small_host
+from invariants import WriteLog, check_conservation
+
+MB = esx.PAGES_PER_MB
+
+
+def two_vm_host(tax_rate=0.75, seed=0, memory_mb=110, **kw):
+    return add_two_vms(small_host(memory_mb=memory_mb, seed=seed, tax_rate=tax_rate, **kw))
+
+
+def add_two_vms(host):
+    host.power_on(esx.VMConfig(name="idle", max_mb=64, overhead_mb=4, guest_os="windows"))
+    host.power_on(esx.VMConfig(name="dbench", max_mb=64, overhead_mb=4),
+                  workload=esx.workloads.Dbench(clients=10, accesses_per_s=800))
+    return host
+
+
+def test_conservation_every_tick_and_nothing_lost():
+    host = small_host(memory_mb=110)
+    with WriteLog(host) as log:
+        add_two_vms(host)
+        for _ in range(240):
+            host.step()
+            check_conservation(host)
+            for s in host.vm_stats().values():
+                assert s.private + s.shared + s.balloon + s.swapped + s.unbacked == pytest.approx(s.max)
+        log.check()
+    assert host.vm("dbench").totals.swap_outs + host.vm("idle").totals.swap_outs > 0, "test should exercise paging"
+
+
+def test_same_seed_same_trace_other_seed_other_trace():
+    a = two_vm_host(seed=3).run(minutes=3)
+    b = two_vm_host(seed=3).run(minutes=3)
+    c = two_vm_host(seed=4).run(minutes=3)
+    for f in ("alloc", "balloon", "swapped", "active", "throughput"):
+        assert np.array_equal(getattr(a.vm("dbench"), f), getattr(b.vm("dbench"), f), equal_nan=True)
+    assert [str(d) for d in a.decisions] == [str(d) for d in b.decisions]
+    assert not np.array_equal(a.vm("dbench").throughput, c.vm("dbench").throughput)
+
+
+def test_figure7_qualitative_idle_tax_moves_memory_to_the_active_vm():
+    host = two_vm_host(tax_rate=0.0)
+    host.run(minutes=8)
+    before = host.run(minutes=4)
+    sel = before.minutes >= 8
+    idle0 = np.mean(before.vm("idle").alloc[sel])
+    db0 = np.mean(before.vm("dbench").alloc[sel])
+    thr0 = np.mean(before.vm("dbench").throughput[sel])
+    assert abs(idle0 - db0) < 6, "equal shares, τ = 0: equal allocations"
+    host.set_tax_rate(0.75)
+    host.run(minutes=8)
+    after = host.run(minutes=4)
+    sel = after.minutes >= 20
+    idle1 = np.mean(after.vm("idle").alloc[sel])
+    db1 = np.mean(after.vm("dbench").alloc[sel])
+    thr1 = np.mean(after.vm("dbench").throughput[sel])
+    assert idle1 < idle0 - 10 and db1 > db0 + 10
+    assert thr1 > 1.1 * thr0
+    assert any("lowest rho" in d.why and d.vm == "idle" for d in after.decisions)
+
+
+def test_admission_control_names_the_short_reservation():
+    host = esx.Host(esx.HostConfig(memory_mb=100, swap_mb=100))
+    host.power_on(esx.VMConfig(name="a", max_mb=64, min_mb=40, overhead_mb=8))
+    with pytest.raises(esx.AdmissionError, match=r"memory reservation short by 12\.0 MB"):
+        host.power_on(esx.VMConfig(name="b", max_mb=64, min_mb=56, overhead_mb=8))
+    with pytest.raises(esx.AdmissionError, match=r"swap reservation short by 12\.0 MB"):
+        host.power_on(esx.VMConfig(name="c", max_mb=100, min_mb=12, overhead_mb=8))
+    host.power_on(esx.VMConfig(name="d", max_mb=64, min_mb=0, overhead_mb=8))
+
+
+def test_ballooning_reclaims_and_no_driver_means_paging():
+    for mode, expect_balloon in (("cooperative", True), ("absent", False), ("uncooperative", False)):
+        host = small_host(memory_mb=80)
+        host.power_on(esx.VMConfig(name="big", max_mb=64, overhead_mb=2, balloon=mode),
+                      workload=esx.workloads.Toucher([(0, 20), (60, 0)]))
+        host.power_on(esx.VMConfig(name="hog", max_mb=64, overhead_mb=2),
+                      workload=esx.workloads.Toucher([(90, 60)]))
+        tr = host.run(minutes=5)
+        big = tr.vm("big")
+        assert (np.nanmax(big.balloon) > 4) == expect_balloon, mode
+        if not expect_balloon:
+            assert np.nanmax(big.swapped) > 4, f"{mode}: the host must fall back to paging"
+        check_conservation(host)
+
+
+def test_power_off_returns_everything():
+    host = two_vm_host()
+    host.run(minutes=3)
+    free_before = host.machine.free
+    host.power_off("dbench")
+    check_conservation(host)
+    assert host.machine.free > free_before
+    host.power_off("idle")
+    assert host.machine.free == host.machine.total and host.swapfile.used == 0
+
+
+def test_low_state_blocks_vms_above_target():
+    host = small_host(memory_mb=64, swap_rate_mb_s=0.5)
+    host.power_on(esx.VMConfig(name="a", max_mb=60, overhead_mb=1, balloon="absent"),
+                  workload=esx.workloads.Toucher([(0, 55)], sweep_s=2))
+    host.power_on(esx.VMConfig(name="b", max_mb=60, overhead_mb=1, balloon="absent"),
+                  workload=esx.workloads.Toucher([(0, 55)], sweep_s=2))
+    tr = host.run(minutes=2)
+    assert "low" in tr.state_names()
+    low = tr.host.state == esx.STATES.index("low")
+    blocked = tr.vm("a").blocked + tr.vm("b").blocked
+    assert blocked[low].sum() > 0
+    check_conservation(host)
+
+
+def test_double_paging_happens_and_is_counted():
+    # the host pages the guest at random (no balloon); then the guest, short of memory itself,
+    # writes out pages the host had already swapped: double paging (§3.1)
+    host = small_host(memory_mb=64)
+    host.power_on(esx.VMConfig(name="g", max_mb=48, overhead_mb=1, balloon="absent"),
+                  workload=esx.workloads.Toucher([(0, 30), (40, 46)], sweep_s=3))
+    host.power_on(esx.VMConfig(name="h", max_mb=48, overhead_mb=1, balloon="absent"),
+                  workload=esx.workloads.Toucher([(0, 40)], sweep_s=3))
+    host.run(minutes=4)
+    assert host.vm("g").totals.double_paging + host.vm("h").totals.double_paging > 0
+
+
+def test_sampling_tracks_a_toucher():
+    host = small_host(memory_mb=200)
+    host.power_on(esx.VMConfig(name="t", max_mb=128, overhead_mb=2),
+                  workload=esx.workloads.Toucher([(0, 0), (300, 80)], sweep_s=5))
+    tr = host.run(minutes=12)
+    est = tr.vm("t").active
+    assert est[280] < 30, "idle: the estimate decays"
+    assert est[-1] == pytest.approx(80 + 7, abs=20), "active: the estimate follows the toucher"

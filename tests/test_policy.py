@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.policy import compute_targets, idle_cost
+
+MB = esx.PAGES_PER_MB
+
+
+def test_rho_formula():
+    # ρ = S / (P (f + k (1 − f))), k = 1/(1 − τ)
+    assert esx.policy.shares_per_page(1000, 100, 1.0, 0.75) == pytest.approx(10.0)
+    assert esx.policy.shares_per_page(1000, 100, 0.0, 0.75) == pytest.approx(2.5)
+    assert esx.policy.shares_per_page(1000, 100, 0.5, 0.0) == pytest.approx(10.0)
+    assert idle_cost(0.75) == pytest.approx(4.0)
+    # an idle page costs k times an active one
+    all_idle = esx.policy.shares_per_page(1, 1, 0.0, 0.5)
+    all_active = esx.policy.shares_per_page(1, 1, 1.0, 0.5)
+    assert all_active / all_idle == pytest.approx(2.0)
+
+
+def test_rho_rejects_bad_input():
+    with pytest.raises(esx.ConfigError, match="tax_rate"):
+        esx.policy.shares_per_page(1, 1, 0.5, 1.0)
+    with pytest.raises(esx.ConfigError, match="active_fraction"):
+        esx.policy.shares_per_page(1, 1, 1.5, 0.5)
+
+
+def test_equal_shares_no_tax_splits_equally():
+    t = compute_targets([2560, 2560], [0, 0], [256 * MB] * 2, [10 * MB, 197 * MB], 358 * MB, 0.0)
+    assert abs(t[0] - t[1]) <= 1 and t.sum() <= 358 * MB
+
+
+def test_figure7_calibration_with_the_default_tax():
+    # paper-notes §4.4: with k = 4, idle 10 MB vs active 197 MB on ~344 MB → ~101 / ~243 MB
+    t = compute_targets([2560, 2560], [0, 0], [256 * MB] * 2, [10 * MB, 197 * MB], 344 * MB, 0.75) / MB
+    assert t[0] == pytest.approx(101, abs=2) and t[1] == pytest.approx(243, abs=2)
+
+
+def test_targets_respect_min_max_and_shares():
+    t = compute_targets([1000, 3000], [50 * MB, 0], [100 * MB, 400 * MB], [100 * MB, 400 * MB], 300 * MB, 0.0)
+    assert t[0] >= 50 * MB and t[1] <= 400 * MB
+    # twice... three times the shares, both fully active: three times the memory where bounds allow
+    assert t[1] / t[0] == pytest.approx(3.0, rel=0.02) or t[0] == 50 * MB
+    zero = compute_targets([0, 1000], [20 * MB, 0], [100 * MB] * 2, [100 * MB] * 2, 150 * MB, 0.75)
+    assert zero[0] == 20 * MB          # 0 shares pins a VM to its min
+    assert compute_targets([1, 1], [0, 0], [10, 10], [5, 5], 100, 0.5).tolist() == [10, 10]
+    assert compute_targets([1, 1], [30, 30], [90, 90], [5, 5], 40, 0.5).tolist() == [30, 30]
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.25, 0.5, 0.75, 0.9])
+def test_lowest_rho_pays_at_the_fixed_point(tau):
+    rng = np.random.default_rng(1)
+    shares = rng.integers(500, 5000, 5).astype(float)
+    hi = rng.integers(64, 512, 5) * MB
+    act = (rng.random(5) * hi).astype(int)
+    t = compute_targets(shares, np.zeros(5), hi, act, 0.5 * hi.sum(), tau)
+    assert t.sum() <= 0.5 * hi.sum()
+    inside = (t > 0) & (t < hi)
+    f = np.minimum(act, t) / np.maximum(t, 1)
+    rho = [esx.policy.shares_per_page(s, p, fi, tau) for s, p, fi in zip(shares[inside], t[inside], f[inside])]
+    assert max(rho) / min(rho) == pytest.approx(1.0, abs=0.02)
