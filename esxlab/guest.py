@@ -91,8 +91,7 @@ class Guest:
         self.lp_dirty = np.zeros(n, dtype=bool)
         self.lp_disk = np.zeros(n, dtype=np.uint64) if file_tokens is None else file_tokens.astype(np.uint64)
         self.lp_on_disk = np.zeros(n, dtype=bool) if file_tokens is None else np.ones(n, dtype=bool)
-        bg = int(profile.background_mb * PAGES_PER_MB)
-        self.background = np.arange(min(bg, self.kernel_pages))
+        self.background_pages = min(int(profile.background_mb * PAGES_PER_MB), self.kernel_pages)
         self._bg_cursor = 0
         self._boot_cursor = self.kernel_pages
 
@@ -118,14 +117,15 @@ class Guest:
 
     # -- the OS's own activity -------------------------------------------------------------
     def background_step(self) -> None:
-        """The OS touches its background set in a sweep (daemons, timers, services)."""
-        n = len(self.background)
+        """The OS touches its background set (the first kernel pages) in a sweep."""
+        n = self.background_pages
         if n == 0:
             return
         per_tick = max(1, int(np.ceil(n / self.profile.background_sweep_s)))
-        idx = (self._bg_cursor + np.arange(per_tick)) % n
-        self._bg_cursor = int((self._bg_cursor + per_tick) % n)
-        self.vm.read(self.background[idx])
+        start = self._bg_cursor
+        stop = min(n, start + per_tick)
+        self._bg_cursor = stop % n
+        self.vm.touch(np.arange(start, stop))
 
     def zero_page_thread_step(self) -> None:
         """Windows' zero page thread: zero freed pages and move them to the free list (§5.4)."""
@@ -144,18 +144,18 @@ class Guest:
         Returns how many logical pages could not be made resident (the guest is out of memory).
         """
         ppns = self.lp_ppn[lps]
-        self.ref[ppns[ppns >= 0]] = True       # keep this batch away from the clock
-        missing = lps[ppns < 0]
+        resident = ppns >= 0
+        self.ref[ppns[resident]] = True           # keep this batch away from the clock
         short = 0
-        if len(missing):
-            short = self._page_in(missing)
+        if not resident.all():
+            short = self._page_in(lps[~resident])
             ppns = self.lp_ppn[lps]
-        ok = ppns >= 0
-        lps, ppns, writes = lps[ok], ppns[ok], writes[ok]
-        self.vm.read(ppns[~writes])
-        self.vm.write(ppns[writes], self.vm.mint.take(int(writes.sum())))
+            ok = ppns >= 0          # short of pages, or the clock evicted part of this batch
+            if not ok.all():
+                lps, ppns, writes = lps[ok], ppns[ok], writes[ok]
+        self.vm.touch(ppns[~writes])
+        self.vm.write(ppns[writes], self.vm.mint.take(int(np.count_nonzero(writes))))
         self.lp_dirty[lps[writes]] = True
-        self.ref[ppns] = True
         return short
 
     def _page_in(self, lps: np.ndarray) -> int:

@@ -250,17 +250,11 @@ class Host:
         return self.recorder.trace()
 
     def _record(self) -> None:
-        mb = 1.0 / PAGES_PER_MB
-        vms = {}
-        for v in self.vms.values():
-            s = v.stats()
-            vms[v.name] = dict(alloc=s.alloc, target=s.target, active=s.active, true_active=v.true_active * mb,
-                               balloon=s.balloon, swapped=s.swapped, shared=s.shared, private=s.private,
-                               unbacked=s.unbacked, throughput=v.throughput, blocked=float(v.blocked))
         h = self.stats()
         self.recorder.record(self.time, dict(free=h.free, state=self.states.state, overhead=h.overhead,
                                              swap_used=h.swap_used, shared_saved=h.shared_saved,
-                                             zero_shared=h.zero_shared, bounce_copies=h.bounce_copies), vms)
+                                             zero_shared=h.zero_shared, bounce_copies=h.bounce_copies),
+                             {v.name: v.trace_row() for v in self.vms.values()})
 
     # -- statistics --------------------------------------------------------------------------------
     def stats(self) -> HostStats:

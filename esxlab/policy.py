@@ -11,8 +11,8 @@ idle page cost four times an active one).
 
 :func:`compute_targets` runs min-funding revocation to its fixed point: taking memory
 quantum by quantum from the lowest-ρ VM ends where every VM that is neither at its min nor
-at its max has the same ρ. That price λ is found by bisection, so the cost is
-O(VMs · 60) however much memory there is.
+at its max has the same ρ, the price λ. The total allocation is piecewise linear in 1/λ,
+so λ is found exactly from the breakpoints: the cost is O(VMs²), whatever the memory size.
 """
 from __future__ import annotations
 
@@ -36,9 +36,10 @@ def shares_per_page(shares: float, pages: float, active_fraction: float, tax_rat
     return shares / (pages * (active_fraction + k * (1.0 - active_fraction)))
 
 
-def _pages_at_price(price: float, shares: np.ndarray, active: np.ndarray, k: float) -> np.ndarray:
-    """The allocation P at which each VM's ρ equals ``price`` (ρ falls as P grows)."""
-    want = shares / price                        # active + k·idle "cost" the VM can pay for
+def _pages(x: np.ndarray, shares: np.ndarray, active: np.ndarray, k: float) -> np.ndarray:
+    """Each VM's allocation P when it can pay ``shares · x`` of "active + k·idle" cost
+    (x = 1/ρ, the inverse price): ρ(P) = S / (min(P, A) + k·max(P − A, 0)) solved for P."""
+    want = shares * x
     return np.where(want <= active, want, active + (want - active) / k)
 
 
@@ -47,37 +48,33 @@ def compute_targets(shares, min_pages, max_pages, active_pages, available: float
 
     Every VM gets at least its min and at most its max; what is left over ``Σ min`` is divided
     so that VMs between their bounds pay the same adjusted price ρ. VMs with zero shares get
-    their min (the paper: 0 shares pins a VM to its min).
+    their min (the paper: 0 shares pins a VM to its min). The total allocation is piecewise
+    linear in the inverse price, so the fixed point is found exactly from its breakpoints.
     """
     shares = np.asarray(shares, dtype=float)
     lo = np.asarray(min_pages, dtype=float)
     hi = np.asarray(max_pages, dtype=float)
     active = np.minimum(np.asarray(active_pages, dtype=float), hi)
-    if len(shares) == 0:
-        return np.zeros(0, dtype=np.int64)
     if hi.sum() <= available:
         return hi.astype(np.int64)
     if lo.sum() >= available:
         return lo.astype(np.int64)
     k = idle_cost(tax_rate)
     paying = shares > 0
+    s, a, l, h = shares[paying], active[paying], lo[paying], hi[paying]
+    budget = available - lo[~paying].sum()
 
-    def total(price: float) -> float:
-        p = np.where(paying, _pages_at_price(price, np.where(paying, shares, 1.0), active, k), 0.0)
-        return float(np.clip(p, lo, hi).sum())
+    def inverse(p: np.ndarray) -> np.ndarray:         # the cost S·x at which P(x) = p
+        return np.where(p <= a, p, a + k * (p - a))
 
-    # bracket the price: high price → everyone at min, low price → everyone at max
-    hi_price = 1.0
-    while total(hi_price) > available:
-        hi_price *= 2.0
-    lo_price = hi_price
-    while total(lo_price) < available and lo_price > 1e-300:
-        lo_price /= 2.0
-    for _ in range(80):
-        mid = 0.5 * (lo_price + hi_price)
-        if total(mid) > available:
-            lo_price = mid
-        else:
-            hi_price = mid
-    p = np.where(paying, _pages_at_price(hi_price, np.where(paying, shares, 1.0), active, k), 0.0)
-    return np.floor(np.clip(p, lo, hi)).astype(np.int64)
+    xs = np.unique(np.concatenate([inverse(l), a, inverse(h)]) / np.repeat(s[None, :], 3, axis=0).ravel())
+    totals = np.clip(_pages(xs[:, None], s, a, k), l, h).sum(axis=1)
+    j = int(np.searchsorted(totals, budget))
+    if j == 0 or j == len(xs):
+        x = xs[min(j, len(xs) - 1)]
+    else:
+        x0, x1, t0, t1 = xs[j - 1], xs[j], totals[j - 1], totals[j]
+        x = x0 + (x1 - x0) * (budget - t0) / (t1 - t0) if t1 > t0 else x1
+    targets = lo.copy()
+    targets[paying] = np.clip(_pages(x, s, a, k), l, h)
+    return np.floor(targets + 1e-9).astype(np.int64)

@@ -93,37 +93,44 @@ class VM:
         self.sampler = Sampler(self.pages, hc.sample_pages, hc.sample_period_s, hc.slow_gain, hc.fast_gain,
                                host.streams.child(f"vm{uid}:sampler"))
         self.true_active = 0
-        self._distinct = 0
 
     # -- the hypervisor's side of guest accesses -------------------------------------------
     def _touch(self, ppns: np.ndarray, write: bool) -> None:
-        """Make ``ppns`` (distinct) accessible: fault in whatever is not mapped."""
+        """Make ``ppns`` (distinct) accessible, then note the access for the sampler (§5.3)."""
         if len(ppns) == 0:
             return
         st = self.pmap.state[ppns]
+        if not (st == PRIVATE).all():
+            self._fault(ppns, st, write)
+        self.last_touch[ppns] = self.vm_time
+        self.counters.accesses += len(ppns)
+
+    def _fault(self, ppns: np.ndarray, st: np.ndarray, write: bool) -> None:
+        """Fault in what is not mapped: zeroed page, swap-in, balloon pop, copy-on-write."""
         absent = (st == UNBACKED) | (st == SWAPPED) | (st == BALLOONED)
         cow = (st == SHARED) if write else np.zeros(len(ppns), dtype=bool)
         need = int(np.count_nonzero(absent | cow))
-        if need:
-            self.host.ensure_free(need, self, ppns)
-            if (st == BALLOONED).any():
-                self.counters.balloon_pops += 1
-                self.balloon.pop(self)
-            fresh = ppns[(st == UNBACKED) | (st == BALLOONED)]
-            if len(fresh):
-                self.pmap.mpn[fresh] = self.host.machine.alloc(len(fresh), self.uid)
-                self.pmap.set_state(fresh, PRIVATE)
-                self.counters.zero_allocs += len(fresh)
-            back = ppns[st == SWAPPED]
-            if len(back):
-                self.host.swapper.swap_in(self, back)
-            if cow.any():
-                self.host.sharing.cow_break(self, ppns[cow])
-                self.counters.cow_breaks += int(cow.sum())
-        new = self.last_touch[ppns] < self.sampler.period_start
-        self._distinct += int(np.count_nonzero(new))
-        self.last_touch[ppns] = self.vm_time
-        self.counters.accesses += len(ppns)
+        if need == 0:
+            return
+        self.host.ensure_free(need, self, ppns)
+        if (st == BALLOONED).any():
+            self.counters.balloon_pops += 1
+            self.balloon.pop(self)
+        fresh = ppns[(st == UNBACKED) | (st == BALLOONED)]
+        if len(fresh):
+            self.pmap.mpn[fresh] = self.host.machine.alloc(len(fresh), self.uid)
+            self.pmap.set_state(fresh, PRIVATE)
+            self.counters.zero_allocs += len(fresh)
+        back = ppns[st == SWAPPED]
+        if len(back):
+            self.host.swapper.swap_in(self, back)
+        if cow.any():
+            self.host.sharing.cow_break(self, ppns[cow])
+            self.counters.cow_breaks += int(cow.sum())
+
+    def touch(self, ppns: np.ndarray) -> None:
+        """The guest reads ``ppns`` and does not need the data (e.g. executes, scans)."""
+        self._touch(ppns, write=False)
 
     def read(self, ppns: np.ndarray) -> np.ndarray:
         """The guest reads ``ppns``: their contents, faulting in as needed."""
@@ -198,9 +205,10 @@ class VM:
             self.balloon.poll(self, self.vm_time)
         except Stall:
             c.stalls += 1
+        period_start = self.sampler.period_start
         self.sampler.tick(self.vm_time, self.last_touch)
-        if self.sampler.elapsed == 0:
-            self.true_active, self._distinct = self._distinct, 0
+        if self.sampler.elapsed == 0:       # a period ended: count the pages it really touched
+            self.true_active = int(np.count_nonzero(self.last_touch >= period_start))
         self.throughput = self._throughput(work)
         self.totals.add(c)
 
@@ -225,15 +233,21 @@ class VM:
     def active_pages(self) -> int:
         return int(round(self.sampler.estimate * self.pages))
 
+    def trace_row(self) -> dict[str, float]:
+        """This tick's values for the trace, in MB (see ``trace.VM_FIELDS``)."""
+        c = self.pmap.counts / PAGES_PER_MB
+        return dict(alloc=c[PRIVATE] + c[SHARED], target=self.target / PAGES_PER_MB,
+                    active=self.active_pages / PAGES_PER_MB, true_active=self.true_active / PAGES_PER_MB,
+                    balloon=c[BALLOONED], swapped=c[SWAPPED], shared=c[SHARED], private=c[PRIVATE],
+                    unbacked=c[UNBACKED], throughput=self.throughput, blocked=float(self.blocked))
+
     def stats(self) -> VMStats:
         from .policy import shares_per_page
-        mb = 1.0 / PAGES_PER_MB
-        p = self.pmap
+        row = self.trace_row()
         alloc = self.alloc_pages
         f = min(1.0, self.active_pages / alloc) if alloc else 1.0
         return VMStats(
-            name=self.name, max=self.pages * mb, min=self.config.min_mb, target=self.target * mb,
-            alloc=alloc * mb, active=self.active_pages * mb, private=p.count(PRIVATE) * mb,
-            shared=p.count(SHARED) * mb, balloon=p.count(BALLOONED) * mb, swapped=p.count(SWAPPED) * mb,
-            unbacked=p.count(UNBACKED) * mb, shares=self.shares,
+            name=self.name, max=self.pages / PAGES_PER_MB, min=self.config.min_mb, target=row["target"],
+            alloc=row["alloc"], active=row["active"], private=row["private"], shared=row["shared"],
+            balloon=row["balloon"], swapped=row["swapped"], unbacked=row["unbacked"], shares=self.shares,
             rho=shares_per_page(self.shares, alloc, f, self.host.tax_rate) if alloc else float("inf"))
