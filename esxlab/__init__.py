@@ -8,8 +8,8 @@ After Carl A. Waldspurger, "Memory Resource Management in VMware ESX Server", OS
     host.power_on(esx.VMConfig(name="dbench", max_mb=256), workload=esx.workloads.Dbench())
     trace = host.run(minutes=10)
 """
-from . import policy, workloads
-from .config import PAGES_PER_MB, HostConfig, VMConfig
+from . import config, experiments, policy, workloads
+from .config import PAGES_PER_MB, HostConfig, RemapConfig, SharingConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Error
 from .host import Host
 from .reclaim import STATES
@@ -18,6 +18,7 @@ from .vm import VM, VMStats
 
 __all__ = [
     "AdmissionError", "ConfigError", "Decision", "Error", "Host", "HostConfig", "HostStats",
-    "PAGES_PER_MB", "STATES", "Trace", "VM", "VMConfig", "VMStats", "policy", "workloads",
+    "PAGES_PER_MB", "RemapConfig", "STATES", "SharingConfig", "Trace", "VM", "VMConfig", "VMStats",
+    "config", "experiments", "policy", "workloads",
 ]
 __version__ = "0.1.0"

@@ -106,12 +106,20 @@ class HostConfig(Validated):
                                source="invented: a 4 KB copy plus a fault")
     zero_alloc_us: float = param(1, "cost of allocating a zeroed page", 0, 10000, step=0.5, unit="µs",
                                  source="invented: a 4 KB zeroing plus a fault")
+    sharing: "SharingConfig" = field(default_factory=lambda: SharingConfig())
+    remap: "RemapConfig" = field(default_factory=lambda: RemapConfig())
 
     def _check_relations(self) -> None:
         if not (self.low_pct <= self.hard_pct <= self.soft_pct <= self.high_pct):
             raise ConfigError(
                 "HostConfig thresholds must be ordered low ≤ hard ≤ soft ≤ high; got "
                 f"low_pct={self.low_pct}, hard_pct={self.hard_pct}, soft_pct={self.soft_pct}, high_pct={self.high_pct}.")
+        for name, cls in (("sharing", SharingConfig), ("remap", RemapConfig)):
+            if not isinstance(getattr(self, name), cls):
+                raise ConfigError(f"HostConfig.{name} must be a {cls.__name__}, got {getattr(self, name)!r}.")
+        if self.remap.low_memory_mb is not None and self.remap.low_memory_mb > self.memory_mb:
+            raise ConfigError(f"HostConfig.remap.low_memory_mb = {self.remap.low_memory_mb!r} is beyond machine "
+                              f"memory; allowed: 1 ≤ low_memory_mb ≤ memory_mb = {self.memory_mb!r}.")
 
     @property
     def total_pages(self) -> int:
@@ -170,3 +178,61 @@ class VMConfig(Validated):
 
     def effective_shares(self, shares_per_mb: float) -> float:
         return float(self.shares) if self.shares is not None else shares_per_mb * self.max_mb
+
+
+SHARING_MODES = ("esx", "ksm", "off")
+
+
+@dataclass(frozen=True)
+class SharingConfig(Validated):
+    """Content-based page sharing (paper §4): which scanner, how fast, and who may share.
+
+    ``mode`` "esx" is the paper's random scanner with hint frames; "ksm" is a Linux-KSM-style
+    scanner (stable/unstable trees) for comparison; "off" (the default) never shares. ``force_salting``
+    follows later ESX's ``Mem.ShareForceSalting``: 0 ignores salts (2002 behaviour), 1 lets
+    only VMs with equal ``VMConfig.salt`` share (None is one common salt), 2 gives every VM
+    without a salt its own, so sharing is intra-VM only."""
+
+    mode: str = param("esx", "sharing scanner", choices=SHARING_MODES,
+                      source="§4.2: ESX shares by default; ksm: Linux mm/ksm.c")
+    scan_vm_pages_s: float = param(50, "max scan rate per VM", 0, 1 << 20, step=10, unit="pages/s",
+                                   source="later ESX doc: Mem.ShareScanVM = 50")
+    scan_total_pages_s: float = param(200, "max scan rate, whole host", 0, 1 << 22, step=10, unit="pages/s",
+                                      source="later ESX doc: Mem.ShareScanTotal = 200")
+    scan_period_s: int = param(5, "scanner wake-up period", 1, 600, step=1, unit="s", integer=True,
+                               source="invented: the scanner wakes every few seconds for rate × period pages")
+    force_salting: int = param(1, "salting (Mem.ShareForceSalting)", choices=(0, 1, 2),
+                               source="later ESX doc (KB 2097593); 1 = all VMs share unless salts differ")
+    ksm_pages_to_scan: int = param(100, "KSM pages_to_scan", 0, 1 << 20, step=10, integer=True,
+                                   source="Linux ksm default 100")
+    ksm_sleep_ms: float = param(20, "KSM sleep_millisecs", 1, 60000, step=10, unit="ms",
+                                source="Linux ksm default 20")
+    ksm_max_page_sharing: int = param(256, "KSM max_page_sharing", 2, 1 << 20, integer=True,
+                                      source="Linux ksm default 256")
+
+
+@dataclass(frozen=True)
+class RemapConfig(Validated):
+    """Hot I/O page remapping (paper §7). Machine pages below ``low_memory_mb`` are reachable
+    by 32-bit DMA; I/O on a guest page backed by high memory costs a bounce copy. A page
+    with ``threshold`` bounce copies, none ``window_s`` apart, is remapped to low memory;
+    when free low memory falls below ``low_reserve_pct``, remapped pages idle for
+    ``window_s`` move back to high memory."""
+
+    enabled: bool = param(True, "remap hot I/O pages", choices=(True, False), source="§7")
+    low_memory_mb: float | None = param(None, "DMA boundary (low memory)", 0, 1 << 20, step=64, unit="MB",
+                                        optional=True, source="§7: 4 GB for 32-bit PCI; None = 4096 MB "
+                                        "or all of machine memory if smaller")
+    threshold: int = param(16, "bounce copies before remapping", 1, 1 << 20, integer=True,
+                           source="invented: §7 gives no threshold")
+    window_s: float = param(10, "hotness window", 1, 3600, step=1, unit="s",
+                            source="invented: counts restart after this long without I/O")
+    low_reserve_pct: float = param(5, "free low memory kept", 0, 100, step=1, unit="% of low",
+                                   source="invented: §7 leaves low-memory replacement open")
+    bounce_copy_us: float = param(5, "cost of a bounce copy", 0, 10000, step=0.5, unit="µs",
+                                  source="invented: a 4 KB copy through a bounce buffer")
+
+    @property
+    def low_mb(self) -> float:
+        """The boundary in MB (None → 4096)."""
+        return 4096.0 if self.low_memory_mb is None else float(self.low_memory_mb)

@@ -29,16 +29,17 @@ def check_number(owner: str, name: str, value, lo: float | None = None, hi: floa
     import numbers
 
     label = f"{owner}.{name}" if owner else name
+    allowed = describe_range(name, lo, hi, lo_open, hi_open)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{label} must be a number, got {value!r} ({type(value).__name__}).")
-    if integer and not float(value).is_integer():
-        raise ConfigError(f"{label} must be a whole number, got {value!r}.")
+        raise ConfigError(f"{label} must be a number, got {value!r} ({type(value).__name__}); allowed: {allowed}.")
     if math.isnan(value) or math.isinf(value):
-        raise ConfigError(f"{label} = {value!r} is not a finite number; allowed: {describe_range(name, lo, hi, lo_open, hi_open)}.")
+        raise ConfigError(f"{label} = {value!r} is not a finite number; allowed: {allowed}.")
+    if integer and not float(value).is_integer():
+        raise ConfigError(f"{label} must be a whole number, got {value!r}; allowed: whole numbers, {allowed}.")
     bad = ((lo is not None and (value < lo or (lo_open and value == lo)))
            or (hi is not None and (value > hi or (hi_open and value == hi))))
     if bad:
-        raise ConfigError(f"{label} = {value!r} is out of range; allowed: {describe_range(name, lo, hi, lo_open, hi_open)}.")
+        raise ConfigError(f"{label} = {value!r} is out of range; allowed: {allowed}.")
 
 
 def check_choice(owner: str, name: str, value, choices) -> None:

@@ -102,7 +102,11 @@ class Guest:
         image = f"{self.profile.name}-{vm.config.os_version}"
         k, i = self.kernel_pages, self.image_pages
         tokens = np.concatenate([image_tokens(image, np.arange(i)), vm.mint.take(k - i)])
-        vm.write(np.arange(k), tokens)
+        lo = 0
+        while lo < k:      # in chunks that fit free memory: a VM short of memory pages its own kernel (§6.2)
+            hi = min(k, lo + max(1, min(PAGES_PER_MB, vm.host.machine.free)))
+            vm.write(np.arange(lo, hi), tokens[lo:hi])
+            lo = hi
 
     def boot_zero_step(self, seconds_booted: float) -> None:
         """Windows zeroes all of "physical" memory while it boots (§6.3, Fig. 8)."""

@@ -10,7 +10,7 @@ Each tick is one simulated second:
    in the low state;
 4. every VM runs: its workload touches pages, its guest OS pages, its balloon driver polls
    (§3.2), its sampler counts touched pages (§5.3);
-5. the page-sharing scanner runs (§4);
+5. the page-sharing scanner runs (§4), hot I/O pages are remapped to low memory (§7);
 6. one row of the trace is recorded.
 """
 from __future__ import annotations
@@ -21,12 +21,14 @@ import numpy as np
 
 from .admission import admit
 from .config import BALLOON_MODES, PAGES_PER_MB, HostConfig, VMConfig
-from .errors import ConfigError, check_choice, check_number
+from .errors import AdmissionError, ConfigError, check_choice, check_number
 from .machine import OVERHEAD, Machine
+from .pmap import PRIVATE
 from .policy import compute_targets, shares_per_page
 from .reclaim import LOW, SOFT, STATES, FreeMemoryStates, split_reclaim
 from .rng import Streams
-from .sharing import PageSharing
+from .remap import IORemapper, low_pages
+from .sharing import make_sharing
 from .swap import SwapFile, Swapper, make_policy
 from .trace import Decision, HostStats, Recorder, Trace
 from .vm import VM, Counters, Stall, VMStats
@@ -42,10 +44,11 @@ class Host:
         self.config = config = config or HostConfig()
         self.streams = Streams(seed)
         self.seed = seed
-        self.machine = Machine(config.total_pages)
+        self.machine = Machine(config.total_pages, low_pages(config))
         self.swapfile = SwapFile(config.swap_pages)
         self.swapper = Swapper(self, make_policy(replacement), self.streams.child("swapper"))
-        self.sharing = PageSharing(self)
+        self.sharing = make_sharing(self)
+        self.remap = IORemapper(self)
         self.states = FreeMemoryStates(config, config.total_pages)
         self.tax_rate = config.tax_rate
         self.vms: dict[str, VM] = {}
@@ -68,8 +71,12 @@ class Host:
         self.ensure_free(config.overhead_pages, None, None)
         vm.overhead_mpns = self.machine.alloc(config.overhead_pages, OVERHEAD)
         self.vms[config.name] = vm
-        self.ensure_free(vm.guest.kernel_pages, vm, None)
-        vm.guest.boot()
+        try:
+            vm.guest.boot()
+        except Stall as e:
+            self.power_off(config.name)
+            raise AdmissionError(f"cannot power on {config.name!r}: no machine memory or swap for its kernel "
+                                 f"right now ({e}).") from None
         self._changed(f"{config.name} powered on")
         return vm
 
@@ -77,11 +84,16 @@ class Host:
         """Stop a VM and free everything it held: machine pages, shared mappings, swap slots."""
         vm = self.vm(name)
         vm.drop_backing(np.arange(vm.pages))
+        self.sharing.forget(vm)
+        self.remap.forget(vm)
         self.machine.release(vm.overhead_mpns)
         del self.vms[name]
         self._changed(f"{name} powered off")
 
     def vm(self, name: str) -> VM:
+        if not isinstance(name, str):
+            raise ConfigError(f"VM name must be a string, got {name!r}; running: "
+                              f"{', '.join(map(repr, self.vms)) or 'none'}.")
         try:
             return self.vms[name]
         except KeyError:
@@ -124,26 +136,44 @@ class Host:
 
     # -- memory for faults ---------------------------------------------------------------------
     def ensure_free(self, n: int, requester: VM | None, protect: np.ndarray | None) -> None:
-        """Make ``n`` machine pages free now, paging out VMs furthest above target first.
+        """Make ``n`` machine pages free now by paging VMs out synchronously.
 
-        Raises :class:`~esxlab.vm.Stall` if even that cannot find them (host swap full).
+        Passes, each paging VMs furthest above target first: (1) anyone down to its target;
+        (2) the faulting VM replaces its own pages while it is at or above its min; (3) the
+        others, down to their min (§6.1) — or only down to their target when the faulting VM
+        is itself above its target; (4) the faulting VM's own pages as a last resort. A VM
+        above its target that cannot be served from its own pages and the others' excess waits.
+        Raises :class:`~esxlab.vm.Stall` if the pages cannot be found (e.g. host swap full).
         """
         short = n - self.machine.free
         if short <= 0:
             return
+        within = requester is None or requester.alloc_pages + n <= requester.target
+        if not within:
+            own = requester.pmap.count(PRIVATE) - (0 if protect is None else
+                                                   int(np.count_nonzero(requester.pmap.state[protect] == PRIVATE)))
+            others = sum(max(0, v.alloc_pages - max(v.config.min_pages, v.target))
+                         for v in self.vms.values() if v is not requester)
+            if own + others < short:
+                raise Stall(f"{requester.name} is above its target and {short} machine pages short")
+        floors = (lambda v: v.target,
+                  lambda v: 0 if v is requester and v.alloc_pages >= v.config.min_pages else v.alloc_pages,
+                  lambda v: v.alloc_pages if v is requester else
+                  (v.config.min_pages if within else max(v.config.min_pages, v.target)),
+                  lambda v: 0 if v is requester else v.alloc_pages)
         order = sorted(self.vms.values(), key=lambda v: v.target - v.alloc_pages)
-        for over_target_only in (True, False):
+        for floor in floors:
             for vm in order:
                 if short <= 0:
                     break
-                room = vm.alloc_pages - vm.target if over_target_only else vm.alloc_pages
+                room = vm.alloc_pages - floor(vm)
                 if room <= 0:
                     continue
                 got = self.swapper.swap_out(vm, min(short, room), protect if vm is requester else None)
                 if got:
                     self._log(vm.name, "page out (sync)", got,
                               f"no free machine memory for a fault of {requester.name if requester else 'the host'}")
-                short -= got
+                short = n - self.machine.free
         if short > 0:
             raise Stall(f"{short} machine pages short and host swap is full")
 
@@ -185,12 +215,15 @@ class Host:
 
     def _reclaim(self) -> None:
         state = self.states.state
-        budget = int(self.config.swap_rate_mb_s * PAGES_PER_MB)
+        # page no more than the swap daemon's rate, nor more than brings free memory back to
+        # the goal: the balloons keep working on the rest of the excess (§6.3)
+        need = int(self.states.goal) - self.machine.free
+        budget = min(int(self.config.swap_rate_mb_s * PAGES_PER_MB), max(0, need))
         for vm in self.vms.values():
             b = vm.balloon
             excess = vm.alloc_pages - vm.target
             bt, st = split_reclaim(state, excess, b.size, b.cap, b.usable(vm.vm_time))
-            if bt > max(b.target, b.size):
+            if bt - max(b.target, b.size) >= PAGES_PER_MB:
                 self._log(vm.name, "inflate balloon", bt - b.size,
                           f"{STATES[state]} state; {excess / PAGES_PER_MB:.0f} MB above target")
             b.target = bt
@@ -226,6 +259,7 @@ class Host:
         for vm in self.vms.values():
             vm.step()
         self.sharing.step()
+        self.remap.step()
         self._record()
 
     def run(self, minutes: float | None = None, seconds: float | None = None, progress: bool = False) -> Trace:
@@ -262,7 +296,7 @@ class Host:
         return HostStats(total=self.config.total_pages * mb, free=self.machine.free * mb, state=self.states.name,
                          shared_saved=self.sharing.saved_pages * mb, zero_shared=self.sharing.zero_pages * mb,
                          overhead=self.overhead_pages * mb, swap_used=self.swapfile.used * mb,
-                         bounce_copies=0)
+                         bounce_copies=self.remap.last_bounces)
 
     def vm_stats(self) -> dict[str, VMStats]:
         return {name: v.stats() for name, v in self.vms.items()}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import check_number
+from .errors import ConfigError, check_number
 
 
 def idle_cost(tax_rate: float) -> float:
@@ -43,6 +43,22 @@ def _pages(x: np.ndarray, shares: np.ndarray, active: np.ndarray, k: float) -> n
     return np.where(want <= active, want, active + (want - active) / k)
 
 
+def _per_vm(name: str, values, n: int | None) -> np.ndarray:
+    """``values`` as a vector of ``n`` finite numbers ≥ 0, or a ConfigError naming the entry."""
+    try:
+        a = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ConfigError(f"compute_targets.{name} must be a list of numbers (one per VM), got {values!r}.") from None
+    if a.ndim != 1 or (n is not None and len(a) != n):
+        raise ConfigError(f"compute_targets.{name} has {a.size} entries but shares has {n}; "
+                          "allowed: one entry per VM.")
+    bad = np.flatnonzero(~np.isfinite(a) | (a < 0))
+    if len(bad):
+        raise ConfigError(f"compute_targets.{name}[{bad[0]}] = {a[bad[0]]:g} is out of range; "
+                          "allowed: finite values ≥ 0.")
+    return a
+
+
 def compute_targets(shares, min_pages, max_pages, active_pages, available: float, tax_rate: float) -> np.ndarray:
     """Target allocations (pages) summing to at most ``available``, by min-funding revocation.
 
@@ -51,16 +67,24 @@ def compute_targets(shares, min_pages, max_pages, active_pages, available: float
     their min (the paper: 0 shares pins a VM to its min). The total allocation is piecewise
     linear in the inverse price, so the fixed point is found exactly from its breakpoints.
     """
-    shares = np.asarray(shares, dtype=float)
-    lo = np.asarray(min_pages, dtype=float)
-    hi = np.asarray(max_pages, dtype=float)
-    active = np.minimum(np.asarray(active_pages, dtype=float), hi)
+    shares = _per_vm("shares", shares, None)
+    lo, hi = _per_vm("min_pages", min_pages, len(shares)), _per_vm("max_pages", max_pages, len(shares))
+    active = np.minimum(_per_vm("active_pages", active_pages, len(shares)), hi)
+    over = np.flatnonzero(lo > hi)
+    if len(over):
+        i = over[0]
+        raise ConfigError(f"compute_targets.min_pages[{i}] = {lo[i]:g} is larger than max_pages[{i}] = {hi[i]:g}; "
+                          "allowed: min_pages ≤ max_pages.")
+    check_number("compute_targets", "available", available, 0, None)
+    check_number("compute_targets", "tax_rate", tax_rate, 0, 1, hi_open=True)
     if hi.sum() <= available:
         return hi.astype(np.int64)
     if lo.sum() >= available:
         return lo.astype(np.int64)
     k = idle_cost(tax_rate)
     paying = shares > 0
+    if not paying.any():                    # nobody pays: everyone at min
+        return lo.astype(np.int64)
     s, a, l, h = shares[paying], active[paying], lo[paying], hi[paying]
     budget = available - lo[~paying].sum()
 

@@ -90,6 +90,8 @@ class ClockReplacement(ReplacementPolicy):
             ok = vm.pmap.state[idx] == PRIVATE
             if scanned < pages:                   # first lap: only cold pages
                 ok &= vm.last_touch[idx] < recent
+            if out and scanned + w > pages:       # the window wraps onto pages already chosen
+                ok &= ~np.isin(idx, np.concatenate(out))
             if protect is not None and len(protect):
                 ok &= ~np.isin(idx, protect)
             pos = np.flatnonzero(ok)[:n]
@@ -123,10 +125,14 @@ class Swapper:
         self.rng = rng
 
     def swap_out(self, vm, n: int, protect: np.ndarray | None = None) -> int:
-        """Reclaim up to ``n`` pages of ``vm``: share what can be shared, page out the rest."""
+        """Reclaim up to ``n`` pages of ``vm``: share what can be shared, page out the rest.
+
+        Returns the machine pages this freed (sharing two victims with each other frees one).
+        """
         victims = self.policy.victims(vm, n, self.rng, protect)
         if len(victims) == 0:
             return 0
+        free_before = self.host.machine.free
         rest = self.host.sharing.share_before_swap(vm, victims)
         ppns = rest[:self.host.swapfile.free]
         if len(ppns):
@@ -136,7 +142,7 @@ class Swapper:
             vm.pmap.mpn[ppns] = -1
             vm.pmap.set_state(ppns, SWAPPED)
             vm.counters.swap_outs += len(ppns)
-        return len(victims) - len(rest) + len(ppns)
+        return self.host.machine.free - free_before
 
     def swap_in(self, vm, ppns: np.ndarray) -> None:
         """Fault ``ppns`` back in from the swap area (the caller made room)."""

@@ -40,10 +40,14 @@ class Counters:
     cow_breaks: int = 0
     balloon_pops: int = 0
     stalls: int = 0
+    bounce_copies: int = 0
 
     def add(self, other: "Counters") -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        for name in _COUNTER_NAMES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+_COUNTER_NAMES = tuple(f.name for f in fields(Counters))
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class VM:
         self.workload = workload
         profile = PROFILES[config.guest_os]
         lp = workload.attach(self.pages, uid, host.streams.child(f"vm{uid}:workload"))
-        self.guest = Guest(self, profile, lp, self.mint.take(lp) if workload.file_backed else None)
+        self.guest = Guest(self, profile, lp, workload.disk_tokens(self.mint, lp))
         load_at = 0 if config.balloon in ("absent", "disabled") else profile.boot_s
         self.balloon = BalloonDriver(config.balloon, config.balloon_cap_pages, config.balloon_rate_mb_s, load_at)
         self.sampler = Sampler(self.pages, hc.sample_pages, hc.sample_period_s, hc.slow_gain, hc.fast_gain,
@@ -198,6 +202,8 @@ class VM:
                 self.guest.free_lps(acc.freed)
             work = len(acc.lps)
             self.guest.access(acc.lps, acc.writes)
+            if len(acc.io):
+                self.host.remap.io(self, self.guest.lp_ppn[acc.io])
             self.guest.zero_page_thread_step()
         except Stall:
             c.stalls += 1
@@ -219,7 +225,8 @@ class VM:
             return 0.0
         hc, c = self.host.config, self.counters
         stall_ms = (c.swap_ins * hc.swap_in_ms + (c.guest_disk_reads + c.guest_disk_writes) * hc.guest_disk_ms
-                    + (c.cow_breaks * hc.cow_copy_us + c.zero_allocs * hc.zero_alloc_us) / 1000)
+                    + (c.cow_breaks * hc.cow_copy_us + c.zero_allocs * hc.zero_alloc_us
+                       + c.bounce_copies * hc.remap.bounce_copy_us) / 1000)
         busy_s = work * self.workload.cpu_us_per_access / 1e6 + stall_ms / 1000 + (1.0 if c.stalls else 0.0)
         return work / busy_s if busy_s > 0 else 0.0
 

@@ -32,6 +32,7 @@ def check_conservation(host):
     assert m.free + used_by_vms + frames + host.overhead_pages + host.sharing.table_pages == m.total
     allslots = np.concatenate(slots) if slots else np.empty(0)
     assert len(np.unique(allslots)) == len(allslots) == host.swapfile.used, "swap slots leaked or shared"
+    check_sharing(host)
 
 
 class WriteLog:
@@ -79,3 +80,170 @@ class WriteLog:
             assert len(bad) == 0, f"{vm.name}: {len(bad)} pages lost, e.g. PPN {bad[0]} state {vm.pmap.state[bad[0]]}"
             uid = owner_uid(got)
             assert ((uid == -1) | (uid == vm.uid)).all(), f"{vm.name} sees another VM's data"
+
+
+class ReadLog(WriteLog):
+    """A :class:`WriteLog` that also checks every guest read, as it happens, against the last write."""
+
+    def __init__(self, host):
+        super().__init__(host)
+        import esxlab.vm as vmmod
+        self._orig_read = vmmod.VM.read
+        log = self
+
+        def read(vm, ppns):
+            got = log._orig_read(vm, ppns)
+            want = log._exp(vm)[ppns]
+            bad = np.flatnonzero(got != want)
+            assert len(bad) == 0, (f"{vm.name} read PPN {ppns[bad[0]]} (state {vm.pmap.state[ppns[bad[0]]]}) "
+                                   f"and got {got[bad[0]]:#x}, not its last write {want[bad[0]]:#x}")
+            return got
+
+        self.patches.append((vmmod.VM, "read", read))
+
+    def __exit__(self, *exc):
+        import esxlab.vm as vmmod
+        vmmod.VM.read = self._orig_read
+        super().__exit__(*exc)
+
+
+class MinGuard:
+    """Watches every reclaim decision (paper §6.1–6.3) while installed:
+
+    * the host never pages out or balloons a VM below its min (guaranteed "even when memory is
+      overcommitted") while another VM holds more than its own min — admission reserves
+      Σ(min + overhead) ≤ memory, so such a VM exists whenever the free pool is empty;
+    * a fault that takes its VM above target is never served by paging another VM below *its*
+      target (reclaim comes from VMs above target; the rest is the faulting VM's own business);
+    * targets never hand out more than is available (or Σ min);
+    * each VM's swap stays within its own reservation, max − min (§6.2); pages swapped before
+      ``set_min`` raised the min are grandfathered until they come back.
+    """
+
+    def __init__(self, host):
+        import esxlab.host as hostmod
+        import esxlab.swap as swapmod
+        import esxlab.vm as vmmod
+        self.host = host
+        self.violations = []
+        self.grace = {}
+        self.claim = None
+        guard = self
+        orig_swap, orig_balloon = swapmod.Swapper.swap_out, vmmod.VM.balloon_pages
+        orig_set_min, orig_ensure, orig_recompute = hostmod.Host.set_min, hostmod.Host.ensure_free, hostmod.Host.recompute_targets
+
+        def recompute_targets(h, why):
+            orig_recompute(h, why)
+            total = sum(v.target for v in h.vms.values())
+            mins = sum(v.config.min_pages for v in h.vms.values())
+            if total > max(h.available_pages(), mins) + len(h.vms):
+                guard.violations.append(f"t={h.time}: targets hand out {total} pages, "
+                                        f"{h.available_pages()} available (Σ min {mins})")
+
+        def ensure_free(h, n, requester, protect):
+            over = requester is not None and requester.alloc_pages + n > requester.target
+            guard.claim = (requester, n) if over else None
+            try:
+                return orig_ensure(h, n, requester, protect)
+            finally:
+                guard.claim = None
+
+        def swap_out(swapper, vm, n, protect=None):
+            before = vm.alloc_pages
+            got = orig_swap(swapper, vm, n, protect)
+            if protect is None:                     # a VM replacing its own pages for a fault nets no loss
+                guard._after_reclaim(vm, before, "page out")
+            if guard.claim is not None and vm is not guard.claim[0] and vm.alloc_pages < min(before, vm.target):
+                r, n = guard.claim
+                guard.violations.append(f"t={guard.host.time}: a fault of {n} pages by {r.name} (alloc {r.alloc_pages}, "
+                                        f"target {r.target}) paged {vm.name} from {before} to {vm.alloc_pages} "
+                                        f"pages, below its target {vm.target}")
+            return got
+
+        def balloon_pages(vm, ppns):
+            before = vm.alloc_pages
+            fresh = orig_balloon(vm, ppns)
+            guard._after_reclaim(vm, before, "balloon")
+            return fresh
+
+        def set_min(h, name, min_mb):
+            orig_set_min(h, name, min_mb)
+            vm = h.vm(name)
+            guard.grace[vm.uid] = max(0, vm.pmap.count(SWAPPED) - (vm.pages - vm.config.min_pages))
+
+        self.patches = [(swapmod.Swapper, "swap_out", swap_out, orig_swap),
+                        (vmmod.VM, "balloon_pages", balloon_pages, orig_balloon),
+                        (hostmod.Host, "set_min", set_min, orig_set_min),
+                        (hostmod.Host, "ensure_free", ensure_free, orig_ensure),
+                        (hostmod.Host, "recompute_targets", recompute_targets, orig_recompute)]
+
+    def _after_reclaim(self, vm, before, how):
+        after = vm.alloc_pages
+        if after >= before or after >= vm.config.min_pages:
+            return
+        richer = [v.name for v in self.host.vms.values() if v is not vm and v.alloc_pages > v.config.min_pages]
+        if richer:
+            self.violations.append(f"t={self.host.time}: {how} took {vm.name} from {before} to {after} pages, "
+                                   f"below its min {vm.config.min_pages}, while {richer[0]} is above its min")
+
+    def __enter__(self):
+        for cls, name, fn, _ in self.patches:
+            setattr(cls, name, fn)
+        return self
+
+    def __exit__(self, *exc):
+        for cls, name, _, orig in self.patches:
+            setattr(cls, name, orig)
+
+    def check(self):
+        assert not self.violations, self.violations[0]
+        for vm in self.host.vms.values():
+            allowed = vm.pages - vm.config.min_pages
+            swapped = vm.pmap.count(SWAPPED)
+            grace = self.grace[vm.uid] = min(self.grace.get(vm.uid, 0), max(0, swapped - allowed))
+            assert swapped <= allowed + grace, (f"{vm.name}: {swapped} pages swapped, more than its swap "
+                                                f"reservation max − min = {allowed}")
+
+
+def check_reservations(host, targets=True):
+    """Swap within capacity; every VM within max, balloon consistent, and (after a
+    reallocation, ``targets``) min ≤ target ≤ max (paper §6.1–6.3)."""
+    sw = host.swapfile
+    assert 0 <= sw.used <= sw.capacity
+    for vm in host.vms.values():
+        assert vm.alloc_pages + vm.pmap.count(SWAPPED) + vm.pmap.count(BALLOONED) <= vm.pages
+        assert vm.pmap.count(BALLOONED) == vm.balloon.size, f"{vm.name}: balloon driver and pmap disagree"
+        assert vm.balloon.size <= max(vm.balloon.cap, 0) or vm.balloon.mode == "lying"
+        if targets:
+            assert vm.config.min_pages <= vm.target <= vm.pages, (
+                f"{vm.name}: target {vm.target} outside [min {vm.config.min_pages}, max {vm.pages}]")
+
+
+def check_sharing(host):
+    """Page sharing (§4.3): every shared frame's reference count (16-bit, or the overflow table's
+    when saturated) equals the number of PPNs mapping it; frames and machine owners agree;
+    saved / zero counters match a recount."""
+    from esxlab.sharing import COUNT_MAX, FRAME
+    s, m = host.sharing, host.machine
+    frames = np.flatnonzero(s.f_kind == FRAME)
+    assert len(frames) == s.n_frames
+    assert (m.owner[s.f_mpn[frames]] == SHARED_FRAME).all(), "a shared frame's page is not owned SHARED"
+    assert (s.frame_of[s.f_mpn[frames]] == frames).all()
+    assert np.count_nonzero(m.owner == SHARED_FRAME) == len(frames)
+    refs = np.zeros(len(s.f_kind), dtype=np.int64)
+    zero = 0
+    for vm in host.vms.values():
+        sh = np.flatnonzero(vm.pmap.state == SHARED)
+        fr = s.frame_of[vm.pmap.mpn[sh]]
+        assert (fr >= 0).all(), f"{vm.name}: a SHARED PPN maps no shared frame"
+        np.add.at(refs, fr, 1)
+        zero += int(np.count_nonzero(s.f_token[fr] == 0))
+        assert (m.content[vm.pmap.mpn[sh]] == s.f_token[fr]).all(), f"{vm.name}: a shared frame's contents changed"
+    saturated = s.f_count[frames] == COUNT_MAX
+    assert set(s.overflow) == set(frames[saturated].tolist()), "overflow table and saturated counts disagree"
+    assert all(v >= COUNT_MAX for v in s.overflow.values())
+    counted = s._refs(frames)
+    assert (counted == refs[frames]).all(), "reference count != number of PPNs mapping the frame"
+    assert (refs[frames] >= 1).all(), "a shared frame nobody maps"
+    assert refs.sum() == s.mappings and s.saved_pages == s.mappings - len(frames) and s.zero_pages == zero
+    assert s.table_pages * (4096 // s.frame_bytes) >= s.entries - 4096, "table memory not accounted"

@@ -9,6 +9,7 @@ MB = esx.PAGES_PER_MB
 
 
 def two_vm_host(tax_rate=0.75, seed=0, memory_mb=110, **kw):
+    kw.setdefault("sharing", esx.config.SharingConfig(mode="off"))   # the tax alone (Fig. 7 runs without it)
     return add_two_vms(small_host(memory_mb=memory_mb, seed=seed, tax_rate=tax_rate, **kw))
 
 

@@ -1,0 +1,146 @@
+"""``python -m esxlab exercises build|check``: student releases of the graded exercises.
+
+Each instructor notebook in ``exercises/source/`` marks its answers the nbgrader way:
+code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in cells whose metadata has
+``nbgrader.solution = true``. The student release in ``exercises/release/`` replaces each
+marked region by ``# YOUR CODE HERE`` + ``raise NotImplementedError()`` at the marker's
+indentation (a solution cell without markers is replaced whole) and makes locked cells
+read-only, as ``nbgrader generate_assignment`` does. ``check`` reports a stale or missing release.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import nbformat
+
+from .errors import Error
+
+ROOT = Path(__file__).resolve().parents[1] / "exercises"     # in a source checkout; else use --source/--release
+BEGIN = re.compile(r"^(\s*)#+\s*BEGIN SOLUTION\s*$")
+END = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+NBGRADER_KEYS = ("grade", "grade_id", "locked", "schema_version", "solution", "task")
+
+
+class ExerciseError(Error):
+    """A source notebook breaks the exercise conventions."""
+
+
+def has_markers(source: str) -> bool:
+    """Whether ``source`` has a ``BEGIN SOLUTION`` line."""
+    return any(BEGIN.match(line) for line in source.split("\n"))
+
+
+def student_code(source: str, where: str) -> str:
+    """``source`` with every marked solution region replaced by the stub."""
+    lines, out, indent = source.split("\n"), [], None
+    for line in lines:
+        begin = BEGIN.match(line)
+        if begin:
+            if indent is not None:
+                raise ExerciseError(f"{where}: BEGIN SOLUTION inside another solution region.")
+            indent = begin.group(1)
+            out += [indent + s for s in STUB]
+        elif END.match(line):
+            if indent is None:
+                raise ExerciseError(f"{where}: END SOLUTION without BEGIN SOLUTION.")
+            indent = None
+        elif indent is None:
+            out.append(line)
+    if indent is not None:
+        raise ExerciseError(f"{where}: BEGIN SOLUTION without END SOLUTION.")
+    return "\n".join(out)
+
+
+def graded(cell) -> dict:
+    """The cell's nbgrader metadata ({} if it has none)."""
+    return cell.metadata.get("nbgrader", {})
+
+
+def validate(nb, name: str) -> None:
+    """Raise :class:`ExerciseError` unless ``nb`` follows the nbgrader conventions we rely on."""
+    ids = set()
+    for i, cell in enumerate(nb.cells):
+        meta, where = graded(cell), f"{name} cell {i}"
+        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
+            raise ExerciseError(f"{where}: has outputs; commit source notebooks without outputs.")
+        if not meta:
+            if has_markers(cell.source):
+                raise ExerciseError(f"{where}: has solution markers but no nbgrader metadata.")
+            continue
+        missing = [k for k in NBGRADER_KEYS if k not in meta]
+        if missing or meta["schema_version"] != 3:
+            raise ExerciseError(f"{where}: nbgrader metadata needs {', '.join(NBGRADER_KEYS)} with "
+                                f"schema_version 3; missing {missing or 'none'}, got {meta.get('schema_version')!r}.")
+        if meta["grade_id"] in ids:
+            raise ExerciseError(f"{where}: grade_id {meta['grade_id']!r} is used twice.")
+        ids.add(meta["grade_id"])
+        if meta["grade"] and not meta.get("points"):
+            raise ExerciseError(f"{where}: a graded cell needs points > 0.")
+        if meta["solution"] and cell.cell_type != "code":
+            raise ExerciseError(f"{where}: only code cells may be solution cells here.")
+
+
+def release_text(path: Path) -> str:
+    """The student release of source notebook ``path``, as the text to write."""
+    nb = nbformat.read(path, as_version=4)
+    validate(nb, path.name)
+    for i, cell in enumerate(nb.cells):
+        if graded(cell).get("locked"):             # read-only in Jupyter, as nbgrader releases them
+            cell.metadata.update(deletable=False, editable=False)
+        if graded(cell).get("solution"):
+            code = cell.source
+            cell.source = student_code(code, f"{path.name} cell {i}") if has_markers(code) else "\n".join(STUB)
+    return nbformat.writes(nb) + "\n"
+
+
+def _pairs(source: Path, release: Path) -> list[tuple[Path, Path]]:
+    return [(p, release / p.name) for p in sorted(source.glob("*.ipynb"))]
+
+
+def stale(source: Path = ROOT / "source", release: Path = ROOT / "release") -> list[str]:
+    """What is out of date in ``release``: one sentence per stale, missing or orphaned notebook."""
+    pairs = _pairs(source, release)
+    out = [f"{dst.name} is missing" for src, dst in pairs if not dst.exists()]
+    out += [f"{dst.name} is stale" for src, dst in pairs if dst.exists() and dst.read_text() != release_text(src)]
+    names = {src.name for src, _ in pairs}
+    out += [f"{p.name} has no source" for p in sorted(release.glob("*.ipynb")) if p.name not in names]
+    return out
+
+
+def build(source: Path = ROOT / "source", release: Path = ROOT / "release") -> list[Path]:
+    """Write the student release of every source notebook; remove releases without a source."""
+    release.mkdir(parents=True, exist_ok=True)
+    pairs = _pairs(source, release)
+    names = {src.name for src, _ in pairs}
+    for p in release.glob("*.ipynb"):
+        if p.name not in names:
+            p.unlink()
+    for src, dst in pairs:
+        text = release_text(src)
+        if not dst.exists() or dst.read_text() != text:
+            dst.write_text(text)
+    return [dst for _, dst in pairs]
+
+
+def main(argv: list[str]) -> int:
+    """``build`` writes exercises/release/; ``check`` exits 1 if it is out of date."""
+    ap = argparse.ArgumentParser(prog="python -m esxlab exercises", description=__doc__.split("\n")[0])
+    ap.add_argument("command", choices=("build", "check"))
+    ap.add_argument("--source", type=Path, default=ROOT / "source", help="instructor notebooks")
+    ap.add_argument("--release", type=Path, default=ROOT / "release", help="student notebooks (written)")
+    args = ap.parse_args(argv)
+    try:
+        if args.command == "build":
+            for path in build(args.source, args.release):
+                print(f"wrote {path}")
+            return 0
+        problems = stale(args.source, args.release)
+    except ExerciseError as err:
+        print(f"error: {err}")
+        return 1
+    for p in problems:
+        print(f"release out of date: {p}; run `python -m esxlab exercises build`")
+    return 1 if problems else 0

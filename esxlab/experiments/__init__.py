@@ -1,0 +1,58 @@
+"""The paper's experiments, and a few beyond it, as functions of their parameters.
+
+Each module here has ``run(seed=0, **params) -> Result`` (see :mod:`.result`), a ``PARAMS``
+dict of knobs (see :mod:`.params`) whose defaults reproduce the paper's set-up, a one-line
+``TITLE``, and a docstring stating and defending its tolerances.
+
+    import esxlab as esx
+    res = esx.experiments.fig7.run(seed=0, tax_rate=0.5)
+    print(res.render())
+
+To add an experiment, write ``esxlab/experiments/<name>.py`` and add ``<name>`` to
+:data:`EXPERIMENTS` (in the order ``python -m esxlab reproduce`` should run it).
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from ..errors import ConfigError
+from .result import Result, Row, render_table
+
+#: module names, in the order the paper presents them, then beyond-the-paper studies
+EXPERIMENTS: list[str] = [
+    "fig2",          # §3.2  balloon overhead
+    "fig4",          # §4.4  page sharing, homogeneous VMs
+    "fig6",          # §5.3  active-memory sampling
+    "fig7",          # §5.4  idle memory tax
+    "tax_sweep",     # beyond: τ from 0 to 0.95
+    "fig8",          # §6.3  dynamic reallocation
+    "remap_io",      # §7    hot I/O page remapping
+    "ksm_vs_esx",    # beyond: ESX sharing vs Linux KSM
+    "replacement",   # beyond: random vs clock hypervisor replacement, double paging
+]
+
+__all__ = ["EXPERIMENTS", "Result", "Row", "get", "lookup", "render_table", *EXPERIMENTS]
+
+
+def lookup(name: str | int) -> str:
+    """The module name for ``name``: a module name ("fig7"), or a figure number (7 or "7")."""
+    key = str(name).strip().lower()
+    for candidate in (key, f"fig{key}"):
+        if candidate in EXPERIMENTS:
+            return candidate
+    raise ConfigError(f"unknown experiment {name!r}; choose a figure number "
+                      f"({', '.join(e[3:] for e in EXPERIMENTS if e[:3] == 'fig' and e[3:].isdigit())}) "
+                      f"or a name ({', '.join(EXPERIMENTS)}).")
+
+
+def get(name: str | int) -> ModuleType:
+    """The experiment module for ``name`` (see :func:`lookup`)."""
+    return importlib.import_module(f"{__name__}.{lookup(name)}")
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``esx.experiments.fig7`` imports the module on first use."""
+    if name in EXPERIMENTS:
+        return get(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

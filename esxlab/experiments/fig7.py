@@ -1,0 +1,129 @@
+"""Figure 7: the idle memory tax (paper §5.4).
+
+Two VMs with max 256 MB and equal shares on a host with about 358 MB available to them: an
+idle Windows VM powers on first, a Linux VM running dbench ``dbench_start_min`` later. The
+tax rate is 0 until ``tax_change_min`` (≈ 31 min), then 0.75. Paper: 179 / 179 MB at τ = 0,
+≈ 101 / ≈ 243 MB at τ = 0.75, and dbench throughput up by more than 30 %.
+
+Host size. ``HostConfig.memory_mb`` includes each VM's 32 MB overhead, and targets keep free
+memory above the high threshold (6 %) plus the hysteresis margin (1 %), so
+``memory_mb = (available + 2·32) / 0.93`` ≈ 454 MB leaves ``available_mb`` = 358 MB for guest
+pages (:func:`.common.memory_for`). With ``available_mb`` or ``vm_mb`` changed, the paper's
+allocations are scaled by ``available_mb / 358``.
+
+Page sharing is off by default (``sharing="off"``). The paper's allocations at τ = 0 sum to
+the 358 MB available, which leaves no room for shared pages: with sharing on, the idle
+Windows VM's boot-zeroed memory is shared as zero pages, free memory stays high, nothing is
+reclaimed, and the dbench VM grows toward its max already at τ = 0 (232 of 256 MB with
+seed 0; try it: ``sharing="esx"``).
+The paper does not say how sharing was configured for this run.
+
+Tolerances (defended):
+
+* allocations at τ = 0: ± 8 MB. Equal shares and τ = 0 give equal targets exactly; what is
+  left is the slack between the free-memory goal (7 %) and the soft threshold (4 %) that a
+  faulting VM may use before reclamation starts (§6.3), ≈ 3 % of 454 MB / 2 VMs ≈ 7 MB, plus
+  the paper's ±1 MB digitizing.
+* allocations at τ = 0.75: ± 15 MB. With equal shares the targets equalise active + k·idle
+  (k = 4), so each MB of the idle VM's active estimate moves 0.375 MB of target; the Windows
+  background (invented, 12 MB vs the paper's ≈ 10 MB) moves ≈ 1.5 MB; the same 7 MB slack
+  applies; and half of the paper's unexplained 14 MB drop of the sum (below) is 7 MB.
+  The *split* (dbench − idle, 142 MB in the paper) is what the tax decides: ± 10 MB.
+* the sum after the tax: the paper's allocations sum to 344 MB, 14 MB less than before the
+  change, which the paper does not explain; the model keeps handing out the same available
+  memory, so this row is reported, with a note, and is not expected to match.
+* dbench throughput gain: the paper gives only "over 30 %"; checked as ≥ 30 %. Throughput is
+  the invented cost model's (accesses/s), so only the ratio is compared.
+* active estimates: ± 5 MB for the idle VM (paper mean 9.7 MB: OS background, not scaled),
+  ± 15 MB for dbench (paper ≈ 197 MB, range 184–233; compared only at the paper's sizes):
+  sampling noise of n = 100 pages (§5.3).
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from ..config import SHARING_MODES, HostConfig, SharingConfig, VMConfig
+from ..host import Host
+from ..workloads import Dbench
+from .common import memory_for
+from .params import Param, check_seed, require, resolve
+from .result import Result
+
+TITLE = "Figure 7: idle memory tax, idle Windows VM vs dbench Linux VM"
+
+PAPER_AVAILABLE_MB = 358
+TOL_BEFORE, TOL_AFTER = 8, 15      # MB, defended in the module docstring
+
+PARAMS = {
+    "available_mb": Param(358, "memory available to the VMs", 64, 8192, step=2, unit="MB"),
+    "vm_mb": Param(256, "max of each VM", 16, 4096, step=16, unit="MB"),
+    "clients": Param(40, "dbench clients", 1, 400, integer=True),
+    "tax_before": Param(0.0, "tax rate before the change", 0, 0.99, step=0.05),
+    "tax_after": Param(0.75, "tax rate after the change", 0, 0.99, step=0.05),
+    "dbench_start_min": Param(3, "dbench VM powers on at", 0, 600, step=1, unit="min"),
+    "tax_change_min": Param(31, "tax rate changes at", 1, 600, step=1, unit="min"),
+    "minutes": Param(60, "run length", 2, 1200, step=5, unit="min"),
+    "sharing": Param("off", "page sharing", choices=SHARING_MODES),
+}
+
+
+def host_for(p: SimpleNamespace, tax_rate: float, seed: int) -> Host:
+    """The Figure 7 host: memory sized so ``p.available_mb`` is left for the two VMs."""
+    mem = memory_for(p.available_mb, 2)
+    return Host(HostConfig(memory_mb=mem, swap_mb=max(1024, 4 * p.vm_mb), tax_rate=tax_rate,
+                           sharing=SharingConfig(mode=p.sharing)), seed=seed)
+
+
+def power_on_idle(host: Host, p: SimpleNamespace) -> None:
+    host.power_on(VMConfig(name="idle", max_mb=p.vm_mb, guest_os="windows"))
+
+
+def power_on_dbench(host: Host, p: SimpleNamespace) -> None:
+    host.power_on(VMConfig(name="dbench", max_mb=p.vm_mb), workload=Dbench(clients=p.clients))
+
+
+def settle_min(p: SimpleNamespace) -> float:
+    """Minutes after a change before a window average is taken (a few reallocation periods
+    and the slow EWMA's decay, §5.3)."""
+    return min(5.0, 0.3 * (p.minutes - p.tax_change_min))
+
+
+def run(seed: int = 0, **params) -> Result:
+    """Run Figure 7; ``params`` override :data:`PARAMS`."""
+    seed = check_seed(seed)
+    p = resolve("fig7", PARAMS, params)
+    require(p.dbench_start_min + 4 <= p.tax_change_min <= p.minutes - 4,
+            f"fig7 needs dbench_start_min + 4 ≤ tax_change_min ≤ minutes − 4; got dbench_start_min = "
+            f"{p.dbench_start_min}, tax_change_min = {p.tax_change_min}, minutes = {p.minutes}.")
+    require(p.available_mb >= 0.5 * p.vm_mb,
+            f"fig7.available_mb = {p.available_mb} is too small for two VMs of {p.vm_mb} MB; "
+            f"allowed: available_mb ≥ vm_mb / 2 = {p.vm_mb / 2:g}.")
+    host = host_for(p, p.tax_before, seed)
+    power_on_idle(host, p)
+    host.run(minutes=p.dbench_start_min)
+    power_on_dbench(host, p)
+    host.run(minutes=p.tax_change_min - p.dbench_start_min)
+    host.set_tax_rate(p.tax_after)
+    tr = host.run(minutes=p.minutes - p.tax_change_min)
+
+    res = Result("fig7", dict(vars(p), seed=seed), traces={"run": tr})
+    scale = p.available_mb / PAPER_AVAILABLE_MB
+    b0 = (p.dbench_start_min + (p.tax_change_min - p.dbench_start_min) / 3, p.tax_change_min)
+    b1 = (p.tax_change_min + settle_min(p), p.minutes)
+    idle0, db0 = tr.mean("idle", "alloc", *b0), tr.mean("dbench", "alloc", *b0)
+    idle1, db1 = tr.mean("idle", "alloc", *b1), tr.mean("dbench", "alloc", *b1)
+    thr0, thr1 = tr.mean("dbench", "throughput", *b0), tr.mean("dbench", "throughput", *b1)
+    res.add(f"idle VM alloc, τ = {p.tax_before:g}", 179 * scale, idle0, TOL_BEFORE, "MB")
+    res.add(f"dbench VM alloc, τ = {p.tax_before:g}", 179 * scale, db0, TOL_BEFORE, "MB")
+    res.add(f"idle VM alloc, τ = {p.tax_after:g}", 101 * scale, idle1, TOL_AFTER, "MB")
+    res.add(f"dbench VM alloc, τ = {p.tax_after:g}", 243 * scale, db1, TOL_AFTER, "MB")
+    res.add("split dbench − idle after the change", 142 * scale, db1 - idle1, 10, "MB")
+    res.add("sum of allocations after the change", 344 * scale, idle1 + db1, 8, "MB",
+            note_if_off="fig7: the paper's allocations drop by 14 MB in total after the tax change, unexplained; "
+                 "the model keeps handing out the same available memory (only the split is the tax's doing).")
+    res.add("dbench throughput gain", 30, 100 * (thr1 / thr0 - 1), 0, "%", relation="≥")
+    res.add("idle VM active estimate", 9.7, tr.mean("idle", "active", b0[0], p.minutes), 5, "MB")
+    paper_size = p.vm_mb == 256 and p.available_mb == PAPER_AVAILABLE_MB and p.clients == 40
+    res.add(f"dbench active estimate, τ = {p.tax_after:g}", 197 if paper_size else None,
+            tr.mean("dbench", "active", *b1), 15, "MB")
+    return res

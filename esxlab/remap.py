@@ -1,0 +1,167 @@
+"""Hot I/O page remapping (paper §7).
+
+Machine memory below a DMA boundary (4 GB for 32-bit PCI devices under PAE; a smaller
+``RemapConfig.low_memory_mb`` in teaching scenarios) is *low*; the rest is *high*. A device
+cannot reach high memory, so network or disk I/O on a guest page backed by a high machine
+page is copied through a bounce buffer in low memory. ESX counts copies per page (the paper
+extends its cache of PPN→MPN mappings used for transmits); a page copied ``threshold``
+times (invented default: the paper gives no value) is *remapped*: copied once to a low
+machine page, the pmap updated, transparently to the guest.
+
+Invented where §7 is silent: a page's count restarts after ``window_s`` seconds without I/O
+(a per-PPN counter stands in for the paper's small cache); if no low page is free, a
+remapped page idle for ``window_s`` trades places with the hot one; and when free low memory
+falls below ``low_reserve_pct`` of low memory, remapped pages that went cold move back to
+high memory (the paper leaves low-memory replacement open). Only pages this module
+remapped are ever moved back, and only private pages are remapped (a shared frame has no
+back-map to its PPNs, §4.3). Per-tick cost is proportional to the I/O issued.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import PAGES_PER_MB, HostConfig
+from .pmap import PRIVATE, SHARED
+
+NEVER = -(1 << 30)
+
+
+def low_pages(config: HostConfig) -> int:
+    """Machine pages below the DMA boundary (all of memory if the boundary lies beyond it)."""
+    return min(config.total_pages, int(round(config.remap.low_mb * PAGES_PER_MB)))
+
+
+@dataclass(frozen=True)
+class RemapStats:
+    """Bounce copies and low-memory pressure (§7)."""
+
+    bounce_copies: int         # since the start
+    bounce_copies_last_s: int  # in the last tick (one simulated second)
+    remaps: int                # pages moved high → low because they were hot
+    moved_back: int            # cold remapped pages moved low → high (low memory short)
+    remap_failed: int          # hot pages left in high memory: no low page free or cold
+    remapped_pages: int        # pages currently held in low memory by remapping
+    low_mb: float
+    low_free_mb: float
+
+
+class IORemapper:
+    """Counts bounce copies and remaps hot pages; ``host.remap``."""
+
+    def __init__(self, host) -> None:
+        self.host = host
+        self.config = host.config.remap
+        self.count: dict[int, np.ndarray] = {}      # per VM: bounce copies in the current window
+        self.last_io: dict[int, np.ndarray] = {}    # per VM: tick of the last I/O per PPN
+        self.remapped: deque[tuple[int, int]] = deque()   # (VM uid, PPN), oldest first
+        self._listed: set[tuple[int, int]] = set()
+        self.bounce_copies = 0
+        self.last_bounces = 0
+        self._tick_bounces = 0
+        self.remaps = self.moved_back = self.remap_failed = 0
+
+    # -- I/O ------------------------------------------------------------------------------------
+    def io(self, vm, ppns: np.ndarray) -> None:
+        """The guest does I/O on ``ppns`` (repeats = several transfers; −1 = not resident)."""
+        ppns = np.asarray(ppns, dtype=np.int64)
+        ppns = ppns[ppns >= 0]
+        st = vm.pmap.state[ppns]
+        ppns = ppns[(st == PRIVATE) | (st == SHARED)]
+        if len(ppns) == 0:
+            return
+        high = vm.pmap.mpn[ppns] >= self.host.machine.low_pages
+        n = int(np.count_nonzero(high))
+        self._tick_bounces += n
+        self.bounce_copies += n
+        vm.counters.bounce_copies += n
+        if vm.uid not in self.count:
+            self.count[vm.uid] = np.zeros(vm.pages, dtype=np.int32)
+            self.last_io[vm.uid] = np.full(vm.pages, NEVER, dtype=np.int32)
+        count, last = self.count[vm.uid], self.last_io[vm.uid]
+        now = self.host.time
+        hot_pages, copies = np.unique(ppns[high], return_counts=True)
+        fresh = now - last[hot_pages] > self.config.window_s
+        count[hot_pages] = np.where(fresh, 0, count[hot_pages]) + copies
+        last[ppns] = now
+        if not self.config.enabled:
+            return
+        hot = hot_pages[(count[hot_pages] >= self.config.threshold) & (vm.pmap.state[hot_pages] == PRIVATE)]
+        if len(hot):
+            self._remap(vm, hot)
+
+    def _remap(self, vm, ppns: np.ndarray) -> None:
+        """Move hot private ``ppns`` to low memory: free low pages first, else trade places with
+        cold remapped pages."""
+        m = self.host.machine
+        k = min(len(ppns), m.free_low)
+        if k:
+            old = vm.pmap.mpn[ppns[:k]]
+            new = m.alloc(k, vm.uid, low=True)
+            m.content[new] = m.content[old]
+            m.release(old)
+            vm.pmap.mpn[ppns[:k]] = new
+        rest = ppns[k:]
+        for (other, q), p in zip(self._cold_remapped(len(rest)), rest.tolist()):
+            a, b = int(vm.pmap.mpn[p]), int(other.pmap.mpn[q])       # a high (hot), b low (cold)
+            m.content[a], m.content[b] = m.content[b], m.content[a]
+            m.owner[a], m.owner[b] = other.uid, vm.uid
+            vm.pmap.mpn[p], other.pmap.mpn[q] = b, a
+            self.moved_back += 1
+            k += 1
+        self.remap_failed += len(ppns) - k
+        self.remaps += k
+        self.count[vm.uid][ppns[:k]] = 0
+        for p in ppns[:k].tolist():
+            if (vm.uid, p) not in self._listed:
+                self._listed.add((vm.uid, p))
+                self.remapped.append((vm.uid, p))
+
+    def _cold_remapped(self, n: int) -> list:
+        """Up to ``n`` remapped pages idle for ``window_s``, still private and low (removed from
+        the list); entries that are no longer ours are dropped, hot ones go to the back."""
+        out, vms = [], {v.uid: v for v in self.host.vms.values()}
+        low, now = self.host.machine.low_pages, self.host.time
+        for _ in range(len(self.remapped) if n else 0):
+            uid, ppn = entry = self.remapped.popleft()
+            vm = vms.get(uid)
+            if vm is None or vm.pmap.state[ppn] != PRIVATE or vm.pmap.mpn[ppn] >= low:
+                self._listed.discard(entry)
+            elif now - self.last_io[uid][ppn] > self.config.window_s:
+                self._listed.discard(entry)
+                out.append((vm, ppn))
+                if len(out) == n:
+                    break
+            else:
+                self.remapped.append(entry)
+        return out
+
+    # -- once per tick ----------------------------------------------------------------------------
+    def step(self) -> None:
+        """Close the tick's bounce count; keep the low-memory reserve by moving cold remapped
+        pages back to high memory."""
+        self.last_bounces, self._tick_bounces = self._tick_bounces, 0
+        m = self.host.machine
+        short = int(self.config.low_reserve_pct / 100 * m.low_pages) - m.free_low
+        room = m.free - m.free_low                      # free high pages
+        if short <= 0 or room <= 0 or not self.config.enabled:
+            return
+        for vm, ppn in self._cold_remapped(min(short, room)):
+            old = vm.pmap.mpn[ppn:ppn + 1]
+            new = m.alloc(1, vm.uid)
+            m.content[new] = m.content[old]
+            m.release(old)
+            vm.pmap.mpn[ppn] = new[0]
+            self.moved_back += 1
+
+    def forget(self, vm) -> None:
+        """``vm`` powered off."""
+        self.count.pop(vm.uid, None)
+        self.last_io.pop(vm.uid, None)
+
+    def stats(self) -> RemapStats:
+        m, mb = self.host.machine, 1.0 / PAGES_PER_MB
+        return RemapStats(self.bounce_copies, self.last_bounces, self.remaps, self.moved_back, self.remap_failed,
+                          len(self.remapped), m.low_pages * mb, m.free_low * mb)

@@ -1,0 +1,165 @@
+"""The graded exercises: sources follow nbgrader's conventions, the student release is in sync,
+student notebooks fail only where the student must answer, and nbgrader itself grades them.
+
+(The solution notebooks run under nbval: exercises/source is in pytest's testpaths.)
+"""
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from esxlab import exercises
+
+ROOT = Path(__file__).resolve().parents[1] / "exercises"
+SOURCES = sorted((ROOT / "source").glob("*.ipynb"))
+RELEASES = sorted((ROOT / "release").glob("*.ipynb"))
+
+
+def exercise_cells(nb) -> set[int]:
+    return {i for i, c in enumerate(nb.cells)
+            if exercises.graded(c).get("solution") or exercises.graded(c).get("grade")}
+
+
+def test_release_is_in_sync():
+    assert SOURCES, "no exercise notebooks"
+    assert exercises.stale() == [], "run `python -m esxlab exercises build`"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_source_follows_the_conventions(path):
+    nb = nbformat.read(path, as_version=4)
+    exercises.validate(nb, path.name)
+    first = nb.cells[0].source
+    assert first.startswith("# ") and "Learning goals" in first and "Run All Cells" in first
+    solutions = [c for c in nb.cells if exercises.graded(c).get("solution")]
+    grades = [c for c in nb.cells if exercises.graded(c).get("grade")]
+    assert solutions and len(grades) == len(solutions)
+    for c in solutions:     # answers start as None, so an unanswered check says "not answered yet"
+        starter = c.source.split("### BEGIN SOLUTION")[0]
+        assert exercises.has_markers(c.source) and ("= None" in starter or "class " in starter)
+    for c in grades:
+        assert c.source.startswith("checks.check(") and exercises.graded(c)["locked"]
+    for c in nb.cells:       # no def/class except where the student writes one
+        if c.cell_type == "code" and not exercises.graded(c).get("solution"):
+            assert not re.search(r"^\s*(def|class) ", c.source, re.M), c.source
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_solutions_hold_for_other_seeds(path, capsys):
+    """Solutions compute from the problem's parameters: run the code cells in-process with other seeds."""
+    cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert "SEED = 0" in cells[0]
+    for seed in (1, 2, 3):
+        namespace = {}
+        exec(cells[0], namespace)
+        namespace["SEED"] = seed
+        for source in cells[1:]:
+            exec(source, namespace)
+        assert capsys.readouterr().out.count("Correct: ") == sum(s.startswith("checks.check(") for s in cells)
+
+
+@pytest.mark.parametrize("path", RELEASES, ids=lambda p: p.stem)
+def test_student_notebook_fails_only_in_its_exercise_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    assert "BEGIN SOLUTION" not in path.read_text()
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    errors = {i: o for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              for o in c.outputs if o.output_type == "error"}
+    assert {o.ename for o in errors.values()} == {"NotImplementedError"}, \
+        {i: (o.ename, o.evalue) for i, o in errors.items()}
+    assert set(errors) <= exercise_cells(nb)
+    grades = {i for i, c in enumerate(nb.cells) if exercises.graded(c).get("grade")}
+    assert grades <= set(errors), "every check must fail before the student answers"
+
+
+def test_student_code_replaces_marked_regions_at_their_indent():
+    src = ("x = None\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n"
+           "if x:\n    # BEGIN SOLUTION\n    y = 2\n    # END SOLUTION")
+    assert exercises.student_code(src, "t") == ("x = None\n# YOUR CODE HERE\nraise NotImplementedError()\nif x:\n"
+                                                "    # YOUR CODE HERE\n    raise NotImplementedError()")
+    for bad, what in [("### BEGIN SOLUTION\nx", "without END"), ("x\n### END SOLUTION", "without BEGIN"),
+                      ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another")]:
+        with pytest.raises(exercises.ExerciseError, match=what):
+            exercises.student_code(bad, "t")
+
+
+def _nb(*cells):
+    return nbformat.v4.new_notebook(cells=list(cells))
+
+
+def _cell(source, **nbgrader):
+    meta = dict(grade=False, grade_id="a", locked=False, schema_version=3, solution=False, task=False)
+    meta.update(nbgrader)
+    return nbformat.v4.new_code_cell(source, metadata={"nbgrader": meta})
+
+
+def test_validate_names_the_broken_convention():
+    cases = [
+        (_nb(_cell("x", grade_id="a"), _cell("y", grade_id="a")), "used twice"),
+        (_nb(_cell("checks.check(p)", grade=True)), "needs points"),
+        (_nb(_cell("x", schema_version=2)), "schema_version 3"),
+        (_nb(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx\n### END SOLUTION")), "no nbgrader metadata"),
+    ]
+    for nb, message in cases:
+        with pytest.raises(exercises.ExerciseError, match=message):
+            exercises.validate(nb, "t.ipynb")
+
+
+def test_build_and_check_detect_stale_missing_and_orphaned(tmp_path, capsys):
+    src, rel = tmp_path / "source", tmp_path / "release"
+    src.mkdir()
+    shutil.copy(SOURCES[0], src)
+    assert exercises.main(["check", "--source", str(src), "--release", str(rel)]) == 1
+    assert "is missing" in capsys.readouterr().out
+    rel.mkdir()
+    (rel / "old.ipynb").write_text("{}")
+    assert exercises.main(["build", "--source", str(src), "--release", str(rel)]) == 0
+    assert sorted(p.name for p in rel.iterdir()) == [SOURCES[0].name]
+    assert exercises.main(["check", "--source", str(src), "--release", str(rel)]) == 0
+    nb = nbformat.read(src / SOURCES[0].name, as_version=4)
+    nb.cells[0].source += "\n\nedited"
+    nbformat.write(nb, src / SOURCES[0].name)
+    capsys.readouterr()
+    assert exercises.main(["check", "--source", str(src), "--release", str(rel)]) == 1
+    assert "is stale" in capsys.readouterr().out
+
+
+def test_cli_dispatches_to_the_build_tool(capsys):
+    from esxlab.__main__ import main
+    assert main(["exercises", "check"]) == 0
+
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")     # nbgrader's own session warnings
+def test_nbgrader_generates_the_same_release_and_grades_it(tmp_path, monkeypatch):
+    """nbgrader's own generate_assignment and autograde on one exercise, in a throwaway course."""
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])  # its alembic
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    name = "idle_memory_tax.ipynb"
+    (tmp_path / "source" / "tax").mkdir(parents=True)
+    shutil.copy(ROOT / "source" / name, tmp_path / "source" / "tax")
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseDirectory.course_id = "esxlab"
+    api = NbGraderAPI(config=config)
+    assert api.generate_assignment("tax", force=True)["success"]
+    theirs = nbformat.read(tmp_path / "release" / "tax" / name, as_version=4)
+    ours = nbformat.read(ROOT / "release" / name, as_version=4)
+    assert [c.source for c in theirs.cells] == [c.source for c in ours.cells]
+
+    for student, notebook in [("solved", ROOT / "source" / name), ("untouched", ROOT / "release" / name)]:
+        (tmp_path / "submitted" / student / "tax").mkdir(parents=True)
+        shutil.copy(notebook, tmp_path / "submitted" / student / "tax")
+        assert api.autograde("tax", student, force=True)["success"]
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        solved, untouched = gb.find_submission("tax", "solved"), gb.find_submission("tax", "untouched")
+        assert solved.max_score == sum(exercises.graded(c).get("points", 0) for c in ours.cells) > 0
+        assert solved.score == solved.max_score
+        assert untouched.score == 0

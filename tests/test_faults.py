@@ -1,0 +1,215 @@
+"""Fault injection (issue 7): balloon drivers that die or misbehave mid-inflate, a guest that
+touches its ballooned pages, a full host swap device, a VM powered off while its pages are
+swapped and shared, and a memory-pressure spike to the low state. The host keeps running,
+ballooning, paging or blocking as §3.2, §3.3 and §6.3 say, and loses nothing."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.config import SharingConfig
+from esxlab.pmap import BALLOONED, SHARED, SWAPPED
+from invariants import MinGuard, ReadLog, check_conservation, check_reservations, check_sharing
+
+MB = esx.PAGES_PER_MB
+W = esx.workloads
+
+
+class Watched:
+    """A host whose every tick is checked: conservation, reservations, min, nothing lost."""
+
+    def __init__(self, **host_kw):
+        host_kw = dict(dict(memory_mb=96, swap_mb=128, sample_period_s=5, sharing=SharingConfig(mode="esx")), **host_kw)
+        self.host = esx.Host(esx.HostConfig(**host_kw), seed=1)
+        self.log = ReadLog(self.host).__enter__()
+        self.guard = MinGuard(self.host).__enter__()
+        self.junk = None
+
+    def close(self):
+        self.guard.__exit__()
+        self.log.__exit__()
+
+    def step(self, n=1):
+        for _ in range(n):
+            self.host.step()
+            self.check()
+
+    def until(self, cond, limit, what):
+        for _ in range(limit):
+            self.step()
+            if cond():
+                return
+        raise AssertionError(f"the scenario never reached: {what}")
+
+    def check(self):
+        sw = self.host.swapfile
+        if self.junk is not None:              # slots another user filled are not the VMs' leak
+            sw.release(self.junk)
+        check_conservation(self.host)
+        check_sharing(self.host)
+        if self.junk is not None:
+            self.junk = sw.store(np.zeros(len(self.junk), dtype=np.uint64))
+        check_reservations(self.host)
+        self.guard.check()
+        self.log.check()
+
+
+@pytest.fixture
+def watched():
+    made = []
+
+    def make(**kw):
+        made.append(Watched(**kw))
+        return made[-1]
+    yield make
+    for w in made:
+        w.close()
+
+
+def ballooning(w, mode="cooperative", balloon_rate_mb_s=0.5, g_later=()):
+    """g touches 40 MB then frees most of it (idle, taxed); hog grows 1 MB every 2 s: soft state,
+    g's slow balloon inflates over tens of seconds (invented scenario)."""
+    w.host.power_on(esx.VMConfig(name="g", max_mb=64, overhead_mb=1, balloon=mode, balloon_rate_mb_s=balloon_rate_mb_s),
+                    workload=W.Toucher([(0, 40), (20, 4), *g_later], sweep_s=5))
+    w.host.power_on(esx.VMConfig(name="hog", max_mb=64, overhead_mb=1),
+                    workload=W.Toucher([(30 + 2 * i, 20 + i) for i in range(40)], sweep_s=2))
+    return w.host.vm("g"), w.host.vm("hog")
+
+
+def mid_inflate(w, g):
+    w.until(lambda: g.balloon.size >= MB and g.balloon.target - g.balloon.size >= MB, 150, "a balloon mid-inflate")
+    assert w.host.states.name == "soft" and g.totals.swap_outs == 0, "soft state reclaims by ballooning alone"
+
+
+@pytest.mark.parametrize("mode", ["disabled", "absent"])
+def test_balloon_driver_dies_mid_inflate_host_pages_instead(watched, mode):
+    w = watched()
+    g, hog = ballooning(w)
+    mid_inflate(w, g)
+    held = g.balloon.size
+    w.host.set_balloon("g", mode)
+    w.check()
+    assert g.balloon.size == 0 and g.pmap.count(BALLOONED) == 0, "a dead driver's balloon is released"
+    assert g.guest.free_pages() >= held, "its pinned pages went back to the guest"
+    hog_time = hog.vm_time
+    w.step(40)
+    assert g.totals.swap_outs > 0, "with no usable balloon the host pages (§3.2, §6.3 soft state)"
+    assert g.pmap.count(BALLOONED) == 0
+    assert hog.vm_time > hog_time + 30, "the other VM keeps running"
+    assert any(d.vm == "g" and d.action.startswith("page out") and "balloon cannot" in d.why
+               for d in w.host.trace.decisions)
+
+
+def test_balloon_driver_turns_uncooperative_mid_inflate(watched):
+    w = watched()
+    g, _ = ballooning(w)
+    mid_inflate(w, g)
+    held = g.balloon.size
+    w.host.set_balloon("g", "uncooperative")
+    w.step(40)
+    assert g.balloon.size <= held, "an uncooperative driver stops inflating"
+    assert g.totals.swap_outs > 0, "the host notices no progress and pages instead"
+
+
+def test_guest_touching_a_ballooned_page_pops_the_balloon(watched):
+    w = watched()
+    g, _ = ballooning(w)
+    mid_inflate(w, g)
+    ppns = np.flatnonzero(g.pmap.state == BALLOONED)
+    token = g.mint.take(1)
+    g.write(ppns[:1], token)                       # a buggy guest writes a page its balloon pinned
+    assert g.balloon.size == 0 and g.balloon.pops == 1 and g.pmap.count(BALLOONED) == 0
+    assert g.read(ppns[:1])[0] == token[0] and (g.read(ppns[1:]) == 0).all()
+    w.check()
+    w.step(20)
+    assert g.balloon.size > 0, "the driver starts over and inflates again"
+
+
+def test_lying_balloon_driver_loses_nothing(watched):
+    w = watched()
+    g, _ = ballooning(w, g_later=[(90, 30)])    # g needs memory again at 90 s
+    mid_inflate(w, g)
+    w.host.set_balloon("g", "lying")
+    w.step(60)
+    assert g.balloon.pops > 0, "the guest touches the pages its lying driver reported"
+
+
+def test_host_swap_full_blocks_and_recovers(watched):
+    w = watched()
+    g, hog = ballooning(w, mode="absent")
+    sw = w.host.swapfile
+    w.junk = sw.store(np.zeros(sw.free, dtype=np.uint64))    # another user fills the swap device
+    w.until(lambda: w.host.states.name == "low", 120, "the low state with swap full")
+    w.step(20)
+    assert g.totals.swap_outs == 0 and sw.used == sw.capacity
+    assert g.totals.stalls + hog.totals.stalls > 0, "faults that find no memory wait"
+    tr = w.host.trace
+    low = tr.host.state == esx.STATES.index("low")
+    assert tr.vm("hog").blocked[low].sum() + tr.vm("g").blocked[low].sum() > 0, "low state blocks VMs above target"
+    sw.release(w.junk)                                         # the device has room again
+    w.junk = None
+    w.step(60)
+    assert g.totals.swap_outs > 0, "the host pages again"
+    tail = w.host.trace.host.state[-10:]
+    assert (tail < esx.STATES.index("low")).all(), "the host leaves the low state"
+
+
+def test_power_off_while_pages_are_swapped_and_shared(watched):
+    w = watched()
+    g, hog = ballooning(w, mode="absent")
+    w.until(lambda: g.pmap.count(SWAPPED) > MB and g.pmap.count(SHARED) > 0, 200, "g with swapped and shared pages")
+    free, swap_used = w.host.machine.free, w.host.swapfile.used
+    swapped = g.pmap.count(SWAPPED)
+    w.host.power_off("g")
+    w.check()
+    assert w.host.swapfile.used == swap_used - swapped == sum(v.pmap.count(SWAPPED) for v in w.host.vms.values())
+    assert w.host.machine.free > free
+    w.host.power_on(esx.VMConfig(name="g", max_mb=64, overhead_mb=1), workload=W.Toucher([(0, 30)], sweep_s=3))
+    w.step(40)                                  # a new VM of the same name sees none of the old one's data
+    assert w.host.vm("g").uid != g.uid
+
+
+def test_pressure_spike_to_low_blocks_only_above_target_and_recovers(watched):
+    w = watched(swap_rate_mb_s=2)
+    w.host.power_on(esx.VMConfig(name="a", max_mb=48, overhead_mb=1, balloon="absent"),
+                    workload=W.Toucher([(0, 30)], sweep_s=5))
+    w.host.power_on(esx.VMConfig(name="spike", max_mb=64, overhead_mb=1, balloon="absent"),
+                    workload=W.Toucher([(40, 60), (60, 2)], sweep_s=1))
+    w.step(150)
+    tr = w.host.trace
+    low = tr.host.state == esx.STATES.index("low")
+    assert low.any(), "the spike drives free memory into the low state"
+    for name in ("a", "spike"):
+        v = tr.vm(name)
+        assert v.blocked[~low].sum() == 0, f"{name} blocked outside the low state"
+    assert (tr.host.state[-20:] == esx.STATES.index("high")).all(), "the host recovers to the high state"
+
+
+def test_a_vm_over_its_target_never_pages_others_below_theirs(watched):
+    # vm2's working set (29 MB, touched every second) exceeds its target: it must replace its own
+    # pages or wait, not take vm1 below vm1's target (found by test_stateful; §6.3)
+    w = watched(memory_mb=64, swap_mb=64, tax_rate=0.0, realloc_period_s=5, sample_period_s=30)
+    h = w.host
+    h.power_on(esx.VMConfig(name="vm1", max_mb=35, overhead_mb=0), workload=W.Toucher([(3, 29)], sweep_s=1))
+    h.power_on(esx.VMConfig(name="vm2", max_mb=34, min_mb=34, overhead_mb=0), workload=W.Toucher([(2, 29)], sweep_s=1))
+    w.step(2)
+    h.set_min("vm2", 17)
+    h.power_on(esx.VMConfig(name="vm3", max_mb=30, min_mb=30, overhead_mb=3, shares=1000),
+               workload=W.Toucher([(0, 40)], sweep_s=5))
+    w.step(40)
+
+
+def test_power_on_when_others_hold_their_min_boots_or_refuses_cleanly(watched):
+    # min + overhead of a and b nearly fill memory; c (min 0) passes admission, so it must boot with
+    # its kernel partly swapped, or be refused with an AdmissionError — never a half-made VM
+    w = watched(memory_mb=64, swap_mb=64, tax_rate=0.0, realloc_period_s=5, sample_period_s=30,
+                sharing=SharingConfig(mode="off"))
+    h = w.host
+    h.power_on(esx.VMConfig(name="a", max_mb=34, min_mb=34, overhead_mb=0), workload=W.Toucher([(1, 28)], sweep_s=1))
+    h.power_on(esx.VMConfig(name="b", max_mb=54, min_mb=27, overhead_mb=0, guest_os="windows"))
+    w.step(15)
+    try:
+        h.power_on(esx.VMConfig(name="c", max_mb=8, overhead_mb=0))
+    except esx.AdmissionError as e:
+        assert "'c'" in str(e) and "c" not in h.vms
+    w.check()
+    w.step(20)

@@ -1,0 +1,204 @@
+"""Seeded problems are answered by the model; checkers pass right answers and teach on wrong ones."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab import checks, problems
+from esxlab.checks import CheckFailed, Expect, _close
+from esxlab.pmap import PRIVATE
+from esxlab.swap import RandomReplacement, ReplacementPolicy
+
+QUIZZES = [problems.RhoVictim, problems.TaxTargets, problems.BalloonSplit, problems.FreeMemoryWalk,
+           problems.Admission, problems.SamplingEstimate, problems.HotPageRemap, problems.SharingPrediction]
+WRONG_TYPE = {"number": ("3.5", "must be a number"), "numbers": ("1, 2", "must be a list"),
+              "choice": (1, "must be a str"), "choices": ("high", "must be a list")}
+
+
+class OldestFirst(ReplacementPolicy):
+    """LRU from the hypervisor's view: evict the private pages touched longest ago."""
+
+    def victims(self, vm, n, rng, protect):
+        private = np.flatnonzero(vm.pmap.state == PRIVATE)
+        if protect is not None and len(protect):
+            private = private[~np.isin(private, protect)]
+        return private[np.argsort(vm.last_touch[private], kind="stable")[:n]]
+
+
+def _fails(problem, answers, exc=CheckFailed) -> str:
+    with pytest.raises(exc) as err:
+        checks.check(problem, **answers)
+    return str(err.value)
+
+
+def _right_value_texts(value) -> list[str]:
+    """Ways a message could leak a numeric answer."""
+    values = value if isinstance(value, list) else [value]
+    return [f"{v:.{d}f}" for v in values if isinstance(v, float) and abs(v) > 0.05 for d in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("cls", QUIZZES + [problems.BeatRandom], ids=lambda c: c.__name__)
+def test_seed_poses_the_problem_and_other_seeds_pose_others(cls):
+    a, b = cls(0), cls(0)
+    assert a.solve() == b.solve() and a.describe() == b.describe()
+    others = [cls(s) for s in range(1, 4)]
+    assert all(o.solve() != a.solve() and o.describe() != a.describe() for o in others)
+    assert isinstance(a.describe(), str) and len(a.describe().splitlines()) >= 3
+    assert repr(a) == f"{cls.__name__}(seed=0)"
+
+
+@pytest.mark.parametrize("cls", QUIZZES, ids=lambda c: c.__name__)
+def test_checker_passes_the_right_answer(cls, capsys):
+    for seed in range(4):
+        p = cls(seed)
+        checks.check(p, **p.solve())
+        assert capsys.readouterr().out.startswith("Correct: ")
+
+
+@pytest.mark.parametrize("cls", QUIZZES, ids=lambda c: c.__name__)
+def test_checker_names_each_typical_mistake_without_the_answer(cls):
+    seen = 0
+    for seed in range(6):
+        p = cls(seed)
+        right = p.solve()
+        for e in p.expect():
+            for m in e.mistakes:
+                if _close(e, m.value, e.value):
+                    continue                          # this mistake happens to give the right answer here
+                msg = _fails(p, {**right, e.name: m.value})
+                first = next(mm for mm in e.mistakes if _close(e, m.value, mm.value))   # two may coincide
+                assert first.hint in msg and f"`{e.name}`" in msg and e.tolerance in msg
+                assert not any(t in msg for t in _right_value_texts(e.value)), msg
+                seen += 1
+    assert seen >= 6
+
+
+@pytest.mark.parametrize("cls", QUIZZES, ids=lambda c: c.__name__)
+def test_checker_rejects_wrong_types_and_unanswered(cls):
+    p = cls(0)
+    right = p.solve()
+    for e in p.expect():
+        value, message = WRONG_TYPE[e.kind]
+        assert message in _fails(p, {**right, e.name: value})
+        msg = _fails(p, {**right, e.name: None}, NotImplementedError)
+        assert "not answered yet" in msg
+        assert not isinstance(NotImplementedError(), AssertionError)   # unanswered ≠ wrong
+    with pytest.raises(esx.ConfigError, match="needs exactly the answers"):
+        checks.check(p, wrong_name=1)
+
+
+def test_tolerances_are_as_stated():
+    p = problems.RhoVictim(0)
+    right = p.solve()
+    checks.check(p, rhos=[r * 1.009 for r in right["rhos"]], victim=right["victim"])
+    assert "within ±1 %" in _fails(p, {**right, "rhos": [r * 1.02 for r in right["rhos"]]})
+    q = problems.TaxTargets(0)
+    t = q.solve()["targets_mb"]
+    checks.check(q, targets_mb=[t[0] + 0.9, t[1] - 0.9])
+    assert "within ±1 MB" in _fails(q, {"targets_mb": [t[0] + 1.5, t[1]]})
+    assert "must have 2 items" in _fails(q, {"targets_mb": [t[0]]})
+    assert "`targets_mb[1]` must be a number" in _fails(q, {"targets_mb": [t[0], "x"]})
+
+
+def test_specific_teaching_messages():
+    p = problems.RhoVictim(0)
+    right = p.solve()
+    rhos_mb = [r * esx.PAGES_PER_MB for r in right["rhos"]]
+    assert "counted in MB" in _fails(p, {**right, "rhos": rhos_mb})
+    highest = p.vms[int(np.argmax(right["rhos"]))]["name"]
+    assert "pays the most" in _fails(p, {**right, "victim": highest})
+    assert "one of 'web', 'db', 'mail'" in _fails(p, {**right, "victim": "nobody"})
+    s = problems.SamplingEstimate(1)
+    sr = s.solve()
+    assert "largest" in _fails(s, {**sr, "estimate": min(sr["slow"], sr["fast"])})
+    assert "first wrong item: `states[" in _fails(problems.FreeMemoryWalk(0),
+                                                 {"states": ["high"] * problems.FreeMemoryWalk.STEPS})
+
+
+def test_problems_answer_with_the_model():
+    p = problems.RhoVictim(3)
+    rhos = p.solve()["rhos"]
+    v = p.vms[1]
+    assert rhos[1] == esx.policy.shares_per_page(v["shares"], v["alloc_mb"] * esx.PAGES_PER_MB,
+                                                 v["active_fraction"], p.tax_rate)
+    b = problems.BalloonSplit(2)
+    # swap + balloon growth never exceeds the excess; a high state reclaims nothing
+    sol = b.solve()
+    assert sol["swap_mb"] + max(0, sol["balloon_mb"] - b.balloon_mb) <= max(0, b.alloc_mb - b.target_mb) + 1e-9
+    s = problems.SamplingEstimate(2)
+    assert s.solve()["f"] == s.touched / s.n
+    a = problems.Admission(1)
+    assert a.solve()["reserved_mb"][0] == sum(c.min_mb + c.overhead_mb for c in a.running)
+
+
+def test_sharing_finds_every_content_held_twice_in_a_salt_group():
+    """The scanner's result equals counting identical contents (§4.2) per salt group."""
+    for seed in range(4):
+        p = problems.SharingPrediction(seed)
+        pages = {}                                  # (salt, content) → pages holding it
+        for v in p.vms:
+            for content, mb in [("zero", v["zero_mb"]), ("os " + v["os_version"], p.os_image_mb),
+                                ("app " + v["app"], p.app_mb[v["app"]])]:
+                n = int(mb * esx.PAGES_PER_MB) if content != "zero" else 1
+                key = (v["salt"], content)
+                pages[key] = (pages.get(key, (0, 0))[0] + int(mb * esx.PAGES_PER_MB), n)
+        shared = sum(held for held, distinct in pages.values() if held > distinct)
+        frames = sum(distinct for held, distinct in pages.values() if held > distinct)
+        got = p.solve()
+        assert got["shared_mb"] * esx.PAGES_PER_MB == shared
+        assert got["reclaimed_mb"] * esx.PAGES_PER_MB == shared - frames
+
+
+def test_bad_seed_is_a_config_error():
+    with pytest.raises(esx.ConfigError, match="seed"):
+        problems.RhoVictim(-1)
+
+
+def test_expect_rejects_unknown_kinds():
+    with pytest.raises(esx.ConfigError, match="kind"):
+        Expect("x", "integer", 1, "hint")
+
+
+# -- the capstone ----------------------------------------------------------------------------------
+def test_an_lru_policy_beats_random_and_random_does_not(capsys):
+    for seed in range(2):
+        p = problems.BeatRandom(seed)
+        checks.check(p, policy=OldestFirst())
+        assert "Correct" in capsys.readouterr().out
+    msg = _fails(p, {"policy": RandomReplacement()})
+    assert "random replacement caused" in msg and "last_touch" in msg
+
+
+class _Broken(ReplacementPolicy):
+    def __init__(self, how):
+        self.how = how
+
+    def victims(self, vm, n, rng, protect):
+        good = OldestFirst().victims(vm, n, rng, protect)
+        if self.how == "twice" and len(good) > 1:
+            return np.r_[good[:1], good[:1]]
+        if self.how == "too many":
+            return np.flatnonzero(vm.pmap.state == PRIVATE)[:n + 1]
+        if self.how == "not private":
+            return np.flatnonzero(vm.pmap.state != PRIVATE)[:n]
+        if self.how == "protected" and protect is not None and len(protect):
+            mapped = protect[vm.pmap.state[protect] == PRIVATE]
+            if len(mapped):
+                return mapped[:1]
+        if self.how == "floats":
+            return good.astype(float)
+        return good
+
+
+@pytest.mark.parametrize("how, message", [
+    ("twice", "same page twice"), ("too many", "return at most n"), ("not private", "only private pages"),
+    ("protected", "in `protect`"), ("floats", "1-D array of page numbers")])
+def test_illegal_victims_fail_with_the_rule_they_break(how, message):
+    assert message in _fails(problems.BeatRandom(0), {"policy": _Broken(how)})
+
+
+def test_capstone_wants_a_policy_instance():
+    p = problems.BeatRandom(0)
+    assert "call your class, e.g. `OldestFirst()`" in _fails(p, {"policy": OldestFirst})
+    assert "must be an instance of ReplacementPolicy" in _fails(p, {"policy": lambda vm, n: []})
+    with pytest.raises(NotImplementedError):
+        checks.check(p, policy=ReplacementPolicy())

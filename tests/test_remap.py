@@ -1,0 +1,135 @@
+"""Hot I/O page remapping (paper §7): bounce copies, remapping hot pages to low memory, moving
+cold ones back, and the accounting of it all."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.config import RemapConfig
+from esxlab.workloads import Access, NetServer
+from invariants import WriteLog, check_conservation
+
+MB = esx.PAGES_PER_MB
+
+
+def net_host(enabled=True, low_mb=16.0, memory_mb=128, seed=0, workload=None, vm=True, **kw):
+    cfg = esx.HostConfig(memory_mb=memory_mb, remap=RemapConfig(enabled=enabled, low_memory_mb=low_mb, **kw))
+    host = esx.Host(cfg, seed=seed)
+    return add_web(host, workload) if vm else host
+
+
+def add_web(host, workload=None):
+    host.power_on(esx.VMConfig(name="web", max_mb=32, overhead_mb=1),
+                  workload=workload or NetServer(buffers=64, packets_per_s=2000, data_mb=8))
+    return host
+
+
+def test_remapping_cuts_bounce_copies_by_orders_of_magnitude():
+    off = net_host(enabled=False).run(minutes=5)
+    on_host = net_host(enabled=True)
+    on = on_host.run(minutes=5)
+    assert off.host.bounce_copies.sum() == pytest.approx(2000 * 300, rel=0.01), "all buffers sit in high memory"
+    ratio = off.host.bounce_copies.sum() / max(1, on.host.bounce_copies.sum())
+    assert ratio > 100, f"only {ratio:.0f}× fewer bounce copies"
+    assert on.host.bounce_copies[-60:].sum() == 0, "once remapped, the buffers never bounce again"
+    r = on_host.remap.stats()
+    assert r.remaps == 64 and r.remapped_pages == 64 and r.bounce_copies == on.host.bounce_copies.sum()
+    assert on_host.stats().bounce_copies == on.host.bounce_copies[-1]
+    web = on_host.vm("web")
+    assert web.totals.bounce_copies == r.bounce_copies
+    # and the cost shows up in throughput
+    assert np.mean(on.vm("web").throughput[-60:]) > np.mean(off.vm("web").throughput[-60:])
+
+
+def test_pages_without_io_are_never_moved_and_nothing_is_lost():
+    cfg = esx.HostConfig(memory_mb=128, remap=RemapConfig(low_memory_mb=16, threshold=4, window_s=3))
+    host = esx.Host(cfg, seed=2)
+    with WriteLog(host) as log:
+        web = host.power_on(esx.VMConfig(name="web", max_mb=32, overhead_mb=1),
+                            workload=NetServer(buffers=32, packets_per_s=500, data_mb=8, reads_per_s=2000))
+        host.run(seconds=30)
+        g = web.guest
+        data = g.lp_ppn[32:][g.lp_ppn[32:] >= 0]
+        kernel = np.arange(g.kernel_pages)
+        before = web.pmap.mpn[np.concatenate([data, kernel])].copy()
+        host.run(seconds=90)
+        after = web.pmap.mpn[np.concatenate([data, kernel])]
+        assert (before == after).all(), "a page that never saw I/O was moved"
+        assert (after >= host.machine.low_pages).all()
+        buffers = g.lp_ppn[:32]
+        assert (web.pmap.mpn[buffers] < host.machine.low_pages).all(), "every network buffer is remapped"
+        check_conservation(host)
+        log.check()
+
+
+def test_remapping_carries_the_contents_of_pages_sent_as_they_are():
+    host = net_host(low_mb=0.25, threshold=4, window_s=5, vm=False)
+    with WriteLog(host) as log:
+        add_web(host, NetServer(buffers=48, packets_per_s=400, rewrite=False))
+        host.run(seconds=90)
+        assert host.remap.stats().remaps == 48
+        log.check()
+        check_conservation(host)
+
+
+class TwoPhaseNet(NetServer):
+    """Transmits from buffers [0, 64) until ``switch_s``, then from [64, 128) (test helper)."""
+
+    def __init__(self, switch_s):
+        super().__init__(buffers=128, packets_per_s=1000, data_mb=1)
+        self.switch_s = switch_s
+
+    def step(self, t):
+        half = 64 * (t >= self.switch_s)
+        sent = half + np.arange(self.packets_per_s) % 64
+        lps = np.unique(sent)
+        return Access(lps, np.ones(len(lps), dtype=bool), io=sent)
+
+
+def test_cold_remapped_pages_make_room_when_low_memory_runs_out():
+    # low memory holds exactly 64 pages: the second set of hot buffers must displace the first
+    host = net_host(low_mb=0.25, threshold=8, window_s=5, vm=False)
+    with WriteLog(host) as log:
+        add_web(host, TwoPhaseNet(switch_s=120))
+        tr = host.run(minutes=4)
+        check_conservation(host)
+        log.check()
+    g, low = host.vm("web").guest, host.machine.low_pages
+    mpn = host.vm("web").pmap.mpn
+    assert (mpn[g.lp_ppn[64:128]] < low).all(), "the new hot buffers took the low pages"
+    assert (mpn[g.lp_ppn[:64]] >= low).all(), "the cold ones went back to high memory"
+    r = host.remap.stats()
+    assert r.moved_back >= 64 and r.low_mb == pytest.approx(0.25)
+    assert tr.host.bounce_copies[-60:].sum() == 0
+    assert tr.host.bounce_copies[120:140].sum() > 0, "the switch costs bounce copies until remapping catches up"
+
+
+def test_a_small_host_is_all_low_memory_and_never_bounces():
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)          # default boundary 4 GB > 128 MB
+    host.power_on(esx.VMConfig(name="web", max_mb=32, overhead_mb=1), workload=NetServer())
+    tr = host.run(seconds=60)
+    assert host.machine.low_pages == host.machine.total
+    assert tr.host.bounce_copies.sum() == 0 and host.remap.stats().remaps == 0
+
+
+def test_a_vm_with_no_low_pages_free_and_nothing_cold_keeps_bouncing():
+    host = net_host(low_mb=0.0, threshold=2)
+    tr = host.run(seconds=60)
+    assert tr.host.bounce_copies[-10:].min() == 2000
+    assert host.remap.stats().remap_failed > 0 and host.remap.stats().remaps == 0
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: RemapConfig(threshold=0), ["threshold", "0", "1 ≤ threshold"]),
+    (lambda: RemapConfig(threshold=2.5), ["threshold", "whole number"]),
+    (lambda: RemapConfig(window_s=0), ["window_s", "0"]),
+    (lambda: RemapConfig(low_memory_mb=-1), ["low_memory_mb", "-1"]),
+    (lambda: esx.HostConfig(memory_mb=512, remap=RemapConfig(low_memory_mb=1024)),
+     ["low_memory_mb", "1024", "beyond machine memory", "512"]),
+    (lambda: esx.HostConfig(remap=RemapConfig), ["HostConfig.remap", "RemapConfig"]),
+    (lambda: NetServer(buffers=0), ["buffers", "0"]),
+])
+def test_bad_remap_config(make, words):
+    with pytest.raises(esx.ConfigError) as e:
+        make()
+    for w in words:
+        assert w in str(e.value)

@@ -1,0 +1,315 @@
+"""Content-based page sharing (paper §4): ESX's scanner against a brute-force reference,
+reference counts and the overflow table, copy-on-write isolation, salting, share before swap."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import esxlab as esx
+import esxlab.sharing as sharing
+from esxlab.config import RemapConfig, SharingConfig
+from esxlab.pmap import PRIVATE, SHARED, SWAPPED
+from esxlab.sharing import COUNT_MAX, salt_group
+from invariants import WriteLog, check_conservation, check_sharing
+
+MB = esx.PAGES_PER_MB
+FAST = dict(scan_vm_pages_s=2000, scan_total_pages_s=20000, scan_period_s=1)
+
+
+def static_spec():
+    """Spec95 that stops changing memory once its files are read (after ``warm_s``)."""
+    return esx.workloads.Spec95(files_mb=3, dup_mb=0.5, zero_mb=1, data_mb=1, warm_s=10,
+                                reads_per_s=0, writes_per_s=0)
+
+
+def mixed_host(mode="esx", force_salting=1, salts=(None, None, None, None), seed=0, vms=True, **kw):
+    """Four 16 MB VMs (three Linux, one Windows) whose memory becomes static after 90 s."""
+    cfg = SharingConfig(mode=mode, force_salting=force_salting, **kw)
+    host = esx.Host(esx.HostConfig(memory_mb=160, sharing=cfg), seed=seed)
+    return add_vms(host, salts) if vms else host
+
+
+def add_vms(host, salts=(None, None, None, None)):
+    oses = ("linux", "linux", "windows", "linux")
+    for i, (os_, salt) in enumerate(zip(oses, salts)):
+        host.power_on(esx.VMConfig(name=f"v{i}", max_mb=16, overhead_mb=1, guest_os=os_, salt=salt),
+                      workload=static_spec())
+    return host
+
+
+def brute_force(host):
+    """Every mapped guest page grouped by (sharing group, contents): the duplicates a perfect
+    sharer would find. Returns {(group, token): [(vm, ppn), ...]}."""
+    classes = {}
+    force = host.config.sharing.force_salting
+    for vm in host.vms.values():
+        g = salt_group(vm, force)
+        mapped = np.flatnonzero((vm.pmap.state == PRIVATE) | (vm.pmap.state == SHARED))
+        for ppn, tok in zip(mapped.tolist(), vm.peek(mapped).tolist()):
+            classes.setdefault((g, tok), []).append((vm, ppn))
+    return classes
+
+
+def run_full_passes(host, passes):
+    """Run until every VM has been scanned ``passes`` more complete times."""
+    start = {v.uid: host.sharing._state(v).passes for v in host.vms.values()}
+    for _ in range(2000):
+        if all(host.sharing._state(v).passes >= start[v.uid] + passes for v in host.vms.values()):
+            return
+        host.step()
+    raise AssertionError("the scanner never completed its passes")
+
+
+def assert_matches_brute_force(host, one_frame_per_content=True):
+    s = host.sharing
+    saved = 0
+    for (g, tok), pages in brute_force(host).items():
+        if len(pages) < 2:
+            continue
+        saved += len(pages) - 1
+        states = [vm.pmap.state[p] for vm, p in pages]
+        assert all(x == SHARED for x in states), f"duplicate content {tok:#x} ({len(pages)} copies) not all shared"
+        frames = {int(s.frame_of[vm.pmap.mpn[p]]) for vm, p in pages}
+        if one_frame_per_content:
+            assert len(frames) == 1, f"content {tok:#x} spread over {len(frames)} frames"
+    # a unique page can be shared only if its partners broke copy-on-write: count 1, saves nothing
+    if one_frame_per_content:
+        assert s.saved_pages == saved
+    return saved
+
+
+def test_full_scan_finds_exactly_the_brute_force_duplicates():
+    host = mixed_host(**FAST)
+    host.run(seconds=90)                         # boot, Windows zeroing and file reads are over
+    run_full_passes(host, 2)
+    check_conservation(host)
+    saved = assert_matches_brute_force(host)
+    assert saved > 3 * MB and host.sharing.zero_pages > MB
+    st = host.sharing.stats()
+    assert st.pages_sharing == host.sharing.saved_pages and st.pages_shared == host.sharing.n_frames
+    assert host.stats().shared_saved == pytest.approx(saved / MB)
+
+
+def test_sharing_off_shares_nothing_and_finds_no_duplicates():
+    host = mixed_host(mode="off")
+    host.run(seconds=60)
+    assert host.sharing.mappings == 0 and host.sharing.table_pages == 0
+    assert sum(len(p) - 1 for p in brute_force(host).values()) > 3 * MB, "the workload has duplicates to find"
+
+
+def test_ksm_finds_the_same_duplicates_eventually_and_counts_sensibly():
+    host = mixed_host(mode="ksm", ksm_pages_to_scan=200, ksm_sleep_ms=20, ksm_max_page_sharing=1 << 20)
+    host.run(seconds=90)
+    n = host.sharing.full_scans
+    for _ in range(2000):
+        if host.sharing.full_scans >= n + 3:
+            break
+        host.step()
+    check_conservation(host)
+    assert_matches_brute_force(host)
+    st = host.sharing.stats()
+    assert st.mode == "ksm" and st.full_scans >= n + 3
+    assert st.pages_shared == host.sharing.n_frames and st.pages_sharing == host.sharing.saved_pages
+    assert st.pages_unshared == len(host.sharing.unstable)
+    assert st.pages_unshared + st.pages_shared + st.pages_sharing <= sum(v.alloc_pages for v in host.vms.values())
+
+
+def test_ksm_volatile_pages_are_not_merged_and_max_page_sharing_holds():
+    cfg = SharingConfig(mode="ksm", ksm_pages_to_scan=40, ksm_max_page_sharing=8)
+    host = esx.Host(esx.HostConfig(memory_mb=96, sharing=cfg), seed=1)
+    host.power_on(esx.VMConfig(name="w", max_mb=16, overhead_mb=1, guest_os="windows"))     # many zero pages
+    host.power_on(esx.VMConfig(name="t", max_mb=16, overhead_mb=1),
+                  workload=esx.workloads.Toucher([(0, 6)], sweep_s=1))                     # rewrites 6 MB/s
+    host.run(seconds=90)
+    check_conservation(host)
+    s = host.sharing
+    frames = np.flatnonzero(s.f_kind == sharing.FRAME)
+    assert len(frames) and s._refs(frames).max() <= 8
+    zero_frames = frames[s.f_token[frames] == 0]
+    assert len(zero_frames) > 10, "past max_page_sharing the zero page needs more copies"
+    t = host.vm("t")
+    assert s.stats().pages_volatile > MB
+    touched = t.guest.lp_ppn[t.guest.lp_ppn >= 0]
+    assert not (t.pmap.state[touched] == SHARED).any(), "a page rewritten every second was merged"
+
+
+def test_reference_counts_overflow_for_the_zero_page_and_come_back():
+    cfg = SharingConfig(mode="esx", scan_vm_pages_s=1e5, scan_total_pages_s=1e5, scan_period_s=1)
+    host = esx.Host(esx.HostConfig(memory_mb=340, sharing=cfg), seed=0)
+    vm = host.power_on(esx.VMConfig(name="w", max_mb=300, overhead_mb=1, guest_os="windows"))
+    host.run(seconds=75)                          # Windows zeroes all memory while booting
+    check_conservation(host)
+    s = host.sharing
+    zero = int(s.frame_of[vm.pmap.mpn[np.flatnonzero(vm.pmap.state == SHARED)[-1]]])
+    assert s.f_token[zero] == 0 and zero in s.overflow and s.overflow[zero] > COUNT_MAX
+    assert s.f_count[zero] == COUNT_MAX
+    assert s.zero_pages == s.overflow[zero] and s.saved_pages >= s.zero_pages - 1
+    assert s.table_pages >= 1 and host.stats().zero_shared == pytest.approx(s.zero_pages / MB)
+    # the guest writes 20 000 of its zero pages: copy-on-write, count back under 16 bits
+    ppns = np.flatnonzero(vm.pmap.state == SHARED)[:20000]
+    vm.write(ppns, vm.mint.take(len(ppns)))
+    assert zero not in s.overflow and s._refs(np.array([zero]))[0] == s.zero_pages
+    check_conservation(host)
+    assert (vm.peek(ppns) != 0).all() and vm.totals.cow_breaks + vm.counters.cow_breaks >= 20000
+    host.power_off("w")
+    host.step()
+    assert host.machine.free == host.machine.total and s.table_pages == 0 and s.mappings == 0
+
+
+def test_copy_on_write_never_leaks_a_write_to_another_vm():
+    host = mixed_host(vms=False, **FAST)
+    with WriteLog(host) as log:
+        add_vms(host)
+        host.run(seconds=90)
+        run_full_passes(host, 1)
+        a, b = host.vm("v0"), host.vm("v1")
+        shared = np.flatnonzero((a.pmap.state == SHARED) & (b.pmap.state == SHARED))
+        shared = shared[a.pmap.mpn[shared] == b.pmap.mpn[shared]]
+        assert len(shared) > MB, "both Linux VMs share their image pages"
+        before = b.peek(shared)
+        new = a.mint.take(len(shared))
+        a.write(shared, new)
+        assert (a.read(shared) == new).all()
+        assert (b.read(shared) == before).all(), "a write to a shared page showed up in another VM"
+        assert (a.pmap.mpn[shared] != b.pmap.mpn[shared]).all()
+        host.run(seconds=30)
+        check_conservation(host)
+        log.check()
+
+
+def vms_per_frame(host):
+    """For each shared frame, how many distinct VMs map it."""
+    owners = {}
+    for vm in host.vms.values():
+        for f in set(host.sharing.frame_of[vm.pmap.mpn[vm.pmap.state == SHARED]].tolist()):
+            owners[f] = owners.get(f, 0) + 1
+    return owners
+
+
+@pytest.mark.parametrize("force, salts, inter_vm", [
+    (1, (None, None, None, None), True),       # 2002: everybody shares
+    (1, (1, 2, 3, 4), False),                  # distinct salts: intra-VM only
+    (1, (7, 7, 7, 7), True),                   # equal salts share
+    (2, (None, None, None, None), False),      # Mem.ShareForceSalting = 2: per-VM salt by default
+    (0, (1, 2, 3, 4), True),                   # salting ignored
+])
+def test_salting_decides_who_may_share(force, salts, inter_vm):
+    host = mixed_host(force_salting=force, salts=salts, **FAST)
+    host.run(seconds=90)
+    run_full_passes(host, 1)
+    check_conservation(host)
+    crossing = sum(1 for n in vms_per_frame(host).values() if n > 1)
+    assert (crossing > 0) == inter_vm
+    assert host.sharing.saved_pages > 0, "intra-VM sharing (zero pages, duplicate file pages) always works"
+    assert_matches_brute_force(host)
+
+
+def test_share_before_swap_shares_zero_pages_instead_of_paging_them():
+    # no scanner at all: only the swapper's share-before-swap can share (§4.3, Fig. 8's boot)
+    cfg = SharingConfig(mode="esx", scan_vm_pages_s=0, scan_total_pages_s=0)
+    host = esx.Host(esx.HostConfig(memory_mb=72, swap_mb=256, sharing=cfg), seed=0)
+    with WriteLog(host) as log:
+        for i in range(2):
+            host.power_on(esx.VMConfig(name=f"w{i}", max_mb=48, overhead_mb=1, guest_os="windows", balloon="absent"))
+        host.run(seconds=120)
+        check_conservation(host)
+        log.check()
+    assert host.sharing.scanned == 0
+    shared = sum(v.pmap.count(SHARED) for v in host.vms.values())
+    swapped = sum(v.pmap.count(SWAPPED) for v in host.vms.values())
+    assert shared > 16 * MB, "zero pages chosen as swap victims must be shared, not paged"
+    assert host.sharing.zero_pages > 16 * MB
+    assert shared > swapped
+
+
+def test_a_weak_hash_causes_false_matches_but_never_wrong_sharing(monkeypatch):
+    monkeypatch.setattr(sharing, "page_hash", lambda tokens, group: (np.asarray(tokens) & np.uint64(0xFF)) + np.uint64(1))
+    host = mixed_host(vms=False, **FAST)
+    with WriteLog(host) as log:
+        add_vms(host)
+        host.run(seconds=90)
+        run_full_passes(host, 1)
+        check_conservation(host)            # includes: every mapper reads the frame's contents
+        log.check()
+    assert host.sharing.false_matches > 0
+
+
+def test_table_memory_is_charged_to_the_host():
+    host = mixed_host(**FAST)
+    host.run(seconds=60)
+    s = host.sharing
+    wake = 4 * FAST["scan_vm_pages_s"]            # entries one wake-up may add, reserved ahead
+    assert s.entries > 1000 and -(-s.entries // 256) <= s.table_pages <= -(-(s.entries + wake) // 256)
+    assert host.sharing.table_pages * 4096 <= 0.005 * host.machine.total * 4096 + wake * 16 + 4096, "< 0.5 % (§4.3)"
+    base = host.config.total_pages - host.overhead_pages - host.states.goal
+    assert host.available_pages() == int(base - s.table_pages)
+    assert s.stats().table_mb == pytest.approx(s.table_pages / MB)
+
+
+def test_per_vm_statistics_add_up():
+    host = mixed_host(**FAST)
+    host.run(seconds=90)
+    run_full_passes(host, 1)
+    per = {n: host.sharing.vm_stats(v) for n, v in host.vms.items()}
+    s = host.sharing.stats()
+    assert sum(p.shared_mb for p in per.values()) == pytest.approx(s.shared_mb)
+    assert sum(p.saved_mb for p in per.values()) == pytest.approx(s.saved_mb)
+    assert sum(p.zero_mb for p in per.values()) == pytest.approx(s.zero_mb)
+    assert sum(p.hint_frames for p in per.values()) == s.hint_frames
+    assert all(p.passes >= 1 for p in per.values())
+    assert host.vm("v0").stats().shared == pytest.approx(per["v0"].shared_mb)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: SharingConfig(scan_vm_pages_s=-1), ["scan_vm_pages_s", "-1", "0 ≤"]),
+    (lambda: SharingConfig(scan_total_pages_s=-5), ["scan_total_pages_s", "-5"]),
+    (lambda: SharingConfig(mode="tps"), ["mode", "'tps'", "'esx'", "'ksm'", "'off'"]),
+    (lambda: SharingConfig(force_salting=3), ["force_salting", "3"]),
+    (lambda: SharingConfig(ksm_sleep_ms=0), ["ksm_sleep_ms", "0"]),
+    (lambda: SharingConfig(ksm_max_page_sharing=1), ["ksm_max_page_sharing", "1"]),
+    (lambda: esx.HostConfig(sharing="esx"), ["HostConfig.sharing", "SharingConfig"]),
+])
+def test_bad_sharing_config(make, words):
+    with pytest.raises(esx.ConfigError) as e:
+        make()
+    for w in words:
+        assert w in str(e.value)
+
+
+WORKLOADS = st.sampled_from([
+    lambda: esx.workloads.Idle(),
+    lambda: esx.workloads.Spec95(files_mb=4, dup_mb=1, zero_mb=2, data_mb=3, warm_s=20, writes_per_s=100),
+    lambda: esx.workloads.Dbench(clients=2, mb_per_client=6, accesses_per_s=300),
+    lambda: esx.workloads.Toucher([(0, 10), (30, 20), (70, 4)], sweep_s=3),
+    lambda: esx.workloads.NetServer(buffers=32, packets_per_s=300, data_mb=4),
+])
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2 ** 31), memory_mb=st.integers(60, 110), mode=st.sampled_from(["esx", "ksm"]),
+       force=st.sampled_from([0, 1, 2]), low_mb=st.sampled_from([0.25, 1, 8]),
+       vms=st.lists(st.tuples(WORKLOADS, st.sampled_from(["linux", "windows"]),
+                              st.sampled_from(["cooperative", "absent"]), st.integers(16, 40),
+                              st.sampled_from([None, 1, 2])), min_size=1, max_size=3),
+       off_after=st.sampled_from([None, 60]))
+def test_nothing_lost_and_conservation_with_sharing_and_remapping(seed, memory_mb, mode, force, low_mb, vms,
+                                                                   off_after):
+    cfg = esx.HostConfig(memory_mb=memory_mb, swap_mb=256, realloc_period_s=5,
+                         sharing=SharingConfig(mode=mode, force_salting=force, scan_vm_pages_s=400,
+                                               scan_total_pages_s=1000, scan_period_s=2, ksm_pages_to_scan=20),
+                         remap=RemapConfig(low_memory_mb=low_mb, threshold=4, window_s=5))
+    host = esx.Host(cfg, seed=seed)
+    with WriteLog(host) as log:
+        for i, (wl, os_, balloon, max_mb, salt) in enumerate(vms):
+            try:
+                host.power_on(esx.VMConfig(name=f"vm{i}", max_mb=max_mb, overhead_mb=1, guest_os=os_,
+                                           balloon=balloon, salt=salt), workload=wl())
+            except esx.AdmissionError:
+                pass
+        for k in range(5):
+            host.run(seconds=24)
+            if off_after is not None and 24 * (k + 1) == 72 and host.vms:
+                host.power_off(next(iter(host.vms)))
+            check_conservation(host)
+            check_sharing(host)
+            log.check()

@@ -1,0 +1,189 @@
+"""esxlab.views without a browser: build each dashboard, move its controls (extremes
+included), and check what the marks and panels would draw."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab import views
+from esxlab.pmap import PRIVATE, STATE_NAMES
+from esxlab.reclaim import STATES
+from esxlab.views.components import BAR_PARTS
+
+
+def tour(memory_mb=160, minutes=2, **kw):
+    return views.SimDashboard(
+        esx.HostConfig(memory_mb=memory_mb, swap_mb=256),
+        [(esx.VMConfig(name="idle", max_mb=32, overhead_mb=4, guest_os="windows"), esx.workloads.Idle()),
+         (esx.VMConfig(name="toucher", max_mb=48, overhead_mb=4), esx.workloads.Toucher([(0, 8), (30, 40)]))],
+        minutes=minutes, host_controls=["memory_mb", "tax_rate"], vm_controls={"toucher": ["shares", "balloon"]},
+        overrides={"memory_mb": dict(lo=48, hi=256, step=8)}, snap_s=20, **kw)
+
+
+@pytest.fixture(scope="module")
+def dash():
+    return tour()
+
+
+def test_controls_come_from_config_metadata(dash):
+    mem = dash.controls["memory_mb"]
+    assert (mem.min, mem.max, mem.step, mem.value) == (48, 256, 8, 160)      # override narrows the range
+    assert mem.description == esx.HostConfig.controls()["memory_mb"]["label"]
+    tau = dash.controls["tax_rate"]
+    assert tau.max < 1 and tau.step == esx.HostConfig.controls()["tax_rate"]["step"]    # τ < 1 (open bound)
+    assert dash.controls["toucher.shares"].value == 48 * 10                  # default shares resolved
+    assert list(dash.controls["toucher.balloon"].options) == list(esx.VMConfig.controls()["balloon"]["choices"])
+    assert not mem.continuous_update                                          # reruns update on release
+    assert dash.minute.continuous_update                                      # scrubbing is cheap
+
+
+def test_marks_show_the_trace(dash):
+    tr = dash.run.trace
+    assert dash.vm_pick.options == ("idle", "toucher")
+    dash.vm_pick.value = "toucher"
+    lines = dash.series.lines
+    assert list(lines.labels) == ["alloc", "target", "active", "balloon", "swapped", "shared"]
+    assert np.allclose(lines.x, tr.minutes[::views.components.stride(len(tr))])
+    assert np.allclose(lines.y[0], tr.vm("toucher").alloc[::views.components.stride(len(tr))])
+    assert dash.series.ys.max >= np.nanmax(lines.y)
+    bars = dash.bar.bars
+    assert list(bars.x) == ["idle", "toucher", "free"]
+    assert list(bars.labels) == list(BAR_PARTS) + ["free"]
+    assert np.isclose(bars.y[-1, -1], tr.host.free[-1])
+    assert np.isclose(bars.y[BAR_PARTS.index("overhead"), 0], 4)
+    assert dash.run.pmap_vm == "idle"                          # the smallest VM's pmap is shown
+    idle = dash.run.host.vm("idle").pmap.state                 # 8192 PPNs: every 2nd in 4096 cells
+    assert np.array_equal(dash.pmap.grid.color.ravel(), idle[::2])
+    assert "one cell per 2 PPNs" in dash.pmap.figure.title
+    assert set(np.unique(dash.strip.strip.color)) <= set(range(len(STATES)))
+
+
+def test_minute_slider_indexes_the_stored_run(dash):
+    run = dash.run
+    dash.minute.value = 0.5
+    assert dash.run is run                                     # no rerun
+    i = int(np.searchsorted(run.trace.minutes, 0.5 - 1e-9))
+    assert np.isclose(dash.bar.bars.y[-1, -1], run.trace.host.free[i])
+    assert dash.series.cursor.x[0] == pytest.approx(run.trace.minutes[i])
+    assert all(d.tick <= run.trace.t[i] for d in dash.why.shown)
+    assert "t = 20 s" in dash.pmap.figure.title                # the latest snapshot (every 20 s) before 30 s
+    dash.minute.value = dash.minute.max
+
+
+def test_a_rerun_changes_the_plot_and_is_deterministic(dash):
+    y0 = dash.series.lines.y.copy()
+    dash.controls["memory_mb"].value = 64                      # heavy overcommit
+    assert not np.array_equal(y0, dash.series.lines.y)
+    assert dash.run.trace.host.state.max() > 0
+    assert any(d.action == "inflate balloon" for d in dash.run.trace.decisions)
+    assert "inflate balloon" in dash.why.widget.value or "page out" in dash.why.widget.value
+    squeezed = dash.series.lines.y.copy()
+    dash.controls["memory_mb"].value = 160
+    assert np.array_equal(y0, dash.series.lines.y)             # same seed, same picture
+    dash.controls["memory_mb"].value = 64
+    assert np.array_equal(squeezed, dash.series.lines.y)
+    dash.controls["memory_mb"].value = 160
+
+
+def test_extremes(dash):
+    dash.set(memory_mb=dash.controls["memory_mb"].max, tax_rate=0.0)
+    assert dash.run.trace.host.state.max() == 0                # plenty of memory: always high
+    assert dash.bar.bars.y[BAR_PARTS.index("balloon")].sum() == 0
+    dash.set(memory_mb=dash.controls["memory_mb"].min, tax_rate=dash.controls["tax_rate"].max,
+             toucher__shares=0, toucher__balloon="absent")
+    s = dash.run.host.vm("toucher").stats()
+    assert s.balloon == 0 and s.swapped > 0                    # no driver: ESX must swap (§3.3)
+    assert np.isfinite(dash.series.lines.y).any()
+    dash.set(memory_mb=160, tax_rate=0.75, toucher__shares=480, toucher__balloon="cooperative")
+
+
+def test_refused_vm_and_empty_host():
+    d = views.SimDashboard(esx.HostConfig(memory_mb=48, swap_mb=16),
+                           [(esx.VMConfig(name="big", max_mb=64, overhead_mb=4), esx.workloads.Idle())],
+                           minutes=0.5, host_controls=["memory_mb"], overrides={"memory_mb": dict(hi=512)})
+    assert d.run.trace.vm_names == [] and d.vm_pick.options == ()
+    assert "swap reservation short" in d.status.value
+    assert d.series.figure.title == "no VM is running"
+    assert d.run.snapshots == []
+    d.controls["memory_mb"].value = d.controls["memory_mb"].max   # still refused: swap is fixed at 16 MB
+    assert "admission control" in d.status.value
+
+
+def test_empty_vm_pmap_is_all_unbacked():
+    d = views.SimDashboard(esx.HostConfig(memory_mb=64), [(esx.VMConfig(name="e", max_mb=4, overhead_mb=1), "idle")],
+                           minutes=0.1, panels=("pmap",))
+    colors = d.pmap.grid.color.ravel()
+    shown = colors[~np.isnan(colors)]
+    assert len(shown) == 4 * 256 and "one cell per PPN" in d.pmap.figure.title
+    assert set(shown) <= {0, PRIVATE}
+    assert d.pmap.legend.value.count("<span") == len(STATE_NAMES)
+
+
+def test_replacement_control_and_counters():
+    d = views.SimDashboard(esx.HostConfig(memory_mb=40, swap_mb=128),
+                           [(esx.VMConfig(name="t", max_mb=48, overhead_mb=2, balloon="absent"),
+                             esx.workloads.Toucher([(0, 40)]))],
+                           minutes=1, host_controls=["replacement"])
+    assert d.controls["replacement"].options == ("random", "clock")
+    swaps = d.counters.values["t"]["swap_outs"]
+    assert swaps > 0 and "swap outs" in d.counters.widget.value
+    d.controls["replacement"].value = "clock"
+    assert d.run.host.swapper.policy.__class__.__name__ == "ClockReplacement"
+
+
+def test_bad_scenario_and_bad_control():
+    with pytest.raises(esx.ConfigError, match="not in the scenario"):
+        views.SimDashboard(esx.HostConfig(), [(esx.VMConfig(name="a"), "idle")], vm_controls={"b": ["shares"]})
+    with pytest.raises(esx.ConfigError, match="finite range"):
+        views.control("swap_mb", esx.HostConfig.controls()["swap_mb"])      # optional, default None
+
+
+def test_components_handle_degenerate_data():
+    ts = views.TimeSeries(fields=("alloc",))
+    ts.update(np.arange(3.0), {"alloc": np.zeros(3)})
+    assert ts.ys.max == pytest.approx(1.05) and ts.ys.min == 0        # flat curves keep an explicit range
+    ts.update(np.arange(3.0), {"alloc": np.full(3, np.nan)})
+    assert ts.lines.y.shape == (3,)                                   # one series: bqplot keeps it 1-D
+    bar = views.MemoryBar()
+    bar.update([], {p: [] for p in BAR_PARTS}, 0.0)
+    assert list(bar.bars.x) == ["free"] and bar.ys.max > 0
+    strip = views.StateStrip(cells=10)
+    strip.update(np.arange(25) / 60, np.r_[np.zeros(20, int), np.full(5, 3)])
+    assert strip.strip.color.shape == (2, 9) and strip.strip.color[0, -1] == 3   # each cell: worst state in it
+    why = views.WhyPanel(limit=2)
+    why.update([], 10)
+    assert "no decision yet" in why.widget.value
+
+
+def test_experiment_dashboard_shows_paper_beside_esxlab():
+    fig7 = pytest.importorskip("esxlab.experiments.fig7")
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    assert d.controls["tax_after"].value == fig7.PARAMS["tax_after"].default
+    assert d.controls["tax_after"].description == fig7.PARAMS["tax_after"].label[:32]
+    assert "paper" in d.table.widget.value and "179" in d.table.widget.value
+    assert d.run.result.params["minutes"] == 12
+    y0 = d.series.lines.y.copy()
+    d.controls["tax_after"].value = 0.0
+    assert not np.array_equal(y0, d.series.lines.y)
+    assert d.run.result.params["tax_after"] == 0.0
+
+
+def test_nested_config_controls_and_host_panel():
+    d = views.SimDashboard(esx.HostConfig(memory_mb=128, swap_mb=128),
+                           [(esx.VMConfig(name=f"v{i}", max_mb=24, overhead_mb=2), "idle") for i in range(2)],
+                           minutes=1, host_controls=["sharing.mode"], panels=("host",),
+                           host_fields=("shared_saved", "free"))
+    assert list(d.controls["sharing.mode"].options) == ["esx", "ksm", "off"]
+    assert list(d.host_series.lines.labels) == ["shared_saved", "free"]
+    assert np.allclose(d.host_series.lines.y[1], d.run.trace.host.free[::views.components.stride(len(d.run.trace))])
+    d.controls["sharing.mode"].value = "off"
+    assert d.run.host.config.sharing.mode == "off"
+    assert d.run.trace.host.shared_saved.max() == 0 and np.all(d.host_series.lines.y[0] == 0)
+
+
+def test_paper_table_shows_notes_as_footnotes():
+    from esxlab.experiments.result import Row
+    table = views.PaperTable()
+    table.update([Row("x", "matches", 10.0, 10.5, 1.0, "MB"), Row("x", "differs", 10.0, 20.0, 1.0, "MB", note="why <b>")])
+    v = table.widget.value
+    assert v.count("<tr>") == 3 and "yes" in v and "NO [1]" in v
+    assert "[1] why &lt;b&gt;" in v                            # notes are escaped
