@@ -213,18 +213,17 @@ class Guest:
         taken: list[np.ndarray] = []
         need, scanned = n, 0
         while need > 0 and scanned < 2 * pages:
-            w = min(max(4 * need, 512), pages)
-            idx = (self.hand + np.arange(w)) % pages
-            evictable = self.ppn_lp[idx] >= 0
-            cold = evictable & ~self.ref[idx]
-            pos = np.flatnonzero(cold)[:need]
-            span = int(pos[-1]) + 1 if len(pos) == need else w
-            seen = idx[:span]
-            self.ref[seen[evictable[:span]]] = False
-            taken.append(idx[pos])
+            lo = self.hand                        # a window up to the end of memory; the hand wraps
+            hi = min(pages, lo + max(4 * need, 512))
+            evictable = self.ppn_lp[lo:hi] >= 0
+            ref = self.ref[lo:hi]
+            pos = np.flatnonzero(evictable & ~ref)[:need]
+            span = int(pos[-1]) + 1 if len(pos) == need else hi - lo
+            ref[:span][evictable[:span]] = False  # second chance for the referenced pages passed
+            taken.append(lo + pos)
             self._write_back(taken[-1])
-            need -= len(taken[-1])
-            self.hand = int((self.hand + span) % pages)
+            need -= len(pos)
+            self.hand = (lo + span) % pages
             scanned += span
         return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)
 

@@ -115,6 +115,6 @@ def run(seed: int = 0, **params) -> Result:
             "GuestProfile.kernel_per_mb); the paper's overhead here is larger than that explains."))
         res.add(f"configured throughput at {s:g} MB / at {p.max_mb:g} MB",
                 paper and paper[0] / PAPER_MAX[1], rel, TOL_SHAPE, note_if_off=(
-                    "fig2: the dbench model (uniform random blocks, 4 ms per miss) is far more cache-sensitive "
-                    "than the paper's dbench; only the direction (more memory, more throughput) matches."))
+                    "fig2: the dbench model (a hot/cold random block pattern, invented) is fitted jointly to this "
+                    "curve and to Figure 7; it is more cache-sensitive than the paper's dbench at this size."))
     return res

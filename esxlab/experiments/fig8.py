@@ -75,9 +75,9 @@ BOOT = ("fig8: the model's Windows guests hold nothing but zeros until their ser
 DYNAMICS = ("fig8: after boot the model balloons away the zero pages Windows left (targets sum to machine "
             "memory although shared pages count in every VM's alloc, and the balloon takes the guest's free, "
             "zeroed, pages first), so little stays shared; see the report on Host.available_pages.")
-PAGING = ("fig8: when the benchmarks start, working sets grow faster than balloons inflate; in each brief hard "
-          "state (2 s) the model pages every VM's whole excess at the swap daemon's 32 MB/s (invented rate), "
-          "so it pages far more than the paper's < 20 MB.")
+PAGING = ("fig8: when the benchmarks start, working sets grow faster than the balloons inflate (invented "
+          "4 MB/s per VM), so in each brief hard state the model pages what it takes to restore free memory, "
+          "far more in all than the paper's < 20 MB.")
 
 PARAMS = {
     "memory_mb": Param(1024, "machine memory for VMs (incl. overhead)", 512, 65536, step=64, unit="MB"),
