@@ -37,6 +37,15 @@ class GuestProfile:
     boot_zero: bool              # Windows zeroes all "physical" memory while booting (§6.3, Fig. 8)
     boot_s: float                # boot time; the balloon driver loads at its end (§3.2)
 
+    def kernel_pages(self, max_mb: float) -> int:
+        """Kernel pages of a guest configured with ``max_mb`` (at most half its memory)."""
+        pages = int(round(max_mb * PAGES_PER_MB))
+        return min(int(round((self.kernel_base_mb + self.kernel_per_mb * max_mb) * PAGES_PER_MB)), pages // 2)
+
+    def image_pages(self, max_mb: float) -> int:
+        """The shareable OS-image part of the kernel pages."""
+        return min(int(self.image_mb * PAGES_PER_MB), self.kernel_pages(max_mb))
+
 
 PROFILES = {
     "linux": GuestProfile("linux", kernel_base_mb=5, kernel_per_mb=0.03, image_mb=3,
@@ -76,9 +85,8 @@ class Guest:
         self.vm = vm
         self.profile = profile
         pages = vm.pages
-        kernel = int(round((profile.kernel_base_mb + profile.kernel_per_mb * vm.config.max_mb) * PAGES_PER_MB))
-        self.kernel_pages = min(kernel, pages // 2)
-        self.image_pages = min(int(profile.image_mb * PAGES_PER_MB), self.kernel_pages)
+        self.kernel_pages = profile.kernel_pages(vm.config.max_mb)
+        self.image_pages = profile.image_pages(vm.config.max_mb)
         self.ppn_lp = np.full(pages, FREE, dtype=np.int64)
         self.ppn_lp[:self.kernel_pages] = KERNEL
         self.ref = np.zeros(pages, dtype=bool)

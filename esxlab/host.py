@@ -124,7 +124,9 @@ class Host:
         """Switch a VM's balloon driver mode (e.g. disable it, or make it lie)."""
         check_choice("Host", "balloon", mode, BALLOON_MODES)
         vm = self.vm(name)
-        if mode in ("absent", "disabled") and vm.balloon.size:
+        # pop (with the old mode) when the driver goes away or starts/stops lying: a lying
+        # driver's pages are in the guest's hands, a truthful one's are pinned
+        if vm.balloon.size and (mode in ("absent", "disabled") or (vm.balloon.mode == "lying") != (mode == "lying")):
             vm.balloon.pop(vm)
         vm.balloon.mode = mode
         vm.balloon.stuck_for = 0
@@ -156,7 +158,7 @@ class Host:
                          for v in self.vms.values() if v is not requester)
             if own + others < short:
                 raise Stall(f"{requester.name} is above its target and {short} machine pages short")
-        floors = (lambda v: v.target,
+        floors = (lambda v: max(v.target, v.config.min_pages),     # targets may predate a set_min
                   lambda v: 0 if v is requester and v.alloc_pages >= v.config.min_pages else v.alloc_pages,
                   lambda v: v.alloc_pages if v is requester else
                   (v.config.min_pages if within else max(v.config.min_pages, v.target)),

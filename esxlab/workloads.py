@@ -158,9 +158,12 @@ class Toucher(Workload):
         self.size = new
         if new == 0:
             return Access(EMPTY.lps, EMPTY.writes, freed)
-        per_tick = int(np.ceil(new / self.sweep_s))
-        lps = distinct((self._cursor + np.arange(min(per_tick, new))) % new)
-        self._cursor = int((self._cursor + per_tick) % new)
+        per_tick = min(int(np.ceil(new / self.sweep_s)), new)
+        start = self._cursor % new
+        stop = start + per_tick                 # a sweep window, wrapping at the working set's end
+        lps = (np.arange(start, stop) if stop <= new else
+               np.concatenate([np.arange(0, stop - new), np.arange(start, new)]))
+        self._cursor = stop % new
         return Access(lps, np.ones(len(lps), dtype=bool), freed)
 
     def true_active_pages(self) -> int:

@@ -213,3 +213,18 @@ def test_power_on_when_others_hold_their_min_boots_or_refuses_cleanly(watched):
         assert "'c'" in str(e) and "c" not in h.vms
     w.check()
     w.step(20)
+
+
+def test_a_driver_that_stops_lying_does_not_hand_the_guest_its_pages_twice(watched):
+    # pages a lying driver reported went straight back to the guest; when the driver later turns
+    # uncooperative and is disabled, releasing its balloon must not free them a second time
+    # (found by test_stateful: a guest then read another logical page's data)
+    w = watched()
+    g, _ = ballooning(w, g_later=[(90, 30)])
+    mid_inflate(w, g)
+    w.host.set_balloon("g", "lying")
+    w.step(4)
+    w.host.set_balloon("g", "uncooperative")
+    w.host.set_balloon("g", "disabled")
+    w.step(60)
+    assert len(np.unique(g.guest.free.items[:g.guest.free.n])) == g.guest.free.n, "a PPN is twice on the free list"
