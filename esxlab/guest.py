@@ -165,8 +165,7 @@ class Guest:
             ok = ppns >= 0          # short of pages, or the clock evicted part of this batch
             if not ok.all():
                 lps, ppns, writes = lps[ok], ppns[ok], writes[ok]
-        self.vm.touch(ppns[~writes])
-        self.vm.write(ppns[writes], self.vm.mint.take(int(np.count_nonzero(writes))))
+        self.vm.access(ppns, writes, self.vm.mint.take(int(np.count_nonzero(writes))))
         self.lp_dirty[lps[writes]] = True
         return short
 

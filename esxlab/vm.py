@@ -99,8 +99,9 @@ class VM:
         self.true_active = 0
 
     # -- the hypervisor's side of guest accesses -------------------------------------------
-    def _touch(self, ppns: np.ndarray, write: bool) -> None:
-        """Make ``ppns`` (distinct) accessible, then note the access for the sampler (§5.3)."""
+    def _touch(self, ppns: np.ndarray, write) -> None:
+        """Make ``ppns`` (distinct) accessible, then note the access for the sampler (§5.3).
+        ``write`` (a bool, or a mask over ``ppns``) says which are written: they need a private copy."""
         if len(ppns) == 0:
             return
         st = self.pmap.state[ppns]
@@ -109,10 +110,10 @@ class VM:
         self.last_touch[ppns] = self.vm_time
         self.counters.accesses += len(ppns)
 
-    def _fault(self, ppns: np.ndarray, st: np.ndarray, write: bool) -> None:
+    def _fault(self, ppns: np.ndarray, st: np.ndarray, write) -> None:
         """Fault in what is not mapped: zeroed page, swap-in, balloon pop, copy-on-write."""
         absent = (st == UNBACKED) | (st == SWAPPED) | (st == BALLOONED)
-        cow = (st == SHARED) if write else np.zeros(len(ppns), dtype=bool)
+        cow = (st == SHARED) & write
         need = int(np.count_nonzero(absent | cow))
         if need == 0:
             return
@@ -144,6 +145,15 @@ class VM:
     def write(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
         """The guest writes ``tokens`` to ``ppns`` (distinct)."""
         self._touch(ppns, write=True)
+        self.store(ppns, tokens)
+
+    def access(self, ppns: np.ndarray, writes: np.ndarray, tokens: np.ndarray) -> None:
+        """The guest reads ``ppns`` (distinct), writing ``tokens`` to those where ``writes`` is set."""
+        self._touch(ppns, writes)
+        self.store(ppns[writes], tokens)
+
+    def store(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
+        """Put ``tokens`` in the machine pages now mapped (privately) at ``ppns``."""
         self.host.machine.content[self.pmap.mpn[ppns]] = tokens
 
     def peek(self, ppns: np.ndarray) -> np.ndarray:

@@ -42,12 +42,12 @@ class WriteLog:
         self.host = host
         self.expected = {}
         import esxlab.vm as vmmod
-        self._orig_write = vmmod.VM.write
+        self._orig_store = vmmod.VM.store
         self._orig_balloon = vmmod.VM.balloon_pages
         log = self
 
-        def write(vm, ppns, tokens):
-            log._orig_write(vm, ppns, tokens)
+        def store(vm, ppns, tokens):          # every guest write ends here
+            log._orig_store(vm, ppns, tokens)
             log._exp(vm)[ppns] = tokens
 
         def balloon_pages(vm, ppns):
@@ -55,7 +55,7 @@ class WriteLog:
             log._exp(vm)[fresh] = 0             # the guest gave these pages away
             return fresh
 
-        self.patches = [(vmmod.VM, "write", write), (vmmod.VM, "balloon_pages", balloon_pages)]
+        self.patches = [(vmmod.VM, "store", store), (vmmod.VM, "balloon_pages", balloon_pages)]
 
     def _exp(self, vm):
         if vm.uid not in self.expected:
@@ -69,7 +69,7 @@ class WriteLog:
 
     def __exit__(self, *exc):
         import esxlab.vm as vmmod
-        vmmod.VM.write = self._orig_write
+        vmmod.VM.store = self._orig_store
         vmmod.VM.balloon_pages = self._orig_balloon
 
     def check(self):
