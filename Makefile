@@ -17,7 +17,12 @@ test: $(PY)
 	$(PY) -m pytest
 
 bench: $(PY)
+	$(PY) -m pip install -e ".[lab,test]"
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/bench_sharing.py
+	$(PY) benchmarks/bench_scale.py
+	$(PY) benchmarks/bench_views.py
 
 reproduce: $(PY)
+	$(PY) -m pip install -e .
 	$(PY) -m esxlab reproduce
