@@ -263,16 +263,6 @@ class Guest:
         self.free.push(ppns)
 
     # -- inspection (tests, views) -----------------------------------------------------------
-    def resident_pages(self) -> int:
-        return int(np.count_nonzero(self.lp_ppn >= 0))
-
     def free_pages(self) -> int:
         return self.free.n + self.standby.n
 
-    def read_lps(self, lps: np.ndarray) -> np.ndarray:
-        """What the guest would read for ``lps``, without side effects."""
-        ppns = self.lp_ppn[lps]
-        res = ppns >= 0
-        out = np.where(self.lp_on_disk[lps], self.lp_disk[lps], np.uint64(0))
-        out[res] = self.vm.peek(ppns[res])
-        return out

@@ -57,9 +57,6 @@ class Machine:
     def free_low(self) -> int:
         return self._low.top
 
-    def is_low(self, mpns: np.ndarray) -> np.ndarray:
-        return mpns < self.low_pages
-
     def alloc(self, n: int, owner: int, low: bool = False) -> np.ndarray:
         """Take ``n`` zeroed MPNs for ``owner``: high memory first unless ``low`` is asked for."""
         if n > self.free or (low and n > self._low.top):

@@ -643,9 +643,6 @@ class HotCold(Workload):
                                   self.hot + distinct(self.rng.integers(0, self.cold, self.cold_per_s))])
         return Access(lps, np.ones(len(lps), dtype=bool))
 
-    def true_active_pages(self):
-        return self.hot
-
 
 class _Validated(ReplacementPolicy):
     """Wraps a student's policy and fails with a sentence when its victims are not legal."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import PAGES_PER_MB, HostConfig
+from .config import HostConfig
 
 STATES = ("high", "soft", "hard", "low")
 HIGH, SOFT, HARD, LOW = range(4)
@@ -75,7 +75,3 @@ def split_reclaim(state: int, excess: int, balloon_size: int, balloon_cap: int, 
     if state == SOFT:
         return balloon_target, excess - (balloon_target - balloon_size)
     return balloon_target, excess
-
-
-def mb(pages: float) -> float:
-    return pages / PAGES_PER_MB

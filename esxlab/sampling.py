@@ -60,7 +60,3 @@ class Sampler:
     def estimate(self) -> float:
         """Estimated active fraction: max(slow, fast, fast with the current period)."""
         return max(self.slow, self.fast, self.fast_current)
-
-    def reset_gains(self, period_s: float, slow_gain: float, fast_gain: float) -> None:
-        self.period = max(1, int(round(period_s)))
-        self.slow_gain, self.fast_gain = slow_gain, fast_gain

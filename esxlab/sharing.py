@@ -538,7 +538,7 @@ class PageSharing(SharingBase):
                      group: np.uint64) -> None:
         """``ppns`` matched hint ``frames`` of other pages (distinct hashes): rehash each hinted
         page; drop stale hints (the pages get hints instead); compare and share the rest."""
-        m, vms = self.host.machine, self._vms_by_uid()
+        vms = self._vms_by_uid()
         uids = self.f_uid[frames]
         for uid in np.unique(uids).tolist():
             sel = uids == uid

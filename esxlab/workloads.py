@@ -55,10 +55,6 @@ class Workload:
         by default private data minted for this VM."""
         return mint.take(pages) if self.file_backed else None
 
-    def true_active_pages(self) -> int:
-        """Pages the workload means to keep touching (for comparison with the estimate)."""
-        return 0
-
 
 class Idle(Workload):
     """No application activity: only the guest OS's own background touches (Fig. 7's VM1)."""
@@ -109,9 +105,6 @@ class Dbench(Workload):
         draws[hot:] = self.rng.integers(0, self.pages, size=n - hot)
         lps = distinct(draws)
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
-
-    def true_active_pages(self) -> int:
-        return self.pages
 
 
 class Toucher(Workload):
@@ -165,9 +158,6 @@ class Toucher(Workload):
                np.concatenate([np.arange(0, stop - new), np.arange(start, new)]))
         self._cursor = stop % new
         return Access(lps, np.ones(len(lps), dtype=bool), freed)
-
-    def true_active_pages(self) -> int:
-        return self.size
 
 
 class Spec95(Workload):
@@ -238,9 +228,6 @@ class Spec95(Workload):
         lps = distinct(np.concatenate([reads, writes]))
         return Access(lps, lps >= self._read_only)
 
-    def true_active_pages(self) -> int:
-        return self.pages
-
 
 class NetServer(Workload):
     """A network server with a fixed set of transmit buffers (§7): each second it fills
@@ -277,9 +264,6 @@ class NetServer(Workload):
         reads = self.buffers + self.rng.integers(0, self.data, size=self.reads_per_s) if self.data else EMPTY.lps
         lps = distinct(np.concatenate([sent, reads]))
         return Access(lps, (lps < self.buffers) & self.rewrite, io=sent)
-
-    def true_active_pages(self) -> int:
-        return min(self.pages, self.buffers + self.reads_per_s)
 
 
 WORKLOADS = {"idle": Idle, "dbench": Dbench, "toucher": Toucher, "spec95": Spec95, "netserver": NetServer}

@@ -40,9 +40,6 @@ class Delayed(Workload):
     def disk_tokens(self, mint, pages: int) -> np.ndarray | None:
         return self.inner.disk_tokens(mint, pages)
 
-    def true_active_pages(self) -> int:
-        return self.inner.true_active_pages()
-
 
 class HeldBalloon(BalloonDriver):
     """A balloon driver whose target the experimenter sets (``held_pages``) and the host's
