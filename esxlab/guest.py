@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import Stack
 from .config import PAGES_PER_MB
 from .content import image_tokens
 
@@ -57,27 +58,6 @@ PROFILES = {
 }
 
 
-class _Stack:
-    """A LIFO of PPNs with O(k) push/pop."""
-
-    def __init__(self, capacity: int, items: np.ndarray | None = None) -> None:
-        self.items = np.empty(capacity, dtype=np.int64)
-        self.n = 0
-        if items is not None:
-            self.push(items)
-
-    def push(self, ppns: np.ndarray) -> None:
-        k = len(ppns)
-        self.items[self.n:self.n + k] = ppns
-        self.n += k
-
-    def pop(self, k: int) -> np.ndarray:
-        k = min(k, self.n)
-        out = self.items[self.n - k:self.n].copy()
-        self.n -= k
-        return out
-
-
 class Guest:
     """One guest OS instance; ``vm`` is its hypervisor-side half (reads/writes PPNs)."""
 
@@ -90,8 +70,8 @@ class Guest:
         self.ppn_lp = np.full(pages, FREE, dtype=np.int64)
         self.ppn_lp[:self.kernel_pages] = KERNEL
         self.ref = np.zeros(pages, dtype=bool)
-        self.free = _Stack(pages, np.arange(pages - 1, self.kernel_pages - 1, -1))
-        self.standby = _Stack(pages)        # freed, not yet zeroed (Windows' zero page thread)
+        self.free = Stack(pages, np.arange(pages - 1, self.kernel_pages - 1, -1))
+        self.standby = Stack(pages)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
         # logical pages of the workload
         n = int(workload_pages)

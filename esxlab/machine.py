@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import Stack
 from .errors import Error
 
 FREE = -1       # owner of a free MPN
@@ -21,22 +22,6 @@ class OutOfMemory(Error):
     """The free pool cannot satisfy an allocation (callers reclaim first)."""
 
 
-class _FreeStack:
-    def __init__(self, mpns: np.ndarray) -> None:
-        self.stack = mpns[::-1].astype(np.int32)   # lowest MPN on top
-        self.top = len(mpns)
-
-    def pop(self, n: int) -> np.ndarray:
-        out = self.stack[self.top - n:self.top][::-1].copy()
-        self.top -= n
-        return out
-
-    def push(self, mpns: np.ndarray) -> None:
-        k = len(mpns)
-        self.stack[self.top:self.top + k] = mpns
-        self.top += k
-
-
 class Machine:
     """All machine pages: ``content`` (uint64 tokens, 0 = zero page) and ``owner`` per MPN."""
 
@@ -46,26 +31,28 @@ class Machine:
         self.low_pages = low
         self.content = np.zeros(self.total, dtype=np.uint64)
         self.owner = np.full(self.total, FREE, dtype=np.int32)
-        self._low = _FreeStack(np.arange(0, low, dtype=np.int32))
-        self._high = _FreeStack(np.arange(low, self.total, dtype=np.int32))
+        # lowest MPN on top of each free stack
+        self._low = Stack(low, np.arange(low - 1, -1, -1), dtype=np.int32)
+        self._high = Stack(self.total - low, np.arange(self.total - 1, low - 1, -1), dtype=np.int32)
 
     @property
     def free(self) -> int:
-        return self._low.top + self._high.top
+        return self._low.n + self._high.n
 
     @property
     def free_low(self) -> int:
-        return self._low.top
+        return self._low.n
 
     def alloc(self, n: int, owner: int, low: bool = False) -> np.ndarray:
         """Take ``n`` zeroed MPNs for ``owner``: high memory first unless ``low`` is asked for."""
-        if n > self.free or (low and n > self._low.top):
-            raise OutOfMemory(f"asked for {n} machine pages, {self.free} free ({self._low.top} low)")
+        if n > self.free or (low and n > self._low.n):
+            raise OutOfMemory(f"asked for {n} machine pages, {self.free} free ({self._low.n} low)")
         if low:
-            mpns = self._low.pop(n)
+            mpns = self._low.pop(n)[::-1]
         else:
-            k = min(n, self._high.top)
-            mpns = np.concatenate([self._high.pop(k), self._low.pop(n - k)]) if k < n else self._high.pop(k)
+            k = min(n, self._high.n)
+            high = self._high.pop(k)[::-1]
+            mpns = np.concatenate([high, self._low.pop(n - k)[::-1]]) if k < n else high
         self.content[mpns] = 0
         self.owner[mpns] = owner
         return mpns

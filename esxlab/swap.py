@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import Stack
 from .errors import ConfigError
 from .pmap import PRIVATE, SWAPPED
 
@@ -22,28 +23,23 @@ class SwapFile:
     def __init__(self, slots: int) -> None:
         self.capacity = int(slots)
         self.content = np.zeros(self.capacity, dtype=np.uint64)
-        self._free = np.arange(self.capacity - 1, -1, -1, dtype=np.int32)
-        self._top = self.capacity
+        self._free = Stack(self.capacity, np.arange(self.capacity - 1, -1, -1), dtype=np.int32)
 
     @property
     def used(self) -> int:
-        return self.capacity - self._top
+        return self.capacity - self._free.n
 
     @property
     def free(self) -> int:
-        return self._top
+        return self._free.n
 
     def store(self, tokens: np.ndarray) -> np.ndarray:
-        n = len(tokens)
-        slots = self._free[self._top - n:self._top].copy()
-        self._top -= n
+        slots = self._free.pop(len(tokens))
         self.content[slots] = tokens
         return slots
 
     def release(self, slots: np.ndarray) -> None:
-        k = len(slots)
-        self._free[self._top:self._top + k] = slots
-        self._top += k
+        self._free.push(slots)
 
 
 class ReplacementPolicy:
