@@ -68,7 +68,11 @@ class Host:
         admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.swapfile.capacity)
         vm = VM(self, self._next_uid, config, make(workload if workload is not None else Idle()))
         self._next_uid += 1
-        self.ensure_free(config.overhead_pages, None, None)
+        try:
+            self.ensure_free(config.overhead_pages, None, None)
+        except Stall as e:
+            raise AdmissionError(f"cannot power on {config.name!r}: no machine memory for its "
+                                 f"{config.overhead_mb:g} MB of overhead right now ({e}).") from None
         vm.overhead_mpns = self.machine.alloc(config.overhead_pages, OVERHEAD)
         self.vms[config.name] = vm
         try:
