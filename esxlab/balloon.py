@@ -62,6 +62,10 @@ class BalloonDriver:
             self.stuck_for = 0
 
     def _inflate(self, vm, n: int) -> None:
+        # the target was set at the start of the tick; never balloon a VM below its min (§6.1)
+        n = min(n, vm.alloc_pages - vm.config.min_pages)
+        if n <= 0:
+            return
         if self.mode == "uncooperative":
             self.stuck_for += 1
             return
