@@ -28,7 +28,8 @@ class Decision:
 
     def __str__(self) -> str:
         who = f" {self.vm}" if self.vm else ""
-        return f"t={self.tick:>5}s{who}: {self.action} {self.pages / 256:.1f} MB — {self.why}"
+        amount = f" {self.pages / 256:.1f} MB" if self.pages else ""
+        return f"t={self.tick:>5}s{who}: {self.action}{amount} — {self.why}"
 
 
 @dataclass(frozen=True)
