@@ -12,9 +12,11 @@ halve the rate when the guest had to page to satisfy it, double it back otherwis
 Ballooning is not always possible (§3.2): the driver may be ``absent`` or ``disabled``, not
 yet loaded while the guest boots, ``uncooperative`` (it polls but never inflates) or
 ``lying`` (it reports pages it does not pin, so the guest keeps using them). ESX cannot
-tell these apart except by progress: a driver that makes no progress toward its target
-for ``STUCK_S`` seconds is treated as unusable, and the host pages instead. A guest touch
-of a ballooned PPN "pops" the balloon: ESX releases all of it and the driver starts over.
+tell these apart except by progress, measured in **machine pages freed**: a driver whose
+inflations free less than half a machine page per page ballooned for ``STUCK_S`` seconds
+(it is stuck, or it takes pages that are shared or were never backed) is treated as unusable, and the host pages
+instead (§3.3, §6.3). A guest touch of a ballooned PPN "pops" the balloon: ESX releases all
+of it and the driver starts over.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 
 from .config import PAGES_PER_MB
 
-STUCK_S = 5
+STUCK_S = 5      # invented: seconds without machine pages freed before ESX stops counting on a balloon
 
 
 class BalloonDriver:
@@ -45,8 +47,20 @@ class BalloonDriver:
         return self.mode not in ("absent", "disabled") and vm_time >= self.load_at
 
     def usable(self, vm_time: float) -> bool:
-        """Can ESX expect this balloon to grow? (present, loaded, making progress, under cap)"""
+        """Can ESX expect this balloon to free memory? (present, loaded, making progress, under cap)"""
         return self.loaded(vm_time) and self.stuck_for < STUCK_S and self.size < self.cap
+
+    def why_unusable(self, vm_time: float) -> str:
+        """Why :meth:`usable` is False, in words for the decision log."""
+        if self.mode in ("absent", "disabled"):
+            return f"driver {self.mode}"
+        if not self.loaded(vm_time):
+            return "driver not loaded yet: the guest is booting"
+        if self.size >= self.cap:
+            return f"balloon at its cap of {self.cap / PAGES_PER_MB:.0f} MB"
+        if self.stuck_for >= STUCK_S:
+            return f"no machine memory freed by the balloon for {self.stuck_for} s"
+        return "usable"
 
     def poll(self, vm, vm_time: float) -> None:
         """Once per second: move toward the target, at the adaptive rate."""
@@ -57,8 +71,7 @@ class BalloonDriver:
             self._inflate(vm, min(target - self.size, self.rate))
         elif target < self.size:
             self._deflate(vm, min(self.size - target, self.max_rate))
-            self.stuck_for = 0
-        else:
+        if vm.alloc_pages <= vm.target:     # nothing left to reclaim: no stall to remember
             self.stuck_for = 0
 
     def _inflate(self, vm, n: int) -> None:
@@ -73,9 +86,12 @@ class BalloonDriver:
         if len(ppns) == 0:
             self.stuck_for += 1
             return
-        self.stuck_for = 0
         self.rate = max(self.max_rate // 16, self.rate // 2) if stressed else min(self.max_rate, self.rate * 2)
-        fresh = vm.balloon_pages(ppns)
+        fresh, freed = vm.balloon_pages(ppns)
+        # progress is machine memory freed, not pages ballooned: shared or never-backed pages
+        # free nothing, and a balloon that frees less than half a page per page it takes is
+        # not counted on (invented threshold)
+        self.stuck_for = 0 if 2 * freed >= len(fresh) > 0 else self.stuck_for + 1
         self.held = np.concatenate([self.held, fresh])
         if self.mode == "lying":          # reported to ESX, but handed straight back to the guest
             vm.guest.balloon_give(ppns)

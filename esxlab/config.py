@@ -19,6 +19,7 @@ PAGES_PER_MB = 1024 // PAGE_KB
 BALLOON_MODES = ("cooperative", "absent", "disabled", "uncooperative", "lying")
 GUEST_OSES = ("linux", "windows")
 STATE_ENTRY = ("own", "higher")
+HIGH_STATE = ("idle", "converge")
 
 
 def param(default: Any, label: str, lo: float | None = None, hi: float | None = None, *,
@@ -76,7 +77,8 @@ class HostConfig(Validated):
 
     memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB", source="§6 (Fig. 7 host: 512 MB)")
     swap_mb: float | None = param(None, "host swap space", 0, 1 << 22, step=16, unit="MB", optional=True,
-                                  source="later ESX doc: swap file = machine memory (default when None)")
+                                  source="§6.2 (one shared area, max − min reserved per VM); None: a swap "
+                                         "file per VM of max − min, created at power-on (later ESX)")
     tax_rate: float = param(0.75, "idle memory tax τ", 0, 1, step=0.05, hi_open=True, source="§5.2: default 75 %")
     shares_per_mb: float = param(10, "default shares per MB of max", 0, 1000, step=1,
                                  source="later ESX doc: normal = 10 shares/MB")
@@ -88,6 +90,9 @@ class HostConfig(Validated):
                                   source="invented: §6.3 says only 'significantly exceeding'")
     state_entry: str = param("own", "state entry rule", choices=STATE_ENTRY,
                              source="inferred: 'own' = enter soft below 4 %; 'higher' = below 6 %")
+    high_state: str = param("converge", "reclamation in the high state", choices=HIGH_STATE,
+                            source="§6.3 read two ways: 'idle' = no reclamation in high; 'converge' = "
+                                   "balloons keep moving VMs to their targets ('in all states … targets')")
     realloc_period_s: float = param(15, "reallocation period", 1, 3600, step=1, unit="s",
                                     source="later ESX doc: ESX 2.x rebalances every 15 s")
     sample_pages: int = param(100, "sampled pages per period (n)", 1, 10000, step=10, integer=True, source="§5.3")
@@ -126,9 +131,9 @@ class HostConfig(Validated):
         return int(round(self.memory_mb * PAGES_PER_MB))
 
     @property
-    def swap_pages(self) -> int:
-        mb = self.memory_mb if self.swap_mb is None else self.swap_mb
-        return int(round(mb * PAGES_PER_MB))
+    def swap_pages(self) -> int | None:
+        """Pages of the shared host swap area, or None for per-VM swap files (later ESX)."""
+        return None if self.swap_mb is None else int(round(self.swap_mb * PAGES_PER_MB))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,10 @@ class AdmissionError(Error):
     """A VM may not power on: a memory or swap reservation (paper §6.2) is short."""
 
 
+class Stall(Error):
+    """The host could not find machine memory for a fault right now; the VM waits (§6.3)."""
+
+
 def describe_range(name: str, lo: float | None, hi: float | None,
                    lo_open: bool = False, hi_open: bool = False) -> str:
     """Render an allowed range, e.g. ``0 ≤ tax_rate < 1``."""

@@ -2,36 +2,40 @@
 
 Each tick is one simulated second:
 
-1. the free-memory state is updated from free memory (§6.3);
-2. targets are recomputed by min-funding revocation with the idle memory tax (§5) when due:
+1. targets are recomputed by min-funding revocation with the idle memory tax (§5) when due:
    every ``realloc_period_s``, on a parameter change, a power on/off or a state change;
-3. each VM's excess over its target is split into a balloon target and a swap target by
-   the state's rule (§6.3); the swap daemon pages out (§3.3); VMs above target are blocked
-   in the low state;
-4. every VM runs: its workload touches pages, its guest OS pages, its balloon driver polls
+   they hand out the machine memory available to VMs *plus* what page sharing saves, since a
+   shared page counts in every VM that maps it (§4.3, §6.3);
+2. reclamation (:mod:`.reclaim`, the one owner of it) sets balloon targets, pages and blocks
+   by the free-memory state's rule (§6.3);
+3. every VM runs: its workload touches pages, its guest OS pages, its balloon driver polls
    (§3.2), its sampler counts touched pages (§5.3);
-5. the page-sharing scanner runs (§4), hot I/O pages are remapped to low memory (§7);
-6. one row of the trace is recorded.
+4. the page-sharing scanner runs (§4), hot I/O pages are remapped to low memory (§7);
+5. the free-memory state is judged on free memory now, and one row of the trace is recorded.
+
+The host owns the clock, the seeded streams, the machine and the VMs; components get narrow
+collaborators (:class:`.vm.VMEnv`, the machine, the swap area), never the host.
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
 
 from .admission import admit
+from .clock import Clock
 from .config import BALLOON_MODES, PAGES_PER_MB, HostConfig, VMConfig
-from .errors import AdmissionError, ConfigError, check_choice, check_number
+from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number
 from .machine import OVERHEAD, Machine
-from .pmap import PRIVATE
-from .policy import compute_targets, shares_per_page
-from .reclaim import LOW, SOFT, STATES, FreeMemoryStates, split_reclaim
-from .rng import Streams
+from .policy import compute_targets
+from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
+from .rng import Streams
 from .sharing import make_sharing
 from .swap import SwapFile, Swapper, make_policy
 from .trace import Decision, HostStats, Recorder, Trace
-from .vm import VM, Counters, Stall, VMStats
+from .vm import VM, Counters, VMEnv, VMStats
 from .workloads import Idle, make
 
 
@@ -44,19 +48,41 @@ class Host:
         self.config = config = config or HostConfig()
         self.streams = Streams(seed)
         self.seed = seed
-        self.machine = Machine(config.total_pages, low_pages(config))
-        self.swapfile = SwapFile(config.swap_pages)
-        self.swapper = Swapper(self, make_policy(replacement), self.streams.child("swapper"))
-        self.sharing = make_sharing(self)
-        self.remap = IORemapper(self)
-        self.states = FreeMemoryStates(config, config.total_pages)
-        self.tax_rate = config.tax_rate
+        self.clock = Clock()
         self.vms: dict[str, VM] = {}
-        self.time = 0
         self.recorder = Recorder()
+        self.machine = Machine(config.total_pages, low_pages(config))
+        self.swapfile = SwapFile(config.swap_pages or 0)
+        self.sharing = make_sharing(config.sharing, self.machine, self.vms, self.clock,
+                                    self.streams.child("sharing"), self._unreserved_pages)
+        self.swapper = Swapper(self.machine, self.swapfile, self.sharing, make_policy(replacement),
+                               self.streams.child("swapper"))
+        self.reclaimer = Reclaimer(config, self.machine, self.swapper, self._log)
+        self.states = self.reclaimer.states
+        self.remap = IORemapper(config.remap, self.machine, self.vms, self.clock)
+        self.tax_rate = config.tax_rate
         self._next_uid = 1
         self._realloc_due = True
         self._why = "start"
+        self._logged_target: dict[str, int] = {}
+
+    @property
+    def time(self) -> int:
+        """Seconds simulated so far."""
+        return self.clock.t
+
+    def _env(self) -> VMEnv:
+        return VMEnv(machine=self.machine, swapfile=self.swapfile, swapper=self.swapper, sharing=self.sharing,
+                     remap=self.remap, make_free=self._make_free, tax_rate=lambda: self.tax_rate,
+                     config=self.config, streams=self.streams)
+
+    def _make_free(self, n: int, requester: VM | None = None, protect: np.ndarray | None = None) -> None:
+        self.reclaimer.make_free(n, self.vms.values(), requester, protect)
+
+    def _unreserved_pages(self) -> int:
+        """Machine pages no VM's min + overhead reservation (§6.2) may need: room for the sharing table."""
+        reserved = sum(v.config.overhead_pages + max(v.config.min_pages, v.alloc_pages) for v in self.vms.values())
+        return self.config.total_pages - reserved - self.sharing.table_pages
 
     # -- VMs ------------------------------------------------------------------------------------
     def power_on(self, config: VMConfig, workload=None) -> VM:
@@ -65,15 +91,18 @@ class Host:
             raise ConfigError(f"power_on needs a VMConfig, got {type(config).__name__}.")
         if config.name in self.vms:
             raise ConfigError(f"a VM named {config.name!r} is already running; VM names must be unique.")
-        admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.swapfile.capacity)
-        vm = VM(self, self._next_uid, config, make(workload if workload is not None else Idle()))
+        admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.config.swap_pages,
+              self.states.goal)
+        vm = VM(self._env(), self._next_uid, config, make(workload if workload is not None else Idle()))
         self._next_uid += 1
         try:
-            self.ensure_free(config.overhead_pages, None, None)
+            self._make_free(config.overhead_pages)
         except Stall as e:
             raise AdmissionError(f"cannot power on {config.name!r}: no machine memory for its "
                                  f"{config.overhead_mb:g} MB of overhead right now ({e}).") from None
         vm.overhead_mpns = self.machine.alloc(config.overhead_pages, OVERHEAD)
+        if self.config.swap_pages is None:        # its own swap file of max − min (later ESX)
+            self.swapfile.resize(config.max_pages - config.min_pages)
         self.vms[config.name] = vm
         try:
             vm.guest.boot()
@@ -91,6 +120,8 @@ class Host:
         self.sharing.forget(vm)
         self.remap.forget(vm)
         self.machine.release(vm.overhead_mpns)
+        if self.config.swap_pages is None:
+            self.swapfile.resize(-(vm.config.max_pages - vm.config.min_pages))
         del self.vms[name]
         self._changed(f"{name} powered off")
 
@@ -120,7 +151,10 @@ class Host:
         """Change a VM's min (admission control re-checks the reservation)."""
         vm = self.vm(name)
         new = vm.config.replace(min_mb=min_mb)
-        admit(new, [v.config for v in self.vms.values() if v is not vm], self.config.total_pages, self.swapfile.capacity)
+        admit(new, [v.config for v in self.vms.values() if v is not vm], self.config.total_pages,
+              self.config.swap_pages, self.states.goal, action="change the min (its memory reservation) of")
+        if self.config.swap_pages is None:
+            self.swapfile.resize(vm.config.min_pages - new.min_pages)
         vm.config = new
         self._changed(f"{name} min set to {min_mb:g} MB")
 
@@ -140,132 +174,71 @@ class Host:
         self._realloc_due = True
         self._why = why
 
-    # -- memory for faults ---------------------------------------------------------------------
-    def ensure_free(self, n: int, requester: VM | None, protect: np.ndarray | None) -> None:
-        """Make ``n`` machine pages free now by paging VMs out synchronously.
-
-        Passes, each paging VMs furthest above target first: (1) anyone down to its target;
-        (2) the faulting VM replaces its own pages while it is at or above its min; (3) the
-        others, down to their min (§6.1) — or only down to their target when the faulting VM
-        is itself above its target; (4) the faulting VM's own pages as a last resort. A VM
-        above its target that cannot be served from its own pages and the others' excess waits.
-        Raises :class:`~esxlab.vm.Stall` if the pages cannot be found (e.g. host swap full).
-        """
-        short = n - self.machine.free
-        if short <= 0:
-            return
-        within = requester is None or requester.alloc_pages + n <= requester.target
-        if not within:
-            own = requester.pmap.count(PRIVATE) - (0 if protect is None else
-                                                   int(np.count_nonzero(requester.pmap.state[protect] == PRIVATE)))
-            others = sum(max(0, v.alloc_pages - max(v.config.min_pages, v.target))
-                         for v in self.vms.values() if v is not requester)
-            if own + others < short:
-                raise Stall(f"{requester.name} is above its target and {short} machine pages short")
-        floors = (lambda v: max(v.target, v.config.min_pages),     # targets may predate a set_min
-                  lambda v: 0 if v is requester and v.alloc_pages >= v.config.min_pages else v.alloc_pages,
-                  lambda v: v.alloc_pages if v is requester else
-                  (v.config.min_pages if within else max(v.config.min_pages, v.target)),
-                  lambda v: 0 if v is requester else v.alloc_pages)
-        order = sorted(self.vms.values(), key=lambda v: v.target - v.alloc_pages)
-        for floor in floors:
-            for vm in order:
-                if short <= 0:
-                    break
-                room = vm.alloc_pages - floor(vm)
-                if room <= 0:
-                    continue
-                got = self.swapper.swap_out(vm, min(short, room), protect if vm is requester else None)
-                if got:
-                    self._log(vm.name, "page out (sync)", got,
-                              f"no free machine memory for a fault of {requester.name if requester else 'the host'}")
-                short = n - self.machine.free
-        if short > 0:
-            raise Stall(f"{short} machine pages short and host swap is full")
-
     # -- the policy -------------------------------------------------------------------------------
     @property
     def overhead_pages(self) -> int:
         return sum(len(v.overhead_mpns) for v in self.vms.values())
 
     def available_pages(self) -> int:
-        """Machine memory the targets may hand out: all of it less overhead, the page-sharing
-        table and the free-memory goal (above the high threshold, §6.3)."""
-        return int(self.config.total_pages - self.overhead_pages - self.sharing.table_pages - self.states.goal)
+        """Pages the targets may hand out: machine memory less overhead, the page-sharing table and
+        the free-memory goal (above the high threshold, §6.3), **plus** the pages sharing saves —
+        a shared page counts in the allocation of every VM that maps it (§4.3), so allocations may
+        sum to more than machine memory (Figure 8). Never less than zero."""
+        return max(0, int(self.config.total_pages - self.overhead_pages - self.sharing.table_pages
+                          - self.states.goal + self.sharing.saved_pages))
 
     def recompute_targets(self, why: str) -> None:
+        """Min-funding revocation (§5.1–5.2); logs each VM's ρ *before* the change (the price that
+        chose the victim) where its target moved by a MB or more (periodic drift of less than
+        4 MB since the last logged target is not logged)."""
         vms = list(self.vms.values())
         if not vms:
             return
-        old = {v.name: v.target for v in vms}
+        rhos = {v.name: v.rho(self.tax_rate) for v in vms}
         targets = compute_targets([v.shares for v in vms], [v.config.min_pages for v in vms],
                                   [v.pages for v in vms], [v.active_pages for v in vms],
                                   self.available_pages(), self.tax_rate)
+        cheapest = min(rhos, key=rhos.get)
+        periodic = why == "periodic reallocation"
         for v, t in zip(vms, targets):
             v.target = int(t)
-        rhos = {v.name: self._rho(v) for v in vms}
-        cheapest = min(rhos, key=rhos.get)
-        for v in vms:
-            delta = v.target - old[v.name]
-            if abs(delta) >= PAGES_PER_MB:
-                because = (f"lowest rho, {rhos[v.name]:.2f} shares/page" if v.name == cheapest and delta < 0
-                           else f"rho {rhos[v.name]:.2f} shares/page")
-                self._log(v.name, "target " + ("down" if delta < 0 else "up"), abs(delta),
-                          f"{why}; {because} (active {v.active_pages / PAGES_PER_MB:.0f} MB, "
-                          f"τ = {self.tax_rate:.2f})")
-
-    def _rho(self, vm: VM) -> float:
-        pages = max(vm.target, 1)
-        f = min(1.0, vm.active_pages / pages)
-        return shares_per_page(vm.shares, pages, f, self.tax_rate)
-
-    def _reclaim(self) -> None:
-        state = self.states.state
-        # page no more than the swap daemon's rate, nor more than brings free memory back to
-        # the goal: the balloons keep working on the rest of the excess (§6.3)
-        need = int(self.states.goal) - self.machine.free
-        budget = min(int(self.config.swap_rate_mb_s * PAGES_PER_MB), max(0, need))
-        for vm in self.vms.values():
-            b = vm.balloon
-            excess = vm.alloc_pages - vm.target
-            bt, st = split_reclaim(state, excess, b.size, b.cap, b.usable(vm.vm_time))
-            if bt - max(b.target, b.size) >= PAGES_PER_MB:
-                self._log(vm.name, "inflate balloon", bt - b.size,
-                          f"{STATES[state]} state; {excess / PAGES_PER_MB:.0f} MB above target")
-            b.target = bt
-            vm.swap_target = st
-            vm.blocked = state == LOW and excess > 0
-            if st > 0 and budget > 0:
-                got = self.swapper.swap_out(vm, min(st, budget))
-                budget -= got
-                if got:
-                    why = ("soft state: the balloon cannot take it (driver not usable or at its cap)"
-                           if state == SOFT else f"{STATES[state]} state: page to reach target")
-                    self._log(vm.name, "page out", got, why)
+            delta = v.target - self._logged_target.get(v.name, v.pages)
+            if abs(delta) < (4 if periodic else 1) * PAGES_PER_MB:
+                continue
+            self._logged_target[v.name] = v.target
+            price = f"ρ = {rhos[v.name]:.4g} shares/page"
+            because = f"lowest {price}" if v.name == cheapest and delta < 0 else price
+            self._log(v.name, "target " + ("down" if delta < 0 else "up"), abs(delta),
+                      f"{why}; {because} (alloc {v.alloc_pages / PAGES_PER_MB:.0f} MB, "
+                      f"active {v.active_pages / PAGES_PER_MB:.0f} MB, τ = {self.tax_rate:.2f})")
 
     def _log(self, vm: str, action: str, pages: int, why: str) -> None:
-        self.recorder.decisions.append(Decision(self.time, vm, action, int(pages), why))
+        """Append a decision; one repeated in consecutive ticks extends the last entry instead."""
+        log = self.recorder.decisions
+        if log:
+            last = log[-1]
+            if ((last.vm, last.action, last.why) == (vm, action, why) and pages
+                    and (last.until or last.tick) == self.time - 1):
+                log[-1] = dataclasses.replace(last, pages=last.pages + int(pages), until=self.time)
+                return
+        log.append(Decision(self.time, vm, action, int(pages), why))
 
     # -- time ---------------------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one simulated second."""
-        self.time += 1
-        free = self.machine.free
-        old = self.states.name
-        if self.states.update(free):
-            self._log("", f"state {old} → {self.states.name}", 0,
-                      f"free memory {free / PAGES_PER_MB:.1f} MB ({100 * free / self.config.total_pages:.1f} %)")
-            self._changed(f"state {self.states.name}")
+        """Advance one simulated second (see the module docstring for the order)."""
+        self.clock.t += 1
         if self._realloc_due or self.time % int(self.config.realloc_period_s) == 0:
             self.recompute_targets(self._why if self._realloc_due else "periodic reallocation")
             self._realloc_due = False
         for vm in self.vms.values():
             vm.counters = Counters()
-        self._reclaim()
+        self.reclaimer.tick(self.vms.values())
         for vm in self.vms.values():
             vm.step()
         self.sharing.step()
         self.remap.step()
+        if self.reclaimer.judge():
+            self._changed(f"state {self.states.name}")
         self._record()
 
     def run(self, minutes: float | None = None, seconds: float | None = None, progress: bool = False) -> Trace:

@@ -35,8 +35,8 @@ class KsmSharing(SharingBase):
     name = "ksm"
     frame_bytes = 64
 
-    def __init__(self, host) -> None:
-        super().__init__(host)
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
         self.stable: dict[int, list[int]] = {}     # hash → shared frames with that content
         self.unstable: dict[int, int] = {}         # hash → (VM uid << 40 | PPN) of a candidate
         self._credit = 0.0
@@ -70,7 +70,7 @@ class KsmSharing(SharingBase):
     # -- scanning ------------------------------------------------------------------------------
     def step(self) -> None:
         """Scan ``pages_to_scan`` pages per ``sleep_millisecs``, in order, VM after VM."""
-        vms = list(self.host.vms.values())
+        vms = list(self.vms.values())
         if not vms:
             self._trim_table(0)
             return

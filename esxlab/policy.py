@@ -36,6 +36,15 @@ def shares_per_page(shares: float, pages: float, active_fraction: float, tax_rat
     return shares / (pages * (active_fraction + k * (1.0 - active_fraction)))
 
 
+def rho(shares: float, alloc_pages: float, active_pages: float, tax_rate: float) -> float:
+    """A VM's ρ as min-funding revocation sees it: P = its allocated pages, f = its active
+    estimate over P (at most 1); ``inf`` for a VM that holds nothing (§5.2). The one definition
+    used by :class:`~esxlab.vm.VMStats` and the decision log."""
+    if alloc_pages <= 0:
+        return float("inf")
+    return shares_per_page(shares, alloc_pages, min(1.0, active_pages / alloc_pages), tax_rate)
+
+
 def _pages(x: np.ndarray, shares: np.ndarray, active: np.ndarray, k: float) -> np.ndarray:
     """Each VM's allocation P when it can pay ``shares · x`` of "active + k·idle" cost
     (x = 1/ρ, the inverse price): ρ(P) = S / (min(P, A) + k·max(P − A, 0)) solved for P."""

@@ -27,7 +27,7 @@ from .guest import PROFILES
 from .host import Host
 from .pmap import PRIVATE, STATE_NAMES
 from .policy import compute_targets, shares_per_page
-from .reclaim import STATES, FreeMemoryStates, split_reclaim
+from .reclaim import STATES, FreeMemoryStates, plan
 from .rng import Streams
 from .sampling import Sampler
 from .swap import ReplacementPolicy
@@ -229,10 +229,15 @@ class BalloonSplit(Problem):
         return d, 10 if self.driver == "booting" else 600
 
     def _split(self, state: str | None = None, cap: int | None = None, usable: bool | None = None) -> list[float]:
+        """[balloon MB, swap MB] by :func:`esxlab.reclaim.plan` (the host's default reading of high);
+        the keywords run it with one rule misremembered, for the typical mistakes."""
         d, vm_time = self._driver()
-        excess = self.alloc_mb * PAGES_PER_MB - int(round(self.target_mb * PAGES_PER_MB))
-        bt, st = split_reclaim(STATES.index(state or self.state), excess, d.size, d.cap if cap is None else cap,
-                               d.usable(vm_time) if usable is None else usable)
+        target = int(round(self.target_mb * PAGES_PER_MB))
+        excess = self.alloc_mb * PAGES_PER_MB - target
+        share = self.max_mb * PAGES_PER_MB - target if cap is None else cap
+        bt, st = plan(STATES.index(state or self.state), excess, share, 0, d.size, d.cap if cap is None else cap,
+                      d.loaded(vm_time) or bool(usable), d.usable(vm_time) if usable is None else usable,
+                      HostConfig().high_state)
         return [bt / PAGES_PER_MB, st / PAGES_PER_MB]
 
     def _interesting(self):
@@ -259,17 +264,18 @@ class BalloonSplit(Problem):
                                                     "the balloon cannot take."),
             "balloon only": (self._split(state="soft"), "in the hard state ESX pages the whole excess (the "
                                                         "balloon keeps working as well)."),
-            "no cap": (self._split(cap=1 << 30), "a balloon never grows past its cap (a percentage of max); "
-                                                 "what it cannot take is paged."),
+            "no cap": (self._split(cap=1 << 30), "a balloon never grows past its cap (a percentage of max) "
+                                                 "nor past max − target; what it cannot take is paged."),
             "usable": (self._split(usable=True), "a driver that is absent, still booting or making no progress "
                                                  "cannot take pages; the host pages instead."),
             "high": (self._split(state="soft"), "in the high state there is enough free memory: nothing is "
-                                                "reclaimed (a balloon above need deflates)."),
+                                                "paged, and a balloon only takes a working driver's excess."),
         }
         relevant = {"soft": ("page all", "no cap", "usable"), "hard": ("balloon only", "no cap", "usable"),
                     "high": ("high",)}[self.state]
-        hint = ("find the excess (allocation minus target), then apply the state's rule: high reclaims nothing, "
-                "soft balloons and pages only what the balloon cannot take, hard pages the whole excess.")
+        hint = ("find the excess (allocation minus target); a balloon never holds more than max − target nor its cap; "
+                "then apply the state's rule: high pages nothing, soft balloons and pages only what a working "
+                "balloon cannot take, hard pages the whole excess.")
         return [Expect(name, "number", right[name], tol=0.5, unit="MB", hint=hint,
                        mistakes=tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant))
                 for i, name in enumerate(("balloon_mb", "swap_mb"))]

@@ -1,24 +1,55 @@
-"""Free-memory states and how each reclaims memory (paper §6.3).
+"""Reclamation: the free-memory states and the one ordered list of reclaim stages (paper §6.3).
 
-Four thresholds, as fractions of machine memory: high 6 %, soft 4 %, hard 2 %, low 1 %.
+This module owns *how* memory is taken back from VMs; :mod:`.policy` decides *how much* (the
+targets). Four thresholds, as fractions of machine memory: high 6 %, soft 4 %, hard 2 %,
+low 1 %. What ESX does in each state, per VM whose allocation exceeds its target:
 
-* **high** — enough free memory: no reclamation (balloons above need still deflate);
-* **soft** — reclaim by **ballooning**; page only a VM whose balloon cannot do it (no
-  driver, not loaded, stuck, or at its cap);
-* **hard** — rely on **paging** to reach the targets forcibly;
-* **low** — keep paging and **block** every VM above its target.
+======  =================================================================================
+state   action
+======  =================================================================================
+high    enough free memory: **no reclamation** (``HostConfig.high_state="idle"``, the
+        paper). Balloons larger than the VM's reclaimed share deflate.
+        With ``high_state="converge"`` (another reading of §6.3: "in all memory
+        reclamation states, the system computes target allocations … to drive the
+        aggregate amount of free space above the high threshold") the balloon alone keeps
+        moving VMs above target down to it, so targets are reached, not frozen.
+soft    **balloon**; page only what the balloon cannot take (no driver, not loaded,
+        making no progress in machine pages freed, or at its cap)
+hard    **page** the whole excess (the balloons keep working)
+low     keep paging and **block** every VM above its target until it is back under
+======  =================================================================================
 
-A state is entered when free memory drops below its threshold (``state_entry="own"``; the
-paper states this only for low, see paper-notes §5.2) or below the next higher one
-(``"higher"``). It is left for the next higher state only after free memory exceeds that
-state's threshold by the hysteresis margin. In every state the targets aim to keep free
-memory above the high threshold (plus the margin).
+The stages, in order, for the per-tick loop (:meth:`Reclaimer.tick`) and for a fault that
+needs machine pages now (:meth:`Reclaimer.make_free`):
+
+1. **share before swap** (§4.3): inside :meth:`.swap.Swapper.swap_out`, a victim that matches
+   a page already in the sharing table is shared instead of paged;
+2. **balloon** (§3.2): the balloon asks for the VM's excess plus what it has in host swap, up
+   to its *reclaimed share* ``max − target`` (and its cap): the guest picks the victims, so a
+   VM's reclaimed memory moves from host swap to its balloon over time; a balloon holds steady
+   while the target does and shrinks only to what the target leaves it. A fault cannot wait
+   for a balloon, so the fault path skips it;
+3. **swap** (§3.3): the swap daemon pages out random victims at ``swap_rate_mb_s``, no more
+   than brings free memory back to the goal.
+
+Progress is measured in machine pages freed: a balloon that inflates over shared or
+never-backed pages frees nothing, and after ``STUCK_S`` seconds of that the swap stage takes
+over (:mod:`.balloon`).
+
+State entry (``state_entry``): a state is entered when free memory drops below its own
+threshold (``"own"``; the paper states this only for low, see paper-notes §5.2) or below the
+next higher one (``"higher"``). A state is left for the next higher one only after free
+memory exceeds that threshold by the hysteresis margin. The state is judged at the end of a
+tick, on the free memory the trace records for it, and drives the next tick.
 """
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 import numpy as np
 
-from .config import HostConfig
+from .config import PAGES_PER_MB, HostConfig
+from .errors import Stall
 
 STATES = ("high", "soft", "hard", "low")
 HIGH, SOFT, HARD, LOW = range(4)
@@ -59,19 +90,170 @@ class FreeMemoryStates:
         return STATES[self.state]
 
 
-def split_reclaim(state: int, excess: int, balloon_size: int, balloon_cap: int, usable: bool) -> tuple[int, int]:
-    """(balloon target, swap target) in pages for a VM whose allocation exceeds its target by
-    ``excess`` (negative: below target). The paper's rules, per state:
+def plan(state: int, excess: int, reclaimed_share: int, swapped: int, balloon_size: int, balloon_cap: int,
+         loaded: bool, productive: bool, high_state: str = "idle", spare: int = 0) -> tuple[int, int]:
+    """(balloon target, swap target) in pages for one VM, by the state's rule (§6.3).
 
-    high: no reclamation; a balloon above need deflates. soft: balloon, and page only what
-    the balloon cannot take. hard and low: page the whole excess (the balloon keeps working).
+    ``excess``: allocation − target (negative: below target); ``reclaimed_share``: max − target,
+    the most the balloon may hold (its VM then has just its target's worth of pages to use);
+    ``swapped``: the VM's pages in host swap, which the balloon takes over (the guest, not the
+    host, then chooses what to give up: reclaimed memory moves from host swap to the balloon);
+    ``loaded``: the driver is there to take pages; ``productive``: it is also freeing machine
+    memory and is under its cap (otherwise paging takes over the excess while the balloon goes
+    on inflating); ``spare``: free machine memory beyond what the host keeps (high state only)
+    that this VM, held down by its balloon, may be given back.
+
+    Outside high a balloon asks for the excess plus what is swapped, never more than
+    ``min(cap, reclaimed_share)``; a balloon larger than that share deflates to it. In high it
+    does not inflate (unless ``high_state="converge"``: a productive balloon takes the excess)
+    and deflates what ``spare`` allows. Soft pages what a productive balloon cannot take; hard
+    and low page the whole excess.
     """
-    deflated = max(0, balloon_size + min(excess, 0))
-    if state == HIGH or excess <= 0:
-        return deflated, 0
-    if not usable:
-        return deflated, excess
-    balloon_target = min(balloon_cap, balloon_size + excess)
+    limit = max(0, min(balloon_cap, reclaimed_share))
+    held = min(balloon_size, limit)                        # deflate only what is no longer needed
+    if state == HIGH:
+        if high_state == "converge" and productive and excess > 0:
+            return min(limit, balloon_size + excess), 0
+        return max(0, held - max(0, spare)), 0
+    want = min(limit, balloon_size + max(0, excess) + swapped)
+    balloon = max(held, want) if loaded else held
+    if not productive:
+        return balloon, max(0, excess)
     if state == SOFT:
-        return balloon_target, excess - (balloon_target - balloon_size)
-    return balloon_target, excess
+        return balloon, max(0, excess - max(0, balloon - balloon_size))
+    return balloon, max(0, excess)
+
+
+LogFn = Callable[[str, str, int, str], None]
+
+
+class Reclaimer:
+    """The one owner of reclamation: free-memory states, the per-tick loop and the fault path.
+
+    Collaborators: the machine (free pages), the swap daemon (:class:`.swap.Swapper`, which
+    shares before it swaps) and a decision log ``log(vm, action, pages, why)``. VMs are passed
+    in; the reclaimer never holds the host.
+    """
+
+    def __init__(self, config: HostConfig, machine, swapper, log: LogFn) -> None:
+        self.machine = machine
+        self.swapper = swapper
+        self.log = log
+        self.states = FreeMemoryStates(config, config.total_pages)
+        self.swap_rate = max(1, int(config.swap_rate_mb_s * PAGES_PER_MB))
+        self.high_state = config.high_state
+        self._told_high: set[str] = set()       # VMs told "above target, nothing reclaimed in high"
+
+    @property
+    def state(self) -> int:
+        return self.states.state
+
+    # -- the state, judged on free memory at the end of each tick ---------------------------------
+    def judge(self) -> bool:
+        """Update the state from free memory now; log and return True on a change."""
+        free = self.machine.free
+        old = self.states.name
+        if not self.states.update(free):
+            return False
+        self._told_high.clear()
+        self.log("", f"state {old} → {self.states.name}", 0,
+                 f"free memory {free / PAGES_PER_MB:.1f} MB ({100 * free / self.machine.total:.1f} % of "
+                 f"machine memory)")
+        return True
+
+    # -- the per-tick loop ------------------------------------------------------------------------
+    def tick(self, vms: Iterable) -> None:
+        """Set each VM's balloon target, page what the state calls for, block in low."""
+        state = self.state
+        # page no more than the swap daemon's rate, nor more than brings free memory back to
+        # the goal: the balloons keep working on the rest of the excess (§6.3)
+        budget = min(self.swap_rate, max(0, int(self.states.goal) - self.machine.free))
+        # free memory well above the goal (by the margin) is spare: a balloon that holds its VM
+        # down (the guest has nothing unbacked left to grow into) gives it back (no stranding)
+        spare = int(self.machine.free - self.states.goal - self.states.margin)
+        for vm in vms:
+            b = vm.balloon
+            floor = max(vm.target, vm.config.min_pages)
+            excess = vm.alloc_pages - floor
+            bt, st = plan(state, excess, vm.pages - floor, vm.swapped_pages, b.size, b.cap, b.loaded(vm.vm_time),
+                          b.usable(vm.vm_time), self.high_state, spare if self._held_down(vm) else 0)
+            if bt < b.size:
+                spare -= b.size - bt
+            self._log_balloon(vm, b.target, bt, state, excess)
+            b.target = bt
+            vm.blocked = state == LOW and excess > 0
+            if state == HIGH and excess >= PAGES_PER_MB and bt <= b.size and vm.name not in self._told_high:
+                self._told_high.add(vm.name)
+                self.log(vm.name, "left above target", excess,
+                         "high state: enough free memory, no reclamation (§6.3)" if self.high_state == "idle" else
+                         f"high state: no paging, and the balloon cannot free it ({b.why_unusable(vm.vm_time)})")
+            elif excess <= 0:
+                self._told_high.discard(vm.name)
+            if st > 0 and budget > 0:
+                got = self.swapper.swap_out(vm, min(st, budget))
+                budget -= got
+                if got:
+                    why = (f"soft state: the balloon cannot free it ({b.why_unusable(vm.vm_time)})"
+                           if state == SOFT else f"{STATES[state]} state: page to reach target")
+                    self.log(vm.name, "page out", got, why)
+
+    @staticmethod
+    def _held_down(vm) -> bool:
+        """The VM's balloon holds it down: nothing unbacked is left for its guest to grow into."""
+        return vm.pages - vm.balloon.size - vm.alloc_pages - vm.swapped_pages < PAGES_PER_MB
+
+    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int) -> None:
+        delta = new - old
+        if abs(delta) < PAGES_PER_MB:
+            return
+        if delta > 0:
+            swapped = f", {vm.swapped_pages / PAGES_PER_MB:.1f} MB in host swap" if vm.swapped_pages and state != HIGH else ""
+            self.log(vm.name, "inflate balloon", delta,
+                     f"{STATES[state]} state; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{swapped}")
+        else:
+            self.log(vm.name, "deflate balloon", -delta,
+                     "the balloon holds no more than max − target" if new >= vm.pages - max(vm.target, vm.config.min_pages)
+                     else "high state: free memory to spare, and the balloon held this VM down")
+
+    # -- the fault path ---------------------------------------------------------------------------
+    def make_free(self, n: int, vms: Iterable, requester=None, protect: np.ndarray | None = None) -> None:
+        """Make ``n`` machine pages free now, by paging (after trying to share) synchronously.
+
+        A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
+        (1) anyone down to its target; (2) the faulting VM replaces its own pages while it is at
+        or above its min; (3) the others, down to their min (§6.1) — or only down to their target
+        when the faulting VM is itself above its target; (4) the faulting VM's own pages as a last
+        resort. A VM above its target that cannot be served from its own pages and the others'
+        excess waits. Raises :class:`Stall` if the pages cannot be found (e.g. host swap full).
+        """
+        short = n - self.machine.free
+        if short <= 0:
+            return
+        vms = list(vms)
+        within = requester is None or requester.alloc_pages + n <= requester.target
+        if not within:
+            own = requester.private_pages(exclude=protect)
+            others = sum(max(0, v.alloc_pages - max(v.config.min_pages, v.target))
+                         for v in vms if v is not requester)
+            if own + others < short:
+                raise Stall(f"{requester.name} is above its target and {short} machine pages short")
+        floors = (lambda v: max(v.target, v.config.min_pages),     # targets may predate a set_min
+                  lambda v: 0 if v is requester and v.alloc_pages >= v.config.min_pages else v.alloc_pages,
+                  lambda v: v.alloc_pages if v is requester else
+                  (v.config.min_pages if within else max(v.config.min_pages, v.target)),
+                  lambda v: 0 if v is requester else v.alloc_pages)
+        order = sorted(vms, key=lambda v: v.target - v.alloc_pages)
+        for floor in floors:
+            for vm in order:
+                if short <= 0:
+                    break
+                room = vm.alloc_pages - floor(vm)
+                if room <= 0:
+                    continue
+                got = self.swapper.swap_out(vm, min(short, room), protect if vm is requester else None)
+                if got:
+                    self.log(vm.name, "page out (fault)", got,
+                             f"no free machine memory for a fault of {requester.name if requester else 'the host'}")
+                short = n - self.machine.free
+        if short > 0:
+            raise Stall(f"{short} machine pages short and host swap is full")

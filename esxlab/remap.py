@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import PAGES_PER_MB, HostConfig
+from .config import PAGES_PER_MB, HostConfig, RemapConfig
 from .pmap import PRIVATE, SHARED
 
 NEVER = -(1 << 30)
@@ -51,9 +51,12 @@ class RemapStats:
 class IORemapper:
     """Counts bounce copies and remaps hot pages; ``host.remap``."""
 
-    def __init__(self, host) -> None:
-        self.host = host
-        self.config = host.config.remap
+    def __init__(self, config: RemapConfig, machine, vms: dict, clock) -> None:
+        """Collaborators: the machine, the running VMs (``name -> VM``, read only), the clock."""
+        self.config = config
+        self.machine = machine
+        self.vms = vms
+        self.clock = clock
         self.count: dict[int, np.ndarray] = {}      # per VM: bounce copies in the current window
         self.last_io: dict[int, np.ndarray] = {}    # per VM: tick of the last I/O per PPN
         self.remapped: deque[tuple[int, int]] = deque()   # (VM uid, PPN), oldest first
@@ -72,7 +75,7 @@ class IORemapper:
         ppns = ppns[(st == PRIVATE) | (st == SHARED)]
         if len(ppns) == 0:
             return
-        high = vm.pmap.mpn[ppns] >= self.host.machine.low_pages
+        high = vm.pmap.mpn[ppns] >= self.machine.low_pages
         n = int(np.count_nonzero(high))
         self._tick_bounces += n
         self.bounce_copies += n
@@ -81,7 +84,7 @@ class IORemapper:
             self.count[vm.uid] = np.zeros(vm.pages, dtype=np.int32)
             self.last_io[vm.uid] = np.full(vm.pages, NEVER, dtype=np.int32)
         count, last = self.count[vm.uid], self.last_io[vm.uid]
-        now = self.host.time
+        now = self.clock.t
         hot_pages, copies = np.unique(ppns[high], return_counts=True)
         fresh = now - last[hot_pages] > self.config.window_s
         count[hot_pages] = np.where(fresh, 0, count[hot_pages]) + copies
@@ -95,7 +98,7 @@ class IORemapper:
     def _remap(self, vm, ppns: np.ndarray) -> None:
         """Move hot private ``ppns`` to low memory: free low pages first, else trade places with
         cold remapped pages."""
-        m = self.host.machine
+        m = self.machine
         k = min(len(ppns), m.free_low)
         if k:
             old = vm.pmap.mpn[ppns[:k]]
@@ -122,8 +125,8 @@ class IORemapper:
     def _cold_remapped(self, n: int) -> list:
         """Up to ``n`` remapped pages idle for ``window_s``, still private and low (removed from
         the list); entries that are no longer ours are dropped, hot ones go to the back."""
-        out, vms = [], {v.uid: v for v in self.host.vms.values()}
-        low, now = self.host.machine.low_pages, self.host.time
+        out, vms = [], {v.uid: v for v in self.vms.values()}
+        low, now = self.machine.low_pages, self.clock.t
         for _ in range(len(self.remapped) if n else 0):
             uid, ppn = entry = self.remapped.popleft()
             vm = vms.get(uid)
@@ -143,7 +146,7 @@ class IORemapper:
         """Close the tick's bounce count; keep the low-memory reserve by moving cold remapped
         pages back to high memory."""
         self.last_bounces, self._tick_bounces = self._tick_bounces, 0
-        m = self.host.machine
+        m = self.machine
         short = int(self.config.low_reserve_pct / 100 * m.low_pages) - m.free_low
         room = m.free - m.free_low                      # free high pages
         if short <= 0 or room <= 0 or not self.config.enabled:
@@ -162,6 +165,6 @@ class IORemapper:
         self.last_io.pop(vm.uid, None)
 
     def stats(self) -> RemapStats:
-        m, mb = self.host.machine, 1.0 / PAGES_PER_MB
+        m, mb = self.machine, 1.0 / PAGES_PER_MB
         return RemapStats(self.bounce_copies, self.last_bounces, self.remaps, self.moved_back, self.remap_failed,
                           len(self.remapped), m.low_pages * mb, m.free_low * mb)

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import repeat
+from typing import Callable
 
 import numpy as np
 
-from .config import PAGES_PER_MB
+from .config import PAGES_PER_MB, SharingConfig
 from .content import mix64
 from .machine import SHARED as SHARED_OWNER, TABLE
 from .pmap import PRIVATE, SHARED
-from .vm import Stall
 
 FREE_FRAME, HINT, FRAME = 0, 1, 2
 COUNT_MAX = 0xFFFF                 # 16-bit reference counts; a saturated count lives in ``overflow``
@@ -117,11 +117,19 @@ class SharingBase:
     name = "off"
     frame_bytes = 16               # one table entry (§4.3: 16 bytes per frame)
 
-    def __init__(self, host) -> None:
-        self.host = host
-        self.config = host.config.sharing
+    def __init__(self, config: SharingConfig, machine, vms: dict, clock, rng: np.random.Generator,
+                 table_room: Callable[[], int]) -> None:
+        """Collaborators: the machine, the running VMs (``name -> VM``, read only), the clock, a
+        seeded stream, and ``table_room()``: machine pages the table may still take (free memory
+        that no VM's min or overhead reservation needs, §6.2)."""
+        self.config = config
+        self.machine = machine
+        self.vms = vms
+        self.clock = clock
+        self.rng = rng
+        self.table_room = table_room
         # MPN → its shared frame (none needed when nothing is ever shared)
-        self.frame_of = np.full(host.machine.total if self.name != "off" else 0, -1, dtype=np.int32)
+        self.frame_of = np.full(machine.total if self.name != "off" else 0, -1, dtype=np.int32)
         self._grow_frames(1024)
         self.overflow: dict[int, int] = {}          # frame → reference count ≥ COUNT_MAX
         self._table_mpns = np.empty(0, dtype=np.int32)
@@ -149,7 +157,7 @@ class SharingBase:
 
         The last page mapping a frame takes the frame's machine page over instead of copying."""
         frames, first, left = self._decref(vm, ppns)
-        m = self.host.machine
+        m = self.machine
         mpns = vm.pmap.mpn[ppns]
         keep = np.zeros(len(ppns), dtype=bool)
         keep[first[left == 0]] = True
@@ -173,7 +181,7 @@ class SharingBase:
         for f in gone.tolist():
             self._release_frame(f)
         self.frame_of[mpns] = -1
-        self.host.machine.release(mpns)
+        self.machine.release(mpns)
 
     def forget(self, vm) -> None:
         """``vm`` powered off (its shared mappings are already gone): drop its scanner state."""
@@ -282,7 +290,7 @@ class SharingBase:
         self.f_kind[frames], self.f_hash[frames], self.f_token[frames] = FRAME, keys, tokens
         self.f_group[frames], self.f_mpn[frames], self.f_count[frames] = group, mpns, 1
         self.f_uid[frames], self.f_ppn[frames] = -1, -1
-        self.host.machine.owner[mpns] = SHARED_OWNER
+        self.machine.owner[mpns] = SHARED_OWNER
         self.frame_of[mpns] = frames
         vm.pmap.set_state(ppns, SHARED)
         self.n_frames += len(ppns)
@@ -293,7 +301,7 @@ class SharingBase:
         """Map private ``ppns`` (distinct) to shared ``frames`` (one each) and free their copies."""
         if len(ppns) == 0:
             return
-        self.host.machine.release(vm.pmap.mpn[ppns])
+        self.machine.release(vm.pmap.mpn[ppns])
         vm.pmap.mpn[ppns] = self.f_mpn[frames]
         vm.pmap.set_state(ppns, SHARED)
         uniq, cnt = np.unique(frames, return_counts=True)
@@ -319,11 +327,11 @@ class SharingBase:
         return st
 
     def _vms_by_uid(self) -> dict:
-        return {v.uid: v for v in self.host.vms.values()}
+        return {v.uid: v for v in self.vms.values()}
 
     def _hash_pages(self, vm, ppns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(tokens, hashes) of mapped ``ppns`` of ``vm``."""
-        tok = self.host.machine.content[vm.pmap.mpn[ppns]]
+        tok = self.machine.content[vm.pmap.mpn[ppns]]
         return tok, page_hash(tok, self._state(vm).group)
 
     def _note_scan(self, vm, ppns: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -346,13 +354,10 @@ class SharingBase:
 
     def _reserve_table(self, extra: int) -> int:
         """Grow the table's machine memory to hold ``extra`` more entries; return how many fit."""
-        m = self.host.machine
+        m = self.machine
         need = -(-(self.entries + extra) // self._per_page) - self.table_pages
         if need > 0:
-            try:
-                self.host.ensure_free(need, None, None)
-            except Stall:
-                need = min(need, m.free)
+            need = min(need, m.free, max(0, self.table_room()))   # never into reserved memory
             got = m.alloc(need, TABLE)
             self._table_mpns = np.concatenate([self._table_mpns, got])
             self.table_pages += need
@@ -362,7 +367,7 @@ class SharingBase:
         """Give back table pages beyond the entries plus ``slack``."""
         keep = -(-(self.entries + slack) // self._per_page)
         if self.table_pages > keep:
-            self.host.machine.release(self._table_mpns[keep:])
+            self.machine.release(self._table_mpns[keep:])
             self._table_mpns = self._table_mpns[:keep]
             self.table_pages = keep
 
@@ -389,10 +394,9 @@ class PageSharing(SharingBase):
 
     name = "esx"
 
-    def __init__(self, host) -> None:
-        super().__init__(host)
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
         self.table: dict[int, int] = {}        # 64-bit hash → hint or shared frame
-        self.rng = host.streams.child("sharing")
 
     @property
     def entries(self) -> int:
@@ -413,10 +417,10 @@ class PageSharing(SharingBase):
         """Every ``scan_period_s``: scan each VM at ``min(per-VM rate, system rate / VMs)`` pages
         per second, at random."""
         cfg = self.config
-        vms = list(self.host.vms.values())
+        vms = list(self.vms.values())
         if not vms:
             self._trim_table(0)
-        if not vms or self.host.time % cfg.scan_period_s:
+        if not vms or self.clock.t % cfg.scan_period_s:
             return
         rate = min(cfg.scan_vm_pages_s, cfg.scan_total_pages_s / len(vms)) * cfg.scan_period_s
         budgets = []
@@ -569,12 +573,11 @@ class PageSharing(SharingBase):
         super().forget(vm)
 
 
-def make_sharing(host) -> SharingBase:
-    """The sharing policy ``host.config.sharing.mode`` names."""
-    mode = host.config.sharing.mode
-    if mode == "esx":
-        return PageSharing(host)
-    if mode == "ksm":
+def make_sharing(config: SharingConfig, *collaborators) -> SharingBase:
+    """The sharing policy ``config.mode`` names; ``collaborators`` as for :class:`SharingBase`."""
+    if config.mode == "esx":
+        return PageSharing(config, *collaborators)
+    if config.mode == "ksm":
         from .ksm import KsmSharing
-        return KsmSharing(host)
-    return SharingBase(host)
+        return KsmSharing(config, *collaborators)
+    return SharingBase(config, *collaborators)

@@ -18,7 +18,11 @@ from .pmap import PRIVATE, SWAPPED
 
 
 class SwapFile:
-    """The host swap area: ``content`` per slot and a free stack of slots."""
+    """The host swap area: ``content`` per slot and a free stack of slots.
+
+    ``capacity`` slots may be used. A shared area (``HostConfig.swap_mb``, §6.2) has a fixed
+    capacity; with per-VM swap files (later ESX) the host calls :meth:`resize` at power-on and
+    power-off by the VM's max − min, and slots are allocated on demand."""
 
     def __init__(self, slots: int) -> None:
         self.capacity = int(slots)
@@ -27,11 +31,21 @@ class SwapFile:
 
     @property
     def used(self) -> int:
-        return self.capacity - self._free.n
+        return len(self.content) - self._free.n
 
     @property
     def free(self) -> int:
-        return self._free.n
+        return max(0, self.capacity - self.used)
+
+    def resize(self, delta: int) -> None:
+        """Change the capacity by ``delta`` slots (a VM's swap file created or deleted)."""
+        self.capacity += int(delta)
+        grow = self.capacity - len(self.content)
+        if grow > 0:
+            n = len(self.content)
+            self.content = np.concatenate([self.content, np.zeros(grow, dtype=np.uint64)])
+            items = self._free.items[:self._free.n]
+            self._free = Stack(self.capacity, np.r_[np.arange(self.capacity - 1, n - 1, -1), items], dtype=np.int32)
 
     def store(self, tokens: np.ndarray) -> np.ndarray:
         slots = self._free.pop(len(tokens))
@@ -113,10 +127,15 @@ def make_policy(spec) -> ReplacementPolicy:
 
 
 class Swapper:
-    """The swap daemon: pages out victims to meet swap targets, pages in on demand."""
+    """The swap daemon: pages out victims to meet swap targets, pages in on demand.
 
-    def __init__(self, host, policy: ReplacementPolicy, rng: np.random.Generator) -> None:
-        self.host = host
+    Collaborators: the machine, the swap area and page sharing (share before swap)."""
+
+    def __init__(self, machine, swapfile: SwapFile, sharing, policy: ReplacementPolicy,
+                 rng: np.random.Generator) -> None:
+        self.machine = machine
+        self.swapfile = swapfile
+        self.sharing = sharing
         self.policy = policy
         self.rng = rng
 
@@ -128,24 +147,24 @@ class Swapper:
         victims = self.policy.victims(vm, n, self.rng, protect)
         if len(victims) == 0:
             return 0
-        free_before = self.host.machine.free
-        rest = self.host.sharing.share_before_swap(vm, victims)
-        ppns = rest[:self.host.swapfile.free]
+        free_before = self.machine.free
+        rest = self.sharing.share_before_swap(vm, victims)
+        ppns = rest[:self.swapfile.free]
         if len(ppns):
             mpns = vm.pmap.mpn[ppns]
-            vm.pmap.slot[ppns] = self.host.swapfile.store(self.host.machine.content[mpns])
-            self.host.machine.release(mpns)
+            vm.pmap.slot[ppns] = self.swapfile.store(self.machine.content[mpns])
+            self.machine.release(mpns)
             vm.pmap.mpn[ppns] = -1
             vm.pmap.set_state(ppns, SWAPPED)
             vm.counters.swap_outs += len(ppns)
-        return self.host.machine.free - free_before
+        return self.machine.free - free_before
 
     def swap_in(self, vm, ppns: np.ndarray) -> None:
         """Fault ``ppns`` back in from the swap area (the caller made room)."""
         slots = vm.pmap.slot[ppns]
-        mpns = self.host.machine.alloc(len(ppns), vm.uid)
-        self.host.machine.content[mpns] = self.host.swapfile.content[slots]
-        self.host.swapfile.release(slots)
+        mpns = self.machine.alloc(len(ppns), vm.uid)
+        self.machine.content[mpns] = self.swapfile.content[slots]
+        self.swapfile.release(slots)
         vm.pmap.slot[ppns] = -1
         vm.pmap.mpn[ppns] = mpns
         vm.pmap.set_state(ppns, PRIVATE)

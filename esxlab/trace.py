@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .config import PAGES_PER_MB
+
 VM_FIELDS = ("alloc", "target", "active", "true_active", "balloon", "swapped", "shared",
              "private", "unbacked", "throughput", "blocked")
 HOST_FIELDS = ("free", "state", "overhead", "swap_used", "shared_saved", "zero_shared", "bounce_copies")
@@ -18,18 +20,27 @@ HOST_FIELDS = ("free", "state", "overhead", "swap_used", "shared_saved", "zero_s
 
 @dataclass(frozen=True)
 class Decision:
-    """One reclaim decision: at ``tick``, ``action`` moved ``pages`` of ``vm``, because ``why``."""
+    """One reclaim decision: at ``tick``, ``action`` moved ``pages`` of ``vm``, because ``why``.
+
+    The same decision repeated every second (e.g. paging during a soft episode) is one entry
+    from ``tick`` to ``until``, its pages summed."""
 
     tick: int
     vm: str
     action: str
     pages: int
     why: str
+    until: int | None = None
 
     def __str__(self) -> str:
         who = f" {self.vm}" if self.vm else ""
-        amount = f" {self.pages / 256:.1f} MB" if self.pages else ""
-        return f"t={self.tick:>5}s{who}: {self.action}{amount} — {self.why}"
+        when = f"t={self.tick:>5}s" if self.until is None else f"t={self.tick:>5}–{self.until}s"
+        amount = ""
+        if self.pages >= 26:
+            amount = f" {self.pages / PAGES_PER_MB:.1f} MB"
+        elif self.pages:
+            amount = f" {self.pages} page{'s' if self.pages > 1 else ''} ({4 * self.pages} KB)"
+        return f"{when}{who}: {self.action}{amount} — {self.why}"
 
 
 @dataclass(frozen=True)

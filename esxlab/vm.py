@@ -9,21 +9,21 @@ it last wrote: that is the "nothing lost" invariant the tests check.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Callable
 
 import numpy as np
 
 from .balloon import BalloonDriver
 from .config import PAGES_PER_MB, VMConfig
 from .content import TokenMint
-from .errors import Error
+from .errors import Stall
 from .guest import PROFILES, Guest
 from .pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
+from .policy import rho
 from .sampling import Sampler
 from .workloads import Workload
 
-
-class Stall(Error):
-    """The host could not find machine memory for a fault right now; the VM waits."""
+__all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall"]
 
 
 @dataclass
@@ -69,10 +69,29 @@ class VMStats:
     rho: float
 
 
+@dataclass(frozen=True)
+class VMEnv:
+    """What a VM may call in the hypervisor: narrow collaborators, never the host.
+
+    ``make_free(n, vm, protect)`` asks reclamation for ``n`` free machine pages now (raises
+    :class:`~esxlab.errors.Stall`); ``tax_rate()`` is the current τ (for :attr:`VMStats.rho`);
+    ``config`` the host's configuration (unit costs, sampling); ``streams`` the seeded streams."""
+
+    machine: object
+    swapfile: object
+    swapper: object
+    sharing: object
+    remap: object
+    make_free: Callable
+    tax_rate: Callable[[], float]
+    config: object
+    streams: object
+
+
 class VM:
-    def __init__(self, host, uid: int, config: VMConfig, workload: Workload) -> None:
-        hc = host.config
-        self.host = host
+    def __init__(self, env: VMEnv, uid: int, config: VMConfig, workload: Workload) -> None:
+        hc = env.config
+        self.env = env
         self.uid = uid
         self.config = config
         self.name = config.name
@@ -90,12 +109,12 @@ class VM:
         self.overhead_mpns = np.empty(0, dtype=np.int32)
         self.workload = workload
         profile = PROFILES[config.guest_os]
-        lp = workload.attach(self.pages, uid, host.streams.child(f"vm{uid}:workload"))
+        lp = workload.attach(self.pages, uid, env.streams.child(f"vm{uid}:workload"))
         self.guest = Guest(self, profile, lp, workload.disk_tokens(self.mint, lp))
         load_at = 0 if config.balloon in ("absent", "disabled") else profile.boot_s
         self.balloon = BalloonDriver(config.balloon, config.balloon_cap_pages, config.balloon_rate_mb_s, load_at)
         self.sampler = Sampler(self.pages, hc.sample_pages, hc.sample_period_s, hc.slow_gain, hc.fast_gain,
-                               host.streams.child(f"vm{uid}:sampler"))
+                               env.streams.child(f"vm{uid}:sampler"))
         self.true_active = 0
 
     # -- the hypervisor's side of guest accesses -------------------------------------------
@@ -111,26 +130,43 @@ class VM:
         self.counters.accesses += len(ppns)
 
     def _fault(self, ppns: np.ndarray, st: np.ndarray, write) -> None:
-        """Fault in what is not mapped: zeroed page, swap-in, balloon pop, copy-on-write."""
-        absent = (st == UNBACKED) | (st == SWAPPED) | (st == BALLOONED)
-        cow = (st == SHARED) & write
-        need = int(np.count_nonzero(absent | cow))
-        if need == 0:
+        """Fault in what is not mapped: zeroed page, swap-in, balloon pop, copy-on-write.
+
+        When the machine pages for the whole batch cannot be found at once, the fault makes
+        progress in pieces as large as reclamation can serve (a swap-in frees a swap slot the
+        next piece may page into); :class:`~esxlab.errors.Stall` only when not one page can."""
+        write = np.broadcast_to(write, ppns.shape)
+        needs = (st != PRIVATE) & ((st != SHARED) | write)
+        if not needs.any():
             return
-        self.host.ensure_free(need, self, ppns)
+        try:
+            self.env.make_free(int(np.count_nonzero(needs)), self, ppns)
+        except Stall:
+            todo = np.flatnonzero(needs)
+            while len(todo):
+                piece = todo[:max(1, self.env.machine.free)]
+                self.env.make_free(len(piece), self, ppns)      # Stall: not one more page now
+                self._back(ppns[piece], st[piece], write[piece])
+                todo = todo[len(piece):]
+            return
+        self._back(ppns, st, write)
+
+    def _back(self, ppns: np.ndarray, st: np.ndarray, write: np.ndarray) -> None:
+        """Give ``ppns`` the machine pages they need (the caller made room)."""
         if (st == BALLOONED).any():
             self.counters.balloon_pops += 1
             self.balloon.pop(self)
         fresh = ppns[(st == UNBACKED) | (st == BALLOONED)]
         if len(fresh):
-            self.pmap.mpn[fresh] = self.host.machine.alloc(len(fresh), self.uid)
+            self.pmap.mpn[fresh] = self.env.machine.alloc(len(fresh), self.uid)
             self.pmap.set_state(fresh, PRIVATE)
             self.counters.zero_allocs += len(fresh)
         back = ppns[st == SWAPPED]
         if len(back):
-            self.host.swapper.swap_in(self, back)
+            self.env.swapper.swap_in(self, back)
+        cow = (st == SHARED) & write
         if cow.any():
-            self.host.sharing.cow_break(self, ppns[cow])
+            self.env.sharing.cow_break(self, ppns[cow])
             self.counters.cow_breaks += int(cow.sum())
 
     def touch(self, ppns: np.ndarray) -> None:
@@ -140,7 +176,7 @@ class VM:
     def read(self, ppns: np.ndarray) -> np.ndarray:
         """The guest reads ``ppns``: their contents, faulting in as needed."""
         self._touch(ppns, write=False)
-        return self.host.machine.content[self.pmap.mpn[ppns]]
+        return self.env.machine.content[self.pmap.mpn[ppns]]
 
     def write(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
         """The guest writes ``tokens`` to ``ppns`` (distinct)."""
@@ -154,37 +190,41 @@ class VM:
 
     def store(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
         """Put ``tokens`` in the machine pages now mapped (privately) at ``ppns``."""
-        self.host.machine.content[self.pmap.mpn[ppns]] = tokens
+        self.env.machine.content[self.pmap.mpn[ppns]] = tokens
 
     def peek(self, ppns: np.ndarray) -> np.ndarray:
         """Contents of ``ppns`` as the guest would read them, with no side effects."""
         st = self.pmap.state[ppns]
         out = np.zeros(len(ppns), dtype=np.uint64)
         mapped = (st == PRIVATE) | (st == SHARED)
-        out[mapped] = self.host.machine.content[self.pmap.mpn[ppns[mapped]]]
+        out[mapped] = self.env.machine.content[self.pmap.mpn[ppns[mapped]]]
         swapped = st == SWAPPED
-        out[swapped] = self.host.swapfile.content[self.pmap.slot[ppns[swapped]]]
+        out[swapped] = self.env.swapfile.content[self.pmap.slot[ppns[swapped]]]
         return out
 
     def drop_backing(self, ppns: np.ndarray) -> None:
         """Release whatever backs ``ppns`` (machine page, shared mapping or swap slot)."""
         st = self.pmap.state[ppns]
         priv = ppns[st == PRIVATE]
-        self.host.machine.release(self.pmap.mpn[priv])
+        self.env.machine.release(self.pmap.mpn[priv])
         shared = ppns[st == SHARED]
         if len(shared):
-            self.host.sharing.unshare(self, shared)
+            self.env.sharing.unshare(self, shared)
         swapped = ppns[st == SWAPPED]
-        self.host.swapfile.release(self.pmap.slot[swapped])
+        self.env.swapfile.release(self.pmap.slot[swapped])
         self.pmap.mpn[ppns] = -1
         self.pmap.slot[ppns] = -1
 
-    def balloon_pages(self, ppns: np.ndarray) -> np.ndarray:
-        """The driver reported ``ppns``: free their backing, mark them ballooned (§3.2)."""
+    def balloon_pages(self, ppns: np.ndarray) -> tuple[np.ndarray, int]:
+        """The driver reported ``ppns``: free their backing, mark them ballooned (§3.2).
+
+        Returns the newly ballooned PPNs and the machine pages this freed (a shared page frees
+        its frame only with its last mapping; a never-backed page frees nothing)."""
         fresh = ppns[self.pmap.state[ppns] != BALLOONED]
+        before = self.env.machine.free
         self.drop_backing(fresh)
         self.pmap.set_state(fresh, BALLOONED)
-        return fresh
+        return fresh, self.env.machine.free - before
 
     def unballoon_pages(self, ppns: np.ndarray) -> None:
         """Deflate or pop: the PPNs become unbacked; the next touch gets a zeroed page."""
@@ -204,7 +244,7 @@ class VM:
         self.vm_time += 1
         work = 0
         try:
-            if self.vm_time <= self.guest.profile.boot_s:
+            if self.vm_time <= self.guest.profile.zero_s:
                 self.guest.boot_zero_step(self.vm_time)
             self.guest.background_step()
             acc = self.workload.step(self.vm_time)
@@ -213,7 +253,7 @@ class VM:
             work = len(acc.lps)
             self.guest.access(acc.lps, acc.writes)
             if len(acc.io):
-                self.host.remap.io(self, self.guest.lp_ppn[acc.io])
+                self.env.remap.io(self, self.guest.lp_ppn[acc.io])
             self.guest.zero_page_thread_step()
         except Stall:
             c.stalls += 1
@@ -233,7 +273,7 @@ class VM:
         cost model, unit costs in :class:`~esxlab.config.HostConfig`)."""
         if work == 0:
             return 0.0
-        hc, c = self.host.config, self.counters
+        hc, c = self.env.config, self.counters
         stall_ms = (c.swap_ins * hc.swap_in_ms + (c.guest_disk_reads + c.guest_disk_writes) * hc.guest_disk_ms
                     + (c.cow_breaks * hc.cow_copy_us + c.zero_allocs * hc.zero_alloc_us
                        + c.bounce_copies * hc.remap.bounce_copy_us) / 1000)
@@ -247,6 +287,15 @@ class VM:
         return self.pmap.count(PRIVATE) + self.pmap.count(SHARED)
 
     @property
+    def swapped_pages(self) -> int:
+        return self.pmap.count(SWAPPED)
+
+    def private_pages(self, exclude: np.ndarray | None = None) -> int:
+        """Private pages, less those in ``exclude`` (distinct PPNs)."""
+        n = self.pmap.count(PRIVATE)
+        return n if exclude is None else n - int(np.count_nonzero(self.pmap.state[exclude] == PRIVATE))
+
+    @property
     def active_pages(self) -> int:
         return int(round(self.sampler.estimate * self.pages))
 
@@ -258,13 +307,14 @@ class VM:
                     balloon=c[BALLOONED], swapped=c[SWAPPED], shared=c[SHARED], private=c[PRIVATE],
                     unbacked=c[UNBACKED], throughput=self.throughput, blocked=float(self.blocked))
 
+    def rho(self, tax_rate: float) -> float:
+        """This VM's adjusted shares per page ρ at its current allocation (§5.2, :func:`.policy.rho`)."""
+        return rho(self.shares, self.alloc_pages, self.active_pages, tax_rate)
+
     def stats(self) -> VMStats:
-        from .policy import shares_per_page
         row = self.trace_row()
-        alloc = self.alloc_pages
-        f = min(1.0, self.active_pages / alloc) if alloc else 1.0
         return VMStats(
             name=self.name, max=self.pages / PAGES_PER_MB, min=self.config.min_mb, target=row["target"],
             alloc=row["alloc"], active=row["active"], private=row["private"], shared=row["shared"],
             balloon=row["balloon"], swapped=row["swapped"], unbacked=row["unbacked"], shares=self.shares,
-            rho=shares_per_page(self.shares, alloc, f, self.host.tax_rate) if alloc else float("inf"))
+            rho=self.rho(self.env.tax_rate()))

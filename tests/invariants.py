@@ -51,9 +51,9 @@ class WriteLog:
             log._exp(vm)[ppns] = tokens
 
         def balloon_pages(vm, ppns):
-            fresh = log._orig_balloon(vm, ppns)
+            fresh, freed = log._orig_balloon(vm, ppns)
             log._exp(vm)[fresh] = 0             # the guest gave these pages away
-            return fresh
+            return fresh, freed
 
         self.patches = [(vmmod.VM, "store", store), (vmmod.VM, "balloon_pages", balloon_pages)]
 
@@ -122,6 +122,7 @@ class MinGuard:
 
     def __init__(self, host):
         import esxlab.host as hostmod
+        import esxlab.reclaim as reclaimmod
         import esxlab.swap as swapmod
         import esxlab.vm as vmmod
         self.host = host
@@ -130,7 +131,8 @@ class MinGuard:
         self.claim = None
         guard = self
         orig_swap, orig_balloon = swapmod.Swapper.swap_out, vmmod.VM.balloon_pages
-        orig_set_min, orig_ensure, orig_recompute = hostmod.Host.set_min, hostmod.Host.ensure_free, hostmod.Host.recompute_targets
+        orig_set_min, orig_ensure = hostmod.Host.set_min, reclaimmod.Reclaimer.make_free
+        orig_recompute = hostmod.Host.recompute_targets
 
         def recompute_targets(h, why):
             orig_recompute(h, why)
@@ -140,11 +142,11 @@ class MinGuard:
                 guard.violations.append(f"t={h.time}: targets hand out {total} pages, "
                                         f"{h.available_pages()} available (Σ min {mins})")
 
-        def ensure_free(h, n, requester, protect):
+        def make_free(r, n, vms, requester=None, protect=None):
             over = requester is not None and requester.alloc_pages + n > requester.target
             guard.claim = (requester, n) if over else None
             try:
-                return orig_ensure(h, n, requester, protect)
+                return orig_ensure(r, n, vms, requester, protect)
             finally:
                 guard.claim = None
 
@@ -162,9 +164,9 @@ class MinGuard:
 
         def balloon_pages(vm, ppns):
             before = vm.alloc_pages
-            fresh = orig_balloon(vm, ppns)
+            out = orig_balloon(vm, ppns)
             guard._after_reclaim(vm, before, "balloon")
-            return fresh
+            return out
 
         def set_min(h, name, min_mb):
             orig_set_min(h, name, min_mb)
@@ -174,7 +176,7 @@ class MinGuard:
         self.patches = [(swapmod.Swapper, "swap_out", swap_out, orig_swap),
                         (vmmod.VM, "balloon_pages", balloon_pages, orig_balloon),
                         (hostmod.Host, "set_min", set_min, orig_set_min),
-                        (hostmod.Host, "ensure_free", ensure_free, orig_ensure),
+                        (reclaimmod.Reclaimer, "make_free", make_free, orig_ensure),
                         (hostmod.Host, "recompute_targets", recompute_targets, orig_recompute)]
 
     def _after_reclaim(self, vm, before, how):

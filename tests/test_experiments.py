@@ -78,7 +78,8 @@ def test_replacement_clock_interferes_with_the_guest(seed):
 
 def test_fig8_boot_storm_and_benchmarks_short():
     res = E.fig8.run(seed=0, bench_start_min=8, minutes=18)
-    assert_within(res, ["SQL Server lowest alloc (min 160 MB)", "peak paged (boot storm)", "aggregate balloon"])
+    assert_within(res, ["SQL Server lowest alloc (min 160 MB)", "aggregate alloc peak at boot",
+                        "zero pages shared at boot", "paged after the boot storm"])
     tr = res.traces["run"]
     states = np.array(tr.state_names())
     assert states[-1] == "high" and np.mean(np.isin(states[tr.minutes >= 7.6], ["hard", "low"])) < 0.02, \

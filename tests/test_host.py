@@ -61,7 +61,7 @@ def test_figure7_qualitative_idle_tax_moves_memory_to_the_active_vm():
     thr1 = np.mean(after.vm("dbench").throughput[sel])
     assert idle1 < idle0 - 10 and db1 > db0 + 10
     assert thr1 > 1.1 * thr0
-    assert any("lowest rho" in d.why and d.vm == "idle" for d in after.decisions)
+    assert any("lowest ρ" in d.why and d.vm == "idle" for d in after.decisions)
 
 
 def test_admission_control_names_the_short_reservation():

@@ -121,9 +121,11 @@ def test_problems_answer_with_the_model():
     assert rhos[1] == esx.policy.shares_per_page(v["shares"], v["alloc_mb"] * esx.PAGES_PER_MB,
                                                  v["active_fraction"], p.tax_rate)
     b = problems.BalloonSplit(2)
-    # swap + balloon growth never exceeds the excess; a high state reclaims nothing
+    # the swap daemon never pages more than the excess; the balloon never holds more than the
+    # reclaimed share max − target, nor more than its cap
     sol = b.solve()
-    assert sol["swap_mb"] + max(0, sol["balloon_mb"] - b.balloon_mb) <= max(0, b.alloc_mb - b.target_mb) + 1e-9
+    assert sol["swap_mb"] <= max(0, b.alloc_mb - b.target_mb) + 1e-9
+    assert sol["balloon_mb"] <= min(b.max_mb - b.target_mb, b.max_mb * b.cap_pct / 100) + 1 / esx.PAGES_PER_MB
     s = problems.SamplingEstimate(2)
     assert s.solve()["f"] == s.touched / s.n
     a = problems.Admission(1)

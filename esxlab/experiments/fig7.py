@@ -82,10 +82,10 @@ def power_on_dbench(host: Host, p: SimpleNamespace) -> None:
     host.power_on(VMConfig(name="dbench", max_mb=p.vm_mb), workload=Dbench(clients=p.clients))
 
 
-def settle_min(p: SimpleNamespace) -> float:
+def settle_min(after_min: float) -> float:
     """Minutes after a change before a window average is taken (a few reallocation periods
-    and the slow EWMA's decay, §5.3)."""
-    return min(5.0, 0.3 * (p.minutes - p.tax_change_min))
+    and the slow EWMA's decay, §5.3), for a run that goes on ``after_min`` after it."""
+    return min(5.0, 0.3 * after_min)
 
 
 def run(seed: int = 0, **params) -> Result:
@@ -109,7 +109,7 @@ def run(seed: int = 0, **params) -> Result:
     res = Result("fig7", dict(vars(p), seed=seed), traces={"run": tr})
     scale = p.available_mb / PAPER_AVAILABLE_MB
     b0 = (p.dbench_start_min + (p.tax_change_min - p.dbench_start_min) / 3, p.tax_change_min)
-    b1 = (p.tax_change_min + settle_min(p), p.minutes)
+    b1 = (p.tax_change_min + settle_min(p.minutes - p.tax_change_min), p.minutes)
     idle0, db0 = tr.mean("idle", "alloc", *b0), tr.mean("dbench", "alloc", *b0)
     idle1, db1 = tr.mean("idle", "alloc", *b1), tr.mean("dbench", "alloc", *b1)
     thr0, thr1 = tr.mean("dbench", "throughput", *b0), tr.mean("dbench", "throughput", *b1)
