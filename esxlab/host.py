@@ -218,8 +218,9 @@ class Host:
         if log:
             last = log[-1]
             if ((last.vm, last.action, last.why) == (vm, action, why) and pages
-                    and (last.until or last.tick) == self.time - 1):
-                log[-1] = dataclasses.replace(last, pages=last.pages + int(pages), until=self.time)
+                    and (last.until or last.tick) >= self.time - 1):
+                log[-1] = dataclasses.replace(last, pages=last.pages + int(pages),
+                                              until=self.time if self.time > last.tick else None)
                 return
         log.append(Decision(self.time, vm, action, int(pages), why))
 

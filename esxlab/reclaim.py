@@ -40,7 +40,8 @@ State entry (``state_entry``): a state is entered when free memory drops below i
 threshold (``"own"``; the paper states this only for low, see paper-notes §5.2) or below the
 next higher one (``"higher"``). A state is left for the next higher one only after free
 memory exceeds that threshold by the hysteresis margin. The state is judged at the end of a
-tick, on the free memory the trace records for it, and drives the next tick.
+tick, on the free memory the trace records for it (so no row shows a state its free memory
+contradicts), and drives the next tick.
 """
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ class FreeMemoryStates:
 
 
 def plan(state: int, excess: int, reclaimed_share: int, swapped: int, balloon_size: int, balloon_cap: int,
-         loaded: bool, productive: bool, high_state: str = "idle", spare: int = 0) -> tuple[int, int]:
+         loaded: bool, productive: bool, high_state: str = "idle", spare: int = 0,
+         asked: int = 0) -> tuple[int, int]:
     """(balloon target, swap target) in pages for one VM, by the state's rule (§6.3).
 
     ``excess``: allocation − target (negative: below target); ``reclaimed_share``: max − target,
@@ -101,7 +103,8 @@ def plan(state: int, excess: int, reclaimed_share: int, swapped: int, balloon_si
     ``loaded``: the driver is there to take pages; ``productive``: it is also freeing machine
     memory and is under its cap (otherwise paging takes over the excess while the balloon goes
     on inflating); ``spare``: free machine memory beyond what the host keeps (high state only)
-    that this VM, held down by its balloon, may be given back.
+    that this VM's balloon may give back; ``asked``: the balloon target set
+    before, which the high state lets the driver finish.
 
     Outside high a balloon asks for the excess plus what is swapped, never more than
     ``min(cap, reclaimed_share)``; a balloon larger than that share deflates to it. In high it
@@ -112,8 +115,9 @@ def plan(state: int, excess: int, reclaimed_share: int, swapped: int, balloon_si
     limit = max(0, min(balloon_cap, reclaimed_share))
     held = min(balloon_size, limit)                        # deflate only what is no longer needed
     if state == HIGH:
+        held = min(max(balloon_size, asked), limit)         # an inflation under way goes on
         if high_state == "converge" and productive and excess > 0:
-            return min(limit, balloon_size + excess), 0
+            return max(held, min(limit, balloon_size + excess)), 0
         return max(0, held - max(0, spare)), 0
     want = min(limit, balloon_size + max(0, excess) + swapped)
     balloon = max(held, want) if loaded else held
@@ -165,23 +169,30 @@ class Reclaimer:
     def tick(self, vms: Iterable) -> None:
         """Set each VM's balloon target, page what the state calls for, block in low."""
         state = self.state
-        # page no more than the swap daemon's rate, nor more than brings free memory back to
-        # the goal: the balloons keep working on the rest of the excess (§6.3)
-        budget = min(self.swap_rate, max(0, int(self.states.goal) - self.machine.free))
-        # free memory well above the goal (by the margin) is spare: a balloon that holds its VM
-        # down (the guest has nothing unbacked left to grow into) gives it back (no stranding)
+        # the swap daemon pages at its rate: in soft only what the balloons cannot free, and no
+        # more than brings free memory back to the goal; in hard and low it pages VMs down to
+        # their targets ("reclaim forcibly", §6.3), so that blocking is not a steady state
+        budget = self.swap_rate if state in (HARD, LOW) else \
+            min(self.swap_rate, max(0, int(self.states.goal) - self.machine.free))
+        # free memory well above the goal (by the margin) is spare: balloons give it back, those
+        # that hold their VM down (nothing unbacked left to grow into) first — no memory is
+        # stranded behind a balloon while nobody needs it
         spare = int(self.machine.free - self.states.goal - self.states.margin)
-        for vm in vms:
+        for vm in sorted(vms, key=lambda v: not self._held_down(v)):
             b = vm.balloon
             floor = max(vm.target, vm.config.min_pages)
             excess = vm.alloc_pages - floor
             bt, st = plan(state, excess, vm.pages - floor, vm.swapped_pages, b.size, b.cap, b.loaded(vm.vm_time),
-                          b.usable(vm.vm_time), self.high_state, spare if self._held_down(vm) else 0)
+                          b.usable(vm.vm_time), self.high_state, spare, b.target)
             if bt < b.size:
                 spare -= b.size - bt
             self._log_balloon(vm, b.target, bt, state, excess)
             b.target = bt
-            vm.blocked = state == LOW and excess > 0
+            blocked = state == LOW and excess > 0
+            if blocked and not vm.blocked:
+                self.log(vm.name, "block", excess, "low state: above its target; it runs again once paging "
+                                                   "brings it back to target (§6.3)")
+            vm.blocked = blocked
             if state == HIGH and excess >= PAGES_PER_MB and bt <= b.size and vm.name not in self._told_high:
                 self._told_high.add(vm.name)
                 self.log(vm.name, "left above target", excess,
@@ -203,17 +214,18 @@ class Reclaimer:
         return vm.pages - vm.balloon.size - vm.alloc_pages - vm.swapped_pages < PAGES_PER_MB
 
     def _log_balloon(self, vm, old: int, new: int, state: int, excess: int) -> None:
-        delta = new - old
-        if abs(delta) < PAGES_PER_MB:
-            return
-        if delta > 0:
+        """Log a new balloon target: the increment asked beyond what the driver was already
+        asked for, or the pages it is now to give back."""
+        b = vm.balloon
+        up, down = new - max(old, b.size), min(old, b.size) - new
+        if up >= PAGES_PER_MB:
             swapped = f", {vm.swapped_pages / PAGES_PER_MB:.1f} MB in host swap" if vm.swapped_pages and state != HIGH else ""
-            self.log(vm.name, "inflate balloon", delta,
+            self.log(vm.name, "inflate balloon", up,
                      f"{STATES[state]} state; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{swapped}")
-        else:
-            self.log(vm.name, "deflate balloon", -delta,
+        elif down >= PAGES_PER_MB and new < b.size:
+            self.log(vm.name, "deflate balloon", down,
                      "the balloon holds no more than max − target" if new >= vm.pages - max(vm.target, vm.config.min_pages)
-                     else "high state: free memory to spare, and the balloon held this VM down")
+                     else "high state: free memory to spare; the balloon gives it back")
 
     # -- the fault path ---------------------------------------------------------------------------
     def make_free(self, n: int, vms: Iterable, requester=None, protect: np.ndarray | None = None) -> None:
