@@ -28,11 +28,14 @@ from .policy import compute_targets, shares_per_page
 from .reclaim import LOW, SOFT, STATES, FreeMemoryStates, split_reclaim
 from .rng import Streams
 from .remap import IORemapper, low_pages
+from .resources import deferred_interrupt
 from .sharing import make_sharing
 from .swap import SwapFile, Swapper, make_policy
 from .trace import Decision, HostStats, Recorder, Trace
 from .vm import VM, Counters, Stall, VMStats
 from .workloads import Idle, make
+
+LONG_RUN_S = 6 * 3600      # runs this long (about a minute of computing) show progress by default
 
 
 class Host:
@@ -268,8 +271,12 @@ class Host:
         self.remap.step()
         self._record()
 
-    def run(self, minutes: float | None = None, seconds: float | None = None, progress: bool = False) -> Trace:
-        """Run for ``minutes`` (or ``seconds``) and return the trace of the whole history."""
+    def run(self, minutes: float | None = None, seconds: float | None = None,
+            progress: bool | None = None) -> Trace:
+        """Run for ``minutes`` (or ``seconds``, a whole number of ticks) and return the trace of the
+        whole history. ``progress`` prints a line on stderr each simulated minute (None: only for
+        runs of :data:`LONG_RUN_S` or more). Ctrl-C stops the run between two ticks, leaving a
+        consistent host that can run on. ConfigError if the trace would not fit in memory."""
         if (minutes is None) == (seconds is None):
             raise ConfigError("run() needs exactly one of minutes= or seconds=.")
         if minutes is not None:
@@ -277,11 +284,21 @@ class Host:
             seconds = minutes * 60
         check_number("run", "seconds", seconds, 0, 6 * 10 ** 7)
         ticks = int(round(seconds))
-        for i in range(ticks):
-            self.step()
-            if progress and (i + 1) % 60 == 0:
-                print(f"\r  simulated {(i + 1) / 60:.0f}/{ticks / 60:.0f} min", end="", file=sys.stderr)
-        if progress:
+        if abs(seconds - ticks) > 1e-6:
+            given = f"minutes = {minutes!r}" if minutes is not None else f"seconds = {seconds!r}"
+            raise ConfigError(f"run: {given} is {seconds:g} s, not a whole number of ticks; "
+                              "allowed: whole seconds (one tick is one simulated second).")
+        self.recorder.reserve(ticks, self.vms)
+        show = ticks >= LONG_RUN_S if progress is None else bool(progress)
+        with deferred_interrupt() as interrupted:
+            for i in range(ticks):
+                self.step()
+                if interrupted.is_set():
+                    raise KeyboardInterrupt(f"run() interrupted at t = {self.time} s after {i + 1} of {ticks} ticks; "
+                                            "the host is consistent and can run on")
+                if show and (i + 1) % 60 == 0:
+                    print(f"\r  simulated {(i + 1) / 60:.0f}/{ticks / 60:.0f} min", end="", file=sys.stderr)
+        if show:
             print(file=sys.stderr)
         return self.trace
 
