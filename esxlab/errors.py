@@ -36,12 +36,12 @@ def check_number(owner: str, name: str, value, lo: float | None = None, hi: floa
     label = f"{owner}.{name}" if owner else name
     allowed = describe_range(name, lo, hi, lo_open, hi_open)
     if _kind(value) is not float and _kind(value) is not int:
-        raise ConfigError(f"{label} must be a number, got {_show(value)} ({type(value).__name__}); "
+        raise ConfigError(f"{label} must be a number, got {shorten(value)} ({type(value).__name__}); "
                           f"allowed: {allowed}.")
     try:
         as_float = float(value)
     except OverflowError:
-        raise ConfigError(f"{label} = {_show(value)} is too large for a number esxlab can use; "
+        raise ConfigError(f"{label} = {shorten(value)} is too large for a number esxlab can use; "
                           f"allowed: {allowed}.") from None
     if math.isnan(as_float) or math.isinf(as_float):
         raise ConfigError(f"{label} = {value!r} is not a finite number; allowed: {allowed}.")
@@ -50,7 +50,7 @@ def check_number(owner: str, name: str, value, lo: float | None = None, hi: floa
     bad = ((lo is not None and (value < lo or (lo_open and value == lo)))
            or (hi is not None and (value > hi or (hi_open and value == hi))))
     if bad:
-        raise ConfigError(f"{label} = {_show(value)} is out of range; allowed: {allowed}.")
+        raise ConfigError(f"{label} = {shorten(value)} is out of range; allowed: {allowed}.")
 
 
 def check_choice(owner: str, name: str, value, choices) -> Any:
@@ -63,7 +63,7 @@ def check_choice(owner: str, name: str, value, choices) -> Any:
             return c
     label = f"{owner}.{name}" if owner else name
     allowed = ", ".join(repr(c) for c in choices)
-    raise ConfigError(f"{label} = {_show(value)} is not allowed; choose one of {allowed}.")
+    raise ConfigError(f"{label} = {shorten(value)} is not allowed; choose one of {allowed}.")
 
 
 def _kind(x) -> type | None:
@@ -79,7 +79,7 @@ def _kind(x) -> type | None:
     return None
 
 
-def _show(value, limit: int = 60) -> str:
+def shorten(value, limit: int = 60) -> str:
     """``repr(value)``, shortened (a 400-digit integer or a big array stays readable)."""
     try:
         text = repr(value)
