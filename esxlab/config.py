@@ -8,8 +8,11 @@ choice where the paper is silent; see ``paper-notes.md``).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from .errors import ConfigError, check_choice, check_number, shorten
 from .resources import HOST_BYTES_PER_PAGE, SWAP_BYTES_PER_PAGE, VM_BYTES_PER_PAGE, check_fits
@@ -167,8 +170,11 @@ class VMConfig(Validated):
         if self.min_mb > self.max_mb:
             raise ConfigError(f"VMConfig.min_mb = {self.min_mb} is larger than max_mb = {self.max_mb}; "
                               "allowed: 0 ≤ min_mb ≤ max_mb.")
-        if self.salt is not None and (isinstance(self.salt, bool) or not isinstance(self.salt, int)):
-            raise ConfigError(f"VMConfig.salt must be None or an integer, got {self.salt!r}.")
+        if self.salt is not None:
+            if isinstance(self.salt, (bool, np.bool_)) or not isinstance(self.salt, numbers.Integral):
+                raise ConfigError(f"VMConfig.salt must be None or an integer, got {shorten(self.salt)} "
+                                  f"({type(self.salt).__name__}).")
+            object.__setattr__(self, "salt", int(self.salt))
 
     @property
     def max_pages(self) -> int:

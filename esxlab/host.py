@@ -21,7 +21,7 @@ import numpy as np
 
 from .admission import admit
 from .config import BALLOON_MODES, PAGES_PER_MB, HostConfig, VMConfig
-from .errors import AdmissionError, ConfigError, check_choice, check_number
+from .errors import AdmissionError, ConfigError, check_choice, check_number, shorten
 from .machine import OVERHEAD, Machine
 from .pmap import PRIVATE
 from .policy import compute_targets, shares_per_page
@@ -43,7 +43,7 @@ class Host:
 
     def __init__(self, config: HostConfig | None = None, seed: int = 0, replacement="random") -> None:
         if config is not None and not isinstance(config, HostConfig):
-            raise ConfigError(f"config must be a HostConfig, got {type(config).__name__}.")
+            raise ConfigError(f"Host config must be a HostConfig, got {shorten(config)} ({type(config).__name__}).")
         self.config = config = config or HostConfig()
         self.streams = Streams(seed)
         self.seed = seed
@@ -65,9 +65,10 @@ class Host:
     def power_on(self, config: VMConfig, workload=None) -> VM:
         """Admit and boot a VM (``AdmissionError`` if its reservations do not fit, §6.2)."""
         if not isinstance(config, VMConfig):
-            raise ConfigError(f"power_on needs a VMConfig, got {type(config).__name__}.")
+            raise ConfigError(f"power_on config must be a VMConfig, got {shorten(config)} ({type(config).__name__}).")
         if config.name in self.vms:
-            raise ConfigError(f"a VM named {config.name!r} is already running; VM names must be unique.")
+            raise ConfigError(f"power_on config.name = {config.name!r}: a VM named {config.name!r} is already "
+                              "running; VM names must be unique.")
         admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.swapfile.capacity)
         vm = VM(self, self._next_uid, config, make(workload if workload is not None else Idle()))
         self._next_uid += 1
@@ -99,7 +100,7 @@ class Host:
 
     def vm(self, name: str) -> VM:
         if not isinstance(name, str):
-            raise ConfigError(f"VM name must be a string, got {name!r}; running: "
+            raise ConfigError(f"VM name must be a string, got {shorten(name)}; running: "
                               f"{', '.join(map(repr, self.vms)) or 'none'}.")
         try:
             return self.vms[name]
@@ -278,17 +279,18 @@ class Host:
         runs of :data:`LONG_RUN_S` or more). Ctrl-C stops the run between two ticks, leaving a
         consistent host that can run on. ConfigError if the trace would not fit in memory."""
         if (minutes is None) == (seconds is None):
-            raise ConfigError("run() needs exactly one of minutes= or seconds=.")
+            raise ConfigError(f"run() needs exactly one of minutes= or seconds=; got minutes = {shorten(minutes)}, "
+                              f"seconds = {shorten(seconds)}.")
         if minutes is not None:
             check_number("run", "minutes", minutes, 0, 10 ** 6)
             seconds = minutes * 60
         check_number("run", "seconds", seconds, 0, 6 * 10 ** 7)
         ticks = int(round(seconds))
+        given = f"minutes = {minutes!r}" if minutes is not None else f"seconds = {seconds!r}"
         if abs(seconds - ticks) > 1e-6:
-            given = f"minutes = {minutes!r}" if minutes is not None else f"seconds = {seconds!r}"
             raise ConfigError(f"run: {given} is {seconds:g} s, not a whole number of ticks; "
                               "allowed: whole seconds (one tick is one simulated second).")
-        self.recorder.reserve(ticks, self.vms)
+        self.recorder.reserve(ticks, self.vms, f"run: {given}")
         show = ticks >= LONG_RUN_S if progress is None else bool(progress)
         with deferred_interrupt() as interrupted:
             for i in range(ticks):

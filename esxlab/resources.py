@@ -56,9 +56,9 @@ def check_fits(what: str, nbytes: float, allowed: str) -> None:
                           f"{allowed}.")
 
 
-def check_pages_fit(owner: str, name: str, value: float, pages: float) -> None:
-    """Refuse a workload whose ``pages`` logical pages (from ``owner.name = value``) cannot be held."""
-    check_fits(f"{owner}.{name} = {value!r}", pages * LOGICAL_BYTES_PER_PAGE,
+def check_pages_fit(what: str, pages: float) -> None:
+    """Refuse a workload whose ``pages`` logical pages (``what`` names the parameters) cannot be held."""
+    check_fits(what, pages * LOGICAL_BYTES_PER_PAGE,
                f"allowed: at most about {USABLE_FRACTION * machine_bytes() / LOGICAL_BYTES_PER_PAGE / 256:,.0f} "
                "MB of logical pages")
 

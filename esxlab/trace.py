@@ -76,14 +76,14 @@ class Recorder:
         """Bytes one tick of the trace takes with ``vm_names`` VM columns."""
         return 8 * (1 + len(HOST_FIELDS)) + 1 + 8 * len(VM_FIELDS) * vm_names
 
-    def reserve(self, rows: int, names: Iterable[str] = ()) -> None:
+    def reserve(self, rows: int, names: Iterable[str] = (), why: str = "recording") -> None:
         """Make room for ``rows`` more ticks of the VMs ``names`` (and those seen before); raises
-        ConfigError up front if the trace would not fit in this computer's memory."""
+        ConfigError up front, starting with ``why``, if the trace would not fit in this computer's memory."""
         need = self.n + rows
         if need <= self.capacity:
             return
         columns = len(self._vms.keys() | set(names))
-        check_fits(f"a trace of {need:,} ticks for {columns} VMs", need * self.row_bytes(columns),
+        check_fits(f"{why} (a trace of {need:,} ticks for {columns} VMs)", need * self.row_bytes(columns),
                    "allowed: a shorter run, or fewer VMs")
         n, size = self.n, max(need, 2 * self.capacity)       # geometric: O(1) amortized per tick
         self._t = _grown(self._t[:n], size, 0.0)

@@ -92,7 +92,7 @@ class Dbench(Workload):
         check_number("Dbench", "cpu_us_per_access", cpu_us_per_access, 0, None)
         check_number("Dbench", "hot_fraction", hot_fraction, 0, 1, lo_open=True)
         check_number("Dbench", "hot_access", hot_access, 0, 1)
-        check_pages_fit("Dbench", "clients × mb_per_client", clients * mb_per_client,
+        check_pages_fit(f"Dbench(clients = {clients!r}, mb_per_client = {mb_per_client!r})",
                         clients * mb_per_client * PAGES_PER_MB)
         if clients * mb_per_client * PAGES_PER_MB < 1:
             raise ConfigError(f"Dbench file set clients × mb_per_client = {clients} × {mb_per_client!r} MB is smaller "
@@ -139,7 +139,7 @@ class Toucher(Workload):
             check_number("Toucher", "schedule mb", mb, 0, None)
         steps = sorted((float(s), float(mb)) for s, mb in pairs)
         top = max((mb for _, mb in steps), default=0.0)
-        check_pages_fit("Toucher", "schedule mb", top, top * PAGES_PER_MB)
+        check_pages_fit(f"Toucher.schedule mb = {top!r}", top * PAGES_PER_MB)
         check_number("Toucher", "sweep_s", sweep_s, 1, 3600)
         check_number("Toucher", "cpu_us_per_access", cpu_us_per_access, 0, None)
         self.schedule = steps
@@ -206,8 +206,8 @@ class Spec95(Workload):
         check_number("Spec95", "reads_per_s", reads_per_s, 0, 10 ** 7, integer=True)
         check_number("Spec95", "writes_per_s", writes_per_s, 0, 10 ** 7, integer=True)
         check_number("Spec95", "cpu_us_per_access", cpu_us_per_access, 0, None)
-        total = files_mb + zero_mb + data_mb
-        check_pages_fit("Spec95", "files_mb + zero_mb + data_mb", total, total * PAGES_PER_MB)
+        check_pages_fit(f"Spec95(files_mb = {files_mb!r}, zero_mb = {zero_mb!r}, data_mb = {data_mb!r})",
+                        (files_mb + zero_mb + data_mb) * PAGES_PER_MB)
         if not isinstance(image, str) or not image:
             raise ConfigError(f"Spec95.image must be a non-empty string naming the file set, got {image!r}.")
         self.files = int(files_mb * PAGES_PER_MB)
@@ -264,7 +264,7 @@ class NetServer(Workload):
         check_number("NetServer", "data_mb", data_mb, 0, 1 << 20)
         check_number("NetServer", "reads_per_s", reads_per_s, 0, 10 ** 7, integer=True)
         check_number("NetServer", "cpu_us_per_access", cpu_us_per_access, 0, None)
-        check_pages_fit("NetServer", "data_mb", data_mb, buffers + data_mb * PAGES_PER_MB)
+        check_pages_fit(f"NetServer.data_mb = {data_mb!r}", buffers + data_mb * PAGES_PER_MB)
         check_choice("NetServer", "rewrite", rewrite, (True, False))
         self.buffers, self.packets_per_s = int(buffers), int(packets_per_s)
         self.data = int(data_mb * PAGES_PER_MB)
