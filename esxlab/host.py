@@ -35,7 +35,7 @@ from .trace import Decision, HostStats, Recorder, Trace
 from .vm import VM, Counters, Stall, VMStats
 from .workloads import Idle, make
 
-LONG_RUN_S = 6 * 3600      # runs this long (about a minute of computing) show progress by default
+LONG_RUN_S = 6 * 3600      # runs this long (tens of seconds of computing, or more) show progress by default
 
 
 class Host:
@@ -291,7 +291,7 @@ class Host:
             raise ConfigError(f"run: {given} is {seconds:g} s, not a whole number of ticks; "
                               "allowed: whole seconds (one tick is one simulated second).")
         self.recorder.reserve(ticks, self.vms, f"run: {given}")
-        show = ticks >= LONG_RUN_S if progress is None else bool(progress)
+        show = ticks >= LONG_RUN_S if progress is None else check_choice("run", "progress", progress, (True, False))
         with deferred_interrupt() as interrupted:
             for i in range(ticks):
                 self.step()

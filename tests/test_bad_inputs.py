@@ -400,6 +400,8 @@ def host_specs():
                big=5 * 10 ** 7, extra=[(2.5, False)])
     yield Spec("Host.run minutes", on("run", minutes=True), "number", 0.05, 0, 10 ** 6, mention="minutes",
                big=10 ** 6, extra=[(0.01, False)])
+    yield Spec("Host.run progress", lambda x: running_host().run(seconds=1, progress=x), "choice", False,
+               choices=(True, False), mention="progress", optional=True)
     yield Spec("Host.vm", lambda x: running_host().vm(x), "string", "a", mention="name", extra=[("zz", False)])
     yield Spec("Host.power_off", lambda x: running_host().power_off(x), "string", "a", mention="name")
     yield Spec("Host.power_on config", lambda x: running_host().power_on(x), "object",
