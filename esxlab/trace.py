@@ -6,12 +6,14 @@ series hold NaN for the ticks before it powered on or after it powered off.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
 
+from .errors import ConfigError, check_choice, check_number, shorten
 from .resources import check_fits
 
 VM_FIELDS = ("alloc", "target", "active", "true_active", "balloon", "swapped", "shared",
@@ -148,21 +150,26 @@ class Trace:
         return list(self.vms)
 
     def vm(self, name: str) -> SimpleNamespace:
-        try:
+        """The series of the VM(s) named ``name`` (NaN while none of that name ran)."""
+        if isinstance(name, str) and name in self.vms:
             return self.vms[name]
-        except KeyError:
-            from .errors import ConfigError
-            raise ConfigError(f"trace has no VM named {name!r}; it has {', '.join(map(repr, self.vms)) or 'none'}.") from None
+        raise ConfigError(f"trace has no VM named {shorten(name)}; it has {', '.join(map(repr, self.vms)) or 'none'}.")
 
     def state_names(self) -> list[str]:
         from .reclaim import STATES
         return [STATES[s] for s in self.host.state]
 
     def mean(self, name: str, field: str, start_min: float = 0, end_min: float | None = None) -> float:
-        """Mean of one VM field over [start_min, end_min) minutes."""
+        """Mean of one VM field (:data:`VM_FIELDS`) over [start_min, end_min) minutes, NaN rows skipped."""
+        series = self.vm(name)
+        check_choice("Trace.mean", "field", field, VM_FIELDS)
+        check_number("Trace.mean", "start_min", start_min, 0, None)
+        if end_min is not None:
+            check_number("Trace.mean", "end_min", end_min, start_min, None)
         end = np.inf if end_min is None else end_min
         sel = (self.minutes >= start_min) & (self.minutes < end)
-        return float(np.nanmean(getattr(self.vm(name), field)[sel]))
+        values = getattr(series, field)[sel]
+        return float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
 
     def __len__(self) -> int:
         return len(self.t)

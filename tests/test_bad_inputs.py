@@ -294,7 +294,16 @@ def np_scalar(v):
 
 
 def variants(s: Spec):
-    """(value, valid) pairs: every class of bad input the issue lists, plus the numpy twin of a valid value."""
+    """(value, valid) pairs: every class of bad input the issue lists, the numpy twin of a valid value,
+    then the boundary's own extra cases (which override a generic case of the same value)."""
+    special = {(type(v), repr(v)) for v, _ in s.extra}
+    for value, valid in generic_variants(s):
+        if (type(value), repr(value)) not in special:
+            yield value, valid
+    yield from s.extra
+
+
+def generic_variants(s: Spec):
     v = s.valid
     bool_ok = s.kind == "choice" and all(isinstance(c, bool) for c in s.choices)
     int_ok = s.kind == "int" and s.lo is None and s.hi is None       # any integer (a salt)
@@ -315,7 +324,6 @@ def variants(s: Spec):
         yield 7, False
     if s.big is not None:
         yield s.big, False
-    yield from s.extra
 
 
 def config_specs():
@@ -412,6 +420,19 @@ def host_specs():
                extra=[(W.Idle(), True), (W.Dbench, True), (3.5, False)])
 
 
+def trace_specs():
+    host = running_host()
+    trace = host.run(seconds=3)
+    yield Spec("Trace.vm", lambda x: trace.vm(x), "string", "a", mention="VM named", extra=[("zz", False)])
+    yield Spec("Trace.mean field", lambda x: trace.mean("a", x), "choice", "alloc", choices=esx.trace.VM_FIELDS,
+               mention="field")
+    yield Spec("Trace.mean start_min", lambda x: trace.mean("a", "alloc", x), "number", 0.01, 0, None)
+    yield Spec("Trace.mean end_min", lambda x: trace.mean("a", "alloc", 0.02, x), "number", 0.04, 0.02, None,
+               optional=True)
+    yield Spec("experiment", lambda x: get_experiment(x), "choice", "fig7", choices=tuple(EXPERIMENTS),
+               extra=[(7, True), ("7", True), (99, False)])
+
+
 def policy_specs():
     good = dict(shares=1000, pages=256, active_fraction=0.5, tax_rate=0.75)
     rules = dict(shares=(0, None, False), pages=(0, None, True), active_fraction=(0, 1, False), tax_rate=(0, 1, False))
@@ -471,6 +492,7 @@ def all_specs():
     yield from config_specs()
     yield from workload_specs()
     yield from host_specs()
+    yield from trace_specs()
     yield from policy_specs()
     yield from checker_specs()
     yield from experiment_specs()
