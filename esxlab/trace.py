@@ -133,7 +133,9 @@ def _view(a: np.ndarray) -> np.ndarray:
 
 class Trace:
     """``trace.t`` (s), ``trace.minutes``, ``trace.host.<field>``, ``trace.vm(name).<field>``
-    (fields: see :data:`VM_FIELDS`, :data:`HOST_FIELDS`), ``trace.decisions``."""
+    (fields: see :data:`VM_FIELDS`, :data:`HOST_FIELDS`), ``trace.decisions``. Each series is a
+    float array of shape (ticks,) in MB (``host.state``: int8 indices into ``STATES``); from
+    ``Host.run`` they are read-only views, unchanged when the host runs on (copy to modify)."""
 
     def __init__(self, t: np.ndarray, host: SimpleNamespace, vms: dict, decisions: list[Decision]) -> None:
         self.t = t
