@@ -22,6 +22,7 @@ bench: $(PY)
 	$(PY) benchmarks/bench_sharing.py
 	$(PY) benchmarks/bench_scale.py
 	$(PY) benchmarks/bench_views.py
+	$(PY) benchmarks/bench_trace.py
 
 reproduce: $(PY)
 	$(PY) -m pip install -e .

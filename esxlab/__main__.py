@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from .errors import shorten
+
 USAGE = """usage: python -m esxlab COMMAND ...
 
 commands:
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     elif command == "exercises":
         from .exercises import main as run
     else:
-        print(f"unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+        print(f"{USAGE}\nerror: unknown command {shorten(command)}; allowed: reproduce, exercises.", file=sys.stderr)
         return 2
     return run(rest)
 

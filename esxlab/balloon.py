@@ -13,8 +13,8 @@ Ballooning is not always possible (§3.2): the driver may be ``absent`` or ``dis
 yet loaded while the guest boots, ``uncooperative`` (it polls but never inflates) or
 ``lying`` (it reports pages it does not pin, so the guest keeps using them). ESX cannot
 tell these apart except by progress, measured in **machine pages freed**: a driver whose
-inflations free less than half a machine page per page ballooned for ``STUCK_S`` seconds
-(it is stuck, or it takes pages that are shared or were never backed) is treated as unusable, and the host pages
+inflations free less than half a machine page per backed page ballooned for ``STUCK_S``
+seconds (it is stuck, or it takes pages that are shared) is treated as unusable, and the host pages
 instead (§3.3, §6.3). A guest touch of a ballooned PPN "pops" the balloon: ESX releases all
 of it and the driver starts over.
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import PAGES_PER_MB
+from .pmap import PRIVATE, SHARED
 
 STUCK_S = 5      # invented: seconds without machine pages freed before ESX stops counting on a balloon
 
@@ -87,11 +88,15 @@ class BalloonDriver:
             self.stuck_for += 1
             return
         self.rate = max(self.max_rate // 16, self.rate // 2) if stressed else min(self.max_rate, self.rate * 2)
+        st = vm.pmap.state[ppns]
+        backed = int(np.count_nonzero((st == PRIVATE) | (st == SHARED)))
         fresh, freed = vm.balloon_pages(ppns)
-        # progress is machine memory freed, not pages ballooned: shared or never-backed pages
-        # free nothing, and a balloon that frees less than half a page per page it takes is
-        # not counted on (invented threshold)
-        self.stuck_for = 0 if 2 * freed >= len(fresh) > 0 else self.stuck_for + 1
+        # progress is machine memory freed, not pages ballooned: a balloon that frees less than
+        # half a machine page per backed page it takes (shared pages free nothing) is not
+        # counted on (invented threshold); pages with no machine page behind them (never
+        # touched, or in host swap) neither help nor count against it
+        if backed:
+            self.stuck_for = 0 if 2 * freed >= backed else self.stuck_for + 1
         self.held = np.concatenate([self.held, fresh])
         if self.mode == "lying":          # reported to ESX, but handed straight back to the guest
             vm.guest.balloon_give(ppns)

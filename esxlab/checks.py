@@ -71,7 +71,14 @@ class Expect:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+    """A real number a float can hold (``10**400`` is not: it would overflow the comparison)."""
+    if not isinstance(x, numbers.Real) or isinstance(x, (bool, np.bool_)):
+        return False
+    try:
+        float(x)
+    except OverflowError:
+        return False
+    return True
 
 
 def _describe(x: Any) -> str:
@@ -96,7 +103,7 @@ def _type_error(e: Expect, value: Any) -> str | None:
             return f"`{e.name}` must be an instance of {e.cls.__name__}; got {_describe(value)}."
         return None
     item = "number" if e.kind == "numbers" else "choice"
-    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or np.ndim(value) == 0:
         return f"`{e.name}` must be a list of {len(e.value)} items; got {_describe(value)}."
     if len(value) != len(e.value):
         return f"`{e.name}` must have {len(e.value)} items, one per entry of the problem; got {len(value)}."
@@ -149,6 +156,14 @@ def check(problem, **answers: Any) -> None:
     ``checks.check(p, rhos=rhos, victim=victim)``. Raises :class:`CheckFailed` (an
     AssertionError) on the first wrong answer, ``NotImplementedError`` on an unanswered one.
     """
+    from .problems import Problem
+    if not isinstance(problem, Problem):
+        if isinstance(problem, type) and issubclass(problem, Problem):
+            fix = f"create it first, e.g. `p = problems.{problem.__name__}(seed=0)`, then `check(p, ...)`"
+        else:
+            fix = "pass the problem object the exercise created, e.g. `p = problems.RhoVictim(seed=0)`"
+        raise ConfigError(f"check() needs a problem from esxlab.problems as its first argument; got "
+                          f"{_describe(problem)}: {fix}.")
     expected = problem.expect()
     names = [e.name for e in expected]
     if set(answers) != set(names):

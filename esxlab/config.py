@@ -8,10 +8,14 @@ choice where the paper is silent; see ``paper-notes.md``).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, check_choice, check_number
+import numpy as np
+
+from .errors import ConfigError, check_choice, check_number, shorten
+from .resources import HOST_BYTES_PER_PAGE, SWAP_BYTES_PER_PAGE, VM_BYTES_PER_PAGE, check_fits
 
 PAGE_KB = 4
 PAGES_PER_MB = 1024 // PAGE_KB
@@ -45,8 +49,8 @@ class Validated:
             value = getattr(self, f.name)
             if value is None and m["optional"]:
                 continue
-            if m["choices"] is not None:
-                check_choice(owner, f.name, value, m["choices"])
+            if m["choices"] is not None:       # store the plain choice (not a numpy scalar)
+                object.__setattr__(self, f.name, check_choice(owner, f.name, value, m["choices"]))
             else:
                 check_number(owner, f.name, value, m["lo"], m["hi"], m["lo_open"], m["hi_open"], m["integer"])
         self._check_relations()
@@ -115,6 +119,10 @@ class HostConfig(Validated):
     remap: "RemapConfig" = field(default_factory=lambda: RemapConfig())
 
     def _check_relations(self) -> None:
+        swap = self.memory_mb if self.swap_mb is None else self.swap_mb
+        check_fits(f"HostConfig(memory_mb = {self.memory_mb!r}, swap_mb = {self.swap_mb!r})",
+                   self.total_pages * HOST_BYTES_PER_PAGE + swap * PAGES_PER_MB * SWAP_BYTES_PER_PAGE,
+                   "allowed: less machine memory or swap")
         if not (self.low_pct <= self.hard_pct <= self.soft_pct <= self.high_pct):
             raise ConfigError(
                 "HostConfig thresholds must be ordered low ≤ hard ≤ soft ≤ high; got "
@@ -148,7 +156,7 @@ class VMConfig(Validated):
                                  source="later ESX doc: None = 10 shares per MB of max")
     overhead_mb: float = param(32, "overhead memory", 0, 4096, step=1, unit="MB", source="§6.2: typically 32 MB")
     guest_os: str = param("linux", "guest OS", choices=GUEST_OSES)
-    os_version: str = "1"
+    os_version: str = "1"                          # guests of the same OS and version share their image
     balloon: str = param("cooperative", "balloon driver", choices=BALLOON_MODES, source="§3.2 limitations")
     balloon_max_pct: float = param(65, "balloon cap", 0, 100, step=5, unit="% of max",
                                    source="later ESX doc: Mem.CtlMaxPercent = 65 %")
@@ -157,13 +165,21 @@ class VMConfig(Validated):
     salt: int | None = None
 
     def _check_relations(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ConfigError(f"VMConfig.name must be a non-empty string, got {self.name!r}.")
+        for name in ("name", "os_version"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"VMConfig.{name} must be a non-empty string, got {shorten(value)} "
+                                  f"({type(value).__name__}).")
+        check_fits(f"VMConfig.max_mb = {self.max_mb!r}", self.max_pages * VM_BYTES_PER_PAGE,
+                   "allowed: a smaller VM")
         if self.min_mb > self.max_mb:
             raise ConfigError(f"VMConfig.min_mb = {self.min_mb} is larger than max_mb = {self.max_mb}; "
                               "allowed: 0 ≤ min_mb ≤ max_mb.")
-        if self.salt is not None and (isinstance(self.salt, bool) or not isinstance(self.salt, int)):
-            raise ConfigError(f"VMConfig.salt must be None or an integer, got {self.salt!r}.")
+        if self.salt is not None:
+            if isinstance(self.salt, (bool, np.bool_)) or not isinstance(self.salt, numbers.Integral):
+                raise ConfigError(f"VMConfig.salt must be None or an integer, got {shorten(self.salt)} "
+                                  f"({type(self.salt).__name__}).")
+            object.__setattr__(self, "salt", int(self.salt))
 
     @property
     def max_pages(self) -> int:

@@ -1,6 +1,12 @@
 """Errors that say what is wrong in a sentence: the parameter, its value, what is allowed."""
 from __future__ import annotations
 
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
 
 class Error(Exception):
     """Base class of every error esxlab raises on purpose."""
@@ -28,27 +34,59 @@ def describe_range(name: str, lo: float | None, hi: float | None,
 
 def check_number(owner: str, name: str, value, lo: float | None = None, hi: float | None = None,
                  lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> None:
-    """Raise ConfigError unless ``value`` is a finite number inside [lo, hi] (open ends as asked)."""
-    import math
-    import numbers
-
+    """Raise ConfigError unless ``value`` is a finite real number (a Python or numpy scalar, not
+    a bool) inside [lo, hi] (open ends as asked); a whole number if ``integer``. Integers too
+    large for a float (``10**400``) are refused with a sentence, never an ``OverflowError``."""
     label = f"{owner}.{name}" if owner else name
     allowed = describe_range(name, lo, hi, lo_open, hi_open)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ConfigError(f"{label} must be a number, got {value!r} ({type(value).__name__}); allowed: {allowed}.")
-    if math.isnan(value) or math.isinf(value):
+    if _kind(value) is not float and _kind(value) is not int:
+        raise ConfigError(f"{label} must be a number, got {shorten(value)} ({type(value).__name__}); "
+                          f"allowed: {allowed}.")
+    try:
+        as_float = float(value)
+    except OverflowError:
+        raise ConfigError(f"{label} = {shorten(value)} is too large for a number esxlab can use; "
+                          f"allowed: {allowed}.") from None
+    if math.isnan(as_float) or math.isinf(as_float):
         raise ConfigError(f"{label} = {value!r} is not a finite number; allowed: {allowed}.")
-    if integer and not float(value).is_integer():
+    if integer and _kind(value) is not int and not as_float.is_integer():
         raise ConfigError(f"{label} must be a whole number, got {value!r}; allowed: whole numbers, {allowed}.")
     bad = ((lo is not None and (value < lo or (lo_open and value == lo)))
            or (hi is not None and (value > hi or (hi_open and value == hi))))
     if bad:
-        raise ConfigError(f"{label} = {value!r} is out of range; allowed: {allowed}.")
+        raise ConfigError(f"{label} = {shorten(value)} is out of range; allowed: {allowed}.")
 
 
-def check_choice(owner: str, name: str, value, choices) -> None:
-    """Raise ConfigError unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        label = f"{owner}.{name}" if owner else name
-        allowed = ", ".join(repr(c) for c in choices)
-        raise ConfigError(f"{label} = {value!r} is not allowed; choose one of {allowed}.")
+def check_choice(owner: str, name: str, value, choices) -> Any:
+    """Return the element of ``choices`` equal to ``value`` (so numpy scalars come back as the
+    plain Python value), or raise ConfigError. Equality is of the same kind: ``True`` is not
+    the choice ``1`` (nor ``1`` the choice ``True``), and an array is never a choice."""
+    kind = _kind(value)
+    for c in choices:
+        if kind is not None and kind is _kind(c) and value == c:
+            return c
+    label = f"{owner}.{name}" if owner else name
+    allowed = ", ".join(repr(c) for c in choices)
+    raise ConfigError(f"{label} = {shorten(value)} is not allowed; choose one of {allowed}.")
+
+
+def _kind(x) -> type | None:
+    """bool, int, float or str for scalars of those kinds (Python or numpy), else None."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool
+    if isinstance(x, numbers.Integral):
+        return int
+    if isinstance(x, numbers.Real):
+        return float
+    if isinstance(x, str):
+        return str
+    return None
+
+
+def shorten(value, limit: int = 60) -> str:
+    """``repr(value)``, shortened (a 400-digit integer or a big array stays readable)."""
+    try:
+        text = repr(value)
+    except ValueError:                       # Python refuses to print integers of > 4300 digits
+        text = f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
+    return text if len(text) <= limit else f"{text[:limit - 12]}…{text[-10:]}"

@@ -133,6 +133,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--release", type=Path, default=ROOT / "release", help="student notebooks (written)")
     args = ap.parse_args(argv)
     try:
+        if not args.source.is_dir() or not any(args.source.glob("*.ipynb")):
+            raise ExerciseError(f"--source {args.source} is not a directory of instructor notebooks (*.ipynb); "
+                                f"allowed: a directory such as {ROOT / 'source'}.")
         if args.command == "build":
             for path in build(args.source, args.release):
                 print(f"wrote {path}")
@@ -140,6 +143,10 @@ def main(argv: list[str]) -> int:
         problems = stale(args.source, args.release)
     except ExerciseError as err:
         print(f"error: {err}")
+        return 1
+    except OSError as err:                       # e.g. --release under /proc, or read-only
+        print(f"error: cannot write the release to --release {args.release}: {err.strerror or err} "
+              f"({err.filename}); allowed: a directory you can write to.")
         return 1
     for p in problems:
         print(f"release out of date: {p}; run `python -m esxlab exercises build`")

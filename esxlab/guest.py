@@ -134,7 +134,11 @@ class Guest:
         if rate == 0 or self.standby.n == 0:
             return
         ppns = self.standby.pop(rate)
-        self.vm.write(ppns, np.zeros(len(ppns), dtype=np.uint64))
+        try:
+            self.vm.write(ppns, np.zeros(len(ppns), dtype=np.uint64))
+        except BaseException:
+            self.standby.push(ppns)           # not zeroed after all: back on the standby list
+            raise
         self.free.push(ppns)
 
     # -- the workload's accesses -------------------------------------------------------------
@@ -189,24 +193,34 @@ class Guest:
 
     # -- page replacement ----------------------------------------------------------------------
     def take_pages(self, n: int) -> np.ndarray:
-        """``n`` PPNs for new use: free list, then standby, then the guest's own replacement."""
-        got = [self.free.pop(n)]
-        need = n - len(got[0])
-        if need:
-            got.append(self.standby.pop(need))
-            need -= len(got[-1])
-        if need:
-            got.append(self._evict(need))
-        return np.concatenate(got) if len(got) > 1 else got[0]
+        """``n`` PPNs for new use: free list, then standby, then the guest's own replacement.
 
-    def _evict(self, n: int) -> np.ndarray:
-        """Clock replacement: skip and clear referenced pages, evict unreferenced ones.
+        Exception-safe: if evicting raises (a :class:`~esxlab.vm.Stall` when a dirty page must
+        first be swapped in and no machine memory is free), the pages already taken go back
+        to their lists (evicted ones to the free list) before the exception propagates."""
+        free = self.free.pop(n)
+        standby = self.standby.pop(n - len(free))
+        evicted: list[np.ndarray] = []
+        need = n - len(free) - len(standby)
+        try:
+            if need:
+                self._evict(need, evicted)
+        except BaseException:
+            self.free.push(free)
+            self.standby.push(standby)
+            for ppns in evicted:
+                self.free.push(ppns)
+            raise
+        return np.concatenate([free, standby, *evicted])
+
+    def _evict(self, n: int, taken: list[np.ndarray]) -> None:
+        """Clock replacement: skip and clear referenced pages, evict unreferenced ones, appending
+        each evicted (now free) window of PPNs to ``taken`` as soon as it is written back.
 
         Dirty pages are written to the virtual disk first; reading one that the hypervisor
         had swapped out faults it back in only to write it out again: double paging (§3.1).
         """
         pages = self.vm.pages
-        taken: list[np.ndarray] = []
         need, scanned = n, 0
         while need > 0 and scanned < 2 * pages:
             lo = self.hand                        # a window up to the end of memory; the hand wraps
@@ -215,13 +229,12 @@ class Guest:
             ref = self.ref[lo:hi]
             pos = np.flatnonzero(evictable & ~ref)[:need]
             span = int(pos[-1]) + 1 if len(pos) == need else hi - lo
-            ref[:span][evictable[:span]] = False  # second chance for the referenced pages passed
+            self._write_back(lo + pos)            # may raise before changing anything
             taken.append(lo + pos)
-            self._write_back(taken[-1])
+            ref[:span][evictable[:span]] = False  # second chance for the referenced pages passed
             need -= len(pos)
             self.hand = (lo + span) % pages
             scanned += span
-        return np.concatenate(taken) if taken else np.empty(0, dtype=np.int64)
 
     def _write_back(self, ppns: np.ndarray) -> None:
         lps = self.ppn_lp[ppns]

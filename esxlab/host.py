@@ -26,11 +26,12 @@ import numpy as np
 from .admission import admit
 from .clock import Clock
 from .config import BALLOON_MODES, PAGES_PER_MB, HostConfig, VMConfig
-from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number
+from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
 from .machine import OVERHEAD, Machine
 from .policy import compute_targets
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
+from .resources import deferred_interrupt
 from .rng import Streams
 from .sharing import make_sharing
 from .swap import SwapFile, Swapper, make_policy
@@ -38,13 +39,15 @@ from .trace import Decision, HostStats, Recorder, Trace
 from .vm import VM, Counters, VMEnv, VMStats
 from .workloads import Idle, make
 
+LONG_RUN_S = 6 * 3600      # runs this long (tens of seconds of computing, or more) show progress by default
+
 
 class Host:
     """An ESX server. ``Host(HostConfig(memory_mb=512), seed=0)``; see the package README."""
 
     def __init__(self, config: HostConfig | None = None, seed: int = 0, replacement="random") -> None:
         if config is not None and not isinstance(config, HostConfig):
-            raise ConfigError(f"config must be a HostConfig, got {type(config).__name__}.")
+            raise ConfigError(f"Host config must be a HostConfig, got {shorten(config)} ({type(config).__name__}).")
         self.config = config = config or HostConfig()
         self.streams = Streams(seed)
         self.seed = seed
@@ -88,9 +91,10 @@ class Host:
     def power_on(self, config: VMConfig, workload=None) -> VM:
         """Admit and boot a VM (``AdmissionError`` if its reservations do not fit, §6.2)."""
         if not isinstance(config, VMConfig):
-            raise ConfigError(f"power_on needs a VMConfig, got {type(config).__name__}.")
+            raise ConfigError(f"power_on config must be a VMConfig, got {shorten(config)} ({type(config).__name__}).")
         if config.name in self.vms:
-            raise ConfigError(f"a VM named {config.name!r} is already running; VM names must be unique.")
+            raise ConfigError(f"power_on config.name = {config.name!r}: a VM named {config.name!r} is already "
+                              "running; VM names must be unique.")
         admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.config.swap_pages,
               self.states.goal)
         vm = VM(self._env(), self._next_uid, config, make(workload if workload is not None else Idle()))
@@ -127,7 +131,7 @@ class Host:
 
     def vm(self, name: str) -> VM:
         if not isinstance(name, str):
-            raise ConfigError(f"VM name must be a string, got {name!r}; running: "
+            raise ConfigError(f"VM name must be a string, got {shorten(name)}; running: "
                               f"{', '.join(map(repr, self.vms)) or 'none'}.")
         try:
             return self.vms[name]
@@ -242,20 +246,35 @@ class Host:
             self._changed(f"state {self.states.name}")
         self._record()
 
-    def run(self, minutes: float | None = None, seconds: float | None = None, progress: bool = False) -> Trace:
-        """Run for ``minutes`` (or ``seconds``) and return the trace of the whole history."""
+    def run(self, minutes: float | None = None, seconds: float | None = None,
+            progress: bool | None = None) -> Trace:
+        """Run for ``minutes`` (or ``seconds``, a whole number of ticks) and return the trace of the
+        whole history. ``progress`` prints a line on stderr each simulated minute (None: only for
+        runs of :data:`LONG_RUN_S` or more). Ctrl-C stops the run between two ticks, leaving a
+        consistent host that can run on. ConfigError if the trace would not fit in memory."""
         if (minutes is None) == (seconds is None):
-            raise ConfigError("run() needs exactly one of minutes= or seconds=.")
+            raise ConfigError(f"run() needs exactly one of minutes= or seconds=; got minutes = {shorten(minutes)}, "
+                              f"seconds = {shorten(seconds)}.")
         if minutes is not None:
             check_number("run", "minutes", minutes, 0, 10 ** 6)
             seconds = minutes * 60
         check_number("run", "seconds", seconds, 0, 6 * 10 ** 7)
         ticks = int(round(seconds))
-        for i in range(ticks):
-            self.step()
-            if progress and (i + 1) % 60 == 0:
-                print(f"\r  simulated {(i + 1) / 60:.0f}/{ticks / 60:.0f} min", end="", file=sys.stderr)
-        if progress:
+        given = f"minutes = {minutes!r}" if minutes is not None else f"seconds = {seconds!r}"
+        if abs(seconds - ticks) > 1e-6:
+            raise ConfigError(f"run: {given} is {seconds:g} s, not a whole number of ticks; "
+                              "allowed: whole seconds (one tick is one simulated second).")
+        self.recorder.reserve(ticks, self.vms, f"run: {given}")
+        show = ticks >= LONG_RUN_S if progress is None else check_choice("run", "progress", progress, (True, False))
+        with deferred_interrupt() as interrupted:
+            for i in range(ticks):
+                self.step()
+                if interrupted.is_set():
+                    raise KeyboardInterrupt(f"run() interrupted at t = {self.time} s after {i + 1} of {ticks} ticks; "
+                                            "the host is consistent and can run on")
+                if show and (i + 1) % 60 == 0:
+                    print(f"\r  simulated {(i + 1) / 60:.0f}/{ticks / 60:.0f} min", end="", file=sys.stderr)
+        if show:
             print(file=sys.stderr)
         return self.trace
 

@@ -40,7 +40,7 @@ class KsmSharing(SharingBase):
         self.stable: dict[int, list[int]] = {}     # hash → shared frames with that content
         self.unstable: dict[int, int] = {}         # hash → (VM uid << 40 | PPN) of a candidate
         self._credit = 0.0
-        self._vm = 0                                # scan position: VM index, PPN
+        self._uid = 0                               # scan position: the VM (by uid) and PPN to scan next
         self._ppn = 0
         self._passes = 0
 
@@ -79,20 +79,31 @@ class KsmSharing(SharingBase):
         budget = int(self._credit)
         self._credit -= budget
         k = min(budget, self._reserve_table(2 * budget) // 2)
+        i = self._position(vms)
         while k > 0:
-            if self._vm >= len(vms):                  # a full scan ended
+            if i >= len(vms):                         # a full scan ended
                 self._passes += 1
                 self.unstable.clear()
-                self._vm = self._ppn = 0
-            vm = vms[self._vm]
+                i, self._ppn = 0, 0
+            vm = vms[i]
             take = min(k, vm.pages - self._ppn)
             self.scan(vm, np.arange(self._ppn, self._ppn + take))
             k -= take
             self._ppn += take
+            self._uid = vm.uid
             if self._ppn >= vm.pages:
                 self._state(vm).passes += 1
-                self._vm, self._ppn = self._vm + 1, 0
+                i, self._ppn, self._uid = i + 1, 0, vm.uid + 1
         self._trim_table(2 * budget)
+
+    def _position(self, vms: list) -> int:
+        """Index in ``vms`` (power-on order, so increasing uids) of the VM the scan resumes in.
+        If the VM it stopped in was powered off, the scan goes on at the start of the next one;
+        the positions of VMs powered off before it do not shift it."""
+        i = next((j for j, v in enumerate(vms) if v.uid >= self._uid), len(vms))
+        if i == len(vms) or vms[i].uid != self._uid:
+            self._ppn = 0
+        return i
 
     def scan(self, vm, ppns: np.ndarray) -> None:
         """KSM's ``cmp_and_merge_page`` for ``ppns`` of ``vm`` (distinct), vectorised in rounds."""

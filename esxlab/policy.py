@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ConfigError, check_number
+from .errors import ConfigError, check_number, shorten
 
 
 def idle_cost(tax_rate: float) -> float:
@@ -56,15 +56,16 @@ def _per_vm(name: str, values, n: int | None) -> np.ndarray:
     """``values`` as a vector of ``n`` finite numbers ≥ 0, or a ConfigError naming the entry."""
     try:
         a = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise ConfigError(f"compute_targets.{name} must be a list of numbers (one per VM), got {values!r}.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"compute_targets.{name} = {shorten(values)} must be a list of finite numbers ≥ 0, "
+                          "one per VM.") from None
     if a.ndim != 1 or (n is not None and len(a) != n):
-        raise ConfigError(f"compute_targets.{name} has {a.size} entries but shares has {n}; "
-                          "allowed: one entry per VM.")
+        raise ConfigError(f"compute_targets.{name} = {shorten(values)} must be a list of finite numbers ≥ 0, "
+                          f"one per VM; it has {a.size} entries{f' and shares has {n}' if n is not None else ''}.")
     bad = np.flatnonzero(~np.isfinite(a) | (a < 0))
     if len(bad):
-        raise ConfigError(f"compute_targets.{name}[{bad[0]}] = {a[bad[0]]:g} is out of range; "
-                          "allowed: finite values ≥ 0.")
+        raise ConfigError(f"compute_targets.{name}[{bad[0]}] = {a[bad[0]]:g} (in {shorten(values)}) is out of "
+                          "range; allowed: finite values ≥ 0.")
     return a
 
 

@@ -11,16 +11,26 @@ import zlib
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, shorten
+
+#: the one rule for seeds, shared by ``Host``, the experiments and ``reproduce --seed``
+SEED_MAX = 2 ** 63 - 1
+
+
+def check_seed(seed, label: str = "seed") -> int:
+    """``seed`` as an int, or ConfigError unless it is an integer with 0 ≤ seed ≤ 2**63 − 1."""
+    if (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
+            or not 0 <= seed <= SEED_MAX):
+        raise ConfigError(f"{label} = {shorten(seed)} is not allowed; allowed: a "
+                          f"non-negative integer, 0 ≤ seed ≤ 2**63 − 1 = {SEED_MAX}.")
+    return int(seed)
 
 
 class Streams:
     """Named child streams of one seed (``numpy.random.SeedSequence`` spawn keys)."""
 
     def __init__(self, seed: int) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ConfigError(f"seed = {seed!r} must be a non-negative integer.")
-        self.seed = int(seed)
+        self.seed = check_seed(seed)
 
     def child(self, name: str) -> np.random.Generator:
         """The generator for subsystem ``name``; the same name always gives the same stream."""

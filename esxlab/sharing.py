@@ -479,6 +479,7 @@ class PageSharing(SharingBase):
         of those pages are dropped since their contents leave machine memory (§4.3)."""
         if len(ppns) == 0:
             return ppns
+        self._reserve_table(len(ppns))          # room for their hints, if memory allows
         tok, h = self._hash_pages(vm, ppns)
         shared = self._match(vm, ppns, tok, h)
         rest = ppns[~shared]
@@ -502,6 +503,9 @@ class PageSharing(SharingBase):
             self._release_frame(f)
 
     def _add_hints(self, vm, ppns: np.ndarray, h: np.ndarray) -> None:
+        """Hint frames for ``ppns``, as many as the table's memory holds (§4.3: the table is charged)."""
+        room = max(0, self.table_pages * self._per_page - self.entries)
+        ppns, h = ppns[:room], h[:room]
         ids = self._new_frames(len(ppns))
         self.f_kind[ids], self.f_hash[ids], self.f_uid[ids], self.f_ppn[ids] = HINT, h, vm.uid, ppns
         self.table.update(zip(h.tolist(), ids.tolist()))

@@ -1,17 +1,21 @@
 """What a run produced: per-tick metrics per VM and for the host, and the decision log.
 
-Values are recorded once per tick into Python lists (cost O(VMs) per tick) and turned into
-numpy arrays on demand. Memory is in MB, time in seconds; a VM's series hold NaN for the
-ticks before it powered on or after it powered off.
+Values are recorded once per tick into preallocated numpy columns (cost O(VMs) per tick);
+a :class:`Trace` is a read-only view of them. Memory is in MB, time in seconds; a VM's
+series hold NaN for the ticks before it powered on or after it powered off.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
 
 from .config import PAGES_PER_MB
+from .errors import ConfigError, check_choice, check_number, shorten
+from .resources import check_fits
 
 VM_FIELDS = ("alloc", "target", "active", "true_active", "balloon", "swapped", "shared",
              "private", "unbacked", "throughput", "blocked")
@@ -58,45 +62,90 @@ class HostStats:
 
 
 class Recorder:
-    """Collects one row per tick; :meth:`trace` turns them into a :class:`Trace`."""
+    """Collects one row per tick into preallocated numpy columns that grow geometrically
+    (:meth:`reserve` makes room ahead, ``Host.run`` reserves its whole run), so recording
+    costs O(VMs) per tick and :meth:`trace` returns read-only views without copying: a thousand
+    one-second runs cost what one thousand-second run costs.
+
+    VM columns are kept per *name*, aligned with the host's rows: a row is written only
+    while a VM of that name runs, so a name that is powered off and reused reads NaN while
+    it was off and the new VM's data from its power-on on."""
 
     def __init__(self) -> None:
-        self.t: list[int] = []
-        self.host = {f: [] for f in HOST_FIELDS}
-        self.vms: dict[str, tuple[int, dict[str, list]]] = {}
+        self.n = 0
+        self._t = np.empty(0, dtype=float)
+        self._state = np.empty(0, dtype=np.int8)
+        self._host = np.empty((len(HOST_FIELDS), 0), dtype=float)
+        self._vms: dict[str, np.ndarray] = {}      # name -> (len(VM_FIELDS), capacity), NaN when off
         self.decisions: list[Decision] = []
 
+    @property
+    def capacity(self) -> int:
+        return len(self._t)
+
+    @staticmethod
+    def row_bytes(vm_names: int) -> int:
+        """Bytes one tick of the trace takes with ``vm_names`` VM columns."""
+        return 8 * (1 + len(HOST_FIELDS)) + 1 + 8 * len(VM_FIELDS) * vm_names
+
+    def reserve(self, rows: int, names: Iterable[str] = (), why: str = "recording") -> None:
+        """Make room for ``rows`` more ticks of the VMs ``names`` (and those seen before); raises
+        ConfigError up front, starting with ``why``, if the trace would not fit in this computer's memory."""
+        need = self.n + rows
+        if need <= self.capacity:
+            return
+        columns = len(self._vms.keys() | set(names))
+        check_fits(f"{why} (a trace of {need:,} ticks for {columns} VMs)", need * self.row_bytes(columns),
+                   "allowed: a shorter run, or fewer VMs")
+        n, size = self.n, max(need, 2 * self.capacity)       # geometric: O(1) amortized per tick
+        self._t = _grown(self._t[:n], size, 0.0)
+        self._state = _grown(self._state[:n], size, 0)
+        self._host = _grown(self._host[:, :n], size, 0.0)
+        self._vms = {name: _grown(cols[:, :n], size, np.nan) for name, cols in self._vms.items()}
+
     def record(self, t: int, host: dict, vms: dict[str, dict]) -> None:
-        row = len(self.t)
-        self.t.append(t)
-        for f in HOST_FIELDS:
-            self.host[f].append(host[f])
+        """Append the row of tick ``t``: host values by :data:`HOST_FIELDS`, VM values by name."""
+        if self.n == self.capacity:
+            self.reserve(64, vms)
+        row = self.n
+        self._t[row] = t
+        self._state[row] = host["state"]
+        self._host[:, row] = [host[f] for f in HOST_FIELDS]
         for name, vals in vms.items():
-            if name not in self.vms:
-                self.vms[name] = (row, {f: [] for f in VM_FIELDS})
-            series = self.vms[name][1]
-            for f in VM_FIELDS:
-                series[f].append(vals[f])
+            cols = self._vms.get(name)
+            if cols is None:
+                cols = self._vms[name] = np.full((len(VM_FIELDS), self.capacity), np.nan)
+            cols[:, row] = [vals[f] for f in VM_FIELDS]
+        self.n += 1
 
     def trace(self) -> "Trace":
-        n = len(self.t)
-        vms = {}
-        for name, (start, series) in self.vms.items():
-            cols = {}
-            for f in VM_FIELDS:
-                a = np.full(n, np.nan)
-                v = np.asarray(series[f], dtype=float)
-                a[start:start + len(v)] = v
-                cols[f] = a
-            vms[name] = SimpleNamespace(**cols)
-        host = SimpleNamespace(**{f: np.asarray(v, dtype=float) for f, v in self.host.items()})
-        host.state = host.state.astype(np.int8)
-        return Trace(np.asarray(self.t, dtype=float), host, vms, list(self.decisions))
+        """The history so far, as read-only views of the columns (no copy)."""
+        n = self.n
+        host = SimpleNamespace(**{f: _view(self._host[i, :n]) for i, f in enumerate(HOST_FIELDS)})
+        host.state = _view(self._state[:n])
+        vms = {name: SimpleNamespace(**{f: _view(cols[i, :n]) for i, f in enumerate(VM_FIELDS)})
+               for name, cols in self._vms.items()}
+        return Trace(_view(self._t[:n]), host, vms, self.decisions[:])
+
+
+def _grown(a: np.ndarray, length: int, fill: float) -> np.ndarray:
+    """``a`` copied into a new array whose last axis has ``length`` entries, the rest ``fill``."""
+    out = np.full(a.shape[:-1] + (length,), fill, dtype=a.dtype)
+    out[..., :a.shape[-1]] = a
+    return out
+
+
+def _view(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
 
 
 class Trace:
     """``trace.t`` (s), ``trace.minutes``, ``trace.host.<field>``, ``trace.vm(name).<field>``
-    (fields: see :data:`VM_FIELDS`, :data:`HOST_FIELDS`), ``trace.decisions``."""
+    (fields: see :data:`VM_FIELDS`, :data:`HOST_FIELDS`), ``trace.decisions``. Each series is a
+    float array of shape (ticks,) in MB (``host.state``: int8 indices into ``STATES``); from
+    ``Host.run`` they are read-only views, unchanged when the host runs on (copy to modify)."""
 
     def __init__(self, t: np.ndarray, host: SimpleNamespace, vms: dict, decisions: list[Decision]) -> None:
         self.t = t
@@ -113,21 +162,26 @@ class Trace:
         return list(self.vms)
 
     def vm(self, name: str) -> SimpleNamespace:
-        try:
+        """The series of the VM(s) named ``name`` (NaN while none of that name ran)."""
+        if isinstance(name, str) and name in self.vms:
             return self.vms[name]
-        except KeyError:
-            from .errors import ConfigError
-            raise ConfigError(f"trace has no VM named {name!r}; it has {', '.join(map(repr, self.vms)) or 'none'}.") from None
+        raise ConfigError(f"trace has no VM named {shorten(name)}; it has {', '.join(map(repr, self.vms)) or 'none'}.")
 
     def state_names(self) -> list[str]:
         from .reclaim import STATES
         return [STATES[s] for s in self.host.state]
 
     def mean(self, name: str, field: str, start_min: float = 0, end_min: float | None = None) -> float:
-        """Mean of one VM field over [start_min, end_min) minutes."""
+        """Mean of one VM field (:data:`VM_FIELDS`) over [start_min, end_min) minutes, NaN rows skipped."""
+        series = self.vm(name)
+        check_choice("Trace.mean", "field", field, VM_FIELDS)
+        check_number("Trace.mean", "start_min", start_min, 0, None)
+        if end_min is not None:
+            check_number("Trace.mean", "end_min", end_min, start_min, None)
         end = np.inf if end_min is None else end_min
         sel = (self.minutes >= start_min) & (self.minutes < end)
-        return float(np.nanmean(getattr(self.vm(name), field)[sel]))
+        values = getattr(series, field)[sel]
+        return float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
 
     def __len__(self) -> int:
         return len(self.t)

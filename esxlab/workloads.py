@@ -17,7 +17,8 @@ import numpy as np
 from .arrays import distinct
 from .config import PAGES_PER_MB
 from .content import image_tokens
-from .errors import ConfigError, check_number
+from .errors import ConfigError, check_choice, check_number, shorten
+from .resources import check_pages_fit
 
 
 @dataclass
@@ -35,11 +36,15 @@ EMPTY = Access(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
 
 
 class Workload:
-    """Base class. Subclasses set ``pages`` in :meth:`attach` and implement :meth:`step`."""
+    """Base class. Subclasses set ``pages`` in :meth:`attach` and implement :meth:`step`.
+
+    An instance drives one VM: it keeps that VM's state (its position, its random stream),
+    so :func:`make` refuses an instance that is already attached (create one per VM)."""
 
     name = "workload"
     cpu_us_per_access = 1.0
     file_backed = False       # logical pages are file blocks with private initial contents
+    rng: np.random.Generator | None = None      # set by attach: the VM's stream
 
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
         """Bind to a VM; return how many logical pages the workload uses."""
@@ -87,6 +92,11 @@ class Dbench(Workload):
         check_number("Dbench", "cpu_us_per_access", cpu_us_per_access, 0, None)
         check_number("Dbench", "hot_fraction", hot_fraction, 0, 1, lo_open=True)
         check_number("Dbench", "hot_access", hot_access, 0, 1)
+        check_pages_fit(f"Dbench(clients = {clients!r}, mb_per_client = {mb_per_client!r})",
+                        clients * mb_per_client * PAGES_PER_MB)
+        if clients * mb_per_client * PAGES_PER_MB < 1:
+            raise ConfigError(f"Dbench file set clients × mb_per_client = {clients} × {mb_per_client!r} MB is smaller "
+                              f"than one 4 KB page; allowed: clients × mb_per_client ≥ {1 / PAGES_PER_MB:g} MB.")
         self.clients, self.mb_per_client = int(clients), float(mb_per_client)
         self.accesses_per_s, self.write_fraction = int(accesses_per_s), float(write_fraction)
         self.cpu_us_per_access = float(cpu_us_per_access)
@@ -119,12 +129,17 @@ class Toucher(Workload):
 
     def __init__(self, schedule=((0, 100),), sweep_s: float = 5.0, cpu_us_per_access: float = 1.0) -> None:
         try:
-            steps = sorted((float(s), float(mb)) for s, mb in schedule)
-        except (TypeError, ValueError):
-            raise ConfigError(f"Toucher.schedule must be a list of (start_s, mb) pairs, got {schedule!r}.") from None
-        for s, mb in steps:
+            pairs = [tuple(step) for step in schedule]
+        except TypeError:
+            pairs = None
+        if pairs is None or isinstance(schedule, (str, bytes)) or any(len(p) != 2 for p in pairs):
+            raise ConfigError(f"Toucher.schedule must be a list of (start_s, mb) pairs, got {shorten(schedule)}.")
+        for s, mb in pairs:
             check_number("Toucher", "schedule start_s", s, 0, None)
             check_number("Toucher", "schedule mb", mb, 0, None)
+        steps = sorted((float(s), float(mb)) for s, mb in pairs)
+        top = max((mb for _, mb in steps), default=0.0)
+        check_pages_fit(f"Toucher.schedule mb = {top!r}", top * PAGES_PER_MB)
         check_number("Toucher", "sweep_s", sweep_s, 1, 3600)
         check_number("Toucher", "cpu_us_per_access", cpu_us_per_access, 0, None)
         self.schedule = steps
@@ -191,6 +206,8 @@ class Spec95(Workload):
         check_number("Spec95", "reads_per_s", reads_per_s, 0, 10 ** 7, integer=True)
         check_number("Spec95", "writes_per_s", writes_per_s, 0, 10 ** 7, integer=True)
         check_number("Spec95", "cpu_us_per_access", cpu_us_per_access, 0, None)
+        check_pages_fit(f"Spec95(files_mb = {files_mb!r}, zero_mb = {zero_mb!r}, data_mb = {data_mb!r})",
+                        (files_mb + zero_mb + data_mb) * PAGES_PER_MB)
         if not isinstance(image, str) or not image:
             raise ConfigError(f"Spec95.image must be a non-empty string naming the file set, got {image!r}.")
         self.files = int(files_mb * PAGES_PER_MB)
@@ -247,6 +264,8 @@ class NetServer(Workload):
         check_number("NetServer", "data_mb", data_mb, 0, 1 << 20)
         check_number("NetServer", "reads_per_s", reads_per_s, 0, 10 ** 7, integer=True)
         check_number("NetServer", "cpu_us_per_access", cpu_us_per_access, 0, None)
+        check_pages_fit(f"NetServer.data_mb = {data_mb!r}", buffers + data_mb * PAGES_PER_MB)
+        check_choice("NetServer", "rewrite", rewrite, (True, False))
         self.buffers, self.packets_per_s = int(buffers), int(packets_per_s)
         self.data = int(data_mb * PAGES_PER_MB)
         self.reads_per_s, self.cpu_us_per_access = int(reads_per_s), float(cpu_us_per_access)
@@ -272,10 +291,14 @@ WORKLOADS = {"idle": Idle, "dbench": Dbench, "toucher": Toucher, "spec95": Spec9
 def make(spec) -> Workload:
     """A workload from an instance, a class, or a name ("idle", "dbench", "toucher")."""
     if isinstance(spec, Workload):
+        if spec.rng is not None:
+            raise ConfigError(f"workload = {shorten(spec)} already drives another VM; a workload instance keeps one "
+                              f"VM's state, so give each VM its own (e.g. workload=esx.workloads.{type(spec).__name__}"
+                              "(...) again).")
         return spec
     if isinstance(spec, type) and issubclass(spec, Workload):
         return spec()
     if isinstance(spec, str) and spec in WORKLOADS:
         return WORKLOADS[spec]()
-    raise ConfigError(f"workload = {spec!r} is unknown; use a Workload instance or one of "
+    raise ConfigError(f"workload = {shorten(spec)} is unknown; use a Workload instance or one of "
                       f"{', '.join(repr(k) for k in WORKLOADS)}.")

@@ -164,7 +164,7 @@ W = esx.workloads
     (lambda: W.Dbench(clients="many"), ["clients", "'many'", "1 ≤ clients ≤ 10000"]),
     (lambda: W.Toucher(schedule=5), ["schedule", "5", "(start_s, mb)"]),
     (lambda: W.Toucher(schedule=[(0,)]), ["schedule", "(start_s, mb)"]),
-    (lambda: W.Toucher(schedule=[("soon", 10)]), ["schedule", "'soon'", "(start_s, mb)"]),
+    (lambda: W.Toucher(schedule=[("soon", 10)]), ["schedule start_s", "'soon'", "number"]),
     (lambda: W.Toucher(schedule=[(-1, 10)]), ["start_s", "-1", "0 ≤"]),
     (lambda: W.Toucher(schedule=[(0, -5)]), ["mb", "-5", "0 ≤"]),
     (lambda: W.Toucher(schedule=[(0, math.nan)]), ["mb", "nan"]),
@@ -253,3 +253,303 @@ def test_config_constructors_never_leak_other_exceptions(cls, data):
         cls(**{name: value})
     except esx.ConfigError as e:
         assert name in str(e)
+
+
+# -- the catalogue (issue 11): every public boundary × every class of bad input -------------------
+# Each case is (boundary, value, valid): a valid value must be accepted (and run, for Host methods);
+# any other must raise an esx.Error (CheckFailed/NotImplementedError for checkers' answers, an
+# "error:" line and a non-zero exit for the CLI) whose sentence names the parameter and the value.
+# The machine is taken to have 4 GiB, so "too big for memory" cases are the same on every computer.
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Callable
+
+from esxlab import checks, problems, resources
+from esxlab.errors import shorten
+from esxlab.experiments import EXPERIMENTS, get as get_experiment
+from esxlab.experiments.params import check_seed, resolve
+
+HUGE = 10 ** 400
+
+
+@dataclass
+class Spec:
+    """One parameter of one public boundary: how to call it with a value, and its rules."""
+
+    name: str                       # e.g. "HostConfig.memory_mb"
+    call: Callable[[Any], Any]
+    kind: str                       # number, integer, choice, string, int, object, list
+    valid: Any                      # a value that is accepted
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    optional: bool = False          # None is valid
+    choices: tuple = ()
+    big: Any = None                 # inside the declared range, too big for this (4 GiB) machine
+    mention: str = ""               # what the sentence must name (default: the last part of name)
+    extra: list = dc_field(default_factory=list)   # more (value, valid) pairs
+
+
+def np_scalar(v):
+    return {bool: np.bool_, int: np.int64, float: np.float64, str: np.str_}[type(v)](v)
+
+
+def variants(s: Spec):
+    """(value, valid) pairs: every class of bad input the issue lists, the numpy twin of a valid value,
+    then the boundary's own extra cases (which override a generic case of the same value)."""
+    special = {(type(v), repr(v)) for v, _ in s.extra}
+    for value, valid in generic_variants(s):
+        if (type(value), repr(value)) not in special:
+            yield value, valid
+    yield from s.extra
+
+
+def generic_variants(s: Spec):
+    v = s.valid
+    bool_ok = s.kind == "choice" and all(isinstance(c, bool) for c in s.choices)
+    int_ok = s.kind == "int" and s.lo is None and s.hi is None       # any integer (a salt)
+    yield from [(HUGE, int_ok), (-HUGE, int_ok), (math.inf, False), (-math.inf, False), (math.nan, False),
+                (np.array([v]), False), (True, bool_ok), (None, s.optional), ([v], False), ({"x": v}, False)]
+    if not isinstance(v, (list, tuple)) and not hasattr(v, "__dict__") and not isinstance(v, type):
+        yield np_scalar(v), True
+    if s.kind in ("number", "integer"):
+        yield str(v), False
+        if s.lo is not None:
+            yield (s.lo if s.lo_open else s.lo - 1), False
+        if s.hi is not None:
+            yield s.hi * 2 + 1, False
+        if s.kind == "integer":
+            yield (s.lo or 0) + 1.5, False
+    elif s.kind in ("choice", "string"):
+        yield ("bogus" if s.kind == "choice" else ""), False
+        yield 7, False
+    if s.big is not None:
+        yield s.big, False
+
+
+def config_specs():
+    valid_for = {"swap_mb": 64, "shares": 100.0, "low_memory_mb": 64}
+    for cls in VALIDATED:
+        for name, m in cls.controls().items():
+            default = m["default"]
+            valid = valid_for.get(name, default)
+            kind = "choice" if m["choices"] is not None else ("integer" if m["integer"] else "number")
+            big = {("HostConfig", "memory_mb"): 1 << 20, ("HostConfig", "swap_mb"): 1 << 22,
+                   ("VMConfig", "max_mb"): 1 << 20}.get((cls.__name__, name))
+            yield Spec(f"{cls.__name__}.{name}", lambda x, cls=cls, name=name: cls(**{name: x}), kind, valid,
+                       m["lo"], m["hi"], m["lo_open"], m["optional"], m["choices"] or (), big)
+    yield Spec("HostConfig.remap.low_memory_mb", lambda x: esx.HostConfig(remap=esx.RemapConfig(low_memory_mb=x)),
+               "number", 64, 0, 1 << 20, mention="low_memory_mb", big=1 << 20, optional=True)
+    yield Spec("VMConfig.name", lambda x: esx.VMConfig(name=x), "string", "web")
+    yield Spec("VMConfig.os_version", lambda x: esx.VMConfig(os_version=x), "string", "2")
+    yield Spec("VMConfig.salt", lambda x: esx.VMConfig(salt=x), "int", 3, optional=True)
+    for name, cls in (("sharing", esx.SharingConfig), ("remap", esx.RemapConfig)):
+        yield Spec(f"HostConfig.{name}", lambda x, name=name: esx.HostConfig(**{name: x}), "object", cls())
+
+
+def workload_specs():
+    table = {
+        W.Dbench: dict(clients=("integer", 2, 1, 10000), mb_per_client=("number", 1.0, 0, None, True, 1e12),
+                       accesses_per_s=("integer", 100, 1, 10 ** 7), write_fraction=("number", 0.2, 0, 1),
+                       cpu_us_per_access=("number", 1.0, 0, None), hot_fraction=("number", 0.5, 0, 1, True),
+                       hot_access=("number", 0.5, 0, 1)),
+        W.Toucher: dict(sweep_s=("number", 5.0, 1, 3600), cpu_us_per_access=("number", 1.0, 0, None)),
+        W.Spec95: dict(files_mb=("number", 8.0, 0, 1 << 20, False, 1 << 20), dup_mb=("number", 0.5, 0, 10.3),
+                       zero_mb=("number", 1.0, 0, 1 << 20), data_mb=("number", 1.0, 0, 1 << 20),
+                       overlap=("number", 0.5, 0, 1), warm_s=("number", 10.0, 1, 10 ** 6),
+                       reads_per_s=("integer", 10, 0, 10 ** 7), writes_per_s=("integer", 10, 0, 10 ** 7),
+                       cpu_us_per_access=("number", 1.0, 0, None), image=("string", "bench")),
+        W.NetServer: dict(buffers=("integer", 8, 1, 1 << 20), packets_per_s=("integer", 100, 0, 10 ** 7),
+                          data_mb=("number", 1.0, 0, 1 << 20, False, 1 << 20), reads_per_s=("integer", 10, 0, 10 ** 7),
+                          cpu_us_per_access=("number", 1.0, 0, None), rewrite=("choice", False)),
+    }
+    for cls, params in table.items():
+        for name, (kind, valid, *rest) in params.items():
+            lo, hi, lo_open, big = (rest + [None, None, False, None][len(rest):])
+            choices = (True, False) if kind == "choice" else ()
+            yield Spec(f"{cls.__name__}.{name}", lambda x, cls=cls, name=name: cls(**{name: x}), kind, valid,
+                       lo, hi, bool(lo_open), choices=choices, big=big, extra=[("False", False)] if choices else [])
+    yield Spec("Toucher.schedule start_s", lambda x: W.Toucher([(x, 5)]), "number", 3.0, 0, None, mention="start_s")
+    yield Spec("Toucher.schedule mb", lambda x: W.Toucher([(0, x)]), "number", 3.0, 0, None, mention="mb", big=1e9)
+    yield Spec("Toucher.schedule", lambda x: W.Toucher(x), "object", [(0, 5)],
+               extra=[([(0, 5, 1)], False), ("05", False), ([(0,)], False), (np.array([[0, 5]]), True)])
+    yield Spec("workload", lambda x: W.make(x), "choice", "idle", choices=tuple(W.WORKLOADS),
+               extra=[(W.Toucher, True), (int, False)])
+
+
+def running_host():
+    host = small_host(memory_mb=96)
+    host.power_on(esx.VMConfig(name="a", max_mb=32, min_mb=8, overhead_mb=2))
+    return host
+
+
+def host_specs():
+    def on(method, *before, **kw):
+        def call(x):
+            host = running_host()
+            args = before + (x,) if not kw else before
+            getattr(host, method)(*args, **({k: x for k in kw}))
+            host.run(seconds=1)                   # an accepted value leaves a host that runs
+        return call
+    yield Spec("Host.config", lambda x: esx.Host(config=x).run(seconds=1), "object",
+               esx.HostConfig(memory_mb=64), mention="config", optional=True)
+    yield Spec("Host.seed", lambda x: esx.Host(esx.HostConfig(memory_mb=64), seed=x), "int", 1, 0, 2 ** 63 - 1,
+               extra=[(2 ** 63, False), (2 ** 64, False), (-1, False), (3.0, False)])
+    yield Spec("Host.replacement", lambda x: esx.Host(esx.HostConfig(memory_mb=64), replacement=x), "choice",
+               "clock", choices=("random", "clock"))
+    yield Spec("Host.set_tax_rate", on("set_tax_rate"), "number", 0.5, 0, 1, mention="tax_rate",
+               extra=[(1, False)])
+    yield Spec("Host.set_shares", on("set_shares", "a"), "number", 100.0, 0, 1e9, mention="shares")
+    yield Spec("Host.set_shares name", lambda x: running_host().set_shares(x, 10),
+               "string", "a", mention="name", extra=[("zz", False)])
+    yield Spec("Host.set_min", on("set_min", "a"), "number", 16.0, 0, 32, mention="min_mb")
+    yield Spec("Host.set_balloon", on("set_balloon", "a"), "choice", "absent", choices=esx.config.BALLOON_MODES,
+               mention="balloon")
+    yield Spec("Host.run seconds", on("run", seconds=True), "integer", 2, 0, 6 * 10 ** 7, mention="seconds",
+               big=5 * 10 ** 7, extra=[(2.5, False)])
+    yield Spec("Host.run minutes", on("run", minutes=True), "number", 0.05, 0, 10 ** 6, mention="minutes",
+               big=10 ** 6, extra=[(0.01, False)])
+    yield Spec("Host.run progress", lambda x: running_host().run(seconds=1, progress=x), "choice", False,
+               choices=(True, False), mention="progress", optional=True)
+    yield Spec("Host.vm", lambda x: running_host().vm(x), "string", "a", mention="name", extra=[("zz", False)])
+    yield Spec("Host.power_off", lambda x: running_host().power_off(x), "string", "a", mention="name")
+    yield Spec("Host.power_on config", lambda x: running_host().power_on(x), "object",
+               esx.VMConfig(name="b", max_mb=8, overhead_mb=1), mention="config")
+    yield Spec("Host.power_on workload",
+               lambda x: running_host().power_on(esx.VMConfig(name="b", max_mb=8, overhead_mb=1), workload=x),
+               "choice", "idle", choices=tuple(W.WORKLOADS), mention="workload", optional=True,
+               extra=[(W.Idle(), True), (W.Dbench, True), (3.5, False)])
+
+
+def trace_specs():
+    host = running_host()
+    trace = host.run(seconds=3)
+    yield Spec("Trace.vm", lambda x: trace.vm(x), "string", "a", mention="VM named", extra=[("zz", False)])
+    yield Spec("Trace.mean field", lambda x: trace.mean("a", x), "choice", "alloc", choices=esx.trace.VM_FIELDS,
+               mention="field")
+    yield Spec("Trace.mean start_min", lambda x: trace.mean("a", "alloc", x), "number", 0.01, 0, None)
+    yield Spec("Trace.mean end_min", lambda x: trace.mean("a", "alloc", 0.02, x), "number", 0.04, 0.02, None,
+               optional=True)
+    yield Spec("experiment", lambda x: get_experiment(x), "choice", "fig7", choices=tuple(EXPERIMENTS),
+               extra=[(7, True), ("7", True), (99, False)])
+
+
+def policy_specs():
+    good = dict(shares=1000, pages=256, active_fraction=0.5, tax_rate=0.75)
+    rules = dict(shares=(0, None, False), pages=(0, None, True), active_fraction=(0, 1, False), tax_rate=(0, 1, False))
+    for name, (lo, hi, lo_open) in rules.items():
+        yield Spec(f"shares_per_page.{name}", lambda x, name=name: esx.policy.shares_per_page(**dict(good, **{name: x})),
+                   "number", float(good[name]), lo, hi, lo_open, extra=[(1, False)] if name == "tax_rate" else [])
+    for name in ("shares", "min_pages", "max_pages", "active_pages"):
+        valid = list(GOOD_CT[name])
+        yield Spec(f"compute_targets.{name}", lambda x, name=name: esx.policy.compute_targets(**dict(GOOD_CT, **{name: x})),
+                   "object", valid, extra=[([valid[0]] * 3, False)] * (name != "shares") + [([HUGE, 1], False), ([math.nan, 1], False),
+                                           (np.array(valid), True), ([-1, 1], False), (["a", "b"], False)])
+    for name, valid in (("available", 120), ("tax_rate", 0.5)):
+        yield Spec(f"compute_targets.{name}", lambda x, name=name: esx.policy.compute_targets(**dict(GOOD_CT, **{name: x})),
+                   "number", valid, 0, 1 if name == "tax_rate" else None, extra=[(1, False)] if name == "tax_rate" else [])
+
+
+def checker_specs():
+    p = problems.RhoVictim(seed=0)
+    exp = {e.name: e for e in p.expect()}
+    right = {n: e.value for n, e in exp.items()}
+    yield Spec("check problem", lambda x: checks.check(x, **right), "object", p, mention="problem",
+               extra=[("RhoVictim", False), (problems.RhoVictim, False), ({}, False)])
+    for name in exp:
+        yield Spec(f"check {name}", lambda x, name=name: checks.check(p, **dict(right, **{name: x})), "object",
+                   right[name], mention=name, extra=[("rho", False), (np.array(1.0), False)])
+    for cls in (problems.RhoVictim, problems.TaxTargets):
+        yield Spec(f"{cls.__name__}.seed", lambda x, cls=cls: cls(seed=x), "int", 1, 0, 2 ** 63 - 1, mention="seed",
+                   extra=[(-1, False), (2 ** 64, False)])
+
+
+def experiment_specs():
+    for name in EXPERIMENTS:
+        mod = get_experiment(name)
+        for pname, prm in mod.PARAMS.items():
+            if prm.check is not None:
+                kind = "object"
+            else:
+                kind = "choice" if prm.choices is not None else ("integer" if prm.integer else "number")
+            yield Spec(f"{name}.{pname}", lambda x, mod=mod, name=name, pname=pname: resolve(name, mod.PARAMS, {pname: x}),
+                       kind, prm.default, prm.lo, prm.hi, choices=prm.choices or (), mention=pname)
+    yield Spec("experiments seed", check_seed, "int", 0, 0, 2 ** 63 - 1, mention="seed",
+               extra=[(2 ** 64, False), (-1, False)])
+
+
+def cli_cases(tmp):
+    existing = tmp / "existing.csv"
+    existing.write_text("")
+    from esxlab.__main__ import main
+    bad = [["reproduce", "--seed", str(10 ** 26)], ["reproduce", "--seed", "-1"], ["reproduce", "--seed", "x"],
+           ["reproduce", "--figure", "99"], ["reproduce", "--figure", "nope"], ["reproduce", "--csv", str(existing)],
+           ["reproduce", "--csv", "/proc/x"], ["reproduce", "--bogus"], ["exercises", "--release", "/proc/x", "build"],
+           ["exercises", "--source", "/nonexistent", "check"], ["exercises", "frobnicate"], ["frobnicate"]]
+    return [(argv, main) for argv in bad]
+
+
+def all_specs():
+    yield from config_specs()
+    yield from workload_specs()
+    yield from host_specs()
+    yield from trace_specs()
+    yield from policy_specs()
+    yield from checker_specs()
+    yield from experiment_specs()
+
+
+def verdict(spec: Spec, value, valid: bool) -> str | None:
+    """None if the boundary answered ``value`` as it should; else what went wrong."""
+    refusals = (esx.Error, checks.CheckFailed, NotImplementedError) if spec.name.startswith("check") else esx.Error
+    try:
+        spec.call(value)
+    except refusals as e:
+        if valid:
+            return f"refused a valid value: {e}"
+        msg = str(e)
+        mention = spec.mention or spec.name.split(".")[-1].split(" ")[-1]
+        shown = {shorten(value), repr(value)[:40], f"{value:g}" if isinstance(value, float) else ""}
+        if not msg.rstrip().endswith((".", ".)")):
+            return f"not a sentence: {msg!r}"
+        if isinstance(e, esx.Error) and mention not in msg:
+            return f"does not name {mention!r}: {msg!r}"
+        if isinstance(e, esx.Error) and not any(s and s in msg for s in shown):
+            return f"does not name the value: {msg!r}"
+        return None
+    except Exception as e:                                # noqa: BLE001 — a leak is what we look for
+        return f"leaked {type(e).__name__}: {e}"
+    return None if valid else "accepted silently"
+
+
+def test_catalogue_of_bad_inputs(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(resources, "machine_bytes", lambda: 4 << 30)
+    tried = sentences = accepted = 0
+    wrong = []
+    for spec in all_specs():
+        for value, valid in variants(spec):
+            tried += 1
+            problem = verdict(spec, value, valid)
+            if problem:
+                wrong.append(f"{spec.name} = {shorten(value)}: {problem}")
+            elif valid:
+                accepted += 1
+            else:
+                sentences += 1
+    for argv, main in cli_cases(tmp_path):
+        tried += 1
+        capsys.readouterr()
+        try:
+            rc = main(argv)
+        except SystemExit as e:                           # argparse's own usage error
+            rc = e.code
+        out = capsys.readouterr()
+        text = (out.err + out.out).strip()
+        if rc == 0 or "error:" not in text or not text.endswith((".", ")")):
+            wrong.append(f"CLI {' '.join(argv)}: exit {rc}, {text[-200:]!r}")
+        else:
+            sentences += 1
+    with capsys.disabled():
+        print(f"\nbad-input catalogue: {tried} tried, {sentences} refused with a sentence, "
+              f"{accepted} accepted as valid, {len(wrong)} wrong")
+    assert not wrong, f"{len(wrong)} of {tried} inputs answered wrongly:\n" + "\n".join(wrong[:60])
+    assert tried > 1000

@@ -3,17 +3,25 @@ changes and ticks on small hosts; after every step the memory manager's invarian
 
 Profiles: ``ESXLAB_HYPOTHESIS=long`` runs many more and longer random sequences (default: ``ci``,
 derandomized so the suite is deterministic). Page sharing (ESX, KSM or off, scan rates, salting)
-is drawn per host, salts per VM.
+is drawn per host, salts per VM. Issue 11 adds: fast ESX and KSM scanners over identical guest
+contents (so VMs powered off hold shared pages), names reused after a power-off, a host swap
+device nearly full (another user's slots), VMs with max == min, and a VM whose min fills the host
+to barely above the sum of mins; and invariants for the guests' free lists, the sharing table's
+charged entries and the trace's alignment with what ran.
 """
 import os
 
-from hypothesis import HealthCheck, settings
+import numpy as np
+
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, multiple, rule
 
 import esxlab as esx
 from esxlab.admission import reserved
 from esxlab.config import SharingConfig
+from esxlab.guest import FREE
+from esxlab.pmap import SHARED
 from invariants import MinGuard, ReadLog, check_conservation, check_reservations, check_sharing
 
 MB = esx.PAGES_PER_MB
@@ -32,11 +40,15 @@ workloads = st.one_of(
               accesses_per_s=st.integers(20, 400), write_fraction=st.sampled_from([0.0, 0.2, 1.0])),
     st.builds(lambda a, t, b, sweep: esx.workloads.Toucher([(0, a), (t, b)], sweep_s=sweep),
               st.integers(0, 48), st.integers(1, 120), st.integers(0, 48), st.sampled_from([1, 3, 5])),
+    st.builds(esx.workloads.Spec95, files_mb=st.sampled_from([2.0, 6.0]), dup_mb=st.just(0.5), zero_mb=st.just(1.0),
+              data_mb=st.sampled_from([1.0, 4.0]), warm_s=st.sampled_from([5, 30])),   # identical files: sharing
 )
-sharing_configs = st.builds(SharingConfig, mode=st.sampled_from(["esx", "esx", "ksm", "off"]),
-                            scan_vm_pages_s=st.sampled_from([0, 50, 2000]),
-                            scan_total_pages_s=st.sampled_from([0, 200, 8000]), force_salting=st.sampled_from([0, 1, 2]),
-                            ksm_pages_to_scan=st.sampled_from([0, 100, 2000]))
+sharing_configs = st.builds(SharingConfig, mode=st.sampled_from(["esx", "esx", "ksm", "ksm", "off"]),
+                            scan_vm_pages_s=st.sampled_from([0, 50, 2000, 20000]),
+                            scan_total_pages_s=st.sampled_from([0, 200, 8000, 80000]),
+                            scan_period_s=st.sampled_from([1, 5]), force_salting=st.sampled_from([0, 1, 2]),
+                            ksm_pages_to_scan=st.sampled_from([0, 100, 2000]),
+                            ksm_max_page_sharing=st.sampled_from([2, 256]))
 
 
 class HostMachine(RuleBasedStateMachine):
@@ -51,6 +63,8 @@ class HostMachine(RuleBasedStateMachine):
         self.guard = None
         self.counter = 0
         self.stale = False
+        self.off_names: list[str] = []      # powered off, may be reused
+        self.junk = None                    # swap slots held by "another user"
 
     @initialize(memory_mb=st.integers(64, 160), swap_factor=st.sampled_from([0.5, 1.0, 2.0]),
                 tax=st.sampled_from([0.0, 0.5, 0.75, 0.95]), seed=st.integers(0, 2 ** 16),
@@ -70,10 +84,30 @@ class HostMachine(RuleBasedStateMachine):
     # -- VMs ----------------------------------------------------------------------------------
     @rule(target=names, max_mb=st.integers(8, 64), min_frac=st.sampled_from([0.0, 0.0, 0.25, 0.5, 1.0]),
           overhead_mb=st.integers(0, 4), os_=st.sampled_from(["linux", "windows"]), mode=st.sampled_from(MODES),
-          workload=workloads, shares=st.sampled_from([None, 0, 100, 1000]), salt=st.sampled_from([None, None, 1, 2]))
-    def power_on(self, max_mb, min_frac, overhead_mb, os_, mode, workload, shares, salt):
-        self.counter += 1
-        cfg = esx.VMConfig(name=f"vm{self.counter}", max_mb=max_mb, min_mb=round(min_frac * max_mb),
+          workload=workloads, shares=st.sampled_from([None, 0, 100, 1000]), salt=st.sampled_from([None, None, 1, 2]),
+          reuse=st.booleans())
+    def power_on(self, max_mb, min_frac, overhead_mb, os_, mode, workload, shares, salt, reuse):
+        return self._power_on(max_mb, round(min_frac * max_mb), overhead_mb, os_, mode, workload, shares, salt, reuse)
+
+    @rule(target=names, reuse=st.booleans(), max_extra=st.sampled_from([0, 0, 8]), margin_mb=st.integers(0, 3),
+          overhead_mb=st.integers(0, 2), mode=st.sampled_from(MODES), workload=workloads)
+    def power_on_tight(self, reuse, max_extra, margin_mb, overhead_mb, mode, workload):
+        """A VM whose min leaves the host barely above the sum of mins (and max == min if max_extra == 0)."""
+        mem, _ = reserved([v.config for v in self.host.vms.values()])
+        room = (self.host.config.total_pages - mem) // MB - overhead_mb - margin_mb
+        if room < 4:
+            return multiple()
+        event(f"tight power-on, max {'==' if max_extra == 0 else '>'} min")
+        return self._power_on(room + max_extra, room, overhead_mb, "linux", mode, workload, None, None, reuse)
+
+    def _power_on(self, max_mb, min_mb, overhead_mb, os_, mode, workload, shares, salt, reuse):
+        if reuse and self.off_names:
+            name = self.off_names.pop(0)               # a name powered off before
+            event("reuse a name")
+        else:
+            self.counter += 1
+            name = f"vm{self.counter}"
+        cfg = esx.VMConfig(name=name, max_mb=max_mb, min_mb=min_mb,
                            overhead_mb=overhead_mb, guest_os=os_, balloon=mode, shares=shares, salt=salt)
         mem, swap = reserved([v.config for v in self.host.vms.values()] + [cfg])
         fits = mem <= self.host.config.total_pages and swap <= self.host.swapfile.capacity
@@ -82,7 +116,11 @@ class HostMachine(RuleBasedStateMachine):
         except esx.AdmissionError as e:
             assert cfg.name not in self.host.vms, "a refused VM must not stay half-made"
             # reservations ignore the page-sharing table: a VM that fits may still find no page to boot with
-            assert not fits or self.host.machine.free < MB, f"admission refused a VM whose reservations fit: {e}"
+            # reservations ignore another user's swap slots (fill_swap): then a kernel may find no room
+            assert not fits or self.host.machine.free < MB or self.junk is not None, \
+                f"admission refused a VM whose reservations fit: {e}"
+            if reuse:
+                self.off_names.append(name)
             return multiple()
         assert fits, "admission let in a VM whose reservations do not fit"
         self.stale = True                       # its target is set at the next tick
@@ -91,7 +129,41 @@ class HostMachine(RuleBasedStateMachine):
     @rule(name=consumes(names))
     def power_off(self, name):
         if name in self.host.vms:
+            if self.host.vm(name).pmap.count(SHARED):
+                event(f"power off a VM with shared pages ({self.host.sharing.name})")
             self.host.power_off(name)
+            self.off_names.append(name)
+
+    @rule(name=consumes(names), most=st.sampled_from([5, 30]))
+    def power_off_once_shared(self, name, most):
+        """Run (at most ``most`` ticks) until the VM maps a shared frame, then power it off."""
+        if name not in self.host.vms:
+            return
+        vm = self.host.vm(name)
+        for _ in range(most):
+            if vm.pmap.count(SHARED):
+                break
+            self.host.step()
+            self.stale = False
+        self.power_off(name)
+
+    @rule(free_slots_mb=st.sampled_from([0, 1, 4]))
+    def fill_swap(self, free_slots_mb):
+        """Another user takes the host swap device but for ``free_slots_mb`` (swap nearly full)."""
+        sw = self.host.swapfile
+        self._release_junk()
+        n = max(0, sw.free - free_slots_mb * MB)
+        event("swap nearly full")
+        self.junk = sw.store(np.zeros(n, dtype=np.uint64))
+
+    @rule()
+    def free_swap(self):
+        self._release_junk()
+
+    def _release_junk(self):
+        if self.junk is not None:
+            self.host.swapfile.release(self.junk)
+            self.junk = None
 
     # -- parameters ---------------------------------------------------------------------------
     @rule(tax=st.floats(0, 0.99))
@@ -133,13 +205,34 @@ class HostMachine(RuleBasedStateMachine):
             trace = self.host.run(seconds=k)
             assert len(trace) == self.host.time
         self.stale = False
+        trace = self.host.trace
+        for name in trace.vm_names:                    # a row holds data exactly while a VM of that name ran
+            running = name in self.host.vms
+            assert np.isnan(trace.vm(name).alloc[-1]) != running, f"trace of {name!r} misaligned"
 
     # -- invariants after every step ----------------------------------------------------------
     @invariant()
     def memory_is_conserved(self):
         if self.host is not None:
+            junk = self.junk
+            self._release_junk()                       # slots another user holds are not the VMs' leak
             check_conservation(self.host)
             check_sharing(self.host)
+            if junk is not None:
+                self.junk = self.host.swapfile.store(np.zeros(len(junk), dtype=np.uint64))
+
+    @invariant()
+    def guest_free_lists_and_table_are_whole(self):
+        if self.host is None:
+            return
+        for vm in self.host.vms.values():
+            g = vm.guest
+            listed = np.concatenate([g.free.items[:g.free.n], g.standby.items[:g.standby.n]])
+            assert len(np.unique(listed)) == len(listed), f"{vm.name}: a guest page twice on its free lists"
+            assert np.array_equal(np.sort(listed), np.flatnonzero(g.ppn_lp == FREE)), \
+                f"{vm.name}: guest pages marked free but on no list (or listed but in use)"
+        s = self.host.sharing
+        assert s.entries <= s.table_pages * (4096 // s.frame_bytes), "sharing table entries not charged"
 
     @invariant()
     def nothing_lost_nothing_leaked(self):

@@ -9,10 +9,13 @@ outside their tolerance are reported, not errors), 2 on bad arguments.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from pathlib import Path
 
 from ..errors import ConfigError
+from ..rng import check_seed
 from . import EXPERIMENTS, get, lookup
 from .result import Row, render_table, write_table_csv
 
@@ -31,12 +34,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_csv_dir(directory: str) -> None:
+    """Refuse ``--csv DIR`` before running anything unless DIR is (or can be made) a writable directory."""
+    path = Path(directory)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"reproduce: --csv {directory} is an existing file, not a directory; "
+                          "allowed: a directory (it is created if missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"reproduce: --csv {directory} cannot be created ({e.strerror or e}); "
+                          "allowed: a directory you can write to.") from None
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"reproduce: --csv {directory} is not writable; allowed: a directory you can write to.")
+
+
 def main(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
         names = list(dict.fromkeys(lookup(f) for f in args.figure)) if args.figure else list(EXPERIMENTS)
-        if args.seed < 0:
-            raise ConfigError(f"reproduce: --seed = {args.seed} must be a non-negative integer.")
+        check_seed(args.seed, "reproduce: --seed")
+        if args.csv:
+            _check_csv_dir(args.csv)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Callable
 
+from .. import rng
 from ..errors import ConfigError, check_choice, check_number
 
 
@@ -53,8 +54,8 @@ def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any]) -> Simpl
 
 
 def check_seed(seed: Any) -> int:
-    check_number("run", "seed", seed, 0, 2 ** 63 - 1, integer=True)
-    return int(seed)
+    """The experiments' seed rule is the host's (:func:`esxlab.rng.check_seed`)."""
+    return rng.check_seed(seed, "run: seed")
 
 
 def require(condition: bool, sentence: str) -> None:
