@@ -68,7 +68,7 @@ def _legend_html(names: Sequence[str], colors: Sequence[str]) -> str:
 def _figure(marks, axes, title: str, height: str = "260px", margin: dict | None = None) -> bq.Figure:
     return bq.Figure(marks=marks, axes=axes, title=title, animation_duration=0,
                      layout=widgets.Layout(width="100%", height=height),
-                     fig_margin=margin or dict(top=40, bottom=50, left=70, right=20))
+                     fig_margin=margin or dict(top=40, bottom=50, left=80, right=20))
 
 
 class MemoryBar:
@@ -137,7 +137,8 @@ class TimeSeries:
         self.cursor = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self.xs, "y": self.ys},
                                colors=["#777777"], line_style="dashed")
         self.xaxis = bq.Axis(scale=self.xs, label=xlabel)
-        self.figure = _figure([self.lines, self.cursor], [self.xaxis, bq.Axis(scale=self.ys, side="left", label=ylabel)],
+        yaxis = bq.Axis(scale=self.ys, side="left", label=ylabel, label_offset="55px")    # clear of 3-digit ticks
+        self.figure = _figure([self.lines, self.cursor], [self.xaxis, yaxis],
                               title)
         self.legend = legend([pretty(f) for f in self.fields], colors)
         self.widget = widgets.VBox([self.figure, self.legend])
