@@ -20,6 +20,8 @@ Run: ``python benchmarks/bench_views.py [name-prefix ...]``; prints a table for 
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import statistics
 import sys
 import time
@@ -33,11 +35,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def dashboards(path: Path) -> dict[str, views.Dashboard]:
-    """Run all of ``path``'s code cells (cwd-independent); its dashboards by variable name."""
+    """Run all of ``path``'s code cells; its dashboards by variable name."""
     ns: dict = {}
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "code":
-            exec(compile(cell.source, str(path), "exec"), ns)
+    with contextlib.redirect_stdout(io.StringIO()):      # the notebooks' own printouts
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                exec(compile(cell.source, str(path), "exec"), ns)
     return {k: v for k, v in ns.items() if isinstance(v, views.Dashboard)}
 
 
@@ -82,6 +85,7 @@ def bench_control(dash: views.Dashboard, control, repeat: int = 3) -> dict[str, 
     cold, warm = [], []
     for _ in range(repeat):
         here, there = control.value, other_value(control)
+        dash.idle()                              # let the precomputation finish, then forget it all
         with dash._lock:
             dash._cache.clear()
         cold.append(timed_move(dash, control, there))
