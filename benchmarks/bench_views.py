@@ -9,9 +9,12 @@ lock, so the dashboard takes its live path: see :mod:`esxlab.views.dashboards`).
 * **frame** — until the marks first show the new value (the first streamed frame of a
   :class:`~esxlab.views.SimDashboard`; the complete run for an experiment);
 * **full** — until the complete run is drawn;
-* **cold** moves go to a value never computed (the memo is emptied first); **warm** moves go
+* **cold** moves go to a value never computed (memo and disk emptied first); **warm** moves go
   back to the previous value after the dashboard was left idle, as a student reading the
-  result leaves it (the neighbours of the current value are precomputed then).
+  result leaves it (the neighbours of the current value are precomputed then); **disk**
+  (experiments only) moves to a value a former session computed (memo empty, disk kept).
+
+Runs kept on disk go to a temporary ``XDG_CACHE_HOME`` here, never to the user's cache.
 
 Targets: first visible update ≤ 100 ms (median); full result ≤ 1 s for 05, 07 and 09.
 The minute slider only indexes into the stored run (scrub).
@@ -22,14 +25,18 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 
 from esxlab import views
+from esxlab.views.dashboards import cache_dir
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -80,19 +87,32 @@ def timed_move(dash: views.Dashboard, control, value) -> tuple[float, float, flo
     return 1000 * ack, 1000 * frame, 1000 * full
 
 
-def bench_control(dash: views.Dashboard, control, repeat: int = 3) -> dict[str, float]:
-    """Medians over ``repeat`` cold moves (to an uncomputed value) and warm moves (back)."""
-    cold, warm = [], []
+def forget(dash: views.Dashboard, disk: bool) -> None:
+    """Let the precomputation finish, then empty the memo (and the disk)."""
+    dash.idle()
+    with dash._lock:
+        dash._cache.clear()
+    if disk:
+        shutil.rmtree(cache_dir(), ignore_errors=True)
+
+
+def bench_control(dash: views.Dashboard, control, repeat: int = 3) -> dict[str, float | None]:
+    """Medians over ``repeat`` cold moves (to an uncomputed value), warm moves (back) and,
+    for experiments, moves to a value kept on disk."""
+    cold, warm, disk = [], [], []
+    keeps = type(dash).stored is not views.Dashboard.stored
     for _ in range(repeat):
         here, there = control.value, other_value(control)
-        dash.idle()                              # let the precomputation finish, then forget it all
-        with dash._lock:
-            dash._cache.clear()
+        forget(dash, disk=True)
         cold.append(timed_move(dash, control, there))
         warm.append(timed_move(dash, control, here))
+        if keeps:
+            forget(dash, disk=False)
+            disk.append(timed_move(dash, control, there))
+            timed_move(dash, control, here)
     med = [statistics.median(x) for x in zip(*cold)]
-    wmed = [statistics.median(x) for x in zip(*warm)]
-    return dict(ack=med[0], frame=med[1], full=med[2], warm_full=wmed[2])
+    return dict(ack=med[0], frame=med[1], full=med[2], warm_full=statistics.median(w[2] for w in warm),
+                disk_full=statistics.median(d[2] for d in disk) if disk else None)
 
 
 def bench_scrub(dash: views.Dashboard, repeat: int = 21) -> float:
@@ -106,16 +126,19 @@ def bench_scrub(dash: views.Dashboard, repeat: int = 21) -> float:
 
 def main(prefixes: list[str]) -> None:
     paths = [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if not prefixes or p.name.startswith(tuple(prefixes))]
-    print(f"{'notebook':<26} {'dashboard.control':<30} {'ack':>6} {'frame':>7} {'full':>7} {'warm':>6} {'scrub':>6}  (median ms)")
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="bench-views-")
+    print(f"{'notebook':<26} {'dashboard.control':<30} {'ack':>6} {'frame':>7} {'full':>7} {'warm':>6} {'disk':>6} "
+          f"{'scrub':>6}  (median ms)")
     for path in paths:
         for var, dash in dashboards(path).items():
             scrub = bench_scrub(dash)
             for name, control in dash.controls.items():
                 r = bench_control(dash, control)
+                disk = "—" if r["disk_full"] is None else f"{r['disk_full']:.1f}"
                 print(f"{path.stem:<26} {var + '.' + name:<30} {r['ack']:>6.1f} {r['frame']:>7.0f} {r['full']:>7.0f} "
-                      f"{r['warm_full']:>6.1f} {scrub:>6.1f}", flush=True)
+                      f"{r['warm_full']:>6.1f} {disk:>6} {scrub:>6.1f}", flush=True)
             if not dash.controls:
-                print(f"{path.stem:<26} {var + ' (no control)':<30} {'':>6} {'':>7} {'':>7} {'':>6} {scrub:>6.1f}")
+                print(f"{path.stem:<26} {var + ' (no control)':<30} {'':>6} {'':>7} {'':>7} {'':>6} {'':>6} {scrub:>6.1f}")
             dash.idle()
 
 

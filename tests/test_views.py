@@ -19,6 +19,12 @@ def tour(memory_mb=160, minutes=2, **kw):
         overrides={"memory_mb": dict(lo=48, hi=256, step=8)}, snap_s=20, **kw)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Experiment runs moved to in the browser go to disk: here, to a throw-away folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="module")
 def dash():
     return tour()
@@ -314,3 +320,21 @@ def test_salting_options_are_labelled():
     c = views.control("sharing.force_salting", esx.config.SharingConfig.controls()["force_salting"], 0)
     assert c.description == "salting" and "Mem.ShareForceSalting" in c.tooltip
     assert [v for _, v in c.options] == [0, 1, 2] and all(len(label) > 3 for label, _ in c.options)
+
+
+def test_experiment_runs_are_kept_on_disk_for_a_later_session(monkeypatch):
+    from esxlab.experiments import fig7
+    fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed)
+    _browser_move(d.controls["tax_after"], 0.0)
+    assert d.done.wait(120) and d.idle()
+    assert len(list(views.dashboards.cache_dir().glob("*.pkl"))) == 2     # the value asked for and its neighbour
+    later = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed)    # a new session, same sources
+    calls = []
+    monkeypatch.setattr(later, "simulate", lambda **v: calls.append(v))
+    _browser_move(later.controls["tax_after"], 0.0)
+    assert later.done.wait(120) and later.idle() and calls == []
+    assert later.run.result.params["tax_after"] == 0.0
+    assert np.array_equal(later.series.lines.y, d.series.lines.y, equal_nan=True)
+    monkeypatch.setattr(views.dashboards, "source_hash", lambda: "another model")
+    assert later.stored(later.values) is None                              # an edited esxlab reruns

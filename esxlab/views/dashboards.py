@@ -13,19 +13,26 @@ are memoized by control values; the seed is fixed per dashboard) is drawn immedi
 one first shows "computing …" and, for a :class:`SimDashboard`, streams the trace into the
 marks as it grows (a frame every :data:`FRAME_S` s) — abandoned as soon as the control moves
 again. When a run is done the neighbouring values of every control are computed while the
-student reads. A value set from Python (a notebook cell, nbval, the tests) is computed and
+student reads. Experiment runs moved to in the browser are also kept on disk
+(:func:`cache_dir`, keyed by parameters, seed and a hash of the esxlab sources), so a value
+revisited in a later session is instant. A value set from Python (a notebook cell, nbval, the tests) is computed and
 drawn before the assignment returns, so cells that assert on the marks stay deterministic.
 """
 from __future__ import annotations
 
 import copy
+import functools
+import hashlib
 import html
 import math
+import os
+import pickle
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import ipywidgets as widgets
@@ -67,6 +74,21 @@ class Run:
 
 def _values_text(values: dict[str, Any]) -> str:
     return ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in values.items())
+
+
+@functools.cache
+def source_hash() -> str:
+    """A hash of every esxlab source file: a stored run is reused only by the same model."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Where experiment runs are kept: ``$XDG_CACHE_HOME/esxlab/runs`` (``~/.cache`` by default)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "esxlab" / "runs"
 
 
 class Dashboard(widgets.VBox):
@@ -129,6 +151,13 @@ class Dashboard(widgets.VBox):
 
     def draw_extra(self, run: Run) -> None:
         """Subclass hook: update panels beyond the standard ones."""
+
+    def stored(self, values: dict[str, Any]) -> Run | None:
+        """Subclass hook: the run for ``values`` kept on disk by an earlier session, if any."""
+        return None
+
+    def store(self, values: dict[str, Any], run: Run) -> None:
+        """Subclass hook: keep ``run`` on disk for later sessions."""
 
     # -- control handling -----------------------------------------------------------------------
     @property
@@ -239,6 +268,14 @@ class Dashboard(widgets.VBox):
     def _run(self, gen: int, values: dict[str, Any], show: bool) -> Run | None:
         """Simulate ``values`` frame by frame, drawing frames if ``show``; None if a newer
         request came in meanwhile (the unfinished run is dropped)."""
+        run = self.stored(values)
+        if run is not None:
+            self._remember(values, run)
+            if show:
+                with self._lock:
+                    if gen == self._gen:
+                        self.draw(run)
+            return run
         for run in self.simulate_steps(values):
             if gen != self._gen:
                 return None
@@ -247,6 +284,7 @@ class Dashboard(widgets.VBox):
                     if gen == self._gen:
                         self.draw(run)
         self._remember(values, run)
+        self.store(values, run)
         return run
 
     def _work(self, gen: int, values: dict[str, Any]) -> None:
@@ -522,6 +560,27 @@ class ExperimentDashboard(Dashboard):
         xname = next(iter(cols))
         self.xy.xaxis.label = self.xlabel or pretty(xname)
         self.xy.update(np.asarray(cols[xname], dtype=float), cols)
+
+    def _stored_path(self, values: dict[str, Any]) -> Path:
+        key = repr((self.module.__name__, sorted({**self.fixed, **values}.items()), self.seed, source_hash()))
+        return cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()}.pkl"
+
+    def stored(self, values: dict[str, Any]) -> Run | None:
+        try:
+            with self._stored_path(values).open("rb") as f:
+                return pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return None                          # not kept, unreadable, or from an older esxlab
+
+    def store(self, values: dict[str, Any], run: Run) -> None:
+        path = self._stored_path(values)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL))
+            tmp.replace(path)
+        except OSError:                          # a read-only home: just do without
+            pass
 
     def simulate(self, **values: Any) -> Run:
         result = self.module.run(seed=self.seed, **self.fixed, **values)
