@@ -44,10 +44,12 @@ def _free_port() -> int:
 def voila(tmp_path_factory):
     """A Voilà server over notebooks/ (its PID is the only process we stop)."""
     port = _free_port()
-    log = (tmp_path_factory.mktemp("voila") / "voila.log").open("w")
+    tmp = tmp_path_factory.mktemp("voila")
+    log = (tmp / "voila.log").open("w")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}      # runs kept on disk stay out of ~
     proc = subprocess.Popen([sys.executable, "-m", "voila", str(ROOT / "notebooks"), "--no-browser",
                              f"--port={port}", "--Voila.ip=127.0.0.1", "--ServerApp.allow_root=True"],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):

@@ -186,6 +186,8 @@ def test_nested_config_controls_and_host_panel():
                            minutes=1, host_controls=["sharing.mode"], panels=("host",),
                            host_fields=("shared_saved", "free"))
     assert list(d.controls["sharing.mode"].options) == ["esx", "ksm", "off"]
+    assert d.host_series.figure.axes[1].label == "memory (MB)"
+    assert views.components.host_ylabel(("bounce_copies",)) == "bounce copies (per s)"
     assert list(d.host_series.lines.labels) == ["shared saved", "free"]          # readable legend names
     assert np.allclose(d.host_series.lines.y[1], d.run.trace.host.free[::views.components.stride(len(d.run.trace))])
     d.controls["sharing.mode"].value = "off"
@@ -229,6 +231,7 @@ def _sim(**kw):
     (dict(vms=[esx.VMConfig(name="a")]), "vms must be a list of"),
     (dict(host_config=None), "host_config must be an esx.HostConfig, got None"),
     (dict(watch="nope"), "watch = 'nope' is not a VM of the scenario; choose from 'a'"),
+    (dict(host_fields=("nope",)), r"host_fields = \('nope',\): choose a list from free"),
 ])
 def test_bad_scenarios_say_what_is_wrong(kw, match):
     with pytest.raises(esx.ConfigError, match=match):

@@ -40,8 +40,15 @@ def stride(n: int, limit: int = MAX_POINTS) -> int:
     return max(1, -(-n // limit))
 
 
+#: units of the host series that are not memory in MB (trace.HOST_FIELDS)
+HOST_UNITS = {"bounce_copies": "bounce copies (per s)", "state": "free-memory state (0 = high … 3 = low)"}
+
+
 def pretty(name: str) -> str:
-    """A readable label for a field name: ``"idle_alloc"`` → ``"idle alloc"``, ``"size_mb"`` → ``"size (MB)"``."""
+    """A readable label for a field name: ``"idle_alloc"`` → ``"idle alloc"``, ``"size_mb"`` →
+    ``"size (MB)"``, ``"minute"`` → ``"time (min)"``."""
+    if name in ("minute", "minutes"):
+        return "time (min)"
     for suffix, unit in (("_mb", "MB"), ("_pct", "%"), ("_s", "s")):
         if name.endswith(suffix):
             return f"{name[:-len(suffix)].replace('_', ' ')} ({unit})"
@@ -119,6 +126,12 @@ class MemoryBar:
             self.reclaimed.x = list(names) or ["-"]
             self.reclaimed.y = r
             self.rys.max = float(max(r.sum(axis=0).max(), 1.0) * 1.05)
+
+
+def host_ylabel(fields: Sequence[str]) -> str:
+    """The y label for host series ``fields``: memory in MB unless they are all one other unit."""
+    units = {HOST_UNITS.get(f, "memory (MB)") for f in fields}
+    return units.pop() if len(units) == 1 else "MB, or as named in the legend"
 
 
 class TimeSeries:

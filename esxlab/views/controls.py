@@ -16,8 +16,8 @@ import ipywidgets as widgets
 
 from ..errors import ConfigError, check_number
 
-STYLE = {"description_width": "170px"}
-LAYOUT = {"width": "480px"}
+STYLE = {"description_width": "240px"}      # the longest label up to its parenthesis fits
+LAYOUT = {"width": "600px"}
 #: readable option labels for choices that are bare numbers (later ESX's Mem.ShareForceSalting)
 CHOICE_LABELS = {"force_salting": {0: "0: salts ignored, all VMs share (2002)",
                                    1: "1: only VMs with equal salts share",

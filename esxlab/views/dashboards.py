@@ -42,8 +42,9 @@ from ..config import HostConfig, VMConfig
 from ..errors import AdmissionError, ConfigError, check_number
 from ..host import Host
 from ..swap import POLICIES
-from ..trace import Trace
-from .components import CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries, WhyPanel, pretty
+from ..trace import HOST_FIELDS, Trace
+from .components import (CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries, WhyPanel,
+                         host_ylabel, pretty)
 from .controls import control
 from .saves import NOTE
 
@@ -103,8 +104,10 @@ class Dashboard(widgets.VBox):
         unknown = [p for p in panels if p not in PANELS]
         if unknown:
             raise ConfigError(f"panels = {unknown!r}: no such panel; choose from {', '.join(PANELS)}.")
+        if isinstance(host_fields, str) or any(f not in HOST_FIELDS for f in host_fields):
+            raise ConfigError(f"host_fields = {host_fields!r}: choose a list from {', '.join(HOST_FIELDS)}.")
         self.controls, self.seed, self.panels = dict(controls), seed, tuple(panels)
-        self.host_series = TimeSeries(host_fields, title="host")
+        self.host_series = TimeSeries(host_fields, title="host", ylabel=host_ylabel(host_fields))
         self.title = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
         self.status = widgets.HTML()
         self.busy = widgets.HTML()
@@ -528,7 +531,7 @@ class ExperimentDashboard(Dashboard):
     def __init__(self, module: Any, controls: Sequence[str], trace_key: str | None = None,
                  overrides: dict[str, dict] | None = None, fixed: dict[str, Any] | None = None, seed: int = 0,
                  title: str | None = None, panels: Sequence[str] = ("table", "series", "bar", "strip", "why"),
-                 xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "MB", xlabel: str | None = None,
+                 xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "memory (MB)", xlabel: str | None = None,
                  y_from_zero: bool = False) -> None:
         params = getattr(module, "PARAMS", None)
         if not isinstance(params, dict) or not hasattr(module, "run"):
