@@ -62,14 +62,10 @@ def color_of(name: str, i: int) -> str:
 
 def legend(names: Sequence[str], colors: Sequence[str]) -> widgets.HTML:
     """An HTML legend row (kept off the plotting area)."""
-    return widgets.HTML(_legend_html(names, colors))
-
-
-def _legend_html(names: Sequence[str], colors: Sequence[str]) -> str:
-    return "<div style='font-size:12px;line-height:1.6'>" + " ".join(
+    return widgets.HTML("<div style='font-size:12px;line-height:1.6'>" + " ".join(
         f"<span style='white-space:nowrap;margin-right:12px'><span style='display:inline-block;width:12px;"
         f"height:12px;background:{c};border:1px solid #777;vertical-align:middle'></span> {html.escape(n)}</span>"
-        for n, c in zip(names, colors)) + "</div>"
+        for n, c in zip(names, colors)) + "</div>")
 
 
 def _figure(marks, axes, title: str, height: str = "260px", margin: dict | None = None) -> bq.Figure:
