@@ -1,8 +1,16 @@
 # Two commands for a fresh machine: `make lab` and `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# JupyterLab refuses to run as root (Docker, cloud images) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_ARGS ?=
+# Notebooks are committed without outputs: nbstripout is git's clean filter (cell ids kept,
+# and only the language name of what a kernel writes into metadata.language_info).
+KERNEL_KEYS = $(foreach k,codemirror_mode file_extension mimetype nbconvert_exporter pygments_lexer version,\
+	metadata.language_info.$(k))
+STRIP = "$(abspath $(PY))" -m nbstripout --keep-id --extra-keys "$(strip $(KERNEL_KEYS))"
 
-.PHONY: lab test bench reproduce
+.PHONY: lab serve-lab filters test bench reproduce
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -10,10 +18,26 @@ $(PY):
 
 lab: $(PY)
 	$(PY) -m pip install -e ".[lab]"
-	$(VENV)/bin/jupyter lab notebooks/
+	$(MAKE) filters serve-lab
+
+# JupyterLab on the repository root (notebooks/ and exercises/ one click away); saving a
+# notebook replaces its widgets by a "run the cells" note (jupyter_server_config.py).
+serve-lab:
+	"$(dir $(PY))jupyter" lab --config="$(CURDIR)/jupyter_server_config.py" --ServerApp.root_dir="$(CURDIR)" \
+		$(ROOT_FLAG) $(LAB_ARGS)
+
+# Outside a git checkout (a downloaded archive) there is nothing to filter.
+filters:
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git config filter.nbstripout.clean '$(STRIP)' && \
+		git config filter.nbstripout.smudge cat && \
+		git config filter.nbstripout.required true && \
+		git config diff.ipynb.textconv '$(STRIP) -t'; \
+	fi
 
 test: $(PY)
 	$(PY) -m pip install -e ".[lab,test]"
+	$(MAKE) filters
 	$(PY) -m pytest
 
 bench: $(PY)

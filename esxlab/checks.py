@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import feedback  # noqa: F401  (notebooks show a checker's sentence alone)
 from .errors import ConfigError
 
 KINDS = ("number", "numbers", "choice", "choices", "object")

@@ -150,4 +150,6 @@ def main(argv: list[str]) -> int:
         return 1
     for p in problems:
         print(f"release out of date: {p}; run `python -m esxlab exercises build`")
+    if not problems:
+        print(f"release up to date: {args.release} matches {args.source}")
     return 1 if problems else 0

@@ -7,7 +7,7 @@ import esxlab as esx
 from esxlab import views
 from esxlab.pmap import PRIVATE, STATE_NAMES
 from esxlab.reclaim import STATES
-from esxlab.views.components import BAR_PARTS
+from esxlab.views.components import MACHINE_PARTS, RECLAIMED_PARTS
 
 
 def tour(memory_mb=160, minutes=2, **kw):
@@ -19,6 +19,12 @@ def tour(memory_mb=160, minutes=2, **kw):
         overrides={"memory_mb": dict(lo=48, hi=256, step=8)}, snap_s=20, **kw)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Experiment runs moved to in the browser go to disk: here, to a throw-away folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 @pytest.fixture(scope="module")
 def dash():
     return tour()
@@ -27,12 +33,12 @@ def dash():
 def test_controls_come_from_config_metadata(dash):
     mem = dash.controls["memory_mb"]
     assert (mem.min, mem.max, mem.step, mem.value) == (48, 256, 8, 160)      # override narrows the range
-    assert mem.description == esx.HostConfig.controls()["memory_mb"]["label"]
+    assert mem.description == esx.HostConfig.controls()["memory_mb"]["label"].split(" (")[0]
     tau = dash.controls["tax_rate"]
     assert tau.max < 1 and tau.step == esx.HostConfig.controls()["tax_rate"]["step"]    # τ < 1 (open bound)
     assert dash.controls["toucher.shares"].value == 48 * 10                  # default shares resolved
     assert list(dash.controls["toucher.balloon"].options) == list(esx.VMConfig.controls()["balloon"]["choices"])
-    assert not mem.continuous_update                                          # reruns update on release
+    assert mem.continuous_update                                              # streamed runs: live while dragging
     assert dash.minute.continuous_update                                      # scrubbing is cheap
 
 
@@ -46,10 +52,13 @@ def test_marks_show_the_trace(dash):
     assert np.allclose(lines.y[0], tr.vm("toucher").alloc[::views.components.stride(len(tr))])
     assert dash.series.ys.max >= np.nanmax(lines.y)
     bars = dash.bar.bars
-    assert list(bars.x) == ["idle", "toucher", "free"]
-    assert list(bars.labels) == list(BAR_PARTS) + ["free"]
+    assert list(bars.x) == ["idle", "toucher", "shared frames", "free"]
+    assert list(bars.labels) == list(MACHINE_PARTS)
     assert np.isclose(bars.y[-1, -1], tr.host.free[-1])
-    assert np.isclose(bars.y[BAR_PARTS.index("overhead"), 0], 4)
+    assert np.isclose(bars.y[MACHINE_PARTS.index("overhead"), 0], 4)
+    host = dash.run.host                                       # machine memory adds up to the host's
+    assert np.isclose(bars.y.sum(), host.config.memory_mb, atol=1.0)
+    assert list(dash.bar.reclaimed.x) == ["idle", "toucher"] and list(dash.bar.reclaimed.labels) == list(RECLAIMED_PARTS)
     assert dash.run.pmap_vm == "idle"                          # the smallest VM's pmap is shown
     idle = dash.run.host.vm("idle").pmap.state                 # 8192 PPNs: every 2nd in 4096 cells
     assert np.array_equal(dash.pmap.grid.color.ravel(), idle[::2])
@@ -87,7 +96,7 @@ def test_a_rerun_changes_the_plot_and_is_deterministic(dash):
 def test_extremes(dash):
     dash.set(memory_mb=dash.controls["memory_mb"].max, tax_rate=0.0)
     assert dash.run.trace.host.state.max() == 0                # plenty of memory: always high
-    assert dash.bar.bars.y[BAR_PARTS.index("balloon")].sum() == 0
+    assert dash.bar.reclaimed.y[RECLAIMED_PARTS.index("balloon")].sum() == 0
     dash.set(memory_mb=dash.controls["memory_mb"].min, tax_rate=dash.controls["tax_rate"].max,
              toucher__shares=0, toucher__balloon="absent")
     s = dash.run.host.vm("toucher").stats()
@@ -115,7 +124,7 @@ def test_empty_vm_pmap_is_all_unbacked():
     shown = colors[~np.isnan(colors)]
     assert len(shown) == 4 * 256 and "one cell per PPN" in d.pmap.figure.title
     assert set(shown) <= {0, PRIVATE}
-    assert d.pmap.legend.value.count("<span") == len(STATE_NAMES)
+    assert d.pmap.legend.value.count("background:") == len(STATE_NAMES)
 
 
 def test_replacement_control_and_counters():
@@ -133,7 +142,7 @@ def test_replacement_control_and_counters():
 def test_bad_scenario_and_bad_control():
     with pytest.raises(esx.ConfigError, match="not in the scenario"):
         views.SimDashboard(esx.HostConfig(), [(esx.VMConfig(name="a"), "idle")], vm_controls={"b": ["shares"]})
-    with pytest.raises(esx.ConfigError, match="finite range"):
+    with pytest.raises(esx.ConfigError, match="value must be a number, got None"):
         views.control("swap_mb", esx.HostConfig.controls()["swap_mb"])      # optional, default None
 
 
@@ -144,13 +153,16 @@ def test_components_handle_degenerate_data():
     ts.update(np.arange(3.0), {"alloc": np.full(3, np.nan)})
     assert ts.lines.y.shape == (3,)                                   # one series: bqplot keeps it 1-D
     bar = views.MemoryBar()
-    bar.update([], {p: [] for p in BAR_PARTS}, 0.0)
-    assert list(bar.bars.x) == ["free"] and bar.ys.max > 0
+    bar.update([], {p: [] for p in ("private", "overhead", "balloon", "swapped")}, 0.0)
+    assert list(bar.bars.x) == ["shared frames", "free"] and bar.ys.max > 0
     strip = views.StateStrip(cells=10)
     strip.update(np.arange(25) / 60, np.r_[np.zeros(20, int), np.full(5, 3)])
-    assert strip.strip.color.shape == (2, 9) and strip.strip.color[0, -1] == 3   # each cell: worst state in it
+    assert strip.strip.color.shape == (9,) and strip.strip.color[-1] == 3   # each bar: the worst state in it
+    assert strip.xs.max == pytest.approx(24 / 60) and strip.figure.axes[0].label == "time (min)"
     why = views.WhyPanel(limit=2)
     why.update([], 10)
+    assert "logged no reclaim decision" in why.widget.value
+    why.update([esx.trace.Decision(20, "a", "inflate balloon", 256, "test")], 10)
     assert "no decision yet" in why.widget.value
 
 
@@ -158,7 +170,8 @@ def test_experiment_dashboard_shows_paper_beside_esxlab():
     fig7 = pytest.importorskip("esxlab.experiments.fig7")
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
     assert d.controls["tax_after"].value == fig7.PARAMS["tax_after"].default
-    assert d.controls["tax_after"].description == fig7.PARAMS["tax_after"].label[:32]
+    assert d.controls["tax_after"].description == fig7.PARAMS["tax_after"].label.split(" (")[0]
+    assert not d.controls["tax_after"].continuous_update          # an experiment run cannot be cut short
     assert "paper" in d.table.widget.value and "179" in d.table.widget.value
     assert d.run.result.params["minutes"] == 12
     y0 = d.series.lines.y.copy()
@@ -173,7 +186,9 @@ def test_nested_config_controls_and_host_panel():
                            minutes=1, host_controls=["sharing.mode"], panels=("host",),
                            host_fields=("shared_saved", "free"))
     assert list(d.controls["sharing.mode"].options) == ["esx", "ksm", "off"]
-    assert list(d.host_series.lines.labels) == ["shared_saved", "free"]
+    assert d.host_series.figure.axes[1].label == "memory (MB)"
+    assert views.components.host_ylabel(("bounce_copies",)) == "bounce copies (per s)"
+    assert list(d.host_series.lines.labels) == ["shared saved", "free"]          # readable legend names
     assert np.allclose(d.host_series.lines.y[1], d.run.trace.host.free[::views.components.stride(len(d.run.trace))])
     d.controls["sharing.mode"].value = "off"
     assert d.run.host.config.sharing.mode == "off"
@@ -187,3 +202,142 @@ def test_paper_table_shows_notes_as_footnotes():
     v = table.widget.value
     assert v.count("<tr>") == 3 and "yes" in v and "NO [1]" in v
     assert "[1] why &lt;b&gt;" in v                            # notes are escaped
+
+
+# -- bad inputs: each ends in one ConfigError sentence (issue 11) ----------------------------------
+def _sim(**kw):
+    args = dict(host_config=esx.HostConfig(memory_mb=64), vms=[(esx.VMConfig(name="a", max_mb=8, overhead_mb=1), "idle")],
+                minutes=0.1)
+    return views.SimDashboard(**{**args, **kw})
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(host_controls=["nope"]), "host_controls names 'nope', which has no control; choose from replacement"),
+    (dict(host_controls=["sharing.nope"]), "'sharing.nope', which has no control"),
+    (dict(vm_controls={"b": ["shares"]}), "not in the scenario"),
+    (dict(vm_controls={"a": ["name"]}), r"vm_controls\['a'\] names 'name', which has no control; choose from max_mb"),
+    (dict(vm_controls={"a": ["salt"]}), "names 'salt', which has no control"),
+    (dict(panels=("nope",)), r"panels = \['nope'\]: no such panel; choose from table"),
+    (dict(panels="bar"), "panels must be a list of panel names"),
+    (dict(minutes=float("nan")), "SimDashboard.minutes = nan is not a finite number"),
+    (dict(minutes="5"), "SimDashboard.minutes must be a number, got '5'"),
+    (dict(minutes=-1), "SimDashboard.minutes = -1 is out of range; allowed: 0 < minutes"),
+    (dict(snap_s=0), "SimDashboard.snap_s = 0 is out of range"),
+    (dict(snap_s=0.5), "SimDashboard.snap_s must be a whole number"),
+    (dict(snap_s=-5), "SimDashboard.snap_s = -5 is out of range"),
+    (dict(host_controls=["memory_mb"], overrides={"memory_mb": dict(lo=100, hi=50)}), "needs lo < hi; got lo=100, hi=50"),
+    (dict(host_controls=["memory_mb"], overrides={"memory_mb": dict(lo=100, hi=200)}), r"value = 64 is out of range"),
+    (dict(vms=None), "vms must be a list of \\(esx.VMConfig, workload\\) pairs, got None"),
+    (dict(vms=[esx.VMConfig(name="a")]), "vms must be a list of"),
+    (dict(host_config=None), "host_config must be an esx.HostConfig, got None"),
+    (dict(watch="nope"), "watch = 'nope' is not a VM of the scenario; choose from 'a'"),
+    (dict(host_fields=("nope",)), r"host_fields = \('nope',\): choose a list from free"),
+])
+def test_bad_scenarios_say_what_is_wrong(kw, match):
+    with pytest.raises(esx.ConfigError, match=match):
+        _sim(**kw)
+
+
+@pytest.mark.parametrize("args, kw, match", [
+    (("x", {}), {}, "control 'x': spec needs a 'label'"),
+    (("x", None), {}, "spec must be a dict"),
+    (("tax_rate", esx.HostConfig.controls()["tax_rate"]), dict(value=float("nan")), "value = nan is not a finite number"),
+    (("tax_rate", esx.HostConfig.controls()["tax_rate"]), dict(value="0.5"), "value must be a number, got '0.5'"),
+    (("tax_rate", esx.HostConfig.controls()["tax_rate"]), dict(step=0), "step = 0 is out of range"),
+    (("guest_os", esx.VMConfig.controls()["guest_os"]), dict(value="beos"), "'beos' is not one of its choices"),
+])
+def test_bad_controls_say_what_is_wrong(args, kw, match):
+    with pytest.raises(esx.ConfigError, match=match):
+        views.control(*args, **kw)
+
+
+def test_bad_experiment_dashboards_say_what_is_wrong():
+    from esxlab.experiments import fig7
+    with pytest.raises(esx.ConfigError, match=r"controls = \['nope'\]: esxlab.experiments.fig7 has no such parameter"):
+        views.ExperimentDashboard(fig7, ["nope"])
+    with pytest.raises(esx.ConfigError, match="must be an esxlab experiment"):
+        views.ExperimentDashboard(None, [])
+    with pytest.raises(esx.ConfigError, match="no control named 'nope'"):
+        _sim().set(nope=1)
+
+
+# -- live controls ----------------------------------------------------------------------------------
+def _browser_move(widget, value):
+    """What a slider or dropdown moved in the browser does: set_state under the property lock."""
+    if hasattr(widget, "options"):
+        widget.set_state({"index": [o[1] if isinstance(o, tuple) else o for o in widget.options].index(value)})
+    else:
+        widget.set_state({"value": value})
+
+
+def test_a_browser_move_streams_frames_then_the_same_run_as_python():
+    d = tour(minutes=3)
+    ref = tour(minutes=3, seed=0)
+    ref.controls["memory_mb"].value = 64                        # from Python: computed before returning
+    frames = d.frames
+    _browser_move(d.controls["memory_mb"], 64)
+    assert "computing memory_mb = 64" in d.busy.value           # the first visible update: at once
+    assert d.done.wait(120) and d.idle()
+    assert d.frames - frames >= 2                               # streamed frames, then the complete run
+    assert d.run.complete and d.busy.value == ""
+    assert np.array_equal(d.series.lines.y, ref.series.lines.y)     # same seed, same picture
+    assert d._cached({**d.values, "memory_mb": 72}) is not None     # a neighbour was computed while idle
+    frames = d.frames
+    _browser_move(d.controls["memory_mb"], 72)                  # memoized: drawn during the move itself
+    assert d.frames == frames + 1 and d.done.is_set() and d.run.complete
+    ref.controls["memory_mb"].value = 72
+    assert np.array_equal(d.series.lines.y, ref.series.lines.y)
+
+
+def test_a_newer_move_abandons_the_older_run():
+    d = tour(minutes=3)
+    _browser_move(d.controls["memory_mb"], 56)
+    _browser_move(d.controls["tax_rate"], 0.0)
+    assert d.done.wait(120) and d.idle()
+    assert d.values["memory_mb"] == 56 and d.values["tax_rate"] == 0.0
+    assert d.run is d._cached(d.values)                          # the latest values are what is drawn
+    assert d.run.host.config.tax_rate == 0.0 and d.run.host.config.memory_mb == 56
+
+
+def test_an_experiment_move_answers_at_once_then_draws_the_run():
+    from esxlab.experiments import fig7
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    _browser_move(d.controls["tax_after"], 0.0)
+    assert "computing tax_after = 0" in d.busy.value and d.run.result.params["tax_after"] == 0.75
+    assert d.done.wait(120)
+    assert d.run.result.params["tax_after"] == 0.0 and d.busy.value == ""
+    d.idle()
+
+
+def test_sweeps_hide_the_time_row():
+    tax_sweep = pytest.importorskip("esxlab.experiments.tax_sweep")
+    s = views.ExperimentDashboard(tax_sweep, [], xy=("sweep", ("idle_alloc", "dbench_alloc")), panels=("table",),
+                                  fixed=dict(tax_step=0.5, warmup_min=2, minutes=2))
+    assert s.time_row.layout.display == "none"                  # no trace: no minute slider, no empty VM menu
+    assert list(s.xy.lines.labels) == ["idle alloc", "dbench alloc"]
+    assert s.xy.ys.min > 0 or np.nanmin(s.xy.lines.y) <= 0       # the y axis is fitted to the lines
+    assert "text/plain" in s._repr_mimebundle_() and "Run All Cells" in s._repr_mimebundle_()["text/plain"]
+
+
+def test_salting_options_are_labelled():
+    c = views.control("sharing.force_salting", esx.config.SharingConfig.controls()["force_salting"], 0)
+    assert c.description == "salting" and "Mem.ShareForceSalting" in c.tooltip
+    assert [v for _, v in c.options] == [0, 1, 2] and all(len(label) > 3 for label, _ in c.options)
+
+
+def test_experiment_runs_are_kept_on_disk_for_a_later_session(monkeypatch):
+    from esxlab.experiments import fig7
+    fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed)
+    _browser_move(d.controls["tax_after"], 0.0)
+    assert d.done.wait(120) and d.idle()
+    assert len(list(views.dashboards.cache_dir().glob("*.pkl"))) == 2     # the value asked for and its neighbour
+    later = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed)    # a new session, same sources
+    calls = []
+    monkeypatch.setattr(later, "simulate", lambda **v: calls.append(v))
+    _browser_move(later.controls["tax_after"], 0.0)
+    assert later.done.wait(120) and later.idle() and calls == []
+    assert later.run.result.params["tax_after"] == 0.0
+    assert np.array_equal(later.series.lines.y, d.series.lines.y, equal_nan=True)
+    monkeypatch.setattr(views.dashboards, "source_hash", lambda: "another model")
+    assert later.stored(later.values) is None                              # an edited esxlab reruns

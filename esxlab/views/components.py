@@ -1,6 +1,15 @@
 """Reusable dashboard parts, each built once and updated in place inside ``hold_sync()``:
-a machine-memory bar, VM time series, a pmap grid, a free-memory state strip, a "why"
-panel with the decision log, and a paper-vs-esxlab table (paper §3–§6 vocabulary)."""
+a machine-memory bar (beside what was reclaimed), VM time series, a pmap grid, a
+free-memory state strip, a "why" panel with the decision log, event counters and a
+paper-vs-esxlab table (paper §3–§6 vocabulary).
+
+Every chart uses one colour-blind-safe palette (Okabe & Ito, 2008), one colour per page
+state everywhere: private blue, shared bluish green, ballooned orange, swapped vermillion,
+overhead reddish purple, free/unbacked grey. The free-memory states reuse the colours of
+what each state does (§6.3): soft balloons (orange), hard and low swap (vermillion, dark
+red). Legends are HTML rows under each chart, never on the data. Each part's ``widget``
+is what a dashboard shows.
+"""
 from __future__ import annotations
 
 import html
@@ -14,12 +23,16 @@ from ..pmap import STATE_NAMES
 from ..reclaim import STATES
 
 MAX_POINTS = 600
-PMAP_COLORS = ["#e8e8e8", "#4c78a8", "#54a24b", "#e45756", "#f2a541"]   # unbacked private shared swapped balloon
-STATE_COLORS = ["#54a24b", "#f2cf5b", "#f58518", "#e45756"]              # high soft hard low
-BAR_PARTS = ("private", "shared", "balloon", "swapped", "overhead")
-BAR_COLORS = ["#4c78a8", "#54a24b", "#f2a541", "#e45756", "#9d755d", "#d0d0d0"]
+#: Okabe–Ito colours by meaning
+COLORS = {"private": "#0072B2", "shared": "#009E73", "balloon": "#E69F00", "swapped": "#D55E00",
+          "overhead": "#CC79A7", "free": "#BBBBBB", "unbacked": "#E4E4E4", "alloc": "#000000",
+          "target": "#999999", "active": "#56B4E9", "shared frames": "#009E73"}
+OTHER_COLORS = ["#000000", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"]
+PMAP_COLORS = [COLORS[s] for s in ("unbacked", "private", "shared", "swapped", "balloon")]   # STATE_NAMES order
+STATE_COLORS = ["#DDEEDD", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]            # high soft hard low
+MACHINE_PARTS = ("private", "overhead", "shared frames", "free")
+RECLAIMED_PARTS = ("balloon", "swapped")
 SERIES = ("alloc", "target", "active", "balloon", "swapped", "shared")
-SERIES_COLORS = ["#222222", "#888888", "#4c78a8", "#f2a541", "#e45756", "#54a24b"]
 
 
 def stride(n: int, limit: int = MAX_POINTS) -> int:
@@ -27,71 +40,141 @@ def stride(n: int, limit: int = MAX_POINTS) -> int:
     return max(1, -(-n // limit))
 
 
-def _figure(marks, axes, title: str, height: str = "260px", **kw) -> bq.Figure:
+#: units of the host series that are not memory in MB (trace.HOST_FIELDS)
+HOST_UNITS = {"bounce_copies": "bounce copies (per s)", "state": "free-memory state (0 = high … 3 = low)"}
+
+
+def pretty(name: str) -> str:
+    """A readable label for a field name: ``"idle_alloc"`` → ``"idle alloc"``, ``"size_mb"`` →
+    ``"size (MB)"``, ``"minute"`` → ``"time (min)"``."""
+    if name in ("minute", "minutes"):
+        return "time (min)"
+    for suffix, unit in (("_mb", "MB"), ("_pct", "%"), ("_s", "s")):
+        if name.endswith(suffix):
+            return f"{name[:-len(suffix)].replace('_', ' ')} ({unit})"
+    return name.replace("_", " ")
+
+
+def color_of(name: str, i: int) -> str:
+    """The palette colour of a page state or series name; the ``i``-th other colour otherwise."""
+    return COLORS.get(name, OTHER_COLORS[i % len(OTHER_COLORS)])
+
+
+def legend(names: Sequence[str], colors: Sequence[str]) -> widgets.HTML:
+    """An HTML legend row (kept off the plotting area)."""
+    return widgets.HTML("<div style='font-size:12px;line-height:1.6'>" + " ".join(
+        f"<span style='white-space:nowrap;margin-right:12px'><span style='display:inline-block;width:12px;"
+        f"height:12px;background:{c};border:1px solid #777;vertical-align:middle'></span> {html.escape(n)}</span>"
+        for n, c in zip(names, colors)) + "</div>")
+
+
+def _figure(marks, axes, title: str, height: str = "260px", margin: dict | None = None) -> bq.Figure:
     return bq.Figure(marks=marks, axes=axes, title=title, animation_duration=0,
-                     layout=widgets.Layout(width="100%", height=height), fig_margin=kw.pop("margin", None)
-                     or dict(top=40, bottom=40, left=60, right=20), **kw)
+                     layout=widgets.Layout(width="100%", height=height),
+                     fig_margin=margin or dict(top=40, bottom=50, left=80, right=20))
 
 
 class MemoryBar:
-    """Machine memory per VM (private / shared / balloon / swapped / overhead) plus host free,
-    as stacked horizontal bars, in MB. Balloon and swapped pages hold no machine memory: they
-    are drawn to show what each VM gave up (§3)."""
+    """Machine memory as stacked horizontal bars (MB): each VM's private pages and overhead,
+    the frames holding shared pages, and free memory — they add up to the host's memory.
+    Beside it, what was reclaimed from each VM (ballooned, swapped): not machine memory but
+    what the VM gave up (§3)."""
 
     def __init__(self, title: str = "Machine memory (MB)") -> None:
         self.xs, self.ys = bq.OrdinalScale(), bq.LinearScale(min=0.0)
-        self.bars = bq.Bars(x=["free"], y=np.zeros((len(BAR_PARTS) + 1, 1)), scales={"x": self.xs, "y": self.ys},
-                            type="stacked", orientation="horizontal", colors=BAR_COLORS,
-                            labels=list(BAR_PARTS) + ["free"], display_legend=True)
+        self.bars = bq.Bars(x=["free"], y=np.zeros((len(MACHINE_PARTS), 1)), scales={"x": self.xs, "y": self.ys},
+                            type="stacked", orientation="horizontal", colors=[COLORS[p] for p in MACHINE_PARTS],
+                            labels=list(MACHINE_PARTS), padding=0.25)
+        self.rxs, self.rys = bq.OrdinalScale(), bq.LinearScale(min=0.0)
+        self.reclaimed = bq.Bars(x=["-"], y=np.zeros((len(RECLAIMED_PARTS), 1)), scales={"x": self.rxs, "y": self.rys},
+                                 type="stacked", orientation="horizontal",
+                                 colors=[COLORS[p] for p in RECLAIMED_PARTS], labels=list(RECLAIMED_PARTS), padding=0.25)
+        margin = dict(top=40, bottom=50, left=100, right=20)
         self.figure = _figure([self.bars], [bq.Axis(scale=self.xs, side="left"),
-                                            bq.Axis(scale=self.ys, label="MB")], title, height="220px",
-                              legend_location="bottom-right")
+                                            bq.Axis(scale=self.ys, label="machine memory (MB)")],
+                              title, height="240px", margin=margin)
+        self.reclaimed_figure = _figure([self.reclaimed], [bq.Axis(scale=self.rxs, side="left"),
+                                                           bq.Axis(scale=self.rys, label="reclaimed (MB)")],
+                                        "Reclaimed from each VM (MB)", height="240px", margin=margin)
+        self.figure.layout.width = "60%"
+        self.reclaimed_figure.layout.width = "40%"
+        self.legend = legend(MACHINE_PARTS + RECLAIMED_PARTS, [COLORS[p] for p in MACHINE_PARTS + RECLAIMED_PARTS])
+        self.widget = widgets.VBox([widgets.HBox([self.figure, self.reclaimed_figure]), self.legend])
 
-    def update(self, names: Sequence[str], parts: dict[str, Sequence[float]], free: float) -> None:
-        """``parts[p][i]`` = MB of part ``p`` for VM ``names[i]``."""
+    def update(self, names: Sequence[str], parts: dict[str, Sequence[float]], free: float,
+               shared_frames: float = 0.0) -> None:
+        """``parts[p][i]`` = MB of ``p`` (private, overhead, balloon, swapped) for VM ``names[i]``;
+        ``free`` and ``shared_frames`` (machine frames holding shared pages) are host-wide, in MB."""
         n = len(names)
-        y = np.zeros((len(BAR_PARTS) + 1, n + 1))
-        for r, p in enumerate(BAR_PARTS):
+        y = np.zeros((len(MACHINE_PARTS), n + 2))
+        for r, p in enumerate(("private", "overhead")):
             y[r, :n] = np.nan_to_num(np.asarray(parts[p], dtype=float))
-        y[-1, n] = free
+        y[MACHINE_PARTS.index("shared frames"), n] = shared_frames
+        y[MACHINE_PARTS.index("free"), n + 1] = free
+        r = np.zeros((len(RECLAIMED_PARTS), max(n, 1)))
+        for k, p in enumerate(RECLAIMED_PARTS):
+            r[k, :n] = np.nan_to_num(np.asarray(parts[p], dtype=float))
         with self.bars.hold_sync():
-            self.bars.x = list(names) + ["free"]
+            self.bars.x = list(names) + ["shared frames", "free"]
             self.bars.y = y
             self.ys.max = float(max(y.sum(axis=0).max(), 1.0) * 1.05)
+        with self.reclaimed.hold_sync():
+            self.reclaimed.x = list(names) or ["-"]
+            self.reclaimed.y = r
+            self.rys.max = float(max(r.sum(axis=0).max(), 1.0) * 1.05)
+
+
+def host_ylabel(fields: Sequence[str]) -> str:
+    """The y label for host series ``fields``: memory in MB unless they are all one other unit."""
+    units = {HOST_UNITS.get(f, "memory (MB)") for f in fields}
+    return units.pop() if len(units) == 1 else "MB, or as named in the legend"
 
 
 class TimeSeries:
-    """One VM's alloc / target / active / balloon / swapped / shared over time (MB), with a
-    cursor at the displayed minute."""
+    """Lines over time (or over any x): by default one VM's alloc / target / active / balloon /
+    swapped / shared (MB), with a cursor at the displayed minute. ``y_from_zero=False`` fits
+    the y axis to the data (for lines that differ by a few percent)."""
 
-    def __init__(self, fields: Sequence[str] = SERIES, title: str = "", ylabel: str = "MB",
-                 xlabel: str = "minutes") -> None:
+    def __init__(self, fields: Sequence[str] = SERIES, title: str = "", ylabel: str = "memory (MB)",
+                 xlabel: str = "time (min)", y_from_zero: bool = True) -> None:
         self.fields = tuple(fields)
+        self.y_from_zero = y_from_zero
         self.xs, self.ys = bq.LinearScale(min=0.0, max=1.0), bq.LinearScale(min=0.0)
-        colors = [SERIES_COLORS[SERIES.index(f)] if f in SERIES else c
-                  for f, c in zip(self.fields, SERIES_COLORS * 2)]
+        colors = [color_of(f, i) for i, f in enumerate(self.fields)]
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((len(self.fields), 2)), scales={"x": self.xs, "y": self.ys},
-                              labels=list(self.fields), colors=colors, display_legend=True, stroke_width=2)
+                              labels=[pretty(f) for f in self.fields], colors=colors, stroke_width=2)
         self.cursor = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self.xs, "y": self.ys},
-                               colors=["#aaaaaa"], line_style="dashed")
-        self.figure = _figure([self.lines, self.cursor], [bq.Axis(scale=self.xs, label=xlabel),
-                                                          bq.Axis(scale=self.ys, side="left", label=ylabel)],
-                              title, legend_location="top-right")
+                               colors=["#777777"], line_style="dashed")
+        self.xaxis = bq.Axis(scale=self.xs, label=xlabel)
+        yaxis = bq.Axis(scale=self.ys, side="left", label=ylabel, label_offset="55px")    # clear of 3-digit ticks
+        self.figure = _figure([self.lines, self.cursor], [self.xaxis, yaxis],
+                              title)
+        self.legend = legend([pretty(f) for f in self.fields], colors)
+        self.widget = widgets.VBox([self.figure, self.legend])
 
-    def update(self, x: np.ndarray, series: dict[str, np.ndarray], title: str | None = None) -> None:
+    def update(self, x: np.ndarray, series: dict[str, np.ndarray], title: str | None = None,
+               x_max: float | None = None) -> None:
+        """Draw ``series[f]`` against ``x`` (at most :data:`MAX_POINTS` points); ``x_max`` fixes
+        the right end of the x axis (a run still streaming in grows from the left)."""
         x = np.asarray(x, dtype=float)
         k = stride(len(x))
         y = np.vstack([np.asarray(series[f], dtype=float)[::k] for f in self.fields])
         x = x[::k]
         if len(x) == 1:                       # bqplot squeezes length-1 axes away: draw a point as 2
             x, y = np.r_[x, x], np.hstack([y, y])
-        top = float(np.nanmax(y)) if np.isfinite(y).any() else 1.0
+        finite = y[np.isfinite(y)]
+        top = float(finite.max()) if len(finite) else 1.0
+        bottom = 0.0 if self.y_from_zero or not len(finite) else float(finite.min())
+        pad = max(top - bottom, 1e-9) * 0.05 if not self.y_from_zero else 0.0
         with self.lines.hold_sync():
             self.lines.x = x
             self.lines.y = y
-            self.ys.max = max(top, 1.0) * 1.05
-            self.xs.min, self.xs.max = (float(x.min()), float(max(x.max(), x.min() + 1e-9))) if len(x) else (0.0, 1.0)
-            self.cursor.y = [0.0, self.ys.max]
+            self.ys.min = bottom - pad
+            self.ys.max = max(top, bottom + 1.0) * 1.05 if self.y_from_zero else top + pad
+            lo = float(x.min()) if len(x) else 0.0
+            hi = float(x.max()) if len(x) else 1.0
+            self.xs.min, self.xs.max = lo, max(hi if x_max is None else x_max, lo + 1e-9)
+            self.cursor.y = [self.ys.min, self.ys.max]
         if title is not None:
             self.figure.title = title
 
@@ -110,8 +193,7 @@ class PmapGrid:
         self.grid = bq.GridHeatMap(color=np.zeros((2, cols)), row=np.arange(2), column=np.arange(cols),
                                    scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
                                            "color": self.cs}, stroke="white", null_color="white")
-        self.legend = widgets.HTML(" ".join(f'<span style="background:{c};padding:0 8px;margin-left:6px"></span> {n}'
-                                            for n, c in zip(STATE_NAMES, PMAP_COLORS)))
+        self.legend = legend(STATE_NAMES, PMAP_COLORS)
         self.figure = _figure([self.grid], [], title, height="260px", margin=dict(top=40, bottom=10, left=10, right=10))
         self.widget = widgets.VBox([self.figure, self.legend])
 
@@ -131,29 +213,36 @@ class PmapGrid:
 
 
 class StateStrip:
-    """The host's free-memory state over time as a coloured strip: high / soft / hard / low (§6.3)."""
+    """The host's free-memory state over time as coloured bars on a time axis: high / soft /
+    hard / low (§6.3); each bar shows the worst state in its stretch of time."""
 
-    def __init__(self, cells: int = 300, title: str = "free-memory state") -> None:
+    def __init__(self, cells: int = 300, title: str = "Free-memory state") -> None:
         self.cells = cells
+        self.xs = bq.LinearScale(min=0.0, max=1.0)
         self.cs = bq.ColorScale(min=0, max=len(STATES) - 1, colors=STATE_COLORS)
-        self.strip = bq.GridHeatMap(color=np.zeros((2, 2)), row=np.arange(2), column=np.arange(2),
-                                    scales={"row": bq.OrdinalScale(), "column": bq.OrdinalScale(), "color": self.cs})
-        self.legend = widgets.HTML(" ".join(f'<span style="background:{c};padding:0 8px;margin-left:6px"></span> {n}'
-                                            for n, c in zip(STATES, STATE_COLORS)))
-        self.figure = _figure([self.strip], [], title, height="90px", margin=dict(top=30, bottom=5, left=10, right=10))
-        self.widget = widgets.VBox([self.figure, self.legend])
+        self.strip = bq.Bars(x=np.arange(2.0), y=np.ones(2), color=np.zeros(2), padding=0.0,
+                             scales={"x": self.xs, "y": bq.LinearScale(min=0.0, max=1.0), "color": self.cs})
+        self.figure = _figure([self.strip], [bq.Axis(scale=self.xs, label="time (min)")], "", height="110px",
+                              margin=dict(top=5, bottom=45, left=70, right=20))
+        self.title = widgets.HTML(f"<b>{html.escape(title)}</b>")
+        self.legend = legend(STATES, STATE_COLORS)
+        self.widget = widgets.VBox([self.title, self.figure, self.legend])
 
-    def update(self, minutes: np.ndarray, states: np.ndarray) -> None:
-        """``states`` are indices into :data:`~esxlab.STATES`; each cell shows the worst state in it."""
+    def update(self, minutes: np.ndarray, states: np.ndarray, x_max: float | None = None) -> None:
+        """``states`` are indices into :data:`~esxlab.STATES` per sample at ``minutes``."""
         k = stride(len(states), self.cells)
         n = -(-len(states) // k) if len(states) else 0
         padded = np.full(n * k, -1, dtype=int)
         padded[:len(states)] = states
         worst = padded.reshape(n, k).max(axis=1).astype(float) if n else np.zeros(2)
-        self.minutes = np.asarray(minutes, dtype=float)[::k][:len(worst)]
-        with self.strip.hold_sync(), self.strip.hold_trait_notifications():
-            self.strip.column = np.arange(len(worst))
-            self.strip.color = np.vstack([worst, worst])     # two rows: a single one is squeezed away
+        self.minutes = np.asarray(minutes, dtype=float)[::k][:len(worst)] if n else np.arange(2.0)
+        end = float(self.minutes[-1]) if len(self.minutes) else 1.0
+        with self.strip.hold_sync():
+            self.strip.x = self.minutes
+            self.strip.y = np.ones(len(worst))
+            self.strip.color = worst
+            self.xs.min = float(self.minutes[0]) if len(self.minutes) else 0.0
+            self.xs.max = max(end if x_max is None else x_max, self.xs.min + 1e-9)
 
 
 class WhyPanel:
@@ -167,16 +256,25 @@ class WhyPanel:
     def update(self, decisions: Sequence, upto_tick: float, vm: str | None = None) -> None:
         chosen = [d for d in decisions if d.tick <= upto_tick and (vm is None or d.vm in (vm, ""))]
         self.shown = chosen[-self.limit:]
-        lines = "\n".join(html.escape(str(d)) for d in reversed(self.shown)) or "(no decision yet)"
+        if not decisions:
+            lines = "(this run logged no reclaim decision)"
+        else:
+            lines = "\n".join(html.escape(str(d)) for d in reversed(self.shown)) or "(no decision yet)"
         self.widget.value = (f"<b>Why? the last {len(self.shown)} of {len(chosen)} decisions up to "
                              f"t = {upto_tick:.0f} s</b><pre style='font-size:11px;margin:0'>{lines}</pre>")
 
 
 class CounterTable:
-    """Events per VM since power-on (``vm.totals``): faults, swap-ins, guest disk I/O, double paging…"""
+    """Events per VM since power-on (``vm.totals``): faults, swap-ins, guest disk I/O, double
+    paging… Counts that betray trouble (a balloon pop: the guest touched a page its driver
+    reported as ballooned, as a lying driver's guest does, §3.2) are highlighted and explained."""
 
     FIELDS = ("zero_allocs", "swap_outs", "swap_ins", "guest_disk_reads", "guest_disk_writes", "double_paging",
               "balloon_pops", "cow_breaks", "stalls")
+    ALARMS = {"balloon_pops": "the guest touched pages its balloon driver had reported as ballooned "
+                              "(a lying driver, §3.2): ESX releases the whole balloon each time",
+              "double_paging": "the guest paged out a page ESX had already swapped (§3.3)",
+              "stalls": "a VM waited for memory"}
 
     def __init__(self) -> None:
         self.widget = widgets.HTML()
@@ -186,10 +284,18 @@ class CounterTable:
         """``totals``: VM name → :class:`~esxlab.vm.Counters`."""
         self.values = {n: {f: int(getattr(c, f)) for f in self.FIELDS} for n, c in totals.items()}
         head = "".join(f"<th style='padding:0 6px'>{f.replace('_', ' ')}</th>" for f in ("VM",) + self.FIELDS)
-        body = "".join(f"<tr><td>{html.escape(n)}</td>" + "".join(f"<td style='text-align:right;padding:0 6px'>{v}</td>"
-                                                                   for v in row.values()) + "</tr>"
+        raised = sorted({f for row in self.values.values() for f, v in row.items() if v and f in self.ALARMS},
+                        key=self.FIELDS.index)
+
+        def cell(f: str, v: int) -> str:
+            alarm = "color:#D55E00;font-weight:bold;" if v and f in self.ALARMS else ""
+            return f"<td style='text-align:right;padding:0 6px;{alarm}'>{v}</td>"
+
+        body = "".join(f"<tr><td>{html.escape(n)}</td>" + "".join(cell(f, v) for f, v in row.items()) + "</tr>"
                        for n, row in self.values.items())
-        self.widget.value = f"<b>Events since power-on</b><table style='font-size:11px'><tr>{head}</tr>{body}</table>"
+        notes = "".join(f"<div style='font-size:11px;color:#D55E00'>{f.replace('_', ' ')}: {self.ALARMS[f]}</div>"
+                        for f in raised)
+        self.widget.value = f"<b>Events since power-on</b><table style='font-size:11px'><tr>{head}</tr>{body}</table>{notes}"
 
 
 class PaperTable:

@@ -1,37 +1,66 @@
 """Dashboards: ``VBox`` subclasses built once; a control change reruns the simulation with the
-same seed (controls update on release) and the minute slider only indexes into the stored
-run, so scrubbing never reruns anything. Marks are updated in place inside ``hold_sync()``.
+same seed and the minute slider only indexes into the stored run, so scrubbing never reruns
+anything. Marks are updated in place inside ``hold_sync()``.
 
 * :class:`SimDashboard` runs a small scenario declared as data (a ``HostConfig`` and a list
   of ``(VMConfig, workload)``) on :class:`esxlab.Host`.
 * :class:`ExperimentDashboard` runs ``esxlab.experiments.<name>.run(seed, **params)`` and
   shows its paper-vs-esxlab table beside the trace.
+
+**Live controls** (invented; the simulator is not made faster). A control moved in the
+browser answers at once and works in a background thread: a value already computed (runs
+are memoized by control values; the seed is fixed per dashboard) is drawn immediately; a new
+one first shows "computing …" and, for a :class:`SimDashboard`, streams the trace into the
+marks as it grows (a frame every :data:`FRAME_S` s) — abandoned as soon as the control moves
+again. When a run is done the neighbouring values of every control are computed while the
+student reads. Experiment runs moved to in the browser are also kept on disk
+(:func:`cache_dir`, keyed by parameters, seed and a hash of the esxlab sources), so a value
+revisited in a later session is instant. A value set from Python (a notebook cell, nbval, the tests) is computed and
+drawn before the assignment returns, so cells that assert on the marks stay deterministic.
 """
 from __future__ import annotations
 
 import copy
+import functools
+import hashlib
+import html
+import math
+import os
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Iterator, Sequence
 
 import ipywidgets as widgets
 import numpy as np
 
 from ..config import HostConfig, VMConfig
-from ..errors import AdmissionError, ConfigError
+from ..errors import AdmissionError, ConfigError, check_number
 from ..host import Host
 from ..swap import POLICIES
-from ..trace import Trace
-from .components import CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries, WhyPanel
+from ..trace import HOST_FIELDS, Trace
+from .components import (CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries, WhyPanel,
+                         host_ylabel, pretty)
 from .controls import control
-
+from .saves import NOTE
 
 HOST_SERIES = ("free", "shared_saved", "zero_shared", "swap_used")     # the "host" panel's default lines
+PANELS = ("table", "counters", "host", "bar", "series", "pmap", "strip", "why")
+CACHE_RUNS = 32        # memoized runs per dashboard
+STEP_S = 5             # simulated seconds between checks for a newer request while streaming
+FRAME_S = 0.1          # wall seconds between streamed frames
 
 
 @dataclass
 class Run:
     """What a dashboard draws: a trace, pmap snapshots ``(tick, states)`` of one VM, each VM's
-    overhead (MB), notes (e.g. a refused power-on) and, for experiments, the ``Result``."""
+    overhead (MB), notes (e.g. a refused power-on) and, for experiments, the ``Result``.
+    ``complete`` is False for a frame of a run still streaming in; ``end_min`` is the full
+    run's length (the x axes keep it while the trace grows)."""
 
     trace: Trace | None
     snapshots: list = field(default_factory=list)
@@ -40,42 +69,98 @@ class Run:
     notes: list = field(default_factory=list)
     result: Any = None
     host: Host | None = None
+    complete: bool = True
+    end_min: float | None = None
+
+
+def _values_text(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in values.items())
+
+
+@functools.cache
+def source_hash() -> str:
+    """A hash of every esxlab source file: a stored run is reused only by the same model."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Where experiment runs are kept: ``$XDG_CACHE_HOME/esxlab/runs`` (``~/.cache`` by default)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "esxlab" / "runs"
 
 
 class Dashboard(widgets.VBox):
-    """Base: controls on top, then the panels; subclasses implement :meth:`simulate`."""
+    """Base: controls on top, then the panels; subclasses implement :meth:`simulate` (and may
+    implement :meth:`simulate_steps` to stream frames). ``panels`` picks from :data:`PANELS`."""
 
     def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], seed: int = 0,
                  panels: Sequence[str] = ("bar", "series", "strip", "why"), extra: Sequence[widgets.Widget] = (),
                  host_fields: Sequence[str] = HOST_SERIES) -> None:
+        if isinstance(panels, str) or not all(isinstance(p, str) for p in panels):
+            raise ConfigError(f"panels must be a list of panel names from {', '.join(PANELS)}; got {panels!r}.")
+        unknown = [p for p in panels if p not in PANELS]
+        if unknown:
+            raise ConfigError(f"panels = {unknown!r}: no such panel; choose from {', '.join(PANELS)}.")
+        if isinstance(host_fields, str) or any(f not in HOST_FIELDS for f in host_fields):
+            raise ConfigError(f"host_fields = {host_fields!r}: choose a list from {', '.join(HOST_FIELDS)}.")
         self.controls, self.seed, self.panels = dict(controls), seed, tuple(panels)
-        self.host_series = TimeSeries(host_fields, title="host")
-        self.title = widgets.HTML(f"<h3 style='margin:4px 0'>{title}</h3>")
+        self.host_series = TimeSeries(host_fields, title="host", ylabel=host_ylabel(host_fields))
+        self.title = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
         self.status = widgets.HTML()
+        self.busy = widgets.HTML()
         self.minute = widgets.FloatSlider(description="minute", min=0, max=1, step=1 / 60, readout_format=".1f",
                                           continuous_update=True, layout={"width": "420px"})
         self.vm_pick = widgets.Dropdown(description="VM", layout={"width": "260px"})
         self.bar, self.series, self.pmap = MemoryBar(), TimeSeries(), PmapGrid()
         self.strip, self.why, self.table, self.counters = StateStrip(), WhyPanel(), PaperTable(), CounterTable()
-        parts = {"table": self.table.widget, "counters": self.counters.widget, "host": self.host_series.figure,
-                 "bar": self.bar.figure, "series": self.series.figure, "pmap": self.pmap.widget,
+        parts = {"table": self.table.widget, "counters": self.counters.widget, "host": self.host_series.widget,
+                 "bar": self.bar.widget, "series": self.series.widget, "pmap": self.pmap.widget,
                  "strip": self.strip.widget, "why": self.why.widget}
         self._batch = False
         self.run: Run | None = None
+        self.frames = 0                          # frames drawn so far (benchmarks/bench_views.py)
+        self.done = threading.Event()            # set when the latest request is fully drawn
+        self.done.set()
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.RLock()           # one drawer at a time: the kernel thread or the worker
+        self._gen = 0                            # bumped by every request; older work stops
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending = 0
         for c in self.controls.values():
             c.observe(self._on_control, "value")
         self.minute.observe(self._on_minute, "value")
         self.vm_pick.observe(self._on_pick, "value")
-        super().__init__([self.title, widgets.VBox(list(self.controls.values())),
-                          widgets.HBox([self.minute, self.vm_pick]), self.status, *extra,
-                          *(parts[p] for p in self.panels)])
+        self.time_row = widgets.HBox([self.minute, self.vm_pick])
+        super().__init__([self.title, widgets.VBox(list(self.controls.values())), self.busy,
+                          self.time_row, self.status, *extra, *(parts[p] for p in self.panels)])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        """The widget view, with a "run the cells" note as its text fallback (what a notebook
+        reopened without its kernel, or rendered as text, shows)."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = NOTE
+        return bundle
 
     # -- to implement ---------------------------------------------------------------------------
     def simulate(self, **values: Any) -> Run:
         raise NotImplementedError
 
+    def simulate_steps(self, values: dict[str, Any]) -> Iterator[Run]:
+        """Frames of the run for ``values`` (the last one ``complete``); by default just the run."""
+        yield self.simulate(**values)
+
     def draw_extra(self, run: Run) -> None:
         """Subclass hook: update panels beyond the standard ones."""
+
+    def stored(self, values: dict[str, Any]) -> Run | None:
+        """Subclass hook: the run for ``values`` kept on disk by an earlier session, if any."""
+        return None
+
+    def store(self, values: dict[str, Any], run: Run) -> None:
+        """Subclass hook: keep ``run`` on disk for later sessions."""
 
     # -- control handling -----------------------------------------------------------------------
     @property
@@ -85,23 +170,168 @@ class Dashboard(widgets.VBox):
     def set(self, **values: Any) -> None:
         """Set several controls at once (one rerun). Names with a dot (``"dbench.shares"``) may
         be given with ``__`` instead (``dbench__shares``)."""
+        names = {k: k.replace("__", ".") for k in values}
+        unknown = [k for k, n in names.items() if n not in self.controls]
+        if unknown:
+            raise ConfigError(f"set(): no control named {', '.join(map(repr, unknown))}; this dashboard has "
+                              f"{', '.join(self.controls) or 'none'}.")
         self._batch = True
         try:
             for k, v in values.items():
-                self.controls[k.replace("__", ".")].value = v
+                self.controls[names[k]].value = v
         finally:
             self._batch = False
         self.refresh()
 
     def _on_control(self, change) -> None:
-        if not self._batch:
+        if self._batch:
+            return
+        if change["owner"]._property_lock:       # moved in the browser: answer now, compute in the background
+            self.request(self.values)
+        else:                                    # set from Python: compute and draw before returning
             self.refresh()
 
+    @staticmethod
+    def _key(values: dict[str, Any]) -> tuple:
+        return tuple(sorted(values.items()))
+
+    def _cached(self, values: dict[str, Any]) -> Run | None:
+        with self._lock:
+            run = self._cache.get(self._key(values))
+            if run is not None:
+                self._cache.move_to_end(self._key(values))
+            return run
+
+    def _remember(self, values: dict[str, Any], run: Run) -> None:
+        with self._lock:
+            self._cache[self._key(values)] = run
+            while len(self._cache) > CACHE_RUNS:
+                self._cache.popitem(last=False)
+
+    def compute(self, values: dict[str, Any]) -> Run:
+        """The run for ``values``: memoized, else simulated now (same seed, same run)."""
+        run = self._cached(values)
+        if run is None:
+            run = self.simulate(**values)
+            self._remember(values, run)
+        return run
+
     def refresh(self) -> None:
-        """Rerun with the same seed and redraw everything."""
-        self.run = run = self.simulate(**self.values)
+        """Compute the current values now (cancelling background work) and redraw everything."""
+        with self._lock:
+            self._gen += 1
+        self.draw(self.compute(self.values))
+        self.busy.value = ""
+        self.done.set()
+
+    def request(self, values: dict[str, Any]) -> None:
+        """Show ``values`` as soon as possible without blocking the kernel: draw a memoized run at
+        once, else say "computing" and stream the run from the worker thread."""
+        with self._lock:
+            self._gen += 1
+            gen = self._gen
+            self.done.clear()
+            run = self._cached(values)
+            if run is not None:
+                self.draw(run)
+                self.busy.value = ""
+                self.done.set()
+            else:
+                self.busy.value = (f"<span style='color:#0072B2'>⏳ computing {html.escape(_values_text(values))} "
+                                   "— the charts fill in as the run goes</span>")
+        if run is None:
+            self._submit(self._work, gen, values)
+        else:
+            self._submit(self._precompute, gen, values)
+
+    def _submit(self, fn, *args) -> None:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="esxlab-dashboard")
+        with self._lock:
+            self._pending += 1
+        self._pool.submit(self._guard, fn, *args)
+
+    def _guard(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception as err:                 # a worker thread has no cell to fail: say it on the page
+            self.busy.value = f"<span style='color:#D55E00'>error: {html.escape(f'{type(err).__name__}: {err}')}</span>"
+            self.done.set()
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    def idle(self, timeout: float = 120.0) -> bool:
+        """Wait until the worker has nothing left to do (background precomputation included)."""
+        end = time.perf_counter() + timeout
+        while self._pending and time.perf_counter() < end:
+            time.sleep(0.005)
+        return not self._pending
+
+    def _run(self, gen: int, values: dict[str, Any], show: bool) -> Run | None:
+        """Simulate ``values`` frame by frame, drawing frames if ``show``; None if a newer
+        request came in meanwhile (the unfinished run is dropped)."""
+        run = self.stored(values)
+        if run is not None:
+            self._remember(values, run)
+            if show:
+                with self._lock:
+                    if gen == self._gen:
+                        self.draw(run)
+            return run
+        for run in self.simulate_steps(values):
+            if gen != self._gen:
+                return None
+            if show:
+                with self._lock:
+                    if gen == self._gen:
+                        self.draw(run)
+        self._remember(values, run)
+        self.store(values, run)
+        return run
+
+    def _work(self, gen: int, values: dict[str, Any]) -> None:
+        if gen != self._gen or self._run(gen, values, show=True) is None:
+            return
+        with self._lock:
+            if gen == self._gen:
+                self.busy.value = ""
+                self.done.set()
+        self._precompute(gen, values)
+
+    def neighbours(self, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Values one step away on each control (next and previous option of a dropdown)."""
+        out = []
+        for name, c in self.controls.items():
+            if hasattr(c, "options"):
+                opts = [o[1] if isinstance(o, tuple) else o for o in c.options]
+                i = opts.index(values[name])
+                near = [opts[j] for j in (i + 1, i - 1) if 0 <= j < len(opts)]
+            else:
+                near = [v for v in (values[name] + c.step, values[name] - c.step) if c.min - 1e-9 <= v <= c.max + 1e-9]
+                near = [round(v, 10) if isinstance(c, widgets.FloatSlider) else v for v in near]
+            out += [{**values, name: v} for v in near]
+        return out
+
+    def _precompute(self, gen: int, values: dict[str, Any]) -> None:
+        for other in self.neighbours(values):
+            if gen != self._gen:
+                return
+            if self._cached(other) is None:
+                self._run(gen, other, show=False)
+
+    # -- drawing --------------------------------------------------------------------------------
+    def draw(self, run: Run) -> None:
+        """Draw ``run`` (a complete run or a streamed frame) on every panel."""
+        with self._lock:
+            self._draw(run)
+            self.frames += 1
+
+    def _draw(self, run: Run) -> None:
+        self.run = run
         tr = run.trace
         names = tr.vm_names if tr is not None else []
+        self.time_row.layout.display = "none" if tr is None else None     # e.g. a sweep: no minute, no VM
         end = float(tr.minutes[-1]) if tr is not None and len(tr) else 0.0
         with self.minute.hold_trait_notifications():
             self.minute.max = max(end, 1 / 60)
@@ -111,27 +341,29 @@ class Dashboard(widgets.VBox):
         self.vm_pick.options = names
         self.vm_pick.value = keep or (names[-1] if names else None)
         self.vm_pick.observe(self._on_pick, "value")
-        self.status.value = "<br>".join(f"<span style='color:#b00'>{n}</span>" for n in run.notes)
+        self.status.value = "<br>".join(f"<span style='color:#D55E00'>{html.escape(n)}</span>" for n in run.notes)
         if run.result is not None:
             self.table.update(run.result.table)
         if run.host is not None:
             self.counters.update({n: v.totals for n, v in run.host.vms.items()})
         if tr is not None and len(tr):
-            self.strip.update(tr.minutes, tr.host.state)
+            self.strip.update(tr.minutes, tr.host.state, x_max=run.end_min)
             self.host_series.update(tr.minutes, {f: getattr(tr.host, f) for f in self.host_series.fields},
-                                    "host: " + ", ".join(f.replace("_", " ") for f in self.host_series.fields))
+                                    "host: " + ", ".join(pretty(f) for f in self.host_series.fields), x_max=run.end_min)
         self._draw_series()
         self._draw_time()
         self.draw_extra(run)
 
     def _on_minute(self, change) -> None:
         if self.run is not None:
-            self._draw_time()
+            with self._lock:
+                self._draw_time()
 
     def _on_pick(self, change) -> None:
         if self.run is not None:
-            self._draw_series()
-            self._draw_time()
+            with self._lock:
+                self._draw_series()
+                self._draw_time()
 
     def _draw_series(self) -> None:
         tr, name = self.run.trace, self.vm_pick.value
@@ -139,10 +371,11 @@ class Dashboard(widgets.VBox):
             self.series.update(np.zeros(1), {f: np.zeros(1) for f in self.series.fields}, "no VM is running")
             return
         vm = tr.vm(name)
-        self.series.update(tr.minutes, {f: getattr(vm, f) for f in self.series.fields}, f"{name}: memory over time")
+        self.series.update(tr.minutes, {f: getattr(vm, f) for f in self.series.fields}, f"{name}: memory over time",
+                           x_max=self.run.end_min)
 
     def _draw_time(self) -> None:
-        """Panels that show one instant: memory bar, pmap grid, decision log, cursor."""
+        """Panels that show one instant: memory bars, pmap grid, decision log, cursor."""
         run, tr = self.run, self.run.trace
         if tr is None or not len(tr):
             return
@@ -151,7 +384,8 @@ class Dashboard(widgets.VBox):
         names = tr.vm_names
         parts = {p: [getattr(tr.vm(n), p)[i] for n in names] for p in ("private", "shared", "balloon", "swapped")}
         parts["overhead"] = [run.overhead.get(n, 0.0) if np.isfinite(tr.vm(n).alloc[i]) else 0.0 for n in names]
-        self.bar.update(names, parts, float(tr.host.free[i]))
+        frames = max(0.0, float(np.nansum(parts["shared"])) - float(tr.host.shared_saved[i]))
+        self.bar.update(names, parts, float(tr.host.free[i]), shared_frames=frames)
         self.series.set_cursor(float(tr.minutes[i]))
         self.host_series.set_cursor(float(tr.minutes[i]))
         self.why.update(tr.decisions, tick)
@@ -167,6 +401,20 @@ REPLACEMENT = dict(label="swap replacement policy", choices=tuple(POLICIES), def
                    source="§3.3: ESX picks victims at random")
 
 
+def _host_control_spec(host_config: HostConfig, name: str, replacement: str) -> tuple[dict, Any]:
+    """(metadata, current value) of host control ``name``; ConfigError naming what exists."""
+    if name == "replacement":
+        return REPLACEMENT, replacement
+    part, _, sub = name.rpartition(".")
+    owner = getattr(host_config, part) if part in HOST_PARTS else (host_config if not part else None)
+    specs = type(owner).controls() if owner is not None else {}
+    if sub not in specs:
+        nested = [f"{p}.{k}" for p in HOST_PARTS for k in type(getattr(host_config, p)).controls()]
+        raise ConfigError(f"host_controls names {name!r}, which has no control; choose from replacement, "
+                          f"{', '.join(HostConfig.controls())}, {', '.join(nested)}.")
+    return specs[sub], getattr(owner, sub)
+
+
 class SimDashboard(Dashboard):
     """A scenario on :class:`esxlab.Host`, declared as data.
 
@@ -177,8 +425,10 @@ class SimDashboard(Dashboard):
     ``"memory_mb"`` or ``"dbench.shares"``); the host control ``"replacement"`` picks the
     hypervisor's swap victim policy (§3.3); ``"sharing.<field>"`` and ``"remap.<field>"`` name fields
     of the nested :class:`~esxlab.config.SharingConfig` and :class:`~esxlab.config.RemapConfig`.
-    ``watch`` names the VM whose pmap is shown (snapshots every ``snap_s`` seconds);
-    ``host_fields`` picks the series of the ``"host"`` panel (see :data:`~esxlab.trace.HOST_FIELDS`).
+    ``minutes`` (> 0) is the run's length; ``watch`` names the VM whose pmap is shown
+    (snapshots every ``snap_s`` whole seconds); ``host_fields`` picks the series of the
+    ``"host"`` panel (see :data:`~esxlab.trace.HOST_FIELDS`). Runs stream into the marks when
+    a control moves in the browser (see the module doc). Bad arguments raise ConfigError.
     """
 
     def __init__(self, host_config: HostConfig, vms: Sequence[tuple[VMConfig, Any]], minutes: float = 5,
@@ -187,33 +437,40 @@ class SimDashboard(Dashboard):
                  replacement: str = "random", seed: int = 0, title: str = "esxlab",
                  panels: Sequence[str] = ("bar", "series", "pmap", "strip", "why", "counters"),
                  host_fields: Sequence[str] = HOST_SERIES) -> None:
+        if not isinstance(host_config, HostConfig):
+            raise ConfigError(f"host_config must be an esx.HostConfig, got {host_config!r}.")
+        if isinstance(vms, (str, bytes)) or not isinstance(vms, Sequence) or not all(
+                isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], VMConfig) for p in vms):
+            raise ConfigError(f"vms must be a list of (esx.VMConfig, workload) pairs, got {vms!r}.")
+        check_number("SimDashboard", "minutes", minutes, lo=0, lo_open=True)
+        check_number("SimDashboard", "snap_s", snap_s, lo=1, integer=True)
         self.host_config, self.vm_specs = host_config, list(vms)
         self.minutes, self.watch = minutes, watch
-        self.snap_s, self.replacement = snap_s, replacement
-        overrides = overrides or {}
+        self.snap_s, self.replacement = int(snap_s), replacement
         configs = {c.name: c for c, _ in self.vm_specs}
+        if watch is not None and watch not in configs:
+            raise ConfigError(f"watch = {watch!r} is not a VM of the scenario; choose from "
+                              f"{', '.join(map(repr, configs)) or 'none'} (or None: the smallest VM).")
+        overrides = overrides or {}
         ctl = {}
         for name in host_controls:
-            if name == "replacement":
-                spec, value = REPLACEMENT, replacement
-            elif "." in name:                                  # a nested config: "sharing.mode"
-                part, sub = name.split(".", 1)
-                nested = getattr(host_config, part)
-                spec, value = type(nested).controls()[sub], getattr(nested, sub)
-            else:
-                spec, value = HostConfig.controls()[name], getattr(host_config, name)
-            ctl[name] = control(name, spec, value, **overrides.get(name, {}))
+            spec, value = _host_control_spec(host_config, name, replacement)
+            ctl[name] = control(name, spec, value, rerun=False, **overrides.get(name, {}))
+        vm_specs = VMConfig.controls()
         for vm, names in (vm_controls or {}).items():
             if vm not in configs or vm in HOST_PARTS:
                 raise ConfigError(f"vm_controls names VM {vm!r}, which is not in the scenario ({', '.join(configs)}); "
                                   f"VMs may not be named {' or '.join(HOST_PARTS)}.")
             for name in names:
+                if name not in vm_specs:
+                    raise ConfigError(f"vm_controls[{vm!r}] names {name!r}, which has no control; choose from "
+                                      f"{', '.join(vm_specs)}.")
                 value = getattr(configs[vm], name)
                 if name == "shares" and value is None:
                     value = configs[vm].effective_shares(host_config.shares_per_mb)
                 key = f"{vm}.{name}"
-                ctl[key] = control(key, VMConfig.controls()[name], value,
-                                   **{"label": f"{vm}: {VMConfig.controls()[name]['label']}", **overrides.get(key, {})})
+                ctl[key] = control(key, vm_specs[name], value, rerun=False,
+                                   **{"label": f"{vm}: {vm_specs[name]['label']}", **overrides.get(key, {})})
         super().__init__(title, ctl, seed=seed, panels=panels, host_fields=host_fields)
         self.refresh()
 
@@ -235,20 +492,31 @@ class SimDashboard(Dashboard):
         return host, notes
 
     def simulate(self, **values: Any) -> Run:
+        *_, run = self.simulate_steps(values, frame_s=math.inf)
+        return run
+
+    def simulate_steps(self, values: dict[str, Any], frame_s: float = FRAME_S) -> Iterator[Run]:
+        """The run in frames: the first after :data:`STEP_S` simulated seconds, then one every
+        ``frame_s`` wall seconds, the complete run last."""
         host, notes = self.build_host(**values)
         watch = self.watch if self.watch in host.vms else (min(host.vms, key=lambda n: host.vms[n].pages)
                                                           if host.vms else None)
-        snaps = []
+        overhead = {n: v.config.overhead_mb for n, v in host.vms.items()}
         end = int(round(self.minutes * 60))
-        marks = sorted(set(range(0, end, self.snap_s)) | {end})
-        for a, b in zip(marks, marks[1:]):
-            if watch is not None:
-                snaps.append((a, host.vms[watch].pmap.state.copy()))
-            host.run(seconds=b - a)
+        snaps, t, shown = [], 0, -math.inf
+        while t < end:
+            if watch is not None and t % self.snap_s == 0:
+                snaps.append((t, host.vms[watch].pmap.state.copy()))
+            step = min(STEP_S, end - t, self.snap_s - t % self.snap_s)
+            host.run(seconds=step)
+            t += step
+            if t < end and (shown == -math.inf or time.perf_counter() - shown >= frame_s):
+                shown = time.perf_counter()
+                yield Run(host.trace, list(snaps), watch, overhead, notes, host=host, complete=False,
+                          end_min=self.minutes)
         if watch is not None:
             snaps.append((end, host.vms[watch].pmap.state.copy()))
-        overhead = {n: v.config.overhead_mb for n, v in host.vms.items()}
-        return Run(host.trace, snaps, watch, overhead, notes, host=host)
+        yield Run(host.trace, snaps, watch, overhead, notes, host=host, end_min=self.minutes)
 
 
 class ExperimentDashboard(Dashboard):
@@ -256,22 +524,35 @@ class ExperimentDashboard(Dashboard):
     (only those named in ``controls``), the paper-vs-esxlab table, and the trace ``trace_key``.
     ``fixed`` passes parameters without a control (e.g. shorter runs for a notebook); ``xy =
     (key, columns)`` adds a chart of those columns of the table-like trace ``key`` against its
-    first column (e.g. Figure 2's throughput against VM size)."""
+    first column (e.g. Figure 2's throughput against VM size), labelled ``xlabel`` (default:
+    the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero``.
+    An experiment run cannot be cut short: its controls update on release."""
 
     def __init__(self, module: Any, controls: Sequence[str], trace_key: str | None = None,
                  overrides: dict[str, dict] | None = None, fixed: dict[str, Any] | None = None, seed: int = 0,
                  title: str | None = None, panels: Sequence[str] = ("table", "series", "bar", "strip", "why"),
-                 xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "MB") -> None:
+                 xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "memory (MB)", xlabel: str | None = None,
+                 y_from_zero: bool = False) -> None:
+        params = getattr(module, "PARAMS", None)
+        if not isinstance(params, dict) or not hasattr(module, "run"):
+            raise ConfigError(f"module must be an esxlab experiment (with run() and PARAMS), got {module!r}.")
+        if isinstance(controls, str):
+            raise ConfigError(f"controls must be a list of parameter names, got the string {controls!r}.")
+        unknown = [c for c in controls if c not in params]
+        if unknown:
+            raise ConfigError(f"controls = {unknown!r}: {getattr(module, '__name__', module)} has no such parameter; "
+                              f"choose from {', '.join(params)}.")
         self.module, self.trace_key, self.fixed = module, trace_key, dict(fixed or {})
         self.xy_key = xy[0] if xy else None
-        self.xy = TimeSeries(xy[1], title=module.TITLE, ylabel=ylabel) if xy else None
+        self.xlabel = xlabel
+        self.xy = TimeSeries(xy[1], title=module.TITLE, ylabel=ylabel, y_from_zero=y_from_zero) if xy else None
         if self.xy:
             self.xy.cursor.visible = False
         overrides = overrides or {}
-        ctl = {name: control(name, module.PARAMS[name], self.fixed.pop(name, None), **overrides.get(name, {}))
+        ctl = {name: control(name, params[name], self.fixed.pop(name, None), **overrides.get(name, {}))
                for name in controls}
         super().__init__(title or module.TITLE, ctl, seed=seed, panels=panels,
-                         extra=[self.xy.figure] if self.xy else [])
+                         extra=[self.xy.widget] if self.xy else [])
         self.refresh()
 
     def draw_extra(self, run: Run) -> None:
@@ -280,14 +561,38 @@ class ExperimentDashboard(Dashboard):
             return
         cols = run.result.traces[self.xy_key]
         xname = next(iter(cols))
-        self.xy.figure.axes[0].label = xname.replace("_", " ")
+        self.xy.xaxis.label = self.xlabel or pretty(xname)
         self.xy.update(np.asarray(cols[xname], dtype=float), cols)
+
+    def _stored_path(self, values: dict[str, Any]) -> Path:
+        key = repr((self.module.__name__, sorted({**self.fixed, **values}.items()), self.seed, source_hash()))
+        return cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()}.pkl"
+
+    def stored(self, values: dict[str, Any]) -> Run | None:
+        try:
+            with self._stored_path(values).open("rb") as f:
+                return pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return None                          # not kept, unreadable, or from an older esxlab
+
+    def store(self, values: dict[str, Any], run: Run) -> None:
+        path = self._stored_path(values)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL))
+            tmp.replace(path)
+        except OSError:                          # a read-only home: just do without
+            pass
 
     def simulate(self, **values: Any) -> Run:
         result = self.module.run(seed=self.seed, **self.fixed, **values)
+        if self.trace_key is not None and not isinstance(result.traces.get(self.trace_key), Trace):
+            raise ConfigError(f"trace_key = {self.trace_key!r} is not a trace of {self.module.__name__}; it has "
+                              f"{', '.join(k for k, t in result.traces.items() if isinstance(t, Trace))}.")
         traces = [t for t in result.traces.values() if isinstance(t, Trace)]
         trace = result.traces[self.trace_key] if self.trace_key else (traces[0] if traces else None)
         return Run(trace, result=result)      # per-VM overhead is not in a Result: the bar omits it
 
 
-__all__ = ["Dashboard", "ExperimentDashboard", "Run", "SimDashboard"]
+__all__ = ["Dashboard", "ExperimentDashboard", "PANELS", "Run", "SimDashboard"]

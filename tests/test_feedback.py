@@ -1,0 +1,38 @@
+"""In a notebook a checker's sentence stands alone (esxlab.feedback), other errors keep
+their traceback, and the cell still fails, so nbval and nbgrader's autograde count it."""
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from esxlab import feedback
+
+CELLS = ["from esxlab import checks",
+         "checks.verify(checks.Expect('rho', 'number', 1.0, 'think of the idle pages', tol=0.1), 5.0)",
+         "checks.verify(checks.Expect('rho', 'number', 1.0, 'a hint'), None)",
+         "def mine():\n    assert 1 == 2, 'my own assert'\nmine()"]
+
+
+@pytest.fixture(scope="module")
+def errors():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    return [next((o for o in c.outputs if o.output_type == "error"), None) for c in nb.cells]
+
+
+def test_a_checker_sentence_stands_alone(errors):
+    wrong, unanswered = errors[1], errors[2]
+    assert wrong.ename == "CheckFailed" and len(wrong.traceback) == 1
+    assert "think of the idle pages" in wrong.traceback[0] and "checks.py" not in wrong.traceback[0]
+    assert unanswered.ename == "NotImplementedError" and len(unanswered.traceback) == 1
+    assert "not answered yet" in unanswered.traceback[0]
+
+
+def test_other_errors_keep_their_traceback(errors):
+    assert errors[0] is None
+    own = errors[3]
+    assert own.ename == "AssertionError" and len(own.traceback) > 1
+    assert any("mine()" in line for line in own.traceback)
+
+
+def test_outside_ipython_nothing_is_installed():
+    assert feedback.install() is False
