@@ -49,11 +49,11 @@ class GuestProfile:
 
 
 PROFILES = {
-    "linux": GuestProfile("linux", kernel_base_mb=5, kernel_per_mb=0.03, image_mb=3,
+    "linux": GuestProfile("linux", kernel_base_mb=5, kernel_per_mb=0.08, image_mb=3,
                           background_mb=2, background_sweep_s=10, zero_page_thread_mb_s=0,
                           boot_zero=False, boot_s=20),
     "windows": GuestProfile("windows", kernel_base_mb=20, kernel_per_mb=0.02, image_mb=12,
-                            background_mb=12, background_sweep_s=10, zero_page_thread_mb_s=16,
+                            background_mb=8, background_sweep_s=10, zero_page_thread_mb_s=8,
                             boot_zero=True, boot_s=60),
 }
 

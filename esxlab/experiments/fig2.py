@@ -37,7 +37,7 @@ from ..host import Host
 from ..trace import Trace
 from ..workloads import Dbench
 from .common import Delayed, hold_balloon
-from .params import Param, check_seed, require, resolve
+from .params import Param, check_seed, moved, require, resolve
 from .result import Result
 
 TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
@@ -108,13 +108,16 @@ def run(seed: int = 0, **params) -> Result:
                 relative=configured / full)
     res = Result("fig2", dict(vars(p), seed=seed), traces={"bars": bars, **traces})
     scale = PAPER_MAX[0] / p.max_mb
+    off = moved(PARAMS, p, ("sharing",)) or ("" if p.clients * PAPER_MAX[0] == 40 * p.max_mb else
+                                              f"clients = {p.clients}, paper 40 × max_mb / 256 = {40 / scale:g}")
     for s, o, rel in zip(sizes, overhead, bars["relative"]):
         paper = PAPER.get(int(round(s * scale))) if (s * scale).is_integer() else None
         res.add(f"balloon overhead at {s:g} MB", paper and paper[2], o, TOL_OVERHEAD, "%", note_if_off=(
             "fig2: the model's only balloon overhead is guest kernel data sized by max (invented, "
-            "GuestProfile.kernel_per_mb); the paper's overhead here is larger than that explains."))
+            "GuestProfile.kernel_per_mb); the paper's overhead here is larger than that explains."), off_setting=off)
         res.add(f"configured throughput at {s:g} MB / at {p.max_mb:g} MB",
                 paper and paper[0] / PAPER_MAX[1], rel, TOL_SHAPE, note_if_off=(
                     "fig2: the dbench model (a hot/cold random block pattern, invented) is fitted jointly to this "
-                    "curve and to Figure 7; it is more cache-sensitive than the paper's dbench at this size."))
+                    "curve and to Figure 7; it is more cache-sensitive than the paper's dbench at this size."),
+                off_setting=off)
     return res
