@@ -136,7 +136,7 @@ class Deployed(Spec95):
         private = max(0, int(round(private_mb * PAGES_PER_MB)))
         files = sum(n for _, n in self.images) + private
         super().__init__(files_mb=files / PAGES_PER_MB, dup_mb=0, zero_mb=zero_mb, data_mb=0,
-                         warm_s=warm_s, writes_per_s=0)
+                         warm_s=warm_s, writes_per_s=0, )
         self.files = files
 
     def disk_tokens(self, mint, pages: int) -> np.ndarray:

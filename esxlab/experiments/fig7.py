@@ -26,7 +26,7 @@ Tolerances (defended):
   the paper's ±1 MB digitizing.
 * allocations at τ = 0.75: ± 15 MB. With equal shares the targets equalise active + k·idle
   (k = 4), so each MB of the idle VM's active estimate moves 0.375 MB of target; the Windows
-  background (invented, 12 MB vs the paper's ≈ 10 MB) moves ≈ 1.5 MB; the same 7 MB slack
+  background (invented, 8 MB, fitted to the paper's mean estimate of 9.7 MB) moves ≈ 1 MB; the same 7 MB slack
   applies; and half of the paper's unexplained 14 MB drop of the sum (below) is 7 MB.
   The *split* (dbench − idle, 142 MB in the paper) is what the tax decides: ± 10 MB.
 * the sum after the tax: the paper's allocations sum to 344 MB, 14 MB less than before the
@@ -53,10 +53,13 @@ TITLE = "Figure 7: idle memory tax, idle Windows VM vs dbench Linux VM"
 
 PAPER_AVAILABLE_MB = 358
 TOL_BEFORE, TOL_AFTER, TOL_SPLIT, TOL_IDLE_ACTIVE = 8, 15, 10, 5      # MB, defended in the module docstring
-IDLE_AFTER = ("fig7: after the tax change the idle VM keeps its active estimate (OS background, invented) plus "
-              "its untaxed quarter of idle memory; its allocation stays above the paper's ≈ 101 MB when the "
-              "dbench VM's active estimate is low (see the dbench active estimate row).")
-IDLE_ACTIVE = ("fig7: the idle Windows VM's background activity (GuestProfile 'windows-idle', invented) is "
+IDLE_AFTER = ("fig7: the model reclaims only while free memory is short; once the dbench VM has all its file set "
+              "and kernel (≈ 240 MB, invented Dbench) nobody asks for more, so the idle VM keeps what is left, "
+              "while the paper's idle VM fell to ≈ 101 MB and the sum of the two dropped by 14 MB.")
+GAIN = ("fig7: the gain is the Dbench cache curve (invented) between the two allocations, fitted at the paper's "
+        "sizes to just over 30 %; scaled down, the kernel's and Windows' fixed parts move it, and by Figure 2's "
+        "own curve 179 → 243 MB is worth only ≈ 17 %.")
+IDLE_ACTIVE = ("fig7: the idle Windows VM's background activity (PROFILES['windows'].background_mb, invented) is "
                "sampled at n = 100 pages per 30 s; its estimate is the max of three EWMAs, biased upward.")
 DBENCH_ACTIVE = ("fig7: dbench's active estimate comes from the invented Dbench access model (Zipf-like file "
                  "popularity), fitted jointly to Figure 2's curve; the paper's 197 MB is a 25-min mean with a "
@@ -143,7 +146,8 @@ def run(seed: int = 0, **params) -> Result:
     res.add("sum of allocations after the change", 344 * scale, idle1 + db1, 8, "MB", off_setting=after,
             note_if_off="fig7: the paper's allocations drop by 14 MB in total after the tax change, unexplained; "
                  "the model keeps handing out the same available memory (only the split is the tax's doing).")
-    res.add("dbench throughput gain", 30, 100 * (thr1 / thr0 - 1), 0, "%", relation="≥", off_setting=after)
+    res.add("dbench throughput gain", 30, 100 * (thr1 / thr0 - 1), 0, "%", relation="≥", off_setting=after,
+            note_if_off=GAIN)
     res.add("idle VM active estimate", 9.7, tr.mean("idle", "active", b0[0], p.minutes), TOL_IDLE_ACTIVE, "MB",
             note_if_off=IDLE_ACTIVE)
     paper_size = "" if p.vm_mb == 256 and p.available_mb == PAPER_AVAILABLE_MB else f"vm_mb = {p.vm_mb:g}, " \
