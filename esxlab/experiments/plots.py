@@ -4,7 +4,7 @@
 ``<figure>.png`` and ``<figure>.svg`` for each of Figures 2, 6, 7 and 8 that was run (the first
 seed's run), with labelled axes and units. Needs matplotlib, the optional "plots" extra
 (``pip install esxlab[plots]``); the dashboards stay bqplot. Each line carries a ``gid``
-("paper <series>" or "esxlab <series>"), which the SVG keeps as the element id.
+("paper-<series>" or "esxlab-<series>"), which the SVG keeps as the element id.
 """
 from __future__ import annotations
 
@@ -79,10 +79,10 @@ def plot_figure(name: str, res: Result, directory: str | Path) -> list[Path]:
             if name == "fig2":
                 py = py / spec["series"]["configured"]["y"][-1]
             colour = COLOURS[i % len(COLOURS)]
-            ax.plot(px, py, marker="o", markersize=3, gid=f"paper {key}", label=f"paper: {key}",
+            ax.plot(px, py, marker="o", markersize=3, gid=f"paper-{key}", label=f"paper: {key}",
                     **{**PAPER_STYLE, "linestyle": ("-", "--", ":", "-.")[i % 4]})
             x, y = ours[key]
-            ax.plot(x, y, color=colour, linewidth=1.2, gid=f"esxlab {key}", label=f"esxlab: {key}",
+            ax.plot(x, y, color=colour, linewidth=1.2, gid=f"esxlab-{key}", label=f"esxlab: {key}",
                     marker="s" if name == "fig2" else None, markersize=4)
         ax.set_xlabel(f"{spec['x']['label']} ({spec['x']['unit']})")
         ax.set_ylabel(y_label)
