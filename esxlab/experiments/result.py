@@ -69,8 +69,9 @@ class Row:
 
     @property
     def spread(self) -> bool:
-        """The seeds disagree by more than the tolerance (standard deviation > tolerance)."""
-        return bool(self.sd is not None and self.tolerance and self.paper is not None and self.sd > self.tolerance)
+        """The seeds disagree by more than the tolerance (standard deviation > tolerance; "≈" rows)."""
+        return bool(self.sd is not None and self.relation == "≈" and self.tolerance and self.paper is not None
+                    and self.sd > self.tolerance)
 
     @property
     def within(self) -> bool | None:
