@@ -16,7 +16,7 @@ def two_vm_host(tax_rate=0.75, seed=0, memory_mb=110, **kw):
 def add_two_vms(host):
     host.power_on(esx.VMConfig(name="idle", max_mb=64, overhead_mb=4, guest_os="windows"))
     host.power_on(esx.VMConfig(name="dbench", max_mb=64, overhead_mb=4),
-                  workload=esx.workloads.Dbench(clients=10, accesses_per_s=800))
+                  workload=esx.workloads.Dbench(clients=10, accesses_per_s=2000))
     return host
 
 
