@@ -92,9 +92,10 @@ def test_replacement_clock_interferes_with_the_guest(seed):
 
 def test_fig8_boot_storm_and_benchmarks_short():
     res = E.fig8.run(seed=0, bench_start_min=8, minutes=18)
-    assert_within(res, ["SQL Server lowest alloc (min 160 MB)"])
-    assert res.row("aggregate balloon").paper is None, "benchmarks at 8 min are not the paper's setting"
-    assert res.value("peak paged (boot storm)") < 60, "share before swap: the boot storm pages little"
+    assert_within(res, ["SQL Server lowest alloc (min 160 MB)", "peak paged (boot storm)"])
+    assert res.row("aggregate balloon").paper is not None, "an earlier benchmark start only shifts the windows"
+    assert E.fig8.run(seed=0, bench_start_min=8, minutes=18, tax_rate=0).row("aggregate balloon").paper is None, \
+        "τ = 0 is not the paper's setting: not compared"
     tr = res.traces["run"]
     states = np.array(tr.state_names())
     assert states[-1] == "high" and np.mean(np.isin(states[tr.minutes >= 7.6], ["hard", "low"])) < 0.02, \
