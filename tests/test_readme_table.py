@@ -1,6 +1,6 @@
 """The README's reproduction table is the generated one, made from today's ``esxlab/`` sources.
 
-When this fails, regenerate it (≈ 6 min on 2 cores):
+When this fails, regenerate it (≈ 2.5 min on 2 cores):
 ``python -m esxlab reproduce --seeds 0-3 --jobs 2 --readme README.md``.
 """
 from pathlib import Path

@@ -99,9 +99,9 @@ class Row:
         return [self.experiment, self.quantity, paper, value, tol, within, self.note]
 
 
-def render_table(rows: list[Row], notes: bool = True, markdown: bool = False) -> str:
+def render_table(rows: list[Row], notes: bool = True) -> str:
     """A plain-text table of ``rows``, set-up checks in a second table below the predictions;
-    notes, if any, as numbered footnotes (``markdown``: a Markdown table)."""
+    notes, if any, as numbered footnotes."""
     head = ["experiment", "quantity", "paper", "esxlab", "tolerance", "within"]
     if rows and rows[0].sd is not None:
         head[3] = "esxlab mean ± sd"
@@ -123,21 +123,16 @@ def render_table(rows: list[Row], notes: bool = True, markdown: bool = False) ->
     tables = [(None, body("prediction")), ("Set-up checks (follow from the set-up; not counted as predictions)",
                                            body("set-up"))]
     widths = [max(len(x) for x in col) for col in zip(head, *tables[0][1], *tables[1][1])]
-    if markdown:
-        line = lambda cells: "| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |"
-        rule = "|" + "|".join("---" for _ in head) + "|"
-    else:
-        line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
-        rule = line(["-" * w for w in widths])
+    line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
     out: list[str] = []
     for title, cells in tables:
         if title and not cells:
             continue
-        out += ([""] + ([f"**{title}**", ""] if markdown else [title + ":"])) if title else []
-        out += [line(head), rule] + [line(c) for c in cells]
+        out += ["", title + ":"] if title else []
+        out += [line(head), line(["-" * w for w in widths])] + [line(c) for c in cells]
     if foot:
         out.append("")
-    out += [f"[{i}] {n}" + ("  " if markdown else "") for i, n in enumerate(foot, 1)]
+    out += [f"[{i}] {n}" for i, n in enumerate(foot, 1)]
     return "\n".join(out)
 
 
