@@ -230,3 +230,9 @@ def test_fig5_without_sharing_nothing_is_shared():
 def test_fig5_bad_parameters_raise_config_error_sentences(params, match):
     with pytest.raises(esx.ConfigError, match=match):
         E.fig5.run(**params)
+
+
+def test_fig2_off_the_papers_setting_is_not_compared():
+    res = E.fig2.run(seed=0, clients=1, sizes=(128, 192), minutes=3, measure_from_min=2, dbench_start_s=30)
+    assert all(r.paper is None and r.within is None and "clients = 1" in r.note for r in res.table), \
+        "with 1 client the table must not mark every row NO against the paper's 40-client numbers"
