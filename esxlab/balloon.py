@@ -6,7 +6,7 @@ allocator (free list first, then the guest's own page replacement) and reports t
 PPNs; ESX then frees the backing machine pages. To deflate it frees pages back to the
 guest. Its allocation rate is limited adaptively (invented rule, the paper gives none:
 halve the rate when the guest had to page to satisfy it, double it back otherwise, between
-``rate/16`` and the VM's ``balloon_rate_mb_s``) and capped per VM (``balloon_max_pct``,
+``rate/4`` and the VM's ``balloon_rate_mb_s``) and capped per VM (``balloon_max_pct``,
 65 % of max as in later ESX).
 
 Ballooning is not always possible (§3.2): the driver may be ``absent`` or ``disabled``, not
@@ -60,7 +60,7 @@ class BalloonDriver:
         if self.size >= self.cap:
             return f"balloon at its cap of {self.cap / PAGES_PER_MB:.0f} MB"
         if self.stuck_for >= STUCK_S:
-            return f"no machine memory freed by the balloon for {self.stuck_for} s"
+            return f"no machine memory freed by the balloon for {STUCK_S} s or more"
         return "usable"
 
     def poll(self, vm, vm_time: float) -> None:
@@ -87,7 +87,7 @@ class BalloonDriver:
         if len(ppns) == 0:
             self.stuck_for += 1
             return
-        self.rate = max(self.max_rate // 16, self.rate // 2) if stressed else min(self.max_rate, self.rate * 2)
+        self.rate = max(self.max_rate // 4, self.rate // 2) if stressed else min(self.max_rate, self.rate * 2)
         st = vm.pmap.state[ppns]
         backed = int(np.count_nonzero((st == PRIVATE) | (st == SHARED)))
         fresh, freed = vm.balloon_pages(ppns)

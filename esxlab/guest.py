@@ -13,6 +13,13 @@ activity, Windows' boot-time zeroing and zero page thread (§5.4), and unit disk
 zeroing outlasts its boot by 15 s, so the balloon driver, which loads at the end of the boot,
 takes part of the boot storm (fitted to Figure 8: 325 MB of zero pages shared and 35 MB paged
 at boot, the rest ballooned).
+
+Calibrated values (``PROFILES``, invented): Linux's ``kernel_per_mb`` = 0.1 MB of kernel data
+per MB of max gives Figure 2's balloon overhead (4.8 / 3.5 / 2.4 / 1.2 % at 128 / 160 / 192 /
+224 MB, paper 4.4 / 1.7 / 2.2 / 1.4 %; 0.03 gave a third to a half of it); Windows' ``background_mb`` = 8 MB gives
+Figure 7's idle VM estimate (paper mean 9.7 MB; the sampler's max-of-three EWMAs adds ≈ 2 MB);
+its zero page thread (8 MB/s) gives Figure 6's spike with the toucher's exit behaviour
+(:class:`~esxlab.workloads.Toucher`).
 """
 from __future__ import annotations
 
@@ -58,11 +65,11 @@ class GuestProfile:
 
 
 PROFILES = {
-    "linux": GuestProfile("linux", kernel_base_mb=5, kernel_per_mb=0.03, image_mb=3,
+    "linux": GuestProfile("linux", kernel_base_mb=5, kernel_per_mb=0.1, image_mb=3,
                           background_mb=2, background_sweep_s=10, zero_page_thread_mb_s=0,
                           boot_zero=False, boot_s=20),
     "windows": GuestProfile("windows", kernel_base_mb=20, kernel_per_mb=0.02, image_mb=12,
-                            background_mb=12, background_sweep_s=10, zero_page_thread_mb_s=16,
+                            background_mb=8, background_sweep_s=10, zero_page_thread_mb_s=8,
                             boot_zero=True, boot_s=60, boot_zero_s=75),
 }
 

@@ -217,14 +217,16 @@ class Host:
                       f"active {v.active_pages / PAGES_PER_MB:.0f} MB, τ = {self.tax_rate:.2f})")
 
     def _log(self, vm: str, action: str, pages: int, why: str) -> None:
-        """Append a decision; one repeated in consecutive ticks extends the last entry instead."""
+        """Append a decision; the same decision again within two seconds (the same VM, action and
+        reason, among the last entries) extends that entry, its pages summed, instead."""
         log = self.recorder.decisions
-        if log:
-            last = log[-1]
-            if ((last.vm, last.action, last.why) == (vm, action, why) and pages
-                    and (last.until or last.tick) >= self.time - 1):
-                log[-1] = dataclasses.replace(last, pages=last.pages + int(pages),
-                                              until=self.time if self.time > last.tick else None)
+        for i in range(len(log) - 1, max(-1, len(log) - 13), -1):
+            last = log[i]
+            if (last.until or last.tick) < self.time - 2:
+                break
+            if (last.vm, last.action, last.why) == (vm, action, why) and vm:
+                log[i] = dataclasses.replace(last, pages=last.pages + int(pages),
+                                             until=self.time if self.time > last.tick else last.until)
                 return
         log.append(Decision(self.time, vm, action, int(pages), why))
 

@@ -235,7 +235,7 @@ class BalloonSplit(Problem):
         target = int(round(self.target_mb * PAGES_PER_MB))
         excess = self.alloc_mb * PAGES_PER_MB - target
         share = self.max_mb * PAGES_PER_MB - target if cap is None else cap
-        bt, st = plan(STATES.index(state or self.state), excess, share, 0, d.size, d.cap if cap is None else cap,
+        bt, st = plan(STATES.index(state or self.state), excess, share, d.size, d.cap if cap is None else cap,
                       d.loaded(vm_time) or bool(usable), d.usable(vm_time) if usable is None else usable,
                       HostConfig().high_state)
         return [bt / PAGES_PER_MB, st / PAGES_PER_MB]

@@ -24,11 +24,11 @@ needs machine pages now (:meth:`Reclaimer.make_free`):
 
 1. **share before swap** (§4.3): inside :meth:`.swap.Swapper.swap_out`, a victim that matches
    a page already in the sharing table is shared instead of paged;
-2. **balloon** (§3.2): the balloon asks for the VM's excess plus what it has in host swap, up
-   to its *reclaimed share* ``max − target`` (and its cap): the guest picks the victims, so a
-   VM's reclaimed memory moves from host swap to its balloon over time; a balloon holds steady
-   while the target does and shrinks only to what the target leaves it. A fault cannot wait
-   for a balloon, so the fault path skips it;
+2. **balloon** (§3.2): the balloon asks for the VM's excess, up to its *reclaimed share*
+   ``max − target`` (and its cap): the guest picks the victims, so memory the host swapped
+   moves into the balloon as the guest touches it again; a balloon holds steady while the
+   target does and shrinks only to what the target leaves it. A fault cannot wait for a
+   balloon, so the fault path skips it;
 3. **swap** (§3.3): the swap daemon pages out random victims at ``swap_rate_mb_s``, no more
    than brings free memory back to the goal.
 
@@ -91,35 +91,35 @@ class FreeMemoryStates:
         return STATES[self.state]
 
 
-def plan(state: int, excess: int, reclaimed_share: int, swapped: int, balloon_size: int, balloon_cap: int,
+def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, balloon_cap: int,
          loaded: bool, productive: bool, high_state: str = "idle", spare: int = 0,
          asked: int = 0) -> tuple[int, int]:
     """(balloon target, swap target) in pages for one VM, by the state's rule (§6.3).
 
     ``excess``: allocation − target (negative: below target); ``reclaimed_share``: max − target,
     the most the balloon may hold (its VM then has just its target's worth of pages to use);
-    ``swapped``: the VM's pages in host swap, which the balloon takes over (the guest, not the
-    host, then chooses what to give up: reclaimed memory moves from host swap to the balloon);
     ``loaded``: the driver is there to take pages; ``productive``: it is also freeing machine
     memory and is under its cap (otherwise paging takes over the excess while the balloon goes
     on inflating); ``spare``: free machine memory beyond what the host keeps (high state only)
-    that this VM's balloon may give back; ``asked``: the balloon target set
-    before, which the high state lets the driver finish.
+    that this VM, held down by its balloon, may be given back; ``asked``: the balloon target set
+    while the VM was blocked, which its driver had no chance to work toward yet.
 
-    Outside high a balloon asks for the excess plus what is swapped, never more than
-    ``min(cap, reclaimed_share)``; a balloon larger than that share deflates to it. In high it
-    does not inflate (unless ``high_state="converge"``: a productive balloon takes the excess)
-    and deflates what ``spare`` allows. Soft pages what a productive balloon cannot take; hard
-    and low page the whole excess.
+    Outside high a balloon asks for the excess, never more than ``min(cap, reclaimed_share)``;
+    a balloon larger than that share deflates to it. The guest chooses what goes in, so memory
+    the host swapped moves into the balloon as the guest touches it again (it comes back as
+    excess), while pages the guest never touches stay in swap, where they cost nothing. In high
+    the balloon does not inflate (unless ``high_state="converge"``: a productive balloon takes
+    the excess, when no free memory is to spare) and deflates what ``spare`` allows. Soft pages
+    what a productive balloon cannot take; hard and low page the whole excess.
     """
     limit = max(0, min(balloon_cap, reclaimed_share))
-    held = min(balloon_size, limit)                        # deflate only what is no longer needed
+    # a blocked VM's driver gets its turn; a balloon deflates only what exceeds the reclaimed share
+    held = min(max(balloon_size, asked), limit)
     if state == HIGH:
-        held = min(max(balloon_size, asked), limit)         # an inflation under way goes on
-        if high_state == "converge" and productive and excess > 0:
+        if high_state == "converge" and productive and excess > 0 and spare <= 0:
             return max(held, min(limit, balloon_size + excess)), 0
         return max(0, held - max(0, spare)), 0
-    want = min(limit, balloon_size + max(0, excess) + swapped)
+    want = min(limit, balloon_size + max(0, excess))
     balloon = max(held, want) if loaded else held
     if not productive:
         return balloon, max(0, excess)
@@ -174,24 +174,25 @@ class Reclaimer:
         # their targets ("reclaim forcibly", §6.3), so that blocking is not a steady state
         budget = self.swap_rate if state in (HARD, LOW) else \
             min(self.swap_rate, max(0, int(self.states.goal) - self.machine.free))
-        # free memory well above the goal (by the margin) is spare: balloons give it back, those
-        # that hold their VM down (nothing unbacked left to grow into) first — no memory is
-        # stranded behind a balloon while nobody needs it
+        # free memory well above the goal (by the margin) is spare: a balloon that holds its VM
+        # down (its guest has nothing unbacked left to grow into) gives it back, so no VM that
+        # could use memory is held back by its balloon while memory sits free
         spare = int(self.machine.free - self.states.goal - self.states.margin)
-        for vm in sorted(vms, key=lambda v: not self._held_down(v)):
+        for vm in vms:
             b = vm.balloon
             floor = max(vm.target, vm.config.min_pages)
             excess = vm.alloc_pages - floor
-            bt, st = plan(state, excess, vm.pages - floor, vm.swapped_pages, b.size, b.cap, b.loaded(vm.vm_time),
-                          b.usable(vm.vm_time), self.high_state, spare, b.target)
+            bt, st = plan(state, excess, vm.pages - floor, b.size, b.cap, b.loaded(vm.vm_time),
+                          b.usable(vm.vm_time), self.high_state, spare if self._held_down(vm) else 0,
+                          b.target if vm.blocked else 0)
             if bt < b.size:
                 spare -= b.size - bt
             self._log_balloon(vm, b.target, bt, state, excess)
             b.target = bt
             blocked = state == LOW and excess > 0
             if blocked and not vm.blocked:
-                self.log(vm.name, "block", excess, "low state: above its target; it runs again once paging "
-                                                   "brings it back to target (§6.3)")
+                self.log(vm.name, "block", 0, "low state: above its target, it does not run until paging "
+                                              "brings it back to target (§6.3)")
             vm.blocked = blocked
             if state == HIGH and excess >= PAGES_PER_MB and bt <= b.size and vm.name not in self._told_high:
                 self._told_high.add(vm.name)

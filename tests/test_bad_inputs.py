@@ -350,8 +350,7 @@ def workload_specs():
     table = {
         W.Dbench: dict(clients=("integer", 2, 1, 10000), mb_per_client=("number", 1.0, 0, None, True, 1e12),
                        accesses_per_s=("integer", 100, 1, 10 ** 7), write_fraction=("number", 0.2, 0, 1),
-                       cpu_us_per_access=("number", 1.0, 0, None), hot_fraction=("number", 0.5, 0, 1, True),
-                       hot_access=("number", 0.5, 0, 1)),
+                       cpu_us_per_access=("number", 1.0, 0, None), zipf_alpha=("number", 0.8, 0, 4)),
         W.Toucher: dict(sweep_s=("number", 5.0, 1, 3600), cpu_us_per_access=("number", 1.0, 0, None)),
         W.Spec95: dict(files_mb=("number", 8.0, 0, 1 << 20, False, 1 << 20), dup_mb=("number", 0.5, 0, 10.3),
                        zero_mb=("number", 1.0, 0, 1 << 20), data_mb=("number", 1.0, 0, 1 << 20),

@@ -312,7 +312,7 @@ def test_an_experiment_move_answers_at_once_then_draws_the_run():
 def test_sweeps_hide_the_time_row():
     tax_sweep = pytest.importorskip("esxlab.experiments.tax_sweep")
     s = views.ExperimentDashboard(tax_sweep, [], xy=("sweep", ("idle_alloc", "dbench_alloc")), panels=("table",),
-                                  fixed=dict(tax_step=0.5, warmup_min=2, minutes=2))
+                                  fixed=dict(tax_step=0.5, dbench_start_min=1, warmup_min=2, minutes=2))
     assert s.time_row.layout.display == "none"                  # no trace: no minute slider, no empty VM menu
     assert list(s.xy.lines.labels) == ["idle alloc", "dbench alloc"]
     assert s.xy.ys.min > 0 or np.nanmin(s.xy.lines.y) <= 0       # the y axis is fitted to the lines

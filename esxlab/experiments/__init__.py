@@ -8,6 +8,8 @@ dict of knobs (see :mod:`.params`) whose defaults reproduce the paper's set-up, 
     res = esx.experiments.fig7.run(seed=0, tax_rate=0.5)
     print(res.render())
 
+The paper's digitized curves (Figures 2, 6, 7, 8) come from :func:`paper_series`.
+
 To add an experiment, write ``esxlab/experiments/<name>.py`` and add ``<name>`` to
 :data:`EXPERIMENTS` (in the order ``python -m esxlab reproduce`` should run it).
 """
@@ -17,6 +19,7 @@ import importlib
 from types import ModuleType
 
 from ..errors import ConfigError
+from .paper import paper_series
 from .result import Result, Row, render_table
 
 #: module names, in the order the paper presents them, then beyond-the-paper studies
@@ -33,7 +36,7 @@ EXPERIMENTS: list[str] = [
     "replacement",   # beyond: random vs clock hypervisor replacement, double paging
 ]
 
-__all__ = ["EXPERIMENTS", "Result", "Row", "get", "lookup", "render_table", *EXPERIMENTS]
+__all__ = ["EXPERIMENTS", "Result", "Row", "get", "lookup", "paper_series", "render_table", *EXPERIMENTS]
 
 
 def lookup(name: str | int) -> str:

@@ -1,10 +1,16 @@
-"""``python -m esxlab reproduce [--figure N|name] [--seed S] [--csv DIR]``.
+"""``python -m esxlab reproduce [--figure N|name] [--seed S | --seeds 0-3] [--jobs N] [--csv DIR]
+[--readme README.md] [--plots DIR]``.
 
-Runs the experiments (all of them, or the ones named with ``--figure``, repeatable), prints a
-progress line per experiment to stderr, then one table to stdout: experiment, quantity, the
-paper's value, esxlab's, the tolerance and whether esxlab is within it. ``--csv DIR`` also
-writes each experiment's table and traces as CSV files. Exit code 0 when it ran (rows
-outside their tolerance are reported, not errors), 2 on bad arguments.
+Runs the experiments (all of them, or the ones named with ``--figure``, repeatable) on one
+seed or several (``--seeds``: a range "0-3" or a list "0,2,5"), ``--jobs`` runs at a time
+(joblib; the results do not depend on it), prints a progress line per run to stderr, then the
+table to stdout: experiment, quantity, the paper's value, esxlab's (over several seeds: mean ±
+standard deviation), the tolerance and whether esxlab (the mean) is within it; set-up checks
+are listed apart from predictions. ``--csv DIR`` also writes the tables (one column per seed)
+and traces as CSV files; ``--readme FILE`` rewrites the generated table in FILE (all
+experiments only); ``--plots DIR`` writes one PNG and one SVG per digitized figure, paper vs
+esxlab (needs matplotlib: the "plots" extra). Exit code 0 when it ran (rows outside their
+tolerance are reported, not errors), 2 on bad arguments.
 """
 from __future__ import annotations
 
@@ -16,8 +22,8 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..rng import check_seed
-from . import EXPERIMENTS, get, lookup
-from .result import Row, render_table, write_table_csv
+from . import EXPERIMENTS, lookup, runner
+from .result import render_table, write_table_csv
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,8 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m esxlab reproduce", description="Reproduce the paper's experiments.")
     p.add_argument("--figure", "-f", action="append", metavar="N|NAME",
                    help=f"a figure number or experiment name (repeatable); all: {', '.join(EXPERIMENTS)}")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seeds.add_argument("--seeds", metavar="0-3", help="several seeds: a range (0-3) or a list (0,2,5); "
+                                                      "the table shows mean ± sd")
+    p.add_argument("--jobs", "-j", type=int, default=1, help="runs at a time (default 1; same results for any N)")
     p.add_argument("--csv", metavar="DIR", help="also write tables and traces as CSV files into DIR")
+    p.add_argument("--readme", metavar="FILE", help="rewrite the generated table in FILE (e.g. README.md)")
+    p.add_argument("--plots", metavar="DIR", help="write paper-vs-esxlab figures (PNG and SVG) into DIR")
     return p
 
 
@@ -49,35 +61,51 @@ def _check_csv_dir(directory: str) -> None:
         raise ConfigError(f"reproduce: --csv {directory} is not writable; allowed: a directory you can write to.")
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before running, the outputs that could not be written."""
+    if args.csv:
+        _check_csv_dir(args.csv)
+    if args.readme:
+        if args.figure:
+            raise ConfigError("reproduce: --readme needs every experiment; drop --figure.")
+        path = Path(args.readme)
+        if not path.is_file() or runner.BEGIN not in path.read_text():
+            raise ConfigError(f"reproduce: --readme = {args.readme!r} must be an existing file holding the "
+                              f"generated-table markers ({runner.BEGIN!r} … {runner.END!r}).")
+    if args.plots:
+        from .plots import require_matplotlib
+        require_matplotlib()
+
+
 def main(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
         names = list(dict.fromkeys(lookup(f) for f in args.figure)) if args.figure else list(EXPERIMENTS)
         check_seed(args.seed, "reproduce: --seed")
-        if args.csv:
-            _check_csv_dir(args.csv)
+        seeds = runner.parse_seeds(args.seeds) if args.seeds else [args.seed]
+        for seed in seeds:
+            check_seed(seed, "reproduce: --seeds")
+        if args.jobs < 1:
+            raise ConfigError(f"reproduce: --jobs = {args.jobs} must be a whole number ≥ 1.")
+        _check_outputs(args)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except SystemExit as e:            # --help
         return int(e.code or 0)
-    rows: list[Row] = []
     start = time.perf_counter()
-    for i, name in enumerate(names, 1):
-        module = get(name)
-        print(f"[{i}/{len(names)}] {name}: {module.TITLE} ...", end="", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        result = module.run(seed=args.seed)
-        checked = [r for r in result.table if r.within is not None]
-        ok = sum(bool(r.within) for r in checked)
-        print(f" {time.perf_counter() - t0:.1f} s, {ok}/{len(checked)} within tolerance", file=sys.stderr)
-        rows += result.table
-        if args.csv:
-            result.to_csv(args.csv)
+    results = runner.run_many(names, seeds, jobs=args.jobs, progress=True)
+    rows = runner.summary(results) if len(seeds) > 1 else [r for res in results.values() for r in res.table]
     print(render_table(rows))
-    checked = [r for r in rows if r.within is not None]
-    print(f"\n{sum(bool(r.within) for r in checked)}/{len(checked)} checked quantities within tolerance "
-          f"(seed {args.seed}, {time.perf_counter() - start:.1f} s)")
+    print(f"\n{runner.count_line(rows, seeds)} ({time.perf_counter() - start:.1f} s, {args.jobs} job(s))")
     if args.csv:
-        write_table_csv(rows, f"{args.csv}/all_table.csv")
+        for (name, seed), res in results.items():
+            res.to_csv(Path(args.csv) / f"seed_{seed}" if len(seeds) > 1 else args.csv)
+        write_table_csv(rows, Path(args.csv) / "all_table.csv", seeds if len(seeds) > 1 else None)
+    if args.readme:
+        runner.write_readme(args.readme, runner.summary(results), seeds)
+    if args.plots:
+        from .plots import write_plots
+        for path in write_plots(results, args.plots):
+            print(f"wrote {path}", file=sys.stderr)
     return 0

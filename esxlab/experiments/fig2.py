@@ -19,11 +19,19 @@ off by default: the host is never short of memory, so it would change nothing bu
 
 Tolerances (defended):
 
-* overhead: ± 1.5 percentage points. The paper's own points scatter by ≈ 0.5 (1.7 % at
-  160 MB, 2.2 % at 192, 1.4 % at 224: not monotonic, averages of 3 runs), and the kernel
-  sizing per MB is invented (± 1).
+* overhead: ± 35 % of the paper's value, at most ± 1.5 points (was ± 1.5 points everywhere,
+  which admitted 0–2.9 % for a 1.4 % value). The paper's points are averages of 3 runs and
+  scatter by ≈ 0.5 points where they should fall steadily (1.7 % at 160 MB, 2.2 % at 192),
+  i.e. by a third of the value. The kernel sizing (``PROFILES["linux"].kernel_per_mb`` =
+  0.1 MB per MB of max, invented) was chosen so the overhead falls from the paper's 4.4 % at
+  128 MB to its 1.4 % at 224 MB (0.03 gave 0.32–0.87× the paper's values everywhere).
 * throughput of the configured VM relative to ``max_mb``: ± 0.1. Throughput is the invented
-  cost model's (accesses/s), so only its shape against memory is compared.
+  cost model's (accesses/s), so only its shape against memory is compared; the
+  :class:`~esxlab.workloads.Dbench` fit (see its docstring) is within 0.085 of the paper's
+  ratios but must also serve Figure 7.
+
+Compared with the paper only in its setting: ``clients`` = 40 × ``max_mb`` / 256 (the file
+set scales with the clients) and sharing off; other sizes are scaled to the paper's.
 """
 from __future__ import annotations
 
@@ -37,7 +45,7 @@ from ..host import Host
 from ..trace import Trace
 from ..workloads import Dbench
 from .common import Delayed, hold_balloon
-from .params import Param, check_seed, require, resolve
+from .params import Param, check_seed, moved, require, resolve
 from .result import Result
 
 TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
@@ -45,7 +53,10 @@ TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
 # Figure 2, digitized: size (MB) → (configured MB/s, ballooned MB/s, overhead %)
 PAPER = {128: (11.47, 10.96, 4.4), 160: (13.70, 13.46, 1.7), 192: (15.63, 15.29, 2.2), 224: (17.04, 16.80, 1.4)}
 PAPER_MAX = (256, 17.80)
-TOL_OVERHEAD, TOL_SHAPE = 1.5, 0.1
+TOL_OVERHEAD_REL, TOL_OVERHEAD_MAX, TOL_SHAPE = 0.35, 1.5, 0.1
+NOT_MONOTONIC = ("fig2: the paper's 1.7 % at 160 MB is below its own 2.2 % at 192 MB (a 96 MB balloon costing less "
+                 "than a 64 MB one); the model's only balloon overhead, guest kernel data sized by max (invented, "
+                 "GuestProfile.kernel_per_mb), grows steadily with the balloon.")
 
 
 def _check_sizes(label: str, sizes) -> None:
@@ -108,13 +119,16 @@ def run(seed: int = 0, **params) -> Result:
                 relative=configured / full)
     res = Result("fig2", dict(vars(p), seed=seed), traces={"bars": bars, **traces})
     scale = PAPER_MAX[0] / p.max_mb
+    off = moved(PARAMS, p, ("sharing",)) or ("" if p.clients * PAPER_MAX[0] == 40 * p.max_mb else
+                                              f"clients = {p.clients}, paper 40 × max_mb / 256 = {40 / scale:g}")
     for s, o, rel in zip(sizes, overhead, bars["relative"]):
         paper = PAPER.get(int(round(s * scale))) if (s * scale).is_integer() else None
-        res.add(f"balloon overhead at {s:g} MB", paper and paper[2], o, TOL_OVERHEAD, "%", note_if_off=(
-            "fig2: the model's only balloon overhead is guest kernel data sized by max (invented, "
-            "GuestProfile.kernel_per_mb); the paper's overhead here is larger than that explains."))
+        res.add(f"balloon overhead at {s:g} MB", paper and paper[2], o,
+                paper and min(TOL_OVERHEAD_MAX, TOL_OVERHEAD_REL * paper[2]), "%", note_if_off=NOT_MONOTONIC,
+                off_setting=off)
         res.add(f"configured throughput at {s:g} MB / at {p.max_mb:g} MB",
                 paper and paper[0] / PAPER_MAX[1], rel, TOL_SHAPE, note_if_off=(
-                    "fig2: the dbench model (a hot/cold random block pattern, invented) is fitted jointly to this "
-                    "curve and to Figure 7; it is more cache-sensitive than the paper's dbench at this size."))
+                    "fig2: the dbench model (Zipf-like block popularity, invented) is fitted jointly to this "
+                    "curve and to Figure 7's gain under the tax, which needs a steeper curve than this one."),
+                off_setting=off)
     return res

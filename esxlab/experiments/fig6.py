@@ -2,17 +2,23 @@
 
 One Windows VM on an otherwise idle host runs a user-level toucher whose working set follows
 the paper's schedule (50–250 MB, digitized: ``SCHEDULE``), on top of the OS's own background
-activity (invented: 12 MB; paper: 10–20 MB). The sampler draws n = 100 pages every 30 s and
+activity (invented: 8 MB; paper: 10–20 MB, see below). The sampler draws n = 100 pages every 30 s and
 keeps a slow and a fast EWMA and the fast one including the current period; the estimate is
 the largest. When the toucher exits, Windows' zero page thread zeroes the freed pages, and
 the estimate spikes (the paper's "ZPT" spike, absent under Linux).
 
+Windows' behaviours (invented, calibrated on this figure only, see
+:class:`~esxlab.workloads.Toucher`): the OS touches ``os_overhead`` = 8 % of the toucher's
+working set again on its behalf, and the toucher's memory is freed, and zeroed, when it
+exits; Figure 7's idle Windows VM has neither (no process runs), only the OS background
+(``PROFILES["windows"].background_mb`` = 8 MB, fitted to Figure 7's idle estimate of 9.7 MB).
+
 Tolerances (defended): a period's active fraction has a sampling standard deviation of at
-most √(0.25/100) = 5 % of the VM's max (16 MB at 320 MB); the fast EWMA keeps ≈ 0.7 of that
-and taking the maximum of three averages biases upward; a reading 0.5 min after a step can
-fall either side of the 30 s period boundary; the digitizing error is ≈ ± 3 MB. So:
-± 35 MB for the estimate at a given minute (≈ 2σ plus timing), ± 50 MB for the height of the
-zero-page-thread spike (its size depends on the zeroing rate, invented: 16 MB/s).
+most √(0.25/100) = 5 % of the VM's max (16 MB at 320 MB); the fast EWMA (gain 0.7) keeps
+√(0.7/1.3) ≈ 0.73 of it (12 MB), and the digitizing error is ≈ ± 3 MB, so ± 25 MB (≈ 2σ +
+digitizing) for the estimate at each digitized minute but 28 (the spike, checked apart;
+was ± 35). The zero-page-thread spike: ± 30 MB (was ± 50): the same sampling noise, plus the
+zeroing rate (invented, 8 MB/s), which spreads it over one or two periods.
 The VM's size (``vm_mb`` = 320) is not in the paper (invented: room for 250 MB plus Windows).
 Page sharing is off by default: the host is never short of memory and sampling does not
 depend on it, so it would change nothing but run time.
@@ -25,7 +31,7 @@ from ..config import PAGES_PER_MB, SHARING_MODES, HostConfig, SharingConfig, VMC
 from ..errors import ConfigError, check_number
 from ..host import Host
 from ..workloads import Toucher
-from .params import Param, check_seed, require, resolve
+from .params import Param, check_seed, moved, require, resolve
 from .result import Result
 
 TITLE = "Figure 6: toucher working set vs slow/fast/max active-memory estimates"
@@ -34,12 +40,22 @@ TITLE = "Figure 6: toucher working set vs slow/fast/max active-memory estimates"
 SCHEDULE = ((0, 0), (8.5, 50), (10.6, 150), (12.5, 200), (14.5, 250), (17.6, 200), (19.5, 100),
             (21.5, 200), (23.5, 150), (27.6, 0))
 # the plotted estimate ("max"), digitized: minute → MB; the ZPT spike is checked separately
-PAPER_ESTIMATE = {11: 157, 16: 282, 21: 195, 24: 224, 30: 83, 33: 22}
+PAPER_ESTIMATE = {8: 16, 9: 46, 10: 67, 11: 157, 12: 173, 13: 211, 14: 218, 15: 256, 16: 282, 17: 266,
+                  18: 266, 19: 240, 20: 221, 21: 195, 22: 195, 24: 224, 26: 173, 29: 141, 30: 83,
+                  31: 48, 32: 29, 33: 22}
 PAPER_ZPT_MB = 224
-TOL_ESTIMATE, TOL_ZPT = 35, 50
-ZPT_NOTE = ("fig6: the model's zero page thread zeroes only the pages the toucher freed, which the sampler "
-            "had just counted as active, so its spike barely exceeds the toucher's last working set; the "
-            "paper's (224 MB while the toucher held 150 MB) shows Windows zeroing more than that.")
+TOL_ESTIMATE, TOL_ZPT = 25, 30
+ZPT_NOTE = ("fig6: the model's zero page thread zeroes everything the toucher ever held (its peak, 250 MB, "
+            "plus Windows' own 8 %) at an invented 8 MB/s; the paper's spike is 224 MB.")
+DECAY_MIN = (20, 21)         # minutes just after the toucher's drop from 200 to 100 MB
+SAMPLING_NOTE = ("fig6: one seed's estimate scatters by ≈ 12 MB (n = 100 sampled pages per 30 s, §5.3), more "
+                 "at a step, where a reading can fall either side of a period boundary; compare the seeds' mean.")
+DECAY_NOTE = ("fig6: after a drop the estimate follows the slow EWMA, whose gain (HostConfig.slow_gain = 0.25, "
+              "invented) decays faster than the paper's after the 19.5-min drop (gain ≈ 0.14 fits it) "
+              "but about right after the exit (≈ 0.19): no single gain fits both.")
+LATE_STEP_NOTE = ("fig6: the digitized schedule drops the toucher from 200 to 150 MB at 23.5 min, yet the paper's "
+                  "fast average still reads 224 MB at 24 min (the step may be later than digitized); the model's "
+                  "fast EWMA (gain 0.7) follows the step down within a period.")
 
 
 def _check_schedule(label: str, schedule) -> None:
@@ -56,6 +72,7 @@ PARAMS = {
     "schedule": Param(SCHEDULE, "toucher working set: (minute, MB) steps", check=_check_schedule),
     "vm_mb": Param(320, "VM size (max)", 32, 8192, step=16, unit="MB"),
     "sweep_s": Param(5, "toucher sweeps its memory every", 1, 30, step=1, unit="s"),
+    "os_overhead": Param(0.08, "Windows' own touches per toucher MB", 0, 0.5, step=0.01),
     "minutes": Param(40, "run length", 1, 600, step=1, unit="min"),
     "sharing": Param("off", "page sharing", choices=SHARING_MODES),
 }
@@ -71,7 +88,8 @@ def run(seed: int = 0, **params) -> Result:
             f"fig6: the schedule's largest working set ({peak:g} MB) must fit in 80 % of vm_mb = {p.vm_mb:g} MB "
             "(the rest is Windows itself).")
     host = Host(HostConfig(memory_mb=p.vm_mb + 64, sharing=SharingConfig(mode=p.sharing)), seed=seed)
-    toucher = Toucher([(60 * m, mb) for m, mb in steps], sweep_s=p.sweep_s)
+    toucher = Toucher([(60 * m, mb) for m, mb in steps], sweep_s=p.sweep_s, os_overhead=p.os_overhead,
+                      free_at_exit=True)
     vm = host.power_on(VMConfig(name="windows", max_mb=p.vm_mb, guest_os="windows"), workload=toucher)
     ticks = int(p.minutes * 60)
     names = ("toucher", "slow", "fast", "fast_current", "estimate")
@@ -85,14 +103,16 @@ def run(seed: int = 0, **params) -> Result:
     minutes = np.arange(1, ticks + 1) / 60
     res = Result("fig6", dict(vars(p), seed=seed), traces={"estimates": dict(minute=minutes, **cols),
                                                             "run": host.trace})
-    paper_schedule = steps == sorted(SCHEDULE)
+    off = ", ".join(x for x in ("" if steps == sorted(SCHEDULE) else "schedule moved",
+                                moved(PARAMS, p, ("vm_mb", "sweep_s", "os_overhead", "sharing"))) if x)
     for m, mb in PAPER_ESTIMATE.items():
         if m < p.minutes:
-            res.add(f"estimate at {m} min", mb if paper_schedule else None, np.interp(m, minutes, cols["estimate"]),
-                    TOL_ESTIMATE, "MB")
+            res.add(f"estimate at {m} min", mb, np.interp(m, minutes, cols["estimate"]), TOL_ESTIMATE, "MB",
+                    off_setting=off, note_if_off=DECAY_NOTE if m in DECAY_MIN else LATE_STEP_NOTE if m == 24
+                    else SAMPLING_NOTE)
     exit_min = max((m for m, mb in steps if mb == 0 and m > 0), default=None)
     if exit_min is not None and exit_min + 1.5 <= p.minutes:
         sel = (minutes >= exit_min) & (minutes < exit_min + 1.5)
-        res.add("zero page thread spike (fast EWMA peak after exit)", PAPER_ZPT_MB if paper_schedule else None,
-                cols["fast"][sel].max(), TOL_ZPT, "MB", note=ZPT_NOTE)
+        res.add("zero page thread spike (fast EWMA peak after exit)", PAPER_ZPT_MB, cols["fast"][sel].max(),
+                TOL_ZPT, "MB", note_if_off=ZPT_NOTE, off_setting=off)
     return res

@@ -26,7 +26,7 @@ Tolerances (defended):
   the paper's ±1 MB digitizing.
 * allocations at τ = 0.75: ± 15 MB. With equal shares the targets equalise active + k·idle
   (k = 4), so each MB of the idle VM's active estimate moves 0.375 MB of target; the Windows
-  background (invented, 12 MB vs the paper's ≈ 10 MB) moves ≈ 1.5 MB; the same 7 MB slack
+  background (invented, 8 MB, fitted to the paper's mean estimate of 9.7 MB) moves ≈ 1 MB; the same 7 MB slack
   applies; and half of the paper's unexplained 14 MB drop of the sum (below) is 7 MB.
   The *split* (dbench − idle, 142 MB in the paper) is what the tax decides: ± 10 MB.
 * the sum after the tax: the paper's allocations sum to 344 MB, 14 MB less than before the
@@ -46,13 +46,24 @@ from ..config import SHARING_MODES, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..workloads import Dbench
 from .common import memory_for
-from .params import Param, check_seed, require, resolve
+from .params import Param, check_seed, moved, require, resolve
 from .result import Result
 
 TITLE = "Figure 7: idle memory tax, idle Windows VM vs dbench Linux VM"
 
 PAPER_AVAILABLE_MB = 358
-TOL_BEFORE, TOL_AFTER = 8, 15      # MB, defended in the module docstring
+TOL_BEFORE, TOL_AFTER, TOL_SPLIT, TOL_IDLE_ACTIVE = 8, 15, 10, 5      # MB, defended in the module docstring
+IDLE_AFTER = ("fig7: the model reclaims only while free memory is short; once the dbench VM has all its file set "
+              "and kernel (≈ 240 MB, invented Dbench) nobody asks for more, so the idle VM keeps what is left, "
+              "while the paper's idle VM fell to ≈ 101 MB and the sum of the two dropped by 14 MB.")
+GAIN = ("fig7: the gain is the Dbench cache curve (invented) between the two allocations, fitted at the paper's "
+        "sizes to just over 30 %; scaled down, the kernel's and Windows' fixed parts move it, and by Figure 2's "
+        "own curve 179 → 243 MB is worth only ≈ 17 %.")
+IDLE_ACTIVE = ("fig7: the idle Windows VM's background activity (PROFILES['windows'].background_mb, invented) is "
+               "sampled at n = 100 pages per 30 s; its estimate is the max of three EWMAs, biased upward.")
+DBENCH_ACTIVE = ("fig7: dbench's active estimate comes from the invented Dbench access model (Zipf-like file "
+                 "popularity), fitted jointly to Figure 2's curve; the paper's 197 MB is a 25-min mean with a "
+                 "range of 184–233 MB.")
 
 PARAMS = {
     "available_mb": Param(358, "memory available to the VMs", 64, 8192, step=2, unit="MB"),
@@ -74,18 +85,32 @@ def host_for(p: SimpleNamespace, tax_rate: float, seed: int) -> Host:
                            sharing=SharingConfig(mode=p.sharing)), seed=seed)
 
 
-def power_on_idle(host: Host, p: SimpleNamespace) -> None:
+def warm_up(p: SimpleNamespace, seed: int) -> Host:
+    """The Figure 7 host run up to the tax change: the idle VM powers on at 0, the dbench
+    VM at ``p.dbench_start_min``, both at ``p.tax_before`` until ``p.tax_change_min``."""
+    host = host_for(p, p.tax_before, seed)
     host.power_on(VMConfig(name="idle", max_mb=p.vm_mb, guest_os="windows"))
-
-
-def power_on_dbench(host: Host, p: SimpleNamespace) -> None:
+    host.run(minutes=p.dbench_start_min)
     host.power_on(VMConfig(name="dbench", max_mb=p.vm_mb), workload=Dbench(clients=p.clients))
+    host.run(minutes=p.tax_change_min - p.dbench_start_min)
+    return host
 
 
-def settle_min(after_min: float) -> float:
+def settle_min(run_min: float) -> float:
     """Minutes after a change before a window average is taken (a few reallocation periods
-    and the slow EWMA's decay, §5.3), for a run that goes on ``after_min`` after it."""
-    return min(5.0, 0.3 * after_min)
+    and the slow EWMA's decay, §5.3), for a run of ``run_min`` minutes after the change."""
+    return min(5.0, 0.3 * run_min)
+
+
+def off_setting(p: SimpleNamespace, taus: tuple[str, ...] = ()) -> str:
+    """How a run left the paper's setting ("" if it did not): the tax rates named in ``taus``,
+    page sharing, and the sizes, which may scale only together (vm_mb / 256 = available_mb /
+    358 = clients / 40)."""
+    scale = p.available_mb / PAPER_AVAILABLE_MB
+    sizes = ("" if abs(p.vm_mb / 256 - scale) < 1e-9 and abs(p.clients / 40 - scale) < 1e-9 else
+             f"vm_mb = {p.vm_mb:g}, clients = {p.clients}; at available_mb = {p.available_mb:g} the paper's "
+             f"scaled setting has vm_mb = {256 * scale:g}, clients = {40 * scale:g}")
+    return ", ".join(x for x in (moved(PARAMS, p, taus + ("sharing",)), sizes) if x)
 
 
 def run(seed: int = 0, **params) -> Result:
@@ -98,11 +123,7 @@ def run(seed: int = 0, **params) -> Result:
     require(p.available_mb >= 0.5 * p.vm_mb,
             f"fig7.available_mb = {p.available_mb} is too small for two VMs of {p.vm_mb} MB; "
             f"allowed: available_mb ≥ vm_mb / 2 = {p.vm_mb / 2:g}.")
-    host = host_for(p, p.tax_before, seed)
-    power_on_idle(host, p)
-    host.run(minutes=p.dbench_start_min)
-    power_on_dbench(host, p)
-    host.run(minutes=p.tax_change_min - p.dbench_start_min)
+    host = warm_up(p, seed)
     host.set_tax_rate(p.tax_after)
     tr = host.run(minutes=p.minutes - p.tax_change_min)
 
@@ -113,17 +134,24 @@ def run(seed: int = 0, **params) -> Result:
     idle0, db0 = tr.mean("idle", "alloc", *b0), tr.mean("dbench", "alloc", *b0)
     idle1, db1 = tr.mean("idle", "alloc", *b1), tr.mean("dbench", "alloc", *b1)
     thr0, thr1 = tr.mean("dbench", "throughput", *b0), tr.mean("dbench", "throughput", *b1)
-    res.add(f"idle VM alloc, τ = {p.tax_before:g}", 179 * scale, idle0, TOL_BEFORE, "MB")
-    res.add(f"dbench VM alloc, τ = {p.tax_before:g}", 179 * scale, db0, TOL_BEFORE, "MB")
-    res.add(f"idle VM alloc, τ = {p.tax_after:g}", 101 * scale, idle1, TOL_AFTER, "MB")
-    res.add(f"dbench VM alloc, τ = {p.tax_after:g}", 243 * scale, db1, TOL_AFTER, "MB")
-    res.add("split dbench − idle after the change", 142 * scale, db1 - idle1, 10, "MB")
-    res.add("sum of allocations after the change", 344 * scale, idle1 + db1, 8, "MB",
+    before, after = off_setting(p, ("tax_before",)), off_setting(p, ("tax_before", "tax_after"))
+    setup = dict(kind="set-up", off_setting=before)
+    res.add(f"idle VM alloc, τ = {p.tax_before:g}", 179 * scale, idle0, TOL_BEFORE, "MB", **setup)
+    res.add(f"dbench VM alloc, τ = {p.tax_before:g}", 179 * scale, db0, TOL_BEFORE, "MB", **setup)
+    res.add(f"idle VM alloc, τ = {p.tax_after:g}", 101 * scale, idle1, TOL_AFTER, "MB", off_setting=after,
+            note_if_off=IDLE_AFTER)
+    res.add(f"dbench VM alloc, τ = {p.tax_after:g}", 243 * scale, db1, TOL_AFTER, "MB", off_setting=after)
+    res.add("split dbench − idle after the change", 142 * scale, db1 - idle1, TOL_SPLIT, "MB", off_setting=after,
+            note_if_off=IDLE_AFTER)
+    res.add("sum of allocations after the change", 344 * scale, idle1 + db1, 8, "MB", off_setting=after,
             note_if_off="fig7: the paper's allocations drop by 14 MB in total after the tax change, unexplained; "
                  "the model keeps handing out the same available memory (only the split is the tax's doing).")
-    res.add("dbench throughput gain", 30, 100 * (thr1 / thr0 - 1), 0, "%", relation="≥")
-    res.add("idle VM active estimate", 9.7, tr.mean("idle", "active", b0[0], p.minutes), 5, "MB")
-    paper_size = p.vm_mb == 256 and p.available_mb == PAPER_AVAILABLE_MB and p.clients == 40
-    res.add(f"dbench active estimate, τ = {p.tax_after:g}", 197 if paper_size else None,
-            tr.mean("dbench", "active", *b1), 15, "MB")
+    res.add("dbench throughput gain", 30, 100 * (thr1 / thr0 - 1), 0, "%", relation="≥", off_setting=after,
+            note_if_off=GAIN)
+    res.add("idle VM active estimate", 9.7, tr.mean("idle", "active", b0[0], p.minutes), TOL_IDLE_ACTIVE, "MB",
+            note_if_off=IDLE_ACTIVE)
+    paper_size = "" if p.vm_mb == 256 and p.available_mb == PAPER_AVAILABLE_MB else f"vm_mb = {p.vm_mb:g}, " \
+        f"available_mb = {p.available_mb:g}, paper 256 and {PAPER_AVAILABLE_MB}"
+    res.add(f"dbench active estimate, τ = {p.tax_after:g}", 197, tr.mean("dbench", "active", *b1), 15, "MB",
+            off_setting=", ".join(x for x in (after, paper_size) if x), note_if_off=DBENCH_ACTIVE)
     return res

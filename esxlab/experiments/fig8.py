@@ -25,15 +25,23 @@ Tolerances (defended; paper values digitized at 5-minute samples, ± ≈ 10 MB):
   the paper's brief soft/hard episodes are short, their exact timing depends on the workloads;
 * SQL Server while idle (35–60 min): paper 160–170 MB, its min; ± 15 MB (the min is a hard
   floor; above it the tax leaves a little, as in the paper's 167–170 MB);
-* SQL Server after the long query (70–80 min): paper ≈ 204 MB, ± 40 MB (it depends on the
-  query's working set, invented);
-* MetaFrame server (40–80 min): paper ≈ 274 MB, ± 40 MB (same reason);
-* aggregate balloon (20–80 min): paper ≈ 420 MB, ± 100 MB (it absorbs whatever sharing does
-  not: with sharing missing or different it moves by the shared amount);
+* SQL Server after the long query (70–80 min): paper ≈ 204 MB (samples 213, 208, 192), ± 25 MB:
+  digitizing ± 10 MB, the three samples scatter by ± 11 MB, and the query's working set is
+  invented;
+* MetaFrame server (40–80 min): paper ≈ 274 MB (nine samples, sd ≈ 12 MB), ± 25 MB (≈ 2 sd);
+* aggregate balloon (20–80 min): paper ≈ 420 MB (13 samples, sd ≈ 70 MB, so the window mean
+  is known to ≈ ± 20 MB), ± 60 MB: it absorbs whatever sharing does not, so it carries the
+  sharing rows' tolerance;
 * aggregate allocation (20–80 min): paper ≈ 980 MB, more than the 864 MB machine memory left
   after overhead because shared pages count in every VM; ± 60 MB;
 * boot: zero pages shared (paper 325 MB, ± 60), peak paged (paper 35 MB, ± 25), paged later
   (paper < 20 MB after the boot storm). Where the model misses, the row's note says why.
+
+Set-up check (listed apart, not a prediction): SQL Server's lowest allocation is at least its
+min, 160 MB, which admission control and the policy guarantee by construction (§6.1).
+Compared with the paper only in its setting: memory_mb, tax_rate, the invented fill knobs and
+sharing at their defaults (``bench_start_min``, a reading of the figure, and ``minutes`` only
+shift or cut the windows the rows average over, and decide which rows exist).
 """
 from __future__ import annotations
 
@@ -45,7 +53,7 @@ from ..config import PAGES_PER_MB, SHARING_MODES, HostConfig, SharingConfig, VMC
 from ..host import Host
 from ..reclaim import HIGH
 from ..workloads import Access, Workload
-from .params import Param, check_seed, require, resolve
+from .params import Param, check_seed, moved, require, resolve
 from .result import Result
 
 TITLE = "Figure 8: five Windows VMs, 1 GB, boot storm then benchmarks"
@@ -174,24 +182,28 @@ def run(seed: int = 0, **params) -> Result:
     gap = DYNAMICS if tr.host.shared_saved.max() > 0 else NO_SHARING
     storm_end = 7.6
     paged_later = sum(d.pages for d in tr.decisions if d.action.startswith("page out") and d.tick >= 60 * storm_end)
+    off = dict(off_setting=moved(PARAMS, p, tuple(k for k in PARAMS if k not in ("minutes", "bench_start_min"))))
     res.add("time in high state after the boot storm", 97, 100 * np.mean(tr.host.state[m >= storm_end] == HIGH),
-            10, "%")
+            10, "%", note_if_off=PAGING if gap == DYNAMICS else gap, **off)
     res.add("SQL Server lowest alloc (min 160 MB)", 160, np.nanmin(tr.vm("sql").alloc[m >= b]), 2, "MB",
-            relation="≥")
+            relation="≥", kind="set-up")
     if end >= b + 43:
-        res.add("SQL Server alloc while idle", 165, tr.mean("sql", "alloc", b + 18, b + 43), 15, "MB")
+        res.add("SQL Server alloc while idle", 165, tr.mean("sql", "alloc", b + 18, b + 43), 15, "MB",
+                note_if_off=gap, **off)
     if end >= b + 63:
-        res.add("SQL Server alloc during the long query", 204, tr.mean("sql", "alloc", b + 53, b + 63), 40, "MB")
+        res.add("SQL Server alloc during the long query", 204, tr.mean("sql", "alloc", b + 53, b + 63), 25, "MB",
+                note_if_off=gap, **off)
     if end >= b + 33:
-        res.add("MetaFrame server alloc", 274, tr.mean("citrix", "alloc", b + 23, end), 40, "MB",
-                note_if_off=gap)
-    res.add("aggregate balloon", 420, mean(total["balloon"], *late), 100, "MB", note_if_off=gap)
-    res.add("aggregate alloc", 980, mean(total["alloc"], *late), 60, "MB", note_if_off=gap)
+        res.add("MetaFrame server alloc", 274, tr.mean("citrix", "alloc", b + 23, end), 25, "MB",
+                note_if_off=gap, **off)
+    res.add("aggregate balloon", 420, mean(total["balloon"], *late), 60, "MB", note_if_off=gap, **off)
+    res.add("aggregate alloc", 980, mean(total["alloc"], *late), 60, "MB", note_if_off=gap, **off)
     boot = gap if gap == NO_SHARING else BOOT
-    res.add("aggregate alloc peak at boot", 1200, total["alloc"][m < b].max(), 100, "MB", note_if_off=boot)
-    res.add("zero pages shared at boot", 325, tr.host.zero_shared[m < b].max(), 60, "MB", note_if_off=boot)
-    res.add("sharing saves after benchmarks start", 200, mean(tr.host.shared_saved, *late), 60, "MB", note_if_off=gap)
-    res.add("peak paged (boot storm)", 35, tr.host.swap_used[m < storm_end].max(), 25, "MB", note_if_off=gap)
+    res.add("aggregate alloc peak at boot", 1200, total["alloc"][m < b].max(), 100, "MB", note_if_off=boot, **off)
+    res.add("zero pages shared at boot", 325, tr.host.zero_shared[m < b].max(), 60, "MB", note_if_off=boot, **off)
+    res.add("sharing saves after benchmarks start", 200, mean(tr.host.shared_saved, *late), 60, "MB",
+            note_if_off=gap, **off)
+    res.add("peak paged (boot storm)", 35, tr.host.swap_used[m < storm_end].max(), 25, "MB", note_if_off=gap, **off)
     res.add("paged after the boot storm", 20, paged_later / PAGES_PER_MB, 0, "MB", relation="≤",
-            note_if_off=PAGING if gap == DYNAMICS else gap)
+            note_if_off=PAGING if gap == DYNAMICS else gap, **off)
     return res

@@ -62,3 +62,10 @@ def require(condition: bool, sentence: str) -> None:
     """Raise ConfigError(sentence) unless ``condition`` (cross-parameter rules)."""
     if not condition:
         raise ConfigError(sentence)
+
+
+def moved(specs: dict[str, Param], p: SimpleNamespace, names: tuple[str, ...]) -> str:
+    """Which of the knobs ``names`` left their default (the paper's setting), as text for
+    :meth:`.result.Result.add`'s ``off_setting`` ("" when none did)."""
+    return ", ".join(f"{n} = {getattr(p, n)!r}, paper {specs[n].default!r}" for n in names
+                     if getattr(p, n) != specs[n].default)

@@ -6,6 +6,17 @@ quantity with the paper: ``relation`` says how (``"≈"``: |esxlab − paper| �
 has no number for (beyond-the-paper studies) have ``paper=None`` and are not checked; rows
 where the model cannot match the paper say so in ``note`` rather than hide it.
 
+Two kinds of checked row: *predictions* (what the model says about the paper's result) and
+*set-up checks* (``kind="set-up"``: quantities that follow from how the experiment is set up,
+e.g. a VM never below its min, or equal allocations under equal shares at τ = 0); tables list
+the latter apart, and the "within tolerance" counts are of predictions. A row whose run left
+the paper's setting (``off_setting``: the controls that moved) is not compared: its paper
+value is "—" and its note names the moved controls.
+
+Over several seeds :func:`summarize` turns one table per seed into rows of means: ``esxlab``
+is the mean, ``sd`` the standard deviation, ``values`` the per-seed values, and ``within``
+judges the mean; a row whose ``sd`` exceeds its tolerance is flagged (``spread``).
+
     res = esx.experiments.fig7.run(seed=1)
     print(res.render())
     res.to_csv("out/")            # fig7_table.csv, fig7_<trace>.csv
@@ -24,6 +35,7 @@ from ..errors import ConfigError
 from ..trace import HOST_FIELDS, VM_FIELDS, Trace
 
 RELATIONS = ("≈", "≥", "≤")
+KINDS = ("prediction", "set-up")
 COLUMNS = ("experiment", "quantity", "paper", "esxlab", "tolerance", "within", "note")
 
 
@@ -45,10 +57,21 @@ class Row:
     unit: str = ""
     relation: str = "≈"
     note: str = ""
+    kind: str = "prediction"
+    sd: float | None = None                 # over seeds (rows made by :func:`summarize`)
+    values: tuple[float, ...] = ()          # one per seed (rows made by :func:`summarize`)
 
     def __post_init__(self) -> None:
         if self.relation not in RELATIONS:
             raise ConfigError(f"Row.relation = {self.relation!r} is not allowed; choose one of {', '.join(RELATIONS)}.")
+        if self.kind not in KINDS:
+            raise ConfigError(f"Row.kind = {self.kind!r} is not allowed; choose one of {', '.join(KINDS)}.")
+
+    @property
+    def spread(self) -> bool:
+        """The seeds disagree by more than the tolerance (standard deviation > tolerance; "≈" rows)."""
+        return bool(self.sd is not None and self.relation == "≈" and self.tolerance and self.paper is not None
+                    and self.sd > self.tolerance)
 
     @property
     def within(self) -> bool | None:
@@ -69,26 +92,74 @@ class Row:
                                                  + _fmt(self.paper, self.unit))
         tol = ("—" if self.tolerance is None or (self.relation != "≈" and self.tolerance == 0)
                else "± " + _fmt(self.tolerance, self.unit))
-        within = {True: "yes", False: "NO", None: "—"}[self.within]
-        return [self.experiment, self.quantity, paper, _fmt(self.esxlab, self.unit), tol, within, self.note]
+        within = {True: "yes", False: "NO", None: "—"}[self.within] + (", spread > tolerance" if self.spread else "")
+        value = _fmt(self.esxlab, self.unit)
+        if self.sd is not None:
+            value = f"{_fmt(self.esxlab)} ± {_fmt(self.sd, self.unit)}"
+        return [self.experiment, self.quantity, paper, value, tol, within, self.note]
 
 
 def render_table(rows: list[Row], notes: bool = True) -> str:
-    """A plain-text table of ``rows`` (notes, if any, as numbered footnotes below it)."""
+    """A plain-text table of ``rows``, set-up checks in a second table below the predictions;
+    notes, if any, as numbered footnotes."""
     head = ["experiment", "quantity", "paper", "esxlab", "tolerance", "within"]
-    body, foot = [], []
-    for r in rows:
-        c = r.cells()
-        if notes and r.note:
-            if r.note not in foot:
-                foot.append(r.note)
-            c[5] += f" [{foot.index(r.note) + 1}]"
-        body.append(c[:6])
-    widths = [max(len(x) for x in col) for col in zip(head, *body)]
+    if rows and rows[0].sd is not None:
+        head[3] = "esxlab mean ± sd"
+    foot: list[str] = []
+
+    def body(kind: str) -> list[list[str]]:
+        out = []
+        for r in rows:
+            if r.kind != kind:
+                continue
+            c = r.cells()
+            if notes and r.note:
+                if r.note not in foot:
+                    foot.append(r.note)
+                c[5] += f" [{foot.index(r.note) + 1}]"
+            out.append(c[:6])
+        return out
+
+    tables = [(None, body("prediction")), ("Set-up checks (follow from the set-up; not counted as predictions)",
+                                           body("set-up"))]
+    widths = [max(len(x) for x in col) for col in zip(head, *tables[0][1], *tables[1][1])]
     line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
-    out = [line(head), line(["-" * w for w in widths])] + [line(c) for c in body]
+    out: list[str] = []
+    for title, cells in tables:
+        if title and not cells:
+            continue
+        out += ["", title + ":"] if title else []
+        out += [line(head), line(["-" * w for w in widths])] + [line(c) for c in cells]
+    if foot:
+        out.append("")
     out += [f"[{i}] {n}" for i, n in enumerate(foot, 1)]
     return "\n".join(out)
+
+
+def predictions(rows: list[Row]) -> list[Row]:
+    """The checked prediction rows (set-up checks and rows without a paper value left out)."""
+    return [r for r in rows if r.kind == "prediction" and r.within is not None]
+
+
+def summarize(tables: list[list[Row]]) -> list[Row]:
+    """One row per quantity from one table per seed: the mean as ``esxlab``, the standard
+    deviation (ddof = 1; 0 for one seed) as ``sd``, the seeds' values as ``values``.
+
+    Rows are matched by (experiment, quantity); every table must hold the same quantities
+    (ConfigError otherwise). A note any seed gave is kept (the first one)."""
+    keys = [(r.experiment, r.quantity) for r in tables[0]]
+    for t in tables[1:]:
+        if [(r.experiment, r.quantity) for r in t] != keys:
+            raise ConfigError("summarize: the seeds' tables list different quantities; every seed must run "
+                              "the same experiments with the same parameters.")
+    out = []
+    for i, first in enumerate(tables[0]):
+        vals = np.array([t[i].esxlab for t in tables], dtype=float)
+        note = next((t[i].note for t in tables if t[i].note), "")
+        sd = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+        out.append(dataclasses.replace(first, esxlab=float(np.mean(vals)), sd=sd, values=tuple(map(float, vals)),
+                                       note=note))
+    return out
 
 
 def _columns(trace: Any) -> dict[str, np.ndarray]:
@@ -115,13 +186,18 @@ class Result:
     table: list[Row] = field(default_factory=list)
 
     def add(self, quantity: str, paper: float | None, esxlab: float, tolerance: float | None,
-            unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "") -> Row:
+            unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "",
+            kind: str = "prediction", off_setting: str = "") -> Row:
         """Append a row comparing ``esxlab`` with the paper's value; returns it.
 
         ``note`` always goes with the row; ``note_if_off`` only when the row is outside its
-        tolerance (the model's known reason for missing the paper, said plainly)."""
+        tolerance (the model's known reason for missing the paper, said plainly).
+        ``kind="set-up"`` marks a set-up check. ``off_setting`` (e.g. "tax_after = 0, paper
+        0.75") says the run left the paper's setting: the row is then not compared."""
+        if off_setting:
+            paper, tolerance, note = None, None, f"{self.name}: not the paper's setting ({off_setting}); not compared."
         row = Row(self.name, quantity, None if paper is None else float(paper), float(esxlab),
-                  None if tolerance is None else float(tolerance), unit, relation, note)
+                  None if tolerance is None else float(tolerance), unit, relation, note, kind)
         if note_if_off and row.within is False:
             row = dataclasses.replace(row, note=note_if_off)
         self.table.append(row)
@@ -173,12 +249,15 @@ class Result:
         return paths
 
 
-def write_table_csv(rows: list[Row], path: str | Path) -> None:
-    """Rows as CSV: experiment, quantity, paper, esxlab, tolerance, unit, relation, within, note."""
-    names = [f.name for f in dataclasses.fields(Row)]
+def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None = None) -> None:
+    """Rows as CSV: experiment, quantity, paper, esxlab, tolerance, unit, relation, note, kind,
+    within; with ``seeds`` (rows from :func:`summarize`) also sd, spread and one column per seed."""
+    names = [f.name for f in dataclasses.fields(Row) if f.name not in ("sd", "values")]
+    extra = ["sd", "spread"] + [f"seed_{s}" for s in seeds] if seeds else []
     with Path(path).open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(names + ["within"])
+        w.writerow(names + ["within"] + extra)
         for r in rows:
             w.writerow([("" if getattr(r, n) is None else getattr(r, n)) for n in names]
-                       + ["" if r.within is None else r.within])
+                       + ["" if r.within is None else r.within]
+                       + ([r.sd, r.spread, *r.values] if seeds else []))

@@ -1,0 +1,108 @@
+"""Static figures for slides: the paper's digitized curves (grey) beside esxlab's, per figure.
+
+``python -m esxlab reproduce --plots DIR`` calls :func:`write_plots`, which writes
+``<figure>.png`` and ``<figure>.svg`` for each of Figures 2, 6, 7 and 8 that was run (the first
+seed's run), with labelled axes and units. Needs matplotlib, the optional "plots" extra
+(``pip install esxlab[plots]``); the dashboards stay bqplot. Each line carries a ``gid``
+("paper-<series>" or "esxlab-<series>"), which the SVG keeps as the element id.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConfigError
+from .paper import FIGURES, paper_series
+from .result import Result
+
+PAPER_STYLE = dict(color="0.55", linewidth=2.5, alpha=0.9)
+#: colour-blind-safe (Okabe–Ito) colours for esxlab's series
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+
+
+def require_matplotlib() -> None:
+    """ConfigError with an install hint when matplotlib is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ConfigError("reproduce: --plots needs matplotlib; install the 'plots' extra "
+                          "(pip install 'esxlab[plots]').") from None
+
+
+def _esxlab_series(name: str, res: Result) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """esxlab's curves matching the paper's series of figure ``name`` (same names, same units
+    except Figure 2, where both are relative to the 256 MB VM's throughput)."""
+    if name == "fig2":
+        bars = res.traces["bars"]
+        return {"configured": (np.r_[bars["size_mb"], res.params["max_mb"]], np.r_[bars["relative"], 1.0]),
+                "ballooned": (bars["size_mb"], bars["relative"] * (1 - bars["overhead_pct"] / 100))}
+    if name == "fig6":
+        e = res.traces["estimates"]
+        return {k: (e["minute"], e[k]) for k in ("toucher", "slow", "fast", "estimate")}
+    if name == "fig7":
+        tr = res.traces["run"]
+        return {f"{vm}_alloc": (tr.minutes, tr.vm(vm).alloc) for vm in ("idle", "dbench")}
+    tr, agg = res.traces["run"], res.traces["aggregate"]
+    out = {f"all_{k}": (agg["minute"], agg[k]) for k in ("alloc", "active", "balloon", "shared")}
+    for vm in ("citrix", "sql"):
+        out.update({f"{vm}_{k}": (tr.minutes, getattr(tr.vm(vm), k)) for k in ("alloc", "active", "balloon",
+                                                                                "shared")})
+    return out
+
+
+def _panels(name: str, series: dict[str, Any]) -> list[list[str]]:
+    """Series names per panel: Figure 8 has three (all, MetaFrame, SQL), the others one."""
+    if name != "fig8":
+        return [list(series)]
+    return [[k for k in series if k.startswith(p)] for p in ("all_", "citrix_", "sql_")]
+
+
+def plot_figure(name: str, res: Result, directory: str | Path) -> list[Path]:
+    """Write ``<name>.png`` and ``<name>.svg`` (paper vs esxlab) into ``directory``; the paths."""
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
+    spec = paper_series(name)
+    ours = _esxlab_series(name, res)
+    panels = _panels(name, spec["series"])
+    fig = Figure(figsize=(7.5, 3.2 * len(panels)), layout="constrained")
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    y_label = f"{spec['y']['label']} ({spec['y']['unit']})"
+    if name == "fig2":
+        y_label = "throughput / throughput at 256 MB"
+    for ax, keys in zip(axes, panels):
+        for i, key in enumerate(keys):
+            px = np.asarray(spec["series"][key]["x"], dtype=float)
+            py = np.array([np.nan if v is None else v for v in spec["series"][key]["y"]], dtype=float)
+            if name == "fig2":
+                py = py / spec["series"]["configured"]["y"][-1]
+            colour = COLOURS[i % len(COLOURS)]
+            ax.plot(px, py, marker="o", markersize=3, gid=f"paper-{key}", label=f"paper: {key}",
+                    **{**PAPER_STYLE, "linestyle": ("-", "--", ":", "-.")[i % 4]})
+            x, y = ours[key]
+            ax.plot(x, y, color=colour, linewidth=1.2, gid=f"esxlab-{key}", label=f"esxlab: {key}",
+                    marker="s" if name == "fig2" else None, markersize=4)
+        ax.set_xlabel(f"{spec['x']['label']} ({spec['x']['unit']})")
+        ax.set_ylabel(y_label)
+        ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    axes[0].set_title(f"{spec['title']}\npaper (grey, digitized) vs esxlab (seed {res.params.get('seed')})",
+                      fontsize="small")
+    fig.text(0, 0, "grey: digitized from Waldspurger, OSDI 2002 (± 1 axis unit)", fontsize=6, color="0.4")
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    paths = [d / f"{name}.png", d / f"{name}.svg"]
+    for p in paths:
+        fig.savefig(p, dpi=120)
+    return paths
+
+
+def write_plots(results: dict[tuple[str, int], Result], directory: str | Path) -> list[Path]:
+    """One PNG and one SVG per digitized figure among ``results`` (its first seed's run)."""
+    paths: list[Path] = []
+    for name in FIGURES:
+        runs = [res for (n, _), res in results.items() if n == name]
+        if runs:
+            paths += plot_figure(name, runs[0], directory)
+    return paths

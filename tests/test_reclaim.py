@@ -1,0 +1,265 @@
+"""Reclamation where the mechanisms meet (issue 10): one reclaim loop, the paper's accounting,
+balloons that converge, a host that climbs out of low, a trace and a decision log that agree
+with what happened. Each scenario is the issue's own, with its right value."""
+import re
+
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.config import SharingConfig
+from esxlab.reclaim import HARD, HIGH, LOW, SOFT, FreeMemoryStates, plan
+
+MB = esx.PAGES_PER_MB
+W = esx.workloads
+
+
+# -- the per-VM rule ------------------------------------------------------------------------------
+def test_plan_soft_balloons_the_excess_and_pages_only_the_rest():
+    """Soft: the balloon asks for the excess, up to max − target and its cap; paging does the rest."""
+    # 10 MB above target, balloon 4 MB, reclaimed share 40 MB, cap 100 MB
+    assert plan(SOFT, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True) == (14 * MB, 0)
+    # the cap leaves 3 MB of the excess to the swap daemon
+    assert plan(SOFT, 10 * MB, 40 * MB, 4 * MB, 11 * MB, True, True) == (11 * MB, 3 * MB)
+    # a driver that frees nothing goes on being asked, while the excess is paged
+    assert plan(SOFT, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, False) == (14 * MB, 10 * MB)
+    # no driver: its balloon keeps its size, the excess is paged
+    assert plan(SOFT, 10 * MB, 40 * MB, 4 * MB, 100 * MB, False, False) == (4 * MB, 10 * MB)
+    # an inflation asked for while the VM was blocked goes on
+    assert plan(SOFT, 0, 40 * MB, 4 * MB, 100 * MB, True, True, asked=12 * MB) == (12 * MB, 0)
+
+
+def test_plan_hard_pages_the_whole_excess_and_a_balloon_above_its_share_deflates():
+    """Hard pages the excess while the balloon works; a balloon above max − target shrinks to it."""
+    assert plan(HARD, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True) == (14 * MB, 10 * MB)
+    assert plan(LOW, -5 * MB, 20 * MB, 30 * MB, 100 * MB, True, True) == (20 * MB, 0)
+
+
+def test_plan_high_reclaims_nothing_or_converges_by_the_balloon_alone():
+    """High never pages; "idle" holds the balloon, "converge" lets a working balloon take the excess."""
+    assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "idle") == (4 * MB, 0)
+    assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "converge") == (14 * MB, 0)
+    assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, False, "converge") == (4 * MB, 0)
+    # spare free memory: no converging, and a balloon that holds its VM down gives it back
+    assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "converge", spare=1) == (4 * MB - 1, 0)
+    assert plan(HIGH, -8 * MB, 40 * MB, 20 * MB, 100 * MB, True, True, "idle", spare=5 * MB) == (15 * MB, 0)
+
+
+def test_free_memory_states_enter_on_their_threshold_and_leave_with_hysteresis():
+    """§6.3 thresholds 6/4/2/1 % of 10,000 pages with a 1 % margin (and the 'higher' entry reading)."""
+    s = FreeMemoryStates(esx.HostConfig(memory_mb=10000 / MB), 10000)
+    names = []
+    for free in (650, 399, 450, 501, 650, 701):
+        s.update(free)
+        names.append(s.name)
+    assert names == ["high", "soft", "soft", "soft", "soft", "high"]
+    s.update(99)
+    assert s.name == "low"
+    higher = FreeMemoryStates(esx.HostConfig(memory_mb=10000 / MB, state_entry="higher"), 10000)
+    higher.update(590)
+    assert higher.name == "soft"
+
+
+# -- the issue's scenarios -------------------------------------------------------------------------
+def burst_host(seed=0):
+    host = esx.Host(esx.HostConfig(memory_mb=256, swap_mb=1024, tax_rate=0.0, sharing=SharingConfig(mode="off")),
+                    seed=seed)
+    for name in ("a", "b"):
+        host.power_on(esx.VMConfig(name=name, max_mb=200, overhead_mb=4), workload=W.Toucher([(0, 185)], sweep_s=5))
+    return host
+
+
+def test_a_two_vm_burst_leaves_low_within_five_minutes_and_the_balloons_hold_the_excess():
+    """Two 185 MB working sets on 256 MB: low at first, then high for good, the excess in the balloons."""
+    tr = burst_host().run(minutes=15)
+    low = np.flatnonzero(tr.host.state == LOW)
+    assert len(low) and tr.t[low[-1]] < 300, "the host leaves low within 5 min and does not return"
+    late = tr.minutes >= 10
+    assert (tr.host.state[late] == HIGH).mean() > 0.95
+    for name in ("a", "b"):
+        v = tr.vm(name)
+        # all it may not back (max − target) is in its balloon, but for the cold kernel pages the
+        # host swapped in the burst, which the guest never touches again (≈ 62 + 23 of 85 MB)
+        assert v.balloon[late].mean() > 50, f"{name}: its balloon holds the excess (issue: ≈ 82 MB)"
+        assert abs(v.balloon[late].mean() + v.swapped[late].mean() - (200 - v.target[late].mean())) < 3
+        assert abs(v.alloc[late].mean() - v.target[late].mean()) < 3, f"{name} sits at its target"
+        assert v.blocked[late].sum() == 0, f"{name}: blocking is never a steady state"
+
+
+def test_a_nudged_balloon_shrinks_by_the_deficit_not_to_zero():
+    """g's target rises a few MB above its allocation: its balloon gives back about that, not all of it.
+
+    The issue's scenario, with the hog growing to 150 MB (not 120) so that memory stays short: in
+    this model a host with memory to spare empties every balloon (no memory stranded behind one)."""
+    host = esx.Host(esx.HostConfig(memory_mb=200, swap_mb=1024, tax_rate=0.75, sharing=SharingConfig(mode="off")),
+                    seed=11)
+    host.power_on(esx.VMConfig(name="g", max_mb=128, overhead_mb=4), workload=W.Toucher([(0, 100), (30, 10)]))
+    host.power_on(esx.VMConfig(name="hog", max_mb=160, overhead_mb=4),
+                  workload=W.Toucher([(40 + 4 * i, 2 * i) for i in range(1, 76)], sweep_s=3))
+    host.run(minutes=10)
+    g = host.vm("g")
+    before = g.stats()
+    assert before.balloon > 50, "the scenario starts from a large balloon"
+    host.set_shares("g", 2 * g.shares)
+    host.step()                                       # targets are recomputed at the next tick
+    assert g.stats().target > before.target + 5
+    host.run(minutes=3)
+    assert g.stats().balloon >= 45, "the balloon shrinks by the deficit, not to zero (issue: ≈ 50 MB)"
+
+
+def test_figure7_with_the_default_configuration_strands_no_memory():
+    """Default host (sharing on, τ = 0.75, per-VM swap): no VM is held back by its balloon while
+    free memory is well above the high threshold, dbench gets what the idle VM's shared zero pages
+    do not use, and the tax still reclaims the idle VM's private pages."""
+    def run(tax_rate):
+        host = esx.Host(esx.HostConfig(memory_mb=424, tax_rate=tax_rate), seed=0)
+        host.power_on(esx.VMConfig(name="idle", max_mb=256, guest_os="windows"))
+        host.run(minutes=3)
+        host.power_on(esx.VMConfig(name="dbench", max_mb=256), workload=W.Dbench())
+        return host, host.run(minutes=15)
+    host, tr = run(0.75)
+    late = tr.minutes >= 10
+    well_above = tr.host.free > (host.config.high_pct + 2 * host.config.hysteresis_pct) / 100 * host.config.memory_mb
+    for name in ("idle", "dbench"):
+        v = tr.vm(name)
+        # a VM held down by its balloon: nothing unbacked left for its guest to grow into
+        held_down = v.unbacked < 1
+        assert v.balloon[late & well_above & held_down].max(initial=0) < 1, \
+            f"{name} is held back by a balloon beside free memory"
+    assert tr.host.shared_saved[late].mean() > 20, "the idle VM's zero pages are shared"
+    assert tr.vm("dbench").alloc[late].mean() > 240, "dbench gets the memory sharing saves"
+    _, untaxed = run(0.0)
+    assert tr.vm("idle").private[late].mean() < untaxed.vm("idle").private[late].mean() - 10, \
+        "the tax reclaims the idle VM's private pages"
+
+
+def test_no_trace_row_shows_a_state_its_free_memory_contradicts():
+    """The state is judged at the end of the tick on the free memory the row records."""
+    host = burst_host()
+    tr = host.run(minutes=6)
+    s = host.states
+    for state, free in zip(tr.host.state.astype(int), tr.host.free * MB):
+        deeper = [x for x in (SOFT, HARD, LOW) if x > state]
+        assert all(free >= s.entry[x] for x in deeper), (state, free)
+        assert state == HIGH or free <= s.thresholds[state - 1] + s.margin, (state, free)
+    assert set(tr.host.state.astype(int)) >= {HIGH, LOW}, "the burst visits the states"
+
+
+def test_figure7_and_the_tax_sweep_agree():
+    """Their τ = 0.75 idle allocations are within 3 MB (the sweep runs Figure 7's history)."""
+    from esxlab.experiments import fig7, tax_sweep
+    for seed in (0, 3):
+        a = fig7.run(seed=seed).value("idle VM alloc, τ = 0.75")
+        b = tax_sweep.run(seed=seed, tax_step=0.75, tax_max=0.75).value("idle VM alloc, τ = 0.75")
+        assert abs(a - b) <= 3, (seed, a, b)
+
+
+# -- the decision log ----------------------------------------------------------------------------
+def test_the_decision_log_prints_the_price_before_the_decision_and_what_moved():
+    """ρ before the change (VMStats.rho's definition), increments, deflations, nothing rounded to 0."""
+    host = esx.Host(esx.HostConfig(memory_mb=110, swap_mb=440, tax_rate=0.0, sharing=SharingConfig(mode="off")), seed=0)
+    host.power_on(esx.VMConfig(name="idle", max_mb=64, overhead_mb=4, guest_os="windows"))
+    host.power_on(esx.VMConfig(name="dbench", max_mb=64, overhead_mb=4), workload=W.Dbench(clients=10))
+    host.run(minutes=8)
+    host.set_tax_rate(0.75)
+    tr = host.run(minutes=4)
+    moved = [d for d in tr.decisions if d.tick == 8 * 60 + 1 and d.action.startswith("target")]
+    assert {d.vm for d in moved} == {"idle", "dbench"}
+    i = int(np.searchsorted(tr.t, 8 * 60))                 # the state the decision saw: the end of t = 480 s
+    for d in moved:
+        logged = float(re.search(r"ρ = ([0-9.e-]+)", d.why).group(1))
+        v, row = host.vm(d.vm), tr.vm(d.vm)
+        before = esx.policy.rho(v.shares, row.alloc[i] * MB, row.active[i] * MB, 0.75)
+        assert logged == pytest.approx(before, rel=1e-3), "ρ at the allocation before the decision"
+    idle_down = next(d for d in moved if d.vm == "idle")
+    assert "lowest ρ" in idle_down.why and idle_down.action == "target down"
+    actions = {d.action for d in tr.decisions}
+    assert "inflate balloon" in actions and "deflate balloon" in actions
+    assert not any(" 0.0 MB" in str(d) for d in host.trace.decisions)
+    assert all(d.pages > 0 for d in host.trace.decisions if d.action != "block" and not d.action.startswith("state"))
+    assert len(host.trace.decisions) < 200, "small periodic adjustments and repeats are coalesced"
+
+
+def test_vmstats_rho_and_the_policy_share_one_definition():
+    """VMStats.rho is policy.rho at the VM's allocation and active estimate."""
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    v = host.power_on(esx.VMConfig(name="a", max_mb=64), workload=W.Toucher([(0, 20)]))
+    host.run(seconds=40)
+    s = v.stats()
+    assert s.rho == pytest.approx(esx.policy.rho(s.shares, v.alloc_pages, v.active_pages, host.tax_rate))
+
+
+def test_repeated_decisions_are_one_entry_with_a_tick_range():
+    """Paging every second of a soft episode is one line, its pages summed."""
+    host = burst_host()
+    tr = host.run(minutes=3)
+    ranged = [d for d in tr.decisions if d.until is not None]
+    assert ranged and all(d.until > d.tick for d in ranged)
+    assert any(f"t={d.tick:>5}–{d.until}s" in str(d) for d in ranged)
+
+
+# -- defaults that run the paper, admission that speaks of overhead --------------------------------
+def test_default_swap_admits_the_papers_own_setups():
+    """Per-VM swap files by default (later ESX): Figure 7 on 424 MB, Figure 8's five VMs on 1 GB."""
+    host = esx.Host(esx.HostConfig(memory_mb=424))
+    host.power_on(esx.VMConfig(name="idle", max_mb=256, guest_os="windows"))
+    host.power_on(esx.VMConfig(name="dbench", max_mb=256))
+    assert host.swapfile.capacity == 512 * MB
+    from esxlab.experiments.fig8 import VMS
+    host = esx.Host(esx.HostConfig(memory_mb=1024))
+    for name, (mx, mn, edition) in VMS.items():
+        host.power_on(esx.VMConfig(name=name, max_mb=mx, min_mb=mn, guest_os="windows", os_version=edition))
+    host.run(seconds=5)
+    host.power_off("sql")
+    assert host.swapfile.capacity == (1472 - 736 - 160) * MB
+    short = esx.Host(esx.HostConfig(memory_mb=424, swap_mb=300))
+    short.power_on(esx.VMConfig(name="a", max_mb=256))
+    with pytest.raises(esx.AdmissionError, match="swap reservation short by 212.0 MB"):
+        short.power_on(esx.VMConfig(name="b", max_mb=256))
+
+
+def test_a_vm_that_leaves_no_memory_beyond_overheads_is_refused_at_power_on():
+    """Sixteen 64 MB VMs on 512 MB, fifteen 8 MB VMs on the default host: refused with a sentence on
+    overhead, and the host keeps running."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, swap_mb=65536))
+    with pytest.raises(esx.AdmissionError, match="overhead memory would leave no machine memory"):
+        for i in range(16):
+            host.power_on(esx.VMConfig(name=f"v{i}", max_mb=64))
+    assert len(host.vms) == 14
+    host.run(seconds=5)
+    host = esx.Host()
+    with pytest.raises(esx.AdmissionError, match="overhead"):
+        for i in range(15):
+            host.power_on(esx.VMConfig(name=f"v{i}", max_mb=8))
+    host.run(seconds=5)
+
+
+def test_set_min_refused_speaks_of_the_reservation():
+    host = esx.Host(esx.HostConfig(memory_mb=200, swap_mb=400))
+    host.power_on(esx.VMConfig(name="a", max_mb=196, overhead_mb=8))
+    with pytest.raises(esx.AdmissionError, match=r"cannot change the min \(its memory reservation\) of 'a'"):
+        host.set_min("a", 196)
+
+
+# -- issue 11's reclamation faults ---------------------------------------------------------------
+def test_a_vm_below_its_min_makes_progress_when_host_swap_is_full_at_the_reservation():
+    """34 MB host, 16 MB swap, min 32: the VM reaches its min and runs (issue 11, fault 2)."""
+    host = esx.Host(esx.HostConfig(memory_mb=34, swap_mb=16, sharing=SharingConfig(mode="off")), seed=0)
+    g = host.power_on(esx.VMConfig(name="g", max_mb=48, min_mb=32, overhead_mb=1, balloon="absent"),
+                      workload=W.Toucher([(0, 40)], sweep_s=4))
+    tr = host.run(minutes=3)
+    assert g.stats().alloc >= 32, "never below its min"
+    assert g.totals.stalls == 0
+    ran = tr.vm("g").throughput[60:] > 0
+    assert ran.mean() > 0.4, "it runs at least every other second"
+    assert any(d.action == "block" and d.vm == "g" for d in tr.decisions), "the log says why it waits"
+
+
+def test_a_vm_whose_min_is_its_max_is_never_swapped_by_the_sharing_table():
+    """The table grows only into memory no reservation needs (issue 11, fault 4)."""
+    host = esx.Host(esx.HostConfig(memory_mb=256, sharing=SharingConfig(scan_vm_pages_s=5000, scan_period_s=1)),
+                    seed=0)
+    v = host.power_on(esx.VMConfig(name="v", max_mb=256, min_mb=256, overhead_mb=0),
+                      workload=W.Dbench(clients=40, mb_per_client=8))
+    host.run(seconds=120)
+    assert v.stats().swapped == 0 and v.totals.swap_outs == 0

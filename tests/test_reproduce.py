@@ -1,0 +1,133 @@
+"""``python -m esxlab reproduce`` over several seeds (joblib), the generated README table and
+the paper-vs-esxlab plots."""
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab import experiments as E
+from esxlab.experiments import paper, plots, runner
+from esxlab.experiments.cli import main
+from esxlab.experiments.result import Row, render_table, summarize
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["fig6", "remap_io"]          # the two quickest experiments at their defaults
+
+
+@pytest.mark.parametrize("text, seeds", [("0-3", [0, 1, 2, 3]), ("0,2,5", [0, 2, 5]), ("7", [7]),
+                                         ("1-2,5", [1, 2, 5])])
+def test_parse_seeds(text, seeds):
+    assert runner.parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["3-1", "a", "-1", "1,1", "", "0-2,2"])
+def test_parse_seeds_refuses_with_a_sentence(text):
+    with pytest.raises(esx.ConfigError, match="--seeds"):
+        runner.parse_seeds(text)
+
+
+def test_summarize_mean_sd_and_spread():
+    tables = [[Row("x", "q", 10, v, 2, "MB"), Row("x", "beyond", None, v, None)] for v in (11.0, 12.0, 19.0)]
+    q, beyond = summarize(tables)
+    assert q.esxlab == pytest.approx(14) and q.sd == pytest.approx(np.std([11, 12, 19], ddof=1))
+    assert q.values == (11.0, 12.0, 19.0) and q.within is False and q.spread, "sd 4.4 > tolerance 2"
+    assert beyond.within is None and not beyond.spread
+    text = render_table([q, beyond])
+    assert "esxlab mean ± sd" in text and "14 ± 4.36 MB" in text and "NO, spread > tolerance" in text
+    with pytest.raises(esx.ConfigError, match="different quantities"):
+        summarize([tables[0], tables[1][:1]])
+
+
+def test_setup_checks_are_listed_apart_and_not_counted():
+    rows = [Row("x", "pred", 10, 10, 1), Row("x", "setup", 5, 9, 1, kind="set-up")]
+    text = render_table(rows)
+    assert text.index("Set-up checks") < text.index("setup") and text.index("pred") < text.index("Set-up")
+    assert runner.count_line(rows, [0]).startswith("1/1 predictions") and "set-up checks 0/1" in \
+        runner.count_line(rows, [0])
+
+
+def test_results_do_not_depend_on_jobs():
+    one = runner.summary(runner.run_many(FAST, [0, 1], jobs=1))
+    two = runner.summary(runner.run_many(FAST, [0, 1], jobs=2))
+    assert one == two and any(r.sd for r in one), "same seeds, same numbers, whatever the parallelism"
+
+
+def test_cli_seeds_csv_has_one_column_per_seed(tmp_path, capsys):
+    assert main(["--figure", "6", "--seeds", "0-1", "--jobs", "2", "--csv", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "[2/2] fig6, seed 1" in err and "esxlab mean ± sd" in out and "on the mean over seeds 0–1" in out
+    rows = list(csv.DictReader(open(tmp_path / "all_table.csv")))
+    assert {"seed_0", "seed_1", "sd", "spread", "kind"} <= set(rows[0])
+    r = rows[0]
+    assert float(r["esxlab"]) == pytest.approx((float(r["seed_0"]) + float(r["seed_1"])) / 2)
+    assert (tmp_path / "seed_0" / "fig6_estimates.csv").exists() and (tmp_path / "seed_1" / "fig6_table.csv").exists()
+
+
+@pytest.mark.parametrize("argv, match", [(["--seed", "1", "--seeds", "0-3"], "not allowed with argument"),
+                                         (["--seeds", "3-1"], "--seeds = '3-1'"),
+                                         (["--jobs", "0"], "--jobs = 0"),
+                                         (["--readme", "README.md", "--figure", "7"], "drop --figure"),
+                                         (["--readme", "nowhere.md"], "generated-table markers")])
+def test_cli_new_options_refuse_bad_input_before_running(argv, match, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and "[1/" not in err, "refused before any experiment ran"
+
+
+def test_readme_block_round_trip(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{runner.BEGIN}\nold\n{runner.END}\n\nafter\n")
+    rows = runner.summary(runner.run_many(["remap_io"], [0, 1]))
+    runner.write_readme(readme, rows, [0, 1])
+    text = readme.read_text()
+    assert "old" not in text and text.endswith("\n\nafter\n") and "orders of magnitude" in text
+    assert "--seeds 0-1 --readme README.md" in text and runner.readme_hash(readme) == runner.source_hash()
+    readme.write_text("no markers")
+    with pytest.raises(esx.ConfigError, match="markers"):
+        runner.write_readme(readme, rows, [0, 1])
+
+
+def test_source_hash_follows_the_sources(tmp_path):
+    copy = tmp_path / "esxlab"
+    shutil.copytree(ROOT / "esxlab", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = runner.source_hash(copy)
+    assert before == runner.source_hash(ROOT / "esxlab")
+    (copy / "experiments" / "fig7.py").write_text((copy / "experiments" / "fig7.py").read_text() + "\n# x\n")
+    assert runner.source_hash(copy) != before
+
+
+def test_paper_series_are_the_digitized_figures():
+    s = E.paper_series("fig7")
+    assert s["x"]["unit"] == "min" and s["y"]["unit"] == "MB" and 179 in s["series"]["idle_alloc"]["y"]
+    assert E.paper_series("fig6")["series"]["estimate"]["y"][8] == 282, "Figure 6 at 16 min"
+    assert E.paper_series("fig8")["series"]["sql_alloc"]["y"][0] is None, "SQL Server had not booted"
+    s["series"].clear()
+    assert E.paper_series("fig7")["series"], "callers get a copy"
+    assert "OSDI 2002" in paper.SOURCE, "cited as digitized from the paper"
+    with pytest.raises(esx.ConfigError, match="fig5"):
+        E.paper_series("fig5")
+
+
+def test_plots_show_paper_and_esxlab_for_each_figure(tmp_path):
+    from matplotlib.image import imread
+    results = {("fig2", 0): E.fig2.run(max_mb=128, sizes=(96, 112), clients=20, minutes=4, measure_from_min=2,
+                                       dbench_start_s=30),
+               ("fig6", 0): E.fig6.run(minutes=12, schedule=[(0, 0), (3, 100), (8, 0)]),
+               ("fig7", 0): E.fig7.run(vm_mb=128, available_mb=179, clients=20, minutes=10, tax_change_min=5,
+                                       dbench_start_min=1),
+               ("fig8", 0): E.fig8.run(bench_start_min=8, minutes=18)}
+    paths = plots.write_plots(results, tmp_path)
+    assert sorted(p.name for p in paths) == sorted(f"{f}.{x}" for f in ("fig2", "fig6", "fig7", "fig8")
+                                                   for x in ("png", "svg"))
+    for name in ("fig2", "fig6", "fig7", "fig8"):
+        svg = (tmp_path / f"{name}.svg").read_text()
+        for key in E.paper_series(name)["series"]:
+            assert f'id="paper-{key}"' in svg and f'id="esxlab-{key}"' in svg, f"{name}: {key} missing"
+        assert "(min)" in svg or "(MB)" in svg, "axes carry units"
+        png = imread(tmp_path / f"{name}.png")[..., :3]
+        grey = np.all(np.abs(png - 0.55) < 0.03, axis=-1).sum()
+        blue = np.all(np.abs(png - np.array([0, 0x72, 0xB2]) / 255) < 0.03, axis=-1).sum()
+        assert grey > 200 and blue > 100, f"{name}.png must show the paper's (grey) and esxlab's curves"
