@@ -109,8 +109,10 @@ class HostMachine(RuleBasedStateMachine):
             name = f"vm{self.counter}"
         cfg = esx.VMConfig(name=name, max_mb=max_mb, min_mb=min_mb,
                            overhead_mb=overhead_mb, guest_os=os_, balloon=mode, shares=shares, salt=salt)
-        mem, swap = reserved([v.config for v in self.host.vms.values()] + [cfg])
-        fits = mem <= self.host.config.total_pages and swap <= self.host.swapfile.capacity
+        configs = [v.config for v in self.host.vms.values()] + [cfg]
+        mem, swap = reserved(configs)
+        left = self.host.config.total_pages - sum(c.overhead_pages for c in configs) - self.host.states.goal
+        fits = mem <= self.host.config.total_pages and swap <= self.host.swapfile.capacity and left > 0
         try:
             self.host.power_on(cfg, workload=workload)
         except esx.AdmissionError as e:
@@ -196,6 +198,20 @@ class HostMachine(RuleBasedStateMachine):
         if name in self.host.vms:
             self.host.set_balloon(name, mode)
 
+    @rule(target=names, max_mb=st.integers(16, 64), pct=st.sampled_from([80, 95]), sweep=st.sampled_from([1, 5]),
+          reuse=st.booleans())
+    def power_on_burst(self, max_mb, pct, sweep, reuse):
+        """A VM that touches almost all of its memory at once (the issue 10 burst, on a small host)."""
+        return self._power_on(max_mb, 0, 2, "linux", "cooperative",
+                              esx.workloads.Toucher([(0, max_mb * pct / 100)], sweep_s=sweep), None, None, reuse)
+
+    @rule(name=names, factor=st.sampled_from([0.5, 2.0]))
+    def nudge_a_ballooned_vm(self, name, factor):
+        """Change the shares of a VM whose balloon holds memory (its target moves a little)."""
+        vm = self.host.vms.get(name)
+        if vm is not None and vm.balloon.size > 0:
+            self.host.set_shares(name, vm.shares * factor)
+
     # -- time ---------------------------------------------------------------------------------
     @rule(k=st.sampled_from([1, 1, 2, 5, 15, 40]))
     def tick(self, k):
@@ -205,6 +221,10 @@ class HostMachine(RuleBasedStateMachine):
             trace = self.host.run(seconds=k)
             assert len(trace) == self.host.time
         self.stale = False
+        states, free = self.host.states, self.host.machine.free     # judged at the end of the tick (§6.3)
+        assert all(free >= states.entry[x] for x in range(states.state + 1, 4)), "state shallower than free says"
+        assert states.state == 0 or free <= states.thresholds[states.state - 1] + states.margin, \
+            "state deeper than free memory says"
         trace = self.host.trace
         for name in trace.vm_names:                    # a row holds data exactly while a VM of that name ran
             running = name in self.host.vms
