@@ -81,10 +81,12 @@ NO_SHARING = "fig8: needs content-based page sharing (host.sharing), not yet in 
 BOOT = ("fig8: the model's Windows guests hold nothing but zeros until their services start writing data at "
         "1 min (invented), so sharing finds more zero pages at boot than the paper's 325 MB.")
 DYNAMICS = ("fig8: the model's servers write their data into the zero pages Windows left on its free lists (copy-"
-            "on-write breaks), and the balloons, which take the guest's free pages first, take the rest; a shared "
-            "page counts in every VM's alloc and sharing savings are handed out as targets, so each shared page "
-            "lost lowers the targets by a page and the balloons grow by as much: sharing runs down to almost "
-            "nothing. The paper's guests kept ≈ 200 MB shared (their free lists presumably held little of it).")
+            "on-write breaks), and the balloons, which take the guest's free pages first, take the rest; since a "
+            "shared page counts in every VM's alloc and sharing savings are handed out as targets, each shared "
+            "page lost lowers the targets by a page and the balloons grow by as much, so sharing runs down to "
+            "almost nothing and the VMs' allocations (MetaFrame, SQL's long query, the aggregate) stay lower "
+            "than the paper's. The paper's guests kept ≈ 200 MB shared (their free lists presumably held little "
+            "of it); see reclaim.py.")
 PAGING = ("fig8: when the benchmarks start, working sets grow faster than the balloons inflate (invented "
           "4 MB/s per VM), so in each brief hard state the model pages what it takes to restore free memory, "
           "far more in all than the paper's < 20 MB.")
