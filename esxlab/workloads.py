@@ -162,6 +162,7 @@ class Toucher(Workload):
         check_number("Toucher", "sweep_s", sweep_s, 1, 3600)
         check_number("Toucher", "cpu_us_per_access", cpu_us_per_access, 0, None)
         check_number("Toucher", "os_overhead", os_overhead, 0, 1)
+        check_choice("Toucher", "free_at_exit", free_at_exit, (True, False))
         self.schedule = steps
         self.sweep_s = float(sweep_s)
         self.cpu_us_per_access = float(cpu_us_per_access)
@@ -332,9 +333,9 @@ def make(spec) -> Workload:
     """A workload from an instance, a class, or a name ("idle", "dbench", "toucher")."""
     if isinstance(spec, Workload):
         if spec.rng is not None:
-            raise ConfigError(f"workload = {shorten(spec)} already drives another VM; a workload instance keeps one "
-                              f"VM's state, so give each VM its own (e.g. workload=esx.workloads.{type(spec).__name__}"
-                              "(...) again).")
+            raise ConfigError(f"workload = {shorten(spec)} has already driven a VM (even one powered off since, "
+                              f"or on another host); a workload instance keeps one VM's state, so give each VM its "
+                              f"own (e.g. workload=esx.workloads.{type(spec).__name__}(...) again).")
         return spec
     if isinstance(spec, type) and issubclass(spec, Workload):
         return spec()

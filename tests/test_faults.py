@@ -374,7 +374,7 @@ def test_one_workload_instance_for_two_vms_is_refused_with_a_sentence():
     host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
     shared = W.Toucher([(0, 8), (20, 2)])
     host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=1), workload=shared)
-    with pytest.raises(esx.ConfigError, match=r"already drives another VM.*give each VM its own"):
+    with pytest.raises(esx.ConfigError, match=r"has already driven a VM.*give each VM its own"):
         host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=1), workload=shared)
     assert list(host.vms) == ["a"]
     host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=1), workload=W.Toucher([(0, 8), (20, 2)]))
