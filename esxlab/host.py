@@ -67,7 +67,7 @@ class Host:
         self._next_uid = 1
         self._realloc_due = True
         self._why = "start"
-        self._logged_target: dict[str, int] = {}
+        self._logged_target: dict[int, int] = {}      # VM uid → target last logged
 
     @property
     def time(self) -> int:
@@ -206,10 +206,10 @@ class Host:
         periodic = why == "periodic reallocation"
         for v, t in zip(vms, targets):
             v.target = int(t)
-            delta = v.target - self._logged_target.get(v.name, v.pages)
+            delta = v.target - self._logged_target.get(v.uid, v.pages)
             if abs(delta) < (4 if periodic else 1) * PAGES_PER_MB:
                 continue
-            self._logged_target[v.name] = v.target
+            self._logged_target[v.uid] = v.target
             price = f"ρ = {rhos[v.name]:.4g} shares/page"
             because = f"lowest {price}" if v.name == cheapest and delta < 0 else price
             self._log(v.name, "target " + ("down" if delta < 0 else "up"), abs(delta),

@@ -146,7 +146,7 @@ class Reclaimer:
         self.states = FreeMemoryStates(config, config.total_pages)
         self.swap_rate = max(1, int(config.swap_rate_mb_s * PAGES_PER_MB))
         self.high_state = config.high_state
-        self._told_high: set[str] = set()       # VMs told "above target, nothing reclaimed in high"
+        self._told_high: set[int] = set()       # uids of VMs told "above target, nothing reclaimed in high"
 
     @property
     def state(self) -> int:
@@ -182,25 +182,30 @@ class Reclaimer:
             b = vm.balloon
             floor = max(vm.target, vm.config.min_pages)
             excess = vm.alloc_pages - floor
-            bt, st = plan(state, excess, vm.pages - floor, b.size, b.cap, b.loaded(vm.vm_time),
+            share = vm.pages - floor
+            bt, st = plan(state, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
                           b.usable(vm.vm_time), self.high_state, spare if self._held_down(vm) else 0,
                           b.target if vm.blocked else 0)
             if bt < b.size:
                 spare -= b.size - bt
-            self._log_balloon(vm, b.target, bt, state, excess)
+            self._log_balloon(vm, b.target, bt, state, excess, share)
             b.target = bt
             blocked = state == LOW and excess > 0
             if blocked and not vm.blocked:
                 self.log(vm.name, "block", 0, "low state: above its target, it does not run until paging "
                                               "brings it back to target (§6.3)")
             vm.blocked = blocked
-            if state == HIGH and excess >= PAGES_PER_MB and bt <= b.size and vm.name not in self._told_high:
-                self._told_high.add(vm.name)
-                self.log(vm.name, "left above target", excess,
-                         "high state: enough free memory, no reclamation (§6.3)" if self.high_state == "idle" else
-                         f"high state: no paging, and the balloon cannot free it ({b.why_unusable(vm.vm_time)})")
+            if state == HIGH and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
+                self._told_high.add(vm.uid)
+                if self.high_state == "idle":
+                    why = "high state: enough free memory, no reclamation (§6.3)"
+                elif b.usable(vm.vm_time):
+                    why = "high state: free memory to spare, no reclamation"
+                else:
+                    why = f"high state: no paging, and the balloon cannot free it ({b.why_unusable(vm.vm_time)})"
+                self.log(vm.name, "left above target", excess, why)
             elif excess <= 0:
-                self._told_high.discard(vm.name)
+                self._told_high.discard(vm.uid)
             if st > 0 and budget > 0:
                 got = self.swapper.swap_out(vm, min(st, budget))
                 budget -= got
@@ -214,7 +219,7 @@ class Reclaimer:
         """The VM's balloon holds it down: nothing unbacked is left for its guest to grow into."""
         return vm.pages - vm.balloon.size - vm.alloc_pages - vm.swapped_pages < PAGES_PER_MB
 
-    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int) -> None:
+    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int, share: int) -> None:
         """Log a new balloon target: the increment asked beyond what the driver was already
         asked for, or the pages it is now to give back."""
         b = vm.balloon
@@ -225,7 +230,7 @@ class Reclaimer:
                      f"{STATES[state]} state; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{swapped}")
         elif down >= PAGES_PER_MB and new < b.size:
             self.log(vm.name, "deflate balloon", down,
-                     "the balloon holds no more than max − target" if new >= vm.pages - max(vm.target, vm.config.min_pages)
+                     "the balloon holds no more than max − target" if new >= min(share, b.cap)
                      else "high state: free memory to spare; the balloon gives it back")
 
     # -- the fault path ---------------------------------------------------------------------------

@@ -104,7 +104,6 @@ class VM:
         self.counters, self.totals = Counters(), Counters()
         self.shares = config.effective_shares(hc.shares_per_mb)
         self.target = self.pages
-        self.swap_target = 0
         self.throughput = 0.0
         self.overhead_mpns = np.empty(0, dtype=np.int32)
         self.workload = workload
