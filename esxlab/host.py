@@ -83,8 +83,10 @@ class Host:
         self.reclaimer.make_free(n, self.vms.values(), requester, protect)
 
     def _unreserved_pages(self) -> int:
-        """Machine pages no VM's min + overhead reservation (§6.2) may need: room for the sharing table."""
-        reserved = sum(v.config.overhead_pages + max(v.config.min_pages, v.alloc_pages) for v in self.vms.values())
+        """Machine pages outside every VM's min + overhead reservation (§6.2): room for the sharing
+        table (which takes only free pages). A VM's alloc does not count: shared pages count in the
+        alloc of every VM that maps them, so the allocations may add up to more than memory (§6.3)."""
+        reserved = sum(v.config.overhead_pages + v.config.min_pages for v in self.vms.values())
         return self.config.total_pages - reserved - self.sharing.table_pages
 
     # -- VMs ------------------------------------------------------------------------------------

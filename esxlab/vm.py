@@ -253,6 +253,7 @@ class VM:
             self.guest.access(acc.lps, acc.writes)
             if len(acc.io):
                 self.env.remap.io(self, self.guest.lp_ppn[acc.io])
+            self.guest.keep_free_step()
             self.guest.zero_page_thread_step()
         except Stall:
             c.stalls += 1

@@ -313,3 +313,18 @@ def test_nothing_lost_and_conservation_with_sharing_and_remapping(seed, memory_m
             check_conservation(host)
             check_sharing(host)
             log.check()
+
+
+def test_the_table_grows_while_shared_pages_make_allocations_exceed_memory():
+    """A shared page counts in the alloc of every VM that maps it (§4.3), so the VMs' allocations
+    may add up to more than machine memory; the table still grows into memory outside the VMs'
+    min + overhead reservations, and the scanner goes on hinting every private page."""
+    host = esx.Host(esx.HostConfig(memory_mb=200, sharing=SharingConfig(**FAST)), seed=2)
+    for i in range(4):
+        host.power_on(esx.VMConfig(name=f"w{i}", max_mb=64, overhead_mb=2, guest_os="windows"),
+                      workload=esx.workloads.Toucher([(0, 4), (150, 20)], sweep_s=10))   # writes after boot
+    host.run(minutes=5)
+    vms = list(host.vms.values())
+    assert sum(v.stats().alloc for v in vms) > 200, "the allocations exceed machine memory"
+    private = sum(int(np.count_nonzero(v.pmap.state == PRIVATE)) for v in vms)
+    assert host.sharing.stats().hint_frames >= 0.9 * private

@@ -14,7 +14,9 @@ VM runs a :class:`Server`: it writes a *footprint* of data once (services, heaps
 start, and keeps touching an *active working set*, part of that footprint, whose size
 follows a schedule shaped after the paper's *Active* curves (panels b–d; ``SCHEDULES``).
 Whatever the guest never writes stays zero (Windows zeroed it at boot), so it is what page
-sharing can reclaim. The rate (0.5 MB/s per VM) is read off the paper's curves: private
+sharing can reclaim at boot; once the balloons inflate, what sharing saves (≈ 200 MB in the
+paper) is the memory each Windows guest keeps free and zeroed (``guest.PROFILES``: 10 %,
+invented and fitted to this figure). The rate (0.5 MB/s per VM) is read off the paper's curves: private
 memory grows by ≈ 850 MB in the first 4–5 min (≈ 0.7 MB/s per VM), and shared memory falls
 by ≈ 230 MB within 5 min of the benchmarks starting (≥ 0.15 MB/s per VM). What is compared
 is what ESX did with these loads: states, allocations, ballooning, paging and sharing.
@@ -80,13 +82,10 @@ SQL_BOOT_QUERY = ((1, 280, 30), (7, 20, 30))     # absolute minutes: queries whi
 NO_SHARING = "fig8: needs content-based page sharing (host.sharing), not yet in the model."
 BOOT = ("fig8: the model's Windows guests hold nothing but zeros until their services start writing data at "
         "1 min (invented), so sharing finds more zero pages at boot than the paper's 325 MB.")
-DYNAMICS = ("fig8: the model's servers write their data into the zero pages Windows left on its free lists (copy-"
-            "on-write breaks), and the balloons, which take the guest's free pages first, take the rest; since a "
-            "shared page counts in every VM's alloc and sharing savings are handed out as targets, each shared "
-            "page lost lowers the targets by a page and the balloons grow by as much, so sharing runs down to "
-            "almost nothing and the VMs' allocations (MetaFrame, SQL's long query, the aggregate) stay lower "
-            "than the paper's. The paper's guests kept ≈ 200 MB shared (their free lists presumably held little "
-            "of it); see reclaim.py.")
+DYNAMICS = ("fig8: what sharing saves while the benchmarks run comes from the memory each Windows guest keeps "
+            "free (the guest model's invented 10 %: under a balloon the guest evicts cold pages to refill its free "
+            "list, its zero page thread zeroes them, page sharing reclaims them); the VMs' allocations, which "
+            "count those shared pages, follow what sharing saves. See esxlab/guest.py.")
 PAGING = ("fig8: when the benchmarks start, working sets grow faster than the balloons inflate (invented "
           "4 MB/s per VM), so in each brief hard state the model pages what it takes to restore free memory, "
           "far more in all than the paper's < 20 MB.")
