@@ -25,7 +25,7 @@ import numpy as np
 
 from .admission import admit
 from .clock import Clock
-from .config import BALLOON_MODES, PAGES_PER_MB, HostConfig, VMConfig
+from .config import PAGES_PER_MB, HostConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
 from .machine import OVERHEAD, Machine
 from .policy import compute_targets
@@ -63,7 +63,6 @@ class Host:
         self.reclaimer = Reclaimer(config, self.machine, self.swapper, self._log)
         self.states = self.reclaimer.states
         self.remap = IORemapper(config.remap, self.machine, self.vms, self.clock)
-        self.tax_rate = config.tax_rate
         self._next_uid = 1
         self._realloc_due = True
         self._why = "start"
@@ -142,16 +141,24 @@ class Host:
                               f"{', '.join(map(repr, self.vms)) or 'none'}.") from None
 
     # -- parameters that change mid-run ----------------------------------------------------------
+    # Each setter replaces the configuration it changes (``host.config`` or the VM's ``config``),
+    # the one place the running value is read from; ``replace`` validates it again.
+    @property
+    def tax_rate(self) -> float:
+        """The idle memory tax τ now (``config.tax_rate``, changed by :meth:`set_tax_rate`)."""
+        return self.config.tax_rate
+
     def set_tax_rate(self, tax_rate: float) -> None:
         """Change the idle memory tax τ (one global rate, §5.2 footnote 5)."""
-        check_number("Host", "tax_rate", tax_rate, 0, 1, hi_open=True)
-        self.tax_rate = float(tax_rate)
+        self.config = self.config.replace(tax_rate=tax_rate)
         self._changed(f"tax rate set to {tax_rate:.2f}")
 
     def set_shares(self, name: str, shares: float) -> None:
-        check_number("Host", "shares", shares, 0, 1e9)
-        self.vm(name).shares = float(shares)
-        self._changed(f"{name} shares set to {shares:g}")
+        """Change a VM's shares (§6.1; None: the default, ``shares_per_mb`` × max); its target
+        follows at the next reallocation."""
+        vm = self.vm(name)
+        vm.config = vm.config.replace(shares=shares)
+        self._changed(f"{name} shares set to {vm.shares:g}")
 
     def set_min(self, name: str, min_mb: float) -> None:
         """Change a VM's min (admission control re-checks the reservation)."""
@@ -166,8 +173,8 @@ class Host:
 
     def set_balloon(self, name: str, mode: str) -> None:
         """Switch a VM's balloon driver mode (e.g. disable it, or make it lie)."""
-        check_choice("Host", "balloon", mode, BALLOON_MODES)
         vm = self.vm(name)
+        vm.config = vm.config.replace(balloon=mode)
         # pop (with the old mode) when the driver goes away or starts/stops lying: a lying
         # driver's pages are in the guest's hands, a truthful one's are pinned
         if vm.balloon.size and (mode in ("absent", "disabled") or (vm.balloon.mode == "lying") != (mode == "lying")):

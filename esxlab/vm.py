@@ -102,7 +102,6 @@ class VM:
         self.vm_time = 0
         self.blocked = False
         self.counters, self.totals = Counters(), Counters()
-        self.shares = config.effective_shares(hc.shares_per_mb)
         self.target = self.pages
         self.throughput = 0.0
         self.overhead_mpns = np.empty(0, dtype=np.int32)
@@ -229,6 +228,11 @@ class VM:
         """Deflate or pop: the PPNs become unbacked; the next touch gets a zeroed page."""
         self.pmap.set_state(ppns[self.pmap.state[ppns] == BALLOONED], UNBACKED)
 
+    @property
+    def shares(self) -> float:
+        """The VM's shares now (§6.1): its ``config.shares``, or ``shares_per_mb`` × max if None."""
+        return self.config.effective_shares(self.env.config.shares_per_mb)
+
     # -- one simulated second ------------------------------------------------------------------
     def step(self) -> None:
         """Run the guest for one tick (unless blocked), then poll the balloon and sample.
@@ -312,9 +316,9 @@ class VM:
         return rho(self.shares, self.alloc_pages, self.active_pages, tax_rate)
 
     def stats(self) -> VMStats:
-        row = self.trace_row()
+        row = {k: float(v) for k, v in self.trace_row().items()}      # plain floats in a student's repr
         return VMStats(
-            name=self.name, max=self.pages / PAGES_PER_MB, min=self.config.min_mb, target=row["target"],
+            name=self.name, max=self.pages / PAGES_PER_MB, min=float(self.config.min_mb), target=row["target"],
             alloc=row["alloc"], active=row["active"], private=row["private"], shared=row["shared"],
-            balloon=row["balloon"], swapped=row["swapped"], unbacked=row["unbacked"], shares=self.shares,
-            rho=self.rho(self.env.tax_rate()))
+            balloon=row["balloon"], swapped=row["swapped"], unbacked=row["unbacked"], shares=float(self.shares),
+            rho=float(self.rho(self.env.tax_rate())))

@@ -398,7 +398,7 @@ def host_specs():
                "clock", choices=("random", "clock"))
     yield Spec("Host.set_tax_rate", on("set_tax_rate"), "number", 0.5, 0, 1, mention="tax_rate",
                extra=[(1, False)])
-    yield Spec("Host.set_shares", on("set_shares", "a"), "number", 100.0, 0, 1e9, mention="shares")
+    yield Spec("Host.set_shares", on("set_shares", "a"), "number", 100.0, 0, 1e9, mention="shares", optional=True)
     yield Spec("Host.set_shares name", lambda x: running_host().set_shares(x, 10),
                "string", "a", mention="name", extra=[("zz", False)])
     yield Spec("Host.set_min", on("set_min", "a"), "number", 16.0, 0, 32, mention="min_mb")

@@ -136,3 +136,19 @@ def test_sampling_tracks_a_toucher():
     est = tr.vm("t").active
     assert est[280] < 30, "idle: the estimate decays"
     assert est[-1] == pytest.approx(80 + 7, abs=20), "active: the estimate follows the toucher"
+
+
+def test_the_configuration_is_the_one_truth_every_setter_changes():
+    """Mid-run setters replace ``host.config`` / the VM's ``config``; what runs reads them from there."""
+    host = esx.Host(esx.HostConfig(memory_mb=128, tax_rate=0.75), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=32))
+    host.set_tax_rate(0.0)
+    assert host.config.tax_rate == 0.0 == host.tax_rate
+    host.set_shares("a", 500)
+    assert vm.config.shares == 500 == vm.shares == vm.stats().shares
+    host.set_shares("a", None)
+    assert vm.shares == host.config.shares_per_mb * 32, "None is the default: shares per MB × max"
+    host.set_min("a", 8)
+    assert vm.config.min_mb == 8
+    host.set_balloon("a", "disabled")
+    assert vm.config.balloon == "disabled" == vm.balloon.mode
