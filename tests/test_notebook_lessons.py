@@ -29,8 +29,7 @@ WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 SILENT = ("print", "display")
 #: notebooks still to become lessons (issue 17: helper lessa 00–05, lessb 06–11); the xfail is strict:
 #: remove a name when its lesson lands
-NOT_YET = {"04_page_sharing",
-           "06_active_memory_sampling", "07_states_and_admission", "08_io_remapping", "09_dynamic_reallocation",
+NOT_YET = {"06_active_memory_sampling", "07_states_and_admission", "08_io_remapping", "09_dynamic_reallocation",
            "10_security", "11_esx_vs_ksm"}
 
 
