@@ -2,6 +2,7 @@
 
 * at least 900 words of explanation in its markdown cells;
 * the parts of a lesson, as headings: the crux, how it works, a worked example, common misconceptions;
+  and a diagram in the markdown (a fenced text figure, an image or an SVG);
 * a recorded prediction (``Prediction``) made before the first dashboard runs, and revealed later;
   at least two check-your-understanding ``Question``s;
 * no test plumbing in what a student reads: a code cell that asserts or reaches into widget internals
@@ -22,6 +23,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 MIN_WORDS = 900
 HEADINGS = ("crux", "how it works", "worked example", "misconception")
 GUARD = "guard"
+DIAGRAMS = ("```", "![", "<svg", "<img")
 #: dashboard parts and bqplot mark traits a lesson never shows a student reaching into
 INTERNALS = re.compile(r"\.(series|host_series|xy|bar|grid|strip|counters|reclaimed|lines|marks|children|"
                        r"x|y|color|labels|hold_sync)\b")
@@ -29,7 +31,7 @@ WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 SILENT = ("print", "display")
 #: notebooks still to become lessons (issue 17: helper lessa 00–05, lessb 06–11); the xfail is strict:
 #: remove a name when its lesson lands
-NOT_YET = {"00_tour", "01_memory_virtualization", "02_ballooning", "03_demand_paging", "04_page_sharing"}
+NOT_YET: set[str] = set()
 
 
 def load(path: Path):
@@ -94,6 +96,8 @@ def test_each_notebook_is_a_lesson(path):
     headings = " ".join(line.lower() for c in nb.cells if c.cell_type == "markdown"
                         for line in c.source.splitlines() if line.startswith("#"))
     assert [h for h in HEADINGS if h not in headings] == [], f"{path.name}: a lesson's parts are its headings"
+    prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert any(mark in prose for mark in DIAGRAMS), f"{path.name}: a small diagram explains faster"
     code = [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code" and not is_guard(c)]
     predict = [i for i, s in code if calls(s, "Prediction")]
     dashboards = [i for i, s in code if re.search(r"\b\w*Dashboard\(", s)]

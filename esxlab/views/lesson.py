@@ -66,12 +66,18 @@ def _prompt(text: str, owner: str) -> str:
     return text
 
 
+def _unit(unit: str, owner: str) -> str:
+    if not isinstance(unit, str):
+        raise ConfigError(f"{owner}.unit = {unit!r} is not allowed; give a str such as 'MB' (or '').")
+    return unit
+
+
 @dataclass(frozen=True)
 class Reveal:
     """What :meth:`Prediction.reveal` showed: the recorded ``prediction`` (None if none was
     recorded), the simulated ``actual``, their ``gap`` = actual − prediction (same ``unit``;
-    None without a prediction) and the ``text`` shown (plain text; ``html`` is how it looks). Displayed once: ``reveal()`` shows it
-    at once, so it does not appear a second time as the cell's result."""
+    None without a prediction) and the ``text`` shown (plain text; ``html`` is how it looks).
+    Displayed once: ``reveal()`` shows it at once, so it does not appear again as the cell's result."""
 
     prediction: float | None
     actual: float
@@ -100,8 +106,7 @@ class Prediction:
 
     def __init__(self, prompt: str, unit: str = "", lo: float | None = None, hi: float | None = None) -> None:
         self.prompt = _prompt(prompt, "Prediction")
-        if not isinstance(unit, str):
-            raise ConfigError(f"Prediction.unit = {unit!r} is not allowed; give a str such as 'MB' (or '').")
+        _unit(unit, "Prediction")
         for name, bound in (("lo", lo), ("hi", hi)):
             if bound is not None:
                 check_number("Prediction", name, bound)
@@ -218,9 +223,7 @@ class Question:
         if not isinstance(hint, str) or not hint.strip():
             raise ConfigError(f"Question.hint = {hint!r} is not allowed; a numeric question needs a teaching "
                               f"sentence for wrong answers.")
-        if not isinstance(unit, str):
-            raise ConfigError(f"Question.unit = {unit!r} is not allowed; give a str such as 'MB' (or '').")
-        self.expect = Expect("your answer", "number", float(answer), hint, tol=float(tol), unit=unit)
+        self.expect = Expect("your answer", "number", float(answer), hint, tol=float(tol), unit=_unit(unit, "Question"))
         self.entry = widgets.Text(placeholder=f"a number{' in ' + unit if unit else ''}",
                                   layout=widgets.Layout(width="200px"))
 
