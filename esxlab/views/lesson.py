@@ -1,0 +1,278 @@
+"""Lesson widgets: a recorded prediction with its reveal, and check-your-understanding questions.
+
+PhET's "predict, interact, explain" in a notebook: the student writes down a number *before* the
+simulator runs, and the reveal puts it beside the simulated value with a sentence on what the gap
+means. Questions give immediate feedback through :mod:`esxlab.checks` (a teaching sentence per
+wrong answer, never the right value). Invented for esxlab (issue 17); nothing here is in the paper.
+
+    from esxlab.views.lesson import Prediction, Question
+    p = Prediction("How many MB will the idle VM keep at τ = 0.75?", unit="MB", lo=0, hi=256)
+    p                                   # a text box + "Record my prediction"; p.value is None until then
+    # ... a later cell, after the simulator ran:
+    p.reveal(actual=101.3, explain="The tax took idle memory first ...")   # shown once; returns a Reveal
+    q = Question("Which VM loses memory first?", choices=["A", "B"], answer="B",
+                 feedback={"A": "A is busy: its active pages ...", "B": "Right: B is idle, so ..."})
+    q                                   # radio buttons + "Check" with immediate feedback
+    Question("What is k at τ = 0.75?", answer=4.0, tol=0.05, hint="k = 1/(1 − τ).")  # numeric variant
+
+Both work headless (nbval, tests): each has a plain-text repr, and ``record`` / ``check`` do what
+the buttons do. Bad arguments raise :class:`esxlab.ConfigError` naming the parameter.
+"""
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import ipywidgets as widgets
+from IPython.display import display
+
+from ..checks import CheckFailed, Expect, Mistake, verify
+from ..errors import ConfigError, check_number
+from .components import COLORS
+
+RIGHT = COLORS["shared"]          # bluish green
+WRONG = COLORS["swapped"]         # vermillion
+NOTE = COLORS["balloon"]          # orange: nothing to judge yet
+WIDTH = widgets.Layout(width="600px")
+
+
+def _box(text: str, color: str) -> str:
+    """An HTML paragraph with a coloured left rule (feedback and reveals)."""
+    return (f"<div style='border-left:4px solid {color};padding:4px 10px;margin:4px 0;max-width:600px'>"
+            f"{text}</div>")
+
+
+def _parse(text: Any) -> float | None:
+    """A number typed in a text box (``"1,5"`` and ``" 12 MB"`` too), or None if it is not one."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        return float(text) if math.isfinite(text) else None
+    words = str(text).strip().replace(",", ".").split()
+    try:
+        x = float(words[0]) if words else None
+    except ValueError:
+        return None
+    return x if x is not None and math.isfinite(x) else None
+
+
+def _fmt(x: float, unit: str) -> str:
+    return f"{x:.4g}{' ' + unit if unit else ''}"
+
+
+def _prompt(text: str, owner: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{owner}.prompt = {text!r} is not allowed; give the question as a non-empty str.")
+    return text
+
+
+def _unit(unit: str, owner: str) -> str:
+    if not isinstance(unit, str):
+        raise ConfigError(f"{owner}.unit = {unit!r} is not allowed; give a str such as 'MB' (or '').")
+    return unit
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """What :meth:`Prediction.reveal` showed: the recorded ``prediction`` (None if none was
+    recorded), the simulated ``actual``, their ``gap`` = actual − prediction (same ``unit``;
+    None without a prediction) and the ``text`` shown (plain text; ``html`` is how it looks).
+    Displayed once: ``reveal()`` shows it at once, so it does not appear again as the cell's result."""
+
+    prediction: float | None
+    actual: float
+    gap: float | None
+    unit: str
+    text: str
+    _shown: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def html(self) -> str:
+        return _box(html.escape(self.text).replace("\n", "<br>"), NOTE if self.prediction is None else RIGHT)
+
+    def _ipython_display_(self) -> None:
+        if not self._shown:
+            self._shown.append(True)
+            display({"text/html": self.html, "text/plain": self.text}, raw=True)
+
+
+class Prediction:
+    """A prediction box: ``prompt``, a text input and a "Record my prediction" button.
+
+    ``unit`` labels the number (e.g. "MB"); ``lo``/``hi`` (optional) bound what may be recorded.
+    ``value`` is None until a number is recorded (float afterwards, same unit). A recorded
+    prediction can be changed until :meth:`reveal` is called, then it is locked.
+    """
+
+    def __init__(self, prompt: str, unit: str = "", lo: float | None = None, hi: float | None = None) -> None:
+        self.prompt = _prompt(prompt, "Prediction")
+        _unit(unit, "Prediction")
+        for name, bound in (("lo", lo), ("hi", hi)):
+            if bound is not None:
+                check_number("Prediction", name, bound)
+        if lo is not None and hi is not None and lo >= hi:
+            raise ConfigError(f"Prediction.lo = {lo!r} must be below Prediction.hi = {hi!r}.")
+        self.unit, self.lo, self.hi = unit, lo, hi
+        self.value: float | None = None
+        self.revealed: Reveal | None = None
+        self.entry = widgets.Text(placeholder=f"your prediction{' in ' + unit if unit else ''}",
+                                  layout=widgets.Layout(width="200px"))
+        self.button = widgets.Button(description="Record my prediction", button_style="info",
+                                     layout=widgets.Layout(width="200px"))
+        self.status = widgets.HTML(_box("No prediction recorded yet.", NOTE), layout=WIDTH)
+        self.button.on_click(lambda _: self._clicked())
+        self.widget = widgets.VBox([widgets.HTML(f"<b>Predict first.</b> {html.escape(self.prompt)}", layout=WIDTH),
+                                    widgets.HBox([self.entry, self.button]), self.status])
+
+    def _range(self) -> str:
+        if self.lo is not None and self.hi is not None:
+            return f"between {self.lo:g} and {self.hi:g}"
+        return f"at least {self.lo:g}" if self.lo is not None else f"at most {self.hi:g}"
+
+    def _clicked(self) -> None:
+        try:
+            self.record(self.entry.value)
+        except ConfigError as e:
+            self.status.value = _box(html.escape(str(e)), WRONG)
+
+    def record(self, value: Any) -> float:
+        """Record ``value`` (a number, or text holding one) as the prediction; what the button does.
+        Raises ConfigError if it is not a finite number within ``lo``/``hi``, or after the reveal."""
+        if self.revealed is not None:
+            raise ConfigError("The prediction is locked: it was already revealed beside the simulated value.")
+        x = _parse(value)
+        if x is None and not str(value).strip():
+            raise ConfigError(f"Prediction is empty; type a number{' in ' + self.unit if self.unit else ''} first.")
+        if x is None:
+            raise ConfigError(f"Prediction = {value!r} is not a number; type one{' in ' + self.unit if self.unit else ''}.")
+        if (self.lo is not None and x < self.lo) or (self.hi is not None and x > self.hi):
+            raise ConfigError(f"Prediction = {x:g} is not allowed; type a number {self._range()}.")
+        self.value = x
+        self.status.value = _box(f"Recorded: <b>{_fmt(x, self.unit)}</b>. Now run the next cells.", RIGHT)
+        return x
+
+    def reveal(self, actual: float, explain: str) -> Reveal:
+        """Show the recorded prediction beside ``actual`` (the simulated value, same unit) and the
+        sentence ``explain`` (what the gap means); without a recorded prediction, say so first.
+        Locks the prediction. Returns the :class:`Reveal`."""
+        check_number("Prediction.reveal", "actual", actual)
+        if not isinstance(explain, str) or not explain.strip():
+            raise ConfigError(f"Prediction.reveal(explain={explain!r}) is not allowed; give a sentence on what the gap means.")
+        actual = float(actual)
+        if self.value is None:
+            head = (f"You did not record a prediction, so there is nothing to compare: the simulator says "
+                    f"{_fmt(actual, self.unit)}. Next time, commit to a number first — a guess "
+                    f"written down teaches more than a value read off.")
+            gap = None
+        else:
+            gap = actual - self.value
+            head = (f"Your prediction: {_fmt(self.value, self.unit)} · simulated: {_fmt(actual, self.unit)} · "
+                    f"gap (simulated − predicted): {gap:+.4g}{' ' + self.unit if self.unit else ''}.")
+        self.revealed = Reveal(self.value, actual, gap, self.unit, f"{head}\n{explain}")
+        self.entry.disabled = self.button.disabled = True
+        self.status.value = self.revealed.html
+        display(self.revealed)
+        return self.revealed
+
+    def __repr__(self) -> str:
+        now = "not recorded" if self.value is None else f"recorded {_fmt(self.value, self.unit)}"
+        return f"Prediction: {self.prompt} [{now}]"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The outcome of one :meth:`Question.check`: ``correct`` and the sentence shown."""
+
+    correct: bool
+    message: str
+
+
+class Question:
+    """A check-your-understanding question with immediate, ungraded feedback.
+
+    Multiple choice: ``choices`` (str), ``answer`` (one of them) and ``feedback``, a teaching
+    sentence for every choice (the right one's says why it is right). Numeric: ``answer`` (a
+    number), ``tol`` (absolute, in ``unit``; default 0) and ``hint`` (what to reconsider when
+    wrong — never the value). Judged by :func:`esxlab.checks.verify`.
+    """
+
+    def __init__(self, prompt: str, *, answer: Any, choices: Sequence[str] | None = None,
+                 feedback: dict[str, str] | None = None, tol: float = 0.0, unit: str = "", hint: str = "") -> None:
+        self.prompt = _prompt(prompt, "Question")
+        self.last: Feedback | None = None
+        self.button = widgets.Button(description="Check", button_style="info", layout=widgets.Layout(width="120px"))
+        self.result = widgets.HTML(layout=WIDTH)
+        if choices is None:
+            self._numeric(answer, feedback, tol, unit, hint)
+        else:
+            self._choice(answer, choices, feedback, tol, unit, hint)
+        self.button.on_click(lambda _: self.check(self.entry.value))
+        self.widget = widgets.VBox([widgets.HTML(f"<b>Check your understanding.</b> {html.escape(self.prompt)}",
+                                                 layout=WIDTH), widgets.HBox([self.entry, self.button]), self.result])
+
+    def _numeric(self, answer: Any, feedback: Any, tol: float, unit: str, hint: str) -> None:
+        check_number("Question", "answer", answer)
+        check_number("Question", "tol", tol, lo=0)
+        if feedback is not None:
+            raise ConfigError("Question.feedback is for multiple choice; a numeric question takes hint=... instead.")
+        if not isinstance(hint, str) or not hint.strip():
+            raise ConfigError(f"Question.hint = {hint!r} is not allowed; a numeric question needs a teaching "
+                              f"sentence for wrong answers.")
+        self.expect = Expect("your answer", "number", float(answer), hint, tol=float(tol), unit=_unit(unit, "Question"))
+        self.entry = widgets.Text(placeholder=f"a number{' in ' + unit if unit else ''}",
+                                  layout=widgets.Layout(width="200px"))
+
+    def _choice(self, answer: Any, choices: Sequence[str], feedback: Any, tol: float, unit: str, hint: str) -> None:
+        if isinstance(choices, str) or not all(isinstance(c, str) for c in choices) or len(set(choices)) < 2 \
+                or len(set(choices)) != len(choices):
+            raise ConfigError(f"Question.choices = {choices!r} is not allowed; give two or more distinct str.")
+        if answer not in choices:
+            raise ConfigError(f"Question.answer = {answer!r} is not one of the choices {list(choices)!r}.")
+        if not isinstance(feedback, dict) or set(feedback) != set(choices) \
+                or not all(isinstance(s, str) and s.strip() for s in feedback.values()):
+            raise ConfigError(f"Question.feedback = {feedback!r} is not allowed; give a dict with a teaching sentence "
+                              f"for every choice ({', '.join(map(repr, choices))}).")
+        if tol or unit or hint:
+            raise ConfigError("Question.tol, unit and hint are for numeric questions; a multiple-choice question "
+                              "takes feedback={choice: sentence} instead.")
+        self.feedback = dict(feedback)
+        self.expect = Expect("your answer", "choice", answer, feedback[answer], choices=tuple(choices),
+                             mistakes=tuple(Mistake(c, feedback[c]) for c in choices if c != answer))
+        self.entry = widgets.RadioButtons(options=list(choices), value=None, layout=widgets.Layout(width="460px"))
+
+    def check(self, value: Any) -> Feedback:
+        """Judge ``value`` (a choice, or a number / text holding one) as the Check button does; show
+        and return the :class:`Feedback`."""
+        e = self.expect
+        typed = value.strip() if isinstance(value, str) else value
+        if e.kind == "number" and isinstance(value, str):
+            value = _parse(value) if typed else None
+        if value is None:
+            what = "pick a choice" if e.kind == "choice" else "type a number" if not typed else \
+                f"{typed!r} is not a number, type one"
+            self.last = Feedback(False, f"Nothing to check yet: {what}, then press Check.")
+        else:
+            try:
+                verify(e, value)
+            except CheckFailed:
+                why = self.feedback[value] if e.kind == "choice" else e.hint
+                self.last = Feedback(False, f"Not yet{e.tolerance}. {why}")
+            else:
+                self.last = Feedback(True, f"Right{e.tolerance}. {self.feedback[value] if e.kind == 'choice' else ''}".strip())
+        self.result.value = _box(html.escape(self.last.message), RIGHT if self.last.correct else WRONG)
+        return self.last
+
+    def __repr__(self) -> str:
+        kind = f"choices: {' / '.join(self.expect.choices)}" if self.expect.kind == "choice" else \
+            f"a number{' in ' + self.expect.unit if self.expect.unit else ''}"
+        return f"Question: {self.prompt} [{kind}]"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = repr(self)
+        return bundle

@@ -1,0 +1,121 @@
+"""esxlab.views.lesson without a browser: the buttons' handlers run through ``Button.click()``,
+and what a student would read is checked in the HTML they fill."""
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+import esxlab as esx
+from esxlab.views import lesson
+from esxlab.views.lesson import Feedback, Prediction, Question, Reveal
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """What lesson.display() was asked to show (a notebook would render it)."""
+    seen = []
+    monkeypatch.setattr(lesson, "display", seen.append)
+    return seen
+
+
+def test_prediction_records_what_is_typed_and_refuses_the_rest():
+    p = Prediction("How many MB will the idle VM keep?", unit="MB", lo=0, hi=256)
+    assert p.value is None and "not recorded" in repr(p)
+    for typed, why in (("", "empty"), ("lots", "not a number"), ("300", "between 0 and 256"), ("-1", "between")):
+        p.entry.value = typed
+        p.button.click()
+        assert p.value is None and why in p.status.value, typed
+    p.entry.value = " 101,5 MB"
+    p.button.click()
+    assert p.value == 101.5 and "101.5 MB" in p.status.value and "recorded 101.5 MB" in repr(p)
+    assert p.record(90) == 90.0 and p.value == 90.0                    # may change its mind before the reveal
+
+
+def test_reveal_puts_prediction_beside_actual_once_and_locks_it(shown):
+    p = Prediction("How many MB?", unit="MB")
+    p.record("90")
+    r = p.reveal(actual=101.3, explain="The tax took idle memory first.")
+    assert isinstance(r, Reveal) and (r.prediction, r.actual, r.unit) == (90.0, 101.3, "MB")
+    assert r.gap == pytest.approx(11.3) and "+11.3 MB" in r.text and "90 MB" in r.text and "101.3 MB" in r.text
+    assert "The tax took idle memory first." in r.text and p.status.value == r.html
+    assert shown == [r]
+    with pytest.raises(esx.ConfigError, match="locked"):
+        p.record(5)
+    assert p.entry.disabled and p.button.disabled
+
+
+def test_reveal_is_shown_once_in_a_notebook():
+    """``p.reveal(...)`` as a cell's last line: shown by reveal(), not again as the cell's result."""
+    shell = InteractiveShell.instance()
+    shell.run_cell("from esxlab.views.lesson import Prediction\np = Prediction('How many?', unit='MB')\np.record(3)")
+    with capture_output() as cap:
+        assert shell.run_cell("p.reveal(actual=5, explain='Two more.')").success
+    assert len(cap.outputs) == 1 and "Two more." in cap.outputs[0].data["text/plain"]
+    assert "Reveal(" not in cap.stdout
+
+
+def test_reveal_without_prediction_says_so(shown):
+    r = Prediction("How many MB?", unit="MB").reveal(actual=7, explain="Seven.")
+    assert r.prediction is None and r.gap is None and "did not record a prediction" in r.text and "7 MB" in r.text
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(prompt=""), "prompt"), (dict(unit=3), "unit"), (dict(lo="0"), "lo"), (dict(hi=float("nan")), "hi"),
+    (dict(lo=5, hi=5), "lo")])
+def test_prediction_bad_arguments(kw, name):
+    args = dict(prompt="How many?") | kw
+    with pytest.raises(esx.ConfigError, match=name):
+        Prediction(**args)
+
+
+@pytest.mark.parametrize("actual, explain, name", [("1", "x", "actual"), (float("inf"), "x", "actual"), (1, "", "explain")])
+def test_reveal_bad_arguments(actual, explain, name, shown):
+    with pytest.raises(esx.ConfigError, match=name):
+        Prediction("How many?").reveal(actual=actual, explain=explain)
+
+
+def choice():
+    return Question("Which VM loses memory first?", choices=["busy A", "idle B"], answer="idle B",
+                    feedback={"busy A": "A touches its pages: the tax charges idle memory.", "idle B": "B is idle."})
+
+
+def test_choice_question_gives_the_sentence_of_the_choice():
+    q = choice()
+    assert repr(q) == "Question: Which VM loses memory first? [choices: busy A / idle B]"
+    q.button.click()
+    assert q.last == Feedback(False, "Nothing to check yet: pick a choice, then press Check.")
+    q.entry.value = "busy A"
+    q.button.click()
+    assert not q.last.correct and "charges idle memory" in q.last.message and "idle B" not in q.last.message
+    assert "charges idle memory" in q.result.value
+    q.entry.value = "idle B"
+    q.button.click()
+    assert q.last == Feedback(True, "Right. B is idle.")
+
+
+def test_numeric_question_judges_within_tolerance_without_giving_the_value():
+    q = Question("What is k at τ = 0.75?", answer=4.0, tol=0.05, hint="k = 1/(1 − τ): divide, do not subtract.")
+    assert q.check("4.04 ").correct and q.check(3.96).correct and "within ±0.05" in q.check(4).message
+    wrong = q.check("0.25")
+    assert not wrong.correct and "divide" in wrong.message and "4" not in wrong.message.replace("0.05", "")
+    assert "not a number" in q.check("four").message and "type a number" in q.check("").message
+    assert not q.check(None).correct
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(answer="x"), "answer"), (dict(answer=1, tol=-1, hint="h"), "tol"), (dict(answer=1), "hint"),
+    (dict(answer=1, hint="h", feedback={}), "feedback"), (dict(answer=1, hint="h", unit=None), "unit"),
+    (dict(choices=["A"], answer="A", feedback={"A": "a"}), "choices"),
+    (dict(choices="AB", answer="A", feedback={"A": "a", "B": "b"}), "choices"),
+    (dict(choices=["A", "B"], answer="C", feedback={"A": "a", "B": "b"}), "answer"),
+    (dict(choices=["A", "B"], answer="A", feedback={"A": "a"}), "feedback"),
+    (dict(choices=["A", "B"], answer="A", feedback={"A": "a", "B": " "}), "feedback"),
+    (dict(choices=["A", "B"], answer="A", feedback={"A": "a", "B": "b"}, tol=1), "tol")])
+def test_question_bad_arguments(kw, name):
+    with pytest.raises(esx.ConfigError, match=name):
+        Question("Which?", **kw)
+
+
+def test_reprs_are_text_and_widgets_render():
+    for obj in (Prediction("How many?", unit="MB"), choice()):
+        bundle = obj._repr_mimebundle_()
+        assert bundle["text/plain"] == repr(obj) and "application/vnd.jupyter.widget-view+json" in bundle
