@@ -1,0 +1,26 @@
+"""Seeded exercise problems, one module per graded exercise in ``exercises/source/``.
+
+``problems.<Name>(seed)`` poses a problem from the seed and answers it with esxlab's own
+model (see :mod:`.base`); :mod:`esxlab.checks` checks a student's answers against it.
+
+| module | exercise notebook | problems |
+|---|---|---|
+| :mod:`.ballooning` | ballooning | :class:`BalloonSplit` |
+| :mod:`.page_sharing` | page_sharing | :class:`SharingPrediction` |
+| :mod:`.idle_memory_tax` | idle_memory_tax | :class:`RhoVictim`, :class:`TaxTargets` |
+| :mod:`.sampling` | sampling | :class:`SamplingEstimate` |
+| :mod:`.free_memory_states` | free_memory_states | :class:`FreeMemoryWalk`, :class:`Admission` |
+| :mod:`.io_remapping` | io_remapping | :class:`HotPageRemap` |
+| :mod:`.capstone_policy` | capstone_policy | :class:`BeatRandom` |
+"""
+from .ballooning import BalloonSplit
+from .base import Problem
+from .capstone_policy import BeatRandom
+from .free_memory_states import Admission, FreeMemoryWalk
+from .idle_memory_tax import RhoVictim, TaxTargets
+from .io_remapping import HotPageRemap
+from .page_sharing import SharingPrediction
+from .sampling import SamplingEstimate
+
+__all__ = ["Admission", "BalloonSplit", "BeatRandom", "FreeMemoryWalk", "HotPageRemap", "Problem", "RhoVictim",
+           "SamplingEstimate", "SharingPrediction", "TaxTargets"]
