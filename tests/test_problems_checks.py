@@ -204,3 +204,29 @@ def test_capstone_wants_a_policy_instance():
     assert "must be an instance of ReplacementPolicy" in _fails(p, {"policy": lambda vm, n: []})
     with pytest.raises(NotImplementedError):
         checks.check(p, policy=ReplacementPolicy())
+
+
+# -- what the problems build on: public workloads and a held balloon -------------------------------
+def test_a_held_balloon_follows_the_experimenter_and_records_the_hosts_target():
+    """hold() steers the balloon on an idle host; the host's target is still recorded; None hands back."""
+    host = esx.Host(esx.HostConfig(memory_mb=256 + 64), seed=0)
+    vm = host.power_on(esx.VMConfig(name="vm", max_mb=256, guest_os="linux"))
+    vm.balloon.hold(32 * esx.PAGES_PER_MB)
+    host.run(seconds=120)
+    assert vm.stats().balloon == 32 and vm.balloon.target == 0      # the idle host itself asks for nothing
+    vm.balloon.hold(None)
+    host.run(seconds=60)
+    assert vm.stats().balloon == 0
+    for bad in (-1, 2.5, "32"):
+        with pytest.raises(esx.ConfigError, match="BalloonDriver.hold.pages"):
+            vm.balloon.hold(bad)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: esx.workloads.Contents(app=""), "Contents.app"),
+    (lambda: esx.workloads.Contents(zero_mb=-1), "Contents.zero_mb"),
+    (lambda: esx.workloads.HotCold(cold_mb=0), "HotCold.cold_mb"),
+    (lambda: esx.workloads.HotCold(cold_per_s=1.5), "HotCold.cold_per_s")])
+def test_exercise_workloads_refuse_bad_parameters(make, message):
+    with pytest.raises(esx.ConfigError, match=message):
+        make()

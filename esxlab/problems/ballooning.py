@@ -1,9 +1,7 @@
 """Exercise ``ballooning``: how the host splits an excess between balloon and swap (§3.2, §6.3)."""
 from __future__ import annotations
 
-import numpy as np
-
-from ..balloon import STUCK_S, BalloonDriver
+from ..balloon import STUCK_S
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig
 from ..policy import compute_targets
@@ -40,24 +38,23 @@ class BalloonSplit(Problem):
                             self.available_mb * PAGES_PER_MB, self.tax_rate)
         return float(t[0]) / PAGES_PER_MB
 
-    def _driver(self) -> tuple[BalloonDriver, int]:
-        """The VM's balloon driver as the host sees it, and the VM's execution time."""
-        mode = {"stuck": "uncooperative", "booting": "cooperative"}.get(self.driver, self.driver)
-        d = BalloonDriver(mode, int(self.max_mb * PAGES_PER_MB * self.cap_pct / 100), 4, load_at_s=20)
-        d.held = np.arange(self.balloon_mb * PAGES_PER_MB)
-        d.stuck_for = STUCK_S if self.driver == "stuck" else 0
-        return d, 10 if self.driver == "booting" else 600
+    def _driver(self) -> tuple[int, int, bool, bool]:
+        """The balloon as the host sees it: (size, cap) in pages, loaded, usable — by the rules of
+        :meth:`esxlab.balloon.BalloonDriver.usable`: loaded (installed, guest booted), making
+        progress (a stuck driver is not) and under its cap."""
+        size, cap = self.balloon_mb * PAGES_PER_MB, int(self.max_mb * PAGES_PER_MB * self.cap_pct / 100)
+        loaded = self.driver not in ("absent", "booting")
+        return size, cap, loaded, loaded and self.driver != "stuck" and size < cap
 
     def _split(self, state: str | None = None, cap: int | None = None, usable: bool | None = None) -> list[float]:
         """[balloon MB, swap MB] by :func:`esxlab.reclaim.plan` (the host's default reading of high);
         the keywords run it with one rule misremembered, for the typical mistakes."""
-        d, vm_time = self._driver()
+        size, own_cap, loaded, own_usable = self._driver()
         target = int(round(self.target_mb * PAGES_PER_MB))
         excess = self.alloc_mb * PAGES_PER_MB - target
         share = self.max_mb * PAGES_PER_MB - target if cap is None else cap
-        bt, st = plan(STATES.index(state or self.state), excess, share, d.size, d.cap if cap is None else cap,
-                      d.loaded(vm_time) or bool(usable), d.usable(vm_time) if usable is None else usable,
-                      HostConfig().high_state)
+        bt, st = plan(STATES.index(state or self.state), excess, share, size, own_cap if cap is None else cap,
+                      loaded or bool(usable), own_usable if usable is None else usable, HostConfig().high_state)
         return [bt / PAGES_PER_MB, st / PAGES_PER_MB]
 
     def _interesting(self):

@@ -27,8 +27,8 @@ class SamplingEstimate(Problem):
         """One period of a VM that touches a fixed ``true_fraction`` of its pages every second."""
         rng = self.streams.child("problem:SamplingEstimate:run")
         pages = self.max_mb * PAGES_PER_MB
-        s = Sampler(pages, self.n, self.PERIOD_S, slow_gain or self.slow_gain, fast_gain or self.fast_gain, rng)
-        s.slow, s.fast, s.fast_current = self.slow, self.fast, self.fast
+        s = Sampler(pages, self.n, self.PERIOD_S, slow_gain or self.slow_gain, fast_gain or self.fast_gain, rng,
+                    averages=(self.slow, self.fast))
         hot = rng.choice(pages, size=int(self.true_fraction * pages), replace=False)
         last_touch = np.full(pages, -1, dtype=np.int32)
         for t in range(1, self.PERIOD_S + 1):
