@@ -405,3 +405,64 @@ class HotCold(Workload):
             lps = np.concatenate([np.arange(self.hot),
                                   self.hot + distinct(self.rng.integers(0, self.cold, self.cold_per_s))])
         return Access(lps, np.ones(len(lps), dtype=bool))
+
+
+class Probe(Workload):
+    """A page-sharing side-channel probe, for security exercises: one page per candidate content
+    (the page ``image_tokens(name, [0])``, as :class:`Contents` holds an image named ``name``), read
+    in the first second; from ``probe_at_s`` it writes one of them per second, in order, and
+    nothing else. A write that breaks copy-on-write reveals that the page was shared. (invented)"""
+
+    name = "probe"
+    file_backed = True
+
+    def __init__(self, candidates=("a", "b"), probe_at_s: int = 60) -> None:
+        if isinstance(candidates, str) or not all(isinstance(c, str) and c for c in candidates) or not candidates:
+            raise ConfigError(f"Probe.candidates must be a list of non-empty str (content names), got "
+                              f"{shorten(candidates)}.")
+        check_number("Probe", "probe_at_s", probe_at_s, 2, None, integer=True)
+        self.candidates = tuple(candidates)
+        self.probe_at_s = int(probe_at_s)
+
+    def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+        super().attach(vm_pages, uid, rng)
+        self.pages = len(self.candidates)
+        return self.pages
+
+    def disk_tokens(self, mint, pages: int) -> np.ndarray:
+        return np.concatenate([image_tokens(c, np.arange(1)) for c in self.candidates])
+
+    def step(self, t: int) -> Access:
+        if t == 1:
+            return Access(np.arange(self.pages), np.zeros(self.pages, dtype=bool))
+        i = t - self.probe_at_s
+        return Access(np.array([i]), np.ones(1, dtype=bool)) if 0 <= i < self.pages else EMPTY
+
+
+class Grow(Workload):
+    """A process that writes ``base_mb`` of fresh data in its first second, then sits idle until
+    ``grow_at_s``, when it writes ``grow_mb`` more at once (a large buffer), for demand-paging
+    exercises: a guest short of free pages must page some of its own out. (invented)"""
+
+    name = "grow"
+
+    def __init__(self, base_mb: float = 16, grow_mb: float = 8, grow_at_s: int = 30) -> None:
+        check_number("Grow", "base_mb", base_mb, 0, None)
+        check_number("Grow", "grow_mb", grow_mb, 0, None)
+        check_number("Grow", "grow_at_s", grow_at_s, 2, None, integer=True)
+        self.base, self.grow = int(base_mb * PAGES_PER_MB), int(grow_mb * PAGES_PER_MB)
+        self.grow_at_s = int(grow_at_s)
+
+    def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+        super().attach(vm_pages, uid, rng)
+        self.pages = self.base + self.grow
+        return self.pages
+
+    def step(self, t: int) -> Access:
+        if t == 1:
+            lps = np.arange(self.base)
+        elif t == self.grow_at_s:
+            lps = self.base + np.arange(self.grow)
+        else:
+            return EMPTY
+        return Access(lps, np.ones(len(lps), dtype=bool))
