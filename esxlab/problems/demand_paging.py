@@ -69,14 +69,14 @@ class DoublePaging(Problem):
         return (evicted + self.background_pages_s) * s, evicted * s
 
     @property
-    def evicted(self) -> int:
+    def _evicted(self) -> int:
         """Pages the guest pages out: what its free pages cannot cover."""
         return self.grow_mb * PAGES_PER_MB - self.guest_free_pages
 
     def _interesting(self):
         """The guest pages out between 1 MB and half its data, the host less than half the VM, and an
         LRU-like host would reach the data pages (not only the guest kernel's cold pages)."""
-        return (PAGES_PER_MB <= self.evicted <= self.base_mb * PAGES_PER_MB // 2
+        return (PAGES_PER_MB <= self._evicted <= self.base_mb * PAGES_PER_MB // 2
                 and self.swap_mb * PAGES_PER_MB < self.private_pages // 2
                 and self.solve()["lru_double_paging"] == self.CHOICES[0])
 
@@ -110,19 +110,19 @@ class DoublePaging(Problem):
         grown = self.grow_mb * PAGES_PER_MB
         all_pages = self.max_mb * PAGES_PER_MB
         no_free = self._mean(grown, self.private_pages)
-        by_max = self._mean(self.evicted, all_pages)
+        by_max = self._mean(self._evicted, all_pages)
         lru = self._run("clock")["double_paged"]
         free_first = "the guest first uses its free pages; only what they cannot cover is paged out."
         among = "ESX's random victims come from the VM's backed (private) pages, not from all of its memory."
         return [
-            Expect("swap_ins", "number", right["swap_ins"], tol=self._tolerance(self.evicted + self.background_pages_s),
+            Expect("swap_ins", "number", right["swap_ins"], tol=self._tolerance(self._evicted + self.background_pages_s),
                    unit="pages", hint="every page touched that second — the kernel's and those the guest reads to "
                                       "page them out — is in host swap with the same probability.",
                    mistakes=(Mistake(self._mean(0, self.private_pages)[0],
                                      "the guest must read a page to write it to its virtual disk: a page the host "
                                      "had swapped is swapped in first (double paging counts as swap-ins too)."),
                              Mistake(no_free[0], free_first), Mistake(by_max[0], among))),
-            Expect("double_paged", "number", right["double_paged"], tol=self._tolerance(self.evicted), unit="pages",
+            Expect("double_paged", "number", right["double_paged"], tol=self._tolerance(self._evicted), unit="pages",
                    hint="find how many pages the guest pages out, and the chance that random replacement put "
                         "each of them in host swap.",
                    mistakes=(Mistake(no_free[1], free_first), Mistake(by_max[1], among),
