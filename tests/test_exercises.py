@@ -99,6 +99,13 @@ def test_validate_names_the_broken_convention():
             exercises.validate(nb, "t.ipynb")
 
 
+def test_instructor_guide_names_every_exercise_and_places_it_in_a_lab():
+    guide = (ROOT / "README.md").read_text()
+    plan = guide[guide.index("## A six-lab course"):guide.index("### Learning outcomes")]
+    for path in SOURCES:
+        assert f"| `{path.stem}` |" in guide and f"`{path.stem}`" in plan, path.stem
+
+
 def test_release_is_built_by_nbgraders_preprocessors():
     """Solutions become nbgrader's stub, its checksums are in the metadata, locked cells are read-only."""
     nb = nbformat.reads(exercises.release_text(SOURCES[0]), as_version=4)
