@@ -417,11 +417,12 @@ class Probe(Workload):
     file_backed = True
 
     def __init__(self, candidates=("a", "b"), probe_at_s: int = 60) -> None:
-        if isinstance(candidates, str) or not all(isinstance(c, str) and c for c in candidates) or not candidates:
+        names = () if isinstance(candidates, str) or not hasattr(candidates, "__iter__") else tuple(candidates)
+        if not names or not all(isinstance(c, str) and c for c in names):
             raise ConfigError(f"Probe.candidates must be a list of non-empty str (content names), got "
                               f"{shorten(candidates)}.")
         check_number("Probe", "probe_at_s", probe_at_s, 2, None, integer=True)
-        self.candidates = tuple(candidates)
+        self.candidates = names
         self.probe_at_s = int(probe_at_s)
 
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:

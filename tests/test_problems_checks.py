@@ -208,6 +208,18 @@ def test_capstone_wants_a_policy_instance():
 
 
 # -- what the problems build on: public workloads and a held balloon -------------------------------
+def test_grow_makes_the_guest_page_and_probe_writes_one_page_a_second():
+    """Grow writes base then grow pages; Probe writes its candidates one per second from probe_at_s."""
+    g = esx.workloads.Grow(base_mb=1, grow_mb=2, grow_at_s=5)
+    assert g.attach(1024, 1, np.random.default_rng(0)) == 3 * esx.PAGES_PER_MB
+    assert len(g.step(1).lps) == esx.PAGES_PER_MB and len(g.step(2).lps) == 0
+    assert g.step(5).lps[0] == esx.PAGES_PER_MB and g.step(5).writes.all()
+    pr = esx.workloads.Probe(["x", "y"], probe_at_s=10)
+    assert pr.attach(1024, 1, np.random.default_rng(0)) == 2
+    assert [list(pr.step(t).lps) for t in (9, 10, 11, 12)] == [[], [0], [1], []]
+
+
+
 def test_a_held_balloon_follows_the_experimenter_and_records_the_hosts_target():
     """hold() steers the balloon on an idle host; the host's target is still recorded; None hands back."""
     host = esx.Host(esx.HostConfig(memory_mb=256 + 64), seed=0)
@@ -227,7 +239,13 @@ def test_a_held_balloon_follows_the_experimenter_and_records_the_hosts_target():
     (lambda: esx.workloads.Contents(app=""), "Contents.app"),
     (lambda: esx.workloads.Contents(zero_mb=-1), "Contents.zero_mb"),
     (lambda: esx.workloads.HotCold(cold_mb=0), "HotCold.cold_mb"),
-    (lambda: esx.workloads.HotCold(cold_per_s=1.5), "HotCold.cold_per_s")])
+    (lambda: esx.workloads.HotCold(cold_per_s=1.5), "HotCold.cold_per_s"),
+    (lambda: esx.workloads.Grow(grow_at_s=1), "Grow.grow_at_s"),
+    (lambda: esx.workloads.Grow(base_mb=float("nan")), "Grow.base_mb"),
+    (lambda: esx.workloads.Probe(candidates="abc"), "Probe.candidates"),
+    (lambda: esx.workloads.Probe(candidates=[]), "Probe.candidates"),
+    (lambda: esx.workloads.Probe(candidates=42), "Probe.candidates"),
+    (lambda: esx.workloads.Probe(probe_at_s=2.5), "Probe.probe_at_s")])
 def test_exercise_workloads_refuse_bad_parameters(make, message):
     with pytest.raises(esx.ConfigError, match=message):
         make()
