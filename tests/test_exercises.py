@@ -147,25 +147,30 @@ def test_cli_dispatches_to_the_build_tool(capsys):
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")     # nbgrader's own session warnings
 def test_nbgrader_generates_the_same_release_and_grades_it(tmp_path, monkeypatch):
-    """nbgrader's own generate_assignment and autograde on one exercise, in a throwaway course."""
+    """nbgrader's own generate_assignment on every exercise (the same release, cell for cell) and
+    autograde on one (solution 100 %, untouched release 0 %), in a throwaway course."""
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])  # its alembic
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
 
-    name = "idle_memory_tax.ipynb"
-    (tmp_path / "source" / "tax").mkdir(parents=True)
-    shutil.copy(ROOT / "source" / name, tmp_path / "source" / "tax")
+    for assignment, paths in [("all", SOURCES), ("tax", [ROOT / "source" / "idle_memory_tax.ipynb"])]:
+        (tmp_path / "source" / assignment).mkdir(parents=True)
+        for path in paths:
+            shutil.copy(path, tmp_path / "source" / assignment)
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.course_id = "esxlab"
     api = NbGraderAPI(config=config)
-    assert api.generate_assignment("tax", force=True)["success"]
-    theirs = nbformat.read(tmp_path / "release" / "tax" / name, as_version=4)
-    ours = nbformat.read(ROOT / "release" / name, as_version=4)
-    assert [(c.cell_type, c.source, c.metadata) for c in theirs.cells] == \
-        [(c.cell_type, c.source, c.metadata) for c in ours.cells]       # cleared, locked, checksummed alike
+    assert api.generate_assignment("all", force=True)["success"]
+    for path in SOURCES:
+        theirs = nbformat.read(tmp_path / "release" / "all" / path.name, as_version=4)
+        ours = nbformat.read(ROOT / "release" / path.name, as_version=4)
+        assert [(c.cell_type, c.source, c.metadata) for c in theirs.cells] == \
+            [(c.cell_type, c.source, c.metadata) for c in ours.cells], path.name   # cleared, locked, checksummed alike
 
+    name = "idle_memory_tax.ipynb"
+    assert api.generate_assignment("tax", force=True)["success"]
     for student, notebook in [("solved", ROOT / "source" / name), ("untouched", ROOT / "release" / name)]:
         (tmp_path / "submitted" / student / "tax").mkdir(parents=True)
         shutil.copy(notebook, tmp_path / "submitted" / student / "tax")

@@ -115,9 +115,10 @@ class DoublePaging(Problem):
         free_first = "the guest first uses its free pages; only what they cannot cover is paged out."
         among = "ESX's random victims come from the VM's backed (private) pages, not from all of its memory."
         return [
-            Expect("swap_ins", "number", right["swap_ins"], tol=self._tolerance(self._evicted + self.background_pages_s),
-                   unit="pages", hint="every page touched that second — the kernel's and those the guest reads to "
-                                      "page them out — is in host swap with the same probability.",
+            Expect("swap_ins", "number", right["swap_ins"], unit="pages",
+                   tol=self._tolerance(self._evicted + self.background_pages_s),
+                   hint="every page touched that second — the kernel's and those the guest reads to page them "
+                        "out — is in host swap with the same probability.",
                    mistakes=(Mistake(self._mean(0, self.private_pages)[0],
                                      "the guest must read a page to write it to its virtual disk: a page the host "
                                      "had swapped is swapped in first (double paging counts as swap-ins too)."),

@@ -57,7 +57,8 @@ class KsmCounters(Problem):
         application runs twice, and a full scan takes 5 to 40 s."""
         zero = sum(v["zero_mb"] for v in self.vms) * PAGES_PER_MB
         scan_s = len(self.vms) * self.MAX_MB * PAGES_PER_MB * self.sleep_ms / 1000 / self.pages_to_scan
-        return zero > 2 * self.max_page_sharing and len({v["app"] for v in self.vms}) < len(self.vms) and 5 <= scan_s <= 40
+        repeated = len({v["app"] for v in self.vms}) < len(self.vms)
+        return zero > 2 * self.max_page_sharing and repeated and 5 <= scan_s <= 40
 
     def describe(self):
         rows = "\n".join(f"  {v['name']}: runs {v['app']:>3}, {v['zero_mb']:g} MB of zero pages, {v['private_mb']} MB "
