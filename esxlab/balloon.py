@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import PAGES_PER_MB
+from .errors import check_number
 from .pmap import PRIVATE, SHARED
 
 STUCK_S = 5      # invented: seconds without machine pages freed before ESX stops counting on a balloon
@@ -39,6 +40,7 @@ class BalloonDriver:
         self.held = np.empty(0, dtype=np.int64)   # PPNs the driver has reported to ESX
         self.stuck_for = 0
         self.pops = 0
+        self.held_at: int | None = None           # hold(): a size an experiment fixes (invented knob)
 
     @property
     def size(self) -> int:
@@ -63,11 +65,20 @@ class BalloonDriver:
             return f"no machine memory freed by the balloon for {STUCK_S} s or more"
         return "usable"
 
+    def hold(self, pages: int | None) -> None:
+        """Steer the balloon to ``pages`` (a whole number ≥ 0) whatever target the host's policy
+        sets, as Figure 2 balloons a VM on an otherwise idle host; ``None`` hands it back to the
+        host. The host's target is still recorded in ``target``. Raises ConfigError. (invented:
+        an experimenter's knob, like the paper's "balloon driver used to reserve memory")"""
+        if pages is not None:
+            check_number("BalloonDriver.hold", "pages", pages, 0, None, integer=True)
+        self.held_at = None if pages is None else int(pages)
+
     def poll(self, vm, vm_time: float) -> None:
-        """Once per second: move toward the target, at the adaptive rate."""
+        """Once per second: move toward the target (or the held size), at the adaptive rate."""
         if not self.loaded(vm_time):
             return
-        target = min(self.target, self.cap)
+        target = min(self.target if self.held_at is None else self.held_at, self.cap)
         if target > self.size:
             self._inflate(vm, min(target - self.size, self.rate))
         elif target < self.size:

@@ -2,25 +2,26 @@
 
 Each instructor notebook in ``exercises/source/`` marks its answers the nbgrader way:
 code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in cells whose metadata has
-``nbgrader.solution = true``. The student release in ``exercises/release/`` replaces each
-marked region by ``# YOUR CODE HERE`` + ``raise NotImplementedError()`` at the marker's
-indentation (a solution cell without markers is replaced whole) and makes locked cells
-read-only, as ``nbgrader generate_assignment`` does. ``check`` reports a stale or missing release.
+``nbgrader.solution = true``. The student release in ``exercises/release/`` is built by
+nbgrader's own preprocessors, in the order ``nbgrader generate_assignment`` runs them (minus
+the gradebook and header/footer steps, which need a course directory): solutions cleared to
+``# YOUR CODE HERE`` + ``raise NotImplementedError()``, locked cells read-only, outputs
+cleared, checksums computed. nbgrader is the ``exercises`` extra (``pip install
+esxlab[exercises]``). ``check`` reports a stale or missing release.
 """
 from __future__ import annotations
 
 import argparse
 import re
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
 from .errors import Error
 
 ROOT = Path(__file__).resolve().parents[1] / "exercises"     # in a source checkout; else use --source/--release
-BEGIN = re.compile(r"^(\s*)#+\s*BEGIN SOLUTION\s*$")
-END = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
-STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+BEGIN = re.compile(r"^\s*#+\s*BEGIN SOLUTION\s*$")
 NBGRADER_KEYS = ("grade", "grade_id", "locked", "schema_version", "solution", "task")
 
 
@@ -31,27 +32,6 @@ class ExerciseError(Error):
 def has_markers(source: str) -> bool:
     """Whether ``source`` has a ``BEGIN SOLUTION`` line."""
     return any(BEGIN.match(line) for line in source.split("\n"))
-
-
-def student_code(source: str, where: str) -> str:
-    """``source`` with every marked solution region replaced by the stub."""
-    lines, out, indent = source.split("\n"), [], None
-    for line in lines:
-        begin = BEGIN.match(line)
-        if begin:
-            if indent is not None:
-                raise ExerciseError(f"{where}: BEGIN SOLUTION inside another solution region.")
-            indent = begin.group(1)
-            out += [indent + s for s in STUB]
-        elif END.match(line):
-            if indent is None:
-                raise ExerciseError(f"{where}: END SOLUTION without BEGIN SOLUTION.")
-            indent = None
-        elif indent is None:
-            out.append(line)
-    if indent is not None:
-        raise ExerciseError(f"{where}: BEGIN SOLUTION without END SOLUTION.")
-    return "\n".join(out)
 
 
 def graded(cell) -> dict:
@@ -83,16 +63,26 @@ def validate(nb, name: str) -> None:
             raise ExerciseError(f"{where}: only code cells may be solution cells here.")
 
 
+def _release_steps() -> list[Any]:
+    """nbgrader's preprocessors of ``generate_assignment`` that need no course directory, in its order."""
+    try:
+        from nbgrader import preprocessors as pre
+    except ImportError as err:
+        raise ExerciseError("building or checking the student release needs nbgrader (the 'exercises' extra): "
+                            f"`pip install esxlab[exercises]` ({err}).") from None
+    return [pre.LockCells(), pre.ClearSolutions(), pre.ClearOutput(), pre.CheckCellMetadata(),
+            pre.ComputeChecksums(), pre.ClearHiddenTests(), pre.ClearMarkScheme(), pre.ComputeChecksums(),
+            pre.CheckCellMetadata()]
+
+
 def release_text(path: Path) -> str:
-    """The student release of source notebook ``path``, as the text to write."""
+    """The student release of source notebook ``path``, as the text to write. Raises
+    :class:`ExerciseError` if it breaks the conventions or nbgrader is missing."""
     nb = nbformat.read(path, as_version=4)
     validate(nb, path.name)
-    for i, cell in enumerate(nb.cells):
-        if graded(cell).get("locked"):             # read-only in Jupyter, as nbgrader releases them
-            cell.metadata.update(deletable=False, editable=False)
-        if graded(cell).get("solution"):
-            code = cell.source
-            cell.source = student_code(code, f"{path.name} cell {i}") if has_markers(code) else "\n".join(STUB)
+    resources: dict = {}
+    for step in _release_steps():
+        nb, resources = step.preprocess(nb, resources)
     return nbformat.writes(nb) + "\n"
 
 

@@ -22,13 +22,15 @@ class Sampler:
     """The per-VM estimator; all fractions are of the VM's configured max."""
 
     def __init__(self, pages: int, n: int, period_s: float, slow_gain: float, fast_gain: float,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, averages: tuple[float, float] = (1.0, 1.0)) -> None:
+        """``averages``: the (slow, fast) averages to start from; a new VM is assumed fully active."""
         self.pages = pages
         self.n = min(int(n), pages)
         self.period = max(1, int(round(period_s)))
         self.slow_gain, self.fast_gain = slow_gain, fast_gain
         self.rng = rng
-        self.slow = self.fast = self.fast_current = 1.0   # a new VM is assumed fully active
+        self.slow, self.fast = (float(a) for a in averages)
+        self.fast_current = self.fast
         self.last_f = 1.0
         self.period_start = 0
         self.elapsed = 0

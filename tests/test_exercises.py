@@ -77,17 +77,6 @@ def test_student_notebook_fails_only_in_its_exercise_cells(path):
     assert grades <= set(errors), "every check must fail before the student answers"
 
 
-def test_student_code_replaces_marked_regions_at_their_indent():
-    src = ("x = None\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n"
-           "if x:\n    # BEGIN SOLUTION\n    y = 2\n    # END SOLUTION")
-    assert exercises.student_code(src, "t") == ("x = None\n# YOUR CODE HERE\nraise NotImplementedError()\nif x:\n"
-                                                "    # YOUR CODE HERE\n    raise NotImplementedError()")
-    for bad, what in [("### BEGIN SOLUTION\nx", "without END"), ("x\n### END SOLUTION", "without BEGIN"),
-                      ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another")]:
-        with pytest.raises(exercises.ExerciseError, match=what):
-            exercises.student_code(bad, "t")
-
-
 def _nb(*cells):
     return nbformat.v4.new_notebook(cells=list(cells))
 
@@ -108,6 +97,28 @@ def test_validate_names_the_broken_convention():
     for nb, message in cases:
         with pytest.raises(exercises.ExerciseError, match=message):
             exercises.validate(nb, "t.ipynb")
+
+
+def test_instructor_guide_names_every_exercise_and_places_it_in_a_lab():
+    guide = (ROOT / "README.md").read_text()
+    plan = guide[guide.index("## A six-lab course"):guide.index("### Learning outcomes")]
+    for path in SOURCES:
+        assert f"| `{path.stem}` |" in guide and f"`{path.stem}`" in plan, path.stem
+
+
+def test_release_is_built_by_nbgraders_preprocessors():
+    """Solutions become nbgrader's stub, its checksums are in the metadata, locked cells are read-only."""
+    nb = nbformat.reads(exercises.release_text(SOURCES[0]), as_version=4)
+    solutions = [c for c in nb.cells if exercises.graded(c).get("solution")]
+    assert solutions and all("# YOUR CODE HERE\nraise NotImplementedError()" in c.source for c in solutions)
+    assert all(exercises.graded(c)["checksum"] for c in nb.cells if exercises.graded(c).get("locked"))
+    assert all(c.metadata.get("editable") is False for c in nb.cells if exercises.graded(c).get("locked"))
+
+
+def test_missing_nbgrader_is_a_sentence(monkeypatch):
+    monkeypatch.setitem(sys.modules, "nbgrader", None)
+    with pytest.raises(exercises.ExerciseError, match=r"esxlab\[exercises\]"):
+        exercises.release_text(SOURCES[0])
 
 
 def test_build_and_check_detect_stale_missing_and_orphaned(tmp_path, capsys):
@@ -136,24 +147,30 @@ def test_cli_dispatches_to_the_build_tool(capsys):
 
 @pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")     # nbgrader's own session warnings
 def test_nbgrader_generates_the_same_release_and_grades_it(tmp_path, monkeypatch):
-    """nbgrader's own generate_assignment and autograde on one exercise, in a throwaway course."""
+    """nbgrader's own generate_assignment on every exercise (the same release, cell for cell) and
+    autograde on one (solution 100 %, untouched release 0 %), in a throwaway course."""
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])  # its alembic
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
 
-    name = "idle_memory_tax.ipynb"
-    (tmp_path / "source" / "tax").mkdir(parents=True)
-    shutil.copy(ROOT / "source" / name, tmp_path / "source" / "tax")
+    for assignment, paths in [("all", SOURCES), ("tax", [ROOT / "source" / "idle_memory_tax.ipynb"])]:
+        (tmp_path / "source" / assignment).mkdir(parents=True)
+        for path in paths:
+            shutil.copy(path, tmp_path / "source" / assignment)
     config = Config()
     config.CourseDirectory.root = str(tmp_path)
     config.CourseDirectory.course_id = "esxlab"
     api = NbGraderAPI(config=config)
-    assert api.generate_assignment("tax", force=True)["success"]
-    theirs = nbformat.read(tmp_path / "release" / "tax" / name, as_version=4)
-    ours = nbformat.read(ROOT / "release" / name, as_version=4)
-    assert [c.source for c in theirs.cells] == [c.source for c in ours.cells]
+    assert api.generate_assignment("all", force=True)["success"]
+    for path in SOURCES:
+        theirs = nbformat.read(tmp_path / "release" / "all" / path.name, as_version=4)
+        ours = nbformat.read(ROOT / "release" / path.name, as_version=4)
+        assert [(c.cell_type, c.source, c.metadata) for c in theirs.cells] == \
+            [(c.cell_type, c.source, c.metadata) for c in ours.cells], path.name   # cleared, locked, checksummed alike
 
+    name = "idle_memory_tax.ipynb"
+    assert api.generate_assignment("tax", force=True)["success"]
     for student, notebook in [("solved", ROOT / "source" / name), ("untouched", ROOT / "release" / name)]:
         (tmp_path / "submitted" / student / "tax").mkdir(parents=True)
         shutil.copy(notebook, tmp_path / "submitted" / student / "tax")

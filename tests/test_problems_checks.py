@@ -9,7 +9,8 @@ from esxlab.pmap import PRIVATE
 from esxlab.swap import RandomReplacement, ReplacementPolicy
 
 QUIZZES = [problems.RhoVictim, problems.TaxTargets, problems.BalloonSplit, problems.FreeMemoryWalk,
-           problems.Admission, problems.SamplingEstimate, problems.HotPageRemap, problems.SharingPrediction]
+           problems.Admission, problems.SamplingEstimate, problems.HotPageRemap, problems.SharingPrediction,
+           problems.DoublePaging, problems.SideChannel, problems.KsmCounters]
 WRONG_TYPE = {"number": ("3.5", "must be a number"), "numbers": ("1, 2", "must be a list"),
               "choice": (1, "must be a str"), "choices": ("high", "must be a list")}
 
@@ -204,3 +205,113 @@ def test_capstone_wants_a_policy_instance():
     assert "must be an instance of ReplacementPolicy" in _fails(p, {"policy": lambda vm, n: []})
     with pytest.raises(NotImplementedError):
         checks.check(p, policy=ReplacementPolicy())
+
+
+# -- what the problems build on: public workloads and a held balloon -------------------------------
+def test_grow_makes_the_guest_page_and_probe_writes_one_page_a_second():
+    """Grow writes base then grow pages; Probe writes its candidates one per second from probe_at_s."""
+    g = esx.workloads.Grow(base_mb=1, grow_mb=2, grow_at_s=5)
+    assert g.attach(1024, 1, np.random.default_rng(0)) == 3 * esx.PAGES_PER_MB
+    assert len(g.step(1).lps) == esx.PAGES_PER_MB and len(g.step(2).lps) == 0
+    assert g.step(5).lps[0] == esx.PAGES_PER_MB and g.step(5).writes.all()
+    pr = esx.workloads.Probe(["x", "y"], probe_at_s=10)
+    assert pr.attach(1024, 1, np.random.default_rng(0)) == 2
+    assert [list(pr.step(t).lps) for t in (9, 10, 11, 12)] == [[], [0], [1], []]
+
+
+
+def test_a_held_balloon_follows_the_experimenter_and_records_the_hosts_target():
+    """hold() steers the balloon on an idle host; the host's target is still recorded; None hands back."""
+    host = esx.Host(esx.HostConfig(memory_mb=256 + 64), seed=0)
+    vm = host.power_on(esx.VMConfig(name="vm", max_mb=256, guest_os="linux"))
+    vm.balloon.hold(32 * esx.PAGES_PER_MB)
+    host.run(seconds=120)
+    assert vm.stats().balloon == 32 and vm.balloon.target == 0      # the idle host itself asks for nothing
+    vm.balloon.hold(None)
+    host.run(seconds=60)
+    assert vm.stats().balloon == 0
+    for bad in (-1, 2.5, "32"):
+        with pytest.raises(esx.ConfigError, match="BalloonDriver.hold.pages"):
+            vm.balloon.hold(bad)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: esx.workloads.Contents(app=""), "Contents.app"),
+    (lambda: esx.workloads.Contents(zero_mb=-1), "Contents.zero_mb"),
+    (lambda: esx.workloads.HotCold(cold_mb=0), "HotCold.cold_mb"),
+    (lambda: esx.workloads.HotCold(cold_per_s=1.5), "HotCold.cold_per_s"),
+    (lambda: esx.workloads.Grow(grow_at_s=1), "Grow.grow_at_s"),
+    (lambda: esx.workloads.Grow(base_mb=float("nan")), "Grow.base_mb"),
+    (lambda: esx.workloads.Probe(candidates="abc"), "Probe.candidates"),
+    (lambda: esx.workloads.Probe(candidates=[]), "Probe.candidates"),
+    (lambda: esx.workloads.Probe(candidates=42), "Probe.candidates"),
+    (lambda: esx.workloads.Probe(probe_at_s=2.5), "Probe.probe_at_s")])
+def test_exercise_workloads_refuse_bad_parameters(make, message):
+    with pytest.raises(esx.ConfigError, match=message):
+        make()
+
+
+# -- the three later exercises: their typical wrong answers, and the model against hand counts -----
+def test_double_paging_teaches_its_typical_mistakes():
+    p = problems.DoublePaging(0)
+    right = p.solve()
+    s = p.swap_mb * esx.PAGES_PER_MB / p.private_pages
+    assert "double paging counts as swap-ins" in _fails(p, {**right, "swap_ins": round(p.background_pages_s * s)})
+    grown = p.grow_mb * esx.PAGES_PER_MB
+    assert "uses its free pages" in _fails(p, {**right, "double_paged": round(grown * s)})
+    assert "reason for random" in _fails(p, {**right, "lru_double_paging": "less"})
+
+
+def test_double_paging_counts_are_near_the_hand_expectation():
+    """Random victims: each page the guest reads is in host swap with probability swap / private."""
+    for seed in range(4):
+        p = problems.DoublePaging(seed)
+        s = p.swap_mb * esx.PAGES_PER_MB / p.private_pages
+        got = p.solve()
+        assert abs(got["double_paged"] - p._evicted * s) <= p.expect()[1].tol
+        assert got["double_paged"] <= got["swap_ins"]
+
+
+def test_side_channel_teaches_its_typical_mistakes():
+    p = problems.SideChannel(0)
+    right = p.solve()
+    fastest = p.candidates[int(np.argmin(p.timings_us))]
+    assert "copy-on-write must copy" in _fails(p, {**right, "secret": fastest})
+    wrong = "revealed" if right["salted"] == "hidden" else "hidden"
+    assert "sharing group" in _fails(p, {**right, "salted": wrong})
+
+
+def test_salting_hides_the_secret_exactly_when_the_groups_differ():
+    for seed in range(6):
+        p = problems.SideChannel(seed)
+        v, a = p.salts["victim"], p.salts["attacker"]
+        same = v == a and not (p.force_salting == 2 and v is None)
+        assert p.solve()["salted"] == ("revealed" if same else "hidden")
+
+
+def test_ksm_counters_teach_their_typical_mistakes():
+    p = problems.KsmCounters(0)
+    right = p.solve()
+    both = right["pages_shared"] + right["pages_sharing"]
+    assert "*beyond* the first" in _fails(p, {**right, "pages_sharing": both})
+    assert "per sleep_millisecs" in _fails(p, {**right, "full_scan_s": right["full_scan_s"] * 1000 / p.sleep_ms})
+
+
+def test_ksm_counters_equal_a_hand_count():
+    """Per content held by n ≥ 2 pages: n // m full copies, one more for a remainder ≥ 2; the
+    scan walks every VM's pages at pages_to_scan per sleep_millisecs."""
+    for seed in range(4):
+        p = problems.KsmCounters(seed)
+        m, mb = p.max_page_sharing, esx.PAGES_PER_MB
+        held = {"zero": sum(int(v["zero_mb"] * mb) for v in p.vms)}            # pages per content
+        for v in p.vms:
+            for key, pages in [("os", int(p.os_image_mb * mb)), (v["app"], p.app_mb[v["app"]] * mb)]:
+                for i in range(pages):
+                    held[(key, i)] = held.get((key, i), 0) + 1
+        copies = {k: n // m + (n % m >= 2) for k, n in held.items() if n >= 2}
+        merged = {k: n - (n % m if n % m < 2 else 0) for k, n in held.items() if n >= 2}
+        got = p.solve()
+        assert got["pages_shared"] == sum(copies.values())
+        assert got["pages_sharing"] == sum(merged.values()) - sum(copies.values())
+        rate = p.pages_to_scan * 1000 / p.sleep_ms
+        assert abs(got["full_scan_s"] - len(p.vms) * p.MAX_MB * mb / rate) <= 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..balloon import BalloonDriver
 from ..config import PAGES_PER_MB, HostConfig
 from ..workloads import EMPTY, Access, Workload
 
@@ -41,24 +40,6 @@ class Delayed(Workload):
         return self.inner.disk_tokens(mint, pages)
 
 
-class HeldBalloon(BalloonDriver):
-    """A balloon driver whose target the experimenter sets (``held_pages``) and the host's
-    policy cannot change: how Figure 2 balloons a VM down on an otherwise idle host."""
-
-    held_pages = 0
-
-    @property
-    def target(self) -> int:
-        return self.held_pages
-
-    @target.setter
-    def target(self, value: int) -> None:
-        """The host's policy writes its target every tick; a held balloon ignores it."""
-
-
 def hold_balloon(vm, mb: float) -> None:
-    """Replace ``vm``'s balloon driver (right after power-on) by one held at ``mb``."""
-    c = vm.config
-    b = HeldBalloon(c.balloon, c.balloon_cap_pages, c.balloon_rate_mb_s, vm.balloon.load_at)
-    b.held_pages = int(round(mb * PAGES_PER_MB))
-    vm.balloon = b
+    """Hold ``vm``'s balloon at ``mb`` whatever the host's policy asks (:meth:`BalloonDriver.hold`)."""
+    vm.balloon.hold(int(round(mb * PAGES_PER_MB)))

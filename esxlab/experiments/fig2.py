@@ -12,7 +12,7 @@ How the balloon is forced. The paper does not say. Sizing the host so the policy
 the VM at the smaller size would make the balloon race dbench's cache fill, so the host
 would also page (hard state) and the VM would keep a slack of free host memory above its
 target (§6.3): neither is the balloon's overhead. Instead the experimenter sets the balloon
-target directly (:class:`.common.HeldBalloon`, ignoring the idle host's policy); dbench starts
+target directly (:func:`.common.hold_balloon`, ignoring the idle host's policy); dbench starts
 at ``dbench_start_s``, after the balloon has inflated from the guest's free list. Both VMs
 see the same random streams (same seed), so the difference is the balloon's. Page sharing is
 off by default: the host is never short of memory, so it would change nothing but run time.

@@ -1,0 +1,98 @@
+"""Exercise ``ballooning``: how the host splits an excess between balloon and swap (§3.2, §6.3)."""
+from __future__ import annotations
+
+from ..balloon import STUCK_S
+from ..checks import Expect, Mistake
+from ..config import PAGES_PER_MB, HostConfig
+from ..policy import compute_targets
+from ..reclaim import STATES, plan
+from .base import Problem, pick
+
+
+class BalloonSplit(Problem):
+    """How the host splits a VM's excess over its target between its balloon and the swap
+    daemon, given the free-memory state and whether the driver can be used (§3.2, §6.3)."""
+
+    DRIVERS = {"cooperative": "loaded and working", "absent": "not installed",
+               "booting": "installed, but the guest is still booting", "stuck": "loaded, but it has made no "
+                                                                                 f"progress for {STUCK_S} s"}
+
+    def _draw(self, rng):
+        self.state = pick(rng, ("high", "soft", "soft", "soft", "hard"))
+        self.driver = pick(rng, ("cooperative", "cooperative", "cooperative", "absent", "booting", "stuck"))
+        self.tax_rate = pick(rng, (0.0, 0.5, 0.75))
+        self.max_mb = pick(rng, (256, 512))
+        self.cap_pct = pick(rng, (30, 50, 65))
+        self.balloon_mb = 8 * int(rng.integers(0, 9))
+        self.alloc_mb = int(rng.integers(self.max_mb // 2, self.max_mb - self.balloon_mb + 1))
+        self.active_mb = int(rng.integers(10, self.alloc_mb))
+        self.other = dict(max_mb=pick(rng, (256, 512)), active_mb=int(rng.integers(50, 250)))
+        self.available_mb = 16 * int(rng.integers(12, 40))
+
+    @property
+    def target_mb(self) -> float:
+        """The host's target for the VM: min-funding revocation between it and the other VM (§5)."""
+        t = compute_targets([10 * self.max_mb, 10 * self.other["max_mb"]], [0, 0],
+                            [self.max_mb * PAGES_PER_MB, self.other["max_mb"] * PAGES_PER_MB],
+                            [self.active_mb * PAGES_PER_MB, self.other["active_mb"] * PAGES_PER_MB],
+                            self.available_mb * PAGES_PER_MB, self.tax_rate)
+        return float(t[0]) / PAGES_PER_MB
+
+    def _driver(self) -> tuple[int, int, bool, bool]:
+        """The balloon as the host sees it: (size, cap) in pages, loaded, usable — by the rules of
+        :meth:`esxlab.balloon.BalloonDriver.usable`: loaded (installed, guest booted), making
+        progress (a stuck driver is not) and under its cap."""
+        size, cap = self.balloon_mb * PAGES_PER_MB, int(self.max_mb * PAGES_PER_MB * self.cap_pct / 100)
+        loaded = self.driver not in ("absent", "booting")
+        return size, cap, loaded, loaded and self.driver != "stuck" and size < cap
+
+    def _split(self, state: str | None = None, cap: int | None = None, usable: bool | None = None) -> list[float]:
+        """[balloon MB, swap MB] by :func:`esxlab.reclaim.plan` (the host's default reading of high);
+        the keywords run it with one rule misremembered, for the typical mistakes."""
+        size, own_cap, loaded, own_usable = self._driver()
+        target = int(round(self.target_mb * PAGES_PER_MB))
+        excess = self.alloc_mb * PAGES_PER_MB - target
+        share = self.max_mb * PAGES_PER_MB - target if cap is None else cap
+        bt, st = plan(STATES.index(state or self.state), excess, share, size, own_cap if cap is None else cap,
+                      loaded or bool(usable), own_usable if usable is None else usable, HostConfig().high_state)
+        return [bt / PAGES_PER_MB, st / PAGES_PER_MB]
+
+    def _interesting(self):
+        return self.state == "high" or self.alloc_mb > self.target_mb + 4      # something to reclaim
+
+    def describe(self):
+        return (f"The host is in the {self.state!r} free-memory state. VM 'app' (max {self.max_mb} MB, "
+                f"{self.active_mb} MB active) has\n"
+                f"{self.alloc_mb} MB allocated and a balloon of {self.balloon_mb} MB (cap {self.cap_pct} % of max); "
+                f"its balloon driver is {self.DRIVERS[self.driver]}.\n"
+                f"The host's policy set its target to {self.target_mb:.2f} MB (p.target_mb), sharing "
+                f"{self.available_mb} MB with a second VM.\n"
+                "What balloon size does the host now ask for (`balloon_mb`), and how much does it ask the swap\n"
+                "daemon to page out (`swap_mb`)?")
+
+    def solve(self):
+        balloon, swap = self._split()
+        return dict(balloon_mb=balloon, swap_mb=swap)
+
+    def _expect(self):
+        right = self.solve()
+        wrong = {  # the model run with one rule misremembered → what that rule says
+            "page all": (self._split(state="hard"), "in the soft state ESX balloons first and pages only what "
+                                                    "the balloon cannot take."),
+            "balloon only": (self._split(state="soft"), "in the hard state ESX pages the whole excess (the "
+                                                        "balloon keeps working as well)."),
+            "no cap": (self._split(cap=1 << 30), "a balloon never grows past its cap (a percentage of max) "
+                                                 "nor past max − target; what it cannot take is paged."),
+            "usable": (self._split(usable=True), "a driver that is absent, still booting or making no progress "
+                                                 "cannot take pages; the host pages instead."),
+            "high": (self._split(state="soft"), "in the high state there is enough free memory: nothing is "
+                                                "paged, and a balloon only takes a working driver's excess."),
+        }
+        relevant = {"soft": ("page all", "no cap", "usable"), "hard": ("balloon only", "no cap", "usable"),
+                    "high": ("high",)}[self.state]
+        hint = ("find the excess (allocation minus target); a balloon never holds more than max − target nor its cap; "
+                "then apply the state's rule: high pages nothing, soft balloons and pages only what a working "
+                "balloon cannot take, hard pages the whole excess.")
+        return [Expect(name, "number", right[name], tol=0.5, unit="MB", hint=hint,
+                       mistakes=tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant))
+                for i, name in enumerate(("balloon_mb", "swap_mb"))]

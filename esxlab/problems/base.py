@@ -1,0 +1,74 @@
+"""The base of every seeded exercise problem: a seed poses the problem, the model answers it.
+
+Like OSTEP's homework simulators: ``Problem(seed)`` draws its parameters from a child
+stream of the seed (so other seeds pose other problems), :meth:`~Problem.describe` states
+them for the notebook, and :meth:`~Problem.solve` runs esxlab's own model on them — no
+answer is written down anywhere. :meth:`~Problem.expect` adds tolerances, a teaching hint
+and the *typical mistakes* (the model run the wrong way: tax ignored, hysteresis ignored,
+gains swapped...) for :mod:`esxlab.checks`, which names the mistake an answer matches.
+(invented: the exercise framework)
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import checks
+from ..checks import Expect
+from ..errors import Error
+from ..rng import Streams
+
+MAX_DRAWS = 200
+
+
+def pick(rng: np.random.Generator, options: Sequence) -> Any:
+    """One of ``options``, drawn from ``rng``, as the plain Python value."""
+    return options[int(rng.integers(len(options)))]
+
+
+class Problem:
+    """Base class. Subclasses draw parameters in :meth:`_draw`, may reject dull draws in
+    :meth:`_interesting`, and implement :meth:`describe`, :meth:`solve` and :meth:`_expect`."""
+
+    def __init__(self, seed: int = 0) -> None:
+        streams = Streams(seed)
+        self.seed = streams.seed
+        self.streams = streams
+        self._expected: list[Expect] | None = None
+        rng = streams.child(f"problem:{type(self).__name__}")
+        for _ in range(MAX_DRAWS):
+            self._draw(rng)
+            if self._interesting():
+                return
+        raise Error(f"{type(self).__name__}(seed={seed}) drew no usable problem in {MAX_DRAWS} tries.")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(seed={self.seed})"
+
+    def _draw(self, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _interesting(self) -> bool:
+        return True
+
+    def describe(self) -> str:
+        """The problem statement: its parameters and what to answer."""
+        raise NotImplementedError
+
+    def solve(self) -> dict[str, Any]:
+        """The answers, computed by running the model."""
+        raise NotImplementedError
+
+    def expect(self) -> list[Expect]:
+        """What :func:`esxlab.checks.check` compares each answer with (computed once)."""
+        if self._expected is None:
+            self._expected = self._expect()
+        return self._expected
+
+    def _expect(self) -> list[Expect]:
+        raise NotImplementedError
+
+    def check(self, **answers: Any) -> None:
+        """Same as ``checks.check(self, **answers)``."""
+        checks.check(self, **answers)

@@ -1,0 +1,95 @@
+"""Exercise ``capstone_policy``: a hypervisor replacement policy that beats random (§3.3)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..arrays import distinct
+from ..checks import CheckFailed, Expect
+from ..config import HostConfig, SharingConfig, VMConfig
+from ..host import Host
+from ..pmap import PRIVATE, STATE_NAMES
+from ..swap import ReplacementPolicy
+from ..workloads import HotCold
+from .base import Problem, pick
+
+
+class _Validated(ReplacementPolicy):
+    """Wraps a student's policy and fails with a sentence when its victims are not legal."""
+
+    def __init__(self, policy: ReplacementPolicy) -> None:
+        self.policy = policy
+
+    def victims(self, vm, n, rng, protect):
+        out = self.policy.victims(vm, n, rng, protect)
+        arr = np.asarray(out)
+        if arr.ndim != 1 or (len(arr) and not np.issubdtype(arr.dtype, np.integer)):
+            raise CheckFailed(f"victims() must return a 1-D array of page numbers (PPNs); got {out!r:.60}.")
+        if len(arr) > n:
+            raise CheckFailed(f"victims() was asked for {n} pages and returned {len(arr)}; return at most n.")
+        if len(distinct(arr)) != len(arr):
+            raise CheckFailed("victims() returned the same page twice; each victim must be distinct.")
+        if len(arr) and (arr.min() < 0 or arr.max() >= vm.pages):
+            raise CheckFailed(f"victims() returned a page outside 0..{vm.pages - 1}, the VM's PPNs.")
+        bad = arr[vm.pmap.state[arr] != PRIVATE]
+        if len(bad):
+            raise CheckFailed(f"victims() returned PPN {bad[0]}, whose state is "
+                              f"{STATE_NAMES[vm.pmap.state[bad[0]]]!r}: only private pages can be paged out.")
+        if protect is not None and np.isin(arr, protect).any():
+            raise CheckFailed("victims() returned a page in `protect`: those are being faulted in right now.")
+        return arr
+
+
+class BeatRandom(Problem):
+    """Capstone (§3.3 future work): write a hypervisor replacement policy that causes fewer
+    swap-ins than the paper's random replacement on a workload with locality."""
+
+    WARM_S, MEASURE_S = 40, 60
+    GOAL = 0.75          # at most this fraction of random's swap-ins
+
+    def _draw(self, rng):
+        self.hot_mb = pick(rng, (8, 12, 16))
+        self.cold_mb = pick(rng, (32, 40, 48))
+        self.cold_per_s = pick(rng, (10, 20, 40))
+        self.memory_mb = pick(rng, (40, 44, 48))
+
+    def measure(self, policy: ReplacementPolicy | str) -> int:
+        """Swap-ins of the VM in the measured minute after warm-up, under ``policy`` (page sharing
+        off, so that only the replacement policy decides)."""
+        config = HostConfig(memory_mb=self.memory_mb, swap_mb=256, sharing=SharingConfig(mode="off"))
+        host = Host(config, seed=self.seed, replacement=policy)
+        vm = host.power_on(VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"),
+                           workload=HotCold(self.hot_mb, self.cold_mb, self.cold_per_s))
+        host.run(seconds=self.WARM_S)
+        before = vm.totals.swap_ins
+        host.run(seconds=self.MEASURE_S)
+        return vm.totals.swap_ins - before
+
+    def _interesting(self):
+        return self.solve()["random"] >= 200                 # enough paging for the goal to mean something
+
+    def describe(self):
+        return (f"VM 'app' (max 80 MB, no balloon driver) runs on a host with {self.memory_mb} MB; its workload "
+                f"writes\n{self.hot_mb + self.cold_mb} MB once, then every second touches all {self.hot_mb} MB of "
+                f"hot pages and {self.cold_per_s} random cold pages.\nThe hypervisor must page. Write a "
+                "ReplacementPolicy whose victims cause at most "
+                f"{100 * self.GOAL:.0f} % of the swap-ins random\nreplacement causes in the measured minute "
+                "(`policy`, an instance).")
+
+    def solve(self):
+        """Swap-ins under random replacement, and the most a passing policy may cause."""
+        base = self.measure("random")
+        return dict(random=base, goal=int(self.GOAL * base))
+
+    def _judge(self, policy: ReplacementPolicy) -> str | None:
+        goal = self.solve()
+        mine = self.measure(_Validated(policy))
+        if mine <= goal["goal"]:
+            print(f"Your policy caused {mine} swap-ins in the measured minute; random replacement {goal['random']}.")
+            return None
+        return (f"random replacement caused {goal['random']} swap-ins and yours {mine}; to pass, at most "
+                f"{goal['goal']}. Reconsider which private pages the VM will not touch again soon: the "
+                "hypervisor can see when each PPN was last touched (vm.last_touch).")
+
+    def _expect(self):
+        return [Expect("policy", "object", None, cls=ReplacementPolicy, judge=self._judge,
+                       hint="page out what the VM will not need soon.")]

@@ -1,0 +1,138 @@
+"""Exercise ``demand_paging``: what the hypervisor's random page-out costs once the guest pages
+too — swap-ins and double paging (paper §3.3)."""
+from __future__ import annotations
+
+import math
+
+from ..checks import Expect, Mistake
+from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
+from ..guest import PROFILES
+from ..host import Host
+from ..workloads import Grow
+from .base import Problem, pick
+
+
+class DoublePaging(Problem):
+    """ESX pages out ``swap_mb`` of a VM's private pages at random (§3.3); the next second the
+    guest, short of free pages, pages some of its own dirty pages out to its virtual disk, and
+    reading a page the host had swapped swaps it in only to write it out: double paging. The
+    answers are the model's counts in that second; random victims make them vary around the
+    expected value, so the tolerance is three standard deviations of the draw."""
+
+    GROW_AT_S = 40
+    CHOICES = ("more", "about the same", "less")
+
+    def _draw(self, rng):
+        self.max_mb = pick(rng, (64, 80, 96))
+        self.base_mb = pick(rng, (32, 36, 40, 44, 48, 56))
+        self.grow_mb = pick(rng, (16, 20, 24, 28))
+        self.swap_mb = pick(rng, (16, 20, 24, 28, 32))
+        self._runs: dict[str, dict] = {}
+
+    def _run(self, policy: str) -> dict:
+        """The VM's private and guest-free pages before the page-out, and the swap-ins and
+        double-paged pages of the second after it, under replacement ``policy``."""
+        if policy not in self._runs:
+            host = Host(HostConfig(memory_mb=2 * self.max_mb, sharing=SharingConfig(mode="off")), seed=self.seed,
+                        replacement=policy)
+            vm = host.power_on(VMConfig(name="app", max_mb=self.max_mb, overhead_mb=4, balloon="absent"),
+                               workload=Grow(self.base_mb, self.grow_mb, self.GROW_AT_S))
+            while vm.vm_time < self.GROW_AT_S - 1:
+                host.step()
+            private, free = int(round(vm.stats().private * PAGES_PER_MB)), vm.guest.free_pages()
+            host.swapper.swap_out(vm, self.swap_mb * PAGES_PER_MB)
+            before = (vm.totals.swap_ins, vm.totals.double_paging)
+            host.step()
+            self._runs[policy] = dict(private=private, free=free, swap_ins=vm.totals.swap_ins - before[0],
+                                      double_paged=vm.totals.double_paging - before[1])
+        return self._runs[policy]
+
+    @property
+    def private_pages(self) -> int:
+        """The VM's private (backed) pages when the host pages it out."""
+        return self._run("random")["private"]
+
+    @property
+    def guest_free_pages(self) -> int:
+        """The guest's free pages just before its process grows."""
+        return self._run("random")["free"]
+
+    @property
+    def background_pages_s(self) -> int:
+        """Kernel pages the Linux guest touches each second (its background sweep)."""
+        p = PROFILES["linux"]
+        return math.ceil(p.background_mb * PAGES_PER_MB / p.background_sweep_s)
+
+    def _mean(self, evicted: int, pages: int) -> tuple[float, float]:
+        """(swap-ins, double-paged) expected when a random ``swap_mb`` of ``pages`` are in host swap."""
+        s = self.swap_mb * PAGES_PER_MB / pages
+        return (evicted + self.background_pages_s) * s, evicted * s
+
+    @property
+    def _evicted(self) -> int:
+        """Pages the guest pages out: what its free pages cannot cover."""
+        return self.grow_mb * PAGES_PER_MB - self.guest_free_pages
+
+    def _interesting(self):
+        """The guest pages out between 1 MB and half its data, the host less than half the VM, and an
+        LRU-like host would reach the data pages (not only the guest kernel's cold pages)."""
+        return (PAGES_PER_MB <= self._evicted <= self.base_mb * PAGES_PER_MB // 2
+                and self.swap_mb * PAGES_PER_MB < self.private_pages // 2
+                and self.solve()["lru_double_paging"] == self.CHOICES[0])
+
+    def describe(self):
+        return (f"VM 'app' (Linux, max {self.max_mb} MB, no balloon driver, page sharing off) has written "
+                f"{self.base_mb} MB of data once.\nIts guest has {self.guest_free_pages} free pages "
+                f"(p.guest_free_pages); {self.private_pages} of its pages are backed by machine memory "
+                "(p.private_pages),\nkernel included. ESX now pages out "
+                f"{self.swap_mb} MB of them with its random replacement (p.swap_mb). In the next second the\n"
+                f"process writes {self.grow_mb} MB of new data (p.grow_mb), and the guest OS touches its usual "
+                f"{self.background_pages_s} kernel pages\n(p.background_pages_s). The guest pages out its own "
+                "oldest pages (all dirty) to its virtual disk when its free\npages run out. How many pages does "
+                "ESX swap in during that second (`swap_ins`), and how many of them are\ndouble paging "
+                "(`double_paged`)? Had ESX used an LRU-like clock instead of random replacement, would double\n"
+                "paging have been 'more', 'about the same' or 'less' (`lru_double_paging`)?")
+
+    def solve(self):
+        run, clock = self._run("random"), self._run("clock")
+        ratio = clock["double_paged"] / max(1, run["double_paged"])
+        return dict(swap_ins=run["swap_ins"], double_paged=run["double_paged"],
+                    lru_double_paging=self.CHOICES[0] if ratio > 1.25 else self.CHOICES[2] if ratio < 0.8 else
+                    self.CHOICES[1])
+
+    def _tolerance(self, n: int) -> float:
+        """Three standard deviations of the random victims among ``n`` pages (at least 3 pages)."""
+        s = self.swap_mb * PAGES_PER_MB / self.private_pages
+        return float(max(3, math.ceil(3 * math.sqrt(n * s * (1 - s)))))
+
+    def _expect(self):
+        right = self.solve()
+        grown = self.grow_mb * PAGES_PER_MB
+        all_pages = self.max_mb * PAGES_PER_MB
+        no_free = self._mean(grown, self.private_pages)
+        by_max = self._mean(self._evicted, all_pages)
+        lru = self._run("clock")["double_paged"]
+        free_first = "the guest first uses its free pages; only what they cannot cover is paged out."
+        among = "ESX's random victims come from the VM's backed (private) pages, not from all of its memory."
+        return [
+            Expect("swap_ins", "number", right["swap_ins"], unit="pages",
+                   tol=self._tolerance(self._evicted + self.background_pages_s),
+                   hint="every page touched that second — the kernel's and those the guest reads to page them "
+                        "out — is in host swap with the same probability.",
+                   mistakes=(Mistake(self._mean(0, self.private_pages)[0],
+                                     "the guest must read a page to write it to its virtual disk: a page the host "
+                                     "had swapped is swapped in first (double paging counts as swap-ins too)."),
+                             Mistake(no_free[0], free_first), Mistake(by_max[0], among))),
+            Expect("double_paged", "number", right["double_paged"], tol=self._tolerance(self._evicted), unit="pages",
+                   hint="find how many pages the guest pages out, and the chance that random replacement put "
+                        "each of them in host swap.",
+                   mistakes=(Mistake(no_free[1], free_first), Mistake(by_max[1], among),
+                             Mistake(lru, "that many would be double-paged if ESX picked the same cold pages the "
+                                          "guest does (an LRU-like host); random victims are spread over all "
+                                          "backed pages."))),
+            Expect("lru_double_paging", "choice", right["lru_double_paging"], choices=self.CHOICES,
+                   hint="an LRU-like host and the guest's own replacement both look for the coldest pages.",
+                   mistakes=tuple(Mistake(c, "an LRU-like host pages out the pages the guest also finds coldest, "
+                                             "exactly those the guest pages out next (§3.3's reason for random).")
+                                  for c in self.CHOICES if c != right["lru_double_paging"])),
+        ]

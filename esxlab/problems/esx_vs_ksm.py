@@ -1,0 +1,102 @@
+"""Exercise ``esx_vs_ksm``: Linux KSM's counters and scan time for a known workload (beyond the
+paper: Linux ``mm/ksm.c``, :mod:`esxlab.ksm`)."""
+from __future__ import annotations
+
+from ..checks import Expect, Mistake
+from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
+from ..errors import Error
+from ..guest import PROFILES
+from ..host import Host
+from ..workloads import Contents
+from .base import Problem, pick
+
+
+class KsmCounters(Problem):
+    """``/sys/kernel/mm/ksm``'s ``pages_shared`` and ``pages_sharing`` once KSM has merged what
+    it can in a set of Linux VMs with known contents, and the seconds one full scan takes, as
+    :class:`esxlab.ksm.KsmSharing` reports them. KSM's ``max_page_sharing`` caps the pages
+    one shared page may serve: more identical pages start another copy."""
+
+    APPS = ("web", "db")
+    MAX_MB = 16
+    os_image_mb = PROFILES["linux"].image_mb
+
+    def _draw(self, rng):
+        self.pages_to_scan = pick(rng, (25, 50, 100, 200))
+        self.sleep_ms = pick(rng, (20, 50, 100, 200))
+        self.max_page_sharing = pick(rng, (64, 128, 256))
+        self.app_mb = {a: pick(rng, (1, 2, 3)) for a in self.APPS}
+        self.vms = [dict(name=f"vm{i + 1}", app=pick(rng, self.APPS), zero_mb=pick(rng, (0.5, 1, 2)),
+                         private_mb=pick(rng, (1, 2))) for i in range(int(rng.integers(2, 5)))]
+
+    def _host(self, max_page_sharing: int) -> Host:
+        sharing = SharingConfig(mode="ksm", ksm_pages_to_scan=self.pages_to_scan, ksm_sleep_ms=self.sleep_ms,
+                                ksm_max_page_sharing=max_page_sharing)
+        host = Host(HostConfig(memory_mb=256, sharing=sharing), seed=self.seed)
+        for v in self.vms:
+            host.power_on(VMConfig(name=v["name"], max_mb=self.MAX_MB),
+                          workload=Contents(v["app"], self.app_mb[v["app"]], v["zero_mb"], v["private_mb"]))
+        return host
+
+    def _run(self, max_page_sharing: int | None = None) -> dict:
+        """KSM's counters after four full scans, and the seconds the third and fourth took."""
+        host = self._host(max_page_sharing or self.max_page_sharing)
+        ends = []
+        while len(ends) < 4:
+            before = host.sharing.full_scans
+            host.step()
+            if host.sharing.full_scans > before:
+                ends.append(host.time)
+            if host.time > 3600:
+                raise Error("KSM did not complete four full scans in an hour")
+        s = host.sharing.stats()
+        return dict(pages_shared=s.pages_shared, pages_sharing=s.pages_sharing, full_scan_s=(ends[3] - ends[1]) / 2)
+
+    def _interesting(self):
+        """Some content (the zero page) is held by more pages than one shared page may serve, some
+        application runs twice, and a full scan takes 5 to 40 s."""
+        zero = sum(v["zero_mb"] for v in self.vms) * PAGES_PER_MB
+        scan_s = len(self.vms) * self.MAX_MB * PAGES_PER_MB * self.sleep_ms / 1000 / self.pages_to_scan
+        repeated = len({v["app"] for v in self.vms}) < len(self.vms)
+        return zero > 2 * self.max_page_sharing and repeated and 5 <= scan_s <= 40
+
+    def describe(self):
+        rows = "\n".join(f"  {v['name']}: runs {v['app']:>3}, {v['zero_mb']:g} MB of zero pages, {v['private_mb']} MB "
+                         "of private data" for v in self.vms)
+        apps = ", ".join(f"{a} {mb} MB" for a, mb in self.app_mb.items())
+        return (f"Linux VMs of {self.MAX_MB} MB each (p.vms), all running the same kernel version, on a host "
+                f"that merges pages with KSM:\n{rows}\n"
+                f"Each kernel holds {self.os_image_mb:g} MB of OS code (p.os_image_mb), identical in every VM; the "
+                f"rest of it is private data.\nEach application image (p.app_mb: {apps}) is identical in every VM "
+                "running it; no salts. KSM's settings:\n"
+                f"pages_to_scan = {self.pages_to_scan}, sleep_millisecs = {self.sleep_ms}, "
+                f"max_page_sharing = {self.max_page_sharing} (p.pages_to_scan, p.sleep_ms, p.max_page_sharing).\n"
+                "KSM walks every page of every VM (backed or not). Once it has merged all it can, what do\n"
+                "`pages_shared` and `pages_sharing` read, and how many seconds does one full scan take "
+                "(`full_scan_s`)?")
+
+    def solve(self):
+        return self._run()
+
+    def _expect(self):
+        right = self.solve()
+        unlimited = self._run(max_page_sharing=1 << 20)
+        per_second = right["full_scan_s"] * 1000 / self.sleep_ms
+        sharing_hint = ("count, per content held by two or more pages, the shared copies KSM keeps and the pages "
+                        "beyond the first that map each copy; a copy serves at most max_page_sharing pages.")
+        cap = "one KSM page serves at most max_page_sharing pages; more identical pages start another copy."
+        return [
+            Expect("pages_shared", "number", right["pages_shared"], tol=0, unit="pages", hint=sharing_hint,
+                   mistakes=(Mistake(unlimited["pages_shared"], cap),
+                             Mistake(right["pages_shared"] + right["pages_sharing"],
+                                     "pages_shared counts the shared pages KSM keeps (one per copy), not every "
+                                     "page that maps one."))),
+            Expect("pages_sharing", "number", right["pages_sharing"], tol=0, unit="pages", hint=sharing_hint,
+                   mistakes=(Mistake(unlimited["pages_sharing"], cap),
+                             Mistake(right["pages_shared"] + right["pages_sharing"],
+                                     "pages_sharing counts the pages *beyond* the first that map a shared page: "
+                                     "the pages saved."))),
+            Expect("full_scan_s", "number", right["full_scan_s"], tol=1, unit="s",
+                   hint="KSM scans pages_to_scan pages every sleep_millisecs, through every VM's whole memory.",
+                   mistakes=(Mistake(per_second, "pages_to_scan is per sleep_millisecs, not per second."),)),
+        ]

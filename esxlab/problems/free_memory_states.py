@@ -1,0 +1,118 @@
+"""Exercise ``free_memory_states``: the free-memory states with hysteresis (§6.3) and
+admission control (§6.2)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..admission import admit, reserved
+from ..checks import Expect, Mistake
+from ..config import PAGES_PER_MB, HostConfig, VMConfig
+from ..errors import AdmissionError
+from ..reclaim import STATES, FreeMemoryStates
+from .base import Problem, pick
+
+
+class FreeMemoryWalk(Problem):
+    """The free-memory state after each of a sequence of free-memory readings (§6.3),
+    answered by :class:`esxlab.reclaim.FreeMemoryStates`."""
+
+    STEPS = 8
+
+    def _draw(self, rng):
+        self.memory_mb = pick(rng, (1024, 2048, 4096))
+        self.hysteresis_pct = pick(rng, (0.5, 1.0, 1.5))
+        pct, readings = 7.0, []
+        for _ in range(self.STEPS):
+            pct = float(np.clip(pct + pick(rng, (-3, -2, -1, 1, 2, 3)) * 0.9 + rng.normal(0, 0.3), 0.3, 9.5))
+            readings.append(int(round(pct * self.memory_mb / 100)))
+        self.free_mb = readings
+
+    def _states(self, **changes) -> list[str]:
+        cfg = HostConfig(memory_mb=self.memory_mb, hysteresis_pct=self.hysteresis_pct).replace(**changes)
+        fsm = FreeMemoryStates(cfg, cfg.total_pages)
+        out = []
+        for mb in self.free_mb:
+            fsm.update(mb * PAGES_PER_MB)
+            out.append(fsm.name)
+        return out
+
+    def _interesting(self):
+        states = self._states()
+        return len(set(states)) >= 3 and states != self._states(hysteresis_pct=0)
+
+    def describe(self):
+        return (f"A host with {self.memory_mb} MB of machine memory, default thresholds (high 6 %, soft 4 %, "
+                f"hard 2 %, low 1 %)\nand a hysteresis margin of {self.hysteresis_pct:g} % starts in the 'high' "
+                f"state. Free memory is then read {self.STEPS} times (MB, p.free_mb):\n  {self.free_mb}\n"
+                "Give the state after each reading: `states`, a list of 'high', 'soft', 'hard' or 'low'.")
+
+    def solve(self):
+        return dict(states=self._states())
+
+    def _expect(self):
+        return [Expect("states", "choices", self.solve()["states"], choices=STATES,
+                       hint="a state is entered when free memory drops below its threshold, and left for the next "
+                            "higher one only when free memory exceeds that higher threshold plus the margin.",
+                       mistakes=(Mistake(self._states(hysteresis_pct=0),
+                                         "leaving a state upward needs free memory above the next higher "
+                                         "threshold *plus* the hysteresis margin."),
+                                 Mistake(self._states(state_entry="higher"),
+                                         "a state is entered below its own threshold (soft below 4 %, hard below "
+                                         "2 %, low below 1 %), not below the next higher one.")))]
+
+
+class Admission(Problem):
+    """Admission control (§6.2): the reservations of the running VMs, and whether one more
+    may power on, answered by :mod:`esxlab.admission`."""
+
+    VERDICTS = ("admit", "memory", "swap")
+
+    def _draw(self, rng):
+        self.memory_mb = pick(rng, (512, 1024, 2048))
+        self.swap_mb = pick(rng, (512, 1024, 2048, 4096))
+
+        def vm(name: str) -> VMConfig:
+            mx = pick(rng, (128, 256, 384, 512))
+            return VMConfig(name=name, max_mb=mx, min_mb=pick(rng, (0, mx // 4, mx // 2)),
+                            overhead_mb=pick(rng, (32, 48, 64)))
+        self.running = [vm(f"vm{i + 1}") for i in range(int(rng.integers(2, 5)))]
+        self.new = vm("new")
+
+    def _verdict(self, **changes) -> str:
+        try:
+            admit(self.new.replace(**changes), [c.replace(**changes) for c in self.running],
+                  self.memory_mb * PAGES_PER_MB, self.swap_mb * PAGES_PER_MB)
+        except AdmissionError as err:
+            return "swap" if "swap reservation" in str(err) else "memory"
+        return "admit"
+
+    def _reserved(self, **changes) -> list[float]:
+        return [p / PAGES_PER_MB for p in reserved([c.replace(**changes) for c in self.running])]
+
+    def _interesting(self):
+        return self._verdict() != self._verdict(overhead_mb=0) or self._verdict() != "admit"
+
+    def describe(self):
+        rows = "\n".join(f"  {c.name}: max {c.max_mb:g} MB, min {c.min_mb:g} MB, overhead {c.overhead_mb:g} MB"
+                         for c in self.running + [self.new])
+        return (f"A host with {self.memory_mb} MB of machine memory and {self.swap_mb} MB of host swap runs "
+                f"{len(self.running)} VMs;\n'new' asks to power on (p.running, p.new):\n{rows}\n"
+                "How much machine memory and host swap do the running VMs reserve "
+                "(`reserved_mb = [memory, swap]`),\nand what does admission control say about 'new' "
+                "(`verdict`: 'admit', or which reservation is short: 'memory' or 'swap')?")
+
+    def solve(self):
+        return dict(reserved_mb=self._reserved(), verdict=self._verdict())
+
+    def _expect(self):
+        right = self.solve()
+        no_overhead = "the memory reservation is min + overhead; the overhead (frame buffer, pmap...) counts."
+        return [
+            Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB",
+                   hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
+                   mistakes=(Mistake(self._reserved(overhead_mb=0), no_overhead),)),
+            Expect("verdict", "choice", right["verdict"], choices=self.VERDICTS,
+                   hint="add the new VM's reservations to the running ones' and compare with machine memory and "
+                        "host swap; memory is checked first.",
+                   mistakes=(Mistake(self._verdict(overhead_mb=0), no_overhead),)),
+        ]

@@ -1,0 +1,79 @@
+"""Exercise ``io_remapping``: when a hot I/O page is remapped to low memory (§7)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks import Expect, Mistake
+from ..config import HostConfig, RemapConfig, SharingConfig, VMConfig
+from ..host import Host
+from ..pmap import PRIVATE
+from .base import Problem, pick
+
+
+class HotPageRemap(Problem):
+    """When :class:`esxlab.remap.IORemapper` moves a guest page that takes part in repeated
+    I/O from high to low memory (§7), and what the bounce copies cost until then."""
+
+    BURSTS = 10
+
+    def _draw(self, rng):
+        self.threshold = pick(rng, (4, 8, 16))
+        self.window_s = pick(rng, (5, 10, 20))
+        t, self.bursts = 0, []
+        for _ in range(self.BURSTS):
+            t += int(rng.integers(1, 2 * self.window_s + 1))
+            self.bursts.append((t, int(rng.integers(1, max(2, self.threshold // 3) + 1))))
+
+    def _run(self, **changes) -> tuple[int, int]:
+        """(second the page is remapped or −1, bounce copies until then) on a small host."""
+        remap = RemapConfig(low_memory_mb=16, threshold=self.threshold, window_s=self.window_s).replace(**changes)
+        host = Host(HostConfig(memory_mb=64, sharing=SharingConfig(mode="off"), remap=remap), seed=self.seed)
+        vm = host.power_on(VMConfig(name="net", max_mb=32, overhead_mb=4))
+        low = host.machine.low_pages
+        kernel = np.arange(vm.guest.kernel_pages)
+        ppn = int(kernel[(vm.pmap.state[kernel] == PRIVATE) & (vm.pmap.mpn[kernel] >= low)][-1])
+        copies = dict(self.bursts)
+        while host.time < self.bursts[-1][0]:
+            host.step()
+            if host.time in copies:
+                host.remap.io(vm, np.full(copies[host.time], ppn))
+                if vm.pmap.mpn[ppn] < low:
+                    return host.time, host.remap.bounce_copies
+        return -1, host.remap.bounce_copies
+
+    def _interesting(self):
+        when = self._run()[0]
+        return when > 0 and when != self._run(window_s=3600)[0]
+
+    def describe(self):
+        return (f"A guest page backed by high machine memory (above the DMA boundary) is a network buffer. At "
+                f"these seconds\nthe guest transmits from it, (second, transfers) (p.bursts):\n  {self.bursts}\n"
+                f"Each transfer from high memory is one bounce copy. ESX remaps a page once it counts "
+                f"{self.threshold} copies (p.threshold);\na page's count restarts after more than "
+                f"{self.window_s} s without I/O (p.window_s). At which second is the page remapped to low "
+                "memory\n(`remap_s`), and how many bounce copies did it cost until then, that second included "
+                "(`bounce_copies`)?")
+
+    def solve(self):
+        when, copies = self._run()
+        return dict(remap_s=when, bounce_copies=copies)
+
+    def _expect(self):
+        right = self.solve()
+        no_window, late = self._run(window_s=3600), self._run(threshold=self.threshold + 1)
+        window = "a page's count restarts when more than window_s seconds pass without I/O on it."
+        last_burst = dict(self.bursts).get(right["remap_s"], 0)
+        return [
+            Expect("remap_s", "number", right["remap_s"], tol=0, unit="s",
+                   hint="add up each burst's copies, restart the count after a long enough pause, and find the "
+                        "burst that brings it to the threshold.",
+                   mistakes=(Mistake(no_window[0], window),
+                             Mistake(late[0], "the page is remapped on the I/O that brings its count *to* the "
+                                              "threshold."))),
+            Expect("bounce_copies", "number", right["bounce_copies"], tol=0,
+                   hint="every transfer while the page sits in high memory is copied, from the first burst on.",
+                   mistakes=(Mistake(right["bounce_copies"] - last_burst,
+                                     "the transfers of the burst that makes the page hot are still copied; "
+                                     "remapping helps the next ones."),
+                             Mistake(no_window[1], window))),
+        ]

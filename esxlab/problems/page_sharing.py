@@ -1,0 +1,81 @@
+"""Exercise ``page_sharing``: what content-based page sharing finds and reclaims (§4.2–4.3),
+with salting (later ESX)."""
+from __future__ import annotations
+
+from ..checks import Expect, Mistake
+from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
+from ..errors import Error
+from ..guest import PROFILES
+from ..host import Host
+from ..workloads import Contents
+from .base import Problem, pick
+
+
+class SharingPrediction(Problem):
+    """How much memory content-based page sharing finds and reclaims (§4.2–4.3, Figure 4) for
+    a set of Linux VMs with known contents, once the scanner has hashed every page, as
+    :class:`esxlab.sharing.PageSharing` reports it. Salting (later ESX) decides who may share."""
+
+    APPS = ("web", "db", "mail")
+    MAX_MB = 24
+    os_image_mb = PROFILES["linux"].image_mb
+
+    def _draw(self, rng):
+        self.app_mb = {a: pick(rng, (2, 3, 4)) for a in self.APPS}
+        self.vms = [dict(name=f"vm{i + 1}", os_version=pick(rng, ("1", "1", "2")), app=pick(rng, self.APPS),
+                         zero_mb=int(rng.integers(1, 4)), private_mb=int(rng.integers(1, 5)),
+                         salt=pick(rng, (None, None, None, 7))) for i in range(int(rng.integers(3, 6)))]
+
+    def _run(self, force_salting: int = 1, os_version: str | None = None) -> tuple[float, float]:
+        """(shared MB, reclaimed MB) after two more full scans of every VM once its contents are in."""
+        sharing = SharingConfig(mode="esx", scan_vm_pages_s=self.MAX_MB * PAGES_PER_MB,
+                                scan_total_pages_s=1 << 20, scan_period_s=1, force_salting=force_salting)
+        host = Host(HostConfig(memory_mb=512, sharing=sharing), seed=self.seed)
+        for v in self.vms:
+            host.power_on(VMConfig(name=v["name"], max_mb=self.MAX_MB, salt=v["salt"],
+                                   os_version=os_version or v["os_version"]),
+                          workload=Contents(v["app"], self.app_mb[v["app"]], v["zero_mb"], v["private_mb"]))
+        host.step()
+        passes = host.sharing.full_scans
+        while host.sharing.full_scans < passes + 2:
+            host.step()
+            if host.time > 60:
+                raise Error("the page-sharing scanner did not complete two passes in 60 s")
+        s = host.sharing.stats()
+        return s.shared_mb, s.saved_mb
+
+    def _interesting(self):
+        """Both salts and both OS versions occur, so that both rules matter."""
+        return len({v["salt"] for v in self.vms}) == 2 and len({v["os_version"] for v in self.vms}) == 2
+
+    def describe(self):
+        rows = "\n".join(f"  {v['name']}: Linux version {v['os_version']}, runs {v['app']:>4}, {v['zero_mb']} MB of "
+                         f"zero pages, {v['private_mb']} MB of private data, salt {v['salt']}" for v in self.vms)
+        apps = ", ".join(f"{a} {mb} MB" for a, mb in self.app_mb.items())
+        return (f"These VMs run on one host (p.vms):\n{rows}\n"
+                f"Each guest kernel holds {self.os_image_mb:g} MB of OS code (p.os_image_mb), identical in VMs "
+                "running the same Linux version;\nthe rest of the kernel is private data. Each application "
+                f"image (p.app_mb: {apps}) is identical in every VM\nrunning it. Only VMs with equal salts may "
+                "share (None counts as one common salt). The scanner has hashed every page\ntwice. How many MB "
+                "of guest memory are shared (`shared_mb`), and how many MB of machine memory does sharing\n"
+                "reclaim (`reclaimed_mb`)?")
+
+    def solve(self):
+        shared, reclaimed = self._run()
+        return dict(shared_mb=shared, reclaimed_mb=reclaimed)
+
+    def _expect(self):
+        right = self.solve()
+        no_salt, one_os = self._run(force_salting=0), self._run(os_version="1")
+        salt = "VMs with different salts never share pages with each other."
+        os_code = "only VMs running the same OS version hold identical kernel code."
+        hint = ("group the VMs that may share; in each group, a content held by two or more pages (zero pages "
+                "included, even within one VM) is shared, and one copy of it stays in memory.")
+        return [
+            Expect("shared_mb", "number", right["shared_mb"], tol=0.1, unit="MB", hint=hint,
+                   mistakes=(Mistake(no_salt[0], salt), Mistake(one_os[0], os_code))),
+            Expect("reclaimed_mb", "number", right["reclaimed_mb"], tol=0.1, unit="MB", hint=hint,
+                   mistakes=(Mistake(right["shared_mb"], "one copy of each shared content (one page) stays in "
+                                                         "memory: not every shared page is reclaimed."),
+                             Mistake(no_salt[1], salt), Mistake(one_os[1], os_code))),
+        ]

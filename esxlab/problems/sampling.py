@@ -1,0 +1,77 @@
+"""Exercise ``sampling``: one period of active-memory sampling and its three averages (§5.3)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks import Expect, Mistake
+from ..config import PAGES_PER_MB
+from ..sampling import Sampler
+from .base import Problem, pick
+
+
+class SamplingEstimate(Problem):
+    """One sampling period of :class:`esxlab.sampling.Sampler` (§5.3): from the touched count,
+    the period's active fraction and the updated slow and fast averages and estimate."""
+
+    PERIOD_S = 30
+
+    def _draw(self, rng):
+        self.max_mb = pick(rng, (128, 256, 512))
+        self.n = pick(rng, (50, 100, 200))
+        self.true_fraction = round(0.05 * int(rng.integers(2, 19)), 2)
+        self.slow, self.fast = (round(0.05 * int(rng.integers(1, 20)), 2) for _ in range(2))
+        self.slow_gain = pick(rng, (0.1, 0.25, 0.4))
+        self.fast_gain = pick(rng, (0.6, 0.7, 0.9))
+
+    def _run(self, slow_gain: float | None = None, fast_gain: float | None = None) -> Sampler:
+        """One period of a VM that touches a fixed ``true_fraction`` of its pages every second."""
+        rng = self.streams.child("problem:SamplingEstimate:run")
+        pages = self.max_mb * PAGES_PER_MB
+        s = Sampler(pages, self.n, self.PERIOD_S, slow_gain or self.slow_gain, fast_gain or self.fast_gain, rng,
+                    averages=(self.slow, self.fast))
+        hot = rng.choice(pages, size=int(self.true_fraction * pages), replace=False)
+        last_touch = np.full(pages, -1, dtype=np.int32)
+        for t in range(1, self.PERIOD_S + 1):
+            last_touch[hot] = t
+            s.tick(t, last_touch)
+        return s
+
+    @property
+    def touched(self) -> int:
+        """t: how many of the n sampled pages the guest touched in the period."""
+        return int(round(self._run().last_f * self.n))
+
+    def describe(self):
+        return (f"A VM with {self.max_mb} MB of memory is sampled: n = {self.n} random pages per "
+                f"{self.PERIOD_S} s period.\nThis period the guest touched t = {self.touched} of them "
+                f"(p.touched). Before it the slow average was {self.slow:.2f}\nand the fast one {self.fast:.2f} "
+                f"(gains: slow {self.slow_gain}, fast {self.fast_gain}).\n"
+                "Give the period's active fraction `f`, the new averages `slow` and `fast`, and the estimate "
+                "`estimate`\n(all fractions of the VM's memory).")
+
+    def solve(self):
+        s = self._run()
+        return dict(f=s.last_f, slow=s.slow, fast=s.fast, estimate=s.estimate)
+
+    def _expect(self):
+        right = self.solve()
+        swapped = self._run(self.fast_gain, self.slow_gain)
+        inverted = self._run(1 - self.slow_gain, 1 - self.fast_gain)
+        ewma = "an EWMA moves from its old value toward f by its gain: new = old + gain·(f − old)."
+        return [
+            Expect("f", "number", right["f"], tol=0.005,
+                   hint="f is the fraction of the sampled pages that were touched.",
+                   mistakes=(Mistake(self.touched / (self.max_mb * PAGES_PER_MB),
+                                     "f is a fraction of the n sampled pages, not of all the VM's pages."),)),
+            Expect("slow", "number", right["slow"], tol=0.005, hint=ewma,
+                   mistakes=(Mistake(swapped.slow, "the slow average uses the smaller gain."),
+                             Mistake(inverted.slow, "the gain weighs the new sample, not the old average."))),
+            Expect("fast", "number", right["fast"], tol=0.005, hint=ewma,
+                   mistakes=(Mistake(swapped.fast, "the fast average uses the larger gain."),
+                             Mistake(inverted.fast, "the gain weighs the new sample, not the old average."))),
+            Expect("estimate", "number", right["estimate"], tol=0.005,
+                   hint="the estimate follows increases fast and decreases slowly.",
+                   mistakes=(Mistake(min(right["slow"], right["fast"]),
+                                     "taking the smaller average would follow decreases fast; ESX takes the "
+                                     "largest."),)),
+        ]
