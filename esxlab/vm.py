@@ -168,6 +168,11 @@ class VM:
             self.env.sharing.cow_break(self, ppns[cow])
             self.counters.cow_breaks += int(cow.sum())
 
+    def mapped(self, ppns: np.ndarray) -> bool:
+        """Whether all of ``ppns`` map a machine page (privately or shared): reading them faults nothing in."""
+        st = self.pmap.state[ppns]
+        return bool(((st == PRIVATE) | (st == SHARED)).all())
+
     def touch(self, ppns: np.ndarray) -> None:
         """The guest reads ``ppns`` and does not need the data (e.g. executes, scans)."""
         self._touch(ppns, write=False)
@@ -300,7 +305,7 @@ class VM:
 
     def trace_row(self) -> dict[str, float]:
         """This tick's values for the trace, in MB (see ``trace.VM_FIELDS``)."""
-        c = self.pmap.counts / PAGES_PER_MB
+        c = [n / PAGES_PER_MB for n in self.pmap.counts.tolist()]       # Python floats: cheaper than numpy scalars
         return dict(alloc=c[PRIVATE] + c[SHARED], target=self.target / PAGES_PER_MB,
                     active=self.active_pages / PAGES_PER_MB, true_active=self.true_active / PAGES_PER_MB,
                     balloon=c[BALLOONED], swapped=c[SWAPPED], shared=c[SHARED], private=c[PRIVATE],
