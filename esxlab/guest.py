@@ -88,7 +88,7 @@ class Guest:
         self.ppn_lp = np.full(pages, FREE, dtype=np.int32 if n < 2 ** 31 else np.int64)
         self.ppn_lp[:self.kernel_pages] = KERNEL
         self.ref = np.zeros(pages, dtype=bool)
-        self.free = Stack(pages, np.arange(pages - 1, self.kernel_pages - 1, -1), dtype=np.int32)
+        self.free = Stack.run(pages, self.kernel_pages, pages, dtype=np.int32)
         self.standby = Stack(pages, dtype=np.int32)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
         # logical pages of the workload
