@@ -53,13 +53,14 @@ class Stack:
         self._k += k
 
     def pop(self, k: int) -> np.ndarray:
-        """The top ``min(k, n)`` values, in stack order (the top one last)."""
+        """The top ``min(k, n)`` values, in stack order (the top one last), as ``np.intp``
+        whatever the stack stores: numpy indexes with intp arrays several times faster."""
         top = min(k, self._k)
-        pushed = self._buf[self._k - top:self._k].copy()
+        pushed = self._buf[self._k - top:self._k].astype(np.intp)
         self._k -= top
         r = min(k - top, self._hi - self._lo)
         if r == 0:
             return pushed
         lo = self._lo
         self._lo += r
-        return np.concatenate([np.arange(lo + r - 1, lo - 1, -1, dtype=self._buf.dtype), pushed])
+        return np.concatenate([np.arange(lo + r - 1, lo - 1, -1, dtype=np.intp), pushed])

@@ -84,7 +84,8 @@ class Guest:
         self.kernel_pages = profile.kernel_pages(vm.config.max_mb)
         self.image_pages = profile.image_pages(vm.config.max_mb)
         n = int(workload_pages)
-        # the smallest dtypes that hold the state: PPNs (< 2**28, config's max) and logical page numbers
+        # per PPN, the smallest dtype that holds a logical page number (gathered values used as
+        # indices are cast to intp, numpy's fast indexing path)
         self.ppn_lp = np.full(pages, FREE, dtype=np.int32 if n < 2 ** 31 else np.int64)
         self.ppn_lp[:self.kernel_pages] = KERNEL
         self.ref = np.zeros(pages, dtype=bool)
@@ -92,7 +93,7 @@ class Guest:
         self.standby = Stack(pages, dtype=np.int32)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
         # logical pages of the workload
-        self.lp_ppn = np.full(n, -1, dtype=np.int32)
+        self.lp_ppn = np.full(n, -1, dtype=np.intp)
         self.lp_dirty = np.zeros(n, dtype=bool)
         self.lp_disk = np.zeros(n, dtype=np.uint64) if file_tokens is None else file_tokens.astype(np.uint64)
         self.lp_on_disk = np.zeros(n, dtype=bool) if file_tokens is None else np.ones(n, dtype=bool)
@@ -267,11 +268,11 @@ class Guest:
 
     def _faults_on_write_back(self, ppns: np.ndarray) -> bool:
         """Whether writing back ``ppns`` (evictable) reads a dirty page the hypervisor must fault in."""
-        dirty = ppns[self.lp_dirty[self.ppn_lp[ppns]]]
+        dirty = ppns[self.lp_dirty[self.ppn_lp[ppns].astype(np.intp)]]
         return not self.vm.mapped(dirty)
 
     def _write_back(self, ppns: np.ndarray) -> None:
-        lps = self.ppn_lp[ppns]
+        lps = self.ppn_lp[ppns].astype(np.intp)
         dirty = self.lp_dirty[lps]
         if dirty.any():
             vm = self.vm

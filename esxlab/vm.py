@@ -180,7 +180,7 @@ class VM:
     def read(self, ppns: np.ndarray) -> np.ndarray:
         """The guest reads ``ppns``: their contents, faulting in as needed."""
         self._touch(ppns, write=False)
-        return self.env.machine.content[self.pmap.mpn[ppns]]
+        return self.env.machine.content[self.pmap.mpn[ppns].astype(np.intp)]
 
     def write(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
         """The guest writes ``tokens`` to ``ppns`` (distinct)."""
@@ -194,7 +194,7 @@ class VM:
 
     def store(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
         """Put ``tokens`` in the machine pages now mapped (privately) at ``ppns``."""
-        self.env.machine.content[self.pmap.mpn[ppns]] = tokens
+        self.env.machine.content[self.pmap.mpn[ppns].astype(np.intp)] = tokens     # intp: numpy's fast path
 
     def peek(self, ppns: np.ndarray) -> np.ndarray:
         """Contents of ``ppns`` as the guest would read them, with no side effects."""

@@ -126,7 +126,7 @@ class Dbench(Workload):
             u *= n ** (1 - a) - 1
             u += 1
             x = np.power(u, 1 / (1 - a), out=u)
-        lps = distinct(np.minimum(x.astype(self._index) - 1, self.pages - 1))
+        lps = distinct(np.minimum(x.astype(self._index) - 1, self.pages - 1)).astype(np.intp)   # sorted small, indexes fast
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
 
 
