@@ -32,7 +32,6 @@ import numpy as np
 import esxlab as esx
 from esxlab.config import RemapConfig, SharingConfig
 from esxlab.trace import HOST_FIELDS, VM_FIELDS
-from esxlab.vm import _COUNTER_NAMES
 
 W = esx.workloads
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden"
@@ -85,7 +84,7 @@ def outputs(host: esx.Host) -> dict[str, np.ndarray]:
     for name in tr.vm_names:
         out.update({f"vm.{name}.{f}": np.asarray(getattr(tr.vm(name), f)) for f in VM_FIELDS})
     for name, vm in host.vms.items():
-        out[f"totals.{name}"] = np.array([getattr(vm.totals, c) for c in _COUNTER_NAMES], dtype=np.int64)
+        out[f"totals.{name}"] = np.array(astuple(vm.totals), dtype=np.int64)
         out[f"contents.{name}"] = np.array(hashlib.sha256(vm.peek(np.arange(vm.pages)).tobytes()).hexdigest())
     return out
 

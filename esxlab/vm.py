@@ -8,7 +8,7 @@ it last wrote: that is the "nothing lost" invariant the tests check.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -43,11 +43,9 @@ class Counters:
     bounce_copies: int = 0
 
     def add(self, other: "Counters") -> None:
-        for name in _COUNTER_NAMES:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-_COUNTER_NAMES = tuple(f.name for f in fields(Counters))
+        mine = self.__dict__                   # plain int fields: a dict walk, not 33 attribute calls
+        for name, value in other.__dict__.items():
+            mine[name] += value
 
 
 @dataclass(frozen=True)
