@@ -94,15 +94,17 @@ class Guest:
         self.kernel_pages = profile.kernel_pages(vm.config.max_mb)
         self.image_pages = profile.image_pages(vm.config.max_mb)
         self.free_target = profile.free_target(vm.config.max_mb)
-        self.ppn_lp = np.full(pages, FREE, dtype=np.int64)
+        n = int(workload_pages)
+        # per PPN, the smallest dtype that holds a logical page number (gathered values used as
+        # indices are cast to intp, numpy's fast indexing path)
+        self.ppn_lp = np.full(pages, FREE, dtype=np.int32 if n < 2 ** 31 else np.int64)
         self.ppn_lp[:self.kernel_pages] = KERNEL
         self.ref = np.zeros(pages, dtype=bool)
-        self.free = Stack(pages, np.arange(pages - 1, self.kernel_pages - 1, -1))
-        self.standby = Stack(pages)        # freed, not yet zeroed (Windows' zero page thread)
+        self.free = Stack.run(pages, self.kernel_pages, pages, dtype=np.int32)
+        self.standby = Stack(pages, dtype=np.int32)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
         # logical pages of the workload
-        n = int(workload_pages)
-        self.lp_ppn = np.full(n, -1, dtype=np.int64)
+        self.lp_ppn = np.full(n, -1, dtype=np.intp)
         self.lp_dirty = np.zeros(n, dtype=bool)
         self.lp_disk = np.zeros(n, dtype=np.uint64) if file_tokens is None else file_tokens.astype(np.uint64)
         self.lp_on_disk = np.zeros(n, dtype=bool) if file_tokens is None else np.ones(n, dtype=bool)
@@ -188,6 +190,8 @@ class Guest:
         Non-resident pages are paged in first (zero-filled, or read from the virtual disk).
         Returns how many logical pages could not be made resident (the guest is out of memory).
         """
+        if len(lps) == 0:                         # an idle tick costs nothing here
+            return 0
         ppns = self.lp_ppn[lps]
         resident = ppns >= 0
         self.ref[ppns[resident]] = True           # keep this batch away from the clock
@@ -255,29 +259,53 @@ class Guest:
 
     def _evict(self, n: int, taken: list[np.ndarray]) -> None:
         """Clock replacement: skip and clear referenced pages, evict unreferenced ones, appending
-        each evicted (now free) window of PPNs to ``taken`` as soon as it is written back.
+        each evicted (now free) set of PPNs to ``taken`` as soon as it is written back.
 
         Dirty pages are written to the virtual disk first; reading one that the hypervisor
         had swapped out faults it back in only to write it out again: double paging (§3.1).
+
+        The hand sweeps windows (up to ``4 × need`` pages) up to the end of memory, where it
+        wraps; the windows of one sweep are written back together when reading their dirty
+        pages faults nothing in, else one by one, each before the next (faults then happen in
+        the same order and sizes whichever way, and a :class:`~esxlab.vm.Stall` leaves the
+        windows before it evicted and the hand after them).
         """
         pages = self.vm.pages
         need, scanned = n, 0
         while need > 0 and scanned < 2 * pages:
-            lo = self.hand                        # a window up to the end of memory; the hand wraps
-            hi = min(pages, lo + max(4 * need, 512))
-            evictable = self.ppn_lp[lo:hi] >= 0
-            ref = self.ref[lo:hi]
-            pos = np.flatnonzero(evictable & ~ref)[:need]
-            span = int(pos[-1]) + 1 if len(pos) == need else hi - lo
-            self._write_back(lo + pos)            # may raise before changing anything
-            taken.append(lo + pos)
-            ref[:span][evictable[:span]] = False  # second chance for the referenced pages passed
-            need -= len(pos)
-            self.hand = (lo + span) % pages
-            scanned += span
+            windows, lo = [], self.hand           # one sweep: windows up to the end of memory
+            while need > 0 and scanned < 2 * pages and lo < pages:
+                hi = min(pages, lo + max(4 * need, 512))
+                pos = np.flatnonzero((self.ppn_lp[lo:hi] >= 0) & ~self.ref[lo:hi])[:need]
+                span = int(pos[-1]) + 1 if len(pos) == need else hi - lo
+                windows.append((lo, lo + pos, span))
+                need -= len(pos)
+                scanned += span
+                lo += span
+            ppns = np.concatenate([w[1] for w in windows])
+            if self._faults_on_write_back(ppns):
+                for lo, pos, span in windows:
+                    self._write_back(pos)         # may raise before changing anything
+                    self._commit_sweep(lo, lo + span, pos, taken)
+            else:
+                self._write_back(ppns)
+                self._commit_sweep(self.hand, lo, ppns, taken)
+
+    def _commit_sweep(self, lo: int, hi: int, evicted: np.ndarray, taken: list[np.ndarray]) -> None:
+        """The hand passed [lo, hi) having evicted ``evicted``: second chance for the referenced
+        pages passed (the evicted ones are free and unreferenced already)."""
+        taken.append(evicted)
+        ref = self.ref[lo:hi]
+        ref[self.ppn_lp[lo:hi] >= 0] = False
+        self.hand = hi % self.vm.pages
+
+    def _faults_on_write_back(self, ppns: np.ndarray) -> bool:
+        """Whether writing back ``ppns`` (evictable) reads a dirty page the hypervisor must fault in."""
+        dirty = ppns[self.lp_dirty[self.ppn_lp[ppns].astype(np.intp)]]
+        return not self.vm.mapped(dirty)
 
     def _write_back(self, ppns: np.ndarray) -> None:
-        lps = self.ppn_lp[ppns]
+        lps = self.ppn_lp[ppns].astype(np.intp)
         dirty = self.lp_dirty[lps]
         if dirty.any():
             vm = self.vm

@@ -12,7 +12,7 @@ import numpy as np
 from .arrays import Stack
 from .errors import Error
 
-FREE = -1       # owner of a free MPN
+FREE = 0        # owner of a free MPN (VM uids start at 1; 0 lets a big host's untouched memory cost nothing)
 OVERHEAD = -2   # per-VM overhead memory (frame buffer, pmap, shadow page tables, §6.2)
 SHARED = -3     # a copy-on-write frame shared through the page-sharing table (§4)
 TABLE = -4      # memory holding the page-sharing hash table (16 bytes per frame, §4.3)
@@ -30,10 +30,10 @@ class Machine:
         self.total = int(total_pages)
         self.low_pages = low
         self.content = np.zeros(self.total, dtype=np.uint64)
-        self.owner = np.full(self.total, FREE, dtype=np.int32)
+        self.owner = np.zeros(self.total, dtype=np.int32)          # all FREE
         # lowest MPN on top of each free stack
-        self._low = Stack(low, np.arange(low - 1, -1, -1), dtype=np.int32)
-        self._high = Stack(self.total - low, np.arange(self.total - 1, low - 1, -1), dtype=np.int32)
+        self._low = Stack.run(low, 0, low, dtype=np.int32)
+        self._high = Stack.run(self.total - low, low, self.total, dtype=np.int32)
 
     @property
     def free(self) -> int:

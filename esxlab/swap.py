@@ -27,7 +27,7 @@ class SwapFile:
     def __init__(self, slots: int) -> None:
         self.capacity = int(slots)
         self.content = np.zeros(self.capacity, dtype=np.uint64)
-        self._free = Stack(self.capacity, np.arange(self.capacity - 1, -1, -1), dtype=np.int32)
+        self._free = Stack.run(self.capacity, 0, self.capacity, dtype=np.int32)
 
     @property
     def used(self) -> int:

@@ -116,12 +116,18 @@ class Dbench(Workload):
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
         super().attach(vm_pages, uid, rng)
         self.pages = max(1, int(self.clients * self.mb_per_client * PAGES_PER_MB))
+        self._index = np.int32 if self.pages < 2 ** 31 - 1 else np.int64    # the smallest that holds pages + 1
         return self.pages
 
     def step(self, t: int) -> Access:
         u, a, n = self.rng.random(self.accesses_per_s), self.zipf_alpha, self.pages + 1
-        x = n ** u if a == 1 else ((n ** (1 - a) - 1) * u + 1) ** (1 / (1 - a))
-        lps = distinct(np.minimum(x.astype(np.int64) - 1, self.pages - 1))
+        if a == 1:
+            x = np.power(n, u, out=u)
+        else:                                  # ((n^(1−a) − 1)·u + 1)^(1/(1−a)), in place
+            u *= n ** (1 - a) - 1
+            u += 1
+            x = np.power(u, 1 / (1 - a), out=u)
+        lps = distinct(np.minimum(x.astype(self._index) - 1, self.pages - 1)).astype(np.intp)   # sorted small, indexes fast
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
 
 
@@ -197,13 +203,12 @@ class Toucher(Workload):
         self.size, self.held = new, keep
         if new == 0:
             return Access(EMPTY.lps, EMPTY.writes, freed)
-        span = self._span(new)
-        n = len(span)
+        n = new + int(self.os_overhead * new)             # len(self._span(new)), not built: O(pages touched)
         per_tick = min(int(np.ceil(n / self.sweep_s)), n)
         start = self._cursor % n
         idx = np.arange(start, start + per_tick) % n      # a sweep window, wrapping at the working set's end
         self._cursor = (start + per_tick) % n
-        lps = np.sort(span[idx])
+        lps = np.sort(np.where(idx < new, idx, self.peak + idx - new))      # self._span(new)[idx]
         return Access(lps, np.ones(len(lps), dtype=bool), freed)
 
 
