@@ -4,8 +4,9 @@ A host with two VMs (a toucher and an idle guest) runs 3,000 simulated seconds e
 calls of ``run(seconds=1)`` ("many", each returning the whole trace) or as one
 ``run(seconds=3000)`` ("one"). The trace is kept in preallocated columns that ``run()``
 extends, so "many" must cost about what "one" costs (target: ≤ 1.5× the wall time of the
-ticks). With no argument both run and the ratio is printed; ``farm-bench -- python
-benchmarks/bench_trace.py many --vs 'python benchmarks/bench_trace.py one'`` times whole processes.
+ticks). With no argument both run and the ratio is printed; timing the two
+whole processes (``python benchmarks/bench_trace.py many`` and ``... one``) side by side with a
+benchmark runner gives the same comparison without the in-process warm-up.
 """
 from __future__ import annotations
 
