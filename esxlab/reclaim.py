@@ -131,6 +131,21 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
 LogFn = Callable[[str, str, int, str], None]
 
 
+# The fault path's passes (``Reclaimer.make_free``): per VM, the alloc in pages it may be paged
+# down to, given whether it is the faulting VM (``own``) and whether that VM is within its target.
+FAULT_PASSES = (
+    # (1) anyone down to its target (targets may predate a set_min)
+    lambda v, own, within: max(v.target, v.config.min_pages),
+    # (2) the faulting VM replaces its own pages while it is at or above its min
+    lambda v, own, within: 0 if own and v.alloc_pages >= v.config.min_pages else v.alloc_pages,
+    # (3) the others down to their min, or only to their target when the faulting VM is above its own
+    lambda v, own, within: v.alloc_pages if own else
+    (v.config.min_pages if within else max(v.config.min_pages, v.target)),
+    # (4) the faulting VM's own pages, as a last resort
+    lambda v, own, within: 0 if own else v.alloc_pages,
+)
+
+
 class Reclaimer:
     """The one owner of reclamation: free-memory states, the per-tick loop and the fault path.
 
@@ -255,17 +270,12 @@ class Reclaimer:
                          for v in vms if v is not requester)
             if own + others < short:
                 raise Stall(f"{requester.name} is above its target and {short} machine pages short")
-        floors = (lambda v: max(v.target, v.config.min_pages),     # targets may predate a set_min
-                  lambda v: 0 if v is requester and v.alloc_pages >= v.config.min_pages else v.alloc_pages,
-                  lambda v: v.alloc_pages if v is requester else
-                  (v.config.min_pages if within else max(v.config.min_pages, v.target)),
-                  lambda v: 0 if v is requester else v.alloc_pages)
         order = sorted(vms, key=lambda v: v.target - v.alloc_pages)
-        for floor in floors:
+        for floor in FAULT_PASSES:
             for vm in order:
                 if short <= 0:
                     break
-                room = vm.alloc_pages - floor(vm)
+                room = vm.alloc_pages - floor(vm, vm is requester, within)
                 if room <= 0:
                     continue
                 got = self.swapper.swap_out(vm, min(short, room), protect if vm is requester else None)
