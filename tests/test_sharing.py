@@ -223,7 +223,7 @@ def test_share_before_swap_shares_zero_pages_instead_of_paging_them():
 
 
 def test_a_weak_hash_causes_false_matches_but_never_wrong_sharing(monkeypatch):
-    monkeypatch.setattr(sharing, "page_hash", lambda tokens, group: (np.asarray(tokens) & np.uint64(0xFF)) + np.uint64(1))
+    monkeypatch.setattr(sharing.base, "page_hash", lambda tokens, group: (np.asarray(tokens) & np.uint64(0xFF)) + np.uint64(1))
     host = mixed_host(vms=False, **FAST)
     with WriteLog(host) as log:
         add_vms(host)

@@ -1,5 +1,5 @@
 """Exercise ``esx_vs_ksm``: Linux KSM's counters and scan time for a known workload (beyond the
-paper: Linux ``mm/ksm.c``, :mod:`esxlab.ksm`)."""
+paper: Linux ``mm/ksm.c``, :mod:`esxlab.sharing.ksm`)."""
 from __future__ import annotations
 
 from ..checks import Expect, Mistake
@@ -14,7 +14,7 @@ from .base import Problem, pick
 class KsmCounters(Problem):
     """``/sys/kernel/mm/ksm``'s ``pages_shared`` and ``pages_sharing`` once KSM has merged what
     it can in a set of Linux VMs with known contents, and the seconds one full scan takes, as
-    :class:`esxlab.ksm.KsmSharing` reports them. KSM's ``max_page_sharing`` caps the pages
+    :class:`esxlab.sharing.KsmSharing` reports them. KSM's ``max_page_sharing`` caps the pages
     one shared page may serve: more identical pages start another copy."""
 
     APPS = ("web", "db")

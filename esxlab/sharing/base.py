@@ -1,44 +1,26 @@
-"""Content-based page sharing (paper §4): ESX's scanner, and the machinery every mode shares.
+"""What every page-sharing mode has in common (paper §4), and on its own the "off" mode.
 
-:class:`SharingBase` holds what ESX's and KSM's scanners (:mod:`.ksm`) have in common, and on
-its own is the "off" mode: *shared frames* (a machine page mapped copy-on-write by several
+:class:`SharingBase` holds *shared frames* (a machine page mapped copy-on-write by several
 PPNs, owner :data:`~esxlab.machine.SHARED`), 16-bit reference counts with an overflow table
 for larger counts (the zero page's, §4.3), copy-on-write breaks, unsharing, the memory the
-table itself takes (machine pages with owner :data:`~esxlab.machine.TABLE`, charged
-against the host), salting, and the statistics.
-
-:class:`PageSharing` is ESX's policy (§4.2–4.3, Figure 3). It wakes every
-``scan_period_s`` seconds (invented; the paper gives only rates) and picks candidate pages
-**at random** (a fresh random permutation of each VM's PPNs per pass, computed per element,
-so a pass scans every page once) at a per-VM and a system-wide rate, hashes each private
-page's contents with a 64-bit hash and looks the hash up in **one global table**:
-
-* no match → a **hint frame** (hash, VM, PPN); the page is *not* marked copy-on-write;
-* a hint of another page → **rehash** that page; if it changed, drop the stale hint; else a
-  **full compare** and, if equal, both pages map one shared frame;
-* a shared frame → full compare, map it, bump its count, free the redundant copy.
-
-Pages are 64-bit tokens (:mod:`.content`), so a "full compare" is token equality, and the
-hash is :func:`~esxlab.content.mix64` of the token and the VM's salt. As in ESX, a page
-whose hash matches but whose contents differ (a false match) is not shared. The model keys
-hint frames by the full hash (ESX truncates it to make room for the back-reference).
+table itself takes (machine pages with owner :data:`~esxlab.machine.TABLE`, charged against
+the host), salting, and the statistics. :mod:`.esx` and :mod:`.ksm` add their scanners.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import repeat
 from typing import Callable
 
 import numpy as np
 
-from .config import PAGES_PER_MB, SharingConfig
-from .content import mix64
-from .machine import SHARED as SHARED_OWNER, TABLE
-from .pmap import PRIVATE, SHARED
+from ..config import PAGES_PER_MB, SharingConfig
+from ..content import mix64
+from ..machine import SHARED as SHARED_OWNER, TABLE
+from ..pmap import PRIVATE, SHARED
 
 FREE_FRAME, HINT, FRAME = 0, 1, 2
 COUNT_MAX = 0xFFFF                 # 16-bit reference counts; a saturated count lives in ``overflow``
-_HASH_SALT = np.uint64(0x9E3779B97F4A7C15)
+HASH_SALT = np.uint64(0x9E3779B97F4A7C15)
 _VM_SALT = np.uint64(0xD1B54A32D192ED03)
 
 
@@ -53,12 +35,12 @@ def salt_group(vm, force_salting: int) -> int:
         return 0
     if salt is None:
         return int(mix64(np.uint64(vm.uid) ^ _VM_SALT))
-    return int(mix64(np.uint64(salt & 0xFFFFFFFFFFFFFFFF) ^ _HASH_SALT)) | 1
+    return int(mix64(np.uint64(salt & 0xFFFFFFFFFFFFFFFF) ^ HASH_SALT)) | 1
 
 
 def page_hash(tokens: np.ndarray, group: int) -> np.ndarray:
     """The 64-bit hash of pages with contents ``tokens`` in sharing ``group`` (never 0 in practice)."""
-    return mix64(np.asarray(tokens, dtype=np.uint64) ^ np.uint64(group)) ^ _HASH_SALT
+    return mix64(np.asarray(tokens, dtype=np.uint64) ^ np.uint64(group)) ^ HASH_SALT
 
 
 @dataclass(frozen=True)
@@ -372,216 +354,10 @@ class SharingBase:
             self.table_pages = keep
 
 
-def _first_of_each(keys: np.ndarray) -> np.ndarray:
+def first_of_each(keys: np.ndarray) -> np.ndarray:
     """Mask of the first occurrence of each distinct value in ``keys``."""
     mask = np.zeros(len(keys), dtype=bool)
     mask[np.unique(keys, return_index=True)[1]] = True
     return mask
 
 
-def _feistel(x: np.ndarray, keys: np.ndarray, half: int) -> np.ndarray:
-    """A keyed bijection of [0, 4**half) (a Feistel network with a multiply-shift round
-    function): a random permutation computed per element, no table needed."""
-    mask, shift = np.uint64((1 << half) - 1), np.uint64(64 - half)
-    left, right = x >> np.uint64(half), x & mask
-    for k in keys:                                   # uint64 arrays wrap silently
-        left, right = right, left ^ (((right ^ k) * _HASH_SALT) >> shift)
-    return (left << np.uint64(half)) | right
-
-
-class PageSharing(SharingBase):
-    """ESX's content-based page sharing (§4.2–4.3); see the module docstring."""
-
-    name = "esx"
-
-    def __init__(self, *args) -> None:
-        super().__init__(*args)
-        self.table: dict[int, int] = {}        # 64-bit hash → hint or shared frame
-
-    @property
-    def entries(self) -> int:
-        return len(self.table)
-
-    @property
-    def unconfirmed(self) -> int:
-        return len(self.table) - self.n_frames
-
-    def _unindex(self, f: int) -> None:
-        del self.table[int(self.f_hash[f])]
-
-    def _hints_of(self, vm) -> int:
-        return int(np.count_nonzero((self.f_kind == HINT) & (self.f_uid == vm.uid)))
-
-    # -- scanning ------------------------------------------------------------------------------
-    def step(self) -> None:
-        """Every ``scan_period_s``: scan each VM at ``min(per-VM rate, system rate / VMs)`` pages
-        per second, at random."""
-        cfg = self.config
-        vms = list(self.vms.values())
-        if not vms:
-            self._trim_table(0)
-        if not vms or self.clock.t % cfg.scan_period_s:
-            return
-        rate = min(cfg.scan_vm_pages_s, cfg.scan_total_pages_s / len(vms)) * cfg.scan_period_s
-        budgets = []
-        for vm in vms:
-            st = self._state(vm)
-            st.credit += rate
-            budgets.append(int(st.credit))
-            st.credit -= budgets[-1]
-        room = self._reserve_table(sum(budgets))
-        for vm, k in zip(vms, budgets):
-            k = min(k, room)
-            if k > 0:
-                room -= k
-                self.scan(vm, self._candidates(vm, k))
-        self._trim_table(sum(budgets))
-
-    def _candidates(self, vm, k: int) -> np.ndarray:
-        """Up to ``k`` next PPNs of ``vm`` in its random pass (distinct: a batch stops where its
-        pass ends; the next pass starts with the next batch)."""
-        st = self._state(vm)
-        half = max(1, (int(vm.pages - 1).bit_length() + 1) // 2)
-        domain = 1 << (2 * half)
-        out, got = [np.empty(0, dtype=np.int64)], 0
-        while got < k:
-            if st.keys is not None and st.cursor >= domain and got:
-                break
-            if st.keys is None or st.cursor >= domain:
-                if st.keys is not None:
-                    st.passes += 1
-                st.keys = self.rng.integers(0, 2 ** 63, size=3, dtype=np.uint64)
-                st.cursor = 0
-            span = min(domain - st.cursor, int((k - got) * domain / vm.pages) + 1)
-            x = _feistel(np.arange(st.cursor, st.cursor + span, dtype=np.uint64), st.keys, half)
-            valid = np.flatnonzero(x < np.uint64(vm.pages))[:k - got]
-            if len(valid) == k - got:
-                span = int(valid[-1]) + 1                  # the rest of the span is next tick's
-            st.cursor += span
-            out.append(x[valid].astype(np.int64))
-            got += len(valid)
-        return np.concatenate(out)
-
-    def scan(self, vm, ppns: np.ndarray) -> None:
-        """Hash ``ppns`` of ``vm`` (distinct) and share what matches (§4.2)."""
-        ppns = ppns[vm.pmap.state[ppns] == PRIVATE]
-        if len(ppns) == 0:
-            return
-        tok, h = self._hash_pages(vm, ppns)
-        old = self._note_scan(vm, ppns, h)
-        changed = np.flatnonzero((old != 0) & (old != h))
-        if len(changed):                                 # the page changed: its old hint is stale
-            self._drop_own_hints(vm, ppns[changed], old[changed])
-        self._match(vm, ppns, tok, h)
-
-    def share_before_swap(self, vm, ppns: np.ndarray) -> np.ndarray:
-        """Share what matches the table (or another victim); the rest is paged out, and the hints
-        of those pages are dropped since their contents leave machine memory (§4.3)."""
-        if len(ppns) == 0:
-            return ppns
-        self._reserve_table(len(ppns))          # room for their hints, if memory allows
-        tok, h = self._hash_pages(vm, ppns)
-        shared = self._match(vm, ppns, tok, h)
-        rest = ppns[~shared]
-        self._drop_own_hints(vm, rest, h[~shared])
-        self._drop_own_hints(vm, rest, self._state(vm).last[rest])
-        return rest
-
-    def _lookup(self, h: np.ndarray) -> np.ndarray:
-        """The frame each hash in ``h`` names in the table, −1 if none."""
-        return np.fromiter(map(self.table.get, h.tolist(), repeat(-1)), dtype=np.int64, count=len(h))
-
-    def _is_own_hint(self, fr: np.ndarray, uid: int, ppns: np.ndarray) -> np.ndarray:
-        safe = np.maximum(fr, 0)
-        return (fr >= 0) & (self.f_kind[safe] == HINT) & (self.f_uid[safe] == uid) & (self.f_ppn[safe] == ppns)
-
-    def _drop_own_hints(self, vm, ppns: np.ndarray, keys: np.ndarray) -> None:
-        sel = keys != 0
-        ppns, keys = ppns[sel], keys[sel]
-        fr = self._lookup(keys)
-        for f in fr[self._is_own_hint(fr, vm.uid, ppns)].tolist():
-            self._release_frame(f)
-
-    def _add_hints(self, vm, ppns: np.ndarray, h: np.ndarray) -> None:
-        """Hint frames for ``ppns``, as many as the table's memory holds (§4.3: the table is charged)."""
-        room = max(0, self.table_pages * self._per_page - self.entries)
-        ppns, h = ppns[:room], h[:room]
-        ids = self._new_frames(len(ppns))
-        self.f_kind[ids], self.f_hash[ids], self.f_uid[ids], self.f_ppn[ids] = HINT, h, vm.uid, ppns
-        self.table.update(zip(h.tolist(), ids.tolist()))
-
-    def _match(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray) -> np.ndarray:
-        """Look private ``ppns`` up in the table; returns which are shared afterwards.
-
-        Vectorised in rounds: per round, pages matching a shared frame are mapped; the first
-        page of each new hash becomes a hint; the first page matching another page's hint
-        has that page rehashed and compared; the other pages of a hash met this round wait
-        for the next round (the hint or frame they will match is being made).
-        """
-        group = np.uint64(self._state(vm).group)
-        todo = np.arange(len(ppns))
-        while len(todo):
-            todo = todo[vm.pmap.state[ppns[todo]] == PRIVATE]       # a waiting page may be shared now
-            fr = self._lookup(h[todo])
-            safe = np.maximum(fr, 0)
-            kind = np.where(fr >= 0, self.f_kind[safe], FREE_FRAME)
-            first = _first_of_each(h[todo])
-            # a shared frame: full compare, then map
-            hit = kind == FRAME
-            same = hit & (self.f_token[safe] == tok[todo]) & (self.f_group[safe] == group)
-            self.false_matches += int(np.count_nonzero(hit & ~same))
-            self._map(vm, ppns[todo[same]], fr[same])
-            # no entry: the first page of each hash becomes a hint
-            new = (kind == FREE_FRAME) & first
-            self._add_hints(vm, ppns[todo[new]], h[todo[new]])
-            # another page's hint: rehash that page, full compare, share
-            hint = (kind == HINT) & first & ~self._is_own_hint(fr, vm.uid, ppns[todo])
-            if hint.any():
-                j = todo[hint]
-                self._match_hints(vm, ppns[j], tok[j], h[j], fr[hint], group)
-            todo = todo[~first & ((kind == FREE_FRAME) | (kind == HINT))]
-        return vm.pmap.state[ppns] == SHARED
-
-    def _match_hints(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray, frames: np.ndarray,
-                     group: np.uint64) -> None:
-        """``ppns`` matched hint ``frames`` of other pages (distinct hashes): rehash each hinted
-        page; drop stale hints (the pages get hints instead); compare and share the rest."""
-        vms = self._vms_by_uid()
-        uids = self.f_uid[frames]
-        for uid in np.unique(uids).tolist():
-            sel = uids == uid
-            p, t, k, f = ppns[sel], tok[sel], h[sel], frames[sel]
-            other = vms.get(uid)
-            if other is None:
-                ok = np.zeros(len(p), dtype=bool)
-            else:
-                q = self.f_ppn[f]
-                qtok, qh = self._hash_pages(other, q)
-                ok = (other.pmap.state[q] == PRIVATE) & (qh == k)
-            for stale in f[~ok].tolist():                # the hinted page changed or went away
-                self._release_frame(stale)
-            self.stale_hints += int(np.count_nonzero(~ok))
-            self._add_hints(vm, p[~ok], k[~ok])
-            if other is None:
-                continue
-            equal = ok & (qtok == t) & (np.uint64(self._state(other).group) == group)
-            self.false_matches += int(np.count_nonzero(ok & ~equal))
-            self._promote(other, q[equal], f[equal], k[equal], t[equal], self._state(other).group)
-            self._map(vm, p[equal], f[equal])
-
-    def forget(self, vm) -> None:
-        st = self.states.get(vm.uid)
-        if st is not None:
-            seen = np.flatnonzero(st.last)
-            self._drop_own_hints(vm, seen, st.last[seen])
-        super().forget(vm)
-
-
-def make_sharing(config: SharingConfig, *collaborators) -> SharingBase:
-    """The sharing policy ``config.mode`` names; ``collaborators`` as for :class:`SharingBase`."""
-    if config.mode == "esx":
-        return PageSharing(config, *collaborators)
-    if config.mode == "ksm":
-        from .ksm import KsmSharing
-        return KsmSharing(config, *collaborators)
-    return SharingBase(config, *collaborators)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pmap import PRIVATE
-from .sharing import COUNT_MAX, SharingBase, _first_of_each
+from ..pmap import PRIVATE
+from .base import COUNT_MAX, SharingBase, first_of_each
 
 _PPN_BITS = 40
 
@@ -123,7 +123,7 @@ class KsmSharing(SharingBase):
             todo = todo[~self._merge_stable(vm, ppns[todo], tok[todo], h[todo], group)]
             u = np.fromiter(map(self.unstable.get, h[todo].tolist(), [-1] * len(todo)), dtype=np.int64,
                             count=len(todo))
-            first = _first_of_each(h[todo])
+            first = first_of_each(h[todo])
             new = (u < 0) & first
             self.unstable.update(zip(h[todo[new]].tolist(), me[todo[new]].tolist()))
             hit = (u >= 0) & first & (u != me[todo])
