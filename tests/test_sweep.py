@@ -87,7 +87,20 @@ def test_bad_jobs_are_refused(jobs, monkeypatch):
         E.sweep("remap_io", seeds=0, jobs=jobs)
 
 
+@pytest.mark.parametrize("scheduler", ["nowhere", "tcp://host:port", 8786])
+def test_a_malformed_scheduler_address_is_refused(scheduler):
+    with pytest.raises(esx.ConfigError, match="--scheduler = .* could not be reached .*allowed: the address of a "
+                                              "running Dask scheduler"):
+        E.sweep("remap_io", {"minutes": [1]}, scheduler=scheduler)
+
+
+def test_a_rule_between_parameters_is_the_experiments_sentence():
+    with pytest.raises(esx.ConfigError, match="fig7 needs dbench_start_min [+] 4 ≤ tax_change_min ≤ minutes − 4"):
+        E.sweep("fig7", {"tax_change_min": [58]})
+
+
 @pytest.mark.parametrize("argv, match", [(["fig7", "--param", "tax_after"], "give name=value"),
+                                         (["fig7", "--jobs", "2", "--scheduler", "tcp://h:1"], "not allowed with"),
                                          (["fig7", "--param", "minutes=5", "--param", "minutes=6"], "given twice"),
                                          (["fig7", "--csv", "/no/such/dir/x.csv"], "cannot be written"),
                                          (["fig7", "--param", "tax_after=2"], "tax_after = 2 is out of range")])

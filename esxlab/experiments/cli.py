@@ -54,9 +54,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_runner_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--jobs", "-j", type=int, default=1, help="runs at a time (default 1; same results for any N)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (e.g. "
-                                                          "tcp://10.0.0.5:8786; the 'cluster' extra) instead")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--jobs", "-j", type=int, default=1, help="runs at a time (default 1; same results for any N)")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (e.g. "
+                                                              "tcp://10.0.0.5:8786; the 'cluster' extra) instead")
 
 
 def _sweep_parser() -> argparse.ArgumentParser:

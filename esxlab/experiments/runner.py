@@ -80,10 +80,12 @@ def _backend(jobs: int, scheduler: str | None, label: str) -> Iterator[None]:
         return
     try:
         from distributed import Client
+        from distributed.comm import get_address_host_port
     except ImportError:
         raise ConfigError(f"{label} needs Dask distributed; install the 'cluster' extra "
                           "(pip install 'esxlab[cluster]').") from None
     try:
+        get_address_host_port(scheduler)          # a malformed address fails here, before a Client exists
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as e:
         raise ConfigError(f"{label} = {shorten(scheduler)} could not be reached ({e}); allowed: the address of "
