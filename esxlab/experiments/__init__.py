@@ -5,7 +5,7 @@ dict of knobs (see :mod:`.params`) whose defaults reproduce the paper's set-up, 
 ``TITLE``, and a docstring stating and defending its tolerances.
 
     import esxlab as esx
-    res = esx.experiments.fig7.run(seed=0, tax_rate=0.5)
+    res = esx.experiments.fig7.run(seed=0, tax_after=0.5)
     print(res.render())
 
 Any experiment runs over a grid of its ``PARAMS`` and seeds with :func:`sweep` (see
