@@ -1,5 +1,4 @@
-"""``python -m esxlab reproduce [--figure N] [--seed S] [--csv DIR]`` and
-``python -m esxlab exercises build``."""
+"""``python -m esxlab reproduce …``, ``python -m esxlab sweep …`` and ``python -m esxlab exercises build``."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +8,9 @@ from .errors import shorten
 USAGE = """usage: python -m esxlab COMMAND ...
 
 commands:
-  reproduce [--figure N] [--seed S] [--csv DIR]   run the paper's experiments, print paper vs esxlab
+  reproduce [--figure N] [--seeds 0-3] [--jobs N] run the paper's experiments, print paper vs esxlab
+  sweep fig7 --param tax_after=0,0.5 --seeds 0-19 run one experiment over a grid of parameters and seeds
+            [--jobs N | --scheduler ADDRESS] [--csv FILE]
   exercises build                                 write exercises/release/ from exercises/source/
   exercises check                                 exit 1 if exercises/release/ is out of date
 """
@@ -23,10 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command == "reproduce":
         from .experiments.cli import main as run
+    elif command == "sweep":
+        from .experiments.cli import sweep_main as run
     elif command == "exercises":
         from .exercises import main as run
     else:
-        print(f"{USAGE}\nerror: unknown command {shorten(command)}; allowed: reproduce, exercises.", file=sys.stderr)
+        print(f"{USAGE}\nerror: unknown command {shorten(command)}; allowed: reproduce, sweep, exercises.", file=sys.stderr)
         return 2
     return run(rest)
 

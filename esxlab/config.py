@@ -1,16 +1,17 @@
 """Configuration: frozen dataclasses with the paper's defaults, validation and slider metadata.
 
-Every numeric field carries metadata (label, lo, hi, step, unit, source) that validation
-and the notebook views both read, so a range is declared once. ``source`` says where a
-default comes from: the paper's section, a later ESX manual, or "invented" (esxlab's own
-choice where the paper is silent; see ``paper-notes.md``).
+Every numeric or choice field is declared by a :class:`Param` (label, lo, hi, step, unit,
+source) that validation and the notebook views both read, so a range is declared once; the
+experiments' knobs are Params too. ``source`` says where a default comes from: the paper's
+section, a later ESX manual, or "invented" (esxlab's own choice where the paper is silent;
+see ``paper-notes.md``).
 """
 from __future__ import annotations
 
 import dataclasses
 import numbers
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,15 +27,69 @@ STATE_ENTRY = ("own", "higher")
 HIGH_STATE = ("idle", "converge")
 
 
+@dataclass(frozen=True)
+class Param:
+    """One parameter, declared once: its default, allowed values and how a slider shows it.
+
+    The same type declares configuration fields (through :func:`param`), experiment knobs
+    (``PARAMS`` in :mod:`esxlab.experiments`) and the notebooks' controls
+    (:func:`esxlab.views.control`). Allowed values are a range ``lo``…``hi`` (ends open if asked,
+    whole numbers if ``integer``), or ``choices``, or a ``check(label, value)`` of its own for
+    structured values (it raises ConfigError itself); ``optional`` also allows None. ``source``
+    says where the default comes from (paper section, later ESX, or "invented").
+    ``spec["label"]`` reads like ``spec.label`` (the older dict form of a config's ``controls()``).
+    """
+
+    default: Any
+    label: str
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    unit: str = ""
+    source: str = ""
+    lo_open: bool = False
+    hi_open: bool = False
+    integer: bool = False
+    optional: bool = False
+    choices: tuple | None = None
+    check: Callable[[str, Any], None] | None = None
+
+    def validate(self, owner: str, name: str, value: Any) -> Any:
+        """``value`` if allowed (a choice comes back as the plain choice, not a numpy scalar);
+        else ConfigError naming ``owner.name``, the value and what is allowed."""
+        if value is None and self.optional:
+            return None
+        if self.check is not None:
+            self.check(f"{owner}.{name}", value)
+            return value
+        if self.choices is not None:
+            return check_choice(owner, name, value, self.choices)
+        check_number(owner, name, value, self.lo, self.hi, self.lo_open, self.hi_open, self.integer)
+        return value
+
+    def replace(self, **changes: Any) -> "Param":
+        """A copy with ``changes`` (e.g. a narrower ``hi`` or another ``default``); ConfigError
+        for a name that is not a field of Param."""
+        names = [f.name for f in dataclasses.fields(self)]
+        unknown = sorted(set(changes) - set(names))
+        if unknown:
+            raise ConfigError(f"Param has no field {unknown[0]!r}; its fields are: {', '.join(names)}.")
+        return dataclasses.replace(self, **changes)
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+
 def param(default: Any, label: str, lo: float | None = None, hi: float | None = None, *,
           step: float | None = None, unit: str = "", source: str = "invented",
           lo_open: bool = False, hi_open: bool = False, integer: bool = False,
           optional: bool = False, choices: tuple | None = None) -> Any:
-    """A dataclass field with validation and slider metadata."""
-    meta = dict(label=label, lo=lo, hi=hi, step=step, unit=unit, source=source,
-                lo_open=lo_open, hi_open=hi_open, integer=integer, optional=optional,
-                choices=choices)
-    return field(default=default, metadata=meta)
+    """A dataclass field declared by a :class:`Param` (kept in the field's ``metadata["param"]``)."""
+    spec = Param(default, label, lo, hi, step, unit, source, lo_open, hi_open, integer, optional, choices)
+    return field(default=default, metadata={"param": spec})
 
 
 class Validated:
@@ -42,17 +97,8 @@ class Validated:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        for f in dataclasses.fields(self):
-            m = f.metadata
-            if not m:
-                continue
-            value = getattr(self, f.name)
-            if value is None and m["optional"]:
-                continue
-            if m["choices"] is not None:       # store the plain choice (not a numpy scalar)
-                object.__setattr__(self, f.name, check_choice(owner, f.name, value, m["choices"]))
-            else:
-                check_number(owner, f.name, value, m["lo"], m["hi"], m["lo_open"], m["hi_open"], m["integer"])
+        for name, spec in self.controls().items():
+            object.__setattr__(self, name, spec.validate(owner, name, getattr(self, name)))
         self._check_relations()
 
     def _check_relations(self) -> None:
@@ -68,10 +114,9 @@ class Validated:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def controls(cls) -> dict[str, dict]:
-        """Slider metadata of every numeric or choice field: name -> metadata (incl. default)."""
-        return {f.name: dict(f.metadata, default=f.default)
-                for f in dataclasses.fields(cls) if f.metadata}
+    def controls(cls) -> dict[str, Param]:
+        """The :class:`Param` of every field declared with :func:`param`: name → Param."""
+        return {f.name: f.metadata["param"] for f in dataclasses.fields(cls) if "param" in f.metadata}
 
 
 @dataclass(frozen=True)
@@ -214,7 +259,7 @@ class SharingConfig(Validated):
     only VMs with equal ``VMConfig.salt`` share (None is one common salt), 2 gives every VM
     without a salt its own, so sharing is intra-VM only."""
 
-    mode: str = param("esx", "sharing scanner", choices=SHARING_MODES,
+    mode: str = param("esx", "page sharing (scanner)", choices=SHARING_MODES,
                       source="§4.2: ESX shares by default; ksm: Linux mm/ksm.c")
     scan_vm_pages_s: float = param(50, "max scan rate per VM", 0, 1 << 20, step=10, unit="pages/s",
                                    source="later ESX doc: Mem.ShareScanVM = 50")

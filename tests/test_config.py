@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 
 import esxlab as esx
@@ -76,3 +77,34 @@ def test_seed_and_run_arguments():
         host.run(minutes=-1)
     with pytest.raises(esx.ConfigError, match="no VM named 'ghost'"):
         host.vm("ghost")
+
+
+def test_one_parameter_type_for_config_fields_experiments_and_controls():
+    from esxlab.config import Param
+    from esxlab.experiments import EXPERIMENTS, get
+    tau = esx.HostConfig.controls()["tax_rate"]
+    assert isinstance(tau, Param) and tau.label == tau["label"] and tau.source.startswith("§5.2")
+    for name in EXPERIMENTS:
+        assert all(isinstance(p, Param) for p in get(name).PARAMS.values()), name
+    mode = esx.SharingConfig.controls()["mode"]
+    for name, default in (("fig2", "off"), ("fig5", "esx"), ("fig6", "off"), ("fig7", "off"), ("fig8", "esx"),
+                          ("replacement", "off")):
+        assert get(name).PARAMS["sharing"] == mode.replace(default=default), f"{name}: declared once, in SharingConfig"
+
+
+def test_param_validates_alike_wherever_it_is_used():
+    from esxlab.config import Param
+    from esxlab.experiments.params import resolve
+    spec = Param(0.5, "tax", 0, 1, hi_open=True)
+    assert spec.validate("X", "tax", 0.25) == 0.25 and Param(None, "swap", 0, 10, optional=True).validate("X", "s", None) is None
+    with pytest.raises(esx.ConfigError, match=r"X.tax = 1 is out of range; allowed: 0 ≤ tax < 1"):
+        spec.validate("X", "tax", 1)
+    with pytest.raises(esx.ConfigError, match=r"HostConfig.tax_rate = 1 is out of range; allowed: 0 ≤ tax_rate < 1"):
+        esx.HostConfig(tax_rate=1)
+    with pytest.raises(esx.ConfigError, match=r"exp.tax = 1 is out of range"):
+        resolve("exp", {"tax": spec}, {"tax": 1})
+    assert esx.VMConfig(guest_os=np.str_("windows")).guest_os.__class__ is str, "a choice is stored plain"
+    with pytest.raises(esx.ConfigError, match="Param has no field 'high'; its fields are: default, label"):
+        spec.replace(high=2)
+    with pytest.raises(KeyError):
+        spec["high"]

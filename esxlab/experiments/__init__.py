@@ -5,8 +5,13 @@ dict of knobs (see :mod:`.params`) whose defaults reproduce the paper's set-up, 
 ``TITLE``, and a docstring stating and defending its tolerances.
 
     import esxlab as esx
-    res = esx.experiments.fig7.run(seed=0, tax_rate=0.5)
+    res = esx.experiments.fig7.run(seed=0, tax_after=0.5)
     print(res.render())
+
+Any experiment runs over a grid of its ``PARAMS`` and seeds with :func:`sweep` (see
+:mod:`.sweeps`), locally with joblib or on a Dask cluster:
+
+    table = esx.experiments.sweep("fig7", params={"tax_after": [0, 0.75]}, seeds=range(4))
 
 The paper's digitized curves (Figures 2, 6, 7, 8) come from :func:`paper_series`.
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 from ..errors import ConfigError
 from .paper import paper_series
@@ -36,7 +42,9 @@ EXPERIMENTS: list[str] = [
     "replacement",   # beyond: random vs clock hypervisor replacement, double paging
 ]
 
-__all__ = ["EXPERIMENTS", "Result", "Row", "get", "lookup", "paper_series", "render_table", *EXPERIMENTS]
+__all__ = ["EXPERIMENTS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series", "render_table", "sweep",
+           *EXPERIMENTS]
+_SWEEPS = ("sweep", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
 
 
 def lookup(name: str | int) -> str:
@@ -55,8 +63,10 @@ def get(name: str | int) -> ModuleType:
     return importlib.import_module(f"{__name__}.{lookup(name)}")
 
 
-def __getattr__(name: str) -> ModuleType:
-    """``esx.experiments.fig7`` imports the module on first use."""
+def __getattr__(name: str) -> Any:
+    """``esx.experiments.fig7`` (and :func:`sweep`) imports the module on first use."""
     if name in EXPERIMENTS:
         return get(name)
+    if name in _SWEEPS:
+        return getattr(importlib.import_module(f"{__name__}.sweeps"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

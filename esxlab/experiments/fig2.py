@@ -39,13 +39,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..config import SHARING_MODES, HostConfig, SharingConfig, VMConfig
+from ..config import HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, check_number
 from ..host import Host
 from ..trace import Trace
 from ..workloads import Dbench
 from .common import Delayed, hold_balloon
-from .params import Param, check_seed, moved, require, resolve
+from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
@@ -78,7 +78,7 @@ PARAMS = {
     "dbench_start_s": Param(60, "dbench starts at (VM time)", 0, 3600, step=10, unit="s"),
     "minutes": Param(10, "run length", 2, 600, step=1, unit="min"),
     "measure_from_min": Param(3, "average throughput from", 0, 600, step=1, unit="min"),
-    "sharing": Param("off", "page sharing", choices=SHARING_MODES),
+    "sharing": sharing(),
 }
 
 

@@ -44,12 +44,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import PAGES_PER_MB, SHARING_MODES, HostConfig, SharingConfig, VMConfig
+from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..content import image_tokens
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Spec95
-from .params import Param, check_seed, moved, require, resolve
+from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 5: page sharing in three production deployments (A: NT, B and C: Linux)"
@@ -114,7 +114,7 @@ DEPLOYMENTS = {
 
 PARAMS = {
     "workload": Param("all", "deployment", choices=("A", "B", "C", "all")),
-    "sharing": Param("esx", "sharing scanner", choices=SHARING_MODES),
+    "sharing": sharing("esx"),
     "scale": Param(1.0, "VM size scale", 0.4, 1.0, step=0.05),
     "minutes": Param(6, "run length", 2, 240, step=1, unit="min"),
     "scan_vm_pages_s": Param(1000, "scan rate per VM", 1, 100000, step=100, unit="pages/s"),

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import PAGES_PER_MB, SHARING_MODES, HostConfig, SharingConfig, VMConfig
+from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, check_number
 from ..host import Host
 from ..workloads import Toucher
-from .params import Param, check_seed, moved, require, resolve
+from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 6: toucher working set vs slow/fast/max active-memory estimates"
@@ -74,7 +74,7 @@ PARAMS = {
     "sweep_s": Param(5, "toucher sweeps its memory every", 1, 30, step=1, unit="s"),
     "os_overhead": Param(0.08, "Windows' own touches per toucher MB", 0, 0.5, step=0.01),
     "minutes": Param(40, "run length", 1, 600, step=1, unit="min"),
-    "sharing": Param("off", "page sharing", choices=SHARING_MODES),
+    "sharing": sharing(),
 }
 
 

@@ -42,11 +42,11 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ..config import SHARING_MODES, HostConfig, SharingConfig, VMConfig
+from ..config import HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..workloads import Dbench
 from .common import memory_for
-from .params import Param, check_seed, moved, require, resolve
+from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 7: idle memory tax, idle Windows VM vs dbench Linux VM"
@@ -74,7 +74,7 @@ PARAMS = {
     "dbench_start_min": Param(3, "dbench VM powers on at", 0, 600, step=1, unit="min"),
     "tax_change_min": Param(31, "tax rate changes at", 1, 600, step=1, unit="min"),
     "minutes": Param(60, "run length", 2, 1200, step=5, unit="min"),
-    "sharing": Param("off", "page sharing", choices=SHARING_MODES),
+    "sharing": sharing(),
 }
 
 

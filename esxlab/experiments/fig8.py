@@ -51,11 +51,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..config import PAGES_PER_MB, SHARING_MODES, HostConfig, SharingConfig, VMConfig
+from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..reclaim import HIGH
 from ..workloads import Access, Workload
-from .params import Param, check_seed, moved, require, resolve
+from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 8: five Windows VMs, 1 GB, boot storm then benchmarks"
@@ -98,7 +98,7 @@ PARAMS = {
     "bench_fill_pct": Param(85, "data written once benchmarks run", 0, 95, step=5, unit="% of max"),
     "fill_mb_s": Param(0.5, "rate of writing that data", 0.1, 64, step=0.1, unit="MB/s"),
     "minutes": Param(83, "run length", 10, 1200, step=1, unit="min"),
-    "sharing": Param("esx", "page sharing", choices=SHARING_MODES),
+    "sharing": sharing("esx"),
 }
 
 

@@ -1,44 +1,26 @@
 """Experiment parameters declared once, as data: validation and notebook sliders both read them.
 
-Each experiment module lists its knobs in ``PARAMS`` (name → :class:`Param`) and starts
+Each experiment module lists its knobs in ``PARAMS`` (name → :class:`~esxlab.config.Param`, the
+one parameter type that configuration fields and the views' controls use too) and starts
 ``run(seed=0, **params)`` with ``p = resolve("fig7", PARAMS, params)``: unknown names and
 out-of-range values raise :class:`~esxlab.errors.ConfigError` with a sentence.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 from .. import rng
-from ..errors import ConfigError, check_choice, check_number
+from ..config import Param, SharingConfig
+from ..errors import ConfigError
+
+__all__ = ["Param", "check_seed", "moved", "require", "resolve", "sharing"]
 
 
-@dataclass(frozen=True)
-class Param:
-    """A knob: default, allowed range (or choices), slider label and unit.
-
-    ``check`` replaces the numeric check for structured values (e.g. a toucher schedule);
-    it raises ConfigError itself.
-    """
-
-    default: Any
-    label: str
-    lo: float | None = None
-    hi: float | None = None
-    step: float | None = None
-    unit: str = ""
-    integer: bool = False
-    choices: tuple | None = None
-    check: Callable[[str, Any], None] | None = None
-
-    def validate(self, owner: str, name: str, value: Any) -> None:
-        if self.check is not None:
-            self.check(f"{owner}.{name}", value)
-        elif self.choices is not None:
-            check_choice(owner, name, value, self.choices)
-        else:
-            check_number(owner, name, value, self.lo, self.hi, integer=self.integer)
+def sharing(default: str = "off") -> Param:
+    """The experiments' ``sharing`` knob: :class:`~esxlab.config.SharingConfig`'s ``mode``
+    (its label, choices and source) with the experiment's own default."""
+    return SharingConfig.controls()["mode"].replace(default=default)
 
 
 def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any]) -> SimpleNamespace:

@@ -26,13 +26,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..config import SHARING_MODES, HostConfig, SharingConfig, VMConfig
+from ..config import HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..trace import Trace
 from ..vm import Counters
 from ..workloads import Dbench, Toucher
 from .common import memory_for
-from .params import Param, check_seed, require, resolve
+from .params import Param, check_seed, require, resolve, sharing
 from .result import Result
 
 TITLE = "Beyond the paper: random vs clock hypervisor replacement, double paging"
@@ -47,7 +47,7 @@ PARAMS = {
     "loop_mb": Param(200, "looping toucher working set", 8, 4096, step=8, unit="MB"),
     "sweep_s": Param(20, "looping toucher sweep time", 1, 300, step=1, unit="s"),
     "minutes": Param(6, "run length", 2, 600, step=1, unit="min"),
-    "sharing": Param("off", "page sharing", choices=SHARING_MODES),
+    "sharing": sharing(),
 }
 
 

@@ -1,11 +1,15 @@
-"""Run experiments over several seeds (in parallel with joblib) and keep the README's table.
+"""Run experiments on many seeds and parameters, in parallel, and keep the README's table.
 
     from esxlab.experiments import runner
     results = runner.run_many(["fig6", "fig7"], seeds=range(4), jobs=2)   # {(name, seed): Result}
     rows = runner.summary(results)       # one Row per quantity: mean ± sd over the seeds
 
-Every run is seeded, so the results are the same whatever ``jobs`` is: joblib's "loky"
-backend only decides where each (experiment, seed) pair runs.
+:func:`execute` is the one runner behind ``reproduce``, :func:`run_many` and
+:func:`esxlab.experiments.sweep`: joblib's "loky" processes on this machine (``jobs`` at a
+time), or, given ``scheduler`` (a Dask scheduler's address), the same tasks on a Dask
+distributed cluster (joblib's "dask" backend; the optional "cluster" extra). Every run is
+seeded, so the results are the same, bit for bit, whichever runner and however many workers:
+the runner only decides where each task runs.
 
 The README's reproduction table is generated, never pasted: :func:`write_readme` rewrites
 the text between :data:`BEGIN` and :data:`END` with the table, the seeds, the date and
@@ -14,16 +18,19 @@ reads that hash back (a test fails when the sources changed since the table was 
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
+from tqdm import tqdm
 
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 from ..rng import check_seed
 from . import get
 from .result import Result, Row, predictions, render_table, summarize
@@ -37,47 +44,111 @@ _HASH = re.compile(r"esxlab sources sha256 ([0-9a-f]{16})")
 MAX_SEEDS = 1000
 
 
-def parse_seeds(text: str) -> list[int]:
+def parse_seeds(text: str, label: str = "reproduce: --seeds") -> list[int]:
     """Seeds from "0-3", "0,2,5" or "7" (ranges inclusive); ConfigError on anything else."""
     seeds: list[int] = []
     for part in str(text).split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if not m or (m.group(2) is not None and int(m.group(2)) < int(m.group(1))):
-            raise ConfigError(f"reproduce: --seeds = {text!r} is not allowed; give non-negative seeds as a range "
+            raise ConfigError(f"{label} = {text!r} is not allowed; give non-negative seeds as a range "
                               f"(0-3), a list (0,2,5) or one seed (7).")
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
-        check_seed(hi, "reproduce: --seeds")
+        check_seed(hi, label)
         if len(seeds) + hi - lo + 1 > MAX_SEEDS:
-            raise ConfigError(f"reproduce: --seeds = {text!r} names {len(seeds) + hi - lo + 1} seeds; allowed: at "
-                              f"most {MAX_SEEDS} (each seed runs every experiment once).")
+            raise ConfigError(f"{label} = {text!r} names {len(seeds) + hi - lo + 1} seeds; allowed: at "
+                              f"most {MAX_SEEDS}.")
         seeds += range(lo, hi + 1)
     if len(set(seeds)) != len(seeds):
-        raise ConfigError(f"reproduce: --seeds = {text!r} names a seed twice; each seed must appear once.")
+        raise ConfigError(f"{label} = {text!r} names a seed twice; each seed must appear once.")
     return seeds
+
+
+def check_jobs(jobs: Any, label: str = "reproduce: --jobs") -> int:
+    """``jobs`` (runs at a time) as an int, or ConfigError unless it is a whole number ≥ 1."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"{label} = {shorten(jobs)} is not allowed; give a whole number of parallel runs ≥ 1.")
+    return jobs
+
+
+@contextlib.contextmanager
+def _backend(jobs: int, scheduler: str | None, label: str) -> Iterator[None]:
+    """joblib's loky processes, or (``scheduler``) joblib's dask backend on that cluster; the
+    cluster's workers must run these very esxlab sources (:func:`source_hash`)."""
+    if scheduler is None:
+        with parallel_config(backend="loky", n_jobs=jobs):
+            yield
+        return
+    try:
+        from distributed import Client
+        from distributed.comm import get_address_host_port
+    except ImportError:
+        raise ConfigError(f"{label} needs Dask distributed; install the 'cluster' extra "
+                          "(pip install 'esxlab[cluster]').") from None
+    try:
+        get_address_host_port(scheduler)          # a malformed address fails here, before a Client exists
+        client = Client(scheduler, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError, TypeError) as e:
+        raise ConfigError(f"{label} = {shorten(scheduler)} could not be reached ({e}); allowed: the address of "
+                          "a running Dask scheduler, e.g. tcp://10.0.0.5:8786.") from None
+    with client:
+        here = source_hash()
+        try:
+            other = {w: h for w, h in client.run(source_hash).items() if h != here}
+        except ImportError as e:
+            raise ConfigError(f"{label} = {shorten(scheduler)}: the workers cannot import esxlab ({e}); allowed: "
+                              "workers with the same esxlab installed.") from None
+        if other:
+            raise ConfigError(f"{label} = {shorten(scheduler)}: worker(s) {', '.join(sorted(other))} run other "
+                              f"esxlab sources (sha256 {', '.join(sorted(set(other.values())))}, here {here}); "
+                              "allowed: workers with the same esxlab installed, so that results are identical.")
+        with parallel_config(backend="dask", client=client):
+            yield
+
+
+def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, scheduler: str | None = None,
+            progress: str | None = None, describe: Callable[[tuple, Any], str] | None = None,
+            label: str = "reproduce") -> list[Any]:
+    """``[fn(*task) for task in tasks]``, run ``jobs`` at a time in loky processes, or on the
+    Dask cluster at ``scheduler`` (``jobs`` is then the cluster's business).
+
+    ``fn`` must be a module-level function (it is pickled). ``progress`` (a title) shows a
+    tqdm bar on stderr; ``describe(task, result)`` adds one line per finished task above it.
+    ConfigError for bad ``jobs``, an unreachable scheduler, a missing "cluster" extra or
+    workers running other esxlab sources. Source of the approach: invented (issue 13)."""
+    check_jobs(jobs, f"{label}: --jobs")
+    with _backend(jobs, scheduler, f"{label}: --scheduler"):
+        out = Parallel(return_as="generator")(delayed(fn)(*task) for task in tasks)
+        with tqdm(total=len(tasks), desc=progress, unit="run", file=sys.stderr, disable=progress is None,
+                  dynamic_ncols=True) as bar:
+            results = []
+            for task, res in zip(tasks, out):
+                results.append(res)
+                bar.update()
+                if describe is not None and progress is not None:
+                    bar.write(f"[{len(results)}/{len(tasks)}] {describe(task, res)}", file=sys.stderr)
+    return results
 
 
 def _run(name: str, seed: int) -> Result:
     return get(name).run(seed=seed)
 
 
-def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress: bool = False
-             ) -> dict[tuple[str, int], Result]:
-    """Run every experiment in ``names`` on every seed, ``jobs`` at a time (joblib, loky).
+def _describe(task: tuple[str, int], res: Result) -> str:
+    checked = predictions(res.table)
+    return (f"{task[0]}, seed {task[1]}: {sum(bool(r.within) for r in checked)}/{len(checked)} "
+            "predictions within tolerance")
 
-    Returns {(name, seed): Result} in (name, seed) order; ``progress`` prints a line per run
-    to stderr as it finishes. ``jobs`` must be ≥ 1 (ConfigError)."""
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"reproduce: --jobs = {jobs!r} is not allowed; give a whole number of parallel runs ≥ 1.")
+
+def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress: bool = False,
+             scheduler: str | None = None) -> dict[tuple[str, int], Result]:
+    """Run every experiment in ``names`` on every seed with :func:`execute`.
+
+    Returns {(name, seed): Result} in (name, seed) order; ``progress`` shows a bar and a line
+    per run on stderr as it finishes. ``jobs`` must be ≥ 1 (ConfigError)."""
     pairs = [(n, s) for n in names for s in seeds]
-    out = Parallel(n_jobs=jobs, backend="loky", return_as="generator")(delayed(_run)(n, s) for n, s in pairs)
-    results = {}
-    for i, ((name, seed), res) in enumerate(zip(pairs, out), 1):
-        results[name, seed] = res
-        if progress:
-            checked = predictions(res.table)
-            print(f"[{i}/{len(pairs)}] {name}, seed {seed}: {sum(bool(r.within) for r in checked)}/{len(checked)} "
-                  f"predictions within tolerance", file=sys.stderr, flush=True)
-    return results
+    out = execute(_run, pairs, jobs=jobs, scheduler=scheduler, progress="reproduce" if progress else None,
+                  describe=_describe)
+    return dict(zip(pairs, out))
 
 
 def summary(results: dict[tuple[str, int], Result]) -> list[Row]:

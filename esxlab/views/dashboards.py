@@ -38,7 +38,7 @@ from typing import Any, Iterator, Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from ..config import HostConfig, VMConfig
+from ..config import HostConfig, Param, VMConfig
 from ..errors import AdmissionError, ConfigError, check_number
 from ..host import Host
 from ..swap import POLICIES
@@ -397,11 +397,11 @@ class Dashboard(widgets.VBox):
 
 #: HostConfig fields that are configs themselves; their controls are named "sharing.mode" etc.
 HOST_PARTS = ("sharing", "remap")
-REPLACEMENT = dict(label="swap replacement policy", choices=tuple(POLICIES), default="random",
-                   source="§3.3: ESX picks victims at random")
+REPLACEMENT = Param("random", "swap replacement policy", choices=tuple(POLICIES),
+                    source="§3.3: ESX picks victims at random")
 
 
-def _host_control_spec(host_config: HostConfig, name: str, replacement: str) -> tuple[dict, Any]:
+def _host_control_spec(host_config: HostConfig, name: str, replacement: str) -> tuple[Param, Any]:
     """(metadata, current value) of host control ``name``; ConfigError naming what exists."""
     if name == "replacement":
         return REPLACEMENT, replacement
@@ -470,7 +470,7 @@ class SimDashboard(Dashboard):
                     value = configs[vm].effective_shares(host_config.shares_per_mb)
                 key = f"{vm}.{name}"
                 ctl[key] = control(key, vm_specs[name], value, rerun=False,
-                                   **{"label": f"{vm}: {vm_specs[name]['label']}", **overrides.get(key, {})})
+                                   **{"label": f"{vm}: {vm_specs[name].label}", **overrides.get(key, {})})
         super().__init__(title, ctl, seed=seed, panels=panels, host_fields=host_fields)
         self.refresh()
 

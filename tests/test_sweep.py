@@ -1,0 +1,119 @@
+"""Sweeps: one experiment over a grid of its parameters and seeds, run by joblib or a Dask cluster."""
+import csv
+
+import pytest
+
+import esxlab as esx
+from esxlab import experiments as E
+from esxlab.__main__ import main
+from esxlab.experiments import runner, sweeps
+
+GRID = {"minutes": [1, 2], "packets_per_s": [1000, 2000]}      # remap_io: ≈ 0.1 s a run
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return E.sweep("remap_io", GRID, seeds=[0, 1])
+
+
+def test_tidy_table_has_one_row_per_run_and_quantity(serial):
+    quantities = [r.quantity for r in E.remap_io.run(seed=0, minutes=1, packets_per_s=1000).table]
+    assert len(serial) == 2 * 2 * 2 * len(quantities) and len(serial.tables) == 8
+    assert serial.columns[:3] == ("experiment", "minutes", "packets_per_s")
+    records = serial.records()
+    assert [r["quantity"] for r in records[:len(quantities)]] == quantities
+    last = records[-1]
+    assert (last["minutes"], last["packets_per_s"], last["seed"]) == (2, 2000, 1)
+    assert last["value"] == E.remap_io.run(seed=1, minutes=2, packets_per_s=2000).value(last["quantity"]), \
+        "each row is that run's number, bit for bit"
+
+
+def test_summary_is_mean_and_sd_per_grid_point(serial):
+    rows = serial.summary()
+    assert len(rows) == len(serial) // 2
+    first = rows[0]
+    assert first.experiment == "remap_io minutes=1 packets_per_s=1000"
+    seeds = [v["value"] for v in serial.records() if v["quantity"] == first.quantity
+             and (v["minutes"], v["packets_per_s"]) == (1, 1000)]
+    assert first.values == tuple(seeds) and first.esxlab == pytest.approx(sum(seeds) / 2)
+
+
+def test_csv_round_trips_the_numbers(serial, tmp_path):
+    rows = list(csv.DictReader(open(serial.to_csv(tmp_path / "s.csv"))))
+    assert list(rows[0]) == list(serial.columns) and len(rows) == len(serial)
+    assert [float(r["value"]) for r in rows] == [r["value"] for r in serial.records()]
+
+
+def test_cli_prints_the_summary_and_writes_the_tidy_csv(tmp_path, capsys):
+    out = tmp_path / "sweep.csv"
+    assert main(["sweep", "remap_io", "--param", "minutes=1,2", "--seeds", "0-1", "--csv", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "remap_io minutes=2" in text and "esxlab mean ± sd" in text and "4 runs of remap_io" in text
+    rows = list(csv.DictReader(open(out)))
+    assert {r["seed"] for r in rows} == {"0", "1"} and {r["minutes"] for r in rows} == {"1", "2"}
+
+
+@pytest.mark.parametrize("text, name, values", [("tax_after=0,0.25,0.95", "tax_after", [0, 0.25, 0.95]),
+                                                ("sharing=esx,off", "sharing", ["esx", "off"]),
+                                                ("sizes=(128, 160),(96,)", "sizes", [(128, 160), (96,)])])
+def test_parse_param(text, name, values):
+    assert sweeps.parse_param(text) == (name, values)
+
+
+@pytest.mark.parametrize("args, match", [
+    (("fig99", None, 0), "unknown experiment 'fig99'"),
+    (("fig7", {"tax_rate": [0, 0.5]}, 0), "fig7 has no parameter 'tax_rate'; its parameters are: available_mb"),
+    (("fig7", {"tax_after": [0.5, 1.5]}, 0), r"tax_after = 1.5 is out of range; allowed: 0 ≤ tax_after ≤ 0.99"),
+    (("fig7", {"sharing": ["esx", "on"]}, 0), "sharing = 'on' is not allowed; choose one of"),
+    (("fig7", {"tax_after": []}, 0), "tax_after has no values"),
+    (("fig7", {"tax_after": [0.5, 0.5]}, 0), "names a value twice"),
+    (("fig7", [("tax_after", 0.5)], 0), "give a dict of parameter name"),
+    (("fig7", None, []), "seeds is empty"),
+    (("fig7", None, [0, -1]), "seeds = -1 is not allowed"),
+    (("fig7", None, [1, 1]), "names a seed twice"),
+    (("fig7", None, "3-1"), "seeds = '3-1' is not allowed"),
+    (("fig7", None, 1.5), "seeds = 1.5 is not allowed"),
+])
+def test_bad_input_is_refused_with_a_sentence_before_any_run(args, match, monkeypatch):
+    monkeypatch.setattr(sweeps, "_table", lambda *a: pytest.fail("ran before refusing"))
+    with pytest.raises(esx.ConfigError, match=match):
+        E.sweep(*args)
+
+
+@pytest.mark.parametrize("jobs", [0, 1.5, True])
+def test_bad_jobs_are_refused(jobs, monkeypatch):
+    monkeypatch.setattr(sweeps, "_table", lambda *a: pytest.fail("ran before refusing"))
+    with pytest.raises(esx.ConfigError, match="--jobs = .* is not allowed"):
+        E.sweep("remap_io", seeds=0, jobs=jobs)
+
+
+@pytest.mark.parametrize("scheduler", ["nowhere", "tcp://host:port", 8786])
+def test_a_malformed_scheduler_address_is_refused(scheduler):
+    with pytest.raises(esx.ConfigError, match="--scheduler = .* could not be reached .*allowed: the address of a "
+                                              "running Dask scheduler"):
+        E.sweep("remap_io", {"minutes": [1]}, scheduler=scheduler)
+
+
+def test_a_rule_between_parameters_is_the_experiments_sentence():
+    with pytest.raises(esx.ConfigError, match="fig7 needs dbench_start_min [+] 4 ≤ tax_change_min ≤ minutes − 4"):
+        E.sweep("fig7", {"tax_change_min": [58]})
+
+
+@pytest.mark.parametrize("argv, match", [(["fig7", "--param", "tax_after"], "give name=value"),
+                                         (["fig7", "--jobs", "2", "--scheduler", "tcp://h:1"], "not allowed with"),
+                                         (["fig7", "--param", "minutes=5", "--param", "minutes=6"], "given twice"),
+                                         (["fig7", "--csv", "/no/such/dir/x.csv"], "cannot be written"),
+                                         (["fig7", "--param", "tax_after=2"], "tax_after = 2 is out of range")])
+def test_cli_refuses_bad_arguments(argv, match, capsys):
+    assert main(["sweep", *argv]) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_a_dask_cluster_gives_the_serial_table_bit_for_bit(serial):
+    from distributed import LocalCluster          # the "cluster" extra; the "test" extra installs it
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert len(cluster.workers) == 2
+        table = E.sweep("remap_io", GRID, seeds=[0, 1], scheduler=cluster.scheduler_address)
+        results = runner.run_many(["remap_io"], [0, 1], scheduler=cluster.scheduler_address)
+    assert table == serial, "same grid, same seeds: the same numbers whichever runner"
+    assert [r.table for r in results.values()] == [r.table for r in runner.run_many(["remap_io"], [0, 1]).values()]
