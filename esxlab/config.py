@@ -253,11 +253,11 @@ SHARING_MODES = ("esx", "ksm", "off")
 class SharingConfig(Validated):
     """Content-based page sharing (paper §4): which scanner, how fast, and who may share.
 
-    ``mode`` "esx" is the paper's random scanner with hint frames; "ksm" is a Linux-KSM-style
-    scanner (stable/unstable trees) for comparison; "off" (the default) never shares. ``force_salting``
-    follows later ESX's ``Mem.ShareForceSalting``: 0 ignores salts (2002 behaviour), 1 lets
-    only VMs with equal ``VMConfig.salt`` share (None is one common salt), 2 gives every VM
-    without a salt its own, so sharing is intra-VM only."""
+    ``mode`` "esx" (the default: ESX shares by default, §4.2) is the paper's random scanner with
+    hint frames; "ksm" is a Linux-KSM-style scanner (stable/unstable trees) for comparison; "off"
+    never shares. ``force_salting`` follows later ESX's ``Mem.ShareForceSalting``: 0 ignores salts
+    (2002 behaviour), 1 lets only VMs with equal ``VMConfig.salt`` share (None is one common
+    salt), 2 gives every VM without a salt its own, so sharing is intra-VM only."""
 
     mode: str = param("esx", "page sharing (scanner)", choices=SHARING_MODES,
                       source="§4.2: ESX shares by default; ksm: Linux mm/ksm.c")

@@ -109,7 +109,8 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     the host swapped moves into the balloon as the guest touches it again (it comes back as
     excess), while pages the guest never touches stay in swap, where they cost nothing. In high
     the balloon does not inflate (unless ``high_state="converge"``: a productive balloon takes
-    the excess, when no free memory is to spare) and deflates what ``spare`` allows. Soft pages
+    the excess, when no free memory is to spare) and, for a VM below its target, deflates what
+    ``spare`` allows, up to the deficit (a VM above its target gets nothing back). Soft pages
     what a productive balloon cannot take; hard and low page the whole excess.
     """
     limit = max(0, min(balloon_cap, reclaimed_share))
@@ -118,7 +119,8 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     if state == HIGH:
         if high_state == "converge" and productive and excess > 0 and spare <= 0:
             return max(held, min(limit, balloon_size + excess)), 0
-        return max(0, held - max(0, spare)), 0
+        # spare memory goes back to a VM below its target, up to its deficit
+        return max(0, held - min(max(0, spare), max(0, -excess))), 0
     want = min(limit, balloon_size + max(0, excess))
     balloon = max(held, want) if loaded else held
     if not productive:
@@ -162,6 +164,7 @@ class Reclaimer:
         self.swap_rate = max(1, int(config.swap_rate_mb_s * PAGES_PER_MB))
         self.high_state = config.high_state
         self._told_high: set[int] = set()       # uids of VMs told "above target, nothing reclaimed in high"
+        self._small: dict[tuple[int, str], int] = {}   # balloon changes under 1 MB not yet logged, by uid
 
     @property
     def state(self) -> int:
@@ -238,15 +241,26 @@ class Reclaimer:
         """Log a new balloon target: the increment asked beyond what the driver was already
         asked for, or the pages it is now to give back."""
         b = vm.balloon
-        up, down = new - max(old, b.size), min(old, b.size) - new
-        if up >= PAGES_PER_MB:
+        up = self._accumulate(vm.uid, "inflate balloon", new - max(old, b.size))
+        down = self._accumulate(vm.uid, "deflate balloon", min(old, b.size) - new if new < b.size else 0)
+        if up:
             swapped = f", {vm.swapped_pages / PAGES_PER_MB:.1f} MB in host swap" if vm.swapped_pages and state != HIGH else ""
             self.log(vm.name, "inflate balloon", up,
                      f"{STATES[state]} state; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{swapped}")
-        elif down >= PAGES_PER_MB and new < b.size:
+        if down:
             self.log(vm.name, "deflate balloon", down,
                      "the balloon holds no more than max − target" if new >= min(share, b.cap)
-                     else "high state: free memory to spare; the balloon gives it back")
+                     else "high state: free memory to spare; the balloon gives it back to a VM below its target")
+
+    def _accumulate(self, uid: int, action: str, pages: int) -> int:
+        """Pages to log for ``action`` now: changes under 1 MB add up until they reach 1 MB, so the
+        log accounts for every small step without a line per second or a "0.0 MB"."""
+        total = self._small.get((uid, action), 0) + max(0, pages)
+        if total >= PAGES_PER_MB:
+            self._small[(uid, action)] = 0
+            return total
+        self._small[(uid, action)] = total
+        return 0
 
     # -- the fault path ---------------------------------------------------------------------------
     def make_free(self, n: int, vms: Iterable, requester=None, protect: np.ndarray | None = None) -> None:

@@ -40,9 +40,11 @@ def test_plan_high_reclaims_nothing_or_converges_by_the_balloon_alone():
     assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "idle") == (4 * MB, 0)
     assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "converge") == (14 * MB, 0)
     assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, False, "converge") == (4 * MB, 0)
-    # spare free memory: no converging, and a balloon that holds its VM down gives it back
-    assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "converge", spare=1) == (4 * MB - 1, 0)
+    # spare free memory: no converging, and a balloon that holds its VM below target gives it back,
+    # up to the deficit; a VM above its target gets nothing back
+    assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "converge", spare=1) == (4 * MB, 0)
     assert plan(HIGH, -8 * MB, 40 * MB, 20 * MB, 100 * MB, True, True, "idle", spare=5 * MB) == (15 * MB, 0)
+    assert plan(HIGH, -3 * MB, 40 * MB, 20 * MB, 100 * MB, True, True, "idle", spare=5 * MB) == (17 * MB, 0)
 
 
 def test_free_memory_states_enter_on_their_threshold_and_leave_with_hysteresis():
