@@ -13,10 +13,10 @@ Ballooning is not always possible (§3.2): the driver may be ``absent`` or ``dis
 yet loaded while the guest boots, ``uncooperative`` (it polls but never inflates) or
 ``lying`` (it reports pages it does not pin, so the guest keeps using them). ESX cannot
 tell these apart except by progress, measured in **machine pages freed**: a driver whose
-inflations free less than half a machine page per backed page ballooned for ``STUCK_S``
-seconds (it is stuck, or it takes pages that are shared) is treated as unusable, and the host pages
-instead (§3.3, §6.3). A guest touch of a ballooned PPN "pops" the balloon: ESX releases all
-of it and the driver starts over.
+inflations free less than half a machine page per backed page ballooned for
+``HostConfig.balloon_stuck_s`` seconds (it is stuck, or it takes pages that are shared) is
+treated as unusable, and the host pages instead (§3.3, §6.3). A guest touch of a ballooned
+PPN "pops" the balloon: ESX releases all of it and the driver starts over.
 """
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ from .config import PAGES_PER_MB
 from .errors import check_number
 from .pmap import PRIVATE, SHARED
 
-STUCK_S = 5      # invented: seconds without machine pages freed before ESX stops counting on a balloon
 
 
 class BalloonDriver:
-    def __init__(self, mode: str, cap_pages: int, rate_mb_s: float, load_at_s: float) -> None:
+    def __init__(self, mode: str, cap_pages: int, rate_mb_s: float, load_at_s: float, stuck_s: int) -> None:
         self.mode = mode
+        self.stuck_s = stuck_s            # HostConfig.balloon_stuck_s
         self.cap = cap_pages
         self.max_rate = max(1, int(rate_mb_s * PAGES_PER_MB))
         self.rate = self.max_rate
@@ -51,7 +51,7 @@ class BalloonDriver:
 
     def usable(self, vm_time: float) -> bool:
         """Can ESX expect this balloon to free memory? (present, loaded, making progress, under cap)"""
-        return self.loaded(vm_time) and self.stuck_for < STUCK_S and self.size < self.cap
+        return self.loaded(vm_time) and self.stuck_for < self.stuck_s and self.size < self.cap
 
     def why_unusable(self, vm_time: float) -> str:
         """Why :meth:`usable` is False, in words for the decision log."""
@@ -61,8 +61,8 @@ class BalloonDriver:
             return "driver not loaded yet: the guest is booting"
         if self.size >= self.cap:
             return f"balloon at its cap of {self.cap / PAGES_PER_MB:.0f} MB"
-        if self.stuck_for >= STUCK_S:
-            return f"no machine memory freed by the balloon for {STUCK_S} s or more"
+        if self.stuck_for >= self.stuck_s:
+            return f"no machine memory freed by the balloon for {self.stuck_s} s or more"
         return "usable"
 
     def hold(self, pages: int | None) -> None:

@@ -142,6 +142,10 @@ class HostConfig(Validated):
     high_state: str = param("converge", "reclamation in the high state", choices=HIGH_STATE,
                             source="§6.3 read two ways: 'idle' = no reclamation in high; 'converge' = "
                                    "balloons keep moving VMs to their targets ('in all states … targets')")
+    balloon_stuck_s: int = param(5, "balloon counted on while it frees memory for", 1, 3600, step=1, unit="s",
+                                 integer=True, source="invented: §3.3 says only that a balloon may be unable "
+                                 "to reclaim quickly enough; after this long without machine pages freed "
+                                 "the swap stage takes over")
     realloc_period_s: float = param(15, "reallocation period", 1, 3600, step=1, unit="s",
                                     source="later ESX doc: ESX 2.x rebalances every 15 s")
     sample_pages: int = param(100, "sampled pages per period (n)", 1, 10000, step=10, integer=True, source="§5.3")

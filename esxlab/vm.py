@@ -108,7 +108,8 @@ class VM:
         lp = workload.attach(self.pages, uid, env.streams.child(f"vm{uid}:workload"))
         self.guest = Guest(self, profile, lp, workload.disk_tokens(self.mint, lp))
         load_at = 0 if config.balloon in ("absent", "disabled") else profile.boot_s
-        self.balloon = BalloonDriver(config.balloon, config.balloon_cap_pages, config.balloon_rate_mb_s, load_at)
+        self.balloon = BalloonDriver(config.balloon, config.balloon_cap_pages, config.balloon_rate_mb_s, load_at,
+                                     hc.balloon_stuck_s)
         self.sampler = Sampler(self.pages, hc.sample_pages, hc.sample_period_s, hc.slow_gain, hc.fast_gain,
                                env.streams.child(f"vm{uid}:sampler"))
         self.true_active = 0

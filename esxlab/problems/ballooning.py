@@ -1,7 +1,6 @@
 """Exercise ``ballooning``: how the host splits an excess between balloon and swap (§3.2, §6.3)."""
 from __future__ import annotations
 
-from ..balloon import STUCK_S
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig
 from ..policy import compute_targets
@@ -14,8 +13,8 @@ class BalloonSplit(Problem):
     daemon, given the free-memory state and whether the driver can be used (§3.2, §6.3)."""
 
     DRIVERS = {"cooperative": "loaded and working", "absent": "not installed",
-               "booting": "installed, but the guest is still booting", "stuck": "loaded, but it has made no "
-                                                                                 f"progress for {STUCK_S} s"}
+               "booting": "installed, but the guest is still booting",
+               "stuck": f"loaded, but it has made no progress for {HostConfig().balloon_stuck_s} s"}
 
     def _draw(self, rng):
         self.state = pick(rng, ("high", "soft", "soft", "soft", "hard"))
