@@ -152,3 +152,15 @@ def test_the_configuration_is_the_one_truth_every_setter_changes():
     assert vm.config.min_mb == 8
     host.set_balloon("a", "disabled")
     assert vm.config.balloon == "disabled" == vm.balloon.mode
+
+
+def test_the_balloon_progress_window_is_configuration():
+    """``HostConfig.balloon_stuck_s`` is how long a balloon that frees no machine memory is counted on."""
+    host = esx.Host(esx.HostConfig(memory_mb=128, balloon_stuck_s=7), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=32))
+    host.run(seconds=30)
+    b = vm.balloon
+    b.stuck_for = 6
+    assert b.usable(vm.vm_time)
+    b.stuck_for = 7
+    assert not b.usable(vm.vm_time) and "for 7 s" in b.why_unusable(vm.vm_time)
