@@ -33,8 +33,8 @@ needs machine pages now (:meth:`Reclaimer.make_free`):
    than brings free memory back to the goal.
 
 Progress is measured in machine pages freed: a balloon that inflates over shared or
-never-backed pages frees nothing, and after ``HostConfig.balloon_stuck_s`` seconds of that the swap stage takes
-over (:mod:`.balloon`).
+never-backed pages frees nothing, and after ``HostConfig.balloon_stuck_s`` seconds of that the
+swap stage takes over (:mod:`.balloon`).
 
 State entry (``state_entry``): a state is entered when free memory drops below its own
 threshold (``"own"``; the paper states this only for low, see paper-notes §5.2) or below the
