@@ -28,6 +28,7 @@ from .clock import Clock
 from .config import PAGES_PER_MB, HostConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
 from .machine import OVERHEAD, Machine
+from .metrics import HostStats, VMStats
 from .policy import compute_targets
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
@@ -35,8 +36,8 @@ from .resources import deferred_interrupt
 from .rng import Streams
 from .sharing import make_sharing
 from .swap import SwapFile, Swapper, make_policy
-from .trace import Decision, HostStats, Recorder, Trace
-from .vm import VM, Counters, VMEnv, VMStats
+from .trace import Decision, Recorder, Trace
+from .vm import VM, Counters, VMEnv
 from .workloads import Idle, make
 
 LONG_RUN_S = 6 * 3600      # runs this long (tens of seconds of computing, or more) show progress by default
@@ -294,19 +295,19 @@ class Host:
         return self.recorder.trace()
 
     def _record(self) -> None:
-        h = self.stats()
-        self.recorder.record(self.time, dict(free=h.free, state=self.states.state, overhead=h.overhead,
-                                             swap_used=h.swap_used, shared_saved=h.shared_saved,
-                                             zero_shared=h.zero_shared, bounce_copies=h.bounce_copies),
-                             {v.name: v.trace_row() for v in self.vms.values()})
+        self.recorder.record(self.time, self._row(), {v.name: v.trace_row() for v in self.vms.values()})
 
     # -- statistics --------------------------------------------------------------------------------
-    def stats(self) -> HostStats:
+    def _row(self) -> dict[str, float]:
+        """This tick's host metrics for the trace (:mod:`esxlab.metrics`), memory in MB, state as its index."""
         mb = 1.0 / PAGES_PER_MB
-        return HostStats(total=self.config.total_pages * mb, free=self.machine.free * mb, state=self.states.name,
-                         shared_saved=self.sharing.saved_pages * mb, zero_shared=self.sharing.zero_pages * mb,
-                         overhead=self.overhead_pages * mb, swap_used=self.swapfile.used * mb,
-                         bounce_copies=self.remap.last_bounces)
+        return dict(free=self.machine.free * mb, state=self.states.state, shared_saved=self.sharing.saved_pages * mb,
+                    zero_shared=self.sharing.zero_pages * mb, overhead=self.overhead_pages * mb,
+                    swap_used=self.swapfile.used * mb, bounce_copies=self.remap.last_bounces)
+
+    def stats(self) -> HostStats:
+        """The host's memory now, as plain values (:class:`~esxlab.metrics.HostStats`)."""
+        return HostStats.of(self._row(), total=self.config.total_pages / PAGES_PER_MB, state=self.states.name)
 
     def vm_stats(self) -> dict[str, VMStats]:
         return {name: v.stats() for name, v in self.vms.items()}

@@ -47,7 +47,7 @@ def test_marks_show_the_trace(dash):
     assert dash.vm_pick.options == ("idle", "toucher")
     dash.vm_pick.value = "toucher"
     lines = dash.series.lines
-    assert list(lines.labels) == ["alloc", "target", "active", "balloon", "swapped", "shared"]
+    assert list(lines.labels) == ["alloc", "target", "active", "shared", "swapped", "balloon"]
     assert np.allclose(lines.x, tr.minutes[::views.components.stride(len(tr))])
     assert np.allclose(lines.y[0], tr.vm("toucher").alloc[::views.components.stride(len(tr))])
     assert dash.series.ys.max >= np.nanmax(lines.y)

@@ -43,8 +43,8 @@ from ..errors import AdmissionError, ConfigError, check_number
 from ..host import Host
 from ..swap import POLICIES
 from ..trace import HOST_FIELDS, Trace
-from .components import (CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries, WhyPanel,
-                         host_ylabel, pretty)
+from .components import (RECLAIMED_PARTS, CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries,
+                         WhyPanel, host_ylabel, pretty)
 from .controls import control
 from .saves import NOTE
 
@@ -57,15 +57,14 @@ FRAME_S = 0.1          # wall seconds between streamed frames
 
 @dataclass
 class Run:
-    """What a dashboard draws: a trace, pmap snapshots ``(tick, states)`` of one VM, each VM's
-    overhead (MB), notes (e.g. a refused power-on) and, for experiments, the ``Result``.
+    """What a dashboard draws: a trace, pmap snapshots ``(tick, states)`` of one VM, notes (e.g.
+    a refused power-on) and, for experiments, the ``Result``.
     ``complete`` is False for a frame of a run still streaming in; ``end_min`` is the full
     run's length (the x axes keep it while the trace grows)."""
 
     trace: Trace | None
     snapshots: list = field(default_factory=list)
     pmap_vm: str | None = None
-    overhead: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     result: Any = None
     host: Host | None = None
@@ -382,8 +381,8 @@ class Dashboard(widgets.VBox):
         i = int(np.clip(np.searchsorted(tr.minutes, self.minute.value - 1e-9), 0, len(tr) - 1))
         tick = float(tr.t[i])
         names = tr.vm_names
-        parts = {p: [getattr(tr.vm(n), p)[i] for n in names] for p in ("private", "shared", "balloon", "swapped")}
-        parts["overhead"] = [run.overhead.get(n, 0.0) if np.isfinite(tr.vm(n).alloc[i]) else 0.0 for n in names]
+        parts = {p: [getattr(tr.vm(n), p)[i] for n in names]
+                 for p in ("private", "shared", "overhead", *RECLAIMED_PARTS)}
         frames = max(0.0, float(np.nansum(parts["shared"])) - float(tr.host.shared_saved[i]))
         self.bar.update(names, parts, float(tr.host.free[i]), shared_frames=frames)
         self.series.set_cursor(float(tr.minutes[i]))
@@ -501,7 +500,6 @@ class SimDashboard(Dashboard):
         host, notes = self.build_host(**values)
         watch = self.watch if self.watch in host.vms else (min(host.vms, key=lambda n: host.vms[n].pages)
                                                           if host.vms else None)
-        overhead = {n: v.config.overhead_mb for n, v in host.vms.items()}
         end = int(round(self.minutes * 60))
         snaps, t, shown = [], 0, -math.inf
         while t < end:
@@ -512,11 +510,11 @@ class SimDashboard(Dashboard):
             t += step
             if t < end and (shown == -math.inf or time.perf_counter() - shown >= frame_s):
                 shown = time.perf_counter()
-                yield Run(host.trace, list(snaps), watch, overhead, notes, host=host, complete=False,
+                yield Run(host.trace, list(snaps), watch, notes, host=host, complete=False,
                           end_min=self.minutes)
         if watch is not None:
             snaps.append((end, host.vms[watch].pmap.state.copy()))
-        yield Run(host.trace, snaps, watch, overhead, notes, host=host, end_min=self.minutes)
+        yield Run(host.trace, snaps, watch, notes, host=host, end_min=self.minutes)
 
 
 class ExperimentDashboard(Dashboard):
@@ -592,7 +590,7 @@ class ExperimentDashboard(Dashboard):
                               f"{', '.join(k for k, t in result.traces.items() if isinstance(t, Trace))}.")
         traces = [t for t in result.traces.values() if isinstance(t, Trace)]
         trace = result.traces[self.trace_key] if self.trace_key else (traces[0] if traces else None)
-        return Run(trace, result=result)      # per-VM overhead is not in a Result: the bar omits it
+        return Run(trace, result=result)
 
 
 __all__ = ["Dashboard", "ExperimentDashboard", "PANELS", "Run", "SimDashboard"]
