@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from .remap import IORemapper, low_pages
 from .resources import deferred_interrupt
 from .rng import Streams
 from .sharing import make_sharing
-from .swap import SwapFile, Swapper, make_policy
+from .swap import ReplacementPolicy, SwapFile, Swapper, make_policy
 from .trace import Decision, Recorder, Trace
 from .vm import VM, Counters, VMEnv
 from .workloads import Idle, make
@@ -46,10 +47,18 @@ LONG_RUN_S = 6 * 3600      # runs this long (tens of seconds of computing, or mo
 class Host:
     """An ESX server. ``Host(HostConfig(memory_mb=512), seed=0)``; see the package README."""
 
-    def __init__(self, config: HostConfig | None = None, seed: int = 0, replacement="random") -> None:
+    def __init__(self, config: HostConfig | None = None, seed: int = 0,
+                 replacement: ReplacementPolicy | str | None = None) -> None:
+        """``replacement``: a replacement policy object of one's own (e.g. the capstone exercise's);
+        the built-in ones are chosen by ``HostConfig.replacement`` (a name here is deprecated)."""
         if config is not None and not isinstance(config, HostConfig):
             raise ConfigError(f"Host config must be a HostConfig, got {shorten(config)} ({type(config).__name__}).")
-        self.config = config = config or HostConfig()
+        config = config or HostConfig()
+        if isinstance(replacement, str):
+            warnings.warn("Host(replacement=name) is deprecated: use HostConfig(replacement=name).",
+                          DeprecationWarning, stacklevel=2)
+            config, replacement = config.replace(replacement=replacement), None
+        self.config = config
         self.streams = Streams(seed)
         self.seed = seed
         self.clock = Clock()
@@ -59,8 +68,8 @@ class Host:
         self.swapfile = SwapFile(config.swap_pages or 0)
         self.sharing = make_sharing(config.sharing, self.machine, self.vms, self.clock,
                                     self.streams.child("sharing"), self._unreserved_pages)
-        self.swapper = Swapper(self.machine, self.swapfile, self.sharing, make_policy(replacement),
-                               self.streams.child("swapper"))
+        policy = make_policy(config.replacement if replacement is None else replacement)
+        self.swapper = Swapper(self.machine, self.swapfile, self.sharing, policy, self.streams.child("swapper"))
         self.reclaimer = Reclaimer(config, self.machine, self.swapper, self._log)
         self.states = self.reclaimer.states
         self.remap = IORemapper(config.remap, self.machine, self.vms, self.clock)
