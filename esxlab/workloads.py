@@ -473,3 +473,101 @@ class Grow(Workload):
         else:
             return EMPTY
         return Access(lps, np.ones(len(lps), dtype=bool))
+
+
+class Delayed(Workload):
+    """``inner`` starts at ``start_s`` seconds of VM time (a whole number; a fraction is dropped):
+    before that the VM is idle, afterwards ``inner`` runs as if the VM had just booted (its tick
+    ``t − start_s``). Name, contents and CPU cost are ``inner``'s. (invented helper: Figure 2's
+    dbench starts once the balloon is in place)"""
+
+    def __init__(self, inner: Workload, start_s: float) -> None:
+        self.inner = inner
+        self.start_s = int(start_s)
+        self.name = inner.name
+        self.file_backed = inner.file_backed
+        self.cpu_us_per_access = inner.cpu_us_per_access
+
+    def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+        return self.inner.attach(vm_pages, uid, rng)
+
+    def step(self, t: int) -> Access:
+        return EMPTY if t < self.start_s else self.inner.step(t - self.start_s)
+
+    def disk_tokens(self, mint, pages: int) -> np.ndarray | None:
+        return self.inner.disk_tokens(mint, pages)
+
+
+class Deployed(Spec95):
+    """A production server's memory as contents (invented for Figure 5, ``experiments/fig5.py``):
+    file pages from ``images`` ((name, MB) pairs: identical in every VM naming the same image),
+    then ``private_mb`` of this VM's own data (a negative size counts as 0), then ``zero_mb`` of
+    zero pages; read in sequentially over ``warm_s`` seconds, then 200 random pages a second
+    (:class:`Spec95`'s reads; no writes, so the contents never change)."""
+
+    name = "deployed"
+
+    def __init__(self, images: tuple[tuple[str, float], ...], private_mb: float, zero_mb: float,
+                 warm_s: float) -> None:
+        self.images = tuple((name, int(round(mb * PAGES_PER_MB))) for name, mb in images)
+        private = max(0, int(round(private_mb * PAGES_PER_MB)))
+        files = sum(n for _, n in self.images) + private
+        super().__init__(files_mb=files / PAGES_PER_MB, dup_mb=0, zero_mb=zero_mb, data_mb=0,
+                         warm_s=warm_s, writes_per_s=0)
+        self.files = files
+
+    def disk_tokens(self, mint, pages: int) -> np.ndarray:
+        shared = [image_tokens(name, np.arange(n)) for name, n in self.images]
+        private = self.files - sum(n for _, n in self.images)
+        return np.concatenate(shared + [mint.take(private), np.zeros(self.zeros, dtype=np.uint64)])
+
+
+class Server(Workload):
+    """A server VM's memory behaviour (invented for Figure 8, ``experiments/fig8.py``): a
+    footprint of data written once, at ``fill_mb_s`` MB/s, up to the size its ``footprint`` steps
+    ask for, and a working set (the first pages of the footprint) following its ``active`` steps,
+    swept round-robin, a third of its touches writing. Steps are ``(minute, MB)`` for the
+    footprint and ``(minute, MB, sweep seconds)`` for the working set; a size holds until the
+    next step, and before the first it is 0. Logical pages: as many as the largest size asked."""
+
+    name = "server"
+
+    def __init__(self, footprint, active, fill_mb_s: float) -> None:
+        self.footprint, self.active = _in_seconds(footprint), _in_seconds(active)
+        self.fill = max(1, int(fill_mb_s * PAGES_PER_MB))
+        self.filled = 0
+        self._cursor = 0
+
+    def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+        super().attach(vm_pages, uid, rng)
+        self.pages = max([0] + [p for _, p, *_ in self.footprint + self.active])
+        return self.pages
+
+    @staticmethod
+    def _at(steps, t: int) -> tuple:
+        now = (0, 0, 1)
+        for step in steps:
+            if t >= step[0]:
+                now = step
+        return now
+
+    def step(self, t: int) -> Access:
+        ws, sweep = self._at(self.active, t)[1:]
+        want = max(self._at(self.footprint, t)[1], ws)
+        new = np.arange(self.filled, min(want, self.filled + self.fill), dtype=np.int64)
+        old = self.filled
+        self.filled += len(new)
+        ws = min(ws, self.filled)
+        hot = new[:0]
+        if ws:
+            per = int(np.ceil(ws / sweep))
+            hot = (self._cursor + np.arange(min(per, ws))) % ws
+            self._cursor = (self._cursor + per) % ws
+            hot = hot[hot < old]
+        writes = np.r_[np.ones(len(new), dtype=bool), self.rng.random(len(hot)) < 1 / 3]
+        return Access(np.r_[new, hot], writes)
+
+
+def _in_seconds(steps) -> list[tuple]:
+    """(minute, MB, ...) steps as (second, pages, ...)."""
+    return [(int(60 * m), int(mb * PAGES_PER_MB), *rest) for m, mb, *rest in steps]
