@@ -74,23 +74,6 @@ def test_admission_control_names_the_short_reservation():
     host.power_on(esx.VMConfig(name="d", max_mb=64, min_mb=0, overhead_mb=8))
 
 
-def test_ballooning_reclaims_and_no_driver_means_paging():
-    for mode, expect_balloon in (("cooperative", True), ("absent", False), ("uncooperative", False)):
-        host = small_host(memory_mb=80)
-        host.power_on(esx.VMConfig(name="big", max_mb=64, overhead_mb=2, balloon=mode),
-                      workload=esx.workloads.Toucher([(0, 20), (60, 0)]))
-        host.power_on(esx.VMConfig(name="hog", max_mb=64, overhead_mb=2),
-                      workload=esx.workloads.Toucher([(90, 60)]))
-        tr = host.run(minutes=8)
-        big = tr.vm("big")
-        assert (np.nanmax(big.balloon) > 4) == expect_balloon, mode
-        if not expect_balloon:
-            # the hog's balloon takes most of the pressure; what big's missing balloon cannot give, the
-            # host pages once free memory falls to soft (3.4 MB at ≈ 6 min with this seed)
-            assert np.nanmax(big.swapped) > 2, f"{mode}: the host must fall back to paging"
-        check_conservation(host)
-
-
 def test_power_off_returns_everything():
     host = two_vm_host()
     host.run(minutes=3)
@@ -152,15 +135,3 @@ def test_the_configuration_is_the_one_truth_every_setter_changes():
     assert vm.config.min_mb == 8
     host.set_balloon("a", "disabled")
     assert vm.config.balloon == "disabled" == vm.balloon.mode
-
-
-def test_the_balloon_progress_window_is_configuration():
-    """``HostConfig.balloon_stuck_s`` is how long a balloon that frees no machine memory is counted on."""
-    host = esx.Host(esx.HostConfig(memory_mb=128, balloon_stuck_s=7), seed=0)
-    vm = host.power_on(esx.VMConfig(name="a", max_mb=32))
-    host.run(seconds=30)
-    b = vm.balloon
-    b.stuck_for = 6
-    assert b.usable(vm.vm_time)
-    b.stuck_for = 7
-    assert not b.usable(vm.vm_time) and "for 7 s" in b.why_unusable(vm.vm_time)
