@@ -111,16 +111,6 @@ def test_double_paging_happens_and_is_counted():
     assert host.vm("g").totals.double_paging + host.vm("h").totals.double_paging > 0
 
 
-def test_sampling_tracks_a_toucher():
-    host = small_host(memory_mb=200)
-    host.power_on(esx.VMConfig(name="t", max_mb=128, overhead_mb=2),
-                  workload=esx.workloads.Toucher([(0, 0), (300, 80)], sweep_s=5))
-    tr = host.run(minutes=12)
-    est = tr.vm("t").active
-    assert est[280] < 30, "idle: the estimate decays"
-    assert est[-1] == pytest.approx(80 + 7, abs=20), "active: the estimate follows the toucher"
-
-
 def test_the_configuration_is_the_one_truth_every_setter_changes():
     """Mid-run setters replace ``host.config`` / the VM's ``config``; what runs reads them from there."""
     host = esx.Host(esx.HostConfig(memory_mb=128, tax_rate=0.75), seed=0)
