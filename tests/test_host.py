@@ -64,16 +64,6 @@ def test_figure7_qualitative_idle_tax_moves_memory_to_the_active_vm():
     assert any("lowest ρ" in d.why and d.vm == "idle" for d in after.decisions)
 
 
-def test_admission_control_names_the_short_reservation():
-    host = esx.Host(esx.HostConfig(memory_mb=100, swap_mb=100))
-    host.power_on(esx.VMConfig(name="a", max_mb=64, min_mb=40, overhead_mb=8))
-    with pytest.raises(esx.AdmissionError, match=r"memory reservation short by 12\.0 MB"):
-        host.power_on(esx.VMConfig(name="b", max_mb=64, min_mb=56, overhead_mb=8))
-    with pytest.raises(esx.AdmissionError, match=r"swap reservation short by 12\.0 MB"):
-        host.power_on(esx.VMConfig(name="c", max_mb=100, min_mb=12, overhead_mb=8))
-    host.power_on(esx.VMConfig(name="d", max_mb=64, min_mb=0, overhead_mb=8))
-
-
 def test_power_off_returns_everything():
     host = two_vm_host()
     host.run(minutes=3)
