@@ -154,16 +154,8 @@ class Toucher(Workload):
 
     def __init__(self, schedule=((0, 100),), sweep_s: float = 5.0, cpu_us_per_access: float = 1.0,
                  os_overhead: float = 0.0, free_at_exit: bool = False) -> None:
-        try:
-            pairs = [tuple(step) for step in schedule]
-        except TypeError:
-            pairs = None
-        if pairs is None or isinstance(schedule, (str, bytes)) or any(len(p) != 2 for p in pairs):
-            raise ConfigError(f"Toucher.schedule must be a list of (start_s, mb) pairs, got {shorten(schedule)}.")
-        for s, mb in pairs:
-            check_number("Toucher", "schedule start_s", s, 0, None)
-            check_number("Toucher", "schedule mb", mb, 0, None)
-        steps = sorted((float(s), float(mb)) for s, mb in pairs)
+        steps = sorted((float(s), float(mb)) for s, mb in _check_steps("Toucher", "schedule", schedule,
+                                                                       ("start_s", "mb")))
         top = max((mb for _, mb in steps), default=0.0)
         check_pages_fit(f"Toucher.schedule mb = {top!r}", top * PAGES_PER_MB)
         check_number("Toucher", "sweep_s", sweep_s, 1, 3600)
@@ -482,6 +474,10 @@ class Delayed(Workload):
     dbench starts once the balloon is in place)"""
 
     def __init__(self, inner: Workload, start_s: float) -> None:
+        if not isinstance(inner, Workload):
+            raise ConfigError(f"Delayed.inner must be a Workload instance (e.g. esx.workloads.Dbench()), got "
+                              f"{shorten(inner)}.")
+        check_number("Delayed", "start_s", start_s, 0, None)
         self.inner = inner
         self.start_s = int(start_s)
         self.name = inner.name
@@ -509,6 +505,11 @@ class Deployed(Spec95):
 
     def __init__(self, images: tuple[tuple[str, float], ...], private_mb: float, zero_mb: float,
                  warm_s: float) -> None:
+        for name, mb in _check_steps("Deployed", "images", images, ("name", "mb"), numbers=("mb",)):
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"Deployed.images name must be a non-empty str naming a file set, got "
+                                  f"{shorten(name)}.")
+        check_number("Deployed", "private_mb", private_mb, None, None)
         self.images = tuple((name, int(round(mb * PAGES_PER_MB))) for name, mb in images)
         private = max(0, int(round(private_mb * PAGES_PER_MB)))
         files = sum(n for _, n in self.images) + private
@@ -533,6 +534,13 @@ class Server(Workload):
     name = "server"
 
     def __init__(self, footprint, active, fill_mb_s: float) -> None:
+        footprint = _check_steps("Server", "footprint", footprint, ("minute", "mb"))
+        active = _check_steps("Server", "active", active, ("minute", "mb", "sweep_s"))
+        for _, _, sweep_s in active:
+            check_number("Server", "active sweep_s", sweep_s, 1, None)
+        top = max([0] + [mb for _, mb, *_ in footprint + active])
+        check_pages_fit(f"Server footprint or active mb = {top!r}", top * PAGES_PER_MB)
+        check_number("Server", "fill_mb_s", fill_mb_s, 0, None, lo_open=True)
         self.footprint, self.active = _in_seconds(footprint), _in_seconds(active)
         self.fill = max(1, int(fill_mb_s * PAGES_PER_MB))
         self.filled = 0
@@ -571,3 +579,21 @@ class Server(Workload):
 def _in_seconds(steps) -> list[tuple]:
     """(minute, MB, ...) steps as (second, pages, ...)."""
     return [(int(60 * m), int(mb * PAGES_PER_MB), *rest) for m, mb, *rest in steps]
+
+
+def _check_steps(owner: str, name: str, steps, fields: tuple[str, ...], numbers: tuple[str, ...] | None = None
+                 ) -> list[tuple]:
+    """``steps`` as a list of tuples of ``len(fields)`` values, those named in ``numbers`` (default:
+    all) finite numbers ≥ 0; raises ConfigError naming ``owner.name`` and the field."""
+    try:
+        rows = [tuple(step) for step in steps]
+    except TypeError:
+        rows = None
+    if rows is None or isinstance(steps, (str, bytes)) or any(len(r) != len(fields) for r in rows):
+        kind = "pairs" if len(fields) == 2 else "tuples"
+        raise ConfigError(f"{owner}.{name} must be a list of ({', '.join(fields)}) {kind}, got {shorten(steps)}.")
+    for row in rows:
+        for label, value in zip(fields, row):
+            if numbers is None or label in numbers:
+                check_number(owner, f"{name} {label}", value, 0, None)
+    return rows
