@@ -115,22 +115,3 @@ def test_the_configuration_is_the_one_truth_every_setter_changes():
     assert vm.config.min_mb == 8
     host.set_balloon("a", "disabled")
     assert vm.config.balloon == "disabled" == vm.balloon.mode
-
-
-def test_the_replacement_policy_is_configuration():
-    """HostConfig.replacement picks the hypervisor's victim policy (default: the paper's random, §3.3)."""
-    from esxlab.swap import ClockReplacement, RandomReplacement
-    assert isinstance(esx.Host(esx.HostConfig(memory_mb=64)).swapper.policy, RandomReplacement)
-    assert isinstance(esx.Host(esx.HostConfig(memory_mb=64, replacement="clock")).swapper.policy, ClockReplacement)
-    with pytest.raises(esx.ConfigError, match=r"HostConfig.replacement = 'lru'.*'random'.*'clock'"):
-        esx.HostConfig(replacement="lru")
-
-
-def test_host_replacement_argument_takes_a_policy_object_and_deprecates_names():
-    """A policy object of one's own still goes to Host; a name there warns and lands in host.config."""
-    from esxlab.swap import ClockReplacement
-    mine = ClockReplacement()
-    assert esx.Host(esx.HostConfig(memory_mb=64), replacement=mine).swapper.policy is mine
-    with pytest.warns(DeprecationWarning, match="HostConfig"):
-        host = esx.Host(esx.HostConfig(memory_mb=64), replacement="clock")
-    assert host.config.replacement == "clock" and isinstance(host.swapper.policy, ClockReplacement)

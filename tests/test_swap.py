@@ -15,8 +15,8 @@ MB = esx.PAGES_PER_MB
 
 def swapping_host(replacement="random", swap_mb=128, min_mb=0):
     """One 64 MB VM that wrote 40 MB, then kept touching only its first 10 MB (from 30 s), at 60 s."""
-    host = esx.Host(esx.HostConfig(memory_mb=256, swap_mb=swap_mb, sharing=SharingConfig(mode="off")), seed=0,
-                    replacement=replacement)
+    host = esx.Host(esx.HostConfig(memory_mb=256, swap_mb=swap_mb, sharing=SharingConfig(mode="off"),
+                                   replacement=replacement), seed=0)
     vm = host.power_on(esx.VMConfig(name="g", max_mb=64, min_mb=min_mb, overhead_mb=1, balloon="absent"),
                        workload=esx.workloads.Toucher([(0, 40), (30, 10)], sweep_s=5))
     host.run(seconds=60)
@@ -120,7 +120,20 @@ def test_power_off_releases_every_swap_slot():
     assert host.swapfile.used == 0 and host.swapfile.free == 128 * MB
 
 
-def test_an_unknown_replacement_policy_is_refused_with_a_sentence():
-    """The message names the value and the policies there are."""
-    with pytest.raises(esx.ConfigError, match=r"replacement = 'lru' is unknown.*'random', 'clock'"):
-        esx.Host(esx.HostConfig(memory_mb=64), replacement="lru")
+def test_the_replacement_policy_is_configuration():
+    """HostConfig.replacement picks the hypervisor's victim policy (default: the paper's random, §3.3)."""
+    from esxlab.swap import ClockReplacement, RandomReplacement
+    assert isinstance(esx.Host(esx.HostConfig(memory_mb=64)).swapper.policy, RandomReplacement)
+    assert isinstance(esx.Host(esx.HostConfig(memory_mb=64, replacement="clock")).swapper.policy, ClockReplacement)
+    with pytest.raises(esx.ConfigError, match=r"HostConfig.replacement = 'lru'.*'random'.*'clock'"):
+        esx.HostConfig(replacement="lru")
+
+
+def test_host_replacement_argument_takes_a_policy_object_and_deprecates_names():
+    """A policy object of one's own still goes to Host; a name there warns and lands in host.config."""
+    from esxlab.swap import ClockReplacement
+    mine = ClockReplacement()
+    assert esx.Host(esx.HostConfig(memory_mb=64), replacement=mine).swapper.policy is mine
+    with pytest.warns(DeprecationWarning, match="HostConfig"):
+        host = esx.Host(esx.HostConfig(memory_mb=64), replacement="clock")
+    assert host.config.replacement == "clock" and isinstance(host.swapper.policy, ClockReplacement)
