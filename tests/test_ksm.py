@@ -44,8 +44,9 @@ def test_the_scanner_walks_pages_to_scan_per_sleep_millisecs():
 
 
 def test_counters_count_frames_and_the_further_pages_mapping_them():
-    """Two VMs: frames 768 + 512 + 2 zero frames (512 zero mappings, 256 per frame) = 1282;
-    pages_sharing = 2 × 1536 mappings − 1282 frames = 1790, which is the memory saved."""
+    """pages_shared counts shared frames and pages_sharing the further mappings, the memory saved."""
+    # two VMs: frames 768 + 512 + 2 zero frames (512 zero mappings, 256 per frame) = 1282;
+    # pages_sharing = 2 × 1536 mappings − 1282 frames = 1790
     host = ksm_host()
     host.run(seconds=40)
     st = host.sharing.stats()
@@ -74,9 +75,10 @@ def test_nothing_merges_before_a_page_was_seen_unchanged_by_one_full_scan():
 
 
 def test_a_new_vm_joins_the_stable_tree_at_once_and_the_unstable_tree_a_scan_later():
-    """A third VM: its first scan merges the kernel image and application pages, already stable
-    (768 + 512); its zero pages find both zero frames full and wait for its second scan, which starts
-    a third zero frame: 1283 frames, 3 × 1536 − 1283 = 3325 saved."""
+    """A page whose content is in the stable tree merges at its first scan; others wait a scan."""
+    # a third VM's first scan merges the kernel image and application pages (768 + 512); its zero
+    # pages find both zero frames full and wait for its second scan, which starts a third zero frame:
+    # 1283 frames, 3 × 1536 − 1283 = 3325 saved
     host = ksm_host()
     host.run(seconds=30)
     c = add_vm(host, "c")
@@ -91,8 +93,9 @@ def test_a_new_vm_joins_the_stable_tree_at_once_and_the_unstable_tree_a_scan_lat
 
 
 def test_the_unstable_tree_holds_only_pages_waiting_for_a_partner():
-    """Once everything shareable is shared, the unstable tree never holds more than the two VMs'
-    1178 + 1178 pages of their own (it is emptied after every full scan, so it never accumulates)."""
+    """The unstable tree is emptied after every full scan, so it never accumulates."""
+    # once everything shareable is shared, it holds at most the two VMs' 1178 + 1178 pages of their own,
+    # and far fewer early in a scan
     host = ksm_host()
     host.run(seconds=20)
     seen = []
