@@ -1,23 +1,25 @@
 """The balloon driver (paper §3.2): inflating and deflating at its rates, its cap (65 % of max,
 later ESX's ``Mem.CtlMaxPercent``), the driver modes ESX cannot tell apart except by progress,
 and ``hold()``. Unless said otherwise: one 64 MB Linux VM (boot 20 s, so the driver loads at
-t = 20 s) with 11.4 MB of kernel, a 40 MB toucher, sharing off, on a host with room to spare."""
+t = 20 s) with 11.4 MB of kernel, a 40 MB toucher, a 4 MB/s balloon, sharing off, on a host with
+room to spare."""
 import numpy as np
 import pytest
 
 import esxlab as esx
 from conftest import small_host
 from esxlab.config import SharingConfig
+from esxlab.guest import PROFILES
 from esxlab.pmap import BALLOONED
 from invariants import check_conservation
 
 MB = esx.PAGES_PER_MB
-LOADED = 19          # trace row of t = 20 s, the first poll of a Linux guest's driver
+LOADED = int(PROFILES["linux"].boot_s) - 1      # trace row of the driver's first poll (t = 20 s today)
 
 
 def one_vm(mode="cooperative", toucher_mb=40, memory_mb=256, swap_mb=None, **vm_kw):
     host = esx.Host(esx.HostConfig(memory_mb=memory_mb, swap_mb=swap_mb, sharing=SharingConfig(mode="off")), seed=0)
-    vm = host.power_on(esx.VMConfig(name="g", max_mb=64, overhead_mb=1, balloon=mode, **vm_kw),
+    vm = host.power_on(esx.VMConfig(name="g", max_mb=64, overhead_mb=1, balloon=mode, balloon_rate_mb_s=4, **vm_kw),
                        workload=esx.workloads.Toucher([(0, toucher_mb)], sweep_s=5))
     return host, vm
 
