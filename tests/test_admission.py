@@ -50,8 +50,9 @@ def test_a_refused_vm_leaves_the_host_as_it_was():
 
 
 def test_admission_control_names_the_short_reservation():
-    """100 MB host, 100 MB swap, a (40 + 8 MB) running: b (56 + 8) is 12 MB short of memory, c (max − min
-    = 88 of 100 − 24 left) 12 MB short of swap; d fits."""
+    """The refusal names the reservation that is short, memory or swap, and by how many MB."""
+    # 100 MB host, 100 MB swap, a (40 + 8 MB) running: b (56 + 8) is 12 MB short of memory, c (max − min
+    # = 88 of the 100 − 24 left) 12 MB short of swap; d fits
     host = esx.Host(esx.HostConfig(memory_mb=100, swap_mb=100))
     host.power_on(esx.VMConfig(name="a", max_mb=64, min_mb=40, overhead_mb=8))
     with pytest.raises(esx.AdmissionError, match=r"memory reservation short by 12\.0 MB"):
@@ -81,8 +82,8 @@ def test_default_swap_admits_the_papers_own_setups():
 
 
 def test_a_vm_that_leaves_no_memory_beyond_overheads_is_refused_at_power_on():
-    """Sixteen 64 MB VMs on 512 MB, fifteen 8 MB VMs on the default host: refused with a sentence on
-    overhead, and the host keeps running."""
+    """A VM whose overhead would leave no memory for guest pages is refused with a sentence on overhead."""
+    # sixteen 64 MB VMs on 512 MB, fifteen 8 MB VMs on the default host; the host keeps running
     host = esx.Host(esx.HostConfig(memory_mb=512, swap_mb=65536))
     with pytest.raises(esx.AdmissionError, match="overhead memory would leave no machine memory"):
         for i in range(16):

@@ -1,23 +1,25 @@
 """The balloon driver (paper §3.2): inflating and deflating at its rates, its cap (65 % of max,
 later ESX's ``Mem.CtlMaxPercent``), the driver modes ESX cannot tell apart except by progress,
 and ``hold()``. Unless said otherwise: one 64 MB Linux VM (boot 20 s, so the driver loads at
-t = 20 s) with 11.4 MB of kernel, a 40 MB toucher, sharing off, on a host with room to spare."""
+t = 20 s) with 11.4 MB of kernel, a 40 MB toucher, a 4 MB/s balloon, sharing off, on a host with
+room to spare."""
 import numpy as np
 import pytest
 
 import esxlab as esx
 from conftest import small_host
 from esxlab.config import SharingConfig
+from esxlab.guest import PROFILES
 from esxlab.pmap import BALLOONED
 from invariants import check_conservation
 
 MB = esx.PAGES_PER_MB
-LOADED = 19          # trace row of t = 20 s, the first poll of a Linux guest's driver
+LOADED = int(PROFILES["linux"].boot_s) - 1      # trace row of the driver's first poll (t = 20 s today)
 
 
 def one_vm(mode="cooperative", toucher_mb=40, memory_mb=256, swap_mb=None, **vm_kw):
     host = esx.Host(esx.HostConfig(memory_mb=memory_mb, swap_mb=swap_mb, sharing=SharingConfig(mode="off")), seed=0)
-    vm = host.power_on(esx.VMConfig(name="g", max_mb=64, overhead_mb=1, balloon=mode, **vm_kw),
+    vm = host.power_on(esx.VMConfig(name="g", max_mb=64, overhead_mb=1, balloon=mode, balloon_rate_mb_s=4, **vm_kw),
                        workload=esx.workloads.Toucher([(0, toucher_mb)], sweep_s=5))
     return host, vm
 
@@ -47,8 +49,8 @@ def test_deflates_at_its_max_rate_and_gives_back_to_the_host_when_released():
 
 
 def test_a_guest_that_must_page_to_inflate_halves_the_rate_down_to_a_quarter():
-    """56 MB touched of 64: every inflation past the free pages makes the guest page, so the rate
-    goes 4, 2, 1, 1 … MB/s (halved each time, never below a quarter of the maximum)."""
+    """Inflating into a guest that must page halves the rate each second, down to a quarter of the maximum."""
+    # 56 MB touched of 64: every inflation past the free pages makes the guest page: 4, 2, 1, 1 … MB/s
     host, vm = one_vm(toucher_mb=56)
     vm.balloon.hold(30 * MB)
     balloon = host.run(seconds=30).vm("g").balloon
@@ -76,8 +78,8 @@ def test_an_absent_or_disabled_driver_never_inflates(mode):
 
 
 def test_an_uncooperative_driver_polls_but_never_inflates_and_is_judged_stuck():
-    """On a 48 MB host the VM is above its target: the driver takes nothing, so after
-    balloon_stuck_s (5 s) ESX stops counting on it and pages the VM instead (§3.3)."""
+    """An uncooperative driver never inflates; after balloon_stuck_s (5 s) ESX pages the VM instead (§3.3)."""
+    # on a 48 MB host the VM is above its target, so the balloon is asked for pages every second
     host, vm = one_vm("uncooperative", memory_mb=48, swap_mb=128)
     tr = host.run(seconds=60)
     assert (tr.vm("g").balloon == 0).all()
@@ -86,8 +88,9 @@ def test_an_uncooperative_driver_polls_but_never_inflates_and_is_judged_stuck():
 
 
 def test_a_lying_driver_reports_pages_the_guest_keeps_using():
-    """The lying driver's 4 MB are ballooned for ESX but back on the guest's free list: when the
-    guest grows (at 40 s) it touches them and pops the balloon; a truthful one never pops."""
+    """A lying driver's pages stay the guest's: when the guest grows it touches them and pops the balloon."""
+    # the lying driver's 4 MB are ballooned for ESX but back on the guest's free list; the toucher
+    # grows at 40 s; a truthful driver's pages are pinned, so its balloon never pops
     pops = {}
     for mode in ("lying", "cooperative"):
         host = esx.Host(esx.HostConfig(memory_mb=256, sharing=SharingConfig(mode="off")), seed=0)

@@ -4,22 +4,24 @@ once, ``max_page_sharing``, and the ``/sys/kernel/mm/ksm`` counters ``pages_shar
 frames) and ``pages_sharing`` (the further pages mapping them).
 
 The hand counts use 16 MB Linux VMs running ``Contents(app_mb=2, zero_mb=1, private_mb=1)``:
-each maps 768 pages of the Linux kernel image (3 MB, identical in every Linux VM), 512 of the
-application (identical), 256 zero pages and 1178 pages of its own (the rest of its 6.6 MB kernel
-and its 1 MB of data); its other 1,382 pages are never touched, so not scanned as content."""
+each maps ``IMAGE`` pages of the Linux kernel image (today 768: 3 MB, identical in every Linux VM),
+512 of the application (identical), 256 zero pages and ``OWN`` pages of its own (today 1178: the
+rest of its 6.6 MB kernel and its 1 MB of data); its other pages are never touched."""
 import numpy as np
 import pytest
 
 import esxlab as esx
 import esxlab.sharing as sharing
 from esxlab.config import SharingConfig
+from esxlab.guest import PROFILES
 from esxlab.pmap import SHARED
 from invariants import check_conservation
 
 MB = esx.PAGES_PER_MB
 W = esx.workloads
 PPNS = 16 * MB                 # positions the scanner walks per VM, touched or not
-IMAGE, APP, ZERO = 768, 512, 256
+IMAGE, APP, ZERO = PROFILES["linux"].image_pages(16), 512, 256
+OWN = PROFILES["linux"].kernel_pages(16) - IMAGE + 256
 
 
 def ksm_host(vms=2, **ksm):
@@ -44,23 +46,26 @@ def test_the_scanner_walks_pages_to_scan_per_sleep_millisecs():
 
 
 def test_counters_count_frames_and_the_further_pages_mapping_them():
-    """Two VMs: frames 768 + 512 + 2 zero frames (512 zero mappings, 256 per frame) = 1282;
-    pages_sharing = 2 × 1536 mappings − 1282 frames = 1790, which is the memory saved."""
+    """pages_shared counts shared frames and pages_sharing the further mappings, the memory saved."""
+    # two VMs: frames 768 + 512 + 2 zero frames (512 zero mappings, 256 per frame) = 1282;
+    # pages_sharing = 2 × 1536 mappings − 1282 frames = 1790 (with today's 768-page kernel image)
     host = ksm_host()
     host.run(seconds=40)
     st = host.sharing.stats()
-    assert (st.pages_shared, st.pages_sharing) == (IMAGE + APP + 2, 2 * (IMAGE + APP + ZERO) - 1282) == (1282, 1790)
-    assert st.saved_mb == pytest.approx(1790 / MB) and st.shared_mb == pytest.approx(2 * 1536 / MB)
-    assert [v.pmap.count(SHARED) for v in host.vms.values()] == [1536, 1536]
+    frames = IMAGE + APP + 2
+    assert (st.pages_shared, st.pages_sharing) == (frames, 2 * (IMAGE + APP + ZERO) - frames)
+    assert st.saved_mb == pytest.approx(st.pages_sharing / MB)
+    assert st.shared_mb == pytest.approx(2 * (IMAGE + APP + ZERO) / MB)
+    assert [v.pmap.count(SHARED) for v in host.vms.values()] == [IMAGE + APP + ZERO] * 2
     check_conservation(host)
 
 
 def test_max_page_sharing_decides_how_many_zero_frames_there_are():
-    """With max_page_sharing = 1024 the 512 zero mappings fit one frame: 1281 frames, 1791 saved."""
+    """With max_page_sharing = 1024 the 512 zero mappings fit one frame: one frame fewer, one page more saved."""
     host = ksm_host(ksm_max_page_sharing=1024)
     host.run(seconds=40)
     st = host.sharing.stats()
-    assert (st.pages_shared, st.pages_sharing) == (1281, 1791)
+    assert (st.pages_shared, st.pages_sharing) == (IMAGE + APP + 1, 2 * (IMAGE + APP + ZERO) - (IMAGE + APP + 1))
 
 
 def test_nothing_merges_before_a_page_was_seen_unchanged_by_one_full_scan():
@@ -74,9 +79,10 @@ def test_nothing_merges_before_a_page_was_seen_unchanged_by_one_full_scan():
 
 
 def test_a_new_vm_joins_the_stable_tree_at_once_and_the_unstable_tree_a_scan_later():
-    """A third VM: its first scan merges the kernel image and application pages, already stable
-    (768 + 512); its zero pages find both zero frames full and wait for its second scan, which starts
-    a third zero frame: 1283 frames, 3 × 1536 − 1283 = 3325 saved."""
+    """A page whose content is in the stable tree merges at its first scan; others wait a scan."""
+    # a third VM's first scan merges the kernel image and application pages (768 + 512); its zero
+    # pages find both zero frames full and wait for its second scan, which starts a third zero frame:
+    # 1283 frames, 3 × 1536 − 1283 = 3325 saved (with today's 768-page kernel image)
     host = ksm_host()
     host.run(seconds=30)
     c = add_vm(host, "c")
@@ -87,19 +93,22 @@ def test_a_new_vm_joins_the_stable_tree_at_once_and_the_unstable_tree_a_scan_lat
     while passes() < 2:
         host.step()
     st = host.sharing.stats()
-    assert c.pmap.count(SHARED) == IMAGE + APP + ZERO and (st.pages_shared, st.pages_sharing) == (1283, 3325)
+    frames = IMAGE + APP + 3
+    assert c.pmap.count(SHARED) == IMAGE + APP + ZERO and (st.pages_shared, st.pages_sharing) == (
+        frames, 3 * (IMAGE + APP + ZERO) - frames)
 
 
 def test_the_unstable_tree_holds_only_pages_waiting_for_a_partner():
-    """Once everything shareable is shared, the unstable tree never holds more than the two VMs'
-    1178 + 1178 pages of their own (it is emptied after every full scan, so it never accumulates)."""
+    """The unstable tree is emptied after every full scan, so it never accumulates."""
+    # once everything shareable is shared, it holds at most the two VMs' OWN + OWN pages of their own,
+    # and far fewer early in a scan
     host = ksm_host()
     host.run(seconds=20)
     seen = []
     for _ in range(40):
         host.step()
         seen.append(host.sharing.stats().pages_unshared)
-    assert max(seen) == 2 * 1178 and min(seen) < 1178
+    assert max(seen) == 2 * OWN and min(seen) < OWN
 
 
 def test_ksm_volatile_pages_are_not_merged_and_max_page_sharing_holds():

@@ -42,8 +42,9 @@ def test_a_vm_smaller_than_n_pages_samples_all_of_them():
 
 
 def test_the_sampled_fraction_estimates_a_known_active_fraction_within_binomial_error():
-    """30 % of 10,000 pages touched every tick: over 400 seeds f has mean 0.3 (± 4 standard errors)
-    and the standard deviation of a binomial of n = 100, √(0.3 · 0.7 / 100) = 0.046 (± 20 %)."""
+    """A period's f estimates the true active fraction with the binomial error of n = 100 samples."""
+    # 30 % of 10,000 pages touched every tick: over 400 seeds f has mean 0.3 (± 4 standard errors)
+    # and the standard deviation √(0.3 · 0.7 / 100) = 0.046 (± 20 %)
     active = np.zeros(10_000, dtype=bool)
     active[np.random.default_rng(99).choice(10_000, 3000, replace=False)] = True
     f = []
@@ -58,8 +59,8 @@ def test_the_sampled_fraction_estimates_a_known_active_fraction_within_binomial_
 
 
 def test_the_slow_and_fast_averages_follow_their_gains():
-    """Every page sampled (f exact), starting at 1: a period with f = 0.5 gives slow 1 − 0.25 · 0.5 =
-    0.875 and fast 1 − 0.7 · 0.5 = 0.65; the estimate is the larger, 0.875."""
+    """At a period's end the slow and fast averages move toward f by their gains; the estimate is the larger."""
+    # every page sampled (f exact), starting at 1, f = 0.5: slow 1 − 0.25 · 0.5 = 0.875, fast 1 − 0.7 · 0.5 = 0.65
     s = sampler()
     s.tick(1, touched(100, np.arange(50), 1))
     assert s.last_f == 0.5
@@ -77,8 +78,8 @@ def test_a_drop_is_followed_slowly_by_the_slow_average():
 
 
 def test_a_rise_is_seen_within_the_current_period():
-    """From 0, 40 of 100 pages touched in the first second of a 30 s period: fast with the current
-    period is 0.7 · 0.4 = 0.28 at once, the estimate follows it; slow and fast wait for the period's end."""
+    """A rise shows at once in the fast average fed with the unfinished period; slow and fast wait."""
+    # from 0, 40 of 100 pages touched in the first second of a 30 s period: 0.7 · 0.4 = 0.28
     s = sampler(period_s=30, averages=(0.0, 0.0))
     s.tick(1, touched(100, np.arange(40), 1))
     assert s.fast_current == pytest.approx(0.28) and s.estimate == pytest.approx(0.28)

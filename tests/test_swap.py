@@ -60,8 +60,9 @@ def test_per_vm_swap_files_grow_at_power_on_and_shrink_at_power_off():
 
 
 def test_swap_out_pages_out_private_pages_at_random():
-    """1000 victims spread evenly over the VM's private pages (≈ 250 per quarter, ± 4 sd), recently
-    touched pages in proportion to their share (the paper's random choice ignores recency, §3.3)."""
+    """Victims are uniform over the VM's private pages, recently touched ones included (§3.3)."""
+    # 1000 victims: ≈ 250 per quarter of the private pages (± 4 sd), recently touched pages in
+    # proportion to their share (the paper's random choice ignores recency)
     host, vm = swapping_host()
     private = np.flatnonzero(vm.pmap.state == PRIVATE)
     hot_share = np.mean(vm.last_touch[private] >= vm.vm_time - 10)

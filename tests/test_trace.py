@@ -49,8 +49,9 @@ def test_a_vms_columns_are_nan_before_its_power_on_and_after_its_power_off():
 
 
 def test_the_columns_add_up_to_each_vm_and_to_the_host():
-    """Each row: private + shared + balloon + swapped + unbacked = max, alloc = private + shared; and
-    (no sharing, no swap used) free + overhead + the allocations = the host's 128 MB."""
+    """Each row accounts for every page of each VM and, with nothing shared or swapped, of the host."""
+    # private + shared + balloon + swapped + unbacked = max, alloc = private + shared;
+    # free + overhead + the allocations = the host's 128 MB
     _, tr = two_vms()
     total = tr.host.free + tr.host.overhead
     for name, mb in (("a", 32), ("b", 16)):

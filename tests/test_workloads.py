@@ -29,8 +29,9 @@ def test_delayed_idles_until_its_start_then_runs_the_inner_workload_from_its_beg
 
 
 def test_deployed_lays_out_images_then_private_data_then_zero_pages():
-    """Images os (1 MB) and app (0.5 MB), 0.25 MB private, 0.5 MB zero: 576 pages, the images' own tokens,
-    64 tokens of this VM only, 128 zeros; a negative private size is none at all."""
+    """Deployed's pages are its images' contents, then data of its own, then zero pages."""
+    # images os (1 MB) and app (0.5 MB), 0.25 MB private, 0.5 MB zero: 576 pages, the images' own
+    # tokens, 64 tokens of this VM only, 128 zeros; a negative private size is none at all
     d = attached(W.Deployed((("os", 1), ("app", 0.5)), private_mb=0.25, zero_mb=0.5, warm_s=10))
     assert d.pages == 576
     tokens = d.disk_tokens(TokenMint(1), d.pages)
@@ -63,8 +64,9 @@ def test_server_writes_its_footprint_at_the_fill_rate_up_to_the_size_asked():
 
 
 def test_server_sweeps_its_working_set_writing_about_a_third():
-    """A 2 MB working set swept in 4 s: 128 of its pages a second, round robin, ≈ 1/3 of the touches
-    writes (over 100 s, within 4 binomial standard deviations)."""
+    """Server sweeps its working set round robin, about a third of the touches writing."""
+    # a 2 MB working set swept in 4 s: 128 of its pages a second; writes ≈ 1/3 of 100 s of touches
+    # (within 4 binomial standard deviations)
     s = attached(W.Server(footprint=[(0, 2)], active=[(0, 2, 4)], fill_mb_s=8))
     s.step(0)                                     # writes the 2 MB at once
     seen, writes = [], 0
