@@ -105,9 +105,12 @@ class BalloonDriver:
         # progress is machine memory freed, not pages ballooned: a balloon that frees less than
         # half a machine page per backed page it takes (shared pages free nothing) is not
         # counted on (invented threshold); pages with no machine page behind them (never
-        # touched, or in host swap) neither help nor count against it
+        # touched, or in host swap) neither help nor count against it; pages already in the
+        # balloon (a lying driver reporting its pages again) are no progress
         if backed:
             self.stuck_for = 0 if 2 * freed >= backed else self.stuck_for + 1
+        elif len(fresh) == 0:
+            self.stuck_for += 1
         self.held = np.concatenate([self.held, fresh])
         if self.mode == "lying":          # reported to ESX, but handed straight back to the guest
             vm.guest.balloon_give(ppns)

@@ -87,6 +87,16 @@ def test_an_uncooperative_driver_polls_but_never_inflates_and_is_judged_stuck():
     assert vm.totals.swap_outs > 0
 
 
+def test_a_lying_driver_that_frees_nothing_more_is_not_counted_on():
+    """A lying driver re-reporting pages already ballooned frees nothing: ESX stops counting on it and pages."""
+    # 48 MB host, the 64 MB VM's 40 MB toucher: after the driver's first batch every inflation
+    # reports pages already in the balloon; after balloon_stuck_s ESX pages the VM to its target
+    host, vm = one_vm("lying", memory_mb=48, swap_mb=128)
+    g = host.run(seconds=300).vm("g")
+    assert not vm.balloon.usable(vm.vm_time) and "no machine memory freed" in vm.balloon.why_unusable(vm.vm_time)
+    assert g.alloc[-1] <= g.target[-1] + 0.5, (g.alloc[-1], g.target[-1])
+
+
 def test_a_lying_driver_reports_pages_the_guest_keeps_using():
     """A lying driver's pages stay the guest's: when the guest grows it touches them and pops the balloon."""
     # the lying driver's 4 MB are ballooned for ESX but back on the guest's free list; the toucher
