@@ -2,6 +2,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 
 import esxlab as esx
 from esxlab import metrics
@@ -23,6 +24,12 @@ def test_pmap_state_constants_follow_the_table_order():
     """The pmap's state indices name the table's states, in order."""
     names = {UNBACKED: "unbacked", PRIVATE: "private", SHARED: "shared", SWAPPED: "swapped", BALLOONED: "balloon"}
     assert all(metrics.STATE_NAMES[i] == n for i, n in names.items())
+
+
+def test_a_metric_is_of_a_vm_or_of_the_host():
+    """A table row with another scope is refused with a sentence."""
+    with pytest.raises(esx.ConfigError, match=r"Metric 'x': scope = 'guest'; allowed: 'vm' or 'host'"):
+        metrics.Metric("x", "guest", "MB", "a value", "invented")
 
 
 def test_every_page_state_is_a_per_vm_metric():
