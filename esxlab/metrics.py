@@ -47,8 +47,8 @@ class Metric:
     ``unit`` ("MB", "accesses/s", …); ``meaning`` in one line; ``source`` (paper §, "later
     ESX" or "invented"); ``label`` for charts and legends (default: the name, spaces for
     underscores); ``trace``: recorded every tick (a trace column); ``stats``: a field of
-    :class:`VMStats` / :class:`HostStats`; ``plot``: drawn by default on the VM's memory chart;
-    ``type``: the type of the stats field (plain Python values in a student's repr)."""
+    :class:`VMStats` / :class:`HostStats`; ``plot``: drawn by default (a VM's memory chart, the
+    dashboards' "host" panel); ``type``: the type of the stats field (plain Python values in a student's repr)."""
 
     name: str
     scope: str
@@ -108,13 +108,14 @@ METRICS = (
            stats=False),
     # -- the host ---------------------------------------------------------------------------------
     Metric("total", "host", "MB", "machine memory", "§6.3", trace=False),
-    Metric("free", "host", "MB", "free machine memory", "§6.3", color="#BBBBBB"),
+    Metric("free", "host", "MB", "free machine memory", "§6.3", color="#BBBBBB", plot=True),
     Metric("state", "host", "0 = high … 3 = low", "free-memory state (stats: its name; trace: its index)",
            "§6.3", label="free-memory state", type=str),
-    Metric("shared_saved", "host", "MB", "memory page sharing saves (mappings less shared frames)", "§4.3"),
-    Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3"),
+    Metric("shared_saved", "host", "MB", "memory page sharing saves (mappings less shared frames)", "§4.3",
+           plot=True),
+    Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3", plot=True),
     Metric("overhead", "host", "MB", "overhead memory of all VMs", "§6.2", color="#CC79A7"),
-    Metric("swap_used", "host", "MB", "host swap space in use", "§3.3"),
+    Metric("swap_used", "host", "MB", "host swap space in use", "§3.3", plot=True),
     Metric("bounce_copies", "host", "per s", "I/O copies through low memory this tick", "§7",
            label="bounce copies", type=int),
 )

@@ -9,7 +9,7 @@ from esxlab import metrics
 from esxlab.experiments.result import Result
 from esxlab.pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED
 from esxlab.trace import HOST_FIELDS, VM_FIELDS
-from esxlab.views import components
+from esxlab.views import components, dashboards
 
 
 def running_host(seconds=20):
@@ -91,10 +91,11 @@ def test_csv_header_is_the_trace_columns(tmp_path):
 
 
 def test_views_take_colours_labels_and_parts_from_the_table():
-    """The pmap colours, the reclaimed bars and the default series come from the table."""
+    """The pmap colours, the reclaimed bars and the default series (VM and host) come from the table."""
     assert components.PMAP_COLORS == [s.color for s in metrics.PAGE_STATES]
     assert set(components.RECLAIMED_PARTS) == {"balloon", "swapped"}
     assert components.SERIES == ("alloc", "target", "active", "shared", "swapped", "balloon")
+    assert dashboards.HOST_SERIES == ("free", "shared_saved", "zero_shared", "swap_used")
     assert components.pretty("rho") == "ρ" and components.pretty("size_mb") == "size (MB)"
     assert components.host_ylabel(["bounce_copies"]) == "bounce copies (per s)"
     assert components.host_ylabel(["free", "swap_used"]) == "memory (MB)"
