@@ -105,6 +105,7 @@ class Guest:
         self.hand = 0
         # logical pages of the workload
         self.lp_ppn = np.full(n, -1, dtype=np.intp)
+        self.resident = 0                                   # logical pages with a PPN: count(lp_ppn >= 0)
         self.lp_dirty = np.zeros(n, dtype=bool)
         self.lp_disk = np.zeros(n, dtype=np.uint64) if file_tokens is None else file_tokens.astype(np.uint64)
         self.lp_on_disk = np.zeros(n, dtype=bool) if file_tokens is None else np.ones(n, dtype=bool)
@@ -161,7 +162,7 @@ class Guest:
         Under a balloon this is how a guest turns the free pages the balloon took back into
         free memory, which Windows' zero page thread zeroes for page sharing (§3.2, §6.3)."""
         need = self.free_target - self.free.n - self.standby.n
-        if need <= 0 or not (self.lp_ppn >= 0).any():     # nothing of its own left to evict
+        if need <= 0 or not self.resident:                # nothing of its own left to evict
             return
         taken: list[np.ndarray] = []
         try:
@@ -219,6 +220,7 @@ class Guest:
             raise
         self.vm.counters.guest_disk_reads += int(on_disk.sum())
         self.lp_ppn[lps] = ppns
+        self.resident += len(lps)
         self.ppn_lp[ppns] = lps
         self.lp_dirty[lps] = ~on_disk            # zero-filled anonymous memory has no disk copy yet
         self.ref[ppns] = True
@@ -228,6 +230,7 @@ class Guest:
         """The workload frees memory: its pages go to the standby (to-zero) or free list."""
         ppns = self.lp_ppn[lps]
         ppns = ppns[ppns >= 0]
+        self.resident -= len(ppns)
         self.ppn_lp[ppns] = FREE
         self.ref[ppns] = False
         self.freed.push(ppns)
@@ -316,6 +319,7 @@ class Guest:
         self.lp_on_disk[lps] = True
         self.lp_dirty[lps] = False
         self.lp_ppn[lps] = -1
+        self.resident -= len(lps)
         self.ppn_lp[ppns] = FREE
         self.ref[ppns] = False
 

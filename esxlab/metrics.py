@@ -2,11 +2,11 @@
 
 Everything that lists page states or metrics derives from the two tables here:
 :data:`PAGE_STATES` gives the pmap's states (their order is the pmap's state index) and,
-for each, a per-VM metric (MB of the VM's pages in that state); :data:`VM_METRICS` and
-:data:`HOST_METRICS` give every other value. From them come :class:`VMStats` and
-:class:`HostStats` (``vm.stats()``, ``host.stats()``), the trace's columns
-(``trace.VM_FIELDS``, ``trace.HOST_FIELDS``), the CSV header of an experiment's trace, and
-the views' colours, legends, default series and "reclaimed" bars.
+for each, a per-VM metric (MB of the VM's pages in that state); :data:`METRICS` gives every
+metric, per VM or of the host (:data:`VM_METRICS` and :data:`HOST_METRICS` select them).
+From them come :class:`VMStats` and :class:`HostStats` (``vm.stats()``, ``host.stats()``),
+the trace's columns (``trace.VM_FIELDS``, ``trace.HOST_FIELDS``), the CSV header of an
+experiment's trace, and the views' colours, legends, default series and "reclaimed" bars.
 
 Adding a metric is one row here plus the line that computes it (``VM.trace_row`` or
 ``VM.stats`` for a per-VM value, ``Host._row`` or ``Host.stats`` for a host value); adding a
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, make_dataclass
 from typing import Any
+
+from .errors import ConfigError
 
 __all__ = ["PageState", "Metric", "PAGE_STATES", "STATE_NAMES", "VM_METRICS", "HOST_METRICS", "METRICS",
            "VMStats", "HostStats"]
@@ -45,8 +47,8 @@ class Metric:
     ``unit`` ("MB", "accesses/s", …); ``meaning`` in one line; ``source`` (paper §, "later
     ESX" or "invented"); ``label`` for charts and legends (default: the name, spaces for
     underscores); ``trace``: recorded every tick (a trace column); ``stats``: a field of
-    :class:`VMStats` / :class:`HostStats`; ``plot``: drawn by default on the VM's memory chart;
-    ``type``: the type of the stats field (plain Python values in a student's repr)."""
+    :class:`VMStats` / :class:`HostStats`; ``plot``: drawn by default (a VM's memory chart, the
+    dashboards' "host" panel); ``type``: the type of the stats field (plain Python values in a student's repr)."""
 
     name: str
     scope: str
@@ -61,6 +63,8 @@ class Metric:
     type: type = float
 
     def __post_init__(self) -> None:
+        if self.scope not in ("vm", "host"):
+            raise ConfigError(f"Metric {self.name!r}: scope = {self.scope!r}; allowed: 'vm' or 'host'.")
         if not self.label:
             object.__setattr__(self, "label", self.name.replace("_", " "))
 
@@ -79,7 +83,8 @@ PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE
 )
 STATE_NAMES = tuple(s.name for s in PAGE_STATES)
 
-VM_METRICS = (
+METRICS = (
+    # -- per VM ----------------------------------------------------------------------------------
     Metric("max", "vm", "MB", "configured memory size (the guest's physical memory)", "§6.1", trace=False),
     Metric("min", "vm", "MB", "guaranteed minimum (reserved at admission)", "§6.1", trace=False),
     Metric("alloc", "vm", "MB", "machine memory charged to the VM: private plus shared pages", "§5.2",
@@ -101,21 +106,21 @@ VM_METRICS = (
            stats=False),
     Metric("blocked", "vm", "1 = blocked", "1 while the VM is descheduled in the low state, else 0", "§6.3",
            stats=False),
-)
-
-HOST_METRICS = (
+    # -- the host ---------------------------------------------------------------------------------
     Metric("total", "host", "MB", "machine memory", "§6.3", trace=False),
-    Metric("free", "host", "MB", "free machine memory", "§6.3", color="#BBBBBB"),
+    Metric("free", "host", "MB", "free machine memory", "§6.3", color="#BBBBBB", plot=True),
     Metric("state", "host", "0 = high … 3 = low", "free-memory state (stats: its name; trace: its index)",
            "§6.3", label="free-memory state", type=str),
-    Metric("shared_saved", "host", "MB", "memory page sharing saves (mappings less shared frames)", "§4.3"),
-    Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3"),
+    Metric("shared_saved", "host", "MB", "memory page sharing saves (mappings less shared frames)", "§4.3",
+           plot=True),
+    Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3", plot=True),
     Metric("overhead", "host", "MB", "overhead memory of all VMs", "§6.2", color="#CC79A7"),
-    Metric("swap_used", "host", "MB", "host swap space in use", "§3.3"),
+    Metric("swap_used", "host", "MB", "host swap space in use", "§3.3", plot=True),
     Metric("bounce_copies", "host", "per s", "I/O copies through low memory this tick", "§7",
            label="bounce copies", type=int),
 )
-METRICS = VM_METRICS + HOST_METRICS
+VM_METRICS = tuple(m for m in METRICS if m.scope == "vm")
+HOST_METRICS = tuple(m for m in METRICS if m.scope == "host")
 
 
 def _stats_class(name: str, metrics: tuple[Metric, ...], ids: tuple[tuple[str, type], ...], doc: str) -> type:

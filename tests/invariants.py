@@ -23,6 +23,7 @@ def check_conservation(host):
         slots.append(p.slot[sw])
         used_by_vms += len(priv)
         assert vm.alloc_pages == counts[PRIVATE] + counts[SHARED]
+        assert vm.guest.resident == np.count_nonzero(vm.guest.lp_ppn >= 0), f"{vm.name}: resident count drifted"
     owners = np.bincount(m.owner - TABLE, minlength=4 + max([0] + [v.uid + 1 for v in host.vms.values()]))
     free = owners[FREE - TABLE]
     assert free == m.free, "free pool and owner array disagree"

@@ -2,13 +2,14 @@
 import dataclasses
 
 import numpy as np
+import pytest
 
 import esxlab as esx
 from esxlab import metrics
 from esxlab.experiments.result import Result
 from esxlab.pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED
 from esxlab.trace import HOST_FIELDS, VM_FIELDS
-from esxlab.views import components
+from esxlab.views import components, dashboards
 
 
 def running_host(seconds=20):
@@ -23,6 +24,12 @@ def test_pmap_state_constants_follow_the_table_order():
     """The pmap's state indices name the table's states, in order."""
     names = {UNBACKED: "unbacked", PRIVATE: "private", SHARED: "shared", SWAPPED: "swapped", BALLOONED: "balloon"}
     assert all(metrics.STATE_NAMES[i] == n for i, n in names.items())
+
+
+def test_a_metric_is_of_a_vm_or_of_the_host():
+    """A table row with another scope is refused with a sentence."""
+    with pytest.raises(esx.ConfigError, match=r"Metric 'x': scope = 'guest'; allowed: 'vm' or 'host'"):
+        metrics.Metric("x", "guest", "MB", "a value", "invented")
 
 
 def test_every_page_state_is_a_per_vm_metric():
@@ -84,10 +91,11 @@ def test_csv_header_is_the_trace_columns(tmp_path):
 
 
 def test_views_take_colours_labels_and_parts_from_the_table():
-    """The pmap colours, the reclaimed bars and the default series come from the table."""
+    """The pmap colours, the reclaimed bars and the default series (VM and host) come from the table."""
     assert components.PMAP_COLORS == [s.color for s in metrics.PAGE_STATES]
     assert set(components.RECLAIMED_PARTS) == {"balloon", "swapped"}
     assert components.SERIES == ("alloc", "target", "active", "shared", "swapped", "balloon")
+    assert dashboards.HOST_SERIES == ("free", "shared_saved", "zero_shared", "swap_used")
     assert components.pretty("rho") == "ρ" and components.pretty("size_mb") == "size (MB)"
     assert components.host_ylabel(["bounce_copies"]) == "bounce copies (per s)"
     assert components.host_ylabel(["free", "swap_used"]) == "memory (MB)"

@@ -41,13 +41,14 @@ import numpy as np
 from ..config import HostConfig, Param, VMConfig
 from ..errors import AdmissionError, ConfigError, check_number
 from ..host import Host
+from ..metrics import HOST_METRICS
 from ..trace import HOST_FIELDS, Trace
 from .components import (RECLAIMED_PARTS, CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries,
                          WhyPanel, host_ylabel, pretty)
 from .controls import control
 from .saves import NOTE
 
-HOST_SERIES = ("free", "shared_saved", "zero_shared", "swap_used")     # the "host" panel's default lines
+HOST_SERIES = tuple(m.name for m in HOST_METRICS if m.plot and m.trace)    # the "host" panel's default lines
 PANELS = ("table", "counters", "host", "bar", "series", "pmap", "strip", "why")
 CACHE_RUNS = 32        # memoized runs per dashboard
 STEP_S = 5             # simulated seconds between checks for a newer request while streaming

@@ -1,0 +1,78 @@
+"""docs/architecture.md stays true: imports flow one way, and the files it names exist."""
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "esxlab"
+
+
+def module_imports() -> dict[str, set[str]]:
+    """esxlab module (dotted, relative to the package) → the esxlab modules it imports at top level
+    or in functions (a lazy import is still an edge of the graph)."""
+    graph = {}
+    for path in PKG.rglob("*.py"):
+        parts = path.relative_to(PKG).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = parts[:-1]
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[:len(package) - node.level + 1] if node.level > 1 else package
+                target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+                names = [target] if node.module else [".".join([*base, a.name]) for a in node.names]
+                deps.update(n.strip(".") for n in names)
+        graph[name] = deps
+    return {m: {d for d in deps if d in graph or any(g.startswith(d + ".") for g in graph)} - {m}
+            for m, deps in graph.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of ``graph`` (module → modules it imports) as a path, or [] if none."""
+    state: dict[str, int] = {}             # 1: on the current path, 2: done
+
+    def visit(m: str, path: list[str]) -> list[str]:
+        state[m] = 1
+        for d in sorted(graph.get(m, ())):
+            if state.get(d) == 1:
+                return path[path.index(d):] + [d]
+            if d not in state:
+                found = visit(d, path + [d])
+                if found:
+                    return found
+        state[m] = 2
+        return []
+
+    for m in sorted(graph):
+        if m not in state:
+            found = visit(m, [m])
+            if found:
+                return found
+    return []
+
+
+def test_the_package_has_no_import_cycle():
+    """No esxlab module imports, directly or through others, one that imports it (package __init__s,
+    which only re-export their modules, aside)."""
+    graph = module_imports()
+    inits = {m for m in graph if (PKG / Path(*m.split(".")) / "__init__.py").exists()}
+    cycle = find_cycle({m: deps - inits for m, deps in graph.items() if m not in inits})
+    assert not cycle, f"import cycle: {' → '.join(cycle)}"
+
+
+def test_the_cycle_check_can_fail():
+    """The check finds a circle, and sees a lazy import inside a function (the kind that once made one)."""
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) == []
+    assert "reclaim" in module_imports()["trace"]
+
+
+def test_files_named_in_the_architecture_page_exist():
+    """Every ``something.py`` the page names is in the repository (but "a new `x.py`", a proposal)."""
+    text = re.sub(r"a new `[^`]+`", "", (ROOT / "docs" / "architecture.md").read_text())
+    names = set(re.findall(r"[\w/]+\.py\b", text))
+    missing = [n for n in sorted(names)
+               if not any((base / n).exists() for base in (ROOT, PKG, PKG / "sharing", PKG / "views",
+                                                          PKG / "experiments", ROOT / "tests"))
+               and "<" not in n]
+    assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
