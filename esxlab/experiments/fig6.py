@@ -23,19 +23,19 @@ The VM's size (``vm_mb`` = 320) is not in the paper (invented: room for 250 MB p
 
 Sampling phase (``phase_s`` = 15 s, invented, fitted to Figure 6): the sampling periods run in
 the VM's execution time from its power-on (§5.3), which the paper does not relate to the
-toucher's clock. The digitized steps all fall on whole or half minutes; with periods starting
-at the figure's minute 0, each step would fall exactly on a period boundary, and a drop would
-show in full one period sooner than a drop inside a period (whose period still counts the
-pages touched before it). The VM is powered on ``phase_s`` seconds before the figure's minute
-0, so the boundaries fall between the digitized steps: half a period, the middle of the
-unknown phase. The fit (``benchmarks/fit_gains.py``, seeds 0–3, against the digitized
-estimate in ``../shared/paper-notes.md``) moved the phase and the gains together: with the
-phase at 0 no pair of gains brings both 21 and 24 min within tolerance (0.25/0.7: 166 and 191
-MB against 195 and 224), while with 15 s the default gains do, and the decay after the exit
-(29–33 min) comes within 5 MB of the paper; at 15 s, slow 0.25 fits better than 0.2 or 0.3,
-and fast 0.5–0.7 keep every row here and in Figures 7 and 8 within (0.5 fits the rises a
-little closer, by ≈ 2 MB rms; the default stays 0.7). The traces' ``minute`` is the figure's clock;
-the host's ``run`` trace starts at power-on, ``phase_s`` seconds earlier.
+toucher's clock. The digitized steps all fall on whole or half minutes, so with periods
+starting at the figure's minute 0 each would fall exactly on a period boundary, and a drop
+would show in full one period sooner than a drop inside a period (that period still counts
+the pages touched before the drop). Powering the VM on ``phase_s`` seconds before minute 0
+puts the boundaries between the steps, half a period being the middle of the unknown phase.
+The fit, in one sentence: ``benchmarks/fit_gains.py`` runs this figure on seeds 0–3 over a
+grid of phases and gains against the digitized estimate in ``../shared/paper-notes.md``, and
+at phase 0 no gains (slow 0.12–0.25 × fast 0.4–0.8) bring 24 min within tolerance (0.25/0.7:
+191 MB, paper 224; 21 min 166, paper 195), while at 15 s the default gains bring every row
+within, 29–33 min within 5 MB, slow 0.25 fitting better than 0.2 or 0.3 and fast 0.5–0.7
+keeping every row of Figures 6–8 within (the default stays 0.7; 0.5 is ≈ 2 MB rms closer).
+The traces' ``minute`` is the figure's clock; the host's ``run`` trace starts at power-on,
+``phase_s`` seconds earlier.
 
 Page sharing is off by default: the host is never short of memory and sampling does not
 depend on it, so it would change nothing but run time.
