@@ -14,8 +14,9 @@ estimate rows, and the rows that miss. ``--rows`` prints every row's mean.
 
 Measured (seeds 0–3, 2026-12-01): at phase 0 every gain pair of slow 0.12–0.25 × fast 0.4–0.8
 misses 24 min (191–196 MB, paper 224 ± 25); at phase 15 s, slow 0.2/0.25/0.3 × fast 0.6/0.7
-give 23/23 (SSE 3899/2764/3302 MB² at fast 0.7; fast 0.8 loses 22 min), and fast 0.5/0.6/0.7
-keep every Figure 7, tax sweep and Figure 8 row within.
+give 23/23 (SSE 3899/2764/3302 MB² at fast 0.7; fast 0.8 loses 22 min), and at slow 0.25 fast
+0.5/0.6/0.7 leave Figure 7, the tax sweep and Figure 8 as they were (every row within but
+Figure 7's sum after the change, 354 MB against 344 ± 8).
 """
 from __future__ import annotations
 
