@@ -33,7 +33,7 @@ grid of phases and gains against the digitized estimate in ``../shared/paper-not
 at phase 0 no gains (slow 0.12–0.25 × fast 0.4–0.8) bring 24 min within tolerance (0.25/0.7:
 191 MB, paper 224; 21 min 166, paper 195), while at 15 s the default gains bring every row
 within, 29–33 min within 5 MB, slow 0.25 fitting better than 0.2 or 0.3 and fast 0.5–0.7
-changing no row of Figures 6–8 (the default stays 0.7; 0.5 is ≈ 2 MB rms closer here).
+changing no row's verdict in Figures 6–8 (the default stays 0.7; 0.5 is ≈ 2 MB rms closer here).
 The traces' ``minute`` is the figure's clock; the host's ``run`` trace starts at power-on,
 ``phase_s`` seconds earlier.
 
