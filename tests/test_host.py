@@ -43,22 +43,22 @@ def test_same_seed_same_trace_other_seed_other_trace():
     assert not np.array_equal(a.vm("dbench").throughput, c.vm("dbench").throughput)
 
 
-def test_figure7_qualitative_idle_tax_moves_memory_to_the_active_vm():
-    host = two_vm_host(tax_rate=0.0)
+def settled(host, from_min):
+    """Run 8 + 4 min; the idle and dbench allocations and dbench's throughput over the last 4 min, and the trace."""
     host.run(minutes=8)
-    before = host.run(minutes=4)
-    sel = before.minutes >= 8
-    idle0 = np.mean(before.vm("idle").alloc[sel])
-    db0 = np.mean(before.vm("dbench").alloc[sel])
-    thr0 = np.mean(before.vm("dbench").throughput[sel])
+    tr = host.run(minutes=4)
+    sel = tr.minutes >= from_min
+    return np.mean(tr.vm("idle").alloc[sel]), np.mean(tr.vm("dbench").alloc[sel]), \
+        np.mean(tr.vm("dbench").throughput[sel]), tr
+
+
+def test_figure7_qualitative_idle_tax_moves_memory_to_the_active_vm():
+    """With τ = 0 equal shares give equal allocations; τ = 0.75 moves idle memory to dbench, which speeds up."""
+    host = two_vm_host(tax_rate=0.0)
+    idle0, db0, thr0, _ = settled(host, 8)
     assert abs(idle0 - db0) < 6, "equal shares, τ = 0: equal allocations"
     host.set_tax_rate(0.75)
-    host.run(minutes=8)
-    after = host.run(minutes=4)
-    sel = after.minutes >= 20
-    idle1 = np.mean(after.vm("idle").alloc[sel])
-    db1 = np.mean(after.vm("dbench").alloc[sel])
-    thr1 = np.mean(after.vm("dbench").throughput[sel])
+    idle1, db1, thr1, after = settled(host, 20)
     assert idle1 < idle0 - 10 and db1 > db0 + 10
     assert thr1 > 1.1 * thr0
     assert any("lowest ρ" in d.why and d.vm == "idle" for d in after.decisions)
