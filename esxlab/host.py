@@ -219,7 +219,7 @@ class Host:
         rhos = {v.name: v.rho(self.tax_rate) for v in vms}
         targets = compute_targets([v.shares for v in vms], [v.config.min_pages for v in vms],
                                   [v.pages for v in vms], [v.active_pages for v in vms],
-                                  self.available_pages(), self.tax_rate)
+                                  self.available_pages(), self.tax_rate, [v.config.limit_pages for v in vms])
         cheapest = min(rhos, key=rhos.get)
         periodic = why == "periodic reallocation"
         for v, t in zip(vms, targets):
