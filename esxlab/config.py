@@ -25,6 +25,7 @@ BALLOON_MODES = ("cooperative", "absent", "disabled", "uncooperative", "lying")
 GUEST_OSES = ("linux", "windows")
 STATE_ENTRY = ("own", "higher")
 HIGH_STATE = ("idle", "converge")
+REPLACEMENT_POLICIES = ("random", "clock")       # esxlab.swap.POLICIES implements each
 PRESETS = ("esx2002", "esxi6")
 STATE_MODELS = ("esx2002", "esxi6")
 # later ESX (ESXi 6 "sliding scale" minFree): (MB of machine memory, % of it) from the first MB on
@@ -172,6 +173,8 @@ class HostConfig(Validated):
                              source="invented: fitted to Fig. 6's slow decay")
     fast_gain: float = param(0.7, "fast EWMA gain", 0, 1, step=0.05, lo_open=True,
                              source="invented: fitted to Fig. 6's fast rise")
+    replacement: str = param("random", "swap replacement policy", choices=REPLACEMENT_POLICIES,
+                             source="§3.3: ESX picks victims at random; clock: LRU-like, for comparison (invented)")
     swap_rate_mb_s: float = param(32, "hypervisor page-out rate", 0, 1 << 16, step=1, unit="MB/s", lo_open=True,
                                   source="invented: the paper gives no swap daemon rate")
     swap_in_ms: float = param(8, "cost of a hypervisor swap-in", 0, 1000, step=0.5, unit="ms",
