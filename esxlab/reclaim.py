@@ -1,8 +1,12 @@
 """Reclamation: the free-memory states and the one ordered list of reclaim stages (paper §6.3).
 
 This module owns *how* memory is taken back from VMs; :mod:`.policy` decides *how much* (the
-targets). Four thresholds, as fractions of machine memory: high 6 %, soft 4 %, hard 2 %,
-low 1 %. What ESX does in each state, per VM whose allocation exceeds its target:
+targets). ``HostConfig.state_model`` picks the states (:data:`STATES`, one index space for both):
+the paper's four thresholds as fractions of machine memory, high 6 %, soft 4 %, hard 2 %, low 1 %
+(``"esx2002"``: the clear state is never entered), or later ESX's ESXi 6 states as fractions of
+minFree (``"esxi6"``: high 300 %, clear 100 %, soft 64 %, hard 32 %, low 16 %; minFree is 6 % of
+the first 4 GB, 4 % of the next 8, 2 % of the next 16, 1 % of the rest). What ESX does in each
+state, per VM whose allocation exceeds its target:
 
 ======  =================================================================================
 state   action
@@ -13,15 +17,23 @@ high    enough free memory: **no reclamation** (``HostConfig.high_state="idle"``
         reclamation states, the system computes target allocations … to drive the
         aggregate amount of free space above the high threshold") the balloon alone keeps
         moving VMs above target down to it, so targets are reached, not frozen.
+clear   (ESXi 6 only) as high, and **large pages are broken** so page sharing can work
 soft    **balloon**; page only what the balloon cannot take (no driver, not loaded,
-        making no progress in machine pages freed, or at its cap)
+        making no progress in machine pages freed, or at its cap). With the paper's
+        states and large pages on, soft is where large pages are broken.
 hard    **page** the whole excess (the balloons keep working)
 low     keep paging and **block** every VM above its target until it is back under
 ======  =================================================================================
 
-The stages, in order, for the per-tick loop (:meth:`Reclaimer.tick`) and for a fault that
-needs machine pages now (:meth:`Reclaimer.make_free`):
+A VM above its **limit** (``VMConfig.limit_mb``, later ESX) is reclaimed by the soft rule in
+every state, high included, at the swap daemon's rate.
 
+The stages, in order, for the per-tick loop (:meth:`Reclaimer.tick`) and for a fault that
+needs machine pages now (:meth:`Reclaimer.make_free`, its passes :data:`FAULT_PASSES`):
+
+0. **break large pages** (later ESX, ``HostConfig.large_pages``): in clear and below (soft and
+   below with the paper's states) every VM's large pages are broken, so the scanner may share
+   their small pages; a page reclaimed from inside a large page breaks it first;
 1. **share before swap** (§4.3): inside :meth:`.swap.Swapper.swap_out`, a victim that matches
    a page already in the sharing table is shared instead of paged;
 2. **balloon** (§3.2): the balloon asks for the VM's excess, up to its *reclaimed share*
@@ -29,7 +41,10 @@ needs machine pages now (:meth:`Reclaimer.make_free`):
    moves into the balloon as the guest touches it again; a balloon holds steady while the
    target does and shrinks only to what the target leaves it. A fault cannot wait for a
    balloon, so the fault path skips it;
-3. **swap** (§3.3): the swap daemon pages out random victims at ``swap_rate_mb_s``, no more
+3. **compress** (later ESX 4.1+, ``HostConfig.compression``): inside ``swap_out``, a victim
+   that compresses to half a page or less goes to its VM's compression cache
+   (:mod:`.compression`) while the cache has room;
+4. **swap** (§3.3): the swap daemon pages out random victims at ``swap_rate_mb_s``, no more
    than brings free memory back to the goal.
 
 Progress is measured in machine pages freed: a balloon that inflates over shared or
@@ -51,24 +66,39 @@ import numpy as np
 
 from .config import PAGES_PER_MB, HostConfig
 from .errors import Stall
+from .pmap import UNBACKED
+from .vm import LARGE_PAGE
 
-STATES = ("high", "soft", "hard", "low")
-HIGH, SOFT, HARD, LOW = range(4)
+STATES = ("high", "clear", "soft", "hard", "low")
+HIGH, CLEAR, SOFT, HARD, LOW = range(5)
 
 
 class FreeMemoryStates:
-    """The state machine with hysteresis; ``state`` is an index into :data:`STATES`."""
+    """The state machine with hysteresis; ``state`` is an index into :data:`STATES`.
+
+    ``HostConfig.state_model`` picks the thresholds (:meth:`.HostConfig.threshold_pages`): the
+    paper's four (no clear state: it is never entered and, its threshold being high's, left at
+    once) or ESXi 6's five. Hysteresis margin: ``hysteresis_pct`` of machine memory, and with the
+    ESXi 6 states no more than a quarter of minFree (invented: on a large host 1 % of memory is
+    more than the gap between two minFree states)."""
 
     def __init__(self, config: HostConfig, total_pages: int) -> None:
         self.configure(config, total_pages)
         self.state = HIGH
 
     def configure(self, config: HostConfig, total_pages: int) -> None:
-        pct = np.array([config.high_pct, config.soft_pct, config.hard_pct, config.low_pct])
-        self.thresholds = pct / 100 * total_pages          # high, soft, hard, low in pages
+        by_name = config.threshold_pages()
+        self.active = np.array([s in by_name for s in STATES])
+        # an absent state (the paper's clear) takes the next higher state's threshold
+        self.thresholds = np.array([by_name.get(s, by_name["high"]) for s in STATES])
         self.margin = config.hysteresis_pct / 100 * total_pages
-        # free memory below entry[s] enters state s (s = soft, hard, low)
-        self.entry = self.thresholds if config.state_entry == "own" else np.r_[np.inf, self.thresholds[:3]]
+        if config.state_model == "esxi6":
+            self.margin = min(self.margin, config.minfree_mb * PAGES_PER_MB / 4)
+        # free memory below entry[s] enters state s: its own threshold, or the next higher active one's
+        higher = [self.thresholds[max(i for i in range(s) if self.active[i])] for s in range(1, len(STATES))]
+        own = self.thresholds if config.state_entry == "own" else np.r_[np.inf, higher]
+        self.entry = np.where(self.active, own, -np.inf)
+        self.entry[HIGH] = np.inf
 
     @property
     def goal(self) -> float:
@@ -78,7 +108,7 @@ class FreeMemoryStates:
     def update(self, free: int) -> bool:
         """Move to the state ``free`` calls for; True if the state changed."""
         old = self.state
-        for s in (LOW, HARD, SOFT):
+        for s in (LOW, HARD, SOFT, CLEAR):
             if free < self.entry[s]:
                 self.state = max(self.state, s)
                 break
@@ -108,7 +138,7 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     a balloon larger than that share deflates to it. The guest chooses what goes in, so memory
     the host swapped moves into the balloon as the guest touches it again (it comes back as
     excess), while pages the guest never touches stay in swap, where they cost nothing. In high
-    the balloon does not inflate (unless ``high_state="converge"``: a productive balloon takes
+    (and ESXi 6's clear, whose own action is breaking large pages) the balloon does not inflate (unless ``high_state="converge"``: a productive balloon takes
     the excess, when no free memory is to spare) and, for a VM below its target, deflates what
     ``spare`` allows, up to the deficit (a VM above its target gets nothing back). Soft pages
     what a productive balloon cannot take; hard and low page the whole excess.
@@ -116,7 +146,7 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     limit = max(0, min(balloon_cap, reclaimed_share))
     # a blocked VM's driver gets its turn; a balloon deflates only what exceeds the reclaimed share
     held = min(max(balloon_size, asked), limit)
-    if state == HIGH:
+    if state <= CLEAR:
         if high_state == "converge" and productive and excess > 0 and spare <= 0:
             return max(held, min(limit, balloon_size + excess)), 0
         # spare memory goes back to a VM below its target, up to its deficit
@@ -163,6 +193,8 @@ class Reclaimer:
         self.states = FreeMemoryStates(config, config.total_pages)
         self.swap_rate = max(1, int(config.swap_rate_mb_s * PAGES_PER_MB))
         self.high_state = config.high_state
+        # large pages are broken in the first state below high (later ESX): clear, or soft without it
+        self.break_state = None if not config.large_pages else CLEAR if config.state_model == "esxi6" else SOFT
         self._told_high: set[int] = set()       # uids of VMs told "above target, nothing reclaimed in high"
         self._small: dict[tuple[int, str], int] = {}   # balloon changes under 1 MB not yet logged, by uid
 
@@ -187,6 +219,12 @@ class Reclaimer:
     def tick(self, vms: Iterable) -> None:
         """Set each VM's balloon target, page what the state calls for, block in low."""
         state = self.state
+        if self.break_state is not None and state >= self.break_state:
+            for vm in vms:
+                broken = vm.break_large()
+                if broken:
+                    self.log(vm.name, "break large pages", broken * LARGE_PAGE,
+                             f"{STATES[state]} state: {broken} large pages broken so page sharing can work (later ESX)")
         # the swap daemon pages at its rate: in soft only what the balloons cannot free, and no
         # more than brings free memory back to the goal; in hard and low it pages VMs down to
         # their targets ("reclaim forcibly", §6.3), so that blocking is not a steady state
@@ -196,24 +234,31 @@ class Reclaimer:
         # down (its guest has nothing unbacked left to grow into) gives it back, so no VM that
         # could use memory is held back by its balloon while memory sits free
         spare = int(self.machine.free - self.states.goal - self.states.margin)
+        # a VM above its limit (later ESX) is reclaimed whatever free memory says: by the soft
+        # rule (balloon first, page what it cannot take), at the swap daemon's own rate
+        limit_budget = self.swap_rate
         for vm in vms:
             b = vm.balloon
             floor = max(vm.target, vm.config.min_pages)
             excess = vm.alloc_pages - floor
             share = vm.pages - floor
-            bt, st = plan(state, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
+            over_limit = vm.alloc_pages - vm.config.limit_pages
+            vstate = SOFT if over_limit > 0 and state < SOFT else state
+            bt, st = plan(vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
                           b.usable(vm.vm_time), self.high_state, spare if self._held_down(vm) else 0,
                           b.target if vm.blocked else 0)
             if bt < b.size:
                 spare -= b.size - bt
-            self._log_balloon(vm, b.target, bt, state, excess, share)
+            reason = (f"{STATES[state]} state" if vstate == state else
+                      f"above its limit of {vm.config.limit_mb:g} MB (later ESX)")
+            self._log_balloon(vm, b.target, bt, vstate, excess, share, reason)
             b.target = bt
             blocked = state == LOW and excess > 0
             if blocked and not vm.blocked:
                 self.log(vm.name, "block", 0, "low state: above its target, it does not run until paging "
                                               "brings it back to target (§6.3)")
             vm.blocked = blocked
-            if state == HIGH and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
+            if vstate <= CLEAR and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
                 self._told_high.add(vm.uid)
                 if self.high_state == "idle":
                     why = "high state: enough free memory, no reclamation (§6.3)"
@@ -224,7 +269,13 @@ class Reclaimer:
                 self.log(vm.name, "left above target", excess, why)
             elif excess <= 0:
                 self._told_high.discard(vm.uid)
-            if st > 0 and budget > 0:
+            if st > 0 and vstate != state and limit_budget > 0:
+                got = self.swapper.swap_out(vm, min(st, over_limit, limit_budget))
+                limit_budget -= got
+                if got:
+                    self.log(vm.name, "page out", got, f"{reason}: the balloon cannot free it "
+                                                       f"({b.why_unusable(vm.vm_time)})")
+            elif st > 0 and budget > 0:
                 got = self.swapper.swap_out(vm, min(st, budget))
                 budget -= got
                 if got:
@@ -235,18 +286,18 @@ class Reclaimer:
     @staticmethod
     def _held_down(vm) -> bool:
         """The VM's balloon holds it down: nothing unbacked is left for its guest to grow into."""
-        return vm.pages - vm.balloon.size - vm.alloc_pages - vm.swapped_pages < PAGES_PER_MB
+        return vm.pmap.count(UNBACKED) < PAGES_PER_MB
 
-    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int, share: int) -> None:
+    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int, share: int, reason: str) -> None:
         """Log a new balloon target: the increment asked beyond what the driver was already
-        asked for, or the pages it is now to give back."""
+        asked for (``reason``: the state, or the VM's limit), or the pages it is now to give back."""
         b = vm.balloon
         up = self._accumulate(vm.uid, "inflate balloon", new - max(old, b.size))
         down = self._accumulate(vm.uid, "deflate balloon", min(old, b.size) - new if new < b.size else 0)
         if up:
             swapped = f", {vm.swapped_pages / PAGES_PER_MB:.1f} MB in host swap" if vm.swapped_pages and state != HIGH else ""
             self.log(vm.name, "inflate balloon", up,
-                     f"{STATES[state]} state; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{swapped}")
+                     f"{reason}; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{swapped}")
         if down:
             self.log(vm.name, "deflate balloon", down,
                      "the balloon holds no more than max − target" if new >= min(share, b.cap)
@@ -266,6 +317,10 @@ class Reclaimer:
     def make_free(self, n: int, vms: Iterable, requester=None, protect: np.ndarray | None = None) -> None:
         """Make ``n`` machine pages free now, by paging (after trying to share) synchronously.
 
+        A faulting VM that would exceed its limit (later ESX) while its balloon cannot take the
+        excess (absent, disabled, stuck or at its ceiling) first pages out its own pages, whatever
+        free memory there is; otherwise the per-tick balloon takes it back.
+
         A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
         (1) anyone down to its target; (2) the faulting VM replaces its own pages while it is at
         or above its min; (3) the others, down to their min (§6.1) — or only down to their target
@@ -273,6 +328,14 @@ class Reclaimer:
         resort. A VM above its target that cannot be served from its own pages and the others'
         excess waits. Raises :class:`Stall` if the pages cannot be found (e.g. host swap full).
         """
+        if requester is not None and requester.config.limit_mb is not None \
+                and requester.alloc_pages + n > requester.config.limit_pages \
+                and requester.balloon.cannot_help(requester.vm_time):
+            # at its limit (later ESX) with a balloon that cannot take the excess: it replaces its own pages
+            got = self.swapper.swap_out(requester, requester.alloc_pages + n - requester.config.limit_pages, protect)
+            if got:
+                self.log(requester.name, "page out (fault)", got, f"at its limit of {requester.config.limit_mb:g} MB "
+                         f"(later ESX); the balloon cannot free it ({requester.balloon.why_unusable(requester.vm_time)})")
         short = n - self.machine.free
         if short <= 0:
             return

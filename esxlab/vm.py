@@ -19,12 +19,14 @@ from .content import TokenMint
 from .errors import Stall
 from .guest import PROFILES, Guest
 from .metrics import STATE_NAMES, VMStats
-from .pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
+from .pmap import BALLOONED, COMPRESSED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
 from .workloads import Workload
 
-__all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall"]
+__all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
+
+LARGE_PAGE = 512        # small (4 KB) pages in a 2 MB large page (later ESX, HostConfig.large_pages)
 
 
 @dataclass
@@ -42,6 +44,8 @@ class Counters:
     balloon_pops: int = 0
     stalls: int = 0
     bounce_copies: int = 0
+    compressions: int = 0          # pages put in the compression cache (later ESX)
+    decompressions: int = 0        # compressed pages a touch brought back
 
     def add(self, other: "Counters") -> None:
         mine = self.__dict__                   # plain int fields: a dict walk, not 33 attribute calls
@@ -62,6 +66,7 @@ class VMEnv:
     swapper: object
     sharing: object
     remap: object
+    compression: object
     make_free: Callable
     tax_rate: Callable[[], float]
     config: object
@@ -95,6 +100,11 @@ class VM:
         self.sampler = Sampler(self.pages, hc.sample_pages, hc.sample_period_s, hc.slow_gain, hc.fast_gain,
                                env.streams.child(f"vm{uid}:sampler"))
         self.true_active = 0
+        # later ESX: with HostConfig.large_pages every 2 MB region starts backed by a large page
+        # (invented: the host always finds 2 MB chunks); a broken one stays small
+        self.large = np.full(-(-self.pages // LARGE_PAGE), bool(hc.large_pages))
+        self.large_left = int(np.count_nonzero(self.large))
+        self.large_broken = 0
 
     # -- the hypervisor's side of guest accesses -------------------------------------------
     def _touch(self, ppns: np.ndarray, write) -> None:
@@ -143,6 +153,9 @@ class VM:
         back = ppns[st == SWAPPED]
         if len(back):
             self.env.swapper.swap_in(self, back)
+        zipped = ppns[st == COMPRESSED]
+        if len(zipped):
+            self.env.compression.decompress(self, zipped)
         cow = (st == SHARED) & write
         if cow.any():
             self.env.sharing.cow_break(self, ppns[cow])
@@ -184,10 +197,12 @@ class VM:
         out[mapped] = self.env.machine.content[self.pmap.mpn[ppns[mapped]]]
         swapped = st == SWAPPED
         out[swapped] = self.env.swapfile.content[self.pmap.slot[ppns[swapped]]]
+        zipped = st == COMPRESSED
+        out[zipped] = self.env.compression.slots.content[self.pmap.slot[ppns[zipped]]]
         return out
 
     def drop_backing(self, ppns: np.ndarray) -> None:
-        """Release whatever backs ``ppns`` (machine page, shared mapping or swap slot)."""
+        """Release whatever backs ``ppns`` (machine page, shared mapping, swap or compression slot)."""
         st = self.pmap.state[ppns]
         priv = ppns[st == PRIVATE]
         self.env.machine.release(self.pmap.mpn[priv])
@@ -196,8 +211,27 @@ class VM:
             self.env.sharing.unshare(self, shared)
         swapped = ppns[st == SWAPPED]
         self.env.swapfile.release(self.pmap.slot[swapped])
+        self.env.compression.drop(self, ppns[st == COMPRESSED])
         self.pmap.mpn[ppns] = -1
         self.pmap.slot[ppns] = -1
+
+    # -- large pages (later ESX) -----------------------------------------------------------------
+    def in_large(self, ppns: np.ndarray) -> np.ndarray:
+        """Which of ``ppns`` lie inside a large page (page sharing leaves them alone)."""
+        return self.large[ppns // LARGE_PAGE]
+
+    def break_large(self, ppns: np.ndarray | None = None) -> int:
+        """Break the large pages holding ``ppns`` (all of them if None) into small pages; return
+        how many were broken. Machine memory is unchanged: the small pages keep their frames."""
+        if self.large_left == 0:
+            return 0
+        regions = slice(None) if ppns is None else ppns // LARGE_PAGE
+        n = int(np.count_nonzero(self.large[regions])) if ppns is None else \
+            int(np.count_nonzero(self.large[np.unique(regions)]))
+        self.large[regions] = False
+        self.large_left -= n
+        self.large_broken += n
+        return n
 
     def balloon_pages(self, ppns: np.ndarray) -> tuple[np.ndarray, int]:
         """The driver reported ``ppns``: free their backing, mark them ballooned (§3.2).
@@ -205,6 +239,7 @@ class VM:
         Returns the newly ballooned PPNs and the machine pages this freed (a shared page frees
         its frame only with its last mapping; a never-backed page frees nothing)."""
         fresh = ppns[self.pmap.state[ppns] != BALLOONED]
+        self.break_large(fresh)
         before = self.env.machine.free
         self.drop_backing(fresh)
         self.pmap.set_state(fresh, BALLOONED)
@@ -266,15 +301,16 @@ class VM:
         hc, c = self.env.config, self.counters
         stall_ms = (c.swap_ins * hc.swap_in_ms + (c.guest_disk_reads + c.guest_disk_writes) * hc.guest_disk_ms
                     + (c.cow_breaks * hc.cow_copy_us + c.zero_allocs * hc.zero_alloc_us
-                       + c.bounce_copies * hc.remap.bounce_copy_us) / 1000)
+                       + c.bounce_copies * hc.remap.bounce_copy_us + c.decompressions * hc.decompress_us) / 1000)
         busy_s = work * self.workload.cpu_us_per_access / 1e6 + stall_ms / 1000 + (1.0 if c.stalls else 0.0)
         return work / busy_s if busy_s > 0 else 0.0
 
     # -- accounting ---------------------------------------------------------------------------
     @property
     def alloc_pages(self) -> int:
-        """Machine memory charged to the VM: private pages plus pages mapping shared frames."""
-        return self.pmap.count(PRIVATE) + self.pmap.count(SHARED)
+        """Machine memory charged to the VM: private pages plus pages mapping shared frames, plus
+        its compression cache (later ESX; none when compression is off)."""
+        return self.pmap.count(PRIVATE) + self.pmap.count(SHARED) + self.env.compression.cache_pages(self)
 
     @property
     def swapped_pages(self) -> int:
@@ -293,7 +329,7 @@ class VM:
         """This tick's values for the trace, in MB (the per-VM metrics of :mod:`esxlab.metrics`)."""
         c = [n / PAGES_PER_MB for n in self.pmap.counts.tolist()]       # Python floats: cheaper than numpy scalars
         row = dict(zip(STATE_NAMES, c))                                 # MB in each page state
-        row.update(alloc=c[PRIVATE] + c[SHARED], target=self.target / PAGES_PER_MB,
+        row.update(alloc=c[PRIVATE] + c[SHARED] + self.env.compression.cache_pages(self) / PAGES_PER_MB, target=self.target / PAGES_PER_MB,
                    active=self.active_pages / PAGES_PER_MB, true_active=self.true_active / PAGES_PER_MB,
                    overhead=len(self.overhead_mpns) / PAGES_PER_MB, throughput=self.throughput,
                    blocked=float(self.blocked))

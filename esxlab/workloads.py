@@ -43,6 +43,7 @@ class Workload:
 
     name = "workload"
     cpu_us_per_access = 1.0
+    compressible = 0.5        # invented: fraction of its pages that compress to ≤ half a page (later ESX)
     file_backed = False       # logical pages are file blocks with private initial contents
     rng: np.random.Generator | None = None      # set by attach: the VM's stream
 
@@ -65,6 +66,7 @@ class Idle(Workload):
     """No application activity: only the guest OS's own background touches (Fig. 7's VM1)."""
 
     name = "idle"
+    compressible = 0.7        # invented: mostly kernel text and sparse data
 
 
 class Dbench(Workload):
@@ -93,6 +95,7 @@ class Dbench(Workload):
     """
 
     name = "dbench"
+    compressible = 0.6        # invented: file-server buffers of text-like data
     file_backed = True
 
     def __init__(self, clients: int = 40, mb_per_client: float = 6.0, accesses_per_s: int = 8000,
@@ -225,6 +228,7 @@ class Spec95(Workload):
     """
 
     name = "spec95"
+    compressible = 0.4        # invented: compiled binaries and numeric data
     file_backed = True
 
     def __init__(self, files_mb: float = 20.6, dup_mb: float = 2.1, zero_mb: float = 2.6, data_mb: float = 6.6,

@@ -28,7 +28,7 @@ COLORS = {**{m.name: m.color for m in METRICS if m.color}, **{s.name: s.color fo
           "shared frames": PAGE_STATES[STATE_NAMES.index("shared")].color}
 OTHER_COLORS = ["#000000", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"]
 PMAP_COLORS = [s.color for s in PAGE_STATES]                                             # STATE_NAMES order
-STATE_COLORS = ["#DDEEDD", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]            # high soft hard low
+STATE_COLORS = ["#DDEEDD", "#C9E4F2", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "free")
 RECLAIMED_PARTS = tuple(s.name for s in PAGE_STATES if s.reclaimed)
 SERIES = tuple(m.name for m in VM_METRICS if m.plot and m.trace)
