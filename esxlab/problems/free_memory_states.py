@@ -11,6 +11,8 @@ from ..errors import AdmissionError
 from ..reclaim import STATES, FreeMemoryStates
 from .base import Problem, pick
 
+PAPER_STATES = tuple(s for s in STATES if s != "clear")      # §6.3's four; "clear" is ESXi 6's (later ESX)
+
 
 class FreeMemoryWalk(Problem):
     """The free-memory state after each of a sequence of free-memory readings (§6.3),
@@ -50,7 +52,7 @@ class FreeMemoryWalk(Problem):
         return dict(states=self._states())
 
     def _expect(self):
-        return [Expect("states", "choices", self.solve()["states"], choices=STATES,
+        return [Expect("states", "choices", self.solve()["states"], choices=PAPER_STATES,
                        hint="a state is entered when free memory drops below its threshold, and left for the next "
                             "higher one only when free memory exceeds that higher threshold plus the margin.",
                        mistakes=(Mistake(self._states(hysteresis_pct=0),
