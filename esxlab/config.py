@@ -41,9 +41,9 @@ def minfree_mb(memory_mb: float) -> float:
     total, left = 0.0, float(memory_mb)
     for size, pct in MINFREE_SCALE:
         part = min(left, size)
-        total += part * pct / 100
+        total += part * pct
         left -= part
-    return total
+    return total / 100          # one division: 1925.12, not 1925.1200000000001
 
 
 @dataclass(frozen=True)
