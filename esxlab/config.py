@@ -25,6 +25,24 @@ BALLOON_MODES = ("cooperative", "absent", "disabled", "uncooperative", "lying")
 GUEST_OSES = ("linux", "windows")
 STATE_ENTRY = ("own", "higher")
 HIGH_STATE = ("idle", "converge")
+PRESETS = ("esx2002", "esxi6")
+STATE_MODELS = ("esx2002", "esxi6")
+# later ESX (ESXi 6 "sliding scale" minFree): (MB of machine memory, % of it) from the first MB on
+MINFREE_SCALE = ((4096, 6.0), (8192, 4.0), (16384, 2.0), (float("inf"), 1.0))
+
+
+def minfree_mb(memory_mb: float) -> float:
+    """ESXi 6's minFree in MB for ``memory_mb`` of machine memory: 6 % of the first 4 GB, 4 % of
+    the next 8 GB, 2 % of the next 16 GB, 1 % of the rest (later ESX, vSphere 6 resource
+    management: a 128 GB host keeps 245.76 + 327.68 + 327.68 + 1024 = 1925.12 MB). ConfigError
+    for a negative or non-finite size."""
+    check_number("minfree_mb", "memory_mb", memory_mb, 0, None)
+    total, left = 0.0, float(memory_mb)
+    for size, pct in MINFREE_SCALE:
+        part = min(left, size)
+        total += part * pct / 100
+        left -= part
+    return total
 
 
 @dataclass(frozen=True)
@@ -164,10 +182,86 @@ class HostConfig(Validated):
                                source="invented: a 4 KB copy plus a fault")
     zero_alloc_us: float = param(1, "cost of allocating a zeroed page", 0, 10000, step=0.5, unit="µs",
                                  source="invented: a 4 KB zeroing plus a fault")
+    preset: str = param("esx2002", "era preset (a label)", choices=PRESETS,
+                        source="the preset this configuration started from (HostConfig.esx2002 / .esxi6); "
+                               "shown in Host's repr and dashboards, changes no behaviour by itself")
+    state_model: str = param("esx2002", "free-memory states", choices=STATE_MODELS,
+                             source="esx2002: §6.3's high/soft/hard/low at *_pct of machine memory; esxi6: "
+                                    "later ESX's high/clear/soft/hard/low at minfree_*_pct of minFree")
+    minfree_high_pct: float = param(300, "high threshold (esxi6)", 100, 1000, step=25, unit="% of minFree",
+                                    source="later ESX: 300 % of minFree (VMware's ESXi 6 resource management "
+                                           "guidance; other public write-ups say 400 %)")
+    minfree_clear_pct: float = param(100, "clear threshold (esxi6)", 0, 1000, step=4, unit="% of minFree",
+                                     source="later ESX (ESXi 6): 100 % of minFree")
+    minfree_soft_pct: float = param(64, "soft threshold (esxi6)", 0, 1000, step=4, unit="% of minFree",
+                                    source="later ESX (ESXi 6): 64 % of minFree")
+    minfree_hard_pct: float = param(32, "hard threshold (esxi6)", 0, 1000, step=4, unit="% of minFree",
+                                    source="later ESX (ESXi 6): 32 % of minFree")
+    minfree_low_pct: float = param(16, "low threshold (esxi6)", 0, 1000, step=4, unit="% of minFree",
+                                   source="later ESX (ESXi 6): 16 % of minFree")
+    large_pages: bool = param(False, "large pages (2 MB)", choices=(False, True),
+                              source="later ESX (3.5+ with a hardware MMU): guest memory backed by 2 MB "
+                                     "machine pages, broken up under memory pressure only")
+    compression: bool = param(False, "memory compression", choices=(False, True),
+                              source="later ESX (4.1+, Mem.MemZipEnable): a stage between balloon and swap")
+    compression_cache_pct: float = param(10, "compression cache", 0, 100, step=1, unit="% of the VM's memory",
+                                         source="later ESX: Mem.MemZipMaxPct = 10 %")
+    decompress_us: float = param(20, "cost of a decompression", 0, 10000, step=1, unit="µs",
+                                 source="invented: later ESX says only 'microseconds, not a swap-in's "
+                                        "milliseconds'")
     sharing: "SharingConfig" = field(default_factory=lambda: SharingConfig())
     remap: "RemapConfig" = field(default_factory=lambda: RemapConfig())
 
+    @classmethod
+    def esx2002(cls, **overrides: Any) -> "HostConfig":
+        """The paper's ESX Server (2002): today's defaults (§6.3's four states at 6/4/2/1 % of
+        machine memory, salting off, no compression, no large pages), with ``overrides`` (any
+        field) applied and validated. ConfigError for an unknown field or a bad value."""
+        return cls._preset("esx2002", {}, overrides)
+
+    @classmethod
+    def esxi6(cls, **overrides: Any) -> "HostConfig":
+        """ESXi 6 (later ESX, not the paper): minFree on a sliding scale (:func:`minfree_mb`) and
+        five states — high (``minfree_high_pct``), clear (100 %: large pages are broken so sharing
+        can work), soft (64 %: balloon), hard (32 %: compress and swap), low (16 %: compress, swap
+        and block); memory compression on (10 % cache per VM), large pages on, inter-VM sharing
+        only between VMs with equal salts (``Mem.ShareForceSalting = 2``, the default since 2015).
+        ``overrides`` replace whole fields (a ``sharing=SharingConfig(...)`` of your own replaces
+        the preset's salting too). ConfigError for an unknown field or a bad value."""
+        return cls._preset("esxi6", dict(state_model="esxi6", large_pages=True, compression=True,
+                                         state_entry="own", sharing=SharingConfig(force_salting=2)), overrides)
+
+    @classmethod
+    def _preset(cls, name: str, fields: dict, overrides: dict) -> "HostConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise ConfigError(f"HostConfig.{name} has no parameter {unknown[0]!r}; "
+                              f"known parameters: {', '.join(sorted(names))}.")
+        return cls(**{"preset": name, **fields, **overrides})
+
+    @property
+    def minfree_mb(self) -> float:
+        """ESXi 6's minFree for this host's ``memory_mb`` (:func:`minfree_mb`; later ESX)."""
+        return minfree_mb(self.memory_mb)
+
+    def threshold_pages(self) -> dict[str, float]:
+        """Free-memory thresholds in pages by state name: §6.3's high/soft/hard/low percentages of
+        machine memory (``state_model="esx2002"``), or the ESXi 6 percentages of minFree with
+        the extra "clear" state (``"esxi6"``)."""
+        if self.state_model == "esxi6":
+            base = self.minfree_mb * PAGES_PER_MB / 100
+            return {s: getattr(self, f"minfree_{s}_pct") * base for s in ("high", "clear", "soft", "hard", "low")}
+        return {s: getattr(self, f"{s}_pct") / 100 * self.total_pages for s in ("high", "soft", "hard", "low")}
+
     def _check_relations(self) -> None:
+        if not (self.minfree_low_pct <= self.minfree_hard_pct <= self.minfree_soft_pct <= self.minfree_clear_pct
+                <= self.minfree_high_pct):
+            raise ConfigError(
+                "HostConfig minFree thresholds must be ordered low ≤ hard ≤ soft ≤ clear ≤ high; got "
+                f"minfree_low_pct={self.minfree_low_pct}, minfree_hard_pct={self.minfree_hard_pct}, "
+                f"minfree_soft_pct={self.minfree_soft_pct}, minfree_clear_pct={self.minfree_clear_pct}, "
+                f"minfree_high_pct={self.minfree_high_pct}.")
         swap = self.memory_mb if self.swap_mb is None else self.swap_mb
         check_fits(f"HostConfig(memory_mb = {self.memory_mb!r}, swap_mb = {self.swap_mb!r})",
                    self.total_pages * HOST_BYTES_PER_PAGE + swap * PAGES_PER_MB * SWAP_BYTES_PER_PAGE,

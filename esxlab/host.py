@@ -69,6 +69,15 @@ class Host:
         self._logged_target: dict[int, int] = {}      # VM uid → target last logged
 
     @property
+    def preset(self) -> str:
+        """The era preset the configuration started from ("esx2002" or "esxi6"; ``config.preset``)."""
+        return self.config.preset
+
+    def __repr__(self) -> str:
+        return (f"<Host preset={self.preset!r} memory_mb={self.config.memory_mb:g} t={self.time}s "
+                f"state={self.states.name!r} vms=[{', '.join(map(repr, self.vms))}]>")
+
+    @property
     def time(self) -> int:
         """Seconds simulated so far."""
         return self.clock.t

@@ -52,23 +52,36 @@ import numpy as np
 from .config import PAGES_PER_MB, HostConfig
 from .errors import Stall
 
-STATES = ("high", "soft", "hard", "low")
-HIGH, SOFT, HARD, LOW = range(4)
+STATES = ("high", "clear", "soft", "hard", "low")
+HIGH, CLEAR, SOFT, HARD, LOW = range(5)
 
 
 class FreeMemoryStates:
-    """The state machine with hysteresis; ``state`` is an index into :data:`STATES`."""
+    """The state machine with hysteresis; ``state`` is an index into :data:`STATES`.
+
+    ``HostConfig.state_model`` picks the thresholds (:meth:`.HostConfig.threshold_pages`): the
+    paper's four (no clear state: it is never entered and, its threshold being high's, left at
+    once) or ESXi 6's five. Hysteresis margin: ``hysteresis_pct`` of machine memory, and with the
+    ESXi 6 states no more than a quarter of minFree (invented: on a large host 1 % of memory is
+    more than the gap between two minFree states)."""
 
     def __init__(self, config: HostConfig, total_pages: int) -> None:
         self.configure(config, total_pages)
         self.state = HIGH
 
     def configure(self, config: HostConfig, total_pages: int) -> None:
-        pct = np.array([config.high_pct, config.soft_pct, config.hard_pct, config.low_pct])
-        self.thresholds = pct / 100 * total_pages          # high, soft, hard, low in pages
+        by_name = config.threshold_pages()
+        self.active = np.array([s in by_name for s in STATES])
+        # an absent state (the paper's clear) takes the next higher state's threshold
+        self.thresholds = np.array([by_name.get(s, by_name["high"]) for s in STATES])
         self.margin = config.hysteresis_pct / 100 * total_pages
-        # free memory below entry[s] enters state s (s = soft, hard, low)
-        self.entry = self.thresholds if config.state_entry == "own" else np.r_[np.inf, self.thresholds[:3]]
+        if config.state_model == "esxi6":
+            self.margin = min(self.margin, config.minfree_mb * PAGES_PER_MB / 4)
+        # free memory below entry[s] enters state s: its own threshold, or the next higher active one's
+        higher = [self.thresholds[max(i for i in range(s) if self.active[i])] for s in range(1, len(STATES))]
+        own = self.thresholds if config.state_entry == "own" else np.r_[np.inf, higher]
+        self.entry = np.where(self.active, own, -np.inf)
+        self.entry[HIGH] = np.inf
 
     @property
     def goal(self) -> float:
@@ -78,7 +91,7 @@ class FreeMemoryStates:
     def update(self, free: int) -> bool:
         """Move to the state ``free`` calls for; True if the state changed."""
         old = self.state
-        for s in (LOW, HARD, SOFT):
+        for s in (LOW, HARD, SOFT, CLEAR):
             if free < self.entry[s]:
                 self.state = max(self.state, s)
                 break
@@ -108,7 +121,7 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     a balloon larger than that share deflates to it. The guest chooses what goes in, so memory
     the host swapped moves into the balloon as the guest touches it again (it comes back as
     excess), while pages the guest never touches stay in swap, where they cost nothing. In high
-    the balloon does not inflate (unless ``high_state="converge"``: a productive balloon takes
+    (and ESXi 6's clear, whose own action is breaking large pages) the balloon does not inflate (unless ``high_state="converge"``: a productive balloon takes
     the excess, when no free memory is to spare) and, for a VM below its target, deflates what
     ``spare`` allows, up to the deficit (a VM above its target gets nothing back). Soft pages
     what a productive balloon cannot take; hard and low page the whole excess.
@@ -116,7 +129,7 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     limit = max(0, min(balloon_cap, reclaimed_share))
     # a blocked VM's driver gets its turn; a balloon deflates only what exceeds the reclaimed share
     held = min(max(balloon_size, asked), limit)
-    if state == HIGH:
+    if state <= CLEAR:
         if high_state == "converge" and productive and excess > 0 and spare <= 0:
             return max(held, min(limit, balloon_size + excess)), 0
         # spare memory goes back to a VM below its target, up to its deficit
@@ -213,7 +226,7 @@ class Reclaimer:
                 self.log(vm.name, "block", 0, "low state: above its target, it does not run until paging "
                                               "brings it back to target (§6.3)")
             vm.blocked = blocked
-            if state == HIGH and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
+            if state <= CLEAR and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
                 self._told_high.add(vm.uid)
                 if self.high_state == "idle":
                     why = "high state: enough free memory, no reclamation (§6.3)"

@@ -222,7 +222,7 @@ class HostMachine(RuleBasedStateMachine):
             assert len(trace) == self.host.time
         self.stale = False
         states, free = self.host.states, self.host.machine.free     # judged at the end of the tick (§6.3)
-        assert all(free >= states.entry[x] for x in range(states.state + 1, 4)), "state shallower than free says"
+        assert all(free >= states.entry[x] for x in range(states.state + 1, len(esx.STATES))), "state shallower than free says"
         assert states.state == 0 or free <= states.thresholds[states.state - 1] + states.margin, \
             "state deeper than free memory says"
         trace = self.host.trace

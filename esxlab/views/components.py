@@ -29,7 +29,7 @@ COLORS = {"private": "#0072B2", "shared": "#009E73", "balloon": "#E69F00", "swap
           "target": "#999999", "active": "#56B4E9", "shared frames": "#009E73"}
 OTHER_COLORS = ["#000000", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"]
 PMAP_COLORS = [COLORS[s] for s in ("unbacked", "private", "shared", "swapped", "balloon")]   # STATE_NAMES order
-STATE_COLORS = ["#DDEEDD", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]            # high soft hard low
+STATE_COLORS = ["#DDEEDD", "#C9E4F2", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "free")
 RECLAIMED_PARTS = ("balloon", "swapped")
 SERIES = ("alloc", "target", "active", "balloon", "swapped", "shared")
