@@ -53,6 +53,11 @@ class BalloonDriver:
         """Can ESX expect this balloon to free memory? (present, loaded, making progress, under cap)"""
         return self.loaded(vm_time) and self.stuck_for < self.stuck_s and self.size < self.cap
 
+    def cannot_help(self, vm_time: float) -> bool:
+        """The driver is there to be counted on no more: absent, disabled, stuck or at its cap
+        (not merely still loading while the guest boots)."""
+        return self.mode in ("absent", "disabled") or (self.loaded(vm_time) and not self.usable(vm_time))
+
     def why_unusable(self, vm_time: float) -> str:
         """Why :meth:`usable` is False, in words for the decision log."""
         if self.mode in ("absent", "disabled"):

@@ -25,6 +25,7 @@ BALLOON_MODES = ("cooperative", "absent", "disabled", "uncooperative", "lying")
 GUEST_OSES = ("linux", "windows")
 STATE_ENTRY = ("own", "higher")
 HIGH_STATE = ("idle", "converge")
+REPLACEMENT_POLICIES = ("random", "clock")       # esxlab.swap.POLICIES implements each
 PRESETS = ("esx2002", "esxi6")
 STATE_MODELS = ("esx2002", "esxi6")
 # later ESX (ESXi 6 "sliding scale" minFree): (MB of machine memory, % of it) from the first MB on
@@ -172,6 +173,8 @@ class HostConfig(Validated):
                              source="invented: fitted to Fig. 6's slow decay")
     fast_gain: float = param(0.7, "fast EWMA gain", 0, 1, step=0.05, lo_open=True,
                              source="invented: fitted to Fig. 6's fast rise")
+    replacement: str = param("random", "swap replacement policy", choices=REPLACEMENT_POLICIES,
+                             source="§3.3: ESX picks victims at random; clock: LRU-like, for comparison (invented)")
     swap_rate_mb_s: float = param(32, "hypervisor page-out rate", 0, 1 << 16, step=1, unit="MB/s", lo_open=True,
                                   source="invented: the paper gives no swap daemon rate")
     swap_in_ms: float = param(8, "cost of a hypervisor swap-in", 0, 1000, step=0.5, unit="ms",
@@ -290,11 +293,20 @@ class HostConfig(Validated):
 @dataclass(frozen=True)
 class VMConfig(Validated):
     """One VM's parameters (paper §6.1): max (its configured "physical" memory), min, shares,
-    plus its guest OS, balloon driver and overhead memory (§6.2)."""
+    plus its guest OS, balloon driver and overhead memory (§6.2).
+
+    ``min_mb`` is what vSphere calls the VM's *reservation*; ``limit_mb`` (later ESX, vSphere's
+    memory *limit*) caps the machine memory it may hold below its configured ``max_mb``: a VM
+    above its limit is reclaimed even on an idle host, balloon first, then compression/swap.
+    ``balloon_max_mb`` (later ESX ``sched.mem.maxmemctl``) caps its balloon beside the
+    percentage cap ``balloon_max_pct`` (``Mem.CtlMaxPercent``); the lower cap wins."""
 
     name: str = "vm"
     max_mb: float = param(256, "max (configured memory)", 1, 1 << 20, step=16, unit="MB", source="§6.1")
-    min_mb: float = param(0, "min (guaranteed)", 0, 1 << 20, step=16, unit="MB", source="§6.1")
+    min_mb: float = param(0, "min (guaranteed; vSphere's reservation)", 0, 1 << 20, step=16, unit="MB",
+                          source="§6.1; later ESX calls it the memory reservation")
+    limit_mb: float | None = param(None, "limit", 0, 1 << 20, step=16, unit="MB", optional=True,
+                                   source="later ESX: vSphere's memory limit (None: unlimited, i.e. max)")
     shares: float | None = param(None, "memory shares", 0, 1e9, step=100, optional=True,
                                  source="later ESX doc: None = 10 shares per MB of max")
     overhead_mb: float = param(32, "overhead memory", 0, 4096, step=1, unit="MB", source="§6.2: typically 32 MB")
@@ -303,6 +315,8 @@ class VMConfig(Validated):
     balloon: str = param("cooperative", "balloon driver", choices=BALLOON_MODES, source="§3.2 limitations")
     balloon_max_pct: float = param(65, "balloon cap", 0, 100, step=5, unit="% of max",
                                    source="later ESX doc: Mem.CtlMaxPercent = 65 %")
+    balloon_max_mb: float | None = param(None, "balloon ceiling", 0, 1 << 20, step=16, unit="MB", optional=True,
+                                         source="later ESX: sched.mem.maxmemctl (None: only the % cap)")
     balloon_rate_mb_s: float = param(4, "max balloon rate", 0, 4096, step=0.5, unit="MB/s", lo_open=True,
                                      source="invented: §3.2 says only 'adaptively rate-limited'")
     salt: int | None = None
@@ -318,6 +332,9 @@ class VMConfig(Validated):
         if self.min_mb > self.max_mb:
             raise ConfigError(f"VMConfig.min_mb = {self.min_mb} is larger than max_mb = {self.max_mb}; "
                               "allowed: 0 ≤ min_mb ≤ max_mb.")
+        if self.limit_mb is not None and self.limit_mb < self.min_mb:
+            raise ConfigError(f"VMConfig.limit_mb = {self.limit_mb} is below min_mb = {self.min_mb} (the "
+                              "reservation); allowed: None or limit_mb ≥ min_mb.")
         if self.salt is not None:
             if isinstance(self.salt, (bool, np.bool_)) or not isinstance(self.salt, numbers.Integral):
                 raise ConfigError(f"VMConfig.salt must be None or an integer, got {shorten(self.salt)} "
@@ -337,8 +354,15 @@ class VMConfig(Validated):
         return int(round(self.overhead_mb * PAGES_PER_MB))
 
     @property
+    def limit_pages(self) -> int:
+        """The most machine memory the VM may hold, in pages: its limit, or max if none (later ESX)."""
+        return self.max_pages if self.limit_mb is None else min(self.max_pages, int(round(self.limit_mb * PAGES_PER_MB)))
+
+    @property
     def balloon_cap_pages(self) -> int:
-        return int(self.max_pages * self.balloon_max_pct / 100)
+        """The balloon's ceiling in pages: ``balloon_max_pct`` of max, or ``balloon_max_mb`` if lower."""
+        cap = int(self.max_pages * self.balloon_max_pct / 100)
+        return cap if self.balloon_max_mb is None else min(cap, int(round(self.balloon_max_mb * PAGES_PER_MB)))
 
     def effective_shares(self, shares_per_mb: float) -> float:
         return float(self.shares) if self.shares is not None else shares_per_mb * self.max_mb

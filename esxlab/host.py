@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import warnings
 
 import numpy as np
 
@@ -28,15 +29,16 @@ from .clock import Clock
 from .config import PAGES_PER_MB, HostConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
 from .machine import OVERHEAD, Machine
+from .metrics import HostStats, VMStats
 from .policy import compute_targets
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
 from .resources import deferred_interrupt
 from .rng import Streams
 from .sharing import make_sharing
-from .swap import SwapFile, Swapper, make_policy
-from .trace import Decision, HostStats, Recorder, Trace
-from .vm import VM, Counters, VMEnv, VMStats
+from .swap import ReplacementPolicy, SwapFile, Swapper, make_policy
+from .trace import Decision, Recorder, Trace
+from .vm import VM, Counters, VMEnv
 from .workloads import Idle, make
 
 LONG_RUN_S = 6 * 3600      # runs this long (tens of seconds of computing, or more) show progress by default
@@ -45,10 +47,18 @@ LONG_RUN_S = 6 * 3600      # runs this long (tens of seconds of computing, or mo
 class Host:
     """An ESX server. ``Host(HostConfig(memory_mb=512), seed=0)``; see the package README."""
 
-    def __init__(self, config: HostConfig | None = None, seed: int = 0, replacement="random") -> None:
+    def __init__(self, config: HostConfig | None = None, seed: int = 0,
+                 replacement: ReplacementPolicy | str | None = None) -> None:
+        """``replacement``: a replacement policy object of one's own (e.g. the capstone exercise's);
+        the built-in ones are chosen by ``HostConfig.replacement`` (a name here is deprecated)."""
         if config is not None and not isinstance(config, HostConfig):
             raise ConfigError(f"Host config must be a HostConfig, got {shorten(config)} ({type(config).__name__}).")
-        self.config = config = config or HostConfig()
+        config = config or HostConfig()
+        if isinstance(replacement, str):
+            warnings.warn("Host(replacement=name) is deprecated: use HostConfig(replacement=name).",
+                          DeprecationWarning, stacklevel=2)
+            config, replacement = config.replace(replacement=replacement), None
+        self.config = config
         self.streams = Streams(seed)
         self.seed = seed
         self.clock = Clock()
@@ -58,8 +68,8 @@ class Host:
         self.swapfile = SwapFile(config.swap_pages or 0)
         self.sharing = make_sharing(config.sharing, self.machine, self.vms, self.clock,
                                     self.streams.child("sharing"), self._unreserved_pages)
-        self.swapper = Swapper(self.machine, self.swapfile, self.sharing, make_policy(replacement),
-                               self.streams.child("swapper"))
+        policy = make_policy(config.replacement if replacement is None else replacement)
+        self.swapper = Swapper(self.machine, self.swapfile, self.sharing, policy, self.streams.child("swapper"))
         self.reclaimer = Reclaimer(config, self.machine, self.swapper, self._log)
         self.states = self.reclaimer.states
         self.remap = IORemapper(config.remap, self.machine, self.vms, self.clock)
@@ -219,7 +229,7 @@ class Host:
         rhos = {v.name: v.rho(self.tax_rate) for v in vms}
         targets = compute_targets([v.shares for v in vms], [v.config.min_pages for v in vms],
                                   [v.pages for v in vms], [v.active_pages for v in vms],
-                                  self.available_pages(), self.tax_rate)
+                                  self.available_pages(), self.tax_rate, [v.config.limit_pages for v in vms])
         cheapest = min(rhos, key=rhos.get)
         periodic = why == "periodic reallocation"
         for v, t in zip(vms, targets):
@@ -303,19 +313,19 @@ class Host:
         return self.recorder.trace()
 
     def _record(self) -> None:
-        h = self.stats()
-        self.recorder.record(self.time, dict(free=h.free, state=self.states.state, overhead=h.overhead,
-                                             swap_used=h.swap_used, shared_saved=h.shared_saved,
-                                             zero_shared=h.zero_shared, bounce_copies=h.bounce_copies),
-                             {v.name: v.trace_row() for v in self.vms.values()})
+        self.recorder.record(self.time, self._row(), {v.name: v.trace_row() for v in self.vms.values()})
 
     # -- statistics --------------------------------------------------------------------------------
-    def stats(self) -> HostStats:
+    def _row(self) -> dict[str, float]:
+        """This tick's host metrics for the trace (:mod:`esxlab.metrics`), memory in MB, state as its index."""
         mb = 1.0 / PAGES_PER_MB
-        return HostStats(total=self.config.total_pages * mb, free=self.machine.free * mb, state=self.states.name,
-                         shared_saved=self.sharing.saved_pages * mb, zero_shared=self.sharing.zero_pages * mb,
-                         overhead=self.overhead_pages * mb, swap_used=self.swapfile.used * mb,
-                         bounce_copies=self.remap.last_bounces)
+        return dict(free=self.machine.free * mb, state=self.states.state, shared_saved=self.sharing.saved_pages * mb,
+                    zero_shared=self.sharing.zero_pages * mb, overhead=self.overhead_pages * mb,
+                    swap_used=self.swapfile.used * mb, bounce_copies=self.remap.last_bounces)
+
+    def stats(self) -> HostStats:
+        """The host's memory now, as plain values (:class:`~esxlab.metrics.HostStats`)."""
+        return HostStats.of(self._row(), total=self.config.total_pages / PAGES_PER_MB, state=self.states.name)
 
     def vm_stats(self) -> dict[str, VMStats]:
         return {name: v.stats() for name, v in self.vms.items()}

@@ -3,16 +3,18 @@
 A PPN is in exactly one state: UNBACKED (never touched, or handed back by a deflating
 balloon), PRIVATE (its own MPN), SHARED (maps a copy-on-write frame, §4), SWAPPED (its
 contents sit in a host swap slot, §3.3) or BALLOONED (given up by the guest's balloon,
-§3.2). Per-state counts are kept incrementally, so accounting costs O(pages changed).
+§3.2); :data:`esxlab.metrics.PAGE_STATES` declares them. Per-state counts are kept
+incrementally, so accounting costs O(pages changed).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .arrays import distinct
+from .metrics import STATE_NAMES
 
-UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED = range(5)
-STATE_NAMES = ("unbacked", "private", "shared", "swapped", "balloon")
+#: state indices, in the order of :data:`esxlab.metrics.PAGE_STATES` (the one list of states)
+UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED = range(len(STATE_NAMES))
 
 
 class Pmap:

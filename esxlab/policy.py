@@ -69,22 +69,26 @@ def _per_vm(name: str, values, n: int | None) -> np.ndarray:
     return a
 
 
-def compute_targets(shares, min_pages, max_pages, active_pages, available: float, tax_rate: float) -> np.ndarray:
+def compute_targets(shares, min_pages, max_pages, active_pages, available: float, tax_rate: float,
+                    limit_pages=None) -> np.ndarray:
     """Target allocations (pages) summing to at most ``available``, by min-funding revocation.
 
-    Every VM gets at least its min and at most its max; what is left over ``Σ min`` is divided
+    Every VM gets at least its min and at most its max — and at most its limit (``limit_pages``,
+    one per VM or None; later ESX's memory limit, so a target never exceeds it); what is left over ``Σ min`` is divided
     so that VMs between their bounds pay the same adjusted price ρ. VMs with zero shares get
     their min (the paper: 0 shares pins a VM to its min). The total allocation is piecewise
     linear in the inverse price, so the fixed point is found exactly from its breakpoints.
     """
     shares = _per_vm("shares", shares, None)
     lo, hi = _per_vm("min_pages", min_pages, len(shares)), _per_vm("max_pages", max_pages, len(shares))
+    if limit_pages is not None:
+        hi = np.minimum(hi, _per_vm("limit_pages", limit_pages, len(shares)))
     active = np.minimum(_per_vm("active_pages", active_pages, len(shares)), hi)
     over = np.flatnonzero(lo > hi)
     if len(over):
         i = over[0]
-        raise ConfigError(f"compute_targets.min_pages[{i}] = {lo[i]:g} is larger than max_pages[{i}] = {hi[i]:g}; "
-                          "allowed: min_pages ≤ max_pages.")
+        raise ConfigError(f"compute_targets.min_pages[{i}] = {lo[i]:g} is larger than max_pages[{i}] (or its "
+                          f"limit) = {hi[i]:g}; allowed: min_pages ≤ max_pages and ≤ limit_pages.")
     check_number("compute_targets", "available", available, 0, None)
     check_number("compute_targets", "tax_rate", tax_rate, 0, 1, hi_open=True)
     if hi.sum() <= available:

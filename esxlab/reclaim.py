@@ -209,24 +209,31 @@ class Reclaimer:
         # down (its guest has nothing unbacked left to grow into) gives it back, so no VM that
         # could use memory is held back by its balloon while memory sits free
         spare = int(self.machine.free - self.states.goal - self.states.margin)
+        # a VM above its limit (later ESX) is reclaimed whatever free memory says: by the soft
+        # rule (balloon first, page what it cannot take), at the swap daemon's own rate
+        limit_budget = self.swap_rate
         for vm in vms:
             b = vm.balloon
             floor = max(vm.target, vm.config.min_pages)
             excess = vm.alloc_pages - floor
             share = vm.pages - floor
-            bt, st = plan(state, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
+            over_limit = vm.alloc_pages - vm.config.limit_pages
+            vstate = SOFT if over_limit > 0 and state < SOFT else state
+            bt, st = plan(vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
                           b.usable(vm.vm_time), self.high_state, spare if self._held_down(vm) else 0,
                           b.target if vm.blocked else 0)
             if bt < b.size:
                 spare -= b.size - bt
-            self._log_balloon(vm, b.target, bt, state, excess, share)
+            reason = (f"{STATES[state]} state" if vstate == state else
+                      f"above its limit of {vm.config.limit_mb:g} MB (later ESX)")
+            self._log_balloon(vm, b.target, bt, vstate, excess, share, reason)
             b.target = bt
             blocked = state == LOW and excess > 0
             if blocked and not vm.blocked:
                 self.log(vm.name, "block", 0, "low state: above its target, it does not run until paging "
                                               "brings it back to target (§6.3)")
             vm.blocked = blocked
-            if state <= CLEAR and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
+            if vstate <= CLEAR and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
                 self._told_high.add(vm.uid)
                 if self.high_state == "idle":
                     why = "high state: enough free memory, no reclamation (§6.3)"
@@ -237,7 +244,13 @@ class Reclaimer:
                 self.log(vm.name, "left above target", excess, why)
             elif excess <= 0:
                 self._told_high.discard(vm.uid)
-            if st > 0 and budget > 0:
+            if st > 0 and vstate != state and limit_budget > 0:
+                got = self.swapper.swap_out(vm, min(st, over_limit, limit_budget))
+                limit_budget -= got
+                if got:
+                    self.log(vm.name, "page out", got, f"{reason}: the balloon cannot free it "
+                                                       f"({b.why_unusable(vm.vm_time)})")
+            elif st > 0 and budget > 0:
                 got = self.swapper.swap_out(vm, min(st, budget))
                 budget -= got
                 if got:
@@ -250,16 +263,16 @@ class Reclaimer:
         """The VM's balloon holds it down: nothing unbacked is left for its guest to grow into."""
         return vm.pages - vm.balloon.size - vm.alloc_pages - vm.swapped_pages < PAGES_PER_MB
 
-    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int, share: int) -> None:
+    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int, share: int, reason: str) -> None:
         """Log a new balloon target: the increment asked beyond what the driver was already
-        asked for, or the pages it is now to give back."""
+        asked for (``reason``: the state, or the VM's limit), or the pages it is now to give back."""
         b = vm.balloon
         up = self._accumulate(vm.uid, "inflate balloon", new - max(old, b.size))
         down = self._accumulate(vm.uid, "deflate balloon", min(old, b.size) - new if new < b.size else 0)
         if up:
             swapped = f", {vm.swapped_pages / PAGES_PER_MB:.1f} MB in host swap" if vm.swapped_pages and state != HIGH else ""
             self.log(vm.name, "inflate balloon", up,
-                     f"{STATES[state]} state; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{swapped}")
+                     f"{reason}; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{swapped}")
         if down:
             self.log(vm.name, "deflate balloon", down,
                      "the balloon holds no more than max − target" if new >= min(share, b.cap)
@@ -279,13 +292,22 @@ class Reclaimer:
     def make_free(self, n: int, vms: Iterable, requester=None, protect: np.ndarray | None = None) -> None:
         """Make ``n`` machine pages free now, by paging (after trying to share) synchronously.
 
-        A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
+        A faulting VM that would exceed its limit (later ESX) while its balloon cannot take the
+        excess (absent, disabled, stuck or at its ceiling) first pages out its own pages, whatever
+        free memory there is; otherwise the per-tick balloon takes it back. A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
         (1) anyone down to its target; (2) the faulting VM replaces its own pages while it is at
         or above its min; (3) the others, down to their min (§6.1) — or only down to their target
         when the faulting VM is itself above its target; (4) the faulting VM's own pages as a last
         resort. A VM above its target that cannot be served from its own pages and the others'
         excess waits. Raises :class:`Stall` if the pages cannot be found (e.g. host swap full).
         """
+        if requester is not None and requester.alloc_pages + n > requester.config.limit_pages \
+                and requester.balloon.cannot_help(requester.vm_time):
+            # at its limit (later ESX) with a balloon that cannot take the excess: it replaces its own pages
+            got = self.swapper.swap_out(requester, requester.alloc_pages + n - requester.config.limit_pages, protect)
+            if got:
+                self.log(requester.name, "page out (fault)", got, f"at its limit of {requester.config.limit_mb:g} MB "
+                         f"(later ESX); the balloon cannot free it ({requester.balloon.why_unusable(requester.vm_time)})")
         short = n - self.machine.free
         if short <= 0:
             return

@@ -15,11 +15,14 @@ import numpy as np
 
 from .config import PAGES_PER_MB
 from .errors import ConfigError, check_choice, check_number, shorten
+from .metrics import HOST_METRICS, VM_METRICS, HostStats
 from .resources import check_fits
 
-VM_FIELDS = ("alloc", "target", "active", "true_active", "balloon", "swapped", "shared",
-             "private", "unbacked", "throughput", "blocked")
-HOST_FIELDS = ("free", "state", "overhead", "swap_used", "shared_saved", "zero_shared", "bounce_copies")
+#: the trace's columns: the metrics of :mod:`esxlab.metrics` recorded every tick
+VM_FIELDS = tuple(m.name for m in VM_METRICS if m.trace)
+HOST_FIELDS = tuple(m.name for m in HOST_METRICS if m.trace)
+
+__all__ = ["Decision", "HostStats", "Recorder", "Trace", "VM_FIELDS", "HOST_FIELDS"]
 
 
 @dataclass(frozen=True)
@@ -45,20 +48,6 @@ class Decision:
         elif self.pages:
             amount = f" {self.pages} page{'s' if self.pages > 1 else ''} ({4 * self.pages} KB)"
         return f"{when}{who}: {self.action}{amount} — {self.why}"
-
-
-@dataclass(frozen=True)
-class HostStats:
-    """The host's memory, in MB, and its free-memory state (design §2)."""
-
-    total: float
-    free: float
-    state: str
-    shared_saved: float
-    zero_shared: float
-    overhead: float
-    swap_used: float
-    bounce_copies: int
 
 
 class Recorder:
@@ -143,8 +132,9 @@ def _view(a: np.ndarray) -> np.ndarray:
 
 class Trace:
     """``trace.t`` (s), ``trace.minutes``, ``trace.host.<field>``, ``trace.vm(name).<field>``
-    (fields: see :data:`VM_FIELDS`, :data:`HOST_FIELDS`), ``trace.decisions``. Each series is a
-    float array of shape (ticks,) in MB (``host.state``: int8 indices into ``STATES``); from
+    (fields: see :data:`VM_FIELDS`, :data:`HOST_FIELDS`; units in :mod:`esxlab.metrics`),
+    ``trace.decisions``. Each series is a float array of shape (ticks,), memory in MB
+    (``host.state``: int8 indices into ``STATES``); from
     ``Host.run`` they are read-only views, unchanged when the host runs on (copy to modify)."""
 
     def __init__(self, t: np.ndarray, host: SimpleNamespace, vms: dict, decisions: list[Decision]) -> None:

@@ -18,6 +18,7 @@ from .config import PAGES_PER_MB, VMConfig
 from .content import TokenMint
 from .errors import Stall
 from .guest import PROFILES, Guest
+from .metrics import STATE_NAMES, VMStats
 from .pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
@@ -46,25 +47,6 @@ class Counters:
         mine = self.__dict__                   # plain int fields: a dict walk, not 33 attribute calls
         for name, value in other.__dict__.items():
             mine[name] += value
-
-
-@dataclass(frozen=True)
-class VMStats:
-    """One VM's memory, in MB (design §2). ``private + shared + balloon + swapped + unbacked == max``."""
-
-    name: str
-    max: float
-    min: float
-    target: float
-    alloc: float
-    active: float
-    private: float
-    shared: float
-    balloon: float
-    swapped: float
-    unbacked: float
-    shares: float
-    rho: float
 
 
 @dataclass(frozen=True)
@@ -308,21 +290,20 @@ class VM:
         return int(round(self.sampler.estimate * self.pages))
 
     def trace_row(self) -> dict[str, float]:
-        """This tick's values for the trace, in MB (see ``trace.VM_FIELDS``)."""
+        """This tick's values for the trace, in MB (the per-VM metrics of :mod:`esxlab.metrics`)."""
         c = [n / PAGES_PER_MB for n in self.pmap.counts.tolist()]       # Python floats: cheaper than numpy scalars
-        return dict(alloc=c[PRIVATE] + c[SHARED], target=self.target / PAGES_PER_MB,
-                    active=self.active_pages / PAGES_PER_MB, true_active=self.true_active / PAGES_PER_MB,
-                    balloon=c[BALLOONED], swapped=c[SWAPPED], shared=c[SHARED], private=c[PRIVATE],
-                    unbacked=c[UNBACKED], throughput=self.throughput, blocked=float(self.blocked))
+        row = dict(zip(STATE_NAMES, c))                                 # MB in each page state
+        row.update(alloc=c[PRIVATE] + c[SHARED], target=self.target / PAGES_PER_MB,
+                   active=self.active_pages / PAGES_PER_MB, true_active=self.true_active / PAGES_PER_MB,
+                   overhead=len(self.overhead_mpns) / PAGES_PER_MB, throughput=self.throughput,
+                   blocked=float(self.blocked))
+        return row
 
     def rho(self, tax_rate: float) -> float:
         """This VM's adjusted shares per page ρ at its current allocation (§5.2, :func:`.policy.rho`)."""
         return rho(self.shares, self.alloc_pages, self.active_pages, tax_rate)
 
     def stats(self) -> VMStats:
-        row = {k: float(v) for k, v in self.trace_row().items()}      # plain floats in a student's repr
-        return VMStats(
-            name=self.name, max=self.pages / PAGES_PER_MB, min=float(self.config.min_mb), target=row["target"],
-            alloc=row["alloc"], active=row["active"], private=row["private"], shared=row["shared"],
-            balloon=row["balloon"], swapped=row["swapped"], unbacked=row["unbacked"], shares=float(self.shares),
-            rho=float(self.rho(self.env.tax_rate())))
+        """The VM's memory now, as plain floats (:class:`~esxlab.metrics.VMStats`)."""
+        return VMStats.of(self.trace_row(), name=self.name, max=self.pages / PAGES_PER_MB, min=self.config.min_mb,
+                          shares=self.shares, rho=self.rho(self.env.tax_rate()))

@@ -154,16 +154,8 @@ class Toucher(Workload):
 
     def __init__(self, schedule=((0, 100),), sweep_s: float = 5.0, cpu_us_per_access: float = 1.0,
                  os_overhead: float = 0.0, free_at_exit: bool = False) -> None:
-        try:
-            pairs = [tuple(step) for step in schedule]
-        except TypeError:
-            pairs = None
-        if pairs is None or isinstance(schedule, (str, bytes)) or any(len(p) != 2 for p in pairs):
-            raise ConfigError(f"Toucher.schedule must be a list of (start_s, mb) pairs, got {shorten(schedule)}.")
-        for s, mb in pairs:
-            check_number("Toucher", "schedule start_s", s, 0, None)
-            check_number("Toucher", "schedule mb", mb, 0, None)
-        steps = sorted((float(s), float(mb)) for s, mb in pairs)
+        steps = sorted((float(s), float(mb)) for s, mb in _check_steps("Toucher", "schedule", schedule,
+                                                                       ("start_s", "mb")))
         top = max((mb for _, mb in steps), default=0.0)
         check_pages_fit(f"Toucher.schedule mb = {top!r}", top * PAGES_PER_MB)
         check_number("Toucher", "sweep_s", sweep_s, 1, 3600)
@@ -473,3 +465,135 @@ class Grow(Workload):
         else:
             return EMPTY
         return Access(lps, np.ones(len(lps), dtype=bool))
+
+
+class Delayed(Workload):
+    """``inner`` starts at ``start_s`` seconds of VM time (a whole number; a fraction is dropped):
+    before that the VM is idle, afterwards ``inner`` runs as if the VM had just booted (its tick
+    ``t − start_s``). Name, contents and CPU cost are ``inner``'s. (invented helper: Figure 2's
+    dbench starts once the balloon is in place)"""
+
+    def __init__(self, inner: Workload, start_s: float) -> None:
+        if not isinstance(inner, Workload):
+            raise ConfigError(f"Delayed.inner must be a Workload instance (e.g. esx.workloads.Dbench()), got "
+                              f"{shorten(inner)}.")
+        check_number("Delayed", "start_s", start_s, 0, None)
+        self.inner = inner
+        self.start_s = int(start_s)
+        self.name = inner.name
+        self.file_backed = inner.file_backed
+        self.cpu_us_per_access = inner.cpu_us_per_access
+
+    def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+        return self.inner.attach(vm_pages, uid, rng)
+
+    def step(self, t: int) -> Access:
+        return EMPTY if t < self.start_s else self.inner.step(t - self.start_s)
+
+    def disk_tokens(self, mint, pages: int) -> np.ndarray | None:
+        return self.inner.disk_tokens(mint, pages)
+
+
+class Deployed(Spec95):
+    """A production server's memory as contents (invented for Figure 5, ``experiments/fig5.py``):
+    file pages from ``images`` ((name, MB) pairs: identical in every VM naming the same image),
+    then ``private_mb`` of this VM's own data (a negative size counts as 0), then ``zero_mb`` of
+    zero pages; read in sequentially over ``warm_s`` seconds, then 200 random pages a second
+    (:class:`Spec95`'s reads; no writes, so the contents never change)."""
+
+    name = "deployed"
+
+    def __init__(self, images: tuple[tuple[str, float], ...], private_mb: float, zero_mb: float,
+                 warm_s: float) -> None:
+        for name, mb in _check_steps("Deployed", "images", images, ("name", "mb"), numbers=("mb",)):
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"Deployed.images name must be a non-empty str naming a file set, got "
+                                  f"{shorten(name)}.")
+        check_number("Deployed", "private_mb", private_mb, None, None)
+        self.images = tuple((name, int(round(mb * PAGES_PER_MB))) for name, mb in images)
+        private = max(0, int(round(private_mb * PAGES_PER_MB)))
+        files = sum(n for _, n in self.images) + private
+        super().__init__(files_mb=files / PAGES_PER_MB, dup_mb=0, zero_mb=zero_mb, data_mb=0,
+                         warm_s=warm_s, writes_per_s=0)
+        self.files = files
+
+    def disk_tokens(self, mint, pages: int) -> np.ndarray:
+        shared = [image_tokens(name, np.arange(n)) for name, n in self.images]
+        private = self.files - sum(n for _, n in self.images)
+        return np.concatenate(shared + [mint.take(private), np.zeros(self.zeros, dtype=np.uint64)])
+
+
+class Server(Workload):
+    """A server VM's memory behaviour (invented for Figure 8, ``experiments/fig8.py``): a
+    footprint of data written once, at ``fill_mb_s`` MB/s, up to the size its ``footprint`` steps
+    ask for, and a working set (the first pages of the footprint) following its ``active`` steps,
+    swept round-robin, a third of its touches writing. Steps are ``(minute, MB)`` for the
+    footprint and ``(minute, MB, sweep seconds)`` for the working set; a size holds until the
+    next step, and before the first it is 0. Logical pages: as many as the largest size asked."""
+
+    name = "server"
+
+    def __init__(self, footprint, active, fill_mb_s: float) -> None:
+        footprint = _check_steps("Server", "footprint", footprint, ("minute", "mb"))
+        active = _check_steps("Server", "active", active, ("minute", "mb", "sweep_s"))
+        for _, _, sweep_s in active:
+            check_number("Server", "active sweep_s", sweep_s, 1, None)
+        top = max([0] + [mb for _, mb, *_ in footprint + active])
+        check_pages_fit(f"Server footprint or active mb = {top!r}", top * PAGES_PER_MB)
+        check_number("Server", "fill_mb_s", fill_mb_s, 0, None, lo_open=True)
+        self.footprint, self.active = _in_seconds(footprint), _in_seconds(active)
+        self.fill = max(1, int(fill_mb_s * PAGES_PER_MB))
+        self.filled = 0
+        self._cursor = 0
+
+    def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+        super().attach(vm_pages, uid, rng)
+        self.pages = max([0] + [p for _, p, *_ in self.footprint + self.active])
+        return self.pages
+
+    @staticmethod
+    def _at(steps, t: int) -> tuple:
+        now = (0, 0, 1)
+        for step in steps:
+            if t >= step[0]:
+                now = step
+        return now
+
+    def step(self, t: int) -> Access:
+        ws, sweep = self._at(self.active, t)[1:]
+        want = max(self._at(self.footprint, t)[1], ws)
+        new = np.arange(self.filled, min(want, self.filled + self.fill), dtype=np.int64)
+        old = self.filled
+        self.filled += len(new)
+        ws = min(ws, self.filled)
+        hot = new[:0]
+        if ws:
+            per = int(np.ceil(ws / sweep))
+            hot = (self._cursor + np.arange(min(per, ws))) % ws
+            self._cursor = (self._cursor + per) % ws
+            hot = hot[hot < old]
+        writes = np.r_[np.ones(len(new), dtype=bool), self.rng.random(len(hot)) < 1 / 3]
+        return Access(np.r_[new, hot], writes)
+
+
+def _in_seconds(steps) -> list[tuple]:
+    """(minute, MB, ...) steps as (second, pages, ...)."""
+    return [(int(60 * m), int(mb * PAGES_PER_MB), *rest) for m, mb, *rest in steps]
+
+
+def _check_steps(owner: str, name: str, steps, fields: tuple[str, ...], numbers: tuple[str, ...] | None = None
+                 ) -> list[tuple]:
+    """``steps`` as a list of tuples of ``len(fields)`` values, those named in ``numbers`` (default:
+    all) finite numbers ≥ 0; raises ConfigError naming ``owner.name`` and the field."""
+    try:
+        rows = [tuple(step) for step in steps]
+    except TypeError:
+        rows = None
+    if rows is None or isinstance(steps, (str, bytes)) or any(len(r) != len(fields) for r in rows):
+        kind = "pairs" if len(fields) == 2 else "tuples"
+        raise ConfigError(f"{owner}.{name} must be a list of ({', '.join(fields)}) {kind}, got {shorten(steps)}.")
+    for row in rows:
+        for label, value in zip(fields, row):
+            if numbers is None or label in numbers:
+                check_number(owner, f"{name} {label}", value, 0, None)
+    return rows

@@ -92,7 +92,7 @@ def test_replace_names_an_unknown_parameter_and_the_known_ones():
     (dict(seed=-1), ["seed", "-1", "non-negative integer"]),
     (dict(seed=1.5), ["seed", "1.5", "integer"]),
     (dict(seed="0"), ["seed", "'0'", "integer"]),
-    (dict(replacement="lru"), ["replacement", "'lru'", "'random'", "'clock'"]),
+    (dict(replacement=42), ["replacement", "42", "ReplacementPolicy", "'random'", "'clock'"]),
 ])
 def test_host_constructor(kwargs, fragments):
     expect(lambda: esx.Host(**kwargs), *fragments)
@@ -394,8 +394,6 @@ def host_specs():
                esx.HostConfig(memory_mb=64), mention="config", optional=True)
     yield Spec("Host.seed", lambda x: esx.Host(esx.HostConfig(memory_mb=64), seed=x), "int", 1, 0, 2 ** 63 - 1,
                extra=[(2 ** 63, False), (2 ** 64, False), (-1, False), (3.0, False)])
-    yield Spec("Host.replacement", lambda x: esx.Host(esx.HostConfig(memory_mb=64), replacement=x), "choice",
-               "clock", choices=("random", "clock"))
     yield Spec("Host.set_tax_rate", on("set_tax_rate"), "number", 0.5, 0, 1, mention="tax_rate",
                extra=[(1, False)])
     yield Spec("Host.set_shares", on("set_shares", "a"), "number", 100.0, 0, 1e9, mention="shares", optional=True)

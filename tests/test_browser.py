@@ -118,3 +118,20 @@ def test_notebook_renders_and_a_control_changes_its_figure(voila, browser, name)
         assert not [e for e in errors if "fontawesome" not in e.lower()], (moved, errors)
     finally:
         page.close()
+
+
+def test_voila_reveal_waits_for_the_recorded_prediction(voila, browser):
+    """Voilà runs every cell on load: the reveal must wait behind its button, then compare."""
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    try:
+        page.goto(f"{voila}/voila/render/05_idle_memory_tax.ipynb", timeout=180_000)
+        reveal = page.get_by_role("button", name="Reveal", exact=True)
+        reveal.first.wait_for(timeout=180_000)
+        assert "Your prediction" not in page.content() and "did not record" not in page.content()
+        page.get_by_placeholder("your prediction in MB").first.fill("120")
+        page.get_by_role("button", name="Record my prediction").first.click()
+        page.get_by_text("Recorded: 120 MB").first.wait_for(timeout=30_000)
+        reveal.first.click()
+        page.get_by_text("Your prediction: 120 MB").first.wait_for(timeout=30_000)
+    finally:
+        page.close()

@@ -245,46 +245,6 @@ def guest_free_list_holes(vm):
     return len(np.setdiff1d(marked, listed)), len(listed) - len(np.unique(listed))
 
 
-def test_reused_vm_name_reads_nan_while_off_and_data_after_the_new_power_on():
-    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
-    host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1))
-    host.run(seconds=10)
-    host.power_off("a")
-    host.run(seconds=10)
-    host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1))
-    alloc = host.run(seconds=10).vm("a").alloc
-    assert len(alloc) == 30
-    assert not np.isnan(alloc[:10]).any(), "the first 'a' ran at t = 1..10 s"
-    assert np.isnan(alloc[10:20]).all(), "no VM named 'a' ran at t = 11..20 s"
-    assert not np.isnan(alloc[20:]).any() and (alloc[20:] > 0).all(), "the second 'a' ran at t = 21..30 s"
-
-
-def test_a_trace_already_returned_does_not_change_when_the_host_runs_on():
-    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
-    host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=1), workload=W.Toucher([(0, 8)]))
-    first = host.run(seconds=5)
-    saved = first.vm("a").alloc.copy()
-    host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=1))
-    later = host.run(seconds=200)                 # the columns grow (reallocate) meanwhile
-    assert len(first) == 5 and (first.vm("a").alloc == saved).all() and first.vm_names == ["a"]
-    assert (later.vm("a").alloc[:5] == saved).all() and np.isnan(later.vm("b").alloc[:5]).all()
-    with pytest.raises(ValueError):
-        first.vm("a").alloc[0] = 1.0             # traces are read-only views
-
-
-def test_many_short_runs_give_the_trace_of_one_long_run():
-    def host():
-        h = esx.Host(esx.HostConfig(memory_mb=128), seed=3)
-        h.power_on(esx.VMConfig(name="a", max_mb=48, overhead_mb=1), workload=W.Toucher([(0, 20), (40, 5)]))
-        return h
-    one = host().run(seconds=90)
-    h = host()
-    for _ in range(90):
-        many = h.run(seconds=1)
-    assert (one.t == many.t).all() and (one.host.state == many.host.state).all()
-    assert np.array_equal(one.vm("a").alloc, many.vm("a").alloc, equal_nan=True)
-
-
 @pytest.mark.parametrize("kwargs,fragments", [
     (dict(seconds=2.5), ["seconds = 2.5", "whole"]),
     (dict(minutes=0.01), ["minutes = 0.01", "0.6 s", "whole"]),
@@ -338,27 +298,6 @@ def test_guest_take_pages_gives_everything_back_on_an_injected_stall(monkeypatch
     monkeypatch.undo()
     host.run(seconds=10)
     assert guest_free_list_holes(vm) == (0, 0)
-
-
-def test_ksm_power_off_before_the_scan_position_keeps_the_budget_and_the_passes():
-    host = esx.Host(esx.HostConfig(memory_mb=256, sharing=SharingConfig(mode="ksm", ksm_pages_to_scan=20)), seed=0)
-    for name, mb in (("a", 16), ("b", 64), ("c", 16)):
-        host.power_on(esx.VMConfig(name=name, max_mb=mb, overhead_mb=1), workload=W.Toucher([(0, mb / 2)]))
-    ksm = host.sharing
-    budget = 20 * 1000 // 20                       # pages_to_scan per sleep_millisecs, per second
-    b = host.vm("b")
-    while ksm._uid != b.uid or ksm._ppn <= 16 * MB + 1000:  # inside b, beyond the size of c
-        host.step()
-    host.power_off("a")                            # a VM before the scanner's position
-    scanned, passes, full = ksm.scanned, {n: ksm._state(v).passes for n, v in host.vms.items()}, ksm.full_scans
-    for _ in range(3):
-        host.step()
-        assert ksm.scanned - scanned <= budget, "the scan budget is a budget"
-        scanned = ksm.scanned
-        assert ksm.entries <= ksm.table_pages * ksm._per_page, "every table entry is charged"
-    assert {n: ksm._state(v).passes for n, v in host.vms.items()} == passes and ksm.full_scans == full, \
-        "no VM is credited a pass it never had"
-    check_conservation(host)
 
 
 def test_dbench_smaller_than_a_page_is_refused_and_one_page_runs():

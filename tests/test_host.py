@@ -64,33 +64,6 @@ def test_figure7_qualitative_idle_tax_moves_memory_to_the_active_vm():
     assert any("lowest ρ" in d.why and d.vm == "idle" for d in after.decisions)
 
 
-def test_admission_control_names_the_short_reservation():
-    host = esx.Host(esx.HostConfig(memory_mb=100, swap_mb=100))
-    host.power_on(esx.VMConfig(name="a", max_mb=64, min_mb=40, overhead_mb=8))
-    with pytest.raises(esx.AdmissionError, match=r"memory reservation short by 12\.0 MB"):
-        host.power_on(esx.VMConfig(name="b", max_mb=64, min_mb=56, overhead_mb=8))
-    with pytest.raises(esx.AdmissionError, match=r"swap reservation short by 12\.0 MB"):
-        host.power_on(esx.VMConfig(name="c", max_mb=100, min_mb=12, overhead_mb=8))
-    host.power_on(esx.VMConfig(name="d", max_mb=64, min_mb=0, overhead_mb=8))
-
-
-def test_ballooning_reclaims_and_no_driver_means_paging():
-    for mode, expect_balloon in (("cooperative", True), ("absent", False), ("uncooperative", False)):
-        host = small_host(memory_mb=80)
-        host.power_on(esx.VMConfig(name="big", max_mb=64, overhead_mb=2, balloon=mode),
-                      workload=esx.workloads.Toucher([(0, 20), (60, 0)]))
-        host.power_on(esx.VMConfig(name="hog", max_mb=64, overhead_mb=2),
-                      workload=esx.workloads.Toucher([(90, 60)]))
-        tr = host.run(minutes=8)
-        big = tr.vm("big")
-        assert (np.nanmax(big.balloon) > 4) == expect_balloon, mode
-        if not expect_balloon:
-            # the hog's balloon takes most of the pressure; what big's missing balloon cannot give, the
-            # host pages once free memory falls to soft (3.4 MB at ≈ 6 min with this seed)
-            assert np.nanmax(big.swapped) > 2, f"{mode}: the host must fall back to paging"
-        check_conservation(host)
-
-
 def test_power_off_returns_everything():
     host = two_vm_host()
     host.run(minutes=3)
@@ -128,16 +101,6 @@ def test_double_paging_happens_and_is_counted():
     assert host.vm("g").totals.double_paging + host.vm("h").totals.double_paging > 0
 
 
-def test_sampling_tracks_a_toucher():
-    host = small_host(memory_mb=200)
-    host.power_on(esx.VMConfig(name="t", max_mb=128, overhead_mb=2),
-                  workload=esx.workloads.Toucher([(0, 0), (300, 80)], sweep_s=5))
-    tr = host.run(minutes=12)
-    est = tr.vm("t").active
-    assert est[280] < 30, "idle: the estimate decays"
-    assert est[-1] == pytest.approx(80 + 7, abs=20), "active: the estimate follows the toucher"
-
-
 def test_the_configuration_is_the_one_truth_every_setter_changes():
     """Mid-run setters replace ``host.config`` / the VM's ``config``; what runs reads them from there."""
     host = esx.Host(esx.HostConfig(memory_mb=128, tax_rate=0.75), seed=0)
@@ -152,15 +115,3 @@ def test_the_configuration_is_the_one_truth_every_setter_changes():
     assert vm.config.min_mb == 8
     host.set_balloon("a", "disabled")
     assert vm.config.balloon == "disabled" == vm.balloon.mode
-
-
-def test_the_balloon_progress_window_is_configuration():
-    """``HostConfig.balloon_stuck_s`` is how long a balloon that frees no machine memory is counted on."""
-    host = esx.Host(esx.HostConfig(memory_mb=128, balloon_stuck_s=7), seed=0)
-    vm = host.power_on(esx.VMConfig(name="a", max_mb=32))
-    host.run(seconds=30)
-    b = vm.balloon
-    b.stuck_for = 6
-    assert b.usable(vm.vm_time)
-    b.stuck_for = 7
-    assert not b.usable(vm.vm_time) and "for 7 s" in b.why_unusable(vm.vm_time)

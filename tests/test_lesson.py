@@ -53,9 +53,36 @@ def test_reveal_is_shown_once_in_a_notebook():
     assert "Reveal(" not in cap.stdout
 
 
-def test_reveal_without_prediction_says_so(shown):
-    r = Prediction("How many MB?", unit="MB").reveal(actual=7, explain="Seven.")
+def test_reveal_waits_behind_a_button_until_a_prediction_is_recorded(shown):
+    """Voilà and Run All reach reveal() before the student predicts: nothing is given away, a
+    Reveal button waits, and pressing it after recording compares the two."""
+    p = Prediction("How many MB?", unit="MB")
+    assert p.reveal(actual=7, explain="Seven.") is None and p.revealed is None
+    assert len(shown) == 1 and p.reveal_button in shown[0].children and "7" not in p.reveal_box.value
+    p.record("5")
+    assert "press Reveal below" in p.status.value
+    p.reveal_button.click()
+    r = p.revealed
+    assert (r.prediction, r.actual, r.gap) == (5.0, 7.0, 2.0) and "+2 MB" in r.text and "Seven." in r.text
+    assert p.reveal_box.value == r.html == p.status.value and p.reveal_button.disabled and p.entry.disabled
+    assert p.show() is r and len(shown) == 1
+
+
+def test_reveal_without_prediction_asks_once_then_says_so(shown):
+    p = Prediction("How many MB?", unit="MB")
+    p.reveal(actual=7, explain="Seven.")
+    p.reveal_button.click()
+    assert p.revealed is None and "No prediction recorded yet" in p.reveal_box.value and "7" not in p.reveal_box.value
+    p.reveal_button.click()
+    r = p.revealed
     assert r.prediction is None and r.gap is None and "did not record a prediction" in r.text and "7 MB" in r.text
+    with pytest.raises(esx.ConfigError, match="locked"):
+        p.record(5)
+
+
+def test_show_before_reveal_is_refused():
+    with pytest.raises(esx.ConfigError, match="reveal"):
+        Prediction("How many?").show()
 
 
 @pytest.mark.parametrize("kw, name", [

@@ -20,8 +20,8 @@ WORKLOADS = st.sampled_from([
                               st.integers(16, 40)), min_size=1, max_size=3),
        tax=st.sampled_from([0.0, 0.5, 0.75]), replacement=st.sampled_from(["random", "clock"]))
 def test_guests_read_their_last_write_whatever_the_host_does(seed, memory_mb, vms, tax, replacement):
-    host = esx.Host(esx.HostConfig(memory_mb=memory_mb, swap_mb=200, tax_rate=tax), seed=seed,
-                    replacement=replacement)
+    host = esx.Host(esx.HostConfig(memory_mb=memory_mb, swap_mb=200, tax_rate=tax, replacement=replacement),
+                    seed=seed)
     with WriteLog(host) as log:
         for i, (wl, os_, balloon, max_mb) in enumerate(vms):
             try:

@@ -202,49 +202,6 @@ def test_repeated_decisions_are_one_entry_with_a_tick_range():
     assert any(f"t={d.tick:>5}–{d.until}s" in str(d) for d in ranged)
 
 
-# -- defaults that run the paper, admission that speaks of overhead --------------------------------
-def test_default_swap_admits_the_papers_own_setups():
-    """Per-VM swap files by default (later ESX): Figure 7 on 424 MB, Figure 8's five VMs on 1 GB."""
-    host = esx.Host(esx.HostConfig(memory_mb=424))
-    host.power_on(esx.VMConfig(name="idle", max_mb=256, guest_os="windows"))
-    host.power_on(esx.VMConfig(name="dbench", max_mb=256))
-    assert host.swapfile.capacity == 512 * MB
-    from esxlab.experiments.fig8 import VMS
-    host = esx.Host(esx.HostConfig(memory_mb=1024))
-    for name, (mx, mn, edition) in VMS.items():
-        host.power_on(esx.VMConfig(name=name, max_mb=mx, min_mb=mn, guest_os="windows", os_version=edition))
-    host.run(seconds=5)
-    host.power_off("sql")
-    assert host.swapfile.capacity == (1472 - 736 - 160) * MB
-    short = esx.Host(esx.HostConfig(memory_mb=424, swap_mb=300))
-    short.power_on(esx.VMConfig(name="a", max_mb=256))
-    with pytest.raises(esx.AdmissionError, match="swap reservation short by 212.0 MB"):
-        short.power_on(esx.VMConfig(name="b", max_mb=256))
-
-
-def test_a_vm_that_leaves_no_memory_beyond_overheads_is_refused_at_power_on():
-    """Sixteen 64 MB VMs on 512 MB, fifteen 8 MB VMs on the default host: refused with a sentence on
-    overhead, and the host keeps running."""
-    host = esx.Host(esx.HostConfig(memory_mb=512, swap_mb=65536))
-    with pytest.raises(esx.AdmissionError, match="overhead memory would leave no machine memory"):
-        for i in range(16):
-            host.power_on(esx.VMConfig(name=f"v{i}", max_mb=64))
-    assert len(host.vms) == 14
-    host.run(seconds=5)
-    host = esx.Host()
-    with pytest.raises(esx.AdmissionError, match="overhead"):
-        for i in range(15):
-            host.power_on(esx.VMConfig(name=f"v{i}", max_mb=8))
-    host.run(seconds=5)
-
-
-def test_set_min_refused_speaks_of_the_reservation():
-    host = esx.Host(esx.HostConfig(memory_mb=200, swap_mb=400))
-    host.power_on(esx.VMConfig(name="a", max_mb=196, overhead_mb=8))
-    with pytest.raises(esx.AdmissionError, match=r"cannot change the min \(its memory reservation\) of 'a'"):
-        host.set_min("a", 196)
-
-
 # -- issue 11's reclamation faults ---------------------------------------------------------------
 def test_a_vm_below_its_min_makes_progress_when_host_swap_is_full_at_the_reservation():
     """34 MB host, 16 MB swap, min 32: the VM reaches its min and runs (issue 11, fault 2)."""

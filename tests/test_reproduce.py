@@ -95,6 +95,9 @@ def test_source_hash_follows_the_sources(tmp_path):
     shutil.copytree(ROOT / "esxlab", copy, ignore=shutil.ignore_patterns("__pycache__"))
     before = runner.source_hash(copy)
     assert before == runner.source_hash(ROOT / "esxlab")
+    for teaching in ("views/lesson.py", "problems/base.py", "checks.py"):        # cannot change a result
+        (copy / teaching).write_text((copy / teaching).read_text() + "\n# x\n")
+    assert runner.source_hash(copy) == before
     (copy / "experiments" / "fig7.py").write_text((copy / "experiments" / "fig7.py").read_text() + "\n# x\n")
     assert runner.source_hash(copy) != before
 

@@ -114,25 +114,6 @@ def test_ksm_finds_the_same_duplicates_eventually_and_counts_sensibly():
     assert st.pages_unshared + st.pages_shared + st.pages_sharing <= sum(v.alloc_pages for v in host.vms.values())
 
 
-def test_ksm_volatile_pages_are_not_merged_and_max_page_sharing_holds():
-    cfg = SharingConfig(mode="ksm", ksm_pages_to_scan=40, ksm_max_page_sharing=8)
-    host = esx.Host(esx.HostConfig(memory_mb=96, sharing=cfg), seed=1)
-    host.power_on(esx.VMConfig(name="w", max_mb=16, overhead_mb=1, guest_os="windows"))     # many zero pages
-    host.power_on(esx.VMConfig(name="t", max_mb=16, overhead_mb=1),
-                  workload=esx.workloads.Toucher([(0, 6)], sweep_s=1))                     # rewrites 6 MB/s
-    host.run(seconds=90)
-    check_conservation(host)
-    s = host.sharing
-    frames = np.flatnonzero(s.f_kind == sharing.FRAME)
-    assert len(frames) and s._refs(frames).max() <= 8
-    zero_frames = frames[s.f_token[frames] == 0]
-    assert len(zero_frames) > 10, "past max_page_sharing the zero page needs more copies"
-    t = host.vm("t")
-    assert s.stats().pages_volatile > MB
-    touched = t.guest.lp_ppn[t.guest.lp_ppn >= 0]
-    assert not (t.pmap.state[touched] == SHARED).any(), "a page rewritten every second was merged"
-
-
 def test_reference_counts_overflow_for_the_zero_page_and_come_back():
     cfg = SharingConfig(mode="esx", scan_vm_pages_s=1e5, scan_total_pages_s=1e5, scan_period_s=1)
     host = esx.Host(esx.HostConfig(memory_mb=340, sharing=cfg), seed=0)

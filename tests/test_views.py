@@ -47,7 +47,7 @@ def test_marks_show_the_trace(dash):
     assert dash.vm_pick.options == ("idle", "toucher")
     dash.vm_pick.value = "toucher"
     lines = dash.series.lines
-    assert list(lines.labels) == ["alloc", "target", "active", "balloon", "swapped", "shared"]
+    assert list(lines.labels) == ["alloc", "target", "active", "shared", "swapped", "balloon"]
     assert np.allclose(lines.x, tr.minutes[::views.components.stride(len(tr))])
     assert np.allclose(lines.y[0], tr.vm("toucher").alloc[::views.components.stride(len(tr))])
     assert dash.series.ys.max >= np.nanmax(lines.y)
@@ -212,7 +212,7 @@ def _sim(**kw):
 
 
 @pytest.mark.parametrize("kw, match", [
-    (dict(host_controls=["nope"]), "host_controls names 'nope', which has no control; choose from replacement"),
+    (dict(host_controls=["nope"]), "host_controls names 'nope', which has no control; choose from memory_mb"),
     (dict(host_controls=["sharing.nope"]), "'sharing.nope', which has no control"),
     (dict(vm_controls={"b": ["shares"]}), "not in the scenario"),
     (dict(vm_controls={"a": ["name"]}), r"vm_controls\['a'\] names 'name', which has no control; choose from max_mb"),

@@ -43,8 +43,8 @@ from ..config import HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, check_number
 from ..host import Host
 from ..trace import Trace
-from ..workloads import Dbench
-from .common import Delayed, hold_balloon
+from ..workloads import Dbench, Delayed
+from .common import hold_balloon
 from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 

@@ -7,7 +7,7 @@ B, 9 Linux VMs of 64–768 MB, 1846 MB: 539 MB (29.2 %) shared, 345 MB (18.7 %) 
 
 Everything about the VMs except their count, guest OS and total is **invented**: their sizes
 (in the stated ranges, summing to the total), roles, OS versions and contents. Each VM's
-memory holds, in the invented :class:`Deployed` content model: its kernel (the guest
+memory holds, in the invented :class:`~esxlab.workloads.Deployed` content model: its kernel (the guest
 profile's, with the OS image shared by VMs of the same OS and version), the OS's files in
 the page cache (same OS and version: identical), its role's application files (VMs of the
 same role: identical), ``zero_frac`` of its memory in zero pages, the memory the guest keeps
@@ -42,13 +42,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
-from ..content import image_tokens
 from ..guest import PROFILES
 from ..host import Host
-from ..workloads import Spec95
+from ..workloads import Deployed
 from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
@@ -121,29 +118,6 @@ PARAMS = {
     "scan_total_pages_s": Param(10000, "scan rate, whole host", 1, 1000000, step=1000, unit="pages/s"),
     "warm_s": Param(60, "time to read contents in", 1, 3600, step=10, unit="s"),
 }
-
-
-class Deployed(Spec95):
-    """A production server's memory as contents (invented for Figure 5): file pages from
-    ``images`` ((name, MB): identical in every VM naming the same image), then
-    ``private_mb`` of this VM's own data, then ``zero_mb`` of zero pages; read in over
-    ``warm_s`` seconds, then read at random (no writes)."""
-
-    name = "deployed"
-
-    def __init__(self, images: tuple[tuple[str, float], ...], private_mb: float, zero_mb: float,
-                 warm_s: float) -> None:
-        self.images = tuple((name, int(round(mb * PAGES_PER_MB))) for name, mb in images)
-        private = max(0, int(round(private_mb * PAGES_PER_MB)))
-        files = sum(n for _, n in self.images) + private
-        super().__init__(files_mb=files / PAGES_PER_MB, dup_mb=0, zero_mb=zero_mb, data_mb=0,
-                         warm_s=warm_s, writes_per_s=0, )
-        self.files = files
-
-    def disk_tokens(self, mint, pages: int) -> np.ndarray:
-        shared = [image_tokens(name, np.arange(n)) for name, n in self.images]
-        private = self.files - sum(n for _, n in self.images)
-        return np.concatenate(shared + [mint.take(private), np.zeros(self.zeros, dtype=np.uint64)])
 
 
 def kernel_mb(os: str, mb: float) -> tuple[float, float]:

@@ -9,7 +9,7 @@ benchmarks start at ``bench_start_min``; from then on ESX balloons. SQL Server a
 at boot, idles down to its 160 MB min, then a long-running query pulls memory back.
 
 Workloads (invented): the paper describes the benchmarks, not their memory behaviour. Each
-VM runs a :class:`Server`: it writes a *footprint* of data once (services, heaps, caches),
+VM runs a :class:`~esxlab.workloads.Server`: it writes a *footprint* of data once (services, heaps, caches),
 ``boot_fill_pct`` % of its memory after boot and ``bench_fill_pct`` % once the benchmarks
 start, and keeps touching an *active working set*, part of that footprint, whose size
 follows a schedule shaped after the paper's *Active* curves (panels b–d; ``SCHEDULES``).
@@ -54,7 +54,7 @@ import numpy as np
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..reclaim import HIGH
-from ..workloads import Access, Workload
+from ..workloads import Server
 from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
@@ -100,55 +100,6 @@ PARAMS = {
     "minutes": Param(83, "run length", 10, 1200, step=1, unit="min"),
     "sharing": sharing("esx"),
 }
-
-
-def steps_s(steps) -> list[tuple]:
-    """(minute, MB, ...) steps as (second, pages, ...)."""
-    return [(int(60 * m), int(mb * PAGES_PER_MB), *rest) for m, mb, *rest in steps]
-
-
-class Server(Workload):
-    """A server VM's memory behaviour (invented for Figure 8): a footprint written once at
-    ``fill_mb_s`` up to the size its ``footprint`` steps (minute, MB) ask for, and a working
-    set (the first pages of the footprint) following its ``active`` steps (minute, MB,
-    sweep seconds), a third of the touches writing. A size holds until the next step."""
-
-    name = "server"
-
-    def __init__(self, footprint, active, fill_mb_s: float) -> None:
-        self.footprint, self.active = steps_s(footprint), steps_s(active)
-        self.fill = max(1, int(fill_mb_s * PAGES_PER_MB))
-        self.filled = 0
-        self._cursor = 0
-
-    def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
-        super().attach(vm_pages, uid, rng)
-        self.pages = max([0] + [p for _, p, *_ in self.footprint + self.active])
-        return self.pages
-
-    @staticmethod
-    def _at(steps, t: int) -> tuple:
-        now = (0, 0, 1)
-        for step in steps:
-            if t >= step[0]:
-                now = step
-        return now
-
-    def step(self, t: int) -> Access:
-        ws, sweep = self._at(self.active, t)[1:]
-        want = max(self._at(self.footprint, t)[1], ws)
-        new = np.arange(self.filled, min(want, self.filled + self.fill), dtype=np.int64)
-        old = self.filled
-        self.filled += len(new)
-        ws = min(ws, self.filled)
-        hot = new[:0]
-        if ws:
-            per = int(np.ceil(ws / sweep))
-            hot = (self._cursor + np.arange(min(per, ws))) % ws
-            self._cursor = (self._cursor + per) % ws
-            hot = hot[hot < old]
-        writes = np.r_[np.ones(len(new), dtype=bool), self.rng.random(len(hot)) < 1 / 3]
-        return Access(np.r_[new, hot], writes)
 
 
 def server(name: str, p: SimpleNamespace) -> Server:

@@ -54,8 +54,7 @@ PARAMS = {
 def one_run(p: SimpleNamespace, policy: str, workload: str, seed: int) -> tuple[Counters, Trace]:
     """(totals, trace) of one VM under ``policy`` running ``workload`` ("dbench" or "loop")."""
     host = Host(HostConfig(memory_mb=memory_for(p.available_mb, 1), swap_mb=2 * p.vm_mb,
-                           sharing=SharingConfig(mode=p.sharing)), seed=seed,
-                replacement=policy)
+                           sharing=SharingConfig(mode=p.sharing), replacement=policy), seed=seed)
     wl = Dbench(clients=p.clients) if workload == "dbench" else Toucher([(0, p.loop_mb)], sweep_s=p.sweep_s)
     vm = host.power_on(VMConfig(name="guest", max_mb=p.vm_mb, balloon="absent"), workload=wl)
     return vm.totals, host.run(minutes=p.minutes)

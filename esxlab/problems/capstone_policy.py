@@ -56,6 +56,8 @@ class BeatRandom(Problem):
         """Swap-ins of the VM in the measured minute after warm-up, under ``policy`` (page sharing
         off, so that only the replacement policy decides)."""
         config = HostConfig(memory_mb=self.memory_mb, swap_mb=256, sharing=SharingConfig(mode="off"))
+        if isinstance(policy, str):                 # a built-in policy, by name: configuration
+            config, policy = config.replace(replacement=policy), None
         host = Host(config, seed=self.seed, replacement=policy)
         vm = host.power_on(VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"),
                            workload=HotCold(self.hot_mb, self.cold_mb, self.cold_per_s))

@@ -33,8 +33,8 @@ class DoublePaging(Problem):
         """The VM's private and guest-free pages before the page-out, and the swap-ins and
         double-paged pages of the second after it, under replacement ``policy``."""
         if policy not in self._runs:
-            host = Host(HostConfig(memory_mb=2 * self.max_mb, sharing=SharingConfig(mode="off")), seed=self.seed,
-                        replacement=policy)
+            host = Host(HostConfig(memory_mb=2 * self.max_mb, sharing=SharingConfig(mode="off"), replacement=policy),
+                        seed=self.seed)
             vm = host.power_on(VMConfig(name="app", max_mb=self.max_mb, overhead_mb=4, balloon="absent"),
                                workload=Grow(self.base_mb, self.grow_mb, self.GROW_AT_S))
             while vm.vm_time < self.GROW_AT_S - 1:

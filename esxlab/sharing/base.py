@@ -9,7 +9,7 @@ the host), salting, and the statistics. :mod:`.esx` and :mod:`.ksm` add their sc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -310,6 +310,34 @@ class SharingBase:
 
     def _vms_by_uid(self) -> dict:
         return {v.uid: v for v in self.vms.values()}
+
+    def _compare_candidates(self, tok: np.ndarray, h: np.ndarray, group: int, uids: np.ndarray,
+                            cands: np.ndarray) -> Iterator[tuple[Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Pages of a VM (contents ``tok``, hashes ``h``, its sharing ``group``) met candidates: page
+        ``cands[i]`` of the VM with uid ``uids[i]`` (an ESX hint, a KSM unstable-tree node) seen with the
+        same hash earlier. Per candidate VM, its candidates are rehashed and compared in full (§4.2,
+        KSM's ``memcmp``); yields ``(other, sel, q, unchanged, equal)``: that VM (None if it powered
+        off), the mask of its pairs, its PPNs, which still hash the same and are private, and which
+        of those are equal in contents and group (:meth:`_merge_pairs` shares them)."""
+        vms = self._vms_by_uid()
+        for uid in np.unique(uids).tolist():
+            sel = uids == uid
+            other, q = vms.get(uid), cands[sel]
+            if other is None:
+                unchanged = equal = np.zeros(len(q), dtype=bool)
+            else:
+                qtok, qh = self._hash_pages(other, q)
+                unchanged = (other.pmap.state[q] == PRIVATE) & (qh == h[sel])
+                equal = unchanged & (qtok == tok[sel]) & (self._state(other).group == group)
+            yield other, sel, q, unchanged, equal
+
+    def _merge_pairs(self, vm, ppns: np.ndarray, other, q: np.ndarray, frames: np.ndarray, keys: np.ndarray,
+                     tokens: np.ndarray) -> None:
+        """Pages ``ppns`` of ``vm`` and equal pages ``q`` of ``other`` share: ``other``'s pages become
+        the machine pages of the new shared ``frames``, which ``vm``'s pages then map."""
+        if len(ppns):
+            self._promote(other, q, frames, keys, tokens, self._state(other).group)
+            self._map(vm, ppns, frames)
 
     def _hash_pages(self, vm, ppns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(tokens, hashes) of mapped ``ppns`` of ``vm``."""

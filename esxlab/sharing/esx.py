@@ -195,28 +195,15 @@ class PageSharing(SharingBase):
                      group: np.uint64) -> None:
         """``ppns`` matched hint ``frames`` of other pages (distinct hashes): rehash each hinted
         page; drop stale hints (the pages get hints instead); compare and share the rest."""
-        vms = self._vms_by_uid()
-        uids = self.f_uid[frames]
-        for uid in np.unique(uids).tolist():
-            sel = uids == uid
-            p, t, k, f = ppns[sel], tok[sel], h[sel], frames[sel]
-            other = vms.get(uid)
-            if other is None:
-                ok = np.zeros(len(p), dtype=bool)
-            else:
-                q = self.f_ppn[f]
-                qtok, qh = self._hash_pages(other, q)
-                ok = (other.pmap.state[q] == PRIVATE) & (qh == k)
-            for stale in f[~ok].tolist():                # the hinted page changed or went away
+        for other, sel, q, unchanged, equal in self._compare_candidates(tok, h, int(group), self.f_uid[frames],
+                                                                       self.f_ppn[frames]):
+            p, k, f = ppns[sel], h[sel], frames[sel]
+            for stale in f[~unchanged].tolist():         # the hinted page changed or went away
                 self._release_frame(stale)
-            self.stale_hints += int(np.count_nonzero(~ok))
-            self._add_hints(vm, p[~ok], k[~ok])
-            if other is None:
-                continue
-            equal = ok & (qtok == t) & (np.uint64(self._state(other).group) == group)
-            self.false_matches += int(np.count_nonzero(ok & ~equal))
-            self._promote(other, q[equal], f[equal], k[equal], t[equal], self._state(other).group)
-            self._map(vm, p[equal], f[equal])
+            self.stale_hints += int(np.count_nonzero(~unchanged))
+            self._add_hints(vm, p[~unchanged], k[~unchanged])
+            self.false_matches += int(np.count_nonzero(unchanged & ~equal))
+            self._merge_pairs(vm, p[equal], other, q[equal], f[equal], k[equal], tok[sel][equal])
 
     def forget(self, vm) -> None:
         st = self.states.get(vm.uid)

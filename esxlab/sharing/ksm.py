@@ -155,17 +155,9 @@ class KsmSharing(SharingBase):
                         nodes: np.ndarray, group: int) -> None:
         """``ppns`` found unstable-tree nodes ``nodes`` (distinct hashes): compare again, then
         merge both into a new stable frame; a node whose page changed is replaced by ours."""
-        vms = self._vms_by_uid()
-        uids = nodes >> _PPN_BITS
-        for uid in np.unique(uids).tolist():
-            sel = uids == uid
-            p, t, k, q = ppns[sel], tok[sel], h[sel], nodes[sel] & ((1 << _PPN_BITS) - 1)
-            other = vms.get(uid)
-            if other is None:
-                ok = np.zeros(len(p), dtype=bool)
-            else:
-                qtok, qh = self._hash_pages(other, q)
-                ok = (other.pmap.state[q] == PRIVATE) & (qtok == t) & (self._state(other).group == group)
+        for other, sel, q, _, ok in self._compare_candidates(tok, h, group, nodes >> _PPN_BITS,
+                                                              nodes & ((1 << _PPN_BITS) - 1)):
+            p, t, k = ppns[sel], tok[sel], h[sel]
             self.stale_hints += int(np.count_nonzero(~ok))
             self.unstable.update(zip(k[~ok].tolist(), me[sel][~ok].tolist()))
             if not ok.any():
@@ -173,10 +165,9 @@ class KsmSharing(SharingBase):
             for key in k[ok].tolist():
                 del self.unstable[key]
             frames = self._new_frames(int(ok.sum()))
-            self._promote(other, q[ok], frames, k[ok], t[ok], group)
             for key, f in zip(k[ok].tolist(), frames.tolist()):
                 self.stable.setdefault(key, []).append(f)
-            self._map(vm, p[ok], frames)
+            self._merge_pairs(vm, p[ok], other, q[ok], frames, k[ok], t[ok])
 
     def forget(self, vm) -> None:
         st = self.states.get(vm.uid)

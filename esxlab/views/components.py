@@ -19,20 +19,20 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from ..pmap import STATE_NAMES
+from ..metrics import HOST_METRICS, METRICS, PAGE_STATES, STATE_NAMES, VM_METRICS
 from ..reclaim import STATES
 
 MAX_POINTS = 600
-#: Okabe–Ito colours by meaning
-COLORS = {"private": "#0072B2", "shared": "#009E73", "balloon": "#E69F00", "swapped": "#D55E00",
-          "overhead": "#CC79A7", "free": "#BBBBBB", "unbacked": "#E4E4E4", "alloc": "#000000",
-          "target": "#999999", "active": "#56B4E9", "shared frames": "#009E73"}
+#: Okabe–Ito colours by meaning: each page state's and metric's (declared in esxlab.metrics)
+COLORS = {**{m.name: m.color for m in METRICS if m.color}, **{s.name: s.color for s in PAGE_STATES},
+          "shared frames": PAGE_STATES[STATE_NAMES.index("shared")].color}
 OTHER_COLORS = ["#000000", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"]
-PMAP_COLORS = [COLORS[s] for s in ("unbacked", "private", "shared", "swapped", "balloon")]   # STATE_NAMES order
+PMAP_COLORS = [s.color for s in PAGE_STATES]                                             # STATE_NAMES order
 STATE_COLORS = ["#DDEEDD", "#C9E4F2", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "free")
-RECLAIMED_PARTS = ("balloon", "swapped")
-SERIES = ("alloc", "target", "active", "balloon", "swapped", "shared")
+RECLAIMED_PARTS = tuple(s.name for s in PAGE_STATES if s.reclaimed)
+SERIES = tuple(m.name for m in VM_METRICS if m.plot and m.trace)
+LABELS = {m.name: m.label for m in METRICS}
 
 
 def stride(n: int, limit: int = MAX_POINTS) -> int:
@@ -40,13 +40,11 @@ def stride(n: int, limit: int = MAX_POINTS) -> int:
     return max(1, -(-n // limit))
 
 
-#: units of the host series that are not memory in MB (trace.HOST_FIELDS)
-HOST_UNITS = {"bounce_copies": "bounce copies (per s)", "state": "free-memory state (0 = high … 3 = low)"}
-
-
 def pretty(name: str) -> str:
-    """A readable label for a field name: ``"idle_alloc"`` → ``"idle alloc"``, ``"size_mb"`` →
-    ``"size (MB)"``, ``"minute"`` → ``"time (min)"``."""
+    """A readable label for a field name: a metric's label (:mod:`esxlab.metrics`), else
+    ``"idle_alloc"`` → ``"idle alloc"``, ``"size_mb"`` → ``"size (MB)"``, ``"minute"`` → ``"time (min)"``."""
+    if name in LABELS:
+        return LABELS[name]
     if name in ("minute", "minutes"):
         return "time (min)"
     for suffix, unit in (("_mb", "MB"), ("_pct", "%"), ("_s", "s")):
@@ -103,7 +101,8 @@ class MemoryBar:
 
     def update(self, names: Sequence[str], parts: dict[str, Sequence[float]], free: float,
                shared_frames: float = 0.0) -> None:
-        """``parts[p][i]`` = MB of ``p`` (private, overhead, balloon, swapped) for VM ``names[i]``;
+        """``parts[p][i]`` = MB of ``p`` (private, overhead, and each of :data:`RECLAIMED_PARTS`) for VM
+        ``names[i]`` (NaN: the VM was not running, drawn as 0);
         ``free`` and ``shared_frames`` (machine frames holding shared pages) are host-wide, in MB."""
         n = len(names)
         y = np.zeros((len(MACHINE_PARTS), n + 2))
@@ -126,7 +125,8 @@ class MemoryBar:
 
 def host_ylabel(fields: Sequence[str]) -> str:
     """The y label for host series ``fields``: memory in MB unless they are all one other unit."""
-    units = {HOST_UNITS.get(f, "memory (MB)") for f in fields}
+    axes = {m.name: m.axis for m in HOST_METRICS}
+    units = {axes.get(f, "memory (MB)") for f in fields}
     return units.pop() if len(units) == 1 else "MB, or as named in the legend"
 
 

@@ -41,10 +41,9 @@ import numpy as np
 from ..config import HostConfig, Param, VMConfig
 from ..errors import AdmissionError, ConfigError, check_number
 from ..host import Host
-from ..swap import POLICIES
 from ..trace import HOST_FIELDS, Trace
-from .components import (CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries, WhyPanel,
-                         host_ylabel, pretty)
+from .components import (RECLAIMED_PARTS, CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries,
+                         WhyPanel, host_ylabel, pretty)
 from .controls import control
 from .saves import NOTE
 
@@ -57,15 +56,14 @@ FRAME_S = 0.1          # wall seconds between streamed frames
 
 @dataclass
 class Run:
-    """What a dashboard draws: a trace, pmap snapshots ``(tick, states)`` of one VM, each VM's
-    overhead (MB), notes (e.g. a refused power-on) and, for experiments, the ``Result``.
+    """What a dashboard draws: a trace, pmap snapshots ``(tick, states)`` of one VM, notes (e.g.
+    a refused power-on) and, for experiments, the ``Result``.
     ``complete`` is False for a frame of a run still streaming in; ``end_min`` is the full
     run's length (the x axes keep it while the trace grows)."""
 
     trace: Trace | None
     snapshots: list = field(default_factory=list)
     pmap_vm: str | None = None
-    overhead: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
     result: Any = None
     host: Host | None = None
@@ -382,8 +380,8 @@ class Dashboard(widgets.VBox):
         i = int(np.clip(np.searchsorted(tr.minutes, self.minute.value - 1e-9), 0, len(tr) - 1))
         tick = float(tr.t[i])
         names = tr.vm_names
-        parts = {p: [getattr(tr.vm(n), p)[i] for n in names] for p in ("private", "shared", "balloon", "swapped")}
-        parts["overhead"] = [run.overhead.get(n, 0.0) if np.isfinite(tr.vm(n).alloc[i]) else 0.0 for n in names]
+        parts = {p: [getattr(tr.vm(n), p)[i] for n in names]
+                 for p in ("private", "shared", "overhead", *RECLAIMED_PARTS)}
         frames = max(0.0, float(np.nansum(parts["shared"])) - float(tr.host.shared_saved[i]))
         self.bar.update(names, parts, float(tr.host.free[i]), shared_frames=frames)
         self.series.set_cursor(float(tr.minutes[i]))
@@ -397,20 +395,16 @@ class Dashboard(widgets.VBox):
 
 #: HostConfig fields that are configs themselves; their controls are named "sharing.mode" etc.
 HOST_PARTS = ("sharing", "remap")
-REPLACEMENT = Param("random", "swap replacement policy", choices=tuple(POLICIES),
-                    source="§3.3: ESX picks victims at random")
 
 
-def _host_control_spec(host_config: HostConfig, name: str, replacement: str) -> tuple[Param, Any]:
+def _host_control_spec(host_config: HostConfig, name: str) -> tuple[Param, Any]:
     """(metadata, current value) of host control ``name``; ConfigError naming what exists."""
-    if name == "replacement":
-        return REPLACEMENT, replacement
     part, _, sub = name.rpartition(".")
     owner = getattr(host_config, part) if part in HOST_PARTS else (host_config if not part else None)
     specs = type(owner).controls() if owner is not None else {}
     if sub not in specs:
         nested = [f"{p}.{k}" for p in HOST_PARTS for k in type(getattr(host_config, p)).controls()]
-        raise ConfigError(f"host_controls names {name!r}, which has no control; choose from replacement, "
+        raise ConfigError(f"host_controls names {name!r}, which has no control; choose from "
                           f"{', '.join(HostConfig.controls())}, {', '.join(nested)}.")
     return specs[sub], getattr(owner, sub)
 
@@ -422,9 +416,8 @@ class SimDashboard(Dashboard):
     control refuses is reported in the status line, §6.2). ``host_controls`` names
     ``HostConfig`` fields and ``vm_controls`` maps a VM name to ``VMConfig`` fields; their
     sliders come from the dataclasses' metadata, narrowed by ``overrides[name]`` (keys
-    ``"memory_mb"`` or ``"dbench.shares"``); the host control ``"replacement"`` picks the
-    hypervisor's swap victim policy (§3.3); ``"sharing.<field>"`` and ``"remap.<field>"`` name fields
-    of the nested :class:`~esxlab.config.SharingConfig` and :class:`~esxlab.config.RemapConfig`.
+    ``"memory_mb"`` or ``"dbench.shares"``); ``"sharing.<field>"`` and ``"remap.<field>"`` name
+    fields of the nested :class:`~esxlab.config.SharingConfig` and :class:`~esxlab.config.RemapConfig`.
     ``minutes`` (> 0) is the run's length; ``watch`` names the VM whose pmap is shown
     (snapshots every ``snap_s`` whole seconds); ``host_fields`` picks the series of the
     ``"host"`` panel (see :data:`~esxlab.trace.HOST_FIELDS`). Runs stream into the marks when
@@ -434,7 +427,7 @@ class SimDashboard(Dashboard):
     def __init__(self, host_config: HostConfig, vms: Sequence[tuple[VMConfig, Any]], minutes: float = 5,
                  host_controls: Sequence[str] = (), vm_controls: dict[str, Sequence[str]] | None = None,
                  overrides: dict[str, dict] | None = None, watch: str | None = None, snap_s: int = 15,
-                 replacement: str = "random", seed: int = 0, title: str = "esxlab",
+                 seed: int = 0, title: str = "esxlab",
                  panels: Sequence[str] = ("bar", "series", "pmap", "strip", "why", "counters"),
                  host_fields: Sequence[str] = HOST_SERIES) -> None:
         if not isinstance(host_config, HostConfig):
@@ -446,7 +439,7 @@ class SimDashboard(Dashboard):
         check_number("SimDashboard", "snap_s", snap_s, lo=1, integer=True)
         self.host_config, self.vm_specs = host_config, list(vms)
         self.minutes, self.watch = minutes, watch
-        self.snap_s, self.replacement = int(snap_s), replacement
+        self.snap_s = int(snap_s)
         configs = {c.name: c for c, _ in self.vm_specs}
         if watch is not None and watch not in configs:
             raise ConfigError(f"watch = {watch!r} is not a VM of the scenario; choose from "
@@ -454,7 +447,7 @@ class SimDashboard(Dashboard):
         overrides = overrides or {}
         ctl = {}
         for name in host_controls:
-            spec, value = _host_control_spec(host_config, name, replacement)
+            spec, value = _host_control_spec(host_config, name)
             ctl[name] = control(name, spec, value, rerun=False, **overrides.get(name, {}))
         vm_specs = VMConfig.controls()
         for vm, names in (vm_controls or {}).items():
@@ -477,11 +470,11 @@ class SimDashboard(Dashboard):
     def build_host(self, **values: Any) -> tuple[Host, list[str]]:
         """A fresh host with the control values applied and the VMs powered on (refusals noted)."""
         hc = self.host_config
-        host_vals = {k: v for k, v in values.items() if "." not in k and k != "replacement"}
+        host_vals = {k: v for k, v in values.items() if "." not in k}
         for part in {k.split(".", 1)[0] for k in values if "." in k and k.split(".", 1)[0] in HOST_PARTS}:
             host_vals[part] = getattr(hc, part).replace(
                 **{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(part + ".")})
-        host = Host(hc.replace(**host_vals), seed=self.seed, replacement=values.get("replacement", self.replacement))
+        host = Host(hc.replace(**host_vals), seed=self.seed)
         notes = []
         for cfg, workload in self.vm_specs:
             mine = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(cfg.name + ".")}
@@ -501,7 +494,6 @@ class SimDashboard(Dashboard):
         host, notes = self.build_host(**values)
         watch = self.watch if self.watch in host.vms else (min(host.vms, key=lambda n: host.vms[n].pages)
                                                           if host.vms else None)
-        overhead = {n: v.config.overhead_mb for n, v in host.vms.items()}
         end = int(round(self.minutes * 60))
         snaps, t, shown = [], 0, -math.inf
         while t < end:
@@ -512,11 +504,11 @@ class SimDashboard(Dashboard):
             t += step
             if t < end and (shown == -math.inf or time.perf_counter() - shown >= frame_s):
                 shown = time.perf_counter()
-                yield Run(host.trace, list(snaps), watch, overhead, notes, host=host, complete=False,
+                yield Run(host.trace, list(snaps), watch, notes, host=host, complete=False,
                           end_min=self.minutes)
         if watch is not None:
             snaps.append((end, host.vms[watch].pmap.state.copy()))
-        yield Run(host.trace, snaps, watch, overhead, notes, host=host, end_min=self.minutes)
+        yield Run(host.trace, snaps, watch, notes, host=host, end_min=self.minutes)
 
 
 class ExperimentDashboard(Dashboard):
@@ -593,7 +585,7 @@ class ExperimentDashboard(Dashboard):
                               f"{', '.join(k for k, t in result.traces.items() if isinstance(t, Trace))}.")
         traces = [t for t in result.traces.values() if isinstance(t, Trace)]
         trace = result.traces[self.trace_key] if self.trace_key else (traces[0] if traces else None)
-        return Run(trace, result=result)      # per-VM overhead is not in a Result: the bar omits it
+        return Run(trace, result=result)
 
 
 __all__ = ["Dashboard", "ExperimentDashboard", "PANELS", "Run", "SimDashboard"]

@@ -9,7 +9,8 @@ wrong answer, never the right value). Invented for esxlab (issue 17); nothing he
     p = Prediction("How many MB will the idle VM keep at τ = 0.75?", unit="MB", lo=0, hi=256)
     p                                   # a text box + "Record my prediction"; p.value is None until then
     # ... a later cell, after the simulator ran:
-    p.reveal(actual=101.3, explain="The tax took idle memory first ...")   # shown once; returns a Reveal
+    p.reveal(actual=101.3, explain="The tax took idle memory first ...")   # shown once (a Reveal);
+                                        # with no prediction yet (Run All, Voilà): a "Reveal" button waits
     q = Question("Which VM loses memory first?", choices=["A", "B"], answer="B",
                  feedback={"A": "A is busy: its active pages ...", "B": "Right: B is idle, so ..."})
     q                                   # radio buttons + "Check" with immediate feedback
@@ -115,6 +116,10 @@ class Prediction:
         self.unit, self.lo, self.hi = unit, lo, hi
         self.value: float | None = None
         self.revealed: Reveal | None = None
+        self._answer: tuple[float, str] | None = None          # (actual, explain) once reveal() was called
+        self._asked = False                                     # the Reveal button asked for a prediction once
+        self.reveal_button: widgets.Button | None = None
+        self.reveal_box: widgets.HTML | None = None
         self.entry = widgets.Text(placeholder=f"your prediction{' in ' + unit if unit else ''}",
                                   layout=widgets.Layout(width="200px"))
         self.button = widgets.Button(description="Record my prediction", button_style="info",
@@ -148,17 +153,48 @@ class Prediction:
         if (self.lo is not None and x < self.lo) or (self.hi is not None and x > self.hi):
             raise ConfigError(f"Prediction = {x:g} is not allowed; type a number {self._range()}.")
         self.value = x
-        self.status.value = _box(f"Recorded: <b>{_fmt(x, self.unit)}</b>. Now run the next cells.", RIGHT)
+        then = "press Reveal below" if self._answer is not None else "run the next cells"
+        self.status.value = _box(f"Recorded: <b>{_fmt(x, self.unit)}</b>. Now {then}.", RIGHT)
         return x
 
-    def reveal(self, actual: float, explain: str) -> Reveal:
+    def reveal(self, actual: float, explain: str) -> Reveal | None:
         """Show the recorded prediction beside ``actual`` (the simulated value, same unit) and the
-        sentence ``explain`` (what the gap means); without a recorded prediction, say so first.
-        Locks the prediction. Returns the :class:`Reveal`."""
+        sentence ``explain`` (what the gap means), and lock the prediction; returns the :class:`Reveal`.
+
+        Without a recorded prediction (Run All, or Voilà, which runs every cell on load) nothing is
+        given away yet: a "Reveal" button waits below the cell and this returns None. Pressed after
+        a prediction is recorded, it shows the comparison; pressed without one, it asks for one
+        first, and a second press shows the value without a prediction. :meth:`show` does what the
+        button does."""
         check_number("Prediction.reveal", "actual", actual)
         if not isinstance(explain, str) or not explain.strip():
             raise ConfigError(f"Prediction.reveal(explain={explain!r}) is not allowed; give a sentence on what the gap means.")
-        actual = float(actual)
+        self._answer = (float(actual), explain)
+        if self.value is not None:
+            display(self.show())
+            return self.revealed
+        self.reveal_button = widgets.Button(description="Reveal", button_style="warning",
+                                            layout=widgets.Layout(width="200px"))
+        self.reveal_box = widgets.HTML(_box("The simulated value is ready. Record your prediction above, "
+                                            "then press Reveal.", NOTE), layout=WIDTH)
+        self.reveal_button.on_click(lambda _: self.show())
+        display(widgets.VBox([self.reveal_button, self.reveal_box]))
+        return None
+
+    def show(self) -> Reveal | None:
+        """What the Reveal button does: the :class:`Reveal` once a prediction is recorded (or on
+        the second press without one); None while it still asks for a prediction."""
+        if self.revealed is not None:
+            return self.revealed
+        if self._answer is None:
+            raise ConfigError("Nothing to show yet: call reveal(actual=..., explain=...) first.")
+        actual, explain = self._answer
+        if self.value is None and not self._asked:
+            self._asked = True
+            self.reveal_box.value = _box("No prediction recorded yet: type one above and press <i>Record my "
+                                         "prediction</i>, then Reveal — or press Reveal again to see the value "
+                                         "without one.", NOTE)
+            return None
         if self.value is None:
             head = (f"You did not record a prediction, so there is nothing to compare: the simulator says "
                     f"{_fmt(actual, self.unit)}. Next time, commit to a number first — a guess "
@@ -171,7 +207,9 @@ class Prediction:
         self.revealed = Reveal(self.value, actual, gap, self.unit, f"{head}\n{explain}")
         self.entry.disabled = self.button.disabled = True
         self.status.value = self.revealed.html
-        display(self.revealed)
+        if self.reveal_button is not None:
+            self.reveal_button.disabled = True
+            self.reveal_box.value = self.revealed.html
         return self.revealed
 
     def __repr__(self) -> str:

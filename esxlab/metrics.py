@@ -1,0 +1,143 @@
+"""The one table of what the simulator measures: page states and metrics, declared once.
+
+Everything that lists page states or metrics derives from the two tables here:
+:data:`PAGE_STATES` gives the pmap's states (their order is the pmap's state index) and,
+for each, a per-VM metric (MB of the VM's pages in that state); :data:`VM_METRICS` and
+:data:`HOST_METRICS` give every other value. From them come :class:`VMStats` and
+:class:`HostStats` (``vm.stats()``, ``host.stats()``), the trace's columns
+(``trace.VM_FIELDS``, ``trace.HOST_FIELDS``), the CSV header of an experiment's trace, and
+the views' colours, legends, default series and "reclaimed" bars.
+
+Adding a metric is one row here plus the line that computes it (``VM.trace_row`` or
+``VM.stats`` for a per-VM value, ``Host._row`` or ``Host.stats`` for a host value); adding a
+page state is one row in :data:`PAGE_STATES` plus its constant in :mod:`esxlab.pmap`.
+``source`` says where a quantity comes from: the paper's section, "later ESX", or "invented".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, make_dataclass
+from typing import Any
+
+__all__ = ["PageState", "Metric", "PAGE_STATES", "STATE_NAMES", "VM_METRICS", "HOST_METRICS", "METRICS",
+           "VMStats", "HostStats"]
+
+
+@dataclass(frozen=True)
+class PageState:
+    """A state a guest physical page (PPN) is in (paper §2); exactly one per page.
+
+    ``reclaimed``: pages in this state were taken from the VM (not machine memory it holds, §3);
+    ``plot``: its per-VM MB is drawn by default on a VM's memory chart; ``color``: everywhere
+    it is drawn (Okabe & Ito palette)."""
+
+    name: str
+    meaning: str
+    source: str
+    color: str
+    reclaimed: bool = False
+    plot: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One measured value of a VM (``scope="vm"``) or of the host (``scope="host"``).
+
+    ``unit`` ("MB", "accesses/s", …); ``meaning`` in one line; ``source`` (paper §, "later
+    ESX" or "invented"); ``label`` for charts and legends (default: the name, spaces for
+    underscores); ``trace``: recorded every tick (a trace column); ``stats``: a field of
+    :class:`VMStats` / :class:`HostStats`; ``plot``: drawn by default on the VM's memory chart;
+    ``type``: the type of the stats field (plain Python values in a student's repr)."""
+
+    name: str
+    scope: str
+    unit: str
+    meaning: str
+    source: str
+    label: str = ""
+    color: str | None = None
+    trace: bool = True
+    stats: bool = True
+    plot: bool = False
+    type: type = float
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.name.replace("_", " "))
+
+    @property
+    def axis(self) -> str:
+        """A chart axis label: "memory (MB)" for memory, else the label and its unit."""
+        return "memory (MB)" if self.unit == "MB" else f"{self.label} ({self.unit})"
+
+
+PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE, …)
+    PageState("unbacked", "no machine page: never touched, or handed back by a deflating balloon", "§2", "#E4E4E4"),
+    PageState("private", "backed by a machine page of its own", "§2", "#0072B2"),
+    PageState("shared", "maps a copy-on-write frame shared with other pages", "§4", "#009E73", plot=True),
+    PageState("swapped", "contents in a host swap slot", "§3.3", "#D55E00", reclaimed=True, plot=True),
+    PageState("balloon", "given up by the guest's balloon driver", "§3.2", "#E69F00", reclaimed=True, plot=True),
+)
+STATE_NAMES = tuple(s.name for s in PAGE_STATES)
+
+VM_METRICS = (
+    Metric("max", "vm", "MB", "configured memory size (the guest's physical memory)", "§6.1", trace=False),
+    Metric("min", "vm", "MB", "guaranteed minimum (reserved at admission)", "§6.1", trace=False),
+    Metric("alloc", "vm", "MB", "machine memory charged to the VM: private plus shared pages", "§5.2",
+           color="#000000", plot=True),
+    Metric("target", "vm", "MB", "allocation target set by min-funding revocation", "§5.1", color="#999999",
+           plot=True),
+    Metric("active", "vm", "MB", "working set estimated by statistical sampling", "§5.3", color="#56B4E9",
+           plot=True),
+    Metric("true_active", "vm", "MB", "pages really touched in the last sampling period (the estimate's truth)",
+           "invented", label="true active", stats=False),
+    *(Metric(s.name, "vm", "MB", f"pages in state {s.name!r}: {s.meaning}", s.source, color=s.color, plot=s.plot)
+      for s in PAGE_STATES),
+    Metric("overhead", "vm", "MB", "the VM's own overhead memory (reserved at power-on)", "§6.2",
+           color="#CC79A7"),
+    Metric("shares", "vm", "shares", "memory shares (proportional-share entitlement)", "§5.1", trace=False),
+    Metric("rho", "vm", "shares/page", "adjusted shares per page ρ at the current allocation", "§5.2",
+           label="ρ", trace=False),
+    Metric("throughput", "vm", "accesses/s", "workload accesses completed per second (cost model)", "invented",
+           stats=False),
+    Metric("blocked", "vm", "1 = blocked", "1 while the VM is descheduled in the low state, else 0", "§6.3",
+           stats=False),
+)
+
+HOST_METRICS = (
+    Metric("total", "host", "MB", "machine memory", "§6.3", trace=False),
+    Metric("free", "host", "MB", "free machine memory", "§6.3", color="#BBBBBB"),
+    Metric("state", "host", "0 = high … 3 = low", "free-memory state (stats: its name; trace: its index)",
+           "§6.3", label="free-memory state", type=str),
+    Metric("shared_saved", "host", "MB", "memory page sharing saves (mappings less shared frames)", "§4.3"),
+    Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3"),
+    Metric("overhead", "host", "MB", "overhead memory of all VMs", "§6.2", color="#CC79A7"),
+    Metric("swap_used", "host", "MB", "host swap space in use", "§3.3"),
+    Metric("bounce_copies", "host", "per s", "I/O copies through low memory this tick", "§7",
+           label="bounce copies", type=int),
+)
+METRICS = VM_METRICS + HOST_METRICS
+
+
+def _stats_class(name: str, metrics: tuple[Metric, ...], ids: tuple[tuple[str, type], ...], doc: str) -> type:
+    """A frozen dataclass with the ``ids`` fields, then one field per metric with ``stats``."""
+    chosen = tuple(m for m in metrics if m.stats)
+
+    def of(cls, values: dict[str, Any], **more: Any):
+        """The stats from ``values`` (metric name → value, e.g. a trace row) and ``more``
+        (the ``ids`` and the stats-only metrics), each converted to its field's plain type."""
+        values = {**values, **more}
+        return cls(**{k: values[k] for k, _ in ids}, **{m.name: m.type(values[m.name]) for m in chosen})
+
+    lines = "\n".join(f"* ``{m.name}`` ({m.unit}): {m.meaning} ({m.source})." for m in chosen)
+    cls = make_dataclass(name, [*ids, *((m.name, m.type) for m in chosen)], frozen=True,
+                         namespace={"of": classmethod(of), "METRICS": chosen, "__doc__": f"{doc}\n\n{lines}\n"})
+    cls.__module__ = __name__
+    return cls
+
+
+VMStats = _stats_class("VMStats", VM_METRICS, (("name", str),),
+                       "One VM's memory now (design §2), in MB unless noted; the page-state fields add up to "
+                       "``max``. From ``vm.stats()``; fields: the per-VM metrics of :data:`VM_METRICS`.")
+HostStats = _stats_class("HostStats", HOST_METRICS, (),
+                         "The host's memory now, in MB unless noted, and its free-memory state (design §2). From "
+                         "``host.stats()``; fields: the host metrics of :data:`HOST_METRICS`.")

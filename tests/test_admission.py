@@ -1,0 +1,104 @@
+"""Admission control (paper §6.2): a VM powers on only if min + overhead fits in unreserved machine
+memory and max − min in unreserved host swap (a shared area; per-VM swap files never refuse),
+and some memory is left for guest pages beyond every VM's overhead. A refusal is an
+``AdmissionError`` whose sentence names the reservation and how many MB it is short."""
+import pytest
+
+import esxlab as esx
+
+MB = esx.PAGES_PER_MB
+
+
+def test_min_plus_overhead_may_fill_memory_exactly_and_not_a_megabyte_more():
+    """100 MB: a holds 40 + 8; b with 44 + 8 fills the rest exactly; c with 1 MB more is refused."""
+    host = esx.Host(esx.HostConfig(memory_mb=100, swap_mb=1000))
+    host.power_on(esx.VMConfig(name="a", max_mb=64, min_mb=40, overhead_mb=8))
+    with pytest.raises(esx.AdmissionError) as e:
+        host.power_on(esx.VMConfig(name="c", max_mb=64, min_mb=45, overhead_mb=8))
+    assert str(e.value) == ("cannot power on 'c': memory reservation short by 1.0 MB (it needs min + overhead = "
+                            "53.0 MB; 52.0 MB of machine memory is unreserved).")
+    host.power_on(esx.VMConfig(name="b", max_mb=64, min_mb=44, overhead_mb=8))
+
+
+def test_max_minus_min_may_fill_a_shared_swap_area_exactly_and_not_a_megabyte_more():
+    """100 MB of host swap: 64 + 36 MB of max − min fill it; one more MB is refused."""
+    host = esx.Host(esx.HostConfig(memory_mb=256, swap_mb=100))
+    host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1))
+    host.power_on(esx.VMConfig(name="b", max_mb=40, min_mb=4, overhead_mb=1))
+    with pytest.raises(esx.AdmissionError) as e:
+        host.power_on(esx.VMConfig(name="c", max_mb=1, overhead_mb=1))
+    assert str(e.value) == ("cannot power on 'c': swap reservation short by 1.0 MB (it needs max − min = 1.0 MB; "
+                            "0.0 MB of host swap is unreserved).")
+
+
+def test_per_vm_swap_files_never_refuse_a_vm():
+    """swap_mb = None: a 1024 MB VM on a 256 MB host is admitted, with a 1024 MB swap file of its own."""
+    host = esx.Host(esx.HostConfig(memory_mb=256))
+    host.power_on(esx.VMConfig(name="big", max_mb=1024, overhead_mb=1))
+    assert host.swapfile.capacity == 1024 * MB
+
+
+def test_a_refused_vm_leaves_the_host_as_it_was():
+    """After a refusal the running VMs, free memory and swap are unchanged, and the host runs on."""
+    host = esx.Host(esx.HostConfig(memory_mb=100, swap_mb=100), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=64, min_mb=40, overhead_mb=8))
+    before = (list(host.vms), host.machine.free, host.swapfile.capacity, host.swapfile.used)
+    with pytest.raises(esx.AdmissionError):
+        host.power_on(esx.VMConfig(name="b", max_mb=64, min_mb=56, overhead_mb=8))
+    assert (list(host.vms), host.machine.free, host.swapfile.capacity, host.swapfile.used) == before
+    assert len(host.run(seconds=5)) == 5
+
+
+def test_admission_control_names_the_short_reservation():
+    """100 MB host, 100 MB swap, a (40 + 8 MB) running: b (56 + 8) is 12 MB short of memory, c (max − min
+    = 88 of 100 − 24 left) 12 MB short of swap; d fits."""
+    host = esx.Host(esx.HostConfig(memory_mb=100, swap_mb=100))
+    host.power_on(esx.VMConfig(name="a", max_mb=64, min_mb=40, overhead_mb=8))
+    with pytest.raises(esx.AdmissionError, match=r"memory reservation short by 12\.0 MB"):
+        host.power_on(esx.VMConfig(name="b", max_mb=64, min_mb=56, overhead_mb=8))
+    with pytest.raises(esx.AdmissionError, match=r"swap reservation short by 12\.0 MB"):
+        host.power_on(esx.VMConfig(name="c", max_mb=100, min_mb=12, overhead_mb=8))
+    host.power_on(esx.VMConfig(name="d", max_mb=64, min_mb=0, overhead_mb=8))
+
+
+def test_default_swap_admits_the_papers_own_setups():
+    """Per-VM swap files by default (later ESX): Figure 7 on 424 MB, Figure 8's five VMs on 1 GB."""
+    host = esx.Host(esx.HostConfig(memory_mb=424))
+    host.power_on(esx.VMConfig(name="idle", max_mb=256, guest_os="windows"))
+    host.power_on(esx.VMConfig(name="dbench", max_mb=256))
+    assert host.swapfile.capacity == 512 * MB
+    from esxlab.experiments.fig8 import VMS
+    host = esx.Host(esx.HostConfig(memory_mb=1024))
+    for name, (mx, mn, edition) in VMS.items():
+        host.power_on(esx.VMConfig(name=name, max_mb=mx, min_mb=mn, guest_os="windows", os_version=edition))
+    host.run(seconds=5)
+    host.power_off("sql")
+    assert host.swapfile.capacity == (1472 - 736 - 160) * MB
+    short = esx.Host(esx.HostConfig(memory_mb=424, swap_mb=300))
+    short.power_on(esx.VMConfig(name="a", max_mb=256))
+    with pytest.raises(esx.AdmissionError, match="swap reservation short by 212.0 MB"):
+        short.power_on(esx.VMConfig(name="b", max_mb=256))
+
+
+def test_a_vm_that_leaves_no_memory_beyond_overheads_is_refused_at_power_on():
+    """Sixteen 64 MB VMs on 512 MB, fifteen 8 MB VMs on the default host: refused with a sentence on
+    overhead, and the host keeps running."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, swap_mb=65536))
+    with pytest.raises(esx.AdmissionError, match="overhead memory would leave no machine memory"):
+        for i in range(16):
+            host.power_on(esx.VMConfig(name=f"v{i}", max_mb=64))
+    assert len(host.vms) == 14
+    host.run(seconds=5)
+    host = esx.Host()
+    with pytest.raises(esx.AdmissionError, match="overhead"):
+        for i in range(15):
+            host.power_on(esx.VMConfig(name=f"v{i}", max_mb=8))
+    host.run(seconds=5)
+
+
+def test_set_min_refused_speaks_of_the_reservation():
+    """Raising a min is admission again: refused, the sentence says it is the memory reservation."""
+    host = esx.Host(esx.HostConfig(memory_mb=200, swap_mb=400))
+    host.power_on(esx.VMConfig(name="a", max_mb=196, overhead_mb=8))
+    with pytest.raises(esx.AdmissionError, match=r"cannot change the min \(its memory reservation\) of 'a'"):
+        host.set_min("a", 196)

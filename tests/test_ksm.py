@@ -1,0 +1,144 @@
+"""Linux KSM-style page sharing alone (``esxlab/sharing/ksm.py``, beyond the paper): the scan
+rate, the checksum wait before a page enters the unstable tree, the stable tree that merges at
+once, ``max_page_sharing``, and the ``/sys/kernel/mm/ksm`` counters ``pages_shared`` (shared
+frames) and ``pages_sharing`` (the further pages mapping them).
+
+The hand counts use 16 MB Linux VMs running ``Contents(app_mb=2, zero_mb=1, private_mb=1)``:
+each maps 768 pages of the Linux kernel image (3 MB, identical in every Linux VM), 512 of the
+application (identical), 256 zero pages and 1178 pages of its own (the rest of its 6.6 MB kernel
+and its 1 MB of data); its other 1,382 pages are never touched, so not scanned as content."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+import esxlab.sharing as sharing
+from esxlab.config import SharingConfig
+from esxlab.pmap import SHARED
+from invariants import check_conservation
+
+MB = esx.PAGES_PER_MB
+W = esx.workloads
+PPNS = 16 * MB                 # positions the scanner walks per VM, touched or not
+IMAGE, APP, ZERO = 768, 512, 256
+
+
+def ksm_host(vms=2, **ksm):
+    cfg = SharingConfig(mode="ksm", **dict(dict(ksm_pages_to_scan=100, ksm_sleep_ms=30), **ksm))
+    host = esx.Host(esx.HostConfig(memory_mb=128, sharing=cfg), seed=0)
+    for i in range(vms):
+        add_vm(host, f"v{i}")
+    return host
+
+
+def add_vm(host, name):
+    return host.power_on(esx.VMConfig(name=name, max_mb=16, overhead_mb=1),
+                         workload=W.Contents(app="x", app_mb=2, zero_mb=1, private_mb=1))
+
+
+def test_the_scanner_walks_pages_to_scan_per_sleep_millisecs():
+    """100 pages per 30 ms = 3,333⅓ PPNs a second over 2 × 4,096: ⌊t · 3333⅓ / 8192⌋ full scans at t s."""
+    host = ksm_host()
+    for t in (10, 30, 55):
+        host.run(seconds=t - host.time)
+        assert host.sharing.full_scans == int(t * (100 * 1000 / 30) // (2 * PPNS)), t
+
+
+def test_counters_count_frames_and_the_further_pages_mapping_them():
+    """Two VMs: frames 768 + 512 + 2 zero frames (512 zero mappings, 256 per frame) = 1282;
+    pages_sharing = 2 × 1536 mappings − 1282 frames = 1790, which is the memory saved."""
+    host = ksm_host()
+    host.run(seconds=40)
+    st = host.sharing.stats()
+    assert (st.pages_shared, st.pages_sharing) == (IMAGE + APP + 2, 2 * (IMAGE + APP + ZERO) - 1282) == (1282, 1790)
+    assert st.saved_mb == pytest.approx(1790 / MB) and st.shared_mb == pytest.approx(2 * 1536 / MB)
+    assert [v.pmap.count(SHARED) for v in host.vms.values()] == [1536, 1536]
+    check_conservation(host)
+
+
+def test_max_page_sharing_decides_how_many_zero_frames_there_are():
+    """With max_page_sharing = 1024 the 512 zero mappings fit one frame: 1281 frames, 1791 saved."""
+    host = ksm_host(ksm_max_page_sharing=1024)
+    host.run(seconds=40)
+    st = host.sharing.stats()
+    assert (st.pages_shared, st.pages_sharing) == (1281, 1791)
+
+
+def test_nothing_merges_before_a_page_was_seen_unchanged_by_one_full_scan():
+    """The first full scan only records checksums: when it ends, no page is shared."""
+    host = ksm_host(ksm_pages_to_scan=50)
+    while host.sharing.full_scans == 0:
+        host.step()
+    assert host.sharing.stats().pages_shared == 0
+    host.run(seconds=20)
+    assert host.sharing.stats().pages_shared > 0
+
+
+def test_a_new_vm_joins_the_stable_tree_at_once_and_the_unstable_tree_a_scan_later():
+    """A third VM: its first scan merges the kernel image and application pages, already stable
+    (768 + 512); its zero pages find both zero frames full and wait for its second scan, which starts
+    a third zero frame: 1283 frames, 3 × 1536 − 1283 = 3325 saved."""
+    host = ksm_host()
+    host.run(seconds=30)
+    c = add_vm(host, "c")
+    passes = lambda: host.sharing.vm_stats(c).passes
+    while passes() < 1:
+        host.step()
+    assert c.pmap.count(SHARED) == IMAGE + APP
+    while passes() < 2:
+        host.step()
+    st = host.sharing.stats()
+    assert c.pmap.count(SHARED) == IMAGE + APP + ZERO and (st.pages_shared, st.pages_sharing) == (1283, 3325)
+
+
+def test_the_unstable_tree_holds_only_pages_waiting_for_a_partner():
+    """Once everything shareable is shared, the unstable tree never holds more than the two VMs'
+    1178 + 1178 pages of their own (it is emptied after every full scan, so it never accumulates)."""
+    host = ksm_host()
+    host.run(seconds=20)
+    seen = []
+    for _ in range(40):
+        host.step()
+        seen.append(host.sharing.stats().pages_unshared)
+    assert max(seen) == 2 * 1178 and min(seen) < 1178
+
+
+def test_ksm_volatile_pages_are_not_merged_and_max_page_sharing_holds():
+    """A page rewritten every second is volatile, never merged; no frame holds more than max_page_sharing."""
+    cfg = SharingConfig(mode="ksm", ksm_pages_to_scan=40, ksm_max_page_sharing=8)
+    host = esx.Host(esx.HostConfig(memory_mb=96, sharing=cfg), seed=1)
+    host.power_on(esx.VMConfig(name="w", max_mb=16, overhead_mb=1, guest_os="windows"))     # many zero pages
+    host.power_on(esx.VMConfig(name="t", max_mb=16, overhead_mb=1),
+                  workload=esx.workloads.Toucher([(0, 6)], sweep_s=1))                     # rewrites 6 MB/s
+    host.run(seconds=90)
+    check_conservation(host)
+    s = host.sharing
+    frames = np.flatnonzero(s.f_kind == sharing.FRAME)
+    assert len(frames) and s._refs(frames).max() <= 8
+    zero_frames = frames[s.f_token[frames] == 0]
+    assert len(zero_frames) > 10, "past max_page_sharing the zero page needs more copies"
+    t = host.vm("t")
+    assert s.stats().pages_volatile > MB
+    touched = t.guest.lp_ppn[t.guest.lp_ppn >= 0]
+    assert not (t.pmap.state[touched] == SHARED).any(), "a page rewritten every second was merged"
+
+
+def test_ksm_power_off_before_the_scan_position_keeps_the_budget_and_the_passes():
+    """Powering off a VM the scanner already passed neither grants extra scan budget nor credits passes."""
+    host = esx.Host(esx.HostConfig(memory_mb=256, sharing=SharingConfig(mode="ksm", ksm_pages_to_scan=20)), seed=0)
+    for name, mb in (("a", 16), ("b", 64), ("c", 16)):
+        host.power_on(esx.VMConfig(name=name, max_mb=mb, overhead_mb=1), workload=W.Toucher([(0, mb / 2)]))
+    ksm = host.sharing
+    budget = 20 * 1000 // 20                       # pages_to_scan per sleep_millisecs, per second
+    b = host.vm("b")
+    while ksm._uid != b.uid or ksm._ppn <= 16 * MB + 1000:  # inside b, beyond the size of c
+        host.step()
+    host.power_off("a")                            # a VM before the scanner's position
+    scanned, passes, full = ksm.scanned, {n: ksm._state(v).passes for n, v in host.vms.items()}, ksm.full_scans
+    for _ in range(3):
+        host.step()
+        assert ksm.scanned - scanned <= budget, "the scan budget is a budget"
+        scanned = ksm.scanned
+        assert ksm.entries <= ksm.table_pages * ksm._per_page, "every table entry is charged"
+    assert {n: ksm._state(v).passes for n, v in host.vms.items()} == passes and ksm.full_scans == full, \
+        "no VM is credited a pass it never had"
+    check_conservation(host)

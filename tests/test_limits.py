@@ -1,0 +1,72 @@
+"""Limits, reservations and the balloon ceiling (issue 15; later ESX, not the paper)."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.policy import compute_targets
+
+MB = esx.PAGES_PER_MB
+
+
+def test_target_never_exceeds_the_limit_by_hand():
+    # two VMs, equal shares, all active, 1000 pages to hand out: 500 each without limits;
+    # a limit of 300 on the first gives the second the rest (700), within its max of 800
+    shares, mins, maxs, active = [1, 1], [0, 0], [800, 800], [800, 800]
+    assert list(compute_targets(shares, mins, maxs, active, 1000, 0.0)) == [500, 500]
+    assert list(compute_targets(shares, mins, maxs, active, 1000, 0.0, limit_pages=[300, 800])) == [300, 700]
+    # plenty of memory: each VM gets its max, or its limit
+    assert list(compute_targets(shares, mins, maxs, active, 5000, 0.0, limit_pages=[300, 2000])) == [300, 800]
+
+
+def test_limit_and_balloon_ceiling_in_pages():
+    v = esx.VMConfig(max_mb=256, limit_mb=100, balloon_max_mb=50)
+    assert v.limit_pages == 100 * MB and v.balloon_cap_pages == 50 * MB       # 50 MB < 65 % of 256 = 166.4 MB
+    assert esx.VMConfig(max_mb=256).limit_pages == 256 * MB                   # no limit: max
+    assert esx.VMConfig(max_mb=256, limit_mb=1000).limit_pages == 256 * MB    # a limit above max changes nothing
+    assert esx.VMConfig(max_mb=256).balloon_cap_pages == int(256 * MB * 0.65)
+    assert esx.VMConfig(max_mb=256, balloon_max_mb=500).balloon_cap_pages == int(256 * MB * 0.65)
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(limit_mb=50, min_mb=64), ["limit_mb = 50", "min_mb = 64", "reservation"]),
+    (dict(limit_mb=-1), ["limit_mb", "-1"]),
+    (dict(balloon_max_mb="a lot"), ["balloon_max_mb", "must be a number"]),
+])
+def test_bad_limits_are_config_errors(kw, words):
+    with pytest.raises(esx.ConfigError) as e:
+        esx.VMConfig(**kw)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_limit_on_an_idle_host_balloon_first():
+    """A 256 MB VM limited to 128 MB wants 160 MB on a 1 GB host that stays in high: its alloc
+    settles at the limit; once the balloon driver loads it takes the excess and nothing more is paged."""
+    host = esx.Host(esx.HostConfig(memory_mb=1024), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=256, limit_mb=128), workload=esx.workloads.Toucher([(0, 160)]))
+    tr = host.run(minutes=4)
+    v, late = tr.vm("a"), tr.t >= 120
+    assert (tr.host.state == esx.STATES.index("high")).all(), "the host is idle: always high"
+    assert (v.target == 128).all()
+    assert np.abs(v.alloc[late] - 128).max() <= 1, "alloc settles at the limit"
+    assert v.balloon[-1] > 64 and v.balloon[-1] > 2 * v.swapped[-1], "the balloon takes most of it"
+    assert v.swapped[late].max() <= v.swapped[tr.t == 60][0], "after the driver loaded, nothing more is paged"
+    why = [d.why for d in tr.decisions if d.vm == "a" and d.action == "inflate balloon"]
+    assert why and all("limit of 128 MB" in w for w in why)
+
+
+def test_no_limit_same_host_keeps_its_memory():
+    host = esx.Host(esx.HostConfig(memory_mb=1024), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=256), workload=esx.workloads.Toucher([(0, 160)]))
+    tr = host.run(minutes=2)
+    assert tr.vm("a").balloon.max() == 0 and tr.vm("a").swapped.max() == 0 and tr.vm("a").alloc[-1] > 160
+
+
+def test_balloon_ceiling_caps_the_balloon_then_swap_takes_over():
+    host = esx.Host(esx.HostConfig(memory_mb=1024), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=256, limit_mb=128, balloon_max_mb=16),
+                  workload=esx.workloads.Toucher([(0, 160)]))
+    tr = host.run(minutes=4)
+    v = tr.vm("a")
+    assert v.balloon.max() <= 16
+    assert np.abs(v.alloc[tr.t >= 120] - 128).max() <= 1 and v.swapped[-1] > 16

@@ -1,0 +1,139 @@
+"""Hypervisor demand paging (paper §3.3): the swap area's slots, paging out victims chosen at
+random among a VM's private pages (or by the clock policy, for comparison), paging back in
+with the contents intact, and slots released."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.config import SharingConfig
+from esxlab.pmap import PRIVATE, SWAPPED
+from esxlab.swap import SwapFile
+from invariants import check_conservation
+
+MB = esx.PAGES_PER_MB
+
+
+def swapping_host(replacement="random", swap_mb=128, min_mb=0):
+    """One 64 MB VM that wrote 40 MB, then kept touching only its first 10 MB (from 30 s), at 60 s."""
+    host = esx.Host(esx.HostConfig(memory_mb=256, swap_mb=swap_mb, sharing=SharingConfig(mode="off"),
+                                   replacement=replacement), seed=0)
+    vm = host.power_on(esx.VMConfig(name="g", max_mb=64, min_mb=min_mb, overhead_mb=1, balloon="absent"),
+                       workload=esx.workloads.Toucher([(0, 40), (30, 10)], sweep_s=5))
+    host.run(seconds=60)
+    return host, vm
+
+
+def test_store_puts_each_token_in_a_slot_of_its_own_and_release_frees_them():
+    """Three tokens in an 8-slot area: three distinct slots holding them, five free; released, eight free."""
+    area = SwapFile(8)
+    tokens = np.array([5, 6, 7], dtype=np.uint64)
+    slots = area.store(tokens)
+    assert len(set(slots.tolist())) == 3 and ((0 <= slots) & (slots < 8)).all()
+    assert area.content[slots].tolist() == [5, 6, 7] and (area.used, area.free) == (3, 5)
+    area.release(slots)
+    assert (area.used, area.free) == (0, 8)
+
+
+def test_resize_grows_the_area_and_keeps_what_is_stored():
+    """4 slots, 2 used, grown by 8: 12 slots, 10 free, the two tokens intact; all 12 can be filled, each once."""
+    area = SwapFile(4)
+    kept = area.store(np.array([11, 12], dtype=np.uint64))
+    area.resize(8)
+    assert (area.capacity, area.used, area.free) == (12, 2, 10)
+    assert area.content[kept].tolist() == [11, 12]
+    more = area.store(np.arange(10, dtype=np.uint64))
+    assert sorted(np.r_[kept, more].tolist()) == list(range(12)) and area.free == 0
+    area.release(np.r_[kept, more])
+    area.resize(-8)
+    assert (area.capacity, area.free) == (4, 4)
+
+
+def test_per_vm_swap_files_grow_at_power_on_and_shrink_at_power_off():
+    """swap_mb = None: each VM brings max − min of swap (64 − 16 = 48 MB, then 32 MB more), gone at power-off."""
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=64, min_mb=16, overhead_mb=1))
+    assert host.swapfile.capacity == 48 * MB
+    host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=1))
+    assert host.swapfile.capacity == 80 * MB
+    host.power_off("a")
+    assert host.swapfile.capacity == 32 * MB
+
+
+def test_swap_out_pages_out_private_pages_at_random():
+    """1000 victims spread evenly over the VM's private pages (≈ 250 per quarter, ± 4 sd), recently
+    touched pages in proportion to their share (the paper's random choice ignores recency, §3.3)."""
+    host, vm = swapping_host()
+    private = np.flatnonzero(vm.pmap.state == PRIVATE)
+    hot_share = np.mean(vm.last_touch[private] >= vm.vm_time - 10)
+    free = host.machine.free
+    assert host.swapper.swap_out(vm, 1000) == 1000 == host.machine.free - free
+    out = np.flatnonzero(vm.pmap.state == SWAPPED)
+    assert len(out) == 1000 == host.swapfile.used == vm.counters.swap_outs
+    assert np.isin(out, private).all()
+    quarters = np.bincount(np.searchsorted(private, out) * 4 // len(private), minlength=4)
+    assert (abs(quarters - 250) < 4 * np.sqrt(1000 * 0.25 * 0.75)).all(), quarters
+    hot = np.count_nonzero(vm.last_touch[out] >= vm.vm_time - 10)
+    assert abs(hot - 1000 * hot_share) < 4 * np.sqrt(1000 * hot_share * (1 - hot_share)), (hot, hot_share)
+    check_conservation(host)
+
+
+def test_the_clock_policy_pages_out_only_pages_not_touched_lately():
+    """With replacement="clock" none of the victims was touched in the last 10 s of VM time."""
+    host, vm = swapping_host("clock")
+    assert host.swapper.swap_out(vm, 1000) == 1000
+    out = np.flatnonzero(vm.pmap.state == SWAPPED)
+    assert len(out) == 1000 and (vm.last_touch[out] < vm.vm_time - 10).all()
+
+
+def test_protected_pages_are_never_victims():
+    """Pages the caller protects (e.g. those a fault is bringing in) are never paged out."""
+    host, vm = swapping_host()
+    protect = np.flatnonzero(vm.pmap.state == PRIVATE)[:8000]
+    assert host.swapper.swap_out(vm, 1000, protect) == 1000
+    assert not np.isin(np.flatnonzero(vm.pmap.state == SWAPPED), protect).any()
+
+
+def test_swap_out_stops_when_the_swap_area_is_full():
+    """A 1 MB shared area (256 slots) takes 256 of 1000 victims; the rest stay in memory."""
+    host, vm = swapping_host(swap_mb=1, min_mb=63)
+    assert host.swapper.swap_out(vm, 1000) == 256
+    assert vm.pmap.count(SWAPPED) == 256 and host.swapfile.free == 0
+
+
+def test_swap_in_restores_the_contents_and_frees_the_slots():
+    """The guest reads its 1000 paged-out pages: the tokens it wrote, 1000 swap-ins, no slot in use."""
+    host, vm = swapping_host()
+    private = np.flatnonzero(vm.pmap.state == PRIVATE)
+    before = vm.peek(private)
+    host.swapper.swap_out(vm, 1000)
+    out = np.flatnonzero(vm.pmap.state == SWAPPED)
+    assert (vm.read(out) == before[np.searchsorted(private, out)]).all()
+    assert (vm.pmap.state[out] == PRIVATE).all() and vm.counters.swap_ins == 1000 and host.swapfile.used == 0
+    check_conservation(host)
+
+
+def test_power_off_releases_every_swap_slot():
+    """A VM powered off with 1000 pages in swap leaves the shared area empty."""
+    host, vm = swapping_host()
+    host.swapper.swap_out(vm, 1000)
+    host.power_off("g")
+    assert host.swapfile.used == 0 and host.swapfile.free == 128 * MB
+
+
+def test_the_replacement_policy_is_configuration():
+    """HostConfig.replacement picks the hypervisor's victim policy (default: the paper's random, §3.3)."""
+    from esxlab.swap import ClockReplacement, RandomReplacement
+    assert isinstance(esx.Host(esx.HostConfig(memory_mb=64)).swapper.policy, RandomReplacement)
+    assert isinstance(esx.Host(esx.HostConfig(memory_mb=64, replacement="clock")).swapper.policy, ClockReplacement)
+    with pytest.raises(esx.ConfigError, match=r"HostConfig.replacement = 'lru'.*'random'.*'clock'"):
+        esx.HostConfig(replacement="lru")
+
+
+def test_host_replacement_argument_takes_a_policy_object_and_deprecates_names():
+    """A policy object of one's own still goes to Host; a name there warns and lands in host.config."""
+    from esxlab.swap import ClockReplacement
+    mine = ClockReplacement()
+    assert esx.Host(esx.HostConfig(memory_mb=64), replacement=mine).swapper.policy is mine
+    with pytest.warns(DeprecationWarning, match="HostConfig"):
+        host = esx.Host(esx.HostConfig(memory_mb=64), replacement="clock")
+    assert host.config.replacement == "clock" and isinstance(host.swapper.policy, ClockReplacement)

@@ -1,0 +1,152 @@
+"""What a run records (``esxlab/trace.py``): one row per tick of every VM and host column, NaN for
+a VM before its power-on and after its power-off, the decision log with repeated decisions merged
+into one entry, means over windows, and the CSV of a trace."""
+import csv
+
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.config import SharingConfig
+from esxlab.experiments.result import Result
+from esxlab.trace import HOST_FIELDS, VM_FIELDS, Decision
+
+MB = esx.PAGES_PER_MB
+W = esx.workloads
+
+
+def two_vms():
+    """a (32 MB, 8 MB toucher) for 10 s, then b (16 MB) powered on, a powered off at 20 s, 30 s in all."""
+    host = esx.Host(esx.HostConfig(memory_mb=128, sharing=SharingConfig(mode="off")), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=1), workload=W.Toucher([(0, 8)]))
+    host.run(seconds=10)
+    host.power_on(esx.VMConfig(name="b", max_mb=16, overhead_mb=1))
+    host.run(seconds=10)
+    host.power_off("a")
+    return host, host.run(seconds=10)
+
+
+def test_every_column_has_one_value_per_tick():
+    """30 ticks: t = 1 … 30 s, minutes = t / 60, every VM and host field an array of 30 values."""
+    _, tr = two_vms()
+    assert len(tr) == 30 and tr.t.tolist() == list(range(1, 31)) and np.allclose(tr.minutes, tr.t / 60)
+    assert tr.vm_names == ["a", "b"]
+    for name in tr.vm_names:
+        assert all(getattr(tr.vm(name), f).shape == (30,) for f in VM_FIELDS)
+    assert all(getattr(tr.host, f).shape == (30,) for f in HOST_FIELDS)
+    assert set(tr.state_names()) <= set(esx.STATES)
+
+
+def test_a_vms_columns_are_nan_before_its_power_on_and_after_its_power_off():
+    """a ran at t = 1 … 20 s, b at t = 11 … 30 s: NaN outside, numbers inside, in every field."""
+    _, tr = two_vms()
+    for name, on in (("a", slice(0, 20)), ("b", slice(10, 30))):
+        for f in VM_FIELDS:
+            values = getattr(tr.vm(name), f)
+            ran = np.zeros(30, dtype=bool)
+            ran[on] = True
+            assert np.isnan(values[~ran]).all() and not np.isnan(values[ran]).any(), (name, f)
+
+
+def test_the_columns_add_up_to_each_vm_and_to_the_host():
+    """Each row: private + shared + balloon + swapped + unbacked = max, alloc = private + shared; and
+    (no sharing, no swap used) free + overhead + the allocations = the host's 128 MB."""
+    _, tr = two_vms()
+    total = tr.host.free + tr.host.overhead
+    for name, mb in (("a", 32), ("b", 16)):
+        v = tr.vm(name)
+        on = ~np.isnan(v.alloc)
+        assert np.allclose((v.private + v.shared + v.balloon + v.swapped + v.unbacked)[on], mb)
+        assert np.allclose(v.alloc[on], (v.private + v.shared)[on])
+        total = total + np.nan_to_num(v.alloc)
+    assert np.allclose(total, 128) and (tr.host.swap_used == 0).all()
+
+
+def test_mean_averages_a_window_and_skips_the_ticks_a_vm_did_not_run():
+    """Trace.mean over [start, end) minutes is the mean of those rows, NaN rows left out."""
+    _, tr = two_vms()
+    assert tr.mean("b", "alloc") == pytest.approx(np.mean(tr.vm("b").alloc[10:]))
+    assert tr.mean("a", "alloc", 0, 0.25) == pytest.approx(np.mean(tr.vm("a").alloc[:14]))   # t < 15 s
+    with pytest.raises(esx.ConfigError, match="field"):
+        tr.mean("a", "nope")
+    with pytest.raises(esx.ConfigError, match="trace has no VM named 'c'; it has 'a', 'b'"):
+        tr.vm("c")
+
+
+@pytest.mark.parametrize("decision,text", [
+    (Decision(12, "a", "page out", 512, "why"), "t=   12s a: page out 2.0 MB — why"),
+    (Decision(12, "a", "page out", 3, "why", until=20), "t=   12–20s a: page out 3 pages (12 KB) — why"),
+    (Decision(7, "a", "page out", 1, "x"), "t=    7s a: page out 1 page (4 KB) — x"),
+    (Decision(7, "", "state high → soft", 0, "x"), "t=    7s: state high → soft — x"),
+])
+def test_a_decision_reads_as_a_sentence(decision, text):
+    """When, which VM, what moved (in MB from 26 pages on, else pages and KB), and why."""
+    assert str(decision) == text
+
+
+def test_repeated_decisions_merge_into_one_entry_that_loses_no_pages():
+    """Paging every second is one entry with a tick range; a VM's page-out entries sum to its swap-outs."""
+    host = esx.Host(esx.HostConfig(memory_mb=48, swap_mb=128, sharing=SharingConfig(mode="off")), seed=0)
+    g = host.power_on(esx.VMConfig(name="g", max_mb=64, overhead_mb=1, balloon="absent"),
+                      workload=W.Toucher([(0, 40)], sweep_s=5))
+    tr = host.run(seconds=60)
+    ranged = [d for d in tr.decisions if d.until is not None]
+    assert ranged and all(d.until > d.tick for d in ranged)
+    assert sum(d.pages for d in tr.decisions if d.vm == "g" and d.action.startswith("page out")) == g.totals.swap_outs
+    assert len(tr.decisions) < 20, "sixty seconds of paging are a handful of entries"
+
+
+def test_the_csv_of_a_trace_has_a_column_per_field_and_a_row_per_tick(tmp_path):
+    """Columns t_s, host_<field>, <vm>_<field>; 30 rows; values to 6 significant digits, NaN as "nan"."""
+    _, tr = two_vms()
+    path = Result("x", {}, traces={"run": tr}).to_csv(tmp_path)[1]
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == (["t_s"] + [f"host_{f}" for f in HOST_FIELDS]
+                       + [f"{n}_{f}" for n in ("a", "b") for f in VM_FIELDS])
+    assert len(rows) == 31
+    col = rows[0].index("a_alloc")
+    assert [r[col] for r in rows[21:]] == ["nan"] * 10
+    assert np.allclose([float(r[col]) for r in rows[1:21]], tr.vm("a").alloc[:20], rtol=1e-5)
+
+
+def test_reused_vm_name_reads_nan_while_off_and_data_after_the_new_power_on():
+    """A name powered off and reused reads NaN while no VM of that name ran, then the new VM's data."""
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1))
+    host.run(seconds=10)
+    host.power_off("a")
+    host.run(seconds=10)
+    host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1))
+    alloc = host.run(seconds=10).vm("a").alloc
+    assert len(alloc) == 30
+    assert not np.isnan(alloc[:10]).any(), "the first 'a' ran at t = 1..10 s"
+    assert np.isnan(alloc[10:20]).all(), "no VM named 'a' ran at t = 11..20 s"
+    assert not np.isnan(alloc[20:]).any() and (alloc[20:] > 0).all(), "the second 'a' ran at t = 21..30 s"
+
+
+def test_a_trace_already_returned_does_not_change_when_the_host_runs_on():
+    """A returned trace is a read-only view that later ticks (and column growth) leave as it was."""
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=1), workload=W.Toucher([(0, 8)]))
+    first = host.run(seconds=5)
+    saved = first.vm("a").alloc.copy()
+    host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=1))
+    later = host.run(seconds=200)                 # the columns grow (reallocate) meanwhile
+    assert len(first) == 5 and (first.vm("a").alloc == saved).all() and first.vm_names == ["a"]
+    assert (later.vm("a").alloc[:5] == saved).all() and np.isnan(later.vm("b").alloc[:5]).all()
+    with pytest.raises(ValueError):
+        first.vm("a").alloc[0] = 1.0             # traces are read-only views
+
+
+def test_many_short_runs_give_the_trace_of_one_long_run():
+    """Ninety 1 s runs record the same trace as one 90 s run."""
+    def host():
+        h = esx.Host(esx.HostConfig(memory_mb=128), seed=3)
+        h.power_on(esx.VMConfig(name="a", max_mb=48, overhead_mb=1), workload=W.Toucher([(0, 20), (40, 5)]))
+        return h
+    one = host().run(seconds=90)
+    h = host()
+    for _ in range(90):
+        many = h.run(seconds=1)
+    assert (one.t == many.t).all() and (one.host.state == many.host.state).all()
+    assert np.array_equal(one.vm("a").alloc, many.vm("a").alloc, equal_nan=True)

@@ -1,0 +1,98 @@
+"""The workloads the experiments brought to ``esxlab/workloads.py`` (issue 14 item 5): ``Delayed``
+(Figure 2's late start), ``Deployed`` (Figure 5's server contents) and ``Server`` (Figure 8's
+footprint and working set), stepped on their own, and their bad inputs."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.content import TokenMint, image_tokens
+
+MB = esx.PAGES_PER_MB
+W = esx.workloads
+
+
+def attached(workload, seed=0):
+    workload.attach(64 * MB, 1, np.random.default_rng(seed))
+    return workload
+
+
+def test_delayed_idles_until_its_start_then_runs_the_inner_workload_from_its_beginning():
+    """Delayed(toucher, 10): nothing at t < 10 s, then at t the toucher's own tick t − 10."""
+    late = attached(W.Delayed(W.Toucher([(0, 1), (3, 2)], sweep_s=1, cpu_us_per_access=7), 10))
+    alone = attached(W.Toucher([(0, 1), (3, 2)], sweep_s=1))
+    assert (late.name, late.cpu_us_per_access, late.file_backed) == ("toucher", 7, False)
+    for t in range(1, 10):
+        assert len(late.step(t).lps) == 0
+    for t in range(10, 20):
+        assert late.step(t).lps.tolist() == alone.step(t - 10).lps.tolist()
+    assert len(alone.step(20).lps) == 2 * MB, "the toucher's 2 MB step came 10 s late"
+
+
+def test_deployed_lays_out_images_then_private_data_then_zero_pages():
+    """Images os (1 MB) and app (0.5 MB), 0.25 MB private, 0.5 MB zero: 576 pages, the images' own tokens,
+    64 tokens of this VM only, 128 zeros; a negative private size is none at all."""
+    d = attached(W.Deployed((("os", 1), ("app", 0.5)), private_mb=0.25, zero_mb=0.5, warm_s=10))
+    assert d.pages == 576
+    tokens = d.disk_tokens(TokenMint(1), d.pages)
+    assert (tokens[:256] == image_tokens("os", np.arange(256))).all()
+    assert (tokens[256:384] == image_tokens("app", np.arange(128))).all()
+    private = tokens[384:448]
+    assert len(np.unique(private)) == 64 and not np.isin(private, TokenMint(2).take(1000)).any()
+    assert (tokens[448:] == 0).all()
+    none = attached(W.Deployed((("os", 1),), private_mb=-3, zero_mb=0, warm_s=10))
+    assert none.pages == 256
+
+
+def test_deployed_reads_its_pages_in_over_warm_s_and_never_writes():
+    """576 pages over 10 s: ⌈576 / 10⌉ = 58 a second, in order; afterwards random reads; no write ever."""
+    d = attached(W.Deployed((("os", 1), ("app", 0.5)), private_mb=0.25, zero_mb=0.5, warm_s=10))
+    first = d.step(1)
+    assert first.lps.tolist() == list(range(58)) and not first.writes.any()
+    for t in range(2, 40):
+        assert not d.step(t).writes.any()
+
+
+def test_server_writes_its_footprint_at_the_fill_rate_up_to_the_size_asked():
+    """4 MB at 1 MB/s: 256 new pages a second for four seconds, then none; a later step grows it again."""
+    s = attached(W.Server(footprint=[(0, 4), (1, 6)], active=[], fill_mb_s=1))
+    assert s.pages == 6 * MB
+    news = [len(s.step(t).lps) for t in range(0, 8)]
+    assert news == [256, 256, 256, 256, 0, 0, 0, 0]
+    grown = [len(s.step(t).lps) for t in range(60, 64)]
+    assert grown == [256, 256, 0, 0] and s.filled == 6 * MB
+
+
+def test_server_sweeps_its_working_set_writing_about_a_third():
+    """A 2 MB working set swept in 4 s: 128 of its pages a second, round robin, ≈ 1/3 of the touches
+    writes (over 100 s, within 4 binomial standard deviations)."""
+    s = attached(W.Server(footprint=[(0, 2)], active=[(0, 2, 4)], fill_mb_s=8))
+    s.step(0)                                     # writes the 2 MB at once
+    seen, writes = [], 0
+    for t in range(1, 101):
+        acc = s.step(t)
+        assert len(acc.lps) == 128
+        seen.append(acc.lps)
+        writes += int(acc.writes.sum())
+    assert sorted(np.concatenate(seen[:4]).tolist()) == list(range(2 * MB)), "one sweep covers the working set once"
+    n = 100 * 128
+    assert abs(writes - n / 3) < 4 * np.sqrt(n * (1 / 3) * (2 / 3))
+
+
+@pytest.mark.parametrize("make,fragments", [
+    (lambda: W.Delayed(5, 10), ["Delayed.inner", "Workload"]),
+    (lambda: W.Delayed(W.Idle(), -1), ["Delayed.start_s", "-1"]),
+    (lambda: W.Deployed((("", 1),), 1, 0, 10), ["Deployed.images name", "''"]),
+    (lambda: W.Deployed((("a", -1),), 1, 0, 10), ["Deployed.images mb", "-1"]),
+    (lambda: W.Deployed("abc", 1, 0, 10), ["Deployed.images", "(name, mb) pairs"]),
+    (lambda: W.Deployed((("a", 1),), float("nan"), 0, 10), ["Deployed.private_mb", "nan"]),
+    (lambda: W.Server(5, [], 1), ["Server.footprint", "(minute, mb) pairs"]),
+    (lambda: W.Server([(0, 1)], [(0, 1)], 1), ["Server.active", "(minute, mb, sweep_s) tuples"]),
+    (lambda: W.Server([(0, 1)], [(0, 1, 0)], 1), ["Server.active sweep_s", "0"]),
+    (lambda: W.Server([(-1, 1)], [], 1), ["Server.footprint minute", "-1"]),
+    (lambda: W.Server([(0, 1)], [], 0), ["Server.fill_mb_s", "0"]),
+])
+def test_bad_inputs_are_refused_with_a_sentence(make, fragments):
+    """Each names the parameter and the value."""
+    with pytest.raises(esx.ConfigError) as e:
+        make()
+    assert all(f in str(e.value) for f in fragments), str(e.value)
