@@ -33,8 +33,7 @@ import numpy as np
 from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..host import Host
 from ..trace import Trace
-from ..workloads import Contents, Toucher
-from .common import Delayed
+from ..workloads import Contents, Delayed, Toucher
 from .params import Param, check_seed, require, resolve
 from .result import Result
 
@@ -50,12 +49,12 @@ IMAGE_MB = 16            # the identical OS image in every VM (invented size)
 
 PARAMS = {
     "vms": Param(4, "identical VMs", 2, 16, integer=True),
-    "vm_mb": Param(128, "max of each VM", 32, 1024, step=16, unit="MB"),
-    "host_mb": Param(400, "machine memory of the overcommitted host", 64, 8192, step=16, unit="MB"),
-    "busy_pct": Param(85, "working set each VM grows to", 10, 95, step=5, unit="% of max"),
-    "limit_mb": Param(64, "limit of the limited VM", 16, 1024, step=16, unit="MB"),
-    "calm_min": Param(3, "minutes before the memory hog starts", 1, 30, step=1, unit="min"),
-    "minutes": Param(6, "run length", 2, 60, step=1, unit="min"),
+    "vm_mb": Param(64, "max of each VM", 32, 1024, step=16, unit="MB"),
+    "host_mb": Param(200, "machine memory of the overcommitted host", 64, 8192, step=16, unit="MB"),
+    "busy_pct": Param(75, "working set each VM grows to", 10, 95, step=5, unit="% of max"),
+    "limit_mb": Param(32, "limit of the limited VM", 16, 1024, step=16, unit="MB"),
+    "calm_min": Param(2, "minutes before the memory hog starts", 1, 30, step=1, unit="min"),
+    "minutes": Param(4, "run length", 2, 60, step=1, unit="min"),
 }
 
 

@@ -46,12 +46,11 @@ class LimitTargets(Problem):
     def _targets(self, available_mb: float, limits: bool = True, reservations: bool = True,
                  shares: bool = True) -> list[float]:
         """Targets in MB; the flags switch a rule off (the typical mistakes)."""
-        top = [min(v["max_mb"], v["limit_mb"]) if limits and v["limit_mb"] is not None else v["max_mb"]
-               for v in self.vms]
-        t = compute_targets([v["shares"] if shares else 1 for v in self.vms],
-                            [v["min_mb"] * PAGES_PER_MB if reservations else 0 for v in self.vms],
-                            [m * PAGES_PER_MB for m in top], [m * PAGES_PER_MB for m in top],
-                            available_mb * PAGES_PER_MB, 0.0)
+        configs = [VMConfig(name=v["name"], max_mb=v["max_mb"], min_mb=v["min_mb"] if reservations else 0,
+                            limit_mb=v["limit_mb"] if limits else None) for v in self.vms]
+        t = compute_targets([v["shares"] if shares else 1 for v in self.vms], [c.min_pages for c in configs],
+                            [c.max_pages for c in configs], [c.limit_pages for c in configs],   # busy: all active
+                            available_mb * PAGES_PER_MB, 0.0, limit_pages=[c.limit_pages for c in configs])
         return [float(x) / PAGES_PER_MB for x in t]
 
     def _interesting(self):
