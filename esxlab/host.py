@@ -26,6 +26,7 @@ import numpy as np
 
 from .admission import admit
 from .clock import Clock
+from .compression import CompressionCache
 from .config import PAGES_PER_MB, HostConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
 from .machine import OVERHEAD, Machine
@@ -69,7 +70,9 @@ class Host:
         self.sharing = make_sharing(config.sharing, self.machine, self.vms, self.clock,
                                     self.streams.child("sharing"), self._unreserved_pages)
         policy = make_policy(config.replacement if replacement is None else replacement)
-        self.swapper = Swapper(self.machine, self.swapfile, self.sharing, policy, self.streams.child("swapper"))
+        self.compression = CompressionCache(config, self.machine)
+        self.swapper = Swapper(self.machine, self.swapfile, self.sharing, policy, self.streams.child("swapper"),
+                               self.compression)
         self.reclaimer = Reclaimer(config, self.machine, self.swapper, self._log)
         self.states = self.reclaimer.states
         self.remap = IORemapper(config.remap, self.machine, self.vms, self.clock)
@@ -94,7 +97,8 @@ class Host:
 
     def _env(self) -> VMEnv:
         return VMEnv(machine=self.machine, swapfile=self.swapfile, swapper=self.swapper, sharing=self.sharing,
-                     remap=self.remap, make_free=self._make_free, tax_rate=lambda: self.tax_rate,
+                     remap=self.remap, compression=self.compression, make_free=self._make_free,
+                     tax_rate=lambda: self.tax_rate,
                      config=self.config, streams=self.streams)
 
     def _make_free(self, n: int, requester: VM | None = None, protect: np.ndarray | None = None) -> None:
@@ -321,7 +325,8 @@ class Host:
         mb = 1.0 / PAGES_PER_MB
         return dict(free=self.machine.free * mb, state=self.states.state, shared_saved=self.sharing.saved_pages * mb,
                     zero_shared=self.sharing.zero_pages * mb, overhead=self.overhead_pages * mb,
-                    swap_used=self.swapfile.used * mb, bounce_copies=self.remap.last_bounces)
+                    swap_used=self.swapfile.used * mb, compression_saved=self.compression.saved_pages * mb,
+                    bounce_copies=self.remap.last_bounces)
 
     def stats(self) -> HostStats:
         """The host's memory now, as plain values (:class:`~esxlab.metrics.HostStats`)."""

@@ -16,6 +16,7 @@ FREE = 0        # owner of a free MPN (VM uids start at 1; 0 lets a big host's u
 OVERHEAD = -2   # per-VM overhead memory (frame buffer, pmap, shadow page tables, §6.2)
 SHARED = -3     # a copy-on-write frame shared through the page-sharing table (§4)
 TABLE = -4      # memory holding the page-sharing hash table (16 bytes per frame, §4.3)
+COMPRESSION = -5   # a VM's compression cache (later ESX, :mod:`esxlab.compression`)
 
 
 class OutOfMemory(Error):

@@ -76,6 +76,8 @@ PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE
     PageState("shared", "maps a copy-on-write frame shared with other pages", "§4", "#009E73", plot=True),
     PageState("swapped", "contents in a host swap slot", "§3.3", "#D55E00", reclaimed=True, plot=True),
     PageState("balloon", "given up by the guest's balloon driver", "§3.2", "#E69F00", reclaimed=True, plot=True),
+    PageState("compressed", "contents compressed (≤ half a page) in the VM's compression cache",
+              "later ESX (4.1+, Mem.MemZipMaxPct)", "#F0E442", reclaimed=True, plot=True),
 )
 STATE_NAMES = tuple(s.name for s in PAGE_STATES)
 
@@ -106,12 +108,14 @@ VM_METRICS = (
 HOST_METRICS = (
     Metric("total", "host", "MB", "machine memory", "§6.3", trace=False),
     Metric("free", "host", "MB", "free machine memory", "§6.3", color="#BBBBBB"),
-    Metric("state", "host", "0 = high … 3 = low", "free-memory state (stats: its name; trace: its index)",
+    Metric("state", "host", "0 = high … 4 = low", "free-memory state (stats: its name; trace: its index)",
            "§6.3", label="free-memory state", type=str),
     Metric("shared_saved", "host", "MB", "memory page sharing saves (mappings less shared frames)", "§4.3"),
     Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3"),
     Metric("overhead", "host", "MB", "overhead memory of all VMs", "§6.2", color="#CC79A7"),
     Metric("swap_used", "host", "MB", "host swap space in use", "§3.3"),
+    Metric("compression_saved", "host", "MB", "memory compression saves (pages compressed less the cache "
+           "holding them)", "later ESX (4.1+)", label="compression saved"),
     Metric("bounce_copies", "host", "per s", "I/O copies through low memory this tick", "§7",
            label="bounce copies", type=int),
 )

@@ -2,9 +2,9 @@
 
 A PPN is in exactly one state: UNBACKED (never touched, or handed back by a deflating
 balloon), PRIVATE (its own MPN), SHARED (maps a copy-on-write frame, §4), SWAPPED (its
-contents sit in a host swap slot, §3.3) or BALLOONED (given up by the guest's balloon,
-§3.2); :data:`esxlab.metrics.PAGE_STATES` declares them. Per-state counts are kept
-incrementally, so accounting costs O(pages changed).
+contents sit in a host swap slot, §3.3), BALLOONED (given up by the guest's balloon,
+§3.2) or COMPRESSED (contents in a slot of the VM's compression cache, later ESX);
+:data:`esxlab.metrics.PAGE_STATES` declares them. Per-state counts are kept incrementally, so accounting costs O(pages changed).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .arrays import distinct
 from .metrics import STATE_NAMES
 
 #: state indices, in the order of :data:`esxlab.metrics.PAGE_STATES` (the one list of states)
-UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED = range(len(STATE_NAMES))
+UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED, COMPRESSED = range(len(STATE_NAMES))
 
 
 class Pmap:

@@ -1,8 +1,12 @@
 """Reclamation: the free-memory states and the one ordered list of reclaim stages (paper §6.3).
 
 This module owns *how* memory is taken back from VMs; :mod:`.policy` decides *how much* (the
-targets). Four thresholds, as fractions of machine memory: high 6 %, soft 4 %, hard 2 %,
-low 1 %. What ESX does in each state, per VM whose allocation exceeds its target:
+targets). ``HostConfig.state_model`` picks the states (:data:`STATES`, one index space for both):
+the paper's four thresholds as fractions of machine memory, high 6 %, soft 4 %, hard 2 %, low 1 %
+(``"esx2002"``: the clear state is never entered), or later ESX's ESXi 6 states as fractions of
+minFree (``"esxi6"``: high 300 %, clear 100 %, soft 64 %, hard 32 %, low 16 %; minFree is 6 % of
+the first 4 GB, 4 % of the next 8, 2 % of the next 16, 1 % of the rest). What ESX does in each
+state, per VM whose allocation exceeds its target:
 
 ======  =================================================================================
 state   action
@@ -13,15 +17,23 @@ high    enough free memory: **no reclamation** (``HostConfig.high_state="idle"``
         reclamation states, the system computes target allocations … to drive the
         aggregate amount of free space above the high threshold") the balloon alone keeps
         moving VMs above target down to it, so targets are reached, not frozen.
+clear   (ESXi 6 only) as high, and **large pages are broken** so page sharing can work
 soft    **balloon**; page only what the balloon cannot take (no driver, not loaded,
-        making no progress in machine pages freed, or at its cap)
+        making no progress in machine pages freed, or at its cap). With the paper's
+        states and large pages on, soft is where large pages are broken.
 hard    **page** the whole excess (the balloons keep working)
 low     keep paging and **block** every VM above its target until it is back under
 ======  =================================================================================
 
-The stages, in order, for the per-tick loop (:meth:`Reclaimer.tick`) and for a fault that
-needs machine pages now (:meth:`Reclaimer.make_free`):
+A VM above its **limit** (``VMConfig.limit_mb``, later ESX) is reclaimed by the soft rule in
+every state, high included, at the swap daemon's rate.
 
+The stages, in order, for the per-tick loop (:meth:`Reclaimer.tick`) and for a fault that
+needs machine pages now (:meth:`Reclaimer.make_free`, its passes :data:`FAULT_PASSES`):
+
+0. **break large pages** (later ESX, ``HostConfig.large_pages``): in clear and below (soft and
+   below with the paper's states) every VM's large pages are broken, so the scanner may share
+   their small pages; a page reclaimed from inside a large page breaks it first;
 1. **share before swap** (§4.3): inside :meth:`.swap.Swapper.swap_out`, a victim that matches
    a page already in the sharing table is shared instead of paged;
 2. **balloon** (§3.2): the balloon asks for the VM's excess, up to its *reclaimed share*
@@ -29,7 +41,10 @@ needs machine pages now (:meth:`Reclaimer.make_free`):
    moves into the balloon as the guest touches it again; a balloon holds steady while the
    target does and shrinks only to what the target leaves it. A fault cannot wait for a
    balloon, so the fault path skips it;
-3. **swap** (§3.3): the swap daemon pages out random victims at ``swap_rate_mb_s``, no more
+3. **compress** (later ESX 4.1+, ``HostConfig.compression``): inside ``swap_out``, a victim
+   that compresses to half a page or less goes to its VM's compression cache
+   (:mod:`.compression`) while the cache has room;
+4. **swap** (§3.3): the swap daemon pages out random victims at ``swap_rate_mb_s``, no more
    than brings free memory back to the goal.
 
 Progress is measured in machine pages freed: a balloon that inflates over shared or
@@ -51,6 +66,7 @@ import numpy as np
 
 from .config import PAGES_PER_MB, HostConfig
 from .errors import Stall
+from .pmap import UNBACKED
 
 STATES = ("high", "clear", "soft", "hard", "low")
 HIGH, CLEAR, SOFT, HARD, LOW = range(5)
@@ -261,7 +277,7 @@ class Reclaimer:
     @staticmethod
     def _held_down(vm) -> bool:
         """The VM's balloon holds it down: nothing unbacked is left for its guest to grow into."""
-        return vm.pages - vm.balloon.size - vm.alloc_pages - vm.swapped_pages < PAGES_PER_MB
+        return vm.pmap.count(UNBACKED) < PAGES_PER_MB
 
     def _log_balloon(self, vm, old: int, new: int, state: int, excess: int, share: int, reason: str) -> None:
         """Log a new balloon target: the increment asked beyond what the driver was already
@@ -294,14 +310,17 @@ class Reclaimer:
 
         A faulting VM that would exceed its limit (later ESX) while its balloon cannot take the
         excess (absent, disabled, stuck or at its ceiling) first pages out its own pages, whatever
-        free memory there is; otherwise the per-tick balloon takes it back. A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
+        free memory there is; otherwise the per-tick balloon takes it back.
+
+        A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
         (1) anyone down to its target; (2) the faulting VM replaces its own pages while it is at
         or above its min; (3) the others, down to their min (§6.1) — or only down to their target
         when the faulting VM is itself above its target; (4) the faulting VM's own pages as a last
         resort. A VM above its target that cannot be served from its own pages and the others'
         excess waits. Raises :class:`Stall` if the pages cannot be found (e.g. host swap full).
         """
-        if requester is not None and requester.alloc_pages + n > requester.config.limit_pages \
+        if requester is not None and requester.config.limit_mb is not None \
+                and requester.alloc_pages + n > requester.config.limit_pages \
                 and requester.balloon.cannot_help(requester.vm_time):
             # at its limit (later ESX) with a balloon that cannot take the excess: it replaces its own pages
             got = self.swapper.swap_out(requester, requester.alloc_pages + n - requester.config.limit_pages, protect)

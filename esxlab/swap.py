@@ -129,18 +129,21 @@ def make_policy(spec) -> ReplacementPolicy:
 class Swapper:
     """The swap daemon: pages out victims to meet swap targets, pages in on demand.
 
-    Collaborators: the machine, the swap area and page sharing (share before swap)."""
+    Collaborators: the machine, the swap area, page sharing (share before swap) and the
+    compression cache (compress before swap, :mod:`.compression`; None: none)."""
 
     def __init__(self, machine, swapfile: SwapFile, sharing, policy: ReplacementPolicy,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, compression=None) -> None:
         self.machine = machine
         self.swapfile = swapfile
         self.sharing = sharing
+        self.compression = compression
         self.policy = policy
         self.rng = rng
 
     def swap_out(self, vm, n: int, protect: np.ndarray | None = None) -> int:
-        """Reclaim up to ``n`` pages of ``vm``: share what can be shared, page out the rest.
+        """Reclaim up to ``n`` pages of ``vm``: share what can be shared, compress what compresses
+        (later ESX, when ``HostConfig.compression`` is on), page out the rest.
 
         Returns the machine pages this freed (sharing two victims with each other frees one).
         """
@@ -149,6 +152,8 @@ class Swapper:
             return 0
         free_before = self.machine.free
         rest = self.sharing.share_before_swap(vm, victims)
+        if self.compression is not None:
+            rest = self.compression.compress(vm, rest)
         ppns = rest[:self.swapfile.free]
         if len(ppns):
             mpns = vm.pmap.mpn[ppns]

@@ -19,7 +19,7 @@ from .content import TokenMint
 from .errors import Stall
 from .guest import PROFILES, Guest
 from .metrics import STATE_NAMES, VMStats
-from .pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
+from .pmap import BALLOONED, COMPRESSED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
 from .workloads import Workload
@@ -42,6 +42,8 @@ class Counters:
     balloon_pops: int = 0
     stalls: int = 0
     bounce_copies: int = 0
+    compressions: int = 0          # pages put in the compression cache (later ESX)
+    decompressions: int = 0        # compressed pages a touch brought back
 
     def add(self, other: "Counters") -> None:
         mine = self.__dict__                   # plain int fields: a dict walk, not 33 attribute calls
@@ -62,6 +64,7 @@ class VMEnv:
     swapper: object
     sharing: object
     remap: object
+    compression: object
     make_free: Callable
     tax_rate: Callable[[], float]
     config: object
@@ -143,6 +146,9 @@ class VM:
         back = ppns[st == SWAPPED]
         if len(back):
             self.env.swapper.swap_in(self, back)
+        zipped = ppns[st == COMPRESSED]
+        if len(zipped):
+            self.env.compression.decompress(self, zipped)
         cow = (st == SHARED) & write
         if cow.any():
             self.env.sharing.cow_break(self, ppns[cow])
@@ -184,10 +190,12 @@ class VM:
         out[mapped] = self.env.machine.content[self.pmap.mpn[ppns[mapped]]]
         swapped = st == SWAPPED
         out[swapped] = self.env.swapfile.content[self.pmap.slot[ppns[swapped]]]
+        zipped = st == COMPRESSED
+        out[zipped] = self.env.compression.slots.content[self.pmap.slot[ppns[zipped]]]
         return out
 
     def drop_backing(self, ppns: np.ndarray) -> None:
-        """Release whatever backs ``ppns`` (machine page, shared mapping or swap slot)."""
+        """Release whatever backs ``ppns`` (machine page, shared mapping, swap or compression slot)."""
         st = self.pmap.state[ppns]
         priv = ppns[st == PRIVATE]
         self.env.machine.release(self.pmap.mpn[priv])
@@ -196,6 +204,7 @@ class VM:
             self.env.sharing.unshare(self, shared)
         swapped = ppns[st == SWAPPED]
         self.env.swapfile.release(self.pmap.slot[swapped])
+        self.env.compression.drop(self, ppns[st == COMPRESSED])
         self.pmap.mpn[ppns] = -1
         self.pmap.slot[ppns] = -1
 
@@ -266,15 +275,16 @@ class VM:
         hc, c = self.env.config, self.counters
         stall_ms = (c.swap_ins * hc.swap_in_ms + (c.guest_disk_reads + c.guest_disk_writes) * hc.guest_disk_ms
                     + (c.cow_breaks * hc.cow_copy_us + c.zero_allocs * hc.zero_alloc_us
-                       + c.bounce_copies * hc.remap.bounce_copy_us) / 1000)
+                       + c.bounce_copies * hc.remap.bounce_copy_us + c.decompressions * hc.decompress_us) / 1000)
         busy_s = work * self.workload.cpu_us_per_access / 1e6 + stall_ms / 1000 + (1.0 if c.stalls else 0.0)
         return work / busy_s if busy_s > 0 else 0.0
 
     # -- accounting ---------------------------------------------------------------------------
     @property
     def alloc_pages(self) -> int:
-        """Machine memory charged to the VM: private pages plus pages mapping shared frames."""
-        return self.pmap.count(PRIVATE) + self.pmap.count(SHARED)
+        """Machine memory charged to the VM: private pages plus pages mapping shared frames, plus
+        its compression cache (later ESX; none when compression is off)."""
+        return self.pmap.count(PRIVATE) + self.pmap.count(SHARED) + self.env.compression.cache_pages(self)
 
     @property
     def swapped_pages(self) -> int:
@@ -293,7 +303,7 @@ class VM:
         """This tick's values for the trace, in MB (the per-VM metrics of :mod:`esxlab.metrics`)."""
         c = [n / PAGES_PER_MB for n in self.pmap.counts.tolist()]       # Python floats: cheaper than numpy scalars
         row = dict(zip(STATE_NAMES, c))                                 # MB in each page state
-        row.update(alloc=c[PRIVATE] + c[SHARED], target=self.target / PAGES_PER_MB,
+        row.update(alloc=c[PRIVATE] + c[SHARED] + self.env.compression.cache_pages(self) / PAGES_PER_MB, target=self.target / PAGES_PER_MB,
                    active=self.active_pages / PAGES_PER_MB, true_active=self.true_active / PAGES_PER_MB,
                    overhead=len(self.overhead_mpns) / PAGES_PER_MB, throughput=self.throughput,
                    blocked=float(self.blocked))

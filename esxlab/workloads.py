@@ -43,6 +43,7 @@ class Workload:
 
     name = "workload"
     cpu_us_per_access = 1.0
+    compressible = 0.5        # invented: fraction of its pages that compress to ≤ half a page (later ESX)
     file_backed = False       # logical pages are file blocks with private initial contents
     rng: np.random.Generator | None = None      # set by attach: the VM's stream
 

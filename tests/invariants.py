@@ -2,36 +2,50 @@
 import numpy as np
 
 from esxlab.content import owner_uid
-from esxlab.machine import FREE, OVERHEAD, SHARED as SHARED_FRAME, TABLE
-from esxlab.pmap import BALLOONED, PRIVATE, SHARED, STATE_NAMES, SWAPPED, UNBACKED
+from esxlab.compression import SLOTS_PER_PAGE
+from esxlab.machine import COMPRESSION, FREE, OVERHEAD, SHARED as SHARED_FRAME, TABLE
+from esxlab.pmap import BALLOONED, COMPRESSED, PRIVATE, SHARED, STATE_NAMES, SWAPPED, UNBACKED
 
 
 def check_conservation(host):
     m = host.machine
     used_by_vms = 0
-    slots = []
+    slots, zipped = [], []
     for vm in host.vms.values():
         p = vm.pmap
         counts = np.bincount(p.state, minlength=len(STATE_NAMES))
         assert (counts == p.counts).all(), f"{vm.name}: incremental counts drifted"
-        assert counts.sum() == vm.pages              # private + shared + balloon + swapped + unbacked == max
+        assert counts.sum() == vm.pages     # private + shared + balloon + swapped + compressed + unbacked == max
         priv = np.flatnonzero(p.state == PRIVATE)
         assert (m.owner[p.mpn[priv]] == vm.uid).all(), f"{vm.name}: private page owned by someone else"
-        assert (p.mpn[(p.state == UNBACKED) | (p.state == BALLOONED) | (p.state == SWAPPED)] == -1).all()
+        assert (p.mpn[(p.state == UNBACKED) | (p.state == BALLOONED) | (p.state == SWAPPED)
+                      | (p.state == COMPRESSED)] == -1).all()
         sw = np.flatnonzero(p.state == SWAPPED)
         assert (p.slot[sw] >= 0).all()
         slots.append(p.slot[sw])
+        zp = np.flatnonzero(p.state == COMPRESSED)
+        assert (p.slot[zp] >= 0).all()
+        zipped.append(p.slot[zp])
+        cache = host.compression.cache_pages(vm)
+        assert cache == -(-counts[COMPRESSED] // SLOTS_PER_PAGE), f"{vm.name}: compression cache not compacted"
+        assert cache <= max(host.compression.cap_pages(vm), 0), f"{vm.name}: compression cache above its cap"
+        assert (m.owner[host.compression.mpns.get(vm.uid, np.empty(0, dtype=int))] == COMPRESSION).all()
         used_by_vms += len(priv)
-        assert vm.alloc_pages == counts[PRIVATE] + counts[SHARED]
-    owners = np.bincount(m.owner - TABLE, minlength=4 + max([0] + [v.uid + 1 for v in host.vms.values()]))
-    free = owners[FREE - TABLE]
+        assert vm.alloc_pages == counts[PRIVATE] + counts[SHARED] + cache
+    owners = np.bincount(m.owner - COMPRESSION, minlength=6 + max([0] + [v.uid + 1 for v in host.vms.values()]))
+    free = owners[FREE - COMPRESSION]
     assert free == m.free, "free pool and owner array disagree"
-    assert owners[OVERHEAD - TABLE] == host.overhead_pages
-    assert owners[TABLE - TABLE] == host.sharing.table_pages
-    frames = owners[SHARED_FRAME - TABLE]
-    assert m.free + used_by_vms + frames + host.overhead_pages + host.sharing.table_pages == m.total
+    assert owners[OVERHEAD - COMPRESSION] == host.overhead_pages
+    assert owners[TABLE - COMPRESSION] == host.sharing.table_pages
+    frames = owners[SHARED_FRAME - COMPRESSION]
+    cache = owners[0]
+    assert cache == host.compression.pages, "compression cache pages leaked"
+    assert m.free + used_by_vms + frames + host.overhead_pages + host.sharing.table_pages + cache == m.total
     allslots = np.concatenate(slots) if slots else np.empty(0)
     assert len(np.unique(allslots)) == len(allslots) == host.swapfile.used, "swap slots leaked or shared"
+    allzip = np.concatenate(zipped) if zipped else np.empty(0)
+    assert len(np.unique(allzip)) == len(allzip) == host.compression.compressed == host.compression.slots.used, \
+        "compression slots leaked or shared"
     check_sharing(host)
 
 

@@ -86,8 +86,8 @@ def test_csv_header_is_the_trace_columns(tmp_path):
 def test_views_take_colours_labels_and_parts_from_the_table():
     """The pmap colours, the reclaimed bars and the default series come from the table."""
     assert components.PMAP_COLORS == [s.color for s in metrics.PAGE_STATES]
-    assert set(components.RECLAIMED_PARTS) == {"balloon", "swapped"}
-    assert components.SERIES == ("alloc", "target", "active", "shared", "swapped", "balloon")
+    assert set(components.RECLAIMED_PARTS) == {"balloon", "swapped", "compressed"}
+    assert components.SERIES == ("alloc", "target", "active", "shared", "swapped", "balloon", "compressed")
     assert components.pretty("rho") == "ρ" and components.pretty("size_mb") == "size (MB)"
     assert components.host_ylabel(["bounce_copies"]) == "bounce copies (per s)"
     assert components.host_ylabel(["free", "swap_used"]) == "memory (MB)"

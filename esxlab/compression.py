@@ -1,0 +1,126 @@
+"""Memory compression (later ESX, 4.1+; not in the paper): a reclaim stage between ballooning
+and swapping.
+
+When the host pages a VM out (:meth:`.swap.Swapper.swap_out`, per tick or for a fault), each
+victim that compresses to half a page or less goes into the VM's **compression cache** instead
+of the swap area; the rest is swapped. The cache is machine memory charged to its VM, at most
+``HostConfig.compression_cache_pct`` of the VM's memory (later ESX ``Mem.MemZipMaxPct`` = 10 %);
+a full cache sends the victims to swap. Two compressed pages share one machine page (2 KB slots;
+the model keeps the cache compacted, an invented simplification), so compressing 2 pages frees
+1 machine page net. A guest touch of a compressed page decompresses it (``decompress_us``, an
+invented cost of microseconds against a swap-in's milliseconds).
+
+Whether a page compresses is a property of its contents (:func:`.content.compressible`) with an
+invented fraction per workload (``Workload.compressible``). Contents are kept exactly: a
+compressed page's token sits in a cache slot (``pmap.slot``), so nothing is lost.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .config import HostConfig
+from .content import compressible
+from .machine import COMPRESSION
+from .pmap import COMPRESSED, PRIVATE
+from .swap import SwapFile
+
+SLOTS_PER_PAGE = 2          # a page that compresses to ≤ 2 KB takes half a machine page
+
+
+class CompressionCache:
+    """Every VM's compression cache: a store of slots (a :class:`~esxlab.swap.SwapFile` kept in
+    memory, grown as needed) and, per VM, the machine pages (owner :data:`~esxlab.machine.COMPRESSION`) that hold
+    its compressed pages, ``ceil(compressed / 2)`` of them. Collaborator: the machine."""
+
+    def __init__(self, config: HostConfig, machine) -> None:
+        self.enabled = config.compression
+        self.pct = config.compression_cache_pct
+        self.machine = machine
+        self.slots = SwapFile(0)
+        self.mpns: dict[int, np.ndarray] = {}          # VM uid → its cache's machine pages
+        self.compressed = 0                            # guest pages compressed, all VMs
+
+    # -- accounting ---------------------------------------------------------------------------
+    @property
+    def pages(self) -> int:
+        """Machine pages the caches take, all VMs."""
+        return sum(len(m) for m in self.mpns.values())
+
+    @property
+    def saved_pages(self) -> int:
+        """Machine pages compression saves: pages compressed less the cache pages holding them."""
+        return self.compressed - self.pages
+
+    def cache_pages(self, vm) -> int:
+        return len(self.mpns.get(vm.uid, ()))
+
+    def cap_pages(self, vm) -> int:
+        """The most machine pages ``vm``'s cache may take: ``compression_cache_pct`` of its memory."""
+        return int(vm.pages * self.pct / 100)
+
+    # -- the reclaim stage and the fault -------------------------------------------------------
+    def compress(self, vm, ppns: np.ndarray) -> np.ndarray:
+        """Compress the private ``ppns`` that compress to half a page or less, as many as the VM's
+        cache holds; return the others (to be swapped). Frees machine memory: 2 pages → 1."""
+        if not self.enabled or len(ppns) == 0:
+            return ppns
+        mpns = vm.pmap.mpn[ppns]
+        tokens = self.machine.content[mpns]
+        room = SLOTS_PER_PAGE * self.cap_pages(vm) - vm.pmap.count(COMPRESSED)
+        ok = np.flatnonzero(compressible(tokens, vm.workload.compressible))[:max(0, room)]
+        if len(ok) == 0:
+            return ppns
+        take = ppns[ok]
+        vm.pmap.slot[take] = self._store(tokens[ok])
+        self.machine.release(mpns[ok])
+        vm.pmap.mpn[take] = -1
+        vm.pmap.set_state(take, COMPRESSED)
+        self.compressed += len(take)
+        self._fit(vm)
+        vm.counters.compressions += len(take)
+        rest = np.ones(len(ppns), dtype=bool)
+        rest[ok] = False
+        return ppns[rest]
+
+    def decompress(self, vm, ppns: np.ndarray) -> None:
+        """Fault compressed ``ppns`` back into machine pages of their own (the caller made room)."""
+        slots = vm.pmap.slot[ppns]
+        self._drop(vm, ppns)
+        mpns = self.machine.alloc(len(ppns), vm.uid)
+        self.machine.content[mpns] = self.slots.content[slots]
+        vm.pmap.mpn[ppns] = mpns
+        vm.pmap.set_state(ppns, PRIVATE)
+        vm.counters.decompressions += len(ppns)
+
+    def drop(self, vm, ppns: np.ndarray) -> None:
+        """Forget compressed ``ppns`` (ballooned, VM powered off); the caller resets their state."""
+        self._drop(vm, ppns)
+
+    def _drop(self, vm, ppns: np.ndarray) -> None:
+        if len(ppns) == 0:
+            return
+        self.slots.release(vm.pmap.slot[ppns])
+        vm.pmap.slot[ppns] = -1
+        self.compressed -= len(ppns)
+        self._fit(vm, len(ppns))
+
+    def _fit(self, vm, leaving: int = 0) -> None:
+        """Grow or shrink ``vm``'s cache to ``ceil(compressed / 2)`` machine pages (``leaving``:
+        compressed pages about to leave the state)."""
+        want = -(-(vm.pmap.count(COMPRESSED) - leaving) // SLOTS_PER_PAGE)
+        have = self.mpns.get(vm.uid, np.empty(0, dtype=np.int32))
+        if want > len(have):
+            have = np.concatenate([have, self.machine.alloc(want - len(have), COMPRESSION)])
+        elif want < len(have):
+            self.machine.release(have[want:])
+            have = have[:want]
+        if len(have):
+            self.mpns[vm.uid] = have
+        else:
+            self.mpns.pop(vm.uid, None)
+
+    def _store(self, tokens: np.ndarray) -> np.ndarray:
+        short = len(tokens) - self.slots.free
+        if short > 0:                                  # grow geometrically
+            self.slots.resize(max(short, self.slots.capacity, 1024))
+        return self.slots.store(tokens)

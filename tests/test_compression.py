@@ -1,0 +1,110 @@
+"""Memory compression (issue 15; later ESX 4.1+, not in the paper): ratio, cache cap, nothing lost."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.config import SharingConfig
+from esxlab.content import compressible
+from esxlab.pmap import COMPRESSED, PRIVATE, SWAPPED
+from invariants import ReadLog, check_conservation
+
+MB = esx.PAGES_PER_MB
+
+
+def test_compressibility_comes_from_the_contents():
+    tokens = np.arange(1, 200_001, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    assert compressible(np.zeros(5, dtype=np.uint64), 0.0).all(), "the zero page always compresses"
+    assert not compressible(tokens, 0.0).any() and compressible(tokens, 1.0).all()
+    half = compressible(tokens, 0.5)
+    assert abs(half.mean() - 0.5) < 0.01
+    assert (compressible(tokens, 0.5) == half).all(), "equal contents, equal answer"
+    assert (compressible(tokens, 0.3) <= compressible(tokens, 0.6)).all()
+
+
+def vm_with_pages(pages, compression=True, fraction=1.0, cache_pct=10):
+    """A 40 MB VM (10240 pages) whose first ``pages`` PPNs hold private data, on a roomy host."""
+    cfg = esx.HostConfig(memory_mb=256, swap_mb=256, compression=compression, compression_cache_pct=cache_pct,
+                         sharing=SharingConfig(mode="off"))
+    host = esx.Host(cfg, seed=0)
+    work = esx.workloads.Idle()
+    work.compressible = fraction
+    vm = host.power_on(esx.VMConfig(name="v", max_mb=40, overhead_mb=1, balloon="disabled"), workload=work)
+    todo = np.flatnonzero(vm.pmap.state != PRIVATE)[:pages]
+    vm.write(todo, vm.mint.take(len(todo)))
+    return host, vm
+
+
+def test_ratio_and_cache_cap_by_hand():
+    host, vm = vm_with_pages(8000)
+    # cap: 10 % of 10240 pages = 1024 cache pages, 2 compressed pages each = 2048 pages compressed
+    assert host.compression.cap_pages(vm) == 1024
+    alloc, free = vm.alloc_pages, host.machine.free
+    got = host.swapper.swap_out(vm, 3000)
+    assert vm.pmap.count(COMPRESSED) == 2048 and vm.pmap.count(SWAPPED) == 3000 - 2048
+    assert host.compression.cache_pages(vm) == 1024
+    assert got == host.machine.free - free == 3000 - 1024          # 2048 → 1024 pages, 952 → swap
+    assert vm.alloc_pages == alloc - 3000 + 1024                      # the cache is charged to its VM
+    s = host.stats()
+    assert s.compression_saved == pytest.approx((2048 - 1024) / MB)   # 4 MB
+    assert vm.stats().compressed == pytest.approx(2048 / MB)          # 8 MB
+    assert vm.totals.compressions + vm.counters.compressions >= 2048
+    check_conservation(host)
+
+
+def test_only_pages_that_compress_to_half_a_page_go_to_the_cache():
+    host, vm = vm_with_pages(4000, fraction=0.0)                      # private data that never compresses
+    host.swapper.swap_out(vm, 1000)
+    assert vm.pmap.count(COMPRESSED) == 0 and vm.pmap.count(SWAPPED) == 1000
+
+
+def test_odd_count_takes_a_whole_page_and_decompression_gives_it_back():
+    host, vm = vm_with_pages(4000)
+    host.swapper.swap_out(vm, 3)
+    assert vm.pmap.count(COMPRESSED) == 3 and host.compression.cache_pages(vm) == 2
+    zipped = np.flatnonzero(vm.pmap.state == COMPRESSED)
+    want = vm.peek(zipped)
+    got = vm.read(zipped[:1])                                         # a touch decompresses
+    assert got[0] == want[0] and vm.pmap.state[zipped[0]] == PRIVATE
+    assert vm.counters.decompressions == 1 and host.compression.cache_pages(vm) == 1
+    assert (vm.read(zipped) == want).all() and host.compression.cache_pages(vm) == 0
+    check_conservation(host)
+
+
+def test_off_in_esx2002_and_on_in_esxi6():
+    assert not esx.HostConfig.esx2002().compression and esx.HostConfig.esxi6().compression
+    host, vm = vm_with_pages(4000, compression=False)
+    host.swapper.swap_out(vm, 1000)
+    assert vm.pmap.count(COMPRESSED) == 0 and vm.pmap.count(SWAPPED) == 1000
+    assert host.stats().compression_saved == 0
+
+
+def test_cache_of_zero_percent_compresses_nothing():
+    host, vm = vm_with_pages(4000, cache_pct=0)
+    host.swapper.swap_out(vm, 1000)
+    assert vm.pmap.count(COMPRESSED) == 0
+
+
+def run_pressed(compression):
+    cfg = esx.HostConfig(memory_mb=384, swap_mb=512, compression=compression)
+    host = esx.Host(cfg, seed=0)
+    with ReadLog(host) as log:
+        for n in "ab":
+            host.power_on(esx.VMConfig(name=n, max_mb=256, overhead_mb=8, balloon="disabled"),
+                          workload=esx.workloads.Toucher([(0, 220)]))
+        tr = host.run(minutes=3)
+        log.check()
+    check_conservation(host)
+    return host, tr
+
+
+def test_compression_instead_of_swap_under_pressure_nothing_lost():
+    zip_host, zip_tr = run_pressed(True)
+    swap_host, swap_tr = run_pressed(False)
+    a = zip_host.vm("a")
+    assert 0 < a.pmap.count(COMPRESSED) <= 2 * zip_host.compression.cap_pages(a)
+    assert zip_tr.host.compression_saved[-1] > 0 and (swap_tr.host.compression_saved == 0).all()
+    assert zip_tr.vm("a").compressed[-1] == pytest.approx(a.stats().compressed)
+    assert a.totals.decompressions > 0
+    # a decompression costs microseconds, a swap-in milliseconds (invented costs): more work gets done
+    assert zip_tr.mean("a", "throughput", 1) > 1.5 * swap_tr.mean("a", "throughput", 1)
+    assert zip_tr.host.swap_used[-1] < swap_tr.host.swap_used[-1]
