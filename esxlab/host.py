@@ -326,6 +326,7 @@ class Host:
         return dict(free=self.machine.free * mb, state=self.states.state, shared_saved=self.sharing.saved_pages * mb,
                     zero_shared=self.sharing.zero_pages * mb, overhead=self.overhead_pages * mb,
                     swap_used=self.swapfile.used * mb, compression_saved=self.compression.saved_pages * mb,
+                    large_pages_broken=sum(v.large_broken for v in self.vms.values()),
                     bounce_copies=self.remap.last_bounces)
 
     def stats(self) -> HostStats:

@@ -116,6 +116,9 @@ HOST_METRICS = (
     Metric("swap_used", "host", "MB", "host swap space in use", "§3.3"),
     Metric("compression_saved", "host", "MB", "memory compression saves (pages compressed less the cache "
            "holding them)", "later ESX (4.1+)", label="compression saved"),
+    Metric("large_pages_broken", "host", "large pages", "2 MB large pages the running VMs have had broken "
+           "(under memory pressure, or to reclaim a page inside)", "later ESX (3.5+)", label="large pages broken",
+           type=int),
     Metric("bounce_copies", "host", "per s", "I/O copies through low memory this tick", "§7",
            label="bounce copies", type=int),
 )

@@ -67,6 +67,7 @@ import numpy as np
 from .config import PAGES_PER_MB, HostConfig
 from .errors import Stall
 from .pmap import UNBACKED
+from .vm import LARGE_PAGE
 
 STATES = ("high", "clear", "soft", "hard", "low")
 HIGH, CLEAR, SOFT, HARD, LOW = range(5)
@@ -192,6 +193,8 @@ class Reclaimer:
         self.states = FreeMemoryStates(config, config.total_pages)
         self.swap_rate = max(1, int(config.swap_rate_mb_s * PAGES_PER_MB))
         self.high_state = config.high_state
+        # large pages are broken in the first state below high (later ESX): clear, or soft without it
+        self.break_state = None if not config.large_pages else CLEAR if config.state_model == "esxi6" else SOFT
         self._told_high: set[int] = set()       # uids of VMs told "above target, nothing reclaimed in high"
         self._small: dict[tuple[int, str], int] = {}   # balloon changes under 1 MB not yet logged, by uid
 
@@ -216,6 +219,12 @@ class Reclaimer:
     def tick(self, vms: Iterable) -> None:
         """Set each VM's balloon target, page what the state calls for, block in low."""
         state = self.state
+        if self.break_state is not None and state >= self.break_state:
+            for vm in vms:
+                broken = vm.break_large()
+                if broken:
+                    self.log(vm.name, "break large pages", broken * LARGE_PAGE,
+                             f"{STATES[state]} state: {broken} large pages broken so page sharing can work (later ESX)")
         # the swap daemon pages at its rate: in soft only what the balloons cannot free, and no
         # more than brings free memory back to the goal; in hard and low it pages VMs down to
         # their targets ("reclaim forcibly", §6.3), so that blocking is not a steady state

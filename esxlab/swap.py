@@ -151,6 +151,7 @@ class Swapper:
         if len(victims) == 0:
             return 0
         free_before = self.machine.free
+        vm.break_large(victims)                  # a page leaves a large page only once it is broken
         rest = self.sharing.share_before_swap(vm, victims)
         if self.compression is not None:
             rest = self.compression.compress(vm, rest)

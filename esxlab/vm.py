@@ -24,7 +24,9 @@ from .policy import rho
 from .sampling import Sampler
 from .workloads import Workload
 
-__all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall"]
+__all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
+
+LARGE_PAGE = 512        # small (4 KB) pages in a 2 MB large page (later ESX, HostConfig.large_pages)
 
 
 @dataclass
@@ -98,6 +100,11 @@ class VM:
         self.sampler = Sampler(self.pages, hc.sample_pages, hc.sample_period_s, hc.slow_gain, hc.fast_gain,
                                env.streams.child(f"vm{uid}:sampler"))
         self.true_active = 0
+        # later ESX: with HostConfig.large_pages every 2 MB region starts backed by a large page
+        # (invented: the host always finds 2 MB chunks); a broken one stays small
+        self.large = np.full(-(-self.pages // LARGE_PAGE), bool(hc.large_pages))
+        self.large_left = int(np.count_nonzero(self.large))
+        self.large_broken = 0
 
     # -- the hypervisor's side of guest accesses -------------------------------------------
     def _touch(self, ppns: np.ndarray, write) -> None:
@@ -208,12 +215,31 @@ class VM:
         self.pmap.mpn[ppns] = -1
         self.pmap.slot[ppns] = -1
 
+    # -- large pages (later ESX) -----------------------------------------------------------------
+    def in_large(self, ppns: np.ndarray) -> np.ndarray:
+        """Which of ``ppns`` lie inside a large page (page sharing leaves them alone)."""
+        return self.large[ppns // LARGE_PAGE]
+
+    def break_large(self, ppns: np.ndarray | None = None) -> int:
+        """Break the large pages holding ``ppns`` (all of them if None) into small pages; return
+        how many were broken. Machine memory is unchanged: the small pages keep their frames."""
+        if self.large_left == 0:
+            return 0
+        regions = slice(None) if ppns is None else ppns // LARGE_PAGE
+        n = int(np.count_nonzero(self.large[regions])) if ppns is None else \
+            int(np.count_nonzero(self.large[np.unique(regions)]))
+        self.large[regions] = False
+        self.large_left -= n
+        self.large_broken += n
+        return n
+
     def balloon_pages(self, ppns: np.ndarray) -> tuple[np.ndarray, int]:
         """The driver reported ``ppns``: free their backing, mark them ballooned (§3.2).
 
         Returns the newly ballooned PPNs and the machine pages this freed (a shared page frees
         its frame only with its last mapping; a never-backed page frees nothing)."""
         fresh = ppns[self.pmap.state[ppns] != BALLOONED]
+        self.break_large(fresh)
         before = self.env.machine.free
         self.drop_backing(fresh)
         self.pmap.set_state(fresh, BALLOONED)

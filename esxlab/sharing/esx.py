@@ -121,7 +121,8 @@ class PageSharing(SharingBase):
         changed = np.flatnonzero((old != 0) & (old != h))
         if len(changed):                                 # the page changed: its old hint is stale
             self._drop_own_hints(vm, ppns[changed], old[changed])
-        self._match(vm, ppns, tok, h)
+        small = ~vm.in_large(ppns)                       # hashed, but not shared inside a large page
+        self._match(vm, ppns[small], tok[small], h[small])
 
     def share_before_swap(self, vm, ppns: np.ndarray) -> np.ndarray:
         """Share what matches the table (or another victim); the rest is paged out, and the hints

@@ -106,8 +106,9 @@ class KsmSharing(SharingBase):
         return i
 
     def scan(self, vm, ppns: np.ndarray) -> None:
-        """KSM's ``cmp_and_merge_page`` for ``ppns`` of ``vm`` (distinct), vectorised in rounds."""
-        ppns = ppns[vm.pmap.state[ppns] == PRIVATE]
+        """KSM's ``cmp_and_merge_page`` for ``ppns`` of ``vm`` (distinct), vectorised in rounds;
+        pages inside a large page (later ESX) are left alone."""
+        ppns = ppns[(vm.pmap.state[ppns] == PRIVATE) & ~vm.in_large(ppns)]
         if len(ppns) == 0:
             return
         tok, h = self._hash_pages(vm, ppns)
