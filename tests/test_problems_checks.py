@@ -10,7 +10,8 @@ from esxlab.swap import RandomReplacement, ReplacementPolicy
 
 QUIZZES = [problems.RhoVictim, problems.TaxTargets, problems.BalloonSplit, problems.FreeMemoryWalk,
            problems.Admission, problems.SamplingEstimate, problems.HotPageRemap, problems.SharingPrediction,
-           problems.DoublePaging, problems.SideChannel, problems.KsmCounters, problems.LimitTargets]
+           problems.DoublePaging, problems.SideChannel, problems.KsmCounters, problems.LimitTargets,
+           problems.SharingStopped]
 WRONG_TYPE = {"number": ("3.5", "must be a number"), "numbers": ("1, 2", "must be a list"),
               "choice": (1, "must be a str"), "choices": ("high", "must be a list")}
 

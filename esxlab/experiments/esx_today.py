@@ -33,7 +33,7 @@ from ..config import HostConfig, VMConfig
 from ..host import Host
 from ..reclaim import STATES
 from ..trace import Trace
-from ..workloads import Contents, Delayed, Toucher
+from ..workloads import Contents, Toucher
 from .params import Param, check_seed, require, resolve
 from .result import Result
 
@@ -64,16 +64,10 @@ def preset(era: str, **overrides) -> HostConfig:
     return getattr(HostConfig, era)(**overrides)
 
 
-def _image(p: SimpleNamespace) -> Contents:
-    """An identical OS image plus private data, read once (what sharing can find)."""
-    return Contents("os", IMAGE_MB, 0, max(0.0, p.vm_mb * 0.25 - IMAGE_MB))
-
-
-def _power_on_busy(host: Host, p: SimpleNamespace, name: str, start_s: int = 0, **vm) -> None:
+def _power_on_busy(host: Host, p: SimpleNamespace, name: str, **vm) -> None:
+    """A ``vm_mb`` VM whose working set grows to half of ``busy_pct`` % at once, to all of it at 1 min."""
     grow = [(0, p.vm_mb * p.busy_pct / 200), (60, p.vm_mb * p.busy_pct / 100)]
-    workload = Toucher(grow, sweep_s=10)
-    host.power_on(VMConfig(name=name, max_mb=p.vm_mb, overhead_mb=4, **vm),
-                  workload=Delayed(workload, start_s) if start_s else workload)
+    host.power_on(VMConfig(name=name, max_mb=p.vm_mb, overhead_mb=4, **vm), workload=Toucher(grow, sweep_s=10))
 
 
 def run_era(p: SimpleNamespace, era: str, seed: int) -> tuple[Trace, Host]:
@@ -92,13 +86,18 @@ def run_limit(p: SimpleNamespace, seed: int) -> tuple[Trace, Host]:
 
 
 def run_large_pages(p: SimpleNamespace, seed: int) -> tuple[Trace, Host]:
-    """Identical VMs on an esxi6 host with memory to spare; a memory hog starts at ``calm_min``."""
-    quiet = p.vm_mb * 0.25 + 4
-    host = Host(preset("esxi6", memory_mb=p.vms * quiet + 0.8 * p.vm_mb + 32), seed=seed)
+    """``vms`` identical small VMs (half ``vm_mb``, one salt) on an esxi6 host sized so that their
+    maxima fit with its free-memory goal to spare: no target below max, nothing reclaimed. At
+    ``calm_min`` a memory hog (twice ``vm_mb``, touching ``busy_pct`` % of it) powers on."""
+    quiet_mb = p.vm_mb / 2
+    host = Host(preset("esxi6", memory_mb=p.vms * (quiet_mb + 4) / 0.75), seed=seed)
     for i in range(p.vms):
-        host.power_on(VMConfig(name=f"vm{i + 1}", max_mb=p.vm_mb, overhead_mb=4, salt=SALT), workload=_image(p))
-    _power_on_busy(host, p, "hog", start_s=int(p.calm_min * 60))
-    return host.run(minutes=p.minutes), host
+        host.power_on(VMConfig(name=f"vm{i + 1}", max_mb=quiet_mb, overhead_mb=4, salt=SALT),
+                      workload=Contents("os", IMAGE_MB, 0, 2))
+    host.run(minutes=p.calm_min)
+    host.power_on(VMConfig(name="hog", max_mb=2 * p.vm_mb, overhead_mb=4),
+                  workload=Toucher([(0, 2 * p.vm_mb * p.busy_pct / 100)], sweep_s=10))
+    return host.run(minutes=p.minutes - p.calm_min), host
 
 
 def era_states(era: str) -> list[str]:
