@@ -27,10 +27,11 @@ TITLES = {"esx2002": "ESX Server 2002 (paper)", "esxi6": "ESXi 6 (later ESX)"}
 
 class EraDashboard(ExperimentDashboard):
     """``esx_today`` with the eras side by side. ``controls`` names its :data:`PARAMS
-    <esxlab.experiments.esx_today.PARAMS>` to show as sliders; ``fixed``, ``seed`` and ``panels``
-    are :class:`ExperimentDashboard`'s. Bad arguments raise ConfigError (as there)."""
+    <esxlab.experiments.esx_today.PARAMS>` to show as sliders; ``overrides``, ``fixed``, ``seed`` and
+    ``panels`` are :class:`ExperimentDashboard`'s. Bad arguments raise ConfigError (as there)."""
 
-    def __init__(self, controls: Sequence[str] = ("limit_mb",), fixed: dict[str, Any] | None = None, seed: int = 0,
+    def __init__(self, controls: Sequence[str] = ("limit_mb",), overrides: dict[str, dict] | None = None,
+                 fixed: dict[str, Any] | None = None, seed: int = 0,
                  panels: Sequence[str] = ("table", "series", "why")) -> None:
         self.era_charts = {era: TimeSeries(ERA_FIELDS, title=f"{TITLES[era]}: host", ylabel=host_ylabel(ERA_FIELDS))
                            for era in esx_today.ERAS}
@@ -39,8 +40,8 @@ class EraDashboard(ExperimentDashboard):
                                   ylabel=host_ylabel(SHARING_FIELDS))
         columns = [widgets.VBox([self.era_charts[era].widget, self.era_strips[era].widget],
                                 layout=widgets.Layout(width="50%")) for era in esx_today.ERAS]
-        super().__init__(esx_today, controls, trace_key="limit", fixed=fixed, seed=seed, panels=panels,
-                         extra=[widgets.HBox(columns), self.sharing.widget])
+        super().__init__(esx_today, controls, trace_key="limit", overrides=overrides, fixed=fixed, seed=seed,
+                         panels=panels, extra=[widgets.HBox(columns), self.sharing.widget])
 
     def draw_extra(self, run: Run) -> None:
         """The two eras' host charts and state strips, and the large-page host's sharing."""
