@@ -66,6 +66,7 @@ class Idle(Workload):
     """No application activity: only the guest OS's own background touches (Fig. 7's VM1)."""
 
     name = "idle"
+    compressible = 0.7        # invented: mostly kernel text and sparse data
 
 
 class Dbench(Workload):
@@ -94,6 +95,7 @@ class Dbench(Workload):
     """
 
     name = "dbench"
+    compressible = 0.6        # invented: file-server buffers of text-like data
     file_backed = True
 
     def __init__(self, clients: int = 40, mb_per_client: float = 6.0, accesses_per_s: int = 8000,
@@ -226,6 +228,7 @@ class Spec95(Workload):
     """
 
     name = "spec95"
+    compressible = 0.4        # invented: compiled binaries and numeric data
     file_backed = True
 
     def __init__(self, files_mb: float = 20.6, dup_mb: float = 2.1, zero_mb: float = 2.6, data_mb: float = 6.6,

@@ -47,6 +47,21 @@ def check_conservation(host):
     assert len(np.unique(allzip)) == len(allzip) == host.compression.compressed == host.compression.slots.used, \
         "compression slots leaked or shared"
     check_sharing(host)
+    check_large_pages(host)
+
+
+def check_large_pages(host):
+    """Large pages (later ESX): nothing inside a large page is shared or reclaimed, and each VM's
+    count of large pages left and broken matches its regions."""
+    from esxlab.vm import LARGE_PAGE
+    for vm in host.vms.values():
+        regions = len(vm.large)
+        assert regions == -(-vm.pages // LARGE_PAGE)
+        assert vm.large_left == np.count_nonzero(vm.large)
+        assert vm.large_left + vm.large_broken == (regions if host.config.large_pages else 0)
+        inside = vm.pmap.state[vm.in_large(np.arange(vm.pages))]
+        assert not np.isin(inside, [SHARED, SWAPPED, BALLOONED, COMPRESSED]).any(), \
+            f"{vm.name}: a page inside a large page is shared or reclaimed"
 
 
 class WriteLog:
@@ -231,8 +246,9 @@ def check_reservations(host, targets=True):
         assert vm.pmap.count(BALLOONED) == vm.balloon.size, f"{vm.name}: balloon driver and pmap disagree"
         assert vm.balloon.size <= max(vm.balloon.cap, 0) or vm.balloon.mode == "lying"
         if targets:
-            assert vm.config.min_pages <= vm.target <= vm.pages, (
-                f"{vm.name}: target {vm.target} outside [min {vm.config.min_pages}, max {vm.pages}]")
+            assert vm.config.min_pages <= vm.target <= vm.config.limit_pages <= vm.pages, (
+                f"{vm.name}: target {vm.target} outside [min {vm.config.min_pages}, limit {vm.config.limit_pages}, "
+                f"max {vm.pages}]")
 
 
 def check_sharing(host):

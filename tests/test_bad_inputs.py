@@ -327,7 +327,7 @@ def generic_variants(s: Spec):
 
 
 def config_specs():
-    valid_for = {"swap_mb": 64, "shares": 100.0, "low_memory_mb": 64}
+    valid_for = {"swap_mb": 64, "shares": 100.0, "low_memory_mb": 64, "limit_mb": 64, "balloon_max_mb": 32}
     for cls in VALIDATED:
         for name, m in cls.controls().items():
             default = m["default"]

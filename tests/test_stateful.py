@@ -12,6 +12,7 @@ charged entries and the trace's alignment with what ran.
 import os
 
 import numpy as np
+import pytest
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
@@ -68,10 +69,16 @@ class HostMachine(RuleBasedStateMachine):
 
     @initialize(memory_mb=st.integers(64, 160), swap_factor=st.sampled_from([0.5, 1.0, 2.0]),
                 tax=st.sampled_from([0.0, 0.5, 0.75, 0.95]), seed=st.integers(0, 2 ** 16),
-                entry=st.sampled_from(["own", "higher"]), sharing=sharing_configs)
-    def make_host(self, memory_mb, swap_factor, tax, seed, entry, sharing):
-        self.host = esx.Host(esx.HostConfig(memory_mb=memory_mb, swap_mb=swap_factor * memory_mb, tax_rate=tax,
-                                            state_entry=entry, realloc_period_s=5, sharing=sharing), seed=seed)
+                entry=st.sampled_from(["own", "higher"]), sharing=sharing_configs,
+                era=st.sampled_from(["esx2002", "esxi6"]), large=st.booleans(), zipped=st.booleans(),
+                zip_pct=st.sampled_from([0, 10, 50]))
+    def make_host(self, memory_mb, swap_factor, tax, seed, entry, sharing, era, large, zipped, zip_pct):
+        """Issue 15: either era's preset, with large pages and memory compression drawn on or off."""
+        cfg = getattr(esx.HostConfig, era)(memory_mb=memory_mb, swap_mb=swap_factor * memory_mb, tax_rate=tax,
+                                           state_entry=entry, realloc_period_s=5, sharing=sharing,
+                                           large_pages=large, compression=zipped, compression_cache_pct=zip_pct)
+        event(f"{era}, large pages {large}, compression {zipped}")
+        self.host = esx.Host(cfg, seed=seed)
         self.log = ReadLog(self.host).__enter__()        # before any power_on
         self.guard = MinGuard(self.host).__enter__()
 
@@ -85,9 +92,14 @@ class HostMachine(RuleBasedStateMachine):
     @rule(target=names, max_mb=st.integers(8, 64), min_frac=st.sampled_from([0.0, 0.0, 0.25, 0.5, 1.0]),
           overhead_mb=st.integers(0, 4), os_=st.sampled_from(["linux", "windows"]), mode=st.sampled_from(MODES),
           workload=workloads, shares=st.sampled_from([None, 0, 100, 1000]), salt=st.sampled_from([None, None, 1, 2]),
-          reuse=st.booleans())
-    def power_on(self, max_mb, min_frac, overhead_mb, os_, mode, workload, shares, salt, reuse):
-        return self._power_on(max_mb, round(min_frac * max_mb), overhead_mb, os_, mode, workload, shares, salt, reuse)
+          reuse=st.booleans(), limit_frac=st.sampled_from([None, None, 0.25, 0.5]),
+          balloon_max=st.sampled_from([None, None, 2]))
+    def power_on(self, max_mb, min_frac, overhead_mb, os_, mode, workload, shares, salt, reuse, limit_frac,
+                 balloon_max):
+        min_mb = round(min_frac * max_mb)
+        limit = None if limit_frac is None else max(min_mb, round(limit_frac * max_mb))     # issue 15: limits
+        return self._power_on(max_mb, min_mb, overhead_mb, os_, mode, workload, shares, salt, reuse, limit,
+                              balloon_max)
 
     @rule(target=names, reuse=st.booleans(), max_extra=st.sampled_from([0, 0, 8]), margin_mb=st.integers(0, 3),
           overhead_mb=st.integers(0, 2), mode=st.sampled_from(MODES), workload=workloads)
@@ -100,15 +112,18 @@ class HostMachine(RuleBasedStateMachine):
         event(f"tight power-on, max {'==' if max_extra == 0 else '>'} min")
         return self._power_on(room + max_extra, room, overhead_mb, "linux", mode, workload, None, None, reuse)
 
-    def _power_on(self, max_mb, min_mb, overhead_mb, os_, mode, workload, shares, salt, reuse):
+    def _power_on(self, max_mb, min_mb, overhead_mb, os_, mode, workload, shares, salt, reuse, limit_mb=None,
+                  balloon_max_mb=None):
         if reuse and self.off_names:
             name = self.off_names.pop(0)               # a name powered off before
             event("reuse a name")
         else:
             self.counter += 1
             name = f"vm{self.counter}"
-        cfg = esx.VMConfig(name=name, max_mb=max_mb, min_mb=min_mb,
+        cfg = esx.VMConfig(name=name, max_mb=max_mb, min_mb=min_mb, limit_mb=limit_mb, balloon_max_mb=balloon_max_mb,
                            overhead_mb=overhead_mb, guest_os=os_, balloon=mode, shares=shares, salt=salt)
+        if limit_mb is not None:
+            event("a VM with a limit")
         configs = [v.config for v in self.host.vms.values()] + [cfg]
         mem, swap = reserved(configs)
         left = self.host.config.total_pages - sum(c.overhead_pages for c in configs) - self.host.states.goal
@@ -182,6 +197,10 @@ class HostMachine(RuleBasedStateMachine):
         if name not in self.host.vms:
             return
         vm = self.host.vm(name)
+        if vm.config.limit_mb is not None and round(frac * vm.config.max_mb) > vm.config.limit_mb:
+            with pytest.raises(esx.ConfigError, match="limit_mb"):      # a reservation above the limit
+                self.host.set_min(name, round(frac * vm.config.max_mb))
+            return
         new = vm.config.replace(min_mb=round(frac * vm.config.max_mb))
         mem, swap = reserved([v.config for v in self.host.vms.values() if v is not vm] + [new])
         fits = mem <= self.host.config.total_pages and swap <= self.host.swapfile.capacity
@@ -221,6 +240,10 @@ class HostMachine(RuleBasedStateMachine):
             trace = self.host.run(seconds=k)
             assert len(trace) == self.host.time
         self.stale = False
+        if self.host.compression.compressed:
+            event("pages compressed")
+        if any(v.large_broken for v in self.host.vms.values()):
+            event("large pages broken")
         states, free = self.host.states, self.host.machine.free     # judged at the end of the tick (§6.3)
         assert all(free >= states.entry[x] for x in range(states.state + 1, len(esx.STATES))), "state shallower than free says"
         assert states.state == 0 or free <= states.thresholds[states.state - 1] + states.margin, \

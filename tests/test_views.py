@@ -47,7 +47,7 @@ def test_marks_show_the_trace(dash):
     assert dash.vm_pick.options == ("idle", "toucher")
     dash.vm_pick.value = "toucher"
     lines = dash.series.lines
-    assert list(lines.labels) == ["alloc", "target", "active", "shared", "swapped", "balloon"]
+    assert list(lines.labels) == ["alloc", "target", "active", "shared", "swapped", "balloon", "compressed"]
     assert np.allclose(lines.x, tr.minutes[::views.components.stride(len(tr))])
     assert np.allclose(lines.y[0], tr.vm("toucher").alloc[::views.components.stride(len(tr))])
     assert dash.series.ys.max >= np.nanmax(lines.y)
@@ -153,7 +153,7 @@ def test_components_handle_degenerate_data():
     ts.update(np.arange(3.0), {"alloc": np.full(3, np.nan)})
     assert ts.lines.y.shape == (3,)                                   # one series: bqplot keeps it 1-D
     bar = views.MemoryBar()
-    bar.update([], {p: [] for p in ("private", "overhead", "balloon", "swapped")}, 0.0)
+    bar.update([], {p: [] for p in ("private", "overhead", "balloon", "swapped", "compressed")}, 0.0)
     assert list(bar.bars.x) == ["shared frames", "free"] and bar.ys.max > 0
     strip = views.StateStrip(cells=10)
     strip.update(np.arange(25) / 60, np.r_[np.zeros(20, int), np.full(5, 3)])
