@@ -1,4 +1,4 @@
-"""Real-browser test of all twelve notebooks: Voilà serves notebooks/ on 127.0.0.1, headless
+"""Real-browser test of all thirteen notebooks: Voilà serves notebooks/ on 127.0.0.1, headless
 Debian chromium (driven by Python playwright) opens each, waits for its bqplot figures, checks
 that no cell failed, moves one control (the first parameter slider with the keyboard, else
 the first dropdown) and checks that a figure changed. The dashboards' first view goes to

@@ -10,7 +10,8 @@ from esxlab.swap import RandomReplacement, ReplacementPolicy
 
 QUIZZES = [problems.RhoVictim, problems.TaxTargets, problems.BalloonSplit, problems.FreeMemoryWalk,
            problems.Admission, problems.SamplingEstimate, problems.HotPageRemap, problems.SharingPrediction,
-           problems.DoublePaging, problems.SideChannel, problems.KsmCounters]
+           problems.DoublePaging, problems.SideChannel, problems.KsmCounters, problems.LimitTargets,
+           problems.SharingStopped]
 WRONG_TYPE = {"number": ("3.5", "must be a number"), "numbers": ("1, 2", "must be a list"),
               "choice": (1, "must be a str"), "choices": ("high", "must be a list")}
 
@@ -315,3 +316,39 @@ def test_ksm_counters_equal_a_hand_count():
         assert got["pages_sharing"] == sum(merged.values()) - sum(copies.values())
         rate = p.pages_to_scan * 1000 / p.sleep_ms
         assert abs(got["full_scan_s"] - len(p.vms) * p.MAX_MB * mb / rate) <= 1
+
+
+# -- esx_today (later ESX): limits vs reservations --------------------------------------------------
+def test_limit_targets_teach_their_typical_mistakes():
+    p = problems.LimitTargets(0)
+    right = p.solve()
+    no_limits = p._targets(p.available_mb, limits=False)
+    assert "limits were ignored" in _fails(p, {**right, "busy_mb": no_limits})
+    assert "reservations were ignored" in _fails(p, {**right, "busy_mb": p._targets(p.available_mb, reservations=False)})
+    assert "in proportion to shares" in _fails(p, {**right, "busy_mb": p._targets(p.available_mb, shares=False)})
+    assert "idle host" in _fails(p, {**right, "idle_mb": [float(v["max_mb"]) for v in p.vms]})
+    assert "floor, not a size" in _fails(p, {**right, "idle_mb": [float(v["min_mb"]) for v in p.vms]})
+
+
+def test_limit_targets_equal_a_hand_water_fill():
+    """Busy host: hand out memory in proportion to shares; pin a VM at its reservation or ceiling
+    (max or limit) and redivide the rest, until nobody moves. Idle host: every VM at its ceiling."""
+    for seed in range(6):
+        p = problems.LimitTargets(seed)
+        lo = {v["name"]: v["min_mb"] for v in p.vms}
+        hi = {v["name"]: min(v["max_mb"], v["limit_mb"] or v["max_mb"]) for v in p.vms}
+        pinned: dict[str, float] = {}
+        while True:
+            free = [v for v in p.vms if v["name"] not in pinned]
+            left = p.available_mb - sum(pinned.values())
+            share = {v["name"]: left * v["shares"] / sum(f["shares"] for f in free) for v in free}
+            out = {n: min(max(x, lo[n]), hi[n]) for n, x in share.items() if not lo[n] <= x <= hi[n]}
+            if not out:
+                break
+            pinned.update(out)
+        hand = [pinned.get(v["name"], share.get(v["name"])) for v in p.vms]
+        got = p.solve()
+        assert np.allclose(got["busy_mb"], hand, atol=1), (seed, got["busy_mb"], hand)
+        assert got["idle_mb"] == [float(hi[v["name"]]) for v in p.vms]
+        assert any(v["limit_mb"] is not None and t == v["limit_mb"] < v["max_mb"]
+                   for v, t in zip(p.vms, got["idle_mb"])), "a limit below max binds on the idle host"

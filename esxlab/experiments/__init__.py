@@ -40,6 +40,7 @@ EXPERIMENTS: list[str] = [
     "remap_io",      # §7    hot I/O page remapping
     "ksm_vs_esx",    # beyond: ESX sharing vs Linux KSM
     "replacement",   # beyond: random vs clock hypervisor replacement, double paging
+    "esx_today",     # later ESX: ESXi 6 states, limits, compression, large pages beside 2002
 ]
 
 __all__ = ["EXPERIMENTS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series", "render_table", "sweep",

@@ -15,11 +15,13 @@ model (see :mod:`.base`); :mod:`esxlab.checks` checks a student's answers agains
 | :mod:`.demand_paging` | demand_paging | :class:`DoublePaging` |
 | :mod:`.security` | security | :class:`SideChannel` |
 | :mod:`.esx_vs_ksm` | esx_vs_ksm | :class:`KsmCounters` |
+| :mod:`.esx_today` | esx_today | :class:`LimitTargets`, :class:`SharingStopped` |
 """
 from .ballooning import BalloonSplit
 from .base import Problem
 from .capstone_policy import BeatRandom
 from .demand_paging import DoublePaging
+from .esx_today import LimitTargets, SharingStopped
 from .esx_vs_ksm import KsmCounters
 from .free_memory_states import Admission, FreeMemoryWalk
 from .idle_memory_tax import RhoVictim, TaxTargets
@@ -29,4 +31,5 @@ from .sampling import SamplingEstimate
 from .security import SideChannel
 
 __all__ = ["Admission", "BalloonSplit", "BeatRandom", "DoublePaging", "FreeMemoryWalk", "HotPageRemap", "KsmCounters",
-           "Problem", "RhoVictim", "SamplingEstimate", "SharingPrediction", "SideChannel", "TaxTargets"]
+           "LimitTargets", "Problem", "RhoVictim", "SamplingEstimate", "SharingPrediction", "SharingStopped", "SideChannel",
+           "TaxTargets"]

@@ -7,7 +7,8 @@
 from .components import CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries, WhyPanel
 from .controls import control
 from .dashboards import Dashboard, ExperimentDashboard, Run, SimDashboard
+from .eras import EraDashboard
 from .lesson import Prediction, Question
 
-__all__ = ["CounterTable", "Dashboard", "ExperimentDashboard", "MemoryBar", "PaperTable", "PmapGrid", "Prediction", "Question",
+__all__ = ["CounterTable", "Dashboard", "EraDashboard", "ExperimentDashboard", "MemoryBar", "PaperTable", "PmapGrid", "Prediction", "Question",
            "Run", "SimDashboard", "StateStrip", "TimeSeries", "WhyPanel", "control"]

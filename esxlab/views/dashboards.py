@@ -519,13 +519,14 @@ class ExperimentDashboard(Dashboard):
     (key, columns)`` adds a chart of those columns of the table-like trace ``key`` against its
     first column (e.g. Figure 2's throughput against VM size), labelled ``xlabel`` (default:
     the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero``.
+    ``extra`` widgets go above the panels (a subclass draws them in :meth:`draw_extra`).
     An experiment run cannot be cut short: its controls update on release."""
 
     def __init__(self, module: Any, controls: Sequence[str], trace_key: str | None = None,
                  overrides: dict[str, dict] | None = None, fixed: dict[str, Any] | None = None, seed: int = 0,
                  title: str | None = None, panels: Sequence[str] = ("table", "series", "bar", "strip", "why"),
                  xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "memory (MB)", xlabel: str | None = None,
-                 y_from_zero: bool = False) -> None:
+                 y_from_zero: bool = False, extra: Sequence[widgets.Widget] = ()) -> None:
         params = getattr(module, "PARAMS", None)
         if not isinstance(params, dict) or not hasattr(module, "run"):
             raise ConfigError(f"module must be an esxlab experiment (with run() and PARAMS), got {module!r}.")
@@ -545,7 +546,7 @@ class ExperimentDashboard(Dashboard):
         ctl = {name: control(name, params[name], self.fixed.pop(name, None), **overrides.get(name, {}))
                for name in controls}
         super().__init__(title or module.TITLE, ctl, seed=seed, panels=panels,
-                         extra=[self.xy.widget] if self.xy else [])
+                         extra=[*([self.xy.widget] if self.xy else []), *extra])
         self.refresh()
 
     def draw_extra(self, run: Run) -> None:

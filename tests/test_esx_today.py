@@ -1,0 +1,100 @@
+"""Issue 15's teaching side: the esx_today experiment (later ESX rows), its two-era dashboard, and
+the SharingStopped problem answered by the model."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab import checks, problems
+from esxlab.checks import CheckFailed
+from esxlab.experiments import esx_today
+
+
+@pytest.fixture(scope="module")
+def res():
+    return esx_today.run(seed=0)
+
+
+def test_minfree_rows_are_the_documented_sliding_scale(res):
+    for gb, mb in esx_today.MINFREE_MB.items():
+        row = res.row(f"minFree of a {gb} GB host")
+        assert row.kind == "set-up" and row.within and row.paper == mb and "later ESX" in row.note
+    # the scale by hand, band by band: 6 % of 4 GB, 4 % of 8 GB, 2 % of 16 GB, 1 % of the rest
+    assert esx_today.MINFREE_MB[128] == pytest.approx(0.06 * 4096 + 0.04 * 8192 + 0.02 * 16384 + 0.01 * 102400)
+
+
+def test_a_limit_is_respected_on_an_idle_host_balloon_first(res):
+    p = res.params
+    row = res.row(f"alloc of a {p['vm_mb']:g} MB VM limited to {p['limit_mb']:g} MB on an idle host")
+    assert row.within and "later ESX" in row.note
+    tr = res.traces["limit"]
+    assert set(tr.state_names()) == {"high"}, "the host never left high: the limit alone reclaims"
+    assert res.value("limited VM: ballooned") > res.value("limited VM: swapped")
+    working_set = p["vm_mb"] * p["busy_pct"] / 100
+    assert working_set > p["limit_mb"] + 10 and tr.vm("limited").alloc.max() < p["limit_mb"] + 4
+    assert res.value("limited VM: ballooned") + res.value("limited VM: swapped") >= working_set - p["limit_mb"], \
+        "what the VM touches beyond its limit is reclaimed"
+
+
+def test_large_pages_share_nothing_until_pressure_breaks_them(res):
+    calm = res.row("large pages, no pressure: saved by sharing")
+    broken = res.row("large pages, once pressure breaks them: saved by sharing")
+    assert calm.within and broken.within and calm.relation == "≤" and broken.relation == "≥"
+    tr = res.traces["large_pages"]
+    before = tr.minutes < res.params["calm_min"]
+    assert "high" in set(np.array(tr.state_names())[before])
+    assert tr.host.shared_saved[~before].max() > 10 * max(tr.host.shared_saved[before].max(), 0.1)
+
+
+def test_the_eras_differ_where_the_documentation_says(res):
+    old, new = res.traces["esx2002"], res.traces["esxi6"]
+    assert "clear" not in old.state_names() and "clear" in new.state_names()
+    assert res.value("esx2002: saved by compression") == 0 < res.value("esxi6: saved by compression")
+    assert res.value("esx2002: compressed at the end") == 0
+    assert res.value("esxi6: swapped at the end") < res.value("esx2002: swapped at the end"), \
+        "compression keeps pages that would have been swapped"
+
+
+@pytest.mark.parametrize("params, match", [(dict(limit_mb=512), "limit_mb below the working set"),
+                                           (dict(calm_min=6, minutes=6), r"calm_min \+ 1 < minutes"),
+                                           (dict(vms=1), "vms = 1 is out of range")])
+def test_bad_parameters_are_sentences(params, match):
+    with pytest.raises(esx.ConfigError, match=match):
+        esx_today.run(**params)
+
+
+def test_era_dashboard_draws_both_eras_and_follows_its_slider():
+    from esxlab import views
+    dash = views.EraDashboard(["limit_mb"])
+    left, right = (dash.era_charts[e].lines.y.copy() for e in esx_today.ERAS)
+    assert left.shape == right.shape and not np.array_equal(left, right)
+    assert dash.vm_pick.value == "limited"
+    before = dash.series.lines.y.copy()
+    dash.controls["limit_mb"].value = 24
+    assert not np.array_equal(before, dash.series.lines.y)
+
+
+# -- SharingStopped: the model finds the cause the scenario planted ------------------------------
+@pytest.mark.parametrize("seed", range(6))
+def test_sharing_stopped_is_answered_by_the_model(seed):
+    p = problems.SharingStopped(seed)
+    got = p.solve()
+    assert got["cause"] == p.planted, (p.describe(), got)
+    assert got["comes_back"] == ("yes" if p.planted == "large pages" else "no")
+    assert p._saved() < p.SAVES_MB
+
+
+def test_every_cause_is_posed_by_some_seed():
+    assert {problems.SharingStopped(s).planted for s in range(12)} == set(problems.SharingStopped.CAUSES)
+
+
+def test_sharing_stopped_teaches_its_typical_mistakes():
+    for seed in range(4):
+        p = problems.SharingStopped(seed)
+        right = p.solve()
+        for wrong in set(p.CAUSES) - {right["cause"]}:
+            with pytest.raises(CheckFailed, match="`cause` is not right") as err:
+                checks.check(p, **{**right, "cause": wrong})
+            assert p._decoy(wrong) in str(err.value)
+        flipped = "no" if right["comes_back"] == "yes" else "yes"
+        with pytest.raises(CheckFailed, match="breaks large pages up"):
+            checks.check(p, **{**right, "comes_back": flipped})
