@@ -55,8 +55,9 @@ class CompressionCache:
         return len(self.mpns.get(vm.uid, ()))
 
     def cap_pages(self, vm) -> int:
-        """The most machine pages ``vm``'s cache may take: ``compression_cache_pct`` of its memory."""
-        return int(vm.pages * self.pct / 100)
+        """The most machine pages ``vm``'s cache may take: ``compression_cache_pct`` of the memory
+        it may hold (its max, or its limit if lower: a cache charged to the VM must fit its limit)."""
+        return int(vm.config.limit_pages * self.pct / 100)
 
     # -- the reclaim stage and the fault -------------------------------------------------------
     def compress(self, vm, ppns: np.ndarray) -> np.ndarray:

@@ -218,8 +218,9 @@ class HostConfig(Validated):
     @classmethod
     def esx2002(cls, **overrides: Any) -> "HostConfig":
         """The paper's ESX Server (2002): today's defaults (§6.3's four states at 6/4/2/1 % of
-        machine memory, salting off, no compression, no large pages), with ``overrides`` (any
-        field) applied and validated. ConfigError for an unknown field or a bad value."""
+        machine memory; no salting: every VM may share with every other; no compression, no large
+        pages), with ``overrides`` (any field) applied and validated. ConfigError for an unknown
+        field or a bad value."""
         return cls._preset("esx2002", {}, overrides)
 
     @classmethod
@@ -297,7 +298,10 @@ class VMConfig(Validated):
 
     ``min_mb`` is what vSphere calls the VM's *reservation*; ``limit_mb`` (later ESX, vSphere's
     memory *limit*) caps the machine memory it may hold below its configured ``max_mb``: a VM
-    above its limit is reclaimed even on an idle host, balloon first, then compression/swap.
+    above its limit is reclaimed even on an idle host, balloon first, then compression/swap (its
+    compression cache, charged to it, is capped at ``compression_cache_pct`` of the limit). A
+    limit below what the VM touches in one simulated second cannot be met: the pages of the
+    access being served stay resident (a floor of the one-second tick, invented).
     ``balloon_max_mb`` (later ESX ``sched.mem.maxmemctl``) caps its balloon beside the
     percentage cap ``balloon_max_pct`` (``Mem.CtlMaxPercent``); the lower cap wins."""
 

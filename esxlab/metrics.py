@@ -81,7 +81,7 @@ PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE
     PageState("swapped", "contents in a host swap slot", "§3.3", "#D55E00", reclaimed=True, plot=True),
     PageState("balloon", "given up by the guest's balloon driver", "§3.2", "#E69F00", reclaimed=True, plot=True),
     PageState("compressed", "contents compressed (≤ half a page) in the VM's compression cache",
-              "later ESX (4.1+, Mem.MemZipMaxPct)", "#F0E442", reclaimed=True, plot=True),
+              "later ESX 4.1+, Mem.MemZipMaxPct", "#F0E442", reclaimed=True, plot=True),
 )
 STATE_NAMES = tuple(s.name for s in PAGE_STATES)
 
@@ -119,9 +119,9 @@ METRICS = (
     Metric("overhead", "host", "MB", "overhead memory of all VMs", "§6.2", color="#CC79A7"),
     Metric("swap_used", "host", "MB", "host swap space in use", "§3.3", plot=True),
     Metric("compression_saved", "host", "MB", "memory compression saves (pages compressed less the cache "
-           "holding them)", "later ESX (4.1+)", label="compression saved"),
+           "holding them)", "later ESX 4.1+", label="compression saved"),
     Metric("large_pages_broken", "host", "large pages", "2 MB large pages the running VMs have had broken "
-           "(under memory pressure, or to reclaim a page inside)", "later ESX (3.5+)", label="large pages broken",
+           "(under memory pressure, or to reclaim a page inside)", "later ESX 3.5+", label="large pages broken",
            type=int),
     Metric("bounce_copies", "host", "per s", "I/O copies through low memory this tick", "§7",
            label="bounce copies", type=int),

@@ -331,8 +331,12 @@ class Reclaimer:
         if requester is not None and requester.config.limit_mb is not None \
                 and requester.alloc_pages + n > requester.config.limit_pages \
                 and requester.balloon.cannot_help(requester.vm_time):
-            # at its limit (later ESX) with a balloon that cannot take the excess: it replaces its own pages
-            got = self.swapper.swap_out(requester, requester.alloc_pages + n - requester.config.limit_pages, protect)
+            # at its limit (later ESX) with a balloon that cannot take the excess: it replaces its own
+            # pages (again while some are freed: a compressed page frees only part of one)
+            got, step = 0, 1
+            while step and requester.alloc_pages + n > requester.config.limit_pages:
+                step = self.swapper.swap_out(requester, requester.alloc_pages + n - requester.config.limit_pages, protect)
+                got += step
             if got:
                 self.log(requester.name, "page out (fault)", got, f"at its limit of {requester.config.limit_mb:g} MB "
                          f"(later ESX); the balloon cannot free it ({requester.balloon.why_unusable(requester.vm_time)})")

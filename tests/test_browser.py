@@ -109,9 +109,7 @@ def test_notebook_renders_and_a_control_changes_its_figure(voila, browser, name)
         SHOTS.mkdir(parents=True, exist_ok=True)                 # the README's picture: the default view
         dashboard = page.locator(".widget-vbox", has=page.locator(".bqplot")).first
         dashboard.scroll_into_view_if_needed()
-        box = dashboard.bounding_box()
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True,
-                        clip=dict(x=box["x"], y=box["y"], width=box["width"], height=min(box["height"], 1600)))
+        dashboard.screenshot(path=str(SHOTS / f"{name}.png"))
         before = page.evaluate(SIGNATURE)
         moved = _move_a_control(page)
         page.wait_for_function(f"before => ({SIGNATURE})() !== before", arg=before, timeout=120_000)

@@ -70,3 +70,14 @@ def test_balloon_ceiling_caps_the_balloon_then_swap_takes_over():
     v = tr.vm("a")
     assert v.balloon.max() <= 16
     assert np.abs(v.alloc[tr.t >= 120] - 128).max() <= 1 and v.swapped[-1] > 16
+
+
+def test_a_limit_is_met_with_compression_on():
+    """A compressed page frees only part of one: the fault path keeps paging its own VM until it is
+    within its limit, and the cache charged to the VM fits inside the limit."""
+    host = esx.Host(esx.HostConfig.esxi6(memory_mb=1024), seed=0)
+    host.power_on(esx.VMConfig(name="z", max_mb=256, limit_mb=32), workload=esx.workloads.Toucher(schedule=((0, 100),)))
+    host.run(minutes=5)
+    s = host.vm("z").stats()
+    assert s.alloc <= 32 + 0.5 and s.compressed > 0, s
+    assert host.compression.cap_pages(host.vm("z")) == int(32 * esx.PAGES_PER_MB * 10 / 100)
