@@ -226,14 +226,16 @@ class HostConfig(Validated):
     @classmethod
     def esxi6(cls, **overrides: Any) -> "HostConfig":
         """ESXi 6 (later ESX, not the paper): minFree on a sliding scale (:func:`minfree_mb`) and
-        five states — high (``minfree_high_pct``), clear (100 %: large pages are broken so sharing
+        five states — high (``minfree_high_pct``: no reclamation, ``high_state="idle"``, except of
+        a VM above its limit), clear (100 %: large pages are broken so sharing
         can work), soft (64 %: balloon), hard (32 %: compress and swap), low (16 %: compress, swap
         and block); memory compression on (10 % cache per VM), large pages on, inter-VM sharing
         only between VMs with equal salts (``Mem.ShareForceSalting = 2``, the default since 2015).
         ``overrides`` replace whole fields (a ``sharing=SharingConfig(...)`` of your own replaces
         the preset's salting too). ConfigError for an unknown field or a bad value."""
         return cls._preset("esxi6", dict(state_model="esxi6", large_pages=True, compression=True,
-                                         state_entry="own", sharing=SharingConfig(force_salting=2)), overrides)
+                                         state_entry="own", high_state="idle",
+                                         sharing=SharingConfig(force_salting=2)), overrides)
 
     @classmethod
     def _preset(cls, name: str, fields: dict, overrides: dict) -> "HostConfig":

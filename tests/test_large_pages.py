@@ -14,7 +14,8 @@ W = esx.workloads
 
 def host_with(preset, memory_mb, large_pages=True, grow=False, minutes=2.0):
     """Two Spec95 guests (zero pages and duplicated files to share) and, if ``grow``, a VM whose
-    working set grows to 240 MB at 90 s; fast scanners so sharing shows within a minute."""
+    working set grows from 8 to 240 MB at 90 s (``grow="slowly"``: 2 MB a second from 90 s, so free
+    memory passes through each state's band); fast scanners so sharing shows within a minute."""
     cfg = getattr(esx.HostConfig, preset)(memory_mb=memory_mb, swap_mb=1024, large_pages=large_pages)
     cfg = cfg.replace(sharing=cfg.sharing.replace(scan_vm_pages_s=2000, scan_total_pages_s=8000))
     host = esx.Host(cfg, seed=0)
@@ -22,7 +23,8 @@ def host_with(preset, memory_mb, large_pages=True, grow=False, minutes=2.0):
         for n in "ab":
             host.power_on(esx.VMConfig(name=n, max_mb=192, overhead_mb=8), workload=W.Spec95(warm_s=30))
         if grow:
-            host.power_on(esx.VMConfig(name="grow", max_mb=256, overhead_mb=8), workload=W.Toucher([(0, 8), (90, 240)]))
+            steps = [(90 + t, 8 + 2 * t) for t in range(1, 117)] if grow == "slowly" else [(90, 240)]
+            host.power_on(esx.VMConfig(name="grow", max_mb=256, overhead_mb=8), workload=W.Toucher([(0, 8)] + steps))
         tr = host.run(minutes=minutes)
         log.check()
     check_conservation(host)
@@ -66,7 +68,7 @@ def test_no_sharing_with_large_pages_and_no_pressure():
 
 
 def test_esxi6_breaks_large_pages_in_clear_and_sharing_rises():
-    host, tr = host_with("esxi6", 400, grow=True, minutes=4)
+    host, tr = host_with("esxi6", 400, grow="slowly", minutes=4)
     before = tr.t < 90
     assert tr.host.shared_saved[before].max() == 0 and tr.host.large_pages_broken[before].max() == 0
     first = next(d for d in tr.decisions if d.action == "break large pages")

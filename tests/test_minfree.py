@@ -105,3 +105,18 @@ def test_an_esxi6_host_runs_and_reports_the_clear_state():
     names = set(tr.state_names())
     assert "clear" in names and names <= set(esx.STATES)
     assert host.stats().state in esx.STATES
+
+
+def test_esxi6_reclaims_nothing_in_the_high_state():
+    """ESXi 6's high state forces no reclamation: a VM above its target keeps its memory while free
+    memory stays above the clear threshold (the 2002 preset's "converge" reading balloons it)."""
+    def run(**kw):
+        host = esx.Host(esx.HostConfig.esxi6(memory_mb=512, **kw), seed=0)
+        host.power_on(esx.VMConfig(name="v", max_mb=500, overhead_mb=8), workload=esx.workloads.Toucher([(0, 375)]))
+        tr = host.run(minutes=3)
+        assert set(tr.state_names()) == {"high"}
+        return tr.vm("v")
+    v = run()
+    assert esx.HostConfig.esxi6().high_state == "idle"
+    assert v.alloc[-1] > v.target[-1] + 10 and v.balloon.max() == 0 and v.swapped.max() == 0
+    assert run(high_state="converge").balloon.max() > 10
