@@ -339,8 +339,8 @@ class VMConfig(Validated):
             raise ConfigError(f"VMConfig.min_mb = {self.min_mb} is larger than max_mb = {self.max_mb}; "
                               "allowed: 0 ≤ min_mb ≤ max_mb.")
         if self.limit_mb is not None and self.limit_mb < self.min_mb:
-            raise ConfigError(f"VMConfig.limit_mb = {self.limit_mb} is below min_mb = {self.min_mb} (the "
-                              "reservation); allowed: None or limit_mb ≥ min_mb.")
+            raise ConfigError(f"VMConfig.min_mb = {self.min_mb} (the reservation) is above limit_mb = "
+                              f"{self.limit_mb}; allowed: min_mb ≤ limit_mb (or limit_mb = None).")
         if self.salt is not None:
             if isinstance(self.salt, (bool, np.bool_)) or not isinstance(self.salt, numbers.Integral):
                 raise ConfigError(f"VMConfig.salt must be None or an integer, got {shorten(self.salt)} "

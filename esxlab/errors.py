@@ -24,11 +24,16 @@ class Stall(Error):
     """The host could not find machine memory for a fault right now; the VM waits (§6.3)."""
 
 
+def _bound(x: float) -> str:
+    """A range bound as a person writes it: 1048576, not 1.04858e+06; 0.05 stays 0.05."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
 def describe_range(name: str, lo: float | None, hi: float | None,
                    lo_open: bool = False, hi_open: bool = False) -> str:
-    """Render an allowed range, e.g. ``0 ≤ tax_rate < 1``."""
-    left = f"{lo:g} {'<' if lo_open else '≤'} " if lo is not None else ""
-    right = f" {'<' if hi_open else '≤'} {hi:g}" if hi is not None else ""
+    """Render an allowed range, e.g. ``0 ≤ tax_rate < 1`` (whole numbers in full: ``≤ 1048576``)."""
+    left = f"{_bound(lo)} {'<' if lo_open else '≤'} " if lo is not None else ""
+    right = f" {'<' if hi_open else '≤'} {_bound(hi)}" if hi is not None else ""
     return f"{left}{name}{right}" if (left or right) else f"any finite {name}"
 
 

@@ -28,7 +28,8 @@ def expect(fn, *fragments, kind=esx.ConfigError):
 
 
 def bound_text(x: float) -> str:
-    return f"{x:g}"
+    """A bound as the message writes it: whole numbers in full (1048576), others as %g."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 # -- every field of every config dataclass, from its declared range ---------------------------
@@ -115,8 +116,8 @@ def running():
     (lambda h: h.set_tax_rate(math.nan), ["tax_rate", "nan", "0 ≤ tax_rate < 1"]),
     (lambda h: h.set_tax_rate("high"), ["tax_rate", "'high'", "0 ≤ tax_rate < 1"]),
     (lambda h: h.set_tax_rate(None), ["tax_rate", "None", "0 ≤ tax_rate < 1"]),
-    (lambda h: h.set_shares("a", -5), ["shares", "-5", "0 ≤ shares ≤ 1e+09"]),
-    (lambda h: h.set_shares("a", "lots"), ["shares", "'lots'", "0 ≤ shares ≤ 1e+09"]),
+    (lambda h: h.set_shares("a", -5), ["shares", "-5", "0 ≤ shares ≤ 1000000000"]),
+    (lambda h: h.set_shares("a", "lots"), ["shares", "'lots'", "0 ≤ shares ≤ 1000000000"]),
     (lambda h: h.set_shares("zz", 10), ["'zz'", "running", "'a'"]),
     (lambda h: h.set_min("a", -1), ["min_mb", "-1", "0 ≤ min_mb"]),
     (lambda h: h.set_min("a", 40), ["min_mb = 40", "max_mb = 32", "0 ≤ min_mb ≤ max_mb"]),
