@@ -270,18 +270,25 @@ class Reclaimer:
             elif excess <= 0:
                 self._told_high.discard(vm.uid)
             if st > 0 and vstate != state and limit_budget > 0:
-                got = self.swapper.swap_out(vm, min(st, over_limit, limit_budget))
+                got, action = self._page_out(vm, min(st, over_limit, limit_budget))
                 limit_budget -= got
                 if got:
-                    self.log(vm.name, "page out", got, f"{reason}: the balloon cannot free it "
+                    self.log(vm.name, action, got, f"{reason}: the balloon cannot free it "
                                                        f"({b.why_unusable(vm.vm_time)})")
             elif st > 0 and budget > 0:
-                got = self.swapper.swap_out(vm, min(st, budget))
+                got, action = self._page_out(vm, min(st, budget))
                 budget -= got
                 if got:
                     why = (f"soft state: the balloon cannot free it ({b.why_unusable(vm.vm_time)})"
                            if state == SOFT else f"{STATES[state]} state: page to reach target")
-                    self.log(vm.name, "page out", got, why)
+                    self.log(vm.name, action, got, why)
+
+    def _page_out(self, vm, n: int, protect: np.ndarray | None = None) -> tuple[int, str]:
+        """``Swapper.swap_out`` and the action to log: "page out", or "compress / page out" when
+        some victims went to the compression cache instead (later ESX)."""
+        before = vm.counters.compressions
+        got = self.swapper.swap_out(vm, n, protect)
+        return got, "compress / page out" if vm.counters.compressions > before else "page out"
 
     @staticmethod
     def _held_down(vm) -> bool:
@@ -333,12 +340,14 @@ class Reclaimer:
                 and requester.balloon.cannot_help(requester.vm_time):
             # at its limit (later ESX) with a balloon that cannot take the excess: it replaces its own
             # pages (again while some are freed: a compressed page frees only part of one)
-            got, step = 0, 1
+            got, step, action = 0, 1, "page out"
             while step and requester.alloc_pages + n > requester.config.limit_pages:
-                step = self.swapper.swap_out(requester, requester.alloc_pages + n - requester.config.limit_pages, protect)
+                step, now = self._page_out(requester, requester.alloc_pages + n - requester.config.limit_pages,
+                                           protect)
                 got += step
+                action = now if step and now != "page out" else action
             if got:
-                self.log(requester.name, "page out (fault)", got, f"at its limit of {requester.config.limit_mb:g} MB "
+                self.log(requester.name, f"{action} (fault)", got, f"at its limit of {requester.config.limit_mb:g} MB "
                          f"(later ESX); the balloon cannot free it ({requester.balloon.why_unusable(requester.vm_time)})")
         short = n - self.machine.free
         if short <= 0:
@@ -359,9 +368,9 @@ class Reclaimer:
                 room = vm.alloc_pages - floor(vm, vm is requester, within)
                 if room <= 0:
                     continue
-                got = self.swapper.swap_out(vm, min(short, room), protect if vm is requester else None)
+                got, action = self._page_out(vm, min(short, room), protect if vm is requester else None)
                 if got:
-                    self.log(vm.name, "page out (fault)", got,
+                    self.log(vm.name, f"{action} (fault)", got,
                              f"no free machine memory for a fault of {requester.name if requester else 'the host'}")
                 short = n - self.machine.free
         if short > 0:

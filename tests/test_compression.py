@@ -108,3 +108,11 @@ def test_compression_instead_of_swap_under_pressure_nothing_lost():
     # a decompression costs microseconds, a swap-in milliseconds (invented costs): more work gets done
     assert zip_tr.mean("a", "throughput", 1) > 1.5 * swap_tr.mean("a", "throughput", 1)
     assert zip_tr.host.swap_used[-1] < swap_tr.host.swap_used[-1]
+
+
+def test_the_decision_log_names_compression():
+    """A reclaim that sent victims to the compression cache is logged as "compress / page out"."""
+    zip_host, zip_tr = run_pressed(True)
+    swap_host, swap_tr = run_pressed(False)
+    assert any(d.action.startswith("compress / page out") for d in zip_tr.decisions)
+    assert not any(d.action.startswith("compress") for d in swap_tr.decisions)
