@@ -109,6 +109,10 @@ def test_notebook_renders_and_a_control_changes_its_figure(voila, browser, name)
         SHOTS.mkdir(parents=True, exist_ok=True)                 # the README's picture: the default view
         dashboard = page.locator(".widget-vbox", has=page.locator(".bqplot")).first
         dashboard.scroll_into_view_if_needed()
+        tall = int(min(dashboard.bounding_box()["height"], 3000)) + 40   # a viewport holding it all: bqplot
+        page.set_viewport_size({"width": 1100, "height": max(1000, tall)})  # draws only what is on screen
+        dashboard.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
         dashboard.screenshot(path=str(SHOTS / f"{name}.png"))
         before = page.evaluate(SIGNATURE)
         moved = _move_a_control(page)
