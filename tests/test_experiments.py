@@ -12,7 +12,7 @@ import pytest
 import esxlab as esx
 from esxlab import experiments as E
 from esxlab.experiments.cli import main
-from esxlab.experiments.result import Result, Row, summarize
+from esxlab.experiments.result import Result, Row, _columns, summarize
 
 SEEDS = (0, 1)
 FIG2_SMALL = dict(max_mb=128, sizes=(96, 112), clients=20, minutes=5, measure_from_min=2, dbench_start_s=30)
@@ -81,6 +81,22 @@ def test_fig7_small_the_tax_moves_memory_and_leaves_the_papers_setting_uncompare
     assert before.within, "τ before the change is still the paper's 0"
     assert row.paper is None and row.within is None and "tax_after = 0.0, paper 0.75" in row.note, \
         "with τ moved to 0 the table must not compare with the paper's 101 MB"
+
+
+def test_fig7_runs_differing_after_the_change_fork_and_match_a_fresh_run_bit_for_bit():
+    """A second run that differs only after the tax change forks the first run's host at the change."""
+    from esxlab.experiments import common
+    small = dict(FIG7_SMALL, minutes=16)
+    common._prefixes.clear()
+    E.fig7.run(seed=1, **dict(small, tax_after=0.25))
+    assert len(common._prefixes) == 1
+    forked = E.fig7.run(seed=1, **small)
+    assert len(common._prefixes) == 1, "the second run reused the first one's prefix"
+    common._prefixes.clear()
+    fresh = E.fig7.run(seed=1, **small)
+    a, b = _columns(forked.traces["run"]), _columns(fresh.traces["run"])
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a), "every trace column, bit for bit"
+    assert [r.esxlab for r in forked.table] == [r.esxlab for r in fresh.table]
 
 
 def test_tax_sweep_higher_tax_moves_memory_to_the_active_vm():

@@ -1,8 +1,17 @@
 """Helpers shared by the experiment modules: host sizing and a balloon held at a size set by
-the experimenter. (Workloads, such as the delayed start Figure 2 uses, live in :mod:`esxlab.workloads`.)"""
+the experimenter, and forking runs that share a prefix. (Workloads, such as the delayed start Figure 2 uses,
+live in :mod:`esxlab.workloads`.)"""
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
+from typing import Callable, Hashable
+
 from ..config import PAGES_PER_MB, HostConfig
+from ..host import Host
+
+PREFIXES_KEPT = 2                       # hosts kept for forking (a few MB each at the paper's sizes)
+_prefixes: OrderedDict[Hashable, Host] = OrderedDict()
 
 
 def memory_for(available_mb: float, vms: int, overhead_mb: float = 32, base: HostConfig | None = None) -> float:
@@ -20,3 +29,18 @@ def memory_for(available_mb: float, vms: int, overhead_mb: float = 32, base: Hos
 def hold_balloon(vm, mb: float) -> None:
     """Hold ``vm``'s balloon at ``mb`` whatever the host's policy asks (:meth:`BalloonDriver.hold`)."""
     vm.balloon.hold(int(round(mb * PAGES_PER_MB)))
+
+
+def fork(key: Hashable, build: Callable[[], Host]) -> Host:
+    """A copy of the host ``build()`` returns, built once per ``key`` and kept (the last
+    :data:`PREFIXES_KEPT` keys): runs that are the same simulation up to a parameter change (the
+    same ``key``: every parameter and the seed that decide the prefix) fork from the host at the
+    change instead of simulating the prefix again. The copy carries its seeded streams, so it
+    continues bit for bit as the original would have."""
+    host = _prefixes.pop(key, None)
+    if host is None:
+        host = build()
+    _prefixes[key] = host
+    while len(_prefixes) > PREFIXES_KEPT:
+        _prefixes.popitem(last=False)
+    return copy.deepcopy(host)

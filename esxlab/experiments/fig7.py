@@ -45,7 +45,7 @@ from types import SimpleNamespace
 from ..config import HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..workloads import Dbench
-from .common import memory_for
+from .common import fork, memory_for
 from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
@@ -123,7 +123,8 @@ def run(seed: int = 0, **params) -> Result:
     require(p.available_mb >= 0.5 * p.vm_mb,
             f"fig7.available_mb = {p.available_mb} is too small for two VMs of {p.vm_mb} MB; "
             f"allowed: available_mb ≥ vm_mb / 2 = {p.vm_mb / 2:g}.")
-    host = warm_up(p, seed)
+    prefix = tuple(sorted((k, v) for k, v in vars(p).items() if k not in ("tax_after", "minutes")))
+    host = fork(("fig7", seed, prefix), lambda: warm_up(p, seed))      # runs differing after the change share it
     host.set_tax_rate(p.tax_after)
     tr = host.run(minutes=p.minutes - p.tax_change_min)
 
