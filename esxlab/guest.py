@@ -99,7 +99,7 @@ class Guest:
         # indices are cast to intp, numpy's fast indexing path)
         self.ppn_lp = np.full(pages, FREE, dtype=np.int32 if n < 2 ** 31 else np.int64)
         self.ppn_lp[:self.kernel_pages] = KERNEL
-        self.ref = np.zeros(pages, dtype=bool)
+        self.ref = np.zeros(pages + 1, dtype=bool)          # + a sentinel that a miss's −1 may mark
         self.free = Stack.run(pages, self.kernel_pages, pages, dtype=np.int32)
         self.standby = Stack(pages, dtype=np.int32)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
@@ -194,14 +194,13 @@ class Guest:
         if len(lps) == 0:                         # an idle tick costs nothing here
             return 0
         ppns = self.lp_ppn[lps]
-        resident = ppns >= 0
-        self.ref[ppns[resident]] = True           # keep this batch away from the clock
+        self.ref[ppns] = True                     # keep this batch away from the clock (a miss marks the sentinel)
         short = 0
-        if not resident.all():
-            short = self._page_in(lps[~resident])
+        if ppns.min() < 0:
+            short = self._page_in(lps[ppns < 0])
             ppns = self.lp_ppn[lps]
-            ok = ppns >= 0          # short of pages, or the clock evicted part of this batch
-            if not ok.all():
+            if ppns.min() < 0:      # short of pages, or the clock evicted part of this batch
+                ok = ppns >= 0
                 lps, ppns, writes = lps[ok], ppns[ok], writes[ok]
         self.vm.access(ppns, writes, self.vm.mint.take(int(np.count_nonzero(writes))))
         self.lp_dirty[lps[writes]] = True
@@ -285,13 +284,15 @@ class Guest:
                 need -= len(pos)
                 scanned += span
                 lo += span
-            ppns = np.concatenate([w[1] for w in windows])
-            if self._faults_on_write_back(ppns):
+            ppns = np.concatenate([w[1] for w in windows]) if len(windows) > 1 else windows[0][1]
+            lps = self.ppn_lp[ppns].astype(np.intp)
+            dirty = self.lp_dirty[lps]
+            if not self.vm.mapped(ppns[dirty]):   # writing back faults a page in: window by window
                 for lo, pos, span in windows:
                     self._write_back(pos)         # may raise before changing anything
                     self._commit_sweep(lo, lo + span, pos, taken)
             else:
-                self._write_back(ppns)
+                self._write_back(ppns, lps, dirty)
                 self._commit_sweep(self.hand, lo, ppns, taken)
 
     def _commit_sweep(self, lo: int, hi: int, evicted: np.ndarray, taken: list[np.ndarray]) -> None:
@@ -302,14 +303,12 @@ class Guest:
         ref[self.ppn_lp[lo:hi] >= 0] = False
         self.hand = hi % self.vm.pages
 
-    def _faults_on_write_back(self, ppns: np.ndarray) -> bool:
-        """Whether writing back ``ppns`` (evictable) reads a dirty page the hypervisor must fault in."""
-        dirty = ppns[self.lp_dirty[self.ppn_lp[ppns].astype(np.intp)]]
-        return not self.vm.mapped(dirty)
-
-    def _write_back(self, ppns: np.ndarray) -> None:
-        lps = self.ppn_lp[ppns].astype(np.intp)
-        dirty = self.lp_dirty[lps]
+    def _write_back(self, ppns: np.ndarray, lps: np.ndarray | None = None, dirty: np.ndarray | None = None) -> None:
+        """Write the dirty ones of ``ppns`` (evictable; ``lps`` their logical pages and ``dirty`` the
+        dirty mask, if known) to the virtual disk and free them all."""
+        if lps is None:
+            lps = self.ppn_lp[ppns].astype(np.intp)
+            dirty = self.lp_dirty[lps]
         if dirty.any():
             vm = self.vm
             before = vm.counters.swap_ins

@@ -576,8 +576,8 @@ class Server(Workload):
             hot = (self._cursor + np.arange(min(per, ws))) % ws
             self._cursor = (self._cursor + per) % ws
             hot = hot[hot < old]
-        writes = np.r_[np.ones(len(new), dtype=bool), self.rng.random(len(hot)) < 1 / 3]
-        return Access(np.r_[new, hot], writes)
+        writes = np.concatenate([np.ones(len(new), dtype=bool), self.rng.random(len(hot)) < 1 / 3])
+        return Access(np.concatenate([new, hot]), writes)
 
 
 def _in_seconds(steps) -> list[tuple]:
