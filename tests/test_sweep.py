@@ -75,14 +75,14 @@ def test_parse_param(text, name, values):
     (("fig7", None, 1.5), "seeds = 1.5 is not allowed"),
 ])
 def test_bad_input_is_refused_with_a_sentence_before_any_run(args, match, monkeypatch):
-    monkeypatch.setattr(sweeps, "_table", lambda *a: pytest.fail("ran before refusing"))
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
     with pytest.raises(esx.ConfigError, match=match):
         E.sweep(*args)
 
 
 @pytest.mark.parametrize("jobs", [0, 1.5, True])
 def test_bad_jobs_are_refused(jobs, monkeypatch):
-    monkeypatch.setattr(sweeps, "_table", lambda *a: pytest.fail("ran before refusing"))
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
     with pytest.raises(esx.ConfigError, match="--jobs = .* is not allowed"):
         E.sweep("remap_io", seeds=0, jobs=jobs)
 
@@ -117,3 +117,22 @@ def test_a_dask_cluster_gives_the_serial_table_bit_for_bit(serial):
         results = runner.run_many(["remap_io"], [0, 1], scheduler=cluster.scheduler_address)
     assert table == serial, "same grid, same seeds: the same numbers whichever runner"
     assert [r.table for r in results.values()] == [r.table for r in runner.run_many(["remap_io"], [0, 1]).values()]
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_grouping_runs_of_a_seed_into_tasks_keeps_the_table(serial, jobs):
+    """However a seed's grid points are grouped into tasks (one group per seed, or split across workers),
+    every table sits at its own point and seed, bit for bit."""
+    assert sweeps._groups(4, 2, jobs, None) == (1 if jobs == 2 else 2)
+    assert E.sweep("remap_io", GRID, seeds=[0, 1], jobs=jobs).tables == serial.tables
+
+
+def test_a_fig7_sweep_over_tax_after_forks_each_seeds_prefix_and_matches_single_runs():
+    """Figure 7's runs of one seed share the minutes before the tax change; the sweep forks them, and
+    each table equals that run made alone from a cold start."""
+    from esxlab.experiments import common
+    small = dict(vm_mb=128, available_mb=179, clients=20, minutes=14, tax_change_min=8, dbench_start_min=1)
+    table = E.sweep("fig7", {**{k: [v] for k, v in small.items()}, "tax_after": [0.25, 0.75]}, seeds=[2])
+    for i, tau in enumerate((0.25, 0.75)):
+        common._prefixes.clear()
+        assert table.tables[i] == tuple(E.fig7.run(seed=2, **small, tax_after=tau).table)

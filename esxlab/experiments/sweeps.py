@@ -150,9 +150,19 @@ def check_seeds(seeds: int | str | Iterable[int]) -> list[int]:
     return out
 
 
-def _table(name: str, seed: int, values: dict[str, Any]) -> tuple[Row, ...]:
-    """One run's table (what a worker sends back: rows, not traces)."""
-    return tuple(get(name).run(seed=seed, **values).table)
+def _tables(name: str, seed: int, points: list[dict[str, Any]]) -> list[tuple[Row, ...]]:
+    """The tables of runs on one seed (what a worker sends back: rows, not traces). Runs of one seed
+    that differ only after a parameter change fork from the host at the change (e.g. Figure 7's
+    ``tax_after``: :func:`.common.fork`), so a task holds several of them."""
+    return [tuple(get(name).run(seed=seed, **values).table) for values in points]
+
+
+def _groups(n_points: int, n_seeds: int, jobs: int, scheduler: str | None) -> int:
+    """Into how many tasks each seed's grid points go: one (they share prefixes to fork), unless
+    there are fewer seeds than workers (a cluster's are unknown: one run per task there)."""
+    if scheduler is not None:
+        return n_points
+    return max(1, min(n_points, -(-jobs // n_seeds)))
 
 
 def sweep(experiment: str | int, params: Mapping[str, Iterable[Any]] | None = None,
@@ -172,7 +182,13 @@ def sweep(experiment: str | int, params: Mapping[str, Iterable[Any]] | None = No
     if len(points) * len(seed_list) > MAX_RUNS:
         raise ConfigError(f"sweep: {len(points)} grid points × {len(seed_list)} seeds = "
                           f"{len(points) * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")
-    tasks = [(name, seed, dict(zip(grid, values))) for values in points for seed in seed_list]
-    tables = runner.execute(_table, tasks, jobs=jobs, scheduler=scheduler,
-                            progress=f"sweep {name}" if progress else None, label="sweep")
-    return SweepTable(name, tuple(grid), tuple(seed_list), tuple(points), tuple(tables))
+    groups = _groups(len(points), len(seed_list), runner.check_jobs(jobs, "sweep: --jobs"), scheduler)
+    index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
+    tasks = [(name, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
+    done = runner.execute(_tables, tasks, jobs=jobs, scheduler=scheduler,
+                          progress=f"sweep {name}" if progress else None, label="sweep")
+    tables: dict[tuple[int, int], tuple[Row, ...]] = {}
+    for (_, seed, _), idx, got in zip(tasks, index * len(seed_list), done):
+        tables.update({(i, seed): t for i, t in zip(idx, got)})
+    return SweepTable(name, tuple(grid), tuple(seed_list), tuple(points),
+                      tuple(tables[i, seed] for i in range(len(points)) for seed in seed_list))
