@@ -248,6 +248,11 @@ class Host:
                       f"{why}; {because} (alloc {v.alloc_pages / PAGES_PER_MB:.0f} MB, "
                       f"active {v.active_pages / PAGES_PER_MB:.0f} MB, τ = {self.tax_rate:.2f})")
 
+    def note(self, vm: str, action: str, pages: int, why: str) -> None:
+        """Add an experimenter's action on VM ``vm`` to the decision log (e.g. Figure 2's balloon held
+        by the experiment), so the log says what moved memory when the host's policy did not."""
+        self._log(vm, action, pages, why)
+
     def _log(self, vm: str, action: str, pages: int, why: str) -> None:
         """Append a decision; the same decision again within two seconds (the same VM, action and
         reason, among the last entries) extends that entry, its pages summed, instead."""

@@ -36,6 +36,9 @@ def test_fig2_balloon_overhead_small_and_more_balloon_costs_more(seed):
     assert (bars["ballooned"] < bars["configured"]).all(), "a ballooned VM never beats a configured one"
     assert bars["overhead_pct"][0] > bars["overhead_pct"][1], "a bigger balloon costs more (§3.2, Fig. 2)"
     assert bars["configured"][0] < bars["configured"][1], "more memory, more dbench throughput"
+    held = [d for t in res.traces.values() if isinstance(t, esx.Trace)
+            for d in t.decisions if d.action == "balloon held"]
+    assert held and "whatever the host" in held[0].why, "the log says the experiment held the balloon (the Why? panel)"
 
 
 def test_fig6_estimate_follows_the_toucher_up_fast_and_down_slowly():

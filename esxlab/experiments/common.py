@@ -26,9 +26,13 @@ def memory_for(available_mb: float, vms: int, overhead_mb: float = 32, base: Hos
     return (available_mb + vms * overhead_mb) / (1 - keep)
 
 
-def hold_balloon(vm, mb: float) -> None:
-    """Hold ``vm``'s balloon at ``mb`` whatever the host's policy asks (:meth:`BalloonDriver.hold`)."""
-    vm.balloon.hold(int(round(mb * PAGES_PER_MB)))
+def hold_balloon(host: Host, vm, mb: float) -> None:
+    """Hold ``vm``'s balloon at ``mb`` whatever the host's policy asks (:meth:`BalloonDriver.hold`),
+    and say so in the host's decision log."""
+    pages = int(round(mb * PAGES_PER_MB))
+    vm.balloon.hold(pages)
+    host.note(vm.name, "balloon held", pages, f"the experiment holds the balloon at {mb:g} MB whatever the host's "
+              "policy says (Figure 2's set-up: the balloon driver reserves memory, §3.2)")
 
 
 def fork(key: Hashable, build: Callable[[], Host]) -> Host:

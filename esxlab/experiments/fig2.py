@@ -89,7 +89,7 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
     vm = host.power_on(VMConfig(name="dbench", max_mb=size_mb),
                        workload=Delayed(Dbench(clients=p.clients), p.dbench_start_s))
     if balloon_mb:
-        hold_balloon(vm, balloon_mb)
+        hold_balloon(host, vm, balloon_mb)
     tr = host.run(minutes=p.minutes)
     return tr.mean("dbench", "throughput", p.measure_from_min, p.minutes), tr
 
