@@ -185,9 +185,10 @@ class HostConfig(Validated):
                                source="invented: a 4 KB copy plus a fault")
     zero_alloc_us: float = param(1, "cost of allocating a zeroed page", 0, 10000, step=0.5, unit="µs",
                                  source="invented: a 4 KB zeroing plus a fault")
-    preset: str = param("esx2002", "era preset (a label)", choices=PRESETS,
+    preset: str = param("auto", "era preset (a label)", choices=("auto", *PRESETS),
                         source="the preset this configuration started from (HostConfig.esx2002 / .esxi6); "
-                               "shown in Host's repr and dashboards, changes no behaviour by itself")
+                               "shown in Host's repr and dashboards, changes no behaviour by itself; "
+                               "'auto': the era of state_model; it must agree with state_model")
     state_model: str = param("esx2002", "free-memory states", choices=STATE_MODELS,
                              source="esx2002: §6.3's high/soft/hard/low at *_pct of machine memory; esxi6: "
                                     "later ESX's high/clear/soft/hard/low at minfree_*_pct of minFree")
@@ -216,15 +217,15 @@ class HostConfig(Validated):
     remap: "RemapConfig" = field(default_factory=lambda: RemapConfig())
 
     @classmethod
-    def esx2002(cls, **overrides: Any) -> "HostConfig":
+    def esx2002(cls, *args: Any, **overrides: Any) -> "HostConfig":
         """The paper's ESX Server (2002): today's defaults (§6.3's four states at 6/4/2/1 % of
         machine memory; no salting: every VM may share with every other; no compression, no large
         pages), with ``overrides`` (any field) applied and validated. ConfigError for an unknown
         field or a bad value."""
-        return cls._preset("esx2002", {}, overrides)
+        return cls._preset("esx2002", {}, args, overrides)
 
     @classmethod
-    def esxi6(cls, **overrides: Any) -> "HostConfig":
+    def esxi6(cls, *args: Any, **overrides: Any) -> "HostConfig":
         """ESXi 6 (later ESX, not the paper): minFree on a sliding scale (:func:`minfree_mb`) and
         five states — high (``minfree_high_pct``: no reclamation, ``high_state="idle"``, except of
         a VM above its limit), clear (100 %: large pages are broken so sharing
@@ -235,10 +236,13 @@ class HostConfig(Validated):
         the preset's salting too). ConfigError for an unknown field or a bad value."""
         return cls._preset("esxi6", dict(state_model="esxi6", large_pages=True, compression=True,
                                          state_entry="own", high_state="idle",
-                                         sharing=SharingConfig(force_salting=2)), overrides)
+                                         sharing=SharingConfig(force_salting=2)), args, overrides)
 
     @classmethod
-    def _preset(cls, name: str, fields: dict, overrides: dict) -> "HostConfig":
+    def _preset(cls, name: str, fields: dict, args: tuple, overrides: dict) -> "HostConfig":
+        if args:
+            raise ConfigError(f"HostConfig.{name} takes parameters by name, e.g. HostConfig.{name}(memory_mb=4096); "
+                              f"got {len(args)} positional: {', '.join(shorten(a) for a in args)}.")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(overrides) - names)
         if unknown:
@@ -261,6 +265,14 @@ class HostConfig(Validated):
         return {s: getattr(self, f"{s}_pct") / 100 * self.total_pages for s in ("high", "soft", "hard", "low")}
 
     def _check_relations(self) -> None:
+        if self.preset == "auto":
+            object.__setattr__(self, "preset", self.state_model)      # the era whose states it uses
+        elif self.preset != self.state_model:
+            raise ConfigError(
+                f"HostConfig(preset = {self.preset!r}, state_model = {self.state_model!r}) contradicts itself: the "
+                f"preset names the era the configuration started from and changes nothing by itself, and the "
+                f"{self.preset} era uses state_model = {self.preset!r}; use HostConfig.{self.state_model}(...) and "
+                "override what you want from the other era, or leave preset out.")
         if not (self.minfree_low_pct <= self.minfree_hard_pct <= self.minfree_soft_pct <= self.minfree_clear_pct
                 <= self.minfree_high_pct):
             raise ConfigError(

@@ -244,6 +244,8 @@ class Host:
             self._logged_target[v.uid] = v.target
             price = f"ρ = {rhos[v.name]:.4g} shares/page"
             because = f"lowest {price}" if v.name == cheapest and delta < 0 else price
+            if v.target == v.config.limit_pages < v.pages:
+                because = f"its limit of {v.config.limit_mb:g} MB caps it (later ESX); {because}"
             self._log(v.name, "target " + ("down" if delta < 0 else "up"), abs(delta),
                       f"{why}; {because} (alloc {v.alloc_pages / PAGES_PER_MB:.0f} MB, "
                       f"active {v.active_pages / PAGES_PER_MB:.0f} MB, τ = {self.tax_rate:.2f})")

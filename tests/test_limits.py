@@ -53,6 +53,8 @@ def test_limit_on_an_idle_host_balloon_first():
     assert v.swapped[late].max() <= v.swapped[tr.t == 60][0], "after the driver loaded, nothing more is paged"
     why = [d.why for d in tr.decisions if d.vm == "a" and d.action == "inflate balloon"]
     assert why and all("limit of 128 MB" in w for w in why)
+    first = next(d for d in tr.decisions if d.vm == "a" and d.action == "target down")
+    assert "its limit of 128 MB caps it" in first.why, "the target's first move names the limit, not only ρ"
 
 
 def test_no_limit_same_host_keeps_its_memory():

@@ -41,6 +41,16 @@ def test_presets_and_their_names():
     host = esx.Host(esx.HostConfig.esxi6(memory_mb=1024))
     assert host.preset == "esxi6" and "esxi6" in repr(host)
     assert "esx2002" in repr(esx.Host())
+    assert esx.HostConfig(state_model="esxi6").preset == "esxi6", "the label follows the states when left out"
+
+
+def test_a_preset_label_that_contradicts_the_states_is_refused():
+    """The label names the era the configuration started from; ESXi 6's label on 2002's states (or the
+    reverse) would show one era in the repr and run another."""
+    for call in (lambda: esx.HostConfig(preset="esxi6"), lambda: esx.HostConfig.esx2002(state_model="esxi6"),
+                 lambda: esx.HostConfig.esxi6().replace(state_model="esx2002")):
+        with pytest.raises(esx.ConfigError, match="contradicts itself.*changes nothing by itself"):
+            call()
 
 
 def test_every_field_stays_overridable():
@@ -57,6 +67,7 @@ def test_every_field_stays_overridable():
     (lambda: esx.HostConfig.esxi6(minfree_high_pct=50), ["minfree_high_pct", "50"]),
     (lambda: esx.HostConfig(state_model="esx5"), ["state_model", "'esx5'"]),
     (lambda: minfree_mb(-1), ["memory_mb", "-1"]),
+    (lambda: esx.HostConfig.esxi6(4096), ["by name", "HostConfig.esxi6(memory_mb=4096)", "4096"]),
 ])
 def test_bad_preset_input_is_a_config_error(call, words):
     with pytest.raises(esx.ConfigError) as e:
