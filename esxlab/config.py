@@ -219,7 +219,7 @@ class HostConfig(Validated):
     @classmethod
     def esx2002(cls, *args: Any, **overrides: Any) -> "HostConfig":
         """The paper's ESX Server (2002): today's defaults (§6.3's four states at 6/4/2/1 % of
-        machine memory; no salting: every VM may share with every other; no compression, no large
+        machine memory; salting 1 with no salts set: every VM may share with every other; no compression, no large
         pages), with ``overrides`` (any field) applied and validated. ConfigError for an unknown
         field or a bad value."""
         return cls._preset("esx2002", {}, args, overrides)

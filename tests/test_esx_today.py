@@ -54,6 +54,21 @@ def test_the_eras_differ_where_the_documentation_says(res):
         "compression keeps pages that would have been swapped"
 
 
+def test_on_a_256_mb_host_esxi6_pages_more_because_it_keeps_more_free():
+    """Notebook 12's "Try it" answer: ESXi 6's goal (300 % of minFree) leaves lower targets, so the jump at 1 min
+    pages more victims (swapped + compressed) than 2002 does."""
+    p = esx_today.resolve("esx_today", esx_today.PARAMS, {"host_mb": 256})
+    out = {}
+    for era in ("esx2002", "esxi6"):
+        tr, host = esx_today.run_era(p, era, 0)
+        last = {f: sum(float(getattr(tr.vm(n), f)[-1]) for n in tr.vm_names) for f in ("swapped", "compressed")}
+        targets = sum(float(tr.vm(n).target[tr.t == 70][0]) for n in tr.vm_names)
+        out[era] = (host.states.goal / esx.PAGES_PER_MB, targets, last["swapped"] + last["compressed"])
+    (goal02, tg02, paged02), (goal6, tg6, paged6) = out["esx2002"], out["esxi6"]
+    assert goal6 > 2.5 * goal02 and tg6 < tg02 - 20, out
+    assert paged6 > paged02 > 0, out
+
+
 @pytest.mark.parametrize("params, match", [(dict(limit_mb=512), "limit_mb below the working set"),
                                            (dict(calm_min=6, minutes=6), r"calm_min \+ 1 < minutes"),
                                            (dict(vms=1), "vms = 1 is out of range")])
