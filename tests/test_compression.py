@@ -4,8 +4,8 @@ import pytest
 
 import esxlab as esx
 from esxlab.config import SharingConfig
-from esxlab.content import compressible
-from esxlab.pmap import COMPRESSED, PRIVATE, SWAPPED
+from esxlab.compression import COMPRESSED, compressible
+from esxlab.pmap import PRIVATE, SWAPPED
 from invariants import ReadLog, check_conservation
 
 MB = esx.PAGES_PER_MB
@@ -41,7 +41,7 @@ def test_ratio_and_cache_cap_by_hand():
     alloc, free = vm.alloc_pages, host.machine.free
     got = host.swapper.swap_out(vm, 3000)
     assert vm.pmap.count(COMPRESSED) == 2048 and vm.pmap.count(SWAPPED) == 3000 - 2048
-    assert host.compression.cache_pages(vm) == 1024
+    assert host.compression.charged_pages(vm) == 1024
     assert got == host.machine.free - free == 3000 - 1024          # 2048 → 1024 pages, 952 → swap
     assert vm.alloc_pages == alloc - 3000 + 1024                      # the cache is charged to its VM
     s = host.stats()
@@ -60,13 +60,13 @@ def test_only_pages_that_compress_to_half_a_page_go_to_the_cache():
 def test_odd_count_takes_a_whole_page_and_decompression_gives_it_back():
     host, vm = vm_with_pages(4000)
     host.swapper.swap_out(vm, 3)
-    assert vm.pmap.count(COMPRESSED) == 3 and host.compression.cache_pages(vm) == 2
+    assert vm.pmap.count(COMPRESSED) == 3 and host.compression.charged_pages(vm) == 2
     zipped = np.flatnonzero(vm.pmap.state == COMPRESSED)
     want = vm.peek(zipped)
     got = vm.read(zipped[:1])                                         # a touch decompresses
     assert got[0] == want[0] and vm.pmap.state[zipped[0]] == PRIVATE
-    assert vm.counters.decompressions == 1 and host.compression.cache_pages(vm) == 1
-    assert (vm.read(zipped) == want).all() and host.compression.cache_pages(vm) == 0
+    assert vm.counters.decompressions == 1 and host.compression.charged_pages(vm) == 1
+    assert (vm.read(zipped) == want).all() and host.compression.charged_pages(vm) == 0
     check_conservation(host)
 
 
