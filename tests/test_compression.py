@@ -5,6 +5,7 @@ import pytest
 import esxlab as esx
 from esxlab.config import SharingConfig
 from esxlab.compression import COMPRESSED, compressible
+from esxlab.machine import OVERHEAD, TABLE
 from esxlab.pmap import PRIVATE, SWAPPED
 from invariants import ReadLog, check_conservation
 
@@ -55,6 +56,21 @@ def test_only_pages_that_compress_to_half_a_page_go_to_the_cache():
     host, vm = vm_with_pages(4000, fraction=0.0)                      # private data that never compresses
     host.swapper.swap_out(vm, 1000)
     assert vm.pmap.count(COMPRESSED) == 0 and vm.pmap.count(SWAPPED) == 1000
+    assert host.swapper.action == "page out", "the compression stage took nothing: not named"
+
+
+def test_compression_plugs_in_as_a_stage_and_a_store():
+    """On, the host wires the cache between share before swap and the swap area, and as the store of
+    the "compressed" state (after swap's); off, neither; its owner code is the machine's for "compression"."""
+    host, vm = vm_with_pages(100)
+    assert [s.action for s in host.swapper.stages] == ["", "compress"]
+    assert list(vm.env.stores) == [SWAPPED, COMPRESSED] and vm.env.stores[COMPRESSED] is host.compression
+    assert COMPRESSED == esx.metrics.STATE_NAMES.index("compressed")
+    assert host.compression.owner == host.machine.owner_code("compression") < min(OVERHEAD, TABLE)
+    host.swapper.swap_out(vm, 50)
+    assert host.swapper.action == "compress / page out"
+    off, _ = vm_with_pages(100, compression=False)
+    assert [s.action for s in off.swapper.stages] == [""] and list(off.stores) == [SWAPPED]
 
 
 def test_odd_count_takes_a_whole_page_and_decompression_gives_it_back():
