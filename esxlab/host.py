@@ -31,13 +31,13 @@ from .config import PAGES_PER_MB, HostConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
 from .machine import OVERHEAD, Machine
 from .metrics import HostStats, VMStats
+from .pmap import SWAPPED
 from .policy import compute_targets
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
 from .resources import deferred_interrupt
 from .rng import Streams
 from .sharing import make_sharing
-from .pmap import SWAPPED
 from .swap import ReplacementPolicy, Stage, SwapFile, Swapper, make_policy
 from .trace import Decision, Recorder, Trace
 from .vm import VM, Counters, VMEnv
