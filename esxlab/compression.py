@@ -10,32 +10,50 @@ the model keeps the cache compacted, an invented simplification), so compressing
 1 machine page net. A guest touch of a compressed page decompresses it (``decompress_us``, an
 invented cost of microseconds against a swap-in's milliseconds).
 
-Whether a page compresses is a property of its contents (:func:`.content.compressible`) with an
+Whether a page compresses is a property of its contents (:func:`compressible`) with an
 invented fraction per workload (``Workload.compressible``). Contents are kept exactly: a
 compressed page's token sits in a cache slot (``pmap.slot``), so nothing is lost.
+
+The cache plugs into the generic places a reclaim mechanism uses (``docs/architecture.md``):
+it is a :class:`~esxlab.swap.Stage` of the swapper's page-out (:meth:`CompressionCache.stage`)
+and the :class:`~esxlab.swap.BackingStore` of the "compressed" page state, whose index comes
+from the metrics table (:data:`COMPRESSED`); the host wires both when ``HostConfig.compression``
+is on.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .config import HostConfig
-from .content import compressible
-from .machine import COMPRESSION
-from .pmap import COMPRESSED, PRIVATE
-from .swap import SwapFile
+from .content import mix64
+from .pmap import PRIVATE, STATE
+from .swap import Stage, SwapFile
 
 SLOTS_PER_PAGE = 2          # a page that compresses to ≤ 2 KB takes half a machine page
+COMPRESSED = STATE["compressed"]        # the pmap state (a row of esxlab.metrics.PAGE_STATES)
+_ZIP_SALT = np.uint64(0x5851F42D4C957F2D)
+
+
+def compressible(tokens: np.ndarray, fraction: float) -> np.ndarray:
+    """Which pages with contents ``tokens`` compress to half a page or less (memory compression,
+    later ESX): the zero page always; any other content with probability ``fraction``, decided
+    by its token (equal contents, equal answer). ``fraction`` per workload is invented
+    (``Workload.compressible``). Shape: like ``tokens``; dtype bool."""
+    t = np.asarray(tokens, dtype=np.uint64)
+    u = (mix64(t ^ _ZIP_SALT) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return (t == 0) | (u < fraction)
 
 
 class CompressionCache:
     """Every VM's compression cache: a store of slots (a :class:`~esxlab.swap.SwapFile` kept in
-    memory, grown as needed) and, per VM, the machine pages (owner :data:`~esxlab.machine.COMPRESSION`) that hold
-    its compressed pages, ``ceil(compressed / 2)`` of them. Collaborator: the machine."""
+    memory, grown as needed) and, per VM, the machine pages (owner :attr:`owner`, the machine's
+    code for "compression") that hold its compressed pages, ``ceil(compressed / 2)`` of them.
+    Collaborator: the machine."""
 
     def __init__(self, config: HostConfig, machine) -> None:
-        self.enabled = config.compression
         self.pct = config.compression_cache_pct
         self.machine = machine
+        self.owner = machine.owner_code("compression")
         self.slots = SwapFile(0)
         self.mpns: dict[int, np.ndarray] = {}          # VM uid → its cache's machine pages
         self.compressed = 0                            # guest pages compressed, all VMs
@@ -51,7 +69,8 @@ class CompressionCache:
         """Machine pages compression saves: pages compressed less the cache pages holding them."""
         return self.compressed - self.pages
 
-    def cache_pages(self, vm) -> int:
+    def charged_pages(self, vm) -> int:
+        """The machine pages of ``vm``'s cache (charged to the VM: part of its alloc)."""
         return len(self.mpns.get(vm.uid, ()))
 
     def cap_pages(self, vm) -> int:
@@ -59,11 +78,15 @@ class CompressionCache:
         it may hold (its max, or its limit if lower: a cache charged to the VM must fit its limit)."""
         return int(vm.config.limit_pages * self.pct / 100)
 
-    # -- the reclaim stage and the fault -------------------------------------------------------
+    # -- the reclaim stage ------------------------------------------------------------------------
+    def stage(self) -> Stage:
+        """The page-out stage, between share before swap and the swap area: "compress" in the log."""
+        return Stage("compress", self.compress)
+
     def compress(self, vm, ppns: np.ndarray) -> np.ndarray:
         """Compress the private ``ppns`` that compress to half a page or less, as many as the VM's
         cache holds; return the others (to be swapped). Frees machine memory: 2 pages → 1."""
-        if not self.enabled or len(ppns) == 0:
+        if len(ppns) == 0:
             return ppns
         mpns = vm.pmap.mpn[ppns]
         tokens = self.machine.content[mpns]
@@ -83,21 +106,23 @@ class CompressionCache:
         rest[ok] = False
         return ppns[rest]
 
-    def decompress(self, vm, ppns: np.ndarray) -> None:
-        """Fault compressed ``ppns`` back into machine pages of their own (the caller made room)."""
+    # -- the BackingStore of COMPRESSED pages ---------------------------------------------------
+    def restore(self, vm, ppns: np.ndarray) -> None:
+        """Decompress ``ppns`` back into machine pages of their own (the caller made room)."""
         slots = vm.pmap.slot[ppns]
-        self._drop(vm, ppns)
+        self.drop(vm, ppns)
         mpns = self.machine.alloc(len(ppns), vm.uid)
         self.machine.content[mpns] = self.slots.content[slots]
         vm.pmap.mpn[ppns] = mpns
         vm.pmap.set_state(ppns, PRIVATE)
         vm.counters.decompressions += len(ppns)
 
+    def peek(self, vm, ppns: np.ndarray) -> np.ndarray:
+        """The contents of compressed ``ppns``."""
+        return self.slots.content[vm.pmap.slot[ppns]]
+
     def drop(self, vm, ppns: np.ndarray) -> None:
         """Forget compressed ``ppns`` (ballooned, VM powered off); the caller resets their state."""
-        self._drop(vm, ppns)
-
-    def _drop(self, vm, ppns: np.ndarray) -> None:
         if len(ppns) == 0:
             return
         self.slots.release(vm.pmap.slot[ppns])
@@ -111,7 +136,7 @@ class CompressionCache:
         want = -(-(vm.pmap.count(COMPRESSED) - leaving) // SLOTS_PER_PAGE)
         have = self.mpns.get(vm.uid, np.empty(0, dtype=np.int32))
         if want > len(have):
-            have = np.concatenate([have, self.machine.alloc(want - len(have), COMPRESSION)])
+            have = np.concatenate([have, self.machine.alloc(want - len(have), self.owner)])
         elif want < len(have):
             self.machine.release(have[want:])
             have = have[:want]

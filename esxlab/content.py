@@ -54,16 +54,3 @@ def owner_uid(tokens: np.ndarray) -> np.ndarray:
     t = np.asarray(tokens, dtype=np.uint64)
     uid = ((t >> np.uint64(40)) & np.uint64(0x7FFFFF)).astype(np.int64)
     return np.where(t & _PRIVATE_BIT, uid, -1)
-
-
-_ZIP_SALT = np.uint64(0x5851F42D4C957F2D)
-
-
-def compressible(tokens: np.ndarray, fraction: float) -> np.ndarray:
-    """Which pages with contents ``tokens`` compress to half a page or less (memory compression,
-    later ESX): the zero page always; any other content with probability ``fraction``, decided
-    by its token (equal contents, equal answer). ``fraction`` per workload is invented
-    (``Workload.compressible``). Shape: like ``tokens``; dtype bool."""
-    t = np.asarray(tokens, dtype=np.uint64)
-    u = (mix64(t ^ _ZIP_SALT) >> np.uint64(11)).astype(np.float64) / float(1 << 53)
-    return (t == 0) | (u < fraction)

@@ -26,18 +26,19 @@ import numpy as np
 
 from .admission import admit
 from .clock import Clock
-from .compression import CompressionCache
+from .compression import COMPRESSED, CompressionCache
 from .config import PAGES_PER_MB, HostConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
 from .machine import OVERHEAD, Machine
 from .metrics import HostStats, VMStats
+from .pmap import SWAPPED
 from .policy import compute_targets
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
 from .resources import deferred_interrupt
 from .rng import Streams
 from .sharing import make_sharing
-from .swap import ReplacementPolicy, SwapFile, Swapper, make_policy
+from .swap import ReplacementPolicy, Stage, SwapFile, Swapper, make_policy
 from .trace import Decision, Recorder, Trace
 from .vm import VM, Counters, VMEnv
 from .workloads import Idle, make
@@ -70,9 +71,15 @@ class Host:
         self.sharing = make_sharing(config.sharing, self.machine, self.vms, self.clock,
                                     self.streams.child("sharing"), self._unreserved_pages)
         policy = make_policy(config.replacement if replacement is None else replacement)
+        # the reclaim stages of a page-out, in order, and the stores of off-machine page states:
+        # the one place a mechanism like memory compression (later ESX) is plugged in
         self.compression = CompressionCache(config, self.machine)
-        self.swapper = Swapper(self.machine, self.swapfile, self.sharing, policy, self.streams.child("swapper"),
-                               self.compression)
+        stages, stores = [Stage("", self.sharing.share_before_swap)], {}
+        if config.compression:
+            stages.append(self.compression.stage())
+            stores[COMPRESSED] = self.compression
+        self.swapper = Swapper(self.machine, self.swapfile, policy, self.streams.child("swapper"), stages)
+        self.stores = {SWAPPED: self.swapper, **stores}
         self.reclaimer = Reclaimer(config, self.machine, self.swapper, self._log)
         self.states = self.reclaimer.states
         self.remap = IORemapper(config.remap, self.machine, self.vms, self.clock)
@@ -96,10 +103,9 @@ class Host:
         return self.clock.t
 
     def _env(self) -> VMEnv:
-        return VMEnv(machine=self.machine, swapfile=self.swapfile, swapper=self.swapper, sharing=self.sharing,
-                     remap=self.remap, compression=self.compression, make_free=self._make_free,
-                     tax_rate=lambda: self.tax_rate,
-                     config=self.config, streams=self.streams)
+        return VMEnv(machine=self.machine, stores=self.stores, sharing=self.sharing, remap=self.remap,
+                     make_free=self._make_free, tax_rate=lambda: self.tax_rate, config=self.config,
+                     streams=self.streams)
 
     def _make_free(self, n: int, requester: VM | None = None, protect: np.ndarray | None = None) -> None:
         self.reclaimer.make_free(n, self.vms.values(), requester, protect)

@@ -16,7 +16,6 @@ FREE = 0        # owner of a free MPN (VM uids start at 1; 0 lets a big host's u
 OVERHEAD = -2   # per-VM overhead memory (frame buffer, pmap, shadow page tables, §6.2)
 SHARED = -3     # a copy-on-write frame shared through the page-sharing table (§4)
 TABLE = -4      # memory holding the page-sharing hash table (16 bytes per frame, §4.3)
-COMPRESSION = -5   # a VM's compression cache (later ESX, :mod:`esxlab.compression`)
 
 
 class OutOfMemory(Error):
@@ -35,6 +34,13 @@ class Machine:
         # lowest MPN on top of each free stack
         self._low = Stack.run(low, 0, low, dtype=np.int32)
         self._high = Stack.run(self.total - low, low, self.total, dtype=np.int32)
+        self.owners: dict[str, int] = {}         # owners named by later mechanisms → their codes
+
+    def owner_code(self, name: str) -> int:
+        """The owner code of machine pages a mechanism holds outside any VM (e.g. a cache), by
+        the mechanism's ``name``: the same code for the same name, new names get codes below
+        :data:`TABLE` in the order they are asked for."""
+        return self.owners.setdefault(name, TABLE - 1 - len(self.owners))
 
     @property
     def free(self) -> int:

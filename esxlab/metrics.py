@@ -10,7 +10,8 @@ experiment's trace, and the views' colours, legends, default series and "reclaim
 
 Adding a metric is one row here plus the line that computes it (``VM.trace_row`` or
 ``VM.stats`` for a per-VM value, ``Host._row`` or ``Host.stats`` for a host value); adding a
-page state is one row in :data:`PAGE_STATES` plus its constant in :mod:`esxlab.pmap`.
+page state is one row in :data:`PAGE_STATES` (its index: ``pmap.STATE[name]``); adding an event
+counter of :class:`~esxlab.vm.Counters` is one row in :data:`EVENTS` plus the line counting it.
 ``source`` says where a quantity comes from: the paper's section, "later ESX", or "invented".
 """
 from __future__ import annotations
@@ -20,8 +21,8 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["PageState", "Metric", "PAGE_STATES", "STATE_NAMES", "VM_METRICS", "HOST_METRICS", "METRICS",
-           "VMStats", "HostStats"]
+__all__ = ["PageState", "Metric", "Event", "PAGE_STATES", "STATE_NAMES", "VM_METRICS", "HOST_METRICS", "METRICS",
+           "EVENTS", "VMStats", "HostStats"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,19 @@ class Metric:
         return "memory (MB)" if self.unit == "MB" else f"{self.label} ({self.unit})"
 
 
+@dataclass(frozen=True)
+class Event:
+    """Something that happens to a VM's pages, counted per tick and since power-on (a field of
+    :class:`~esxlab.vm.Counters`). ``cost``: the :class:`~esxlab.config.HostConfig` parameter (a
+    dotted path into a sub-configuration) giving the time one such event stalls the VM, in ms if
+    its name ends in ``_ms``, in µs if in ``_us`` (the throughput cost model, invented); "" for none."""
+
+    name: str
+    meaning: str
+    source: str
+    cost: str = ""
+
+
 PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE, …)
     PageState("unbacked", "no machine page: never touched, or handed back by a deflating balloon", "§2", "#E4E4E4"),
     PageState("private", "backed by a machine page of its own", "§2", "#0072B2"),
@@ -84,6 +98,22 @@ PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE
               "later ESX 4.1+, Mem.MemZipMaxPct", "#F0E442", reclaimed=True, plot=True),
 )
 STATE_NAMES = tuple(s.name for s in PAGE_STATES)
+
+EVENTS = (            # the order of Counters' fields (and of its tuple)
+    Event("accesses", "pages the workload touched", "§2"),
+    Event("zero_allocs", "faults served with a zeroed machine page", "§2", cost="zero_alloc_us"),
+    Event("swap_ins", "pages faulted back in from host swap", "§3.3", cost="swap_in_ms"),
+    Event("swap_outs", "pages the host paged out to its swap area", "§3.3"),
+    Event("guest_disk_reads", "pages the guest read from its virtual disk", "§3.1", cost="guest_disk_ms"),
+    Event("guest_disk_writes", "pages the guest wrote to its virtual disk", "§3.1", cost="guest_disk_ms"),
+    Event("double_paging", "guest page-outs that first swapped the page back in", "§3.3"),
+    Event("cow_breaks", "writes to a shared page that made a private copy", "§4", cost="cow_copy_us"),
+    Event("balloon_pops", "touches of ballooned pages (the balloon is popped)", "§3.2"),
+    Event("stalls", "ticks the VM waited for machine memory", "§6.3"),
+    Event("bounce_copies", "I/O copies through low memory", "§7", cost="remap.bounce_copy_us"),
+    Event("compressions", "pages put in the compression cache", "later ESX 4.1+"),
+    Event("decompressions", "compressed pages a touch brought back", "later ESX 4.1+", cost="decompress_us"),
+)
 
 METRICS = (
     # -- per VM ----------------------------------------------------------------------------------

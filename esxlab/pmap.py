@@ -3,8 +3,9 @@
 A PPN is in exactly one state: UNBACKED (never touched, or handed back by a deflating
 balloon), PRIVATE (its own MPN), SHARED (maps a copy-on-write frame, §4), SWAPPED (its
 contents sit in a host swap slot, §3.3), BALLOONED (given up by the guest's balloon,
-§3.2) or COMPRESSED (contents in a slot of the VM's compression cache, later ESX);
-:data:`esxlab.metrics.PAGE_STATES` declares them. Per-state counts are kept incrementally, so accounting costs O(pages changed).
+§3.2), or a state a later mechanism adds; :data:`esxlab.metrics.PAGE_STATES` declares them
+and :data:`STATE` indexes them by name. Per-state counts are kept incrementally, so
+accounting costs O(pages changed).
 """
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import numpy as np
 from .arrays import distinct
 from .metrics import STATE_NAMES
 
-#: state indices, in the order of :data:`esxlab.metrics.PAGE_STATES` (the one list of states)
-UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED, COMPRESSED = range(len(STATE_NAMES))
+#: state name → index, in the order of :data:`esxlab.metrics.PAGE_STATES` (the one list of states)
+STATE = {name: i for i, name in enumerate(STATE_NAMES)}
+UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED = (STATE[n] for n in ("unbacked", "private", "shared", "swapped", "balloon"))
 
 
 class Pmap:
-    """``mpn[ppn]`` (−1 if none), ``slot[ppn]`` (host swap slot, −1 if none), ``state[ppn]``."""
+    """``mpn[ppn]`` (−1 if none), ``slot[ppn]`` (the slot of the store holding its contents, −1
+    if none), ``state[ppn]``."""
 
     def __init__(self, pages: int) -> None:
         self.pages = int(pages)

@@ -41,9 +41,9 @@ needs machine pages now (:meth:`Reclaimer.make_free`, its passes :data:`FAULT_PA
    moves into the balloon as the guest touches it again; a balloon holds steady while the
    target does and shrinks only to what the target leaves it. A fault cannot wait for a
    balloon, so the fault path skips it;
-3. **compress** (later ESX 4.1+, ``HostConfig.compression``): inside ``swap_out``, a victim
-   that compresses to half a page or less goes to its VM's compression cache
-   (:mod:`.compression`) while the cache has room;
+3. **the stages a later mechanism adds** (later ESX; the host builds the list): inside
+   ``swap_out``, after share before swap, each takes the victims it can hold more cheaply than
+   the swap area; a stage that took pages names itself in the decision log (e.g. "… / page out");
 4. **swap** (§3.3): the swap daemon pages out random victims at ``swap_rate_mb_s``, no more
    than brings free memory back to the goal.
 
@@ -284,11 +284,10 @@ class Reclaimer:
                     self.log(vm.name, action, got, why)
 
     def _page_out(self, vm, n: int, protect: np.ndarray | None = None) -> tuple[int, str]:
-        """``Swapper.swap_out`` and the action to log: "page out", or "compress / page out" when
-        some victims went to the compression cache instead (later ESX)."""
-        before = vm.counters.compressions
+        """``Swapper.swap_out`` and the action to log, named by the stages that acted
+        (:attr:`.swap.Swapper.action`: "page out", or e.g. "… / page out")."""
         got = self.swapper.swap_out(vm, n, protect)
-        return got, "compress / page out" if vm.counters.compressions > before else "page out"
+        return got, self.swapper.action
 
     @staticmethod
     def _held_down(vm) -> bool:
@@ -339,7 +338,7 @@ class Reclaimer:
                 and requester.alloc_pages + n > requester.config.limit_pages \
                 and requester.balloon.cannot_help(requester.vm_time):
             # at its limit (later ESX) with a balloon that cannot take the excess: it replaces its own
-            # pages (again while some are freed: a compressed page frees only part of one)
+            # pages (again while some are freed: a page a stage keeps in a cache frees only part of one)
             got, step, action = 0, 1, "page out"
             while step and requester.alloc_pages + n > requester.config.limit_pages:
                 step, now = self._page_out(requester, requester.alloc_pages + n - requester.config.limit_pages,

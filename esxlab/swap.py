@@ -10,6 +10,9 @@ out the swapper always tries to share it (§4.3, "share before swap").
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Iterable, Protocol
+
 import numpy as np
 
 from .arrays import Stack
@@ -126,36 +129,78 @@ def make_policy(spec) -> ReplacementPolicy:
                       f"{', '.join(repr(k) for k in POLICIES)}.")
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a page-out (:meth:`Swapper.swap_out`): ``take(vm, ppns)`` reclaims what it
+    can of the private ``ppns`` and returns the PPNs it did not take; ``action`` names it in the
+    decision log when it took any ("" : never named, e.g. share before swap, §4.3)."""
+
+    action: str
+    take: Callable[[object, np.ndarray], np.ndarray]
+
+
+class BackingStore(Protocol):
+    """Where the contents of pages in one off-machine pmap state live (the host swap area,
+    §3.3; a later mechanism's store). A VM reaches the stores through ``VMEnv.stores``
+    (state → store) and calls them by state, never by name. ``ppns`` are distinct PPNs of
+    ``vm`` in the store's state."""
+
+    def restore(self, vm, ppns: np.ndarray) -> None:
+        """Fault ``ppns`` back into machine pages of their own, now PRIVATE (the caller made room)."""
+
+    def peek(self, vm, ppns: np.ndarray) -> np.ndarray:
+        """The contents (uint64 tokens) of ``ppns``, with no side effects."""
+
+    def drop(self, vm, ppns: np.ndarray) -> None:
+        """Forget ``ppns`` (ballooned, VM powered off); the caller resets their mpn, slot and state."""
+
+    def charged_pages(self, vm) -> int:
+        """Machine pages the store charges to ``vm`` beyond its private and shared pages."""
+
+
 class Swapper:
     """The swap daemon: pages out victims to meet swap targets, pages in on demand.
 
-    Collaborators: the machine, the swap area, page sharing (share before swap) and the
-    compression cache (compress before swap, :mod:`.compression`; None: none)."""
+    A page-out runs the host's ``stages`` in order (share before swap, §4.3, then any later
+    stage), each taking what it can of the victims, then pages the rest out to the swap area
+    (:meth:`page_out`). The swapper is also the :class:`BackingStore` of SWAPPED pages.
+    Collaborators: the machine and the swap area."""
 
-    def __init__(self, machine, swapfile: SwapFile, sharing, policy: ReplacementPolicy,
-                 rng: np.random.Generator, compression=None) -> None:
+    def __init__(self, machine, swapfile: SwapFile, policy: ReplacementPolicy, rng: np.random.Generator,
+                 stages: Iterable[Stage] = ()) -> None:
         self.machine = machine
         self.swapfile = swapfile
-        self.sharing = sharing
-        self.compression = compression
         self.policy = policy
         self.rng = rng
+        self.stages = tuple(stages)
+        self.action = "page out"          # the decision log's name for the last swap_out
 
     def swap_out(self, vm, n: int, protect: np.ndarray | None = None) -> int:
-        """Reclaim up to ``n`` pages of ``vm``: share what can be shared, compress what compresses
-        (later ESX, when ``HostConfig.compression`` is on), page out the rest.
+        """Reclaim up to ``n`` pages of ``vm`` through the stages, the swap area last.
 
-        Returns the machine pages this freed (sharing two victims with each other frees one).
+        Returns the machine pages this freed (sharing two victims with each other frees one), and
+        sets :attr:`action`: the named stages before the swap area that took pages, then
+        "page out" (e.g. "page out", or a later stage's "… / page out").
         """
+        self.action = "page out"
         victims = self.policy.victims(vm, n, self.rng, protect)
         if len(victims) == 0:
             return 0
         free_before = self.machine.free
         vm.break_large(victims)                  # a page leaves a large page only once it is broken
-        rest = self.sharing.share_before_swap(vm, victims)
-        if self.compression is not None:
-            rest = self.compression.compress(vm, rest)
-        ppns = rest[:self.swapfile.free]
+        acted, rest = [], victims
+        for stage in self.stages:
+            left = stage.take(vm, rest)
+            if stage.action and len(left) < len(rest):
+                acted.append(stage.action)
+            rest = left
+        self.page_out(vm, rest)
+        self.action = " / ".join([*acted, "page out"])
+        return self.machine.free - free_before
+
+    def page_out(self, vm, ppns: np.ndarray) -> None:
+        """The last step: page ``ppns`` out to the swap area, as many as it has room for."""
+        ppns = ppns[:self.swapfile.free]
         if len(ppns):
             mpns = vm.pmap.mpn[ppns]
             vm.pmap.slot[ppns] = self.swapfile.store(self.machine.content[mpns])
@@ -163,10 +208,10 @@ class Swapper:
             vm.pmap.mpn[ppns] = -1
             vm.pmap.set_state(ppns, SWAPPED)
             vm.counters.swap_outs += len(ppns)
-        return self.machine.free - free_before
 
-    def swap_in(self, vm, ppns: np.ndarray) -> None:
-        """Fault ``ppns`` back in from the swap area (the caller made room)."""
+    # -- the BackingStore of SWAPPED pages ------------------------------------------------------
+    def restore(self, vm, ppns: np.ndarray) -> None:
+        """Fault ``ppns`` back in from the swap area (a swap-in; the caller made room)."""
         slots = vm.pmap.slot[ppns]
         mpns = self.machine.alloc(len(ppns), vm.uid)
         self.machine.content[mpns] = self.swapfile.content[slots]
@@ -175,3 +220,13 @@ class Swapper:
         vm.pmap.mpn[ppns] = mpns
         vm.pmap.set_state(ppns, PRIVATE)
         vm.counters.swap_ins += len(ppns)
+
+    def peek(self, vm, ppns: np.ndarray) -> np.ndarray:
+        return self.swapfile.content[vm.pmap.slot[ppns]]
+
+    def drop(self, vm, ppns: np.ndarray) -> None:
+        self.swapfile.release(vm.pmap.slot[ppns])
+
+    def charged_pages(self, vm) -> int:
+        """0: swapped pages hold no machine memory."""
+        return 0

@@ -8,7 +8,8 @@ it last wrote: that is the "nothing lost" invariant the tests check.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
+from operator import attrgetter
 from typing import Callable
 
 import numpy as np
@@ -18,10 +19,11 @@ from .config import PAGES_PER_MB, VMConfig
 from .content import TokenMint
 from .errors import Stall
 from .guest import PROFILES, Guest
-from .metrics import STATE_NAMES, VMStats
-from .pmap import BALLOONED, COMPRESSED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
+from .metrics import EVENTS, STATE_NAMES, VMStats
+from .pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
+from .swap import BackingStore
 from .workloads import Workload
 
 __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
@@ -29,44 +31,38 @@ __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
 LARGE_PAGE = 512        # small (4 KB) pages in a 2 MB large page (later ESX, HostConfig.large_pages)
 
 
-@dataclass
-class Counters:
-    """Events of one VM, per tick (``vm.counters``) and since power-on (``vm.totals``)."""
+def _add(self, other) -> None:
+    """Add ``other``'s counts to these."""
+    mine = self.__dict__                   # plain int fields: a dict walk, not 13 attribute calls
+    for name, value in other.__dict__.items():
+        mine[name] += value
 
-    accesses: int = 0
-    zero_allocs: int = 0
-    swap_ins: int = 0
-    swap_outs: int = 0
-    guest_disk_reads: int = 0
-    guest_disk_writes: int = 0
-    double_paging: int = 0
-    cow_breaks: int = 0
-    balloon_pops: int = 0
-    stalls: int = 0
-    bounce_copies: int = 0
-    compressions: int = 0          # pages put in the compression cache (later ESX)
-    decompressions: int = 0        # compressed pages a touch brought back
 
-    def add(self, other: "Counters") -> None:
-        mine = self.__dict__                   # plain int fields: a dict walk, not 33 attribute calls
-        for name, value in other.__dict__.items():
-            mine[name] += value
+Counters = make_dataclass("Counters", [(e.name, int, 0) for e in EVENTS], namespace={
+    "add": _add, "__doc__": "Events of one VM (the rows of :data:`esxlab.metrics.EVENTS`), per tick "
+                            "(``vm.counters``) and since power-on (``vm.totals``)."})
+Counters.__module__ = __name__
+
+#: the stall cost model (invented), from EVENTS: per cost parameter in the table's order, its getter
+#: on HostConfig, the events it prices and whether it is in ms (else µs)
+_STALL_COSTS = tuple((attrgetter(cost), tuple(e.name for e in EVENTS if e.cost == cost), cost.endswith("_ms"))
+                     for cost in dict.fromkeys(e.cost for e in EVENTS if e.cost))
 
 
 @dataclass(frozen=True)
 class VMEnv:
     """What a VM may call in the hypervisor: narrow collaborators, never the host.
 
+    ``stores`` maps each off-machine page state (SWAPPED, and any a later mechanism adds) to the
+    :class:`~esxlab.swap.BackingStore` holding its contents, in the order faults restore them;
     ``make_free(n, vm, protect)`` asks reclamation for ``n`` free machine pages now (raises
     :class:`~esxlab.errors.Stall`); ``tax_rate()`` is the current τ (for :attr:`VMStats.rho`);
     ``config`` the host's configuration (unit costs, sampling); ``streams`` the seeded streams."""
 
     machine: object
-    swapfile: object
-    swapper: object
+    stores: dict[int, BackingStore]
     sharing: object
     remap: object
-    compression: object
     make_free: Callable
     tax_rate: Callable[[], float]
     config: object
@@ -141,7 +137,8 @@ class VM:
         self._back(ppns, st, write)
 
     def _back(self, ppns: np.ndarray, st: np.ndarray, write: np.ndarray) -> None:
-        """Give ``ppns`` the machine pages they need (the caller made room)."""
+        """Give ``ppns`` the machine pages they need (the caller made room): a zeroed page, the
+        contents back from the store holding them (a swap-in, §3.3), or a private copy."""
         if (st == BALLOONED).any():
             self.counters.balloon_pops += 1
             self.balloon.pop(self)
@@ -150,12 +147,10 @@ class VM:
             self.pmap.mpn[fresh] = self.env.machine.alloc(len(fresh), self.uid)
             self.pmap.set_state(fresh, PRIVATE)
             self.counters.zero_allocs += len(fresh)
-        back = ppns[st == SWAPPED]
-        if len(back):
-            self.env.swapper.swap_in(self, back)
-        zipped = ppns[st == COMPRESSED]
-        if len(zipped):
-            self.env.compression.decompress(self, zipped)
+        for state, store in self.env.stores.items():
+            back = ppns[st == state]
+            if len(back):
+                store.restore(self, back)
         cow = (st == SHARED) & write
         if cow.any():
             self.env.sharing.cow_break(self, ppns[cow])
@@ -195,23 +190,21 @@ class VM:
         out = np.zeros(len(ppns), dtype=np.uint64)
         mapped = (st == PRIVATE) | (st == SHARED)
         out[mapped] = self.env.machine.content[self.pmap.mpn[ppns[mapped]]]
-        swapped = st == SWAPPED
-        out[swapped] = self.env.swapfile.content[self.pmap.slot[ppns[swapped]]]
-        zipped = st == COMPRESSED
-        out[zipped] = self.env.compression.slots.content[self.pmap.slot[ppns[zipped]]]
+        for state, store in self.env.stores.items():
+            off = st == state
+            out[off] = store.peek(self, ppns[off])
         return out
 
     def drop_backing(self, ppns: np.ndarray) -> None:
-        """Release whatever backs ``ppns`` (machine page, shared mapping, swap or compression slot)."""
+        """Release whatever backs ``ppns`` (machine page, shared mapping, a store's slot)."""
         st = self.pmap.state[ppns]
         priv = ppns[st == PRIVATE]
         self.env.machine.release(self.pmap.mpn[priv])
         shared = ppns[st == SHARED]
         if len(shared):
             self.env.sharing.unshare(self, shared)
-        swapped = ppns[st == SWAPPED]
-        self.env.swapfile.release(self.pmap.slot[swapped])
-        self.env.compression.drop(self, ppns[st == COMPRESSED])
+        for state, store in self.env.stores.items():
+            store.drop(self, ppns[st == state])
         self.pmap.mpn[ppns] = -1
         self.pmap.slot[ppns] = -1
 
@@ -295,22 +288,31 @@ class VM:
 
     def _throughput(self, work: int) -> float:
         """Accesses per second: the tick's accesses over CPU time plus stall time (invented
-        cost model, unit costs in :class:`~esxlab.config.HostConfig`)."""
+        cost model: the events' costs of :data:`esxlab.metrics.EVENTS`, unit costs in
+        :class:`~esxlab.config.HostConfig`)."""
         if work == 0:
             return 0.0
-        hc, c = self.env.config, self.counters
-        stall_ms = (c.swap_ins * hc.swap_in_ms + (c.guest_disk_reads + c.guest_disk_writes) * hc.guest_disk_ms
-                    + (c.cow_breaks * hc.cow_copy_us + c.zero_allocs * hc.zero_alloc_us
-                       + c.bounce_copies * hc.remap.bounce_copy_us + c.decompressions * hc.decompress_us) / 1000)
-        busy_s = work * self.workload.cpu_us_per_access / 1e6 + stall_ms / 1000 + (1.0 if c.stalls else 0.0)
+        hc, c = self.env.config, self.counters.__dict__
+        ms = us = 0.0
+        for cost, events, in_ms in _STALL_COSTS:
+            t = sum(c[e] for e in events) * cost(hc)
+            if in_ms:
+                ms += t
+            else:
+                us += t
+        stall_ms = ms + us / 1000
+        busy_s = work * self.workload.cpu_us_per_access / 1e6 + stall_ms / 1000 + (1.0 if c["stalls"] else 0.0)
         return work / busy_s if busy_s > 0 else 0.0
 
     # -- accounting ---------------------------------------------------------------------------
     @property
     def alloc_pages(self) -> int:
         """Machine memory charged to the VM: private pages plus pages mapping shared frames, plus
-        its compression cache (later ESX; none when compression is off)."""
-        return self.pmap.count(PRIVATE) + self.pmap.count(SHARED) + self.env.compression.cache_pages(self)
+        what its stores charge it (:meth:`~esxlab.swap.BackingStore.charged_pages`; none for swap)."""
+        return self.pmap.count(PRIVATE) + self.pmap.count(SHARED) + self._charged_pages()
+
+    def _charged_pages(self) -> int:
+        return sum(store.charged_pages(self) for store in self.env.stores.values())
 
     @property
     def swapped_pages(self) -> int:
@@ -329,7 +331,7 @@ class VM:
         """This tick's values for the trace, in MB (the per-VM metrics of :mod:`esxlab.metrics`)."""
         c = [n / PAGES_PER_MB for n in self.pmap.counts.tolist()]       # Python floats: cheaper than numpy scalars
         row = dict(zip(STATE_NAMES, c))                                 # MB in each page state
-        row.update(alloc=c[PRIVATE] + c[SHARED] + self.env.compression.cache_pages(self) / PAGES_PER_MB, target=self.target / PAGES_PER_MB,
+        row.update(alloc=c[PRIVATE] + c[SHARED] + self._charged_pages() / PAGES_PER_MB, target=self.target / PAGES_PER_MB,
                    active=self.active_pages / PAGES_PER_MB, true_active=self.true_active / PAGES_PER_MB,
                    overhead=len(self.overhead_mpns) / PAGES_PER_MB, throughput=self.throughput,
                    blocked=float(self.blocked))

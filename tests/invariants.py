@@ -2,13 +2,14 @@
 import numpy as np
 
 from esxlab.content import owner_uid
-from esxlab.compression import SLOTS_PER_PAGE
-from esxlab.machine import COMPRESSION, FREE, OVERHEAD, SHARED as SHARED_FRAME, TABLE
-from esxlab.pmap import BALLOONED, COMPRESSED, PRIVATE, SHARED, STATE_NAMES, SWAPPED, UNBACKED
+from esxlab.compression import COMPRESSED, SLOTS_PER_PAGE
+from esxlab.machine import FREE, OVERHEAD, SHARED as SHARED_FRAME, TABLE
+from esxlab.pmap import BALLOONED, PRIVATE, SHARED, STATE_NAMES, SWAPPED, UNBACKED
 
 
 def check_conservation(host):
     m = host.machine
+    zip_owner = host.compression.owner          # the lowest owner code: the cache's (owner_code("compression"))
     used_by_vms = 0
     slots, zipped = [], []
     for vm in host.vms.values():
@@ -26,19 +27,19 @@ def check_conservation(host):
         zp = np.flatnonzero(p.state == COMPRESSED)
         assert (p.slot[zp] >= 0).all()
         zipped.append(p.slot[zp])
-        cache = host.compression.cache_pages(vm)
+        cache = host.compression.charged_pages(vm)
         assert cache == -(-counts[COMPRESSED] // SLOTS_PER_PAGE), f"{vm.name}: compression cache not compacted"
         assert cache <= max(host.compression.cap_pages(vm), 0), f"{vm.name}: compression cache above its cap"
-        assert (m.owner[host.compression.mpns.get(vm.uid, np.empty(0, dtype=int))] == COMPRESSION).all()
+        assert (m.owner[host.compression.mpns.get(vm.uid, np.empty(0, dtype=int))] == zip_owner).all()
         used_by_vms += len(priv)
         assert vm.alloc_pages == counts[PRIVATE] + counts[SHARED] + cache
         assert vm.guest.resident == np.count_nonzero(vm.guest.lp_ppn >= 0), f"{vm.name}: resident count drifted"
-    owners = np.bincount(m.owner - COMPRESSION, minlength=6 + max([0] + [v.uid + 1 for v in host.vms.values()]))
-    free = owners[FREE - COMPRESSION]
+    owners = np.bincount(m.owner - zip_owner, minlength=6 + max([0] + [v.uid + 1 for v in host.vms.values()]))
+    free = owners[FREE - zip_owner]
     assert free == m.free, "free pool and owner array disagree"
-    assert owners[OVERHEAD - COMPRESSION] == host.overhead_pages
-    assert owners[TABLE - COMPRESSION] == host.sharing.table_pages
-    frames = owners[SHARED_FRAME - COMPRESSION]
+    assert owners[OVERHEAD - zip_owner] == host.overhead_pages
+    assert owners[TABLE - zip_owner] == host.sharing.table_pages
+    frames = owners[SHARED_FRAME - zip_owner]
     cache = owners[0]
     assert cache == host.compression.pages, "compression cache pages leaked"
     assert m.free + used_by_vms + frames + host.overhead_pages + host.sharing.table_pages + cache == m.total

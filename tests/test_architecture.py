@@ -76,3 +76,31 @@ def test_files_named_in_the_architecture_page_exist():
                                                           PKG / "experiments", ROOT / "tests"))
                and "<" not in n]
     assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
+
+
+# The model: everything under esxlab/ but the layers above it (views, exercises, experiments) and the
+# grading helpers. A mechanism the size of memory compression (a reclaim stage and a backing store,
+# later ESX) must live in its own module plus the four places meant for plugging one in.
+NOT_MODEL = {"views", "problems", "experiments", "checks.py", "feedback.py", "exercises.py"}
+PLUG_IN_FILES = {"compression.py", "metrics.py", "config.py", "host.py", "workloads.py"}
+
+
+def model_files_mentioning(word: str) -> set[str]:
+    """The model files (paths relative to ``esxlab/``) whose text contains ``word``, any case."""
+    return {p.relative_to(PKG).as_posix() for p in PKG.rglob("*.py")
+            if p.relative_to(PKG).parts[0] not in NOT_MODEL and word in p.read_text().lower()}
+
+
+def test_compression_touches_five_model_files():
+    """Memory compression lives in compression.py, its rows (metrics.py), its parameters (config.py),
+    its one wiring place (host.py) and how well each workload compresses (workloads.py): the VM,
+    the pmap, the machine, the swapper and reclamation serve it through generic stages and stores."""
+    assert model_files_mentioning("compress") == PLUG_IN_FILES
+    assert len(PLUG_IN_FILES) <= 5
+
+
+def test_the_mention_check_can_fail():
+    """The check sees a mention anywhere in a model file (a docstring too) and skips the layers above."""
+    assert "pmap.py" in model_files_mentioning("per-state counts")
+    assert "reclaim.py" in model_files_mentioning("share before swap")
+    assert not any(f.startswith(("views/", "experiments/")) for f in model_files_mentioning("compress"))

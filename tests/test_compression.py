@@ -4,8 +4,9 @@ import pytest
 
 import esxlab as esx
 from esxlab.config import SharingConfig
-from esxlab.content import compressible
-from esxlab.pmap import COMPRESSED, PRIVATE, SWAPPED
+from esxlab.compression import COMPRESSED, compressible
+from esxlab.machine import OVERHEAD, TABLE
+from esxlab.pmap import PRIVATE, SWAPPED
 from invariants import ReadLog, check_conservation
 
 MB = esx.PAGES_PER_MB
@@ -41,7 +42,7 @@ def test_ratio_and_cache_cap_by_hand():
     alloc, free = vm.alloc_pages, host.machine.free
     got = host.swapper.swap_out(vm, 3000)
     assert vm.pmap.count(COMPRESSED) == 2048 and vm.pmap.count(SWAPPED) == 3000 - 2048
-    assert host.compression.cache_pages(vm) == 1024
+    assert host.compression.charged_pages(vm) == 1024
     assert got == host.machine.free - free == 3000 - 1024          # 2048 → 1024 pages, 952 → swap
     assert vm.alloc_pages == alloc - 3000 + 1024                      # the cache is charged to its VM
     s = host.stats()
@@ -55,18 +56,33 @@ def test_only_pages_that_compress_to_half_a_page_go_to_the_cache():
     host, vm = vm_with_pages(4000, fraction=0.0)                      # private data that never compresses
     host.swapper.swap_out(vm, 1000)
     assert vm.pmap.count(COMPRESSED) == 0 and vm.pmap.count(SWAPPED) == 1000
+    assert host.swapper.action == "page out", "the compression stage took nothing: not named"
+
+
+def test_compression_plugs_in_as_a_stage_and_a_store():
+    """On, the host wires the cache between share before swap and the swap area, and as the store of
+    the "compressed" state (after swap's); off, neither; its owner code is the machine's for "compression"."""
+    host, vm = vm_with_pages(100)
+    assert [s.action for s in host.swapper.stages] == ["", "compress"]
+    assert list(vm.env.stores) == [SWAPPED, COMPRESSED] and vm.env.stores[COMPRESSED] is host.compression
+    assert COMPRESSED == esx.metrics.STATE_NAMES.index("compressed")
+    assert host.compression.owner == host.machine.owner_code("compression") < min(OVERHEAD, TABLE)
+    host.swapper.swap_out(vm, 50)
+    assert host.swapper.action == "compress / page out"
+    off, _ = vm_with_pages(100, compression=False)
+    assert [s.action for s in off.swapper.stages] == [""] and list(off.stores) == [SWAPPED]
 
 
 def test_odd_count_takes_a_whole_page_and_decompression_gives_it_back():
     host, vm = vm_with_pages(4000)
     host.swapper.swap_out(vm, 3)
-    assert vm.pmap.count(COMPRESSED) == 3 and host.compression.cache_pages(vm) == 2
+    assert vm.pmap.count(COMPRESSED) == 3 and host.compression.charged_pages(vm) == 2
     zipped = np.flatnonzero(vm.pmap.state == COMPRESSED)
     want = vm.peek(zipped)
     got = vm.read(zipped[:1])                                         # a touch decompresses
     assert got[0] == want[0] and vm.pmap.state[zipped[0]] == PRIVATE
-    assert vm.counters.decompressions == 1 and host.compression.cache_pages(vm) == 1
-    assert (vm.read(zipped) == want).all() and host.compression.cache_pages(vm) == 0
+    assert vm.counters.decompressions == 1 and host.compression.charged_pages(vm) == 1
+    assert (vm.read(zipped) == want).all() and host.compression.charged_pages(vm) == 0
     check_conservation(host)
 
 

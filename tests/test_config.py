@@ -30,6 +30,10 @@ def test_bad_host_config_names_parameter_value_and_range(kw, words):
     (dict(balloon="broken"), ["balloon", "'broken'", "'cooperative'"]),
     (dict(guest_os="beos"), ["guest_os", "'beos'"]),
     (dict(name=""), ["name"]),
+    # limits and the balloon ceiling (issue 15; later ESX)
+    (dict(limit_mb=50, min_mb=64), ["limit_mb = 50", "min_mb = 64", "reservation"]),
+    (dict(limit_mb=-1), ["limit_mb", "-1"]),
+    (dict(balloon_max_mb="a lot"), ["balloon_max_mb", "must be a number"]),
 ])
 def test_bad_vm_config(kw, words):
     with pytest.raises(esx.ConfigError) as e:

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import esxlab as esx
-from esxlab.pmap import COMPRESSED, SWAPPED
+from esxlab.compression import COMPRESSED
+from esxlab.pmap import SWAPPED
 from esxlab.vm import LARGE_PAGE
 from invariants import ReadLog, check_conservation
 

@@ -1,6 +1,5 @@
 """Limits, reservations and the balloon ceiling (issue 15; later ESX, not the paper)."""
 import numpy as np
-import pytest
 
 import esxlab as esx
 from esxlab.policy import compute_targets
@@ -25,18 +24,6 @@ def test_limit_and_balloon_ceiling_in_pages():
     assert esx.VMConfig(max_mb=256, limit_mb=1000).limit_pages == 256 * MB    # a limit above max changes nothing
     assert esx.VMConfig(max_mb=256).balloon_cap_pages == int(256 * MB * 0.65)
     assert esx.VMConfig(max_mb=256, balloon_max_mb=500).balloon_cap_pages == int(256 * MB * 0.65)
-
-
-@pytest.mark.parametrize("kw, words", [
-    (dict(limit_mb=50, min_mb=64), ["limit_mb = 50", "min_mb = 64", "reservation"]),
-    (dict(limit_mb=-1), ["limit_mb", "-1"]),
-    (dict(balloon_max_mb="a lot"), ["balloon_max_mb", "must be a number"]),
-])
-def test_bad_limits_are_config_errors(kw, words):
-    with pytest.raises(esx.ConfigError) as e:
-        esx.VMConfig(**kw)
-    for w in words:
-        assert w in str(e.value)
 
 
 def test_limit_on_an_idle_host_balloon_first():

@@ -99,3 +99,25 @@ def test_views_take_colours_labels_and_parts_from_the_table():
     assert components.pretty("rho") == "ρ" and components.pretty("size_mb") == "size (MB)"
     assert components.host_ylabel(["bounce_copies"]) == "bounce copies (per s)"
     assert components.host_ylabel(["free", "swap_used"]) == "memory (MB)"
+
+
+def test_events_table_declares_the_counters_and_their_costs():
+    """Counters' fields are the EVENTS rows, in order; every cost names a HostConfig parameter in ms or µs."""
+    from operator import attrgetter
+
+    from esxlab.vm import Counters
+    assert [f.name for f in dataclasses.fields(Counters)] == [e.name for e in metrics.EVENTS]
+    hc = esx.HostConfig()
+    for e in metrics.EVENTS:
+        if e.cost:
+            assert e.cost.endswith(("_ms", "_us")) and attrgetter(e.cost)(hc) >= 0, e
+
+
+def test_throughput_prices_each_event_by_its_cost():
+    """A tick of 1000 accesses at the workload's CPU cost, with 3 swap-ins (8 ms each) and 500 zeroed
+    pages (1 µs each): 1000 / (CPU time + 24.5 ms), by hand."""
+    host = running_host(seconds=1)
+    vm = host.vm("b")
+    vm.counters = type(vm.counters)(swap_ins=3, zero_allocs=500)
+    cpu_s = 1000 * vm.workload.cpu_us_per_access / 1e6
+    assert vm._throughput(1000) == pytest.approx(1000 / (cpu_s + 0.0245))

@@ -7,7 +7,7 @@ import pytest
 import esxlab as esx
 from esxlab.config import SharingConfig
 from esxlab.pmap import PRIVATE, SWAPPED
-from esxlab.swap import SwapFile
+from esxlab.swap import Stage, SwapFile
 from invariants import check_conservation
 
 MB = esx.PAGES_PER_MB
@@ -111,6 +111,38 @@ def test_swap_in_restores_the_contents_and_frees_the_slots():
     assert (vm.read(out) == before[np.searchsorted(private, out)]).all()
     assert (vm.pmap.state[out] == PRIVATE).all() and vm.counters.swap_ins == 1000 and host.swapfile.used == 0
     check_conservation(host)
+
+
+def test_a_page_out_runs_the_stages_in_order_and_names_those_that_took_pages():
+    """Each stage gets what the one before left; the swap area takes the rest; the log's action names
+    the stages that took pages, then "page out" (a stage that took nothing, or has no name, is not named)."""
+    host, vm = swapping_host()
+    seen = []
+
+    def keep_ten(vm, ppns):                 # a probe: "takes" the first 10 victims (they stay private)
+        seen.append(("keep", len(ppns)))
+        return ppns[10:]
+
+    def keep_none(vm, ppns):
+        seen.append(("none", len(ppns)))
+        return ppns
+
+    host.swapper.stages = (Stage("keep", keep_ten), Stage("none", keep_none), Stage("", keep_ten))
+    host.swapper.swap_out(vm, 100)
+    assert seen == [("keep", 100), ("none", 90), ("keep", 90)]
+    assert vm.pmap.count(SWAPPED) == 80 and host.swapper.action == "keep / page out"
+    host.swapper.stages = (Stage("none", keep_none),)
+    assert host.swapper.swap_out(vm, 100) == 100 and host.swapper.action == "page out"
+
+
+def test_the_swapper_is_the_store_of_swapped_pages():
+    """The VM reaches swapped pages through VMEnv.stores (state → store): the swapper serves SWAPPED,
+    charging the VM no machine memory; no other store without a later mechanism switched on."""
+    host, vm = swapping_host()
+    assert vm.env.stores == {SWAPPED: host.swapper}
+    host.swapper.swap_out(vm, 1000)
+    out = np.flatnonzero(vm.pmap.state == SWAPPED)
+    assert (host.swapper.peek(vm, out) == vm.peek(out)).all() and host.swapper.charged_pages(vm) == 0
 
 
 def test_power_off_releases_every_swap_slot():
