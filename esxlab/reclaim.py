@@ -285,8 +285,13 @@ class Reclaimer:
 
     def _page_out(self, vm, n: int, protect: np.ndarray | None = None) -> tuple[int, str]:
         """``Swapper.swap_out`` and the action to log, named by the stages that acted
-        (:attr:`.swap.Swapper.action`: "page out", or e.g. "… / page out")."""
+        (:attr:`.swap.Swapper.action`: "page out", or e.g. "… / page out"). When victims left but no
+        machine page was freed yet (a stage that keeps part of a page: an odd compressed page adds a
+        cache page), it takes more victims until one is freed or none is left to take, so a fault
+        never stalls while the VM has pages to give."""
         got = self.swapper.swap_out(vm, n, protect)
+        while got == 0 and self.swapper.taken:
+            got = self.swapper.swap_out(vm, n, protect)
         return got, self.swapper.action
 
     @staticmethod
@@ -360,17 +365,21 @@ class Reclaimer:
             if own + others < short:
                 raise Stall(f"{requester.name} is above its target and {short} machine pages short")
         order = sorted(vms, key=lambda v: v.target - v.alloc_pages)
-        for floor in FAULT_PASSES:
-            for vm in order:
-                if short <= 0:
-                    break
-                room = vm.alloc_pages - floor(vm, vm is requester, within)
-                if room <= 0:
-                    continue
-                got, action = self._page_out(vm, min(short, room), protect if vm is requester else None)
-                if got:
-                    self.log(vm.name, f"{action} (fault)", got,
-                             f"no free machine memory for a fault of {requester.name if requester else 'the host'}")
-                short = n - self.machine.free
+        progress = True
+        while short > 0 and progress:      # again while pages were freed: a stage may free less than it took
+            progress = False
+            for floor in FAULT_PASSES:
+                for vm in order:
+                    if short <= 0:
+                        break
+                    room = vm.alloc_pages - floor(vm, vm is requester, within)
+                    if room <= 0:
+                        continue
+                    got, action = self._page_out(vm, min(short, room), protect if vm is requester else None)
+                    if got:
+                        progress = True
+                        self.log(vm.name, f"{action} (fault)", got, "no free machine memory for a fault of "
+                                 f"{requester.name if requester else 'the host'}")
+                    short = n - self.machine.free
         if short > 0:
             raise Stall(f"{short} machine pages short and host swap is full")

@@ -174,15 +174,18 @@ class Swapper:
         self.rng = rng
         self.stages = tuple(stages)
         self.action = "page out"          # the decision log's name for the last swap_out
+        self.taken = 0                    # victims the last swap_out took from private pages
 
     def swap_out(self, vm, n: int, protect: np.ndarray | None = None) -> int:
         """Reclaim up to ``n`` pages of ``vm`` through the stages, the swap area last.
 
         Returns the machine pages this freed (sharing two victims with each other frees one), and
         sets :attr:`action`: the named stages before the swap area that took pages, then
-        "page out" (e.g. "page out", or a later stage's "… / page out").
+        "page out" (e.g. "page out", or a later stage's "… / page out"), and :attr:`taken`: the
+        victims that left the VM's private pages (a stage that keeps part of a page, as memory
+        compression does, may take a victim and free nothing yet).
         """
-        self.action = "page out"
+        self.action, self.taken = "page out", 0
         victims = self.policy.victims(vm, n, self.rng, protect)
         if len(victims) == 0:
             return 0
@@ -194,12 +197,12 @@ class Swapper:
             if stage.action and len(left) < len(rest):
                 acted.append(stage.action)
             rest = left
-        self.page_out(vm, rest)
+        self.taken = len(victims) - len(rest) + self.page_out(vm, rest)
         self.action = " / ".join([*acted, "page out"])
         return self.machine.free - free_before
 
-    def page_out(self, vm, ppns: np.ndarray) -> None:
-        """The last step: page ``ppns`` out to the swap area, as many as it has room for."""
+    def page_out(self, vm, ppns: np.ndarray) -> int:
+        """The last step: page ``ppns`` out to the swap area, as many as it has room for; returns how many."""
         ppns = ppns[:self.swapfile.free]
         if len(ppns):
             mpns = vm.pmap.mpn[ppns]
@@ -208,6 +211,7 @@ class Swapper:
             vm.pmap.mpn[ppns] = -1
             vm.pmap.set_state(ppns, SWAPPED)
             vm.counters.swap_outs += len(ppns)
+        return len(ppns)
 
     # -- the BackingStore of SWAPPED pages ------------------------------------------------------
     def restore(self, vm, ppns: np.ndarray) -> None:
