@@ -41,10 +41,10 @@ def fork(key: Hashable, build: Callable[[], Host]) -> Host:
     same ``key``: every parameter and the seed that decide the prefix) fork from the host at the
     change instead of simulating the prefix again. The copy carries its seeded streams, so it
     continues bit for bit as the original would have."""
-    host = _prefixes.pop(key, None)
+    host = _prefixes.get(key)              # get, not pop: a dashboard's other thread may fork it meanwhile
     if host is None:
-        host = build()
-    _prefixes[key] = host
+        host = _prefixes[key] = build()
+    _prefixes.move_to_end(key)
     while len(_prefixes) > PREFIXES_KEPT:
         _prefixes.popitem(last=False)
     return copy.deepcopy(host)
