@@ -286,8 +286,8 @@ class Reclaimer:
     def _page_out(self, vm, n: int, protect: np.ndarray | None = None) -> tuple[int, str]:
         """``Swapper.swap_out`` and the action to log, named by the stages that acted
         (:attr:`.swap.Swapper.action`: "page out", or e.g. "… / page out"). When victims left but no
-        machine page was freed yet (a stage that keeps part of a page: an odd compressed page adds a
-        cache page), it takes more victims until one is freed or none is left to take, so a fault
+        machine page was freed yet (a stage that keeps each victim in part of a machine page: an odd
+        victim takes a page of its own), it takes more victims until one is freed or none is left to take, so a fault
         never stalls while the VM has pages to give."""
         got = self.swapper.swap_out(vm, n, protect)
         while got == 0 and self.swapper.taken:

@@ -182,8 +182,8 @@ class Swapper:
         Returns the machine pages this freed (sharing two victims with each other frees one), and
         sets :attr:`action`: the named stages before the swap area that took pages, then
         "page out" (e.g. "page out", or a later stage's "… / page out"), and :attr:`taken`: the
-        victims that left the VM's private pages (a stage that keeps part of a page, as memory
-        compression does, may take a victim and free nothing yet).
+        victims that left the VM's private pages (a stage that keeps each victim in part of a machine
+        page may take one and free nothing yet).
         """
         self.action, self.taken = "page out", 0
         victims = self.policy.victims(vm, n, self.rng, protect)
