@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from dataclasses import astuple
+from dataclasses import asdict, astuple
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +84,8 @@ def outputs(host: esx.Host) -> dict[str, np.ndarray]:
     for name in tr.vm_names:
         out.update({f"vm.{name}.{f}": np.asarray(getattr(tr.vm(name), f)) for f in VM_FIELDS})
     for name, vm in host.vms.items():
-        out[f"totals.{name}"] = np.array(astuple(vm.totals), dtype=np.int64)
+        # one array per event, so that a new event (a new mechanism's counter) adds arrays, as a new metric does
+        out.update({f"totals.{name}.{e}": np.int64(n) for e, n in asdict(vm.totals).items()})
         out[f"contents.{name}"] = np.array(hashlib.sha256(vm.peek(np.arange(vm.pages)).tobytes()).hexdigest())
     return out
 
