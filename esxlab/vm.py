@@ -295,11 +295,14 @@ class VM:
         hc, c = self.env.config, self.counters.__dict__
         ms = us = 0.0
         for cost, events, in_ms in _STALL_COSTS:
-            t = sum(c[e] for e in events) * cost(hc)
-            if in_ms:
-                ms += t
-            else:
-                us += t
+            k = 0
+            for e in events:                      # plain loops: this runs per VM per tick
+                k += c[e]
+            if k:                                 # no such event: adds nothing
+                if in_ms:
+                    ms += k * cost(hc)
+                else:
+                    us += k * cost(hc)
         stall_ms = ms + us / 1000
         busy_s = work * self.workload.cpu_us_per_access / 1e6 + stall_ms / 1000 + (1.0 if c["stalls"] else 0.0)
         return work / busy_s if busy_s > 0 else 0.0
@@ -312,7 +315,10 @@ class VM:
         return self.pmap.count(PRIVATE) + self.pmap.count(SHARED) + self._charged_pages()
 
     def _charged_pages(self) -> int:
-        return sum(store.charged_pages(self) for store in self.env.stores.values())
+        n = 0
+        for store in self.env.stores.values():    # a plain loop: alloc_pages is read many times a tick
+            n += store.charged_pages(self)
+        return n
 
     @property
     def swapped_pages(self) -> int:
