@@ -97,7 +97,6 @@ class CompressionCache:
         take = ppns[ok]
         vm.pmap.slot[take] = self._store(tokens[ok])
         self.machine.release(mpns[ok])
-        vm.pmap.mpn[take] = -1
         vm.pmap.set_state(take, COMPRESSED)
         self.compressed += len(take)
         self._fit(vm)
@@ -126,7 +125,6 @@ class CompressionCache:
         if len(ppns) == 0:
             return
         self.slots.release(vm.pmap.slot[ppns])
-        vm.pmap.slot[ppns] = -1
         self.compressed -= len(ppns)
         self._fit(vm, len(ppns))
 

@@ -138,10 +138,11 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     a balloon larger than that share deflates to it. The guest chooses what goes in, so memory
     the host swapped moves into the balloon as the guest touches it again (it comes back as
     excess), while pages the guest never touches stay in swap, where they cost nothing. In high
-    (and ESXi 6's clear, whose own action is breaking large pages) the balloon does not inflate (unless ``high_state="converge"``: a productive balloon takes
-    the excess, when no free memory is to spare) and, for a VM below its target, deflates what
-    ``spare`` allows, up to the deficit (a VM above its target gets nothing back). Soft pages
-    what a productive balloon cannot take; hard and low page the whole excess.
+    (and ESXi 6's clear, whose own action is breaking large pages) the balloon does not inflate
+    (unless ``high_state="converge"``: a productive balloon takes the excess, when no free memory
+    is to spare) and, for a VM below its target, deflates what ``spare`` allows, up to the deficit
+    (a VM above its target gets nothing back). Soft pages what a productive balloon cannot take;
+    hard and low page the whole excess.
     """
     limit = max(0, min(balloon_cap, reclaimed_share))
     # a blocked VM's driver gets its turn; a balloon deflates only what exceeds the reclaimed share
@@ -287,8 +288,8 @@ class Reclaimer:
         """``Swapper.swap_out`` and the action to log, named by the stages that acted
         (:attr:`.swap.Swapper.action`: "page out", or e.g. "… / page out"). When victims left but no
         machine page was freed yet (a stage that keeps each victim in part of a machine page: an odd
-        victim takes a page of its own), it takes more victims until one is freed or none is left to take, so a fault
-        never stalls while the VM has pages to give."""
+        victim takes a page of its own), it takes more victims until one is freed or none is left to
+        take, so a fault never stalls while the VM has pages to give."""
         got = self.swapper.swap_out(vm, n, protect)
         while got == 0 and self.swapper.taken:
             got = self.swapper.swap_out(vm, n, protect)

@@ -208,7 +208,6 @@ class Swapper:
             mpns = vm.pmap.mpn[ppns]
             vm.pmap.slot[ppns] = self.swapfile.store(self.machine.content[mpns])
             self.machine.release(mpns)
-            vm.pmap.mpn[ppns] = -1
             vm.pmap.set_state(ppns, SWAPPED)
             vm.counters.swap_outs += len(ppns)
         return len(ppns)
@@ -220,7 +219,6 @@ class Swapper:
         mpns = self.machine.alloc(len(ppns), vm.uid)
         self.machine.content[mpns] = self.swapfile.content[slots]
         self.swapfile.release(slots)
-        vm.pmap.slot[ppns] = -1
         vm.pmap.mpn[ppns] = mpns
         vm.pmap.set_state(ppns, PRIVATE)
         vm.counters.swap_ins += len(ppns)

@@ -110,8 +110,9 @@ class SharingBase:
         self.clock = clock
         self.rng = rng
         self.table_room = table_room
-        # MPN → its shared frame (none needed when nothing is ever shared)
-        self.frame_of = np.full(machine.total if self.name != "off" else 0, -1, dtype=np.int32)
+        # MPN → its shared frame, meaningful for the MPNs of shared frames only (zeros: memory is
+        # used only where frames were; none needed when nothing is ever shared)
+        self.frame_of = np.zeros(machine.total if self.name != "off" else 0, dtype=np.int32)
         self._grow_frames(1024)
         self.overflow: dict[int, int] = {}          # frame → reference count ≥ COUNT_MAX
         self._table_mpns = np.empty(0, dtype=np.int32)
@@ -147,7 +148,6 @@ class SharingBase:
             self._release_frame(f)
         km = mpns[keep]
         m.owner[km] = vm.uid
-        self.frame_of[km] = -1
         copy = ~keep
         new = m.alloc(int(copy.sum()), vm.uid)
         m.content[new] = m.content[mpns[copy]]
@@ -162,7 +162,6 @@ class SharingBase:
         mpns = self.f_mpn[gone]
         for f in gone.tolist():
             self._release_frame(f)
-        self.frame_of[mpns] = -1
         self.machine.release(mpns)
 
     def forget(self, vm) -> None:
