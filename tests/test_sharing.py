@@ -309,3 +309,27 @@ def test_the_table_grows_while_shared_pages_make_allocations_exceed_memory():
     assert sum(v.stats().alloc for v in vms) > 200, "the allocations exceed machine memory"
     private = sum(int(np.count_nonzero(v.pmap.state == PRIVATE)) for v in vms)
     assert host.sharing.stats().hint_frames >= 0.9 * private
+
+
+def test_the_hash_table_answers_as_a_dict_through_inserts_deletes_and_rehashes():
+    """The global hash table (open addressing) against a dict, over random batches that collide on
+    purpose (a small table, keys drawn from a small range, so probes chain and slots are reused)."""
+    from esxlab.sharing.hashtable import HashTable
+    rng = np.random.default_rng(5)
+    table, ref = HashTable(capacity=8), {}
+    for step in range(400):
+        universe = rng.integers(1, 3000, size=64, dtype=np.uint64)
+        new = np.unique(universe[~np.isin(universe, np.fromiter(ref, dtype=np.uint64, count=len(ref)))])
+        new = rng.permutation(new)[:rng.integers(0, 20)]
+        values = rng.integers(0, 10 ** 6, size=len(new))
+        table.insert(new, values)
+        ref.update(zip(new.tolist(), values.tolist()))
+        for h in rng.permutation(np.fromiter(ref, dtype=np.uint64, count=len(ref)))[:rng.integers(0, 12)].tolist():
+            table.delete(h)
+            del ref[h]
+        probe = np.r_[universe, np.fromiter(ref, dtype=np.uint64, count=len(ref))]
+        expect = np.array([ref.get(h, -1) for h in probe.tolist()], dtype=np.int64)
+        assert (table.lookup(probe) == expect).all(), f"step {step}"
+        assert len(table) == len(ref)
+    with pytest.raises(KeyError):
+        table.delete(4000)

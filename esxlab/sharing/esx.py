@@ -19,12 +19,11 @@ frames, reference counts, copy-on-write and the table's memory are :mod:`.base`'
 """
 from __future__ import annotations
 
-from itertools import repeat
-
 import numpy as np
 
 from ..pmap import PRIVATE, SHARED
 from .base import FRAME, FREE_FRAME, HASH_SALT, HINT, SharingBase, first_of_each
+from .hashtable import HashTable
 
 
 def feistel(x: np.ndarray, keys: np.ndarray, half: int) -> np.ndarray:
@@ -45,7 +44,7 @@ class PageSharing(SharingBase):
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
-        self.table: dict[int, int] = {}        # 64-bit hash → hint or shared frame
+        self.table = HashTable()               # 64-bit hash → hint or shared frame
 
     @property
     def entries(self) -> int:
@@ -56,7 +55,7 @@ class PageSharing(SharingBase):
         return len(self.table) - self.n_frames
 
     def _unindex(self, f: int) -> None:
-        del self.table[int(self.f_hash[f])]
+        self.table.delete(self.f_hash[f])
 
     def _hints_of(self, vm) -> int:
         return int(np.count_nonzero((self.f_kind == HINT) & (self.f_uid == vm.uid)))
@@ -139,7 +138,7 @@ class PageSharing(SharingBase):
 
     def _lookup(self, h: np.ndarray) -> np.ndarray:
         """The frame each hash in ``h`` names in the table, −1 if none."""
-        return np.fromiter(map(self.table.get, h.tolist(), repeat(-1)), dtype=np.int64, count=len(h))
+        return self.table.lookup(h)
 
     def _is_own_hint(self, fr: np.ndarray, uid: int, ppns: np.ndarray) -> np.ndarray:
         safe = np.maximum(fr, 0)
@@ -158,7 +157,7 @@ class PageSharing(SharingBase):
         ppns, h = ppns[:room], h[:room]
         ids = self._new_frames(len(ppns))
         self.f_kind[ids], self.f_hash[ids], self.f_uid[ids], self.f_ppn[ids] = HINT, h, vm.uid, ppns
-        self.table.update(zip(h.tolist(), ids.tolist()))
+        self.table.insert(h, ids)
 
     def _match(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray) -> np.ndarray:
         """Look private ``ppns`` up in the table; returns which are shared afterwards.
