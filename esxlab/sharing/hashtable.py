@@ -31,14 +31,18 @@ class HashTable:
     def lookup(self, h: np.ndarray) -> np.ndarray:
         """The value of each hash in ``h`` (uint64, shape (n,)), −1 where it has none."""
         keys, mask = self.keys, len(self.keys) - 1
-        out = np.full(len(h), -1, dtype=np.int64)
-        todo = np.arange(len(h))
         idx = (h & np.uint64(mask)).astype(np.intp)
-        while len(todo):
+        k = keys[idx]
+        hit = k == h
+        out = np.where(hit, self.values[idx], -1)
+        go = ~hit & (k != EMPTY)                 # an empty slot ends the probe: not there
+        todo = np.flatnonzero(go)
+        idx = (idx[todo] + 1) & mask
+        while len(todo):                         # the few probes that go on
             k = keys[idx]
             hit = k == h[todo]
             out[todo[hit]] = self.values[idx[hit]]
-            go = ~hit & (k != EMPTY)             # an empty slot ends the probe: not there
+            go = ~hit & (k != EMPTY)
             todo, idx = todo[go], (idx[go] + 1) & mask
         return out
 
@@ -63,7 +67,8 @@ class HashTable:
         self.n -= 1
 
     def _place(self, h: np.ndarray, values: np.ndarray) -> None:
-        """Put absent keys in the first free slot of their probe (one key per slot per pass)."""
+        """Put absent keys in the first free slot of their probe (one key per slot per pass: of
+        several probing one free slot, the last written holds it and the others probe on)."""
         keys, mask = self.keys, len(self.keys) - 1
         todo = np.arange(len(h))
         idx = (h & np.uint64(mask)).astype(np.intp)
@@ -71,12 +76,11 @@ class HashTable:
             k = keys[idx]
             free = np.flatnonzero((k == EMPTY) | (k == DELETED))
             if len(free):
-                _, first = np.unique(idx[free], return_index=True)
-                win = free[first]                 # the first of the batch that probes each free slot
-                slots = idx[win]
-                self.used += int(np.count_nonzero(keys[slots] == EMPTY))
-                keys[slots] = h[todo[win]]
-                self.values[slots] = values[todo[win]]
+                slots, mine = idx[free], h[todo[free]]
+                keys[slots] = mine
+                win = free[keys[slots] == mine]
+                self.used += int(np.count_nonzero(k[win] == EMPTY))
+                self.values[idx[win]] = values[todo[win]]
                 go = np.ones(len(todo), dtype=bool)
                 go[win] = False
                 todo, idx = todo[go], (idx[go] + 1) & mask
