@@ -120,7 +120,8 @@ class VM:
         When the machine pages for the whole batch cannot be found at once, the fault makes
         progress in pieces as large as reclamation can serve (a swap-in frees a swap slot the
         next piece may page into); :class:`~esxlab.errors.Stall` only when not one page can."""
-        write = np.broadcast_to(write, ppns.shape)
+        if not isinstance(write, np.ndarray):           # one flag for the batch (np.full: cheaper than a broadcast)
+            write = np.full(len(ppns), bool(write))
         needs = (st != PRIVATE) & ((st != SHARED) | write)
         if not needs.any():
             return
