@@ -97,6 +97,7 @@ class CompressionCache:
         take = ppns[ok]
         vm.pmap.slot[take] = self._store(tokens[ok])
         self.machine.release(mpns[ok])
+        vm.pmap.mpn[take] = -1
         vm.pmap.set_state(take, COMPRESSED)
         self.compressed += len(take)
         self._fit(vm)

@@ -29,7 +29,7 @@ from .clock import Clock
 from .compression import COMPRESSED, CompressionCache
 from .config import PAGES_PER_MB, HostConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
-from .machine import OVERHEAD, Machine
+from .machine import MAX_UID, OVERHEAD, Machine
 from .metrics import HostStats, VMStats
 from .pmap import SWAPPED
 from .policy import compute_targets
@@ -125,6 +125,9 @@ class Host:
         if config.name in self.vms:
             raise ConfigError(f"power_on config.name = {config.name!r}: a VM named {config.name!r} is already "
                               "running; VM names must be unique.")
+        if self._next_uid > MAX_UID:
+            raise AdmissionError(f"cannot power on {config.name!r}: this host has powered on {MAX_UID:,} VMs, the "
+                                 "most its machine-page owner codes (16-bit) can name; allowed: a new Host.")
         admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.config.swap_pages,
               self.states.goal)
         vm = VM(self._env(), self._next_uid, config, make(workload if workload is not None else Idle()))

@@ -16,6 +16,8 @@ FREE = 0        # owner of a free MPN (VM uids start at 1; 0 lets a big host's u
 OVERHEAD = -2   # per-VM overhead memory (frame buffer, pmap, shadow page tables, §6.2)
 SHARED = -3     # a copy-on-write frame shared through the page-sharing table (§4)
 TABLE = -4      # memory holding the page-sharing hash table (16 bytes per frame, §4.3)
+#: the most VMs a host powers on in its life: owner codes are 16-bit (2 bytes per machine page)
+MAX_UID = int(np.iinfo(np.int16).max)
 
 
 class OutOfMemory(Error):
@@ -23,14 +25,15 @@ class OutOfMemory(Error):
 
 
 class Machine:
-    """All machine pages: ``content`` (uint64 tokens, 0 = zero page) and ``owner`` per MPN."""
+    """All machine pages: ``content`` (uint64 tokens, 0 = zero page) and ``owner`` per MPN (int16:
+    a VM's uid, up to :data:`MAX_UID`, or one of the codes above)."""
 
     def __init__(self, total_pages: int, low_pages: int | None = None) -> None:
         low = total_pages if low_pages is None else min(int(low_pages), total_pages)
         self.total = int(total_pages)
         self.low_pages = low
         self.content = np.zeros(self.total, dtype=np.uint64)
-        self.owner = np.zeros(self.total, dtype=np.int32)          # all FREE
+        self.owner = np.zeros(self.total, dtype=np.int16)          # all FREE
         # lowest MPN on top of each free stack
         self._low = Stack.run(low, 0, low, dtype=np.int32)
         self._high = Stack.run(self.total - low, low, self.total, dtype=np.int32)

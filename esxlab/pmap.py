@@ -20,17 +20,17 @@ UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED = (STATE[n] for n in ("unbacked", 
 
 
 class Pmap:
-    """``state[ppn]``; ``mpn[ppn]``, its machine page while PRIVATE or SHARED; ``slot[ppn]``, the
-    slot of the store holding its contents while a store holds it (SWAPPED, or a state a later
-    mechanism adds).
+    """``state[ppn]``; ``mpn[ppn]``, its machine page (−1 if none: not PRIVATE or SHARED);
+    ``slot[ppn]``, the slot of the store holding its contents while a store holds it (SWAPPED,
+    or a state a later mechanism adds).
 
-    ``mpn`` and ``slot`` mean nothing in the other states. They start as zeros, which the OS
-    backs with memory only where written, so a VM's pmap costs memory for the pages it used
-    (a 1 GB VM's two tables would otherwise take 2 MB each at power-on)."""
+    ``slot`` means nothing in the other states. It starts as zeros, which the OS backs with
+    memory only where written, so it costs memory for the pages that were paged out (a 1 GB
+    VM's would otherwise take 1 MB at power-on)."""
 
     def __init__(self, pages: int) -> None:
         self.pages = int(pages)
-        self.mpn = np.zeros(self.pages, dtype=np.int32)
+        self.mpn = np.full(self.pages, -1, dtype=np.int32)
         self.slot = np.zeros(self.pages, dtype=np.int32)
         self.state = np.zeros(self.pages, dtype=np.int8)
         self.counts = np.zeros(len(STATE_NAMES), dtype=np.int64)

@@ -208,6 +208,7 @@ class Swapper:
             mpns = vm.pmap.mpn[ppns]
             vm.pmap.slot[ppns] = self.swapfile.store(self.machine.content[mpns])
             self.machine.release(mpns)
+            vm.pmap.mpn[ppns] = -1
             vm.pmap.set_state(ppns, SWAPPED)
             vm.counters.swap_outs += len(ppns)
         return len(ppns)

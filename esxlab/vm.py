@@ -206,6 +206,7 @@ class VM:
             self.env.sharing.unshare(self, shared)
         for state, store in self.env.stores.items():
             store.drop(self, ppns[st == state])
+        self.pmap.mpn[ppns] = -1
 
     # -- large pages (later ESX) -----------------------------------------------------------------
     def in_large(self, ppns: np.ndarray) -> np.ndarray:

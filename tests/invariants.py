@@ -20,6 +20,8 @@ def check_conservation(host):
         priv = np.flatnonzero(p.state == PRIVATE)
         assert (m.owner[p.mpn[priv]] == vm.uid).all(), f"{vm.name}: private page owned by someone else"
         assert len(np.unique(p.mpn[priv])) == len(priv), f"{vm.name}: two private pages map one machine page"
+        assert (p.mpn[(p.state == UNBACKED) | (p.state == BALLOONED) | (p.state == SWAPPED)
+                      | (p.state == COMPRESSED)] == -1).all(), f"{vm.name}: a page with no machine page has an MPN"
         sw = np.flatnonzero(p.state == SWAPPED)
         assert (p.slot[sw] >= 0).all()
         slots.append(p.slot[sw])

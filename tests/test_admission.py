@@ -103,3 +103,15 @@ def test_set_min_refused_speaks_of_the_reservation():
     host.power_on(esx.VMConfig(name="a", max_mb=196, overhead_mb=8))
     with pytest.raises(esx.AdmissionError, match=r"cannot change the min \(its memory reservation\) of 'a'"):
         host.set_min("a", 196)
+
+
+def test_a_host_refuses_a_power_on_beyond_the_vms_its_owner_codes_can_name():
+    """Machine pages' owner codes are 16-bit: a host powers on at most MAX_UID VMs in its life."""
+    from esxlab.machine import MAX_UID
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    host._next_uid = MAX_UID                       # as if 32,766 VMs had come and gone
+    vm = host.power_on(esx.VMConfig(name="last", max_mb=16))
+    host.run(seconds=2)
+    assert (host.machine.owner == MAX_UID).sum() == vm.pmap.count(esx.pmap.PRIVATE) > 0
+    with pytest.raises(esx.AdmissionError, match="a new Host"):
+        host.power_on(esx.VMConfig(name="one more", max_mb=16))
