@@ -144,8 +144,7 @@ class SharingBase:
         mpns = vm.pmap.mpn[ppns]
         keep = np.zeros(len(ppns), dtype=bool)
         keep[first[left == 0]] = True
-        for f in frames[left == 0].tolist():
-            self._release_frame(f)
+        self._release_frames(frames[left == 0])
         km = mpns[keep]
         m.owner[km] = vm.uid
         copy = ~keep
@@ -160,8 +159,7 @@ class SharingBase:
         frames, _, left = self._decref(vm, ppns)
         gone = frames[left == 0]
         mpns = self.f_mpn[gone]
-        for f in gone.tolist():
-            self._release_frame(f)
+        self._release_frames(gone)
         self.machine.release(mpns)
 
     def forget(self, vm) -> None:
@@ -228,17 +226,22 @@ class SharingBase:
         del self._free_ids[len(self._free_ids) - k:]
         return np.array(ids, dtype=np.int64)
 
-    def _release_frame(self, f: int) -> None:
-        """Forget frame ``f`` (hint or shared); its machine page is the caller's business."""
-        if self.f_kind[f] == FRAME:
-            self.n_frames -= 1
-        self._unindex(f)
-        self.f_kind[f] = FREE_FRAME
-        self.overflow.pop(f, None)
-        self._free_ids.append(f)
+    def _release_frames(self, frames: np.ndarray) -> None:
+        """Forget ``frames`` (distinct; hint or shared); their machine pages are the caller's business.
+        Their ids are reused last first, in the order given."""
+        if len(frames) == 0:
+            return
+        self.n_frames -= int(np.count_nonzero(self.f_kind[frames] == FRAME))
+        self._unindex(frames)
+        self.f_kind[frames] = FREE_FRAME
+        ids = frames.tolist()
+        if self.overflow:
+            for f in ids:
+                self.overflow.pop(f, None)
+        self._free_ids.extend(ids)
 
-    def _unindex(self, f: int) -> None:
-        """Remove frame ``f`` from the mode's lookup structure."""
+    def _unindex(self, frames: np.ndarray) -> None:
+        """Remove ``frames`` from the mode's lookup structure."""
 
     def _refs(self, frames: np.ndarray) -> np.ndarray:
         """Reference counts of ``frames``: the 16-bit count, or the overflow table's if saturated."""

@@ -54,8 +54,8 @@ class PageSharing(SharingBase):
     def unconfirmed(self) -> int:
         return len(self.table) - self.n_frames
 
-    def _unindex(self, f: int) -> None:
-        self.table.delete(self.f_hash[f])
+    def _unindex(self, frames: np.ndarray) -> None:
+        self.table.delete(self.f_hash[frames])
 
     def _hints_of(self, vm) -> int:
         return int(np.count_nonzero((self.f_kind == HINT) & (self.f_uid == vm.uid)))
@@ -148,8 +148,7 @@ class PageSharing(SharingBase):
         sel = keys != 0
         ppns, keys = ppns[sel], keys[sel]
         fr = self._lookup(keys)
-        for f in fr[self._is_own_hint(fr, vm.uid, ppns)].tolist():
-            self._release_frame(f)
+        self._release_frames(fr[self._is_own_hint(fr, vm.uid, ppns)])
 
     def _add_hints(self, vm, ppns: np.ndarray, h: np.ndarray) -> None:
         """Hint frames for ``ppns``, as many as the table's memory holds (§4.3: the table is charged)."""
@@ -198,8 +197,7 @@ class PageSharing(SharingBase):
         for other, sel, q, unchanged, equal in self._compare_candidates(tok, h, int(group), self.f_uid[frames],
                                                                        self.f_ppn[frames]):
             p, k, f = ppns[sel], h[sel], frames[sel]
-            for stale in f[~unchanged].tolist():         # the hinted page changed or went away
-                self._release_frame(stale)
+            self._release_frames(f[~unchanged])          # the hinted page changed or went away
             self.stale_hints += int(np.count_nonzero(~unchanged))
             self._add_hints(vm, p[~unchanged], k[~unchanged])
             self.false_matches += int(np.count_nonzero(unchanged & ~equal))

@@ -54,17 +54,20 @@ class HashTable:
             self._rehash(self.n + len(h))
         self._place(h, np.asarray(values, dtype=np.int64))
 
-    def delete(self, h: int) -> None:
-        """Remove hash ``h`` (KeyError if it has no entry)."""
+    def delete(self, h: np.ndarray) -> None:
+        """Remove hashes ``h`` (distinct uint64, shape (n,); KeyError if one has no entry)."""
         keys, mask = self.keys, len(self.keys) - 1
-        h = np.uint64(h)
-        i = int(h & np.uint64(mask))
-        while keys[i] != h:
-            if keys[i] == EMPTY:
-                raise KeyError(int(h))
-            i = (i + 1) & mask
-        keys[i] = DELETED
-        self.n -= 1
+        todo = np.arange(len(h))
+        idx = (h & np.uint64(mask)).astype(np.intp)
+        while len(todo):
+            k = keys[idx]
+            hit = k == h[todo]
+            go = ~hit
+            if (k[go] == EMPTY).any():
+                raise KeyError(int(h[todo[go][k[go] == EMPTY][0]]))
+            keys[idx[hit]] = DELETED
+            todo, idx = todo[go], (idx[go] + 1) & mask
+        self.n -= len(h)
 
     def _place(self, h: np.ndarray, values: np.ndarray) -> None:
         """Put absent keys in the first free slot of their probe (one key per slot per pass: of

@@ -56,12 +56,12 @@ class KsmSharing(SharingBase):
     def full_scans(self) -> int:
         return self._passes
 
-    def _unindex(self, f: int) -> None:
-        key = int(self.f_hash[f])
-        chain = self.stable[key]
-        chain.remove(f)
-        if not chain:
-            del self.stable[key]
+    def _unindex(self, frames: np.ndarray) -> None:
+        for f, key in zip(frames.tolist(), self.f_hash[frames].tolist()):
+            chain = self.stable[key]
+            chain.remove(f)
+            if not chain:
+                del self.stable[key]
 
     def _ref1(self, f: int) -> int:
         c = int(self.f_count[f])
