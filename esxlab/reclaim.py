@@ -241,9 +241,10 @@ class Reclaimer:
         for vm in vms:
             b = vm.balloon
             floor = max(vm.target, vm.config.min_pages)
-            excess = vm.alloc_pages - floor
+            alloc = vm.alloc_pages
+            excess = alloc - floor
             share = vm.pages - floor
-            over_limit = vm.alloc_pages - vm.config.limit_pages
+            over_limit = alloc - vm.config.limit_pages
             vstate = SOFT if over_limit > 0 and state < SOFT else state
             bt, st = plan(vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
                           b.usable(vm.vm_time), self.high_state, spare if self._held_down(vm) else 0,
@@ -252,8 +253,9 @@ class Reclaimer:
                 spare -= b.size - bt
             reason = (f"{STATES[state]} state" if vstate == state else
                       f"above its limit of {vm.config.limit_mb:g} MB (later ESX)")
-            self._log_balloon(vm, b.target, bt, vstate, excess, share, reason)
-            b.target = bt
+            if bt != b.target:                # an unchanged target has nothing to log
+                self._log_balloon(vm, b.target, bt, vstate, excess, share, reason)
+                b.target = bt
             blocked = state == LOW and excess > 0
             if blocked and not vm.blocked:
                 self.log(vm.name, "block", 0, "low state: above its target, it does not run until paging "

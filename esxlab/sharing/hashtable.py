@@ -84,6 +84,8 @@ class HashTable:
                 win = free[keys[slots] == mine]
                 self.used += int(np.count_nonzero(k[win] == EMPTY))
                 self.values[idx[win]] = values[todo[win]]
+                if len(win) == len(todo):         # all placed (the usual case: a half-empty table)
+                    break
                 go = np.ones(len(todo), dtype=bool)
                 go[win] = False
                 todo, idx = todo[go], (idx[go] + 1) & mask
