@@ -201,9 +201,13 @@ class Toucher(Workload):
         n = new + int(self.os_overhead * new)             # len(self._span(new)), not built: O(pages touched)
         per_tick = min(int(np.ceil(n / self.sweep_s)), n)
         start = self._cursor % n
-        idx = np.arange(start, start + per_tick) % n      # a sweep window, wrapping at the working set's end
-        self._cursor = (start + per_tick) % n
-        lps = np.sort(np.where(idx < new, idx, self.peak + idx - new))      # self._span(new)[idx]
+        stop = start + per_tick
+        self._cursor = stop % n
+        # a sweep window, wrapping at the working set's end; in increasing order (self._span(new)[idx] is
+        # increasing: the OS's pages lie above peak ≥ new), so a wrapped window is its part past the end first
+        idx = np.arange(start, stop) if stop <= n else \
+            np.concatenate([np.arange(stop - n), np.arange(start, n)])
+        lps = np.where(idx < new, idx, self.peak + idx - new)
         return Access(lps, np.ones(len(lps), dtype=bool), freed)
 
 
