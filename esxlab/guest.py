@@ -28,6 +28,7 @@ gave 137 MB and 12 % 217 MB with a SQL Server idling 17 MB above the paper's).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,7 @@ class Guest:
         self.lp_disk = np.zeros(n, dtype=np.uint64) if file_tokens is None else file_tokens.astype(np.uint64)
         self.lp_on_disk = np.zeros(n, dtype=bool) if file_tokens is None else np.ones(n, dtype=bool)
         self.background_pages = min(int(profile.background_mb * PAGES_PER_MB), self.kernel_pages)
+        self._bg_per_tick = max(1, math.ceil(self.background_pages / profile.background_sweep_s))
         self._bg_cursor = 0
         self._boot_cursor = self.kernel_pages
 
@@ -149,9 +151,8 @@ class Guest:
         n = self.background_pages
         if n == 0:
             return
-        per_tick = max(1, int(np.ceil(n / self.profile.background_sweep_s)))
         start = self._bg_cursor
-        stop = min(n, start + per_tick)
+        stop = min(n, start + self._bg_per_tick)
         self._bg_cursor = stop % n
         self.vm.touch(np.arange(start, stop))
 
