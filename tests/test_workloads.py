@@ -98,3 +98,21 @@ def test_bad_inputs_are_refused_with_a_sentence(make, fragments):
     with pytest.raises(esx.ConfigError) as e:
         make()
     assert all(f in str(e.value) for f in fragments), str(e.value)
+
+
+def test_a_toucher_sweeps_its_working_set_window_by_window_in_increasing_order():
+    """Each tick the toucher writes the next window of its working set (its own pages, then the OS's
+    pages above its peak), wrapping at the end: distinct pages in increasing order, and ``sweep_s``
+    ticks cover the whole set, whatever the size steps do to the window (7 s does not divide the set,
+    so windows wrap)."""
+    tw = attached(W.Toucher([(0, 3), (7, 2), (15, 4)], sweep_s=7, os_overhead=0.5))
+    wrapped = 0
+    for t in range(1, 30):
+        lps = tw.step(t).lps
+        assert (np.diff(lps) > 0).all(), f"t={t}: not increasing"
+        span = np.r_[np.arange(tw.size), tw.peak + np.arange(int(0.5 * tw.size))]
+        assert np.isin(lps, span).all(), f"t={t}: a page outside the working set"
+        wrapped += lps[0] == 0 and lps[-1] == span[-1]               # a window across the end and the start
+    assert wrapped, "no window wrapped: the test would not see the order of a wrapped window"
+    seen = np.concatenate([tw.step(t).lps for t in range(30, 37)])
+    assert np.array_equal(np.unique(seen), span), "one sweep does not cover the working set"
