@@ -30,21 +30,8 @@ class HashTable:
 
     def lookup(self, h: np.ndarray) -> np.ndarray:
         """The value of each hash in ``h`` (uint64, shape (n,)), −1 where it has none."""
-        keys, mask = self.keys, len(self.keys) - 1
-        idx = (h & np.uint64(mask)).astype(np.intp)
-        k = keys[idx]
-        hit = k == h
-        out = np.where(hit, self.values[idx], -1)
-        go = ~hit & (k != EMPTY)                 # an empty slot ends the probe: not there
-        todo = np.flatnonzero(go)
-        idx = (idx[todo] + 1) & mask
-        while len(todo):                         # the few probes that go on
-            k = keys[idx]
-            hit = k == h[todo]
-            out[todo[hit]] = self.values[idx[hit]]
-            go = ~hit & (k != EMPTY)
-            todo, idx = todo[go], (idx[go] + 1) & mask
-        return out
+        slot = self._find(h)
+        return np.where(slot >= 0, self.values[slot], -1)
 
     def insert(self, h: np.ndarray, values: np.ndarray) -> None:
         """Add ``h`` (distinct uint64 hashes not in the table) with ``values`` (same shape)."""
@@ -56,18 +43,28 @@ class HashTable:
 
     def delete(self, h: np.ndarray) -> None:
         """Remove hashes ``h`` (distinct uint64, shape (n,); KeyError if one has no entry)."""
+        slot = self._find(h)
+        if (slot < 0).any():
+            raise KeyError(int(h[np.argmax(slot < 0)]))
+        self.keys[slot] = DELETED
+        self.n -= len(h)
+
+    def _find(self, h: np.ndarray) -> np.ndarray:
+        """The slot holding each hash in ``h``, −1 where it has none (its probe reached an empty slot)."""
         keys, mask = self.keys, len(self.keys) - 1
-        todo = np.arange(len(h))
         idx = (h & np.uint64(mask)).astype(np.intp)
-        while len(todo):
+        k = keys[idx]
+        hit = k == h
+        slot = np.where(hit, idx, -1)
+        todo = np.flatnonzero(~hit & (k != EMPTY))
+        idx = (idx[todo] + 1) & mask
+        while len(todo):                         # the few probes that go on
             k = keys[idx]
             hit = k == h[todo]
-            go = ~hit
-            if (k[go] == EMPTY).any():
-                raise KeyError(int(h[todo[go][k[go] == EMPTY][0]]))
-            keys[idx[hit]] = DELETED
+            slot[todo[hit]] = idx[hit]
+            go = ~hit & (k != EMPTY)
             todo, idx = todo[go], (idx[go] + 1) & mask
-        self.n -= len(h)
+        return slot
 
     def _place(self, h: np.ndarray, values: np.ndarray) -> None:
         """Put absent keys in the first free slot of their probe (one key per slot per pass: of
