@@ -102,6 +102,27 @@ def test_fig7_runs_differing_after_the_change_fork_and_match_a_fresh_run_bit_for
     assert [r.esxlab for r in forked.table] == [r.esxlab for r in fresh.table]
 
 
+def test_the_tax_sweep_reuses_figure_7s_prefix_and_run_and_matches_a_fresh_sweep_bit_for_bit():
+    """Figure 7's run is the tax sweep's τ = 0.75 copy: in one process it is simulated once."""
+    from esxlab.experiments import common
+    fig7 = dict(vm_mb=128, available_mb=179, clients=20, dbench_start_min=1, tax_change_min=8, minutes=12)
+    sweep = dict(vm_mb=128, available_mb=179, clients=20, dbench_start_min=1, warmup_min=8, minutes=4,
+                 tax_step=0.5, tax_max=0.75)
+    common._prefixes.clear()
+    common._branches.clear()
+    first = E.fig7.run(seed=2, **fig7)
+    assert len(common._prefixes) == 1 and len(common._branches) == 1
+    shared = E.tax_sweep.run(seed=2, **sweep)
+    assert len(common._prefixes) == 1, "the sweep forked Figure 7's warmed-up host"
+    assert len(common._branches) == 3, "τ = 0 and 0.5 were run; τ = 0.75 was Figure 7's run"
+    assert shared.value("idle VM alloc, τ = 0.75") == first.value("idle VM alloc, τ = 0.75")
+    common._prefixes.clear()
+    common._branches.clear()
+    fresh = E.tax_sweep.run(seed=2, **sweep)
+    a, b = shared.traces["sweep"], fresh.traces["sweep"]
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), "every column, bit for bit"
+
+
 def test_tax_sweep_higher_tax_moves_memory_to_the_active_vm():
     res = E.tax_sweep.run(seed=0, vm_mb=128, available_mb=179, clients=20, warmup_min=6, minutes=4,
                           tax_step=0.5, tax_max=0.9)

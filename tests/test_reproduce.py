@@ -134,3 +134,20 @@ def test_plots_show_paper_and_esxlab_for_each_figure(tmp_path):
         grey = np.all(np.abs(png - 0.55) < 0.03, axis=-1).sum()
         blue = np.all(np.abs(png - np.array([0, 0x72, 0xB2]) / 255) < 0.03, axis=-1).sum()
         assert grey > 200 and blue > 100, f"{name}.png must show the paper's (grey) and esxlab's curves"
+
+
+def test_experiments_that_share_runs_go_in_one_task_at_the_first_ones_place():
+    from esxlab.experiments.runner import _together
+    assert E.SHARED_RUNS == (("fig7", "tax_sweep"),)
+    assert _together(["fig2", "fig7", "fig8", "tax_sweep"]) == [("fig2",), ("fig7", "tax_sweep"), ("fig8",)]
+    assert _together(["tax_sweep", "fig6"]) == [("tax_sweep",), ("fig6",)]
+    assert _together(list(E.EXPERIMENTS)) == [(n,) for n in E.EXPERIMENTS if n not in ("fig7", "tax_sweep")][:4] \
+        + [("fig7", "tax_sweep")] + [(n,) for n in E.EXPERIMENTS[6:]]
+
+
+def test_run_many_hands_back_each_grouped_run_under_its_own_name(monkeypatch):
+    monkeypatch.setattr(runner, "SHARED_RUNS", (("remap_io", "fig6"),))
+    got = runner.run_many(["fig6", "remap_io"], [0, 1])
+    assert list(got) == [("fig6", 0), ("fig6", 1), ("remap_io", 0), ("remap_io", 1)]
+    assert [r.name for r in got.values()] == ["fig6", "fig6", "remap_io", "remap_io"]
+    assert got["remap_io", 1].table == E.remap_io.run(seed=1).table

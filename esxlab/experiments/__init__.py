@@ -43,7 +43,12 @@ EXPERIMENTS: list[str] = [
     "esx_today",     # later ESX: ESXi 6 states, limits, compression, large pages beside 2002
 ]
 
-__all__ = ["EXPERIMENTS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series", "render_table", "sweep",
+#: experiments that run the same simulations (Figure 7's run is the tax sweep's τ = 0.75 copy,
+#: :func:`.fig7.after_change`): ``reproduce`` runs a group's members on one seed in one task,
+#: so the shared part runs once
+SHARED_RUNS: tuple[tuple[str, ...], ...] = (("fig7", "tax_sweep"),)
+
+__all__ = ["EXPERIMENTS", "SHARED_RUNS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series", "render_table", "sweep",
            *EXPERIMENTS]
 _SWEEPS = ("sweep", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
 

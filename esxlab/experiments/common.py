@@ -4,14 +4,19 @@ live in :mod:`esxlab.workloads`.)"""
 from __future__ import annotations
 
 import copy
+import threading
 from collections import OrderedDict
-from typing import Callable, Hashable
+from typing import Any, Callable, Hashable
 
 from ..config import PAGES_PER_MB, HostConfig
 from ..host import Host
+from ..trace import Trace
 
 PREFIXES_KEPT = 2                       # hosts kept for forking (a few MB each at the paper's sizes)
+BRANCHES_KEPT = 8                       # traces kept of runs forked from them (≈ 1 MB each at Figure 7's sizes)
 _prefixes: OrderedDict[Hashable, Host] = OrderedDict()
+_branches: OrderedDict[Hashable, Trace] = OrderedDict()
+_lock = threading.Lock()                # a dashboard runs experiments in a thread of its own
 
 
 def memory_for(available_mb: float, vms: int, overhead_mb: float = 32, base: HostConfig | None = None) -> float:
@@ -43,8 +48,33 @@ def fork(key: Hashable, build: Callable[[], Host]) -> Host:
     continues bit for bit as the original would have."""
     host = _prefixes.get(key)              # get, not pop: a dashboard's other thread may fork it meanwhile
     if host is None:
-        host = _prefixes[key] = build()
-    _prefixes.move_to_end(key)
-    while len(_prefixes) > PREFIXES_KEPT:
-        _prefixes.popitem(last=False)
+        host = build()
+    _keep(_prefixes, key, host, PREFIXES_KEPT)
     return copy.deepcopy(host)
+
+
+def fork_run(key: Hashable, build: Callable[[], Host], change: tuple[str, Any], minutes: float) -> Trace:
+    """The trace of a copy of the host at ``key`` (:func:`fork`) after ``change``, a ``Host``
+    method's name and its argument (e.g. ``("set_tax_rate", 0.75)``), run ``minutes`` more.
+
+    The trace is kept (the last :data:`BRANCHES_KEPT`), so experiments that run the same
+    branch of the same prefix compute it once per process: Figure 7's run is the tax sweep's
+    τ = 0.75 copy, and ``reproduce`` runs the two in one task. A :class:`~esxlab.trace.Trace` is
+    read-only, so sharing it is safe."""
+    branch = (key, change, minutes)
+    tr = _branches.get(branch)
+    if tr is None:
+        host = fork(key, build)
+        getattr(host, change[0])(change[1])
+        tr = host.run(minutes=minutes)
+    _keep(_branches, branch, tr, BRANCHES_KEPT)
+    return tr
+
+
+def _keep(cache: OrderedDict, key: Hashable, value: Any, kept: int) -> None:
+    """Store ``value`` as the newest entry of ``cache``, which keeps the ``kept`` newest."""
+    with _lock:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > kept:
+            cache.popitem(last=False)

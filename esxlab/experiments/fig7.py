@@ -44,8 +44,9 @@ from types import SimpleNamespace
 
 from ..config import HostConfig, SharingConfig, VMConfig
 from ..host import Host
+from ..trace import Trace
 from ..workloads import Dbench
-from .common import fork, memory_for
+from .common import fork_run, memory_for
 from .params import Param, check_seed, moved, require, resolve, sharing
 from .result import Result
 
@@ -77,6 +78,9 @@ PARAMS = {
     "sharing": sharing(),
 }
 
+#: the parameters that decide the run up to the tax change (the rest only what follows it)
+PREFIX = tuple(k for k in PARAMS if k not in ("tax_after", "minutes"))
+
 
 def host_for(p: SimpleNamespace, tax_rate: float, seed: int) -> Host:
     """The Figure 7 host: memory sized so ``p.available_mb`` is left for the two VMs."""
@@ -94,6 +98,15 @@ def warm_up(p: SimpleNamespace, seed: int) -> Host:
     host.power_on(VMConfig(name="dbench", max_mb=p.vm_mb), workload=Dbench(clients=p.clients))
     host.run(minutes=p.tax_change_min - p.dbench_start_min)
     return host
+
+
+def after_change(p: SimpleNamespace, seed: int, tax_after: float, minutes: float) -> Trace:
+    """The trace of the Figure 7 host of ``p`` (:func:`warm_up`; only its :data:`PREFIX` fields
+    matter) run ``minutes`` on after the tax rate changes to ``tax_after``. Runs with the same
+    prefix fork from one warmed-up host, and the same branch is run once per process
+    (:func:`.common.fork_run`): the tax sweep's copies are Figure 7's runs."""
+    key = ("fig7", seed, tuple((k, getattr(p, k)) for k in PREFIX))
+    return fork_run(key, lambda: warm_up(p, seed), ("set_tax_rate", float(tax_after)), minutes)
 
 
 def settle_min(run_min: float) -> float:
@@ -123,10 +136,7 @@ def run(seed: int = 0, **params) -> Result:
     require(p.available_mb >= 0.5 * p.vm_mb,
             f"fig7.available_mb = {p.available_mb} is too small for two VMs of {p.vm_mb} MB; "
             f"allowed: available_mb ≥ vm_mb / 2 = {p.vm_mb / 2:g}.")
-    prefix = tuple(sorted((k, v) for k, v in vars(p).items() if k not in ("tax_after", "minutes")))
-    host = fork(("fig7", seed, prefix), lambda: warm_up(p, seed))      # runs differing after the change share it
-    host.set_tax_rate(p.tax_after)
-    tr = host.run(minutes=p.minutes - p.tax_change_min)
+    tr = after_change(p, seed, p.tax_after, p.minutes - p.tax_change_min)
 
     res = Result("fig7", dict(vars(p), seed=seed), traces={"run": tr})
     scale = p.available_mb / PAPER_AVAILABLE_MB

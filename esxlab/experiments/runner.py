@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from ..errors import ConfigError, shorten
 from ..rng import check_seed
-from . import get
+from . import SHARED_RUNS, get
 from .result import Result, Row, predictions, render_table, summarize
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -129,14 +129,28 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     return results
 
 
-def _run(name: str, seed: int) -> Result:
-    return get(name).run(seed=seed)
+def _run(names: tuple[str, ...], seed: int) -> list[Result]:
+    return [get(name).run(seed=seed) for name in names]
 
 
-def _describe(task: tuple[str, int], res: Result) -> str:
-    checked = predictions(res.table)
-    return (f"{task[0]}, seed {task[1]}: {sum(bool(r.within) for r in checked)}/{len(checked)} "
-            "predictions within tolerance")
+def _describe(task: tuple[tuple[str, ...], int], results: list[Result]) -> str:
+    lines = []
+    for name, res in zip(task[0], results):
+        checked = predictions(res.table)
+        lines.append(f"{name}, seed {task[1]}: {sum(bool(r.within) for r in checked)}/{len(checked)} "
+                     "predictions within tolerance")
+    return "; ".join(lines)
+
+
+def _together(names: list[str]) -> list[tuple[str, ...]]:
+    """``names`` in order, the members of each :data:`~esxlab.experiments.SHARED_RUNS` group
+    that are among them joined into one tuple at the first one's place."""
+    out: list[tuple[str, ...]] = []
+    for name in names:
+        group = next((g for g in SHARED_RUNS if name in g), (name,))
+        if name == next(n for n in names if n in group):
+            out.append(tuple(n for n in names if n in group))
+    return out
 
 
 def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress: bool = False,
@@ -144,11 +158,15 @@ def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress
     """Run every experiment in ``names`` on every seed with :func:`execute`.
 
     Returns {(name, seed): Result} in (name, seed) order; ``progress`` shows a bar and a line
-    per run on stderr as it finishes. ``jobs`` must be ≥ 1 (ConfigError)."""
-    pairs = [(n, s) for n in names for s in seeds]
-    out = execute(_run, pairs, jobs=jobs, scheduler=scheduler, progress="reproduce" if progress else None,
+    per task on stderr as it finishes. Experiments that run the same simulations
+    (:data:`~esxlab.experiments.SHARED_RUNS`) share a task per seed, so those run once.
+    ``jobs`` must be ≥ 1 (ConfigError)."""
+    names, seeds = list(dict.fromkeys(names)), list(seeds)
+    tasks = [(group, seed) for group in _together(names) for seed in seeds]
+    out = execute(_run, tasks, jobs=jobs, scheduler=scheduler, progress="reproduce" if progress else None,
                   describe=_describe)
-    return dict(zip(pairs, out))
+    done = {(name, seed): res for (group, seed), results in zip(tasks, out) for name, res in zip(group, results)}
+    return {(name, seed): done[name, seed] for name in names for seed in seeds}
 
 
 def summary(results: dict[tuple[str, int], Result]) -> list[Row]:

@@ -6,7 +6,8 @@ change (:func:`.fig7.warm_up`: dbench from ``dbench_start_min``, τ = 0 until ``
 then copied once per τ in ``0, step, 2·step, …, tax_max``; each copy runs ``minutes`` more at
 its τ and is averaged over the same window as Figure 7's (from :func:`.fig7.settle_min` after
 the change to the end). With the defaults (Figure 7's 31 + 29 min) the τ = 0.75 copy *is*
-Figure 7's run, so the two tables report the same number for the same thing. With equal
+Figure 7's run (:func:`.fig7.after_change`: in one process the prefix and that copy are run
+once for both), so the two tables report the same number for the same thing. With equal
 shares, min-funding revocation equalises active + k·idle with k = 1/(1 − τ), so the idle VM's
 allocation falls as τ rises until the dbench VM reaches its max (or the idle VM its working set).
 
@@ -17,7 +18,6 @@ other points have no paper value.
 """
 from __future__ import annotations
 
-import copy
 from types import SimpleNamespace
 
 import numpy as np
@@ -59,15 +59,13 @@ def run(seed: int = 0, **params) -> Result:
     require(p.dbench_start_min + 1 <= p.warmup_min,
             f"tax_sweep needs dbench_start_min + 1 ≤ warmup_min; got dbench_start_min = {p.dbench_start_min}, "
             f"warmup_min = {p.warmup_min}.")
-    host = fig7.warm_up(SimpleNamespace(**vars(p), tax_before=0.0, tax_change_min=p.warmup_min), seed)
+    prefix = SimpleNamespace(**vars(p), tax_before=0.0, tax_change_min=p.warmup_min)
     rates = taus(p)
     cols = {k: np.zeros(len(rates)) for k in ("idle_alloc", "dbench_alloc", "idle_active", "dbench_active",
                                                "dbench_throughput")}
     span = (p.warmup_min + fig7.settle_min(p.minutes), p.warmup_min + p.minutes)
     for i, tau in enumerate(rates):
-        h = copy.deepcopy(host)
-        h.set_tax_rate(float(tau))
-        tr = h.run(minutes=p.minutes)
+        tr = fig7.after_change(prefix, seed, float(tau), p.minutes)
         for key in cols:
             vm, field = key.split("_")
             cols[key][i] = tr.mean(vm, field, *span)
