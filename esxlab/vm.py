@@ -30,6 +30,9 @@ __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
 
 LARGE_PAGE = 512        # small (4 KB) pages in a 2 MB large page (later ESX, HostConfig.large_pages)
 
+#: per page state, whether a machine page is mapped (reading it faults nothing in)
+_MAPPED = np.isin(np.arange(len(STATE_NAMES)), (PRIVATE, SHARED))
+
 
 def _add(self, other) -> None:
     """Add ``other``'s counts to these."""
@@ -109,22 +112,25 @@ class VM:
         if len(ppns) == 0:
             return
         st = self.pmap.state[ppns]
-        if not (st == PRIVATE).all():
-            self._fault(ppns, st, write)
+        if write is False:
+            ok = _MAPPED[st]                  # a read faults nothing in where a machine page is mapped
+        elif write is True:
+            ok = st == PRIVATE
+        else:
+            ok = (st == PRIVATE) | ((st == SHARED) & ~write)
+        if not ok.all():
+            self._fault(ppns, st, write, ~ok)
         self.last_touch[ppns] = self.vm_time
         self.counters.accesses += len(ppns)
 
-    def _fault(self, ppns: np.ndarray, st: np.ndarray, write) -> None:
-        """Fault in what is not mapped: zeroed page, swap-in, balloon pop, copy-on-write.
+    def _fault(self, ppns: np.ndarray, st: np.ndarray, write, needs: np.ndarray) -> None:
+        """Fault in what ``needs`` marks: zeroed page, swap-in, balloon pop, copy-on-write.
 
         When the machine pages for the whole batch cannot be found at once, the fault makes
         progress in pieces as large as reclamation can serve (a swap-in frees a swap slot the
         next piece may page into); :class:`~esxlab.errors.Stall` only when not one page can."""
         if not isinstance(write, np.ndarray):           # one flag for the batch (np.full: cheaper than a broadcast)
             write = np.full(len(ppns), bool(write))
-        needs = (st != PRIVATE) & ((st != SHARED) | write)
-        if not needs.any():
-            return
         try:
             self.env.make_free(int(np.count_nonzero(needs)), self, ppns)
         except Stall:
@@ -159,8 +165,7 @@ class VM:
 
     def mapped(self, ppns: np.ndarray) -> bool:
         """Whether all of ``ppns`` map a machine page (privately or shared): reading them faults nothing in."""
-        st = self.pmap.state[ppns]
-        return bool(((st == PRIVATE) | (st == SHARED)).all())
+        return bool(_MAPPED[self.pmap.state[ppns]].all())
 
     def touch(self, ppns: np.ndarray) -> None:
         """The guest reads ``ppns`` and does not need the data (e.g. executes, scans)."""
@@ -189,7 +194,7 @@ class VM:
         """Contents of ``ppns`` as the guest would read them, with no side effects."""
         st = self.pmap.state[ppns]
         out = np.zeros(len(ppns), dtype=np.uint64)
-        mapped = (st == PRIVATE) | (st == SHARED)
+        mapped = _MAPPED[st]
         out[mapped] = self.env.machine.content[self.pmap.mpn[ppns[mapped]]]
         for state, store in self.env.stores.items():
             off = st == state
