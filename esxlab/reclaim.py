@@ -251,10 +251,8 @@ class Reclaimer:
                           b.target if vm.blocked else 0)
             if bt < b.size:
                 spare -= b.size - bt
-            reason = (f"{STATES[state]} state" if vstate == state else
-                      f"above its limit of {vm.config.limit_mb:g} MB (later ESX)")
             if bt != b.target:                # an unchanged target has nothing to log
-                self._log_balloon(vm, b.target, bt, vstate, excess, share, reason)
+                self._log_balloon(vm, b.target, bt, vstate, excess, share, _reason(vm, state, vstate))
                 b.target = bt
             blocked = state == LOW and excess > 0
             if blocked and not vm.blocked:
@@ -276,8 +274,8 @@ class Reclaimer:
                 got, action = self._page_out(vm, min(st, over_limit, limit_budget))
                 limit_budget -= got
                 if got:
-                    self.log(vm.name, action, got, f"{reason}: the balloon cannot free it "
-                                                       f"({b.why_unusable(vm.vm_time)})")
+                    self.log(vm.name, action, got, f"{_reason(vm, state, vstate)}: the balloon cannot free "
+                                                       f"it ({b.why_unusable(vm.vm_time)})")
             elif st > 0 and budget > 0:
                 got, action = self._page_out(vm, min(st, budget))
                 budget -= got
@@ -386,3 +384,9 @@ class Reclaimer:
                     short = n - self.machine.free
         if short > 0:
             raise Stall(f"{short} machine pages short and host swap is full")
+
+
+def _reason(vm, state: int, vstate: int) -> str:
+    """Why ``vm`` is reclaimed: the host's free-memory state, or (``vstate`` differs) its limit."""
+    return (f"{STATES[state]} state" if vstate == state else
+            f"above its limit of {vm.config.limit_mb:g} MB (later ESX)")
