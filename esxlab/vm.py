@@ -129,8 +129,6 @@ class VM:
         When the machine pages for the whole batch cannot be found at once, the fault makes
         progress in pieces as large as reclamation can serve (a swap-in frees a swap slot the
         next piece may page into); :class:`~esxlab.errors.Stall` only when not one page can."""
-        if not isinstance(write, np.ndarray):           # one flag for the batch (np.full: cheaper than a broadcast)
-            write = np.full(len(ppns), bool(write))
         try:
             self.env.make_free(int(np.count_nonzero(needs)), self, ppns)
         except Stall:
@@ -138,30 +136,32 @@ class VM:
             while len(todo):
                 piece = todo[:max(1, self.env.machine.free)]
                 self.env.make_free(len(piece), self, ppns)      # Stall: not one more page now
-                self._back(ppns[piece], st[piece], write[piece])
+                self._back(ppns[piece], st[piece], write[piece] if isinstance(write, np.ndarray) else write)
                 todo = todo[len(piece):]
             return
         self._back(ppns, st, write)
 
-    def _back(self, ppns: np.ndarray, st: np.ndarray, write: np.ndarray) -> None:
+    def _back(self, ppns: np.ndarray, st: np.ndarray, write) -> None:
         """Give ``ppns`` the machine pages they need (the caller made room): a zeroed page, the
-        contents back from the store holding them (a swap-in, §3.3), or a private copy."""
-        if (st == BALLOONED).any():
+        contents back from the store holding them (a swap-in, §3.3), or a private copy.
+        ``st`` is their states; ``write`` a bool for the batch or a mask over ``ppns``."""
+        n = np.bincount(st, minlength=len(STATE_NAMES))          # one pass: which of the steps below apply
+        if n[BALLOONED]:
             self.counters.balloon_pops += 1
             self.balloon.pop(self)
-        fresh = ppns[(st == UNBACKED) | (st == BALLOONED)]
-        if len(fresh):
+        if n[UNBACKED] or n[BALLOONED]:
+            fresh = ppns[(st == UNBACKED) | (st == BALLOONED)]
             self.pmap.mpn[fresh] = self.env.machine.alloc(len(fresh), self.uid)
             self.pmap.set_state(fresh, PRIVATE)
             self.counters.zero_allocs += len(fresh)
         for state, store in self.env.stores.items():
-            back = ppns[st == state]
-            if len(back):
-                store.restore(self, back)
-        cow = (st == SHARED) & write
-        if cow.any():
-            self.env.sharing.cow_break(self, ppns[cow])
-            self.counters.cow_breaks += int(cow.sum())
+            if n[state]:
+                store.restore(self, ppns[st == state])
+        if n[SHARED] and write is not False:
+            cow = (st == SHARED) & write
+            if cow.any():
+                self.env.sharing.cow_break(self, ppns[cow])
+                self.counters.cow_breaks += int(cow.sum())
 
     def mapped(self, ppns: np.ndarray) -> bool:
         """Whether all of ``ppns`` map a machine page (privately or shared): reading them faults nothing in."""
