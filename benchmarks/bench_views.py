@@ -7,7 +7,8 @@ lock, so the dashboard takes its live path: see :mod:`esxlab.views.dashboards`).
 * **ack** — until the move returns: the page already shows something new for the new value
   (the "computing …" line, or the whole answer if the run was memoized);
 * **frame** — until the marks first show the new value (the first streamed frame of a
-  :class:`~esxlab.views.SimDashboard`; the complete run for an experiment);
+  :class:`~esxlab.views.SimDashboard` or of an experiment dashboard with ``stream=True``; else
+  the complete run);
 * **full** — until the complete run is drawn;
 * **cold** moves go to a value never computed (memo and disk emptied first); **warm** moves go
   back to the previous value after the dashboard was left idle, as a student reading the
@@ -36,6 +37,7 @@ from pathlib import Path
 import nbformat
 
 from esxlab import views
+from esxlab.experiments import common
 from esxlab.views.dashboards import cache_dir
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -88,10 +90,12 @@ def timed_move(dash: views.Dashboard, control, value) -> tuple[float, float, flo
 
 
 def forget(dash: views.Dashboard, disk: bool) -> None:
-    """Let the precomputation finish, then empty the memo (and the disk)."""
+    """Let the precomputation finish, then empty the memo (and the disk), and the experiments' kept
+    runs after a parameter change (a warm-up shared by every value stays: it is no value's run)."""
     dash.idle()
     with dash._lock:
         dash._cache.clear()
+    common._branches.clear()
     if disk:
         shutil.rmtree(cache_dir(), ignore_errors=True)
 

@@ -18,9 +18,12 @@ collaborators (:class:`.vm.VMEnv`, the machine, the swap area), never the host.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
+import threading
 import warnings
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -316,9 +319,12 @@ class Host:
                               "allowed: whole seconds (one tick is one simulated second).")
         self.recorder.reserve(ticks, self.vms, f"run: {given}")
         show = ticks >= LONG_RUN_S if progress is None else check_choice("run", "progress", progress, (True, False))
+        watch = getattr(_watchers, "callback", None)
         with deferred_interrupt() as interrupted:
             for i in range(ticks):
                 self.step()
+                if watch is not None:
+                    watch(self)
                 if interrupted.is_set():
                     raise KeyboardInterrupt(f"run() interrupted at t = {self.time} s after {i + 1} of {ticks} ticks; "
                                             "the host is consistent and can run on")
@@ -351,3 +357,19 @@ class Host:
 
     def vm_stats(self) -> dict[str, VMStats]:
         return {name: v.stats() for name, v in self.vms.items()}
+
+
+_watchers = threading.local()
+
+
+@contextlib.contextmanager
+def watching(callback: Callable[[Host], None]) -> Iterator[None]:
+    """While open, every :meth:`Host.run` in this thread calls ``callback(host)`` after each
+    tick: a dashboard draws an experiment's run as it grows, and cuts it short by raising from
+    the callback (between two ticks, so the host stays consistent). Invented (issue 12)."""
+    before = getattr(_watchers, "callback", None)
+    _watchers.callback = callback
+    try:
+        yield
+    finally:
+        _watchers.callback = before

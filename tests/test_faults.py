@@ -338,3 +338,21 @@ def test_ctrl_c_during_a_run_stops_between_ticks_and_leaves_a_consistent_host(mo
     check_conservation(host)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the usual handler is back"
     assert len(host.run(seconds=5)) == 12, "the host runs on"
+
+
+def test_a_watcher_sees_every_tick_and_can_stop_a_run_between_two():
+    from esxlab.host import watching
+    host = esx.Host(esx.HostConfig(memory_mb=96, swap_mb=64), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=32), workload=esx.workloads.Toucher([(0, 8)]))
+    seen = []
+
+    def tick(h):
+        seen.append(h.time)
+        if h.time == 7:
+            raise RuntimeError("enough")
+
+    with watching(tick), pytest.raises(RuntimeError, match="enough"):
+        host.run(seconds=100)
+    assert seen == list(range(1, 8)) and host.time == 7 and len(host.trace) == 7
+    check_conservation(host)
+    assert len(host.run(seconds=5)) == 12 and seen[-1] == 7, "outside the block nothing watches"

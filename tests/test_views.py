@@ -171,7 +171,7 @@ def test_experiment_dashboard_shows_paper_beside_esxlab():
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
     assert d.controls["tax_after"].value == fig7.PARAMS["tax_after"].default
     assert d.controls["tax_after"].description == fig7.PARAMS["tax_after"].label.split(" (")[0]
-    assert not d.controls["tax_after"].continuous_update          # an experiment run cannot be cut short
+    assert not d.controls["tax_after"].continuous_update          # an experiment run takes seconds: on release
     assert "paper" in d.table.widget.value and "179" in d.table.widget.value
     assert d.run.result.params["minutes"] == 12
     y0 = d.series.lines.y.copy()
@@ -307,6 +307,32 @@ def test_an_experiment_move_answers_at_once_then_draws_the_run():
     assert d.done.wait(120)
     assert d.run.result.params["tax_after"] == 0.0 and d.busy.value == ""
     d.idle()
+
+
+def test_an_experiment_dashboard_streams_its_run_and_stops_a_superseded_one():
+    from esxlab.experiments import fig7
+    fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed, stream=True)
+    steps = d.simulate_steps({"tax_after": 0.5}, frame_s=0)      # a frame after every tick
+    first = next(steps)
+    assert not first.complete and first.result is None and first.end_min == 12
+    d.draw(first)
+    assert "table follows" in d.table.widget.value               # no stale table beside the new run
+    frames = list(steps)
+    assert frames[-1].complete and len(frames[-1].trace) == 12 * 60
+    assert frames[-1].result.table == fig7.run(seed=0, tax_after=0.5, **fixed).table
+    steps = d.simulate_steps({"tax_after": 0.25}, frame_s=0)
+    assert not next(steps).complete
+    d._gen += 1                                                  # the student moved on
+    assert not any(run.complete for run in steps), "the run stopped at its next tick"
+
+
+def test_a_run_cut_short_is_not_remembered(monkeypatch):
+    from esxlab.experiments import fig7
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    monkeypatch.setattr(d, "simulate_steps", lambda values: iter([views.Run(None, complete=False)]))
+    assert d._run(d._gen, {"tax_after": 0.5}, show=False) is None
+    assert d._cached({"tax_after": 0.5}) is None and d.stored({"tax_after": 0.5}) is None
 
 
 def test_sweeps_hide_the_time_row():

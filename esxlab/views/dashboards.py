@@ -10,9 +10,10 @@ anything. Marks are updated in place inside ``hold_sync()``.
 **Live controls** (invented; the simulator is not made faster). A control moved in the
 browser answers at once and works in a background thread: a value already computed (runs
 are memoized by control values; the seed is fixed per dashboard) is drawn immediately; a new
-one first shows "computing …" and, for a :class:`SimDashboard`, streams the trace into the
-marks as it grows (a frame every :data:`FRAME_S` s) — abandoned as soon as the control moves
-again. When a run is done the neighbouring values of every control are computed while the
+one first shows "computing …" and, for a :class:`SimDashboard` (and an
+:class:`ExperimentDashboard` with ``stream=True``), streams the trace into the marks as it grows
+(a frame every :data:`FRAME_S` s) — abandoned as soon as the control moves again (an experiment
+run is cut short at its next tick: :func:`esxlab.host.watching`). When a run is done the neighbouring values of every control are computed while the
 student reads. Experiment runs moved to in the browser are also kept on disk
 (:func:`cache_dir`, keyed by parameters, seed and a hash of the esxlab sources), so a value
 revisited in a later session is instant. A value set from Python (a notebook cell, nbval, the tests) is computed and
@@ -27,6 +28,7 @@ import html
 import math
 import os
 import pickle
+import queue
 import threading
 import time
 from collections import OrderedDict
@@ -39,8 +41,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..config import HostConfig, Param, VMConfig
-from ..errors import AdmissionError, ConfigError, check_number
-from ..host import Host
+from ..errors import AdmissionError, ConfigError, check_choice, check_number
+from ..host import Host, watching
 from ..metrics import HOST_METRICS
 from ..trace import HOST_FIELDS, Trace
 from .components import (RECLAIMED_PARTS, CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries,
@@ -278,6 +280,7 @@ class Dashboard(widgets.VBox):
                     if gen == self._gen:
                         self.draw(run)
             return run
+        run = None
         for run in self.simulate_steps(values):
             if gen != self._gen:
                 return None
@@ -285,6 +288,8 @@ class Dashboard(widgets.VBox):
                 with self._lock:
                     if gen == self._gen:
                         self.draw(run)
+        if run is None or not run.complete:      # cut short: a newer request came in
+            return None
         self._remember(values, run)
         self.store(values, run)
         return run
@@ -520,13 +525,16 @@ class ExperimentDashboard(Dashboard):
     first column (e.g. Figure 2's throughput against VM size), labelled ``xlabel`` (default:
     the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero``.
     ``extra`` widgets go above the panels (a subclass draws them in :meth:`draw_extra`).
-    An experiment run cannot be cut short: its controls update on release."""
+    ``stream`` draws the run as it grows, for experiments that run one host (e.g. Figures 7
+    and 8: another experiment's hosts would pass through the charts one after the other); the
+    table follows when the run ends. A run the student moved away from is cut short either way;
+    the controls still update on release (a run takes seconds)."""
 
     def __init__(self, module: Any, controls: Sequence[str], trace_key: str | None = None,
                  overrides: dict[str, dict] | None = None, fixed: dict[str, Any] | None = None, seed: int = 0,
                  title: str | None = None, panels: Sequence[str] = ("table", "series", "bar", "strip", "why"),
                  xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "memory (MB)", xlabel: str | None = None,
-                 y_from_zero: bool = False, extra: Sequence[widgets.Widget] = ()) -> None:
+                 y_from_zero: bool = False, extra: Sequence[widgets.Widget] = (), stream: bool = False) -> None:
         params = getattr(module, "PARAMS", None)
         if not isinstance(params, dict) or not hasattr(module, "run"):
             raise ConfigError(f"module must be an esxlab experiment (with run() and PARAMS), got {module!r}.")
@@ -537,6 +545,7 @@ class ExperimentDashboard(Dashboard):
             raise ConfigError(f"controls = {unknown!r}: {getattr(module, '__name__', module)} has no such parameter; "
                               f"choose from {', '.join(params)}.")
         self.module, self.trace_key, self.fixed = module, trace_key, dict(fixed or {})
+        self.stream = check_choice("ExperimentDashboard", "stream", stream, (True, False))
         self.xy_key = xy[0] if xy else None
         self.xlabel = xlabel
         self.xy = TimeSeries(xy[1], title=module.TITLE, ylabel=ylabel, y_from_zero=y_from_zero) if xy else None
@@ -551,6 +560,9 @@ class ExperimentDashboard(Dashboard):
 
     def draw_extra(self, run: Run) -> None:
         """The ``xy`` panel: columns of a table-like trace against its first column."""
+        if run.result is None:                   # a frame of a run still streaming in
+            self.table.widget.value = "<i>The table follows when the run ends.</i>"
+            return
         if self.xy is None:
             return
         cols = run.result.traces[self.xy_key]
@@ -587,6 +599,49 @@ class ExperimentDashboard(Dashboard):
         traces = [t for t in result.traces.values() if isinstance(t, Trace)]
         trace = result.traces[self.trace_key] if self.trace_key else (traces[0] if traces else None)
         return Run(trace, result=result)
+
+    def simulate_steps(self, values: dict[str, Any], frame_s: float = FRAME_S) -> Iterator[Run]:
+        """The experiment run in a thread of its own under :func:`esxlab.host.watching`: with
+        ``stream``, a frame of the host being run every ``frame_s`` wall seconds; the complete run
+        last. A newer request, or closing the generator, cuts the run short at its next tick."""
+        out: queue.Queue = queue.Queue()
+        stop, gen = threading.Event(), self._gen
+        params = {k: p.default for k, p in self.module.PARAMS.items()}
+        end = {**params, **self.fixed, **values}.get("minutes")
+        shown = time.perf_counter()
+
+        def tick(host: Host) -> None:
+            nonlocal shown
+            if stop.is_set() or gen != self._gen:
+                raise _Superseded
+            if self.stream and time.perf_counter() - shown >= frame_s:
+                shown = time.perf_counter()
+                out.put(Run(host.trace, complete=False, end_min=end))
+
+        def work() -> None:
+            try:
+                with watching(tick):
+                    out.put(self.simulate(**values))
+            except BaseException as err:         # handed to the generator: it raises what is not _Superseded
+                out.put(err)
+
+        threading.Thread(target=work, name="esxlab-experiment", daemon=True).start()
+        try:
+            while True:
+                item = out.get()
+                if isinstance(item, _Superseded):
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item.complete:
+                    return
+        finally:
+            stop.set()
+
+
+class _Superseded(Exception):
+    """Raised between two ticks of an experiment run that a newer request made useless."""
 
 
 __all__ = ["Dashboard", "ExperimentDashboard", "PANELS", "Run", "SimDashboard"]
