@@ -48,8 +48,8 @@ EXPERIMENTS: list[str] = [
 #: so the shared part runs once
 SHARED_RUNS: tuple[tuple[str, ...], ...] = (("fig7", "tax_sweep"),)
 
-__all__ = ["EXPERIMENTS", "SHARED_RUNS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series", "render_table", "sweep",
-           *EXPERIMENTS]
+__all__ = ["EXPERIMENTS", "SHARED_RUNS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series",
+           "render_table", "sweep", *EXPERIMENTS]
 _SWEEPS = ("sweep", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
 
 
