@@ -151,3 +151,19 @@ def test_run_many_hands_back_each_grouped_run_under_its_own_name(monkeypatch):
     assert list(got) == [("fig6", 0), ("fig6", 1), ("remap_io", 0), ("remap_io", 1)]
     assert [r.name for r in got.values()] == ["fig6", "fig6", "remap_io", "remap_io"]
     assert got["remap_io", 1].table == E.remap_io.run(seed=1).table
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_execute_hands_each_result_over_as_it_arrives_and_stops_when_told():
+    seen = []
+    assert runner.execute(_square, [(2,), (3,)], jobs=2, each=lambda task, res: seen.append((task, res))) == [4, 9]
+    assert seen == [((2,), 4), ((3,), 9)]
+
+    def stop(task, res):
+        raise KeyError("enough")
+
+    with pytest.raises(KeyError, match="enough"):
+        runner.execute(_square, [(1,), (2,), (3,)], jobs=1, each=stop)

@@ -327,6 +327,27 @@ def test_an_experiment_dashboard_streams_its_run_and_stops_a_superseded_one():
     assert not any(run.complete for run in steps), "the run stopped at its next tick"
 
 
+def test_an_experiment_dashboard_precomputes_neighbours_with_the_runner(monkeypatch):
+    from esxlab.experiments import fig7, runner
+    fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
+    calls = []
+    execute = runner.execute
+
+    def spy(fn, tasks, **kw):
+        calls.append((fn, tasks))
+        return execute(fn, tasks, **kw)
+
+    monkeypatch.setattr(runner, "execute", spy)
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed)
+    _browser_move(d.controls["tax_after"], 0.5)
+    assert d.done.wait(120) and d.idle()
+    assert calls == [(runner.run_one, [("fig7", 0, {**fixed, "tax_after": v}) for v in (0.55, 0.45)])]
+    for v in (0.45, 0.55):
+        kept = d._cached({"tax_after": v})
+        assert kept is not None and d.stored({"tax_after": v}) is not None, "memoized and kept on disk"
+        assert kept.result.table == fig7.run(seed=0, tax_after=v, **fixed).table
+
+
 def test_a_run_cut_short_is_not_remembered(monkeypatch):
     from esxlab.experiments import fig7
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))

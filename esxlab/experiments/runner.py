@@ -107,12 +107,14 @@ def _backend(jobs: int, scheduler: str | None, label: str) -> Iterator[None]:
 
 def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, scheduler: str | None = None,
             progress: str | None = None, describe: Callable[[tuple, Any], str] | None = None,
-            label: str = "reproduce") -> list[Any]:
+            label: str = "reproduce", each: Callable[[tuple, Any], None] | None = None) -> list[Any]:
     """``[fn(*task) for task in tasks]``, run ``jobs`` at a time in loky processes, or on the
     Dask cluster at ``scheduler`` (``jobs`` is then the cluster's business).
 
     ``fn`` must be a module-level function (it is pickled). ``progress`` (a title) shows a
     tqdm bar on stderr; ``describe(task, result)`` adds one line per finished task above it.
+    ``each(task, result)`` is called as each result arrives, in task order; an exception it
+    raises stops the run (tasks not yet started are cancelled) and propagates.
     ConfigError for bad ``jobs``, an unreachable scheduler, a missing "cluster" extra or
     workers running other esxlab sources. Source of the approach: invented (issue 13)."""
     check_jobs(jobs, f"{label}: --jobs")
@@ -121,16 +123,27 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         with tqdm(total=len(tasks), desc=progress, unit="run", file=sys.stderr, disable=progress is None,
                   dynamic_ncols=True) as bar:
             results = []
-            for task, res in zip(tasks, out):
-                results.append(res)
-                bar.update()
-                if describe is not None and progress is not None:
-                    bar.write(f"[{len(results)}/{len(tasks)}] {describe(task, res)}", file=sys.stderr)
+            try:
+                for task, res in zip(tasks, out):
+                    results.append(res)
+                    if each is not None:
+                        each(task, res)
+                    bar.update()
+                    if describe is not None and progress is not None:
+                        bar.write(f"[{len(results)}/{len(tasks)}] {describe(task, res)}", file=sys.stderr)
+            finally:
+                out.close()                      # stopped early: joblib cancels what has not started
     return results
 
 
 def _run(names: tuple[str, ...], seed: int) -> list[Result]:
     return [get(name).run(seed=seed) for name in names]
+
+
+def run_one(name: str, seed: int, params: dict[str, Any]) -> Result:
+    """``get(name).run(seed=seed, **params)``: one run as a task for :func:`execute` (a
+    dashboard's neighbours computed while the student reads)."""
+    return get(name).run(seed=seed, **params)
 
 
 def _describe(task: tuple[tuple[str, ...], int], results: list[Result]) -> str:

@@ -13,10 +13,12 @@ are memoized by control values; the seed is fixed per dashboard) is drawn immedi
 one first shows "computing …" and, for a :class:`SimDashboard` (and an
 :class:`ExperimentDashboard` with ``stream=True``), streams the trace into the marks as it grows
 (a frame every :data:`FRAME_S` s) — abandoned as soon as the control moves again (an experiment
-run is cut short at its next tick: :func:`esxlab.host.watching`). When a run is done the neighbouring values of every control are computed while the
-student reads. Experiment runs moved to in the browser are also kept on disk
-(:func:`cache_dir`, keyed by parameters, seed and a hash of the esxlab sources), so a value
-revisited in a later session is instant. A value set from Python (a notebook cell, nbval, the tests) is computed and
+run is cut short at its next tick: :func:`esxlab.host.watching`). When a run is done the
+neighbouring values of every control are computed while the student reads (an experiment's in
+loky processes through :func:`esxlab.experiments.runner.execute`, the runner behind ``reproduce``
+and sweeps). Experiment runs moved to in the browser are also kept on disk (:func:`cache_dir`,
+keyed by parameters, seed and a hash of the esxlab sources), so a value revisited in a later
+session is instant. A value set from Python (a notebook cell, nbval, the tests) is computed and
 drawn before the assignment returns, so cells that assert on the marks stay deterministic.
 """
 from __future__ import annotations
@@ -592,13 +594,61 @@ class ExperimentDashboard(Dashboard):
             pass
 
     def simulate(self, **values: Any) -> Run:
-        result = self.module.run(seed=self.seed, **self.fixed, **values)
+        return self._run_of(self.module.run(seed=self.seed, **self.fixed, **values))
+
+    def _run_of(self, result: Any) -> Run:
+        """What the dashboard draws of an experiment's ``Result``: its table and the trace ``trace_key``."""
         if self.trace_key is not None and not isinstance(result.traces.get(self.trace_key), Trace):
             raise ConfigError(f"trace_key = {self.trace_key!r} is not a trace of {self.module.__name__}; it has "
                               f"{', '.join(k for k, t in result.traces.items() if isinstance(t, Trace))}.")
         traces = [t for t in result.traces.values() if isinstance(t, Trace)]
         trace = result.traces[self.trace_key] if self.trace_key else (traces[0] if traces else None)
         return Run(trace, result=result)
+
+    def _precompute(self, gen: int, values: dict[str, Any]) -> None:
+        """The neighbours of ``values`` not computed yet, in loky processes, one per core up to
+        one per neighbour (:func:`esxlab.experiments.runner.execute`, the runner behind
+        ``reproduce`` and sweeps), from a thread of their own, so the next move never queues
+        behind them: each is memoized and kept on disk as it arrives, and a newer request
+        cancels those not started (one already running finishes in its process). (An experiment module
+        outside :data:`esxlab.experiments.EXPERIMENTS` is precomputed here, in this process.)"""
+        from ..experiments import EXPERIMENTS
+        name = self.module.__name__.rsplit(".", 1)[-1]
+        if name not in EXPERIMENTS:
+            super()._precompute(gen, values)
+            return
+        todo = []
+        for other in self.neighbours(values):
+            if self._cached(other) is None:
+                run = self.stored(other)
+                if run is None:
+                    todo.append(other)
+                else:
+                    self._remember(other, run)
+        if not todo or gen != self._gen:
+            return
+        with self._lock:
+            self._pending += 1
+        threading.Thread(target=self._guard, args=(self._precompute_in_runner, gen, name, todo),
+                         name="esxlab-precompute", daemon=True).start()
+
+    def _precompute_in_runner(self, gen: int, name: str, todo: list[dict[str, Any]]) -> None:
+        from ..experiments import runner          # joblib: loaded on first use
+        left = iter(todo)
+
+        def each(task: tuple, result: Any) -> None:
+            values = next(left)
+            run = self._run_of(result)
+            self._remember(values, run)
+            self.store(values, run)
+            if gen != self._gen:
+                raise _Superseded
+
+        try:
+            runner.execute(runner.run_one, [(name, self.seed, {**self.fixed, **v}) for v in todo],
+                           jobs=min(len(todo), os.cpu_count() or 1), label="dashboard precompute", each=each)
+        except _Superseded:
+            pass
 
     def simulate_steps(self, values: dict[str, Any], frame_s: float = FRAME_S) -> Iterator[Run]:
         """The experiment run in a thread of its own under :func:`esxlab.host.watching`: with
