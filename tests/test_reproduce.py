@@ -45,6 +45,8 @@ def test_setup_checks_are_listed_apart_and_not_counted():
     rows = [Row("x", "pred", 10, 10, 1), Row("x", "setup", 5, 9, 1, kind="set-up")]
     text = render_table(rows)
     assert text.index("Set-up checks") < text.index("setup") and text.index("pred") < text.index("Set-up")
+    assert runner.count_line(rows, [0]) == "1/1 predictions within tolerance on seed 0 (100 %); set-up checks 0/1"
+    assert runner.count_line(rows, [0, 1]).endswith("; 0 with spread > tolerance")
     assert runner.count_line(rows, [0]).startswith("1/1 predictions") and "set-up checks 0/1" in \
         runner.count_line(rows, [0])
 

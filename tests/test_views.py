@@ -310,14 +310,15 @@ def test_an_experiment_move_answers_at_once_then_draws_the_run():
 
 
 def test_an_experiment_dashboard_streams_its_run_and_stops_a_superseded_one():
-    from esxlab.experiments import fig7
+    from esxlab.experiments import common, fig7
+    common._branches.clear()                                     # runs earlier tests kept would not stream
     fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed, stream=True)
     steps = d.simulate_steps({"tax_after": 0.5}, frame_s=0)      # a frame after every tick
     first = next(steps)
     assert not first.complete and first.result is None and first.end_min == 12
     d.draw(first)
-    assert "table follows" in d.table.widget.value               # no stale table beside the new run
+    assert "replaces it when the run ends" in d.table.widget.value     # the old table is marked as the old one
     frames = list(steps)
     assert frames[-1].complete and len(frames[-1].trace) == 12 * 60
     assert frames[-1].result.table == fig7.run(seed=0, tax_after=0.5, **fixed).table
@@ -346,6 +347,28 @@ def test_an_experiment_dashboard_precomputes_neighbours_with_the_runner(monkeypa
         kept = d._cached({"tax_after": v})
         assert kept is not None and d.stored({"tax_after": v}) is not None, "memoized and kept on disk"
         assert kept.result.table == fig7.run(seed=0, tax_after=v, **fixed).table
+
+
+def test_a_browser_float_is_rounded_so_the_papers_setting_stays_the_papers():
+    from esxlab.experiments import fig7
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    d.controls["tax_after"].value = 0.7499999999999999          # what a browser slider sends for 0.75
+    assert d.values == {"tax_after": 0.75}
+    assert d.run.result.params["tax_after"] == 0.75 and "not the paper's setting" not in d.table.widget.value
+
+
+def test_while_a_run_streams_cells_read_the_last_complete_run_and_the_page_keeps_its_height():
+    from esxlab.experiments import common, fig7
+    common._branches.clear()                                     # runs earlier tests kept would not stream
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1),
+                                  stream=True)
+    done, table, minute = d.run, d.table.widget.value, (d.minute.max, d.minute.value)
+    frame = next(d.simulate_steps({"tax_after": 0.5}, frame_s=0))
+    d.draw(frame)
+    assert d.run is done and d.shown is frame, "dash.run stays the complete run a cell may read"
+    assert (d.minute.max, d.minute.value) == minute, "a frame leaves the minute slider alone"
+    assert "previous value" in d.table.widget.value and table.split("</div>", 1)[1] in d.table.widget.value
+    assert d.series.xs.max == 12 and done.end_min == 12, "the x axis spans the whole run, frames and end alike"
 
 
 def test_a_run_cut_short_is_not_remembered(monkeypatch):

@@ -120,7 +120,7 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     check_jobs(jobs, f"{label}: --jobs")
     with _backend(jobs, scheduler, f"{label}: --scheduler"):
         out = Parallel(return_as="generator")(delayed(fn)(*task) for task in tasks)
-        with tqdm(total=len(tasks), desc=progress, unit="run", file=sys.stderr, disable=progress is None,
+        with tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr, disable=progress is None,
                   dynamic_ncols=True) as bar:
             results = []
             try:
@@ -192,14 +192,16 @@ def summary(results: dict[tuple[str, int], Result]) -> list[Row]:
 
 
 def count_line(rows: list[Row], seeds: list[int]) -> str:
-    """"N/M predictions within tolerance on the mean …" for ``rows`` from :func:`summary`."""
+    """"N/M predictions within tolerance on the mean …" for ``rows`` from :func:`summary` (one
+    seed: "on seed S", and no spread to count)."""
     checked = predictions(rows)
     ok = sum(bool(r.within) for r in checked)
     setup = [r for r in rows if r.kind == "set-up" and r.within is not None]
-    spread = sum(r.spread for r in rows)
-    return (f"{ok}/{len(checked)} predictions within tolerance on the mean over seeds {seeds_text(seeds)}"
+    over = f"on seed {seeds[0]}" if len(seeds) == 1 else f"on the mean over seeds {seeds_text(seeds)}"
+    spread = "" if len(seeds) == 1 else f"; {sum(r.spread for r in rows)} with spread > tolerance"
+    return (f"{ok}/{len(checked)} predictions within tolerance {over}"
             f" ({100 * ok / max(len(checked), 1):.0f} %); set-up checks {sum(bool(r.within) for r in setup)}/"
-            f"{len(setup)}; {spread} with spread > tolerance")
+            f"{len(setup)}{spread}")
 
 
 def seeds_text(seeds: list[int]) -> str:

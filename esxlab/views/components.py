@@ -303,6 +303,16 @@ class PaperTable:
 
     def __init__(self) -> None:
         self.widget = widgets.HTML()
+        self._table = ""
+
+    def stale(self, note: str) -> None:
+        """Keep the last table, greyed, under ``note`` (a new run is still going): same height, so
+        the page below does not jump."""
+        self.widget.value = self._caption(note) + f"<div style='opacity:0.4'>{self._table}</div>"
+
+    @staticmethod
+    def _caption(text: str) -> str:
+        return f"<div style='min-height:1.4em;font-size:12px;color:#0072B2'>{html.escape(text)}</div>"
 
     def update(self, rows: Sequence) -> None:
         """One line per row; a row's note (why the model differs) becomes a numbered footnote."""
@@ -315,4 +325,5 @@ class PaperTable:
                 cells[-1] += f" [{len(notes)}]"
             body.append("<tr>" + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in cells) + "</tr>")
         foot = "".join(f"<div style='font-size:11px'>[{i}] {n}</div>" for i, n in enumerate(notes, 1))
-        self.widget.value = f"<table><tr>{head}</tr>{''.join(body)}</table>{foot}"
+        self._table = f"<table><tr>{head}</tr>{''.join(body)}</table>{foot}"
+        self.widget.value = self._caption("") + self._table

@@ -123,7 +123,8 @@ class Dashboard(widgets.VBox):
                  "bar": self.bar.widget, "series": self.series.widget, "pmap": self.pmap.widget,
                  "strip": self.strip.widget, "why": self.why.widget}
         self._batch = False
-        self.run: Run | None = None
+        self.run: Run | None = None              # the last complete run drawn (what a cell reads)
+        self.shown: Run | None = None            # what the panels show: that run, or a frame streaming in
         self.frames = 0                          # frames drawn so far (benchmarks/bench_views.py)
         self.done = threading.Event()            # set when the latest request is fully drawn
         self.done.set()
@@ -168,7 +169,10 @@ class Dashboard(widgets.VBox):
     # -- control handling -----------------------------------------------------------------------
     @property
     def values(self) -> dict[str, Any]:
-        return {k: c.value for k, c in self.controls.items()}
+        """The controls' values; a float slider's rounded to 10 digits (a browser sends 0.75 as
+        0.7499999999999999, which is not the paper's setting and not the memoized run)."""
+        return {k: round(c.value, 10) if isinstance(c, widgets.FloatSlider) else c.value
+                for k, c in self.controls.items()}
 
     def set(self, **values: Any) -> None:
         """Set several controls at once (one rerun). Names with a dot (``"dbench.shares"``) may
@@ -240,7 +244,7 @@ class Dashboard(widgets.VBox):
                 self.busy.value = ""
                 self.done.set()
             else:
-                self.busy.value = (f"<span style='color:#0072B2'>⏳ computing {html.escape(_values_text(values))} "
+                self.busy.value = (f"<span style='color:#0072B2'>computing {html.escape(_values_text(values))} "
                                    "— the charts fill in as the run goes</span>")
         if run is None:
             self._submit(self._work, gen, values)
@@ -334,14 +338,17 @@ class Dashboard(widgets.VBox):
             self.frames += 1
 
     def _draw(self, run: Run) -> None:
-        self.run = run
+        self.shown = run
+        if run.complete:
+            self.run = run
         tr = run.trace
         names = tr.vm_names if tr is not None else []
         self.time_row.layout.display = "none" if tr is None else None     # e.g. a sweep: no minute, no VM
         end = float(tr.minutes[-1]) if tr is not None and len(tr) else 0.0
-        with self.minute.hold_trait_notifications():
-            self.minute.max = max(end, 1 / 60)
-            self.minute.value = self.minute.max
+        if run.complete:             # a frame leaves the slider alone: a browser echoes each change late
+            with self.minute.hold_sync():
+                self.minute.max = max(end, 1 / 60)
+                self.minute.value = self.minute.max
         keep = self.vm_pick.value if self.vm_pick.value in names else (run.pmap_vm if run.pmap_vm in names else None)
         self.vm_pick.unobserve(self._on_pick, "value")
         self.vm_pick.options = names
@@ -357,35 +364,37 @@ class Dashboard(widgets.VBox):
             self.host_series.update(tr.minutes, {f: getattr(tr.host, f) for f in self.host_series.fields},
                                     "host: " + ", ".join(pretty(f) for f in self.host_series.fields), x_max=run.end_min)
         self._draw_series()
-        self._draw_time()
+        self._draw_time(None if run.complete else end)
         self.draw_extra(run)
 
     def _on_minute(self, change) -> None:
-        if self.run is not None:
+        if self.shown is not None:
             with self._lock:
                 self._draw_time()
 
     def _on_pick(self, change) -> None:
-        if self.run is not None:
+        if self.shown is not None:
             with self._lock:
                 self._draw_series()
                 self._draw_time()
 
     def _draw_series(self) -> None:
-        tr, name = self.run.trace, self.vm_pick.value
+        tr, name = self.shown.trace, self.vm_pick.value
         if name is None or tr is None or not len(tr):
             self.series.update(np.zeros(1), {f: np.zeros(1) for f in self.series.fields}, "no VM is running")
             return
         vm = tr.vm(name)
         self.series.update(tr.minutes, {f: getattr(vm, f) for f in self.series.fields}, f"{name}: memory over time",
-                           x_max=self.run.end_min)
+                           x_max=self.shown.end_min)
 
-    def _draw_time(self) -> None:
-        """Panels that show one instant: memory bars, pmap grid, decision log, cursor."""
-        run, tr = self.run, self.run.trace
+    def _draw_time(self, minute: float | None = None) -> None:
+        """Panels that show one instant (``minute``, else the minute slider's): memory bars, pmap
+        grid, decision log, cursor."""
+        run, tr = self.shown, self.shown.trace
         if tr is None or not len(tr):
             return
-        i = int(np.clip(np.searchsorted(tr.minutes, self.minute.value - 1e-9), 0, len(tr) - 1))
+        at = self.minute.value if minute is None else minute
+        i = int(np.clip(np.searchsorted(tr.minutes, at - 1e-9), 0, len(tr) - 1))
         tick = float(tr.t[i])
         names = tr.vm_names
         parts = {p: [getattr(tr.vm(n), p)[i] for n in names]
@@ -563,7 +572,7 @@ class ExperimentDashboard(Dashboard):
     def draw_extra(self, run: Run) -> None:
         """The ``xy`` panel: columns of a table-like trace against its first column."""
         if run.result is None:                   # a frame of a run still streaming in
-            self.table.widget.value = "<i>The table follows when the run ends.</i>"
+            self.table.stale("The table below is the previous value's; this run's replaces it when the run ends.")
             return
         if self.xy is None:
             return
@@ -603,7 +612,7 @@ class ExperimentDashboard(Dashboard):
                               f"{', '.join(k for k, t in result.traces.items() if isinstance(t, Trace))}.")
         traces = [t for t in result.traces.values() if isinstance(t, Trace)]
         trace = result.traces[self.trace_key] if self.trace_key else (traces[0] if traces else None)
-        return Run(trace, result=result)
+        return Run(trace, result=result, end_min=float(trace.minutes[-1]) if trace is not None and len(trace) else None)
 
     def _precompute(self, gen: int, values: dict[str, Any]) -> None:
         """The neighbours of ``values`` not computed yet, in loky processes, one per core up to
