@@ -661,20 +661,22 @@ class ExperimentDashboard(Dashboard):
 
     def simulate_steps(self, values: dict[str, Any], frame_s: float = FRAME_S) -> Iterator[Run]:
         """The experiment run in a thread of its own under :func:`esxlab.host.watching`: with
-        ``stream``, a frame of the host being run every ``frame_s`` wall seconds; the complete run
-        last. A newer request, or closing the generator, cuts the run short at its next tick."""
+        ``stream``, frames of the host being run, the k-th ``k × frame_s`` wall seconds after the
+        one before (0.1, 0.3, 0.6, 1.0 s, …: the first at once, and a run of seconds is not slowed
+        by drawing dozens), the complete run last. A newer request, or closing the generator,
+        cuts the run short at its next tick."""
         out: queue.Queue = queue.Queue()
         stop, gen = threading.Event(), self._gen
         params = {k: p.default for k, p in self.module.PARAMS.items()}
         end = {**params, **self.fixed, **values}.get("minutes")
-        shown = time.perf_counter()
+        shown, sent = time.perf_counter(), 0
 
         def tick(host: Host) -> None:
-            nonlocal shown
+            nonlocal shown, sent
             if stop.is_set() or gen != self._gen:
                 raise _Superseded
-            if self.stream and time.perf_counter() - shown >= frame_s:
-                shown = time.perf_counter()
+            if self.stream and time.perf_counter() - shown >= (sent + 1) * frame_s:
+                shown, sent = time.perf_counter(), sent + 1
                 out.put(Run(host.trace, complete=False, end_min=end))
 
         def work() -> None:
