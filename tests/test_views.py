@@ -366,9 +366,48 @@ def test_while_a_run_streams_cells_read_the_last_complete_run_and_the_page_keeps
     frame = next(d.simulate_steps({"tax_after": 0.5}, frame_s=0))
     d.draw(frame)
     assert d.run is done and d.shown is frame, "dash.run stays the complete run a cell may read"
-    assert (d.minute.max, d.minute.value) == minute, "a frame leaves the minute slider alone"
+    assert (d.minute.max, d.minute.value) == minute and d.minute.disabled, "a frame leaves the minute slider alone"
     assert "previous value" in d.table.widget.value and table.split("</div>", 1)[1] in d.table.widget.value
     assert d.series.xs.max == 12 and done.end_min == 12, "the x axis spans the whole run, frames and end alike"
+    d.draw(done)
+    assert not d.minute.disabled and d.minute.value == 12
+
+
+def test_rows_sharing_a_note_share_its_footnote():
+    from esxlab.experiments.result import Row
+    t = views.PaperTable()
+    t.update([Row("x", "a", 1, 2, 0.5, note="same"), Row("x", "b", 1, 2, 0.5, note="same"),
+              Row("x", "c", 1, 2, 0.5, note="other")])
+    assert t.widget.value.count("same</div>") == 1 and "NO [1]" in t.widget.value and "NO [2]" in t.widget.value
+
+
+def test_precompute_batches_take_turns_and_a_stale_one_is_skipped(monkeypatch):
+    import threading
+    import time as clock
+    from esxlab.experiments import fig7, runner
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    active, most, batches = [0], [0], []
+    lock = threading.Lock()
+
+    def fake(fn, tasks, each=None, **kw):              # stands in for joblib: two at once would share its processes
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        clock.sleep(0.2)
+        batches.append([t[2]["tax_after"] for t in tasks])
+        with lock:
+            active[0] -= 1
+        return []
+
+    monkeypatch.setattr(runner, "execute", fake)
+    d._precompute(d._gen, {"tax_after": 0.5})
+    d._precompute(d._gen, {"tax_after": 0.25})
+    d._gen += 1                                         # a third request: its own batch
+    d._precompute(d._gen, {"tax_after": 0.1})
+    assert d.idle(10)
+    assert most[0] == 1, "one batch at a time"
+    assert batches[-1] == [0.15, 0.05] and len(batches) <= 2, "the newest batch runs; a stale one waiting is skipped"
+    assert "error" not in d.busy.value
 
 
 def test_a_run_cut_short_is_not_remembered(monkeypatch):

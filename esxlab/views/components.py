@@ -260,8 +260,10 @@ class WhyPanel:
             lines = "(this run logged no reclaim decision)"
         else:
             lines = "\n".join(html.escape(str(d)) for d in reversed(self.shown)) or "(no decision yet)"
+        # room for ``limit`` lines always: a run that streams in does not shrink the page under them
         self.widget.value = (f"<b>Why? the last {len(self.shown)} of {len(chosen)} decisions up to "
-                             f"t = {upto_tick:.0f} s</b><pre style='font-size:11px;margin:0'>{lines}</pre>")
+                             f"t = {upto_tick:.0f} s</b><pre style='font-size:11px;margin:0;"
+                             f"min-height:{1.3 * self.limit:g}em'>{lines}</pre>")
 
 
 class CounterTable:
@@ -317,13 +319,13 @@ class PaperTable:
     def update(self, rows: Sequence) -> None:
         """One line per row; a row's note (why the model differs) becomes a numbered footnote."""
         head = "".join(f"<th style='padding:0 8px'>{h}</th>" for h in ("quantity", "paper", "esxlab", "tolerance", "within"))
-        body, notes = [], []
+        body, notes = [], {}                     # note → its number: a note shared by rows is printed once
         for r in rows:
             cells = [html.escape(c) for c in r.cells()[1:6]]
             if r.note:
-                notes.append(html.escape(r.note))
-                cells[-1] += f" [{len(notes)}]"
+                number = notes.setdefault(html.escape(r.note), len(notes) + 1)
+                cells[-1] += f" [{number}]"
             body.append("<tr>" + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in cells) + "</tr>")
-        foot = "".join(f"<div style='font-size:11px'>[{i}] {n}</div>" for i, n in enumerate(notes, 1))
+        foot = "".join(f"<div style='font-size:11px'>[{i}] {n}</div>" for n, i in notes.items())
         self._table = f"<table><tr>{head}</tr>{''.join(body)}</table>{foot}"
         self.widget.value = self._caption("") + self._table

@@ -113,7 +113,7 @@ class Dashboard(widgets.VBox):
         self.host_series = TimeSeries(host_fields, title="host", ylabel=host_ylabel(host_fields))
         self.title = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
         self.status = widgets.HTML()
-        self.busy = widgets.HTML()
+        self.busy = widgets.HTML(layout={"min_height": "1.6em"})     # one line kept: "computing …" moves nothing
         self.minute = widgets.FloatSlider(description="minute", min=0, max=1, step=1 / 60, readout_format=".1f",
                                           continuous_update=True, layout={"width": "420px"})
         self.vm_pick = widgets.Dropdown(description="VM", layout={"width": "260px"})
@@ -345,10 +345,13 @@ class Dashboard(widgets.VBox):
         names = tr.vm_names if tr is not None else []
         self.time_row.layout.display = "none" if tr is None else None     # e.g. a sweep: no minute, no VM
         end = float(tr.minutes[-1]) if tr is not None and len(tr) else 0.0
-        if run.complete:             # a frame leaves the slider alone: a browser echoes each change late
-            with self.minute.hold_sync():
+        if run.complete:             # a frame leaves the slider alone (a browser echoes each change late),
+            with self.minute.hold_sync():        # greyed out while the run streams in
                 self.minute.max = max(end, 1 / 60)
                 self.minute.value = self.minute.max
+                self.minute.disabled = False
+        else:
+            self.minute.disabled = True
         keep = self.vm_pick.value if self.vm_pick.value in names else (run.pmap_vm if run.pmap_vm in names else None)
         self.vm_pick.unobserve(self._on_pick, "value")
         self.vm_pick.options = names
@@ -618,9 +621,9 @@ class ExperimentDashboard(Dashboard):
         """The neighbours of ``values`` not computed yet, in loky processes, one per core up to
         one per neighbour (:func:`esxlab.experiments.runner.execute`, the runner behind
         ``reproduce`` and sweeps), from a thread of their own, so the next move never queues
-        behind them: each is memoized and kept on disk as it arrives, and a newer request
-        cancels those not started (one already running finishes in its process). (An experiment module
-        outside :data:`esxlab.experiments.EXPERIMENTS` is precomputed here, in this process.)"""
+        behind them: each is memoized and kept on disk as it arrives. A newer request's batch
+        waits for the one running and is skipped if it became stale meanwhile. (An experiment
+        module outside :data:`esxlab.experiments.EXPERIMENTS` is precomputed here, in this process.)"""
         from ..experiments import EXPERIMENTS
         name = self.module.__name__.rsplit(".", 1)[-1]
         if name not in EXPERIMENTS:
@@ -638,10 +641,13 @@ class ExperimentDashboard(Dashboard):
             return
         with self._lock:
             self._pending += 1
-        threading.Thread(target=self._guard, args=(self._precompute_in_runner, gen, name, todo),
-                         name="esxlab-precompute", daemon=True).start()
+        threading.Thread(target=self._precompute_in_runner, args=(gen, name, todo), name="esxlab-precompute",
+                         daemon=True).start()
 
     def _precompute_in_runner(self, gen: int, name: str, todo: list[dict[str, Any]]) -> None:
+        """One batch at a time in this process (:data:`_RUNNER_LOCK`); a batch that started runs
+        to its end (stopping joblib midway shuts its processes down, under any other batch too),
+        and its runs are kept all the same: they are right, only perhaps not needed."""
         from ..experiments import runner          # joblib: loaded on first use
         left = iter(todo)
 
@@ -650,14 +656,15 @@ class ExperimentDashboard(Dashboard):
             run = self._run_of(result)
             self._remember(values, run)
             self.store(values, run)
-            if gen != self._gen:
-                raise _Superseded
 
         try:
-            runner.execute(runner.run_one, [(name, self.seed, {**self.fixed, **v}) for v in todo],
-                           jobs=min(len(todo), os.cpu_count() or 1), label="dashboard precompute", each=each)
-        except _Superseded:
-            pass
+            with _RUNNER_LOCK:
+                if gen == self._gen:              # else a newer request has queued its own neighbours
+                    runner.execute(runner.run_one, [(name, self.seed, {**self.fixed, **v}) for v in todo],
+                                   jobs=min(len(todo), os.cpu_count() or 1), label="dashboard precompute", each=each)
+        finally:
+            with self._lock:
+                self._pending -= 1
 
     def simulate_steps(self, values: dict[str, Any], frame_s: float = FRAME_S) -> Iterator[Run]:
         """The experiment run in a thread of its own under :func:`esxlab.host.watching`: with
@@ -699,6 +706,10 @@ class ExperimentDashboard(Dashboard):
                     return
         finally:
             stop.set()
+
+
+#: one precompute batch at a time in this process, whichever dashboard asks (they share joblib's processes)
+_RUNNER_LOCK = threading.Lock()
 
 
 class _Superseded(Exception):
