@@ -155,6 +155,9 @@ def test_components_handle_degenerate_data():
     bar = views.MemoryBar()
     bar.update([], {p: [] for p in ("private", "overhead", "balloon", "swapped", "compressed")}, 0.0)
     assert list(bar.bars.x) == ["shared frames", "free"] and bar.ys.max > 0
+    assert bar.reclaimed_figure.title == "Reclaimed from each VM: nothing"        # not a blank 0–1 MB axis
+    bar.update(["a"], {"private": [9], "overhead": [1], "balloon": [4], "swapped": [0], "compressed": [0]}, 5.0)
+    assert bar.reclaimed_figure.title == "Reclaimed from each VM (MB)" and bar.rys.max == pytest.approx(4.2)
     strip = views.StateStrip(cells=10)
     strip.update(np.arange(25) / 60, np.r_[np.zeros(20, int), np.full(5, 3)])
     assert strip.strip.color.shape == (9,) and strip.strip.color[-1] == 3   # each bar: the worst state in it

@@ -117,10 +117,13 @@ class MemoryBar:
             self.bars.x = list(names) + ["shared frames", "free"]
             self.bars.y = y
             self.ys.max = float(max(y.sum(axis=0).max(), 1.0) * 1.05)
+        most = float(r.sum(axis=0).max())
         with self.reclaimed.hold_sync():
             self.reclaimed.x = list(names) or ["-"]
             self.reclaimed.y = r
-            self.rys.max = float(max(r.sum(axis=0).max(), 1.0) * 1.05)
+            self.rys.max = float(max(most, 1.0) * 1.05)
+        # an empty chart says so in its title, rather than leave a blank 0–1 MB axis to puzzle over
+        self.reclaimed_figure.title = "Reclaimed from each VM (MB)" if most > 0 else "Reclaimed from each VM: nothing"
 
 
 def host_ylabel(fields: Sequence[str]) -> str:
