@@ -90,12 +90,13 @@ def timed_move(dash: views.Dashboard, control, value) -> tuple[float, float, flo
 
 
 def forget(dash: views.Dashboard, disk: bool) -> None:
-    """Let the precomputation finish, then empty the memo (and the disk), and the experiments' kept
-    runs after a parameter change (a warm-up shared by every value stays: it is no value's run)."""
+    """Let the precomputation finish, then empty the memo (and the disk), and every run the
+    experiments keep (:func:`esxlab.experiments.common.kept`; a warm-up host kept to fork from
+    stays: it is no value's run)."""
     dash.idle()
     with dash._lock:
         dash._cache.clear()
-    common._branches.clear()
+    common._kept.clear()
     if disk:
         shutil.rmtree(cache_dir(), ignore_errors=True)
 

@@ -109,15 +109,15 @@ def test_the_tax_sweep_reuses_figure_7s_prefix_and_run_and_matches_a_fresh_sweep
     sweep = dict(vm_mb=128, available_mb=179, clients=20, dbench_start_min=1, warmup_min=8, minutes=4,
                  tax_step=0.5, tax_max=0.75)
     common._prefixes.clear()
-    common._branches.clear()
+    common._kept.clear()
     first = E.fig7.run(seed=2, **fig7)
-    assert len(common._prefixes) == 1 and len(common._branches) == 1
+    assert len(common._prefixes) == 1 and len(common._kept) == 1
     shared = E.tax_sweep.run(seed=2, **sweep)
     assert len(common._prefixes) == 1, "the sweep forked Figure 7's warmed-up host"
-    assert len(common._branches) == 3, "τ = 0 and 0.5 were run; τ = 0.75 was Figure 7's run"
+    assert len(common._kept) == 3, "τ = 0 and 0.5 were run; τ = 0.75 was Figure 7's run"
     assert shared.value("idle VM alloc, τ = 0.75") == first.value("idle VM alloc, τ = 0.75")
     common._prefixes.clear()
-    common._branches.clear()
+    common._kept.clear()
     fresh = E.tax_sweep.run(seed=2, **sweep)
     a, b = shared.traces["sweep"], fresh.traces["sweep"]
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), "every column, bit for bit"
@@ -288,3 +288,17 @@ def test_fig2_off_the_papers_setting_is_not_compared():
     res = E.fig2.run(seed=0, clients=1, sizes=(128, 192), minutes=3, measure_from_min=2, dbench_start_s=30)
     assert all(r.paper is None and r.within is None and "clients = 1" in r.note for r in res.table), \
         "with 1 client the table must not mark every row NO against the paper's 40-client numbers"
+
+
+def test_esx_today_reruns_only_the_limit_when_only_the_limit_moves():
+    from esxlab.experiments import common
+    small = dict(minutes=3, calm_min=1)
+    common._kept.clear()
+    first = E.esx_today.run(seed=1, **small)
+    assert len(common._kept) == 3, "two eras and the large-page part are kept"
+    moved = E.esx_today.run(seed=1, limit_mb=16, **small)
+    assert len(common._kept) == 3, "nothing new kept: only the limit's part ran again"
+    assert moved.traces["esxi6"] is first.traces["esxi6"] and moved.traces["limit"] is not first.traces["limit"]
+    common._kept.clear()
+    fresh = E.esx_today.run(seed=1, limit_mb=16, **small)
+    assert [r.esxlab for r in moved.table] == [r.esxlab for r in fresh.table]

@@ -314,7 +314,7 @@ def test_an_experiment_move_answers_at_once_then_draws_the_run():
 
 def test_an_experiment_dashboard_streams_its_run_and_stops_a_superseded_one():
     from esxlab.experiments import common, fig7
-    common._branches.clear()                                     # runs earlier tests kept would not stream
+    common._kept.clear()                                     # runs earlier tests kept would not stream
     fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed, stream=True)
     steps = d.simulate_steps({"tax_after": 0.5}, frame_s=0)      # a frame after every tick
@@ -362,7 +362,7 @@ def test_a_browser_float_is_rounded_so_the_papers_setting_stays_the_papers():
 
 def test_while_a_run_streams_cells_read_the_last_complete_run_and_the_page_keeps_its_height():
     from esxlab.experiments import common, fig7
-    common._branches.clear()                                     # runs earlier tests kept would not stream
+    common._kept.clear()                                     # runs earlier tests kept would not stream
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1),
                                   stream=True)
     done, table, minute = d.run, d.table.widget.value, (d.minute.max, d.minute.value)

@@ -13,9 +13,9 @@ from ..host import Host
 from ..trace import Trace
 
 PREFIXES_KEPT = 2                       # hosts kept for forking (a few MB each at the paper's sizes)
-BRANCHES_KEPT = 8                       # traces kept of runs forked from them (≈ 1 MB each at Figure 7's sizes)
+RUNS_KEPT = 8                           # runs kept by :func:`kept` (≈ 1 MB each at the experiments' sizes)
 _prefixes: OrderedDict[Hashable, Host] = OrderedDict()
-_branches: OrderedDict[Hashable, Trace] = OrderedDict()
+_kept: OrderedDict[Hashable, Any] = OrderedDict()
 _lock = threading.Lock()                # a dashboard runs experiments in a thread of its own
 
 
@@ -57,18 +57,28 @@ def fork_run(key: Hashable, build: Callable[[], Host], change: tuple[str, Any], 
     """The trace of a copy of the host at ``key`` (:func:`fork`) after ``change``, a ``Host``
     method's name and its argument (e.g. ``("set_tax_rate", 0.75)``), run ``minutes`` more.
 
-    The trace is kept (the last :data:`BRANCHES_KEPT`), so experiments that run the same
-    branch of the same prefix compute it once per process: Figure 7's run is the tax sweep's
-    τ = 0.75 copy, and ``reproduce`` runs the two in one task. A :class:`~esxlab.trace.Trace` is
-    read-only, so sharing it is safe."""
-    branch = (key, change, minutes)
-    tr = _branches.get(branch)
-    if tr is None:
+    The trace is kept (:func:`kept`), so experiments that run the same branch of the same
+    prefix compute it once per process: Figure 7's run is the tax sweep's τ = 0.75 copy, and
+    ``reproduce`` runs the two in one task. A :class:`~esxlab.trace.Trace` is read-only, so
+    sharing it is safe."""
+    def branch() -> Trace:
         host = fork(key, build)
         getattr(host, change[0])(change[1])
-        tr = host.run(minutes=minutes)
-    _keep(_branches, branch, tr, BRANCHES_KEPT)
-    return tr
+        return host.run(minutes=minutes)
+
+    return kept((key, change, minutes), branch)
+
+
+def kept(key: Hashable, run: Callable[[], Any]) -> Any:
+    """``run()``'s value, computed once per ``key`` in this process and kept (the last
+    :data:`RUNS_KEPT`): a part of an experiment that the parameter just moved does not decide
+    (``key``: the seed and every parameter that does) is not simulated again, e.g. esx_today's
+    eras when only the limit moves. Callers only read the value (a trace, a host's stats)."""
+    value = _kept.get(key)
+    if value is None:
+        value = run()
+    _keep(_kept, key, value, RUNS_KEPT)
+    return value
 
 
 def _keep(cache: OrderedDict, key: Hashable, value: Any, kept: int) -> None:

@@ -34,6 +34,7 @@ from ..host import Host
 from ..reclaim import STATES
 from ..trace import Trace
 from ..workloads import Contents, Toucher
+from .common import kept
 from .params import Param, check_seed, require, resolve
 from .result import Result
 
@@ -125,8 +126,10 @@ def run(seed: int = 0, **params) -> Result:
     for gb, mb in MINFREE_MB.items():
         res.add(f"minFree of a {gb} GB host", mb, preset("esxi6", memory_mb=gb * 1024).minfree_mb, MINFREE_TOL,
                 "MB", note=LATER, kind="set-up")
+    # every part but the limit's is the same simulation whatever limit_mb is: kept, not rerun
+    others = ("esx_today", seed, tuple(sorted((k, v) for k, v in vars(p).items() if k != "limit_mb")))
     for era in ERAS:
-        trace, host = run_era(p, era, seed)
+        trace, host = kept((*others, era), lambda era=era: run_era(p, era, seed))
         res.traces[era] = trace
         for state, pct in state_share(trace, era_states(era)).items():
             res.add(f"{era}: time in {state}", None, pct, None, "%")
@@ -144,7 +147,7 @@ def run(seed: int = 0, **params) -> Result:
             max(2.0, 0.03 * p.limit_mb), "MB", note=LATER)
     res.add("limited VM: ballooned", None, s.balloon, None, "MB")
     res.add("limited VM: swapped", None, s.swapped, None, "MB")
-    trace, host = run_large_pages(p, seed)
+    trace, host = kept((*others, "large_pages"), lambda: run_large_pages(p, seed))
     res.traces["large_pages"] = trace
     saved = trace.host.shared_saved
     calm = saved[trace.minutes < p.calm_min]
