@@ -24,7 +24,7 @@ import numpy as np
 
 from .config import PAGES_PER_MB
 from .errors import check_number
-from .pmap import PRIVATE, SHARED
+from .pmap import MAPPED
 
 
 
@@ -105,7 +105,7 @@ class BalloonDriver:
             return
         self.rate = max(self.max_rate // 4, self.rate // 2) if stressed else min(self.max_rate, self.rate * 2)
         st = vm.pmap.state[ppns]
-        backed = int(np.count_nonzero((st == PRIVATE) | (st == SHARED)))
+        backed = int(np.count_nonzero(MAPPED[st]))
         fresh, freed = vm.balloon_pages(ppns)
         # progress is machine memory freed, not pages ballooned: a balloon that frees less than
         # half a machine page per backed page it takes (shared pages free nothing) is not

@@ -17,6 +17,8 @@ from .metrics import STATE_NAMES
 #: state name → index, in the order of :data:`esxlab.metrics.PAGE_STATES` (the one list of states)
 STATE = {name: i for i, name in enumerate(STATE_NAMES)}
 UNBACKED, PRIVATE, SHARED, SWAPPED, BALLOONED = (STATE[n] for n in ("unbacked", "private", "shared", "swapped", "balloon"))
+#: per state index, whether the page maps a machine page (PRIVATE or SHARED): ``MAPPED[pmap.state[ppns]]``
+MAPPED = np.isin(np.arange(len(STATE_NAMES)), (PRIVATE, SHARED))
 
 
 class Pmap:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import PAGES_PER_MB, HostConfig, RemapConfig
-from .pmap import PRIVATE, SHARED
+from .pmap import MAPPED, PRIVATE
 
 NEVER = -(1 << 30)
 
@@ -72,7 +72,7 @@ class IORemapper:
         ppns = np.asarray(ppns, dtype=np.int64)
         ppns = ppns[ppns >= 0]
         st = vm.pmap.state[ppns]
-        ppns = ppns[(st == PRIVATE) | (st == SHARED)]
+        ppns = ppns[MAPPED[st]]
         if len(ppns) == 0:
             return
         high = vm.pmap.mpn[ppns] >= self.machine.low_pages

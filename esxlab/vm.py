@@ -20,7 +20,7 @@ from .content import TokenMint
 from .errors import Stall
 from .guest import PROFILES, Guest
 from .metrics import EVENTS, STATE_NAMES, VMStats
-from .pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
+from .pmap import BALLOONED, MAPPED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
 from .swap import BackingStore
@@ -29,9 +29,6 @@ from .workloads import Workload
 __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
 
 LARGE_PAGE = 512        # small (4 KB) pages in a 2 MB large page (later ESX, HostConfig.large_pages)
-
-#: per page state, whether a machine page is mapped (reading it faults nothing in)
-_MAPPED = np.isin(np.arange(len(STATE_NAMES)), (PRIVATE, SHARED))
 
 
 def _add(self, other) -> None:
@@ -113,7 +110,7 @@ class VM:
             return
         st = self.pmap.state[ppns]
         if write is False:
-            ok = _MAPPED[st]                  # a read faults nothing in where a machine page is mapped
+            ok = MAPPED[st]                   # a read faults nothing in where a machine page is mapped
         elif write is True:
             ok = st == PRIVATE
         else:
@@ -165,7 +162,7 @@ class VM:
 
     def mapped(self, ppns: np.ndarray) -> bool:
         """Whether all of ``ppns`` map a machine page (privately or shared): reading them faults nothing in."""
-        return bool(_MAPPED[self.pmap.state[ppns]].all())
+        return bool(MAPPED[self.pmap.state[ppns]].all())
 
     def touch(self, ppns: np.ndarray) -> None:
         """The guest reads ``ppns`` and does not need the data (e.g. executes, scans)."""
@@ -194,7 +191,7 @@ class VM:
         """Contents of ``ppns`` as the guest would read them, with no side effects."""
         st = self.pmap.state[ppns]
         out = np.zeros(len(ppns), dtype=np.uint64)
-        mapped = _MAPPED[st]
+        mapped = MAPPED[st]
         out[mapped] = self.env.machine.content[self.pmap.mpn[ppns[mapped]]]
         for state, store in self.env.stores.items():
             off = st == state

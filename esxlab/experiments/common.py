@@ -46,11 +46,7 @@ def fork(key: Hashable, build: Callable[[], Host]) -> Host:
     same ``key``: every parameter and the seed that decide the prefix) fork from the host at the
     change instead of simulating the prefix again. The copy carries its seeded streams, so it
     continues bit for bit as the original would have."""
-    host = _prefixes.get(key)              # get, not pop: a dashboard's other thread may fork it meanwhile
-    if host is None:
-        host = build()
-    _keep(_prefixes, key, host, PREFIXES_KEPT)
-    return copy.deepcopy(host)
+    return copy.deepcopy(_cached(_prefixes, key, build, PREFIXES_KEPT))
 
 
 def fork_run(key: Hashable, build: Callable[[], Host], change: tuple[str, Any], minutes: float) -> Trace:
@@ -74,17 +70,18 @@ def kept(key: Hashable, run: Callable[[], Any]) -> Any:
     :data:`RUNS_KEPT`): a part of an experiment that the parameter just moved does not decide
     (``key``: the seed and every parameter that does) is not simulated again, e.g. esx_today's
     eras when only the limit moves. Callers only read the value (a trace, a host's stats)."""
-    value = _kept.get(key)
+    return _cached(_kept, key, run, RUNS_KEPT)
+
+
+def _cached(cache: OrderedDict, key: Hashable, make: Callable[[], Any], kept: int) -> Any:
+    """``cache[key]``, made by ``make()`` if absent, as the newest entry of ``cache``, which keeps
+    the ``kept`` newest. (Get, not pop: a dashboard's other thread may be reading it meanwhile.)"""
+    value = cache.get(key)
     if value is None:
-        value = run()
-    _keep(_kept, key, value, RUNS_KEPT)
-    return value
-
-
-def _keep(cache: OrderedDict, key: Hashable, value: Any, kept: int) -> None:
-    """Store ``value`` as the newest entry of ``cache``, which keeps the ``kept`` newest."""
+        value = make()
     with _lock:
         cache[key] = value
         cache.move_to_end(key)
         while len(cache) > kept:
             cache.popitem(last=False)
+    return value

@@ -137,7 +137,7 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
 
 
 def _run(names: tuple[str, ...], seed: int) -> list[Result]:
-    return [get(name).run(seed=seed) for name in names]
+    return [run_one(name, seed, {}) for name in names]
 
 
 def run_one(name: str, seed: int, params: dict[str, Any]) -> Result:

@@ -12,7 +12,7 @@ browser answers at once and works in a background thread: a value already comput
 are memoized by control values; the seed is fixed per dashboard) is drawn immediately; a new
 one first shows "computing …" and, for a :class:`SimDashboard` (and an
 :class:`ExperimentDashboard` with ``stream=True``), streams the trace into the marks as it grows
-(a frame every :data:`FRAME_S` s) — abandoned as soon as the control moves again (an experiment
+(from :data:`FRAME_S` s on) — abandoned as soon as the control moves again (an experiment
 run is cut short at its next tick: :func:`esxlab.host.watching`). When a run is done the
 neighbouring values of every control are computed while the student reads (an experiment's in
 loky processes through :func:`esxlab.experiments.runner.execute`, the runner behind ``reproduce``
