@@ -12,7 +12,7 @@ browser answers at once and works in a background thread: a value already comput
 are memoized by control values; the seed is fixed per dashboard) is drawn immediately; a new
 one first shows "computing …" and, for a :class:`SimDashboard` (and an
 :class:`ExperimentDashboard` with ``stream=True``), streams the trace into the marks as it grows
-(from :data:`FRAME_S` s on) — abandoned as soon as the control moves again (an experiment
+(from :data:`FRAME_S` / 2 s on) — abandoned as soon as the control moves again (an experiment
 run is cut short at its next tick: :func:`esxlab.host.watching`). When a run is done the
 neighbouring values of every control are computed while the student reads (an experiment's in
 loky processes through :func:`esxlab.experiments.runner.execute`, the runner behind ``reproduce``
@@ -668,10 +668,11 @@ class ExperimentDashboard(Dashboard):
 
     def simulate_steps(self, values: dict[str, Any], frame_s: float = FRAME_S) -> Iterator[Run]:
         """The experiment run in a thread of its own under :func:`esxlab.host.watching`: with
-        ``stream``, frames of the host being run, the k-th ``k × frame_s`` wall seconds after the
-        one before (0.1, 0.3, 0.6, 1.0 s, …: the first at once, and a run of seconds is not slowed
-        by drawing dozens), the complete run last. A newer request, or closing the generator,
-        cuts the run short at its next tick."""
+        ``stream``, frames of the host being run, the first ``frame_s / 2`` wall seconds after the
+        start and the k-th ``k × frame_s`` after the one before (0.05, 0.15, 0.35, 0.65, 1.05 s, …:
+        the first within the 0.1 s a student feels as instant, and a run of seconds is not slowed
+        by drawing dozens), the complete run last. A newer request, or closing the generator, cuts
+        the run short at its next tick."""
         out: queue.Queue = queue.Queue()
         stop, gen = threading.Event(), self._gen
         params = {k: p.default for k, p in self.module.PARAMS.items()}
@@ -682,7 +683,7 @@ class ExperimentDashboard(Dashboard):
             nonlocal shown, sent
             if stop.is_set() or gen != self._gen:
                 raise _Superseded
-            if self.stream and time.perf_counter() - shown >= (sent + 1) * frame_s:
+            if self.stream and time.perf_counter() - shown >= max(sent, 0.5) * frame_s:
                 shown, sent = time.perf_counter(), sent + 1
                 out.put(Run(host.trace, complete=False, end_min=end))
 
