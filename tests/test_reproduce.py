@@ -155,6 +155,22 @@ def test_run_many_hands_back_each_grouped_run_under_its_own_name(monkeypatch):
     assert got["remap_io", 1].table == E.remap_io.run(seed=1).table
 
 
+def test_reproduce_starts_the_longest_tasks_first_and_knows_every_experiments_time(monkeypatch):
+    assert set(E.RUN_S) == set(E.EXPERIMENTS), "time a new experiment (one seed, alone) and add it to RUN_S"
+    submitted = []
+
+    def spy(fn, tasks, **kw):
+        submitted.extend(tasks)
+        return [fn(*task) for task in tasks]
+
+    monkeypatch.setattr(runner, "execute", spy)
+    monkeypatch.setattr(runner, "RUN_S", {"fig6": 1.0, "remap_io": 2.0})
+    got = runner.run_many(["fig6", "remap_io"], [0, 1])
+    assert submitted == [(("remap_io",), 0), (("remap_io",), 1), (("fig6",), 0), (("fig6",), 1)]
+    assert list(got) == [("fig6", 0), ("fig6", 1), ("remap_io", 0), ("remap_io", 1)]     # handed back in name order
+    assert got["fig6", 1].table == E.fig6.run(seed=1).table
+
+
 def _square(x: int) -> int:
     return x * x
 

@@ -48,7 +48,13 @@ EXPERIMENTS: list[str] = [
 #: so the shared part runs once
 SHARED_RUNS: tuple[tuple[str, ...], ...] = (("fig7", "tax_sweep"),)
 
-__all__ = ["EXPERIMENTS", "SHARED_RUNS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series",
+#: seconds one seed of each takes with its defaults, alone in one process (2-core reference
+#: machine, 2026-12-01): ``reproduce`` starts the longest tasks first, so that its workers finish
+#: together (longest-processing-time-first scheduling). A figure that is off only costs time.
+RUN_S: dict[str, float] = {"fig2": 4.8, "fig4": 7.3, "fig5": 5.8, "fig6": 0.8, "fig7": 4.0, "tax_sweep": 7.9,
+                           "fig8": 9.5, "remap_io": 0.7, "ksm_vs_esx": 4.2, "replacement": 1.3, "esx_today": 1.4}
+
+__all__ = ["EXPERIMENTS", "RUN_S", "SHARED_RUNS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series",
            "render_table", "sweep", *EXPERIMENTS]
 _SWEEPS = ("sweep", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
 

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from ..errors import ConfigError, shorten
 from ..rng import check_seed
-from . import SHARED_RUNS, get
+from . import RUN_S, SHARED_RUNS, get
 from .result import Result, Row, predictions, render_table, summarize
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -173,9 +173,11 @@ def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress
     Returns {(name, seed): Result} in (name, seed) order; ``progress`` shows a bar and a line
     per task on stderr as it finishes. Experiments that run the same simulations
     (:data:`~esxlab.experiments.SHARED_RUNS`) share a task per seed, so those run once.
-    ``jobs`` must be ≥ 1 (ConfigError)."""
+    ``jobs`` must be ≥ 1 (ConfigError). Tasks start longest first (:data:`~esxlab.experiments.RUN_S`).
+    """
     names, seeds = list(dict.fromkeys(names)), list(seeds)
-    tasks = [(group, seed) for group in _together(names) for seed in seeds]
+    tasks = sorted(((group, seed) for group in _together(names) for seed in seeds),
+                   key=lambda task: -sum(RUN_S.get(name, 0.0) for name in task[0]))     # longest first
     out = execute(_run, tasks, jobs=jobs, scheduler=scheduler, progress="reproduce" if progress else None,
                   describe=_describe)
     done = {(name, seed): res for (group, seed), results in zip(tasks, out) for name, res in zip(group, results)}
