@@ -575,11 +575,13 @@ class Server(Workload):
         self.filled += len(new)
         ws = min(ws, self.filled)
         hot = new[:0]
-        if ws:
-            per = int(np.ceil(ws / sweep))
-            hot = (self._cursor + np.arange(min(per, ws))) % ws
-            self._cursor = (self._cursor + per) % ws
-            hot = hot[hot < old]
+        if ws:                      # the sweep's next ``per`` pages, wrapping at ws, of those written before
+            per, c = int(np.ceil(ws / sweep)), self._cursor % ws
+            end = c + min(per, ws)
+            hot = np.arange(c, min(end, ws, old), dtype=np.int64)
+            if end > ws:
+                hot = np.concatenate([hot, np.arange(min(end - ws, old), dtype=np.int64)])
+            self._cursor = (c + per) % ws
         writes = np.concatenate([np.ones(len(new), dtype=bool), self.rng.random(len(hot)) < 1 / 3])
         return Access(np.concatenate([new, hot]), writes)
 
