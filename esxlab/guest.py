@@ -298,10 +298,10 @@ class Guest:
 
     def _commit_sweep(self, lo: int, hi: int, evicted: np.ndarray, taken: list[np.ndarray]) -> None:
         """The hand passed [lo, hi) having evicted ``evicted``: second chance for the referenced
-        pages passed (the evicted ones are free and unreferenced already)."""
+        pages passed (only pages in use are ever referenced: the others are free, the balloon's,
+        or just evicted, and a page leaves use unreferenced)."""
         taken.append(evicted)
-        ref = self.ref[lo:hi]
-        ref[self.ppn_lp[lo:hi] >= 0] = False
+        self.ref[lo:hi] = False
         self.hand = hi % self.vm.pages
 
     def _write_back(self, ppns: np.ndarray, lps: np.ndarray | None = None, dirty: np.ndarray | None = None) -> None:
