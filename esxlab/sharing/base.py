@@ -253,6 +253,8 @@ class SharingBase:
     def _set_refs(self, frames: np.ndarray, refs: np.ndarray) -> None:
         big = refs >= COUNT_MAX
         self.f_count[frames] = np.where(big, COUNT_MAX, refs)
+        if not self.overflow and not big.any():   # the usual case: no count saturated, none was
+            return
         for f, r, b in zip(frames.tolist(), refs.tolist(), big.tolist()):
             if b:
                 self.overflow[f] = r
