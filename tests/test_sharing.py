@@ -334,3 +334,13 @@ def test_the_hash_table_answers_as_a_dict_through_inserts_deletes_and_rehashes()
         assert len(table) == len(ref)
     with pytest.raises(KeyError):
         table.delete(np.array([4000], dtype=np.uint64))
+
+
+@given(st.lists(st.integers(1, 40), max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_first_of_each_marks_the_first_occurrence_of_every_value(values):
+    from esxlab.sharing.base import first_of_each
+    keys = np.array(values, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)     # 64-bit values, collisions kept
+    want = np.zeros(len(keys), dtype=bool)
+    want[np.unique(keys, return_index=True)[1]] = True
+    assert (first_of_each(keys) == want).all()
