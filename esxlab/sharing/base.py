@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..arrays import Stack
 from ..config import PAGES_PER_MB, SharingConfig
 from ..content import mix64
 from ..machine import SHARED as SHARED_OWNER, TABLE
@@ -217,14 +218,16 @@ class SharingBase:
             if n:
                 a[:n] = getattr(self, name)
             setattr(self, name, a)
-        self._free_ids = list(range(cap - 1, n - 1, -1)) + getattr(self, "_free_ids", [])
+        free = Stack.run(cap, n, cap)            # the new ids below the free ones, n on top of them
+        if n:
+            free.push(self._free_ids.items)
+        self._free_ids = free
 
     def _new_frames(self, k: int) -> np.ndarray:
-        if k > len(self._free_ids):
+        """``k`` free frame ids (intp), the last released first."""
+        if k > self._free_ids.n:
             self._grow_frames(max(2 * len(self.f_kind), len(self.f_kind) + k))
-        ids = self._free_ids[len(self._free_ids) - k:]
-        del self._free_ids[len(self._free_ids) - k:]
-        return np.array(ids, dtype=np.int64)
+        return self._free_ids.pop(k)
 
     def _release_frames(self, frames: np.ndarray) -> None:
         """Forget ``frames`` (distinct; hint or shared); their machine pages are the caller's business.
@@ -234,11 +237,10 @@ class SharingBase:
         self.n_frames -= int(np.count_nonzero(self.f_kind[frames] == FRAME))
         self._unindex(frames)
         self.f_kind[frames] = FREE_FRAME
-        ids = frames.tolist()
         if self.overflow:
-            for f in ids:
+            for f in frames.tolist():
                 self.overflow.pop(f, None)
-        self._free_ids.extend(ids)
+        self._free_ids.push(frames)
 
     def _unindex(self, frames: np.ndarray) -> None:
         """Remove ``frames`` from the mode's lookup structure."""
