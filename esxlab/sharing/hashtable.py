@@ -18,7 +18,7 @@ import numpy as np
 
 EMPTY = np.uint64(0)
 DELETED = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-_DELETED = int(DELETED)
+_EMPTY, _DELETED = int(EMPTY), int(DELETED)       # as Python ints, for the key-by-key probes
 TAIL = 8        # probes left for at most this many keys go on one key at a time, not a vector pass each
 
 
@@ -77,7 +77,7 @@ class HashTable:
                 if here == key:
                     slot[j] = i
                     break
-                if here == 0:
+                if here == _EMPTY:
                     break
                 i = (i + 1) & mask
         return slot
@@ -107,9 +107,9 @@ class HashTable:
             else:
                 idx = (idx + 1) & mask
         for j, i in zip(todo.tolist(), idx.tolist()):
-            while keys.item(i) not in (0, _DELETED):
+            while keys.item(i) not in (_EMPTY, _DELETED):
                 i = (i + 1) & mask
-            self.used += keys.item(i) == 0
+            self.used += keys.item(i) == _EMPTY
             keys[i], self.values[i] = h[j], values[j]
         self.n += len(h)
 
