@@ -407,6 +407,9 @@ class SharingConfig(Validated):
                                       source="later ESX doc: Mem.ShareScanTotal = 200")
     scan_period_s: int = param(5, "scanner wake-up period", 1, 600, step=1, unit="s", integer=True,
                                source="invented: the scanner wakes every few seconds for rate × period pages")
+    scan_batch_min: int = param(32, "least pages a VM's scan takes", 1, 1 << 20, integer=True, unit="pages",
+                                source="invented: a VM whose share of a wake-up is smaller saves its credit "
+                                "for a later one (same rate, fewer scans: many-VM hosts)")
     force_salting: int = param(1, "salting (Mem.ShareForceSalting)", choices=(0, 1, 2),
                                source="later ESX doc (KB 2097593); 1 = all VMs share unless salts differ")
     ksm_pages_to_scan: int = param(100, "KSM pages_to_scan", 0, 1 << 20, step=10, integer=True,

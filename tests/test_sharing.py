@@ -227,6 +227,38 @@ def test_table_memory_is_charged_to_the_host():
     assert s.stats().table_mb == pytest.approx(s.table_pages / MB)
 
 
+def test_a_many_vm_host_scans_each_vm_in_batches_at_the_same_rate():
+    """40 VMs at the default rates: a wake-up's share, min(50, 200 / 40) × 5 = 25 pages, is below
+    scan_batch_min = 32, so a VM saves its credit and is scanned in batches of ≥ 32 pages, the
+    credit it leaves is less than one batch, and the pages scanned keep the rate."""
+    host = esx.Host(esx.HostConfig(memory_mb=320, sharing=SharingConfig()), seed=0)
+    for i in range(40):
+        host.power_on(esx.VMConfig(name=f"v{i}", max_mb=4, overhead_mb=1), workload=esx.workloads.Idle())
+    asked = {}
+    candidates = host.sharing._candidates
+
+    def spy(vm, k):
+        asked.setdefault(vm.name, []).append(k)
+        return candidates(vm, k)
+    host.sharing._candidates = spy
+    host.run(seconds=300)
+    wakes, per_wake = 300 // 5, 200 / 40 * 5
+    assert set(asked) == set(host.vms)
+    for name, ks in asked.items():
+        assert min(ks) >= 32 and len(ks) < wakes, f"{name}: {ks}"
+        assert wakes * per_wake - 32 < sum(ks) <= wakes * per_wake, f"{name}: {sum(ks)} pages in {wakes} wake-ups"
+
+
+def test_at_the_papers_rates_every_wake_up_scans_as_with_no_batch_minimum():
+    """Four VMs: a wake-up's share (250 pages) is above scan_batch_min, so the minimum changes nothing."""
+    runs = []
+    for least in (1, 32):
+        host = mixed_host(scan_batch_min=least)
+        host.run(seconds=120)
+        runs.append((host.sharing.stats(), [v.stats() for v in host.vms.values()]))
+    assert runs[0] == runs[1] and runs[0][0].scanned > 0
+
+
 def test_per_vm_statistics_add_up():
     host = mixed_host(**FAST)
     host.run(seconds=90)

@@ -63,7 +63,9 @@ class PageSharing(SharingBase):
     # -- scanning ------------------------------------------------------------------------------
     def step(self) -> None:
         """Every ``scan_period_s``: scan each VM at ``min(per-VM rate, system rate / VMs)`` pages
-        per second, at random."""
+        per second, at random. A VM's unspent rate is its credit; it is scanned once the credit
+        reaches ``scan_batch_min`` pages (at the paper's rates every wake-up does: only hosts of
+        dozens of VMs wait, and then a scan costs one call per batch, not per wake-up)."""
         cfg = self.config
         vms = list(self.vms.values())
         if not vms:
@@ -75,7 +77,7 @@ class PageSharing(SharingBase):
         for vm in vms:
             st = self._state(vm)
             st.credit += rate
-            budgets.append(int(st.credit))
+            budgets.append(int(st.credit) if st.credit >= cfg.scan_batch_min else 0)
             st.credit -= budgets[-1]
         room = self._reserve_table(sum(budgets))
         for vm, k in zip(vms, budgets):
