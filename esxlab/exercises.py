@@ -117,7 +117,7 @@ def build(source: Path = ROOT / "source", release: Path = ROOT / "release") -> l
 
 def main(argv: list[str]) -> int:
     """``build`` writes exercises/release/; ``check`` exits 1 if it is out of date."""
-    ap = argparse.ArgumentParser(prog="python -m esxlab exercises", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m esxlab exercises", description=__doc__.split("\n")[0].replace("``", ""))
     ap.add_argument("command", choices=("build", "check"))
     ap.add_argument("--source", type=Path, default=ROOT / "source", help="instructor notebooks")
     ap.add_argument("--release", type=Path, default=ROOT / "release", help="student notebooks (written)")

@@ -49,6 +49,8 @@ def test_setup_checks_are_listed_apart_and_not_counted():
     assert runner.count_line(rows, [0, 1]).endswith("; 0 with spread > tolerance")
     assert runner.count_line(rows, [0]).startswith("1/1 predictions") and "set-up checks 0/1" in \
         runner.count_line(rows, [0])
+    assert runner.count_line(rows[:1], [0]) == "1/1 predictions within tolerance on seed 0 (100 %)", \
+        "no set-up rows: no '0/0' count"
 
 
 def test_results_do_not_depend_on_jobs():

@@ -201,9 +201,9 @@ def count_line(rows: list[Row], seeds: list[int]) -> str:
     setup = [r for r in rows if r.kind == "set-up" and r.within is not None]
     over = f"on seed {seeds[0]}" if len(seeds) == 1 else f"on the mean over seeds {seeds_text(seeds)}"
     spread = "" if len(seeds) == 1 else f"; {sum(r.spread for r in rows)} with spread > tolerance"
+    checks = f"; set-up checks {sum(bool(r.within) for r in setup)}/{len(setup)}" if setup else ""
     return (f"{ok}/{len(checked)} predictions within tolerance {over}"
-            f" ({100 * ok / max(len(checked), 1):.0f} %); set-up checks {sum(bool(r.within) for r in setup)}/"
-            f"{len(setup)}{spread}")
+            f" ({100 * ok / max(len(checked), 1):.0f} %){checks}{spread}")
 
 
 def seeds_text(seeds: list[int]) -> str:
