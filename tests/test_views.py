@@ -121,9 +121,14 @@ def test_empty_vm_pmap_is_all_unbacked():
     d = views.SimDashboard(esx.HostConfig(memory_mb=64), [(esx.VMConfig(name="e", max_mb=4, overhead_mb=1), "idle")],
                            minutes=0.1, panels=("pmap",))
     colors = d.pmap.grid.color.ravel()
-    shown = colors[~np.isnan(colors)]
+    shown = colors[colors < len(STATE_NAMES)]
     assert len(shown) == 4 * 256 and "one cell per PPN" in d.pmap.figure.title
     assert set(shown) <= {0, PRIVATE}
+    grid = views.components.PmapGrid(cols=64)
+    grid.update(np.zeros(100, dtype=np.int8))                  # 2 rows of 64: 28 cells past the last PPN
+    padding = grid.grid.color.ravel()[100:]
+    assert len(padding) == 28 and not np.isnan(padding).any(), "NaN cells are drawn black"
+    assert set(padding) == {grid.cs.max} and grid.cs.colors[-1] == "#FFFFFF"
     assert d.pmap.legend.value.count("background:") == len(STATE_NAMES)
 
 
@@ -453,3 +458,25 @@ def test_experiment_runs_are_kept_on_disk_for_a_later_session(monkeypatch):
     assert np.array_equal(later.series.lines.y, d.series.lines.y, equal_nan=True)
     monkeypatch.setattr(views.dashboards, "source_hash", lambda: "another model")
     assert later.stored(later.values) is None                              # an edited esxlab reruns
+
+
+def test_one_colour_per_page_state_on_every_chart():
+    """A page state, or the same quantity under another name, has one colour everywhere; a series
+    that is none of them never borrows a state's or metric's colour."""
+    from esxlab.views.components import COLORS, OTHER_COLORS, color_of
+    assert not set(OTHER_COLORS) & set(COLORS.values())
+    assert color_of("ballooned", 0) == color_of("balloon", 5) == COLORS["balloon"]
+    assert color_of("shared_saved", 0) == color_of("shared frames", 1) == COLORS["shared"]
+    assert color_of("swap_used", 0) == COLORS["swapped"] and color_of("estimate", 0) == COLORS["active"]
+    fig6 = [color_of(f, i) for i, f in enumerate(("toucher", "slow", "fast", "estimate"))]
+    assert len(set(fig6)) == 4 and not set(fig6[:3]) & set(COLORS.values())
+
+
+@pytest.mark.parametrize("lo, hi", [(0, 348), (-28, 348), (0, 1.05), (205, 260), (0, 12000), (-9, 287)])
+def test_y_ticks_are_few_and_round(lo, hi):
+    from esxlab.views.components import nice_ticks
+    ticks = nice_ticks(lo, hi)
+    assert 2 <= len(ticks) <= 6 and lo <= ticks[0] and ticks[-1] <= hi + 1e-9
+    step = ticks[1] - ticks[0]
+    assert np.allclose(np.diff(ticks), step) and np.isclose(step / 10 ** np.floor(np.log10(step)), [1, 2, 2.5, 5]).any()
+    assert not np.signbit(ticks).any() or lo < 0 and ticks[0] < 0

@@ -7,7 +7,8 @@ Every chart uses one colour-blind-safe palette (Okabe & Ito, 2008), one colour p
 state everywhere: private blue, shared bluish green, ballooned orange, swapped vermillion,
 overhead reddish purple, free/unbacked grey. The free-memory states reuse the colours of
 what each state does (§6.3): soft balloons (orange), hard and low swap (vermillion, dark
-red). Legends are HTML rows under each chart, never on the data. Each part's ``widget``
+red). Series that are no page state or metric take colours the palette leaves unused (Paul Tol's
+"muted" set). Legends are HTML rows under each chart, never on the data. Each part's ``widget``
 is what a dashboard shows.
 """
 from __future__ import annotations
@@ -24,9 +25,12 @@ from ..reclaim import STATES
 
 MAX_POINTS = 600
 #: Okabe–Ito colours by meaning: each page state's and metric's (declared in esxlab.metrics)
-COLORS = {**{m.name: m.color for m in METRICS if m.color}, **{s.name: s.color for s in PAGE_STATES},
-          "shared frames": PAGE_STATES[STATE_NAMES.index("shared")].color}
-OTHER_COLORS = ["#000000", "#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442"]
+COLORS = {**{m.name: m.color for m in METRICS if m.color}, **{s.name: s.color for s in PAGE_STATES}}
+COLORS.update({"shared frames": COLORS["shared"], "ballooned": COLORS["balloon"],     # the same things, other names
+               "estimate": COLORS["active"]})                                         # Figure 6's active estimate
+#: for series that are no page state or metric (Paul Tol's colour-blind-safe "muted" colours that the
+#: palette above does not use, so such a series never looks like a page state)
+OTHER_COLORS = ["#332288", "#882255", "#999933", "#CC6677", "#555555", "#DDCC77", "#AA4499", "#88CCEE"]
 PMAP_COLORS = [s.color for s in PAGE_STATES]                                             # STATE_NAMES order
 STATE_COLORS = ["#DDEEDD", "#C9E4F2", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "free")
@@ -51,6 +55,15 @@ def pretty(name: str) -> str:
         if name.endswith(suffix):
             return f"{name[:-len(suffix)].replace('_', ' ')} ({unit})"
     return name.replace("_", " ")
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
+    """At most about ``n`` round tick values (steps of 1, 2, 2.5 or 5 × 10^k) in [lo, hi]: a chart
+    260 px high stays readable (bqplot's own ticks crowd it with a dozen labels)."""
+    raw = max(hi - lo, 1e-9) / n
+    mag = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return np.arange(np.ceil(lo / step) * step, hi + step * 1e-9, step) + 0.0      # + 0.0: no "−0" label
 
 
 def color_of(name: str, i: int) -> str:
@@ -149,8 +162,8 @@ class TimeSeries:
         self.cursor = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self.xs, "y": self.ys},
                                colors=["#777777"], line_style="dashed")
         self.xaxis = bq.Axis(scale=self.xs, label=xlabel)
-        yaxis = bq.Axis(scale=self.ys, side="left", label=ylabel, label_offset="55px")    # clear of 3-digit ticks
-        self.figure = _figure([self.lines, self.cursor], [self.xaxis, yaxis],
+        self.yaxis = bq.Axis(scale=self.ys, side="left", label=ylabel, label_offset="55px")  # clear of 3-digit ticks
+        self.figure = _figure([self.lines, self.cursor], [self.xaxis, self.yaxis],
                               title)
         self.legend = legend([pretty(f) for f in self.fields], colors)
         self.widget = widgets.VBox([self.figure, self.legend])
@@ -178,6 +191,7 @@ class TimeSeries:
             hi = float(x.max()) if len(x) else 1.0
             self.xs.min, self.xs.max = lo, max(hi if x_max is None else x_max, lo + 1e-9)
             self.cursor.y = [self.ys.min, self.ys.max]
+            self.yaxis.tick_values = nice_ticks(self.ys.min, self.ys.max)
         if title is not None:
             self.figure.title = title
 
@@ -192,10 +206,11 @@ class PmapGrid:
 
     def __init__(self, cols: int = 64, max_cells: int = 4096, title: str = "pmap: PPN → MPN state") -> None:
         self.cols, self.max_cells = cols, max_cells
-        self.cs = bq.ColorScale(min=0, max=len(STATE_NAMES) - 1, colors=PMAP_COLORS)
+        # one more colour, white, for the cells past the last PPN (NaN cells would be drawn black)
+        self.cs = bq.ColorScale(min=0, max=len(STATE_NAMES), colors=PMAP_COLORS + ["#FFFFFF"])
         self.grid = bq.GridHeatMap(color=np.zeros((2, cols)), row=np.arange(2), column=np.arange(cols),
                                    scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
-                                           "color": self.cs}, stroke="white", null_color="white")
+                                           "color": self.cs}, stroke="white")
         self.legend = legend(STATE_NAMES, PMAP_COLORS)
         self.figure = _figure([self.grid], [], title, height="260px", margin=dict(top=40, bottom=10, left=10, right=10))
         self.widget = widgets.VBox([self.figure, self.legend])
@@ -205,7 +220,7 @@ class PmapGrid:
         k = stride(len(states), self.max_cells)
         s = states[::k].astype(float)
         rows = max(2, -(-len(s) // self.cols))      # GridHeatMap squeezes a single row away
-        grid = np.full(rows * self.cols, np.nan)
+        grid = np.full(rows * self.cols, float(len(STATE_NAMES)))         # past the last PPN: white
         grid[:len(s)] = s
         with self.grid.hold_sync(), self.grid.hold_trait_notifications():   # validate row/column/color together
             self.grid.row = np.arange(rows)
