@@ -48,6 +48,7 @@ def test_marks_show_the_trace(dash):
     dash.vm_pick.value = "toucher"
     lines = dash.series.lines
     assert list(lines.labels) == ["alloc", "target", "active", "shared", "swapped", "balloon", "compressed"]
+    assert lines.opacities[1] < 1 == lines.opacities[0], "alloc shows through the target line where they agree"
     assert np.allclose(lines.x, tr.minutes[::views.components.stride(len(tr))])
     assert np.allclose(lines.y[0], tr.vm("toucher").alloc[::views.components.stride(len(tr))])
     assert dash.series.ys.max >= np.nanmax(lines.y)

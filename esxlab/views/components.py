@@ -158,7 +158,8 @@ class TimeSeries:
         self.xs, self.ys = bq.LinearScale(min=0.0, max=1.0), bq.LinearScale(min=0.0)
         colors = [color_of(f, i) for i, f in enumerate(self.fields)]
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((len(self.fields), 2)), scales={"x": self.xs, "y": self.ys},
-                              labels=[pretty(f) for f in self.fields], colors=colors, stroke_width=2)
+                              labels=[pretty(f) for f in self.fields], colors=colors, stroke_width=2,
+                              opacities=[0.5 if f == "target" else 1.0 for f in self.fields])   # alloc shows through
         self.cursor = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self.xs, "y": self.ys},
                                colors=["#777777"], line_style="dashed")
         self.xaxis = bq.Axis(scale=self.xs, label=xlabel)
