@@ -98,6 +98,7 @@ PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE
               "later ESX 4.1+, Mem.MemZipMaxPct", "#F0E442", reclaimed=True, plot=True),
 )
 STATE_NAMES = tuple(s.name for s in PAGE_STATES)
+_STATE_COLOR = {s.name: s.color for s in PAGE_STATES}     # host metrics of a state's pages wear its colour
 
 EVENTS = (            # the order of Counters' fields (and of its tuple)
     Event("accesses", "pages the workload touched", "§2"),
@@ -144,10 +145,10 @@ METRICS = (
     Metric("state", "host", "0 = high … 4 = low", "free-memory state (stats: its name; trace: its index)",
            "§6.3", label="free-memory state", type=str),
     Metric("shared_saved", "host", "MB", "memory page sharing saves (mappings less shared frames)", "§4.3",
-           color="#009E73", plot=True),
+           color=_STATE_COLOR["shared"], plot=True),
     Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3", plot=True),
     Metric("overhead", "host", "MB", "overhead memory of all VMs", "§6.2", color="#CC79A7"),
-    Metric("swap_used", "host", "MB", "host swap space in use", "§3.3", color="#D55E00", plot=True),
+    Metric("swap_used", "host", "MB", "host swap space in use", "§3.3", color=_STATE_COLOR["swapped"], plot=True),
     Metric("compression_saved", "host", "MB", "memory compression saves (pages compressed less the cache "
            "holding them)", "later ESX 4.1+", label="compression saved"),
     Metric("large_pages_broken", "host", "large pages", "2 MB large pages the running VMs have had broken "
