@@ -100,7 +100,7 @@ class MemoryBar:
         self.reclaimed = bq.Bars(x=["-"], y=np.zeros((len(RECLAIMED_PARTS), 1)), scales={"x": self.rxs, "y": self.rys},
                                  type="stacked", orientation="horizontal",
                                  colors=[COLORS[p] for p in RECLAIMED_PARTS], labels=list(RECLAIMED_PARTS), padding=0.25)
-        margin = dict(top=40, bottom=50, left=100, right=20)
+        margin = dict(top=40, bottom=50, left=100, right=30)          # right: room for the last tick label
         self.figure = _figure([self.bars], [bq.Axis(scale=self.xs, side="left"),
                                             bq.Axis(scale=self.ys, label="machine memory (MB)")],
                               title, height="240px", margin=margin)
