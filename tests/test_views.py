@@ -166,8 +166,11 @@ def test_components_handle_degenerate_data():
     assert bar.reclaimed_figure.title == "Reclaimed from each VM (MB)" and bar.rys.max == pytest.approx(4.2)
     strip = views.StateStrip(cells=10)
     strip.update(np.arange(25) / 60, np.r_[np.zeros(20, int), np.full(5, 3)])
-    assert strip.strip.color.shape == (9,) and strip.strip.color[-1] == 3   # each bar: the worst state in it
+    assert strip.strip.color.shape == (2, 9) and strip.strip.color[0, -1] == 3   # each cell: the worst state in it
+    assert (strip.strip.color[0] == strip.strip.color[1]).all() and len(strip.strip.x) == 9
     assert strip.xs.max == pytest.approx(24 / 60) and strip.figure.axes[0].label == "time (min)"
+    strip.update(np.zeros(1), np.full(1, 2))                          # one sample: still two columns (2-D for bqplot)
+    assert strip.strip.color.shape == (2, 2) and set(strip.strip.color.ravel()) == {2}
     why = views.WhyPanel(limit=2)
     why.update([], 10)
     assert "logged no reclaim decision" in why.widget.value

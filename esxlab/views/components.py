@@ -232,15 +232,17 @@ class PmapGrid:
 
 
 class StateStrip:
-    """The host's free-memory state over time as coloured bars on a time axis: high / soft /
-    hard / low (§6.3); each bar shows the worst state in its stretch of time."""
+    """The host's free-memory state over time as a row of coloured cells on a time axis: high / soft /
+    hard / low (§6.3); each cell shows the worst state in its stretch of time."""
 
     def __init__(self, cells: int = 300, title: str = "Free-memory state") -> None:
         self.cells = cells
         self.xs = bq.LinearScale(min=0.0, max=1.0)
         self.cs = bq.ColorScale(min=0, max=len(STATES) - 1, colors=STATE_COLORS)
-        self.strip = bq.Bars(x=np.arange(2.0), y=np.ones(2), color=np.zeros(2), padding=0.0,
-                             scales={"x": self.xs, "y": bq.LinearScale(min=0.0, max=1.0), "color": self.cs})
+        # a heat map of one row (drawn twice: bqplot squeezes a single row away), painted as one image:
+        # side-by-side bars left hairline gaps between them
+        self.strip = bq.HeatMap(x=np.arange(2.0), y=np.arange(2.0), color=np.zeros((2, 2)),
+                                scales={"x": self.xs, "y": bq.LinearScale(), "color": self.cs})
         self.figure = _figure([self.strip], [bq.Axis(scale=self.xs, label="time (min)")], "", height="110px",
                               margin=dict(top=5, bottom=45, left=70, right=20))
         self.title = widgets.HTML(f"<b>{html.escape(title)}</b>")
@@ -256,10 +258,10 @@ class StateStrip:
         worst = padded.reshape(n, k).max(axis=1).astype(float) if n else np.zeros(2)
         self.minutes = np.asarray(minutes, dtype=float)[::k][:len(worst)] if n else np.arange(2.0)
         end = float(self.minutes[-1]) if len(self.minutes) else 1.0
-        with self.strip.hold_sync():
-            self.strip.x = self.minutes
-            self.strip.y = np.ones(len(worst))
-            self.strip.color = worst
+        x, worst = (np.r_[self.minutes, end + 1e-9], np.r_[worst, worst]) if len(worst) == 1 else (self.minutes, worst)
+        with self.strip.hold_sync(), self.strip.hold_trait_notifications():   # x and color change together
+            self.strip.x = x
+            self.strip.color = np.vstack([worst, worst])
             self.xs.min = float(self.minutes[0]) if len(self.minutes) else 0.0
             self.xs.max = max(end if x_max is None else x_max, self.xs.min + 1e-9)
 
