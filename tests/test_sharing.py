@@ -1,5 +1,7 @@
 """Content-based page sharing (paper §4): ESX's scanner against a brute-force reference,
 reference counts and the overflow table, copy-on-write isolation, salting, share before swap."""
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -362,10 +364,16 @@ def test_the_hash_table_answers_as_a_dict_through_inserts_deletes_and_rehashes()
             del ref[h]
         probe = np.r_[universe, np.fromiter(ref, dtype=np.uint64, count=len(ref))]
         expect = np.array([ref.get(h, -1) for h in probe.tolist()], dtype=np.int64)
-        assert (table.lookup(probe) == expect).all(), f"step {step}"
+        got = table.lookup(probe)
+        assert got.dtype == np.int64 and (got == expect).all(), f"step {step}"
         assert len(table) == len(ref)
+    some = np.fromiter(ref, dtype=np.uint64, count=len(ref))[:3]
     with pytest.raises(KeyError):
-        table.delete(np.array([4000], dtype=np.uint64))
+        table.delete(np.r_[some, np.array([4000], dtype=np.uint64)])
+    assert len(table) == len(ref) and (table.lookup(some) >= 0).all(), "a failed delete removes nothing"
+    copy_ = copy.deepcopy(table)
+    copy_.delete(some)
+    assert (table.lookup(some) >= 0).all() and (copy_.lookup(some) == -1).all(), "a copy is independent"
 
 
 @given(st.lists(st.integers(1, 40), max_size=300))
