@@ -104,6 +104,7 @@ class Guest:
         self.free = Stack.run(pages, self.kernel_pages, pages, dtype=np.int32)
         self.standby = Stack(pages, dtype=np.int32)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
+        self._passed_per_evict = 4.0                       # sizes the clock's windows (speed only)
         # logical pages of the workload
         self.lp_ppn = np.full(n, -1, dtype=np.intp)
         self.resident = 0                                   # logical pages with a PPN: count(lp_ppn >= 0)
@@ -267,18 +268,20 @@ class Guest:
         Dirty pages are written to the virtual disk first; reading one that the hypervisor
         had swapped out faults it back in only to write it out again: double paging (§3.1).
 
-        The hand sweeps windows (up to ``4 × need`` pages) up to the end of memory, where it
-        wraps; the windows of one sweep are written back together when reading their dirty
-        pages faults nothing in, else one by one, each before the next (faults then happen in
-        the same order and sizes whichever way, and a :class:`~esxlab.vm.Stall` leaves the
-        windows before it evicted and the hand after them).
+        The hand sweeps windows up to the end of memory, where it wraps, and stops after two
+        rounds of memory (fewer evictable pages than ``n``). A window is sized by the pages the
+        hand passed per page evicted last time (at least 512 pages), so one window usually does;
+        the window sizes change no result. The windows of one sweep are written back together
+        when reading their dirty pages faults nothing in, else one by one, each before the next
+        (faults then happen in the same order and sizes whichever way, and a
+        :class:`~esxlab.vm.Stall` leaves the windows before it evicted and the hand after them).
         """
         pages = self.vm.pages
         need, scanned = n, 0
         while need > 0 and scanned < 2 * pages:
             windows, lo = [], self.hand           # one sweep: windows up to the end of memory
             while need > 0 and scanned < 2 * pages and lo < pages:
-                hi = min(pages, lo + max(4 * need, 512))
+                hi = min(pages, lo + max(int(need * self._passed_per_evict), 512), lo + 2 * pages - scanned)
                 pos = np.flatnonzero((self.ppn_lp[lo:hi] >= 0) & ~self.ref[lo:hi])[:need]
                 span = int(pos[-1]) + 1 if len(pos) == need else hi - lo
                 windows.append((lo, lo + pos, span))
@@ -295,6 +298,7 @@ class Guest:
             else:
                 self._write_back(ppns, lps, dirty)
                 self._commit_sweep(self.hand, lo, ppns, taken)
+        self._passed_per_evict = 1.25 * scanned / max(1, n - need) + 1    # a margin: the next window rarely falls short
 
     def _commit_sweep(self, lo: int, hi: int, evicted: np.ndarray, taken: list[np.ndarray]) -> None:
         """The hand passed [lo, hi) having evicted ``evicted``: second chance for the referenced

@@ -1,0 +1,94 @@
+"""Instructions, not seconds (issue 13): ``python benchmarks/bench_instructions.py [--vs TREE] [scenario ...]``.
+
+On a shared machine whose speed drifts by a third within minutes, a change that saves 3 % of a
+run cannot be told from noise by timing whole processes, even paired. Valgrind's callgrind
+counts the instructions a process executes: the same code, inputs and environment give the
+same count to within about 0.1 %, whatever else the machine does. Each scenario runs in a
+fresh interpreter under ``valgrind --tool=callgrind`` (about 50× slower than normal; the runs
+go side by side, one per core, since their counts do not depend on load), and the count of a
+process that only imports esxlab is subtracted, so the figure is the simulation's.
+
+``--vs TREE`` runs the same scenarios on another checkout (e.g. a ``git worktree`` of the
+commit before a change) and prints the ratio this tree / TREE. Instructions are not time:
+cache misses, which dominate a many-VM run, are not counted; speed claims still need timed
+runs (``run.py``, ``bench_scale.py``). Needs valgrind (Debian/Ubuntu: ``apt-get install
+valgrind``; macOS and Windows have none).
+
+Scenarios (invented short versions of the experiments' set-ups):
+
+* ``fig7``: Figure 7's two 256 MB VMs, idle Windows and dbench, 3 + 5 + 5 simulated minutes,
+  τ 0 then 0.75, sharing off (the dbench guest's paging path);
+* ``fig8``: Figure 8's five Windows servers, 18 minutes, benchmarks from minute 8, τ = 0.5,
+  ESX page sharing on (notebook 09's run: sharing, ballooning, reclamation).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+SCENARIOS = {
+    "import": "import esxlab",
+    "fig7": """
+import esxlab as esx
+host = esx.Host(esx.HostConfig(memory_mb=448, swap_mb=1024, tax_rate=0.0, sharing=esx.SharingConfig(mode="off")), seed=0)
+host.power_on(esx.VMConfig(name="idle", max_mb=256, guest_os="windows"))
+host.run(minutes=3)
+host.power_on(esx.VMConfig(name="dbench", max_mb=256), workload=esx.workloads.Dbench())
+host.run(minutes=5)
+host.set_tax_rate(0.75)
+host.run(minutes=5)
+""",
+    "fig8": """
+from esxlab.experiments import fig8
+fig8.run(seed=0, minutes=18, bench_start_min=8, tax_rate=0.5)
+""",
+}
+
+
+def instructions(tree: Path, scenario: str) -> int:
+    """Instructions (callgrind's Ir) of a fresh interpreter running ``scenario`` with ``tree`` first on the path."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+                          SCENARIOS[scenario]], env=env, capture_output=True, text=True, check=True).stderr
+    found = re.search(r"Collected : (\d+)", out)
+    if found is None:
+        raise SystemExit(f"callgrind printed no instruction count for {scenario}:\n{out[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    names = [s for s in SCENARIOS if s != "import"]
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("scenarios", nargs="*", metavar="scenario", help=f"which to run: {', '.join(names)} (default: all)")
+    p.add_argument("--vs", type=Path, metavar="TREE", help="another checkout to compare with (this tree / TREE)")
+    args = p.parse_args()
+    unknown = [s for s in args.scenarios if s not in names]
+    if unknown:
+        p.error(f"no scenario {', '.join(map(repr, unknown))}; choose from {', '.join(names)}.")
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed: this benchmark counts instructions with valgrind's callgrind "
+                         "(Debian/Ubuntu: apt-get install valgrind).")
+    if args.vs is not None and not (args.vs / "esxlab" / "__init__.py").is_file():
+        raise SystemExit(f"--vs {args.vs} is not an esxlab checkout (it has no esxlab/__init__.py).")
+    trees = [HERE] + ([args.vs] if args.vs else [])
+    runs = [(t, s) for s in ("import", *(args.scenarios or names)) for t in trees]
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:     # counts do not depend on load: run side by side
+        got = dict(zip(runs, pool.map(lambda run: instructions(*run), runs)))
+    for name in args.scenarios or names:
+        counts = [got[t, name] - got[t, "import"] for t in trees]
+        line = f"{name:<6} {counts[0] / 1e9:8.3f} G instructions"
+        if args.vs:
+            line += f"   vs {counts[1] / 1e9:8.3f} G in {args.vs}: ratio {counts[0] / counts[1]:.4f}"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
