@@ -289,6 +289,8 @@ def test_a_browser_move_streams_frames_then_the_same_run_as_python():
     frames = d.frames
     _browser_move(d.controls["memory_mb"], 64)
     assert "computing memory_mb = 64" in d.busy.value           # the first visible update: at once
+    with d.drawn:                                               # a waiter wakes at the first frame, no polling
+        assert d.drawn.wait_for(lambda: d.frames > frames, timeout=120)
     assert d.done.wait(120) and d.idle()
     assert d.frames - frames >= 2                               # streamed frames, then the complete run
     assert d.run.complete and d.busy.value == ""

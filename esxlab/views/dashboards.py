@@ -125,11 +125,12 @@ class Dashboard(widgets.VBox):
         self._batch = False
         self.run: Run | None = None              # the last complete run drawn (what a cell reads)
         self.shown: Run | None = None            # what the panels show: that run, or a frame streaming in
-        self.frames = 0                          # frames drawn so far (benchmarks/bench_views.py)
         self.done = threading.Event()            # set when the latest request is fully drawn
         self.done.set()
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.RLock()           # one drawer at a time: the kernel thread or the worker
+        self.frames = 0                          # frames drawn so far, notified on ``drawn``: a waiter
+        self.drawn = threading.Condition(self._lock)    # (benchmarks/bench_views.py) need not poll
         self._gen = 0                            # bumped by every request; older work stops
         self._pool: ThreadPoolExecutor | None = None
         self._pending = 0
@@ -336,6 +337,7 @@ class Dashboard(widgets.VBox):
         with self._lock:
             self._draw(run)
             self.frames += 1
+            self.drawn.notify_all()
 
     def _draw(self, run: Run) -> None:
         self.shown = run
