@@ -7,7 +7,7 @@
    --jobs 2``). Target ≤ 60 s wall.
 
 With no name both run. Wall time includes the worker processes' start-up (joblib's loky pool).
-``farm-bench --timeout 600 -n 3 -- python benchmarks/bench_sweep.py fig7`` times whole processes.
+To compare two versions on a machine whose speed drifts, time whole processes of the two in turn.
 """
 from __future__ import annotations
 
