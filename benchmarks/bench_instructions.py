@@ -1,12 +1,14 @@
 """Instructions, not seconds (issue 13): ``python benchmarks/bench_instructions.py [--vs TREE] [scenario ...]``.
 
-On a shared machine whose speed drifts by a third within minutes, a change that saves 3 % of a
-run cannot be told from noise by timing whole processes, even paired. Valgrind's callgrind
-counts the instructions a process executes: the same code, inputs and environment give the
-same count to within about 0.1 %, whatever else the machine does. Each scenario runs in a
-fresh interpreter under ``valgrind --tool=callgrind`` (about 50× slower than normal; the runs
-go side by side, one per core, since their counts do not depend on load), and the count of a
-process that only imports esxlab is subtracted, so the figure is the simulation's.
+On a shared machine whose speed drifts by more than 1.5× within minutes (2026-12-02), a change
+that saves 3 % of a run cannot be told from noise by timing whole processes, even paired.
+Valgrind's callgrind counts the instructions a process executes: the same code, inputs and
+environment give the same count to within about 0.1 %, whatever else the machine does. Each
+scenario runs in a fresh interpreter under ``valgrind --tool=callgrind`` (about 50× slower than
+normal; the runs go side by side, one per core, since their counts do not depend on load), and
+the count of a process that only imports esxlab is subtracted, so the figure is the simulation's.
+Instructions weigh per-call overhead (thousands per numpy call) far more than elementwise work
+(about one per element and pass): they show a leaner call path, not fewer passes over pages.
 
 ``--vs TREE`` runs the same scenarios on another checkout (e.g. a ``git worktree`` of the
 commit before a change) and prints the ratio this tree / TREE. Instructions are not time:
@@ -16,8 +18,9 @@ valgrind``; macOS and Windows have none).
 
 Scenarios (invented short versions of the experiments' set-ups):
 
-* ``fig7``: Figure 7's two 256 MB VMs, idle Windows and dbench, 3 + 5 + 5 simulated minutes,
-  τ 0 then 0.75, sharing off (the dbench guest's paging path);
+* ``fig7``: ``benchmarks/run.py``'s Figure 7 set-up (two 256 MB VMs, idle Windows and dbench, on
+  a 448 MB host), 3 + 5 + 5 simulated minutes, τ 0 then 0.75, sharing off (the dbench guest's
+  paging path);
 * ``fig8``: Figure 8's five Windows servers, 18 minutes, benchmarks from minute 8, τ = 0.5,
   ESX page sharing on (notebook 09's run: sharing, ballooning, reclamation).
 """
@@ -66,7 +69,11 @@ def instructions(tree: Path, scenario: str) -> int:
 
 def main() -> None:
     names = [s for s in SCENARIOS if s != "import"]
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description="Count the instructions of short Figure 7 and Figure 8 runs with valgrind's callgrind "
+                    "(repeatable where timings drift), optionally against another checkout.",
+        epilog="Needs valgrind (Debian/Ubuntu: apt-get install valgrind). Runs take about 50 times their normal "
+               "time: a few minutes for both scenarios.")
     p.add_argument("scenarios", nargs="*", metavar="scenario", help=f"which to run: {', '.join(names)} (default: all)")
     p.add_argument("--vs", type=Path, metavar="TREE", help="another checkout to compare with (this tree / TREE)")
     args = p.parse_args()

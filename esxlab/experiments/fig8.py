@@ -43,7 +43,9 @@ Set-up check (listed apart, not a prediction): SQL Server's lowest allocation is
 min, 160 MB, which admission control and the policy guarantee by construction (§6.1).
 Compared with the paper only in its setting: memory_mb, tax_rate, the invented fill knobs and
 sharing at their defaults (``bench_start_min``, a reading of the figure, and ``minutes`` only
-shift or cut the windows the rows average over, and decide which rows exist).
+shift or cut the windows the rows average over, and decide which rows exist; but the averages
+over the benchmarks' run, aggregate balloon and alloc and what sharing saves, are compared only
+when the benchmarks run as long as the paper's 66 minutes: a shorter run ends before they settle).
 """
 from __future__ import annotations
 
@@ -135,6 +137,11 @@ def run(seed: int = 0, **params) -> Result:
     storm_end = 7.6
     paged_later = sum(d.pages for d in tr.decisions if d.action.startswith("page out") and d.tick >= 60 * storm_end)
     off = dict(off_setting=moved(PARAMS, p, tuple(k for k in PARAMS if k not in ("minutes", "bench_start_min"))))
+    # averages over the benchmarks' run are the paper's only when the benchmarks run as long as its did
+    paper_bench = PARAMS["minutes"].default - PARAMS["bench_start_min"].default
+    short = f"benchmarks run {end - b:g} min, paper {paper_bench:g}: these averages settle later" \
+        if end - b < paper_bench else ""
+    late_off = dict(off_setting=", ".join(x for x in (off["off_setting"], short) if x))
     res.add("time in high state after the boot storm", 97, 100 * np.mean(tr.host.state[m >= storm_end] == HIGH),
             10, "%", note_if_off=PAGING if gap == DYNAMICS else gap, **off)
     res.add("SQL Server lowest alloc (min 160 MB)", 160, np.nanmin(tr.vm("sql").alloc[m >= b]), 2, "MB",
@@ -148,13 +155,13 @@ def run(seed: int = 0, **params) -> Result:
     if end >= b + 33:
         res.add("MetaFrame server alloc", 274, tr.mean("citrix", "alloc", b + 23, end), 25, "MB",
                 note_if_off=gap, **off)
-    res.add("aggregate balloon", 420, mean(total["balloon"], *late), 60, "MB", note_if_off=gap, **off)
-    res.add("aggregate alloc", 980, mean(total["alloc"], *late), 60, "MB", note_if_off=gap, **off)
+    res.add("aggregate balloon", 420, mean(total["balloon"], *late), 60, "MB", note_if_off=gap, **late_off)
+    res.add("aggregate alloc", 980, mean(total["alloc"], *late), 60, "MB", note_if_off=gap, **late_off)
     boot = gap if gap == NO_SHARING else BOOT
     res.add("aggregate alloc peak at boot", 1200, total["alloc"][m < b].max(), 100, "MB", note_if_off=boot, **off)
     res.add("zero pages shared at boot", 325, tr.host.zero_shared[m < b].max(), 60, "MB", note_if_off=boot, **off)
     res.add("sharing saves after benchmarks start", 200, mean(tr.host.shared_saved, *late), 60, "MB",
-            note_if_off=gap, **off)
+            note_if_off=gap, **late_off)
     res.add("peak paged (boot storm)", 35, tr.host.swap_used[m < storm_end].max(), 25, "MB", note_if_off=gap, **off)
     res.add("paged after the boot storm", 20, paged_later / PAGES_PER_MB, 0, "MB", relation="≤",
             note_if_off=PAGING if gap == DYNAMICS else gap, **off)
