@@ -82,7 +82,7 @@ def legend(names: Sequence[str], colors: Sequence[str]) -> widgets.HTML:
 def _figure(marks, axes, title: str, height: str = "260px", margin: dict | None = None) -> bq.Figure:
     return bq.Figure(marks=marks, axes=axes, title=title, animation_duration=0,
                      layout=widgets.Layout(width="100%", height=height),
-                     fig_margin=margin or dict(top=40, bottom=50, left=80, right=20))
+                     fig_margin=margin or dict(top=40, bottom=50, left=80, right=30))   # room for the last tick label
 
 
 class MemoryBar:
@@ -244,7 +244,7 @@ class StateStrip:
         self.strip = bq.HeatMap(x=np.arange(2.0), y=np.arange(2.0), color=np.zeros((2, 2)),
                                 scales={"x": self.xs, "y": bq.LinearScale(), "color": self.cs})
         self.figure = _figure([self.strip], [bq.Axis(scale=self.xs, label="time (min)")], "", height="110px",
-                              margin=dict(top=5, bottom=45, left=70, right=20))
+                              margin=dict(top=5, bottom=45, left=70, right=30))
         self.title = widgets.HTML(f"<b>{html.escape(title)}</b>")
         self.legend = legend(STATES, STATE_COLORS)
         self.widget = widgets.VBox([self.title, self.figure, self.legend])
