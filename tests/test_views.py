@@ -171,6 +171,10 @@ def test_components_handle_degenerate_data():
     assert strip.xs.max == pytest.approx(24 / 60) and strip.figure.axes[0].label == "time (min)"
     strip.update(np.zeros(1), np.full(1, 2))                          # one sample: still two columns (2-D for bqplot)
     assert strip.strip.color.shape == (2, 2) and set(strip.strip.color.ravel()) == {2}
+    assert "> high<" in strip.legend.value
+    assert "clear" not in strip.legend.value, "the paper's four states; ESXi 6's clear only where the run was in it"
+    strip.update(np.arange(3) / 60, np.array([0, 1, 0]))
+    assert strip.legend.value.count("background:") == 5 and "> clear<" in strip.legend.value
     why = views.WhyPanel(limit=2)
     why.update([], 10)
     assert "logged no reclaim decision" in why.widget.value

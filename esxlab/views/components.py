@@ -73,10 +73,15 @@ def color_of(name: str, i: int) -> str:
 
 def legend(names: Sequence[str], colors: Sequence[str]) -> widgets.HTML:
     """An HTML legend row (kept off the plotting area)."""
-    return widgets.HTML("<div style='font-size:12px;line-height:1.6'>" + " ".join(
+    return widgets.HTML(legend_html(names, colors))
+
+
+def legend_html(names: Sequence[str], colors: Sequence[str]) -> str:
+    """The HTML of :func:`legend`: a swatch and a name per entry."""
+    return "<div style='font-size:12px;line-height:1.6'>" + " ".join(
         f"<span style='white-space:nowrap;margin-right:12px'><span style='display:inline-block;width:12px;"
         f"height:12px;background:{c};border:1px solid #777;vertical-align:middle'></span> {html.escape(n)}</span>"
-        for n, c in zip(names, colors)) + "</div>")
+        for n, c in zip(names, colors)) + "</div>"
 
 
 def _figure(marks, axes, title: str, height: str = "260px", margin: dict | None = None) -> bq.Figure:
@@ -246,8 +251,14 @@ class StateStrip:
         self.figure = _figure([self.strip], [bq.Axis(scale=self.xs, label="time (min)")], "", height="110px",
                               margin=dict(top=5, bottom=45, left=70, right=30))
         self.title = widgets.HTML(f"<b>{html.escape(title)}</b>")
-        self.legend = legend(STATES, STATE_COLORS)
+        self.legend = legend(*self._legend_entries(()))
         self.widget = widgets.VBox([self.title, self.figure, self.legend])
+
+    @staticmethod
+    def _legend_entries(states) -> tuple[list[str], list[str]]:
+        """The paper's four states (§6.3), and ESXi 6's "clear" only where the run was in it."""
+        shown = [i for i, s in enumerate(STATES) if s != "clear" or np.any(np.asarray(states) == i)]
+        return [STATES[i] for i in shown], [STATE_COLORS[i] for i in shown]
 
     def update(self, minutes: np.ndarray, states: np.ndarray, x_max: float | None = None) -> None:
         """``states`` are indices into :data:`~esxlab.STATES` per sample at ``minutes``."""
@@ -259,6 +270,7 @@ class StateStrip:
         self.minutes = np.asarray(minutes, dtype=float)[::k][:len(worst)] if n else np.arange(2.0)
         end = float(self.minutes[-1]) if len(self.minutes) else 1.0
         x, worst = (np.r_[self.minutes, end + 1e-9], np.r_[worst, worst]) if len(worst) == 1 else (self.minutes, worst)
+        self.legend.value = legend_html(*self._legend_entries(states))
         with self.strip.hold_sync(), self.strip.hold_trait_notifications():   # x and color change together
             self.strip.x = x
             self.strip.color = np.vstack([worst, worst])
