@@ -490,3 +490,19 @@ def test_y_ticks_are_few_and_round(lo, hi):
     step = ticks[1] - ticks[0]
     assert np.allclose(np.diff(ticks), step) and np.isclose(step / 10 ** np.floor(np.log10(step)), [1, 2, 2.5, 5]).any()
     assert not np.signbit(ticks).any() or lo < 0 and ticks[0] < 0
+
+
+def test_later_esx_states_are_drawn_only_where_a_run_has_some():
+    """Memory compression (later ESX) is hidden, line and legend, in a run with nothing compressed
+    (every 2002-era run), and shown in one that compresses."""
+    ts = views.TimeSeries(("alloc", "compressed"))
+    ts.update(np.arange(3.0), {"alloc": np.ones(3), "compressed": np.zeros(3)})
+    assert list(ts.lines.opacities) == [1.0, 0.0] and "compressed" not in ts.legend.value
+    ts.update(np.arange(3.0), {"alloc": np.ones(3), "compressed": np.array([0.0, 2.0, np.nan])})
+    assert list(ts.lines.opacities) == [1.0, 1.0] and "compressed" in ts.legend.value
+    bar = views.MemoryBar()
+    parts = {p: [1.0] for p in ("private", "overhead", "swapped", "balloon")}
+    bar.update(["a"], {**parts, "compressed": [0.0]}, free=1.0)
+    assert "compressed" not in bar.legend.value and "balloon" in bar.legend.value
+    bar.update(["a"], {**parts, "compressed": [3.0]}, free=1.0)
+    assert "compressed" in bar.legend.value

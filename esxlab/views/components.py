@@ -35,6 +35,8 @@ PMAP_COLORS = [s.color for s in PAGE_STATES]                                    
 STATE_COLORS = ["#DDEEDD", "#C9E4F2", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "free")
 RECLAIMED_PARTS = tuple(s.name for s in PAGE_STATES if s.reclaimed)
+#: page states of later ESX (memory compression): drawn and listed only where a run has some
+LATER_STATES = frozenset(s.name for s in PAGE_STATES if s.source.startswith("later ESX"))
 SERIES = tuple(m.name for m in VM_METRICS if m.plot and m.trace)
 LABELS = {m.name: m.label for m in METRICS}
 
@@ -114,8 +116,13 @@ class MemoryBar:
                                         "Reclaimed from each VM (MB)", height="240px", margin=margin)
         self.figure.layout.width = "60%"
         self.reclaimed_figure.layout.width = "40%"
-        self.legend = legend(MACHINE_PARTS + RECLAIMED_PARTS, [COLORS[p] for p in MACHINE_PARTS + RECLAIMED_PARTS])
+        self.legend = legend(*self._legend_entries(RECLAIMED_PARTS))
         self.widget = widgets.VBox([widgets.HBox([self.figure, self.reclaimed_figure]), self.legend])
+
+    @staticmethod
+    def _legend_entries(reclaimed: Sequence[str]) -> tuple[list[str], list[str]]:
+        names = [*MACHINE_PARTS, *reclaimed]
+        return names, [COLORS[p] for p in names]
 
     def update(self, names: Sequence[str], parts: dict[str, Sequence[float]], free: float,
                shared_frames: float = 0.0) -> None:
@@ -136,6 +143,8 @@ class MemoryBar:
             self.bars.y = y
             self.ys.max = float(max(y.sum(axis=0).max(), 1.0) * 1.05)
         most = float(r.sum(axis=0).max())
+        self.legend.value = legend_html(*self._legend_entries(
+            [p for k, p in enumerate(RECLAIMED_PARTS) if p not in LATER_STATES or r[k].any()]))
         with self.reclaimed.hold_sync():
             self.reclaimed.x = list(names) or ["-"]
             self.reclaimed.y = r
@@ -162,17 +171,28 @@ class TimeSeries:
         self.y_from_zero = y_from_zero
         self.xs, self.ys = bq.LinearScale(min=0.0, max=1.0), bq.LinearScale(min=0.0)
         colors = [color_of(f, i) for i, f in enumerate(self.fields)]
+        self.colors = colors
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((len(self.fields), 2)), scales={"x": self.xs, "y": self.ys},
                               labels=[pretty(f) for f in self.fields], colors=colors, stroke_width=2,
-                              opacities=[0.5 if f == "target" else 1.0 for f in self.fields])   # alloc shows through
+                              opacities=self._opacities(np.zeros((len(self.fields), 1))))
         self.cursor = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self.xs, "y": self.ys},
                                colors=["#777777"], line_style="dashed")
         self.xaxis = bq.Axis(scale=self.xs, label=xlabel)
         self.yaxis = bq.Axis(scale=self.ys, side="left", label=ylabel, label_offset="55px")  # clear of 3-digit ticks
         self.figure = _figure([self.lines, self.cursor], [self.xaxis, self.yaxis],
                               title)
-        self.legend = legend([pretty(f) for f in self.fields], colors)
+        self.legend = legend(*self._legend_entries(self.lines.opacities))
         self.widget = widgets.VBox([self.figure, self.legend])
+
+    def _opacities(self, y: np.ndarray) -> list[float]:
+        """Per line: the target half transparent (the alloc under it shows through); a later-ESX
+        state with no page in it hidden (a 2002-era run has none)."""
+        return [0.0 if f in LATER_STATES and not np.nan_to_num(y[i]).any() else 0.5 if f == "target" else 1.0
+                for i, f in enumerate(self.fields)]
+
+    def _legend_entries(self, opacities: Sequence[float]) -> tuple[list[str], list[str]]:
+        shown = [i for i, o in enumerate(opacities) if o > 0]
+        return [pretty(self.fields[i]) for i in shown], [self.colors[i] for i in shown]
 
     def update(self, x: np.ndarray, series: dict[str, np.ndarray], title: str | None = None,
                x_max: float | None = None) -> None:
@@ -188,9 +208,13 @@ class TimeSeries:
         top = float(finite.max()) if len(finite) else 1.0
         bottom = 0.0 if self.y_from_zero or not len(finite) else float(finite.min())
         pad = max(top - bottom, 1e-9) * 0.05 if not self.y_from_zero else 0.0
+        opacities = self._opacities(y)
+        if opacities != list(self.lines.opacities):
+            self.legend.value = legend_html(*self._legend_entries(opacities))
         with self.lines.hold_sync():
             self.lines.x = x
             self.lines.y = y
+            self.lines.opacities = opacities
             self.ys.min = bottom - pad
             self.ys.max = max(top, bottom + 1.0) * 1.05 if self.y_from_zero else top + pad
             lo = float(x.min()) if len(x) else 0.0
