@@ -163,7 +163,7 @@ def test_components_handle_degenerate_data():
     assert list(bar.bars.x) == ["shared frames", "free"] and bar.ys.max > 0
     assert bar.reclaimed_figure.title == "Reclaimed from each VM: nothing"        # not a blank 0–1 MB axis
     bar.update(["a"], {"private": [9], "overhead": [1], "balloon": [4], "swapped": [0], "compressed": [0]}, 5.0)
-    assert bar.reclaimed_figure.title == "Reclaimed from each VM (MB)" and bar.rys.max == pytest.approx(4.2)
+    assert bar.reclaimed_figure.title == "Reclaimed from each VM" and bar.rys.max == pytest.approx(4.2)
     strip = views.StateStrip(cells=10)
     strip.update(np.arange(25) / 60, np.r_[np.zeros(20, int), np.full(5, 3)])
     assert strip.strip.color.shape == (2, 9) and strip.strip.color[0, -1] == 3   # each cell: the worst state in it
@@ -218,6 +218,10 @@ def test_paper_table_shows_notes_as_footnotes():
     v = table.widget.value
     assert v.count("<tr>") == 3 and "yes" in v and "NO [1]" in v
     assert "[1] why &lt;b&gt;" in v                            # notes are escaped
+    table.update([Row("x", "a set-up check", 160.0, 170.0, 2.0, "MB", relation="≥", kind="set-up"),
+                  Row("x", "a prediction", 10.0, 10.5, 1.0, "MB")])
+    v = table.widget.value
+    assert v.index("a prediction") < v.index("set-up checks") < v.index("a set-up check"), "set-up checks go below"
 
 
 # -- bad inputs: each ends in one ConfigError sentence (issue 11) ----------------------------------

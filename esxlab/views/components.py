@@ -98,7 +98,7 @@ class MemoryBar:
     Beside it, what was reclaimed from each VM (ballooned, swapped): not machine memory but
     what the VM gave up (§3)."""
 
-    def __init__(self, title: str = "Machine memory (MB)") -> None:
+    def __init__(self, title: str = "Machine memory, at the minute shown") -> None:
         self.xs, self.ys = bq.OrdinalScale(), bq.LinearScale(min=0.0)
         self.bars = bq.Bars(x=["free"], y=np.zeros((len(MACHINE_PARTS), 1)), scales={"x": self.xs, "y": self.ys},
                             type="stacked", orientation="horizontal", colors=[COLORS[p] for p in MACHINE_PARTS],
@@ -113,7 +113,7 @@ class MemoryBar:
                               title, height="240px", margin=margin)
         self.reclaimed_figure = _figure([self.reclaimed], [bq.Axis(scale=self.rxs, side="left"),
                                                            bq.Axis(scale=self.rys, label="reclaimed (MB)")],
-                                        "Reclaimed from each VM (MB)", height="240px", margin=margin)
+                                        "Reclaimed from each VM", height="240px", margin=margin)
         self.figure.layout.width = "60%"
         self.reclaimed_figure.layout.width = "40%"
         self.legend = legend(*self._legend_entries(RECLAIMED_PARTS))
@@ -150,7 +150,7 @@ class MemoryBar:
             self.reclaimed.y = r
             self.rys.max = float(max(most, 1.0) * 1.05)
         # an empty chart says so in its title, rather than leave a blank 0–1 MB axis to puzzle over
-        self.reclaimed_figure.title = "Reclaimed from each VM (MB)" if most > 0 else "Reclaimed from each VM: nothing"
+        self.reclaimed_figure.title = "Reclaimed from each VM" if most > 0 else "Reclaimed from each VM: nothing"
 
 
 def host_ylabel(fields: Sequence[str]) -> str:
@@ -374,10 +374,15 @@ class PaperTable:
         return f"<div style='min-height:1.4em;font-size:12px;color:#0072B2'>{html.escape(text)}</div>"
 
     def update(self, rows: Sequence) -> None:
-        """One line per row; a row's note (why the model differs) becomes a numbered footnote."""
+        """One line per row, the set-up checks under the predictions (as in ``reproduce``'s table);
+        a row's note (why the model differs) becomes a numbered footnote."""
         head = "".join(f"<th style='padding:0 8px'>{h}</th>" for h in ("quantity", "paper", "esxlab", "tolerance", "within"))
         body, notes = [], {}                     # note → its number: a note shared by rows is printed once
-        for r in rows:
+        setup = [r for r in rows if r.kind == "set-up"]
+        for r in [r for r in rows if r.kind != "set-up"] + setup:
+            if setup and r is setup[0]:
+                body.append("<tr><td colspan='5' style='padding:6px 8px 0;font-style:italic'>set-up checks (they "
+                            "follow from the set-up; not predictions)</td></tr>")
             cells = [html.escape(c) for c in r.cells()[1:6]]
             if r.note:
                 number = notes.setdefault(html.escape(r.note), len(notes) + 1)
