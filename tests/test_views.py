@@ -504,6 +504,12 @@ def test_later_esx_states_are_drawn_only_where_a_run_has_some():
     assert list(ts.lines.opacities) == [1.0, 0.0] and "compressed" not in ts.legend.value
     ts.update(np.arange(3.0), {"alloc": np.ones(3), "compressed": np.array([0.0, 2.0, np.nan])})
     assert list(ts.lines.opacities) == [1.0, 1.0] and "compressed" in ts.legend.value
+    host = views.TimeSeries(("free", "compression_saved"))
+    host.update(np.arange(3.0), {"free": np.ones(3), "compression_saved": np.zeros(3)})
+    assert "compression saved" not in host.legend.value and "free" in host.legend.value
+    host.set_colors(["#111111", "#222222"])                  # e.g. the era charts: each field its state's colour
+    host.update(np.arange(3.0), {"free": np.ones(3), "compression_saved": np.ones(3)})
+    assert "background:#222222" in host.legend.value and list(host.lines.colors) == ["#111111", "#222222"]
     bar = views.MemoryBar()
     parts = {p: [1.0] for p in ("private", "overhead", "swapped", "balloon")}
     bar.update(["a"], {**parts, "compressed": [0.0]}, free=1.0)

@@ -35,8 +35,9 @@ PMAP_COLORS = [s.color for s in PAGE_STATES]                                    
 STATE_COLORS = ["#DDEEDD", "#C9E4F2", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "free")
 RECLAIMED_PARTS = tuple(s.name for s in PAGE_STATES if s.reclaimed)
-#: page states of later ESX (memory compression): drawn and listed only where a run has some
-LATER_STATES = frozenset(s.name for s in PAGE_STATES if s.source.startswith("later ESX"))
+#: page states and metrics of later ESX (memory compression, large pages): drawn and listed only
+#: where a run has some
+LATER_ESX = frozenset(x.name for x in (*PAGE_STATES, *METRICS) if x.source.startswith("later ESX"))
 SERIES = tuple(m.name for m in VM_METRICS if m.plot and m.trace)
 LABELS = {m.name: m.label for m in METRICS}
 
@@ -144,7 +145,7 @@ class MemoryBar:
             self.ys.max = float(max(y.sum(axis=0).max(), 1.0) * 1.05)
         most = float(r.sum(axis=0).max())
         self.legend.value = legend_html(*self._legend_entries(
-            [p for k, p in enumerate(RECLAIMED_PARTS) if p not in LATER_STATES or r[k].any()]))
+            [p for k, p in enumerate(RECLAIMED_PARTS) if p not in LATER_ESX or r[k].any()]))
         with self.reclaimed.hold_sync():
             self.reclaimed.x = list(names) or ["-"]
             self.reclaimed.y = r
@@ -171,7 +172,6 @@ class TimeSeries:
         self.y_from_zero = y_from_zero
         self.xs, self.ys = bq.LinearScale(min=0.0, max=1.0), bq.LinearScale(min=0.0)
         colors = [color_of(f, i) for i, f in enumerate(self.fields)]
-        self.colors = colors
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((len(self.fields), 2)), scales={"x": self.xs, "y": self.ys},
                               labels=[pretty(f) for f in self.fields], colors=colors, stroke_width=2,
                               opacities=self._opacities(np.zeros((len(self.fields), 1))))
@@ -186,13 +186,18 @@ class TimeSeries:
 
     def _opacities(self, y: np.ndarray) -> list[float]:
         """Per line: the target half transparent (the alloc under it shows through); a later-ESX
-        state with no page in it hidden (a 2002-era run has none)."""
-        return [0.0 if f in LATER_STATES and not np.nan_to_num(y[i]).any() else 0.5 if f == "target" else 1.0
+        state or metric that stays 0 hidden (a 2002-era run has none)."""
+        return [0.0 if f in LATER_ESX and not np.nan_to_num(y[i]).any() else 0.5 if f == "target" else 1.0
                 for i, f in enumerate(self.fields)]
 
     def _legend_entries(self, opacities: Sequence[float]) -> tuple[list[str], list[str]]:
         shown = [i for i, o in enumerate(opacities) if o > 0]
-        return [pretty(self.fields[i]) for i in shown], [self.colors[i] for i in shown]
+        return [pretty(self.fields[i]) for i in shown], [self.lines.colors[i] for i in shown]
+
+    def set_colors(self, colors: Sequence[str]) -> None:
+        """Colour the lines (one per field) and their legend entries."""
+        self.lines.colors = list(colors)
+        self.legend.value = legend_html(*self._legend_entries(self.lines.opacities))
 
     def update(self, x: np.ndarray, series: dict[str, np.ndarray], title: str | None = None,
                x_max: float | None = None) -> None:

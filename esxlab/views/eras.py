@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import ipywidgets as widgets
 
 from ..experiments import esx_today
-from .components import COLORS, StateStrip, TimeSeries, host_ylabel, legend, pretty
+from .components import COLORS, StateStrip, TimeSeries, host_ylabel
 from .dashboards import ExperimentDashboard, Run
 
 #: host series drawn per era, each in the colour of the page state it is about
@@ -31,9 +31,7 @@ TITLES = {"esx2002": "ESX Server 2002 (paper)", "esxi6": "ESXi 6 (later ESX)"}
 def _chart(fields: Sequence[str], title: str) -> TimeSeries:
     """A :class:`TimeSeries` of host ``fields`` coloured by the page state each is about."""
     chart = TimeSeries(fields, title=title, ylabel=host_ylabel(fields))
-    colors = [COLORS[MEANING[f]] for f in fields]
-    chart.lines.colors = colors
-    chart.legend.value = legend([pretty(f) for f in fields], colors).value
+    chart.set_colors([COLORS[MEANING[f]] for f in fields])
     return chart
 
 
