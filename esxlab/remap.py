@@ -5,8 +5,9 @@ Machine memory below a DMA boundary (4 GB for 32-bit PCI devices under PAE; a sm
 cannot reach high memory, so network or disk I/O on a guest page backed by a high machine
 page is copied through a bounce buffer in low memory. ESX counts copies per page (the paper
 extends its cache of PPN→MPN mappings used for transmits); a page copied ``threshold``
-times (invented default: the paper gives no value) is *remapped*: copied once to a low
-machine page, the pmap updated, transparently to the guest.
+times (invented default: the paper gives no value, and says a page is remapped when its
+count "exceeds" it; with an invented threshold, esxlab remaps at the count itself) is
+*remapped*: copied once to a low machine page, the pmap updated, transparently to the guest.
 
 Invented where §7 is silent: a page's count restarts after ``window_s`` seconds without I/O
 (a per-PPN counter stands in for the paper's small cache); if no low page is free, a
