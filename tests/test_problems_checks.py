@@ -200,6 +200,17 @@ def test_illegal_victims_fail_with_the_rule_they_break(how, message):
     assert message in _fails(problems.BeatRandom(0), {"policy": _Broken(how)})
 
 
+class _FreesNothing(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        return np.empty(0, dtype=np.intp)
+
+
+def test_a_policy_that_stalls_the_vm_does_not_pass():
+    """Evicting nothing causes no swap-ins only because the VM stops running: it must fail."""
+    msg = _fails(problems.BeatRandom(0), {"policy": _FreesNothing()})
+    assert "stalled" in msg and "must free the n pages" in msg
+
+
 def test_capstone_wants_a_policy_instance():
     p = problems.BeatRandom(0)
     assert "call your class, e.g. `OldestFirst()`" in _fails(p, {"policy": OldestFirst})
@@ -352,3 +363,29 @@ def test_limit_targets_equal_a_hand_water_fill():
         assert got["idle_mb"] == [float(hi[v["name"]]) for v in p.vms]
         assert any(v["limit_mb"] is not None and t == v["limit_mb"] < v["max_mb"]
                    for v, t in zip(p.vms, got["idle_mb"])), "a limit below max binds on the idle host"
+
+
+# -- problems a fresh review found wrong -----------------------------------------------------------
+def test_admission_poses_hosts_admission_control_could_have_built_with_every_verdict():
+    """The running VMs were admitted one by one (they never over-reserve the host), and 'admit' is
+    sometimes the answer, so a student who always refuses is caught."""
+    verdicts = set()
+    for seed in range(40):
+        q = problems.Admission(seed)
+        memory, swap = q.solve()["reserved_mb"]
+        assert memory <= q.memory_mb and swap <= q.swap_mb, seed
+        verdicts.add(q.solve()["verdict"])
+    assert verdicts == {"admit", "memory", "swap"}
+
+
+def test_a_balloon_needs_a_driver_that_has_loaded():
+    for seed in range(40):
+        q = problems.BalloonSplit(seed)
+        assert q.driver not in ("absent", "booting") or q.balloon_mb == 0, seed
+
+
+def test_the_salting_hint_names_the_problems_own_setting():
+    for seed in range(12):
+        q = problems.SideChannel(seed)
+        why = next(e for e in q._expect() if e.name == "salted").mistakes[0].hint
+        assert f"force_salting = {q.force_salting}" in why and f"force_salting = {3 - q.force_salting}" not in why

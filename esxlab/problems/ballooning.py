@@ -23,6 +23,8 @@ class BalloonSplit(Problem):
         self.max_mb = pick(rng, (256, 512))
         self.cap_pct = pick(rng, (30, 50, 65))
         self.balloon_mb = 8 * int(rng.integers(0, 9))
+        if self.driver in ("absent", "booting"):  # no driver (yet), no balloon; a stuck one may hold pages
+            self.balloon_mb = 0
         self.alloc_mb = int(rng.integers(self.max_mb // 2, self.max_mb - self.balloon_mb + 1))
         self.active_mb = int(rng.integers(10, self.alloc_mb))
         self.other = dict(max_mb=pick(rng, (256, 512)), active_mb=int(rng.integers(50, 250)))

@@ -45,6 +45,7 @@ class BeatRandom(Problem):
 
     WARM_S, MEASURE_S = 40, 60
     GOAL = 0.75          # at most this fraction of random's swap-ins
+    PROGRESS = 0.5       # while the VM does at least this fraction of the work it does under random
 
     def _draw(self, rng):
         self.hot_mb = pick(rng, (8, 12, 16))
@@ -52,9 +53,10 @@ class BeatRandom(Problem):
         self.cold_per_s = pick(rng, (10, 20, 40))
         self.memory_mb = pick(rng, (40, 44, 48))
 
-    def measure(self, policy: ReplacementPolicy | str) -> int:
-        """Swap-ins of the VM in the measured minute after warm-up, under ``policy`` (page sharing
-        off, so that only the replacement policy decides)."""
+    def measure(self, policy: ReplacementPolicy | str) -> tuple[int, int]:
+        """(swap-ins, page accesses) of the VM in the measured minute after warm-up, under ``policy``
+        (page sharing off, so that only the replacement policy decides). The accesses are the
+        work the VM got done: a policy that frees nothing stalls it, and then nothing is swapped in."""
         config = HostConfig(memory_mb=self.memory_mb, swap_mb=256, sharing=SharingConfig(mode="off"))
         if isinstance(policy, str):                 # a built-in policy, by name: configuration
             config, policy = config.replace(replacement=policy), None
@@ -62,9 +64,9 @@ class BeatRandom(Problem):
         vm = host.power_on(VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"),
                            workload=HotCold(self.hot_mb, self.cold_mb, self.cold_per_s))
         host.run(seconds=self.WARM_S)
-        before = vm.totals.swap_ins
+        before, done = vm.totals.swap_ins, vm.totals.accesses
         host.run(seconds=self.MEASURE_S)
-        return vm.totals.swap_ins - before
+        return vm.totals.swap_ins - before, vm.totals.accesses - done
 
     def _interesting(self):
         return self.solve()["random"] >= 200                 # enough paging for the goal to mean something
@@ -78,13 +80,17 @@ class BeatRandom(Problem):
                 "(`policy`, an instance).")
 
     def solve(self):
-        """Swap-ins under random replacement, and the most a passing policy may cause."""
-        base = self.measure("random")
-        return dict(random=base, goal=int(self.GOAL * base))
+        """Swap-ins and accesses under random replacement, and the most swap-ins a passing policy may cause."""
+        base, accesses = self.measure("random")
+        return dict(random=base, goal=int(self.GOAL * base), accesses=accesses)
 
     def _judge(self, policy: ReplacementPolicy) -> str | None:
         goal = self.solve()
-        mine = self.measure(_Validated(policy))
+        mine, accesses = self.measure(_Validated(policy))
+        if accesses < self.PROGRESS * goal["accesses"]:
+            return (f"under your policy the VM touched {accesses} pages in the measured minute, under random "
+                    f"replacement {goal['accesses']}: it spent the minute stalled, waiting for memory. Few "
+                    "swap-ins do not count when the VM barely runs; victims() must free the n pages it is asked for.")
         if mine <= goal["goal"]:
             print(f"Your policy caused {mine} swap-ins in the measured minute; random replacement {goal['random']}.")
             return None

@@ -77,7 +77,14 @@ class Admission(Problem):
             mx = pick(rng, (128, 256, 384, 512))
             return VMConfig(name=name, max_mb=mx, min_mb=pick(rng, (0, mx // 4, mx // 2)),
                             overhead_mb=pick(rng, (32, 48, 64)))
-        self.running = [vm(f"vm{i + 1}") for i in range(int(rng.integers(2, 5)))]
+        self.running = []                    # powered on one by one: admission control let each of them in
+        for _ in range(int(rng.integers(2, 6))):
+            candidate = vm(f"vm{len(self.running) + 1}")
+            try:
+                admit(candidate, self.running, self.memory_mb * PAGES_PER_MB, self.swap_mb * PAGES_PER_MB)
+            except AdmissionError:
+                continue
+            self.running.append(candidate)
         self.new = vm("new")
 
     def _verdict(self, **changes) -> str:
@@ -92,7 +99,16 @@ class Admission(Problem):
         return [p / PAGES_PER_MB for p in reserved([c.replace(**changes) for c in self.running])]
 
     def _interesting(self):
-        return self._verdict() != self._verdict(overhead_mb=0) or self._verdict() != "admit"
+        """At least two VMs running; an admit only when it is a close call (the new VM brings memory or
+        swap reservations to 75 % or more of the host's), so that every verdict needs the sums."""
+        if len(self.running) < 2:
+            return False
+        if self._verdict() != "admit":
+            return True
+        memory, swap = self._reserved()
+        memory += self.new.min_mb + self.new.overhead_mb
+        swap += self.new.max_mb - self.new.min_mb
+        return memory >= 0.75 * self.memory_mb or swap >= 0.75 * self.swap_mb
 
     def describe(self):
         rows = "\n".join(f"  {c.name}: max {c.max_mb:g} MB, min {c.min_mb:g} MB, overhead {c.overhead_mb:g} MB"

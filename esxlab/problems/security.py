@@ -89,12 +89,13 @@ class SideChannel(Problem):
         right = self.solve()
         times = self.timings_us
         other = self.VERDICTS[1 - self.VERDICTS.index(right["salted"])]
+        fs = self.force_salting                  # the hint names the setting this problem uses
         if right["salted"] == "revealed":
-            why = ("these salts put both VMs in one sharing group: with force_salting = 1 VMs with equal salts "
-                   "share (None is one common salt); only different groups never share.")
+            why = (f"these salts put both VMs in one sharing group: with force_salting = {fs} VMs with equal salts "
+                   f"share{' (None is one common salt)' if fs == 1 else ''}; only different groups never share.")
         else:
-            why = ("the two VMs are in different sharing groups: with force_salting = 1 different salts never "
-                   "share, and with 2 a VM without a salt shares only with itself.")
+            why = (f"the two VMs are in different sharing groups: with force_salting = {fs} different salts never "
+                   f"share{', and a VM without a salt shares only with itself' if fs == 2 else ''}.")
         return [
             Expect("secret", "choice", right["secret"], choices=self.candidates,
                    hint="compare each write's time with a private write: which one paid for a copy?",
