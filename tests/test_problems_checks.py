@@ -389,3 +389,14 @@ def test_the_salting_hint_names_the_problems_own_setting():
         q = problems.SideChannel(seed)
         why = next(e for e in q._expect() if e.name == "salted").mistakes[0].hint
         assert f"force_salting = {q.force_salting}" in why and f"force_salting = {3 - q.force_salting}" not in why
+
+
+def test_a_balloon_split_in_pages_gets_a_units_hint():
+    for seed in range(20):
+        q = problems.BalloonSplit(seed)
+        right = q.solve()
+        if right["swap_mb"]:
+            msg = _fails(q, {**right, "swap_mb": right["swap_mb"] * esx.PAGES_PER_MB})
+            assert "in pages; give it in MB" in msg
+            return
+    raise AssertionError("no seed pages anything")

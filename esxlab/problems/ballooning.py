@@ -94,6 +94,8 @@ class BalloonSplit(Problem):
         hint = ("find the excess (allocation minus target); a balloon never holds more than max − target nor its cap; "
                 "then apply the state's rule: high pages nothing, soft balloons and pages only what a working "
                 "balloon cannot take, hard pages the whole excess.")
+        pages = "that is the answer in pages; give it in MB (256 pages of 4 KB make one MB)."
         return [Expect(name, "number", right[name], tol=0.5, unit="MB", hint=hint,
-                       mistakes=tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant))
+                       mistakes=tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant)
+                       + ((Mistake(right[name] * PAGES_PER_MB, pages),) if right[name] else ()))
                 for i, name in enumerate(("balloon_mb", "swap_mb"))]
