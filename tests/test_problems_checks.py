@@ -215,7 +215,7 @@ def test_capstone_wants_a_policy_instance():
     p = problems.BeatRandom(0)
     assert "call your class, e.g. `OldestFirst()`" in _fails(p, {"policy": OldestFirst})
     assert "must be an instance of ReplacementPolicy" in _fails(p, {"policy": lambda vm, n: []})
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="`victims` is not written yet"):     # a sentence, as for None
         checks.check(p, policy=ReplacementPolicy())
 
 
