@@ -105,9 +105,7 @@ class Admission(Problem):
             return False
         if self._verdict() != "admit":
             return True
-        memory, swap = self._reserved()
-        memory += self.new.min_mb + self.new.overhead_mb
-        swap += self.new.max_mb - self.new.min_mb
+        memory, swap = (p / PAGES_PER_MB for p in reserved([*self.running, self.new]))
         return memory >= 0.75 * self.memory_mb or swap >= 0.75 * self.swap_mb
 
     def describe(self):
