@@ -104,6 +104,7 @@ class Guest:
         self.free = Stack.run(pages, self.kernel_pages, pages, dtype=np.int32)
         self.standby = Stack(pages, dtype=np.int32)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
+        self.passed = 0                                    # pages the hand has passed, ever
         self._passed_per_evict = 4.0                       # sizes the clock's windows (speed only)
         # logical pages of the workload
         self.lp_ppn = np.full(n, -1, dtype=np.intp)
@@ -199,13 +200,19 @@ class Guest:
         self.ref[ppns] = True                     # keep this batch away from the clock (a miss marks the sentinel)
         short = 0
         if ppns.min() < 0:
-            short = self._page_in(lps[ppns < 0])
-            ppns = self.lp_ppn[lps]
-            if ppns.min() < 0:      # short of pages, or the clock evicted part of this batch
+            miss = np.flatnonzero(ppns < 0)
+            passed = self.passed
+            short = self._page_in(lps[miss])
+            if self.passed - passed <= self.vm.pages:     # the hand met no page of the batch twice:
+                ppns[miss] = self.lp_ppn[lps[miss]]       # only the misses moved
+            else:                                         # it may have evicted some (second chance spent)
+                ppns = self.lp_ppn[lps]
+            if short or self.passed - passed > self.vm.pages:   # short of pages, or the clock evicted part of this batch
                 ok = ppns >= 0
                 lps, ppns, writes = lps[ok], ppns[ok], writes[ok]
-        self.vm.access(ppns, writes, self.vm.mint.take(int(np.count_nonzero(writes))))
-        self.lp_dirty[lps[writes]] = True
+        w = np.flatnonzero(writes)
+        self.vm.access(ppns, writes, w, self.vm.mint.take(len(w)))
+        self.lp_dirty[lps[w]] = True
         return short
 
     def _page_in(self, lps: np.ndarray) -> int:
@@ -307,6 +314,7 @@ class Guest:
         taken.append(evicted)
         self.ref[lo:hi] = False
         self.hand = hi % self.vm.pages
+        self.passed += hi - lo
 
     def _write_back(self, ppns: np.ndarray, lps: np.ndarray | None = None, dirty: np.ndarray | None = None) -> None:
         """Write the dirty ones of ``ppns`` (evictable; ``lps`` their logical pages and ``dirty`` the

@@ -113,8 +113,10 @@ class VM:
             ok = MAPPED[st]                   # a read faults nothing in where a machine page is mapped
         elif write is True:
             ok = st == PRIVATE
-        else:
+        elif self.pmap.counts[SHARED]:
             ok = (st == PRIVATE) | ((st == SHARED) & ~write)
+        else:                                 # no shared page: a read needs what a write does
+            ok = st == PRIVATE
         if not ok.all():
             self._fault(ppns, st, write, ~ok)
         self.last_touch[ppns] = self.vm_time
@@ -178,10 +180,11 @@ class VM:
         self._touch(ppns, write=True)
         self.store(ppns, tokens)
 
-    def access(self, ppns: np.ndarray, writes: np.ndarray, tokens: np.ndarray) -> None:
-        """The guest reads ``ppns`` (distinct), writing ``tokens`` to those where ``writes`` is set."""
+    def access(self, ppns: np.ndarray, writes: np.ndarray, written: np.ndarray, tokens: np.ndarray) -> None:
+        """The guest reads ``ppns`` (distinct), writing ``tokens`` to those where ``writes`` is set
+        (``written``: the positions of its set entries, ``np.flatnonzero(writes)``)."""
         self._touch(ppns, writes)
-        self.store(ppns[writes], tokens)
+        self.store(ppns[written], tokens)
 
     def store(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
         """Put ``tokens`` in the machine pages now mapped (privately) at ``ppns``."""

@@ -74,3 +74,24 @@ def test_the_clock_evicts_the_same_pages_whatever_its_window_size():
         first = runs[0.001]
         assert len(first[0]) == min(n, resident)
         assert all(r == first for r in runs.values()), n
+
+
+def test_a_batch_larger_than_memory_accesses_only_the_pages_it_kept():
+    """A batch that holds every resident page and asks for more: the clock passes the batch once
+    (clearing its reference bits), then evicts some of it to page the rest in. What it evicted is
+    not accessed (not written, not dirty), and every page it wrote is resident and dirty."""
+    host, vm = ballooned_windows()
+    g = vm.guest
+    lps = np.arange(len(g.lp_ppn))
+    g.free_lps(lps[len(lps) // 2:])                    # half the data freed…
+    taken, _ = g.balloon_take(g.free_pages())          # …and ballooned: no free page left
+    vm.balloon_pages(taken)
+    assert g.free_pages() == 0 and g.resident == len(lps) // 2
+    passed = g.passed
+    g.access(lps, np.ones(len(lps), dtype=bool))       # all of it, written
+    assert g.passed - passed > vm.pages                # the hand went round more than once
+    resident = g.lp_ppn >= 0
+    assert 0 < resident.sum() < len(lps)
+    assert not (g.lp_dirty & ~resident).any()          # an evicted page was not written
+    assert g.lp_dirty[resident].all()
+    assert (g.ppn_lp[g.lp_ppn[resident]] == lps[resident]).all()
