@@ -55,6 +55,8 @@ class Stack:
     def pop(self, k: int) -> np.ndarray:
         """The top ``min(k, n)`` values, in stack order (the top one last), as ``np.intp``
         whatever the stack stores: numpy indexes with intp arrays several times faster."""
+        if k <= 0 or self.n == 0:
+            return np.empty(0, dtype=np.intp)
         top = min(k, self._k)
         pushed = self._buf[self._k - top:self._k].astype(np.intp)
         self._k -= top

@@ -202,9 +202,10 @@ class Guest:
         if ppns.min() < 0:
             miss = np.flatnonzero(ppns < 0)
             passed = self.passed
-            short = self._page_in(lps[miss])
+            got = self._page_in(lps[miss])
+            short = len(miss) - len(got)
             if self.passed - passed <= self.vm.pages:     # the hand met no page of the batch twice:
-                ppns[miss] = self.lp_ppn[lps[miss]]       # only the misses moved
+                ppns[miss[:len(got)]] = got               # only the misses moved
             else:                                         # it may have evicted some (second chance spent)
                 ppns = self.lp_ppn[lps]
             if short or self.passed - passed > self.vm.pages:   # short of pages, or the clock evicted part of this batch
@@ -215,9 +216,10 @@ class Guest:
         self.lp_dirty[lps[w]] = True
         return short
 
-    def _page_in(self, lps: np.ndarray) -> int:
+    def _page_in(self, lps: np.ndarray) -> np.ndarray:
+        """Give ``lps`` (non-resident) PPNs, in order, while there are any; returns those PPNs
+        (fewer than ``lps`` when the guest is short of pages)."""
         ppns = self.take_pages(len(lps))
-        short = len(lps) - len(ppns)
         lps = lps[:len(ppns)]
         on_disk = self.lp_on_disk[lps]
         contents = np.where(on_disk, self.lp_disk[lps], np.uint64(0))
@@ -232,7 +234,7 @@ class Guest:
         self.ppn_lp[ppns] = lps
         self.lp_dirty[lps] = ~on_disk            # zero-filled anonymous memory has no disk copy yet
         self.ref[ppns] = True
-        return short
+        return ppns
 
     def free_lps(self, lps: np.ndarray) -> None:
         """The workload frees memory: its pages go to the standby (to-zero) or free list."""
@@ -266,7 +268,8 @@ class Guest:
             for ppns in evicted:
                 self.free.push(ppns)
             raise
-        return np.concatenate([free, standby, *evicted])
+        parts = [p for p in (free, standby, *evicted) if len(p)]
+        return parts[0] if len(parts) == 1 else np.concatenate([free, standby, *evicted])
 
     def _evict(self, n: int, taken: list[np.ndarray]) -> None:
         """Clock replacement: skip and clear referenced pages, evict unreferenced ones, appending
@@ -289,7 +292,7 @@ class Guest:
             windows, lo = [], self.hand           # one sweep: windows up to the end of memory
             while need > 0 and scanned < 2 * pages and lo < pages:
                 hi = min(pages, lo + max(int(need * self._passed_per_evict), 512), lo + 2 * pages - scanned)
-                pos = np.flatnonzero((self.ppn_lp[lo:hi] >= 0) & ~self.ref[lo:hi])[:need]
+                pos = np.flatnonzero((self.ppn_lp[lo:hi] >= 0) > self.ref[lo:hi])[:need]    # in use, unreferenced
                 span = int(pos[-1]) + 1 if len(pos) == need else hi - lo
                 windows.append((lo, lo + pos, span))
                 need -= len(pos)
@@ -297,7 +300,7 @@ class Guest:
                 lo += span
             ppns = np.concatenate([w[1] for w in windows]) if len(windows) > 1 else windows[0][1]
             lps = self.ppn_lp[ppns].astype(np.intp)
-            dirty = self.lp_dirty[lps]
+            dirty = np.flatnonzero(self.lp_dirty[lps])
             if not self.vm.mapped(ppns[dirty]):   # writing back faults a page in: window by window
                 for lo, pos, span in windows:
                     self._write_back(pos)         # may raise before changing anything
@@ -317,17 +320,19 @@ class Guest:
         self.passed += hi - lo
 
     def _write_back(self, ppns: np.ndarray, lps: np.ndarray | None = None, dirty: np.ndarray | None = None) -> None:
-        """Write the dirty ones of ``ppns`` (evictable; ``lps`` their logical pages and ``dirty`` the
-        dirty mask, if known) to the virtual disk and free them all."""
-        if lps is None:
+        """Write the dirty ones of ``ppns`` (evictable) to the virtual disk and free them all. If
+        known, ``lps`` are their logical pages and ``dirty`` the positions of the dirty ones, all
+        mapped (reading them faults nothing in)."""
+        mapped = lps is not None
+        if not mapped:
             lps = self.ppn_lp[ppns].astype(np.intp)
-            dirty = self.lp_dirty[lps]
-        if dirty.any():
+            dirty = np.flatnonzero(self.lp_dirty[lps])
+        if len(dirty):
             vm = self.vm
             before = vm.counters.swap_ins
-            self.lp_disk[lps[dirty]] = vm.read(ppns[dirty])
+            self.lp_disk[lps[dirty]] = vm.read(ppns[dirty], mapped=mapped)
             vm.counters.double_paging += vm.counters.swap_ins - before
-            vm.counters.guest_disk_writes += int(dirty.sum())
+            vm.counters.guest_disk_writes += len(dirty)
         self.lp_on_disk[lps] = True
         self.lp_dirty[lps] = False
         self.lp_ppn[lps] = -1

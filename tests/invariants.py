@@ -125,8 +125,8 @@ class ReadLog(WriteLog):
         self._orig_read = vmmod.VM.read
         log = self
 
-        def read(vm, ppns):
-            got = log._orig_read(vm, ppns)
+        def read(vm, ppns, **kw):
+            got = log._orig_read(vm, ppns, **kw)
             want = log._exp(vm)[ppns]
             bad = np.flatnonzero(got != want)
             assert len(bad) == 0, (f"{vm.name} read PPN {ppns[bad[0]]} (state {vm.pmap.state[ppns[bad[0]]]}) "

@@ -285,7 +285,7 @@ def test_guest_take_pages_gives_everything_back_on_an_injected_stall(monkeypatch
     before = (g.free.n, g.standby.n, g.ppn_lp.copy(), g.lp_ppn.copy())
     calls = []
 
-    def stall(ppns):                               # writing a dirty page back finds no machine page
+    def stall(ppns, **kw):                            # writing a dirty page back finds no machine page
         calls.append(len(ppns))
         raise Stall("injected")
     monkeypatch.setattr(vm, "read", stall)
