@@ -35,7 +35,7 @@ from .errors import AdmissionError, ConfigError, Stall, check_choice, check_numb
 from .machine import MAX_UID, OVERHEAD, Machine
 from .metrics import HostStats, VMStats
 from .pmap import SWAPPED
-from .policy import compute_targets
+from .policy import revoke
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
 from .resources import deferred_interrupt
@@ -243,9 +243,11 @@ class Host:
         if not vms:
             return
         rhos = {v.name: v.rho(self.tax_rate) for v in vms}
-        targets = compute_targets([v.shares for v in vms], [v.config.min_pages for v in vms],
-                                  [v.pages for v in vms], [v.active_pages for v in vms],
-                                  self.available_pages(), self.tax_rate, [v.config.limit_pages for v in vms])
+        hi = np.array([min(v.pages, v.config.limit_pages) for v in vms], dtype=float)
+        targets = revoke(np.array([v.shares for v in vms], dtype=float),
+                         np.array([v.config.min_pages for v in vms], dtype=float), hi,
+                         np.minimum(np.array([v.active_pages for v in vms], dtype=float), hi),
+                         self.available_pages(), self.tax_rate)
         cheapest = min(rhos, key=rhos.get)
         periodic = why == "periodic reallocation"
         for v, t in zip(vms, targets):

@@ -91,6 +91,14 @@ def compute_targets(shares, min_pages, max_pages, active_pages, available: float
                           f"limit) = {hi[i]:g}; allowed: min_pages ≤ max_pages and ≤ limit_pages.")
     check_number("compute_targets", "available", available, 0, None)
     check_number("compute_targets", "tax_rate", tax_rate, 0, 1, hi_open=True)
+    return revoke(shares, lo, hi, active, available, tax_rate)
+
+
+def revoke(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, active: np.ndarray, available: float,
+           tax_rate: float) -> np.ndarray:
+    """:func:`compute_targets` on inputs already known valid: float arrays of one entry per VM,
+    ``lo`` ≤ ``hi`` (max capped by the limit), ``active`` ≤ ``hi``, all finite and ≥ 0; 0 ≤ τ < 1.
+    The host calls it every reallocation with its VMs' own numbers, which skip the checks."""
     if hi.sum() <= available:
         return hi.astype(np.int64)
     if lo.sum() >= available:
