@@ -42,24 +42,28 @@ def check_number(owner: str, name: str, value, lo: float | None = None, hi: floa
     """Raise ConfigError unless ``value`` is a finite real number (a Python or numpy scalar, not
     a bool) inside [lo, hi] (open ends as asked); a whole number if ``integer``. Integers too
     large for a float (``10**400``) are refused with a sentence, never an ``OverflowError``."""
-    label = f"{owner}.{name}" if owner else name
-    allowed = describe_range(name, lo, hi, lo_open, hi_open)
-    if _kind(value) is not float and _kind(value) is not int:
-        raise ConfigError(f"{label} must be a number, got {shorten(value)} ({type(value).__name__}); "
-                          f"allowed: {allowed}.")
+    kind = type(value)                       # plain Python numbers first: validation runs every tick
+    if kind is not int and kind is not float:
+        kind = _kind(value)
+
+    def refuse(problem: str, allowed: str = "") -> ConfigError:     # the sentence: only for a value refused
+        label = f"{owner}.{name}" if owner else name
+        return ConfigError(f"{label}{problem}; allowed: {allowed}{describe_range(name, lo, hi, lo_open, hi_open)}.")
+
+    if kind is not float and kind is not int:
+        raise refuse(f" must be a number, got {shorten(value)} ({type(value).__name__})")
     try:
         as_float = float(value)
     except OverflowError:
-        raise ConfigError(f"{label} = {shorten(value)} is too large for a number esxlab can use; "
-                          f"allowed: {allowed}.") from None
+        raise refuse(f" = {shorten(value)} is too large for a number esxlab can use") from None
     if math.isnan(as_float) or math.isinf(as_float):
-        raise ConfigError(f"{label} = {value!r} is not a finite number; allowed: {allowed}.")
-    if integer and _kind(value) is not int and not as_float.is_integer():
-        raise ConfigError(f"{label} must be a whole number, got {value!r}; allowed: whole numbers, {allowed}.")
+        raise refuse(f" = {value!r} is not a finite number")
+    if integer and kind is not int and not as_float.is_integer():
+        raise refuse(f" must be a whole number, got {value!r}", "whole numbers, ")
     bad = ((lo is not None and (value < lo or (lo_open and value == lo)))
            or (hi is not None and (value > hi or (hi_open and value == hi))))
     if bad:
-        raise ConfigError(f"{label} = {shorten(value)} is out of range; allowed: {allowed}.")
+        raise refuse(f" = {shorten(value)} is out of range")
 
 
 def check_choice(owner: str, name: str, value, choices) -> Any:

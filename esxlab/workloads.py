@@ -130,7 +130,10 @@ class Dbench(Workload):
             u *= n ** (1 - a) - 1
             u += 1
             x = np.power(u, 1 / (1 - a), out=u)
-        lps = distinct(np.minimum(x.astype(self._index) - 1, self.pages - 1)).astype(np.intp)   # sorted small, indexes fast
+        # block ⌊x⌋ − 1, at most pages − 1 (rounding may give x = pages + 1): sorted as small
+        # integers, shifted to blocks once distinct, as intp (which indexes fast)
+        ranks = distinct(np.minimum(x, self.pages, out=x).astype(self._index))
+        lps = np.subtract(ranks, 1, dtype=np.intp)
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
 
 
