@@ -109,16 +109,13 @@ class VM:
         if len(ppns) == 0:
             return
         st = self.pmap.state[ppns]
-        if write is False:
-            ok = MAPPED[st]                   # a read faults nothing in where a machine page is mapped
-        elif write is True:
-            ok = st == PRIVATE
-        elif self.pmap.counts[SHARED]:
-            ok = (st == PRIVATE) | ((st == SHARED) & ~write)
-        else:                                 # no shared page: a read needs what a write does
-            ok = st == PRIVATE
+        # a read faults nothing in where a machine page is mapped, a write where it is private
+        ok = MAPPED[st] if write is False else st == PRIVATE
         if not ok.all():
-            self._fault(ppns, st, write, ~ok)
+            if isinstance(write, np.ndarray):     # a mask: its reads of shared pages need nothing either
+                ok |= (st == SHARED) & ~write
+            if not ok.all():
+                self._fault(ppns, st, write, ~ok)
         self.last_touch[ppns] = self.vm_time
         self.counters.accesses += len(ppns)
 

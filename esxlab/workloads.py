@@ -132,7 +132,8 @@ class Dbench(Workload):
             x = np.power(u, 1 / (1 - a), out=u)
         # block ⌊x⌋ − 1, at most pages − 1 (rounding may give x = pages + 1): sorted as small
         # integers, shifted to blocks once distinct, as intp (which indexes fast)
-        ranks = distinct(np.minimum(x, self.pages, out=x).astype(self._index))
+        ranks = x.astype(self._index)
+        ranks = distinct(np.minimum(ranks, self.pages, out=ranks))
         lps = np.subtract(ranks, 1, dtype=np.intp)
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
 
