@@ -116,3 +116,29 @@ def test_a_toucher_sweeps_its_working_set_window_by_window_in_increasing_order()
     assert wrapped, "no window wrapped: the test would not see the order of a wrapped window"
     seen = np.concatenate([tw.step(t).lps for t in range(30, 37)])
     assert np.array_equal(np.unique(seen), span), "one sweep does not cover the working set"
+
+
+@pytest.mark.parametrize("pages", [65533, 65534, 65535, 70000])
+def test_dbench_blocks_are_the_same_whatever_integer_type_holds_them(pages):
+    """Dbench sorts its draws in the smallest integer type that holds pages + 1 (16 bits up to
+    65,534 blocks): the blocks are those of the formula in 64-bit integers, distinct and in range,
+    the top one included (a draw just below 1)."""
+    class Draws:                                 # the generator's uniform draws, the largest double < 1 first
+        def __init__(self):
+            self.rng = np.random.default_rng(7)
+
+        def random(self, n):
+            u = self.rng.random(n)
+            u[0] = 1 - 2.0 ** -53
+            return u
+
+    w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, accesses_per_s=50000)
+    w.attach(1, 0, Draws())
+    assert w.pages == pages
+    u = Draws().random(50000)
+    a, n = w.zipf_alpha, pages + 1
+    x = ((n ** (1 - a) - 1) * u + 1) ** (1 / (1 - a))
+    want = np.unique(np.minimum(x.astype(np.int64) - 1, pages - 1))
+    got = w.step(1).lps
+    assert got.dtype == np.intp and np.array_equal(got, want)
+    assert got[-1] == pages - 1
