@@ -212,7 +212,10 @@ class Guest:
                 ok = ppns >= 0
                 lps, ppns, writes = lps[ok], ppns[ok], writes[ok]
         w = np.flatnonzero(writes)
-        self.vm.access(ppns, writes, w, self.vm.mint.take(len(w)))
+        n = len(w)
+        if n == len(writes):                      # all written (a toucher's sweep): views, not gathers
+            w = slice(None)
+        self.vm.access(ppns, writes, w, self.vm.mint.take(n))
         self.lp_dirty[lps[w]] = True
         return short
 

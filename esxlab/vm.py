@@ -184,7 +184,7 @@ class VM:
 
     def access(self, ppns: np.ndarray, writes: np.ndarray, written: np.ndarray, tokens: np.ndarray) -> None:
         """The guest reads ``ppns`` (distinct), writing ``tokens`` to those where ``writes`` is set
-        (``written``: the positions of its set entries, ``np.flatnonzero(writes)``)."""
+        (``written``: the positions of its set entries, ``np.flatnonzero(writes)``, or a slice)."""
         self._touch(ppns, writes)
         self.store(ppns[written], tokens)
 
