@@ -118,11 +118,14 @@ def test_a_toucher_sweeps_its_working_set_window_by_window_in_increasing_order()
     assert np.array_equal(np.unique(seen), span), "one sweep does not cover the working set"
 
 
-@pytest.mark.parametrize("pages", [65533, 65534, 65535, 70000])
-def test_dbench_blocks_are_the_same_whatever_integer_type_holds_them(pages):
+@pytest.mark.parametrize("pages, draws", [(65533, 50000), (65534, 50000), (65535, 50000), (70000, 50000),
+                                          (1070, 50000), (1070, 3)])
+def test_dbench_blocks_are_the_same_whatever_integer_type_holds_them(pages, draws):
     """Dbench sorts its draws in the smallest integer type that holds pages + 1 (16 bits up to
-    65,534 blocks): the blocks are those of the formula in 64-bit integers, distinct and in range,
-    the top one included (a draw just below 1)."""
+    65,534 blocks) and clamps the largest after the sort: the blocks are those of the formula in
+    64-bit integers, clamped first, distinct and in range, the top one included (a draw just below 1;
+    with 1,070 blocks it rounds to x = pages + 1, the clamp's case, with the top block also drawn
+    or not)."""
     class Draws:                                 # the generator's uniform draws, the largest double < 1 first
         def __init__(self):
             self.rng = np.random.default_rng(7)
@@ -132,10 +135,10 @@ def test_dbench_blocks_are_the_same_whatever_integer_type_holds_them(pages):
             u[0] = 1 - 2.0 ** -53
             return u
 
-    w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, accesses_per_s=50000)
+    w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, accesses_per_s=draws)
     w.attach(1, 0, Draws())
     assert w.pages == pages
-    u = Draws().random(50000)
+    u = Draws().random(draws)
     a, n = w.zipf_alpha, pages + 1
     x = ((n ** (1 - a) - 1) * u + 1) ** (1 / (1 - a))
     want = np.unique(np.minimum(x.astype(np.int64) - 1, pages - 1))
