@@ -12,7 +12,7 @@ def distinct(x: np.ndarray) -> np.ndarray:
     keep = np.empty(len(s), dtype=bool)
     keep[0] = True
     np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[np.flatnonzero(keep)]       # a gather: faster than s[keep] on masks that do not repeat
+    return s[keep.nonzero()[0]]          # a gather: faster than s[keep] on masks that do not repeat
 
 
 class Stack:

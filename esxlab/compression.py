@@ -91,7 +91,7 @@ class CompressionCache:
         mpns = vm.pmap.mpn[ppns]
         tokens = self.machine.content[mpns]
         room = SLOTS_PER_PAGE * self.cap_pages(vm) - vm.pmap.count(COMPRESSED)
-        ok = np.flatnonzero(compressible(tokens, vm.workload.compressible))[:max(0, room)]
+        ok = compressible(tokens, vm.workload.compressible).nonzero()[0][:max(0, room)]
         if len(ok) == 0:
             return ppns
         take = ppns[ok]

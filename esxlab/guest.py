@@ -200,18 +200,19 @@ class Guest:
         self.ref[ppns] = True                     # keep this batch away from the clock (a miss marks the sentinel)
         short = 0
         if ppns.min() < 0:
-            miss = np.flatnonzero(ppns < 0)
+            miss = (ppns < 0).nonzero()[0]
             passed = self.passed
             got = self._page_in(lps[miss])
             short = len(miss) - len(got)
-            if self.passed - passed <= self.vm.pages:     # the hand met no page of the batch twice:
-                ppns[miss[:len(got)]] = got               # only the misses moved
-            else:                                         # it may have evicted some (second chance spent)
+            twice = self.passed - passed > self.vm.pages  # the hand may have met a page of the batch twice
+            if twice:                                     # and evicted it (its second chance spent)
                 ppns = self.lp_ppn[lps]
-            if short or self.passed - passed > self.vm.pages:   # short of pages, or the clock evicted part of this batch
+            else:                                         # only the misses moved
+                ppns[miss[:len(got)]] = got
+            if short or twice:                            # short of pages, or part of the batch evicted
                 ok = ppns >= 0
                 lps, ppns, writes = lps[ok], ppns[ok], writes[ok]
-        w = np.flatnonzero(writes)
+        w = writes.nonzero()[0]
         n = len(w)
         if n == len(writes):                      # all written (a toucher's sweep): views, not gathers
             w = slice(None)
@@ -231,7 +232,7 @@ class Guest:
         except BaseException:
             self.free.push(ppns)
             raise
-        self.vm.counters.guest_disk_reads += int(on_disk.sum())
+        self.vm.counters.guest_disk_reads += int(np.count_nonzero(on_disk))
         self.lp_ppn[lps] = ppns
         self.resident += len(lps)
         self.ppn_lp[ppns] = lps
@@ -295,7 +296,7 @@ class Guest:
             windows, lo = [], self.hand           # one sweep: windows up to the end of memory
             while need > 0 and scanned < 2 * pages and lo < pages:
                 hi = min(pages, lo + max(int(need * self._passed_per_evict), 512), lo + 2 * pages - scanned)
-                pos = np.flatnonzero((self.ppn_lp[lo:hi] >= 0) > self.ref[lo:hi])[:need]    # in use, unreferenced
+                pos = ((self.ppn_lp[lo:hi] >= 0) > self.ref[lo:hi]).nonzero()[0][:need]    # in use, unreferenced
                 span = int(pos[-1]) + 1 if len(pos) == need else hi - lo
                 windows.append((lo, lo + pos, span))
                 need -= len(pos)
@@ -303,7 +304,7 @@ class Guest:
                 lo += span
             ppns = np.concatenate([w[1] for w in windows]) if len(windows) > 1 else windows[0][1]
             lps = self.ppn_lp[ppns].astype(np.intp)
-            dirty = np.flatnonzero(self.lp_dirty[lps])
+            dirty = self.lp_dirty[lps].nonzero()[0]
             if not self.vm.mapped(ppns[dirty]):   # writing back faults a page in: window by window
                 for lo, pos, span in windows:
                     self._write_back(pos)         # may raise before changing anything
@@ -329,7 +330,7 @@ class Guest:
         mapped = lps is not None
         if not mapped:
             lps = self.ppn_lp[ppns].astype(np.intp)
-            dirty = np.flatnonzero(self.lp_dirty[lps])
+            dirty = self.lp_dirty[lps].nonzero()[0]
         if len(dirty):
             vm = self.vm
             before = vm.counters.swap_ins

@@ -66,5 +66,5 @@ class Pmap:
                 hit = distinct(draw[self.state[draw] == state])
                 if len(hit) >= n:
                     return rng.permutation(hit)[:n]
-        pool = np.flatnonzero(self.state == state)
+        pool = (self.state == state).nonzero()[0]
         return rng.choice(pool, size=n, replace=False)

@@ -62,7 +62,7 @@ def _per_vm(name: str, values, n: int | None) -> np.ndarray:
     if a.ndim != 1 or (n is not None and len(a) != n):
         raise ConfigError(f"compute_targets.{name} = {shorten(values)} must be a list of finite numbers ≥ 0, "
                           f"one per VM; it has {a.size} entries{f' and shares has {n}' if n is not None else ''}.")
-    bad = np.flatnonzero(~np.isfinite(a) | (a < 0))
+    bad = (~np.isfinite(a) | (a < 0)).nonzero()[0]
     if len(bad):
         raise ConfigError(f"compute_targets.{name}[{bad[0]}] = {a[bad[0]]:g} (in {shorten(values)}) is out of "
                           "range; allowed: finite values ≥ 0.")
@@ -84,7 +84,7 @@ def compute_targets(shares, min_pages, max_pages, active_pages, available: float
     if limit_pages is not None:
         hi = np.minimum(hi, _per_vm("limit_pages", limit_pages, len(shares)))
     active = np.minimum(_per_vm("active_pages", active_pages, len(shares)), hi)
-    over = np.flatnonzero(lo > hi)
+    over = (lo > hi).nonzero()[0]
     if len(over):
         i = over[0]
         raise ConfigError(f"compute_targets.min_pages[{i}] = {lo[i]:g} is larger than max_pages[{i}] (or its "

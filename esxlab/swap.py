@@ -107,7 +107,7 @@ class ClockReplacement(ReplacementPolicy):
                 ok &= ~np.isin(idx, np.concatenate(out))
             if protect is not None and len(protect):
                 ok &= ~np.isin(idx, protect)
-            pos = np.flatnonzero(ok)[:n]
+            pos = ok.nonzero()[0][:n]
             out.append(idx[pos])
             n -= len(pos)
             span = int(pos[-1]) + 1 if n == 0 and len(pos) else w

@@ -128,7 +128,7 @@ class VM:
         try:
             self.env.make_free(int(np.count_nonzero(needs)), self, ppns)
         except Stall:
-            todo = np.flatnonzero(needs)
+            todo = needs.nonzero()[0]
             while len(todo):
                 piece = todo[:max(1, self.env.machine.free)]
                 self.env.make_free(len(piece), self, ppns)      # Stall: not one more page now
@@ -157,7 +157,7 @@ class VM:
             cow = (st == SHARED) & write
             if cow.any():
                 self.env.sharing.cow_break(self, ppns[cow])
-                self.counters.cow_breaks += int(cow.sum())
+                self.counters.cow_breaks += int(np.count_nonzero(cow))
 
     def mapped(self, ppns: np.ndarray) -> bool:
         """Whether all of ``ppns`` map a machine page (privately or shared): reading them faults nothing in."""
@@ -184,7 +184,7 @@ class VM:
 
     def access(self, ppns: np.ndarray, writes: np.ndarray, written: np.ndarray, tokens: np.ndarray) -> None:
         """The guest reads ``ppns`` (distinct), writing ``tokens`` to those where ``writes`` is set
-        (``written``: the positions of its set entries, ``np.flatnonzero(writes)``, or a slice)."""
+        (``written``: the positions of its set entries, ``writes.nonzero()[0]``, or a slice)."""
         self._touch(ppns, writes)
         self.store(ppns[written], tokens)
 

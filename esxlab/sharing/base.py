@@ -149,7 +149,7 @@ class SharingBase:
         km = mpns[keep]
         m.owner[km] = vm.uid
         copy = ~keep
-        new = m.alloc(int(copy.sum()), vm.uid)
+        new = m.alloc(int(np.count_nonzero(copy)), vm.uid)
         m.content[new] = m.content[mpns[copy]]
         vm.pmap.mpn[ppns[copy]] = new
         vm.pmap.set_state(ppns, PRIVATE)
@@ -199,7 +199,7 @@ class SharingBase:
         """One VM's figures (cost O(its shared pages); for reports, not per tick)."""
         mb = 1.0 / PAGES_PER_MB
         st = self._state(vm)
-        shared = np.flatnonzero(vm.pmap.state == SHARED)
+        shared = (vm.pmap.state == SHARED).nonzero()[0]
         refs = self._refs(self.frame_of[vm.pmap.mpn[shared]]).astype(float)
         return VMSharingStats(len(shared) * mb, float(np.sum((refs - 1) / refs)) * mb if len(refs) else 0.0,
                               st.zero * mb, self._hints_of(vm), int(vm.totals.cow_breaks), st.scanned, st.passes)
@@ -248,7 +248,7 @@ class SharingBase:
     def _refs(self, frames: np.ndarray) -> np.ndarray:
         """Reference counts of ``frames``: the 16-bit count, or the overflow table's if saturated."""
         refs = self.f_count[frames].astype(np.int64)
-        for i in np.flatnonzero(refs == COUNT_MAX).tolist():
+        for i in (refs == COUNT_MAX).nonzero()[0].tolist():
             refs[i] = self.overflow[int(frames[i])]
         return refs
 
@@ -357,7 +357,7 @@ class SharingBase:
         old = st.last[ppns]
         st.last[ppns] = h
         changed = (old != 0) & (old != h)
-        self.volatile += int(changed.sum()) - int(st.volatile[ppns].sum())
+        self.volatile += int(np.count_nonzero(changed)) - int(np.count_nonzero(st.volatile[ppns]))
         st.volatile[ppns] = changed
         st.scanned += len(ppns)
         self.scanned += len(ppns)
@@ -401,7 +401,7 @@ def first_of_each(keys: np.ndarray) -> np.ndarray:
     starts = np.empty(n, dtype=bool)
     starts[0] = True
     np.not_equal(s[1:], s[:-1], out=starts[1:])
-    starts = np.flatnonzero(starts)
+    starts = starts.nonzero()[0]
     if len(starts) == n:                             # all distinct: the usual case
         mask[:] = True
     else:

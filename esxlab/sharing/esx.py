@@ -104,7 +104,7 @@ class PageSharing(SharingBase):
                 st.cursor = 0
             span = min(domain - st.cursor, int((k - got) * domain / vm.pages) + 1)
             x = feistel(np.arange(st.cursor, st.cursor + span, dtype=np.uint64), st.keys, half)
-            valid = np.flatnonzero(x < np.uint64(vm.pages))[:k - got]
+            valid = (x < np.uint64(vm.pages)).nonzero()[0][:k - got]
             if len(valid) == k - got:
                 span = int(valid[-1]) + 1                  # the rest of the span is next tick's
             st.cursor += span
@@ -119,7 +119,7 @@ class PageSharing(SharingBase):
             return
         tok, h = self._hash_pages(vm, ppns)
         old = self._note_scan(vm, ppns, h)
-        changed = np.flatnonzero((old != 0) & (old != h))
+        changed = ((old != 0) & (old != h)).nonzero()[0]
         if len(changed):                                 # the page changed: its old hint is stale
             self._drop_own_hints(vm, ppns[changed], old[changed])
         small = ~vm.in_large(ppns)                       # hashed, but not shared inside a large page
@@ -208,7 +208,7 @@ class PageSharing(SharingBase):
     def forget(self, vm) -> None:
         st = self.states.get(vm.uid)
         if st is not None:
-            seen = np.flatnonzero(st.last)
+            seen = st.last.nonzero()[0]
             self._drop_own_hints(vm, seen, st.last[seen])
         super().forget(vm)
 

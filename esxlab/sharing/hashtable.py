@@ -62,7 +62,7 @@ class HashTable:
         k = keys[idx]
         hit = k == h
         slot = np.where(hit, idx, -1)
-        todo = np.flatnonzero(~hit & (k != EMPTY))
+        todo = (~hit & (k != EMPTY)).nonzero()[0]
         idx = (idx[todo] + 1) & mask
         while len(todo) > TAIL:                  # the few probes that go on, a batch at a time
             k = keys[idx]
@@ -91,7 +91,7 @@ class HashTable:
         idx = (h & np.uint64(mask)).astype(np.intp)
         while len(todo) > TAIL:
             k = keys[idx]
-            free = np.flatnonzero((k == EMPTY) | (k == DELETED))
+            free = ((k == EMPTY) | (k == DELETED)).nonzero()[0]
             if len(free):
                 slots, mine = idx[free], h[todo[free]]
                 keys[slots] = mine

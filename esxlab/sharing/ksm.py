@@ -165,7 +165,7 @@ class KsmSharing(SharingBase):
                 continue
             for key in k[ok].tolist():
                 del self.unstable[key]
-            frames = self._new_frames(int(ok.sum()))
+            frames = self._new_frames(int(np.count_nonzero(ok)))
             for key, f in zip(k[ok].tolist(), frames.tolist()):
                 self.stable.setdefault(key, []).append(f)
             self._merge_pairs(vm, p[ok], other, q[ok], frames, k[ok], t[ok])
@@ -173,7 +173,7 @@ class KsmSharing(SharingBase):
     def forget(self, vm) -> None:
         st = self.states.get(vm.uid)
         if st is not None:
-            seen = np.flatnonzero(st.last)
+            seen = st.last.nonzero()[0]
             for key, ppn in zip(st.last[seen].tolist(), seen.tolist()):
                 if self.unstable.get(key) == (vm.uid << _PPN_BITS) + ppn:
                     del self.unstable[key]
