@@ -310,7 +310,7 @@ class Guest:
                     self._write_back(pos)         # may raise before changing anything
                     self._commit_sweep(lo, lo + span, pos, taken)
             else:
-                self._write_back(ppns, lps, dirty)
+                self._write_back(ppns, lps, dirty, mapped=True)
                 self._commit_sweep(self.hand, lo, ppns, taken)
         self._passed_per_evict = 1.25 * scanned / max(1, n - need) + 1    # a margin: the next window rarely falls short
 
@@ -323,12 +323,12 @@ class Guest:
         self.hand = hi % self.vm.pages
         self.passed += hi - lo
 
-    def _write_back(self, ppns: np.ndarray, lps: np.ndarray | None = None, dirty: np.ndarray | None = None) -> None:
+    def _write_back(self, ppns: np.ndarray, lps: np.ndarray | None = None, dirty: np.ndarray | None = None,
+                    mapped: bool = False) -> None:
         """Write the dirty ones of ``ppns`` (evictable) to the virtual disk and free them all. If
-        known, ``lps`` are their logical pages and ``dirty`` the positions of the dirty ones, all
-        mapped (reading them faults nothing in)."""
-        mapped = lps is not None
-        if not mapped:
+        known, ``lps`` are their logical pages and ``dirty`` the positions of the dirty ones;
+        ``mapped``: the caller checked that the dirty ones are mapped (reading them faults nothing in)."""
+        if lps is None:
             lps = self.ppn_lp[ppns].astype(np.intp)
             dirty = self.lp_dirty[lps].nonzero()[0]
         if len(dirty):

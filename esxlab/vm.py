@@ -105,7 +105,8 @@ class VM:
     # -- the hypervisor's side of guest accesses -------------------------------------------
     def _touch(self, ppns: np.ndarray, write) -> None:
         """Make ``ppns`` (distinct) accessible, then note the access for the sampler (§5.3).
-        ``write`` (a bool, or a mask over ``ppns``) says which are written: they need a private copy."""
+        ``write`` (Python's False or True, or a bool mask over ``ppns``) says which are written: they
+        need a private copy."""
         if len(ppns) == 0:
             return
         st = self.pmap.state[ppns]
@@ -184,7 +185,8 @@ class VM:
 
     def access(self, ppns: np.ndarray, writes: np.ndarray, written: np.ndarray, tokens: np.ndarray) -> None:
         """The guest reads ``ppns`` (distinct), writing ``tokens`` to those where ``writes`` is set
-        (``written``: the positions of its set entries, ``writes.nonzero()[0]``, or a slice)."""
+        (``written``: the positions of its set entries, ``writes.nonzero()[0]``, or ``slice(None)``
+        when every page is written)."""
         self._touch(ppns, writes)
         self.store(ppns[written], tokens)
 

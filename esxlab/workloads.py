@@ -131,13 +131,10 @@ class Dbench(Workload):
             u *= n ** (1 - a) - 1
             u += 1
             x = np.power(u, 1 / (1 - a), out=u)
-        # block ⌊x⌋ − 1, at most pages − 1 (rounding may give x = pages + 1, only ever the largest
-        # draw, clamped once they are sorted): sorted as small integers, shifted to blocks once
-        # distinct, as intp (which indexes fast)
-        ranks = distinct(x.astype(self._index))
-        if ranks[-1] > self.pages:
-            ranks = ranks[:-1] if len(ranks) > 1 and ranks[-2] == self.pages else ranks
-            ranks[-1] = self.pages
+        # block ⌊x⌋ − 1, at most pages − 1 (rounding may give x ≥ pages + 1, far beyond when α is
+        # within 1e-15 of 1): clamped before the cast (which would wrap), sorted as small integers,
+        # shifted to blocks once distinct, as intp (which indexes fast)
+        ranks = distinct(np.minimum(x, self.pages, out=x).astype(self._index))
         lps = np.subtract(ranks, 1, dtype=np.intp)
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
 

@@ -118,14 +118,15 @@ def test_a_toucher_sweeps_its_working_set_window_by_window_in_increasing_order()
     assert np.array_equal(np.unique(seen), span), "one sweep does not cover the working set"
 
 
-@pytest.mark.parametrize("pages, draws", [(65533, 50000), (65534, 50000), (65535, 50000), (70000, 50000),
-                                          (1070, 50000), (1070, 3)])
-def test_dbench_blocks_are_the_same_whatever_integer_type_holds_them(pages, draws):
+@pytest.mark.parametrize("pages, draws, alpha", [(65533, 50000, 0.78), (65534, 50000, 0.78), (65535, 50000, 0.78),
+                                                 (70000, 50000, 0.78), (1070, 50000, 0.78), (1070, 3, 0.78),
+                                                 (61440, 8000, sum([0.1] * 10)), (65534, 8000, 0.9999999999999994)])
+def test_dbench_blocks_are_the_same_whatever_integer_type_holds_them(pages, draws, alpha):
     """Dbench sorts its draws in the smallest integer type that holds pages + 1 (16 bits up to
-    65,534 blocks) and clamps the largest after the sort: the blocks are those of the formula in
-    64-bit integers, clamped first, distinct and in range, the top one included (a draw just below 1;
-    with 1,070 blocks it rounds to x = pages + 1, the clamp's case, with the top block also drawn
-    or not)."""
+    65,534 blocks): the blocks are those of the formula in 64-bit integers, distinct and in range,
+    the top one included (a draw just below 1; with 1,070 blocks it rounds to x = pages + 1, with the
+    top block also drawn or not). An α within 1e-15 of 1 sends draws far beyond pages + 1: they are
+    clamped before the cast to 16 bits, which would wrap them to small blocks."""
     class Draws:                                 # the generator's uniform draws, the largest double < 1 first
         def __init__(self):
             self.rng = np.random.default_rng(7)
@@ -135,7 +136,8 @@ def test_dbench_blocks_are_the_same_whatever_integer_type_holds_them(pages, draw
             u[0] = 1 - 2.0 ** -53
             return u
 
-    w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, accesses_per_s=draws)
+    w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, accesses_per_s=draws,
+                             zipf_alpha=alpha)
     w.attach(1, 0, Draws())
     assert w.pages == pages
     u = Draws().random(draws)
