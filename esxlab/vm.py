@@ -24,7 +24,7 @@ from .pmap import BALLOONED, MAPPED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
 from .swap import BackingStore
-from .workloads import Workload
+from .workloads import Workload, checked
 
 __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
 
@@ -87,6 +87,8 @@ class VM:
         self.throughput = 0.0
         self.overhead_mpns = np.empty(0, dtype=np.int32)
         self.workload = workload
+        # a workload written outside esxlab has each tick checked (those in esxlab are tested instead)
+        self._check_access = type(workload).__module__ != Workload.__module__
         profile = PROFILES[config.guest_os]
         lp = workload.attach(self.pages, uid, env.streams.child(f"vm{uid}:workload"))
         self.guest = Guest(self, profile, lp, workload.disk_tokens(self.mint, lp))
@@ -274,6 +276,8 @@ class VM:
                 self.guest.boot_zero_step(self.vm_time)
             self.guest.background_step()
             acc = self.workload.step(self.vm_time)
+            if self._check_access:
+                acc = checked(acc, len(self.guest.lp_ppn), type(self.workload).__name__, self.vm_time)
             if len(acc.freed):
                 self.guest.free_lps(acc.freed)
             work = len(acc.lps)

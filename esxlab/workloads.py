@@ -35,6 +35,43 @@ class Access:
 EMPTY = Access(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
 
 
+def checked(acc, pages: int, who: str, t: int) -> Access:
+    """``acc``, a tick of a workload written outside esxlab, checked and as the guest needs it
+    (intp page numbers): an :class:`Access` whose ``lps`` are distinct whole numbers in
+    ``[0, pages)``, ``writes`` a bool array of the same length, ``freed`` distinct and ``io`` in
+    range. Raises ConfigError naming what is wrong: a repeated or out-of-range page would
+    otherwise corrupt the guest's page tables silently (a negative one indexes from the end).
+    ``pages``: what the workload's ``attach`` returned; ``who``: its class name. (invented)"""
+    where = f"{who}.step(t = {t})"
+    if not isinstance(acc, Access):
+        raise ConfigError(f"{where} returned {shorten(acc)}; it must return an esxlab.workloads.Access(lps, "
+                          "writes): the distinct logical pages it touches this second and which of them it writes.")
+
+    def pages_of(name: str, value, distinct_too: bool) -> np.ndarray:
+        a = np.asarray(value)
+        allowed = (f"allowed: a 1-D array of {'distinct ' if distinct_too else ''}whole numbers from 0 to "
+                   f"{pages - 1} (attach() returned {pages} logical pages)")
+        if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+            raise ConfigError(f"{where} returned Access.{name} = {shorten(value)}; {allowed}.")
+        if a.size:
+            bad = ((a < 0) | (a >= pages)).nonzero()[0]
+            if len(bad):
+                raise ConfigError(f"{where} returned Access.{name} with page {a[bad[0]]} out of range; {allowed}.")
+            if distinct_too:
+                s = np.sort(a)
+                twice = (s[1:] == s[:-1]).nonzero()[0]
+                if len(twice):
+                    raise ConfigError(f"{where} returned Access.{name} with page {s[twice[0]]} twice; {allowed}.")
+        return a.astype(np.intp)
+
+    lps = pages_of("lps", acc.lps, True)
+    writes = np.asarray(acc.writes)
+    if writes.dtype != bool or writes.shape != lps.shape:
+        raise ConfigError(f"{where} returned Access.writes = {shorten(acc.writes)}; allowed: a bool array with one "
+                          f"entry per page of Access.lps ({len(lps)}), True where the page is written.")
+    return Access(lps, writes, pages_of("freed", acc.freed, True), pages_of("io", acc.io, False))
+
+
 class Workload:
     """Base class. Subclasses set ``pages`` in :meth:`attach` and implement :meth:`step`.
 

@@ -178,6 +178,55 @@ def test_workload_constructors(make, fragments):
     expect(make, *fragments)
 
 
+class Custom(W.Workload):
+    """A workload written by a student: 10 logical pages; each tick returns what it was given."""
+
+    def __init__(self, access):
+        self.access = access
+
+    def attach(self, vm_pages, uid, rng):
+        super().attach(vm_pages, uid, rng)
+        return 10
+
+    def step(self, t):
+        return self.access
+
+
+def run_custom(access):
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    vm = host.power_on(esx.VMConfig(name="c", max_mb=16), workload=Custom(access))
+    host.run(seconds=2)
+    return vm
+
+
+@pytest.mark.parametrize("access,fragments", [
+    (None, ["Custom.step(t = 1) returned None", "esxlab.workloads.Access(lps, writes)"]),
+    (W.Access(np.array([3, 5, 3]), np.zeros(3, dtype=bool)), ["Access.lps with page 3 twice", "distinct",
+                                                               "from 0 to 9", "10 logical pages"]),
+    (W.Access(np.array([-1]), np.zeros(1, dtype=bool)), ["Access.lps with page -1 out of range", "from 0 to 9"]),
+    (W.Access(np.array([10]), np.zeros(1, dtype=bool)), ["Access.lps with page 10 out of range"]),
+    (W.Access(np.array([1.5]), np.zeros(1, dtype=bool)), ["Access.lps = array([1.5])", "whole numbers"]),
+    (W.Access(np.array([[1, 2]]), np.zeros(2, dtype=bool)), ["Access.lps", "1-D array"]),
+    (W.Access(np.array([1, 2]), np.array([1, 0])), ["Access.writes = array([1, 0])", "bool array",
+                                                    "one entry per page of Access.lps (2)"]),
+    (W.Access(np.array([1, 2]), np.zeros(3, dtype=bool)), ["Access.writes", "(2)"]),
+    (W.Access(np.array([1]), np.zeros(1, dtype=bool), freed=np.array([4, 4])), ["Access.freed with page 4 twice"]),
+    (W.Access(np.array([1]), np.zeros(1, dtype=bool), io=np.array([12])), ["Access.io with page 12 out of range"]),
+])
+def test_a_custom_workloads_bad_tick_is_named_not_a_corrupt_guest(access, fragments):
+    """A workload written outside esxlab has each tick checked: a repeated or out-of-range page
+    would otherwise corrupt the guest's page tables silently (−1 indexes the last page)."""
+    expect(lambda: run_custom(access), *fragments)
+
+
+def test_a_custom_workload_may_return_lists():
+    """Python lists of the right kind are accepted, and do what the same arrays do."""
+    got = run_custom(W.Access([4, 1, 7], [True, False, True]))
+    want = run_custom(W.Access(np.array([4, 1, 7]), np.array([True, False, True])))
+    assert got.guest.resident == want.guest.resident == 3
+    assert np.array_equal(got.peek(got.guest.lp_ppn[[4, 1, 7]]), want.peek(want.guest.lp_ppn[[4, 1, 7]]))
+
+
 # -- policy functions ----------------------------------------------------------------------------
 GOOD_SPP = dict(shares=1000, pages=256, active_fraction=0.5, tax_rate=0.75)
 
