@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import distinct
 from .errors import ConfigError, check_number, shorten
 
 
@@ -113,8 +114,11 @@ def revoke(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, active: np.ndarra
     def inverse(p: np.ndarray) -> np.ndarray:         # the cost S·x at which P(x) = p
         return np.where(p <= a, p, a + k * (p - a))
 
-    xs = np.unique(np.concatenate([inverse(l), a, inverse(h)]) / np.repeat(s[None, :], 3, axis=0).ravel())
-    totals = np.clip(_pages(xs[:, None], s, a, k), l, h).sum(axis=1)
+    def bounded(p: np.ndarray) -> np.ndarray:         # np.clip(p, l, h), without its Python wrapper:
+        return np.minimum(np.maximum(p, l), h)        # this runs every reallocation, its caches cold
+
+    xs = distinct(np.concatenate([inverse(l), a, inverse(h)]) / np.concatenate([s, s, s]))
+    totals = bounded(_pages(xs[:, None], s, a, k)).sum(axis=1)
     j = int(np.searchsorted(totals, budget))
     if j == 0 or j == len(xs):
         x = xs[min(j, len(xs) - 1)]
@@ -122,5 +126,5 @@ def revoke(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, active: np.ndarra
         x0, x1, t0, t1 = xs[j - 1], xs[j], totals[j - 1], totals[j]
         x = x0 + (x1 - x0) * (budget - t0) / (t1 - t0) if t1 > t0 else x1
     targets = lo.copy()
-    targets[paying] = np.clip(_pages(x, s, a, k), l, h)
+    targets[paying] = bounded(_pages(x, s, a, k))
     return np.floor(targets + 1e-9).astype(np.int64)
