@@ -243,7 +243,7 @@ class Host:
         if not vms:
             return
         rhos = {v.name: v.rho(self.tax_rate) for v in vms}
-        hi = np.array([min(v.pages, v.config.limit_pages) for v in vms], dtype=float)
+        hi = np.array([v.config.limit_pages for v in vms], dtype=float)     # max, or the limit if lower
         targets = revoke(np.array([v.shares for v in vms], dtype=float),
                          np.array([v.config.min_pages for v in vms], dtype=float), hi,
                          np.minimum(np.array([v.active_pages for v in vms], dtype=float), hi),

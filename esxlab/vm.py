@@ -119,6 +119,10 @@ class VM:
                 ok |= (st == SHARED) & ~write
             if not ok.all():
                 self._fault(ppns, st, write, ~ok)
+        self._noted(ppns)
+
+    def _noted(self, ppns: np.ndarray) -> None:
+        """Note an access to ``ppns``, now accessible, for the sampler (§5.3) and the counters."""
         self.last_touch[ppns] = self.vm_time
         self.counters.accesses += len(ppns)
 
@@ -174,8 +178,7 @@ class VM:
         """The guest reads ``ppns``: their contents, faulting in as needed (``mapped``: the
         caller knows :meth:`mapped` holds for them, so there is nothing to fault in)."""
         if mapped:                            # what _touch does when nothing faults
-            self.last_touch[ppns] = self.vm_time
-            self.counters.accesses += len(ppns)
+            self._noted(ppns)
         else:
             self._touch(ppns, write=False)
         return self.env.machine.content[self.pmap.mpn[ppns].astype(np.intp)]
