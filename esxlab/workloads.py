@@ -10,6 +10,7 @@ the workload's throughput (accesses per second).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -612,20 +613,24 @@ class Server(Workload):
     def step(self, t: int) -> Access:
         ws, sweep = self._at(self.active, t)[1:]
         want = max(self._at(self.footprint, t)[1], ws)
-        new = np.arange(self.filled, min(want, self.filled + self.fill), dtype=np.int64)
         old = self.filled
-        self.filled += len(new)
+        self.filled = max(old, min(want, old + self.fill))      # pages old … filled − 1 are new
         ws = min(ws, self.filled)
-        hot = new[:0]
+        hot = []
         if ws:                      # the sweep's next ``per`` pages, wrapping at ws, of those written before
-            per, c = int(np.ceil(ws / sweep)), self._cursor % ws
+            per, c = math.ceil(ws / sweep), self._cursor % ws
             end = c + min(per, ws)
-            hot = np.arange(c, min(end, ws, old), dtype=np.int64)
+            hot = [np.arange(c, min(end, ws, old), dtype=np.int64)]
             if end > ws:
-                hot = np.concatenate([hot, np.arange(min(end - ws, old), dtype=np.int64)])
+                hot.append(np.arange(min(end - ws, old), dtype=np.int64))
             self._cursor = (c + per) % ws
-        writes = np.concatenate([np.ones(len(new), dtype=bool), self.rng.random(len(hot)) < 1 / 3])
-        return Access(np.concatenate([new, hot]), writes)
+        n_hot = sum(len(h) for h in hot)
+        if old == self.filled:      # the footprint is full: the sweep alone (the usual tick)
+            lps = hot[0] if len(hot) == 1 else np.concatenate(hot or [np.empty(0, dtype=np.int64)])
+            return Access(lps, self.rng.random(n_hot) < 1 / 3)
+        writes = np.ones(self.filled - old + n_hot, dtype=bool)
+        writes[self.filled - old:] = self.rng.random(n_hot) < 1 / 3
+        return Access(np.concatenate([np.arange(old, self.filled, dtype=np.int64), *hot]), writes)
 
 
 def _in_seconds(steps) -> list[tuple]:
