@@ -10,7 +10,7 @@ KERNEL_KEYS = $(foreach k,codemirror_mode file_extension mimetype nbconvert_expo
 	metadata.language_info.$(k))
 STRIP = "$(abspath $(PY))" -m nbstripout --keep-id --extra-keys "$(strip $(KERNEL_KEYS))"
 
-.PHONY: lab serve-lab filters test bench reproduce
+.PHONY: lab serve-lab filters test screenshots bench reproduce
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -39,6 +39,11 @@ test: $(PY)
 	$(PY) -m pip install -e ".[lab,test]"
 	$(MAKE) filters
 	$(PY) -m pytest
+
+# docs/screenshots/ for the README, photographed by the browser test (Debian chromium needed)
+screenshots: $(PY)
+	$(PY) -m pip install -e ".[lab,test]"
+	ESXLAB_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser.py
 
 bench: $(PY)
 	$(PY) -m pip install -e ".[lab,test]"
