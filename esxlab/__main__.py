@@ -1,9 +1,10 @@
 """``python -m esxlab reproduce …``, ``python -m esxlab sweep …`` and ``python -m esxlab exercises build``."""
 from __future__ import annotations
 
+import os
 import sys
 
-from .errors import shorten
+from .errors import install_hint, shorten
 
 USAGE = """usage: python -m esxlab COMMAND ...
 
@@ -17,17 +18,25 @@ commands:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code (2: a usage error, as argparse's)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+    if argv[:1] in (["-h"], ["--help"]):
         print(USAGE)
         return 0
+    if not argv:
+        print(f"{USAGE}\nerror: no command given; allowed: reproduce, sweep, exercises.", file=sys.stderr)
+        return 2
     command, rest = argv[0], argv[1:]
     if command == "reproduce":
         from .experiments.cli import main as run
     elif command == "sweep":
         from .experiments.cli import sweep_main as run
     elif command == "exercises":
-        from .exercises import main as run
+        try:
+            from .exercises import main as run
+        except ModuleNotFoundError as err:       # the base install has no nbformat or nbgrader
+            print(f"error: exercises needs {err.name}; {install_hint('exercises')}.", file=sys.stderr)
+            return 2
     else:
         print(f"{USAGE}\nerror: unknown command {shorten(command)}; allowed: reproduce, sweep, exercises.", file=sys.stderr)
         return 2
@@ -35,4 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:                      # e.g. `python -m esxlab reproduce -h | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python's recipe: no second error at exit
+        sys.exit(1)

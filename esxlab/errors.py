@@ -92,6 +92,12 @@ def _kind(x) -> type | None:
     return None
 
 
+def install_hint(extra: str) -> str:
+    """How to install the optional dependencies ``extra`` (a name in pyproject.toml's
+    [project.optional-dependencies]) into the checkout esxlab runs from."""
+    return f"install the '{extra}' extra: pip install -e '.[{extra}]' in the esxlab checkout"
+
+
 def shorten(value, limit: int = 60) -> str:
     """``repr(value)``, shortened (a 400-digit integer or a big array stays readable)."""
     try:

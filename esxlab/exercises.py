@@ -6,19 +6,20 @@ code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in cells whose meta
 nbgrader's own preprocessors, in the order ``nbgrader generate_assignment`` runs them (minus
 the gradebook and header/footer steps, which need a course directory): solutions cleared to
 ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, locked cells read-only, outputs
-cleared, checksums computed. nbgrader is the ``exercises`` extra (``pip install
-esxlab[exercises]``). ``check`` reports a stale or missing release.
+cleared, checksums computed. nbgrader is the ``exercises`` extra (``pip install -e
+'.[exercises]'``). ``check`` reports a stale or missing release.
 """
 from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from .errors import Error
+from .errors import Error, install_hint
 
 ROOT = Path(__file__).resolve().parents[1] / "exercises"     # in a source checkout; else use --source/--release
 BEGIN = re.compile(r"^\s*#+\s*BEGIN SOLUTION\s*$")
@@ -68,8 +69,8 @@ def _release_steps() -> list[Any]:
     try:
         from nbgrader import preprocessors as pre
     except ImportError as err:
-        raise ExerciseError("building or checking the student release needs nbgrader (the 'exercises' extra): "
-                            f"`pip install esxlab[exercises]` ({err}).") from None
+        raise ExerciseError(f"building or checking the student release needs nbgrader ({err}); "
+                            f"{install_hint('exercises')}.") from None
     return [pre.LockCells(), pre.ClearSolutions(), pre.ClearOutput(), pre.CheckCellMetadata(),
             pre.ComputeChecksums(), pre.ClearHiddenTests(), pre.ClearMarkScheme(), pre.ComputeChecksums(),
             pre.CheckCellMetadata()]
@@ -119,24 +120,25 @@ def main(argv: list[str]) -> int:
     """``build`` writes exercises/release/; ``check`` exits 1 if it is out of date."""
     ap = argparse.ArgumentParser(prog="python -m esxlab exercises", description=__doc__.split("\n")[0].replace("``", ""))
     ap.add_argument("command", choices=("build", "check"))
-    ap.add_argument("--source", type=Path, default=ROOT / "source", help="instructor notebooks")
-    ap.add_argument("--release", type=Path, default=ROOT / "release", help="student notebooks (written)")
+    ap.add_argument("--source", type=Path, default=ROOT / "source", help="instructor notebooks (default: %(default)s)")
+    ap.add_argument("--release", type=Path, default=ROOT / "release",
+                    help="student notebooks, written by build (default: %(default)s)")
     args = ap.parse_args(argv)
+    if not args.source.is_dir() or not any(args.source.glob("*.ipynb")):     # a usage error: exit 2
+        ap.error(f"--source {args.source} is not a directory of instructor notebooks (*.ipynb); "
+                 f"allowed: a directory such as {ROOT / 'source'}.")
     try:
-        if not args.source.is_dir() or not any(args.source.glob("*.ipynb")):
-            raise ExerciseError(f"--source {args.source} is not a directory of instructor notebooks (*.ipynb); "
-                                f"allowed: a directory such as {ROOT / 'source'}.")
         if args.command == "build":
             for path in build(args.source, args.release):
                 print(f"wrote {path}")
             return 0
         problems = stale(args.source, args.release)
     except ExerciseError as err:
-        print(f"error: {err}")
+        print(f"error: {err}", file=sys.stderr)
         return 1
     except OSError as err:                       # e.g. --release under /proc, or read-only
         print(f"error: cannot write the release to --release {args.release}: {err.strerror or err} "
-              f"({err.filename}); allowed: a directory you can write to.")
+              f"({err.filename}); allowed: a directory you can write to.", file=sys.stderr)
         return 1
     for p in problems:
         print(f"release out of date: {p}; run `python -m esxlab exercises build`")

@@ -117,7 +117,7 @@ def test_release_is_built_by_nbgraders_preprocessors():
 
 def test_missing_nbgrader_is_a_sentence(monkeypatch):
     monkeypatch.setitem(sys.modules, "nbgrader", None)
-    with pytest.raises(exercises.ExerciseError, match=r"esxlab\[exercises\]"):
+    with pytest.raises(exercises.ExerciseError, match=r"install the 'exercises' extra: pip install -e '\.\[exercises\]'"):
         exercises.release_text(SOURCES[0])
 
 
@@ -181,3 +181,19 @@ def test_nbgrader_generates_the_same_release_and_grades_it(tmp_path, monkeypatch
             got = {nb.name: (nb.score, nb.max_score) for nb in solved.notebooks}[name]
             assert got == (total, total) and total > 0, (name, got, total)
             assert {nb.name: nb.score for nb in untouched.notebooks}[name] == 0, name
+
+
+def test_exercises_without_nbformat_says_which_extra(monkeypatch, capsys):
+    """The base install (pip install -e .) has no nbformat: one sentence naming the extra, exit 2."""
+    from esxlab.__main__ import main
+    monkeypatch.setitem(sys.modules, "nbformat", None)          # import nbformat now fails
+    monkeypatch.delitem(sys.modules, "esxlab.exercises", raising=False)
+    assert main(["exercises", "check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: exercises needs nbformat; install the 'exercises' extra") and err.rstrip().endswith(".")
+
+
+def test_no_command_is_a_usage_error(capsys):
+    from esxlab.__main__ import main
+    assert main([]) == 2
+    assert "error: no command given" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 ``python -m esxlab reproduce --plots DIR`` calls :func:`write_plots`, which writes
 ``<figure>.png`` and ``<figure>.svg`` for each of Figures 2, 6, 7 and 8 that was run (the first
 seed's run), with labelled axes and units. Needs matplotlib, the optional "plots" extra
-(``pip install esxlab[plots]``); the dashboards stay bqplot. Each line carries a ``gid``
+(``pip install -e '.[plots]'``); the dashboards stay bqplot. Each line carries a ``gid``
 ("paper-<series>" or "esxlab-<series>"), which the SVG keeps as the element id.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, install_hint
 from .paper import FIGURES, paper_series
 from .result import Result
 
@@ -27,8 +27,7 @@ def require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise ConfigError("reproduce: --plots needs matplotlib; install the 'plots' extra "
-                          "(pip install 'esxlab[plots]').") from None
+        raise ConfigError(f"reproduce: --plots needs matplotlib; {install_hint('plots')}.") from None
 
 
 def _esxlab_series(name: str, res: Result) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -30,7 +30,7 @@ from typing import Any
 from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
-from ..errors import ConfigError, shorten
+from ..errors import ConfigError, install_hint, shorten
 from ..rng import check_seed
 from . import RUN_S, SHARED_RUNS, get
 from .result import Result, Row, predictions, render_table, summarize
@@ -82,8 +82,7 @@ def _backend(jobs: int, scheduler: str | None, label: str) -> Iterator[None]:
         from distributed import Client
         from distributed.comm import get_address_host_port
     except ImportError:
-        raise ConfigError(f"{label} needs Dask distributed; install the 'cluster' extra "
-                          "(pip install 'esxlab[cluster]').") from None
+        raise ConfigError(f"{label} needs Dask distributed; {install_hint('cluster')}.") from None
     try:
         get_address_host_port(scheduler)          # a malformed address fails here, before a Client exists
         client = Client(scheduler, timeout="10s", set_as_default=False)
