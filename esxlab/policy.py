@@ -23,7 +23,13 @@ from .errors import ConfigError, check_number, shorten
 
 
 def idle_cost(tax_rate: float) -> float:
-    """k = 1 / (1 − τ): what an idle page costs relative to an active one."""
+    """k = 1 / (1 − τ): what an idle page costs relative to an active one (§5.2). ConfigError
+    unless 0 ≤ τ < 1."""
+    check_number("idle_cost", "tax_rate", tax_rate, 0, 1, hi_open=True)
+    return _idle_cost(tax_rate)
+
+
+def _idle_cost(tax_rate: float) -> float:
     return 1.0 / (1.0 - tax_rate)
 
 
@@ -33,14 +39,16 @@ def shares_per_page(shares: float, pages: float, active_fraction: float, tax_rat
     check_number("shares_per_page", "pages", pages, 0, None, lo_open=True)
     check_number("shares_per_page", "active_fraction", active_fraction, 0, 1)
     check_number("shares_per_page", "tax_rate", tax_rate, 0, 1, hi_open=True)
-    k = idle_cost(tax_rate)
+    k = _idle_cost(tax_rate)
     return shares / (pages * (active_fraction + k * (1.0 - active_fraction)))
 
 
 def rho(shares: float, alloc_pages: float, active_pages: float, tax_rate: float) -> float:
     """A VM's ρ as min-funding revocation sees it: P = its allocated pages, f = its active
     estimate over P (at most 1); ``inf`` for a VM that holds nothing (§5.2). The one definition
-    used by :class:`~esxlab.vm.VMStats` and the decision log."""
+    used by :class:`~esxlab.vm.VMStats` and the decision log. ConfigError for negative pages."""
+    check_number("rho", "alloc_pages", alloc_pages, 0, None)
+    check_number("rho", "active_pages", active_pages, 0, None)
     if alloc_pages <= 0:
         return float("inf")
     return shares_per_page(shares, alloc_pages, min(1.0, active_pages / alloc_pages), tax_rate)
@@ -99,12 +107,14 @@ def revoke(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, active: np.ndarra
            tax_rate: float) -> np.ndarray:
     """:func:`compute_targets` on inputs already known valid: float arrays of one entry per VM,
     ``lo`` ≤ ``hi`` (max capped by the limit), ``active`` ≤ ``hi``, all finite and ≥ 0; 0 ≤ τ < 1.
-    The host calls it every reallocation with its VMs' own numbers, which skip the checks."""
+    The host calls it every reallocation with its VMs' own numbers, which skip the checks of
+    the arrays (τ's stays: one of 1 or more would divide by zero)."""
+    check_number("revoke", "tax_rate", tax_rate, 0, 1, hi_open=True)
     if hi.sum() <= available:
         return hi.astype(np.int64)
     if lo.sum() >= available:
         return lo.astype(np.int64)
-    k = idle_cost(tax_rate)
+    k = _idle_cost(tax_rate)
     paying = shares > 0
     if not paying.any():                    # nobody pays: everyone at min
         return lo.astype(np.int64)

@@ -162,7 +162,9 @@ class Trace:
         return [STATES[s] for s in self.host.state]
 
     def mean(self, name: str, field: str, start_min: float = 0, end_min: float | None = None) -> float:
-        """Mean of one VM field (:data:`VM_FIELDS`) over [start_min, end_min) minutes, NaN rows skipped."""
+        """Mean of one VM field (:data:`VM_FIELDS`) over [start_min, end_min) minutes, NaN rows
+        skipped: NaN if the VM was off throughout. ConfigError if no tick of the trace falls in
+        the window (e.g. a window past the end of the run)."""
         series = self.vm(name)
         check_choice("Trace.mean", "field", field, VM_FIELDS)
         check_number("Trace.mean", "start_min", start_min, 0, None)
@@ -170,6 +172,10 @@ class Trace:
             check_number("Trace.mean", "end_min", end_min, start_min, None)
         end = np.inf if end_min is None else end_min
         sel = (self.minutes >= start_min) & (self.minutes < end)
+        if not sel.any():
+            covers = f"t = {self.minutes[0]:g}–{self.minutes[-1]:g} min" if len(self) else "no tick (nothing has run)"
+            raise ConfigError(f"Trace.mean: the window [{start_min:g}, {end:g}) min holds no tick of the trace, which "
+                              f"covers {covers}; allowed: a window that overlaps the run.")
         values = getattr(series, field)[sel]
         return float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
 

@@ -495,6 +495,14 @@ def policy_specs():
     for name, valid in (("available", 120), ("tax_rate", 0.5)):
         yield Spec(f"compute_targets.{name}", lambda x, name=name: esx.policy.compute_targets(**dict(GOOD_CT, **{name: x})),
                    "number", valid, 0, 1 if name == "tax_rate" else None, extra=[(1, False)] if name == "tax_rate" else [])
+    yield Spec("idle_cost.tax_rate", esx.policy.idle_cost, "number", 0.75, 0, 1, extra=[(1, False)], mention="tax_rate")
+    good_rho = dict(shares=1000, alloc_pages=256, active_pages=64, tax_rate=0.75)
+    for name in ("alloc_pages", "active_pages"):
+        yield Spec(f"rho.{name}", lambda x, name=name: esx.policy.rho(**dict(good_rho, **{name: x})), "number",
+                   float(good_rho[name]), 0, None, extra=[(0, True)])
+    v = np.array([1000.0, 1000.0])
+    yield Spec("revoke.tax_rate", lambda x: esx.policy.revoke(v, v * 0, v, v / 2, 1000.0, x), "number", 0.5, 0, 1,
+               extra=[(1, False)], mention="tax_rate")
 
 
 def checker_specs():

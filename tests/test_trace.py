@@ -72,6 +72,8 @@ def test_mean_averages_a_window_and_skips_the_ticks_a_vm_did_not_run():
         tr.mean("a", "nope")
     with pytest.raises(esx.ConfigError, match="trace has no VM named 'c'; it has 'a', 'b'"):
         tr.vm("c")
+    with pytest.raises(esx.ConfigError, match=r"the window \[50, 60\) min holds no tick of the trace, which covers "):
+        tr.mean("a", "alloc", 50, 60)            # past the end of the run: no silent NaN
 
 
 @pytest.mark.parametrize("decision,text", [

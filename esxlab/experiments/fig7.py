@@ -147,11 +147,15 @@ def run(seed: int = 0, **params) -> Result:
     thr0, thr1 = tr.mean("dbench", "throughput", *b0), tr.mean("dbench", "throughput", *b1)
     before, after = off_setting(p, ("tax_before",)), off_setting(p, ("tax_before", "tax_after"))
     setup = dict(kind="set-up", off_setting=before)
-    res.add(f"idle VM alloc, τ = {p.tax_before:g}", 179 * scale, idle0, TOL_BEFORE, "MB", **setup)
-    res.add(f"dbench VM alloc, τ = {p.tax_before:g}", 179 * scale, db0, TOL_BEFORE, "MB", **setup)
-    res.add(f"idle VM alloc, τ = {p.tax_after:g}", 101 * scale, idle1, TOL_AFTER, "MB", off_setting=after,
+    # the rows are named by τ; when τ does not change, by before and after too (each name once a run)
+    same = p.tax_before == p.tax_after
+    tau0 = f"τ = {p.tax_before:g}" + (" before the change" if same else "")
+    tau1 = f"τ = {p.tax_after:g}" + (" after the change" if same else "")
+    res.add(f"idle VM alloc, {tau0}", 179 * scale, idle0, TOL_BEFORE, "MB", **setup)
+    res.add(f"dbench VM alloc, {tau0}", 179 * scale, db0, TOL_BEFORE, "MB", **setup)
+    res.add(f"idle VM alloc, {tau1}", 101 * scale, idle1, TOL_AFTER, "MB", off_setting=after,
             note_if_off=IDLE_AFTER)
-    res.add(f"dbench VM alloc, τ = {p.tax_after:g}", 243 * scale, db1, TOL_AFTER, "MB", off_setting=after)
+    res.add(f"dbench VM alloc, {tau1}", 243 * scale, db1, TOL_AFTER, "MB", off_setting=after)
     res.add("split dbench − idle after the change", 142 * scale, db1 - idle1, TOL_SPLIT, "MB", off_setting=after,
             note_if_off=IDLE_AFTER)
     res.add("sum of allocations after the change", 344 * scale, idle1 + db1, 8, "MB", off_setting=after,
