@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import ConfigError, check_choice, check_number, shorten
+from .errors import ConfigError, check_choice, check_known, check_number, shorten
 from .resources import HOST_BYTES_PER_PAGE, SWAP_BYTES_PER_PAGE, VM_BYTES_PER_PAGE, check_fits
 
 PAGE_KB = 4
@@ -112,7 +112,16 @@ def param(default: Any, label: str, lo: float | None = None, hi: float | None = 
 
 
 class Validated:
-    """Mixin: ``__post_init__`` checks every field declared with :func:`param`."""
+    """Mixin: ``__post_init__`` checks every field declared with :func:`param`; an unknown
+    parameter name or too many positional ones is a ConfigError naming the known ones."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        names = [f.name for f in dataclasses.fields(cls) if f.init]
+        check_known(cls.__name__, kwargs, names)
+        if len(args) > len(names):
+            raise ConfigError(f"{cls.__name__} takes at most {len(names)} parameters; got {len(args)} positional "
+                              f"({', '.join(shorten(a) for a in args)}); better: by name, e.g. {names[0]}=….")
+        return super().__new__(cls)
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
@@ -125,11 +134,7 @@ class Validated:
 
     def replace(self, **changes: Any):
         """A copy with ``changes`` applied (validated again)."""
-        names = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - names)
-        if unknown:
-            raise ConfigError(f"{type(self).__name__} has no parameter {unknown[0]!r}; "
-                              f"known parameters: {', '.join(sorted(names))}.")
+        check_known(type(self).__name__, changes, [f.name for f in dataclasses.fields(self)])
         return dataclasses.replace(self, **changes)
 
     @classmethod
@@ -243,11 +248,7 @@ class HostConfig(Validated):
         if args:
             raise ConfigError(f"HostConfig.{name} takes parameters by name, e.g. HostConfig.{name}(memory_mb=4096); "
                               f"got {len(args)} positional: {', '.join(shorten(a) for a in args)}.")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(overrides) - names)
-        if unknown:
-            raise ConfigError(f"HostConfig.{name} has no parameter {unknown[0]!r}; "
-                              f"known parameters: {', '.join(sorted(names))}.")
+        check_known(f"HostConfig.{name}", overrides, [f.name for f in dataclasses.fields(cls)])
         return cls(**{"preset": name, **fields, **overrides})
 
     @property

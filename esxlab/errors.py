@@ -92,6 +92,14 @@ def _kind(x) -> type | None:
     return None
 
 
+def check_known(owner: str, given, known) -> None:
+    """ConfigError naming the first of the parameter names ``given`` that is not in ``known``."""
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        allowed = f"known parameters: {', '.join(sorted(known))}" if known else "it takes no parameters"
+        raise ConfigError(f"{owner} has no parameter {unknown[0]!r}; {allowed}.")
+
+
 def install_hint(extra: str) -> str:
     """How to install the optional dependencies ``extra`` (a name in pyproject.toml's
     [project.optional-dependencies]) into the checkout esxlab runs from."""

@@ -609,3 +609,17 @@ def test_catalogue_of_bad_inputs(monkeypatch, tmp_path, capsys):
               f"{accepted} accepted as valid, {len(wrong)} wrong")
     assert not wrong, f"{len(wrong)} of {tried} inputs answered wrongly:\n" + "\n".join(wrong[:60])
     assert tried > 1000
+
+
+def test_an_unknown_parameter_name_is_a_sentence_naming_the_known_ones():
+    """A misspelt keyword (HostConfig(memroy_mb=…), Dbench(client=…)) is an esx.Error, not Python's TypeError."""
+    import inspect
+    from esxlab.config import RemapConfig, SharingConfig
+    workloads = [c for _, c in inspect.getmembers(W, inspect.isclass)
+                 if issubclass(c, W.Workload) and c.__module__ == W.__name__]
+    assert len(workloads) >= 6
+    for cls in [esx.HostConfig, esx.VMConfig, SharingConfig, RemapConfig, *workloads]:
+        with pytest.raises(esx.ConfigError, match=rf"^{cls.__name__} has no parameter 'bogus'; (known parameters: |it takes no)"):
+            cls(bogus=1)
+    with pytest.raises(esx.ConfigError, match="takes at most"):
+        esx.VMConfig("a", 64, *range(20))
