@@ -2,7 +2,7 @@
 
 The gains are not in the paper (§5.3: "gain values and time constants are not stated"), nor is
 where the toucher's steps fall in a sampling period (``fig6.PARAMS["phase_s"]``); the paper's
-digitized Figure 6 estimate (``../shared/paper-notes.md``, shipped as
+digitized Figure 6 estimate (shipped as
 ``esxlab.experiments.fig6.PAPER_ESTIMATE``) is what they are fitted to. For every (slow gain,
 fast gain, phase) on the grid this runs Figure 6 (and, with ``--also fig7,tax_sweep,fig8``,
 the experiments whose allocations follow the same estimator) on the seeds through

@@ -95,7 +95,8 @@ def test_make_lab_serves_the_repository_root(tmp_path):
     CI — and serves notebooks/ and exercises/ with the save hook configured."""
     port = _free_port()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_DATA_DIR": str(tmp_path)}
-    args = f"--no-browser --port={port} --ServerApp.token= --ServerApp.password= --ServerApp.open_browser=False"
+    args = (f"--no-browser --port={port} --ServerApp.token= --ServerApp.password= --ServerApp.open_browser=False "
+            "--ServerApp.disable_check_xsrf=True")
     log = (tmp_path / "lab.log").open("w")
     proc = subprocess.Popen(["make", "-s", "serve-lab", f"PY={sys.executable}", f"LAB_ARGS={args}"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -113,11 +114,27 @@ def test_make_lab_serves_the_repository_root(tmp_path):
         assert listing is not None, "JupyterLab did not answer within 60 s"
         names = {item["name"] for item in listing["content"]}
         assert {"notebooks", "exercises"} <= names
+        assert _saved_through(port, tmp_path.name)["data"] == saves.note_bundle(), "the save hook is configured"
         assert "Running as root is not recommended" not in (tmp_path / "lab.log").read_text()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)       # make and the server it started: our own process group
         proc.wait(timeout=20)
         log.close()
+
+
+def _saved_through(port: int, stem: str) -> dict:
+    """Save a notebook holding a widget output through the server's contents API, read it back
+    and delete it; its one output as saved."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("dash", outputs=[nbformat.v4.new_output(
+        "display_data", data={saves.WIDGET_VIEW: {"model_id": "x", "version_major": 2, "version_minor": 0}})])])
+    url = f"http://127.0.0.1:{port}/api/contents/esxlab-save-check-{stem}.ipynb"
+    body = json.dumps({"type": "notebook", "format": "json", "content": nb}).encode()
+    urllib.request.urlopen(urllib.request.Request(url, data=body, method="PUT"), timeout=10).close()
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return json.load(r)["content"]["cells"][0]["outputs"][0]
+    finally:
+        urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=10).close()
 
 
 def _free_port() -> int:

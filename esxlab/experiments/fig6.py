@@ -29,7 +29,7 @@ would show in full one period sooner than a drop inside a period (that period st
 the pages touched before the drop). Powering the VM on ``phase_s`` seconds before minute 0
 puts the boundaries between the steps, half a period being the middle of the unknown phase.
 The fit, in one sentence: ``benchmarks/fit_gains.py`` runs this figure on seeds 0–3 over a
-grid of phases and gains against the digitized estimate in ``../shared/paper-notes.md``, and
+grid of phases and gains against the paper's digitized estimate (``PAPER_ESTIMATE``), and
 at phase 0 no gains (slow 0.12–0.25 × fast 0.4–0.8) bring 24 min within tolerance (0.25/0.7:
 191 MB, paper 224; 21 min 166, paper 195), while at 15 s the default gains bring every row
 within, 29–33 min within 5 MB, slow 0.25 fitting better than 0.2 or 0.3 and fast 0.5–0.7
