@@ -81,6 +81,7 @@ def sweep_main(argv: list[str]) -> int:
         if len(grid) != len(args.param):
             raise ConfigError(f"sweep: a parameter is given twice in --param {' --param '.join(args.param)}; "
                               "give each once with all its values.")
+        runner.check_jobs(args.jobs, "sweep: --jobs")
         if args.csv:
             _check_writable_file(args.csv)
         start = time.perf_counter()

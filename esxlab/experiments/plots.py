@@ -51,6 +51,16 @@ def _esxlab_series(name: str, res: Result) -> dict[str, tuple[np.ndarray, np.nda
     return out
 
 
+#: how the legends name the VMs of a series key ("<vm>_<quantity>"; other keys are shown as they are)
+VM_LABELS = {"all": "all VMs", "citrix": "MetaFrame", "sql": "SQL", "idle": "idle VM", "dbench": "dbench VM"}
+
+
+def _label(key: str) -> str:
+    """A series key as a legend reads it: "citrix_active" → "MetaFrame: active"."""
+    vm, _, quantity = key.partition("_")
+    return f"{VM_LABELS[vm]}: {quantity}" if vm in VM_LABELS and quantity else key
+
+
 def _panels(name: str, series: dict[str, Any]) -> list[list[str]]:
     """Series names per panel: Figure 8 has three (all, MetaFrame, SQL), the others one."""
     if name != "fig8":
@@ -78,17 +88,16 @@ def plot_figure(name: str, res: Result, directory: str | Path) -> list[Path]:
             if name == "fig2":
                 py = py / spec["series"]["configured"]["y"][-1]
             colour = COLOURS[i % len(COLOURS)]
-            ax.plot(px, py, marker="o", markersize=3, gid=f"paper-{key}", label=f"paper: {key}",
+            ax.plot(px, py, marker="osD^"[i % 4], markersize=4, gid=f"paper-{key}", label=f"paper, {_label(key)}",
                     **{**PAPER_STYLE, "linestyle": ("-", "--", ":", "-.")[i % 4]})
             x, y = ours[key]
-            ax.plot(x, y, color=colour, linewidth=1.2, gid=f"esxlab-{key}", label=f"esxlab: {key}",
+            ax.plot(x, y, color=colour, linewidth=1.2, gid=f"esxlab-{key}", label=f"esxlab, {_label(key)}",
                     marker="s" if name == "fig2" else None, markersize=4)
         ax.set_xlabel(f"{spec['x']['label']} ({spec['x']['unit']})")
         ax.set_ylabel(y_label)
         ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    axes[0].set_title(f"{spec['title']}\npaper (grey, digitized) vs esxlab (seed {res.params.get('seed')})",
-                      fontsize="small")
-    fig.text(0, 0, "grey: digitized from Waldspurger, OSDI 2002 (± 1 axis unit)", fontsize=6, color="0.4")
+    fig.suptitle(f"{spec['title']}\npaper: grey, digitized from Waldspurger, OSDI 2002 (± 1 axis unit); "
+                 f"esxlab: colours, seed {res.params.get('seed')}", fontsize="small")
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     paths = [d / f"{name}.png", d / f"{name}.svg"]

@@ -182,7 +182,7 @@ def sweep(experiment: str | int, params: Mapping[str, Iterable[Any]] | None = No
     if len(points) * len(seed_list) > MAX_RUNS:
         raise ConfigError(f"sweep: {len(points)} grid points × {len(seed_list)} seeds = "
                           f"{len(points) * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")
-    groups = _groups(len(points), len(seed_list), runner.check_jobs(jobs, "sweep: --jobs"), scheduler)
+    groups = _groups(len(points), len(seed_list), runner.check_jobs(jobs, "sweep: jobs"), scheduler)
     index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
     tasks = [(name, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
     done = runner.execute(_tables, tasks, jobs=jobs, scheduler=scheduler,
