@@ -83,7 +83,7 @@ def test_bad_input_is_refused_with_a_sentence_before_any_run(args, match, monkey
 @pytest.mark.parametrize("jobs", [0, 1.5, True])
 def test_bad_jobs_are_refused(jobs, monkeypatch):
     monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
-    with pytest.raises(esx.ConfigError, match="--jobs = .* is not allowed"):
+    with pytest.raises(esx.ConfigError, match="^sweep: jobs = .* is not allowed"):
         E.sweep("remap_io", seeds=0, jobs=jobs)
 
 
