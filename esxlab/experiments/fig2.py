@@ -25,10 +25,11 @@ Tolerances (defended):
   i.e. by a third of the value. The kernel sizing (``PROFILES["linux"].kernel_per_mb`` =
   0.1 MB per MB of max, invented) was chosen so the overhead falls from the paper's 4.4 % at
   128 MB to its 1.4 % at 224 MB (0.03 gave 0.32–0.87× the paper's values everywhere).
-* throughput of the configured VM relative to ``max_mb``: ± 0.1. Throughput is the invented
+* throughput of the configured VM relative to ``max_mb``: ± 0.056, the digitizing error (one
+  MB/s, a unit of the paper's axis, over its 17.80 MB/s at 256 MB). Throughput is the invented
   cost model's (accesses/s), so only its shape against memory is compared; the
-  :class:`~esxlab.workloads.Dbench` fit (see its docstring) is within 0.085 of the paper's
-  ratios but must also serve Figure 7.
+  :class:`~esxlab.workloads.Dbench` fit (see its docstring) must also serve Figure 7 and lies
+  0.06–0.09 below the paper's ratios at 160–224 MB: three rows miss, with a footnote.
 
 Compared with the paper only in its setting: ``clients`` = 40 × ``max_mb`` / 256 (the file
 set scales with the clients) and sharing off; other sizes are scaled to the paper's.
@@ -53,7 +54,10 @@ TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
 # Figure 2, digitized: size (MB) → (configured MB/s, ballooned MB/s, overhead %)
 PAPER = {128: (11.47, 10.96, 4.4), 160: (13.70, 13.46, 1.7), 192: (15.63, 15.29, 2.2), 224: (17.04, 16.80, 1.4)}
 PAPER_MAX = (256, 17.80)
-TOL_OVERHEAD_REL, TOL_OVERHEAD_MAX, TOL_SHAPE = 0.35, 1.5, 0.1
+TOL_OVERHEAD_REL, TOL_OVERHEAD_MAX = 0.35, 1.5
+# the curve's shape is judged to the digitizing error, ± 1 MB/s (one unit of the paper's axis), relative to
+# its 17.80 MB/s at 256 MB: ± 0.056 (a looser ± 0.1 passed a model 8–10 % below the paper at 160–224 MB)
+TOL_SHAPE = round(1.0 / PAPER_MAX[1], 3)
 NOT_MONOTONIC = ("fig2: the paper's 1.7 % at 160 MB is below its own 2.2 % at 192 MB (a 96 MB balloon costing less "
                  "than a 64 MB one); the model's only balloon overhead, guest kernel data sized by max (invented, "
                  "GuestProfile.kernel_per_mb), grows steadily with the balloon.")
@@ -129,6 +133,7 @@ def run(seed: int = 0, **params) -> Result:
         res.add(f"configured throughput at {s:g} MB / at {p.max_mb:g} MB",
                 paper and paper[0] / PAPER_MAX[1], rel, TOL_SHAPE, note_if_off=(
                     "fig2: the dbench model (Zipf-like block popularity, invented) is fitted jointly to this "
-                    "curve and to Figure 7's gain under the tax, which needs a steeper curve than this one."),
+                    "curve and to Figure 7's gain under the tax, which needs a curve steeper near 256 MB than the "
+                    "paper's: the model's lies 0.06–0.09 below it at 160–224 MB (see workloads.Dbench)."),
                 off_setting=off)
     return res
