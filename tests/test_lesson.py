@@ -6,7 +6,7 @@ from IPython.utils.capture import capture_output
 
 import esxlab as esx
 from esxlab.views import lesson
-from esxlab.views.lesson import Feedback, Prediction, Question, Reveal
+from esxlab.views.lesson import CHOICES_CLASS, CHOICES_CSS, Feedback, Prediction, Question, Reveal
 
 
 @pytest.fixture
@@ -117,6 +117,13 @@ def test_choice_question_gives_the_sentence_of_the_choice():
     q.entry.value = "idle B"
     q.button.click()
     assert q.last == Feedback(True, "Right. B is idle.")
+
+
+def test_a_right_choice_whose_sentence_says_right_is_not_prefixed_twice_and_long_choices_wrap():
+    q = Question("Which VM loses memory first?", choices=["busy A", "idle B"], answer="idle B",
+                 feedback={"busy A": "A touches its pages.", "idle B": "Right: B is idle."})
+    assert q.check("idle B") == Feedback(True, "Right: B is idle.")
+    assert CHOICES_CLASS in q.entry._dom_classes and CHOICES_CSS in q.widget.children[0].value
 
 
 def test_numeric_question_judges_within_tolerance_without_giving_the_value():

@@ -36,7 +36,9 @@ def test_controls_come_from_config_metadata(dash):
     assert mem.description == esx.HostConfig.controls()["memory_mb"]["label"].split(" (")[0]
     tau = dash.controls["tax_rate"]
     assert tau.max < 1 and tau.step == esx.HostConfig.controls()["tax_rate"]["step"]    # τ < 1 (open bound)
-    assert dash.controls["toucher.shares"].value == 48 * 10                  # default shares resolved
+    shares = dash.controls["toucher.shares"]
+    assert shares.value == 48 * 10                                            # default shares resolved
+    assert (shares.min, shares.max, shares.step) == (0, 4 * 480, 120), "a usable range: 0–4× in quarters"
     assert list(dash.controls["toucher.balloon"].options) == list(esx.VMConfig.controls()["balloon"]["choices"])
     assert mem.continuous_update                                              # streamed runs: live while dragging
     assert dash.minute.continuous_update                                      # scrubbing is cheap
@@ -516,3 +518,16 @@ def test_later_esx_states_are_drawn_only_where_a_run_has_some():
     assert "compressed" not in bar.legend.value and "balloon" in bar.legend.value
     bar.update(["a"], {**parts, "compressed": [3.0]}, free=1.0)
     assert "compressed" in bar.legend.value
+
+
+def test_the_reclaimed_chart_has_a_few_round_ticks():
+    """The narrow "Reclaimed from each VM" chart: ≤ 5 ticks at 1, 2 or 5 × 10ⁿ MB, not bqplot's every 10 MB."""
+    from esxlab.views.components import MemoryBar, round_ticks
+    assert list(round_ticks(157.5)) == [0, 50, 100, 150] and list(round_ticks(1.05)) == [0, 0.5, 1]
+    for top in (1.05, 7, 33, 157.5, 999, 4321):
+        ticks = round_ticks(top)
+        assert 2 <= len(ticks) <= 5 and ticks[-1] < top, (top, ticks)
+    bar = MemoryBar()
+    bar.update(["a", "b"], {"private": [10, 20], "overhead": [1, 1], "balloon": [120, 30], "swapped": [20, 0],
+                            "compressed": [0, 0]}, free=5)
+    assert list(bar.reclaimed_axis.tick_values) == [0, 50, 100]

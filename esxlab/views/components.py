@@ -14,6 +14,7 @@ is what a dashboard shows.
 from __future__ import annotations
 
 import html
+import math
 from typing import Sequence
 
 import bqplot as bq
@@ -112,8 +113,8 @@ class MemoryBar:
         self.figure = _figure([self.bars], [bq.Axis(scale=self.xs, side="left"),
                                             bq.Axis(scale=self.ys, label="machine memory (MB)")],
                               title, height="240px", margin=margin)
-        self.reclaimed_figure = _figure([self.reclaimed], [bq.Axis(scale=self.rxs, side="left"),
-                                                           bq.Axis(scale=self.rys, label="reclaimed (MB)")],
+        self.reclaimed_axis = bq.Axis(scale=self.rys, label="reclaimed (MB)")
+        self.reclaimed_figure = _figure([self.reclaimed], [bq.Axis(scale=self.rxs, side="left"), self.reclaimed_axis],
                                         "Reclaimed from each VM", height="240px", margin=margin)
         self.figure.layout.width = "60%"
         self.reclaimed_figure.layout.width = "40%"
@@ -150,8 +151,17 @@ class MemoryBar:
             self.reclaimed.x = list(names) or ["-"]
             self.reclaimed.y = r
             self.rys.max = float(max(most, 1.0) * 1.05)
+            self.reclaimed_axis.tick_values = round_ticks(self.rys.max)    # a narrow chart: few, round ticks
         # an empty chart says so in its title, rather than leave a blank 0–1 MB axis to puzzle over
         self.reclaimed_figure.title = "Reclaimed from each VM" if most > 0 else "Reclaimed from each VM: nothing"
+
+
+def round_ticks(top: float, most: int = 5) -> np.ndarray:
+    """At most ``most`` ticks from 0 to ``top`` at a round step (1, 2 or 5 × 10ⁿ): in a narrow chart
+    bqplot's own ticks every 10 MB run together ("90100110…")."""
+    step = 10.0 ** math.floor(math.log10(top / most))
+    step = next(m * step for m in (1, 2, 5, 10) if top / (m * step) <= most)
+    return np.arange(0.0, top, step)
 
 
 def host_ylabel(fields: Sequence[str]) -> str:

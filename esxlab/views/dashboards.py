@@ -481,11 +481,15 @@ class SimDashboard(Dashboard):
                     raise ConfigError(f"vm_controls[{vm!r}] names {name!r}, which has no control; choose from "
                                       f"{', '.join(vm_specs)}.")
                 value = getattr(configs[vm], name)
-                if name == "shares" and value is None:
-                    value = configs[vm].effective_shares(host_config.shares_per_mb)
+                narrow = {}
+                if name == "shares":       # 0 to 4× the VM's shares in quarters (the field allows 0–1e9)
+                    if value is None:
+                        value = configs[vm].effective_shares(host_config.shares_per_mb)
+                    if value > 0:
+                        narrow = dict(lo=0, hi=4 * value, step=value / 4)
                 key = f"{vm}.{name}"
                 ctl[key] = control(key, vm_specs[name], value, rerun=False,
-                                   **{"label": f"{vm}: {vm_specs[name].label}", **overrides.get(key, {})})
+                                   **{"label": f"{vm}: {vm_specs[name].label}", **narrow, **overrides.get(key, {})})
         super().__init__(title, ctl, seed=seed, panels=panels, host_fields=host_fields)
         self.refresh()
 

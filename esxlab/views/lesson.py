@@ -37,6 +37,12 @@ RIGHT = COLORS["shared"]          # bluish green
 WRONG = COLORS["swapped"]         # vermillion
 NOTE = COLORS["balloon"]          # orange: nothing to judge yet
 WIDTH = widgets.Layout(width="600px")
+#: ipywidgets gives each radio option one line's height, so a long choice that wraps would run into the
+#: next one: the options of a Question grow with their text instead
+CHOICES_CLASS = "esx-choices"
+CHOICES_CSS = (f"<style>.{CHOICES_CLASS} label {{display: flex !important; align-items: flex-start; gap: 6px; "
+               f"height: auto !important; line-height: 1.35; margin-bottom: 5px}} "
+               f".{CHOICES_CLASS} input {{order: -1; flex: none; margin-top: 3px}}</style>")
 
 
 def _box(text: str, color: str) -> str:
@@ -250,8 +256,9 @@ class Question:
         else:
             self._choice(answer, choices, feedback, tol, unit, hint)
         self.button.on_click(lambda _: self.check(self.entry.value))
-        self.widget = widgets.VBox([widgets.HTML(f"<b>Check your understanding.</b> {html.escape(self.prompt)}",
-                                                 layout=WIDTH), widgets.HBox([self.entry, self.button]), self.result])
+        head = f"<b>Check your understanding.</b> {html.escape(self.prompt)}" + (CHOICES_CSS if choices else "")
+        self.widget = widgets.VBox([widgets.HTML(head, layout=WIDTH), widgets.HBox([self.entry, self.button]),
+                                    self.result])
 
     def _numeric(self, answer: Any, feedback: Any, tol: float, unit: str, hint: str) -> None:
         check_number("Question", "answer", answer)
@@ -281,7 +288,8 @@ class Question:
         self.feedback = dict(feedback)
         self.expect = Expect("your answer", "choice", answer, feedback[answer], choices=tuple(choices),
                              mistakes=tuple(Mistake(c, feedback[c]) for c in choices if c != answer))
-        self.entry = widgets.RadioButtons(options=list(choices), value=None, layout=widgets.Layout(width="460px"))
+        self.entry = widgets.RadioButtons(options=list(choices), value=None, layout=widgets.Layout(width="600px"))
+        self.entry.add_class(CHOICES_CLASS)         # long choices wrap onto lines of their own (CHOICES_CSS)
 
     def check(self, value: Any) -> Feedback:
         """Judge ``value`` (a choice, or a number / text holding one) as the Check button does; show
@@ -301,7 +309,9 @@ class Question:
                 why = self.feedback[value] if e.kind == "choice" else e.hint
                 self.last = Feedback(False, f"Not yet{e.tolerance}. {why}")
             else:
-                self.last = Feedback(True, f"Right{e.tolerance}. {self.feedback[value] if e.kind == 'choice' else ''}".strip())
+                why = self.feedback[value] if e.kind == "choice" else ""
+                head = "" if why.startswith("Right") else f"Right{e.tolerance}. "     # no "Right. Right: …"
+                self.last = Feedback(True, f"{head}{why}".strip())
         self.result.value = _box(html.escape(self.last.message), RIGHT if self.last.correct else WRONG)
         return self.last
 
