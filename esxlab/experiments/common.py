@@ -37,7 +37,8 @@ def hold_balloon(host: Host, vm, mb: float) -> None:
     pages = int(round(mb * PAGES_PER_MB))
     vm.balloon.hold(pages)
     host.note(vm.name, "balloon held", pages, f"the experiment holds the balloon at {mb:g} MB whatever the host's "
-              "policy says (Figure 2's set-up: the balloon driver reserves memory, §3.2)")
+              "policy says (Figure 2's set-up: the balloon driver reserves memory, §3.2); it inflates to that size "
+              "once the guest has booted and loaded its driver")
 
 
 def fork(key: Hashable, build: Callable[[], Host]) -> Host:
