@@ -308,8 +308,8 @@ class Reclaimer:
         down = self._accumulate(vm.uid, "deflate balloon", min(old, b.size) - new if new < b.size else 0)
         if up:
             swapped = f", {vm.swapped_pages / PAGES_PER_MB:.1f} MB in host swap" if vm.swapped_pages and state != HIGH else ""
-            pending = old - b.size            # asked before and not inflated yet: the entry's MB come on top
-            earlier = f", {pending / PAGES_PER_MB:.1f} MB asked earlier still to inflate" if pending >= PAGES_PER_MB else ""
+            pending = (old - b.size) / PAGES_PER_MB       # asked before, not inflated yet: the entry's MB come on top
+            earlier = f", {pending:.1f} MB asked earlier still to inflate" if pending >= 1 else ""
             self.log(vm.name, "inflate balloon", up,
                      f"{reason}; {max(0, excess) / PAGES_PER_MB:.1f} MB above target{earlier}{swapped}")
         if down:

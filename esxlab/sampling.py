@@ -23,7 +23,8 @@ class Sampler:
 
     def __init__(self, pages: int, n: int, period_s: float, slow_gain: float, fast_gain: float,
                  rng: np.random.Generator, averages: tuple[float, float] = (1.0, 1.0)) -> None:
-        """``averages``: the (slow, fast) averages to start from; a new VM is assumed fully active (invented: the paper does not say where the averages start)."""
+        """``averages``: the (slow, fast) averages to start from; a new VM is assumed fully active
+        (invented: the paper does not say where the averages start)."""
         self.pages = pages
         self.n = min(int(n), pages)
         self.period = max(1, int(round(period_s)))
