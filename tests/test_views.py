@@ -36,6 +36,7 @@ def test_controls_come_from_config_metadata(dash):
     assert mem.description == esx.HostConfig.controls()["memory_mb"]["label"].split(" (")[0]
     tau = dash.controls["tax_rate"]
     assert tau.max < 1 and tau.step == esx.HostConfig.controls()["tax_rate"]["step"]    # τ < 1 (open bound)
+    assert (mem.readout_format, tau.readout_format) == (".0f", ".2f"), "'160' MB and '0.75', not '160.00'"
     shares = dash.controls["toucher.shares"]
     assert shares.value == 48 * 10                                            # default shares resolved
     assert (shares.min, shares.max, shares.step) == (0, 4 * 480, 120), "a usable range: 0–4× in quarters"

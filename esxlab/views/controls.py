@@ -75,5 +75,13 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, **ov
     if spec.hi_open:
         hi = hi - step
     check_number(f"control {name!r}", "value", value, lo=lo, hi=hi)
-    kind = widgets.IntSlider if spec.integer else widgets.FloatSlider
-    return kind(value=value, min=lo, max=hi, step=step, continuous_update=not rerun, readout=True, **common)
+    if spec.integer:
+        return widgets.IntSlider(value=value, min=lo, max=hi, step=step, continuous_update=not rerun, **common)
+    return widgets.FloatSlider(value=value, min=lo, max=hi, step=step, continuous_update=not rerun,
+                               readout_format=f".{_decimals(step, lo, value)}f", **common)
+
+
+def _decimals(*numbers: float) -> int:
+    """The fewest decimals (at most 4) that show ``numbers`` exactly: a readout of "224", not
+    "224.00", for a slider in whole MB; "0.75" for τ."""
+    return next((d for d in range(4) if all(abs(round(x, d) - x) < 1e-9 for x in numbers)), 4)
