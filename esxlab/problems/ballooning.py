@@ -66,10 +66,10 @@ class BalloonSplit(Problem):
                 f"{self.active_mb} MB active) has\n"
                 f"{self.alloc_mb} MB allocated and a balloon of {self.balloon_mb} MB (cap {self.cap_pct} % of max); "
                 f"its balloon driver is {self.DRIVERS[self.driver]}.\n"
-                f"The host's policy set its target to {self.target_mb:.2f} MB (p.target_mb), sharing "
-                f"{self.available_mb} MB with a second VM.\n"
-                "What balloon size does the host now ask for (`balloon_mb`), and how much does it ask the swap\n"
-                "daemon to page out (`swap_mb`)?")
+                f"The host's policy set its target to {self.target_mb:.2f} MB (p.target_mb), dividing "
+                f"{self.available_mb} MB of memory between it and a second VM.\n"
+                "What balloon size does the host now ask for (`balloon_mb`: the balloon's whole size, not the\n"
+                "increase), and how much does it ask the swap daemon to page out (`swap_mb`)?")
 
     def solve(self):
         balloon, swap = self._split()
@@ -95,7 +95,11 @@ class BalloonSplit(Problem):
                 "then apply the state's rule: high pages nothing, soft balloons and pages only what a working "
                 "balloon cannot take, hard pages the whole excess.")
         pages = "that is the answer in pages; give it in MB (256 pages of 4 KB make one MB)."
+        grown = right["balloon_mb"] - self.balloon_mb
+        increase = (Mistake(grown, "that is how much the balloon grows; give its whole size, what it holds now "
+                                   "plus that."),) if self.balloon_mb and grown else ()
         return [Expect(name, "number", right[name], tol=0.5, unit="MB", hint=hint,
                        mistakes=tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant)
-                       + ((Mistake(right[name] * PAGES_PER_MB, pages),) if right[name] else ()))
+                       + ((Mistake(right[name] * PAGES_PER_MB, pages),) if right[name] else ())
+                       + (increase if name == "balloon_mb" else ()))
                 for i, name in enumerate(("balloon_mb", "swap_mb"))]
