@@ -100,9 +100,15 @@ class TaxTargets(Problem):
         return dict(targets_mb=self._targets(self.tax_rate))
 
     def _expect(self):
-        return [Expect("targets_mb", "numbers", self.solve()["targets_mb"], tol=1.0, unit="MB",
+        idle, busy = right = self.solve()["targets_mb"]
+        return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB",
                        hint="with equal shares revocation stops where active + k·idle pages are equal in both VMs "
                             "(k = 1/(1 − τ)), and the targets add up to the memory the policy may hand out.",
                        mistakes=(Mistake(self._targets(0.0), "that is the split without the tax (τ = 0): equal "
                                                              "shares, equal memory. The tax charges idle pages k "
-                                                             "times more."),))]
+                                                             "times more."),
+                                 Mistake([busy, idle], "those are the two targets the wrong way round: the answer "
+                                                       "is [idle, busy], and the idle VM gets the smaller one."),
+                                 Mistake([idle * PAGES_PER_MB, busy * PAGES_PER_MB],
+                                         "those are the targets in pages; give them in MB (256 pages of 4 KB make "
+                                         "one MB).")))]
