@@ -141,3 +141,17 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_make_lab_passes_allow_root_to_root_only():
+    """JupyterLab refuses root without --allow-root, and a user does not need it: `make lab`'s
+    command line as root and, through setpriv, as the unprivileged user nobody (dry runs)."""
+    def command(*as_user: str) -> str:
+        return subprocess.run([*as_user, "make", "-n", "-s", "-C", str(ROOT), "serve-lab", f"PY={sys.executable}"],
+                              capture_output=True, text=True, check=True, cwd="/").stdout
+    if os.geteuid() != 0:
+        assert "--allow-root" not in command()
+        return
+    assert "--allow-root" in command()
+    if shutil.which("setpriv"):
+        assert "--allow-root" not in command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
