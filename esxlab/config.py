@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import ConfigError, check_choice, check_known, check_number, shorten
+from .errors import ConfigError, check_call, check_choice, check_known, check_number, shorten
 from .resources import HOST_BYTES_PER_PAGE, SWAP_BYTES_PER_PAGE, VM_BYTES_PER_PAGE, check_fits
 
 PAGE_KB = 4
@@ -116,11 +116,7 @@ class Validated:
     parameter name or too many positional ones is a ConfigError naming the known ones."""
 
     def __new__(cls, *args: Any, **kwargs: Any):
-        names = [f.name for f in dataclasses.fields(cls) if f.init]
-        check_known(cls.__name__, kwargs, names)
-        if len(args) > len(names):
-            raise ConfigError(f"{cls.__name__} takes at most {len(names)} parameters; got {len(args)} positional "
-                              f"({', '.join(shorten(a) for a in args)}); better: by name, e.g. {names[0]}=….")
+        check_call(cls, args, kwargs)
         return super().__new__(cls)
 
     def __post_init__(self) -> None:

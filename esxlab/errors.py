@@ -1,6 +1,8 @@
 """Errors that say what is wrong in a sentence: the parameter, its value, what is allowed."""
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 from typing import Any
@@ -98,6 +100,33 @@ def check_known(owner: str, given, known) -> None:
     if unknown:
         allowed = f"known parameters: {', '.join(sorted(known))}" if known else "it takes no parameters"
         raise ConfigError(f"{owner} has no parameter {unknown[0]!r}; {allowed}.")
+
+
+def check_call(cls: type, args: tuple, kwargs: dict) -> None:
+    """For a class's ``__new__``: ConfigError, naming what ``cls(...)`` takes, for a parameter
+    name it does not take or more positional parameters than it has (not Python's TypeError)."""
+    named, positional = _parameters(cls)
+    if named is not None:
+        check_known(cls.__name__, kwargs, named)
+    if positional is not None and len(args) > positional:
+        given = f"got {len(args)} positional ({', '.join(shorten(a) for a in args)})"
+        if not named:
+            raise ConfigError(f"{cls.__name__} takes no parameters; {given}.")
+        raise ConfigError(f"{cls.__name__} takes at most {positional} parameters; {given}; better: by name, "
+                          f"e.g. {named[0]}=….")
+
+
+@functools.cache
+def _parameters(cls: type) -> tuple[tuple[str, ...] | None, int | None]:
+    """What ``cls.__init__`` takes: its names taken by name (None with ``**kwargs``) and how many
+    it takes by position (None with ``*args``)."""
+    if cls.__init__ is object.__init__:
+        return (), 0
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    named = tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    return (None if any(p.kind == p.VAR_KEYWORD for p in params) else named,
+            None if any(p.kind == p.VAR_POSITIONAL for p in params) else positional)
 
 
 def install_hint(extra: str) -> str:

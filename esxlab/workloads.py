@@ -10,8 +10,6 @@ the workload's throughput (accesses per second).
 """
 from __future__ import annotations
 
-import functools
-import inspect
 import math
 from dataclasses import dataclass, field
 
@@ -20,7 +18,7 @@ import numpy as np
 from .arrays import distinct
 from .config import PAGES_PER_MB
 from .content import image_tokens
-from .errors import ConfigError, check_choice, check_known, check_number, shorten
+from .errors import ConfigError, check_call, check_choice, check_number, shorten
 from .resources import check_pages_fit
 
 
@@ -88,10 +86,9 @@ class Workload:
     rng: np.random.Generator | None = None      # set by attach: the VM's stream
 
     def __new__(cls, *args, **kwargs):
-        """An unknown parameter name is a ConfigError naming the known ones (not Python's TypeError)."""
-        known = _init_names(cls)
-        if known is not None:
-            check_known(cls.__name__, kwargs, known)
+        """An unknown parameter name, or too many positional ones, is a ConfigError naming the known
+        ones (not Python's TypeError)."""
+        check_call(cls, args, kwargs)
         return super().__new__(cls)
 
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
@@ -107,17 +104,6 @@ class Workload:
         """Initial contents of file-backed logical pages (None: anonymous memory, zero-filled):
         by default private data minted for this VM."""
         return mint.take(pages) if self.file_backed else None
-
-
-@functools.cache
-def _init_names(cls: type) -> tuple[str, ...] | None:
-    """The parameter names ``cls(...)`` accepts by name; None if its ``__init__`` takes ``**kwargs``."""
-    if cls.__init__ is object.__init__:
-        return ()
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    if any(p.kind == p.VAR_KEYWORD for p in params):
-        return None
-    return tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
 
 
 class Idle(Workload):

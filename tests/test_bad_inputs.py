@@ -623,3 +623,5 @@ def test_an_unknown_parameter_name_is_a_sentence_naming_the_known_ones():
             cls(bogus=1)
     with pytest.raises(esx.ConfigError, match="takes at most"):
         esx.VMConfig("a", 64, *range(20))
+    with pytest.raises(esx.ConfigError, match=r"^Idle takes no parameters; got 1 positional \(3\)\.$"):
+        W.Idle(3)                                # the same check for configs and workloads (errors.check_call)
