@@ -10,6 +10,9 @@
   tagged ``guard``, its source hidden (``metadata.jupyter.source_hidden``: JupyterLab shows it collapsed,
   Voilà never shows code) and silent (no output: Voilà would show it). nbval still runs guard cells, so
   they keep guarding the notebook (README, "Notebooks").
+* no quiz to game: across all notebooks, the right answer of a multiple-choice ``Question`` is the strictly
+  longest choice in at most a third of them, and never more than 1.15 times as long as its longest distractor
+  (a student-in-browser review found "pick the longest" right in 18 of 28).
 """
 import ast
 import re
@@ -32,6 +35,10 @@ SILENT = ("print", "display")
 #: notebooks still to become lessons (issue 17: helper lessa 00–05, lessb 06–11); the xfail is strict:
 #: remove a name when its lesson lands
 NOT_YET: set[str] = set()
+#: "pick the longest choice" may be right in at most this fraction of the multiple-choice questions...
+LONGEST_SHARE = 1 / 3
+#: ...and a right answer is never more than this many times as long as the longest wrong one
+LONGEST_RATIO = 1.15
 
 
 def load(path: Path):
@@ -66,6 +73,23 @@ def calls(source: str, name: str) -> int:
     """How many times ``source`` calls ``name(...)`` or ``x.name(...)``."""
     return sum(isinstance(n, ast.Call) and (getattr(n.func, "id", None) == name or getattr(n.func, "attr", None) == name)
                for n in ast.walk(ast.parse(source)))
+
+
+def choice_questions(source: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The multiple-choice ``Question(...)`` calls of ``source``, each as (answer, choices); numeric ones
+    (no ``choices=``) are left out. Choices and answer are literals in every notebook."""
+    found = []
+    for n in ast.walk(ast.parse(source)):
+        if isinstance(n, ast.Call) and "Question" in (getattr(n.func, "id", None), getattr(n.func, "attr", None)):
+            kw = {k.arg: k.value for k in n.keywords}
+            if "choices" in kw:
+                found.append((ast.literal_eval(kw["answer"]), tuple(ast.literal_eval(kw["choices"]))))
+    return found
+
+
+def length_ratio(answer: str, choices: tuple[str, ...]) -> float:
+    """How many times as long as the longest wrong choice the right answer is (> 1: it is the longest)."""
+    return len(answer) / max(len(c) for c in choices if c != answer)
 
 
 def lesson_marks(path: Path):
@@ -107,6 +131,18 @@ def test_each_notebook_is_a_lesson(path):
     assert sum(calls(s, "Question") for _, s in code) >= 2, f"{path.name}: at least two check questions"
 
 
+def test_the_longest_choice_is_not_a_way_to_guess_the_answer():
+    questions = {f"{p.stem} cell {i}: {answer[:40]!r}": length_ratio(answer, choices)
+                 for p in NOTEBOOKS for i, c in enumerate(load(p).cells) if c.cell_type == "code"
+                 for answer, choices in choice_questions(c.source)}
+    assert len(questions) >= len(NOTEBOOKS), f"only {len(questions)} multiple-choice questions found"
+    longest = sorted(q for q, r in questions.items() if r > 1)
+    assert len(longest) <= LONGEST_SHARE * len(questions), \
+        f"the right answer is the longest choice in {len(longest)} of {len(questions)} questions: {longest}"
+    too_long = {q: round(r, 2) for q, r in questions.items() if r > LONGEST_RATIO}
+    assert too_long == {}, f"right answers more than {LONGEST_RATIO}× as long as their longest distractor"
+
+
 def test_the_checks_can_fail():
     thin = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title\nSome words, 12 MB."),
                                            nbformat.v4.new_code_cell("assert dash.series.lines.y[0] > 0\nx = 1")])
@@ -116,3 +152,6 @@ def test_the_checks_can_fail():
     assert plumbing("vm.pmap.state\nres.value('split')\nres.table") == []
     assert noisy("print(x)\nx = 1") == ["it calls print()"] and noisy("assert x\nx") == ["its last line is an expression"]
     assert calls("p = Prediction('?')\nlesson.Question('?', answer=1, hint='h')\np.reveal(1, 'x')", "Question") == 1
+    quiz = "Question('?', answer=2, hint='h')\nlesson.Question('?', choices=['a b', 'a' 'bcd'], answer='abcd', feedback={})"
+    assert choice_questions(quiz) == [("abcd", ("a b", "abcd"))]
+    assert length_ratio("abcd", ("a b", "abcd")) == 4 / 3 and length_ratio("ab", ("ab", "abcd", "x")) == 0.5
