@@ -156,7 +156,7 @@ class Guest:
         start = self._bg_cursor
         stop = min(n, start + self._bg_per_tick)
         self._bg_cursor = stop % n
-        self.vm.touch(np.arange(start, stop))
+        self.vm.touch_range(start, stop)
 
     def keep_free_step(self) -> None:
         """The OS keeps memory free for new allocations (Windows' working-set trimming, Linux's

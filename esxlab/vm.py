@@ -174,6 +174,15 @@ class VM:
         """The guest reads ``ppns`` and does not need the data (e.g. executes, scans)."""
         self._touch(ppns, write=False)
 
+    def touch_range(self, lo: int, hi: int) -> None:
+        """``touch(np.arange(lo, hi))``, on slices while nothing in the range faults (the OS's
+        background sweep: a run of kernel pages, nearly always mapped)."""
+        if MAPPED[self.pmap.state[lo:hi]].all():
+            self.last_touch[lo:hi] = self.vm_time
+            self.counters.accesses += hi - lo
+        else:
+            self.touch(np.arange(lo, hi))
+
     def read(self, ppns: np.ndarray, mapped: bool = False) -> np.ndarray:
         """The guest reads ``ppns``: their contents, faulting in as needed (``mapped``: the
         caller knows :meth:`mapped` holds for them, so there is nothing to fault in)."""

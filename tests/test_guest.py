@@ -95,3 +95,24 @@ def test_a_batch_larger_than_memory_accesses_only_the_pages_it_kept():
     assert not (g.lp_dirty & ~resident).any()          # an evicted page was not written
     assert g.lp_dirty[resident].all()
     assert (g.ppn_lp[g.lp_ppn[resident]] == lps[resident]).all()
+
+
+def test_the_background_sweep_faults_back_in_the_kernel_pages_esx_swapped_out():
+    """The OS's background sweep touches a run of kernel pages; where ESX swapped some of them out,
+    the sweep faults them back in (swap-ins), their contents intact, and notes the touch (§3.3, §5.3)."""
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=1)
+    vm = host.power_on(esx.VMConfig(name="v", max_mb=64))
+    host.run(seconds=5)
+    g = vm.guest
+    start = g._bg_cursor
+    run = np.arange(start, start + g._bg_per_tick)
+    before = vm.peek(run)
+    host.swapper.page_out(vm, run[::3])
+    assert vm.swapped_pages == len(run[::3])
+    vm.counters = type(vm.counters)()
+    vm.vm_time += 1
+    g.background_step()
+    assert vm.counters.swap_ins == len(run[::3]) and vm.swapped_pages == 0
+    assert vm.counters.accesses == len(run)
+    assert (vm.last_touch[run] == vm.vm_time).all()
+    np.testing.assert_array_equal(vm.peek(run), before)
