@@ -16,7 +16,12 @@ tell these apart except by progress, measured in **machine pages freed**: a driv
 inflations free less than half a machine page per backed page ballooned for
 ``HostConfig.balloon_stuck_s`` seconds (it is stuck, or it takes pages that are shared) is
 treated as unusable, and the host pages instead (§3.3, §6.3). A guest touch of a ballooned
-PPN "pops" the balloon: ESX releases all of it and the driver starts over.
+PPN "pops" the balloon: ESX releases all of it and the driver starts over. A driver caught out
+— its guest touched what it had ballooned (a pop), or it reported a page it had reported
+before — is lying or broken, and is not counted on again until its mode is changed
+(``Host.set_balloon``; invented: a stall is forgotten once its VM is back at its target, and
+the memory a lying driver's inflations free comes back with each pop, so without this it would be
+trusted anew again and again, e.g. to keep its VM under its limit).
 """
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ class BalloonDriver:
         self.held = np.empty(0, dtype=np.int64)   # PPNs the driver has reported to ESX
         self.stuck_for = 0
         self.pops = 0
+        self.caught: str | None = None            # why ESX no longer counts on the driver (since trust())
         self.held_at: int | None = None           # hold(): a size an experiment fixes (invented knob)
 
     @property
@@ -50,8 +56,15 @@ class BalloonDriver:
         return self.mode not in ("absent", "disabled") and vm_time >= self.load_at
 
     def usable(self, vm_time: float) -> bool:
-        """Can ESX expect this balloon to free memory? (present, loaded, making progress, under cap)"""
-        return self.loaded(vm_time) and self.stuck_for < self.stuck_s and self.size < self.cap
+        """Can ESX expect this balloon to free memory? (present, loaded, making progress, never
+        caught out, under cap)"""
+        return self.loaded(vm_time) and self.stuck_for < self.stuck_s and self.size < self.cap \
+            and self.caught is None
+
+    def trust(self) -> None:
+        """Forget past stalls and lies (the driver was changed, e.g. by ``Host.set_balloon``)."""
+        self.stuck_for = 0
+        self.caught = None
 
     def cannot_help(self, vm_time: float) -> bool:
         """The driver is there to be counted on no more: absent, disabled, stuck or at its cap
@@ -68,6 +81,8 @@ class BalloonDriver:
             return f"balloon at its cap of {self.cap / PAGES_PER_MB:.0f} MB"
         if self.stuck_for >= self.stuck_s:
             return f"no machine memory freed by the balloon for {self.stuck_s} s or more"
+        if self.caught is not None:
+            return f"{self.caught}: not counted on again"
         return "usable"
 
     def hold(self, pages: int | None) -> None:
@@ -116,6 +131,8 @@ class BalloonDriver:
             self.stuck_for = 0 if 2 * freed >= backed else self.stuck_for + 1
         elif len(fresh) == 0:
             self.stuck_for += 1
+        if len(fresh) < len(ppns) and self.caught is None:
+            self.caught = f"it reported pages it had ballooned before (at t = {vm.vm_time:g} s of the VM's time)"
         self.held = np.concatenate([self.held, fresh])
         if self.mode == "lying":          # reported to ESX, but handed straight back to the guest
             vm.guest.balloon_give(ppns)
@@ -132,6 +149,8 @@ class BalloonDriver:
         ppns = self.held
         self.held = np.empty(0, dtype=np.int64)
         self.pops += 1
+        if self.caught is None:
+            self.caught = f"the guest touched pages its driver had ballooned (a pop at t = {vm.vm_time:g} s of the VM's time)"
         self.rate = self.max_rate
         vm.unballoon_pages(ppns)
         if self.mode != "lying":

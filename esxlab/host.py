@@ -196,12 +196,21 @@ class Host:
         self._changed(f"{name} shares set to {vm.shares:g}")
 
     def set_min(self, name: str, min_mb: float) -> None:
-        """Change a VM's min (admission control re-checks the reservation)."""
+        """Change a VM's min (admission control re-checks the reservation; with per-VM swap files,
+        AdmissionError if its pages in swap would not fit the smaller file of max − min)."""
         vm = self.vm(name)
         new = vm.config.replace(min_mb=min_mb)
         admit(new, [v.config for v in self.vms.values() if v is not vm], self.config.total_pages,
               self.config.swap_pages, self.states.goal, action="change the min (its memory reservation) of")
         if self.config.swap_pages is None:
+            room = new.max_pages - new.min_pages           # its swap file: max − min (later ESX)
+            if vm.swapped_pages > room:
+                mb = 1 / PAGES_PER_MB
+                raise AdmissionError(
+                    f"cannot change the min of {name!r} to {min_mb:g} MB: {vm.swapped_pages * mb:.1f} MB of its memory "
+                    f"is in its swap file, which would shrink to max − min = {room * mb:.1f} MB; allowed now: a min "
+                    f"of at most {(new.max_pages - vm.swapped_pages) * mb:.1f} MB, or a higher one once fewer of its "
+                    "pages are swapped out.")
             self.swapfile.resize(vm.config.min_pages - new.min_pages)
         vm.config = new
         self._changed(f"{name} min set to {min_mb:g} MB")
@@ -215,7 +224,7 @@ class Host:
         if vm.balloon.size and (mode in ("absent", "disabled") or (vm.balloon.mode == "lying") != (mode == "lying")):
             vm.balloon.pop(vm)
         vm.balloon.mode = mode
-        vm.balloon.stuck_for = 0
+        vm.balloon.trust()
         self._changed(f"{name} balloon driver {mode}")
 
     def _changed(self, why: str) -> None:

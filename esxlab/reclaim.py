@@ -16,10 +16,12 @@ high    enough free memory: **no reclamation** (``HostConfig.high_state="idle"``
         With ``high_state="converge"`` (another reading of §6.3: "in all memory
         reclamation states, the system computes target allocations … to drive the
         aggregate amount of free space above the high threshold") the balloon alone keeps
-        moving VMs above target down to it, so targets are reached, not frozen.
+        moving VMs above target down to it while no free memory is to spare (above the goal
+        by the margin), so targets are reached, not frozen.
 clear   (ESXi 6 only) as high, and **large pages are broken** so page sharing can work
 soft    **balloon**; page only what the balloon cannot take (no driver, not loaded,
-        making no progress in machine pages freed, or at its cap). With the paper's
+        making no progress in machine pages freed, caught lying, or at its cap), until
+        free memory is back above the goal, where soft is left. With the paper's
         states and large pages on, soft is where large pages are broken.
 hard    **page** the whole excess (the balloons keep working)
 low     keep paging and **block** every VM above its target until it is back under
@@ -123,16 +125,17 @@ class FreeMemoryStates:
 
 def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, balloon_cap: int,
          loaded: bool, productive: bool, high_state: str = "idle", spare: int = 0,
-         asked: int = 0) -> tuple[int, int]:
+         asked: int = 0, held_down: bool = True) -> tuple[int, int]:
     """(balloon target, swap target) in pages for one VM, by the state's rule (§6.3).
 
     ``excess``: allocation − target (negative: below target); ``reclaimed_share``: max − target,
     the most the balloon may hold (its VM then has just its target's worth of pages to use);
     ``loaded``: the driver is there to take pages; ``productive``: it is also freeing machine
     memory and is under its cap (otherwise paging takes over the excess while the balloon goes
-    on inflating); ``spare``: free machine memory beyond what the host keeps (high state only)
-    that this VM, held down by its balloon, may be given back; ``asked``: the balloon target set
-    while the VM was blocked, which its driver had no chance to work toward yet.
+    on inflating); ``spare``: free machine memory beyond what the host keeps (high state only);
+    ``held_down``: the VM's balloon holds it down (its guest has nothing unbacked left to grow
+    into), so spare memory may be given back to it; ``asked``: the balloon target set while the
+    VM was blocked, which its driver had no chance to work toward yet.
 
     Outside high a balloon asks for the excess, never more than ``min(cap, reclaimed_share)``;
     a balloon larger than that share deflates to it. The guest chooses what goes in, so memory
@@ -140,8 +143,9 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     excess), while pages the guest never touches stay in swap, where they cost nothing. In high
     (and ESXi 6's clear, whose own action is breaking large pages) the balloon does not inflate
     (unless ``high_state="converge"``: a productive balloon takes the excess, when no free memory
-    is to spare) and, for a VM below its target, deflates what ``spare`` allows, up to the deficit
-    (a VM above its target gets nothing back). Soft pages what a productive balloon cannot take;
+    is to spare: free memory above the high threshold is what §6.3 asks of the targets) and, for a
+    VM held down below its target, deflates what ``spare`` allows, up to the deficit (a VM above
+    its target gets nothing back). Soft pages what a productive balloon cannot take;
     hard and low page the whole excess.
     """
     limit = max(0, min(balloon_cap, reclaimed_share))
@@ -150,8 +154,9 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     if state <= CLEAR:
         if high_state == "converge" and productive and excess > 0 and spare <= 0:
             return max(held, min(limit, balloon_size + excess)), 0
-        # spare memory goes back to a VM below its target, up to its deficit
-        return max(0, held - min(max(0, spare), max(0, -excess))), 0
+        # spare memory goes back to a VM its balloon holds down below its target, up to its deficit
+        give = min(max(0, spare), max(0, -excess)) if held_down else 0
+        return max(0, held - give), 0
     want = min(limit, balloon_size + max(0, excess))
     balloon = max(held, want) if loaded else held
     if not productive:
@@ -227,10 +232,11 @@ class Reclaimer:
                     self.log(vm.name, "break large pages", broken * LARGE_PAGE,
                              f"{STATES[state]} state: {broken} large pages broken so page sharing can work (later ESX)")
         # the swap daemon pages at its rate: in soft only what the balloons cannot free, and no
-        # more than brings free memory back to the goal; in hard and low it pages VMs down to
-        # their targets ("reclaim forcibly", §6.3), so that blocking is not a steady state
+        # more than brings free memory back above the goal (the point where every state is left:
+        # stopping at it would hold the host in soft); in hard and low it pages VMs down to their
+        # targets ("reclaim forcibly", §6.3), so that blocking is not a steady state
         budget = self.swap_rate if state in (HARD, LOW) else \
-            min(self.swap_rate, max(0, int(self.states.goal) - self.machine.free))
+            min(self.swap_rate, max(0, int(self.states.goal) + 1 - self.machine.free))
         # free memory well above the goal (by the margin) is spare: a balloon that holds its VM
         # down (its guest has nothing unbacked left to grow into) gives it back, so no VM that
         # could use memory is held back by its balloon while memory sits free
@@ -247,8 +253,8 @@ class Reclaimer:
             over_limit = alloc - vm.config.limit_pages
             vstate = SOFT if over_limit > 0 and state < SOFT else state
             bt, st = plan(vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
-                          b.usable(vm.vm_time), self.high_state, spare if self._held_down(vm) else 0,
-                          b.target if vm.blocked else 0)
+                          b.usable(vm.vm_time), self.high_state, spare, b.target if vm.blocked else 0,
+                          self._held_down(vm))
             if bt < b.size:
                 spare -= b.size - bt
             if bt != b.target:                # an unchanged target has nothing to log

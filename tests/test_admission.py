@@ -115,3 +115,25 @@ def test_a_host_refuses_a_power_on_beyond_the_vms_its_owner_codes_can_name():
     assert (host.machine.owner == MAX_UID).sum() == vm.pmap.count(esx.pmap.PRIVATE) > 0
     with pytest.raises(esx.AdmissionError, match="a new Host"):
         host.power_on(esx.VMConfig(name="one more", max_mb=16))
+
+
+def test_set_min_is_refused_when_the_vms_swapped_pages_would_not_fit_its_smaller_swap_file():
+    """With per-VM swap files (max − min, later ESX) a higher min shrinks the VM's file: refused,
+    with the highest min allowed now, while more of its pages are swapped out than would fit. It
+    used to shrink the host's swap below the swap in use."""
+    host = esx.Host(esx.HostConfig(memory_mb=512), seed=2)
+    for name in ("a", "b"):
+        host.power_on(esx.VMConfig(name=name, max_mb=256, balloon="absent"),
+                      workload=esx.workloads.Toucher(schedule=[(0, 200)]))
+    host.run(minutes=2)
+    host.power_off("b")
+    a = host.vm("a")
+    swapped_mb = a.swapped_pages / esx.PAGES_PER_MB
+    assert swapped_mb > 16
+    capacity = host.swapfile.capacity
+    with pytest.raises(esx.AdmissionError, match=r"cannot change the min of 'a' to 240 MB: .* swap file, which would "
+                                                 r"shrink to max − min = 16\.0 MB; allowed now: a min of at most"):
+        host.set_min("a", 240)
+    assert host.swapfile.capacity == capacity and a.config.min_mb == 0
+    host.set_min("a", 256 - swapped_mb - 1)                 # what the sentence allows is admitted
+    assert host.swapfile.used <= host.swapfile.capacity

@@ -1,5 +1,6 @@
 """Limits, reservations and the balloon ceiling (issue 15; later ESX, not the paper)."""
 import numpy as np
+import pytest
 
 import esxlab as esx
 from esxlab.policy import compute_targets
@@ -70,3 +71,20 @@ def test_a_limit_is_met_with_compression_on():
     s = host.vm("z").stats()
     assert s.alloc <= 32 + 0.5 and s.compressed > 0, s
     assert host.compression.cap_pages(host.vm("z")) == int(32 * esx.PAGES_PER_MB * 10 / 100)
+
+
+@pytest.mark.parametrize("touched_mb", [200, 240])
+def test_a_lying_balloon_does_not_let_its_vm_escape_its_limit(touched_mb):
+    """A lying driver caught out (it reports pages it had ballooned before, at 200 MB; its guest
+    touches them and pops the balloon, at 240 MB) is not counted on again: the limit is kept by
+    paging, as with no driver (later ESX). Such a VM used to be trusted anew each time paging
+    brought it back to its limit, and held up to 224 MB of a 128 MB limit."""
+    host = esx.Host(esx.HostConfig(memory_mb=1024), seed=0)
+    vm = host.power_on(esx.VMConfig(name="lim", max_mb=256, limit_mb=128, balloon="lying"),
+                       workload=esx.workloads.Toucher(schedule=[(0, touched_mb)]))
+    alloc = host.run(minutes=6).vm("lim").alloc
+    assert alloc[120:].max() <= 128 + 0.5, alloc[120:].max()
+    assert not vm.balloon.usable(vm.vm_time)
+    assert vm.balloon.why_unusable(vm.vm_time).endswith("not counted on again")
+    host.set_balloon("lim", "cooperative")                # a new driver is trusted afresh
+    assert vm.balloon.caught is None

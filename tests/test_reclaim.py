@@ -2,6 +2,7 @@
 balloons that converge, a host that climbs out of low, a trace and a decision log that agree
 with what happened. Each scenario is the issue's own, with its right value."""
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -45,6 +46,40 @@ def test_plan_high_reclaims_nothing_or_converges_by_the_balloon_alone():
     assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "converge", spare=1) == (4 * MB, 0)
     assert plan(HIGH, -8 * MB, 40 * MB, 20 * MB, 100 * MB, True, True, "idle", spare=5 * MB) == (15 * MB, 0)
     assert plan(HIGH, -3 * MB, 40 * MB, 20 * MB, 100 * MB, True, True, "idle", spare=5 * MB) == (17 * MB, 0)
+    # spare memory is the host's: a VM with room to grow (not held down) is not converged either,
+    # and gets nothing back from its balloon
+    assert plan(HIGH, 10 * MB, 40 * MB, 4 * MB, 100 * MB, True, True, "converge", spare=1, held_down=False) == (4 * MB, 0)
+    assert plan(HIGH, -8 * MB, 40 * MB, 20 * MB, 100 * MB, True, True, "idle", spare=5 * MB, held_down=False) == (20 * MB, 0)
+
+
+@pytest.mark.parametrize("min_mb", [0, 300])
+def test_converge_leaves_a_busy_vm_alone_while_free_memory_is_to_spare(min_mb):
+    """High state, free memory well above the goal: "converge" reclaims nothing (§6.3), even from a
+    VM above its target because its neighbour's shares (or unused min, §6.2) entitle the neighbour
+    to more than it uses. It used to balloon the busy VM, whose guest then paged, for good."""
+    host = esx.Host(esx.HostConfig(memory_mb=454 if min_mb == 0 else 512, tax_rate=0.0,
+                                   sharing=SharingConfig(mode="off")), seed=0)
+    assert host.config.high_state == "converge"
+    host.power_on(esx.VMConfig(name="idle", max_mb=256 if min_mb == 0 else 320, min_mb=min_mb))
+    host.power_on(esx.VMConfig(name="busy", max_mb=256), workload=esx.workloads.Toucher(schedule=[(0, 220)]))
+    tr = host.run(minutes=4)
+    b = tr.vm("busy")
+    assert set(tr.state_names()) == {"high"} and tr.host.free[-1] > 100
+    assert b.alloc[-1] > b.target[-1] + 40                     # above its target, with memory to spare
+    assert (b.balloon == 0).all() and b.throughput[-60:].min() == b.throughput[30]
+
+
+def test_a_host_leaves_soft_once_the_vms_without_a_balloon_are_paged():
+    """Soft pages what balloons cannot take, until free memory is back *above* the goal: the point
+    where soft is left. It used to stop at the goal, one fraction of a page short, and the host
+    stayed in soft for good while the VM without a balloon sat above its target."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, sharing=SharingConfig(mode="off")), seed=0)
+    host.power_on(esx.VMConfig(name="old", max_mb=256, balloon="absent"),
+                  workload=esx.workloads.Toucher(schedule=[(0, 200), (60, 0)]))
+    for name in ("new", "new2"):
+        host.power_on(esx.VMConfig(name=name, max_mb=256), workload=esx.workloads.Toucher(schedule=[(90, 230)]))
+    states = host.run(minutes=10).state_names()
+    assert "soft" in states[:300] and "soft" not in states[300:], Counter(states[300:])
 
 
 def test_free_memory_states_enter_on_their_threshold_and_leave_with_hysteresis():
