@@ -12,7 +12,9 @@ state, per VM whose allocation exceeds its target:
 state   action
 ======  =================================================================================
 high    enough free memory: **no reclamation** (``HostConfig.high_state="idle"``, the
-        paper). Balloons larger than the VM's reclaimed share deflate.
+        paper). Balloons larger than the VM's reclaimed share deflate; a balloon holding
+        its VM below target gives back free memory to spare, and what VMs with no usable
+        balloon hold above their targets (taking it brings soft, which pages them).
         With ``high_state="converge"`` (another reading of §6.3: "in all memory
         reclamation states, the system computes target allocations … to drive the
         aggregate amount of free space above the high threshold") the balloon alone keeps
@@ -224,6 +226,7 @@ class Reclaimer:
     # -- the per-tick loop ------------------------------------------------------------------------
     def tick(self, vms: Iterable) -> None:
         """Set each VM's balloon target, page what the state calls for, block in low."""
+        vms = list(vms)
         state = self.state
         if self.break_state is not None and state >= self.break_state:
             for vm in vms:
@@ -241,6 +244,11 @@ class Reclaimer:
         # down (its guest has nothing unbacked left to grow into) gives it back, so no VM that
         # could use memory is held back by its balloon while memory sits free
         spare = int(self.machine.free - self.states.goal - self.states.margin)
+        # memory above target that only paging can take (no usable balloon): high does not page it,
+        # but a VM its balloon holds down below target may take it back, which brings soft, which
+        # pages it: else the one waits on its balloon and the other on its missing one, for good
+        stranded = sum(max(0, v.alloc_pages - max(v.target, v.config.min_pages)) for v in vms
+                       if not v.balloon.usable(v.vm_time)) if state <= CLEAR else 0
         # a VM above its limit (later ESX) is reclaimed whatever free memory says: by the soft
         # rule (balloon first, page what it cannot take), at the swap daemon's own rate
         limit_budget = self.swap_rate
@@ -253,9 +261,10 @@ class Reclaimer:
             over_limit = alloc - vm.config.limit_pages
             vstate = SOFT if over_limit > 0 and state < SOFT else state
             bt, st = plan(vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
-                          b.usable(vm.vm_time), self.high_state, spare, b.target if vm.blocked else 0,
-                          self._held_down(vm))
-            if bt < b.size:
+                          b.usable(vm.vm_time), self.high_state, spare + stranded if excess < 0 else spare,
+                          b.target if vm.blocked else 0, self._held_down(vm))
+            if bt < b.size:                   # given back: free memory to spare first, then the stranded excess
+                stranded -= max(0, b.size - bt - max(0, spare))
                 spare -= b.size - bt
             if bt != b.target:                # an unchanged target has nothing to log
                 self._log_balloon(vm, b.target, bt, vstate, excess, share, _reason(vm, state, vstate))
