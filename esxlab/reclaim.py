@@ -260,14 +260,21 @@ class Reclaimer:
             share = vm.pages - floor
             over_limit = alloc - vm.config.limit_pages
             vstate = SOFT if over_limit > 0 and state < SOFT else state
-            bt, st = plan(vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time),
-                          b.usable(vm.vm_time), self.high_state, spare + stranded if excess < 0 else spare,
-                          b.target if vm.blocked else 0, self._held_down(vm))
-            if bt < b.size:                   # given back: free memory to spare first, then the stranded excess
-                stranded -= max(0, b.size - bt - max(0, spare))
+            args = (vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time), b.usable(vm.vm_time),
+                    self.high_state, spare, b.target if vm.blocked else 0, self._held_down(vm))
+            bt, st = plan(*args)
+            source = "free memory to spare"
+            if excess < 0 and stranded > 0:   # what free memory cannot give back, the stranded excess may
+                more, _ = plan(*args[:8], spare + stranded, *args[9:])
+                if more < bt:
+                    stranded -= bt - more
+                    spare += bt - more
+                    bt = more
+                    source = "memory held above target by VMs with no usable balloon, which soft will page"
+            if bt < b.size:
                 spare -= b.size - bt
             if bt != b.target:                # an unchanged target has nothing to log
-                self._log_balloon(vm, b.target, bt, vstate, excess, share, _reason(vm, state, vstate))
+                self._log_balloon(vm, b.target, bt, vstate, excess, share, _reason(vm, state, vstate), source)
                 b.target = bt
             blocked = state == LOW and excess > 0
             if blocked and not vm.blocked:
@@ -315,9 +322,11 @@ class Reclaimer:
         """The VM's balloon holds it down: nothing unbacked is left for its guest to grow into."""
         return vm.pmap.count(UNBACKED) < PAGES_PER_MB
 
-    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int, share: int, reason: str) -> None:
+    def _log_balloon(self, vm, old: int, new: int, state: int, excess: int, share: int, reason: str,
+                     source: str = "free memory to spare") -> None:
         """Log a new balloon target: the increment asked beyond what the driver was already
-        asked for (``reason``: the state, or the VM's limit), or the pages it is now to give back."""
+        asked for (``reason``: the state, or the VM's limit), or the pages it is now to give back
+        (``source``: in high, where the memory given back comes from)."""
         b = vm.balloon
         up = self._accumulate(vm.uid, "inflate balloon", new - max(old, b.size))
         down = self._accumulate(vm.uid, "deflate balloon", min(old, b.size) - new if new < b.size else 0)
@@ -330,7 +339,7 @@ class Reclaimer:
         if down:
             self.log(vm.name, "deflate balloon", down,
                      "the balloon holds no more than max − target" if new >= min(share, b.cap)
-                     else "high state: free memory to spare; the balloon gives it back to a VM below its target")
+                     else f"high state: {source}; the balloon gives it back to a VM below its target")
 
     def _accumulate(self, uid: int, action: str, pages: int) -> int:
         """Pages to log for ``action`` now: changes under 1 MB add up until they reach 1 MB, so the

@@ -86,6 +86,8 @@ def test_a_host_leaves_soft_and_memory_moves_from_a_vm_without_a_balloon_to_thos
     for name in ("new", "new2"):
         assert tr.vm(name).alloc[-1] >= tr.vm(name).target[-1] - 8, name
     assert tr.vm("old").alloc[-1] - tr.vm("old").target[-1] < 20
+    gave = [d for d in tr.decisions if d.action == "deflate balloon" and d.vm == "new"]
+    assert any("held above target by VMs with no usable balloon" in d.why for d in gave), gave
 
 
 def test_free_memory_states_enter_on_their_threshold_and_leave_with_hysteresis():
