@@ -290,7 +290,7 @@ class HostConfig(Validated):
                 raise ConfigError(f"HostConfig.{name} must be a {cls.__name__}, got {getattr(self, name)!r}.")
         if self.remap.low_memory_mb is not None and self.remap.low_memory_mb > self.memory_mb:
             raise ConfigError(f"HostConfig.remap.low_memory_mb = {self.remap.low_memory_mb!r} is beyond machine "
-                              f"memory; allowed: 1 ≤ low_memory_mb ≤ memory_mb = {self.memory_mb!r}.")
+                              f"memory; allowed: 0 ≤ low_memory_mb ≤ memory_mb = {self.memory_mb!r}.")
 
     @property
     def total_pages(self) -> int:

@@ -117,6 +117,7 @@ class IORemapper:
             k += 1
         self.remap_failed += len(ppns) - k
         self.remaps += k
+        vm.break_large(ppns[:k])             # a page leaves a large page only once it is broken (later ESX)
         self.count[vm.uid][ppns[:k]] = 0
         for p in ppns[:k].tolist():
             if (vm.uid, p) not in self._listed:
@@ -161,9 +162,12 @@ class IORemapper:
             self.moved_back += 1
 
     def forget(self, vm) -> None:
-        """``vm`` powered off."""
+        """``vm`` powered off: its remapped pages are no longer listed."""
         self.count.pop(vm.uid, None)
         self.last_io.pop(vm.uid, None)
+        kept = [e for e in self.remapped if e[0] != vm.uid]
+        self._listed.difference_update(e for e in self.remapped if e[0] == vm.uid)
+        self.remapped = deque(kept)
 
     def stats(self) -> RemapStats:
         m, mb = self.machine, 1.0 / PAGES_PER_MB

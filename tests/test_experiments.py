@@ -308,3 +308,40 @@ def test_esx_today_reruns_only_the_limit_when_only_the_limit_moves():
     common._kept.clear()
     fresh = E.esx_today.run(seed=1, limit_mb=16, **small)
     assert [r.esxlab for r in moved.table] == [r.esxlab for r in fresh.table]
+
+
+# -- edge parameters a fresh tester found (each failed before its fix) ---------------------------------
+def test_fig8_memory_below_the_five_vms_reservations_is_refused_by_its_range():
+    """fig8's five VMs reserve min + overhead = 896 MB: below it the run used to die in admission control."""
+    with pytest.raises(esx.ConfigError, match=r"fig8.memory_mb = 800 is out of range; allowed: 896 ≤ memory_mb"):
+        E.fig8.run(seed=0, memory_mb=800)
+
+
+def test_remap_io_with_low_memory_holding_every_page_compares_nothing():
+    """No bounce copies even without remapping: no ratio to take (it used to be log10(0), a crash)."""
+    row = E.remap_io.run(seed=0, low_mb=128, minutes=1).row("orders of magnitude fewer copies")
+    assert row.paper is None and row.within is None and "no bounce copies" in row.note
+    with pytest.raises(esx.ConfigError, match="low_mb"):
+        E.remap_io.run(seed=0, low_mb=129)
+
+
+def test_replacement_without_double_paging_claims_nothing():
+    """One client: neither policy double-pages; 0 / 0 used to read as 0, "clock is better", NO."""
+    row = E.replacement.run(seed=0, clients=1).row("dbench: double paging, clock / random")
+    assert row.within is None and "no double paging" in row.note
+
+
+def test_fig7_idle_estimate_of_a_vm_of_another_size_is_not_compared():
+    res = E.fig7.run(seed=0, vm_mb=16, available_mb=128)
+    assert res.row("idle VM active estimate").within is None
+    assert all(r.note.count("vm_mb = 16") <= 1 for r in res.table)
+
+
+def test_fig4_with_two_vms_runs_and_lists_that_case_once():
+    quantities = [r.quantity for r in E.fig4.run(seed=0, max_vms=2, minutes=5).table]
+    assert len(quantities) == len(set(quantities))
+
+
+def test_ksm_vs_esx_says_why_a_half_way_time_is_nan():
+    row = E.ksm_vs_esx.run(seed=0, sleep_ms=10000, minutes=5).row("ksm: minutes to half the final savings")
+    assert np.isnan(row.esxlab) and "saved nothing" in row.note

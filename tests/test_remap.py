@@ -133,3 +133,24 @@ def test_bad_remap_config(make, words):
         make()
     for w in words:
         assert w in str(e.value)
+
+
+def test_a_powered_off_vms_remapped_pages_are_no_longer_counted():
+    """RemapStats.remapped_pages counts pages held in low memory now: none once their VM is off."""
+    host = esx.Host(esx.HostConfig(memory_mb=128, remap=esx.RemapConfig(low_memory_mb=16)), seed=0)
+    host.power_on(esx.VMConfig(name="web", max_mb=48, overhead_mb=1), workload=esx.workloads.NetServer(buffers=64))
+    host.run(seconds=30)
+    assert host.remap.stats().remapped_pages == 64
+    host.power_off("web")
+    host.run(seconds=5)
+    assert host.remap.stats().remapped_pages == 0 and host.remap.stats().low_free_mb == 16
+
+
+def test_a_remapped_page_leaves_its_large_page_broken():
+    """Moving a page to its own low machine page takes it out of its 2 MB large page (later ESX), as
+    paging and ballooning do."""
+    host = esx.Host(esx.HostConfig.esxi6(memory_mb=256, remap=esx.RemapConfig(low_memory_mb=64)), seed=0)
+    vm = host.power_on(esx.VMConfig(name="web", max_mb=48, overhead_mb=1), workload=esx.workloads.NetServer(buffers=64))
+    host.run(seconds=30)
+    remapped = [p for uid, p in host.remap.remapped if uid == vm.uid]
+    assert remapped and not vm.in_large(np.array(remapped)).any()

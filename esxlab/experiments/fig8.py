@@ -93,7 +93,7 @@ PAGING = ("fig8: when the benchmarks start, working sets grow faster than the ba
           "far more in all than the paper's < 20 MB.")
 
 PARAMS = {
-    "memory_mb": Param(1024, "machine memory for VMs (incl. overhead)", 512, 65536, step=64, unit="MB"),
+    "memory_mb": Param(1024, "machine memory for VMs (incl. overhead)", 896, 65536, step=64, unit="MB"),
     "tax_rate": Param(0.75, "idle memory tax τ", 0, 0.99, step=0.05),
     "bench_start_min": Param(17, "benchmarks start at", 8, 600, step=1, unit="min"),
     "boot_fill_pct": Param(50, "data written after boot", 0, 95, step=5, unit="% of max"),

@@ -51,6 +51,7 @@ def run(seed: int = 0, **params) -> Result:
     for m, r in runs.items():
         res.add(f"{m}: reclaimed, % of VM memory", None, 100 * r["saved"] / r["vm"], None, "%")
         res.add(f"{m}: pages hashed", None, r["scanned"], None)
-        res.add(f"{m}: minutes to half the final savings", None, r["half"], None, "min")
+        res.add(f"{m}: minutes to half the final savings", None, r["half"], None, "min",
+                note="" if r["saved"] > 0 else f"ksm_vs_esx: {m} saved nothing in the run: no half-way point (NaN).")
         res.add(f"{m}: table memory", None, r["table"], None, "MB")
     return res
