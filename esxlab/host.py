@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import sys
 import threading
 import warnings
@@ -209,7 +210,8 @@ class Host:
                 raise AdmissionError(
                     f"cannot change the min of {name!r} to {min_mb:g} MB: {vm.swapped_pages * mb:.1f} MB of its memory "
                     f"is in its swap file, which would shrink to max − min = {room * mb:.1f} MB; allowed now: a min "
-                    f"of at most {(new.max_pages - vm.swapped_pages) * mb:.1f} MB, or a higher one once fewer of its "
+                    f"of at most {math.floor((new.max_pages - vm.swapped_pages) * mb * 10) / 10:.1f} MB, or a higher "
+                    "one once fewer of its "
                     "pages are swapped out.")
             self.swapfile.resize(vm.config.min_pages - new.min_pages)
         vm.config = new
@@ -219,12 +221,14 @@ class Host:
         """Switch a VM's balloon driver mode (e.g. disable it, or make it lie)."""
         vm = self.vm(name)
         vm.config = vm.config.replace(balloon=mode)
+        changed = mode != vm.balloon.mode
         # pop (with the old mode) when the driver goes away or starts/stops lying: a lying
         # driver's pages are in the guest's hands, a truthful one's are pinned
         if vm.balloon.size and (mode in ("absent", "disabled") or (vm.balloon.mode == "lying") != (mode == "lying")):
             vm.balloon.pop(vm)
         vm.balloon.mode = mode
-        vm.balloon.trust()
+        if changed:                           # a new driver: past stalls and lies are forgotten
+            vm.balloon.trust()
         self._changed(f"{name} balloon driver {mode}")
 
     def _changed(self, why: str) -> None:

@@ -14,7 +14,7 @@ state   action
 high    enough free memory: **no reclamation** (``HostConfig.high_state="idle"``, the
         paper). Balloons larger than the VM's reclaimed share deflate; a balloon holding
         its VM below target gives back free memory to spare, and what VMs with no usable
-        balloon hold above their targets (taking it brings soft, which pages them).
+        balloon hold above their targets (taking enough of it brings soft, which pages them).
         With ``high_state="converge"`` (another reading of §6.3: "in all memory
         reclamation states, the system computes target allocations … to drive the
         aggregate amount of free space above the high threshold") the balloon alone keeps
@@ -270,7 +270,7 @@ class Reclaimer:
                     stranded -= bt - more
                     spare += bt - more
                     bt = more
-                    source = "memory held above target by VMs with no usable balloon, which soft will page"
+                    source = "memory held above target by VMs with no usable balloon"
             if bt < b.size:
                 spare -= b.size - bt
             if bt != b.target:                # an unchanged target has nothing to log

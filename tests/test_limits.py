@@ -86,5 +86,7 @@ def test_a_lying_balloon_does_not_let_its_vm_escape_its_limit(touched_mb):
     assert alloc[120:].max() <= 128 + 0.5, alloc[120:].max()
     assert not vm.balloon.usable(vm.vm_time)
     assert vm.balloon.why_unusable(vm.vm_time).endswith("not counted on again")
+    host.set_balloon("lim", "lying")                      # the same driver again: still not trusted
+    assert vm.balloon.caught is not None
     host.set_balloon("lim", "cooperative")                # a new driver is trusted afresh
     assert vm.balloon.caught is None
