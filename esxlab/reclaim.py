@@ -23,7 +23,7 @@ high    enough free memory: **no reclamation** (``HostConfig.high_state="idle"``
 clear   (ESXi 6 only) as high, and **large pages are broken** so page sharing can work
 soft    **balloon**; page only what the balloon cannot take (no driver, not loaded,
         making no progress in machine pages freed, caught lying, or at its cap), until
-        free memory is back above the goal, where soft is left. With the paper's
+        free memory is back above the goal (by then soft has been left). With the paper's
         states and large pages on, soft is where large pages are broken.
 hard    **page** the whole excess (the balloons keep working)
 low     keep paging and **block** every VM above its target until it is back under
@@ -235,8 +235,8 @@ class Reclaimer:
                     self.log(vm.name, "break large pages", broken * LARGE_PAGE,
                              f"{STATES[state]} state: {broken} large pages broken so page sharing can work (later ESX)")
         # the swap daemon pages at its rate: in soft only what the balloons cannot free, and no
-        # more than brings free memory back above the goal (the point where every state is left:
-        # stopping at it would hold the host in soft); in hard and low it pages VMs down to their
+        # more than brings free memory back above the goal (by then every state has been left: with the
+        # paper's states soft is left only above it, so stopping at it held the host in soft); in hard and low it pages VMs down to their
         # targets ("reclaim forcibly", §6.3), so that blocking is not a steady state
         budget = self.swap_rate if state in (HARD, LOW) else \
             min(self.swap_rate, max(0, int(self.states.goal) + 1 - self.machine.free))
