@@ -61,6 +61,11 @@ class BalloonDriver:
         return self.loaded(vm_time) and self.stuck_for < self.stuck_s and self.size < self.cap \
             and self.caught is None
 
+    def _catch(self, why: str) -> None:
+        """The driver was caught out (``why``): the first reason is kept until :meth:`trust`."""
+        if self.caught is None:
+            self.caught = why
+
     def trust(self) -> None:
         """Forget past stalls and lies (the driver was changed, e.g. by ``Host.set_balloon``)."""
         self.stuck_for = 0
@@ -131,8 +136,8 @@ class BalloonDriver:
             self.stuck_for = 0 if 2 * freed >= backed else self.stuck_for + 1
         elif len(fresh) == 0:
             self.stuck_for += 1
-        if len(fresh) < len(ppns) and self.caught is None:
-            self.caught = f"it reported pages it had ballooned before (at t = {vm.vm_time:g} s of the VM's time)"
+        if len(fresh) < len(ppns):
+            self._catch(f"it reported pages it had ballooned before (at t = {vm.vm_time:g} s of the VM's time)")
         self.held = np.concatenate([self.held, fresh])
         if self.mode == "lying":          # reported to ESX, but handed straight back to the guest
             vm.guest.balloon_give(ppns)
@@ -149,8 +154,7 @@ class BalloonDriver:
         ppns = self.held
         self.held = np.empty(0, dtype=np.int64)
         self.pops += 1
-        if self.caught is None:
-            self.caught = f"the guest touched pages its driver had ballooned (a pop at t = {vm.vm_time:g} s of the VM's time)"
+        self._catch(f"the guest touched pages its driver had ballooned (a pop at t = {vm.vm_time:g} s of the VM's time)")
         self.rate = self.max_rate
         vm.unballoon_pages(ppns)
         if self.mode != "lying":

@@ -211,8 +211,7 @@ class Host:
                     f"cannot change the min of {name!r} to {min_mb:g} MB: {vm.swapped_pages * mb:.1f} MB of its memory "
                     f"is in its swap file, which would shrink to max − min = {room * mb:.1f} MB; allowed now: a min "
                     f"of at most {math.floor((new.max_pages - vm.swapped_pages) * mb * 10) / 10:.1f} MB, or a higher "
-                    "one once fewer of its "
-                    "pages are swapped out.")
+                    "one once fewer of its pages are swapped out.")
             self.swapfile.resize(vm.config.min_pages - new.min_pages)
         vm.config = new
         self._changed(f"{name} min set to {min_mb:g} MB")

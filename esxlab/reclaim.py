@@ -260,12 +260,12 @@ class Reclaimer:
             share = vm.pages - floor
             over_limit = alloc - vm.config.limit_pages
             vstate = SOFT if over_limit > 0 and state < SOFT else state
-            args = (vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time), b.usable(vm.vm_time),
-                    self.high_state, spare, b.target if vm.blocked else 0, self._held_down(vm))
-            bt, st = plan(*args)
+            args = (vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time), b.usable(vm.vm_time), self.high_state)
+            rest = dict(asked=b.target if vm.blocked else 0, held_down=self._held_down(vm))
+            bt, st = plan(*args, spare=spare, **rest)
             source = "free memory to spare"
             if excess < 0 and stranded > 0:   # what free memory cannot give back, the stranded excess may
-                more, _ = plan(*args[:8], spare + stranded, *args[9:])
+                more, _ = plan(*args, spare=spare + stranded, **rest)
                 if more < bt:
                     stranded -= bt - more
                     spare += bt - more
