@@ -235,9 +235,10 @@ class Reclaimer:
                     self.log(vm.name, "break large pages", broken * LARGE_PAGE,
                              f"{STATES[state]} state: {broken} large pages broken so page sharing can work (later ESX)")
         # the swap daemon pages at its rate: in soft only what the balloons cannot free, and no
-        # more than brings free memory back above the goal (by then every state has been left: with the
-        # paper's states soft is left only above it, so stopping at it held the host in soft); in hard and low it pages VMs down to their
-        # targets ("reclaim forcibly", §6.3), so that blocking is not a steady state
+        # more than brings free memory back above the goal (by then every state has been left:
+        # with the paper's states soft is left only above it, so stopping at it held the host in
+        # soft); in hard and low it pages VMs down to their targets ("reclaim forcibly", §6.3), so
+        # that blocking is not a steady state
         budget = self.swap_rate if state in (HARD, LOW) else \
             min(self.swap_rate, max(0, int(self.states.goal) + 1 - self.machine.free))
         # free memory well above the goal (by the margin) is spare: a balloon that holds its VM
