@@ -125,8 +125,8 @@ class Guest:
         k, i = self.kernel_pages, self.image_pages
         tokens = np.concatenate([image_tokens(image, np.arange(i)), vm.mint.take(k - i)])
         lo = 0
-        while lo < k:      # in chunks that fit free memory: a VM short of memory pages its own kernel (§6.2)
-            hi = min(k, lo + max(1, min(PAGES_PER_MB, vm.env.machine.free)))
+        while lo < k:      # a megabyte at a time: a VM short of memory pages its own kernel (§6.2)
+            hi = min(k, lo + PAGES_PER_MB)
             vm.write(np.arange(lo, hi), tokens[lo:hi])
             lo = hi
 

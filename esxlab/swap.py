@@ -97,8 +97,10 @@ class ClockReplacement(ReplacementPolicy):
         hand = self.hands.get(vm.uid, 0)
         out, scanned = [], 0
         recent = vm.vm_time - self.window
+        density = max(1, vm.pmap.count(PRIVATE)) / pages      # windows sized to hold n private pages
         while n > 0 and scanned < 2 * pages:
-            w = min(max(4 * n, 512), pages)
+            lap_end = pages if scanned < pages else 2 * pages  # a window lies within one lap
+            w = min(max(int(4 * n / density), 512), lap_end - scanned)
             idx = (hand + np.arange(w)) % pages
             ok = vm.pmap.state[idx] == PRIVATE
             if scanned < pages:                   # first lap: only cold pages
