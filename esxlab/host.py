@@ -89,7 +89,7 @@ class Host:
         self.remap = IORemapper(config.remap, self.machine, self.vms, self.clock)
         self._next_uid = 1
         self._realloc_due = True
-        self._why = "start"
+        self._whys: list[str] = []                     # what changed since the targets were last computed
         self._logged_target: dict[int, int] = {}      # VM uid → target last logged
 
     @property
@@ -232,7 +232,13 @@ class Host:
 
     def _changed(self, why: str) -> None:
         self._realloc_due = True
-        self._why = why
+        if why not in self._whys:
+            self._whys.append(why)
+
+    def _why(self) -> str:
+        """Every change since the targets were last computed (the decision log's reason for them)."""
+        w = self._whys or ["start"]
+        return "; ".join(w) if len(w) <= 3 else f"{'; '.join(w[:2])} and {len(w) - 2} more changes"
 
     # -- the policy -------------------------------------------------------------------------------
     @property
@@ -278,8 +284,16 @@ class Host:
 
     def note(self, vm: str, action: str, pages: int, why: str) -> None:
         """Add an experimenter's action on VM ``vm`` to the decision log (e.g. Figure 2's balloon held
-        by the experiment), so the log says what moved memory when the host's policy did not."""
-        self._log(vm, action, pages, why)
+        by the experiment), so the log says what moved memory when the host's policy did not.
+        ``vm``: a running VM's name ("" for the host); ``pages``: a whole number ≥ 0. ConfigError otherwise."""
+        if vm != "" and vm not in self.vms:
+            raise ConfigError(f"note vm = {shorten(vm)}: no VM of that name is running; allowed: "
+                              f"{', '.join(map(repr, self.vms)) or 'none'}, or \"\" for the host.")
+        for name, text in (("action", action), ("why", why)):
+            if not isinstance(text, str) or not text:
+                raise ConfigError(f"note {name} = {shorten(text)}: allowed: a non-empty string.")
+        check_number("note", "pages", pages, 0, None, integer=True)
+        self._log(vm, action, int(pages), why)
 
     def _log(self, vm: str, action: str, pages: int, why: str) -> None:
         """Append a decision; the same decision again within two seconds (the same VM, action and
@@ -300,8 +314,9 @@ class Host:
         """Advance one simulated second (see the module docstring for the order)."""
         self.clock.t += 1
         if self._realloc_due or self.time % int(self.config.realloc_period_s) == 0:
-            self.recompute_targets(self._why if self._realloc_due else "periodic reallocation")
+            self.recompute_targets(self._why() if self._realloc_due else "periodic reallocation")
             self._realloc_due = False
+            self._whys = []
         for vm in self.vms.values():
             vm.counters = Counters()
         self.reclaimer.tick(self.vms.values())

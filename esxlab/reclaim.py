@@ -284,7 +284,10 @@ class Reclaimer:
             vm.blocked = blocked
             if vstate <= CLEAR and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
                 self._told_high.add(vm.uid)
-                if self.high_state == "idle":
+                if vstate == CLEAR:
+                    why = "clear state (later ESX): no reclamation before soft" + \
+                          ("; large pages are broken so page sharing can work" if self.break_state == CLEAR else "")
+                elif self.high_state == "idle":
                     why = "high state: enough free memory, no reclamation (§6.3)"
                 elif b.usable(vm.vm_time):
                     why = "high state: free memory to spare, no reclamation"
@@ -340,7 +343,7 @@ class Reclaimer:
         if down:
             self.log(vm.name, "deflate balloon", down,
                      "the balloon holds no more than max − target" if new >= min(share, b.cap)
-                     else f"high state: {source}; the balloon gives it back to a VM below its target")
+                     else f"{STATES[state]} state: {source}; the balloon gives it back to a VM below its target")
 
     def _accumulate(self, uid: int, action: str, pages: int) -> int:
         """Pages to log for ``action`` now: changes under 1 MB add up until they reach 1 MB, so the

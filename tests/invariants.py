@@ -37,7 +37,8 @@ def check_conservation(host):
         assert vm.guest.resident == np.count_nonzero(vm.guest.lp_ppn >= 0), f"{vm.name}: resident count drifted"
         g = vm.guest
         assert not (g.ref[:-1] & (g.ppn_lp < 0)).any(), f"{vm.name}: a referenced bit on a page the guest does not use"
-    owners = np.bincount(m.owner - zip_owner, minlength=6 + max([0] + [v.uid + 1 for v in host.vms.values()]))
+    owners = np.bincount(m.owner.astype(np.int64) - zip_owner,      # int64: uid 32,767 − (−5) wraps in int16
+                         minlength=6 + max([0] + [v.uid + 1 for v in host.vms.values()]))
     free = owners[FREE - zip_owner]
     assert free == m.free, "free pool and owner array disagree"
     assert owners[OVERHEAD - zip_owner] == host.overhead_pages

@@ -132,6 +132,11 @@ def running():
     (lambda h: h.run(seconds="10"), ["seconds", "'10'", "0 ≤ seconds"]),
     (lambda h: h.vm("zz"), ["'zz'", "running", "'a'"]),
     (lambda h: h.power_off("zz"), ["'zz'", "running"]),
+    (lambda h: h.note("zz", "balloon held", 1, "why"), ["'zz'", "running", "'a'"]),
+    (lambda h: h.note("a", "balloon held", "y", "why"), ["pages", "'y'"]),
+    (lambda h: h.note("a", "balloon held", -1, "why"), ["pages", "-1"]),
+    (lambda h: h.note("a", "", 1, "why"), ["action", "non-empty string"]),
+    (lambda h: h.note("a", "balloon held", 1, None), ["why", "None", "non-empty string"]),
 ])
 def test_host_methods(running, call, fragments):
     before = (running.time, {n: (v.config, v.shares, v.balloon.mode) for n, v in running.vms.items()}, running.tax_rate)

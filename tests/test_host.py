@@ -115,3 +115,29 @@ def test_the_configuration_is_the_one_truth_every_setter_changes():
     assert vm.config.min_mb == 8
     host.set_balloon("a", "disabled")
     assert vm.config.balloon == "disabled" == vm.balloon.mode
+
+
+def test_the_decision_log_gives_every_change_since_the_last_targets_as_their_reason():
+    """Shares set, then τ set to what it was: the targets that move say both, not only the last."""
+    W = esx.workloads
+    h = esx.Host(esx.HostConfig(memory_mb=512, tax_rate=0.0, sharing=esx.SharingConfig(mode="off")), seed=0)
+    h.power_on(esx.VMConfig(name="a", max_mb=400), workload=W.Toucher([(0, 380)]))
+    h.power_on(esx.VMConfig(name="b", max_mb=400), workload=W.Toucher([(0, 380)]))
+    first = [d.why for d in h.run(seconds=1).decisions if d.action.startswith("target")]
+    assert first and all(w.startswith("a powered on; b powered on; ") for w in first), first
+    h.run(minutes=1)
+    h.set_shares("a", 8000)
+    h.set_tax_rate(0.0)
+    moved = [d for d in h.run(seconds=1).decisions if d.tick == h.time and d.action.startswith("target")]
+    assert {d.vm for d in moved} == {"a", "b"}
+    assert all("a shares set to 8000; tax rate set to 0.00; " in d.why for d in moved), [str(d) for d in moved]
+
+
+def test_the_invariants_hold_for_the_last_uid_a_host_can_name():
+    """The 32,767th VM (the largest 16-bit owner code) is checked like any other."""
+    from esxlab.machine import MAX_UID
+    h = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    h._next_uid = MAX_UID                                   # as if 32,766 VMs had come and gone
+    h.power_on(esx.VMConfig(name="last", max_mb=8, overhead_mb=1), workload=esx.workloads.Toucher([(0, 4)]))
+    h.run(seconds=10)
+    check_conservation(h)

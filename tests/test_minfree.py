@@ -131,3 +131,20 @@ def test_esxi6_reclaims_nothing_in_the_high_state():
     assert esx.HostConfig.esxi6().high_state == "idle"
     assert v.alloc[-1] > v.target[-1] + 10 and v.balloon.max() == 0 and v.swapped.max() == 0
     assert run(high_state="converge").balloon.max() > 10
+
+
+def test_the_decision_log_names_the_clear_state_it_reclaims_nothing_in():
+    """A VM left above target while ESXi 6's clear state drives the tick is logged as "clear state",
+    never "high state: enough free memory" (free memory is then below 100 % of minFree)."""
+    W = esx.workloads
+    h = esx.Host(esx.HostConfig.esxi6(memory_mb=512), seed=0)
+    h.power_on(esx.VMConfig(name="a", max_mb=256, min_mb=32), workload=W.Dbench(clients=8, mb_per_client=8,
+                                                                                 accesses_per_s=2000))
+    h.power_on(esx.VMConfig(name="b", max_mb=256, guest_os="windows"), workload=W.Toucher([(0, 150)]))
+    h.power_on(esx.VMConfig(name="c", max_mb=128, limit_mb=64), workload=W.HotCold())
+    tr = h.run(minutes=3)
+    states = ["high", *tr.state_names()]          # states[t - 1]: judged at the end of tick t − 1, drives tick t
+    left = [(d, states[d.tick - 1]) for d in tr.decisions if d.action == "left above target"]
+    assert any(s == "clear" for _, s in left)
+    for d, s in left:
+        assert d.why.startswith(f"{s} state"), (str(d), s)
