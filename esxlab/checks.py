@@ -1,15 +1,20 @@
 """Checkers for the graded exercises: one line in a notebook, a sentence that teaches.
 
-``checks.check(problem, name=value, ...)`` compares each answer with what the problem's
-simulation says (:meth:`esxlab.problems.Problem.expect`): first its type, then its value
-within a stated tolerance. A wrong answer raises :class:`CheckFailed` (an
+``checks.check(problem, name=value, ...)`` poses the problem afresh from its seed and compares
+each answer with what its simulation says (the problem's ``_expect``): first its type, then its
+value within a stated tolerance. A wrong answer raises :class:`CheckFailed` (an
 ``AssertionError``, so nbval and nbgrader count it) with a sentence saying what to
 reconsider — naming the typical mistake the answer matches, if any — and never the right
 value. An answer still ``None`` (the starter code) raises ``NotImplementedError``: not
 attempted is not the same as wrong. The pattern follows Kaggle's learntools checkers.
+
+The notebooks' locked check cells reload this module before calling :func:`check`, so an
+answer cell that rebinds ``checks.check`` changes nothing; :class:`CheckFailed` survives the
+reload (it is the same class before and after).
 """
 from __future__ import annotations
 
+import decimal
 import numbers
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -22,8 +27,11 @@ from .errors import ConfigError
 KINDS = ("number", "numbers", "choice", "choices", "object")
 
 
-class CheckFailed(AssertionError):
-    """A wrong answer; the message says what to reconsider without giving the answer away."""
+try:                # importlib.reload keeps the module's globals: keep the class, so `except CheckFailed` holds
+    CheckFailed      # noqa: B018
+except NameError:
+    class CheckFailed(AssertionError):
+        """A wrong answer; the message says what to reconsider without giving the answer away."""
 
 
 @dataclass(frozen=True)
@@ -71,15 +79,20 @@ class Expect:
         return f" ({each}within ±{self.tol:g}{' ' + self.unit if self.unit else ''})"
 
 
-def _is_number(x: Any) -> bool:
-    """A real number a float can hold (``10**400`` is not: it would overflow the comparison)."""
-    if not isinstance(x, numbers.Real) or isinstance(x, (bool, np.bool_)):
-        return False
+def _is_real(x: Any) -> bool:
+    """A real number, of any kind: int, float, numpy scalar, Fraction, Decimal or a 0-d numeric array."""
+    if isinstance(x, np.ndarray) and x.ndim == 0:
+        return np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)
+    return isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, np.bool_))
+
+
+def _too_large(x: Any) -> bool:
+    """Whether a float cannot hold ``x`` (``10**400``: it would overflow the comparison)."""
     try:
         float(x)
     except OverflowError:
-        return False
-    return True
+        return True
+    return False
 
 
 def _describe(x: Any) -> str:
@@ -91,9 +104,11 @@ def _type_error(e: Expect, value: Any) -> str | None:
     """A sentence if ``value`` has the wrong type or shape for ``e``, else None."""
     single = {"number": "a number (int or float)", "choice": f"a str, one of {', '.join(map(repr, e.choices))}"}
     if e.kind in single:
-        ok = _is_number(value) if e.kind == "number" else isinstance(value, str)
+        ok = _is_real(value) if e.kind == "number" else isinstance(value, str)
         if not ok:
             return f"`{e.name}` must be {single[e.kind]}; got {_describe(value)}."
+        if e.kind == "number" and _too_large(value):
+            return f"`{e.name}` is too large to be an answer here (a float cannot hold it); got {_describe(value)}."
         if e.kind == "choice" and value not in e.choices:
             return f"`{e.name}` must be one of {', '.join(map(repr, e.choices))}; got {value!r}."
         return None
@@ -128,13 +143,42 @@ def _item(e: Expect) -> Expect:
     return Expect(e.name, "number" if e.kind == "numbers" else "choice", None, e.hint, e.tol, e.rel, e.unit, e.choices)
 
 
+def _distance(e: Expect, got: Any, want: Any) -> float:
+    """How far ``got`` is from ``want``: the largest difference of an item, 0 for an equal choice."""
+    if e.kind in ("numbers", "choices"):
+        return max((_distance(_item(e), g, w) for g, w in zip(got, want)), default=0.0)
+    if e.kind == "number":
+        return abs(float(got) - float(want))
+    return 0.0 if got == want else float("inf")
+
+
+def _mistake_hint(e: Expect, value: Any) -> str:
+    """The hint of the typical mistake nearest to ``value`` among those within the tolerance, else
+    the general hint. Two mistakes can give the same value (e.g. swapped gains that add up to 1):
+    then ``value`` matches both equally well, and both hints are given."""
+    near = [(_distance(e, value, m.value), m) for m in e.mistakes if _close(e, value, m.value)]
+    if not near:
+        return e.hint
+    best = min(d for d, _ in near)
+    hints = [m.hint for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
+    return " Or: ".join(dict.fromkeys(hints))
+
+
+def _size(v: Any) -> float:
+    """The largest magnitude in a number or a list of them (1 for anything else)."""
+    try:
+        return float(np.max(np.abs(np.asarray(v, dtype=float)))) if np.size(v) else 0.0
+    except (TypeError, ValueError):
+        return 1.0
+
+
 def _value_error(e: Expect, value: Any) -> str | None:
     """A teaching sentence if ``value`` is wrong, else None."""
     if e.kind == "object":
         return e.judge(value)
     if _close(e, value, e.value):
         return None
-    hint = next((m.hint for m in e.mistakes if _close(e, value, m.value)), e.hint)
+    hint = _mistake_hint(e, value)
     where = ""
     if e.kind in ("numbers", "choices"):
         wrong = [i for i, (g, w) in enumerate(zip(value, e.value)) if not _close(_item(e), g, w)]
@@ -154,21 +198,23 @@ def verify(e: Expect, value: Any) -> None:
 def check(problem, **answers: Any) -> None:
     """Check every answer ``problem`` asks for; print one line if all are right.
 
-    ``checks.check(p, rhos=rhos, victim=victim)``. Raises :class:`CheckFailed` (an
+    ``checks.check(p, rhos=rhos, victim=victim)``. The problem is posed afresh from its class
+    and seed, so only the seed of the object passed in counts. Raises :class:`CheckFailed` (an
     AssertionError) on the first wrong answer, ``NotImplementedError`` on an unanswered one.
     """
     from .problems import Problem
-    if not isinstance(problem, Problem):
+    cls = type(problem)
+    if not isinstance(problem, Problem) or not cls.__module__.startswith("esxlab.problems."):
         if isinstance(problem, type) and issubclass(problem, Problem):
             fix = f"create it first, e.g. `p = problems.{problem.__name__}(seed=0)`, then `check(p, ...)`"
         else:
             fix = "pass the problem object the exercise created, e.g. `p = problems.RhoVictim(seed=0)`"
         raise ConfigError(f"check() needs a problem from esxlab.problems as its first argument; got "
                           f"{_describe(problem)}: {fix}.")
-    expected = problem.expect()
+    expected = cls(problem.seed)._expectations()
     names = [e.name for e in expected]
     if set(answers) != set(names):
-        raise ConfigError(f"check() for {type(problem).__name__} needs exactly the answers "
+        raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
                           f"{', '.join(names)}; got {', '.join(answers) or 'none'}.")
     for e in expected:
         verify(e, answers[e.name])

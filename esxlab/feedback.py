@@ -2,7 +2,8 @@
 
 Importing this module inside IPython (``esxlab.checks`` imports it) installs a custom
 exception handler (IPython's ``set_custom_exc``): an ``AssertionError`` (``CheckFailed``),
-``NotImplementedError`` or :class:`esxlab.Error` raised by ``esxlab/checks.py`` itself is
+``NotImplementedError`` or :class:`esxlab.Error` raised by ``esxlab/checks.py`` itself, or by
+a problem of ``esxlab/problems/`` (the capstone judges a policy's victims deep inside a run), is
 shown as one line, ``CheckFailed: <sentence>``. Any other exception keeps IPython's usual
 traceback. The cell still fails with an ``error`` output, so nbval and nbgrader's autograde
 count it exactly as before. Outside IPython nothing happens. (invented: a notebook courtesy)
@@ -16,15 +17,19 @@ from typing import Any
 from .errors import Error
 
 CHECKER = Path(__file__).with_name("checks.py")
+PROBLEMS = Path(__file__).with_name("problems")
 TEACHING = (AssertionError, NotImplementedError, Error)
 
 
 def raised_by_checker(tb: TracebackType | None) -> bool:
-    """Whether the innermost frame of ``tb`` is in ``esxlab/checks.py``."""
+    """Whether the innermost frame of ``tb`` is in ``esxlab/checks.py`` or ``esxlab/problems/``."""
     last = None
     while tb is not None:
         last, tb = tb, tb.tb_next
-    return last is not None and Path(last.tb_frame.f_code.co_filename) == CHECKER
+    if last is None:
+        return False
+    where = Path(last.tb_frame.f_code.co_filename)
+    return where == CHECKER or where.parent == PROBLEMS
 
 
 def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None,

@@ -319,6 +319,7 @@ from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable
 
 from esxlab import checks, problems, resources
+from esxlab.problems import instructor
 from esxlab.errors import shorten
 from esxlab.experiments import EXPERIMENTS, get as get_experiment
 from esxlab.experiments.params import check_seed, resolve
@@ -512,7 +513,7 @@ def policy_specs():
 
 def checker_specs():
     p = problems.RhoVictim(seed=0)
-    exp = {e.name: e for e in p.expect()}
+    exp = {e.name: e for e in instructor.expect(p)}
     right = {n: e.value for n, e in exp.items()}
     yield Spec("check problem", lambda x: checks.check(x, **right), "object", p, mention="problem",
                extra=[("RhoVictim", False), (problems.RhoVictim, False), ({}, False)])

@@ -5,6 +5,7 @@ import pytest
 
 import esxlab as esx
 from esxlab import checks, problems
+from esxlab.problems.instructor import solve
 from esxlab.checks import CheckFailed
 from esxlab.experiments import esx_today
 
@@ -92,7 +93,7 @@ def test_era_dashboard_draws_both_eras_and_follows_its_slider():
 @pytest.mark.parametrize("seed", range(6))
 def test_sharing_stopped_is_answered_by_the_model(seed):
     p = problems.SharingStopped(seed)
-    got = p.solve()
+    got = solve(p)
     assert got["cause"] == p.planted, (p.describe(), got)
     assert got["comes_back"] == ("yes" if p.planted == "large pages" else "no")
     assert p._saved() < p.SAVES_MB
@@ -105,7 +106,7 @@ def test_every_cause_is_posed_by_some_seed():
 def test_sharing_stopped_teaches_its_typical_mistakes():
     for seed in range(4):
         p = problems.SharingStopped(seed)
-        right = p.solve()
+        right = solve(p)
         for wrong in set(p.CAUSES) - {right["cause"]}:
             with pytest.raises(CheckFailed, match="`cause` is not right") as err:
                 checks.check(p, **{**right, "cause": wrong})

@@ -18,6 +18,7 @@ from esxlab import exercises
 ROOT = Path(__file__).resolve().parents[1] / "exercises"
 SOURCES = sorted((ROOT / "source").glob("*.ipynb"))
 RELEASES = sorted((ROOT / "release").glob("*.ipynb"))
+RELOAD = "import importlib; from esxlab import checks; importlib.reload(checks)"
 
 
 def exercise_cells(nb) -> set[int]:
@@ -42,8 +43,9 @@ def test_source_follows_the_conventions(path):
     for c in solutions:     # answers start as None, so an unanswered check says "not answered yet"
         starter = c.source.split("### BEGIN SOLUTION")[0]
         assert exercises.has_markers(c.source) and ("= None" in starter or "class " in starter)
-    for c in grades:
-        assert c.source.startswith("checks.check(") and exercises.graded(c)["locked"]
+    for c in grades:     # the checker is reloaded first: an answer cell that rebinds checks.check changes nothing
+        first, last = c.source.split("\n")
+        assert first.startswith(RELOAD) and last.startswith("checks.check(") and exercises.graded(c)["locked"]
     for c in nb.cells:       # no def/class except where the student writes one
         if c.cell_type == "code" and not exercises.graded(c).get("solution"):
             assert not re.search(r"^\s*(def|class) ", c.source, re.M), c.source
@@ -60,7 +62,7 @@ def test_solutions_hold_for_other_seeds(path, capsys):
         namespace["SEED"] = seed
         for source in cells[1:]:
             exec(source, namespace)
-        assert capsys.readouterr().out.count("Correct: ") == sum(s.startswith("checks.check(") for s in cells)
+        assert capsys.readouterr().out.count("Correct: ") == sum("\nchecks.check(" in s for s in cells)
 
 
 @pytest.mark.parametrize("path", RELEASES, ids=lambda p: p.stem)
@@ -197,3 +199,21 @@ def test_no_command_is_a_usage_error(capsys):
     from esxlab.__main__ import main
     assert main([]) == 2
     assert "error: no command given" in capsys.readouterr().err
+
+
+def test_a_check_cell_grades_even_after_an_answer_cell_rebinds_the_checker():
+    """F1: the locked check cell reloads esxlab.checks, so `checks.check = lambda ...: print("Correct")`
+    (or a variable named `checks`) in an answer cell changes nothing. Run in a kernel, as a notebook."""
+    src = nbformat.read(ROOT / "source" / "idle_memory_tax.ipynb", as_version=4)
+    by_id = {exercises.graded(c).get("grade_id"): c.source for c in src.cells}
+    cheat = ("checks.check = lambda *a, **k: print('Correct: cheated')\n"
+             "problems.Problem.check = checks.check\n"
+             "rhos, victim = [1.0, 1.0, 1.0], p.vms[0]['name']")
+    cells = [by_id["setup"], by_id["rho-problem"], cheat, by_id["rho-check"],
+             "checks = 'my own variable'", by_id["rho-answer"], by_id["rho-check"]]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    errors = [next((o for o in c.outputs if o.output_type == "error"), None) for c in nb.cells]
+    printed = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
+    assert errors[3] is not None and errors[3].ename == "CheckFailed" and "cheated" not in printed[3], printed[3]
+    assert errors[6] is None and printed[6].startswith("Correct: rhos"), (errors[6], printed[6])

@@ -9,7 +9,14 @@ from esxlab import feedback
 CELLS = ["from esxlab import checks",
          "checks.verify(checks.Expect('rho', 'number', 1.0, 'think of the idle pages', tol=0.1), 5.0)",
          "checks.verify(checks.Expect('rho', 'number', 1.0, 'a hint'), None)",
-         "def mine():\n    assert 1 == 2, 'my own assert'\nmine()"]
+         "def mine():\n    assert 1 == 2, 'my own assert'\nmine()",
+         # the capstone judges victims deep inside a host's run (esxlab/problems/capstone_policy.py)
+         "import numpy as np\nfrom esxlab import problems\nfrom esxlab.pmap import PRIVATE\n"
+         "from esxlab.swap import ReplacementPolicy\np = problems.BeatRandom(seed=0)",
+         "class Floats(ReplacementPolicy):\n    def victims(self, vm, n, rng, protect):\n"
+         "        return np.flatnonzero(vm.pmap.state == PRIVATE)[:n].astype(float)\n"
+         "checks.check(p, policy=Floats())",
+         "checks.check(p, policy=ReplacementPolicy())"]
 
 
 @pytest.fixture(scope="module")
@@ -36,3 +43,13 @@ def test_other_errors_keep_their_traceback(errors):
 
 def test_outside_ipython_nothing_is_installed():
     assert feedback.install() is False
+
+
+def test_capstone_sentences_stand_alone_too(errors):
+    """F7: the capstone's CheckFailed and NotImplementedError come from inside host.run: one line too."""
+    floats, unwritten = errors[5], errors[6]
+    assert errors[4] is None
+    assert floats.ename == "CheckFailed" and len(floats.traceback) == 1
+    assert "integer page numbers" in floats.traceback[0]
+    assert unwritten.ename == "NotImplementedError" and len(unwritten.traceback) == 1
+    assert "`victims` is not written yet" in unwritten.traceback[0]

@@ -5,6 +5,7 @@ import pytest
 import esxlab as esx
 from esxlab import checks, problems
 from esxlab.checks import CheckFailed, Expect, _close
+from esxlab.problems.instructor import expect, solve
 from esxlab.pmap import PRIVATE
 from esxlab.swap import RandomReplacement, ReplacementPolicy
 
@@ -41,9 +42,9 @@ def _right_value_texts(value) -> list[str]:
 @pytest.mark.parametrize("cls", QUIZZES + [problems.BeatRandom], ids=lambda c: c.__name__)
 def test_seed_poses_the_problem_and_other_seeds_pose_others(cls):
     a, b = cls(0), cls(0)
-    assert a.solve() == b.solve() and a.describe() == b.describe()
+    assert solve(a) == solve(b) and a.describe() == b.describe()
     others = [cls(s) for s in range(1, 4)]
-    assert all(o.solve() != a.solve() and o.describe() != a.describe() for o in others)
+    assert all(solve(o) != solve(a) and o.describe() != a.describe() for o in others)
     assert isinstance(a.describe(), str) and len(a.describe().splitlines()) >= 3
     assert repr(a) == f"{cls.__name__}(seed=0)"
 
@@ -52,7 +53,7 @@ def test_seed_poses_the_problem_and_other_seeds_pose_others(cls):
 def test_checker_passes_the_right_answer(cls, capsys):
     for seed in range(4):
         p = cls(seed)
-        checks.check(p, **p.solve())
+        checks.check(p, **solve(p))
         assert capsys.readouterr().out.startswith("Correct: ")
 
 
@@ -61,14 +62,13 @@ def test_checker_names_each_typical_mistake_without_the_answer(cls):
     seen = 0
     for seed in range(6):
         p = cls(seed)
-        right = p.solve()
-        for e in p.expect():
+        right = solve(p)
+        for e in expect(p):
             for m in e.mistakes:
                 if _close(e, m.value, e.value):
                     continue                          # this mistake happens to give the right answer here
                 msg = _fails(p, {**right, e.name: m.value})
-                first = next(mm for mm in e.mistakes if _close(e, m.value, mm.value))   # two may coincide
-                assert first.hint in msg and f"`{e.name}`" in msg and e.tolerance in msg
+                assert m.hint in msg and f"`{e.name}`" in msg and e.tolerance in msg    # two may coincide: both
                 assert not any(t in msg for t in _right_value_texts(e.value)), msg
                 seen += 1
     assert seen >= 6
@@ -77,8 +77,8 @@ def test_checker_names_each_typical_mistake_without_the_answer(cls):
 @pytest.mark.parametrize("cls", QUIZZES, ids=lambda c: c.__name__)
 def test_checker_rejects_wrong_types_and_unanswered(cls):
     p = cls(0)
-    right = p.solve()
-    for e in p.expect():
+    right = solve(p)
+    for e in expect(p):
         value, message = WRONG_TYPE[e.kind]
         assert message in _fails(p, {**right, e.name: value})
         msg = _fails(p, {**right, e.name: None}, NotImplementedError)
@@ -90,11 +90,11 @@ def test_checker_rejects_wrong_types_and_unanswered(cls):
 
 def test_tolerances_are_as_stated():
     p = problems.RhoVictim(0)
-    right = p.solve()
+    right = solve(p)
     checks.check(p, rhos=[r * 1.009 for r in right["rhos"]], victim=right["victim"])
     assert "within ±1 %" in _fails(p, {**right, "rhos": [r * 1.02 for r in right["rhos"]]})
     q = problems.TaxTargets(0)
-    t = q.solve()["targets_mb"]
+    t = solve(q)["targets_mb"]
     checks.check(q, targets_mb=[t[0] + 0.9, t[1] - 0.9])
     assert "within ±1 MB" in _fails(q, {"targets_mb": [t[0] + 1.5, t[1]]})
     assert "must have 2 items" in _fails(q, {"targets_mb": [t[0]]})
@@ -103,14 +103,14 @@ def test_tolerances_are_as_stated():
 
 def test_specific_teaching_messages():
     p = problems.RhoVictim(0)
-    right = p.solve()
+    right = solve(p)
     rhos_mb = [r * esx.PAGES_PER_MB for r in right["rhos"]]
     assert "counted in MB" in _fails(p, {**right, "rhos": rhos_mb})
     highest = p.vms[int(np.argmax(right["rhos"]))]["name"]
     assert "pays the most" in _fails(p, {**right, "victim": highest})
     assert "one of 'web', 'db', 'mail'" in _fails(p, {**right, "victim": "nobody"})
     s = problems.SamplingEstimate(1)
-    sr = s.solve()
+    sr = solve(s)
     assert "largest" in _fails(s, {**sr, "estimate": min(sr["slow"], sr["fast"])})
     assert "first wrong item: `states[" in _fails(problems.FreeMemoryWalk(0),
                                                  {"states": ["high"] * problems.FreeMemoryWalk.STEPS})
@@ -118,20 +118,20 @@ def test_specific_teaching_messages():
 
 def test_problems_answer_with_the_model():
     p = problems.RhoVictim(3)
-    rhos = p.solve()["rhos"]
+    rhos = solve(p)["rhos"]
     v = p.vms[1]
     assert rhos[1] == esx.policy.shares_per_page(v["shares"], v["alloc_mb"] * esx.PAGES_PER_MB,
                                                  v["active_fraction"], p.tax_rate)
     b = problems.BalloonSplit(2)
     # the swap daemon never pages more than the excess; the balloon never holds more than the
     # reclaimed share max − target, nor more than its cap
-    sol = b.solve()
+    sol = solve(b)
     assert sol["swap_mb"] <= max(0, b.alloc_mb - b.target_mb) + 1e-9
     assert sol["balloon_mb"] <= min(b.max_mb - b.target_mb, b.max_mb * b.cap_pct / 100) + 1 / esx.PAGES_PER_MB
     s = problems.SamplingEstimate(2)
-    assert s.solve()["f"] == s.touched / s.n
+    assert solve(s)["f"] == s.touched / s.n
     a = problems.Admission(1)
-    assert a.solve()["reserved_mb"][0] == sum(c.min_mb + c.overhead_mb for c in a.running)
+    assert solve(a)["reserved_mb"][0] == sum(c.min_mb + c.overhead_mb for c in a.running)
 
 
 def test_sharing_finds_every_content_held_twice_in_a_salt_group():
@@ -147,7 +147,7 @@ def test_sharing_finds_every_content_held_twice_in_a_salt_group():
                 pages[key] = (pages.get(key, (0, 0))[0] + int(mb * esx.PAGES_PER_MB), n)
         shared = sum(held for held, distinct in pages.values() if held > distinct)
         frames = sum(distinct for held, distinct in pages.values() if held > distinct)
-        got = p.solve()
+        got = solve(p)
         assert got["shared_mb"] * esx.PAGES_PER_MB == shared
         assert got["reclaimed_mb"] * esx.PAGES_PER_MB == shared - frames
 
@@ -195,7 +195,7 @@ class _Broken(ReplacementPolicy):
 
 @pytest.mark.parametrize("how, message", [
     ("twice", "same page twice"), ("too many", "return at most n"), ("not private", "only private pages"),
-    ("protected", "in `protect`"), ("floats", "1-D array of page numbers")])
+    ("protected", "in `protect`"), ("floats", "must return integer page numbers (PPNs); got an array of float64")])
 def test_illegal_victims_fail_with_the_rule_they_break(how, message):
     assert message in _fails(problems.BeatRandom(0), {"policy": _Broken(how)})
 
@@ -266,7 +266,7 @@ def test_exercise_workloads_refuse_bad_parameters(make, message):
 # -- the three later exercises: their typical wrong answers, and the model against hand counts -----
 def test_double_paging_teaches_its_typical_mistakes():
     p = problems.DoublePaging(0)
-    right = p.solve()
+    right = solve(p)
     s = p.swap_mb * esx.PAGES_PER_MB / p.private_pages
     assert "double paging counts as swap-ins" in _fails(p, {**right, "swap_ins": round(p.background_pages_s * s)})
     grown = p.grow_mb * esx.PAGES_PER_MB
@@ -279,14 +279,14 @@ def test_double_paging_counts_are_near_the_hand_expectation():
     for seed in range(4):
         p = problems.DoublePaging(seed)
         s = p.swap_mb * esx.PAGES_PER_MB / p.private_pages
-        got = p.solve()
-        assert abs(got["double_paged"] - p._evicted * s) <= p.expect()[1].tol
+        got = solve(p)
+        assert abs(got["double_paged"] - p._evicted * s) <= expect(p)[1].tol
         assert got["double_paged"] <= got["swap_ins"]
 
 
 def test_side_channel_teaches_its_typical_mistakes():
     p = problems.SideChannel(0)
-    right = p.solve()
+    right = solve(p)
     fastest = p.candidates[int(np.argmin(p.timings_us))]
     assert "copy-on-write must copy" in _fails(p, {**right, "secret": fastest})
     wrong = "revealed" if right["salted"] == "hidden" else "hidden"
@@ -298,15 +298,16 @@ def test_salting_hides_the_secret_exactly_when_the_groups_differ():
         p = problems.SideChannel(seed)
         v, a = p.salts["victim"], p.salts["attacker"]
         same = v == a and not (p.force_salting == 2 and v is None)
-        assert p.solve()["salted"] == ("revealed" if same else "hidden")
+        assert solve(p)["salted"] == ("revealed" if same else "hidden")
 
 
 def test_ksm_counters_teach_their_typical_mistakes():
     p = problems.KsmCounters(0)
-    right = p.solve()
+    right = solve(p)
     both = right["pages_shared"] + right["pages_sharing"]
     assert "*beyond* the first" in _fails(p, {**right, "pages_sharing": both})
-    assert "per sleep_millisecs" in _fails(p, {**right, "full_scan_s": right["full_scan_s"] * 1000 / p.sleep_ms})
+    per_second = len(p.vms) * p.MAX_MB * esx.PAGES_PER_MB / p.pages_to_scan     # pages_to_scan taken as per second
+    assert "per sleep_millisecs" in _fails(p, {**right, "full_scan_s": per_second})
 
 
 def test_ksm_counters_equal_a_hand_count():
@@ -322,7 +323,7 @@ def test_ksm_counters_equal_a_hand_count():
                     held[(key, i)] = held.get((key, i), 0) + 1
         copies = {k: n // m + (n % m >= 2) for k, n in held.items() if n >= 2}
         merged = {k: n - (n % m if n % m < 2 else 0) for k, n in held.items() if n >= 2}
-        got = p.solve()
+        got = solve(p)
         assert got["pages_shared"] == sum(copies.values())
         assert got["pages_sharing"] == sum(merged.values()) - sum(copies.values())
         rate = p.pages_to_scan * 1000 / p.sleep_ms
@@ -332,7 +333,7 @@ def test_ksm_counters_equal_a_hand_count():
 # -- esx_today (later ESX): limits vs reservations --------------------------------------------------
 def test_limit_targets_teach_their_typical_mistakes():
     p = problems.LimitTargets(0)
-    right = p.solve()
+    right = solve(p)
     no_limits = p._targets(p.available_mb, limits=False)
     assert "limits were ignored" in _fails(p, {**right, "busy_mb": no_limits})
     assert "reservations were ignored" in _fails(p, {**right, "busy_mb": p._targets(p.available_mb, reservations=False)})
@@ -358,7 +359,7 @@ def test_limit_targets_equal_a_hand_water_fill():
                 break
             pinned.update(out)
         hand = [pinned.get(v["name"], share.get(v["name"])) for v in p.vms]
-        got = p.solve()
+        got = solve(p)
         assert np.allclose(got["busy_mb"], hand, atol=1), (seed, got["busy_mb"], hand)
         assert got["idle_mb"] == [float(hi[v["name"]]) for v in p.vms]
         assert any(v["limit_mb"] is not None and t == v["limit_mb"] < v["max_mb"]
@@ -372,9 +373,9 @@ def test_admission_poses_hosts_admission_control_could_have_built_with_every_ver
     verdicts = set()
     for seed in range(40):
         q = problems.Admission(seed)
-        memory, swap = q.solve()["reserved_mb"]
+        memory, swap = solve(q)["reserved_mb"]
         assert memory <= q.memory_mb and swap <= q.swap_mb, seed
-        verdicts.add(q.solve()["verdict"])
+        verdicts.add(solve(q)["verdict"])
     assert verdicts == {"admit", "memory", "swap"}
 
 
@@ -394,9 +395,147 @@ def test_the_salting_hint_names_the_problems_own_setting():
 def test_a_balloon_split_in_pages_gets_a_units_hint():
     for seed in range(20):
         q = problems.BalloonSplit(seed)
-        right = q.solve()
+        right = solve(q)
         if right["swap_mb"]:
             msg = _fails(q, {**right, "swap_mb": right["swap_mb"] * esx.PAGES_PER_MB})
             assert "in pages; give it in MB" in msg
             return
     raise AssertionError("no seed pages anything")
+
+
+# -- a fresh tester's findings on the graded exercises -----------------------------------------------
+@pytest.mark.parametrize("cls", QUIZZES + [problems.BeatRandom], ids=lambda c: c.__name__)
+def test_the_students_problem_object_does_not_give_its_answers_away(cls):
+    """F1: no public solve()/expect() on the object a student holds: not an attribute, not in tab
+    completion (public names of dir()), not in help(); the instructor module has them."""
+    import pydoc
+    p = cls(0)
+    assert not hasattr(p, "solve") and not hasattr(p, "expect")
+    public = {n for n in dir(p) if not n.startswith("_")}
+    assert not public & {"solve", "expect", "answers", "expectations"}, public
+    text = pydoc.render_doc(p, renderer=pydoc.plaintext)
+    assert not any(f"{n}(self" in text for n in ("solve", "expect", "_solve", "_expect", "_expectations")), text
+    assert solve(p) == p._solve()
+    if cls is not problems.BeatRandom:               # the capstone's answer is a policy, judged by running it
+        assert [e.name for e in expect(p)] == list(solve(p))
+
+
+def test_the_checker_poses_the_problem_afresh_from_its_seed(capsys):
+    """F1: what the student's object holds does not count, only its class and seed."""
+    p = problems.RhoVictim(0)
+    right = solve(p)
+    p._expected = [Expect("rhos", "numbers", [1.0, 1.0, 1.0], "", tol=0.01, rel=True),
+                   Expect("victim", "choice", "web", "", choices=("web", "db", "mail"))]
+    p.vms = []
+    assert "not right" in _fails(p, {"rhos": [1.0, 1.0, 1.0], "victim": "web"})
+    checks.check(p, **right)
+    assert capsys.readouterr().out.startswith("Correct")
+
+    class Mine(problems.RhoVictim):
+        def _solve(self):
+            return {"rhos": [1.0, 1.0, 1.0], "victim": "web"}
+    with pytest.raises(esx.ConfigError, match="needs a problem from esxlab.problems"):
+        checks.check(Mine(0), rhos=[1.0, 1.0, 1.0], victim="web")
+
+
+def _double_paging_formula(p):
+    """The source notebook's solution: expected values from the problem's parameters."""
+    s = p.swap_mb * esx.PAGES_PER_MB / p.private_pages
+    out = p.grow_mb * esx.PAGES_PER_MB - p.guest_free_pages
+    return dict(swap_ins=(out + p.background_pages_s) * s, double_paged=out * s, lru_double_paging="more")
+
+
+@pytest.mark.parametrize("seeds", [list(range(30)) + [466]], ids=["0-29,466"])
+def test_double_paging_passes_the_formula_and_fails_every_listed_mistake(seeds, capsys):
+    """F2, F5: the notebook's own expected-value answer passes for every seed (seed 466 drew a 3.7-σ
+    count), and every listed typical mistake lies outside the three-σ tolerance, so it gets its hint."""
+    for seed in seeds:
+        p = problems.DoublePaging(seed)
+        formula = _double_paging_formula(p)
+        checks.check(p, **formula)
+        assert capsys.readouterr().out.startswith("Correct"), seed
+        for e in expect(p):
+            for m in e.mistakes:
+                assert not _close(e, m.value, e.value), (seed, e.name, m.hint)
+                assert m.hint in checks._value_error(e, m.value), (seed, e.name)      # its hint, not another's
+
+
+def test_sharing_prediction_mistakes_always_change_the_answer():
+    """F11: no draw where forgetting salts, OS versions or the copy that stays gives the right answer."""
+    for seed in range(20):
+        p = problems.SharingPrediction(seed)
+        for e in expect(p):
+            assert not any(_close(e, m.value, e.value) for m in e.mistakes), (seed, e.name)
+
+
+def test_two_mistakes_with_one_value_get_both_hints():
+    """F3, F11: gains that add up to 1 make "swapped gains" and "gain on the old value" give one
+    number; "hot burst not copied" and "no window" can coincide too. The hint names both."""
+    p = problems.SamplingEstimate(4)
+    assert p.slow_gain + p.fast_gain == 1
+    right, f = solve(p), p.touched / p.n
+    slow = p.slow_gain * p.slow + (1 - p.slow_gain) * f          # the small gain, but on the old value
+    msg = _fails(p, {**right, "slow": slow})
+    assert "uses the smaller gain" in msg and "weighs the new sample" in msg
+    q = problems.HotPageRemap(1)
+    e = {x.name: x for x in expect(q)}["bounce_copies"]
+    assert e.mistakes[0].value == e.mistakes[1].value
+    msg = _fails(q, {**solve(q), "bounce_copies": e.mistakes[0].value})
+    assert e.mistakes[0].hint in msg and e.mistakes[1].hint in msg
+
+
+def test_ksm_per_second_mistake_is_the_students_formula():
+    """F4: pages_to_scan taken as per second, computed as a student would, gets its hint."""
+    for seed in range(10):
+        p = problems.KsmCounters(seed)
+        per_second = len(p.vms) * p.MAX_MB * esx.PAGES_PER_MB / p.pages_to_scan
+        assert "per sleep_millisecs, not per second" in _fails(p, {**solve(p), "full_scan_s": per_second}), seed
+
+
+def test_the_remap_window_rule_is_stated_as_the_model_applies_it():
+    """F6: the rule is "second − previous second > window_s", with a worked example, in the problem
+    and in the hint; a student who counts idle seconds gets that rule back."""
+    p = problems.HotPageRemap(2)
+    assert p.window_s == 5 and (6, 1) in p.bursts and (12, 2) in p.bursts
+    rule = "(second − previous second > 5): bursts at seconds 10 and 15 keep counting; at 10 and 16 the count restarts"
+    assert rule in p.describe().replace("\n", " ")
+    msg = _fails(p, {"remap_s": 27, "bounce_copies": 8})       # idle seconds (7..11 is 5) > window_s: no restart at 12
+    assert rule in msg and "second minus the previous burst's second exceeds window_s" not in msg
+    assert "second minus the previous burst's second exceeds window_s" in _fails(p, {"remap_s": 30, "bounce_copies": 8})
+
+
+def test_a_balloon_split_in_gb_or_as_a_fraction_is_a_units_mistake():
+    """F8: seed 0 (soft, driver absent): 197 MB given in GB or as a fraction of max is a units
+    mistake, not "the driver cannot take pages" (whose value, 0, is within the tolerance)."""
+    p = problems.BalloonSplit(0)
+    right = solve(p)
+    assert p.driver == "absent" and right["swap_mb"] > 100
+    for value, unit in [(right["swap_mb"] / 1024, "in GB"), (round(right["swap_mb"] / 1024, 2), "in GB"),
+                        (right["swap_mb"] / p.max_mb, "a fraction of max")]:
+        msg = _fails(p, {**right, "swap_mb": value})
+        assert unit in msg and "absent" not in msg, msg
+    assert "absent" in _fails(p, {**right, "swap_mb": 0.0})
+
+
+def test_hard_state_keeps_asking_the_balloon():
+    """F9: in hard, keeping the balloon as it is and paging the excess gets a hint about the balloon."""
+    p = problems.BalloonSplit(1)
+    right = solve(p)
+    assert p.state == "hard" and right["balloon_mb"] > p.balloon_mb
+    msg = _fails(p, {"balloon_mb": float(p.balloon_mb), "swap_mb": right["swap_mb"]})
+    assert "keeps the balloon growing and pages the excess too" in msg
+
+
+def test_type_messages_say_what_is_wrong(capsys):
+    """F10: a huge int is "too large", not "not a number"; Decimal and 0-d arrays are numbers."""
+    from decimal import Decimal
+    p = problems.RhoVictim(0)
+    right = solve(p)
+    msg = _fails(p, {**right, "rhos": [10 ** 400] * 3})
+    assert "`rhos[0]` is too large" in msg and "must be a number" not in msg
+    checks.check(p, rhos=[Decimal(repr(r)) for r in right["rhos"]], victim=right["victim"])
+    checks.check(p, rhos=[np.array(r) for r in right["rhos"]], victim=right["victim"])
+    q = problems.TaxTargets(0)
+    checks.check(q, targets_mb=[np.array(t) for t in solve(q)["targets_mb"]])
+    assert capsys.readouterr().out.count("Correct") == 3
+    assert "must be a number" in _fails(p, {**right, "rhos": [np.array("x")] * 3})

@@ -2,6 +2,8 @@
 
 ``problems.<Name>(seed)`` poses a problem from the seed and answers it with esxlab's own
 model (see :mod:`.base`); :mod:`esxlab.checks` checks a student's answers against it.
+Instructors preview the answers with :mod:`.instructor` (the problem object has no public
+method that gives them).
 
 | module | exercise notebook | problems |
 |---|---|---|

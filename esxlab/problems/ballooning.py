@@ -71,17 +71,17 @@ class BalloonSplit(Problem):
                 "What balloon size does the host now ask for (`balloon_mb`: the balloon's whole size, not the\n"
                 "increase), and how much does it ask the swap daemon to page out (`swap_mb`)?")
 
-    def solve(self):
+    def _solve(self):
         balloon, swap = self._split()
         return dict(balloon_mb=balloon, swap_mb=swap)
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         wrong = {  # the model run with one rule misremembered → what that rule says
             "page all": (self._split(state="hard"), "in the soft state ESX balloons first and pages only what "
                                                     "the balloon cannot take."),
-            "balloon only": (self._split(state="soft"), "in the hard state ESX pages the whole excess (the "
-                                                        "balloon keeps working as well)."),
+            "balloon only": (self._split(state="soft"), "in the hard state ESX pages the whole excess (and still "
+                                                        "asks the balloon for the excess as well)."),
             "no cap": (self._split(cap=1 << 30), "a balloon never grows past its cap (a percentage of max) "
                                                  "nor past max − target; what it cannot take is paged."),
             "usable": (self._split(usable=True), "a driver that is absent, still booting or making no progress "
@@ -93,13 +93,21 @@ class BalloonSplit(Problem):
                     "high": ("high",)}[self.state]
         hint = ("find the excess (allocation minus target); a balloon never holds more than max − target nor its cap; "
                 "then apply the state's rule: high pages nothing, soft balloons and pages only what a working "
-                "balloon cannot take, hard pages the whole excess.")
+                "balloon cannot take, hard pages the whole excess and still asks a loaded driver's balloon for it.")
         pages = "that is the answer in pages; give it in MB (256 pages of 4 KB make one MB)."
+        units = [(1 / 1024, "that looks like the answer in GB; give it in MB."),
+                 (1 / self.max_mb, "that looks like a fraction of max; give it in MB.")]
         grown = right["balloon_mb"] - self.balloon_mb
         increase = (Mistake(grown, "that is how much the balloon grows; give its whole size, what it holds now "
                                    "plus that."),) if self.balloon_mb and grown else ()
+        _, _, loaded, _ = self._driver()
+        kept = (Mistake(float(self.balloon_mb), "outside high the host asks a loaded driver's balloon for the excess "
+                                                "(up to its cap and max − target) even while it pages: in hard, or "
+                                                "with a stuck driver, it keeps the balloon growing and pages the "
+                                                "excess too."),) if self.state != "high" and loaded else ()
         return [Expect(name, "number", right[name], tol=0.5, unit="MB", hint=hint,
-                       mistakes=tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant)
+                       mistakes=tuple(Mistake(right[name] * k, why) for k, why in units if right[name])
+                       + tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant)
                        + ((Mistake(right[name] * PAGES_PER_MB, pages),) if right[name] else ())
-                       + (increase if name == "balloon_mb" else ()))
+                       + ((increase + kept) if name == "balloon_mb" else ()))
                 for i, name in enumerate(("balloon_mb", "swap_mb"))]

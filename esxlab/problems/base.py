@@ -2,10 +2,12 @@
 
 Like OSTEP's homework simulators: ``Problem(seed)`` draws its parameters from a child
 stream of the seed (so other seeds pose other problems), :meth:`~Problem.describe` states
-them for the notebook, and :meth:`~Problem.solve` runs esxlab's own model on them — no
-answer is written down anywhere. :meth:`~Problem.expect` adds tolerances, a teaching hint
-and the *typical mistakes* (the model run the wrong way: tax ignored, hysteresis ignored,
-gains swapped...) for :mod:`esxlab.checks`, which names the mistake an answer matches.
+them for the notebook, and ``_solve`` runs esxlab's own model on them — no answer is
+written down anywhere. ``_expect`` adds tolerances, a teaching hint and the *typical
+mistakes* (the model run the wrong way: tax ignored, hysteresis ignored, gains swapped...)
+for :mod:`esxlab.checks`, which names the mistake an answer matches. The answers are kept off
+the object a student holds (no public method, nothing in tab completion or ``help()``); an
+instructor previews them with :mod:`esxlab.problems.instructor`.
 (invented: the exercise framework)
 """
 from __future__ import annotations
@@ -29,7 +31,8 @@ def pick(rng: np.random.Generator, options: Sequence) -> Any:
 
 class Problem:
     """Base class. Subclasses draw parameters in :meth:`_draw`, may reject dull draws in
-    :meth:`_interesting`, and implement :meth:`describe`, :meth:`solve` and :meth:`_expect`."""
+    :meth:`_interesting`, and implement :meth:`describe`, ``_solve`` (the answers, by running
+    the model) and ``_expect`` (one :class:`~esxlab.checks.Expect` per answer)."""
 
     def __init__(self, seed: int = 0) -> None:
         streams = Streams(seed)
@@ -38,6 +41,7 @@ class Problem:
         self._expected: list[Expect] | None = None
         rng = streams.child(f"problem:{type(self).__name__}")
         for _ in range(MAX_DRAWS):
+            self._expected = None
             self._draw(rng)
             if self._interesting():
                 return
@@ -56,11 +60,11 @@ class Problem:
         """The problem statement: its parameters and what to answer."""
         raise NotImplementedError
 
-    def solve(self) -> dict[str, Any]:
+    def _solve(self) -> dict[str, Any]:
         """The answers, computed by running the model."""
         raise NotImplementedError
 
-    def expect(self) -> list[Expect]:
+    def _expectations(self) -> list[Expect]:
         """What :func:`esxlab.checks.check` compares each answer with (computed once)."""
         if self._expected is None:
             self._expected = self._expect()
@@ -68,6 +72,14 @@ class Problem:
 
     def _expect(self) -> list[Expect]:
         raise NotImplementedError
+
+    def _mistakes_apart(self) -> bool:
+        """Whether every typical mistake of every numeric answer lies outside the answer's
+        tolerance, so that a student who makes it is told so (for :meth:`_interesting`)."""
+        for e in self._expectations():
+            if e.kind in ("number", "numbers") and any(checks._close(e, m.value, e.value) for m in e.mistakes):
+                return False
+        return True
 
     def check(self, **answers: Any) -> None:
         """Same as ``checks.check(self, **answers)``."""

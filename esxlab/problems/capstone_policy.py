@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..arrays import distinct
-from ..checks import CheckFailed, Expect
+from ..checks import CheckFailed, Expect, _describe
 from ..config import HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..pmap import PRIVATE, STATE_NAMES
@@ -26,8 +26,12 @@ class _Validated(ReplacementPolicy):
             raise NotImplementedError("`victims` is not written yet: replace `raise NotImplementedError()` with "
                                       "your policy's choice of n private pages.") from None
         arr = np.asarray(out)
-        if arr.ndim != 1 or (len(arr) and not np.issubdtype(arr.dtype, np.integer)):
-            raise CheckFailed(f"victims() must return a 1-D array of page numbers (PPNs); got {out!r:.60}.")
+        if arr.ndim != 1:
+            raise CheckFailed(f"victims() must return a 1-D array of page numbers (PPNs); got {_describe(out)} "
+                              f"with {arr.ndim} dimension{'s' * (arr.ndim != 1)}.")
+        if len(arr) and not np.issubdtype(arr.dtype, np.integer):
+            raise CheckFailed(f"victims() must return integer page numbers (PPNs); got an array of {arr.dtype} "
+                              "(e.g. use `.astype(int)`, or index an integer array such as np.flatnonzero's).")
         if len(arr) > n:
             raise CheckFailed(f"victims() was asked for {n} pages and returned {len(arr)}; return at most n.")
         if len(distinct(arr)) != len(arr):
@@ -73,7 +77,7 @@ class BeatRandom(Problem):
         return vm.totals.swap_ins - before, vm.totals.accesses - done
 
     def _interesting(self):
-        return self.solve()["random"] >= 200                 # enough paging for the goal to mean something
+        return self._solve()["random"] >= 200                 # enough paging for the goal to mean something
 
     def describe(self):
         return (f"VM 'app' (max 80 MB, no balloon driver) runs on a host with {self.memory_mb} MB; its workload "
@@ -83,13 +87,13 @@ class BeatRandom(Problem):
                 f"{100 * self.GOAL:.0f} % of the swap-ins random\nreplacement causes in the measured minute "
                 "(`policy`, an instance).")
 
-    def solve(self):
+    def _solve(self):
         """Swap-ins and accesses under random replacement, and the most swap-ins a passing policy may cause."""
         base, accesses = self.measure("random")
         return dict(random=base, goal=int(self.GOAL * base), accesses=accesses)
 
     def _judge(self, policy: ReplacementPolicy) -> str | None:
-        goal = self.solve()
+        goal = self._solve()
         mine, accesses = self.measure(_Validated(policy))
         if accesses < self.PROGRESS * goal["accesses"]:
             return (f"under your policy the VM touched {accesses} pages in the measured minute, under random "

@@ -73,12 +73,24 @@ class DoublePaging(Problem):
         """Pages the guest pages out: what its free pages cannot cover."""
         return self.grow_mb * PAGES_PER_MB - self.guest_free_pages
 
+    SPREAD = 2.5          # the simulated counts lie within this many standard deviations of the expectation
+
     def _interesting(self):
         """The guest pages out between 1 MB and half its data, the host less than half the VM, and an
-        LRU-like host would reach the data pages (not only the guest kernel's cold pages)."""
-        return (PAGES_PER_MB <= self._evicted <= self.base_mb * PAGES_PER_MB // 2
+        LRU-like host would reach the data pages (not only the guest kernel's cold pages). Then, so
+        that the checker is fair both ways: the simulated counts lie within ``SPREAD`` standard
+        deviations of the expected values (the answer the formula gives passes the three-σ
+        tolerance), and every typical mistake lies outside the tolerance (it fails, with its hint)."""
+        if not (PAGES_PER_MB <= self._evicted <= self.base_mb * PAGES_PER_MB // 2
                 and self.swap_mb * PAGES_PER_MB < self.private_pages // 2
-                and self.solve()["lru_double_paging"] == self.CHOICES[0])
+                and self._solve()["lru_double_paging"] == self.CHOICES[0]):
+            return False
+        right, mean = self._solve(), self._mean(self._evicted, self.private_pages)
+        for count, want, n in ((right["swap_ins"], mean[0], self._evicted + self.background_pages_s),
+                               (right["double_paged"], mean[1], self._evicted)):
+            if abs(count - want) > self.SPREAD * self._sigma(n):
+                return False
+        return self._mistakes_apart()
 
     def describe(self):
         return (f"VM 'app' (Linux, max {self.max_mb} MB, no balloon driver, page sharing off) has written "
@@ -93,20 +105,24 @@ class DoublePaging(Problem):
                 "(`double_paged`)? Had ESX used an LRU-like clock instead of random replacement, would double\n"
                 "paging have been 'more', 'about the same' or 'less' (`lru_double_paging`)?")
 
-    def solve(self):
+    def _solve(self):
         run, clock = self._run("random"), self._run("clock")
         ratio = clock["double_paged"] / max(1, run["double_paged"])
         return dict(swap_ins=run["swap_ins"], double_paged=run["double_paged"],
                     lru_double_paging=self.CHOICES[0] if ratio > 1.25 else self.CHOICES[2] if ratio < 0.8 else
                     self.CHOICES[1])
 
+    def _sigma(self, n: int) -> float:
+        """The standard deviation of how many of ``n`` pages random victims put in host swap."""
+        s = self.swap_mb * PAGES_PER_MB / self.private_pages
+        return math.sqrt(n * s * (1 - s))
+
     def _tolerance(self, n: int) -> float:
         """Three standard deviations of the random victims among ``n`` pages (at least 3 pages)."""
-        s = self.swap_mb * PAGES_PER_MB / self.private_pages
-        return float(max(3, math.ceil(3 * math.sqrt(n * s * (1 - s)))))
+        return float(max(3, math.ceil(3 * self._sigma(n))))
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         grown = self.grow_mb * PAGES_PER_MB
         all_pages = self.max_mb * PAGES_PER_MB
         no_free = self._mean(grown, self.private_pages)

@@ -77,7 +77,7 @@ class LimitTargets(Problem):
                 "2. The other VMs power off and the host has memory to spare. What targets now? Answer "
                 "`idle_mb = [web, db, batch]`.")
 
-    def solve(self):
+    def _solve(self):
         return dict(busy_mb=self._targets(self.available_mb), idle_mb=self._targets(self.IDLE_MB))
 
     def _expect(self):
@@ -186,7 +186,7 @@ class SharingStopped(Problem):
                 "grew until memory ran\nshort, would sharing start saving memory by itself, without a setting "
                 "changed (`comes_back`: 'yes' or 'no')?")
 
-    def solve(self):
+    def _solve(self):
         if self._solution is None:
             restored = [c for c in self.CAUSES if self._saved(fix=c) >= self.SAVES_MB]
             self._solution = dict(cause=restored[0] if len(restored) == 1 else "none",
@@ -194,7 +194,7 @@ class SharingStopped(Problem):
         return dict(self._solution)
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         other = self.ANSWERS[right["comes_back"] == "yes"]
         return [
             Expect("cause", "choice", right["cause"], choices=self.CAUSES,

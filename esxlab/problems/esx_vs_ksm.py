@@ -75,13 +75,14 @@ class KsmCounters(Problem):
                 "`pages_shared` and `pages_sharing` read, and how many seconds does one full scan take "
                 "(`full_scan_s`)?")
 
-    def solve(self):
+    def _solve(self):
         return self._run()
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         unlimited = self._run(max_page_sharing=1 << 20)
-        per_second = right["full_scan_s"] * 1000 / self.sleep_ms
+        # pages_to_scan taken as per second: every VM's pages at pages_to_scan a second, as a student computes it
+        per_second = len(self.vms) * self.MAX_MB * PAGES_PER_MB / self.pages_to_scan
         sharing_hint = ("count, per content held by two or more pages, the shared copies KSM keeps and the pages "
                         "beyond the first that map each copy; a copy serves at most max_page_sharing pages.")
         cap = "one KSM page serves at most max_page_sharing pages; more identical pages start another copy."

@@ -48,11 +48,11 @@ class FreeMemoryWalk(Problem):
                 f"state. Free memory is then read {self.STEPS} times (MB, p.free_mb):\n  {self.free_mb}\n"
                 "Give the state after each reading: `states`, a list of 'high', 'soft', 'hard' or 'low'.")
 
-    def solve(self):
+    def _solve(self):
         return dict(states=self._states())
 
     def _expect(self):
-        return [Expect("states", "choices", self.solve()["states"], choices=PAPER_STATES,
+        return [Expect("states", "choices", self._solve()["states"], choices=PAPER_STATES,
                        hint="a state is entered when free memory drops below its threshold, and left for the next "
                             "higher one only when free memory exceeds that higher threshold plus the margin.",
                        mistakes=(Mistake(self._states(hysteresis_pct=0),
@@ -117,11 +117,11 @@ class Admission(Problem):
                 "(`reserved_mb = [memory, swap]`),\nand what does admission control say about 'new' "
                 "(`verdict`: 'admit', or which reservation is short: 'memory' or 'swap')?")
 
-    def solve(self):
+    def _solve(self):
         return dict(reserved_mb=self._reserved(), verdict=self._verdict())
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         no_overhead = "the memory reservation is min + overhead; the overhead (frame buffer, pmap...) counts."
         return [
             Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB",

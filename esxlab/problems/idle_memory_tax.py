@@ -38,12 +38,12 @@ class RhoVictim(Problem):
                 "Compute each VM's ρ in shares per 4 KB page (a list `rhos`, in this order) and name the VM\n"
                 "that min-funding revocation takes memory from next (`victim`).")
 
-    def solve(self):
+    def _solve(self):
         rhos = self._rhos(self.tax_rate)
         return dict(rhos=rhos, victim=self._victim(rhos))
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         no_tax = self._rhos(0.0)
         return [
             Expect("rhos", "numbers", right["rhos"], tol=0.01, rel=True, unit="shares/page",
@@ -96,11 +96,11 @@ class TaxTargets(Problem):
                 f"Under an idle memory tax τ = {self.tax_rate:.2f}, what targets (MB) does min-funding revocation "
                 "set?\nAnswer `targets_mb = [idle, busy]`.")
 
-    def solve(self):
+    def _solve(self):
         return dict(targets_mb=self._targets(self.tax_rate))
 
     def _expect(self):
-        idle, busy = right = self.solve()["targets_mb"]
+        idle, busy = right = self._solve()["targets_mb"]
         return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB",
                        hint="with equal shares revocation stops where active + k·idle pages are equal in both VMs "
                             "(k = 1/(1 − τ)), and the targets add up to the memory the policy may hand out.",

@@ -45,28 +45,34 @@ class HotPageRemap(Problem):
         when = self._run()[0]
         return when > 0 and when != self._run(window_s=3600)[0]
 
+    def _window_rule(self) -> str:
+        """The restart rule as the model applies it (``second − previous > window_s``), with an example."""
+        w = self.window_s
+        return (f"a page's count restarts at a burst that comes more than window_s = {w} s (p.window_s) after the "
+                f"previous\nburst on it (second − previous second > {w}): bursts at seconds 10 and {10 + w} keep counting; "
+                f"at 10 and {11 + w} the count restarts at {11 + w}.")
+
     def describe(self):
         return (f"A guest page backed by high machine memory (above the DMA boundary) is a network buffer. At "
                 f"these seconds\nthe guest transmits from it, (second, transfers) (p.bursts):\n  {self.bursts}\n"
                 f"Each transfer from high memory is one bounce copy. ESX remaps a page once it counts "
-                f"{self.threshold} copies (p.threshold);\na page's count restarts after more than "
-                f"{self.window_s} s without I/O (p.window_s). At which second is the page remapped to low "
-                "memory\n(`remap_s`), and how many bounce copies did it cost until then, that second included "
-                "(`bounce_copies`)?")
+                f"{self.threshold} copies (p.threshold);\n{self._window_rule()}\n"
+                "At which second is the page remapped to low memory (`remap_s`), and how many bounce copies did "
+                "it cost\nuntil then, that second included (`bounce_copies`)?")
 
-    def solve(self):
+    def _solve(self):
         when, copies = self._run()
         return dict(remap_s=when, bounce_copies=copies)
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         no_window, late = self._run(window_s=3600), self._run(threshold=self.threshold + 1)
-        window = "a page's count restarts when more than window_s seconds pass without I/O on it."
+        window = self._window_rule().replace("\n", " ")
         last_burst = dict(self.bursts).get(right["remap_s"], 0)
         return [
             Expect("remap_s", "number", right["remap_s"], tol=0, unit="s",
-                   hint="add up each burst's copies, restart the count after a long enough pause, and find the "
-                        "burst that brings it to the threshold.",
+                   hint="add up each burst's copies, restart the count when a burst's second minus the previous "
+                        "burst's second exceeds window_s, and find the burst that brings it to the threshold.",
                    mistakes=(Mistake(no_window[0], window),
                              Mistake(late[0], "the page is remapped on the I/O that brings its count *to* the "
                                               "threshold."))),

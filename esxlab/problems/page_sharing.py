@@ -45,8 +45,10 @@ class SharingPrediction(Problem):
         return s.shared_mb, s.saved_mb
 
     def _interesting(self):
-        """Both salts and both OS versions occur, so that both rules matter."""
-        return len({v["salt"] for v in self.vms}) == 2 and len({v["os_version"] for v in self.vms}) == 2
+        """Both salts and both OS versions occur and each typical mistake changes the answers (beyond
+        the tolerance), so that every rule matters."""
+        return (len({v["salt"] for v in self.vms}) == 2 and len({v["os_version"] for v in self.vms}) == 2
+                and self._mistakes_apart())
 
     def describe(self):
         rows = "\n".join(f"  {v['name']}: Linux version {v['os_version']}, runs {v['app']:>4}, {v['zero_mb']} MB of "
@@ -60,12 +62,12 @@ class SharingPrediction(Problem):
                 "of guest memory are shared (`shared_mb`), and how many MB of machine memory does sharing\n"
                 "reclaim (`reclaimed_mb`)?")
 
-    def solve(self):
+    def _solve(self):
         shared, reclaimed = self._run()
         return dict(shared_mb=shared, reclaimed_mb=reclaimed)
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         no_salt, one_os = self._run(force_salting=0), self._run(os_version="1")
         salt = "VMs with different salts never share pages with each other."
         os_code = "only VMs running the same OS version hold identical kernel code."

@@ -49,12 +49,12 @@ class SamplingEstimate(Problem):
                 "Give the period's active fraction `f`, the new averages `slow` and `fast`, and the estimate "
                 "`estimate`\n(all fractions of the VM's memory).")
 
-    def solve(self):
+    def _solve(self):
         s = self._run()
         return dict(f=s.last_f, slow=s.slow, fast=s.fast, estimate=s.estimate)
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         swapped = self._run(self.fast_gain, self.slow_gain)
         inverted = self._run(1 - self.slow_gain, 1 - self.fast_gain)
         ewma = "an EWMA moves from its old value toward f by its gain: new = old + gain·(f − old)."

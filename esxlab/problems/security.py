@@ -81,12 +81,12 @@ class SideChannel(Problem):
                 "Would the same attack\nnow reveal the version or keep it hidden (`salted`: 'revealed' or "
                 "'hidden')?")
 
-    def solve(self):
+    def _solve(self):
         times = self.timings_us
         return dict(secret=self.candidates[int(np.argmax(times))], salted=self._verdict(self.force_salting, self.salts))
 
     def _expect(self):
-        right = self.solve()
+        right = self._solve()
         times = self.timings_us
         other = self.VERDICTS[1 - self.VERDICTS.index(right["salted"])]
         fs = self.force_salting                  # the hint names the setting this problem uses
