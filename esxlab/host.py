@@ -111,8 +111,9 @@ class Host:
                      make_free=self._make_free, tax_rate=lambda: self.tax_rate, config=self.config,
                      streams=self.streams)
 
-    def _make_free(self, n: int, requester: VM | None = None, protect: np.ndarray | None = None) -> None:
-        self.reclaimer.make_free(n, self.vms.values(), requester, protect)
+    def _make_free(self, n: int, requester: VM | None = None, protect: np.ndarray | None = None,
+                   partial: bool = False) -> int:
+        return self.reclaimer.make_free(n, self.vms.values(), requester, protect, partial)
 
     def _unreserved_pages(self) -> int:
         """Machine pages outside every VM's min + overhead reservation (§6.2): room for the sharing

@@ -52,17 +52,19 @@ class Pmap:
     def random_in_state(self, rng: np.random.Generator, state: int, n: int) -> np.ndarray:
         """Up to ``n`` distinct PPNs in ``state``, uniformly at random.
 
-        Rejection sampling keeps the cost proportional to ``n`` while the state is common;
-        a scan of the whole pmap is the fallback when it is rare.
+        Rejection sampling keeps the cost proportional to ``n`` / (the state's share of the pmap)
+        while the state is common or that draw is small beside the pmap (few pages wanted); a scan
+        of the whole pmap is the fallback.
         """
         have = self.count(state)
         n = min(n, have)
         if n <= 0:
             return np.empty(0, dtype=np.int64)
         density = have / self.pages
-        if density > 0.05:
+        size = int(n / density * 1.5) + 16
+        if density > 0.05 or size <= self.pages // 8:
             for _ in range(4):
-                draw = rng.integers(0, self.pages, size=int(n / density * 1.5) + 16)
+                draw = rng.integers(0, self.pages, size=size)
                 hit = distinct(draw[self.state[draw] == state])
                 if len(hit) >= n:
                     return rng.permutation(hit)[:n]

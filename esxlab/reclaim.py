@@ -356,8 +356,11 @@ class Reclaimer:
         return 0
 
     # -- the fault path ---------------------------------------------------------------------------
-    def make_free(self, n: int, vms: Iterable, requester=None, protect: np.ndarray | None = None) -> None:
-        """Make ``n`` machine pages free now, by paging (after trying to share) synchronously.
+    def make_free(self, n: int, vms: Iterable, requester=None, protect: np.ndarray | None = None,
+                  partial: bool = False) -> int:
+        """Make ``n`` machine pages free now, by paging (after trying to share) synchronously;
+        returns how many are free for the request (``n``). With ``partial``, as many of the ``n``
+        as can be found now (a fault then makes progress in pieces), and Stall only if not one.
 
         A faulting VM that would exceed its limit (later ESX) while its balloon cannot take the
         excess (absent, disabled, stuck or at its ceiling) first pages out its own pages, whatever
@@ -386,7 +389,7 @@ class Reclaimer:
                          f"(later ESX); the balloon cannot free it ({requester.balloon.why_unusable(requester.vm_time)})")
         short = n - self.machine.free
         if short <= 0:
-            return
+            return n
         vms = list(vms)
         within = requester is None or requester.alloc_pages + n <= requester.target
         if not within:
@@ -394,7 +397,11 @@ class Reclaimer:
             others = sum(max(0, v.alloc_pages - max(v.config.min_pages, v.target))
                          for v in vms if v is not requester)
             if own + others < short:
-                raise Stall(f"{requester.name} is above its target and {short} machine pages short")
+                if not partial or self.machine.free + own + others == 0:
+                    raise Stall(f"{requester.name} is above its target and {short} machine pages short")
+                n = self.machine.free + own + others         # the piece it can be served now
+                short = own + others
+                within = requester.alloc_pages + n <= requester.target
         order = sorted(vms, key=lambda v: v.target - v.alloc_pages)
         progress = True
         while short > 0 and progress:      # again while pages were freed: a stage may free less than it took
@@ -412,8 +419,9 @@ class Reclaimer:
                         self.log(vm.name, f"{action} (fault)", got, "no free machine memory for a fault of "
                                  f"{requester.name if requester else 'the host'}")
                     short = n - self.machine.free
-        if short > 0:
+        if short > 0 and not (partial and self.machine.free):
             raise Stall(f"{short} machine pages short and host swap is full")
+        return min(n, self.machine.free)
 
 
 def _reason(vm, state: int, vstate: int) -> str:

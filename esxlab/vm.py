@@ -55,8 +55,9 @@ class VMEnv:
 
     ``stores`` maps each off-machine page state (SWAPPED, and any a later mechanism adds) to the
     :class:`~esxlab.swap.BackingStore` holding its contents, in the order faults restore them;
-    ``make_free(n, vm, protect)`` asks reclamation for ``n`` free machine pages now (raises
-    :class:`~esxlab.errors.Stall`); ``tax_rate()`` is the current τ (for :attr:`VMStats.rho`);
+    ``make_free(n, vm, protect, partial=False)`` asks reclamation for ``n`` free machine pages now
+    (``partial``: as many as it can find) and returns how many it has (raises
+    :class:`~esxlab.errors.Stall` when short; with ``partial``, only when it has not one); ``tax_rate()`` is the current τ (for :attr:`VMStats.rho`);
     ``config`` the host's configuration (unit costs, sampling); ``streams`` the seeded streams."""
 
     machine: object
@@ -137,8 +138,7 @@ class VM:
         except Stall:
             todo = needs.nonzero()[0]
             while len(todo):
-                piece = todo[:max(1, self.env.machine.free)]
-                self.env.make_free(len(piece), self, ppns)      # Stall: not one more page now
+                piece = todo[:self.env.make_free(len(todo), self, ppns, partial=True)]   # Stall: not one page
                 self._back(ppns[piece], st[piece], write[piece] if isinstance(write, np.ndarray) else write)
                 todo = todo[len(piece):]
             return

@@ -177,11 +177,11 @@ class MinGuard:
                 guard.violations.append(f"t={h.time}: targets hand out {total} pages, "
                                         f"{h.available_pages()} available (Σ min {mins})")
 
-        def make_free(r, n, vms, requester=None, protect=None):
+        def make_free(r, n, vms, requester=None, protect=None, partial=False):
             over = requester is not None and requester.alloc_pages + n > requester.target
             guard.claim = (requester, n) if over else None
             try:
-                return orig_ensure(r, n, vms, requester, protect)
+                return orig_ensure(r, n, vms, requester, protect, partial)
             finally:
                 guard.claim = None
 

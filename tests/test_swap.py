@@ -188,3 +188,38 @@ def test_the_clock_sizes_its_windows_by_how_many_private_pages_there_are(monkeyp
     monkeypatch.undo()
     assert len(victims) == 100 and (vm.pmap.state[victims] == PRIVATE).all()
     assert len(windows) <= 8, len(windows)
+
+
+class _Counting:
+    """A Generator that counts the elements it is asked to draw (a scan of the pmap draws from all
+    the pages it finds in the state; rejection sampling draws a few per page wanted)."""
+
+    def __init__(self, seed):
+        self.rng, self.drawn = np.random.default_rng(seed), 0
+
+    def integers(self, lo, hi, size):
+        self.drawn += size
+        return self.rng.integers(lo, hi, size=size)
+
+    def permutation(self, x):
+        return self.rng.permutation(x)
+
+    def choice(self, pool, size, replace):
+        self.drawn += len(pool)
+        return self.rng.choice(pool, size=size, replace=replace)
+
+
+def test_random_victims_among_few_private_pages_cost_what_they_draw_not_the_vm_size():
+    """A 4 GB pmap with 1 % of its pages private: one victim draws ≈ 210 candidates, not the
+    41,943 private pages a scan finds; victims are private, distinct and uniform over them."""
+    from esxlab.pmap import Pmap
+    pm = Pmap(4096 * MB)
+    private = np.random.default_rng(1).choice(pm.pages, size=pm.pages // 100, replace=False)
+    pm.set_state(private, PRIVATE)
+    rng = _Counting(0)
+    picks = np.concatenate([pm.random_in_state(rng, PRIVATE, 1) for _ in range(2000)])
+    assert rng.drawn <= 2000 * 300, rng.drawn              # a scan: 2000 × 41,943
+    assert (pm.state[picks] == PRIVATE).all()
+    quarters = np.bincount(np.searchsorted(np.sort(private), picks) * 4 // len(private), minlength=4)
+    assert (abs(quarters - 500) < 4 * np.sqrt(2000 * 0.25 * 0.75)).all(), quarters
+    assert len(np.unique(pm.random_in_state(rng, PRIVATE, 500))) == 500
