@@ -4,7 +4,8 @@ and swapping.
 When the host pages a VM out (:meth:`.swap.Swapper.swap_out`, per tick or for a fault), each
 victim that compresses to half a page or less goes into the VM's **compression cache** instead
 of the swap area; the rest is swapped. The cache is machine memory charged to its VM, at most
-``HostConfig.compression_cache_pct`` of the VM's memory (later ESX ``Mem.MemZipMaxPct`` = 10 %);
+``HostConfig.compression_cache_pct`` of the VM's memory (later ESX ``Mem.MemZipMaxPct``: 10 % per one
+blog, 50 per a study guide; not verified);
 a full cache sends the victims to swap. Two compressed pages share one machine page (2 KB slots;
 the model keeps the cache compacted, an invented simplification), so compressing 2 pages frees
 1 machine page net. A guest touch of a compressed page decompresses it (``decompress_us``, an

@@ -210,7 +210,7 @@ class HostConfig(Validated):
     compression: bool = param(False, "memory compression", choices=(False, True),
                               source="later ESX (4.1+, Mem.MemZipEnable): a stage between balloon and swap")
     compression_cache_pct: float = param(10, "compression cache", 0, 100, step=1, unit="% of the VM's memory",
-                                         source="later ESX: Mem.MemZipMaxPct = 10 %")
+                                         source="later ESX (Mem.MemZipMaxPct): 10 % per one blog, 50 per a study guide; not verified")
     decompress_us: float = param(20, "cost of a decompression", 0, 10000, step=1, unit="µs",
                                  source="invented: later ESX says only 'microseconds, not a swap-in's "
                                         "milliseconds'")
