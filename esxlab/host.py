@@ -217,6 +217,14 @@ class Host:
         vm.config = new
         self._changed(f"{name} min set to {min_mb:g} MB")
 
+    def set_limit(self, name: str, limit_mb: float | None) -> None:
+        """Change a VM's limit (later ESX: vSphere changes a running VM's memory limit; None lifts
+        it). A VM now above its limit is reclaimed by the soft rule at once, whatever free memory
+        there is; its compression cache may stay above the new cap until its pages leave it."""
+        vm = self.vm(name)
+        vm.config = vm.config.replace(limit_mb=limit_mb)
+        self._changed(f"{name} limit set to {'none' if limit_mb is None else f'{limit_mb:g} MB'}")
+
     def set_balloon(self, name: str, mode: str) -> None:
         """Switch a VM's balloon driver mode (e.g. disable it, or make it lie)."""
         vm = self.vm(name)

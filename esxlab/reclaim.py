@@ -301,12 +301,12 @@ class Reclaimer:
                 limit_budget -= got
                 if got:
                     self.log(vm.name, action, got, f"{_reason(vm, state, vstate)}: the balloon cannot free "
-                                                       f"it ({b.why_unusable(vm.vm_time)})")
+                                                       f"it ({_balloon_short(vm, share)})")
             elif st > 0 and budget > 0:
                 got, action = self._page_out(vm, min(st, budget))
                 budget -= got
                 if got:
-                    why = (f"soft state: the balloon cannot free it ({b.why_unusable(vm.vm_time)})"
+                    why = (f"soft state: the balloon cannot free it ({_balloon_short(vm, share)})"
                            if state == SOFT else f"{STATES[state]} state: page to reach target")
                     self.log(vm.name, action, got, why)
 
@@ -422,6 +422,18 @@ class Reclaimer:
         if short > 0 and not (partial and self.machine.free):
             raise Stall(f"{short} machine pages short and host swap is full")
         return min(n, self.machine.free)
+
+
+def _balloon_short(vm, share: int) -> str:
+    """Why the balloon cannot take what is paged, for the log: the driver is not usable, or the
+    excess is more than it may hold (its cap, or its reclaimed share ``max − target``)."""
+    b = vm.balloon
+    why = b.why_unusable(vm.vm_time)
+    if why != "usable":
+        return why
+    if b.cap <= share:
+        return f"more than it may hold: its cap of {b.cap / PAGES_PER_MB:.0f} MB"
+    return f"more than it may hold: max − target = {max(0, share) / PAGES_PER_MB:.0f} MB"
 
 
 def _reason(vm, state: int, vstate: int) -> str:

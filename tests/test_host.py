@@ -115,6 +115,8 @@ def test_the_configuration_is_the_one_truth_every_setter_changes():
     assert vm.config.min_mb == 8
     host.set_balloon("a", "disabled")
     assert vm.config.balloon == "disabled" == vm.balloon.mode
+    host.set_limit("a", 16)
+    assert vm.config.limit_mb == 16 and vm.config.limit_pages == 16 * esx.PAGES_PER_MB
 
 
 def test_the_decision_log_gives_every_change_since_the_last_targets_as_their_reason():

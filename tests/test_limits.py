@@ -90,3 +90,24 @@ def test_a_lying_balloon_does_not_let_its_vm_escape_its_limit(touched_mb):
     assert vm.balloon.caught is not None
     host.set_balloon("lim", "cooperative")                # a new driver is trusted afresh
     assert vm.balloon.caught is None
+
+
+def test_a_limit_set_mid_run_is_met_and_lifted():
+    """A 256 MB VM touching 150 MB on an idle 512 MB host: set_limit(64) brings its alloc to 64 MB
+    (balloon to its cap, then paging, the log saying why); set_limit(None) lets it grow back."""
+    host = esx.Host(esx.HostConfig(memory_mb=512), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=256), workload=esx.workloads.Toucher([(0, 150)], sweep_s=10))
+    host.run(minutes=1)
+    assert vm.stats().alloc > 150
+    host.set_limit("a", 64)
+    assert vm.config.limit_mb == 64
+    tr = host.run(minutes=2)
+    assert tr.vm("a").alloc[-1] <= 64.5 and tr.vm("a").target[-1] == 64
+    why = {d.why for d in tr.decisions if d.vm == "a" and d.action == "page out"}
+    assert why and all("above its limit of 64 MB" in w for w in why)
+    assert not any("(usable)" in w for w in why), why              # the log says why the balloon cannot take it
+    assert any("more than it may hold: its cap of 166 MB" in w for w in why), why
+    assert any("a limit set to 64 MB" in d.why for d in tr.decisions if d.action == "target down")
+    host.set_limit("a", None)
+    host.run(minutes=2)
+    assert vm.config.limit_mb is None and vm.stats().alloc > 150

@@ -212,6 +212,19 @@ class HostMachine(RuleBasedStateMachine):
         assert fits, "set_min accepted a min whose reservations do not fit"
         self.stale = True
 
+    @rule(name=names, frac=st.sampled_from([None, 0.25, 0.5, 1.0]))
+    def set_limit(self, name, frac):
+        if name not in self.host.vms:
+            return
+        vm = self.host.vm(name)
+        limit = None if frac is None else round(frac * vm.config.max_mb)
+        if limit is not None and limit < vm.config.min_mb:
+            with pytest.raises(esx.ConfigError, match="limit_mb"):      # a limit below the reservation
+                self.host.set_limit(name, limit)
+            return
+        self.host.set_limit(name, limit)
+        self.stale = True
+
     @rule(name=names, mode=st.sampled_from(MODES))
     def set_balloon(self, name, mode):
         if name in self.host.vms:
