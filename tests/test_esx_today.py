@@ -121,3 +121,16 @@ def test_large_pages_row_is_not_compared_when_the_hog_makes_no_pressure():
     "once pressure breaks them" row has nothing to compare (it used to say NO)."""
     row = esx_today.run(seed=0, vms=16).row("large pages, once pressure breaks them: saved by sharing")
     assert row.within is None and "no pressure" in row.note
+
+
+@pytest.mark.parametrize("host_mb", [64, 80])
+def test_vms_that_do_not_fit_the_host_are_a_sentence_not_a_traceback(host_mb, capsys):
+    """16 VMs on a 64 or 80 MB host: admission control refuses one of the experiment's own VMs;
+    run() says which sizes do not fit and what is allowed, and the sweep CLI prints it (exit 2)."""
+    from esxlab.experiments import esx_today
+    from esxlab.__main__ import main
+    with pytest.raises(esx.ConfigError, match=f"vms = 16 .* host_mb = {host_mb} MB .* allowed: a larger host_mb"):
+        esx_today.run(vms=16, host_mb=host_mb)
+    assert main(["sweep", "esx_today", "--param", "vms=16", "--param", f"host_mb={host_mb}",
+                 "--seeds", "0"]) == 2
+    assert "error: esx_today: vms = 16" in capsys.readouterr().err

@@ -384,3 +384,23 @@ def test_first_of_each_marks_the_first_occurrence_of_every_value(values):
     want = np.zeros(len(keys), dtype=bool)
     want[np.unique(keys, return_index=True)[1]] = True
     assert (first_of_each(keys) == want).all()
+
+
+def test_share_before_swap_with_a_full_table_takes_a_few_rounds_not_one_per_page(monkeypatch):
+    """2,000 zeroed victims, one hash, while the table's memory is full (no hint can be added):
+    nothing can be shared, and the batch takes a few lookup rounds, not one per page (quadratic:
+    Figure 8 at its lowest memory_mb never finished)."""
+    host = esx.Host(esx.HostConfig(memory_mb=256, sharing=SharingConfig(mode="esx")), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1))
+    host.run(seconds=2)
+    ppns = np.flatnonzero(vm.pmap.state == esx.pmap.UNBACKED)[:2000]
+    vm.write(ppns, np.zeros(len(ppns), dtype=np.uint64))
+    s = host.sharing
+    monkeypatch.setattr(s, "_reserve_table", lambda n: None)
+    monkeypatch.setattr(s, "table_pages", s.entries // s._per_page)          # full: no room for a hint
+    rounds = []
+    real = s._lookup
+    monkeypatch.setattr(s, "_lookup", lambda h: rounds.append(len(h)) or real(h))
+    rest = s.share_before_swap(vm, ppns)
+    assert len(rest) == 2000 and (vm.pmap.state[ppns] == PRIVATE).all()
+    assert len(rounds) <= 4, len(rounds)

@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, Error
 from ..rng import check_seed
 from . import EXPERIMENTS, lookup, runner
 from .result import render_table, write_table_csv
@@ -86,7 +86,7 @@ def sweep_main(argv: list[str]) -> int:
             _check_writable_file(args.csv)
         start = time.perf_counter()
         table = sweep(args.experiment, grid, args.seeds, jobs=args.jobs, scheduler=args.scheduler, progress=True)
-    except ConfigError as e:
+    except Error as e:                 # a bad argument, or a setting the experiment cannot run
         print(f"error: {e}", file=sys.stderr)
         return 2
     except SystemExit as e:            # --help

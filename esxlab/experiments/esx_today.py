@@ -30,6 +30,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from ..config import HostConfig, VMConfig
+from ..errors import AdmissionError, ConfigError
 from ..host import Host
 from ..reclaim import STATES
 from ..trace import Trace
@@ -75,7 +76,11 @@ def run_era(p: SimpleNamespace, era: str, seed: int) -> tuple[Trace, Host]:
     """The same VMs on an overcommitted host of ``host_mb`` under one era's preset."""
     host = Host(preset(era, memory_mb=p.host_mb), seed=seed)
     for i in range(p.vms):
-        _power_on_busy(host, p, f"vm{i + 1}")
+        try:
+            _power_on_busy(host, p, f"vm{i + 1}")
+        except AdmissionError as e:        # the experiment's own VMs: the sizes chosen do not fit
+            raise ConfigError(f"esx_today: vms = {p.vms} VMs of vm_mb = {p.vm_mb:g} MB do not fit a host of host_mb = "
+                              f"{p.host_mb:g} MB ({era}: {e}); allowed: a larger host_mb, or fewer vms.") from None
     return host.run(minutes=p.minutes), host
 
 

@@ -152,13 +152,15 @@ class PageSharing(SharingBase):
         fr = self._lookup(keys)
         self._release_frames(fr[self._is_own_hint(fr, vm.uid, ppns)])
 
-    def _add_hints(self, vm, ppns: np.ndarray, h: np.ndarray) -> None:
-        """Hint frames for ``ppns``, as many as the table's memory holds (§4.3: the table is charged)."""
+    def _add_hints(self, vm, ppns: np.ndarray, h: np.ndarray) -> int:
+        """Hint frames for ``ppns``, as many as the table's memory holds (§4.3: the table is charged);
+        returns how many (the first ones)."""
         room = max(0, self.table_pages * self._per_page - self.entries)
         ppns, h = ppns[:room], h[:room]
         ids = self._new_frames(len(ppns))
         self.f_kind[ids], self.f_hash[ids], self.f_uid[ids], self.f_ppn[ids] = HINT, h, vm.uid, ppns
         self.table.insert(h, ids)
+        return len(ppns)
 
     def _match(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray) -> np.ndarray:
         """Look private ``ppns`` up in the table; returns which are shared afterwards.
@@ -166,7 +168,9 @@ class PageSharing(SharingBase):
         Vectorised in rounds: per round, pages matching a shared frame are mapped; the first
         page of each new hash becomes a hint; the first page matching another page's hint
         has that page rehashed and compared; the other pages of a hash met this round wait
-        for the next round (the hint or frame they will match is being made).
+        for the next round (the hint or frame they will match is being made). A hash whose
+        hint found no room in the table (its memory is full) has nothing to match in this
+        call: its other pages stop waiting (else a hash shared by d pages took d rounds).
         """
         group = np.uint64(self._state(vm).group)
         todo = np.arange(len(ppns))
@@ -183,13 +187,17 @@ class PageSharing(SharingBase):
             self._map(vm, ppns[todo[same]], fr[same])
             # no entry: the first page of each hash becomes a hint
             new = (kind == FREE_FRAME) & first
-            self._add_hints(vm, ppns[todo[new]], h[todo[new]])
+            j = todo[new]
+            added = self._add_hints(vm, ppns[j], h[j])
+            wait = (kind == FREE_FRAME) | (kind == HINT)
+            if added < len(j):                                   # no room: these hashes have no entry
+                wait &= ~((kind == FREE_FRAME) & np.isin(h[todo], h[j[added:]]))
             # another page's hint: rehash that page, full compare, share
             hint = (kind == HINT) & first & ~self._is_own_hint(fr, vm.uid, ppns[todo])
             if hint.any():
                 j = todo[hint]
                 self._match_hints(vm, ppns[j], tok[j], h[j], fr[hint], group)
-            todo = todo[~first & ((kind == FREE_FRAME) | (kind == HINT))]
+            todo = todo[~first & wait]
         return vm.pmap.state[ppns] == SHARED
 
     def _match_hints(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray, frames: np.ndarray,
