@@ -160,7 +160,7 @@ def run(seed: int = 0, **params) -> Result:
     keys = tuple(PAPER) if p.workload == "all" else (p.workload,)
     runs = {k: run_deployment(k, p, seed) for k in keys}
     res = Result("fig5", dict(vars(p), seed=seed), traces={k: r.pop("trace") for k, r in runs.items()})
-    off = moved(PARAMS, p, ("sharing",))
+    off = moved(PARAMS, p, ("sharing", "scan_vm_pages_s", "scan_total_pages_s", "warm_s"))
     for k, r in runs.items():
         total, shared, shared_pct, reclaimed, reclaimed_pct, zero = PAPER[k]
         mb_tol = PCT_TOL / 100 * r["total"]
