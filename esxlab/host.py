@@ -23,6 +23,7 @@ import dataclasses
 import math
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 
@@ -47,7 +48,7 @@ from .trace import Decision, Recorder, Trace
 from .vm import VM, Counters, VMEnv
 from .workloads import Idle, make
 
-LONG_RUN_S = 6 * 3600      # runs this long (tens of seconds of computing, or more) show progress by default
+PROGRESS_AFTER_S = 5.0     # a run that has computed this long (wall seconds) shows progress by default
 
 
 class Host:
@@ -340,8 +341,9 @@ class Host:
     def run(self, minutes: float | None = None, seconds: float | None = None,
             progress: bool | None = None) -> Trace:
         """Run for ``minutes`` (or ``seconds``, a whole number of ticks) and return the trace of the
-        whole history. ``progress`` prints a line on stderr each simulated minute (None: only for
-        runs of :data:`LONG_RUN_S` or more). Ctrl-C stops the run between two ticks, leaving a
+        whole history. ``progress`` prints a line on stderr each simulated minute (None: once the
+        run has taken :data:`PROGRESS_AFTER_S` seconds of wall time, so only long work shows it, and
+        never while a dashboard watches the run: see :func:`watching`). Ctrl-C stops the run between two ticks, leaving a
         consistent host that can run on. ConfigError if the trace would not fit in memory."""
         if (minutes is None) == (seconds is None):
             raise ConfigError(f"run() needs exactly one of minutes= or seconds=; got minutes = {shorten(minutes)}, "
@@ -356,8 +358,10 @@ class Host:
             raise ConfigError(f"run: {given} is {seconds:g} s, not a whole number of ticks; "
                               "allowed: whole seconds (one tick is one simulated second).")
         self.recorder.reserve(ticks, self.vms, f"run: {given}")
-        show = ticks >= LONG_RUN_S if progress is None else check_choice("run", "progress", progress, (True, False))
         watch = getattr(_watchers, "callback", None)
+        show = check_choice("run", "progress", progress, (True, False)) if progress is not None else \
+            False if watch is not None else None          # a dashboard watching the run shows its own
+        shown, start = False, time.perf_counter()
         with deferred_interrupt() as interrupted:
             for i in range(ticks):
                 self.step()
@@ -366,9 +370,13 @@ class Host:
                 if interrupted.is_set():
                     raise KeyboardInterrupt(f"run() interrupted at t = {self.time} s after {i + 1} of {ticks} ticks; "
                                             "the host is consistent and can run on")
-                if show and (i + 1) % 60 == 0:
-                    print(f"\r  simulated {(i + 1) / 60:.0f}/{ticks / 60:.0f} min", end="", file=sys.stderr)
-        if show:
+                if (i + 1) % 60 == 0:
+                    if show is None and time.perf_counter() - start > PROGRESS_AFTER_S:
+                        show = True
+                    if show:
+                        print(f"\r  simulated {(i + 1) / 60:.0f}/{ticks / 60:.0f} min", end="", file=sys.stderr)
+                        shown = True
+        if shown:
             print(file=sys.stderr)
         return self.trace
 

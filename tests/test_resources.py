@@ -50,9 +50,19 @@ def test_the_host_estimate_covers_what_a_host_allocates():
     assert used <= estimate, f"{used / 2 ** 20:.0f} MiB used, estimated {estimate / 2 ** 20:.0f} MiB"
 
 
-def test_long_runs_show_progress_and_short_ones_stay_quiet(capsys):
+def test_long_runs_show_progress_and_short_ones_stay_quiet(capsys, monkeypatch):
+    """By default a run shows progress once it has computed for PROGRESS_AFTER_S wall seconds,
+    however few simulated minutes it covers (a big host's 10 minutes can take minutes)."""
     host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
     host.run(seconds=120)
     assert capsys.readouterr().err == ""
     host.run(seconds=120, progress=True)
     assert "simulated 2/2 min" in capsys.readouterr().err
+    monkeypatch.setattr(esx.host, "PROGRESS_AFTER_S", 0.0)          # as if each minute took seconds
+    host.run(seconds=120)
+    assert "simulated 2/2 min" in capsys.readouterr().err
+    host.run(seconds=120, progress=False)
+    assert capsys.readouterr().err == ""
+    with esx.host.watching(lambda h: None):                          # a dashboard shows its own progress
+        host.run(seconds=120)
+    assert capsys.readouterr().err == ""
