@@ -106,7 +106,7 @@ def run(seed: int = 0, **params) -> Result:
     cap = VMConfig(max_mb=p.max_mb).balloon_max_pct / 100
     require(sizes[-1] < p.max_mb and sizes[0] >= p.max_mb * (1 - cap),
             f"fig2.sizes must lie in [{p.max_mb * (1 - cap):g}, {p.max_mb:g}) MB: below, the balloon "
-            f"would exceed its cap ({100 * cap:g} % of max_mb = {p.max_mb:g} MB); got {list(p.sizes)}.")
+            f"would exceed its cap ({100 * cap:g} % of max_mb, {p.max_mb:g} MB: {p.max_mb * cap:g} MB); got {list(p.sizes)}.")
     require(p.dbench_start_s / 60 + 1 <= p.measure_from_min < p.minutes,
             f"fig2 needs dbench_start_s/60 + 1 ≤ measure_from_min < minutes; got dbench_start_s = "
             f"{p.dbench_start_s}, measure_from_min = {p.measure_from_min}, minutes = {p.minutes}.")
