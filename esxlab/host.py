@@ -296,9 +296,8 @@ class Host:
         """Add an experimenter's action on VM ``vm`` to the decision log (e.g. Figure 2's balloon held
         by the experiment), so the log says what moved memory when the host's policy did not.
         ``vm``: a running VM's name ("" for the host); ``pages``: a whole number ≥ 0. ConfigError otherwise."""
-        if vm != "" and vm not in self.vms:
-            raise ConfigError(f"note vm = {shorten(vm)}: no VM of that name is running; allowed: "
-                              f"{', '.join(map(repr, self.vms)) or 'none'}, or \"\" for the host.")
+        if vm != "":
+            self.vm(vm)                                    # ConfigError naming the running VMs
         for name, text in (("action", action), ("why", why)):
             if not isinstance(text, str) or not text:
                 raise ConfigError(f"note {name} = {shorten(text)}: allowed: a non-empty string.")
@@ -361,7 +360,7 @@ class Host:
         watch = getattr(_watchers, "callback", None)
         show = check_choice("run", "progress", progress, (True, False)) if progress is not None else \
             False if watch is not None else None          # a dashboard watching the run shows its own
-        shown, start = False, time.perf_counter()
+        start = time.perf_counter()
         with deferred_interrupt() as interrupted:
             for i in range(ticks):
                 self.step()
@@ -375,8 +374,7 @@ class Host:
                         show = True
                     if show:
                         print(f"\r  simulated {(i + 1) / 60:.0f}/{ticks / 60:.0f} min", end="", file=sys.stderr)
-                        shown = True
-        if shown:
+        if show:
             print(file=sys.stderr)
         return self.trace
 

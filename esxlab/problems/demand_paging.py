@@ -82,10 +82,12 @@ class DoublePaging(Problem):
         deviations of the expected values (the answer the formula gives passes the three-σ
         tolerance), and every typical mistake lies outside the tolerance (it fails, with its hint)."""
         if not (PAGES_PER_MB <= self._evicted <= self.base_mb * PAGES_PER_MB // 2
-                and self.swap_mb * PAGES_PER_MB < self.private_pages // 2
-                and self._solve()["lru_double_paging"] == self.CHOICES[0]):
+                and self.swap_mb * PAGES_PER_MB < self.private_pages // 2):
             return False
-        right, mean = self._solve(), self._mean(self._evicted, self.private_pages)
+        right = self._solve()
+        if right["lru_double_paging"] != self.CHOICES[0]:
+            return False
+        mean = self._mean(self._evicted, self.private_pages)
         for count, want, n in ((right["swap_ins"], mean[0], self._evicted + self.background_pages_s),
                                (right["double_paged"], mean[1], self._evicted)):
             if abs(count - want) > self.SPREAD * self._sigma(n):
