@@ -22,7 +22,9 @@ Scenarios (invented short versions of the experiments' set-ups):
   a 448 MB host), 3 + 5 + 5 simulated minutes, τ 0 then 0.75, sharing off (the dbench guest's
   paging path);
 * ``fig8``: Figure 8's five Windows servers, 18 minutes, benchmarks from minute 8, τ = 0.5,
-  ESX page sharing on (notebook 09's run: sharing, ballooning, reclamation).
+  ESX page sharing on (notebook 09's run: sharing, ballooning, reclamation);
+* ``scale``: ``bench_scale.py``'s mix of dbench, toucher and idle VMs, 32 × 256 MB for 2 simulated
+  minutes (the per-VM-tick costs that dominate a many-VM host).
 """
 from __future__ import annotations
 
@@ -53,6 +55,12 @@ host.run(minutes=5)
 from esxlab.experiments import fig8
 fig8.run(seed=0, minutes=18, bench_start_min=8, tax_rate=0.5)
 """,
+    "scale": """
+import pathlib, runpy
+import esxlab
+bench = runpy.run_path(str(pathlib.Path(esxlab.__file__).parents[1] / "benchmarks" / "bench_scale.py"))
+bench["big_host"](minutes=2, vms=32, vm_mb=256)
+""",
 }
 
 
@@ -70,7 +78,7 @@ def instructions(tree: Path, scenario: str) -> int:
 def main() -> None:
     names = [s for s in SCENARIOS if s != "import"]
     p = argparse.ArgumentParser(
-        description="Count the instructions of short Figure 7 and Figure 8 runs with valgrind's callgrind "
+        description="Count the instructions of short Figure 7, Figure 8 and many-VM runs with valgrind's callgrind "
                     "(repeatable where timings drift), optionally against another checkout.",
         epilog="Needs valgrind (Debian/Ubuntu: apt-get install valgrind). Runs take about 50 times their normal "
                "time: a few minutes for both scenarios.")

@@ -383,7 +383,7 @@ class Host:
         return self.recorder.trace()
 
     def _record(self) -> None:
-        self.recorder.record(self.time, self._row(), {v.name: v.trace_row() for v in self.vms.values()})
+        self.recorder.record(self.time, self._row(), tuple(self.vms), [v.trace_values() for v in self.vms.values()])
 
     # -- statistics --------------------------------------------------------------------------------
     def _row(self) -> dict[str, float]:

@@ -8,8 +8,8 @@ From them come :class:`VMStats` and :class:`HostStats` (``vm.stats()``, ``host.s
 the trace's columns (``trace.VM_FIELDS``, ``trace.HOST_FIELDS``), the CSV header of an
 experiment's trace, and the views' colours, legends, default series and "reclaimed" bars.
 
-Adding a metric is one row here plus the line that computes it (``VM.trace_row`` or
-``VM.stats`` for a per-VM value, ``Host._row`` or ``Host.stats`` for a host value); adding a
+Adding a metric is one row here plus the line that computes it (``VM.trace_values`` with its
+name in ``vm.TRACE_FIELDS``, or ``VM.stats``, for a per-VM value; ``Host._row`` or ``Host.stats`` for a host value); adding a
 page state is one row in :data:`PAGE_STATES` (its index: ``pmap.STATE[name]``); adding an event
 counter of :class:`~esxlab.vm.Counters` is one row in :data:`EVENTS` plus the line counting it.
 ``source`` says where a quantity comes from: the paper's section, "later ESX", or "invented".

@@ -15,7 +15,8 @@ remapped page idle for ``window_s`` trades places with the hot one; and when fre
 falls below ``low_reserve_pct`` of low memory, remapped pages that went cold move back to
 high memory (the paper leaves low-memory replacement open). Only pages this module
 remapped are ever moved back, and only private pages are remapped (a shared frame has no
-back-map to its PPNs, §4.3). Per-tick cost is proportional to the I/O issued.
+back-map to its PPNs, §4.3). Per-tick cost is proportional to the pages given I/O, not to
+the transfers: a caller hands over each page once with its number of transfers.
 """
 from __future__ import annotations
 
@@ -68,16 +69,19 @@ class IORemapper:
         self.remaps = self.moved_back = self.remap_failed = 0
 
     # -- I/O ------------------------------------------------------------------------------------
-    def io(self, vm, ppns: np.ndarray) -> None:
-        """The guest does I/O on ``ppns`` (repeats = several transfers; −1 = not resident)."""
+    def io(self, vm, ppns: np.ndarray, transfers: np.ndarray | None = None) -> None:
+        """The guest does ``transfers[i]`` transfers on ``ppns[i]`` (None: one each; a repeated
+        PPN adds up; −1 = not resident), each from high memory one bounce copy (§7)."""
         ppns = np.asarray(ppns, dtype=np.int64)
-        ppns = ppns[ppns >= 0]
-        st = vm.pmap.state[ppns]
-        ppns = ppns[MAPPED[st]]
+        transfers = np.ones(len(ppns), dtype=np.int64) if transfers is None else np.asarray(transfers, np.int64)
+        keep = (ppns >= 0) & (transfers > 0)
+        ppns, transfers = ppns[keep], transfers[keep]
+        keep = MAPPED[vm.pmap.state[ppns]]
+        ppns, transfers = ppns[keep], transfers[keep]
         if len(ppns) == 0:
             return
         high = vm.pmap.mpn[ppns] >= self.machine.low_pages
-        n = int(np.count_nonzero(high))
+        n = int(transfers[high].sum())
         self._tick_bounces += n
         self.bounce_copies += n
         vm.counters.bounce_copies += n
@@ -86,7 +90,9 @@ class IORemapper:
             self.last_io[vm.uid] = np.full(vm.pages, NEVER, dtype=np.int32)
         count, last = self.count[vm.uid], self.last_io[vm.uid]
         now = self.clock.t
-        hot_pages, copies = np.unique(ppns[high], return_counts=True)
+        hot_pages, at = np.unique(ppns[high], return_inverse=True)
+        copies = np.zeros(len(hot_pages), dtype=np.int64)
+        np.add.at(copies, at, transfers[high])
         fresh = now - last[hot_pages] > self.config.window_s
         count[hot_pages] = np.where(fresh, 0, count[hot_pages]) + copies
         last[ppns] = now

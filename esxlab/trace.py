@@ -21,6 +21,8 @@ from .resources import check_fits
 #: the trace's columns: the metrics of :mod:`esxlab.metrics` recorded every tick
 VM_FIELDS = tuple(m.name for m in VM_METRICS if m.trace)
 HOST_FIELDS = tuple(m.name for m in HOST_METRICS if m.trace)
+#: ticks of VM rows a :class:`Recorder` converts at once (speed only: any value gives the same trace)
+BLOCK_TICKS = 32
 
 __all__ = ["Decision", "HostStats", "Recorder", "Trace", "VM_FIELDS", "HOST_FIELDS"]
 
@@ -54,7 +56,10 @@ class Recorder:
     """Collects one row per tick into preallocated numpy columns that grow geometrically
     (:meth:`reserve` makes room ahead, ``Host.run`` reserves its whole run), so recording
     costs O(VMs) per tick and :meth:`trace` returns read-only views without copying: a thousand
-    one-second runs cost what one thousand-second run costs.
+    one-second runs cost what one thousand-second run costs. The VMs' rows of the last ticks
+    wait as Python lists and go into the columns a block at a time (one numpy conversion per
+    block, not one per VM and tick), whenever the trace is read, the VMs change, or
+    :data:`BLOCK_TICKS` ticks wait.
 
     VM columns are kept per *name*, aligned with the host's rows: a row is written only
     while a VM of that name runs, so a name that is powered off and reused reads NaN while
@@ -66,6 +71,8 @@ class Recorder:
         self._state = np.empty(0, dtype=np.int8)
         self._host = np.empty((len(HOST_FIELDS), 0), dtype=float)
         self._vms: dict[str, np.ndarray] = {}      # name -> (len(VM_FIELDS), capacity), NaN when off
+        self._names: tuple[str, ...] = ()          # the VMs of the waiting rows, in their order
+        self._block: list[list[list[float]]] = []  # per waiting tick, per VM, its values by VM_FIELDS
         self.decisions: list[Decision] = []
 
     @property
@@ -92,23 +99,39 @@ class Recorder:
         self._host = _grown(self._host[:, :n], size, 0.0)
         self._vms = {name: _grown(cols[:, :n], size, np.nan) for name, cols in self._vms.items()}
 
-    def record(self, t: int, host: dict, vms: dict[str, dict]) -> None:
-        """Append the row of tick ``t``: host values by :data:`HOST_FIELDS`, VM values by name."""
+    def record(self, t: int, host: dict, names: tuple[str, ...], values: list[list[float]]) -> None:
+        """Append the row of tick ``t``: host values by :data:`HOST_FIELDS`; VM ``names[i]``'s
+        values in ``values[i]``, in :data:`VM_FIELDS` order."""
         if self.n == self.capacity:
-            self.reserve(64, vms)
+            self.reserve(64, names)
+        if names != self._names:
+            self._flush()
+            self._names = names
         row = self.n
         self._t[row] = t
         self._state[row] = host["state"]
         self._host[:, row] = [host[f] for f in HOST_FIELDS]
-        for name, vals in vms.items():
+        self._block.append(values)
+        self.n += 1
+        if len(self._block) >= BLOCK_TICKS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the waiting VM rows (the last ``len(_block)`` ticks) into their columns."""
+        if not self._block:
+            return
+        block = np.array(self._block, dtype=float).reshape(len(self._block), len(self._names), len(VM_FIELDS))
+        rows = slice(self.n - len(block), self.n)
+        for i, name in enumerate(self._names):
             cols = self._vms.get(name)
             if cols is None:
                 cols = self._vms[name] = np.full((len(VM_FIELDS), self.capacity), np.nan)
-            cols[:, row] = [vals[f] for f in VM_FIELDS]
-        self.n += 1
+            cols[:, rows] = block[:, i].T
+        self._block = []
 
     def trace(self) -> "Trace":
         """The history so far, as read-only views of the columns (no copy)."""
+        self._flush()
         n = self.n
         host = SimpleNamespace(**{f: _view(self._host[i, :n]) for i, f in enumerate(HOST_FIELDS)})
         host.state = _view(self._state[:n])

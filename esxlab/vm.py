@@ -29,6 +29,8 @@ from .workloads import Workload, checked
 __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
 
 LARGE_PAGE = 512        # small (4 KB) pages in a 2 MB large page (later ESX, HostConfig.large_pages)
+#: what :meth:`VM.trace_values` gives, in order (the trace's ``VM_FIELDS``)
+TRACE_FIELDS = ("alloc", "target", "active", "true_active", *STATE_NAMES, "overhead", "throughput", "blocked")
 
 
 def _add(self, other) -> None:
@@ -295,7 +297,7 @@ class VM:
             work = len(acc.lps)
             self.guest.access(acc.lps, acc.writes)
             if len(acc.io):
-                self.env.remap.io(self, self.guest.lp_ppn[acc.io])
+                self.env.remap.io(self, self.guest.lp_ppn[acc.io], acc.io_transfers)
             self.guest.keep_free_step()
             self.guest.zero_page_thread_step()
         except Stall:
@@ -358,15 +360,17 @@ class VM:
     def active_pages(self) -> int:
         return int(round(self.sampler.estimate * self.pages))
 
+    def trace_values(self) -> list[float]:
+        """This tick's values for the trace, in the order of :data:`TRACE_FIELDS` (the per-VM
+        metrics of :mod:`esxlab.metrics` recorded every tick), memory in MB."""
+        mb = PAGES_PER_MB
+        c = [n / mb for n in self.pmap.counts.tolist()]       # Python floats: cheaper than numpy scalars
+        return [c[PRIVATE] + c[SHARED] + self._charged_pages() / mb, self.target / mb, self.active_pages / mb,
+                self.true_active / mb, *c, len(self.overhead_mpns) / mb, self.throughput, float(self.blocked)]
+
     def trace_row(self) -> dict[str, float]:
-        """This tick's values for the trace, in MB (the per-VM metrics of :mod:`esxlab.metrics`)."""
-        c = [n / PAGES_PER_MB for n in self.pmap.counts.tolist()]       # Python floats: cheaper than numpy scalars
-        row = dict(zip(STATE_NAMES, c))                                 # MB in each page state
-        row.update(alloc=c[PRIVATE] + c[SHARED] + self._charged_pages() / PAGES_PER_MB, target=self.target / PAGES_PER_MB,
-                   active=self.active_pages / PAGES_PER_MB, true_active=self.true_active / PAGES_PER_MB,
-                   overhead=len(self.overhead_mpns) / PAGES_PER_MB, throughput=self.throughput,
-                   blocked=float(self.blocked))
-        return row
+        """This tick's values for the trace by name, in MB (:meth:`trace_values`)."""
+        return dict(zip(TRACE_FIELDS, self.trace_values()))
 
     def rho(self, tax_rate: float) -> float:
         """This VM's adjusted shares per page ρ at its current allocation (§5.2, :func:`.policy.rho`)."""

@@ -25,12 +25,14 @@ from .resources import check_pages_fit
 @dataclass
 class Access:
     """One tick of a workload: distinct logical pages touched, and which are written;
-    ``io``: logical pages (among ``lps``) sent to a device, a page once per transfer (§7)."""
+    ``io``: logical pages (among ``lps``) sent to a device (§7), and ``io_transfers`` how many
+    transfers each entry stands for (None: one each, so a page repeats once per transfer)."""
 
     lps: np.ndarray
     writes: np.ndarray
     freed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     io: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    io_transfers: np.ndarray | None = None
 
 
 EMPTY = Access(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
@@ -39,9 +41,10 @@ EMPTY = Access(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
 def checked(acc, pages: int, who: str, t: int) -> Access:
     """``acc``, a tick of a workload written outside esxlab, checked and as the guest needs it
     (intp page numbers): an :class:`Access` whose ``lps`` are distinct whole numbers in
-    ``[0, pages)``, ``writes`` a bool array of the same length, ``freed`` distinct and ``io`` in
-    range. Raises ConfigError naming what is wrong: a repeated or out-of-range page would
-    otherwise corrupt the guest's page tables silently (a negative one indexes from the end).
+    ``[0, pages)``, ``writes`` a bool array of the same length, ``freed`` distinct, ``io`` in range
+    and ``io_transfers`` None or one whole number ≥ 0 per entry of ``io``. Raises ConfigError
+    naming what is wrong: a repeated or out-of-range page would otherwise corrupt the guest's
+    page tables silently (a negative one indexes from the end).
     ``pages``: what the workload's ``attach`` returned; ``who``: its class name. (invented)"""
     where = f"{who}.step(t = {t})"
     if not isinstance(acc, Access):
@@ -70,7 +73,15 @@ def checked(acc, pages: int, who: str, t: int) -> Access:
     if writes.dtype != bool or writes.shape != lps.shape:
         raise ConfigError(f"{where} returned Access.writes = {shorten(acc.writes)}; allowed: a bool array with one "
                           f"entry per page of Access.lps ({len(lps)}), True where the page is written.")
-    return Access(lps, writes, pages_of("freed", acc.freed, True), pages_of("io", acc.io, False))
+    io, transfers = pages_of("io", acc.io, False), acc.io_transfers
+    if transfers is not None:
+        n = np.asarray(transfers)
+        if n.shape != io.shape or (n.size and (n.dtype.kind not in "iu" or n.min() < 0)):
+            raise ConfigError(f"{where} returned Access.io_transfers = {shorten(transfers)}; allowed: None (one "
+                              f"transfer per entry of Access.io) or an array of whole numbers ≥ 0 with one entry per "
+                              f"entry of Access.io ({len(io)}), the transfers it stands for this second.")
+        transfers = n.astype(np.int64)
+    return Access(lps, writes, pages_of("freed", acc.freed, True), io, transfers)
 
 
 class Workload:
@@ -345,10 +356,11 @@ class Spec95(Workload):
 class NetServer(Workload):
     """A network server with a fixed set of transmit buffers (§7): each second it fills
     ``packets_per_s`` buffers round-robin from ``buffers`` pages and hands them to the NIC
-    (``io``), and reads ``reads_per_s`` random pages of ``data_mb`` of file data that never
-    see I/O. With ``rewrite=False`` the buffers are sent as they are (like ``sendfile`` of
-    page-cache pages), so remapping must carry their contents over. Invented model of the
-    workloads §7 says remapping helps most."""
+    (``io``: each page once with its packets, so a second costs O(buffers)), and reads
+    ``reads_per_s`` random pages of ``data_mb`` of file data that never see I/O. With
+    ``rewrite=False`` the buffers are sent as they are (like ``sendfile`` of page-cache pages),
+    so remapping must carry their contents over. Invented model of the workloads §7 says
+    remapping helps most."""
 
     name = "netserver"
     file_backed = True
@@ -374,11 +386,15 @@ class NetServer(Workload):
         return self.pages
 
     def step(self, t: int) -> Access:
-        sent = (self._next + np.arange(self.packets_per_s)) % self.buffers
+        """Each buffer sent this second once, in round-robin order from ``_next``, with its
+        packets: ``packets_per_s // buffers``, one more for the first ``packets_per_s % buffers``."""
+        k = np.arange(min(self.packets_per_s, self.buffers))
+        sent = (self._next + k) % self.buffers
+        per, extra = divmod(self.packets_per_s, self.buffers)
         self._next = int((self._next + self.packets_per_s) % self.buffers)
         reads = self.buffers + self.rng.integers(0, self.data, size=self.reads_per_s) if self.data else EMPTY.lps
         lps = distinct(np.concatenate([sent, reads]))
-        return Access(lps, (lps < self.buffers) & self.rewrite, io=sent)
+        return Access(lps, (lps < self.buffers) & self.rewrite, io=sent, io_transfers=per + (k < extra))
 
 
 WORKLOADS = {"idle": Idle, "dbench": Dbench, "toucher": Toucher, "spec95": Spec95, "netserver": NetServer}

@@ -151,3 +151,29 @@ def test_ksm_power_off_before_the_scan_position_keeps_the_budget_and_the_passes(
     assert {n: ksm._state(v).passes for n, v in host.vms.items()} == passes and ksm.full_scans == full, \
         "no VM is credited a pass it never had"
     check_conservation(host)
+
+
+def test_full_scans_of_a_tick_that_change_nothing_are_counted_not_scanned():
+    """A budget of many full scans a tick (100,000 pages/s over 3 × 4,096 PPNs: 8 a tick) scans until
+    one full scan changes nothing, then counts the rest: the same counters, cursor and unstable tree
+    as scanning every page, for a fraction of the scans."""
+    def run(count_idle: bool):
+        host = ksm_host(ksm_pages_to_scan=2000, ksm_sleep_ms=20)
+        host.power_on(esx.VMConfig(name="t", max_mb=16, overhead_mb=1),
+                      workload=W.Toucher([(0, 2)], sweep_s=4))                 # rewrites 0.5 MB/s
+        ksm, scans = host.sharing, []
+        scan = ksm.scan
+        ksm.scan = lambda vm, ppns: (scans.append(len(ppns)), scan(vm, ppns))
+        if not count_idle:
+            ksm._coast = lambda vms, k: False
+        host.run(seconds=10)
+        check_conservation(host)
+        vms = host.vms.values()
+        return len(scans), (ksm.stats(), [ksm.vm_stats(v) for v in vms], ksm._uid, ksm._ppn, ksm.unstable)
+
+    scans, counted = run(True)
+    every, scanned = run(False)
+    assert counted == scanned
+    assert counted[0].full_scans == 10 * 100_000 // (3 * PPNS)
+    assert counted[0].pages_shared > 0 and counted[0].pages_unshared > 0
+    assert scans < every / 2, "full scans that change nothing were scanned page by page"

@@ -10,6 +10,7 @@ from esxlab.experiments.result import Result
 from esxlab.pmap import BALLOONED, PRIVATE, SHARED, SWAPPED, UNBACKED
 from esxlab.trace import HOST_FIELDS, VM_FIELDS
 from esxlab.views import components, dashboards
+from esxlab.vm import TRACE_FIELDS
 
 
 def running_host(seconds=20):
@@ -49,6 +50,7 @@ def test_the_computed_rows_are_exactly_the_trace_columns():
     """What the VM and the host compute each tick is exactly what the table declares as trace columns."""
     host = running_host(3)
     assert set(host.vm("a").trace_row()) == set(VM_FIELDS)
+    assert TRACE_FIELDS == VM_FIELDS, "VM.trace_values gives its values in the trace's column order"
     assert set(host._row()) == set(HOST_FIELDS)
 
 

@@ -154,3 +154,80 @@ def test_a_remapped_page_leaves_its_large_page_broken():
     host.run(seconds=30)
     remapped = [p for uid, p in host.remap.remapped if uid == vm.uid]
     assert remapped and not vm.in_large(np.array(remapped)).any()
+
+
+def test_a_netserver_hands_each_buffer_to_the_remapper_once_per_second():
+    """At 10⁶ packets/s the remapper sees one entry per buffer with its packets, not one per packet."""
+    host = net_host(workload=NetServer(buffers=64, packets_per_s=10 ** 6, data_mb=1))
+    calls, io = [], host.remap.io
+
+    def spy(vm, ppns, *transfers):
+        calls.append((len(ppns), *transfers))
+        io(vm, ppns, *transfers)
+
+    host.remap.io = spy
+    host.run(seconds=3)
+    assert calls and max(c[0] for c in calls) <= 64
+    assert all(n == len(t) and t.sum() == 10 ** 6 for n, t in calls)
+
+
+class PerPacketNet(NetServer):
+    """NetServer with one ``io`` entry per packet, round-robin from ``_next`` (test helper: the rule
+    the per-buffer counts must reproduce)."""
+
+    def step(self, t):
+        sent = (self._next + np.arange(self.packets_per_s)) % self.buffers
+        acc = super().step(t)
+        return Access(acc.lps, acc.writes, io=sent)
+
+
+@pytest.mark.parametrize("buffers, packets, threshold, low_mb", [
+    (16, 100_003, 10 ** 4, 16.0),      # several packets per buffer, not a multiple
+    (64, 50, 2, 16.0),                 # fewer packets than buffers: the round-robin wraps over seconds
+    (48, 48 * 1000 + 47, 5000, 0.125),  # low memory runs out: remaps fail or trade places
+])
+def test_per_buffer_counts_remap_exactly_as_one_count_per_packet(buffers, packets, threshold, low_mb):
+    runs = []
+    for make in (NetServer, PerPacketNet):
+        host = net_host(low_mb=low_mb, threshold=threshold, window_s=3, workload=make(buffers, packets, data_mb=1))
+        runs.append((host, host.run(seconds=40)))
+    (a, ta), (b, tb) = runs
+    assert (ta.host.bounce_copies == tb.host.bounce_copies).all() and ta.host.bounce_copies.sum() > 0
+    assert a.remap.stats() == b.remap.stats() and list(a.remap.remapped) == list(b.remap.remapped)
+    uid = a.vm("web").uid
+    assert (a.remap.count[uid] == b.remap.count[uid]).all() and (a.remap.last_io[uid] == b.remap.last_io[uid]).all()
+    assert (a.vm("web").pmap.mpn == b.vm("web").pmap.mpn).all()
+
+
+class CustomIO(NetServer):
+    """A NetServer subclass handing over ``io_transfers`` of its own (test helper)."""
+
+    def __init__(self, transfers):
+        super().__init__(buffers=4, packets_per_s=0, data_mb=1)
+        self.transfers = transfers
+
+    def step(self, t):
+        return Access(np.arange(4), np.ones(4, dtype=bool), io=np.arange(4), io_transfers=self.transfers)
+
+
+@pytest.mark.parametrize("transfers, words", [
+    (np.array([1, 2, 3]), ["Access.io_transfers = array([1, 2, 3])", "one entry per entry of Access.io (4)"]),
+    (np.array([1, -2, 3, 4]), ["Access.io_transfers", "whole numbers ≥ 0"]),
+    (np.array([1.0, 2.0, 3.0, 4.0]), ["Access.io_transfers", "whole numbers"]),
+    (5, ["Access.io_transfers = 5", "None"]),
+])
+def test_bad_io_transfers(transfers, words):
+    host = net_host(workload=CustomIO(transfers))
+    with pytest.raises(esx.ConfigError) as e:
+        host.run(seconds=1)
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_io_transfers_from_a_workload_of_ones_own_count_like_repeats():
+    """A workload outside esxlab may give ``io_transfers`` (checked, then passed on); 0 is no transfer."""
+    host = net_host(workload=CustomIO(np.array([3, 0, 1, 2])), threshold=10 ** 6)
+    tr = host.run(seconds=5)
+    assert (tr.host.bounce_copies == 6).all()
+    last = host.remap.last_io[host.vm("web").uid][host.vm("web").guest.lp_ppn[:4]]
+    assert last[1] < 0 <= last[0]

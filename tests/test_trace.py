@@ -9,6 +9,7 @@ import pytest
 import esxlab as esx
 from esxlab.config import SharingConfig
 from esxlab.experiments.result import Result
+from esxlab import trace as trace_module
 from esxlab.trace import HOST_FIELDS, VM_FIELDS, Decision
 
 MB = esx.PAGES_PER_MB
@@ -153,3 +154,30 @@ def test_many_short_runs_give_the_trace_of_one_long_run():
         many = h.run(seconds=1)
     assert (one.t == many.t).all() and (one.host.state == many.host.state).all()
     assert np.array_equal(one.vm("a").alloc, many.vm("a").alloc, equal_nan=True)
+
+
+@pytest.mark.parametrize("block", [1, 3, 32])
+def test_each_column_holds_what_its_vm_computed_each_tick_whatever_the_block(monkeypatch, block):
+    """VM rows wait as lists and are converted a block at a time (``BLOCK_TICKS``): with VMs
+    powered on and off between blocks and within them, the trace read mid-block and the columns
+    growing, every value is what ``trace_row`` gave at that tick, and NaN while the name was off."""
+    monkeypatch.setattr(trace_module, "BLOCK_TICKS", block)
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=1)
+    seen: dict[str, dict[int, dict]] = {"a": {}, "b": {}}
+    events = {5: ("on", "a"), 12: ("on", "b"), 40: ("off", "a"), 41: ("on", "a"), 90: ("off", "b")}
+    for t in range(1, 131):
+        what, name = events.get(t, (None, None))
+        if what == "on":
+            host.power_on(esx.VMConfig(name=name, max_mb=32, overhead_mb=1), workload=W.Toucher([(0, 4 + t % 7)]))
+        elif what == "off":
+            host.power_off(name)
+        host.step()
+        for n, v in host.vms.items():
+            seen[n][host.time] = v.trace_row()
+        if t in (7, 41, 77):
+            assert len(host.trace) == t, "reading the trace mid-block sees every tick so far"
+    tr = host.trace
+    for name, rows in seen.items():
+        for f in VM_FIELDS:
+            want = np.array([rows[t][f] if t in rows else np.nan for t in tr.t.astype(int)])
+            assert np.array_equal(getattr(tr.vm(name), f), want, equal_nan=True), (name, f)

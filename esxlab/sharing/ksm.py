@@ -85,6 +85,8 @@ class KsmSharing(SharingBase):
                 self._passes += 1
                 self.unstable.clear()
                 i, self._ppn = 0, 0
+                if self._coast(vms, k):
+                    break
             vm = vms[i]
             take = min(k, vm.pages - self._ppn)
             self.scan(vm, np.arange(self._ppn, self._ppn + take))
@@ -95,6 +97,51 @@ class KsmSharing(SharingBase):
                 self._state(vm).passes += 1
                 i, self._ppn, self._uid = i + 1, 0, vm.uid + 1
         self._trim_table(2 * budget)
+
+    def _coast(self, vms: list, k: int) -> bool:
+        """At the start of a full scan, with ``k`` pages of budget left: if that scan would change
+        nothing, account for all ``k`` pages without scanning them one by one and return True.
+
+        A full scan changes nothing when every page it would scan has the checksum of its last
+        scan, no two of them hash alike and none fits a stable frame: each is only inserted in the
+        unstable tree, which the next full scan empties, and as nothing writes guest memory within
+        a tick every further scan of the tick repeats it. Counted, not simulated (invented
+        shortcut; the same counters, cursor and unstable tree as scanning page by page)."""
+        pages, toks, hashes = [], [], []
+        for vm in vms:
+            ppns = self._scannable(vm, np.arange(vm.pages))
+            tok, h = self._hash_pages(vm, ppns)
+            if not (self._state(vm).last[ppns] == h).all():
+                return False
+            pages.append(ppns)
+            toks.append(tok)
+            hashes.append(h)
+        if not first_of_each(np.concatenate(hashes)).all():
+            return False
+        for vm, tok, h in zip(vms, toks, hashes):
+            keys, group = h.tolist(), self._state(vm).group
+            if any(self._fits(self.stable[keys[j]][-1], tok[j], group, 0) for j in self._in_stable(keys)):
+                return False
+        total = sum(vm.pages for vm in vms)
+        whole, rem = divmod(k, total)
+        if rem == 0:                                  # the last scan is a whole one too
+            whole, rem = whole - 1, total
+        self._passes += whole                         # scans begun after this one
+        for vm, ppns, h in zip(vms, pages, hashes):
+            cover = min(rem, vm.pages)                # positions of the last scan in this VM
+            rem -= cover
+            part = int(np.searchsorted(ppns, cover))
+            first = len(ppns) if whole else part      # pages of this VM in the first scan
+            self._note_scan(vm, ppns[:first], h[:first])
+            st = self._state(vm)
+            more = whole * len(ppns) + part - first
+            st.scanned += more
+            self.scanned += more
+            st.passes += whole + (cover == vm.pages)
+            if cover:
+                self._uid, self._ppn = (vm.uid + 1, 0) if cover == vm.pages else (vm.uid, cover)
+            self.unstable.update(zip(h[:part].tolist(), ((vm.uid << _PPN_BITS) + ppns[:part]).tolist()))
+        return True
 
     def _position(self, vms: list) -> int:
         """Index in ``vms`` (power-on order, so increasing uids) of the VM the scan resumes in.
@@ -108,7 +155,7 @@ class KsmSharing(SharingBase):
     def scan(self, vm, ppns: np.ndarray) -> None:
         """KSM's ``cmp_and_merge_page`` for ``ppns`` of ``vm`` (distinct), vectorised in rounds;
         pages inside a large page (later ESX) are left alone."""
-        ppns = ppns[(vm.pmap.state[ppns] == PRIVATE) & ~vm.in_large(ppns)]
+        ppns = self._scannable(vm, ppns)
         if len(ppns) == 0:
             return
         tok, h = self._hash_pages(vm, ppns)
@@ -119,9 +166,12 @@ class KsmSharing(SharingBase):
         ppns, tok, h = ppns[steady], tok[steady], h[steady]
         me = (vm.uid << _PPN_BITS) + ppns
         todo = np.arange(len(ppns))
+        frames = self.n_frames                           # the stable tree these pages were matched against
         while len(todo):
             todo = todo[vm.pmap.state[ppns[todo]] == PRIVATE]
-            todo = todo[~self._merge_stable(vm, ppns[todo], tok[todo], h[todo], group)]
+            if self.n_frames != frames:                  # new stable frames: match the pages again
+                frames = self.n_frames
+                todo = todo[~self._merge_stable(vm, ppns[todo], tok[todo], h[todo], group)]
             u = np.fromiter(map(self.unstable.get, h[todo].tolist(), [-1] * len(todo)), dtype=np.int64,
                             count=len(todo))
             first = first_of_each(h[todo])
@@ -133,19 +183,33 @@ class KsmSharing(SharingBase):
                 self._merge_unstable(vm, ppns[j], tok[j], h[j], me[j], u[hit], group)
             todo = todo[~first]
 
+    @staticmethod
+    def _scannable(vm, ppns: np.ndarray) -> np.ndarray:
+        """The ``ppns`` the scanner looks at: private ones outside large pages (later ESX)."""
+        return ppns[(vm.pmap.state[ppns] == PRIVATE) & ~vm.in_large(ppns)]
+
+    def _in_stable(self, keys: list[int]) -> list[int]:
+        """Indices of the hashes ``keys`` found in the stable tree."""
+        return np.fromiter(map(self.stable.__contains__, keys), dtype=bool, count=len(keys)).nonzero()[0].tolist()
+
+    def _fits(self, f: int, token, group: int, more: int) -> bool:
+        """Whether a page with contents ``token`` in sharing ``group`` may map stable frame ``f``
+        beside ``more`` pages merging into it now (equal contents, room under max_page_sharing)."""
+        return bool(self.f_token[f] == token and self.f_group[f] == group
+                    and self._ref1(f) + more < self.config.ksm_max_page_sharing)
+
     def _merge_stable(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray, group: int) -> np.ndarray:
         """Merge pages whose contents are in the stable tree (a frame with room); mask of merged."""
         merged = np.zeros(len(ppns), dtype=bool)
+        keys = h.tolist()
+        hits = self._in_stable(keys)
+        if not hits:
+            return merged
         frames = np.full(len(ppns), -1, dtype=np.int64)
         added: dict[int, int] = {}
-        limit = self.config.ksm_max_page_sharing
-        get = self.stable.get
-        for i, key in enumerate(h.tolist()):
-            chain = get(key)
-            if not chain:
-                continue
-            f = chain[-1]                    # the newest copy; older ones filled up first
-            if self.f_token[f] == tok[i] and self.f_group[f] == group and self._ref1(f) + added.get(f, 0) < limit:
+        for i in hits:
+            f = self.stable[keys[i]][-1]     # the newest copy; older ones filled up first
+            if self._fits(f, tok[i], group, added.get(f, 0)):
                 added[f] = added.get(f, 0) + 1
                 frames[i] = f
                 merged[i] = True
