@@ -6,10 +6,12 @@ victim that compresses to half a page or less goes into the VM's **compression c
 of the swap area; the rest is swapped. The cache is machine memory charged to its VM, at most
 ``HostConfig.compression_cache_pct`` of the VM's memory (later ESX ``Mem.MemZipMaxPct``: 10 % per one
 blog, 50 per a study guide; not verified);
-a full cache sends the victims to swap. Two compressed pages share one machine page (2 KB slots;
-the model keeps the cache compacted, an invented simplification), so compressing 2 pages frees
-1 machine page net. A guest touch of a compressed page decompresses it (``decompress_us``, an
-invented cost of microseconds against a swap-in's milliseconds).
+a full cache sends the victims to swap, and a VM paged with no private page left gives up its
+compressed pages to swap, its cache shrinking (:meth:`CompressionCache.spill`). Two compressed
+pages share one machine page (2 KB slots; the model keeps the cache compacted, an invented
+simplification), so compressing 2 pages frees 1 machine page net. A guest touch of a compressed
+page decompresses it (``decompress_us``, an invented cost of microseconds against a swap-in's
+milliseconds).
 
 Whether a page compresses is a property of its contents (:func:`compressible`) with an
 invented fraction per workload (``Workload.compressible``). Contents are kept exactly: a
@@ -82,7 +84,7 @@ class CompressionCache:
     # -- the reclaim stage ------------------------------------------------------------------------
     def stage(self) -> Stage:
         """The page-out stage, between share before swap and the swap area: "compress" in the log."""
-        return Stage("compress", self.compress)
+        return Stage("compress", self.compress, self.spill)
 
     def compress(self, vm, ppns: np.ndarray) -> np.ndarray:
         """Compress the private ``ppns`` that compress to half a page or less, as many as the VM's
@@ -106,6 +108,21 @@ class CompressionCache:
         rest = np.ones(len(ppns), dtype=bool)
         rest[ok] = False
         return ppns[rest]
+
+    def spill(self, vm, n: int, most: int, protect: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """``vm`` has no private page left to page out: its cache shrinks by up to ``n`` machine
+        pages, giving up the compressed pages touched longest ago (at most ``most``, none in
+        ``protect``); returns their PPNs and contents, for the swap area. (Later ESX under severe
+        pressure shrinks the cache and swaps out the pages it held, per VMware's vSphere 5.0 memory
+        white paper; not verified. Without it a cache is memory above its VM's min that no page-out
+        can reach.)"""
+        held = (vm.pmap.state == COMPRESSED).nonzero()[0]
+        if protect is not None and len(protect):
+            held = held[~np.isin(held, protect)]
+        take = held[np.argsort(vm.last_touch[held], kind="stable")[:min(SLOTS_PER_PAGE * n, most)]]
+        tokens = self.peek(vm, take)
+        self.drop(vm, take)
+        return take, tokens
 
     # -- the BackingStore of COMPRESSED pages ---------------------------------------------------
     def restore(self, vm, ppns: np.ndarray) -> None:

@@ -181,9 +181,10 @@ FAULT_PASSES = (
     # (3) the others down to their min, or only to their target when the faulting VM is above its own
     lambda v, own, within: v.alloc_pages if own else
     (v.config.min_pages if within else max(v.config.min_pages, v.target)),
-    # (4) the faulting VM's own pages, as a last resort
+    # (4) the faulting VM's own pages, as a last resort: only in a round where (1)–(3) freed nothing
     lambda v, own, within: 0 if own else v.alloc_pages,
 )
+LAST_RESORT = FAULT_PASSES[-1]
 
 
 class Reclaimer:
@@ -370,8 +371,12 @@ class Reclaimer:
         (1) anyone down to its target; (2) the faulting VM replaces its own pages while it is at
         or above its min; (3) the others, down to their min (§6.1) — or only down to their target
         when the faulting VM is itself above its target; (4) the faulting VM's own pages as a last
-        resort. A VM above its target that cannot be served from its own pages and the others'
-        excess waits. Raises :class:`Stall` if the pages cannot be found (e.g. host swap full).
+        resort, once (1)–(3) free nothing more: a stage may free fewer pages than it took (two
+        victims shared with each other, or kept two to a machine page by a later stage), so one
+        round of them can leave the fault short while other VMs still hold pages above their min,
+        and a min is a guarantee (§6.2). A VM above its target that cannot be served from its own
+        pages and the others' excess waits. Raises :class:`Stall` if the pages cannot be found
+        (e.g. host swap full).
         """
         if requester is not None and requester.config.limit_mb is not None \
                 and requester.alloc_pages + n > requester.config.limit_pages \
@@ -407,6 +412,8 @@ class Reclaimer:
         while short > 0 and progress:      # again while pages were freed: a stage may free less than it took
             progress = False
             for floor in FAULT_PASSES:
+                if floor is LAST_RESORT and progress:
+                    break                  # the other passes again first, until they free nothing
                 for vm in order:
                     if short <= 0:
                         break

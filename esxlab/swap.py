@@ -135,10 +135,16 @@ def make_policy(spec) -> ReplacementPolicy:
 class Stage:
     """One stage of a page-out (:meth:`Swapper.swap_out`): ``take(vm, ppns)`` reclaims what it
     can of the private ``ppns`` and returns the PPNs it did not take; ``action`` names it in the
-    decision log when it took any ("" : never named, e.g. share before swap, §4.3)."""
+    decision log when it took any ("" : never named, e.g. share before swap, §4.3).
+
+    ``spill(vm, n, most, protect)``, for a stage that keeps what it took in machine memory charged
+    to the VM: once the VM has no private page left to take, it lets go of at most ``most`` of
+    those pages (none in ``protect``) to free up to ``n`` machine pages, and returns their PPNs
+    and contents (uint64 tokens) for the swap area; None for a stage that keeps nothing."""
 
     action: str
     take: Callable[[object, np.ndarray], np.ndarray]
+    spill: Callable[[object, int, int, np.ndarray | None], tuple[np.ndarray, np.ndarray]] | None = None
 
 
 class BackingStore(Protocol):
@@ -185,13 +191,15 @@ class Swapper:
         sets :attr:`action`: the named stages before the swap area that took pages, then
         "page out" (e.g. "page out", or a later stage's "… / page out"), and :attr:`taken`: the
         victims that left the VM's private pages (a stage that keeps each victim in part of a machine
-        page may take one and free nothing yet).
+        page may take one and free nothing yet). With no private page left to take, the first stage
+        that keeps pages of the VM in machine memory spills them to the swap area (:class:`Stage`).
         """
         self.action, self.taken = "page out", 0
+        free_before = self.machine.free
         victims = self.policy.victims(vm, n, self.rng, protect)
         if len(victims) == 0:
-            return 0
-        free_before = self.machine.free
+            self._spill(vm, n, protect)
+            return self.machine.free - free_before
         vm.break_large(victims)                  # a page leaves a large page only once it is broken
         acted, rest = [], victims
         for stage in self.stages:
@@ -203,17 +211,32 @@ class Swapper:
         self.action = " / ".join([*acted, "page out"])
         return self.machine.free - free_before
 
+    def _spill(self, vm, n: int, protect: np.ndarray | None) -> None:
+        """The first stage that keeps pages of ``vm`` in machine memory lets go of enough to free
+        ``n`` machine pages, as many as the swap area has room for; they are paged out."""
+        for stage in self.stages:
+            if stage.spill is not None:
+                ppns, tokens = stage.spill(vm, n, self.swapfile.free, protect)
+                self._store(vm, ppns, tokens)
+                self.taken = len(ppns)
+                if self.taken:
+                    return
+
     def page_out(self, vm, ppns: np.ndarray) -> int:
         """The last step: page ``ppns`` out to the swap area, as many as it has room for; returns how many."""
         ppns = ppns[:self.swapfile.free]
+        mpns = vm.pmap.mpn[ppns]
+        self._store(vm, ppns, self.machine.content[mpns])
+        self.machine.release(mpns)
+        return len(ppns)
+
+    def _store(self, vm, ppns: np.ndarray, tokens: np.ndarray) -> None:
+        """Put ``ppns`` with contents ``tokens`` in swap slots (the caller checked there is room)."""
         if len(ppns):
-            mpns = vm.pmap.mpn[ppns]
-            vm.pmap.slot[ppns] = self.swapfile.store(self.machine.content[mpns])
-            self.machine.release(mpns)
+            vm.pmap.slot[ppns] = self.swapfile.store(tokens)
             vm.pmap.mpn[ppns] = -1
             vm.pmap.set_state(ppns, SWAPPED)
             vm.counters.swap_outs += len(ppns)
-        return len(ppns)
 
     # -- the BackingStore of SWAPPED pages ------------------------------------------------------
     def restore(self, vm, ppns: np.ndarray) -> None:

@@ -123,10 +123,12 @@ def test_large_pages_row_is_not_compared_when_the_hog_makes_no_pressure():
     assert row.within is None and "no pressure" in row.note
 
 
-@pytest.mark.parametrize("host_mb", [64, 80])
+@pytest.mark.parametrize("host_mb", [64])
 def test_vms_that_do_not_fit_the_host_are_a_sentence_not_a_traceback(host_mb, capsys):
-    """16 VMs on a 64 or 80 MB host: admission control refuses one of the experiment's own VMs;
-    run() says which sizes do not fit and what is allowed, and the sweep CLI prints it (exit 2)."""
+    """16 VMs on a 64 MB host: admission control refuses one of the experiment's own VMs; run()
+    says which sizes do not fit and what is allowed, and the sweep CLI prints it (exit 2). (On an
+    80 MB host they were refused too until a fault stopped paging the booting VM's own kernel
+    while the others still had pages above their min: they boot now, and run.)"""
     from esxlab.experiments import esx_today
     from esxlab.__main__ import main
     with pytest.raises(esx.ConfigError, match=f"vms = 16 .* host_mb = {host_mb} MB .* allowed: a larger host_mb"):

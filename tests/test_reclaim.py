@@ -270,6 +270,25 @@ def test_a_vm_whose_min_is_its_max_is_never_swapped_by_the_sharing_table():
     assert v.stats().swapped == 0 and v.totals.swap_outs == 0
 
 
+@pytest.mark.parametrize("fill_mb", [36, 62])
+def test_a_vm_at_its_min_is_not_paged_while_another_still_has_pages_above_its_min(fill_mb):
+    """Min + overhead fill the host; b (min = max) faults ``fill_mb`` in while a's pages are
+    compressed for it, two victims freeing one machine page. The fault pages a again, never b,
+    whose min is a guarantee (§6.2), and once a has no private page left its compression cache
+    goes to swap. Before, one round of the fault path's passes came up short and paged b itself
+    (36 MB: 12 page-outs, the long stateful profile's case), and a's cache was memory no page-out
+    could reach (62 MB: 305)."""
+    host = esx.Host(esx.HostConfig(memory_mb=64, swap_mb=32, compression=True, compression_cache_pct=10,
+                                   sharing=SharingConfig(mode="off")), seed=0)
+    a = host.power_on(esx.VMConfig(name="a", max_mb=16, overhead_mb=2), workload=W.Toucher([(0, 12.8)], sweep_s=1))
+    b = host.power_on(esx.VMConfig(name="b", max_mb=62, min_mb=62, overhead_mb=0),
+                      workload=W.Toucher([(0, fill_mb)], sweep_s=1))
+    tr = host.run(seconds=3)
+    assert any(d.vm == a.name and d.action.startswith("compress") for d in tr.decisions), "a's pages compressed"
+    assert b.totals.swap_outs == 0 and b.stats().swapped == 0
+    check_conservation(host)
+
+
 def test_a_fault_larger_than_memory_is_served_in_a_few_large_pieces(monkeypatch):
     """A 256 MB VM with no balloon writes 200 MB in one tick on a 96 MB host: its fault is served
     in pieces as large as reclamation can page (a handful of calls), not one page at a time
