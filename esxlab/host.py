@@ -10,7 +10,8 @@ Each tick is one simulated second:
    by the free-memory state's rule (§6.3);
 3. every VM runs: its workload touches pages, its guest OS pages, its balloon driver polls
    (§3.2), its sampler counts touched pages (§5.3);
-4. the page-sharing scanner runs (§4), hot I/O pages are remapped to low memory (§7);
+4. the page-sharing scanner runs (§4), hot I/O pages are remapped to low memory (§7), and
+   each VM's events of the tick (``vm.counters``) are added to its ``totals``;
 5. the free-memory state is judged on free memory now, and one row of the trace is recorded.
 
 The host owns the clock, the seeded streams, the machine and the VMs; components get narrow
@@ -333,6 +334,8 @@ class Host:
             vm.step()
         self.sharing.step()
         self.remap.step()
+        for vm in self.vms.values():      # the tick's events, including those caused by VMs that ran later
+            vm.totals.add(vm.counters)
         if self.reclaimer.judge():
             self._changed(f"state {self.states.name}")
         self._record()

@@ -276,12 +276,13 @@ class VM:
     def step(self) -> None:
         """Run the guest for one tick (unless blocked), then poll the balloon and sample.
 
-        ``counters`` were reset by the host at the start of the tick (they include its swap-outs).
+        ``counters`` were reset by the host at the start of the tick (they include its swap-outs);
+        the host adds them to ``totals`` once every VM has stepped (another VM's fault may page
+        this one after it ran).
         """
         c = self.counters
         if self.blocked:
             self.throughput = 0.0
-            self.totals.add(c)
             return
         self.vm_time += 1
         work = 0
@@ -311,7 +312,6 @@ class VM:
         if self.sampler.elapsed == 0:       # a period ended: count the pages it really touched
             self.true_active = int(np.count_nonzero(self.last_touch >= period_start))
         self.throughput = self._throughput(work)
-        self.totals.add(c)
 
     def _throughput(self, work: int) -> float:
         """Accesses per second: the tick's accesses over CPU time plus stall time (invented
