@@ -10,10 +10,14 @@ USAGE = """usage: python -m esxlab COMMAND ...
 
 commands:
   reproduce [--figure N] [--seeds 0-3] [--jobs N] run the paper's experiments, print paper vs esxlab
+            [--seed S] [--csv DIR] [--plots DIR] [--readme FILE]
   sweep fig7 --param tax_after=0,0.5 --seeds 0-19 run one experiment over a grid of parameters and seeds
             [--jobs N | --scheduler ADDRESS] [--csv FILE]
+  sweep fig7 --list                               list an experiment's parameters: default, allowed values
   exercises build                                 write exercises/release/ from exercises/source/
   exercises check                                 exit 1 if exercises/release/ is out of date
+
+`python -m esxlab COMMAND --help` explains a command's options.
 """
 
 

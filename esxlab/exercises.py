@@ -19,9 +19,10 @@ from typing import Any
 
 import nbformat
 
-from .errors import Error, install_hint
+from .errors import ConfigError, Error, install_hint, shorten
+from .experiments.cli import Parser, check_dir       # the other commands' error style: one sentence, exit 2
 
-ROOT = Path(__file__).resolve().parents[1] / "exercises"     # in a source checkout; else use --source/--release
+ROOT = Path(__file__).resolve().parents[1] / "exercises"     # in a source checkout; else use --source
 BEGIN = re.compile(r"^\s*#+\s*BEGIN SOLUTION\s*$")
 NBGRADER_KEYS = ("grade", "grade_id", "locked", "schema_version", "solution", "task")
 
@@ -116,32 +117,68 @@ def build(source: Path = ROOT / "source", release: Path = ROOT / "release") -> l
     return [dst for _, dst in pairs]
 
 
+COMMANDS = {"build": "write the student release (--release) from the instructor notebooks (--source)",
+            "check": "exit 1 if the student release is out of date (a stale, missing or orphaned notebook)"}
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = Parser(prog="python -m esxlab exercises", description=__doc__.split("\n")[0].replace("``", ""),
+                epilog="commands:\n" + "\n".join(f"  {c:7}{text}" for c, text in COMMANDS.items()),
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("command", nargs="?", metavar="COMMAND", help=" or ".join(COMMANDS) + " (see below)")
+    ap.add_argument("--source", type=Path, metavar="DIR",
+                    help=f"instructor notebooks (default: {ROOT / 'source'}, present in an esxlab checkout)")
+    ap.add_argument("--release", type=Path, metavar="DIR",
+                    help="student notebooks, written by build (default: release/ beside --source)")
+    return ap
+
+
+def _arguments(argv: list[str]) -> tuple[str, Path, Path]:
+    """(command, source, release) from ``argv``; ConfigError with a sentence for a usage error."""
+    args = _parser().parse_args(argv)
+    if args.command not in COMMANDS:
+        problem = "no command given" if args.command is None else f"unknown command {shorten(args.command)}"
+        raise ConfigError(f"exercises: {problem}; allowed: {', '.join(COMMANDS)}.")
+    source = args.source or ROOT / "source"
+    if not source.is_dir() or not any(source.glob("*.ipynb")):
+        raise ConfigError(f"exercises: --source {source} is not a directory of instructor notebooks (*.ipynb); "
+                          "allowed: a directory such as exercises/source in an esxlab checkout." if args.source else
+                          f"exercises: there are no instructor notebooks at {source} (esxlab runs from an install, "
+                          "not from its checkout); allowed: run this from an esxlab checkout, or pass --source "
+                          "path/to/exercises/source.")
+    release = args.release or source.parent / "release"
+    if args.command == "build":
+        check_dir("exercises: --release", release)
+    return args.command, source, release
+
+
 def main(argv: list[str]) -> int:
-    """``build`` writes exercises/release/; ``check`` exits 1 if it is out of date."""
-    ap = argparse.ArgumentParser(prog="python -m esxlab exercises", description=__doc__.split("\n")[0].replace("``", ""))
-    ap.add_argument("command", choices=("build", "check"))
-    ap.add_argument("--source", type=Path, default=ROOT / "source", help="instructor notebooks (default: %(default)s)")
-    ap.add_argument("--release", type=Path, default=ROOT / "release",
-                    help="student notebooks, written by build (default: %(default)s)")
-    args = ap.parse_args(argv)
-    if not args.source.is_dir() or not any(args.source.glob("*.ipynb")):     # a usage error: exit 2
-        ap.error(f"--source {args.source} is not a directory of instructor notebooks (*.ipynb); "
-                 f"allowed: a directory such as {ROOT / 'source'}.")
+    """``build`` writes the student release; ``check`` exits 1 if it is out of date; 2 on bad arguments."""
     try:
-        if args.command == "build":
-            for path in build(args.source, args.release):
+        command, source, release = _arguments(argv)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except SystemExit as e:                      # --help
+        return int(e.code or 0)
+    count = len(_pairs(source, release))
+    print(f"{'building' if command == 'build' else 'checking'} {count} student notebook{'s' * (count != 1)} in "
+          f"{release} from {source} …", file=sys.stderr)
+    try:
+        if command == "build":
+            for path in build(source, release):
                 print(f"wrote {path}")
             return 0
-        problems = stale(args.source, args.release)
+        problems = stale(source, release)
     except ExerciseError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except OSError as err:                       # e.g. --release under /proc, or read-only
-        print(f"error: cannot write the release to --release {args.release}: {err.strerror or err} "
+    except OSError as err:                       # e.g. a read-only notebook inside --release
+        print(f"error: cannot write the release to --release {release}: {err.strerror or err} "
               f"({err.filename}); allowed: a directory you can write to.", file=sys.stderr)
         return 1
     for p in problems:
         print(f"release out of date: {p}; run `python -m esxlab exercises build`")
     if not problems:
-        print(f"release up to date: {args.release} matches {args.source}")
+        print(f"release up to date: {release} matches {source}")
     return 1 if problems else 0

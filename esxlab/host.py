@@ -345,7 +345,8 @@ class Host:
         """Run for ``minutes`` (or ``seconds``, a whole number of ticks) and return the trace of the
         whole history. ``progress`` prints a line on stderr each simulated minute (None: once the
         run has taken :data:`PROGRESS_AFTER_S` seconds of wall time, so only long work shows it, and
-        never while a dashboard watches the run: see :func:`watching`). Ctrl-C stops the run between two ticks, leaving a
+        never while a dashboard watches the run or a runner shows its own bar: see :func:`watching`,
+        :func:`quietly`). Ctrl-C stops the run between two ticks, leaving a
         consistent host that can run on. ConfigError if the trace would not fit in memory."""
         if (minutes is None) == (seconds is None):
             raise ConfigError(f"run() needs exactly one of minutes= or seconds=; got minutes = {shorten(minutes)}, "
@@ -360,9 +361,9 @@ class Host:
             raise ConfigError(f"run: {given} is {seconds:g} s, not a whole number of ticks; "
                               "allowed: whole seconds (one tick is one simulated second).")
         self.recorder.reserve(ticks, self.vms, f"run: {given}")
-        watch = getattr(_watchers, "callback", None)
+        watch = getattr(_context, "callback", None)
         show = check_choice("run", "progress", progress, (True, False)) if progress is not None else \
-            False if watch is not None else None          # a dashboard watching the run shows its own
+            False if watch is not None or getattr(_context, "quiet", None) else None    # they show their own
         start = time.perf_counter()
         with deferred_interrupt() as interrupted:
             for i in range(ticks):
@@ -406,17 +407,29 @@ class Host:
         return {name: v.stats() for name, v in self.vms.items()}
 
 
-_watchers = threading.local()
+_context = threading.local()       # per thread: a dashboard's callback (watching), a runner's bar (quietly)
 
 
 @contextlib.contextmanager
-def watching(callback: Callable[[Host], None]) -> Iterator[None]:
-    """While open, every :meth:`Host.run` in this thread calls ``callback(host)`` after each
-    tick: a dashboard draws an experiment's run as it grows, and cuts it short by raising from
-    the callback (between two ticks, so the host stays consistent). Invented (issue 12)."""
-    before = getattr(_watchers, "callback", None)
-    _watchers.callback = callback
+def _setting(name: str, value: object) -> Iterator[None]:
+    """``_context.<name> = value`` while open, then what it was."""
+    before = getattr(_context, name, None)
+    setattr(_context, name, value)
     try:
         yield
     finally:
-        _watchers.callback = before
+        setattr(_context, name, before)
+
+
+def watching(callback: Callable[[Host], None]) -> contextlib.AbstractContextManager[None]:
+    """While open, every :meth:`Host.run` in this thread calls ``callback(host)`` after each
+    tick: a dashboard draws an experiment's run as it grows, and cuts it short by raising from
+    the callback (between two ticks, so the host stays consistent). Invented (issue 12)."""
+    return _setting("callback", callback)
+
+
+def quietly() -> contextlib.AbstractContextManager[None]:
+    """While open, :meth:`Host.run` in this thread prints no progress line unless given
+    ``progress=True``: the experiments' runner (``reproduce``, sweeps) shows a bar of its own and
+    runs each task inside this, in whichever process or thread runs it."""
+    return _setting("quiet", True)

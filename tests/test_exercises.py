@@ -217,3 +217,44 @@ def test_a_check_cell_grades_even_after_an_answer_cell_rebinds_the_checker():
     printed = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
     assert errors[3] is not None and errors[3].ename == "CheckFailed" and "cheated" not in printed[3], printed[3]
     assert errors[6] is None and printed[6].startswith("Correct: rhos"), (errors[6], printed[6])
+
+
+@pytest.mark.parametrize("argv, sentence", [
+    ([], "error: exercises: no command given; allowed: build, check."),
+    (["foo"], "error: exercises: unknown command 'foo'; allowed: build, check."),
+    (["build", "--release", "/proc/x"], "error: exercises: --release /proc/x cannot be created (No such file or "
+                                        "directory); allowed: a directory you can write to.")])
+def test_usage_errors_are_one_sentence_and_exit_2(argv, sentence, capsys):
+    """As reproduce and sweep: no usage block, no "argument command", exit code 2."""
+    from esxlab.__main__ import main
+    assert main(["exercises", *argv]) == 2
+    assert capsys.readouterr().err == sentence + "\n"
+
+
+def test_help_says_what_build_and_check_do(capsys):
+    assert exercises.main(["build", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "build  write the student release" in out and "check  exit 1 if the student release is out of date" in out
+
+
+def test_a_missing_default_source_says_to_run_from_a_checkout(tmp_path, monkeypatch, capsys):
+    """After `pip install .` (Binder's postBuild) the default lies in site-packages, where there are no notebooks."""
+    monkeypatch.setattr(exercises, "ROOT", tmp_path / "site-packages" / "exercises")
+    assert exercises.main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: exercises: there are no instructor notebooks at {tmp_path}/site-packages/")
+    assert err.rstrip().endswith("allowed: run this from an esxlab checkout, or pass --source "
+                                 "path/to/exercises/source.")
+
+
+def test_build_says_what_it_does_first_and_writes_beside_the_source(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(exercises, "ROOT", tmp_path / "installed")        # not where the release goes
+    src = tmp_path / "course" / "source"
+    src.mkdir(parents=True)
+    shutil.copy(SOURCES[0], src)
+    assert exercises.main(["build", "--source", str(src)]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"building 1 student notebook in {tmp_path / 'course' / 'release'} from {src} …\n"
+    assert out == f"wrote {tmp_path / 'course' / 'release' / SOURCES[0].name}\n"
+    assert exercises.main(["check", "--source", str(src)]) == 0
+    assert capsys.readouterr().err.startswith("checking 1 student notebook in ")

@@ -337,6 +337,31 @@ def test_fig7_idle_estimate_of_a_vm_of_another_size_is_not_compared():
     assert all(r.note.count("vm_mb = 16") <= 1 for r in res.table)
 
 
+@pytest.mark.parametrize("name, one, other", [
+    ("fig2", FIG2_SMALL, dict(FIG2_SMALL, max_mb=144)),
+    ("fig4", dict(max_vms=3, minutes=5), dict(max_vms=4, minutes=5)),
+    ("esx_today", dict(limit_mb=16), dict(limit_mb=32, vm_mb=80)),
+    ("fig7", dict(FIG7_SMALL, minutes=16, tax_after=0.0), dict(FIG7_SMALL, minutes=16, tax_after=0.5)),
+], ids=["fig2 max_mb", "fig4 max_vms", "esx_today limit_mb", "fig7 tax_after"])
+def test_quantities_are_named_the_same_whatever_the_parameters(name, one, other):
+    """A sweep's tidy table pivots on ``quantity``: a parameter's value may show in a row's label
+    (e.g. "10 VMs: zero pages", "idle VM alloc, τ = 0.75"), never in its quantity."""
+    a, b = (E.get(name).run(seed=0, **params).table for params in (one, other))
+    assert [r.quantity for r in a] == [r.quantity for r in b]
+    assert [r.title for r in a] != [r.title for r in b], "the labels still show the values"
+
+
+def test_a_row_is_keyed_by_its_quantity_and_shown_by_its_label(tmp_path):
+    res = Result("x", {"seed": 0})
+    res.add("alloc after the change", 100, 101, 2, "MB", label="alloc, τ = 0.75")
+    res.add("split", 10, 10, 1)
+    assert res.row("alloc, τ = 0.75") is res.row("alloc after the change")
+    assert "alloc, τ = 0.75" in res.render() and "after the change" not in res.render()
+    rows = list(csv.DictReader(open(res.to_csv(tmp_path)[0])))
+    assert [(r["quantity"], r["label"]) for r in rows] == [("alloc after the change", "alloc, τ = 0.75"),
+                                                           ("split", "split")]
+
+
 def test_fig4_with_two_vms_runs_and_lists_that_case_once():
     quantities = [r.quantity for r in E.fig4.run(seed=0, max_vms=2, minutes=5).table]
     assert len(quantities) == len(set(quantities))

@@ -143,3 +143,16 @@ def test_the_invariants_hold_for_the_last_uid_a_host_can_name():
     h.power_on(esx.VMConfig(name="last", max_mb=8, overhead_mb=1), workload=esx.workloads.Toucher([(0, 4)]))
     h.run(seconds=10)
     check_conservation(h)
+
+
+def test_runs_inside_quietly_print_no_progress_unless_asked(capsys, monkeypatch):
+    """The experiments' runner shows a bar per task, so the runs in its tasks print no line of their own."""
+    monkeypatch.setattr(esx.host, "PROGRESS_AFTER_S", 0.0)          # as if each minute took seconds
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    with esx.host.quietly():
+        host.run(seconds=120)
+        assert capsys.readouterr().err == ""
+        host.run(seconds=120, progress=True)
+        assert "simulated 2/2 min" in capsys.readouterr().err, "asked for, it is shown"
+    host.run(seconds=120)
+    assert "simulated 2/2 min" in capsys.readouterr().err, "outside, a long run shows it again"

@@ -187,3 +187,66 @@ def test_execute_hands_each_result_over_as_it_arrives_and_stops_when_told():
 
     with pytest.raises(KeyError, match="enough"):
         runner.execute(_square, [(1,), (2,), (3,)], jobs=1, each=stop)
+
+
+def test_jobs_above_the_cores_run_as_many_as_there_are_cores(monkeypatch, capsys):
+    """--jobs 1000 must not start 1000 processes: it runs as many at a time as the computer has
+    cores (the results do not depend on it), and says so."""
+    monkeypatch.setattr(runner, "cpu_count", lambda: 2, raising=False)
+    assert runner.check_jobs(1000) == 2 and runner.check_jobs(1) == 1
+    assert main(["--figure", "remap_io", "--jobs", "1000"]) == 0
+    out, err = capsys.readouterr()
+    assert "note: reproduce: --jobs = 1000 is more than this computer's 2 cores; running 2 at a time." in err
+    assert out.rstrip().endswith("s, 2 job(s))")
+
+
+def test_the_runner_starts_no_more_workers_than_tasks(monkeypatch):
+    asked = []
+
+    def spy(**kw):
+        asked.append(kw.get("n_jobs"))
+        return real(**kw)
+
+    real = runner.parallel_config
+    monkeypatch.setattr(runner, "parallel_config", spy)
+    monkeypatch.setattr(runner, "cpu_count", lambda: 8, raising=False)
+    assert runner.execute(_square, [(3,)], jobs=8) == [9]
+    assert runner.execute(_square, [(1,), (2,), (3,)], jobs=2) == [1, 4, 9]
+    assert asked == [1, 2]
+
+
+@pytest.mark.parametrize("where", ["a file", "/proc/nope"])
+def test_plots_dir_is_refused_before_anything_runs(where, tmp_path, capsys):
+    target = tmp_path / "afile" if where == "a file" else Path(where)
+    if where == "a file":
+        target.write_text("")
+    assert main(["--figure", "7", "--plots", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: reproduce: --plots {target} ") and "; allowed: a directory" in err
+    assert err.rstrip().endswith(".") and "[1/" not in err, "refused before any experiment ran"
+
+
+def test_plots_say_which_experiments_have_a_paper_figure(tmp_path, capsys):
+    assert main(["--figure", "remap_io", "--plots", str(tmp_path / "figs")]) == 0
+    assert ("note: reproduce: --plots: remap_io has no digitized paper figure; plots exist for fig2, fig6, fig7, "
+            "fig8.") in capsys.readouterr().err
+    assert list((tmp_path / "figs").iterdir()) == []
+    assert main(["--help"]) == 0
+    assert "digitized paper figure: fig2, fig6, fig7, fig8" in " ".join(capsys.readouterr().out.split())
+
+
+def test_an_experiment_without_predictions_says_so_not_0_of_0():
+    setup = [Row("fig5", "A: shared", 10, 10, 1, kind="set-up"), Row("fig5", "A: zero", 5, 9, 1, kind="set-up")]
+    unscored = [Row("ksm_vs_esx", "esx: pages hashed", None, 7, None)]
+    assert runner._describe((("fig5",), 0), [E.Result("fig5", {}, table=setup)]) == \
+        "fig5, seed 0: no predictions, set-up checks 1/2"
+    assert runner._describe((("ksm_vs_esx",), 3), [E.Result("ksm_vs_esx", {}, table=unscored)]) == \
+        "ksm_vs_esx, seed 3: no predictions (its rows have no paper value)"
+    assert runner.count_line(setup, [0]) == "no predictions on seed 0; set-up checks 1/2"
+
+
+def test_the_readme_line_names_the_jobs_it_was_made_with():
+    rows = [Row("x", "pred", 10, 10, 1)]
+    assert "`python -m esxlab reproduce --seeds 0-3 --jobs 2 --readme README.md`" in \
+        runner.readme_block(rows, [0, 1, 2, 3], jobs=2)
+    assert "`python -m esxlab reproduce --seeds 0-3 --readme README.md`" in runner.readme_block(rows, [0, 1, 2, 3])

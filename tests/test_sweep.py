@@ -1,5 +1,7 @@
 """Sweeps: one experiment over a grid of its parameters and seeds, run by joblib or a Dask cluster."""
+import contextlib
 import csv
+import io
 
 import pytest
 
@@ -42,6 +44,24 @@ def test_csv_round_trips_the_numbers(serial, tmp_path):
     rows = list(csv.DictReader(open(serial.to_csv(tmp_path / "s.csv"))))
     assert list(rows[0]) == list(serial.columns) and len(rows) == len(serial)
     assert [float(r["value"]) for r in rows] == [r["value"] for r in serial.records()]
+
+
+def test_fig7_over_tax_after_names_each_quantity_once_and_the_same_at_every_point(tmp_path, capsys):
+    """A tester's ``sweep fig7 --param tax_after=0,0.75 --csv``: the idle VM's allocation after the
+    change was 'idle VM alloc, τ = 0 after the change' at one point and 'idle VM alloc, τ = 0.75' at
+    the other, and 'idle VM alloc, τ = 0' meant before the change at 0.75 only: no pivot possible.
+    Quantities are now the same at every point; the printed table still shows τ."""
+    out = tmp_path / "fig7.csv"
+    small = ["vm_mb=128", "available_mb=179", "clients=20", "minutes=16", "tax_change_min=12", "dbench_start_min=1"]
+    params = [x for p in ["tax_after=0,0.75", *small] for x in ("--param", p)]
+    assert main(["sweep", "fig7", *params, "--csv", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "idle VM alloc, τ = 0.75" in text and "idle VM alloc, τ = 0 after the change" in text
+    at: dict[str, list[str]] = {}
+    for r in csv.DictReader(open(out)):
+        at.setdefault(r["tax_after"], []).append(r["quantity"])
+    assert at["0"] == at["0.75"] and len(set(at["0"])) == len(at["0"])
+    assert "idle VM alloc after the change" in at["0"] and "idle VM alloc before the change" in at["0"]
 
 
 def test_cli_prints_the_summary_and_writes_the_tidy_csv(tmp_path, capsys):
@@ -109,20 +129,42 @@ def test_cli_refuses_bad_arguments(argv, match, capsys):
     assert match in capsys.readouterr().err
 
 
+def _progress_line(seconds: int) -> str:
+    """What a run of ``seconds`` prints on stderr where it counts as long (PROGRESS_AFTER_S = 0)."""
+    before, esx.host.PROGRESS_AFTER_S = esx.host.PROGRESS_AFTER_S, 0.0
+    try:
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            esx.Host(esx.HostConfig(memory_mb=64), seed=0).run(seconds=seconds)
+    finally:
+        esx.host.PROGRESS_AFTER_S = before
+    return err.getvalue()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_runs_in_the_runners_tasks_leave_the_progress_to_its_bar(jobs):
+    """reproduce and sweep show a bar per task: a run inside a task (here, in this process or in
+    loky workers) prints no "simulated X/Y min" line over it."""
+    assert "simulated 2/2 min" in _progress_line(120), "alone, such a run shows its line"
+    assert runner.execute(_progress_line, [(120,), (60,)], jobs=jobs) == ["", ""]
+
+
 def test_a_dask_cluster_gives_the_serial_table_bit_for_bit(serial):
     from distributed import LocalCluster          # the "cluster" extra; the "test" extra installs it
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         assert len(cluster.workers) == 2
         table = E.sweep("remap_io", GRID, seeds=[0, 1], scheduler=cluster.scheduler_address)
         results = runner.run_many(["remap_io"], [0, 1], scheduler=cluster.scheduler_address)
+        assert runner.execute(_progress_line, [(120,)], scheduler=cluster.scheduler_address) == [""], \
+            "a Dask worker's runs leave the progress to the bar too"
     assert table == serial, "same grid, same seeds: the same numbers whichever runner"
     assert [r.table for r in results.values()] == [r.table for r in runner.run_many(["remap_io"], [0, 1]).values()]
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
-def test_grouping_runs_of_a_seed_into_tasks_keeps_the_table(serial, jobs):
+def test_grouping_runs_of_a_seed_into_tasks_keeps_the_table(serial, jobs, monkeypatch):
     """However a seed's grid points are grouped into tasks (one group per seed, or split across workers),
     every table sits at its own point and seed, bit for bit."""
+    monkeypatch.setattr(runner, "cpu_count", lambda: 4, raising=False)     # 3 jobs run 3 at a time anywhere
     assert sweeps._groups(4, 2, jobs, None) == (1 if jobs == 2 else 2)
     assert E.sweep("remap_io", GRID, seeds=[0, 1], jobs=jobs).tables == serial.tables
 
@@ -136,3 +178,26 @@ def test_a_fig7_sweep_over_tax_after_forks_each_seeds_prefix_and_matches_single_
     for i, tau in enumerate((0.25, 0.75)):
         common._prefixes.clear()
         assert table.tables[i] == tuple(E.fig7.run(seed=2, **small, tax_after=tau).table)
+
+
+def test_cli_lists_an_experiments_parameters_with_default_and_range(capsys, monkeypatch):
+    monkeypatch.setattr(sweeps, "sweep", lambda *a, **k: pytest.fail("--list runs nothing"))
+    assert main(["sweep", "7", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"fig7: {E.fig7.TITLE}"
+    assert lines[2].split() == ["parameter", "default", "allowed", "unit", "meaning"]
+    assert lines[4].split()[:6] == ["available_mb", "358", "64", "≤", "available_mb", "≤"]
+    tax_after = next(x for x in lines if x.startswith("tax_after "))
+    assert tax_after.split()[1] == "0.75" and "0 ≤ tax_after ≤ 0.99" in tax_after
+    assert "whole numbers, 1 ≤ clients ≤ 400" in next(x for x in lines if x.startswith("clients "))
+    assert "one of 'esx', 'ksm', 'off'" in next(x for x in lines if x.startswith("sharing "))
+    assert len(lines) == 4 + len(E.fig7.PARAMS)
+
+
+def test_cli_sweep_jobs_above_the_cores_run_as_many_as_there_are_cores(capsys, monkeypatch):
+    monkeypatch.setattr(runner, "cpu_count", lambda: 2, raising=False)
+    assert runner.check_jobs(1000, "sweep: --jobs") == 2, "1000 worker processes for one run"
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--jobs", "1000"]) == 0
+    out, err = capsys.readouterr()
+    assert "note: sweep: --jobs = 1000 is more than this computer's 2 cores; running 2 at a time." in err
+    assert out.rstrip().endswith("s, 2 job(s)")

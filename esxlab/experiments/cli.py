@@ -3,21 +3,24 @@
 
 Runs the experiments (all of them, or the ones named with ``--figure``, repeatable) on one
 seed or several (``--seeds``: a range "0-3" or a list "0,2,5"), ``--jobs`` runs at a time
-(joblib; the results do not depend on it), prints a progress line per run to stderr, then the
+(joblib; the results do not depend on it; above this computer's cores, as many as it has, with
+a note), prints a progress line per run to stderr, then the
 table to stdout: experiment, quantity, the paper's value, esxlab's (over several seeds: mean ±
 standard deviation), the tolerance and whether esxlab (the mean) is within it; set-up checks
 are listed apart from predictions. ``--csv DIR`` also writes the tables (one column per seed)
 and traces as CSV files; ``--readme FILE`` rewrites the generated table in FILE (all
 experiments only); ``--plots DIR`` writes one PNG and one SVG per digitized figure, paper vs
-esxlab (needs matplotlib: the "plots" extra). Exit code 0 when it ran (rows outside their
-tolerance are reported, not errors), 2 on bad arguments.
+esxlab (Figures 2, 6, 7 and 8: :data:`.paper.FIGURES`; needs matplotlib, the "plots" extra).
+Output directories and files are checked before anything runs. Exit code 0 when it ran (rows
+outside their tolerance are reported, not errors), 2 on bad arguments.
 
 ``python -m esxlab sweep EXPERIMENT --param NAME=V1,V2,… [--param …] [--seeds 0-19] [--jobs N]
 [--csv FILE] [--scheduler ADDRESS]`` runs one experiment over the grid of the given parameter
 values (the others at their defaults) and seeds (:func:`.sweeps.sweep`), prints mean ± sd per
 grid point and quantity, and with ``--csv`` writes the tidy table (one row per run and
 quantity). ``--scheduler`` sends the runs to a Dask cluster (the "cluster" extra) instead of
-``--jobs`` local processes; the numbers are the same either way.
+``--jobs`` local processes; the numbers are the same either way. ``sweep EXPERIMENT --list``
+prints the experiment's parameters: default, allowed values, unit and meaning.
 """
 from __future__ import annotations
 
@@ -30,16 +33,20 @@ from pathlib import Path
 from ..errors import ConfigError, Error
 from ..rng import check_seed
 from . import EXPERIMENTS, lookup, runner
+from .paper import FIGURES
 from .result import render_table, write_table_csv
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are ConfigError sentences ("sweep: …."), printed as
+    ``error: …`` without the usage block, as every ``python -m esxlab`` command does."""
+
     def error(self, message: str):
         raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m esxlab reproduce", description="Reproduce the paper's experiments.")
+    p = Parser(prog="python -m esxlab reproduce", description="Reproduce the paper's experiments.")
     p.add_argument("--figure", "-f", action="append", metavar="N|NAME",
                    help=f"a figure number or experiment name (repeatable); all: {', '.join(EXPERIMENTS)}")
     seeds = p.add_mutually_exclusive_group()
@@ -49,23 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     _add_runner_options(p)
     p.add_argument("--csv", metavar="DIR", help="also write tables and traces as CSV files into DIR")
     p.add_argument("--readme", metavar="FILE", help="rewrite the generated table in FILE (e.g. README.md)")
-    p.add_argument("--plots", metavar="DIR", help="write paper-vs-esxlab figures (PNG and SVG) into DIR")
+    p.add_argument("--plots", metavar="DIR", help="write paper-vs-esxlab figures (PNG and SVG) into DIR, for the "
+                                                  f"experiments with a digitized paper figure: {', '.join(FIGURES)}")
     return p
 
 
 def _add_runner_options(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--jobs", "-j", type=int, default=1, help="runs at a time (default 1; same results for any N)")
+    where.add_argument("--jobs", "-j", type=int, default=1, help="runs at a time (default 1; same results for any N; "
+                                                                 "at most this computer's cores)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (e.g. "
                                                               "tcp://10.0.0.5:8786; the 'cluster' extra) instead")
 
 
 def _sweep_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m esxlab sweep", description="Run one experiment over a grid of its parameters "
-                                                            "and seeds.")
+    p = Parser(prog="python -m esxlab sweep", description="Run one experiment over a grid of its parameters "
+                                                           "and seeds.")
     p.add_argument("experiment", metavar="EXPERIMENT", help=f"a figure number or name: {', '.join(EXPERIMENTS)}")
+    p.add_argument("--list", action="store_true", help="list EXPERIMENT's parameters (default, allowed values, "
+                                                       "meaning) and exit")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=V1,V2",
-                   help="values of one parameter (repeatable; the grid is every combination)")
+                   help="values of one parameter (repeatable; the grid is every combination; --list names them)")
     p.add_argument("--seeds", default="0", metavar="0-19", help="a range (0-19) or a list (0,2,5); default 0")
     _add_runner_options(p)
     p.add_argument("--csv", metavar="FILE", help="write the tidy table (one row per run and quantity) to FILE")
@@ -74,14 +85,17 @@ def _sweep_parser() -> argparse.ArgumentParser:
 
 def sweep_main(argv: list[str]) -> int:
     """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments."""
-    from .sweeps import parse_param, sweep
+    from .sweeps import describe_params, parse_param, sweep
     try:
         args = _sweep_parser().parse_args(argv)
+        if args.list:
+            print(describe_params(args.experiment))
+            return 0
         grid = dict(parse_param(text) for text in args.param)
         if len(grid) != len(args.param):
             raise ConfigError(f"sweep: a parameter is given twice in --param {' --param '.join(args.param)}; "
                               "give each once with all its values.")
-        runner.check_jobs(args.jobs, "sweep: --jobs")
+        args.jobs = _jobs(args.jobs, "sweep: --jobs")
         if args.csv:
             _check_writable_file(args.csv)
         start = time.perf_counter()
@@ -108,25 +122,37 @@ def _check_writable_file(name: str) -> None:
                           "writable directory.")
 
 
-def _check_csv_dir(directory: str) -> None:
-    """Refuse ``--csv DIR`` before running anything unless DIR is (or can be made) a writable directory."""
+def _jobs(jobs: int, label: str) -> int:
+    """``--jobs`` as it will run (:func:`.runner.check_jobs`), with a note on stderr when this
+    computer has fewer cores than asked."""
+    workers = runner.check_jobs(jobs, label)
+    if workers < jobs:
+        print(f"note: {label} = {jobs} is more than this computer's {workers} cores; running {workers} at a time.",
+              file=sys.stderr)
+    return workers
+
+
+def check_dir(label: str, directory: str | Path) -> None:
+    """Refuse ``<label> DIR`` (e.g. "reproduce: --csv") before running anything unless DIR is (or
+    can be made) a writable directory; it is created if missing."""
     path = Path(directory)
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"reproduce: --csv {directory} is an existing file, not a directory; "
+        raise ConfigError(f"{label} {directory} is an existing file, not a directory; "
                           "allowed: a directory (it is created if missing).")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ConfigError(f"reproduce: --csv {directory} cannot be created ({e.strerror or e}); "
+        raise ConfigError(f"{label} {directory} cannot be created ({e.strerror or e}); "
                           "allowed: a directory you can write to.") from None
     if not os.access(path, os.W_OK):
-        raise ConfigError(f"reproduce: --csv {directory} is not writable; allowed: a directory you can write to.")
+        raise ConfigError(f"{label} {directory} is not writable; allowed: a directory you can write to.")
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Refuse, before running, the outputs that could not be written."""
+def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
+    """Refuse, before running, the outputs that could not be written; note the experiments
+    among ``names`` that ``--plots`` has no figure for."""
     if args.csv:
-        _check_csv_dir(args.csv)
+        check_dir("reproduce: --csv", args.csv)
     if args.readme:
         if args.figure:
             raise ConfigError("reproduce: --readme needs every experiment; drop --figure.")
@@ -137,6 +163,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
     if args.plots:
         from .plots import require_matplotlib
         require_matplotlib()
+        check_dir("reproduce: --plots", args.plots)
+        without = [n for n in names if n not in FIGURES]
+        if without:
+            print(f"note: reproduce: --plots: {', '.join(without)} {'has' if len(without) == 1 else 'have'} no "
+                  f"digitized paper figure; plots exist for {', '.join(FIGURES)}.", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
@@ -147,8 +178,8 @@ def main(argv: list[str]) -> int:
         seeds = runner.parse_seeds(args.seeds) if args.seeds else [args.seed]
         for seed in seeds:
             check_seed(seed, "reproduce: --seeds")
-        runner.check_jobs(args.jobs)
-        _check_outputs(args)
+        args.jobs = _jobs(args.jobs, "reproduce: --jobs")
+        _check_outputs(args, names)
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -169,7 +200,7 @@ def main(argv: list[str]) -> int:
             res.to_csv(Path(args.csv) / f"seed_{seed}" if len(seeds) > 1 else args.csv)
         write_table_csv(rows, Path(args.csv) / "all_table.csv", seeds if len(seeds) > 1 else None)
     if args.readme:
-        runner.write_readme(args.readme, runner.summary(results), seeds)
+        runner.write_readme(args.readme, runner.summary(results), seeds, args.jobs)
     if args.plots:
         from .plots import write_plots
         for path in write_plots(results, args.plots):

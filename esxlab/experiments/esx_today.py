@@ -148,8 +148,8 @@ def run(seed: int = 0, **params) -> Result:
     trace, host = run_limit(p, seed)
     res.traces["limit"] = trace
     s = host.vm("limited").stats()
-    res.add(f"alloc of a {p.vm_mb:g} MB VM limited to {p.limit_mb:g} MB on an idle host", p.limit_mb, s.alloc,
-            max(2.0, 0.03 * p.limit_mb), "MB", note=LATER)
+    res.add("limited VM: alloc on an idle host", p.limit_mb, s.alloc, max(2.0, 0.03 * p.limit_mb), "MB", note=LATER,
+            label=f"alloc of a {p.vm_mb:g} MB VM limited to {p.limit_mb:g} MB on an idle host")
     res.add("limited VM: ballooned", None, s.balloon, None, "MB")
     res.add("limited VM: swapped", None, s.swapped, None, "MB")
     trace, host = kept((*others, "large_pages"), lambda: run_large_pages(p, seed))

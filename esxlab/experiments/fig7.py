@@ -152,15 +152,19 @@ def run(seed: int = 0, **params) -> Result:
     thr0, thr1 = tr.mean("dbench", "throughput", *b0), tr.mean("dbench", "throughput", *b1)
     before, after = off_setting(p, ("tax_before",)), off_setting(p, ("tax_before", "tax_after"))
     setup = dict(kind="set-up", off_setting=before)
-    # the rows are named by τ; when τ does not change, by before and after too (each name once a run)
+    # the rows are named by before and after the change (sweeps pivot on them); labelled by τ, and
+    # when τ does not change, by before and after too (each label once a run)
     same = p.tax_before == p.tax_after
     tau0 = f"τ = {p.tax_before:g}" + (" before the change" if same else "")
     tau1 = f"τ = {p.tax_after:g}" + (" after the change" if same else "")
-    res.add(f"idle VM alloc, {tau0}", 179 * scale, idle0, TOL_BEFORE, "MB", **setup)
-    res.add(f"dbench VM alloc, {tau0}", 179 * scale, db0, TOL_BEFORE, "MB", **setup)
-    res.add(f"idle VM alloc, {tau1}", 101 * scale, idle1, TOL_AFTER, "MB", off_setting=after,
-            note_if_off=IDLE_AFTER)
-    res.add(f"dbench VM alloc, {tau1}", 243 * scale, db1, TOL_AFTER, "MB", off_setting=after)
+    res.add("idle VM alloc before the change", 179 * scale, idle0, TOL_BEFORE, "MB", label=f"idle VM alloc, {tau0}",
+            **setup)
+    res.add("dbench VM alloc before the change", 179 * scale, db0, TOL_BEFORE, "MB",
+            label=f"dbench VM alloc, {tau0}", **setup)
+    res.add("idle VM alloc after the change", 101 * scale, idle1, TOL_AFTER, "MB", off_setting=after,
+            note_if_off=IDLE_AFTER, label=f"idle VM alloc, {tau1}")
+    res.add("dbench VM alloc after the change", 243 * scale, db1, TOL_AFTER, "MB", off_setting=after,
+            label=f"dbench VM alloc, {tau1}")
     res.add("split dbench − idle after the change", 142 * scale, db1 - idle1, TOL_SPLIT, "MB", off_setting=after,
             note_if_off=IDLE_AFTER)
     res.add("sum of allocations after the change", 344 * scale, idle1 + db1, 8, "MB", off_setting=after,
@@ -172,7 +176,7 @@ def run(seed: int = 0, **params) -> Result:
         f"available_mb = {p.available_mb:g}, paper 256 and {PAPER_AVAILABLE_MB}"
     res.add("idle VM active estimate", 9.7, tr.mean("idle", "active", b0[0], p.minutes), TOL_IDLE_ACTIVE, "MB",
             off_setting=paper_size, note_if_off=IDLE_ACTIVE)
-    res.add(f"dbench active estimate, τ = {p.tax_after:g}", 197, tr.mean("dbench", "active", *b1), 15, "MB",
+    res.add("dbench active estimate after the change", 197, tr.mean("dbench", "active", *b1), 15, "MB",
             off_setting=after if sizes_off(p) else ", ".join(x for x in (after, paper_size) if x),    # sizes named once
-            note_if_off=DBENCH_ACTIVE)
+            note_if_off=DBENCH_ACTIVE, label=f"dbench active estimate, τ = {p.tax_after:g}")
     return res

@@ -1,10 +1,13 @@
 """What an experiment returns: its traces, a paper-vs-esxlab table and the parameters used.
 
 Every experiment module has ``run(seed=0, **params) -> Result``. A :class:`Row` compares one
-quantity with the paper: ``relation`` says how (``"≈"``: |esxlab − paper| ≤ tolerance;
-``"≥"``/``"≤"``: esxlab at least/at most paper, give or take the tolerance). Rows the paper
-has no number for (beyond-the-paper studies) have ``paper=None`` and are not checked; rows
-where the model cannot match the paper say so in ``note`` rather than hide it.
+quantity with the paper. Its ``quantity`` names it the same way whatever the parameters (e.g.
+"idle VM alloc after the change", so a sweep's tidy table pivots on it); its ``label`` is how
+tables show it in this run (e.g. "idle VM alloc, τ = 0.75"). ``relation`` says how (``"≈"``:
+|esxlab − paper| ≤ tolerance; ``"≥"``/``"≤"``: esxlab at least/at most paper, give or take the
+tolerance). Rows the paper has no number for (beyond-the-paper studies) have ``paper=None``
+and are not checked; rows where the model cannot match the paper say so in ``note`` rather
+than hide it.
 
 Two kinds of checked row: *predictions* (what the model says about the paper's result) and
 *set-up checks* (``kind="set-up"``: quantities that follow from how the experiment is set up,
@@ -58,6 +61,7 @@ class Row:
     relation: str = "≈"
     note: str = ""
     kind: str = "prediction"
+    label: str = ""                         # how tables show it, if not as ``quantity``
     sd: float | None = None                 # over seeds (rows made by :func:`summarize`)
     values: tuple[float, ...] = ()          # one per seed (rows made by :func:`summarize`)
 
@@ -66,6 +70,11 @@ class Row:
             raise ConfigError(f"Row.relation = {self.relation!r} is not allowed; choose one of {', '.join(RELATIONS)}.")
         if self.kind not in KINDS:
             raise ConfigError(f"Row.kind = {self.kind!r} is not allowed; choose one of {', '.join(KINDS)}.")
+
+    @property
+    def title(self) -> str:
+        """How tables show the row: its ``label``, else its ``quantity``."""
+        return self.label or self.quantity
 
     @property
     def spread(self) -> bool:
@@ -96,7 +105,7 @@ class Row:
         value = _fmt(self.esxlab, self.unit)
         if self.sd is not None:
             value = f"{_fmt(self.esxlab)} ± {_fmt(self.sd, self.unit)}"
-        return [self.experiment, self.quantity, paper, value, tol, within, self.note]
+        return [self.experiment, self.title, paper, value, tol, within, self.note]
 
 
 def render_table(rows: list[Row], notes: bool = True) -> str:
@@ -187,9 +196,11 @@ class Result:
 
     def add(self, quantity: str, paper: float | None, esxlab: float, tolerance: float | None,
             unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "",
-            kind: str = "prediction", off_setting: str = "") -> Row:
+            kind: str = "prediction", off_setting: str = "", label: str = "") -> Row:
         """Append a row comparing ``esxlab`` with the paper's value; returns it.
 
+        ``quantity`` must not depend on the parameters' values; ``label`` (default: ``quantity``)
+        may, and is what tables show.
         ``note`` always goes with the row; ``note_if_off`` only when the row is outside its
         tolerance (the model's known reason for missing the paper, said plainly).
         ``kind="set-up"`` marks a set-up check. ``off_setting`` (e.g. "tax_after = 0, paper
@@ -197,16 +208,17 @@ class Result:
         if off_setting:
             paper, tolerance, note = None, None, f"{self.name}: not the paper's setting ({off_setting}); not compared."
         row = Row(self.name, quantity, None if paper is None else float(paper), float(esxlab),
-                  None if tolerance is None else float(tolerance), unit, relation, note, kind)
+                  None if tolerance is None else float(tolerance), unit, relation, note, kind, label or quantity)
         if note_if_off and row.within is False:
             row = dataclasses.replace(row, note=note_if_off)
         self.table.append(row)
         return row
 
     def row(self, quantity: str) -> Row:
-        """The row for ``quantity`` (ConfigError naming the known quantities if absent)."""
+        """The row for ``quantity``, or labelled ``quantity`` (ConfigError naming the known
+        quantities if absent)."""
         for r in self.table:
-            if r.quantity == quantity:
+            if quantity in (r.quantity, r.title):
                 return r
         raise ConfigError(f"{self.name} has no quantity {quantity!r}; it has: "
                           f"{', '.join(repr(r.quantity) for r in self.table)}.")
@@ -251,7 +263,7 @@ class Result:
 
 def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None = None) -> None:
     """Rows as CSV: experiment, quantity, paper, esxlab, tolerance, unit, relation, note, kind,
-    within; with ``seeds`` (rows from :func:`summarize`) also sd, spread and one column per seed."""
+    label, within; with ``seeds`` (rows from :func:`summarize`) also sd, spread and one column per seed."""
     names = [f.name for f in dataclasses.fields(Row) if f.name not in ("sd", "values")]
     extra = ["sd", "spread"] + [f"seed_{s}" for s in seeds] if seeds else []
     with Path(path).open("w", newline="") as fh:

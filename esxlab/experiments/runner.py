@@ -9,7 +9,9 @@
 time), or, given ``scheduler`` (a Dask scheduler's address), the same tasks on a Dask
 distributed cluster (joblib's "dask" backend; the optional "cluster" extra). Every run is
 seeded, so the results are the same, bit for bit, whichever runner and however many workers:
-the runner only decides where each task runs.
+the runner only decides where each task runs. It starts no more local workers than there are
+tasks, nor than this computer has cores (:func:`check_jobs`), and its tasks run
+:meth:`~esxlab.host.Host.run` quietly (:func:`esxlab.host.quietly`): its own bar is the progress.
 
 The README's reproduction table is generated, never pasted: :func:`write_readme` rewrites
 the text between :data:`BEGIN` and :data:`END` with the table, the seeds, the date and
@@ -27,10 +29,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from joblib import Parallel, delayed, parallel_config
+from joblib import Parallel, cpu_count, delayed, parallel_config
 from tqdm import tqdm
 
 from ..errors import ConfigError, install_hint, shorten
+from ..host import quietly
 from ..rng import check_seed
 from . import RUN_S, SHARED_RUNS, get
 from .result import Result, Row, predictions, render_table, summarize
@@ -64,10 +67,12 @@ def parse_seeds(text: str, label: str = "reproduce: --seeds") -> list[int]:
 
 
 def check_jobs(jobs: Any, label: str = "reproduce: --jobs") -> int:
-    """``jobs`` (runs at a time) as an int, or ConfigError unless it is a whole number ≥ 1."""
+    """How many runs go at a time for ``jobs``: ``jobs``, capped at this computer's cores
+    (:func:`joblib.cpu_count`; more would only cost memory, and the results do not depend on it);
+    ConfigError unless ``jobs`` is a whole number ≥ 1."""
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ConfigError(f"{label} = {shorten(jobs)} is not allowed; give a whole number of parallel runs ≥ 1.")
-    return jobs
+    return min(jobs, cpu_count())
 
 
 @contextlib.contextmanager
@@ -107,8 +112,9 @@ def _backend(jobs: int, scheduler: str | None, label: str) -> Iterator[None]:
 def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, scheduler: str | None = None,
             progress: str | None = None, describe: Callable[[tuple, Any], str] | None = None,
             label: str = "reproduce", each: Callable[[tuple, Any], None] | None = None) -> list[Any]:
-    """``[fn(*task) for task in tasks]``, run ``jobs`` at a time in loky processes, or on the
-    Dask cluster at ``scheduler`` (``jobs`` is then the cluster's business).
+    """``[fn(*task) for task in tasks]``, run ``jobs`` at a time in loky processes (never more
+    than the tasks or this computer's cores: :func:`check_jobs`), or on the Dask cluster at
+    ``scheduler`` (``jobs`` is then the cluster's business). Each task runs :func:`~esxlab.host.quietly`.
 
     ``fn`` must be a module-level function (it is pickled). ``progress`` (a title) shows a
     tqdm bar on stderr; ``describe(task, result)`` adds one line per finished task above it.
@@ -116,9 +122,9 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     raises stops the run (tasks not yet started are cancelled) and propagates.
     ConfigError for bad ``jobs``, an unreachable scheduler, a missing "cluster" extra or
     workers running other esxlab sources. Source of the approach: invented (issue 13)."""
-    check_jobs(jobs, f"{label}: --jobs")
-    with _backend(jobs, scheduler, f"{label}: --scheduler"):
-        out = Parallel(return_as="generator")(delayed(fn)(*task) for task in tasks)
+    workers = max(1, min(check_jobs(jobs, f"{label}: --jobs"), len(tasks)))
+    with _backend(workers, scheduler, f"{label}: --scheduler"):
+        out = Parallel(return_as="generator")(delayed(_quietly)(fn, *task) for task in tasks)
         with tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr, disable=progress is None,
                   dynamic_ncols=True) as bar:
             results = []
@@ -135,6 +141,12 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     return results
 
 
+def _quietly(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` with :meth:`~esxlab.host.Host.run`'s own progress line off (the runner shows a bar)."""
+    with quietly():
+        return fn(*args)
+
+
 def _run(names: tuple[str, ...], seed: int) -> list[Result]:
     return [run_one(name, seed, {}) for name in names]
 
@@ -145,12 +157,24 @@ def run_one(name: str, seed: int, params: dict[str, Any]) -> Result:
     return get(name).run(seed=seed, **params)
 
 
+def _within(rows: list[Row]) -> str:
+    """"K/N": how many of ``rows`` are within their tolerance, of how many."""
+    return f"{sum(bool(r.within) for r in rows)}/{len(rows)}"
+
+
+def _setup_checks(rows: list[Row]) -> list[Row]:
+    return [r for r in rows if r.kind == "set-up" and r.within is not None]
+
+
 def _describe(task: tuple[tuple[str, ...], int], results: list[Result]) -> str:
+    """One finished task, e.g. "fig7, seed 0: 6/7 predictions within tolerance"; an experiment
+    without predictions says so (and counts its set-up checks)."""
     lines = []
     for name, res in zip(task[0], results):
-        checked = predictions(res.table)
-        lines.append(f"{name}, seed {task[1]}: {sum(bool(r.within) for r in checked)}/{len(checked)} "
-                     "predictions within tolerance")
+        checked, setup = predictions(res.table), _setup_checks(res.table)
+        lines.append(f"{name}, seed {task[1]}: " + (f"{_within(checked)} predictions within tolerance" if checked
+                     else f"no predictions, set-up checks {_within(setup)}" if setup
+                     else "no predictions (its rows have no paper value)"))
     return "; ".join(lines)
 
 
@@ -172,7 +196,8 @@ def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress
     Returns {(name, seed): Result} in (name, seed) order; ``progress`` shows a bar and a line
     per task on stderr as it finishes. Experiments that run the same simulations
     (:data:`~esxlab.experiments.SHARED_RUNS`) share a task per seed, so those run once.
-    ``jobs`` must be ≥ 1 (ConfigError). Tasks start longest first (:data:`~esxlab.experiments.RUN_S`).
+    ``jobs`` must be ≥ 1 (ConfigError); more than this computer's cores run as many at a time as it has.
+    Tasks start longest first (:data:`~esxlab.experiments.RUN_S`).
     """
     names, seeds = list(dict.fromkeys(names)), list(seeds)
     tasks = sorted(((group, seed) for group in _together(names) for seed in seeds),
@@ -195,14 +220,14 @@ def summary(results: dict[tuple[str, int], Result]) -> list[Row]:
 def count_line(rows: list[Row], seeds: list[int]) -> str:
     """"N/M predictions within tolerance on the mean …" for ``rows`` from :func:`summary` (one
     seed: "on seed S", and no spread to count)."""
-    checked = predictions(rows)
-    ok = sum(bool(r.within) for r in checked)
-    setup = [r for r in rows if r.kind == "set-up" and r.within is not None]
+    checked, setup = predictions(rows), _setup_checks(rows)
     over = f"on seed {seeds[0]}" if len(seeds) == 1 else f"on the mean over seeds {seeds_text(seeds)}"
     spread = "" if len(seeds) == 1 else f"; {sum(r.spread for r in rows)} with spread > tolerance"
-    checks = f"; set-up checks {sum(bool(r.within) for r in setup)}/{len(setup)}" if setup else ""
-    return (f"{ok}/{len(checked)} predictions within tolerance {over}"
-            f" ({100 * ok / max(len(checked), 1):.0f} %){checks}{spread}")
+    checks = f"; set-up checks {_within(setup)}" if setup else ""
+    score = (f"{_within(checked)} predictions within tolerance {over}"
+             f" ({100 * sum(bool(r.within) for r in checked) / len(checked):.0f} %)" if checked
+             else f"no predictions {over}")
+    return f"{score}{checks}{spread}"
 
 
 def seeds_text(seeds: list[int]) -> str:
@@ -225,13 +250,15 @@ def source_hash(root: Path = PACKAGE) -> str:
     return h.hexdigest()[:16]
 
 
-def readme_block(rows: list[Row], seeds: list[int], date: str | None = None) -> str:
-    """The generated README text: provenance line, the table, the count line."""
+def readme_block(rows: list[Row], seeds: list[int], date: str | None = None, jobs: int = 1) -> str:
+    """The generated README text: provenance line (the command that made it, with its ``--jobs``
+    when above 1), the table, the count line."""
     date = date or datetime.date.today().isoformat()
-    arg = seeds_text(seeds).replace("–", "-").replace(", ", ",")
+    options = f"--seeds {seeds_text(seeds).replace('–', '-').replace(', ', ',')}"
+    options += f" --jobs {jobs}" if jobs > 1 else ""
     return "\n".join([
         BEGIN,
-        f"Generated on {date} by `python -m esxlab reproduce --seeds {arg} --readme README.md` "
+        f"Generated on {date} by `python -m esxlab reproduce {options} --readme README.md` "
         f"(seeds {seeds_text(seeds)}; esxlab sources sha256 {source_hash()}). "
         f"{count_line(rows, seeds)}.",
         "",
@@ -242,16 +269,16 @@ def readme_block(rows: list[Row], seeds: list[int], date: str | None = None) -> 
     ])
 
 
-def write_readme(path: str | Path, rows: list[Row], seeds: list[int]) -> None:
+def write_readme(path: str | Path, rows: list[Row], seeds: list[int], jobs: int = 1) -> None:
     """Replace the text between :data:`BEGIN` and :data:`END` in ``path`` (ConfigError if the
-    markers are missing) with :func:`readme_block`."""
+    markers are missing) with :func:`readme_block` (``jobs``: the ``--jobs`` it names)."""
     p = Path(path)
     text = p.read_text()
     start, end = text.find(BEGIN), text.find(END)
     if start < 0 or end < start:
         raise ConfigError(f"reproduce: --readme = {str(path)!r} has no generated-table markers; put the lines "
                           f"{BEGIN!r} and {END!r} where the table goes.")
-    p.write_text(text[:start] + readme_block(rows, seeds) + text[end + len(END):])
+    p.write_text(text[:start] + readme_block(rows, seeds, jobs=jobs) + text[end + len(END):])
 
 
 def readme_hash(path: str | Path) -> str | None:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, shorten
+from ..config import Param
+from ..errors import ConfigError, describe_range, shorten
 from ..rng import check_seed
 from . import get, lookup, runner
 from .result import Row, summarize
@@ -136,6 +137,32 @@ def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[st
     return grid
 
 
+def _allowed(name: str, spec: Param) -> str:
+    """What ``spec`` allows, as :meth:`~esxlab.config.Param.validate`'s sentences say it."""
+    if spec.check is not None:
+        text = "a value shaped like the default"
+    elif spec.choices is not None:
+        text = "one of " + ", ".join(repr(c) for c in spec.choices)
+    else:
+        text = ("whole numbers, " if spec.integer else "") + describe_range(name, spec.lo, spec.hi, spec.lo_open,
+                                                                           spec.hi_open)
+    return text + (", or None" if spec.optional else "")
+
+
+def describe_params(experiment: str | int) -> str:
+    """A text table of ``experiment``'s ``PARAMS``: each name, its default (the paper's set-up,
+    where the experiment has one), what a sweep may give it, its unit and meaning."""
+    name = lookup(experiment)
+    module = get(name)
+    head = ("parameter", "default", "allowed", "unit", "meaning")
+    rows = [(key, shorten(spec.default, 40), _allowed(key, spec), spec.unit, spec.label)
+            for key, spec in module.PARAMS.items()]
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
+    return "\n".join([f"{name}: {module.TITLE}", "", line(head), line(["-" * w for w in widths]),
+                      *map(line, rows)])
+
+
 def check_seeds(seeds: int | str | Iterable[int]) -> list[int]:
     """``seeds`` (one seed, "0-19"/"0,2,5", or an iterable of seeds) as a list; ConfigError if
     empty, repeated or not seeds."""
@@ -171,9 +198,9 @@ def sweep(experiment: str | int, params: Mapping[str, Iterable[Any]] | None = No
     """Run ``experiment`` (a name or figure number) at every point of the grid ``params``
     (name → values; the other parameters at their defaults) on every seed.
 
-    Runs ``jobs`` at a time with joblib (loky processes), or on the Dask cluster at
-    ``scheduler`` (needs the "cluster" extra); ``progress`` shows a bar on stderr. The result
-    does not depend on ``jobs`` or the runner. ConfigError for an unknown experiment or
+    Runs ``jobs`` at a time (at most this computer's cores) with joblib (loky processes), or on
+    the Dask cluster at ``scheduler`` (needs the "cluster" extra); ``progress`` shows a bar on
+    stderr. The result does not depend on ``jobs`` or the runner. ConfigError for an unknown experiment or
     parameter, a value outside its ``PARAMS`` range, bad seeds or jobs, an unreachable scheduler."""
     name = lookup(experiment)
     grid = check_grid(name, params)

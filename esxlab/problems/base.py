@@ -74,10 +74,11 @@ class Problem:
         raise NotImplementedError
 
     def _mistakes_apart(self) -> bool:
-        """Whether every typical mistake of every numeric answer lies outside the answer's
-        tolerance, so that a student who makes it is told so (for :meth:`_interesting`)."""
+        """Whether every typical mistake of every answer but an object lies outside the answer's
+        tolerance (a choice: differs from it), so that a student who makes it is told so (for
+        :meth:`_interesting`)."""
         for e in self._expectations():
-            if e.kind in ("number", "numbers") and any(checks._close(e, m.value, e.value) for m in e.mistakes):
+            if e.kind != "object" and any(checks._close(e, m.value, e.value) for m in e.mistakes):
                 return False
         return True
 

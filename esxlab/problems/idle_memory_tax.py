@@ -14,13 +14,14 @@ class RhoVictim(Problem):
     NAMES = ("web", "db", "mail")
 
     def _draw(self, rng):
-        self.tax_rate = pick(rng, (0.0, 0.25, 0.5, 0.75, 0.9))
+        self.tax_rate = pick(rng, (0.25, 0.5, 0.75, 0.9))      # at τ = 0 forgetting the tax is no mistake
         self.vms = [dict(name=n, shares=pick(rng, (1280, 2560, 5120)), alloc_mb=32 * int(rng.integers(2, 17)),
                          active_fraction=round(0.05 * int(rng.integers(1, 20)), 2)) for n in self.NAMES]
 
     def _interesting(self):
+        """One clear victim, and every typical mistake (the victim without the tax too) fails."""
         r = sorted(self._rhos(self.tax_rate))
-        return r[1] > 1.1 * r[0]                    # one clear victim
+        return r[1] > 1.1 * r[0] and self._mistakes_apart()
 
     def _rhos(self, tax_rate: float, per_mb: bool = False, idle_is_f: bool = False) -> list[float]:
         scale = 1 if per_mb else PAGES_PER_MB

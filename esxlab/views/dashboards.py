@@ -667,7 +667,7 @@ class ExperimentDashboard(Dashboard):
             with _RUNNER_LOCK:
                 if gen == self._gen:              # else a newer request has queued its own neighbours
                     runner.execute(runner.run_one, [(name, self.seed, {**self.fixed, **v}) for v in todo],
-                                   jobs=min(len(todo), os.cpu_count() or 1), label="dashboard precompute", each=each)
+                                   jobs=os.cpu_count() or 1, label="dashboard precompute", each=each)
         finally:
             with self._lock:
                 self._pending -= 1
