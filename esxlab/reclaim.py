@@ -298,28 +298,29 @@ class Reclaimer:
             elif excess <= 0:
                 self._told_high.discard(vm.uid)
             if st > 0 and vstate != state and limit_budget > 0:
-                got, action = self._page_out(vm, min(st, over_limit, limit_budget))
+                got, action = self._page_out(vm, min(st, over_limit, limit_budget), floor=vm.config.limit_pages)
                 limit_budget -= got
                 if got:
                     self.log(vm.name, action, got, f"{_reason(vm, state, vstate)}: the balloon cannot free "
                                                        f"it ({_balloon_short(vm, share)})")
             elif st > 0 and budget > 0:
-                got, action = self._page_out(vm, min(st, budget))
+                got, action = self._page_out(vm, min(st, budget), floor=floor)
                 budget -= got
                 if got:
                     why = (f"soft state: the balloon cannot free it ({_balloon_short(vm, share)})"
                            if state == SOFT else f"{STATES[state]} state: page to reach target")
                     self.log(vm.name, action, got, why)
 
-    def _page_out(self, vm, n: int, protect: np.ndarray | None = None) -> tuple[int, str]:
+    def _page_out(self, vm, n: int, protect: np.ndarray | None = None, floor: int = 0) -> tuple[int, str]:
         """``Swapper.swap_out`` and the action to log, named by the stages that acted
         (:attr:`.swap.Swapper.action`: "page out", or e.g. "… / page out"). When victims left but no
         machine page was freed yet (a stage that keeps each victim in part of a machine page: an odd
         victim takes a page of its own), it takes more victims until one is freed or none is left to
-        take, so a fault never stalls while the VM has pages to give."""
+        take, so a fault never stalls while the VM has pages to give — but never more than leave the
+        VM ``floor`` pages (the floor it is reclaimed to: its min, target or limit)."""
         got = self.swapper.swap_out(vm, n, protect)
-        while got == 0 and self.swapper.taken:
-            got = self.swapper.swap_out(vm, n, protect)
+        while got == 0 and self.swapper.taken and vm.alloc_pages > floor:
+            got = self.swapper.swap_out(vm, min(n, vm.alloc_pages - floor), protect)
         return got, self.swapper.action
 
     @staticmethod
@@ -417,10 +418,11 @@ class Reclaimer:
                 for vm in order:
                     if short <= 0:
                         break
-                    room = vm.alloc_pages - floor(vm, vm is requester, within)
-                    if room <= 0:
+                    lowest = floor(vm, vm is requester, within)
+                    if vm.alloc_pages <= lowest:
                         continue
-                    got, action = self._page_out(vm, min(short, room), protect if vm is requester else None)
+                    got, action = self._page_out(vm, min(short, vm.alloc_pages - lowest),
+                                                 protect if vm is requester else None, lowest)
                     if got:
                         progress = True
                         self.log(vm.name, f"{action} (fault)", got, "no free machine memory for a fault of "

@@ -306,3 +306,31 @@ def test_a_fault_larger_than_memory_is_served_in_a_few_large_pieces(monkeypatch)
     assert len(calls) - booted <= 20, len(calls) - booted
     log.check()
     check_conservation(h)
+
+
+def test_taking_more_victims_for_a_page_never_takes_a_vm_below_the_floor_it_is_reclaimed_to():
+    """A stage may take victims and free no machine page yet (compression keeps two to a page;
+    share before swap may match two victims with each other), so a page-out takes more victims
+    until one is freed, but never below the floor the VM is reclaimed to (its min, target or
+    limit). Before, the per-tick limit path of a VM whose limit is its min took it one page below
+    its min (the long stateful profile: 2048 → 2047 with the other VM above its min)."""
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=1), workload=W.Toucher([(0, 8)]))
+    host.run(seconds=3)
+
+    class Hoarding:                   # takes one victim a call, frees nothing: the worst stage
+        action, taken = "page out", 0
+
+        def __init__(self):
+            self.calls = 0
+
+        def swap_out(self, v, n, protect=None):
+            self.calls += 1
+            self.taken = 1
+            v.pmap.set_state(v.pmap.state.nonzero()[0][:1], 0)       # one page leaves the VM, no frame freed
+            return 0
+
+    host.reclaimer.swapper = fake = Hoarding()
+    start = vm.alloc_pages
+    got, _ = host.reclaimer._page_out(vm, 10, floor=start - 4)
+    assert got == 0 and vm.alloc_pages == start - 4 and fake.calls == 4, "stops at the floor, not one page under"
