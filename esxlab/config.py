@@ -310,7 +310,9 @@ class VMConfig(Validated):
     ``min_mb`` is what vSphere calls the VM's *reservation*; ``limit_mb`` (later ESX, vSphere's
     memory *limit*) caps the machine memory it may hold below its configured ``max_mb``: a VM
     above its limit is reclaimed even on an idle host, balloon first, then compression/swap (its
-    compression cache, charged to it, is capped at ``compression_cache_pct`` of the limit). A
+    compression cache, charged to it, is capped at ``compression_cache_pct`` of the limit), and a
+    fault takes it at most one second of its balloon's rate above the limit: beyond that it
+    replaces its own pages, as vSphere swaps a VM whose balloon is too slow for its limit. A
     limit below what the VM touches in one simulated second cannot be met: the pages of the
     access being served stay resident (a floor of the one-second tick, invented).
     ``balloon_max_mb`` (later ESX ``sched.mem.maxmemctl``) caps its balloon beside the

@@ -30,7 +30,8 @@ low     keep paging and **block** every VM above its target until it is back und
 ======  =================================================================================
 
 A VM above its **limit** (``VMConfig.limit_mb``, later ESX) is reclaimed by the soft rule in
-every state, high included, at the swap daemon's rate.
+every state, high included, at the swap daemon's rate; a fault never takes it more than one
+second of its balloon's rate above the limit (the fault pages its own pages instead).
 
 The stages, in order, for the per-tick loop (:meth:`Reclaimer.tick`) and for a fault that
 needs machine pages now (:meth:`Reclaimer.make_free`, its passes :data:`FAULT_PASSES`):
@@ -311,6 +312,23 @@ class Reclaimer:
                            if state == SOFT else f"{STATES[state]} state: page to reach target")
                     self.log(vm.name, action, got, why)
 
+    def _hold_to_limit(self, vm, n: int, protect: np.ndarray | None) -> None:
+        """A fault of ``n`` pages by ``vm``, which has a limit (later ESX): it replaces its own pages
+        (again while some are freed: a page a stage keeps in a cache frees only part of one) so that
+        it ends at most one second of its balloon's rate above its limit (see :meth:`make_free`)."""
+        b = vm.balloon
+        slack = 0 if b.cannot_help(vm.vm_time) else b.rate
+        allowed = vm.config.limit_pages + slack
+        got, step, action = 0, 1, "page out"
+        while step and vm.alloc_pages + n > allowed:
+            step, now = self._page_out(vm, vm.alloc_pages + n - allowed, protect)
+            got += step
+            action = now if step and now != "page out" else action
+        if got:
+            why = f"the balloon cannot free it ({b.why_unusable(vm.vm_time)})" if slack == 0 else \
+                f"its balloon takes back only {slack / PAGES_PER_MB:g} MB a second"
+            self.log(vm.name, f"{action} (fault)", got, f"at its limit of {vm.config.limit_mb:g} MB (later ESX); {why}")
+
     def _page_out(self, vm, n: int, protect: np.ndarray | None = None, floor: int = 0) -> tuple[int, str]:
         """``Swapper.swap_out`` and the action to log, named by the stages that acted
         (:attr:`.swap.Swapper.action`: "page out", or e.g. "… / page out"). When victims left but no
@@ -364,9 +382,12 @@ class Reclaimer:
         returns how many are free for the request (``n``). With ``partial``, as many of the ``n``
         as can be found now (a fault then makes progress in pieces), and Stall only if not one.
 
-        A faulting VM that would exceed its limit (later ESX) while its balloon cannot take the
-        excess (absent, disabled, stuck or at its ceiling) first pages out its own pages, whatever
-        free memory there is; otherwise the per-tick balloon takes it back.
+        A faulting VM may exceed its limit (later ESX) by at most what its balloon driver takes
+        back in one second (its current rate; nothing when the balloon cannot help: absent,
+        disabled, stuck or at its ceiling); beyond that it first pages out its own pages, whatever
+        free memory there is (vSphere never lets a VM consume more than its limit, and swaps what
+        ballooning is too slow to reclaim). The excess it may keep is what tells its balloon to
+        inflate (:meth:`tick`).
 
         A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
         (1) anyone down to its target; (2) the faulting VM replaces its own pages while it is at
@@ -379,20 +400,8 @@ class Reclaimer:
         pages and the others' excess waits. Raises :class:`Stall` if the pages cannot be found
         (e.g. host swap full).
         """
-        if requester is not None and requester.config.limit_mb is not None \
-                and requester.alloc_pages + n > requester.config.limit_pages \
-                and requester.balloon.cannot_help(requester.vm_time):
-            # at its limit (later ESX) with a balloon that cannot take the excess: it replaces its own
-            # pages (again while some are freed: a page a stage keeps in a cache frees only part of one)
-            got, step, action = 0, 1, "page out"
-            while step and requester.alloc_pages + n > requester.config.limit_pages:
-                step, now = self._page_out(requester, requester.alloc_pages + n - requester.config.limit_pages,
-                                           protect)
-                got += step
-                action = now if step and now != "page out" else action
-            if got:
-                self.log(requester.name, f"{action} (fault)", got, f"at its limit of {requester.config.limit_mb:g} MB "
-                         f"(later ESX); the balloon cannot free it ({requester.balloon.why_unusable(requester.vm_time)})")
+        if requester is not None and requester.config.limit_mb is not None:
+            self._hold_to_limit(requester, n, protect)
         short = n - self.machine.free
         if short <= 0:
             return n
