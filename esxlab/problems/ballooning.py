@@ -59,7 +59,8 @@ class BalloonSplit(Problem):
         return [bt / PAGES_PER_MB, st / PAGES_PER_MB]
 
     def _interesting(self):
-        return self.state == "high" or self.alloc_mb > self.target_mb + 4      # something to reclaim
+        """Something to reclaim (outside high), and every typical mistake fails."""
+        return (self.state == "high" or self.alloc_mb > self.target_mb + 4) and self._mistakes_apart()
 
     def describe(self):
         return (f"The host is in the {self.state!r} free-memory state. VM 'app' (max {self.max_mb} MB, "
@@ -104,10 +105,11 @@ class BalloonSplit(Problem):
         kept = (Mistake(float(self.balloon_mb), "outside high the host asks a loaded driver's balloon for the excess "
                                                 "(up to its cap and max − target) even while it pages: in hard, or "
                                                 "with a stuck driver, it keeps the balloon growing and pages the "
-                                                "excess too."),) if self.state != "high" and loaded else ()
+                                                "excess too."),) if self.state != "high" and loaded and grown else ()
         return [Expect(name, "number", right[name], tol=0.5, unit="MB", hint=hint,
                        mistakes=tuple(Mistake(right[name] * k, why) for k, why in units if right[name])
-                       + tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant)
+                       + tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant   # under the answers it changes
+                               if wrong[k][0][i] != right[name])
                        + ((Mistake(right[name] * PAGES_PER_MB, pages),) if right[name] else ())
                        + ((increase + kept) if name == "balloon_mb" else ()))
                 for i, name in enumerate(("balloon_mb", "swap_mb"))]

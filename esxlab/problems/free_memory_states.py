@@ -39,8 +39,8 @@ class FreeMemoryWalk(Problem):
         return out
 
     def _interesting(self):
-        states = self._states()
-        return len(set(states)) >= 3 and states != self._states(hysteresis_pct=0)
+        """Three states or more, and every typical mistake (hysteresis ignored, entry thresholds shifted) fails."""
+        return len(set(self._states())) >= 3 and self._mistakes_apart()
 
     def describe(self):
         return (f"A host with {self.memory_mb} MB of machine memory, default thresholds (high 6 %, soft 4 %, "
@@ -123,6 +123,7 @@ class Admission(Problem):
     def _expect(self):
         right = self._solve()
         no_overhead = "the memory reservation is min + overhead; the overhead (frame buffer, pmap...) counts."
+        forgot = self._verdict(overhead_mb=0)    # only a 'memory' verdict can change: listed when it does
         return [
             Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB",
                    hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
@@ -130,5 +131,5 @@ class Admission(Problem):
             Expect("verdict", "choice", right["verdict"], choices=self.VERDICTS,
                    hint="add the new VM's reservations to the running ones' and compare with machine memory and "
                         "host swap; memory is checked first.",
-                   mistakes=(Mistake(self._verdict(overhead_mb=0), no_overhead),)),
+                   mistakes=(Mistake(forgot, no_overhead),) if forgot != right["verdict"] else ()),
         ]

@@ -42,8 +42,10 @@ class HotPageRemap(Problem):
         return -1, host.remap.bounce_copies
 
     def _interesting(self):
-        when = self._run()[0]
-        return when > 0 and when != self._run(window_s=3600)[0]
+        """The page is remapped, and every typical mistake fails: without the window it is remapped at another
+        second, and a burst brings the count exactly to the threshold (one that overshoots it would also
+        reach threshold + 1)."""
+        return self._run()[0] > 0 and self._mistakes_apart()
 
     def _window_rule(self) -> str:
         """The restart rule as the model applies it (``second − previous > window_s``), with an example."""
