@@ -120,6 +120,12 @@ class BalloonDriver:
             self.stuck_for += 1
             return
         ppns, stressed = vm.guest.balloon_take(n)
+        # the guest's evictions may fault (double paging) and page the VM itself, e.g. down to its
+        # limit: what it takes beyond its min now goes back to the guest
+        room = max(0, vm.alloc_pages - vm.config.min_pages)
+        if room < len(ppns):
+            vm.guest.balloon_give(ppns[room:])
+            ppns = ppns[:room]
         if len(ppns) == 0:
             self.stuck_for += 1
             return

@@ -147,6 +147,10 @@ def _arguments(argv: list[str]) -> tuple[str, Path, Path]:
                           "not from its checkout); allowed: run this from an esxlab checkout, or pass --source "
                           "path/to/exercises/source.")
     release = args.release or source.parent / "release"
+    if release.resolve() == source.resolve():
+        raise ConfigError(f"exercises: --release {release} is the --source folder: a build would replace the "
+                          "instructor notebooks (with their solutions) by student versions; allowed: another "
+                          "directory (default: release/ beside --source).")
     if args.command == "build":
         check_dir("exercises: --release", release)
     return args.command, source, release
@@ -177,8 +181,10 @@ def main(argv: list[str]) -> int:
         print(f"error: cannot write the release to --release {release}: {err.strerror or err} "
               f"({err.filename}); allowed: a directory you can write to.", file=sys.stderr)
         return 1
+    given = "".join(f" --{name} {value}" for name, value in (("source", source), ("release", release))
+                    if any(a == f"--{name}" or a.startswith(f"--{name}=") for a in argv))
     for p in problems:
-        print(f"release out of date: {p}; run `python -m esxlab exercises build`")
+        print(f"release out of date: {p}; run `python -m esxlab exercises build{given}`")
     if not problems:
         print(f"release up to date: {release} matches {source}")
     return 1 if problems else 0

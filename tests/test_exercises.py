@@ -258,3 +258,25 @@ def test_build_says_what_it_does_first_and_writes_beside_the_source(tmp_path, mo
     assert out == f"wrote {tmp_path / 'course' / 'release' / SOURCES[0].name}\n"
     assert exercises.main(["check", "--source", str(src)]) == 0
     assert capsys.readouterr().err.startswith("checking 1 student notebook in ")
+
+
+def test_a_release_in_the_source_folder_is_refused_before_it_overwrites_the_solutions(tmp_path, capsys):
+    """A fresh tester's case: --release equal to --source replaced the instructor notebooks by the
+    student versions (solutions lost, exit 0). Refused now, with the source untouched."""
+    src = tmp_path / "source"
+    src.mkdir()
+    shutil.copy(SOURCES[0], src)
+    before = (src / SOURCES[0].name).read_bytes()
+    for release in (str(src), str(tmp_path / "source" / ".." / "source")):
+        assert exercises.main(["build", "--source", str(src), "--release", release]) == 2
+        assert "is the --source folder" in capsys.readouterr().err
+    assert (src / SOURCES[0].name).read_bytes() == before
+
+
+def test_a_stale_custom_release_is_told_the_build_that_fixes_it(tmp_path, capsys):
+    """The hint repeats the --source and --release given (the plain command writes elsewhere)."""
+    src, rel = tmp_path / "source", tmp_path / "rel"
+    src.mkdir()
+    shutil.copy(SOURCES[0], src)
+    assert exercises.main(["check", "--source", str(src), "--release", str(rel)]) == 1
+    assert f"run `python -m esxlab exercises build --source {src} --release {rel}`" in capsys.readouterr().out

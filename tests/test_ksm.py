@@ -177,3 +177,23 @@ def test_full_scans_of_a_tick_that_change_nothing_are_counted_not_scanned():
     assert counted[0].full_scans == 10 * 100_000 // (3 * PPNS)
     assert counted[0].pages_shared > 0 and counted[0].pages_unshared > 0
     assert scans < every / 2, "full scans that change nothing were scanned page by page"
+
+
+def test_the_tables_memory_follows_the_pages_not_the_scan_rate():
+    """At 10,000 pages every millisecond (10⁷ pages/s) KSM reserved table memory for two entries per
+    page of its budget, though a tick adds at most two per page of the VMs (a fresh tester: 236 MB of
+    a 256 MB host, squeezing the VMs to 14.5 MB). Now it holds at most its entries (≤ 2 per page)
+    and room for a tick's more (≤ 2 per page), and shares the same pages as at a rate that covers
+    two full scans a tick."""
+    def host(pages_to_scan: int):
+        h = esx.Host(esx.HostConfig(memory_mb=256, sharing=SharingConfig(mode="ksm", ksm_pages_to_scan=pages_to_scan,
+                                                                         ksm_sleep_ms=1)), seed=0)
+        for i in range(2):
+            h.power_on(esx.VMConfig(name=f"v{i}", max_mb=32, overhead_mb=1), workload=W.Contents("os", 8, 0, 2))
+        h.run(seconds=20)
+        return h
+    fast, enough = host(10_000), host(20)           # 20 pages a ms: 20,000 a second, over two full scans a tick
+    pages = sum(v.pages for v in fast.vms.values())
+    assert fast.sharing.table_pages * 4096 <= 4 * pages * fast.sharing.frame_bytes
+    assert fast.stats().shared_saved == enough.stats().shared_saved > 0
+    check_conservation(fast)

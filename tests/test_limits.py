@@ -131,3 +131,21 @@ def test_a_vm_whose_balloon_is_slower_than_its_demand_still_keeps_to_its_limit()
     tr = host.trace
     assert tr.vm("big").balloon[-1] > 100 and tr.vm("big").swapped[-1] > 100, "both the balloon and swap hold it"
     assert any("its balloon takes back only" in d.why for d in tr.decisions if d.vm == "big")
+
+
+def test_a_balloon_never_takes_a_vm_whose_limit_is_its_min_below_its_min():
+    """The balloon decides how much to take before the guest frees it; the guest's evictions can
+    fault (it reads pages the host swapped), and that fault pages a VM at its limit down to it, here
+    its min. What the guest gave beyond the min then goes back to it (a fresh tester's case: v1 fell
+    5 pages below its min at t = 34 while v0 was above its own)."""
+    host = esx.Host(esx.HostConfig.esxi6(memory_mb=96), seed=115)
+    host.power_on(esx.VMConfig(name="v0", max_mb=64, min_mb=16, limit_mb=16, overhead_mb=1),
+                  workload=esx.workloads.Toucher([(0, 19.2), (60, 64), (150, 12.8)], sweep_s=3))
+    host.power_on(esx.VMConfig(name="v1", max_mb=48, min_mb=16, limit_mb=16, overhead_mb=1),
+                  workload=esx.workloads.Toucher([(0, 43.2)], sweep_s=2))
+    host.power_on(esx.VMConfig(name="v2", max_mb=32, overhead_mb=1), workload=esx.workloads.Toucher([(0, 28.8)], sweep_s=5))
+    for _ in range(120):
+        host.step()
+        for v in host.vms.values():
+            assert v.alloc_pages >= v.config.min_pages, (host.time, v.name, v.alloc_pages)
+    assert host.vm("v1").balloon.size > 0, "the balloon did inflate"

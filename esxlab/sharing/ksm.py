@@ -78,7 +78,11 @@ class KsmSharing(SharingBase):
         self._credit += cfg.ksm_pages_to_scan * 1000.0 / cfg.ksm_sleep_ms
         budget = int(self._credit)
         self._credit -= budget
-        k = min(budget, self._reserve_table(2 * budget) // 2)
+        # a tick adds at most two table entries per page it scans, and a page once per full scan (the
+        # unstable tree is emptied between scans): room for 2 × min(budget, pages), not for the budget
+        want = min(budget, sum(vm.pages for vm in vms))
+        room = self._reserve_table(2 * want) // 2
+        k = budget if room >= want else room
         i = self._position(vms)
         while k > 0:
             if i >= len(vms):                         # a full scan ended
@@ -96,7 +100,7 @@ class KsmSharing(SharingBase):
             if self._ppn >= vm.pages:
                 self._state(vm).passes += 1
                 i, self._ppn, self._uid = i + 1, 0, vm.uid + 1
-        self._trim_table(2 * budget)
+        self._trim_table(2 * want)
 
     def _coast(self, vms: list, k: int) -> bool:
         """At the start of a full scan, with ``k`` pages of budget left: if that scan would change
