@@ -227,10 +227,10 @@ def test_plots_dir_is_refused_before_anything_runs(where, tmp_path, capsys):
 
 
 def test_plots_say_which_experiments_have_a_paper_figure(tmp_path, capsys):
-    assert main(["--figure", "remap_io", "--plots", str(tmp_path / "figs")]) == 0
+    assert main(["--figure", "remap_io", "--figure", "7", "--plots", str(tmp_path / "figs")]) == 0
     assert ("note: reproduce: --plots: remap_io has no digitized paper figure; plots exist for fig2, fig6, fig7, "
             "fig8.") in capsys.readouterr().err
-    assert list((tmp_path / "figs").iterdir()) == []
+    assert {p.name for p in (tmp_path / "figs").iterdir()} == {"fig7.png", "fig7.svg"}
     assert main(["--help"]) == 0
     assert "digitized paper figure: fig2, fig6, fig7, fig8" in " ".join(capsys.readouterr().out.split())
 
@@ -250,3 +250,15 @@ def test_the_readme_line_names_the_jobs_it_was_made_with():
     assert "`python -m esxlab reproduce --seeds 0-3 --jobs 2 --readme README.md`" in \
         runner.readme_block(rows, [0, 1, 2, 3], jobs=2)
     assert "`python -m esxlab reproduce --seeds 0-3 --readme README.md`" in runner.readme_block(rows, [0, 1, 2, 3])
+
+
+def test_plots_with_nothing_to_plot_and_empty_names_are_refused_before_anything_runs(tmp_path, capsys):
+    """A fresh tester's cases: only experiments without a paper figure made an empty folder (exit 0);
+    --plots '' and --csv '' were silently ignored."""
+    assert main(["--figure", "remap_io", "--plots", str(tmp_path / "figs")]) == 2
+    err = capsys.readouterr().err
+    assert "remap_io has no digitized paper figure, so there is nothing to plot" in err and "[1/" not in err
+    assert not (tmp_path / "figs").exists()
+    for option in ("--plots", "--csv"):
+        assert main(["--figure", "7", option, ""]) == 2
+        assert f"error: reproduce: {option} '' is an empty name" in capsys.readouterr().err

@@ -96,7 +96,7 @@ def sweep_main(argv: list[str]) -> int:
             raise ConfigError(f"sweep: a parameter is given twice in --param {' --param '.join(args.param)}; "
                               "give each once with all its values.")
         args.jobs = _jobs(args.jobs, "sweep: --jobs")
-        if args.csv:
+        if args.csv is not None:
             _check_writable_file(args.csv)
         start = time.perf_counter()
         table = sweep(args.experiment, grid, args.seeds, jobs=args.jobs, scheduler=args.scheduler, progress=True)
@@ -135,6 +135,8 @@ def _jobs(jobs: int, label: str) -> int:
 def check_dir(label: str, directory: str | Path) -> None:
     """Refuse ``<label> DIR`` (e.g. "reproduce: --csv") before running anything unless DIR is (or
     can be made) a writable directory; it is created if missing."""
+    if str(directory) == "":
+        raise ConfigError(f"{label} '' is an empty name; allowed: a directory (it is created if missing).")
     path = Path(directory)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{label} {directory} is an existing file, not a directory; "
@@ -151,7 +153,7 @@ def check_dir(label: str, directory: str | Path) -> None:
 def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
     """Refuse, before running, the outputs that could not be written; note the experiments
     among ``names`` that ``--plots`` has no figure for."""
-    if args.csv:
+    if args.csv is not None:
         check_dir("reproduce: --csv", args.csv)
     if args.readme:
         if args.figure:
@@ -160,11 +162,15 @@ def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
         if not path.is_file() or runner.BEGIN not in path.read_text():
             raise ConfigError(f"reproduce: --readme = {args.readme!r} must be an existing file holding the "
                               f"generated-table markers ({runner.BEGIN!r} … {runner.END!r}).")
-    if args.plots:
+    if args.plots is not None:
+        without = [n for n in names if n not in FIGURES]
+        if len(without) == len(names):
+            raise ConfigError(f"reproduce: --plots: {', '.join(names)} {'has' if len(names) == 1 else 'have'} no "
+                              f"digitized paper figure, so there is nothing to plot; allowed: --plots with one "
+                              f"of {', '.join(FIGURES)} among the experiments.")
         from .plots import require_matplotlib
         require_matplotlib()
         check_dir("reproduce: --plots", args.plots)
-        without = [n for n in names if n not in FIGURES]
         if without:
             print(f"note: reproduce: --plots: {', '.join(without)} {'has' if len(without) == 1 else 'have'} no "
                   f"digitized paper figure; plots exist for {', '.join(FIGURES)}.", file=sys.stderr)
