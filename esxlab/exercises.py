@@ -133,8 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
-def _arguments(argv: list[str]) -> tuple[str, Path, Path]:
-    """(command, source, release) from ``argv``; ConfigError with a sentence for a usage error."""
+def _arguments(argv: list[str]) -> tuple[str, Path, Path, str]:
+    """(command, source, release, the folder options given, as a command line repeats them) from
+    ``argv``; ConfigError with a sentence for a usage error."""
     args = _parser().parse_args(argv)
     if args.command not in COMMANDS:
         problem = "no command given" if args.command is None else f"unknown command {shorten(args.command)}"
@@ -153,13 +154,15 @@ def _arguments(argv: list[str]) -> tuple[str, Path, Path]:
                           "directory (default: release/ beside --source).")
     if args.command == "build":
         check_dir("exercises: --release", release)
-    return args.command, source, release
+    given = "".join(f" --{name} {value}" for name, value in (("source", args.source), ("release", args.release))
+                    if value is not None)
+    return args.command, source, release, given
 
 
 def main(argv: list[str]) -> int:
     """``build`` writes the student release; ``check`` exits 1 if it is out of date; 2 on bad arguments."""
     try:
-        command, source, release = _arguments(argv)
+        command, source, release, given = _arguments(argv)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -181,8 +184,6 @@ def main(argv: list[str]) -> int:
         print(f"error: cannot write the release to --release {release}: {err.strerror or err} "
               f"({err.filename}); allowed: a directory you can write to.", file=sys.stderr)
         return 1
-    given = "".join(f" --{name} {value}" for name, value in (("source", source), ("release", release))
-                    if any(a == f"--{name}" or a.startswith(f"--{name}=") for a in argv))
     for p in problems:
         print(f"release out of date: {p}; run `python -m esxlab exercises build{given}`")
     if not problems:

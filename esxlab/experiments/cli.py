@@ -164,16 +164,16 @@ def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
                               f"generated-table markers ({runner.BEGIN!r} … {runner.END!r}).")
     if args.plots is not None:
         without = [n for n in names if n not in FIGURES]
+        no_figure = f"reproduce: --plots: {', '.join(without)} {'has' if len(without) == 1 else 'have'} no " \
+                    "digitized paper figure"
         if len(without) == len(names):
-            raise ConfigError(f"reproduce: --plots: {', '.join(names)} {'has' if len(names) == 1 else 'have'} no "
-                              f"digitized paper figure, so there is nothing to plot; allowed: --plots with one "
-                              f"of {', '.join(FIGURES)} among the experiments.")
+            raise ConfigError(f"{no_figure}, so there is nothing to plot; allowed: --plots with one of "
+                              f"{', '.join(FIGURES)} among the experiments.")
         from .plots import require_matplotlib
         require_matplotlib()
         check_dir("reproduce: --plots", args.plots)
         if without:
-            print(f"note: reproduce: --plots: {', '.join(without)} {'has' if len(without) == 1 else 'have'} no "
-                  f"digitized paper figure; plots exist for {', '.join(FIGURES)}.", file=sys.stderr)
+            print(f"note: {no_figure}; plots exist for {', '.join(FIGURES)}.", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
