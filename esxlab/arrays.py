@@ -4,9 +4,24 @@ from __future__ import annotations
 import numpy as np
 
 
+def _simd_sorts_16bit() -> bool:
+    """Whether numpy's default sort of 16-bit integers is vectorized on this CPU (AVX512-ICL);
+    elsewhere it is a scalar introsort, ≈ 6× slower than the radix sort that ``kind="stable"``
+    gives 8- and 16-bit integers (8,000 Zipf draws on an AVX2 machine: 373 µs against 59 µs)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:                      # numpy moved it: the radix sort is never slow
+        return False
+    return bool(features.get("AVX512_ICL"))
+
+
+_SMALL_INT_SORT = "quicksort" if _simd_sorts_16bit() else "stable"
+
+
 def distinct(x: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of ``x`` (sort-based; faster than ``np.unique`` on small arrays)."""
-    s = np.sort(x)
+    """Sorted distinct values of ``x`` (sort-based; faster than ``np.unique`` on small arrays).
+    Integers sort to one order whatever the algorithm, so the choice by CPU changes no result."""
+    s = np.sort(x, kind=_SMALL_INT_SORT if x.dtype.itemsize <= 2 and x.dtype.kind in "iu" else None)
     if len(s) < 2:
         return s
     keep = np.empty(len(s), dtype=bool)

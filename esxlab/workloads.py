@@ -174,7 +174,7 @@ class Dbench(Workload):
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
         super().attach(vm_pages, uid, rng)
         self.pages = max(1, int(self.clients * self.mb_per_client * PAGES_PER_MB))
-        # the smallest integer type that holds pages + 1 (numpy sorts 16-bit values fastest)
+        # the smallest integer type that holds pages + 1 (16-bit values sort fastest: arrays.distinct)
         self._index = next(t for t in (np.uint16, np.int32, np.int64) if self.pages + 1 <= np.iinfo(t).max)
         return self.pages
 
