@@ -59,8 +59,12 @@ class BalloonSplit(Problem):
         return [bt / PAGES_PER_MB, st / PAGES_PER_MB]
 
     def _interesting(self):
-        """Something to reclaim (outside high), and every typical mistake fails."""
-        return (self.state == "high" or self.alloc_mb > self.target_mb + 4) and self._mistakes_apart()
+        """Something for the answer to turn on, and every typical mistake fails: something to
+        reclaim, or in high a balloon held (invented: in high a VM at or below its target with no
+        balloon is asked for nothing, whatever the rules, so no misremembered rule changes its
+        answer (0, 0) and the checker had no typical mistake to name, for 17 of seeds 0–599)."""
+        above = self.alloc_mb > self.target_mb + 4
+        return (above or self.state == "high" and self.balloon_mb > 0) and self._mistakes_apart()
 
     def describe(self):
         return (f"The host is in the {self.state!r} free-memory state. VM 'app' (max {self.max_mb} MB, "

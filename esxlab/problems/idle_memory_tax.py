@@ -1,6 +1,8 @@
 """Exercise ``idle_memory_tax``: ρ, the next victim and Figure 7's targets (paper §5.1–5.2)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB
 from ..policy import compute_targets, shares_per_page
@@ -9,19 +11,100 @@ from .base import Problem, pick
 
 class RhoVictim(Problem):
     """Each VM's adjusted shares-per-page ratio ρ under a tax rate τ, and the VM that
-    min-funding revocation takes memory from next (§5.1–5.2)."""
+    min-funding revocation takes memory from next (§5.1–5.2).
+
+    The draw is built, not filtered (invented, as are its numbers). ρ = a / c, with a = S / P
+    (shares per page without the tax) and c = f + k·(1 − f), k = 1/(1 − τ). The seed picks τ
+    and whether the victim V is the idlest VM (lowest f), each about equally often, then builds
+    three VMs that make it so:
+
+    * V and a busier VM N: without the tax N pays the least per page (a_V ≥ 1.05·a_N, so
+      forgetting the tax names N, another VM); with it V pays at least 10 % less than N. So
+      a_V / a_N lies in [1.05, c_V / (1.1·c_N)]: their active fractions are drawn where that range
+      is not empty (at τ = 0.25 an idle page costs only 4/3 of an active one, so they differ a
+      lot), then their shares and allocations among the pairs whose ratio lies in it.
+    * The third VM T: idler than V (V is then not the idlest VM) or busier, with a_T ≥ 1.05·a_N
+      and ρ_T ≥ 1.1·ρ_V.
+
+    So that no shortcut names the victim, the seed also says whether V holds the most idle MB,
+    whether V (when the idlest) pays the most per page without the tax, and whether V (when
+    not the idlest) has the fewest shares per idle MB (ρ as if τ → 1). These wishes give way
+    where τ and the fractions leave them no room: after TRIES constructions the idle-MB one,
+    after as many more the others."""
 
     NAMES = ("web", "db", "mail")
+    TAX_RATES = (0.25, 0.5, 0.75, 0.9)                   # at τ = 0 forgetting the tax is no mistake
+    SHARES = tuple(range(1000, 5001, 500))               # invented: round numbers, to compute by hand
+    ALLOC_MB = tuple(32 * n for n in range(2, 17))       # 64–512 MB
+    FRACTIONS = tuple(round(0.05 * n, 2) for n in range(1, 20))
+    CLEAR = 1.1         # the victim's ρ is at least 10 % below every other VM's: one clear victim
+    NO_TAX = 1.05       # invented: without the tax another VM is the victim, by at least 5 %
+    TRIES = 16          # invented: constructions per set of wishes (seeds 0–599 need at most 21 in all)
 
     def _draw(self, rng):
-        self.tax_rate = pick(rng, (0.25, 0.5, 0.75, 0.9))      # at τ = 0 forgetting the tax is no mistake
-        self.vms = [dict(name=n, shares=pick(rng, (1280, 2560, 5120)), alloc_mb=32 * int(rng.integers(2, 17)),
-                         active_fraction=round(0.05 * int(rng.integers(1, 20)), 2)) for n in self.NAMES]
+        self.tax_rate = pick(rng, self.TAX_RATES)
+        idlest = bool(rng.integers(2))                   # V has the lowest f
+        most_idle = bool(rng.integers(2))                # V holds the most idle MB
+        highest = bool(rng.random() < 0.8)               # (idlest V) V has the highest S / P
+        per_idle = bool(rng.random() < 0.3)              # (V not the idlest) V has the lowest S / idle MB
+        f = np.array(self.FRACTIONS)
+        c = f + (1 - f) / (1 - self.tax_rate)            # a page's mean cost, in active pages: f + k·(1 − f)
+        sp = np.array([(s, p) for s in self.SHARES for p in self.ALLOC_MB])
+        shares, alloc = sp[:, 0], sp[:, 1]
+        a = shares / alloc                               # shares per MB without the tax
+        idle = (1 - f)[:, None] * alloc[None, :]         # idle MB, [fraction, (shares, alloc)]
+        hi = c[:, None] / (self.CLEAR * c[None, :])      # the largest a_V / a_N, [f_V, f_N]
+        ratio = a[:, None] / a[None, :]
+        self.vms = []
+        for attempt in range(3 * self.TRIES):
+            wish_idle_mb, wish = attempt < self.TRIES, attempt < 2 * self.TRIES
+            # (f_V, f_N): room for a share ratio (3 % at least); an idlest V's T is busier, so any f_V
+            room = (hi >= self.NO_TAX * 1.03) & (np.arange(len(f)) >= (0 if idlest else 1))[:, None]
+            if wish and not idlest and not per_idle:     # an idler T can pay less per idle MB than V
+                room &= (c / (1 - f) >= self.CLEAR * 1.05 * c[0] / (1 - f[0]))[:, None]
+            v, n = self._one(rng, np.argwhere(room))
+            # (shares, alloc) of V and N: a_V / a_N in [1.05, c_V / (1.1·c_N)]
+            vn = (ratio >= self.NO_TAX) & (ratio <= hi[v, n] / (1 + 1e-9))
+            if wish_idle_mb and most_idle:
+                vn &= idle[v][:, None] > idle[n][None, :]
+            if not vn.any():
+                continue
+            iv, jn = self._one(rng, np.argwhere(vn))
+            # T: (fraction, (shares, alloc)), idler or busier than V, clear of both margins
+            others = [t for t in range(len(f)) if (t > v if idlest else t < v) and t != n]
+            ok = (a >= self.NO_TAX * a[jn])[None, :] \
+                & (a[None, :] / c[others][:, None] >= self.CLEAR * (1 + 1e-9) * a[iv] / c[v])
+            if wish_idle_mb and most_idle:
+                ok &= idle[others] < idle[v, iv]
+            elif wish_idle_mb and idle[n, jn] <= idle[v, iv]:
+                ok &= idle[others] > idle[v, iv]
+            if wish and idlest:
+                ok &= (a < a[iv] if highest else a > a[iv])[None, :]
+            elif wish:
+                per_idle_t = shares[None, :] / idle[others]
+                v_per_idle = shares[iv] / idle[v, iv]
+                ok &= per_idle_t > v_per_idle if per_idle else per_idle_t < v_per_idle
+            if ok.any():
+                t, it = self._one(rng, np.argwhere(ok))
+                made = [(v, iv), (n, jn), (others[t], it)]
+                self._constructions = attempt + 1
+                self.vms = [dict(name=name, shares=int(shares[j]), alloc_mb=int(alloc[j]),
+                                 active_fraction=self.FRACTIONS[i])
+                            for name, (i, j) in zip(self.NAMES, (made[x] for x in rng.permutation(3)))]
+                return
+
+    @staticmethod
+    def _one(rng, rows):
+        """One of ``rows``, drawn from ``rng``."""
+        return rows[int(rng.integers(len(rows)))]
 
     def _interesting(self):
-        """One clear victim, and every typical mistake (the victim without the tax too) fails."""
+        """One clear victim, and every typical mistake (the victim without the tax too) fails
+        (true of every draw built; a check, and a redraw should a construction fail)."""
+        if not self.vms:
+            return False
         r = sorted(self._rhos(self.tax_rate))
-        return r[1] > 1.1 * r[0] and self._mistakes_apart()
+        return r[1] > self.CLEAR * r[0] and self._mistakes_apart()
 
     def _rhos(self, tax_rate: float, per_mb: bool = False, idle_is_f: bool = False) -> list[float]:
         scale = 1 if per_mb else PAGES_PER_MB
