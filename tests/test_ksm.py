@@ -169,7 +169,7 @@ def test_full_scans_of_a_tick_that_change_nothing_are_counted_not_scanned():
         host.run(seconds=10)
         check_conservation(host)
         vms = host.vms.values()
-        return len(scans), (ksm.stats(), [ksm.vm_stats(v) for v in vms], ksm._uid, ksm._ppn, ksm.unstable)
+        return len(scans), (ksm.stats(), [ksm.vm_stats(v) for v in vms], ksm._uid, ksm._ppn, ksm.unstable.items())
 
     scans, counted = run(True)
     every, scanned = run(False)

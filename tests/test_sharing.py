@@ -346,7 +346,7 @@ def test_the_table_grows_while_shared_pages_make_allocations_exceed_memory():
 
 
 def test_the_hash_table_answers_as_a_dict_through_inserts_deletes_and_rehashes():
-    """The global hash table (open addressing) against a dict, over random batches that collide on
+    """The global hash table (open addressing; KSM's trees use it too) against a dict, over random batches that collide on
     purpose (a small table, keys drawn from a small range, so probes chain and slots are reused)."""
     from esxlab.sharing.hashtable import HashTable
     rng = np.random.default_rng(5)
@@ -362,6 +362,14 @@ def test_the_hash_table_answers_as_a_dict_through_inserts_deletes_and_rehashes()
         table.delete(gone)                          # a batch: probes pass slots deleted by the same call
         for h in gone.tolist():
             del ref[h]
+        moved = rng.permutation(np.fromiter(ref, dtype=np.uint64, count=len(ref)))[:rng.integers(0, 8)]
+        values = rng.integers(0, 10 ** 6, size=len(moved))
+        table.assign(moved, values)                 # new values for keys present (KSM's unstable tree)
+        ref.update(zip(moved.tolist(), values.tolist()))
+        if step % 97 == 96:
+            table.clear()                           # KSM empties its unstable tree after a full scan
+            ref.clear()
+        assert table.items() == ref, f"step {step}"
         probe = np.r_[universe, np.fromiter(ref, dtype=np.uint64, count=len(ref))]
         expect = np.array([ref.get(h, -1) for h in probe.tolist()], dtype=np.int64)
         got = table.lookup(probe)
@@ -370,6 +378,8 @@ def test_the_hash_table_answers_as_a_dict_through_inserts_deletes_and_rehashes()
     some = np.fromiter(ref, dtype=np.uint64, count=len(ref))[:3]
     with pytest.raises(KeyError):
         table.delete(np.r_[some, np.array([4000], dtype=np.uint64)])
+    with pytest.raises(KeyError):
+        table.assign(np.array([4000], dtype=np.uint64), np.array([1]))
     assert len(table) == len(ref) and (table.lookup(some) >= 0).all(), "a failed delete removes nothing"
     copy_ = copy.deepcopy(table)
     copy_.delete(some)

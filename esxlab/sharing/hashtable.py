@@ -47,13 +47,31 @@ class HashTable:
             self._rehash(self.n + len(h))
         self._place(h, np.asarray(values, dtype=np.int64))
 
+    def assign(self, h: np.ndarray, values: np.ndarray) -> None:
+        """Set the values of hashes ``h`` (distinct uint64, shape (n,); KeyError if one has no entry)."""
+        self.values[self._slots(h)] = values
+
     def delete(self, h: np.ndarray) -> None:
         """Remove hashes ``h`` (distinct uint64, shape (n,); KeyError if one has no entry)."""
+        self.keys[self._slots(h)] = DELETED
+        self.n -= len(h)
+
+    def clear(self) -> None:
+        """Remove every entry (the capacity stays)."""
+        self.keys.fill(EMPTY)
+        self.n = self.used = 0
+
+    def items(self) -> dict[int, int]:
+        """The entries as a dict ``{hash: value}`` (for tests and inspection)."""
+        live = (self.keys != EMPTY) & (self.keys != DELETED)
+        return dict(zip(self.keys[live].tolist(), self.values[live].tolist()))
+
+    def _slots(self, h: np.ndarray) -> np.ndarray:
+        """The slot of each hash in ``h``; KeyError if one has no entry."""
         slot = self._find(h)
         if (slot < 0).any():
             raise KeyError(int(h[np.argmax(slot < 0)]))
-        self.keys[slot] = DELETED
-        self.n -= len(h)
+        return slot
 
     def _find(self, h: np.ndarray) -> np.ndarray:
         """The slot holding each hash in ``h``, −1 where it has none (its probe reached an empty slot)."""

@@ -13,8 +13,10 @@ but scans differently: every ``sleep_millisecs`` it scans the next ``pages_to_sc
    again (its contents may have changed since it was inserted) and both pages merge into
    a new stable page; no match inserts the page.
 
-The unstable tree is emptied after every full scan. Trees are dicts keyed by the same
-64-bit hash ESX uses (with the VM's salt), and content equality is checked before every
+The unstable tree is emptied after every full scan. Trees are keyed by the same 64-bit hash
+ESX uses (with the VM's salt): the stable tree a dict of frames indexed by the
+open-addressing table of ESX's hashes (:mod:`.hashtable`), which also holds the unstable tree,
+looked up a batch at a time, and content equality is checked before every
 merge, like KSM's ``memcmp``. Linux has no "share before swap": pages go to swap as they
 are. Metadata is charged at 64 bytes (an ``rmap_item``, invented approximation) per stable
 frame, per page mapping one and per unstable node. Counters are ``/sys/kernel/mm/ksm``'s.
@@ -25,6 +27,7 @@ import numpy as np
 
 from ..pmap import PRIVATE
 from .base import COUNT_MAX, SharingBase, first_of_each
+from .hashtable import HashTable
 
 _PPN_BITS = 40
 
@@ -38,7 +41,8 @@ class KsmSharing(SharingBase):
     def __init__(self, *args) -> None:
         super().__init__(*args)
         self.stable: dict[int, list[int]] = {}     # hash → shared frames with that content
-        self.unstable: dict[int, int] = {}         # hash → (VM uid << 40 | PPN) of a candidate
+        self.newest = HashTable()                   # hash → the last of them (its lookups a batch at a time)
+        self.unstable = HashTable()                 # hash → (VM uid << 40 | PPN) of a candidate
         self._credit = 0.0
         self._uid = 0                               # scan position: the VM (by uid) and PPN to scan next
         self._ppn = 0
@@ -57,11 +61,17 @@ class KsmSharing(SharingBase):
         return self._passes
 
     def _unindex(self, frames: np.ndarray) -> None:
+        last: dict[int, int] = {}                    # hash → its newest frame left, −1: none
         for f, key in zip(frames.tolist(), self.f_hash[frames].tolist()):
             chain = self.stable[key]
             chain.remove(f)
+            last[key] = chain[-1] if chain else -1
             if not chain:
                 del self.stable[key]
+        keys = np.fromiter(last, dtype=np.uint64, count=len(last))
+        left = np.fromiter(last.values(), dtype=np.int64, count=len(last))
+        self.newest.delete(keys[left < 0])
+        self.newest.assign(keys[left >= 0], left[left >= 0])
 
     def _ref1(self, f: int) -> int:
         c = int(self.f_count[f])
@@ -123,8 +133,8 @@ class KsmSharing(SharingBase):
         if not first_of_each(np.concatenate(hashes)).all():
             return False
         for vm, tok, h in zip(vms, toks, hashes):
-            keys, group = h.tolist(), self._state(vm).group
-            if any(self._fits(self.stable[keys[j]][-1], tok[j], group, 0) for j in self._in_stable(keys)):
+            newest, group = self.newest.lookup(h), self._state(vm).group
+            if any(self._fits(newest[j], tok[j], group, 0) for j in (newest >= 0).nonzero()[0].tolist()):
                 return False
         total = sum(vm.pages for vm in vms)
         whole, rem = divmod(k, total)
@@ -144,7 +154,7 @@ class KsmSharing(SharingBase):
             st.passes += whole + (cover == vm.pages)
             if cover:
                 self._uid, self._ppn = (vm.uid + 1, 0) if cover == vm.pages else (vm.uid, cover)
-            self.unstable.update(zip(h[:part].tolist(), ((vm.uid << _PPN_BITS) + ppns[:part]).tolist()))
+            self.unstable.insert(h[:part], (vm.uid << _PPN_BITS) + ppns[:part])
         return True
 
     def _position(self, vms: list) -> int:
@@ -176,11 +186,10 @@ class KsmSharing(SharingBase):
             if self.n_frames != frames:                  # new stable frames: match the pages again
                 frames = self.n_frames
                 todo = todo[~self._merge_stable(vm, ppns[todo], tok[todo], h[todo], group)]
-            u = np.fromiter(map(self.unstable.get, h[todo].tolist(), [-1] * len(todo)), dtype=np.int64,
-                            count=len(todo))
+            u = self.unstable.lookup(h[todo])
             first = first_of_each(h[todo])
             new = (u < 0) & first
-            self.unstable.update(zip(h[todo[new]].tolist(), me[todo[new]].tolist()))
+            self.unstable.insert(h[todo[new]], me[todo[new]])
             hit = (u >= 0) & first & (u != me[todo])
             if hit.any():
                 j = todo[hit]
@@ -192,10 +201,6 @@ class KsmSharing(SharingBase):
         """The ``ppns`` the scanner looks at: private ones outside large pages (later ESX)."""
         return ppns[(vm.pmap.state[ppns] == PRIVATE) & ~vm.in_large(ppns)]
 
-    def _in_stable(self, keys: list[int]) -> list[int]:
-        """Indices of the hashes ``keys`` found in the stable tree."""
-        return np.fromiter(map(self.stable.__contains__, keys), dtype=bool, count=len(keys)).nonzero()[0].tolist()
-
     def _fits(self, f: int, token, group: int, more: int) -> bool:
         """Whether a page with contents ``token`` in sharing ``group`` may map stable frame ``f``
         beside ``more`` pages merging into it now (equal contents, room under max_page_sharing)."""
@@ -205,14 +210,14 @@ class KsmSharing(SharingBase):
     def _merge_stable(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray, group: int) -> np.ndarray:
         """Merge pages whose contents are in the stable tree (a frame with room); mask of merged."""
         merged = np.zeros(len(ppns), dtype=bool)
-        keys = h.tolist()
-        hits = self._in_stable(keys)
+        newest = self.newest.lookup(h)       # the newest copy of each content; older ones filled up first
+        hits = (newest >= 0).nonzero()[0].tolist()
         if not hits:
             return merged
         frames = np.full(len(ppns), -1, dtype=np.int64)
         added: dict[int, int] = {}
         for i in hits:
-            f = self.stable[keys[i]][-1]     # the newest copy; older ones filled up first
+            f = int(newest[i])
             if self._fits(f, tok[i], group, added.get(f, 0)):
                 added[f] = added.get(f, 0) + 1
                 frames[i] = f
@@ -228,21 +233,22 @@ class KsmSharing(SharingBase):
                                                               nodes & ((1 << _PPN_BITS) - 1)):
             p, t, k = ppns[sel], tok[sel], h[sel]
             self.stale_hints += int(np.count_nonzero(~ok))
-            self.unstable.update(zip(k[~ok].tolist(), me[sel][~ok].tolist()))
+            self.unstable.assign(k[~ok], me[sel][~ok])
             if not ok.any():
                 continue
-            for key in k[ok].tolist():
-                del self.unstable[key]
+            self.unstable.delete(k[ok])
             frames = self._new_frames(int(np.count_nonzero(ok)))
             for key, f in zip(k[ok].tolist(), frames.tolist()):
                 self.stable.setdefault(key, []).append(f)
+            had = self.newest.lookup(k[ok]) >= 0            # a full frame's content gets a new copy
+            self.newest.assign(k[ok][had], frames[had])
+            self.newest.insert(k[ok][~had], frames[~had])
             self._merge_pairs(vm, p[ok], other, q[ok], frames, k[ok], t[ok])
 
     def forget(self, vm) -> None:
         st = self.states.get(vm.uid)
         if st is not None:
             seen = st.last.nonzero()[0]
-            for key, ppn in zip(st.last[seen].tolist(), seen.tolist()):
-                if self.unstable.get(key) == (vm.uid << _PPN_BITS) + ppn:
-                    del self.unstable[key]
+            keys = st.last[seen]
+            self.unstable.delete(keys[self.unstable.lookup(keys) == (vm.uid << _PPN_BITS) + seen])
         super().forget(vm)
