@@ -13,7 +13,8 @@ commands:
             [--seed S] [--csv DIR] [--plots DIR] [--readme FILE]
   sweep fig7 --param tax_after=0,0.5 --seeds 0-19 run one experiment over a grid of parameters and seeds
             [--jobs N | --scheduler ADDRESS] [--csv FILE]
-  sweep fig7 --list                               list an experiment's parameters: default, allowed values
+  sweep fig7 --list                               list an experiment's parameters (default, allowed values,
+                                                  how to write them) and the rules between them
   exercises build                                 write exercises/release/ from exercises/source/
   exercises check                                 exit 1 if exercises/release/ is out of date
 

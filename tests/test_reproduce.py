@@ -194,10 +194,10 @@ def test_jobs_above_the_cores_run_as_many_as_there_are_cores(monkeypatch, capsys
     cores (the results do not depend on it), and says so."""
     monkeypatch.setattr(runner, "cpu_count", lambda: 2, raising=False)
     assert runner.check_jobs(1000) == 2 and runner.check_jobs(1) == 1
-    assert main(["--figure", "remap_io", "--jobs", "1000"]) == 0
+    assert main(["--figure", "remap_io", "--seeds", "0-2", "--jobs", "1000"]) == 0
     out, err = capsys.readouterr()
     assert "note: reproduce: --jobs = 1000 is more than this computer's 2 cores; running 2 at a time." in err
-    assert out.rstrip().endswith("s, 2 job(s))")
+    assert out.rstrip().endswith("s, 2 workers)")
 
 
 def test_the_runner_starts_no_more_workers_than_tasks(monkeypatch):

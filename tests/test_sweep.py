@@ -185,19 +185,19 @@ def test_cli_lists_an_experiments_parameters_with_default_and_range(capsys, monk
     assert main(["sweep", "7", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"fig7: {E.fig7.TITLE}"
-    assert lines[2].split() == ["parameter", "default", "allowed", "unit", "meaning"]
+    assert lines[2].split() == ["parameter", "default", "allowed", "unit", "--param", "example", "meaning"]
     assert lines[4].split()[:6] == ["available_mb", "358", "64", "≤", "available_mb", "≤"]
     tax_after = next(x for x in lines if x.startswith("tax_after "))
     assert tax_after.split()[1] == "0.75" and "0 ≤ tax_after ≤ 0.99" in tax_after
     assert "whole numbers, 1 ≤ clients ≤ 400" in next(x for x in lines if x.startswith("clients "))
     assert "one of 'esx', 'ksm', 'off'" in next(x for x in lines if x.startswith("sharing "))
-    assert len(lines) == 4 + len(E.fig7.PARAMS)
+    assert lines[4 + len(E.fig7.PARAMS)] == "", "the table has a row per parameter, then the rules"
 
 
 def test_cli_sweep_jobs_above_the_cores_run_as_many_as_there_are_cores(capsys, monkeypatch):
     monkeypatch.setattr(runner, "cpu_count", lambda: 2, raising=False)
     assert runner.check_jobs(1000, "sweep: --jobs") == 2, "1000 worker processes for one run"
-    assert main(["sweep", "remap_io", "--param", "minutes=1", "--jobs", "1000"]) == 0
+    assert main(["sweep", "remap_io", "--param", "minutes=1,2", "--seeds", "0-2", "--jobs", "1000"]) == 0
     out, err = capsys.readouterr()
     assert "note: sweep: --jobs = 1000 is more than this computer's 2 cores; running 2 at a time." in err
-    assert out.rstrip().endswith("s, 2 job(s)")
+    assert out.rstrip().endswith("s, 2 workers")

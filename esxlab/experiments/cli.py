@@ -3,8 +3,9 @@
 
 Runs the experiments (all of them, or the ones named with ``--figure``, repeatable) on one
 seed or several (``--seeds``: a range "0-3" or a list "0,2,5"), ``--jobs`` runs at a time
-(joblib; the results do not depend on it; above this computer's cores, as many as it has, with
-a note), prints a progress line per run to stderr, then the
+(joblib; the results do not depend on it; above this computer's cores or the tasks to run, as
+many as there are, with a note; the last line names the workers used), prints a progress bar and
+a line per finished task to stderr (with one worker, also the running task's simulated minutes), then the
 table to stdout: experiment, quantity, the paper's value, esxlab's (over several seeds: mean ±
 standard deviation), the tolerance and whether esxlab (the mean) is within it; set-up checks
 are listed apart from predictions. ``--csv DIR`` also writes the tables (one column per seed)
@@ -20,7 +21,9 @@ values (the others at their defaults) and seeds (:func:`.sweeps.sweep`), prints 
 grid point and quantity, and with ``--csv`` writes the tidy table (one row per run and
 quantity). ``--scheduler`` sends the runs to a Dask cluster (the "cluster" extra) instead of
 ``--jobs`` local processes; the numbers are the same either way. ``sweep EXPERIMENT --list``
-prints the experiment's parameters: default, allowed values, unit and meaning.
+prints the experiment's parameters (default, allowed values, unit, how to write two values with
+``--param``, meaning), the rules between them (its ``RULES``) and how to write several values and
+tuples; a grid point that breaks a rule is refused before anything runs.
 """
 from __future__ import annotations
 
@@ -64,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 def _add_runner_options(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--jobs", "-j", type=int, default=1, help="runs at a time (default 1; same results for any N; "
-                                                                 "at most this computer's cores)")
+                                                                 "at most this computer's cores and the tasks to run)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (e.g. "
                                                               "tcp://10.0.0.5:8786; the 'cluster' extra) instead")
 
@@ -74,9 +77,11 @@ def _sweep_parser() -> argparse.ArgumentParser:
                                                            "and seeds.")
     p.add_argument("experiment", metavar="EXPERIMENT", help=f"a figure number or name: {', '.join(EXPERIMENTS)}")
     p.add_argument("--list", action="store_true", help="list EXPERIMENT's parameters (default, allowed values, "
-                                                       "meaning) and exit")
+                                                       "how to write them, meaning) and the rules between them, "
+                                                       "and exit")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=V1,V2",
-                   help="values of one parameter (repeatable; the grid is every combination; --list names them)")
+                   help="values of one parameter (repeatable; the grid is every combination; a tuple is one value, "
+                        "in quoted parentheses: 'sizes=(128,160),(192,224)'; --list names them)")
     p.add_argument("--seeds", default="0", metavar="0-19", help="a range (0-19) or a list (0,2,5); default 0")
     _add_runner_options(p)
     p.add_argument("--csv", metavar="FILE", help="write the tidy table (one row per run and quantity) to FILE")
@@ -85,7 +90,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
 
 def sweep_main(argv: list[str]) -> int:
     """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments."""
-    from .sweeps import describe_params, parse_param, sweep
+    from .sweeps import Plan, describe_params, parse_param, sweep
     try:
         args = _sweep_parser().parse_args(argv)
         if args.list:
@@ -95,9 +100,11 @@ def sweep_main(argv: list[str]) -> int:
         if len(grid) != len(args.param):
             raise ConfigError(f"sweep: a parameter is given twice in --param {' --param '.join(args.param)}; "
                               "give each once with all its values.")
-        args.jobs = _jobs(args.jobs, "sweep: --jobs")
+        runner.check_jobs(args.jobs, "sweep: --jobs")
+        plan = Plan.of(args.experiment, grid, args.seeds, jobs=args.jobs, scheduler=args.scheduler)
         if args.csv is not None:
             _check_writable_file(args.csv)
+        used = _jobs(args.jobs, "sweep: --jobs", len(plan.tasks)) if args.scheduler is None else None
         start = time.perf_counter()
         table = sweep(args.experiment, grid, args.seeds, jobs=args.jobs, scheduler=args.scheduler, progress=True)
     except Error as e:                 # a bad argument, or a setting the experiment cannot run
@@ -107,8 +114,7 @@ def sweep_main(argv: list[str]) -> int:
         return int(e.code or 0)
     print(render_table(table.summary()))
     print(f"\n{len(table.tables)} runs of {table.experiment} ({len(table.points)} grid points × {len(table.seeds)} "
-          f"seeds), {time.perf_counter() - start:.1f} s, "
-          + (f"Dask cluster {args.scheduler}" if args.scheduler else f"{args.jobs} job(s)"))
+          f"seeds), {time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)}")
     if args.csv:
         print(f"wrote {table.to_csv(args.csv)}", file=sys.stderr)
     return 0
@@ -122,14 +128,22 @@ def _check_writable_file(name: str) -> None:
                           "writable directory.")
 
 
-def _jobs(jobs: int, label: str) -> int:
-    """``--jobs`` as it will run (:func:`.runner.check_jobs`), with a note on stderr when this
-    computer has fewer cores than asked."""
-    workers = runner.check_jobs(jobs, label)
-    if workers < jobs:
-        print(f"note: {label} = {jobs} is more than this computer's {workers} cores; running {workers} at a time.",
-              file=sys.stderr)
-    return workers
+def _jobs(jobs: int, label: str, n_tasks: int) -> int:
+    """How many workers run ``n_tasks`` tasks for ``--jobs`` = ``jobs`` (:func:`.runner.workers`,
+    the number :func:`.runner.execute` starts), with a note on stderr when it is fewer than asked,
+    naming the limit: this computer's cores, the tasks to run, or both."""
+    used = runner.workers(jobs, n_tasks, label)
+    if used < jobs:
+        cores = runner.cpu_count()
+        why = ([f"this computer's {cores} cores"] if cores == used else []) + \
+              ([f"the {n_tasks} task{'' if n_tasks == 1 else 's'} to run"] if n_tasks == used else [])
+        print(f"note: {label} = {jobs} is more than {' and '.join(why)}; running {used} at a time.", file=sys.stderr)
+    return used
+
+
+def _where(scheduler: str | None, used: int | None) -> str:
+    """Where the runs went, for the last line: the Dask cluster, or the workers used here."""
+    return f"Dask cluster {scheduler}" if scheduler else f"{used} worker{'' if used == 1 else 's'}"
 
 
 def check_dir(label: str, directory: str | Path) -> None:
@@ -184,8 +198,10 @@ def main(argv: list[str]) -> int:
         seeds = runner.parse_seeds(args.seeds) if args.seeds else [args.seed]
         for seed in seeds:
             check_seed(seed, "reproduce: --seeds")
-        args.jobs = _jobs(args.jobs, "reproduce: --jobs")
+        runner.check_jobs(args.jobs, "reproduce: --jobs")
         _check_outputs(args, names)
+        used = _jobs(args.jobs, "reproduce: --jobs", len(runner.plan(names, seeds))) if args.scheduler is None \
+            else None
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -199,8 +215,7 @@ def main(argv: list[str]) -> int:
         return 2
     rows = runner.summary(results) if len(seeds) > 1 else [r for res in results.values() for r in res.table]
     print(render_table(rows))
-    where = f"Dask cluster {args.scheduler}" if args.scheduler else f"{args.jobs} job(s)"
-    print(f"\n{runner.count_line(rows, seeds)} ({time.perf_counter() - start:.1f} s, {where})")
+    print(f"\n{runner.count_line(rows, seeds)} ({time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)})")
     if args.csv:
         for (name, seed), res in results.items():
             res.to_csv(Path(args.csv) / f"seed_{seed}" if len(seeds) > 1 else args.csv)

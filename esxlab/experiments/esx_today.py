@@ -36,7 +36,7 @@ from ..reclaim import STATES
 from ..trace import Trace
 from ..workloads import Contents, Toucher
 from .common import kept
-from .params import Param, check_seed, require, resolve
+from .params import Param, Rule, check_seed, resolve
 from .result import Result
 
 TITLE = "Beyond the paper: ESX Server 2002 beside ESXi 6 (states, limits, compression, large pages)"
@@ -59,6 +59,13 @@ PARAMS = {
     "calm_min": Param(2, "minutes before the memory hog starts", 1, 30, step=1, unit="min"),
     "minutes": Param(4, "run length", 2, 60, step=1, unit="min"),
 }
+RULES = (
+    Rule("limit_mb below the working set, busy_pct % of vm_mb", "a limit at or above it never binds",
+         lambda p: p.limit_mb < p.vm_mb * p.busy_pct / 100, lambda p: f"working set {p.vm_mb * p.busy_pct / 100:g} MB"),
+    Rule("calm_min + 1 < minutes", "the hog needs time to break pages", lambda p: p.calm_min + 1 < p.minutes),
+    Rule("host_mb large enough for vms VMs of vm_mb MB", "each era's admission control must take them; checked as "
+         "they power on"),
+)
 
 
 def preset(era: str, **overrides) -> HostConfig:
@@ -120,13 +127,7 @@ def state_share(trace: Trace, names: list[str]) -> dict[str, float]:
 def run(seed: int = 0, **params) -> Result:
     """Run the four parts; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("esx_today", PARAMS, params)
-    require(p.limit_mb < p.vm_mb * p.busy_pct / 100,
-            f"esx_today needs limit_mb below the working set (busy_pct % of vm_mb = "
-            f"{p.vm_mb * p.busy_pct / 100:g} MB), or the limit never binds; got limit_mb = {p.limit_mb}.")
-    require(p.calm_min + 1 < p.minutes,
-            f"esx_today needs calm_min + 1 < minutes (the hog needs time to break pages); got calm_min = "
-            f"{p.calm_min}, minutes = {p.minutes}.")
+    p = resolve("esx_today", PARAMS, params, RULES)
     res = Result("esx_today", dict(vars(p), seed=seed))
     for gb, mb in MINFREE_MB.items():
         res.add(f"minFree of a {gb} GB host", mb, preset("esxi6", memory_mb=gb * 1024).minfree_mb, MINFREE_TOL,

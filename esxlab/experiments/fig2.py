@@ -46,7 +46,7 @@ from ..host import Host
 from ..trace import Trace
 from ..workloads import Dbench, Delayed
 from .common import hold_balloon
-from .params import Param, check_seed, moved, require, resolve, sharing
+from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
@@ -84,6 +84,17 @@ PARAMS = {
     "measure_from_min": Param(3, "average throughput from", 0, 600, step=1, unit="min"),
     "sharing": sharing(),
 }
+CAP = VMConfig().balloon_max_pct / 100             # the balloon's cap, a fraction of max (VMConfig: 65 %)
+RULES = (
+    Rule(f"sizes within [max_mb × {1 - CAP:g}, max_mb)",
+         f"below, the balloon would exceed its cap, {100 * CAP:g} % of max_mb; max_mb itself is the configured VM "
+         "the others are compared with",
+         lambda p: p.max_mb * (1 - CAP) <= min(map(float, p.sizes)) and max(map(float, p.sizes)) < p.max_mb,
+         lambda p: f"allowed sizes: [{p.max_mb * (1 - CAP):g}, {p.max_mb:g}) MB"),
+    Rule("dbench_start_s / 60 + 1 ≤ measure_from_min < minutes",
+         "throughput is averaged from at least a minute after dbench starts to the end of the run",
+         lambda p: p.dbench_start_s / 60 + 1 <= p.measure_from_min < p.minutes),
+)
 
 
 def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, seed: int) -> tuple[float, Trace]:
@@ -101,15 +112,8 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
 def run(seed: int = 0, **params) -> Result:
     """Run Figure 2; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("fig2", PARAMS, params)
+    p = resolve("fig2", PARAMS, params, RULES)
     sizes = sorted(float(s) for s in p.sizes)
-    cap = VMConfig(max_mb=p.max_mb).balloon_max_pct / 100
-    require(sizes[-1] < p.max_mb and sizes[0] >= p.max_mb * (1 - cap),
-            f"fig2.sizes must lie in [{p.max_mb * (1 - cap):g}, {p.max_mb:g}) MB: below, the balloon "
-            f"would exceed its cap ({100 * cap:g} % of max_mb, {p.max_mb:g} MB: {p.max_mb * cap:g} MB); got {list(p.sizes)}.")
-    require(p.dbench_start_s / 60 + 1 <= p.measure_from_min < p.minutes,
-            f"fig2 needs dbench_start_s/60 + 1 ≤ measure_from_min < minutes; got dbench_start_s = "
-            f"{p.dbench_start_s}, measure_from_min = {p.measure_from_min}, minutes = {p.minutes}.")
     full, _ = dbench_throughput(p, p.max_mb, 0, seed)
     configured, ballooned, traces = [], [], {}
     for s in sizes:

@@ -46,7 +46,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Deployed
-from .params import Param, check_seed, moved, require, resolve, sharing
+from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 5: page sharing in three production deployments (A: NT, B and C: Linux)"
@@ -118,6 +118,10 @@ PARAMS = {
     "scan_total_pages_s": Param(10000, "scan rate, whole host", 1, 1000000, step=1000, unit="pages/s"),
     "warm_s": Param(60, "time to read contents in", 1, 3600, step=10, unit="s"),
 }
+RULES = (
+    Rule("warm_s < 60 × minutes", "the time to read contents in must be shorter than the run, or no contents are "
+         "scanned", lambda p: p.warm_s < 60 * p.minutes, lambda p: f"60 × minutes = {60 * p.minutes:g} s"),
+)
 
 
 def kernel_mb(os: str, mb: float) -> tuple[float, float]:
@@ -154,9 +158,7 @@ def run_deployment(key: str, p, seed: int) -> dict:
 def run(seed: int = 0, **params) -> Result:
     """Run Figure 5; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("fig5", PARAMS, params)
-    require(p.warm_s < 60 * p.minutes, f"fig5.warm_s = {p.warm_s} must be shorter than the run "
-                                       f"(minutes × 60 = {60 * p.minutes}), or no contents are scanned.")
+    p = resolve("fig5", PARAMS, params, RULES)
     keys = tuple(PAPER) if p.workload == "all" else (p.workload,)
     runs = {k: run_deployment(k, p, seed) for k in keys}
     res = Result("fig5", dict(vars(p), seed=seed), traces={k: r.pop("trace") for k, r in runs.items()})

@@ -48,7 +48,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, check_number
 from ..host import Host
 from ..workloads import Toucher
-from .params import Param, check_seed, moved, require, resolve, sharing
+from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 6: toucher working set vs slow/fast/max active-memory estimates"
@@ -95,17 +95,23 @@ PARAMS = {
     "minutes": Param(40, "run length", 1, 600, step=1, unit="min"),
     "sharing": sharing(),
 }
+RULES = (
+    Rule("the largest MB in schedule ≤ 0.8 × vm_mb", "the toucher's working set must fit in 80 % of vm_mb; the "
+         "rest is Windows itself", lambda p: _peak(p.schedule) <= 0.8 * p.vm_mb,
+         lambda p: f"largest working set {_peak(p.schedule):g} MB, 0.8 × vm_mb = {0.8 * p.vm_mb:g} MB"),
+)
+
+
+def _peak(schedule) -> float:
+    """The largest working set (MB) of a (minute, MB) schedule."""
+    return max(float(mb) for _, mb in schedule)
 
 
 def run(seed: int = 0, **params) -> Result:
     """Run Figure 6; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("fig6", PARAMS, params)
+    p = resolve("fig6", PARAMS, params, RULES)
     steps = sorted((float(m), float(mb)) for m, mb in p.schedule)
-    peak = max(mb for _, mb in steps)
-    require(peak <= 0.8 * p.vm_mb,
-            f"fig6: the schedule's largest working set ({peak:g} MB) must fit in 80 % of vm_mb = {p.vm_mb:g} MB "
-            "(the rest is Windows itself).")
     host = Host(HostConfig(memory_mb=p.vm_mb + 64, sharing=SharingConfig(mode=p.sharing)), seed=seed)
     toucher = Toucher([(60 * m + p.phase_s, mb) for m, mb in steps], sweep_s=p.sweep_s,
                       os_overhead=p.os_overhead, free_at_exit=True)          # on the VM's clock

@@ -47,7 +47,7 @@ from ..host import Host
 from ..trace import Trace
 from ..workloads import Dbench
 from .common import fork_run, memory_for
-from .params import Param, check_seed, moved, require, resolve, sharing
+from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 7: idle memory tax, idle Windows VM vs dbench Linux VM"
@@ -77,6 +77,14 @@ PARAMS = {
     "minutes": Param(60, "run length", 2, 1200, step=5, unit="min"),
     "sharing": sharing(),
 }
+RULES = (
+    Rule("dbench_start_min + 4 ≤ tax_change_min ≤ minutes − 4",
+         "dbench runs at least 4 min before the tax changes and the run at least 4 min after it, so that "
+         "both allocations are measured",
+         lambda p: p.dbench_start_min + 4 <= p.tax_change_min <= p.minutes - 4),
+    Rule("available_mb ≥ vm_mb / 2", "the memory available must hold two VMs of vm_mb at half their size",
+         lambda p: p.available_mb >= 0.5 * p.vm_mb, lambda p: f"vm_mb / 2 = {p.vm_mb / 2:g}"),
+)
 
 #: the parameters that decide the run up to the tax change (the rest only what follows it)
 PREFIX = tuple(k for k in PARAMS if k not in ("tax_after", "minutes"))
@@ -134,13 +142,7 @@ def sizes_off(p: SimpleNamespace) -> str:
 def run(seed: int = 0, **params) -> Result:
     """Run Figure 7; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("fig7", PARAMS, params)
-    require(p.dbench_start_min + 4 <= p.tax_change_min <= p.minutes - 4,
-            f"fig7 needs dbench_start_min + 4 ≤ tax_change_min ≤ minutes − 4; got dbench_start_min = "
-            f"{p.dbench_start_min}, tax_change_min = {p.tax_change_min}, minutes = {p.minutes}.")
-    require(p.available_mb >= 0.5 * p.vm_mb,
-            f"fig7.available_mb = {p.available_mb} is too small for two VMs of {p.vm_mb} MB; "
-            f"allowed: available_mb ≥ vm_mb / 2 = {p.vm_mb / 2:g}.")
+    p = resolve("fig7", PARAMS, params, RULES)
     tr = after_change(p, seed, p.tax_after, p.minutes - p.tax_change_min)
 
     res = Result("fig7", dict(vars(p), seed=seed), traces={"run": tr})

@@ -57,7 +57,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..reclaim import HIGH
 from ..workloads import Server
-from .params import Param, check_seed, moved, require, resolve, sharing
+from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 8: five Windows VMs, 1 GB, boot storm then benchmarks"
@@ -102,6 +102,10 @@ PARAMS = {
     "minutes": Param(83, "run length", 10, 1200, step=1, unit="min"),
     "sharing": sharing("esx"),
 }
+RULES = (
+    Rule("minutes ≥ bench_start_min + 10", "the benchmarks run at least 10 min, so that their allocations "
+         "are measured", lambda p: p.minutes >= p.bench_start_min + 10),
+)
 
 
 def server(name: str, p: SimpleNamespace) -> Server:
@@ -115,10 +119,7 @@ def server(name: str, p: SimpleNamespace) -> Server:
 def run(seed: int = 0, **params) -> Result:
     """Run Figure 8; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("fig8", PARAMS, params)
-    require(p.minutes >= p.bench_start_min + 10,
-            f"fig8 needs minutes ≥ bench_start_min + 10; got minutes = {p.minutes}, "
-            f"bench_start_min = {p.bench_start_min}.")
+    p = resolve("fig8", PARAMS, params, RULES)
     host = Host(HostConfig(memory_mb=p.memory_mb, tax_rate=p.tax_rate, sharing=SharingConfig(mode=p.sharing)),
                 seed=seed)
     for name, (mx, mn, edition) in VMS.items():

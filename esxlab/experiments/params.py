@@ -1,20 +1,59 @@
 """Experiment parameters declared once, as data: validation and notebook sliders both read them.
 
 Each experiment module lists its knobs in ``PARAMS`` (name → :class:`~esxlab.config.Param`, the
-one parameter type that configuration fields and the views' controls use too) and starts
-``run(seed=0, **params)`` with ``p = resolve("fig7", PARAMS, params)``: unknown names and
-out-of-range values raise :class:`~esxlab.errors.ConfigError` with a sentence.
+one parameter type that configuration fields and the views' controls use too), the rules between
+them in ``RULES`` (a tuple of :class:`Rule`, e.g. Figure 7's ``dbench_start_min + 4 ≤
+tax_change_min ≤ minutes − 4``), and starts ``run(seed=0, **params)`` with
+``p = resolve("fig7", PARAMS, params, RULES)``: unknown names, out-of-range values and values
+that break a rule raise :class:`~esxlab.errors.ConfigError` with a sentence. ``sweep EXPERIMENT
+--list`` prints the same ``PARAMS`` and ``RULES``, and a sweep checks every grid point against
+them before anything runs.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from .. import rng
 from ..config import Param, SharingConfig
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 
-__all__ = ["Param", "check_seed", "moved", "require", "resolve", "sharing"]
+__all__ = ["Param", "Rule", "check_seed", "moved", "require", "resolve", "sharing"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule between an experiment's parameters, declared once as data beside its ``PARAMS``:
+    :func:`resolve` refuses values that break it and ``sweep EXPERIMENT --list`` prints it.
+
+    ``text`` is the rule in the parameters' names ("dbench_start_min + 4 ≤ tax_change_min ≤
+    minutes − 4"), ``why`` the reason, as a clause ("the host must page"). ``holds(p)`` tells
+    whether the values ``p`` keep it; None for a rule only the run can tell (e.g. whether the
+    host's admission control takes the VMs: the run raises its own sentence, with what the host
+    said). ``shows(p)``, if given, adds the derived numbers the rule compares (e.g. "vm_mb / 2 =
+    128") to the error."""
+
+    text: str
+    why: str
+    holds: Callable[[SimpleNamespace], bool] | None = None
+    shows: Callable[[SimpleNamespace], str] | None = None
+
+    def names(self, p: SimpleNamespace) -> list[str]:
+        """The parameters of ``p`` the rule's text names, in ``p``'s order."""
+        return [n for n in vars(p) if re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", self.text)]
+
+    def sentence(self) -> str:
+        """The rule as ``--list`` prints it: "text: why."."""
+        return f"{self.text}: {self.why}."
+
+    def error(self, owner: str, p: SimpleNamespace) -> ConfigError:
+        """The sentence for values ``p`` that break the rule: "fig7 needs … (why); got … = …."."""
+        got = ", ".join(f"{n} = {shorten(getattr(p, n))}" for n in self.names(p))
+        shown = f" ({self.shows(p)})" if self.shows else ""
+        return ConfigError(f"{owner} needs {self.text} ({self.why}); got {got}{shown}.")
 
 
 def sharing(default: str = "off") -> Param:
@@ -23,8 +62,10 @@ def sharing(default: str = "off") -> Param:
     return SharingConfig.controls()["mode"].replace(default=default)
 
 
-def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any]) -> SimpleNamespace:
-    """Defaults overridden by ``given``, every value validated; ``vars(result)`` is the params dict."""
+def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any],
+            rules: Iterable[Rule] = ()) -> SimpleNamespace:
+    """Defaults overridden by ``given``, every value validated, then every one of ``rules`` that
+    can be told from the values checked (:class:`Rule`); ``vars(result)`` is the params dict."""
     unknown = sorted(set(given) - set(specs))
     if unknown:
         raise ConfigError(f"{owner} has no parameter {unknown[0]!r}; its parameters are: "
@@ -32,7 +73,11 @@ def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any]) -> Simpl
     values = {name: given.get(name, spec.default) for name, spec in specs.items()}
     for name, value in values.items():
         specs[name].validate(owner, name, value)
-    return SimpleNamespace(**values)
+    p = SimpleNamespace(**values)
+    for rule in rules:
+        if rule.holds is not None and not rule.holds(p):
+            raise rule.error(owner, p)
+    return p
 
 
 def check_seed(seed: Any) -> int:
@@ -41,7 +86,8 @@ def check_seed(seed: Any) -> int:
 
 
 def require(condition: bool, sentence: str) -> None:
-    """Raise ConfigError(sentence) unless ``condition`` (cross-parameter rules)."""
+    """Raise ConfigError(sentence) unless ``condition`` (a check inside a run; a rule between an
+    experiment's parameters is a :class:`Rule` in its ``RULES`` instead, so that ``--list`` shows it)."""
     if not condition:
         raise ConfigError(sentence)
 

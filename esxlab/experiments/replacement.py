@@ -34,7 +34,7 @@ from ..trace import Trace
 from ..vm import Counters
 from ..workloads import Dbench, Toucher
 from .common import memory_for
-from .params import Param, check_seed, require, resolve, sharing
+from .params import Param, Rule, check_seed, resolve, sharing
 from .result import Result
 
 TITLE = "Beyond the paper: random vs clock hypervisor replacement, double paging"
@@ -51,6 +51,13 @@ PARAMS = {
     "minutes": Param(6, "run length", 2, 600, step=1, unit="min"),
     "sharing": sharing(),
 }
+RULES = (
+    Rule("available_mb < vm_mb and available_mb < loop_mb ≤ 0.9 × vm_mb",
+         "the host must page: neither the VM nor the looping working set fits in what the host lets it have, "
+         "and the loop fits in 90 % of the VM",
+         lambda p: p.available_mb < p.vm_mb and p.available_mb < p.loop_mb <= 0.9 * p.vm_mb,
+         lambda p: f"0.9 × vm_mb = {0.9 * p.vm_mb:g}"),
+)
 
 
 def one_run(p: SimpleNamespace, policy: str, workload: str, seed: int) -> tuple[Counters, Trace]:
@@ -65,10 +72,7 @@ def one_run(p: SimpleNamespace, policy: str, workload: str, seed: int) -> tuple[
 def run(seed: int = 0, **params) -> Result:
     """Run the comparison; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("replacement", PARAMS, params)
-    require(p.available_mb < p.vm_mb and p.available_mb < p.loop_mb <= 0.9 * p.vm_mb,
-            f"replacement needs available_mb < loop_mb ≤ 0.9·vm_mb and available_mb < vm_mb (the host must "
-            f"page); got available_mb = {p.available_mb}, loop_mb = {p.loop_mb}, vm_mb = {p.vm_mb}.")
+    p = resolve("replacement", PARAMS, params, RULES)
     res = Result("replacement", dict(vars(p), seed=seed))
     stats = {}
     for workload in ("dbench", "loop"):

@@ -10,8 +10,13 @@ time), or, given ``scheduler`` (a Dask scheduler's address), the same tasks on a
 distributed cluster (joblib's "dask" backend; the optional "cluster" extra). Every run is
 seeded, so the results are the same, bit for bit, whichever runner and however many workers:
 the runner only decides where each task runs. It starts no more local workers than there are
-tasks, nor than this computer has cores (:func:`check_jobs`), and its tasks run
+tasks, nor than this computer has cores (:func:`workers`), and its tasks run
 :meth:`~esxlab.host.Host.run` quietly (:func:`esxlab.host.quietly`): its own bar is the progress.
+The bar counts finished tasks and its clock runs on while none finishes; when the tasks run in
+this process (one worker: ``jobs=1``, or a single task) a second line counts the running task's
+simulated minutes (:func:`esxlab.host.watching`). Tasks in loky processes or on a Dask cluster
+report only when they finish (joblib hands back results, not progress), so there the bar's
+clock is all there is to show.
 
 The README's reproduction table is generated, never pasted: :func:`write_readme` rewrites
 the text between :data:`BEGIN` and :data:`END` with the table, the seeds, the date and
@@ -25,6 +30,7 @@ import datetime
 import hashlib
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +39,7 @@ from joblib import Parallel, cpu_count, delayed, parallel_config
 from tqdm import tqdm
 
 from ..errors import ConfigError, install_hint, shorten
-from ..host import quietly
+from ..host import quietly, watching
 from ..rng import check_seed
 from . import RUN_S, SHARED_RUNS, get
 from .result import Result, Row, predictions, render_table, summarize
@@ -75,6 +81,12 @@ def check_jobs(jobs: Any, label: str = "reproduce: --jobs") -> int:
     return min(jobs, cpu_count())
 
 
+def workers(jobs: Any, n_tasks: int, label: str = "reproduce: --jobs") -> int:
+    """How many local workers :func:`execute` starts for ``n_tasks`` tasks and ``jobs``: ``jobs``,
+    capped at this computer's cores (:func:`check_jobs`) and at the tasks (at least 1)."""
+    return max(1, min(check_jobs(jobs, label), n_tasks))
+
+
 @contextlib.contextmanager
 def _backend(jobs: int, scheduler: str | None, label: str) -> Iterator[None]:
     """joblib's loky processes, or (``scheduler``) joblib's dask backend on that cluster; the
@@ -113,32 +125,87 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
             progress: str | None = None, describe: Callable[[tuple, Any], str] | None = None,
             label: str = "reproduce", each: Callable[[tuple, Any], None] | None = None) -> list[Any]:
     """``[fn(*task) for task in tasks]``, run ``jobs`` at a time in loky processes (never more
-    than the tasks or this computer's cores: :func:`check_jobs`), or on the Dask cluster at
+    than the tasks or this computer's cores: :func:`workers`), or on the Dask cluster at
     ``scheduler`` (``jobs`` is then the cluster's business). Each task runs :func:`~esxlab.host.quietly`.
 
     ``fn`` must be a module-level function (it is pickled). ``progress`` (a title) shows a
-    tqdm bar on stderr; ``describe(task, result)`` adds one line per finished task above it.
-    ``each(task, result)`` is called as each result arrives, in task order; an exception it
-    raises stops the run (tasks not yet started are cancelled) and propagates.
+    tqdm bar on stderr whose clock runs on between tasks; ``describe(task, result)`` adds one
+    line per finished task above it. With one local worker the tasks run in this process, and a
+    second line counts the running task's simulated minutes (those of :meth:`~esxlab.host.Host.run`,
+    as :func:`~esxlab.host.watching` sees them; a task in another process or on a cluster can only
+    report that it finished). ``each(task, result)`` is called as each result arrives, in task
+    order; an exception it raises stops the run (tasks not yet started are cancelled) and propagates.
     ConfigError for bad ``jobs``, an unreachable scheduler, a missing "cluster" extra or
     workers running other esxlab sources. Source of the approach: invented (issue 13)."""
-    workers = max(1, min(check_jobs(jobs, f"{label}: --jobs"), len(tasks)))
-    with _backend(workers, scheduler, f"{label}: --scheduler"):
+    n = workers(jobs, len(tasks), f"{label}: --jobs")
+    here = scheduler is None and n == 1 and progress is not None      # joblib runs one worker in this thread
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_backend(n, scheduler, f"{label}: --scheduler"))
+        bar = stack.enter_context(tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr,
+                                       disable=progress is None, dynamic_ncols=True))
+        line = stack.enter_context(tqdm(desc=f"  task 1/{len(tasks)}", unit=" simulated min", file=sys.stderr,
+                                        disable=not here, position=1, leave=False, dynamic_ncols=True))
+        minutes = _Minutes(line, len(tasks))
+        stack.enter_context(_clock([bar, line]))
+        if here:
+            stack.enter_context(watching(minutes))
         out = Parallel(return_as="generator")(delayed(_quietly)(fn, *task) for task in tasks)
-        with tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr, disable=progress is None,
-                  dynamic_ncols=True) as bar:
-            results = []
-            try:
-                for task, res in zip(tasks, out):
-                    results.append(res)
-                    if each is not None:
-                        each(task, res)
-                    bar.update()
-                    if describe is not None and progress is not None:
-                        bar.write(f"[{len(results)}/{len(tasks)}] {describe(task, res)}", file=sys.stderr)
-            finally:
-                out.close()                      # stopped early: joblib cancels what has not started
+        results = []
+        try:
+            for task, res in zip(tasks, out):
+                results.append(res)
+                if each is not None:
+                    each(task, res)
+                bar.update()
+                if here and len(results) < len(tasks):
+                    minutes.next_task(len(results) + 1)
+                if describe is not None and progress is not None:
+                    bar.write(f"[{len(results)}/{len(tasks)}] {describe(task, res)}", file=sys.stderr)
+        finally:
+            out.close()                          # stopped early: joblib cancels what has not started
     return results
+
+
+class _Minutes:
+    """A :func:`~esxlab.host.watching` callback that counts the running task's simulated minutes
+    on a tqdm line: one per 60 ticks of whichever host the task runs."""
+
+    def __init__(self, line: tqdm, n_tasks: int) -> None:
+        self.line, self.n_tasks, self.ticks = line, n_tasks, 0
+
+    def __call__(self, host: Any) -> None:
+        self.ticks += 1
+        if self.ticks % 60 == 0:
+            self.line.update()
+
+    def next_task(self, k: int) -> None:
+        """Start counting task ``k`` (1-based) from zero."""
+        self.ticks = 0
+        self.line.reset()
+        self.line.set_description(f"  task {k}/{self.n_tasks}")
+
+
+@contextlib.contextmanager
+def _clock(bars: list[tqdm], every_s: float = 1.0) -> Iterator[None]:
+    """While open, redraw ``bars`` (those shown) every ``every_s`` seconds, so that their clocks run
+    on while no task finishes (tqdm redraws a bar only when it is updated)."""
+    shown = [b for b in bars if not b.disable]
+    stop = threading.Event()
+
+    def redraw() -> None:
+        while not stop.wait(every_s):
+            for b in shown:
+                b.refresh()
+
+    thread = threading.Thread(target=redraw, name="esxlab-progress-clock", daemon=True)
+    if shown:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if shown:
+            thread.join()
 
 
 def _quietly(fn: Callable[..., Any], *args: Any) -> Any:
@@ -200,12 +267,20 @@ def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress
     Tasks start longest first (:data:`~esxlab.experiments.RUN_S`).
     """
     names, seeds = list(dict.fromkeys(names)), list(seeds)
-    tasks = sorted(((group, seed) for group in _together(names) for seed in seeds),
-                   key=lambda task: -sum(RUN_S.get(name, 0.0) for name in task[0]))     # longest first
+    tasks = plan(names, seeds)
     out = execute(_run, tasks, jobs=jobs, scheduler=scheduler, progress="reproduce" if progress else None,
                   describe=_describe)
     done = {(name, seed): res for (group, seed), results in zip(tasks, out) for name, res in zip(group, results)}
     return {(name, seed): done[name, seed] for name in names for seed in seeds}
+
+
+def plan(names: Iterable[str], seeds: Iterable[int]) -> list[tuple[tuple[str, ...], int]]:
+    """The tasks :func:`run_many` hands to :func:`execute`, longest first: (experiments that share
+    their runs, seed) for every experiment group of ``names`` and seed (``len`` of it, with
+    :func:`workers`, tells how many workers will run them)."""
+    names, seeds = list(dict.fromkeys(names)), list(seeds)
+    return sorted(((group, seed) for group in _together(names) for seed in seeds),
+                  key=lambda task: -sum(RUN_S.get(name, 0.0) for name in task[0]))     # longest first
 
 
 def summary(results: dict[tuple[str, int], Result]) -> list[Row]:

@@ -8,9 +8,11 @@
 ``python -m esxlab sweep fig7 --param tax_after=0,0.25,0.5,0.75,0.95 --seeds 0-19 --jobs 2``
 does the same from a shell (see :mod:`.cli`). Runs go through :func:`.runner.execute`: joblib's
 loky processes here, or a Dask cluster with ``scheduler="tcp://host:8786"``; the table is the
-same, bit for bit, either way. Every value is checked against the experiment's ``PARAMS``
-before anything runs (ConfigError with a sentence); rules between parameters (e.g. Figure 7's
-``tax_change_min ≤ minutes − 4``) are the experiment's and raise when that run starts.
+same, bit for bit, either way. Every value is checked against the experiment's ``PARAMS``, and
+every grid point against its ``RULES`` (rules between parameters, e.g. Figure 7's
+``tax_change_min ≤ minutes − 4``: :class:`.params.Rule`), before anything runs (ConfigError with
+the experiment's sentence); a rule only a run can tell (e.g. admission control taking the VMs)
+raises when that run starts. :func:`describe_params` prints both, and how to write values.
 Source: invented (issue 13), in the tidy-data layout (one observation per row).
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ast
 import csv
 import itertools
+import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +30,7 @@ from ..config import Param
 from ..errors import ConfigError, describe_range, shorten
 from ..rng import check_seed
 from . import get, lookup, runner
+from .params import resolve
 from .result import Row, summarize
 
 #: the tidy table's columns after the experiment's swept parameters
@@ -130,6 +134,12 @@ def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[st
         if not values:
             raise ConfigError(f"sweep: {name}.{key} has no values; give at least one.")
         for v in values:
+            if _is_tuple(specs[key]) and not isinstance(v, (tuple, list)) and not (v is None and specs[key].optional):
+                one, two = _tuple_examples(specs[key].default)
+                raise ConfigError(f"sweep: {name}.{key} = {shorten(v)} is not a tuple, and each value of {key} is "
+                                  f"one, like its default {shorten(specs[key].default)}; allowed: tuples, e.g. "
+                                  f"params={{{key!r}: [{_compact(one)}, {_compact(two)}]}}, on the command line "
+                                  f"--param {_shell(f'{key}={_compact(one)},{_compact(two)}')} (two values).")
             specs[key].validate(name, key, v)
         if len({repr(v) for v in values}) != len(values):
             raise ConfigError(f"sweep: {name}.{key} = {shorten(values)} names a value twice; each must appear once.")
@@ -137,10 +147,22 @@ def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[st
     return grid
 
 
+def check_rules(name: str, grid: Mapping[str, list[Any]]) -> list[tuple]:
+    """The grid's points (every combination of ``grid``'s values, in order), each checked against
+    experiment ``name``'s ``RULES`` with the other parameters at their defaults: ConfigError with
+    the experiment's sentence for the first point that breaks one, before anything runs."""
+    module = get(name)
+    points = list(itertools.product(*grid.values()))
+    if getattr(module, "RULES", ()):
+        for values in points:
+            resolve(name, module.PARAMS, dict(zip(grid, values)), module.RULES)
+    return points
+
+
 def _allowed(name: str, spec: Param) -> str:
     """What ``spec`` allows, as :meth:`~esxlab.config.Param.validate`'s sentences say it."""
     if spec.check is not None:
-        text = "a value shaped like the default"
+        text = "a tuple shaped like the default" if _is_tuple(spec) else "a value shaped like the default"
     elif spec.choices is not None:
         text = "one of " + ", ".join(repr(c) for c in spec.choices)
     else:
@@ -149,18 +171,102 @@ def _allowed(name: str, spec: Param) -> str:
     return text + (", or None" if spec.optional else "")
 
 
-def describe_params(experiment: str | int) -> str:
-    """A text table of ``experiment``'s ``PARAMS``: each name, its default (the paper's set-up,
-    where the experiment has one), what a sweep may give it, its unit and meaning."""
+def _is_tuple(spec: Param) -> bool:
+    """Whether ``spec``'s values are tuples (e.g. Figure 2's sizes): each is one value of a sweep."""
+    return spec.check is not None and isinstance(spec.default, (tuple, list))
+
+
+def _compact(value: Any) -> str:
+    """``value`` as ``--param`` reads it back: a literal without spaces, a bare word for a string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(tuple(value) if isinstance(value, list) else value).replace(" ", "")
+
+
+def _shell(text: str) -> str:
+    """``text`` quoted for a POSIX shell when it holds characters the shell reads (parentheses)."""
+    return f"'{text}'" if any(c in text for c in "()[] *?;&|<>$'\"") else text
+
+
+def _tuple_examples(default: tuple) -> tuple[tuple, tuple]:
+    """Two short tuples in the default's shape: its first four elements (two, if they are tuples
+    themselves) and its first and third (or its first alone)."""
+    d = tuple(default)
+    one = d[:2] if d and isinstance(d[0], (tuple, list)) else d[:4]
+    return one, (d[0], d[2]) if len(d) > 2 else d[:1]
+
+
+def example(experiment: str | int, key: str) -> str:
+    """``NAME=V1,V2``: two values of parameter ``key`` as ``--param`` takes them (quoted for the shell
+    when needed), its default first; each is allowed, alone, with the experiment's other parameters at
+    their defaults (its ``RULES`` included)."""
     name = lookup(experiment)
     module = get(name)
-    head = ("parameter", "default", "allowed", "unit", "meaning")
-    rows = [(key, shorten(spec.default, 40), _allowed(key, spec), spec.unit, spec.label)
+    spec = module.PARAMS[key]
+
+    def allowed(value: Any) -> bool:
+        try:
+            resolve(name, module.PARAMS, {key: value}, getattr(module, "RULES", ()))
+        except ConfigError:
+            return False
+        return True
+
+    d = spec.default
+    if _is_tuple(spec):
+        one, two = _tuple_examples(d)
+        values = [v for v in (one, two) if allowed(v)] or [d]
+    elif spec.choices is not None:
+        values = [d] + [c for c in spec.choices if c != d and allowed(c)][:1]
+    elif isinstance(d, (int, float)) and not isinstance(d, bool):
+        near = [d + spec.step, d - spec.step] if spec.step else []
+        near += [d * 2, d / 2, d + 1, d - 1, spec.hi, spec.lo]
+        near = [round(v, 6) for v in near if v is not None]
+        near = [int(v) if isinstance(d, int) and float(v).is_integer() else v for v in near]
+        values = [d] + [v for v in near if v != d and allowed(v)][:1]
+    else:
+        values = [d]
+    return _shell(f"{key}={','.join(_compact(v) for v in values)}")
+
+
+def describe_params(experiment: str | int) -> str:
+    """A text table of ``experiment``'s ``PARAMS``: each name, its default (the paper's set-up,
+    where the experiment has one), what a sweep may give it, its unit, how to write two values of
+    it with ``--param`` and its meaning; then the rules between parameters (its ``RULES``) and how
+    to write several values and tuples."""
+    name = lookup(experiment)
+    module = get(name)
+    head = ("parameter", "default", "allowed", "unit", "--param example", "meaning")
+    rows = [(key, shorten(spec.default, 30), _allowed(key, spec), spec.unit, example(name, key), spec.label)
             for key, spec in module.PARAMS.items()]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
-    return "\n".join([f"{name}: {module.TITLE}", "", line(head), line(["-" * w for w in widths]),
-                      *map(line, rows)])
+    para = lambda text, indent="": textwrap.fill(text, 100, initial_indent=indent,
+                                                 subsequent_indent=" " * len(indent), break_on_hyphens=False)
+    rules = getattr(module, "RULES", ())
+    out = [f"{name}: {module.TITLE}", "", line(head), line(["-" * w for w in widths]), *map(line, rows), ""]
+    if rules:
+        out += [para("Rules between parameters (a run that breaks one is refused; a sweep checks every grid point "
+                     "before it starts):"), *(para(rule.sentence(), "  - ") for rule in rules)]
+    else:
+        out += ["Rules between parameters: none; each parameter is checked against its own allowed values."]
+    kinds = {"tuple": _is_tuple, "word": lambda spec: spec.choices is not None,
+             "number": lambda spec: spec.check is None and spec.choices is None}
+    first = {kind: next((key for key, spec in module.PARAMS.items() if test(spec)), None)
+             for kind, test in kinds.items()}
+    syntax = "Writing values: --param NAME=V1,V2,… gives one parameter several values, commas between them"
+    syntax += f" (--param {example(name, first['number'])})" if first["number"] else ""
+    syntax += "; each --param adds a dimension to the grid (every combination runs, on every seed)"
+    syntax += f"; words are written bare (--param {example(name, first['word'])})." if first["word"] else "."
+    if first["tuple"]:
+        key = first["tuple"]
+        one, two = _tuple_examples(module.PARAMS[key].default)
+        syntax += (f" A tuple is one value, written in parentheses: --param "
+                   f"{_shell(f'{key}={_compact(one)},{_compact(two)}')} is two values of {key}, and "
+                   f"{_shell(f'{key}={_compact(one[:1])}')} one value of one element (mind the comma); "
+                   "quote it, as the shell reads parentheses.")
+    return "\n".join(out + ["", para(syntax)])
 
 
 def check_seeds(seeds: int | str | Iterable[int]) -> list[int]:
@@ -200,22 +306,51 @@ def sweep(experiment: str | int, params: Mapping[str, Iterable[Any]] | None = No
 
     Runs ``jobs`` at a time (at most this computer's cores) with joblib (loky processes), or on
     the Dask cluster at ``scheduler`` (needs the "cluster" extra); ``progress`` shows a bar on
-    stderr. The result does not depend on ``jobs`` or the runner. ConfigError for an unknown experiment or
-    parameter, a value outside its ``PARAMS`` range, bad seeds or jobs, an unreachable scheduler."""
-    name = lookup(experiment)
-    grid = check_grid(name, params)
-    seed_list = check_seeds(seeds)
-    points = list(itertools.product(*grid.values()))
-    if len(points) * len(seed_list) > MAX_RUNS:
-        raise ConfigError(f"sweep: {len(points)} grid points × {len(seed_list)} seeds = "
-                          f"{len(points) * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")
-    groups = _groups(len(points), len(seed_list), runner.check_jobs(jobs, "sweep: jobs"), scheduler)
-    index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
-    tasks = [(name, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
-    done = runner.execute(_tables, tasks, jobs=jobs, scheduler=scheduler,
-                          progress=f"sweep {name}" if progress else None, label="sweep")
+    stderr. The result does not depend on ``jobs`` or the runner. ConfigError, before anything runs,
+    for an unknown experiment or parameter, a value outside its ``PARAMS`` range, a grid point that
+    breaks one of its ``RULES``, bad seeds or jobs, an unreachable scheduler."""
+    plan = Plan.of(experiment, params, seeds, jobs, scheduler)
+    done = runner.execute(_tables, plan.tasks, jobs=jobs, scheduler=scheduler,
+                          progress=f"sweep {plan.name}" if progress else None, label="sweep")
     tables: dict[tuple[int, int], tuple[Row, ...]] = {}
-    for (_, seed, _), idx, got in zip(tasks, index * len(seed_list), done):
+    for (_, seed, _), idx, got in zip(plan.tasks, plan.index * len(plan.seeds), done):
         tables.update({(i, seed): t for i, t in zip(idx, got)})
-    return SweepTable(name, tuple(grid), tuple(seed_list), tuple(points),
-                      tuple(tables[i, seed] for i in range(len(points)) for seed in seed_list))
+    return SweepTable(plan.name, tuple(plan.grid), tuple(plan.seeds), tuple(plan.points),
+                      tuple(tables[i, seed] for i in range(len(plan.points)) for seed in plan.seeds))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How :func:`sweep` runs: the checked ``grid`` and ``seeds``, the grid's ``points``, and the
+    ``tasks`` handed to :func:`.runner.execute` (``index[g]``: the points of a seed's g-th task).
+    ``workers`` is how many run at a time on this computer (:func:`.runner.workers`; None on a
+    Dask cluster, whose workers are its business)."""
+
+    name: str
+    grid: dict[str, list[Any]]
+    seeds: list[int]
+    points: list[tuple]
+    index: list[list[int]]
+    tasks: list[tuple[str, int, list[dict[str, Any]]]]
+    workers: int | None
+
+    @classmethod
+    def of(cls, experiment: str | int, params: Mapping[str, Iterable[Any]] | None, seeds: int | str | Iterable[int],
+           jobs: int = 1, scheduler: str | None = None) -> "Plan":
+        """The plan of ``sweep(experiment, params, seeds, jobs=jobs, scheduler=scheduler)``;
+        ConfigError, before anything runs, for what :func:`sweep` refuses."""
+        name = lookup(experiment)
+        grid = check_grid(name, params)
+        seed_list = check_seeds(seeds)
+        n_points = 1
+        for values in grid.values():
+            n_points *= len(values)
+        if n_points * len(seed_list) > MAX_RUNS:
+            raise ConfigError(f"sweep: {n_points} grid points × {len(seed_list)} seeds = "
+                              f"{n_points * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")
+        points = check_rules(name, grid)
+        groups = _groups(len(points), len(seed_list), runner.check_jobs(jobs, "sweep: jobs"), scheduler)
+        index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
+        tasks = [(name, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
+        return cls(name, grid, seed_list, points, index, tasks,
+                   None if scheduler is not None else runner.workers(jobs, len(tasks), "sweep: jobs"))

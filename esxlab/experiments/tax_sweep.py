@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import fig7
-from .params import Param, check_seed, require, resolve
+from .params import Param, Rule, check_seed, resolve
 from .result import Result
 
 TITLE = "Beyond the paper: idle VM and dbench allocation vs tax rate τ"
@@ -40,6 +40,11 @@ PARAMS = {
     "minutes": Param(fig7.PARAMS["minutes"].default - fig7.PARAMS["tax_change_min"].default,
                      "run length per τ", 2, 600, step=1, unit="min"),
 }
+RULES = (
+    fig7.RULES[1],                                  # available_mb ≥ vm_mb / 2: Figure 7's VMs
+    Rule("dbench_start_min + 1 ≤ warmup_min", "dbench runs at least a minute before the tax rate changes",
+         lambda p: p.dbench_start_min + 1 <= p.warmup_min),
+)
 
 
 def taus(p: SimpleNamespace) -> np.ndarray:
@@ -52,13 +57,7 @@ def taus(p: SimpleNamespace) -> np.ndarray:
 def run(seed: int = 0, **params) -> Result:
     """Run the sweep; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("tax_sweep", PARAMS, params)
-    require(p.available_mb >= 0.5 * p.vm_mb,
-            f"tax_sweep.available_mb = {p.available_mb} is too small for two VMs of {p.vm_mb} MB; "
-            f"allowed: available_mb ≥ vm_mb / 2 = {p.vm_mb / 2:g}.")
-    require(p.dbench_start_min + 1 <= p.warmup_min,
-            f"tax_sweep needs dbench_start_min + 1 ≤ warmup_min; got dbench_start_min = {p.dbench_start_min}, "
-            f"warmup_min = {p.warmup_min}.")
+    p = resolve("tax_sweep", PARAMS, params, RULES)
     prefix = SimpleNamespace(**vars(p), tax_before=0.0, tax_change_min=p.warmup_min)
     rates = taus(p)
     cols = {k: np.zeros(len(rates)) for k in ("idle_alloc", "dbench_alloc", "idle_active", "dbench_active",
