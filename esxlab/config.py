@@ -422,8 +422,9 @@ class SharingConfig(Validated):
 @dataclass(frozen=True)
 class RemapConfig(Validated):
     """Hot I/O page remapping (paper §7). Machine pages below ``low_memory_mb`` are reachable
-    by 32-bit DMA; I/O on a guest page backed by high memory costs a bounce copy. A page
-    with ``threshold`` bounce copies, none ``window_s`` apart, is remapped to low memory;
+    by 32-bit DMA; I/O on a guest page backed by high memory costs a bounce copy. A page is
+    remapped to low memory at its ``threshold``-th bounce copy (no two ``window_s`` apart), within
+    the tick: its later transfers need no copy;
     when free low memory falls below ``low_reserve_pct``, remapped pages idle for
     ``window_s`` move back to high memory."""
 

@@ -3,20 +3,34 @@
 Machine memory below a DMA boundary (4 GB for 32-bit PCI devices under PAE; a smaller
 ``RemapConfig.low_memory_mb`` in teaching scenarios) is *low*; the rest is *high*. A device
 cannot reach high memory, so network or disk I/O on a guest page backed by a high machine
-page is copied through a bounce buffer in low memory. ESX counts copies per page (the paper
-extends its cache of PPN→MPN mappings used for transmits); a page copied ``threshold``
-times (invented default: the paper gives no value, and says a page is remapped when its
-count "exceeds" it; with an invented threshold, esxlab remaps at the count itself) is
-*remapped*: copied once to a low machine page, the pmap updated, transparently to the guest.
+page is copied through a bounce buffer in low memory. ESX "tracks 'hot' pages in high memory
+that are involved in repeated I/O operations. When a page's count exceeds a threshold, the
+page is transparently remapped into low memory" (§7; it extends its cache of PPN→MPN
+mappings used for transmits to count copies per page). The rule here: a page is remapped at
+the transfer that brings its count of bounce copies to ``RemapConfig.threshold`` (count ≥
+threshold). That transfer is the last one copied. The page is copied once to a low machine
+page, its pmap entry is updated (the guest notices nothing), and the rest of that tick's
+transfers on it reach the device directly. The paper gives no threshold value, so its
+"exceeds" only fixes a convention: esxlab's ``threshold`` (invented default) is the number of
+copies a page pays before it moves, and "count > T" is esxlab's threshold T + 1.
+
+Remapping happens *at that transfer*, within the tick, not at the tick's end. I/O arrives as
+one batch per tick, each page once with its number of transfers (``Access.io_transfers``). A
+page's copies are therefore computed arithmetically: min(transfers, threshold − count) for a
+page that is remapped (count: its copies so far), and all its transfers for one that stays high. The cost is O(pages
+given I/O) per tick, not O(transfers). The batch has no order within the second: when low
+pages run short, the hot pages are served in PPN order. A page whose count already reached
+the threshold (its remap failed before: no low page free) pays one copy, and the remap is
+tried again at that copy.
 
 Invented where §7 is silent: a page's count restarts after ``window_s`` seconds without I/O
 (a per-PPN counter stands in for the paper's small cache); if no low page is free, a
-remapped page idle for ``window_s`` trades places with the hot one; and when free low memory
-falls below ``low_reserve_pct`` of low memory, remapped pages that went cold move back to
-high memory (the paper leaves low-memory replacement open). Only pages this module
-remapped are ever moved back, and only private pages are remapped (a shared frame has no
-back-map to its PPNs, §4.3). Per-tick cost is proportional to the pages given I/O, not to
-the transfers: a caller hands over each page once with its number of transfers.
+remapped page idle for ``window_s`` trades places with the hot one (and if none is idle, the
+hot page stays high and every transfer on it is copied); and when free low memory falls
+below ``low_reserve_pct`` of low memory, remapped pages that went cold move back to high
+memory (the paper leaves low-memory replacement open). Only pages this module remapped are
+ever moved back, and only private pages are remapped (a shared frame has no back-map to its
+PPNs, §4.3). A remapped page keeps its contents.
 """
 from __future__ import annotations
 
@@ -71,7 +85,9 @@ class IORemapper:
     # -- I/O ------------------------------------------------------------------------------------
     def io(self, vm, ppns: np.ndarray, transfers: np.ndarray | None = None) -> None:
         """The guest does ``transfers[i]`` transfers on ``ppns[i]`` (None: one each; a repeated
-        PPN adds up; −1 = not resident), each from high memory one bounce copy (§7)."""
+        PPN adds up; −1 = not resident). Each transfer from high memory is one bounce copy, up
+        to the transfer that brings a hot private page's count to ``threshold``: the page is
+        remapped there and its remaining transfers are not copied (§7)."""
         ppns = np.asarray(ppns, dtype=np.int64)
         transfers = np.ones(len(ppns), dtype=np.int64) if transfers is None else np.asarray(transfers, np.int64)
         keep = (ppns >= 0) & (transfers > 0)
@@ -81,30 +97,40 @@ class IORemapper:
         if len(ppns) == 0:
             return
         high = vm.pmap.mpn[ppns] >= self.machine.low_pages
-        n = int(transfers[high].sum())
-        self._tick_bounces += n
-        self.bounce_copies += n
-        vm.counters.bounce_copies += n
         if vm.uid not in self.count:
             self.count[vm.uid] = np.zeros(vm.pages, dtype=np.int32)
             self.last_io[vm.uid] = np.full(vm.pages, NEVER, dtype=np.int32)
         count, last = self.count[vm.uid], self.last_io[vm.uid]
         now = self.clock.t
-        hot_pages, at = np.unique(ppns[high], return_inverse=True)
-        copies = np.zeros(len(hot_pages), dtype=np.int64)
-        np.add.at(copies, at, transfers[high])
-        fresh = now - last[hot_pages] > self.config.window_s
-        count[hot_pages] = np.where(fresh, 0, count[hot_pages]) + copies
-        last[ppns] = now
-        if not self.config.enabled:
-            return
-        hot = hot_pages[(count[hot_pages] >= self.config.threshold) & (vm.pmap.state[hot_pages] == PRIVATE)]
-        if len(hot):
-            self._remap(vm, hot)
+        pages, at = np.unique(ppns[high], return_inverse=True)      # each high page once, PPN order
+        wanted = np.zeros(len(pages), dtype=np.int64)                # its transfers this tick
+        np.add.at(wanted, at, transfers[high])
+        fresh = now - last[pages] > self.config.window_s
+        before = np.where(fresh, 0, count[pages]).astype(np.int64)
+        last[ppns] = now                       # before remapping: a page in I/O now is not cold
+        copies = wanted
+        moved = pages[:0]
+        if self.config.enabled:
+            threshold = self.config.threshold
+            hot = np.flatnonzero((before + wanted >= threshold) & (vm.pmap.state[pages] == PRIVATE))
+            if len(hot):
+                k = self._remap(vm, pages[hot])          # the first k of them moved to low memory
+                done = hot[:k]
+                copies = wanted.copy()
+                # copies up to the one that reaches the threshold (at least that one, if the count
+                # already had: its remap failed before); the rest of the tick's go from low memory
+                copies[done] = np.minimum(wanted[done], np.maximum(threshold - before[done], 1))
+                moved = pages[done]
+        count[pages] = np.minimum(before + copies, np.iinfo(np.int32).max)
+        count[moved] = 0
+        n = int(copies.sum())
+        self._tick_bounces += n
+        self.bounce_copies += n
+        vm.counters.bounce_copies += n
 
-    def _remap(self, vm, ppns: np.ndarray) -> None:
+    def _remap(self, vm, ppns: np.ndarray) -> int:
         """Move hot private ``ppns`` to low memory: free low pages first, else trade places with
-        cold remapped pages."""
+        cold remapped pages. Returns k: ``ppns[:k]`` moved, the rest stay in high memory."""
         m = self.machine
         k = min(len(ppns), m.free_low)
         if k:
@@ -124,11 +150,11 @@ class IORemapper:
         self.remap_failed += len(ppns) - k
         self.remaps += k
         vm.break_large(ppns[:k])             # a page leaves a large page only once it is broken (later ESX)
-        self.count[vm.uid][ppns[:k]] = 0
         for p in ppns[:k].tolist():
             if (vm.uid, p) not in self._listed:
                 self._listed.add((vm.uid, p))
                 self.remapped.append((vm.uid, p))
+        return k
 
     def _cold_remapped(self, n: int) -> list:
         """Up to ``n`` remapped pages idle for ``window_s``, still private and low (removed from

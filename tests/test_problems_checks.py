@@ -481,7 +481,8 @@ def test_typical_mistakes_always_change_the_answer(cls):
 
 def test_two_mistakes_with_one_value_get_both_hints():
     """F3, F11: gains that add up to 1 make "swapped gains" and "gain on the old value" give one
-    number; "hot burst not copied" and "no window" can coincide too. The hint names both."""
+    number; "no window" and "a restart forgets the copies" always do for HotPageRemap (both are the
+    threshold: every copy since the count last started). The hint names both."""
     p = problems.SamplingEstimate(4)
     assert p.slow_gain + p.fast_gain == 1
     right, f = solve(p), p.touched / p.n
@@ -490,9 +491,10 @@ def test_two_mistakes_with_one_value_get_both_hints():
     assert "uses the smaller gain" in msg and "weighs the new sample" in msg
     q = problems.HotPageRemap(1)
     e = {x.name: x for x in expect(q)}["bounce_copies"]
-    assert e.mistakes[0].value == e.mistakes[1].value
-    msg = _fails(q, {**solve(q), "bounce_copies": e.mistakes[0].value})
-    assert e.mistakes[0].hint in msg and e.mistakes[1].hint in msg
+    no_window, restart_forgets_copies = e.mistakes[2:]
+    assert no_window.value == restart_forgets_copies.value == q.threshold
+    msg = _fails(q, {**solve(q), "bounce_copies": q.threshold})
+    assert no_window.hint in msg and restart_forgets_copies.hint in msg
 
 
 def test_ksm_per_second_mistake_is_the_students_formula():
@@ -503,16 +505,57 @@ def test_ksm_per_second_mistake_is_the_students_formula():
         assert "per sleep_millisecs, not per second" in _fails(p, {**solve(p), "full_scan_s": per_second}), seed
 
 
+def _remap_by_hand(p, idle_seconds=False):
+    """HotPageRemap answered as the source notebook's solution does (§7: the page moves at the transfer
+    that brings its count to the threshold, the rest of that burst uncopied); ``idle_seconds``: the
+    misreading that counts the idle seconds between bursts (second − previous − 1) against window_s."""
+    count, last, copies = 0, None, 0
+    for second, n in p.bursts:
+        if last is not None and second - last - idle_seconds > p.window_s:
+            count = 0
+        last = second
+        if count + n >= p.threshold:
+            return dict(remap_s=second, bounce_copies=copies + p.threshold - count)
+        count += n
+        copies += n
+    return dict(remap_s=-1, bounce_copies=copies)
+
+
 def test_the_remap_window_rule_is_stated_as_the_model_applies_it():
     """F6: the rule is "second − previous second > window_s", with a worked example, in the problem
     and in the hint; a student who counts idle seconds gets that rule back."""
-    p = problems.HotPageRemap(2)
-    assert p.window_s == 5 and (6, 1) in p.bursts and (12, 2) in p.bursts
+    p = problems.HotPageRemap(21)
+    assert p.window_s == 5 and (9, 7) in p.bursts and (15, 5) in p.bursts      # 15 − 9 = 6 > 5: a restart
     rule = "(second − previous second > 5): bursts at seconds 10 and 15 keep counting; at 10 and 16 the count restarts"
     assert rule in p.describe().replace("\n", " ")
-    msg = _fails(p, {"remap_s": 27, "bounce_copies": 8})       # idle seconds (7..11 is 5) > window_s: no restart at 12
+    idle = _remap_by_hand(p, idle_seconds=True)        # idle seconds 10..14 are 5, not > 5: no restart at 15
+    assert idle["remap_s"] != solve(p)["remap_s"]
+    msg = _fails(p, idle)
     assert rule in msg and "second minus the previous burst's second exceeds window_s" not in msg
-    assert "second minus the previous burst's second exceeds window_s" in _fails(p, {"remap_s": 30, "bounce_copies": 8})
+    assert "second minus the previous burst's second exceeds window_s" in _fails(p, {**solve(p), "remap_s": 20})
+
+
+def test_the_remap_exercise_is_answered_at_the_copy_that_reaches_the_threshold():
+    """§7 (a page is remapped when its count exceeds the threshold, at that I/O): the exercise's rule
+    by hand — the transfer that brings the count to the threshold is the last one copied — is the
+    simulator's answer, and every problem's remap burst carries transfers beyond it, so copying the
+    whole burst (the per-second rule the remapper used to follow) is a listed mistake, never the
+    answer. The source notebook's solution cell computes the same thing."""
+    import nbformat
+    from pathlib import Path
+    cells = nbformat.read(Path(__file__).resolve().parents[1] / "exercises/source/io_remapping.ipynb", as_version=4)
+    solution = next(c.source for c in cells.cells if "### BEGIN SOLUTION" in c.source)
+    for seed in range(40):
+        p = problems.HotPageRemap(seed)
+        right = solve(p)
+        assert _remap_by_hand(p) == right, seed
+        namespace = {"p": p}
+        exec(solution, namespace)
+        assert (namespace["remap_s"], namespace["bounce_copies"]) == (right["remap_s"], right["bounce_copies"]), seed
+        whole_burst = sum(n for t, n in p.bursts if t <= right["remap_s"])
+        assert whole_burst >= right["bounce_copies"] + 2, seed
+        e = {x.name: x for x in expect(p)}["bounce_copies"]
+        assert whole_burst in [m.value for m in e.mistakes] and right["bounce_copies"] + 1 in [m.value for m in e.mistakes]
 
 
 def test_a_balloon_split_in_gb_or_as_a_fraction_is_a_units_mistake():

@@ -31,6 +31,7 @@ def test_remapping_cuts_bounce_copies_by_orders_of_magnitude():
     ratio = off.host.bounce_copies.sum() / max(1, on.host.bounce_copies.sum())
     assert ratio > 100, f"only {ratio:.0f}× fewer bounce copies"
     assert on.host.bounce_copies[-60:].sum() == 0, "once remapped, the buffers never bounce again"
+    assert on.host.bounce_copies.sum() == 64 * 16, "each buffer pays threshold copies, then moves"
     r = on_host.remap.stats()
     assert r.remaps == 64 and r.remapped_pages == 64 and r.bounce_copies == on.host.bounce_copies.sum()
     assert on_host.stats().bounce_copies == on.host.bounce_copies[-1]
@@ -38,6 +39,51 @@ def test_remapping_cuts_bounce_copies_by_orders_of_magnitude():
     assert web.totals.bounce_copies == r.bounce_copies
     # and the cost shows up in throughput
     assert np.mean(on.vm("web").throughput[-60:]) > np.mean(off.vm("web").throughput[-60:])
+
+
+def copies_packet_by_packet(buffers, packets, threshold, window_s, seconds):
+    """§7's rule played one packet at a time, round-robin over the buffers (the reference the
+    simulator's per-buffer arithmetic must match): a transmit from a high page is one bounce
+    copy; the copy that brings the page's count to ``threshold`` is its last, and the page is in
+    low memory for every packet after it, in that second too. Copies per second."""
+    count, last, low, nxt, out = [0] * buffers, [None] * buffers, [False] * buffers, 0, []
+    for t in range(1, seconds + 1):
+        n = 0
+        for k in range(packets):
+            b = (nxt + k) % buffers
+            if low[b]:
+                continue
+            if last[b] is not None and t - last[b] > window_s:
+                count[b] = 0
+            last[b] = t
+            n += 1
+            count[b] += 1
+            low[b] = count[b] >= threshold
+        nxt = (nxt + packets) % buffers
+        out.append(n)
+    return out
+
+
+@pytest.mark.parametrize("buffers, packets, threshold, window_s", [
+    (64, 2000, 16, 10),      # the defaults: 16 copies a buffer, all in the first second
+    (64, 2000, 100, 10),     # 31.25 packets a buffer a second: three whole seconds, then 400 copies
+    (16, 1003, 250, 10),     # not a multiple: the buffers cross the threshold in the fourth second
+    (64, 50, 3, 1),          # fewer packets than buffers: a buffer's count restarts after a 2 s gap
+])
+def test_a_page_is_remapped_at_the_copy_that_reaches_the_threshold(buffers, packets, threshold, window_s):
+    """§7: "When a page's count exceeds a threshold, the page is transparently remapped": at that
+    I/O, within the second — the transfers after it, that second's too, are not copied. (Before,
+    the remapper moved the page after the second's batch, having copied the whole batch.)"""
+    host = net_host(threshold=threshold, window_s=window_s,
+                    workload=NetServer(buffers=buffers, packets_per_s=packets, data_mb=1))
+    tr = host.run(seconds=40)
+    want = copies_packet_by_packet(buffers, packets, threshold, window_s, 40)
+    assert tr.host.bounce_copies.tolist() == want
+    assert want[0] > 0 and want[-1] == 0 and host.remap.stats().remaps == buffers
+    if window_s == 10:
+        assert sum(want) == buffers * threshold, "every buffer pays exactly threshold copies"
+    off = net_host(enabled=False, workload=NetServer(buffers=buffers, packets_per_s=packets, data_mb=1))
+    assert (off.run(seconds=40).host.bounce_copies == packets).all(), "the buffers start in high memory"
 
 
 def test_pages_without_io_are_never_moved_and_nothing_is_lost():

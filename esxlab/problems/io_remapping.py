@@ -12,7 +12,9 @@ from .base import Problem, pick
 
 class HotPageRemap(Problem):
     """When :class:`esxlab.remap.IORemapper` moves a guest page that takes part in repeated
-    I/O from high to low memory (§7), and what the bounce copies cost until then."""
+    I/O from high to low memory (§7), and what the bounce copies cost until then: the page
+    moves at the transfer that brings its count to the threshold, and the rest of that burst
+    reaches the device without a copy."""
 
     BURSTS = 10
 
@@ -22,7 +24,7 @@ class HotPageRemap(Problem):
         t, self.bursts = 0, []
         for _ in range(self.BURSTS):
             t += int(rng.integers(1, 2 * self.window_s + 1))
-            self.bursts.append((t, int(rng.integers(1, max(2, self.threshold // 3) + 1))))
+            self.bursts.append((t, int(rng.integers(1, max(3, self.threshold // 2) + 1))))
 
     def _run(self, **changes) -> tuple[int, int]:
         """(second the page is remapped or −1, bounce copies until then) on a small host."""
@@ -41,11 +43,16 @@ class HotPageRemap(Problem):
                     return host.time, host.remap.bounce_copies
         return -1, host.remap.bounce_copies
 
+    def _sent_until(self, second: int) -> int:
+        """Every transfer of the bursts up to ``second``, that one's included."""
+        return sum(n for t, n in self.bursts if t <= second)
+
     def _interesting(self):
-        """The page is remapped, and every typical mistake fails: without the window it is remapped at another
-        second, and a burst brings the count exactly to the threshold (one that overshoots it would also
-        reach threshold + 1)."""
-        return self._run()[0] > 0 and self._mistakes_apart()
+        """The page is remapped at a burst that carries at least two transfers more than the count
+        needs (so that copying the whole burst, or one copy more, are two mistakes apart), and every
+        typical mistake fails: without the window it is remapped at another second."""
+        when, copies = self._run()
+        return when > 0 and self._sent_until(when) >= copies + 2 and self._mistakes_apart()
 
     def _window_rule(self) -> str:
         """The restart rule as the model applies it (``second − previous > window_s``), with an example."""
@@ -57,10 +64,11 @@ class HotPageRemap(Problem):
     def describe(self):
         return (f"A guest page backed by high machine memory (above the DMA boundary) is a network buffer. At "
                 f"these seconds\nthe guest transmits from it, (second, transfers) (p.bursts):\n  {self.bursts}\n"
-                f"Each transfer from high memory is one bounce copy. ESX remaps a page once it counts "
-                f"{self.threshold} copies (p.threshold);\n{self._window_rule()}\n"
+                f"Each transfer from high memory is one bounce copy. ESX remaps the page at the transfer that brings "
+                f"its count to\n{self.threshold} copies (p.threshold): that transfer is the last one copied, and the "
+                f"rest of that burst goes from low memory;\n{self._window_rule()}\n"
                 "At which second is the page remapped to low memory (`remap_s`), and how many bounce copies did "
-                "it cost\nuntil then, that second included (`bounce_copies`)?")
+                "it cost\nin all (`bounce_copies`)?")
 
     def _solve(self):
         when, copies = self._run()
@@ -70,18 +78,22 @@ class HotPageRemap(Problem):
         right = self._solve()
         no_window, late = self._run(window_s=3600), self._run(threshold=self.threshold + 1)
         window = self._window_rule().replace("\n", " ")
-        last_burst = dict(self.bursts).get(right["remap_s"], 0)
+        at_the_copy = ("the page is remapped at the transfer that brings its count *to* the threshold (count ≥ "
+                       "threshold): that transfer is the last one copied.")
+        late_remap = (Mistake(late[0], at_the_copy),) if late[0] != right["remap_s"] else ()
         return [
             Expect("remap_s", "number", right["remap_s"], tol=0, unit="s",
                    hint="add up each burst's copies, restart the count when a burst's second minus the previous "
                         "burst's second exceeds window_s, and find the burst that brings it to the threshold.",
-                   mistakes=(Mistake(no_window[0], window),
-                             Mistake(late[0], "the page is remapped on the I/O that brings its count *to* the "
-                                              "threshold."))),
+                   mistakes=(Mistake(no_window[0], window), *late_remap)),
             Expect("bounce_copies", "number", right["bounce_copies"], tol=0,
-                   hint="every transfer while the page sits in high memory is copied, from the first burst on.",
-                   mistakes=(Mistake(right["bounce_copies"] - last_burst,
-                                     "the transfers of the burst that makes the page hot are still copied; "
-                                     "remapping helps the next ones."),
-                             Mistake(no_window[1], window))),
+                   hint="every transfer while the page sits in high memory is copied, from the first burst on, "
+                        "up to the one that brings the count to the threshold.",
+                   mistakes=(Mistake(self._sent_until(right["remap_s"]),
+                                     "the page moves within its burst, at the transfer that brings its count to "
+                                     "the threshold: the rest of that burst reaches the device without a copy."),
+                             Mistake(late[1], at_the_copy),
+                             Mistake(no_window[1], window),
+                             Mistake(self.threshold, "copies paid before the count restarted were still paid: a "
+                                                     "restart forgets the count, not the copies."))),
         ]
