@@ -44,7 +44,7 @@ import numpy as np
 
 from ..config import HostConfig, Param, VMConfig
 from ..errors import AdmissionError, ConfigError, check_choice, check_number
-from ..host import Host, watching
+from ..host import Host, quietly, watching
 from ..metrics import HOST_METRICS
 from ..trace import HOST_FIELDS, Trace
 from .components import (RECLAIMED_PARTS, CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries,
@@ -155,7 +155,9 @@ class Dashboard(widgets.VBox):
 
     def simulate_steps(self, values: dict[str, Any]) -> Iterator[Run]:
         """Frames of the run for ``values`` (the last one ``complete``); by default just the run."""
-        yield self.simulate(**values)
+        with quietly():                          # the dashboard is the progress: no line under its cell
+            run = self.simulate(**values)
+        yield run
 
     def draw_extra(self, run: Run) -> None:
         """Subclass hook: update panels beyond the standard ones."""
@@ -220,7 +222,8 @@ class Dashboard(widgets.VBox):
         """The run for ``values``: memoized, else simulated now (same seed, same run)."""
         run = self._cached(values)
         if run is None:
-            run = self.simulate(**values)
+            with quietly():                      # the cell runs meanwhile; no progress line under the dashboard
+                run = self.simulate(**values)
             self._remember(values, run)
         return run
 
