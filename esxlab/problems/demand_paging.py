@@ -16,8 +16,12 @@ class DoublePaging(Problem):
     """ESX pages out ``swap_mb`` of a VM's private pages at random (§3.3); the next second the
     guest, short of free pages, pages some of its own dirty pages out to its virtual disk, and
     reading a page the host had swapped swaps it in only to write it out: double paging. The
-    answers are the model's counts in that second; random victims make them vary around the
-    expected value, so the tolerance is three standard deviations of the draw."""
+    answers are the expected counts of that second: each page the model reads then (the guest's
+    page-outs and its kernel's background pages) is in host swap with probability swap / backed
+    pages, as the model's random victims make it. The model's own counts vary around them (a seed
+    is used only if its counts lie within ``SPREAD`` standard deviations), so the checker grades
+    the expected values, to ``TOL_PAGES``: enough for rounding, not for leaving out the kernel's
+    background pages (≥ 8 pages in every draw)."""
 
     GROW_AT_S = 40
     CHOICES = ("more", "about the same", "less")
@@ -74,23 +78,30 @@ class DoublePaging(Problem):
         return self.grow_mb * PAGES_PER_MB - self.guest_free_pages
 
     SPREAD = 2.5          # the simulated counts lie within this many standard deviations of the expectation
+    TOL_PAGES = 4         # invented: rounding s and the counts, well below the background's s × 52 pages
 
     def _interesting(self):
         """The guest pages out between 1 MB and half its data, the host less than half the VM, and an
         LRU-like host would reach the data pages (not only the guest kernel's cold pages). Then, so
         that the checker is fair both ways: the simulated counts lie within ``SPREAD`` standard
-        deviations of the expected values (the answer the formula gives passes the three-σ
-        tolerance), and every typical mistake lies outside the tolerance (it fails, with its hint)."""
+        deviations of the expected values (which the checker grades), and every typical mistake lies outside the tolerance (it fails, with its hint). The
+        mistakes listed before the background one also lie beyond three standard deviations of the
+        simulated counts (the tolerance until the checker graded expected values: the seeds keep their
+        problems, and a mistake is never within the model's own spread)."""
         if not (PAGES_PER_MB <= self._evicted <= self.base_mb * PAGES_PER_MB // 2
                 and self.swap_mb * PAGES_PER_MB < self.private_pages // 2):
             return False
-        right = self._solve()
+        right = self._counts()
         if right["lru_double_paging"] != self.CHOICES[0]:
             return False
         mean = self._mean(self._evicted, self.private_pages)
         for count, want, n in ((right["swap_ins"], mean[0], self._evicted + self.background_pages_s),
                                (right["double_paged"], mean[1], self._evicted)):
             if abs(count - want) > self.SPREAD * self._sigma(n):
+                return False
+        for e, count, n in zip(self._expectations(), (right["swap_ins"], right["double_paged"]),
+                               (self._evicted + self.background_pages_s, self._evicted)):
+            if any(abs(m.value - count) <= self._tolerance(n) for m in e.mistakes if m.hint in self._SPREAD_CHECKED):
                 return False
         return self._mistakes_apart()
 
@@ -104,10 +115,19 @@ class DoublePaging(Problem):
                 f"{self.background_pages_s} kernel pages\n(p.background_pages_s). The guest pages out its own "
                 "oldest pages (all dirty) to its virtual disk when its free\npages run out. How many pages does "
                 "ESX swap in during that second (`swap_ins`), and how many of them are\ndouble paging "
-                "(`double_paged`)? Had ESX used an LRU-like clock instead of random replacement, would double\n"
-                "paging have been 'more', 'about the same' or 'less' (`lru_double_paging`)?")
+                "(`double_paged`)? Give the expected numbers, in pages. Had ESX used an LRU-like clock instead\n"
+                "of random replacement, would double paging have been 'more', 'about the same' or 'less'\n"
+                "(`lru_double_paging`)?")
 
     def _solve(self):
+        """The expected counts of the random victims (the model's state, averaged over its random
+        choice), and the LRU comparison the model makes."""
+        swap_ins, double_paged = self._mean(self._evicted, self.private_pages)
+        return dict(swap_ins=swap_ins, double_paged=double_paged,
+                    lru_double_paging=self._counts()["lru_double_paging"])
+
+    def _counts(self):
+        """The model's own counts in that second (one random draw), and random against clock."""
         run, clock = self._run("random"), self._run("clock")
         ratio = clock["double_paged"] / max(1, run["double_paged"])
         return dict(swap_ins=run["swap_ins"], double_paged=run["double_paged"],
@@ -123,31 +143,38 @@ class DoublePaging(Problem):
         """Three standard deviations of the random victims among ``n`` pages (at least 3 pages)."""
         return float(max(3, math.ceil(3 * self._sigma(n))))
 
+    GUEST_READS = ("the guest must read a page to write it to its virtual disk: a page the host had swapped is "
+                   "swapped in first (double paging counts as swap-ins too).")
+    FREE_FIRST = "the guest first uses its free pages; only what they cannot cover is paged out."
+    AMONG = "ESX's random victims come from the VM's backed (private) pages, not from all of its memory."
+    LRU = ("that many would be double-paged if ESX picked the same cold pages the guest does (an LRU-like host); "
+           "random victims are spread over all backed pages.")
+    _SPREAD_CHECKED = (GUEST_READS, FREE_FIRST, AMONG, LRU)
+
     def _expect(self):
         right = self._solve()
+        want = right["swap_ins"], right["double_paged"]             # expected: the model's mean
         grown = self.grow_mb * PAGES_PER_MB
         all_pages = self.max_mb * PAGES_PER_MB
         no_free = self._mean(grown, self.private_pages)
         by_max = self._mean(self._evicted, all_pages)
         lru = self._run("clock")["double_paged"]
-        free_first = "the guest first uses its free pages; only what they cannot cover is paged out."
-        among = "ESX's random victims come from the VM's backed (private) pages, not from all of its memory."
+        in_mb = "those look like MB; give pages (256 pages of 4 KB make one MB)."
         return [
-            Expect("swap_ins", "number", right["swap_ins"], unit="pages",
-                   tol=self._tolerance(self._evicted + self.background_pages_s),
+            Expect("swap_ins", "number", want[0], unit="pages", tol=self.TOL_PAGES,
                    hint="every page touched that second — the kernel's and those the guest reads to page them "
                         "out — is in host swap with the same probability.",
-                   mistakes=(Mistake(self._mean(0, self.private_pages)[0],
-                                     "the guest must read a page to write it to its virtual disk: a page the host "
-                                     "had swapped is swapped in first (double paging counts as swap-ins too)."),
-                             Mistake(no_free[0], free_first), Mistake(by_max[0], among))),
-            Expect("double_paged", "number", right["double_paged"], tol=self._tolerance(self._evicted), unit="pages",
+                   mistakes=(Mistake(self._mean(0, self.private_pages)[0], self.GUEST_READS),
+                             Mistake(no_free[0], self.FREE_FIRST), Mistake(by_max[0], self.AMONG),
+                             Mistake(want[1], f"the guest's kernel also touches its {self.background_pages_s} "
+                                              "background pages that second (p.background_pages_s), and each is in "
+                                              "host swap with the same probability: they are swap-ins too."),
+                             Mistake(want[0] / PAGES_PER_MB, in_mb))),
+            Expect("double_paged", "number", want[1], tol=self.TOL_PAGES, unit="pages",
                    hint="find how many pages the guest pages out, and the chance that random replacement put "
                         "each of them in host swap.",
-                   mistakes=(Mistake(no_free[1], free_first), Mistake(by_max[1], among),
-                             Mistake(lru, "that many would be double-paged if ESX picked the same cold pages the "
-                                          "guest does (an LRU-like host); random victims are spread over all "
-                                          "backed pages."))),
+                   mistakes=(Mistake(no_free[1], self.FREE_FIRST), Mistake(by_max[1], self.AMONG),
+                             Mistake(lru, self.LRU), Mistake(want[1] / PAGES_PER_MB, in_mb))),
             Expect("lru_double_paging", "choice", right["lru_double_paging"], choices=self.CHOICES,
                    hint="an LRU-like host and the guest's own replacement both look for the coldest pages.",
                    mistakes=tuple(Mistake(c, "an LRU-like host pages out the pages the guest also finds coldest, "

@@ -152,10 +152,18 @@ class RhoVictim(Problem):
 
 class TaxTargets(Problem):
     """Figure 7 in miniature: two VMs with equal shares, one idle and one busy; the targets
-    min-funding revocation sets under a tax rate τ (§5.2, :func:`esxlab.policy.compute_targets`)."""
+    min-funding revocation sets under a tax rate τ (§5.2, :func:`esxlab.policy.compute_targets`),
+    and, the other way round, the tax rate that would give the busy VM a stated target (which
+    ``compute_targets`` does not print: it needs the equations, or a search over τ).
+
+    The stated target (``busy_goal_mb``, a whole MB) is the busy VM's target at another tax rate,
+    drawn from a stream of its own so that the rest of the draw is the one it always was; both
+    VMs then lie between their bounds (active memory and max)."""
 
     MAX_MB = 256
     SHARES = 2560
+    GOAL_TAX = tuple(round(0.05 * n, 2) for n in range(2, 19))     # 0.10–0.90: the other tax rate's grid
+    GOAL_TOL = 0.01
 
     def _draw(self, rng):
         self.tax_rate = pick(rng, (0.25, 0.5, 0.75, 0.9))
@@ -169,22 +177,44 @@ class TaxTargets(Problem):
                             self.available_mb * PAGES_PER_MB, tax_rate)
         return [float(x) / PAGES_PER_MB for x in t]
 
-    def _interesting(self):
-        idle, busy = self._targets(self.tax_rate)
+    def _between_bounds(self, tax_rate: float) -> bool:
+        idle, busy = self._targets(tax_rate)
         return busy < self.MAX_MB - 2 and busy >= self.busy_active_mb     # both VMs between bounds, some idle
+
+    def _interesting(self):
+        if not self._between_bounds(self.tax_rate):
+            return False
+        goals = [t for t in self.GOAL_TAX if abs(t - self.tax_rate) > 0.1 - 1e-9 and self._between_bounds(t)]
+        if not goals:
+            return False
+        goal = pick(self.streams.child("problem:TaxTargets:goal"), goals)
+        self.busy_goal_mb = int(round(self._targets(goal)[1]))
+        return self._mistakes_apart()
 
     def describe(self):
         return (f"Two VMs, max {self.MAX_MB} MB each, {self.SHARES} shares each, min 0. The policy may hand out "
                 f"{self.available_mb} MB.\n"
                 f"  idle: {self.idle_active_mb} MB active    busy: {self.busy_active_mb} MB active\n"
                 f"Under an idle memory tax τ = {self.tax_rate:.2f}, what targets (MB) does min-funding revocation "
-                "set?\nAnswer `targets_mb = [idle, busy]`.")
+                "set?\nAnswer `targets_mb = [idle, busy]`. Then: which tax rate τ would give the busy VM a target "
+                f"of {self.busy_goal_mb} MB\n(q.busy_goal_mb; the idle VM gets the rest)? Answer `goal_tax_rate`.")
+
+    def _goal_tax_rate(self, goal_mb: float) -> float:
+        """The tax rate at which the model sets the busy VM's target to ``goal_mb`` (bisection: the
+        busy VM's target grows with τ)."""
+        lo, hi = 0.0, 0.99
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if self._targets(mid)[1] < goal_mb else (lo, mid)
+        return (lo + hi) / 2
 
     def _solve(self):
-        return dict(targets_mb=self._targets(self.tax_rate))
+        return dict(targets_mb=self._targets(self.tax_rate), goal_tax_rate=self._goal_tax_rate(self.busy_goal_mb))
 
     def _expect(self):
-        idle, busy = right = self._solve()["targets_mb"]
+        answers = self._solve()
+        idle, busy = right = answers["targets_mb"]
+        tau = answers["goal_tax_rate"]
         return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB",
                        hint="with equal shares revocation stops where active + k·idle pages are equal in both VMs "
                             "(k = 1/(1 − τ)), and the targets add up to the memory the policy may hand out.",
@@ -195,4 +225,12 @@ class TaxTargets(Problem):
                                                        "is [idle, busy], and the idle VM gets the smaller one."),
                                  Mistake([idle * PAGES_PER_MB, busy * PAGES_PER_MB],
                                          "those are the targets in pages; give them in MB (256 pages of 4 KB make "
-                                         "one MB).")))]
+                                         "one MB)."))),
+                Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
+                       hint="write the two equations of the first answer with τ unknown and the busy VM's target "
+                            "known, and solve them for τ (it is a number between 0 and 1).",
+                       mistakes=(Mistake(1 / (1 - tau), "that looks like k, the cost of an idle page; the tax rate "
+                                                        "is τ = 1 − 1/k."),
+                                 Mistake(tau / 2, "the busy VM's gain comes out of the idle VM's target: the gap "
+                                                  "between the two targets is twice the busy VM's gain over an "
+                                                  "even split.")))]

@@ -19,6 +19,7 @@ class SharingPrediction(Problem):
     APPS = ("web", "db", "mail")
     MAX_MB = 24
     os_image_mb = PROFILES["linux"].image_mb
+    ANSWERS = ("shared_mb", "reclaimed_mb")
 
     def _draw(self, rng):
         self.app_mb = {a: pick(rng, (2, 3, 4)) for a in self.APPS}
@@ -69,15 +70,30 @@ class SharingPrediction(Problem):
     def _expect(self):
         right = self._solve()
         no_salt, one_os = self._run(force_salting=0), self._run(os_version="1")
+        alone = self._run(force_salting=2)           # a VM without a salt gets its own: shares with nobody
         salt = "VMs with different salts never share pages with each other."
         os_code = "only VMs running the same OS version hold identical kernel code."
+        none_salt = ("VMs without a salt (None) all share one common salt: they share with each other, not only "
+                     "within themselves.")
+        pages = "those look like pages; give MB (256 pages of 4 KB make one MB)."
         hint = ("group the VMs that may share; in each group, a content held by two or more pages (zero pages "
                 "included, even within one VM) is shared, and one copy of it stays in memory.")
+
+        def unsalted(which: int) -> tuple[Mistake, ...]:
+            """The None-salt mistake, listed only where it changes this answer (one VM without a salt,
+            or none sharing across VMs, leaves it unchanged)."""
+            return (Mistake(alone[which], none_salt),) if abs(alone[which] - right[self.ANSWERS[which]]) > 0.1 else ()
+
         return [
             Expect("shared_mb", "number", right["shared_mb"], tol=0.1, unit="MB", hint=hint,
-                   mistakes=(Mistake(no_salt[0], salt), Mistake(one_os[0], os_code))),
+                   mistakes=(Mistake(no_salt[0], salt), Mistake(one_os[0], os_code), *unsalted(0),
+                             Mistake(right["shared_mb"] * PAGES_PER_MB, pages),
+                             Mistake(right["reclaimed_mb"], "that is the reclaimed memory: the two answers look "
+                                                            "swapped. Shared memory counts every guest page that "
+                                                            "maps a shared copy, so it is the larger one."))),
             Expect("reclaimed_mb", "number", right["reclaimed_mb"], tol=0.1, unit="MB", hint=hint,
                    mistakes=(Mistake(right["shared_mb"], "one copy of each shared content (one page) stays in "
                                                          "memory: not every shared page is reclaimed."),
-                             Mistake(no_salt[1], salt), Mistake(one_os[1], os_code))),
+                             Mistake(no_salt[1], salt), Mistake(one_os[1], os_code), *unsalted(1),
+                             Mistake(right["reclaimed_mb"] * PAGES_PER_MB, pages))),
         ]

@@ -1,0 +1,130 @@
+"""The exercise checkers name the typical units and ordering slips, and test every part of a problem.
+
+From a student tester's report: page_sharing answered in pages, or with its two answers swapped,
+got the general hint; demand_paging answered in MB got the double-paging hint; forgetting the
+guest's background kernel pages passed (±79 pages); idle_memory_tax's Exercise 2 passed with one
+call to ``compute_targets``.
+"""
+import pytest
+
+import esxlab as esx
+from esxlab import checks, problems
+from esxlab.checks import CheckFailed, _close
+from esxlab.problems.instructor import expect, solve
+
+
+def _feedback(problem, **answers) -> str:
+    with pytest.raises(CheckFailed) as err:
+        checks.check(problem, **answers)
+    return str(err.value)
+
+
+# -- page_sharing ---------------------------------------------------------------------------------------
+def test_sharing_answered_in_pages_gets_the_units_hint():
+    p = problems.SharingPrediction(0)
+    right = solve(p)
+    pages = {k: v * esx.PAGES_PER_MB for k, v in right.items()}
+    assert "those look like pages; give MB" in _feedback(p, shared_mb=6400, reclaimed_mb=4094)   # the tester's
+    assert "`shared_mb`" in _feedback(p, **pages)
+    msg = _feedback(p, shared_mb=right["shared_mb"], reclaimed_mb=pages["reclaimed_mb"])
+    assert "`reclaimed_mb`" in msg and "those look like pages; give MB" in msg
+
+
+def test_sharing_answers_swapped_get_the_swapped_hint():
+    p = problems.SharingPrediction(0)
+    right = solve(p)
+    msg = _feedback(p, shared_mb=15.99, reclaimed_mb=25)              # the tester's answer
+    assert "look swapped" in msg and "`shared_mb`" in msg
+    msg = _feedback(p, shared_mb=right["reclaimed_mb"], reclaimed_mb=right["shared_mb"])
+    assert "look swapped" in msg
+
+
+def test_sharing_none_salt_taken_as_no_sharing_is_named_where_it_changes_the_answer():
+    """A VM without a salt shares with the other unsalted VMs (None is one common salt), not with
+    nobody (ShareForceSalting = 2); listed only where that changes the answer."""
+    seen = 0
+    for seed in range(4):
+        p = problems.SharingPrediction(seed)
+        alone = p._run(force_salting=2)
+        right = solve(p)
+        for e, value in zip(expect(p), alone):
+            listed = any("None" in m.hint for m in e.mistakes)
+            assert listed == (abs(value - right[e.name]) > 0.1), (seed, e.name)
+            if listed:
+                assert "one common salt" in _feedback(p, **{**right, e.name: value})
+                seen += 1
+    assert seen >= 2
+
+
+# -- demand_paging --------------------------------------------------------------------------------------
+def test_double_paging_in_mb_gets_the_units_hint_not_the_double_paging_one():
+    p = problems.DoublePaging(0)
+    right = solve(p)
+    msg = _feedback(p, swap_ins=4.2, double_paged=4.1, lru_double_paging="more")   # the tester's answer
+    assert "those look like MB; give pages" in msg and "double paging counts" not in msg
+    msg = _feedback(p, **{**right, "double_paged": right["double_paged"] / esx.PAGES_PER_MB})
+    assert "`double_paged`" in msg and "those look like MB; give pages" in msg
+
+
+@pytest.mark.parametrize("seeds", [range(0, 600, 20)], ids=["every-20th"])
+def test_forgetting_the_background_pages_fails_with_its_hint(seeds, capsys):
+    """The tester's seed-0 answer without the kernel's 52 background pages passed within ±79 pages.
+    Now the checker grades the expected values (within a rounding tolerance), and leaving out the
+    background pages fails with a hint that names them, in every problem."""
+    p = problems.DoublePaging(0)
+    assert "background pages" in _feedback(p, swap_ins=1053.5, double_paged=1053.5, lru_double_paging="more")
+    for seed in seeds:
+        p = problems.DoublePaging(seed)
+        s = p.swap_mb * esx.PAGES_PER_MB / p.private_pages
+        out = p.grow_mb * esx.PAGES_PER_MB - p.guest_free_pages
+        formula = dict(swap_ins=(out + p.background_pages_s) * s, double_paged=out * s, lru_double_paging="more")
+        checks.check(p, **formula)
+        checks.check(p, **{k: round(v) if k != "lru_double_paging" else v for k, v in formula.items()})
+        assert capsys.readouterr().out.count("Correct") == 2, seed
+        msg = _feedback(p, **{**formula, "swap_ins": out * s})
+        assert "background pages" in msg, (seed, msg)
+
+
+# -- idle_memory_tax, Exercise 2 ------------------------------------------------------------------------
+def _compute_targets_mb(q, tax_rate):
+    t = esx.policy.compute_targets([q.SHARES] * 2, [0, 0], [q.MAX_MB * esx.PAGES_PER_MB] * 2,
+                                   [q.idle_active_mb * esx.PAGES_PER_MB, q.busy_active_mb * esx.PAGES_PER_MB],
+                                   q.available_mb * esx.PAGES_PER_MB, tax_rate)
+    return [float(x) / esx.PAGES_PER_MB for x in t]
+
+
+def test_one_call_to_compute_targets_does_not_answer_exercise_2():
+    """The tester passed with targets_mb = compute_targets(...) alone. Exercise 2 also asks the
+    tax rate that gives the busy VM a stated target, which compute_targets does not print."""
+    q = problems.TaxTargets(0)
+    targets = _compute_targets_mb(q, q.tax_rate)
+    assert targets == [152.5, 207.5]
+    assert "goal_tax_rate" in [e.name for e in expect(q)]
+    msg = _feedback(q, targets_mb=targets, goal_tax_rate=q.tax_rate)
+    assert "`goal_tax_rate`" in msg
+
+
+def test_the_goal_tax_rate_is_the_formula_and_its_slips_are_named(capsys):
+    """τ = (T_busy − T_idle) / (a_busy − a_idle): passes for every seed; k instead of τ, and the gap
+    taken as the busy VM's gain over an even split, get their hints."""
+    for seed in range(600):
+        q = problems.TaxTargets(seed)
+        tau = (2 * q.busy_goal_mb - q.available_mb) / (q.busy_active_mb - q.idle_active_mb)
+        assert abs(tau - q.tax_rate) > 0.05 and 0 < tau < 1, seed       # not the first answer's τ
+        assert abs(_compute_targets_mb(q, tau)[1] - q.busy_goal_mb) < 0.1, seed    # the model agrees
+        checks.check(q, targets_mb=_compute_targets_mb(q, q.tax_rate), goal_tax_rate=tau)
+        assert capsys.readouterr().out.startswith("Correct"), seed
+        e = expect(q)[1]
+        assert not any(_close(e, m.value, e.value) for m in e.mistakes), seed
+    q = problems.TaxTargets(0)
+    right = solve(q)
+    tau = right["goal_tax_rate"]
+    assert "looks like k" in _feedback(q, **{**right, "goal_tax_rate": 1 / (1 - tau)})
+    assert "twice the busy VM's gain" in _feedback(q, **{**right, "goal_tax_rate": tau / 2})
+
+
+def test_exercise_2_draws_are_the_ones_they_were():
+    """The goal comes from a stream of its own: seed 0 still poses Figure 7's τ = 0.50 problem."""
+    q = problems.TaxTargets(0)
+    assert (q.tax_rate, q.idle_active_mb, q.busy_active_mb, q.available_mb) == (0.5, 19, 129, 360)
+    assert q.busy_goal_mb == 224
