@@ -153,3 +153,60 @@ def test_reprs_are_text_and_widgets_render():
     for obj in (Prediction("How many?", unit="MB"), choice()):
         bundle = obj._repr_mimebundle_()
         assert bundle["text/plain"] == repr(obj) and "application/vnd.jupyter.widget-view+json" in bundle
+
+
+# Numbers as students type them (a student tester's blocker: "16,384" was judged as 16.384, "16 384" as 16).
+PPNS = dict(answer=16384, unit="PPNs", hint="Multiply the size in MB by the pages per MB.")
+
+
+@pytest.mark.parametrize("typed", ["16384", "16 384", "16\u202f384", "16\u00a0384", "16\u2009384", "16,384",
+                                   "16,384 PPNs", "16 384 PPNs", " 16384PPNs "])
+def test_thousands_separators_are_read_as_thousands(typed):
+    q = Question("How many PPNs does a 64 MB VM have?", **PPNS)
+    assert q.check(typed).correct, typed
+    p = Prediction("How many PPNs?", unit="PPNs")
+    assert p.record(typed) == 16384.0 and "16384 PPNs" in p.status.value and "e+" not in p.status.value
+
+
+@pytest.mark.parametrize("typed, value", [("1,234,567", 1234567), ("1 234 567", 1234567), ("1,234.5", 1234.5),
+                                          ("1 234,5", 1234.5), ("-1,288", -1288), ("\u22121 288", -1288)])
+def test_longer_groups_and_decimals_after_them(typed, value):
+    assert lesson._parse(typed) == value
+
+
+@pytest.mark.parametrize("typed, value", [("16,5", 16.5), ("101,5 MB", 101.5), ("0,384", 0.384), ("16,38", 16.38),
+                                          ("12,3456", 12.3456), ("1234,567", 1234.567), ("4.8 %", 4.8), ("65%", 65),
+                                          (" 12 MB", 12), ("1e3", 1000), ("16.384", 16.384)])
+def test_a_decimal_comma_is_still_a_decimal_and_a_unit_may_follow(typed, value):
+    assert lesson._parse(typed) == pytest.approx(value)
+    assert "read" not in Question("How much?", answer=value, hint="Look again.").check(typed).message
+
+
+def test_an_ambiguous_comma_is_read_the_english_way_and_the_feedback_says_so():
+    q = Question("How many PPNs does a 64 MB VM have?", **PPNS)
+    right = q.check("16,384")
+    assert right.correct and "read '16,384' as 16384" in right.message and "'16.384'" in right.message
+    assert "read" not in q.check("16 384").message and "read" not in q.check("16384").message
+    wrong = Question("How many PPNs does a 16 MB VM have?", answer=4096, unit="PPNs", hint="Multiply.").check("1,024")
+    assert not wrong.correct and "read '1,024' as 1024" in wrong.message
+    p = Prediction("How many PPNs?", unit="PPNs")
+    p.record("1,288")
+    assert p.value == 1288.0 and "as 1288" in p.status.value
+
+
+@pytest.mark.parametrize("typed", ["16 38", "16.384,5", "1,234,5", "1,23,456", "16,384,5", "12 5 MB", "lots", "MB 12"])
+def test_what_cannot_be_read_is_refused_saying_what_is_allowed(typed):
+    q = Question("How many PPNs does a 64 MB VM have?", **PPNS)
+    f = q.check(typed)
+    assert not f.correct and "not a number I can read" in f.message and "16 384" in f.message and "Not yet" not in f.message
+    p = Prediction("How many PPNs?", unit="PPNs")
+    p.entry.value = typed
+    p.button.click()
+    assert p.value is None and "not a number I can read" in p.status.value and "16,5" in p.status.value
+
+
+def test_large_numbers_are_shown_in_full_not_in_exponent_form(shown):
+    p = Prediction("How many PPNs?", unit="PPNs")
+    p.record("12 000")
+    r = p.reveal(actual=16384, explain="Four pages per 16 KB.")
+    assert "12000 PPNs" in r.text and "16384 PPNs" in r.text and "+4384 PPNs" in r.text and "e+" not in r.text

@@ -17,12 +17,15 @@ wrong answer, never the right value). Invented for esxlab (issue 17); nothing he
     Question("What is k at τ = 0.75?", answer=4.0, tol=0.05, hint="k = 1/(1 − τ).")  # numeric variant
 
 Both work headless (nbval, tests): each has a plain-text repr, and ``record`` / ``check`` do what
-the buttons do. Bad arguments raise :class:`esxlab.ConfigError` naming the parameter.
+the buttons do. A typed number may carry a unit ("12 MB", "65%"), a decimal comma ("16,5") and thousands
+separators ("16 384", "16,384"; an ambiguous "16,384" is read as 16384 and the feedback says so); text
+that cannot be read is refused with a sentence saying what is allowed, never judged as a wrong value. Bad arguments raise :class:`esxlab.ConfigError` naming the parameter.
 """
 from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -51,20 +54,64 @@ def _box(text: str, color: str) -> str:
             f"{text}</div>")
 
 
-def _parse(text: Any) -> float | None:
-    """A number typed in a text box (``"1,5"`` and ``" 12 MB"`` too), or None if it is not one."""
+#: a thousands separator: a comma, a space, a no-break space or a thin space (U+202F, U+00A0, U+2009)
+_SEPS = ", \u00a0\u2009\u202f"
+#: a number written with thousands separators, English style: 1 to 3 digits (not a lone 0), then groups
+#: of exactly three digits, all behind the same separator, then perhaps a decimal point (or a decimal comma
+#: after space-grouped thousands, as in French: 1 234,5)
+_GROUPED = re.compile(rf"([+-]?)([1-9]\d{{0,2}}(?P<sep>[{_SEPS}])\d{{3}}(?:(?P=sep)\d{{3}})*)([.,]\d+)?(?![\d.,])")
+#: a plain number: a decimal point or a decimal comma, an exponent
+_PLAIN = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+#: what may follow the number: nothing, or a unit (a word or %)
+_UNIT = re.compile(r"(?:[^\W\d_]|%)")
+#: what a box accepts, said to a student whose answer could not be read
+ALLOWED = ("write it with digits, a decimal point or comma (16.5 or 16,5), thousands grouped by commas or "
+           "spaces if you like (16,384 or 16 384), and a unit after it if you like (64 MB)")
+
+
+def _read(text: Any) -> tuple[float | None, str]:
+    """A number typed in a text box and, when the text is ambiguous, how it was read (the feedback
+    says it; "" otherwise); (None, "") if it is not one.
+
+    ``"16384"``, ``"16 384"`` and ``"1,234,567.5"`` are read with thousands separators; ``"16,5"`` and
+    ``"0,384"`` and ``"1 234,5"`` with a decimal comma; ``"16,384"`` could be either and is read the English way, as
+    16384, saying so. A unit may follow (``" 12 MB"``, ``"65%"``); anything else after the number
+    (``"16 38"``, ``"16.384,5"``) is not read."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return float(text) if math.isfinite(text) else None
-    words = str(text).strip().replace(",", ".").split()
-    try:
-        x = float(words[0]) if words else None
-    except ValueError:
-        return None
-    return x if x is not None and math.isfinite(x) else None
+        return (float(text), "") if math.isfinite(text) else (None, "")
+    s = str(text).strip().replace("\u2212", "-")                       # a typographic minus too
+    m = _GROUPED.match(s)
+    if m and m.group("sep") == "," and (m.group(4) or ".")[0] == ",":
+        return None, ""                                                 # 1,234,5: a comma for both
+    if m:
+        x = float(m.group(1) + re.sub(rf"[{_SEPS}]", "", m.group(2)) + (m.group(4) or "").replace(",", "."))
+        ambiguous = m.group("sep") == "," and m.group(2).count(",") == 1 and not m.group(4)
+        note = (f"read {m.group(0)!r} as {x:.15g}: a comma before three digits groups thousands; for a decimal, "
+                f"write {m.group(0).replace(',', '.')!r}") if ambiguous else ""
+    else:
+        m = _PLAIN.match(s)
+        if not m:
+            return None, ""
+        x, note = float(m.group(0).replace(",", ".")), ""
+    rest = s[m.end():].strip()
+    if rest and not _UNIT.match(rest):
+        return None, ""
+    return (x, note) if math.isfinite(x) else (None, "")
+
+
+def _parse(text: Any) -> float | None:
+    """A number typed in a text box (``"1,5"``, ``"16,384"``, ``" 12 MB"`` too), or None if it is not one."""
+    return _read(text)[0]
+
+
+def _num(x: float, sign: str = "") -> str:
+    """``x`` to four significant figures, but never in exponent form for a large number (16384, not 1.638e+04)."""
+    s = f"{x:{sign}.4g}"
+    return f"{x:{sign}.0f}" if "e+" in s and abs(x) < 1e15 else s
 
 
 def _fmt(x: float, unit: str) -> str:
-    return f"{x:.4g}{' ' + unit if unit else ''}"
+    return f"{_num(x)}{' ' + unit if unit else ''}"
 
 
 def _prompt(text: str, owner: str) -> str:
@@ -151,16 +198,17 @@ class Prediction:
         Raises ConfigError if it is not a finite number within ``lo``/``hi``, or after the reveal."""
         if self.revealed is not None:
             raise ConfigError("The prediction is locked: it was already revealed beside the simulated value.")
-        x = _parse(value)
+        x, note = _read(value)
         if x is None and not str(value).strip():
             raise ConfigError(f"Prediction is empty; type a number{' in ' + self.unit if self.unit else ''} first.")
         if x is None:
-            raise ConfigError(f"Prediction = {value!r} is not a number; type one{' in ' + self.unit if self.unit else ''}.")
+            raise ConfigError(f"Prediction = {value!r} is not a number I can read; {ALLOWED}.")
         if (self.lo is not None and x < self.lo) or (self.hi is not None and x > self.hi):
-            raise ConfigError(f"Prediction = {x:g} is not allowed; type a number {self._range()}.")
+            raise ConfigError(f"Prediction = {_num(x)} is not allowed; type a number {self._range()}.")
         self.value = x
         then = "press Reveal below" if self._answer is not None else "run the next cells"
-        self.status.value = _box(f"Recorded: <b>{_fmt(x, self.unit)}</b>. Now {then}.", RIGHT)
+        how = f" ({html.escape(note)})" if note else ""
+        self.status.value = _box(f"Recorded: <b>{_fmt(x, self.unit)}</b>{how}. Now {then}.", RIGHT)
         return x
 
     def reveal(self, actual: float, explain: str) -> Reveal | None:
@@ -209,7 +257,7 @@ class Prediction:
         else:
             gap = actual - self.value
             head = (f"Your prediction: {_fmt(self.value, self.unit)} · simulated: {_fmt(actual, self.unit)} · "
-                    f"gap (simulated − predicted): {gap:+.4g}{' ' + self.unit if self.unit else ''}.")
+                    f"gap (simulated − predicted): {_num(gap, '+')}{' ' + self.unit if self.unit else ''}.")
         self.revealed = Reveal(self.value, actual, gap, self.unit, f"{head}\n{explain}")
         self.entry.disabled = self.button.disabled = True
         self.status.value = self.revealed.html
@@ -296,11 +344,12 @@ class Question:
         and return the :class:`Feedback`."""
         e = self.expect
         typed = value.strip() if isinstance(value, str) else value
+        note = ""
         if e.kind == "number" and isinstance(value, str):
-            value = _parse(value) if typed else None
+            value, note = _read(value) if typed else (None, "")
         if value is None:
             what = "pick a choice" if e.kind == "choice" else "type a number" if not typed else \
-                f"{typed!r} is not a number, type one"
+                f"{typed!r} is not a number I can read: {ALLOWED}"
             self.last = Feedback(False, f"Nothing to check yet: {what}, then press Check.")
         else:
             try:
@@ -312,6 +361,8 @@ class Question:
                 why = self.feedback[value] if e.kind == "choice" else ""
                 head = "" if why.startswith("Right") else f"Right{e.tolerance}. "     # no "Right. Right: …"
                 self.last = Feedback(True, f"{head}{why}".strip())
+        if note:
+            self.last = Feedback(self.last.correct, f"{self.last.message} I {note}.")
         self.result.value = _box(html.escape(self.last.message), RIGHT if self.last.correct else WRONG)
         return self.last
 
