@@ -87,7 +87,8 @@ BOOT = ("fig8: the model's Windows guests hold nothing but zeros until their ser
 DYNAMICS = ("fig8: what sharing saves while the benchmarks run comes from the memory each Windows guest keeps "
             "free (the guest model's invented 10 %: under a balloon the guest evicts cold pages to refill its free "
             "list, its zero page thread zeroes them, page sharing reclaims them); the VMs' allocations, which "
-            "count those shared pages, follow what sharing saves. See esxlab/guest.py.")
+            "count those shared pages, and the aggregate balloon, which takes what sharing does not, follow what "
+            "sharing saves. See esxlab/guest.py.")
 PAGING = ("fig8: when the benchmarks start, working sets grow faster than the balloons inflate (invented "
           "4 MB/s per VM), so in each brief hard state the model pages what it takes to restore free memory, "
           "far more in all than the paper's < 20 MB.")
