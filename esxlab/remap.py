@@ -58,7 +58,7 @@ class RemapStats:
     bounce_copies_last_s: int  # in the last tick (one simulated second)
     remaps: int                # pages moved high → low because they were hot
     moved_back: int            # cold remapped pages moved low → high (low memory short)
-    remap_failed: int          # hot pages left in high memory: no low page free or cold
+    remap_failed: int          # hot pages left in high memory (no low page free or cold), counted each second they stay
     remapped_pages: int        # pages currently held in low memory by remapping
     low_mb: float
     low_free_mb: float

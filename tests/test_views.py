@@ -544,6 +544,10 @@ def test_a_dashboard_computing_in_the_kernel_prints_no_progress_line(monkeypatch
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=9, tax_change_min=5, dbench_start_min=1))
     d.controls["tax_after"].value = 0.25
     assert d.run.result.params["tax_after"] == 0.25
+    assert d.simulate(tax_after=0.5).result.params["tax_after"] == 0.5       # a guard cell's direct call (09)
+    s = views.SimDashboard(esx.HostConfig(memory_mb=64), [(esx.VMConfig(name="e", max_mb=8, overhead_mb=1), "idle")],
+                           minutes=2)
+    s.simulate()
     assert "simulated" not in capfd.readouterr().err
     esx.Host(esx.HostConfig(memory_mb=64)).run(minutes=1)      # the threshold is live: a bare run shows it
     assert "simulated 1/1 min" in capfd.readouterr().err

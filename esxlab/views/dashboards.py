@@ -151,13 +151,13 @@ class Dashboard(widgets.VBox):
 
     # -- to implement ---------------------------------------------------------------------------
     def simulate(self, **values: Any) -> Run:
+        """The complete run for ``values``, printing no progress line (the dashboard is the progress,
+        also when a notebook calls this directly)."""
         raise NotImplementedError
 
     def simulate_steps(self, values: dict[str, Any]) -> Iterator[Run]:
         """Frames of the run for ``values`` (the last one ``complete``); by default just the run."""
-        with quietly():                          # the dashboard is the progress: no line under its cell
-            run = self.simulate(**values)
-        yield run
+        yield self.simulate(**values)
 
     def draw_extra(self, run: Run) -> None:
         """Subclass hook: update panels beyond the standard ones."""
@@ -222,8 +222,7 @@ class Dashboard(widgets.VBox):
         """The run for ``values``: memoized, else simulated now (same seed, same run)."""
         run = self._cached(values)
         if run is None:
-            with quietly():                      # the cell runs meanwhile; no progress line under the dashboard
-                run = self.simulate(**values)
+            run = self.simulate(**values)
             self._remember(values, run)
         return run
 
@@ -529,7 +528,7 @@ class SimDashboard(Dashboard):
             if watch is not None and t % self.snap_s == 0:
                 snaps.append((t, host.vms[watch].pmap.state.copy()))
             step = min(STEP_S, end - t, self.snap_s - t % self.snap_s)
-            host.run(seconds=step)
+            host.run(seconds=step, progress=False)
             t += step
             if t < end and (shown == -math.inf or time.perf_counter() - shown >= frame_s):
                 shown = time.perf_counter()
@@ -615,7 +614,8 @@ class ExperimentDashboard(Dashboard):
             pass
 
     def simulate(self, **values: Any) -> Run:
-        return self._run_of(self.module.run(seed=self.seed, **self.fixed, **values))
+        with quietly():                          # the dashboard is the progress: no line under its cell
+            return self._run_of(self.module.run(seed=self.seed, **self.fixed, **values))
 
     def _run_of(self, result: Any) -> Run:
         """What the dashboard draws of an experiment's ``Result``: its table and the trace ``trace_key``."""
