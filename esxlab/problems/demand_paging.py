@@ -150,6 +150,12 @@ class DoublePaging(Problem):
     LRU = ("that many would be double-paged if ESX picked the same cold pages the guest does (an LRU-like host); "
            "random victims are spread over all backed pages.")
     _SPREAD_CHECKED = (GUEST_READS, FREE_FIRST, AMONG, LRU)
+    # swap_ins = double_paged + (background pages)·s always, so swapped answers give `swap_ins` the value that
+    # forgetting the background pages gives: the checker, which judges each answer alone, shows both hints
+    SWAPPED = ("if your `double_paged` is the larger of your two numbers, the two answers look swapped: every "
+               "double-paged page is a swap-in too, so `swap_ins` ≥ `double_paged`.")
+    SWAPPED_TOTAL = ("that looks like all the swap-ins of that second (`swap_ins`); double paging counts only the "
+                     "pages the guest reads to page them out, not its kernel's background pages.")
 
     def _expect(self):
         right = self._solve()
@@ -166,6 +172,7 @@ class DoublePaging(Problem):
                         "out — is in host swap with the same probability.",
                    mistakes=(Mistake(self._mean(0, self.private_pages)[0], self.GUEST_READS),
                              Mistake(no_free[0], self.FREE_FIRST), Mistake(by_max[0], self.AMONG),
+                             Mistake(want[1], self.SWAPPED),       # the same value as the next: both hints show
                              Mistake(want[1], f"the guest's kernel also touches its {self.background_pages_s} "
                                               "background pages that second (p.background_pages_s), and each is in "
                                               "host swap with the same probability: they are swap-ins too."),
@@ -174,7 +181,8 @@ class DoublePaging(Problem):
                    hint="find how many pages the guest pages out, and the chance that random replacement put "
                         "each of them in host swap.",
                    mistakes=(Mistake(no_free[1], self.FREE_FIRST), Mistake(by_max[1], self.AMONG),
-                             Mistake(lru, self.LRU), Mistake(want[1] / PAGES_PER_MB, in_mb))),
+                             Mistake(lru, self.LRU), Mistake(want[1] / PAGES_PER_MB, in_mb),
+                             Mistake(want[0], self.SWAPPED_TOTAL))),
             Expect("lru_double_paging", "choice", right["lru_double_paging"], choices=self.CHOICES,
                    hint="an LRU-like host and the guest's own replacement both look for the coldest pages.",
                    mistakes=tuple(Mistake(c, "an LRU-like host pages out the pages the guest also finds coldest, "

@@ -1,8 +1,11 @@
 """Exercise ``idle_memory_tax``: ρ, the next victim and Figure 7's targets (paper §5.1–5.2)."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
+from .. import checks
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB
 from ..policy import compute_targets, shares_per_page
@@ -119,18 +122,56 @@ class RhoVictim(Problem):
         rows = "\n".join(f"  {v['name']:>5}: {v['shares']:>5} shares, {v['alloc_mb']:>4} MB allocated, "
                          f"active fraction f = {v['active_fraction']:.2f}" for v in self.vms)
         return (f"Idle memory tax τ = {self.tax_rate:.2f}. Three VMs (p.vms):\n{rows}\n"
-                "Compute each VM's ρ in shares per 4 KB page (a list `rhos`, in this order) and name the VM\n"
-                "that min-funding revocation takes memory from next (`victim`).")
+                "Compute each VM's ρ in shares per 4 KB page (a list `rhos`, in this order), to 3 significant\n"
+                "figures (e.g. 0.0xyz; the checker allows ±1 %), and name the VM that min-funding revocation\n"
+                "takes memory from next (`victim`).")
 
     def _solve(self):
         rhos = self._rhos(self.tax_rate)
         return dict(rhos=rhos, victim=self._victim(rhos))
 
+    RHO_TOL = 0.01      # ±1 %: 3 significant figures, rounded or cut, are within it (at most 1 %)
+    ROUNDED = ("those are the right values cut or rounded to {places} decimal places, which leaves ρ this "
+               "small with fewer than 3 significant figures: give each ρ to 3 significant figures (three digits "
+               "from the first nonzero one, 0.0xyz or 0.00xyz), which the ±1 % allows.")
+    IDLEST = ("the idlest VM is not the one that pays the least here: the tax charges its idle pages k times, "
+              "but its shares and its size count too. Compute ρ = S / (P·(f + k·(1 − f))) for each VM and take "
+              "the lowest.")
+
+    def _rounded(self, rhos: list[float]) -> list[Mistake]:
+        """The right ρ with some items cut or rounded to 3 or 4 decimal places where that falls outside
+        the tolerance (a student who wrote 0.024 for 0.02455): one mistake per mix of items right and
+        items rounded, so that each item may be either. None equals the answer (an item rounded
+        within ±1 % is no mistake, and is left as it is)."""
+        item = Expect("rhos", "number", None, "", tol=self.RHO_TOL, rel=True)
+        options = []
+        for w in rhos:
+            near = {}                                    # value → the fewest decimal places that give it
+            for places in (3, 4):
+                for c in (np.floor(w * 10 ** places + 1e-9), np.ceil(w * 10 ** places - 1e-9)):
+                    c = round(float(c) / 10 ** places, places)
+                    if not checks._close(item, c, w):
+                        near.setdefault(c, places)
+            options.append([(w, None)] + sorted(near.items()))
+        mistakes = []
+        for mix in itertools.product(*options):
+            places = sorted({p for _, p in mix if p is not None})
+            if places:
+                text = " or ".join(map(str, places))
+                mistakes.append(Mistake([v for v, _ in mix], self.ROUNDED.format(places=text)))
+        return mistakes
+
     def _expect(self):
         right = self._solve()
         no_tax = self._rhos(0.0)
+        rhos = right["rhos"]
+        idlest = self.NAMES[int(np.argmin([v["active_fraction"] for v in self.vms]))]
+        # the idlest VM named when it is not the victim gets its own hint, even when it also pays the most
+        # (then "revocation starts at the other end" would point at the busiest VM, never the victim); every
+        # other VM that pays the most (ties included) gets the "other end" hint
+        most = [name for name, r in zip(self.NAMES, rhos) if r >= max(rhos) * (1 - 1e-9) and name != idlest]
         return [
-            Expect("rhos", "numbers", right["rhos"], tol=0.01, rel=True, unit="shares/page",
+            Expect("rhos", "numbers", rhos, tol=self.RHO_TOL, rel=True, unit="shares/page",
                    hint="apply ρ = S / (P·(f + k·(1 − f))) with P in 4 KB pages and idle page cost "
                         "k = 1/(1 − τ).",
                    mistakes=(Mistake(no_tax, "it looks as if idle pages cost the same as active ones; with τ > 0 an "
@@ -139,11 +180,13 @@ class RhoVictim(Problem):
                                      "it looks as if P was counted in MB; ρ is shares per 4 KB page (256 per MB)."),
                              Mistake(self._rhos(self.tax_rate, idle_is_f=True),
                                      "it looks as if f was taken as the idle fraction; f is the active fraction, "
-                                     "and it is the idle pages that are charged k."))),
+                                     "and it is the idle pages that are charged k."),
+                             *self._rounded(rhos))),
             Expect("victim", "choice", right["victim"], choices=self.NAMES,
                    hint="min-funding revocation takes memory from the VM that pays the least for it per page.",
-                   mistakes=(Mistake(self._victim(right["rhos"], max),
-                                     "that VM pays the most per page; revocation starts at the other end."),
+                   mistakes=(*((Mistake(idlest, self.IDLEST),) if idlest != right["victim"] else ()),
+                             *(Mistake(name, "that VM pays the most per page; revocation starts at the other end.")
+                               for name in most),
                              Mistake(self._victim(no_tax),
                                      "that would be the victim without the idle memory tax; idle pages change who "
                                      "pays least."))),
