@@ -155,3 +155,15 @@ def test_a_note_names_both_limits_when_cores_and_tasks_are_as_many(two_cores, ca
     out, err = capsys.readouterr()
     assert "note: sweep: --jobs = 4 is more than this computer's 2 cores and the 2 tasks to run; running 2 at a " \
            "time." in err and out.rstrip().endswith("s, 2 workers") and two_cores == [2]
+
+
+def test_a_whole_number_written_as_a_float_is_that_integer_and_a_size_twice_is_refused():
+    """A fresh tester: `--param threshold=1e1` ran and was labelled threshold=10.0; `fig2 sizes=(128,128)`
+    ran and printed its rows twice. Now 1e1 is the integer 10, and a size named twice is refused."""
+    from esxlab.errors import ConfigError
+    from esxlab.experiments import sweeps
+    name, values = sweeps.parse_param("vms=4e0,8.0")
+    grid = sweeps.check_grid("ksm_vs_esx", {name: values})
+    assert grid["vms"] == [4, 8] and all(type(v) is int for v in grid["vms"])
+    with pytest.raises(ConfigError, match="twice"):
+        sweeps.check_grid("fig2", dict([sweeps.parse_param("sizes=(128,128)")]))

@@ -70,6 +70,8 @@ def _check_sizes(label: str, sizes) -> None:
         raise ConfigError(f"{label} must be a list of VM sizes in MB, got {sizes!r}.") from None
     if not values:
         raise ConfigError(f"{label} must name at least one VM size, got {sizes!r}.")
+    if len(set(values)) != len(values):
+        raise ConfigError(f"{label} names a VM size twice ({sizes!r}); allowed: each size once.")
     for v in values:
         check_number("", label, v, 16, 4096)
 

@@ -133,6 +133,8 @@ def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[st
         values = [values] if isinstance(values, (str, bytes)) or not isinstance(values, Iterable) else list(values)
         if not values:
             raise ConfigError(f"sweep: {name}.{key} has no values; give at least one.")
+        # a whole number given as 1e1 or 10.0 for a whole-number parameter is that integer (its label reads 10)
+        values = [int(v) if specs[key].integer and isinstance(v, float) and v.is_integer() else v for v in values]
         for v in values:
             if _is_tuple(specs[key]) and not isinstance(v, (tuple, list)) and not (v is None and specs[key].optional):
                 one, two = _tuple_examples(specs[key].default)
