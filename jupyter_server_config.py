@@ -1,5 +1,9 @@
 # JupyterLab settings for this repository (`make lab` passes this file with --config).
 # Saving a notebook replaces its widget outputs by a "run the cells" note (esxlab/views/saves.py).
+import warnings
+
 from esxlab.views.saves import pre_save
 
 c.ContentsManager.pre_save_hook = pre_save  # noqa: F821  (c: the config object Jupyter provides)
+# traitlets applies this config twice, and the second time warns that pre_save replaces pre_save: harmless
+warnings.filterwarnings("ignore", message=r"Overriding existing pre_save_hook \(pre_save\) with a new one \(pre_save\)")

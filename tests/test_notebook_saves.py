@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -52,15 +53,16 @@ def lab_save(repo: Path, nb):
     from jupyter_server.services.contents.filemanager import FileContentsManager
     from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("jupyter_server_config.py", path=str(ROOT)).load_config()
-    manager = FileContentsManager(root_dir=str(repo), config=config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")       # `make lab` printed "Overriding existing pre_save_hook (pre_save)"
+        config = PyFileConfigLoader("jupyter_server_config.py", path=str(ROOT)).load_config()
+        manager = FileContentsManager(root_dir=str(repo), config=config)
     content = json.loads(nbformat.writes(nb))
     content["metadata"].pop("widgets", None)
     manager.save({"type": "notebook", "format": "json", "content": content}, NAME)
     return nbformat.read(repo / NAME, as_version=4)
 
 
-@pytest.mark.filterwarnings("ignore:Overriding existing pre_save_hook")   # traitlets applies the config twice
 def test_a_run_and_saved_notebook_keeps_git_clean_and_says_run_the_cells(repo, tmp_path_factory, monkeypatch):
     from nbclient import NotebookClient
 
