@@ -383,3 +383,12 @@ def test_settings_where_a_comparison_means_nothing_are_not_compared():
     fig8 = E.fig8.run(seed=0, bench_start_min=8, minutes=80)
     row = fig8.row("aggregate alloc")
     assert row.paper is None and "benchmarks run 72 min, paper 66: these averages take in the quiet" in row.note
+
+
+def test_fig6_samples_the_pages_its_knob_says():
+    """Notebook 06's try-it asks for a run with n = 10 sampled pages (§5.3's n, 100 in the paper): the
+    knob reaches the sampler, so the estimate's path changes and the rows leave the paper's set-up."""
+    from esxlab.experiments import fig6
+    ten, paper = (fig6.run(0, minutes=12, sample_pages=n) for n in (10, 100))
+    assert not np.array_equal(ten.traces["estimates"]["estimate"], paper.traces["estimates"]["estimate"])
+    assert ten.row("estimate at 11 min").within is None and paper.row("estimate at 11 min").within is not None

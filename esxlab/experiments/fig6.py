@@ -94,6 +94,7 @@ PARAMS = {
     "phase_s": Param(15, "VM powered on before minute 0 by", 0, 3600, step=1, integer=True, unit="s"),
     "minutes": Param(40, "run length", 1, 600, step=1, unit="min"),
     "sharing": sharing(),
+    "sample_pages": HostConfig.controls()["sample_pages"],
 }
 RULES = (
     Rule("the largest MB in schedule ≤ 0.8 × vm_mb", "the toucher's working set must fit in 80 % of vm_mb; the "
@@ -112,7 +113,8 @@ def run(seed: int = 0, **params) -> Result:
     seed = check_seed(seed)
     p = resolve("fig6", PARAMS, params, RULES)
     steps = sorted((float(m), float(mb)) for m, mb in p.schedule)
-    host = Host(HostConfig(memory_mb=p.vm_mb + 64, sharing=SharingConfig(mode=p.sharing)), seed=seed)
+    host = Host(HostConfig(memory_mb=p.vm_mb + 64, sharing=SharingConfig(mode=p.sharing), sample_pages=p.sample_pages),
+                seed=seed)
     toucher = Toucher([(60 * m + p.phase_s, mb) for m, mb in steps], sweep_s=p.sweep_s,
                       os_overhead=p.os_overhead, free_at_exit=True)          # on the VM's clock
     vm = host.power_on(VMConfig(name="windows", max_mb=p.vm_mb, guest_os="windows"), workload=toucher)
@@ -130,7 +132,7 @@ def run(seed: int = 0, **params) -> Result:
     res = Result("fig6", dict(vars(p), seed=seed), traces={"estimates": dict(minute=minutes, **cols),
                                                             "run": host.trace})
     off = ", ".join(x for x in ("" if steps == sorted(SCHEDULE) else "schedule moved",
-                                moved(PARAMS, p, ("vm_mb", "sweep_s", "os_overhead", "phase_s", "sharing"))) if x)
+                                moved(PARAMS, p, ("vm_mb", "sweep_s", "os_overhead", "phase_s", "sharing", "sample_pages"))) if x)
     for m, mb in PAPER_ESTIMATE.items():
         if m < p.minutes:
             res.add(f"estimate at {m} min", mb, np.interp(m, minutes, cols["estimate"]), TOL_ESTIMATE, "MB",
