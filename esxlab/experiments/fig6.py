@@ -132,7 +132,8 @@ def run(seed: int = 0, **params) -> Result:
     res = Result("fig6", dict(vars(p), seed=seed), traces={"estimates": dict(minute=minutes, **cols),
                                                             "run": host.trace})
     off = ", ".join(x for x in ("" if steps == sorted(SCHEDULE) else "schedule moved",
-                                moved(PARAMS, p, ("vm_mb", "sweep_s", "os_overhead", "phase_s", "sharing", "sample_pages"))) if x)
+                                moved(PARAMS, p, ("vm_mb", "sweep_s", "os_overhead", "phase_s", "sharing",
+                                                  "sample_pages"))) if x)
     for m, mb in PAPER_ESTIMATE.items():
         if m < p.minutes:
             res.add(f"estimate at {m} min", mb, np.interp(m, minutes, cols["estimate"]), TOL_ESTIMATE, "MB",

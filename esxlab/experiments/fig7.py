@@ -82,7 +82,8 @@ RULES = (
          "dbench runs at least 4 min before the tax changes and the run at least 4 min after it, so that "
          "both allocations are measured",
          lambda p: p.dbench_start_min + 4 <= p.tax_change_min <= p.minutes - 4),
-    Rule("available_mb ≥ vm_mb / 2", "the memory available must give each of the two VMs of vm_mb at least a quarter of its size",
+    Rule("available_mb ≥ vm_mb / 2",
+         "the memory available must give each of the two VMs of vm_mb at least a quarter of its size",
          lambda p: p.available_mb >= 0.5 * p.vm_mb, lambda p: f"vm_mb / 2 = {p.vm_mb / 2:g}"),
 )
 

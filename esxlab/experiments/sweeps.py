@@ -250,7 +250,8 @@ def describe_params(experiment: str | int) -> str:
     out = [f"{name}: {module.TITLE}", "", line(head), line(["-" * w for w in widths]), *map(line, rows), ""]
     if rules:
         out += [para("Rules between parameters (a run that breaks one is refused; a sweep checks every grid point "
-                     "against them before it starts, except a rule only the run can tell, which says when it is checked):"), *(para(rule.sentence(), "  - ") for rule in rules)]
+                     "against them before it starts, except a rule only the run can tell, which says when it is "
+                     "checked):"), *(para(rule.sentence(), "  - ") for rule in rules)]
     else:
         out += ["Rules between parameters: none; each parameter is checked against its own allowed values."]
     kinds = {"tuple": _is_tuple, "word": lambda spec: spec.choices is not None,

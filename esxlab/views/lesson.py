@@ -19,7 +19,8 @@ wrong answer, never the right value). Invented for esxlab (issue 17); nothing he
 Both work headless (nbval, tests): each has a plain-text repr, and ``record`` / ``check`` do what
 the buttons do. A typed number may carry a unit ("12 MB", "65%"), a decimal comma ("16,5") and thousands
 separators ("16 384", "16,384"; an ambiguous "16,384" is read as 16384 and the feedback says so); text
-that cannot be read is refused with a sentence saying what is allowed, never judged as a wrong value. Bad arguments raise :class:`esxlab.ConfigError` naming the parameter.
+that cannot be read is refused with a sentence saying what is allowed, never judged as a wrong value.
+Bad arguments raise :class:`esxlab.ConfigError` naming the parameter.
 """
 from __future__ import annotations
 
