@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import csv
 import itertools
+import math
 import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -345,9 +346,7 @@ class Plan:
         name = lookup(experiment)
         grid = check_grid(name, params)
         seed_list = check_seeds(seeds)
-        n_points = 1
-        for values in grid.values():
-            n_points *= len(values)
+        n_points = math.prod(len(values) for values in grid.values())
         if n_points * len(seed_list) > MAX_RUNS:
             raise ConfigError(f"sweep: {n_points} grid points × {len(seed_list)} seeds = "
                               f"{n_points * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")

@@ -84,10 +84,11 @@ class DoublePaging(Problem):
         """The guest pages out between 1 MB and half its data, the host less than half the VM, and an
         LRU-like host would reach the data pages (not only the guest kernel's cold pages). Then, so
         that the checker is fair both ways: the simulated counts lie within ``SPREAD`` standard
-        deviations of the expected values (which the checker grades), and every typical mistake lies outside the tolerance (it fails, with its hint). The
-        mistakes listed before the background one also lie beyond three standard deviations of the
-        simulated counts (the tolerance until the checker graded expected values: the seeds keep their
-        problems, and a mistake is never within the model's own spread)."""
+        deviations of the expected values (which the checker grades), and every typical mistake lies
+        outside the tolerance (it fails, with its hint). The mistakes listed before the background one
+        also lie beyond three standard deviations of the simulated counts (the tolerance until the
+        checker graded expected values: the seeds keep their problems, and a mistake is never within
+        the model's own spread)."""
         if not (PAGES_PER_MB <= self._evicted <= self.base_mb * PAGES_PER_MB // 2
                 and self.swap_mb * PAGES_PER_MB < self.private_pages // 2):
             return False
