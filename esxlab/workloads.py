@@ -11,6 +11,7 @@ the workload's throughput (accesses per second).
 from __future__ import annotations
 
 import math
+from functools import lru_cache, partial
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,7 @@ from .arrays import distinct
 from .config import PAGES_PER_MB
 from .content import image_tokens
 from .errors import ConfigError, check_call, check_choice, check_number, shorten
+from .ranks import RankTable, rank_table
 from .resources import check_pages_fit
 
 
@@ -176,22 +178,44 @@ class Dbench(Workload):
         self.pages = max(1, int(self.clients * self.mb_per_client * PAGES_PER_MB))
         # the smallest integer type that holds pages + 1 (16-bit values sort fastest: arrays.distinct)
         self._index = next(t for t in (np.uint16, np.int32, np.int64) if self.pages + 1 <= np.iinfo(t).max)
+        self._ranks = _rank_table(self.zipf_alpha, self.pages, self._index)
         return self.pages
 
     def step(self, t: int) -> Access:
         u, a, n = self.rng.random(self.accesses_per_s), self.zipf_alpha, self.pages + 1
-        if a == 1:
-            x = np.power(n, u, out=u)
-        else:                                  # ((n^(1−a) − 1)·u + 1)^(1/(1−a)), in place
+        if a != 1:                             # ((n^(1−a) − 1)·u + 1)^(1/(1−a)), in place
             u *= n ** (1 - a) - 1
             u += 1
-            x = np.power(u, 1 / (1 - a), out=u)
         # block ⌊x⌋ − 1, at most pages − 1 (rounding may give x ≥ pages + 1, far beyond when α is
-        # within 1e-15 of 1): clamped before the cast (which would wrap), sorted as small integers,
-        # shifted to blocks once distinct, as intp (which indexes fast)
-        ranks = distinct(np.minimum(x, self.pages, out=x).astype(self._index))
+        # within 1e-15 of 1): the ranks ⌊min(x, pages)⌋ by table (ranks.py: the same integers as the
+        # power), else clamped before the cast (which would wrap); sorted as small integers, shifted to
+        # blocks once distinct, as intp (which indexes fast)
+        if self._ranks is not None:
+            ranks = self._ranks(np.negative(u, out=u) if a > 1 else u)
+        else:
+            x = np.power(n, u, out=u) if a == 1 else np.power(u, 1 / (1 - a), out=u)
+            ranks = np.minimum(x, self.pages, out=x).astype(self._index)
+        ranks = distinct(ranks)
         lps = np.subtract(ranks, 1, dtype=np.intp)
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
+
+
+@lru_cache(maxsize=16)
+def _rank_table(a: float, pages: int, dtype) -> RankTable | None:
+    """Dbench's ranks ⌊min(x, pages)⌋ as a function of its transformed draw z (u for α = 1, else
+    (n^(1−a) − 1)·u + 1, negated for α > 1 so that x grows with z), by :mod:`esxlab.ranks`; shared
+    by every Dbench with the same α and file set (tables are read-only)."""
+    n = pages + 1
+    if a == 1:
+        return rank_table(partial(np.power, n), 0.0, 1.0, pages, dtype, guess=lambda x: np.log(x) / np.log(n))
+    top = n ** (1 - a) - 1 + 1                       # the largest (n^(1−a) − 1)·u + 1 can round to
+    sign = -1.0 if a > 1 else 1.0
+    return rank_table(partial(_power, exponent=1 / (1 - a), sign=sign), sign, sign * top, pages, dtype,
+                      guess=lambda x: sign * np.power(x, 1 - a))
+
+
+def _power(z: np.ndarray, exponent: float, sign: float) -> np.ndarray:
+    return np.power(sign * z, exponent)
 
 
 class Toucher(Workload):
