@@ -88,9 +88,14 @@ def _sweep_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _count(n: int, noun: str) -> str:
+    """``3 seeds``, ``1 seed``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def sweep_main(argv: list[str]) -> int:
     """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments."""
-    from .sweeps import Plan, describe_params, parse_param, sweep
+    from .sweeps import Plan, describe_params, parse_param
     try:
         args = _sweep_parser().parse_args(argv)
         if args.list:
@@ -106,15 +111,15 @@ def sweep_main(argv: list[str]) -> int:
             _check_writable_file(args.csv)
         used = _jobs(args.jobs, "sweep: --jobs", len(plan.tasks)) if args.scheduler is None else None
         start = time.perf_counter()
-        table = sweep(args.experiment, grid, args.seeds, jobs=args.jobs, scheduler=args.scheduler, progress=True)
+        table = plan.run(progress=True)
     except Error as e:                 # a bad argument, or a setting the experiment cannot run
         print(f"error: {e}", file=sys.stderr)
         return 2
     except SystemExit as e:            # --help
         return int(e.code or 0)
     print(render_table(table.summary()))
-    print(f"\n{len(table.tables)} runs of {table.experiment} ({len(table.points)} grid points × {len(table.seeds)} "
-          f"seeds), {time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)}")
+    print(f"\n{_count(len(table.tables), 'run')} of {table.experiment} ({_count(len(table.points), 'grid point')} × "
+          f"{_count(len(table.seeds), 'seed')}), {time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)}")
     if args.csv:
         print(f"wrote {table.to_csv(args.csv)}", file=sys.stderr)
     return 0

@@ -98,14 +98,15 @@ class SweepTable:
 
 
 def parse_param(text: str) -> tuple[str, list[Any]]:
-    """``"name=v1,v2,…"`` → (name, [v1, v2, …]); values are Python literals (0.5, 40, (128, 160))
-    or else bare words ("esx"). ConfigError without "=" or values."""
+    """``"name=v1,v2,…"`` → (name, [v1, v2, …]); values are Python literals (0.5, 40, (128, 160)),
+    nan and inf as the floats they name (the parameter's check then says why they are refused), or
+    else bare words ("esx"). ConfigError without "=" or values."""
     name, eq, values = str(text).partition("=")
     if not eq or not name.strip() or not values.strip():
         raise ConfigError(f"sweep: --param = {shorten(text)} is not allowed; give name=value[,value…], "
                           "e.g. tax_after=0,0.5,0.75.")
     try:
-        parsed = ast.literal_eval(f"[{values}]")
+        parsed = _literal_eval(f"[{values}]")
     except (ValueError, SyntaxError):
         parsed = [_literal(v.strip()) for v in values.split(",")]
     return name.strip(), parsed
@@ -113,9 +114,26 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
 
 def _literal(text: str) -> Any:
     try:
-        return ast.literal_eval(text)
+        return _literal_eval(text)
     except (ValueError, SyntaxError):
         return text
+
+
+#: the floats Python's literals have no words for, by the names float() reads them (any case)
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "infinity": math.inf}
+
+
+class _NonFinite(ast.NodeTransformer):
+    """A name of :data:`_NON_FINITE` becomes its float; other names stay (and are not literals)."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        value = _NON_FINITE.get(node.id.lower())
+        return node if value is None else ast.copy_location(ast.Constant(value), node)
+
+
+def _literal_eval(text: str) -> Any:
+    """:func:`ast.literal_eval` of ``text`` that also reads nan, inf and -inf (:data:`_NON_FINITE`)."""
+    return ast.literal_eval(_NonFinite().visit(ast.parse(text, mode="eval")))
 
 
 def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[str, list[Any]]:
@@ -312,23 +330,19 @@ def sweep(experiment: str | int, params: Mapping[str, Iterable[Any]] | None = No
     the Dask cluster at ``scheduler`` (needs the "cluster" extra); ``progress`` shows a bar on
     stderr. The result does not depend on ``jobs`` or the runner. ConfigError, before anything runs,
     for an unknown experiment or parameter, a value outside its ``PARAMS`` range, a grid point that
-    breaks one of its ``RULES``, bad seeds or jobs, an unreachable scheduler."""
-    plan = Plan.of(experiment, params, seeds, jobs, scheduler)
-    done = runner.execute(_tables, plan.tasks, jobs=jobs, scheduler=scheduler,
-                          progress=f"sweep {plan.name}" if progress else None, label="sweep")
-    tables: dict[tuple[int, int], tuple[Row, ...]] = {}
-    for (_, seed, _), idx, got in zip(plan.tasks, plan.index * len(plan.seeds), done):
-        tables.update({(i, seed): t for i, t in zip(idx, got)})
-    return SweepTable(plan.name, tuple(plan.grid), tuple(plan.seeds), tuple(plan.points),
-                      tuple(tables[i, seed] for i in range(len(plan.points)) for seed in plan.seeds))
+    breaks one of its ``RULES``, bad seeds or jobs, an unreachable scheduler. :meth:`Plan.of`
+    checks and plans it, :meth:`Plan.run` runs it: a caller that needs the plan first (the command
+    line counts its workers) builds it once and runs it."""
+    return Plan.of(experiment, params, seeds, jobs, scheduler).run(progress)
 
 
 @dataclass(frozen=True)
 class Plan:
     """How :func:`sweep` runs: the checked ``grid`` and ``seeds``, the grid's ``points``, and the
-    ``tasks`` handed to :func:`.runner.execute` (``index[g]``: the points of a seed's g-th task).
-    ``workers`` is how many run at a time on this computer (:func:`.runner.workers`; None on a
-    Dask cluster, whose workers are its business)."""
+    ``tasks`` handed to :func:`.runner.execute` (``index[g]``: the points of a seed's g-th task),
+    ``jobs`` at a time here or on the Dask cluster at ``scheduler``. ``workers`` is how many run at
+    a time on this computer (:func:`.runner.workers`; None on a Dask cluster, whose workers are
+    its business)."""
 
     name: str
     grid: dict[str, list[Any]]
@@ -336,6 +350,8 @@ class Plan:
     points: list[tuple]
     index: list[list[int]]
     tasks: list[tuple[str, int, list[dict[str, Any]]]]
+    jobs: int
+    scheduler: str | None
     workers: int | None
 
     @classmethod
@@ -354,5 +370,15 @@ class Plan:
         groups = _groups(len(points), len(seed_list), runner.check_jobs(jobs, "sweep: jobs"), scheduler)
         index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
         tasks = [(name, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
-        return cls(name, grid, seed_list, points, index, tasks,
+        return cls(name, grid, seed_list, points, index, tasks, jobs, scheduler,
                    None if scheduler is not None else runner.workers(jobs, len(tasks), "sweep: jobs"))
+
+    def run(self, progress: bool = False) -> SweepTable:
+        """Run the plan's tasks (a bar on stderr with ``progress``): the table of :func:`sweep`."""
+        done = runner.execute(_tables, self.tasks, jobs=self.jobs, scheduler=self.scheduler,
+                              progress=f"sweep {self.name}" if progress else None, label="sweep")
+        tables: dict[tuple[int, int], tuple[Row, ...]] = {}
+        for (_, seed, _), idx, got in zip(self.tasks, self.index * len(self.seeds), done):
+            tables.update({(i, seed): t for i, t in zip(idx, got)})
+        return SweepTable(self.name, tuple(self.grid), tuple(self.seeds), tuple(self.points),
+                          tuple(tables[i, seed] for i in range(len(self.points)) for seed in self.seeds))
