@@ -1,5 +1,7 @@
 """Exercise ``esx_vs_ksm``: Linux KSM's counters and scan time for a known workload (beyond the
-paper: Linux ``mm/ksm.c``, :mod:`esxlab.sharing.ksm`)."""
+paper: Linux ``mm/ksm.c``, :mod:`esxlab.sharing.ksm`); and lesson 11's scenario, identical VMs under
+either scanner, for its worked example and its reveal.
+"""
 from __future__ import annotations
 
 from ..checks import Expect, Mistake
@@ -7,8 +9,32 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..errors import Error
 from ..guest import PROFILES
 from ..host import Host
-from ..workloads import Contents
+from ..sharing import SharingStats
+from ..workloads import Contents, Spec95
 from .base import Problem, pick
+
+
+def lesson_host(mode: str) -> HostConfig:
+    """Lesson 11's host: 320 MB, 512 MB of swap, page sharing by ``mode`` ("ksm" or "esx") at its
+    default scan rates (invented sizes, lesson 04's)."""
+    return HostConfig(memory_mb=320, swap_mb=512, sharing=SharingConfig(mode=mode))
+
+
+def lesson_vms(n: int) -> list[tuple[VMConfig, Spec95]]:
+    """Lesson 11's ``n`` identical 40 MB Linux VMs running Figure 4's SPEC95-like batch, as
+    :class:`esxlab.views.SimDashboard` takes them."""
+    return [(VMConfig(name=f"vm{i}", max_mb=40, overhead_mb=4), Spec95()) for i in range(n)]
+
+
+def lesson_sharing(mode: str, vms: int, minutes: float = 4, seed: int = 0) -> SharingStats:
+    """What scanner ``mode`` has found after ``minutes`` with ``vms`` of :func:`lesson_vms` on
+    :func:`lesson_host` (``host.sharing.stats()``): the worked example runs three VMs, the
+    prediction asks about four."""
+    host = Host(lesson_host(mode), seed=seed)
+    for config, workload in lesson_vms(vms):
+        host.power_on(config, workload=workload)
+    host.run(minutes=minutes)
+    return host.sharing.stats()
 
 
 class KsmCounters(Problem):
