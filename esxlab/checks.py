@@ -4,9 +4,10 @@
 each answer with what its simulation says (the problem's ``_expect``): first its type, then its
 value within a stated tolerance. A wrong answer raises :class:`CheckFailed` (an
 ``AssertionError``, so nbval and nbgrader count it) with a sentence saying what to
-reconsider — naming the typical mistake the answer matches, if any — and never the right
-value. An answer still ``None`` (the starter code) raises ``NotImplementedError``: not
-attempted is not the same as wrong. The pattern follows Kaggle's learntools checkers.
+reconsider — naming the typical mistake the answer matches, if any, or else saying that it is
+the right value cut or rounded to too few decimal places — and never the right value. An
+answer still ``None`` (the starter code) raises ``NotImplementedError``: not attempted is not
+the same as wrong. The pattern follows Kaggle's learntools checkers.
 
 The notebooks' locked check cells reload this module before calling :func:`check`, so an
 answer cell that rebinds ``checks.check`` changes nothing; :class:`CheckFailed` survives the
@@ -15,6 +16,7 @@ reload (it is the same class before and after).
 from __future__ import annotations
 
 import decimal
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -25,6 +27,13 @@ from . import feedback  # noqa: F401  (notebooks show a checker's sentence alone
 from .errors import ConfigError
 
 KINDS = ("number", "numbers", "choice", "choices", "object")
+# decimal places at which a wrong answer is recognised as the right one cut or rounded (invented): a rounding
+# fails only where 10⁻ᵖ exceeds the tolerance, and every exercise's tolerance is above 10⁻⁵ (the smallest,
+# RhoVictim's ±1 % of ρ ≥ 0.0014, is 1.4·10⁻⁵) but for exact whole numbers, which no rounding changes: places
+# 0–6 cover them all with room to spare
+PLACES = range(7)
+ROUNDED = ("that looks like the right answer cut or rounded to {places}, which is outside the tolerance: give more "
+           "significant figures.")
 
 
 try:                # importlib.reload keeps the module's globals: keep the class, so `except CheckFailed` holds
@@ -49,7 +58,9 @@ class Expect:
     ``kind``: "number" (a real within ``tol``), "numbers" (a list of them), "choice" (one of
     ``choices``), "choices" (a list of them) or "object" (an instance of ``cls``, judged by
     ``judge``, which returns None if right or a hint). ``tol`` is absolute, in ``unit``, or a
-    fraction of the right value when ``rel``.
+    fraction of the right value when ``rel``. ``rounded_hint`` is the hint for a numeric answer whose
+    wrong items are the right ones cut or rounded (``{places}``: e.g. "3 or 4 decimal places"), or
+    None where such a number is likelier another mistake than a rounding.
     """
 
     name: str
@@ -63,6 +74,7 @@ class Expect:
     mistakes: tuple[Mistake, ...] = ()
     cls: type | None = None
     judge: Callable[[Any], str | None] | None = None
+    rounded_hint: str | None = ROUNDED
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -152,13 +164,49 @@ def _distance(e: Expect, got: Any, want: Any) -> float:
     return 0.0 if got == want else float("inf")
 
 
+def _rounded_places(got: Any, want: Any) -> int | None:
+    """The fewest decimal places p (of PLACES) to which ``want`` cut (towards zero) or rounded (to
+    the nearest) is ``got``, else None. Only places that keep a significant figure of ``want`` count
+    (0 is no rounding of 0.4, nor 1 of 0.6), and none at which ``want`` already is a p-place number
+    (to within float noise): its one rounding is itself, and a number a whole unit away is another
+    mistake, as is a neighbour that is neither cut nor rounded (0.2 for 0.13)."""
+    g, w = float(got), float(want)
+    for p in PLACES:
+        unit = 10.0 ** -p
+        if unit > abs(w) or abs(w - round(w, p)) <= 1e-9 * abs(w):
+            continue
+        cut = math.copysign(math.floor(abs(w) / unit + 1e-9) * unit, w)     # (+1e-9: 0.29 / 0.01 is 28.999…)
+        if any(math.isclose(g, c, rel_tol=1e-9, abs_tol=1e-12) for c in (cut, round(w, p))):
+            return p
+    return None
+
+
+def _places_text(places: list[int]) -> str:
+    """[1] → "1 decimal place", [3, 4] → "3 or 4 decimal places"."""
+    listed = ", ".join(map(str, places[:-1])) + " or " * (len(places) > 1) + str(places[-1])
+    return f"{listed} decimal place{'' if places == [1] else 's'}"
+
+
+def _rounded_hint(e: Expect, value: Any) -> str | None:
+    """``e.rounded_hint`` if ``value`` is numeric and each of its wrong items is its right value cut or
+    rounded to a few decimal places (:func:`_rounded_places`), else None."""
+    if e.kind not in ("number", "numbers") or e.rounded_hint is None:
+        return None
+    item, pairs = (_item(e), zip(value, e.value)) if e.kind == "numbers" else (e, [(value, e.value)])
+    places = [_rounded_places(g, w) for g, w in pairs if not _close(item, g, w)]
+    if not places or None in places:
+        return None
+    return e.rounded_hint.format(places=_places_text(sorted(set(places))))
+
+
 def _mistake_hint(e: Expect, value: Any) -> str:
     """The hint of the typical mistake nearest to ``value`` among those within the tolerance, else
-    the general hint. Two mistakes can give the same value (e.g. swapped gains that add up to 1):
-    then ``value`` matches both equally well, and both hints are given."""
+    the rounding hint if ``value`` is the right answer cut or rounded, else the general hint. Two
+    mistakes can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches
+    both equally well, and both hints are given."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _close(e, value, m.value)]
     if not near:
-        return e.hint
+        return _rounded_hint(e, value) or e.hint
     best = min(d for d, _ in near)
     hints = [m.hint for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
     return " Or: ".join(dict.fromkeys(hints))

@@ -400,9 +400,43 @@ def test_a_balloon_split_in_pages_gets_a_units_hint():
         right = solve(q)
         if right["swap_mb"]:
             msg = _fails(q, {**right, "swap_mb": right["swap_mb"] * esx.PAGES_PER_MB})
-            assert "in pages; give it in MB" in msg
+            assert "those look like pages; give MB (256 pages of 4 KB make one MB)." in msg
             return
     raise AssertionError("no seed pages anything")
+
+
+UNIT_ANSWERS = {problems.BalloonSplit: ("MB", ("GB", "pages")), problems.SharingPrediction: ("MB", ("pages",)),
+                problems.TaxTargets: ("MB", ("pages",)), problems.DoublePaging: ("pages", ("MB",))}
+UNIT_HINTS = {"pages": "those look like pages; give MB (256 pages of 4 KB make one MB).",
+              "MB": "those look like MB; give pages (256 pages of 4 KB make one MB).",
+              "GB": "that looks like the answer in GB; give it in MB."}
+
+
+@pytest.mark.parametrize("cls", UNIT_ANSWERS, ids=lambda c: c.__name__)
+def test_units_slips_come_from_one_helper_with_one_wording(cls):
+    """An answer in the wrong unit (pages for MB, MB for pages, GB for MB) is a mistake listed by
+    problems.base.unit_mistakes, worded alike in every exercise (ballooning said "that is the answer
+    in pages; give it in MB", idle_memory_tax "those are the targets in pages; give them in MB")."""
+    from esxlab.problems.base import unit_mistakes
+    unit, given = UNIT_ANSWERS[cls]
+    for seed in range(3):
+        p = cls(seed)
+        right = solve(p)
+        for e in expect(p):
+            if e.unit != unit or not any(e.value if isinstance(e.value, list) else [e.value]):
+                continue
+            for other, m in zip(given, unit_mistakes(e.value, unit, *given)):
+                assert m.hint == UNIT_HINTS[other] and m in e.mistakes, (seed, e.name, m)
+                assert UNIT_HINTS[other] in _fails(p, {**right, e.name: m.value}), (seed, e.name)
+
+
+def test_unit_mistakes_scale_numbers_and_lists_and_skip_zero():
+    from esxlab.problems.base import unit_mistakes
+    assert unit_mistakes(0.0, "MB", "pages", "GB") == () and unit_mistakes([0, 0], "MB", "pages") == ()
+    assert [m.value for m in unit_mistakes([1.0, 2.0], "MB", "pages")] == [[256.0, 512.0]]
+    assert [m.value for m in unit_mistakes(512.0, "pages", "MB")] == [2.0]
+    with pytest.raises(esx.ConfigError, match="no slip from 'MB' to 'kB'"):
+        unit_mistakes(1.0, "MB", "kB")
 
 
 # -- a fresh tester's findings on the graded exercises -----------------------------------------------

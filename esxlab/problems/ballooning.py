@@ -5,7 +5,7 @@ from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig
 from ..policy import compute_targets
 from ..reclaim import STATES, plan
-from .base import Problem, pick
+from .base import Problem, pick, unit_mistakes
 
 
 class BalloonSplit(Problem):
@@ -96,12 +96,10 @@ class BalloonSplit(Problem):
         }
         relevant = {"soft": ("page all", "no cap", "usable"), "hard": ("balloon only", "no cap", "usable"),
                     "high": ("high",)}[self.state]
-        hint = ("find the excess (allocation minus target); a balloon never holds more than max − target nor its cap; "
-                "then apply the state's rule: high pages nothing, soft balloons and pages only what a working "
+        hint = ("find the excess (allocation minus target); a balloon never holds more than max − target nor its "
+                "cap; then apply the state's rule: high pages nothing, soft balloons and pages only what a working "
                 "balloon cannot take, hard pages the whole excess and still asks a loaded driver's balloon for it.")
-        pages = "that is the answer in pages; give it in MB (256 pages of 4 KB make one MB)."
-        units = [(1 / 1024, "that looks like the answer in GB; give it in MB."),
-                 (1 / self.max_mb, "that looks like a fraction of max; give it in MB.")]
+        fraction = "that looks like a fraction of max; give it in MB."
         grown = right["balloon_mb"] - self.balloon_mb
         increase = (Mistake(grown, "that is how much the balloon grows; give its whole size, what it holds now "
                                    "plus that."),) if self.balloon_mb and grown else ()
@@ -111,9 +109,10 @@ class BalloonSplit(Problem):
                                                 "with a stuck driver, it keeps the balloon growing and pages the "
                                                 "excess too."),) if self.state != "high" and loaded and grown else ()
         return [Expect(name, "number", right[name], tol=0.5, unit="MB", hint=hint,
-                       mistakes=tuple(Mistake(right[name] * k, why) for k, why in units if right[name])
+                       mistakes=unit_mistakes(right[name], "MB", "GB")
+                       + ((Mistake(right[name] / self.max_mb, fraction),) if right[name] else ())
                        + tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant   # under the answers it changes
                                if wrong[k][0][i] != right[name])
-                       + ((Mistake(right[name] * PAGES_PER_MB, pages),) if right[name] else ())
+                       + unit_mistakes(right[name], "MB", "pages")
                        + ((increase + kept) if name == "balloon_mb" else ()))
                 for i, name in enumerate(("balloon_mb", "swap_mb"))]

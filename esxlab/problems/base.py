@@ -17,16 +17,39 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import checks
-from ..checks import Expect
-from ..errors import Error
+from ..checks import Expect, Mistake
+from ..config import PAGES_PER_MB
+from ..errors import ConfigError, Error
 from ..rng import Streams
 
 MAX_DRAWS = 200
+# (the unit asked for, the unit a student gave) → (that unit's number per asked unit, the hint)
+UNIT_SLIPS = {
+    ("MB", "pages"): (PAGES_PER_MB, "those look like pages; give MB (256 pages of 4 KB make one MB)."),
+    ("pages", "MB"): (1 / PAGES_PER_MB, "those look like MB; give pages (256 pages of 4 KB make one MB)."),
+    ("MB", "GB"): (1 / 1024, "that looks like the answer in GB; give it in MB."),
+}
 
 
 def pick(rng: np.random.Generator, options: Sequence) -> Any:
     """One of ``options``, drawn from ``rng``, as the plain Python value."""
     return options[int(rng.integers(len(options)))]
+
+
+def unit_mistakes(right: float | Sequence[float], unit: str, *given: str) -> tuple[Mistake, ...]:
+    """The right answer (a number or a list of them, in ``unit``) as a student who worked in each
+    unit of ``given`` would write it, with its hint (:data:`UNIT_SLIPS`); none if the answer is 0,
+    which reads the same in any unit. (invented: the exercise framework)"""
+    slips = []
+    for other in given:
+        if (unit, other) not in UNIT_SLIPS:
+            raise ConfigError(f"unit_mistakes has no slip from {unit!r} to {other!r}; "
+                              f"choose one of {', '.join(f'{a} → {b}' for a, b in UNIT_SLIPS)}.")
+        slips.append(UNIT_SLIPS[unit, other])
+    if not np.any(right):
+        return ()
+    return tuple(Mistake([x * f for x in right] if isinstance(right, (list, tuple)) else right * f, hint)
+                 for f, hint in slips)
 
 
 class Problem:

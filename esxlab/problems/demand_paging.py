@@ -9,7 +9,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Grow
-from .base import Problem, pick
+from .base import Problem, pick, unit_mistakes
 
 
 class DoublePaging(Problem):
@@ -166,7 +166,6 @@ class DoublePaging(Problem):
         no_free = self._mean(grown, self.private_pages)
         by_max = self._mean(self._evicted, all_pages)
         lru = self._run("clock")["double_paged"]
-        in_mb = "those look like MB; give pages (256 pages of 4 KB make one MB)."
         return [
             Expect("swap_ins", "number", want[0], unit="pages", tol=self.TOL_PAGES,
                    hint="every page touched that second — the kernel's and those the guest reads to page them "
@@ -177,12 +176,12 @@ class DoublePaging(Problem):
                              Mistake(want[1], f"the guest's kernel also touches its {self.background_pages_s} "
                                               "background pages that second (p.background_pages_s), and each is in "
                                               "host swap with the same probability: they are swap-ins too."),
-                             Mistake(want[0] / PAGES_PER_MB, in_mb))),
+                             *unit_mistakes(want[0], "pages", "MB"))),
             Expect("double_paged", "number", want[1], tol=self.TOL_PAGES, unit="pages",
                    hint="find how many pages the guest pages out, and the chance that random replacement put "
                         "each of them in host swap.",
                    mistakes=(Mistake(no_free[1], self.FREE_FIRST), Mistake(by_max[1], self.AMONG),
-                             Mistake(lru, self.LRU), Mistake(want[1] / PAGES_PER_MB, in_mb),
+                             Mistake(lru, self.LRU), *unit_mistakes(want[1], "pages", "MB"),
                              Mistake(want[0], self.SWAPPED_TOTAL))),
             Expect("lru_double_paging", "choice", right["lru_double_paging"], choices=self.CHOICES,
                    hint="an LRU-like host and the guest's own replacement both look for the coldest pages.",

@@ -1,15 +1,12 @@
 """Exercise ``idle_memory_tax``: ρ, the next victim and Figure 7's targets (paper §5.1–5.2)."""
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
-from .. import checks
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB
 from ..policy import compute_targets, shares_per_page
-from .base import Problem, pick
+from .base import Problem, pick, unit_mistakes
 
 
 class RhoVictim(Problem):
@@ -131,35 +128,12 @@ class RhoVictim(Problem):
         return dict(rhos=rhos, victim=self._victim(rhos))
 
     RHO_TOL = 0.01      # ±1 %: 3 significant figures, rounded or cut, are within it (at most 1 %)
-    ROUNDED = ("those are the right values cut or rounded to {places} decimal places, which leaves ρ this "
-               "small with fewer than 3 significant figures: give each ρ to 3 significant figures (three digits "
-               "from the first nonzero one, 0.0xyz or 0.00xyz), which the ±1 % allows.")
+    ROUNDED = ("those are the right values cut or rounded to {places}, which leaves ρ this small with fewer "
+               "than 3 significant figures: give each ρ to 3 significant figures (three digits from the first "
+               "nonzero one, 0.0xyz or 0.00xyz), which the ±1 % allows.")
     IDLEST = ("the idlest VM is not the one that pays the least here: the tax charges its idle pages k times, "
               "but its shares and its size count too. Compute ρ = S / (P·(f + k·(1 − f))) for each VM and take "
               "the lowest.")
-
-    def _rounded(self, rhos: list[float]) -> list[Mistake]:
-        """The right ρ with some items cut or rounded to 3 or 4 decimal places where that falls outside
-        the tolerance (a student who wrote 0.024 for 0.02455): one mistake per mix of items right and
-        items rounded, so that each item may be either. None equals the answer (an item rounded
-        within ±1 % is no mistake, and is left as it is)."""
-        item = Expect("rhos", "number", None, "", tol=self.RHO_TOL, rel=True)
-        options = []
-        for w in rhos:
-            near = {}                                    # value → the fewest decimal places that give it
-            for places in (3, 4):
-                for c in (np.floor(w * 10 ** places + 1e-9), np.ceil(w * 10 ** places - 1e-9)):
-                    c = round(float(c) / 10 ** places, places)
-                    if not checks._close(item, c, w):
-                        near.setdefault(c, places)
-            options.append([(w, None)] + sorted(near.items()))
-        mistakes = []
-        for mix in itertools.product(*options):
-            places = sorted({p for _, p in mix if p is not None})
-            if places:
-                text = " or ".join(map(str, places))
-                mistakes.append(Mistake([v for v, _ in mix], self.ROUNDED.format(places=text)))
-        return mistakes
 
     def _expect(self):
         right = self._solve()
@@ -173,15 +147,14 @@ class RhoVictim(Problem):
         return [
             Expect("rhos", "numbers", rhos, tol=self.RHO_TOL, rel=True, unit="shares/page",
                    hint="apply ρ = S / (P·(f + k·(1 − f))) with P in 4 KB pages and idle page cost "
-                        "k = 1/(1 − τ).",
+                        "k = 1/(1 − τ).", rounded_hint=self.ROUNDED,
                    mistakes=(Mistake(no_tax, "it looks as if idle pages cost the same as active ones; with τ > 0 an "
                                              "idle page costs k = 1/(1 − τ) times an active one."),
                              Mistake(self._rhos(self.tax_rate, per_mb=True),
                                      "it looks as if P was counted in MB; ρ is shares per 4 KB page (256 per MB)."),
                              Mistake(self._rhos(self.tax_rate, idle_is_f=True),
                                      "it looks as if f was taken as the idle fraction; f is the active fraction, "
-                                     "and it is the idle pages that are charged k."),
-                             *self._rounded(rhos))),
+                                     "and it is the idle pages that are charged k."))),
             Expect("victim", "choice", right["victim"], choices=self.NAMES,
                    hint="min-funding revocation takes memory from the VM that pays the least for it per page.",
                    mistakes=(*((Mistake(idlest, self.IDLEST),) if idlest != right["victim"] else ()),
@@ -266,9 +239,7 @@ class TaxTargets(Problem):
                                                              "times more."),
                                  Mistake([busy, idle], "those are the two targets the wrong way round: the answer "
                                                        "is [idle, busy], and the idle VM gets the smaller one."),
-                                 Mistake([idle * PAGES_PER_MB, busy * PAGES_PER_MB],
-                                         "those are the targets in pages; give them in MB (256 pages of 4 KB make "
-                                         "one MB)."))),
+                                 *unit_mistakes(right, "MB", "pages"))),
                 Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
                        hint="write the two equations of the first answer with τ unknown and the busy VM's target "
                             "known, and solve them for τ (it is a number between 0 and 1).",

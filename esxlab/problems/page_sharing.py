@@ -8,7 +8,7 @@ from ..errors import Error
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Contents
-from .base import Problem, pick
+from .base import Problem, pick, unit_mistakes
 
 
 class SharingPrediction(Problem):
@@ -75,7 +75,6 @@ class SharingPrediction(Problem):
         os_code = "only VMs running the same OS version hold identical kernel code."
         none_salt = ("VMs without a salt (None) all share one common salt: they share with each other, not only "
                      "within themselves.")
-        pages = "those look like pages; give MB (256 pages of 4 KB make one MB)."
         hint = ("group the VMs that may share; in each group, a content held by two or more pages (zero pages "
                 "included, even within one VM) is shared, and one copy of it stays in memory.")
 
@@ -87,13 +86,15 @@ class SharingPrediction(Problem):
         return [
             Expect("shared_mb", "number", right["shared_mb"], tol=0.1, unit="MB", hint=hint,
                    mistakes=(Mistake(no_salt[0], salt), Mistake(one_os[0], os_code), *unsalted(0),
-                             Mistake(right["shared_mb"] * PAGES_PER_MB, pages),
+                             *unit_mistakes(right["shared_mb"], "MB", "pages"),
                              Mistake(right["reclaimed_mb"], "that is the reclaimed memory: the two answers look "
                                                             "swapped. Shared memory counts every guest page that "
                                                             "maps a shared copy, so it is the larger one."))),
-            Expect("reclaimed_mb", "number", right["reclaimed_mb"], tol=0.1, unit="MB", hint=hint,
+            # whole MB of contents less the few pages kept (15.99 MB): one MB under it is a content missed,
+            # not 15.99 cut to 0 decimal places, so no rounding hint
+            Expect("reclaimed_mb", "number", right["reclaimed_mb"], tol=0.1, unit="MB", hint=hint, rounded_hint=None,
                    mistakes=(Mistake(right["shared_mb"], "one copy of each shared content (one page) stays in "
                                                          "memory: not every shared page is reclaimed."),
                              Mistake(no_salt[1], salt), Mistake(one_os[1], os_code), *unsalted(1),
-                             Mistake(right["reclaimed_mb"] * PAGES_PER_MB, pages))),
+                             *unit_mistakes(right["reclaimed_mb"], "MB", "pages"))),
         ]
