@@ -200,7 +200,7 @@ class Dbench(Workload):
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=4)                   # ≤ 5 MB each (ranks.MAX_BUCKETS, MAX_TOP)
 def _rank_table(a: float, pages: int, dtype) -> RankTable | None:
     """Dbench's ranks ⌊min(x, pages)⌋ as a function of its transformed draw z (u for α = 1, else
     (n^(1−a) − 1)·u + 1, negated for α > 1 so that x grows with z), by :mod:`esxlab.ranks`; shared
