@@ -1,5 +1,5 @@
 """Exercise ``free_memory_states``: the free-memory states with hysteresis (§6.3) and
-admission control (§6.2)."""
+admission control (§6.2); and lesson 07's admission scenario, for its worked example and its reveal."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,10 +8,35 @@ from ..admission import admit, reserved
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..errors import AdmissionError
+from ..host import Host
 from ..reclaim import STATES, FreeMemoryStates
 from .base import Problem, pick
 
 PAPER_STATES = tuple(s for s in STATES if s != "clear")      # §6.3's four; "clear" is ESXi 6's (later ESX)
+
+
+def lesson_vms(max_mb: float = 96, min_mb: float = 32) -> list[VMConfig]:
+    """Lesson 07's three VMs, ``vm0`` to ``vm2``, with the default 32 MB of overhead: the prediction asks about
+    the default shape, the worked example uses another (invented sizes)."""
+    return [VMConfig(name=f"vm{i}", max_mb=max_mb, min_mb=min_mb) for i in range(3)]
+
+
+def power_on_all(configs, memory_mb: float, swap_mb: float) -> str | None:
+    """Power ``configs`` on one by one on a fresh host of ``memory_mb`` and ``swap_mb`` (§6.2): the first
+    refusal's sentence, or None when every VM is admitted."""
+    host = Host(HostConfig(memory_mb=memory_mb, swap_mb=swap_mb), seed=0)
+    try:
+        for config in configs:
+            host.power_on(config)
+    except AdmissionError as err:
+        return str(err)
+    return None
+
+
+def smallest_admitting_mb(configs, swap_mb: float, lo: int = 128, hi: int = 512, step: int = 8) -> int | None:
+    """The smallest machine memory from ``lo`` to ``hi`` MB, in ``step`` MB steps (lesson 07's slider), at
+    which :func:`power_on_all` admits every one of ``configs``; None if none does."""
+    return next((mb for mb in range(lo, hi + 1, step) if power_on_all(configs, mb, swap_mb) is None), None)
 
 
 class FreeMemoryWalk(Problem):
