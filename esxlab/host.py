@@ -126,7 +126,10 @@ class Host:
 
     # -- VMs ------------------------------------------------------------------------------------
     def power_on(self, config: VMConfig, workload=None) -> VM:
-        """Admit and boot a VM (``AdmissionError`` if its reservations do not fit, §6.2)."""
+        """Admit and boot a VM (``AdmissionError`` if its reservations do not fit, §6.2) running
+        ``workload``: a :class:`~esxlab.workloads.Workload` instance (one per VM), a Workload class
+        or a name of :data:`esxlab.workloads.WORKLOADS` ("dbench": its defaults); None runs
+        :class:`~esxlab.workloads.Idle`."""
         if not isinstance(config, VMConfig):
             raise ConfigError(f"power_on config must be a VMConfig, got {shorten(config)} ({type(config).__name__}).")
         if config.name in self.vms:

@@ -208,9 +208,9 @@ def _rank_table(a: float, pages: int, dtype) -> RankTable | None:
     n = pages + 1
     if a == 1:
         return rank_table(partial(np.power, n), 0.0, 1.0, pages, dtype, guess=lambda x: np.log(x) / np.log(n))
-    top = n ** (1 - a) - 1 + 1                       # the largest (n^(1−a) − 1)·u + 1 can round to
+    y_max = n ** (1 - a) - 1 + 1                     # the largest (n^(1−a) − 1)·u + 1 can round to
     sign = -1.0 if a > 1 else 1.0
-    return rank_table(partial(_power, exponent=1 / (1 - a), sign=sign), sign, sign * top, pages, dtype,
+    return rank_table(partial(_power, exponent=1 / (1 - a), sign=sign), sign, sign * y_max, pages, dtype,
                       guess=lambda x: sign * np.power(x, 1 - a))
 
 
@@ -425,7 +425,7 @@ WORKLOADS = {"idle": Idle, "dbench": Dbench, "toucher": Toucher, "spec95": Spec9
 
 
 def make(spec) -> Workload:
-    """A workload from an instance, a class, or a name ("idle", "dbench", "toucher")."""
+    """A workload from an instance, a class, or a name of :data:`WORKLOADS` ("idle", "dbench", …)."""
     if isinstance(spec, Workload):
         if spec.rng is not None:
             raise ConfigError(f"workload = {shorten(spec)} has already driven a VM (even one powered off since, "

@@ -139,7 +139,7 @@ def test_the_minute_line_counts_sixty_ticks_a_minute_from_zero_for_each_task():
     count.next_task(2)
     for _ in range(60):
         count(None)
-    assert line.n == 1 and line.desc.strip() == "task 2/2:"
+    assert line.n == 1 and line.desc.strip() == "task 2/2"
 
 
 def test_the_bars_clock_runs_on_while_no_task_finishes():

@@ -84,7 +84,7 @@ def test_fig7_small_the_tax_moves_memory_and_leaves_the_papers_setting_uncompare
     assert len(set(quantities)) == len(quantities), "each quantity once a run (sweeps pivot on them)"
     before, row = off.row("idle VM alloc, τ = 0 before the change"), off.row("idle VM alloc, τ = 0 after the change")
     assert before.within, "τ before the change is still the paper's 0"
-    assert row.paper is None and row.within is None and "tax_after = 0.0, paper 0.75" in row.note, \
+    assert row.paper is None and row.within is None and "tax_after = 0.0, default 0.75" in row.note, \
         "with τ moved to 0 the table must not compare with the paper's 101 MB"
 
 

@@ -379,7 +379,7 @@ def test_a_browser_float_is_rounded_so_the_papers_setting_stays_the_papers():
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
     d.controls["tax_after"].value = 0.7499999999999999          # what a browser slider sends for 0.75
     assert d.values == {"tax_after": 0.75}
-    assert d.run.result.params["tax_after"] == 0.75 and "not the paper's setting" not in d.table.widget.value
+    assert d.run.result.params["tax_after"] == 0.75 and "not the set-up compared with the paper" not in d.table.widget.value
 
 
 def test_while_a_run_streams_cells_read_the_last_complete_run_and_the_page_keeps_its_height():

@@ -45,6 +45,8 @@ class Parser(argparse.ArgumentParser):
     ``error: …`` without the usage block, as every ``python -m esxlab`` command does."""
 
     def error(self, message: str):
+        if "required: EXPERIMENT" in message:     # (sweep) name them
+            message += f"; give one of {', '.join(EXPERIMENTS)}, or a figure number"
         raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
 
 

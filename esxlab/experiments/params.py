@@ -93,7 +93,8 @@ def require(condition: bool, sentence: str) -> None:
 
 
 def moved(specs: dict[str, Param], p: SimpleNamespace, names: tuple[str, ...]) -> str:
-    """Which of the knobs ``names`` left their default (the paper's setting), as text for
-    :meth:`.result.Result.add`'s ``off_setting`` ("" when none did)."""
-    return ", ".join(f"{n} = {getattr(p, n)!r}, paper {specs[n].default!r}" for n in names
+    """Which of the knobs ``names`` left their default (the set-up compared with the paper: its
+    values where it gives them, invented ones where it does not), as text for
+    :meth:`.result.Result.add`'s ``off_setting`` ("" when none did): "threshold = 8, default 16"."""
+    return ", ".join(f"{n} = {getattr(p, n)!r}, default {specs[n].default!r}" for n in names
                      if getattr(p, n) != specs[n].default)

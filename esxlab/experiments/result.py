@@ -203,10 +203,10 @@ class Result:
         may, and is what tables show.
         ``note`` always goes with the row; ``note_if_off`` only when the row is outside its
         tolerance (the model's known reason for missing the paper, said plainly).
-        ``kind="set-up"`` marks a set-up check. ``off_setting`` (e.g. "tax_after = 0, paper
-        0.75") says the run left the paper's setting: the row is then not compared."""
+        ``kind="set-up"`` marks a set-up check. ``off_setting`` (e.g. "tax_after = 0, default
+        0.75") says the run left the set-up compared with the paper: the row is then not compared."""
         if off_setting:
-            paper, tolerance, note = None, None, f"{self.name}: not the paper's setting ({off_setting}); not compared."
+            paper, tolerance, note = None, None, f"{self.name}: not the set-up compared with the paper ({off_setting}); not compared."
         row = Row(self.name, quantity, None if paper is None else float(paper), float(esxlab),
                   None if tolerance is None else float(tolerance), unit, relation, note, kind, label or quantity)
         if note_if_off and row.within is False:

@@ -58,7 +58,10 @@ def parse_seeds(text: str, label: str = "reproduce: --seeds") -> list[int]:
     seeds: list[int] = []
     for part in str(text).split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
-        if not m or (m.group(2) is not None and int(m.group(2)) < int(m.group(1))):
+        if m and m.group(2) is not None and int(m.group(2)) < int(m.group(1)):
+            raise ConfigError(f"{label} = {text!r} is not allowed: the range {m.group(1)}-{m.group(2)} runs "
+                              f"backwards; write it low to high ({m.group(2)}-{m.group(1)}).")
+        if not m:
             raise ConfigError(f"{label} = {text!r} is not allowed; give non-negative seeds as a range "
                               f"(0-3), a list (0,2,5) or one seed (7).")
         lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
@@ -182,7 +185,7 @@ class _Minutes:
         """Start counting task ``k`` (1-based) from zero."""
         self.ticks = 0
         self.line.reset()
-        self.line.set_description(f"  task {k}/{self.n_tasks}")
+        self.line.set_description_str(f"  task {k}/{self.n_tasks}")     # (set_description adds a ": ")
 
 
 @contextlib.contextmanager

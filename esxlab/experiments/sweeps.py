@@ -157,10 +157,13 @@ def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[st
         for v in values:
             if _is_tuple(specs[key]) and not isinstance(v, (tuple, list)) and not (v is None and specs[key].optional):
                 one, two = _tuple_examples(specs[key].default)
+                single = f" (one number in parentheses is a tuple only with a comma: ({v!r},))" \
+                    if isinstance(v, (int, float)) else ""
                 raise ConfigError(f"sweep: {name}.{key} = {shorten(v)} is not a tuple, and each value of {key} is "
                                   f"one, like its default {shorten(specs[key].default)}; allowed: tuples, e.g. "
                                   f"params={{{key!r}: [{_compact(one)}, {_compact(two)}]}}, on the command line "
-                                  f"--param {_shell(f'{key}={_compact(one)},{_compact(two)}')} (two values).")
+                                  f"--param {_shell(f'{key}={_compact(one)},{_compact(two)}')} (two values)"
+                                  f"{single}.")
             specs[key].validate(name, key, v)
         if len({repr(v) for v in values}) != len(values):
             raise ConfigError(f"sweep: {name}.{key} = {shorten(values)} names a value twice; each must appear once.")
@@ -252,8 +255,8 @@ def example(experiment: str | int, key: str) -> str:
 
 
 def describe_params(experiment: str | int) -> str:
-    """A text table of ``experiment``'s ``PARAMS``: each name, its default (the paper's set-up,
-    where the experiment has one), what a sweep may give it, its unit, how to write two values of
+    """A text table of ``experiment``'s ``PARAMS``: each name, its default (the set-up compared
+    with the paper: the paper's values where it gives them, invented ones where it does not), what a sweep may give it, its unit, how to write two values of
     it with ``--param`` and its meaning; then the rules between parameters (its ``RULES``) and how
     to write several values and tuples."""
     name = lookup(experiment)
