@@ -18,8 +18,8 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -45,10 +45,18 @@ except NameError:
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical wrong answer (computed by running the model the wrong way) and its hint."""
+    """A typical wrong answer (computed by running the model the wrong way) and its hint.
+
+    ``slip``: the right value in another unit (pages for MB, GB, a percentage...). 0 reads the same in
+    every unit, so a slip is named only for an answer nearer its value than 0. ``given``: the other
+    answers (name → value) this mistake comes with; it is named only when the student's are those
+    (each within its own tolerance), and then rather than a mistake of the same value that names none.
+    """
 
     value: Any
     hint: str
+    slip: bool = False
+    given: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -199,16 +207,27 @@ def _rounded_hint(e: Expect, value: Any) -> str | None:
     return e.rounded_hint.format(places=_places_text(sorted(set(places))))
 
 
-def _mistake_hint(e: Expect, value: Any) -> str:
-    """The hint of the typical mistake nearest to ``value`` among those within the tolerance, else
-    the rounding hint if ``value`` is the right answer cut or rounded, else the general hint. Two
-    mistakes can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches
-    both equally well, and both hints are given."""
-    near = [(_distance(e, value, m.value), m) for m in e.mistakes if _close(e, value, m.value)]
+def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect, Any]]) -> bool:
+    """Whether ``value`` reads as mistake ``m``: within the tolerance of its value, nearer it than 0 if it is
+    a slip, and with the other answers it names (``others``: each answer's Expect and value)."""
+    zero = [0] * len(value) if e.kind == "numbers" else 0
+    if not _close(e, value, m.value) or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
+        return False
+    return all(name in others and _type_error(*others[name]) is None and _close(*others[name], want)
+               for name, want in m.given.items())
+
+
+def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str:
+    """The hint of the typical mistake nearest to ``value`` among those it reads as (:func:`_named`), else
+    the rounding hint if ``value`` is the right answer cut or rounded, else the general hint. Two mistakes
+    can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches both equally
+    well, and both hints are given, unless one of them names the other answers (then it alone)."""
+    near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
     if not near:
         return _rounded_hint(e, value) or e.hint
     best = min(d for d, _ in near)
-    hints = [m.hint for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
+    tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
+    hints = [m.hint for m in tied if m.given or not any(t.given for t in tied)]
     return " Or: ".join(dict.fromkeys(hints))
 
 
@@ -220,13 +239,13 @@ def _size(v: Any) -> float:
         return 1.0
 
 
-def _value_error(e: Expect, value: Any) -> str | None:
+def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str | None:
     """A teaching sentence if ``value`` is wrong, else None."""
     if e.kind == "object":
         return e.judge(value)
     if _close(e, value, e.value):
         return None
-    hint = _mistake_hint(e, value)
+    hint = _mistake_hint(e, value, others)
     where = ""
     if e.kind in ("numbers", "choices"):
         wrong = [i for i, (g, w) in enumerate(zip(value, e.value)) if not _close(_item(e), g, w)]
@@ -234,11 +253,12 @@ def _value_error(e: Expect, value: Any) -> str | None:
     return f"`{e.name}` is not right{e.tolerance}{where}: {hint}"
 
 
-def verify(e: Expect, value: Any) -> None:
-    """Check one answer: not attempted, then type, then value."""
+def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | None = None) -> None:
+    """Check one answer: not attempted, then type, then value. ``others``: the problem's answers by name,
+    each with its Expect, for the mistakes that come with other answers (:attr:`Mistake.given`)."""
     if value is None or value is Ellipsis:
         raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer.")
-    msg = _type_error(e, value) or _value_error(e, value)
+    msg = _type_error(e, value) or _value_error(e, value, others or {})
     if msg:
         raise CheckFailed(msg)
 
@@ -264,7 +284,8 @@ def check(problem, **answers: Any) -> None:
     if set(answers) != set(names):
         raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
                           f"{', '.join(names)}; got {', '.join(answers) or 'none'}.")
+    given = {e.name: (e, answers[e.name]) for e in expected}
     for e in expected:
-        verify(e, answers[e.name])
+        verify(e, answers[e.name], given)
     tolerances = "; ".join(f"{e.name}{e.tolerance}" for e in expected)
     print(f"Correct: {tolerances}.")

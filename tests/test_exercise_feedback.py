@@ -88,6 +88,27 @@ def test_forgetting_the_background_pages_fails_with_its_hint(seeds, capsys):
         assert "background pages" in msg, (seed, msg)
 
 
+@pytest.mark.parametrize("seeds", [range(0, 600, 20)], ids=["every-20th"])
+def test_background_left_out_and_swapped_answers_get_one_hint_each(seeds):
+    """Night tester's F9: `swap_ins` = `double_paged` = 1053.5 (the kernel's 52 pages left out) got the
+    swapped-answers hint "Or:" the background one, although `double_paged` tells them apart: right there,
+    the background hint alone; the other way round (the answers swapped), the swapped hint alone; and
+    with `double_paged` neither, the background one (it is `swap_ins` that leaves them out)."""
+    p = problems.DoublePaging(0)
+    msg = _feedback(p, swap_ins=1053.5, double_paged=1053.5, lru_double_paging="more")
+    assert msg == ("`swap_ins` is not right (within ±4 pages): the guest's kernel also touches its 52 background "
+                   "pages that second (p.background_pages_s), and each is in host swap with the same probability: "
+                   "they are swap-ins too.")
+    for seed in seeds:
+        p = problems.DoublePaging(seed)
+        right = solve(p)
+        swapped = _feedback(p, **{**right, "swap_ins": right["double_paged"], "double_paged": right["swap_ins"]})
+        assert "look swapped" in swapped and "background" not in swapped and "Or:" not in swapped, seed
+        for double_paged in (right["double_paged"], round(right["double_paged"]), 2 * right["swap_ins"]):
+            left_out = _feedback(p, **{**right, "swap_ins": right["double_paged"], "double_paged": double_paged})
+            assert "background pages" in left_out and "swapped" not in left_out and "Or:" not in left_out, seed
+
+
 # -- idle_memory_tax, Exercise 2 ------------------------------------------------------------------------
 def _compute_targets_mb(q, tax_rate):
     t = esx.policy.compute_targets([q.SHARES] * 2, [0, 0], [q.MAX_MB * esx.PAGES_PER_MB] * 2,
@@ -225,11 +246,11 @@ def test_naming_the_idlest_vm_is_answered_without_pointing_at_the_busiest():
 
 def test_double_paging_answers_swapped_get_the_swapped_hint():
     """swap_ins − double_paged = 52·s always, so the swapped answers got only "add the 52 background
-    pages". The swapped hint now shows with it (the checker judges each answer alone), first; and
-    double_paged given the swap_ins value is named too."""
+    pages". The swapped hint now shows instead (the checker reads `double_paged` too: it is the swap-ins);
+    and double_paged given the swap_ins value is named too."""
     p = problems.DoublePaging(0)
     msg = _feedback(p, swap_ins=1053.46, double_paged=1072.23, lru_double_paging="more")   # the tester's
-    assert "look swapped" in msg and msg.index("look swapped") < msg.index("background pages")
+    assert "look swapped" in msg and "background pages" not in msg
     assert "`swap_ins` ≥ `double_paged`" in msg
     for seed in range(0, 600, 40):
         p = problems.DoublePaging(seed)

@@ -65,7 +65,7 @@ def test_checker_names_each_typical_mistake_without_the_answer(cls):
         right = solve(p)
         for e in expect(p):
             for m in e.mistakes:
-                msg = _fails(p, {**right, e.name: m.value})
+                msg = _fails(p, {**right, **m.given, e.name: m.value})       # with the other answers it names
                 assert m.hint in msg and f"`{e.name}`" in msg and e.tolerance in msg    # two may coincide: both
                 assert not any(t in msg for t in _right_value_texts(e.value)), msg
                 seen += 1
@@ -406,7 +406,8 @@ def test_a_balloon_split_in_pages_gets_a_units_hint():
 
 
 UNIT_ANSWERS = {problems.BalloonSplit: ("MB", ("GB", "pages")), problems.SharingPrediction: ("MB", ("pages",)),
-                problems.TaxTargets: ("MB", ("pages",)), problems.DoublePaging: ("pages", ("MB",))}
+                problems.TaxTargets: ("MB", ("pages", "GB")), problems.DoublePaging: ("pages", ("MB",)),
+                problems.LimitTargets: ("MB", ("pages", "GB")), problems.Admission: ("MB", ("GB",))}
 UNIT_HINTS = {"pages": "those look like pages; give MB (256 pages of 4 KB make one MB).",
               "MB": "those look like MB; give pages (256 pages of 4 KB make one MB).",
               "GB": "that looks like the answer in GB; give it in MB."}
@@ -491,10 +492,12 @@ def test_double_paging_passes_the_formula_and_fails_every_listed_mistake(seeds, 
         formula = _double_paging_formula(p)
         checks.check(p, **formula)
         assert capsys.readouterr().out.startswith("Correct"), seed
+        answers = {e.name: (e, e.value) for e in expect(p)}
         for e in expect(p):
             for m in e.mistakes:
                 assert not _close(e, m.value, e.value), (seed, e.name, m.hint)
-                assert m.hint in checks._value_error(e, m.value), (seed, e.name)      # its hint, not another's
+                given = {**answers, **{name: (answers[name][0], v) for name, v in m.given.items()}}
+                assert m.hint in checks._value_error(e, m.value, given), (seed, e.name)      # its hint, not another's
 
 
 #: the seeds checked: all of 0–599 where a problem is quick to pose, every n-th where it runs simulations

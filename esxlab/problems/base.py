@@ -28,6 +28,13 @@ UNIT_SLIPS = {
     ("MB", "pages"): (PAGES_PER_MB, "those look like pages; give MB (256 pages of 4 KB make one MB)."),
     ("pages", "MB"): (1 / PAGES_PER_MB, "those look like MB; give pages (256 pages of 4 KB make one MB)."),
     ("MB", "GB"): (1 / 1024, "that looks like the answer in GB; give it in MB."),
+    ("fraction", "%"): (100, "that looks like a percentage; give a fraction (the percentage divided by 100)."),
+    ("shares/page", "shares/MB"): (PAGES_PER_MB, "it looks as if P was counted in MB; ρ is shares per 4 KB page "
+                                                 "(256 per MB)."),
+    ("shares/page", "shares/GB"): (1024 * PAGES_PER_MB, "it looks as if P was counted in GB; ρ is shares per 4 KB "
+                                                        "page (262,144 per GB)."),
+    ("shares/page", "%"): (100, "those look like ρ × 100, as if ρ were a percentage; ρ is a ratio of shares to "
+                                "pages: give it as it is (0.0xyz or 0.00xyz)."),
 }
 
 
@@ -38,8 +45,9 @@ def pick(rng: np.random.Generator, options: Sequence) -> Any:
 
 def unit_mistakes(right: float | Sequence[float], unit: str, *given: str) -> tuple[Mistake, ...]:
     """The right answer (a number or a list of them, in ``unit``) as a student who worked in each
-    unit of ``given`` would write it, with its hint (:data:`UNIT_SLIPS`); none if the answer is 0,
-    which reads the same in any unit. (invented: the exercise framework)"""
+    unit of ``given`` would write it, with its hint (:data:`UNIT_SLIPS`): :class:`~esxlab.checks.Mistake`
+    slips, which the checker names only for an answer nearer them than 0; none if the answer is 0, which
+    reads the same in any unit. (invented: the exercise framework)"""
     slips = []
     for other in given:
         if (unit, other) not in UNIT_SLIPS:
@@ -48,7 +56,7 @@ def unit_mistakes(right: float | Sequence[float], unit: str, *given: str) -> tup
         slips.append(UNIT_SLIPS[unit, other])
     if not np.any(right):
         return ()
-    return tuple(Mistake([x * f for x in right] if isinstance(right, (list, tuple)) else right * f, hint)
+    return tuple(Mistake([x * f for x in right] if isinstance(right, (list, tuple)) else right * f, hint, slip=True)
                  for f, hint in slips)
 
 

@@ -152,9 +152,9 @@ class DoublePaging(Problem):
            "random victims are spread over all backed pages.")
     _SPREAD_CHECKED = (GUEST_READS, FREE_FIRST, AMONG, LRU)
     # swap_ins = double_paged + (background pages)·s always, so swapped answers give `swap_ins` the value that
-    # forgetting the background pages gives: the checker, which judges each answer alone, shows both hints
-    SWAPPED = ("if your `double_paged` is the larger of your two numbers, the two answers look swapped: every "
-               "double-paged page is a swap-in too, so `swap_ins` ≥ `double_paged`.")
+    # forgetting the background pages gives: `double_paged` tells them apart (Mistake.given)
+    SWAPPED = ("the two answers look swapped: every double-paged page is a swap-in too, so `swap_ins` ≥ "
+               "`double_paged`.")
     SWAPPED_TOTAL = ("that looks like all the swap-ins of that second (`swap_ins`); double paging counts only the "
                      "pages the guest reads to page them out, not its kernel's background pages.")
 
@@ -172,7 +172,7 @@ class DoublePaging(Problem):
                         "out — is in host swap with the same probability.",
                    mistakes=(Mistake(self._mean(0, self.private_pages)[0], self.GUEST_READS),
                              Mistake(no_free[0], self.FREE_FIRST), Mistake(by_max[0], self.AMONG),
-                             Mistake(want[1], self.SWAPPED),       # the same value as the next: both hints show
+                             Mistake(want[1], self.SWAPPED, given={"double_paged": want[0]}),   # or the next
                              Mistake(want[1], f"the guest's kernel also touches its {self.background_pages_s} "
                                               "background pages that second (p.background_pages_s), and each is in "
                                               "host swap with the same probability: they are swap-ins too."),

@@ -15,7 +15,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..policy import compute_targets
 from ..workloads import Contents
-from .base import Problem, pick
+from .base import Problem, pick, unit_mistakes
 
 
 class LimitTargets(Problem):
@@ -82,8 +82,9 @@ class LimitTargets(Problem):
 
     def _expect(self):
         a = self.available_mb
+        busy, idle = self._targets(a), self._targets(self.IDLE_MB)
         return [
-            Expect("busy_mb", "numbers", self._targets(a), tol=1.0, unit="MB",
+            Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB",
                    hint="start from memory in proportion to shares; a VM never goes below its reservation nor above "
                         "its max or its limit, and what one VM cannot take is shared by the others in proportion "
                         "to their shares. The targets add up to what the host may hand out.",
@@ -95,8 +96,9 @@ class LimitTargets(Problem):
                                      "guaranteed — no VM's target goes below it, whatever its shares."),
                              Mistake(self._targets(a, shares=False),
                                      "it looks as if every VM got the same share: memory is divided in proportion "
-                                     "to shares, within each VM's reservation and limit."))),
-            Expect("idle_mb", "numbers", self._targets(self.IDLE_MB), tol=1.0, unit="MB",
+                                     "to shares, within each VM's reservation and limit."),
+                             *unit_mistakes(busy, "MB", "pages", "GB"))),
+            Expect("idle_mb", "numbers", idle, tol=1.0, unit="MB",
                    hint="with memory to spare every VM may have all it is allowed to hold.",
                    mistakes=(Mistake(self._targets(self.IDLE_MB, limits=False),
                                      "a limit holds even on an idle host: the VM is reclaimed down to it (balloon "
@@ -104,7 +106,8 @@ class LimitTargets(Problem):
                                      "idle host' report."),
                              Mistake([float(v["min_mb"]) for v in self.vms],
                                      "a reservation is a floor, not a size: with memory to spare a VM may hold far "
-                                     "more than its reservation."))),
+                                     "more than its reservation."),
+                             *unit_mistakes(idle, "MB", "pages", "GB"))),
         ]
 
 

@@ -10,7 +10,7 @@ from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..errors import AdmissionError
 from ..host import Host
 from ..reclaim import STATES, FreeMemoryStates
-from .base import Problem, pick
+from .base import Problem, pick, unit_mistakes
 
 PAPER_STATES = tuple(s for s in STATES if s != "clear")      # §6.3's four; "clear" is ESXi 6's (later ESX)
 
@@ -152,7 +152,8 @@ class Admission(Problem):
         return [
             Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB",
                    hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
-                   mistakes=(Mistake(self._reserved(overhead_mb=0), no_overhead),)),
+                   mistakes=(Mistake(self._reserved(overhead_mb=0), no_overhead),
+                             *unit_mistakes(right["reserved_mb"], "MB", "GB"))),
             Expect("verdict", "choice", right["verdict"], choices=self.VERDICTS,
                    hint="add the new VM's reservations to the running ones' and compare with machine memory and "
                         "host swap; memory is checked first.",

@@ -106,9 +106,8 @@ class RhoVictim(Problem):
         r = sorted(self._rhos(self.tax_rate))
         return r[1] > self.CLEAR * r[0] and self._mistakes_apart()
 
-    def _rhos(self, tax_rate: float, per_mb: bool = False, idle_is_f: bool = False) -> list[float]:
-        scale = 1 if per_mb else PAGES_PER_MB
-        return [shares_per_page(v["shares"], v["alloc_mb"] * scale,
+    def _rhos(self, tax_rate: float, idle_is_f: bool = False) -> list[float]:
+        return [shares_per_page(v["shares"], v["alloc_mb"] * PAGES_PER_MB,
                                 1 - v["active_fraction"] if idle_is_f else v["active_fraction"], tax_rate)
                 for v in self.vms]
 
@@ -150,11 +149,10 @@ class RhoVictim(Problem):
                         "k = 1/(1 − τ).", rounded_hint=self.ROUNDED,
                    mistakes=(Mistake(no_tax, "it looks as if idle pages cost the same as active ones; with τ > 0 an "
                                              "idle page costs k = 1/(1 − τ) times an active one."),
-                             Mistake(self._rhos(self.tax_rate, per_mb=True),
-                                     "it looks as if P was counted in MB; ρ is shares per 4 KB page (256 per MB)."),
                              Mistake(self._rhos(self.tax_rate, idle_is_f=True),
                                      "it looks as if f was taken as the idle fraction; f is the active fraction, "
-                                     "and it is the idle pages that are charged k."))),
+                                     "and it is the idle pages that are charged k."),
+                             *unit_mistakes(rhos, "shares/page", "shares/MB", "shares/GB", "%"))),
             Expect("victim", "choice", right["victim"], choices=self.NAMES,
                    hint="min-funding revocation takes memory from the VM that pays the least for it per page.",
                    mistakes=(*((Mistake(idlest, self.IDLEST),) if idlest != right["victim"] else ()),
@@ -239,7 +237,7 @@ class TaxTargets(Problem):
                                                              "times more."),
                                  Mistake([busy, idle], "those are the two targets the wrong way round: the answer "
                                                        "is [idle, busy], and the idle VM gets the smaller one."),
-                                 *unit_mistakes(right, "MB", "pages"))),
+                                 *unit_mistakes(right, "MB", "pages", "GB"))),
                 Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
                        hint="write the two equations of the first answer with τ unknown and the busy VM's target "
                             "known, and solve them for τ (it is a number between 0 and 1).",

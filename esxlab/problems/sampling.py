@@ -6,7 +6,7 @@ import numpy as np
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB
 from ..sampling import Sampler
-from .base import Problem, pick
+from .base import Problem, pick, unit_mistakes
 
 
 class SamplingEstimate(Problem):
@@ -62,20 +62,26 @@ class SamplingEstimate(Problem):
         swapped = self._run(self.fast_gain, self.slow_gain)
         inverted = self._run(1 - self.slow_gain, 1 - self.fast_gain)
         ewma = "an EWMA moves from its old value toward f by its gain: new = old + gain·(f − old)."
+        in_mb = Mistake(right["estimate"] * self.max_mb, "that looks like the estimate in MB; give it as a fraction "
+                                                         "of the VM's memory (MB / p.max_mb).", slip=True)
         return [
             Expect("f", "number", right["f"], tol=0.005,
                    hint="f is the fraction of the sampled pages that were touched.",
                    mistakes=(Mistake(self.touched / (self.max_mb * PAGES_PER_MB),
-                                     "f is a fraction of the n sampled pages, not of all the VM's pages."),)),
+                                     "f is a fraction of the n sampled pages, not of all the VM's pages."),
+                             *unit_mistakes(right["f"], "fraction", "%"))),
             Expect("slow", "number", right["slow"], tol=0.005, hint=ewma,
                    mistakes=(Mistake(swapped.slow, "the slow average uses the smaller gain."),
-                             Mistake(inverted.slow, "the gain weighs the new sample, not the old average."))),
+                             Mistake(inverted.slow, "the gain weighs the new sample, not the old average."),
+                             *unit_mistakes(right["slow"], "fraction", "%"))),
             Expect("fast", "number", right["fast"], tol=0.005, hint=ewma,
                    mistakes=(Mistake(swapped.fast, "the fast average uses the larger gain."),
-                             Mistake(inverted.fast, "the gain weighs the new sample, not the old average."))),
+                             Mistake(inverted.fast, "the gain weighs the new sample, not the old average."),
+                             *unit_mistakes(right["fast"], "fraction", "%"))),
             Expect("estimate", "number", right["estimate"], tol=0.005,
                    hint="the estimate follows increases fast and decreases slowly.",
                    mistakes=(Mistake(min(right["slow"], right["fast"]),
                                      "taking the smaller average would follow decreases fast; ESX takes the "
-                                     "largest."),)),
+                                     "largest."),
+                             in_mb, *unit_mistakes(right["estimate"], "fraction", "%"))),
         ]
