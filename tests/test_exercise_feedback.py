@@ -259,3 +259,14 @@ def test_double_paging_answers_swapped_get_the_swapped_hint():
         assert "look swapped" in _feedback(p, **swapped), seed
         msg = _feedback(p, **{**right, "double_paged": right["swap_ins"]})
         assert "`double_paged`" in msg and "all the swap-ins of that second" in msg, seed
+
+
+def test_sampling_f_over_the_paper_s_100_pages_names_this_problem_s_n():
+    """SamplingEstimate draws n = 50 or 200 (the paper's 100 in its background): f = t / 100 says so."""
+    for seed in range(6):
+        p = problems.SamplingEstimate(seed)
+        f = expect(p)[0]
+        if p.n == 100:
+            continue
+        with pytest.raises(checks.CheckFailed, match=f"p.n = {p.n}, not the paper's default of 100"):
+            checks.verify(f, p.touched / 100)

@@ -69,6 +69,9 @@ class SamplingEstimate(Problem):
                    hint="f is the fraction of the sampled pages that were touched.",
                    mistakes=(Mistake(self.touched / (self.max_mb * PAGES_PER_MB),
                                      "f is a fraction of the n sampled pages, not of all the VM's pages."),
+                             *((Mistake(self.touched / 100, "n is this problem's sample size, p.n = "
+                                                            f"{self.n}, not the paper's default of 100."),)
+                               if self.n != 100 else ()),
                              *unit_mistakes(right["f"], "fraction", "%"))),
             Expect("slow", "number", right["slow"], tol=0.005, hint=ewma,
                    mistakes=(Mistake(swapped.slow, "the slow average uses the smaller gain."),
