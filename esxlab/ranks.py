@@ -48,8 +48,13 @@ class RankTable:
         self.lo, self.scale = lo, scale
         # [r]: the crossing to rank r + 1 (T_{r+1}; ∞ past top; [0] unused: ranks start at 1)
         self._next = np.concatenate(([-np.inf], crossings, [np.inf]))
-        at = self._bucket(crossings[np.isfinite(crossings)])
-        self._start = (1 + np.searchsorted(at, np.arange(buckets + 2))).astype(dtype)   # the rank at each bucket's start
+        # the rank at each bucket's start: 1 + the crossings in the buckets before it (at most one each), built
+        # in ``dtype`` (no 8-byte temporary a bucket: freeing one raises glibc's mmap threshold above the size of
+        # a VM's page tables, which would then come from the heap, written, not from lazily zeroed pages)
+        self._start = np.zeros(buckets + 2, dtype=dtype)
+        self._start[self._bucket(crossings[np.isfinite(crossings)]) + 1] = 1
+        self._start[0] = 1
+        np.cumsum(self._start, out=self._start)
         self._next.flags.writeable = self._start.flags.writeable = False
 
     def _bucket(self, z: np.ndarray) -> np.ndarray:
