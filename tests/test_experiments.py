@@ -11,6 +11,7 @@ import pytest
 
 import esxlab as esx
 from esxlab import experiments as E
+from esxlab.errors import ConfigError
 from esxlab.experiments.cli import main
 from esxlab.experiments.result import Result, Row, _columns, summarize
 
@@ -392,3 +393,13 @@ def test_fig6_samples_the_pages_its_knob_says():
     ten, paper = (fig6.run(0, minutes=12, sample_pages=n) for n in (10, 100))
     assert not np.array_equal(ten.traces["estimates"]["estimate"], paper.traces["estimates"]["estimate"])
     assert ten.row("estimate at 11 min").within is None and paper.row("estimate at 11 min").within is not None
+
+
+def test_an_unknown_quantity_lists_them_as_the_table_shows_them():
+    """A tester typed the table's label with "tau" for "τ": the error lists the labels the table shows
+    (each also works), with the stable names (CSV, sweeps) beside those that differ."""
+    res = E.fig7.run(seed=0)
+    with pytest.raises(ConfigError) as err:
+        res.value("idle VM alloc, tau = 0.75")
+    assert "'idle VM alloc, τ = 0.75' (or 'idle VM alloc after the change')" in str(err.value)
+    assert res.value("idle VM alloc, τ = 0.75") == res.value("idle VM alloc after the change")

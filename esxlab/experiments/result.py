@@ -216,12 +216,12 @@ class Result:
 
     def row(self, quantity: str) -> Row:
         """The row for ``quantity``, or labelled ``quantity`` (ConfigError naming the known
-        quantities if absent)."""
+        quantities if absent, as tables show them, with their names where those differ)."""
         for r in self.table:
             if quantity in (r.quantity, r.title):
                 return r
-        raise ConfigError(f"{self.name} has no quantity {quantity!r}; it has: "
-                          f"{', '.join(repr(r.quantity) for r in self.table)}.")
+        known = ", ".join(repr(r.title) + (f" (or {r.quantity!r})" if r.title != r.quantity else "") for r in self.table)
+        raise ConfigError(f"{self.name} has no quantity {quantity!r}; it has: {known}.")
 
     def value(self, quantity: str) -> float:
         return self.row(quantity).esxlab
