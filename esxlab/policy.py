@@ -87,18 +87,32 @@ def compute_targets(shares, min_pages, max_pages, active_pages, available: float
     so that VMs between their bounds pay the same adjusted price ρ. VMs with zero shares get
     their min (the paper: 0 shares pins a VM to its min). The total allocation is piecewise
     linear in the inverse price, so the fixed point is found exactly from its breakpoints.
+    ConfigError (one sentence) for entries that are not finite numbers ≥ 0, one per VM; a min above
+    its max or limit; active pages above max (a limit may sit below them: the VM is then capped);
+    mins that add up to more than ``available`` (admission control, §6.2, would refuse the VMs).
     """
     shares = _per_vm("shares", shares, None)
     lo, hi = _per_vm("min_pages", min_pages, len(shares)), _per_vm("max_pages", max_pages, len(shares))
+    touched = _per_vm("active_pages", active_pages, len(shares))
+    above = (touched > hi).nonzero()[0]
+    if len(above):
+        i = above[0]
+        raise ConfigError(f"compute_targets.active_pages[{i}] = {touched[i]:g} is larger than max_pages[{i}] = "
+                          f"{hi[i]:g}: a VM cannot touch more pages than it has; allowed: active_pages ≤ max_pages "
+                          "(all in 4 KB pages).")
     if limit_pages is not None:
         hi = np.minimum(hi, _per_vm("limit_pages", limit_pages, len(shares)))
-    active = np.minimum(_per_vm("active_pages", active_pages, len(shares)), hi)
+    active = np.minimum(touched, hi)                 # a limit below what a VM touches caps both
     over = (lo > hi).nonzero()[0]
     if len(over):
         i = over[0]
         raise ConfigError(f"compute_targets.min_pages[{i}] = {lo[i]:g} is larger than max_pages[{i}] (or its "
                           f"limit) = {hi[i]:g}; allowed: min_pages ≤ max_pages and ≤ limit_pages.")
     check_number("compute_targets", "available", available, 0, None)
+    if lo.sum() > available:
+        raise ConfigError(f"compute_targets: the mins add up to {lo.sum():g} pages, more than available = "
+                          f"{available:g}; admission control (§6.2) admits VMs only while their mins fit, so "
+                          "allowed: Σ min_pages ≤ available.")
     check_number("compute_targets", "tax_rate", tax_rate, 0, 1, hi_open=True)
     return revoke(shares, lo, hi, active, available, tax_rate)
 

@@ -1,7 +1,10 @@
+import re
+
 import numpy as np
 import pytest
 
 import esxlab as esx
+from esxlab.errors import ConfigError
 from esxlab.policy import compute_targets, idle_cost
 
 MB = esx.PAGES_PER_MB
@@ -45,7 +48,24 @@ def test_targets_respect_min_max_and_shares():
     zero = compute_targets([0, 1000], [20 * MB, 0], [100 * MB] * 2, [100 * MB] * 2, 150 * MB, 0.75)
     assert zero[0] == 20 * MB          # 0 shares pins a VM to its min
     assert compute_targets([1, 1], [0, 0], [10, 10], [5, 5], 100, 0.5).tolist() == [10, 10]
-    assert compute_targets([1, 1], [30, 30], [90, 90], [5, 5], 40, 0.5).tolist() == [30, 30]
+    assert compute_targets([1, 1], [30, 30], [90, 90], [5, 5], 60, 0.5).tolist() == [30, 30]
+    assert esx.policy.revoke(np.ones(2), np.full(2, 30.0), np.full(2, 90.0), np.full(2, 5.0), 40, 0.5).tolist() \
+        == [30, 30]                        # the host's own path: mins kept, whatever is short
+
+
+@pytest.mark.parametrize("args, says", [
+    (([1, 1], [0, 0], [256, 256], [300, 197], 344, 0.75),
+     "active_pages[0] = 300 is larger than max_pages[0] = 256: a VM cannot touch more pages than it has"),
+    (([1, 1], [200, 200], [256, 256], [10, 197], 344, 0.75),
+     "the mins add up to 400 pages, more than available = 344; admission control (§6.2) admits VMs only while "
+     "their mins fit"),
+])
+def test_targets_refuse_what_no_host_would_ask(args, says):
+    """A tester passed these to the function notebook 05 invites students to call; it answered [172 172]
+    and [200 200] (400 pages out of 344) without a word."""
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        compute_targets(*args)
+    assert compute_targets([1], [0], [256], [197], 100, 0.75, limit_pages=[150]).tolist() == [100]   # a limit caps
 
 
 @pytest.mark.parametrize("tau", [0.0, 0.25, 0.5, 0.75, 0.9])
