@@ -256,9 +256,9 @@ def example(experiment: str | int, key: str) -> str:
 
 def describe_params(experiment: str | int) -> str:
     """A text table of ``experiment``'s ``PARAMS``: each name, its default (the set-up compared
-    with the paper: the paper's values where it gives them, invented ones where it does not), what a sweep may give it, its unit, how to write two values of
-    it with ``--param`` and its meaning; then the rules between parameters (its ``RULES``) and how
-    to write several values and tuples."""
+    with the paper: the paper's values where it gives them, invented ones where it does not), what
+    a sweep may give it, its unit, how to write two values of it with ``--param`` and its meaning;
+    then the rules between parameters (its ``RULES``) and how to write several values and tuples."""
     name = lookup(experiment)
     module = get(name)
     head = ("parameter", "default", "allowed", "unit", "--param example", "meaning")
