@@ -178,13 +178,15 @@ class Dbench(Workload):
         self.pages = max(1, int(self.clients * self.mb_per_client * PAGES_PER_MB))
         # the smallest integer type that holds pages + 1 (16-bit values sort fastest: arrays.distinct)
         self._index = next(t for t in (np.uint16, np.int32, np.int64) if self.pages + 1 <= np.iinfo(t).max)
-        self._ranks = _rank_table(self.zipf_alpha, self.pages, self._index)
+        # the inverse transform's scale n^(1−α) − 1 (n = pages + 1), once: the draws and the rank table's range use it
+        self._scale = (self.pages + 1) ** (1 - self.zipf_alpha) - 1
+        self._ranks = _rank_table(self.zipf_alpha, self.pages, self._index, self._scale)
         return self.pages
 
     def step(self, t: int) -> Access:
-        u, a, n = self.rng.random(self.accesses_per_s), self.zipf_alpha, self.pages + 1
+        u, a = self.rng.random(self.accesses_per_s), self.zipf_alpha
         if a != 1:                             # ((n^(1−a) − 1)·u + 1)^(1/(1−a)), in place
-            u *= n ** (1 - a) - 1
+            u *= self._scale
             u += 1
         # block ⌊x⌋ − 1, at most pages − 1 (rounding may give x ≥ pages + 1, far beyond when α is
         # within 1e-15 of 1): the ranks ⌊min(x, pages)⌋ by table (ranks.py: the same integers as the
@@ -193,7 +195,7 @@ class Dbench(Workload):
         if self._ranks is not None:
             ranks = self._ranks(np.negative(u, out=u) if a > 1 else u)
         else:
-            x = np.power(n, u, out=u) if a == 1 else np.power(u, 1 / (1 - a), out=u)
+            x = np.power(self.pages + 1, u, out=u) if a == 1 else np.power(u, 1 / (1 - a), out=u)
             ranks = np.minimum(x, self.pages, out=x).astype(self._index)
         ranks = distinct(ranks)
         lps = np.subtract(ranks, 1, dtype=np.intp)
@@ -201,14 +203,14 @@ class Dbench(Workload):
 
 
 @lru_cache(maxsize=4)                   # ≤ 5 MB each (ranks.MAX_BUCKETS, MAX_TOP)
-def _rank_table(a: float, pages: int, dtype) -> RankTable | None:
+def _rank_table(a: float, pages: int, dtype, scale: float) -> RankTable | None:
     """Dbench's ranks ⌊min(x, pages)⌋ as a function of its transformed draw z (u for α = 1, else
-    (n^(1−a) − 1)·u + 1, negated for α > 1 so that x grows with z), by :mod:`esxlab.ranks`; shared
-    by every Dbench with the same α and file set (tables are read-only)."""
+    scale·u + 1 with ``scale`` = n^(1−a) − 1, negated for α > 1 so that x grows with z), by
+    :mod:`esxlab.ranks`; shared by every Dbench with the same α and file set (tables are read-only)."""
     n = pages + 1
     if a == 1:
         return rank_table(partial(np.power, n), 0.0, 1.0, pages, dtype, guess=lambda x: np.log(x) / np.log(n))
-    y_max = n ** (1 - a) - 1 + 1                     # the largest (n^(1−a) − 1)·u + 1 can round to
+    y_max = scale + 1                                # the largest scale·u + 1 can round to
     sign = -1.0 if a > 1 else 1.0
     return rank_table(partial(_power, exponent=1 / (1 - a), sign=sign), sign, sign * y_max, pages, dtype,
                       guess=lambda x: sign * np.power(x, 1 - a))
@@ -291,7 +293,7 @@ class Toucher(Workload):
         # increasing: the OS's pages lie above peak ≥ new), so a wrapped window is its part past the end first
         idx = np.arange(start, stop) if stop <= n else \
             np.concatenate([np.arange(stop - n), np.arange(start, n)])
-        lps = np.where(idx < new, idx, self.peak + idx - new)
+        lps = idx if n == new else np.where(idx < new, idx, self.peak + idx - new)     # (no OS pages: idx itself)
         return Access(lps, np.ones(len(lps), dtype=bool), freed)
 
 
