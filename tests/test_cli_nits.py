@@ -25,11 +25,6 @@ def test_one_number_in_parentheses_is_not_a_tuple_and_the_error_says_how_to_writ
     assert "with a comma" not in str(err.value)
 
 
-def test_a_sweep_without_an_experiment_names_the_experiments(capsys):
-    msg = _error(capsys, ["--list"])
-    assert "required: EXPERIMENT; give one of " + ", ".join(EXPERIMENTS) in msg
-
-
 def test_the_running_task_line_has_one_colon():
     """"  task 2/3: 7 simulated min", not "  task 2/3: : 7 …" (tqdm's set_description adds a ": ")."""
     with tqdm(desc="  task 1/3", unit=" simulated min", file=io.StringIO()) as line:
@@ -37,3 +32,22 @@ def test_the_running_task_line_has_one_colon():
         minutes.next_task(2)
         line.update(7)
         assert str(line).startswith("  task 2/3: 7 simulated min"), str(line)
+
+
+MISSING = ("error: sweep: the following arguments are required: EXPERIMENT; give one of "
+           f"{', '.join(EXPERIMENTS)}, or a figure number.\n")
+
+
+@pytest.mark.parametrize("argv", [[], ["--list"], ["--param", "tax_after=0,0.5"]], ids=lambda a: " ".join(a) or "-")
+def test_a_sweep_without_an_experiment_names_the_experiments(argv, capsys):
+    assert cli.sweep_main(argv) == 2
+    assert capsys.readouterr().err == MISSING
+
+
+def test_the_parser_reproduce_shares_does_not_read_sweep_s_messages():
+    """The shared Parser turns argparse's message into a sentence and adds nothing; sweep's parser takes
+    no EXPERIMENT (sweep_main names the experiments)."""
+    with pytest.raises(ConfigError) as err:
+        cli.Parser(prog="python -m esxlab reproduce").error("the following arguments are required: EXPERIMENT")
+    assert str(err.value) == "reproduce: the following arguments are required: EXPERIMENT."
+    assert cli._sweep_parser().parse_args(["--list"]).experiment is None

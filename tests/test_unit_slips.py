@@ -11,7 +11,7 @@ import pytest
 
 from esxlab import checks, problems
 from esxlab.checks import CheckFailed, Expect, Mistake, _close
-from esxlab.problems.base import UNIT_SLIPS
+from esxlab.problems.base import UNIT_SLIPS, slip
 from esxlab.problems.instructor import expect, solve
 
 GB, PAGES = UNIT_SLIPS["MB", "GB"][1], UNIT_SLIPS["MB", "pages"][1]
@@ -127,3 +127,30 @@ def test_every_slip_reads_as_itself_and_never_as_0_seeds_0_to_99(cls):
                 slips += m.slip
                 assert not (m.slip and _close(e, m.value, e.value)), (seed, e.name, m.hint)
     assert slips >= 100
+
+
+def test_slip_scales_a_number_or_a_list_and_skips_zero():
+    (m,) = slip(3.0, 256, "H")
+    assert (m.value, m.hint, m.slip) == (768.0, "H", True)
+    assert [m.value for m in slip([1.0, 2.0], 0.5, "H")] == [[0.5, 1.0]]
+    assert slip(0.0, 256, "H") == () and slip([0, 0], 256, "H") == ()
+
+
+def test_the_fraction_of_max_and_estimate_in_mb_slips_come_from_slip():
+    """BalloonSplit's fraction of max and SamplingEstimate's estimate in MB are slip()'s mistakes, and like
+    every slip none is listed for a right answer of 0 (SamplingEstimate listed 0 × max_mb)."""
+    for seed in range(10):
+        p = problems.BalloonSplit(seed)
+        for e in expect(p):
+            fraction = slip(e.value, 1 / p.max_mb, "that looks like a fraction of max; give it in MB.")
+            assert all(m in e.mistakes for m in fraction), (seed, e.name)
+        q = problems.SamplingEstimate(seed)
+        estimate = expect(q)[3]
+        in_mb = slip(estimate.value, q.max_mb, "that looks like the estimate in MB; give it as a fraction of the "
+                                               "VM's memory (MB / p.max_mb).")
+        assert in_mb and in_mb[0] in estimate.mistakes, seed
+    q = problems.SamplingEstimate(0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(problems.SamplingEstimate, "_solve", lambda self: dict(f=0.0, slow=0.1, fast=0.1, estimate=0.0))
+        q._expected = None
+        assert not any("estimate in MB" in m.hint for m in q._expectations()[3].mistakes)

@@ -45,8 +45,6 @@ class Parser(argparse.ArgumentParser):
     ``error: …`` without the usage block, as every ``python -m esxlab`` command does."""
 
     def error(self, message: str):
-        if "required: EXPERIMENT" in message:     # (sweep) name them
-            message += f"; give one of {', '.join(EXPERIMENTS)}, or a figure number"
         raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
 
 
@@ -77,7 +75,8 @@ def _add_runner_options(p: argparse.ArgumentParser) -> None:
 def _sweep_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m esxlab sweep", description="Run one experiment over a grid of its parameters "
                                                            "and seeds.")
-    p.add_argument("experiment", metavar="EXPERIMENT", help=f"a figure number or name: {', '.join(EXPERIMENTS)}")
+    p.add_argument("experiment", nargs="?", metavar="EXPERIMENT",     # optional here: sweep_main names them if missing
+                   help=f"a figure number or name (required): {', '.join(EXPERIMENTS)}")
     p.add_argument("--list", action="store_true", help="list EXPERIMENT's parameters (default, allowed values, "
                                                        "how to write them, meaning) and the rules between them, "
                                                        "and exit")
@@ -100,6 +99,9 @@ def sweep_main(argv: list[str]) -> int:
     from .sweeps import Plan, describe_params, parse_param
     try:
         args = _sweep_parser().parse_args(argv)
+        if args.experiment is None:
+            raise ConfigError(f"sweep: the following arguments are required: EXPERIMENT; give one of "
+                              f"{', '.join(EXPERIMENTS)}, or a figure number.")
         if args.list:
             print(describe_params(args.experiment))
             return 0

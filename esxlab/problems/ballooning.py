@@ -5,7 +5,7 @@ from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig
 from ..policy import compute_targets
 from ..reclaim import STATES, plan
-from .base import Problem, pick, unit_mistakes
+from .base import Problem, pick, slip, unit_mistakes
 
 
 class BalloonSplit(Problem):
@@ -110,7 +110,7 @@ class BalloonSplit(Problem):
                                                 "excess too."),) if self.state != "high" and loaded and grown else ()
         return [Expect(name, "number", right[name], tol=0.5, unit="MB", hint=hint,
                        mistakes=unit_mistakes(right[name], "MB", "GB")
-                       + ((Mistake(right[name] / self.max_mb, fraction, slip=True),) if right[name] else ())
+                       + slip(right[name], 1 / self.max_mb, fraction)
                        + tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant   # under the answers it changes
                                if wrong[k][0][i] != right[name])
                        + unit_mistakes(right[name], "MB", "pages")

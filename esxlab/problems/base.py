@@ -43,21 +43,26 @@ def pick(rng: np.random.Generator, options: Sequence) -> Any:
     return options[int(rng.integers(len(options)))]
 
 
+def slip(right: float | Sequence[float], factor: float, hint: str) -> tuple[Mistake, ...]:
+    """The right answer (a number or a list of them) times ``factor``, as a student who slipped would
+    write it (in another unit, or as a fraction of another quantity): a :class:`~esxlab.checks.Mistake`
+    slip with ``hint``, which the checker names only for an answer nearer it than 0; none if the answer is
+    0, which reads the same scaled. (invented: the exercise framework)"""
+    if not np.any(right):
+        return ()
+    return (Mistake([x * factor for x in right] if isinstance(right, (list, tuple)) else right * factor, hint,
+                    slip=True),)
+
+
 def unit_mistakes(right: float | Sequence[float], unit: str, *given: str) -> tuple[Mistake, ...]:
     """The right answer (a number or a list of them, in ``unit``) as a student who worked in each
-    unit of ``given`` would write it, with its hint (:data:`UNIT_SLIPS`): :class:`~esxlab.checks.Mistake`
-    slips, which the checker names only for an answer nearer them than 0; none if the answer is 0, which
-    reads the same in any unit. (invented: the exercise framework)"""
-    slips = []
+    unit of ``given`` would write it, with its hint (:data:`UNIT_SLIPS`): a :func:`slip` per unit, none if
+    the answer is 0. (invented: the exercise framework)"""
     for other in given:
         if (unit, other) not in UNIT_SLIPS:
             raise ConfigError(f"unit_mistakes has no slip from {unit!r} to {other!r}; "
                               f"choose one of {', '.join(f'{a} → {b}' for a, b in UNIT_SLIPS)}.")
-        slips.append(UNIT_SLIPS[unit, other])
-    if not np.any(right):
-        return ()
-    return tuple(Mistake([x * f for x in right] if isinstance(right, (list, tuple)) else right * f, hint, slip=True)
-                 for f, hint in slips)
+    return tuple(m for other in given for m in slip(right, *UNIT_SLIPS[unit, other]))
 
 
 class Problem:

@@ -3,7 +3,9 @@ too — swap-ins and double paging (paper §3.3)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
+from .. import checks
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
@@ -158,6 +160,24 @@ class DoublePaging(Problem):
     SWAPPED_TOTAL = ("that looks like all the swap-ins of that second (`swap_ins`); double paging counts only the "
                      "pages the guest reads to page them out, not its kernel's background pages.")
 
+    EARLY = ("that looks like the answer worked out with s = swap / backed pages cut or rounded to {places}: each of "
+             "the pages read multiplies that error; keep s unrounded and round only the answer.")
+
+    def _early(self, e: Expect, n: int) -> Expect:
+        """``e`` with a mistake per early rounding of s (the chance that a backed page is in host swap):
+        s cut or rounded to 1 or 2 decimal places, times the ``n`` pages read that second, where that lies
+        outside the tolerance of the right answer and of ``e``'s other mistakes. (invented: an answer from
+        s rounded early, e.g. to 0.4, got only the general hint)"""
+        s = self.swap_mb * PAGES_PER_MB / self.private_pages
+        places: dict[float, set[int]] = {}
+        for p in (1, 2):
+            for whole in (math.floor(s * 10 ** p + 1e-9), math.floor(s * 10 ** p + 0.5)):    # cut, rounded
+                places.setdefault(whole / 10 ** p, set()).add(p)
+        early = tuple(Mistake(n * r, self.EARLY.format(places=checks._places_text(sorted(ps))))
+                      for r, ps in places.items()
+                      if not any(checks._close(e, n * r, v) for v in (e.value, *(m.value for m in e.mistakes))))
+        return replace(e, mistakes=e.mistakes + early)
+
     def _expect(self):
         right = self._solve()
         want = right["swap_ins"], right["double_paged"]             # expected: the model's mean
@@ -166,7 +186,7 @@ class DoublePaging(Problem):
         no_free = self._mean(grown, self.private_pages)
         by_max = self._mean(self._evicted, all_pages)
         lru = self._run("clock")["double_paged"]
-        return [
+        expected = [
             Expect("swap_ins", "number", want[0], unit="pages", tol=self.TOL_PAGES,
                    hint="every page touched that second — the kernel's and those the guest reads to page them "
                         "out — is in host swap with the same probability.",
@@ -189,3 +209,5 @@ class DoublePaging(Problem):
                                              "exactly those the guest pages out next (§3.3's reason for random).")
                                   for c in self.CHOICES if c != right["lru_double_paging"])),
         ]
+        read = (self._evicted + self.background_pages_s, self._evicted)      # the pages each count's s multiplies
+        return [self._early(e, n) for e, n in zip(expected, read)] + expected[len(read):]

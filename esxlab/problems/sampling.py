@@ -6,7 +6,7 @@ import numpy as np
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB
 from ..sampling import Sampler
-from .base import Problem, pick, unit_mistakes
+from .base import Problem, pick, slip, unit_mistakes
 
 
 class SamplingEstimate(Problem):
@@ -62,8 +62,8 @@ class SamplingEstimate(Problem):
         swapped = self._run(self.fast_gain, self.slow_gain)
         inverted = self._run(1 - self.slow_gain, 1 - self.fast_gain)
         ewma = "an EWMA moves from its old value toward f by its gain: new = old + gain·(f − old)."
-        in_mb = Mistake(right["estimate"] * self.max_mb, "that looks like the estimate in MB; give it as a fraction "
-                                                         "of the VM's memory (MB / p.max_mb).", slip=True)
+        in_mb = slip(right["estimate"], self.max_mb, "that looks like the estimate in MB; give it as a fraction of "
+                                                     "the VM's memory (MB / p.max_mb).")
         return [
             Expect("f", "number", right["f"], tol=0.005,
                    hint="f is the fraction of the sampled pages that were touched.",
@@ -86,5 +86,5 @@ class SamplingEstimate(Problem):
                    mistakes=(Mistake(min(right["slow"], right["fast"]),
                                      "taking the smaller average would follow decreases fast; ESX takes the "
                                      "largest."),
-                             in_mb, *unit_mistakes(right["estimate"], "fraction", "%"))),
+                             *in_mb, *unit_mistakes(right["estimate"], "fraction", "%"))),
         ]
