@@ -24,11 +24,11 @@ import dataclasses
 import math
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from tqdm import tqdm
 
 from .admission import admit
 from .clock import Clock
@@ -128,8 +128,8 @@ class Host:
     def power_on(self, config: VMConfig, workload=None) -> VM:
         """Admit and boot a VM (``AdmissionError`` if its reservations do not fit, §6.2) running
         ``workload``: a :class:`~esxlab.workloads.Workload` instance (one per VM), a Workload class
-        or a name of :data:`esxlab.workloads.WORKLOADS` ("dbench": its defaults); None runs
-        :class:`~esxlab.workloads.Idle`."""
+        whose parameters all have defaults, or a name of :data:`esxlab.workloads.WORKLOADS`
+        ("dbench": its defaults); None runs :class:`~esxlab.workloads.Idle`."""
         if not isinstance(config, VMConfig):
             raise ConfigError(f"power_on config must be a VMConfig, got {shorten(config)} ({type(config).__name__}).")
         if config.name in self.vms:
@@ -346,9 +346,10 @@ class Host:
     def run(self, minutes: float | None = None, seconds: float | None = None,
             progress: bool | None = None) -> Trace:
         """Run for ``minutes`` (or ``seconds``, a whole number of ticks) and return the trace of the
-        whole history. ``progress`` prints a line on stderr each simulated minute (None: once the
-        run has taken :data:`PROGRESS_AFTER_S` seconds of wall time, so only long work shows it, and
-        never while a dashboard watches the run or a runner shows its own bar: see :func:`watching`,
+        whole history. ``progress`` keeps a line on stderr, updated each simulated minute: minutes
+        done, simulated minutes per wall second and the wall time left (None: once the run has
+        taken :data:`PROGRESS_AFTER_S` seconds of wall time, so only long work shows it, and never
+        while a dashboard watches the run or a runner shows its own bar: see :func:`watching`,
         :func:`quietly`). Ctrl-C stops the run between two ticks, leaving a
         consistent host that can run on. ConfigError if the trace would not fit in memory."""
         if (minutes is None) == (seconds is None):
@@ -367,8 +368,7 @@ class Host:
         watch = getattr(_context, "callback", None)
         show = check_choice("run", "progress", progress, (True, False)) if progress is not None else \
             False if watch is not None or getattr(_context, "quiet", None) else None    # they show their own
-        start = time.perf_counter()
-        with deferred_interrupt() as interrupted:
+        with deferred_interrupt() as interrupted, _progress_line(ticks, show) as minute_done:
             for i in range(ticks):
                 self.step()
                 if watch is not None:
@@ -377,12 +377,7 @@ class Host:
                     raise KeyboardInterrupt(f"run() interrupted at t = {self.time} s after {i + 1} of {ticks} ticks; "
                                             "the host is consistent and can run on")
                 if (i + 1) % 60 == 0:
-                    if show is None and time.perf_counter() - start > PROGRESS_AFTER_S:
-                        show = True
-                    if show:
-                        print(f"\r  simulated {(i + 1) / 60:.0f}/{ticks / 60:.0f} min", end="", file=sys.stderr)
-        if show:
-            print(file=sys.stderr)
+                    minute_done()
         return self.trace
 
     @property
@@ -408,6 +403,23 @@ class Host:
 
     def vm_stats(self) -> dict[str, VMStats]:
         return {name: v.stats() for name, v in self.vms.items()}
+
+
+@contextlib.contextmanager
+def _progress_line(ticks: int, show: bool | None) -> Iterator[Callable[[], None]]:
+    """While open, :meth:`Host.run`'s line on stderr (tqdm's) of a run of ``ticks``: simulated minutes
+    done, their rate per wall second and tqdm's estimate of the wall time left, e.g. ``simulated
+    957/1000000 min at 191 min/s, 1:27:10 left``; yields what to call after each simulated minute.
+    ``show``: True at once, None once the run has taken :data:`PROGRESS_AFTER_S`, False never (nor
+    in a run under a minute, which would never update it: no tqdm is made, so that 3,000 one-second
+    runs cost about what one long run does, ``benchmarks/bench_trace.py``). Invented: a run
+    mistyped hours long says so."""
+    if show is False or ticks < 60:
+        yield lambda: None
+        return
+    with tqdm(total=ticks / 60, unit=" min", unit_scale=True, file=sys.stderr, delay=0 if show else PROGRESS_AFTER_S,
+              bar_format="  simulated {n:.0f}/{total:.0f} min at {rate_noinv_fmt}, {remaining} left") as line:
+        yield line.update
 
 
 _context = threading.local()       # per thread: a dashboard's callback (watching), a runner's bar (quietly)

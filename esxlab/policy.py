@@ -83,9 +83,11 @@ def compute_targets(shares, min_pages, max_pages, active_pages, available: float
     """Target allocations (pages) summing to at most ``available``, by min-funding revocation.
 
     Every VM gets at least its min and at most its max — and at most its limit (``limit_pages``,
-    one per VM or None; later ESX's memory limit, so a target never exceeds it); what is left over ``Σ min`` is divided
-    so that VMs between their bounds pay the same adjusted price ρ. VMs with zero shares get
-    their min (the paper: 0 shares pins a VM to its min). The total allocation is piecewise
+    one per VM or None; later ESX's memory limit, so a target never exceeds it); what is left over
+    ``Σ min`` is divided so that VMs between their bounds pay the same adjusted price ρ. VMs with
+    zero shares get their min (later ESX: 0 shares pins a VM to its min) while another VM has
+    shares; when none has (every VM's fraction of all shares is 0/0, §5.1), none has a stronger
+    claim than another and they divide it as with equal shares. The total allocation is piecewise
     linear in the inverse price, so the fixed point is found exactly from its breakpoints.
     ConfigError (one sentence) for entries that are not finite numbers ≥ 0, one per VM; a min above
     its max or limit; active pages above max (a limit may sit below them: the VM is then capped);
@@ -130,8 +132,8 @@ def revoke(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, active: np.ndarra
         return lo.astype(np.int64)
     k = _idle_cost(tax_rate)
     paying = shares > 0
-    if not paying.any():                    # nobody pays: everyone at min
-        return lo.astype(np.int64)
+    if not paying.any():                    # no VM has shares (ΣS = 0, §5.1): none has a stronger claim
+        shares, paying = np.ones_like(shares), ~paying
     s, a, l, h = shares[paying], active[paying], lo[paying], hi[paying]
     budget = available - lo[~paying].sum()
 

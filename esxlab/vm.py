@@ -24,7 +24,7 @@ from .pmap import BALLOONED, MAPPED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
 from .swap import BackingStore
-from .workloads import Workload, checked
+from .workloads import Workload, attached_pages, checked
 
 __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
 
@@ -93,7 +93,7 @@ class VM:
         # a workload written outside esxlab has each tick checked (those in esxlab are tested instead)
         self._check_access = type(workload).__module__ != Workload.__module__
         profile = PROFILES[config.guest_os]
-        lp = workload.attach(self.pages, uid, env.streams.child(f"vm{uid}:workload"))
+        lp = attached_pages(workload, workload.attach(self.pages, uid, env.streams.child(f"vm{uid}:workload")))
         self.guest = Guest(self, profile, lp, workload.disk_tokens(self.mint, lp))
         load_at = 0 if config.balloon in ("absent", "disabled") else profile.boot_s
         self.balloon = BalloonDriver(config.balloon, config.balloon_cap_pages, config.balloon_rate_mb_s, load_at,

@@ -4,13 +4,15 @@ A workload owns a range of *logical pages* (anonymous memory or file blocks) and
 tick, says which of them it touches and which it writes. The guest turns that into PPN
 accesses; the hypervisor into MPN accesses. Every workload here is an invented model
 (the paper describes its benchmarks, not their access patterns), kept small and stated
-in its docstring. ``work`` is the number of accesses the tick stands for and
-``cpu_us_per_access`` their CPU cost; with the stall time of faults and disk I/O they give
-the workload's throughput (accesses per second).
+in its docstring. The pages a tick touches (``len(Access.lps)``) are its work and
+``cpu_us_per_access`` the CPU cost of each; with the stall time of faults and disk I/O they
+give the workload's throughput (accesses per second).
 """
 from __future__ import annotations
 
+import inspect
 import math
+import numbers
 from functools import lru_cache, partial
 from dataclasses import dataclass, field
 
@@ -43,10 +45,11 @@ EMPTY = Access(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
 def checked(acc, pages: int, who: str, t: int) -> Access:
     """``acc``, a tick of a workload written outside esxlab, checked and as the guest needs it
     (intp page numbers): an :class:`Access` whose ``lps`` are distinct whole numbers in
-    ``[0, pages)``, ``writes`` a bool array of the same length, ``freed`` distinct, ``io`` in range
-    and ``io_transfers`` None or one whole number ≥ 0 per entry of ``io``. Raises ConfigError
+    ``[0, pages)``, ``writes`` a bool array of the same length, ``freed`` distinct, ``io`` among
+    ``lps`` and ``io_transfers`` None or one whole number ≥ 0 per entry of ``io``. Raises ConfigError
     naming what is wrong: a repeated or out-of-range page would otherwise corrupt the guest's
-    page tables silently (a negative one indexes from the end).
+    page tables silently (a negative one indexes from the end), as would a page sent to a device
+    that the tick does not touch (it may have no guest page behind it).
     ``pages``: what the workload's ``attach`` returned; ``who``: its class name. (invented)"""
     where = f"{who}.step(t = {t})"
     if not isinstance(acc, Access):
@@ -55,8 +58,8 @@ def checked(acc, pages: int, who: str, t: int) -> Access:
 
     def pages_of(name: str, value, distinct_too: bool) -> np.ndarray:
         a = np.asarray(value)
-        allowed = (f"allowed: a 1-D array of {'distinct ' if distinct_too else ''}whole numbers from 0 to "
-                   f"{pages - 1} (attach() returned {pages} logical pages)")
+        allowed = (f"allowed: a 1-D array of {'distinct ' if distinct_too else ''}whole numbers from 0 to {pages - 1}"
+                   if pages else "allowed: an empty array") + f" (attach() returned {pages} logical pages)"
         if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
             raise ConfigError(f"{where} returned Access.{name} = {shorten(value)}; {allowed}.")
         if a.size:
@@ -76,6 +79,10 @@ def checked(acc, pages: int, who: str, t: int) -> Access:
         raise ConfigError(f"{where} returned Access.writes = {shorten(acc.writes)}; allowed: a bool array with one "
                           f"entry per page of Access.lps ({len(lps)}), True where the page is written.")
     io, transfers = pages_of("io", acc.io, False), acc.io_transfers
+    untouched = io[~np.isin(io, lps)]
+    if len(untouched):
+        raise ConfigError(f"{where} returned Access.io with page {untouched[0]}, which is not in Access.lps; "
+                          "allowed: pages the tick touches (a device transfer reads or writes its page).")
     if transfers is not None:
         n = np.asarray(transfers)
         if n.shape != io.shape or (n.size and (n.dtype.kind not in "iu" or n.min() < 0)):
@@ -87,7 +94,10 @@ def checked(acc, pages: int, who: str, t: int) -> Access:
 
 
 class Workload:
-    """Base class. Subclasses set ``pages`` in :meth:`attach` and implement :meth:`step`.
+    """Base class. A subclass's :meth:`attach` calls ``super().attach(vm_pages, uid, rng)`` (which
+    sets ``self.rng``) and returns how many logical pages it uses, ``n``; its :meth:`step` returns
+    an :class:`Access` of pages from 0 to n − 1. Draw random numbers from ``self.rng`` only (the
+    VM's seeded stream): with ``np.random`` or ``random``, two runs of one seed differ, silently.
 
     An instance drives one VM: it keeps that VM's state (its position, its random stream),
     so :func:`make` refuses an instance that is already attached (create one per VM)."""
@@ -427,19 +437,48 @@ WORKLOADS = {"idle": Idle, "dbench": Dbench, "toucher": Toucher, "spec95": Spec9
 
 
 def make(spec) -> Workload:
-    """A workload from an instance, a class, or a name of :data:`WORKLOADS` ("idle", "dbench", …)."""
+    """A workload from an instance, a class whose parameters all have defaults, or a name of
+    :data:`WORKLOADS` ("idle", "dbench", …); ConfigError otherwise."""
     if isinstance(spec, Workload):
         if spec.rng is not None:
             raise ConfigError(f"workload = {shorten(spec)} has already driven a VM (even one powered off since, "
                               f"or on another host); a workload instance keeps one VM's state, so give each VM its "
-                              f"own (e.g. workload=esx.workloads.{type(spec).__name__}(...) again).")
+                              f"own (e.g. workload={_spelled(type(spec))}(...) again).")
         return spec
     if isinstance(spec, type) and issubclass(spec, Workload):
+        needed = _required(spec)
+        if needed:
+            raise ConfigError(f"workload = {spec.__name__} is a class, and {spec.__name__}() needs its parameter "
+                              f"{needed[0]!r}; pass an instance, e.g. workload={_spelled(spec)}({needed[0]}=…).")
         return spec()
     if isinstance(spec, str) and spec in WORKLOADS:
         return WORKLOADS[spec]()
     raise ConfigError(f"workload = {shorten(spec)} is unknown; use a Workload instance or one of "
                       f"{', '.join(repr(k) for k in WORKLOADS)}.")
+
+
+def _spelled(cls: type) -> str:
+    """``cls`` as a notebook names it: ``esx.workloads.Dbench`` for esxlab's own, else its bare name."""
+    return f"esx.workloads.{cls.__name__}" if cls.__module__ == __name__ else cls.__name__
+
+
+def _required(cls: type) -> list[str]:
+    """The parameters ``cls(...)`` must be given: those of its ``__init__`` without a default."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    return [p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def attached_pages(workload: Workload, pages) -> int:
+    """``pages``, what ``workload.attach`` returned, as an int: a whole number ≥ 0 of logical pages
+    that this computer can hold (:func:`~esxlab.resources.check_pages_fit`, the bound of the
+    built-in workloads' sizes; more than the VM's memory is fine, e.g. a file set larger than
+    memory). ConfigError naming the workload's class otherwise. (invented)"""
+    who = f"{type(workload).__name__}.attach()"
+    if isinstance(pages, bool) or not isinstance(pages, numbers.Integral) or pages < 0:
+        raise ConfigError(f"{who} returned {shorten(pages)}; allowed: a whole number ≥ 0 (an int), how many "
+                          "logical pages the workload uses (its step() touches pages 0 to that number − 1).")
+    check_pages_fit(f"{who} = {pages} logical pages", pages)
+    return int(pages)
 
 
 class Contents(Workload):

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,12 @@ def test_runs_inside_quietly_print_no_progress_unless_asked(capsys, monkeypatch)
         assert "simulated 2/2 min" in capsys.readouterr().err, "asked for, it is shown"
     host.run(seconds=120)
     assert "simulated 2/2 min" in capsys.readouterr().err, "outside, a long run shows it again"
+
+
+def test_the_progress_line_gives_the_rate_and_the_time_left(capsys, monkeypatch):
+    """A mistyped minutes=1_000_000 showed only "simulated 957/1000000 min": now the line says how fast the
+    run goes (simulated minutes per wall second) and how long it has left, by tqdm's estimate."""
+    monkeypatch.setattr(esx.host, "PROGRESS_AFTER_S", 0.0)          # as if each minute took seconds
+    small_host(memory_mb=64).run(seconds=180)
+    last = capsys.readouterr().err.split("\r")[-1]
+    assert re.fullmatch(r"  simulated 3/3 min at [\d.]+k? min/s, 00:00 left\n", last), last

@@ -80,3 +80,27 @@ def test_lowest_rho_pays_at_the_fixed_point(tau):
     f = np.minimum(act, t) / np.maximum(t, 1)
     rho = [esx.policy.shares_per_page(s, p, fi, tau) for s, p, fi in zip(shares[inside], t[inside], f[inside])]
     assert max(rho) / min(rho) == pytest.approx(1.0, abs=0.02)
+
+
+def test_when_no_vm_has_shares_none_has_a_stronger_claim():
+    """Every VM at 0 shares had target 0 (balloons held, pages swapped while the host sat in high with
+    memory free); as no VM's claim is stronger (§5.1: a VM's fraction of all shares is 0/0), they now
+    divide memory as with equal shares. A VM with 0 shares beside one with shares stays at its min."""
+    args = ([0, 20 * MB], [100 * MB] * 2, [10 * MB, 90 * MB], 150 * MB, 0.75)
+    assert compute_targets([0, 0], *args).tolist() == compute_targets([1, 1], *args).tolist() != [0, 20 * MB]
+    assert compute_targets([0, 5], *args)[0] == 0
+
+
+@pytest.mark.parametrize("config", [dict(shares=0), dict(shares_per_mb=0)])
+def test_a_host_whose_vms_have_no_shares_runs_as_with_equal_shares(config):
+    """The tester's two VMs with shares=0 (here also every VM at the default, with 0 shares per MB)."""
+    def targets(vm_shares, shares_per_mb=10):
+        host = esx.Host(esx.HostConfig(memory_mb=128, shares_per_mb=shares_per_mb), seed=0)
+        for name, mb in (("a", 40), ("b", 20)):
+            host.power_on(esx.VMConfig(name=name, max_mb=64, overhead_mb=4, shares=vm_shares),
+                          workload=esx.workloads.Toucher([(0, mb)]))
+        host.run(minutes=3)
+        return [s.target for s in host.vm_stats().values()]
+
+    equal = targets(640)
+    assert targets(config.get("shares"), config.get("shares_per_mb", 10)) == equal and min(equal) > 0

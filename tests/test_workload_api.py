@@ -1,0 +1,93 @@
+"""A workload written outside esxlab (the Workload base class's contract): what its attach() returns,
+how power_on takes it, and the sentences its mistakes get (a research tester's findings 5 and 10)."""
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab import resources
+
+W = esx.workloads
+MB = esx.PAGES_PER_MB
+
+
+class Sized(W.Workload):
+    """attach() returns ``n``; each tick touches ``lps`` and sends ``io`` to a device."""
+
+    def __init__(self, n, lps=(), io=()):
+        self.n, self.lps, self.io = n, np.array(lps, dtype=np.int64), np.array(io, dtype=np.int64)
+
+    def attach(self, vm_pages, uid, rng):
+        super().attach(vm_pages, uid, rng)
+        return self.n
+
+    def step(self, t):
+        return W.Access(self.lps, np.zeros(len(self.lps), dtype=bool), io=self.io)
+
+
+def power_on(workload, host=None):
+    host = host or esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    return host.power_on(esx.VMConfig(name=f"v{len(host.vms)}", max_mb=16, overhead_mb=2), workload=workload)
+
+
+@pytest.mark.parametrize("returned", [-1, None, 1.5, "5", True, 7.0])
+def test_attach_must_return_a_whole_number_of_pages(returned):
+    """-1 was numpy's "negative dimensions", None a TypeError from guest.py; 1.5 and "5" were accepted."""
+    with pytest.raises(esx.ConfigError) as err:
+        power_on(Sized(returned))
+    assert str(err.value) == (f"Sized.attach() returned {returned!r}; allowed: a whole number ≥ 0 (an int), how many "
+                              "logical pages the workload uses (its step() touches pages 0 to that number − 1).")
+
+
+@pytest.mark.parametrize("returned", [2 ** 80, 10 ** 9])
+def test_attach_may_not_return_more_pages_than_this_computer_holds(returned, monkeypatch):
+    """The bound of the built-in workloads' sizes (check_pages_fit): 2**80 was numpy's "maximum allowed
+    dimension exceeded", 10**9 (4 TB of logical pages) was accepted."""
+    monkeypatch.setattr(resources, "machine_bytes", lambda: 8 << 30)
+    with pytest.raises(esx.ConfigError, match=rf"^Sized\.attach\(\) = {returned} logical pages needs about .*; "
+                                              r"allowed: at most about [\d,]+ MB of logical pages\.$"):
+        power_on(Sized(returned))
+
+
+def test_attach_may_return_more_pages_than_the_vm_has_or_a_numpy_integer():
+    """A file set larger than memory is legitimate (Dbench's is); a numpy integer is a whole number."""
+    assert power_on(Sized(64 * MB, lps=[0, 64 * MB - 1])).guest.lp_ppn.shape == (64 * MB,)
+    assert power_on(Sized(np.int64(5))).guest.lp_ppn.shape == (5,)
+
+
+def test_a_workload_class_that_needs_parameters_is_a_sentence():
+    with pytest.raises(esx.ConfigError) as err:
+        power_on(Sized)
+    assert str(err.value) == ("workload = Sized is a class, and Sized() needs its parameter 'n'; pass an instance, "
+                              "e.g. workload=Sized(n=…).")
+    with pytest.raises(esx.ConfigError, match=r"e\.g\. workload=esx\.workloads\.Delayed\(inner=…\)\.$"):
+        power_on(W.Delayed)
+    assert isinstance(power_on(W.Idle).workload, W.Idle), "a class whose parameters all have defaults still works"
+
+
+def test_a_reused_instance_is_named_as_the_user_writes_its_class():
+    host = esx.Host(esx.HostConfig(memory_mb=96), seed=0)
+    for workload, spelled in ((Sized(3), "workload=Sized(...)"), (W.Idle(), "workload=esx.workloads.Idle(...)")):
+        power_on(workload, host)
+        with pytest.raises(esx.ConfigError) as err:
+            power_on(workload, host)
+        assert f"(e.g. {spelled} again)." in str(err.value)
+
+
+def test_a_page_sent_to_a_device_must_be_one_the_tick_touches():
+    """Access.io "among lps": a page outside them was accepted (and may have no guest page behind it)."""
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    power_on(Sized(10, lps=[0, 1], io=[1, 3]), host)
+    with pytest.raises(esx.ConfigError) as err:
+        host.run(seconds=1)
+    assert str(err.value) == ("Sized.step(t = 1) returned Access.io with page 3, which is not in Access.lps; allowed: "
+                              "pages the tick touches (a device transfer reads or writes its page).")
+
+
+def test_a_workload_of_no_pages_is_told_it_may_touch_none():
+    """It was told "whole numbers from 0 to -1"."""
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    power_on(Sized(0, lps=[0]), host)
+    with pytest.raises(esx.ConfigError) as err:
+        host.run(seconds=1)
+    assert str(err.value) == ("Sized.step(t = 1) returned Access.lps with page 0 out of range; allowed: an empty "
+                              "array (attach() returned 0 logical pages).")
