@@ -23,7 +23,8 @@ commands:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; its exit code (2: a usage error, as argparse's)."""
+    """Run one command; its exit code (2: a usage error, as argparse's; 130: interrupted by Ctrl-C, as
+    a shell reports SIGINT, with one line "interrupted" on stderr instead of a traceback)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["-h"], ["--help"]):
         print(USAGE)
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{USAGE}\nerror: unknown command {shorten(command)}; allowed: reproduce, sweep, exercises.", file=sys.stderr)
         return 2
-    return run(rest)
+    try:
+        return run(rest)
+    except KeyboardInterrupt:                    # Ctrl-C: the runner has cancelled its tasks; no traceback
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -91,8 +91,7 @@ def test_one_parameter_type_for_config_fields_experiments_and_controls():
     for name in EXPERIMENTS:
         assert all(isinstance(p, Param) for p in get(name).PARAMS.values()), name
     mode = esx.SharingConfig.controls()["mode"]
-    for name, default in (("fig2", "off"), ("fig5", "esx"), ("fig6", "off"), ("fig7", "off"), ("fig8", "esx"),
-                          ("replacement", "off")):
+    for name, default in (("fig5", "esx"), ("fig6", "off"), ("fig7", "off"), ("fig8", "esx"), ("replacement", "off")):
         assert get(name).PARAMS["sharing"] == mode.replace(default=default), f"{name}: declared once, in SharingConfig"
 
 

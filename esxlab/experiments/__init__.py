@@ -15,6 +15,10 @@ Any experiment runs over a grid of its ``PARAMS`` and seeds with :func:`sweep` (
 
 The paper's digitized curves (Figures 2, 6, 7, 8) come from :func:`paper_series`.
 
+Runs that share a prefix are kept in this process and reused (:mod:`.common`), keyed on the seed and
+the parameters, not on the model's code: after changing the model or a workload in a running session,
+call :func:`clear_cache` (else the same run returns its result from before the change).
+
 To add an experiment, write ``esxlab/experiments/<name>.py`` and add ``<name>`` to
 :data:`EXPERIMENTS` (in the order ``python -m esxlab reproduce`` should run it).
 """
@@ -25,6 +29,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import ConfigError
+from .common import clear_cache
 from .paper import paper_series
 from .result import Result, Row, render_table
 
@@ -54,8 +59,8 @@ SHARED_RUNS: tuple[tuple[str, ...], ...] = (("fig7", "tax_sweep"),)
 RUN_S: dict[str, float] = {"fig2": 4.8, "fig4": 7.3, "fig5": 5.8, "fig6": 0.8, "fig7": 4.0, "tax_sweep": 7.9,
                            "fig8": 9.5, "remap_io": 0.7, "ksm_vs_esx": 4.2, "replacement": 1.3, "esx_today": 1.4}
 
-__all__ = ["EXPERIMENTS", "RUN_S", "SHARED_RUNS", "Result", "Row", "SweepTable", "get", "lookup", "paper_series",
-           "render_table", "sweep", *EXPERIMENTS]
+__all__ = ["EXPERIMENTS", "RUN_S", "SHARED_RUNS", "Result", "Row", "SweepTable", "clear_cache", "get", "lookup",
+           "paper_series", "render_table", "sweep", *EXPERIMENTS]
 _SWEEPS = ("sweep", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
 
 

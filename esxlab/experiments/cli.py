@@ -8,19 +8,24 @@ many as there are, with a note; the last line names the workers used), prints a 
 a line per finished task to stderr (with one worker, also the running task's simulated minutes), then the
 table to stdout: experiment, quantity, the paper's value, esxlab's (over several seeds: mean ±
 standard deviation), the tolerance and whether esxlab (the mean) is within it; set-up checks
-are listed apart from predictions. ``--csv DIR`` also writes the tables (one column per seed)
-and traces as CSV files; ``--readme FILE`` rewrites the generated table in FILE (all
-experiments only); ``--plots DIR`` writes one PNG and one SVG per digitized figure, paper vs
-esxlab (Figures 2, 6, 7 and 8: :data:`.paper.FIGURES`; needs matplotlib, the "plots" extra).
+are listed apart from predictions. ``--csv DIR`` also writes the tables (``all_table.csv``: one
+row per quantity, its value in column ``esxlab`` as the printed table names it, over several seeds
+the mean, with ``sd``, ``spread`` and one column per seed: :func:`.result.write_table_csv`), and
+each run's traces and decision logs (:meth:`.result.Result.to_csv`); ``--readme FILE`` rewrites
+the generated table in FILE (all experiments only); ``--plots DIR`` writes one PNG and one SVG per
+digitized figure, paper vs esxlab (Figures 2, 6, 7 and 8: :data:`.paper.FIGURES`; needs
+matplotlib, the "plots" extra).
 Output directories and files are checked before anything runs. Exit code 0 when it ran (rows
-outside their tolerance are reported, not errors), 2 on bad arguments.
+outside their tolerance are reported, not errors), 2 on bad arguments, 130 when interrupted
+(Ctrl-C: one line, "interrupted", on stderr; see :mod:`esxlab.__main__`).
 
 ``python -m esxlab sweep EXPERIMENT --param NAME=V1,V2,… [--param …] [--seeds 0-19] [--jobs N]
 [--csv FILE] [--scheduler ADDRESS]`` runs one experiment over the grid of the given parameter
 values (the others at their defaults) and seeds (:func:`.sweeps.sweep`), prints mean ± sd per
-grid point and quantity, and with ``--csv`` writes the tidy table (one row per run and
-quantity). ``--scheduler`` sends the runs to a Dask cluster (the "cluster" extra) instead of
-``--jobs`` local processes; the numbers are the same either way. ``sweep EXPERIMENT --list``
+grid point and quantity (one seed: the value alone), and with ``--csv`` writes the tidy table (one
+row per run and quantity, its value in column ``value``; the columns: :class:`.sweeps.SweepTable`).
+``--scheduler`` sends the runs to a Dask cluster (the "cluster" extra) instead of ``--jobs`` local
+processes; the numbers are the same either way. ``sweep EXPERIMENT --list``
 prints the experiment's parameters (default, allowed values, unit, how to write two values with
 ``--param``, meaning), the rules between them (its ``RULES``) and how to write several values and
 tuples; a grid point that breaks a rule is refused before anything runs.
@@ -37,7 +42,7 @@ from ..errors import ConfigError, Error
 from ..rng import check_seed
 from . import EXPERIMENTS, lookup, runner
 from .paper import FIGURES
-from .result import render_table, write_table_csv
+from .result import Result, Row, check_dir, render_table, write_table_csv
 
 
 class Parser(argparse.ArgumentParser):
@@ -125,7 +130,11 @@ def sweep_main(argv: list[str]) -> int:
     print(f"\n{_count(len(table.tables), 'run')} of {table.experiment} ({_count(len(table.points), 'grid point')} × "
           f"{_count(len(table.seeds), 'seed')}), {time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)}")
     if args.csv:
-        print(f"wrote {table.to_csv(args.csv)}", file=sys.stderr)
+        try:
+            print(f"wrote {table.to_csv(args.csv)}", file=sys.stderr)
+        except ConfigError as e:       # checked before running, but some (e.g. /proc/x.csv for root) pass the check
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     return 0
 
 
@@ -155,24 +164,6 @@ def _where(scheduler: str | None, used: int | None) -> str:
     return f"Dask cluster {scheduler}" if scheduler else f"{used} worker{'' if used == 1 else 's'}"
 
 
-def check_dir(label: str, directory: str | Path) -> None:
-    """Refuse ``<label> DIR`` (e.g. "reproduce: --csv") before running anything unless DIR is (or
-    can be made) a writable directory; it is created if missing."""
-    if str(directory) == "":
-        raise ConfigError(f"{label} '' is an empty name; allowed: a directory (it is created if missing).")
-    path = Path(directory)
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"{label} {directory} is an existing file, not a directory; "
-                          "allowed: a directory (it is created if missing).")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigError(f"{label} {directory} cannot be created ({e.strerror or e}); "
-                          "allowed: a directory you can write to.") from None
-    if not os.access(path, os.W_OK):
-        raise ConfigError(f"{label} {directory} is not writable; allowed: a directory you can write to.")
-
-
 def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
     """Refuse, before running, the outputs that could not be written; note the experiments
     among ``names`` that ``--plots`` has no figure for."""
@@ -197,6 +188,14 @@ def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
         check_dir("reproduce: --plots", args.plots)
         if without:
             print(f"note: {no_figure}; plots exist for {', '.join(FIGURES)}.", file=sys.stderr)
+
+
+def _write_csv(directory: Path, results: dict[tuple[str, int], Result], rows: list[Row], seeds: list[int]) -> None:
+    """``reproduce --csv DIR``: each run's tables, traces and decision logs (:meth:`.result.Result.to_csv`;
+    over several seeds in ``seed_<s>/``), and ``all_table.csv`` (:func:`.result.write_table_csv`)."""
+    for (_, seed), res in results.items():
+        res.to_csv(directory / f"seed_{seed}" if len(seeds) > 1 else directory)
+    write_table_csv(rows, directory / "all_table.csv", seeds if len(seeds) > 1 else None)
 
 
 def main(argv: list[str]) -> int:
@@ -226,9 +225,11 @@ def main(argv: list[str]) -> int:
     print(render_table(rows))
     print(f"\n{runner.count_line(rows, seeds)} ({time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)})")
     if args.csv:
-        for (name, seed), res in results.items():
-            res.to_csv(Path(args.csv) / f"seed_{seed}" if len(seeds) > 1 else args.csv)
-        write_table_csv(rows, Path(args.csv) / "all_table.csv", seeds if len(seeds) > 1 else None)
+        try:
+            _write_csv(Path(args.csv), results, rows, seeds)
+        except ConfigError as e:       # checked before running, but a file in it may still be unwritable
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     if args.readme:
         runner.write_readme(args.readme, runner.summary(results), seeds, args.jobs)
     if args.plots:

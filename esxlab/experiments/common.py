@@ -1,6 +1,11 @@
 """Helpers shared by the experiment modules: host sizing and a balloon held at a size set by
 the experimenter, and forking runs that share a prefix. (Workloads, such as the delayed start Figure 2 uses,
-live in :mod:`esxlab.workloads`.)"""
+live in :mod:`esxlab.workloads`.)
+
+Forked hosts and kept runs (:func:`fork`, :func:`fork_run`, :func:`kept`) are cached in this process,
+keyed on the seed and the experiment's parameters, not on the model's code: after changing the model or a
+workload in a running session (patching a class, a default, a constant), call :func:`clear_cache`, or a run
+with the same key returns what was computed before the change."""
 from __future__ import annotations
 
 import copy
@@ -46,7 +51,8 @@ def fork(key: Hashable, build: Callable[[], Host]) -> Host:
     :data:`PREFIXES_KEPT` keys): runs that are the same simulation up to a parameter change (the
     same ``key``: every parameter and the seed that decide the prefix) fork from the host at the
     change instead of simulating the prefix again. The copy carries its seeded streams, so it
-    continues bit for bit as the original would have."""
+    continues bit for bit as the original would have. The kept host is keyed on ``key`` alone: after
+    changing the model in this process, :func:`clear_cache`."""
     return copy.deepcopy(_cached(_prefixes, key, build, PREFIXES_KEPT))
 
 
@@ -57,7 +63,7 @@ def fork_run(key: Hashable, build: Callable[[], Host], change: tuple[str, Any], 
     The trace is kept (:func:`kept`), so experiments that run the same branch of the same
     prefix compute it once per process: Figure 7's run is the tax sweep's τ = 0.75 copy, and
     ``reproduce`` runs the two in one task. A :class:`~esxlab.trace.Trace` is read-only, so
-    sharing it is safe."""
+    sharing it is safe; it is stale once the model changes in this process (:func:`clear_cache`)."""
     def branch() -> Trace:
         host = fork(key, build)
         getattr(host, change[0])(change[1])
@@ -70,8 +76,22 @@ def kept(key: Hashable, run: Callable[[], Any]) -> Any:
     """``run()``'s value, computed once per ``key`` in this process and kept (the last
     :data:`RUNS_KEPT`): a part of an experiment that the parameter just moved does not decide
     (``key``: the seed and every parameter that does) is not simulated again, e.g. esx_today's
-    eras when only the limit moves. Callers only read the value (a trace, a host's stats)."""
+    eras when only the limit moves. Callers only read the value (a trace, a host's stats). The value is
+    keyed on ``key`` alone, not on the model's code: after changing the model in this process, :func:`clear_cache`."""
     return _cached(_kept, key, run, RUNS_KEPT)
+
+
+def clear_cache() -> None:
+    """Forget every host :func:`fork` keeps and every run :func:`kept` (and so :func:`fork_run`) keeps.
+
+    Call it after changing the model or a workload in a running session (a notebook's patched class,
+    default or constant): the caches are keyed on the seed and the parameters, not on the code, so
+    without it a run with the same seed and parameters returns the result from before the change.
+    (Worker processes, ``jobs`` > 1, import esxlab afresh: a patch made here does not reach them.)
+    Source: invented."""
+    with _lock:
+        _prefixes.clear()
+        _kept.clear()
 
 
 def _cached(cache: OrderedDict, key: Hashable, make: Callable[[], Any], kept: int) -> Any:

@@ -15,7 +15,7 @@ target (§6.3): neither is the balloon's overhead. Instead the experimenter sets
 target directly (:func:`.common.hold_balloon`, ignoring the idle host's policy); dbench starts
 at ``dbench_start_s``, after the balloon has inflated from the guest's free list. Both VMs
 see the same random streams (same seed), so the difference is the balloon's. Page sharing is
-off by default: the host is never short of memory, so it would change nothing but run time.
+off, and not a parameter: the host is never short of memory, so it would change nothing but run time.
 
 Tolerances (defended):
 
@@ -32,7 +32,7 @@ Tolerances (defended):
   0.06–0.09 below the paper's ratios at 160–224 MB: three rows miss, with a footnote.
 
 Compared with the paper only in its setting: ``clients`` = 40 × ``max_mb`` / 256 (the file
-set scales with the clients) and sharing off; other sizes are scaled to the paper's.
+set scales with the clients); other sizes are scaled to the paper's.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ from ..host import Host
 from ..trace import Trace
 from ..workloads import Dbench, Delayed
 from .common import hold_balloon
-from .params import Param, Rule, check_seed, moved, resolve, sharing
+from .params import Param, Rule, check_seed, resolve
 from .result import Result
 
 TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
@@ -87,7 +87,6 @@ PARAMS = {
     "dbench_start_s": Param(60, "dbench starts at (VM time)", 0, 3600, step=10, unit="s"),
     "minutes": Param(10, "run length", 2, 600, step=1, unit="min"),
     "measure_from_min": Param(3, "average throughput from", 0, 600, step=1, unit="min"),
-    "sharing": sharing(),
 }
 CAP = VMConfig().balloon_max_pct / 100             # the balloon's cap, a fraction of max (VMConfig: 65 %)
 RULES = (
@@ -104,7 +103,7 @@ RULES = (
 
 def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, seed: int) -> tuple[float, Trace]:
     """Mean dbench throughput of one VM of ``size_mb`` whose balloon is held at ``balloon_mb``."""
-    host = Host(HostConfig(memory_mb=size_mb + 64, swap_mb=size_mb, sharing=SharingConfig(mode=p.sharing)),
+    host = Host(HostConfig(memory_mb=size_mb + 64, swap_mb=size_mb, sharing=SharingConfig(mode="off")),
                 seed=seed)
     vm = host.power_on(VMConfig(name="dbench", max_mb=size_mb),
                        workload=Delayed(Dbench(clients=p.clients), p.dbench_start_s))
@@ -132,8 +131,8 @@ def run(seed: int = 0, **params) -> Result:
                 relative=configured / full)
     res = Result("fig2", dict(vars(p), seed=seed), traces={"bars": bars, **traces})
     scale = PAPER_MAX[0] / p.max_mb
-    off = moved(PARAMS, p, ("sharing",)) or ("" if p.clients * PAPER_MAX[0] == 40 * p.max_mb else
-                                              f"clients = {p.clients}, paper 40 × max_mb / 256 = {40 / scale:g}")
+    off = ("" if p.clients * PAPER_MAX[0] == 40 * p.max_mb
+           else f"clients = {p.clients}, paper 40 × max_mb / 256 = {40 / scale:g}")
     for s, o, rel in zip(sizes, overhead, bars["relative"]):      # per size, as the figure reads: bar, then gap
         paper = PAPER.get(int(round(s * scale))) if (s * scale).is_integer() else None
         res.add(f"configured throughput at {s:g} MB / at max_mb",      # the name a sweep over max_mb keeps

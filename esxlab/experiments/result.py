@@ -18,24 +18,27 @@ value is "—" and its note names the moved controls.
 
 Over several seeds :func:`summarize` turns one table per seed into rows of means: ``esxlab``
 is the mean, ``sd`` the standard deviation, ``values`` the per-seed values, and ``within``
-judges the mean; a row whose ``sd`` exceeds its tolerance is flagged (``spread``).
+judges the mean; a row whose ``sd`` exceeds its tolerance is flagged (``spread``). Tables show
+"mean ± sd" over two seeds or more, and the value alone over one (a single seed has no spread).
 
     res = esx.experiments.fig7.run(seed=1)
     print(res.render())
-    res.to_csv("out/")            # fig7_table.csv, fig7_<trace>.csv
+    res.to_csv("out/")            # fig7_table.csv, fig7_<trace>.csv, fig7_<trace>_decisions.csv
 """
 from __future__ import annotations
 
 import csv
 import dataclasses
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..trace import HOST_FIELDS, VM_FIELDS, Trace
+from ..errors import ConfigError, shorten
+from ..trace import HOST_FIELDS, VM_FIELDS, Decision, Trace
 
 RELATIONS = ("≈", "≥", "≤")
 KINDS = ("prediction", "set-up")
@@ -50,7 +53,11 @@ def _fmt(x: float | None, unit: str = "") -> str:
 
 @dataclass(frozen=True)
 class Row:
-    """One quantity: the paper's value beside esxlab's, with the tolerance it must stay within."""
+    """One quantity: the paper's value beside esxlab's, with the tolerance it must stay within.
+
+    ``paper`` is None (a blank CSV cell, "—" in tables) when the paper gives no number or the run left
+    its setting (``note`` then says which); ``relation`` is how ``within`` compares (``"≈"``, ``"≥"``,
+    ``"≤"``: see the module docstring); ``kind`` is ``"prediction"`` or ``"set-up"`` (a set-up check)."""
 
     experiment: str
     quantity: str
@@ -103,17 +110,19 @@ class Row:
                else "± " + _fmt(self.tolerance, self.unit))
         within = {True: "yes", False: "NO", None: "—"}[self.within] + (", spread > tolerance" if self.spread else "")
         value = _fmt(self.esxlab, self.unit)
-        if self.sd is not None:
+        if self.sd is not None and len(self.values) != 1:         # one seed has no spread to show
             value = f"{_fmt(self.esxlab)} ± {_fmt(self.sd, self.unit)}"
         return [self.experiment, self.title, paper, value, tol, within, self.note]
 
 
 def render_table(rows: list[Row], notes: bool = True) -> str:
     """A plain-text table of ``rows``, set-up checks in a second table below the predictions;
-    notes, if any, as numbered footnotes."""
+    notes, if any, as numbered footnotes. Rows over seeds (:func:`summarize`) show mean ± sd, or
+    over one seed the value alone (the header says so). ConfigError unless ``rows`` is a list of :class:`Row`."""
+    rows = _check_rows("render_table", rows)
     head = ["experiment", "quantity", "paper", "esxlab", "tolerance", "within"]
     if rows and rows[0].sd is not None:
-        head[3] = "esxlab mean ± sd"
+        head[3] = "esxlab (1 seed)" if len(rows[0].values) == 1 else "esxlab mean ± sd"
     foot: list[str] = []
 
     def body(kind: str) -> list[list[str]]:
@@ -145,6 +154,14 @@ def render_table(rows: list[Row], notes: bool = True) -> str:
     return "\n".join(out)
 
 
+def _check_rows(label: str, rows: Any) -> list[Row]:
+    """``rows`` as a list; ConfigError, starting with ``label``, unless it is a sequence of :class:`Row`."""
+    if isinstance(rows, Sequence) and not isinstance(rows, (str, bytes)) and all(isinstance(r, Row) for r in rows):
+        return list(rows)
+    raise ConfigError(f"{label}: rows = {shorten(rows)} is not allowed; give a list of Row, e.g. a Result's "
+                      "table or a SweepTable's summary().")
+
+
 def predictions(rows: list[Row]) -> list[Row]:
     """The checked prediction rows (set-up checks and rows without a paper value left out)."""
     return [r for r in rows if r.kind == "prediction" and r.within is not None]
@@ -169,6 +186,15 @@ def summarize(tables: list[list[Row]]) -> list[Row]:
         out.append(dataclasses.replace(first, esxlab=float(np.mean(vals)), sd=sd, values=tuple(map(float, vals)),
                                        note=note))
     return out
+
+
+def _csv_columns(trace: Any) -> dict[str, Sequence]:
+    """:func:`_columns` as a trace CSV holds them: the host's free-memory state by name
+    (``high`` … ``low``, :data:`esxlab.reclaim.STATES`), not by its index."""
+    cols: dict[str, Sequence] = dict(_columns(trace))
+    if isinstance(trace, Trace):
+        cols["host_state"] = trace.state_names()
+    return cols
 
 
 def _columns(trace: Any) -> dict[str, np.ndarray]:
@@ -206,7 +232,8 @@ class Result:
         ``kind="set-up"`` marks a set-up check. ``off_setting`` (e.g. "tax_after = 0, default
         0.75") says the run left the set-up compared with the paper: the row is then not compared."""
         if off_setting:
-            paper, tolerance, note = None, None, f"{self.name}: not the set-up compared with the paper ({off_setting}); not compared."
+            paper, tolerance = None, None
+            note = f"{self.name}: not the set-up compared with the paper ({off_setting}); not compared."
         row = Row(self.name, quantity, None if paper is None else float(paper), float(esxlab),
                   None if tolerance is None else float(tolerance), unit, relation, note, kind, label or quantity)
         if note_if_off and row.within is False:
@@ -220,7 +247,8 @@ class Result:
         for r in self.table:
             if quantity in (r.quantity, r.title):
                 return r
-        known = ", ".join(repr(r.title) + (f" (or {r.quantity!r})" if r.title != r.quantity else "") for r in self.table)
+        known = ", ".join(repr(r.title) + (f" (or {r.quantity!r})" if r.title != r.quantity else "")
+                          for r in self.table)
         raise ConfigError(f"{self.name} has no quantity {quantity!r}; it has: {known}.")
 
     def value(self, quantity: str) -> float:
@@ -243,33 +271,79 @@ class Result:
         return self.render()
 
     def to_csv(self, directory: str | Path) -> list[Path]:
-        """Write ``<name>_table.csv`` and ``<name>_<trace>.csv`` per trace; return the paths."""
+        """Write into ``directory`` (created if missing) ``<name>_table.csv`` (:func:`write_table_csv`)
+        and per trace ``<name>_<trace>.csv``: one row per tick, columns ``t_s``, ``host_<field>``
+        and ``<vm>_<field>`` (:data:`~esxlab.trace.HOST_FIELDS`, :data:`~esxlab.trace.VM_FIELDS`;
+        values to 6 significant digits, NaN while a VM is off; ``host_state`` by name, high … low);
+        for an :class:`~esxlab.trace.Trace` also ``<name>_<trace>_decisions.csv``, its decision log
+        (one row per :class:`~esxlab.trace.Decision`: tick, vm, action, pages, why, until). Returns
+        the paths; ConfigError if ``directory`` cannot be made or a file cannot be written."""
+        check_dir("Result.to_csv: directory =", directory)
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        paths = [d / f"{self.name}_table.csv"]
-        write_table_csv(self.table, paths[0])
+        paths = [write_table_csv(self.table, d / f"{self.name}_table.csv")]
         for key, trace in self.traces.items():
-            cols = _columns(trace)
-            path = d / f"{self.name}_{key}.csv"
+            cols = _csv_columns(trace)
             n = max((len(v) for v in cols.values()), default=0)
-            with path.open("w", newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(list(cols))
-                for i in range(n):
-                    w.writerow([(f"{v[i]:.6g}" if i < len(v) else "") for v in cols.values()])
-            paths.append(path)
+            cells = ([(v[i] if isinstance(v[i], str) else f"{v[i]:.6g}") if i < len(v) else "" for v in cols.values()]
+                     for i in range(n))
+            paths.append(write_csv(d / f"{self.name}_{key}.csv", list(cols), cells, "Result.to_csv: file ="))
+            if isinstance(trace, Trace):
+                paths.append(write_csv(d / f"{self.name}_{key}_decisions.csv", DECISION_COLUMNS,
+                                       (dataclasses.astuple(x) for x in trace.decisions), "Result.to_csv: file ="))
         return paths
 
 
-def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None = None) -> None:
-    """Rows as CSV: experiment, quantity, paper, esxlab, tolerance, unit, relation, note, kind,
-    label, within; with ``seeds`` (rows from :func:`summarize`) also sd, spread and one column per seed."""
+#: the columns of a decision log's CSV: :class:`~esxlab.trace.Decision`'s fields (``until``: blank
+#: for one tick, else the last tick of a decision repeated every second)
+DECISION_COLUMNS = tuple(f.name for f in dataclasses.fields(Decision))
+
+
+def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None = None) -> Path:
+    """Rows as CSV, one per quantity; returns the path. Columns: experiment, quantity (its stable
+    name), paper (blank when the paper gives no number or the run left its setting: ``note`` says
+    which), esxlab (esxlab's value, the mean over seeds for rows from :func:`summarize`: the column
+    the printed table calls "esxlab"; a sweep's tidy CSV, one row per run, calls it ``value``),
+    tolerance, unit, relation (≈, ≥ or ≤: how ``within`` compares), note (the row's footnote),
+    kind (prediction or set-up), label (how the printed table names it), within (True/False; blank
+    when not compared). With ``seeds`` (rows from :func:`summarize`) also sd (ddof = 1), spread (True
+    when the seeds disagree by more than the tolerance: sd > tolerance, "≈" rows) and seed_<s>, one
+    column per seed's value."""
     names = [f.name for f in dataclasses.fields(Row) if f.name not in ("sd", "values")]
     extra = ["sd", "spread"] + [f"seed_{s}" for s in seeds] if seeds else []
-    with Path(path).open("w", newline="") as fh:
+    return write_csv(path, names + ["within"] + extra,
+                     ([getattr(r, n) for n in names] + [r.within] + ([r.sd, r.spread, *r.values] if seeds else [])
+                      for r in rows), "write_table_csv: path =")
+
+
+def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]], label: str) -> Path:
+    """Write ``header`` and ``rows`` to ``path`` as CSV, None as an empty cell; returns the path.
+    ConfigError, starting with ``label`` (e.g. "SweepTable.to_csv: path ="), if it cannot be written."""
+    path = Path(path)
+    try:
+        fh = path.open("w", newline="")
+    except OSError as e:
+        raise ConfigError(f"{label} {str(path)!r} cannot be written ({e.strerror or e}); allowed: a file name in "
+                          "an existing, writable directory.") from None
+    with fh:
         w = csv.writer(fh)
-        w.writerow(names + ["within"] + extra)
-        for r in rows:
-            w.writerow([("" if getattr(r, n) is None else getattr(r, n)) for n in names]
-                       + ["" if r.within is None else r.within]
-                       + ([r.sd, r.spread, *r.values] if seeds else []))
+        w.writerow(header)
+        w.writerows([("" if x is None else x) for x in row] for row in rows)
+    return path
+
+
+def check_dir(label: str, directory: str | Path) -> None:
+    """Refuse ``<label> DIR`` (e.g. "reproduce: --csv") unless DIR is (or can be made) a writable
+    directory; it is created if missing."""
+    if str(directory) == "":
+        raise ConfigError(f"{label} '' is an empty name; allowed: a directory (it is created if missing).")
+    path = Path(directory)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{label} {directory} is an existing file, not a directory; "
+                          "allowed: a directory (it is created if missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{label} {directory} cannot be created ({e.strerror or e}); "
+                          "allowed: a directory you can write to.") from None
+    if not os.access(path, os.W_OK):
+        raise ConfigError(f"{label} {directory} is not writable; allowed: a directory you can write to.")

@@ -18,7 +18,6 @@ Source: invented (issue 13), in the tidy-data layout (one observation per row).
 from __future__ import annotations
 
 import ast
-import csv
 import itertools
 import math
 import textwrap
@@ -32,10 +31,10 @@ from ..errors import ConfigError, describe_range, shorten
 from ..rng import check_seed
 from . import get, lookup, runner
 from .params import resolve
-from .result import Row, summarize
+from .result import Row, summarize, write_csv
 
-#: the tidy table's columns after the experiment's swept parameters
-COLUMNS = ("seed", "quantity", "value", "unit", "paper", "tolerance", "relation", "within", "kind")
+#: the tidy table's columns after the experiment's swept parameters (see :class:`SweepTable`)
+COLUMNS = ("seed", "quantity", "value", "unit", "paper", "tolerance", "relation", "within", "kind", "note")
 MAX_RUNS = 100_000
 
 
@@ -46,7 +45,20 @@ class SweepTable:
     :class:`~.result.Row` at ``points[i]`` on ``seeds[j]``.
 
     ``columns``/``rows`` (or :meth:`records`, which ``pandas.DataFrame`` takes as is) are the
-    tidy view: one row per run and quantity."""
+    tidy view: one row per run and quantity, with the columns
+
+    * ``experiment``, then one column per swept parameter (its value in this run), ``seed``;
+    * ``quantity``: the row's stable name (the same at every grid point; tables show its label);
+    * ``value``: esxlab's number in this run (the column ``reproduce --csv`` calls ``esxlab``), in ``unit``;
+    * ``paper``: the paper's value, blank (None) when the paper gives no number or this run left the
+      paper's setting (``note`` then names the controls that moved); ``tolerance``: how far from it
+      ``value`` may be, blank when not compared;
+    * ``relation``: how ``within`` compares (``≈``: |value − paper| ≤ tolerance; ``≥``/``≤``: at
+      least/at most paper, give or take the tolerance);
+    * ``within``: True/False, blank when not compared;
+    * ``kind``: ``prediction``, or ``set-up`` for a set-up check (follows from the set-up);
+    * ``note``: the row's footnote: why it is not compared, or the model's known cause of a miss.
+    """
 
     experiment: str
     params: tuple[str, ...]
@@ -68,7 +80,7 @@ class SweepTable:
         for values, seed, table in self.runs():
             for r in table:
                 yield (self.experiment, *values, seed, r.quantity, r.esxlab, r.unit, r.paper, r.tolerance,
-                       r.relation, r.within, r.kind)
+                       r.relation, r.within, r.kind, r.note)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables)
@@ -78,13 +90,9 @@ class SweepTable:
         return [dict(zip(self.columns, row)) for row in self.rows]
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the tidy table (header = :attr:`columns`; None as an empty cell); returns the path."""
-        path = Path(path)
-        with path.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(self.columns)
-            w.writerows([("" if x is None else x) for x in row] for row in self.rows)
-        return path
+        """Write the tidy table (header = :attr:`columns`; None as an empty cell); returns the path.
+        ConfigError if ``path`` cannot be written (a directory, or in a missing or read-only one)."""
+        return write_csv(path, self.columns, self.rows, "SweepTable.to_csv: path =")
 
     def summary(self) -> list[Row]:
         """One :class:`~.result.Row` per grid point and quantity: mean ± sd over the seeds, its
