@@ -32,7 +32,8 @@ Tolerances (defended):
   0.06–0.09 below the paper's ratios at 160–224 MB: three rows miss, with a footnote.
 
 Compared with the paper only in its setting: ``clients`` = 40 × ``max_mb`` / 256 (the file
-set scales with the clients); other sizes are scaled to the paper's.
+set and dbench's activity scale with the clients, :meth:`.Dbench.scaled`); other sizes are scaled
+to the paper's.
 """
 from __future__ import annotations
 
@@ -106,7 +107,7 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
     host = Host(HostConfig(memory_mb=size_mb + 64, swap_mb=size_mb, sharing=SharingConfig(mode="off")),
                 seed=seed)
     vm = host.power_on(VMConfig(name="dbench", max_mb=size_mb),
-                       workload=Delayed(Dbench(clients=p.clients), p.dbench_start_s))
+                       workload=Delayed(Dbench.scaled(p.clients), p.dbench_start_s))
     if balloon_mb:
         hold_balloon(host, vm, balloon_mb)
     tr = host.run(minutes=p.minutes)

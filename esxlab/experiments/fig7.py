@@ -9,7 +9,8 @@ Host size. ``HostConfig.memory_mb`` includes each VM's 32 MB overhead, and targe
 memory above the high threshold (6 %) plus the hysteresis margin (1 %), so
 ``memory_mb = (available + 2·32) / 0.93`` ≈ 454 MB leaves ``available_mb`` = 358 MB for guest
 pages (:func:`.common.memory_for`). With ``available_mb`` or ``vm_mb`` changed, the paper's
-allocations are scaled by ``available_mb / 358``.
+allocations are scaled by ``available_mb / 358``; the paper's setting scaled has ``clients`` scaled
+too, and the dbench VM's file set and activity grow with them (:meth:`.Dbench.scaled`).
 
 Page sharing is off by default (``sharing="off"``). The paper's allocations at τ = 0 sum to
 the 358 MB available, which leaves no room for shared pages: with sharing on, the idle
@@ -110,7 +111,7 @@ def warm_up(p: SimpleNamespace, seed: int) -> Host:
     host = host_for(p, p.tax_before, seed)
     host.power_on(VMConfig(name="idle", max_mb=p.vm_mb, guest_os="windows"))
     host.run(minutes=p.dbench_start_min)
-    host.power_on(VMConfig(name="dbench", max_mb=p.vm_mb), workload=Dbench(clients=p.clients))
+    host.power_on(VMConfig(name="dbench", max_mb=p.vm_mb), workload=Dbench.scaled(p.clients))
     host.run(minutes=p.tax_change_min - p.dbench_start_min)
     return host
 
