@@ -40,8 +40,13 @@ def machine_bytes() -> int:
 
 
 def gib(nbytes: float) -> str:
-    """``nbytes`` as a short human figure, e.g. ``"12.3 GiB"`` or ``"512 MiB"``."""
-    return f"{nbytes / 2 ** 30:.1f} GiB" if nbytes >= 2 ** 30 else f"{nbytes / 2 ** 20:.0f} MiB"
+    """``nbytes`` as a short human figure, e.g. ``"12.3 GiB"``, ``"512 MiB"``, ``"2.4 PiB"`` or, past
+    10,000 PiB (a mistyped size), ``"2.4e+07 PiB"``."""
+    for unit, shift in (("PiB", 50), ("TiB", 40), ("GiB", 30)):
+        if nbytes >= 2 ** shift:
+            v = nbytes / 2 ** shift
+            return f"{v:.1f} {unit}" if v < 1e4 else f"{v:.1e} {unit}"
+    return f"{nbytes / 2 ** 20:.0f} MiB"
 
 
 def check_fits(what: str, nbytes: float, allowed: str) -> None:

@@ -631,13 +631,14 @@ class Delayed(Workload):
             raise ConfigError(f"Delayed.inner must be a Workload instance (e.g. esx.workloads.Dbench()), got "
                               f"{shorten(inner)}.")
         check_number("Delayed", "start_s", start_s, 0, None)
-        self.inner = inner
+        self.inner = make(inner)                 # (refuses an inner workload that already drove a VM)
         self.start_s = int(start_s)
         self.name = inner.name
         self.file_backed = inner.file_backed
         self.cpu_us_per_access = inner.cpu_us_per_access
 
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+        super().attach(vm_pages, uid, rng)       # (marks this instance used: make() refuses it for another VM)
         return self.inner.attach(vm_pages, uid, rng)
 
     def step(self, t: int) -> Access:

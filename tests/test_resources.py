@@ -66,3 +66,9 @@ def test_long_runs_show_progress_and_short_ones_stay_quiet(capsys, monkeypatch):
     with esx.host.watching(lambda h: None):                          # a dashboard shows its own progress
         host.run(seconds=120)
     assert capsys.readouterr().err == ""
+
+
+def test_sizes_read_in_the_unit_they_need():
+    """A mistyped size (a workload's attach returning 2**80 pages) read "27021597764222976.0 GiB"."""
+    assert [resources.gib(x) for x in (512 * 2 ** 20, 3.2 * GIB, 3 * 2 ** 40, 5 * 2 ** 50, 9 * 2 ** 80)] == \
+        ["512 MiB", "3.2 GiB", "3.0 TiB", "5.0 PiB", "9.7e+09 PiB"]

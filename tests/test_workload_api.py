@@ -91,3 +91,15 @@ def test_a_workload_of_no_pages_is_told_it_may_touch_none():
         host.run(seconds=1)
     assert str(err.value) == ("Sized.step(t = 1) returned Access.lps with page 0 out of range; allowed: an empty "
                               "array (attach() returned 0 logical pages).")
+
+
+def test_a_delayed_workload_drives_one_vm_and_wraps_a_fresh_one():
+    """Delayed never set its own rng, so power_on took the same Delayed twice (two VMs sharing one Dbench's
+    state); and it wrapped a workload that had already driven a VM."""
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    late = esx.workloads.Delayed(esx.workloads.Idle(), 5)
+    host.power_on(esx.VMConfig(name="a", max_mb=32), workload=late)
+    with pytest.raises(esx.ConfigError, match="has already driven a VM"):
+        host.power_on(esx.VMConfig(name="b", max_mb=32), workload=late)
+    with pytest.raises(esx.ConfigError, match="has already driven a VM"):
+        esx.workloads.Delayed(late.inner, 5)
