@@ -19,18 +19,26 @@ Runs that share a prefix are kept in this process and reused (:mod:`.common`), k
 the parameters, not on the model's code: after changing the model or a workload in a running session,
 call :func:`clear_cache` (else the same run returns its result from before the change).
 
-To add an experiment, write ``esxlab/experiments/<name>.py`` and add ``<name>`` to
-:data:`EXPERIMENTS` (in the order ``python -m esxlab reproduce`` should run it).
+To sweep an experiment of your own, write a module with the same contract anywhere Python imports it
+from (e.g. ``myexp.py`` in the current directory): ``PARAMS`` (name → :class:`.params.Param`), ``run(seed=0,
+**params) -> Result``, optionally ``RULES`` and ``TITLE`` (:mod:`.fig7` is the example), and give it, or
+its import name, to :func:`sweep` or ``python -m esxlab sweep mypkg.myexp``: it is checked as
+:func:`check_module` says, and worker processes import it by that name (a module they cannot import,
+defined in ``__main__`` or a notebook, runs only with ``jobs=1``, in this process). To add one to the
+package, and so to ``reproduce``, which compares it with the paper, write ``esxlab/experiments/<name>.py``
+and add ``<name>`` to :data:`EXPERIMENTS` (in the order ``python -m esxlab reproduce`` should run it).
 """
 from __future__ import annotations
 
 import importlib
+import re
 from types import ModuleType
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 from .common import clear_cache
 from .paper import paper_series
+from .params import Param, Rule
 from .result import Result, Row, render_table
 
 #: module names, in the order the paper presents them, then beyond-the-paper studies
@@ -55,29 +63,101 @@ SHARED_RUNS: tuple[tuple[str, ...], ...] = (("fig7", "tax_sweep"),)
 
 #: seconds one seed of each takes with its defaults, alone in one process (2-core reference
 #: machine, 2026-12-01): ``reproduce`` starts the longest tasks first, so that its workers finish
-#: together (longest-processing-time-first scheduling). A figure that is off only costs time.
+#: together (longest-processing-time-first scheduling). A figure that is off only costs time; an
+#: experiment not listed counts as 0 s.
 RUN_S: dict[str, float] = {"fig2": 4.8, "fig4": 7.3, "fig5": 5.8, "fig6": 0.8, "fig7": 4.0, "tax_sweep": 7.9,
                            "fig8": 9.5, "remap_io": 0.7, "ksm_vs_esx": 4.2, "replacement": 1.3, "esx_today": 1.4}
 
-__all__ = ["EXPERIMENTS", "RUN_S", "SHARED_RUNS", "Result", "Row", "SweepTable", "clear_cache", "get", "lookup",
-           "paper_series", "render_table", "sweep", *EXPERIMENTS]
+__all__ = ["EXPERIMENTS", "RUN_S", "SHARED_RUNS", "Result", "Row", "SweepTable", "check_module", "clear_cache", "get",
+           "lookup", "paper_series", "render_table", "sweep", *EXPERIMENTS]
 _SWEEPS = ("sweep", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
 
 
-def lookup(name: str | int) -> str:
-    """The module name for ``name``: a module name ("fig7"), or a figure number (7 or "7")."""
-    key = str(name).strip().lower()
-    for candidate in (key, f"fig{key}"):
-        if candidate in EXPERIMENTS:
-            return candidate
-    raise ConfigError(f"unknown experiment {name!r}; choose a figure number "
-                      f"({', '.join(e[3:] for e in EXPERIMENTS if e[:3] == 'fig' and e[3:].isdigit())}) "
-                      f"or a name ({', '.join(EXPERIMENTS)}).")
+#: what an experiment module of your own must have (:func:`check_module`)
+CONTRACT = ("PARAMS, a dict of parameter name → esxlab.experiments.params.Param, and run(seed=0, **params) "
+            "returning a Result, optionally RULES (a tuple of esxlab.experiments.params.Rule) and TITLE, as "
+            "esxlab/experiments/fig7.py has")
+_IMPORT_NAME = re.compile(r"[^\W\d]\w*(\.[^\W\d]\w*)*")
 
 
-def get(name: str | int) -> ModuleType:
-    """The experiment module for ``name`` (see :func:`lookup`)."""
-    return importlib.import_module(f"{__name__}.{lookup(name)}")
+def lookup(experiment: str | int | ModuleType, *, own: bool = True) -> str:
+    """The name ``experiment`` goes by: a package experiment's module name ("fig7") for that name, its
+    figure number (7 or "7") or its module; with ``own``, also an experiment module of your own, given
+    by its import name ("mypkg.myexp", imported here) or as the module, whose name is its ``__name__``
+    (checked: :func:`check_module`). ConfigError for anything else (``own=False``: anything but the
+    package's experiments, as ``reproduce``, which compares with the paper, allows)."""
+    return _find(experiment, own)[0]
+
+
+def get(experiment: str | int | ModuleType) -> ModuleType:
+    """The experiment module for ``experiment``: the package's, or one of your own (see :func:`lookup`)."""
+    return _find(experiment, True)[1]
+
+
+def check_module(module: ModuleType) -> ModuleType:
+    """``module`` if it can be swept: it has :data:`CONTRACT`'s ``PARAMS`` (keys: names of ``run``'s
+    keyword arguments other than ``seed``) and ``run``, and its ``RULES``, if any, are Rules; else
+    ConfigError naming what is missing or wrong. Source: invented."""
+    wrong = _wrong(module)
+    if wrong:
+        raise ConfigError(f"experiment module {module.__name__!r} {wrong}; an experiment module has {CONTRACT}.")
+    return module
+
+
+def _wrong(module: ModuleType) -> str | None:
+    """What keeps ``module`` from being an experiment module, as a predicate ("has no PARAMS"); None if nothing."""
+    params, rules = getattr(module, "PARAMS", None), getattr(module, "RULES", ())
+    if params is None:
+        return "has no PARAMS"
+    if not isinstance(params, dict):
+        return f"has PARAMS = {shorten(params)}, not a dict"
+    for key, spec in params.items():
+        if not isinstance(spec, Param):
+            return f"has PARAMS[{key!r}] = {shorten(spec)}, not a Param"
+        if not isinstance(key, str) or not key.isidentifier() or key == "seed":
+            return f"has the parameter name {key!r}, not a keyword argument of run other than seed"
+    if not callable(getattr(module, "run", None)):
+        return "has no run function"
+    if not isinstance(rules, (tuple, list)) or not all(isinstance(r, Rule) for r in rules):
+        return f"has RULES = {shorten(rules)}, not a tuple of Rule"
+    return None
+
+
+def _find(experiment: str | int | ModuleType, own: bool) -> tuple[str, ModuleType]:
+    """(:func:`lookup`'s name, :func:`get`'s module) of ``experiment``."""
+    if isinstance(experiment, ModuleType):
+        name = experiment.__name__.removeprefix(f"{__name__}.")
+        if name in EXPERIMENTS:
+            return name, experiment
+        if own:
+            return experiment.__name__, check_module(experiment)
+    else:
+        key = str(experiment).strip()
+        for candidate in (key.lower(), f"fig{key.lower()}", key.removeprefix(f"{__name__}.")):
+            if candidate in EXPERIMENTS:
+                return candidate, importlib.import_module(f"{__name__}.{candidate}")
+        module = _import(key) if own and isinstance(experiment, str) else None
+        if module is not None:
+            return key, check_module(module)
+    figures = ", ".join(e[3:] for e in EXPERIMENTS if e[:3] == "fig" and e[3:].isdigit())
+    number, name = f"a figure number ({figures})", f"a name ({', '.join(EXPERIMENTS)})"
+    allowed = (f"{number}, {name} or the import name of a module of your own, e.g. mypkg.myexp, with PARAMS and "
+               "run like esxlab/experiments/fig7.py" if own else f"{number} or {name}: reproduce compares with the "
+               "paper, so it runs only the package's experiments (sweep also runs your own)")
+    raise ConfigError(f"unknown experiment {experiment!r}; choose {allowed}.")
+
+
+def _import(name: str) -> ModuleType | None:
+    """The module imported by ``name``, None if there is none by that name (an error raised inside
+    the module, e.g. by its own imports, goes through: it is the module's to fix)."""
+    if not _IMPORT_NAME.fullmatch(name):
+        return None
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        if e.name is None or not f"{name}.".startswith(f"{e.name}."):
+            raise
+        return None
 
 
 def __getattr__(name: str) -> Any:

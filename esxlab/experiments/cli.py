@@ -28,7 +28,10 @@ row per run and quantity, its value in column ``value``; the columns: :class:`.s
 processes; the numbers are the same either way. ``sweep EXPERIMENT --list``
 prints the experiment's parameters (default, allowed values, unit, how to write two values with
 ``--param``, meaning), the rules between them (its ``RULES``) and how to write several values and
-tuples; a grid point that breaks a rule is refused before anything runs.
+tuples; a grid point that breaks a rule is refused before anything runs. EXPERIMENT may also be the
+import name of an experiment module of your own (``sweep mypkg.myexp``: ``PARAMS`` and ``run`` like
+``esxlab/experiments/fig7.py``), imported from the current directory or ``sys.path``, as the workers
+import it; ``reproduce`` runs only the package's experiments, as it compares them with the paper.
 """
 from __future__ import annotations
 
@@ -81,7 +84,9 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m esxlab sweep", description="Run one experiment over a grid of its parameters "
                                                            "and seeds.")
     p.add_argument("experiment", nargs="?", metavar="EXPERIMENT",     # optional here: sweep_main names them if missing
-                   help=f"a figure number or name (required): {', '.join(EXPERIMENTS)}")
+                   help=f"a figure number or name (required): {', '.join(EXPERIMENTS)}; or the import name "
+                        "of an experiment module of your own (mypkg.myexp, importable from the current directory; "
+                        "PARAMS and run like esxlab/experiments/fig7.py)")
     p.add_argument("--list", action="store_true", help="list EXPERIMENT's parameters (default, allowed values, "
                                                        "how to write them, meaning) and the rules between them, "
                                                        "and exit")
@@ -201,7 +206,7 @@ def _write_csv(directory: Path, results: dict[tuple[str, int], Result], rows: li
 def main(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
-        names = list(dict.fromkeys(lookup(f) for f in args.figure)) if args.figure else list(EXPERIMENTS)
+        names = list(dict.fromkeys(lookup(f, own=False) for f in args.figure)) if args.figure else list(EXPERIMENTS)
         check_seed(args.seed, "reproduce: --seed")
         seeds = runner.parse_seeds(args.seeds) if args.seeds else [args.seed]
         for seed in seeds:

@@ -18,6 +18,10 @@ simulated minutes (:func:`esxlab.host.watching`). Tasks in loky processes or on 
 report only when they finish (joblib hands back results, not progress), so there the bar's
 clock is all there is to show.
 
+A sweep of an experiment module of your own names it in its tasks by :class:`Own`, so that each
+worker imports it by its name, as it imports the package's experiments; a module no other process
+can import (defined in ``__main__`` or a notebook) travels as itself, and runs in this process only.
+
 The README's reproduction table is generated, never pasted: :func:`write_readme` rewrites
 the text between :data:`BEGIN` and :data:`END` with the table, the seeds, the date and
 :func:`source_hash` of the ``esxlab/`` sources that produced it, and :func:`readme_hash`
@@ -28,11 +32,15 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import importlib
+import os
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from joblib import Parallel, cpu_count, delayed, parallel_config
@@ -90,10 +98,86 @@ def workers(jobs: Any, n_tasks: int, label: str = "reproduce: --jobs") -> int:
     return max(1, min(check_jobs(jobs, label), n_tasks))
 
 
+@dataclass(frozen=True)
+class Own:
+    """An experiment module of your own as a task names it, for the process that runs the task to
+    import by ``name``: ``root`` is the ``sys.path`` entry it is found under here (a loky worker
+    started before that entry was added lacks it), ``digest`` its file's :func:`file_digest` when the
+    sweep was planned (a worker that ran an older file imports it again: :func:`load`). Source: invented."""
+
+    name: str
+    root: str
+    digest: str
+
+    @classmethod
+    def of(cls, module: ModuleType) -> "Own | None":
+        """How a new process imports ``module`` by its name; None if it cannot (``module`` was defined
+        in ``__main__`` or a notebook, made by hand, or loaded from a file outside ``sys.path``)."""
+        name, origin = module.__name__, getattr(getattr(module, "__spec__", None), "origin", None)
+        if name == "__main__" or sys.modules.get(name) is not module or not origin or not os.path.isfile(origin):
+            return None
+        path = Path(origin).resolve()
+        parts = name.split(".") + (["__init__"] if path.stem == "__init__" else [])
+        root = path.parents[len(parts) - 1]
+        if list(path.with_suffix("").parts[-len(parts):]) != parts \
+                or root not in {Path(entry or ".").resolve() for entry in sys.path if isinstance(entry, str)}:
+            return None
+        return cls(name, str(root), file_digest(module))
+
+
+def file_digest(module: ModuleType) -> str:
+    """sha256 (first 16 hex digits) of the file ``module`` was imported from."""
+    return hashlib.sha256(Path(module.__spec__.origin).read_bytes()).hexdigest()[:16]
+
+
+_ran: dict[str, str] = {}          # a module of your own → the digest of the file this process runs
+
+
+def load(experiment: str | Own | ModuleType) -> ModuleType:
+    """The experiment module a task names: the package's by its name (:func:`~esxlab.experiments.get`),
+    a module of your own by :class:`Own` (:func:`imported`), or the module itself (run in this process).
+    ConfigError if this process's file of an :class:`Own` is not the one the sweep was planned with (it
+    changed meanwhile), so that one sweep never mixes two versions of a module."""
+    if isinstance(experiment, ModuleType):
+        return experiment
+    if not isinstance(experiment, Own):
+        return get(experiment)
+    module = imported(experiment)
+    if _ran[experiment.name] != experiment.digest:
+        raise ConfigError(f"sweep: {experiment.name} ({module.__spec__.origin}) changed since the sweep started "
+                          f"(sha256 {_ran[experiment.name]} now, {experiment.digest} then); allowed: a module left as "
+                          "it is while a sweep runs it, so that every run of the sweep runs the same code.")
+    return module
+
+
+def imported(experiment: Own) -> ModuleType:
+    """``experiment``'s module imported in this process by its name (``root`` added to ``sys.path``
+    if missing), and imported again if this process ran it from another file (it was edited since)."""
+    if experiment.name not in sys.modules:
+        if experiment.root not in sys.path:
+            sys.path.append(experiment.root)
+        importlib.invalidate_caches()           # a file made after this process listed its directory
+    module = importlib.import_module(experiment.name)
+    if _ran.setdefault(experiment.name, file_digest(module)) != experiment.digest:
+        module = importlib.reload(module)
+        _ran[experiment.name] = file_digest(module)
+    return module
+
+
+def worker_digest(experiment: Own) -> str:
+    """"sha256 …" of ``experiment``'s file as this process imports it (:func:`imported`; a Dask
+    worker's check before a sweep), or why it cannot import it."""
+    try:
+        return f"sha256 {file_digest(imported(experiment))}"
+    except ImportError as e:
+        return f"cannot import it ({e})"
+
+
 @contextlib.contextmanager
-def _backend(jobs: int, scheduler: str | None, label: str) -> Iterator[None]:
+def _backend(jobs: int, scheduler: str | None, label: str, own: Sequence[Own] = ()) -> Iterator[None]:
     """joblib's loky processes, or (``scheduler``) joblib's dask backend on that cluster; the
-    cluster's workers must run these very esxlab sources (:func:`source_hash`)."""
+    cluster's workers must run these very esxlab sources (:func:`source_hash`) and import each
+    module of your own in ``own`` from the same file (:func:`worker_digest`)."""
     if scheduler is None:
         with parallel_config(backend="loky", n_jobs=jobs):
             yield
@@ -120,13 +204,22 @@ def _backend(jobs: int, scheduler: str | None, label: str) -> Iterator[None]:
             raise ConfigError(f"{label} = {shorten(scheduler)}: worker(s) {', '.join(sorted(other))} run other "
                               f"esxlab sources (sha256 {', '.join(sorted(set(other.values())))}, here {here}); "
                               "allowed: workers with the same esxlab installed, so that results are identical.")
+        for experiment in own:
+            theirs = {w: d for w, d in client.run(worker_digest, experiment).items()
+                      if d != f"sha256 {experiment.digest}"}
+            if theirs:
+                raise ConfigError(f"{label} = {shorten(scheduler)}: worker(s) {', '.join(sorted(theirs))} do not run "
+                                  f"this {experiment.name} ({'; '.join(sorted(set(theirs.values())))}; here sha256 "
+                                  f"{experiment.digest}); allowed: workers that import the same file by that name "
+                                  "(installed there, or on their sys.path), so that results are identical.")
         with parallel_config(backend="dask", client=client):
             yield
 
 
 def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, scheduler: str | None = None,
             progress: str | None = None, describe: Callable[[tuple, Any], str] | None = None,
-            label: str = "reproduce", each: Callable[[tuple, Any], None] | None = None) -> list[Any]:
+            label: str = "reproduce", each: Callable[[tuple, Any], None] | None = None,
+            own: Sequence[Own] = ()) -> list[Any]:
     """``[fn(*task) for task in tasks]``, run ``jobs`` at a time in loky processes (never more
     than the tasks or this computer's cores: :func:`workers`), or on the Dask cluster at
     ``scheduler`` (``jobs`` is then the cluster's business). Each task runs :func:`~esxlab.host.quietly`.
@@ -139,11 +232,12 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     report that it finished). ``each(task, result)`` is called as each result arrives, in task
     order; an exception it raises stops the run (tasks not yet started are cancelled) and propagates.
     ConfigError for bad ``jobs``, an unreachable scheduler, a missing "cluster" extra or
-    workers running other esxlab sources. Source of the approach: invented (issue 13)."""
+    workers running other esxlab sources, or another file of a module of your own the tasks name
+    (``own``). Source of the approach: invented (issue 13)."""
     n = workers(jobs, len(tasks), f"{label}: --jobs")
     here = scheduler is None and n == 1 and progress is not None      # joblib runs one worker in this thread
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_backend(n, scheduler, f"{label}: --scheduler"))
+        stack.enter_context(_backend(n, scheduler, f"{label}: --scheduler", own))
         bar = stack.enter_context(tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr,
                                        disable=progress is None, dynamic_ncols=True))
         line = stack.enter_context(tqdm(desc=f"  task 1/{len(tasks)}", unit=" simulated min", file=sys.stderr,

@@ -13,6 +13,12 @@ every grid point against its ``RULES`` (rules between parameters, e.g. Figure 7'
 ``tax_change_min ≤ minutes − 4``: :class:`.params.Rule`), before anything runs (ConfigError with
 the experiment's sentence); a rule only a run can tell (e.g. admission control taking the VMs)
 raises when that run starts. :func:`describe_params` prints both, and how to write values.
+
+An experiment module of your own sweeps the same way, given as the module or by its import name
+(``sweep(myexp, …)``, ``sweep("mypkg.myexp", …)``, ``python -m esxlab sweep mypkg.myexp``; the
+contract: :func:`esxlab.experiments.check_module`). Workers import it by that name
+(:class:`.runner.Own`), so it must be a file Python imports from ``sys.path``; one it cannot (defined
+in ``__main__`` or a notebook) runs only with ``jobs=1``, in this process.
 Source: invented (issue 13), in the tidy-data layout (one observation per row).
 """
 from __future__ import annotations
@@ -24,18 +30,21 @@ import textwrap
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from ..config import Param
 from ..errors import ConfigError, describe_range, shorten
 from ..rng import check_seed
-from . import get, lookup, runner
+from . import EXPERIMENTS, get, lookup, runner
 from .params import resolve
 from .result import Row, summarize, write_csv
 
 #: the tidy table's columns after the experiment's swept parameters (see :class:`SweepTable`)
 COLUMNS = ("seed", "quantity", "value", "unit", "paper", "tolerance", "relation", "within", "kind", "note")
 MAX_RUNS = 100_000
+Experiment = str | int | ModuleType       # a package experiment's name or figure number, or a module (:func:`sweep`)
+Task = str | runner.Own | ModuleType      # how a task names the experiment (:func:`.runner.load`)
 
 
 @dataclass(frozen=True)
@@ -144,10 +153,11 @@ def _literal_eval(text: str) -> Any:
     return ast.literal_eval(_NonFinite().visit(ast.parse(text, mode="eval")))
 
 
-def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[str, list[Any]]:
-    """``params`` as {name: [values]}, every name one of experiment ``name``'s ``PARAMS`` and
-    every value within its range (ConfigError naming the parameter, value and what is allowed)."""
-    specs = get(name).PARAMS
+def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None) -> dict[str, list[Any]]:
+    """``params`` as {name: [values]}, every name one of ``experiment``'s ``PARAMS`` (and not a
+    column of the tidy table) and every value within its range (ConfigError naming the parameter,
+    value and what is allowed)."""
+    name, specs = lookup(experiment), get(experiment).PARAMS
     if params is None:
         return {}
     if not isinstance(params, Mapping):
@@ -157,6 +167,9 @@ def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[st
     for key, values in params.items():
         if key not in specs:
             raise ConfigError(f"sweep: {name} has no parameter {key!r}; its parameters are: {', '.join(specs)}.")
+        if key in ("experiment", *COLUMNS):
+            raise ConfigError(f"sweep: {name}.{key} has the name of a column of the sweep's table; allowed: a "
+                              f"parameter named other than experiment, {', '.join(COLUMNS)} (rename it in PARAMS).")
         values = [values] if isinstance(values, (str, bytes)) or not isinstance(values, Iterable) else list(values)
         if not values:
             raise ConfigError(f"sweep: {name}.{key} has no values; give at least one.")
@@ -179,11 +192,11 @@ def check_grid(name: str, params: Mapping[str, Iterable[Any]] | None) -> dict[st
     return grid
 
 
-def check_rules(name: str, grid: Mapping[str, list[Any]]) -> list[tuple]:
+def check_rules(experiment: Experiment, grid: Mapping[str, list[Any]]) -> list[tuple]:
     """The grid's points (every combination of ``grid``'s values, in order), each checked against
-    experiment ``name``'s ``RULES`` with the other parameters at their defaults: ConfigError with
+    ``experiment``'s ``RULES`` with the other parameters at their defaults: ConfigError with
     the experiment's sentence for the first point that breaks one, before anything runs."""
-    module = get(name)
+    name, module = lookup(experiment), get(experiment)
     points = list(itertools.product(*grid.values()))
     if getattr(module, "RULES", ()):
         for values in points:
@@ -230,12 +243,11 @@ def _tuple_examples(default: tuple) -> tuple[tuple, tuple]:
     return one, (d[0], d[2]) if len(d) > 2 else d[:1]
 
 
-def example(experiment: str | int, key: str) -> str:
+def example(experiment: Experiment, key: str) -> str:
     """``NAME=V1,V2``: two values of parameter ``key`` as ``--param`` takes them (quoted for the shell
     when needed), its default first; each is allowed, alone, with the experiment's other parameters at
     their defaults (its ``RULES`` included)."""
-    name = lookup(experiment)
-    module = get(name)
+    name, module = lookup(experiment), get(experiment)
     spec = module.PARAMS[key]
 
     def allowed(value: Any) -> bool:
@@ -262,22 +274,24 @@ def example(experiment: str | int, key: str) -> str:
     return _shell(f"{key}={','.join(_compact(v) for v in values)}")
 
 
-def describe_params(experiment: str | int) -> str:
+def describe_params(experiment: Experiment) -> str:
     """A text table of ``experiment``'s ``PARAMS``: each name, its default (the set-up compared
     with the paper: the paper's values where it gives them, invented ones where it does not), what
     a sweep may give it, its unit, how to write two values of it with ``--param`` and its meaning;
-    then the rules between parameters (its ``RULES``) and how to write several values and tuples."""
-    name = lookup(experiment)
-    module = get(name)
+    then the rules between parameters (its ``RULES``) and how to write several values and tuples.
+    The first line is its name and ``TITLE`` (a module of your own without one: its docstring's first line)."""
+    name, module = lookup(experiment), get(experiment)
+    title = getattr(module, "TITLE", None) or (module.__doc__ or "").strip().partition("\n")[0]
     head = ("parameter", "default", "allowed", "unit", "--param example", "meaning")
-    rows = [(key, shorten(spec.default, 30), _allowed(key, spec), spec.unit, example(name, key), spec.label)
+    rows = [(key, shorten(spec.default, 30), _allowed(key, spec), spec.unit, example(experiment, key), spec.label)
             for key, spec in module.PARAMS.items()]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
     para = lambda text, indent="": textwrap.fill(text, 100, initial_indent=indent,
                                                  subsequent_indent=" " * len(indent), break_on_hyphens=False)
     rules = getattr(module, "RULES", ())
-    out = [f"{name}: {module.TITLE}", "", line(head), line(["-" * w for w in widths]), *map(line, rows), ""]
+    out = [name + (f": {title}" if title else ""), "", line(head), line(["-" * w for w in widths]),
+           *map(line, rows), ""]
     if rules:
         out += [para("Rules between parameters (a run that breaks one is refused; a sweep checks every grid point "
                      "against them before it starts, except a rule only the run can tell, which says when it is "
@@ -289,9 +303,9 @@ def describe_params(experiment: str | int) -> str:
     first = {kind: next((key for key, spec in module.PARAMS.items() if test(spec)), None)
              for kind, test in kinds.items()}
     syntax = "Writing values: --param NAME=V1,V2,… gives one parameter several values, commas between them"
-    syntax += f" (--param {example(name, first['number'])})" if first["number"] else ""
+    syntax += f" (--param {example(experiment, first['number'])})" if first["number"] else ""
     syntax += "; each --param adds a dimension to the grid (every combination runs, on every seed)"
-    syntax += f"; words are written bare (--param {example(name, first['word'])})." if first["word"] else "."
+    syntax += f"; words are written bare (--param {example(experiment, first['word'])})." if first["word"] else "."
     if first["tuple"]:
         key = first["tuple"]
         one, two = _tuple_examples(module.PARAMS[key].default)
@@ -316,11 +330,13 @@ def check_seeds(seeds: int | str | Iterable[int]) -> list[int]:
     return out
 
 
-def _tables(name: str, seed: int, points: list[dict[str, Any]]) -> list[tuple[Row, ...]]:
-    """The tables of runs on one seed (what a worker sends back: rows, not traces). Runs of one seed
-    that differ only after a parameter change fork from the host at the change (e.g. Figure 7's
-    ``tax_after``: :func:`.common.fork`), so a task holds several of them."""
-    return [tuple(get(name).run(seed=seed, **values).table) for values in points]
+def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[tuple[Row, ...]]:
+    """The tables of runs on one seed (what a worker sends back: rows, not traces) of ``experiment``
+    as a task names it (:func:`.runner.load`). Runs of one seed that differ only after a parameter
+    change fork from the host at the change (e.g. Figure 7's ``tax_after``: :func:`.common.fork`), so
+    a task holds several of them."""
+    module = runner.load(experiment)
+    return [tuple(module.run(seed=seed, **values).table) for values in points]
 
 
 def _groups(n_points: int, n_seeds: int, jobs: int, scheduler: str | None) -> int:
@@ -331,65 +347,90 @@ def _groups(n_points: int, n_seeds: int, jobs: int, scheduler: str | None) -> in
     return max(1, min(n_points, -(-jobs // n_seeds)))
 
 
-def sweep(experiment: str | int, params: Mapping[str, Iterable[Any]] | None = None,
+def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = None,
           seeds: int | str | Iterable[int] = 0, *, jobs: int = 1, scheduler: str | None = None,
           progress: bool = False) -> SweepTable:
-    """Run ``experiment`` (a name or figure number) at every point of the grid ``params``
-    (name → values; the other parameters at their defaults) on every seed.
+    """Run ``experiment`` at every point of the grid ``params`` (name → values; the other
+    parameters at their defaults) on every seed.
+
+    ``experiment`` is one of the package's (a name or figure number: "fig7", 7), or a module of your
+    own with ``PARAMS`` and ``run`` like :mod:`.fig7` (:func:`~esxlab.experiments.check_module`), given
+    as the module or by its import name ("mypkg.myexp"); the table's ``experiment`` column is then its
+    import name. Workers import it by that name, so with ``jobs`` > 1 or ``scheduler`` it must be a file
+    Python imports from ``sys.path`` (ConfigError for one defined in ``__main__`` or a notebook: it runs
+    with ``jobs=1``, in this process), and it must stay as it is while the sweep runs.
 
     Runs ``jobs`` at a time (at most this computer's cores) with joblib (loky processes), or on
     the Dask cluster at ``scheduler`` (needs the "cluster" extra); ``progress`` shows a bar on
     stderr. The result does not depend on ``jobs`` or the runner. ConfigError, before anything runs,
-    for an unknown experiment or parameter, a value outside its ``PARAMS`` range, a grid point that
-    breaks one of its ``RULES``, bad seeds or jobs, an unreachable scheduler. :meth:`Plan.of`
-    checks and plans it, :meth:`Plan.run` runs it: a caller that needs the plan first (the command
-    line counts its workers) builds it once and runs it."""
+    for an unknown experiment or parameter, a module that is not an experiment module, a value
+    outside its ``PARAMS`` range, a grid point that breaks one of its ``RULES``, bad seeds or jobs,
+    an unreachable scheduler. :meth:`Plan.of` checks and plans it, :meth:`Plan.run` runs it: a
+    caller that needs the plan first (the command line counts its workers) builds it once and runs it."""
     return Plan.of(experiment, params, seeds, jobs, scheduler).run(progress)
 
 
 @dataclass(frozen=True)
 class Plan:
     """How :func:`sweep` runs: the checked ``grid`` and ``seeds``, the grid's ``points``, and the
-    ``tasks`` handed to :func:`.runner.execute` (``index[g]``: the points of a seed's g-th task),
-    ``jobs`` at a time here or on the Dask cluster at ``scheduler``. ``workers`` is how many run at
-    a time on this computer (:func:`.runner.workers`; None on a Dask cluster, whose workers are
-    its business)."""
+    ``tasks`` handed to :func:`.runner.execute` (``index[g]``: the points of a seed's g-th task; each
+    names the experiment as :func:`.runner.load` takes it), ``jobs`` at a time here or on the Dask
+    cluster at ``scheduler``. ``workers`` is how many run at a time on this computer
+    (:func:`.runner.workers`; None on a Dask cluster, whose workers are its business)."""
 
     name: str
     grid: dict[str, list[Any]]
     seeds: list[int]
     points: list[tuple]
     index: list[list[int]]
-    tasks: list[tuple[str, int, list[dict[str, Any]]]]
+    tasks: list[tuple[Task, int, list[dict[str, Any]]]]
     jobs: int
     scheduler: str | None
     workers: int | None
 
     @classmethod
-    def of(cls, experiment: str | int, params: Mapping[str, Iterable[Any]] | None, seeds: int | str | Iterable[int],
+    def of(cls, experiment: Experiment, params: Mapping[str, Iterable[Any]] | None, seeds: int | str | Iterable[int],
            jobs: int = 1, scheduler: str | None = None) -> "Plan":
         """The plan of ``sweep(experiment, params, seeds, jobs=jobs, scheduler=scheduler)``;
         ConfigError, before anything runs, for what :func:`sweep` refuses."""
         name = lookup(experiment)
-        grid = check_grid(name, params)
+        grid = check_grid(experiment, params)
         seed_list = check_seeds(seeds)
         n_points = math.prod(len(values) for values in grid.values())
         if n_points * len(seed_list) > MAX_RUNS:
             raise ConfigError(f"sweep: {n_points} grid points × {len(seed_list)} seeds = "
                               f"{n_points * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")
-        points = check_rules(name, grid)
+        points = check_rules(experiment, grid)
         groups = _groups(len(points), len(seed_list), runner.check_jobs(jobs, "sweep: jobs"), scheduler)
         index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
-        tasks = [(name, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
+        ref = _task_name(name, get(experiment), jobs, scheduler)
+        tasks = [(ref, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
         return cls(name, grid, seed_list, points, index, tasks, jobs, scheduler,
                    None if scheduler is not None else runner.workers(jobs, len(tasks), "sweep: jobs"))
 
     def run(self, progress: bool = False) -> SweepTable:
         """Run the plan's tasks (a bar on stderr with ``progress``): the table of :func:`sweep`."""
+        own = [task[0] for task in self.tasks[:1] if isinstance(task[0], runner.Own)]     # all tasks name one
         done = runner.execute(_tables, self.tasks, jobs=self.jobs, scheduler=self.scheduler,
-                              progress=f"sweep {self.name}" if progress else None, label="sweep")
+                              progress=f"sweep {self.name}" if progress else None, label="sweep", own=own)
         tables: dict[tuple[int, int], tuple[Row, ...]] = {}
         for (_, seed, _), idx, got in zip(self.tasks, self.index * len(self.seeds), done):
             tables.update({(i, seed): t for i, t in zip(idx, got)})
         return SweepTable(self.name, tuple(self.grid), tuple(self.seeds), tuple(self.points),
                           tuple(tables[i, seed] for i in range(len(self.points)) for seed in self.seeds))
+
+
+def _task_name(name: str, module: ModuleType, jobs: int, scheduler: str | None) -> Task:
+    """How the tasks name experiment ``name`` (:func:`.runner.load`): the package's by its name, one of
+    your own by :class:`.runner.Own` (workers import it by its name), or, one that no other process can
+    import, as the module itself, with one job in this process (ConfigError for more, or a cluster)."""
+    if name in EXPERIMENTS:
+        return name
+    own = runner.Own.of(module)
+    if own is None and (jobs > 1 or scheduler is not None):
+        where = f"jobs = {jobs}" if scheduler is None else f"scheduler = {shorten(scheduler)}"
+        raise ConfigError(f"sweep: {where} runs experiment module {name!r} in other processes, which import it by "
+                          "its name, and none can (it was defined in __main__ or a notebook, or in a file not on "
+                          "sys.path); allowed: jobs=1, which runs it in this process, or a .py file Python imports by "
+                          "its name (e.g. myexp.py in the current directory, then sweep('myexp', …)).")
+    return own or module

@@ -1,0 +1,175 @@
+"""A researcher sweeps an experiment module of their own, outside the package (a tester's report, finding 2:
+``sweep(my_module)`` answered "unknown experiment <module 'myexp'>"): by the module or its import name, from
+Python or the command line, in this process or in workers that import it by name, with the same table."""
+import csv
+import os
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+import esxlab as esx
+import own_experiment_example as example          # tests/ is on sys.path (pytest's rootdir-relative import)
+from esxlab import experiments as E
+from esxlab.__main__ import main
+from esxlab.experiments import runner, sweeps
+from esxlab.experiments.params import Param
+
+ROOT = Path(esx.__file__).resolve().parents[1]
+GRID = {"sample_period_s": [10, 120]}
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return E.sweep(example, GRID, seeds=[0, 1])
+
+
+def test_an_own_module_sweeps_by_object_or_name_with_one_or_two_jobs_bit_for_bit(serial):
+    assert serial.experiment == "own_experiment_example" and serial.params == ("sample_period_s",)
+    assert serial.tables[1] == tuple(example.run(seed=1, sample_period_s=10).table), "each table is that run's"
+    assert serial.tables[0] != serial.tables[2], "the knob moves the allocations"
+    by_name = E.sweep("own_experiment_example", GRID, seeds=[0, 1], jobs=2)
+    assert by_name == serial, "workers import the module by its name and give the same table, bit for bit"
+    assert E.lookup(example) == E.lookup("own_experiment_example") == "own_experiment_example"
+    assert E.get("own_experiment_example") is example
+
+
+def test_the_cli_lists_an_own_modules_parameters(capsys):
+    assert main(["sweep", "own_experiment_example", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"own_experiment_example: {example.TITLE}"
+    assert lines[4].split()[:5] == ["sample_period_s", "30", "1", "≤", "sample_period_s"]
+
+
+def _readme_example() -> str:
+    """The README's ``myexp.py`` (its Sweeps section's Python block that starts "# myexp.py")."""
+    blocks = re.findall(r"```python\n(# myexp\.py.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert len(blocks) == 1, "README.md's Sweeps section shows one myexp.py"
+    return blocks[0]
+
+
+def test_the_readmes_example_sweeps_from_the_command_line_by_its_dotted_name_with_two_jobs(tmp_path):
+    """``python -m esxlab sweep mypkg.myexp`` imports the module from the current directory (``python -m``
+    puts it on sys.path), and so do its two loky workers; the CSV is the same as one job's."""
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "__init__.py").write_text("")
+    (tmp_path / "mypkg" / "myexp.py").write_text(_readme_example())
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = {}
+    for jobs in ("1", "2"):
+        argv = ["sweep", "mypkg.myexp", "--param", "sample_period_s=10,120", "--seeds", "0-1", "--jobs", jobs,
+                "--csv", f"j{jobs}.csv"]
+        done = subprocess.run([sys.executable, "-m", "esxlab", *argv], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"4 runs of mypkg.myexp (2 grid points × 2 seeds)" in done.stdout
+        out[jobs] = (tmp_path / f"j{jobs}.csv").read_text()
+    rows = list(csv.DictReader(out["2"].splitlines()))
+    assert {r["experiment"] for r in rows} == {"mypkg.myexp"} and {r["sample_period_s"] for r in rows} == {"10", "120"}
+    assert out["1"] == out["2"]
+
+
+def _module(name: str = "handmade", **attrs) -> types.ModuleType:
+    module = types.ModuleType(name)
+    vars(module).update(attrs)
+    return module
+
+
+@pytest.mark.parametrize("attrs, wrong", [
+    (dict(run=example.run), "has no PARAMS"),
+    (dict(PARAMS=example.PARAMS), "has no run function"),
+    (dict(PARAMS={"period": 30}, run=example.run), "has PARAMS['period'] = 30, not a Param"),
+    (dict(PARAMS=[("period", 30)], run=example.run), "has PARAMS = [('period', 30)], not a dict"),
+    (dict(PARAMS={"seed": Param(0, "seed")}, run=example.run),
+     "has the parameter name 'seed', not a keyword argument of run other than seed"),
+    (dict(PARAMS=example.PARAMS, run=example.run, RULES=("x < 1",)), "has RULES = ('x < 1',), not a tuple of Rule"),
+])
+def test_a_module_that_is_not_an_experiment_module_is_one_sentence_pointing_to_fig7(attrs, wrong, monkeypatch):
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
+    contract = r"an experiment module has PARAMS, .* and run\(seed=0, \*\*params\) .*/experiments/fig7\.py has\.$"
+    with pytest.raises(esx.ConfigError, match=rf"^experiment module 'handmade' {re.escape(wrong)}; {contract}"):
+        E.sweep(_module(**attrs))
+
+
+def test_a_name_that_imports_no_experiment_module_is_refused(capsys):
+    with pytest.raises(esx.ConfigError, match="^experiment module 'json' has no PARAMS; "):
+        E.sweep("json")
+    with pytest.raises(esx.ConfigError, match="^unknown experiment 'no_such_pkg.myexp'; choose a figure number .* or "
+                                              "the import name of a module of your own, e.g. mypkg.myexp"):
+        E.sweep("no_such_pkg.myexp")
+    assert main(["sweep", "no_such_module", "--list"]) == 2
+    assert "unknown experiment 'no_such_module'" in capsys.readouterr().err
+
+
+def test_a_module_no_worker_can_import_runs_with_one_job_here_and_is_refused_with_two(serial, monkeypatch):
+    """A module defined in __main__ or a notebook (here: made by hand) cannot travel to a worker by name."""
+    notebook = _module(PARAMS=example.PARAMS, run=example.run, TITLE=example.TITLE)
+    assert E.sweep(notebook, GRID, seeds=[0, 1]).tables == serial.tables
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
+    for where in (dict(jobs=2), dict(scheduler="tcp://127.0.0.1:1")):
+        with pytest.raises(esx.ConfigError, match=r"^sweep: (jobs = 2|scheduler = 'tcp://127.0.0.1:1') runs "
+                                                  r"experiment module 'handmade' in other processes, which import it "
+                                                  r"by its name, and none can .*; allowed: jobs=1"):
+            E.sweep(notebook, GRID, seeds=[0, 1], **where)
+
+
+def test_reproduce_runs_only_the_packages_experiments(capsys):
+    assert main(["reproduce", "--figure", "own_experiment_example"]) == 2
+    assert "reproduce compares with the paper, so it runs only the package's experiments" in capsys.readouterr().err
+
+
+def test_a_parameter_named_like_a_column_of_the_table_is_refused():
+    module = _module(PARAMS={"value": Param(1, "a value", 0, 2)}, run=lambda seed=0, **p: None)
+    with pytest.raises(esx.ConfigError, match="^sweep: handmade.value has the name of a column of the sweep's table"):
+        E.sweep(module, {"value": [1]})
+
+
+TINY = """from esxlab.experiments import remap_io
+from esxlab.experiments.params import Param
+
+PARAMS = {"minutes": Param(1, "run length", 1, 3, integer=True, unit="min")}
+
+
+def run(seed=0, minutes=1):
+    return remap_io.run(seed=seed, minutes=minutes, packets_per_s=PACKETS)
+"""
+
+
+def test_workers_started_before_the_module_existed_import_it_and_its_edits(tmp_path, monkeypatch):
+    """loky keeps its workers between sweeps: they started before the module's directory joined sys.path,
+    and they imported the module before it was edited; they run the file as it is when the sweep starts."""
+    E.sweep("remap_io", {"minutes": [1]}, seeds=[0, 1], jobs=2)          # the workers are up
+    (tmp_path / "tinyexp_a1.py").write_text(TINY + "\nPACKETS = 1000\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "tinyexp_a1", raising=False)
+    first = E.sweep("tinyexp_a1", {"minutes": [1, 2]}, seeds=[0, 1], jobs=2)
+    assert first == E.sweep("tinyexp_a1", {"minutes": [1, 2]}, seeds=[0, 1], jobs=1)
+    (tmp_path / "tinyexp_a1.py").write_text(TINY + "\nPACKETS = 30000\n")   # another size: no stale bytecode
+    edited = E.sweep("tinyexp_a1", {"minutes": [1, 2]}, seeds=[0, 1], jobs=2)
+    assert edited != first, "the workers ran the edited file"
+    assert edited == E.sweep("tinyexp_a1", {"minutes": [1, 2]}, seeds=[0, 1], jobs=1)
+    assert edited.tables[0] == tuple(E.remap_io.run(seed=0, minutes=1, packets_per_s=30000).table)
+
+
+def test_a_module_edited_while_its_sweep_runs_stops_the_sweep():
+    own = runner.Own.of(example)
+    assert own is not None and own.name == "own_experiment_example" and Path(own.root) == Path(__file__).parent
+    assert runner.load(own) is example
+    with pytest.raises(esx.ConfigError, match=r"^sweep: own_experiment_example \(.*\) changed since the sweep "
+                                              r"started \(sha256 [0-9a-f]{16} now, 0{16} then\)"):
+        runner.load(runner.Own(own.name, own.root, "0" * 16))
+
+
+def test_a_dask_cluster_imports_an_own_module_by_name_and_checks_it_is_the_same_file(serial):
+    from distributed import LocalCluster          # the "cluster" extra; the "test" extra installs it
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        table = E.sweep(example, GRID, seeds=[0, 1], scheduler=cluster.scheduler_address)
+        other = runner.Own("own_experiment_example", runner.Own.of(example).root, "0" * 16)
+        with pytest.raises(esx.ConfigError, match=r"worker\(s\) .* do not run this own_experiment_example \(sha256 "
+                                                  r"[0-9a-f]{16}; here sha256 0{16}\); allowed: workers that import "
+                                                  "the same file by that name"):
+            runner.execute(print, [(1,)], scheduler=cluster.scheduler_address, label="sweep", own=[other])
+    assert table == serial
