@@ -52,11 +52,18 @@ class Decision:
         return f"{when}{who}: {self.action}{amount} — {self.why}"
 
 
+#: the most ticks :meth:`Recorder.reserve` allocates ahead of those recorded (a simulated day): a run
+#: longer than that grows its columns geometrically as it goes, so a mistyped run of a million minutes
+#: holds the memory of what it has recorded, not of what it was asked for (it held 17 GB at once)
+AHEAD_TICKS = 86_400
+
+
 class Recorder:
     """Collects one row per tick into preallocated numpy columns that grow geometrically
-    (:meth:`reserve` makes room ahead, ``Host.run`` reserves its whole run), so recording
-    costs O(VMs) per tick and :meth:`trace` returns read-only views without copying: a thousand
-    one-second runs cost what one thousand-second run costs. The VMs' rows of the last ticks
+    (:meth:`reserve` makes room ahead, ``Host.run`` reserves its run, up to :data:`AHEAD_TICKS`
+    ahead, after checking that the whole run fits), so recording costs O(VMs) per tick and
+    :meth:`trace` returns read-only views without copying: a thousand one-second runs cost what
+    one thousand-second run costs. The VMs' rows of the last ticks
     wait as Python lists and go into the columns a block at a time (one numpy conversion per
     block, not one per VM and tick), whenever the trace is read, the VMs change, or
     :data:`BLOCK_TICKS` ticks wait.
@@ -85,15 +92,17 @@ class Recorder:
         return 8 * (1 + len(HOST_FIELDS)) + 1 + 8 * len(VM_FIELDS) * vm_names
 
     def reserve(self, rows: int, names: Iterable[str] = (), why: str = "recording") -> None:
-        """Make room for ``rows`` more ticks of the VMs ``names`` (and those seen before); raises
-        ConfigError up front, starting with ``why``, if the trace would not fit in this computer's memory."""
+        """Make room for ``rows`` more ticks of the VMs ``names`` (and those seen before), up to
+        :data:`AHEAD_TICKS` of them now (:meth:`record` grows the columns as it fills them); raises
+        ConfigError up front, starting with ``why``, if all ``rows`` would not fit in this computer's memory."""
         need = self.n + rows
         if need <= self.capacity:
             return
         columns = len(self._vms.keys() | set(names))
         check_fits(f"{why} (a trace of {need:,} ticks for {columns} VMs)", need * self.row_bytes(columns),
                    "allowed: a shorter run, or fewer VMs")
-        n, size = self.n, max(need, 2 * self.capacity)       # geometric: O(1) amortized per tick
+        n = self.n
+        size = max(min(need, n + AHEAD_TICKS), 2 * self.capacity)   # geometric: O(1) amortized per tick
         self._t = _grown(self._t[:n], size, 0.0)
         self._state = _grown(self._state[:n], size, 0)
         self._host = _grown(self._host[:, :n], size, 0.0)

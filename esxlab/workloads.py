@@ -28,9 +28,12 @@ from .resources import check_pages_fit
 
 @dataclass
 class Access:
-    """One tick of a workload: distinct logical pages touched, and which are written;
-    ``io``: logical pages (among ``lps``) sent to a device (§7), and ``io_transfers`` how many
-    transfers each entry stands for (None: one each, so a page repeats once per transfer)."""
+    """One tick of a workload: ``lps``, the distinct logical pages touched (0 … pages − 1), and
+    ``writes``, one bool per page of ``lps``, True where it is written; ``freed``: distinct logical
+    pages the workload gives back to its guest this tick (the guest frees their pages: on Windows the
+    zero page thread zeroes them); ``io``: logical pages (among ``lps``) sent to a device (§7), and
+    ``io_transfers`` how many transfers each entry stands for (None: one each, so a page repeats
+    once per transfer)."""
 
     lps: np.ndarray
     writes: np.ndarray
@@ -107,6 +110,7 @@ class Workload:
     compressible = 0.5        # invented: fraction of its pages that compress to ≤ half a page (later ESX)
     file_backed = False       # logical pages are file blocks with private initial contents
     rng: np.random.Generator | None = None      # set by attach: the VM's stream
+    wrapper: "Workload | None" = None           # the Delayed that will drive it (set by Delayed)
 
     def __new__(cls, *args, **kwargs):
         """An unknown parameter name, or too many positional ones, is a ConfigError naming the known
@@ -121,6 +125,8 @@ class Workload:
         return 0
 
     def step(self, t: int) -> Access:
+        """The pages touched in tick ``t`` (seconds of the VM's own time since power-on, from 1; a
+        blocked VM's time stands still) as an :class:`Access`; the base class touches nothing."""
         return EMPTY
 
     def disk_tokens(self, mint, pages: int) -> np.ndarray | None:
@@ -160,10 +166,10 @@ class Dbench(Workload):
     deflated pages were zeroed, 0.75 gave 34 % and a 205 MB estimate). The hit ratio is concave in memory, but
     throughput, accesses / (CPU + misses × disk time), bends it back: the gains per 32 MB are
     +.072/+.081/+.093/+.112 of the 256 MB throughput (the old hot/cold model's rose then fell,
-    +.087/+.115/+.141/+.092), while the paper's shrink, +.125/+.108/+.079/+.043. They pull apart: by Figure 2's own curve, growing
-    from 179 to 243 MB gains only ≈ 17 %, so a model steep enough for Figure 7's gain is
-    steeper than Figure 2 at 192–224 MB; and a file set small enough to fit at 256 MB (Figure
-    2's flattening) leaves the dbench VM asking for less than Figure 7's 243 MB.
+    +.087/+.115/+.141/+.092), while the paper's shrink, +.125/+.108/+.079/+.043. They pull apart:
+    by Figure 2's own curve, growing from 179 to 243 MB gains only ≈ 17 %, so a model steep enough
+    for Figure 7's gain is steeper than Figure 2 at 192–224 MB; and a file set small enough to fit
+    at 256 MB (Figure 2's flattening) leaves the dbench VM asking for less than Figure 7's 243 MB.
     """
 
     name = "dbench"
@@ -203,7 +209,7 @@ class Dbench(Workload):
         self.pages = max(1, int(self.clients * self.mb_per_client * PAGES_PER_MB))
         # the smallest integer type that holds pages + 1 (16-bit values sort fastest: arrays.distinct)
         self._index = next(t for t in (np.uint16, np.int32, np.int64) if self.pages + 1 <= np.iinfo(t).max)
-        # the inverse transform's scale n^(1−α) − 1 (n = pages + 1), once: the draws and the rank table's range use it
+        # the inverse transform's scale n^(1−α) − 1 (n = pages + 1), once: for the draws and the rank table's range
         self._scale = (self.pages + 1) ** (1 - self.zipf_alpha) - 1
         self._ranks = _rank_table(self.zipf_alpha, self.pages, self._index, self._scale)
         return self.pages
@@ -455,10 +461,11 @@ def make(spec) -> Workload:
     """A workload from an instance, a class whose parameters all have defaults, or a name of
     :data:`WORKLOADS` ("idle", "dbench", …); ConfigError otherwise."""
     if isinstance(spec, Workload):
-        if spec.rng is not None:
-            raise ConfigError(f"workload = {shorten(spec)} has already driven a VM (even one powered off since, "
-                              f"or on another host); a workload instance keeps one VM's state, so give each VM its "
-                              f"own (e.g. workload={_spelled(type(spec))}(...) again).")
+        if spec.rng is not None or spec.wrapper is not None:
+            why = ("has already driven a VM (even one powered off since, or on another host)" if spec.rng is not None
+                   else "is already wrapped in a Delayed workload, which will drive a VM with it")
+            raise ConfigError(f"workload = {shorten(spec)} {why}; a workload instance keeps one VM's state, so give "
+                              f"each VM its own (e.g. workload={_spelled(type(spec))}(...) again).")
         return spec
     if isinstance(spec, type) and issubclass(spec, Workload):
         needed = _required(spec)
@@ -631,7 +638,8 @@ class Delayed(Workload):
             raise ConfigError(f"Delayed.inner must be a Workload instance (e.g. esx.workloads.Dbench()), got "
                               f"{shorten(inner)}.")
         check_number("Delayed", "start_s", start_s, 0, None)
-        self.inner = make(inner)                 # (refuses an inner workload that already drove a VM)
+        self.inner = make(inner)                 # (refuses one that drove a VM, or that another Delayed wraps)
+        inner.wrapper = self                     # (so that no other VM, nor another Delayed, takes it)
         self.start_s = int(start_s)
         self.name = inner.name
         self.file_backed = inner.file_backed

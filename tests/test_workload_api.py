@@ -103,3 +103,15 @@ def test_a_delayed_workload_drives_one_vm_and_wraps_a_fresh_one():
         host.power_on(esx.VMConfig(name="b", max_mb=32), workload=late)
     with pytest.raises(esx.ConfigError, match="has already driven a VM"):
         esx.workloads.Delayed(late.inner, 5)
+
+
+def test_a_workload_wrapped_in_delayed_drives_no_other_vm():
+    """Two Delayed around one workload, or the workload given to one VM and its Delayed to another, let one
+    workload's state and random stream drive two VMs (a tester's finding, 2026-12-03)."""
+    inner = esx.workloads.Idle()
+    esx.workloads.Delayed(inner, 2)
+    with pytest.raises(esx.ConfigError, match="already wrapped in a Delayed workload"):
+        esx.workloads.Delayed(inner, 3)
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    with pytest.raises(esx.ConfigError, match="already wrapped in a Delayed workload"):
+        host.power_on(esx.VMConfig(name="a", max_mb=32), workload=inner)

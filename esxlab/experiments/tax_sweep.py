@@ -78,7 +78,7 @@ def run(seed: int = 0, **params) -> Result:
                     kind="set-up", off_setting=off)
         elif float(tau) == 0.75:
             res.add("idle VM alloc, τ = 0.75", 101 * scale, cols["idle_alloc"][i], fig7.TOL_AFTER, "MB",
-                    off_setting=off, note_if_off=fig7.idle_after(p.clients))
+                    off_setting=off, note_if_off=fig7.idle_after(p.clients, scale))
         else:
             res.add(f"idle VM alloc, τ = {tau:g}", None, cols["idle_alloc"][i], None, "MB")
         if tau > 0:
