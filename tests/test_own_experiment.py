@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import types
+import warnings
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,76 @@ def test_a_dask_cluster_imports_an_own_module_by_name_and_checks_it_is_the_same_
                                                   "the same file by that name"):
             runner.execute(print, [(1,)], scheduler=cluster.scheduler_address, label="sweep", own=[other])
     assert table == serial
+
+
+def _same_stat_edit(path: Path, old: str, new: str) -> None:
+    """Edit ``path``, keeping its size and modification time (as a quick edit in the same second does):
+    only its content tells the two versions apart, not Python's bytecode check (size and second)."""
+    assert len(old) == len(new)
+    stat = path.stat()
+    path.write_text(path.read_text().replace(old, new))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_a_module_imported_then_edited_before_its_first_sweep_runs_the_edited_file_with_any_jobs(tmp_path, monkeypatch):
+    """A tester's report (today 2, finding 2): imported in a notebook cell, then edited, ``jobs=1`` ran the old
+    code in this process while ``jobs=2``'s workers ran the new file; every sweep now runs the file on disk."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)        # as a user's Python does: a .pyc is written
+    (tmp_path / "tinyexp_b1.py").write_text(TINY + "\nPACKETS = 1000\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "tinyexp_b1", raising=False)
+    import tinyexp_b1                                              # the notebook's earlier cell
+    _same_stat_edit(tmp_path / "tinyexp_b1.py", "PACKETS = 1000", "PACKETS = 3000")
+    one = E.sweep(tinyexp_b1, {"minutes": [1]}, seeds=[0, 1], jobs=1)
+    assert one.tables[0] == tuple(E.remap_io.run(seed=0, minutes=1, packets_per_s=3000).table), "the edited file"
+    assert E.sweep(tinyexp_b1, {"minutes": [1]}, seeds=[0, 1], jobs=2) == one
+    assert E.sweep("tinyexp_b1", {"minutes": [1]}, seeds=[0, 1], jobs=1) == one
+    assert tinyexp_b1.PACKETS == 3000, "the sweep imported the module again, in place"
+
+
+BAD_RUN = """from esxlab.experiments.params import Param
+
+PARAMS = {"x": Param(1, "x", 0, 3, integer=True)}
+
+
+def run(seed=0, **params):
+    return 42
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_that_returns_no_result_is_one_sentence_with_any_jobs(jobs, tmp_path, monkeypatch):
+    """Today 2, finding 5: ``AttributeError: 'int' object has no attribute 'table'``, from a worker too."""
+    (tmp_path / f"badret_j{jobs}.py").write_text(BAD_RUN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(esx.ConfigError, match=rf"^sweep: badret_j{jobs}\.run\(\) returned 42 \(int\), not an "
+                                              r"esxlab\.experiments\.Result; allowed: a Result .*fig7\.py's run"):
+        E.sweep(f"badret_j{jobs}", {"x": [1]}, seeds=[0, 1], jobs=jobs)
+
+
+def test_workers_started_after_clear_cache_are_a_warning(monkeypatch):
+    """Today 2, finding 4: after clear_cache() (the model patched here), workers that import esxlab afresh ran
+    the unpatched code without a word; a one-task sweep, or jobs=1, runs here and needs no warning."""
+    from esxlab.experiments import common
+    monkeypatch.setattr(common, "cleared", False, raising=False)
+    grid = {"minutes": [1]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        E.sweep("remap_io", grid, seeds=[0, 1], jobs=2)                # no clear_cache yet
+        E.clear_cache()
+        E.sweep("remap_io", grid, seeds=[0, 1], jobs=1)
+        E.sweep("remap_io", grid, seeds=[0], jobs=2)                   # one task: it runs in this process
+    with pytest.warns(UserWarning, match=r"^sweep: 2 worker processes import esxlab afresh and do not see changes "
+                                         r"made to it in this process .*; run with jobs=1 to use them\.$") as caught:
+        E.sweep("remap_io", grid, seeds=[0, 1], jobs=2)
+    assert len(caught) == 1 and caught[0].filename == __file__, "one line, naming the caller's line"
+
+
+def test_a_module_without_parameters_says_so(capsys):
+    """Today 2, finding 8(d): "its parameters are: ." and an empty table under --list."""
+    empty = _module("noparams", PARAMS={}, run=lambda seed=0: E.remap_io.run(seed=seed, minutes=1))
+    with pytest.raises(esx.ConfigError, match=r"^sweep: noparams has no parameter 'x'; it has none \(its PARAMS is "
+                                              r"empty\), so it sweeps over seeds alone\.$"):
+        E.sweep(empty, {"x": [1]})
+    assert sweeps.describe_params(empty).splitlines()[2] == ("Parameters: none (its PARAMS is empty); sweep it over "
+                                                             "seeds alone, e.g. --seeds 0-3.")

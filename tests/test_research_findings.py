@@ -31,6 +31,7 @@ def no_kept_runs():
 # -- 1. the in-process cache ----------------------------------------------------------------------
 def test_clear_cache_lets_a_patched_workload_change_the_next_run(monkeypatch, no_kept_runs):
     """The tester patched Dbench's default and got the cached 247.05 MB again; a fresh process said 70.6."""
+    monkeypatch.setattr(common, "cleared", False)          # (clear_cache's mark, undone for the tests after)
     before = E.fig7.run(seed=0, **FIG7_SMALL).value(AFTER)
     init = W.Dbench.__init__
     monkeypatch.setattr(W.Dbench, "__init__", lambda self, *a, mb_per_client=1, **k:

@@ -22,6 +22,7 @@ RUNS_KEPT = 8                           # runs kept by :func:`kept` (≈ 1 MB ea
 _prefixes: OrderedDict[Hashable, Host] = OrderedDict()
 _kept: OrderedDict[Hashable, Any] = OrderedDict()
 _lock = threading.Lock()                # a dashboard runs experiments in a thread of its own
+cleared = False                         # clear_cache() was called here: the runner warns that workers miss it
 
 
 def memory_for(available_mb: float, vms: int, overhead_mb: float = 32, base: HostConfig | None = None) -> float:
@@ -87,8 +88,10 @@ def clear_cache() -> None:
     Call it after changing the model or a workload in a running session (a notebook's patched class,
     default or constant): the caches are keyed on the seed and the parameters, not on the code, so
     without it a run with the same seed and parameters returns the result from before the change.
-    (Worker processes, ``jobs`` > 1, import esxlab afresh: a patch made here does not reach them.)
-    Source: invented."""
+    (Worker processes, ``jobs`` > 1, import esxlab afresh: a patch made here does not reach them, and a
+    sweep or ``reproduce`` that starts them after this call warns so.) Source: invented."""
+    global cleared
+    cleared = True
     with _lock:
         _prefixes.clear()
         _kept.clear()

@@ -33,10 +33,12 @@ import contextlib
 import datetime
 import hashlib
 import importlib
+import importlib.util
 import os
 import re
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +51,7 @@ from tqdm import tqdm
 from ..errors import ConfigError, install_hint, shorten
 from ..host import quietly, watching
 from ..rng import check_seed
-from . import RUN_S, SHARED_RUNS, get
+from . import RUN_S, SHARED_RUNS, common, get
 from .result import Result, Row, predictions, render_table, summarize
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -151,14 +153,20 @@ def load(experiment: str | Own | ModuleType) -> ModuleType:
 
 
 def imported(experiment: Own) -> ModuleType:
-    """``experiment``'s module imported in this process by its name (``root`` added to ``sys.path``
-    if missing), and imported again if this process ran it from another file (it was edited since)."""
+    """``experiment``'s module as its file is now, imported in this process by its name (``root`` added to
+    ``sys.path`` if missing). It is imported again (:func:`importlib.reload`) unless this process imported it
+    itself from that very file: a module imported before this process's first sweep of it (by you, or a
+    notebook cell) may have been edited since, and one this process ran may have been edited since the last
+    sweep. Its cached bytecode goes first, as Python trusts a ``.pyc`` whose source kept its size and second."""
     if experiment.name not in sys.modules:
         if experiment.root not in sys.path:
             sys.path.append(experiment.root)
         importlib.invalidate_caches()           # a file made after this process listed its directory
-    module = importlib.import_module(experiment.name)
-    if _ran.setdefault(experiment.name, file_digest(module)) != experiment.digest:
+        _ran[experiment.name] = file_digest(importlib.import_module(experiment.name))
+    module = sys.modules[experiment.name]
+    if _ran.get(experiment.name) != experiment.digest:
+        with contextlib.suppress(OSError):
+            Path(importlib.util.cache_from_source(module.__spec__.origin)).unlink(missing_ok=True)
         module = importlib.reload(module)
         _ran[experiment.name] = file_digest(module)
     return module
@@ -233,9 +241,15 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     order; an exception it raises stops the run (tasks not yet started are cancelled) and propagates.
     ConfigError for bad ``jobs``, an unreachable scheduler, a missing "cluster" extra or
     workers running other esxlab sources, or another file of a module of your own the tasks name
-    (``own``). Source of the approach: invented (issue 13)."""
+    (``own``). For a sweep or ``reproduce``, a UserWarning when it starts workers (they import esxlab afresh) after
+    :func:`~esxlab.experiments.clear_cache` was called here, a sign that the model was patched in this
+    process. Source of the approach: invented (issue 13)."""
     n = workers(jobs, len(tasks), f"{label}: --jobs")
     here = scheduler is None and n == 1 and progress is not None      # joblib runs one worker in this thread
+    if common.cleared and (scheduler is not None or n > 1) and label in ("reproduce", "sweep"):   # (not a dashboard's)
+        warnings.warn(f"{label}: {'the Dask workers' if scheduler else f'{n} worker processes'} import esxlab afresh "
+                      "and do not see changes made to it in this process (clear_cache() was called here, as after "
+                      "patching the model); run with jobs=1 to use them.", UserWarning, stacklevel=_outside())
     with contextlib.ExitStack() as stack:
         stack.enter_context(_backend(n, scheduler, f"{label}: --scheduler", own))
         bar = stack.enter_context(tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr,
@@ -261,6 +275,15 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         finally:
             out.close()                          # stopped early: joblib cancels what has not started
     return results
+
+
+def _outside() -> int:
+    """The ``stacklevel`` that makes a warning issued by the caller name the first frame outside esxlab
+    (your call of ``sweep`` or ``run_many``, not the package's line)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and Path(frame.f_code.co_filename).is_relative_to(PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class _Minutes:

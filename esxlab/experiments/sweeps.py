@@ -18,7 +18,9 @@ An experiment module of your own sweeps the same way, given as the module or by 
 (``sweep(myexp, …)``, ``sweep("mypkg.myexp", …)``, ``python -m esxlab sweep mypkg.myexp``; the
 contract: :func:`esxlab.experiments.check_module`). Workers import it by that name
 (:class:`.runner.Own`), so it must be a file Python imports from ``sys.path``; one it cannot (defined
-in ``__main__`` or a notebook) runs only with ``jobs=1``, in this process.
+in ``__main__`` or a notebook) runs only with ``jobs=1``, in this process. A sweep imports your module
+again (:func:`importlib.reload`) unless this process imported its file as it is now, so that every run,
+here or in a worker, runs the file on disk (a change made to the module in this process is dropped).
 Source: invented (issue 13), in the tidy-data layout (one observation per row).
 """
 from __future__ import annotations
@@ -38,7 +40,7 @@ from ..errors import ConfigError, describe_range, shorten
 from ..rng import check_seed
 from . import EXPERIMENTS, get, lookup, runner
 from .params import resolve
-from .result import Row, summarize, write_csv
+from .result import Result, Row, summarize, write_csv
 
 #: the tidy table's columns after the experiment's swept parameters (see :class:`SweepTable`)
 COLUMNS = ("seed", "quantity", "value", "unit", "paper", "tolerance", "relation", "within", "kind", "note")
@@ -166,7 +168,9 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
     grid: dict[str, list[Any]] = {}
     for key, values in params.items():
         if key not in specs:
-            raise ConfigError(f"sweep: {name} has no parameter {key!r}; its parameters are: {', '.join(specs)}.")
+            known = f"its parameters are: {', '.join(specs)}" if specs else "it has none (its PARAMS is empty), so " \
+                "it sweeps over seeds alone"
+            raise ConfigError(f"sweep: {name} has no parameter {key!r}; {known}.")
         if key in ("experiment", *COLUMNS):
             raise ConfigError(f"sweep: {name}.{key} has the name of a column of the sweep's table; allowed: a "
                               f"parameter named other than experiment, {', '.join(COLUMNS)} (rename it in PARAMS).")
@@ -282,6 +286,9 @@ def describe_params(experiment: Experiment) -> str:
     The first line is its name and ``TITLE`` (a module of your own without one: its docstring's first line)."""
     name, module = lookup(experiment), get(experiment)
     title = getattr(module, "TITLE", None) or (module.__doc__ or "").strip().partition("\n")[0]
+    heading = name + (f": {title}" if title else "")
+    if not module.PARAMS:
+        return f"{heading}\n\nParameters: none (its PARAMS is empty); sweep it over seeds alone, e.g. --seeds 0-3."
     head = ("parameter", "default", "allowed", "unit", "--param example", "meaning")
     rows = [(key, shorten(spec.default, 30), _allowed(key, spec), spec.unit, example(experiment, key), spec.label)
             for key, spec in module.PARAMS.items()]
@@ -290,7 +297,7 @@ def describe_params(experiment: Experiment) -> str:
     para = lambda text, indent="": textwrap.fill(text, 100, initial_indent=indent,
                                                  subsequent_indent=" " * len(indent), break_on_hyphens=False)
     rules = getattr(module, "RULES", ())
-    out = [name + (f": {title}" if title else ""), "", line(head), line(["-" * w for w in widths]),
+    out = [heading, "", line(head), line(["-" * w for w in widths]),
            *map(line, rows), ""]
     if rules:
         out += [para("Rules between parameters (a run that breaks one is refused; a sweep checks every grid point "
@@ -336,7 +343,18 @@ def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[t
     change fork from the host at the change (e.g. Figure 7's ``tax_after``: :func:`.common.fork`), so
     a task holds several of them."""
     module = runner.load(experiment)
-    return [tuple(module.run(seed=seed, **values).table) for values in points]
+    return [_table(module, seed, values) for values in points]
+
+
+def _table(module: ModuleType, seed: int, values: dict[str, Any]) -> tuple[Row, ...]:
+    """The table of ``module.run(seed=seed, **values)``; ConfigError if that is not a Result."""
+    res = module.run(seed=seed, **values)
+    if not isinstance(res, Result):
+        raise ConfigError(f"sweep: {module.__name__}.run() returned {shorten(res)} ({type(res).__name__}), not an "
+                          "esxlab.experiments.Result; allowed: a Result holding one row per quantity, e.g. res = "
+                          "Result(name, params) then res.add(quantity, paper, value, tolerance, unit), as "
+                          "esxlab/experiments/fig7.py's run returns.")
+    return tuple(res.table)
 
 
 def _groups(n_points: int, n_seeds: int, jobs: int, scheduler: str | None) -> int:
@@ -358,7 +376,9 @@ def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = N
     as the module or by its import name ("mypkg.myexp"); the table's ``experiment`` column is then its
     import name. Workers import it by that name, so with ``jobs`` > 1 or ``scheduler`` it must be a file
     Python imports from ``sys.path`` (ConfigError for one defined in ``__main__`` or a notebook: it runs
-    with ``jobs=1``, in this process), and it must stay as it is while the sweep runs.
+    with ``jobs=1``, in this process), and it must stay as it is while the sweep runs. The sweep imports it
+    again (:func:`importlib.reload`) unless this process imported its file as it is now, so that every run,
+    whatever ``jobs``, runs that file (not a change made to the module in this process).
 
     Runs ``jobs`` at a time (at most this computer's cores) with joblib (loky processes), or on
     the Dask cluster at ``scheduler`` (needs the "cluster" extra); ``progress`` shows a bar on
@@ -394,6 +414,8 @@ class Plan:
         """The plan of ``sweep(experiment, params, seeds, jobs=jobs, scheduler=scheduler)``;
         ConfigError, before anything runs, for what :func:`sweep` refuses."""
         name = lookup(experiment)
+        n_jobs = runner.check_jobs(jobs, "sweep: jobs")
+        ref = _task_name(name, get(experiment), jobs, scheduler)       # before the checks: they read the file now
         grid = check_grid(experiment, params)
         seed_list = check_seeds(seeds)
         n_points = math.prod(len(values) for values in grid.values())
@@ -401,9 +423,8 @@ class Plan:
             raise ConfigError(f"sweep: {n_points} grid points × {len(seed_list)} seeds = "
                               f"{n_points * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")
         points = check_rules(experiment, grid)
-        groups = _groups(len(points), len(seed_list), runner.check_jobs(jobs, "sweep: jobs"), scheduler)
+        groups = _groups(len(points), len(seed_list), n_jobs, scheduler)
         index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
-        ref = _task_name(name, get(experiment), jobs, scheduler)
         tasks = [(ref, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
         return cls(name, grid, seed_list, points, index, tasks, jobs, scheduler,
                    None if scheduler is not None else runner.workers(jobs, len(tasks), "sweep: jobs"))
@@ -422,11 +443,15 @@ class Plan:
 
 def _task_name(name: str, module: ModuleType, jobs: int, scheduler: str | None) -> Task:
     """How the tasks name experiment ``name`` (:func:`.runner.load`): the package's by its name, one of
-    your own by :class:`.runner.Own` (workers import it by its name), or, one that no other process can
-    import, as the module itself, with one job in this process (ConfigError for more, or a cluster)."""
+    your own by :class:`.runner.Own` (workers import it by its name; here it is imported again unless this
+    process imported that very file, :func:`.runner.imported`, so that it runs the same code here as there), or,
+    one that no other process can import, as the module itself, with one job in this process (ConfigError for
+    more, or a cluster)."""
     if name in EXPERIMENTS:
         return name
     own = runner.Own.of(module)
+    if own is not None:
+        runner.load(own)
     if own is None and (jobs > 1 or scheduler is not None):
         where = f"jobs = {jobs}" if scheduler is None else f"scheduler = {shorten(scheduler)}"
         raise ConfigError(f"sweep: {where} runs experiment module {name!r} in other processes, which import it by "
