@@ -63,9 +63,9 @@ def check_fits(what: str, nbytes: float, allowed: str) -> None:
 
 def check_pages_fit(what: str, pages: float) -> None:
     """Refuse a workload whose ``pages`` logical pages (``what`` names the parameters) cannot be held."""
+    most = USABLE_FRACTION * machine_bytes() / LOGICAL_BYTES_PER_PAGE
     check_fits(what, pages * LOGICAL_BYTES_PER_PAGE,
-               f"allowed: at most about {USABLE_FRACTION * machine_bytes() / LOGICAL_BYTES_PER_PAGE / 256:,.0f} "
-               "MB of logical pages")
+               f"allowed: at most about {most:,.0f} logical pages ({most / 256:,.0f} MB of them)")
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ def small_machine(monkeypatch):
     (lambda: esx.HostConfig(memory_mb=1 << 20), ["memory_mb = 1048576", "needs about 16.0 GiB", "can hold 3.2 GiB"]),
     (lambda: esx.HostConfig(swap_mb=1 << 22), ["swap_mb = 4194304", "needs about 24.0 GiB"]),
     (lambda: esx.VMConfig(max_mb=1 << 20), ["max_mb = 1048576", "needs about 14.0 GiB", "a smaller VM"]),
-    (lambda: W.Toucher([(0, 1e9)]), ["schedule mb = 1000000000.0", "can hold 3.2 GiB", "MB of logical pages"]),
+    (lambda: W.Toucher([(0, 1e9)]), ["schedule mb = 1000000000.0", "can hold 3.2 GiB", "logical pages (", "MB of them)"]),
     (lambda: W.Dbench(mb_per_client=1e12), ["mb_per_client = 1000000000000.0", "GiB"]),
     (lambda: W.Spec95(files_mb=1 << 20), ["files_mb = 1048576", "GiB"]),
     (lambda: W.NetServer(data_mb=1 << 20), ["data_mb = 1048576", "GiB"]),

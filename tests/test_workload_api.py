@@ -44,7 +44,7 @@ def test_attach_may_not_return_more_pages_than_this_computer_holds(returned, mon
     dimension exceeded", 10**9 (4 TB of logical pages) was accepted."""
     monkeypatch.setattr(resources, "machine_bytes", lambda: 8 << 30)
     with pytest.raises(esx.ConfigError, match=rf"^Sized\.attach\(\) = {returned} logical pages needs about .*; "
-                                              r"allowed: at most about [\d,]+ MB of logical pages\.$"):
+                                              r"allowed: at most about [\d,]+ logical pages \([\d,]+ MB of them\)\.$"):
         power_on(Sized(returned))
 
 
