@@ -130,7 +130,9 @@ def _type_error(e: Expect, value: Any) -> str | None:
         if e.kind == "number" and _too_large(value):
             return f"`{e.name}` is too large to be an answer here (a float cannot hold it); got {_describe(value)}."
         if e.kind == "choice" and value not in e.choices:
-            return f"`{e.name}` must be one of {', '.join(map(repr, e.choices))}; got {value!r}."
+            alike = [c for c in e.choices if isinstance(c, str) and c.lower() == value.strip().lower()]
+            spelled = f" (written exactly so: {alike[0]!r})" if alike else ""
+            return f"`{e.name}` must be one of {', '.join(map(repr, e.choices))}; got {value!r}{spelled}."
         return None
     if e.kind == "object":
         if isinstance(value, type) and issubclass(value, e.cls):

@@ -179,3 +179,11 @@ def test_a_problem_words_its_own_rounding_hint_or_none_and_lists_name_their_plac
     assert _message(xs, [0.12, 12.0, 5.0]).endswith("0 or 2 decimal places, which is outside the tolerance: give "
                                                     "more significant figures.")
     assert _message(xs, [0.12, 12.0345, 5.0]).endswith(": H")         # every wrong item must be a rounding
+
+
+def test_a_choice_in_other_letters_is_told_how_it_is_written():
+    """A tester answered DoublePaging's lru_double_paging with "More": refused, with no word on why."""
+    p = problems.DoublePaging(seed=0)
+    answers = {**solve(p), "lru_double_paging": " More"}
+    with pytest.raises(CheckFailed, match=r"got ' More' \(written exactly so: 'more'\)\."):
+        checks.check(p, **answers)
