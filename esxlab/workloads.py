@@ -201,8 +201,9 @@ class Dbench(Workload):
         paper's set-up (with 8000 accesses for 80 clients, Figure 7 at twice the paper's sizes had a
         dbench estimate of 295 MB where 2 × 197 is expected, and missed every row). ConfigError as
         :class:`Dbench`'s."""
-        check_number("Dbench.scaled", "clients", clients, 1, 10000, integer=True)
-        return cls(clients=clients, accesses_per_s=ACCESSES_PER_CLIENT * clients)
+        dbench = cls(clients=clients)                   # (checks clients)
+        dbench.accesses_per_s = ACCESSES_PER_CLIENT * dbench.clients
+        return dbench
 
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
         super().attach(vm_pages, uid, rng)

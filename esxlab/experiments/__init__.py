@@ -24,11 +24,11 @@ from (e.g. ``myexp.py`` in the current directory): ``PARAMS`` (name → :class:`
 **params) -> Result``, optionally ``RULES`` and ``TITLE`` (:mod:`.fig7` is the example), and give it, or
 its import name, to :func:`sweep` or ``python -m esxlab sweep mypkg.myexp``: it is checked as
 :func:`check_module` says, and worker processes import it by that name (a module they cannot import,
-defined in ``__main__`` or a notebook, runs only with ``jobs=1``, in this process). :func:`sweep` imports your
-module again unless this process imported its file as it is now, so that every run, here or in a worker, runs
-that file. To add one to the
-package, and so to ``reproduce``, which compares it with the paper, write ``esxlab/experiments/<name>.py``
-and add ``<name>`` to :data:`EXPERIMENTS` (in the order ``python -m esxlab reproduce`` should run it).
+defined in ``__main__`` or a notebook, runs only with ``jobs=1``, in this process). :func:`sweep`
+imports your module again unless this process imported its file as it is now, so that every run,
+here or in a worker, runs that file. To add one to the package, and so to ``reproduce``, which
+compares it with the paper, write ``esxlab/experiments/<name>.py`` and add ``<name>`` to
+:data:`EXPERIMENTS` (in the order ``python -m esxlab reproduce`` should run it).
 """
 from __future__ import annotations
 

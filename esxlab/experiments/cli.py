@@ -127,8 +127,7 @@ def sweep_main(argv: list[str]) -> int:
         start = time.perf_counter()
         table = plan.run(progress=True)
     except Error as e:                 # a bad argument, or a setting the experiment cannot run
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _failed(e)
     except SystemExit as e:            # --help
         return int(e.code or 0)
     print(render_table(table.summary()))
@@ -138,8 +137,7 @@ def sweep_main(argv: list[str]) -> int:
         try:
             print(f"wrote {table.to_csv(args.csv)}", file=sys.stderr)
         except ConfigError as e:       # checked before running, but some (e.g. /proc/x.csv for root) pass the check
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+            return _failed(e)
     return 0
 
 
@@ -162,6 +160,12 @@ def _jobs(jobs: int, label: str, n_tasks: int) -> int:
               ([f"the {n_tasks} task{'' if n_tasks == 1 else 's'} to run"] if n_tasks == used else [])
         print(f"note: {label} = {jobs} is more than {' and '.join(why)}; running {used} at a time.", file=sys.stderr)
     return used
+
+
+def _failed(e: Error) -> int:
+    """Print ``e`` as a command's usage error (``error: …`` on stderr); its exit code, 2."""
+    print(f"error: {e}", file=sys.stderr)
+    return 2
 
 
 def _where(scheduler: str | None, used: int | None) -> str:
@@ -216,16 +220,14 @@ def main(argv: list[str]) -> int:
         used = _jobs(args.jobs, "reproduce: --jobs", len(runner.plan(names, seeds))) if args.scheduler is None \
             else None
     except ConfigError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _failed(e)
     except SystemExit as e:            # --help
         return int(e.code or 0)
     start = time.perf_counter()
     try:
         results = runner.run_many(names, seeds, jobs=args.jobs, progress=True, scheduler=args.scheduler)
     except ConfigError as e:           # e.g. an unreachable --scheduler
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        return _failed(e)
     rows = runner.summary(results) if len(seeds) > 1 else [r for res in results.values() for r in res.table]
     print(render_table(rows))
     print(f"\n{runner.count_line(rows, seeds)} ({time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)})")
@@ -233,8 +235,7 @@ def main(argv: list[str]) -> int:
         try:
             _write_csv(Path(args.csv), results, rows, seeds)
         except ConfigError as e:       # checked before running, but a file in it may still be unwritable
-            print(f"error: {e}", file=sys.stderr)
-            return 2
+            return _failed(e)
     if args.readme:
         runner.write_readme(args.readme, runner.summary(results), seeds, args.jobs)
     if args.plots:

@@ -70,8 +70,9 @@ DBENCH_ACTIVE = ("fig7: dbench's active estimate comes from the invented Dbench 
 def idle_after(clients: int, scale: float = 1.0) -> str:
     """Why the idle VM keeps more after the change than the paper's (a miss's note), for ``clients`` and
     the paper's numbers scaled by ``scale`` (``available_mb`` / 358)."""
+    mb = Dbench().mb_per_client
     return (f"fig7: the model reclaims only while free memory is short; once the dbench VM has all its file set "
-            f"(clients × {Dbench().mb_per_client:g} MB = {clients * Dbench().mb_per_client:g} MB, invented Dbench) "
+            f"(clients × {mb:g} MB = {clients * mb:g} MB, invented Dbench) "
             f"and kernel, nobody asks for more, so the idle VM keeps what is left, while the paper's idle VM fell to "
             f"≈ {101 * scale:g} MB and the sum of the two dropped by {14 * scale:g} MB.")
 
