@@ -17,7 +17,8 @@ digitized figure, paper vs esxlab (Figures 2, 6, 7 and 8: :data:`.paper.FIGURES`
 matplotlib, the "plots" extra).
 Output directories and files are checked before anything runs. Exit code 0 when it ran (rows
 outside their tolerance are reported, not errors), 2 on bad arguments, 130 when interrupted
-(Ctrl-C: one line, "interrupted", on stderr; see :mod:`esxlab.__main__`).
+(Ctrl-C: one line, "interrupted", on stderr; see :mod:`esxlab.__main__`; a sweep first prints, and
+writes to ``--csv``, the seeds whose runs all finished).
 
 ``python -m esxlab sweep EXPERIMENT --param NAME=V1,V2,… [--param …] [--seeds 0-19] [--jobs N]
 [--csv FILE] [--scheduler ADDRESS]`` runs one experiment over the grid of the given parameter
@@ -40,12 +41,16 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, Error
 from ..rng import check_seed
 from . import EXPERIMENTS, lookup, runner
 from .paper import FIGURES
 from .result import Result, Row, check_dir, render_table, write_table_csv
+
+if TYPE_CHECKING:
+    from .sweeps import SweepTable
 
 
 class Parser(argparse.ArgumentParser):
@@ -105,8 +110,9 @@ def _count(n: int, noun: str) -> str:
 
 
 def sweep_main(argv: list[str]) -> int:
-    """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments."""
-    from .sweeps import Plan, describe_params, parse_param
+    """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments, 130 when interrupted
+    (the table of the seeds that finished is printed and written first)."""
+    from .sweeps import Plan, SweepInterrupted, describe_params, parse_param
     try:
         args = _sweep_parser().parse_args(argv)
         if args.experiment is None:
@@ -130,12 +136,25 @@ def sweep_main(argv: list[str]) -> int:
         return _failed(e)
     except SystemExit as e:            # --help
         return int(e.code or 0)
+    except SweepInterrupted as stop:   # Ctrl-C: keep what finished
+        if stop.table.seeds:
+            code = _sweep_out(stop.table, args.csv, start, _where(args.scheduler, used))
+            if code:
+                return code
+        print(f"interrupted: {stop}", file=sys.stderr)
+        return 130
+    return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
+
+
+def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str) -> int:
+    """Print ``table``'s summary and a count line (``where`` the runs went), and write it to ``csv``
+    if given: 0, or 2 if the CSV cannot be written."""
     print(render_table(table.summary()))
     print(f"\n{_count(len(table.tables), 'run')} of {table.experiment} ({_count(len(table.points), 'grid point')} × "
-          f"{_count(len(table.seeds), 'seed')}), {time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)}")
-    if args.csv:
+          f"{_count(len(table.seeds), 'seed')}), {time.perf_counter() - start:.1f} s, {where}")
+    if csv:
         try:
-            print(f"wrote {table.to_csv(args.csv)}", file=sys.stderr)
+            print(f"wrote {table.to_csv(csv)}", file=sys.stderr)
         except ConfigError as e:       # checked before running, but some (e.g. /proc/x.csv for root) pass the check
             return _failed(e)
     return 0

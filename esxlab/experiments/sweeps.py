@@ -382,7 +382,8 @@ def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = N
 
     Runs ``jobs`` at a time (at most this computer's cores) with joblib (loky processes), or on
     the Dask cluster at ``scheduler`` (needs the "cluster" extra); ``progress`` shows a bar on
-    stderr. The result does not depend on ``jobs`` or the runner. ConfigError, before anything runs,
+    stderr. The result does not depend on ``jobs`` or the runner. Ctrl-C raises :class:`SweepInterrupted`
+    (a KeyboardInterrupt) whose ``table`` holds the seeds that finished. ConfigError, before anything runs,
     for an unknown experiment or parameter, a module that is not an experiment module, a value
     outside its ``PARAMS`` range, a grid point that breaks one of its ``RULES``, bad seeds or jobs,
     an unreachable scheduler. :meth:`Plan.of` checks and plans it, :meth:`Plan.run` runs it: a
@@ -430,15 +431,40 @@ class Plan:
                    None if scheduler is not None else runner.workers(jobs, len(tasks), "sweep: jobs"))
 
     def run(self, progress: bool = False) -> SweepTable:
-        """Run the plan's tasks (a bar on stderr with ``progress``): the table of :func:`sweep`."""
+        """Run the plan's tasks (a bar on stderr with ``progress``): the table of :func:`sweep`.
+        Ctrl-C raises :class:`SweepInterrupted`, holding the table of the seeds already finished."""
         own = [task[0] for task in self.tasks[:1] if isinstance(task[0], runner.Own)]     # all tasks name one
-        done = runner.execute(_tables, self.tasks, jobs=self.jobs, scheduler=self.scheduler,
-                              progress=f"sweep {self.name}" if progress else None, label="sweep", own=own)
+        done: list[list[tuple[Row, ...]]] = []            # each task's tables, in task order as they arrive
+        try:
+            runner.execute(_tables, self.tasks, jobs=self.jobs, scheduler=self.scheduler,
+                           progress=f"sweep {self.name}" if progress else None, label="sweep", own=own,
+                           each=lambda task, got: done.append(got))
+        except KeyboardInterrupt as stop:
+            runs = sum(len(self.index[k % len(self.index)]) for k in range(len(done)))
+            raise SweepInterrupted(self._table(done), runs, len(self.points) * len(self.seeds)) from stop
+        return self._table(done)
+
+    def _table(self, done: list[list[tuple[Row, ...]]]) -> SweepTable:
+        """The table of the seeds whose tasks are all in ``done`` (the first tasks' tables: tasks
+        go seed by seed)."""
+        groups = len(self.index)
+        seeds = self.seeds[:len(done) // groups]
         tables: dict[tuple[int, int], tuple[Row, ...]] = {}
-        for (_, seed, _), idx, got in zip(self.tasks, self.index * len(self.seeds), done):
+        for (_, seed, _), idx, got in zip(self.tasks, self.index * len(seeds), done):
             tables.update({(i, seed): t for i, t in zip(idx, got)})
-        return SweepTable(self.name, tuple(self.grid), tuple(self.seeds), tuple(self.points),
-                          tuple(tables[i, seed] for i in range(len(self.points)) for seed in self.seeds))
+        return SweepTable(self.name, tuple(self.grid), tuple(seeds), tuple(self.points),
+                          tuple(tables[i, seed] for i in range(len(self.points)) for seed in seeds))
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep after ``runs`` of its ``total`` runs had finished. ``table`` is the
+    :class:`SweepTable` of the seeds whose runs had all finished (every grid point on each; none if no
+    seed had): ``except KeyboardInterrupt as stop: stop.table.to_csv(…)`` keeps them."""
+
+    def __init__(self, table: SweepTable, runs: int, total: int) -> None:
+        super().__init__(f"sweep {table.experiment} interrupted after {runs} of {total} runs; its table holds the "
+                         f"{len(table.seeds)} seed{'' if len(table.seeds) == 1 else 's'} whose runs all finished")
+        self.table, self.runs, self.total = table, runs, total
 
 
 def _task_name(name: str, module: ModuleType, jobs: int, scheduler: str | None) -> Task:
