@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -86,7 +87,7 @@ def lookup(experiment: str | int | ModuleType, *, own: bool = True) -> str:
     """The name ``experiment`` goes by: a package experiment's module name ("fig7") for that name, its
     figure number (7 or "7") or its module; with ``own``, also an experiment module of your own, given
     by its import name ("mypkg.myexp", imported here) or as the module, whose name is its ``__name__``
-    (checked: :func:`check_module`). ConfigError for anything else (``own=False``: anything but the
+    (a script's run as ``__main__``: its file's name, "myexp" for myexp.py; checked: :func:`check_module`). ConfigError for anything else (``own=False``: anything but the
     package's experiments, as ``reproduce``, which compares with the paper, allows)."""
     return _find(experiment, own)[0]
 
@@ -129,10 +130,10 @@ def _find(experiment: str | int | ModuleType, own: bool) -> tuple[str, ModuleTyp
     """(:func:`lookup`'s name, :func:`get`'s module) of ``experiment``."""
     if isinstance(experiment, ModuleType):
         name = experiment.__name__.removeprefix(f"{__name__}.")
-        if name in EXPERIMENTS:
+        if name in EXPERIMENTS and experiment.__name__ == f"{__name__}.{name}":    # (not a fig7.py of your own)
             return name, experiment
         if own:
-            return experiment.__name__, check_module(experiment)
+            return _own_name(experiment), check_module(experiment)
     else:
         key = str(experiment).strip()
         for candidate in (key.lower(), f"fig{key.lower()}", key.removeprefix(f"{__name__}.")):
@@ -147,6 +148,13 @@ def _find(experiment: str | int | ModuleType, own: bool) -> tuple[str, ModuleTyp
                "run like esxlab/experiments/fig7.py" if own else f"{number} or {name}: reproduce compares with the "
                "paper, so it runs only the package's experiments (sweep also runs your own)")
     raise ConfigError(f"unknown experiment {experiment!r}; choose {allowed}.")
+
+
+def _own_name(module: ModuleType) -> str:
+    """A module of your own's name in tables: its ``__name__``, or, for a script run as ``__main__``, its
+    file's name without ``.py``."""
+    file = getattr(module, "__file__", None)
+    return Path(file).stem if module.__name__ == "__main__" and file else module.__name__
 
 
 def _import(name: str) -> ModuleType | None:

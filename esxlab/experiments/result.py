@@ -102,6 +102,11 @@ class Row:
             return bool(self.esxlab <= self.paper + self.tolerance)
         return bool(abs(self.esxlab - self.paper) <= self.tolerance)
 
+    @property
+    def compared_as(self) -> str | None:
+        """``relation``, or None when the row is not compared (``within`` None): a CSV's ``relation`` cell."""
+        return None if self.within is None else self.relation
+
     def cells(self) -> list[str]:
         """The row as text cells, in :data:`COLUMNS` order."""
         paper = "—" if self.paper is None else (("" if self.relation == "≈" else self.relation + " ")
@@ -303,15 +308,15 @@ def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None =
     name), paper (blank when the paper gives no number or the run left its setting: ``note`` says
     which), esxlab (esxlab's value, the mean over seeds for rows from :func:`summarize`: the column
     the printed table calls "esxlab"; a sweep's tidy CSV, one row per run, calls it ``value``),
-    tolerance, unit, relation (≈, ≥ or ≤: how ``within`` compares), note (the row's footnote),
-    kind (prediction or set-up), label (how the printed table names it), within (True/False; blank
-    when not compared). With ``seeds`` (rows from :func:`summarize`) also sd (ddof = 1), spread (True
+    tolerance, unit, relation (≈, ≥ or ≤: how ``within`` compares; blank when not compared), note (the
+    row's footnote), kind (prediction or set-up: the part of the printed table it is in), label (how the
+    printed table names it), within (True/False; blank when not compared). With ``seeds`` (rows from :func:`summarize`) also sd (ddof = 1), spread (True
     when the seeds disagree by more than the tolerance: sd > tolerance, "≈" rows) and seed_<s>, one
     column per seed's value."""
     names = [f.name for f in dataclasses.fields(Row) if f.name not in ("sd", "values")]
     extra = ["sd", "spread"] + [f"seed_{s}" for s in seeds] if seeds else []
     return write_csv(path, names + ["within"] + extra,
-                     ([getattr(r, n) for n in names] + [r.within] + ([r.sd, r.spread, *r.values] if seeds else [])
+                     ([r.compared_as if n == "relation" else getattr(r, n) for n in names] + [r.within] + ([r.sd, r.spread, *r.values] if seeds else [])
                       for r in rows), "write_table_csv: path =")
 
 

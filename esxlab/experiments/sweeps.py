@@ -65,9 +65,10 @@ class SweepTable:
       paper's setting (``note`` then names the controls that moved); ``tolerance``: how far from it
       ``value`` may be, blank when not compared;
     * ``relation``: how ``within`` compares (``≈``: |value − paper| ≤ tolerance; ``≥``/``≤``: at
-      least/at most paper, give or take the tolerance);
+      least/at most paper, give or take the tolerance), blank when not compared;
     * ``within``: True/False, blank when not compared;
-    * ``kind``: ``prediction``, or ``set-up`` for a set-up check (follows from the set-up);
+    * ``kind``: ``prediction``, or ``set-up`` for a set-up check (follows from the set-up): the part of
+      the printed table the row is in, compared or not;
     * ``note``: the row's footnote: why it is not compared, or the model's known cause of a miss.
     """
 
@@ -91,7 +92,7 @@ class SweepTable:
         for values, seed, table in self.runs():
             for r in table:
                 yield (self.experiment, *values, seed, r.quantity, r.esxlab, r.unit, r.paper, r.tolerance,
-                       r.relation, r.within, r.kind, r.note)
+                       r.compared_as, r.within, r.kind, r.note)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables)
@@ -473,7 +474,7 @@ def _task_name(name: str, module: ModuleType, jobs: int, scheduler: str | None) 
     process imported that very file, :func:`.runner.imported`, so that it runs the same code here as there), or,
     one that no other process can import, as the module itself, with one job in this process (ConfigError for
     more, or a cluster)."""
-    if name in EXPERIMENTS:
+    if name in EXPERIMENTS and module is get(name):
         return name
     own = runner.Own.of(module)
     if own is not None:

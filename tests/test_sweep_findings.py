@@ -1,4 +1,5 @@
-"""Ctrl-C in a sweep keeps the seeds that finished (a tester lost 15 minutes of runs to one Ctrl-C)."""
+"""Sweeps as a researcher-tester found them: Ctrl-C kept no finished run, a row compared with nothing read
+relation '≈', and modules of your own named like a package experiment or run as __main__."""
 from __future__ import annotations
 
 import csv
@@ -52,3 +53,44 @@ def test_ctrl_c_before_any_seed_finished_writes_nothing(monkeypatch, tmp_path, c
     captured = capsys.readouterr()
     assert captured.out == "" and not out.exists()
     assert "after 0 of 1 runs" in captured.err.splitlines()[-1]
+
+
+def test_a_row_not_compared_has_no_relation_in_either_csv(tmp_path):
+    """An own experiment's rows without a paper value read relation '≈' though nothing was compared."""
+    from esxlab.experiments.result import Row, write_table_csv
+    from esxlab.experiments.sweeps import SweepTable
+    rows = [Row("x", "measured", None, 1.0, None), Row("x", "compared", 2.0, 2.1, 0.5, relation="≥")]
+    table = SweepTable("x", ("minutes",), (0,), ((1,),), (tuple(rows),))
+    for path in (table.to_csv(tmp_path / "sweep.csv"), write_table_csv(rows, tmp_path / "table.csv")):
+        with open(path, newline="") as f:
+            got = [(r["quantity"], r["relation"], r["within"]) for r in csv.DictReader(f)]
+        assert got == [("measured", "", ""), ("compared", "≥", "True")], path.name
+
+
+def test_a_module_of_your_own_named_like_a_package_experiment_runs_its_own_code(tmp_path, monkeypatch):
+    """A fig7.py of your own, given as the module, ran the package's Figure 7."""
+    import sys
+
+    from esxlab import experiments as E
+    (tmp_path / "fig7.py").write_text(
+        "from esxlab.experiments import remap_io\nfrom esxlab.experiments.params import Param\n\n"
+        'PARAMS = {"minutes": Param(1, "run length", 1, 3, integer=True, unit="min")}\n\n\n'
+        "def run(seed=0, minutes=1):\n    return remap_io.run(seed=seed, minutes=minutes)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fig7", raising=False)
+    import importlib
+    mine = importlib.import_module("fig7")
+    table = sweep(mine, {"minutes": [1]})
+    assert table.experiment == "fig7"
+    assert table.tables[0] == tuple(E.remap_io.run(seed=0, minutes=1).table)
+
+
+def test_a_script_run_as_main_is_named_by_its_file():
+    import types
+
+    from esxlab.experiments import lookup
+    from esxlab.experiments.params import Param
+    module = types.ModuleType("__main__")
+    module.__file__ = "/somewhere/myexp.py"
+    module.PARAMS, module.run = {"x": Param(1, "x", 0, 2)}, lambda seed=0, x=1: None
+    assert lookup(module) == "myexp"
