@@ -18,7 +18,7 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -48,7 +48,9 @@ class Mistake:
     """A typical wrong answer (computed by running the model the wrong way) and its hint.
 
     ``slip``: the right value in another unit (pages for MB, GB, a percentage...). 0 reads the same in
-    every unit, so a slip is named only for an answer nearer its value than 0. ``given``: the other
+    every unit, so a slip is named only for an answer nearer its value than 0. ``scale``: a slip's
+    factor (its value over the right one); above 1 the slip is named within the answer's tolerance times
+    it, as a student writes the other unit as precisely (0.5 % for a fraction within 0.005). ``given``: the other
     answers (name → value) this mistake comes with; it is named only when the student's are those
     (each within its own tolerance), and then rather than a mistake of the same value that names none.
     """
@@ -57,6 +59,7 @@ class Mistake:
     hint: str
     slip: bool = False
     given: Mapping[str, Any] = field(default_factory=dict)
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,8 @@ def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect,
     """Whether ``value`` reads as mistake ``m``: within the tolerance of its value, nearer it than 0 if it is
     a slip, and with the other answers it names (``others``: each answer's Expect and value)."""
     zero = [0] * len(value) if e.kind == "numbers" else 0
-    if not _close(e, value, m.value) or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
+    within = replace(e, tol=e.tol * m.scale) if m.slip and m.scale > 1 and not e.rel else e
+    if not _close(within, value, m.value) or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
         return False
     return all(name in others and _type_error(*others[name]) is None and _close(*others[name], want)
                for name, want in m.given.items())

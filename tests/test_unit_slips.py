@@ -154,3 +154,13 @@ def test_the_fraction_of_max_and_estimate_in_mb_slips_come_from_slip():
         mp.setattr(problems.SamplingEstimate, "_solve", lambda self: dict(f=0.0, slow=0.1, fast=0.1, estimate=0.0))
         q._expected = None
         assert not any("estimate in MB" in m.hint for m in q._expectations()[3].mistakes)
+
+
+def test_sampling_f_given_in_mb_is_told_it_is_a_fraction_of_the_sampled_pages():
+    """A tester gave f = 66.6 (the active memory in MB) and got only "f is the fraction of the sampled
+    pages that were touched"; seeds 0–199 keep their draws (this slip is never within f's tolerance)."""
+    for seed in range(40):
+        p = problems.SamplingEstimate(seed)
+        right = solve(p)
+        msg = _feedback(p, **{**right, "f": round(right["f"] * p.max_mb, 1)})
+        assert "looks like the active memory in MB (f × p.max_mb)" in msg and "t / n" in msg, seed

@@ -72,6 +72,8 @@ class SamplingEstimate(Problem):
                              *((Mistake(self.touched / 100, "n is this problem's sample size, p.n = "
                                                             f"{self.n}, not the paper's default of 100."),)
                                if self.n != 100 else ()),
+                             *slip(right["f"], self.max_mb, "that looks like the active memory in MB (f × p.max_mb); "
+                                                            "f is a fraction of the n sampled pages: t / n."),
                              *unit_mistakes(right["f"], "fraction", "%"))),
             Expect("slow", "number", right["slow"], tol=0.005, hint=ewma,
                    mistakes=(Mistake(swapped.slow, "the slow average uses the smaller gain."),
