@@ -101,7 +101,7 @@ STATE_NAMES = tuple(s.name for s in PAGE_STATES)
 _STATE_COLOR = {s.name: s.color for s in PAGE_STATES}     # host metrics of a state's pages wear its colour
 
 EVENTS = (            # the order of Counters' fields (and of its tuple)
-    Event("accesses", "pages the workload touched", "§2"),
+    Event("accesses", "pages the guest touched: its workload's accesses and the guest OS's own", "§2"),
     Event("zero_allocs", "faults served with a zeroed machine page", "§2", cost="zero_alloc_us"),
     Event("swap_ins", "pages faulted back in from host swap", "§3.3", cost="swap_in_ms"),
     Event("swap_outs", "pages the host paged out to its swap area", "§3.3"),
@@ -135,8 +135,8 @@ METRICS = (
     Metric("shares", "vm", "shares", "memory shares (proportional-share entitlement)", "§5.1", trace=False),
     Metric("rho", "vm", "shares/page", "adjusted shares per page ρ at the current allocation", "§5.2",
            label="ρ", trace=False),
-    Metric("throughput", "vm", "accesses/s", "workload accesses completed per second (cost model)", "invented",
-           stats=False),
+    Metric("throughput", "vm", "accesses/s", "workload accesses per second of CPU and stall time (cost model)",
+           "invented", stats=False),
     Metric("blocked", "vm", "1 = blocked", "1 while the VM is descheduled in the low state, else 0", "§6.3",
            stats=False),
     # -- the host ---------------------------------------------------------------------------------

@@ -63,8 +63,9 @@ class BeatRandom(Problem):
 
     def measure(self, policy: ReplacementPolicy | str) -> tuple[int, int]:
         """(swap-ins, page accesses) of the VM in the measured minute after warm-up, under ``policy``
-        (page sharing off, so that only the replacement policy decides). The accesses are the
-        work the VM got done: a policy that frees nothing stalls it, and then nothing is swapped in."""
+        (page sharing off, so that only the replacement policy decides). The accesses (``totals.accesses``:
+        the guest's page touches, its workload's nearly all, the OS's own about 50 a second) are the work the
+        VM got done: a policy that frees nothing stalls it, and then nothing is swapped in."""
         config = HostConfig(memory_mb=self.memory_mb, swap_mb=256, sharing=SharingConfig(mode="off"))
         if isinstance(policy, str):                 # a built-in policy, by name: configuration
             config, policy = config.replace(replacement=policy), None
