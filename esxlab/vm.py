@@ -90,10 +90,11 @@ class VM:
         self.throughput = 0.0
         self.overhead_mpns = np.empty(0, dtype=np.int32)
         self.workload = workload
-        # a workload written outside esxlab has each tick checked (those in esxlab are tested instead)
+        # a workload written outside esxlab has each tick checked (those in esxlab are tested instead, every one
+        # of them: tests/test_workload_contract.py)
         self._check_access = type(workload).__module__ != Workload.__module__
         profile = PROFILES[config.guest_os]
-        lp = attached_pages(workload, workload.attach(self.pages, uid, env.streams.child(f"vm{uid}:workload")))
+        lp = attached_pages(workload, self.pages, uid, env.streams.child(f"vm{uid}:workload"))
         self.guest = Guest(self, profile, lp, workload.disk_tokens(self.mint, lp))
         load_at = 0 if config.balloon in ("absent", "disabled") else profile.boot_s
         self.balloon = BalloonDriver(config.balloon, config.balloon_cap_pages, config.balloon_rate_mb_s, load_at,

@@ -135,6 +135,10 @@ class Workload:
         return mint.take(pages) if self.file_backed else None
 
 
+#: what the simulator reads of a workload besides its methods, each class's own (a Delayed has its inner's)
+PER_WORKLOAD = ("name", "cpu_us_per_access", "compressible", "file_backed")
+
+
 class Idle(Workload):
     """No application activity: only the guest OS's own background touches (Fig. 7's VM1)."""
 
@@ -491,12 +495,19 @@ def _required(cls: type) -> list[str]:
     return [p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
-def attached_pages(workload: Workload, pages) -> int:
-    """``pages``, what ``workload.attach`` returned, as an int: a whole number ≥ 0 of logical pages
-    that this computer can hold (:func:`~esxlab.resources.check_pages_fit`, the bound of the
-    built-in workloads' sizes; more than the VM's memory is fine, e.g. a file set larger than
-    memory). ConfigError naming the workload's class otherwise. (invented)"""
-    who = f"{type(workload).__name__}.attach()"
+def attached_pages(workload: Workload, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+    """``workload.attach(vm_pages, uid, rng)``, checked: its attach called the base class's (which
+    gives it ``rng``: without it ``step`` fails on ``self.rng`` and :func:`make` would hand the
+    instance to a second VM) and returned a whole number ≥ 0 of logical pages that this computer
+    can hold (:func:`~esxlab.resources.check_pages_fit`, the bound of the built-in workloads' sizes;
+    more than the VM's memory is fine, e.g. a file set larger than memory). Returns it as an int;
+    ConfigError naming the workload's class otherwise. (invented)"""
+    pages = workload.attach(vm_pages, uid, rng)
+    name = type(workload).__name__
+    if workload.rng is None:
+        raise ConfigError(f"{name}.attach must call super().attach(pages, uid, rng) first: it gives the workload "
+                          "the VM's seeded random stream (self.rng) and marks the instance as driving this VM.")
+    who = f"{name}.attach()"
     if isinstance(pages, bool) or not isinstance(pages, numbers.Integral) or pages < 0:
         raise ConfigError(f"{who} returned {shorten(pages)}; allowed: a whole number ≥ 0 (an int), how many "
                           "logical pages the workload uses (its step() touches pages 0 to that number − 1).")
@@ -519,6 +530,8 @@ class Contents(Workload):
                               f"{shorten(app)}.")
         for name, mb in (("app_mb", app_mb), ("zero_mb", zero_mb), ("private_mb", private_mb)):
             check_number("Contents", name, mb, 0, None)
+        check_pages_fit(f"Contents(app_mb = {app_mb!r}, zero_mb = {zero_mb!r}, private_mb = {private_mb!r})",
+                        (app_mb + zero_mb + private_mb) * PAGES_PER_MB)
         self.app = app
         self.sizes = [int(mb * PAGES_PER_MB) for mb in (app_mb, zero_mb, private_mb)]
 
@@ -545,8 +558,9 @@ class HotCold(Workload):
 
     def __init__(self, hot_mb: float = 8, cold_mb: float = 32, cold_per_s: int = 20, warm_s: int = 20) -> None:
         check_number("HotCold", "hot_mb", hot_mb, 0, None)
-        check_number("HotCold", "cold_mb", cold_mb, 0, None, lo_open=True)
-        check_number("HotCold", "cold_per_s", cold_per_s, 0, None, integer=True)
+        check_number("HotCold", "cold_mb", cold_mb, 1 / PAGES_PER_MB, None)      # (at least one page to draw from)
+        check_pages_fit(f"HotCold(hot_mb = {hot_mb!r}, cold_mb = {cold_mb!r})", (hot_mb + cold_mb) * PAGES_PER_MB)
+        check_number("HotCold", "cold_per_s", cold_per_s, 0, 10 ** 7, integer=True)
         check_number("HotCold", "warm_s", warm_s, 1, None, integer=True)
         self.hot, self.cold = int(hot_mb * PAGES_PER_MB), int(cold_mb * PAGES_PER_MB)
         self.cold_per_s, self.warm_s = int(cold_per_s), int(warm_s)
@@ -576,10 +590,11 @@ class Probe(Workload):
     file_backed = True
 
     def __init__(self, candidates=("a", "b"), probe_at_s: int = 60) -> None:
-        names = () if isinstance(candidates, str) or not hasattr(candidates, "__iter__") else tuple(candidates)
+        # (in order: a set's order, or a dict's keys, would be Python's choice, not the caller's)
+        names = tuple(candidates) if isinstance(candidates, (list, tuple, np.ndarray)) else ()
         if not names or not all(isinstance(c, str) and c for c in names):
-            raise ConfigError(f"Probe.candidates must be a list of non-empty str (content names), got "
-                              f"{shorten(candidates)}.")
+            raise ConfigError(f"Probe.candidates must be a list or tuple of non-empty str (content names, probed in "
+                              f"that order), got {shorten(candidates)}.")
         check_number("Probe", "probe_at_s", probe_at_s, 2, None, integer=True)
         self.candidates = names
         self.probe_at_s = int(probe_at_s)
@@ -609,6 +624,7 @@ class Grow(Workload):
     def __init__(self, base_mb: float = 16, grow_mb: float = 8, grow_at_s: int = 30) -> None:
         check_number("Grow", "base_mb", base_mb, 0, None)
         check_number("Grow", "grow_mb", grow_mb, 0, None)
+        check_pages_fit(f"Grow(base_mb = {base_mb!r}, grow_mb = {grow_mb!r})", (base_mb + grow_mb) * PAGES_PER_MB)
         check_number("Grow", "grow_at_s", grow_at_s, 2, None, integer=True)
         self.base, self.grow = int(base_mb * PAGES_PER_MB), int(grow_mb * PAGES_PER_MB)
         self.grow_at_s = int(grow_at_s)
@@ -630,9 +646,10 @@ class Grow(Workload):
 
 class Delayed(Workload):
     """``inner`` starts at ``start_s`` seconds of VM time (a whole number; a fraction is dropped):
-    before that the VM is idle, afterwards ``inner`` runs as if the VM had just booted (its tick
-    ``t − start_s``). Name, contents and CPU cost are ``inner``'s. (invented helper: Figure 2's
-    dbench starts once the balloon is in place)"""
+    before that the VM is idle; from VM tick ``start_s`` (tick 1 for 0) ``inner`` runs as if the VM
+    had just booted, VM tick t being its tick t − start_s + 1 (ticks count from 1). Name, contents
+    (and how they compress) and CPU cost are ``inner``'s: the attributes of :data:`PER_WORKLOAD`.
+    (invented helper: Figure 2's dbench starts once the balloon is in place)"""
 
     def __init__(self, inner: Workload, start_s: float) -> None:
         if not isinstance(inner, Workload):
@@ -642,16 +659,16 @@ class Delayed(Workload):
         self.inner = make(inner)                 # (refuses one that drove a VM, or that another Delayed wraps)
         inner.wrapper = self                     # (so that no other VM, nor another Delayed, takes it)
         self.start_s = int(start_s)
-        self.name = inner.name
-        self.file_backed = inner.file_backed
-        self.cpu_us_per_access = inner.cpu_us_per_access
+        self._first = max(1, self.start_s)       # the VM tick of inner's tick 1
+        for attr in PER_WORKLOAD:
+            setattr(self, attr, getattr(inner, attr))
 
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
         super().attach(vm_pages, uid, rng)       # (marks this instance used: make() refuses it for another VM)
-        return self.inner.attach(vm_pages, uid, rng)
+        return attached_pages(self.inner, vm_pages, uid, rng)
 
     def step(self, t: int) -> Access:
-        return EMPTY if t < self.start_s else self.inner.step(t - self.start_s)
+        return EMPTY if t < self._first else self.inner.step(t - self._first + 1)
 
     def disk_tokens(self, mint, pages: int) -> np.ndarray | None:
         return self.inner.disk_tokens(mint, pages)
@@ -673,9 +690,16 @@ class Deployed(Spec95):
                 raise ConfigError(f"Deployed.images name must be a non-empty str naming a file set, got "
                                   f"{shorten(name)}.")
         check_number("Deployed", "private_mb", private_mb, None, None)
+        check_number("Deployed", "zero_mb", zero_mb, 0, 1 << 20)            # (Spec95's bounds, named as given here)
+        check_number("Deployed", "warm_s", warm_s, 1, 10 ** 6)
         self.images = tuple((name, int(round(mb * PAGES_PER_MB))) for name, mb in images)
         private = max(0, int(round(private_mb * PAGES_PER_MB)))
         files = sum(n for _, n in self.images) + private
+        check_pages_fit(f"Deployed(images = {shorten(images)}, private_mb = {private_mb!r}, zero_mb = {zero_mb!r})",
+                        files + zero_mb * PAGES_PER_MB)
+        if files > (1 << 20) * PAGES_PER_MB:
+            raise ConfigError(f"Deployed images and private_mb hold {files / PAGES_PER_MB:g} MB of files in all; "
+                              f"allowed: at most {1 << 20} MB (Spec95.files_mb's bound).")
         super().__init__(files_mb=files / PAGES_PER_MB, dup_mb=0, zero_mb=zero_mb, data_mb=0,
                          warm_s=warm_s, writes_per_s=0)
         self.files = files

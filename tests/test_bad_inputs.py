@@ -180,6 +180,11 @@ W = esx.workloads
     (lambda: W.Toucher(schedule=[(0, math.nan)]), ["mb", "nan"]),
     (lambda: W.Toucher(sweep_s=0), ["sweep_s", "0", "1 ≤ sweep_s ≤ 3600"]),
     (lambda: W.Toucher(cpu_us_per_access=-1), ["cpu_us_per_access", "-1", "0 ≤ cpu_us_per_access"]),
+    (lambda: W.HotCold(cold_per_s=10 ** 11), ["cold_per_s", "100000000000", "0 ≤ cold_per_s ≤ 10000000"]),
+    (lambda: W.HotCold(cold_mb=0.001), ["cold_mb", "0.001", "0.00390625 ≤ cold_mb"]),    # no page to draw from
+    (lambda: W.Deployed((("os", 1),), 1, -1, 10), ["Deployed.zero_mb", "-1"]),           # (it was Spec95.zero_mb)
+    (lambda: W.Deployed((("os", 1),), 1, 1, 0), ["Deployed.warm_s", "0"]),
+    (lambda: W.Probe({"b", "a"}), ["Probe.candidates", "list or tuple"]),                # (in no order of yours)
     (lambda: W.make("fast"), ["workload", "'fast'", "'idle'"]),
     (lambda: W.make(3.5), ["workload", "3.5"]),
 ])
@@ -421,6 +426,14 @@ def workload_specs():
         W.NetServer: dict(buffers=("integer", 8, 1, 1 << 20), packets_per_s=("integer", 100, 0, 10 ** 7),
                           data_mb=("number", 1.0, 0, 1 << 20, False, 1 << 20), reads_per_s=("integer", 10, 0, 10 ** 7),
                           cpu_us_per_access=("number", 1.0, 0, None), rewrite=("choice", False)),
+        W.HotCold: dict(hot_mb=("number", 8.0, 0, None, False, 1e9),
+                        cold_mb=("number", 32.0, 1 / esx.PAGES_PER_MB, None, False, 1e9),
+                        cold_per_s=("integer", 20, 0, 10 ** 7), warm_s=("integer", 20, 1, None)),
+        W.Contents: dict(app=("string", "app"), app_mb=("number", 4.0, 0, None, False, 1e9),
+                         zero_mb=("number", 1.0, 0, None, False, 1e9), private_mb=("number", 1.0, 0, None, False, 1e9)),
+        W.Grow: dict(base_mb=("number", 16.0, 0, None, False, 1e9), grow_mb=("number", 8.0, 0, None, False, 1e9),
+                     grow_at_s=("integer", 30, 2, None)),
+        W.Probe: dict(probe_at_s=("integer", 60, 2, None)),
     }
     for cls, params in table.items():
         for name, (kind, valid, *rest) in params.items():
@@ -432,6 +445,17 @@ def workload_specs():
     yield Spec("Toucher.schedule mb", lambda x: W.Toucher([(0, x)]), "number", 3.0, 0, None, mention="mb", big=1e9)
     yield Spec("Toucher.schedule", lambda x: W.Toucher(x), "object", [(0, 5)],
                extra=[([(0, 5, 1)], False), ("05", False), ([(0,)], False), (np.array([[0, 5]]), True)])
+    yield Spec("Deployed.images mb", lambda x: W.Deployed((("os", x),), 1, 1, 10), "number", 2.0, 0, None,
+               mention="mb", big=1e6)
+    yield Spec("Deployed.private_mb", lambda x: W.Deployed((("os", 1),), x, 1, 10), "number", 1.0, big=1e6)
+    yield Spec("Deployed.zero_mb", lambda x: W.Deployed((("os", 1),), 1, x, 10), "number", 1.0, 0, 1 << 20, big=1e6)
+    yield Spec("Deployed.warm_s", lambda x: W.Deployed((("os", 1),), 1, 1, x), "number", 10.0, 1, 10 ** 6)
+    yield Spec("Server.footprint mb", lambda x: W.Server([(0, x)], [], 1), "number", 1.0, 0, None, mention="mb",
+               big=1e9)
+    yield Spec("Server.fill_mb_s", lambda x: W.Server([(0, 1)], [], x), "number", 1.0, 0, None, lo_open=True)
+    yield Spec("Delayed.start_s", lambda x: W.Delayed(W.Idle(), x), "number", 5.0, 0, None)
+    yield Spec("Probe.candidates", lambda x: W.Probe(x), "object", ["a", "b"], mention="candidates",
+               extra=[(("a",), True), ("ab", False), ([], False), (["a", ""], False), ({"a", "b"}, False)])
     yield Spec("workload", lambda x: W.make(x), "choice", "idle", choices=tuple(W.WORKLOADS),
                extra=[(W.Toucher, True), (int, False)])
 

@@ -1,5 +1,6 @@
 """A workload written outside esxlab (the Workload base class's contract): what its attach() returns,
-how power_on takes it, and the sentences its mistakes get (a research tester's findings 5 and 10)."""
+how power_on takes it, and the sentences its mistakes get (a research tester's findings 5 and 10; a new
+engineer's finding 5: an attach that does not call the base class's)."""
 import numpy as np
 import pytest
 
@@ -52,6 +53,34 @@ def test_attach_may_return_more_pages_than_the_vm_has_or_a_numpy_integer():
     """A file set larger than memory is legitimate (Dbench's is); a numpy integer is a whole number."""
     assert power_on(Sized(64 * MB, lps=[0, 64 * MB - 1])).guest.lp_ppn.shape == (64 * MB,)
     assert power_on(Sized(np.int64(5))).guest.lp_ppn.shape == (5,)
+
+
+class Careless(W.Workload):
+    """attach() forgets ``super().attach(...)``, so it has no ``self.rng``."""
+
+    def attach(self, vm_pages, uid, rng):
+        return 4
+
+    def step(self, t):
+        return W.Access(self.rng.permutation(4)[:2], np.zeros(2, dtype=bool))
+
+
+def test_an_attach_that_does_not_call_the_base_classs_is_refused_as_the_vm_attaches_it():
+    """It failed in step with "'NoneType' object has no attribute …", and make()'s one-instance check (an
+    attached workload has an rng) let one instance drive two VMs; inside a Delayed too."""
+    host = esx.Host(esx.HostConfig(memory_mb=96), seed=0)
+    careless = Careless()
+    for _ in range(2):                          # refused every time (not taken the second time as reused)
+        with pytest.raises(esx.ConfigError) as err:
+            power_on(careless, host)
+        assert str(err.value) == ("Careless.attach must call super().attach(pages, uid, rng) first: it gives the "
+                                  "workload the VM's seeded random stream (self.rng) and marks the instance as driving "
+                                  "this VM.")
+    with pytest.raises(esx.ConfigError, match=r"^Careless\.attach must call super\(\)\.attach\(pages, uid, rng\)"):
+        power_on(W.Delayed(Careless(), 5), host)
+    assert not host.vms
+    power_on(Sized(3, lps=[0, 2]), host)
+    host.run(seconds=2)                         # the host is unharmed
 
 
 def test_a_workload_class_that_needs_parameters_is_a_sentence():

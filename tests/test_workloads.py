@@ -1,6 +1,10 @@
-"""The workloads the experiments brought to ``esxlab/workloads.py`` (issue 14 item 5): ``Delayed``
-(Figure 2's late start), ``Deployed`` (Figure 5's server contents) and ``Server`` (Figure 8's
-footprint and working set), stepped on their own, and their bad inputs."""
+"""Workloads stepped on their own, without a VM, against hand counts: ``Delayed`` (Figure 2's late
+start), ``Deployed`` (Figure 5's server contents) and ``Server`` (Figure 8's footprint and working
+set), with their bad inputs; ``Toucher``'s sweep windows; ``Dbench``'s blocks whatever integer type
+holds them, and ``arrays.distinct`` beneath them. Elsewhere: every package workload's ticks against
+the ``Access`` contract on a VM (``test_workload_contract.py``), the other workloads' bad inputs
+(``test_bad_inputs.py``), a workload written outside esxlab (``test_workload_api.py``), ``Grow`` and
+``Probe`` (``test_problems_checks.py``)."""
 import numpy as np
 import pytest
 
@@ -16,16 +20,30 @@ def attached(workload, seed=0):
     return workload
 
 
-def test_delayed_idles_until_its_start_then_runs_the_inner_workload_from_its_beginning():
-    """Delayed(toucher, 10): nothing at t < 10 s, then at t the toucher's own tick t − 10."""
+def test_delayed_idles_until_its_start_then_runs_the_inner_workload_from_its_first_tick():
+    """Delayed(toucher, 10): nothing at t < 10 s, then at t the toucher's own tick t − 9 (ticks count from 1;
+    it was tick t − 10, so the inner workload's first tick was 0)."""
     late = attached(W.Delayed(W.Toucher([(0, 1), (3, 2)], sweep_s=1, cpu_us_per_access=7), 10))
     alone = attached(W.Toucher([(0, 1), (3, 2)], sweep_s=1))
     assert (late.name, late.cpu_us_per_access, late.file_backed) == ("toucher", 7, False)
     for t in range(1, 10):
         assert len(late.step(t).lps) == 0
+    sizes = []
     for t in range(10, 20):
-        assert late.step(t).lps.tolist() == alone.step(t - 10).lps.tolist()
-    assert len(alone.step(20).lps) == 2 * MB, "the toucher's 2 MB step came 10 s late"
+        lps = late.step(t).lps
+        assert lps.tolist() == alone.step(t - 9).lps.tolist()
+        sizes.append(len(lps))
+    assert sizes.index(2 * MB) == 12 - 10, "the toucher's 2 MB step (its tick 3) is not at VM tick 12"
+
+
+@pytest.mark.parametrize("start_s", [0, 1])
+def test_a_workload_delayed_by_0_or_1_s_is_the_workload_itself(start_s):
+    """Both start the inner workload at the VM's first tick, as its tick 1 (Delayed(hot-cold, 1) passed it
+    tick 0, where its warm-up touches pages −512 … −1)."""
+    late = attached(W.Delayed(W.HotCold(hot_mb=1, cold_mb=3, warm_s=2), start_s))
+    alone = attached(W.HotCold(hot_mb=1, cold_mb=3, warm_s=2))
+    for t in range(1, 6):
+        assert late.step(t).lps.tolist() == alone.step(t).lps.tolist(), f"t = {t}"
 
 
 def test_deployed_lays_out_images_then_private_data_then_zero_pages():
@@ -57,7 +75,7 @@ def test_server_writes_its_footprint_at_the_fill_rate_up_to_the_size_asked():
     """4 MB at 1 MB/s: 256 new pages a second for four seconds, then none; a later step grows it again."""
     s = attached(W.Server(footprint=[(0, 4), (1, 6)], active=[], fill_mb_s=1))
     assert s.pages == 6 * MB
-    news = [len(s.step(t).lps) for t in range(0, 8)]
+    news = [len(s.step(t).lps) for t in range(1, 9)]
     assert news == [256, 256, 256, 256, 0, 0, 0, 0]
     grown = [len(s.step(t).lps) for t in range(60, 64)]
     assert grown == [256, 256, 0, 0] and s.filled == 6 * MB
@@ -68,9 +86,9 @@ def test_server_sweeps_its_working_set_writing_about_a_third():
     # a 2 MB working set swept in 4 s: 128 of its pages a second; writes ≈ 1/3 of 100 s of touches
     # (within 4 binomial standard deviations)
     s = attached(W.Server(footprint=[(0, 2)], active=[(0, 2, 4)], fill_mb_s=8))
-    s.step(0)                                     # writes the 2 MB at once
+    s.step(1)                                     # writes the 2 MB at once
     seen, writes = [], 0
-    for t in range(1, 101):
+    for t in range(2, 102):
         acc = s.step(t)
         assert len(acc.lps) == 128
         seen.append(acc.lps)
