@@ -94,13 +94,13 @@ def test_era_dashboard_draws_both_eras_and_follows_its_slider():
 def test_sharing_stopped_is_answered_by_the_model(seed):
     p = problems.SharingStopped(seed)
     got = solve(p)
-    assert got["cause"] == p.planted, (p.describe(), got)
-    assert got["comes_back"] == ("yes" if p.planted == "large pages" else "no")
+    assert got["cause"] == p._planted, (p.describe(), got)
+    assert got["comes_back"] == ("yes" if p._planted == "large pages" else "no")
     assert p._saved() < p.SAVES_MB
 
 
 def test_every_cause_is_posed_by_some_seed():
-    assert {problems.SharingStopped(s).planted for s in range(12)} == set(problems.SharingStopped.CAUSES)
+    assert {problems.SharingStopped(s)._planted for s in range(12)} == set(problems.SharingStopped.CAUSES)
 
 
 def test_sharing_stopped_teaches_its_typical_mistakes():

@@ -1,10 +1,13 @@
 """Seeded problems are answered by the model; checkers pass right answers and teach on wrong ones."""
+import inspect
+import re
+
 import numpy as np
 import pytest
 
 import esxlab as esx
 from esxlab import checks, problems
-from esxlab.checks import CheckFailed, Expect, _close
+from esxlab.checks import CheckFailed, Expect, _close, _is_real, _item
 from esxlab.problems.instructor import expect, solve
 from esxlab.pmap import PRIVATE
 from esxlab.swap import RandomReplacement, ReplacementPolicy
@@ -455,6 +458,92 @@ def test_the_students_problem_object_does_not_give_its_answers_away(cls):
     assert solve(p) == p._solve()
     if cls is not problems.BeatRandom:               # the capstone's answer is a policy, judged by running it
         assert [e.name for e in expect(p)] == list(solve(p))
+
+
+def test_every_problem_is_checked_here():
+    """A problem exported by esxlab.problems is in QUIZZES (or is the capstone, whose answer is an object):
+    else none of this file's checks run on it."""
+    exported = {getattr(problems, n) for n in problems.__all__} - {problems.Problem}
+    assert exported == set(QUIZZES) | {problems.BeatRandom}, "add the problem to QUIZZES"
+
+
+#: public attributes that hold a right answer for some of seeds 0–9, with why that gives nothing away
+MAY_HOLD_AN_ANSWER = {
+    (problems.TaxTargets, "GOAL_TAX"): "the same for every seed: the grid of rates a goal is drawn from (each "
+                                       "seed's answer lies within 0.01 of one of its 17)",
+    (problems.RhoVictim, "RHO_TOL"): "the ±1 % tolerance, 0.01, near which a ρ of about 0.010 lies (seed 4)",
+    (problems.SharingPrediction, "MAX_MB"): "every VM's size, the same for every seed; 24 MB are shared once (seed 6)",
+    (problems.BalloonSplit, "tax_rate"): "a rate from 0 to 1: 0.5 is within the 0.5 MB tolerance of a 0 MB balloon",
+    (problems.SamplingEstimate, "true_fraction"): "the notebook's follow-up shows it beside f; f is t / n, both "
+                                                  "stated",
+}
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+
+
+def _items(value, depth: int = 2):
+    """``value`` and, in containers (dicts' keys and values, sequences, sets, arrays), their items to ``depth``
+    levels (a list of dicts, a dict of dicts), never an object's attributes."""
+    yield value
+    if depth and isinstance(value, dict):
+        items = [*value, *value.values()]
+    elif depth and (isinstance(value, (list, tuple, set, frozenset)) or getattr(value, "ndim", 0) >= 1):
+        items = value
+    else:
+        return
+    for item in items:
+        yield from _items(item, depth - 1)
+
+
+def _given(name: str, numbers: list, text: str) -> bool:
+    """Whether the statement ``text`` gives an attribute: it points to it (``p.name``) or writes each of its
+    ``numbers`` (thousands separators allowed)."""
+    written = [float(n.replace(",", "")) for n in _NUMBER.findall(text)]
+    return bool(re.search(rf"\b\w\.{name}\b", text)) or all(
+        any(abs(w - float(x)) <= 1e-9 * max(1.0, abs(float(x))) for w in written) for x in numbers)
+
+
+def _answer_holders(p) -> set[str]:
+    """The public attributes and properties of ``p`` (methods aside) holding a right answer: a number within
+    its tolerance (or a container holding one) where the statement does not give the attribute, or a
+    choice answer itself."""
+    text, found = p.describe(), set()
+    for name in (n for n in dir(p) if not n.startswith("_")):
+        value = getattr(p, name)
+        if inspect.isroutine(value):
+            continue
+        numbers = [x for x in _items(value) if _is_real(x)]
+        for e in expect(p):
+            if e.kind in ("choice", "choices"):           # containers of choices are the choices offered
+                found |= {name} if isinstance(value, (str, list)) and value == e.value else set()
+            elif e.kind in ("number", "numbers") and not _given(name, numbers, text):
+                one = e if e.kind == "number" else _item(e)
+                right = e.value if e.kind == "numbers" else [e.value]
+                found |= {name} if any(_close(one, x, r) for x in numbers for r in right) else set()
+    return found
+
+
+@pytest.mark.parametrize("cls", QUIZZES, ids=lambda c: c.__name__)
+def test_no_public_attribute_holds_a_right_answer(cls):
+    """Finding 4: a problem kept the simulated seconds public (``p.seconds[245]["throughput"]`` was the answer)
+    and the name check above passed. For seeds 0–9, no public attribute or property holds a right answer
+    that the statement does not give, except those listed with their reason."""
+    for seed in range(10):
+        p = cls(seed)
+        leaks = {n for n in _answer_holders(p) if (cls, n) not in MAY_HOLD_AN_ANSWER}
+        assert not leaks, f"{cls.__name__}(seed={seed}).{', '.join(sorted(leaks))} holds an answer: make it private"
+
+
+def test_the_answer_check_finds_an_answer_a_problem_exposes(monkeypatch):
+    """The test above fails on a problem that keeps its answer public: as a property, nested in the simulated
+    seconds (finding 4's shape), or a choice as it is."""
+    monkeypatch.setattr(problems.SamplingEstimate, "answer", property(lambda self: round(solve(self)["slow"], 3)),
+                        raising=False)
+    with pytest.raises(AssertionError, match=r"SamplingEstimate\(seed=0\)\.answer holds an answer: make it private"):
+        test_no_public_attribute_holds_a_right_answer(problems.SamplingEstimate)
+    p, q = problems.HotPageRemap(0), problems.RhoVictim(0)
+    p.seconds = {245: {"copies": solve(p)["bounce_copies"]}}          # second 245: not in the statement
+    q.verdict = solve(q)["victim"]
+    assert _answer_holders(p) == {"seconds"} and _answer_holders(q) == {"verdict"}
 
 
 def test_the_checker_poses_the_problem_afresh_from_its_seed(capsys):

@@ -3,7 +3,8 @@
 ``problems.<Name>(seed)`` poses a problem from the seed and answers it with esxlab's own
 model (see :mod:`.base`); :mod:`esxlab.checks` checks a student's answers against it.
 Instructors preview the answers with :mod:`.instructor` (the problem object has no public
-method that gives them).
+method that gives them). A new exercise adds its row here (``tests/test_contributor_docs.py``
+compares the table with the modules; ``docs/architecture.md`` lists the other steps).
 
 | module | exercise notebook | problems |
 |---|---|---|

@@ -147,8 +147,8 @@ class SharingStopped(Problem):
     SAVES_MB = 2.0           # "sharing works": at least this much saved
 
     def _draw(self, rng):
-        self.planted = pick(rng, self.CAUSES)
-        self.era, self.host_overrides, self.sharing_overrides, self.salts = pick(rng, self.SCENARIOS[self.planted])
+        self._planted = pick(rng, self.CAUSES)
+        self.era, self.host_overrides, self.sharing_overrides, self.salts = pick(rng, self.SCENARIOS[self._planted])
         self.host_mb = pick(rng, (256, 320, 384))
         self._solution: dict | None = None
 

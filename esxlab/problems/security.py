@@ -26,7 +26,7 @@ class SideChannel(Problem):
 
     def _draw(self, rng):
         self.candidates = tuple(sorted(rng.choice(self.VERSIONS, self.N_CANDIDATES, replace=False).tolist()))
-        self.secret = pick(rng, self.candidates)
+        self._secret = pick(rng, self.candidates)
         self.force_salting = pick(rng, (1, 2))
         self.salts = {"victim": pick(rng, (None, 1, 2)), "attacker": pick(rng, (None, 1, 2))}
         self.jitter = rng.normal(0, self.JITTER_US, self.N_CANDIDATES)
@@ -39,7 +39,7 @@ class SideChannel(Problem):
                                 scan_period_s=1, force_salting=force_salting)
         host = Host(HostConfig(memory_mb=128, sharing=sharing), seed=self.seed)
         host.power_on(VMConfig(name="victim", max_mb=self.MAX_MB, salt=salts["victim"]),
-                      workload=Contents(self.secret, 1 / PAGES_PER_MB, 0, 1))
+                      workload=Contents(self._secret, 1 / PAGES_PER_MB, 0, 1))
         attacker = host.power_on(VMConfig(name="attacker", max_mb=self.MAX_MB, salt=salts["attacker"]),
                                  workload=Probe(self.candidates, self.PROBE_AT_S))
         breaks: list[int] = []
