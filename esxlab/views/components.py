@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Sequence
 
 import bqplot as bq
@@ -96,7 +97,8 @@ def _figure(marks, axes, title: str, height: str = "260px", margin: dict | None 
 
 class MemoryBar:
     """Machine memory as stacked horizontal bars (MB): each VM's private pages and overhead,
-    the frames holding shared pages, and free memory — they add up to the host's memory.
+    the frames holding shared pages, and free memory — they add up to the host's memory, which is
+    the axis's length, its last tick (not the longest bar's: 0–90 MB on a 224 MB host, 0–55 on a 160 MB one).
     Beside it, what was reclaimed from each VM (ballooned, swapped): not machine memory but
     what the VM gave up (§3)."""
 
@@ -110,8 +112,8 @@ class MemoryBar:
                                  type="stacked", orientation="horizontal",
                                  colors=[COLORS[p] for p in RECLAIMED_PARTS], labels=list(RECLAIMED_PARTS), padding=0.25)
         margin = dict(top=40, bottom=50, left=100, right=30)          # right: room for the last tick label
-        self.figure = _figure([self.bars], [bq.Axis(scale=self.xs, side="left"),
-                                            bq.Axis(scale=self.ys, label="machine memory (MB)")],
+        self.axis = bq.Axis(scale=self.ys, label="machine memory (MB)")
+        self.figure = _figure([self.bars], [bq.Axis(scale=self.xs, side="left"), self.axis],
                               title, height="240px", margin=margin)
         self.reclaimed_axis = bq.Axis(scale=self.rys, label="reclaimed (MB)")
         self.reclaimed_figure = _figure([self.reclaimed], [bq.Axis(scale=self.rxs, side="left"), self.reclaimed_axis],
@@ -140,10 +142,12 @@ class MemoryBar:
         r = np.zeros((len(RECLAIMED_PARTS), max(n, 1)))
         for k, p in enumerate(RECLAIMED_PARTS):
             r[k, :n] = np.nan_to_num(np.asarray(parts[p], dtype=float))
-        with self.bars.hold_sync():
+        host_mb = float(max(math.ceil(y.sum()), 1))     # the bars' sum: the host's memory less the sharing
+        with self.bars.hold_sync():                       # hash table's few hundred KB
             self.bars.x = list(names) + ["shared frames", "free"]
             self.bars.y = y
-            self.ys.max = float(max(y.sum(axis=0).max(), 1.0) * 1.05)
+            self.ys.max = host_mb
+            self.axis.tick_values = [*(t for t in round_ticks(host_mb) if t <= 0.85 * host_mb), host_mb]
         most = float(r.sum(axis=0).max())
         self.legend.value = legend_html(*self._legend_entries(
             [p for k, p in enumerate(RECLAIMED_PARTS) if p not in LATER_ESX or r[k].any()]))
@@ -171,10 +175,69 @@ def host_ylabel(fields: Sequence[str]) -> str:
     return units.pop() if len(units) == 1 else "MB, or as named in the legend"
 
 
+def y_range(values: np.ndarray, from_zero: bool) -> tuple[float, float]:
+    """The y scale's (min, max) for ``values`` (NaN skipped): from 0 to 5 % above the top when
+    ``from_zero``, else the data padded by 5 % of its span; a flat series (all one value) gets
+    ±5 % of its value (±1 at 0) around it, never a span of zero (whose ticks repeat one label)."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return 0.0, 1.0
+    top = float(finite.max())
+    if from_zero:
+        return 0.0, max(top, 1.0) * 1.05
+    bottom = float(finite.min())
+    if top - bottom <= 1e-9 * max(1.0, abs(top)):
+        pad = 0.05 * abs(top) or 1.0
+        return top - pad, top + pad
+    pad = (top - bottom) * 0.05
+    return bottom - pad, top + pad
+
+
+def contrast(color: str) -> float:
+    """The WCAG contrast ratio of ``color`` ("#RRGGBB"; a colour by name counts as dark: 21) against white (1 to 21)."""
+    if not re.fullmatch("#[0-9A-Fa-f]{6}", color):
+        return 21.0
+    rgb = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 1.05 / (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05)
+
+
+def darker(color: str, factor: float = 0.55) -> str:
+    """``color`` ("#RRGGBB") with each channel scaled by ``factor``: a shade of the same hue."""
+    return "#" + "".join(f"{int(int(color[i:i + 2], 16) * factor):02X}" for i in (1, 3, 5))
+
+
+def covered(y: np.ndarray, shown: Sequence[bool], tol: float) -> dict[int, np.ndarray]:
+    """The rows of ``y`` (drawn in order, each over the ones before) that a later shown row covers,
+    each with where: within ``tol`` of it at ≥ 5 % of the points (at least 2), e.g. alloc under a
+    balloon held at the same MB, or two curves that meet."""
+    out = {}
+    for i in range(len(y)):
+        if not shown[i]:
+            continue
+        with np.errstate(invalid="ignore"):
+            near = [np.abs(y[i] - y[j]) <= tol for j in range(i + 1, len(y)) if shown[j]]
+        where = np.logical_or.reduce(near) if near else np.zeros(y.shape[1], bool)
+        if where.sum() >= max(2, 0.05 * y.shape[1]):
+            out[i] = where
+    return out
+
+
+#: a series with at most this many points is a curve of a few measurements: each point gets a marker
+FEW_POINTS = 12
+#: colours with less contrast than this against white (the Okabe–Ito yellow: 1.3) get a darker edge on lines
+LIGHT = 1.7
+
+
 class TimeSeries:
     """Lines over time (or over any x): by default one VM's alloc / target / active / balloon /
     swapped / shared (MB), with a cursor at the displayed minute. ``y_from_zero=False`` fits
-    the y axis to the data (for lines that differ by a few percent)."""
+    the y axis to the data (for lines that differ by a few percent).
+
+    Nothing drawn hides: a line that a later one covers (alloc under a balloon held at the same
+    MB) is drawn again on top, dashed (:attr:`overlay`); a light line (the yellow of compression)
+    runs on a darker edge of its own hue (:attr:`edge`; the legend keeps its colour); and a curve
+    of a few points (:data:`FEW_POINTS`) marks each point, its x axis padded so none sits on an edge."""
 
     def __init__(self, fields: Sequence[str] = SERIES, title: str = "", ylabel: str = "memory (MB)",
                  xlabel: str = "time (min)", y_from_zero: bool = True) -> None:
@@ -182,14 +245,19 @@ class TimeSeries:
         self.y_from_zero = y_from_zero
         self.xs, self.ys = bq.LinearScale(min=0.0, max=1.0), bq.LinearScale(min=0.0)
         colors = [color_of(f, i) for i, f in enumerate(self.fields)]
-        self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((len(self.fields), 2)), scales={"x": self.xs, "y": self.ys},
+        scales = {"x": self.xs, "y": self.ys}
+        self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((len(self.fields), 2)), scales=scales,
                               labels=[pretty(f) for f in self.fields], colors=colors, stroke_width=2,
-                              opacities=self._opacities(np.zeros((len(self.fields), 1))))
-        self.cursor = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales={"x": self.xs, "y": self.ys},
+                              opacities=self._opacities(np.zeros((len(self.fields), 1))), marker_size=49)
+        self.edge = bq.Lines(x=np.zeros(2), y=np.zeros(2), scales=scales, stroke_width=4, marker_size=100,
+                             visible=False)
+        self.overlay = bq.Lines(x=np.zeros(2), y=np.zeros(2), scales=scales, stroke_width=2, marker_size=16,
+                                line_style="dashed", visible=False)
+        self.cursor = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales=scales,
                                colors=["#777777"], line_style="dashed")
         self.xaxis = bq.Axis(scale=self.xs, label=xlabel)
         self.yaxis = bq.Axis(scale=self.ys, side="left", label=ylabel, label_offset="55px")  # clear of 3-digit ticks
-        self.figure = _figure([self.lines, self.cursor], [self.xaxis, self.yaxis],
+        self.figure = _figure([self.edge, self.lines, self.overlay, self.cursor], [self.xaxis, self.yaxis],
                               title)
         self.legend = legend(*self._legend_entries(self.lines.opacities))
         self.widget = widgets.VBox([self.figure, self.legend])
@@ -217,12 +285,9 @@ class TimeSeries:
         k = stride(len(x))
         y = np.vstack([np.asarray(series[f], dtype=float)[::k] for f in self.fields])
         x = x[::k]
+        few = x_max is None and 1 < len(x) <= FEW_POINTS          # not the first frames of a run streaming in
         if len(x) == 1:                       # bqplot squeezes length-1 axes away: draw a point as 2
             x, y = np.r_[x, x], np.hstack([y, y])
-        finite = y[np.isfinite(y)]
-        top = float(finite.max()) if len(finite) else 1.0
-        bottom = 0.0 if self.y_from_zero or not len(finite) else float(finite.min())
-        pad = max(top - bottom, 1e-9) * 0.05 if not self.y_from_zero else 0.0
         opacities = self._opacities(y)
         if opacities != list(self.lines.opacities):
             self.legend.value = legend_html(*self._legend_entries(opacities))
@@ -230,15 +295,35 @@ class TimeSeries:
             self.lines.x = x
             self.lines.y = y
             self.lines.opacities = opacities
-            self.ys.min = bottom - pad
-            self.ys.max = max(top, bottom + 1.0) * 1.05 if self.y_from_zero else top + pad
+            self.lines.marker = "circle" if few else None
+            self.ys.min, self.ys.max = y_range(y, self.y_from_zero)
             lo = float(x.min()) if len(x) else 0.0
             hi = float(x.max()) if len(x) else 1.0
-            self.xs.min, self.xs.max = lo, max(hi if x_max is None else x_max, lo + 1e-9)
+            pad = (hi - lo) * 0.04 if few else 0.0           # a point's marker clear of the plot's edges
+            self.xs.min, self.xs.max = lo - pad, max((hi if x_max is None else x_max) + pad, lo + 1e-9)
             self.cursor.y = [self.ys.min, self.ys.max]
             self.yaxis.tick_values = nice_ticks(self.ys.min, self.ys.max)
+        shown = [o > 0 for o in opacities]
+        colors = list(self.lines.colors)
+        light = [i for i, c in enumerate(colors) if shown[i] and contrast(c) < LIGHT]
+        self._companion(self.edge, x, y[light], [darker(colors[i]) for i in light], [opacities[i] for i in light],
+                        few)
+        under = covered(y, shown, 0.01 * (self.ys.max - self.ys.min))
+        # a long series: only where it is covered (NaN is a gap); a few points: all, each with its marker
+        again = np.array([y[i] if few else np.where(where, y[i], np.nan) for i, where in under.items()])
+        self._companion(self.overlay, x, again, [colors[i] for i in under], [opacities[i] for i in under], few)
         if title is not None:
             self.figure.title = title
+
+    @staticmethod
+    def _companion(mark: bq.Lines, x: np.ndarray, y: np.ndarray, colors: list[str], opacities: list[float],
+                   few: bool) -> None:
+        """Draw the rows ``y`` on ``mark`` (an edge under the lines, or an overlay on top) in ``colors``."""
+        with mark.hold_sync():
+            mark.visible = bool(colors)
+            if colors:
+                mark.x, mark.y, mark.colors, mark.opacities = x, y, colors, opacities
+                mark.marker = "circle" if few else None
 
     def set_cursor(self, x: float) -> None:
         self.cursor.x = [float(x), float(x)]
@@ -317,6 +402,14 @@ class StateStrip:
             self.xs.max = max(end if x_max is None else x_max, self.xs.min + 1e-9)
 
 
+#: the decision log's lines: the same font and spacing in JupyterLab and Voilà (each styles a bare <pre> its
+#: own way: monospace, or proportional and double-spaced), wrapped at spaces only (Lab's output CSS breaks
+#: words anywhere: "balloo|n"), a word longer than the line alone cut, and a wrapped line indented under its "t="
+WHY_LINE = ("font-family:var(--jp-code-font-family,'DejaVu Sans Mono',Menlo,Consolas,monospace);font-size:11px;"
+            "line-height:1.4;white-space:pre-wrap;word-break:normal;overflow-wrap:anywhere;"
+            "padding-left:2ch;text-indent:-2ch;margin:0")
+
+
 class WhyPanel:
     """The decision log: the latest decisions up to the displayed tick, each with its reason."""
 
@@ -329,13 +422,14 @@ class WhyPanel:
         chosen = [d for d in decisions if d.tick <= upto_tick and (vm is None or d.vm in (vm, ""))]
         self.shown = chosen[-self.limit:]
         if not decisions:
-            lines = "(this run logged no reclaim decision)"
+            lines = ["(this run logged no reclaim decision)"]
         else:
-            lines = "\n".join(html.escape(str(d)) for d in reversed(self.shown)) or "(no decision yet)"
+            lines = [str(d) for d in reversed(self.shown)] or ["(no decision yet)"]
+        body = "".join(f"<div style=\"{WHY_LINE}\">{html.escape(line)}</div>" for line in lines)
         # room for ``limit`` lines always: a run that streams in does not shrink the page under them
-        self.widget.value = (f"<b>Why? the last {len(self.shown)} of {len(chosen)} decisions up to "
-                             f"t = {upto_tick:.0f} s</b><pre style='font-size:11px;margin:0;"
-                             f"min-height:{1.3 * self.limit:g}em'>{lines}</pre>")
+        self.widget.value = (f"<div style='line-height:1.4'><b>Why? the last {len(self.shown)} of {len(chosen)} "
+                             f"decisions up to t = {upto_tick:.0f} s</b><div style='min-height:{1.4 * self.limit:g}em;"
+                             f"font-size:11px'>{body}</div></div>")
 
 
 class CounterTable:

@@ -41,6 +41,8 @@ RIGHT = COLORS["shared"]          # bluish green
 WRONG = COLORS["swapped"]         # vermillion
 NOTE = COLORS["balloon"]          # orange: nothing to judge yet
 WIDTH = widgets.Layout(width="600px")
+#: a reveal's paragraph spans the cell (a long explanation in a 600 px column ran a screen down)
+FULL = widgets.Layout(width="100%")
 #: ipywidgets gives each radio option one line's height, so a long choice that wraps would run into the
 #: next one: the options of a Question grow with their text instead
 CHOICES_CLASS = "esx-choices"
@@ -50,8 +52,9 @@ CHOICES_CSS = (f"<style>.{CHOICES_CLASS} label {{display: flex !important; align
 
 
 def _box(text: str, color: str) -> str:
-    """An HTML paragraph with a coloured left rule (feedback and reveals)."""
-    return (f"<div style='border-left:4px solid {color};padding:4px 10px;margin:4px 0;max-width:600px'>"
+    """An HTML paragraph with a coloured left rule (feedback and reveals), as wide as what holds it; its
+    line height set, since an HTML widget's is one control's height (28 px: the text was double-spaced)."""
+    return (f"<div style='border-left:4px solid {color};padding:4px 10px;margin:4px 0;line-height:1.45'>"
             f"{text}</div>")
 
 
@@ -105,10 +108,23 @@ def _parse(text: Any) -> float | None:
     return _read(text)[0]
 
 
-def _num(x: float, sign: str = "") -> str:
-    """``x`` to four significant figures, but never in exponent form for a large number (16384, not 1.638e+04)."""
-    s = f"{x:{sign}.4g}"
-    return f"{x:{sign}.0f}" if "e+" in s and abs(x) < 1e15 else s
+def _num(x: float) -> str:
+    """``x`` to four significant figures, but never in exponent form for a large number (16384, not 1.638e+04);
+    a minus is the typographic one (−2, as in the explanations)."""
+    s = f"{x:.4g}"
+    return (f"{x:.0f}" if "e+" in s and abs(x) < 1e15 else s).replace("-", "\u2212")
+
+
+def _decimals(shown: str) -> int:
+    """How many decimals a number as :func:`_num` shows it has (``"35.55"`` → 2)."""
+    return len(shown.partition(".")[2]) if "e" not in shown else 4
+
+
+def _gap(gap: float, *shown: str) -> str:
+    """``gap`` signed, to as many decimals as the most precise of the numbers ``shown`` beside it
+    (35.55 and 30: +5.55, not +5.551); 0 unsigned."""
+    d = max(map(_decimals, shown))
+    return f"{0:.{d}f}" if round(gap, d) == 0 else f"{gap:+.{d}f}".replace("-", "\u2212")
 
 
 def _fmt(x: float, unit: str) -> str:
@@ -178,7 +194,7 @@ class Prediction:
                                   layout=widgets.Layout(width="200px"))
         self.button = widgets.Button(description="Record my prediction", button_style="info",
                                      layout=widgets.Layout(width="200px"))
-        self.status = widgets.HTML(_box("No prediction recorded yet.", NOTE), layout=WIDTH)
+        self.status = widgets.HTML(_box("No prediction recorded yet.", NOTE), layout=FULL)
         self.button.on_click(lambda _: self._clicked())
         self.widget = widgets.VBox([widgets.HTML(f"<b>Predict first.</b> {html.escape(self.prompt)}", layout=WIDTH),
                                     widgets.HBox([self.entry, self.button]), self.status])
@@ -201,15 +217,17 @@ class Prediction:
             raise ConfigError("The prediction is locked: it was already revealed beside the simulated value.")
         x, note = _read(value)
         if x is None and not str(value).strip():
-            raise ConfigError(f"Prediction is empty; type a number{' in ' + self.unit if self.unit else ''} first.")
+            raise ConfigError(f"The box is empty: type a number{' in ' + self.unit if self.unit else ''} first.")
         if x is None:
-            raise ConfigError(f"Prediction = {value!r} is not a number I can read; {ALLOWED}.")
+            raise ConfigError(f"{str(value).strip()!r} is not a number I can read: {ALLOWED}.")
         if (self.lo is not None and x < self.lo) or (self.hi is not None and x > self.hi):
-            raise ConfigError(f"Prediction = {_num(x)} is not allowed; type a number {self._range()}.")
+            raise ConfigError(f"{_fmt(x, self.unit)} is out of range: type a number {self._range()}.")
         self.value = x
         then = "press Reveal below" if self._answer is not None else "run the next cells"
         how = f" ({html.escape(note)})" if note else ""
         self.status.value = _box(f"Recorded: <b>{_fmt(x, self.unit)}</b>{how}. Now {then}.", RIGHT)
+        if self.reveal_box is not None:          # no longer "No prediction recorded yet" under the button
+            self.reveal_box.value = _box(f"Your prediction ({_fmt(x, self.unit)}) is recorded: press Reveal.", NOTE)
         return x
 
     def reveal(self, actual: float, explain: str) -> Reveal | None:
@@ -231,7 +249,7 @@ class Prediction:
         self.reveal_button = widgets.Button(description="Reveal", button_style="warning",
                                             layout=widgets.Layout(width="200px"))
         self.reveal_box = widgets.HTML(_box("The simulated value is ready. Record your prediction above, "
-                                            "then press Reveal.", NOTE), layout=WIDTH)
+                                            "then press Reveal.", NOTE), layout=FULL)
         self.reveal_button.on_click(lambda _: self.show())
         display(widgets.VBox([self.reveal_button, self.reveal_box]))
         return None
@@ -257,8 +275,10 @@ class Prediction:
             gap = None
         else:
             gap = actual - self.value
+            unit = "percentage points" if self.unit == "%" else self.unit          # a gap between two percentages
             head = (f"Your prediction: {_fmt(self.value, self.unit)} · simulated: {_fmt(actual, self.unit)} · "
-                    f"gap (simulated − predicted): {_num(gap, '+')}{' ' + self.unit if self.unit else ''}.")
+                    f"gap (simulated − predicted): {_gap(gap, _num(self.value), _num(actual))}"
+                    f"{' ' + unit if unit else ''}.")
         self.revealed = Reveal(self.value, actual, gap, self.unit, f"{head}\n{explain}")
         self.entry.disabled = self.button.disabled = True
         self.status.value = self.revealed.html
@@ -357,7 +377,8 @@ class Question:
                 verify(e, value)
             except CheckFailed:
                 why = self.feedback[value] if e.kind == "choice" else e.hint
-                self.last = Feedback(False, f"Not yet{e.tolerance}. {why}")
+                must = f": the answer must be {e.tolerance.strip(' ()')}" if e.tolerance else ""
+                self.last = Feedback(False, f"Not yet{must}. {why}")
             else:
                 why = self.feedback[value] if e.kind == "choice" else ""
                 head = "" if why.startswith("Right") else f"Right{e.tolerance}. "     # no "Right. Right: …"
