@@ -40,7 +40,7 @@ def test_the_command_line_prints_and_writes_the_finished_seeds_then_exits_130(ct
     code = main(["sweep", "remap_io", "--param", "minutes=1", "--seeds", "0-5", "--csv", str(out)])
     captured = capsys.readouterr()
     assert code == 130
-    assert "2 runs of remap_io (1 grid point × 2 seeds)" in captured.out
+    assert "2 runs of remap_io (1 grid point × 2 seeds; interrupted: 6 runs asked for)" in captured.out
     assert captured.err.splitlines()[-1].startswith("interrupted: sweep remap_io interrupted after 2 of 6 runs")
     with open(out, newline="") as f:
         assert {row["seed"] for row in csv.DictReader(f)} == {"0", "1"}
@@ -94,3 +94,43 @@ def test_a_script_run_as_main_is_named_by_its_file():
     module.__file__ = "/somewhere/myexp.py"
     module.PARAMS, module.run = {"x": Param(1, "x", 0, 2)}, lambda seed=0, x=1: None
     assert lookup(module) == "myexp"
+
+
+# -- a third tester's findings ------------------------------------------------------------------------------
+def test_a_sweep_stopped_before_any_seed_finished_has_an_empty_summary(monkeypatch):
+    monkeypatch.setattr(sweeps, "_tables", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(SweepInterrupted, match="no seed had finished all its runs: its table is empty") as stop:
+        sweep("remap_io", {"minutes": [1]}, seeds="0-2")
+    assert stop.value.table.summary() == []
+
+
+def test_the_command_line_says_the_csv_was_not_written_and_the_footer_that_it_was_cut(ctrl_c_in_third_task,
+                                                                                      tmp_path, capsys):
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--seeds", "0-5", "--csv", str(tmp_path / "a.csv")]) \
+        == 130
+    assert "(1 grid point × 2 seeds; interrupted: 6 runs asked for)" in capsys.readouterr().out
+
+
+def test_no_csv_is_named_as_not_written(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(sweeps, "_tables", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    out = tmp_path / "x.csv"
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--csv", str(out)]) == 130
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"(--csv {out} not written)")
+
+
+def test_the_sweep_csv_has_the_label_the_printed_table_shows(tmp_path):
+    from esxlab.experiments.result import Row
+    from esxlab.experiments.sweeps import SweepTable
+    table = SweepTable("x", ("minutes",), (0,), ((1,),), ((Row("x", "alloc later", None, 1.0, None,
+                                                                label="alloc, min 3-6"),),))
+    with open(table.to_csv(tmp_path / "s.csv"), newline="") as f:
+        row = next(csv.DictReader(f))
+    assert (row["quantity"], row["label"]) == ("alloc later", "alloc, min 3-6")
+
+
+@pytest.mark.parametrize("name, why", [("taxsamp.py", "a file name: give its import name, 'taxsamp'"),
+                                       ("taxsmp", "no module of that import name on sys.path")])
+def test_an_unknown_own_experiment_says_why(name, why):
+    import esxlab as esx
+    with pytest.raises(esx.ConfigError, match=f"^unknown experiment '{name}' \\({why}"):
+        sweep(name)

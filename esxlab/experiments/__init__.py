@@ -87,8 +87,9 @@ def lookup(experiment: str | int | ModuleType, *, own: bool = True) -> str:
     """The name ``experiment`` goes by: a package experiment's module name ("fig7") for that name, its
     figure number (7 or "7") or its module; with ``own``, also an experiment module of your own, given
     by its import name ("mypkg.myexp", imported here) or as the module, whose name is its ``__name__``
-    (a script's run as ``__main__``: its file's name, "myexp" for myexp.py; checked: :func:`check_module`). ConfigError for anything else (``own=False``: anything but the
-    package's experiments, as ``reproduce``, which compares with the paper, allows)."""
+    (a script's run as ``__main__``: its file's name, "myexp" for myexp.py; checked: :func:`check_module`).
+    ConfigError for anything else (``own=False``: anything but the package's experiments, as
+    ``reproduce``, which compares with the paper, allows)."""
     return _find(experiment, own)[0]
 
 
@@ -147,7 +148,15 @@ def _find(experiment: str | int | ModuleType, own: bool) -> tuple[str, ModuleTyp
     allowed = (f"{number}, {name} or the import name of a module of your own, e.g. mypkg.myexp, with PARAMS and "
                "run like esxlab/experiments/fig7.py" if own else f"{number} or {name}: reproduce compares with the "
                "paper, so it runs only the package's experiments (sweep also runs your own)")
-    raise ConfigError(f"unknown experiment {experiment!r}; choose {allowed}.")
+    raise ConfigError(f"unknown experiment {experiment!r}{_why_unknown(experiment) if own else ''}; choose {allowed}.")
+
+
+def _why_unknown(experiment: object) -> str:
+    """Why an import name found no module of your own: a file name given (myexp.py), or none on ``sys.path``."""
+    key = experiment.strip() if isinstance(experiment, str) else ""
+    if key.endswith(".py"):
+        return f" (a file name: give its import name, {Path(key).stem!r}, from the directory that holds it)"
+    return " (no module of that import name on sys.path)" if _IMPORT_NAME.fullmatch(key) else ""
 
 
 def _own_name(module: ModuleType) -> str:

@@ -138,20 +138,23 @@ def sweep_main(argv: list[str]) -> int:
         return int(e.code or 0)
     except SweepInterrupted as stop:   # Ctrl-C: keep what finished
         if stop.table.seeds:
-            code = _sweep_out(stop.table, args.csv, start, _where(args.scheduler, used))
+            code = _sweep_out(stop.table, args.csv, start, _where(args.scheduler, used), stop.total)
             if code:
                 return code
-        print(f"interrupted: {stop}", file=sys.stderr)
+        unwritten = f" (--csv {args.csv} not written)" if args.csv and not stop.table.seeds else ""
+        print(f"interrupted: {stop}{unwritten}", file=sys.stderr)
         return 130
     return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
 
 
-def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str) -> int:
-    """Print ``table``'s summary and a count line (``where`` the runs went), and write it to ``csv``
-    if given: 0, or 2 if the CSV cannot be written."""
+def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, asked: int | None = None) -> int:
+    """Print ``table``'s summary and a count line (``where`` the runs went; ``asked``: the runs asked
+    for, when Ctrl-C stopped the sweep), and write it to ``csv`` if given: 0, or 2 if the CSV cannot
+    be written."""
     print(render_table(table.summary()))
+    cut = f"; interrupted: {asked} runs asked for" if asked is not None else ""
     print(f"\n{_count(len(table.tables), 'run')} of {table.experiment} ({_count(len(table.points), 'grid point')} × "
-          f"{_count(len(table.seeds), 'seed')}), {time.perf_counter() - start:.1f} s, {where}")
+          f"{_count(len(table.seeds), 'seed')}{cut}), {time.perf_counter() - start:.1f} s, {where}")
     if csv:
         try:
             print(f"wrote {table.to_csv(csv)}", file=sys.stderr)

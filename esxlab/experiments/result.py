@@ -310,14 +310,14 @@ def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None =
     the printed table calls "esxlab"; a sweep's tidy CSV, one row per run, calls it ``value``),
     tolerance, unit, relation (≈, ≥ or ≤: how ``within`` compares; blank when not compared), note (the
     row's footnote), kind (prediction or set-up: the part of the printed table it is in), label (how the
-    printed table names it), within (True/False; blank when not compared). With ``seeds`` (rows from :func:`summarize`) also sd (ddof = 1), spread (True
-    when the seeds disagree by more than the tolerance: sd > tolerance, "≈" rows) and seed_<s>, one
-    column per seed's value."""
+    printed table names it), within (True/False; blank when not compared). With ``seeds`` (rows from
+    :func:`summarize`) also sd (ddof = 1), spread (True when the seeds disagree by more than the
+    tolerance: sd > tolerance, "≈" rows) and seed_<s>, one column per seed's value."""
     names = [f.name for f in dataclasses.fields(Row) if f.name not in ("sd", "values")]
     extra = ["sd", "spread"] + [f"seed_{s}" for s in seeds] if seeds else []
     return write_csv(path, names + ["within"] + extra,
-                     ([r.compared_as if n == "relation" else getattr(r, n) for n in names] + [r.within] + ([r.sd, r.spread, *r.values] if seeds else [])
-                      for r in rows), "write_table_csv: path =")
+                     ([r.compared_as if n == "relation" else getattr(r, n) for n in names] + [r.within]
+                      + ([r.sd, r.spread, *r.values] if seeds else []) for r in rows), "write_table_csv: path =")
 
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]], label: str) -> Path:

@@ -43,7 +43,7 @@ from .params import resolve
 from .result import Result, Row, summarize, write_csv
 
 #: the tidy table's columns after the experiment's swept parameters (see :class:`SweepTable`)
-COLUMNS = ("seed", "quantity", "value", "unit", "paper", "tolerance", "relation", "within", "kind", "note")
+COLUMNS = ("seed", "quantity", "label", "value", "unit", "paper", "tolerance", "relation", "within", "kind", "note")
 MAX_RUNS = 100_000
 Experiment = str | int | ModuleType       # a package experiment's name or figure number, or a module (:func:`sweep`)
 Task = str | runner.Own | ModuleType      # how a task names the experiment (:func:`.runner.load`)
@@ -59,7 +59,9 @@ class SweepTable:
     tidy view: one row per run and quantity, with the columns
 
     * ``experiment``, then one column per swept parameter (its value in this run), ``seed``;
-    * ``quantity``: the row's stable name (the same at every grid point; tables show its label);
+    * ``quantity``: the row's stable name (the same at every grid point);
+    * ``label``: how the printed table names the row in this run (it may name the values, e.g. "idle VM alloc,
+      τ = 0.75");
     * ``value``: esxlab's number in this run (the column ``reproduce --csv`` calls ``esxlab``), in ``unit``;
     * ``paper``: the paper's value, blank (None) when the paper gives no number or this run left the
       paper's setting (``note`` then names the controls that moved); ``tolerance``: how far from it
@@ -91,7 +93,7 @@ class SweepTable:
     def rows(self) -> Iterator[tuple]:
         for values, seed, table in self.runs():
             for r in table:
-                yield (self.experiment, *values, seed, r.quantity, r.esxlab, r.unit, r.paper, r.tolerance,
+                yield (self.experiment, *values, seed, r.quantity, r.title, r.esxlab, r.unit, r.paper, r.tolerance,
                        r.compared_as, r.within, r.kind, r.note)
 
     def __len__(self) -> int:
@@ -111,6 +113,8 @@ class SweepTable:
         ``experiment`` naming the grid point (e.g. "fig7 tax_after=0.5")."""
         out: list[Row] = []
         n = len(self.seeds)
+        if not n:                              # an interrupted sweep whose first seed had not finished
+            return out
         for i, values in enumerate(self.points):
             name = " ".join([self.experiment, *(f"{p}={v!r}" for p, v in zip(self.params, values))])
             out += [replace(r, experiment=name) for r in summarize([list(t) for t in self.tables[i * n:(i + 1) * n]])]
@@ -463,8 +467,10 @@ class SweepInterrupted(KeyboardInterrupt):
     seed had): ``except KeyboardInterrupt as stop: stop.table.to_csv(…)`` keeps them."""
 
     def __init__(self, table: SweepTable, runs: int, total: int) -> None:
-        super().__init__(f"sweep {table.experiment} interrupted after {runs} of {total} runs; its table holds the "
-                         f"{len(table.seeds)} seed{'' if len(table.seeds) == 1 else 's'} whose runs all finished")
+        n = len(table.seeds)
+        kept = f"its table holds the {n} seed{'' if n == 1 else 's'} whose runs all finished" if n else \
+            "no seed had finished all its runs: its table is empty"
+        super().__init__(f"sweep {table.experiment} interrupted after {runs} of {total} runs; {kept}")
         self.table, self.runs, self.total = table, runs, total
 
 
