@@ -3,7 +3,8 @@ Debian chromium (driven by Python playwright) opens each, waits for its bqplot f
 that no cell failed, moves one control (the first parameter slider with the keyboard, else
 the first dropdown) and checks that a figure changed. The dashboards' first view is
 photographed: into docs/screenshots/ for the README when ESXLAB_SCREENSHOTS=1 (``make
-screenshots``), else into a temporary folder, so a test run leaves the checkout as it was. In CI
+screenshots``), else into a temporary folder, so a test run leaves the checkout as it was. A last
+test renders a notebook with a picture through the Voilà inside JupyterLab, started as `make lab` starts it. In CI
 (CI=true) a missing chromium fails the test."""
 import os
 import shutil
@@ -42,16 +43,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def voila(tmp_path_factory):
-    """A Voilà server over notebooks/ (its PID is the only process we stop)."""
+def _serve(args: list[str], tmp: Path):
+    """Run the server ``python args --port=…`` (its log and caches in ``tmp``) until the module's tests are done;
+    yields its URL. Its PID is the only process we stop."""
     port = _free_port()
-    tmp = tmp_path_factory.mktemp("voila")
-    log = (tmp / "voila.log").open("w")
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}      # runs kept on disk stay out of ~
-    proc = subprocess.Popen([sys.executable, "-m", "voila", str(ROOT / "notebooks"), "--no-browser",
-                             f"--port={port}", "--Voila.ip=127.0.0.1", "--ServerApp.allow_root=True"],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    log = (tmp / "server.log").open("w")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache"),       # runs kept on disk stay out of ~
+           "JUPYTER_RUNTIME_DIR": str(tmp / "runtime")}
+    proc = subprocess.Popen([sys.executable, *args, f"--port={port}"], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+                            env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -60,10 +60,10 @@ def voila(tmp_path_factory):
                 break
             except OSError:
                 if proc.poll() is not None:
-                    pytest.fail(f"voila exited with code {proc.returncode}; see {log.name}")
+                    pytest.fail(f"{args[1]} exited with code {proc.returncode}; see {log.name}")
                 time.sleep(0.5)
         else:
-            pytest.fail(f"voila did not answer on {url} within 60 s; see {log.name}")
+            pytest.fail(f"{args[1]} did not answer on {url} within 60 s; see {log.name}")
         yield url
     finally:
         proc.terminate()
@@ -72,6 +72,21 @@ def voila(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def voila(tmp_path_factory):
+    """A Voilà server over notebooks/."""
+    yield from _serve(["-m", "voila", str(ROOT / "notebooks"), "--no-browser", "--Voila.ip=127.0.0.1",
+                       "--ServerApp.allow_root=True"], tmp_path_factory.mktemp("voila"))
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab over the repository with its jupyter_server_config.py, as `make lab` starts it (Voilà included)."""
+    yield from _serve(["-m", "jupyterlab", f"--config={ROOT / 'jupyter_server_config.py'}",
+                       f"--ServerApp.root_dir={ROOT}", "--no-browser", "--ServerApp.ip=127.0.0.1", "--ServerApp.token=",
+                       "--ServerApp.password=", "--allow-root"], tmp_path_factory.mktemp("lab"))
 
 
 @pytest.fixture(scope="module")
@@ -138,5 +153,17 @@ def test_voila_reveal_waits_for_the_recorded_prediction(voila, browser):
         page.get_by_text("Recorded: 120 MB").first.wait_for(timeout=30_000)
         reveal.first.click()
         page.get_by_text("Your prediction: 120 MB").first.wait_for(timeout=30_000)
+    finally:
+        page.close()
+
+
+def test_voila_inside_jupyterlab_renders_a_notebook_with_a_picture(lab, browser):
+    """JupyterLab's View → Render Notebook with Voilà hung on every markdown image (voila-dashboards/voila#1473)."""
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})
+    try:
+        page.goto(f"{lab}/voila/render/notebooks/09_dynamic_reallocation.ipynb", timeout=180_000)
+        page.wait_for_selector(".bqplot svg", timeout=180_000)
+        page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        assert "There was an error when executing cell" not in page.content()
     finally:
         page.close()

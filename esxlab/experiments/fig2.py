@@ -133,7 +133,8 @@ def run(seed: int = 0, **params) -> Result:
     res = Result("fig2", dict(vars(p), seed=seed), traces={"bars": bars, **traces})
     scale = PAPER_MAX[0] / p.max_mb
     off = ("" if p.clients * PAPER_MAX[0] == 40 * p.max_mb
-           else f"clients = {p.clients}, paper 40 × max_mb / 256 = {40 / scale:g}")
+           else f"{p.clients} dbench client{'' if p.clients == 1 else 's'}; the paper ran 40"
+                + ("" if scale == 1 else f" for its 256 MB VM, {40 / scale:g} for {p.max_mb:g} MB"))
     for s, o, rel in zip(sizes, overhead, bars["relative"]):      # per size, as the figure reads: bar, then gap
         paper = PAPER.get(int(round(s * scale))) if (s * scale).is_integer() else None
         res.add(f"configured throughput at {s:g} MB / at max_mb",      # the name a sweep over max_mb keeps

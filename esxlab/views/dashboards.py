@@ -54,6 +54,8 @@ from .saves import NOTE
 
 HOST_SERIES = tuple(m.name for m in HOST_METRICS if m.plot and m.trace)    # the "host" panel's default lines
 PANELS = ("table", "counters", "host", "bar", "series", "pmap", "strip", "why")
+EXTRA = "extra"        # in ``panels``: where a dashboard's ``extra`` charts go (default: above the panels)
+ALL_VMS = "all VMs (sum)"    # the VM box's entry for the VMs' memory summed (as Figure 8 plots all VMs together)
 CACHE_RUNS = 32        # memoized runs per dashboard
 STEP_S = 5             # simulated seconds between checks for a newer request while streaming
 FRAME_S = 0.1          # wall seconds between streamed frames
@@ -97,23 +99,29 @@ def cache_dir() -> Path:
 
 class Dashboard(widgets.VBox):
     """Base: controls on top, then the panels; subclasses implement :meth:`simulate` (and may
-    implement :meth:`simulate_steps` to stream frames). ``panels`` picks from :data:`PANELS`."""
+    implement :meth:`simulate_steps` to stream frames). ``panels`` picks from :data:`PANELS`, in
+    order; :data:`EXTRA` among them places the ``extra`` charts (else they come first), e.g. below
+    the panels the controls change. ``sum_vms`` adds :data:`ALL_VMS` to the VM box, picked first:
+    the series panel then shows each quantity summed over the VMs."""
 
     def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], seed: int = 0,
                  panels: Sequence[str] = ("bar", "series", "strip", "why"), extra: Sequence[widgets.Widget] = (),
-                 host_fields: Sequence[str] = HOST_SERIES) -> None:
+                 host_fields: Sequence[str] = HOST_SERIES, sum_vms: bool = False) -> None:
         if isinstance(panels, str) or not all(isinstance(p, str) for p in panels):
             raise ConfigError(f"panels must be a list of panel names from {', '.join(PANELS)}; got {panels!r}.")
-        unknown = [p for p in panels if p not in PANELS]
+        unknown = [p for p in panels if p not in (*PANELS, EXTRA)]
         if unknown:
-            raise ConfigError(f"panels = {unknown!r}: no such panel; choose from {', '.join(PANELS)}.")
+            raise ConfigError(f"panels = {unknown!r}: no such panel; choose from {', '.join(PANELS)} "
+                              f"(and {EXTRA!r}: where the dashboard's extra charts go).")
+        self.sum_vms = check_choice("Dashboard", "sum_vms", sum_vms, (True, False))
         if isinstance(host_fields, str) or any(f not in HOST_FIELDS for f in host_fields):
             raise ConfigError(f"host_fields = {host_fields!r}: choose a list from {', '.join(HOST_FIELDS)}.")
         self.controls, self.seed, self.panels = dict(controls), seed, tuple(panels)
         self.host_series = TimeSeries(host_fields, title="host", ylabel=host_ylabel(host_fields))
         self.title = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
         self.status = widgets.HTML()
-        self.busy = widgets.HTML(layout={"min_height": "1.6em"})     # one line kept: "computing …" moves nothing
+        self.busy = widgets.HTML(layout={"min_height": "1.6em",    # one line kept: "computing …" moves nothing
+                                         "display": None if controls else "none"})    # (nothing to move: no line)
         self.minute = widgets.FloatSlider(description="minute", min=0, max=1, step=1 / 60, readout_format=".1f",
                                           continuous_update=True, layout={"width": "420px"})
         self.vm_pick = widgets.Dropdown(description="VM", layout={"width": "260px"})
@@ -139,8 +147,9 @@ class Dashboard(widgets.VBox):
         self.minute.observe(self._on_minute, "value")
         self.vm_pick.observe(self._on_pick, "value")
         self.time_row = widgets.HBox([self.minute, self.vm_pick])
-        super().__init__([self.title, widgets.VBox(list(self.controls.values())), self.busy,
-                          self.time_row, self.status, *extra, *(parts[p] for p in self.panels)])
+        order = self.panels if EXTRA in self.panels else (EXTRA, *self.panels)
+        super().__init__([self.title, widgets.VBox(list(self.controls.values())), self.busy, self.time_row,
+                          self.status, *(w for p in order for w in (extra if p == EXTRA else [parts[p]]))])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         """The widget view, with a "run the cells" note as its text fallback (what a notebook
@@ -356,10 +365,11 @@ class Dashboard(widgets.VBox):
                 self.minute.disabled = False
         else:
             self.minute.disabled = True
-        keep = self.vm_pick.value if self.vm_pick.value in names else (run.pmap_vm if run.pmap_vm in names else None)
+        picks = [*names, ALL_VMS] if self.sum_vms and len(names) > 1 else names
+        keep = self.vm_pick.value if self.vm_pick.value in picks else (run.pmap_vm if run.pmap_vm in names else None)
         self.vm_pick.unobserve(self._on_pick, "value")
-        self.vm_pick.options = names
-        self.vm_pick.value = keep or (names[-1] if names else None)
+        self.vm_pick.options = picks
+        self.vm_pick.value = keep or (picks[-1] if picks else None)
         self.vm_pick.observe(self._on_pick, "value")
         self.status.value = "<br>".join(f"<span style='color:#D55E00'>{html.escape(n)}</span>" for n in run.notes)
         if run.result is not None:
@@ -390,9 +400,9 @@ class Dashboard(widgets.VBox):
         if name is None or tr is None or not len(tr):
             self.series.update(np.zeros(1), {f: np.zeros(1) for f in self.series.fields}, "no VM is running")
             return
-        vm = tr.vm(name)
-        self.series.update(tr.minutes, {f: getattr(vm, f) for f in self.series.fields}, f"{name}: memory over time",
-                           x_max=self.shown.end_min)
+        vms = tr.vm_names if name == ALL_VMS else [name]
+        self.series.update(tr.minutes, {f: _total([getattr(tr.vm(n), f) for n in vms]) for f in self.series.fields},
+                           f"{name}: memory over time", x_max=self.shown.end_min)
 
     def _draw_time(self, minute: float | None = None) -> None:
         """Panels that show one instant (``minute``, else the minute slider's): memory bars, pmap
@@ -415,6 +425,12 @@ class Dashboard(widgets.VBox):
             j = max(0, int(np.searchsorted([s[0] for s in run.snapshots], tick, side="right")) - 1)
             snap_tick, states = run.snapshots[j]
             self.pmap.update(states, f"{run.pmap_vm} at t = {snap_tick} s")
+
+
+def _total(series: Sequence[np.ndarray]) -> np.ndarray:
+    """The VMs' ``series`` summed second by second; NaN while none of them is powered on."""
+    stacked = np.vstack(series)
+    return np.where(np.isnan(stacked).all(axis=0), np.nan, np.nansum(stacked, axis=0))
 
 
 #: HostConfig fields that are configs themselves; their controls are named "sharing.mode" etc.
@@ -545,8 +561,9 @@ class ExperimentDashboard(Dashboard):
     ``fixed`` passes parameters without a control (e.g. shorter runs for a notebook); ``xy =
     (key, columns)`` adds a chart of those columns of the table-like trace ``key`` against its
     first column (e.g. Figure 2's throughput against VM size), labelled ``xlabel`` (default:
-    the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero``.
-    ``extra`` widgets go above the panels (a subclass draws them in :meth:`draw_extra`).
+    the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero`` (the
+    dashboard's title heads it). ``extra`` widgets go with it, above the panels unless ``panels``
+    places :data:`EXTRA` (a subclass draws them in :meth:`draw_extra`). ``sum_vms``: see :class:`Dashboard`.
     ``stream`` draws the run as it grows, for experiments that run one host (e.g. Figures 7
     and 8: another experiment's hosts would pass through the charts one after the other); the
     table follows when the run ends. A run the student moved away from is cut short either way;
@@ -556,7 +573,8 @@ class ExperimentDashboard(Dashboard):
                  overrides: dict[str, dict] | None = None, fixed: dict[str, Any] | None = None, seed: int = 0,
                  title: str | None = None, panels: Sequence[str] = ("table", "series", "bar", "strip", "why"),
                  xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "memory (MB)", xlabel: str | None = None,
-                 y_from_zero: bool = False, extra: Sequence[widgets.Widget] = (), stream: bool = False) -> None:
+                 y_from_zero: bool = False, extra: Sequence[widgets.Widget] = (), stream: bool = False,
+                 sum_vms: bool = False) -> None:
         params = getattr(module, "PARAMS", None)
         if not isinstance(params, dict) or not hasattr(module, "run"):
             raise ConfigError(f"module must be an esxlab experiment (with run() and PARAMS), got {module!r}.")
@@ -570,14 +588,14 @@ class ExperimentDashboard(Dashboard):
         self.stream = check_choice("ExperimentDashboard", "stream", stream, (True, False))
         self.xy_key = xy[0] if xy else None
         self.xlabel = xlabel
-        self.xy = TimeSeries(xy[1], title=module.TITLE, ylabel=ylabel, y_from_zero=y_from_zero) if xy else None
+        self.xy = TimeSeries(xy[1], ylabel=ylabel, y_from_zero=y_from_zero) if xy else None
         if self.xy:
             self.xy.cursor.visible = False
         overrides = overrides or {}
         ctl = {name: control(name, params[name], self.fixed.pop(name, None), **overrides.get(name, {}))
                for name in controls}
         super().__init__(title or module.TITLE, ctl, seed=seed, panels=panels,
-                         extra=[*([self.xy.widget] if self.xy else []), *extra])
+                         extra=[*([self.xy.widget] if self.xy else []), *extra], sum_vms=sum_vms)
         self.refresh()
 
     def draw_extra(self, run: Run) -> None:
@@ -726,4 +744,4 @@ class _Superseded(Exception):
     """Raised between two ticks of an experiment run that a newer request made useless."""
 
 
-__all__ = ["Dashboard", "ExperimentDashboard", "PANELS", "Run", "SimDashboard"]
+__all__ = ["ALL_VMS", "Dashboard", "EXTRA", "ExperimentDashboard", "PANELS", "Run", "SimDashboard"]
