@@ -34,6 +34,11 @@ KINDS = ("number", "numbers", "choice", "choices", "object")
 PLACES = range(7)
 ROUNDED = ("that looks like the right answer cut or rounded to {places}, which is outside the tolerance: give more "
            "significant figures.")
+# how near a slip into a smaller unit (GB for MB) an answer must be to read as it, as a fraction of the slip's value
+# (invented): a student rounds the other unit to 2 significant figures, at most 5 % off (0.19 for 0.1924 GB)
+SLIP_NEAR = 0.05
+ANOTHER_ORDER = "those are the right values in another order; give them in the order {order}."
+ALSO = " Another mistake gives the same answer: "      # joins the hints of mistakes that give one value
 
 
 try:                # importlib.reload keeps the module's globals: keep the class, so `except CheckFailed` holds
@@ -50,9 +55,12 @@ class Mistake:
     ``slip``: the right value in another unit (pages for MB, GB, a percentage...). 0 reads the same in
     every unit, so a slip is named only for an answer nearer its value than 0. ``scale``: a slip's
     factor (its value over the right one); above 1 the slip is named within the answer's tolerance times
-    it, as a student writes the other unit as precisely (0.5 % for a fraction within 0.005). ``given``: the other
-    answers (name → value) this mistake comes with; it is named only when the student's are those
-    (each within its own tolerance), and then rather than a mistake of the same value that names none.
+    it, as a student writes the other unit as precisely (0.5 % for a fraction within 0.005); below 1 (a
+    smaller unit: GB for MB) only within :data:`SLIP_NEAR` (5 %) of its value, item by item, and never beyond
+    the answer's tolerance: ±1 MB around 0.149 GB would call anything from 0.075 to 1.15 "GB".
+    ``given``: the other answers (name → value) this mistake comes with; it is named only when the
+    student's are those (each within its own tolerance), and then rather than a mistake of the same value
+    that names none.
     """
 
     value: Any
@@ -71,7 +79,9 @@ class Expect:
     ``judge``, which returns None if right or a hint). ``tol`` is absolute, in ``unit``, or a
     fraction of the right value when ``rel``. ``rounded_hint`` is the hint for a numeric answer whose
     wrong items are the right ones cut or rounded (``{places}``: e.g. "3 or 4 decimal places"), or
-    None where such a number is likelier another mistake than a rounding.
+    None where such a number is likelier another mistake than a rounding. ``order``: the order of a
+    "numbers" answer's items, as "give them in the order …" ends (e.g. "of p.vms (web, db, mail)"), for
+    an answer that is the right values in another order.
     """
 
     name: str
@@ -86,6 +96,7 @@ class Expect:
     cls: type | None = None
     judge: Callable[[Any], str | None] | None = None
     rounded_hint: str | None = ROUNDED
+    order: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -212,12 +223,22 @@ def _rounded_hint(e: Expect, value: Any) -> str | None:
     return e.rounded_hint.format(places=_places_text(sorted(set(places))))
 
 
+def _windows(e: Expect, m: Mistake) -> tuple[Expect, ...]:
+    """The tolerances an answer must lie within around mistake ``m``'s value to read as it (:class:`Mistake`):
+    the answer's, times a slip's scale above 1; for a slip into a smaller unit, also :data:`SLIP_NEAR` of it."""
+    if not m.slip or m.scale == 1:
+        return (e,)
+    if m.scale > 1:
+        return (e if e.rel else replace(e, tol=e.tol * m.scale),)
+    return e, replace(e, tol=SLIP_NEAR, rel=True)
+
+
 def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect, Any]]) -> bool:
-    """Whether ``value`` reads as mistake ``m``: within the tolerance of its value, nearer it than 0 if it is
-    a slip, and with the other answers it names (``others``: each answer's Expect and value)."""
+    """Whether ``value`` reads as mistake ``m``: within the tolerance of its value (:func:`_windows`), nearer it
+    than 0 if it is a slip, and with the other answers it names (``others``: each answer's Expect and value)."""
     zero = [0] * len(value) if e.kind == "numbers" else 0
-    within = replace(e, tol=e.tol * m.scale) if m.slip and m.scale > 1 and not e.rel else e
-    if not _close(within, value, m.value) or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
+    if not all(_close(w, value, m.value) for w in _windows(e, m)) \
+            or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
         return False
     return all(name in others and _type_error(*others[name]) is None and _close(*others[name], want)
                for name, want in m.given.items())
@@ -225,16 +246,25 @@ def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect,
 
 def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str:
     """The hint of the typical mistake nearest to ``value`` among those it reads as (:func:`_named`), else
-    the rounding hint if ``value`` is the right answer cut or rounded, else the general hint. Two mistakes
-    can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches both equally
-    well, and both hints are given, unless one of them names the other answers (then it alone)."""
+    the rounding hint if ``value`` is the right answer cut or rounded, else :data:`ANOTHER_ORDER` if it is
+    the right values in another order, else the general hint. Two mistakes can give the same value (e.g.
+    swapped gains that add up to 1): then ``value`` matches both equally well, and both hints are given
+    (joined by :data:`ALSO`), unless one of them names the other answers (then it alone)."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
     if not near:
-        return _rounded_hint(e, value) or e.hint
+        reordered = _reordered(e, value) and ANOTHER_ORDER.format(order=e.order or "the problem asks for")
+        return _rounded_hint(e, value) or reordered or e.hint
     best = min(d for d, _ in near)
     tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
     hints = [m.hint for m in tied if m.given or not any(t.given for t in tied)]
-    return " Or: ".join(dict.fromkeys(hints))
+    return ALSO.join(dict.fromkeys(hints))
+
+
+def _reordered(e: Expect, value: Any) -> bool:
+    """Whether a "numbers" answer holds the right values, each within the tolerance, in another order. Sorted
+    item by item: a tolerance window's ends grow with the value it surrounds (absolute or relative), so if any
+    order matches them, the sorted one does."""
+    return e.kind == "numbers" and _close(e, sorted(map(float, value)), sorted(map(float, e.value)))
 
 
 def _size(v: Any) -> float:

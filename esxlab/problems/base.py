@@ -47,8 +47,9 @@ def slip(right: float | Sequence[float], factor: float, hint: str) -> tuple[Mist
     """The right answer (a number or a list of them) times ``factor``, as a student who slipped would
     write it (in another unit, or as a fraction of another quantity): a :class:`~esxlab.checks.Mistake`
     slip with ``hint`` and ``scale`` |factor|, which the checker names only for an answer nearer it than 0
-    (within the answer's tolerance times the factor, if larger); none if the answer is 0, which reads the
-    same scaled. (invented: the exercise framework)"""
+    (within the answer's tolerance times the factor, if larger; within 5 % of it, if smaller: see
+    :class:`~esxlab.checks.Mistake`); none if the answer is 0, which reads the same scaled. (invented: the
+    exercise framework)"""
     if not np.any(right):
         return ()
     return (Mistake([x * factor for x in right] if isinstance(right, (list, tuple)) else right * factor, hint,

@@ -83,8 +83,9 @@ class LimitTargets(Problem):
     def _expect(self):
         a = self.available_mb
         busy, idle = self._targets(a), self._targets(self.IDLE_MB)
+        order = f"[{', '.join(self.NAMES)}], the order of p.vms"
         return [
-            Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB",
+            Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB", order=order,
                    hint="start from memory in proportion to shares; a VM never goes below its reservation nor above "
                         "its max or its limit, and what one VM cannot take is shared by the others in proportion "
                         "to their shares. The targets add up to what the host may hand out.",
@@ -98,7 +99,7 @@ class LimitTargets(Problem):
                                      "it looks as if every VM got the same share: memory is divided in proportion "
                                      "to shares, within each VM's reservation and limit."),
                              *unit_mistakes(busy, "MB", "pages", "GB"))),
-            Expect("idle_mb", "numbers", idle, tol=1.0, unit="MB",
+            Expect("idle_mb", "numbers", idle, tol=1.0, unit="MB", order=order,
                    hint="with memory to spare every VM may have all it is allowed to hold.",
                    mistakes=(Mistake(self._targets(self.IDLE_MB, limits=False),
                                      "a limit holds even on an idle host: the VM is reclaimed down to it (balloon "

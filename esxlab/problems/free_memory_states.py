@@ -150,7 +150,7 @@ class Admission(Problem):
         no_overhead = "the memory reservation is min + overhead; the overhead (frame buffer, pmap...) counts."
         forgot = self._verdict(overhead_mb=0)    # only a 'memory' verdict can change: listed when it does
         return [
-            Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB",
+            Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB", order="[memory, swap]",
                    hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
                    mistakes=(Mistake(self._reserved(overhead_mb=0), no_overhead),
                              *unit_mistakes(right["reserved_mb"], "MB", "GB"))),

@@ -146,7 +146,7 @@ class RhoVictim(Problem):
         return [
             Expect("rhos", "numbers", rhos, tol=self.RHO_TOL, rel=True, unit="shares/page",
                    hint="apply ρ = S / (P·(f + k·(1 − f))) with P in 4 KB pages and idle page cost "
-                        "k = 1/(1 − τ).", rounded_hint=self.ROUNDED,
+                        "k = 1/(1 − τ).", rounded_hint=self.ROUNDED, order=f"of p.vms ({', '.join(self.NAMES)})",
                    mistakes=(Mistake(no_tax, "it looks as if idle pages cost the same as active ones; with τ > 0 an "
                                              "idle page costs k = 1/(1 − τ) times an active one."),
                              Mistake(self._rhos(self.tax_rate, idle_is_f=True),
@@ -229,7 +229,7 @@ class TaxTargets(Problem):
         answers = self._solve()
         idle, busy = right = answers["targets_mb"]
         tau = answers["goal_tax_rate"]
-        return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB",
+        return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB", order="[idle, busy]",
                        hint="with equal shares revocation stops where active + k·idle pages are equal in both VMs "
                             "(k = 1/(1 − τ)), and the targets add up to the memory the policy may hand out.",
                        mistakes=(Mistake(self._targets(0.0), "that is the split without the tax (τ = 0): equal "
@@ -245,4 +245,5 @@ class TaxTargets(Problem):
                                                         "is τ = 1 − 1/k."),
                                  Mistake(tau / 2, "the busy VM's gain comes out of the idle VM's target: the gap "
                                                   "between the two targets is twice the busy VM's gain over an "
-                                                  "even split.")))]
+                                                  "even split."),
+                                 *unit_mistakes(tau, "fraction", "%")))]

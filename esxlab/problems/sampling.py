@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import Expect, Mistake
+from ..checks import Expect, Mistake, _close
 from ..config import PAGES_PER_MB
 from ..sampling import Sampler
 from .base import Problem, pick, slip, unit_mistakes
@@ -14,6 +14,10 @@ class SamplingEstimate(Problem):
     the period's active fraction and the updated slow and fast averages and estimate."""
 
     PERIOD_S = 30
+    TOL = 0.005
+    #: memory units a fraction of the VM's memory may be given in: (unit, its number per MB, back to a fraction)
+    MEMORY_UNITS = (("MB", 1, "MB / p.max_mb"), ("GB", 1 / 1024, "GB × 1024 / p.max_mb"),
+                    ("pages", PAGES_PER_MB, f"pages / ({PAGES_PER_MB} · p.max_mb)"))
 
     def _draw(self, rng):
         self.max_mb = pick(rng, (128, 256, 512))
@@ -57,15 +61,34 @@ class SamplingEstimate(Problem):
         s = self._run()
         return dict(f=s.last_f, slow=s.slow, fast=s.fast, estimate=s.estimate)
 
+    def _apart(self, right: float, *mistakes: Mistake) -> tuple[Mistake, ...]:
+        """Those of ``mistakes`` outside the tolerance of ``right``: one within it is no mistake, and listing it
+        would make :meth:`_interesting` turn down a draw it kept before the mistake was added."""
+        near = Expect("", "number", right, "", tol=self.TOL)
+        return tuple(m for m in mistakes if not _close(near, m.value, right))
+
+    def _in_memory(self, value: float, what: str) -> tuple[Mistake, ...]:
+        """``value``, a fraction of the VM's memory, as a student who gave it in MB, GB or pages would write it
+        (a fast average near 0, in GB, can be too near it to tell)."""
+        return self._apart(value, *(m for unit, per_mb, back in self.MEMORY_UNITS
+                                    for m in slip(value, self.max_mb * per_mb, f"that looks like {what} in {unit}; "
+                                                  f"give it as a fraction of the VM's memory ({back}).")))
+
+    def _averages_swapped(self, right: dict) -> tuple[Mistake, ...]:
+        """`slow` given the fast average's value, with `fast` the slow one's (none where the two are within the
+        tolerance of each other: then the swap is right)."""
+        return self._apart(right["slow"], Mistake(right["fast"], "`slow` and `fast` look swapped: `slow` is the "
+                                                                 "average updated with the smaller gain "
+                                                                 "(p.slow_gain), `fast` the one with the larger.",
+                                                  given={"fast": right["slow"]}))
+
     def _expect(self):
         right = self._solve()
         swapped = self._run(self.fast_gain, self.slow_gain)
         inverted = self._run(1 - self.slow_gain, 1 - self.fast_gain)
         ewma = "an EWMA moves from its old value toward f by its gain: new = old + gain·(f − old)."
-        in_mb = slip(right["estimate"], self.max_mb, "that looks like the estimate in MB; give it as a fraction of "
-                                                     "the VM's memory (MB / p.max_mb).")
         return [
-            Expect("f", "number", right["f"], tol=0.005,
+            Expect("f", "number", right["f"], tol=self.TOL,
                    hint="f is the fraction of the sampled pages that were touched.",
                    mistakes=(Mistake(self.touched / (self.max_mb * PAGES_PER_MB),
                                      "f is a fraction of the n sampled pages, not of all the VM's pages."),
@@ -75,18 +98,21 @@ class SamplingEstimate(Problem):
                              *slip(right["f"], self.max_mb, "that looks like the active memory in MB (f × p.max_mb); "
                                                             "f is a fraction of the n sampled pages: t / n."),
                              *unit_mistakes(right["f"], "fraction", "%"))),
-            Expect("slow", "number", right["slow"], tol=0.005, hint=ewma,
+            Expect("slow", "number", right["slow"], tol=self.TOL, hint=ewma,
                    mistakes=(Mistake(swapped.slow, "the slow average uses the smaller gain."),
                              Mistake(inverted.slow, "the gain weighs the new sample, not the old average."),
+                             *self._averages_swapped(right), *self._in_memory(right["slow"], "the slow average"),
                              *unit_mistakes(right["slow"], "fraction", "%"))),
-            Expect("fast", "number", right["fast"], tol=0.005, hint=ewma,
+            Expect("fast", "number", right["fast"], tol=self.TOL, hint=ewma,
                    mistakes=(Mistake(swapped.fast, "the fast average uses the larger gain."),
                              Mistake(inverted.fast, "the gain weighs the new sample, not the old average."),
+                             *self._in_memory(right["fast"], "the fast average"),
                              *unit_mistakes(right["fast"], "fraction", "%"))),
-            Expect("estimate", "number", right["estimate"], tol=0.005,
+            Expect("estimate", "number", right["estimate"], tol=self.TOL,
                    hint="the estimate follows increases fast and decreases slowly.",
                    mistakes=(Mistake(min(right["slow"], right["fast"]),
                                      "taking the smaller average would follow decreases fast; ESX takes the "
                                      "largest."),
-                             *in_mb, *unit_mistakes(right["estimate"], "fraction", "%"))),
+                             *self._in_memory(right["estimate"], "the estimate"),
+                             *unit_mistakes(right["estimate"], "fraction", "%"))),
         ]
