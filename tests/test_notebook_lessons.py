@@ -10,6 +10,9 @@
   tagged ``guard``, its source hidden (``metadata.jupyter.source_hidden``: JupyterLab shows it collapsed,
   Voilà never shows code) and silent (no output: Voilà would show it). nbval still runs guard cells, so
   they keep guarding the notebook (README, "Notebooks").
+* no answer in sight before its time: a cell that asks a ``Question`` (its answer is an argument) or
+  reveals a prediction (its explanation is) has its source hidden too, as a guard cell's (a student in
+  JupyterLab read them before predicting);
 * no quiz to game: across all notebooks, the right answer of a multiple-choice ``Question`` is the strictly
   longest choice in at most a third of them, and never more than 1.15 times as long as its longest distractor
   (a student-in-browser review found "pick the longest" right in 18 of 28).
@@ -129,6 +132,9 @@ def test_each_notebook_is_a_lesson(path):
     assert predict and reveals and predict[0] < min(reveals), f"{path.name}: record a prediction, reveal it later"
     assert not dashboards or predict[0] < dashboards[0], f"{path.name}: the prediction comes before the dashboard runs"
     assert sum(calls(s, "Question") for _, s in code) >= 2, f"{path.name}: at least two check questions"
+    shown = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (calls(c.source, "Question")
+             or calls(c.source, "reveal")) and c.metadata.get("jupyter", {}).get("source_hidden") is not True]
+    assert shown == [], f"{path.name}: cells {shown} show an answer in their source: hide it (source_hidden)"
 
 
 def test_the_longest_choice_is_not_a_way_to_guess_the_answer():
