@@ -8,26 +8,15 @@ one value were joined with "Or:".
 """
 import pytest
 
-from esxlab import checks, problems
-from esxlab.checks import SLIP_NEAR, CheckFailed, Expect, Mistake, _close
+from esxlab import problems
+from esxlab.checks import SLIP_NEAR, Expect, Mistake, _close
 from esxlab.problems.base import UNIT_SLIPS
 from esxlab.problems.instructor import expect, solve
+from test_unit_slips import _feedback, _message          # (tests/ is on sys.path, as for own_experiment_example)
 
 GB = UNIT_SLIPS["MB", "GB"][1]
 PERCENT = UNIT_SLIPS["fraction", "%"][1]
 IN_ANOTHER_ORDER = "those are the right values in another order"
-
-
-def _feedback(problem, **answers) -> str:
-    with pytest.raises(CheckFailed) as err:
-        checks.check(problem, **answers)
-    return str(err.value)
-
-
-def _message(e: Expect, value) -> str:
-    with pytest.raises(CheckFailed) as err:
-        checks.verify(e, value)
-    return str(err.value)
 
 
 # -- finding 2: a slip into a smaller unit is named only near its value ---------------------------------------

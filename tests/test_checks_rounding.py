@@ -9,7 +9,6 @@ import itertools
 import math
 import re
 
-import numpy as np
 import pytest
 
 from esxlab import checks, problems

@@ -1,7 +1,6 @@
 """Large pages (issue 15; later ESX 3.5+ with a hardware MMU, not in the paper): page sharing
 shares nothing inside a 2 MB large page; large pages are broken under memory pressure only."""
 import numpy as np
-import pytest
 
 import esxlab as esx
 from esxlab.compression import COMPRESSED

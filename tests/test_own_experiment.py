@@ -66,7 +66,7 @@ def test_the_readmes_example_sweeps_from_the_command_line_by_its_dotted_name_wit
         done = subprocess.run([sys.executable, "-m", "esxlab", *argv], cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 0, done.stderr
-        assert f"4 runs of mypkg.myexp (2 grid points × 2 seeds)" in done.stdout
+        assert "4 runs of mypkg.myexp (2 grid points × 2 seeds)" in done.stdout
         out[jobs] = (tmp_path / f"j{jobs}.csv").read_text()
     rows = list(csv.DictReader(out["2"].splitlines()))
     assert {r["experiment"] for r in rows} == {"mypkg.myexp"} and {r["sample_period_s"] for r in rows} == {"10", "120"}

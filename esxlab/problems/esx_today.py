@@ -11,7 +11,7 @@ hardware-assisted MMU).
 from __future__ import annotations
 
 from ..checks import Expect, Mistake
-from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
+from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..host import Host
 from ..policy import compute_targets
 from ..workloads import Contents
