@@ -5,9 +5,9 @@ each answer with what its simulation says (the problem's ``_expect``): first its
 value within a stated tolerance. A wrong answer raises :class:`CheckFailed` (an
 ``AssertionError``, so nbval and nbgrader count it) with a sentence saying what to
 reconsider — naming the typical mistake the answer matches, if any, or else saying that it is
-the right value cut or rounded to too few decimal places — and never the right value. An
-answer still ``None`` (the starter code) raises ``NotImplementedError``: not attempted is not
-the same as wrong. The pattern follows Kaggle's learntools checkers.
+the right value cut or rounded to too few decimal places — and never the right value. Every
+answer is checked: the wrong ones are named together, a line each. An answer still ``None`` (the
+starter code) raises ``NotImplementedError`` if none is wrong: not attempted is not the same as wrong. The pattern follows Kaggle's learntools checkers.
 
 The notebooks' locked check cells reload this module before calling :func:`check`, so an
 answer cell that rebinds ``checks.check`` changes nothing; :class:`CheckFailed` survives the
@@ -303,8 +303,9 @@ def check(problem, **answers: Any) -> None:
     """Check every answer ``problem`` asks for; print one line if all are right.
 
     ``checks.check(p, rhos=rhos, victim=victim)``. The problem is posed afresh from its class
-    and seed, so only the seed of the object passed in counts. Raises :class:`CheckFailed` (an
-    AssertionError) on the first wrong answer, ``NotImplementedError`` on an unanswered one.
+    and seed, so only the seed of the object passed in counts. Every answer is checked: raises
+    :class:`CheckFailed` (an AssertionError) naming each wrong answer (and any unanswered one), else
+    ``NotImplementedError`` naming each unanswered one (:func:`_together`).
     """
     from .problems import Problem
     cls = type(problem)
@@ -321,7 +322,27 @@ def check(problem, **answers: Any) -> None:
         raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
                           f"{', '.join(names)}; got {', '.join(answers) or 'none'}.")
     given = {e.name: (e, answers[e.name]) for e in expected}
+    wrong: list[str] = []
+    unanswered: list[str] = []
     for e in expected:
-        verify(e, answers[e.name], given)
+        try:
+            verify(e, answers[e.name], given)
+        except CheckFailed as failed:
+            wrong.append(str(failed))
+        except NotImplementedError as todo:
+            unanswered.append(str(todo))
+    if wrong:
+        raise CheckFailed(_together(wrong + unanswered, len(expected)))
+    if unanswered:
+        raise NotImplementedError(_together(unanswered, len(expected)))
     tolerances = "; ".join(f"{e.name}{e.tolerance}" for e in expected)
     print(f"Correct: {tolerances}.")
+
+
+def _together(messages: list[str], asked: int) -> str:
+    """One message alone; several as one line each under a count, so a student fixes them all at once."""
+    if len(messages) == 1:
+        return messages[0]
+    count = ("Both answers" if asked == 2 else f"All {asked} answers") if len(messages) == asked \
+        else f"{len(messages)} of the {asked} answers"
+    return f"{count} need another look:\n" + "\n".join(f"- {m}" for m in messages)
