@@ -106,6 +106,20 @@ def test_source_hash_follows_the_sources(tmp_path):
     assert runner.source_hash(copy) != before
 
 
+def test_dashboards_stored_runs_follow_views_and_data(tmp_path):
+    """A dashboard's stored run is its views' too (a pickled Run) and shows the paper's digitized series:
+    its key counts every source and data file (the paper's series were left out of it)."""
+    from esxlab.views import dashboards
+    assert dashboards.source_hash() == runner.source_hash(leave_out=())
+    copy = tmp_path / "esxlab"
+    shutil.copytree(ROOT / "esxlab", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    seen = {runner.source_hash(copy, leave_out=())}
+    for changed in ("views/dashboards.py", "data/paper_series.json"):
+        (copy / changed).write_text((copy / changed).read_text() + "\n")
+        seen.add(runner.source_hash(copy, leave_out=()))
+    assert len(seen) == 3
+
+
 def test_paper_series_are_the_digitized_figures():
     s = E.paper_series("fig7")
     assert s["x"]["unit"] == "min" and s["y"]["unit"] == "MB" and 179 in s["series"]["idle_alloc"]["y"]

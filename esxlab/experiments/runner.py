@@ -434,13 +434,13 @@ def seeds_text(seeds: list[int]) -> str:
 TEACHING = ("views", "problems", "checks.py", "feedback.py", "exercises.py")
 
 
-def source_hash(root: Path = PACKAGE) -> str:
+def source_hash(root: Path = PACKAGE, leave_out: Sequence[str] = TEACHING) -> str:
     """sha256 (first 16 hex digits) of every file under ``esxlab/`` that shapes the results: the
     model's and the experiments' Python sources and package data, by relative path and content
-    (caches and the teaching layer, ``TEACHING``, left out)."""
+    (caches and the teaching layer, ``leave_out``, left out; the dashboards' stored runs count it in)."""
     h = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".py", ".json")
-                       and "__pycache__" not in p.parts and p.relative_to(root).parts[0] not in TEACHING):
+                       and "__pycache__" not in p.parts and p.relative_to(root).parts[0] not in leave_out):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 

@@ -84,12 +84,10 @@ def _values_text(values: dict[str, Any]) -> str:
 
 @functools.cache
 def source_hash() -> str:
-    """A hash of every esxlab source file: a stored run is reused only by the same model."""
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:16]
+    """A hash of every esxlab source and data file, the views' too (a stored :class:`Run` is theirs): a
+    stored run is reused only by the same esxlab (:func:`esxlab.experiments.runner.source_hash`)."""
+    from ..experiments import runner          # joblib: loaded on first use
+    return runner.source_hash(leave_out=())
 
 
 def cache_dir() -> Path:
