@@ -293,7 +293,8 @@ def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | Non
     """Check one answer: not attempted, then type, then value. ``others``: the problem's answers by name,
     each with its Expect, for the mistakes that come with other answers (:attr:`Mistake.given`)."""
     if value is None or value is Ellipsis:
-        raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer.")
+        raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer (if you did, your "
+                                  "answer cell stopped before it: run it again and read its error).")
     msg = _type_error(e, value) or _value_error(e, value, others or {})
     if msg:
         raise CheckFailed(msg)
@@ -312,6 +313,10 @@ def check(problem, **answers: Any) -> None:
     if not isinstance(problem, Problem) or not cls.__module__.startswith("esxlab.problems."):
         if isinstance(problem, type) and issubclass(problem, Problem):
             fix = f"create it first, e.g. `p = problems.{problem.__name__}(seed=0)`, then `check(p, ...)`"
+        elif isinstance(problem, Problem):
+            fix = (f"{cls.__name__} is defined in {cls.__module__}, and only problems of modules under esxlab/problems/ "
+                   "are checked (a class defined elsewhere, in an answer cell too, could agree with any answer): an "
+                   "instructor adds one there (exercises/README.md, 'Adding a problem')")
         else:
             fix = "pass the problem object the exercise created, e.g. `p = problems.RhoVictim(seed=0)`"
         raise ConfigError(f"check() needs a problem from esxlab.problems as its first argument; got "

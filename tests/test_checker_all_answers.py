@@ -52,4 +52,21 @@ def test_unanswered_only_is_not_wrong_and_names_each():
     assert all(f"`{e.name}` is not answered yet" in msg for e in es)
     right = solve(p)
     msg = _raised(p, {**right, es[-1].name: None}, NotImplementedError)
-    assert msg == f"`{es[-1].name}` is not answered yet: replace None with your answer."
+    assert msg.startswith(f"`{es[-1].name}` is not answered yet: replace None with your answer") and "\n" not in msg
+
+
+def test_a_problem_defined_outside_the_package_is_told_where_problems_live():
+    """A fresh instructor's course-local Problem was refused with "pass the problem object the exercise
+    created", which it was: the message now names the rule (a module under esxlab/problems/) and why."""
+    class Reserve(problems.RhoVictim):
+        pass
+
+    msg = _raised(Reserve(3), {"rhos": [1.0], "victim": "web"}, checks.ConfigError)
+    assert f"Reserve is defined in {__name__}" in msg and "modules under esxlab/problems/" in msg
+    assert "Adding a problem" in msg
+
+
+def test_unanswered_says_the_answer_cell_may_have_stopped_first():
+    p = problems.RhoVictim(0)
+    msg = _raised(p, {**solve(p), "rhos": None}, NotImplementedError)
+    assert "run it again and read its error" in msg

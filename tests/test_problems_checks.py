@@ -408,12 +408,13 @@ def test_a_balloon_split_in_pages_gets_a_units_hint():
     raise AssertionError("no seed pages anything")
 
 
-UNIT_ANSWERS = {problems.BalloonSplit: ("MB", ("GB", "pages")), problems.SharingPrediction: ("MB", ("pages",)),
-                problems.TaxTargets: ("MB", ("pages", "GB")), problems.DoublePaging: ("pages", ("MB",)),
-                problems.LimitTargets: ("MB", ("pages", "GB")), problems.Admission: ("MB", ("GB",))}
+UNIT_ANSWERS = {problems.BalloonSplit: ("MB", ("GB", "pages", "KB")), problems.SharingPrediction: ("MB", ("pages", "KB")),
+                problems.TaxTargets: ("MB", ("pages", "GB", "KB")), problems.DoublePaging: ("pages", ("MB",)),
+                problems.LimitTargets: ("MB", ("pages", "GB", "KB")), problems.Admission: ("MB", ("GB", "pages", "KB"))}
 UNIT_HINTS = {"pages": "those look like pages; give MB (256 pages of 4 KB make one MB).",
               "MB": "those look like MB; give pages (256 pages of 4 KB make one MB).",
-              "GB": "that looks like the answer in GB; give it in MB."}
+              "GB": "that looks like the answer in GB; give it in MB.",
+              "KB": "that looks like the answer in KB; give it in MB (1024 KB make one MB)."}
 
 
 @pytest.mark.parametrize("cls", UNIT_ANSWERS, ids=lambda c: c.__name__)

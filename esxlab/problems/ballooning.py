@@ -113,6 +113,6 @@ class BalloonSplit(Problem):
                        + slip(right[name], 1 / self.max_mb, fraction)
                        + tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant   # under the answers it changes
                                if wrong[k][0][i] != right[name])
-                       + unit_mistakes(right[name], "MB", "pages")
+                       + unit_mistakes(right[name], "MB", "pages", "KB")
                        + ((increase + kept) if name == "balloon_mb" else ()))
                 for i, name in enumerate(("balloon_mb", "swap_mb"))]

@@ -28,6 +28,7 @@ UNIT_SLIPS = {
     ("MB", "pages"): (PAGES_PER_MB, "those look like pages; give MB (256 pages of 4 KB make one MB)."),
     ("pages", "MB"): (1 / PAGES_PER_MB, "those look like MB; give pages (256 pages of 4 KB make one MB)."),
     ("MB", "GB"): (1 / 1024, "that looks like the answer in GB; give it in MB."),
+    ("MB", "KB"): (1024, "that looks like the answer in KB; give it in MB (1024 KB make one MB)."),
     ("fraction", "%"): (100, "that looks like a percentage; give a fraction (the percentage divided by 100)."),
     ("shares/page", "shares/MB"): (PAGES_PER_MB, "it looks as if P was counted in MB; ρ is shares per 4 KB page "
                                                  "(256 per MB)."),

@@ -98,7 +98,7 @@ class LimitTargets(Problem):
                              Mistake(self._targets(a, shares=False),
                                      "it looks as if every VM got the same share: memory is divided in proportion "
                                      "to shares, within each VM's reservation and limit."),
-                             *unit_mistakes(busy, "MB", "pages", "GB"))),
+                             *unit_mistakes(busy, "MB", "pages", "GB", "KB"))),
             Expect("idle_mb", "numbers", idle, tol=1.0, unit="MB", order=order,
                    hint="with memory to spare every VM may have all it is allowed to hold.",
                    mistakes=(Mistake(self._targets(self.IDLE_MB, limits=False),
@@ -108,7 +108,7 @@ class LimitTargets(Problem):
                              Mistake([float(v["min_mb"]) for v in self.vms],
                                      "a reservation is a floor, not a size: with memory to spare a VM may hold far "
                                      "more than its reservation."),
-                             *unit_mistakes(idle, "MB", "pages", "GB"))),
+                             *unit_mistakes(idle, "MB", "pages", "GB", "KB"))),
         ]
 
 

@@ -153,7 +153,7 @@ class Admission(Problem):
             Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB", order="[memory, swap]",
                    hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
                    mistakes=(Mistake(self._reserved(overhead_mb=0), no_overhead),
-                             *unit_mistakes(right["reserved_mb"], "MB", "GB"))),
+                             *unit_mistakes(right["reserved_mb"], "MB", "GB", "pages", "KB"))),
             Expect("verdict", "choice", right["verdict"], choices=self.VERDICTS,
                    hint="add the new VM's reservations to the running ones' and compare with machine memory and "
                         "host swap; memory is checked first.",

@@ -237,7 +237,7 @@ class TaxTargets(Problem):
                                                              "times more."),
                                  Mistake([busy, idle], "those are the two targets the wrong way round: the answer "
                                                        "is [idle, busy], and the idle VM gets the smaller one."),
-                                 *unit_mistakes(right, "MB", "pages", "GB"))),
+                                 *unit_mistakes(right, "MB", "pages", "GB", "KB"))),
                 Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
                        hint="write the two equations of the first answer with τ unknown and the busy VM's target "
                             "known, and solve them for τ (it is a number between 0 and 1).",
