@@ -42,6 +42,8 @@ from .result import Result
 TITLE = "Beyond the paper: ESX Server 2002 beside ESXi 6 (states, limits, compression, large pages)"
 ERAS = ("esx2002", "esxi6")
 LATER = "later ESX (vSphere 6 documentation), not the paper"
+#: where the values compared with come from (a dashboard's table heads their column with it)
+REFERENCE = "vSphere 6 docs"
 #: host sizes (GB) → minFree (MB) as the ESXi 6 documentation's sliding scale gives it
 MINFREE_MB = {4: 245.76, 12: 573.44, 28: 901.12, 128: 1925.12}
 MINFREE_TOL = 0.01

@@ -467,10 +467,13 @@ class CounterTable:
 
 
 class PaperTable:
-    """Rows of an experiment's ``Result.table``: paper value beside esxlab's, within tolerance?"""
+    """Rows of an experiment's ``Result.table``: paper value beside esxlab's, within tolerance?
+    ``reference`` heads the column of the values compared with ("paper"; an experiment's ``REFERENCE``
+    where they come from elsewhere, e.g. later ESX's documentation)."""
 
-    def __init__(self) -> None:
+    def __init__(self, reference: str = "paper") -> None:
         self.widget = widgets.HTML()
+        self.reference = reference
         self._table = ""
 
     def stale(self, note: str) -> None:
@@ -485,7 +488,7 @@ class PaperTable:
     def update(self, rows: Sequence) -> None:
         """One line per row, the set-up checks under the predictions (as in ``reproduce``'s table);
         a row's note (why the model differs) becomes a numbered footnote."""
-        head = "".join(f"<th style='padding:0 8px'>{h}</th>" for h in ("quantity", "paper", "esxlab", "tolerance", "within"))
+        head = "".join(f"<th style='padding:0 8px'>{h}</th>" for h in ("quantity", html.escape(self.reference), "esxlab", "tolerance", "within"))
         body, notes = [], {}                     # note → its number: a note shared by rows is printed once
         setup = [r for r in rows if r.kind == "set-up"]
         for r in [r for r in rows if r.kind != "set-up"] + setup:

@@ -594,6 +594,7 @@ class ExperimentDashboard(Dashboard):
                for name in controls}
         super().__init__(title or module.TITLE, ctl, seed=seed, panels=panels,
                          extra=[*([self.xy.widget] if self.xy else []), *extra], sum_vms=sum_vms)
+        self.table.reference = getattr(module, "REFERENCE", "paper")
         self.refresh()
 
     def draw_extra(self, run: Run) -> None:
