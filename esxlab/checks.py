@@ -7,7 +7,8 @@ value within a stated tolerance. A wrong answer raises :class:`CheckFailed` (an
 reconsider — naming the typical mistake the answer matches, if any, or else saying that it is
 the right value cut or rounded to too few decimal places — and never the right value. Every
 answer is checked: the wrong ones are named together, a line each. An answer still ``None`` (the
-starter code) raises ``NotImplementedError`` if none is wrong: not attempted is not the same as wrong. The pattern follows Kaggle's learntools checkers.
+starter code) raises ``NotImplementedError`` if none is wrong: not attempted is not the same as
+wrong. The pattern follows Kaggle's learntools checkers.
 
 The notebooks' locked check cells reload this module before calling :func:`check`, so an
 answer cell that rebinds ``checks.check`` changes nothing; :class:`CheckFailed` survives the
@@ -300,6 +301,28 @@ def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | Non
         raise CheckFailed(msg)
 
 
+def problem_of(problem: Any, caller: str, more: str = "") -> Any:
+    """``problem`` if it is a problem object of a module under ``esxlab/problems/``, else ConfigError saying
+    what ``caller`` (``caller(p<more>)``) needs: a class is told to create it first, a problem defined
+    elsewhere is told where problems live (an answer cell's own could agree with any answer)."""
+    from .problems import Problem
+    cls = type(problem)
+    if isinstance(problem, Problem) and cls.__module__.startswith("esxlab.problems."):
+        return problem
+    if isinstance(problem, type) and issubclass(problem, Problem):
+        raise ConfigError(f"{caller}() needs a problem object, not the class {problem.__name__}: create it first, "
+                          f"e.g. `p = problems.{problem.__name__}(seed=0)`, then `{caller}(p{more})`.")
+    if isinstance(problem, Problem):
+        fix = (f"{cls.__name__} is defined in {cls.__module__}, and only problems of modules under esxlab/problems/ "
+               "are checked (a class defined elsewhere, in an answer cell too, could agree with any answer): an "
+               "instructor adds one there (exercises/README.md, 'Adding a problem')")
+    else:
+        fix = (f"pass the problem object the exercise created, e.g. `p = problems.RhoVictim(seed=0)`, "
+               f"then `{caller}(p{more})`")
+    raise ConfigError(f"{caller}() needs a problem from esxlab.problems as its first argument; got "
+                      f"{_describe(problem)}: {fix}.")
+
+
 def check(problem, **answers: Any) -> None:
     """Check every answer ``problem`` asks for; print one line if all are right.
 
@@ -308,19 +331,7 @@ def check(problem, **answers: Any) -> None:
     :class:`CheckFailed` (an AssertionError) naming each wrong answer (and any unanswered one), else
     ``NotImplementedError`` naming each unanswered one (:func:`_together`).
     """
-    from .problems import Problem
-    cls = type(problem)
-    if not isinstance(problem, Problem) or not cls.__module__.startswith("esxlab.problems."):
-        if isinstance(problem, type) and issubclass(problem, Problem):
-            fix = f"create it first, e.g. `p = problems.{problem.__name__}(seed=0)`, then `check(p, ...)`"
-        elif isinstance(problem, Problem):
-            fix = (f"{cls.__name__} is defined in {cls.__module__}, and only problems of modules under esxlab/problems/ "
-                   "are checked (a class defined elsewhere, in an answer cell too, could agree with any answer): an "
-                   "instructor adds one there (exercises/README.md, 'Adding a problem')")
-        else:
-            fix = "pass the problem object the exercise created, e.g. `p = problems.RhoVictim(seed=0)`"
-        raise ConfigError(f"check() needs a problem from esxlab.problems as its first argument; got "
-                          f"{_describe(problem)}: {fix}.")
+    cls = type(problem_of(problem, "check", ", ..."))
     expected = cls(problem.seed)._expectations()
     names = [e.name for e in expected]
     if set(answers) != set(names):

@@ -12,6 +12,7 @@ cleared, checksums computed. nbgrader is the ``exercises`` extra (``pip install 
 from __future__ import annotations
 
 import argparse
+import copy
 import re
 import sys
 from pathlib import Path
@@ -79,13 +80,41 @@ def _release_steps() -> list[Any]:
 
 def release_text(path: Path) -> str:
     """The student release of source notebook ``path``, as the text to write. Raises
-    :class:`ExerciseError` if it breaks the conventions or nbgrader is missing."""
-    nb = nbformat.read(path, as_version=4)
+    :class:`ExerciseError` if it is not a notebook, breaks the conventions, nbgrader cannot convert it
+    (naming the cell) or nbgrader is missing."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except (ValueError, nbformat.ValidationError) as err:    # not JSON, or JSON that is no notebook
+        raise ExerciseError(f"{path.name}: is not a Jupyter notebook (nbformat: {type(err).__name__}); allowed: "
+                            "an .ipynb file as Jupyter saves it.") from None
     validate(nb, path.name)
-    resources: dict = {}
-    for step in _release_steps():
-        nb, resources = step.preprocess(nb, resources)
-    return nbformat.writes(nb) + "\n"
+    steps = _release_steps()
+    try:
+        return _convert(nb, steps)
+    except Exception as err:                     # nbgrader raises RuntimeError, ValueError or jsonschema's error
+        raise ExerciseError(_refused(nb, path.name, err)) from None
+
+
+def _convert(nb, steps: list[Any]) -> str:
+    """A copy of ``nb`` through nbgrader's release ``steps``, as the text to write."""
+    out, resources = copy.deepcopy(nb), {}
+    for step in steps:
+        out, resources = step.preprocess(out, resources)
+    return nbformat.writes(out) + "\n"
+
+
+def _refused(nb, name: str, err: Exception) -> str:
+    """The sentence for a notebook nbgrader could not convert, naming the first cell it fails on alone."""
+    why = f"nbgrader cannot make its student version ({str(err).rstrip('.') or type(err).__name__})"
+    allowed = ("allowed: nbgrader's markers in pairs within one cell (`### BEGIN SOLUTION` then `### END SOLUTION`), "
+               "never nested, and only in solution cells")
+    for i, cell in enumerate(nb.cells):
+        try:
+            _convert(nbformat.v4.new_notebook(cells=[cell], metadata=nb.metadata), _release_steps())
+        except Exception:                        # as in release_text: the cell nbgrader fails on
+            first = shorten(cell.source.split("\n")[0])
+            return f"{name} cell {i} (first line {first}): {why}; {allowed}."
+    return f"{name}: {why}; {allowed}."
 
 
 def _pairs(source: Path, release: Path) -> list[tuple[Path, Path]]:
@@ -103,18 +132,17 @@ def stale(source: Path = ROOT / "source", release: Path = ROOT / "release") -> l
 
 
 def build(source: Path = ROOT / "source", release: Path = ROOT / "release") -> list[Path]:
-    """Write the student release of every source notebook; remove releases without a source."""
+    """Write the student release of every source notebook; remove releases without a source. Every
+    notebook is converted before anything is written, so a source nbgrader refuses leaves ``release`` as it was."""
+    texts = {dst: release_text(src) for src, dst in _pairs(source, release)}
     release.mkdir(parents=True, exist_ok=True)
-    pairs = _pairs(source, release)
-    names = {src.name for src, _ in pairs}
     for p in release.glob("*.ipynb"):
-        if p.name not in names:
+        if p not in texts:
             p.unlink()
-    for src, dst in pairs:
-        text = release_text(src)
+    for dst, text in texts.items():
         if not dst.exists() or dst.read_text() != text:
             dst.write_text(text)
-    return [dst for _, dst in pairs]
+    return list(texts)
 
 
 COMMANDS = {"build": "write the student release (--release) from the instructor notebooks (--source)",
@@ -160,7 +188,8 @@ def _arguments(argv: list[str]) -> tuple[str, Path, Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    """``build`` writes the student release; ``check`` exits 1 if it is out of date; 2 on bad arguments."""
+    """``build`` writes the student release; ``check`` exits 1 if it is out of date; 2 on bad arguments or a
+    source notebook that breaks the conventions (or no nbgrader)."""
     try:
         command, source, release, given = _arguments(argv)
     except ConfigError as err:
@@ -177,9 +206,9 @@ def main(argv: list[str]) -> int:
                 print(f"wrote {path}")
             return 0
         problems = stale(source, release)
-    except ExerciseError as err:
+    except ExerciseError as err:                 # bad input, as a usage error: 1 means only "out of date"
         print(f"error: {err}", file=sys.stderr)
-        return 1
+        return 2
     except OSError as err:                       # e.g. a read-only notebook inside --release
         print(f"error: cannot write the release to --release {release}: {err.strerror or err} "
               f"({err.filename}); allowed: a directory you can write to.", file=sys.stderr)

@@ -202,6 +202,7 @@ class DoublePaging(Problem):
                         "each of them in host swap.",
                    mistakes=(Mistake(no_free[1], self.FREE_FIRST), Mistake(by_max[1], self.AMONG),
                              Mistake(lru, self.LRU), *unit_mistakes(want[1], "pages", "MB"),
+                             Mistake(want[0], self.SWAPPED, given={"swap_ins": want[1]}),    # told on both lines
                              Mistake(want[0], self.SWAPPED_TOTAL))),
             Expect("lru_double_paging", "choice", right["lru_double_paging"], choices=self.CHOICES,
                    hint="an LRU-like host and the guest's own replacement both look for the coldest pages.",

@@ -118,9 +118,9 @@ class RhoVictim(Problem):
         rows = "\n".join(f"  {v['name']:>5}: {v['shares']:>5} shares, {v['alloc_mb']:>4} MB allocated, "
                          f"active fraction f = {v['active_fraction']:.2f}" for v in self.vms)
         return (f"Idle memory tax τ = {self.tax_rate:.2f}. Three VMs (p.vms):\n{rows}\n"
-                "Compute each VM's ρ in shares per 4 KB page (a list `rhos`, in this order), to 3 significant\n"
-                "figures (e.g. 0.0xyz; the checker allows ±1 %), and name the VM that min-funding revocation\n"
-                "takes memory from next (`victim`).")
+                "Compute each VM's ρ in shares per 4 KB page (a list `rhos`, in this order; the checker allows\n"
+                "±1 % on each: 3 significant figures, e.g. 0.0xyz, are always within it), and name the VM that\n"
+                "min-funding revocation takes memory from next (`victim`).")
 
     def _solve(self):
         rhos = self._rhos(self.tax_rate)

@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checks import Expect
+from ..checks import Expect, problem_of
 from .base import Problem
 
 
 def solve(problem: Problem) -> dict[str, Any]:
     """The answers to ``problem``, by running esxlab's model on its parameters."""
-    return problem._solve()
+    return problem_of(problem, "solve")._solve()
 
 
 def expect(problem: Problem) -> list[Expect]:
     """What :func:`esxlab.checks.check` compares each answer of ``problem`` with: value,
     tolerance, hint and typical mistakes."""
-    return problem._expectations()
+    return problem_of(problem, "expect")._expectations()
