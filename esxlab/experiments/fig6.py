@@ -68,9 +68,11 @@ DECAY_MIN = (20, 21)         # minutes just after the toucher's drop from 200 to
 SAMPLING_NOTE = ("fig6: one seed's estimate scatters by ≈ 12 MB (n = 100 sampled pages per 30 s, §5.3), more "
                  "at a step, where a reading can fall either side of a period boundary; compare the seeds' mean.")
 DECAY_NOTE = ("fig6: after a drop the estimate follows the slow EWMA (HostConfig.slow_gain = 0.25, invented), "
-              "which closes a quarter of the gap per 30 s period; whether two or three periods have ended by "
-              "21 min depends on where the drop falls in a period (phase_s, invented), and one seed's slow "
-              "average scatters by ≈ 10 MB.")
+              "which closes a quarter of the gap per 30 s period, so two things set this row. Where the drop falls "
+              "in a period (phase_s, invented) sets how many periods have ended: even without sampling noise "
+              "(sample_pages = 10000) the model reads ≈ 18 MB above the paper at 20 min and ≈ 10 MB below it at "
+              "21 min. And one seed's readings scatter by ≈ 6–7 MB around that: a seed whose samples after the "
+              "drop read high (20 min) or low (21 min) misses; compare the seeds' mean.")
 LATE_STEP_NOTE = ("fig6: the paper's fast average still reads 224 MB at 24 min, half a minute after the digitized "
                   "drop from 200 to 150 MB; the model sees the drop when the period holding it ends "
                   "(phase_s = 15 s later, invented), then follows it down within a period (fast gain 0.7).")

@@ -17,9 +17,15 @@ wrong answer, never the right value). Invented for esxlab (issue 17); nothing he
     Question("What is k at τ = 0.75?", answer=4.0, tol=0.05, hint="k = 1/(1 − τ).")  # numeric variant
 
 Both work headless (nbval, tests): each has a plain-text repr, and ``record`` / ``check`` do what
-the buttons do. A typed number may carry a unit ("12 MB", "65%"), a decimal comma ("16,5") and thousands
-separators ("16 384", "16,384"; an ambiguous "16,384" is read as 16384 and the feedback says so); text
-that cannot be read is refused with a sentence saying what is allowed, never judged as a wrong value.
+the buttons do. A typed number may carry a decimal comma ("16,5") and thousands separators ("16 384",
+"16,384"; an ambiguous "16,384" is read as 16384 and the feedback says so), and the box's own unit after it
+in any usual spelling ("12 MB", "12 mb", "12 megabytes" in an MB box; "65%" in a % box; PPNs and pages
+count the same thing). It is never converted from another unit: "0.1 GB" or "100 pages" in an MB box is
+refused with a sentence naming the unit to type, since converting is often the very step a question asks
+for (PPNs from MB). A unit on a box that takes a plain number, an unknown word ("5 apples"), a non-decimal
+form ("0x10") and other text that cannot be read are refused too, with a sentence saying what is allowed,
+never judged as a wrong value. A multiple-choice answer given in code matches its choice whatever its case
+("Soft" for "soft"; an exact match first); other text is refused in a sentence listing the choices.
 Bad arguments raise :class:`esxlab.ConfigError` naming the parameter.
 """
 from __future__ import annotations
@@ -66,27 +72,50 @@ _SEPS = ", \u00a0\u2009\u202f"
 _GROUPED = re.compile(rf"([+-]?)([1-9]\d{{0,2}}(?P<sep>[{_SEPS}])\d{{3}}(?:(?P=sep)\d{{3}})*)([.,]\d+)?(?![\d.,])")
 #: a plain number: a decimal point or a decimal comma, an exponent
 _PLAIN = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
-#: what may follow the number: nothing, or a unit (a word or %)
-_UNIT = re.compile(r"(?:[^\W\d_]|%)")
-#: what a box accepts, said to a student whose answer could not be read
+#: what may follow the number: nothing, or a word (a unit, perhaps) starting with a letter, % or ×, and no digit
+_UNIT = re.compile(r"(?:[^\W\d_]|[%×])\D*$")
+#: what a box accepts, said to a student whose answer could not be read ({unit}: what may follow the number)
 ALLOWED = ("write it with digits, a decimal point or comma (16.5 or 16,5), thousands grouped by commas or "
-           "spaces if you like (16,384 or 16 384), and a unit after it if you like (64 MB)")
+           "spaces if you like (12,500 or 12 500), and {unit}")
+#: the units a box knows (invented): each spelling a student may type, in lower case, → the unit it names. A
+#: PPN or an MPN names one page, so they count pages
+_SPELLINGS = {spelling: unit for unit, spellings in {
+    "KB": ("kb", "kib", "kbyte", "kbytes", "kilobyte", "kilobytes"),
+    "MB": ("mb", "mib", "mbyte", "mbytes", "megabyte", "megabytes"),
+    "GB": ("gb", "gib", "gbyte", "gbytes", "gigabyte", "gigabytes"), "TB": ("tb", "tib", "terabyte", "terabytes"),
+    "pages": ("page", "pages", "ppn", "ppns", "mpn", "mpns"),
+    "µs": ("µs", "μs", "us", "microsecond", "microseconds"), "ms": ("ms", "msec", "millisecond", "milliseconds"),
+    "s": ("s", "sec", "secs", "second", "seconds"), "min": ("min", "mins", "minute", "minutes"),
+    "h": ("h", "hr", "hrs", "hour", "hours"),
+    "%": ("%", "percent", "per cent", "pct", "pp", "percentage point", "percentage points"),
+    "×": ("×", "x", "times"), "copies": ("copy", "copies"),
+}.items() for spelling in spellings}
 
 
-def _read(text: Any) -> tuple[float | None, str]:
-    """A number typed in a text box and, when the text is ambiguous, how it was read (the feedback
-    says it; "" otherwise); (None, "") if it is not one.
+def _spelling(word: str) -> str:
+    """``word`` as :data:`_SPELLINGS` keys it: lower case, single spaces."""
+    return " ".join(word.lower().split())
+
+
+def _unit_of(word: str) -> str:
+    """The unit ``word`` names (``"megabytes"`` → ``"MB"``); one this module does not know, as :func:`_spelling`."""
+    return _SPELLINGS.get(_spelling(word), _spelling(word))
+
+
+def _read(text: Any) -> tuple[float | None, str, str]:
+    """A number typed in a text box, the word typed after it ("" for none) and, when the text is
+    ambiguous, how it was read (the feedback says it; "" otherwise); (None, "", "") if it is not one.
 
     ``"16384"``, ``"16 384"`` and ``"1,234,567.5"`` are read with thousands separators; ``"16,5"`` and
     ``"0,384"`` and ``"1 234,5"`` with a decimal comma; ``"16,384"`` could be either and is read the English way, as
-    16384, saying so. A unit may follow (``" 12 MB"``, ``"65%"``); anything else after the number
-    (``"16 38"``, ``"16.384,5"``) is not read."""
+    16384, saying so. A word may follow (``" 12 MB"``, ``"65%"``); anything else after the number
+    (``"16 38"``, ``"16.384,5"``, ``"0x10"``) is not read."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        return (float(text), "") if math.isfinite(text) else (None, "")
+        return (float(text), "", "") if math.isfinite(text) else (None, "", "")
     s = str(text).strip().replace("\u2212", "-")                       # a typographic minus too
     m = _GROUPED.match(s)
     if m and m.group("sep") == "," and (m.group(4) or ".")[0] == ",":
-        return None, ""                                                 # 1,234,5: a comma for both
+        return None, "", ""                                             # 1,234,5: a comma for both
     if m:
         x = float(m.group(1) + re.sub(rf"[{_SEPS}]", "", m.group(2)) + (m.group(4) or "").replace(",", "."))
         ambiguous = m.group("sep") == "," and m.group(2).count(",") == 1 and not m.group(4)
@@ -95,17 +124,41 @@ def _read(text: Any) -> tuple[float | None, str]:
     else:
         m = _PLAIN.match(s)
         if not m:
-            return None, ""
+            return None, "", ""
         x, note = float(m.group(0).replace(",", ".")), ""
     rest = s[m.end():].strip()
     if rest and not _UNIT.match(rest):
-        return None, ""
-    return (x, note) if math.isfinite(x) else (None, "")
+        return None, "", ""
+    return (x, rest, note) if math.isfinite(x) else (None, "", "")
 
 
 def _parse(text: Any) -> float | None:
     """A number typed in a text box (``"1,5"``, ``"16,384"``, ``" 12 MB"`` too), or None if it is not one."""
     return _read(text)[0]
+
+
+def _unit_refusal(typed: str, word: str, unit: str) -> str:
+    """Why a number typed as ``typed``, ``word`` after it, is not taken in a box of ``unit``; "" if it is."""
+    if not word or _unit_of(word) == _unit_of(unit):
+        return ""
+    if not unit:
+        share = " (a share as a fraction of 1, not in %)" if _unit_of(word) == "%" else ""
+        return f"{typed!r} carries a unit ({word}), but this box takes a plain number: type it without a unit{share}"
+    told = f"{typed!r} is in {_unit_of(word)}, but this box takes {unit}" if _spelling(word) in _SPELLINGS \
+        else f"{word!r} is not a unit I know"
+    return f"{told}: type the number in {unit}, with or without {unit!r} after it"
+
+
+def _number(value: Any, unit: str) -> tuple[float | None, str]:
+    """``value`` (a number, or text holding one, perhaps with ``unit`` after it) as a number in ``unit`` and how
+    an ambiguous text was read (:func:`_read`); or None and why it is refused, a clause saying what is allowed."""
+    x, word, note = _read(value)
+    typed = str(value).strip()
+    if x is None:
+        what = f"{unit!r} after it if you like" if unit else "no unit after it"
+        return None, f"{typed!r} is not a number I can read: {ALLOWED.format(unit=what)}"
+    refusal = _unit_refusal(typed, word, unit)
+    return (None, refusal) if refusal else (x, note)
 
 
 def _num(x: float) -> str:
@@ -215,11 +268,11 @@ class Prediction:
         Raises ConfigError if it is not a finite number within ``lo``/``hi``, or after the reveal."""
         if self.revealed is not None:
             raise ConfigError("The prediction is locked: it was already revealed beside the simulated value.")
-        x, note = _read(value)
-        if x is None and not str(value).strip():
+        if not str(value).strip():
             raise ConfigError(f"The box is empty: type a number{' in ' + self.unit if self.unit else ''} first.")
+        x, note = _number(value, self.unit)
         if x is None:
-            raise ConfigError(f"{str(value).strip()!r} is not a number I can read: {ALLOWED}.")
+            raise ConfigError(f"{note}.")
         if (self.lo is not None and x < self.lo) or (self.hi is not None and x > self.hi):
             raise ConfigError(f"{_fmt(x, self.unit)} is out of range: type a number {self._range()}.")
         self.value = x
@@ -241,7 +294,8 @@ class Prediction:
         button does."""
         check_number("Prediction.reveal", "actual", actual)
         if not isinstance(explain, str) or not explain.strip():
-            raise ConfigError(f"Prediction.reveal(explain={explain!r}) is not allowed; give a sentence on what the gap means.")
+            raise ConfigError(f"Prediction.reveal(explain={explain!r}) is not allowed; give a sentence on what the "
+                              f"gap means.")
         self._answer = (float(actual), explain)
         if self.value is not None:
             display(self.show())
@@ -362,31 +416,42 @@ class Question:
 
     def check(self, value: Any) -> Feedback:
         """Judge ``value`` (a choice, or a number / text holding one) as the Check button does; show
-        and return the :class:`Feedback`."""
-        e = self.expect
-        typed = value.strip() if isinstance(value, str) else value
-        note = ""
-        if e.kind == "number" and isinstance(value, str):
-            value, note = _read(value) if typed else (None, "")
-        if value is None:
-            what = "pick a choice" if e.kind == "choice" else "type a number" if not typed else \
-                f"{typed!r} is not a number I can read: {ALLOWED}"
-            self.last = Feedback(False, f"Nothing to check yet: {what}, then press Check.")
-        else:
-            try:
-                verify(e, value)
-            except CheckFailed:
-                why = self.feedback[value] if e.kind == "choice" else e.hint
-                must = f": the answer must be {e.tolerance.strip(' ()')}" if e.tolerance else ""
-                self.last = Feedback(False, f"Not yet{must}. {why}")
-            else:
-                why = self.feedback[value] if e.kind == "choice" else ""
-                head = "" if why.startswith("Right") else f"Right{e.tolerance}. "     # no "Right. Right: …"
-                self.last = Feedback(True, f"{head}{why}".strip())
-        if note:
-            self.last = Feedback(self.last.correct, f"{self.last.message} I {note}.")
+        and return the :class:`Feedback`. What cannot be judged (no choice, not a number in the box's unit)
+        is refused in a sentence saying what to give, never judged as wrong."""
+        self.last = self._choice_feedback(value) if self.expect.kind == "choice" else self._number_feedback(value)
         self.result.value = _box(html.escape(self.last.message), RIGHT if self.last.correct else WRONG)
         return self.last
+
+    def _choice_feedback(self, value: Any) -> Feedback:
+        """The feedback of the choice ``value`` names: exactly, or else whatever its case and spaces."""
+        choices = self.expect.choices
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return Feedback(False, "Nothing to check yet: pick a choice, then press Check.")
+        alike = [c for c in choices if isinstance(value, str) and _spelling(c) == _spelling(value)]
+        choice = value if value in choices else alike[0] if len(alike) == 1 else None
+        if choice is None:
+            return Feedback(False, f"Nothing to check yet: {value!r} is not one of the choices "
+                                   f"{', '.join(map(repr, choices))}; pick one, then press Check.")
+        why = self.feedback[choice]
+        if choice != self.expect.value:
+            return Feedback(False, f"Not yet. {why}")
+        return Feedback(True, why if why.startswith("Right") else f"Right. {why}")     # no "Right. Right: …"
+
+    def _number_feedback(self, value: Any) -> Feedback:
+        """Right or "Not yet" and the hint for a number in the box's unit; else why it cannot be judged."""
+        e = self.expect
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return Feedback(False, "Nothing to check yet: type a number, then press Check.")
+        x, note = _number(value, e.unit)
+        if x is None:
+            return Feedback(False, f"Nothing to check yet: {note}, then press Check.")
+        try:
+            verify(e, x)
+        except CheckFailed:
+            judged = Feedback(False, f"Not yet: the answer must be {e.tolerance.strip(' ()')}. {e.hint}")
+        else:
+            judged = Feedback(True, f"Right{e.tolerance}.")
+        return Feedback(judged.correct, f"{judged.message} I {note}.") if note else judged
 
     def __repr__(self) -> str:
         kind = f"choices: {' / '.join(self.expect.choices)}" if self.expect.kind == "choice" else \
