@@ -145,7 +145,8 @@ def run(seed: int = 0, **params) -> Result:
         ("these averages settle later" if end - b < paper_bench else "these averages take in the quiet after them")
     late_off = dict(off_setting=", ".join(x for x in (off["off_setting"], short) if x))
     res.add("time in high state after the boot storm", 97, 100 * np.mean(tr.host.state[m >= storm_end] == HIGH),
-            10, "%", note_if_off=PAGING if gap == DYNAMICS else gap, **off)
+            10, "%", note_if_off=PAGING if gap == DYNAMICS else gap, label=f"time in high state from {storm_end:g} min "
+            "(after the boot storm)", **off)
     res.add("SQL Server lowest alloc (min 160 MB)", 160, np.nanmin(tr.vm("sql").alloc[m >= b]), 2, "MB",
             relation="≥", kind="set-up")
     if end >= b + 43:

@@ -14,7 +14,9 @@ tasks, nor than this computer has cores (:func:`workers`), and its tasks run
 :meth:`~esxlab.host.Host.run` quietly (:func:`esxlab.host.quietly`): its own bar is the progress.
 The bar counts finished tasks and its clock runs on while none finishes; when the tasks run in
 this process (one worker: ``jobs=1``, or a single task) a second line counts the running task's
-simulated minutes (:func:`esxlab.host.watching`). Tasks in loky processes or on a Dask cluster
+simulated minutes (:func:`esxlab.host.watching`): on a line of its own under the bar on a terminal,
+at the end of the bar's line elsewhere (a file, a pipe, a notebook), since a second line needs cursor
+movements that a file keeps as escape codes. Tasks in loky processes or on a Dask cluster
 report only when they finish (joblib hands back results, not progress), so there the bar's
 clock is all there is to show.
 
@@ -237,8 +239,9 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     line per finished task above it. With one local worker the tasks run in this process, and a
     second line counts the running task's simulated minutes (those of :meth:`~esxlab.host.Host.run`,
     as :func:`~esxlab.host.watching` sees them; a task in another process or on a cluster can only
-    report that it finished). ``each(task, result)`` is called as each result arrives, in task
-    order; an exception it raises stops the run (tasks not yet started are cancelled) and propagates.
+    report that it finished); where stderr is not a terminal, the bar's own line ends with them.
+    ``each(task, result)`` is called as each result arrives, in task order; an exception it raises
+    stops the run (tasks not yet started are cancelled) and propagates.
     ConfigError for bad ``jobs``, an unreachable scheduler, a missing "cluster" extra or
     workers running other esxlab sources, or another file of a module of your own the tasks name
     (``own``). For a sweep or ``reproduce``, a UserWarning when it starts workers (they import esxlab afresh) after
@@ -246,6 +249,7 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     process. Source of the approach: invented (issue 13)."""
     n = workers(jobs, len(tasks), f"{label}: --jobs")
     here = scheduler is None and n == 1 and progress is not None      # joblib runs one worker in this thread
+    below = here and _terminal(sys.stderr)                            # the minutes on a line of their own
     if common.cleared and (scheduler is not None or n > 1) and label in ("reproduce", "sweep"):   # (not a dashboard's)
         warnings.warn(f"{label}: {'the Dask workers' if scheduler else f'{n} worker processes'} import esxlab afresh "
                       "and do not see changes made to it in this process (clear_cache() was called here, as after "
@@ -255,8 +259,8 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         bar = stack.enter_context(tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr,
                                        disable=progress is None, dynamic_ncols=True))
         line = stack.enter_context(tqdm(desc=f"  task 1/{len(tasks)}", unit=" simulated min", file=sys.stderr,
-                                        disable=not here, position=1, leave=False, dynamic_ncols=True))
-        minutes = _Minutes(line, len(tasks))
+                                        disable=not below, position=1, leave=False, dynamic_ncols=True))
+        minutes = _Minutes(line, len(tasks), bar if here and not below else None)
         stack.enter_context(_clock([bar, line]))
         if here:
             stack.enter_context(watching(minutes))
@@ -286,23 +290,40 @@ def _outside() -> int:
     return level
 
 
+def _terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal, where tqdm may move the cursor to draw a second line."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):                 # no isatty, or closed
+        return False
+
+
 class _Minutes:
     """A :func:`~esxlab.host.watching` callback that counts the running task's simulated minutes
-    on a tqdm line: one per 60 ticks of whichever host the task runs."""
+    on a tqdm line: one per 60 ticks of whichever host the task runs. Given ``bar`` (stderr is not a
+    terminal: ``line`` is off), the minutes end the bar's own line, drawn with it (its clock redraws it)."""
 
-    def __init__(self, line: tqdm, n_tasks: int) -> None:
-        self.line, self.n_tasks, self.ticks = line, n_tasks, 0
+    def __init__(self, line: tqdm, n_tasks: int, bar: tqdm | None = None) -> None:
+        self.line, self.n_tasks, self.bar, self.ticks, self.task = line, n_tasks, bar, 0, 1
+        self._on_bar()
 
     def __call__(self, host: Any) -> None:
         self.ticks += 1
         if self.ticks % 60 == 0:
             self.line.update()
+            self._on_bar()
 
     def next_task(self, k: int) -> None:
         """Start counting task ``k`` (1-based) from zero."""
-        self.ticks = 0
+        self.ticks, self.task = 0, k
         self.line.reset()
         self.line.set_description_str(f"  task {k}/{self.n_tasks}")     # (set_description adds a ": ")
+        self._on_bar()
+
+    def _on_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"task {self.task}/{self.n_tasks}: {self.ticks // 60} simulated min",
+                                     refresh=False)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,8 @@
 """Linux KSM-style page sharing, behind the same interface as ESX's (beyond the paper).
 
-Linux's Kernel Samepage Merging (mm/ksm.c) descends from ESX's content-based sharing (§4)
-but scans differently: every ``sleep_millisecs`` it scans the next ``pages_to_scan`` pages
+Linux's Kernel Samepage Merging (mm/ksm.c; Linux 2.6.32, 2009, from Red Hat) is ESX's idea of
+content-based sharing (§4) implemented independently, comparing contents in red-black trees
+rather than hashing them, and it scans differently: every ``sleep_millisecs`` it scans the next ``pages_to_scan`` pages
 *in order* (here: every VM's PPNs, VM after VM), and for each page
 
 1. searches the **stable tree** of shared pages by content; a match is merged at once

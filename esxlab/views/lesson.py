@@ -364,7 +364,7 @@ class Question:
 
     Multiple choice: ``choices`` (str), ``answer`` (one of them) and ``feedback``, a teaching
     sentence for every choice (the right one's says why it is right). Numeric: ``answer`` (a
-    number), ``tol`` (absolute, in ``unit``; default 0) and ``hint`` (what to reconsider when
+    number), ``tol`` (absolute, in ``unit``; default 0, said as "exact") and ``hint`` (what to reconsider when
     wrong — never the value). Judged by :func:`esxlab.checks.verify`.
     """
 
@@ -448,9 +448,10 @@ class Question:
         try:
             verify(e, x)
         except CheckFailed:
-            judged = Feedback(False, f"Not yet: the answer must be {e.tolerance.strip(' ()')}. {e.hint}")
+            judged = Feedback(False, f"Not yet: the answer must be {e.tolerance.strip(' ()') if e.tol else 'exact'}. "
+                                     f"{e.hint}")
         else:
-            judged = Feedback(True, f"Right{e.tolerance}.")
+            judged = Feedback(True, f"Right{e.tolerance if e.tol else ''}.")      # not "within ±0 PPNs"
         return Feedback(judged.correct, f"{judged.message} I {note}.") if note else judged
 
     def __repr__(self) -> str:
