@@ -105,10 +105,12 @@ class Expect:
 
     @property
     def tolerance(self) -> str:
-        """The tolerance as the failure message states it."""
+        """The tolerance as the failure message states it ("exact" for none)."""
         if self.kind not in ("number", "numbers"):
             return ""
         each = "each " if self.kind == "numbers" else ""
+        if self.tol == 0:                        # not "within ±0 s"
+            return f" ({each}exact)"
         if self.rel:
             return f" ({each}within ±{100 * self.tol:g} %)"
         return f" ({each}within ±{self.tol:g}{' ' + self.unit if self.unit else ''})"

@@ -124,7 +124,7 @@ def test_a_whole_unit_off_or_a_number_without_a_figure_of_the_answer_is_no_round
     """An integer answer off by one, a value a whole unit off one that already is a p-place number
     (also through float noise: 0.1 + 0.2, a bisection's 0.8000000000000226), and 0 for 0.4 or 1 for
     0.6 (no significant figure kept) get the general hint."""
-    general = "`x` is not right (within ±0 pages): H"
+    general = "`x` is not right (exact): H"
     for right, wrong in [(52, 51), (52, 53), (52.0, 51.0), (1072.23, 1071), (1072.23, 1070), (1072.23, 1072.1),
                          (0.1 + 0.2, 0.2), (0.1 + 0.2, 0.4), (0.8000000000000226, 0.9), (0.8000000000000226, 0.7)]:
         assert _message(Expect("x", "number", right, hint="H", unit="pages"), wrong) == general, (right, wrong)

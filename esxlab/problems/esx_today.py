@@ -182,8 +182,8 @@ class SharingStopped(Problem):
         sharing = ", ".join(f"{k}={v!r}" for k, v in self.sharing_overrides.items()) or "the preset's"
         salts = " and ".join("no salt" if s is None else f"salt={s}" for s in self.salts)
         return (f"An administrator configured a host as\n  HostConfig.{self.era}({args})\n"
-                f"with sharing settings: {sharing} (p.era, p.host_overrides, p.sharing_overrides).\n"
-                f"It runs two {self.VM_MB} MB VMs ({salts}, p.salts) whose {self.APP_MB} MB application image is "
+                f"with sharing settings: {sharing} (q.era, q.host_overrides, q.sharing_overrides).\n"
+                f"It runs two {self.VM_MB} MB VMs ({salts}, q.salts) whose {self.APP_MB} MB application image is "
                 "identical, byte for byte;\ntogether they use far less memory than the host has. After "
                 f"{self.RUN_S} s page sharing has saved (almost) nothing.\n"
                 f"Which setting is the cause (`cause`: one of {', '.join(map(repr, self.CAUSES))})? If the VMs then "

@@ -58,8 +58,8 @@ class HotPageRemap(Problem):
         """The restart rule as the model applies it (``second − previous > window_s``), with an example."""
         w = self.window_s
         return (f"a page's count restarts at a burst that comes more than window_s = {w} s (p.window_s) after the "
-                f"previous\nburst on it (second − previous second > {w}): bursts at seconds 10 and {10 + w} keep counting; "
-                f"at 10 and {11 + w} the count restarts at {11 + w}.")
+                f"previous\nburst on it (second − previous second > {w}): bursts at seconds 10 and {10 + w} keep "
+                f"counting; at 10 and {11 + w} the count restarts at {11 + w}.")
 
     def describe(self):
         return (f"A guest page backed by high machine memory (above the DMA boundary) is a network buffer. At "
@@ -74,6 +74,11 @@ class HotPageRemap(Problem):
         when, copies = self._run()
         return dict(remap_s=when, bounce_copies=copies)
 
+    SWAPPED = ("the two answers look swapped: `remap_s` is the second of a burst in p.bursts, `bounce_copies` the "
+               "copies the page cost until it moved.")
+    RESTART_KEEPS_COPIES = ("copies paid before the count restarted were still paid: a restart forgets the count, not "
+                            "the copies.")
+
     def _expect(self):
         right = self._solve()
         no_window, late = self._run(window_s=3600), self._run(threshold=self.threshold + 1)
@@ -81,11 +86,16 @@ class HotPageRemap(Problem):
         at_the_copy = ("the page is remapped at the transfer that brings its count *to* the threshold (count ≥ "
                        "threshold): that transfer is the last one copied.")
         late_remap = (Mistake(late[0], at_the_copy),) if late[0] != right["remap_s"] else ()
+        swapped = ((Mistake(right["bounce_copies"], self.SWAPPED, given={"bounce_copies": right["remap_s"]}),)
+                   if right["bounce_copies"] != right["remap_s"] else ())
         return [
             Expect("remap_s", "number", right["remap_s"], tol=0, unit="s",
                    hint="add up each burst's copies, restart the count when a burst's second minus the previous "
                         "burst's second exceeds window_s, and find the burst that brings it to the threshold.",
-                   mistakes=(Mistake(no_window[0], window), *late_remap)),
+                   mistakes=(Mistake(no_window[0], window), *late_remap, *swapped)),
+            # forgetting the copies paid before a restart and ignoring the window both give the threshold (every
+            # copy since the count last started): remap_s tells them apart (right only with the window); with
+            # another remap_s both are told, the first (the one that keeps remap_s right) leading
             Expect("bounce_copies", "number", right["bounce_copies"], tol=0,
                    hint="every transfer while the page sits in high memory is copied, from the first burst on, "
                         "up to the one that brings the count to the threshold.",
@@ -93,7 +103,11 @@ class HotPageRemap(Problem):
                                      "the page moves within its burst, at the transfer that brings its count to "
                                      "the threshold: the rest of that burst reaches the device without a copy."),
                              Mistake(late[1], at_the_copy),
+                             # told apart by remap_s where it is given (right with the window, another without)
+                             Mistake(self.threshold, self.RESTART_KEEPS_COPIES, given={"remap_s": right["remap_s"]}),
+                             Mistake(no_window[1], window, given={"remap_s": no_window[0]}),
+                             Mistake(self.threshold, self.RESTART_KEEPS_COPIES),
                              Mistake(no_window[1], window),
-                             Mistake(self.threshold, "copies paid before the count restarted were still paid: a "
-                                                     "restart forgets the count, not the copies."))),
+                             *((Mistake(right["remap_s"], self.SWAPPED, given={"remap_s": right["bounce_copies"]}),)
+                               if swapped else ()))),
         ]

@@ -21,7 +21,7 @@ class SideChannel(Problem):
     N_CANDIDATES = 6
     MAX_MB = 16
     PROBE_AT_S = 30
-    JITTER_US = 0.25          # invented: spread of the attacker's timer readings
+    JITTER_US = 0.25          # invented: standard deviation of the attacker's timer noise (normal)
     VERDICTS = ("revealed", "hidden")
 
     def _draw(self, rng):
@@ -73,8 +73,9 @@ class SideChannel(Problem):
         return ("An attacker VM loaded one page of each candidate library version, waited until ESX's scanner had "
                 "hashed\nevery page twice, then timed one write to each page (p.candidates, p.timings_us). A write "
                 f"to a private page\ntakes about {Probe.cpu_us_per_access:g} µs; a copy-on-write copy costs "
-                f"{HostConfig().cow_copy_us:g} µs more (HostConfig.cow_copy_us); the timer jitters by about "
-                f"±{self.JITTER_US:g} µs.\n{rows}\n"
+                f"{HostConfig().cow_copy_us:g} µs more (HostConfig.cow_copy_us). The timer adds noise with a\n"
+                f"standard deviation of {self.JITTER_US:g} µs (normal: about one reading in three is off by more than "
+                f"{self.JITTER_US:g} µs,\none in twenty by more than {2 * self.JITTER_US:g} µs).\n{rows}\n"
                 "Which version does the victim VM run (`secret`)? The administrator then turns salting on: "
                 f"force_salting = {self.force_salting}\n(Mem.ShareForceSalting), victim salt "
                 f"{self.salts['victim']}, attacker salt {self.salts['attacker']} (p.force_salting, p.salts). "

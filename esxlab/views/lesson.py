@@ -448,10 +448,9 @@ class Question:
         try:
             verify(e, x)
         except CheckFailed:
-            judged = Feedback(False, f"Not yet: the answer must be {e.tolerance.strip(' ()') if e.tol else 'exact'}. "
-                                     f"{e.hint}")
+            judged = Feedback(False, f"Not yet: the answer must be {e.tolerance.strip(' ()')}. {e.hint}")
         else:
-            judged = Feedback(True, f"Right{e.tolerance if e.tol else ''}.")      # not "within ±0 PPNs"
+            judged = Feedback(True, f"Right{e.tolerance if e.tol else ''}.")      # "Right.", not "Right (exact)."
         return Feedback(judged.correct, f"{judged.message} I {note}.") if note else judged
 
     def __repr__(self) -> str:
