@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import feedback  # noqa: F401  (notebooks show a checker's sentence alone)
-from .errors import ConfigError
+from .errors import ConfigError, shorten
 
 KINDS = ("number", "numbers", "choice", "choices", "object")
 # decimal places at which a wrong answer is recognised as the right one cut or rounded (invented): a rounding
@@ -312,7 +312,7 @@ def problem_of(problem: Any, caller: str, more: str = "") -> Any:
     if isinstance(problem, Problem) and cls.__module__.startswith("esxlab.problems."):
         return problem
     if isinstance(problem, type) and issubclass(problem, Problem):
-        raise ConfigError(f"{caller}() needs a problem object, not the class {problem.__name__}: create it first, "
+        raise ConfigError(f"{caller}() needs a problem object; got the class {shorten(problem)}: create it first, "
                           f"e.g. `p = problems.{problem.__name__}(seed=0)`, then `{caller}(p{more})`.")
     if isinstance(problem, Problem):
         fix = (f"{cls.__name__} is defined in {cls.__module__}, and only problems of modules under esxlab/problems/ "

@@ -34,7 +34,7 @@ def test_the_answer_from_s_rounded_to_1_or_2_places_gets_the_early_rounding_hint
     p = problems.DoublePaging(0)
     assert round(_s(p), 1) == 0.4
     msg = _feedback(p, **_answers(p, 0.4))
-    assert msg.startswith("`swap_ins` is not right") and f"{EARLY} 1 decimal place:" in msg
+    assert "\n- `swap_ins` is not right" in msg and f"{EARLY} 1 decimal place:" in msg      # (every wrong answer named)
     assert f"{EARLY} 1 decimal place:" in _feedback(p, **{**solve(p), "double_paged": _answers(p, 0.4)["double_paged"]})
     q = problems.DoublePaging(1)
     assert round(_s(q), 2) == 0.39

@@ -125,7 +125,8 @@ def test_the_preview_of_a_class_or_a_non_problem_is_a_sentence(preview):
     """Before: TypeError (missing 'self') for the class, AttributeError for 42."""
     name = preview.__name__
     with pytest.raises(ConfigError, match=re.escape(
-            f"{name}() needs a problem object, not the class RhoVictim: create it first, e.g. "
+            f"{name}() needs a problem object; got the class <class 'esxlab.problems.idle_memory_tax.RhoVictim'>: "
+            "create it first, e.g. "
             f"`p = problems.RhoVictim(seed=0)`, then `{name}(p)`.")):
         preview(problems.RhoVictim)
     with pytest.raises(ConfigError, match=re.escape(
