@@ -212,7 +212,8 @@ class Dbench(Workload):
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
         super().attach(vm_pages, uid, rng)
         self.pages = max(1, int(self.clients * self.mb_per_client * PAGES_PER_MB))
-        # the smallest integer type that holds pages + 1 (16-bit values sort fastest: arrays.distinct)
+        # the smallest integer type that holds pages + 1 (a small rank table; arrays.distinct sorts them the
+        # fastest way this CPU has)
         self._index = next(t for t in (np.uint16, np.int32, np.int64) if self.pages + 1 <= np.iinfo(t).max)
         # the inverse transform's scale n^(1−α) − 1 (n = pages + 1), once: for the draws and the rank table's range
         self._scale = (self.pages + 1) ** (1 - self.zipf_alpha) - 1
