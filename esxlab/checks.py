@@ -226,6 +226,16 @@ def _rounded_hint(e: Expect, value: Any) -> str | None:
     return e.rounded_hint.format(places=_places_text(sorted(set(places))))
 
 
+def _slip_rounded(e: Expect, value: Any, slipped: Any) -> bool:
+    """Whether ``value`` is a slip's value (another unit) as a student prints it, each item that value or
+    it cut or rounded to a few decimal places (:func:`_rounded_places`): 3,174 pages in MB is 12.3984375,
+    printed 12.4 or 12.39 (an exact count would otherwise read as a slip only when given to every digit)."""
+    if e.kind not in ("number", "numbers") or e.kind == "numbers" and len(value) != len(slipped):
+        return False
+    pairs = zip(value, slipped) if e.kind == "numbers" else [(value, slipped)]
+    return all(math.isclose(float(g), float(w), rel_tol=1e-9) or _rounded_places(g, w) is not None for g, w in pairs)
+
+
 def _windows(e: Expect, m: Mistake) -> tuple[Expect, ...]:
     """The tolerances an answer must lie within around mistake ``m``'s value to read as it (:class:`Mistake`):
     the answer's, times a slip's scale above 1; for a slip into a smaller unit, also :data:`SLIP_NEAR` of it."""
@@ -240,8 +250,8 @@ def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect,
     """Whether ``value`` reads as mistake ``m``: within the tolerance of its value (:func:`_windows`), nearer it
     than 0 if it is a slip, and with the other answers it names (``others``: each answer's Expect and value)."""
     zero = [0] * len(value) if e.kind == "numbers" else 0
-    if not all(_close(w, value, m.value) for w in _windows(e, m)) \
-            or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
+    near = all(_close(w, value, m.value) for w in _windows(e, m)) or m.slip and _slip_rounded(e, value, m.value)
+    if not near or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
         return False
     return all(name in others and _type_error(*others[name]) is None and _close(*others[name], want)
                for name, want in m.given.items())

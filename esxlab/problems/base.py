@@ -57,6 +57,18 @@ def slip(right: float | Sequence[float], factor: float, hint: str) -> tuple[Mist
                     slip=True, scale=abs(factor)),)
 
 
+def swapped(a: str, right_a: float, b: str, right_b: float,
+            hint: str) -> tuple[tuple[Mistake, ...], tuple[Mistake, ...]]:
+    """The two answers ``a`` and ``b`` (their names and right values) written in each other's place: for
+    each, a :class:`~esxlab.checks.Mistake` with ``hint``, named only when the other answer is the
+    first's right value too, so the student sees it on both lines (as ``(a's mistakes, b's mistakes)``);
+    none when the two right values are equal, which no swap can tell apart. (invented: the exercise
+    framework)"""
+    if right_a == right_b:
+        return (), ()
+    return (Mistake(right_b, hint, given={b: right_a}),), (Mistake(right_a, hint, given={a: right_b}),)
+
+
 def unit_mistakes(right: float | Sequence[float], unit: str, *given: str) -> tuple[Mistake, ...]:
     """The right answer (a number or a list of them, in ``unit``) as a student who worked in each
     unit of ``given`` would write it, with its hint (:data:`UNIT_SLIPS`): a :func:`slip` per unit, none if

@@ -11,7 +11,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Grow
-from .base import Problem, pick, unit_mistakes
+from .base import Problem, pick, swapped, unit_mistakes
 
 
 class DoublePaging(Problem):
@@ -186,13 +186,14 @@ class DoublePaging(Problem):
         no_free = self._mean(grown, self.private_pages)
         by_max = self._mean(self._evicted, all_pages)
         lru = self._run("clock")["double_paged"]
+        swapped_in, swapped_double = swapped("swap_ins", want[0], "double_paged", want[1], self.SWAPPED)
         expected = [
             Expect("swap_ins", "number", want[0], unit="pages", tol=self.TOL_PAGES,
                    hint="every page touched that second — the kernel's and those the guest reads to page them "
                         "out — is in host swap with the same probability.",
                    mistakes=(Mistake(self._mean(0, self.private_pages)[0], self.GUEST_READS),
                              Mistake(no_free[0], self.FREE_FIRST), Mistake(by_max[0], self.AMONG),
-                             Mistake(want[1], self.SWAPPED, given={"double_paged": want[0]}),   # or the next
+                             *swapped_in,                                                     # or the next
                              Mistake(want[1], f"the guest's kernel also touches its {self.background_pages_s} "
                                               "background pages that second (p.background_pages_s), and each is in "
                                               "host swap with the same probability: they are swap-ins too."),
@@ -202,7 +203,7 @@ class DoublePaging(Problem):
                         "each of them in host swap.",
                    mistakes=(Mistake(no_free[1], self.FREE_FIRST), Mistake(by_max[1], self.AMONG),
                              Mistake(lru, self.LRU), *unit_mistakes(want[1], "pages", "MB"),
-                             Mistake(want[0], self.SWAPPED, given={"swap_ins": want[1]}),    # told on both lines
+                             *swapped_double,
                              Mistake(want[0], self.SWAPPED_TOTAL))),
             Expect("lru_double_paging", "choice", right["lru_double_paging"], choices=self.CHOICES,
                    hint="an LRU-like host and the guest's own replacement both look for the coldest pages.",

@@ -4,8 +4,6 @@ either scanner, for its worked example and its reveal.
 """
 from __future__ import annotations
 
-import math
-
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..errors import Error
@@ -13,7 +11,7 @@ from ..guest import PROFILES
 from ..host import Host
 from ..sharing import SharingStats
 from ..workloads import Contents, Spec95
-from .base import UNIT_SLIPS, Problem, pick, slip, unit_mistakes
+from .base import Problem, pick, slip, swapped, unit_mistakes
 
 
 def lesson_host(mode: str) -> HostConfig:
@@ -111,16 +109,6 @@ class KsmCounters(Problem):
     IN_MS = ("that looks like the scan time in milliseconds (sleep_millisecs is in ms); give seconds (1000 ms make "
              "one second).")
 
-    @staticmethod
-    def _in_mb(pages: int) -> tuple[Mistake, ...]:
-        """A page count given in MB (÷256), as a student prints it: exactly, or cut or rounded to 1–3 decimal
-        places (the counts are exact, so only an exact MB value would read as one otherwise). (invented)"""
-        mb = pages / PAGES_PER_MB
-        printed = {f(mb * 10 ** p) / 10 ** p for p in (1, 2, 3) for f in (math.floor, round)} - {0.0, mb}
-        hint = UNIT_SLIPS["pages", "MB"][1]
-        return unit_mistakes(pages, "pages", "MB") + tuple(Mistake(v, hint, slip=True, scale=1 / PAGES_PER_MB)
-                                                           for v in sorted(printed))
-
     def _expect(self):
         right = self._solve()
         shared, sharing = right["pages_shared"], right["pages_sharing"]
@@ -129,20 +117,21 @@ class KsmCounters(Problem):
         per_second = len(self.vms) * self.MAX_MB * PAGES_PER_MB / self.pages_to_scan
         sharing_hint = ("count, per content held by two or more pages, the shared copies KSM keeps and the pages "
                         "beyond the first that map each copy; a copy serves at most max_page_sharing pages.")
+        swapped_shared, swapped_sharing = swapped("pages_shared", shared, "pages_sharing", sharing, self.SWAPPED)
         cap = "one KSM page serves at most max_page_sharing pages; more identical pages start another copy."
         return [
             Expect("pages_shared", "number", shared, tol=0, unit="pages", hint=sharing_hint,
                    mistakes=(Mistake(unlimited["pages_shared"], cap),
                              Mistake(shared + sharing, "pages_shared counts the shared pages KSM keeps (one per "
                                                        "copy), not every page that maps one."),
-                             Mistake(sharing, self.SWAPPED, given={"pages_sharing": shared}),
-                             *self._in_mb(shared))),
+                             *swapped_shared,
+                             *unit_mistakes(shared, "pages", "MB"))),
             Expect("pages_sharing", "number", sharing, tol=0, unit="pages", hint=sharing_hint,
                    mistakes=(Mistake(unlimited["pages_sharing"], cap),
                              Mistake(shared + sharing, "pages_sharing counts the pages *beyond* the first that map "
                                                        "a shared page: the pages saved."),
-                             Mistake(shared, self.SWAPPED, given={"pages_shared": sharing}),
-                             *self._in_mb(sharing))),
+                             *swapped_sharing,
+                             *unit_mistakes(sharing, "pages", "MB"))),
             Expect("full_scan_s", "number", right["full_scan_s"], tol=1, unit="s",
                    hint="KSM scans pages_to_scan pages every sleep_millisecs, through every VM's whole memory.",
                    mistakes=(Mistake(per_second, "pages_to_scan is per sleep_millisecs, not per second."),

@@ -7,7 +7,7 @@ from ..checks import Expect, Mistake
 from ..config import HostConfig, RemapConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..pmap import PRIVATE
-from .base import Problem, pick
+from .base import Problem, pick, swapped
 
 
 class HotPageRemap(Problem):
@@ -86,13 +86,13 @@ class HotPageRemap(Problem):
         at_the_copy = ("the page is remapped at the transfer that brings its count *to* the threshold (count ≥ "
                        "threshold): that transfer is the last one copied.")
         late_remap = (Mistake(late[0], at_the_copy),) if late[0] != right["remap_s"] else ()
-        swapped = ((Mistake(right["bounce_copies"], self.SWAPPED, given={"bounce_copies": right["remap_s"]}),)
-                   if right["bounce_copies"] != right["remap_s"] else ())
+        swapped_s, swapped_copies = swapped("remap_s", right["remap_s"], "bounce_copies", right["bounce_copies"],
+                                            self.SWAPPED)
         return [
             Expect("remap_s", "number", right["remap_s"], tol=0, unit="s",
                    hint="add up each burst's copies, restart the count when a burst's second minus the previous "
                         "burst's second exceeds window_s, and find the burst that brings it to the threshold.",
-                   mistakes=(Mistake(no_window[0], window), *late_remap, *swapped)),
+                   mistakes=(Mistake(no_window[0], window), *late_remap, *swapped_s)),
             # forgetting the copies paid before a restart and ignoring the window both give the threshold (every
             # copy since the count last started): remap_s tells them apart (right only with the window); with
             # another remap_s both are told, the first (the one that keeps remap_s right) leading
@@ -107,7 +107,5 @@ class HotPageRemap(Problem):
                              Mistake(self.threshold, self.RESTART_KEEPS_COPIES, given={"remap_s": right["remap_s"]}),
                              Mistake(no_window[1], window, given={"remap_s": no_window[0]}),
                              Mistake(self.threshold, self.RESTART_KEEPS_COPIES),
-                             Mistake(no_window[1], window),
-                             *((Mistake(right["remap_s"], self.SWAPPED, given={"remap_s": right["bounce_copies"]}),)
-                               if swapped else ()))),
+                             Mistake(no_window[1], window), *swapped_copies)),
         ]
