@@ -144,7 +144,8 @@ class HostConfig(Validated):
     """Host-wide parameters (paper §5, §6). ``memory_mb`` is the machine memory ESX manages
     for VMs: guest pages and per-VM overhead memory both come out of it."""
 
-    memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB", source="§6 (Fig. 7 host: 512 MB)")
+    memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB",
+                             source="§5.4 (Fig. 7 host: 512 MB)")
     swap_mb: float | None = param(None, "host swap space", 0, 1 << 22, step=16, unit="MB", optional=True,
                                   source="§6.2 (one shared area, max − min reserved per VM); None: a swap "
                                          "file per VM of max − min, created at power-on (later ESX)")
@@ -163,7 +164,7 @@ class HostConfig(Validated):
                             source="§6.3 read two ways: 'idle' = no reclamation in high; 'converge' = "
                                    "balloons keep moving VMs to their targets ('in all states … targets')")
     balloon_stuck_s: int = param(5, "balloon counted on while it frees memory for", 1, 3600, step=1, unit="s",
-                                 integer=True, source="invented: §3.3 says only that a balloon may be unable "
+                                 integer=True, source="invented: §3.2 says only that a balloon may be unable "
                                  "to reclaim quickly enough; after this long without machine pages freed "
                                  "the swap stage takes over")
     realloc_period_s: float = param(15, "reallocation period", 1, 3600, step=1, unit="s",
@@ -221,8 +222,11 @@ class HostConfig(Validated):
     def esx2002(cls, *args: Any, **overrides: Any) -> "HostConfig":
         """The paper's ESX Server (2002): today's defaults (§6.3's four states at 6/4/2/1 % of
         machine memory; salting 1 with no salts set: every VM may share with every other; no compression, no large
-        pages), with ``overrides`` (any field) applied and validated. ConfigError for an unknown
-        field or a bad value."""
+        pages), with ``overrides`` (any field) applied and validated. Two defaults are esxlab's readings, not the
+        paper's plain text: ``high_state="converge"`` (balloons keep moving VMs to their targets in high; the
+        literal "no reclamation" is ``high_state="idle"``) and ``swap_mb=None`` (a swap file per VM, later ESX:
+        admission then checks no swap space; give ``swap_mb`` for §6.2's one area with max − min reserved per VM).
+        ConfigError for an unknown field or a bad value."""
         return cls._preset("esx2002", {}, args, overrides)
 
     @classmethod
@@ -326,7 +330,9 @@ class VMConfig(Validated):
                                    source="later ESX: vSphere's memory limit (None: unlimited, i.e. max)")
     shares: float | None = param(None, "memory shares", 0, 1e9, step=100, optional=True,
                                  source="later ESX doc: None = 10 shares per MB of max")
-    overhead_mb: float = param(32, "overhead memory", 0, 4096, step=1, unit="MB", source="§6.2: typically 32 MB")
+    overhead_mb: float = param(32, "overhead memory", 0, 4096, step=1, unit="MB",
+                               source="§6.2: typically 32 MB; VMs above 1 GB need more, the paper gives no rule: "
+                                      "flat here unless set (later ESX 2.5: + 32 MB per GB)")
     guest_os: str = param("linux", "guest OS", choices=GUEST_OSES)
     os_version: str = "1"                          # guests of the same OS and version share their image
     balloon: str = param("cooperative", "balloon driver", choices=BALLOON_MODES, source="§3.2 limitations")
@@ -392,14 +398,14 @@ SHARING_MODES = ("esx", "ksm", "off")
 class SharingConfig(Validated):
     """Content-based page sharing (paper §4): which scanner, how fast, and who may share.
 
-    ``mode`` "esx" (the default: ESX shares by default, §4.2) is the paper's random scanner with
-    hint frames; "ksm" is a Linux-KSM-style scanner (stable/unstable trees) for comparison; "off"
-    never shares. ``force_salting`` follows later ESX's ``Mem.ShareForceSalting``: 0 ignores salts
-    (2002 behaviour), 1 lets only VMs with equal ``VMConfig.salt`` share (None is one common
-    salt), 2 gives every VM without a salt its own, so sharing is intra-VM only."""
+    ``mode`` "esx" (the default, esxlab's choice: the paper's experiments run with sharing on) is the
+    paper's random scanner (§4.2–4.3) with hint frames; "ksm" is a Linux-KSM-style scanner
+    (stable/unstable trees) for comparison; "off" never shares. ``force_salting`` follows later ESX's
+    ``Mem.ShareForceSalting``: 0 ignores salts (2002 behaviour), 1 lets only VMs with equal ``VMConfig.salt``
+    share (None is one common salt), 2 gives every VM without a salt its own, so sharing is intra-VM only."""
 
     mode: str = param("esx", "page sharing (scanner)", choices=SHARING_MODES,
-                      source="§4.2: ESX shares by default; ksm: Linux mm/ksm.c")
+                      source="esx: §4.2–4.3, on by default (esxlab); ksm: Linux mm/ksm.c")
     scan_vm_pages_s: float = param(50, "max scan rate per VM", 0, 1 << 20, step=10, unit="pages/s",
                                    source="later ESX doc: Mem.ShareScanVM = 50")
     scan_total_pages_s: float = param(200, "max scan rate, whole host", 0, 1 << 22, step=10, unit="pages/s",
@@ -410,7 +416,8 @@ class SharingConfig(Validated):
                                 source="invented: a VM whose share of a wake-up is smaller saves its credit "
                                 "for a later one (same rate, fewer scans: many-VM hosts)")
     force_salting: int = param(1, "salting (Mem.ShareForceSalting)", choices=(0, 1, 2),
-                               source="later ESX doc (KB 2097593); 1 = all VMs share unless salts differ")
+                               source="later ESX doc (KB 2097593), whose default is 2 (intra-VM only); "
+                                      "esxlab's 1 with no salts set keeps 2002's inter-VM sharing")
     ksm_pages_to_scan: int = param(100, "KSM pages_to_scan", 0, 1 << 20, step=10, integer=True,
                                    source="Linux ksm default 100")
     ksm_sleep_ms: float = param(20, "KSM sleep_millisecs", 1, 60000, step=10, unit="ms",

@@ -12,7 +12,7 @@ state, per VM whose allocation exceeds its target:
 state   action
 ======  =================================================================================
 high    enough free memory: **no reclamation** (``HostConfig.high_state="idle"``, the
-        paper). Balloons larger than the VM's reclaimed share deflate; a balloon holding
+        paper's table read literally). Balloons larger than the VM's reclaimed share deflate; a balloon holding
         its VM below target gives back free memory to spare, and what VMs with no usable
         balloon hold above their targets (taking enough of it brings soft, which pages them).
         With ``high_state="converge"`` (another reading of §6.3: "in all memory

@@ -1,4 +1,4 @@
-"""The global hash table of ESX's page sharing (paper §4.2): a page's 64-bit hash → its frame.
+"""The global hash table of ESX's page sharing (paper §4.3): a page's 64-bit hash → its frame.
 
 Open addressing with linear probing over two numpy arrays, so a scan's batch of lookups or
 inserts is a few vectorised passes over the batch, not one Python dict call per page (the
@@ -9,8 +9,8 @@ slots included, by doubling and rehashing (kept half full, its probe chains cost
 time in lookups and inserts, measured on Figures 4, 5 and 8; a quarter takes twice the slots).
 A batch's probes mostly end in one or two passes; the few long chains left (up to dozens of
 slots) are followed key by key, since each vector pass costs microseconds of numpy overhead
-whatever its length. (The data structure is invented; the paper names only "a hash table" of
-frames.)
+whatever its length. (Invented: the paper's table resolves collisions by chaining, each 16-byte
+frame holding a chaining link, §4.3; open addressing does the same lookups in flat arrays.)
 """
 from __future__ import annotations
 
