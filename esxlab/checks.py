@@ -4,8 +4,9 @@
 each answer with what its simulation says (the problem's ``_expect``): first its type, then its
 value within a stated tolerance. A wrong answer raises :class:`CheckFailed` (an
 ``AssertionError``, so nbval and nbgrader count it) with a sentence saying what to
-reconsider — naming the typical mistake the answer matches, if any, or else saying that it is
-the right value cut or rounded to too few decimal places — and never the right value. Every
+reconsider — naming the typical mistake the answer matches, if any, and saying if it is (also)
+the right value cut or rounded to too few decimal places — and never the right value. A choice may be typed
+in another case or with other spaces ('High ' for 'high'), as in the lesson Questions. Every
 answer is checked: the wrong ones are named together, a line each. An answer still ``None`` (the
 starter code) raises ``NotImplementedError`` if none is wrong: not attempted is not the same as
 wrong. The pattern follows Kaggle's learntools checkers.
@@ -147,9 +148,7 @@ def _type_error(e: Expect, value: Any) -> str | None:
         if e.kind == "number" and _too_large(value):
             return f"`{e.name}` is too large to be an answer here (a float cannot hold it); got {_describe(value)}."
         if e.kind == "choice" and value not in e.choices:
-            alike = [c for c in e.choices if isinstance(c, str) and c.lower() == value.strip().lower()]
-            spelled = f" (written exactly so: {alike[0]!r})" if alike else ""
-            return f"`{e.name}` must be one of {', '.join(map(repr, e.choices))}; got {value!r}{spelled}."
+            return f"`{e.name}` must be one of {', '.join(map(repr, e.choices))}; got {value!r}."
         return None
     if e.kind == "object":
         if isinstance(value, type) and issubclass(value, e.cls):
@@ -167,6 +166,25 @@ def _type_error(e: Expect, value: Any) -> str | None:
         if msg:
             return msg
     return None
+
+
+def spelling(text: str) -> str:
+    """``text`` as choices (and the lesson widgets' units) are matched whatever their case and spaces: lower
+    case, single spaces."""
+    return " ".join(text.lower().split())
+
+
+def _as_choice(e: Expect, value: Any) -> Any:
+    """``value`` with a str that names one of ``e.choices`` in another case or with other spaces ('High ',
+    'DB') read as that choice, as the lesson Questions read a typed choice (an exact match first; a spelling
+    that two choices share stays as typed); for "choices", each item of a list or tuple. Anything else as it
+    is (invented: the exercise framework)."""
+    if e.kind == "choices" and isinstance(value, (list, tuple)):
+        return [_as_choice(_item(e), v) for v in value]
+    if e.kind != "choice" or not isinstance(value, str) or value in e.choices:
+        return value
+    alike = [c for c in e.choices if isinstance(c, str) and spelling(c) == spelling(value)]
+    return alike[0] if len(alike) == 1 else value
 
 
 def _close(e: Expect, got: Any, want: Any) -> bool:
@@ -262,7 +280,9 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     the rounding hint if ``value`` is the right answer cut or rounded, else :data:`ANOTHER_ORDER` if it is
     the right values in another order, else the general hint. Two mistakes can give the same value (e.g.
     swapped gains that add up to 1): then ``value`` matches both equally well, and both hints are given
-    (joined by :data:`ALSO`), unless one of them names the other answers (then it alone)."""
+    (joined by :data:`ALSO`), unless one of them names the other answers (then it alone). A mistake's value
+    can also be the right answer cut or rounded (0.4 for 0.442 beside a mistake of 0.398): the rounding hint
+    then follows the mistake's, joined the same way."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
     if not near:
         reordered = _reordered(e, value) and ANOTHER_ORDER.format(order=e.order or "the problem asks for")
@@ -270,7 +290,8 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     best = min(d for d, _ in near)
     tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
     hints = [m.hint for m in tied if m.given or not any(t.given for t in tied)]
-    return ALSO.join(dict.fromkeys(hints))
+    rounded = _rounded_hint(e, value)
+    return ALSO.join(dict.fromkeys(hints + [rounded] if rounded else hints))
 
 
 def _reordered(e: Expect, value: Any) -> bool:
@@ -303,11 +324,13 @@ def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]
 
 
 def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | None = None) -> None:
-    """Check one answer: not attempted, then type, then value. ``others``: the problem's answers by name,
-    each with its Expect, for the mistakes that come with other answers (:attr:`Mistake.given`)."""
+    """Check one answer: not attempted, then type, then value (a choice whatever its case: :func:`_as_choice`).
+    ``others``: the problem's answers by name, each with its Expect, for the mistakes that come with other
+    answers (:attr:`Mistake.given`)."""
     if value is None or value is Ellipsis:
         raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer (if you did, your "
                                   "answer cell stopped before it: run it again and read its error).")
+    value = _as_choice(e, value)
     msg = _type_error(e, value) or _value_error(e, value, others or {})
     if msg:
         raise CheckFailed(msg)
@@ -349,7 +372,7 @@ def check(problem, **answers: Any) -> None:
     if set(answers) != set(names):
         raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
                           f"{', '.join(names)}; got {', '.join(answers) or 'none'}.")
-    given = {e.name: (e, answers[e.name]) for e in expected}
+    given = {e.name: (e, _as_choice(e, answers[e.name])) for e in expected}
     wrong: list[str] = []
     unanswered: list[str] = []
     for e in expected:

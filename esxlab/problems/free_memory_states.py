@@ -54,11 +54,16 @@ class FreeMemoryWalk(Problem):
             readings.append(int(round(pct * self.memory_mb / 100)))
         self.free_mb = readings
 
-    def _states(self, **changes) -> list[str]:
+    def _states(self, forget: bool = False, **changes) -> list[str]:
+        """The state after each reading of :attr:`free_mb`, by the host's state machine with ``changes`` to its
+        config; ``forget``: a fresh machine (in high) for each reading, so the state follows from the reading and
+        the thresholds alone, as if there were no hysteresis (a typical mistake)."""
         cfg = HostConfig(memory_mb=self.memory_mb, hysteresis_pct=self.hysteresis_pct).replace(**changes)
         fsm = FreeMemoryStates(cfg, cfg.total_pages)
         out = []
         for mb in self.free_mb:
+            if forget:
+                fsm = FreeMemoryStates(cfg, cfg.total_pages)
             fsm.update(mb * PAGES_PER_MB)
             out.append(fsm.name)
         return out
@@ -77,7 +82,15 @@ class FreeMemoryWalk(Problem):
         return dict(states=self._states())
 
     def _expect(self):
-        return [Expect("states", "choices", self._solve()["states"], choices=PAPER_STATES,
+        right = self._solve()["states"]
+        # listed only where it differs from the answer: a mistake equal to it would turn down a draw kept before
+        # this mistake was added
+        forgot = self._states(forget=True)
+        memoryless = (Mistake(forgot, "the state is not read off each reading alone: the host remembers where it "
+                                      "is, and leaves a state upward only once free memory exceeds the next higher "
+                                      "threshold plus the margin (from soft, above 6 % + the margin; from hard, "
+                                      "above 4 % + it)."),) if forgot != right else ()
+        return [Expect("states", "choices", right, choices=PAPER_STATES,
                        hint="a state is entered when free memory drops below its threshold, and left for the next "
                             "higher one only when free memory exceeds that higher threshold plus the margin.",
                        mistakes=(Mistake(self._states(hysteresis_pct=0),
@@ -85,7 +98,8 @@ class FreeMemoryWalk(Problem):
                                          "threshold *plus* the hysteresis margin."),
                                  Mistake(self._states(state_entry="higher"),
                                          "a state is entered below its own threshold (soft below 4 %, hard below "
-                                         "2 %, low below 1 %), not below the next higher one.")))]
+                                         "2 %, low below 1 %), not below the next higher one."),
+                                 *memoryless))]
 
 
 class Admission(Problem):
@@ -120,8 +134,11 @@ class Admission(Problem):
             return "swap" if "swap reservation" in str(err) else "memory"
         return "admit"
 
-    def _reserved(self, **changes) -> list[float]:
-        return [p / PAGES_PER_MB for p in reserved([c.replace(**changes) for c in self.running])]
+    def _reserved(self, new: bool = False, **changes) -> list[float]:
+        """[memory, swap] MB reserved by the running VMs (and the new one too if ``new``), with ``changes`` to
+        their configs."""
+        vms = self.running + ([self.new] if new else [])
+        return [p / PAGES_PER_MB for p in reserved([c.replace(**changes) for c in vms])]
 
     def _interesting(self):
         """At least two VMs running; an admit only when it is a close call (the new VM brings memory or
@@ -130,7 +147,7 @@ class Admission(Problem):
             return False
         if self._verdict() != "admit":
             return True
-        memory, swap = (p / PAGES_PER_MB for p in reserved([*self.running, self.new]))
+        memory, swap = self._reserved(new=True)
         return memory >= 0.75 * self.memory_mb or swap >= 0.75 * self.swap_mb
 
     def describe(self):
@@ -153,6 +170,9 @@ class Admission(Problem):
             Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB", order="[memory, swap]",
                    hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
                    mistakes=(Mistake(self._reserved(overhead_mb=0), no_overhead),
+                             Mistake(self._reserved(new=True), "only the running VMs' reservations count: 'new' "
+                                                               "is not powered on yet; its own are added only to "
+                                                               "decide the verdict."),
                              *unit_mistakes(right["reserved_mb"], "MB", "GB", "pages", "KB"))),
             Expect("verdict", "choice", right["verdict"], choices=self.VERDICTS,
                    hint="add the new VM's reservations to the running ones' and compare with machine memory and "

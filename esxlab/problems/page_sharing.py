@@ -8,7 +8,7 @@ from ..errors import Error
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Contents
-from .base import Problem, pick, unit_mistakes
+from .base import Problem, pick, swapped, unit_mistakes
 
 
 class SharingPrediction(Problem):
@@ -20,6 +20,8 @@ class SharingPrediction(Problem):
     MAX_MB = 24
     os_image_mb = PROFILES["linux"].image_mb
     ANSWERS = ("shared_mb", "reclaimed_mb")
+    SWAPPED = ("`shared_mb` and `reclaimed_mb` look swapped: shared memory counts every guest page that maps a "
+               "shared copy, reclaimed memory only the copies beyond the one kept, so `shared_mb` is the larger.")
 
     def _draw(self, rng):
         self.app_mb = {a: pick(rng, (2, 3, 4)) for a in self.APPS}
@@ -77,6 +79,9 @@ class SharingPrediction(Problem):
                      "within themselves.")
         hint = ("group the VMs that may share; in each group, a content held by two or more pages (zero pages "
                 "included, even within one VM) is shared, and one copy of it stays in memory.")
+        # both answers in each other's place, named on both lines (beside each one's own mistake of that value)
+        to_shared, to_reclaimed = swapped("shared_mb", right["shared_mb"], "reclaimed_mb", right["reclaimed_mb"],
+                                          self.SWAPPED)
 
         def unsalted(which: int) -> tuple[Mistake, ...]:
             """The None-salt mistake, listed only where it changes this answer (one VM without a salt,
@@ -89,12 +94,13 @@ class SharingPrediction(Problem):
                              *unit_mistakes(right["shared_mb"], "MB", "pages", "KB"),
                              Mistake(right["reclaimed_mb"], "that is the reclaimed memory: the two answers look "
                                                             "swapped. Shared memory counts every guest page that "
-                                                            "maps a shared copy, so it is the larger one."))),
+                                                            "maps a shared copy, so it is the larger one."),
+                             *to_shared)),
             # whole MB of contents less the few pages kept (15.99 MB): one MB under it is a content missed,
             # not 15.99 cut to 0 decimal places, so no rounding hint
             Expect("reclaimed_mb", "number", right["reclaimed_mb"], tol=0.1, unit="MB", hint=hint, rounded_hint=None,
                    mistakes=(Mistake(right["shared_mb"], "one copy of each shared content (one page) stays in "
                                                          "memory: not every shared page is reclaimed."),
-                             Mistake(no_salt[1], salt), Mistake(one_os[1], os_code), *unsalted(1),
+                             *to_reclaimed, Mistake(no_salt[1], salt), Mistake(one_os[1], os_code), *unsalted(1),
                              *unit_mistakes(right["reclaimed_mb"], "MB", "pages", "KB"))),
         ]

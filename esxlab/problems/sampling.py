@@ -1,4 +1,4 @@
-"""Exercise ``sampling``: one period of active-memory sampling and its three averages (§5.3)."""
+"""Exercise ``sampling``: one period of active-memory sampling, its averages and estimate (§5.3)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import numpy as np
 from ..checks import Expect, Mistake, _close
 from ..config import PAGES_PER_MB
 from ..sampling import Sampler
-from .base import Problem, pick, slip, unit_mistakes
+from .base import Problem, pick, slip, swapped, unit_mistakes
 
 
 class SamplingEstimate(Problem):
@@ -18,6 +18,8 @@ class SamplingEstimate(Problem):
     #: memory units a fraction of the VM's memory may be given in: (unit, its number per MB, back to a fraction)
     MEMORY_UNITS = (("MB", 1, "MB / p.max_mb"), ("GB", 1 / 1024, "GB × 1024 / p.max_mb"),
                     ("pages", PAGES_PER_MB, f"pages / ({PAGES_PER_MB} · p.max_mb)"))
+    SWAPPED = ("`slow` and `fast` look swapped: `slow` is the average updated with the smaller gain (p.slow_gain), "
+               "`fast` the one with the larger.")
 
     def _draw(self, rng):
         self.max_mb = pick(rng, (128, 256, 512))
@@ -74,18 +76,13 @@ class SamplingEstimate(Problem):
                                     for m in slip(value, self.max_mb * per_mb, f"that looks like {what} in {unit}; "
                                                   f"give it as a fraction of the VM's memory ({back}).")))
 
-    def _averages_swapped(self, right: dict) -> tuple[Mistake, ...]:
-        """`slow` given the fast average's value, with `fast` the slow one's (none where the two are within the
-        tolerance of each other: then the swap is right)."""
-        return self._apart(right["slow"], Mistake(right["fast"], "`slow` and `fast` look swapped: `slow` is the "
-                                                                 "average updated with the smaller gain "
-                                                                 "(p.slow_gain), `fast` the one with the larger.",
-                                                  given={"fast": right["slow"]}))
-
     def _expect(self):
         right = self._solve()
-        swapped = self._run(self.fast_gain, self.slow_gain)
+        gains_swapped = self._run(self.fast_gain, self.slow_gain)
         inverted = self._run(1 - self.slow_gain, 1 - self.fast_gain)
+        # the two averages in each other's place, named on both lines (none where they are within the tolerance
+        # of each other: then the swap is right)
+        to_slow, to_fast = swapped("slow", right["slow"], "fast", right["fast"], self.SWAPPED)
         ewma = "an EWMA moves from its old value toward f by its gain: new = old + gain·(f − old)."
         return [
             Expect("f", "number", right["f"], tol=self.TOL,
@@ -99,14 +96,14 @@ class SamplingEstimate(Problem):
                                                             "f is a fraction of the n sampled pages: t / n."),
                              *unit_mistakes(right["f"], "fraction", "%"))),
             Expect("slow", "number", right["slow"], tol=self.TOL, hint=ewma,
-                   mistakes=(Mistake(swapped.slow, "the slow average uses the smaller gain."),
+                   mistakes=(Mistake(gains_swapped.slow, "the slow average uses the smaller gain."),
                              Mistake(inverted.slow, "the gain weighs the new sample, not the old average."),
-                             *self._averages_swapped(right), *self._in_memory(right["slow"], "the slow average"),
+                             *self._apart(right["slow"], *to_slow), *self._in_memory(right["slow"], "the slow average"),
                              *unit_mistakes(right["slow"], "fraction", "%"))),
             Expect("fast", "number", right["fast"], tol=self.TOL, hint=ewma,
-                   mistakes=(Mistake(swapped.fast, "the fast average uses the larger gain."),
+                   mistakes=(Mistake(gains_swapped.fast, "the fast average uses the larger gain."),
                              Mistake(inverted.fast, "the gain weighs the new sample, not the old average."),
-                             *self._in_memory(right["fast"], "the fast average"),
+                             *self._apart(right["fast"], *to_fast), *self._in_memory(right["fast"], "the fast average"),
                              *unit_mistakes(right["fast"], "fraction", "%"))),
             Expect("estimate", "number", right["estimate"], tol=self.TOL,
                    hint="the estimate follows increases fast and decreases slowly.",

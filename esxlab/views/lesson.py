@@ -39,7 +39,7 @@ from typing import Any, Sequence
 import ipywidgets as widgets
 from IPython.display import display
 
-from ..checks import CheckFailed, Expect, Mistake, verify
+from ..checks import CheckFailed, Expect, Mistake, spelling, verify
 from ..errors import ConfigError, check_number
 from .components import COLORS
 
@@ -79,7 +79,7 @@ ALLOWED = ("write it with digits, a decimal point or comma (16.5 or 16,5), thous
            "spaces if you like (12,500 or 12 500), and {unit}")
 #: the units a box knows (invented): each spelling a student may type, in lower case, → the unit it names. A
 #: PPN or an MPN names one page, so they count pages
-_SPELLINGS = {spelling: unit for unit, spellings in {
+_SPELLINGS = {word: unit for unit, words in {
     "KB": ("kb", "kib", "kbyte", "kbytes", "kilobyte", "kilobytes"),
     "MB": ("mb", "mib", "mbyte", "mbytes", "megabyte", "megabytes"),
     "GB": ("gb", "gib", "gbyte", "gbytes", "gigabyte", "gigabytes"), "TB": ("tb", "tib", "terabyte", "terabytes"),
@@ -89,17 +89,12 @@ _SPELLINGS = {spelling: unit for unit, spellings in {
     "h": ("h", "hr", "hrs", "hour", "hours"),
     "%": ("%", "percent", "per cent", "pct", "pp", "percentage point", "percentage points"),
     "×": ("×", "x", "times"), "copies": ("copy", "copies"),
-}.items() for spelling in spellings}
-
-
-def _spelling(word: str) -> str:
-    """``word`` as :data:`_SPELLINGS` keys it: lower case, single spaces."""
-    return " ".join(word.lower().split())
+}.items() for word in words}
 
 
 def _unit_of(word: str) -> str:
-    """The unit ``word`` names (``"megabytes"`` → ``"MB"``); one this module does not know, as :func:`_spelling`."""
-    return _SPELLINGS.get(_spelling(word), _spelling(word))
+    """The unit ``word`` names (``"megabytes"`` → ``"MB"``); one this module does not know, as spelled by :func:`~esxlab.checks.spelling`."""
+    return _SPELLINGS.get(spelling(word), spelling(word))
 
 
 def _read(text: Any) -> tuple[float | None, str, str]:
@@ -144,7 +139,7 @@ def _unit_refusal(typed: str, word: str, unit: str) -> str:
     if not unit:
         share = " (a share as a fraction of 1, not in %)" if _unit_of(word) == "%" else ""
         return f"{typed!r} carries a unit ({word}), but this box takes a plain number: type it without a unit{share}"
-    told = f"{typed!r} is in {_unit_of(word)}, but this box takes {unit}" if _spelling(word) in _SPELLINGS \
+    told = f"{typed!r} is in {_unit_of(word)}, but this box takes {unit}" if spelling(word) in _SPELLINGS \
         else f"{word!r} is not a unit I know"
     return f"{told}: type the number in {unit}, with or without {unit!r} after it"
 
@@ -427,7 +422,7 @@ class Question:
         choices = self.expect.choices
         if value is None or (isinstance(value, str) and not value.strip()):
             return Feedback(False, "Nothing to check yet: pick a choice, then press Check.")
-        alike = [c for c in choices if isinstance(value, str) and _spelling(c) == _spelling(value)]
+        alike = [c for c in choices if isinstance(value, str) and spelling(c) == spelling(value)]
         choice = value if value in choices else alike[0] if len(alike) == 1 else None
         if choice is None:
             return Feedback(False, f"Nothing to check yet: {value!r} is not one of the choices "
