@@ -25,7 +25,8 @@ soft    **balloon**; page only what the balloon cannot take (no driver, not load
         making no progress in machine pages freed, caught lying, or at its cap), until
         free memory is back above the goal (by then soft has been left). With the paper's
         states and large pages on, soft is where large pages are broken.
-hard    **page** the whole excess (the balloons keep working)
+hard    **page** the whole excess (the balloons keep working; ESXi 6: they stop where they are
+        and only compression and swapping reclaim, later ESX)
 low     keep paging and **block** every VM above its target until it is back under
 ======  =================================================================================
 
@@ -128,7 +129,7 @@ class FreeMemoryStates:
 
 def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, balloon_cap: int,
          loaded: bool, productive: bool, high_state: str = "idle", spare: int = 0,
-         asked: int = 0, held_down: bool = True) -> tuple[int, int]:
+         asked: int = 0, held_down: bool = True, hard_balloon: bool = True) -> tuple[int, int]:
     """(balloon target, swap target) in pages for one VM, by the state's rule (§6.3).
 
     ``excess``: allocation − target (negative: below target); ``reclaimed_share``: max − target,
@@ -149,7 +150,8 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
     is to spare: free memory above the high threshold is what §6.3 asks of the targets) and, for a
     VM held down below its target, deflates what ``spare`` allows, up to the deficit (a VM above
     its target gets nothing back). Soft pages what a productive balloon cannot take;
-    hard and low page the whole excess.
+    hard and low page the whole excess, and the balloon goes on inflating unless ``hard_balloon``
+    is False (ESXi 6, later ESX: in hard and low the balloon stops where it is).
     """
     limit = max(0, min(balloon_cap, reclaimed_share))
     # a blocked VM's driver gets its turn; a balloon deflates only what exceeds the reclaimed share
@@ -160,6 +162,8 @@ def plan(state: int, excess: int, reclaimed_share: int, balloon_size: int, ballo
         # spare memory goes back to a VM its balloon holds down below its target, up to its deficit
         give = min(max(0, spare), max(0, -excess)) if held_down else 0
         return max(0, held - give), 0
+    if state >= HARD and not hard_balloon:
+        return held, max(0, excess)
     want = min(limit, balloon_size + max(0, excess))
     balloon = max(held, want) if loaded else held
     if not productive:
@@ -203,6 +207,8 @@ class Reclaimer:
         self.states = FreeMemoryStates(config, config.total_pages)
         self.swap_rate = max(1, int(config.swap_rate_mb_s * PAGES_PER_MB))
         self.high_state = config.high_state
+        # ESXi 6's hard and low states compress and swap; the balloon stops (later ESX)
+        self.hard_balloon = config.state_model != "esxi6"
         # large pages are broken in the first state below high (later ESX): clear, or soft without it
         self.break_state = None if not config.large_pages else CLEAR if config.state_model == "esxi6" else SOFT
         self._told_high: set[int] = set()       # uids of VMs told "above target, nothing reclaimed in high"
@@ -264,7 +270,8 @@ class Reclaimer:
             over_limit = alloc - vm.config.limit_pages
             vstate = SOFT if over_limit > 0 and state < SOFT else state
             args = (vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time), b.usable(vm.vm_time), self.high_state)
-            rest = dict(asked=b.target if vm.blocked else 0, held_down=self._held_down(vm))
+            rest = dict(asked=b.target if vm.blocked else 0, held_down=self._held_down(vm),
+                        hard_balloon=self.hard_balloon)
             bt, st = plan(*args, spare=spare, **rest)
             source = "free memory to spare"
             if excess < 0 and stranded > 0:   # what free memory cannot give back, the stranded excess may

@@ -41,3 +41,20 @@ def test_sources_cite_the_sections_the_paper_gives():
     assert "§5.4" in host["memory_mb"].source and "§3.2" in host["balloon_stuck_s"].source
     assert "1 GB" in vm["overhead_mb"].source and "default is 2" in sharing["force_salting"].source
     assert 'high_state="idle"' in HostConfig.esx2002.__doc__ and "swap_mb" in HostConfig.esx2002.__doc__
+
+
+def test_esxi6_balloons_stop_in_hard_and_the_papers_keep_inflating():
+    """Later ESX's hard state compresses and swaps, the balloon stops (paper-notes §5.2's later-ESX actions); the
+    paper's hard state pages the whole excess while the balloon goes on inflating (§6.3)."""
+    from esxlab.reclaim import HARD, LOW, plan
+    for state in (HARD, LOW):
+        args = (state, 100, 1000, 10, 1000, True, True)
+        assert plan(*args) == (110, 100) and plan(*args, hard_balloon=False) == (10, 100)
+    from esxlab.experiments import esx_today
+    p = esx_today.resolve("esx_today", esx_today.PARAMS, {})
+    tr, host = esx_today.run_era(p, "esxi6", 0)
+    hard = np.isin(np.asarray(tr.host.state[:-1]), [HARD, LOW])
+    assert hard.any()
+    for n in tr.vm_names:
+        grew = np.diff(np.asarray(tr.vm(n).balloon)) > 1e-9
+        assert not (grew & hard).any(), n
