@@ -89,7 +89,7 @@ class FreeMemoryWalk(Problem):
         memoryless = (Mistake(forgot, "the state is not read off each reading alone: the host remembers where it "
                                       "is, and leaves a state upward only once free memory exceeds the next higher "
                                       "threshold plus the margin (from soft, above 6 % + the margin; from hard, "
-                                      "above 4 % + it)."),) if forgot != right else ()
+                                      "above 4 % + it; from low, above 2 % + it)."),) if forgot != right else ()
         return [Expect("states", "choices", right, choices=PAPER_STATES,
                        hint="a state is entered when free memory drops below its threshold, and left for the next "
                             "higher one only when free memory exceeds that higher threshold plus the margin.",

@@ -1,0 +1,49 @@
+"""A fresh tester's check of stop 37's changes (findings 2, 4, 6, 7, 8): what the lessons and one exercise now say.
+
+10: the printout's stall seconds (more than the run's 180 s) are called a cost, not a clock; the probe question takes
+"28 pages". 01: the reveal names the free memory esxlab keeps (7 %), not "a little more than 6 %". free_memory_states:
+the memoryless walk's hint covers leaving low. 00: τ is an aim. 12: the 2002 balloons already work in high."""
+import nbformat
+import pytest
+
+from esxlab import checks, problems
+from esxlab.checks import CheckFailed
+from esxlab.problems.instructor import solve
+from esxlab.views.lesson import Question
+
+
+def _cells(name: str):
+    return nbformat.read(f"notebooks/{name}.ipynb", as_version=4).cells
+
+
+def _cell(name: str, marker: str) -> str:
+    return next(c.source for c in _cells(name) if marker in c.source)
+
+
+def test_10_the_stall_is_a_cost_not_a_clock_and_io_is_counted_both_ways():
+    src = _cell("10_security", "stall charged")
+    assert "a cost, not a clock" in src and "swap-outs" in src and "write-backs" in src
+
+
+def test_10_the_probe_question_takes_pages():
+    src = _cell("10_security", "How many of the probe pages were shared")
+    q = eval(src, {"Question": Question})                  # the notebook's own call
+    assert q.expect.unit == "pages" and q.check("28 pages").correct
+
+
+def test_01_the_reveal_names_the_free_memory_esxlab_keeps():
+    src = _cell("01_memory_virtualization", "guess.reveal(")
+    assert "a little more than 6 %" not in src and "100 * end.free / 14" in src and "invented 1 % margin" in src
+
+
+def test_free_memory_states_memoryless_hint_covers_leaving_low():
+    q = problems.FreeMemoryWalk(0)
+    right = solve(q)["states"]
+    with pytest.raises(CheckFailed) as err:
+        checks.check(q, states=q._states(forget=True))
+    assert right != q._states(forget=True) and "from low, above 2 % + it" in str(err.value)
+
+
+def test_00_and_12_say_what_their_readings_are():
+    assert "an aim rather than a floor" in " ".join(_cell("00_tour", "idle memory tax is at its default").split())
+    assert "converge reading the 2002 balloons already" in " ".join(_cell("12_esx_today", "- **Ballooning.**").split())
