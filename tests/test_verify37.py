@@ -47,3 +47,25 @@ def test_free_memory_states_memoryless_hint_covers_leaving_low():
 def test_00_and_12_say_what_their_readings_are():
     assert "an aim rather than a floor" in " ".join(_cell("00_tour", "idle memory tax is at its default").split())
     assert "converge reading the 2002 balloons already" in " ".join(_cell("12_esx_today", "- **Ballooning.**").split())
+
+
+def test_sampling_an_estimate_that_is_the_larger_of_ones_own_rounded_averages_is_a_rounding_slip():
+    """Finding 5: slow = fast = estimate = 0.4 (each rounded to 1 place): the estimate is the larger of the student's
+    own averages, so 'ESX takes the largest' was the wrong hint; with the right averages, taking the smaller is."""
+    for seed in range(30):
+        q = problems.SamplingEstimate(seed)
+        right = solve(q)
+        low = min(right["slow"], right["fast"])
+        rounded = {k: round(v, 1) for k, v in right.items() if k in ("slow", "fast", "estimate")}
+        if rounded["estimate"] == round(low, 1) == max(rounded["slow"], rounded["fast"]) \
+                and abs(low - rounded["estimate"]) <= q.TOL < abs(right["estimate"] - rounded["estimate"]):
+            break
+    else:
+        pytest.fail("no seed of 0-29 has the tester's case")
+    with pytest.raises(CheckFailed) as err:
+        checks.check(q, **{**right, **rounded})
+    line = next(x for x in str(err.value).splitlines() if "`estimate`" in x)
+    assert "ESX takes the largest" not in line and "rounded" in line
+    with pytest.raises(CheckFailed) as err:
+        checks.check(q, **{**right, "estimate": low})
+    assert "ESX takes the largest" in str(err.value)

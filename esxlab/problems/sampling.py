@@ -107,9 +107,11 @@ class SamplingEstimate(Problem):
                              *unit_mistakes(right["fast"], "fraction", "%"))),
             Expect("estimate", "number", right["estimate"], tol=self.TOL,
                    hint="the estimate follows increases fast and decreases slowly.",
+                   # named only beside the right averages: an estimate that is the larger of one's own rounded
+                   # averages may be the smaller right one, and is then a rounding slip, not this mistake
                    mistakes=(Mistake(min(right["slow"], right["fast"]),
                                      "taking the smaller average would follow decreases fast; ESX takes the "
-                                     "largest."),
+                                     "largest.", given={"slow": right["slow"], "fast": right["fast"]}),
                              *self._in_memory(right["estimate"], "the estimate"),
                              *unit_mistakes(right["estimate"], "fraction", "%"))),
         ]
