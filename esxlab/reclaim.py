@@ -26,7 +26,7 @@ soft    **balloon**; page only what the balloon cannot take (no driver, not load
         free memory is back above the goal (by then soft has been left). With the paper's
         states and large pages on, soft is where large pages are broken.
 hard    **page** the whole excess (the balloons keep working; ESXi 6: they stop where they are
-        and only compression and swapping reclaim, later ESX)
+        and only the swapper's stages reclaim, later ESX)
 low     keep paging and **block** every VM above its target until it is back under
 ======  =================================================================================
 
@@ -207,7 +207,7 @@ class Reclaimer:
         self.states = FreeMemoryStates(config, config.total_pages)
         self.swap_rate = max(1, int(config.swap_rate_mb_s * PAGES_PER_MB))
         self.high_state = config.high_state
-        # ESXi 6's hard and low states compress and swap; the balloon stops (later ESX)
+        # in ESXi 6's hard and low states only the swapper's stages reclaim; the balloon stops (later ESX)
         self.hard_balloon = config.state_model != "esxi6"
         # large pages are broken in the first state below high (later ESX): clear, or soft without it
         self.break_state = None if not config.large_pages else CLEAR if config.state_model == "esxi6" else SOFT

@@ -109,9 +109,10 @@ class SamplingEstimate(Problem):
                    hint="the estimate follows increases fast and decreases slowly.",
                    # named only beside the right averages: an estimate that is the larger of one's own rounded
                    # averages may be the smaller right one, and is then a rounding slip, not this mistake
-                   mistakes=(Mistake(min(right["slow"], right["fast"]),
-                                     "taking the smaller average would follow decreases fast; ESX takes the "
-                                     "largest.", given={"slow": right["slow"], "fast": right["fast"]}),
+                   mistakes=(*self._apart(right["estimate"], Mistake(
+                                     min(right["slow"], right["fast"]), "taking the smaller average would follow "
+                                     "decreases fast; ESX takes the largest.",
+                                     given={"slow": right["slow"], "fast": right["fast"]})),
                              *self._in_memory(right["estimate"], "the estimate"),
                              *unit_mistakes(right["estimate"], "fraction", "%"))),
         ]
