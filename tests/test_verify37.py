@@ -69,3 +69,16 @@ def test_sampling_an_estimate_that_is_the_larger_of_ones_own_rounded_averages_is
     with pytest.raises(CheckFailed) as err:
         checks.check(q, **{**right, "estimate": low})
     assert "ESX takes the largest" in str(err.value)
+
+
+def test_a_balloon_pop_is_a_decision_the_why_panel_shows():
+    """Finding 3: a lying driver's pops showed only in the counters; each is now a decision-log line (pages released)."""
+    import esxlab as esx
+    for mode, popped in (("lying", True), ("cooperative", False)):
+        host = esx.Host(esx.HostConfig(memory_mb=176, swap_mb=512), seed=0)
+        host.power_on(esx.VMConfig(name="honest", max_mb=96), workload=esx.workloads.Dbench(clients=12))
+        host.power_on(esx.VMConfig(name="guest", max_mb=96, balloon=mode), workload=esx.workloads.Dbench(clients=12))
+        host.run(minutes=2)
+        pops = [d for d in host.recorder.decisions if d.vm == "guest" and d.action == "balloon popped"]
+        assert bool(pops) == popped == (host.vm("guest").balloon.pops > 0), mode
+        assert sum(d.pages for d in pops) == host.vm("guest").balloon.popped_pages
