@@ -35,11 +35,12 @@ def distinct(x: np.ndarray) -> np.ndarray:
     8- and 16-bit integers may come back widened to 32 bits (the fastest sort on this CPU: see
     :func:`_small_int_sort`); integers sort to one order whatever the algorithm, so the choice by
     CPU changes no value."""
-    if x.dtype.itemsize <= 2 and x.dtype.kind in "iu" and _WIDEN is not None:
+    small = x.dtype.itemsize <= 2 and x.dtype.kind in "iu"
+    if small and _WIDEN is not None:
         s = x.astype(_WIDEN)
         s.sort(kind=_SMALL_INT_KIND)
     else:
-        s = np.sort(x, kind=_SMALL_INT_KIND if x.dtype.itemsize <= 2 and x.dtype.kind in "iu" else None)
+        s = np.sort(x, kind=_SMALL_INT_KIND if small else None)
     if len(s) < 2:
         return s
     keep = np.empty(len(s), dtype=bool)
