@@ -46,6 +46,7 @@ class BalloonDriver:
         self.stuck_for = 0
         self.pops = 0
         self.popped_pages = 0                     # pages its pops released, in all
+        self.unlogged_pops: list[int] = []        # pages each pop released, until the reclaimer logs them
         self.caught: str | None = None            # why ESX no longer counts on the driver (since trust())
         self.held_at: int | None = None           # hold(): a size an experiment fixes (invented knob)
 
@@ -162,6 +163,7 @@ class BalloonDriver:
         self.held = np.empty(0, dtype=np.int64)
         self.pops += 1
         self.popped_pages += len(ppns)
+        self.unlogged_pops.append(len(ppns))
         self._catch(f"the guest touched pages its driver had ballooned (a pop at t = {vm.vm_time:g} s of the VM's time)")
         self.rate = self.max_rate
         vm.unballoon_pages(ppns)

@@ -174,13 +174,13 @@ def spelling(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _as_choice(e: Expect, value: Any) -> Any:
+def as_choice(e: Expect, value: Any) -> Any:
     """``value`` with a str that names one of ``e.choices`` in another case or with other spaces ('High ',
     'DB') read as that choice, as the lesson Questions read a typed choice (an exact match first; a spelling
     that two choices share stays as typed); for "choices", each item of a list or tuple. Anything else as it
     is (invented: the exercise framework)."""
     if e.kind == "choices" and isinstance(value, (list, tuple)):
-        return [_as_choice(_item(e), v) for v in value]
+        return [as_choice(_item(e), v) for v in value]
     if e.kind != "choice" or not isinstance(value, str) or value in e.choices:
         return value
     alike = [c for c in e.choices if isinstance(c, str) and spelling(c) == spelling(value)]
@@ -324,14 +324,18 @@ def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]
 
 
 def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | None = None) -> None:
-    """Check one answer: not attempted, then type, then value (a choice whatever its case: :func:`_as_choice`).
+    """Check one answer: not attempted, then type, then value (a choice whatever its case: :func:`as_choice`).
     ``others``: the problem's answers by name, each with its Expect, for the mistakes that come with other
     answers (:attr:`Mistake.given`)."""
+    _judge(e, as_choice(e, value), others or {})
+
+
+def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> None:
+    """:func:`verify` of an answer already read by :func:`as_choice`."""
     if value is None or value is Ellipsis:
         raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer (if you did, your "
                                   "answer cell stopped before it: run it again and read its error).")
-    value = _as_choice(e, value)
-    msg = _type_error(e, value) or _value_error(e, value, others or {})
+    msg = _type_error(e, value) or _value_error(e, value, others)
     if msg:
         raise CheckFailed(msg)
 
@@ -372,12 +376,12 @@ def check(problem, **answers: Any) -> None:
     if set(answers) != set(names):
         raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
                           f"{', '.join(names)}; got {', '.join(answers) or 'none'}.")
-    given = {e.name: (e, _as_choice(e, answers[e.name])) for e in expected}
+    given = {e.name: (e, as_choice(e, answers[e.name])) for e in expected}
     wrong: list[str] = []
     unanswered: list[str] = []
-    for e in expected:
+    for e, value in given.values():
         try:
-            verify(e, answers[e.name], given)
+            _judge(e, value, given)
         except CheckFailed as failed:
             wrong.append(str(failed))
         except NotImplementedError as todo:

@@ -213,15 +213,15 @@ class Reclaimer:
         self.break_state = None if not config.large_pages else CLEAR if config.state_model == "esxi6" else SOFT
         self._told_high: set[int] = set()       # uids of VMs told "above target, nothing reclaimed in high"
         self._small: dict[tuple[int, str], int] = {}   # balloon changes under 1 MB not yet logged, by uid
-        self._popped: dict[int, int] = {}               # uid → balloon pages popped already logged
 
     def _log_pops(self, vm) -> None:
-        """Log the balloon pops of ``vm``'s last tick (a fault in the VM's own step pops it, §3.2)."""
-        popped = vm.balloon.popped_pages - self._popped.get(vm.uid, 0)
-        if popped:
-            self._popped[vm.uid] = vm.balloon.popped_pages
-            self.log(vm.name, "balloon popped", popped, "the guest touched pages its driver had ballooned: ESX "
+        """Log the balloon pops of ``vm``'s last tick (a fault in the VM's own step pops it, §3.2), each
+        with the pages it released (none, if the balloon was empty)."""
+        pops = vm.balloon.unlogged_pops
+        for pages in pops:
+            self.log(vm.name, "balloon popped", pages, "the guest touched pages its driver had ballooned: ESX "
                      "released them (a pop) and pages the VM's excess itself rather than count on the driver (§3.2)")
+        pops.clear()
 
     @property
     def state(self) -> int:

@@ -39,7 +39,7 @@ from typing import Any, Sequence
 import ipywidgets as widgets
 from IPython.display import display
 
-from ..checks import CheckFailed, Expect, Mistake, spelling, verify
+from ..checks import CheckFailed, Expect, Mistake, as_choice, spelling, verify
 from ..errors import ConfigError, check_number
 from .components import COLORS
 
@@ -422,9 +422,8 @@ class Question:
         choices = self.expect.choices
         if value is None or (isinstance(value, str) and not value.strip()):
             return Feedback(False, "Nothing to check yet: pick a choice, then press Check.")
-        alike = [c for c in choices if isinstance(value, str) and spelling(c) == spelling(value)]
-        choice = value if value in choices else alike[0] if len(alike) == 1 else None
-        if choice is None:
+        choice = as_choice(self.expect, value)
+        if choice not in choices:
             return Feedback(False, f"Nothing to check yet: {value!r} is not one of the choices "
                                    f"{', '.join(map(repr, choices))}; pick one, then press Check.")
         why = self.feedback[choice]
