@@ -41,6 +41,11 @@ def distinct(x: np.ndarray) -> np.ndarray:
         s.sort(kind=_SMALL_INT_KIND)
     else:
         s = np.sort(x, kind=_SMALL_INT_KIND if small else None)
+    return distinct_sorted(s)
+
+
+def distinct_sorted(s: np.ndarray) -> np.ndarray:
+    """The distinct values of ``s``, already sorted (ascending)."""
     if len(s) < 2:
         return s
     keep = np.empty(len(s), dtype=bool)
