@@ -153,6 +153,11 @@ class BalloonDriver:
     def _deflate(self, vm, n: int) -> None:
         ppns = self.held[len(self.held) - n:]
         self.held = self.held[:len(self.held) - n]
+        self._release(vm, ppns)
+
+    def _release(self, vm, ppns: np.ndarray) -> None:
+        """ESX lets go of ``ppns``: unbacked again, and the driver hands them back to the guest (a lying
+        driver already did)."""
         vm.unballoon_pages(ppns)
         if self.mode != "lying":
             vm.guest.balloon_give(ppns)
@@ -166,6 +171,4 @@ class BalloonDriver:
         self.unlogged_pops.append(len(ppns))
         self._catch(f"the guest touched pages its driver had ballooned (a pop at t = {vm.vm_time:g} s of the VM's time)")
         self.rate = self.max_rate
-        vm.unballoon_pages(ppns)
-        if self.mode != "lying":
-            vm.guest.balloon_give(ppns)
+        self._release(vm, ppns)

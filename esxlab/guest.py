@@ -130,7 +130,7 @@ class Guest:
             vm.write(np.arange(lo, hi), tokens[lo:hi])
             lo = hi
 
-    def boot_zero_step(self, seconds_booted: float) -> None:
+    def boot_zero_step(self) -> None:
         """Windows zeroes all of "physical" memory while it boots (§6.3, Fig. 8)."""
         if not self.profile.boot_zero or self._boot_cursor >= self.vm.pages:
             return

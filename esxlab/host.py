@@ -8,10 +8,12 @@ Each tick is one simulated second:
    shared page counts in every VM that maps it (§4.3, §6.3);
 2. reclamation (:mod:`.reclaim`, the one owner of it) sets balloon targets, pages and blocks
    by the free-memory state's rule (§6.3);
-3. every VM runs: its workload touches pages, its guest OS pages, its balloon driver polls
-   (§3.2), its sampler counts touched pages (§5.3);
-4. the page-sharing scanner runs (§4), hot I/O pages are remapped to low memory (§7), and
-   each VM's events of the tick (``vm.counters``) are added to its ``totals``;
+3. every VM runs: its workload touches pages (its hot I/O pages are remapped to low memory as
+   their copies count up, §7), its guest OS pages, its balloon driver polls (§3.2), its sampler
+   counts touched pages (§5.3);
+4. the page-sharing scanner runs (§4), the remapper closes the tick's count and moves cold
+   remapped pages back to high memory (§7), and each VM's events of the tick (``vm.counters``)
+   are added to its ``totals``;
 5. the free-memory state is judged on free memory now, and one row of the trace is recorded.
 
 The host owns the clock, the seeded streams, the machine and the VMs; components get narrow
@@ -30,7 +32,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from tqdm import tqdm
 
-from .admission import admit
+from .admission import admit, reserved
 from .clock import Clock
 from .compression import COMPRESSED, CompressionCache
 from .config import PAGES_PER_MB, HostConfig, VMConfig
@@ -110,8 +112,13 @@ class Host:
 
     def _env(self) -> VMEnv:
         return VMEnv(machine=self.machine, stores=self.stores, sharing=self.sharing, remap=self.remap,
-                     make_free=self._make_free, tax_rate=lambda: self.tax_rate, config=self.config,
+                     make_free=self._make_free, tax_rate=self._tax_rate_now, config=self.config,
                      streams=self.streams)
+
+    def _tax_rate_now(self) -> float:
+        """:attr:`tax_rate`, as a bound method: a copy of the host (``copy.deepcopy``, as
+        ``experiments.common.fork`` makes) rebinds it to the copy, where a closure would read the original."""
+        return self.tax_rate
 
     def _make_free(self, n: int, requester: VM | None = None, protect: np.ndarray | None = None,
                    partial: bool = False) -> int:
@@ -121,8 +128,8 @@ class Host:
         """Machine pages outside every VM's min + overhead reservation (§6.2): room for the sharing
         table (which takes only free pages). A VM's alloc does not count: shared pages count in the
         alloc of every VM that maps them, so the allocations may add up to more than memory (§6.3)."""
-        reserved = sum(v.config.overhead_pages + v.config.min_pages for v in self.vms.values())
-        return self.config.total_pages - reserved - self.sharing.table_pages
+        memory, _ = reserved([v.config for v in self.vms.values()])
+        return self.config.total_pages - memory - self.sharing.table_pages
 
     # -- VMs ------------------------------------------------------------------------------------
     def power_on(self, config: VMConfig, workload=None) -> VM:

@@ -21,7 +21,8 @@ MAX_UID = int(np.iinfo(np.int16).max)
 
 
 class OutOfMemory(Error):
-    """The free pool cannot satisfy an allocation (callers reclaim first)."""
+    """The free pool cannot satisfy an allocation: a broken invariant, never expected (callers make room
+    first, through the reclaimer), so nothing catches it."""
 
 
 class Machine:

@@ -120,7 +120,8 @@ METRICS = (
     # -- per VM ----------------------------------------------------------------------------------
     Metric("max", "vm", "MB", "configured memory size (the guest's physical memory)", "§6.1", trace=False),
     Metric("min", "vm", "MB", "guaranteed minimum (reserved at admission)", "§6.1", trace=False),
-    Metric("alloc", "vm", "MB", "machine memory charged to the VM: private plus shared pages", "§5.2",
+    Metric("alloc", "vm", "MB", "machine memory charged to the VM: private plus shared pages, plus its share of the "
+           "compression cache (later ESX)", "§5.2",
            color="#000000", plot=True),
     Metric("target", "vm", "MB", "allocation target set by min-funding revocation", "§5.1", color="#999999",
            plot=True),

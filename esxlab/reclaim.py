@@ -89,10 +89,7 @@ class FreeMemoryStates:
     more than the gap between two minFree states)."""
 
     def __init__(self, config: HostConfig, total_pages: int) -> None:
-        self.configure(config, total_pages)
         self.state = HIGH
-
-    def configure(self, config: HostConfig, total_pages: int) -> None:
         by_name = config.threshold_pages()
         self.active = np.array([s in by_name for s in STATES])
         # an absent state (the paper's clear) takes the next higher state's threshold
@@ -180,12 +177,12 @@ LogFn = Callable[[str, str, int, str], None]
 # down to, given whether it is the faulting VM (``own``) and whether that VM is within its target.
 FAULT_PASSES = (
     # (1) anyone down to its target (targets may predate a set_min)
-    lambda v, own, within: max(v.target, v.config.min_pages),
+    lambda v, own, within: v.floor_pages,
     # (2) the faulting VM replaces its own pages while it is at or above its min
     lambda v, own, within: 0 if own and v.alloc_pages >= v.config.min_pages else v.alloc_pages,
     # (3) the others down to their min, or only to their target when the faulting VM is above its own
     lambda v, own, within: v.alloc_pages if own else
-    (v.config.min_pages if within else max(v.config.min_pages, v.target)),
+    (v.config.min_pages if within else v.floor_pages),
     # (4) the faulting VM's own pages, as a last resort: only in a round where (1)–(3) freed nothing
     lambda v, own, within: 0 if own else v.alloc_pages,
 )
@@ -265,7 +262,7 @@ class Reclaimer:
         # memory above target that only paging can take (no usable balloon): high does not page it,
         # but a VM its balloon holds down below target may take it back, which brings soft, which
         # pages it: else the one waits on its balloon and the other on its missing one, for good
-        stranded = sum(max(0, v.alloc_pages - max(v.target, v.config.min_pages)) for v in vms
+        stranded = sum(max(0, v.alloc_pages - v.floor_pages) for v in vms
                        if not v.balloon.usable(v.vm_time)) if state <= CLEAR else 0
         # a VM above its limit (later ESX) is reclaimed whatever free memory says: by the soft
         # rule (balloon first, page what it cannot take), at the swap daemon's own rate
@@ -273,7 +270,7 @@ class Reclaimer:
         for vm in vms:
             b = vm.balloon
             self._log_pops(vm)
-            floor = max(vm.target, vm.config.min_pages)
+            floor = vm.floor_pages
             alloc = vm.alloc_pages
             excess = alloc - floor
             share = vm.pages - floor
@@ -321,7 +318,7 @@ class Reclaimer:
                 if got:
                     self.log(vm.name, action, got, f"{_reason(vm, state, vstate)}: the balloon cannot free "
                                                        f"it ({_balloon_short(vm, share)})")
-            elif st > 0 and budget > 0:
+            elif st > 0 and budget > 0 and vstate == state:   # (a VM over its limit: only at the limit's rate)
                 got, action = self._page_out(vm, min(st, budget), floor=floor)
                 budget -= got
                 if got:
@@ -426,7 +423,7 @@ class Reclaimer:
         within = requester is None or requester.alloc_pages + n <= requester.target
         if not within:
             own = requester.private_pages(exclude=protect)
-            others = sum(max(0, v.alloc_pages - max(v.config.min_pages, v.target))
+            others = sum(max(0, v.alloc_pages - v.floor_pages)
                          for v in vms if v is not requester)
             if own + others < short:
                 if not partial or self.machine.free + own + others == 0:

@@ -134,11 +134,7 @@ class IORemapper:
         m = self.machine
         k = min(len(ppns), m.free_low)
         if k:
-            old = vm.pmap.mpn[ppns[:k]]
-            new = m.alloc(k, vm.uid, low=True)
-            m.content[new] = m.content[old]
-            m.release(old)
-            vm.pmap.mpn[ppns[:k]] = new
+            self._move(vm, ppns[:k], low=True)
         rest = ppns[k:]
         for (other, q), p in zip(self._cold_remapped(len(rest)), rest.tolist()):
             a, b = int(vm.pmap.mpn[p]), int(other.pmap.mpn[q])       # a high (hot), b low (cold)
@@ -186,12 +182,17 @@ class IORemapper:
         if short <= 0 or room <= 0 or not self.config.enabled:
             return
         for vm, ppn in self._cold_remapped(min(short, room)):
-            old = vm.pmap.mpn[ppn:ppn + 1]
-            new = m.alloc(1, vm.uid)
-            m.content[new] = m.content[old]
-            m.release(old)
-            vm.pmap.mpn[ppn] = new[0]
+            self._move(vm, np.array([ppn]), low=False)
             self.moved_back += 1
+
+    def _move(self, vm, ppns: np.ndarray, low: bool) -> None:
+        """Copy the private ``ppns`` of ``vm`` to fresh machine pages, low memory or high, and free the old."""
+        m = self.machine
+        old = vm.pmap.mpn[ppns]
+        new = m.alloc(len(ppns), vm.uid, low=low)
+        m.content[new] = m.content[old]
+        m.release(old)
+        vm.pmap.mpn[ppns] = new
 
     def forget(self, vm) -> None:
         """``vm`` powered off: its remapped pages are no longer listed."""

@@ -1,8 +1,8 @@
 """Hypervisor demand paging (paper §3.3).
 
 When ballooning is impossible or too slow, ESX pages guest memory to its own swap area
-with no guest involvement. A swap daemon receives a *swap target* per VM from the policy
-module and pages out victims; the paper picks victims **at random**, on purpose, to avoid
+with no guest involvement. A swap daemon receives a *swap target* per VM from the reclaimer
+(:func:`.reclaim.plan`, by the free-memory state's rule) and pages out victims; the paper picks victims **at random**, on purpose, to avoid
 pathological interference with the guest's own replacement (§3.1). The victim choice is a
 small :class:`ReplacementPolicy` so alternatives can be compared: :class:`ClockReplacement`
 is an LRU approximation from the access bits a hypervisor can sample. Before paging a page

@@ -140,7 +140,9 @@ class VM:
             todo = needs.nonzero()[0]
             while len(todo):
                 piece = todo[:self.env.make_free(len(todo), self, ppns, partial=True)]   # Stall: not one page
-                self._back(ppns[piece], st[piece], write[piece] if isinstance(write, np.ndarray) else write)
+                # states read again: an earlier piece may have popped the balloon (its pages now unbacked)
+                self._back(ppns[piece], self.pmap.state[ppns[piece]],
+                           write[piece] if isinstance(write, np.ndarray) else write)
                 todo = todo[len(piece):]
             return
         self._back(ppns, st, write)
@@ -267,6 +269,11 @@ class VM:
         self.pmap.set_state(ppns[self.pmap.state[ppns] == BALLOONED], UNBACKED)
 
     @property
+    def floor_pages(self) -> int:
+        """The allocation reclamation takes the VM down to: its target, never below its min (§6.2)."""
+        return max(self.target, self.config.min_pages)
+
+    @property
     def shares(self) -> float:
         """The VM's shares now (§6.1): its ``config.shares``, or ``shares_per_mb`` × max if None."""
         return self.config.effective_shares(self.env.config.shares_per_mb)
@@ -287,7 +294,7 @@ class VM:
         work = 0
         try:
             if self.vm_time <= self.guest.profile.zero_s:
-                self.guest.boot_zero_step(self.vm_time)
+                self.guest.boot_zero_step()
             self.guest.background_step()
             acc = self.workload.step(self.vm_time)
             if self._check_access:
@@ -295,7 +302,7 @@ class VM:
             if len(acc.freed):
                 self.guest.free_lps(acc.freed)
             work = len(acc.lps)
-            self.guest.access(acc.lps, acc.writes)
+            work -= self.guest.access(acc.lps, acc.writes)      # pages the guest had no room for were not served
             if len(acc.io):
                 self.env.remap.io(self, self.guest.lp_ppn[acc.io], acc.io_transfers)
             self.guest.keep_free_step()
