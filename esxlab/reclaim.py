@@ -243,11 +243,7 @@ class Reclaimer:
         vms = list(vms)
         state = self.state
         if self.break_state is not None and state >= self.break_state:
-            for vm in vms:
-                broken = vm.break_large()
-                if broken:
-                    self.log(vm.name, "break large pages", broken * LARGE_PAGE,
-                             f"{STATES[state]} state: {broken} large pages broken so page sharing can work (later ESX)")
+            self._break_large(vms, state)
         # the swap daemon pages at its rate: in soft only what the balloons cannot free, and no
         # more than brings free memory back above the goal (by then every state has been left:
         # with the paper's states soft is left only above it, so stopping at it held the host in
@@ -293,25 +289,8 @@ class Reclaimer:
             if bt != b.target:                # an unchanged target has nothing to log
                 self._log_balloon(vm, b.target, bt, vstate, excess, share, _reason(vm, state, vstate), source)
                 b.target = bt
-            blocked = state == LOW and excess > 0
-            if blocked and not vm.blocked:
-                self.log(vm.name, "block", 0, "low state: above its target, it does not run until paging "
-                                              "brings it back to target (§6.3)")
-            vm.blocked = blocked
-            if vstate <= CLEAR and excess >= PAGES_PER_MB and bt <= b.size and vm.uid not in self._told_high:
-                self._told_high.add(vm.uid)
-                if vstate == CLEAR:
-                    why = "clear state (later ESX): no reclamation before soft" + \
-                          ("; large pages are broken so page sharing can work" if self.break_state == CLEAR else "")
-                elif self.high_state == "idle":
-                    why = "high state: enough free memory, no reclamation (§6.3)"
-                elif b.usable(vm.vm_time):
-                    why = "high state: free memory to spare, no reclamation"
-                else:
-                    why = f"high state: no paging, and the balloon cannot free it ({b.why_unusable(vm.vm_time)})"
-                self.log(vm.name, "left above target", excess, why)
-            elif excess <= 0:
-                self._told_high.discard(vm.uid)
+            self._block(vm, state == LOW and excess > 0)
+            self._note_left_above(vm, vstate, excess, bt)
             if st > 0 and vstate != state and limit_budget > 0:
                 got, action = self._page_out(vm, min(st, over_limit, limit_budget), floor=vm.config.limit_pages)
                 limit_budget -= got
@@ -325,6 +304,40 @@ class Reclaimer:
                     why = (f"soft state: the balloon cannot free it ({_balloon_short(vm, share)})"
                            if state == SOFT else f"{STATES[state]} state: page to reach target")
                     self.log(vm.name, action, got, why)
+
+    def _break_large(self, vms: list, state: int) -> None:
+        """Break every VM's large pages, so page sharing can work (later ESX)."""
+        for vm in vms:
+            broken = vm.break_large()
+            if broken:
+                self.log(vm.name, "break large pages", broken * LARGE_PAGE,
+                         f"{STATES[state]} state: {broken} large pages broken so page sharing can work (later ESX)")
+
+    def _block(self, vm, blocked: bool) -> None:
+        """Block ``vm`` (low state, above its target: §6.3) or let it run; log when it becomes blocked."""
+        if blocked and not vm.blocked:
+            self.log(vm.name, "block", 0, "low state: above its target, it does not run until paging "
+                                          "brings it back to target (§6.3)")
+        vm.blocked = blocked
+
+    def _note_left_above(self, vm, vstate: int, excess: int, balloon_target: int) -> None:
+        """Log, once until it is back under, that ``vm`` is left ``excess`` pages above its target because
+        its state (high or clear) reclaims nothing and its balloon is not growing."""
+        b = vm.balloon
+        if vstate <= CLEAR and excess >= PAGES_PER_MB and balloon_target <= b.size and vm.uid not in self._told_high:
+            self._told_high.add(vm.uid)
+            if vstate == CLEAR:
+                why = "clear state (later ESX): no reclamation before soft" + \
+                      ("; large pages are broken so page sharing can work" if self.break_state == CLEAR else "")
+            elif self.high_state == "idle":
+                why = "high state: enough free memory, no reclamation (§6.3)"
+            elif b.usable(vm.vm_time):
+                why = "high state: free memory to spare, no reclamation"
+            else:
+                why = f"high state: no paging, and the balloon cannot free it ({b.why_unusable(vm.vm_time)})"
+            self.log(vm.name, "left above target", excess, why)
+        elif excess <= 0:
+            self._told_high.discard(vm.uid)
 
     def _hold_to_limit(self, vm, n: int, protect: np.ndarray | None) -> None:
         """A fault of ``n`` pages by ``vm``, which has a limit (later ESX): it replaces its own pages
