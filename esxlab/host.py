@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 from tqdm import tqdm
 
-from .admission import admit, reserved
+from .admission import admit
 from .clock import Clock
 from .compression import COMPRESSED, CompressionCache
 from .config import PAGES_PER_MB, HostConfig, VMConfig
@@ -77,7 +77,7 @@ class Host:
         self.machine = Machine(config.total_pages, low_pages(config))
         self.swapfile = SwapFile(config.swap_pages or 0)
         self.sharing = make_sharing(config.sharing, self.machine, self.vms, self.clock,
-                                    self.streams.child("sharing"), self._unreserved_pages)
+                                    self.streams.child("sharing"))
         policy = make_policy(config.replacement if replacement is None else replacement)
         # the reclaim stages of a page-out, in order, and the stores of off-machine page states:
         # the one place a mechanism like memory compression (later ESX) is plugged in
@@ -123,13 +123,6 @@ class Host:
     def _make_free(self, n: int, requester: VM | None = None, protect: np.ndarray | None = None,
                    partial: bool = False) -> int:
         return self.reclaimer.make_free(n, self.vms.values(), requester, protect, partial)
-
-    def _unreserved_pages(self) -> int:
-        """Machine pages outside every VM's min + overhead reservation (§6.2): room for the sharing
-        table (which takes only free pages). A VM's alloc does not count: shared pages count in the
-        alloc of every VM that maps them, so the allocations may add up to more than memory (§6.3)."""
-        memory, _ = reserved([v.config for v in self.vms.values()])
-        return self.config.total_pages - memory - self.sharing.table_pages
 
     # -- VMs ------------------------------------------------------------------------------------
     def power_on(self, config: VMConfig, workload=None) -> VM:

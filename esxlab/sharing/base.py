@@ -9,10 +9,11 @@ the host), salting, and the statistics. :mod:`.esx` and :mod:`.ksm` add their sc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
+from ..admission import reserved
 from ..arrays import Stack
 from ..config import PAGES_PER_MB, SharingConfig
 from ..content import mix64
@@ -100,17 +101,14 @@ class SharingBase:
     name = "off"
     frame_bytes = 16               # one table entry (§4.3: 16 bytes per frame)
 
-    def __init__(self, config: SharingConfig, machine, vms: dict, clock, rng: np.random.Generator,
-                 table_room: Callable[[], int]) -> None:
-        """Collaborators: the machine, the running VMs (``name -> VM``, read only), the clock, a
-        seeded stream, and ``table_room()``: machine pages the table may still take (free memory
-        that no VM's min or overhead reservation needs, §6.2)."""
+    def __init__(self, config: SharingConfig, machine, vms: dict, clock, rng: np.random.Generator) -> None:
+        """Collaborators: the machine, the running VMs (``name -> VM``, read only), the clock and a
+        seeded stream."""
         self.config = config
         self.machine = machine
         self.vms = vms
         self.clock = clock
         self.rng = rng
-        self.table_room = table_room
         # MPN → its shared frame, meaningful for the MPNs of shared frames only (zeros: memory is
         # used only where frames were; none needed when nothing is ever shared)
         self.frame_of = np.zeros(machine.total if self.name != "off" else 0, dtype=np.int32)
@@ -368,12 +366,19 @@ class SharingBase:
     def _per_page(self) -> int:
         return 4096 // self.frame_bytes
 
+    def _table_room(self) -> int:
+        """Machine pages the table may still take: memory outside every VM's min + overhead reservation
+        (§6.2). A VM's alloc does not count: shared pages count in the alloc of every VM that maps them, so
+        the allocations may add up to more than memory (§6.3)."""
+        memory, _ = reserved([v.config for v in self.vms.values()])
+        return self.machine.total - memory - self.table_pages
+
     def _reserve_table(self, extra: int) -> int:
         """Grow the table's machine memory to hold ``extra`` more entries; return how many fit."""
         m = self.machine
         need = -(-(self.entries + extra) // self._per_page) - self.table_pages
         if need > 0:
-            need = min(need, m.free, max(0, self.table_room()))   # never into reserved memory
+            need = min(need, m.free, max(0, self._table_room()))   # never into reserved memory
             got = m.alloc(need, TABLE)
             self._table_mpns = np.concatenate([self._table_mpns, got])
             self.table_pages += need
