@@ -145,7 +145,8 @@ class HostConfig(Validated):
     for VMs: guest pages and per-VM overhead memory both come out of it."""
 
     memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB",
-                             source="§5.4 (Fig. 7 host: 512 MB)")
+                             source="§5.4: the RAM of Fig. 7's host (512 MB, of which ESX left about 360 MB for VMs; "
+                                    "experiments.fig7 sizes its host from the 360)")
     swap_mb: float | None = param(None, "host swap space", 0, 1 << 22, step=16, unit="MB", optional=True,
                                   source="§6.2 (one shared area, max − min reserved per VM); None: a swap "
                                          "file per VM of max − min, created at power-on (later ESX)")
