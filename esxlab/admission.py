@@ -19,7 +19,7 @@ from .errors import AdmissionError
 
 def reserved(configs) -> tuple[int, int]:
     """(memory pages, swap pages) reserved by VMs with these configs."""
-    mem = sum(c.min_pages + c.overhead_pages for c in configs)
+    mem = sum(c.reserved_pages for c in configs)
     swap = sum(c.max_pages - c.min_pages for c in configs)
     return mem, swap
 
@@ -32,7 +32,7 @@ def admit(new: VMConfig, running, memory_pages: int, swap_pages: int | None, goa
     per-VM swap files; ``goal_pages``: free memory the host keeps (§6.3); ``action``: what is
     being admitted, for the sentence ("power on", or "change the min of" for ``set_min``)."""
     mem, swap = reserved(running)
-    need_mem = new.min_pages + new.overhead_pages
+    need_mem = new.reserved_pages
     need_swap = new.max_pages - new.min_pages
     what = f"cannot {action} {new.name!r}"
     mb = 1.0 / PAGES_PER_MB

@@ -378,6 +378,11 @@ class VMConfig(Validated):
         return int(round(self.overhead_mb * PAGES_PER_MB))
 
     @property
+    def reserved_pages(self) -> int:
+        """Machine memory reserved for the VM at power-on, in pages: its min plus its overhead (§6.2)."""
+        return self.min_pages + self.overhead_pages
+
+    @property
     def limit_pages(self) -> int:
         """The most machine memory the VM may hold, in pages: its limit, or max if none (later ESX)."""
         return self.max_pages if self.limit_mb is None else min(self.max_pages, int(round(self.limit_mb * PAGES_PER_MB)))

@@ -13,7 +13,6 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..admission import reserved
 from ..arrays import Stack
 from ..config import PAGES_PER_MB, SharingConfig
 from ..content import mix64
@@ -370,8 +369,7 @@ class SharingBase:
         """Machine pages the table may still take: memory outside every VM's min + overhead reservation
         (§6.2). A VM's alloc does not count: shared pages count in the alloc of every VM that maps them, so
         the allocations may add up to more than memory (§6.3)."""
-        memory, _ = reserved([v.config for v in self.vms.values()])
-        return self.machine.total - memory - self.table_pages
+        return self.machine.total - sum(v.config.reserved_pages for v in self.vms.values()) - self.table_pages
 
     def _reserve_table(self, extra: int) -> int:
         """Grow the table's machine memory to hold ``extra`` more entries; return how many fit."""
