@@ -67,6 +67,45 @@ def test_the_cycle_check_can_fail():
     assert "reclaim" in module_imports()["trace"]
 
 
+def layer_rows(page: str) -> list[str]:
+    """The lines of the architecture page's drawing of the layers, top row first (rules left out)."""
+    block = page.split("```", 2)[1]
+    return [line for line in block.splitlines() if line.strip() and not line.strip().startswith("─")]
+
+
+def layer_of(module: str, rows: list[str]) -> int | None:
+    """The row that places ``module``: the lowest row naming it (``name.py`` for a top-level module, ``package/``
+    for a module of a subpackage; a higher row may name it too, as what it uses)."""
+    name = module.split(".")[0]
+    pattern = rf"(?<![\w/]){name}/" if "." in module or (PKG / name).is_dir() else rf"(?<![\w/]){name}\.py"
+    hits = [i for i, line in enumerate(rows) if re.search(pattern, line)]
+    return hits[-1] if hits else None
+
+
+def upward_imports(graph: dict[str, set[str]], rows: list[str]) -> list[str]:
+    """Every import of a module placed in a higher row than the importer's (package __init__s, which re-export,
+    and the package's own __init__ aside)."""
+    inits = {m for m in graph if (PKG / Path(*m.split(".")) / "__init__.py").exists()}
+    return [f"{m} (row {layer_of(m, rows)}) imports {d} (row {layer_of(d, rows)})"
+            for m, deps in sorted(graph.items()) if m not in inits and m
+            for d in sorted(deps - inits) if layer_of(d, rows) < layer_of(m, rows)]
+
+
+def test_imports_follow_the_layers_drawn_on_the_architecture_page():
+    """Every esxlab module is placed in the drawing, and imports only from its own row or rows below it (vm.py
+    importing policy.py, drawn above it, went unseen by the cycle check)."""
+    rows = layer_rows((ROOT / "docs" / "architecture.md").read_text())
+    graph = module_imports()
+    assert not [m for m in graph if m and layer_of(m, rows) is None], "modules missing from the drawing"
+    assert upward_imports(graph, rows) == []
+
+
+def test_the_layer_check_can_fail():
+    rows = [" host.py", " policy.py  vm.py", " sharing/ base", " machine.py"]
+    assert upward_imports({"machine": {"host"}, "sharing.base": {"machine"}, "vm": {"policy"}}, rows) == \
+        ["machine (row 3) imports host (row 0)"]
+
+
 def test_files_named_in_the_architecture_page_exist():
     """Every ``something.py`` the page names is in the repository (but "a new `x.py`", a proposal)."""
     text = re.sub(r"a new `[^`]+`", "", (ROOT / "docs" / "architecture.md").read_text())
