@@ -69,6 +69,14 @@ def swapped(a: str, right_a: float, b: str, right_b: float,
     return (Mistake(right_b, hint, given={b: right_a}),), (Mistake(right_a, hint, given={a: right_b}),)
 
 
+def differing(right: Any, *mistakes: Mistake) -> tuple[Mistake, ...]:
+    """Those of ``mistakes`` whose value is not ``right`` (an exact answer: a count, a list of choices): a
+    mistake that changes no answer in some draws is listed only where it does, so that
+    :meth:`Problem._mistakes_apart` turns down no draw it kept before the mistake was added. (invented: the
+    exercise framework)"""
+    return tuple(m for m in mistakes if m.value != right)
+
+
 def unit_mistakes(right: float | Sequence[float], unit: str, *given: str) -> tuple[Mistake, ...]:
     """The right answer (a number or a list of them, in ``unit``) as a student who worked in each
     unit of ``given`` would write it, with its hint (:data:`UNIT_SLIPS`): a :func:`slip` per unit, none if

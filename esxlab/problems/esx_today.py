@@ -74,8 +74,8 @@ class LimitTargets(Problem):
                 f"{rows}\n"
                 f"1. The host is busy: the policy may hand out {self.available_mb} MB (p.available_mb) in all. What "
                 "targets (MB) does min-funding\n   revocation set? Answer `busy_mb = [web, db, batch]`.\n"
-                "2. The other VMs power off and the host has memory to spare. What targets now? Answer "
-                "`idle_mb = [web, db, batch]`.")
+                "2. Now the host has memory to spare: it may hand out more than the three VMs' max together. What "
+                "targets now?\n   Answer `idle_mb = [web, db, batch]`.")
 
     def _solve(self):
         return dict(busy_mb=self._targets(self.available_mb), idle_mb=self._targets(self.IDLE_MB))
@@ -207,10 +207,11 @@ class SharingStopped(Problem):
                    mistakes=tuple(Mistake(c, self._decoy(c)) for c in self.CAUSES if c != right["cause"])),
             Expect("comes_back", "choice", right["comes_back"], choices=self.ANSWERS,
                    hint="ask what memory pressure changes: the free-memory state, and what ESX does in it.",
-                   mistakes=(Mistake(other, "memory pressure breaks large pages up (ESXi's clear state; soft in the "
-                                            "2002 preset), so sharing resumes when memory runs short only when "
-                                            "large pages were holding it back; pressure changes neither the sharing "
-                                            "mode nor the salts."),))]
+                   mistakes=(Mistake(other, "memory pressure breaks large pages up (in the clear state with ESXi 6's "
+                                            "states; in soft with the paper's, if large pages are switched on), so "
+                                            "sharing resumes when memory runs short only when large pages were "
+                                            "holding it back; pressure changes neither the sharing mode nor the "
+                                            "salts."),))]
 
     def _decoy(self, cause: str) -> str:
         """Why ``cause`` is not what stops sharing in this configuration (its teaching sentence)."""

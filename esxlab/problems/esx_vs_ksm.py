@@ -11,7 +11,7 @@ from ..guest import PROFILES
 from ..host import Host
 from ..sharing import SharingStats
 from ..workloads import Contents, Spec95
-from .base import Problem, pick, slip, swapped, unit_mistakes
+from .base import Problem, differing, pick, slip, swapped, unit_mistakes
 
 
 def lesson_host(mode: str) -> HostConfig:
@@ -55,18 +55,30 @@ class KsmCounters(Problem):
         self.vms = [dict(name=f"vm{i + 1}", app=pick(rng, self.APPS), zero_mb=pick(rng, (0.5, 1, 2)),
                          private_mb=pick(rng, (1, 2))) for i in range(int(rng.integers(2, 5)))]
 
-    def _host(self, max_page_sharing: int) -> Host:
+    @property
+    def kernel_mb(self) -> float:
+        """MB of each VM's kernel: its OS code (:attr:`os_image_mb`) and the kernel's own private data."""
+        return PROFILES["linux"].kernel_pages(self.MAX_MB) / PAGES_PER_MB
+
+    def _untouched_mb(self, v: dict) -> float:
+        """MB of VM ``v`` its guest never touches: no machine page backs it."""
+        return self.MAX_MB - self.kernel_mb - self.app_mb[v["app"]] - v["zero_mb"] - v["private_mb"]
+
+    def _host(self, max_page_sharing: int, untouched_zero: bool = False) -> Host:
+        """The host with the VMs powered on; ``untouched_zero``: each VM's untouched memory written as zero pages
+        instead (a typical mistake)."""
         sharing = SharingConfig(mode="ksm", ksm_pages_to_scan=self.pages_to_scan, ksm_sleep_ms=self.sleep_ms,
                                 ksm_max_page_sharing=max_page_sharing)
         host = Host(HostConfig(memory_mb=256, sharing=sharing), seed=self.seed)
         for v in self.vms:
             host.power_on(VMConfig(name=v["name"], max_mb=self.MAX_MB),
-                          workload=Contents(v["app"], self.app_mb[v["app"]], v["zero_mb"], v["private_mb"]))
+                          workload=Contents(v["app"], self.app_mb[v["app"]],
+                                            v["zero_mb"] + untouched_zero * self._untouched_mb(v), v["private_mb"]))
         return host
 
-    def _run(self, max_page_sharing: int | None = None) -> dict:
+    def _run(self, max_page_sharing: int | None = None, untouched_zero: bool = False) -> dict:
         """KSM's counters after four full scans, and the seconds the third and fourth took."""
-        host = self._host(max_page_sharing or self.max_page_sharing)
+        host = self._host(max_page_sharing or self.max_page_sharing, untouched_zero)
         ends = []
         while len(ends) < 4:
             before = host.sharing.full_scans
@@ -92,9 +104,11 @@ class KsmCounters(Problem):
         apps = ", ".join(f"{a} {mb} MB" for a, mb in self.app_mb.items())
         return (f"Linux VMs of {self.MAX_MB} MB each (p.vms), all running the same kernel version, on a host "
                 f"that merges pages with KSM:\n{rows}\n"
-                f"Each kernel holds {self.os_image_mb:g} MB of OS code (p.os_image_mb), identical in every VM; the "
-                f"rest of it is private data.\nEach application image (p.app_mb: {apps}) is identical in every VM "
-                "running it; no salts. KSM's settings:\n"
+                f"Each VM's kernel takes {self.kernel_mb:.1f} MB (p.kernel_mb): {self.os_image_mb:g} MB of OS code "
+                "(p.os_image_mb), identical in every VM,\nand the kernel's own private data. Each application image "
+                f"(p.app_mb: {apps}) is identical\nin every VM running it; no salts. The rest of each VM's "
+                f"{self.MAX_MB} MB its guest never touches: no machine page\nbacks it, so it holds neither zero pages "
+                "nor anything else KSM could merge.\nKSM's settings: "
                 f"pages_to_scan = {self.pages_to_scan}, sleep_millisecs = {self.sleep_ms}, "
                 f"max_page_sharing = {self.max_page_sharing} (p.pages_to_scan, p.sleep_ms, p.max_page_sharing).\n"
                 "KSM walks every page of every VM (backed or not). Once it has merged all it can, what do\n"
@@ -113,6 +127,9 @@ class KsmCounters(Problem):
         right = self._solve()
         shared, sharing = right["pages_shared"], right["pages_sharing"]
         unlimited = self._run(max_page_sharing=1 << 20)
+        zeroed = self._run(untouched_zero=True)
+        untouched = ("memory the guest never touched is not zero pages: no machine page backs it, so KSM finds "
+                     "nothing there to merge; count only the zero pages p.vms lists.")
         # pages_to_scan taken as per second: every VM's pages at pages_to_scan a second, as a student computes it
         per_second = len(self.vms) * self.MAX_MB * PAGES_PER_MB / self.pages_to_scan
         sharing_hint = ("count, per content held by two or more pages, the shared copies KSM keeps and the pages "
@@ -122,12 +139,14 @@ class KsmCounters(Problem):
         return [
             Expect("pages_shared", "number", shared, tol=0, unit="pages", hint=sharing_hint,
                    mistakes=(Mistake(unlimited["pages_shared"], cap),
+                             *differing(shared, Mistake(zeroed["pages_shared"], untouched)),
                              Mistake(shared + sharing, "pages_shared counts the shared pages KSM keeps (one per "
                                                        "copy), not every page that maps one."),
                              *swapped_shared,
                              *unit_mistakes(shared, "pages", "MB"))),
             Expect("pages_sharing", "number", sharing, tol=0, unit="pages", hint=sharing_hint,
                    mistakes=(Mistake(unlimited["pages_sharing"], cap),
+                             *differing(sharing, Mistake(zeroed["pages_sharing"], untouched)),
                              Mistake(shared + sharing, "pages_sharing counts the pages *beyond* the first that map "
                                                        "a shared page: the pages saved."),
                              *swapped_sharing,

@@ -10,7 +10,7 @@ from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..errors import AdmissionError
 from ..host import Host
 from ..reclaim import STATES, FreeMemoryStates
-from .base import Problem, pick, unit_mistakes
+from .base import Problem, differing, pick, unit_mistakes
 
 PAPER_STATES = tuple(s for s in STATES if s != "clear")      # §6.3's four; "clear" is ESXi 6's (later ESX)
 
@@ -54,17 +54,26 @@ class FreeMemoryWalk(Problem):
             readings.append(int(round(pct * self.memory_mb / 100)))
         self.free_mb = readings
 
-    def _states(self, forget: bool = False, **changes) -> list[str]:
+    def _states(self, forget: bool = False, soft_below_high: bool = False, rungs: tuple[int, int] | None = None,
+                **changes) -> list[str]:
         """The state after each reading of :attr:`free_mb`, by the host's state machine with ``changes`` to its
-        config; ``forget``: a fresh machine (in high) for each reading, so the state follows from the reading and
-        the thresholds alone, as if there were no hysteresis (a typical mistake)."""
+        config, or run the wrong way (typical mistakes): ``forget``, a fresh machine (in high) for each reading, so
+        the state follows from the reading and the thresholds alone, as if there were no hysteresis;
+        ``soft_below_high``, soft entered below high's threshold (6 %) instead of its own, the other states below
+        their own; ``rungs`` = (down, up), at most that many states passed per reading in each direction."""
         cfg = HostConfig(memory_mb=self.memory_mb, hysteresis_pct=self.hysteresis_pct).replace(**changes)
         fsm = FreeMemoryStates(cfg, cfg.total_pages)
         out = []
         for mb in self.free_mb:
             if forget:
                 fsm = FreeMemoryStates(cfg, cfg.total_pages)
+            if soft_below_high:
+                fsm.entry[STATES.index("soft")] = fsm.thresholds[STATES.index("high")]
+            ladder = [int(s) for s in np.flatnonzero(fsm.active)]      # the states this host has, high first
+            old = ladder.index(fsm.state)
             fsm.update(mb * PAGES_PER_MB)
+            if rungs is not None:
+                fsm.state = ladder[min(max(ladder.index(fsm.state), old - rungs[1]), old + rungs[0])]
             out.append(fsm.name)
         return out
 
@@ -81,15 +90,24 @@ class FreeMemoryWalk(Problem):
     def _solve(self):
         return dict(states=self._states())
 
+    ONE_RUNG = ("the host does not step one state at a time: a reading enters the lowest state whose threshold "
+                "free memory is below, and leaves upward past every higher threshold free memory exceeds by the "
+                "margin, passing several states in one reading if need be.")
+
     def _expect(self):
         right = self._solve()["states"]
-        # listed only where it differs from the answer: a mistake equal to it would turn down a draw kept before
-        # this mistake was added
-        forgot = self._states(forget=True)
-        memoryless = (Mistake(forgot, "the state is not read off each reading alone: the host remembers where it "
-                                      "is, and leaves a state upward only once free memory exceeds the next higher "
-                                      "threshold plus the margin (from soft, above 6 % + the margin; from hard, "
-                                      "above 4 % + it; from low, above 2 % + it)."),) if forgot != right else ()
+        # listed only where they change the answer (problems.base.differing)
+        later = differing(right,
+                          Mistake(self._states(forget=True),
+                                  "the state is not read off each reading alone: the host remembers where it is, "
+                                  "and leaves a state upward only once free memory exceeds the next higher threshold "
+                                  "plus the margin (from soft, above 6 % + the margin; from hard, above 4 % + it; "
+                                  "from low, above 2 % + it)."),
+                          Mistake(self._states(soft_below_high=True),
+                                  "soft is entered below its own threshold, 4 %, not below high's 6 %: between 4 % "
+                                  "and 6 % of free memory the host stays in the state it is in."),
+                          Mistake(self._states(rungs=(1, len(STATES))), self.ONE_RUNG),
+                          Mistake(self._states(rungs=(1, 1)), self.ONE_RUNG))
         return [Expect("states", "choices", right, choices=PAPER_STATES,
                        hint="a state is entered when free memory drops below its threshold, and left for the next "
                             "higher one only when free memory exceeds that higher threshold plus the margin.",
@@ -99,7 +117,7 @@ class FreeMemoryWalk(Problem):
                                  Mistake(self._states(state_entry="higher"),
                                          "a state is entered below its own threshold (soft below 4 %, hard below "
                                          "2 %, low below 1 %), not below the next higher one."),
-                                 *memoryless))]
+                                 *later))]
 
 
 class Admission(Problem):

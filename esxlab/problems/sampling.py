@@ -84,27 +84,27 @@ class SamplingEstimate(Problem):
         # of each other: then the swap is right)
         to_slow, to_fast = swapped("slow", right["slow"], "fast", right["fast"], self.SWAPPED)
         ewma = "an EWMA moves from its old value toward f by its gain: new = old + gain·(f − old)."
+        f_mistakes = (Mistake(self.touched / (self.max_mb * PAGES_PER_MB),
+                              "f is a fraction of the n sampled pages, not of all the VM's pages."),
+                      *((Mistake(self.touched / 100, f"n is this problem's sample size, p.n = {self.n}, not the "
+                                                     "paper's default of 100."),) if self.n != 100 else ()),
+                      *slip(right["f"], self.max_mb, "that looks like the active memory in MB (f × p.max_mb); "
+                                                     "f is a fraction of the n sampled pages: t / n."),
+                      *unit_mistakes(right["f"], "fraction", "%"))
+        slow, fast, estimate = self._from_wrong_f(right, f_mistakes)
         return [
             Expect("f", "number", right["f"], tol=self.TOL,
-                   hint="f is the fraction of the sampled pages that were touched.",
-                   mistakes=(Mistake(self.touched / (self.max_mb * PAGES_PER_MB),
-                                     "f is a fraction of the n sampled pages, not of all the VM's pages."),
-                             *((Mistake(self.touched / 100, "n is this problem's sample size, p.n = "
-                                                            f"{self.n}, not the paper's default of 100."),)
-                               if self.n != 100 else ()),
-                             *slip(right["f"], self.max_mb, "that looks like the active memory in MB (f × p.max_mb); "
-                                                            "f is a fraction of the n sampled pages: t / n."),
-                             *unit_mistakes(right["f"], "fraction", "%"))),
+                   hint="f is the fraction of the sampled pages that were touched.", mistakes=f_mistakes),
             Expect("slow", "number", right["slow"], tol=self.TOL, hint=ewma,
                    mistakes=(Mistake(gains_swapped.slow, "the slow average uses the smaller gain."),
                              Mistake(inverted.slow, "the gain weighs the new sample, not the old average."),
                              *self._apart(right["slow"], *to_slow), *self._in_memory(right["slow"], "the slow average"),
-                             *unit_mistakes(right["slow"], "fraction", "%"))),
+                             *unit_mistakes(right["slow"], "fraction", "%"), *slow)),
             Expect("fast", "number", right["fast"], tol=self.TOL, hint=ewma,
                    mistakes=(Mistake(gains_swapped.fast, "the fast average uses the larger gain."),
                              Mistake(inverted.fast, "the gain weighs the new sample, not the old average."),
                              *self._apart(right["fast"], *to_fast), *self._in_memory(right["fast"], "the fast average"),
-                             *unit_mistakes(right["fast"], "fraction", "%"))),
+                             *unit_mistakes(right["fast"], "fraction", "%"), *fast)),
             Expect("estimate", "number", right["estimate"], tol=self.TOL,
                    hint="the estimate follows increases fast and decreases slowly.",
                    # named only beside the right averages: an estimate that is the larger of one's own rounded
@@ -112,7 +112,27 @@ class SamplingEstimate(Problem):
                    mistakes=(*self._apart(right["estimate"], Mistake(
                                      min(right["slow"], right["fast"]), "taking the smaller average would follow "
                                      "decreases fast; ESX takes the largest.",
-                                     given={"slow": right["slow"], "fast": right["fast"]})),
+                                     given={"slow": right["slow"], "fast": right["fast"]})), *estimate,
                              *self._in_memory(right["estimate"], "the estimate"),
                              *unit_mistakes(right["estimate"], "fraction", "%"))),
         ]
+
+    KNOCK_ON = ("that is {what} your `f` gives ({how}), but your `f` is not right: recheck `f` first, then work "
+                "this answer out again from it.")
+
+    def _from_wrong_f(self, right: dict, f_mistakes: tuple[Mistake, ...]) -> tuple[tuple[Mistake, ...], ...]:
+        """The slow and fast averages and the estimate worked out rightly (§5.3) from each wrong f of ``f_mistakes``
+        (``right``: the answers), as mistakes named only beside that f (``given``): a student whose one slip is f is
+        sent back to f, not to the update rule (invented: the exercise framework)."""
+        ewma = "new = old + gain·(f − old)"
+        slow, fast, estimate = [], [], []
+        for m in f_mistakes:
+            given = {"f": m.value}
+            s = self.slow + self.slow_gain * (m.value - self.slow)
+            a = self.fast + self.fast_gain * (m.value - self.fast)
+            slow.append(Mistake(s, self.KNOCK_ON.format(what="the slow average", how=ewma), given=given))
+            fast.append(Mistake(a, self.KNOCK_ON.format(what="the fast average", how=ewma), given=given))
+            estimate.append(Mistake(max(s, a), self.KNOCK_ON.format(what="the estimate", how="the larger average"),
+                                    given=given))
+        return (self._apart(right["slow"], *slow), self._apart(right["fast"], *fast),
+                self._apart(right["estimate"], *estimate))
