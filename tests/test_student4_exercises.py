@@ -69,25 +69,36 @@ def test_the_new_state_walk_mistakes_are_named_and_never_give_the_answer(seed):
     assert all(m.value != right for m in expect(p)[0].mistakes)
 
 
-# finding 8
-K = dict(answer=2.0, tol=0.01, hint="k = 1/(1 − τ).")
+# finding 8 (and its verification: a plain box is not a factor box)
+def _question(notebook: str, answer: str):
+    import nbformat
+    from pathlib import Path
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / notebook, as_version=4)
+    return eval(next(c.source for c in nb.cells if f"answer={answer}" in c.source), {"Question": Question})
 
 
-@pytest.mark.parametrize("typed", ["2x", "2 times", "2×", "2 X"])
-def test_a_plain_number_box_takes_a_factor(typed):
-    assert Question("What is the idle page cost k when τ = 0.5?", **K).check(typed).correct, typed
-    assert Prediction("What factor?").record(typed) == 2.0
+@pytest.mark.parametrize("typed", ["2x", "2 times", "2×", "2 X", "2"])
+def test_lesson_05s_idle_page_cost_box_takes_a_factor(typed):
+    assert _question("05_idle_memory_tax.ipynb", "2.0").check(typed).correct, typed
 
 
 def test_a_factor_box_takes_a_plain_number_and_the_factor_question_of_lesson_08_its_mark():
     assert Prediction("How many times more?", unit="×", lo=0, hi=50).record("2") == 2.0
-    assert Question("By what factor?", answer=7031.25, tol=70, hint="Divide.").check("7031×").correct
+    for typed in ("7031×", "7031 times", "7031"):
+        assert _question("08_io_remapping.ipynb", "7031.25").check(typed).correct, typed
+
+
+@pytest.mark.parametrize("typed", ["0.65x", "0.65 times", "0.65 ×"])
+def test_a_plain_box_for_a_fraction_takes_no_factor(typed):
+    """Lesson 06's slow average is a fraction: its box must not reward a made-up ×."""
+    feedback = _question("06_active_memory_sampling.ipynb", "0.65").check(typed)
+    assert not feedback.correct and "takes a plain number" in feedback.message, feedback.message
 
 
 @pytest.mark.parametrize("typed", ["2 MB", "2 pages", "2 %"])
-def test_other_units_are_still_refused_in_a_plain_or_factor_box(typed):
-    message = Question("k?", **K).check(typed).message
-    assert "takes a plain number: type it without a unit" in message, message
+def test_other_units_are_still_refused_in_a_factor_box(typed):
+    message = _question("05_idle_memory_tax.ipynb", "2.0").check(typed).message
+    assert "but this box takes ×" in message, message
     with pytest.raises(Exception, match="but this box takes ×"):
         Prediction("How many times more?", unit="×", lo=0, hi=50).record(typed.replace("2", "200"))
 

@@ -71,7 +71,7 @@ DECAY_NOTE = ("fig6: after a drop the estimate follows the slow EWMA (HostConfig
               "which closes a quarter of the gap per 30 s period, so two things set this row. Where the drop falls "
               "in a period (phase_s, invented) sets how many periods have ended: even without sampling noise "
               "(sample_pages = 10000) the model reads ≈ 18 MB above the paper at 20 min and ≈ 10 MB below it at "
-              "21 min. And one seed's readings scatter by ≈ 6–7 MB around that: a seed whose samples after the "
+              "21 min. And one seed's readings scatter around that by ≈ 6–7.5 MB (one standard deviation over seeds 0–19: 6.2 MB at 20 min, 7.5 MB at 21 min): a seed whose samples after the "
               "drop read high (20 min) or low (21 min) misses; compare the seeds' mean.")
 LATE_STEP_NOTE = ("fig6: the paper's fast average still reads 224 MB at 24 min, half a minute after the digitized "
                   "drop from 200 to 150 MB; the model sees the drop when the period holding it ends "

@@ -104,8 +104,10 @@ class FreeMemoryWalk(Problem):
                                   "plus the margin (from soft, above 6 % + the margin; from hard, above 4 % + it; "
                                   "from low, above 2 % + it)."),
                           Mistake(self._states(soft_below_high=True),
-                                  "soft is entered below its own threshold, 4 %, not below high's 6 %: between 4 % "
-                                  "and 6 % of free memory the host stays in the state it is in."),
+                                  "in this exercise (esxlab's reading of §6.3, notebook 07; the paper states the "
+                                  "entry rule only for low) soft is entered below its own threshold, 4 %, not below "
+                                  "high's 6 %: between 4 % and 6 % of free memory the host stays in the state it is "
+                                  "in."),
                           Mistake(self._states(rungs=(1, len(STATES))), self.ONE_RUNG),
                           Mistake(self._states(rungs=(1, 1)), self.ONE_RUNG))
         return [Expect("states", "choices", right, choices=PAPER_STATES,

@@ -78,8 +78,8 @@ _UNIT = re.compile(r"(?:[^\W\d_]|[%×])\D*$")
 ALLOWED = ("write it with digits, a decimal point or comma (16.5 or 16,5), thousands grouped by commas or "
            "spaces if you like (12,500 or 12 500), and {unit}")
 #: the units a box knows (invented): each spelling a student may type, in lower case, → the unit it names. A
-#: PPN or an MPN names one page, so they count pages; a plain number (no unit, "") is a factor, so a box without a
-#: unit takes a factor's spellings ("234×", "2x", "2 times") and a × box a plain number
+#: PPN or an MPN names one page, so they count pages. A box for a factor has the unit "×": it takes "234×", "2x",
+#: "2 times" and a plain number; a box without a unit (a fraction, a count) takes none of them
 _SPELLINGS = {word: unit for unit, words in {
     "KB": ("kb", "kib", "kbyte", "kbytes", "kilobyte", "kilobytes"),
     "MB": ("mb", "mib", "mbyte", "mbytes", "megabyte", "megabytes"),
@@ -89,7 +89,7 @@ _SPELLINGS = {word: unit for unit, words in {
     "s": ("s", "sec", "secs", "second", "seconds"), "min": ("min", "mins", "minute", "minutes"),
     "h": ("h", "hr", "hrs", "hour", "hours"),
     "%": ("%", "percent", "per cent", "pct", "pp", "percentage point", "percentage points"),
-    "×": ("", "×", "x", "times"), "copies": ("copy", "copies"),
+    "×": ("×", "x", "times"), "copies": ("copy", "copies"),
 }.items() for word in words}
 
 
