@@ -73,6 +73,17 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class Carried:
+    """An answer worked out rightly from other answers that are wrong (a knock-on error): ``value(answers)``
+    gives it from the student's other answers (name → value; those of the wrong type left out), raising
+    ``KeyError``, ``TypeError`` or ``ValueError`` where they cannot give one; ``hint`` says so. Named only where
+    no typical mistake is (invented: the exercise framework)."""
+
+    value: Callable[[Mapping[str, Any]], Any]
+    hint: str
+
+
+@dataclass(frozen=True)
 class Expect:
     """What one answer must be.
 
@@ -83,7 +94,8 @@ class Expect:
     wrong items are the right ones cut or rounded (``{places}``: e.g. "3 or 4 decimal places"), or
     None where such a number is likelier another mistake than a rounding. ``order``: the order of a
     "numbers" answer's items, as "give them in the order …" ends (e.g. "of p.vms (web, db, mail)"), for
-    an answer that is the right values in another order.
+    an answer that is the right values in another order. ``carried``: a "number" answer worked out rightly
+    from wrong other answers (:class:`Carried`), named with its own hint.
     """
 
     name: str
@@ -99,6 +111,7 @@ class Expect:
     judge: Callable[[Any], str | None] | None = None
     rounded_hint: str | None = ROUNDED
     order: str = ""
+    carried: Carried | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -278,20 +291,35 @@ def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect,
 def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str:
     """The hint of the typical mistake nearest to ``value`` among those it reads as (:func:`_named`), else
     the rounding hint if ``value`` is the right answer cut or rounded, else :data:`ANOTHER_ORDER` if it is
-    the right values in another order, else the general hint. Two mistakes can give the same value (e.g.
-    swapped gains that add up to 1): then ``value`` matches both equally well, and both hints are given
+    the right values in another order, else the general hint. An answer worked out rightly from wrong other
+    answers (:attr:`Expect.carried`) gets that hint first, and a mistake it also reads as after it. Two
+    mistakes can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches both equally
+    well, and both hints are given
     (joined by :data:`ALSO`), unless one of them names the other answers (then it alone). A mistake's value
     can also be the right answer cut or rounded (0.4 for 0.442 beside a mistake of 0.398): the rounding hint
     then follows the mistake's, joined the same way."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
-    if not near:
+    carried = [e.carried.hint] if _carried(e, value, others) else []
+    if not near and not carried:
         reordered = _reordered(e, value) and ANOTHER_ORDER.format(order=e.order or "the problem asks for")
         return _rounded_hint(e, value) or reordered or e.hint
-    best = min(d for d, _ in near)
+    best = min((d for d, _ in near), default=0.0)
     tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
-    hints = [m.hint for m in tied if m.given or not any(t.given for t in tied)]
+    hints = carried + [m.hint for m in tied if m.given or not any(t.given for t in tied)]
     rounded = _rounded_hint(e, value)
     return ALSO.join(dict.fromkeys(hints + [rounded] if rounded else hints))
+
+
+def _carried(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> bool:
+    """Whether ``value`` is what ``e.carried`` works out from the other answers (within the tolerance)."""
+    if e.carried is None or e.kind != "number":
+        return False
+    given = {name: v for name, (ex, v) in others.items() if _type_error(ex, v) is None}
+    try:
+        want = e.carried.value(given)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return _close(e, value, want)
 
 
 def _reordered(e: Expect, value: Any) -> bool:

@@ -30,9 +30,25 @@ def test_averages_right_for_a_wrong_f_send_the_student_back_to_f(seed):
     slow, fast = p.slow + p.slow_gain * (f - p.slow), p.fast + p.fast_gain * (f - p.fast)
     said = _fails(p, dict(f=f, slow=slow, fast=fast, estimate=max(slow, fast)))
     assert "not the paper's default of 100" in _line(said, "f")
-    for name in ("slow", "fast", "estimate"):
+    for name in ("slow", "fast"):
         line = _line(said, name)
         assert "recheck `f` first" in line and "an EWMA moves" not in line, line
+    assert "the larger of your averages" in _line(said, "estimate")
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("slip", ["arithmetic", "one minus"])
+def test_averages_right_for_any_wrong_f_send_the_student_back_to_f(seed, slip):
+    """The verifier's finding: only four typical wrong f's were recognised; an f of any other slip (0.18 for 0.13,
+    or 1 − f), carried through the averages rightly, still got the update rule's hint."""
+    p = problems.SamplingEstimate(seed)
+    right = solve(p)
+    f = (right["f"] + 0.15 if right["f"] <= 0.85 else right["f"] - 0.15) if slip == "arithmetic" else 1 - right["f"]
+    slow, fast = p.slow + p.slow_gain * (f - p.slow), p.fast + p.fast_gain * (f - p.fast)
+    said = _fails(p, dict(f=f, slow=slow, fast=fast, estimate=max(slow, fast)))
+    for name in ("slow", "fast"):
+        assert "recheck `f` first" in _line(said, name), said
+    assert "the larger of your averages" in _line(said, "estimate"), said
 
 
 def test_a_wrong_average_beside_the_right_f_still_gets_the_update_rule():

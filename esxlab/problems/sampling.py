@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import Expect, Mistake, _close
+from ..checks import Carried, Expect, Mistake, _close
 from ..config import PAGES_PER_MB
 from ..sampling import Sampler
 from .base import Problem, pick, slip, swapped, unit_mistakes
@@ -91,7 +91,6 @@ class SamplingEstimate(Problem):
                       *slip(right["f"], self.max_mb, "that looks like the active memory in MB (f × p.max_mb); "
                                                      "f is a fraction of the n sampled pages: t / n."),
                       *unit_mistakes(right["f"], "fraction", "%"))
-        slow, fast, estimate = self._from_wrong_f(right, f_mistakes)
         return [
             Expect("f", "number", right["f"], tol=self.TOL,
                    hint="f is the fraction of the sampled pages that were touched.", mistakes=f_mistakes),
@@ -99,12 +98,14 @@ class SamplingEstimate(Problem):
                    mistakes=(Mistake(gains_swapped.slow, "the slow average uses the smaller gain."),
                              Mistake(inverted.slow, "the gain weighs the new sample, not the old average."),
                              *self._apart(right["slow"], *to_slow), *self._in_memory(right["slow"], "the slow average"),
-                             *unit_mistakes(right["slow"], "fraction", "%"), *slow)),
+                             *unit_mistakes(right["slow"], "fraction", "%")),
+                   carried=self._carried("the slow average", self.slow, self.slow_gain)),
             Expect("fast", "number", right["fast"], tol=self.TOL, hint=ewma,
                    mistakes=(Mistake(gains_swapped.fast, "the fast average uses the larger gain."),
                              Mistake(inverted.fast, "the gain weighs the new sample, not the old average."),
                              *self._apart(right["fast"], *to_fast), *self._in_memory(right["fast"], "the fast average"),
-                             *unit_mistakes(right["fast"], "fraction", "%"), *fast)),
+                             *unit_mistakes(right["fast"], "fraction", "%")),
+                   carried=self._carried("the fast average", self.fast, self.fast_gain)),
             Expect("estimate", "number", right["estimate"], tol=self.TOL,
                    hint="the estimate follows increases fast and decreases slowly.",
                    # named only beside the right averages: an estimate that is the larger of one's own rounded
@@ -112,27 +113,19 @@ class SamplingEstimate(Problem):
                    mistakes=(*self._apart(right["estimate"], Mistake(
                                      min(right["slow"], right["fast"]), "taking the smaller average would follow "
                                      "decreases fast; ESX takes the largest.",
-                                     given={"slow": right["slow"], "fast": right["fast"]})), *estimate,
+                                     given={"slow": right["slow"], "fast": right["fast"]})),
                              *self._in_memory(right["estimate"], "the estimate"),
-                             *unit_mistakes(right["estimate"], "fraction", "%"))),
+                             *unit_mistakes(right["estimate"], "fraction", "%")),
+                   carried=Carried(lambda answers: max(float(answers["slow"]), float(answers["fast"])),
+                                   self.KNOCK_ON_ESTIMATE)),
         ]
 
-    KNOCK_ON = ("that is {what} your `f` gives ({how}), but your `f` is not right: recheck `f` first, then work "
-                "this answer out again from it.")
+    KNOCK_ON = ("that is {what} your `f` gives (new = old + gain·(f − old)), but your `f` is not right: recheck `f` "
+                "first, then work this answer out again from it.")
+    KNOCK_ON_ESTIMATE = ("that is the larger of your averages, as ESX takes it, but your averages are not right: "
+                         "recheck them first (and `f` before them).")
 
-    def _from_wrong_f(self, right: dict, f_mistakes: tuple[Mistake, ...]) -> tuple[tuple[Mistake, ...], ...]:
-        """The slow and fast averages and the estimate worked out rightly (§5.3) from each wrong f of ``f_mistakes``
-        (``right``: the answers), as mistakes named only beside that f (``given``): a student whose one slip is f is
+    def _carried(self, what: str, old: float, gain: float) -> Carried:
+        """An average worked out rightly (§5.3) from whatever f the student gave: a student whose one slip is f is
         sent back to f, not to the update rule (invented: the exercise framework)."""
-        ewma = "new = old + gain·(f − old)"
-        slow, fast, estimate = [], [], []
-        for m in f_mistakes:
-            given = {"f": m.value}
-            s = self.slow + self.slow_gain * (m.value - self.slow)
-            a = self.fast + self.fast_gain * (m.value - self.fast)
-            slow.append(Mistake(s, self.KNOCK_ON.format(what="the slow average", how=ewma), given=given))
-            fast.append(Mistake(a, self.KNOCK_ON.format(what="the fast average", how=ewma), given=given))
-            estimate.append(Mistake(max(s, a), self.KNOCK_ON.format(what="the estimate", how="the larger average"),
-                                    given=given))
-        return (self._apart(right["slow"], *slow), self._apart(right["fast"], *fast),
-                self._apart(right["estimate"], *estimate))
+        return Carried(lambda answers: old + gain * (float(answers["f"]) - old), self.KNOCK_ON.format(what=what))
