@@ -76,8 +76,8 @@ class Mistake:
 class Carried:
     """An answer worked out rightly from other answers that are wrong (a knock-on error): ``value(answers)``
     gives it from the student's other answers (name → value; those of the wrong type left out), raising
-    ``KeyError``, ``TypeError`` or ``ValueError`` where they cannot give one; ``hint`` says so. Named only where
-    no typical mistake is (invented: the exercise framework)."""
+    ``KeyError``, ``TypeError`` or ``ValueError`` where they cannot give one; ``hint`` says so. Named first,
+    before any typical mistake of the same value (invented: the exercise framework)."""
 
     value: Callable[[Mapping[str, Any]], Any]
     hint: str
@@ -294,10 +294,9 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     the right values in another order, else the general hint. An answer worked out rightly from wrong other
     answers (:attr:`Expect.carried`) gets that hint first, and a mistake it also reads as after it. Two
     mistakes can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches both equally
-    well, and both hints are given
-    (joined by :data:`ALSO`), unless one of them names the other answers (then it alone). A mistake's value
-    can also be the right answer cut or rounded (0.4 for 0.442 beside a mistake of 0.398): the rounding hint
-    then follows the mistake's, joined the same way."""
+    well, and both hints are given (joined by :data:`ALSO`), unless one of them names the other answers (then
+    it alone). A mistake's value can also be the right answer cut or rounded (0.4 for 0.442 beside a mistake of
+    0.398): the rounding hint then follows the mistake's, joined the same way."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
     carried = [e.carried.hint] if _carried(e, value, others) else []
     if not near and not carried:

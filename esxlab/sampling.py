@@ -18,6 +18,12 @@ from __future__ import annotations
 import numpy as np
 
 
+
+def ewma(old: float, gain: float, f: float) -> float:
+    """An exponentially weighted moving average after reading ``f``: ``old + gain·(f − old)`` (§5.3)."""
+    return old + gain * (f - old)
+
+
 class Sampler:
     """The per-VM estimator; all fractions are of the VM's configured max."""
 
@@ -52,8 +58,8 @@ class Sampler:
         if self.elapsed >= self.period:
             f = partial
             self.last_f = f
-            self.slow += self.slow_gain * (f - self.slow)
-            self.fast += self.fast_gain * (f - self.fast)
+            self.slow = ewma(self.slow, self.slow_gain, f)
+            self.fast = ewma(self.fast, self.fast_gain, f)
             self.fast_current = self.fast
             self.elapsed = 0
             self.period_start = vm_time + 1

@@ -152,10 +152,5 @@ def test_esx_today_speaks_of_no_other_vms_and_no_large_pages_in_the_2002_preset(
 
 def test_lesson_11s_page_count_box_takes_a_count_in_pages():
     """Finding 8: notebook 11's pages_sharing box had no unit, so it refused '4608 pages'."""
-    import nbformat
-    from pathlib import Path
-    from esxlab.views.lesson import Question
-    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "11_esx_vs_ksm.ipynb", as_version=4)
-    cell = next(c for c in nb.cells if "answer=4608" in c.source)
-    q = eval(cell.source, {"Question": Question})
+    q = _question("11_esx_vs_ksm.ipynb", "4608")
     assert q.check("4608 pages").correct and q.check("4608").correct and not q.check("4096 pages").correct

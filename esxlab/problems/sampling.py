@@ -5,7 +5,7 @@ import numpy as np
 
 from ..checks import Carried, Expect, Mistake, _close
 from ..config import PAGES_PER_MB
-from ..sampling import Sampler
+from ..sampling import Sampler, ewma
 from .base import Problem, pick, slip, swapped, unit_mistakes
 
 
@@ -128,4 +128,4 @@ class SamplingEstimate(Problem):
     def _carried(self, what: str, old: float, gain: float) -> Carried:
         """An average worked out rightly (§5.3) from whatever f the student gave: a student whose one slip is f is
         sent back to f, not to the update rule (invented: the exercise framework)."""
-        return Carried(lambda answers: old + gain * (float(answers["f"]) - old), self.KNOCK_ON.format(what=what))
+        return Carried(lambda answers: ewma(old, gain, float(answers["f"])), self.KNOCK_ON.format(what=what))
