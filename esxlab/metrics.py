@@ -111,6 +111,8 @@ EVENTS = (            # the order of Counters' fields (and of its tuple)
     Event("cow_breaks", "writes to a shared page that made a private copy", "§4", cost="cow_copy_us"),
     Event("balloon_pops", "touches of ballooned pages (the balloon is popped)", "§3.2"),
     Event("stalls", "ticks the VM waited for machine memory", "§6.3"),
+    Event("guest_oom", "accesses the guest had no page for: the tick's batch needed more pages than it holds outside "
+          "its balloon; dropped (a real guest would thrash, fail the allocation or run its OOM killer)", "invented"),
     Event("bounce_copies", "I/O copies through low memory", "§7", cost="remap.bounce_copy_us"),
     Event("compressions", "pages put in the compression cache", "later ESX 4.1+"),
     Event("decompressions", "compressed pages a touch brought back", "later ESX 4.1+", cost="decompress_us"),

@@ -302,7 +302,9 @@ class VM:
             if len(acc.freed):
                 self.guest.free_lps(acc.freed)
             work = len(acc.lps)
-            work -= self.guest.access(acc.lps, acc.writes)      # pages the guest had no room for were not served
+            short = self.guest.access(acc.lps, acc.writes)      # pages the guest had no room for: not served
+            c.guest_oom += short
+            work -= short
             if len(acc.io):
                 self.env.remap.io(self, self.guest.lp_ppn[acc.io], acc.io_transfers)
             self.guest.keep_free_step()

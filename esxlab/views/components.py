@@ -438,11 +438,13 @@ class CounterTable:
     reported as ballooned, as a lying driver's guest does, §3.2) are highlighted and explained."""
 
     FIELDS = ("zero_allocs", "swap_outs", "swap_ins", "guest_disk_reads", "guest_disk_writes", "double_paging",
-              "balloon_pops", "cow_breaks", "stalls")
+              "balloon_pops", "cow_breaks", "stalls", "guest_oom")
     ALARMS = {"balloon_pops": "the guest touched pages its balloon driver had reported as ballooned "
                               "(a lying driver, §3.2): ESX releases the whole balloon each time",
               "double_paging": "the guest paged out a page ESX had already swapped (§3.3)",
-              "stalls": "a VM waited for memory"}
+              "stalls": "a VM waited for memory",
+              "guest_oom": "the guest had no page for some accesses: its balloon and the tick's own pages held all "
+                           "its memory (a balloon larger than the guest can spare, §3.2)"}
 
     def __init__(self) -> None:
         self.widget = widgets.HTML()
