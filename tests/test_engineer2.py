@@ -46,17 +46,18 @@ def test_accesses_the_guest_had_no_room_for_are_not_counted_as_work():
     host = esx.Host(esx.HostConfig(memory_mb=512, sharing=esx.SharingConfig(mode="off")), seed=0)
     vm = host.power_on(esx.VMConfig(name="d", max_mb=16),
                        workload=esx.workloads.Dbench(clients=40, accesses_per_s=20000))
-    served = []
+    served, shorts = [], []
     access = vm.guest.access
 
     def counted(lps, writes):
-        short = access(lps, writes)
-        served.append(len(lps) - short)
-        return short
+        shorts.append(access(lps, writes))
+        served.append(len(lps) - shorts[-1])
+        return shorts[-1]
     vm.guest.access = counted
     host.run(seconds=5)
     assert served[-1] < 0.5 * vm.workload.accesses_per_s       # the guest is short of pages
     assert vm.throughput == vm._throughput(served[-1])
+    assert vm.counters.guest_oom == shorts[-1] and vm.totals.guest_oom == sum(shorts)     # and counts them
 
 
 def test_a_fault_served_in_pieces_pops_the_balloon_once():
