@@ -11,7 +11,10 @@ experiment's trace, and the views' colours, legends, default series and "reclaim
 Adding a metric is one row here plus the line that computes it (``VM.trace_values`` with its
 name in ``vm.TRACE_FIELDS``, or ``VM.stats``, for a per-VM value; ``Host._row`` or ``Host.stats`` for a host value); adding a
 page state is one row in :data:`PAGE_STATES` (its index: ``pmap.STATE[name]``); adding an event
-counter of :class:`~esxlab.vm.Counters` is one row in :data:`EVENTS` plus the line counting it.
+counter of :class:`~esxlab.vm.Counters` is one row in :data:`EVENTS` plus the line counting it (the
+dashboards' events table shows it). A per-VM trace metric's value goes in ``VM.trace_values`` at the
+position its row has among the trace metrics here (``vm.TRACE_FIELDS`` names that order; importing
+:mod:`esxlab.vm` fails if the two differ).
 ``source`` says where a quantity comes from: the paper's section, "later ESX", or "invented".
 """
 from __future__ import annotations
@@ -80,12 +83,14 @@ class Event:
     """Something that happens to a VM's pages, counted per tick and since power-on (a field of
     :class:`~esxlab.vm.Counters`). ``cost``: the :class:`~esxlab.config.HostConfig` parameter (a
     dotted path into a sub-configuration) giving the time one such event stalls the VM, in ms if
-    its name ends in ``_ms``, in µs if in ``_us`` (the throughput cost model, invented); "" for none."""
+    its name ends in ``_ms``, in µs if in ``_us`` (the throughput cost model, invented); "" for none.
+    ``table``: a column of the dashboards' events table (``views.components.CounterTable``)."""
 
     name: str
     meaning: str
     source: str
     cost: str = ""
+    table: bool = True
 
 
 PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE, …)
@@ -101,7 +106,7 @@ STATE_NAMES = tuple(s.name for s in PAGE_STATES)
 _STATE_COLOR = {s.name: s.color for s in PAGE_STATES}     # host metrics of a state's pages wear its colour
 
 EVENTS = (            # the order of Counters' fields (and of its tuple)
-    Event("accesses", "pages the guest touched: its workload's accesses and the guest OS's own", "§2"),
+    Event("accesses", "pages the guest touched: its workload's accesses and the guest OS's own", "§2", table=False),
     Event("zero_allocs", "faults served with a zeroed machine page", "§2", cost="zero_alloc_us"),
     Event("swap_ins", "pages faulted back in from host swap", "§3.3", cost="swap_in_ms"),
     Event("swap_outs", "pages the host paged out to its swap area", "§3.3"),
@@ -113,9 +118,9 @@ EVENTS = (            # the order of Counters' fields (and of its tuple)
     Event("stalls", "ticks the VM waited for machine memory", "§6.3"),
     Event("guest_oom", "accesses the guest had no page for: the tick's batch needed more pages than it holds outside "
           "its balloon; dropped (a real guest would thrash, fail the allocation or run its OOM killer)", "invented"),
-    Event("bounce_copies", "I/O copies through low memory", "§7", cost="remap.bounce_copy_us"),
-    Event("compressions", "pages put in the compression cache", "later ESX 4.1+"),
-    Event("decompressions", "compressed pages a touch brought back", "later ESX 4.1+", cost="decompress_us"),
+    Event("bounce_copies", "I/O copies through low memory", "§7", cost="remap.bounce_copy_us", table=False),
+    Event("compressions", "pages put in the compression cache", "later ESX 4.1+", table=False),
+    Event("decompressions", "compressed pages a touch brought back", "later ESX 4.1+", cost="decompress_us", table=False),
 )
 
 METRICS = (

@@ -19,7 +19,7 @@ from .config import PAGES_PER_MB, VMConfig
 from .content import TokenMint
 from .errors import Stall
 from .guest import PROFILES, Guest
-from .metrics import EVENTS, STATE_NAMES, VMStats
+from .metrics import EVENTS, STATE_NAMES, VM_METRICS, VMStats
 from .pmap import BALLOONED, MAPPED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
@@ -29,8 +29,14 @@ from .workloads import Workload, attached_pages, checked, outside
 __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
 
 LARGE_PAGE = 512        # small (4 KB) pages in a 2 MB large page (later ESX, HostConfig.large_pages)
-#: what :meth:`VM.trace_values` gives, in order (the trace's ``VM_FIELDS``)
+#: what :meth:`VM.trace_values` gives, in order: the per-VM trace metrics of :data:`esxlab.metrics.METRICS`
+#: in the table's order (the trace's ``VM_FIELDS``), checked below
 TRACE_FIELDS = ("alloc", "target", "active", "true_active", *STATE_NAMES, "overhead", "throughput", "blocked")
+_TABLE_ORDER = tuple(m.name for m in VM_METRICS if m.trace)
+if TRACE_FIELDS != _TABLE_ORDER:                 # a contributor's slip: say what to change, not a reshape error later
+    raise ImportError(f"esxlab.vm.TRACE_FIELDS {TRACE_FIELDS} differs from the per-VM trace metrics of "
+                      f"esxlab.metrics.METRICS {_TABLE_ORDER}: list each metric there in the table's order, and "
+                      "give its value at the same position in VM.trace_values.")
 
 
 def _add(self, other) -> None:

@@ -156,7 +156,15 @@ def _why_unknown(experiment: object) -> str:
     key = experiment.strip() if isinstance(experiment, str) else ""
     if key.endswith(".py"):
         return f" (a file name: give its import name, {Path(key).stem!r}, from the directory that holds it)"
+    if key and (Path(__file__).parent / f"{key}.py").is_file():
+        return f" ({_unlisted(key)})"
     return " (no module of that import name on sys.path)" if _IMPORT_NAME.fullmatch(key) else ""
+
+
+def _unlisted(name: str) -> str:
+    """What to do with ``esxlab/experiments/<name>.py``, a module not in :data:`EXPERIMENTS`."""
+    return (f"esxlab/experiments/{name}.py exists but is not in esxlab.experiments.EXPERIMENTS: add it there "
+            f"(docs/architecture.md, 'A new experiment'), or give its import name, {__name__}.{name}")
 
 
 def _own_name(module: ModuleType) -> str:
@@ -185,4 +193,5 @@ def __getattr__(name: str) -> Any:
         return get(name)
     if name in _SWEEPS:
         return getattr(importlib.import_module(f"{__name__}.sweeps"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    unlisted = f" ({_unlisted(name)})" if (Path(__file__).parent / f"{name}.py").is_file() else ""
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}{unlisted}")

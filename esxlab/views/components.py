@@ -22,7 +22,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from ..metrics import HOST_METRICS, METRICS, PAGE_STATES, STATE_NAMES, VM_METRICS
+from ..metrics import EVENTS, HOST_METRICS, METRICS, PAGE_STATES, STATE_NAMES, VM_METRICS
 from ..reclaim import STATES
 
 MAX_POINTS = 600
@@ -437,8 +437,7 @@ class CounterTable:
     paging… Counts that betray trouble (a balloon pop: the guest touched a page its driver
     reported as ballooned, as a lying driver's guest does, §3.2) are highlighted and explained."""
 
-    FIELDS = ("zero_allocs", "swap_outs", "swap_ins", "guest_disk_reads", "guest_disk_writes", "double_paging",
-              "balloon_pops", "cow_breaks", "stalls", "guest_oom")
+    FIELDS = tuple(e.name for e in EVENTS if e.table)
     ALARMS = {"balloon_pops": "the guest touched pages its balloon driver had reported as ballooned "
                               "(a lying driver, §3.2): ESX releases the whole balloon each time",
               "double_paging": "the guest paged out a page ESX had already swapped (§3.3)",
