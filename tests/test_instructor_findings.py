@@ -138,15 +138,13 @@ def test_the_preview_of_a_class_or_a_non_problem_is_a_sentence(preview):
 
 # --- 4. the guide: points, grading without nbgrader, solutions with outputs, four weeks, where problems live --
 
-def _grade(tmp_path, given: Path, work) -> str:
-    """The guide's grade.py, as written, on notebook ``work`` (a path or a notebook) against ``given``."""
-    script = tmp_path / "grade.py"
-    script.write_text(_block("python", '"""python grade.py'))
+def _grade(tmp_path, given: Path, work, *options: str) -> str:
+    """exercises/grade.py, as the guide runs it, on notebook ``work`` (a path or a notebook) against ``given``."""
     if not isinstance(work, Path):
         nbformat.write(work, tmp_path / "student.ipynb")
         work = tmp_path / "student.ipynb"
-    done = subprocess.run([sys.executable, str(script), str(given), str(work)], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=600)
+    done = subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), str(given), str(work), *options],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -166,6 +164,29 @@ def test_points_are_all_or_nothing_per_check_cell_and_edited_checks_are_put_back
     ids["rho-check"].source = "pass"
     assert _grade(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb) == "2 / 4 points"
     assert "rho-check" in GUIDE and "gives 0 if either" in GUIDE
+
+
+def test_grade_py_is_a_file_of_the_checkout_and_shows_each_students_hints(tmp_path):
+    """An instructor looked for the guide's grade.py and found only a code block; and the lab plan asks which hint
+    each student got, which the total alone cannot tell (a new instructor's findings, stop 39)."""
+    nb = nbformat.read(SOURCE / "idle_memory_tax.ipynb", as_version=4)
+    ids = {exercises.graded(c).get("grade_id"): c for c in nb.cells}
+    ids["rho-answer"].source += '\nvictim = next(vm for vm in ("web", "db", "mail") if vm != victim)'
+    lines = _grade(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb, "--hints").split("\n")
+    assert lines[-1] == "2 / 4 points"
+    rho = next(line for line in lines if line.startswith("rho-check"))
+    assert " 0 / 2  CheckFailed: " in rho and "victim" in rho
+    assert any(line.endswith("2 / 2  correct") for line in lines)
+    assert "`python exercises/grade.py exercises/release/idle_memory_tax.ipynb ada.ipynb`" in GUIDE
+    assert "\n".join(lines) in GUIDE, "the guide shows what --hints prints"
+
+
+def test_grade_py_refuses_a_file_that_is_not_a_notebook_in_one_sentence(tmp_path):
+    (tmp_path / "ada.ipynb").write_text("not json")
+    done = subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), str(RELEASE / "sampling.ipynb"),
+                           str(tmp_path / "ada.ipynb")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: STUDENT ") and "cannot be read as a notebook" in done.stderr
 
 
 def test_the_solution_notebooks_recipe_leaves_the_sources_alone(tmp_path):

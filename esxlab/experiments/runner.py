@@ -261,7 +261,7 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         line = stack.enter_context(tqdm(desc=f"  task 1/{len(tasks)}", unit=" simulated min", file=sys.stderr,
                                         disable=not below, position=1, leave=False, dynamic_ncols=True))
         minutes = _Minutes(line, len(tasks), bar if here and not below else None)
-        stack.enter_context(_clock([bar, line]))
+        stack.enter_context(_clock([bar, line], 1.0 if _terminal(sys.stderr) else UNATTENDED_REDRAW_S))
         if here:
             stack.enter_context(watching(minutes))
         out = Parallel(return_as="generator")(delayed(_quietly)(fn, *task) for task in tasks)
@@ -324,6 +324,11 @@ class _Minutes:
         if self.bar is not None:
             self.bar.set_postfix_str(f"task {self.task}/{self.n_tasks}: {self.ticks // 60} simulated min",
                                      refresh=False)
+
+
+#: seconds between redraws of the bar's clock where stderr is not a terminal (a log file, CI, ``!python`` in a
+#: notebook): redrawn every second there, a run's log filled with kilobytes of the same line
+UNATTENDED_REDRAW_S = 30.0
 
 
 @contextlib.contextmanager

@@ -127,7 +127,7 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
     else bare words ("esx"). ConfigError without "=" or values."""
     name, eq, values = str(text).partition("=")
     if not eq or not name.strip() or not values.strip():
-        raise ConfigError(f"sweep: --param = {shorten(text)} is not allowed; give name=value[,value…], "
+        raise ConfigError(f"sweep: --param {shorten(text)} is not allowed; give name=value[,value…], "
                           "e.g. tax_after=0,0.5,0.75.")
     try:
         parsed = _literal_eval(f"[{values}]")

@@ -1,0 +1,83 @@
+"""Grade a student's exercise notebook without nbgrader.
+
+    python exercises/grade.py HANDED_OUT.ipynb STUDENT.ipynb [--hints]
+
+Runs STUDENT.ipynb with its locked cells (the setup and the checks) put back as they were handed out in
+HANDED_OUT.ipynb, as nbgrader does, and prints the points of the check cells that pass, each all or nothing
+(``4 / 4 points``). ``--hints`` first prints a line per check cell: its points and what the student read
+under it (the checker's message naming each wrong answer, "not answered yet", or "correct"). Needs nbclient
+(the ``exercises`` extra: ``pip install -e '.[exercises]'``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+
+def nbgrader(cell) -> dict:
+    """The cell's nbgrader metadata ({} if none)."""
+    return cell.metadata.get("nbgrader", {})
+
+
+def _read(path: Path, role: str):
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError) as err:       # missing, unreadable, not a notebook (nbformat's errors are ValueErrors)
+        sys.exit(f"error: {role} {path} cannot be read as a notebook ({err.__class__.__name__}); "
+                 "allowed: an .ipynb file of the exercises.")
+
+
+def _message(cell) -> str:
+    """What the student read under check ``cell`` after it ran: the error's message, else "correct"."""
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    if not cell.get("execution_count"):
+        return "not run"
+    if not errors:
+        return "correct"
+    if errors[0].ename == "NotImplementedError":
+        return "not answered yet"
+    return f"{errors[0].ename}: {errors[0].evalue}".replace("\n", "\n" + " " * 8)
+
+
+def grade(given, work) -> list[tuple[str, int, int, str]]:
+    """Run ``work`` (a notebook) with ``given``'s locked cells; per check cell of ``given``: (grade_id, points
+    earned, points, what the student read)."""
+    from nbclient import NotebookClient
+
+    locked = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("locked")}
+    work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
+    NotebookClient(work, timeout=600, kernel_name="python3", allow_errors=True).execute()
+    ran = {nbgrader(c).get("grade_id"): c for c in work.cells}
+    rows = []
+    for cell in given.cells:
+        meta = nbgrader(cell)
+        if meta.get("grade"):
+            message = _message(ran[meta["grade_id"]])
+            rows.append((meta["grade_id"], meta["points"] if message == "correct" else 0, meta["points"], message))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("handed_out", type=Path, metavar="HANDED_OUT.ipynb", help="the notebook you handed out")
+    ap.add_argument("student", type=Path, metavar="STUDENT.ipynb", help="the student's notebook")
+    ap.add_argument("--hints", action="store_true", help="print each check cell's points and message first")
+    args = ap.parse_args(argv)
+    given, work = _read(args.handed_out, "HANDED_OUT"), _read(args.student, "STUDENT")
+    if not any(nbgrader(c).get("grade") for c in given.cells):
+        sys.exit(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
+                 "exercises/release (or nbgrader's student version).")
+    rows = grade(given, work)
+    if args.hints:
+        width = max(len(g) for g, *_ in rows)
+        for grade_id, earned, points, message in rows:
+            print(f"{grade_id:{width}}  {earned} / {points}  {message}")
+    print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
