@@ -13,19 +13,21 @@ swap never refuses a VM — a finite ``swap_mb`` is one shared area, reserved as
 """
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from .config import PAGES_PER_MB, VMConfig
 from .errors import AdmissionError
 
 
-def reserved(configs) -> tuple[int, int]:
+def reserved(configs: Collection[VMConfig]) -> tuple[int, int]:
     """(memory pages, swap pages) reserved by VMs with these configs."""
     mem = sum(c.reserved_pages for c in configs)
     swap = sum(c.max_pages - c.min_pages for c in configs)
     return mem, swap
 
 
-def admit(new: VMConfig, running, memory_pages: int, swap_pages: int | None, goal_pages: float = 0,
-          action: str = "power on") -> None:
+def admit(new: VMConfig, running: Collection[VMConfig], memory_pages: int, swap_pages: int | None,
+          goal_pages: float = 0, action: str = "power on") -> None:
     """Raise :class:`AdmissionError` naming the short reservation and by how many MB.
 
     ``running``: the configs of the other VMs; ``swap_pages``: the shared swap area, or None for

@@ -1,7 +1,12 @@
 """Small numpy helpers shared by the model."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 
 def _cpu_features() -> dict:
@@ -62,7 +67,7 @@ class Stack:
     (:meth:`run`): a free list that starts with every page costs no memory until pages come
     back to it, so a big host's untouched memory costs nothing here."""
 
-    def __init__(self, capacity: int, items: np.ndarray | None = None, dtype=np.int64) -> None:
+    def __init__(self, capacity: int, items: np.ndarray | None = None, dtype: DTypeLike = np.int64) -> None:
         self._buf = np.empty(capacity, dtype=dtype)       # pushed items, above the run
         self._k = 0
         self._lo = self._hi = 0                           # the run below them: hi − 1, …, lo
@@ -70,7 +75,7 @@ class Stack:
             self.push(items)
 
     @classmethod
-    def run(cls, capacity: int, lo: int, hi: int, dtype=np.int64) -> "Stack":
+    def run(cls, capacity: int, lo: int, hi: int, dtype: DTypeLike = np.int64) -> "Stack":
         """A stack holding ``hi − 1, …, lo`` (``lo`` on top): ``Stack(capacity, np.arange(hi − 1,
         lo − 1, −1))`` without materializing them."""
         st = cls(capacity, dtype=dtype)
@@ -79,6 +84,7 @@ class Stack:
 
     @property
     def n(self) -> int:
+        """How many values the stack holds."""
         return self._hi - self._lo + self._k
 
     @property
@@ -87,6 +93,7 @@ class Stack:
         return np.concatenate([np.arange(self._hi - 1, self._lo - 1, -1, dtype=self._buf.dtype), self._buf[:self._k]])
 
     def push(self, values: np.ndarray) -> None:
+        """Put ``values`` on top, in order (the last one on top); the capacity must hold them."""
         k = len(values)
         self._buf[self._k:self._k + k] = values
         self._k += k

@@ -34,6 +34,12 @@ from .pmap import MAPPED
 
 
 class BalloonDriver:
+    """One VM's balloon driver (§3.2): polls its ``target`` (pages) each second and inflates or deflates toward it.
+
+    ``mode`` is one of ``config.BALLOON_MODES``; ``cap_pages`` caps the balloon (later ESX), ``rate_mb_s`` is
+    the top inflation rate, ``load_at_s`` the VM time the driver loads, ``stuck_s`` the seconds without progress
+    ESX tolerates (``HostConfig.balloon_stuck_s``)."""
+
     def __init__(self, mode: str, cap_pages: int, rate_mb_s: float, load_at_s: float, stuck_s: int) -> None:
         self.mode = mode
         self.stuck_s = stuck_s            # HostConfig.balloon_stuck_s
@@ -52,9 +58,11 @@ class BalloonDriver:
 
     @property
     def size(self) -> int:
+        """Pages in the balloon: the PPNs the driver has reported to ESX."""
         return len(self.held)
 
     def loaded(self, vm_time: float) -> bool:
+        """The driver is present, enabled and loaded at VM time ``vm_time`` (s): the guest has booted."""
         return self.mode not in ("absent", "disabled") and vm_time >= self.load_at
 
     def usable(self, vm_time: float) -> bool:

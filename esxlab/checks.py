@@ -389,7 +389,7 @@ def problem_of(problem: Any, caller: str, more: str = "") -> Any:
                       f"{_describe(problem)}: {fix}.")
 
 
-def check(problem, **answers: Any) -> None:
+def check(problem: Any, **answers: Any) -> None:
     """Check every answer ``problem`` asks for; print one line if all are right.
 
     ``checks.check(p, rhos=rhos, victim=victim)``. The problem is posed afresh from its class

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -111,6 +111,9 @@ def param(default: Any, label: str, lo: float | None = None, hi: float | None = 
     return field(default=default, metadata={"param": spec})
 
 
+_Config = TypeVar("_Config", bound="Validated")     # replace() returns its own class
+
+
 class Validated:
     """Mixin: ``__post_init__`` checks every field declared with :func:`param`; an unknown
     parameter name or too many positional ones is a ConfigError naming the known ones."""
@@ -128,7 +131,7 @@ class Validated:
     def _check_relations(self) -> None:
         """Cross-field rules; subclasses override."""
 
-    def replace(self, **changes: Any):
+    def replace(self: _Config, **changes: Any) -> _Config:
         """A copy with ``changes`` applied (validated again)."""
         check_known(type(self).__name__, changes, [f.name for f in dataclasses.fields(self)])
         return dataclasses.replace(self, **changes)
@@ -299,6 +302,7 @@ class HostConfig(Validated):
 
     @property
     def total_pages(self) -> int:
+        """``memory_mb`` in 4 KB pages: the machine memory available to VMs."""
         return int(round(self.memory_mb * PAGES_PER_MB))
 
     @property
@@ -367,14 +371,17 @@ class VMConfig(Validated):
 
     @property
     def max_pages(self) -> int:
+        """``max_mb`` in 4 KB pages: the guest's configured physical memory (§6.1)."""
         return int(round(self.max_mb * PAGES_PER_MB))
 
     @property
     def min_pages(self) -> int:
+        """``min_mb`` in 4 KB pages: memory guaranteed to the VM (§6.1)."""
         return int(round(self.min_mb * PAGES_PER_MB))
 
     @property
     def overhead_pages(self) -> int:
+        """``overhead_mb`` in 4 KB pages: the VM's overhead memory, reserved at power-on (§6.2)."""
         return int(round(self.overhead_mb * PAGES_PER_MB))
 
     @property
@@ -394,6 +401,7 @@ class VMConfig(Validated):
         return cap if self.balloon_max_mb is None else min(cap, int(round(self.balloon_max_mb * PAGES_PER_MB)))
 
     def effective_shares(self, shares_per_mb: float) -> float:
+        """The VM's shares (§5.1): ``shares`` if set, else ``shares_per_mb`` (the host's default) per MB of max."""
         return float(self.shares) if self.shares is not None else shares_per_mb * self.max_mb
 
 

@@ -44,6 +44,7 @@ class TokenMint:
         self.next = 1
 
     def take(self, n: int) -> np.ndarray:
+        """``n`` tokens never handed out before (uint64, shape (n,)): a write's fresh contents."""
         out = self.base + np.arange(self.next, self.next + n, dtype=np.uint64)
         self.next += n
         return out

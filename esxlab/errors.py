@@ -5,6 +5,7 @@ import functools
 import inspect
 import math
 import numbers
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ def describe_range(name: str, lo: float | None, hi: float | None,
     return f"{left}{name}{right}" if (left or right) else f"any finite {name}"
 
 
-def check_number(owner: str, name: str, value, lo: float | None = None, hi: float | None = None,
+def check_number(owner: str, name: str, value: object, lo: float | None = None, hi: float | None = None,
                  lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> None:
     """Raise ConfigError unless ``value`` is a finite real number (a Python or numpy scalar, not
     a bool) inside [lo, hi] (open ends as asked); a whole number if ``integer``. Integers too
@@ -68,7 +69,7 @@ def check_number(owner: str, name: str, value, lo: float | None = None, hi: floa
         raise refuse(f" = {shorten(value)} is out of range")
 
 
-def check_choice(owner: str, name: str, value, choices) -> Any:
+def check_choice(owner: str, name: str, value: object, choices: Collection[Any]) -> Any:
     """Return the element of ``choices`` equal to ``value`` (so numpy scalars come back as the
     plain Python value), or raise ConfigError. Equality is of the same kind: ``True`` is not
     the choice ``1`` (nor ``1`` the choice ``True``), and an array is never a choice."""
@@ -94,7 +95,7 @@ def _kind(x) -> type | None:
     return None
 
 
-def check_known(owner: str, given, known) -> None:
+def check_known(owner: str, given: Iterable[str], known: Collection[str]) -> None:
     """ConfigError naming the first of the parameter names ``given`` that is not in ``known``."""
     unknown = sorted(set(given) - set(known))
     if unknown:
@@ -135,7 +136,7 @@ def install_hint(extra: str) -> str:
     return f"install the '{extra}' extra: pip install -e '.[{extra}]' in the esxlab checkout"
 
 
-def shorten(value, limit: int = 60) -> str:
+def shorten(value: object, limit: int = 60) -> str:
     """``repr(value)``, shortened (a 400-digit integer or a big array stays readable)."""
     try:
         text = repr(value)

@@ -37,12 +37,12 @@ def has_markers(source: str) -> bool:
     return any(BEGIN.match(line) for line in source.split("\n"))
 
 
-def graded(cell) -> dict:
+def graded(cell: Any) -> dict:
     """The cell's nbgrader metadata ({} if it has none)."""
     return cell.metadata.get("nbgrader", {})
 
 
-def validate(nb, name: str) -> None:
+def validate(nb: Any, name: str) -> None:
     """Raise :class:`ExerciseError` unless ``nb`` follows the nbgrader conventions we rely on."""
     ids = set()
     for i, cell in enumerate(nb.cells):

@@ -360,5 +360,6 @@ class Guest:
 
     # -- inspection (tests, views) -----------------------------------------------------------
     def free_pages(self) -> int:
+        """Pages on the guest's free and standby lists (§3.1)."""
         return self.free.n + self.standby.n
 

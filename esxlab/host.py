@@ -49,7 +49,7 @@ from .sharing import make_sharing
 from .swap import ReplacementPolicy, Stage, SwapFile, Swapper, make_policy
 from .trace import Decision, Recorder, Trace
 from .vm import VM, Counters, VMEnv
-from .workloads import Idle, make
+from .workloads import Idle, Workload, make
 
 PROGRESS_AFTER_S = 5.0     # a run that has computed this long (wall seconds) shows progress by default
 
@@ -125,7 +125,7 @@ class Host:
         return self.reclaimer.make_free(n, self.vms.values(), requester, protect, partial)
 
     # -- VMs ------------------------------------------------------------------------------------
-    def power_on(self, config: VMConfig, workload=None) -> VM:
+    def power_on(self, config: VMConfig, workload: Workload | type[Workload] | str | None = None) -> VM:
         """Admit and boot a VM (``AdmissionError`` if its reservations do not fit, §6.2) running
         ``workload``: a :class:`~esxlab.workloads.Workload` instance (one per VM), a Workload class
         whose parameters all have defaults, or a name of :data:`esxlab.workloads.WORKLOADS`
@@ -173,6 +173,7 @@ class Host:
         self._changed(f"{name} powered off")
 
     def vm(self, name: str) -> VM:
+        """The running VM named ``name``; ConfigError (naming the running VMs) if there is none."""
         if not isinstance(name, str):
             raise ConfigError(f"VM name must be a string, got {shorten(name)}; running: "
                               f"{', '.join(map(repr, self.vms)) or 'none'}.")
@@ -257,6 +258,7 @@ class Host:
     # -- the policy -------------------------------------------------------------------------------
     @property
     def overhead_pages(self) -> int:
+        """Machine pages the running VMs' overhead holds (§6.2)."""
         return sum(len(v.overhead_mpns) for v in self.vms.values())
 
     def available_pages(self) -> int:
@@ -382,6 +384,7 @@ class Host:
 
     @property
     def trace(self) -> Trace:
+        """Everything recorded since the host was built, one row per tick (:class:`~esxlab.trace.Trace`)."""
         return self.recorder.trace()
 
     def _record(self) -> None:
@@ -402,6 +405,7 @@ class Host:
         return HostStats.of(self._row(), total=self.config.total_pages / PAGES_PER_MB, state=self.states.name)
 
     def vm_stats(self) -> dict[str, VMStats]:
+        """Every running VM's memory now, name → :class:`~esxlab.metrics.VMStats` (MB), in power-on order."""
         return {name: v.stats() for name, v in self.vms.items()}
 
 

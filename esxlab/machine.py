@@ -48,10 +48,12 @@ class Machine:
 
     @property
     def free(self) -> int:
+        """Free machine pages, low and high memory together."""
         return self._low.n + self._high.n
 
     @property
     def free_low(self) -> int:
+        """Free machine pages in low memory (the DMA-reachable part, §7)."""
         return self._low.n
 
     def alloc(self, n: int, owner: int, low: bool = False) -> np.ndarray:

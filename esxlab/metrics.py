@@ -173,7 +173,7 @@ def _stats_class(name: str, metrics: tuple[Metric, ...], ids: tuple[tuple[str, t
     """A frozen dataclass with the ``ids`` fields, then one field per metric with ``stats``."""
     chosen = tuple(m for m in metrics if m.stats)
 
-    def of(cls, values: dict[str, Any], **more: Any):
+    def of(cls, values: dict[str, Any], **more: Any) -> Any:
         """The stats from ``values`` (metric name → value, e.g. a trace row) and ``more``
         (the ``ids`` and the stats-only metrics), each converted to its field's plain type."""
         values = {**values, **more}

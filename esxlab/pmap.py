@@ -47,6 +47,7 @@ class Pmap:
         self.state[ppns] = new
 
     def count(self, state: int) -> int:
+        """PPNs in ``state`` now (kept per state, O(1))."""
         return int(self.counts[state])
 
     def random_in_state(self, rng: np.random.Generator, state: int, n: int) -> np.ndarray:

@@ -16,10 +16,15 @@ so λ is found exactly from the breakpoints: the cost is O(VMs²), whatever the 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .arrays import distinct
 from .errors import ConfigError, check_number, shorten
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def idle_cost(tax_rate: float) -> float:
@@ -78,8 +83,8 @@ def _per_vm(name: str, values, n: int | None) -> np.ndarray:
     return a
 
 
-def compute_targets(shares, min_pages, max_pages, active_pages, available: float, tax_rate: float,
-                    limit_pages=None) -> np.ndarray:
+def compute_targets(shares: ArrayLike, min_pages: ArrayLike, max_pages: ArrayLike, active_pages: ArrayLike,
+                    available: float, tax_rate: float, limit_pages: ArrayLike | None = None) -> np.ndarray:
     """Target allocations (pages) summing to at most ``available``, by min-funding revocation.
 
     Every VM gets at least its min and at most its max — and at most its limit (``limit_pages``,

@@ -14,9 +14,12 @@ and only if it stays small; otherwise :func:`rank_table` returns None and the ca
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 #: doubles either side of each crossing at which f must already be on the right side of it
 SLACK = 8
@@ -95,7 +98,7 @@ def _crossings(f: Callable, lo: float, hi: float, top: int, guess: Callable | No
     return np.concatenate((_doubles(b), np.full(len(inside) - len(j), np.inf)))
 
 
-def rank_table(f: Callable, lo: float, hi: float, top: int, dtype, guess: Callable | None = None) -> RankTable | None:
+def rank_table(f: Callable, lo: float, hi: float, top: int, dtype: DTypeLike, guess: Callable | None = None) -> RankTable | None:
     """The table of ``f`` (a vectorized non-decreasing function of float64 arrays) on [lo, hi] up to
     rank ``top``, or None where it does not apply: f(lo) outside [1, 2), ``top`` above
     :data:`MAX_TOP`, crossings too close for :data:`MAX_BUCKETS` buckets, or f not seen to be monotone.

@@ -73,7 +73,7 @@ import numpy as np
 from .config import PAGES_PER_MB, HostConfig
 from .errors import Stall
 from .pmap import UNBACKED
-from .vm import LARGE_PAGE
+from .vm import LARGE_PAGE, VM
 
 STATES = ("high", "clear", "soft", "hard", "low")
 HIGH, CLEAR, SOFT, HARD, LOW = range(5)
@@ -121,6 +121,7 @@ class FreeMemoryStates:
 
     @property
     def name(self) -> str:
+        """The state's name, "high" … "low" (§6.3)."""
         return STATES[self.state]
 
 
@@ -222,6 +223,7 @@ class Reclaimer:
 
     @property
     def state(self) -> int:
+        """The free-memory state's index (0 = high … the last = low, §6.3)."""
         return self.states.state
 
     # -- the state, judged on free memory at the end of each tick ---------------------------------
@@ -403,7 +405,7 @@ class Reclaimer:
         return 0
 
     # -- the fault path ---------------------------------------------------------------------------
-    def make_free(self, n: int, vms: Iterable, requester=None, protect: np.ndarray | None = None,
+    def make_free(self, n: int, vms: Iterable, requester: VM | None = None, protect: np.ndarray | None = None,
                   partial: bool = False) -> int:
         """Make ``n`` machine pages free now, by paging (after trying to share) synchronously;
         returns how many are free for the request (``n``). With ``partial``, as many of the ``n``

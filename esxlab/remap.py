@@ -203,6 +203,7 @@ class IORemapper:
         self.remapped = deque(kept)
 
     def stats(self) -> RemapStats:
+        """Bounce copies, remaps and low memory now (:class:`RemapStats`)."""
         m, mb = self.machine, 1.0 / PAGES_PER_MB
         return RemapStats(self.bounce_copies, self.last_bounces, self.remaps, self.moved_back, self.remap_failed,
                           len(self.remapped), m.low_pages * mb, m.free_low * mb)

@@ -17,7 +17,7 @@ from .errors import ConfigError, shorten
 SEED_MAX = 2 ** 63 - 1
 
 
-def check_seed(seed, label: str = "seed") -> int:
+def check_seed(seed: object, label: str = "seed") -> int:
     """``seed`` as an int, or ConfigError unless it is an integer with 0 ≤ seed ≤ 2**63 − 1."""
     if (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
             or not 0 <= seed <= SEED_MAX):

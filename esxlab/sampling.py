@@ -47,6 +47,7 @@ class Sampler:
         return self.rng.choice(self.pages, size=self.n, replace=False)
 
     def touched(self, last_touch: np.ndarray) -> int:
+        """Sampled pages touched since the period began (``last_touch``: each PPN's last VM time, §5.3)."""
         return int(np.count_nonzero(last_touch[self.sample] >= self.period_start))
 
     def tick(self, vm_time: int, last_touch: np.ndarray) -> None:

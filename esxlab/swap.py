@@ -34,10 +34,12 @@ class SwapFile:
 
     @property
     def used(self) -> int:
+        """Slots holding a page."""
         return len(self.content) - self._free.n
 
     @property
     def free(self) -> int:
+        """Slots that may still be used (0 when the capacity shrank below the slots in use)."""
         return max(0, self.capacity - self.used)
 
     def resize(self, delta: int) -> None:
@@ -51,11 +53,13 @@ class SwapFile:
             self._free = Stack(self.capacity, np.r_[np.arange(self.capacity - 1, n - 1, -1), items], dtype=np.int32)
 
     def store(self, tokens: np.ndarray) -> np.ndarray:
+        """Put the contents ``tokens`` (uint64) in free slots and return the slots (int32), in order."""
         slots = self._free.pop(len(tokens))
         self.content[slots] = tokens
         return slots
 
     def release(self, slots: np.ndarray) -> None:
+        """Free ``slots`` (their pages were swapped in or dropped)."""
         self._free.push(slots)
 
 
@@ -65,6 +69,12 @@ class ReplacementPolicy:
     name = "policy"
 
     def victims(self, vm, n: int, rng: np.random.Generator, protect: np.ndarray | None) -> np.ndarray:
+        """Up to ``n`` distinct PPNs of ``vm`` to page out, each in state PRIVATE and none in ``protect``.
+
+        ``vm`` offers ``pmap`` (``state``, ``count``, ``random_in_state``), ``pages``, ``uid``, ``vm_time`` and
+        ``last_touch``; ``rng`` is the swapper's stream; ``protect`` (int PPNs or None) holds the pages the VM is
+        faulting in right now. Returns a 1-D integer array (int64 from the built-in policies), fewer than ``n``
+        only when no more private pages qualify; empty lets the swapper spill a stage's cache instead. A policy may keep state (a hand)."""
         raise NotImplementedError
 
 
@@ -73,7 +83,7 @@ class RandomReplacement(ReplacementPolicy):
 
     name = "random"
 
-    def victims(self, vm, n, rng, protect):
+    def victims(self, vm, n: int, rng: np.random.Generator, protect: np.ndarray | None) -> np.ndarray:
         extra = 0 if protect is None else len(protect)
         cand = vm.pmap.random_in_state(rng, PRIVATE, n + extra)
         if protect is not None and len(protect):
@@ -92,7 +102,7 @@ class ClockReplacement(ReplacementPolicy):
         self.window = int(window_s)
         self.hands: dict[int, int] = {}
 
-    def victims(self, vm, n, rng, protect):
+    def victims(self, vm, n: int, rng: np.random.Generator, protect: np.ndarray | None) -> np.ndarray:
         pages = vm.pages
         hand = self.hands.get(vm.uid, 0)
         out, scanned = [], 0
@@ -122,7 +132,9 @@ class ClockReplacement(ReplacementPolicy):
 POLICIES = {"random": RandomReplacement, "clock": ClockReplacement}
 
 
-def make_policy(spec) -> ReplacementPolicy:
+def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
+    """The replacement policy ``spec`` names ("random", §3.3, or "clock"), or ``spec`` itself if it is one.
+    Raises ConfigError for anything else."""
     if isinstance(spec, ReplacementPolicy):
         return spec
     if isinstance(spec, str) and spec in POLICIES:
@@ -250,9 +262,11 @@ class Swapper:
         vm.counters.swap_ins += len(ppns)
 
     def peek(self, vm, ppns: np.ndarray) -> np.ndarray:
+        """The contents (uint64 tokens) of swapped ``ppns``, read from their slots with no side effects."""
         return self.swapfile.content[vm.pmap.slot[ppns]]
 
     def drop(self, vm, ppns: np.ndarray) -> None:
+        """Free the slots of swapped ``ppns`` (ballooned, VM powered off); the caller resets their state."""
         self.swapfile.release(vm.pmap.slot[ppns])
 
     def charged_pages(self, vm) -> int:

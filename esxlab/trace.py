@@ -84,6 +84,7 @@ class Recorder:
 
     @property
     def capacity(self) -> int:
+        """Ticks the columns have room for (recorded or not yet)."""
         return len(self._t)
 
     @staticmethod
@@ -177,10 +178,12 @@ class Trace:
 
     @property
     def minutes(self) -> np.ndarray:
+        """Each tick's simulated time in minutes (``t / 60``), float array of shape (ticks,)."""
         return self.t / 60.0
 
     @property
     def vm_names(self) -> list[str]:
+        """The names of every VM the trace holds, in power-on order, those powered off since included."""
         return list(self.vms)
 
     def vm(self, name: str) -> SimpleNamespace:
@@ -190,6 +193,7 @@ class Trace:
         raise ConfigError(f"trace has no VM named {shorten(name)}; it has {', '.join(map(repr, self.vms)) or 'none'}.")
 
     def state_names(self) -> list[str]:
+        """Each tick's free-memory state by name, one of :data:`~esxlab.reclaim.STATES` (§6.3)."""
         from .reclaim import STATES
         return [STATES[s] for s in self.host.state]
 

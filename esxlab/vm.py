@@ -39,7 +39,7 @@ if TRACE_FIELDS != _TABLE_ORDER:                 # a contributor's slip: say wha
                       "give its value at the same position in VM.trace_values.")
 
 
-def _add(self, other) -> None:
+def _add(self, other: "Counters") -> None:
     """Add ``other``'s counts to these."""
     mine = self.__dict__                   # plain int fields: a dict walk, not 13 attribute calls
     for name, value in other.__dict__.items():
@@ -79,6 +79,10 @@ class VMEnv:
 
 
 class VM:
+    """One virtual machine as ESX sees it (§2): its pmap (PPN → MPN), its guest OS running a workload, its
+    balloon driver (§3.2) and active-memory sampler (§5.3), its target and counters; the hypervisor's side of
+    every guest access (faults, swap-ins, copy-on-write). Built by :meth:`esxlab.Host.power_on`."""
+
     def __init__(self, env: VMEnv, uid: int, config: VMConfig, workload: Workload) -> None:
         hc = env.config
         self.env = env
@@ -363,6 +367,7 @@ class VM:
 
     @property
     def swapped_pages(self) -> int:
+        """Pages whose contents are in the host's swap area (§3.3)."""
         return self.pmap.count(SWAPPED)
 
     def private_pages(self, exclude: np.ndarray | None = None) -> int:
@@ -372,6 +377,7 @@ class VM:
 
     @property
     def active_pages(self) -> int:
+        """The sampler's estimate of the pages the VM actively uses (§5.3)."""
         return int(round(self.sampler.estimate * self.pages))
 
     def trace_values(self) -> list[float]:

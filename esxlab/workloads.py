@@ -20,7 +20,7 @@ import numpy as np
 
 from .arrays import distinct, distinct_sorted
 from .config import PAGES_PER_MB
-from .content import image_tokens
+from .content import TokenMint, image_tokens
 from .errors import ConfigError, check_call, check_choice, check_number, shorten
 from .ranks import RankTable, rank_table
 from .resources import check_pages_fit
@@ -45,7 +45,7 @@ class Access:
 EMPTY = Access(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
 
 
-def checked(acc, pages: int, who: str, t: int) -> Access:
+def checked(acc: object, pages: int, who: str, t: int) -> Access:
     """``acc``, a tick of a workload written outside esxlab, checked and as the guest needs it
     (intp page numbers): an :class:`Access` whose ``lps`` are distinct whole numbers in
     ``[0, pages)``, ``writes`` a bool array of the same length, ``freed`` distinct, ``io`` among
@@ -129,9 +129,9 @@ class Workload:
         blocked VM's time stands still) as an :class:`Access`; the base class touches nothing."""
         return EMPTY
 
-    def disk_tokens(self, mint, pages: int) -> np.ndarray | None:
-        """Initial contents of file-backed logical pages (None: anonymous memory, zero-filled):
-        by default private data minted for this VM."""
+    def disk_tokens(self, mint: TokenMint, pages: int) -> np.ndarray | None:
+        """Initial contents of file-backed logical pages, uint64 tokens of shape (``pages``,) (None: anonymous
+        memory, zero-filled): by default private data from ``mint``, the VM's source of fresh private tokens."""
         return mint.take(pages) if self.file_backed else None
 
 
@@ -305,6 +305,7 @@ class Toucher(Workload):
         return self.pages
 
     def size_at(self, t: float) -> int:
+        """Pages the schedule holds at VM time ``t`` (s): its last step at or before ``t`` (invented)."""
         mb = 0.0
         for s, m in self.schedule:
             if t >= s:
@@ -394,7 +395,7 @@ class Spec95(Workload):
         self._cursor = 0
         return self.pages
 
-    def disk_tokens(self, mint, pages: int) -> np.ndarray:
+    def disk_tokens(self, mint: TokenMint, pages: int) -> np.ndarray:
         common = int(round(self.overlap * self.files))
         distinct_pages = np.concatenate([image_tokens(f"{self.image}-input{self.uid % self.variants}",
                                                       np.arange(self.variant)),
@@ -465,7 +466,7 @@ class NetServer(Workload):
 WORKLOADS = {"idle": Idle, "dbench": Dbench, "toucher": Toucher, "spec95": Spec95, "netserver": NetServer}
 
 
-def make(spec) -> Workload:
+def make(spec: Workload | type[Workload] | str) -> Workload:
     """A workload from an instance, a class whose parameters all have defaults, or a name of
     :data:`WORKLOADS` ("idle", "dbench", …); ConfigError otherwise."""
     if isinstance(spec, Workload):
@@ -549,7 +550,7 @@ class Contents(Workload):
         self.pages = sum(self.sizes)
         return self.pages
 
-    def disk_tokens(self, mint, pages: int) -> np.ndarray:
+    def disk_tokens(self, mint: TokenMint, pages: int) -> np.ndarray:
         app, zero, private = self.sizes
         return np.concatenate([image_tokens(self.app, np.arange(app)), np.zeros(zero, dtype=np.uint64),
                                mint.take(private)])
@@ -613,7 +614,7 @@ class Probe(Workload):
         self.pages = len(self.candidates)
         return self.pages
 
-    def disk_tokens(self, mint, pages: int) -> np.ndarray:
+    def disk_tokens(self, mint: TokenMint, pages: int) -> np.ndarray:
         return np.concatenate([image_tokens(c, np.arange(1)) for c in self.candidates])
 
     def step(self, t: int) -> Access:
@@ -687,7 +688,7 @@ class Delayed(Workload):
         acc = self.inner.step(tick)
         return checked(acc, self._pages, type(self.inner).__name__, tick) if outside(self.inner) else acc
 
-    def disk_tokens(self, mint, pages: int) -> np.ndarray | None:
+    def disk_tokens(self, mint: TokenMint, pages: int) -> np.ndarray | None:
         return self.inner.disk_tokens(mint, pages)
 
 
@@ -721,7 +722,7 @@ class Deployed(Spec95):
                          warm_s=warm_s, writes_per_s=0)
         self.files = files
 
-    def disk_tokens(self, mint, pages: int) -> np.ndarray:
+    def disk_tokens(self, mint: TokenMint, pages: int) -> np.ndarray:
         shared = [image_tokens(name, np.arange(n)) for name, n in self.images]
         private = self.files - sum(n for _, n in self.images)
         return np.concatenate(shared + [mint.take(private), np.zeros(self.zeros, dtype=np.uint64)])

@@ -41,7 +41,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from ..errors import ConfigError, Error
 from ..rng import check_seed
@@ -57,7 +57,7 @@ class Parser(argparse.ArgumentParser):
     """argparse whose usage errors are ConfigError sentences ("sweep: …."), printed as
     ``error: …`` without the usage block, as every ``python -m esxlab`` command does."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
 
 
@@ -230,6 +230,8 @@ def _write_csv(directory: Path, results: dict[tuple[str, int], Result], rows: li
 
 
 def main(argv: list[str]) -> int:
+    """``python -m esxlab reproduce`` with ``argv``: 0 when it ran (whatever the rows say), 2 on bad arguments or
+    a run that failed with an esxlab error."""
     try:
         args = _parser().parse_args(argv)
         names = list(dict.fromkeys(lookup(f, own=False) for f in args.figure)) if args.figure else list(EXPERIMENTS)

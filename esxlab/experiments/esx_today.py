@@ -70,7 +70,7 @@ RULES = (
 )
 
 
-def preset(era: str, **overrides) -> HostConfig:
+def preset(era: str, **overrides: object) -> HostConfig:
     """``HostConfig.esx2002(**overrides)`` or ``HostConfig.esxi6(**overrides)``."""
     return getattr(HostConfig, era)(**overrides)
 
@@ -126,7 +126,7 @@ def state_share(trace: Trace, names: list[str]) -> dict[str, float]:
     return {s: 100.0 * sum(x == s for x in seen) / max(1, len(seen)) for s in names}
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run the four parts; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("esx_today", PARAMS, params, RULES)

@@ -118,7 +118,7 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
     return tr.mean("dbench", "throughput", p.measure_from_min, p.minutes), tr
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 2; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig2", PARAMS, params, RULES)

@@ -26,6 +26,8 @@ guest kernels' own zero pages add a little per VM).
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..workloads import Spec95
@@ -47,7 +49,7 @@ PARAMS = {
 }
 
 
-def run_count(n: int, p, seed: int) -> dict:
+def run_count(n: int, p: SimpleNamespace, seed: int) -> dict:
     """Run ``n`` identical VMs; their memory, shared, reclaimed and zero pages in MB."""
     sharing = SharingConfig(mode="esx", scan_vm_pages_s=p.scan_vm_pages_s, scan_total_pages_s=p.scan_total_pages_s)
     host = Host(HostConfig(memory_mb=64 + n * (p.vm_mb + 8), sharing=sharing), seed=seed)
@@ -59,7 +61,7 @@ def run_count(n: int, p, seed: int) -> dict:
     return dict(trace=tr, vm=vm_mb, shared=s.shared_mb, reclaimed=s.saved_mb, zero=s.zero_mb)
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 4; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig4", PARAMS, params)

@@ -41,6 +41,7 @@ every row is a *set-up check*, listed apart from the predictions and not counted
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
@@ -141,7 +142,7 @@ def workload_for(spec: VMSpec, dep: Deployment, scale: float, mb: float, warm_s:
     return Deployed(images, mb - kernel - os_mb - role_mb - zero_mb - free_mb, zero_mb, warm_s)
 
 
-def run_deployment(key: str, p, seed: int) -> dict:
+def run_deployment(key: str, p: SimpleNamespace, seed: int) -> dict:
     """Run one deployment; its total, shared, reclaimed and zero MB."""
     dep = DEPLOYMENTS[key]
     sharing = SharingConfig(mode=p.sharing, scan_vm_pages_s=p.scan_vm_pages_s, scan_total_pages_s=p.scan_total_pages_s)
@@ -155,7 +156,7 @@ def run_deployment(key: str, p, seed: int) -> dict:
     return dict(trace=tr, total=sum(sizes), shared=s.shared_mb, reclaimed=s.saved_mb, zero=s.zero_mb)
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 5; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig5", PARAMS, params, RULES)

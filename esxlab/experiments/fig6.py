@@ -110,7 +110,7 @@ def _peak(schedule) -> float:
     return max(float(mb) for _, mb in schedule)
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 6; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig6", PARAMS, params, RULES)

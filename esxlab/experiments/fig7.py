@@ -165,7 +165,7 @@ def short_run(p: SimpleNamespace) -> str:
             "follow it).")
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 7; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig7", PARAMS, params, RULES)

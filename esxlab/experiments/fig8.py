@@ -117,7 +117,7 @@ def server(name: str, p: SimpleNamespace) -> Server:
     return Server(footprint, sorted(active), p.fill_mb_s)
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 8; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig8", PARAMS, params, RULES)

@@ -25,9 +25,11 @@ Tolerances: the one checked row ("≥ 2 orders of magnitude") has tolerance 0 �
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 from ..config import HostConfig, RemapConfig, VMConfig
 from ..host import Host
+from ..trace import Trace
 from ..workloads import NetServer
 from .params import Param, check_seed, moved, resolve
 from .result import Result
@@ -43,7 +45,8 @@ PARAMS = {
 }
 
 
-def run_one(p, seed: int, enabled: bool):
+def run_one(p: SimpleNamespace, seed: int, enabled: bool) -> tuple[Host, Trace]:
+    """One run of the web server, remapping ``enabled`` or not: the host and its trace (§7)."""
     cfg = HostConfig(memory_mb=128, remap=RemapConfig(enabled=enabled, low_memory_mb=p.low_mb, threshold=p.threshold))
     host = Host(cfg, seed=seed)
     host.power_on(VMConfig(name="web", max_mb=48, overhead_mb=1),
@@ -51,7 +54,7 @@ def run_one(p, seed: int, enabled: bool):
     return host, host.run(minutes=p.minutes)
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run the remapping comparison; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("remap_io", PARAMS, params)

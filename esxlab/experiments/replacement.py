@@ -71,7 +71,7 @@ def one_run(p: SimpleNamespace, policy: str, workload: str, seed: int) -> tuple[
     return vm.totals, host.run(minutes=p.minutes)
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run the comparison; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("replacement", PARAMS, params, RULES)

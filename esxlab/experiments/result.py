@@ -257,6 +257,7 @@ class Result:
         raise ConfigError(f"{self.name} has no quantity {quantity!r}; it has: {known}.")
 
     def value(self, quantity: str) -> float:
+        """esxlab's value of the row ``quantity`` names (its quantity or its title); ConfigError if none does."""
         return self.row(quantity).esxlab
 
     @property
@@ -270,6 +271,7 @@ class Result:
         return not self.failures
 
     def render(self) -> str:
+        """The table as text: paper beside esxlab, tolerance, within, and the notes under it."""
         return render_table(self.table)
 
     def __str__(self) -> str:

@@ -452,6 +452,7 @@ def count_line(rows: list[Row], seeds: list[int]) -> str:
 
 
 def seeds_text(seeds: list[int]) -> str:
+    """``seeds`` for a heading: "0–3" for a run of several, else "0, 2, 5"."""
     return f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) and len(seeds) > 1 \
         else ", ".join(map(str, seeds))
 

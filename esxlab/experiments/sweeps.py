@@ -82,6 +82,7 @@ class SweepTable:
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The CSV's header: "experiment", the swept parameters, then the row's fields (README, Sweeps)."""
         return ("experiment", *self.params, *COLUMNS)
 
     def runs(self) -> Iterator[tuple[tuple, int, tuple[Row, ...]]]:
@@ -91,6 +92,7 @@ class SweepTable:
 
     @property
     def rows(self) -> Iterator[tuple]:
+        """One tuple per run and quantity, in :attr:`columns`' order (the tidy table)."""
         for values, seed, table in self.runs():
             for r in table:
                 yield (self.experiment, *values, seed, r.quantity, r.title, r.esxlab, r.unit, r.paper, r.tolerance,

@@ -54,7 +54,7 @@ def taus(p: SimpleNamespace) -> np.ndarray:
     return np.unique(np.round(np.r_[grid, extra], 4))
 
 
-def run(seed: int = 0, **params) -> Result:
+def run(seed: int = 0, **params: object) -> Result:
     """Run the sweep; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("tax_sweep", PARAMS, params, RULES)

@@ -73,7 +73,7 @@ class BalloonSplit(Problem):
         above = self.alloc_mb > self.target_mb + 4
         return (above or self.state == "high" and self.balloon_mb > 0) and self._mistakes_apart()
 
-    def describe(self):
+    def describe(self) -> str:
         return (f"The host is in the {self.state!r} free-memory state. VM 'app' (max {self.max_mb} MB, "
                 f"{self.active_mb} MB active) has\n"
                 f"{self.alloc_mb} MB allocated and a balloon of {self.balloon_mb} MB (cap {self.cap_pct} % of max); "

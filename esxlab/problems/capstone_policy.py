@@ -80,7 +80,7 @@ class BeatRandom(Problem):
     def _interesting(self):
         return self._solve()["random"] >= 200                 # enough paging for the goal to mean something
 
-    def describe(self):
+    def describe(self) -> str:
         return (f"VM 'app' (max 80 MB, no balloon driver) runs on a host with {self.memory_mb} MB; its workload "
                 f"writes\n{self.hot_mb + self.cold_mb} MB once, then every second touches all {self.hot_mb} MB of "
                 f"hot pages and {self.cold_per_s} random cold pages.\nThe hypervisor must page. Write a "

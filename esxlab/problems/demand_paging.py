@@ -108,7 +108,7 @@ class DoublePaging(Problem):
                 return False
         return self._mistakes_apart()
 
-    def describe(self):
+    def describe(self) -> str:
         return (f"VM 'app' (Linux, max {self.max_mb} MB, no balloon driver, page sharing off) has written "
                 f"{self.base_mb} MB of data once.\nIts guest has {self.guest_free_pages} free pages "
                 f"(p.guest_free_pages); {self.private_pages} of its pages are backed by machine memory "

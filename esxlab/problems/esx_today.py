@@ -66,7 +66,7 @@ class LimitTargets(Problem):
                 and far(self._targets(self.available_mb, reservations=False))
                 and far(self._targets(self.available_mb, shares=False)))
 
-    def describe(self):
+    def describe(self) -> str:
         rows = "\n".join(f"  {v['name']:>5}: max {v['max_mb']:>4} MB, {v['shares']:>4} shares, reservation "
                          f"{v['min_mb']:>3} MB, limit {'none' if v['limit_mb'] is None else str(v['limit_mb']) + ' MB'}"
                          for v in self.vms)
@@ -177,7 +177,7 @@ class SharingStopped(Problem):
         host.run(seconds=self.RUN_S)
         return float(host.sharing.stats().saved_mb)
 
-    def describe(self):
+    def describe(self) -> str:
         args = ", ".join([f"memory_mb={self.host_mb}"] + [f"{k}={v!r}" for k, v in self.host_overrides.items()])
         sharing = ", ".join(f"{k}={v!r}" for k, v in self.sharing_overrides.items()) or "the preset's"
         salts = " and ".join("no salt" if s is None else f"salt={s}" for s in self.salts)

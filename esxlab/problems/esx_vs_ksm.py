@@ -98,7 +98,7 @@ class KsmCounters(Problem):
         repeated = len({v["app"] for v in self.vms}) < len(self.vms)
         return zero > 2 * self.max_page_sharing and repeated and 5 <= scan_s <= 40
 
-    def describe(self):
+    def describe(self) -> str:
         rows = "\n".join(f"  {v['name']}: runs {v['app']:>3}, {v['zero_mb']:g} MB of zero pages, {v['private_mb']} MB "
                          "of private data" for v in self.vms)
         apps = ", ".join(f"{a} {mb} MB" for a, mb in self.app_mb.items())

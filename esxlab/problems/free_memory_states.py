@@ -2,6 +2,8 @@
 admission control (§6.2); and lesson 07's admission scenario, for its worked example and its reveal."""
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+
 import numpy as np
 
 from ..admission import admit, reserved
@@ -21,7 +23,7 @@ def lesson_vms(max_mb: float = 96, min_mb: float = 32) -> list[VMConfig]:
     return [VMConfig(name=f"vm{i}", max_mb=max_mb, min_mb=min_mb) for i in range(3)]
 
 
-def power_on_all(configs, memory_mb: float, swap_mb: float) -> str | None:
+def power_on_all(configs: Iterable[VMConfig], memory_mb: float, swap_mb: float) -> str | None:
     """Power ``configs`` on one by one on a fresh host of ``memory_mb`` and ``swap_mb`` (§6.2): the first
     refusal's sentence, or None when every VM is admitted."""
     host = Host(HostConfig(memory_mb=memory_mb, swap_mb=swap_mb), seed=0)
@@ -33,7 +35,8 @@ def power_on_all(configs, memory_mb: float, swap_mb: float) -> str | None:
     return None
 
 
-def smallest_admitting_mb(configs, swap_mb: float, lo: int = 128, hi: int = 512, step: int = 8) -> int | None:
+def smallest_admitting_mb(configs: Collection[VMConfig], swap_mb: float, lo: int = 128, hi: int = 512,
+                          step: int = 8) -> int | None:
     """The smallest machine memory from ``lo`` to ``hi`` MB, in ``step`` MB steps (lesson 07's slider), at
     which :func:`power_on_all` admits every one of ``configs``; None if none does."""
     return next((mb for mb in range(lo, hi + 1, step) if power_on_all(configs, mb, swap_mb) is None), None)
@@ -81,7 +84,7 @@ class FreeMemoryWalk(Problem):
         """Three states or more, and every typical mistake (hysteresis ignored, entry thresholds shifted) fails."""
         return len(set(self._states())) >= 3 and self._mistakes_apart()
 
-    def describe(self):
+    def describe(self) -> str:
         return (f"A host with {self.memory_mb} MB of machine memory, default thresholds (high 6 %, soft 4 %, "
                 f"hard 2 %, low 1 %)\nand a hysteresis margin of {self.hysteresis_pct:g} % starts in the 'high' "
                 f"state. Free memory is then read {self.STEPS} times (MB, p.free_mb):\n  {self.free_mb}\n"
@@ -170,7 +173,7 @@ class Admission(Problem):
         memory, swap = self._reserved(new=True)
         return memory >= 0.75 * self.memory_mb or swap >= 0.75 * self.swap_mb
 
-    def describe(self):
+    def describe(self) -> str:
         rows = "\n".join(f"  {c.name}: max {c.max_mb:g} MB, min {c.min_mb:g} MB, overhead {c.overhead_mb:g} MB"
                          for c in self.running + [self.new])
         return (f"A host with {self.memory_mb} MB of machine memory and {self.swap_mb} MB of host swap runs "

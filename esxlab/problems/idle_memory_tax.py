@@ -114,7 +114,7 @@ class RhoVictim(Problem):
     def _victim(self, rhos: list[float], key=min) -> str:
         return self.NAMES[rhos.index(key(rhos))]
 
-    def describe(self):
+    def describe(self) -> str:
         rows = "\n".join(f"  {v['name']:>5}: {v['shares']:>5} shares, {v['alloc_mb']:>4} MB allocated, "
                          f"active fraction f = {v['active_fraction']:.2f}" for v in self.vms)
         return (f"Idle memory tax τ = {self.tax_rate:.2f}. Three VMs (p.vms):\n{rows}\n"
@@ -205,7 +205,7 @@ class TaxTargets(Problem):
         self.busy_goal_mb = int(round(self._targets(goal)[1]))
         return self._mistakes_apart()
 
-    def describe(self):
+    def describe(self) -> str:
         return (f"Two VMs, max {self.MAX_MB} MB each, {self.SHARES} shares each, min 0. The policy may hand out "
                 f"{self.available_mb} MB.\n"
                 f"  idle: {self.idle_active_mb} MB active    busy: {self.busy_active_mb} MB active\n"

@@ -61,7 +61,7 @@ class HotPageRemap(Problem):
                 f"previous\nburst on it (second − previous second > {w}): bursts at seconds 10 and {10 + w} keep "
                 f"counting; at 10 and {11 + w} the count restarts at {11 + w}.")
 
-    def describe(self):
+    def describe(self) -> str:
         return (f"A guest page backed by high machine memory (above the DMA boundary) is a network buffer. At "
                 f"these seconds\nthe guest transmits from it, (second, transfers) (p.bursts):\n  {self.bursts}\n"
                 f"Each transfer from high memory is one bounce copy. ESX remaps the page at the transfer that brings "

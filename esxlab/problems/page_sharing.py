@@ -53,7 +53,7 @@ class SharingPrediction(Problem):
         return (len({v["salt"] for v in self.vms}) == 2 and len({v["os_version"] for v in self.vms}) == 2
                 and self._mistakes_apart())
 
-    def describe(self):
+    def describe(self) -> str:
         rows = "\n".join(f"  {v['name']}: Linux version {v['os_version']}, runs {v['app']:>4}, {v['zero_mb']} MB of "
                          f"zero pages, {v['private_mb']} MB of private data, salt {v['salt']}" for v in self.vms)
         apps = ", ".join(f"{a} {mb} MB" for a, mb in self.app_mb.items())

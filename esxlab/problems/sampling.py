@@ -51,7 +51,7 @@ class SamplingEstimate(Problem):
         """t: how many of the n sampled pages the guest touched in the period."""
         return int(round(self._run().last_f * self.n))
 
-    def describe(self):
+    def describe(self) -> str:
         return (f"A VM with {self.max_mb} MB of memory is sampled: n = {self.n} random pages per "
                 f"{self.PERIOD_S} s period.\nThis period the guest touched t = {self.touched} of them "
                 f"(p.touched). Before it the slow average was {self.slow:.2f}\nand the fast one {self.fast:.2f} "

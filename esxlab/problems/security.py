@@ -68,7 +68,7 @@ class SideChannel(Problem):
         return slow == 1 and (None not in self.salts.values() or self.force_salting == 2 or
                               len(set(self.salts.values())) == 2)
 
-    def describe(self):
+    def describe(self) -> str:
         rows = "\n".join(f"  {c:>15}: {t:5.2f} µs" for c, t in zip(self.candidates, self.timings_us))
         return ("An attacker VM loaded one page of each candidate library version, waited until ESX's scanner had "
                 "hashed\nevery page twice, then timed one write to each page (p.candidates, p.timings_us). A write "

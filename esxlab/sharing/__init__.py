@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..config import SharingConfig
 from .base import (COUNT_MAX, FRAME, FREE_FRAME, HINT, SharingBase, SharingStats, VMSharingStats, page_hash,
                    salt_group)
@@ -20,7 +22,7 @@ __all__ = ["COUNT_MAX", "FRAME", "FREE_FRAME", "HINT", "KsmSharing", "PageSharin
            "VMSharingStats", "make_sharing", "page_hash", "salt_group"]
 
 
-def make_sharing(config: SharingConfig, *collaborators) -> SharingBase:
+def make_sharing(config: SharingConfig, *collaborators: Any) -> SharingBase:
     """The sharing policy ``config.mode`` names; ``collaborators`` as for :class:`SharingBase`."""
     if config.mode == "esx":
         return PageSharing(config, *collaborators)

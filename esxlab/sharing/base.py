@@ -186,6 +186,7 @@ class SharingBase:
         return min((s.passes for s in self.states.values()), default=0)
 
     def stats(self) -> SharingStats:
+        """The host-wide figures now (:class:`SharingStats`)."""
         mb = 1.0 / PAGES_PER_MB
         return SharingStats(self.name, self.mappings * mb, self.saved_pages * mb, self.zero_pages * mb,
                             self.table_pages * mb, self.unconfirmed, self.cow_breaks, self.scanned,

@@ -326,6 +326,7 @@ class TimeSeries:
                 mark.marker = "circle" if few else None
 
     def set_cursor(self, x: float) -> None:
+        """Draw the vertical cursor at ``x`` (minutes)."""
         self.cursor.x = [float(x), float(x)]
 
 
@@ -346,6 +347,7 @@ class PmapGrid:
         self.widget = widgets.VBox([self.figure, self.legend])
 
     def update(self, states: np.ndarray, title: str | None = None) -> None:
+        """Colour each cell by the page state in ``states`` (one per PPN, pmap state indices)."""
         states = np.asarray(states)
         k = stride(len(states), self.max_cells)
         s = states[::k].astype(float)
@@ -419,6 +421,7 @@ class WhyPanel:
         self.shown: list = []
 
     def update(self, decisions: Sequence, upto_tick: float, vm: str | None = None) -> None:
+        """Show the last decisions up to ``upto_tick`` (s), of ``vm`` and the host's if given, else all."""
         chosen = [d for d in decisions if d.tick <= upto_tick and (vm is None or d.vm in (vm, ""))]
         self.shown = chosen[-self.limit:]
         if not decisions:

@@ -208,6 +208,7 @@ class Reveal:
 
     @property
     def html(self) -> str:
+        """``text`` as the HTML box the notebook shows (a note's colour when no prediction was recorded)."""
         return _box(html.escape(self.text).replace("\n", "<br>"), NOTE if self.prediction is None else RIGHT)
 
     def _ipython_display_(self) -> None:

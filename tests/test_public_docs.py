@@ -1,0 +1,111 @@
+"""Every public function, method and class of esxlab has a docstring, and every public function and method
+type hints on its parameters and return (finding 9 of the third new-engineer pass)."""
+import importlib
+import inspect
+import pkgutil
+import re
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import esxlab
+
+# Below vm.py a `vm` parameter is duck-typed: importing VM there would break the layers (test_architecture).
+DUCK_TYPED = {"vm"}
+
+
+def modules(package: types.ModuleType = esxlab) -> Iterator[types.ModuleType]:
+    """``package`` and its public modules, recursively."""
+    yield package
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        if not info.name.rsplit(".", 1)[1].startswith("_"):
+            module = importlib.import_module(info.name)
+            yield from modules(module) if info.ispkg else [module]
+
+
+def public(module: types.ModuleType) -> Iterator[tuple[str, object, bool]]:
+    """(qualified name, object, whether it is a method) of the module's public functions and classes
+    (``__all__`` if it has one, else the names without a leading underscore) defined in it, and of those
+    classes' public methods and properties."""
+    names = getattr(module, "__all__", [n for n in vars(module) if not n.startswith("_")])
+    for name in names:
+        obj = getattr(module, name)
+        if (inspect.isfunction(obj) and obj.__name__ != "<lambda>" or inspect.isclass(obj)) \
+                and obj.__module__ == module.__name__:             # (a lambda is a constant's value: a rule)
+            yield f"{module.__name__}.{name}", obj, False
+            if inspect.isclass(obj):
+                yield from ((f"{module.__name__}.{name}.{n}", v, True) for n, v in vars(obj).items()
+                            if not n.startswith("_") and isinstance(v, (types.FunctionType, staticmethod,
+                                                                       classmethod, property)))
+
+
+def has_doc(obj: object) -> bool:
+    """A class has a docstring of its own or from a base of its own package (not a dataclass's generated
+    ``Name(...)``); a function, method or property its own or the one it overrides (inspect.getdoc)."""
+    if not inspect.isclass(obj):
+        return bool(inspect.getdoc(getattr(obj, "__func__", obj)))
+    package = obj.__module__.split(".")[0]
+    return any(doc and not re.fullmatch(rf"{c.__name__}\(.*\)", doc.strip(), re.S)
+               for c in obj.__mro__ if c.__module__.split(".")[0] == package
+               for doc in [c.__dict__.get("__doc__")])
+
+
+def unhinted(obj: object, method: bool) -> list[str]:
+    """The parameters of a function, method or property getter without a type hint (a method's ``self`` or
+    ``cls`` and :data:`DUCK_TYPED` names aside), and "return" if it has no return hint; [] for a class."""
+    if inspect.isclass(obj):
+        return []
+    func = obj.fget if isinstance(obj, property) else getattr(obj, "__func__", obj)
+    signature = inspect.signature(func)
+    params = list(signature.parameters.values())[method and not isinstance(obj, staticmethod):]
+    missing = [p.name for p in params if p.annotation is p.empty and p.name not in DUCK_TYPED]
+    return missing + ["return"] * (signature.return_annotation is signature.empty)
+
+
+def checked() -> Iterator[tuple[str, object, bool]]:
+    """Every public name this file checks."""
+    return ((name, obj, method) for module in modules() for name, obj, method in public(module))
+
+
+def test_every_public_name_has_a_docstring():
+    missing = [name for name, obj, _ in checked() if not has_doc(obj)]
+    assert not missing, f"public names without a docstring: {missing}; add one (one to three lines, the paper's §)."
+
+
+def test_every_public_function_has_type_hints():
+    missing = {name: bad for name, obj, method in checked() if (bad := unhinted(obj, method))}
+    assert not missing, f"public functions with a parameter or return without a type hint: {missing}."
+
+
+@dataclass
+class _Base:
+    x: int
+
+    def victims(self, vm, n: int) -> list[int]:
+        """The base's contract."""
+        return []
+
+
+class _Sub(_Base):
+    def victims(self, vm, n):
+        return []
+
+    @staticmethod
+    def size(pages: int) -> int:
+        return pages
+
+
+def _bare(a, b: int):
+    pass
+
+
+def test_the_checks_can_fail():
+    """A bare function, a dataclass's generated docstring, a static method are caught; an override's inherited
+    docstring and a duck-typed ``vm`` pass; the walk sees ``__all__`` and a class's own public methods."""
+    assert [has_doc(o) for o in (_Base, _Sub, _bare, _Sub.victims, vars(_Sub)["size"])] == [False] * 3 + [True, False]
+    assert unhinted(_bare, False) == ["a", "return"] and unhinted(_Base.victims, True) == []
+    assert unhinted(_Sub.victims, True) == ["n", "return"] and unhinted(vars(_Sub)["size"], True) == []
+    module = types.ModuleType(__name__)
+    module.__all__, module._Sub, module._bare = ["_Sub"], _Sub, _bare
+    assert [name for name, _, _ in public(module)] == [f"{__name__}._Sub", f"{__name__}._Sub.victims",
+                                                       f"{__name__}._Sub.size"]
