@@ -94,8 +94,8 @@ class Expect:
     wrong items are the right ones cut or rounded (``{places}``: e.g. "3 or 4 decimal places"), or
     None where such a number is likelier another mistake than a rounding. ``order``: the order of a
     "numbers" answer's items, as "give them in the order …" ends (e.g. "of p.vms (web, db, mail)"), for
-    an answer that is the right values in another order. ``carried``: a "number" answer worked out rightly
-    from wrong other answers (:class:`Carried`), named with its own hint.
+    an answer that is the right values in another order. ``carried``: a "number" or "choice" answer worked out
+    rightly from wrong other answers (:class:`Carried`), named with its own hint.
     """
 
     name: str
@@ -296,7 +296,9 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     mistakes can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches both equally
     well, and both hints are given (joined by :data:`ALSO`), unless one of them names the other answers (then
     it alone). A mistake's value can also be the right answer cut or rounded (0.4 for 0.442 beside a mistake of
-    0.398): the rounding hint then follows the mistake's, joined the same way."""
+    0.398): the rounding hint then follows the mistake's, joined the same way. A choice worked out rightly from
+    the student's own answers keeps, beside that hint, only mistakes that name other answers: the rule was
+    right, so a typical mistake of the rule that happens to pick the same choice is not what happened."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
     carried = [e.carried.hint] if _carried(e, value, others) else []
     if not near and not carried:
@@ -304,14 +306,15 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
         return _rounded_hint(e, value) or reordered or e.hint
     best = min((d for d, _ in near), default=0.0)
     tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
-    hints = carried + [m.hint for m in tied if m.given or not any(t.given for t in tied)]
+    given_only = any(t.given for t in tied) or bool(carried) and e.kind == "choice"
+    hints = carried + [m.hint for m in tied if m.given or not given_only]
     rounded = _rounded_hint(e, value)
     return ALSO.join(dict.fromkeys(hints + [rounded] if rounded else hints))
 
 
 def _carried(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> bool:
     """Whether ``value`` is what ``e.carried`` works out from the other answers (within the tolerance)."""
-    if e.carried is None or e.kind != "number":
+    if e.carried is None or e.kind not in ("number", "choice"):
         return False
     given = {name: v for name, (ex, v) in others.items() if _type_error(ex, v) is None}
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import Expect, Mistake
+from ..checks import Carried, Expect, Mistake
 from ..config import PAGES_PER_MB
 from ..policy import compute_targets, shares_per_page
 from .base import Problem, pick, unit_mistakes
@@ -134,6 +134,13 @@ class RhoVictim(Problem):
               "but its shares and its size count too. Compute ρ = S / (P·(f + k·(1 − f))) for each VM and take "
               "the lowest.")
 
+    def _own_victim(self, answers) -> str:
+        """The victim by the right rule from the student's own ``rhos`` (ValueError unless three numbers)."""
+        rhos = [float(r) for r in answers["rhos"]]
+        if len(rhos) != len(self.NAMES):
+            raise ValueError("not one ρ per VM")
+        return self._victim(rhos)
+
     def _expect(self):
         right = self._solve()
         no_tax = self._rhos(0.0)
@@ -155,6 +162,9 @@ class RhoVictim(Problem):
                              *unit_mistakes(rhos, "shares/page", "shares/MB", "shares/GB", "%"))),
             Expect("victim", "choice", right["victim"], choices=self.NAMES,
                    hint="min-funding revocation takes memory from the VM that pays the least for it per page.",
+                   carried=Carried(self._own_victim, "that is the lowest ρ of your own `rhos`, so the rule is "
+                                                     "right: fix `rhos` first (its hint says how), and the victim "
+                                                     "follows."),
                    mistakes=(*((Mistake(idlest, self.IDLEST),) if idlest != right["victim"] else ()),
                              *(Mistake(name, "that VM pays the most per page; revocation starts at the other end.")
                                for name in most),
