@@ -63,3 +63,9 @@ def test_the_compression_check_reads_code_not_comments(tmp_path):
     src.write_text("x = 1  # swapped, balloon, compressed\ny = 'compress me'\n")
     text = arch.code_text(src)
     assert "compressed" not in text and "compress me" in text
+
+
+def test_a_helper_module_of_the_package_is_not_called_an_unlisted_experiment():
+    with pytest.raises(ConfigError) as err:
+        esx.experiments.lookup("runner")
+    assert "not in esxlab.experiments.EXPERIMENTS" not in str(err.value)

@@ -156,9 +156,18 @@ def _why_unknown(experiment: object) -> str:
     key = experiment.strip() if isinstance(experiment, str) else ""
     if key.endswith(".py"):
         return f" (a file name: give its import name, {Path(key).stem!r}, from the directory that holds it)"
-    if key and (Path(__file__).parent / f"{key}.py").is_file():
+    if _unlisted_experiment(key):
         return f" ({_unlisted(key)})"
     return " (no module of that import name on sys.path)" if _IMPORT_NAME.fullmatch(key) else ""
+
+
+def _unlisted_experiment(name: str) -> bool:
+    """Whether ``esxlab/experiments/<name>.py`` is an experiment (it defines PARAMS and run) not in EXPERIMENTS."""
+    path = Path(__file__).parent / f"{name}.py"
+    if not name or name in EXPERIMENTS or not _IMPORT_NAME.fullmatch(name) or not path.is_file():
+        return False
+    text = path.read_text()
+    return "PARAMS" in text and "def run(" in text
 
 
 def _unlisted(name: str) -> str:
@@ -193,5 +202,5 @@ def __getattr__(name: str) -> Any:
         return get(name)
     if name in _SWEEPS:
         return getattr(importlib.import_module(f"{__name__}.sweeps"), name)
-    unlisted = f" ({_unlisted(name)})" if (Path(__file__).parent / f"{name}.py").is_file() else ""
+    unlisted = f" ({_unlisted(name)})" if _unlisted_experiment(name) else ""
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}{unlisted}")
