@@ -71,9 +71,9 @@ SHARED_RUNS: tuple[tuple[str, ...], ...] = (("fig7", "tax_sweep"),)
 RUN_S: dict[str, float] = {"fig2": 4.8, "fig4": 7.3, "fig5": 5.8, "fig6": 0.8, "fig7": 4.0, "tax_sweep": 7.9,
                            "fig8": 9.5, "remap_io": 0.7, "ksm_vs_esx": 4.2, "replacement": 1.3, "esx_today": 1.4}
 
-__all__ = ["EXPERIMENTS", "RUN_S", "SHARED_RUNS", "Result", "Row", "SweepInterrupted", "SweepTable", "check_module",
+__all__ = ["EXPERIMENTS", "RUN_S", "SHARED_RUNS", "Result", "Row", "SweepFailed", "SweepInterrupted", "SweepTable", "check_module",
            "clear_cache", "get", "lookup", "paper_series", "render_table", "sweep", *EXPERIMENTS]
-_SWEEPS = ("sweep", "SweepInterrupted", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
+_SWEEPS = ("sweep", "SweepFailed", "SweepInterrupted", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
 
 
 #: what an experiment module of your own must have (:func:`check_module`)
@@ -190,6 +190,9 @@ def _import(name: str) -> ModuleType | None:
         return None
     try:
         return importlib.import_module(name)
+    except SyntaxError as e:                     # its file and line tell the whole story: one sentence
+        raise ConfigError(f"experiment module {name!r} does not compile: {Path(e.filename or name).name} line "
+                          f"{e.lineno}: SyntaxError: {e.msg}; fix it and run again.") from e
     except ModuleNotFoundError as e:
         if e.name is None or not f"{name}.".startswith(f"{e.name}."):
             raise

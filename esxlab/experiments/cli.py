@@ -110,9 +110,9 @@ def _count(n: int, noun: str) -> str:
 
 
 def sweep_main(argv: list[str]) -> int:
-    """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments, 130 when interrupted
-    (the table of the seeds that finished is printed and written first)."""
-    from .sweeps import Plan, SweepInterrupted, describe_params, parse_param
+    """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments, 1 when a run raised, 130 when
+    interrupted (for the last two, the table of the seeds that finished is printed and written first)."""
+    from .sweeps import Plan, SweepFailed, SweepInterrupted, describe_params, parse_param
     try:
         args = _sweep_parser().parse_args(argv)
         if args.experiment is None:
@@ -132,6 +132,11 @@ def sweep_main(argv: list[str]) -> int:
         used = _jobs(args.jobs, "sweep: --jobs", len(plan.tasks)) if args.scheduler is None else None
         start = time.perf_counter()
         table = plan.run(progress=True)
+    except SweepFailed as failed:      # a run raised: keep what finished, then say which run and why
+        if failed.table.seeds:
+            _sweep_out(failed.table, args.csv, start, _where(args.scheduler, used), failed.total, "a run failed")
+        print(f"error: {failed}", file=sys.stderr)
+        return 1
     except Error as e:                 # a bad argument, or a setting the experiment cannot run
         return _failed(e)
     except SystemExit as e:            # --help
@@ -147,19 +152,23 @@ def sweep_main(argv: list[str]) -> int:
     return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
 
 
-def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, asked: int | None = None) -> int:
-    """Print ``table``'s summary and a count line (``where`` the runs went; ``asked``: the runs asked
-    for, when Ctrl-C stopped the sweep), and write it to ``csv`` if given: 0, or 2 if the CSV cannot
-    be written."""
-    print(render_table(table.summary()))
-    cut = f"; interrupted: {asked} runs asked for" if asked is not None else ""
-    print(f"\n{_count(len(table.tables), 'run')} of {table.experiment} ({_count(len(table.points), 'grid point')} × "
-          f"{_count(len(table.seeds), 'seed')}{cut}), {time.perf_counter() - start:.1f} s, {where}")
+def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, asked: int | None = None,
+               stopped: str = "interrupted") -> int:
+    """Write ``table`` to ``csv`` if given, then print its summary and a count line (``where`` the runs
+    went; ``asked``: the runs asked for, when the sweep ``stopped`` early): 0, or 2 if the CSV cannot be
+    written or the seeds' tables cannot be summarized (the CSV, one row per run, is written first)."""
     if csv:
         try:
             print(f"wrote {table.to_csv(csv)}", file=sys.stderr)
         except ConfigError as e:       # checked before running, but some (e.g. /proc/x.csv for root) pass the check
             return _failed(e)
+    try:
+        print(render_table(table.summary()))
+    except ConfigError as e:           # seeds that added different rows
+        return _failed(e)
+    cut = f"; {stopped}: {asked} runs asked for" if asked is not None else ""
+    print(f"\n{_count(len(table.tables), 'run')} of {table.experiment} ({_count(len(table.points), 'grid point')} × "
+          f"{_count(len(table.seeds), 'seed')}{cut}), {time.perf_counter() - start:.1f} s, {where}")
     return 0
 
 

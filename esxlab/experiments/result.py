@@ -172,17 +172,24 @@ def predictions(rows: list[Row]) -> list[Row]:
     return [r for r in rows if r.kind == "prediction" and r.within is not None]
 
 
-def summarize(tables: list[list[Row]]) -> list[Row]:
+def summarize(tables: list[list[Row]], labels: Sequence[str] | None = None) -> list[Row]:
     """One row per quantity from one table per seed: the mean as ``esxlab``, the standard
     deviation (ddof = 1; 0 for one seed) as ``sd``, the seeds' values as ``values``.
 
     Rows are matched by (experiment, quantity); every table must hold the same quantities
-    (ConfigError otherwise). A note any seed gave is kept (the first one)."""
+    (ConfigError otherwise, naming a quantity and the tables by ``labels``, e.g. "seed 1"). A note any
+    seed gave is kept (the first one)."""
+    labels = list(labels or (f"table {i}" for i in range(len(tables))))
     keys = [(r.experiment, r.quantity) for r in tables[0]]
-    for t in tables[1:]:
-        if [(r.experiment, r.quantity) for r in t] != keys:
-            raise ConfigError("summarize: the seeds' tables list different quantities; every seed must run "
-                              "the same experiments with the same parameters.")
+    for label, t in zip(labels[1:], tables[1:]):
+        got = [(r.experiment, r.quantity) for r in t]
+        if got != keys:
+            only = [k for k in got if k not in keys] or [k for k in keys if k not in got]
+            which = (f"{label} has {only[0][1]!r}, which {labels[0]} has not" if set(got) - set(keys) else
+                     f"{labels[0]} has {only[0][1]!r}, which {label} has not" if only else
+                     f"{label} lists the same quantities in another order")
+            raise ConfigError(f"summarize: the seeds' tables list different quantities ({which}); every seed must "
+                              "run the same experiments with the same parameters, and add the same rows.")
     out = []
     for i, first in enumerate(tables[0]):
         vals = np.array([t[i].esxlab for t in tables], dtype=float)

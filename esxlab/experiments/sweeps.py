@@ -29,6 +29,7 @@ import ast
 import itertools
 import math
 import textwrap
+import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,7 +37,7 @@ from types import ModuleType
 from typing import Any
 
 from ..config import Param
-from ..errors import ConfigError, describe_range, shorten
+from ..errors import ConfigError, Error, describe_range, shorten
 from ..rng import check_seed
 from . import EXPERIMENTS, get, lookup, runner
 from .params import resolve
@@ -111,15 +112,17 @@ class SweepTable:
         return write_csv(path, self.columns, self.rows, "SweepTable.to_csv: path =")
 
     def summary(self) -> list[Row]:
-        """One :class:`~.result.Row` per grid point and quantity: mean ± sd over the seeds, its
-        ``experiment`` naming the grid point (e.g. "fig7 tax_after=0.5")."""
+        """One :class:`~.result.Row` per grid point and quantity: mean ± sd (ddof = 1) over the seeds, its
+        ``experiment`` naming the grid point (e.g. "fig7 tax_after=0.5"). ConfigError, naming the grid point,
+        the seed and a quantity, if the seeds' tables at a grid point list different quantities."""
         out: list[Row] = []
         n = len(self.seeds)
         if not n:                              # an interrupted sweep whose first seed had not finished
             return out
         for i, values in enumerate(self.points):
             name = " ".join([self.experiment, *(f"{p}={v!r}" for p, v in zip(self.params, values))])
-            out += [replace(r, experiment=name) for r in summarize([list(t) for t in self.tables[i * n:(i + 1) * n]])]
+            out += [replace(r, experiment=name) for r in summarize([list(t) for t in self.tables[i * n:(i + 1) * n]],
+                                                                   [f"{name}, seed {s}" for s in self.seeds])]
         return out
 
 
@@ -354,14 +357,34 @@ def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[t
 
 
 def _table(module: ModuleType, seed: int, values: dict[str, Any]) -> tuple[Row, ...]:
-    """The table of ``module.run(seed=seed, **values)``; ConfigError if that is not a Result."""
-    res = module.run(seed=seed, **values)
+    """The table of ``module.run(seed=seed, **values)``; ConfigError if that is not a Result, :class:`RunFailed`
+    if it raised anything but an esxlab error (whose sentences say what to change already)."""
+    try:
+        res = module.run(seed=seed, **values)
+    except Error:
+        raise
+    except Exception as err:
+        raise RunFailed(_failure(module, seed, values, err)) from err
     if not isinstance(res, Result):
         raise ConfigError(f"sweep: {module.__name__}.run() returned {shorten(res)} ({type(res).__name__}), not an "
                           "esxlab.experiments.Result; allowed: a Result holding one row per quantity, e.g. res = "
                           "Result(name, params) then res.add(quantity, paper, value, tolerance, unit), as "
                           "esxlab/experiments/fig7.py's run returns.")
     return tuple(res.table)
+
+
+class RunFailed(Error):
+    """A run of a sweep raised an exception that is not esxlab's: one sentence naming the run, the line that
+    raised and the error (its traceback is this exception's ``__cause__`` where the run was in this process)."""
+
+
+def _failure(module: ModuleType, seed: int, values: dict[str, Any], err: Exception) -> str:
+    """:class:`RunFailed`'s sentence for ``err``, raised by ``module.run(seed=seed, **values)``."""
+    call = f"{module.__name__}.run({', '.join([f'seed={seed}', *(f'{k}={v!r}' for k, v in values.items())])})"
+    frames = traceback.extract_tb(err.__traceback__)
+    where = f" at {Path(frames[-1].filename).name} line {frames[-1].lineno}" if frames else ""
+    text = str(err) if len(str(err)) <= 200 else f"{str(err)[:199]}…"
+    return f"sweep: {call} raised {type(err).__name__}{where}: {text}; run that call alone for its traceback"
 
 
 def _groups(n_points: int, n_seeds: int, jobs: int, scheduler: str | None) -> int:
@@ -447,9 +470,18 @@ class Plan:
                            progress=f"sweep {self.name}" if progress else None, label="sweep", own=own,
                            each=lambda task, got: done.append(got))
         except KeyboardInterrupt as stop:
-            runs = sum(len(self.index[k % len(self.index)]) for k in range(len(done)))
-            raise SweepInterrupted(self._table(done), runs, len(self.points) * len(self.seeds)) from stop
+            raise SweepInterrupted(self._table(done), self._runs(done), self._total) from stop
+        except RunFailed as failed:
+            raise SweepFailed(str(failed), self._table(done), self._runs(done), self._total) from failed
         return self._table(done)
+
+    @property
+    def _total(self) -> int:
+        return len(self.points) * len(self.seeds)
+
+    def _runs(self, done: list[list[tuple[Row, ...]]]) -> int:
+        """How many runs the finished tasks ``done`` held."""
+        return sum(len(self.index[k % len(self.index)]) for k in range(len(done)))
 
     def _table(self, done: list[list[tuple[Row, ...]]]) -> SweepTable:
         """The table of the seeds whose tasks are all in ``done`` (the first tasks' tables: tasks
@@ -473,6 +505,16 @@ class SweepInterrupted(KeyboardInterrupt):
         kept = f"its table holds the {n} seed{'' if n == 1 else 's'} whose runs all finished" if n else \
             "no seed had finished all its runs: its table is empty"
         super().__init__(f"sweep {table.experiment} interrupted after {runs} of {total} runs; {kept}")
+        self.table, self.runs, self.total = table, runs, total
+
+
+class SweepFailed(Error):
+    """A run of a sweep raised (:class:`RunFailed`'s sentence, naming it) after ``runs`` of its ``total`` runs had
+    finished; ``table`` is the :class:`SweepTable` of the seeds whose runs had all finished, as
+    :class:`SweepInterrupted`'s."""
+
+    def __init__(self, message: str, table: SweepTable, runs: int, total: int) -> None:
+        super().__init__(message)
         self.table, self.runs, self.total = table, runs, total
 
 
