@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from .errors import ConfigError, check_call, check_choice, check_known, check_number, shorten
+from .errors import ConfigError, check_call, check_choice, check_known, check_number, describe_range, shorten
 from .resources import HOST_BYTES_PER_PAGE, SWAP_BYTES_PER_PAGE, VM_BYTES_PER_PAGE, check_fits
 
 PAGE_KB = 4
@@ -86,6 +87,24 @@ class Param:
         check_number(owner, name, value, self.lo, self.hi, self.lo_open, self.hi_open, self.integer)
         return value
 
+    def allowed(self, name: str) -> str:
+        """What the field ``name`` allows, as :meth:`validate`'s sentences say it (e.g. ``0 ≤ tax_rate < 1``)."""
+        if self.check is not None:
+            text = f"a {'tuple' if isinstance(self.default, (tuple, list)) else 'value'} shaped like the default"
+        elif self.choices is not None:
+            text = "one of " + ", ".join(repr(c) for c in self.choices)
+        else:
+            text = ("whole numbers, " if self.integer else "") + describe_range(name, self.lo, self.hi, self.lo_open,
+                                                                               self.hi_open)
+        return text + (", or None" if self.optional else "")
+
+    def describe(self, name: str) -> str:
+        """One line of a configuration's docstring: the field, its unit, meaning, allowed values,
+        default and source."""
+        unit = f" ({self.unit})" if self.unit else ""
+        return (f"* ``{name}``{unit}: {self.label}; allowed: {self.allowed(name)}; default {self.default!r}; "
+                f"source: {self.source or 'invented'}.")
+
     def replace(self, **changes: Any) -> "Param":
         """A copy with ``changes`` (e.g. a narrower ``hi`` or another ``default``); ConfigError
         for a name that is not a field of Param."""
@@ -112,6 +131,17 @@ def param(default: Any, label: str, lo: float | None = None, hi: float | None = 
 
 
 _Config = TypeVar("_Config", bound="Validated")     # replace() returns its own class
+_Class = TypeVar("_Class", bound=type)
+
+
+def documented(cls: _Class) -> _Class:
+    """``cls`` (a dataclass) with one line per :func:`param` field appended to its docstring, made
+    from the field's :class:`Param` (unit, meaning, allowed values, default, source), so ``help()``
+    shows what ``controls()`` knows and the two never drift."""
+    lines = "\n".join(textwrap.fill(spec.describe(name), 110, initial_indent="    ", subsequent_indent="      ")
+                      for name, spec in cls.controls().items())
+    cls.__doc__ = f"{cls.__doc__}\n\n    Parameters (from each field's ``param``):\n\n{lines}\n"
+    return cls
 
 
 class Validated:
@@ -142,10 +172,12 @@ class Validated:
         return {f.name: f.metadata["param"] for f in dataclasses.fields(cls) if "param" in f.metadata}
 
 
+@documented
 @dataclass(frozen=True)
 class HostConfig(Validated):
     """Host-wide parameters (paper §5, §6). ``memory_mb`` is the machine memory ESX manages
-    for VMs: guest pages and per-VM overhead memory both come out of it."""
+    for VMs: guest pages and per-VM overhead memory both come out of it. ``sharing``
+    (:class:`SharingConfig`, §4) and ``remap`` (:class:`RemapConfig`, §7) are sub-configurations."""
 
     memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB",
                              source="§5.4: the RAM of Fig. 7's host (512 MB, of which ESX left about 360 MB for VMs; "
@@ -311,6 +343,7 @@ class HostConfig(Validated):
         return None if self.swap_mb is None else int(round(self.swap_mb * PAGES_PER_MB))
 
 
+@documented
 @dataclass(frozen=True)
 class VMConfig(Validated):
     """One VM's parameters (paper §6.1): max (its configured "physical" memory), min, shares,
@@ -325,7 +358,11 @@ class VMConfig(Validated):
     limit below what the VM touches in one simulated second cannot be met: the pages of the
     access being served stay resident (a floor of the one-second tick, invented).
     ``balloon_max_mb`` (later ESX ``sched.mem.maxmemctl``) caps its balloon beside the
-    percentage cap ``balloon_max_pct`` (``Mem.CtlMaxPercent``); the lower cap wins."""
+    percentage cap ``balloon_max_pct`` (``Mem.CtlMaxPercent``); the lower cap wins.
+
+    Plain fields: ``name`` (unique among a host's running VMs), ``os_version`` (guests of the same
+    ``guest_os`` and version share their image's pages, §4) and ``salt`` (None or an integer: with
+    ``SharingConfig.force_salting`` ≥ 1, only VMs with equal salts share, later ESX)."""
 
     name: str = "vm"
     max_mb: float = param(256, "max (configured memory)", 1, 1 << 20, step=16, unit="MB", source="§6.1")
@@ -408,6 +445,7 @@ class VMConfig(Validated):
 SHARING_MODES = ("esx", "ksm", "off")
 
 
+@documented
 @dataclass(frozen=True)
 class SharingConfig(Validated):
     """Content-based page sharing (paper §4): which scanner, how fast, and who may share.
@@ -440,6 +478,7 @@ class SharingConfig(Validated):
                                       source="Linux ksm default 256")
 
 
+@documented
 @dataclass(frozen=True)
 class RemapConfig(Validated):
     """Hot I/O page remapping (paper §7). Machine pages below ``low_memory_mb`` are reachable

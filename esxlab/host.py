@@ -55,7 +55,28 @@ PROGRESS_AFTER_S = 5.0     # a run that has computed this long (wall seconds) sh
 
 
 class Host:
-    """An ESX server. ``Host(HostConfig(memory_mb=512), seed=0)``; see the package README."""
+    """One ESX server (the paper's whole system): machine memory, the VMs running on it and the
+    memory manager that shares, balloons, compresses (later ESX) and swaps their pages.
+
+    It owns ``config`` (:class:`~esxlab.config.HostConfig`), the clock (one tick = one simulated
+    second), the seeded streams (``seed``: the same seed, the same run), ``machine`` (4 KB machine
+    pages), ``vms`` (name → :class:`~esxlab.vm.VM`, in power-on order), ``sharing`` (§4), ``swapfile``
+    and ``swapper`` (§3.3), ``compression`` (later ESX), ``remap`` (§7), ``reclaimer`` and ``states``
+    (§6.3) and the recorder behind ``trace``. Memory is in MB in stats and traces, in pages inside.
+
+    * :meth:`power_on` / :meth:`power_off`: admit and boot a VM (§6.2) / free all it holds.
+    * :meth:`run` / :meth:`step`: advance minutes (or seconds) / one tick; :attr:`trace`: the history.
+    * :meth:`stats` / :meth:`vm_stats` / :meth:`vm`: the host's and each VM's memory now (MB).
+    * :meth:`set_tax_rate`, :meth:`set_shares`, :meth:`set_min`, :meth:`set_limit`, :meth:`set_balloon`:
+      change a parameter mid-run; :meth:`note`: log an experimenter's action.
+
+    Example::
+
+        host = Host(HostConfig(memory_mb=360), seed=0)
+        host.power_on(VMConfig(name="db", max_mb=256), workload="dbench")
+        trace = host.run(minutes=10)
+        print(host.stats().free, trace.mean("db", "alloc", start_min=5))
+    """
 
     def __init__(self, config: HostConfig | None = None, seed: int = 0,
                  replacement: ReplacementPolicy | str | None = None) -> None:
@@ -396,6 +417,7 @@ class Host:
         mb = 1.0 / PAGES_PER_MB
         return dict(free=self.machine.free * mb, state=self.states.state, shared_saved=self.sharing.saved_pages * mb,
                     zero_shared=self.sharing.zero_pages * mb, overhead=self.overhead_pages * mb,
+                    sharing_table=self.sharing.table_pages * mb,
                     swap_used=self.swapfile.used * mb, compression_saved=self.compression.saved_pages * mb,
                     large_pages_broken=sum(v.large_broken for v in self.vms.values()),
                     bounce_copies=self.remap.last_bounces)

@@ -156,6 +156,8 @@ METRICS = (
            color=_STATE_COLOR["shared"], plot=True),
     Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3", plot=True),
     Metric("overhead", "host", "MB", "overhead memory of all VMs", "§6.2", color="#CC79A7"),
+    Metric("sharing_table", "host", "MB", "machine memory holding the page-sharing hash table (charged to the host, "
+           "not to any VM)", "§4.3", label="sharing table"),
     Metric("swap_used", "host", "MB", "host swap space in use", "§3.3", color=_STATE_COLOR["swapped"], plot=True),
     Metric("compression_saved", "host", "MB", "memory compression saves (pages compressed less the cache "
            "holding them)", "later ESX 4.1+", label="compression saved"),
@@ -191,4 +193,10 @@ VMStats = _stats_class("VMStats", VM_METRICS, (("name", str),),
                        "``max``. From ``vm.stats()``; fields: the per-VM metrics of :data:`VM_METRICS`.")
 HostStats = _stats_class("HostStats", HOST_METRICS, (),
                          "The host's memory now, in MB unless noted, and its free-memory state (design §2). From "
-                         "``host.stats()``; fields: the host metrics of :data:`HOST_METRICS`.")
+                         "``host.stats()``; fields: the host metrics of :data:`HOST_METRICS`.\n\n"
+                         "Machine memory adds up exactly: ``total == Σ alloc + overhead + free + sharing_table − "
+                         "shared_saved``, Σ over the running VMs' ``VMStats.alloc`` (private pages, pages mapping "
+                         "shared frames and the VM's compression cache, later ESX). Σ alloc counts a shared frame "
+                         "once per page mapping it, ``shared_saved`` more than the frames hold (§4.3); swapped, "
+                         "ballooned, compressed and unbacked pages hold no machine page of their own, and low "
+                         "memory (§7) is part of the same machine pages.")

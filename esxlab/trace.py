@@ -197,15 +197,27 @@ class Trace:
         from .reclaim import STATES
         return [STATES[s] for s in self.host.state]
 
-    def mean(self, name: str, field: str, start_min: float = 0, end_min: float | None = None) -> float:
-        """Mean of one VM field (:data:`VM_FIELDS`) over [start_min, end_min) minutes, NaN rows
-        skipped: NaN if the VM was off throughout. ConfigError if no tick of the trace falls in
-        the window (e.g. a window past the end of the run)."""
-        series = self.vm(name)
-        check_choice("Trace.mean", "field", field, VM_FIELDS)
+    def mean(self, name: str | None, field: str, start_min: float = 0, end_min: float | None = None) -> float:
+        """Mean of one series over [start_min, end_min) minutes (None: to the end of the run), NaN rows
+        skipped: a VM's field (:data:`VM_FIELDS`) for the VM ``name``, NaN if it was off throughout, or
+        a host field (:data:`HOST_FIELDS`, e.g. ``trace.mean(None, "free")``) when ``name`` is "" or
+        None. ConfigError if no tick of the trace falls in the window (e.g. a window past the end of
+        the run) or ``end_min`` is not after ``start_min``."""
+        of_host = name in ("", None)
+        series = self.host if of_host else self.vm(name)
+        fields, others = (HOST_FIELDS, VM_FIELDS) if of_host else (VM_FIELDS, HOST_FIELDS)
+        if field in others and field not in fields:
+            where, who = (f"a VM's series (trace.vm(name).{field})", "a VM's name") if of_host else \
+                (f"a host series (trace.host.{field})", "name = None")
+            raise ConfigError(f"Trace.mean field = {field!r} is {where}; allowed: {who} for it, or with this name "
+                              f"one of {', '.join(map(repr, fields))}.")
+        check_choice("Trace.mean", "field", field, fields)
         check_number("Trace.mean", "start_min", start_min, 0, None)
         if end_min is not None:
-            check_number("Trace.mean", "end_min", end_min, start_min, None)
+            check_number("Trace.mean", "end_min", end_min, 0, None)
+            if end_min <= start_min:
+                raise ConfigError(f"Trace.mean: end_min = {end_min:g} must be after start_min = {start_min:g}; "
+                                  "allowed: end_min > start_min, or None for the end of the run.")
         end = np.inf if end_min is None else end_min
         sel = (self.minutes >= start_min) & (self.minutes < end)
         if not sel.any():
@@ -214,6 +226,15 @@ class Trace:
                               f"covers {covers}; allowed: a window that overlaps the run.")
         values = getattr(series, field)[sel]
         return float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+
+    def __repr__(self) -> str:
+        """One line: ticks and simulated minutes, the VMs, and the last tick's free memory and state."""
+        vms = ", ".join(map(repr, self.vms)) or "none"
+        if not len(self):
+            return f"<Trace 0 ticks (nothing has run), VMs: {vms}>"
+        from .reclaim import STATES
+        last = f"t = {self.t[-1]:g} s: free {self.host.free[-1]:.1f} MB, state {STATES[self.host.state[-1]]!r}"
+        return f"<Trace {len(self)} ticks ({len(self) / 60:g} simulated min), VMs: {vms}; last {last}>"
 
     def __len__(self) -> int:
         return len(self.t)

@@ -37,7 +37,7 @@ from types import ModuleType
 from typing import Any
 
 from ..config import Param
-from ..errors import ConfigError, Error, describe_range, shorten
+from ..errors import ConfigError, Error, shorten
 from ..rng import check_seed
 from . import EXPERIMENTS, get, lookup, runner
 from .params import resolve
@@ -218,18 +218,6 @@ def check_rules(experiment: Experiment, grid: Mapping[str, list[Any]]) -> list[t
     return points
 
 
-def _allowed(name: str, spec: Param) -> str:
-    """What ``spec`` allows, as :meth:`~esxlab.config.Param.validate`'s sentences say it."""
-    if spec.check is not None:
-        text = "a tuple shaped like the default" if _is_tuple(spec) else "a value shaped like the default"
-    elif spec.choices is not None:
-        text = "one of " + ", ".join(repr(c) for c in spec.choices)
-    else:
-        text = ("whole numbers, " if spec.integer else "") + describe_range(name, spec.lo, spec.hi, spec.lo_open,
-                                                                           spec.hi_open)
-    return text + (", or None" if spec.optional else "")
-
-
 def _is_tuple(spec: Param) -> bool:
     """Whether ``spec``'s values are tuples (e.g. Figure 2's sizes): each is one value of a sweep."""
     return spec.check is not None and isinstance(spec.default, (tuple, list))
@@ -300,7 +288,7 @@ def describe_params(experiment: Experiment) -> str:
     if not module.PARAMS:
         return f"{heading}\n\nParameters: none (its PARAMS is empty); sweep it over seeds alone, e.g. --seeds 0-3."
     head = ("parameter", "default", "allowed", "unit", "--param example", "meaning")
-    rows = [(key, shorten(spec.default, 30), _allowed(key, spec), spec.unit, example(experiment, key), spec.label)
+    rows = [(key, shorten(spec.default, 30), spec.allowed(key), spec.unit, example(experiment, key), spec.label)
             for key, spec in module.PARAMS.items()]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
