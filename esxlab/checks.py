@@ -95,7 +95,9 @@ class Expect:
     None where such a number is likelier another mistake than a rounding. ``order``: the order of a
     "numbers" answer's items, as "give them in the order …" ends (e.g. "of p.vms (web, db, mail)"), for
     an answer that is the right values in another order. ``carried``: a "number" or "choice" answer worked out
-    rightly from wrong other answers (:class:`Carried`), named with its own hint.
+    rightly from wrong other answers (:class:`Carried`), named with its own hint. ``nonnegative``: an amount
+    (MB, pages) that cannot be negative: a wrong negative answer no typical mistake explains (a shrinking balloon's
+    "increase" is negative) is told so, not given the hint.
     """
 
     name: str
@@ -112,6 +114,7 @@ class Expect:
     rounded_hint: str | None = ROUNDED
     order: str = ""
     carried: Carried | None = None
+    nonnegative: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -146,6 +149,18 @@ def _too_large(x: Any) -> bool:
     return False
 
 
+def _not_finite(x: Any) -> str | None:
+    """"not a number" for a NaN, "infinite" for ±inf, else None (a number too large for a float is
+    :func:`_too_large`'s)."""
+    try:
+        f = float(x)
+    except OverflowError:
+        return None
+    except ValueError:                           # Decimal('sNaN')
+        return "not a number"
+    return "not a number" if math.isnan(f) else "infinite" if math.isinf(f) else None
+
+
 def _describe(x: Any) -> str:
     text = repr(x)
     return f"{text[:40]}… ({type(x).__name__})" if len(text) > 40 else f"{text} ({type(x).__name__})"
@@ -158,6 +173,8 @@ def _type_error(e: Expect, value: Any) -> str | None:
         ok = _is_real(value) if e.kind == "number" else isinstance(value, str)
         if not ok:
             return f"`{e.name}` must be {single[e.kind]}; got {_describe(value)}."
+        if e.kind == "number" and _not_finite(value):
+            return f"`{e.name}` is {value} ({_not_finite(value)}): give a finite number (int or float)."
         if e.kind == "number" and _too_large(value):
             return f"`{e.name}` is too large to be an answer here (a float cannot hold it); got {_describe(value)}."
         if e.kind == "choice" and value not in e.choices:
@@ -346,6 +363,9 @@ def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]
     if _close(e, value, e.value):
         return None
     hint = _mistake_hint(e, value, others)
+    if hint == e.hint and e.nonnegative and np.min(np.asarray(value, dtype=float)) < 0:    # no mistake explains it
+        unit = f" in {e.unit}" if e.unit else ""
+        return f"`{e.name}` cannot be negative: it is an amount{unit}; got {_describe(value)}."
     where = ""
     if e.kind in ("numbers", "choices"):
         wrong = [i for i, (g, w) in enumerate(zip(value, e.value)) if not _close(_item(e), g, w)]
@@ -370,10 +390,11 @@ def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> N
         raise CheckFailed(msg)
 
 
-def problem_of(problem: Any, caller: str, more: str = "") -> Any:
+def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ...] = ()) -> Any:
     """``problem`` if it is a problem object of a module under ``esxlab/problems/``, else ConfigError saying
     what ``caller`` (``caller(p<more>)``) needs: a class is told to create it first, a problem defined
-    elsewhere is told where problems live (an answer cell's own could agree with any answer)."""
+    elsewhere is told where problems live (an answer cell's own could agree with any answer), anything else is
+    shown the problem class that asks for ``answers`` (:func:`_asking`)."""
     from .problems import Problem
     cls = type(problem)
     if isinstance(problem, Problem) and cls.__module__.startswith("esxlab.problems."):
@@ -386,10 +407,19 @@ def problem_of(problem: Any, caller: str, more: str = "") -> Any:
                "are checked (a class defined elsewhere, in an answer cell too, could agree with any answer): an "
                "instructor adds one there (exercises/README.md, 'Adding a problem')")
     else:
-        fix = (f"pass the problem object the exercise created, e.g. `p = problems.RhoVictim(seed=0)`, "
+        fix = (f"pass the problem object the exercise created, e.g. `p = problems.{_asking(answers)}(seed=0)`, "
                f"then `{caller}(p{more})`")
     raise ConfigError(f"{caller}() needs a problem from esxlab.problems as its first argument; got "
                       f"{_describe(problem)}: {fix}.")
+
+
+def _asking(answers: tuple[str, ...]) -> str:
+    """The name of the problem class whose ``ANSWER_NAMES`` are ``answers`` (the exercise a call comes from), else
+    RhoVictim's, the first exercise's (invented: the exercise framework)."""
+    from . import problems
+    found = [n for n in problems.__all__ if answers and set(getattr(getattr(problems, n), "ANSWER_NAMES", ())) ==
+             set(answers)]
+    return found[0] if found else "RhoVictim"
 
 
 def check(problem: Any, **answers: Any) -> None:
@@ -400,7 +430,7 @@ def check(problem: Any, **answers: Any) -> None:
     :class:`CheckFailed` (an AssertionError) naming each wrong answer (and any unanswered one), else
     ``NotImplementedError`` naming each unanswered one (:func:`_together`).
     """
-    cls = type(problem_of(problem, "check", ", ..."))
+    cls = type(problem_of(problem, "check", ", ...", tuple(answers)))
     expected = cls(problem.seed)._expectations()
     names = [e.name for e in expected]
     if set(answers) != set(names):

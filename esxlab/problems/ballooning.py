@@ -12,23 +12,35 @@ class BalloonSplit(Problem):
     """How the host splits a VM's excess over its target between its balloon and the swap
     daemon, given the free-memory state and whether the driver can be used (§3.2, §6.3)."""
 
+    #: p.driver → how describe() states it: config.BALLOON_MODES' names (lesson 10's), and 'booting', a driver
+    #: not loaded yet
     DRIVERS = {"cooperative": "loaded and working", "absent": "not installed",
                "booting": "installed, but the guest is still booting",
-               "stuck": f"loaded, but it has made no progress for {HostConfig().balloon_stuck_s} s"}
+               "uncooperative": "loaded, but uncooperative: it has freed no memory for "
+                                f"{HostConfig().balloon_stuck_s} s"}
+    ANSWER_NAMES = ("balloon_mb", "swap_mb")
     _TOL_MB = 0.5
     #: the hint for the paper's plain reading of high (§6.3: "no reclamation is performed")
     CONVERGE = ("esxlab reads §6.3 as 'converge' (HostConfig.high_state, see the Background): in high nothing is "
                 "paged, but a working balloon still takes the VM's excess over its target; only paging waits for "
                 "soft.")
+    #: the state's rule, as the fallback hint states it (the learning goals' words)
+    RULES = {"high": "high pages nothing but still asks a working balloon for the excess",
+             "soft": "soft balloons and pages only what a working balloon cannot take",
+             "hard": "hard pages the whole excess and still asks a loaded driver's balloon for it"}
+    FROM_MAX = ("the excess is the allocation minus the target; max − target is only the most a balloon may hold "
+                "(its reclaimed share).")
+    FORGOT = ("the balloon already holds p.balloon_mb: the host asks for that plus the excess (up to its cap and "
+              "max − target), and what the balloon newly takes is not paged.")
 
     def _draw(self, rng):
         self.state = pick(rng, ("high", "soft", "soft", "soft", "hard"))
-        self.driver = pick(rng, ("cooperative", "cooperative", "cooperative", "absent", "booting", "stuck"))
+        self.driver = pick(rng, ("cooperative", "cooperative", "cooperative", "absent", "booting", "uncooperative"))
         self.tax_rate = pick(rng, (0.0, 0.5, 0.75))
         self.max_mb = pick(rng, (256, 512))
         self.cap_pct = pick(rng, (30, 50, 65))
         self.balloon_mb = 8 * int(rng.integers(0, 9))
-        if self.driver in ("absent", "booting"):  # no driver (yet), no balloon; a stuck one may hold pages
+        if self.driver in ("absent", "booting"):  # no driver (yet), no balloon; an uncooperative one may
             self.balloon_mb = 0
         self.alloc_mb = int(rng.integers(self.max_mb // 2, self.max_mb - self.balloon_mb + 1))
         self.active_mb = int(rng.integers(10, self.alloc_mb))
@@ -47,18 +59,20 @@ class BalloonSplit(Problem):
     def _driver(self) -> tuple[int, int, bool, bool]:
         """The balloon as the host sees it: (size, cap) in pages, loaded, usable — by the rules of
         :meth:`esxlab.balloon.BalloonDriver.usable`: loaded (installed, guest booted), making
-        progress (a stuck driver is not) and under its cap."""
+        progress (an uncooperative driver is not) and under its cap."""
         size, cap = self.balloon_mb * PAGES_PER_MB, int(self.max_mb * PAGES_PER_MB * self.cap_pct / 100)
         loaded = self.driver not in ("absent", "booting")
-        return size, cap, loaded, loaded and self.driver != "stuck" and size < cap
+        return size, cap, loaded, loaded and self.driver != "uncooperative" and size < cap
 
     def _split(self, state: str | None = None, cap: int | None = None, usable: bool | None = None,
-               high_state: str | None = None) -> list[float]:
+               high_state: str | None = None, alloc_mb: int | None = None, size: int | None = None) -> list[float]:
         """[balloon MB, swap MB] by :func:`esxlab.reclaim.plan` (the host's default reading of high);
-        the keywords run it with one rule misremembered (or high read another way), for the typical mistakes."""
-        size, own_cap, loaded, own_usable = self._driver()
+        the keywords run it with one rule misremembered (or high read another way, the excess taken from another
+        allocation, the balloon's current size in pages forgotten), for the typical mistakes."""
+        own_size, own_cap, loaded, own_usable = self._driver()
+        size = own_size if size is None else size
         target = int(round(self.target_mb * PAGES_PER_MB))
-        excess = self.alloc_mb * PAGES_PER_MB - target
+        excess = (alloc_mb or self.alloc_mb) * PAGES_PER_MB - target
         share = self.max_mb * PAGES_PER_MB - target if cap is None else cap
         bt, st = plan(STATES.index(state or self.state), excess, share, size, own_cap if cap is None else cap,
                       loaded or bool(usable), own_usable if usable is None else usable,
@@ -96,36 +110,54 @@ class BalloonSplit(Problem):
                                                         "asks the balloon for the excess as well)."),
             "no cap": (self._split(cap=1 << 30), "a balloon never grows past its cap (a percentage of max) "
                                                  "nor past max − target; what it cannot take is paged."),
-            "usable": (self._split(usable=True), "a driver that is absent, still booting or making no progress "
-                                                 "cannot take pages; the host pages instead."),
+            "usable": (self._split(usable=True), "a driver that is absent, still booting or uncooperative "
+                                                 "(making no progress) cannot take pages; the host pages instead."),
             "high": (self._split(state="soft"), "in the high state there is enough free memory: nothing is "
                                                 "paged, and a balloon only takes a working driver's excess."),
         }
         relevant = {"soft": ("page all", "no cap", "usable"), "hard": ("balloon only", "no cap", "usable"),
                     "high": ("high",)}[self.state]
-        hint = ("find the excess (allocation minus target); a balloon never holds more than max − target nor its "
-                "cap; then apply the state's rule: high pages nothing but still asks a working balloon for the "
-                "excess, soft balloons and pages only what a working balloon cannot take, hard pages the whole "
-                "excess and still asks a loaded driver's balloon for it.")
         fraction = "that looks like a fraction of max; give it in MB."
         grown = right["balloon_mb"] - self.balloon_mb
         increase = (Mistake(grown, "that is how much the balloon grows; give its whole size, what it holds now "
                                    "plus that."),) if self.balloon_mb and grown else ()
         _, _, loaded, _ = self._driver()
-        kept = (Mistake(float(self.balloon_mb), "outside high the host asks a loaded driver's balloon for the excess "
-                                                "(up to its cap and max − target) even while it pages: in hard, or "
-                                                "with a stuck driver, it keeps the balloon growing and pages the "
-                                                "excess too."),) if self.state != "high" and loaded and grown else ()
+        asked = ("outside high the host asks a loaded driver's balloon for the excess (up to its cap and max − "
+                 "target) even while it pages: in hard, or with an uncooperative driver, it keeps the balloon growing "
+                 "and pages the excess too.")
+        kept = (Mistake(float(self.balloon_mb), asked),) if self.state != "high" and loaded and grown else ()
         # the paper's reading of high (a working balloon kept as it is), named only outside the tolerance: one
-        # within it would turn down a draw kept before this mistake was added
-        idle = self._split(high_state="idle")[0]
-        apart = self.state == "high" and abs(idle - right["balloon_mb"]) > self._TOL_MB
-        paper = (Mistake(idle, self.CONVERGE),) if apart else ()
-        return [Expect(name, "number", right[name], tol=self._TOL_MB, unit="MB", hint=hint,
+        # within it would turn down a draw kept before this mistake was added (so are the slips of _steps)
+        paper = self._beyond(right["balloon_mb"], Mistake(self._split(high_state="idle")[0], self.CONVERGE)) \
+            if self.state == "high" else ()
+        return [Expect(name, "number", right[name], tol=self._TOL_MB, unit="MB", hint=self._hint(name),
+                       nonnegative=True,
                        mistakes=unit_mistakes(right[name], "MB", "GB")
                        + slip(right[name], 1 / self.max_mb, fraction)
                        + tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant   # under the answers it changes
                                if wrong[k][0][i] != right[name])
                        + unit_mistakes(right[name], "MB", "pages", "KB")
-                       + ((increase + kept + paper) if name == "balloon_mb" else ()))
-                for i, name in enumerate(("balloon_mb", "swap_mb"))]
+                       + ((increase + kept + paper) if name == "balloon_mb" else ())
+                       + self._steps(i, right[name]))
+                for i, name in enumerate(self.ANSWER_NAMES)]
+
+    def _beyond(self, right: float, *mistakes: Mistake) -> tuple[Mistake, ...]:
+        """Those of ``mistakes`` outside the tolerance of ``right``: a typical mistake added to the checker
+        must not turn down a draw (:meth:`_interesting`) that seeds posed before it was added."""
+        return tuple(m for m in mistakes if abs(m.value - right) > self._TOL_MB + 1e-9)
+
+    def _steps(self, i: int, right: float) -> tuple[Mistake, ...]:
+        """Slips in a step before the state's rule, for answer ``i`` (0 balloon, 1 swap): the excess taken from
+        max instead of the allocation, and, for swap, the balloon's current size forgotten (the balloon asked for
+        the excess alone; for the balloon that is the increase, which has its own hint)."""
+        forgot = (Mistake(self._split(size=0)[i], self.FORGOT),) if i == 1 and self.balloon_mb else ()
+        return self._beyond(right, Mistake(self._split(alloc_mb=self.max_mb)[i], self.FROM_MAX), *forgot)
+
+    def _hint(self, name: str) -> str:
+        """The steps to check for an answer no typical mistake explains: the excess, what the balloon may hold
+        (for the balloon, and for swap in soft), and this state's rule (not the other states')."""
+        steps = ["the excess is the allocation minus the target"]
+        if name == "balloon_mb" or self.state == "soft":
+            steps.append("the balloon is asked for what it holds now plus the excess, never more than its cap "
+                         "(a percentage of max) nor max − target")
+        return f"check each step: {'; '.join(steps)}; then the state's rule: {self.RULES[self.state]}."

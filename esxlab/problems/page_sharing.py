@@ -14,14 +14,24 @@ from .base import Problem, pick, swapped, unit_mistakes
 class SharingPrediction(Problem):
     """How much memory content-based page sharing finds and reclaims (§4.2–4.3, Figure 4) for
     a set of Linux VMs with known contents, once the scanner has hashed every page, as
-    :class:`esxlab.sharing.PageSharing` reports it. Salting (later ESX) decides who may share."""
+    :class:`esxlab.sharing.PageSharing` reports it. Salting (later ESX, ``force_salting = 1``: equal salts
+    share, None is one common salt) decides who may share.
+
+    The ±0.1 MB tolerance accepts, on purpose, one slip of the n − 1 rule: reclaiming every zero page,
+    forgetting that each sharing group keeps one zero frame (16.0 MB for 15.99). It costs one page per group,
+    2/256 ≈ 0.008 MB (every problem has two groups), which rounding to two decimals blurs (±0.005 MB either
+    way), and 16.0 is also 15.99 rounded to one decimal: no tolerance could tell that slip from a rounding.
+    The rule is checked where it costs whole MB: reclaimed = shared (every kept copy forgotten) is named.
+    """
 
     APPS = ("web", "db", "mail")
     MAX_MB = 24
     os_image_mb = PROFILES["linux"].image_mb
-    ANSWERS = ("shared_mb", "reclaimed_mb")
+    ANSWER_NAMES = ("shared_mb", "reclaimed_mb")
+    # the swap explained once, on the first answer's line; the second's points to it
     SWAPPED = ("`shared_mb` and `reclaimed_mb` look swapped: shared memory counts every guest page that maps a "
-               "shared copy, reclaimed memory only the copies beyond the one kept, so `shared_mb` is the larger.")
+               "shared copy, reclaimed memory only the copies beyond the one kept, so `shared_mb` is the larger.",
+               "`shared_mb` and `reclaimed_mb` look swapped (why: see `shared_mb` above).")
 
     def _draw(self, rng):
         self.app_mb = {a: pick(rng, (2, 3, 4)) for a in self.APPS}
@@ -60,10 +70,10 @@ class SharingPrediction(Problem):
         return (f"These VMs run on one host (p.vms):\n{rows}\n"
                 f"Each guest kernel holds {self.os_image_mb:g} MB of OS code (p.os_image_mb), identical in VMs "
                 "running the same Linux version;\nthe rest of the kernel is private data. Each application "
-                f"image (p.app_mb: {apps}) is identical in every VM\nrunning it. Only VMs with equal salts may "
-                "share (None counts as one common salt). The scanner has hashed every page\ntwice. How many MB "
-                "of guest memory are shared (`shared_mb`), and how many MB of machine memory does sharing\n"
-                "reclaim (`reclaimed_mb`)?")
+                f"image (p.app_mb: {apps}) is identical in every VM\nrunning it. Salting is on with "
+                "force_salting = 1: only VMs with equal salts share, and None counts as one\ncommon salt. The scanner "
+                "has hashed every page twice. How many MB of guest memory are shared\n(`shared_mb`), and how many MB "
+                "of machine memory does sharing reclaim (`reclaimed_mb`)?")
 
     def _solve(self):
         shared, reclaimed = self._run()
@@ -79,17 +89,19 @@ class SharingPrediction(Problem):
                      "within themselves.")
         hint = ("group the VMs that may share; in each group, a content held by two or more pages (zero pages "
                 "included, even within one VM) is shared, and one copy of it stays in memory.")
-        # both answers in each other's place, named on both lines (beside each one's own mistake of that value)
-        to_shared, to_reclaimed = swapped("shared_mb", right["shared_mb"], "reclaimed_mb", right["reclaimed_mb"],
-                                          self.SWAPPED)
+        # both answers in each other's place, named on both lines (beside each one's own mistake of that value),
+        # explained on the first
+        pair = ("shared_mb", right["shared_mb"], "reclaimed_mb", right["reclaimed_mb"])
+        to_shared, to_reclaimed = swapped(*pair, self.SWAPPED[0])[0], swapped(*pair, self.SWAPPED[1])[1]
 
         def unsalted(which: int) -> tuple[Mistake, ...]:
             """The None-salt mistake, listed only where it changes this answer (one VM without a salt,
             or none sharing across VMs, leaves it unchanged)."""
-            return (Mistake(alone[which], none_salt),) if abs(alone[which] - right[self.ANSWERS[which]]) > 0.1 else ()
+            apart = abs(alone[which] - right[self.ANSWER_NAMES[which]]) > 0.1
+            return (Mistake(alone[which], none_salt),) if apart else ()
 
         return [
-            Expect("shared_mb", "number", right["shared_mb"], tol=0.1, unit="MB", hint=hint,
+            Expect("shared_mb", "number", right["shared_mb"], tol=0.1, unit="MB", hint=hint, nonnegative=True,
                    mistakes=(Mistake(no_salt[0], salt), Mistake(one_os[0], os_code), *unsalted(0),
                              *unit_mistakes(right["shared_mb"], "MB", "pages", "KB"),
                              Mistake(right["reclaimed_mb"], "that is the reclaimed memory: the two answers look "
@@ -99,6 +111,7 @@ class SharingPrediction(Problem):
             # whole MB of contents less the few pages kept (15.99 MB): one MB under it is a content missed,
             # not 15.99 cut to 0 decimal places, so no rounding hint
             Expect("reclaimed_mb", "number", right["reclaimed_mb"], tol=0.1, unit="MB", hint=hint, rounded_hint=None,
+                   nonnegative=True,
                    mistakes=(Mistake(right["shared_mb"], "one copy of each shared content (one page) stays in "
                                                          "memory: not every shared page is reclaimed."),
                              *to_reclaimed, Mistake(no_salt[1], salt), Mistake(one_os[1], os_code), *unsalted(1),

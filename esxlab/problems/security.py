@@ -23,6 +23,7 @@ class SideChannel(Problem):
     PROBE_AT_S = 30
     JITTER_US = 0.25          # invented: standard deviation of the attacker's timer noise (normal)
     VERDICTS = ("revealed", "hidden")
+    ANSWER_NAMES = ("secret", "salted")
 
     def _draw(self, rng):
         self.candidates = tuple(sorted(rng.choice(self.VERSIONS, self.N_CANDIDATES, replace=False).tolist()))
