@@ -173,8 +173,9 @@ def _type_error(e: Expect, value: Any) -> str | None:
         ok = _is_real(value) if e.kind == "number" else isinstance(value, str)
         if not ok:
             return f"`{e.name}` must be {single[e.kind]}; got {_describe(value)}."
-        if e.kind == "number" and _not_finite(value):
-            return f"`{e.name}` is {value} ({_not_finite(value)}): give a finite number (int or float)."
+        odd = _not_finite(value) if e.kind == "number" else None
+        if odd:
+            return f"`{e.name}` is {value} ({odd}): give a finite number (int or float)."
         if e.kind == "number" and _too_large(value):
             return f"`{e.name}` is too large to be an answer here (a float cannot hold it); got {_describe(value)}."
         if e.kind == "choice" and value not in e.choices:
@@ -417,8 +418,7 @@ def _asking(answers: tuple[str, ...]) -> str:
     """The name of the problem class whose ``ANSWER_NAMES`` are ``answers`` (the exercise a call comes from), else
     RhoVictim's, the first exercise's (invented: the exercise framework)."""
     from . import problems
-    found = [n for n in problems.__all__ if answers and set(getattr(getattr(problems, n), "ANSWER_NAMES", ())) ==
-             set(answers)]
+    found = [n for n in problems.__all__ if answers and set(getattr(problems, n).ANSWER_NAMES) == set(answers)]
     return found[0] if found else "RhoVictim"
 
 

@@ -16,10 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-
-def nbgrader(cell) -> dict:
-    """The cell's nbgrader metadata ({} if none)."""
-    return cell.metadata.get("nbgrader", {})
+from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)
 
 
 def _read(path: Path, role: str):

@@ -139,3 +139,12 @@ def test_check_of_none_with_other_answers_still_suggests_rho_victim():
     with pytest.raises(checks.ConfigError) as err:
         checks.check(None, rhos=[1], victim="a")
     assert "e.g. `p = problems.RhoVictim(seed=0)`" in str(err.value)
+
+
+def test_every_problem_names_the_answers_it_checks():
+    """``checks.check(None, …)`` finds the exercise's class by ``ANSWER_NAMES``: each must be its answers' names."""
+    for name in problems.__all__:
+        cls = getattr(problems, name)
+        if cls is not problems.Problem:
+            for seed in range(3):
+                assert cls.ANSWER_NAMES == tuple(e.name for e in cls(seed)._expectations()), (name, seed)

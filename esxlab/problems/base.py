@@ -57,16 +57,17 @@ def slip(right: float | Sequence[float], factor: float, hint: str) -> tuple[Mist
                     slip=True, scale=abs(factor)),)
 
 
-def swapped(a: str, right_a: float, b: str, right_b: float,
-            hint: str) -> tuple[tuple[Mistake, ...], tuple[Mistake, ...]]:
+def swapped(a: str, right_a: float, b: str, right_b: float, hint: str,
+            hint_b: str | None = None) -> tuple[tuple[Mistake, ...], tuple[Mistake, ...]]:
     """The two answers ``a`` and ``b`` (their names and right values) written in each other's place: for
-    each, a :class:`~esxlab.checks.Mistake` with ``hint``, named only when the other answer is the
+    each, a :class:`~esxlab.checks.Mistake` with ``hint`` (``b``'s with ``hint_b`` if given, e.g. one that
+    points to ``a``'s line), named only when the other answer is the
     first's right value too, so the student sees it on both lines (as ``(a's mistakes, b's mistakes)``);
     none when the two right values are equal, which no swap can tell apart. (invented: the exercise
     framework)"""
     if right_a == right_b:
         return (), ()
-    return (Mistake(right_b, hint, given={b: right_a}),), (Mistake(right_a, hint, given={a: right_b}),)
+    return (Mistake(right_b, hint, given={b: right_a}),), (Mistake(right_a, hint_b or hint, given={a: right_b}),)
 
 
 def differing(right: Any, *mistakes: Mistake) -> tuple[Mistake, ...]:
@@ -91,7 +92,10 @@ def unit_mistakes(right: float | Sequence[float], unit: str, *given: str) -> tup
 class Problem:
     """Base class. Subclasses draw parameters in :meth:`_draw`, may reject dull draws in
     :meth:`_interesting`, and implement :meth:`describe`, ``_solve`` (the answers, by running
-    the model) and ``_expect`` (one :class:`~esxlab.checks.Expect` per answer)."""
+    the model) and ``_expect`` (one :class:`~esxlab.checks.Expect` per answer), and name those answers in
+    ``ANSWER_NAMES`` (``checks.check`` names the class from them when it is given no problem)."""
+
+    ANSWER_NAMES: tuple[str, ...] = ()
 
     def __init__(self, seed: int = 0) -> None:
         streams = Streams(seed)

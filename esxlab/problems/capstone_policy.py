@@ -51,6 +51,8 @@ class BeatRandom(Problem):
     """Capstone (§3.3 future work): write a hypervisor replacement policy that causes fewer
     swap-ins than the paper's random replacement on a workload with locality."""
 
+    ANSWER_NAMES = ("policy",)
+
     WARM_S, MEASURE_S = 40, 60
     GOAL = 0.75          # at most this fraction of random's swap-ins
     PROGRESS = 0.5       # while the VM does at least this fraction of the work it does under random

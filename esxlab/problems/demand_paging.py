@@ -25,6 +25,8 @@ class DoublePaging(Problem):
     the expected values, to ``TOL_PAGES``: enough for rounding, not for leaving out the kernel's
     background pages (≥ 8 pages in every draw)."""
 
+    ANSWER_NAMES = ("swap_ins", "double_paged", "lru_double_paging")
+
     GROW_AT_S = 40
     CHOICES = ("more", "about the same", "less")
 

@@ -25,6 +25,8 @@ class LimitTargets(Problem):
     has memory to spare. A limit is a ceiling like max: the target never exceeds it, busy host
     or idle (later ESX: vSphere's memory limit)."""
 
+    ANSWER_NAMES = ("busy_mb", "idle_mb")
+
     NAMES = ("web", "db", "batch")
     IDLE_MB = 1 << 14          # "an idle host": more than every VM's max together
 
@@ -125,6 +127,8 @@ class SharingStopped(Problem):
     The model answers: the cause is the setting whose reversal alone brings the savings back
     (each reversal is run), and the same host is rerun short of memory to see whether sharing
     resumes by itself."""
+
+    ANSWER_NAMES = ("cause", "comes_back")
 
     CAUSES = ("sharing off", "salting", "large pages")
     ANSWERS = ("yes", "no")

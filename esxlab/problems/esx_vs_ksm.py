@@ -43,6 +43,8 @@ class KsmCounters(Problem):
     :class:`esxlab.sharing.KsmSharing` reports them. KSM's ``max_page_sharing`` caps the pages
     one shared page may serve: more identical pages start another copy."""
 
+    ANSWER_NAMES = ("pages_shared", "pages_sharing", "full_scan_s")
+
     APPS = ("web", "db")
     MAX_MB = 16
     os_image_mb = PROFILES["linux"].image_mb

@@ -46,6 +46,8 @@ class FreeMemoryWalk(Problem):
     """The free-memory state after each of a sequence of free-memory readings (§6.3),
     answered by :class:`esxlab.reclaim.FreeMemoryStates`."""
 
+    ANSWER_NAMES = ("states",)
+
     STEPS = 8
 
     def _draw(self, rng):
@@ -128,6 +130,8 @@ class FreeMemoryWalk(Problem):
 class Admission(Problem):
     """Admission control (§6.2): the reservations of the running VMs, and whether one more
     may power on, answered by :mod:`esxlab.admission`."""
+
+    ANSWER_NAMES = ("reserved_mb", "verdict")
 
     VERDICTS = ("admit", "memory", "swap")
 

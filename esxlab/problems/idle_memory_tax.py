@@ -32,6 +32,8 @@ class RhoVictim(Problem):
     where τ and the fractions leave them no room: after TRIES constructions the idle-MB one,
     after as many more the others."""
 
+    ANSWER_NAMES = ("rhos", "victim")
+
     NAMES = ("web", "db", "mail")
     TAX_RATES = (0.25, 0.5, 0.75, 0.9)                   # at τ = 0 forgetting the tax is no mistake
     SHARES = tuple(range(1000, 5001, 500))               # invented: round numbers, to compute by hand
@@ -183,6 +185,8 @@ class TaxTargets(Problem):
     The stated target (``busy_goal_mb``, a whole MB) is the busy VM's target at another tax rate,
     drawn from a stream of its own so that the rest of the draw is the one it always was; both
     VMs then lie between their bounds (active memory and max)."""
+
+    ANSWER_NAMES = ("targets_mb", "goal_tax_rate")
 
     MAX_MB = 256
     SHARES = 2560

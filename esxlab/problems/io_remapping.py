@@ -16,6 +16,8 @@ class HotPageRemap(Problem):
     moves at the transfer that brings its count to the threshold, and the rest of that burst
     reaches the device without a copy."""
 
+    ANSWER_NAMES = ("remap_s", "bounce_copies")
+
     BURSTS = 10
 
     def _draw(self, rng):

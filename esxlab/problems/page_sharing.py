@@ -91,8 +91,8 @@ class SharingPrediction(Problem):
                 "included, even within one VM) is shared, and one copy of it stays in memory.")
         # both answers in each other's place, named on both lines (beside each one's own mistake of that value),
         # explained on the first
-        pair = ("shared_mb", right["shared_mb"], "reclaimed_mb", right["reclaimed_mb"])
-        to_shared, to_reclaimed = swapped(*pair, self.SWAPPED[0])[0], swapped(*pair, self.SWAPPED[1])[1]
+        to_shared, to_reclaimed = swapped("shared_mb", right["shared_mb"], "reclaimed_mb", right["reclaimed_mb"],
+                                          *self.SWAPPED)
 
         def unsalted(which: int) -> tuple[Mistake, ...]:
             """The None-salt mistake, listed only where it changes this answer (one VM without a salt,

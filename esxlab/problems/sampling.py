@@ -13,6 +13,8 @@ class SamplingEstimate(Problem):
     """One sampling period of :class:`esxlab.sampling.Sampler` (§5.3): from the touched count,
     the period's active fraction and the updated slow and fast averages and estimate."""
 
+    ANSWER_NAMES = ("f", "slow", "fast", "estimate")
+
     PERIOD_S = 30
     TOL = 0.005
     #: memory units a fraction of the VM's memory may be given in: (unit, its number per MB, back to a fraction)
