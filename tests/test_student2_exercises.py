@@ -85,8 +85,9 @@ def test_ksm_swapped_counts_are_named_on_both_lines():
         p = problems.KsmCounters(seed)
         right = solve(p)
         msg = _feedback(p, **{**right, "pages_shared": right["pages_sharing"], "pages_sharing": right["pages_shared"]})
-        for name in ("pages_shared", "pages_sharing"):
-            assert "the two answers look swapped" in _line(msg, name), (seed, name)
+        assert "the two answers look swapped" in _line(msg, "pages_shared"), seed
+        assert "`pages_shared` and `pages_sharing` look swapped (why: see `pages_shared` above)." \
+            in _line(msg, "pages_sharing"), seed
         assert str(right["pages_shared"]) not in msg and str(right["pages_sharing"]) not in msg
 
 
@@ -108,7 +109,8 @@ def test_swapped_remap_answers_get_the_swapped_hint():
         right = solve(p)
         msg = _feedback(p, remap_s=right["bounce_copies"], bounce_copies=right["remap_s"])
         assert "the two answers look swapped" in _line(msg, "remap_s"), (seed, msg)
-        assert "the two answers look swapped" in _line(msg, "bounce_copies"), (seed, msg)
+        assert "`remap_s` and `bounce_copies` look swapped (why: see `remap_s` above)." \
+            in _line(msg, "bounce_copies"), (seed, msg)
 
 
 def test_the_draws_are_the_ones_they_were():

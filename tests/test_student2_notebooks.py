@@ -42,13 +42,13 @@ def markdown(nb, cells=slice(None)) -> str:
 def test_an_exact_answer_is_judged_without_a_zero_tolerance():
     q = Question("How many PPNs does a 64 MB VM have?", answer=16384, tol=0, unit="PPNs", hint="Pages per MB.")
     assert q.check("16384").message == "Right."
-    assert q.check("16383").message == "Not yet: the answer must be exact. Pages per MB."
+    assert q.check("16383").message == "Not yet: that is not the answer. Pages per MB."
 
 
 def test_a_tolerance_is_still_stated():
     q = Question("k at τ = 0.75?", answer=4.0, tol=0.05, hint="k = 1/(1 − τ).")
     assert q.check(4).message == "Right (within ±0.05)."
-    assert q.check(3).message.startswith("Not yet: the answer must be within ±0.05. ")
+    assert q.check(3).message.startswith("Not yet: that is not within ±0.05 of the answer. ")
 
 
 # -- hints -----------------------------------------------------------------------------------------

@@ -178,7 +178,7 @@ def test_a_wrong_answer_says_what_the_tolerance_is_for():
     """"Not yet (within ±0.01 MB)" read as if the answer were within the tolerance."""
     q = Question("How many MB are unbacked?", answer=3.0, tol=0.01, unit="MB", hint="The five states add up.")
     wrong = q.check("5")
-    assert wrong.message.startswith("Not yet: the answer must be within ±0.01 MB. "), wrong.message
+    assert wrong.message.startswith("Not yet: that is not within ±0.01 MB of the answer. "), wrong.message
     assert "(within" not in wrong.message
 
 

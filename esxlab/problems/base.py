@@ -60,14 +60,15 @@ def slip(right: float | Sequence[float], factor: float, hint: str) -> tuple[Mist
 def swapped(a: str, right_a: float, b: str, right_b: float, hint: str,
             hint_b: str | None = None) -> tuple[tuple[Mistake, ...], tuple[Mistake, ...]]:
     """The two answers ``a`` and ``b`` (their names and right values) written in each other's place: for
-    each, a :class:`~esxlab.checks.Mistake` with ``hint`` (``b``'s with ``hint_b`` if given, e.g. one that
-    points to ``a``'s line), named only when the other answer is the
+    each, a :class:`~esxlab.checks.Mistake` with ``hint`` (``b``'s with ``hint_b`` if given, else one that
+    names both and points to ``a``'s line, so the reason is read once), named only when the other answer is the
     first's right value too, so the student sees it on both lines (as ``(a's mistakes, b's mistakes)``);
     none when the two right values are equal, which no swap can tell apart. (invented: the exercise
     framework)"""
     if right_a == right_b:
         return (), ()
-    return (Mistake(right_b, hint, given={b: right_a}),), (Mistake(right_a, hint_b or hint, given={a: right_b}),)
+    hint_b = hint_b or f"`{a}` and `{b}` look swapped (why: see `{a}` above)."
+    return (Mistake(right_b, hint, given={b: right_a}),), (Mistake(right_a, hint_b, given={a: right_b}),)
 
 
 def differing(right: Any, *mistakes: Mistake) -> tuple[Mistake, ...]:

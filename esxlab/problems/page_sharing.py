@@ -30,8 +30,7 @@ class SharingPrediction(Problem):
     ANSWER_NAMES = ("shared_mb", "reclaimed_mb")
     # the swap explained once, on the first answer's line; the second's points to it
     SWAPPED = ("`shared_mb` and `reclaimed_mb` look swapped: shared memory counts every guest page that maps a "
-               "shared copy, reclaimed memory only the copies beyond the one kept, so `shared_mb` is the larger.",
-               "`shared_mb` and `reclaimed_mb` look swapped (why: see `shared_mb` above).")
+               "shared copy, reclaimed memory only the copies beyond the one kept, so `shared_mb` is the larger.")
 
     def _draw(self, rng):
         self.app_mb = {a: pick(rng, (2, 3, 4)) for a in self.APPS}
@@ -92,7 +91,7 @@ class SharingPrediction(Problem):
         # both answers in each other's place, named on both lines (beside each one's own mistake of that value),
         # explained on the first
         to_shared, to_reclaimed = swapped("shared_mb", right["shared_mb"], "reclaimed_mb", right["reclaimed_mb"],
-                                          *self.SWAPPED)
+                                          self.SWAPPED)
 
         def unsalted(which: int) -> tuple[Mistake, ...]:
             """The None-salt mistake, listed only where it changes this answer (one VM without a salt,

@@ -444,7 +444,8 @@ class Question:
         try:
             verify(e, x)
         except CheckFailed:
-            judged = Feedback(False, f"Not yet: the answer must be {e.tolerance.strip(' ()')}. {e.hint}")
+            near = "the answer" if e.tol == 0 else f"{e.tolerance.strip(' ()')} of the answer"    # "within ±5 MB of …"
+            judged = Feedback(False, f"Not yet: that is not {near}. {e.hint}")
         else:
             judged = Feedback(True, f"Right{e.tolerance if e.tol else ''}.")      # "Right.", not "Right (exact)."
         return Feedback(judged.correct, f"{judged.message} I {note}.") if note else judged
