@@ -104,7 +104,7 @@ class BalloonDriver:
         """Steer the balloon to ``pages`` (a whole number ≥ 0) whatever target the host's policy
         sets, as Figure 2 balloons a VM on an otherwise idle host; ``None`` hands it back to the
         host. The host's target is still recorded in ``target``. Raises ConfigError. (invented:
-        an experimenter's knob, like the paper's "balloon driver used to reserve memory")"""
+        an experimenter's knob, as the paper's Figure 2 balloons one VM down to each size)"""
         if pages is not None:
             check_number("BalloonDriver.hold", "pages", pages, 0, None, integer=True)
         self.held_at = None if pages is None else int(pages)

@@ -316,7 +316,7 @@ class HostConfig(Validated):
                 "HostConfig minFree thresholds must be ordered low ≤ hard ≤ soft ≤ clear ≤ high; got "
                 f"minfree_low_pct={self.minfree_low_pct}, minfree_hard_pct={self.minfree_hard_pct}, "
                 f"minfree_soft_pct={self.minfree_soft_pct}, minfree_clear_pct={self.minfree_clear_pct}, "
-                f"minfree_high_pct={self.minfree_high_pct}.")
+                f"minfree_high_pct={self.minfree_high_pct} (percentages of minFree: 64 for 64 %).")
         swap = self.memory_mb if self.swap_mb is None else self.swap_mb
         check_fits(f"HostConfig(memory_mb = {self.memory_mb!r}, swap_mb = {self.swap_mb!r})",
                    self.total_pages * HOST_BYTES_PER_PAGE + swap * PAGES_PER_MB * SWAP_BYTES_PER_PAGE,
@@ -324,7 +324,8 @@ class HostConfig(Validated):
         if not (self.low_pct <= self.hard_pct <= self.soft_pct <= self.high_pct):
             raise ConfigError(
                 "HostConfig thresholds must be ordered low ≤ hard ≤ soft ≤ high; got "
-                f"low_pct={self.low_pct}, hard_pct={self.hard_pct}, soft_pct={self.soft_pct}, high_pct={self.high_pct}.")
+                f"low_pct={self.low_pct}, hard_pct={self.hard_pct}, soft_pct={self.soft_pct}, high_pct={self.high_pct} "
+                "(percentages of machine memory: 4 for 4 %).")
         for name, cls in (("sharing", SharingConfig), ("remap", RemapConfig)):
             if not isinstance(getattr(self, name), cls):
                 raise ConfigError(f"HostConfig.{name} must be a {cls.__name__}, got {getattr(self, name)!r}.")

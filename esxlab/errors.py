@@ -66,6 +66,10 @@ def check_number(owner: str, name: str, value: object, lo: float | None = None, 
     bad = ((lo is not None and (value < lo or (lo_open and value == lo)))
            or (hi is not None and (value > hi or (hi_open and value == hi))))
     if bad:
+        frac = value / 100                                # 75 for 75 %: a percentage where a fraction is asked
+        if (lo is not None and hi is not None and 0 <= lo and hi <= 1 and value >= 10
+                and lo <= frac <= hi and not (hi_open and frac == hi) and not (lo_open and frac == lo)):
+            raise refuse(f" = {shorten(value)} is out of range: a fraction of 1 ({frac:g} for {value:g} %)")
         raise refuse(f" = {shorten(value)} is out of range")
 
 

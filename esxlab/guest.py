@@ -36,6 +36,7 @@ import numpy as np
 from .arrays import Stack
 from .config import PAGES_PER_MB
 from .content import image_tokens
+from .errors import check_number
 
 FREE, KERNEL, BALLOON = -1, -2, -3   # ppn_lp values for PPNs that hold no logical page
 
@@ -62,7 +63,9 @@ class GuestProfile:
         return self.boot_zero_s or self.boot_s
 
     def kernel_pages(self, max_mb: float) -> int:
-        """Kernel pages of a guest configured with ``max_mb`` (at most half its memory)."""
+        """Kernel pages of a guest configured with ``max_mb`` (MB, ≥ 0; at most half its memory).
+        ConfigError for a value that is not a size."""
+        check_number("GuestProfile.kernel_pages", "max_mb", max_mb, 0, None)
         pages = int(round(max_mb * PAGES_PER_MB))
         return min(int(round((self.kernel_base_mb + self.kernel_per_mb * max_mb) * PAGES_PER_MB)), pages // 2)
 

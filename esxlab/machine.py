@@ -57,7 +57,8 @@ class Machine:
         return self._low.n
 
     def alloc(self, n: int, owner: int, low: bool = False) -> np.ndarray:
-        """Take ``n`` zeroed MPNs for ``owner``: high memory first unless ``low`` is asked for."""
+        """Take ``n`` zeroed MPNs for ``owner``: high memory first unless ``low`` is asked for (invented: the
+        paper gives no allocation order; high first keeps low memory for what needs it, §7)."""
         if n > self.free or (low and n > self._low.n):
             raise OutOfMemory(f"asked for {n} machine pages, {self.free} free ({self._low.n} low)")
         if low:

@@ -71,7 +71,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .config import PAGES_PER_MB, HostConfig
-from .errors import Stall
+from .errors import ConfigError, Stall, check_number
 from .pmap import UNBACKED
 from .vm import LARGE_PAGE, VM
 
@@ -90,6 +90,7 @@ class FreeMemoryStates:
 
     def __init__(self, config: HostConfig, total_pages: int) -> None:
         self.state = HIGH
+        self.total_pages = total_pages
         by_name = config.threshold_pages()
         self.active = np.array([s in by_name for s in STATES])
         # an absent state (the paper's clear) takes the next higher state's threshold
@@ -109,7 +110,14 @@ class FreeMemoryStates:
         return self.thresholds[HIGH] + self.margin
 
     def update(self, free: int) -> bool:
-        """Move to the state ``free`` calls for; True if the state changed."""
+        """Move to the state ``free`` (free machine pages, not MB: 256 a MB; 0 ≤ free ≤ the host's
+        pages) calls for; True if the state changed. ConfigError for any other value."""
+        try:
+            allowed = 0 <= free <= self.total_pages
+        except TypeError:                           # a str, None: not ordered against numbers
+            allowed = False
+        if not allowed:
+            self._refuse(free)
         old = self.state
         for s in (LOW, HARD, SOFT, CLEAR):
             if free < self.entry[s]:
@@ -118,6 +126,16 @@ class FreeMemoryStates:
         while self.state > HIGH and free > self.thresholds[self.state - 1] + self.margin:
             self.state -= 1
         return self.state != old
+
+    def _refuse(self, free: object) -> None:
+        """ConfigError: ``free`` is not a count of this host's free pages."""
+        unit = "free counts machine pages, not MB (256 a MB)."
+        try:
+            check_number("FreeMemoryStates.update", "free", free, 0, self.total_pages)
+        except ConfigError as err:
+            raise ConfigError(f"{err} {unit}") from None
+        raise ConfigError(f"FreeMemoryStates.update: free = {free!r} is not a number of pages from 0 to "
+                          f"{self.total_pages}; {unit}")
 
     @property
     def name(self) -> str:

@@ -5,8 +5,9 @@ of its "physical" pages are chosen uniformly at random and their cached mappings
 invalidated, so the next guest access to each is seen; ``t`` counts those touched and
 ``f = t / n`` is the period's active fraction. Three exponentially weighted moving
 averages smooth it: a *slow* one, a *fast* one, and the fast one fed with the current,
-unfinished period's count. The estimate is the maximum of the three, so increases are
-followed fast and decreases slowly.
+unfinished period's count (raising it only: esxlab's reading, the paper says only that it
+incorporates the current period's counts). The estimate is the maximum of the three, so
+increases are followed fast and decreases slowly.
 
 Here the VM keeps the tick at which each PPN was last touched (``last_touch``); a sampled
 page was touched in the period exactly when ``last_touch >= period_start``, which is what
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .config import HostConfig
+from .errors import ConfigError, check_number
 
 
 def ewma(old: float, gain: float, f: float) -> float:
@@ -29,8 +32,22 @@ class Sampler:
 
     def __init__(self, pages: int, n: int, period_s: float, slow_gain: float, fast_gain: float,
                  rng: np.random.Generator, averages: tuple[float, float] = (1.0, 1.0)) -> None:
-        """``averages``: the (slow, fast) averages to start from; a new VM is assumed fully active
-        (invented: the paper does not say where the averages start)."""
+        """``pages``: the VM's "physical" pages; ``n`` pages sampled a period (at most ``pages``: more
+        samples them all), ``period_s`` seconds of VM time a period, the EWMAs' gains as
+        :class:`~esxlab.config.HostConfig` allows them (``sample_period_s``, ``slow_gain``,
+        ``fast_gain``). ``averages``: the (slow, fast) averages to start from, fractions of 0 to 1;
+        a new VM is assumed fully active (invented: the paper does not say where the averages
+        start). ConfigError, with a sentence, for values outside these."""
+        check_number("Sampler", "pages", pages, 1, None, integer=True)
+        check_number("Sampler", "n", n, 1, None, integer=True)
+        allowed = HostConfig.controls()
+        for name, field, value in (("period_s", "sample_period_s", period_s), ("slow_gain", "slow_gain", slow_gain),
+                                   ("fast_gain", "fast_gain", fast_gain)):
+            allowed[field].validate("Sampler", name, value)
+        if not (isinstance(averages, (tuple, list)) and len(averages) == 2):
+            raise ConfigError(f"Sampler.averages must be a (slow, fast) pair of fractions, got {averages!r}.")
+        for name, value in zip(("averages[0]", "averages[1]"), averages):
+            check_number("Sampler", name, value, 0, 1)
         self.pages = pages
         self.n = min(int(n), pages)
         self.period = max(1, int(round(period_s)))
@@ -51,7 +68,11 @@ class Sampler:
         return int(np.count_nonzero(last_touch[self.sample] >= self.period_start))
 
     def tick(self, vm_time: int, last_touch: np.ndarray) -> None:
-        """Advance one tick of VM execution time (called after the VM ran)."""
+        """Advance one tick of VM execution time (called after the VM ran); ``last_touch`` holds
+        each of the VM's ``pages`` PPNs' last VM time (ConfigError if shorter)."""
+        if len(last_touch) < self.pages:
+            raise ConfigError(f"Sampler.tick needs last_touch for all {self.pages} pages (one VM time per PPN), "
+                              f"got {len(last_touch)}.")
         self.elapsed += 1
         t = self.touched(last_touch)
         partial = t / self.n

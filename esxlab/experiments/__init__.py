@@ -47,8 +47,8 @@ from .result import Result, Row, render_table
 #: module names, in the order the paper presents them, then beyond-the-paper studies
 EXPERIMENTS: list[str] = [
     "fig2",          # §3.2  balloon overhead
-    "fig4",          # §4.4  page sharing, homogeneous VMs
-    "fig5",          # §4.4  page sharing, production deployments
+    "fig4",          # §4.3  page sharing, homogeneous VMs
+    "fig5",          # §4.3  page sharing, production deployments
     "fig6",          # §5.3  active-memory sampling
     "fig7",          # §5.4  idle memory tax
     "tax_sweep",     # beyond: τ from 0 to 0.95

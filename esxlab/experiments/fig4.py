@@ -1,4 +1,4 @@
-"""Figure 4: page sharing in the homogeneous best case (paper §4.4).
+"""Figure 4: page sharing in the homogeneous best case (paper §4.3).
 
 1 to 10 identical VMs, each Red Hat Linux 7.2 with 40 MB, run SPEC95 for 30 minutes with
 ESX's sharing on (here: the ESX 2.x scan rates, 50 pages/s per VM, 200 pages/s in total).

@@ -1,4 +1,4 @@
-"""Figure 5 (a table): page sharing in three production deployments (paper §4.4).
+"""Figure 5 (a table): page sharing in three production deployments (paper §4.3).
 
 Paper: A, 10 Windows NT 4.0 VMs, 2048 MB: 880 MB (42.9 %) shared, 673 MB (32.9 %) reclaimed;
 B, 9 Linux VMs of 64–768 MB, 1846 MB: 539 MB (29.2 %) shared, 345 MB (18.7 %) reclaimed,

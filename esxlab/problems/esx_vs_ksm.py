@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
-from ..errors import Error
+from ..errors import Error, check_number
 from ..guest import PROFILES
 from ..host import Host
 from ..sharing import SharingStats
 from ..workloads import Contents, Spec95
 from .base import Problem, differing, pick, slip, swapped, unit_mistakes
+
+
+#: the most VMs :func:`lesson_host` admits (each reserves its max − min = 40 MB of its 512 MB of swap), and the
+#: longest :func:`lesson_sharing` run
+LESSON_MAX_VMS, LESSON_MAX_MINUTES = 12, 60
 
 
 def lesson_host(mode: str) -> HostConfig:
@@ -22,14 +27,19 @@ def lesson_host(mode: str) -> HostConfig:
 
 def lesson_vms(n: int) -> list[tuple[VMConfig, Spec95]]:
     """Lesson 11's ``n`` identical 40 MB Linux VMs running Figure 4's SPEC95-like batch, as
-    :class:`esxlab.views.SimDashboard` takes them."""
-    return [(VMConfig(name=f"vm{i}", max_mb=40, overhead_mb=4), Spec95()) for i in range(n)]
+    :class:`esxlab.views.SimDashboard` takes them. ConfigError unless ``n`` is a whole number from 1 to
+    :data:`LESSON_MAX_VMS` (the most the lesson's host admits)."""
+    check_number("lesson_vms", "n", n, 1, LESSON_MAX_VMS, integer=True)
+    return [(VMConfig(name=f"vm{i}", max_mb=40, overhead_mb=4), Spec95()) for i in range(int(n))]
 
 
 def lesson_sharing(mode: str, vms: int, minutes: float = 4, seed: int = 0) -> SharingStats:
     """What scanner ``mode`` has found after ``minutes`` with ``vms`` of :func:`lesson_vms` on
     :func:`lesson_host` (``host.sharing.stats()``): the worked example runs three VMs, the
-    prediction asks about four."""
+    prediction asks about four. ConfigError for ``vms`` outside :func:`lesson_vms`' range, or
+    ``minutes`` not above 0 and at most :data:`LESSON_MAX_MINUTES`."""
+    check_number("lesson_sharing", "vms", vms, 1, LESSON_MAX_VMS, integer=True)
+    check_number("lesson_sharing", "minutes", minutes, 0, LESSON_MAX_MINUTES, lo_open=True)
     host = Host(lesson_host(mode), seed=seed)
     for config, workload in lesson_vms(vms):
         host.power_on(config, workload=workload)

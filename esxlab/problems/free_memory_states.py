@@ -23,9 +23,11 @@ def lesson_vms(max_mb: float = 96, min_mb: float = 32) -> list[VMConfig]:
     return [VMConfig(name=f"vm{i}", max_mb=max_mb, min_mb=min_mb) for i in range(3)]
 
 
-def power_on_all(configs: Iterable[VMConfig], memory_mb: float, swap_mb: float) -> str | None:
-    """Power ``configs`` on one by one on a fresh host of ``memory_mb`` and ``swap_mb`` (§6.2): the first
-    refusal's sentence, or None when every VM is admitted."""
+def power_on_all(configs: Iterable[VMConfig] | VMConfig, memory_mb: float, swap_mb: float) -> str | None:
+    """Power ``configs`` (VMConfigs, or one) on one by one on a fresh host of ``memory_mb`` and ``swap_mb``
+    (§6.2): the first refusal's sentence, or None when every VM is admitted."""
+    if isinstance(configs, VMConfig):
+        configs = [configs]
     host = Host(HostConfig(memory_mb=memory_mb, swap_mb=swap_mb), seed=0)
     try:
         for config in configs:

@@ -64,7 +64,7 @@ class PageSharing(SharingBase):
     def step(self) -> None:
         """Every ``scan_period_s``: scan each VM at ``min(per-VM rate, system rate / VMs)`` pages
         per second, at random. A VM's unspent rate is its credit; it is scanned once the credit
-        reaches ``scan_batch_min`` pages (at the paper's rates every wake-up does: only hosts of
+        reaches ``scan_batch_min`` pages (at the default rates, ESX 2.x's, every wake-up does: only hosts of
         dozens of VMs wait, and then a scan costs one call per batch, not per wake-up)."""
         cfg = self.config
         vms = list(self.vms.values())

@@ -157,6 +157,17 @@ def _number(value: Any, unit: str) -> tuple[float | None, str]:
     return (None, refusal) if refusal else (x, note)
 
 
+def _percent_slip(e: Expect, x: float) -> str:
+    """The hint for a fraction of 1 typed as a percentage (65 for 0.65) when that is the slip; else ""."""
+    if e.unit or not 0 < abs(e.value) <= 1 or abs(x) < 1:
+        return ""
+    try:
+        verify(e, x / 100)
+    except CheckFailed:
+        return ""
+    return f"This box takes a fraction of 1, not a percentage: {_num(x / 100)} for {_num(x)} %."
+
+
 def _num(x: float) -> str:
     """``x`` to four significant figures, but never in exponent form for a large number (16384, not 1.638e+04);
     a minus is the typographic one (−2, as in the explanations)."""
@@ -445,7 +456,7 @@ class Question:
             verify(e, x)
         except CheckFailed:
             near = "the answer" if e.tol == 0 else f"{e.tolerance.strip(' ()')} of the answer"    # "within ±5 MB of …"
-            judged = Feedback(False, f"Not yet: that is not {near}. {e.hint}")
+            judged = Feedback(False, f"Not yet: that is not {near}. {_percent_slip(e, x) or e.hint}")
         else:
             judged = Feedback(True, f"Right{e.tolerance if e.tol else ''}.")      # "Right.", not "Right (exact)."
         return Feedback(judged.correct, f"{judged.message} I {note}.") if note else judged
