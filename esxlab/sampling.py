@@ -36,8 +36,9 @@ class Sampler:
         samples them all), ``period_s`` seconds of VM time a period, the EWMAs' gains as
         :class:`~esxlab.config.HostConfig` allows them (``sample_period_s``, ``slow_gain``,
         ``fast_gain``). ``averages``: the (slow, fast) averages to start from, fractions of 0 to 1;
-        a new VM is assumed fully active (invented: the paper does not say where the averages
-        start). ConfigError, with a sentence, for values outside these."""
+        a new VM is assumed fully active
+        (invented: the paper does not say where the averages start).
+        ConfigError, with a sentence, for values outside these."""
         check_number("Sampler", "pages", pages, 1, None, integer=True)
         check_number("Sampler", "n", n, 1, None, integer=True)
         allowed = HostConfig.controls()
