@@ -307,7 +307,8 @@ class Reclaimer:
             if bt < b.size:
                 spare -= b.size - bt
             if bt != b.target:                # an unchanged target has nothing to log
-                self._log_balloon(vm, b.target, bt, vstate, excess, share, _reason(vm, state, vstate), source)
+                self._log_balloon(vm, b.target, bt, vstate, excess, share,
+                                  _reason(vm, state, vstate, self.high_state), source)
                 b.target = bt
             self._block(vm, state == LOW and excess > 0)
             self._note_left_above(vm, vstate, excess, bt)
@@ -501,7 +502,11 @@ def _balloon_short(vm, share: int) -> str:
     return f"more than it may hold: max − target = {max(0, share) / PAGES_PER_MB:.0f} MB"
 
 
-def _reason(vm, state: int, vstate: int) -> str:
-    """Why ``vm`` is reclaimed: the host's free-memory state, or (``vstate`` differs) its limit."""
-    return (f"{STATES[state]} state" if vstate == state else
-            f"above its limit of {vm.config.limit_mb:g} MB (later ESX)")
+def _reason(vm, state: int, vstate: int, high_state: str = "idle") -> str:
+    """Why ``vm`` is reclaimed: the host's free-memory state, or (``vstate`` differs) its limit; in high
+    under ``high_state="converge"``, that this is esxlab's reading (§6.3 reclaims nothing in high)."""
+    if vstate != state:
+        return f"above its limit of {vm.config.limit_mb:g} MB (later ESX)"
+    if state == HIGH and high_state == "converge":
+        return "high state (converging on targets: esxlab's reading; §6.3 reclaims nothing in high)"
+    return f"{STATES[state]} state"

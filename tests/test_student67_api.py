@@ -113,3 +113,13 @@ def test_figure_7s_note_on_the_sum_says_what_the_model_does():
     assert abs(targets - before) < 1, (targets, before)             # the same available memory
     assert 0 < targets - allocs < 8, (targets, allocs)               # a few MB below the targets
     assert abs(allocs - row.esxlab) < 2 and row.esxlab < before      # the row's sum falls by a few MB
+
+
+def test_a_balloon_inflated_in_high_says_it_is_esxlabs_reading():
+    """The fidelity audit: under ``high_state="converge"`` (the default) a balloon inflates in the high state,
+    where §6.3 reclaims nothing; the decision log says so, not only "high state"."""
+    tr = fig7.run(seed=0).traces["run"]
+    high = [d for d in tr.decisions if d.action == "inflate balloon" and d.why.startswith("high state")]
+    assert high, "Figure 7's tax change inflates the idle VM's balloon in high"
+    assert all("esxlab's reading; §6.3 reclaims nothing in high" in d.why for d in high), high[0].why
+    assert not [d for d in tr.decisions if "esxlab's reading" in d.why and not d.why.startswith("high state")]
