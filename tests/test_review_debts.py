@@ -53,8 +53,10 @@ def test_double_paging_swap_ins_in_mb_rounded_get_the_mb_hint():
 
 
 def test_swapped_names_each_answer_with_the_other_and_skips_equal_values():
-    a, b = swapped("x", 3, "y", 5, "swapped")
-    assert a == (Mistake(5, "swapped", given={"y": 3}),) and b == (Mistake(3, "swapped", given={"x": 5}),)
+    a, b = swapped("x", 3, "y", 5, "swapped")       # the second line points to the first (stop 40)
+    assert a == (Mistake(5, "swapped", given={"y": 3}),)
+    assert b == (Mistake(3, "`x` and `y` look swapped (why: see `x` above).", given={"x": 5}),)
+    assert swapped("x", 3, "y", 5, "swapped", "on y")[1] == (Mistake(3, "on y", given={"x": 5}),)
     assert swapped("x", 4, "y", 4, "swapped") == ((), ())
 
 
