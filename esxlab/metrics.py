@@ -157,7 +157,7 @@ METRICS = (
     Metric("zero_shared", "host", "MB", "pages mapping the shared zero frame", "§4.3", plot=True),
     Metric("overhead", "host", "MB", "overhead memory of all VMs", "§6.2", color="#CC79A7"),
     Metric("sharing_table", "host", "MB", "machine memory holding the page-sharing hash table (charged to the host, "
-           "not to any VM)", "§4.3", label="sharing table"),
+           "not to any VM)", "§4.3", label="sharing table", color="#005A40"),
     Metric("swap_used", "host", "MB", "host swap space in use", "§3.3", color=_STATE_COLOR["swapped"], plot=True),
     Metric("compression_saved", "host", "MB", "memory compression saves (pages compressed less the cache "
            "holding them)", "later ESX 4.1+", label="compression saved"),

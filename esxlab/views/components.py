@@ -29,13 +29,14 @@ MAX_POINTS = 600
 #: Okabe–Ito colours by meaning: each page state's and metric's (declared in esxlab.metrics)
 COLORS = {**{m.name: m.color for m in METRICS if m.color}, **{s.name: s.color for s in PAGE_STATES}}
 COLORS.update({"shared frames": COLORS["shared"], "ballooned": COLORS["balloon"],     # the same things, other names
+               "sharing table": COLORS["sharing_table"],
                "estimate": COLORS["active"]})                                         # Figure 6's active estimate
 #: for series that are no page state or metric (Paul Tol's colour-blind-safe "muted" colours that the
 #: palette above does not use, so such a series never looks like a page state)
 OTHER_COLORS = ["#332288", "#882255", "#999933", "#CC6677", "#555555", "#DDCC77", "#AA4499", "#88CCEE"]
 PMAP_COLORS = [s.color for s in PAGE_STATES]                                             # STATE_NAMES order
 STATE_COLORS = ["#DDEEDD", "#C9E4F2", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
-MACHINE_PARTS = ("private", "overhead", "shared frames", "free")
+MACHINE_PARTS = ("private", "overhead", "shared frames", "sharing table", "free")
 RECLAIMED_PARTS = tuple(s.name for s in PAGE_STATES if s.reclaimed)
 #: page states and metrics of later ESX (memory compression, large pages): drawn and listed only
 #: where a run has some
@@ -69,6 +70,13 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
     mag = 10.0 ** np.floor(np.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
     return np.arange(np.ceil(lo / step) * step, hi + step * 1e-9, step) + 0.0      # + 0.0: no "−0" label
+
+
+def set_ticks(axis: bq.Axis, values: Sequence[float]) -> None:
+    """Put ticks at ``values``, each labelled with the decimals it needs (at most 3: 0, 0.25, 1, 224.5): bqplot
+    keeps the label format of the range it first drew, so 0, 0.5, 1 after a 0–90 range read "0 1 1"."""
+    axis.tick_values = np.asarray(values, dtype=float)
+    axis.tick_format = ".3~f"
 
 
 def color_of(name: str, i: int) -> str:
@@ -124,38 +132,42 @@ class MemoryBar:
         self.widget = widgets.VBox([widgets.HBox([self.figure, self.reclaimed_figure]), self.legend])
 
     @staticmethod
-    def _legend_entries(reclaimed: Sequence[str]) -> tuple[list[str], list[str]]:
-        names = [*MACHINE_PARTS, *reclaimed]
+    def _legend_entries(reclaimed: Sequence[str], table: bool = False) -> tuple[list[str], list[str]]:
+        """The machine parts (the sharing table only where there is one) and ``reclaimed``."""
+        names = [*(p for p in MACHINE_PARTS if table or p != "sharing table"), *reclaimed]
         return names, [COLORS[p] for p in names]
 
     def update(self, names: Sequence[str], parts: dict[str, Sequence[float]], free: float,
-               shared_frames: float = 0.0) -> None:
+               shared_frames: float = 0.0, sharing_table: float = 0.0) -> None:
         """``parts[p][i]`` = MB of ``p`` (private, overhead, and each of :data:`RECLAIMED_PARTS`) for VM
-        ``names[i]`` (NaN: the VM was not running, drawn as 0);
-        ``free`` and ``shared_frames`` (machine frames holding shared pages) are host-wide, in MB."""
+        ``names[i]`` (NaN: the VM was not running, drawn as 0); ``free``, ``shared_frames`` (machine frames
+        holding shared pages) and ``sharing_table`` (the page-sharing hash table's memory, §4.3, stacked on the
+        shared frames) are host-wide, in MB."""
         n = len(names)
         y = np.zeros((len(MACHINE_PARTS), n + 2))
         for r, p in enumerate(("private", "overhead")):
             y[r, :n] = np.nan_to_num(np.asarray(parts[p], dtype=float))
         y[MACHINE_PARTS.index("shared frames"), n] = shared_frames
+        y[MACHINE_PARTS.index("sharing table"), n] = sharing_table
         y[MACHINE_PARTS.index("free"), n + 1] = free
         r = np.zeros((len(RECLAIMED_PARTS), max(n, 1)))
         for k, p in enumerate(RECLAIMED_PARTS):
             r[k, :n] = np.nan_to_num(np.asarray(parts[p], dtype=float))
-        host_mb = float(max(math.ceil(y.sum()), 1))     # the bars' sum: the host's memory less the sharing
-        with self.bars.hold_sync():                       # hash table's few hundred KB
+        host_mb = float(max(round(y.sum(), 6), 1))      # the bars' sum: the host's memory
+        with self.bars.hold_sync():
             self.bars.x = list(names) + ["shared frames", "free"]
             self.bars.y = y
             self.ys.max = host_mb
-            self.axis.tick_values = [*(t for t in round_ticks(host_mb) if t <= 0.85 * host_mb), host_mb]
+            ticks = round_ticks(host_mb)
+            set_ticks(self.axis, [*ticks[ticks <= 0.85 * host_mb], host_mb])
         most = float(r.sum(axis=0).max())
         self.legend.value = legend_html(*self._legend_entries(
-            [p for k, p in enumerate(RECLAIMED_PARTS) if p not in LATER_ESX or r[k].any()]))
+            [p for k, p in enumerate(RECLAIMED_PARTS) if p not in LATER_ESX or r[k].any()], sharing_table > 0))
         with self.reclaimed.hold_sync():
             self.reclaimed.x = list(names) or ["-"]
             self.reclaimed.y = r
             self.rys.max = float(max(most, 1.0) * 1.05)
-            self.reclaimed_axis.tick_values = round_ticks(self.rys.max)    # a narrow chart: few, round ticks
+            set_ticks(self.reclaimed_axis, round_ticks(self.rys.max))    # a narrow chart: few, round ticks
         # an empty chart says so in its title, rather than leave a blank 0–1 MB axis to puzzle over
         self.reclaimed_figure.title = "Reclaimed from each VM" if most > 0 else "Reclaimed from each VM: nothing"
 
@@ -302,7 +314,7 @@ class TimeSeries:
             pad = (hi - lo) * 0.04 if few else 0.0           # a point's marker clear of the plot's edges
             self.xs.min, self.xs.max = lo - pad, max((hi if x_max is None else x_max) + pad, lo + 1e-9)
             self.cursor.y = [self.ys.min, self.ys.max]
-            self.yaxis.tick_values = nice_ticks(self.ys.min, self.ys.max)
+            set_ticks(self.yaxis, nice_ticks(self.ys.min, self.ys.max))
         shown = [o > 0 for o in opacities]
         colors = list(self.lines.colors)
         light = [i for i, c in enumerate(colors) if shown[i] and contrast(c) < LIGHT]

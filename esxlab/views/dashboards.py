@@ -415,7 +415,8 @@ class Dashboard(widgets.VBox):
         parts = {p: [getattr(tr.vm(n), p)[i] for n in names]
                  for p in ("private", "shared", "overhead", *RECLAIMED_PARTS)}
         frames = max(0.0, float(np.nansum(parts["shared"])) - float(tr.host.shared_saved[i]))
-        self.bar.update(names, parts, float(tr.host.free[i]), shared_frames=frames)
+        self.bar.update(names, parts, float(tr.host.free[i]), shared_frames=frames,
+                        sharing_table=float(tr.host.sharing_table[i]))
         self.series.set_cursor(float(tr.minutes[i]))
         self.host_series.set_cursor(float(tr.minutes[i]))
         self.why.update(tr.decisions, tick)
