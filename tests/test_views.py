@@ -35,7 +35,7 @@ def dash():
 def test_controls_come_from_config_metadata(dash):
     mem = dash.controls["memory_mb"]
     assert (mem.min, mem.max, mem.step, mem.value) == (48, 256, 8, 160)      # override narrows the range
-    assert mem.description == esx.HostConfig.controls()["memory_mb"]["label"].split(" (")[0]
+    assert mem.description == esx.HostConfig.controls()["memory_mb"]["label"].split(" (")[0] + " (MB)"   # its unit shown
     tau = dash.controls["tax_rate"]
     assert tau.max < 1 and tau.step == esx.HostConfig.controls()["tax_rate"]["step"]    # τ < 1 (open bound)
     assert (mem.readout_format, tau.readout_format) == (".0f", ".2f"), "'160' MB and '0.75', not '160.00'"

@@ -16,12 +16,14 @@ import ipywidgets as widgets
 from ..config import Param
 from ..errors import ConfigError, check_number
 
-STYLE = {"description_width": "240px"}      # the longest label up to its parenthesis fits
-LAYOUT = {"width": "600px"}
+STYLE = {"description_width": "280px"}      # the longest label in a notebook, with its unit, fits
+LAYOUT = {"width": "640px"}
 #: readable option labels for choices that are bare numbers (later ESX's Mem.ShareForceSalting)
 CHOICE_LABELS = {"force_salting": {0: "0: salts ignored, all VMs share (2002)",
                                    1: "1: only VMs with equal salts share",
                                    2: "2: every VM has its own salt"}}
+#: how a yes/no choice (a bool field, e.g. "remap hot I/O pages") reads in its dropdown
+BOOL_LABELS = {True: "on", False: "off"}
 
 
 def as_param(name: str, spec: Any) -> Param:
@@ -48,12 +50,14 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, **ov
     ``rerun=True`` marks a control whose every value costs a fresh simulation that cannot be
     cut short: it updates on release (``continuous_update=False``). ``override`` replaces
     metadata (``lo``, ``hi``, ``step``, ``label``…). The description is the label up to any
-    parenthesis; the full label, unit and source are in the tooltip.
+    parenthesis, then the unit ("machine memory (MB)": a readout is a bare number); the full
+    label, unit and source are in the tooltip. A yes/no choice reads "on"/"off"
+    (:data:`BOOL_LABELS`), not True/False.
     """
     spec = as_param(name, spec).replace(**override)
     value = spec.default if value is None else value
     unit = f" ({spec.unit})" if spec.unit else ""
-    short = spec.label.split(" (")[0]
+    short = spec.label.split(" (")[0] + unit
     common = dict(description=short, style=STYLE, layout=LAYOUT,
                   tooltip=f"{spec.label}{unit} — {spec.source}".rstrip(" —"))
     if spec.choices is not None:
@@ -61,7 +65,8 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, **ov
         if value not in choices:
             raise ConfigError(f"control {name!r}: value {value!r} is not one of its choices "
                               f"{', '.join(map(repr, choices))}.")
-        labels = CHOICE_LABELS.get(name.split(".")[-1], {})
+        labels = CHOICE_LABELS.get(name.split(".")[-1]) or (
+            BOOL_LABELS if all(isinstance(c, bool) for c in choices) else {})
         options = [(labels.get(c, str(c)), c) for c in choices] if labels else choices
         return widgets.Dropdown(options=options, value=value, **common)
     lo, hi = spec.lo, spec.hi

@@ -129,6 +129,7 @@ class Dashboard(widgets.VBox):
                  "bar": self.bar.widget, "series": self.series.widget, "pmap": self.pmap.widget,
                  "strip": self.strip.widget, "why": self.why.widget}
         self._batch = False
+        self.series_label = ""                   # which run the series panel shows, if not obvious (a subclass sets it)
         self.run: Run | None = None              # the last complete run drawn (what a cell reads)
         self.shown: Run | None = None            # what the panels show: that run, or a frame streaming in
         self.done = threading.Event()            # set when the latest request is fully drawn
@@ -399,8 +400,9 @@ class Dashboard(widgets.VBox):
             self.series.update(np.zeros(1), {f: np.zeros(1) for f in self.series.fields}, "no VM is running")
             return
         vms = tr.vm_names if name == ALL_VMS else [name]
+        label = f" ({self.series_label})" if self.series_label else ""
         self.series.update(tr.minutes, {f: _total([getattr(tr.vm(n), f) for n in vms]) for f in self.series.fields},
-                           f"{name}: memory over time", x_max=self.shown.end_min)
+                           f"{name}{label}: memory over time", x_max=self.shown.end_min)
 
     def _draw_time(self, minute: float | None = None) -> None:
         """Panels that show one instant (``minute``, else the minute slider's): memory bars, pmap
@@ -566,14 +568,18 @@ class ExperimentDashboard(Dashboard):
     ``stream`` draws the run as it grows, for experiments that run one host (e.g. Figures 7
     and 8: another experiment's hosts would pass through the charts one after the other); the
     table follows when the run ends. A run the student moved away from is cut short either way;
-    the controls still update on release (a run takes seconds)."""
+    the controls still update on release (a run takes seconds). ``trace_label`` names the run
+    ``trace_key`` is in the series chart's title ("guest (the loop under clock): memory over time"), for
+    an experiment with several runs of one VM that the title alone would not tell apart."""
 
     def __init__(self, module: Any, controls: Sequence[str], trace_key: str | None = None,
                  overrides: dict[str, dict] | None = None, fixed: dict[str, Any] | None = None, seed: int = 0,
                  title: str | None = None, panels: Sequence[str] = ("table", "series", "bar", "strip", "why"),
                  xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "memory (MB)", xlabel: str | None = None,
                  y_from_zero: bool = False, extra: Sequence[widgets.Widget] = (), stream: bool = False,
-                 sum_vms: bool = False) -> None:
+                 sum_vms: bool = False, trace_label: str = "") -> None:
+        if not isinstance(trace_label, str):
+            raise ConfigError(f"trace_label must be text (the run the series chart shows), got {trace_label!r}.")
         params = getattr(module, "PARAMS", None)
         if not isinstance(params, dict) or not hasattr(module, "run"):
             raise ConfigError(f"module must be an esxlab experiment (with run() and PARAMS), got {module!r}.")
@@ -595,6 +601,7 @@ class ExperimentDashboard(Dashboard):
                for name in controls}
         super().__init__(title or module.TITLE, ctl, seed=seed, panels=panels,
                          extra=[*([self.xy.widget] if self.xy else []), *extra], sum_vms=sum_vms)
+        self.series_label = trace_label
         self.table.reference = getattr(module, "REFERENCE", "paper")
         self.refresh()
 
