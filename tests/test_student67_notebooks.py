@@ -72,7 +72,7 @@ def test_03_guest_disk_writes_are_its_own_io_not_only_paging():
 
 def test_03_clock_wins_outright_at_160_mb_as_the_text_says():
     text = _text("03_demand_paging", "191dc930")
-    assert ("move the *memory* slider to 160 MB, and random still swaps in 24 430 pages and double-pages 2222 "
+    assert ("move the *machine memory* slider to 160 MB, and random still swaps in 24 430 pages and double-pages 2222 "
             "times, while clock swaps out 11 MB that dbench never needs again") in text
     rand, _, _ = _dbench_on(160, "random")
     clock, swapped, state = _dbench_on(160, "clock")
