@@ -128,3 +128,13 @@ def test_02_at_400_clients_the_lines_swap_whatever_the_seed():
             assert np.abs(np.asarray(b[k]) - np.asarray(bars[0][k])).max() < 0.1, (k, b[k], bars[0][k])
     text = next(c.source for c in _cells("02_ballooning") if "**400 clients**" in c.source)
     assert "Seeds 1 and 2 give the\nsame numbers to 0.1 accesses/s" in text
+
+
+def test_a_why_panel_of_a_run_that_logged_nothing_keeps_no_blank_room():
+    """The review saw ≈ 120 px of blank space under "(this run logged no reclaim decision)" (00, 01, 04, 08, 11)."""
+    from esxlab.views.components import WhyPanel
+    why = WhyPanel()
+    why.update([], 60.0)
+    assert "(this run logged no reclaim decision)" in why.widget.value and "min-height:0em" in why.widget.value
+    why.update([], 60.0, complete=False)                         # still streaming: decisions may come
+    assert "min-height:14em" in why.widget.value

@@ -432,8 +432,9 @@ class WhyPanel:
         self.widget = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.shown: list = []
 
-    def update(self, decisions: Sequence, upto_tick: float, vm: str | None = None) -> None:
-        """Show the last decisions up to ``upto_tick`` (s), of ``vm`` and the host's if given, else all."""
+    def update(self, decisions: Sequence, upto_tick: float, vm: str | None = None, complete: bool = True) -> None:
+        """Show the last decisions up to ``upto_tick`` (s), of ``vm`` and the host's if given, else all;
+        ``complete``: the run has ended (one that logged nothing then keeps no room for lines to come)."""
         chosen = [d for d in decisions if d.tick <= upto_tick and (vm is None or d.vm in (vm, ""))]
         self.shown = chosen[-self.limit:]
         if not decisions:
@@ -441,9 +442,11 @@ class WhyPanel:
         else:
             lines = [str(d) for d in reversed(self.shown)] or ["(no decision yet)"]
         body = "".join(f"<div style=\"{WHY_LINE}\">{html.escape(line)}</div>" for line in lines)
-        # room for ``limit`` lines always: a run that streams in does not shrink the page under them
+        # room for ``limit`` lines: a run that streams in does not shrink the page under them (but an ended
+        # run that logged nothing leaves no blank space)
+        room = 0 if complete and not decisions else 1.4 * self.limit
         self.widget.value = (f"<div style='line-height:1.4'><b>Why? the last {len(self.shown)} of {len(chosen)} "
-                             f"decisions up to t = {upto_tick:.0f} s</b><div style='min-height:{1.4 * self.limit:g}em;"
+                             f"decisions up to t = {upto_tick:.0f} s</b><div style='min-height:{room:g}em;"
                              f"font-size:11px'>{body}</div></div>")
 
 

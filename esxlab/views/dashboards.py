@@ -421,7 +421,7 @@ class Dashboard(widgets.VBox):
                         sharing_table=float(tr.host.sharing_table[i]))
         self.series.set_cursor(float(tr.minutes[i]))
         self.host_series.set_cursor(float(tr.minutes[i]))
-        self.why.update(tr.decisions, tick)
+        self.why.update(tr.decisions, tick, complete=run.complete)
         if run.snapshots and "pmap" in self.panels:
             j = max(0, int(np.searchsorted([s[0] for s in run.snapshots], tick, side="right")) - 1)
             snap_tick, states = run.snapshots[j]
