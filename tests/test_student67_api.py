@@ -123,3 +123,19 @@ def test_a_balloon_inflated_in_high_says_it_is_esxlabs_reading():
     assert high, "Figure 7's tax change inflates the idle VM's balloon in high"
     assert all("esxlab's reading; §6.3 reclaims nothing in high" in d.why for d in high), high[0].why
     assert not [d for d in tr.decisions if "esxlab's reading" in d.why and not d.why.startswith("high state")]
+
+
+def test_a_question_tells_a_fraction_typed_in_a_percent_box():
+    """A fresh student (stop 40): 0.048 in a box that asks for 4.8 % got only the generic hint."""
+    q = Question("Standard deviation of f?", answer=4.8, tol=0.1, unit="%", hint="√(f(1 − f)/n).")
+    assert q.check("0.048").message.endswith("This box takes a percentage, not a fraction of 1: 4.8 for 0.048.")
+    assert q.check("0.5").message.endswith("√(f(1 − f)/n).")
+
+
+def test_feedback_shows_markdown_emphasis_as_italics_not_asterisks():
+    q = Question("Who sees the swap?", choices=("guest", "ESX"), answer="ESX",
+                 feedback={"guest": "The guest's tables map virtual to *physical* pages.", "ESX": "Right: ESX does."})
+    q.widget  # built
+    q.check("guest")
+    html = q.result.value
+    assert "<i>physical</i>" in html and "*physical*" not in html

@@ -135,6 +135,7 @@ def test_a_why_panel_of_a_run_that_logged_nothing_keeps_no_blank_room():
     from esxlab.views.components import WhyPanel
     why = WhyPanel()
     why.update([], 60.0)
-    assert "(this run logged no reclaim decision)" in why.widget.value and "min-height:0em" in why.widget.value
+    assert "(this run logged no reclaim decision; balloon changes are logged once they add up to 1 MB)" \
+        in why.widget.value and "min-height:0em" in why.widget.value      # 01 at 19 MB: a 0.4 MB balloon
     why.update([], 60.0, complete=False)                         # still streaming: decisions may come
     assert "min-height:14em" in why.widget.value

@@ -438,7 +438,7 @@ class WhyPanel:
         chosen = [d for d in decisions if d.tick <= upto_tick and (vm is None or d.vm in (vm, ""))]
         self.shown = chosen[-self.limit:]
         if not decisions:
-            lines = ["(this run logged no reclaim decision)"]
+            lines = ["(this run logged no reclaim decision; balloon changes are logged once they add up to 1 MB)"]
         else:
             lines = [str(d) for d in reversed(self.shown)] or ["(no decision yet)"]
         body = "".join(f"<div style=\"{WHY_LINE}\">{html.escape(line)}</div>" for line in lines)

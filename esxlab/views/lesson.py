@@ -157,15 +157,26 @@ def _number(value: Any, unit: str) -> tuple[float | None, str]:
     return (None, refusal) if refusal else (x, note)
 
 
+def _emphasis(text: str) -> str:
+    """Markdown's *emphasis* as the notebook's text shows it (italics) in escaped feedback: an author writes a
+    hint as the markdown around it, and a student should not read the asterisks."""
+    return re.sub(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])", r"<i>\1</i>", text)
+
+
 def _percent_slip(e: Expect, x: float) -> str:
-    """The hint for a fraction of 1 typed as a percentage (65 for 0.65) when that is the slip; else ""."""
-    if e.unit or not 0 < abs(e.value) <= 1 or abs(x) < 1:
+    """The hint for a fraction of 1 typed as a percentage (65 for 0.65) or a percentage as a fraction (0.048 for
+    4.8 %) when that is the slip; else ""."""
+    if not e.unit and 0 < abs(e.value) <= 1 and abs(x) >= 1:
+        fixed, said = x / 100, f"This box takes a fraction of 1, not a percentage: {_num(x / 100)} for {_num(x)} %."
+    elif e.unit == "%" and abs(e.value) >= 1 and 0 < abs(x) < 1:
+        fixed, said = x * 100, f"This box takes a percentage, not a fraction of 1: {_num(x * 100)} for {_num(x)}."
+    else:
         return ""
     try:
-        verify(e, x / 100)
+        verify(e, fixed)
     except CheckFailed:
         return ""
-    return f"This box takes a fraction of 1, not a percentage: {_num(x / 100)} for {_num(x)} %."
+    return said
 
 
 def _num(x: float) -> str:
@@ -427,7 +438,7 @@ class Question:
         and return the :class:`Feedback`. What cannot be judged (no choice, not a number in the box's unit)
         is refused in a sentence saying what to give, never judged as wrong."""
         self.last = self._choice_feedback(value) if self.expect.kind == "choice" else self._number_feedback(value)
-        self.result.value = _box(html.escape(self.last.message), RIGHT if self.last.correct else WRONG)
+        self.result.value = _box(_emphasis(html.escape(self.last.message)), RIGHT if self.last.correct else WRONG)
         return self.last
 
     def _choice_feedback(self, value: Any) -> Feedback:
