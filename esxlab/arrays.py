@@ -1,6 +1,7 @@
 """Small numpy helpers shared by the model."""
 from __future__ import annotations
 
+import mmap
 import time
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,27 @@ def distinct_sorted(s: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(s[1:], s[:-1], out=keep[1:])
     return s[keep.nonzero()[0]]          # a gather: faster than s[keep] on masks that do not repeat
+
+
+#: tables at least this large (bytes) come from :func:`lazy_zeros`' own mapping, smaller ones from numpy
+LAZY_MIN_BYTES = 64 * 1024
+
+
+def lazy_zeros(n: int, dtype: DTypeLike) -> np.ndarray:
+    """``np.zeros(n, dtype)`` whose memory the OS backs only where it is written, always: a private
+    anonymous mapping for tables of :data:`LAZY_MIN_BYTES` or more (per-page tables of the machine, of
+    each VM, its guest and the scanner, where untouched pages must cost nothing). ``np.zeros`` gives
+    that only while glibc serves the size with ``mmap``; its threshold rises to the largest block freed
+    (up to 32 MB), after which the same table comes from the heap, whose reused memory it must write
+    (256 × 1 GB VMs: 61 MB more, from a 260 KB buffer freed by an import; ``docs/architecture.md``).
+    Where the platform has no private mappings (Windows), ``np.zeros``. Invented (memory only; values
+    are the same zeros)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(n) * dtype.itemsize
+    if nbytes < LAZY_MIN_BYTES or not hasattr(mmap, "MAP_PRIVATE"):
+        return np.zeros(n, dtype=dtype)
+    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    return np.frombuffer(buf, dtype=dtype, count=n)
 
 
 class Stack:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import Stack
+from .arrays import Stack, lazy_zeros
 from .config import PAGES_PER_MB
 from .content import image_tokens
 from .errors import check_number
@@ -103,7 +103,7 @@ class Guest:
         # indices are cast to intp, numpy's fast indexing path)
         self.ppn_lp = np.full(pages, FREE, dtype=np.int32 if n < 2 ** 31 else np.int64)
         self.ppn_lp[:self.kernel_pages] = KERNEL
-        self.ref = np.zeros(pages + 1, dtype=bool)          # + a sentinel that a miss's −1 may mark
+        self.ref = lazy_zeros(pages + 1, bool)          # + a sentinel that a miss's −1 may mark
         self.free = Stack.run(pages, self.kernel_pages, pages, dtype=np.int32)
         self.standby = Stack(pages, dtype=np.int32)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
@@ -112,9 +112,9 @@ class Guest:
         # logical pages of the workload
         self.lp_ppn = np.full(n, -1, dtype=np.intp)
         self.resident = 0                                   # logical pages with a PPN: count(lp_ppn >= 0)
-        self.lp_dirty = np.zeros(n, dtype=bool)
-        self.lp_disk = np.zeros(n, dtype=np.uint64) if file_tokens is None else file_tokens.astype(np.uint64)
-        self.lp_on_disk = np.zeros(n, dtype=bool) if file_tokens is None else np.ones(n, dtype=bool)
+        self.lp_dirty = lazy_zeros(n, bool)
+        self.lp_disk = lazy_zeros(n, np.uint64) if file_tokens is None else file_tokens.astype(np.uint64)
+        self.lp_on_disk = lazy_zeros(n, bool) if file_tokens is None else np.ones(n, dtype=bool)
         self.background_pages = min(int(profile.background_mb * PAGES_PER_MB), self.kernel_pages)
         self._bg_per_tick = max(1, math.ceil(self.background_pages / profile.background_sweep_s))
         self._bg_cursor = 0

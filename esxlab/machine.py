@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import Stack
+from .arrays import Stack, lazy_zeros
 from .errors import Error
 
 FREE = 0        # owner of a free MPN (VM uids start at 1; 0 lets a big host's untouched memory cost nothing)
@@ -33,8 +33,8 @@ class Machine:
         low = total_pages if low_pages is None else min(int(low_pages), total_pages)
         self.total = int(total_pages)
         self.low_pages = low
-        self.content = np.zeros(self.total, dtype=np.uint64)
-        self.owner = np.zeros(self.total, dtype=np.int16)          # all FREE
+        self.content = lazy_zeros(self.total, np.uint64)
+        self.owner = lazy_zeros(self.total, np.int16)          # all FREE
         # lowest MPN on top of each free stack
         self._low = Stack.run(low, 0, low, dtype=np.int32)
         self._high = Stack.run(self.total - low, low, self.total, dtype=np.int32)

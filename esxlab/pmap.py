@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import distinct
+from .arrays import distinct, lazy_zeros
 from .metrics import STATE_NAMES
 
 #: state name → index, in the order of :data:`esxlab.metrics.PAGE_STATES` (the one list of states)
@@ -33,8 +33,8 @@ class Pmap:
     def __init__(self, pages: int) -> None:
         self.pages = int(pages)
         self.mpn = np.full(self.pages, -1, dtype=np.int32)
-        self.slot = np.zeros(self.pages, dtype=np.int32)
-        self.state = np.zeros(self.pages, dtype=np.int8)
+        self.slot = lazy_zeros(self.pages, np.int32)
+        self.state = lazy_zeros(self.pages, np.int8)
         self.counts = np.zeros(len(STATE_NAMES), dtype=np.int64)
         self.counts[UNBACKED] = self.pages
 

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..arrays import Stack
+from ..arrays import Stack, lazy_zeros
 from ..config import PAGES_PER_MB, SharingConfig
 from ..content import mix64
 from ..machine import SHARED as SHARED_OWNER, TABLE
@@ -84,8 +84,8 @@ class _ScanState:
 
     def __init__(self, vm, group: int) -> None:
         self.group = group
-        self.last = np.zeros(vm.pages, dtype=np.uint64)     # hash at the page's last scan, 0 = never
-        self.volatile = np.zeros(vm.pages, dtype=bool)      # changed between its last two scans
+        self.last = lazy_zeros(vm.pages, np.uint64)     # hash at the page's last scan, 0 = never
+        self.volatile = lazy_zeros(vm.pages, bool)      # changed between its last two scans
         self.zero = 0
         self.scanned = 0
         self.passes = 0
@@ -110,7 +110,7 @@ class SharingBase:
         self.rng = rng
         # MPN → its shared frame, meaningful for the MPNs of shared frames only (zeros: memory is
         # used only where frames were; none needed when nothing is ever shared)
-        self.frame_of = np.zeros(machine.total if self.name != "off" else 0, dtype=np.int32)
+        self.frame_of = lazy_zeros(machine.total if self.name != "off" else 0, np.int32)
         self._grow_frames(1024)
         self.overflow: dict[int, int] = {}          # frame → reference count ≥ COUNT_MAX
         self._table_mpns = np.empty(0, dtype=np.int32)
