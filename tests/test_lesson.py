@@ -109,7 +109,7 @@ def test_choice_question_gives_the_sentence_of_the_choice():
     q = choice()
     assert repr(q) == "Question: Which VM loses memory first? [choices: busy A / idle B]"
     q.button.click()
-    assert q.last == Feedback(False, "Nothing to check yet: pick a choice, then press Check.")
+    assert q.last == Feedback(False, "Nothing to check yet: pick a choice, then press Check.", judged=False)
     q.entry.value = "busy A"
     q.button.click()
     assert not q.last.correct and "charges idle memory" in q.last.message and "idle B" not in q.last.message
@@ -117,6 +117,21 @@ def test_choice_question_gives_the_sentence_of_the_choice():
     q.entry.value = "idle B"
     q.button.click()
     assert q.last == Feedback(True, "Right. B is idle.")
+
+
+def test_a_refusal_is_shown_neither_right_nor_wrong():
+    """What cannot be judged (nothing picked, not a choice, not a number, a unit the box does not take) is
+    shown with the grey rule of "nothing judged yet", not the wrong answer's vermillion (a student's wish:
+    at a glance, "not judged" is not "wrong")."""
+    from esxlab.views.lesson import NOTE, RIGHT, WRONG
+    assert len({NOTE, RIGHT, WRONG}) == 3
+    q, n = choice(), Question("How many MB?", answer=58, tol=1, unit="MB", hint="Count the pages.")
+    for question, value in ((q, None), (q, "neither"), (n, ""), (n, "four"), (n, "58 apples")):
+        f = question.check(value)
+        assert not f.judged and not f.correct and f"solid {NOTE}" in question.result.value, (value, f)
+    for question, value, color in ((q, "busy A", WRONG), (q, "idle B", RIGHT), (n, "40", WRONG), (n, "58 MB", RIGHT)):
+        f = question.check(value)
+        assert f.judged and f"solid {color}" in question.result.value, (value, f)
 
 
 def test_a_right_choice_whose_sentence_says_right_is_not_prefixed_twice_and_long_choices_wrap():

@@ -45,7 +45,7 @@ from .components import COLORS
 
 RIGHT = COLORS["shared"]          # bluish green
 WRONG = COLORS["swapped"]         # vermillion
-NOTE = COLORS["balloon"]          # orange: nothing to judge yet
+NOTE = "#999999"                  # grey: nothing judged yet (no prediction, a refusal), neither right nor wrong
 WIDTH = widgets.Layout(width="600px")
 #: a reveal's paragraph spans the cell (a long explanation in a 600 px column ran a screen down)
 FULL = widgets.Layout(width="100%")
@@ -372,10 +372,12 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Feedback:
-    """The outcome of one :meth:`Question.check`: ``correct`` and the sentence shown."""
+    """The outcome of one :meth:`Question.check`: ``correct`` and the sentence shown; ``judged`` is False
+    for a refusal (nothing to judge: no choice, not a number in the box's unit), shown grey, not as wrong."""
 
     correct: bool
     message: str
+    judged: bool = True
 
 
 class Question:
@@ -438,18 +440,19 @@ class Question:
         and return the :class:`Feedback`. What cannot be judged (no choice, not a number in the box's unit)
         is refused in a sentence saying what to give, never judged as wrong."""
         self.last = self._choice_feedback(value) if self.expect.kind == "choice" else self._number_feedback(value)
-        self.result.value = _box(_emphasis(html.escape(self.last.message)), RIGHT if self.last.correct else WRONG)
+        color = NOTE if not self.last.judged else RIGHT if self.last.correct else WRONG
+        self.result.value = _box(_emphasis(html.escape(self.last.message)), color)
         return self.last
 
     def _choice_feedback(self, value: Any) -> Feedback:
         """The feedback of the choice ``value`` names: exactly, or else whatever its case and spaces."""
         choices = self.expect.choices
         if value is None or (isinstance(value, str) and not value.strip()):
-            return Feedback(False, "Nothing to check yet: pick a choice, then press Check.")
+            return Feedback(False, "Nothing to check yet: pick a choice, then press Check.", judged=False)
         choice = as_choice(self.expect, value)
         if choice not in choices:
             return Feedback(False, f"Nothing to check yet: {value!r} is not one of the choices "
-                                   f"{', '.join(map(repr, choices))}; pick one, then press Check.")
+                                   f"{', '.join(map(repr, choices))}; pick one, then press Check.", judged=False)
         why = self.feedback[choice]
         if choice != self.expect.value:
             return Feedback(False, f"Not yet. {why}")
@@ -459,10 +462,10 @@ class Question:
         """Right or "Not yet" and the hint for a number in the box's unit; else why it cannot be judged."""
         e = self.expect
         if value is None or (isinstance(value, str) and not value.strip()):
-            return Feedback(False, "Nothing to check yet: type a number, then press Check.")
+            return Feedback(False, "Nothing to check yet: type a number, then press Check.", judged=False)
         x, note = _number(value, e.unit)
         if x is None:
-            return Feedback(False, f"Nothing to check yet: {note}, then press Check.")
+            return Feedback(False, f"Nothing to check yet: {note}, then press Check.", judged=False)
         try:
             verify(e, x)
         except CheckFailed:
