@@ -130,6 +130,8 @@ class Expect:
             return f" ({each}exact)"
         if self.rel:
             return f" ({each}within ±{100 * self.tol:g} %)"
+        if self.unit == "%":                     # an absolute margin on a percentage: not "±0.1 %", which reads relative
+            return f" ({each}within ±{self.tol:g} percentage points)"
         return f" ({each}within ±{self.tol:g}{' ' + self.unit if self.unit else ''})"
 
 

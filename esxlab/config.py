@@ -73,10 +73,12 @@ class Param:
     optional: bool = False
     choices: tuple | None = None
     check: Callable[[str, Any], None] | None = None
+    why_range: str = ""
 
     def validate(self, owner: str, name: str, value: Any) -> Any:
         """``value`` if allowed (a choice comes back as the plain choice, not a numpy scalar);
-        else ConfigError naming ``owner.name``, the value and what is allowed."""
+        else ConfigError naming ``owner.name``, the value and what is allowed (and ``why_range``, where a
+        bound is not obvious: "896 MB: the five VMs' min + overhead")."""
         if value is None and self.optional:
             return None
         if self.check is not None:
@@ -84,7 +86,12 @@ class Param:
             return value
         if self.choices is not None:
             return check_choice(owner, name, value, self.choices)
-        check_number(owner, name, value, self.lo, self.hi, self.lo_open, self.hi_open, self.integer)
+        try:
+            check_number(owner, name, value, self.lo, self.hi, self.lo_open, self.hi_open, self.integer)
+        except ConfigError as err:
+            if not self.why_range:
+                raise
+            raise ConfigError(f"{str(err).removesuffix('.')} ({self.why_range}).") from None
         return value
 
     def allowed(self, name: str) -> str:

@@ -139,3 +139,27 @@ def test_feedback_shows_markdown_emphasis_as_italics_not_asterisks():
     q.check("guest")
     html = q.result.value
     assert "<i>physical</i>" in html and "*physical*" not in html
+
+
+def test_figure_8_says_why_its_memory_cannot_go_below_896_mb():
+    """Stop 40's reader: "896 ≤ memory_mb" did not say what 896 is. It is the five VMs' min + overhead
+    (128 + 128 + 160 + 160 + 160 + 5 × 32 MB), which admission control must reserve (§6.2)."""
+    from esxlab.experiments import fig8
+    from esxlab.errors import ConfigError
+    assert fig8.MIN_MEMORY_MB == 896 == sum(mn + 32 for _, mn, _ in fig8.VMS.values())
+    with pytest.raises(ConfigError) as err:
+        fig8.run(memory_mb=512)
+    assert str(err.value) == ("fig8.memory_mb = 512 is out of range; allowed: 896 ≤ memory_mb ≤ 65536 (896 MB: the "
+                              "five VMs' min + 32 MB of overhead each, which admission control reserves before it "
+                              "powers them on, §6.2).")
+    assert fig8.PARAMS["tax_rate"].why_range == ""          # other ranges say only what they allow
+
+
+def test_an_absolute_margin_on_a_percentage_reads_in_percentage_points():
+    """Stop 40's student in lesson 06: "not within ±0.1 % of the answer" for a question in percentage points
+    reads as a relative margin; and "4.8 points" was 'not a unit I know' where "4.8 pp" was read."""
+    q = Question("Standard deviation of f, in percentage points?", answer=4.8, tol=0.1, unit="%", hint="√(f(1 − f)/n).")
+    assert q.check("5.2").message.startswith("Not yet: that is not within ±0.1 percentage points of the answer.")
+    assert q.check("4.8 points").correct and q.check("4.85 point").correct
+    from esxlab.checks import Expect
+    assert Expect("rhos", "numbers", [1.0], "h", tol=0.01, rel=True).tolerance == " (each within ±1 %)"

@@ -93,8 +93,14 @@ PAGING = ("fig8: when the benchmarks start, working sets grow faster than the ba
           "4 MB/s per VM), so in each brief hard state the model pages what it takes to restore free memory, "
           "far more in all than the paper's < 20 MB.")
 
+OVERHEAD_MB = int(VMConfig.controls()["overhead_mb"].default)     # each VM's (the default, 32 MB)
+#: the least machine memory that admits the five VMs: Σ min + overhead (896 MB)
+MIN_MEMORY_MB = sum(mn for _, mn, _ in VMS.values()) + len(VMS) * OVERHEAD_MB
+
 PARAMS = {
-    "memory_mb": Param(1024, "machine memory for VMs (incl. overhead)", 896, 65536, step=64, unit="MB"),
+    "memory_mb": Param(1024, "machine memory for VMs (incl. overhead)", MIN_MEMORY_MB, 65536, step=64, unit="MB",
+                       why_range=f"{MIN_MEMORY_MB} MB: the five VMs' min + {OVERHEAD_MB} MB of overhead each, which "
+                                 "admission control reserves before it powers them on, §6.2"),
     "tax_rate": Param(0.75, "idle memory tax τ", 0, 0.99, step=0.05),
     "bench_start_min": Param(17, "benchmarks start at", 8, 600, step=1, unit="min"),
     "boot_fill_pct": Param(50, "data written after boot", 0, 95, step=5, unit="% of max"),

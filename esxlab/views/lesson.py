@@ -88,7 +88,7 @@ _SPELLINGS = {word: unit for unit, words in {
     "µs": ("µs", "μs", "us", "microsecond", "microseconds"), "ms": ("ms", "msec", "millisecond", "milliseconds"),
     "s": ("s", "sec", "secs", "second", "seconds"), "min": ("min", "mins", "minute", "minutes"),
     "h": ("h", "hr", "hrs", "hour", "hours"),
-    "%": ("%", "percent", "per cent", "pct", "pp", "percentage point", "percentage points"),
+    "%": ("%", "percent", "per cent", "pct", "pp", "percentage point", "percentage points", "point", "points"),
     "×": ("×", "x", "times"), "copies": ("copy", "copies"),
 }.items() for word in words}
 
