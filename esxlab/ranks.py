@@ -14,6 +14,7 @@ and only if it stays small; otherwise :func:`rank_table` returns None and the ca
 """
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 SLACK = 8
 #: doubles either side of a guessed crossing that the bisection starts from (where f confirms them)
 NEAR = 2 ** 10
+#: how many times its time alone a table's lookups cost inside a run (its ≈ 1 MB of buckets and crossings
+#: fall out of the caches between ticks): Figure 7's 8,000 draws, 28 µs alone and 37–39 µs a tick in the run
+#: (an AVX-512 EPYC, 2026-12-04), where the power took 28 µs alone and 30 µs in the run
+IN_RUN_COST = 1.3
 #: the most buckets a table may have (4 bytes each at most) and the most crossings (8 bytes each)
 MAX_BUCKETS = 2 ** 20
 MAX_TOP = 2 ** 17
@@ -120,3 +125,19 @@ def rank_table(f: Callable, lo: float, hi: float, top: int, dtype: DTypeLike, gu
             return table
         buckets = int(buckets * 1.25) + 1                     # … once rounding is counted
     return None
+
+
+def pays(table: RankTable, direct: Callable[[np.ndarray], np.ndarray], z: np.ndarray) -> bool:
+    """Whether ``table(z)`` is faster than ``direct(z)`` (the same integers computed by calling f) inside a
+    run: timed here, the best of five each, with the table charged :data:`IN_RUN_COST` times its time alone.
+    It depends on the CPU: numpy's float64 ``power`` is vectorized with AVX-512 (8,000 draws: 22 µs on an
+    AVX-512 EPYC) and scalar without it (110 µs on an AVX2 EPYC, where the table took 37 µs). Either way the
+    ranks are the same integers, so the choice changes no value, only the time."""
+    best = {}
+    for name, way in (("table", table), ("direct", direct)):
+        best[name] = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            way(z.copy())
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return IN_RUN_COST * best["table"] < best["direct"]

@@ -22,7 +22,7 @@ from .arrays import distinct
 from .config import PAGES_PER_MB
 from .content import TokenMint, image_tokens
 from .errors import ConfigError, check_call, check_choice, check_number, shorten
-from .ranks import RankTable, rank_table
+from .ranks import RankTable, pays, rank_table
 from .resources import check_pages_fit
 
 
@@ -217,7 +217,9 @@ class Dbench(Workload):
         self._index = next(t for t in (np.uint16, np.int32, np.int64) if self.pages + 1 <= np.iinfo(t).max)
         # the inverse transform's scale n^(1−α) − 1 (n = pages + 1), once: for the draws and the rank table's range
         self._scale = (self.pages + 1) ** (1 - self.zipf_alpha) - 1
-        self._ranks = _rank_table(self.zipf_alpha, self.pages, self._index, self._scale)
+        key = (self.zipf_alpha, self.pages, self._index, self._scale)
+        # the rank table where it exists and is faster here than the power (ranks.pays: the same integers)
+        self._ranks = _rank_table(*key) if _table_pays(*key) else None
         return self.pages
 
     def step(self, t: int) -> Access:
@@ -233,8 +235,7 @@ class Dbench(Workload):
         if self._ranks is not None:
             ranks = self._ranks(np.negative(u, out=u) if a > 1 else u)
         else:
-            x = np.power(self.pages + 1, u, out=u) if a == 1 else np.power(u, 1 / (1 - a), out=u)
-            ranks = np.minimum(x, self.pages, out=x).astype(self._index)
+            ranks = _ranks_by_power(u, a, self.pages, self._index)
         ranks = distinct(ranks)
         lps = np.subtract(ranks, 1, dtype=np.intp)
         return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
@@ -252,6 +253,24 @@ def _rank_table(a: float, pages: int, dtype, scale: float) -> RankTable | None:
     sign = -1.0 if a > 1 else 1.0
     return rank_table(partial(_power, exponent=1 / (1 - a), sign=sign), sign, sign * y_max, pages, dtype,
                       guess=lambda x: sign * np.power(x, 1 - a))
+
+
+def _ranks_by_power(u: np.ndarray, a: float, pages: int, dtype) -> np.ndarray:
+    """Dbench's ranks ⌊min(x, pages)⌋ of its transformed draws ``u`` by calling the power (overwrites ``u``)."""
+    x = np.power(pages + 1, u, out=u) if a == 1 else np.power(u, 1 / (1 - a), out=u)
+    return np.minimum(x, pages, out=x).astype(dtype)
+
+
+@lru_cache(maxsize=4)
+def _table_pays(a: float, pages: int, dtype, scale: float) -> bool:
+    """Whether Dbench's rank table exists for this α and file set and is faster than the power on this
+    CPU (:func:`esxlab.ranks.pays`, timed once a process on 8,000 draws of a stream of its own)."""
+    table = _rank_table(a, pages, dtype, scale)
+    if table is None:
+        return False
+    u = np.random.default_rng(0).random(8000)
+    z = u if a == 1 else u * scale + 1
+    return pays(lambda v: table(-v if a > 1 else v), partial(_ranks_by_power, a=a, pages=pages, dtype=dtype), z)
 
 
 def _power(z: np.ndarray, exponent: float, sign: float) -> np.ndarray:

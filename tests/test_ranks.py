@@ -1,4 +1,6 @@
 """``esxlab.ranks``: Dbench's ranks by table are the integers ``np.power`` gives, bit for bit."""
+import time
+
 import numpy as np
 import pytest
 
@@ -25,14 +27,45 @@ def _draws(rng, n):
 def test_table_ranks_are_the_powers_ranks(pages, alpha):
     w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, zipf_alpha=alpha)
     w.attach(1, 0, np.random.default_rng(0))
-    assert w._ranks is not None                 # every case here gets a table …
+    table = esx.workloads._rank_table(w.zipf_alpha, w.pages, w._index, w._scale)
+    assert table is not None                    # every case here gets a table …
     rng = np.random.default_rng(pages)
     for _ in range(10):
         u = _draws(rng, 100_000)
         z = u.copy() if alpha == 1 else u * ((w.pages + 1) ** (1 - alpha) - 1) + 1
-        got = w._ranks(-z if alpha > 1 else z)
+        got = table(-z if alpha > 1 else z)
         assert got.dtype == w._index
         np.testing.assert_array_equal(got, _by_power(w, u))      # … that gives the power's integers
+
+
+@pytest.mark.parametrize("pages, alpha", [(61440, 0.78), (5000, 1.2)])
+def test_dbench_draws_the_same_blocks_by_table_or_by_power(pages, alpha):
+    """Which way Dbench computes its ranks is chosen by speed (ranks.pays); both give the same blocks, so a
+    run is the same whichever this CPU picks."""
+    ways = []
+    for table in (True, False):
+        w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, accesses_per_s=20000,
+                                 zipf_alpha=alpha)
+        w.attach(1, 0, np.random.default_rng(7))
+        w._ranks = esx.workloads._rank_table(w.zipf_alpha, w.pages, w._index, w._scale) if table else None
+        assert (w._ranks is not None) == table
+        ways.append([w.step(t) for t in range(1, 6)])
+    for by_table, by_power in zip(*ways):
+        np.testing.assert_array_equal(by_table.lps, by_power.lps)
+        np.testing.assert_array_equal(by_table.writes, by_power.writes)
+
+
+def test_the_table_is_used_where_it_is_faster_than_calling_f():
+    """``ranks.pays`` times both ways: a table slower than the direct call (even alone) is not used."""
+    def slow(z):
+        time.sleep(0.002)
+        return z
+
+    def fast(z):
+        return z
+
+    assert ranks.pays(fast, slow, np.ones(10))
+    assert not ranks.pays(slow, fast, np.ones(10))
 
 
 @pytest.mark.parametrize("alpha", [sum([0.1] * 10), 0.9999999999999994, 4.0])
