@@ -3,7 +3,8 @@
 On a shared machine whose speed drifts by more than 1.5× within minutes (2026-12-02), a change
 that saves 3 % of a run cannot be told from noise by timing whole processes, even paired.
 Valgrind's callgrind counts the instructions a process executes: the same code, inputs and
-environment give the same count to within about 0.1 %, whatever else the machine does. Each
+environment give the same count to within about 0.1 %, whatever else the machine does (the choices esxlab
+makes by timing are timed once here, at full speed, and fixed in every run: :func:`timed_choices`). Each
 scenario runs in a fresh interpreter under ``valgrind --tool=callgrind`` (about 50× slower than
 normal; the runs go side by side, one per core, since their counts do not depend on load), and
 the count of a process that only imports esxlab is subtracted, so the figure is the simulation's.
@@ -64,11 +65,31 @@ bench["big_host"](minutes=2, vms=32, vm_mb=256)
 }
 
 
-def instructions(tree: Path, scenario: str) -> int:
-    """Instructions (callgrind's Ir) of a fresh interpreter running ``scenario`` with ``tree`` first on the path."""
-    env = dict(os.environ, PYTHONPATH=str(tree))
+def timed_choices() -> str:
+    """Code fixing, in a child, the choices esxlab makes by timing, as this process makes them at full speed:
+    the fastest way to sort small integers (``arrays.distinct``) and whether Dbench's rank table beats the
+    power (``ranks.pays``). Timed under valgrind they could go either way from run to run (its slowdown is
+    not the same for every instruction), and a different choice is a different count."""
+    import numpy as np
+
+    import esxlab as esx
+    from esxlab import arrays
+    dbench = esx.workloads.Dbench()
+    dbench.attach(1, 0, np.random.default_rng(0))
+    arrays.distinct(np.zeros(2, dtype=np.uint16))                  # (times the sorts, once)
+    widen = None if arrays._small_int_sort[0] is None else f"np.{np.dtype(arrays._small_int_sort[0]).name}"
+    return (f"import numpy as np, esxlab.arrays, esxlab.workloads\n"
+            f"esxlab.arrays._small_int_sort = ({widen}, {arrays._small_int_sort[1]!r})\n"
+            f"esxlab.workloads._table_pays = lambda *key: {dbench._ranks is not None}\n")
+
+
+def instructions(tree: Path, scenario: str, prelude: str = "") -> int:
+    """Instructions (callgrind's Ir) of a fresh interpreter running ``prelude`` and ``scenario`` with ``tree``
+    first on the path."""
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")    # (str hashes: the same dict layouts every run)
+    code = SCENARIOS[scenario] if scenario == "import" else prelude + SCENARIOS[scenario]
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
-                          SCENARIOS[scenario]], env=env, capture_output=True, text=True, check=True).stderr
+                          code], env=env, capture_output=True, text=True, check=True).stderr
     found = re.search(r"Collected : (\d+)", out)
     if found is None:
         raise SystemExit(f"callgrind printed no instruction count for {scenario}:\n{out[-2000:]}")
@@ -95,8 +116,9 @@ def main() -> None:
         raise SystemExit(f"--vs {args.vs} is not an esxlab checkout (it has no esxlab/__init__.py).")
     trees = [HERE] + ([args.vs] if args.vs else [])
     runs = [(t, s) for s in ("import", *(args.scenarios or names)) for t in trees]
+    prelude = timed_choices()
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:     # counts do not depend on load: run side by side
-        got = dict(zip(runs, pool.map(lambda run: instructions(*run), runs)))
+        got = dict(zip(runs, pool.map(lambda run: instructions(*run, prelude), runs)))
     for name in args.scenarios or names:
         counts = [got[t, name] - got[t, "import"] for t in trees]
         line = f"{name:<6} {counts[0] / 1e9:8.3f} G instructions"
