@@ -379,6 +379,11 @@ class Feedback:
     message: str
     judged: bool = True
 
+    @classmethod
+    def refusal(cls, what: str) -> "Feedback":
+        """Nothing judged: "Nothing to check yet: ``what``, then press Check." (``what`` says what to give)."""
+        return cls(False, f"Nothing to check yet: {what}, then press Check.", judged=False)
+
 
 class Question:
     """A check-your-understanding question with immediate, ungraded feedback.
@@ -448,11 +453,10 @@ class Question:
         """The feedback of the choice ``value`` names: exactly, or else whatever its case and spaces."""
         choices = self.expect.choices
         if value is None or (isinstance(value, str) and not value.strip()):
-            return Feedback(False, "Nothing to check yet: pick a choice, then press Check.", judged=False)
+            return Feedback.refusal("pick a choice")
         choice = as_choice(self.expect, value)
         if choice not in choices:
-            return Feedback(False, f"Nothing to check yet: {value!r} is not one of the choices "
-                                   f"{', '.join(map(repr, choices))}; pick one, then press Check.", judged=False)
+            return Feedback.refusal(f"{value!r} is not one of the choices {', '.join(map(repr, choices))}; pick one")
         why = self.feedback[choice]
         if choice != self.expect.value:
             return Feedback(False, f"Not yet. {why}")
@@ -462,10 +466,10 @@ class Question:
         """Right or "Not yet" and the hint for a number in the box's unit; else why it cannot be judged."""
         e = self.expect
         if value is None or (isinstance(value, str) and not value.strip()):
-            return Feedback(False, "Nothing to check yet: type a number, then press Check.", judged=False)
+            return Feedback.refusal("type a number")
         x, note = _number(value, e.unit)
         if x is None:
-            return Feedback(False, f"Nothing to check yet: {note}, then press Check.", judged=False)
+            return Feedback.refusal(note)
         try:
             verify(e, x)
         except CheckFailed:
