@@ -155,6 +155,15 @@ def test_figure_8_says_why_its_memory_cannot_go_below_896_mb():
     assert fig8.PARAMS["tax_rate"].why_range == ""          # other ranges say only what they allow
 
 
+def test_sweep_list_says_where_a_bound_comes_from():
+    """`sweep fig8 --list` showed "896 ≤ memory_mb ≤ 65536" without the why that its error gives."""
+    from esxlab.experiments import sweeps
+    text = sweeps.describe_params("fig8")
+    assert "Where a bound comes from:\n  - memory_mb's 896 MB: the five VMs' min + 32 MB of overhead each" in text
+    assert "tax_rate's" not in text
+    assert "Where a bound comes from" not in sweeps.describe_params("fig7")
+
+
 def test_an_absolute_margin_on_a_percentage_reads_in_percentage_points():
     """Stop 40's student in lesson 06: "not within ±0.1 % of the answer" for a question in percentage points
     reads as a relative margin; and "4.8 points" was 'not a unit I know' where "4.8 pp" was read."""

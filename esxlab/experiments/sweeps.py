@@ -280,7 +280,7 @@ def describe_params(experiment: Experiment) -> str:
     """A text table of ``experiment``'s ``PARAMS``: each name, its default (the set-up compared
     with the paper: the paper's values where it gives them, invented ones where it does not), what
     a sweep may give it, its unit, how to write two values of it with ``--param`` and its meaning;
-    then the rules between parameters (its ``RULES``) and how to write several values and tuples.
+    then where a range comes from (a ``Param``'s ``why_range``), the rules between parameters (its ``RULES``) and how to write several values and tuples.
     The first line is its name and ``TITLE`` (a module of your own without one: its docstring's first line)."""
     name, module = lookup(experiment), get(experiment)
     title = getattr(module, "TITLE", None) or (module.__doc__ or "").strip().partition("\n")[0]
@@ -295,8 +295,10 @@ def describe_params(experiment: Experiment) -> str:
     para = lambda text, indent="": textwrap.fill(text, 100, initial_indent=indent,
                                                  subsequent_indent=" " * len(indent), break_on_hyphens=False)
     rules = getattr(module, "RULES", ())
-    out = [heading, "", line(head), line(["-" * w for w in widths]),
-           *map(line, rows), ""]
+    out = [heading, "", line(head), line(["-" * w for w in widths]), *map(line, rows), ""]
+    whys = [para(f"{key}'s {spec.why_range}.", "  - ") for key, spec in module.PARAMS.items() if spec.why_range]
+    if whys:
+        out += ["Where a bound comes from:", *whys, ""]
     if rules:
         out += [para("Rules between parameters (a run that breaks one is refused; a sweep checks every grid point "
                      "against them before it starts, except a rule only the run can tell, which says when it is "
