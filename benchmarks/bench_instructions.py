@@ -86,10 +86,13 @@ def timed_choices() -> str:
 def instructions(tree: Path, scenario: str, prelude: str = "") -> int:
     """Instructions (callgrind's Ir) of a fresh interpreter running ``prelude`` and ``scenario`` with ``tree``
     first on the path."""
-    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0")    # (str hashes: the same dict layouts every run)
+    # the same dict layouts every run (str hashes), and no OpenBLAS worker threads spinning beside the run
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
     code = SCENARIOS[scenario] if scenario == "import" else prelude + SCENARIOS[scenario]
+    # run in ``tree``: ``python -c`` puts the current directory before PYTHONPATH, so run from another
+    # checkout's root both trees would import that one
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
-                          code], env=env, capture_output=True, text=True, check=True).stderr
+                          code], env=env, cwd=tree, capture_output=True, text=True, check=True).stderr
     found = re.search(r"Collected : (\d+)", out)
     if found is None:
         raise SystemExit(f"callgrind printed no instruction count for {scenario}:\n{out[-2000:]}")

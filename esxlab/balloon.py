@@ -118,7 +118,8 @@ class BalloonDriver:
             self._inflate(vm, min(target - self.size, self.rate))
         elif target < self.size:
             self._deflate(vm, min(self.size - target, self.max_rate))
-        if vm.alloc_pages <= vm.target:     # nothing left to reclaim: no stall to remember
+        # nothing left to reclaim: no stall to remember (alloc_pages, read only when there is one to forget)
+        if self.stuck_for and vm.alloc_pages <= vm.target:
             self.stuck_for = 0
 
     def _inflate(self, vm, n: int) -> None:

@@ -103,7 +103,7 @@ class Guest:
         # indices are cast to intp, numpy's fast indexing path)
         self.ppn_lp = np.full(pages, FREE, dtype=np.int32 if n < 2 ** 31 else np.int64)
         self.ppn_lp[:self.kernel_pages] = KERNEL
-        self.ref = lazy_zeros(pages + 1, bool)          # + a sentinel that a miss's −1 may mark
+        self.ref = lazy_zeros(pages + 1, bool)             # + a sentinel that a miss's −1 may mark
         self.free = Stack.run(pages, self.kernel_pages, pages, dtype=np.int32)
         self.standby = Stack(pages, dtype=np.int32)        # freed, not yet zeroed (Windows' zero page thread)
         self.hand = 0
@@ -308,12 +308,13 @@ class Guest:
             ppns = np.concatenate([w[1] for w in windows]) if len(windows) > 1 else windows[0][1]
             lps = self.ppn_lp[ppns].astype(np.intp)
             dirty = self.lp_dirty[lps].nonzero()[0]
-            if not self.vm.mapped(ppns[dirty]):   # writing back faults a page in: window by window
+            dirty_ppns = ppns[dirty]
+            if not self.vm.mapped(dirty_ppns):    # writing back faults a page in: window by window
                 for lo, pos, span in windows:
                     self._write_back(pos)         # may raise before changing anything
                     self._commit_sweep(lo, lo + span, pos, taken)
             else:
-                self._write_back(ppns, lps, dirty, mapped=True)
+                self._write_back(ppns, lps, dirty, dirty_ppns)
                 self._commit_sweep(self.hand, lo, ppns, taken)
         self._passed_per_evict = 1.25 * scanned / max(1, n - need) + 1    # a margin: the next window rarely falls short
 
@@ -327,17 +328,18 @@ class Guest:
         self.passed += hi - lo
 
     def _write_back(self, ppns: np.ndarray, lps: np.ndarray | None = None, dirty: np.ndarray | None = None,
-                    mapped: bool = False) -> None:
-        """Write the dirty ones of ``ppns`` (evictable) to the virtual disk and free them all. If
-        known, ``lps`` are their logical pages and ``dirty`` the positions of the dirty ones;
-        ``mapped``: the caller checked that the dirty ones are mapped (reading them faults nothing in)."""
+                    dirty_ppns: np.ndarray | None = None) -> None:
+        """Write the dirty ones of ``ppns`` (evictable, so unreferenced) to the virtual disk and free them
+        all. If known, ``lps`` are their logical pages, ``dirty`` the positions of the dirty ones and
+        ``dirty_ppns`` those PPNs, which the caller checked are mapped (reading them faults nothing in)."""
         if lps is None:
             lps = self.ppn_lp[ppns].astype(np.intp)
             dirty = self.lp_dirty[lps].nonzero()[0]
         if len(dirty):
             vm = self.vm
             before = vm.counters.swap_ins
-            self.lp_disk[lps[dirty]] = vm.read(ppns[dirty], mapped=mapped)
+            self.lp_disk[lps[dirty]] = vm.read(ppns[dirty]) if dirty_ppns is None else \
+                vm.read(dirty_ppns, mapped=True)
             vm.counters.double_paging += vm.counters.swap_ins - before
             vm.counters.guest_disk_writes += len(dirty)
         self.lp_on_disk[lps] = True
@@ -345,7 +347,6 @@ class Guest:
         self.lp_ppn[lps] = -1
         self.resident -= len(lps)
         self.ppn_lp[ppns] = FREE
-        self.ref[ppns] = False
 
     # -- the balloon's view ------------------------------------------------------------------
     def balloon_take(self, n: int) -> tuple[np.ndarray, bool]:

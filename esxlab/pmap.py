@@ -48,7 +48,7 @@ class Pmap:
 
     def count(self, state: int) -> int:
         """PPNs in ``state`` now (kept per state, O(1))."""
-        return int(self.counts[state])
+        return self.counts.item(state)          # a Python int, with no numpy scalar on the way
 
     def random_in_state(self, rng: np.random.Generator, state: int, n: int) -> np.ndarray:
         """Up to ``n`` distinct PPNs in ``state``, uniformly at random.

@@ -107,7 +107,7 @@ class FreeMemoryStates:
     @property
     def goal(self) -> float:
         """Free pages the targets aim for: above the high threshold, by the margin."""
-        return self.thresholds[HIGH] + self.margin
+        return float(self.thresholds[HIGH]) + self.margin       # a Python float: numpy scalars are slow
 
     def update(self, free: int) -> bool:
         """Move to the state ``free`` (free machine pages, not MB: 256 a MB; 0 ≤ free ≤ the host's
@@ -293,12 +293,11 @@ class Reclaimer:
             over_limit = alloc - vm.config.limit_pages
             vstate = SOFT if over_limit > 0 and state < SOFT else state
             args = (vstate, excess, share, b.size, b.cap, b.loaded(vm.vm_time), b.usable(vm.vm_time), self.high_state)
-            rest = dict(asked=b.target if vm.blocked else 0, held_down=self._held_down(vm),
-                        hard_balloon=self.hard_balloon)
-            bt, st = plan(*args, spare=spare, **rest)
+            asked, held_down = b.target if vm.blocked else 0, self._held_down(vm)
+            bt, st = plan(*args, spare, asked, held_down, self.hard_balloon)     # positional: cheaper than keywords
             source = "free memory to spare"
             if excess < 0 and stranded > 0:   # what free memory cannot give back, the stranded excess may
-                more, _ = plan(*args, spare=spare + stranded, **rest)
+                more, _ = plan(*args, spare + stranded, asked, held_down, self.hard_balloon)
                 if more < bt:
                     stranded -= bt - more
                     spare += bt - more

@@ -190,7 +190,8 @@ class VM:
     def touch_range(self, lo: int, hi: int) -> None:
         """``touch(np.arange(lo, hi))``, on slices while nothing in the range faults (the OS's
         background sweep: a run of kernel pages, nearly always mapped)."""
-        if MAPPED[self.pmap.state[lo:hi]].all():
+        # per VM per tick: count_nonzero of a take costs a third fewer instructions than .all() of a fancy index
+        if np.count_nonzero(MAPPED.take(self.pmap.state[lo:hi])) == hi - lo:
             self.last_touch[lo:hi] = self.vm_time
             self.counters.accesses += hi - lo
         else:
