@@ -1,5 +1,7 @@
 """esxlab.views without a browser: build each dashboard, move its controls (extremes
 included), and check what the marks and panels would draw."""
+import contextlib
+import threading
 import types
 
 import numpy as np
@@ -310,12 +312,22 @@ def _browser_move(widget, value):
         widget.set_state({"value": value})
 
 
-def _busy_lines(d) -> list:
-    """Each line ``d``'s busy label shows from now on, with the run on show when it appeared, to read once the
-    run has ended (reading the label right after a move races the worker: on a loaded machine it may be done)."""
-    shown = []
-    d.busy.observe(lambda change: shown.append((change["new"], d.run)), "value")
-    return shown
+@contextlib.contextmanager
+def _runs_held(d):
+    """The dashboard's worker waits at the start of each run until the block ends, so what a move shows before
+    its run can be read without racing the worker (on a loaded machine the run may otherwise end first)."""
+    gate, run = threading.Event(), d._run
+
+    def held(*args, **kwargs):
+        gate.wait(10)                            # (a move that ran its work itself would wait here)
+        return run(*args, **kwargs)
+
+    d._run = held
+    try:
+        yield
+    finally:
+        gate.set()
+        del d._run
 
 
 def test_a_browser_move_streams_frames_then_the_same_run_as_python():
@@ -323,9 +335,9 @@ def test_a_browser_move_streams_frames_then_the_same_run_as_python():
     ref = tour(minutes=3, seed=0)
     ref.controls["memory_mb"].value = 64                        # from Python: computed before returning
     frames = d.frames
-    shown = _busy_lines(d)
-    _browser_move(d.controls["memory_mb"], 64)
-    assert "computing memory_mb = 64" in shown[0][0]            # the first visible update: at once
+    with _runs_held(d):
+        _browser_move(d.controls["memory_mb"], 64)
+        assert "computing memory_mb = 64" in d.busy.value       # the first visible update: at once
     with d.drawn:                                               # a waiter wakes at the first frame, no polling
         assert d.drawn.wait_for(lambda: d.frames > frames, timeout=120)
     assert d.done.wait(120) and d.idle()
@@ -353,11 +365,10 @@ def test_a_newer_move_abandons_the_older_run():
 def test_an_experiment_move_answers_at_once_then_draws_the_run():
     from esxlab.experiments import fig7
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
-    shown = _busy_lines(d)
-    _browser_move(d.controls["tax_after"], 0.0)
+    with _runs_held(d):
+        _browser_move(d.controls["tax_after"], 0.0)
+        assert "computing tax_after = 0" in d.busy.value and d.run.result.params["tax_after"] == 0.75
     assert d.done.wait(120)
-    line, run = shown[0]
-    assert "computing tax_after = 0" in line and run.result.params["tax_after"] == 0.75
     assert d.run.result.params["tax_after"] == 0.0 and d.busy.value == ""
     d.idle()
 
