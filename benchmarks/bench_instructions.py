@@ -39,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(HERE))                   # (timed_choices imports this tree's esxlab)
 
 SCENARIOS = {
     "import": "import esxlab",
@@ -69,7 +70,8 @@ def timed_choices() -> str:
     """Code fixing, in a child, the choices esxlab makes by timing, as this process makes them at full speed:
     the fastest way to sort small integers (``arrays.distinct``) and whether Dbench's rank table beats the
     power (``ranks.pays``). Timed under valgrind they could go either way from run to run (its slowdown is
-    not the same for every instruction), and a different choice is a different count."""
+    not the same for every instruction), and a different choice is a different count. The child still builds
+    the rank table before the choice, as a real run does to time it."""
     import numpy as np
 
     import esxlab as esx
@@ -80,7 +82,8 @@ def timed_choices() -> str:
     widen = None if arrays._small_int_sort[0] is None else f"np.{np.dtype(arrays._small_int_sort[0]).name}"
     return (f"import numpy as np, esxlab.arrays, esxlab.workloads\n"
             f"esxlab.arrays._small_int_sort = ({widen}, {arrays._small_int_sort[1]!r})\n"
-            f"esxlab.workloads._table_pays = lambda *key: {dbench._ranks is not None}\n")
+            f"esxlab.workloads._table_pays = lambda *key: esxlab.workloads._rank_table(*key) is not None "
+            f"and {dbench._ranks is not None}\n")
 
 
 def instructions(tree: Path, scenario: str, prelude: str = "") -> int:
@@ -109,6 +112,7 @@ def main() -> None:
     p.add_argument("scenarios", nargs="*", metavar="scenario", help=f"which to run: {', '.join(names)} (default: all)")
     p.add_argument("--vs", type=Path, metavar="TREE", help="another checkout to compare with (this tree / TREE)")
     args = p.parse_args()
+    args.vs = args.vs and args.vs.resolve()                   # (each run starts in its own tree)
     unknown = [s for s in args.scenarios if s not in names]
     if unknown:
         p.error(f"no scenario {', '.join(map(repr, unknown))}; choose from {', '.join(names)}.")

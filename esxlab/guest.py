@@ -314,7 +314,7 @@ class Guest:
                     self._write_back(pos)         # may raise before changing anything
                     self._commit_sweep(lo, lo + span, pos, taken)
             else:
-                self._write_back(ppns, lps, dirty, dirty_ppns)
+                self._write_back(ppns, lps, dirty, mapped_dirty=dirty_ppns)
                 self._commit_sweep(self.hand, lo, ppns, taken)
         self._passed_per_evict = 1.25 * scanned / max(1, n - need) + 1    # a margin: the next window rarely falls short
 
@@ -328,18 +328,19 @@ class Guest:
         self.passed += hi - lo
 
     def _write_back(self, ppns: np.ndarray, lps: np.ndarray | None = None, dirty: np.ndarray | None = None,
-                    dirty_ppns: np.ndarray | None = None) -> None:
+                    mapped_dirty: np.ndarray | None = None) -> None:
         """Write the dirty ones of ``ppns`` (evictable, so unreferenced) to the virtual disk and free them
-        all. If known, ``lps`` are their logical pages, ``dirty`` the positions of the dirty ones and
-        ``dirty_ppns`` those PPNs, which the caller checked are mapped (reading them faults nothing in)."""
+        all. If known, ``lps`` are their logical pages and ``dirty`` the positions of the dirty ones;
+        ``mapped_dirty``, if given, are the dirty PPNs, which the caller checked are all mapped (reading them
+        faults nothing in)."""
         if lps is None:
             lps = self.ppn_lp[ppns].astype(np.intp)
             dirty = self.lp_dirty[lps].nonzero()[0]
         if len(dirty):
             vm = self.vm
             before = vm.counters.swap_ins
-            self.lp_disk[lps[dirty]] = vm.read(ppns[dirty]) if dirty_ppns is None else \
-                vm.read(dirty_ppns, mapped=True)
+            self.lp_disk[lps[dirty]] = vm.read(ppns[dirty]) if mapped_dirty is None else \
+                vm.read(mapped_dirty, mapped=True)
             vm.counters.double_paging += vm.counters.swap_ins - before
             vm.counters.guest_disk_writes += len(dirty)
         self.lp_on_disk[lps] = True

@@ -11,6 +11,8 @@ result, bit for bit: the T_j are found with the same ``f`` (bisection over doubl
 table is used only if f is seen to be monotone around every T_j (``SLACK`` doubles either side,
 beyond which f's rounding error, under a few units in the last place, cannot reach an integer),
 and only if it stays small; otherwise :func:`rank_table` returns None and the caller calls f.
+Whether a table is faster than calling f depends on the CPU (numpy's ``power`` is vectorized with
+AVX-512, scalar without): :func:`pays` times both ways once, and the caller keeps the faster.
 """
 from __future__ import annotations
 
@@ -28,12 +30,15 @@ SLACK = 8
 NEAR = 2 ** 10
 #: how many times its time alone a table's lookups cost inside a run (its ≈ 1 MB of buckets and crossings
 #: fall out of the caches between ticks): Figure 7's 8,000 draws, 28 µs alone and 37–39 µs a tick in the run
-#: (an AVX-512 EPYC, 2026-12-04), where the power took 28 µs alone and 30 µs in the run
+#: (an AVX-512 EPYC, 2026-12-04), where the power took 28 µs alone and 30 µs in the run. Measured there only:
+#: on the AVX2 EPYC the table took 37 µs a tick in a run and the power 110 µs, a choice no factor near this moves
 IN_RUN_COST = 1.3
 #: the most buckets a table may have (4 bytes each at most) and the most crossings (8 bytes each)
 MAX_BUCKETS = 2 ** 20
 MAX_TOP = 2 ** 17
 _SIGN = np.int64(-2 ** 63)
+#: a way to compute ranks from an array of z (a RankTable, or calling f); it may overwrite its argument
+Ranks = Callable[[np.ndarray], np.ndarray]
 
 
 def _keys(z: np.ndarray) -> np.ndarray:
@@ -127,17 +132,20 @@ def rank_table(f: Callable, lo: float, hi: float, top: int, dtype: DTypeLike, gu
     return None
 
 
-def pays(table: RankTable, direct: Callable[[np.ndarray], np.ndarray], z: np.ndarray) -> bool:
-    """Whether ``table(z)`` is faster than ``direct(z)`` (the same integers computed by calling f) inside a
-    run: timed here, the best of five each, with the table charged :data:`IN_RUN_COST` times its time alone.
-    It depends on the CPU: numpy's float64 ``power`` is vectorized with AVX-512 (8,000 draws: 22 µs on an
-    AVX-512 EPYC) and scalar without it (110 µs on an AVX2 EPYC, where the table took 37 µs). Either way the
-    ranks are the same integers, so the choice changes no value, only the time."""
+def pays(table: Ranks, direct: Ranks, z: np.ndarray) -> bool:
+    """Whether ``table(z)`` (a :class:`RankTable`'s lookups) is faster than ``direct(z)`` (the same integers
+    computed by calling f) inside a run: timed here, the best of five each on a fresh copy of ``z`` (either
+    may overwrite it; the copies are made outside the timing), with the table charged :data:`IN_RUN_COST`
+    times its time alone. It depends on the CPU: numpy's float64 ``power`` is vectorized with AVX-512
+    (Figure 7's 8,000 draws: 28 µs on an AVX-512 EPYC) and scalar without it (110 µs on an AVX2 EPYC, where
+    the table took 37 µs). Either way the ranks are the same integers, so the choice changes no value, only
+    the time."""
     best = {}
     for name, way in (("table", table), ("direct", direct)):
         best[name] = float("inf")
         for _ in range(5):
+            v = z.copy()
             t0 = time.perf_counter()
-            way(z.copy())
+            way(v)
             best[name] = min(best[name], time.perf_counter() - t0)
     return IN_RUN_COST * best["table"] < best["direct"]

@@ -270,7 +270,10 @@ def _table_pays(a: float, pages: int, dtype, scale: float) -> bool:
         return False
     u = np.random.default_rng(0).random(8000)
     z = u if a == 1 else u * scale + 1
-    return pays(lambda v: table(-v if a > 1 else v), partial(_ranks_by_power, a=a, pages=pages, dtype=dtype), z)
+
+    def by_table(v: np.ndarray) -> np.ndarray:                  # as step() calls it
+        return table(np.negative(v, out=v) if a > 1 else v)
+    return pays(by_table, partial(_ranks_by_power, a=a, pages=pages, dtype=dtype), z)
 
 
 def _power(z: np.ndarray, exponent: float, sign: float) -> np.ndarray:

@@ -38,7 +38,7 @@ def test_table_ranks_are_the_powers_ranks(pages, alpha):
         np.testing.assert_array_equal(got, _by_power(w, u))      # … that gives the power's integers
 
 
-@pytest.mark.parametrize("pages, alpha", [(61440, 0.78), (5000, 1.2)])
+@pytest.mark.parametrize("pages, alpha", [(61440, 0.78), (61440, 1.0), (5000, 1.2)])
 def test_dbench_draws_the_same_blocks_by_table_or_by_power(pages, alpha):
     """Which way Dbench computes its ranks is chosen by speed (ranks.pays); both give the same blocks, so a
     run is the same whichever this CPU picks."""
@@ -66,6 +66,26 @@ def test_the_table_is_used_where_it_is_faster_than_calling_f():
 
     assert ranks.pays(fast, slow, np.ones(10))
     assert not ranks.pays(slow, fast, np.ones(10))
+
+
+@pytest.mark.parametrize("table_wins", [True, False])
+def test_dbench_keeps_the_table_only_where_it_pays(monkeypatch, table_wins):
+    """Dbench.attach asks ``pays`` (timed once a process) and keeps the table only where it answers yes."""
+    asked = []
+
+    def pays(table, direct, z):
+        np.testing.assert_array_equal(table(z.copy()), direct(z.copy()))   # the two ways it compares agree
+        asked.append(len(z))
+        return table_wins
+
+    monkeypatch.setattr(esx.workloads, "pays", pays)
+    esx.workloads._table_pays.cache_clear()
+    try:
+        w = esx.workloads.Dbench(clients=1, mb_per_client=61441 / esx.PAGES_PER_MB, zipf_alpha=0.78)
+        w.attach(1, 0, np.random.default_rng(0))
+    finally:
+        esx.workloads._table_pays.cache_clear()                 # (other tests time the real choice again)
+    assert asked == [8000] and (w._ranks is not None) == table_wins
 
 
 @pytest.mark.parametrize("alpha", [sum([0.1] * 10), 0.9999999999999994, 4.0])

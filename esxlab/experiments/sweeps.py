@@ -280,8 +280,9 @@ def describe_params(experiment: Experiment) -> str:
     """A text table of ``experiment``'s ``PARAMS``: each name, its default (the set-up compared
     with the paper: the paper's values where it gives them, invented ones where it does not), what
     a sweep may give it, its unit, how to write two values of it with ``--param`` and its meaning;
-    then where a range comes from (a ``Param``'s ``why_range``), the rules between parameters (its ``RULES``) and how to write several values and tuples.
-    The first line is its name and ``TITLE`` (a module of your own without one: its docstring's first line)."""
+    then where a range comes from (a ``Param``'s ``why_range``), the rules between parameters (its
+    ``RULES``) and how to write several values and tuples. The first line is its name and ``TITLE``
+    (a module of your own without one: its docstring's first line)."""
     name, module = lookup(experiment), get(experiment)
     title = getattr(module, "TITLE", None) or (module.__doc__ or "").strip().partition("\n")[0]
     heading = name + (f": {title}" if title else "")
