@@ -30,8 +30,10 @@ SLACK = 8
 NEAR = 2 ** 10
 #: how many times its time alone a table's lookups cost inside a run (its ≈ 1 MB of buckets and crossings
 #: fall out of the caches between ticks): Figure 7's 8,000 draws, 28 µs alone and 37–39 µs a tick in the run
-#: (an AVX-512 EPYC, 2026-12-04), where the power took 28 µs alone and 30 µs in the run. Measured there only:
-#: on the AVX2 EPYC the table took 37 µs a tick in a run and the power 110 µs, a choice no factor near this moves
+#: (an AVX-512 EPYC, 2026-12-04), where the power took 28 µs alone and 30 µs in the run. Measured there only: on
+#: the AVX2 EPYC the table took 37 µs alone against the power's 110 µs, so the table is kept there, but its cost in
+#: a run was not measured with today's unsorted lookups (with uniformly spread draws, 2026-12-03, the lookups cost
+#: 145–190 µs a tick in a run where they cost 40 µs alone, which would favour the power there too)
 IN_RUN_COST = 1.3
 #: the most buckets a table may have (4 bytes each at most) and the most crossings (8 bytes each)
 MAX_BUCKETS = 2 ** 20
