@@ -233,7 +233,7 @@ class Dbench(Workload):
         # integers (a radix or vectorized sort, several times faster than sorting the doubles), then
         # shifted to blocks as intp (which indexes fast)
         if self._ranks is not None:
-            ranks = self._ranks(np.negative(u, out=u) if a > 1 else u)
+            ranks = _ranks_by_table(u, self._ranks, a)
         else:
             ranks = _ranks_by_power(u, a, self.pages, self._index)
         ranks = distinct(ranks)
@@ -255,6 +255,12 @@ def _rank_table(a: float, pages: int, dtype, scale: float) -> RankTable | None:
                       guess=lambda x: sign * np.power(x, 1 - a))
 
 
+def _ranks_by_table(u: np.ndarray, table: RankTable, a: float) -> np.ndarray:
+    """Dbench's ranks ⌊min(x, pages)⌋ of its transformed draws ``u`` by its rank table (negated first for α > 1,
+    as :func:`_rank_table` builds it; overwrites ``u``)."""
+    return table(np.negative(u, out=u) if a > 1 else u)
+
+
 def _ranks_by_power(u: np.ndarray, a: float, pages: int, dtype) -> np.ndarray:
     """Dbench's ranks ⌊min(x, pages)⌋ of its transformed draws ``u`` by calling the power (overwrites ``u``)."""
     x = np.power(pages + 1, u, out=u) if a == 1 else np.power(u, 1 / (1 - a), out=u)
@@ -270,10 +276,7 @@ def _table_pays(a: float, pages: int, dtype, scale: float) -> bool:
         return False
     u = np.random.default_rng(0).random(8000)
     z = u if a == 1 else u * scale + 1
-
-    def by_table(v: np.ndarray) -> np.ndarray:                  # as step() calls it
-        return table(np.negative(v, out=v) if a > 1 else v)
-    return pays(by_table, partial(_ranks_by_power, a=a, pages=pages, dtype=dtype), z)
+    return pays(partial(_ranks_by_table, table=table, a=a), partial(_ranks_by_power, a=a, pages=pages, dtype=dtype), z)
 
 
 def _power(z: np.ndarray, exponent: float, sign: float) -> np.ndarray:
