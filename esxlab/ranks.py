@@ -30,10 +30,11 @@ SLACK = 8
 NEAR = 2 ** 10
 #: how many times its time alone a table's lookups cost inside a run (its ≈ 1 MB of buckets and crossings
 #: fall out of the caches between ticks): Figure 7's 8,000 draws, 28 µs alone and 37–39 µs a tick in the run
-#: (an AVX-512 EPYC, 2026-12-04), where the power took 28 µs alone and 30 µs in the run. Measured there only: on
-#: the AVX2 EPYC the table took 37 µs alone against the power's 110 µs, so the table is kept there, but its cost in
-#: a run was not measured with today's unsorted lookups (with uniformly spread draws, 2026-12-03, the lookups cost
-#: 145–190 µs a tick in a run where they cost 40 µs alone, which would favour the power there too)
+#: (an AVX-512 EPYC, 2026-12-04), where the power took 28 µs alone and 30 µs in the run, so the power is kept
+#: there. With numpy's AVX-512 kernels switched off on the same machine (NPY_DISABLE_CPU_FEATURES: an AVX2 CPU's
+#: code paths, its caches not) the table took 28–40 µs alone and 57–73 µs a tick in the run, the power 85–142 µs
+#: alone and 87–142 µs in the run (whole Figure 7 processes with the table 0.96× the wall with the power, 8 pairs,
+#: 0.85–1.13): nearer 1.8× than 1.3× there, but the table is chosen and is the faster (2026-12-04, 16:30 UTC)
 IN_RUN_COST = 1.3
 #: the most buckets a table may have (4 bytes each at most) and the most crossings (8 bytes each)
 MAX_BUCKETS = 2 ** 20
