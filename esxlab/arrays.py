@@ -63,6 +63,30 @@ def distinct_sorted(s: np.ndarray) -> np.ndarray:
     return s[keep.nonzero()[0]]          # a gather: faster than s[keep] on masks that do not repeat
 
 
+def distinct_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_counts=True)`` for an integer array ``x`` (shape (n,)): its sorted distinct values
+    and how many times each occurs, in a few passes (``np.unique``'s general path costs several times more on
+    the small batches of page sharing)."""
+    s = np.sort(x)
+    if len(s) < 2:
+        return s, np.ones(len(s), dtype=np.intp)
+    starts = np.empty(len(s), dtype=bool)
+    starts[0] = True
+    np.not_equal(s[1:], s[:-1], out=starts[1:])
+    at = starts.nonzero()[0]
+    return s[at], np.diff(at, append=len(s))
+
+
+def runs(v: np.ndarray) -> list[tuple[int, slice]]:
+    """The runs of equal values of a non-decreasing integer array ``v``: (value, slice of ``v``) each, in order."""
+    if len(v) == 0:
+        return []
+    if v[0] == v[-1]:
+        return [(int(v[0]), slice(0, len(v)))]
+    bounds = [0, *((v[1:] != v[:-1]).nonzero()[0] + 1).tolist(), len(v)]
+    return [(int(v[a]), slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 #: tables at least this large (bytes) come from :func:`lazy_zeros`' own mapping, smaller ones from numpy
 LAZY_MIN_BYTES = 64 * 1024
 

@@ -8,12 +8,13 @@ the host), salting, and the statistics. :mod:`.esx` and :mod:`.ksm` add their sc
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import numpy as np
 
-from ..arrays import Stack, lazy_zeros
+from ..arrays import Stack, distinct_counts, lazy_zeros, runs
 from ..config import PAGES_PER_MB, SharingConfig
 from ..content import mix64
 from ..machine import SHARED as SHARED_OWNER, TABLE
@@ -39,8 +40,9 @@ def salt_group(vm, force_salting: int) -> int:
     return int(mix64(np.uint64(salt & 0xFFFFFFFFFFFFFFFF) ^ HASH_SALT)) | 1
 
 
-def page_hash(tokens: np.ndarray, group: int) -> np.ndarray:
-    """The 64-bit hash of pages with contents ``tokens`` in sharing ``group`` (never 0 in practice)."""
+def page_hash(tokens: np.ndarray, group: int | np.ndarray) -> np.ndarray:
+    """The 64-bit hash of pages with contents ``tokens`` in sharing ``group`` (one, or one a page; never 0 in
+    practice)."""
     return mix64(np.asarray(tokens, dtype=np.uint64) ^ np.uint64(group)) ^ HASH_SALT
 
 
@@ -124,6 +126,7 @@ class SharingBase:
         self.false_matches = 0
         self.volatile = 0
         self.states: dict[int, _ScanState] = {}
+        self._freed: list[np.ndarray] | None = None     # copies merged in a wake-up, freed at its end
 
     # -- the interface the rest of the model calls ---------------------------------------------
     def step(self) -> None:
@@ -153,10 +156,12 @@ class SharingBase:
         self.cow_breaks += len(ppns)
 
     def unshare(self, vm, ppns: np.ndarray) -> None:
-        """Drop shared mappings (balloon took them, VM powered off); the caller resets the pmap."""
+        """Drop shared mappings (balloon took them, VM powered off); the caller resets the pmap. The machine
+        pages of frames left unmapped are freed lowest MPN first (not in the order of frame numbers, which
+        depend on how a wake-up batched its VMs: :meth:`~esxlab.sharing.esx.PageSharing.scan_all`)."""
         frames, _, left = self._decref(vm, ppns)
         gone = frames[left == 0]
-        mpns = self.f_mpn[gone]
+        mpns = np.sort(self.f_mpn[gone])
         self._release_frames(gone)
         self.machine.release(mpns)
 
@@ -284,16 +289,43 @@ class SharingBase:
         self._zero_delta(vm, frames, 1)
 
     def _map(self, vm, ppns: np.ndarray, frames: np.ndarray) -> None:
-        """Map private ``ppns`` (distinct) to shared ``frames`` (one each) and free their copies."""
+        """Map private ``ppns`` (distinct) of ``vm`` to shared ``frames`` (one each) and free their copies."""
+        self._map_all([vm], np.zeros(len(ppns), dtype=np.intp), ppns, frames)
+
+    def _map_all(self, vms: list, vi: np.ndarray, ppns: np.ndarray, frames: np.ndarray) -> None:
+        """:meth:`_map` for pages of several VMs: ``ppns[i]`` of ``vms[vi[i]]`` (``vi`` non-decreasing)."""
         if len(ppns) == 0:
             return
-        self.machine.release(vm.pmap.mpn[ppns])
-        vm.pmap.mpn[ppns] = self.f_mpn[frames]
-        vm.pmap.set_state(ppns, SHARED)
-        uniq, cnt = np.unique(frames, return_counts=True)
+        for v, s in runs(vi):
+            vm, p, f = vms[v], ppns[s], frames[s]
+            self._free_copies(vm.pmap.mpn[p])
+            vm.pmap.mpn[p] = self.f_mpn[f]
+            vm.pmap.set_state(p, SHARED)
+            self._zero_delta(vm, f, 1)
+        uniq, cnt = distinct_counts(frames)
         self._set_refs(uniq, self._refs(uniq) + cnt)
         self.mappings += len(ppns)
-        self._zero_delta(vm, frames, 1)
+
+    def _free_copies(self, mpns: np.ndarray) -> None:
+        """Free the machine pages of copies now mapping a shared frame: at once, or inside :meth:`_wake_up`
+        at its end."""
+        if self._freed is None:
+            self.machine.release(mpns)
+        else:
+            self._freed.append(mpns)
+
+    @contextmanager
+    def _wake_up(self) -> Iterator[None]:
+        """One wake-up of the scanner: the copies its merges free go back to the machine together at its end,
+        lowest MPN first, so which machine pages later allocations get does not depend on the order in which
+        the wake-up visited its VMs (invented; nothing allocates machine memory while it scans)."""
+        self._freed = []
+        try:
+            yield
+        finally:
+            freed, self._freed = self._freed, None
+            if freed:
+                self.machine.release(np.sort(np.concatenate(freed)))
 
     def _decref(self, vm, ppns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Drop one reference per PPN: (distinct frames, index of each one's first PPN, refs left)."""
@@ -315,16 +347,16 @@ class SharingBase:
     def _vms_by_uid(self) -> dict:
         return {v.uid: v for v in self.vms.values()}
 
-    def _compare_candidates(self, tok: np.ndarray, h: np.ndarray, group: int, uids: np.ndarray,
+    def _compare_candidates(self, tok: np.ndarray, h: np.ndarray, group: int | np.ndarray, uids: np.ndarray,
                             cands: np.ndarray) -> Iterator[tuple[Any, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """Pages of a VM (contents ``tok``, hashes ``h``, its sharing ``group``) met candidates: page
+        """Pages (contents ``tok``, hashes ``h``, sharing ``group``: one, or one a page) met candidates: page
         ``cands[i]`` of the VM with uid ``uids[i]`` (an ESX hint, a KSM unstable-tree node) seen with the
         same hash earlier. Per candidate VM, its candidates are rehashed and compared in full (§4.2,
         KSM's ``memcmp``); yields ``(other, sel, q, unchanged, equal)``: that VM (None if it powered
         off), the mask of its pairs, its PPNs, which still hash the same and are private, and which
         of those are equal in contents and group (:meth:`_merge_pairs` shares them)."""
         vms = self._vms_by_uid()
-        for uid in np.unique(uids).tolist():
+        for uid in sorted(set(uids.tolist())):
             sel = uids == uid
             other, q = vms.get(uid), cands[sel]
             if other is None:
@@ -332,7 +364,8 @@ class SharingBase:
             else:
                 qtok, qh = self._hash_pages(other, q)
                 unchanged = (other.pmap.state[q] == PRIVATE) & (qh == h[sel])
-                equal = unchanged & (qtok == tok[sel]) & (self._state(other).group == group)
+                mine = group[sel] if isinstance(group, np.ndarray) else group
+                equal = unchanged & (qtok == tok[sel]) & (self._state(other).group == mine)
             yield other, sel, q, unchanged, equal
 
     def _merge_pairs(self, vm, ppns: np.ndarray, other, q: np.ndarray, frames: np.ndarray, keys: np.ndarray,
@@ -343,10 +376,19 @@ class SharingBase:
             self._promote(other, q, frames, keys, tokens, self._state(other).group)
             self._map(vm, ppns, frames)
 
+    def _tokens(self, vm, ppns: np.ndarray) -> np.ndarray:
+        """The contents of mapped ``ppns`` of ``vm``."""
+        return self.machine.content[vm.pmap.mpn[ppns]]
+
     def _hash_pages(self, vm, ppns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(tokens, hashes) of mapped ``ppns`` of ``vm``."""
-        tok = self.machine.content[vm.pmap.mpn[ppns]]
-        return tok, page_hash(tok, self._state(vm).group)
+        tok = self._tokens(vm, ppns)
+        return tok, self._hash(tok, self._state(vm).group)
+
+    @staticmethod
+    def _hash(tokens: np.ndarray, group: int | np.ndarray) -> np.ndarray:
+        """:func:`page_hash` (looked up at each call: tests replace it by a weaker one)."""
+        return page_hash(tokens, group)
 
     def _note_scan(self, vm, ppns: np.ndarray, h: np.ndarray) -> np.ndarray:
         """Record a scan of ``ppns`` with hashes ``h``; return the hash each had at its previous

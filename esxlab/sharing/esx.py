@@ -19,8 +19,11 @@ frames, reference counts, copy-on-write and the table's memory are :mod:`.base`'
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from ..arrays import runs
 from ..pmap import PRIVATE, SHARED
 from .base import FRAME, FREE_FRAME, HASH_SALT, HINT, SharingBase, first_of_each
 from .hashtable import HashTable
@@ -34,7 +37,6 @@ def feistel(x: np.ndarray, keys: np.ndarray, half: int) -> np.ndarray:
     for k in keys:                                   # uint64 arrays wrap silently
         left, right = right, left ^ (((right ^ k) * HASH_SALT) >> shift)
     return (left << np.uint64(half)) | right
-
 
 
 class PageSharing(SharingBase):
@@ -65,7 +67,9 @@ class PageSharing(SharingBase):
         """Every ``scan_period_s``: scan each VM at ``min(per-VM rate, system rate / VMs)`` pages
         per second, at random. A VM's unspent rate is its credit; it is scanned once the credit
         reaches ``scan_batch_min`` pages (at the default rates, ESX 2.x's, every wake-up does: only hosts of
-        dozens of VMs wait, and then a scan costs one call per batch, not per wake-up)."""
+        dozens of VMs wait, and then a scan costs one call per batch, not per wake-up). A wake-up takes no more
+        pages than the table's memory has room for (a hint each, at most) and scans its VMs as one batch
+        (:meth:`scan_all`)."""
         cfg = self.config
         vms = list(self.vms.values())
         if not vms:
@@ -80,11 +84,14 @@ class PageSharing(SharingBase):
             budgets.append(int(st.credit) if st.credit >= cfg.scan_batch_min else 0)
             st.credit -= budgets[-1]
         room = self._reserve_table(sum(budgets))
+        batch = []
         for vm, k in zip(vms, budgets):
             k = min(k, room)
             if k > 0:
                 room -= k
-                self.scan(vm, self._candidates(vm, k))
+                batch.append((vm, self._candidates(vm, k)))
+        with self._wake_up():
+            self.scan_all(batch)
         self._trim_table(sum(budgets))
 
     def _candidates(self, vm, k: int) -> np.ndarray:
@@ -114,16 +121,67 @@ class PageSharing(SharingBase):
 
     def scan(self, vm, ppns: np.ndarray) -> None:
         """Hash ``ppns`` of ``vm`` (distinct) and share what matches (§4.2)."""
-        ppns = ppns[vm.pmap.state[ppns] == PRIVATE]
-        if len(ppns) == 0:
+        self.scan_all([(vm, ppns)])
+
+    def scan_all(self, batch: list[tuple[Any, np.ndarray]]) -> None:
+        """Scan each ``(vm, ppns)`` of ``batch`` (distinct VMs; distinct PPNs each) with the outcome of
+        :meth:`scan` of each in turn, where the table's memory holds a hint for every page (a wake-up
+        reserves it), in one batch of table lookups: a page meets the pages of the VMs before it in
+        ``batch`` as it would have met them in the table, a round later (:meth:`_match`). What the scans
+        in turn would do differently is put right: a page that an earlier VM's page shares (meeting its
+        hint) would have been found shared by its own VM, not scanned; and a stale hint that its own VM
+        drops first would have been met, stale, by an earlier VM's page of that hash. (Invented: an
+        engine speed-up, issue 13; frame numbers and the table's slots may differ, which nothing a VM,
+        the trace or a statistic shows; ``tests/test_sharing_batch.py`` compares the two.)"""
+        vms, pages, toks = [], [], []
+        for vm, ppns in batch:
+            ppns = ppns[vm.pmap.state[ppns] == PRIVATE]
+            if len(ppns):
+                vms.append(vm)
+                pages.append(ppns)
+                toks.append(self._tokens(vm, ppns))
+        if not vms:
             return
-        tok, h = self._hash_pages(vm, ppns)
-        old = self._note_scan(vm, ppns, h)
-        changed = ((old != 0) & (old != h)).nonzero()[0]
-        if len(changed):                                 # the page changed: its old hint is stale
-            self._drop_own_hints(vm, ppns[changed], old[changed])
-        small = ~vm.in_large(ppns)                       # hashed, but not shared inside a large page
-        self._match(vm, ppns[small], tok[small], h[small])
+        vi = np.repeat(np.arange(len(vms)), [len(p) for p in pages])
+        ppns, tok = np.concatenate(pages), np.concatenate(toks)
+        h = self._hash(tok, np.array([self._state(vm).group for vm in vms], dtype=np.uint64)[vi])
+        old, was, small = np.empty_like(h), np.empty(len(h), dtype=bool), np.empty(len(h), dtype=bool)
+        spans = runs(vi)
+        for v, s in spans:
+            vm = vms[v]
+            was[s] = self._state(vm).volatile[ppns[s]]
+            old[s] = self._note_scan(vm, ppns[s], h[s])
+            small[s] = ~vm.in_large(ppns[s])             # hashed, but not shared inside a large page
+        changed = (old != 0) & (old != h)
+        if changed.any():                                # the page changed: its old hint is stale
+            for v, s in spans:
+                c = changed[s].nonzero()[0]
+                dropped = self._drop_own_hints(vms[v], ppns[s][c], old[s][c]) if len(c) else c
+                if len(dropped) and s.start:             # which an earlier VM's page would have met, stale
+                    earlier = h[:s.start][small[:s.start]]
+                    self.stale_hints += int(np.count_nonzero(np.isin(dropped, earlier)))
+        promoted: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._match(vms, vi[small], ppns[small], tok[small], h[small], filtered=True, promoted=promoted)
+        self._unscan(vms, spans, ppns, old, was, promoted)
+
+    def _unscan(self, vms: list, spans: list, ppns: np.ndarray, old: np.ndarray, was: np.ndarray,
+                promoted: list) -> None:
+        """Undo the scan of pages that an earlier VM of the batch shared (``promoted``: (a VM's index in ``vms``,
+        the indexes of the VMs whose pages met its pages, those pages)): scanned one after the other, their VM
+        would have found them shared and not scanned them. ``spans``: each VM's slice of the pages scanned,
+        ``ppns``, their hashes at the scan before, ``old``, and whether they were volatile, ``was``."""
+        for j, vj, q in promoted:
+            q = q[vj < j]
+            s = spans[j][1]
+            m = np.isin(ppns[s], q) if len(q) else q
+            n = int(np.count_nonzero(m))
+            if n == 0:
+                continue
+            p, st = ppns[s][m], self._state(vms[j])
+            self.volatile += int(np.count_nonzero(was[s][m])) - int(np.count_nonzero(st.volatile[p]))
+            st.last[p], st.volatile[p] = old[s][m], was[s][m]
+            st.scanned -= n
+            self.scanned -= n
 
     def share_before_swap(self, vm, ppns: np.ndarray) -> np.ndarray:
         """Share what matches the table (or another victim); the rest is paged out, and the hints
@@ -132,7 +190,8 @@ class PageSharing(SharingBase):
             return ppns
         self._reserve_table(len(ppns))          # room for their hints, if memory allows
         tok, h = self._hash_pages(vm, ppns)
-        shared = self._match(vm, ppns, tok, h)
+        self._match([vm], np.zeros(len(ppns), dtype=np.intp), ppns, tok, h)
+        shared = vm.pmap.state[ppns] == SHARED
         rest = ppns[~shared]
         self._drop_own_hints(vm, rest, h[~shared])
         self._drop_own_hints(vm, rest, self._state(vm).last[rest])
@@ -142,28 +201,39 @@ class PageSharing(SharingBase):
         """The frame each hash in ``h`` names in the table, −1 if none."""
         return self.table.lookup(h)
 
-    def _is_own_hint(self, fr: np.ndarray, uid: int, ppns: np.ndarray) -> np.ndarray:
+    def _is_own_hint(self, fr: np.ndarray, uid, ppns: np.ndarray) -> np.ndarray:
+        """Which of frames ``fr`` (−1: none) are the hints of pages ``ppns`` of the VM with ``uid`` (one, or
+        one a frame)."""
         safe = np.maximum(fr, 0)
         return (fr >= 0) & (self.f_kind[safe] == HINT) & (self.f_uid[safe] == uid) & (self.f_ppn[safe] == ppns)
 
-    def _drop_own_hints(self, vm, ppns: np.ndarray, keys: np.ndarray) -> None:
+    def _drop_own_hints(self, vm, ppns: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Drop the hints of ``ppns`` of ``vm`` filed under ``keys`` (0: none), where the table still has them;
+        returns the keys dropped."""
         sel = keys != 0
         ppns, keys = ppns[sel], keys[sel]
         fr = self._lookup(keys)
-        self._release_frames(fr[self._is_own_hint(fr, vm.uid, ppns)])
+        own = self._is_own_hint(fr, vm.uid, ppns)
+        self._release_frames(fr[own])
+        return keys[own]
 
-    def _add_hints(self, vm, ppns: np.ndarray, h: np.ndarray) -> int:
-        """Hint frames for ``ppns``, as many as the table's memory holds (§4.3: the table is charged);
-        returns how many (the first ones)."""
+    def _add_hints(self, uid, ppns: np.ndarray, h: np.ndarray) -> int:
+        """Hint frames for ``ppns`` of the VM with ``uid`` (one, or one a page), as many as the table's memory
+        holds (§4.3: the table is charged); returns how many (the first ones)."""
         room = max(0, self.table_pages * self._per_page - self.entries)
         ppns, h = ppns[:room], h[:room]
         ids = self._new_frames(len(ppns))
-        self.f_kind[ids], self.f_hash[ids], self.f_uid[ids], self.f_ppn[ids] = HINT, h, vm.uid, ppns
+        self.f_kind[ids], self.f_hash[ids], self.f_ppn[ids] = HINT, h, ppns
+        self.f_uid[ids] = uid[:room] if isinstance(uid, np.ndarray) else uid
         self.table.insert(h, ids)
         return len(ppns)
 
-    def _match(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray) -> np.ndarray:
-        """Look private ``ppns`` up in the table; returns which are shared afterwards.
+    def _match(self, vms: list, vi: np.ndarray, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray,
+               filtered: bool = False, promoted: list | None = None) -> None:
+        """Look private pages up in the table: page ``ppns[i]`` of ``vms[vi[i]]`` (``vi`` non-decreasing),
+        contents ``tok[i]``, hash ``h[i]``. ``filtered``: all are private now (else the first round checks).
+        ``promoted``, if given, collects (index in ``vms``, indexes of the VMs whose pages met them, pages)
+        for the pages of other VMs shared here.
 
         Vectorised in rounds: per round, pages matching a shared frame are mapped; the first
         page of each new hash becomes a hint; the first page matching another page's hint
@@ -172,46 +242,59 @@ class PageSharing(SharingBase):
         hint found no room in the table (its memory is full) has nothing to match in this
         call: its other pages stop waiting (else a hash shared by d pages took d rounds).
         """
-        group = np.uint64(self._state(vm).group)
+        groups = np.array([self._state(vm).group for vm in vms], dtype=np.uint64)[vi]
+        uids = np.array([vm.uid for vm in vms])[vi]
         todo = np.arange(len(ppns))
         while len(todo):
-            todo = todo[vm.pmap.state[ppns[todo]] == PRIVATE]       # a waiting page may be shared now
+            if not filtered:                                         # a waiting page may be shared now
+                todo = todo[self._private(vms, vi[todo], ppns[todo])]
+            filtered = False
             fr = self._lookup(h[todo])
             safe = np.maximum(fr, 0)
             kind = np.where(fr >= 0, self.f_kind[safe], FREE_FRAME)
             first = first_of_each(h[todo])
             # a shared frame: full compare, then map
             hit = kind == FRAME
-            same = hit & (self.f_token[safe] == tok[todo]) & (self.f_group[safe] == group)
+            same = hit & (self.f_token[safe] == tok[todo]) & (self.f_group[safe] == groups[todo])
             self.false_matches += int(np.count_nonzero(hit & ~same))
-            self._map(vm, ppns[todo[same]], fr[same])
+            j = todo[same]
+            self._map_all(vms, vi[j], ppns[j], fr[same])
             # no entry: the first page of each hash becomes a hint
             new = (kind == FREE_FRAME) & first
             j = todo[new]
-            added = self._add_hints(vm, ppns[j], h[j])
+            added = self._add_hints(uids[j], ppns[j], h[j])
             wait = (kind == FREE_FRAME) | (kind == HINT)
             if added < len(j):                                   # no room: these hashes have no entry
                 wait &= ~((kind == FREE_FRAME) & np.isin(h[todo], h[j[added:]]))
             # another page's hint: rehash that page, full compare, share
-            hint = (kind == HINT) & first & ~self._is_own_hint(fr, vm.uid, ppns[todo])
+            hint = (kind == HINT) & first & ~self._is_own_hint(fr, uids[todo], ppns[todo])
             if hint.any():
                 j = todo[hint]
-                self._match_hints(vm, ppns[j], tok[j], h[j], fr[hint], group)
+                self._match_hints(vms, vi[j], ppns[j], tok[j], h[j], fr[hint], groups[j], uids[j], promoted)
             todo = todo[~first & wait]
-        return vm.pmap.state[ppns] == SHARED
 
-    def _match_hints(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray, frames: np.ndarray,
-                     group: np.uint64) -> None:
-        """``ppns`` matched hint ``frames`` of other pages (distinct hashes): rehash each hinted
-        page; drop stale hints (the pages get hints instead); compare and share the rest."""
-        for other, sel, q, unchanged, equal in self._compare_candidates(tok, h, int(group), self.f_uid[frames],
+    def _match_hints(self, vms: list, vi: np.ndarray, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray,
+                     frames: np.ndarray, groups: np.ndarray, uids: np.ndarray, promoted: list | None) -> None:
+        """``ppns`` of ``vms[vi]`` matched hint ``frames`` of other pages (distinct hashes): rehash each
+        hinted page; drop stale hints (the pages get hints instead); compare and share the rest."""
+        index = {vm.uid: i for i, vm in enumerate(vms)} if promoted is not None else {}
+        for other, sel, q, unchanged, equal in self._compare_candidates(tok, h, groups, self.f_uid[frames],
                                                                        self.f_ppn[frames]):
             p, k, f = ppns[sel], h[sel], frames[sel]
             self._release_frames(f[~unchanged])          # the hinted page changed or went away
             self.stale_hints += int(np.count_nonzero(~unchanged))
-            self._add_hints(vm, p[~unchanged], k[~unchanged])
+            self._add_hints(uids[sel][~unchanged], p[~unchanged], k[~unchanged])
             self.false_matches += int(np.count_nonzero(unchanged & ~equal))
-            self._merge_pairs(vm, p[equal], other, q[equal], f[equal], k[equal], tok[sel][equal])
+            if equal.any():                              # other's pages become the frames, which p then map
+                self._promote(other, q[equal], f[equal], k[equal], tok[sel][equal], self._state(other).group)
+                self._map_all(vms, vi[sel][equal], p[equal], f[equal])
+                if other.uid in index:
+                    promoted.append((index[other.uid], vi[sel][equal], q[equal]))
+
+    def _private(self, vms: list, vi: np.ndarray, ppns: np.ndarray) -> np.ndarray:
+        """Which of ``ppns`` (of ``vms[vi]``, ``vi`` non-decreasing) are private."""
+        return np.concatenate([vms[v].pmap.state[ppns[s]] == PRIVATE for v, s in runs(vi)]) if len(vi) else \
+            np.zeros(0, dtype=bool)
 
     def forget(self, vm) -> None:
         st = self.states.get(vm.uid)
