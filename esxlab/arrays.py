@@ -63,18 +63,26 @@ def distinct_sorted(s: np.ndarray) -> np.ndarray:
     return s[keep.nonzero()[0]]          # a gather: faster than s[keep] on masks that do not repeat
 
 
-def distinct_counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def distinct_counts(x: np.ndarray, first: bool = False) -> tuple[np.ndarray, ...]:
     """``np.unique(x, return_counts=True)`` for an integer array ``x`` (shape (n,)): its sorted distinct values
-    and how many times each occurs, in a few passes (``np.unique``'s general path costs several times more on
-    the small batches of page sharing)."""
-    s = np.sort(x)
-    if len(s) < 2:
-        return s, np.ones(len(s), dtype=np.intp)
-    starts = np.empty(len(s), dtype=bool)
-    starts[0] = True
-    np.not_equal(s[1:], s[:-1], out=starts[1:])
+    and how many times each occurs; with ``first``, ``np.unique(x, return_index=True, return_counts=True)``:
+    (values, index of each one's first occurrence, counts). A few passes: ``np.unique``'s general path costs
+    several times more on the small batches of page sharing."""
+    n = len(x)
+    order = np.argsort(x, kind="stable") if first else None
+    s = x[order] if first else np.sort(x)
+    starts = np.empty(n, dtype=bool)
+    if n:
+        starts[0] = True
+        np.not_equal(s[1:], s[:-1], out=starts[1:])
     at = starts.nonzero()[0]
-    return s[at], np.diff(at, append=len(s))
+    if len(at) == n:                                   # all distinct: the usual case
+        counts = np.ones(n, dtype=np.intp)
+    else:
+        bounds = np.empty(len(at) + 1, dtype=np.intp)
+        bounds[:-1], bounds[-1] = at, n
+        counts = bounds[1:] - bounds[:-1]
+    return (s[at], order[at], counts) if first else (s[at], counts)
 
 
 def runs(v: np.ndarray) -> list[tuple[int, slice]]:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import esxlab as esx
+from esxlab.arrays import distinct_counts, runs
 from esxlab.config import SharingConfig
 from esxlab.sharing import esx as esx_sharing
 from esxlab.sharing.base import SHARED
@@ -151,3 +152,19 @@ def test_a_stale_hint_dropped_by_its_own_vm_first_is_counted_as_met(monkeypatch)
     assert batched.sharing.stale_hints == 1
     one_at_a_time(monkeypatch)
     assert_same(state(batched), state(run()))
+
+
+@pytest.mark.parametrize("n, high", [(0, 5), (1, 5), (2, 2), (40, 50), (40, 10 ** 6), (1000, 7)])
+def test_distinct_counts_is_np_unique(n, high):
+    """``arrays.distinct_counts`` (page sharing's reference counts) against ``np.unique``, with the first
+    occurrences too (which copy-on-write keeps)."""
+    x = np.random.default_rng(n).integers(0, high, n).astype(np.int32)
+    for got, want in ((distinct_counts(x), np.unique(x, return_counts=True)),
+                      (distinct_counts(x, first=True), np.unique(x, return_index=True, return_counts=True))):
+        assert len(got) == len(want) and all(np.array_equal(g, w) for g, w in zip(got, want))
+
+
+def test_runs_splits_a_batch_by_vm():
+    assert runs(np.array([], dtype=np.intp)) == []
+    assert runs(np.array([3, 3])) == [(3, slice(0, 2))]
+    assert runs(np.array([0, 0, 2, 5, 5, 5])) == [(0, slice(0, 2)), (2, slice(2, 3)), (5, slice(3, 6))]

@@ -330,7 +330,7 @@ class SharingBase:
     def _decref(self, vm, ppns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Drop one reference per PPN: (distinct frames, index of each one's first PPN, refs left)."""
         fr = self.frame_of[vm.pmap.mpn[ppns]]
-        frames, first, cnt = np.unique(fr, return_index=True, return_counts=True)
+        frames, first, cnt = distinct_counts(fr, first=True)
         left = self._refs(frames) - cnt
         self._set_refs(frames, left)
         self.mappings -= len(ppns)
