@@ -318,7 +318,11 @@ class SharingBase:
     def _wake_up(self) -> Iterator[None]:
         """One wake-up of the scanner: the copies its merges free go back to the machine together at its end,
         lowest MPN first, so which machine pages later allocations get does not depend on the order in which
-        the wake-up visited its VMs (invented; nothing allocates machine memory while it scans)."""
+        the wake-up visited its VMs (invented; nothing allocates machine memory while it scans). Inside
+        another wake-up, the outer one frees them."""
+        if self._freed is not None:
+            yield
+            return
         self._freed = []
         try:
             yield

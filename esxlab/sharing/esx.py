@@ -130,9 +130,20 @@ class PageSharing(SharingBase):
         ``batch`` as it would have met them in the table, a round later (:meth:`_match`). What the scans
         in turn would do differently is put right: a page that an earlier VM's page shares (meeting its
         hint) would have been found shared by its own VM, not scanned; and a stale hint that its own VM
-        drops first would have been met, stale, by an earlier VM's page of that hash. (Invented: an
-        engine speed-up, issue 13; frame numbers and the table's slots may differ, which nothing a VM,
-        the trace or a statistic shows; ``tests/test_sharing_batch.py`` compares the two.)"""
+        drops first would have been met, stale, by an earlier VM's page of that hash. Where the table has
+        no room for a hint a page, which pages get one depends on the order: the VMs are then scanned one
+        after the other. (Invented: an engine speed-up, issue 13; frame numbers and the table's slots may
+        differ, which nothing a VM, the trace or a statistic shows; ``tests/test_sharing_batch.py``
+        compares the two.) ValueError if a VM is in ``batch`` twice."""
+        uids = [vm.uid for vm, _ in batch]
+        if len(set(uids)) < len(uids):
+            twice = next(vm.name for i, (vm, _) in enumerate(batch) if vm.uid in uids[:i])
+            raise ValueError(f"scan_all: VM {twice!r} is in the batch twice; allowed: each VM once, with all the "
+                             "pages to scan.")
+        if len(batch) > 1 and sum(len(p) for _, p in batch) > self._room():
+            for part in batch:
+                self.scan_all([part])
+            return
         vms, pages, toks = [], [], []
         for vm, ppns in batch:
             ppns = ppns[vm.pmap.state[ppns] == PRIVATE]
@@ -157,7 +168,9 @@ class PageSharing(SharingBase):
             for v, s in spans:
                 c = changed[s].nonzero()[0]
                 dropped = self._drop_own_hints(vms[v], ppns[s][c], old[s][c]) if len(c) else c
-                if len(dropped) and s.start:             # which an earlier VM's page would have met, stale
+                # scanned in turn, an earlier VM's page of that hash would have met it, stale, once (the table
+                # files one entry a hash, and no earlier page of that hash is shared before its first lookup)
+                if len(dropped) and s.start:
                     earlier = h[:s.start][small[:s.start]]
                     self.stale_hints += int(np.count_nonzero(np.isin(dropped, earlier)))
         promoted: list[tuple[int, np.ndarray, np.ndarray]] = []
@@ -168,12 +181,16 @@ class PageSharing(SharingBase):
                 promoted: list) -> None:
         """Undo the scan of pages that an earlier VM of the batch shared (``promoted``: (a VM's index in ``vms``,
         the indexes of the VMs whose pages met its pages, those pages)): scanned one after the other, their VM
-        would have found them shared and not scanned them. ``spans``: each VM's slice of the pages scanned,
-        ``ppns``, their hashes at the scan before, ``old``, and whether they were volatile, ``was``."""
+        would have found them shared and not scanned them. ``spans``: each VM's slice of the pages scanned
+        (one a VM of ``vms``: each has pages), ``ppns``, their hashes at the scan before, ``old``, and whether
+        they were volatile, ``was``. Only the scan is undone: a page shared here was unchanged (its hint, met,
+        was filed under the hash of its last scan), so its scan dropped no stale hint of its own."""
         for j, vj, q in promoted:
             q = q[vj < j]
+            if len(q) == 0:
+                continue
             s = spans[j][1]
-            m = np.isin(ppns[s], q) if len(q) else q
+            m = np.isin(ppns[s], q)
             n = int(np.count_nonzero(m))
             if n == 0:
                 continue
@@ -217,10 +234,14 @@ class PageSharing(SharingBase):
         self._release_frames(fr[own])
         return keys[own]
 
+    def _room(self) -> int:
+        """Hints the table's machine memory holds beyond its entries now."""
+        return max(0, self.table_pages * self._per_page - self.entries)
+
     def _add_hints(self, uid, ppns: np.ndarray, h: np.ndarray) -> int:
         """Hint frames for ``ppns`` of the VM with ``uid`` (one, or one a page), as many as the table's memory
         holds (§4.3: the table is charged); returns how many (the first ones)."""
-        room = max(0, self.table_pages * self._per_page - self.entries)
+        room = self._room()
         ppns, h = ppns[:room], h[:room]
         ids = self._new_frames(len(ppns))
         self.f_kind[ids], self.f_hash[ids], self.f_ppn[ids] = HINT, h, ppns
@@ -244,11 +265,11 @@ class PageSharing(SharingBase):
         """
         groups = np.array([self._state(vm).group for vm in vms], dtype=np.uint64)[vi]
         uids = np.array([vm.uid for vm in vms])[vi]
-        todo = np.arange(len(ppns))
+        todo, check = np.arange(len(ppns)), not filtered
         while len(todo):
-            if not filtered:                                         # a waiting page may be shared now
+            if check:                                                # a waiting page may be shared now
                 todo = todo[self._private(vms, vi[todo], ppns[todo])]
-            filtered = False
+            check = True
             fr = self._lookup(h[todo])
             safe = np.maximum(fr, 0)
             kind = np.where(fr >= 0, self.f_kind[safe], FREE_FRAME)
