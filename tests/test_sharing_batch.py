@@ -18,7 +18,7 @@ from esxlab.sharing.base import HINT, SHARED
 W = esx.workloads
 # benchmarks/golden.py's sharing scenario (a host too small for its VMs: ballooning, paging, pages shared before
 # they are swapped) and its remapping one (hot I/O pages moved by machine page number)
-_spec = importlib.util.spec_from_file_location("golden", Path(__file__).resolve().parents[1] / "benchmarks" / "golden.py")
+_spec = importlib.util.spec_from_file_location("golden", Path(__file__).resolve().parents[1] / "benchmarks/golden.py")
 golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)
 FAST = dict(scan_vm_pages_s=2000, scan_total_pages_s=20000, scan_period_s=1)
