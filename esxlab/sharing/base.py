@@ -376,9 +376,15 @@ class SharingBase:
                      tokens: np.ndarray) -> None:
         """Pages ``ppns`` of ``vm`` and equal pages ``q`` of ``other`` share: ``other``'s pages become
         the machine pages of the new shared ``frames``, which ``vm``'s pages then map."""
+        self._merge_all([vm], np.zeros(len(ppns), dtype=np.intp), ppns, other, q, frames, keys, tokens)
+
+    def _merge_all(self, vms: list, vi: np.ndarray, ppns: np.ndarray, other, q: np.ndarray, frames: np.ndarray,
+                   keys: np.ndarray, tokens: np.ndarray) -> None:
+        """:meth:`_merge_pairs` for pages of several VMs: ``ppns[i]`` of ``vms[vi[i]]`` (``vi`` non-decreasing)
+        and page ``q[i]`` of ``other``."""
         if len(ppns):
             self._promote(other, q, frames, keys, tokens, self._state(other).group)
-            self._map(vm, ppns, frames)
+            self._map_all(vms, vi, ppns, frames)
 
     def _tokens(self, vm, ppns: np.ndarray) -> np.ndarray:
         """The contents of mapped ``ppns`` of ``vm``."""

@@ -306,11 +306,9 @@ class PageSharing(SharingBase):
             self.stale_hints += int(np.count_nonzero(~unchanged))
             self._add_hints(uids[sel][~unchanged], p[~unchanged], k[~unchanged])
             self.false_matches += int(np.count_nonzero(unchanged & ~equal))
-            if equal.any():                              # other's pages become the frames, which p then map
-                self._promote(other, q[equal], f[equal], k[equal], tok[sel][equal], self._state(other).group)
-                self._map_all(vms, vi[sel][equal], p[equal], f[equal])
-                if other.uid in index:
-                    promoted.append((index[other.uid], vi[sel][equal], q[equal]))
+            self._merge_all(vms, vi[sel][equal], p[equal], other, q[equal], f[equal], k[equal], tok[sel][equal])
+            if other is not None and other.uid in index and equal.any():
+                promoted.append((index[other.uid], vi[sel][equal], q[equal]))
 
     def _private(self, vms: list, vi: np.ndarray, ppns: np.ndarray) -> np.ndarray:
         """Which of ``ppns`` (of ``vms[vi]``, ``vi`` non-decreasing) are private."""
