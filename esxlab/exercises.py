@@ -6,8 +6,9 @@ code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in cells whose meta
 nbgrader's own preprocessors, in the order ``nbgrader generate_assignment`` runs them (minus
 the gradebook and header/footer steps, which need a course directory): solutions cleared to
 ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, locked cells read-only, outputs
-cleared, checksums computed. nbgrader is the ``exercises`` extra (``pip install -e
-'.[exercises]'``). ``check`` reports a stale or missing release.
+cleared, checksums computed (a source's own outputs, if it was run and saved, are ignored). nbgrader and
+nbstripout are the ``exercises`` extra (``pip install -e '.[exercises]'``). ``check`` reports a stale or missing
+release.
 """
 from __future__ import annotations
 
@@ -47,8 +48,6 @@ def validate(nb: Any, name: str) -> None:
     ids = set()
     for i, cell in enumerate(nb.cells):
         meta, where = graded(cell), f"{name} cell {i}"
-        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None):
-            raise ExerciseError(f"{where}: has outputs; commit source notebooks without outputs.")
         if not meta:
             if has_markers(cell.source):
                 raise ExerciseError(f"{where}: has solution markers but no nbgrader metadata.")
@@ -78,15 +77,35 @@ def _release_steps() -> list[Any]:
             pre.CheckCellMetadata()]
 
 
+#: what running a notebook writes into it besides outputs and execution counts: Jupyter's cell timings and the
+#: kernel's ``language_info`` beyond its name (the Makefile's nbstripout filter strips the same on ``git add``)
+RUN_KEYS = ("cell.metadata.execution", "cell.metadata.ExecuteTime",
+            *(f"metadata.language_info.{k}" for k in ("codemirror_mode", "file_extension", "mimetype",
+                                                       "nbconvert_exporter", "pygments_lexer", "version")))
+
+
+def unrun(nb: Any) -> Any:
+    """``nb`` as if never run (modified in place): nbstripout's strip of outputs, execution counts and
+    :data:`RUN_KEYS`, cell ids kept. A source notebook an instructor ran and saved (to preview a change) then
+    builds the release its committed, clean version builds."""
+    try:
+        from nbstripout import strip_output
+    except ImportError as err:
+        raise ExerciseError(f"building or checking the student release needs nbstripout ({err}); "
+                            f"{install_hint('exercises')}.") from None
+    return strip_output(nb, keep_output=False, keep_count=False, keep_id=True, extra_keys=list(RUN_KEYS))
+
+
 def release_text(path: Path) -> str:
-    """The student release of source notebook ``path``, as the text to write. Raises
-    :class:`ExerciseError` if it is not a notebook, breaks the conventions, nbgrader cannot convert it
-    (naming the cell) or nbgrader is missing."""
+    """The student release of source notebook ``path`` (its outputs and run metadata ignored: :func:`unrun`), as
+    the text to write. Raises :class:`ExerciseError` if it is not a notebook, breaks the conventions, nbgrader
+    cannot convert it (naming the cell) or nbgrader or nbstripout is missing."""
     try:
         nb = nbformat.read(path, as_version=4)
     except (ValueError, nbformat.ValidationError) as err:    # not JSON, or JSON that is no notebook
         raise ExerciseError(f"{path.name}: is not a Jupyter notebook (nbformat: {type(err).__name__}); allowed: "
                             "an .ipynb file as Jupyter saves it.") from None
+    nb = unrun(nb)
     validate(nb, path.name)
     steps = _release_steps()
     try:

@@ -3,7 +3,8 @@
     python exercises/grade.py HANDED_OUT.ipynb STUDENT.ipynb [--hints]
 
 Runs STUDENT.ipynb with its locked cells (the setup and the checks) put back as they were handed out in
-HANDED_OUT.ipynb, as nbgrader does, and prints the points of the check cells that pass, each all or nothing
+HANDED_OUT.ipynb, as nbgrader does (locked cells the student deleted are put back where they stood, and
+named), and prints the points of the check cells that pass, each all or nothing
 (``4 / 4 points``). ``--hints`` first prints a line per check cell: its points and what the student read
 under it (the checker's message naming each wrong answer, "not answered yet", or "correct"). Needs nbclient
 (the ``exercises`` extra: ``pip install -e '.[exercises]'``).
@@ -39,11 +40,30 @@ def _message(cell) -> str:
     return f"{errors[0].ename}: {errors[0].evalue}".replace("\n", "\n" + " " * 8)
 
 
+def put_back(given, work) -> list[str]:
+    """Put ``given``'s locked cells (setup, problems, checks) that the student deleted from ``work`` back where
+    they stood: after the cell that precedes them in ``given`` (as nbgrader's ``OverwriteCells.add_missing_cells``
+    does); returns their grade ids."""
+    ids = [nbgrader(c).get("grade_id") for c in work.cells]
+    at, restored = 0, []
+    for cell in given.cells:
+        grade_id = nbgrader(cell).get("grade_id")
+        if grade_id in ids:
+            at = ids.index(grade_id) + 1
+        elif grade_id is not None and nbgrader(cell).get("locked"):
+            work.cells.insert(at, cell)
+            ids.insert(at, grade_id)
+            at += 1
+            restored.append(grade_id)
+    return restored
+
+
 def grade(given, work) -> list[tuple[str, int, int, str]]:
-    """Run ``work`` (a notebook) with ``given``'s locked cells; per check cell of ``given``: (grade_id, points
-    earned, points, what the student read)."""
+    """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back (:func:`put_back`); per
+    check cell of ``given``: (grade_id, points earned, points, what the student read)."""
     from nbclient import NotebookClient
 
+    put_back(given, work)
     locked = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("locked")}
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
     NotebookClient(work, timeout=600, kernel_name="python3", allow_errors=True).execute()
@@ -67,7 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     if not any(nbgrader(c).get("grade") for c in given.cells):
         sys.exit(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
                  "exercises/release (or nbgrader's student version).")
+    answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
+    if not {nbgrader(c).get("grade_id") for c in work.cells} & set(answers):
+        sys.exit(f"error: STUDENT {args.student} has none of the answer cells of HANDED_OUT {args.handed_out} "
+                 f"({', '.join(answers)}); allowed: a student's copy of {args.handed_out.name}.")
+    restored = put_back(given, work)
     rows = grade(given, work)
+    if restored:
+        print(f"put back as handed out: {', '.join(restored)} (deleted from {args.student})")
     if args.hints:
         width = max(len(g) for g, *_ in rows)
         for grade_id, earned, points, message in rows:

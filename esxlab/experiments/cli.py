@@ -41,7 +41,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Callable, NoReturn
 
 from ..errors import ConfigError, Error
 from ..rng import check_seed
@@ -60,13 +60,34 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
 
+    def parse_args(self, *args, **kwargs) -> argparse.Namespace:
+        """As argparse's, with ``--seed`` and ``--jobs`` at their defaults (0 and 1) when not given: they default
+        to None while parsing, since argparse's groups take a value equal to the default (``--seed 0``) for no
+        value, so ``--seed 0 --seeds 0-2`` would pass."""
+        ns = super().parse_args(*args, **kwargs)
+        for name, default in (("seed", 0), ("jobs", 1)):
+            if getattr(ns, name, default) is None:
+                setattr(ns, name, default)
+        return ns
+
+
+def _whole(lo: int, example: str) -> Callable[[str], int]:
+    """An argparse ``type``: the whole number a command-line word writes, or a sentence saying what is allowed."""
+    def whole(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}; allowed: a whole number ≥ {lo}, "
+                                             f"e.g. {example}") from None
+    return whole
+
 
 def _parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m esxlab reproduce", description="Reproduce the paper's experiments.")
     p.add_argument("--figure", "-f", action="append", metavar="N|NAME",
                    help=f"a figure number or experiment name (repeatable); all: {', '.join(EXPERIMENTS)}")
     seeds = p.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seeds.add_argument("--seed", type=_whole(0, "--seed 7"), help="random seed (default 0)")
     seeds.add_argument("--seeds", metavar="0-3", help="several seeds: a range (0-3) or a list (0,2,5); "
                                                       "the table shows mean ± sd")
     _add_runner_options(p)
@@ -79,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_runner_options(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--jobs", "-j", type=int, default=1, help="runs at a time (default 1; same results for any N; "
+    where.add_argument("--jobs", "-j", type=_whole(1, "--jobs 2"), help="runs at a time (default 1; same results for any N; "
                                                                  "at most this computer's cores and the tasks to run)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (e.g. "
                                                               "tcp://10.0.0.5:8786; the 'cluster' extra) instead")
@@ -137,7 +158,7 @@ def sweep_main(argv: list[str]) -> int:
             _sweep_out(failed.table, args.csv, start, _where(args.scheduler, used), failed.total, "a run failed")
         print(f"error: {failed}", file=sys.stderr)
         return 1
-    except Error as e:                 # a bad argument, or a setting the experiment cannot run
+    except Error as e:                 # a bad argument (a run's own error is SweepFailed)
         return _failed(e)
     except SystemExit as e:            # --help
         return int(e.code or 0)

@@ -349,11 +349,10 @@ def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[t
 
 def _table(module: ModuleType, seed: int, values: dict[str, Any]) -> tuple[Row, ...]:
     """The table of ``module.run(seed=seed, **values)``; ConfigError if that is not a Result, :class:`RunFailed`
-    if it raised anything but an esxlab error (whose sentences say what to change already)."""
+    if it raised (the grid was checked before anything ran, so an esxlab error here comes from inside the run:
+    e.g. an experiment of one's own that misuses the API, or a set-up admission control refuses at this point)."""
     try:
         res = module.run(seed=seed, **values)
-    except Error:
-        raise
     except Exception as err:
         raise RunFailed(_failure(module, seed, values, err)) from err
     if not isinstance(res, Result):
@@ -365,16 +364,21 @@ def _table(module: ModuleType, seed: int, values: dict[str, Any]) -> tuple[Row, 
 
 
 class RunFailed(Error):
-    """A run of a sweep raised an exception that is not esxlab's: one sentence naming the run, the line that
-    raised and the error (its traceback is this exception's ``__cause__`` where the run was in this process)."""
+    """A run of a sweep raised: one sentence naming the run, the line of the experiment's file that raised (or
+    called what raised) and the error (its traceback is this exception's ``__cause__`` where the run was in this
+    process)."""
 
 
 def _failure(module: ModuleType, seed: int, values: dict[str, Any], err: Exception) -> str:
-    """:class:`RunFailed`'s sentence for ``err``, raised by ``module.run(seed=seed, **values)``."""
+    """:class:`RunFailed`'s sentence for ``err``, raised by ``module.run(seed=seed, **values)``: the line of the
+    experiment's own file that raised, or called what raised (an esxlab error's whole sentence, others' first 200
+    characters)."""
     call = f"{module.__name__}.run({', '.join([f'seed={seed}', *(f'{k}={v!r}' for k, v in values.items())])})"
     frames = traceback.extract_tb(err.__traceback__)
-    where = f" at {Path(frames[-1].filename).name} line {frames[-1].lineno}" if frames else ""
-    text = str(err) if len(str(err)) <= 200 else f"{str(err)[:199]}…"
+    own = [f for f in frames if Path(f.filename) == Path(getattr(module, "__file__", "") or "")]
+    frame = (own or frames or [None])[-1]
+    where = f" at {Path(frame.filename).name} line {frame.lineno}" if frame else ""
+    text = str(err) if isinstance(err, Error) or len(str(err)) <= 200 else f"{str(err)[:199]}…"
     return f"sweep: {call} raised {type(err).__name__}{where}: {text}; run that call alone for its traceback"
 
 
