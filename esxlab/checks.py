@@ -21,6 +21,7 @@ import decimal
 import math
 import numbers
 from dataclasses import dataclass, field, replace
+from difflib import get_close_matches
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -436,8 +437,10 @@ def check(problem: Any, **answers: Any) -> None:
     expected = cls(problem.seed)._expectations()
     names = [e.name for e in expected]
     if set(answers) != set(names):
+        got = [a + "".join(f" (did you mean {m}?)" for m in get_close_matches(a, names, 1) if a not in names)
+               for a in answers]
         raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
-                          f"{', '.join(names)}; got {', '.join(answers) or 'none'}.")
+                          f"{', '.join(names)}; got {', '.join(got) or 'none'}.")
     given = {e.name: (e, as_choice(e, answers[e.name])) for e in expected}
     wrong: list[str] = []
     unanswered: list[str] = []

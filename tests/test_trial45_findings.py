@@ -157,3 +157,15 @@ def test_the_readme_says_how_to_test_one_notebook():
 
 
 
+
+
+# --- a misspelt answer keyword ---------------------------------------------------------------------------------
+
+def test_a_misspelt_answer_keyword_is_named_with_the_answer_it_is_close_to():
+    from esxlab import checks, problems
+    from esxlab.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        checks.check(problems.RhoVictim(seed=0), rhos=[1.0, 2.0, 3.0], victm="db")
+    assert str(err.value) == ("check() for RhoVictim needs exactly the answers rhos, victim; got rhos, victm (did you "
+                              "mean victim?).")
