@@ -41,7 +41,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn
+from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 from ..errors import ConfigError, Error
 from ..rng import check_seed
@@ -60,11 +60,12 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
 
-    def parse_args(self, *args, **kwargs) -> argparse.Namespace:
+    def parse_args(self, args: Sequence[str] | None = None,
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
         """As argparse's, with ``--seed`` and ``--jobs`` at their defaults (0 and 1) when not given: they default
         to None while parsing, since argparse's groups take a value equal to the default (``--seed 0``) for no
         value, so ``--seed 0 --seeds 0-2`` would pass."""
-        ns = super().parse_args(*args, **kwargs)
+        ns = super().parse_args(args, namespace)
         for name, default in (("seed", 0), ("jobs", 1)):
             if getattr(ns, name, default) is None:
                 setattr(ns, name, default)
@@ -158,7 +159,7 @@ def sweep_main(argv: list[str]) -> int:
             _sweep_out(failed.table, args.csv, start, _where(args.scheduler, used), failed.total, "a run failed")
         print(f"error: {failed}", file=sys.stderr)
         return 1
-    except Error as e:                 # a bad argument (a run's own error is SweepFailed)
+    except Error as e:                 # a bad argument, or a setting the experiment cannot run
         return _failed(e)
     except SystemExit as e:            # --help
         return int(e.code or 0)

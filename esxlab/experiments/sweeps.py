@@ -349,11 +349,14 @@ def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[t
 
 def _table(module: ModuleType, seed: int, values: dict[str, Any]) -> tuple[Row, ...]:
     """The table of ``module.run(seed=seed, **values)``; ConfigError if that is not a Result, :class:`RunFailed`
-    if it raised (the grid was checked before anything ran, so an esxlab error here comes from inside the run:
-    e.g. an experiment of one's own that misuses the API, or a set-up admission control refuses at this point)."""
+    if it raised, except for an esxlab error raised by one of the package's experiments, whose sentence says
+    which setting it cannot run and what is allowed. (The grid was checked before anything ran, so an esxlab
+    error from an experiment of one's own is most likely the module's own misuse of the API: its line counts.)"""
     try:
         res = module.run(seed=seed, **values)
     except Exception as err:
+        if isinstance(err, Error) and module.__name__.startswith(f"{__package__}."):
+            raise
         raise RunFailed(_failure(module, seed, values, err)) from err
     if not isinstance(res, Result):
         raise ConfigError(f"sweep: {module.__name__}.run() returned {shorten(res)} ({type(res).__name__}), not an "
