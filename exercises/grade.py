@@ -66,7 +66,9 @@ def grade(given, work) -> list[tuple[str, int, int, str]]:
     put_back(given, work)
     locked = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("locked")}
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
-    NotebookClient(work, timeout=600, kernel_name="python3", allow_errors=True).execute()
+    # the kernel's own log (e.g. ipykernel's warning that it talks over local TCP) is no part of a grade
+    NotebookClient(work, timeout=600, kernel_name="python3", allow_errors=True,
+                   extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
     ran = {nbgrader(c).get("grade_id"): c for c in work.cells}
     rows = []
     for cell in given.cells:

@@ -37,6 +37,7 @@ def test_a_deleted_check_cell_is_put_back_where_it_stood_and_named(tmp_path):
     lines = done.stdout.strip().split("\n")
     assert lines[0] == f"put back as handed out: targets-check (deleted from {tmp_path / 'student.ipynb'})"
     assert lines[-1] == "4 / 4 points", "the student's answers are graded by the check put back"
+    assert done.stderr == "", "the kernel's own log is no part of a grade (it warned of TCP on every run)"
 
 
 def test_put_back_inserts_after_the_cell_before_it_in_the_handed_out_notebook():
