@@ -437,7 +437,8 @@ def check(problem: Any, **answers: Any) -> None:
     expected = cls(problem.seed)._expectations()
     names = [e.name for e in expected]
     if set(answers) != set(names):
-        got = [a + "".join(f" (did you mean {m}?)" for m in get_close_matches(a, names, 1) if a not in names)
+        unused = [n for n in names if n not in answers]
+        got = [a + "".join(f" (did you mean {m}?)" for m in get_close_matches(a, unused, 1) if a not in names)
                for a in answers]
         raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
                           f"{', '.join(names)}; got {', '.join(got) or 'none'}.")

@@ -77,9 +77,12 @@ def _release_steps() -> list[Any]:
             pre.CheckCellMetadata()]
 
 
-#: what running a notebook writes into it besides outputs and execution counts: Jupyter's cell timings and the
-#: kernel's ``language_info`` beyond its name (the Makefile's nbstripout filter strips the same on ``git add``)
-RUN_KEYS = ("cell.metadata.execution", "cell.metadata.ExecuteTime",
+#: what running and saving a notebook writes into it besides outputs and execution counts: the metadata keys the
+#: nbstripout command strips by default (cell timings, collapsed and scrolled outputs, saved widget state, a
+#: signature) and, as the Makefile's filter adds, the kernel's ``language_info`` beyond its name
+RUN_KEYS = ("metadata.signature", "metadata.widgets", "cell.metadata.collapsed", "cell.metadata.ExecuteTime",
+            "cell.metadata.execution", "cell.metadata.heading_collapsed", "cell.metadata.hidden",
+            "cell.metadata.scrolled",
             *(f"metadata.language_info.{k}" for k in ("codemirror_mode", "file_extension", "mimetype",
                                                        "nbconvert_exporter", "pygments_lexer", "version")))
 

@@ -40,21 +40,27 @@ def _message(cell) -> str:
     return f"{errors[0].ename}: {errors[0].evalue}".replace("\n", "\n" + " " * 8)
 
 
+def _key(cell) -> str | None:
+    """What identifies ``cell`` in a student's copy: its nbgrader grade id, else its cell id (a markdown cell's),
+    else None."""
+    return nbgrader(cell).get("grade_id") or cell.get("id")
+
+
 def put_back(given, work) -> list[str]:
     """Put ``given``'s locked cells (setup, problems, checks) that the student deleted from ``work`` back where
-    they stood: after the cell that precedes them in ``given`` (as nbgrader's ``OverwriteCells.add_missing_cells``
-    does); returns their grade ids."""
-    ids = [nbgrader(c).get("grade_id") for c in work.cells]
+    they stood: after the cell of the student's copy that precedes them in ``given`` (as nbgrader's
+    ``OverwriteCells.add_missing_cells`` does); returns their grade ids."""
+    keys = [_key(c) for c in work.cells]
     at, restored = 0, []
     for cell in given.cells:
-        grade_id = nbgrader(cell).get("grade_id")
-        if grade_id in ids:
-            at = ids.index(grade_id) + 1
-        elif grade_id is not None and nbgrader(cell).get("locked"):
+        key = _key(cell)
+        if key is not None and key in keys:
+            at = keys.index(key) + 1
+        elif nbgrader(cell).get("locked"):
             work.cells.insert(at, cell)
-            ids.insert(at, grade_id)
+            keys.insert(at, key)
             at += 1
-            restored.append(grade_id)
+            restored.append(key)
     return restored
 
 
@@ -90,13 +96,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
                  "exercises/release (or nbgrader's student version).")
     answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
-    if not {nbgrader(c).get("grade_id") for c in work.cells} & set(answers):
+    missing = [a for a in answers if a not in {nbgrader(c).get("grade_id") for c in work.cells}]
+    if answers and len(missing) == len(answers):
         sys.exit(f"error: STUDENT {args.student} has none of the answer cells of HANDED_OUT {args.handed_out} "
-                 f"({', '.join(answers)}); allowed: a student's copy of {args.handed_out.name}.")
+                 f"({', '.join(answers)}): another exercise's notebook, or every answer cell deleted; allowed: a "
+                 f"student's copy of {args.handed_out.name}.")
     restored = put_back(given, work)
     rows = grade(given, work)
     if restored:
         print(f"put back as handed out: {', '.join(restored)} (deleted from {args.student})")
+    if missing:
+        print(f"missing answer cells: {', '.join(missing)} (deleted, or another exercise's notebook?)")
     if args.hints:
         width = max(len(g) for g, *_ in rows)
         for grade_id, earned, points, message in rows:

@@ -44,10 +44,28 @@ def test_put_back_inserts_after_the_cell_before_it_in_the_handed_out_notebook():
     given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
     work = _solved("idle_memory_tax")
     ids = [exercises.graded(c).get("grade_id") for c in work.cells]
-    work.cells = [c for c in work.cells if exercises.graded(c).get("grade_id") not in ("setup", "rho-check")]
-    assert exercises_grade().put_back(given, work) == ["setup", "rho-check"]
+    gone = ("setup", "rho-check", "targets-problem")         # a problem cell follows a markdown cell (no grade id)
+    work.cells = [c for c in work.cells if exercises.graded(c).get("grade_id") not in gone]
+    assert exercises_grade().put_back(given, work) == list(gone)
     assert [exercises.graded(c).get("grade_id") for c in work.cells] == ids
     assert exercises_grade().put_back(given, work) == [], "nothing left to put back"
+
+
+def test_a_deleted_problem_cell_is_put_back_after_its_markdown_and_the_answers_still_count(tmp_path):
+    """A reviewer's case: a problem cell follows a markdown cell, which has no grade id; it was put back at the
+    top, before the setup it needs, and its check failed with a NameError (2 / 4)."""
+    nb = _solved("idle_memory_tax")
+    nb.cells = [c for c in nb.cells if exercises.graded(c).get("grade_id") != "targets-problem"]
+    done = _grade_py(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb)
+    assert done.stdout.strip().split("\n")[-1] == "4 / 4 points", done.stdout
+
+
+def test_another_exercise_sharing_grade_ids_is_named_as_missing_answers(tmp_path):
+    """esx_today and page_sharing both have sharing-problem/-answer/-check: a page_sharing notebook graded
+    against esx_today is not refused, but its missing answers are named."""
+    done = _grade_py(tmp_path, RELEASE / "esx_today.ipynb", _solved("page_sharing"))
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert "missing answer cells: limits-answer" in done.stdout and "another exercise's notebook?" in done.stdout
 
 
 def exercises_grade():
@@ -64,8 +82,8 @@ def test_the_wrong_notebook_is_refused_in_one_sentence(tmp_path):
     done = _grade_py(tmp_path, RELEASE / "sampling.ipynb", _solved("idle_memory_tax"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == (f"error: STUDENT {tmp_path / 'student.ipynb'} has none of the answer cells of HANDED_OUT "
-                           f"{RELEASE / 'sampling.ipynb'} (sampling-answer); allowed: a student's copy of "
-                           "sampling.ipynb.\n")
+                           f"{RELEASE / 'sampling.ipynb'} (sampling-answer): another exercise's notebook, or every "
+                           "answer cell deleted; allowed: a student's copy of sampling.ipynb.\n")
 
 
 # --- a sweep's run that misuses esxlab ----------------------------------------------------------------------
@@ -108,6 +126,15 @@ def test_an_esxlab_error_inside_a_run_names_the_run_and_the_line_of_the_experime
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.splitlines()[-1].startswith(
         "error: sweep: typo_study.run(seed=0, x=1) raised ConfigError at typo_study.py line 15: ")
+
+
+def test_a_run_borrowed_from_another_file_names_that_files_line(typo_study, capsys):
+    (typo_study / "borrowed.py").write_text("from typo_study import PARAMS, run\n")
+    with pytest.raises(SweepFailed) as failed:
+        sweep("borrowed", {"x": [1]}, seeds=[0])
+    assert str(failed.value).startswith("sweep: borrowed.run(seed=0, x=1) raised ConfigError at typo_study.py "
+                                        "line 15: ")
+    assert ".;" not in str(failed.value), "the esxlab sentence's full stop is not doubled"
 
 
 # --- a source notebook run and saved -----------------------------------------------------------------------
@@ -170,3 +197,6 @@ def test_a_misspelt_answer_keyword_is_named_with_the_answer_it_is_close_to():
         checks.check(problems.RhoVictim(seed=0), rhos=[1.0, 2.0, 3.0], victm="db")
     assert str(err.value) == ("check() for RhoVictim needs exactly the answers rhos, victim; got rhos, victm (did you "
                               "mean victim?).")
+    with pytest.raises(ConfigError) as err:
+        checks.check(problems.RhoVictim(seed=0), rhos=[1.0, 2.0, 3.0], victim="db", victm="db")
+    assert str(err.value).endswith("got rhos, victim, victm."), "no answer already given is suggested"

@@ -374,14 +374,16 @@ class RunFailed(Error):
 
 def _failure(module: ModuleType, seed: int, values: dict[str, Any], err: Exception) -> str:
     """:class:`RunFailed`'s sentence for ``err``, raised by ``module.run(seed=seed, **values)``: the line of the
-    experiment's own file that raised, or called what raised (an esxlab error's whole sentence, others' first 200
-    characters)."""
+    experiment's own file that raised, or called what raised (else the last line outside esxlab; an esxlab
+    error's whole sentence, others' first 200 characters)."""
     call = f"{module.__name__}.run({', '.join([f'seed={seed}', *(f'{k}={v!r}' for k, v in values.items())])})"
     frames = traceback.extract_tb(err.__traceback__)
-    own = [f for f in frames if Path(f.filename) == Path(getattr(module, "__file__", "") or "")]
-    frame = (own or frames or [None])[-1]
+    mine = Path(getattr(module, "__file__", None) or "").resolve()
+    own = [f for f in frames if Path(f.filename).resolve() == mine]
+    outside = [f for f in frames if not Path(f.filename).resolve().is_relative_to(runner.PACKAGE)]   # a borrowed run
+    frame = (own or outside or frames or [None])[-1]
     where = f" at {Path(frame.filename).name} line {frame.lineno}" if frame else ""
-    text = str(err) if isinstance(err, Error) or len(str(err)) <= 200 else f"{str(err)[:199]}…"
+    text = str(err).rstrip(".") if isinstance(err, Error) or len(str(err)) <= 200 else f"{str(err)[:199]}…"
     return f"sweep: {call} raised {type(err).__name__}{where}: {text}; run that call alone for its traceback"
 
 
