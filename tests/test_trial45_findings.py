@@ -200,3 +200,21 @@ def test_a_misspelt_answer_keyword_is_named_with_the_answer_it_is_close_to():
     with pytest.raises(ConfigError) as err:
         checks.check(problems.RhoVictim(seed=0), rhos=[1.0, 2.0, 3.0], victim="db", victm="db")
     assert str(err.value).endswith("got rhos, victim, victm."), "no answer already given is suggested"
+
+
+# --- a student's findings in the notebooks ---------------------------------------------------------------------
+
+def _source(notebook: str) -> str:
+    return "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4).cells)
+
+
+def test_the_tours_prediction_and_its_reveal_are_the_same_quantity():
+    """The box asked for the MB *ballooned*, while the Reveal told a student who guessed τ × the idle MB that the run
+    bears it out, with ballooned + swapped: the reveal compared the guess with the ballooned part alone."""
+    src = _source("00_tour")
+    assert "will ESX have reclaimed (ballooned + swapped)?" in src and 'guess.reveal(actual=gave["idle"],' in src
+    assert "keeps touching about 8 MB" in src, "the idle MB the Reveal's reasoning needs is given before the box"
+
+
+def test_ksm_says_before_the_try_it_that_a_first_scan_merges_nothing():
+    assert "nothing can merge before a page's second scan" in " ".join(_source("11_esx_vs_ksm").split())
