@@ -64,12 +64,12 @@ def put_back(given, work) -> list[str]:
     return restored
 
 
-def grade(given, work) -> list[tuple[str, int, int, str]]:
-    """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back (:func:`put_back`); per
-    check cell of ``given``: (grade_id, points earned, points, what the student read)."""
+def grade(given, work) -> tuple[list[str], list[tuple[str, int, int, str]]]:
+    """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back; returns those put back
+    (:func:`put_back`) and, per check cell of ``given``, (grade_id, points earned, points, what the student read)."""
     from nbclient import NotebookClient
 
-    put_back(given, work)
+    restored = put_back(given, work)
     locked = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("locked")}
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
     # the kernel's own log (e.g. ipykernel's warning that it talks over local TCP) is no part of a grade
@@ -82,7 +82,7 @@ def grade(given, work) -> list[tuple[str, int, int, str]]:
         if meta.get("grade"):
             message = _message(ran[meta["grade_id"]])
             rows.append((meta["grade_id"], meta["points"] if message == "correct" else 0, meta["points"], message))
-    return rows
+    return restored, rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,13 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
                  "exercises/release (or nbgrader's student version).")
     answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
-    missing = [a for a in answers if a not in {nbgrader(c).get("grade_id") for c in work.cells}]
+    have = {nbgrader(c).get("grade_id") for c in work.cells}
+    missing = [a for a in answers if a not in have]
     if answers and len(missing) == len(answers):
         sys.exit(f"error: STUDENT {args.student} has none of the answer cells of HANDED_OUT {args.handed_out} "
                  f"({', '.join(answers)}): another exercise's notebook, or every answer cell deleted; allowed: a "
                  f"student's copy of {args.handed_out.name}.")
-    restored = put_back(given, work)
-    rows = grade(given, work)
+    restored, rows = grade(given, work)
     if restored:
         print(f"put back as handed out: {', '.join(restored)} (deleted from {args.student})")
     if missing:
