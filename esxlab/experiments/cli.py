@@ -41,7 +41,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from ..errors import ConfigError, Error
 from ..rng import check_seed
@@ -57,18 +57,28 @@ class Parser(argparse.ArgumentParser):
     """argparse whose usage errors are ConfigError sentences ("sweep: …."), printed as
     ``error: …`` without the usage block, as every ``python -m esxlab`` command does."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._after: dict[str, Any] = {}        # dest → the default set after parsing (:meth:`exclusive`)
+
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
 
+    def exclusive(self, group: Any, *flags: str, default: Any, **kwargs: Any) -> argparse.Action:
+        """``group.add_argument(*flags, **kwargs)`` for a mutually exclusive ``group`` of this parser, with
+        ``default`` set after parsing when the option is not given: argparse's groups take a value equal to the
+        default (``--seed 0``) for no value, so ``--seed 0 --seeds 0-2`` would pass."""
+        action = group.add_argument(*flags, default=None, **kwargs)
+        self._after[action.dest] = default
+        return action
+
     def parse_args(self, args: Sequence[str] | None = None,
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        """As argparse's, with ``--seed`` and ``--jobs`` at their defaults (0 and 1) when not given: they default
-        to None while parsing, since argparse's groups take a value equal to the default (``--seed 0``) for no
-        value, so ``--seed 0 --seeds 0-2`` would pass."""
+        """As argparse's, then the defaults of :meth:`exclusive` options not given."""
         ns = super().parse_args(args, namespace)
-        for name, default in (("seed", 0), ("jobs", 1)):
-            if getattr(ns, name, default) is None:
-                setattr(ns, name, default)
+        for dest, default in self._after.items():
+            if getattr(ns, dest) is None:
+                setattr(ns, dest, default)
         return ns
 
 
@@ -88,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--figure", "-f", action="append", metavar="N|NAME",
                    help=f"a figure number or experiment name (repeatable); all: {', '.join(EXPERIMENTS)}")
     seeds = p.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=_whole(0, "--seed 7"), help="random seed (default 0)")
+    p.exclusive(seeds, "--seed", type=_whole(0, "--seed 7"), default=0, help="random seed (default 0)")
     seeds.add_argument("--seeds", metavar="0-3", help="several seeds: a range (0-3) or a list (0,2,5); "
                                                       "the table shows mean ± sd")
     _add_runner_options(p)
@@ -99,10 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_runner_options(p: argparse.ArgumentParser) -> None:
+def _add_runner_options(p: Parser) -> None:
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--jobs", "-j", type=_whole(1, "--jobs 2"), help="runs at a time (default 1; same results for any N; "
-                                                                 "at most this computer's cores and the tasks to run)")
+    p.exclusive(where, "--jobs", "-j", type=_whole(1, "--jobs 2"), default=1,
+                help="runs at a time (default 1; same results for any N; at most this computer's cores and the tasks "
+                     "to run)")
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS (e.g. "
                                                               "tcp://10.0.0.5:8786; the 'cluster' extra) instead")
 
