@@ -53,14 +53,21 @@ def distinct(x: np.ndarray) -> np.ndarray:
     return distinct_sorted(s)
 
 
+def run_starts(s: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of ``s`` (sorted, or any array whose equal values are adjacent) begins:
+    0, then each index whose value differs from the one before (none for an empty ``s``)."""
+    starts = np.empty(len(s), dtype=bool)
+    if len(s):
+        starts[0] = True
+        np.not_equal(s[1:], s[:-1], out=starts[1:])
+    return starts.nonzero()[0]
+
+
 def distinct_sorted(s: np.ndarray) -> np.ndarray:
     """The distinct values of ``s``, already sorted (ascending)."""
     if len(s) < 2:
         return s
-    keep = np.empty(len(s), dtype=bool)
-    keep[0] = True
-    np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep.nonzero()[0]]          # a gather: faster than s[keep] on masks that do not repeat
+    return s[run_starts(s)]              # a gather: faster than s[mask] on masks that do not repeat
 
 
 def distinct_counts(x: np.ndarray, first: bool = False) -> tuple[np.ndarray, ...]:
@@ -71,11 +78,7 @@ def distinct_counts(x: np.ndarray, first: bool = False) -> tuple[np.ndarray, ...
     n = len(x)
     order = np.argsort(x, kind="stable") if first else None
     s = x[order] if first else np.sort(x)
-    starts = np.empty(n, dtype=bool)
-    if n:
-        starts[0] = True
-        np.not_equal(s[1:], s[:-1], out=starts[1:])
-    at = starts.nonzero()[0]
+    at = run_starts(s)
     if len(at) == n:                                   # all distinct: the usual case
         counts = np.ones(n, dtype=np.intp)
     else:
@@ -91,7 +94,7 @@ def runs(v: np.ndarray) -> list[tuple[int, slice]]:
         return []
     if v[0] == v[-1]:
         return [(int(v[0]), slice(0, len(v)))]
-    bounds = [0, *((v[1:] != v[:-1]).nonzero()[0] + 1).tolist(), len(v)]
+    bounds = [*run_starts(v).tolist(), len(v)]
     return [(int(v[a]), slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..arrays import Stack, distinct_counts, lazy_zeros, runs
+from ..arrays import Stack, distinct_counts, lazy_zeros, run_starts, runs
 from ..config import PAGES_PER_MB, SharingConfig
 from ..content import mix64
 from ..machine import SHARED as SHARED_OWNER, TABLE
@@ -453,11 +453,7 @@ def first_of_each(keys: np.ndarray) -> np.ndarray:
     if n == 0:
         return mask
     order = np.argsort(keys)
-    s = keys[order]
-    starts = np.empty(n, dtype=bool)
-    starts[0] = True
-    np.not_equal(s[1:], s[:-1], out=starts[1:])
-    starts = starts.nonzero()[0]
+    starts = run_starts(keys[order])
     if len(starts) == n:                             # all distinct: the usual case
         mask[:] = True
     else:
