@@ -133,7 +133,9 @@ class Expect:
             return f" ({each}within ±{100 * self.tol:g} %)"
         if self.unit == "%":                     # an absolute margin on a percentage: not "±0.1 %", which reads relative
             return f" ({each}within ±{self.tol:g} percentage points)"
-        return f" ({each}within ±{self.tol:g}{' ' + self.unit if self.unit else ''})"
+        # a factor's margin is a plain number: "within ±0.01", not "within ±0.01 ×"
+        unit = f" {self.unit}" if self.unit and self.unit != "×" else ""
+        return f" ({each}within ±{self.tol:g}{unit})"
 
 
 def _is_real(x: Any) -> bool:

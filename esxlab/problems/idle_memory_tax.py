@@ -113,6 +113,11 @@ class RhoVictim(Problem):
                                 1 - v["active_fraction"] if idle_is_f else v["active_fraction"], tax_rate)
                 for v in self.vms]
 
+    def _rhos_tau_as_k(self) -> list[float]:
+        """ρ with τ itself where the idle page cost k = 1/(1 − τ) belongs (a typical mistake): S / (P·(f + τ·(1 − f)))."""
+        return [v["shares"] / (v["alloc_mb"] * PAGES_PER_MB
+                               * (v["active_fraction"] + self.tax_rate * (1 - v["active_fraction"]))) for v in self.vms]
+
     def _victim(self, rhos: list[float], key=min) -> str:
         return self.NAMES[rhos.index(key(rhos))]
 
@@ -161,6 +166,10 @@ class RhoVictim(Problem):
                              Mistake(self._rhos(self.tax_rate, idle_is_f=True),
                                      "it looks as if f was taken as the idle fraction; f is the active fraction, "
                                      "and it is the idle pages that are charged k."),
+                             Mistake(self._rhos_tau_as_k(),
+                                     f"it looks as if τ was taken as the idle page cost; an idle page costs "
+                                     f"k = 1/(1 − τ) = {1 / (1 - self.tax_rate):g} times an active one, "
+                                     f"not τ = {self.tax_rate:g}."),
                              *unit_mistakes(rhos, "shares/page", "shares/MB", "shares/GB", "%"))),
             Expect("victim", "choice", right["victim"], choices=self.NAMES,
                    hint="min-funding revocation takes memory from the VM that pays the least for it per page.",
