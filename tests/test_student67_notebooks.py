@@ -126,7 +126,8 @@ def test_06_esxlabs_own_choices_are_marked():
 
 def test_06_reveal_and_next_cell_split_the_gap_the_same_way():
     reveal = _text("06_active_memory_sampling", "06-11")
-    assert '`guest.PROFILES["windows"].background_mb`): ≈ 116 MB' in reveal and "108" not in reveal
+    assert ('`guest.PROFILES["windows"].background_mb`, invented: the paper\'s Windows touched 10–20 MB): ≈ 116 MB'
+            in reveal and "108" not in reveal)
     assert "$116 + 0.56 \\times 115 \\approx 180$ MB" in reveal and "read about 93 and 80 MB" in reveal
     assert "some 13 MB below the hand value" in reveal and "$116 + 0.56 \\times 123 \\approx 185$ MB" in reveal
     nxt = _text("06_active_memory_sampling", "aa489556")

@@ -232,14 +232,15 @@ def test_paper_table_shows_notes_as_footnotes():
 
 
 def test_an_experiment_compared_with_later_esx_heads_its_column_so():
-    """ESX today's rows are vSphere 6 documentation's values, not the paper's: its table said "paper"."""
+    """ESX today's rows are later ESX's values (vSphere 6 documentation, write-ups of it), not the paper's: its table
+    said "paper"."""
     from esxlab.experiments import esx_today, fig7
     from esxlab.experiments.result import Row
     d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
     assert d.table.reference == "paper"
     table = views.PaperTable(esx_today.REFERENCE)
     table.update([Row("esx_today", "minFree of a 4 GB host", 245.76, 245.76, 0.01, "MB")])
-    assert "<th style='padding:0 8px'>vSphere 6 docs</th>" in table.widget.value and ">paper<" not in table.widget.value
+    assert "<th style='padding:0 8px'>later ESX</th>" in table.widget.value and ">paper<" not in table.widget.value
     module = types.SimpleNamespace(**{k: getattr(fig7, k) for k in ("PARAMS", "TITLE", "run")}, REFERENCE="docs",
                                    __name__="later")
     assert views.ExperimentDashboard(module, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7,

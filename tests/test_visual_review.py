@@ -76,16 +76,17 @@ def test_an_experiment_chart_says_which_of_its_runs_it_shows():
 
 
 def test_01_the_grid_stays_at_14_mb_while_the_text_talks_about_it():
-    """F1: a cell reset the slider to 40 before the text about "the ones now orange or red"; swapped is drawn
-    orange (#D55E00) and ballooned amber (#E69F00), nothing is red."""
+    """F1: a cell reset the slider to 40 before the text about "the ones now orange or red"; nothing is red.
+    Session 46: the text called ballooned (#E69F00) "amber" and swapped (#D55E00) "orange", where the palette
+    (Okabe & Ito) names them orange and vermillion, so a student took the orange cells for swapped ones."""
     from esxlab.views.components import COLORS
     assert (COLORS["swapped"], COLORS["balloon"]) == ("#D55E00", "#E69F00")
     cells = _cells("01_memory_virtualization")
     sets = [c.source for c in cells if 'dash.controls["memory_mb"].value' in c.source]
     assert len(sets) == 1 and 'dash.controls["memory_mb"].value = 14' in sets[0]
     text = " ".join(" ".join(c.source.split()) for c in cells if c.cell_type == "markdown")
-    assert " red" not in text and "Amber (balloon) and orange (swapped) PPNs appear" in text
-    assert "the ones now amber or orange in the grid above" in text
+    assert " red" not in text and "Orange (balloon) and vermillion (swapped, the darker orange) PPNs appear" in text
+    assert "the ones now orange or vermillion in the grid above" in text and "amber" not in text.lower()
 
 
 def test_04_and_11_draw_the_sharing_curves_without_free_memory():

@@ -1,7 +1,8 @@
 """Beyond the paper: ESX Server 2002 beside ESXi 6 — the states, limits, compression and large pages.
 
-Nothing here is in the paper; every documented number is later ESX (vSphere 6 documentation and
-VMware KBs), marked so in the rows' notes. Four parts, each a small run:
+Nothing here is in the paper; every documented number is later ESX (vSphere 6 documentation, VMware
+KBs, and for minFree's bands write-ups of ESXi's memory states: see :data:`LATER`), marked so in the
+rows' notes. Four parts, each a small run:
 
 * **minFree** (set-up checks): the ESXi 6 sliding scale — 6 % of the first 4 GB, 4 % of the next
   8 GB, 2 % of the next 16 GB, 1 % of the rest — as ``HostConfig.esxi6(memory_mb=M).minfree_mb``
@@ -41,9 +42,10 @@ from .result import Result
 
 TITLE = "Beyond the paper: ESX Server 2002 beside ESXi 6 (states, limits, compression, large pages)"
 ERAS = ("esx2002", "esxi6")
-LATER = "later ESX (vSphere 6 documentation), not the paper"
+LATER = ("later ESX (vSphere 6 documentation; minFree's bands as write-ups of ESXi's memory states give them), "
+         "not the paper")
 #: where the values compared with come from (a dashboard's table heads their column with it)
-REFERENCE = "vSphere 6 docs"
+REFERENCE = "later ESX"
 #: host sizes (GB) → minFree (MB) as the ESXi 6 documentation's sliding scale gives it
 MINFREE_MB = {4: 245.76, 12: 573.44, 28: 901.12, 128: 1925.12}
 MINFREE_TOL = 0.01
