@@ -33,7 +33,7 @@ def test_averages_right_for_a_wrong_f_send_the_student_back_to_f(seed):
     for name in ("slow", "fast"):
         line = _line(said, name)
         assert "recheck `f` first" in line and "an EWMA moves" not in line, line
-    assert "the larger of your averages" in _line(said, "estimate")
+    assert "the larger of your `slow` and `fast`" in _line(said, "estimate")
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -48,7 +48,7 @@ def test_averages_right_for_any_wrong_f_send_the_student_back_to_f(seed, slip):
     said = _fails(p, dict(f=f, slow=slow, fast=fast, estimate=max(slow, fast)))
     for name in ("slow", "fast"):
         assert "recheck `f` first" in _line(said, name), said
-    assert "the larger of your averages" in _line(said, "estimate"), said
+    assert "the larger of your `slow` and `fast`" in _line(said, "estimate"), said
 
 
 def test_a_wrong_average_beside_the_right_f_still_gets_the_update_rule():

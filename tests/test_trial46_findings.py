@@ -113,3 +113,41 @@ def test_lesson_10_a_caught_lying_driver_is_still_asked_to_inflate_as_the_text_n
     assert any(d.action.startswith("page out") for d in guest)
     text = _markdown("10_security.ipynb")
     assert "its requests to inflate still show in the *Why?* panel" in text
+
+
+def test_the_admission_problem_names_the_variable_its_exercise_gives_it():
+    """free_memory_states names its second problem `q`; its text said `p.running, p.new` (p is the states walk)."""
+    from esxlab.problems.free_memory_states import Admission
+    text = Admission(seed=0).describe()
+    assert "(q.running, q.new)" in text and "p.running" not in text
+    source = (NOTEBOOKS.parent / "exercises" / "source" / "free_memory_states.ipynb").read_text()
+    assert "q = problems.Admission(seed=SEED)" in source
+
+
+def test_sampling_names_the_mean_of_the_averages_and_blames_no_right_average():
+    """The README says the sampling exercise targets "the estimate is an average of the averages"; it got only the
+    generic hint. And an estimate carried from one wrong average said "your averages are not right"."""
+    from esxlab.problems.sampling import SamplingEstimate
+    p = SamplingEstimate(seed=3)
+    r = p._solve()
+    with pytest.raises(checks.CheckFailed, match="not the mean of the averages"):
+        checks.check(p, f=r["f"], slow=r["slow"], fast=r["fast"], estimate=(r["slow"] + r["fast"]) / 2)
+    assert "at least one of them is not right" in p.KNOCK_ON_ESTIMATE and "your averages are not" not in p.KNOCK_ON_ESTIMATE
+
+
+def test_the_side_channel_s_jitter_is_private():
+    """security's timings minus a public `p.jitter` gave exactly 1 or 3 µs: the answer, by tab completion."""
+    from esxlab.problems.security import SideChannel
+    assert not hasattr(SideChannel(seed=0), "jitter")
+
+
+def test_capstone_says_what_the_measured_minute_is_and_how_to_measure():
+    from esxlab.problems.capstone_policy import BeatRandom
+    text = " ".join(_markdown_of(NOTEBOOKS.parent / "exercises" / "release" / "capstone_policy.ipynb").split())
+    assert f"the minute after a {BeatRandom.WARM_S} s warm-up" in text and BeatRandom.MEASURE_S == 60
+    assert "`p.measure(policy)`" in text and "a `esx.workloads" not in text
+
+
+def _markdown_of(path: Path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")

@@ -183,7 +183,7 @@ class Admission(Problem):
         rows = "\n".join(f"  {c.name}: max {c.max_mb:g} MB, min {c.min_mb:g} MB, overhead {c.overhead_mb:g} MB"
                          for c in self.running + [self.new])
         return (f"A host with {self.memory_mb} MB of machine memory and {self.swap_mb} MB of host swap runs "
-                f"{len(self.running)} VMs;\n'new' asks to power on (p.running, p.new):\n{rows}\n"
+                f"{len(self.running)} VMs;\n'new' asks to power on (q.running, q.new):\n{rows}\n"
                 "How much machine memory and host swap do the running VMs reserve "
                 "(`reserved_mb = [memory, swap]`),\nand what does admission control say about 'new' "
                 "(`verdict`: 'admit', or which reservation is short: 'memory' or 'swap')?")

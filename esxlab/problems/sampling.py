@@ -115,7 +115,10 @@ class SamplingEstimate(Problem):
                    mistakes=(*self._apart(right["estimate"], Mistake(
                                      min(right["slow"], right["fast"]), "taking the smaller average would follow "
                                      "decreases fast; ESX takes the largest.",
-                                     given={"slow": right["slow"], "fast": right["fast"]})),
+                                     given={"slow": right["slow"], "fast": right["fast"]}),
+                                 Mistake((right["slow"] + right["fast"]) / 2, "the estimate is not the mean of the "
+                                         "averages, which would follow every change halfway; ESX takes the largest.",
+                                         given={"slow": right["slow"], "fast": right["fast"]})),
                              *self._in_memory(right["estimate"], "the estimate"),
                              *unit_mistakes(right["estimate"], "fraction", "%")),
                    carried=Carried(lambda answers: max(float(answers["slow"]), float(answers["fast"])),
@@ -124,8 +127,9 @@ class SamplingEstimate(Problem):
 
     KNOCK_ON = ("that is {what} your `f` gives (new = old + gain·(f − old)), but your `f` is not right: recheck `f` "
                 "first, then work this answer out again from it.")
-    KNOCK_ON_ESTIMATE = ("that is the larger of your averages, as ESX takes it, but your averages are not right: "
-                         "recheck them first (and `f` before them).")
+    KNOCK_ON_ESTIMATE = ("that is the larger of your `slow` and `fast`, as ESX takes it, but at least one of them is "
+                         "not right: fix those whose lines say so first (and `f` before them, if its line says so "
+                         "too).")
 
     def _carried(self, what: str, old: float, gain: float) -> Carried:
         """An average worked out rightly (§5.3) from whatever f the student gave: a student whose one slip is f is

@@ -30,7 +30,7 @@ class SideChannel(Problem):
         self._secret = pick(rng, self.candidates)
         self.force_salting = pick(rng, (1, 2))
         self.salts = {"victim": pick(rng, (None, 1, 2)), "attacker": pick(rng, (None, 1, 2))}
-        self.jitter = rng.normal(0, self.JITTER_US, self.N_CANDIDATES)
+        self._jitter = rng.normal(0, self.JITTER_US, self.N_CANDIDATES)
         self._timings: list[float] | None = None
 
     def _probe(self, force_salting: int, salts: dict) -> list[int]:
@@ -57,7 +57,7 @@ class SideChannel(Problem):
         if self._timings is None:
             cost = HostConfig().cow_copy_us
             self._timings = [round(float(Probe.cpu_us_per_access + b * cost + j), 2)
-                             for b, j in zip(self._probe(0, self.salts), self.jitter)]
+                             for b, j in zip(self._probe(0, self.salts), self._jitter)]
         return self._timings
 
     def _verdict(self, force_salting: int, salts: dict) -> str:
