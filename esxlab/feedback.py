@@ -4,8 +4,9 @@ Importing this module inside IPython (``esxlab.checks`` imports it) installs a c
 exception handler (IPython's ``set_custom_exc``): an ``AssertionError`` (``CheckFailed``),
 ``NotImplementedError`` or :class:`esxlab.Error` raised by ``esxlab/checks.py`` itself, or by
 a problem of ``esxlab/problems/`` (the capstone judges a policy's victims deep inside a run), is
-shown as one line, ``CheckFailed: <sentence>``. Any other exception keeps IPython's usual
-traceback. The cell still fails with an ``error`` output, so nbval and nbgrader's autograde
+shown as one line, ``CheckFailed: <sentence>``. A ``NameError`` in a check cell itself (a cell that
+calls ``check``: an answer cell above stopped early, e.g. on a SyntaxError, or never ran) is shown as
+one line that says so. Any other exception keeps IPython's usual traceback. The cell still fails with an ``error`` output, so nbval and nbgrader's autograde
 count it exactly as before. Outside IPython nothing happens. (invented: a notebook courtesy)
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from .errors import Error
 
 CHECKER = Path(__file__).with_name("checks.py")
 PROBLEMS = Path(__file__).with_name("problems")
-TEACHING = (AssertionError, NotImplementedError, Error)
+TEACHING = (AssertionError, NotImplementedError, Error, NameError)
 
 
 def raised_by_checker(tb: TracebackType | None) -> bool:
@@ -32,11 +33,29 @@ def raised_by_checker(tb: TracebackType | None) -> bool:
     return where == CHECKER or where.parent == PROBLEMS
 
 
+def unset_in_check_cell(value: BaseException, tb: TracebackType | None) -> str | None:
+    """The name a check cell (a cell whose own code calls ``check``) found undefined, if ``value`` is that
+    ``NameError``; else None."""
+    if not isinstance(value, NameError) or not getattr(value, "name", None) or tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return value.name if code.co_name == "<module>" and "check" in code.co_names else None
+
+
 def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None,
          tb_offset: int | None = None) -> None:
     """IPython custom-exception handler: display a checker's exception as its one sentence
-    (an ``error`` output in a kernel), any other exception as IPython always does."""
-    if raised_by_checker(tb):
+    (an ``error`` output in a kernel), a check cell's undefined answer as a sentence that says why,
+    any other exception as IPython always does."""
+    name = unset_in_check_cell(value, tb)
+    if name is not None:
+        value = NameError(f"name {name!r} is not defined: this check needs `{name}` from a cell above. Run the "
+                          f"cells above it first; if you did, the one that sets `{name}` stopped before it did: "
+                          "read that cell's error (a SyntaxError, say) and fix it.", name=name)
+        shell._showtraceback(NameError, value, [f"\x1b[0;31mNameError\x1b[0m: {value}"])
+    elif raised_by_checker(tb):
         shell._showtraceback(etype, value, [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"])
     else:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)

@@ -16,7 +16,11 @@ CELLS = ["from esxlab import checks",
          "class Floats(ReplacementPolicy):\n    def victims(self, vm, n, rng, protect):\n"
          "        return np.flatnonzero(vm.pmap.state == PRIVATE)[:n].astype(float)\n"
          "checks.check(p, policy=Floats())",
-         "checks.check(p, policy=ReplacementPolicy())"]
+         "checks.check(p, policy=ReplacementPolicy())",
+         # an answer cell that stops on a SyntaxError never sets its answer: the check cell's NameError says why
+         "policy = ReplacementPolicy()  )",
+         "checks.check(p, policy=policy)",
+         "print(not_a_check)"]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,23 @@ def test_other_errors_keep_their_traceback(errors):
 
 
 def test_outside_ipython_nothing_is_installed():
-    assert feedback.install() is False
+    """In a fresh interpreter (in this one, a test that made an IPython shell would make it "inside")."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", "from esxlab import feedback; print(feedback.install())"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_a_check_cell_s_undefined_answer_says_why(errors):
+    """Session 46: an answer cell that stopped on a SyntaxError left its check cell with a bare NameError."""
+    syntax, unset, elsewhere = errors[7], errors[8], errors[9]
+    assert syntax.ename == "SyntaxError"
+    assert unset.ename == "NameError" and len(unset.traceback) == 1
+    assert unset.evalue.startswith("name 'policy' is not defined: this check needs `policy` from a cell above.")
+    assert "stopped before it did" in unset.evalue and "SyntaxError" in unset.evalue
+    assert elsewhere.ename == "NameError" and elsewhere.evalue == "name 'not_a_check' is not defined"
+    assert len(elsewhere.traceback) > 1
 
 
 def test_capstone_sentences_stand_alone_too(errors):
