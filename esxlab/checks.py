@@ -372,11 +372,12 @@ def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]
     if hint == e.hint and e.nonnegative and np.min(np.asarray(value, dtype=float)) < 0:    # no mistake explains it
         unit = f" in {e.unit}" if e.unit else ""
         return f"`{e.name}` cannot be negative: it is an amount{unit}; got {_describe(value)}."
-    where = ""
-    if e.kind in ("numbers", "choices"):
+    told = e.tolerance
+    if e.kind in ("numbers", "choices"):    # one parenthesis: "(each within ±1 %; first wrong item: `x[1]`)"
         wrong = [i for i, (g, w) in enumerate(zip(value, e.value)) if not _close(_item(e), g, w)]
-        where = f" (first wrong item: `{e.name}[{wrong[0]}]`)"
-    return f"`{e.name}` is not right{e.tolerance}{where}: {hint}"
+        item = f"first wrong item: `{e.name}[{wrong[0]}]`"
+        told = f"{told[:-1]}; {item})" if told else f" ({item})"
+    return f"`{e.name}` is not right{told}: {hint}"
 
 
 def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | None = None) -> None:

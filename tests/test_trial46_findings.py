@@ -151,3 +151,15 @@ def test_capstone_says_what_the_measured_minute_is_and_how_to_measure():
 def _markdown_of(path: Path) -> str:
     cells = json.loads(path.read_text())["cells"]
     return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def test_a_list_answer_s_tolerance_and_first_wrong_item_share_one_parenthesis():
+    """"(each within ±0.5 MB) (first wrong item: `x[0]`)" read as two afterthoughts in a row."""
+    e = checks.Expect("xs", "numbers", [1.0, 2.0], "hint", tol=0.1, unit="MB")
+    with pytest.raises(checks.CheckFailed) as told:
+        checks.verify(e, [1.0, 3.0])
+    assert str(told.value) == "`xs` is not right (each within ±0.1 MB; first wrong item: `xs[1]`): hint"
+    e = checks.Expect("cs", "choices", ["a", "b"], "hint", choices=["a", "b", "c"])
+    with pytest.raises(checks.CheckFailed) as told:
+        checks.verify(e, ["a", "c"])
+    assert str(told.value) == "`cs` is not right (first wrong item: `cs[1]`): hint"
