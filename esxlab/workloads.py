@@ -288,7 +288,9 @@ class Toucher(Workload):
     schedule asks for and touches (writes) all of it every ``sweep_s`` seconds; memory it
     gives back is freed to the guest (and, on Windows, zeroed by the zero page thread).
 
-    ``schedule`` is a list of ``(start_s, mb)`` steps; before the first step it holds 0 MB.
+    ``schedule`` is a list of ``(start_s, mb)`` steps; before the first step it holds 0 MB. A step
+    larger than the VM is allowed on purpose: the guest then pages the working set to its own
+    disk, as a real guest thrashes (``totals.guest_disk_reads``).
 
     Two Windows behaviours for Figure 6 (invented, both off by default):
 

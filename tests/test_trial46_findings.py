@@ -163,3 +163,13 @@ def test_a_list_answer_s_tolerance_and_first_wrong_item_share_one_parenthesis():
     with pytest.raises(checks.CheckFailed) as told:
         checks.verify(e, ["a", "c"])
     assert str(told.value) == "`cs` is not right (first wrong item: `cs[1]`): hint"
+
+
+def test_a_toucher_larger_than_its_vm_makes_the_guest_page_as_its_docstring_says():
+    """A student took a 40 MB toucher in a 16 MB VM for a bad value accepted silently; it is a thrashing guest."""
+    import esxlab as esx
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=16), workload=esx.workloads.Toucher([(0, 40)]))
+    host.run(minutes=1)
+    assert host.vm("a").totals.guest_disk_reads > 0 and host.vm("a").stats().alloc <= 16
+    assert "the guest then pages the working set to its own" in esx.workloads.Toucher.__doc__
