@@ -362,6 +362,11 @@ def _size(v: Any) -> float:
         return 1.0
 
 
+def _not_whole(e: Expect, value: Any) -> bool:
+    """Whether an exact number's right value is whole and ``value`` is not (a count, a second)."""
+    return e.kind == "number" and e.tol == 0 and float(e.value).is_integer() and not float(value).is_integer()
+
+
 def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str | None:
     """A teaching sentence if ``value`` is wrong, else None."""
     if e.kind == "object":
@@ -369,6 +374,8 @@ def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]
     if _close(e, value, e.value):
         return None
     hint = _mistake_hint(e, value, others)
+    if hint == e.hint and _not_whole(e, value):      # the count may be right, the kind of number is not
+        hint = f"the answer is a whole number, and {float(value):g} is not one: {hint}"
     if hint == e.hint and e.nonnegative and np.min(np.asarray(value, dtype=float)) < 0:    # no mistake explains it
         unit = f" in {e.unit}" if e.unit else ""
         return f"`{e.name}` cannot be negative: it is an amount{unit}; got {_describe(value)}."

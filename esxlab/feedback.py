@@ -4,13 +4,17 @@ Importing this module inside IPython (``esxlab.checks`` imports it) installs a c
 exception handler (IPython's ``set_custom_exc``): an ``AssertionError`` (``CheckFailed``),
 ``NotImplementedError`` or :class:`esxlab.Error` raised by ``esxlab/checks.py`` itself, or by
 a problem of ``esxlab/problems/`` (the capstone judges a policy's victims deep inside a run), is
-shown as one line, ``CheckFailed: <sentence>``. A ``NameError`` in a check cell itself (a cell that
-calls ``check``: an answer cell above stopped early, e.g. on a SyntaxError, or never ran) is shown as
-one line that says so. Any other exception keeps IPython's usual traceback. The cell still fails with an ``error`` output, so nbval and nbgrader's autograde
-count it exactly as before. Outside IPython nothing happens. (invented: a notebook courtesy)
+shown as one line, ``CheckFailed: <sentence>``. A ``NameError`` raised by a check statement itself
+(a statement that calls ``check``, at a cell's top level) for an exercise's answer or problem object
+(an answer cell above stopped early, e.g. on a SyntaxError, or never ran) is shown as one line that
+says so; a typo keeps its traceback. Any other exception keeps IPython's usual traceback. The cell
+still fails with an ``error`` output, so nbval and nbgrader's autograde count it exactly as before,
+and ``%tb`` and ``%debug`` see the exception raised. Outside IPython nothing happens. (invented: a
+notebook courtesy)
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -19,7 +23,10 @@ from .errors import Error
 
 CHECKER = Path(__file__).with_name("checks.py")
 PROBLEMS = Path(__file__).with_name("problems")
-TEACHING = (AssertionError, NotImplementedError, Error, NameError)
+ONE_LINE = (AssertionError, NotImplementedError, Error)     # a checker's sentence, shown alone
+TEACHING = (*ONE_LINE, NameError)
+#: the names exercises give their problem objects (``p = problems.X(seed=SEED)``, a second one ``q``)
+PROBLEM_NAMES = ("p", "q")
 
 
 def raised_by_checker(tb: TracebackType | None) -> bool:
@@ -33,29 +40,53 @@ def raised_by_checker(tb: TracebackType | None) -> bool:
     return where == CHECKER or where.parent == PROBLEMS
 
 
+def answer_names() -> set[str]:
+    """Every exercise problem's answer names (``ANSWER_NAMES`` of the classes in ``esxlab/problems/``), and
+    :data:`PROBLEM_NAMES`."""
+    from .problems import Problem            # (here: the problems import the checker, which imports this)
+    names, classes = set(PROBLEM_NAMES), [Problem]
+    while classes:
+        cls = classes.pop()
+        names.update(cls.ANSWER_NAMES)
+        classes.extend(cls.__subclasses__())
+    return names
+
+
 def unset_in_check_cell(value: BaseException, tb: TracebackType | None) -> str | None:
-    """The name a check cell (a cell whose own code calls ``check``) found undefined, if ``value`` is that
-    ``NameError``; else None."""
+    """The answer (or problem object) a check statement found undefined: ``value`` is a ``NameError``
+    raised at a cell's top level, by a statement that calls ``check``, for one of :func:`answer_names`
+    (a typo, or a helper's name, keeps its traceback); else None."""
     if not isinstance(value, NameError) or not getattr(value, "name", None) or tb is None:
         return None
     while tb.tb_next is not None:
         tb = tb.tb_next
     code = tb.tb_frame.f_code
-    return value.name if code.co_name == "<module>" and "check" in code.co_names else None
+    if code.co_name != "<module>" or "check" not in code.co_names:
+        return None
+    return value.name if value.name in answer_names() else None
+
+
+def _remember(etype: type, value: BaseException, tb: TracebackType | None) -> None:
+    """What IPython's own traceback display records, so that ``%tb`` and ``%debug`` see this exception."""
+    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
+    if sys.version_info >= (3, 12):
+        sys.last_exc = value
 
 
 def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None,
          tb_offset: int | None = None) -> None:
     """IPython custom-exception handler: display a checker's exception as its one sentence
     (an ``error`` output in a kernel), a check cell's undefined answer as a sentence that says why,
-    any other exception as IPython always does."""
+    any other exception (a NameError inside esxlab too) as IPython always does."""
     name = unset_in_check_cell(value, tb)
     if name is not None:
-        value = NameError(f"name {name!r} is not defined: this check needs `{name}` from a cell above. Run the "
-                          f"cells above it first; if you did, the one that sets `{name}` stopped before it did: "
-                          "read that cell's error (a SyntaxError, say) and fix it.", name=name)
-        shell._showtraceback(NameError, value, [f"\x1b[0;31mNameError\x1b[0m: {value}"])
-    elif raised_by_checker(tb):
+        _remember(etype, value, tb)
+        told = NameError(f"name {name!r} is not defined: this check needs `{name}` from a cell above. Run the "
+                         f"cells above it first; if you did, the one that sets `{name}` stopped before it did: "
+                         "read that cell's error (a SyntaxError, say) and fix it.", name=name)
+        shell._showtraceback(NameError, told, [f"\x1b[0;31mNameError\x1b[0m: {told}"])
+    elif isinstance(value, ONE_LINE) and raised_by_checker(tb):
+        _remember(etype, value, tb)
         shell._showtraceback(etype, value, [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"])
     else:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)

@@ -20,7 +20,8 @@ CELLS = ["from esxlab import checks",
          # an answer cell that stops on a SyntaxError never sets its answer: the check cell's NameError says why
          "policy = ReplacementPolicy()  )",
          "checks.check(p, policy=policy)",
-         "print(not_a_check)"]
+         "print(not_a_check)",
+         "checks.check(p, policy=mean([1, 2]))"]
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,45 @@ def test_a_check_cell_s_undefined_answer_says_why(errors):
     assert "stopped before it did" in unset.evalue and "SyntaxError" in unset.evalue
     assert elsewhere.ename == "NameError" and elsewhere.evalue == "name 'not_a_check' is not defined"
     assert len(elsewhere.traceback) > 1
+    typo = errors[10]              # a helper's name in a check statement is a typo, not an answer: its traceback
+    assert typo.ename == "NameError" and typo.evalue == "name 'mean' is not defined" and len(typo.traceback) > 1
+
+
+class _Shell:
+    """What :func:`feedback.show` calls of IPython's shell, recorded."""
+
+    def __init__(self):
+        self.shown = []
+
+    def _showtraceback(self, etype, value, stb):
+        self.shown.append(("one line", etype, str(value)))
+
+    def showtraceback(self, exc_tuple, tb_offset=None, running_compiled_code=False):
+        self.shown.append(("traceback", exc_tuple[0], str(exc_tuple[1])))
+
+
+def _raised(code: str, filename: str, scope: dict):
+    try:
+        exec(compile(code, filename, "exec"), scope)
+    except NameError as err:
+        return err
+    raise AssertionError("no NameError")
+
+
+def test_a_name_error_inside_esxlab_keeps_its_traceback_and_tb_sees_the_exception():
+    """The reviewer's findings: a NameError in a problem module (an author's typo) lost its file and line, and
+    after a one-line error %tb and %debug showed the exception before it."""
+    shell = _Shell()
+    err = _raised("undefined_helper", str(feedback.PROBLEMS / "a_new_problem.py"), {})
+    feedback.show(shell, NameError, err, err.__traceback__)
+    assert shell.shown == [("traceback", NameError, "name 'undefined_helper' is not defined")]
+    err = _raised("check(p, f=f)", "<cell>", {"check": print, "p": 1})
+    feedback.show(shell, NameError, err, err.__traceback__)
+    assert shell.shown[-1][0] == "one line" and "this check needs `f` from a cell above" in shell.shown[-1][2]
+    import sys
+    assert sys.last_value is err and sys.last_traceback is err.__traceback__
+    no_check = _raised("x = f", "<cell>", {})                  # not a check statement
+    assert feedback.unset_in_check_cell(no_check, no_check.__traceback__) is None
 
 
 def test_capstone_sentences_stand_alone_too(errors):

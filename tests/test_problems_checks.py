@@ -518,6 +518,9 @@ def _answer_holders(p) -> set[str]:
         for e in expect(p):
             if e.kind in ("choice", "choices"):           # containers of choices are the choices offered
                 found |= {name} if isinstance(value, (str, list)) and value == e.value else set()
+                # a table keyed by the choices (session 46: esx_today's scenarios by cause matched q's settings)
+                found |= {name} if isinstance(value, dict) and e.kind == "choice" and e.value in value \
+                    and set(value) <= set(e.choices) else set()
             elif e.kind in ("number", "numbers") and not _given(name, numbers, text):
                 one = e if e.kind == "number" else _item(e)
                 right = e.value if e.kind == "numbers" else [e.value]
@@ -547,6 +550,9 @@ def test_the_answer_check_finds_an_answer_a_problem_exposes(monkeypatch):
     p.seconds = {245: {"copies": solve(p)["bounce_copies"]}}          # second 245: not in the statement
     q.verdict = solve(q)["victim"]
     assert _answer_holders(p) == {"seconds"} and _answer_holders(q) == {"verdict"}
+    s = problems.SharingStopped(0)
+    s.SCENARIOS = {cause: [] for cause in s.CAUSES}       # a table keyed by the answer's choices
+    assert _answer_holders(s) == {"SCENARIOS"}
 
 
 def test_the_checker_poses_the_problem_afresh_from_its_seed(capsys):

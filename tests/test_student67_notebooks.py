@@ -241,7 +241,7 @@ def test_12_the_large_page_hosts_states_in_order(today):
 
 
 def test_12_the_28_gb_rows_reference_is_the_bands_not_899(today):
-    assert "is the documentation's bands worked out, 901.12 MB, not the quoted 899 MB" in _text("12_esx_today",
+    assert "is the bands worked out, 901.12 MB, not the quoted 899 MB" in _text("12_esx_today",
                                                                                                 "nb12-04")
     row = today.row("minFree of a 28 GB host")
     assert row.paper == pytest.approx(0.06 * 4096 + 0.04 * 8192 + 0.02 * 16384) == 901.12

@@ -173,3 +173,57 @@ def test_a_toucher_larger_than_its_vm_makes_the_guest_page_as_its_docstring_says
     host.run(minutes=1)
     assert host.vm("a").totals.guest_disk_reads > 0 and host.vm("a").stats().alloc <= 16
     assert "the guest then pages the working set to its own" in esx.workloads.Toucher.__doc__
+
+
+def test_sampling_s_mean_mistake_never_hides_a_rounding_and_the_knock_on_blames_no_right_average():
+    """The reviewer's findings: in 46 of seeds 0–599 the estimate cut to 2 places read as the mean of the averages
+    first; and an estimate that was the larger of two averages judged right was told one of them was wrong."""
+    import math
+    from esxlab.problems.sampling import SamplingEstimate
+    p = SamplingEstimate(seed=147)
+    r = p._solve()
+    cut = math.floor(r["estimate"] * 100) / 100
+    with pytest.raises(checks.CheckFailed) as told:
+        checks.check(p, f=r["f"], slow=r["slow"], fast=r["fast"], estimate=cut)
+    assert "cut or rounded to 2 decimal places" in str(told.value) and "mean" not in str(told.value)
+    p = SamplingEstimate(seed=0)
+    r = p._solve()
+    slow = r["slow"] + 0.0045                                  # within the tolerance: right
+    with pytest.raises(checks.CheckFailed) as told:
+        checks.check(p, f=r["f"], slow=slow, fast=r["fast"], estimate=r["estimate"] + 0.0085)
+    assert "at least one of them is not right" not in str(told.value)
+
+
+def test_page_sharing_names_a_shared_page_counted_once():
+    """"A shared page counts once" (lab 3's misconception, exercises/README.md) got only the generic hint."""
+    from esxlab.problems.page_sharing import SharingPrediction
+    p = SharingPrediction(seed=0)
+    r = p._solve()
+    with pytest.raises(checks.CheckFailed, match="counts each shared content once"):
+        checks.check(p, shared_mb=r["shared_mb"] - r["reclaimed_mb"], reclaimed_mb=r["reclaimed_mb"])
+
+
+def test_io_remapping_names_a_non_whole_count_and_a_burst_s_position():
+    from esxlab.problems.io_remapping import HotPageRemap
+    p = HotPageRemap(seed=0)
+    r = p._solve()
+    with pytest.raises(checks.CheckFailed, match=r"the answer is a whole number, and 10\.4 is not one"):
+        checks.check(p, remap_s=r["remap_s"], bounce_copies=r["bounce_copies"] + 0.4)
+    place = [t for t, _ in p.bursts].index(r["remap_s"])
+    for slip in (place, place + 1):
+        with pytest.raises(checks.CheckFailed, match="the burst's position in p.bursts"):
+            checks.check(p, remap_s=slip, bounce_copies=r["bounce_copies"])
+    checks.check(p, remap_s=r["remap_s"], bounce_copies=float(r["bounce_copies"]))      # 10.0 is 10
+
+
+def test_ballooning_tells_an_absent_driver_s_balloon_apart_from_an_uncooperative_one():
+    """An absent driver's balloon answered as if it were asked for the excess got "absent, still booting or
+    uncooperative … cannot take pages", which names the one driver whose balloon is asked for it."""
+    from esxlab.problems.ballooning import BalloonSplit
+    p = BalloonSplit(seed=0)
+    assert "not installed" in p.describe() and p.state == "soft"
+    r = p._solve()
+    with pytest.raises(checks.CheckFailed) as told:
+        checks.check(p, balloon_mb=r["swap_mb"], swap_mb=r["swap_mb"])
+    assert "an absent or still-booting driver takes nothing" in str(told.value)
+    assert "uncooperative" not in str(told.value)

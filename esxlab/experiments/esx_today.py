@@ -1,8 +1,8 @@
 """Beyond the paper: ESX Server 2002 beside ESXi 6 — the states, limits, compression and large pages.
 
-Nothing here is in the paper; every documented number is later ESX (vSphere 6 documentation, VMware
-KBs, and for minFree's bands write-ups of ESXi's memory states: see :data:`LATER`), marked so in the
-rows' notes. Four parts, each a small run:
+Nothing here is in the paper; every documented number is later ESX (vSphere 6 documentation and VMware
+KBs; minFree's bands as write-ups of ESXi's memory states give them), marked so in the rows' notes
+(:data:`LATER`, :data:`MINFREE_LATER`). Four parts, each a small run:
 
 * **minFree** (set-up checks): the ESXi 6 sliding scale — 6 % of the first 4 GB, 4 % of the next
   8 GB, 2 % of the next 16 GB, 1 % of the rest — as ``HostConfig.esxi6(memory_mb=M).minfree_mb``
@@ -42,11 +42,12 @@ from .result import Result
 
 TITLE = "Beyond the paper: ESX Server 2002 beside ESXi 6 (states, limits, compression, large pages)"
 ERAS = ("esx2002", "esxi6")
-LATER = ("later ESX (vSphere 6 documentation; minFree's bands as write-ups of ESXi's memory states give them), "
-         "not the paper")
+LATER = "later ESX (vSphere 6 documentation), not the paper"
+#: minFree's rows: the sliding scale is documented for ESXi by write-ups of its memory states (paper-notes' sources)
+MINFREE_LATER = "later ESX (ESXi's minFree bands, as write-ups of its memory states give them), not the paper"
 #: where the values compared with come from (a dashboard's table heads their column with it)
 REFERENCE = "later ESX"
-#: host sizes (GB) → minFree (MB) as the ESXi 6 documentation's sliding scale gives it
+#: host sizes (GB) → minFree (MB) as ESXi 6's sliding scale gives it (its bands, worked out)
 MINFREE_MB = {4: 245.76, 12: 573.44, 28: 901.12, 128: 1925.12}
 MINFREE_TOL = 0.01
 LARGE_PAGES_CALM_TOL = 1.0
@@ -135,7 +136,7 @@ def run(seed: int = 0, **params: object) -> Result:
     res = Result("esx_today", dict(vars(p), seed=seed))
     for gb, mb in MINFREE_MB.items():
         res.add(f"minFree of a {gb} GB host", mb, preset("esxi6", memory_mb=gb * 1024).minfree_mb, MINFREE_TOL,
-                "MB", note=LATER, kind="set-up")
+                "MB", note=MINFREE_LATER, kind="set-up")
     # every part but the limit's is the same simulation whatever limit_mb is: kept, not rerun
     others = ("esx_today", seed, tuple(sorted((k, v) for k, v in vars(p).items() if k != "limit_mb")))
     for era in ERAS:

@@ -110,8 +110,13 @@ class BalloonSplit(Problem):
                                                         "asks the balloon for the excess as well)."),
             "no cap": (self._split(cap=1 << 30), "a balloon never grows past its cap (a percentage of max) "
                                                  "nor past max − target; what it cannot take is paged."),
-            "usable": (self._split(usable=True), "a driver that is absent, still booting or uncooperative "
-                                                 "(making no progress) cannot take pages; the host pages instead."),
+            # (one hint per answer: only an absent or booting driver's balloon stays as it is; an uncooperative
+            # one is still asked for the excess)
+            "usable": (self._split(usable=True), ("an absent or still-booting driver takes nothing: its balloon "
+                                                  "keeps what it holds (p.balloon_mb), and the host pages the "
+                                                  "excess instead.",
+                                                  "a driver that is absent, still booting or uncooperative (making "
+                                                  "no progress) cannot take pages; the host pages instead.")),
             "high": (self._split(state="soft"), "in the high state there is enough free memory: nothing is "
                                                 "paged, and a balloon only takes a working driver's excess."),
         }
@@ -134,8 +139,8 @@ class BalloonSplit(Problem):
                        nonnegative=True,
                        mistakes=unit_mistakes(right[name], "MB", "GB")
                        + slip(right[name], 1 / self.max_mb, fraction)
-                       + tuple(Mistake(wrong[k][0][i], wrong[k][1]) for k in relevant   # under the answers it changes
-                               if wrong[k][0][i] != right[name])
+                       + tuple(Mistake(wrong[k][0][i], wrong[k][1] if isinstance(wrong[k][1], str) else wrong[k][1][i])
+                               for k in relevant if wrong[k][0][i] != right[name])   # under the answers it changes
                        + unit_mistakes(right[name], "MB", "pages", "KB")
                        + ((increase + kept + paper) if name == "balloon_mb" else ())
                        + self._steps(i, right[name]))

@@ -132,8 +132,8 @@ class SharingStopped(Problem):
 
     CAUSES = ("sharing off", "salting", "large pages")
     ANSWERS = ("yes", "no")
-    #: (era, host overrides, sharing overrides, VM salts), by the cause they leave
-    SCENARIOS = {
+    # (era, host overrides, sharing overrides, VM salts), by the cause they leave (private: keyed by the answer)
+    _SCENARIOS = {
         "sharing off": [("esx2002", {}, dict(mode="off"), (None, None)),
                         ("esxi6", dict(large_pages=False), dict(mode="off", force_salting=1), (None, None)),
                         ("esxi6", dict(large_pages=False), dict(mode="off"), (7, 7))],
@@ -144,7 +144,7 @@ class SharingStopped(Problem):
                         ("esxi6", {}, dict(force_salting=1), (None, None)),
                         ("esx2002", dict(large_pages=True), {}, (None, None))],
     }
-    FIXES = {"sharing off": ("sharing", dict(mode="esx")), "salting": ("sharing", dict(force_salting=0)),
+    _FIXES = {"sharing off": ("sharing", dict(mode="esx")), "salting": ("sharing", dict(force_salting=0)),
              "large pages": ("host", dict(large_pages=False))}
     VM_MB = 24
     APP_MB = 12
@@ -153,17 +153,18 @@ class SharingStopped(Problem):
 
     def _draw(self, rng):
         self._planted = pick(rng, self.CAUSES)
-        self.era, self.host_overrides, self.sharing_overrides, self.salts = pick(rng, self.SCENARIOS[self._planted])
+        self.era, self.host_overrides, self.sharing_overrides, self.salts = pick(rng, self._SCENARIOS[self._planted])
         self.host_mb = pick(rng, (256, 320, 384))
         self._solution: dict | None = None
 
     def config(self, pressure: bool = False, fix: str | None = None) -> HostConfig:
         """The host's configuration; ``pressure`` shrinks it until memory is short; ``fix`` reverses
-        one cause (see :data:`FIXES`)."""
+        one cause, one of :data:`CAUSES` ('sharing off': mode "esx"; 'salting': force_salting 0; 'large pages':
+        large_pages False)."""
         host = dict(self.host_overrides, memory_mb=self.pressure_mb if pressure else self.host_mb)
         sharing = dict(self.sharing_overrides, scan_vm_pages_s=self.VM_MB * PAGES_PER_MB)
         if fix is not None:
-            part, change = self.FIXES[fix]
+            part, change = self._FIXES[fix]
             (host if part == "host" else sharing).update(change)
         cfg = getattr(HostConfig, self.era)(**host)
         return cfg.replace(sharing=cfg.sharing.replace(**sharing))

@@ -88,13 +88,19 @@ class HotPageRemap(Problem):
         at_the_copy = ("the page is remapped at the transfer that brings its count *to* the threshold (count ≥ "
                        "threshold): that transfer is the last one copied.")
         late_remap = (Mistake(late[0], at_the_copy),) if late[0] != right["remap_s"] else ()
+        # the burst's place in p.bursts for its second (0-based, as Python counts, or 1-based)
+        seconds = [t for t, _ in self.bursts]
+        place = seconds.index(right["remap_s"]) if right["remap_s"] in seconds else None
+        position = tuple(Mistake(i, f"that looks like the burst's position in p.bursts; `remap_s` is its second, "
+                                    f"the first number of its (second, transfers) pair.")
+                         for i in dict.fromkeys(() if place is None else (place, place + 1)) if i != right["remap_s"])
         swapped_s, swapped_copies = swapped("remap_s", right["remap_s"], "bounce_copies", right["bounce_copies"],
                                             self.SWAPPED)
         return [
             Expect("remap_s", "number", right["remap_s"], tol=0, unit="s",
                    hint="add up each burst's copies, restart the count when a burst's second minus the previous "
                         "burst's second exceeds window_s, and find the burst that brings it to the threshold.",
-                   mistakes=(Mistake(no_window[0], window), *late_remap, *swapped_s)),
+                   mistakes=(Mistake(no_window[0], window), *late_remap, *swapped_s, *position)),
             # forgetting the copies paid before a restart and ignoring the window both give the threshold (every
             # copy since the count last started): remap_s tells them apart (right only with the window); with
             # another remap_s both are told, the first (the one that keeps remap_s right) leading

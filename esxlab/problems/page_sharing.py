@@ -78,6 +78,15 @@ class SharingPrediction(Problem):
         shared, reclaimed = self._run()
         return dict(shared_mb=shared, reclaimed_mb=reclaimed)
 
+    ONCE_EACH = ("that counts each shared content once (the copies that stay in memory); shared memory counts "
+                 "every guest page that maps a shared copy, in every VM.")
+
+    def _once_each(self, right: dict) -> tuple[Mistake, ...]:
+        """Shared memory counted one page per shared content (shared − reclaimed), listed only where it differs
+        from the answer: "a shared page counts once", the misconception lab 3 targets (exercises/README.md)."""
+        once = right["shared_mb"] - right["reclaimed_mb"]
+        return (Mistake(once, self.ONCE_EACH),) if abs(once - right["shared_mb"]) > 0.1 else ()
+
     def _expect(self):
         right = self._solve()
         no_salt, one_os = self._run(force_salting=0), self._run(os_version="1")
@@ -106,7 +115,7 @@ class SharingPrediction(Problem):
                              Mistake(right["reclaimed_mb"], "that is the reclaimed memory: the two answers look "
                                                             "swapped. Shared memory counts every guest page that "
                                                             "maps a shared copy, so it is the larger one."),
-                             *to_shared)),
+                             *to_shared, *self._once_each(right))),
             # whole MB of contents less the few pages kept (15.99 MB): one MB under it is a content missed,
             # not 15.99 cut to 0 decimal places, so no rounding hint
             Expect("reclaimed_mb", "number", right["reclaimed_mb"], tol=0.1, unit="MB", hint=hint, rounded_hint=None,

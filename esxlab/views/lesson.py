@@ -140,9 +140,16 @@ def _unit_refusal(typed: str, word: str, unit: str) -> str:
     if not unit:
         share = " (a share as a fraction of 1, not in %)" if _unit_of(word) == "%" else ""
         return f"{typed!r} carries a unit ({word}), but this box takes a plain number: type it without a unit{share}"
-    told = f"{typed!r} is in {_unit_of(word)}, but this box takes {unit}" if spelling(word) in _SPELLINGS \
+    takes = "a factor" if unit == "×" else unit
+    told = f"{typed!r} is in {_unit_of(word)}, but this box takes {takes}" if spelling(word) in _SPELLINGS \
         else f"{word!r} is not a unit I know"
-    return f"{told}: type the number in {unit}, with or without {unit!r} after it"
+    number = "it as a plain number" if unit == "×" else f"the number in {unit}"
+    return f"{told}: type {number}, with or without {unit!r} after it"
+
+
+def _in_unit(unit: str) -> str:
+    """" in MB" after "a number" for a box of ``unit``; a factor's "×" is no unit to count in: " (a factor, ×)"."""
+    return "" if not unit else " (a factor, ×)" if unit == "×" else f" in {unit}"
 
 
 def _number(value: Any, unit: str) -> tuple[float | None, str]:
@@ -262,7 +269,7 @@ class Prediction:
         self._asked = False                                     # the Reveal button asked for a prediction once
         self.reveal_button: widgets.Button | None = None
         self.reveal_box: widgets.HTML | None = None
-        self.entry = widgets.Text(placeholder=f"your prediction{' in ' + unit if unit else ''}",
+        self.entry = widgets.Text(placeholder=f"your prediction{_in_unit(unit)}",
                                   layout=widgets.Layout(width="200px"))
         self.button = widgets.Button(description="Record my prediction", button_style="info",
                                      layout=widgets.Layout(width="200px"))
@@ -288,7 +295,7 @@ class Prediction:
         if self.revealed is not None:
             raise ConfigError("The prediction is locked: it was already revealed beside the simulated value.")
         if not str(value).strip():
-            raise ConfigError(f"The box is empty: type a number{' in ' + self.unit if self.unit else ''} first.")
+            raise ConfigError(f"The box is empty: type a number{_in_unit(self.unit)} first.")
         x, note = _number(value, self.unit)
         if x is None:
             raise ConfigError(f"{note}.")
@@ -418,7 +425,7 @@ class Question:
             raise ConfigError(f"Question.hint = {hint!r} is not allowed; a numeric question needs a teaching "
                               f"sentence for wrong answers.")
         self.expect = Expect("your answer", "number", float(answer), hint, tol=float(tol), unit=_unit(unit, "Question"))
-        self.entry = widgets.Text(placeholder=f"a number{' in ' + unit if unit else ''}",
+        self.entry = widgets.Text(placeholder=f"a number{_in_unit(unit)}",
                                   layout=widgets.Layout(width="200px"))
 
     def _choice(self, answer: Any, choices: Sequence[str], feedback: Any, tol: float, unit: str, hint: str) -> None:
@@ -481,7 +488,7 @@ class Question:
 
     def __repr__(self) -> str:
         kind = f"choices: {' / '.join(self.expect.choices)}" if self.expect.kind == "choice" else \
-            f"a number{' in ' + self.expect.unit if self.expect.unit else ''}"
+            f"a number{_in_unit(self.expect.unit)}"
         return f"Question: {self.prompt} [{kind}]"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
