@@ -68,11 +68,12 @@ class SharingPrediction(Problem):
         apps = ", ".join(f"{a} {mb} MB" for a, mb in self.app_mb.items())
         return (f"These VMs run on one host (p.vms):\n{rows}\n"
                 f"Each guest kernel holds {self.os_image_mb:g} MB of OS code (p.os_image_mb), identical in VMs "
-                "running the same Linux version;\nthe rest of the kernel is private data. Each application "
-                f"image (p.app_mb: {apps}) is identical in every VM\nrunning it. Salting is on with "
-                "force_salting = 1: only VMs with equal salts share, and None counts as one\ncommon salt. The scanner "
-                "has hashed every page twice. How many MB of guest memory are shared\n(`shared_mb`), and how many MB "
-                "of machine memory does sharing reclaim (`reclaimed_mb`)?")
+                "running the same Linux version;\nthe rest of the kernel is private data, unique to its VM like "
+                "each VM's private data above:\nneither is ever shared. Each application image "
+                f"(p.app_mb: {apps}) is identical\nin every VM running it. Salting is on with force_salting = 1: "
+                "only VMs with equal salts share, and\nNone counts as one common salt. The scanner has hashed every "
+                "page twice. How many MB of guest memory\nare shared (`shared_mb`), and how many MB of machine "
+                "memory does sharing reclaim (`reclaimed_mb`)?")
 
     def _solve(self):
         shared, reclaimed = self._run()
