@@ -91,8 +91,8 @@ class HotPageRemap(Problem):
         # the burst's place in p.bursts for its second (0-based, as Python counts, or 1-based)
         seconds = [t for t, _ in self.bursts]
         place = seconds.index(right["remap_s"]) if right["remap_s"] in seconds else None
-        position = tuple(Mistake(i, f"that looks like the burst's position in p.bursts; `remap_s` is its second, "
-                                    f"the first number of its (second, transfers) pair.")
+        position = tuple(Mistake(i, "that looks like the burst's position in p.bursts; `remap_s` is its second, "
+                                    "the first number of its (second, transfers) pair.")
                          for i in dict.fromkeys(() if place is None else (place, place + 1)) if i != right["remap_s"])
         swapped_s, swapped_copies = swapped("remap_s", right["remap_s"], "bounce_copies", right["bounce_copies"],
                                             self.SWAPPED)
