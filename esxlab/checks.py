@@ -63,7 +63,8 @@ class Mistake:
     the answer's tolerance: ±1 MB around 0.149 GB would call anything from 0.075 to 1.15 "GB".
     ``given``: the other answers (name → value) this mistake comes with; it is named only when the
     student's are those (each within its own tolerance), and then rather than a mistake of the same value
-    that names none.
+    that names none. ``unless_rounded``: not named for an answer that is the right one cut or rounded (which
+    the rounding hint then explains alone), for a mistake whose value lies that near the right one.
     """
 
     value: Any
@@ -71,6 +72,7 @@ class Mistake:
     slip: bool = False
     given: Mapping[str, Any] = field(default_factory=dict)
     scale: float = 1.0
+    unless_rounded: bool = False
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,8 @@ def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect,
     near = all(_close(w, value, m.value) for w in _windows(e, m)) or m.slip and _slip_rounded(e, value, m.value)
     if not near or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
         return False
+    if m.unless_rounded and _rounded_hint(e, value):
+        return False
     return all(name in others and _type_error(*others[name]) is None and _close(*others[name], want)
                for name, want in m.given.items())
 
@@ -374,11 +378,11 @@ def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]
     if _close(e, value, e.value):
         return None
     hint = _mistake_hint(e, value, others)
-    if hint == e.hint and _not_whole(e, value):      # the count may be right, the kind of number is not
-        hint = f"the answer is a whole number, and {float(value):g} is not one: {hint}"
     if hint == e.hint and e.nonnegative and np.min(np.asarray(value, dtype=float)) < 0:    # no mistake explains it
         unit = f" in {e.unit}" if e.unit else ""
         return f"`{e.name}` cannot be negative: it is an amount{unit}; got {_describe(value)}."
+    if hint == e.hint and _not_whole(e, value):      # the count may be right, the kind of number is not
+        hint = f"the answer is a whole number, and {float(value)!r} is not one: {hint}"
     told = e.tolerance
     if e.kind in ("numbers", "choices"):    # one parenthesis: "(each within ±1 %; first wrong item: `x[1]`)"
         wrong = [i for i, (g, w) in enumerate(zip(value, e.value)) if not _close(_item(e), g, w)]

@@ -61,7 +61,8 @@ def test_a_check_cell_s_undefined_answer_says_why(errors):
     assert syntax.ename == "SyntaxError"
     assert unset.ename == "NameError" and len(unset.traceback) == 1
     assert unset.evalue.startswith("name 'policy' is not defined: this check needs `policy` from a cell above.")
-    assert "stopped before it did" in unset.evalue and "SyntaxError" in unset.evalue
+    assert "did not: it stopped early" in unset.evalue and "another name" in unset.evalue
+    assert "SyntaxError" in unset.evalue
     assert elsewhere.ename == "NameError" and elsewhere.evalue == "name 'not_a_check' is not defined"
     assert len(elsewhere.traceback) > 1
     typo = errors[10]              # a helper's name in a check statement is a typo, not an answer: its traceback

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig, VMConfig
+from ..errors import ConfigError
 from ..host import Host
 from ..policy import compute_targets
 from ..workloads import Contents
@@ -164,6 +165,9 @@ class SharingStopped(Problem):
         host = dict(self.host_overrides, memory_mb=self.pressure_mb if pressure else self.host_mb)
         sharing = dict(self.sharing_overrides, scan_vm_pages_s=self.VM_MB * PAGES_PER_MB)
         if fix is not None:
+            if fix not in self._FIXES:
+                raise ConfigError(f"SharingStopped.config: fix = {fix!r} is not a cause; choose one of "
+                                  f"{', '.join(map(repr, self.CAUSES))}.")
             part, change = self._FIXES[fix]
             (host if part == "host" else sharing).update(change)
         cfg = getattr(HostConfig, self.era)(**host)

@@ -1,11 +1,9 @@
 """Exercise ``sampling``: one period of active-memory sampling, its averages and estimate (§5.3)."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..checks import PLACES, Carried, Expect, Mistake, _close
+from ..checks import Carried, Expect, Mistake, _close
 from ..config import PAGES_PER_MB
 from ..sampling import Sampler, ewma
 from .base import Problem, pick, slip, swapped, unit_mistakes
@@ -73,15 +71,6 @@ class SamplingEstimate(Problem):
         near = Expect("", "number", right, "", tol=self.TOL)
         return tuple(m for m in mistakes if not _close(near, m.value, right))
 
-    def _unlike_rounding(self, right: float, *mistakes: Mistake) -> tuple[Mistake, ...]:
-        """Those of ``mistakes`` that no cut or rounding of ``right`` to a few decimal places lands within the
-        tolerance of: a student who only rounded is told that, not this mistake first (the mean of the averages
-        lies within ±0.005 of the estimate cut to 2 places in 46 of seeds 0–599)."""
-        near = Expect("", "number", right, "", tol=self.TOL)
-        roundings = [r for p in PLACES for r in (math.floor(right * 10 ** p) / 10 ** p, round(right, p))
-                     if not _close(near, r, right)]
-        return tuple(m for m in mistakes if not any(_close(near, r, m.value) for r in roundings))
-
     def _in_memory(self, value: float, what: str) -> tuple[Mistake, ...]:
         """``value``, a fraction of the VM's memory, as a student who gave it in MB, GB or pages would write it
         (a fast average near 0, in GB, can be too near it to tell)."""
@@ -127,10 +116,11 @@ class SamplingEstimate(Problem):
                                      min(right["slow"], right["fast"]), "taking the smaller average would follow "
                                      "decreases fast; ESX takes the largest.",
                                      given={"slow": right["slow"], "fast": right["fast"]}),
-                                 *self._unlike_rounding(right["estimate"], Mistake(
-                                     (right["slow"] + right["fast"]) / 2, "the estimate is not the mean of the "
-                                     "averages, which would follow every change halfway; ESX takes the largest.",
-                                     given={"slow": right["slow"], "fast": right["fast"]}))),
+                                 # (an estimate that is the right one cut or rounded is told so, not this)
+                                 Mistake((right["slow"] + right["fast"]) / 2, "the estimate is not the mean of "
+                                         "the averages, which would follow every change halfway; ESX takes the "
+                                         "largest.", given={"slow": right["slow"], "fast": right["fast"]},
+                                         unless_rounded=True)),
                              *self._in_memory(right["estimate"], "the estimate"),
                              *unit_mistakes(right["estimate"], "fraction", "%")),
                    carried=Carried(lambda answers: self._own_estimate(answers, right), self.KNOCK_ON_ESTIMATE)),

@@ -143,7 +143,7 @@ def _unit_refusal(typed: str, word: str, unit: str) -> str:
     takes = "a factor" if unit == "×" else unit
     told = f"{typed!r} is in {_unit_of(word)}, but this box takes {takes}" if spelling(word) in _SPELLINGS \
         else f"{word!r} is not a unit I know"
-    number = "it as a plain number" if unit == "×" else f"the number in {unit}"
+    number = "the factor as a plain number" if unit == "×" else f"the number in {unit}"
     return f"{told}: type {number}, with or without {unit!r} after it"
 
 
@@ -355,7 +355,8 @@ class Prediction:
             gap = None
         else:
             gap = actual - self.value
-            unit = "percentage points" if self.unit == "%" else self.unit          # a gap between two percentages
+            # a gap between two percentages is in points; one between two factors is a plain number
+            unit = "percentage points" if self.unit == "%" else "" if self.unit == "×" else self.unit
             head = (f"Your prediction: {_fmt(self.value, self.unit)} · simulated: {_fmt(actual, self.unit)} · "
                     f"gap (simulated − predicted): {_gap(gap, _num(self.value), _num(actual))}"
                     f"{' ' + unit if unit else ''}.")
