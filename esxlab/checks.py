@@ -63,8 +63,9 @@ class Mistake:
     the answer's tolerance: ±1 MB around 0.149 GB would call anything from 0.075 to 1.15 "GB".
     ``given``: the other answers (name → value) this mistake comes with; it is named only when the
     student's are those (each within its own tolerance), and then rather than a mistake of the same value
-    that names none. ``unless_rounded``: not named for an answer that is the right one cut or rounded (which
-    the rounding hint then explains alone), for a mistake whose value lies that near the right one.
+    that names none. ``rounding_first``: for an answer that is also the right one cut or rounded, the rounding hint
+    comes first and this one after it (a mistake whose value lies that near the right one: the student more
+    likely rounded).
     """
 
     value: Any
@@ -72,7 +73,7 @@ class Mistake:
     slip: bool = False
     given: Mapping[str, Any] = field(default_factory=dict)
     scale: float = 1.0
-    unless_rounded: bool = False
+    rounding_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -309,8 +310,6 @@ def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect,
     near = all(_close(w, value, m.value) for w in _windows(e, m)) or m.slip and _slip_rounded(e, value, m.value)
     if not near or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
         return False
-    if m.unless_rounded and _rounded_hint(e, value):
-        return False
     return all(name in others and _type_error(*others[name]) is None and _close(*others[name], want)
                for name, want in m.given.items())
 
@@ -323,7 +322,8 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     mistakes can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches both equally
     well, and both hints are given (joined by :data:`ALSO`), unless one of them names the other answers (then
     it alone). A mistake's value can also be the right answer cut or rounded (0.4 for 0.442 beside a mistake of
-    0.398): the rounding hint then follows the mistake's, joined the same way. A choice worked out rightly from
+    0.398): the rounding hint then follows the mistake's, joined the same way (or leads, for a mistake marked
+    :attr:`Mistake.rounding_first`). A choice worked out rightly from
     the student's own answers keeps, beside that hint, only mistakes that name other answers: the rule was
     right, so a typical mistake of the rule that happens to pick the same choice is not what happened."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
@@ -336,6 +336,8 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     given_only = any(t.given for t in tied) or bool(carried) and e.kind == "choice"
     hints = carried + [m.hint for m in tied if m.given or not given_only]
     rounded = _rounded_hint(e, value)
+    if rounded and any(m.rounding_first for m in tied):
+        hints = [rounded] + hints
     return ALSO.join(dict.fromkeys(hints + [rounded] if rounded else hints))
 
 

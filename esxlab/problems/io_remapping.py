@@ -96,11 +96,16 @@ class HotPageRemap(Problem):
                          for i in dict.fromkeys(() if place is None else (place, place + 1)) if i != right["remap_s"])
         swapped_s, swapped_copies = swapped("remap_s", right["remap_s"], "bounce_copies", right["bounce_copies"],
                                             self.SWAPPED)
+        # "remapping happens on the first copy" (lab 5's misconception, exercises/README.md), where it differs
+        first = ("ESX does not remap a page at its first copy: it counts the copies and remaps the page only when "
+                 "the count reaches the threshold (p.threshold), when the page has shown it is hot.")
+        first_s = tuple(Mistake(t, first) for t in (self.bursts[0][0],) if t != right["remap_s"])
+        first_copy = tuple(Mistake(n, first) for n in (1,) if n != right["bounce_copies"])
         return [
             Expect("remap_s", "number", right["remap_s"], tol=0, unit="s",
                    hint="add up each burst's copies, restart the count when a burst's second minus the previous "
                         "burst's second exceeds window_s, and find the burst that brings it to the threshold.",
-                   mistakes=(Mistake(no_window[0], window), *late_remap, *swapped_s, *position)),
+                   mistakes=(Mistake(no_window[0], window), *late_remap, *swapped_s, *position, *first_s)),
             # forgetting the copies paid before a restart and ignoring the window both give the threshold (every
             # copy since the count last started): remap_s tells them apart (right only with the window); with
             # another remap_s both are told, the first (the one that keeps remap_s right) leading
@@ -115,5 +120,5 @@ class HotPageRemap(Problem):
                              Mistake(self.threshold, self.RESTART_KEEPS_COPIES, given={"remap_s": right["remap_s"]}),
                              Mistake(no_window[1], window, given={"remap_s": no_window[0]}),
                              Mistake(self.threshold, self.RESTART_KEEPS_COPIES),
-                             Mistake(no_window[1], window), *swapped_copies)),
+                             Mistake(no_window[1], window), *swapped_copies, *first_copy)),
         ]

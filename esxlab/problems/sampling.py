@@ -116,11 +116,11 @@ class SamplingEstimate(Problem):
                                      min(right["slow"], right["fast"]), "taking the smaller average would follow "
                                      "decreases fast; ESX takes the largest.",
                                      given={"slow": right["slow"], "fast": right["fast"]}),
-                                 # (an estimate that is the right one cut or rounded is told so, not this)
+                                 # (an estimate that is also the right one cut or rounded is told that first)
                                  Mistake((right["slow"] + right["fast"]) / 2, "the estimate is not the mean of "
                                          "the averages, which would follow every change halfway; ESX takes the "
                                          "largest.", given={"slow": right["slow"], "fast": right["fast"]},
-                                         unless_rounded=True)),
+                                         rounding_first=True)),
                              *self._in_memory(right["estimate"], "the estimate"),
                              *unit_mistakes(right["estimate"], "fraction", "%")),
                    carried=Carried(lambda answers: self._own_estimate(answers, right), self.KNOCK_ON_ESTIMATE)),
