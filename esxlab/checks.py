@@ -336,9 +336,9 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     given_only = any(t.given for t in tied) or bool(carried) and e.kind == "choice"
     hints = carried + [m.hint for m in tied if m.given or not given_only]
     rounded = _rounded_hint(e, value)
-    if rounded and any(m.rounding_first for m in tied):
-        hints = [rounded] + hints
-    return ALSO.join(dict.fromkeys(hints + [rounded] if rounded else hints))
+    if rounded:
+        hints = [rounded, *hints] if any(m.rounding_first for m in tied) else [*hints, rounded]
+    return ALSO.join(dict.fromkeys(hints))
 
 
 def _carried(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> bool:

@@ -41,15 +41,10 @@ def raised_by_checker(tb: TracebackType | None) -> bool:
 
 
 def answer_names() -> set[str]:
-    """Every exercise problem's answer names (``ANSWER_NAMES`` of the classes in ``esxlab/problems/``), and
+    """Every exercise problem's answer names (``ANSWER_NAMES`` of the classes ``esxlab.problems`` lists), and
     :data:`PROBLEM_NAMES`."""
-    from .problems import Problem            # (here: the problems import the checker, which imports this)
-    names, classes = set(PROBLEM_NAMES), [Problem]
-    while classes:
-        cls = classes.pop()
-        names.update(cls.ANSWER_NAMES)
-        classes.extend(cls.__subclasses__())
-    return names
+    from . import problems                   # (here: the problems import the checker, which imports this)
+    return {*PROBLEM_NAMES, *(a for n in problems.__all__ for a in getattr(problems, n).ANSWER_NAMES)}
 
 
 def unset_in_check_cell(value: BaseException, tb: TracebackType | None) -> str | None:

@@ -7,7 +7,7 @@ from ..checks import Expect, Mistake
 from ..config import HostConfig, RemapConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..pmap import PRIVATE
-from .base import Problem, pick, swapped
+from .base import Problem, differing, pick, swapped
 
 
 class HotPageRemap(Problem):
@@ -91,16 +91,17 @@ class HotPageRemap(Problem):
         # the burst's place in p.bursts for its second (0-based, as Python counts, or 1-based)
         seconds = [t for t, _ in self.bursts]
         place = seconds.index(right["remap_s"]) if right["remap_s"] in seconds else None
-        position = tuple(Mistake(i, "that looks like the burst's position in p.bursts; `remap_s` is its second, "
-                                    "the first number of its (second, transfers) pair.")
-                         for i in dict.fromkeys(() if place is None else (place, place + 1)) if i != right["remap_s"])
+        position = differing(right["remap_s"], *(Mistake(i, "that looks like the burst's position in p.bursts; "
+                                                            "`remap_s` is its second, the first number of its "
+                                                            "(second, transfers) pair.")
+                                                    for i in dict.fromkeys(() if place is None else (place, place + 1))))
         swapped_s, swapped_copies = swapped("remap_s", right["remap_s"], "bounce_copies", right["bounce_copies"],
                                             self.SWAPPED)
         # "remapping happens on the first copy" (lab 5's misconception, exercises/README.md), where it differs
         first = ("ESX does not remap a page at its first copy: it counts the copies and remaps the page only when "
                  "the count reaches the threshold (p.threshold), when the page has shown it is hot.")
-        first_s = tuple(Mistake(t, first) for t in (self.bursts[0][0],) if t != right["remap_s"])
-        first_copy = tuple(Mistake(n, first) for n in (1,) if n != right["bounce_copies"])
+        first_s = differing(right["remap_s"], Mistake(self.bursts[0][0], first))
+        first_copy = differing(right["bounce_copies"], Mistake(1, first))
         return [
             Expect("remap_s", "number", right["remap_s"], tol=0, unit="s",
                    hint="add up each burst's copies, restart the count when a burst's second minus the previous "

@@ -65,11 +65,14 @@ class SamplingEstimate(Problem):
         s = self._run()
         return dict(f=s.last_f, slow=s.slow, fast=s.fast, estimate=s.estimate)
 
+    def _near(self, value: float, right: float) -> bool:
+        """Whether ``value`` lies within the answers' tolerance (:data:`TOL`) of ``right``."""
+        return _close(Expect("", "number", right, "", tol=self.TOL), value, right)
+
     def _apart(self, right: float, *mistakes: Mistake) -> tuple[Mistake, ...]:
         """Those of ``mistakes`` outside the tolerance of ``right``: one within it is no mistake, and listing it
         would make :meth:`_interesting` turn down a draw it kept before the mistake was added."""
-        near = Expect("", "number", right, "", tol=self.TOL)
-        return tuple(m for m in mistakes if not _close(near, m.value, right))
+        return tuple(m for m in mistakes if not self._near(m.value, right))
 
     def _in_memory(self, value: float, what: str) -> tuple[Mistake, ...]:
         """``value``, a fraction of the VM's memory, as a student who gave it in MB, GB or pages would write it
@@ -136,8 +139,7 @@ class SamplingEstimate(Problem):
         """The estimate by the right rule from the student's own averages (ValueError when both are right: then
         an estimate that is their larger one is a slip of its own, and no average is to blame)."""
         slow, fast = float(answers["slow"]), float(answers["fast"])
-        near = Expect("", "number", 0.0, "", tol=self.TOL)
-        if _close(near, slow, right["slow"]) and _close(near, fast, right["fast"]):
+        if self._near(slow, right["slow"]) and self._near(fast, right["fast"]):
             raise ValueError("both averages are right")
         return max(slow, fast)
 
