@@ -341,6 +341,12 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     return ALSO.join(dict.fromkeys(hints))
 
 
+def hint(e: Expect, value: Any) -> str:
+    """What a wrong ``value`` of ``e`` is told, judged alone (no other answers): its typical mistake's hint,
+    the rounding hint, or the general one (:func:`_mistake_hint`)."""
+    return _mistake_hint(e, value, {})
+
+
 def _carried(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> bool:
     """Whether ``value`` is what ``e.carried`` works out from the other answers (within the tolerance)."""
     if e.carried is None or e.kind not in ("number", "choice"):

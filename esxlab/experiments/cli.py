@@ -295,7 +295,8 @@ def main(argv: list[str]) -> int:
     except ConfigError as e:           # e.g. an unreachable --scheduler
         return _failed(e)
     rows = runner.summary(results) if len(seeds) > 1 else [r for res in results.values() for r in res.table]
-    print(render_table(rows))
+    references = {res.reference for res in results.values()}      # one experiment's own, e.g. "later ESX"
+    print(render_table(rows, reference=references.pop() if len(references) == 1 else "paper"))
     print(f"\n{runner.count_line(rows, seeds)} ({time.perf_counter() - start:.1f} s, {_where(args.scheduler, used)})")
     if args.csv:
         try:

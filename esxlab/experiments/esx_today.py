@@ -133,7 +133,7 @@ def run(seed: int = 0, **params: object) -> Result:
     """Run the four parts; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("esx_today", PARAMS, params, RULES)
-    res = Result("esx_today", dict(vars(p), seed=seed))
+    res = Result("esx_today", dict(vars(p), seed=seed), reference=REFERENCE)
     for gb, mb in MINFREE_MB.items():
         res.add(f"minFree of a {gb} GB host", mb, preset("esxi6", memory_mb=gb * 1024).minfree_mb, MINFREE_TOL,
                 "MB", note=MINFREE_LATER, kind="set-up")

@@ -120,12 +120,14 @@ class Row:
         return [self.experiment, self.title, paper, value, tol, within, self.note]
 
 
-def render_table(rows: list[Row], notes: bool = True) -> str:
+def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") -> str:
     """A plain-text table of ``rows``, set-up checks in a second table below the predictions;
     notes, if any, as numbered footnotes. Rows over seeds (:func:`summarize`) show mean ± sd, or
-    over one seed the value alone (the header says so). ConfigError unless ``rows`` is a list of :class:`Row`."""
+    over one seed the value alone (the header says so). ``reference`` heads the column of the values
+    compared with (an experiment's ``REFERENCE``, e.g. "later ESX"). ConfigError unless ``rows`` is a
+    list of :class:`Row`."""
     rows = _check_rows("render_table", rows)
-    head = ["experiment", "quantity", "paper", "esxlab", "tolerance", "within"]
+    head = ["experiment", "quantity", reference, "esxlab", "tolerance", "within"]
     if rows and rows[0].sd is not None:
         head[3] = "esxlab (1 seed)" if len(rows[0].values) == 1 else "esxlab mean ± sd"
     foot: list[str] = []
@@ -225,12 +227,15 @@ def _columns(trace: Any) -> dict[str, np.ndarray]:
 
 @dataclass
 class Result:
-    """``traces`` (name → esx.Trace or arrays), ``table`` (list of :class:`Row`), ``params``."""
+    """``traces`` (name → esx.Trace or arrays), ``table`` (list of :class:`Row`), ``params``;
+    ``reference``: where the compared values come from, heading their column (the paper's, unless
+    the experiment's ``REFERENCE`` says otherwise)."""
 
     name: str
     params: dict[str, Any]
     traces: dict[str, Any] = field(default_factory=dict)
     table: list[Row] = field(default_factory=list)
+    reference: str = "paper"
 
     def add(self, quantity: str, paper: float | None, esxlab: float, tolerance: float | None,
             unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "",
@@ -278,8 +283,8 @@ class Result:
         return not self.failures
 
     def render(self) -> str:
-        """The table as text: paper beside esxlab, tolerance, within, and the notes under it."""
-        return render_table(self.table)
+        """The table as text: paper (or the ``reference``) beside esxlab, tolerance, within, and the notes under it."""
+        return render_table(self.table, reference=self.reference)
 
     def __str__(self) -> str:
         return self.render()

@@ -192,12 +192,19 @@ class SharingStopped(Problem):
         salts = " and ".join("no salt" if s is None else f"salt={s}" for s in self.salts)
         return (f"An administrator configured a host as\n  HostConfig.{self.era}({args})\n"
                 f"with sharing settings: {sharing} (q.era, q.host_overrides, q.sharing_overrides).\n"
+                f"In effect (preset and overrides together): {self._in_effect()} (q.config()).\n"
                 f"It runs two {self.VM_MB} MB VMs ({salts}, q.salts) whose {self.APP_MB} MB application image is "
                 "identical, byte for byte;\ntogether they use far less memory than the host has. After "
                 f"{self.RUN_S} s page sharing has saved (almost) nothing.\n"
                 f"Which setting is the cause (`cause`: one of {', '.join(map(repr, self.CAUSES))})? If the VMs then "
                 "grew until memory ran\nshort, would sharing start saving memory by itself, without a setting "
                 "changed (`comes_back`: 'yes' or 'no')?")
+
+    def _in_effect(self) -> str:
+        """The three settings that may stop sharing, as the host has them (preset and overrides together): each
+        variant shows all three, so the cause is found by the rules, not by which setting was written out."""
+        cfg = self.config()
+        return f"mode={cfg.sharing.mode!r}, force_salting={cfg.sharing.force_salting}, large_pages={cfg.large_pages}"
 
     def _solve(self):
         if self._solution is None:

@@ -13,7 +13,7 @@ from .base import Problem, pick
 
 class SideChannel(Problem):
     """An attacker VM times one write to each of its candidate pages after the ESX scanner has
-    run: a write that breaks copy-on-write (§4.1) is slower by the copy, so that candidate was
+    run: a write that breaks copy-on-write (§4.2) is slower by the copy, so that candidate was
     shared with another VM — the victim holds it. Then: do the host's salting settings stop it?"""
 
     VERSIONS = ("openssl-1.0.1e", "openssl-1.0.1f", "openssl-1.0.1g", "openssl-1.0.2", "openssl-1.0.2k",

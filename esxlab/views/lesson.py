@@ -39,7 +39,7 @@ from typing import Any, Sequence
 import ipywidgets as widgets
 from IPython.display import display
 
-from ..checks import CheckFailed, Expect, Mistake, as_choice, spelling, verify
+from ..checks import CheckFailed, Expect, Mistake, as_choice, hint, spelling, verify
 from ..errors import ConfigError, check_number
 from .components import COLORS
 
@@ -399,25 +399,30 @@ class Question:
     Multiple choice: ``choices`` (str), ``answer`` (one of them) and ``feedback``, a teaching
     sentence for every choice (the right one's says why it is right). Numeric: ``answer`` (a
     number), ``tol`` (absolute, in ``unit``; default 0, said as "exact") and ``hint`` (what to reconsider when
-    wrong — never the value). Judged by :func:`esxlab.checks.verify`.
+    wrong — never the value), and optionally ``mistakes``: {a typical wrong value: its own hint}, named when
+    an answer lies within ``tol`` of that value. Judged by :func:`esxlab.checks.verify`.
     """
 
     def __init__(self, prompt: str, *, answer: Any, choices: Sequence[str] | None = None,
-                 feedback: dict[str, str] | None = None, tol: float = 0.0, unit: str = "", hint: str = "") -> None:
+                 feedback: dict[str, str] | None = None, tol: float = 0.0, unit: str = "", hint: str = "",
+                 mistakes: dict[float, str] | None = None) -> None:
         self.prompt = _prompt(prompt, "Question")
         self.last: Feedback | None = None
         self.button = widgets.Button(description="Check", button_style="info", layout=widgets.Layout(width="120px"))
         self.result = widgets.HTML(layout=WIDTH)
         if choices is None:
-            self._numeric(answer, feedback, tol, unit, hint)
+            self._numeric(answer, feedback, tol, unit, hint, mistakes or {})
         else:
+            if mistakes:
+                raise ConfigError("Question.mistakes is for numeric questions; a multiple-choice question takes "
+                                  "feedback={choice: sentence} instead.")
             self._choice(answer, choices, feedback, tol, unit, hint)
         self.button.on_click(lambda _: self.check(self.entry.value))
         head = f"<b>Check your understanding.</b> {html.escape(self.prompt)}" + (CHOICES_CSS if choices else "")
         self.widget = widgets.VBox([widgets.HTML(head, layout=WIDTH), widgets.HBox([self.entry, self.button]),
                                     self.result])
 
-    def _numeric(self, answer: Any, feedback: Any, tol: float, unit: str, hint: str) -> None:
+    def _numeric(self, answer: Any, feedback: Any, tol: float, unit: str, hint: str, mistakes: Any) -> None:
         check_number("Question", "answer", answer)
         check_number("Question", "tol", tol, lo=0)
         if feedback is not None:
@@ -425,7 +430,14 @@ class Question:
         if not isinstance(hint, str) or not hint.strip():
             raise ConfigError(f"Question.hint = {hint!r} is not allowed; a numeric question needs a teaching "
                               f"sentence for wrong answers.")
-        self.expect = Expect("your answer", "number", float(answer), hint, tol=float(tol), unit=_unit(unit, "Question"))
+        if not isinstance(mistakes, dict) or not all(isinstance(h, str) and h.strip() for h in mistakes.values()):
+            raise ConfigError(f"Question.mistakes = {mistakes!r} is not allowed; give a dict {{a typical wrong "
+                              f"number: a teaching sentence}}.")
+        for value in mistakes:
+            check_number("Question", "a mistakes value", value)
+        # no rounding hint: a question's whole-number slips (5 for 4.8) are likelier the mistakes its hint names
+        self.expect = Expect("your answer", "number", float(answer), hint, tol=float(tol), unit=_unit(unit, "Question"),
+                             mistakes=tuple(Mistake(float(v), h) for v, h in mistakes.items()), rounded_hint=None)
         self.entry = widgets.Text(placeholder=f"a number{_in_unit(unit)}",
                                   layout=widgets.Layout(width="200px"))
 
@@ -482,7 +494,8 @@ class Question:
             verify(e, x)
         except CheckFailed:
             near = "the answer" if e.tol == 0 else f"{e.tolerance.strip(' ()')} of the answer"    # "within ±5 MB of …"
-            judged = Feedback(False, f"Not yet: that is not {near}. {_percent_slip(e, x) or e.hint}")
+            said = _percent_slip(e, x) or hint(e, x)          # a typical mistake's hint, else the question's
+            judged = Feedback(False, f"Not yet: that is not {near}. {said[:1].upper() + said[1:]}")
         else:
             judged = Feedback(True, f"Right{e.tolerance if e.tol else ''}.")      # "Right.", not "Right (exact)."
         return Feedback(judged.correct, f"{judged.message} I {note}.") if note else judged

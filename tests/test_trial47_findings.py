@@ -1,0 +1,73 @@
+"""Findings of session 47's student trial of the later lessons (08, 11, 12) and their exercises, each a test that
+fails on the code before."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from esxlab.errors import ConfigError
+from esxlab.experiments import esx_today
+from esxlab.problems.esx_today import SharingStopped
+from esxlab.views.lesson import Question
+
+from test_student4_notebooks import _question, _text
+
+
+def test_a_question_names_its_typical_mistakes():
+    """A numeric Question gave its one hint to every wrong number; ``mistakes`` names a typical slip's own."""
+    q = Question("How long is one pass?", answer=419.4, tol=2, unit="s", hint="Count the pages.",
+                 mistakes={419430.4: "That is milliseconds."})
+    assert q.check("419430").message.endswith("That is milliseconds.")
+    assert q.check("100").message.endswith("Count the pages.")
+    assert q.check("419").correct
+    with pytest.raises(ConfigError, match="a dict"):
+        Question("?", answer=1, hint="h", mistakes=[1])
+    with pytest.raises(ConfigError, match="numeric questions"):
+        Question("?", answer="a", choices=["a", "b"], feedback={"a": "yes", "b": "no"}, mistakes={1: "x"})
+
+
+def test_lessons_08_and_11_name_the_slips_the_trial_made():
+    """08's factor after an hour, answered with the worked example's 2-minute factor (234), and 11's KSM pass in
+    milliseconds got the general hint."""
+    hour = _question("08_io_remapping", "after one hour")
+    assert "2 minutes" in hour.check("234").message and hour.check("7031").correct
+    ksm = _question("11_esx_vs_ksm", "KSM scans 100 pages every 20 ms")
+    assert "milliseconds" in ksm.check("419430.4").message
+
+
+def test_lesson_11_says_when_nothing_merges_in_the_first_pass_and_what_volatile_counts():
+    """11 said nothing can merge before a page's second scan, though a stable-tree match merges at once; and it
+    defined pages_volatile as KSM's skipped pages, which ESX's stats count too. Its third Try it named no call."""
+    how = _text("11_esx_vs_ksm", "### KSM (Linux `mm/ksm.c`)")
+    assert "While the stable tree is still empty" in how
+    assert "ESX counts them too" in how
+    try_it = _text("11_esx_vs_ksm", "## Try it")
+    assert "print(ksm_vs_esx.run().render())" in try_it and "4.82 minutes" in try_it
+
+
+def test_lesson_12_hint_does_not_give_the_bands_away():
+    """12's minFree question hinted "6 % of the first 4 GB, then 4 % of the next 8 GB": the whole recipe for 12 GB."""
+    q = _question("12_esx_today", "12 GB of memory")
+    said = q.check("100").message
+    assert "6 %" not in said and "4 %" not in said and q.check("573.44").correct
+
+
+def test_esx_today_heads_its_column_later_esx_in_print_and_on_the_command_line():
+    """``res.render()`` and ``reproduce --figure esx_today`` headed esx_today's VMware values "paper"."""
+    assert esx_today.run().render().split()[2:4] == ["later", "ESX"]
+    out = subprocess.run([sys.executable, "-m", "esxlab", "reproduce", "--figure", "esx_today"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split("\n")[0].split()[2:4] == ["later", "ESX"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_sharing_stopped_shows_all_three_settings_in_effect(seed):
+    """SharingStopped printed only the overrides, so mode='off' alone on the line named the cause; it shows the
+    three settings that can stop sharing, as the host has them, in every variant."""
+    q = SharingStopped(seed)
+    cfg = q.config()
+    line = next(x for x in q.describe().split("\n") if x.startswith("In effect"))
+    assert f"mode={cfg.sharing.mode!r}, force_salting={cfg.sharing.force_salting}, " \
+           f"large_pages={cfg.large_pages}" in line
