@@ -41,7 +41,8 @@ needs machine pages now (:meth:`Reclaimer.make_free`, its passes :data:`FAULT_PA
    below with the paper's states) every VM's large pages are broken, so the scanner may share
    their small pages; a page reclaimed from inside a large page breaks it first;
 1. **share before swap** (§4.3): inside :meth:`.swap.Swapper.swap_out`, a victim that matches
-   a page already in the sharing table is shared instead of paged;
+   a page already in the sharing table is shared instead of paged (the decision log's
+   "share / page out" when it took any);
 2. **balloon** (§3.2): the balloon asks for the VM's excess, up to its *reclaimed share*
    ``max − target`` (and its cap): the guest picks the victims, so memory the host swapped
    moves into the balloon as the guest touches it again; a balloon holds steady while the

@@ -147,7 +147,7 @@ def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
 class Stage:
     """One stage of a page-out (:meth:`Swapper.swap_out`): ``take(vm, ppns)`` reclaims what it
     can of the private ``ppns`` and returns the PPNs it did not take; ``action`` names it in the
-    decision log when it took any ("" : never named, e.g. share before swap, §4.3).
+    decision log when it took any (e.g. "share": share before swap, §4.3; "" : never named).
 
     ``spill(vm, n, most, protect)``, for a stage that keeps what it took in machine memory charged
     to the VM: once the VM has no private page left to take, it lets go of at most ``most`` of

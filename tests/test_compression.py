@@ -63,14 +63,14 @@ def test_compression_plugs_in_as_a_stage_and_a_store():
     """On, the host wires the cache between share before swap and the swap area, and as the store of
     the "compressed" state (after swap's); off, neither; its owner code is the machine's for "compression"."""
     host, vm = vm_with_pages(100)
-    assert [s.action for s in host.swapper.stages] == ["", "compress"]
+    assert [s.action for s in host.swapper.stages] == ["share", "compress"]
     assert list(vm.env.stores) == [SWAPPED, COMPRESSED] and vm.env.stores[COMPRESSED] is host.compression
     assert COMPRESSED == esx.metrics.STATE_NAMES.index("compressed")
     assert host.compression.owner == host.machine.owner_code("compression") < min(OVERHEAD, TABLE)
     host.swapper.swap_out(vm, 50)
     assert host.swapper.action == "compress / page out"
     off, _ = vm_with_pages(100, compression=False)
-    assert [s.action for s in off.swapper.stages] == [""] and list(off.stores) == [SWAPPED]
+    assert [s.action for s in off.swapper.stages] == ["share"] and list(off.stores) == [SWAPPED]
 
 
 def test_odd_count_takes_a_whole_page_and_decompression_gives_it_back():
