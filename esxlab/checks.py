@@ -409,8 +409,9 @@ def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | Non
 def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> None:
     """:func:`verify` of an answer already read by :func:`as_choice`."""
     if value is None or value is Ellipsis:
-        raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer (if you did, your "
-                                  "answer cell stopped before it: run it again and read its error).")
+        raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer (if you did, check "
+                                  f"that you spelled `{e.name}` so, and that your answer cell ran to its end: run it "
+                                  "again and read its error).")
     msg = _type_error(e, value) or _value_error(e, value, others)
     if msg:
         raise CheckFailed(msg)

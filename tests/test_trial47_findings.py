@@ -83,3 +83,39 @@ def test_the_decision_log_names_share_before_swap():
     assert shared > 400 * PAGES_PER_MB
     off = fig8.run(seed=0, bench_start_min=8, minutes=18, sharing="off").traces["run"]
     assert [d for d in off.decisions if "page out" in d.action] and not [d for d in off.decisions if "share" in d.action]
+
+
+def test_limit_targets_names_one_forgotten_limit():
+    """An idle host's targets with one of two limits forgotten got the general hint; it names that VM's limit."""
+    from esxlab.checks import CheckFailed, verify
+    from esxlab.problems.esx_today import LimitTargets
+    seen = 0
+    for seed in range(60):
+        q = LimitTargets(seed)
+        limited = [v["name"] for v in q.vms if v["limit_mb"] is not None]
+        idle = next(e for e in q._expect() if e.name == "idle_mb")
+        for name in limited:
+            with pytest.raises(CheckFailed) as told:
+                verify(idle, q._targets(q.IDLE_MB, unlimited=name))
+            assert (f"{name}'s limit holds" in str(told.value)) == (len(limited) > 1), (seed, str(told.value))
+            seen += len(limited) > 1
+    assert seen > 10
+
+
+def test_side_channel_says_no_salt_is_a_group_of_its_own():
+    """With force_salting 1, a victim without a salt and an attacker with one were told only "different salts never
+    share"; the hint says that no salt is a common group of its own."""
+    from esxlab.checks import CheckFailed, verify
+    from esxlab.problems.security import SideChannel
+    q = SideChannel(1)
+    assert q.force_salting == 1 and q.salts == {"victim": None, "attacker": 1}
+    with pytest.raises(CheckFailed, match=r"no salt \(None\) is one common group of its own"):
+        verify(next(e for e in q._expect() if e.name == "salted"), "revealed")
+
+
+def test_an_unanswered_check_asks_for_the_answer_name_spelled_right():
+    """An answer set under a misspelled name (``secrte = ...``) left ``secret`` None, and the check said only that
+    the answer cell stopped; it names the spelling too."""
+    from esxlab.checks import Expect, verify
+    with pytest.raises(NotImplementedError, match="check that you spelled `secret` so"):
+        verify(Expect("secret", "choice", "a", "h", choices=("a", "b")), None)

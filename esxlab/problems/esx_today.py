@@ -47,10 +47,10 @@ class LimitTargets(Problem):
         self.available_mb = 64 * int(rng.integers(20, 33))
 
     def _targets(self, available_mb: float, limits: bool = True, reservations: bool = True,
-                 shares: bool = True) -> list[float]:
-        """Targets in MB; the flags switch a rule off (the typical mistakes)."""
+                 shares: bool = True, unlimited: str = "") -> list[float]:
+        """Targets in MB; the flags switch a rule off (the typical mistakes), ``unlimited`` one VM's limit."""
         configs = [VMConfig(name=v["name"], max_mb=v["max_mb"], min_mb=v["min_mb"] if reservations else 0,
-                            limit_mb=v["limit_mb"] if limits else None) for v in self.vms]
+                            limit_mb=v["limit_mb"] if limits and v["name"] != unlimited else None) for v in self.vms]
         t = compute_targets([v["shares"] if shares else 1 for v in self.vms], [c.min_pages for c in configs],
                             [c.max_pages for c in configs], [c.limit_pages for c in configs],   # busy: all active
                             available_mb * PAGES_PER_MB, 0.0, limit_pages=[c.limit_pages for c in configs])
@@ -87,6 +87,7 @@ class LimitTargets(Problem):
         a = self.available_mb
         busy, idle = self._targets(a), self._targets(self.IDLE_MB)
         order = f"[{', '.join(self.NAMES)}], the order of p.vms"
+        limited = [v for v in self.vms if v["limit_mb"] is not None]   # one alone: its slip is "limits ignored"
         return [
             Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB", order=order,
                    hint="start from memory in proportion to shares; a VM never goes below its reservation nor above "
@@ -108,6 +109,10 @@ class LimitTargets(Problem):
                                      "a limit holds even on an idle host: the VM is reclaimed down to it (balloon "
                                      "first, then swap) although memory is free — the classic 'ballooning on an "
                                      "idle host' report."),
+                             *(Mistake(self._targets(self.IDLE_MB, unlimited=v["name"]),
+                                       f"{v['name']}'s limit holds on an idle host too: a limit is a ceiling like "
+                                       "max, whatever memory is free.")
+                               for v in self.vms if v["limit_mb"] is not None and len(limited) > 1),
                              Mistake([float(v["min_mb"]) for v in self.vms],
                                      "a reservation is a floor, not a size: with memory to spare a VM may hold far "
                                      "more than its reservation."),

@@ -96,8 +96,11 @@ class SideChannel(Problem):
             why = (f"these salts put both VMs in one sharing group: with force_salting = {fs} VMs with equal salts "
                    f"share{' (None is one common salt)' if fs == 1 else ''}; only different groups never share.")
         else:
+            unsalted = ", and a VM without a salt shares only with itself" if fs == 2 else \
+                ", and no salt (None) is one common group of its own, apart from every numbered salt" \
+                if fs == 1 and None in self.salts.values() else ""
             why = (f"the two VMs are in different sharing groups: with force_salting = {fs} different salts never "
-                   f"share{', and a VM without a salt shares only with itself' if fs == 2 else ''}.")
+                   f"share{unsalted}.")
         return [
             Expect("secret", "choice", right["secret"], choices=self.candidates,
                    hint="compare each write's time with a private write: which one paid for a copy?",
