@@ -291,9 +291,11 @@ class Host:
                           - self.states.goal + self.sharing.saved_pages))
 
     def recompute_targets(self, why: str) -> None:
-        """Min-funding revocation (§5.1–5.2); logs each VM's ρ *before* the change (the price that
-        chose the victim) where its target moved by a MB or more (periodic drift of less than
-        4 MB since the last logged target is not logged)."""
+        """Min-funding revocation (§5.1–5.2); logs each VM's ρ *before* the change, at its allocation
+        now, where its target moved by a MB or more (periodic drift of less than 4 MB since the last
+        logged target is not logged). Revocation takes first from the lowest ρ, which the log names;
+        the new targets equalize ρ at the targets, so a VM whose target falls may show a higher ρ now
+        than one whose target rises (their allocations lag their targets)."""
         vms = list(self.vms.values())
         if not vms:
             return
