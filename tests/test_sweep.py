@@ -109,8 +109,8 @@ def test_bad_jobs_are_refused(jobs, monkeypatch):
 
 @pytest.mark.parametrize("scheduler", ["nowhere", "tcp://host:port", 8786])
 def test_a_malformed_scheduler_address_is_refused(scheduler):
-    with pytest.raises(esx.ConfigError, match="--scheduler = .* could not be reached .*allowed: the address of a "
-                                              "running Dask scheduler"):
+    with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = .* (could not be reached .*allowed: the address of a "
+                                              r"running Dask scheduler|is not allowed; give the scheduler's address as a str)"):
         E.sweep("remap_io", {"minutes": [1]}, scheduler=scheduler)
 
 

@@ -207,3 +207,8 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(f"{__name__}.sweeps"), name)
     unlisted = f" ({_unlisted(name)})" if _unlisted_experiment(name) else ""
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}{unlisted}")
+
+
+def __dir__() -> list[str]:
+    """The module's names and those :func:`__getattr__` imports on first use (:func:`sweep`, the experiments)."""
+    return sorted({*globals(), *__all__})

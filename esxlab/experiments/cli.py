@@ -16,8 +16,9 @@ the generated table in FILE (all experiments only); ``--plots DIR`` writes one P
 digitized figure, paper vs esxlab (Figures 2, 6, 7 and 8: :data:`.paper.FIGURES`; needs
 matplotlib, the "plots" extra).
 Output directories and files are checked before anything runs. Exit code 0 when it ran (rows
-outside their tolerance are reported, not errors), 2 on bad arguments, 130 when interrupted
-(Ctrl-C: one line, "interrupted", on stderr; see :mod:`esxlab.__main__`; a sweep first prints, and
+outside their tolerance are reported, not errors), 2 on bad arguments, 1 when a sweep's run raised or the
+Dask cluster was lost (one line; a sweep's seeds whose runs all finished are printed and written first), 130 when
+interrupted (Ctrl-C: one line, "interrupted", on stderr; see :mod:`esxlab.__main__`; a sweep first prints, and
 writes to ``--csv``, the seeds whose runs all finished).
 
 ``python -m esxlab sweep EXPERIMENT --param NAME=V1,V2,… [--param …] [--seeds 0-19] [--jobs N]
@@ -143,8 +144,9 @@ def _count(n: int, noun: str) -> str:
 
 
 def sweep_main(argv: list[str]) -> int:
-    """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments, 1 when a run raised, 130 when
-    interrupted (for the last two, the table of the seeds that finished is printed and written first)."""
+    """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments, 1 when a run raised or the Dask
+    cluster was lost, 130 when interrupted (for the last three, the table of the seeds that finished is printed and
+    written first)."""
     from .sweeps import Plan, SweepFailed, SweepInterrupted, describe_params, parse_param
     try:
         args = _sweep_parser().parse_args(argv)
@@ -159,15 +161,15 @@ def sweep_main(argv: list[str]) -> int:
             raise ConfigError(f"sweep: a parameter is given twice in --param {' --param '.join(args.param)}; "
                               "give each once with all its values.")
         runner.check_jobs(args.jobs, "sweep: --jobs")
-        plan = Plan.of(args.experiment, grid, args.seeds, jobs=args.jobs, scheduler=args.scheduler)
+        plan = Plan.of(args.experiment, grid, args.seeds, jobs=args.jobs, scheduler=args.scheduler, options=True)
         if args.csv is not None:
             _check_writable_file(args.csv)
         used = _jobs(args.jobs, "sweep: --jobs", len(plan.tasks)) if args.scheduler is None else None
         start = time.perf_counter()
         table = plan.run(progress=True)
-    except SweepFailed as failed:      # a run raised: keep what finished, then say which run and why
+    except SweepFailed as failed:      # a run raised, or the cluster was lost: keep what finished, then say why
         if failed.table.seeds:
-            _sweep_out(failed.table, args.csv, start, _where(args.scheduler, used), failed.total, "a run failed")
+            _sweep_out(failed.table, args.csv, start, _where(args.scheduler, used), failed.total, failed.stopped)
         print(f"error: {failed}", file=sys.stderr)
         return 1
     except Error as e:                 # a bad argument, or a setting the experiment cannot run
@@ -294,6 +296,9 @@ def main(argv: list[str]) -> int:
         results = runner.run_many(names, seeds, jobs=args.jobs, progress=True, scheduler=args.scheduler)
     except ConfigError as e:           # e.g. an unreachable --scheduler
         return _failed(e)
+    except runner.ClusterLost as lost:     # the Dask cluster went away mid-run: one sentence, as a failed run
+        print(f"error: {lost}", file=sys.stderr)
+        return 1
     rows = runner.summary(results) if len(seeds) > 1 else [r for res in results.values() for r in res.table]
     references = {res.reference for res in results.values()}      # one experiment's own, e.g. "later ESX"
     print(render_table(rows, reference=references.pop() if len(references) == 1 else "paper"))

@@ -30,11 +30,13 @@ import itertools
 import math
 import textwrap
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 from ..config import Param
 from ..errors import ConfigError, Error, shorten
@@ -185,6 +187,7 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
             raise ConfigError(f"sweep: {name}.{key} has the name of a column of the sweep's table; allowed: a "
                               f"parameter named other than experiment, {', '.join(COLUMNS)} (rename it in PARAMS).")
         values = [values] if isinstance(values, (str, bytes)) or not isinstance(values, Iterable) else list(values)
+        values = [_plain(v) for v in values]      # np.linspace's values as the numbers a list would give
         if not values:
             raise ConfigError(f"sweep: {name}.{key} has no values; give at least one.")
         # a whole number given as 1e1 or 10.0 for a whole-number parameter is that integer (its label reads 10)
@@ -200,10 +203,37 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
                                   f"--param {_shell(f'{key}={_compact(one)},{_compact(two)}')} (two values)"
                                   f"{single}.")
             specs[key].validate(name, key, v)
-        if len({repr(v) for v in values}) != len(values):
-            raise ConfigError(f"sweep: {name}.{key} = {shorten(values)} names a value twice; each must appear once.")
+        seen: dict[Any, Any] = {}
+        for v in values:
+            if _same(v) in seen:
+                equal = "" if repr(v) == repr(seen[_same(v)]) else f" ({seen[_same(v)]!r} and {v!r} are equal)"
+                raise ConfigError(f"sweep: {name}.{key} = {shorten(values)} names a value twice{equal}; each must "
+                                  "appear once.")
+            seen[_same(v)] = v
         grid[key] = values
     return grid
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars as the Python numbers, bools and strings they hold (in a tuple too), so that a
+    grid point's name and a run's notes read 0.5, not np.float64(0.5), as for values given in a list."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _same(value: Any) -> Any:
+    """A key equal for values a run cannot tell apart: numbers by value (0 and 0.0; not a bool and 1),
+    tuples element by element, anything else by its repr."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return (type(value).__name__, value)
+    if isinstance(value, (int, float)):
+        return ("number", value)                 # 0 == 0.0 and hash(0) == hash(0.0)
+    if isinstance(value, (tuple, list)):
+        return ("sequence", tuple(_same(v) for v in value))
+    return ("repr", repr(value))
 
 
 def check_rules(experiment: Experiment, grid: Mapping[str, list[Any]]) -> list[tuple]:
@@ -326,10 +356,14 @@ def describe_params(experiment: Experiment) -> str:
 
 def check_seeds(seeds: int | str | Iterable[int]) -> list[int]:
     """``seeds`` (one seed, "0-19"/"0,2,5", or an iterable of seeds) as a list; ConfigError if
-    empty, repeated or not seeds."""
+    empty, repeated, not seeds, or more than :data:`.runner.MAX_SEEDS` (as ``--seeds`` allows)."""
     if isinstance(seeds, str):
         return runner.parse_seeds(seeds, "sweep: seeds")
-    out = [seeds] if not isinstance(seeds, Iterable) else list(seeds)
+    many = len(seeds) if isinstance(seeds, Sized) and isinstance(seeds, Iterable) else None
+    out = [seeds] if not isinstance(seeds, Iterable) else list(itertools.islice(seeds, runner.MAX_SEEDS + 1))
+    if len(out) > runner.MAX_SEEDS:
+        many = f"{many}" if many is not None else f"more than {runner.MAX_SEEDS}"
+        raise ConfigError(f"sweep: seeds = {shorten(seeds)} names {many} seeds; allowed: at most {runner.MAX_SEEDS}.")
     if not out:
         raise ConfigError("sweep: seeds is empty; give at least one seed, e.g. range(4).")
     out = [check_seed(s, "sweep: seeds") for s in out]
@@ -387,12 +421,12 @@ def _failure(module: ModuleType, seed: int, values: dict[str, Any], err: Excepti
     return f"sweep: {call} raised {type(err).__name__}{where}: {text}; run that call alone for its traceback"
 
 
-def _groups(n_points: int, n_seeds: int, jobs: int, scheduler: str | None) -> int:
-    """Into how many tasks each seed's grid points go: one (they share prefixes to fork), unless
-    there are fewer seeds than workers (a cluster's are unknown: one run per task there)."""
-    if scheduler is not None:
-        return n_points
-    return max(1, min(n_points, -(-jobs // n_seeds)))
+def _groups(n_points: int, n_seeds: int, jobs: int, threads: int | None) -> int:
+    """Into how many tasks each seed's grid points go: one (they share prefixes to fork), unless there are
+    fewer seeds than runs at a time: ``jobs`` here, or on a Dask cluster (``threads`` not None) the threads of its
+    workers when the sweep was planned (:func:`.runner.identify`; none yet: one task per seed)."""
+    at_a_time = jobs if threads is None else threads
+    return max(1, min(n_points, -(-at_a_time // n_seeds)))
 
 
 def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = None,
@@ -411,12 +445,16 @@ def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = N
     whatever ``jobs``, runs that file (not a change made to the module in this process).
 
     Runs ``jobs`` at a time (at most this computer's cores) with joblib (loky processes), or on
-    the Dask cluster at ``scheduler`` (needs the "cluster" extra); ``progress`` shows a bar on
-    stderr. The result does not depend on ``jobs`` or the runner. Ctrl-C raises :class:`SweepInterrupted`
-    (a KeyboardInterrupt) whose ``table`` holds the seeds that finished. ConfigError, before anything runs,
-    for an unknown experiment or parameter, a module that is not an experiment module, a value
-    outside its ``PARAMS`` range, a grid point that breaks one of its ``RULES``, bad seeds or jobs,
-    an unreachable scheduler. :meth:`Plan.of` checks and plans it, :meth:`Plan.run` runs it: a
+    the Dask cluster at ``scheduler``, its address as a str (needs the "cluster" extra; ``jobs`` is then the
+    cluster's business: give one or the other); ``progress`` shows a bar on stderr. The result does not depend
+    on ``jobs`` or the runner. Ctrl-C raises :class:`SweepInterrupted` (a KeyboardInterrupt) whose ``table``
+    holds the seeds that finished; a run that raises, or a cluster lost mid-sweep, raises :class:`SweepFailed`,
+    whose ``table`` holds them too. ConfigError, before anything runs, for an unknown experiment or parameter,
+    a module that is not an experiment module, a value outside its ``PARAMS`` range, a grid point that breaks
+    one of its ``RULES``, bad seeds or jobs, jobs with a scheduler, a scheduler that is not a str or does not
+    answer as a Dask scheduler within :data:`.runner.CONNECT_S` seconds; when the runs start, for a cluster
+    without workers (after :data:`.runner.WORKERS_S` seconds) or whose workers cannot import esxlab or run
+    other sources. :meth:`Plan.of` checks and plans it, :meth:`Plan.run` runs it: a
     caller that needs the plan first (the command line counts its workers) builds it once and runs it."""
     return Plan.of(experiment, params, seeds, jobs, scheduler).run(progress)
 
@@ -427,7 +465,10 @@ class Plan:
     ``tasks`` handed to :func:`.runner.execute` (``index[g]``: the points of a seed's g-th task; each
     names the experiment as :func:`.runner.load` takes it), ``jobs`` at a time here or on the Dask
     cluster at ``scheduler``. ``workers`` is how many run at a time on this computer
-    (:func:`.runner.workers`; None on a Dask cluster, whose workers are its business)."""
+    (:func:`.runner.workers`; None on a Dask cluster, whose workers are its business). A seed's grid points
+    go to one task, so that they share their warm-up (:func:`.common.fork`), unless there are fewer seeds than
+    runs at a time (``jobs``, or the cluster's worker threads when planned): :func:`_groups`. ``options``: its
+    sentences name the command line's options (``--jobs``) rather than the keyword arguments (``jobs``)."""
 
     name: str
     grid: dict[str, list[Any]]
@@ -438,14 +479,23 @@ class Plan:
     jobs: int
     scheduler: str | None
     workers: int | None
+    options: bool = False
 
     @classmethod
     def of(cls, experiment: Experiment, params: Mapping[str, Iterable[Any]] | None, seeds: int | str | Iterable[int],
-           jobs: int = 1, scheduler: str | None = None) -> "Plan":
+           jobs: int = 1, scheduler: str | None = None, *, options: bool = False) -> "Plan":
         """The plan of ``sweep(experiment, params, seeds, jobs=jobs, scheduler=scheduler)``;
-        ConfigError, before anything runs, for what :func:`sweep` refuses."""
+        ConfigError, before anything runs, for what :func:`sweep` refuses (``options``: in sentences naming
+        the command line's options, ``--jobs``, ``--scheduler``, as ``python -m esxlab sweep`` takes them)."""
+        word = (lambda key: f"sweep: --{key}") if options else (lambda key: f"sweep: {key}")
         name = lookup(experiment)
-        n_jobs = runner.check_jobs(jobs, "sweep: jobs")
+        n_jobs = runner.check_jobs(jobs, word("jobs"))
+        if scheduler is not None:
+            runner.check_scheduler(scheduler, word("scheduler"))
+            if jobs != 1:
+                raise ConfigError(f"{word('jobs')} = {jobs} and {word('scheduler').removeprefix('sweep: ')} = "
+                                  f"{shorten(scheduler)} were both given; allowed: one of them, as jobs counts runs "
+                                  "at a time on this computer and a Dask cluster runs as many as it has worker threads.")
         ref = _task_name(name, get(experiment), jobs, scheduler)       # before the checks: they read the file now
         grid = check_grid(experiment, params)
         seed_list = check_seeds(seeds)
@@ -454,25 +504,36 @@ class Plan:
             raise ConfigError(f"sweep: {n_points} grid points × {len(seed_list)} seeds = "
                               f"{n_points * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")
         points = check_rules(experiment, grid)
-        groups = _groups(len(points), len(seed_list), n_jobs, scheduler)
+        threads = None if scheduler is None else \
+            int(runner.identify(scheduler, word("scheduler")).get("total_threads") or 0)
+        groups = _groups(len(points), len(seed_list), n_jobs, threads)
         index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
         tasks = [(ref, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
         return cls(name, grid, seed_list, points, index, tasks, jobs, scheduler,
-                   None if scheduler is not None else runner.workers(jobs, len(tasks), "sweep: jobs"))
+                   None if scheduler is not None else runner.workers(jobs, len(tasks), word("jobs")), options)
 
     def run(self, progress: bool = False) -> SweepTable:
         """Run the plan's tasks (a bar on stderr with ``progress``): the table of :func:`sweep`.
-        Ctrl-C raises :class:`SweepInterrupted`, holding the table of the seeds already finished."""
+        Ctrl-C raises :class:`SweepInterrupted`, a run that raises or a lost Dask cluster :class:`SweepFailed`,
+        each holding the table of the seeds already finished."""
         own = [task[0] for task in self.tasks[:1] if isinstance(task[0], runner.Own)]     # all tasks name one
         done: list[list[tuple[Row, ...]]] = []            # each task's tables, in task order as they arrive
         try:
             runner.execute(_tables, self.tasks, jobs=self.jobs, scheduler=self.scheduler,
                            progress=f"sweep {self.name}" if progress else None, label="sweep", own=own,
-                           each=lambda task, got: done.append(got))
+                           each=lambda task, got: done.append(got), options=self.options)
         except KeyboardInterrupt as stop:
             raise SweepInterrupted(self._table(done), self._runs(done), self._total) from stop
         except RunFailed as failed:
             raise SweepFailed(str(failed), self._table(done), self._runs(done), self._total) from failed
+        except runner.ClusterLost as lost:
+            table = self._table(done)
+            rest = self.seeds[len(table.seeds):]
+            raise SweepFailed(f"sweep: the Dask cluster at {lost.scheduler} was lost after {self._runs(done)} of "
+                              f"{self._total} runs ({lost.reason}); allowed: a cluster that stays up "
+                              f"until the sweep ends: run the seeds that did not finish ({runner.seeds_option(rest)}) "
+                              "again once it is back.", table, self._runs(done), self._total,
+                              stopped="the Dask cluster was lost") from None
         return self._table(done)
 
     @property
@@ -509,13 +570,14 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 class SweepFailed(Error):
-    """A run of a sweep raised (:class:`RunFailed`'s sentence, naming it) after ``runs`` of its ``total`` runs had
-    finished; ``table`` is the :class:`SweepTable` of the seeds whose runs had all finished, as
-    :class:`SweepInterrupted`'s."""
+    """A run of a sweep raised (:class:`RunFailed`'s sentence, naming it), or the Dask cluster running it was lost
+    (its scheduler went away, its workers died or left), after ``runs`` of its ``total`` runs had finished; ``table``
+    is the :class:`SweepTable` of the seeds whose runs had all finished, as :class:`SweepInterrupted`'s, and
+    ``stopped`` says what stopped it ("a run failed", "the Dask cluster was lost")."""
 
-    def __init__(self, message: str, table: SweepTable, runs: int, total: int) -> None:
+    def __init__(self, message: str, table: SweepTable, runs: int, total: int, stopped: str = "a run failed") -> None:
         super().__init__(message)
-        self.table, self.runs, self.total = table, runs, total
+        self.table, self.runs, self.total, self.stopped = table, runs, total, stopped
 
 
 def _task_name(name: str, module: ModuleType, jobs: int, scheduler: str | None) -> Task:
