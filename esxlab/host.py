@@ -340,7 +340,7 @@ class Host:
         for i in range(len(log) - 1, max(-1, len(log) - 13), -1):
             last = log[i]
             if (last.until or last.tick) < self.time - 2:
-                break
+                continue                          # (a stale entry of another decision does not end the search)
             if (last.vm, last.action, last.why) == (vm, action, why) and vm:
                 log[i] = dataclasses.replace(last, pages=last.pages + int(pages),
                                              until=self.time if self.time > last.tick else last.until)

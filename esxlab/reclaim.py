@@ -78,6 +78,8 @@ from .vm import LARGE_PAGE, VM
 
 STATES = ("high", "clear", "soft", "hard", "low")
 HIGH, CLEAR, SOFT, HARD, LOW = range(5)
+#: ticks in a row that hard or low must find nothing to reclaim before the decision log says so (invented)
+NOTHING_TICKS = 3
 
 
 class FreeMemoryStates:
@@ -229,6 +231,8 @@ class Reclaimer:
         # large pages are broken in the first state below high (later ESX): clear, or soft without it
         self.break_state = None if not config.large_pages else CLEAR if config.state_model == "esxi6" else SOFT
         self._told_high: set[int] = set()       # uids of VMs told "above target, nothing reclaimed in high"
+        self._told_nothing = False              # told "nothing to reclaim" since the state last changed
+        self._nothing_ticks = 0                 # ticks in a row that began in hard or low with nothing to reclaim
         self._small: dict[tuple[int, str], int] = {}   # balloon changes under 1 MB not yet logged, by uid
 
     def _log_pops(self, vm) -> None:
@@ -253,6 +257,7 @@ class Reclaimer:
         if not self.states.update(free):
             return False
         self._told_high.clear()
+        self._told_nothing = False
         self.log("", f"state {old} → {self.states.name}", 0,
                  f"free memory {free / PAGES_PER_MB:.1f} MB ({100 * free / self.machine.total:.1f} % of "
                  f"machine memory)")
@@ -263,6 +268,7 @@ class Reclaimer:
         """Set each VM's balloon target, page what the state calls for, block in low."""
         vms = list(vms)
         state = self.state
+        self._note_nothing_to_reclaim(vms, state)
         if self.break_state is not None and state >= self.break_state:
             self._break_large(vms, state)
         # the swap daemon pages at its rate: in soft only what the balloons cannot free, and no
@@ -325,6 +331,22 @@ class Reclaimer:
                     why = (f"soft state: the balloon cannot free it ({_balloon_short(vm, share)})"
                            if state == SOFT else f"{STATES[state]} state: page to reach target")
                     self.log(vm.name, action, got, why)
+
+    def _note_nothing_to_reclaim(self, vms: list, state: int) -> None:
+        """Log, once until the state changes, that hard or low has had nothing to reclaim for
+        :data:`NOTHING_TICKS` ticks in a row (each beginning with every VM at or below its target, its
+        floor), so the state stays while free memory does: e.g. mins that reserve all of memory (admission
+        control reserves min + overhead, §6.2, and no free memory for the thresholds, §6.3)."""
+        nothing = state >= HARD and bool(vms) and all(v.alloc_pages <= v.floor_pages for v in vms)
+        self._nothing_ticks = self._nothing_ticks + 1 if nothing else 0
+        if self._nothing_ticks < NOTHING_TICKS or self._told_nothing:
+            return
+        self._told_nothing = True
+        self.log("", "nothing to reclaim", 0,
+                 f"{STATES[state]} state, but every VM is at or below its target, so neither balloon nor paging takes "
+                 f"anything: free memory ({self.machine.free / PAGES_PER_MB:.1f} MB) stays below the thresholds "
+                 "until a VM frees memory or powers off (admission control reserves each VM's min and overhead, "
+                 "§6.2, but no free memory for the states, §6.3)")
 
     def _break_large(self, vms: list, state: int) -> None:
         """Break every VM's large pages, so page sharing can work (later ESX)."""

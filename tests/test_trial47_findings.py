@@ -119,3 +119,18 @@ def test_an_unanswered_check_asks_for_the_answer_name_spelled_right():
     from esxlab.checks import Expect, verify
     with pytest.raises(NotImplementedError, match="check that you spelled `secret` so"):
         verify(Expect("secret", "choice", "a", "h", choices=("a", "b")), None)
+
+
+@pytest.mark.parametrize("min_mb, told", [(224, True), (190, False)])
+def test_a_low_state_with_nothing_to_reclaim_says_so_once(min_mb, told):
+    """Two VMs whose mins and overhead reserve all 512 MB (admission control, §6.2, admits them) left the host in
+    low for good, 0 MB free, with nothing in the log after its first page-outs. The log says, once, that low has
+    nothing to reclaim and why; with smaller mins the host returns to high and nothing is said."""
+    import esxlab as esx
+    host = esx.Host(esx.HostConfig(memory_mb=512, sharing=esx.SharingConfig(mode="off")), seed=0)
+    for name in "ab":
+        host.power_on(esx.VMConfig(name=name, max_mb=256, min_mb=min_mb), workload=esx.workloads.Toucher(((0, 240),)))
+    run = host.run(minutes=10)
+    said = [d for d in run.decisions if d.action == "nothing to reclaim"]
+    assert len(said) == told and (not told or "every VM is at or below its target" in said[0].why)
+    assert (run.state_names()[-1] == "low") == told
