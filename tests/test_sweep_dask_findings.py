@@ -160,10 +160,11 @@ def not_a_scheduler(request, tmp_path, monkeypatch) -> Iterator[str]:
 
 
 def test_an_address_where_no_dask_scheduler_listens_is_one_sentence_not_a_hang(not_a_scheduler):
-    with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = 'tcp://127\.0\.0\.1:\d+' could not be reached "
-                                              r"\((no answer as a Dask scheduler within 1 s|something answered there, "
-                                              r"but not in Dask's protocol)\); allowed: the address of a running "
-                                              r"Dask scheduler, e\.g\. tcp://10\.0\.0\.5:8786\.$"):
+    with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = 'tcp://127\.0\.0\.1:\d+' (could not be reached "
+                                              r"\(no answer as a Dask scheduler within 1 s|is not a Dask scheduler's "
+                                              r"address \(something answered there, but not in Dask's protocol)\); "
+                                              r"allowed: the address of a running Dask scheduler, e\.g\. "
+                                              r"tcp://10\.0\.0\.5:8786\.$"):
         within(30, sweep, "remap_io", {"minutes": [1]}, scheduler=not_a_scheduler)
 
 
@@ -171,14 +172,15 @@ def test_the_command_line_says_so_with_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runner, "CONNECT_S", 1.0, raising=False)
     for address in _serve(tmp_path, "400"):
         assert within(30, main, ["sweep", "remap_io", "--scheduler", address]) == 2
-        assert capsys.readouterr().err == (f"error: sweep: --scheduler = {address!r} could not be reached (something "
-                                           "answered there, but not in Dask's protocol); allowed: the address of a "
-                                           "running Dask scheduler, e.g. tcp://10.0.0.5:8786.\n")
+        assert capsys.readouterr().err == (f"error: sweep: --scheduler = {address!r} is not a Dask scheduler's "
+                                           "address (something answered there, but not in Dask's protocol); allowed: "
+                                           "the address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.\n")
 
 
 def test_a_dask_workers_address_is_not_a_schedulers(cluster):
     worker = next(iter(cluster.scheduler_info["workers"]))
-    with pytest.raises(esx.ConfigError, match=r"could not be reached \(it is a Dask Worker, not a scheduler\)"):
+    with pytest.raises(esx.ConfigError, match=r"is not a Dask scheduler's address \(it is a Dask Worker, not a "
+                                              r"scheduler\)"):
         within(30, sweep, "remap_io", {"minutes": [1]}, scheduler=worker)
 
 
@@ -305,3 +307,48 @@ def test_dir_lists_the_names_loaded_on_first_use():
     names = dir(E)
     assert {"sweep", "SweepFailed", "SweepInterrupted", "SweepTable", "fig7", "esx_today", "get"} <= set(names)
     assert names == sorted(names)
+
+
+# -- a reviewer's second pass ------------------------------------------------------------------------------------
+def test_a_cluster_left_without_workers_mid_sweep_is_lost_not_a_hang(tmp_path, monkeypatch):
+    """Every worker gone, the scheduler up: the tasks waited for good (a reviewer's sweep sat at 4/10 for 120 s)."""
+    (tmp_path / "slow_after_seed_0.py").write_text(SLOW_AFTER_SEED_0)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "slow_after_seed_0", raising=False)
+    monkeypatch.setattr(runner, "WORKERS_S", 2.0)
+    with distributed.LocalCluster(**ONE_WORKER) as c:
+        threading.Timer(3.0, lambda: c.scale(0)).start()        # seed 0 has finished; seed 1 sleeps on the worker
+        with pytest.raises(SweepFailed, match=r"was lost after 1 of 2 runs .*no worker left for 2 s") as lost:
+            within(60, sweep, "slow_after_seed_0", seeds=[0, 1], scheduler=c.scheduler_address)
+        assert list(lost.value.table.seeds) == [0]
+
+
+def test_a_worker_that_loaded_other_sources_is_refused(cluster, monkeypatch):
+    """The check hashed the files on the worker's disk, not the code it had loaded: a worker that imported esxlab
+    before an edit ran the old code while the check passed (a reviewer's CSVs differed). It compares the loaded."""
+    client = distributed.Client(cluster.scheduler_address, set_as_default=False)
+    try:
+        client.run(runner.loaded_source_hash)                    # the worker has loaded the runner
+        monkeypatch.setattr(runner, "_LOADED", "0123456789abcdef")   # this process "loaded other sources"
+        with pytest.raises(esx.ConfigError, match=r"run other esxlab sources .*here 0123456789abcdef"):
+            within(60, sweep, "remap_io", {"minutes": [1]}, scheduler=cluster.scheduler_address)
+    finally:
+        client.close()
+
+
+def test_an_in_process_address_and_a_closed_port_are_said_at_once():
+    """``inproc://`` (LocalCluster(processes=False)) was "could not be reached"; a closed port took 10 s."""
+    with pytest.raises(esx.ConfigError, match=r"is an in-process address, .*protocol='tcp://'"):
+        sweep("remap_io", {"minutes": [1]}, scheduler="inproc://10.0.0.5/123/1")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]                                # bound, never listening: refused
+        with pytest.raises(esx.ConfigError, match=r"could not be reached \(connection refused: nothing listens"):
+            within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=f"tcp://127.0.0.1:{port}")
+
+
+def test_a_sweep_stopped_before_any_seed_says_its_csv_was_not_written():
+    """Lost before a seed finished, the line did not say the CSV was not written, as Ctrl-C's does."""
+    from esxlab.experiments import cli
+    assert cli._unwritten("out.csv", type("T", (), {"seeds": []})()) == " (--csv out.csv not written)"
+    assert cli._unwritten("out.csv", type("T", (), {"seeds": [0]})()) == "" == cli._unwritten(None, None)

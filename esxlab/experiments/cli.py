@@ -170,7 +170,7 @@ def sweep_main(argv: list[str]) -> int:
     except SweepFailed as failed:      # a run raised, or the cluster was lost: keep what finished, then say why
         if failed.table.seeds:
             _sweep_out(failed.table, args.csv, start, _where(args.scheduler, used), failed.total, failed.stopped)
-        print(f"error: {failed}", file=sys.stderr)
+        print(f"error: {failed}{_unwritten(args.csv, failed.table)}", file=sys.stderr)
         return 1
     except Error as e:                 # a bad argument, or a setting the experiment cannot run
         return _failed(e)
@@ -181,10 +181,14 @@ def sweep_main(argv: list[str]) -> int:
             code = _sweep_out(stop.table, args.csv, start, _where(args.scheduler, used), stop.total)
             if code:
                 return code
-        unwritten = f" (--csv {args.csv} not written)" if args.csv and not stop.table.seeds else ""
-        print(f"interrupted: {stop}{unwritten}", file=sys.stderr)
+        print(f"interrupted: {stop}{_unwritten(args.csv, stop.table)}", file=sys.stderr)
         return 130
     return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
+
+
+def _unwritten(csv: str | None, table: SweepTable) -> str:
+    """" (--csv FILE not written)" when a sweep stopped before any seed finished, else ""."""
+    return f" (--csv {csv} not written)" if csv and not table.seeds else ""
 
 
 def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, asked: int | None = None,

@@ -42,6 +42,7 @@ import logging
 import numbers
 import os
 import re
+import socket
 import sys
 import threading
 import warnings
@@ -223,9 +224,28 @@ def _clip(error: object, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit - 1]}…"
 
 
-def _unreachable(scheduler: str, label: str, why: object) -> ConfigError:
-    return ConfigError(f"{label} = {shorten(scheduler)} could not be reached ({_clip(why)}); allowed: the address "
+def _unreachable(scheduler: str, label: str, why: object, answered: bool = False) -> ConfigError:
+    """The sentence for an address where no Dask scheduler answers: nothing did (``could not be reached``), or
+    something else did (``answered``: a web server, a Dask worker)."""
+    said = "is not a Dask scheduler's address" if answered else "could not be reached"
+    return ConfigError(f"{label} = {shorten(scheduler)} {said} ({_clip(why)}); allowed: the address "
                        "of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+
+
+def _refused(scheduler: str) -> str | None:
+    """Why nothing can listen at a tcp:// or tls:// ``scheduler`` (its connection refused at once, where Dask's
+    own connect retries until its timeout), else None (something listens, or another protocol)."""
+    from distributed.comm import get_address_host_port
+    if not scheduler.startswith(("tcp://", "tls://")):
+        return None
+    host, port = get_address_host_port(scheduler)
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_S).close()
+    except ConnectionRefusedError:
+        return "connection refused: nothing listens there"
+    except OSError:
+        return None                               # no route, a timeout: Dask's connect says which
+    return None
 
 
 def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str, Any]:
@@ -242,11 +262,17 @@ def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str,
         from distributed.security import Security
     except ImportError:
         raise ConfigError(f"{label} needs Dask distributed; {install_hint('cluster')}.") from None
+    if scheduler.startswith("inproc://"):
+        raise ConfigError(f"{label} = {shorten(scheduler)} is an in-process address, which the runs cannot use; "
+                          "allowed: a tcp:// address, e.g. LocalCluster(processes=False, protocol='tcp://')'s.")
     try:
         get_address_host_port(scheduler)          # a malformed address fails here, before any connection
         arguments = Security().get_connection_args("client")      # TLS as dask's configuration says
+        refused = _refused(scheduler)
     except (ValueError, TypeError) as e:
         raise _unreachable(scheduler, label, e) from None
+    if refused:
+        raise _unreachable(scheduler, label, refused)
 
     async def ask() -> Any:
         comm = await connect(scheduler, timeout=CONNECT_S, **arguments)
@@ -271,12 +297,12 @@ def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str,
     if isinstance(error, (TimeoutError, asyncio.TimeoutError)) or not answer:
         raise _unreachable(scheduler, label, f"no answer as a Dask scheduler within {CONNECT_S:g} s")
     if isinstance(error, MemoryError) or (error is None and not isinstance(reply, dict)):
-        raise _unreachable(scheduler, label, "something answered there, but not in Dask's protocol")
+        raise _unreachable(scheduler, label, "something answered there, but not in Dask's protocol", answered=True)
     if error is not None:
         raise _unreachable(scheduler, label, error)
     if reply.get("type") != "Scheduler":
         what = f"a Dask {reply['type']}" if isinstance(reply.get("type"), str) else "not a Dask scheduler"
-        raise _unreachable(scheduler, label, f"it is {what}, not a scheduler")
+        raise _unreachable(scheduler, label, f"it is {what}, not a scheduler", answered=True)
     return reply
 
 
@@ -284,7 +310,7 @@ def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str,
 def _backend(jobs: int, scheduler: str | None, label: str, own: Sequence[Own] = ()) -> Iterator[Any]:
     """joblib's loky processes (yields None), or (``scheduler``) a dask ``Client`` of that cluster: a Dask scheduler
     (:func:`identify`) with a worker (given up to :data:`WORKERS_S` seconds to get one) whose workers import
-    esxlab, run these very esxlab sources (:func:`source_hash`) and import each module of your own in ``own``
+    esxlab, run these very esxlab sources as loaded (:func:`loaded_source_hash`) and import each module of your own in ``own``
     from the same file (:func:`worker_digest`); ConfigError, one sentence, for each of these."""
     if scheduler is None:
         with parallel_config(backend="loky", n_jobs=jobs):
@@ -305,9 +331,9 @@ def _backend(jobs: int, scheduler: str | None, label: str, own: Sequence[Own] = 
                 raise ConfigError(f"{where}: that Dask scheduler has no workers (none joined within {WORKERS_S:g} s); "
                                   f"allowed: a scheduler with workers: start them with `dask worker {scheduler}`, "
                                   "where esxlab imports, then run again.") from None
-        here = source_hash()
+        here = loaded_source_hash()
         try:
-            other = {w: h for w, h in client.run(source_hash).items() if h != here}
+            other = {w: h for w, h in client.run(loaded_source_hash).items() if h != here}
         except Exception as e:                    # distributed re-raises a worker's ImportError as a plain Exception
             if not isinstance(e, ImportError) and "ImportError" not in str(e) and "ModuleNotFoundError" not in str(e):
                 raise ConfigError(f"{where}: its workers could not say which esxlab they run ({_clip(e)}); "
@@ -446,10 +472,24 @@ def _on_cluster(client: Any, fn: Callable[..., Any], tasks: Sequence[tuple]) -> 
     futures = [client.submit(_quietly, fn, *task, pure=False) for task in tasks]
     try:
         for future in futures:
-            yield future.result()
+            yield _result(client, future)
     finally:
         with contextlib.suppress(Exception):      # a lost cluster: nothing left to cancel
             client.cancel(futures)
+
+
+def _result(client: Any, future: Any) -> Any:
+    """``future``'s result, waited for while the cluster has a worker to run it; TimeoutError (a lost cluster, to
+    :func:`_lost`) once it has had none for :data:`WORKERS_S` seconds: its scheduler keeps such a task waiting
+    for good."""
+    alone = 0.0
+    while True:
+        try:
+            return future.result(timeout=1.0)
+        except (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError):
+            alone = alone + 1.0 if not client.nthreads() else 0.0
+            if alone >= WORKERS_S:
+                raise TimeoutError(f"no worker left for {WORKERS_S:g} s") from None
 
 
 def _outside() -> int:
@@ -646,6 +686,17 @@ def source_hash(root: Path = PACKAGE, leave_out: Sequence[str] = TEACHING) -> st
                        and "__pycache__" not in p.parts and p.relative_to(root).parts[0] not in leave_out):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+#: :func:`source_hash` as this process found the sources when it loaded this module (every task loads it
+#: before the model: the runner's own imports load the model right after)
+_LOADED = source_hash()
+
+
+def loaded_source_hash() -> str:
+    """:func:`source_hash` of the sources this process loaded (:data:`_LOADED`), not of the files now: a Dask
+    worker that imported esxlab before its files changed runs the old code, and says so."""
+    return _LOADED
 
 
 def readme_block(rows: list[Row], seeds: list[int], date: str | None = None, jobs: int = 1) -> str:
