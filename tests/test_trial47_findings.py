@@ -134,3 +134,13 @@ def test_a_low_state_with_nothing_to_reclaim_says_so_once(min_mb, told):
     said = [d for d in run.decisions if d.action == "nothing to reclaim"]
     assert len(said) == told and (not told or "every VM is at or below its target" in said[0].why)
     assert (run.state_names()[-1] == "low") == told
+
+
+def test_run_many_names_its_keyword_arguments_and_reproduce_its_options(capsys):
+    """``runner.run_many``, a Python API, worded its errors as ``reproduce``'s options (``--jobs``)."""
+    from esxlab.__main__ import main
+    from esxlab.experiments import runner
+    with pytest.raises(ConfigError, match=r"^reproduce: jobs = 0 is not allowed"):
+        runner.run_many(["remap_io"], [0], jobs=0)
+    assert main(["reproduce", "--figure", "remap_io", "--jobs", "0"]) == 2
+    assert "reproduce: --jobs = 0 is not allowed" in capsys.readouterr().err

@@ -297,7 +297,7 @@ def main(argv: list[str]) -> int:
         return int(e.code or 0)
     start = time.perf_counter()
     try:
-        results = runner.run_many(names, seeds, jobs=args.jobs, progress=True, scheduler=args.scheduler)
+        results = runner.run_many(names, seeds, jobs=args.jobs, progress=True, scheduler=args.scheduler, options=True)
     except ConfigError as e:           # e.g. an unreachable --scheduler
         return _failed(e)
     except runner.ClusterLost as lost:     # the Dask cluster went away mid-run: one sentence, as a failed run

@@ -614,19 +614,20 @@ def _together(names: list[str]) -> list[tuple[str, ...]]:
 
 
 def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress: bool = False,
-             scheduler: str | None = None) -> dict[tuple[str, int], Result]:
+             scheduler: str | None = None, *, options: bool = False) -> dict[tuple[str, int], Result]:
     """Run every experiment in ``names`` on every seed with :func:`execute`.
 
     Returns {(name, seed): Result} in (name, seed) order; ``progress`` shows a bar and a line
     per task on stderr as it finishes. Experiments that run the same simulations
     (:data:`~esxlab.experiments.SHARED_RUNS`) share a task per seed, so those run once.
     ``jobs`` must be ≥ 1 (ConfigError); more than this computer's cores run as many at a time as it has.
-    Tasks start longest first (:data:`~esxlab.experiments.RUN_S`).
+    Tasks start longest first (:data:`~esxlab.experiments.RUN_S`). ``options``: errors name the command
+    line's ``--jobs``/``--scheduler`` (``reproduce``'s), else the keyword arguments.
     """
     names, seeds = list(dict.fromkeys(names)), list(seeds)
     tasks = plan(names, seeds)
     out = execute(_run, tasks, jobs=jobs, scheduler=scheduler, progress="reproduce" if progress else None,
-                  describe=_describe)
+                  describe=_describe, options=options)
     done = {(name, seed): res for (group, seed), results in zip(tasks, out) for name, res in zip(group, results)}
     return {(name, seed): done[name, seed] for name in names for seed in seeds}
 
