@@ -19,6 +19,7 @@ import esxlab as esx
 from esxlab import experiments as E
 from esxlab.__main__ import main
 from esxlab.experiments import SweepFailed, runner, sweep, sweeps
+from esxlab.experiments import cluster as dask_side
 
 distributed = pytest.importorskip("distributed")           # the "cluster" extra; the "test" extra installs it
 ONE_WORKER = dict(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
@@ -155,7 +156,7 @@ def _serve(tmp_path, kind: str) -> Iterator[str]:
 
 @pytest.fixture(params=["http", "400", "silent"])
 def not_a_scheduler(request, tmp_path, monkeypatch) -> Iterator[str]:
-    monkeypatch.setattr(runner, "CONNECT_S", 1.0, raising=False)     # 10 s on a real network; 1 s here
+    monkeypatch.setattr(dask_side, "CONNECT_S", 1.0)     # 10 s on a real network; 1 s here
     yield from _serve(tmp_path, request.param)
 
 
@@ -169,7 +170,7 @@ def test_an_address_where_no_dask_scheduler_listens_is_one_sentence_not_a_hang(n
 
 
 def test_the_command_line_says_so_with_exit_2(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(runner, "CONNECT_S", 1.0, raising=False)
+    monkeypatch.setattr(dask_side, "CONNECT_S", 1.0)
     for address in _serve(tmp_path, "400"):
         assert within(30, main, ["sweep", "remap_io", "--scheduler", address]) == 2
         assert capsys.readouterr().err == (f"error: sweep: --scheduler = {address!r} is not a Dask scheduler's "
@@ -217,7 +218,7 @@ def test_workers_that_cannot_import_esxlab_are_named_in_a_sentence(tmp_path, cap
 
 # -- 4. a scheduler without workers ----------------------------------------------------------------------------
 def test_a_scheduler_without_workers_is_one_sentence_after_a_bounded_wait(monkeypatch, capsys):
-    monkeypatch.setattr(runner, "WORKERS_S", 1.0, raising=False)
+    monkeypatch.setattr(dask_side, "WORKERS_S", 1.0)
     with distributed.LocalCluster(n_workers=0, dashboard_address=None) as empty:
         address = empty.scheduler_address
         assert within(30, main, ["sweep", "remap_io", "--scheduler", address]) == 2
@@ -315,7 +316,7 @@ def test_a_cluster_left_without_workers_mid_sweep_is_lost_not_a_hang(tmp_path, m
     (tmp_path / "slow_after_seed_0.py").write_text(SLOW_AFTER_SEED_0)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "slow_after_seed_0", raising=False)
-    monkeypatch.setattr(runner, "WORKERS_S", 2.0)
+    monkeypatch.setattr(dask_side, "WORKERS_S", 2.0)
     with distributed.LocalCluster(**ONE_WORKER) as c:
         threading.Timer(3.0, lambda: c.scale(0)).start()        # seed 0 has finished; seed 1 sleeps on the worker
         with pytest.raises(SweepFailed, match=r"was lost after 1 of 2 runs .*no worker left for 2 s") as lost:

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from ..errors import ConfigError, Error
 from ..rng import check_seed
-from . import EXPERIMENTS, lookup, runner
+from . import EXPERIMENTS, cluster, lookup, runner
 from .paper import FIGURES
 from .result import Result, Row, check_dir, render_table, write_table_csv
 
@@ -300,7 +300,7 @@ def main(argv: list[str]) -> int:
         results = runner.run_many(names, seeds, jobs=args.jobs, progress=True, scheduler=args.scheduler, options=True)
     except ConfigError as e:           # e.g. an unreachable --scheduler
         return _failed(e)
-    except runner.ClusterLost as lost:     # the Dask cluster went away mid-run: one sentence, as a failed run
+    except cluster.ClusterLost as lost:     # the Dask cluster went away mid-run: one sentence, as a failed run
         print(f"error: {lost}", file=sys.stderr)
         return 1
     rows = runner.summary(results) if len(seeds) > 1 else [r for res in results.values() for r in res.table]

@@ -7,7 +7,7 @@
 :func:`execute` is the one runner behind ``reproduce``, :func:`run_many` and
 :func:`esxlab.experiments.sweep`: joblib's "loky" processes on this machine (``jobs`` at a
 time), or, given ``scheduler`` (a Dask scheduler's address), the same tasks on a Dask
-distributed cluster (its futures, one per task; the optional "cluster" extra). Every run is
+distributed cluster (its futures, one per task, by :mod:`.cluster`; the optional "cluster" extra). Every run is
 seeded, so the results are the same, bit for bit, whichever runner and however many workers:
 the runner only decides where each task runs. It starts no more local workers than there are
 tasks, nor than this computer has cores (:func:`workers`), and its tasks run
@@ -32,17 +32,15 @@ reads that hash back (a test fails when the sources changed since the table was 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime
+import functools
 import hashlib
 import importlib
 import importlib.util
-import logging
 import numbers
 import os
 import re
-import socket
 import sys
 import threading
 import warnings
@@ -55,10 +53,10 @@ from typing import Any
 from joblib import Parallel, cpu_count, delayed, parallel_config
 from tqdm import tqdm
 
-from ..errors import ConfigError, Error, install_hint, shorten
+from ..errors import ConfigError, Error, shorten
 from ..host import quietly, watching
 from ..rng import check_seed
-from . import RUN_S, SHARED_RUNS, common, get
+from . import RUN_S, SHARED_RUNS, cluster, common, get
 from .result import Result, Row, predictions, render_table, summarize
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -192,206 +190,45 @@ def worker_digest(experiment: Own) -> str:
         return f"cannot import it ({e})"
 
 
-#: seconds a Dask scheduler has to answer: to take the connection, return Dask's handshake and say what it is
-#: (:func:`identify`); an address where something else listens (a web server, a peer that never answers) is
-#: refused in a sentence when they are up, rather than hanging
-CONNECT_S = 10.0
-#: seconds a scheduler without workers is given to get one before the runs are refused (:func:`_backend`)
-WORKERS_S = 10.0
-
-
-def check_scheduler(scheduler: Any, label: str = "reproduce: --scheduler") -> str:
-    """``scheduler`` if it is a str (a Dask scheduler's address: :func:`identify` checks it is one); ConfigError
-    for anything else, naming what to give instead (for a dask ``Client`` or cluster: its scheduler's address)."""
-    if isinstance(scheduler, str):
-        return scheduler
-    kind = type(scheduler).__name__
-    if type(scheduler).__module__.split(".")[0] == "distributed" and kind == "Client":
-        address = getattr(getattr(scheduler, "scheduler", None), "address", None)
-        raise ConfigError(f"{label} = {shorten(scheduler)} is a dask Client, not an address; allowed: its scheduler's "
-                          f"address as a str, client.scheduler.address{f' ({address!r})' if address else ''}.")
-    address = getattr(scheduler, "scheduler_address", None)
-    if isinstance(address, str):
-        raise ConfigError(f"{label} = {shorten(scheduler)} is a {kind}, not an address; allowed: its scheduler's "
-                          f"address as a str, cluster.scheduler_address ({address!r}).")
-    raise ConfigError(f"{label} = {shorten(scheduler)} is not allowed; give the scheduler's address as a str, e.g. "
-                      "'tcp://10.0.0.5:8786'.")
-
-
-def _clip(error: object, limit: int = 200) -> str:
-    """``error``'s text on one line (its type's name if it has none), at most ``limit`` characters."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= limit else f"{text[:limit - 1]}…"
-
-
-def _unreachable(scheduler: str, label: str, why: object, answered: bool = False) -> ConfigError:
-    """The sentence for an address where no Dask scheduler answers: nothing did (``could not be reached``), or
-    something else did (``answered``: a web server, a Dask worker)."""
-    said = "is not a Dask scheduler's address" if answered else "could not be reached"
-    return ConfigError(f"{label} = {shorten(scheduler)} {said} ({_clip(why)}); allowed: the address "
-                       "of a running Dask scheduler, e.g. tcp://10.0.0.5:8786.")
-
-
-def _refused(scheduler: str) -> str | None:
-    """Why nothing can listen at a tcp:// or tls:// ``scheduler`` (its connection refused at once, where Dask's
-    own connect retries until its timeout), else None (something listens, or another protocol)."""
-    from distributed.comm import get_address_host_port
-    if not scheduler.startswith(("tcp://", "tls://")):
-        return None
-    host, port = get_address_host_port(scheduler)
-    try:
-        socket.create_connection((host, port), timeout=CONNECT_S).close()
-    except ConnectionRefusedError:
-        return "connection refused: nothing listens there"
-    except OSError:
-        return None                               # no route, a timeout: Dask's connect says which
-    return None
-
-
-def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str, Any]:
-    """What the Dask scheduler at ``scheduler`` says of itself (its ``identity``: ``n_workers``, ``total_threads``,
-    …), asked within :data:`CONNECT_S` seconds (plus one for the handshake) on a connection of its own, in a thread
-    of its own (so that a notebook's running event loop is no obstacle). ConfigError, one sentence, for anything
-    else: not a str (:func:`check_scheduler`), a malformed address, nothing listening, a peer that does not answer
-    in time or answers other than a Dask scheduler does (a web server's "HTTP 400" read as Dask's frame lengths
-    would ask for exabytes: that MemoryError is one of the answers it maps), a Dask worker's address, or Dask
-    distributed missing (the "cluster" extra)."""
-    scheduler = check_scheduler(scheduler, label)
-    try:
-        from distributed.comm import connect, get_address_host_port
-        from distributed.security import Security
-    except ImportError:
-        raise ConfigError(f"{label} needs Dask distributed; {install_hint('cluster')}.") from None
-    if scheduler.startswith("inproc://"):
-        raise ConfigError(f"{label} = {shorten(scheduler)} is an in-process address, which the runs cannot use; "
-                          "allowed: a tcp:// address, e.g. LocalCluster(processes=False, protocol='tcp://')'s.")
-    try:
-        get_address_host_port(scheduler)          # a malformed address fails here, before any connection
-        arguments = Security().get_connection_args("client")      # TLS as dask's configuration says
-        refused = _refused(scheduler)
-    except (ValueError, TypeError) as e:
-        raise _unreachable(scheduler, label, e) from None
-    if refused:
-        raise _unreachable(scheduler, label, refused)
-
-    async def ask() -> Any:
-        comm = await connect(scheduler, timeout=CONNECT_S, **arguments)
-        try:
-            await comm.write({"op": "identity", "reply": True})
-            return await comm.read()
-        finally:
-            comm.abort()
-
-    answer: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            answer["reply"] = asyncio.run(asyncio.wait_for(ask(), CONNECT_S + 1))
-        except BaseException as e:                # whatever a peer that is not a scheduler makes happen
-            answer["error"] = e
-
-    thread = threading.Thread(target=run, name="esxlab-scheduler-check", daemon=True)
-    thread.start()
-    thread.join(CONNECT_S + 3)
-    reply, error = answer.get("reply"), answer.get("error")
-    if isinstance(error, (TimeoutError, asyncio.TimeoutError)) or not answer:
-        raise _unreachable(scheduler, label, f"no answer as a Dask scheduler within {CONNECT_S:g} s")
-    if isinstance(error, MemoryError) or (error is None and not isinstance(reply, dict)):
-        raise _unreachable(scheduler, label, "something answered there, but not in Dask's protocol", answered=True)
-    if error is not None:
-        raise _unreachable(scheduler, label, error)
-    if reply.get("type") != "Scheduler":
-        what = f"a Dask {reply['type']}" if isinstance(reply.get("type"), str) else "not a Dask scheduler"
-        raise _unreachable(scheduler, label, f"it is {what}, not a scheduler", answered=True)
-    return reply
-
-
 @contextlib.contextmanager
 def _backend(jobs: int, scheduler: str | None, label: str, own: Sequence[Own] = ()) -> Iterator[Any]:
-    """joblib's loky processes (yields None), or (``scheduler``) a dask ``Client`` of that cluster: a Dask scheduler
-    (:func:`identify`) with a worker (given up to :data:`WORKERS_S` seconds to get one) whose workers import
-    esxlab, run these very esxlab sources as loaded (:func:`loaded_source_hash`) and import each module of your own in ``own``
-    from the same file (:func:`worker_digest`); ConfigError, one sentence, for each of these."""
+    """joblib's loky processes (yields None), or (``scheduler``) a dask ``Client`` of that cluster
+    (:func:`.cluster.connect`) whose workers import esxlab, run these very esxlab sources as loaded
+    (:func:`loaded_source_hash`) and import each module of your own in ``own`` from the same file
+    (:func:`worker_digest`); ConfigError, one sentence, for each of these."""
     if scheduler is None:
         with parallel_config(backend="loky", n_jobs=jobs):
             yield None
         return
-    info = identify(scheduler, label)
-    from distributed import Client
-    try:
-        client = Client(scheduler, timeout=f"{CONNECT_S}s", set_as_default=False)
-    except Exception as e:                        # it answered a moment ago: stopped meanwhile
-        raise _unreachable(scheduler, label, e) from None
-    where = f"{label} = {shorten(scheduler)}"
-    try:
-        if not info.get("n_workers"):
-            try:
-                client.wait_for_workers(1, timeout=WORKERS_S)
-            except Exception:
-                raise ConfigError(f"{where}: that Dask scheduler has no workers (none joined within {WORKERS_S:g} s); "
-                                  f"allowed: a scheduler with workers: start them with `dask worker {scheduler}`, "
-                                  "where esxlab imports, then run again.") from None
-        here = loaded_source_hash()
-        try:
-            other = {w: h for w, h in client.run(loaded_source_hash).items() if h != here}
-        except Exception as e:                    # distributed re-raises a worker's ImportError as a plain Exception
-            if not isinstance(e, ImportError) and "ImportError" not in str(e) and "ModuleNotFoundError" not in str(e):
-                raise ConfigError(f"{where}: its workers could not say which esxlab they run ({_clip(e)}); "
-                                  "allowed: a cluster whose workers run esxlab's sources as they are here.") from None
-            raise ConfigError(f"{where}: the workers cannot import esxlab ({_clip(e)}); allowed: workers "
-                              "with the same esxlab installed, or its checkout on their PYTHONPATH.") from None
-        if other:
-            raise ConfigError(f"{where}: worker(s) {', '.join(sorted(other))} run other "
-                              f"esxlab sources (sha256 {', '.join(sorted(set(other.values())))}, here {here}); "
-                              "allowed: workers with the same esxlab installed, so that results are identical.")
-        for experiment in own:
-            theirs = {w: d for w, d in client.run(worker_digest, experiment).items()
-                      if d != f"sha256 {experiment.digest}"}
-            if theirs:
-                raise ConfigError(f"{where}: worker(s) {', '.join(sorted(theirs))} do not run "
-                                  f"this {experiment.name} ({'; '.join(sorted(set(theirs.values())))}; here sha256 "
-                                  f"{experiment.digest}); allowed: workers that import the same file by that name "
-                                  "(installed there, or on their sys.path), so that results are identical.")
+    with cluster.connect(scheduler, label) as client:
+        _check_workers(client, f"{label} = {shorten(scheduler)}", own)
         yield client
-    finally:
-        with contextlib.suppress(Exception), _silent("distributed"):    # a lost cluster: its reconnection, cancelled
-            client.close(timeout=2)                                    # here, logs a traceback; the sentence says it
 
 
-@contextlib.contextmanager
-def _silent(logger: str) -> Iterator[None]:
-    """While open, ``logger`` and the loggers under it (each logs to its ancestors' handlers) log nothing."""
-    logs = [log for name, log in list(logging.root.manager.loggerDict.items())
-            if isinstance(log, logging.Logger) and (name == logger or name.startswith(f"{logger}."))]
-    before = [log.disabled for log in logs]
-    for log in logs:
-        log.disabled = True
+def _check_workers(client: Any, where: str, own: Sequence[Own]) -> None:
+    """ConfigError (``where``: the option and its value) unless the cluster's workers import esxlab, run the
+    sources this process loaded and import each module of your own in ``own`` from the same file."""
+    here = loaded_source_hash()
     try:
-        yield
-    finally:
-        for log, was in zip(logs, before):
-            log.disabled = was
-
-
-class ClusterLost(Error):
-    """The Dask cluster at ``scheduler`` stopped running the tasks (``reason``, one line: its scheduler went away,
-    its workers died or left) after ``done`` of them had finished; :func:`execute`'s caller keeps what finished
-    (a sweep: :class:`~esxlab.experiments.SweepFailed`)."""
-
-    def __init__(self, message: str, scheduler: str, reason: str, done: int) -> None:
-        super().__init__(message)
-        self.scheduler, self.reason, self.done = scheduler, reason, done
-
-
-def _lost(error: BaseException) -> str | None:
-    """Why the cluster stopped, if ``error`` (raised while it ran the tasks) is the cluster's, not a task's: a
-    cancelled future (the scheduler's connection lost), a closed connection or a timeout (no worker left), a
-    worker killed while running a task; else None."""
-    if isinstance(error, (concurrent.futures.CancelledError, asyncio.CancelledError, OSError)) \
-            or type(error).__module__.split(".")[0] == "distributed":
-        reason = getattr(error, "reason", None) or str(error).strip().partition("\n")[0]
-        return _clip(f"{type(error).__name__}: {reason}" if reason else type(error).__name__)
-    return None
+        other = {w: h for w, h in client.run(loaded_source_hash).items() if h != here}
+    except Exception as e:                        # distributed re-raises a worker's ImportError as a plain Exception
+        if not isinstance(e, ImportError) and "ImportError" not in str(e) and "ModuleNotFoundError" not in str(e):
+            raise ConfigError(f"{where}: its workers could not say which esxlab they run ({cluster.clip(e)}); "
+                              "allowed: a cluster whose workers run esxlab's sources as they are here.") from None
+        raise ConfigError(f"{where}: the workers cannot import esxlab ({cluster.clip(e)}); allowed: workers "
+                          "with the same esxlab installed, or its checkout on their PYTHONPATH.") from None
+    if other:
+        raise ConfigError(f"{where}: worker(s) {', '.join(sorted(other))} run other "
+                          f"esxlab sources (sha256 {', '.join(sorted(set(other.values())))}, here {here}); "
+                          "allowed: workers with the same esxlab installed, so that results are identical.")
+    for experiment in own:
+        theirs = {w: d for w, d in client.run(worker_digest, experiment).items()
+                  if d != f"sha256 {experiment.digest}"}
+        if theirs:
+            raise ConfigError(f"{where}: worker(s) {', '.join(sorted(theirs))} do not run "
+                              f"this {experiment.name} ({'; '.join(sorted(set(theirs.values())))}; here sha256 "
+                              f"{experiment.digest}); allowed: workers that import the same file by that name "
+                              "(installed there, or on their sys.path), so that results are identical.")
 
 
 def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, scheduler: str | None = None,
@@ -411,10 +248,10 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     ``each(task, result)`` is called as each result arrives, in task order; an exception it raises
     stops the run (tasks not yet started are cancelled) and propagates.
     ConfigError for bad ``jobs``, an unreachable scheduler or an address that is not a Dask scheduler's
-    (:func:`identify`), a missing "cluster" extra, a cluster without workers, or workers that cannot import
+    (:func:`.cluster.identify`), a missing "cluster" extra, a cluster without workers, or workers that cannot import
     esxlab, run other esxlab sources, or another file of a module of your own the tasks name (``own``); its
     sentence names ``label``'s option, ``--jobs``/``--scheduler``, or with ``options=False`` the keyword
-    arguments, ``jobs``/``scheduler``. :class:`ClusterLost` when the cluster stops running the tasks (its
+    arguments, ``jobs``/``scheduler``. :class:`.cluster.ClusterLost` when the cluster stops running the tasks (its
     scheduler went away, its workers died or left): ``done`` tasks had finished. For a sweep or ``reproduce``,
     a UserWarning when it starts workers (they import esxlab afresh) after
     :func:`~esxlab.experiments.clear_cache` was called here, a sign that the model was patched in this
@@ -438,17 +275,17 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         if here:
             stack.enter_context(watching(minutes))
         out = Parallel(return_as="generator")(delayed(_quietly)(fn, *task) for task in tasks) if client is None \
-            else _on_cluster(client, fn, tasks)
+            else cluster.results(client, functools.partial(_quietly, fn), tasks)
         results = []
         try:
             for task in tasks:
                 try:
                     res = next(out)
                 except (Exception, asyncio.CancelledError) as e:
-                    reason = _lost(e) if scheduler is not None and not isinstance(e, Error) else None
+                    reason = cluster.lost(e) if scheduler is not None and not isinstance(e, Error) else None
                     if reason is None:
                         raise
-                    raise ClusterLost(f"{label}: the Dask cluster at {scheduler} was lost after {len(results)} of "
+                    raise cluster.ClusterLost(f"{label}: the Dask cluster at {scheduler} was lost after {len(results)} of "
                                       f"{len(tasks)} tasks ({reason}); allowed: a cluster that stays up until the "
                                       "runs end: run again once it is back.", scheduler, reason, len(results)) from None
                 results.append(res)
@@ -462,34 +299,6 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         finally:
             out.close()                          # stopped early: joblib or the cluster cancels what has not started
     return results
-
-
-def _on_cluster(client: Any, fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[Any]:
-    """``fn(*task)`` (:func:`_quietly`) for each of ``tasks`` on ``client``'s cluster, the results in task order;
-    closed early, it cancels the tasks not finished. (Futures of the client's own, not joblib's dask backend:
-    joblib runs the tasks in this process when the cluster has a single worker thread.) The cluster starts
-    them in the order given (:func:`plan`: longest first)."""
-    futures = [client.submit(_quietly, fn, *task, pure=False) for task in tasks]
-    try:
-        for future in futures:
-            yield _result(client, future)
-    finally:
-        with contextlib.suppress(Exception):      # a lost cluster: nothing left to cancel
-            client.cancel(futures)
-
-
-def _result(client: Any, future: Any) -> Any:
-    """``future``'s result, waited for while the cluster has a worker to run it; TimeoutError (a lost cluster, to
-    :func:`_lost`) once it has had none for :data:`WORKERS_S` seconds: its scheduler keeps such a task waiting
-    for good."""
-    alone = 0.0
-    while True:
-        try:
-            return future.result(timeout=1.0)
-        except (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError):
-            alone = alone + 1.0 if not client.nthreads() else 0.0
-            if alone >= WORKERS_S:
-                raise TimeoutError(f"no worker left for {WORKERS_S:g} s") from None
 
 
 def _outside() -> int:

@@ -41,7 +41,7 @@ import numpy as np
 from ..config import Param
 from ..errors import ConfigError, Error, shorten
 from ..rng import check_seed
-from . import EXPERIMENTS, get, lookup, runner
+from . import EXPERIMENTS, cluster, get, lookup, runner
 from .params import resolve
 from .result import Result, Row, summarize, write_csv
 
@@ -424,7 +424,7 @@ def _failure(module: ModuleType, seed: int, values: dict[str, Any], err: Excepti
 def _groups(n_points: int, n_seeds: int, jobs: int, threads: int | None) -> int:
     """Into how many tasks each seed's grid points go: one (they share prefixes to fork), unless there are
     fewer seeds than runs at a time: ``jobs`` here, or on a Dask cluster (``threads`` not None) the threads of its
-    workers when the sweep was planned (:func:`.runner.identify`; none yet: one task per seed)."""
+    workers when the sweep was planned (:func:`.cluster.identify`; none yet: one task per seed)."""
     at_a_time = jobs if threads is None else threads
     return max(1, min(n_points, -(-at_a_time // n_seeds)))
 
@@ -452,8 +452,8 @@ def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = N
     whose ``table`` holds them too. ConfigError, before anything runs, for an unknown experiment or parameter,
     a module that is not an experiment module, a value outside its ``PARAMS`` range, a grid point that breaks
     one of its ``RULES``, bad seeds or jobs, jobs with a scheduler, a scheduler that is not a str or does not
-    answer as a Dask scheduler within :data:`.runner.CONNECT_S` seconds; when the runs start, for a cluster
-    without workers (after :data:`.runner.WORKERS_S` seconds) or whose workers cannot import esxlab or run
+    answer as a Dask scheduler within :data:`.cluster.CONNECT_S` seconds; when the runs start, for a cluster
+    without workers (after :data:`.cluster.WORKERS_S` seconds) or whose workers cannot import esxlab or run
     other sources. :meth:`Plan.of` checks and plans it, :meth:`Plan.run` runs it: a
     caller that needs the plan first (the command line counts its workers) builds it once and runs it."""
     return Plan.of(experiment, params, seeds, jobs, scheduler).run(progress)
@@ -491,7 +491,7 @@ class Plan:
         name = lookup(experiment)
         n_jobs = runner.check_jobs(jobs, word("jobs"))
         if scheduler is not None:
-            runner.check_scheduler(scheduler, word("scheduler"))
+            cluster.check_scheduler(scheduler, word("scheduler"))
             if jobs != 1:
                 raise ConfigError(f"{word('jobs')} = {jobs} and {word('scheduler').removeprefix('sweep: ')} = "
                                   f"{shorten(scheduler)} were both given; allowed: one of them, as jobs counts runs "
@@ -505,7 +505,7 @@ class Plan:
                               f"{n_points * len(seed_list)} runs; allowed: at most {MAX_RUNS}.")
         points = check_rules(experiment, grid)
         threads = None if scheduler is None else \
-            int(runner.identify(scheduler, word("scheduler")).get("total_threads") or 0)
+            int(cluster.identify(scheduler, word("scheduler")).get("total_threads") or 0)
         groups = _groups(len(points), len(seed_list), n_jobs, threads)
         index = [[i for i in range(len(points)) if i % groups == g] for g in range(groups)]
         tasks = [(ref, seed, [dict(zip(grid, points[i])) for i in idx]) for seed in seed_list for idx in index]
@@ -526,7 +526,7 @@ class Plan:
             raise SweepInterrupted(self._table(done), self._runs(done), self._total) from stop
         except RunFailed as failed:
             raise SweepFailed(str(failed), self._table(done), self._runs(done), self._total) from failed
-        except runner.ClusterLost as lost:
+        except cluster.ClusterLost as lost:
             table = self._table(done)
             rest = self.seeds[len(table.seeds):]
             raise SweepFailed(f"sweep: the Dask cluster at {lost.scheduler} was lost after {self._runs(done)} of "
