@@ -341,7 +341,7 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     return ALSO.join(dict.fromkeys(hints))
 
 
-def hint(e: Expect, value: Any) -> str:
+def hint_for(e: Expect, value: Any) -> str:
     """What a wrong ``value`` of ``e`` is told, judged alone (no other answers): its typical mistake's hint,
     the rounding hint, or the general one (:func:`_mistake_hint`)."""
     return _mistake_hint(e, value, {})

@@ -201,7 +201,7 @@ def results(client: Any, call: Callable[..., Any], tasks: Sequence[tuple]) -> It
     """``call(*task)`` for each of ``tasks`` on ``client``'s cluster, the results in task order;
     closed early, it cancels the tasks not finished. (Futures of the client's own, not joblib's dask backend:
     joblib runs the tasks in this process when the cluster has a single worker thread.) The cluster starts
-    them in the order given (:func:`plan`: longest first)."""
+    them in the order given (:func:`.runner.plan`'s: longest first)."""
     futures = [client.submit(call, *task, pure=False) for task in tasks]
     try:
         for future in futures:

@@ -285,9 +285,10 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
                     reason = cluster.lost(e) if scheduler is not None and not isinstance(e, Error) else None
                     if reason is None:
                         raise
-                    raise cluster.ClusterLost(f"{label}: the Dask cluster at {scheduler} was lost after {len(results)} of "
-                                      f"{len(tasks)} tasks ({reason}); allowed: a cluster that stays up until the "
-                                      "runs end: run again once it is back.", scheduler, reason, len(results)) from None
+                    raise cluster.ClusterLost(
+                        f"{label}: the Dask cluster at {scheduler} was lost after {len(results)} of {len(tasks)} tasks "
+                        f"({reason}); allowed: a cluster that stays up until the runs end: run again once it is back.",
+                        scheduler, reason, len(results)) from None
                 results.append(res)
                 if each is not None:
                     each(task, res)

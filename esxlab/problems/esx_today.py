@@ -112,7 +112,7 @@ class LimitTargets(Problem):
                              *(Mistake(self._targets(self.IDLE_MB, unlimited=v["name"]),
                                        f"{v['name']}'s limit holds on an idle host too: a limit is a ceiling like "
                                        "max, whatever memory is free.")
-                               for v in self.vms if v["limit_mb"] is not None and len(limited) > 1),
+                               for v in (limited if len(limited) > 1 else ())),
                              Mistake([float(v["min_mb"]) for v in self.vms],
                                      "a reservation is a floor, not a size: with memory to spare a VM may hold far "
                                      "more than its reservation."),

@@ -39,7 +39,7 @@ from typing import Any, Sequence
 import ipywidgets as widgets
 from IPython.display import display
 
-from ..checks import CheckFailed, Expect, Mistake, as_choice, hint, spelling, verify
+from ..checks import CheckFailed, Expect, Mistake, as_choice, hint_for, spelling, verify
 from ..errors import ConfigError, check_number
 from .components import COLORS
 
@@ -494,7 +494,7 @@ class Question:
             verify(e, x)
         except CheckFailed:
             near = "the answer" if e.tol == 0 else f"{e.tolerance.strip(' ()')} of the answer"    # "within ±5 MB of …"
-            said = _percent_slip(e, x) or hint(e, x)          # a typical mistake's hint, else the question's
+            said = _percent_slip(e, x) or hint_for(e, x)          # a typical mistake's hint, else the question's
             judged = Feedback(False, f"Not yet: that is not {near}. {said[:1].upper() + said[1:]}")
         else:
             judged = Feedback(True, f"Right{e.tolerance if e.tol else ''}.")      # "Right.", not "Right (exact)."
