@@ -23,6 +23,8 @@ from esxlab.experiments import cluster as dask_side
 
 distributed = pytest.importorskip("distributed")           # the "cluster" extra; the "test" extra installs it
 ONE_WORKER = dict(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+# a scheduler serves HTTP on 8787 even without its dashboard: a second cluster of this module moves to a free port
+pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
 
 
 @pytest.fixture(scope="module")
