@@ -33,25 +33,28 @@ def _bound(x: float) -> str:
 
 
 def describe_range(name: str, lo: float | None, hi: float | None,
-                   lo_open: bool = False, hi_open: bool = False) -> str:
-    """Render an allowed range, e.g. ``0 ≤ tax_rate < 1`` (whole numbers in full: ``≤ 1048576``)."""
+                   lo_open: bool = False, hi_open: bool = False, hi_name: str = "") -> str:
+    """Render an allowed range, e.g. ``0 ≤ tax_rate < 1`` (whole numbers in full: ``≤ 1048576``);
+    ``hi_name``: what an upper bound that depends on other parameters stands for, e.g.
+    ``0 ≤ dup_mb ≤ files_mb / 2 = 4``."""
     left = f"{_bound(lo)} {'<' if lo_open else '≤'} " if lo is not None else ""
-    right = f" {'<' if hi_open else '≤'} {_bound(hi)}" if hi is not None else ""
+    right = f" {'<' if hi_open else '≤'} {f'{hi_name} = ' if hi_name else ''}{_bound(hi)}" if hi is not None else ""
     return f"{left}{name}{right}" if (left or right) else f"any finite {name}"
 
 
 def check_number(owner: str, name: str, value: object, lo: float | None = None, hi: float | None = None,
-                 lo_open: bool = False, hi_open: bool = False, integer: bool = False) -> None:
+                 lo_open: bool = False, hi_open: bool = False, integer: bool = False, hi_name: str = "") -> None:
     """Raise ConfigError unless ``value`` is a finite real number (a Python or numpy scalar, not
     a bool) inside [lo, hi] (open ends as asked); a whole number if ``integer``. Integers too
-    large for a float (``10**400``) are refused with a sentence, never an ``OverflowError``."""
+    large for a float (``10**400``) are refused with a sentence, never an ``OverflowError``.
+    ``hi_name``: the other parameters an upper bound comes from, named in the sentence (``"files_mb / 2"``)."""
     kind = type(value)                       # plain Python numbers first: validation runs every tick
     if kind is not int and kind is not float:
         kind = _kind(value)
 
     def refuse(problem: str, allowed: str = "") -> ConfigError:     # the sentence: only for a value refused
         label = f"{owner}.{name}" if owner else name
-        return ConfigError(f"{label}{problem}; allowed: {allowed}{describe_range(name, lo, hi, lo_open, hi_open)}.")
+        return ConfigError(f"{label}{problem}; allowed: {allowed}{describe_range(name, lo, hi, lo_open, hi_open, hi_name)}.")
 
     if kind is not float and kind is not int:
         raise refuse(f" must be a number, got {shorten(value)} ({type(value).__name__})")

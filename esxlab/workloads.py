@@ -33,7 +33,9 @@ class Access:
     pages the workload gives back to its guest this tick (the guest frees their pages: on Windows the
     zero page thread zeroes them); ``io``: logical pages (among ``lps``) sent to a device (§7), and
     ``io_transfers`` how many transfers each entry stands for (None: one each, so a page repeats
-    once per transfer)."""
+    once per transfer). Within the tick the guest frees ``freed`` first, then makes ``lps`` resident
+    and accesses them (a page both freed and touched comes back zero-filled), then sends ``io``
+    (``VM.step``)."""
 
     lps: np.ndarray
     writes: np.ndarray
@@ -393,9 +395,10 @@ class Spec95(Workload):
                  variants: int = 4) -> None:
         for name, v in (("files_mb", files_mb), ("zero_mb", zero_mb), ("data_mb", data_mb)):
             check_number("Spec95", name, v, 0, 1 << 20)
-        check_number("Spec95", "dup_mb", dup_mb, 0, files_mb / 2)
+        check_number("Spec95", "dup_mb", dup_mb, 0, files_mb / 2, hi_name=f"files_mb / 2 (files_mb = {files_mb:g})")
         check_number("Spec95", "overlap", overlap, 0, 1)
-        check_number("Spec95", "variant_mb", variant_mb, 0, overlap * files_mb - 2 * dup_mb)
+        check_number("Spec95", "variant_mb", variant_mb, 0, overlap * files_mb - 2 * dup_mb,
+                     hi_name=f"overlap × files_mb − 2 × dup_mb ({overlap:g} × {files_mb:g} − 2 × {dup_mb:g})")
         check_number("Spec95", "variants", variants, 1, 1 << 16, integer=True)
         check_number("Spec95", "warm_s", warm_s, 1, 10 ** 6)
         check_number("Spec95", "reads_per_s", reads_per_s, 0, 10 ** 7, integer=True)

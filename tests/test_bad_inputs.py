@@ -185,6 +185,10 @@ W = esx.workloads
     (lambda: W.Deployed((("os", 1),), 1, -1, 10), ["Deployed.zero_mb", "-1"]),           # (it was Spec95.zero_mb)
     (lambda: W.Deployed((("os", 1),), 1, 1, 0), ["Deployed.warm_s", "0"]),
     (lambda: W.Probe({"b", "a"}), ["Probe.candidates", "list or tuple"]),                # (in no order of yours)
+    # a bound that comes from other parameters names them (it said "0 ≤ dup_mb ≤ 2", with no word of files_mb)
+    (lambda: W.Spec95(files_mb=4, dup_mb=3), ["Spec95.dup_mb", "3", "dup_mb ≤ files_mb / 2 (files_mb = 4) = 2"]),
+    (lambda: W.Spec95(files_mb=4, dup_mb=1, overlap=0.5, variant_mb=3),
+     ["Spec95.variant_mb", "overlap × files_mb − 2 × dup_mb (0.5 × 4 − 2 × 1) = 0"]),
     (lambda: W.make("fast"), ["workload", "'fast'", "'idle'"]),
     (lambda: W.make(3.5), ["workload", "3.5"]),
 ])
@@ -412,6 +416,9 @@ def config_specs():
 
 
 def workload_specs():
+    # class: {parameter: (kind, a valid value, lo, hi, lo_open, big)}, the last four optional (None, None,
+    # False, None): lo and hi as refused with the other parameters at their defaults (Spec95's dup_mb ≤ files_mb / 2
+    # is 10.3 at files_mb = 20.6); big, a value too large for memory where "out of range" is not the refusal
     table = {
         W.Dbench: dict(clients=("integer", 2, 1, 10000), mb_per_client=("number", 1.0, 0, None, True, 1e12),
                        accesses_per_s=("integer", 100, 1, 10 ** 7), write_fraction=("number", 0.2, 0, 1),

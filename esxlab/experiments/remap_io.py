@@ -35,19 +35,20 @@ from .params import Param, check_seed, moved, resolve
 from .result import Result
 
 TITLE = "§7: hot I/O page remapping, bounce copies of a network server"
+HOST_MB = 128           # the host's memory (invented); low memory is a part of it
 
 PARAMS = {
     "buffers": Param(64, "network buffers", 1, 65536, integer=True),
     "packets_per_s": Param(2000, "packets per second", 1, 10 ** 6, integer=True),
     "threshold": Param(16, "copies before remapping", 1, 10 ** 6, integer=True),
-    "low_mb": Param(16, "low memory", 0, 128, step=1, unit="MB"),       # the host has 128 MB
+    "low_mb": Param(16, "low memory", 0, HOST_MB, step=1, unit="MB"),
     "minutes": Param(10, "run length", 1, 600, step=1, unit="min"),
 }
 
 
 def run_one(p: SimpleNamespace, seed: int, enabled: bool) -> tuple[Host, Trace]:
     """One run of the web server, remapping ``enabled`` or not: the host and its trace (§7)."""
-    cfg = HostConfig(memory_mb=128, remap=RemapConfig(enabled=enabled, low_memory_mb=p.low_mb, threshold=p.threshold))
+    cfg = HostConfig(memory_mb=HOST_MB, remap=RemapConfig(enabled=enabled, low_memory_mb=p.low_mb, threshold=p.threshold))
     host = Host(cfg, seed=seed)
     host.power_on(VMConfig(name="web", max_mb=48, overhead_mb=1),
                   workload=NetServer(buffers=p.buffers, packets_per_s=p.packets_per_s))
