@@ -1,17 +1,28 @@
-"""Grade a student's exercise notebook without nbgrader.
+"""Grade students' exercise notebooks without nbgrader.
 
-    python exercises/grade.py HANDED_OUT.ipynb STUDENT.ipynb [--hints]
+    python exercises/grade.py HANDED_OUT.ipynb STUDENT.ipynb [STUDENT.ipynb ...] [--hints] [--csv FILE]
+                              [--timeout S]
 
-Runs STUDENT.ipynb with its locked cells (the setup and the checks) put back as they were handed out in
+Runs each STUDENT.ipynb with its locked cells (the setup and the checks) put back as they were handed out in
 HANDED_OUT.ipynb, as nbgrader does (locked cells the student deleted are put back where they stood, and
 named), and prints the points of the check cells that pass, each all or nothing
 (``4 / 4 points``). ``--hints`` first prints a line per check cell: its points and what the student read
-under it (the checker's message naming each wrong answer, "not answered yet", or "correct"). Needs nbclient
-(the ``exercises`` extra: ``pip install -e '.[exercises]'``).
+under it (the checker's message naming each wrong answer, "not answered yet", or "correct"). ``--csv`` adds a
+row per student to FILE (its header first, if FILE is new): the student's file, each check cell's points, the
+total, the points possible and the notes. A cell that runs longer than ``--timeout`` seconds (default
+:data:`TIMEOUT_S`; a student's endless loop) or kills its kernel stops that student's run: the checks it had
+passed keep their points, the rest score 0, and a note says which cell stopped it. An answer cell that uses
+``esxlab.problems.instructor`` (it computes the answers) or reads a private attribute (``p._answer``) is
+flagged for review, and still graded. With several students, a file that cannot be graded is named on
+stderr and the others are graded (exit status 1). Needs nbclient (the ``exercises`` extra:
+``pip install -e '.[exercises]'``).
 """
 from __future__ import annotations
 
 import argparse
+import copy
+import csv
+import re
 import sys
 from pathlib import Path
 
@@ -19,13 +30,23 @@ import nbformat
 
 from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)
 
+#: seconds a cell may run (the solutions' slowest cell takes a few)
+TIMEOUT_S = 120
+#: what flags an answer cell for review: the answers' own source, or a problem's private state
+SUSPECT = ((re.compile(r"\binstructor\b"), "uses esxlab.problems.instructor, which computes the answers"),
+           (re.compile(r"\b\w+\._[A-Za-z]\w*"), "reads a private attribute"))
+
+
+class Refused(Exception):
+    """A notebook that cannot be graded; its message is the sentence to print."""
+
 
 def _read(path: Path, role: str):
     try:
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError) as err:       # missing, unreadable, not a notebook (nbformat's errors are ValueErrors)
-        sys.exit(f"error: {role} {path} cannot be read as a notebook ({err.__class__.__name__}); "
-                 "allowed: an .ipynb file of the exercises.")
+        raise Refused(f"error: {role} {path} cannot be read as a notebook ({err.__class__.__name__}); "
+                      "allowed: an .ipynb file of the exercises.") from None
 
 
 def _message(cell) -> str:
@@ -64,17 +85,45 @@ def put_back(given, work) -> list[str]:
     return restored
 
 
-def grade(given, work) -> tuple[list[str], list[tuple[str, int, int, str]]]:
-    """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back; returns those put back
-    (:func:`put_back`) and, per check cell of ``given``, (grade_id, points earned, points, what the student read)."""
-    from nbclient import NotebookClient
+def flags(given, work) -> list[str]:
+    """Notes on the student's own code cells (not the locked ones) that look at the answers (:data:`SUSPECT`)."""
+    locked = {nbgrader(c).get("grade_id") for c in given.cells if nbgrader(c).get("locked")}
+    notes = []
+    for i, cell in enumerate(work.cells):
+        key = nbgrader(cell).get("grade_id")
+        if cell.cell_type != "code" or (key is not None and key in locked):
+            continue
+        for pattern, what in SUSPECT:
+            found = pattern.search(cell.source)
+            if found:
+                notes.append(f"flagged for review: {key or f'cell {i + 1}'} {what} ({found.group(0)!r})")
+    return notes
 
+
+def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tuple[str, int, int, str]], str]:
+    """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back; returns those put back
+    (:func:`put_back`), per check cell of ``given`` (grade_id, points earned, points, what the student read), and
+    why the run stopped early ("" if it did not: a cell over ``timeout`` seconds, or a dead kernel)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    given = copy.deepcopy(given)          # its cells run in the student's notebook: the next student gets them fresh
     restored = put_back(given, work)
     locked = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("locked")}
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
-    # the kernel's own log (e.g. ipykernel's warning that it talks over local TCP) is no part of a grade
-    NotebookClient(work, timeout=600, kernel_name="python3", allow_errors=True,
-                   extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
+    # the kernel's own log (ipykernel's warning that it talks over local TCP, a dying kernel's) is no part of a grade
+    started: list[int] = []
+    client = NotebookClient(work, timeout=timeout, kernel_name="python3", allow_errors=True,
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                            on_cell_start=lambda cell, cell_index: started.append(cell_index))
+    stopped = ""
+    try:
+        client.execute()
+    except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
+        at = started[-1] if started else 0
+        name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"
+        why = f"ran over the timeout of {timeout:g} s" if isinstance(err, CellTimeoutError) else "killed its kernel"
+        stopped = f"stopped: {name} {why}; the check cells after it score 0"
     ran = {nbgrader(c).get("grade_id"): c for c in work.cells}
     rows = []
     for cell in given.cells:
@@ -82,37 +131,96 @@ def grade(given, work) -> tuple[list[str], list[tuple[str, int, int, str]]]:
         if meta.get("grade"):
             message = _message(ran[meta["grade_id"]])
             rows.append((meta["grade_id"], meta["points"] if message == "correct" else 0, meta["points"], message))
-    return restored, rows
+    return restored, rows, stopped
+
+
+def grade_one(handed_out: Path, given, student: Path, hints: bool, timeout: float) -> tuple[list, list[str]]:
+    """Grade ``student`` and print its lines; returns its rows (:func:`grade`) and its notes. Refused if it cannot
+    be graded."""
+    work = _read(student, "STUDENT")
+    answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
+    have = {nbgrader(c).get("grade_id") for c in work.cells}
+    missing = [a for a in answers if a not in have]
+    if answers and len(missing) == len(answers):
+        raise Refused(f"error: STUDENT {student} has none of the answer cells of HANDED_OUT {handed_out} "
+                      f"({', '.join(answers)}): another exercise's notebook, or every answer cell deleted; allowed: a "
+                      f"student's copy of {handed_out.name}.")
+    suspect = flags(given, work)
+    restored, rows, stopped = grade(given, work, timeout)
+    notes = [*suspect]
+    if restored:
+        notes.append(f"put back as handed out: {', '.join(restored)} (deleted from {student})")
+    if missing:
+        notes.append(f"missing answer cells: {', '.join(missing)} (deleted, or another exercise's notebook?)")
+    if stopped:
+        notes.append(stopped)
+    for note in notes:
+        print(note)
+    if hints:
+        width = max(len(g) for g, *_ in rows)
+        for grade_id, earned, points, message in rows:
+            print(f"{grade_id:{width}}  {earned} / {points}  {message}")
+    print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points")
+    return rows, notes
+
+
+def _csv_header(given) -> list[str]:
+    return ["student", *(nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("grade")),
+            "points", "possible", "notes"]
+
+
+def _check_csv(path: Path, header: list[str]) -> None:
+    """Refused unless ``path`` is new, empty, or holds grades of these same check cells."""
+    if path.exists() and path.stat().st_size:
+        with open(path, newline="") as f:
+            have = next(csv.reader(f), [])
+        if have != header:
+            raise Refused(f"error: --csv {path} holds other columns ({', '.join(have)}); allowed: a new file, or "
+                          f"one written for these check cells ({', '.join(header[1:-3])}).")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("handed_out", type=Path, metavar="HANDED_OUT.ipynb", help="the notebook you handed out")
-    ap.add_argument("student", type=Path, metavar="STUDENT.ipynb", help="the student's notebook")
+    ap.add_argument("students", type=Path, nargs="+", metavar="STUDENT.ipynb", help="the students' notebooks")
     ap.add_argument("--hints", action="store_true", help="print each check cell's points and message first")
+    ap.add_argument("--csv", type=Path, metavar="FILE", help="add a row per student to FILE (a header if new)")
+    ap.add_argument("--timeout", type=float, default=TIMEOUT_S, metavar="S",
+                    help=f"seconds a cell may run before the student's run stops (default {TIMEOUT_S})")
     args = ap.parse_args(argv)
-    given, work = _read(args.handed_out, "HANDED_OUT"), _read(args.student, "STUDENT")
-    if not any(nbgrader(c).get("grade") for c in given.cells):
-        sys.exit(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
-                 "exercises/release (or nbgrader's student version).")
-    answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
-    have = {nbgrader(c).get("grade_id") for c in work.cells}
-    missing = [a for a in answers if a not in have]
-    if answers and len(missing) == len(answers):
-        sys.exit(f"error: STUDENT {args.student} has none of the answer cells of HANDED_OUT {args.handed_out} "
-                 f"({', '.join(answers)}): another exercise's notebook, or every answer cell deleted; allowed: a "
-                 f"student's copy of {args.handed_out.name}.")
-    restored, rows = grade(given, work)
-    if restored:
-        print(f"put back as handed out: {', '.join(restored)} (deleted from {args.student})")
-    if missing:
-        print(f"missing answer cells: {', '.join(missing)} (deleted, or another exercise's notebook?)")
-    if args.hints:
-        width = max(len(g) for g, *_ in rows)
-        for grade_id, earned, points, message in rows:
-            print(f"{grade_id:{width}}  {earned} / {points}  {message}")
-    print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points")
-    return 0
+    if not args.timeout > 0:
+        ap.error(f"--timeout {args.timeout:g}: allowed: a number of seconds > 0")
+    try:
+        given = _read(args.handed_out, "HANDED_OUT")
+        if not any(nbgrader(c).get("grade") for c in given.cells):
+            raise Refused(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
+                          "exercises/release (or nbgrader's student version).")
+        header = _csv_header(given)
+        if args.csv:
+            _check_csv(args.csv, header)
+    except Refused as err:
+        sys.exit(str(err))
+    failed = 0
+    for student in args.students:
+        if len(args.students) > 1:
+            print(f"== {student}")
+        try:
+            rows, notes = grade_one(args.handed_out, given, student, args.hints, args.timeout)
+        except Refused as err:
+            if len(args.students) == 1:
+                sys.exit(str(err))
+            print(err, file=sys.stderr)
+            failed += 1
+            continue
+        if args.csv:
+            new = not args.csv.exists() or not args.csv.stat().st_size
+            with open(args.csv, "a", newline="") as f:
+                out = csv.writer(f)
+                if new:
+                    out.writerow(header)
+                out.writerow([student, *(r[1] for r in rows), sum(r[1] for r in rows), sum(r[2] for r in rows),
+                              "; ".join(notes)])
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
