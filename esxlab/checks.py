@@ -81,7 +81,10 @@ class Carried:
     """An answer worked out rightly from other answers that are wrong (a knock-on error): ``value(answers)``
     gives it from the student's other answers (name → value; those of the wrong type left out), raising
     ``KeyError``, ``TypeError`` or ``ValueError`` where they cannot give one; ``hint`` says so. Named first,
-    before any typical mistake of the same value (invented: the exercise framework)."""
+    before any typical mistake of the same value. The same works out a typical mistake from the student's own
+    other answers, so that its hint is told whatever those are (SamplingEstimate: the mean of one's own averages
+    as the estimate); a value it shares with another of the answer's Carried is for one of them to refuse
+    (raise), as both are told (invented: the exercise framework)."""
 
     value: Callable[[Mapping[str, Any]], Any]
     hint: str
@@ -99,9 +102,10 @@ class Expect:
     None where such a number is likelier another mistake than a rounding. ``order``: the order of a
     "numbers" answer's items, as "give them in the order …" ends (e.g. "of p.vms (web, db, mail)"), for
     an answer that is the right values in another order. ``carried``: a "number" or "choice" answer worked out
-    rightly from wrong other answers (:class:`Carried`), named with its own hint. ``nonnegative``: an amount
-    (MB, pages) that cannot be negative: a wrong negative answer no typical mistake explains (a shrinking balloon's
-    "increase" is negative) is told so, not given the hint.
+    rightly from wrong other answers (:class:`Carried`, or a tuple of them: a typical mistake worked out from
+    them too), named with its own hint. ``nonnegative``: an amount (MB, pages) that cannot be negative: a wrong
+    negative answer no typical mistake explains (a shrinking balloon's "increase" is negative) is told so, not
+    given the hint.
     """
 
     name: str
@@ -117,7 +121,7 @@ class Expect:
     judge: Callable[[Any], str | None] | None = None
     rounded_hint: str | None = ROUNDED
     order: str = ""
-    carried: Carried | None = None
+    carried: Carried | tuple[Carried, ...] | None = None
     nonnegative: bool = False
 
     def __post_init__(self) -> None:
@@ -317,17 +321,17 @@ def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect,
 def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str:
     """The hint of the typical mistake nearest to ``value`` among those it reads as (:func:`_named`), else
     the rounding hint if ``value`` is the right answer cut or rounded, else :data:`ANOTHER_ORDER` if it is
-    the right values in another order, else the general hint. An answer worked out rightly from wrong other
-    answers (:attr:`Expect.carried`) gets that hint first, and a mistake it also reads as after it. Two
-    mistakes can give the same value (e.g. swapped gains that add up to 1): then ``value`` matches both equally
-    well, and both hints are given (joined by :data:`ALSO`), unless one of them names the other answers (then
-    it alone). A mistake's value can also be the right answer cut or rounded (0.4 for 0.442 beside a mistake of
-    0.398): the rounding hint then follows the mistake's, joined the same way (or leads, for a mistake marked
-    :attr:`Mistake.rounding_first`). A choice worked out rightly from
-    the student's own answers keeps, beside that hint, only mistakes that name other answers: the rule was
-    right, so a typical mistake of the rule that happens to pick the same choice is not what happened."""
+    the right values in another order, else the general hint. An answer worked out rightly from wrong other answers
+    (:attr:`Expect.carried`: each that matches) gets that hint first, and a mistake it also reads as after it.
+    Two mistakes can give the same value (HotPageRemap's "no window" and "a restart forgets the copies"): then
+    ``value`` matches both equally well, and both hints are given (joined by :data:`ALSO`), unless one of them
+    names the other answers (then it alone). A mistake's value can also be the right answer cut or rounded (0.4
+    for 0.442 beside a mistake of 0.398): the rounding hint then follows the mistake's, joined the same way (or
+    leads, for a mistake marked :attr:`Mistake.rounding_first`). A choice worked out rightly from the student's
+    own answers keeps, beside that hint, only mistakes that name other answers: the rule was right, so a typical
+    mistake of the rule that happens to pick the same choice is not what happened."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
-    carried = [e.carried.hint] if _carried(e, value, others) else []
+    carried = _carried(e, value, others)
     if not near and not carried:
         reordered = _reordered(e, value) and ANOTHER_ORDER.format(order=e.order or "the problem asks for")
         return _rounded_hint(e, value) or reordered or e.hint
@@ -347,16 +351,21 @@ def hint_for(e: Expect, value: Any) -> str:
     return _mistake_hint(e, value, {})
 
 
-def _carried(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> bool:
-    """Whether ``value`` is what ``e.carried`` works out from the other answers (within the tolerance)."""
+def _carried(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> list[str]:
+    """The hints of those of ``e.carried`` (one :class:`Carried` or a tuple of them) that work ``value`` out from
+    the other answers (within the tolerance), in their order."""
     if e.carried is None or e.kind not in ("number", "choice"):
-        return False
+        return []
     given = {name: v for name, (ex, v) in others.items() if _type_error(ex, v) is None}
-    try:
-        want = e.carried.value(given)
-    except (KeyError, TypeError, ValueError):
-        return False
-    return _close(e, value, want)
+    hints = []
+    for carried in e.carried if isinstance(e.carried, tuple) else (e.carried,):
+        try:
+            want = carried.value(given)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if _close(e, value, want):
+            hints.append(carried.hint)
+    return hints
 
 
 def _reordered(e: Expect, value: Any) -> bool:

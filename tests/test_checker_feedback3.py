@@ -155,13 +155,17 @@ def test_sampling_averages_swapped_are_named():
 
 
 def test_two_hints_for_one_value_are_joined_by_a_sentence():
-    """Gains adding up to 1 (seed 4): "the slow average uses the smaller gain. Or: the gain weighs…". Each hint
-    stays whole (tests/test_problems_checks.py finds every mistake's hint in the message)."""
-    p = problems.SamplingEstimate(4)
-    right, f = solve(p), p.touched / p.n
-    msg = _feedback(p, **{**right, "slow": p.slow_gain * p.slow + (1 - p.slow_gain) * f})
-    assert msg.endswith(": the slow average uses the smaller gain. Another mistake gives the same answer: the gain "
-                        "weighs the new sample, not the old average."), msg
+    """Two mistakes with one value (seed 145: the gains swapped, and the slow average in GB): "the slow average uses
+    the smaller gain. Another mistake gives the same answer: …". Each hint stays whole
+    (tests/test_problems_checks.py finds every mistake's hint in the message). (Gains adding up to 1, seed 4, were
+    the case here; they now give one sentence: tests/test_trial48_hints.py.)"""
+    p = problems.SamplingEstimate(145)
+    right = solve(p)
+    assert p.max_mb == 512 and right["slow"] == 0.25
+    msg = _feedback(p, **{**right, "slow": 0.125})
+    assert msg.endswith(": the slow average uses the smaller gain. Another mistake gives the same answer: that looks "
+                        "like the slow average in GB; give it as a fraction of the VM's memory (GB × 1024 / "
+                        "p.max_mb)."), msg
     assert "Or:" not in msg
 
 

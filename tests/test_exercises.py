@@ -55,7 +55,8 @@ def test_source_follows_the_conventions(path):
 def test_solutions_hold_for_other_seeds(path, capsys):
     """Solutions compute from the problem's parameters: run the code cells in-process with other seeds."""
     cells = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    assert "SEED = 0" in cells[0]
+    # SEED = 0 as shipped; any whole number once an instructor sets a class seed (the guide's "Vary the seeds")
+    assert re.search(r"^SEED = \d+\b", cells[0], re.M), cells[0]
     for seed in (1, 2, 3):
         namespace = {}
         exec(cells[0], namespace)

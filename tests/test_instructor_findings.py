@@ -36,19 +36,21 @@ def _section(start: str, end: str) -> str:
     return GUIDE[GUIDE.index(start):GUIDE.index(end, GUIDE.index(start))]
 
 
-def _with_setup(path: Path, old: str, new: str):
+def _with_setup(path: Path, new: str):
+    """``path``'s notebook with its setup cell's ``SEED = <n>`` (0 as shipped, or an instructor's class seed) made
+    ``new``."""
     nb = nbformat.read(path, as_version=4)
-    assert old in nb.cells[1].source
-    nb.cells[1].source = nb.cells[1].source.replace(old, new)
+    nb.cells[1].source, n = re.subn(r"^SEED = \d+", new, nb.cells[1].source, flags=re.M)
+    assert n == 1, nb.cells[1].source
     return nb
 
 
 # --- 1. the per-student-seed recipe ---------------------------------------------------------------------------
 
 def _run_seed_recipe(tmp_path, monkeypatch, setup_line: str) -> None:
-    """The guide's recipe, as written, on a release whose setup cell has ``setup_line`` for ``SEED = 0``."""
+    """The guide's recipe, as written, on a release whose setup cell has ``setup_line`` for its ``SEED = <n>``."""
     (tmp_path / "exercises" / "release").mkdir(parents=True)
-    nb = _with_setup(RELEASE / "security.ipynb", "SEED = 0", setup_line)
+    nb = _with_setup(RELEASE / "security.ipynb", setup_line)
     nbformat.write(nb, tmp_path / "exercises" / "release" / "security.ipynb")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
@@ -172,10 +174,12 @@ def test_points_are_all_or_nothing_per_check_cell_and_edited_checks_are_put_back
 def test_grade_py_is_a_file_of_the_checkout_and_shows_each_students_hints(tmp_path):
     """An instructor looked for the guide's grade.py and found only a code block; and the lab plan asks which hint
     each student got, which the total alone cannot tell (a new instructor's findings, stop 39)."""
-    nb = nbformat.read(SOURCE / "idle_memory_tax.ipynb", as_version=4)
+    nb = _with_setup(SOURCE / "idle_memory_tax.ipynb", "SEED = 0")       # the guide's example is seed 0's, whatever
+    given = _with_setup(RELEASE / "idle_memory_tax.ipynb", "SEED = 0")   # class seed a fork sets
+    nbformat.write(given, tmp_path / "given.ipynb")
     ids = {exercises.graded(c).get("grade_id"): c for c in nb.cells}
     ids["rho-answer"].source += '\nvictim = next(vm for vm in ("web", "db", "mail") if vm != victim)'
-    lines = _grade(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb, "--hints").split("\n")
+    lines = _grade(tmp_path, tmp_path / "given.ipynb", nb, "--hints").split("\n")
     assert lines[-1] == "2 / 4 points"
     rho = next(line for line in lines if line.startswith("rho-check"))
     assert " 0 / 2  CheckFailed: " in rho and "victim" in rho

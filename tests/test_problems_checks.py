@@ -7,10 +7,11 @@ import pytest
 
 import esxlab as esx
 from esxlab import checks, problems
-from esxlab.checks import CheckFailed, Expect, _close, _is_real, _item
+from esxlab.checks import Expect, _close, _is_real, _item
 from esxlab.problems.instructor import expect, solve
 from esxlab.pmap import PRIVATE
 from esxlab.swap import RandomReplacement, ReplacementPolicy
+from answers import fails as _fails
 
 QUIZZES = [problems.RhoVictim, problems.TaxTargets, problems.BalloonSplit, problems.FreeMemoryWalk,
            problems.Admission, problems.SamplingEstimate, problems.HotPageRemap, problems.SharingPrediction,
@@ -28,12 +29,6 @@ class OldestFirst(ReplacementPolicy):
         if protect is not None and len(protect):
             private = private[~np.isin(private, protect)]
         return private[np.argsort(vm.last_touch[private], kind="stable")[:n]]
-
-
-def _fails(problem, answers, exc=CheckFailed) -> str:
-    with pytest.raises(exc) as err:
-        checks.check(problem, **answers)
-    return str(err.value)
 
 
 def _right_value_texts(value) -> list[str]:

@@ -18,6 +18,7 @@ import pytest
 import esxlab as esx
 from esxlab import checks, problems
 from esxlab.problems.instructor import solve
+from answers import line as _line
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_MB = "those look like MB; give pages (256 pages of 4 KB make one MB)."
@@ -28,11 +29,6 @@ def _feedback(problem, **answers) -> str:
     with pytest.raises(checks.CheckFailed) as err:
         checks.check(problem, **answers)
     return str(err.value)
-
-
-def _line(msg: str, name: str) -> str:
-    """The line of a checker's message about answer ``name``."""
-    return next(line for line in msg.splitlines() if f"`{name}` is not right" in line)
 
 
 def _cells(name: str, folder: str = "exercises/source") -> list:

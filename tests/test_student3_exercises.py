@@ -16,6 +16,7 @@ import pytest
 from esxlab import checks, problems
 from esxlab.checks import ALSO, CheckFailed, Expect, Mistake
 from esxlab.problems.instructor import solve
+from answers import line as _line
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = range(200)
@@ -26,11 +27,6 @@ def _feedback(problem, **answers) -> str:
     with pytest.raises(CheckFailed) as err:
         checks.check(problem, **answers)
     return str(err.value)
-
-
-def _line(msg: str, name: str) -> str:
-    """The line of a checker's message about answer ``name``."""
-    return next(line for line in msg.splitlines() if f"`{name}` is not right" in line)
 
 
 def _background(name: str, folder: str) -> str:

@@ -6,20 +6,10 @@ not say what the rest of each VM holds; `esx_today` spoke of "other VMs" never m
 2002 preset, which has none."""
 import pytest
 
-from esxlab import checks, problems
+from esxlab import problems
 from esxlab.problems.instructor import expect, solve
 from esxlab.views.lesson import Prediction, Question
-
-
-def _fails(p, answers: dict) -> str:
-    with pytest.raises(checks.CheckFailed) as failed:
-        checks.check(p, **answers)
-    return str(failed.value)
-
-
-def _line(message: str, name: str) -> str:
-    """The line of a check's message about answer ``name``."""
-    return next(line for line in message.splitlines() if f"`{name}` is not right" in line)
+from answers import fails as _fails, line as _line
 
 
 # finding 6

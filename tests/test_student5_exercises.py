@@ -14,14 +14,9 @@ import pytest
 from esxlab import checks, problems
 from esxlab.config import BALLOON_MODES
 from esxlab.problems.instructor import expect, solve
+from answers import fails as _fails
 
 SOURCE = Path(__file__).parents[1] / "exercises" / "source"
-
-
-def _fails(p, answers: dict) -> str:
-    with pytest.raises(checks.CheckFailed) as failed:
-        checks.check(p, **answers)
-    return str(failed.value)
 
 
 def _line(message: str, name: str) -> str:

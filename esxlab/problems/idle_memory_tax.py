@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import Carried, Expect, Mistake
+from ..checks import Carried, Expect, Mistake, _close
 from ..config import PAGES_PER_MB
 from ..policy import compute_targets, shares_per_page
 from .base import Problem, pick, unit_mistakes
@@ -193,7 +193,10 @@ class TaxTargets(Problem):
 
     The stated target (``busy_goal_mb``, a whole MB) is the busy VM's target at another tax rate,
     drawn from a stream of its own so that the rest of the draw is the one it always was; both
-    VMs then lie between their bounds (active memory and max)."""
+    VMs then lie between their bounds (active memory and max). The other rate is at least 0.1 from τ, so τ
+    given back for the goal's (a typical mistake) is always wrong; a draw where it lies within the tolerance
+    of another mistake of `goal_tax_rate` (τ/2, with τ = 0.25 and the goal's τ ≈ 0.5) is turned down, so
+    that each is told its own hint."""
 
     ANSWER_NAMES = ("targets_mb", "goal_tax_rate")
 
@@ -226,7 +229,12 @@ class TaxTargets(Problem):
             return False
         goal = pick(self.streams.child("problem:TaxTargets:goal"), goals)
         self.busy_goal_mb = int(round(self._targets(goal)[1]))
-        return self._mistakes_apart()
+        return self._mistakes_apart() and self._goal_mistakes_apart()
+
+    def _goal_mistakes_apart(self) -> bool:
+        """Whether the typical mistakes of `goal_tax_rate` lie outside its tolerance of one another (invented)."""
+        e = self._expectations()[1]
+        return not any(_close(e, a.value, b.value) for i, a in enumerate(e.mistakes) for b in e.mistakes[i + 1:])
 
     def describe(self) -> str:
         return (f"Two VMs, max {self.MAX_MB} MB each, {self.SHARES} shares each, min 0. The policy may hand out "
@@ -264,7 +272,10 @@ class TaxTargets(Problem):
                 Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
                        hint="write the two equations of the first answer with τ unknown and the busy VM's target "
                             "known, and solve them for τ (it is a number between 0 and 1).",
-                       mistakes=(Mistake(1 / (1 - tau), "that looks like k, the cost of an idle page; the tax rate "
+                       mistakes=(Mistake(self.tax_rate, "that is the tax rate in effect now (q.tax_rate); the "
+                                                        "question asks for the τ that would give the busy VM a "
+                                                        "target of q.busy_goal_mb."),
+                                 Mistake(1 / (1 - tau), "that looks like k, the cost of an idle page; the tax rate "
                                                         "is τ = 1 − 1/k."),
                                  Mistake(tau / 2, "the busy VM's gain comes out of the idle VM's target: the gap "
                                                   "between the two targets is twice the busy VM's gain over an "

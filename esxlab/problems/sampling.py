@@ -22,6 +22,14 @@ class SamplingEstimate(Problem):
                     ("pages", PAGES_PER_MB, f"pages / ({PAGES_PER_MB} · p.max_mb)"))
     SWAPPED = ("`slow` and `fast` look swapped: `slow` is the average updated with the smaller gain (p.slow_gain), "
                "`fast` the one with the larger.")
+    #: swapped gains and a gain on the old average, where the gains add up to 1 and the two give one number: one
+    #: sentence for both, rather than two hints joined by checks.ALSO (the trial of session 48)
+    GAINS_ADD_UP_TO_1 = ("the {which} average uses the {size} gain, and a gain weighs the new sample, not the old "
+                         "average (these gains add up to 1, so either slip gives this number).")
+    MEAN = ("the estimate is not the mean of the averages, which would follow every change halfway; ESX takes the "
+            "largest.")
+    MEAN_OWN = ("that is the mean of your `slow` and `fast`, but the estimate is not the mean of the averages, which "
+                "would follow every change halfway: ESX takes the largest (and fix the averages whose lines say so).")
 
     def _draw(self, rng):
         self.max_mb = pick(rng, (128, 256, 512))
@@ -100,14 +108,12 @@ class SamplingEstimate(Problem):
             Expect("f", "number", right["f"], tol=self.TOL,
                    hint="f is the fraction of the sampled pages that were touched.", mistakes=f_mistakes),
             Expect("slow", "number", right["slow"], tol=self.TOL, hint=ewma,
-                   mistakes=(Mistake(gains_swapped.slow, "the slow average uses the smaller gain."),
-                             Mistake(inverted.slow, "the gain weighs the new sample, not the old average."),
+                   mistakes=(*self._gain_mistakes("slow", "smaller", gains_swapped.slow, inverted.slow),
                              *self._apart(right["slow"], *to_slow), *self._in_memory(right["slow"], "the slow average"),
                              *unit_mistakes(right["slow"], "fraction", "%")),
                    carried=self._carried("the slow average", self.slow, self.slow_gain)),
             Expect("fast", "number", right["fast"], tol=self.TOL, hint=ewma,
-                   mistakes=(Mistake(gains_swapped.fast, "the fast average uses the larger gain."),
-                             Mistake(inverted.fast, "the gain weighs the new sample, not the old average."),
+                   mistakes=(*self._gain_mistakes("fast", "larger", gains_swapped.fast, inverted.fast),
                              *self._apart(right["fast"], *to_fast), *self._in_memory(right["fast"], "the fast average"),
                              *unit_mistakes(right["fast"], "fraction", "%")),
                    carried=self._carried("the fast average", self.fast, self.fast_gain)),
@@ -120,13 +126,15 @@ class SamplingEstimate(Problem):
                                      "decreases fast; ESX takes the largest.",
                                      given={"slow": right["slow"], "fast": right["fast"]}),
                                  # (an estimate that is also the right one cut or rounded is told that first)
-                                 Mistake((right["slow"] + right["fast"]) / 2, "the estimate is not the mean of "
-                                         "the averages, which would follow every change halfway; ESX takes the "
-                                         "largest.", given={"slow": right["slow"], "fast": right["fast"]},
+                                 Mistake((right["slow"] + right["fast"]) / 2, self.MEAN,
+                                         given={"slow": right["slow"], "fast": right["fast"]},
                                          rounding_first=True)),
                              *self._in_memory(right["estimate"], "the estimate"),
                              *unit_mistakes(right["estimate"], "fraction", "%")),
-                   carried=Carried(lambda answers: self._own_estimate(answers, right), self.KNOCK_ON_ESTIMATE)),
+                   # the right rule from one's own wrong averages (a knock-on), and the mean of them (the mistake
+                   # above, named whatever the averages: the trial of session 48)
+                   carried=(Carried(lambda answers: self._own_estimate(answers, right), self.KNOCK_ON_ESTIMATE),
+                            Carried(lambda answers: self._own_mean(answers, right), self.MEAN_OWN))),
         ]
 
     KNOCK_ON = ("that is {what} your `f` gives (new = old + gain·(f − old)), but your `f` is not right: recheck `f` "
@@ -142,6 +150,25 @@ class SamplingEstimate(Problem):
         if self._near(slow, right["slow"]) and self._near(fast, right["fast"]):
             raise ValueError("both averages are right")
         return max(slow, fast)
+
+    def _own_mean(self, answers, right: dict) -> float:
+        """The mean of the student's own averages, as a student who took it for the estimate gives it (ValueError when
+        both are right, where the listed mistake names it, or when they lie within 2·TOL of each other, where their
+        mean is within the tolerance of their larger one, the right rule: then no mistake can be told)."""
+        slow, fast = float(answers["slow"]), float(answers["fast"])
+        if self._near(slow, right["slow"]) and self._near(fast, right["fast"]):
+            raise ValueError("both averages are right")
+        if abs(slow - fast) <= 2 * self.TOL:
+            raise ValueError("the mean is the larger average, within the tolerance")
+        return (slow + fast) / 2
+
+    def _gain_mistakes(self, which: str, size: str, gains_swapped: float, inverted: float) -> tuple[Mistake, ...]:
+        """An average (``which``, updated with the ``size`` gain) worked out with the gains swapped, and with its gain
+        on the old average; where the gains add up to 1 the two give one number, told in one sentence."""
+        if abs(self.slow_gain + self.fast_gain - 1) < 1e-9:
+            return (Mistake(gains_swapped, self.GAINS_ADD_UP_TO_1.format(which=which, size=size)),)
+        return (Mistake(gains_swapped, f"the {which} average uses the {size} gain."),
+                Mistake(inverted, "the gain weighs the new sample, not the old average."))
 
     def _carried(self, what: str, old: float, gain: float) -> Carried:
         """An average worked out rightly (§5.3) from whatever f the student gave: a student whose one slip is f is
