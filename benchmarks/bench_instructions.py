@@ -82,8 +82,8 @@ def timed_choices() -> str:
     widen = None if arrays._small_int_sort[0] is None else f"np.{np.dtype(arrays._small_int_sort[0]).name}"
     return (f"import numpy as np, esxlab.arrays, esxlab.workloads\n"
             f"esxlab.arrays._small_int_sort = ({widen}, {arrays._small_int_sort[1]!r})\n"
-            f"esxlab.workloads._table_pays = lambda *key: esxlab.workloads._rank_table(*key) is not None "
-            f"and {dbench._ranks is not None}\n")
+            f"W = getattr(esxlab.workloads, 'general', esxlab.workloads)   # (a checkout before workloads/ was a package)\n"
+            f"W._table_pays = lambda *key: W._rank_table(*key) is not None and {dbench._ranks is not None}\n")
 
 
 def instructions(tree: Path, scenario: str, prelude: str = "") -> int:

@@ -657,7 +657,7 @@ def test_an_unknown_parameter_name_is_a_sentence_naming_the_known_ones():
     import inspect
     from esxlab.config import RemapConfig, SharingConfig
     workloads = [c for _, c in inspect.getmembers(W, inspect.isclass)
-                 if issubclass(c, W.Workload) and c.__module__ == W.__name__]
+                 if issubclass(c, W.Workload) and W.packaged(c)]
     assert len(workloads) >= 6
     for cls in [esx.HostConfig, esx.VMConfig, SharingConfig, RemapConfig, *workloads]:
         with pytest.raises(esx.ConfigError, match=rf"^{cls.__name__} has no parameter 'bogus'; (known parameters: |it takes no)"):

@@ -27,7 +27,7 @@ def _draws(rng, n):
 def test_table_ranks_are_the_powers_ranks(pages, alpha):
     w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, zipf_alpha=alpha)
     w.attach(1, 0, np.random.default_rng(0))
-    table = esx.workloads._rank_table(w.zipf_alpha, w.pages, w._index, w._scale)
+    table = esx.workloads.general._rank_table(w.zipf_alpha, w.pages, w._index, w._scale)
     assert table is not None                    # every case here gets a table …
     rng = np.random.default_rng(pages)
     for _ in range(10):
@@ -47,7 +47,7 @@ def test_dbench_draws_the_same_blocks_by_table_or_by_power(pages, alpha):
         w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, accesses_per_s=20000,
                                  zipf_alpha=alpha)
         w.attach(1, 0, np.random.default_rng(7))
-        w._ranks = esx.workloads._rank_table(w.zipf_alpha, w.pages, w._index, w._scale) if table else None
+        w._ranks = esx.workloads.general._rank_table(w.zipf_alpha, w.pages, w._index, w._scale) if table else None
         assert (w._ranks is not None) == table
         ways.append([w.step(t) for t in range(1, 6)])
     for by_table, by_power in zip(*ways):
@@ -78,13 +78,13 @@ def test_dbench_keeps_the_table_only_where_it_pays(monkeypatch, table_wins):
         asked.append(len(z))
         return table_wins
 
-    monkeypatch.setattr(esx.workloads, "pays", pays)
-    esx.workloads._table_pays.cache_clear()
+    monkeypatch.setattr(esx.workloads.general, "pays", pays)
+    esx.workloads.general._table_pays.cache_clear()
     try:
         w = esx.workloads.Dbench(clients=1, mb_per_client=61441 / esx.PAGES_PER_MB, zipf_alpha=0.78)
         w.attach(1, 0, np.random.default_rng(0))
     finally:
-        esx.workloads._table_pays.cache_clear()                 # (other tests time the real choice again)
+        esx.workloads.general._table_pays.cache_clear()                 # (other tests time the real choice again)
     assert asked == [8000] and (w._ranks is not None) == table_wins
 
 

@@ -1,0 +1,184 @@
+"""The workload contract (invented): :class:`Workload`, the :class:`Access` a tick returns, the check of an
+outside workload's ticks (:func:`checked`) and of its ``attach`` (:func:`attached_pages`), and the schedules'
+parsing shared by the workloads that take ``(time, MB)`` steps."""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import PAGES_PER_MB
+from ..content import TokenMint
+from ..errors import ConfigError, check_call, check_number, shorten
+from ..resources import check_pages_fit
+
+
+@dataclass
+class Access:
+    """One tick of a workload: ``lps``, the distinct logical pages touched (0 … pages − 1), and
+    ``writes``, one bool per page of ``lps``, True where it is written; ``freed``: distinct logical
+    pages the workload gives back to its guest this tick (the guest frees their pages: on Windows the
+    zero page thread zeroes them); ``io``: logical pages (among ``lps``) sent to a device (§7), and
+    ``io_transfers`` how many transfers each entry stands for (None: one each, so a page repeats
+    once per transfer). Within the tick the guest frees ``freed`` first, then makes ``lps`` resident
+    and accesses them (a page both freed and touched comes back zero-filled), then sends ``io``
+    (``VM.step``)."""
+
+    lps: np.ndarray
+    writes: np.ndarray
+    freed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    io: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    io_transfers: np.ndarray | None = None
+
+
+EMPTY = Access(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
+
+
+def checked(acc: object, pages: int, who: str, t: int) -> Access:
+    """``acc``, a tick of a workload written outside esxlab, checked and as the guest needs it
+    (intp page numbers): an :class:`Access` whose ``lps`` are distinct whole numbers in
+    ``[0, pages)``, ``writes`` a bool array of the same length, ``freed`` distinct, ``io`` among
+    ``lps`` and ``io_transfers`` None or one whole number ≥ 0 per entry of ``io``. Raises ConfigError
+    naming what is wrong: a repeated or out-of-range page would otherwise corrupt the guest's
+    page tables silently (a negative one indexes from the end), as would a page sent to a device
+    that the tick does not touch (it may have no guest page behind it).
+    ``pages``: what the workload's ``attach`` returned; ``who``: its class name. (invented)"""
+    where = f"{who}.step(t = {t})"
+    if not isinstance(acc, Access):
+        raise ConfigError(f"{where} returned {shorten(acc)}; it must return an esxlab.workloads.Access(lps, "
+                          "writes): the distinct logical pages it touches this second and which of them it writes.")
+
+    def pages_of(name: str, value, distinct_too: bool) -> np.ndarray:
+        a = np.asarray(value)
+        allowed = (f"allowed: a 1-D array of {'distinct ' if distinct_too else ''}whole numbers from 0 to {pages - 1}"
+                   if pages else "allowed: an empty array") + f" (attach() returned {pages} logical pages)"
+        if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+            raise ConfigError(f"{where} returned Access.{name} = {shorten(value)}; {allowed}.")
+        if a.size:
+            bad = ((a < 0) | (a >= pages)).nonzero()[0]
+            if len(bad):
+                raise ConfigError(f"{where} returned Access.{name} with page {a[bad[0]]} out of range; {allowed}.")
+            if distinct_too:
+                s = np.sort(a)
+                twice = (s[1:] == s[:-1]).nonzero()[0]
+                if len(twice):
+                    raise ConfigError(f"{where} returned Access.{name} with page {s[twice[0]]} twice; {allowed}.")
+        return a.astype(np.intp)
+
+    lps = pages_of("lps", acc.lps, True)
+    writes = np.asarray(acc.writes)
+    if writes.dtype != bool or writes.shape != lps.shape:
+        raise ConfigError(f"{where} returned Access.writes = {shorten(acc.writes)}; allowed: a bool array with one "
+                          f"entry per page of Access.lps ({len(lps)}), True where the page is written.")
+    io, transfers = pages_of("io", acc.io, False), acc.io_transfers
+    untouched = io[~np.isin(io, lps)]
+    if len(untouched):
+        raise ConfigError(f"{where} returned Access.io with page {untouched[0]}, which is not in Access.lps; "
+                          "allowed: pages the tick touches (a device transfer reads or writes its page).")
+    if transfers is not None:
+        n = np.asarray(transfers)
+        if n.shape != io.shape or (n.size and (n.dtype.kind not in "iu" or n.min() < 0)):
+            raise ConfigError(f"{where} returned Access.io_transfers = {shorten(transfers)}; allowed: None (one "
+                              f"transfer per entry of Access.io) or an array of whole numbers ≥ 0 with one entry per "
+                              f"entry of Access.io ({len(io)}), the transfers it stands for this second.")
+        transfers = n.astype(np.int64)
+    return Access(lps, writes, pages_of("freed", acc.freed, True), io, transfers)
+
+
+class Workload:
+    """Base class. A subclass's :meth:`attach` calls ``super().attach(vm_pages, uid, rng)`` (which
+    sets ``self.rng``) and returns how many logical pages it uses, ``n``; its :meth:`step` returns
+    an :class:`Access` of pages from 0 to n − 1. Draw random numbers from ``self.rng`` only (the
+    VM's seeded stream): with ``np.random`` or ``random``, two runs of one seed differ, silently.
+
+    An instance drives one VM: it keeps that VM's state (its position, its random stream),
+    so :func:`make` refuses an instance that is already attached (create one per VM)."""
+
+    name = "workload"
+    cpu_us_per_access = 1.0
+    compressible = 0.5        # invented: fraction of its pages that compress to ≤ half a page (later ESX)
+    file_backed = False       # logical pages are file blocks with private initial contents
+    rng: np.random.Generator | None = None      # set by attach: the VM's stream
+    wrapper: "Workload | None" = None           # the Delayed that will drive it (set by Delayed)
+
+    def __new__(cls, *args, **kwargs):
+        """An unknown parameter name, or too many positional ones, is a ConfigError naming the known
+        ones (not Python's TypeError)."""
+        check_call(cls, args, kwargs)
+        return super().__new__(cls)
+
+    def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+        """Bind to a VM; return how many logical pages the workload uses."""
+        self.rng = rng
+        self.uid = uid
+        return 0
+
+    def step(self, t: int) -> Access:
+        """The pages touched in tick ``t`` (seconds of the VM's own time since power-on, from 1; a
+        blocked VM's time stands still) as an :class:`Access`; the base class touches nothing."""
+        return EMPTY
+
+    def disk_tokens(self, mint: TokenMint, pages: int) -> np.ndarray | None:
+        """Initial contents of file-backed logical pages, uint64 tokens of shape (``pages``,) (None: anonymous
+        memory, zero-filled): by default private data from ``mint``, the VM's source of fresh private tokens."""
+        return mint.take(pages) if self.file_backed else None
+
+
+#: what the simulator reads of a workload besides its methods, each class's own (a Delayed has its inner's)
+PER_WORKLOAD = ("name", "cpu_us_per_access", "compressible", "file_backed")
+
+
+def attached_pages(workload: Workload, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
+    """``workload.attach(vm_pages, uid, rng)``, checked: its attach called the base class's (which
+    gives it ``rng``: without it ``step`` fails on ``self.rng`` and :func:`make` would hand the
+    instance to a second VM) and returned a whole number ≥ 0 of logical pages that this computer
+    can hold (:func:`~esxlab.resources.check_pages_fit`, the bound of the built-in workloads' sizes;
+    more than the VM's memory is fine, e.g. a file set larger than memory). Returns it as an int;
+    ConfigError naming the workload's class otherwise. (invented)"""
+    pages = workload.attach(vm_pages, uid, rng)
+    name = type(workload).__name__
+    if workload.rng is None:
+        raise ConfigError(f"{name}.attach must call super().attach(pages, uid, rng) first: it gives the workload "
+                          "the VM's seeded random stream (self.rng) and marks the instance as driving this VM.")
+    who = f"{name}.attach()"
+    if isinstance(pages, bool) or not isinstance(pages, numbers.Integral) or pages < 0:
+        raise ConfigError(f"{who} returned {shorten(pages)}; allowed: a whole number ≥ 0 (an int), how many "
+                          "logical pages the workload uses (its step() touches pages 0 to that number − 1).")
+    check_pages_fit(f"{who} = {shorten(pages)} logical pages", pages)
+    return int(pages)
+
+
+def outside(workload: Workload) -> bool:
+    """Whether ``workload`` was written outside esxlab: its ticks are checked (:func:`checked`); the
+    package's are tested instead (tests/test_workload_contract.py), for speed."""
+    return not packaged(type(workload))
+
+
+def packaged(cls: type) -> bool:
+    """Whether ``cls`` is one of esxlab's own workloads (defined in this package)."""
+    return cls.__module__.startswith(__package__ + ".")
+
+
+
+def _in_seconds(steps) -> list[tuple]:
+    """(minute, MB, ...) steps as (second, pages, ...)."""
+    return [(int(60 * m), int(mb * PAGES_PER_MB), *rest) for m, mb, *rest in steps]
+
+
+def _check_steps(owner: str, name: str, steps, fields: tuple[str, ...], numbers: tuple[str, ...] | None = None
+                 ) -> list[tuple]:
+    """``steps`` as a list of tuples of ``len(fields)`` values, those named in ``numbers`` (default:
+    all) finite numbers ≥ 0; raises ConfigError naming ``owner.name`` and the field."""
+    try:
+        rows = [tuple(step) for step in steps]
+    except TypeError:
+        rows = None
+    if rows is None or isinstance(steps, (str, bytes)) or any(len(r) != len(fields) for r in rows):
+        kind = "pairs" if len(fields) == 2 else "tuples"
+        raise ConfigError(f"{owner}.{name} must be a list of ({', '.join(fields)}) {kind}, got {shorten(steps)}.")
+    for row in rows:
+        for label, value in zip(fields, row):
+            if numbers is None or label in numbers:
+                check_number(owner, f"{name} {label}", value, 0, None)
+    return rows
