@@ -47,7 +47,8 @@ def check_number(owner: str, name: str, value: object, lo: float | None = None, 
     """Raise ConfigError unless ``value`` is a finite real number (a Python or numpy scalar, not
     a bool) inside [lo, hi] (open ends as asked); a whole number if ``integer``. Integers too
     large for a float (``10**400``) are refused with a sentence, never an ``OverflowError``.
-    ``hi_name``: the other parameters an upper bound comes from, named in the sentence (``"files_mb / 2"``)."""
+    ``hi_name``: the other parameters an upper bound comes from, named in the sentence before its value
+    (``"files_mb / 2"`` reads ``dup_mb ≤ files_mb / 2 = 4``)."""
     kind = type(value)                       # plain Python numbers first: validation runs every tick
     if kind is not int and kind is not float:
         kind = _kind(value)

@@ -23,7 +23,10 @@ class Access:
     ``io_transfers`` how many transfers each entry stands for (None: one each, so a page repeats
     once per transfer). Within the tick the guest frees ``freed`` first, then makes ``lps`` resident
     and accesses them (a page both freed and touched comes back zero-filled), then sends ``io``
-    (``VM.step``)."""
+    (``VM.step``). A write stores fresh data, found in no other page (``VM.mint``): a workload that wants
+    zero pages reads anonymous pages it never wrote (``writes`` False: the guest fills them with zeroes on
+    first touch), and one that wants known contents (images shared across VMs) is ``file_backed`` and
+    gives them by ``disk_tokens``."""
 
     lps: np.ndarray
     writes: np.ndarray
