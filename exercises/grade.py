@@ -8,33 +8,46 @@ HANDED_OUT.ipynb, as nbgrader does (locked cells the student deleted are put bac
 named), and prints the points of the check cells that pass, each all or nothing
 (``4 / 4 points``). ``--hints`` first prints a line per check cell: its points and what the student read
 under it (the checker's message naming each wrong answer, "not answered yet", or "correct"). ``--csv`` adds a
-row per student to FILE (its header first, if FILE is new): the student's file, each check cell's points, the
-total, the points possible and the notes. A cell that runs longer than ``--timeout`` seconds (default
-:data:`TIMEOUT_S`; a student's endless loop) or kills its kernel stops that student's run: the checks it had
-passed keep their points, the rest score 0, and a note says which cell stopped it. An answer cell that uses
-``esxlab.problems.instructor`` (it computes the answers) or reads a private attribute (``p._answer``) is
-flagged for review, and still graded. With several students, a file that cannot be graded is named on
-stderr and the others are graded (exit status 1). Needs nbclient (the ``exercises`` extra:
-``pip install -e '.[exercises]'``).
+row per student to FILE (its header first, if FILE is new): :data:`CSV_FIRST`, each check cell's points, then
+:data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. A cell that runs longer than
+``--timeout`` seconds (default :data:`TIMEOUT_S`; a student's endless loop) or kills its kernel stops that
+student's run: the checks it had passed keep their points, the rest score 0, and a note says which cell
+stopped it. An answer cell that names ``instructor`` (``esxlab.problems.instructor`` computes the answers) or
+reads a private attribute of an object other than ``self`` (``p._answer``) is flagged for review, and still
+graded; a student's notebook whose ``SEED`` differs from the handed-out one's is graded with the handed-out
+seed, and noted. Each student's code runs with your rights: if the esxlab package's files change while a
+notebook runs, grading stops there (grade in a throwaway environment). With several students, a file that
+cannot be graded is named on stderr and the others are graded (exit status 1). Needs nbclient (the
+``exercises`` extra: ``pip install -e '.[exercises]'``).
 """
 from __future__ import annotations
 
 import argparse
 import copy
 import csv
+import datetime
+import io
+import math
 import re
 import sys
+import tokenize
 from pathlib import Path
 
 import nbformat
 
 from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)
+from esxlab.experiments.runner import source_hash
 
 #: seconds a cell may run (the solutions' slowest cell takes a few)
 TIMEOUT_S = 120
-#: what flags an answer cell for review: the answers' own source, or a problem's private state
-SUSPECT = ((re.compile(r"\binstructor\b"), "uses esxlab.problems.instructor, which computes the answers"),
-           (re.compile(r"\b\w+\._[A-Za-z]\w*"), "reads a private attribute"))
+#: what flags an answer cell for review (its comments left out): the answers' own source, or an object's private
+#: state (a problem's holds its answers; ``self._x`` in a class of the student's own is theirs)
+SUSPECT = ((re.compile(r"\binstructor\b"), "names {0!r} (esxlab.problems.instructor computes the answers)"),
+           (re.compile(r"\b(?!self\b|cls\b)\w+\._[A-Za-z]\w*"), "reads the private attribute {0!r}"))
+#: the CSV's columns before and after the check cells' points
+CSV_FIRST = ("student", "exercise", "seed", "graded_at")
+CSV_LAST = ("points", "possible", "notes", "hints")
+SEED = re.compile(r"^SEED\s*=\s*(\d+)", re.M)
 
 
 class Refused(Exception):
@@ -42,11 +55,28 @@ class Refused(Exception):
 
 
 def _read(path: Path, role: str):
+    if not path.is_file():
+        raise Refused(f"error: {role} {path} {'is a folder' if path.is_dir() else 'does not exist'}; allowed: an "
+                      ".ipynb file of the exercises.")
     try:
         return nbformat.read(path, as_version=4)
-    except (OSError, ValueError) as err:       # missing, unreadable, not a notebook (nbformat's errors are ValueErrors)
+    except (OSError, ValueError) as err:       # unreadable, not a notebook (nbformat's errors are ValueErrors)
         raise Refused(f"error: {role} {path} cannot be read as a notebook ({err.__class__.__name__}); "
                       "allowed: an .ipynb file of the exercises.") from None
+
+
+def _seed(nb) -> str:
+    """The ``SEED = <n>`` of ``nb``'s first code cell that sets one ("" if none)."""
+    return next((m.group(1) for c in nb.cells if c.cell_type == "code" for m in [SEED.search(c.source)] if m), "")
+
+
+def _code(source: str) -> str:
+    """``source`` without its comments (as it stands if it does not tokenize: a cell with a syntax error)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    return tokenize.untokenize((t.type, t.string) for t in tokens if t.type != tokenize.COMMENT)
 
 
 def _message(cell) -> str:
@@ -93,10 +123,11 @@ def flags(given, work) -> list[str]:
         key = nbgrader(cell).get("grade_id")
         if cell.cell_type != "code" or (key is not None and key in locked):
             continue
+        code = _code(cell.source)
         for pattern, what in SUSPECT:
-            found = pattern.search(cell.source)
+            found = pattern.search(code)
             if found:
-                notes.append(f"flagged for review: {key or f'cell {i + 1}'} {what} ({found.group(0)!r})")
+                notes.append(f"flagged for review: {key or f'cell {i + 1}'} {what.format(found.group(0))}")
     return notes
 
 
@@ -113,7 +144,7 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
     # the kernel's own log (ipykernel's warning that it talks over local TCP, a dying kernel's) is no part of a grade
     started: list[int] = []
-    client = NotebookClient(work, timeout=timeout, kernel_name="python3", allow_errors=True,
+    client = NotebookClient(work, timeout=math.ceil(timeout), kernel_name="python3", allow_errors=True,
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                             on_cell_start=lambda cell, cell_index: started.append(cell_index))
     stopped = ""
@@ -146,8 +177,11 @@ def grade_one(handed_out: Path, given, student: Path, hints: bool, timeout: floa
                       f"({', '.join(answers)}): another exercise's notebook, or every answer cell deleted; allowed: a "
                       f"student's copy of {handed_out.name}.")
     suspect = flags(given, work)
+    theirs, ours = _seed(work), _seed(given)
     restored, rows, stopped = grade(given, work, timeout)
     notes = [*suspect]
+    if theirs and ours and theirs != ours:
+        notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout?)")
     if restored:
         notes.append(f"put back as handed out: {', '.join(restored)} (deleted from {student})")
     if missing:
@@ -164,19 +198,33 @@ def grade_one(handed_out: Path, given, student: Path, hints: bool, timeout: floa
     return rows, notes
 
 
-def _csv_header(given) -> list[str]:
-    return ["student", *(nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("grade")),
-            "points", "possible", "notes"]
+def _checks(given) -> list[str]:
+    return [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("grade")]
 
 
 def _check_csv(path: Path, header: list[str]) -> None:
-    """Refused unless ``path`` is new, empty, or holds grades of these same check cells."""
+    """Refused unless ``path`` can be written, and is new, empty, or holds grades of these same check cells."""
+    if path.is_dir() or not path.parent.is_dir():
+        raise Refused(f"error: --csv {path}: {'is a folder' if path.is_dir() else 'its folder does not exist'}; "
+                      "allowed: a file in an existing folder.")
     if path.exists() and path.stat().st_size:
         with open(path, newline="") as f:
             have = next(csv.reader(f), [])
         if have != header:
             raise Refused(f"error: --csv {path} holds other columns ({', '.join(have)}); allowed: a new file, or "
-                          f"one written for these check cells ({', '.join(header[1:-3])}).")
+                          f"one written by this grade.py for these check cells "
+                          f"({', '.join(header[len(CSV_FIRST):-len(CSV_LAST)])}).")
+
+
+def _timeout(text: str) -> float:
+    """``--timeout``: seconds, a finite number > 0 (nbclient waits whole seconds: a fraction is rounded up)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: allowed: a number of seconds > 0, e.g. 120")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -185,22 +233,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("students", type=Path, nargs="+", metavar="STUDENT.ipynb", help="the students' notebooks")
     ap.add_argument("--hints", action="store_true", help="print each check cell's points and message first")
     ap.add_argument("--csv", type=Path, metavar="FILE", help="add a row per student to FILE (a header if new)")
-    ap.add_argument("--timeout", type=float, default=TIMEOUT_S, metavar="S",
+    ap.add_argument("--timeout", type=_timeout, default=TIMEOUT_S, metavar="S",
                     help=f"seconds a cell may run before the student's run stops (default {TIMEOUT_S})")
     args = ap.parse_args(argv)
-    if not args.timeout > 0:
-        ap.error(f"--timeout {args.timeout:g}: allowed: a number of seconds > 0")
     try:
         given = _read(args.handed_out, "HANDED_OUT")
         if not any(nbgrader(c).get("grade") for c in given.cells):
             raise Refused(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
                           "exercises/release (or nbgrader's student version).")
-        header = _csv_header(given)
+        header = [*CSV_FIRST, *_checks(given), *CSV_LAST]
         if args.csv:
             _check_csv(args.csv, header)
     except Refused as err:
         sys.exit(str(err))
-    failed = 0
+    failed, package = 0, source_hash(leave_out=())
     for student in args.students:
         if len(args.students) > 1:
             print(f"== {student}")
@@ -211,16 +257,36 @@ def main(argv: list[str] | None = None) -> int:
                 sys.exit(str(err))
             print(err, file=sys.stderr)
             failed += 1
-            continue
+            rows, notes = [(g, "", p, "") for g, p in zip(_checks(given), _points(given))], [f"refused: {str(err).removeprefix('error: ')}"]
+        tampered = source_hash(leave_out=()) != package
+        if tampered:
+            notes.append("stopped grading: the esxlab package's files changed while this notebook ran (its code "
+                         "wrote to them); reinstall esxlab and grade in a throwaway environment")
+            print(notes[-1], file=sys.stderr)
         if args.csv:
-            new = not args.csv.exists() or not args.csv.stat().st_size
-            with open(args.csv, "a", newline="") as f:
-                out = csv.writer(f)
-                if new:
-                    out.writerow(header)
-                out.writerow([student, *(r[1] for r in rows), sum(r[1] for r in rows), sum(r[2] for r in rows),
-                              "; ".join(notes)])
+            _write_row(args.csv, header, student, args.handed_out.name, _seed(given), rows, notes)
+        if tampered:
+            return 1
     return 1 if failed else 0
+
+
+def _points(given) -> list[int]:
+    return [nbgrader(c)["points"] for c in given.cells if nbgrader(c).get("grade")]
+
+
+def _write_row(path: Path, header: list[str], student: Path, exercise: str, seed: str, rows: list,
+               notes: list[str]) -> None:
+    """One student's row of the CSV (its header first if ``path`` is new or empty)."""
+    new = not path.exists() or not path.stat().st_size
+    graded = all(r[1] != "" for r in rows)
+    with open(path, "a", newline="") as f:
+        out = csv.writer(f)
+        if new:
+            out.writerow(header)
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        out.writerow([student, exercise, seed, now, *(r[1] for r in rows), sum(r[1] for r in rows) if graded else "",
+                      sum(r[2] for r in rows), "; ".join(notes),
+                      "; ".join(f"{r[0]}: {' '.join(r[3].split())}" for r in rows if r[3])])
 
 
 if __name__ == "__main__":

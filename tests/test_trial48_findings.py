@@ -8,6 +8,9 @@ unremarked. Each case below failed before.
 from __future__ import annotations
 
 import csv
+import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,9 +38,14 @@ def _student(tmp_path: Path, name: str, answers: dict[str, str]) -> Path:
     return path
 
 
-def _grade(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def _grade(tmp_path: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), *args], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=600)
+                          text=True, cwd=tmp_path, timeout=600, env=env)
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def test_a_class_is_graded_at_once_into_a_csv_with_loops_dead_kernels_and_cheats_noted(tmp_path):
@@ -48,24 +56,31 @@ def test_a_class_is_graded_at_once_into_a_csv_with_loops_dead_kernels_and_cheats
                                                        "globals().update(solve(p))\n"})
     (tmp_path / "junk.ipynb").write_text("not json")
     done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(ada), str(loop), str(dead), str(cheat),
-                  "junk.ipynb", "--csv", "grades.csv", "--timeout", "8")
+                  "junk.ipynb", "--csv", "grades.csv", "--timeout", "7.5")    # (a fraction crashed nbclient)
     assert done.returncode == 1, "a file that could not be graded"
     assert done.stderr == ("error: STUDENT junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an "
                            ".ipynb file of the exercises.\n"), "named on stderr, and nothing of the dying kernel's log"
     out = done.stdout
-    assert f"== {loop}\nstopped: targets-answer ran over the timeout of 8 s; the check cells after it score 0\n" \
+    assert f"== {loop}\nstopped: targets-answer ran over the timeout of 7.5 s; the check cells after it score 0\n" \
            "2 / 4 points" in out, out
     assert f"== {dead}\nstopped: targets-answer killed its kernel; the check cells after it score 0\n2 / 4 points" \
-        in out.replace("flagged for review: targets-answer reads a private attribute ('os._exit')\n", ""), out
-    assert f"== {cheat}\nflagged for review: rho-answer uses esxlab.problems.instructor, which computes the " \
-           "answers ('instructor')\n4 / 4 points" in out, out
+        in out.replace("flagged for review: targets-answer reads the private attribute 'os._exit'\n", ""), out
+    assert f"== {cheat}\nflagged for review: rho-answer names 'instructor' (esxlab.problems.instructor computes the " \
+           "answers)\n4 / 4 points" in out, out
     assert f"== {ada}\n4 / 4 points" in out, "a student graded after another gets fresh locked cells"
     with open(tmp_path / "grades.csv", newline="") as f:
-        rows = list(csv.reader(f))
-    assert rows[0] == ["student", "rho-check", "targets-check", "points", "possible", "notes"]
-    assert [r[:5] for r in rows[1:]] == [[str(ada), "2", "2", "4", "4"], [str(loop), "2", "0", "2", "4"],
-                                         [str(dead), "2", "0", "2", "4"], [str(cheat), "2", "2", "4", "4"]]
-    assert rows[1][5] == "" and rows[4][5].startswith("flagged for review: rho-answer")
+        assert next(csv.reader(f)) == ["student", "exercise", "seed", "graded_at", "rho-check", "targets-check",
+                                       "points", "possible", "notes", "hints"]
+    rows = _rows(tmp_path / "grades.csv")
+    assert [(r["student"], r["rho-check"], r["targets-check"], r["points"], r["possible"]) for r in rows] == [
+        (str(ada), "2", "2", "4", "4"), (str(loop), "2", "0", "2", "4"), (str(dead), "2", "0", "2", "4"),
+        (str(cheat), "2", "2", "4", "4"), ("junk.ipynb", "", "", "", "4")], "a refused file has a row, points empty"
+    assert {(r["exercise"], r["seed"]) for r in rows} == {("idle_memory_tax.ipynb", "0")}
+    assert rows[0]["notes"] == "" and rows[3]["notes"].startswith("flagged for review: rho-answer")
+    assert rows[4]["notes"] == "refused: STUDENT junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an " \
+                               ".ipynb file of the exercises."
+    assert rows[0]["hints"] == "rho-check: correct; targets-check: correct"
+    assert rows[1]["hints"].endswith("targets-check: not run")
 
 
 def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
@@ -75,14 +90,92 @@ def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
     assert done.stderr.startswith("error: --csv grades.csv holds other columns") and "sampling-check" in done.stderr
 
 
-def test_no_solution_is_flagged_and_the_guide_says_what_is(tmp_path):
+def test_a_students_own_private_state_a_comment_and_another_seed(tmp_path):
+    """A second instructor's trial: ``self._calls`` in a student's own class and a comment naming the instructor were
+    flagged as if they read the answers; a notebook of another seed scored 0 with no word why."""
+    grade = _grade_module()
+    given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
+    own = nbformat.read(_student(tmp_path, "own", {"rho-answer": "class Mine:\n    def __init__(self):\n"
+                                                                 "        self._calls = 0   # as the instructor showed\n"
+                                                                 "victim = 'web'\n"}), as_version=4)
+    assert grade.flags(given, own) == []
+    other = _student(tmp_path, "other", {})
+    nb = nbformat.read(other, as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace("SEED = 0", "SEED = 7")
+    nbformat.write(nb, other)
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(other))
+    assert done.returncode == 0 and done.stdout.startswith(
+        "graded with the handed-out SEED = 0; this notebook had SEED = 7 (another handout?)\n"), done.stdout
+
+
+def test_bad_options_are_refused_before_any_grading(tmp_path):
+    release = str(RELEASE / "sampling.ipynb")
+    for value in ("0", "-1", "abc", "inf", "nan"):
+        done = _grade(tmp_path, release, release, "--timeout", value)
+        assert done.returncode == 2 and f"--timeout: {value!r}: allowed: a number of seconds > 0" in done.stderr
+    for where, why in (("no/such/folder/g.csv", "its folder does not exist"), (".", "is a folder")):
+        done = _grade(tmp_path, release, release, "--csv", where)
+        assert done.returncode == 1 and done.stdout == "" and done.stderr == \
+            f"error: --csv {where}: {why}; allowed: a file in an existing folder.\n"
+    done = _grade(tmp_path, release, "nobody.ipynb")
+    assert done.stderr == "error: STUDENT nobody.ipynb does not exist; allowed: an .ipynb file of the exercises.\n"
+
+
+def test_a_notebook_that_rewrites_the_package_stops_the_grading(tmp_path):
+    """It appended a pass-all check() to esxlab/checks.py of the grader's own install: every student after it got
+    full marks, unflagged. Here on a copy of the package, so the checkout stays as it is."""
+    shutil.copytree(ROOT / "esxlab", tmp_path / "copy" / "esxlab", ignore=shutil.ignore_patterns("__pycache__"))
+    sly = _student(tmp_path, "sly", {"rho-answer": "import esxlab.checks\n"
+                                                   "with open(esxlab.checks.__file__, 'a') as f:\n"
+                                                   "    f.write('\\n# rewritten\\n')\n"})
+    ada = _student(tmp_path, "ada", {})
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "copy")}
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(sly), str(ada), "--csv", "g.csv", env=env)
+    assert "# rewritten" in (tmp_path / "copy" / "esxlab" / "checks.py").read_text(), "the kernel ran the copy"
+    assert done.returncode == 1 and f"== {ada}" not in done.stdout, "no student is graded after it"
+    assert "stopped grading: the esxlab package's files changed while this notebook ran" in done.stderr
+    assert [r["student"] for r in _rows(tmp_path / "g.csv")] == [str(sly)]
+    assert "stopped grading" in _rows(tmp_path / "g.csv")[0]["notes"]
+
+
+def _grade_module():
     sys.path.insert(0, str(ROOT / "exercises"))
     try:
         import grade
     finally:
         sys.path.remove(str(ROOT / "exercises"))
+    return grade
+
+
+def test_no_solution_is_flagged_and_the_guide_says_what_is(tmp_path):
+    grade = _grade_module()
     for source in sorted(SOURCE.glob("*.ipynb")):
         given = nbformat.read(RELEASE / source.name, as_version=4)
         assert grade.flags(given, nbformat.read(source, as_version=4)) == [], source.name
     assert "flagged for review" in GUIDE and "--timeout" in GUIDE and "--csv" in GUIDE
     assert 'pip wheel --no-deps -w "$OUT" .' in GUIDE, "how to hand out the package without the solutions"
+
+
+def test_the_handout_recipe_names_the_wheel_this_version_builds():
+    """The guide's recipe copies exercises/HANDOUT.md as the handout's README, and both name the wheel of
+    pyproject.toml's version (a new version would otherwise leave students a command that finds no file)."""
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    wheel = f"esxlab-{version}-py3-none-any.whl"
+    handout = (ROOT / "exercises" / "HANDOUT.md").read_text()
+    assert 'cp exercises/HANDOUT.md "$OUT/README.md"' in GUIDE and "rm -rf build" in GUIDE
+    assert f'pip install "{wheel}[lab]"' in handout and f'pip install "{wheel}[lab]"' in GUIDE
+    assert "# YOUR CODE HERE" in handout and "SEED" in handout
+
+
+def test_the_capstone_wants_a_policy_of_ones_own():
+    """`policy = esx.swap.ClockReplacement()`, the model's own LRU-like policy, earned the capstone's 4 points."""
+    import esxlab as esx
+    from esxlab import checks, problems
+
+    class Renamed(esx.swap.ClockReplacement):
+        name = "mine"
+
+    for policy in (esx.swap.ClockReplacement(), Renamed()):
+        with pytest.raises(checks.CheckFailed, match="is, or builds on, esxlab's own ClockReplacement; the capstone "
+                                                     "asks for a policy of your own"):
+            checks.check(problems.BeatRandom(0), policy=policy)

@@ -96,6 +96,11 @@ class BeatRandom(Problem):
         return dict(random=base, goal=int(self.GOAL * base), accesses=accesses)
 
     def _judge(self, policy: ReplacementPolicy) -> str | None:
+        builtin = next((c for c in type(policy).__mro__ if c.__module__ == ReplacementPolicy.__module__
+                        and c is not ReplacementPolicy), None)
+        if builtin is not None:          # (the model's own policies are there to compare with, not to hand in)
+            return (f"your policy is, or builds on, esxlab's own {builtin.__name__}; the capstone asks for a policy "
+                    "of your own: a ReplacementPolicy subclass whose victims() you write.")
         goal = self._solve()
         mine, accesses = self.measure(_Validated(policy))
         if accesses < self.PROGRESS * goal["accesses"]:
