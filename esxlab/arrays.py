@@ -108,7 +108,7 @@ def lazy_zeros(n: int, dtype: DTypeLike) -> np.ndarray:
     each VM, its guest and the scanner, where untouched pages must cost nothing). ``np.zeros`` gives
     that only while glibc serves the size with ``mmap``; its threshold rises to the largest block freed
     (up to 32 MB), after which the same table comes from the heap, whose reused memory it must write
-    (256 × 1 GB VMs: up to 100 MB more, depending on the heap's layout; ``docs/architecture.md``).
+    (256 × 1 GB VMs: up to 100 MB more, depending on the heap's layout; ``docs/performance.md``).
     Where the platform has no private mappings (Windows), ``np.zeros``. Invented (memory only; values
     are the same zeros)."""
     dtype = np.dtype(dtype)

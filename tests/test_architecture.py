@@ -1,8 +1,10 @@
-"""docs/architecture.md stays true: imports flow one way, and the files it names exist."""
+"""docs/architecture.md stays true: imports flow one way, and the files it (and docs/performance.md) names exist."""
 import ast
 import re
 import tokenize
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "esxlab"
@@ -107,15 +109,17 @@ def test_the_layer_check_can_fail():
         ["machine (row 3) imports host (row 0)"]
 
 
-def test_files_named_in_the_architecture_page_exist():
-    """Every ``something.py`` the page names is in the repository (but "a new `x.py`", a proposal)."""
-    text = re.sub(r"a new `[^`]+`", "", (ROOT / "docs" / "architecture.md").read_text())
+@pytest.mark.parametrize("page", ["architecture.md", "performance.md"])
+def test_files_named_in_the_architecture_page_exist(page):
+    """Every ``something.py`` the page (or its speed log) names is in the repository (but "a new `x.py`", a
+    proposal)."""
+    text = re.sub(r"a new `[^`]+`", "", (ROOT / "docs" / page).read_text())
     names = set(re.findall(r"[\w/]+\.py\b", text))
     missing = [n for n in sorted(names)
                if not any((base / n).exists() for base in (ROOT, PKG, PKG / "sharing", PKG / "views",
                                                           PKG / "experiments", ROOT / "tests"))
                and "<" not in n]
-    assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
+    assert not missing, f"docs/{page} names files that do not exist: {missing}"
 
 
 # The model: everything under esxlab/ but the layers above it (views, exercises, experiments) and the

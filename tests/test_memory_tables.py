@@ -1,5 +1,5 @@
 """``arrays.lazy_zeros``: the per-page tables that start as zeros cost memory only where written, whatever
-glibc's malloc threshold has risen to (docs/architecture.md, "Peak memory moves with glibc's heap"), and they
+glibc's malloc threshold has risen to (docs/performance.md, "Peak memory moves with glibc's heap"), and they
 behave as ``np.zeros`` does: values, writes, copies, pickles, and a forked child's writes stay its own."""
 import copy
 import ctypes
