@@ -127,6 +127,12 @@ class Expect:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ConfigError(f"Expect.kind = {self.kind!r} is not allowed; choose one of {', '.join(KINDS)}.")
+        carried = self.carried if isinstance(self.carried, tuple) else (self.carried,)
+        # (by shape, not isinstance: a check cell reloads this module, and the problems keep the Carried they made)
+        if self.carried is not None and not all(callable(getattr(c, "value", None)) and hasattr(c, "hint")
+                                                for c in carried):
+            raise ConfigError(f"Expect.carried = {shorten(self.carried)} is not allowed; give one Carried, or a "
+                              "tuple of them.")
 
     @property
     def tolerance(self) -> str:

@@ -15,8 +15,9 @@ student's run: the checks it had passed keep their points, the rest score 0, and
 stopped it. An answer cell that names ``instructor`` (``esxlab.problems.instructor`` computes the answers) or
 reads a private attribute of an object other than ``self`` (``p._answer``) is flagged for review, and still
 graded; a student's notebook whose ``SEED`` differs from the handed-out one's is graded with the handed-out
-seed, and noted. Each student's code runs with your rights: if the esxlab package's files change while a
-notebook runs, grading stops there (grade in a throwaway environment). With several students, a file that
+seed, and noted. Each student's code runs with your rights, in a fresh folder of its own: if the esxlab
+package's files change while a notebook runs, its points are void and grading stops there (grade in a
+throwaway environment). With several students, a file that
 cannot be graded is named on stderr and the others are graded (exit status 1). Needs nbclient (the
 ``exercises`` extra: ``pip install -e '.[exercises]'``).
 """
@@ -30,6 +31,7 @@ import io
 import math
 import re
 import sys
+import tempfile
 import tokenize
 from pathlib import Path
 
@@ -48,6 +50,8 @@ SUSPECT = ((re.compile(r"\binstructor\b"), "names {0!r} (esxlab.problems.instruc
 CSV_FIRST = ("student", "exercise", "seed", "graded_at")
 CSV_LAST = ("points", "possible", "notes", "hints")
 SEED = re.compile(r"^SEED\s*=\s*(\d+)", re.M)
+TAMPERED = ("stopped grading: the esxlab package's files changed while this notebook ran (its code wrote to them); "
+            "reinstall esxlab and grade in a throwaway environment")
 
 
 class Refused(Exception):
@@ -76,7 +80,7 @@ def _code(source: str) -> str:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError):
         return source
-    return tokenize.untokenize((t.type, t.string) for t in tokens if t.type != tokenize.COMMENT)
+    return tokenize.untokenize(t for t in tokens if t.type != tokenize.COMMENT)     # (positions kept: `p._x` stays)
 
 
 def _message(cell) -> str:
@@ -144,17 +148,22 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
     # the kernel's own log (ipykernel's warning that it talks over local TCP, a dying kernel's) is no part of a grade
     started: list[int] = []
-    client = NotebookClient(work, timeout=math.ceil(timeout), kernel_name="python3", allow_errors=True,
-                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                            on_cell_start=lambda cell, cell_index: started.append(cell_index))
+    seconds = math.ceil(timeout)                  # (nbclient waits whole seconds)
     stopped = ""
-    try:
-        client.execute()
-    except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
-        at = started[-1] if started else 0
-        name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"
-        why = f"ran over the timeout of {timeout:g} s" if isinstance(err, CellTimeoutError) else "killed its kernel"
-        stopped = f"stopped: {name} {why}; the check cells after it score 0"
+    # the kernel works in a fresh folder: it imports esxlab as installed, the package grade.py hashes, not a copy
+    # in the folder grade.py was started from (nor one an earlier notebook left in its own)
+    with tempfile.TemporaryDirectory(prefix="esxlab-grade-") as folder:
+        client = NotebookClient(work, timeout=seconds, kernel_name="python3", allow_errors=True,
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                                resources={"metadata": {"path": folder}},
+                                on_cell_start=lambda cell, cell_index: started.append(cell_index))
+        try:
+            client.execute()
+        except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
+            at = started[-1] if started else 0
+            name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"
+            why = f"ran over the timeout of {seconds} s" if isinstance(err, CellTimeoutError) else "killed its kernel"
+            stopped = f"stopped: {name} {why}; the check cells after it score 0"
     ran = {nbgrader(c).get("grade_id"): c for c in work.cells}
     rows = []
     for cell in given.cells:
@@ -198,8 +207,9 @@ def grade_one(handed_out: Path, given, student: Path, hints: bool, timeout: floa
     return rows, notes
 
 
-def _checks(given) -> list[str]:
-    return [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("grade")]
+def _graded(given) -> list[tuple[str, int]]:
+    """(grade id, points) of ``given``'s check cells, in order."""
+    return [(nbgrader(c)["grade_id"], nbgrader(c)["points"]) for c in given.cells if nbgrader(c).get("grade")]
 
 
 def _check_csv(path: Path, header: list[str]) -> None:
@@ -208,12 +218,11 @@ def _check_csv(path: Path, header: list[str]) -> None:
         raise Refused(f"error: --csv {path}: {'is a folder' if path.is_dir() else 'its folder does not exist'}; "
                       "allowed: a file in an existing folder.")
     if path.exists() and path.stat().st_size:
-        with open(path, newline="") as f:
+        with open(path, newline="", encoding="utf-8") as f:
             have = next(csv.reader(f), [])
         if have != header:
             raise Refused(f"error: --csv {path} holds other columns ({', '.join(have)}); allowed: a new file, or "
-                          f"one written by this grade.py for these check cells "
-                          f"({', '.join(header[len(CSV_FIRST):-len(CSV_LAST)])}).")
+                          f"one with this grade.py's columns for these check cells ({', '.join(header)}).")
 
 
 def _timeout(text: str) -> float:
@@ -241,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         if not any(nbgrader(c).get("grade") for c in given.cells):
             raise Refused(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
                           "exercises/release (or nbgrader's student version).")
-        header = [*CSV_FIRST, *_checks(given), *CSV_LAST]
+        header = [*CSV_FIRST, *(g for g, _ in _graded(given)), *CSV_LAST]
         if args.csv:
             _check_csv(args.csv, header)
     except Refused as err:
@@ -253,16 +262,15 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rows, notes = grade_one(args.handed_out, given, student, args.hints, args.timeout)
         except Refused as err:
-            if len(args.students) == 1:
-                sys.exit(str(err))
             print(err, file=sys.stderr)
             failed += 1
-            rows, notes = [(g, "", p, "") for g, p in zip(_checks(given), _points(given))], [f"refused: {str(err).removeprefix('error: ')}"]
+            rows = [(g, "", points, "") for g, points in _graded(given)]
+            notes = [f"refused: {str(err).removeprefix('error: ')}"]
         tampered = source_hash(leave_out=()) != package
-        if tampered:
-            notes.append("stopped grading: the esxlab package's files changed while this notebook ran (its code "
-                         "wrote to them); reinstall esxlab and grade in a throwaway environment")
-            print(notes[-1], file=sys.stderr)
+        if tampered:                                   # its points are void, and no later grade can be trusted
+            rows = [(g, "", points, message) for g, _, points, message in rows]
+            notes.append(TAMPERED)
+            print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
         if args.csv:
             _write_row(args.csv, header, student, args.handed_out.name, _seed(given), rows, notes)
         if tampered:
@@ -270,16 +278,12 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _points(given) -> list[int]:
-    return [nbgrader(c)["points"] for c in given.cells if nbgrader(c).get("grade")]
-
-
 def _write_row(path: Path, header: list[str], student: Path, exercise: str, seed: str, rows: list,
                notes: list[str]) -> None:
     """One student's row of the CSV (its header first if ``path`` is new or empty)."""
     new = not path.exists() or not path.stat().st_size
     graded = all(r[1] != "" for r in rows)
-    with open(path, "a", newline="") as f:
+    with open(path, "a", newline="", encoding="utf-8") as f:
         out = csv.writer(f)
         if new:
             out.writerow(header)

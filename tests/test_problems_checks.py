@@ -10,7 +10,7 @@ from esxlab import checks, problems
 from esxlab.checks import Expect, _close, _is_real, _item
 from esxlab.problems.instructor import expect, solve
 from esxlab.pmap import PRIVATE
-from esxlab.swap import RandomReplacement, ReplacementPolicy
+from esxlab.swap import ReplacementPolicy
 from answers import fails as _fails
 
 QUIZZES = [problems.RhoVictim, problems.TaxTargets, problems.BalloonSplit, problems.FreeMemoryWalk,
@@ -174,10 +174,14 @@ def test_an_lru_policy_beats_random_and_random_does_not(capsys):
 
 
 class OwnRandom(ReplacementPolicy):
-    """A student's policy that picks at random, as the model's does (handing in the model's own is told that)."""
+    """A student's policy that picks at random, as the model's does (handing in, or calling, the model's own is told
+    that)."""
 
     def victims(self, vm, n, rng, protect):
-        return RandomReplacement().victims(vm, n, rng, protect)
+        private = np.flatnonzero(vm.pmap.state == PRIVATE)
+        if protect is not None and len(protect):
+            private = private[~np.isin(private, protect)]
+        return rng.permutation(private)[:n]
 
 
 class _Broken(ReplacementPolicy):

@@ -1,6 +1,9 @@
 """Exercise ``capstone_policy``: a hypervisor replacement policy that beats random (§3.3)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import numpy as np
 
 from ..arrays import distinct
@@ -8,7 +11,7 @@ from ..checks import CheckFailed, Expect, _describe
 from ..config import HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..pmap import PRIVATE, STATE_NAMES
-from ..swap import ReplacementPolicy
+from ..swap import POLICIES, ReplacementPolicy
 from ..workloads import HotCold
 from .base import Problem, pick
 
@@ -21,10 +24,14 @@ class _Validated(ReplacementPolicy):
 
     def victims(self, vm, n, rng, protect):
         try:
-            out = self.policy.victims(vm, n, rng, protect)
+            with _builtin_calls() as used:
+                out = self.policy.victims(vm, n, rng, protect)
         except NotImplementedError:                  # the starter's body: unanswered, as checks.check says it
             raise NotImplementedError("`victims` is not written yet: replace `raise NotImplementedError()` with "
                                       "your policy's choice of n private pages.") from None
+        if used:                             # (the model's own policies are there to compare with, not to hand in)
+            raise CheckFailed(f"your policy's victims() calls esxlab's own {used[0]}; the capstone asks for a policy "
+                              "of your own: a ReplacementPolicy subclass whose victims() chooses the pages itself.")
         arr = np.asarray(out)
         if arr.ndim != 1:
             raise CheckFailed(f"victims() must return a 1-D array of page numbers (PPNs); got {_describe(out)} "
@@ -45,6 +52,27 @@ class _Validated(ReplacementPolicy):
         if protect is not None and np.isin(arr, protect).any():
             raise CheckFailed("victims() returned a page in `protect`: those are being faulted in right now.")
         return arr
+
+
+@contextmanager
+def _builtin_calls() -> Iterator[list[str]]:
+    """While open, the names of esxlab's own policies (:data:`esxlab.swap.POLICIES`) whose ``victims`` were called,
+    in order (a student's policy that is one of them, inherits its ``victims`` or calls it)."""
+    used: list[str] = []
+    originals = {cls: cls.victims for cls in POLICIES.values()}
+
+    def spy(cls):
+        def victims(self, *args, **kwargs):
+            used.append(cls.__name__)
+            return originals[cls](self, *args, **kwargs)
+        return victims
+    try:
+        for cls in originals:
+            cls.victims = spy(cls)
+        yield used
+    finally:
+        for cls, victims in originals.items():
+            cls.victims = victims
 
 
 class BeatRandom(Problem):
@@ -96,11 +124,6 @@ class BeatRandom(Problem):
         return dict(random=base, goal=int(self.GOAL * base), accesses=accesses)
 
     def _judge(self, policy: ReplacementPolicy) -> str | None:
-        builtin = next((c for c in type(policy).__mro__ if c.__module__ == ReplacementPolicy.__module__
-                        and c is not ReplacementPolicy), None)
-        if builtin is not None:          # (the model's own policies are there to compare with, not to hand in)
-            return (f"your policy is, or builds on, esxlab's own {builtin.__name__}; the capstone asks for a policy "
-                    "of your own: a ReplacementPolicy subclass whose victims() you write.")
         goal = self._solve()
         mine, accesses = self.measure(_Validated(policy))
         if accesses < self.PROGRESS * goal["accesses"]:

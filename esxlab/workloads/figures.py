@@ -10,7 +10,7 @@ from ..config import PAGES_PER_MB
 from ..content import TokenMint, image_tokens
 from ..errors import ConfigError, check_number, shorten
 from ..resources import check_pages_fit
-from .base import EMPTY, PER_WORKLOAD, Access, Workload, _check_steps, _in_seconds, attached_pages, checked, outside
+from .base import EMPTY, PER_WORKLOAD, Access, Workload, attached_pages, check_steps, checked, in_seconds, outside
 from .general import Spec95
 from .registry import make
 
@@ -64,7 +64,7 @@ class Deployed(Spec95):
 
     def __init__(self, images: tuple[tuple[str, float], ...], private_mb: float, zero_mb: float,
                  warm_s: float) -> None:
-        for name, mb in _check_steps("Deployed", "images", images, ("name", "mb"), numbers=("mb",)):
+        for name, mb in check_steps("Deployed", "images", images, ("name", "mb"), numbers=("mb",)):
             if not isinstance(name, str) or not name:
                 raise ConfigError(f"Deployed.images name must be a non-empty str naming a file set, got "
                                   f"{shorten(name)}.")
@@ -100,14 +100,14 @@ class Server(Workload):
     name = "server"
 
     def __init__(self, footprint, active, fill_mb_s: float) -> None:
-        footprint = _check_steps("Server", "footprint", footprint, ("minute", "mb"))
-        active = _check_steps("Server", "active", active, ("minute", "mb", "sweep_s"))
+        footprint = check_steps("Server", "footprint", footprint, ("minute", "mb"))
+        active = check_steps("Server", "active", active, ("minute", "mb", "sweep_s"))
         for _, _, sweep_s in active:
             check_number("Server", "active sweep_s", sweep_s, 1, None)
         top = max([0] + [mb for _, mb, *_ in footprint + active])
         check_pages_fit(f"Server footprint or active mb = {top!r}", top * PAGES_PER_MB)
         check_number("Server", "fill_mb_s", fill_mb_s, 0, None, lo_open=True)
-        self.footprint, self.active = _in_seconds(footprint), _in_seconds(active)
+        self.footprint, self.active = in_seconds(footprint), in_seconds(active)
         self.fill = max(1, int(fill_mb_s * PAGES_PER_MB))
         self.filled = 0
         self._cursor = 0

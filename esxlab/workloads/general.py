@@ -13,7 +13,7 @@ from ..content import TokenMint, image_tokens
 from ..errors import ConfigError, check_choice, check_number
 from ..ranks import RankTable, pays, rank_table
 from ..resources import check_pages_fit
-from .base import EMPTY, Access, Workload, _check_steps
+from .base import EMPTY, Access, Workload, check_steps
 
 
 class Idle(Workload):
@@ -185,7 +185,7 @@ class Toucher(Workload):
 
     def __init__(self, schedule=((0, 100),), sweep_s: float = 5.0, cpu_us_per_access: float = 1.0,
                  os_overhead: float = 0.0, free_at_exit: bool = False) -> None:
-        steps = sorted((float(s), float(mb)) for s, mb in _check_steps("Toucher", "schedule", schedule,
+        steps = sorted((float(s), float(mb)) for s, mb in check_steps("Toucher", "schedule", schedule,
                                                                        ("start_s", "mb")))
         top = max((mb for _, mb in steps), default=0.0)
         check_pages_fit(f"Toucher.schedule mb = {top!r}", top * PAGES_PER_MB)
