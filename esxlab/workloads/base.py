@@ -163,13 +163,13 @@ def packaged(cls: type) -> bool:
     return cls.__module__.startswith(__package__ + ".")
 
 
-def in_seconds(steps) -> list[tuple]:
+def in_seconds(steps: list[tuple]) -> list[tuple]:
     """(minute, MB, ...) steps as (second, pages, ...)."""
     return [(int(60 * m), int(mb * PAGES_PER_MB), *rest) for m, mb, *rest in steps]
 
 
-def check_steps(owner: str, name: str, steps, fields: tuple[str, ...], numbers: tuple[str, ...] | None = None
-                 ) -> list[tuple]:
+def check_steps(owner: str, name: str, steps: object, fields: tuple[str, ...],
+                numbers: tuple[str, ...] | None = None) -> list[tuple]:
     """``steps`` as a list of tuples of ``len(fields)`` values, those named in ``numbers`` (default:
     all) finite numbers ≥ 0; raises ConfigError naming ``owner.name`` and the field."""
     try:
