@@ -1,9 +1,16 @@
-"""Helpers for the checker's tests: the message a wrong answer gets, and its line about one answer."""
+"""Helpers for the exercises' tests: the message a wrong answer gets, its line about one answer, and
+exercises/grade.py as a module."""
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from esxlab import checks
+
+EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
 
 
 def fails(problem, answers: dict, exc: type[Exception] = checks.CheckFailed) -> str:
@@ -16,3 +23,13 @@ def fails(problem, answers: dict, exc: type[Exception] = checks.CheckFailed) -> 
 def line(message: str, name: str) -> str:
     """The line of a check's ``message`` about answer ``name``."""
     return next(text for text in message.splitlines() if f"`{name}` is not right" in text)
+
+
+def grade_script() -> ModuleType:
+    """exercises/grade.py as a module (it is a script of the checkout, not of the package)."""
+    sys.path.insert(0, str(EXERCISES))
+    try:
+        import grade
+    finally:
+        sys.path.remove(str(EXERCISES))
+    return grade

@@ -13,6 +13,7 @@ import pytest
 from esxlab import exercises
 from esxlab.__main__ import main
 from esxlab.experiments import SweepFailed, sweep
+from answers import grade_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
@@ -46,9 +47,9 @@ def test_put_back_inserts_after_the_cell_before_it_in_the_handed_out_notebook():
     ids = [exercises.graded(c).get("grade_id") for c in work.cells]
     gone = ("setup", "rho-check", "targets-problem")         # a problem cell follows a markdown cell (no grade id)
     work.cells = [c for c in work.cells if exercises.graded(c).get("grade_id") not in gone]
-    assert exercises_grade().put_back(given, work) == list(gone)
+    assert grade_script().put_back(given, work) == list(gone)
     assert [exercises.graded(c).get("grade_id") for c in work.cells] == ids
-    assert exercises_grade().put_back(given, work) == [], "nothing left to put back"
+    assert grade_script().put_back(given, work) == [], "nothing left to put back"
 
 
 def test_a_deleted_problem_cell_is_put_back_after_its_markdown_and_the_answers_still_count(tmp_path):
@@ -66,16 +67,6 @@ def test_another_exercise_sharing_grade_ids_is_named_as_missing_answers(tmp_path
     done = _grade_py(tmp_path, RELEASE / "esx_today.ipynb", _solved("page_sharing"))
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert "missing answer cells: limits-answer" in done.stdout and "another exercise's notebook?" in done.stdout
-
-
-def exercises_grade():
-    """exercises/grade.py as a module (it is a script of the checkout, not of the package)."""
-    sys.path.insert(0, str(ROOT / "exercises"))
-    try:
-        import grade
-    finally:
-        sys.path.remove(str(ROOT / "exercises"))
-    return grade
 
 
 def test_the_wrong_notebook_is_refused_in_one_sentence(tmp_path):

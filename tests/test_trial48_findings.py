@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 from esxlab import exercises
+from answers import grade_script
 
 pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +94,7 @@ def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
 def test_a_students_own_private_state_a_comment_and_another_seed(tmp_path):
     """A second instructor's trial: ``self._calls`` in a student's own class and a comment naming the instructor were
     flagged as if they read the answers; a notebook of another seed scored 0 with no word why."""
-    grade = _grade_module()
+    grade = grade_script()
     given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
     own = nbformat.read(_student(tmp_path, "own", {"rho-answer": "class Mine:\n    def __init__(self):\n"
                                                                  "        self._calls = 0   # as the instructor showed\n"
@@ -159,17 +160,8 @@ def test_each_notebook_runs_in_a_folder_of_its_own(tmp_path):
     assert f"== {wrong}\n" in done.stdout and done.stdout.rstrip().endswith("2 / 4 points"), done.stdout
 
 
-def _grade_module():
-    sys.path.insert(0, str(ROOT / "exercises"))
-    try:
-        import grade
-    finally:
-        sys.path.remove(str(ROOT / "exercises"))
-    return grade
-
-
 def test_no_solution_is_flagged_and_the_guide_says_what_is(tmp_path):
-    grade = _grade_module()
+    grade = grade_script()
     for source in sorted(SOURCE.glob("*.ipynb")):
         given = nbformat.read(RELEASE / source.name, as_version=4)
         assert grade.flags(given, nbformat.read(source, as_version=4)) == [], source.name
