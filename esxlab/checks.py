@@ -127,12 +127,15 @@ class Expect:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ConfigError(f"Expect.kind = {self.kind!r} is not allowed; choose one of {', '.join(KINDS)}.")
-        carried = self.carried if isinstance(self.carried, tuple) else (self.carried,)
         # (by shape, not isinstance: a check cell reloads this module, and the problems keep the Carried they made)
-        if self.carried is not None and not all(callable(getattr(c, "value", None)) and hasattr(c, "hint")
-                                                for c in carried):
+        if not all(callable(getattr(c, "value", None)) and hasattr(c, "hint") for c in self.each_carried):
             raise ConfigError(f"Expect.carried = {shorten(self.carried)} is not allowed; give one Carried, or a "
                               "tuple of them.")
+
+    @property
+    def each_carried(self) -> tuple[Carried, ...]:
+        """:attr:`carried` as a tuple (empty for None)."""
+        return () if self.carried is None else self.carried if isinstance(self.carried, tuple) else (self.carried,)
 
     @property
     def tolerance(self) -> str:
@@ -360,11 +363,11 @@ def hint_for(e: Expect, value: Any) -> str:
 def _carried(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> list[str]:
     """The hints of those of ``e.carried`` (one :class:`Carried` or a tuple of them) that work ``value`` out from
     the other answers (within the tolerance), in their order."""
-    if e.carried is None or e.kind not in ("number", "choice"):
+    if not e.each_carried or e.kind not in ("number", "choice"):
         return []
     given = {name: v for name, (ex, v) in others.items() if _type_error(ex, v) is None}
     hints = []
-    for carried in e.carried if isinstance(e.carried, tuple) else (e.carried,):
+    for carried in e.each_carried:
         try:
             want = carried.value(given)
         except (KeyError, TypeError, ValueError):

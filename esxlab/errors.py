@@ -55,7 +55,8 @@ def check_number(owner: str, name: str, value: object, lo: float | None = None, 
 
     def refuse(problem: str, allowed: str = "") -> ConfigError:     # the sentence: only for a value refused
         label = f"{owner}.{name}" if owner else name
-        return ConfigError(f"{label}{problem}; allowed: {allowed}{describe_range(name, lo, hi, lo_open, hi_open, hi_name)}.")
+        return ConfigError(f"{label}{problem}; allowed: {allowed}"
+                           f"{describe_range(name, lo, hi, lo_open, hi_open, hi_name)}.")
 
     if kind is not float and kind is not int:
         raise refuse(f" must be a number, got {shorten(value)} ({type(value).__name__})")

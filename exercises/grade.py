@@ -166,11 +166,9 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
             stopped = f"stopped: {name} {why}; the check cells after it score 0"
     ran = {nbgrader(c).get("grade_id"): c for c in work.cells}
     rows = []
-    for cell in given.cells:
-        meta = nbgrader(cell)
-        if meta.get("grade"):
-            message = _message(ran[meta["grade_id"]])
-            rows.append((meta["grade_id"], meta["points"] if message == "correct" else 0, meta["points"], message))
+    for grade_id, points in _graded(given):
+        message = _message(ran[grade_id])
+        rows.append((grade_id, points if message == "correct" else 0, points, message))
     return restored, rows, stopped
 
 

@@ -143,21 +143,23 @@ class SamplingEstimate(Problem):
                          "not right: fix those whose lines say so first (and `f` before them, if its line says so "
                          "too).")
 
-    def _own_estimate(self, answers, right: dict) -> float:
-        """The estimate by the right rule from the student's own averages (ValueError when both are right: then
-        an estimate that is their larger one is a slip of its own, and no average is to blame)."""
+    def _own_averages(self, answers, right: dict) -> tuple[float, float]:
+        """The student's own (slow, fast); ValueError when both are right (then what the estimate makes of them is
+        a slip of its own, or a mistake listed with the right averages, and no average is to blame)."""
         slow, fast = float(answers["slow"]), float(answers["fast"])
         if self._near(slow, right["slow"]) and self._near(fast, right["fast"]):
             raise ValueError("both averages are right")
-        return max(slow, fast)
+        return slow, fast
+
+    def _own_estimate(self, answers, right: dict) -> float:
+        """The estimate by the right rule from the student's own averages (ValueError when both are right)."""
+        return max(self._own_averages(answers, right))
 
     def _own_mean(self, answers, right: dict) -> float:
         """The mean of the student's own averages, as a student who took it for the estimate gives it (ValueError when
         both are right, where the listed mistake names it, or when they lie within 2·TOL of each other, where their
         mean is within the tolerance of their larger one, the right rule: then no mistake can be told)."""
-        slow, fast = float(answers["slow"]), float(answers["fast"])
-        if self._near(slow, right["slow"]) and self._near(fast, right["fast"]):
-            raise ValueError("both averages are right")
+        slow, fast = self._own_averages(answers, right)
         if abs(slow - fast) <= 2 * self.TOL:
             raise ValueError("the mean is the larger average, within the tolerance")
         return (slow + fast) / 2
