@@ -356,6 +356,7 @@ class Spec:
     big: Any = None                 # inside the declared range, too big for this (4 GiB) machine
     mention: str = ""               # what the sentence must name (default: the last part of name)
     extra: list = dc_field(default_factory=list)   # more (value, valid) pairs
+    hi_open: bool = False           # hi itself is refused (τ < 1)
 
 
 def np_scalar(v):
@@ -386,6 +387,8 @@ def generic_variants(s: Spec):
             yield (s.lo if s.lo_open else s.lo - 1), False
         if s.hi is not None:
             yield s.hi * 2 + 1, False
+            if s.hi_open:
+                yield s.hi, False
         if s.kind == "integer":
             yield (s.lo or 0) + 1.5, False
     elif s.kind in ("choice", "string"):
@@ -405,7 +408,8 @@ def config_specs():
             big = {("HostConfig", "memory_mb"): 1 << 20, ("HostConfig", "swap_mb"): 1 << 22,
                    ("VMConfig", "max_mb"): 1 << 20}.get((cls.__name__, name))
             yield Spec(f"{cls.__name__}.{name}", lambda x, cls=cls, name=name: cls(**{name: x}), kind, valid,
-                       m["lo"], m["hi"], m["lo_open"], m["optional"], m["choices"] or (), big)
+                       m["lo"], m["hi"], m["lo_open"], m["optional"], m["choices"] or (), big,
+                       hi_open=m["hi_open"])
     yield Spec("HostConfig.remap.low_memory_mb", lambda x: esx.HostConfig(remap=esx.RemapConfig(low_memory_mb=x)),
                "number", 64, 0, 1 << 20, mention="low_memory_mb", big=1 << 20, optional=True)
     yield Spec("VMConfig.name", lambda x: esx.VMConfig(name=x), "string", "web")
@@ -485,8 +489,7 @@ def host_specs():
                esx.HostConfig(memory_mb=64), mention="config", optional=True)
     yield Spec("Host.seed", lambda x: esx.Host(esx.HostConfig(memory_mb=64), seed=x), "int", 1, 0, 2 ** 63 - 1,
                extra=[(2 ** 63, False), (2 ** 64, False), (-1, False), (3.0, False)])
-    yield Spec("Host.set_tax_rate", on("set_tax_rate"), "number", 0.5, 0, 1, mention="tax_rate",
-               extra=[(1, False)])
+    yield Spec("Host.set_tax_rate", on("set_tax_rate"), "number", 0.5, 0, 1, mention="tax_rate", hi_open=True)
     yield Spec("Host.set_shares", on("set_shares", "a"), "number", 100.0, 0, 1e9, mention="shares", optional=True)
     yield Spec("Host.set_shares name", lambda x: running_host().set_shares(x, 10),
                "string", "a", mention="name", extra=[("zz", False)])
@@ -527,7 +530,7 @@ def policy_specs():
     rules = dict(shares=(0, None, False), pages=(0, None, True), active_fraction=(0, 1, False), tax_rate=(0, 1, False))
     for name, (lo, hi, lo_open) in rules.items():
         yield Spec(f"shares_per_page.{name}", lambda x, name=name: esx.policy.shares_per_page(**dict(good, **{name: x})),
-                   "number", float(good[name]), lo, hi, lo_open, extra=[(1, False)] if name == "tax_rate" else [])
+                   "number", float(good[name]), lo, hi, lo_open, hi_open=name == "tax_rate")
     for name in ("shares", "min_pages", "max_pages", "active_pages"):
         valid = list(GOOD_CT[name])
         yield Spec(f"compute_targets.{name}", lambda x, name=name: esx.policy.compute_targets(**dict(GOOD_CT, **{name: x})),
@@ -535,15 +538,15 @@ def policy_specs():
                                            (np.array(valid), True), ([-1, 1], False), (["a", "b"], False)])
     for name, valid in (("available", 120), ("tax_rate", 0.5)):
         yield Spec(f"compute_targets.{name}", lambda x, name=name: esx.policy.compute_targets(**dict(GOOD_CT, **{name: x})),
-                   "number", valid, 0, 1 if name == "tax_rate" else None, extra=[(1, False)] if name == "tax_rate" else [])
-    yield Spec("idle_cost.tax_rate", esx.policy.idle_cost, "number", 0.75, 0, 1, extra=[(1, False)], mention="tax_rate")
+                   "number", valid, 0, 1 if name == "tax_rate" else None, hi_open=name == "tax_rate")
+    yield Spec("idle_cost.tax_rate", esx.policy.idle_cost, "number", 0.75, 0, 1, hi_open=True, mention="tax_rate")
     good_rho = dict(shares=1000, alloc_pages=256, active_pages=64, tax_rate=0.75)
     for name in ("alloc_pages", "active_pages"):
         yield Spec(f"rho.{name}", lambda x, name=name: esx.policy.rho(**dict(good_rho, **{name: x})), "number",
                    float(good_rho[name]), 0, None, extra=[(0, True)])
     v = np.array([1000.0, 1000.0])
     yield Spec("revoke.tax_rate", lambda x: esx.policy.revoke(v, v * 0, v, v / 2, 1000.0, x), "number", 0.5, 0, 1,
-               extra=[(1, False)], mention="tax_rate")
+               hi_open=True, mention="tax_rate")
 
 
 def checker_specs():
@@ -569,7 +572,8 @@ def experiment_specs():
             else:
                 kind = "choice" if prm.choices is not None else ("integer" if prm.integer else "number")
             yield Spec(f"{name}.{pname}", lambda x, mod=mod, name=name, pname=pname: resolve(name, mod.PARAMS, {pname: x}),
-                       kind, prm.default, prm.lo, prm.hi, choices=prm.choices or (), mention=pname)
+                       kind, prm.default, prm.lo, prm.hi, prm.lo_open, choices=prm.choices or (), mention=pname,
+                       hi_open=prm.hi_open)
     yield Spec("experiments seed", check_seed, "int", 0, 0, 2 ** 63 - 1, mention="seed",
                extra=[(2 ** 64, False), (-1, False)])
 
