@@ -43,7 +43,7 @@ from .pmap import SWAPPED
 from .policy import revoke
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
-from .resources import deferred_interrupt
+from .resources import check_fits, deferred_interrupt, vm_bytes
 from .rng import Streams
 from .sharing import make_sharing
 from .swap import ReplacementPolicy, Stage, SwapFile, Swapper, make_policy
@@ -150,7 +150,9 @@ class Host:
         """Admit and boot a VM (``AdmissionError`` if its reservations do not fit, §6.2) running
         ``workload``: a :class:`~esxlab.workloads.Workload` instance (one per VM), a Workload class
         whose parameters all have defaults, or a name of :data:`esxlab.workloads.WORKLOADS`
-        ("dbench": its defaults); None runs :class:`~esxlab.workloads.Idle`."""
+        ("dbench": its defaults); None runs :class:`~esxlab.workloads.Idle`. ConfigError if this VM and the
+        VMs running would together need more of this computer's memory than esxlab may use
+        (:func:`esxlab.resources.check_fits`)."""
         if not isinstance(config, VMConfig):
             raise ConfigError(f"power_on config must be a VMConfig, got {shorten(config)} ({type(config).__name__}).")
         if config.name in self.vms:
@@ -161,6 +163,10 @@ class Host:
                                  "most its machine-page owner codes (16-bit) can name; allowed: a new Host.")
         admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.config.swap_pages,
               self.states.goal)
+        n = len(self.vms)
+        check_fits(f"power_on {config.name!r} (max_mb = {config.max_mb:g}) with {n} VM{'s' * (n != 1)} running",
+                   sum(vm_bytes(v.pages, len(v.guest.lp_ppn)) for v in self.vms.values()) + vm_bytes(config.max_pages),
+                   "allowed: fewer or smaller VMs at once (power one off first)")
         vm = VM(self._env(), self._next_uid, config, make(workload if workload is not None else Idle()))
         self._next_uid += 1
         try:
@@ -407,7 +413,9 @@ class Host:
 
     @property
     def trace(self) -> Trace:
-        """Everything recorded since the host was built, one row per tick (:class:`~esxlab.trace.Trace`)."""
+        """Everything recorded since the host was built, one row per tick (:class:`~esxlab.trace.Trace`): a
+        snapshot, which the host running on leaves as it was (read ``host.trace`` again, or use what
+        :meth:`run` returns, for the ticks since)."""
         return self.recorder.trace()
 
     def _record(self) -> None:

@@ -150,7 +150,8 @@ METRICS = (
     # -- the host ---------------------------------------------------------------------------------
     Metric("total", "host", "MB", "machine memory", "§6.3", trace=False),
     Metric("free", "host", "MB", "free machine memory", "§6.3", color="#BBBBBB", plot=True),
-    Metric("state", "host", "0 = high … 4 = low", "free-memory state (stats: its name; trace: its index)",
+    Metric("state", "host", "0 = high, 1 = clear (ESXi 6 only), 2 = soft, 3 = hard, 4 = low",
+           "free-memory state (stats: its name; trace: its index into esxlab.reclaim.STATES)",
            "§6.3", label="free-memory state", type=str),
     Metric("shared_saved", "host", "MB", "memory page sharing saves (mappings less shared frames)", "§4.3",
            color=_STATE_COLOR["shared"], plot=True),

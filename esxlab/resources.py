@@ -61,6 +61,12 @@ def check_fits(what: str, nbytes: float, allowed: str) -> None:
                           f"{allowed}.")
 
 
+def vm_bytes(pages: int, logical_pages: int = 0) -> int:
+    """Estimated bytes of a VM of ``pages`` guest "physical" pages whose workload has ``logical_pages``
+    logical pages: what ``Host.power_on`` adds up over the VMs running together."""
+    return pages * VM_BYTES_PER_PAGE + logical_pages * LOGICAL_BYTES_PER_PAGE
+
+
 def check_pages_fit(what: str, pages: float) -> None:
     """Refuse a workload whose ``pages`` logical pages (``what`` names the parameters) cannot be held."""
     most = USABLE_FRACTION * machine_bytes() / LOGICAL_BYTES_PER_PAGE

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .config import PAGES_PER_MB
-from .errors import ConfigError, check_choice, check_number, shorten
+from .errors import ConfigError, Error, check_choice, check_number, shorten
 from .metrics import HOST_METRICS, VM_METRICS, HostStats
 from .resources import check_fits
 
@@ -24,7 +24,7 @@ HOST_FIELDS = tuple(m.name for m in HOST_METRICS if m.trace)
 #: ticks of VM rows a :class:`Recorder` converts at once (speed only: any value gives the same trace)
 BLOCK_TICKS = 32
 
-__all__ = ["Decision", "HostStats", "Recorder", "Trace", "VM_FIELDS", "HOST_FIELDS"]
+__all__ = ["Decision", "FieldError", "HostStats", "Recorder", "Series", "Trace", "VM_FIELDS", "HOST_FIELDS"]
 
 
 @dataclass(frozen=True)
@@ -143,11 +143,40 @@ class Recorder:
         """The history so far, as read-only views of the columns (no copy)."""
         self._flush()
         n = self.n
-        host = SimpleNamespace(**{f: _view(self._host[i, :n]) for i, f in enumerate(HOST_FIELDS)})
+        host = Series("trace.host", **{f: _view(self._host[i, :n]) for i, f in enumerate(HOST_FIELDS)})
         host.state = _view(self._state[:n])
-        vms = {name: SimpleNamespace(**{f: _view(cols[i, :n]) for i, f in enumerate(VM_FIELDS)})
+        vms = {name: Series(f"trace.vm({name!r})", **{f: _view(cols[i, :n]) for i, f in enumerate(VM_FIELDS)})
                for name, cols in self._vms.items()}
         return Trace(_view(self._t[:n]), host, vms, self.decisions[:])
+
+
+class FieldError(Error, AttributeError):
+    """A trace has no series of that name (an AttributeError too, so ``hasattr`` and ``getattr`` with a
+    default work as usual)."""
+
+
+class Series(SimpleNamespace):
+    """One VM's series (or the host's) in a :class:`Trace`, one attribute per field; a misspelled field
+    raises :class:`FieldError` naming the fields there are."""
+
+    __slots__ = ("_where",)                        # not a series: vars() holds the series only
+
+    def __init__(self, where: str = "the trace", **series: np.ndarray) -> None:
+        super().__init__(**series)
+        self._where = where
+
+    def __reduce__(self) -> tuple:
+        return _series, (self._where, dict(vars(self)))
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name.startswith("_"):                  # Python's and IPython's own look-ups
+            raise AttributeError(name)
+        raise FieldError(f"{getattr(self, '_where', 'the trace')} has no series {name!r}; allowed: one of "
+                         f"{', '.join(vars(self))} (units in esxlab.metrics).")
+
+
+def _series(where: str, series: dict) -> Series:
+    return Series(where, **series)
 
 
 def _grown(a: np.ndarray, length: int, fill: float) -> np.ndarray:
@@ -186,7 +215,7 @@ class Trace:
         """The names of every VM the trace holds, in power-on order, those powered off since included."""
         return list(self.vms)
 
-    def vm(self, name: str) -> SimpleNamespace:
+    def vm(self, name: str) -> Series:
         """The series of the VM(s) named ``name`` (NaN while none of that name ran)."""
         if isinstance(name, str) and name in self.vms:
             return self.vms[name]

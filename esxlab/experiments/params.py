@@ -11,6 +11,7 @@ them before anything runs.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from .. import rng
 from ..config import Param, SharingConfig
 from ..errors import ConfigError, shorten
 
-__all__ = ["Param", "Rule", "check_seed", "moved", "require", "resolve", "sharing"]
+__all__ = ["Param", "Rule", "check_seed", "check_whole_seconds", "moved", "require", "resolve", "sharing"]
 
 
 @dataclass(frozen=True)
@@ -73,11 +74,24 @@ def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any],
     values = {name: given.get(name, spec.default) for name, spec in specs.items()}
     for name, value in values.items():
         specs[name].validate(owner, name, value)
+        if specs[name].unit == "min" and value is not None:
+            check_whole_seconds(owner, name, value)
     p = SimpleNamespace(**values)
     for rule in rules:
         if rule.holds is not None and not rule.holds(p):
             raise rule.error(owner, p)
     return p
+
+
+def check_whole_seconds(owner: str, name: str, minutes: float) -> None:
+    """ConfigError unless ``minutes`` comes to a whole number of seconds: one tick is one simulated
+    second, so a time in minutes (a run length, a moment in the run) must fall on a tick."""
+    seconds = minutes * 60
+    if abs(seconds - round(seconds)) > 1e-6:
+        lo = math.floor(seconds / 15) * 15 / 60
+        raise ConfigError(f"{owner} {name} = {minutes!r} min is {seconds:.6g} s, not a whole number of seconds; "
+                          f"allowed: minutes that fall on a tick (one tick is one simulated second), e.g. {lo:g} "
+                          f"or {lo + 0.25:g}.")
 
 
 def check_seed(seed: Any) -> int:

@@ -351,6 +351,9 @@ def describe_params(experiment: Experiment) -> str:
                    f"{_shell(f'{key}={_compact(one)},{_compact(two)}')} is two values of {key}, and "
                    f"{_shell(f'{key}={_compact(one[:1])}')} one value of one element (mind the comma); "
                    "quote it, as the shell reads parentheses.")
+    if any(spec.unit == "min" for spec in module.PARAMS.values()):
+        syntax += (" A time in minutes must fall on a tick, a whole number of seconds (one tick is one simulated "
+                   "second): 31.25 is 1875 s, 31.33 is refused.")
     return "\n".join(out + ["", para(syntax)])
 
 
