@@ -358,7 +358,8 @@ class VMConfig(Validated):
     plus its guest OS, balloon driver and overhead memory (§6.2).
 
     ``min_mb`` is what vSphere calls the VM's *reservation*; ``limit_mb`` (later ESX, vSphere's
-    memory *limit*) caps the machine memory it may hold below its configured ``max_mb``: a VM
+    memory *limit*) caps the machine memory it may hold below its configured ``max_mb`` (a limit at
+    or above ``max_mb`` limits nothing, as vSphere allows one above the VM's memory size): a VM
     above its limit is reclaimed even on an idle host, balloon first, then compression/swap (its
     compression cache, charged to it, is capped at ``compression_cache_pct`` of the limit), and a
     fault takes it at most one second of its balloon's rate above the limit: beyond that it

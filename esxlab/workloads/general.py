@@ -166,6 +166,7 @@ class Toucher(Workload):
     gives back is freed to the guest (and, on Windows, zeroed by the zero page thread).
 
     ``schedule`` is a list of ``(start_s, mb)`` steps; before the first step it holds 0 MB. A step
+    takes effect at the first tick at or after its ``start_s`` (a fractional 30.7 s: at 31 s). A step
     larger than the VM is allowed on purpose: the guest then pages the working set to its own
     disk, as a real guest thrashes (``totals.guest_disk_reads``).
 
