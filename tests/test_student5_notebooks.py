@@ -6,43 +6,14 @@ from, its scanner picked pages "at random" yet made passes, and its Figure 4 Try
 misbehaving guest "cannot keep memory it is not entitled to" where its run keeps a few MB above target, and its Try it
 compared Why? entries with the pop counter without saying that an entry groups several seconds. 01 did not say why
 the toucher's 4, 12 and 6 MB touch all 16 MB."""
-import re
-
-import nbformat
 import pytest
 
 import esxlab as esx
 from esxlab.experiments import fig4
 
-NB = "notebooks/{}.ipynb"
+from notebook_cells import cells as _cells, run_until as _run_until, text as _text
+
 MB = esx.PAGES_PER_MB
-
-
-def _cells(name: str) -> list:
-    return nbformat.read(NB.format(name), as_version=4).cells
-
-
-def _cell(name: str, marker: str) -> str:
-    """The raw source of the one cell of notebook ``name`` that contains ``marker``."""
-    found = [c.source for c in _cells(name) if marker in c.source]
-    assert len(found) == 1, (name, marker, len(found))
-    return found[0]
-
-
-def _text(name: str, marker: str) -> str:
-    """That cell's text as a reader sees it: lines and string literals' line breaks joined."""
-    return " ".join(re.sub(r'"\s*\n\s*f?"', "", _cell(name, marker)).split())
-
-
-def _run_until(name: str, marker: str) -> dict:
-    """Run notebook ``name``'s code cells in order, up to the one containing ``marker``; its namespace."""
-    ns: dict = {}
-    for cell in _cells(name):
-        if cell.cell_type == "code":
-            exec(cell.source, ns)
-            if marker in cell.source:
-                return ns
-    raise AssertionError(f"no code cell of {name} contains {marker!r}")
 
 
 @pytest.fixture(scope="module")

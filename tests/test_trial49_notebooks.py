@@ -9,14 +9,12 @@ VMs only); its Try it promised "about 15 s" (1.6 s) and pointed to ``.table``, a
 that the stale hints and copy-on-write breaks it teaches stay 0 in its run."""
 import re
 
-import nbformat
 import pytest
 
-import esxlab as esx
 from esxlab.experiments import fig4
 from esxlab.experiments.result import Result
 
-NB = "notebooks/{}.ipynb"
+from notebook_cells import cell as _cell, flat as _flat, run_until as _run_until
 
 # the paper's Figure 4, digitized (shared/paper-notes.md, "Figure 4 data"): VM memory, shared, reclaimed, zero MB
 FIGURE_4 = {1: (38.8, 6.6, 4.9, 2.7), 2: (78.1, 47.7, 28.4, 5.2), 3: (117.2, 76.0, 53.8, 8.0),
@@ -24,31 +22,6 @@ FIGURE_4 = {1: (38.8, 6.6, 4.9, 2.7), 2: (78.1, 47.7, 28.4, 5.2), 3: (117.2, 76.
             7: (273.4, 181.7, 155.6, 17.2), 8: (312.6, 210.6, 183.2, 19.9), 9: (351.9, 235.6, 208.0, 22.0),
             10: (390.8, 262.0, 234.1, 24.4)}
 SHARED_PCT = {1: 16.9, 2: 61.1, 3: 64.8, 4: 66.0, 5: 66.6, 6: 66.8, 7: 66.4, 8: 67.4, 9: 67.0, 10: 67.0}
-
-
-def _cells(name: str) -> list:
-    return nbformat.read(NB.format(name), as_version=4).cells
-
-
-def _cell(name: str, marker: str) -> str:
-    found = [c.source for c in _cells(name) if marker in c.source]
-    assert len(found) == 1, (name, marker, len(found))
-    return found[0]
-
-
-def _flat(text: str) -> str:
-    """Text as a reader sees it: string literals' line breaks and runs of blanks joined."""
-    return " ".join(re.sub(r'"\s*\n\s*f?"', "", text).split())
-
-
-def _run_until(name: str, marker: str) -> dict:
-    ns: dict = {}
-    for cell in _cells(name):
-        if cell.cell_type == "code":
-            exec(cell.source, ns)
-            if marker in cell.source:
-                return ns
-    raise AssertionError(f"no code cell of {name} contains {marker!r}")
 
 
 @pytest.fixture(scope="module")
