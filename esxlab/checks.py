@@ -8,8 +8,8 @@ reconsider — naming the typical mistake the answer matches, if any, and saying
 the right value cut or rounded to too few decimal places — and never the right value. A choice may be typed
 in another case or with other spaces ('High ' for 'high'), as in the lesson Questions. Every
 answer is checked: the wrong ones are named together, a line each. An answer still ``None`` (the
-starter code) raises ``NotImplementedError`` if none is wrong: not attempted is not the same as
-wrong. The pattern follows Kaggle's learntools checkers.
+starter code, or the student's code that found no answer) raises ``NotImplementedError`` if none is
+wrong: not attempted is not the same as wrong. The pattern follows Kaggle's learntools checkers.
 
 The notebooks' locked check cells reload this module before calling :func:`check`, so an
 answer cell that rebinds ``checks.check`` changes nothing; :class:`CheckFailed` survives the
@@ -65,7 +65,9 @@ class Mistake:
     student's are those (each within its own tolerance), and then rather than a mistake of the same value
     that names none. ``rounding_first``: for an answer that is also the right one cut or rounded, the rounding hint
     comes first and this one after it (a mistake whose value lies that near the right one: the student more
-    likely rounded).
+    likely rounded). ``copied``: a value the problem states as it is (SamplingEstimate's ``p.true_fraction`` for
+    f): an answer that is it was copied, not rounded, so it is told this hint without the rounding one, though
+    the value is also the right answer cut or rounded (the trial of session 49).
     """
 
     value: Any
@@ -74,6 +76,7 @@ class Mistake:
     given: Mapping[str, Any] = field(default_factory=dict)
     scale: float = 1.0
     rounding_first: bool = False
+    copied: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,10 @@ class Expect:
     rightly from wrong other answers (:class:`Carried`, or a tuple of them: a typical mistake worked out from
     them too), named with its own hint. ``nonnegative``: an amount (MB, pages) that cannot be negative: a wrong
     negative answer no typical mistake explains (a shrinking balloon's "increase" is negative) is told so, not
-    given the hint.
+    given the hint. ``items``: what the items of a "numbers" or "choices" answer are, as a list of the wrong
+    length is told (e.g. "one per reading in p.free_mb"; else ``order``'s order). ``none_hint``: why an answer
+    the student's own code left None has one all the same (e.g. "the page is always remapped within p.bursts"),
+    told beside "replace None with your answer".
     """
 
     name: str
@@ -123,6 +129,8 @@ class Expect:
     order: str = ""
     carried: Carried | tuple[Carried, ...] | None = None
     nonnegative: bool = False
+    items: str = ""
+    none_hint: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -209,10 +217,14 @@ def _type_error(e: Expect, value: Any) -> str | None:
             return f"`{e.name}` must be an instance of {e.cls.__name__}; got {_describe(value)}."
         return None
     item = "number" if e.kind == "numbers" else "choice"
+    each = e.items or (f"in the order {e.order}" if e.order else "")
+    each = f", {each}" if each else ""
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or np.ndim(value) == 0:
-        return f"`{e.name}` must be a list of {len(e.value)} items; got {_describe(value)}."
+        return f"`{e.name}` must be a list of {len(e.value)} items{each}; got {_describe(value)}."
     if len(value) != len(e.value):
-        return f"`{e.name}` must have {len(e.value)} items, one per entry of the problem; got {len(value)}."
+        empty = (" (an empty list: did your answer cell stop before it filled it? Run it again and read its error.)"
+                 if len(value) == 0 else ".")
+        return f"`{e.name}` must have {len(e.value)} items{each}; got {len(value)}{empty}"
     for i, v in enumerate(value):
         msg = _type_error(Expect(f"{e.name}[{i}]", item, None, e.hint, choices=e.choices), v)
         if msg:
@@ -336,9 +348,10 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     ``value`` matches both equally well, and both hints are given (joined by :data:`ALSO`), unless one of them
     names the other answers (then it alone). A mistake's value can also be the right answer cut or rounded (0.4
     for 0.442 beside a mistake of 0.398): the rounding hint then follows the mistake's, joined the same way (or
-    leads, for a mistake marked :attr:`Mistake.rounding_first`). A choice worked out rightly from the student's
-    own answers keeps, beside that hint, only mistakes that name other answers: the rule was right, so a typical
-    mistake of the rule that happens to pick the same choice is not what happened."""
+    leads, for a mistake marked :attr:`Mistake.rounding_first`; is left out, for one marked :attr:`Mistake.copied`).
+    A choice worked out rightly from the student's own answers keeps, beside that hint, only mistakes that name
+    other answers: the rule was right, so a typical mistake of the rule that happens to pick the same choice is not
+    what happened."""
     near = [(_distance(e, value, m.value), m) for m in e.mistakes if _named(e, value, m, others)]
     carried = _carried(e, value, others)
     if not near and not carried:
@@ -348,7 +361,8 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
     given_only = any(t.given for t in tied) or bool(carried) and e.kind == "choice"
     hints = carried + [m.hint for m in tied if m.given or not given_only]
-    rounded = _rounded_hint(e, value)
+    # a value the problem states, given as it is, was copied, not rounded (Mistake.copied)
+    rounded = None if any(m.copied for m in tied) else _rounded_hint(e, value)
     if rounded:
         hints = [rounded, *hints] if any(m.rounding_first for m in tied) else [*hints, rounded]
     return ALSO.join(dict.fromkeys(hints))
@@ -425,11 +439,15 @@ def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | Non
 
 
 def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> None:
-    """:func:`verify` of an answer already read by :func:`as_choice`."""
+    """:func:`verify` of an answer already read by :func:`as_choice`. None is the starter code's, or what the
+    student's own code computed (a loop that found nothing, a function without ``return``): the sentence covers
+    both, with :attr:`Expect.none_hint` where the answer gives one."""
     if value is None or value is Ellipsis:
+        why = f": {e.none_hint}" if e.none_hint else " (or a function of yours returned nothing: no `return`)"
         raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer (if you did, check "
                                   f"that you spelled `{e.name}` so, and that your answer cell ran to its end: run it "
-                                  "again and read its error).")
+                                  "again and read its error). If your code computed None, it found no answer, and "
+                                  f"this problem has one{why}.")
     msg = _type_error(e, value) or _value_error(e, value, others)
     if msg:
         raise CheckFailed(msg)
@@ -439,21 +457,28 @@ def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ..
     """``problem`` if it is a problem object of a module under ``esxlab/problems/``, else ConfigError saying
     what ``caller`` (``caller(p<more>)``) needs: a class is told to create it first, a problem defined
     elsewhere is told where problems live (an answer cell's own could agree with any answer), anything else is
-    shown the problem class that asks for ``answers`` (:func:`_asking`)."""
+    shown the problem class that asks for ``answers`` (:func:`_asking`). A check is in an exercise notebook,
+    whose set-up cell sets ``SEED``: the suggestion creates the problem from it, under the name the notebook
+    gives it (``Problem.VARIABLE``), not from seed 0 (the trial of session 49)."""
+    from . import problems
     from .problems import Problem
     cls = type(problem)
     if isinstance(problem, Problem) and cls.__module__.startswith("esxlab.problems."):
         return problem
+    seed = "SEED" if caller == "check" else "0"
     if isinstance(problem, type) and issubclass(problem, Problem):
+        name = problem.VARIABLE
         raise ConfigError(f"{caller}() needs a problem object; got the class {shorten(problem)}: create it first, "
-                          f"e.g. `p = problems.{problem.__name__}(seed=0)`, then `{caller}(p{more})`.")
+                          f"e.g. `{name} = problems.{problem.__name__}(seed={seed})`, then `{caller}({name}{more})`.")
     if isinstance(problem, Problem):
         fix = (f"{cls.__name__} is defined in {cls.__module__}, and only problems of modules under esxlab/problems/ "
                "are checked (a class defined elsewhere, in an answer cell too, could agree with any answer): an "
                "instructor adds one there (exercises/README.md, 'Adding a problem')")
     else:
-        fix = (f"pass the problem object the exercise created, e.g. `p = problems.{_asking(answers)}(seed=0)`, "
-               f"then `{caller}(p{more})`")
+        asking = _asking(answers)
+        name = getattr(problems, asking).VARIABLE
+        fix = (f"pass the problem object the exercise created, e.g. `{name} = problems.{asking}(seed={seed})`, "
+               f"then `{caller}({name}{more})`")
     raise ConfigError(f"{caller}() needs a problem from esxlab.problems as its first argument; got "
                       f"{_describe(problem)}: {fix}.")
 

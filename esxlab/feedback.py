@@ -78,8 +78,9 @@ def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None
         _remember(etype, value, tb)
         told = NameError(f"name {name!r} is not defined: this check needs `{name}` from a cell above. Run the "
                          f"cells above it first; if you did, the cell that should set `{name}` did not: it stopped "
-                         f"early (read its error, a SyntaxError say, and fix it), or it gives the answer another "
-                         f"name (keep `{name}`).")
+                         f"early (read its error, a SyntaxError say, and fix it), or it gives "
+                         f"{'the problem object' if name in PROBLEM_NAMES else 'the answer'} another name "
+                         f"(keep `{name}`).")
         shell._showtraceback(NameError, told, [f"\x1b[0;31mNameError\x1b[0m: {told}"])
     elif isinstance(value, ONE_LINE) and raised_by_checker(tb):
         _remember(etype, value, tb)

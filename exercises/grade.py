@@ -12,13 +12,13 @@ row per student to FILE (its header first, if FILE is new): :data:`CSV_FIRST`, e
 :data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. A cell that runs longer than
 ``--timeout`` seconds (default :data:`TIMEOUT_S`; a student's endless loop) or kills its kernel stops that
 student's run: the checks it had passed keep their points, the rest score 0, and a note says which cell
-stopped it. An answer cell that names ``instructor`` (``esxlab.problems.instructor`` computes the answers) or
-reads a private attribute of an object other than ``self`` (``p._answer``) is flagged for review, and still
-graded; a student's notebook whose ``SEED`` differs from the handed-out one's is graded with the handed-out
-seed, and noted. Each student's code runs with your rights, in a fresh folder of its own: if the esxlab
-package's files change while a notebook runs, its points are void and grading stops there (grade in a
-throwaway environment). With several students, a file that
-cannot be graded is named on stderr and the others are graded (exit status 1). Needs nbclient (the
+stopped it. An answer cell that names ``instructor`` (``esxlab.problems.instructor`` computes the answers),
+reads a private attribute of an object other than ``self`` (``p._answer``, ``getattr(p, '_answer')``) or an
+object's whole state (``vars(p)``, ``p.__dict__``) is flagged for review, and still graded; a student's notebook
+whose ``SEED`` differs from the handed-out one's is graded with the handed-out seed, and noted. Each student's
+code runs with your rights, in a fresh folder of its own: if the esxlab package's files change while a notebook
+runs, its points are void and grading stops there (grade in a throwaway environment). With several students, a
+file that cannot be graded is named on stderr and the others are graded (exit status 1). Needs nbclient (the
 ``exercises`` extra: ``pip install -e '.[exercises]'``).
 """
 from __future__ import annotations
@@ -43,9 +43,15 @@ from esxlab.experiments.runner import source_hash
 #: seconds a cell may run (the solutions' slowest cell takes a few)
 TIMEOUT_S = 120
 #: what flags an answer cell for review (its comments left out): the answers' own source, or an object's private
-#: state (a problem's holds its answers; ``self._x`` in a class of the student's own is theirs)
+#: state (a problem's holds its answers; ``self._x`` in a class of the student's own is theirs): read as an
+#: attribute, as the object's whole state (``vars(p)``, ``p.__dict__``), or by a private name in a string
+#: (``getattr(p, '_x')``, ``state['_x']``; the trial of session 49)
 SUSPECT = ((re.compile(r"\binstructor\b"), "names {0!r} (esxlab.problems.instructor computes the answers)"),
-           (re.compile(r"\b(?!self\b|cls\b)\w+\._[A-Za-z]\w*"), "reads the private attribute {0!r}"))
+           (re.compile(r"\b(?!self\b|cls\b)\w+\._[A-Za-z]\w*"), "reads the private attribute {0!r}"),
+           (re.compile(r"\bvars\s*\(\s*(?!self\b|cls\b)[^()\s][^()]*\)|(?:\b(?!self\b|cls\b)\w+|\))\.__dict__\b"),
+            "reads an object's whole state with {0!r} (a problem's holds its answers)"),
+           (re.compile(r"(?<![\w'\"])(['\"])_[A-Za-z]\w*\1(?![\w'\"])"),
+            "names the private attribute {0} in a string (getattr, or a subscript of an object's state)"))
 #: the CSV's columns before and after the check cells' points
 CSV_FIRST = ("student", "exercise", "seed", "graded_at")
 CSV_LAST = ("points", "possible", "notes", "hints")

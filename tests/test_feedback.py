@@ -21,7 +21,8 @@ CELLS = ["from esxlab import checks",
          "policy = ReplacementPolicy()  )",
          "checks.check(p, policy=policy)",
          "print(not_a_check)",
-         "checks.check(p, policy=mean([1, 2]))"]
+         "checks.check(p, policy=mean([1, 2]))",
+         "checks.check(q, slow=0.5)"]       # the problem object itself never set (trial 49)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,9 @@ def test_a_check_cell_s_undefined_answer_says_why(errors):
     assert syntax.ename == "SyntaxError"
     assert unset.ename == "NameError" and len(unset.traceback) == 1
     assert unset.evalue.startswith("name 'policy' is not defined: this check needs `policy` from a cell above.")
-    assert "did not: it stopped early" in unset.evalue and "another name" in unset.evalue
+    assert "did not: it stopped early" in unset.evalue and "gives the answer another name" in unset.evalue
+    problem = errors[11]                # `q` is a problem object, not an answer
+    assert problem.ename == "NameError" and "gives the problem object another name (keep `q`)" in problem.evalue
     assert "SyntaxError" in unset.evalue
     assert elsewhere.ename == "NameError" and elsewhere.evalue == "name 'not_a_check' is not defined"
     assert len(elsewhere.traceback) > 1

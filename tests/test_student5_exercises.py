@@ -127,13 +127,13 @@ def test_check_of_none_suggests_the_exercises_own_problem(cls):
     assert tuple(names) == cls.ANSWER_NAMES
     with pytest.raises(checks.ConfigError) as err:
         checks.check(None, **dict.fromkeys(names, 1))
-    assert f"e.g. `p = problems.{cls.__name__}(seed=0)`" in str(err.value)
+    assert f"e.g. `p = problems.{cls.__name__}(seed=SEED)`" in str(err.value)
 
 
 def test_check_of_none_with_other_answers_still_suggests_rho_victim():
     with pytest.raises(checks.ConfigError) as err:
         checks.check(None, rhos=[1], victim="a")
-    assert "e.g. `p = problems.RhoVictim(seed=0)`" in str(err.value)
+    assert "e.g. `p = problems.RhoVictim(seed=SEED)`" in str(err.value)
 
 
 def test_every_problem_names_the_answers_it_checks():

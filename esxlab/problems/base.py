@@ -6,12 +6,14 @@ them for the notebook, and ``_solve`` runs esxlab's own model on them — no ans
 written down anywhere. ``_expect`` adds tolerances, a teaching hint and the *typical
 mistakes* (the model run the wrong way: tax ignored, hysteresis ignored, gains swapped...)
 for :mod:`esxlab.checks`, which names the mistake an answer matches. The answers are kept off
-the object a student holds (no public method, nothing in tab completion or ``help()``); an
+the object a student holds (no public method, nothing in tab completion or ``help()``, nothing in
+``vars(p)``: a problem's private state that gives an answer away is a :class:`Hidden` attribute); an
 instructor previews them with :mod:`esxlab.problems.instructor`.
 (invented: the exercise framework)
 """
 from __future__ import annotations
 
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
@@ -37,6 +39,39 @@ UNIT_SLIPS = {
     ("shares/page", "%"): (100, "those look like ρ × 100, as if ρ were a percentage; ρ is a ratio of shares to "
                                 "pages: give it as it is (0.0xyz or 0.00xyz)."),
 }
+
+
+#: each problem's hidden state (:class:`Hidden`), by problem: off the instance, so ``vars(p)`` shows none of it
+_HIDDEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_UNSET = object()
+
+
+class Hidden:
+    """A private attribute of a problem kept off the instance: read and written as ``self._x``, but held in
+    this module (by problem, weakly), so that ``vars(p)``, ``p.__dict__`` and ``dir(p)``'s values show none of
+    it (the trial of session 49: ``vars(p)['_expected']`` held every answer). For what gives an answer away: the
+    expectations, a drawn secret, a cached solution or run. ``default``: what it reads before it is set (else
+    AttributeError). (invented: the exercise framework)"""
+
+    def __init__(self, default: Any = _UNSET) -> None:
+        self.default = default
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, problem: Any, owner: type | None = None) -> Any:
+        if problem is None:
+            return self
+        held = _HIDDEN.get(problem, {})
+        if self.name in held:
+            return held[self.name]
+        if self.default is _UNSET:
+            raise AttributeError(f"{type(problem).__name__!r} object has no attribute {self.name!r}")
+        return self.default
+
+    def __set__(self, problem: Any, value: Any) -> None:
+        _HIDDEN.setdefault(problem, {})[self.name] = value
 
 
 def pick(rng: np.random.Generator, options: Sequence) -> Any:
@@ -94,15 +129,19 @@ class Problem:
     """Base class. Subclasses draw parameters in :meth:`_draw`, may reject dull draws in
     :meth:`_interesting`, and implement :meth:`describe`, ``_solve`` (the answers, by running
     the model) and ``_expect`` (one :class:`~esxlab.checks.Expect` per answer), and name those answers in
-    ``ANSWER_NAMES`` (``checks.check`` names the class from them when it is given no problem)."""
+    ``ANSWER_NAMES`` (``checks.check`` names the class from them when it is given no problem), and
+    ``VARIABLE`` the name its exercise notebook gives it (``p``; ``q`` for a notebook's second problem), which
+    ``checks.check`` suggests when it is given no problem. State that gives an answer away is :class:`Hidden`."""
 
     ANSWER_NAMES: tuple[str, ...] = ()
+    VARIABLE = "p"
+    _expected = Hidden(None)
 
     def __init__(self, seed: int = 0) -> None:
         streams = Streams(seed)
         self.seed = streams.seed
         self.streams = streams
-        self._expected: list[Expect] | None = None
+        self._expected = None
         rng = streams.child(f"problem:{type(self).__name__}")
         for _ in range(MAX_DRAWS):
             self._expected = None

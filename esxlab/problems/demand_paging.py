@@ -11,7 +11,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Grow
-from .base import Problem, pick, swapped, unit_mistakes
+from .base import Hidden, Problem, pick, swapped, unit_mistakes
 
 
 class DoublePaging(Problem):
@@ -26,6 +26,7 @@ class DoublePaging(Problem):
     background pages (≥ 8 pages in every draw)."""
 
     ANSWER_NAMES = ("swap_ins", "double_paged", "lru_double_paging")
+    _runs = Hidden()                            # each policy's run: its counts are the answers
 
     GROW_AT_S = 40
     CHOICES = ("more", "about the same", "less")
@@ -35,7 +36,7 @@ class DoublePaging(Problem):
         self.base_mb = pick(rng, (32, 36, 40, 44, 48, 56))
         self.grow_mb = pick(rng, (16, 20, 24, 28))
         self.swap_mb = pick(rng, (16, 20, 24, 28, 32))
-        self._runs: dict[str, dict] = {}
+        self._runs = {}
 
     def _run(self, policy: str) -> dict:
         """The VM's private and guest-free pages before the page-out, and the swap-ins and

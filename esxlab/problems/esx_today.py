@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..host import Host
 from ..policy import compute_targets
 from ..workloads import Contents
-from .base import Problem, pick, unit_mistakes
+from .base import Hidden, Problem, pick, unit_mistakes
 
 
 class LimitTargets(Problem):
@@ -135,6 +135,9 @@ class SharingStopped(Problem):
     resumes by itself."""
 
     ANSWER_NAMES = ("cause", "comes_back")
+    VARIABLE = "q"
+    _planted = Hidden()                         # the cause (an answer), and the answers once solved
+    _solution = Hidden(None)
 
     CAUSES = ("sharing off", "salting", "large pages")
     ANSWERS = ("yes", "no")
@@ -161,7 +164,7 @@ class SharingStopped(Problem):
         self._planted = pick(rng, self.CAUSES)
         self.era, self.host_overrides, self.sharing_overrides, self.salts = pick(rng, self._SCENARIOS[self._planted])
         self.host_mb = pick(rng, (256, 320, 384))
-        self._solution: dict | None = None
+        self._solution = None
 
     def config(self, pressure: bool = False, fix: str | None = None) -> HostConfig:
         """The host's configuration; ``pressure`` shrinks it until memory is short; ``fix`` reverses

@@ -117,7 +117,7 @@ class FreeMemoryWalk(Problem):
                                   "in."),
                           Mistake(self._states(rungs=(1, len(STATES))), self.ONE_RUNG),
                           Mistake(self._states(rungs=(1, 1)), self.ONE_RUNG))
-        return [Expect("states", "choices", right, choices=PAPER_STATES,
+        return [Expect("states", "choices", right, choices=PAPER_STATES, items="one per reading in p.free_mb",
                        hint="a state is entered when free memory drops below its threshold, and left for the next "
                             "higher one only when free memory exceeds that higher threshold plus the margin.",
                        mistakes=(Mistake(self._states(hysteresis_pct=0),
@@ -134,6 +134,7 @@ class Admission(Problem):
     may power on, answered by :mod:`esxlab.admission`."""
 
     ANSWER_NAMES = ("reserved_mb", "verdict")
+    VARIABLE = "q"
 
     VERDICTS = ("admit", "memory", "swap")
 

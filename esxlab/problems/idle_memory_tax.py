@@ -199,6 +199,7 @@ class TaxTargets(Problem):
     that each is told its own hint."""
 
     ANSWER_NAMES = ("targets_mb", "goal_tax_rate")
+    VARIABLE = "q"
 
     MAX_MB = 256
     SHARES = 2560

@@ -26,6 +26,11 @@ class SamplingEstimate(Problem):
     #: sentence for both, rather than two hints joined by checks.ALSO (the trial of session 48)
     GAINS_ADD_UP_TO_1 = ("the {which} average uses the {size} gain, and a gain weighs the new sample, not the old "
                          "average (these gains add up to 1, so either slip gives this number).")
+    TRUE_FRACTION = ("that is p.true_fraction, the fraction the VM really touches; ESX cannot see the VM's true "
+                     "active fraction: f is what the sample shows, the fraction of the n sampled pages the guest "
+                     "touched this period.")
+    IDLE_FRACTION = ("that looks like the idle fraction, the sampled pages the guest did not touch; f is the active "
+                     "fraction: the sampled pages it touched.")
     MEAN = ("the estimate is not the mean of the averages, which would follow every change halfway; ESX takes the "
             "largest.")
     MEAN_OWN = ("that is the mean of your `slow` and `fast`, but the estimate is not the mean of the averages, which "
@@ -103,7 +108,11 @@ class SamplingEstimate(Problem):
                                                      "paper's default of 100."),) if self.n != 100 else ()),
                       *slip(right["f"], self.max_mb, "that looks like the active memory in MB (f × p.max_mb); "
                                                      "f is a fraction of the n sampled pages: t / n."),
-                      *unit_mistakes(right["f"], "fraction", "%"))
+                      *unit_mistakes(right["f"], "fraction", "%"),
+                      # (the trial of session 49: both were told the rounding hint or the general one; listed only
+                      # outside f's tolerance, so the draws stay)
+                      *self._apart(right["f"], Mistake(self.true_fraction, self.TRUE_FRACTION, copied=True),
+                                   Mistake(1 - right["f"], self.IDLE_FRACTION)))
         return [
             Expect("f", "number", right["f"], tol=self.TOL,
                    hint="f is the fraction of the sampled pages that were touched.", mistakes=f_mistakes),

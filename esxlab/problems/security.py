@@ -8,7 +8,7 @@ from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..workloads import Contents, Probe
-from .base import Problem, pick
+from .base import Hidden, Problem, pick
 
 
 class SideChannel(Problem):
@@ -24,6 +24,8 @@ class SideChannel(Problem):
     JITTER_US = 0.25          # invented: standard deviation of the attacker's timer noise (normal)
     VERDICTS = ("revealed", "hidden")
     ANSWER_NAMES = ("secret", "salted")
+    _secret = Hidden()                          # the answer, and the noise that hides it (the trial of session 49)
+    _jitter = Hidden()
 
     def _draw(self, rng):
         self.candidates = tuple(sorted(rng.choice(self.VERSIONS, self.N_CANDIDATES, replace=False).tolist()))
@@ -95,10 +97,15 @@ class SideChannel(Problem):
         if right["salted"] == "revealed":
             why = (f"these salts put both VMs in one sharing group: with force_salting = {fs} VMs with equal salts "
                    f"share{' (None is one common salt)' if fs == 1 else ''}; only different groups never share.")
+        elif fs == 2 and None in self.salts.values():
+            # only what applies: a VM without a salt is a group of its own, whatever the other's salt (the trial of
+            # session 49: two VMs without a salt were told "different salts never share")
+            which = "neither VM has one" if set(self.salts.values()) == {None} else "one VM has none"
+            why = (f"the two VMs are in different sharing groups: with force_salting = {fs} a VM without a salt "
+                   f"shares only with itself ({which}).")
         else:
-            unsalted = ", and a VM without a salt shares only with itself" if fs == 2 else \
-                ", and no salt (None) is one common group of its own, apart from every numbered salt" \
-                if fs == 1 and None in self.salts.values() else ""
+            unsalted = ", and no salt (None) is one common group of its own, apart from every numbered salt" \
+                if None in self.salts.values() else ""
             why = (f"the two VMs are in different sharing groups: with force_salting = {fs} different salts never "
                    f"share{unsalted}.")
         return [
