@@ -149,3 +149,17 @@ def test_04_shows_the_stale_hint_and_cow_counters_and_says_why_they_stay_0(shari
     text = _flat(_cell("04_page_sharing", "The last line counts the two events"))
     assert "both stay at 0 in this run" in text and "only ever read" in text
     assert "notebook 09" in text and "notebook 10" in text
+
+
+def test_00_reveal_rerun_after_a_slider_moved_does_not_claim_the_guess_lands_close(tour):
+    """A student who moves the host to 200 MB and reruns the Reveal: 81 % taken, not τ's 75 %; it said "lands close"."""
+    ns = dict(tour)
+    ns["dash"].controls["memory_mb"].value = 200
+    try:
+        exec(_cell("00_tour", "guess.reveal("), ns)
+        text = " ".join(ns["guess"]._answer[1].split())
+        assert "On this 200 MB host that misses" in text and "τ × idle is not the rule" in text, text
+    finally:
+        ns["dash"].controls["memory_mb"].value = 224
+    exec(_cell("00_tour", "guess.reveal("), ns)
+    assert "On this 224 MB host that lands close" in " ".join(ns["guess"]._answer[1].split())
