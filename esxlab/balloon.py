@@ -97,7 +97,7 @@ class BalloonDriver:
         if self.stuck_for >= self.stuck_s:
             return f"no machine memory freed by the balloon for {self.stuck_s} s or more"
         if self.caught is not None:
-            return f"{self.caught}: not counted on again"
+            return f"{self.caught}: by esxlab's rule (invented), not counted on again"
         return "usable"
 
     def hold(self, pages: int | None) -> None:

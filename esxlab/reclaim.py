@@ -241,7 +241,8 @@ class Reclaimer:
         pops = vm.balloon.unlogged_pops
         for pages in pops:
             self.log(vm.name, "balloon popped", pages, "the guest touched pages its driver had ballooned: ESX "
-                     "released them (a pop) and pages the VM's excess itself rather than count on the driver (§3.2)")
+                     "released them (a pop, §3.2, where the driver's state is then reset); esxlab's own rule "
+                     "(invented) counts on that driver no more and pages the VM's excess itself")
         pops.clear()
 
     @property

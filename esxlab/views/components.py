@@ -445,8 +445,9 @@ class WhyPanel:
         # room for ``limit`` lines: a run that streams in does not shrink the page under them (but an ended
         # run that logged nothing leaves no blank space)
         room = 0 if complete and not decisions else 1.4 * self.limit
+        whose = "" if vm is None else f" about {vm} or the whole host"
         self.widget.value = (f"<div style='line-height:1.4'><b>Why? the last {len(self.shown)} of {len(chosen)} "
-                             f"decisions up to t = {upto_tick:.0f} s</b><div style='min-height:{room:g}em;"
+                             f"decisions{html.escape(whose)} up to t = {upto_tick:.0f} s</b><div style='min-height:{room:g}em;"
                              f"font-size:11px'>{body}</div></div>")
 
 

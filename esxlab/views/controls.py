@@ -21,7 +21,7 @@ LAYOUT = {"width": "640px"}
 #: readable option labels for choices that are bare numbers (later ESX's Mem.ShareForceSalting)
 CHOICE_LABELS = {"force_salting": {0: "0: salts ignored, all VMs share (2002)",
                                    1: "1: only VMs with equal salts share",
-                                   2: "2: every VM has its own salt"}}
+                                   2: "2: equal salts share; a VM without one, only with itself"}}
 #: how a yes/no choice (a bool field, e.g. "remap hot I/O pages") reads in its dropdown
 BOOL_LABELS = {True: "on", False: "off"}
 

@@ -56,6 +56,9 @@ HOST_SERIES = tuple(m.name for m in HOST_METRICS if m.plot and m.trace)    # the
 PANELS = ("table", "counters", "host", "bar", "series", "pmap", "strip", "why")
 EXTRA = "extra"        # in ``panels``: where a dashboard's ``extra`` charts go (default: above the panels)
 ALL_VMS = "all VMs (sum)"    # the VM box's entry for the VMs' memory summed (as Figure 8 plots all VMs together)
+#: controls that matter only while a sibling control has one of some values: {field: (sibling field, values)};
+#: greyed out (disabled) otherwise, e.g. KSM's pages_to_scan while the scanner is ESX's or off
+APPLIES_WHEN = {"ksm_pages_to_scan": ("mode", ("ksm",))}
 CACHE_RUNS = 32        # memoized runs per dashboard
 STEP_S = 5             # simulated seconds between checks for a newer request while streaming
 FRAME_S = 0.1          # wall seconds between streamed frames
@@ -100,11 +103,15 @@ class Dashboard(widgets.VBox):
     implement :meth:`simulate_steps` to stream frames). ``panels`` picks from :data:`PANELS`, in
     order; :data:`EXTRA` among them places the ``extra`` charts (else they come first), e.g. below
     the panels the controls change. ``sum_vms`` adds :data:`ALL_VMS` to the VM box, picked first:
-    the series panel then shows each quantity summed over the VMs."""
+    the series panel then shows each quantity summed over the VMs. With ``why_follows_vm`` the *Why?* panel
+    follows the VM box: the decisions about the VM picked and the whole host's (all of them under
+    :data:`ALL_VMS`); without it, every VM's. ``defaults`` holds
+    the controls' values as built (a notebook's checks compute those, whatever the controls show now); a
+    control that changes nothing at the other controls' values (:data:`APPLIES_WHEN`) is greyed out."""
 
     def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], seed: int = 0,
                  panels: Sequence[str] = ("bar", "series", "strip", "why"), extra: Sequence[widgets.Widget] = (),
-                 host_fields: Sequence[str] = HOST_SERIES, sum_vms: bool = False) -> None:
+                 host_fields: Sequence[str] = HOST_SERIES, sum_vms: bool = False, why_follows_vm: bool = False) -> None:
         if isinstance(panels, str) or not all(isinstance(p, str) for p in panels):
             raise ConfigError(f"panels must be a list of panel names from {', '.join(PANELS)}; got {panels!r}.")
         unknown = [p for p in panels if p not in (*PANELS, EXTRA)]
@@ -112,6 +119,7 @@ class Dashboard(widgets.VBox):
             raise ConfigError(f"panels = {unknown!r}: no such panel; choose from {', '.join(PANELS)} "
                               f"(and {EXTRA!r}: where the dashboard's extra charts go).")
         self.sum_vms = check_choice("Dashboard", "sum_vms", sum_vms, (True, False))
+        self.why_follows_vm = check_choice("Dashboard", "why_follows_vm", why_follows_vm, (True, False))
         if isinstance(host_fields, str) or any(f not in HOST_FIELDS for f in host_fields):
             raise ConfigError(f"host_fields = {host_fields!r}: choose a list from {', '.join(HOST_FIELDS)}.")
         self.controls, self.seed, self.panels = dict(controls), seed, tuple(panels)
@@ -141,6 +149,8 @@ class Dashboard(widgets.VBox):
         self._gen = 0                            # bumped by every request; older work stops
         self._pool: ThreadPoolExecutor | None = None
         self._pending = 0
+        self.defaults = self.values               # the controls' values as built: what a notebook's checks use
+        self._grey_out()
         for c in self.controls.values():
             c.observe(self._on_control, "value")
         self.minute.observe(self._on_minute, "value")
@@ -201,7 +211,31 @@ class Dashboard(widgets.VBox):
             self._batch = False
         self.refresh()
 
+    def _sibling(self, name: str) -> tuple[str, tuple] | None:
+        """(the control ``name`` depends on, the values for which it applies), per :data:`APPLIES_WHEN`, if this
+        dashboard has both."""
+        prefix, _, field_ = name.rpartition(".")
+        rule = APPLIES_WHEN.get(field_)
+        if rule is None:
+            return None
+        other = f"{prefix}.{rule[0]}" if prefix else rule[0]
+        return (other, rule[1]) if other in self.controls else None
+
+    def applies(self, name: str, values: dict[str, Any] | None = None) -> bool:
+        """Whether control ``name`` changes anything at ``values`` (the controls' values by default): False for
+        one that applies only while another control has some values (:data:`APPLIES_WHEN`)."""
+        rule = self._sibling(name)
+        values = self.values if values is None else values
+        return rule is None or values[rule[0]] in rule[1]
+
+    def _grey_out(self) -> None:
+        """Disable the controls that change nothing at the current values (:meth:`applies`)."""
+        for name, c in self.controls.items():
+            if self._sibling(name) is not None:
+                c.disabled = not self.applies(name)
+
     def _on_control(self, change) -> None:
+        self._grey_out()
         if self._batch:
             return
         if change["owner"]._property_lock:       # moved in the browser: answer now, compute in the background
@@ -324,6 +358,8 @@ class Dashboard(widgets.VBox):
         """Values one step away on each control (next and previous option of a dropdown)."""
         out = []
         for name, c in self.controls.items():
+            if not self.applies(name, values):   # it would change nothing: no run to compute
+                continue
             if hasattr(c, "options"):
                 opts = [o[1] if isinstance(o, tuple) else o for o in c.options]
                 i = opts.index(values[name])
@@ -421,7 +457,9 @@ class Dashboard(widgets.VBox):
                         sharing_table=float(tr.host.sharing_table[i]))
         self.series.set_cursor(float(tr.minutes[i]))
         self.host_series.set_cursor(float(tr.minutes[i]))
-        self.why.update(tr.decisions, tick, complete=run.complete)
+        picked = self.vm_pick.value
+        follow = self.why_follows_vm and picked not in (None, ALL_VMS)
+        self.why.update(tr.decisions, tick, vm=picked if follow else None, complete=run.complete)
         if run.snapshots and "pmap" in self.panels:
             j = max(0, int(np.searchsorted([s[0] for s in run.snapshots], tick, side="right")) - 1)
             snap_tick, states = run.snapshots[j]
@@ -462,7 +500,8 @@ class SimDashboard(Dashboard):
     ``minutes`` (> 0) is the run's length; ``watch`` names the VM whose pmap is shown
     (snapshots every ``snap_s`` whole seconds); ``host_fields`` picks the series of the
     ``"host"`` panel (see :data:`~esxlab.trace.HOST_FIELDS`). Runs stream into the marks when
-    a control moves in the browser (see the module doc). Bad arguments raise ConfigError.
+    a control moves in the browser (see the module doc). ``why_follows_vm``: see :class:`Dashboard`. Bad
+    arguments raise ConfigError.
     """
 
     def __init__(self, host_config: HostConfig, vms: Sequence[tuple[VMConfig, Any]], minutes: float = 5,
@@ -470,7 +509,7 @@ class SimDashboard(Dashboard):
                  overrides: dict[str, dict] | None = None, watch: str | None = None, snap_s: int = 15,
                  seed: int = 0, title: str = "esxlab",
                  panels: Sequence[str] = ("bar", "series", "pmap", "strip", "why", "counters"),
-                 host_fields: Sequence[str] = HOST_SERIES) -> None:
+                 host_fields: Sequence[str] = HOST_SERIES, why_follows_vm: bool = False) -> None:
         if not isinstance(host_config, HostConfig):
             raise ConfigError(f"host_config must be an esx.HostConfig, got {host_config!r}.")
         if isinstance(vms, (str, bytes)) or not isinstance(vms, Sequence) or not all(
@@ -509,7 +548,7 @@ class SimDashboard(Dashboard):
                 key = f"{vm}.{name}"
                 ctl[key] = control(key, vm_specs[name], value, rerun=False,
                                    **{"label": f"{vm}: {vm_specs[name].label}", **narrow, **overrides.get(key, {})})
-        super().__init__(title, ctl, seed=seed, panels=panels, host_fields=host_fields)
+        super().__init__(title, ctl, seed=seed, panels=panels, host_fields=host_fields, why_follows_vm=why_follows_vm)
         self.refresh()
 
     def build_host(self, **values: Any) -> tuple[Host, list[str]]:
@@ -570,14 +609,15 @@ class ExperimentDashboard(Dashboard):
     table follows when the run ends. A run the student moved away from is cut short either way;
     the controls still update on release (a run takes seconds). ``trace_label`` names the run
     ``trace_key`` is in the series chart's title ("guest (the loop under clock): memory over time"), for
-    an experiment with several runs of one VM that the title alone would not tell apart."""
+    an experiment with several runs of one VM that the title alone would not tell apart. ``why_follows_vm``:
+    see :class:`Dashboard`."""
 
     def __init__(self, module: Any, controls: Sequence[str], trace_key: str | None = None,
                  overrides: dict[str, dict] | None = None, fixed: dict[str, Any] | None = None, seed: int = 0,
                  title: str | None = None, panels: Sequence[str] = ("table", "series", "bar", "strip", "why"),
                  xy: tuple[str, Sequence[str]] | None = None, ylabel: str = "memory (MB)", xlabel: str | None = None,
                  y_from_zero: bool = False, extra: Sequence[widgets.Widget] = (), stream: bool = False,
-                 sum_vms: bool = False, trace_label: str = "") -> None:
+                 sum_vms: bool = False, trace_label: str = "", why_follows_vm: bool = False) -> None:
         if not isinstance(trace_label, str):
             raise ConfigError(f"trace_label must be text (the run the series chart shows), got {trace_label!r}.")
         params = getattr(module, "PARAMS", None)
@@ -600,7 +640,8 @@ class ExperimentDashboard(Dashboard):
         ctl = {name: control(name, params[name], self.fixed.pop(name, None), **overrides.get(name, {}))
                for name in controls}
         super().__init__(title or module.TITLE, ctl, seed=seed, panels=panels,
-                         extra=[*([self.xy.widget] if self.xy else []), *extra], sum_vms=sum_vms)
+                         extra=[*([self.xy.widget] if self.xy else []), *extra], sum_vms=sum_vms,
+                         why_follows_vm=why_follows_vm)
         self.series_label = trace_label
         self.table.reference = getattr(module, "REFERENCE", "paper")
         self.refresh()

@@ -170,6 +170,15 @@ def _emphasis(text: str) -> str:
     return re.sub(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])", r"<i>\1</i>", text)
 
 
+def _capital(text: str) -> str:
+    """``text`` with a capital first letter, unless its first word is a name from code (``pages_sharing``,
+    ``vm.totals``), which keeps its spelling."""
+    first = text.split(" ", 1)[0]
+    if "_" in first or "`" in first or "." in first.rstrip(".,:;") or "(" in first:
+        return text
+    return text[:1].upper() + text[1:]
+
+
 def _percent_slip(e: Expect, x: float) -> str:
     """The hint for a fraction of 1 typed as a percentage (65 for 0.65) or a percentage as a fraction (0.048 for
     4.8 %) when that is the slip; else ""."""
@@ -495,7 +504,7 @@ class Question:
         except CheckFailed:
             near = "the answer" if e.tol == 0 else f"{e.tolerance.strip(' ()')} of the answer"    # "within ±5 MB of …"
             said = _percent_slip(e, x) or hint_for(e, x)          # a typical mistake's hint, else the question's
-            judged = Feedback(False, f"Not yet: that is not {near}. {said[:1].upper() + said[1:]}")
+            judged = Feedback(False, f"Not yet: that is not {near}. {_capital(said)}")
         else:
             judged = Feedback(True, f"Right{e.tolerance if e.tol else ''}.")      # "Right.", not "Right (exact)."
         return Feedback(judged.correct, f"{judged.message} I {note}.") if note else judged
