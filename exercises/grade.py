@@ -6,20 +6,24 @@
 Runs each STUDENT.ipynb with its locked cells (the setup and the checks) put back as they were handed out in
 HANDED_OUT.ipynb, as nbgrader does (locked cells the student deleted are put back where they stood, and
 named), and prints the points of the check cells that pass, each all or nothing
-(``4 / 4 points``). ``--hints`` first prints a line per check cell: its points and what the student read
-under it (the checker's message naming each wrong answer, "not answered yet", or "correct"). ``--csv`` adds a
-row per student to FILE (its header first, if FILE is new): :data:`CSV_FIRST`, each check cell's points, then
-:data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. A cell that runs longer than
-``--timeout`` seconds (default :data:`TIMEOUT_S`; a student's endless loop) or kills its kernel stops that
+(``4 / 4 points``); a check cell passes only if the kernel reports that it ran without an error (an error an
+answer cell hid with ``set_custom_exc`` still fails it). ``--hints`` first prints a line per check cell: its
+points and what the student read under it (the checker's message naming each wrong answer, "not answered
+yet", or "correct"). ``--csv`` adds a row per student to FILE (its header first, if FILE is new):
+:data:`CSV_FIRST` (``student`` is the file's name without its folder and ``.ipynb``), each check cell's points,
+then :data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. A cell that runs longer
+than ``--timeout`` seconds (default :data:`TIMEOUT_S`; a student's endless loop) or kills its kernel stops that
 student's run: the checks it had passed keep their points, the rest score 0, and a note says which cell
 stopped it. An answer cell that names ``instructor`` (``esxlab.problems.instructor`` computes the answers),
 reads a private attribute of an object other than ``self`` (``p._answer``, ``getattr(p, '_answer')``) or an
-object's whole state (``vars(p)``, ``p.__dict__``) is flagged for review, and still graded; a student's notebook
-whose ``SEED`` differs from the handed-out one's is graded with the handed-out seed, and noted. Each student's
-code runs with your rights, in a fresh folder of its own: if the esxlab package's files change while a notebook
-runs, its points are void and grading stops there (grade in a throwaway environment). With several students, a
-file that cannot be graded is named on stderr and the others are graded (exit status 1). Needs nbclient (the
-``exercises`` extra: ``pip install -e '.[exercises]'``).
+object's whole state (``vars(p)``, ``p.__dict__``), or uses a tool of tampering or introspection
+(:data:`SUSPECT`: rebinding an imported module's attribute, ``set_custom_exc``, ``inspect``, ``dir``, …) is
+flagged for review, and still graded; a student's notebook whose ``SEED`` differs from the handed-out one's is
+graded with the handed-out seed, and noted. Each student's code runs with your rights, in a fresh folder of its
+own: if the esxlab package's files change while a notebook runs, its points are void (``void: …``), grading
+stops there (grade in a throwaway environment), and every student after it is named ``not graded`` (on stderr,
+and a CSV row each). With several students, a file that cannot be graded is named on stderr and the others are
+graded (exit status 1). Needs nbclient (the ``exercises`` extra: ``pip install -e '.[exercises]'``).
 """
 from __future__ import annotations
 
@@ -42,22 +46,53 @@ from esxlab.experiments.runner import source_hash
 
 #: seconds a cell may run (the solutions' slowest cell takes a few)
 TIMEOUT_S = 120
-#: what flags an answer cell for review (its comments left out): the answers' own source, or an object's private
-#: state (a problem's holds its answers; ``self._x`` in a class of the student's own is theirs): read as an
-#: attribute, as the object's whole state (``vars(p)``, ``p.__dict__``), or by a private name in a string
-#: (``getattr(p, '_x')``, ``state['_x']``; the trial of session 49)
-SUSPECT = ((re.compile(r"\binstructor\b"), "names {0!r} (esxlab.problems.instructor computes the answers)"),
-           (re.compile(r"\b(?!self\b|cls\b)\w+\._[A-Za-z]\w*"), "reads the private attribute {0!r}"),
-           (re.compile(r"\bvars\s*\(\s*(?!self\b|cls\b)[^()\s][^()]*\)|(?:\b(?!self\b|cls\b)\w+|\))\.__dict__\b"),
-            "reads an object's whole state with {0!r} (a problem's holds its answers)"),
-           (re.compile(r"(?<![\w'\"])(['\"])_[A-Za-z]\w*\1(?![\w'\"])"),
-            "names the private attribute {0} in a string (getattr, or a subscript of an object's state)"))
+#: what flags an answer cell for review, each a pattern over the cell's tokens (comments left out; "names": its
+#: strings blanked too, so that a word in a print or a docstring is no name; "code": strings kept): the answers'
+#: own source, an object's private state (a problem's holds its answers; ``self._x`` in a class of the student's
+#: own is theirs) read as an attribute, as the object's whole state (``vars(p)``, ``p.__dict__``) or by a private
+#: name in a string (``getattr(p, '_x')``, ``state['_x']``; the trial of session 49), and the tools of tampering
+#: and introspection no answer needs (the instructor's trial of session 49: ``importlib.reload`` rebound,
+#: ``set_custom_exc``, ``inspect.getmembers(p)``, ``getattr(p, "_" + "solve")`` all scored full marks unflagged).
+#: Rebinding an attribute of an imported module is :func:`_rebinds`. Patterns, not proof: a human reads the flags.
+NOT_SELF = r"(?!self\b|cls\b)"
+SUSPECT = (
+    (re.compile(r"\binstructor\b"), "names {0!r} (esxlab.problems.instructor computes the answers)", "names"),
+    (re.compile(rf"(?:\b{NOT_SELF}\w+|\))\s*\._[A-Za-z]\w*"), "reads the private attribute {0!r}", "names"),
+    (re.compile(rf"\bvars\s*\(\s*{NOT_SELF}[^()\s][^()]*\)|(?:\b{NOT_SELF}\w+|\))\.__dict__\b"),
+     "reads an object's whole state with {0!r} (no answer needs a problem's private state)", "names"),
+    (re.compile(r"(?<![\w'\"])(['\"])_[A-Za-z]\w*\1(?![\w'\"])"),
+     "names the private attribute {0} in a string (getattr, or a subscript of an object's state)", "code"),
+    (re.compile(r"\bset_custom_exc\b"),
+     "installs an error handler with {0!r} (a failing check would then show no error)", "names"),
+    (re.compile(r"(?<![\w.])sys\s*\.\s*modules\b|\bfrom\s+sys\s+import\b.*\bmodules\b"),
+     "reaches the imported modules through {0!r} (a module can be swapped there)", "names"),
+    (re.compile(r"\b__builtins__\b|\bbuiltins\b"), "reaches Python's builtins through {0!r}", "names"),
+    (re.compile(r"\binspect\b|\bgetmembers\b|\b__dir__\b|(?<![\w.])dir\s*\("),
+     "lists an object's members with {0!r} (a problem's private ones hold its answers)", "names"),
+    (re.compile(r"\b__import__\b|\bimport_module\b|(?<![\w.])(?:exec|eval|compile)\s*\("),
+     "imports or runs code named in a string with {0!r} (an import built from pieces)", "names"),
+    (re.compile(rf"\b__getattribute__\b|(?<![\w.])(?:setattr|delattr)\s*\(\s*{NOT_SELF}"),
+     "reaches attributes by name with {0!r}", "names"),
+    (re.compile(rf"(?<![\w.])getattr\s*\(\s*{NOT_SELF}[^,()]*(?=,(?!\s*(['\"])[A-Za-z]\w*\1\s*[,)]))"),
+     "reads an attribute by a name that is no plain public one: {0}, …)", "code"),
+)
+#: names bound to modules in every notebook (the setup cells' imports; importlib is what a check cell reloads with)
+MODULES = ("importlib", "esxlab", "esx", "checks", "problems", "sys", "builtins")
 #: the CSV's columns before and after the check cells' points
 CSV_FIRST = ("student", "exercise", "seed", "graded_at")
 CSV_LAST = ("points", "possible", "notes", "hints")
 SEED = re.compile(r"^SEED\s*=\s*(\d+)", re.M)
+#: a check cell that failed, while its outputs show no error (an error handler of the notebook's own printed instead)
+HIDDEN = "the kernel reported this error, but the notebook showed none (an error handler of its own hid it)"
 TAMPERED = ("stopped grading: the esxlab package's files changed while this notebook ran (its code wrote to them); "
             "reinstall esxlab and grade in a throwaway environment")
+#: what a tampering notebook gets instead of points
+VOID = "the esxlab package's files changed while this notebook ran, so its points do not count"
+#: the note of each student after it, not graded
+NOT_GRADED = ("not graded: grading stopped at {0}, which changed the esxlab package's files; reinstall esxlab, then "
+              "grade this notebook again")
+RESUME = ("to grade those named 'not graded': reinstall esxlab, then run grade.py on them alone (with the same --csv: "
+          "a regrade adds a row, and the latest graded_at is the grade)")
 
 
 class Refused(Exception):
@@ -80,25 +115,73 @@ def _seed(nb) -> str:
     return next((m.group(1) for c in nb.cells if c.cell_type == "code" for m in [SEED.search(c.source)] if m), "")
 
 
-def _code(source: str) -> str:
-    """``source`` without its comments (as it stands if it does not tokenize: a cell with a syntax error)."""
+def _code(source: str, strings: bool = True) -> str:
+    """``source`` without its comments, and without the text of its strings unless ``strings`` (each character
+    a blank, so that every token keeps its place; an f-string keeps what its braces hold, which is code); as it
+    stands if it does not tokenize (a cell with a syntax error)."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError):
         return source
-    return tokenize.untokenize(t for t in tokens if t.type != tokenize.COMMENT)     # (positions kept: `p._x` stays)
+    text = (tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING))
+    return tokenize.untokenize(
+        t if strings or t.type not in text else t._replace(string=_blank(t.string, t.type == tokenize.STRING))
+        for t in tokens if t.type != tokenize.COMMENT)                      # (positions kept: `p._x` stays)
 
 
-def _message(cell) -> str:
-    """What the student read under check ``cell`` after it ran: the error's message, else "correct"."""
+def _blank(string: str, whole: bool = True) -> str:
+    """A string token's text blanked: its prefix, quotes and line breaks kept, and an f-string's braces' code
+    (``whole``: a whole string literal; else the text between an f-string's braces, Python 3.12's FSTRING_MIDDLE)."""
+    prefix = re.match(r"[A-Za-z]*", string).group(0) if whole else ""
+    code, depth, out = "f" in prefix.lower(), 0, []
+    for i, ch in enumerate(string):
+        if code and ch == "{":
+            depth += 1
+        elif code and ch == "}" and depth:
+            depth -= 1
+        elif i >= len(prefix) and ch not in "'\"\n" and not depth:
+            ch = " "
+        out.append(ch)
+    return "".join(out)
+
+
+def _imported(code: str) -> set[str]:
+    """The names ``code``'s import statements bind (``import a.b`` binds ``a``; ``from m import x as y``, ``y``)."""
+    names = set()
+    for m in re.finditer(r"^[ \t]*(?:from\s+[\w.]+\s+)?import\s+\(?([\w., \t]+)", code, re.M):
+        for item in m.group(1).split(","):
+            words = item.split()
+            if words:
+                names.add(words[-1] if len(words) == 3 and words[1] == "as" else words[0].split(".")[0])
+    return names
+
+
+def _rebinds(names) -> re.Pattern:
+    """Assigning to an attribute of one of the modules ``names`` (``importlib.reload = …``, ``checks.check = …``:
+    the reload of a check cell, or the checker it calls, replaced)."""
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.])(?:{alternatives})\b(?:\s*\.\s*\w+)+(?=\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=))")
+
+
+def _message(cell, reply: dict | None) -> str:
+    """What the student read under check ``cell`` after it ran: the error's message, else "correct". ``reply`` is
+    the kernel's execute_reply to it (None if it had none): a cell is correct only if the kernel said it ran
+    without an error (``status`` "ok"), so an error an answer cell hid (``set_custom_exc``) is still told."""
     errors = [o for o in cell.outputs if o.output_type == "error"]
-    if not cell.get("execution_count"):
+    if not cell.get("execution_count") and reply is None:
         return "not run"
-    if not errors:
+    if errors:
+        ename, evalue, hidden = errors[0].ename, errors[0].evalue, ""
+    elif reply is None:
+        return "stopped before it finished"
+    elif reply.get("status") != "ok":
+        ename, evalue = reply.get("ename") or "an error", reply.get("evalue") or ""
+        hidden = f" [{HIDDEN}]"
+    else:
         return "correct"
-    if errors[0].ename == "NotImplementedError":
-        return "not answered yet"
-    return f"{errors[0].ename}: {errors[0].evalue}".replace("\n", "\n" + " " * 8)
+    if ename == "NotImplementedError":
+        return "not answered yet" + hidden
+    return f"{ename}: {evalue}{hidden}".replace("\n", "\n" + " " * 8)
 
 
 def _key(cell) -> str | None:
@@ -126,18 +209,24 @@ def put_back(given, work) -> list[str]:
 
 
 def flags(given, work) -> list[str]:
-    """Notes on the student's own code cells (not the locked ones) that look at the answers (:data:`SUSPECT`)."""
+    """Notes on the student's own code cells (not the locked ones) that look at the answers or tamper with the
+    checks (:data:`SUSPECT`, and :func:`_rebinds` for the modules the notebook imports)."""
     locked = {nbgrader(c).get("grade_id") for c in given.cells if nbgrader(c).get("locked")}
+    code = [c for c in (*given.cells, *work.cells) if c.cell_type == "code"]
+    modules = set(MODULES).union(*(_imported(_code(c.source, strings=False)) for c in code))
+    suspect = (*SUSPECT, (_rebinds(modules), "rebinds {0!r}, an attribute of an imported module (a check cell's "
+                                             "reload, or the checker it calls, can be replaced so)", "names"))
     notes = []
     for i, cell in enumerate(work.cells):
         key = nbgrader(cell).get("grade_id")
         if cell.cell_type != "code" or (key is not None and key in locked):
             continue
-        code = _code(cell.source)
-        for pattern, what in SUSPECT:
-            found = pattern.search(code)
+        text = {"code": _code(cell.source), "names": _code(cell.source, strings=False)}
+        for pattern, what, on in suspect:
+            found = pattern.search(text[on])
             if found:
-                notes.append(f"flagged for review: {key or f'cell {i + 1}'} {what.format(found.group(0))}")
+                shown = " ".join(found.group(0).split())
+                notes.append(f"flagged for review: {key or f'cell {i + 1}'} {what.format(shown)}")
     return notes
 
 
@@ -154,6 +243,7 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
     # the kernel's own log (ipykernel's warning that it talks over local TCP, a dying kernel's) is no part of a grade
     started: list[int] = []
+    replies: dict[int, dict] = {}         # the kernel's execute_reply to each cell that finished
     seconds = math.ceil(timeout)                  # (nbclient waits whole seconds)
     stopped = ""
     # the kernel works in a fresh folder: it imports esxlab as installed, the package grade.py hashes, not a copy
@@ -162,7 +252,9 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
         client = NotebookClient(work, timeout=seconds, kernel_name="python3", allow_errors=True,
                                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                                 resources={"metadata": {"path": folder}},
-                                on_cell_start=lambda cell, cell_index: started.append(cell_index))
+                                on_cell_start=lambda cell, cell_index: started.append(cell_index),
+                                on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
+                                    cell_index, (execute_reply or {}).get("content", {})))
         try:
             client.execute()
         except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
@@ -170,17 +262,17 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
             name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"
             why = f"ran over the timeout of {seconds} s" if isinstance(err, CellTimeoutError) else "killed its kernel"
             stopped = f"stopped: {name} {why}; the check cells after it score 0"
-    ran = {nbgrader(c).get("grade_id"): c for c in work.cells}
+    ran = {nbgrader(c).get("grade_id"): i for i, c in enumerate(work.cells)}
     rows = []
     for grade_id, points in _graded(given):
-        message = _message(ran[grade_id])
+        message = _message(work.cells[ran[grade_id]], replies.get(ran[grade_id]))
         rows.append((grade_id, points if message == "correct" else 0, points, message))
     return restored, rows, stopped
 
 
-def grade_one(handed_out: Path, given, student: Path, hints: bool, timeout: float) -> tuple[list, list[str]]:
-    """Grade ``student`` and print its lines; returns its rows (:func:`grade`) and its notes. Refused if it cannot
-    be graded."""
+def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[list, list[str]]:
+    """Grade ``student``; returns its rows (:func:`grade`) and its notes, to print (:func:`show`) once grading knows
+    they count. Refused if it cannot be graded."""
     work = _read(student, "STUDENT")
     answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
     have = {nbgrader(c).get("grade_id") for c in work.cells}
@@ -192,7 +284,7 @@ def grade_one(handed_out: Path, given, student: Path, hints: bool, timeout: floa
     suspect = flags(given, work)
     theirs, ours = _seed(work), _seed(given)
     restored, rows, stopped = grade(given, work, timeout)
-    notes = [*suspect]
+    notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m)]
     if theirs and ours and theirs != ours:
         notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout?)")
     if restored:
@@ -201,14 +293,28 @@ def grade_one(handed_out: Path, given, student: Path, hints: bool, timeout: floa
         notes.append(f"missing answer cells: {', '.join(missing)} (deleted, or another exercise's notebook?)")
     if stopped:
         notes.append(stopped)
+    return rows, notes
+
+
+def show(rows: list, notes: list[str], hints: bool) -> None:
+    """Print a graded student's notes, with ``hints`` each check cell's points and message, and then the points
+    (``void: …`` instead if the points are void: rows with empty points)."""
     for note in notes:
         print(note)
     if hints:
         width = max(len(g) for g, *_ in rows)
         for grade_id, earned, points, message in rows:
-            print(f"{grade_id:{width}}  {earned} / {points}  {message}")
-    print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points")
-    return rows, notes
+            print(f"{grade_id:{width}}  {'void' if earned == '' else earned} / {points}  {message}".rstrip())
+    if any(r[1] == "" for r in rows):
+        print(f"void: {VOID} (of {sum(r[2] for r in rows)} points)")
+    else:
+        print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points")
+
+
+def _name(student: Path) -> str:
+    """The CSV's ``student``: the file's name without its folder and ``.ipynb`` (the guide names the files after the
+    students)."""
+    return student.stem if student.suffix == ".ipynb" else student.name
 
 
 def _graded(given) -> list[tuple[str, int]]:
@@ -260,25 +366,36 @@ def main(argv: list[str] | None = None) -> int:
     except Refused as err:
         sys.exit(str(err))
     failed, package = 0, source_hash(leave_out=())
-    for student in args.students:
+    for at, student in enumerate(args.students):
         if len(args.students) > 1:
             print(f"== {student}")
         try:
-            rows, notes = grade_one(args.handed_out, given, student, args.hints, args.timeout)
+            rows, notes = grade_one(args.handed_out, given, student, args.timeout)
         except Refused as err:
             print(err, file=sys.stderr)
             failed += 1
             rows = [(g, "", points, "") for g, points in _graded(given)]
             notes = [f"refused: {str(err).removeprefix('error: ')}"]
-        tampered = source_hash(leave_out=()) != package
-        if tampered:                                   # its points are void, and no later grade can be trusted
-            rows = [(g, "", points, message) for g, _, points, message in rows]
-            notes.append(TAMPERED)
-            print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
+        else:
+            tampered = source_hash(leave_out=()) != package
+            if tampered:                           # its points are void, and no later grade can be trusted
+                rows = [(g, "", points, "") for g, _, points, _ in rows]
+            show(rows, notes, args.hints)
+            if tampered:
+                notes.append(TAMPERED)
+                print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
+                if args.csv:
+                    _write_row(args.csv, header, student, args.handed_out.name, _seed(given), rows, notes)
+                for rest in args.students[at + 1:]:
+                    print(f"not graded: {rest}", file=sys.stderr)
+                    if args.csv:
+                        _write_row(args.csv, header, rest, args.handed_out.name, _seed(given),
+                                   [(g, "", points, "") for g, points in _graded(given)], [NOT_GRADED.format(student)])
+                if args.students[at + 1:]:
+                    print(RESUME, file=sys.stderr)
+                return 1
         if args.csv:
             _write_row(args.csv, header, student, args.handed_out.name, _seed(given), rows, notes)
-        if tampered:
-            return 1
     return 1 if failed else 0
 
 
@@ -292,7 +409,8 @@ def _write_row(path: Path, header: list[str], student: Path, exercise: str, seed
         if new:
             out.writerow(header)
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        out.writerow([student, exercise, seed, now, *(r[1] for r in rows), sum(r[1] for r in rows) if graded else "",
+        out.writerow([_name(student), exercise, seed, now, *(r[1] for r in rows),
+                      sum(r[1] for r in rows) if graded else "",
                       sum(r[2] for r in rows), "; ".join(notes),
                       "; ".join(f"{r[0]}: {' '.join(r[3].split())}" for r in rows if r[3])])
 

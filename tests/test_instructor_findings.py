@@ -63,7 +63,7 @@ def test_the_per_student_seed_recipe_sets_the_seed_after_a_class_seed(tmp_path, 
     _run_seed_recipe(tmp_path, monkeypatch, "SEED = 42")
     for student in ("ada", "grace"):
         seed = int(hashlib.sha256(student.encode()).hexdigest(), 16) % 10_000
-        setup = nbformat.read(tmp_path / "home" / "esxlab-handouts" / f"security-{student}.ipynb",
+        setup = nbformat.read(tmp_path / "home" / "esxlab-handouts" / student / "security.ipynb",
                               as_version=4).cells[1].source
         assert re.search(r"^SEED = (\d+)", setup, re.M).group(1) == str(seed), setup
         assert "42" not in setup and "# your instructor" in setup
@@ -72,7 +72,7 @@ def test_the_per_student_seed_recipe_sets_the_seed_after_a_class_seed(tmp_path, 
 def test_the_per_student_seed_recipe_fails_loudly_without_a_seed_line(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"found 0 `SEED = <number>` lines in cell 1 of security\.ipynb"):
         _run_seed_recipe(tmp_path, monkeypatch, "SEED = int('42')")
-    assert not list(tmp_path.rglob("security-*.ipynb"))
+    assert not list((tmp_path / "home").rglob("*.ipynb"))
 
 
 # --- 2. a malformed source ------------------------------------------------------------------------------------

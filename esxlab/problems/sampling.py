@@ -58,8 +58,14 @@ class SamplingEstimate(Problem):
         return s
 
     def _interesting(self):
-        """Every typical mistake fails (an EWMA whose old value is near f hardly moves, whatever its gain)."""
-        return self._mistakes_apart()
+        """Every typical mistake fails (an EWMA whose old value is near f hardly moves, whatever its gain), and so
+        do the misconceptions the course names, which :meth:`_apart` would leave off the list where they give the
+        right answer: "f is the idle fraction" (t = n/2) and "the estimate is an average of the averages" (two
+        averages within 2·TOL of each other). The instructor's trial of session 49: with class seed 2026, t = 50 of
+        n = 100, and ``f = 1 - t/n`` passed."""
+        right = {e.name: e.value for e in self._expectations()}
+        named = ((1 - right["f"], right["f"]), ((right["slow"] + right["fast"]) / 2, right["estimate"]))
+        return self._mistakes_apart() and not any(self._near(mistake, answer) for mistake, answer in named)
 
     @property
     def touched(self) -> int:
