@@ -65,9 +65,7 @@ class Mistake:
     student's are those (each within its own tolerance), and then rather than a mistake of the same value
     that names none. ``rounding_first``: for an answer that is also the right one cut or rounded, the rounding hint
     comes first and this one after it (a mistake whose value lies that near the right one: the student more
-    likely rounded). ``copied``: a value the problem states as it is (SamplingEstimate's ``p.true_fraction`` for
-    f): an answer that is it was copied, not rounded, so it is told this hint without the rounding one, though
-    the value is also the right answer cut or rounded (the trial of session 49).
+    likely rounded).
     """
 
     value: Any
@@ -76,7 +74,6 @@ class Mistake:
     given: Mapping[str, Any] = field(default_factory=dict)
     scale: float = 1.0
     rounding_first: bool = False
-    copied: bool = False
 
 
 @dataclass(frozen=True)
@@ -347,8 +344,9 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     Two mistakes can give the same value (HotPageRemap's "no window" and "a restart forgets the copies"): then
     ``value`` matches both equally well, and both hints are given (joined by :data:`ALSO`), unless one of them
     names the other answers (then it alone). A mistake's value can also be the right answer cut or rounded (0.4
-    for 0.442 beside a mistake of 0.398): the rounding hint then follows the mistake's, joined the same way (or
-    leads, for a mistake marked :attr:`Mistake.rounding_first`; is left out, for one marked :attr:`Mistake.copied`).
+    for 0.442 beside a mistake of 0.398; SamplingEstimate's ``p.true_fraction`` is often its t/n rounded, and the
+    two cannot be told apart): the rounding hint then follows the mistake's, joined the same way (or leads, for a
+    mistake marked :attr:`Mistake.rounding_first`).
     A choice worked out rightly from the student's own answers keeps, beside that hint, only mistakes that name
     other answers: the rule was right, so a typical mistake of the rule that happens to pick the same choice is not
     what happened."""
@@ -361,8 +359,7 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
     given_only = any(t.given for t in tied) or bool(carried) and e.kind == "choice"
     hints = carried + [m.hint for m in tied if m.given or not given_only]
-    # a value the problem states, given as it is, was copied, not rounded (Mistake.copied)
-    rounded = None if any(m.copied for m in tied) else _rounded_hint(e, value)
+    rounded = _rounded_hint(e, value)
     if rounded:
         hints = [rounded, *hints] if any(m.rounding_first for m in tied) else [*hints, rounded]
     return ALSO.join(dict.fromkeys(hints))

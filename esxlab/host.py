@@ -164,7 +164,7 @@ class Host:
         admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.config.swap_pages,
               self.states.goal)
         n = len(self.vms)
-        check_fits(f"power_on {config.name!r} (max_mb = {config.max_mb:g}) with {n} VM{'s' * (n != 1)} running",
+        check_fits(f"power_on {config.name!r} (max_mb = {config.max_mb:.10g}) with {n} VM{'s' * (n != 1)} running",
                    sum(vm_bytes(v.pages, len(v.guest.lp_ppn)) for v in self.vms.values()) + vm_bytes(config.max_pages),
                    "allowed: fewer or smaller VMs at once (power one off first)")
         vm = VM(self._env(), self._next_uid, config, make(workload if workload is not None else Idle()))
@@ -414,8 +414,8 @@ class Host:
     @property
     def trace(self) -> Trace:
         """Everything recorded since the host was built, one row per tick (:class:`~esxlab.trace.Trace`): a
-        snapshot, which the host running on leaves as it was (read ``host.trace`` again, or use what
-        :meth:`run` returns, for the ticks since)."""
+        snapshot, which the host running on leaves as it was: read ``host.trace`` again after running on (what
+        :meth:`run` returns is the same, the whole history up to the run's end)."""
         return self.recorder.trace()
 
     def _record(self) -> None:

@@ -117,7 +117,7 @@ class SamplingEstimate(Problem):
                       *unit_mistakes(right["f"], "fraction", "%"),
                       # (the trial of session 49: both were told the rounding hint or the general one; listed only
                       # outside f's tolerance, so the draws stay)
-                      *self._apart(right["f"], Mistake(self.true_fraction, self.TRUE_FRACTION, copied=True),
+                      *self._apart(right["f"], Mistake(self.true_fraction, self.TRUE_FRACTION),
                                    Mistake(1 - right["f"], self.IDLE_FRACTION)))
         return [
             Expect("f", "number", right["f"], tol=self.TOL,
