@@ -220,7 +220,8 @@ def _type_error(e: Expect, value: Any) -> str | None:
         return f"`{e.name}` must be a list of {len(e.value)} items{each}; got {_describe(value)}."
     if len(value) != len(e.value):
         empty = (" (an empty list: did your answer cell stop before it filled it? Run it again and read its error.)"
-                 if len(value) == 0 else ".")
+                 if len(value) == 0 else " (too few: did your answer cell stop part-way? Run it again and read its "
+                 "error.)" if len(value) < len(e.value) else ".")
         return f"`{e.name}` must have {len(e.value)} items{each}; got {len(value)}{empty}"
     for i, v in enumerate(value):
         msg = _type_error(Expect(f"{e.name}[{i}]", item, None, e.hint, choices=e.choices), v)

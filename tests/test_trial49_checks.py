@@ -175,6 +175,8 @@ def test_a_states_list_of_the_wrong_length_names_the_readings():
         msg = _fails(p, {"states": wrong})
         assert "one per reading in p.free_mb" in msg and "entry of the problem" not in msg, msg
     assert "did your answer cell stop" in _fails(p, {"states": []})
+    assert "did your answer cell stop part-way" in _fails(p, {"states": right[:3]})     # a fresh user's check
+    assert "stop" not in _fails(p, {"states": ["high", *right]})                      # too many: no crash to ask about
     q = problems.Admission(0)
     assert "in the order [memory, swap]" in _fails(q, {**solve(q), "reserved_mb": [1.0]})
 
