@@ -59,7 +59,7 @@ SUSPECT = (
     (re.compile(r"\binstructor\b"), "names {0!r} (esxlab.problems.instructor computes the answers)", "names"),
     (re.compile(rf"(?:\b{NOT_SELF}\w+|\))\s*\._[A-Za-z]\w*"), "reads the private attribute {0!r}", "names"),
     (re.compile(rf"\bvars\s*\(\s*{NOT_SELF}[^()\s][^()]*\)|(?:\b{NOT_SELF}\w+|\))\.__dict__\b"),
-     "reads an object's whole state with {0!r} (no answer needs a problem's private state)", "names"),
+     "reaches an object's whole state with {0!r} (a problem's private state, or a module's, to rebind it)", "names"),
     (re.compile(r"(?<![\w'\"])(['\"])_[A-Za-z]\w*\1(?![\w'\"])"),
      "names the private attribute {0} in a string (getattr, or a subscript of an object's state)", "code"),
     (re.compile(r"\bset_custom_exc\b"),
@@ -67,7 +67,7 @@ SUSPECT = (
     (re.compile(r"(?<![\w.])sys\s*\.\s*modules\b|\bfrom\s+sys\s+import\b.*\bmodules\b"),
      "reaches the imported modules through {0!r} (a module can be swapped there)", "names"),
     (re.compile(r"\b__builtins__\b|\bbuiltins\b"), "reaches Python's builtins through {0!r}", "names"),
-    (re.compile(r"\binspect\b|\bgetmembers\b|\b__dir__\b|(?<![\w.])dir\s*\("),
+    (re.compile(r"\binspect\b|\bgetmembers\b|\b__dir__\b|(?<![\w.])dir\s*\(\s*[^)\s]"),
      "lists an object's members with {0!r} (a problem's private ones hold its answers)", "names"),
     (re.compile(r"\b__import__\b|\bimport_module\b|(?<![\w.])(?:exec|eval|compile)\s*\("),
      "imports or runs code named in a string with {0!r} (an import built from pieces)", "names"),
@@ -214,8 +214,13 @@ def flags(given, work) -> list[str]:
     locked = {nbgrader(c).get("grade_id") for c in given.cells if nbgrader(c).get("locked")}
     code = [c for c in (*given.cells, *work.cells) if c.cell_type == "code"]
     modules = set(MODULES).union(*(_imported(_code(c.source, strings=False)) for c in code))
+    alternatives = "|".join(re.escape(n) for n in sorted(modules, key=len, reverse=True))
+    alias = re.compile(rf"^[ \t]*(\w+)\s*=\s*(?:{alternatives})[ \t]*(?:;|$)", re.M)     # m = importlib
+    modules |= {m.group(1) for c in code for m in alias.finditer(_code(c.source, strings=False))}
     suspect = (*SUSPECT, (_rebinds(modules), "rebinds {0!r}, an attribute of an imported module (a check cell's "
-                                             "reload, or the checker it calls, can be replaced so)", "names"))
+                                             "reload, or the checker it calls, can be replaced so)", "names"),
+               (alias, "binds a module to another name, {0!r} (through it the module's attributes can be rebound)",
+                "names"))
     notes = []
     for i, cell in enumerate(work.cells):
         key = nbgrader(cell).get("grade_id")

@@ -99,7 +99,7 @@ def _flags(answers: dict[str, str], exercise: str = "idle_memory_tax") -> list[s
     (HAL, "'set_custom_exc'"),
     ('import inspect\nsol = next(v for k, v in inspect.getmembers(p) if k.endswith("solve"))()', "'inspect'"),
     ("from inspect import getmembers as g\nsol = g(p)", "'inspect'"),
-    ("names = [n for n in dir(p) if n.endswith('solve')]\nsol = getattr(p, names[0])()", "'dir('"),
+    ("names = [n for n in dir(p) if n.endswith('solve')]\nsol = getattr(p, names[0])()", "'dir(p'"),
     ("names = [n for n in dir(p) if n.endswith('solve')]\nsol = getattr(p, names[0])()", "getattr(p, …)"),
     ('sol = getattr(p, "_" + "solve")()', "getattr(p, …)"),
     ('import sys\nsol = sys.modules["esxlab.problems.instructor"].solve(p)', "'sys.modules'"),
@@ -111,6 +111,10 @@ def _flags(answers: dict[str, str], exercise: str = "idle_memory_tax") -> list[s
     ('setattr(checks, "check", print)', "'setattr('"),
     ("victim = type(p)._solve(p)['victim']", "._solve'"),
     ("victim = f'{p._solve()}'", "'p._solve'"),
+    # a fresh user's check: the module aliased first, or rebound through its __dict__
+    ("m = importlib\nm.reload = lambda x: x\nc = checks\nc.check = print", "binds a module to another name, 'm = importlib'"),
+    ("m = importlib\nm.reload = lambda x: x\nc = checks\nc.check = print", "rebinds 'm.reload'"),
+    ('importlib.__dict__["reload"] = lambda x: x', "a module's, to rebind it"),
 ])
 def test_tampering_and_introspection_are_flagged(source, found):
     notes = _flags({"rho-answer": source})
@@ -124,6 +128,10 @@ def test_instructor_in_a_string_or_a_docstring_is_not_flagged_but_the_import_is(
     assert any("names 'instructor'" in n for n in _flags({"rho-answer": "from esxlab.problems.instructor import "
                                                                         "solve\nglobals().update(solve(p))"}))
     assert _flags({"rho-answer": 'print("see s._k and vars(p) and dir(p) in the notes")\nvictim = "db"'}) == []
+
+
+def test_dir_with_no_argument_lists_ones_own_names_and_is_not_flagged():
+    assert _flags({"rho-answer": "print(dir())\nvictim = 'db'"}) == []
 
 
 def test_no_solution_is_flagged():
