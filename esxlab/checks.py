@@ -20,6 +20,7 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
+import sys
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from typing import Any, Callable, Mapping
@@ -516,12 +517,41 @@ def check(problem: Any, **answers: Any) -> None:
             wrong.append(str(failed))
         except NotImplementedError as todo:
             unanswered.append(str(todo))
+    other_seed = _other_seed(problem)          # said with every verdict: a check of another seed is no grade
     if wrong:
-        raise CheckFailed(_together(wrong + unanswered, len(expected)))
+        raise CheckFailed(_together(wrong + unanswered, len(expected)) + other_seed)
     if unanswered:
-        raise NotImplementedError(_together(unanswered, len(expected)))
+        raise NotImplementedError(_together(unanswered, len(expected)) + other_seed)
     tolerances = "; ".join(f"{e.name}{e.tolerance}" for e in expected)
-    print(f"Correct: {tolerances}.")
+    print(f"Correct: {tolerances}.{other_seed}")
+
+
+def _notebook_main() -> Any:
+    """The kernel's ``__main__`` (the namespace of a notebook's cells), or None outside a notebook (a script, a
+    test, a terminal's IPython)."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    if shell is None or "Terminal" in type(shell).__name__:
+        return None
+    return sys.modules.get("__main__")
+
+
+def _other_seed(problem: Any) -> str:
+    """A line (after a line break) saying that ``problem`` is of another seed than the notebook's ``SEED``, which
+    grading uses (exercises/grade.py); "" outside a notebook, where SEED is not set or not a whole number, or
+    where the seeds agree. A student who tries another seed in a new cell under the notebook's own name ``p`` and
+    reruns the check cell saw "Correct" for answers that grading then gave 0 (the trial of session 49)."""
+    main = _notebook_main()
+    seed = getattr(main, "SEED", None)
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, (bool, np.bool_)) or seed == problem.seed:
+        return ""
+    cls = type(problem).__name__
+    named = [k for k, v in vars(main).items() if v is problem and not k.startswith("_")]
+    name = f"`{named[0]}`" if named else "the problem checked"
+    var = named[0] if named else problem.VARIABLE
+    return (f"\nCareful: {name} is {cls}(seed={problem.seed}), but this notebook's SEED is {seed}, and grading "
+            f"checks your answers with SEED = {seed}: this check says nothing about your grade. Pose the graded "
+            f"problem again (`{var} = problems.{cls}(seed=SEED)`), rerun your answer cell, then this check.")
 
 
 def _together(messages: list[str], asked: int) -> str:

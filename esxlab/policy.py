@@ -78,7 +78,9 @@ def _per_vm(name: str, values, n: int | None) -> np.ndarray:
                           f"one per VM; it has {a.size} entries{f' and shares has {n}' if n is not None else ''}.")
     bad = (~np.isfinite(a) | (a < 0)).nonzero()[0]
     if len(bad):
-        raise ConfigError(f"compute_targets.{name}[{bad[0]}] = {a[bad[0]]:g} (in {shorten(values)}) is out of "
+        given = values[bad[0]] if isinstance(values, (list, tuple)) else a[bad[0]]
+        shown = "None" if given is None else f"{a[bad[0]]:g}"           # as written: None, not the nan it became
+        raise ConfigError(f"compute_targets.{name}[{bad[0]}] = {shown} (in {shorten(values)}) is out of "
                           "range; allowed: finite values ≥ 0.")
     return a
 

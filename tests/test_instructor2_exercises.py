@@ -35,4 +35,5 @@ def test_a_wrong_victim_beside_right_rhos_still_gets_the_rules_hints(seed):
     rhos = _own_rhos(p, p.tax_rate)
     no_tax = _own_rhos(p, 0.0)
     said = _said(p, rhos, p.NAMES[no_tax.index(min(no_tax))])
-    assert "without the idle memory tax" in said and "your own `rhos`" not in said, said
+    # the untaxed victim's hint only beside untaxed rhos: these include the tax (tests/test_trial49_exercises2)
+    assert "without the idle memory tax" not in said and "your own `rhos`" not in said, said

@@ -66,3 +66,10 @@ def test_a_misspelled_trace_series_names_the_series_there_are():
     with pytest.raises(esx.Error, match=r"trace.vm\('a'\) has no series 'x'"):
         again.vm("a").x
     assert (copy.deepcopy(tr.host).free == tr.host.free).all()
+
+
+def test_compute_targets_names_a_none_as_written():
+    """A student's `limit_pages=[65536, None, 393216]` was reported as `limit_pages[1] = nan`."""
+    with pytest.raises(esx.ConfigError, match=r"compute_targets.limit_pages\[1\] = None \(in \[65, None, 90\]\)"):
+        esx.policy.compute_targets([1, 1, 1], [0, 0, 0], [100, 100, 100], [10, 10, 10], 200, 0.5,
+                                   limit_pages=[65, None, 90])

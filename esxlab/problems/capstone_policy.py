@@ -1,6 +1,7 @@
 """Exercise ``capstone_policy``: a hypervisor replacement policy that beats random (§3.3)."""
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -17,10 +18,16 @@ from .base import Problem, pick
 
 
 class _Validated(ReplacementPolicy):
-    """Wraps a student's policy and fails with a sentence when its victims are not legal."""
+    """Wraps a student's policy and fails with a sentence when its victims are not legal: the check's rules, and
+    :meth:`BeatRandom.measure`'s (one code, so a student who tunes with measure meets the check's sentences).
+    ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those, to compare).
+    ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
+    pages outside ``protect`` qualified (the interface allows fewer only when none do), else None."""
 
-    def __init__(self, policy: ReplacementPolicy) -> None:
+    def __init__(self, policy: ReplacementPolicy, own: bool = True) -> None:
         self.policy = policy
+        self.own = own
+        self.short: tuple[int, int, int] | None = None
 
     def victims(self, vm, n, rng, protect):
         try:
@@ -29,7 +36,7 @@ class _Validated(ReplacementPolicy):
         except NotImplementedError:                  # the starter's body: unanswered, as checks.check says it
             raise NotImplementedError("`victims` is not written yet: replace `raise NotImplementedError()` with "
                                       "your policy's choice of n private pages.") from None
-        if used:                             # (the model's own policies are there to compare with, not to hand in)
+        if used and self.own:                # (the model's own policies are there to compare with, not to hand in)
             raise CheckFailed(f"your policy's victims() calls esxlab's own {used[0]}; the capstone asks for a policy "
                               "of your own: a ReplacementPolicy subclass whose victims() chooses the pages itself.")
         arr = np.asarray(out)
@@ -38,7 +45,7 @@ class _Validated(ReplacementPolicy):
                               f"with {arr.ndim} dimension{'s' * (arr.ndim != 1)}.")
         if len(arr) and not np.issubdtype(arr.dtype, np.integer):
             raise CheckFailed(f"victims() must return integer page numbers (PPNs); got an array of {arr.dtype} "
-                              "(e.g. use `.astype(int)`, or index an integer array such as np.flatnonzero's).")
+                              "(a boolean mask: its True positions are np.flatnonzero(mask); else e.g. `.astype(int)`).")
         if len(arr) > n:
             raise CheckFailed(f"victims() was asked for {n} pages and returned {len(arr)}; return at most n.")
         if len(distinct(arr)) != len(arr):
@@ -51,7 +58,23 @@ class _Validated(ReplacementPolicy):
                               f"{STATE_NAMES[vm.pmap.state[bad[0]]]!r}: only private pages can be paged out.")
         if protect is not None and np.isin(arr, protect).any():
             raise CheckFailed("victims() returned a page in `protect`: those are being faulted in right now.")
+        if len(arr) < n and self.short is None:
+            ok = vm.pmap.state == PRIVATE
+            if protect is not None and len(protect):
+                ok[np.asarray(protect, dtype=np.int64)] = False
+            if len(arr) < min(n, int(ok.sum())):
+                self.short = (n, len(arr), int(ok.sum()))
         return arr
+
+
+def _fresh(policy: ReplacementPolicy) -> ReplacementPolicy:
+    """A copy of ``policy`` (``copy.deepcopy``) for one run, so that every run starts from the policy as the student
+    built it, not from the state (a clock hand) an earlier run left (the trial of session 49: a policy's bug showed
+    or not depending on what ran before); the policy itself if it cannot be copied (it holds a module or a lock)."""
+    try:
+        return copy.deepcopy(policy)
+    except Exception:                                           # noqa: BLE001 (any object a student stores)
+        return policy
 
 
 @contextmanager
@@ -95,10 +118,17 @@ class BeatRandom(Problem):
         """(swap-ins, page accesses) of the VM in the measured minute after warm-up, under ``policy``
         (page sharing off, so that only the replacement policy decides). The accesses (``totals.accesses``:
         the guest's page touches, its workload's nearly all, the OS's own about 50 a second) are the work the
-        VM got done: a policy that frees nothing stalls it, and then nothing is swapped in."""
+        VM got done: a policy that frees nothing stalls it, and then nothing is swapped in.
+
+        A policy instance runs as the check runs it: its victims must be legal (else :class:`CheckFailed`, with
+        the check's sentence), and it runs as a fresh copy (``copy.deepcopy``), so each measure and the check start
+        from the policy as you built it; the state it keeps (a hand) is not carried from one run to the next, and
+        ``policy`` itself is left as it was."""
         config = HostConfig(memory_mb=self.memory_mb, swap_mb=256, sharing=SharingConfig(mode="off"))
         if isinstance(policy, str):                 # a built-in policy, by name: configuration
             config, policy = config.replace(replacement=policy), None
+        elif not isinstance(policy, _Validated):    # (the check's own, already validated)
+            policy = _Validated(_fresh(policy), own=False)
         host = Host(config, seed=self.seed, replacement=policy)
         vm = host.power_on(VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"),
                            workload=HotCold(self.hot_mb, self.cold_mb, self.cold_per_s))
@@ -124,18 +154,28 @@ class BeatRandom(Problem):
         return dict(random=base, goal=int(self.GOAL * base), accesses=accesses)
 
     def _judge(self, policy: ReplacementPolicy) -> str | None:
+        """The check runs a fresh copy of ``policy`` (``copy.deepcopy``, as :meth:`measure` does): the state an
+        earlier measure or check left in it decides nothing, and ``policy`` is left as it was."""
         goal = self._solve()
-        mine, accesses = self.measure(_Validated(policy))
+        validated = _Validated(_fresh(policy))
+        mine, accesses = self.measure(validated)
+        short = ""
+        if validated.short:
+            n, got, qualify = validated.short
+            short = (f"victims() was asked for {n} pages and returned {got}, while {qualify} private pages outside "
+                     "`protect` could be chosen: it must return n pages (fewer only when fewer qualify).")
         if accesses < self.PROGRESS * goal["accesses"]:
             return (f"under your policy the VM touched {accesses} pages in the measured minute, under random "
                     f"replacement {goal['accesses']}: it spent the minute stalled, waiting for memory. Few "
-                    "swap-ins do not count when the VM barely runs; victims() must free the n pages it is asked for.")
+                    "swap-ins do not count when the VM barely runs; victims() must free the n pages it is asked "
+                    "for." + (f" {short}" if short else ""))
         if mine <= goal["goal"]:
-            print(f"Your policy caused {mine} swap-ins in the measured minute; random replacement {goal['random']}.")
+            print(f"Your policy caused {mine} swap-ins in the measured minute; random replacement {goal['random']}."
+                  + (f"\nBut note: {short}" if short else ""))
             return None
         return (f"random replacement caused {goal['random']} swap-ins and yours {mine}; to pass, at most "
-                f"{goal['goal']}. Reconsider which private pages the VM will not touch again soon: the "
-                "hypervisor can see when each PPN was last touched (vm.last_touch).")
+                f"{goal['goal']}. " + (short or "Reconsider which private pages the VM will not touch again soon: "
+                                               "the hypervisor can see when each PPN was last touched (vm.last_touch)."))
 
     def _expect(self):
         return [Expect("policy", "object", None, cls=ReplacementPolicy, judge=self._judge,

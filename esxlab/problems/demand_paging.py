@@ -166,20 +166,35 @@ class DoublePaging(Problem):
     EARLY = ("that looks like the answer worked out with s = swap / backed pages cut or rounded to {places}: each of "
              "the pages read multiplies that error; keep s unrounded and round only the answer.")
 
+    WHOLE_MB = ("that looks like the answer worked out with the backed memory (p.private_pages) cut or rounded to "
+                "whole MB: each of the pages read multiplies that error; work out s = swap / backed pages from the "
+                "unrounded numbers (in pages, or in MB to a decimal place or two) and round only the answer.")
+
     def _early(self, e: Expect, n: int) -> Expect:
         """``e`` with a mistake per early rounding of s (the chance that a backed page is in host swap):
-        s cut or rounded to 1 or 2 decimal places, times the ``n`` pages read that second, where that lies
-        outside the tolerance of the right answer and of ``e``'s other mistakes. (invented: an answer from
-        s rounded early, e.g. to 0.4, got only the general hint)"""
+        s cut or rounded to 1 or 2 decimal places, or worked out with the backed memory cut or rounded to whole MB
+        (the trial of session 49: 55 MB for 55.4), times the ``n`` pages read that second, where that lies outside
+        the tolerance of the right answer and of ``e``'s other mistakes (an earlier rounding's first). (invented:
+        an answer from s rounded early, e.g. to 0.4, got only the general hint)"""
         s = self.swap_mb * PAGES_PER_MB / self.private_pages
         places: dict[float, set[int]] = {}
         for p in (1, 2):
             for whole in (math.floor(s * 10 ** p + 1e-9), math.floor(s * 10 ** p + 0.5)):    # cut, rounded
                 places.setdefault(whole / 10 ** p, set()).add(p)
-        early = tuple(Mistake(n * r, self.EARLY.format(places=checks._places_text(sorted(ps))))
-                      for r, ps in places.items()
-                      if not any(checks._close(e, n * r, v) for v in (e.value, *(m.value for m in e.mistakes))))
-        return replace(e, mistakes=e.mistakes + early)
+        ratios = [(r, self.EARLY.format(places=checks._places_text(sorted(ps)))) for r, ps in places.items()]
+        backed_mb = self.private_pages / PAGES_PER_MB
+        ratios += [(self.swap_mb / mb, self.WHOLE_MB) for mb in sorted({math.floor(backed_mb), round(backed_mb)})
+                   if mb > 0]
+        early: list[Mistake] = []
+        for r, hint in ratios:
+            if any(checks._close(e, n * r, v) for v in (e.value, *(m.value for m in e.mistakes))):
+                continue
+            alike = [i for i, m in enumerate(early) if checks._close(e, n * r, m.value)]
+            if not alike:
+                early.append(Mistake(n * r, hint))
+            elif hint not in early[alike[0]].hint:          # both roundings give it: both are told
+                early[alike[0]] = replace(early[alike[0]], hint=early[alike[0]].hint + checks.ALSO + hint)
+        return replace(e, mistakes=e.mistakes + tuple(early))
 
     def _expect(self):
         right = self._solve()

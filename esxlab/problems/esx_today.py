@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..host import Host
 from ..policy import compute_targets
 from ..workloads import Contents
-from .base import Hidden, Problem, pick, unit_mistakes
+from .base import Hidden, Problem, pick, swapped, unit_mistakes
 
 
 class LimitTargets(Problem):
@@ -83,11 +83,15 @@ class LimitTargets(Problem):
     def _solve(self):
         return dict(busy_mb=self._targets(self.available_mb), idle_mb=self._targets(self.IDLE_MB))
 
+    SWAPPED = ("the two lists look swapped: `busy_mb` is for the busy host (p.available_mb to hand out), `idle_mb` "
+               "for the idle one, where every VM may hold all it is allowed to.")
+
     def _expect(self):
         a = self.available_mb
         busy, idle = self._targets(a), self._targets(self.IDLE_MB)
         order = f"[{', '.join(self.NAMES)}], the order of p.vms"
         limited = [v for v in self.vms if v["limit_mb"] is not None]   # one alone: its slip is "limits ignored"
+        to_busy, to_idle = swapped("busy_mb", busy, "idle_mb", idle, self.SWAPPED)
         return [
             Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB", order=order,
                    hint="start from memory in proportion to shares; a VM never goes below its reservation nor above "
@@ -102,7 +106,7 @@ class LimitTargets(Problem):
                              Mistake(self._targets(a, shares=False),
                                      "it looks as if every VM got the same share: memory is divided in proportion "
                                      "to shares, within each VM's reservation and limit."),
-                             *unit_mistakes(busy, "MB", "pages", "GB", "KB"))),
+                             *unit_mistakes(busy, "MB", "pages", "GB", "KB"), *to_busy)),
             Expect("idle_mb", "numbers", idle, tol=1.0, unit="MB", order=order,
                    hint="with memory to spare every VM may have all it is allowed to hold.",
                    mistakes=(Mistake(self._targets(self.IDLE_MB, limits=False),
@@ -116,7 +120,7 @@ class LimitTargets(Problem):
                              Mistake([float(v["min_mb"]) for v in self.vms],
                                      "a reservation is a floor, not a size: with memory to spare a VM may hold far "
                                      "more than its reservation."),
-                             *unit_mistakes(idle, "MB", "pages", "GB", "KB"))),
+                             *unit_mistakes(idle, "MB", "pages", "GB", "KB"), *to_idle)),
         ]
 
 

@@ -179,9 +179,11 @@ class RhoVictim(Problem):
                    mistakes=(*((Mistake(idlest, self.IDLEST),) if idlest != right["victim"] else ()),
                              *(Mistake(name, "that VM pays the most per page; revocation starts at the other end.")
                                for name in most),
+                             # named only beside the untaxed rhos: a student whose rhos include the tax did not
+                             # leave it out (the trial of session 49: told so beside the right rhos)
                              Mistake(self._victim(no_tax),
                                      "that would be the victim without the idle memory tax; idle pages change who "
-                                     "pays least."))),
+                                     "pays least.", given={"rhos": no_tax}))),
         ]
 
 

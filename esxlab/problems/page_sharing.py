@@ -112,7 +112,7 @@ class SharingPrediction(Problem):
         return [
             Expect("shared_mb", "number", right["shared_mb"], tol=0.1, unit="MB", hint=hint, nonnegative=True,
                    mistakes=(Mistake(no_salt[0], salt), Mistake(one_os[0], os_code), *unsalted(0),
-                             *unit_mistakes(right["shared_mb"], "MB", "pages", "KB"),
+                             *unit_mistakes(right["shared_mb"], "MB", "pages", "GB", "KB"),
                              Mistake(right["reclaimed_mb"], "that is the reclaimed memory: the two answers look "
                                                             "swapped. Shared memory counts every guest page that "
                                                             "maps a shared copy, so it is the larger one."),
@@ -124,5 +124,5 @@ class SharingPrediction(Problem):
                    mistakes=(Mistake(right["shared_mb"], "one copy of each shared content (one page) stays in "
                                                          "memory: not every shared page is reclaimed."),
                              *to_reclaimed, Mistake(no_salt[1], salt), Mistake(one_os[1], os_code), *unsalted(1),
-                             *unit_mistakes(right["reclaimed_mb"], "MB", "pages", "KB"))),
+                             *unit_mistakes(right["reclaimed_mb"], "MB", "pages", "GB", "KB"))),
         ]
