@@ -12,8 +12,10 @@ from ..checks import CheckFailed, Expect, _describe
 from ..config import HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..pmap import PRIVATE, STATE_NAMES
+from ..rng import Streams
 from ..swap import POLICIES, ReplacementPolicy
 from ..workloads import HotCold
+from ..workloads.base import Access
 from .base import Problem, pick
 
 
@@ -98,6 +100,22 @@ def _builtin_calls() -> Iterator[list[str]]:
             cls.victims = victims
 
 
+class _Relabeled(HotCold):
+    """:class:`HotCold` with its pages at other PPNs: the same accesses, second by second (the same warm-up, the same
+    cold draws), but after the warm-up its logical page ``i`` is ``perm[i]``, so that the hot set is ``perm[:hot]``,
+    pages the warm-up wrote all over the VM, not its first ones. A policy that tells hot from cold by what the
+    hypervisor sees does as well here as on the drawn layout; one that picks by page number does not (the trial of
+    session 49: `cands[-n:]` beat random on seed 0 only because the guest put the hot pages at the lowest PPNs)."""
+
+    def __init__(self, perm: np.ndarray, *args) -> None:
+        super().__init__(*args)
+        self.perm = perm
+
+    def step(self, t: int) -> Access:
+        acc = super().step(t)
+        return acc if t <= self.warm_s else Access(self.perm[acc.lps], acc.writes)
+
+
 class BeatRandom(Problem):
     """Capstone (§3.3 future work): write a hypervisor replacement policy that causes fewer
     swap-ins than the paper's random replacement on a workload with locality."""
@@ -114,11 +132,13 @@ class BeatRandom(Problem):
         self.cold_per_s = pick(rng, (10, 20, 40))
         self.memory_mb = pick(rng, (40, 44, 48))
 
-    def measure(self, policy: ReplacementPolicy | str) -> tuple[int, int]:
+    def measure(self, policy: ReplacementPolicy | str, shuffled: bool = False) -> tuple[int, int]:
         """(swap-ins, page accesses) of the VM in the measured minute after warm-up, under ``policy``
-        (page sharing off, so that only the replacement policy decides). The accesses (``totals.accesses``:
-        the guest's page touches, its workload's nearly all, the OS's own about 50 a second) are the work the
-        VM got done: a policy that frees nothing stalls it, and then nothing is swapped in.
+        (page sharing off, so that only the replacement policy decides). ``shuffled``: on the same workload with its
+        pages at other PPNs (the same accesses; its hot pages spread over the VM by a permutation drawn from the
+        problem's seed), which the check measures too: a policy passes when it beats random on both.
+        The accesses (``totals.accesses``: the guest's page touches, its workload's nearly all, the OS's own about
+        50 a second) are the work the VM got done: a policy that frees nothing stalls it, and then nothing is swapped in.
 
         A policy instance runs as the check runs it: its victims must be legal (else :class:`CheckFailed`, with
         the check's sentence), and it runs as a fresh copy (``copy.deepcopy``), so each measure and the check start
@@ -130,8 +150,14 @@ class BeatRandom(Problem):
         elif not isinstance(policy, _Validated):    # (the check's own, already validated)
             policy = _Validated(_fresh(policy), own=False)
         host = Host(config, seed=self.seed, replacement=policy)
-        vm = host.power_on(VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"),
-                           workload=HotCold(self.hot_mb, self.cold_mb, self.cold_per_s))
+        args = (self.hot_mb, self.cold_mb, self.cold_per_s)
+        if shuffled:             # (a stream of its own: the drawn problem and the drawn layout's runs are unchanged)
+            pages = HotCold(*args)
+            perm = Streams(self.seed).child(f"layout:{type(self).__name__}").permutation(pages.hot + pages.cold)
+            workload = _Relabeled(perm, *args)
+        else:
+            workload = HotCold(*args)
+        vm = host.power_on(VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"), workload=workload)
         host.run(seconds=self.WARM_S)
         before, done = vm.totals.swap_ins, vm.totals.accesses
         host.run(seconds=self.MEASURE_S)
@@ -145,8 +171,8 @@ class BeatRandom(Problem):
                 f"writes\n{self.hot_mb + self.cold_mb} MB once, then every second touches all {self.hot_mb} MB of "
                 f"hot pages and {self.cold_per_s} random cold pages.\nThe hypervisor must page. Write a "
                 "ReplacementPolicy whose victims cause at most "
-                f"{100 * self.GOAL:.0f} % of the swap-ins random\nreplacement causes in the measured minute "
-                "(`policy`, an instance).")
+                f"{100 * self.GOAL:.0f} % of the swap-ins random\nreplacement causes in the measured minute, "
+                "on this workload and on the same accesses with its pages at\nother PPNs (`policy`, an instance).")
 
     def _solve(self):
         """Swap-ins and accesses under random replacement, and the most swap-ins a passing policy may cause."""
@@ -155,27 +181,51 @@ class BeatRandom(Problem):
 
     def _judge(self, policy: ReplacementPolicy) -> str | None:
         """The check runs a fresh copy of ``policy`` (``copy.deepcopy``, as :meth:`measure` does): the state an
-        earlier measure or check left in it decides nothing, and ``policy`` is left as it was."""
-        goal = self._solve()
-        validated = _Validated(_fresh(policy))
-        mine, accesses = self.measure(validated)
-        short = ""
-        if validated.short:
-            n, got, qualify = validated.short
+        earlier measure or check left in it decides nothing, and ``policy`` is left as it was. It runs it on the
+        drawn workload and on the same accesses with the pages at other PPNs (``measure(..., shuffled=True)``), and
+        asks for the goal on both: a policy that picks by page number can beat random only where the hot pages sit
+        at particular PPNs (the trial of session 49)."""
+        runs = []
+        short = None
+        for shuffled in (False, True):
+            base, base_accesses = self.measure("random", shuffled)
+            validated = _Validated(_fresh(policy))
+            mine, accesses = self.measure(validated, shuffled)
+            short = short or validated.short
+            runs.append(dict(random=base, goal=int(self.GOAL * base), mine=mine, base_accesses=base_accesses,
+                             accesses=accesses, stalled=accesses < self.PROGRESS * base_accesses))
+        drawn, other = runs
+        passed = [not r["stalled"] and r["mine"] <= r["goal"] for r in runs]
+        if short:
+            n, got, qualify = short
             short = (f"victims() was asked for {n} pages and returned {got}, while {qualify} private pages outside "
                      "`protect` could be chosen: it must return n pages (fewer only when fewer qualify).")
-        if accesses < self.PROGRESS * goal["accesses"]:
-            return (f"under your policy the VM touched {accesses} pages in the measured minute, under random "
-                    f"replacement {goal['accesses']}: it spent the minute stalled, waiting for memory. Few "
-                    "swap-ins do not count when the VM barely runs; victims() must free the n pages it is asked "
-                    "for." + (f" {short}" if short else ""))
-        if mine <= goal["goal"]:
-            print(f"Your policy caused {mine} swap-ins in the measured minute; random replacement {goal['random']}."
-                  + (f"\nBut note: {short}" if short else ""))
+        if all(passed):
+            print(f"Your policy caused {drawn['mine']} swap-ins in the measured minute; random replacement "
+                  f"{drawn['random']}. With the same accesses at other PPNs: yours {other['mine']}, random "
+                  f"{other['random']}." + (f"\nBut note: {short}" if short else ""))
             return None
-        return (f"random replacement caused {goal['random']} swap-ins and yours {mine}; to pass, at most "
-                f"{goal['goal']}. " + (short or "Reconsider which private pages the VM will not touch again soon: "
-                                               "the hypervisor can see when each PPN was last touched (vm.last_touch)."))
+        layout = ("The check runs your policy on the workload as drawn and on the same accesses with its pages at "
+                  "other PPNs (`p.measure(policy, shuffled=True)`): a choice by page number can beat random only "
+                  "where the hot pages sit at particular PPNs.")
+        if passed[0] and not short:
+            how = (f"under your policy the VM touched {other['accesses']} pages, under random {other['base_accesses']}"
+                   if other["stalled"] else f"yours caused {other['mine']} swap-ins, random {other['random']}")
+            return (f"on the drawn workload your policy beat random ({drawn['mine']} swap-ins, random "
+                    f"{drawn['random']}), but with the same accesses at other PPNs {how}: it beat random only where "
+                    "the hot pages sit at particular PPNs. Which signal does the hypervisor see that tells the pages "
+                    "the VM will touch again soon from the others? (vm.last_touch: when each PPN was last touched.)")
+        failed = drawn if not passed[0] else other
+        where = "" if failed is drawn else "with the same accesses at other PPNs, "
+        if failed["stalled"] and failed["mine"] <= failed["goal"]:
+            return (f"{where}under your policy the VM touched {failed['accesses']} pages in the measured minute, under "
+                    f"random replacement {failed['base_accesses']}: it spent the minute stalled, waiting for memory. "
+                    "Few swap-ins do not count when the VM barely runs; victims() must free the n pages it is asked "
+                    "for." + (f" {short}" if short else f" {layout}"))
+        return (f"{where}random replacement caused {failed['random']} swap-ins and yours {failed['mine']}; to pass, "
+                f"at most {failed['goal']}. " + (short or "Reconsider which private pages the VM will not touch again "
+                                                          "soon: the hypervisor can see when each PPN was last "
+                                                          f"touched (vm.last_touch). {layout}"))
 
     def _expect(self):
         return [Expect("policy", "object", None, cls=ReplacementPolicy, judge=self._judge,
