@@ -20,6 +20,7 @@ from __future__ import annotations
 import decimal
 import math
 import numbers
+import os
 import sys
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
@@ -536,11 +537,24 @@ def _notebook_main() -> Any:
     return sys.modules.get("__main__")
 
 
+#: the environment variable through which ``exercises/grade.py`` tells a student's kernel the handed-out seed: while
+#: it is set, a check of a problem of another seed fails (a student who posed an easier seed as ``p``, or set
+#: ``SEED`` again, in a cell of their own passed every check)
+GRADING_SEED = "ESXLAB_GRADING_SEED"
+
+
 def _other_seed(problem: Any) -> str:
     """A line (after a line break) saying that ``problem`` is of another seed than the notebook's ``SEED``, which
     grading uses (exercises/grade.py); "" outside a notebook, where SEED is not set or not a whole number, or
     where the seeds agree. A student who tries another seed in a new cell under the notebook's own name ``p`` and
-    reruns the check cell saw "Correct" for answers that grading then gave 0 (the trial of session 49)."""
+    reruns the check cell saw "Correct" for answers that grading then gave 0 (the trial of session 49). While
+    ``exercises/grade.py`` grades (:data:`GRADING_SEED` set), a problem of another seed than the handed-out one
+    fails the check (CheckFailed): a problem posed again at an easier seed, or ``SEED`` set again, earns nothing."""
+    graded = os.environ.get(GRADING_SEED, "")
+    if graded.isdigit() and int(graded) != problem.seed:
+        raise CheckFailed(f"this problem is {type(problem).__name__}(seed={problem.seed}), but the exercise was "
+                          f"handed out with SEED = {graded}, and is graded on that seed: pose it with "
+                          f"`{problem.VARIABLE} = problems.{type(problem).__name__}(seed=SEED)` and answer it.")
     main = _notebook_main()
     seed = getattr(main, "SEED", None)
     if not isinstance(seed, numbers.Integral) or isinstance(seed, (bool, np.bool_)) or seed == problem.seed:
@@ -549,6 +563,9 @@ def _other_seed(problem: Any) -> str:
     named = [k for k, v in vars(main).items() if v is problem and not k.startswith("_")]
     name = f"`{named[0]}`" if named else "the problem checked"
     var = named[0] if named else problem.VARIABLE
+    if var != problem.VARIABLE:            # a problem of one's own, to explore (other = problems.X(seed=5))
+        return (f"\nNote: {name} is {cls}(seed={problem.seed}), not this notebook's graded problem: this check "
+                f"says nothing about your grade, which checks `{problem.VARIABLE}` (SEED = {seed}).")
     return (f"\nCareful: {name} is {cls}(seed={problem.seed}), but this notebook's SEED is {seed}, and grading "
             f"checks your answers with SEED = {seed}: this check says nothing about your grade. Pose the graded "
             f"problem again (`{var} = problems.{cls}(seed=SEED)`), rerun your answer cell, then this check.")

@@ -19,7 +19,8 @@ reads a private attribute of an object other than ``self`` (``p._answer``, ``get
 object's whole state (``vars(p)``, ``p.__dict__``), or uses a tool of tampering or introspection
 (:data:`SUSPECT`: rebinding an imported module's attribute, ``set_custom_exc``, ``inspect``, ``dir``, …) is
 flagged for review, and still graded; a student's notebook whose ``SEED`` differs from the handed-out one's is
-graded with the handed-out seed, and noted. Each student's code runs with your rights, in a fresh folder of its
+graded with the handed-out seed, and noted, and a check of a problem of another seed fails (the kernel is told the
+handed-out seed: :data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your rights, in a fresh folder of its
 own: if the esxlab package's files change while a notebook runs, its points are void (``void: …``), grading
 stops there (grade in a throwaway environment), and every student after it is named ``not graded`` (on stderr,
 and a CSV row each). With several students, a file that cannot be graded is named on stderr and the others are
@@ -33,6 +34,7 @@ import csv
 import datetime
 import io
 import math
+import os
 import re
 import sys
 import tempfile
@@ -41,6 +43,7 @@ from pathlib import Path
 
 import nbformat
 
+from esxlab.checks import GRADING_SEED
 from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)
 from esxlab.experiments.runner import source_hash
 
@@ -260,8 +263,8 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
                                 on_cell_start=lambda cell, cell_index: started.append(cell_index),
                                 on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
                                     cell_index, (execute_reply or {}).get("content", {})))
-        try:
-            client.execute()
+        try:                  # the handed-out seed: a check of a problem of another seed fails (esxlab.checks)
+            client.execute(env={**os.environ, GRADING_SEED: _seed(given)})
         except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
             at = started[-1] if started else 0
             name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"

@@ -235,3 +235,15 @@ def test_page_sharing_answers_in_gb_are_named(seed):
     message = fails(p, {k: round(v / 1024, 3) for k, v in solve(p).items()})
     for name in ("shared_mb", "reclaimed_mb"):
         assert "that looks like the answer in GB" in line(message, name)
+
+
+def test_a_problem_of_ones_own_name_is_told_it_is_not_the_graded_one():
+    """`other = problems.BalloonSplit(seed=5)`, as ballooning suggests: the Note does not tell the student to pose
+    `other` again at SEED (a fresh user's check)."""
+    five = solve(problems.BalloonSplit(5))
+    shown = _run(["SEED = 0\nfrom esxlab import checks, problems\np = problems.BalloonSplit(seed=SEED)",
+                  "other = problems.BalloonSplit(seed=5)",
+                  f"checks.check(other, **{five!r})"])
+    assert shown[2].startswith("Correct:"), shown[2]
+    assert "Note: `other` is BalloonSplit(seed=5), not this notebook's graded problem" in shown[2], shown[2]
+    assert "which checks `p` (SEED = 0)" in shown[2] and "other = problems" not in shown[2], shown[2]

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from esxlab import problems
+from esxlab import checks, problems
 from esxlab.exercises import graded
 from esxlab.problems.instructor import solve
 from answers import fails, grade_script, line
@@ -245,3 +245,26 @@ def test_the_handout_says_how_to_name_the_file_and_that_installing_needs_interne
     flat = " ".join(HANDOUT.split())
     assert "needs internet access" in flat and "PyPI" in flat
     assert "name the file as your instructor says" in flat and "by the file's name" in flat
+
+
+# -- a fresh user's check: a problem posed again at another seed earns nothing under grade.py --------------------------
+def test_a_problem_posed_again_at_another_seed_scores_nothing(tmp_path):
+    """Above its answer the student poses p at seed 5 and answers that: every check said Correct (with a warning),
+    and grade.py gave full marks, as it did for SEED = 5 set again in a cell of the student's own."""
+    five = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in solve(problems.RhoVictim(5)).items()}
+    answers = "\n".join(f"{k} = {v!r}" for k, v in five.items())
+    (tmp_path / "submitted").mkdir()
+    for name, first, points in (("repose", "p = problems.RhoVictim(seed=5)", 2),      # q's problem, posed after it
+                                ("reseed", "SEED = 5\np = problems.RhoVictim(seed=SEED)", 0)):   # poses q at 5 too
+        student = _student(tmp_path / "submitted", name, {"rho-answer": f"{first}\n{answers}"})
+        out = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(student), "--hints").stdout
+        assert re.search(r"^rho-check +0 / 2  CheckFailed: this problem is RhoVictim\(seed=5\), but the exercise was "
+                         r"handed out with SEED = 0", out, re.M), out
+        assert out.rstrip().endswith(f"{points} / 4 points"), out
+
+
+def test_outside_grading_a_problem_of_another_seed_is_checked_as_it_is():
+    """Without grade.py's seed in the environment a check judges the problem it is given (students explore)."""
+    assert checks.GRADING_SEED not in os.environ
+    five = solve(problems.RhoVictim(5))
+    checks.check(problems.RhoVictim(5), **five)          # no CheckFailed
