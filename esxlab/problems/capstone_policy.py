@@ -200,10 +200,13 @@ class BeatRandom(Problem):
             n, got, qualify = short
             short = (f"victims() was asked for {n} pages and returned {got}, while {qualify} private pages outside "
                      "`protect` could be chosen: it must return n pages (fewer only when fewer qualify).")
+        if all(passed) and short:       # fewer victims than asked frees less, and so pages less: no pass (session 49)
+            return (f"{short} Fewer victims than asked free less memory than the host needs, so their fewer swap-ins "
+                    f"({drawn['mine']}, random {drawn['random']}) do not count.")
         if all(passed):
             print(f"Your policy caused {drawn['mine']} swap-ins in the measured minute; random replacement "
                   f"{drawn['random']}. With the same accesses at other PPNs: yours {other['mine']}, random "
-                  f"{other['random']}." + (f"\nBut note: {short}" if short else ""))
+                  f"{other['random']}.")
             return None
         layout = ("The check runs your policy on the workload as drawn and on the same accesses with its pages at "
                   "other PPNs (`p.measure(policy, shuffled=True)`): a choice by page number can beat random only "
