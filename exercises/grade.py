@@ -33,6 +33,7 @@ import copy
 import csv
 import datetime
 import io
+import logging
 import math
 import os
 import re
@@ -249,7 +250,10 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
     restored = put_back(given, work)
     locked = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("locked")}
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
-    # the kernel's own log (ipykernel's warning that it talks over local TCP, a dying kernel's) is no part of a grade
+    # the kernel's own log (ipykernel's warning that it talks over local TCP, a dying kernel's) is no part of a grade,
+    # nor is the client's: pyzmq's event loop may log a traceback when a kernel channel closes as the kernel shuts
+    # down ("ZMQError: Socket operation on non-socket", seen once in CI on 2026-12-05)
+    logging.getLogger("tornado").setLevel(logging.CRITICAL)
     started: list[int] = []
     replies: dict[int, dict] = {}         # the kernel's execute_reply to each cell that finished
     seconds = math.ceil(timeout)                  # (nbclient waits whole seconds)

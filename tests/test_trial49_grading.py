@@ -268,3 +268,13 @@ def test_outside_grading_a_problem_of_another_seed_is_checked_as_it_is():
     assert checks.GRADING_SEED not in os.environ
     five = solve(problems.RhoVictim(5))
     checks.check(problems.RhoVictim(5), **five)          # no CheckFailed
+
+
+def test_grading_keeps_the_event_loops_shutdown_noise_off_stderr(tmp_path):
+    """A kernel channel closing as the kernel shut down once logged a ZMQError traceback through tornado's logger on
+    grade.py's stderr (CI, 2026-12-05): no part of a grade. grade() leaves tornado's log to critical errors."""
+    import logging
+    logging.getLogger("tornado").setLevel(logging.NOTSET)
+    given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
+    grade_script().grade(given, copy.deepcopy(given), timeout=60)
+    assert logging.getLogger("tornado").level == logging.CRITICAL
