@@ -161,22 +161,18 @@ class Series(SimpleNamespace):
 
     __slots__ = ("_where",)                        # not a series: vars() holds the series only
 
-    def __init__(self, where: str = "the trace", **series: np.ndarray) -> None:
+    def __init__(self, where: str, **series: np.ndarray) -> None:
         super().__init__(**series)
         self._where = where
 
     def __reduce__(self) -> tuple:
-        return _series, (self._where, dict(vars(self)))
+        return Series, (self._where,), dict(vars(self))      # (a slot is no part of the namespace's own state)
 
     def __getattr__(self, name: str) -> np.ndarray:
         if name.startswith("_"):                  # Python's and IPython's own look-ups
             raise AttributeError(name)
-        raise FieldError(f"{getattr(self, '_where', 'the trace')} has no series {name!r}; allowed: one of "
-                         f"{', '.join(vars(self))} (units in esxlab.metrics).")
-
-
-def _series(where: str, series: dict) -> Series:
-    return Series(where, **series)
+        raise FieldError(f"{self._where} has no series {name!r}; allowed: one of {', '.join(vars(self))} (units in "
+                         "esxlab.metrics).")
 
 
 def _grown(a: np.ndarray, length: int, fill: float) -> np.ndarray:

@@ -163,8 +163,12 @@ def _imported(code: str) -> set[str]:
 def _rebinds(names) -> re.Pattern:
     """Assigning to an attribute of one of the modules ``names`` (``importlib.reload = …``, ``checks.check = …``:
     the reload of a check cell, or the checker it calls, replaced)."""
-    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"(?<![\w.])(?:{alternatives})\b(?:\s*\.\s*\w+)+(?=\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=))")
+    return re.compile(rf"(?<![\w.])(?:{_any_of(names)})\b(?:\s*\.\s*\w+)+(?=\s*(?:[-+*/%&|^@]|//|\*\*|<<|>>)?=(?!=))")
+
+
+def _any_of(names) -> str:
+    """A regular expression matching any of ``names`` (the longest first)."""
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
 
 
 def _message(cell, reply: dict | None) -> str:
@@ -216,11 +220,10 @@ def flags(given, work) -> list[str]:
     """Notes on the student's own code cells (not the locked ones) that look at the answers or tamper with the
     checks (:data:`SUSPECT`, and :func:`_rebinds` for the modules the notebook imports)."""
     locked = {nbgrader(c).get("grade_id") for c in given.cells if nbgrader(c).get("locked")}
-    code = [c for c in (*given.cells, *work.cells) if c.cell_type == "code"]
-    modules = set(MODULES).union(*(_imported(_code(c.source, strings=False)) for c in code))
-    alternatives = "|".join(re.escape(n) for n in sorted(modules, key=len, reverse=True))
-    alias = re.compile(rf"^[ \t]*(\w+)\s*=\s*(?:{alternatives})[ \t]*(?:;|$)", re.M)     # m = importlib
-    modules |= {m.group(1) for c in code for m in alias.finditer(_code(c.source, strings=False))}
+    names = [_code(c.source, strings=False) for c in (*given.cells, *work.cells) if c.cell_type == "code"]
+    modules = set(MODULES).union(*map(_imported, names))
+    alias = re.compile(rf"^[ \t]*(\w+)\s*=\s*(?:{_any_of(modules)})[ \t]*(?:;|$)", re.M)     # m = importlib
+    modules |= {m.group(1) for text in names for m in alias.finditer(text)}
     suspect = (*SUSPECT, (_rebinds(modules), "rebinds {0!r}, an attribute of an imported module (a check cell's "
                                              "reload, or the checker it calls, can be replaced so)", "names"),
                (alias, "binds a module to another name, {0!r} (through it the module's attributes can be rebound)",
@@ -334,6 +337,11 @@ def _graded(given) -> list[tuple[str, int]]:
     return [(nbgrader(c)["grade_id"], nbgrader(c)["points"]) for c in given.cells if nbgrader(c).get("grade")]
 
 
+def _unscored(given) -> list[tuple[str, str, int, str]]:
+    """A row per check cell of ``given`` with no points and no message: a student refused, void, or not graded."""
+    return [(g, "", points, "") for g, points in _graded(given)]
+
+
 def _check_csv(path: Path, header: list[str]) -> None:
     """Refused unless ``path`` can be written, and is new, empty, or holds grades of these same check cells."""
     if path.is_dir() or not path.parent.is_dir():
@@ -386,12 +394,12 @@ def main(argv: list[str] | None = None) -> int:
         except Refused as err:
             print(err, file=sys.stderr)
             failed += 1
-            rows = [(g, "", points, "") for g, points in _graded(given)]
+            rows = _unscored(given)
             notes = [f"refused: {str(err).removeprefix('error: ')}"]
         else:
             tampered = source_hash(leave_out=()) != package
             if tampered:                           # its points are void, and no later grade can be trusted
-                rows = [(g, "", points, "") for g, _, points, _ in rows]
+                rows = _unscored(given)
             show(rows, notes, args.hints)
             if tampered:
                 notes.append(TAMPERED)
@@ -401,8 +409,8 @@ def main(argv: list[str] | None = None) -> int:
                 for rest in args.students[at + 1:]:
                     print(f"not graded: {rest}", file=sys.stderr)
                     if args.csv:
-                        _write_row(args.csv, header, rest, args.handed_out.name, _seed(given),
-                                   [(g, "", points, "") for g, points in _graded(given)], [NOT_GRADED.format(student)])
+                        _write_row(args.csv, header, rest, args.handed_out.name, _seed(given), _unscored(given),
+                                   [NOT_GRADED.format(student)])
                 if args.students[at + 1:]:
                     print(RESUME, file=sys.stderr)
                 return 1

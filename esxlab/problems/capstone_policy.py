@@ -102,14 +102,14 @@ def _builtin_calls() -> Iterator[list[str]]:
 
 class _Relabeled(HotCold):
     """:class:`HotCold` with its pages at other PPNs: the same accesses, second by second (the same warm-up, the same
-    cold draws), but after the warm-up its logical page ``i`` is ``perm[i]``, so that the hot set is ``perm[:hot]``,
-    pages the warm-up wrote all over the VM, not its first ones. A policy that tells hot from cold by what the
+    cold draws), but after the warm-up its logical page ``i`` is ``perm[i]``, a permutation drawn from ``rng``, so that
+    the hot set is ``perm[:hot]``, pages the warm-up wrote all over the VM, not its first ones. A policy that tells hot from cold by what the
     hypervisor sees does as well here as on the drawn layout; one that picks by page number does not (the trial of
     session 49: `cands[-n:]` beat random on seed 0 only because the guest put the hot pages at the lowest PPNs)."""
 
-    def __init__(self, perm: np.ndarray, *args) -> None:
+    def __init__(self, rng: np.random.Generator, *args) -> None:
         super().__init__(*args)
-        self.perm = perm
+        self.perm = rng.permutation(self.hot + self.cold)
 
     def step(self, t: int) -> Access:
         acc = super().step(t)
@@ -151,12 +151,9 @@ class BeatRandom(Problem):
             policy = _Validated(_fresh(policy), own=False)
         host = Host(config, seed=self.seed, replacement=policy)
         args = (self.hot_mb, self.cold_mb, self.cold_per_s)
-        if shuffled:             # (a stream of its own: the drawn problem and the drawn layout's runs are unchanged)
-            pages = HotCold(*args)
-            perm = Streams(self.seed).child(f"layout:{type(self).__name__}").permutation(pages.hot + pages.cold)
-            workload = _Relabeled(perm, *args)
-        else:
-            workload = HotCold(*args)
+        # (the layout's permutation from a stream of its own: the drawn problem and the drawn layout's runs are unchanged)
+        workload = _Relabeled(Streams(self.seed).child(f"layout:{type(self).__name__}"), *args) if shuffled else \
+            HotCold(*args)
         vm = host.power_on(VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"), workload=workload)
         host.run(seconds=self.WARM_S)
         before, done = vm.totals.swap_ins, vm.totals.accesses
