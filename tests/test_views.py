@@ -187,6 +187,12 @@ def test_components_handle_degenerate_data():
     assert "logged no reclaim decision" in why.widget.value
     why.update([esx.trace.Decision(20, "a", "inflate balloon", 256, "test")], 10)
     assert "no decision yet" in why.widget.value
+    run = esx.trace.Decision(5, "a", "page out", 512, "soft state", until=60)   # repeated from t = 5 to 60 s, summed
+    why.update([run], 30)
+    assert "t=    5–60s a: page out 2.0 MB" in why.widget.value
+    assert "still going at t = 30 s: span and amount to t = 60 s" in why.widget.value
+    why.update([run], 60)
+    assert "still going" not in why.widget.value
 
 
 def test_experiment_dashboard_shows_paper_beside_esxlab():

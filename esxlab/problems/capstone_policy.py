@@ -220,8 +220,8 @@ class BeatRandom(Problem):
         if failed["stalled"] and failed["mine"] <= failed["goal"]:
             return (f"{where}under your policy the VM touched {failed['accesses']} pages in the measured minute, under "
                     f"random replacement {failed['base_accesses']}: it spent the minute stalled, waiting for memory. "
-                    "Few swap-ins do not count when the VM barely runs; victims() must free the n pages it is asked "
-                    "for." + (f" {short}" if short else f" {layout}"))
+                    "Few swap-ins do not count when the VM barely runs" +
+                    (f": {short}" if short else f"; victims() must free the n pages it is asked for. {layout}"))
         return (f"{where}random replacement caused {failed['random']} swap-ins and yours {failed['mine']}; to pass, "
                 f"at most {failed['goal']}. " + (short or "Reconsider which private pages the VM will not touch again "
                                                           "soon: the hypervisor can see when each PPN was last "

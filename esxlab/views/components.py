@@ -424,6 +424,15 @@ WHY_LINE = ("font-family:var(--jp-code-font-family,'DejaVu Sans Mono',Menlo,Cons
             "padding-left:2ch;text-indent:-2ch;margin:0")
 
 
+def _as_of(decision, upto_tick: float) -> str:
+    """``decision``'s line as the log reads at ``upto_tick``: a repeated decision still going on then says so, as its
+    span and amount are those of its whole run (the log keeps their sum, not each tick's)."""
+    line = str(decision)
+    if decision.until is not None and decision.until > upto_tick:
+        line += f" (still going at t = {upto_tick:.0f} s: span and amount to t = {decision.until} s)"
+    return line
+
+
 class WhyPanel:
     """The decision log: the latest decisions up to the displayed tick, each with its reason."""
 
@@ -440,7 +449,7 @@ class WhyPanel:
         if not decisions:
             lines = ["(this run logged no reclaim decision; balloon changes are logged once they add up to 1 MB)"]
         else:
-            lines = [str(d) for d in reversed(self.shown)] or ["(no decision yet)"]
+            lines = [_as_of(d, upto_tick) for d in reversed(self.shown)] or ["(no decision yet)"]
         body = "".join(f"<div style=\"{WHY_LINE}\">{html.escape(line)}</div>" for line in lines)
         # room for ``limit`` lines: a run that streams in does not shrink the page under them (but an ended
         # run that logged nothing leaves no blank space)
