@@ -249,6 +249,23 @@ def test_plots_say_which_experiments_have_a_paper_figure(tmp_path, capsys):
     assert "digitized paper figure: fig2, fig6, fig7, fig8" in " ".join(capsys.readouterr().out.split())
 
 
+def test_plots_dpi_sets_the_pngs_resolution_for_slides(tmp_path, capsys):
+    """``--dpi`` (an instructor's trial of session 50: 120 dpi, 900 pixels wide, was small for a projector)."""
+    from matplotlib.image import imread
+    assert main(["--figure", "7", "--plots", str(tmp_path), "--dpi", "240"]) == 0
+    assert imread(tmp_path / "fig7.png").shape[1] == 1800, "7.5 in at 240 dots per inch"
+    capsys.readouterr()
+    for argv, said in ((["--dpi", "240"], "--dpi 240 sets the resolution of --plots' PNGs; allowed: --dpi with "
+                                          "--plots DIR."),
+                       (["--dpi", "5", "--plots", str(tmp_path)], "--dpi 5 is out of range; allowed: 50 ≤ --dpi ≤ 600")):
+        assert main(["--figure", "7", *argv]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "[1/" not in err, "refused before any experiment ran"
+    with pytest.raises(esx.ConfigError, match="dpi"):
+        plots.plot_figure("fig7", E.fig7.run(vm_mb=64, minutes=10, tax_change_min=5, dbench_start_min=1), tmp_path,
+                          dpi=0)
+
+
 def test_an_experiment_without_predictions_says_so_not_0_of_0():
     setup = [Row("fig5", "A: shared", 10, 10, 1, kind="set-up"), Row("fig5", "A: zero", 5, 9, 1, kind="set-up")]
     unscored = [Row("ksm_vs_esx", "esx: pages hashed", None, 7, None)]

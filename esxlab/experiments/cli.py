@@ -48,6 +48,7 @@ from ..errors import ConfigError, Error
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, lookup, runner
 from .paper import FIGURES
+from .plots import DPI, DPI_RANGE
 from .result import Result, Row, check_dir, render_table, write_table_csv
 
 if TYPE_CHECKING:
@@ -107,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--readme", metavar="FILE", help="rewrite the generated table in FILE (e.g. README.md)")
     p.add_argument("--plots", metavar="DIR", help="write paper-vs-esxlab figures (PNG and SVG) into DIR, for the "
                                                   f"experiments with a digitized paper figure: {', '.join(FIGURES)}")
+    p.add_argument("--dpi", type=_whole(DPI_RANGE[0], "--dpi 240"), default=DPI,
+                   help=f"the PNGs' resolution for --plots, in dots per inch (default {DPI}: 900 pixels wide; "
+                        f"{DPI_RANGE[0]}–{DPI_RANGE[1]})")
     return p
 
 
@@ -255,7 +259,13 @@ def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
         if not path.is_file() or runner.BEGIN not in path.read_text():
             raise ConfigError(f"reproduce: --readme = {args.readme!r} must be an existing file holding the "
                               f"generated-table markers ({runner.BEGIN!r} … {runner.END!r}).")
+    if args.dpi != DPI and args.plots is None:
+        raise ConfigError(f"reproduce: --dpi {args.dpi} sets the resolution of --plots' PNGs; allowed: --dpi with "
+                          "--plots DIR.")
     if args.plots is not None:
+        if not DPI_RANGE[0] <= args.dpi <= DPI_RANGE[1]:
+            raise ConfigError(f"reproduce: --dpi {args.dpi} is out of range; allowed: {DPI_RANGE[0]} ≤ --dpi ≤ "
+                              f"{DPI_RANGE[1]}, e.g. --dpi 240 for a projector.")
         without = [n for n in names if n not in FIGURES]
         no_figure = f"reproduce: --plots: {', '.join(without)} {'has' if len(without) == 1 else 'have'} no " \
                     "digitized paper figure"
@@ -316,6 +326,6 @@ def main(argv: list[str]) -> int:
         runner.write_readme(args.readme, runner.summary(results), seeds, args.jobs)
     if args.plots:
         from .plots import write_plots
-        for path in write_plots(results, args.plots):
+        for path in write_plots(results, args.plots, args.dpi):
             print(f"wrote {path}", file=sys.stderr)
     return 0
