@@ -14,11 +14,14 @@ yet", or "correct"). ``--csv`` adds a row per student to FILE (its header first,
 then :data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. A cell that runs longer
 than ``--timeout`` seconds (default :data:`TIMEOUT_S`; a student's endless loop) or kills its kernel stops that
 student's run: the checks it had passed keep their points, the rest score 0, and a note says which cell
-stopped it. An answer cell that names ``instructor`` (``esxlab.problems.instructor`` computes the answers),
-reads a private attribute of an object other than ``self`` (``p._answer``, ``getattr(p, '_answer')``) or an
-object's whole state (``vars(p)``, ``p.__dict__``), or uses a tool of tampering or introspection
-(:data:`SUSPECT`: rebinding an imported module's attribute, ``set_custom_exc``, ``inspect``, ``dir``, …) is
-flagged for review, and still graded; a student's notebook whose ``SEED`` differs from the handed-out one's is
+stopped it. An answer cell that raised an error is named with it (``answer cell balloon-answer raised
+ZeroDivisionError: division by zero``; a check cell shows only the ``NameError`` that follows), unless it is the
+``NotImplementedError`` of an answer cell as handed out. An answer cell that names ``instructor``
+(``esxlab.problems.instructor`` computes the answers), reads a private attribute of an object other than ``self``
+(``p._answer``, ``getattr(type(p), '_' + 'answer')``) or an object's whole state (``vars(p)``, ``p.__dict__``), or
+uses a tool of tampering or introspection (:data:`SUSPECT`: rebinding an imported module's attribute,
+``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``, …) is flagged for review, and
+still graded; a student's notebook whose ``SEED`` differs from the handed-out one's is
 graded with the handed-out seed, and noted, and a check of a problem of another seed fails (the kernel is told the
 handed-out seed: :data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your rights, in a fresh folder of its
 own: if the esxlab package's files change while a notebook runs, its points are void (``void: …``), grading
@@ -57,15 +60,39 @@ TIMEOUT_S = 120
 #: name in a string (``getattr(p, '_x')``, ``state['_x']``; the trial of session 49), and the tools of tampering
 #: and introspection no answer needs (the instructor's trial of session 49: ``importlib.reload`` rebound,
 #: ``set_custom_exc``, ``inspect.getmembers(p)``, ``getattr(p, "_" + "solve")`` all scored full marks unflagged).
+#: The trial of session 50 read the answers unflagged with ``operator.methodcaller('_' + 'solve')(p)``,
+#: ``getattr(type(p), chr(95) + 'solve')``, ``vars(type(p))['_' + 'solve']`` and ``p.check.__func__.__globals__``
+#: (the problems' :class:`~esxlab.problems.base.Hidden` state): a reader by name (and its aliases) of any object,
+#: given any name but one plain string, a name starting with "_" built from pieces, and a function's or class's
+#: internals are flagged.
 #: Rebinding an attribute of an imported module is :func:`_rebinds`. Patterns, not proof: a human reads the flags.
 NOT_SELF = r"(?!self\b|cls\b)"
+#: an argument of a call, with up to two levels of parentheses of its own (``type(p)``, ``f(g(p))``)
+ARG = r"(?:[^,()]|\((?:[^()]|\([^()]*\))*\))*"
+#: a name passed as one plain string, its text blanked (``"vms"``; a private one, ``"_x"``, is flagged as a string),
+#: then the call's next argument or its end: the one name a reader of attributes by name is not flagged for
+LITERAL = r"\s*[rRuU]?(?P<q>['\"])[^'\"{}\n]*(?P=q)\s*[,)]"
+#: what reads an attribute by a name given as a string
+BY_NAME = "getattr|vars|attrgetter|methodcaller"
 SUSPECT = (
     (re.compile(r"\binstructor\b"), "names {0!r} (esxlab.problems.instructor computes the answers)", "names"),
-    (re.compile(rf"(?:\b{NOT_SELF}\w+|\))\s*\._[A-Za-z]\w*"), "reads the private attribute {0!r}", "names"),
-    (re.compile(rf"\bvars\s*\(\s*{NOT_SELF}[^()\s][^()]*\)|(?:\b{NOT_SELF}\w+|\))\.__dict__\b"),
+    (re.compile(rf"(?:\b{NOT_SELF}\w+|[)\]])\s*\._[A-Za-z]\w*"), "reads the private attribute {0!r}", "names"),
+    (re.compile(rf"\bvars\s*\(\s*{NOT_SELF}(?=[^)\s]){ARG}\)|(?:\b{NOT_SELF}\w+|[)\]])\.__dict__\b"),
      "reaches an object's whole state with {0!r} (a problem's private state, or a module's, to rebind it)", "names"),
-    (re.compile(r"(?<![\w'\"])(['\"])_[A-Za-z]\w*\1(?![\w'\"])"),
+    (re.compile(r"(?<![\w'\"])(['\"])_+[A-Za-z]\w*\1(?![\w'\"])"),
      "names the private attribute {0} in a string (getattr, or a subscript of an object's state)", "code"),
+    (re.compile(r"(?<![\w'\"])(?<!\+)(?<!\+ )[rRuU]?(['\"])_[\w%{}]*\1\s*(?:\+|%|\.\s*format\b|(?=[rRuU]?['\"]))"
+                r"|(?<![\w'\"])[fF][rR]?['\"]_[^'\"\n]*\{|(?<![\w.])chr\s*\(\s*(?:95|0x5[fF]|0o137)\s*\)"
+                r"|\\(?:x5[fF]|u005[fF]|U0000005[fF]|137|N\{LOW LINE\})"),
+     "builds a name starting with '_' out of pieces: {0!r} (a private name spelled nowhere whole)", "code"),
+    (re.compile(rf"(?:(?<![\w.]){NOT_SELF}(?:\w+\s*\.\s*)*|(?<=[)\]]\.))__(?:(?:globals|closure|code|func|"
+                r"defaults|kwdefaults|wrapped|mro|bases|base|subclasses)__|class__(?!\s*\.\s*__(?:qual)?name__))"
+                r"\b(?:\s*\.\s*\w+)*"
+                r"|\bget_(?:referents|referrers|objects)\b|\b(?:f_globals|f_locals|f_back|tb_frame)\b"),
+     "looks into Python's internals with {0!r} (a function's globals, a closure, a class: the problems' hidden "
+     "state is reached so)", "names"),
+    (re.compile(r"\bfrom\s+[\w.]+\s+import\s+\(?\s*(?:\w+(?:\s+as\s+\w+)?\s*,\s*)*_[A-Za-z]\w*"),
+     "imports a private name: {0!r}", "names"),
     (re.compile(r"\bset_custom_exc\b"),
      "installs an error handler with {0!r} (a failing check would then show no error)", "names"),
     (re.compile(r"(?<![\w.])sys\s*\.\s*modules\b|\bfrom\s+sys\s+import\b.*\bmodules\b"),
@@ -77,8 +104,13 @@ SUSPECT = (
      "imports or runs code named in a string with {0!r} (an import built from pieces)", "names"),
     (re.compile(rf"\b__getattribute__\b|(?<![\w.])(?:setattr|delattr)\s*\(\s*{NOT_SELF}"),
      "reaches attributes by name with {0!r}", "names"),
-    (re.compile(rf"(?<![\w.])getattr\s*\(\s*{NOT_SELF}[^,()]*(?=,(?!\s*(['\"])[A-Za-z]\w*\1\s*[,)]))"),
-     "reads an attribute by a name that is no plain public one: {0}, …)", "code"),
+    (re.compile(rf"(?<![\w.])getattr\s*\(\s*{NOT_SELF}{ARG}(?=,(?!{LITERAL}))"),
+     "reads an attribute by a name that is no plain string: {0}, …)", "names"),
+    (re.compile(rf"(?<![\w.])(?:\w+\s*\.\s*)?(?:attrgetter|methodcaller)\s*\((?!{LITERAL})"),
+     "reads an attribute or calls a method by a name that is no plain string: {0}…)", "names"),
+    (re.compile(rf"^[ \t]*\w+\s*=\s*(?:\w+\s*\.\s*)?(?:{BY_NAME})[ \t]*(?:;|$)|\b(?:{BY_NAME})\s+as\s+\w+", re.M),
+     "binds a reader of attributes by name to another name, {0!r} (under it, what it reads is not looked at)",
+     "names"),
 )
 #: names bound to modules in every notebook (the setup cells' imports; importlib is what a check cell reloads with)
 MODULES = ("importlib", "esxlab", "esx", "checks", "problems", "sys", "builtins")
@@ -86,6 +118,8 @@ MODULES = ("importlib", "esxlab", "esx", "checks", "problems", "sys", "builtins"
 CSV_FIRST = ("student", "exercise", "seed", "graded_at")
 CSV_LAST = ("points", "possible", "notes", "hints")
 SEED = re.compile(r"^SEED\s*=\s*(\d+)", re.M)
+#: characters of an error's message an answer cell's note keeps (its first line)
+ERROR_CHARS = 100
 #: a check cell that failed, while its outputs show no error (an error handler of the notebook's own printed instead)
 HIDDEN = "the kernel reported this error, but the notebook showed none (an error handler of its own hid it)"
 TAMPERED = ("stopped grading: the esxlab package's files changed while this notebook ran (its code wrote to them); "
@@ -242,10 +276,12 @@ def flags(given, work) -> list[str]:
     return notes
 
 
-def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tuple[str, int, int, str]], str]:
+def grade(given, work,
+          timeout: float = TIMEOUT_S) -> tuple[list[str], list[tuple[str, int, int, str]], list[str], str]:
     """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back; returns those put back
-    (:func:`put_back`), per check cell of ``given`` (grade_id, points earned, points, what the student read), and
-    why the run stopped early ("" if it did not: a cell over ``timeout`` seconds, or a dead kernel)."""
+    (:func:`put_back`), per check cell of ``given`` (grade_id, points earned, points, what the student read), a note
+    per answer cell that raised (:func:`_raised`), and why the run stopped early ("" if it did not: a cell over
+    ``timeout`` seconds, or a dead kernel)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -282,7 +318,23 @@ def grade(given, work, timeout: float = TIMEOUT_S) -> tuple[list[str], list[tupl
     for grade_id, points in _graded(given):
         message = _message(work.cells[ran[grade_id]], replies.get(ran[grade_id]))
         rows.append((grade_id, points if message == "correct" else 0, points, message))
-    return restored, rows, stopped
+    return restored, rows, _raised(given, work, replies), stopped
+
+
+def _raised(given, work, replies: dict[int, dict]) -> list[str]:
+    """A note per answer cell of ``given`` that raised in ``work`` (``replies``: the kernel's execute_reply to each
+    cell by index), naming the error and the first line of its message, shortened: a check cell shows only its
+    consequence (a ``NameError``). Not for ``NotImplementedError``: an answer cell as handed out, "not answered yet"."""
+    answers = {nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")}
+    notes = []
+    for i, cell in enumerate(work.cells):
+        reply, key = replies.get(i, {}), nbgrader(cell).get("grade_id")
+        if key not in answers or reply.get("status") != "error" or reply.get("ename") == "NotImplementedError":
+            continue
+        first = next(iter((reply.get("evalue") or "").strip().splitlines()), "")
+        said = first if len(first) <= ERROR_CHARS else first[:ERROR_CHARS - 1].rstrip() + "…"
+        notes.append(f"answer cell {key} raised {reply.get('ename') or 'an error'}" + (f": {said}" if said else ""))
+    return notes
 
 
 def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[list, list[str]]:
@@ -298,8 +350,8 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
                       f"student's copy of {handed_out.name}.")
     suspect = flags(given, work)
     theirs, ours = _seed(work), _seed(given)
-    restored, rows, stopped = grade(given, work, timeout)
-    notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m)]
+    restored, rows, raised, stopped = grade(given, work, timeout)
+    notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m), *raised]
     if theirs and ours and theirs != ours:
         notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout?)")
     if restored:
