@@ -151,7 +151,7 @@ def sweep_main(argv: list[str]) -> int:
     """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments, 1 when a run raised or the Dask
     cluster was lost, 130 when interrupted (for the last three, the table of the seeds that finished is printed and
     written first)."""
-    from .sweeps import Plan, SweepFailed, SweepInterrupted, describe_params, parse_param
+    from .sweeps import Plan, SweepFailed, SweepInterrupted, check_decimal_comma, describe_params, parse_param
     try:
         args = _sweep_parser().parse_args(argv)
         if args.experiment is None:
@@ -165,6 +165,8 @@ def sweep_main(argv: list[str]) -> int:
             raise ConfigError(f"sweep: a parameter is given twice in --param {' --param '.join(args.param)}; "
                               "give each once with all its values.")
         runner.check_jobs(args.jobs, "sweep: --jobs")
+        for text in args.param:
+            check_decimal_comma(args.experiment, text)
         plan = Plan.of(args.experiment, grid, args.seeds, jobs=args.jobs, scheduler=args.scheduler, options=True)
         if args.csv is not None:
             _check_writable_file(args.csv)

@@ -61,6 +61,7 @@ PAPER_ESTIMATE = {8: 16, 9: 46, 10: 67, 11: 157, 12: 173, 13: 211, 14: 218, 15: 
                   18: 266, 19: 240, 20: 221, 21: 195, 22: 195, 24: 224, 26: 173, 29: 141, 30: 83,
                   31: 48, 32: 29, 33: 22}
 PAPER_ZPT_MB = 224
+FIRST_ROW_MIN = min(PAPER_ESTIMATE)
 TOL_ESTIMATE, TOL_ZPT = 25, 30
 ZPT_NOTE = ("fig6: the model's zero page thread zeroes everything the toucher ever held (its peak, 250 MB, "
             "plus Windows' own 8 %) at an invented 8 MB/s; the paper's spike is 224 MB.")
@@ -83,6 +84,9 @@ def _check_schedule(label: str, schedule) -> None:
         steps = [(float(m), float(mb)) for m, mb in schedule]
     except (TypeError, ValueError):
         raise ConfigError(f"{label} must be a list of (minute, MB) steps, got {schedule!r}.") from None
+    if not steps:
+        raise ConfigError(f"{label} must name at least one (minute, MB) step, got {schedule!r}; e.g. ((0, 0), "
+                          "(8.5, 50)).")
     for m, mb in steps:
         check_number("", f"{label} minute", m, 0, 10 ** 5)
         check_number("", f"{label} MB", mb, 0, 10 ** 6)
@@ -94,7 +98,9 @@ PARAMS = {
     "sweep_s": Param(5, "toucher sweeps its memory every", 1, 30, step=1, unit="s"),
     "os_overhead": Param(0.08, "Windows' own touches per toucher MB", 0, 0.5, step=0.01),
     "phase_s": Param(15, "VM powered on before minute 0 by", 0, 3600, step=1, integer=True, unit="s"),
-    "minutes": Param(40, "run length", 1, 600, step=1, unit="min"),
+    "minutes": Param(40, "run length", FIRST_ROW_MIN + 1, 600, step=1, unit="min",
+                     why_range=f"{FIRST_ROW_MIN + 1} min: the table's first row is the paper's estimate at "
+                               f"{FIRST_ROW_MIN} min, so a shorter run has no row to compare"),
     "sharing": sharing(),
     "sample_pages": HostConfig.controls()["sample_pages"],
 }

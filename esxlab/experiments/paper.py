@@ -31,11 +31,14 @@ FIGURES: tuple[str, ...] = tuple(k for k in _data() if k != "source")
 SOURCE: str = _data()["source"]
 
 
-def paper_series(name: str) -> dict[str, Any]:
-    """The digitized series of figure ``name`` ("fig2", "fig6", "fig7" or "fig8"): a dict with
-    ``title``, ``x`` and ``y`` (``label``, ``unit``) and ``series`` (name → ``x``, ``y`` lists).
-    Returns a copy; ConfigError for a figure without digitized series."""
-    if name not in FIGURES:
+def paper_series(name: str | int) -> dict[str, Any]:
+    """The digitized series of figure ``name`` ("fig2", "fig6", "fig7" or "fig8", or its number, 7 or
+    "7", as ``experiments.get`` takes it): a dict with ``title``, ``x`` and ``y`` (``label``, ``unit``)
+    and ``series`` (name → ``x``, ``y`` lists). Returns a copy; ConfigError for a figure without
+    digitized series."""
+    key = str(name).strip().lower()
+    key = f"fig{key}" if key.isdigit() else key
+    if key not in FIGURES:
         raise ConfigError(f"paper_series: name = {name!r} has no digitized series; choose one of "
-                          f"{', '.join(FIGURES)}.")
-    return copy.deepcopy(_data()[name])
+                          f"{', '.join(FIGURES)}, or its number ({', '.join(f.removeprefix('fig') for f in FIGURES)}).")
+    return copy.deepcopy(_data()[key])

@@ -65,17 +65,20 @@ def sharing(default: str = "off") -> Param:
 
 def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any],
             rules: Iterable[Rule] = ()) -> SimpleNamespace:
-    """Defaults overridden by ``given``, every value validated, then every one of ``rules`` that
-    can be told from the values checked (:class:`Rule`); ``vars(result)`` is the params dict."""
+    """Defaults overridden by ``given``, every value validated (a whole number for an ``integer``
+    Param, e.g. 10.0, comes back as the int), then every one of ``rules`` that can be told from the
+    values checked (:class:`Rule`); ``vars(result)`` is the params dict."""
     unknown = sorted(set(given) - set(specs))
     if unknown:
         raise ConfigError(f"{owner} has no parameter {unknown[0]!r}; its parameters are: "
                           f"{', '.join(specs)}.")
-    values = {name: given.get(name, spec.default) for name, spec in specs.items()}
-    for name, value in values.items():
-        specs[name].validate(owner, name, value)
-        if specs[name].unit == "min" and value is not None:
+    values: dict[str, Any] = {}
+    for name, spec in specs.items():
+        value = spec.validate(owner, name, given.get(name, spec.default))
+        if spec.unit == "min" and value is not None:
             check_whole_seconds(owner, name, value)
+        # a whole number given as 10.0 (np.linspace, arithmetic, a slider) is that int: runs use it in range()
+        values[name] = int(value) if spec.integer and value is not None else value
     p = SimpleNamespace(**values)
     for rule in rules:
         if rule.holds is not None and not rule.holds(p):

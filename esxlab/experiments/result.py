@@ -30,14 +30,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, shorten
+from ..errors import ConfigError, Error, shorten
 from ..trace import HOST_FIELDS, VM_FIELDS, Decision, Trace
 
 RELATIONS = ("≈", "≥", "≤")
@@ -202,12 +202,17 @@ def summarize(tables: list[list[Row]], labels: Sequence[str] | None = None) -> l
     return out
 
 
-def _csv_columns(trace: Any) -> dict[str, Sequence]:
-    """:func:`_columns` as a trace CSV holds them: the host's free-memory state by name
-    (``high`` … ``low``, :data:`esxlab.reclaim.STATES`), not by its index."""
+def _csv_columns(key: str, trace: Any) -> dict[str, Sequence]:
+    """:func:`_columns` of the trace named ``key`` as a CSV holds them: the host's free-memory state by name
+    (``high`` … ``low``, :data:`esxlab.reclaim.STATES`), not by its index. ConfigError unless every column
+    is 1-D."""
     cols: dict[str, Sequence] = dict(_columns(trace))
     if isinstance(trace, Trace):
         cols["host_state"] = trace.state_names()
+    for name, col in cols.items():
+        if np.ndim(col) != 1:
+            raise ConfigError(f"Result.to_csv: trace {key!r}'s column {name!r} has shape {np.shape(col)}, not one "
+                              "value per row; allowed: an esx.Trace, a dict of name → 1-D array, or one 1-D array.")
     return cols
 
 
@@ -225,17 +230,51 @@ def _columns(trace: Any) -> dict[str, np.ndarray]:
     return {"value": np.asarray(trace)}
 
 
+class TraceKeyError(Error, KeyError):
+    """A Result has no trace of that name (a KeyError too, so ``except KeyError`` works as usual)."""
+
+    def __str__(self) -> str:                  # the sentence, not KeyError's repr of it
+        return str(self.args[0])
+
+
+class Traces(dict):
+    """A Result's traces, name → trace: a dict whose missing name raises :class:`TraceKeyError`
+    naming the traces there are (and, for a VM's name, where its series are)."""
+
+    def __missing__(self, key: Any) -> Any:
+        has = ", ".join(map(repr, self)) or "none"
+        vm = next((f" ({key!r} is a VM: its series are res.traces[{name!r}].vm({key!r}))" for name, trace in
+                   self.items() if isinstance(trace, Trace) and key in trace.vm_names), "")
+        raise TraceKeyError(f"Result.traces has no trace {shorten(key)}; it has: {has}{vm}.")
+
+
 @dataclass
 class Result:
     """``traces`` (name → esx.Trace or arrays), ``table`` (list of :class:`Row`), ``params``;
     ``reference``: where the compared values come from, heading their column (the paper's, unless
-    the experiment's ``REFERENCE`` says otherwise)."""
+    the experiment's ``REFERENCE`` says otherwise). ``name`` starts the CSV files' names
+    (:meth:`to_csv`). ConfigError for a name that cannot name a file, params that are not a dict,
+    or traces that are not a dict (``traces={"run": trace}``, not ``traces=trace``)."""
 
     name: str
     params: dict[str, Any]
     traces: dict[str, Any] = field(default_factory=dict)
     table: list[Row] = field(default_factory=list)
     reference: str = "paper"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name or "/" in self.name or "\\" in self.name:
+            raise ConfigError(f"Result.name = {shorten(self.name)} is not allowed; allowed: a non-empty name without "
+                              "/ or \\, as it starts the CSV files' names (e.g. 'mine' → mine_table.csv).")
+        if not isinstance(self.params, Mapping):
+            raise ConfigError(f"Result.params = {shorten(self.params)} is not allowed; allowed: a dict of parameter "
+                              "name → value, e.g. dict(vars(p), seed=seed).")
+        if not isinstance(self.traces, Mapping):
+            got = "a Trace" if isinstance(self.traces, Trace) else \
+                f"{shorten(self.traces)} ({type(self.traces).__name__})"
+            raise ConfigError(f"Result.traces must be a dict of name → trace (an esx.Trace, a dict of arrays or one "
+                              f"array), e.g. traces={{'run': trace}}; got {got}.")
+        self.traces = Traces(self.traces)
 
     def add(self, quantity: str, paper: float | None, esxlab: float, tolerance: float | None,
             unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "",
@@ -301,7 +340,7 @@ class Result:
         d = Path(directory)
         paths = [write_table_csv(self.table, d / f"{self.name}_table.csv")]
         for key, trace in self.traces.items():
-            cols = _csv_columns(trace)
+            cols = _csv_columns(key, trace)
             n = max((len(v) for v in cols.values()), default=0)
             cells = ([(v[i] if isinstance(v[i], str) else f"{v[i]:.6g}") if i < len(v) else "" for v in cols.values()]
                      for i in range(n))
@@ -353,6 +392,9 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
 def check_dir(label: str, directory: str | Path) -> None:
     """Refuse ``<label> DIR`` (e.g. "reproduce: --csv") unless DIR is (or can be made) a writable
     directory; it is created if missing."""
+    if not isinstance(directory, (str, os.PathLike)):
+        raise ConfigError(f"{label} {shorten(directory)} is not allowed; allowed: a directory's name, e.g. 'out/' "
+                          "(it is created if missing).")
     if str(directory) == "":
         raise ConfigError(f"{label} '' is an empty name; allowed: a directory (it is created if missing).")
     path = Path(directory)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import itertools
 import math
+import re
 import textwrap
 import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sized
@@ -131,16 +132,51 @@ class SweepTable:
 def parse_param(text: str) -> tuple[str, list[Any]]:
     """``"name=v1,v2,…"`` → (name, [v1, v2, …]); values are Python literals (0.5, 40, (128, 160)),
     nan and inf as the floats they name (the parameter's check then says why they are refused), or
-    else bare words ("esx"). ConfigError without "=" or values."""
+    else bare words ("esx"). ConfigError without "=" or values, or for a number too large for a float
+    (1e400, which Python would read as inf)."""
     name, eq, values = str(text).partition("=")
     if not eq or not name.strip() or not values.strip():
         raise ConfigError(f"sweep: --param {shorten(text)} is not allowed; give name=value[,value…], "
                           "e.g. tax_after=0,0.5,0.75.")
     try:
-        parsed = _literal_eval(f"[{values}]")
-    except (ValueError, SyntaxError):
-        parsed = [_literal(v.strip()) for v in values.split(",")]
+        try:
+            parsed = _literal_eval(f"[{values}]")
+        except (ValueError, SyntaxError):
+            parsed = [_literal(v.strip()) for v in values.split(",")]
+    except OverflowError as e:
+        raise ConfigError(f"sweep: --param {shorten(text)}: {e} is too large for a number (Python would read it as "
+                          "inf); allowed: finite numbers within the parameter's range (sweep EXPERIMENT --list "
+                          "shows it).") from None
     return name.strip(), parsed
+
+
+def check_decimal_comma(experiment: Experiment, text: str) -> None:
+    """ConfigError when ``--param`` ``text`` reads as a decimal comma ("tax_after=0,5" meant as 0.5): the
+    parameter refuses one of the values the commas give, and two neighbouring whole numbers joined by a
+    point would be allowed. The sentence says how the commas split the text, then why the value is refused."""
+    name, values = parse_param(text)
+    spec = get(experiment).PARAMS.get(name)
+    if spec is None:
+        return
+    owner = lookup(experiment)
+    refused = [e for e in (_refusal(owner, name, spec, v) for v in values) if e is not None]
+    items = [v.strip() for v in str(text).partition("=")[2].split(",")]
+    points = [f"{a}.{b}" for a, b in zip(items, items[1:]) if re.fullmatch(r"[+-]?[0-9]+", a)
+              and re.fullmatch(r"[0-9]+", b)]
+    point = next((x for x in points if _refusal(owner, name, spec, float(x)) is None), None)
+    if refused and point:
+        listing = ", ".join(map(repr, values[:-1])) + f" and {values[-1]!r}"
+        raise ConfigError(f"sweep: --param {text} gives {len(values)} values, {listing}: a comma separates values, "
+                          f"and a decimal number is written with a point ({point}); {refused[0]}")
+
+
+def _refusal(owner: str, name: str, spec: Param, value: Any) -> ConfigError | None:
+    """The ConfigError ``spec`` raises for ``value``, None if it allows it."""
+    try:
+        spec.validate(owner, name, value)
+    except ConfigError as e:
+        return e
+    return None
 
 
 def _literal(text: str) -> Any:
@@ -163,8 +199,13 @@ class _NonFinite(ast.NodeTransformer):
 
 
 def _literal_eval(text: str) -> Any:
-    """:func:`ast.literal_eval` of ``text`` that also reads nan, inf and -inf (:data:`_NON_FINITE`)."""
-    return ast.literal_eval(_NonFinite().visit(ast.parse(text, mode="eval")))
+    """:func:`ast.literal_eval` of ``text`` that also reads nan, inf and -inf (:data:`_NON_FINITE`);
+    OverflowError, with the literal, for a number too large for a float (1e400: Python reads it as inf)."""
+    tree = ast.parse(text, mode="eval")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, float) and math.isinf(node.value):
+            raise OverflowError(ast.get_source_segment(text, node))
+    return ast.literal_eval(_NonFinite().visit(tree))
 
 
 def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None) -> dict[str, list[Any]]:
