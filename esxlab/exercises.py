@@ -2,13 +2,13 @@
 
 Each instructor notebook in ``exercises/source/`` marks its answers the nbgrader way:
 code between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in cells whose metadata has
-``nbgrader.solution = true``. The student release in ``exercises/release/`` is built by
-nbgrader's own preprocessors, in the order ``nbgrader generate_assignment`` runs them (minus
-the gradebook and header/footer steps, which need a course directory): solutions cleared to
-``# YOUR CODE HERE`` + ``raise NotImplementedError()``, locked cells read-only, outputs
-cleared, checksums computed (a source's own outputs, if it was run and saved, are ignored). nbgrader and
-nbstripout are the ``exercises`` extra (``pip install -e '.[exercises]'``). ``check`` reports a stale or missing
-release.
+``nbgrader.solution = true``; every other code cell is tagged too (locked: students run it), else the build
+refuses it. The student release in ``exercises/release/`` is built by nbgrader's own preprocessors, in the
+order ``nbgrader generate_assignment`` runs them (minus the gradebook and header/footer steps, which need a
+course directory): solutions cleared to ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, locked cells
+read-only, outputs cleared, checksums computed (a source's own outputs, if it was run and saved, are ignored).
+nbgrader and nbstripout are the ``exercises`` extra (``pip install -e '.[exercises]'``). ``check`` reports a
+stale or missing release.
 """
 from __future__ import annotations
 
@@ -44,13 +44,21 @@ def graded(cell: Any) -> dict:
 
 
 def validate(nb: Any, name: str) -> None:
-    """Raise :class:`ExerciseError` unless ``nb`` follows the nbgrader conventions we rely on."""
+    """Raise :class:`ExerciseError` unless ``nb`` follows the nbgrader conventions we rely on: every code cell
+    tagged (an untagged one would be released as it is, answer and all), each tag complete, its ``grade_id``
+    once."""
     ids = set()
     for i, cell in enumerate(nb.cells):
         meta, where = graded(cell), f"{name} cell {i}"
         if not meta:
             if has_markers(cell.source):
                 raise ExerciseError(f"{where}: has solution markers but no nbgrader metadata.")
+            if cell.cell_type == "code":
+                first = shorten(cell.source.split("\n")[0])
+                raise ExerciseError(f"{where} (first line {first}): a code cell without nbgrader metadata is handed "
+                                    "out as it is, with any answer in it; allowed: tag it (nbgrader's Create "
+                                    "Assignment toolbar) as a solution cell ('Autograded answer': students do not "
+                                    "get its solution) or as a locked cell students run ('Read-only').")
             continue
         missing = [k for k in NBGRADER_KEYS if k not in meta]
         if missing or meta["schema_version"] != 3:

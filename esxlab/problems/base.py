@@ -13,7 +13,9 @@ instructor previews them with :mod:`esxlab.problems.instructor`.
 """
 from __future__ import annotations
 
+import traceback
 import weakref
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -74,6 +76,16 @@ class Hidden:
         _HIDDEN.setdefault(problem, {})[self.name] = value
 
 
+def _raised_in(err: BaseException) -> str:
+    """Where ``err`` was raised, as the innermost frame of its traceback in esxlab's sources: its function, file
+    and line (a frame of numpy's below it says less)."""
+    package = Path(__file__).resolve().parents[1]
+    *_, frame = [f for f in traceback.extract_tb(err.__traceback__)
+                 if Path(f.filename).resolve().is_relative_to(package)]
+    file = Path(frame.filename).resolve().relative_to(package.parent).as_posix()
+    return f"{frame.name}, {file} line {frame.lineno}"
+
+
 def pick(rng: np.random.Generator, options: Sequence) -> Any:
     """One of ``options``, drawn from ``rng``, as the plain Python value."""
     return options[int(rng.integers(len(options)))]
@@ -131,7 +143,9 @@ class Problem:
     the model) and ``_expect`` (one :class:`~esxlab.checks.Expect` per answer), and name those answers in
     ``ANSWER_NAMES`` (``checks.check`` names the class from them when it is given no problem), and
     ``VARIABLE`` the name its exercise notebook gives it (``p``; ``q`` for a notebook's second problem), which
-    ``checks.check`` suggests when it is given no problem. State that gives an answer away is :class:`Hidden`."""
+    ``checks.check`` suggests when it is given no problem. State that gives an answer away is :class:`Hidden`.
+    Posing raises esxlab's own errors and NotImplementedError as they are; any other error (numpy's, from a class
+    constant changed to values the draw cannot use) as a :class:`ConfigError` naming the problem and seed."""
 
     ANSWER_NAMES: tuple[str, ...] = ()
     VARIABLE = "p"
@@ -143,11 +157,19 @@ class Problem:
         self.streams = streams
         self._expected = None
         rng = streams.child(f"problem:{type(self).__name__}")
-        for _ in range(MAX_DRAWS):
-            self._expected = None
-            self._draw(rng)
-            if self._interesting():
-                return
+        try:
+            for _ in range(MAX_DRAWS):
+                self._expected = None
+                self._draw(rng)
+                if self._interesting():
+                    return
+        except (Error, NotImplementedError):
+            raise
+        except Exception as err:                 # a bare numpy or Python error: say which problem and seed
+            raise ConfigError(f"{type(self).__name__}(seed={self.seed}) could not be posed: {type(err).__name__}: "
+                              f"{err} (raised in {_raised_in(err)}). A class constant of the problem (its drawn "
+                              "ranges) may have been changed to values it cannot pose; run "
+                              "tests/test_problems_checks.py after changing one.") from err
         raise Error(f"{type(self).__name__}(seed={seed}) drew no usable problem in {MAX_DRAWS} tries.")
 
     def __repr__(self) -> str:
