@@ -10,7 +10,7 @@ After Carl A. Waldspurger, "Memory Resource Management in VMware ESX Server", OS
 """
 from . import config, experiments, policy, workloads
 from .config import PAGES_PER_MB, HostConfig, RemapConfig, SharingConfig, VMConfig
-from .errors import AdmissionError, ConfigError, Error
+from .errors import AdmissionError, ConfigError, Error, PolicyError
 from .host import Host
 from .reclaim import STATES
 from .trace import Decision, HostStats, Trace
@@ -18,7 +18,7 @@ from .vm import VM, VMStats
 
 __all__ = [
     "AdmissionError", "ConfigError", "Decision", "Error", "Host", "HostConfig", "HostStats",
-    "PAGES_PER_MB", "RemapConfig", "STATES", "SharingConfig", "Trace", "VM", "VMConfig", "VMStats",
+    "PAGES_PER_MB", "PolicyError", "RemapConfig", "STATES", "SharingConfig", "Trace", "VM", "VMConfig", "VMStats",
     "config", "experiments", "policy", "workloads",
 ]
 __version__ = "0.1.0"

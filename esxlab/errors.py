@@ -27,6 +27,10 @@ class Stall(Error):
     """The host could not find machine memory for a fault right now; the VM waits (§6.3)."""
 
 
+class PolicyError(Error):
+    """A replacement policy of one's own answered ``victims()`` with pages the host may not page out (§3.3)."""
+
+
 def _bound(x: float) -> str:
     """A range bound as a person writes it: 1048576, not 1.04858e+06; 0.05 stays 0.05."""
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"

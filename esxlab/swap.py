@@ -5,7 +5,8 @@ with no guest involvement. A swap daemon receives a *swap target* per VM from th
 (:func:`.reclaim.plan`, by the free-memory state's rule) and pages out victims; the paper picks victims **at random**, on purpose, to avoid
 pathological interference with the guest's own replacement (§3.1). The victim choice is a
 small :class:`ReplacementPolicy` so alternatives can be compared: :class:`ClockReplacement`
-is an LRU approximation from the access bits a hypervisor can sample. Before paging a page
+is an LRU approximation from the access bits a hypervisor can sample. A policy of one's own (a
+student's) has its victims checked on every call (:func:`legal_victims`). Before paging a page
 out the swapper always tries to share it (§4.3, "share before swap").
 """
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from .arrays import Stack
-from .errors import ConfigError
-from .pmap import PRIVATE, SWAPPED
+from .arrays import Stack, distinct
+from .errors import ConfigError, PolicyError, shorten
+from .pmap import PRIVATE, STATE_NAMES, SWAPPED
 
 
 class SwapFile:
@@ -74,7 +75,8 @@ class ReplacementPolicy:
         ``vm`` offers ``pmap`` (``state``, ``count``, ``random_in_state``), ``pages``, ``uid``, ``vm_time`` and
         ``last_touch``; ``rng`` is the swapper's stream; ``protect`` (int PPNs or None) holds the pages the VM is
         faulting in right now. Returns a 1-D integer array (int64 from the built-in policies), fewer than ``n``
-        only when no more private pages qualify; empty lets the swapper spill a stage's cache instead. A policy may keep state (a hand)."""
+        only when no more private pages qualify; empty lets the swapper spill a stage's cache instead. A policy may keep state (a hand).
+        The swapper checks every answer of a policy that is not one of :data:`POLICIES` (:func:`legal_victims`)."""
         raise NotImplementedError
 
 
@@ -130,6 +132,41 @@ class ClockReplacement(ReplacementPolicy):
 
 
 POLICIES = {"random": RandomReplacement, "clock": ClockReplacement}
+BUILT_IN = frozenset(POLICIES.values())      # trusted: the swapper does not check their victims
+
+
+def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, caller: str = "victims()") -> np.ndarray:
+    """``victims``, what a policy's ``victims(vm, n, rng, protect)`` returned, as int64 PPNs if the interface
+    allows it (:meth:`ReplacementPolicy.victims`: at most ``n`` distinct PPNs of ``vm``, each PRIVATE, none in
+    ``protect``; §3.3); else PolicyError, with a sentence that names the call ``caller``, says what is wrong and
+    what is allowed. The one place these rules live: the swapper's check and the capstone's use it."""
+    try:
+        arr = np.asarray(victims)
+        shape = f" with {arr.ndim} dimension{'s' * (arr.ndim != 1)}"
+    except (TypeError, ValueError):                  # a ragged list: no array at all
+        arr, shape = None, ", which is not an array"
+    if arr is None or arr.ndim != 1:
+        raise PolicyError(f"{caller} must return a 1-D array of page numbers (PPNs); got {shorten(victims)} "
+                          f"({type(victims).__name__}){shape}.")
+    if not np.issubdtype(arr.dtype, np.integer):
+        hint = ("a boolean mask: its True positions are np.flatnonzero(mask); else e.g. `.astype(int)`" if len(arr)
+                else "np.array([]) holds floats: write np.array([], dtype=int)")
+        raise PolicyError(f"{caller} must return integer page numbers (PPNs); got {'an' if len(arr) else 'an empty'} "
+                          f"array of {arr.dtype} ({hint}).")
+    if len(arr) > n:
+        raise PolicyError(f"{caller} was asked for {n} pages and returned {len(arr)}; return at most n.")
+    if len(distinct(arr)) != len(arr):
+        raise PolicyError(f"{caller} returned the same page twice; each victim must be distinct.")
+    if len(arr) and (arr.min() < 0 or arr.max() >= vm.pages):
+        raise PolicyError(f"{caller} returned a page outside 0..{vm.pages - 1}, the VM's PPNs.")
+    arr = arr.astype(np.int64, copy=False)
+    bad = arr[vm.pmap.state[arr] != PRIVATE]
+    if len(bad):
+        raise PolicyError(f"{caller} returned PPN {bad[0]}, whose state is "
+                          f"{STATE_NAMES[vm.pmap.state[bad[0]]]!r}: only private pages can be paged out.")
+    if protect is not None and np.isin(arr, protect).any():
+        raise PolicyError(f"{caller} returned a page in `protect`: those are being faulted in right now.")
+    return arr
 
 
 def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
@@ -205,10 +242,14 @@ class Swapper:
         victims that left the VM's private pages (a stage that keeps each victim in part of a machine
         page may take one and free nothing yet). With no private page left to take, the first stage
         that keeps pages of the VM in machine memory spills them to the swap area (:class:`Stage`).
+        PolicyError, before anything moves, when a policy that is not one of :data:`POLICIES` answers with
+        victims the interface does not allow (:func:`legal_victims`).
         """
         self.action, self.taken = "page out", 0
         free_before = self.machine.free
         victims = self.policy.victims(vm, n, self.rng, protect)
+        if type(self.policy) not in BUILT_IN:       # a policy of one's own: its every answer is checked
+            victims = legal_victims(victims, vm, n, protect, f"{type(self.policy).__name__}.victims()")
         if len(victims) == 0:
             self._spill(vm, n, protect)
             return self.machine.free - free_before

@@ -7,21 +7,22 @@ from typing import Iterator
 
 import numpy as np
 
-from ..arrays import distinct
-from ..checks import CheckFailed, Expect, _describe
+from ..checks import CheckFailed, Expect
 from ..config import HostConfig, SharingConfig, VMConfig
+from ..errors import ConfigError, PolicyError, check_choice, shorten
 from ..host import Host
-from ..pmap import PRIVATE, STATE_NAMES
+from ..pmap import PRIVATE
 from ..rng import Streams
-from ..swap import POLICIES, ReplacementPolicy
+from ..swap import POLICIES, ReplacementPolicy, legal_victims
 from ..workloads import HotCold
 from ..workloads.base import Access
 from .base import Problem, pick
 
 
 class _Validated(ReplacementPolicy):
-    """Wraps a student's policy and fails with a sentence when its victims are not legal: the check's rules, and
-    :meth:`BeatRandom.measure`'s (one code, so a student who tunes with measure meets the check's sentences).
+    """Wraps a student's policy and fails with a sentence (:class:`CheckFailed`) when its victims are not legal: the
+    engine's rules (:func:`esxlab.swap.legal_victims`, which a Host checks a policy of one's own by, §3.3), for the
+    check and :meth:`BeatRandom.measure` alike (a student who tunes with measure meets the check's sentences).
     ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those, to compare).
     ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
     pages outside ``protect`` qualified (the interface allows fewer only when none do), else None."""
@@ -41,25 +42,10 @@ class _Validated(ReplacementPolicy):
         if used and self.own:                # (the model's own policies are there to compare with, not to hand in)
             raise CheckFailed(f"your policy's victims() calls esxlab's own {used[0]}; the capstone asks for a policy "
                               "of your own: a ReplacementPolicy subclass whose victims() chooses the pages itself.")
-        arr = np.asarray(out)
-        if arr.ndim != 1:
-            raise CheckFailed(f"victims() must return a 1-D array of page numbers (PPNs); got {_describe(out)} "
-                              f"with {arr.ndim} dimension{'s' * (arr.ndim != 1)}.")
-        if len(arr) and not np.issubdtype(arr.dtype, np.integer):
-            raise CheckFailed(f"victims() must return integer page numbers (PPNs); got an array of {arr.dtype} "
-                              "(a boolean mask: its True positions are np.flatnonzero(mask); else e.g. `.astype(int)`).")
-        if len(arr) > n:
-            raise CheckFailed(f"victims() was asked for {n} pages and returned {len(arr)}; return at most n.")
-        if len(distinct(arr)) != len(arr):
-            raise CheckFailed("victims() returned the same page twice; each victim must be distinct.")
-        if len(arr) and (arr.min() < 0 or arr.max() >= vm.pages):
-            raise CheckFailed(f"victims() returned a page outside 0..{vm.pages - 1}, the VM's PPNs.")
-        bad = arr[vm.pmap.state[arr] != PRIVATE]
-        if len(bad):
-            raise CheckFailed(f"victims() returned PPN {bad[0]}, whose state is "
-                              f"{STATE_NAMES[vm.pmap.state[bad[0]]]!r}: only private pages can be paged out.")
-        if protect is not None and np.isin(arr, protect).any():
-            raise CheckFailed("victims() returned a page in `protect`: those are being faulted in right now.")
+        try:
+            arr = legal_victims(out, vm, n, protect)
+        except PolicyError as illegal:       # the engine's rules, as the check's sentence
+            raise CheckFailed(str(illegal)) from None
         if len(arr) < n and self.short is None:
             ok = vm.pmap.state == PRIVATE
             if protect is not None and len(protect):
@@ -143,7 +129,17 @@ class BeatRandom(Problem):
         A policy instance runs as the check runs it: its victims must be legal (else :class:`CheckFailed`, with
         the check's sentence), and it runs as a fresh copy (``copy.deepcopy``), so each measure and the check start
         from the policy as you built it; the state it keeps (a hand) is not carried from one run to the next, and
-        ``policy`` itself is left as it was."""
+        ``policy`` itself is left as it was. ConfigError for a ``policy`` that is neither a ReplacementPolicy instance
+        nor a built-in's name, or a ``shuffled`` that is not True or False."""
+        owner = f"{type(self).__name__}.measure"
+        shuffled = check_choice(owner, "shuffled", shuffled, (False, True))
+        if isinstance(policy, type) and issubclass(policy, ReplacementPolicy):
+            raise ConfigError(f"{owner}: `policy` must be an instance of ReplacementPolicy: call your class, e.g. "
+                              f"`{policy.__name__}()`.")
+        if not isinstance(policy, (ReplacementPolicy, str)):
+            raise ConfigError(f"{owner}: `policy` must be an instance of ReplacementPolicy or the name of one of "
+                              f"esxlab's ({', '.join(map(repr, POLICIES))}); got {shorten(policy)} "
+                              f"({type(policy).__name__}).")
         config = HostConfig(memory_mb=self.memory_mb, swap_mb=256, sharing=SharingConfig(mode="off"))
         if isinstance(policy, str):                 # a built-in policy, by name: configuration
             config, policy = config.replace(replacement=policy), None
