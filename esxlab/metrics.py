@@ -34,7 +34,8 @@ class PageState:
 
     ``reclaimed``: pages in this state were taken from the VM (not machine memory it holds, §3);
     ``plot``: its per-VM MB is drawn by default on a VM's memory chart; ``color``: everywhere
-    it is drawn (Okabe & Ito palette)."""
+    it is drawn (Okabe & Ito palette; compressed: Paul Tol's wine). Balloon (a light yellow) and swapped
+    (vermillion, much darker) differ in lightness as well as hue: they stay apart under red–green colour blindness."""
 
     name: str
     meaning: str
@@ -98,9 +99,9 @@ PAGE_STATES = (       # in the pmap's state order (esxlab.pmap.UNBACKED, PRIVATE
     PageState("private", "backed by a machine page of its own", "§2", "#0072B2"),
     PageState("shared", "maps a copy-on-write frame shared with other pages", "§4", "#009E73", plot=True),
     PageState("swapped", "contents in a host swap slot", "§3.3", "#D55E00", reclaimed=True, plot=True),
-    PageState("balloon", "given up by the guest's balloon driver", "§3.2", "#E69F00", reclaimed=True, plot=True),
+    PageState("balloon", "given up by the guest's balloon driver", "§3.2", "#F0E442", reclaimed=True, plot=True),
     PageState("compressed", "contents compressed (≤ half a page) in the VM's compression cache",
-              "later ESX 4.1+, Mem.MemZipMaxPct", "#F0E442", reclaimed=True, plot=True),
+              "later ESX 4.1+, Mem.MemZipMaxPct", "#882255", reclaimed=True, plot=True),
 )
 STATE_NAMES = tuple(s.name for s in PAGE_STATES)
 _STATE_COLOR = {s.name: s.color for s in PAGE_STATES}     # host metrics of a state's pages wear its colour
@@ -149,7 +150,7 @@ METRICS = (
            stats=False),
     # -- the host ---------------------------------------------------------------------------------
     Metric("total", "host", "MB", "machine memory", "§6.3", trace=False),
-    Metric("free", "host", "MB", "free machine memory", "§6.3", color="#BBBBBB", plot=True),
+    Metric("free", "host", "MB", "free machine memory", "§6.3", color="#DDDDDD", plot=True),
     Metric("state", "host", "0 = high, 1 = clear (ESXi 6 only), 2 = soft, 3 = hard, 4 = low",
            "free-memory state (stats: its name; trace: its index into esxlab.reclaim.STATES)",
            "§6.3", label="free-memory state", type=str),

@@ -93,6 +93,10 @@ def test_era_dashboard_draws_both_eras_and_follows_its_slider():
     left, right = (dash.era_charts[e].lines.y.copy() for e in esx_today.ERAS)
     assert left.shape == right.shape and not np.array_equal(left, right)
     assert dash.vm_pick.value == "limited"
+    calm = dash.run.result.params["calm_min"]
+    assert dash.sharing.event.visible and list(dash.sharing.event.x) == [calm, calm]
+    assert list(dash.sharing.event.labels) == ["hog starts"], "an event, labelled: not the dashed minute cursor"
+    assert not any(c.cursor.visible for c in (dash.sharing, *dash.era_charts.values())), "whole runs: no cursor"
     before = dash.series.lines.y.copy()
     dash.controls["limit_mb"].value = 24
     assert not np.array_equal(before, dash.series.lines.y)

@@ -9,7 +9,7 @@ import pytest
 
 import esxlab as esx
 from esxlab import views
-from esxlab.views import eras, lesson
+from esxlab.views import lesson
 from esxlab.views.components import COLORS, SERIES
 from esxlab.views.lesson import Prediction, Question
 
@@ -129,16 +129,15 @@ def test_a_long_series_and_a_run_streaming_in_have_no_markers():
 
 # -- 4. the Okabe–Ito yellow gets a darker edge on lines, its legend keeps the yellow -------------------------
 def test_the_yellow_line_runs_on_a_darker_edge_and_keeps_its_legend_colour():
-    chart = eras._chart(eras.ERA_FIELDS, "ESXi 6")
+    chart = views.TimeSeries(("alloc", "shared", "balloon", "swapped"))
     m = np.linspace(0, 10, 301)
-    chart.update(m, {"free": 40 + 0 * m, "shared_saved": 20 + m, "compression_saved": 10 + np.sqrt(m),
-                     "swap_used": 5 * m})
-    yellow = COLORS["compressed"]
+    chart.update(m, {"alloc": 40 + 0 * m, "shared": 20 + m, "balloon": 10 + np.sqrt(m), "swapped": 5 * m})
+    yellow = COLORS["balloon"]
     assert yellow == "#F0E442" and contrast(yellow) < 1.5
     assert chart.edge.visible and len(chart.edge.colors) == 1 and contrast(chart.edge.colors[0]) >= 3
     assert chart.figure.marks.index(chart.edge) < chart.figure.marks.index(chart.lines), "under the yellow line"
     assert chart.edge.stroke_width > chart.lines.stroke_width
-    i = eras.ERA_FIELDS.index("compression_saved")
+    i = chart.fields.index("balloon")
     assert np.allclose(np.atleast_2d(chart.edge.y)[0], chart.lines.y[i])
     assert chart.lines.colors[i] == yellow and f"background:{yellow}" in chart.legend.value
 
@@ -158,8 +157,7 @@ def test_the_machine_memory_axis_is_the_hosts_memory_and_ends_at_it():
     for host_mb in (224, 160, 512):
         bar.update(["idle", "dbench"], parts, free=host_mb - 16.8 - 57 - 64 - 1.5, shared_frames=1.5)
         ticks = list(bar.figure.axes[1].tick_values)
-        assert bar.ys.max == host_mb and ticks[-1] == host_mb and ticks[0] == 0, host_mb
-        assert min(np.diff(ticks)) >= 0.1 * host_mb, "the machine's size, clear of the tick before it"
+        assert bar.ys.max == host_mb and ticks[0] == 0 and f"{host_mb} MB" in bar.axis.label, host_mb
 
 
 @pytest.mark.parametrize("memory_mb", [160, 224])

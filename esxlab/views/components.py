@@ -4,12 +4,13 @@ free-memory state strip, a "why" panel with the decision log, event counters and
 paper-vs-esxlab table (paper §3–§6 vocabulary).
 
 Every chart uses one colour-blind-safe palette (Okabe & Ito, 2008), one colour per page
-state everywhere: private blue, shared bluish green, ballooned orange, swapped vermillion,
-overhead reddish purple, free/unbacked grey. The free-memory states reuse the colours of
-what each state does (§6.3): soft balloons (orange), hard and low swap (vermillion, dark
-red). Series that are no page state or metric take colours the palette leaves unused (Paul Tol's
-"muted" set). Legends are HTML rows under each chart, never on the data. Each part's ``widget``
-is what a dashboard shows.
+state everywhere: private blue, shared bluish green, ballooned light yellow, swapped vermillion,
+compressed wine (Paul Tol's), overhead reddish purple, free/unbacked light grey. Ballooned and
+swapped, the two a student must tell apart, differ in lightness as well as hue, so they stay apart
+under red–green colour blindness. The free-memory states (§6.3) run from light to dark: high pale
+green, soft orange, hard vermillion (it swaps), low dark red. Series that are no page state or
+metric take colours the palette leaves unused (Paul Tol's "muted" set). Legends are HTML rows under
+each chart, never on the data. Each part's ``widget`` is what a dashboard shows.
 """
 from __future__ import annotations
 
@@ -33,9 +34,9 @@ COLORS.update({"shared frames": COLORS["shared"], "ballooned": COLORS["balloon"]
                "estimate": COLORS["active"]})                                         # Figure 6's active estimate
 #: for series that are no page state or metric (Paul Tol's colour-blind-safe "muted" colours that the
 #: palette above does not use, so such a series never looks like a page state)
-OTHER_COLORS = ["#332288", "#882255", "#999933", "#CC6677", "#555555", "#DDCC77", "#AA4499", "#88CCEE"]
+OTHER_COLORS = ["#332288", "#999933", "#555555", "#CC6677", "#DDCC77", "#AA4499", "#88CCEE"]
 PMAP_COLORS = [s.color for s in PAGE_STATES]                                             # STATE_NAMES order
-STATE_COLORS = ["#DDEEDD", "#C9E4F2", COLORS["balloon"], COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
+STATE_COLORS = ["#DDEEDD", "#C9E4F2", "#E69F00", COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "sharing table", "free")
 RECLAIMED_PARTS = tuple(s.name for s in PAGE_STATES if s.reclaimed)
 #: page states and metrics of later ESX (memory compression, large pages): drawn and listed only
@@ -43,6 +44,10 @@ RECLAIMED_PARTS = tuple(s.name for s in PAGE_STATES if s.reclaimed)
 LATER_ESX = frozenset(x.name for x in (*PAGE_STATES, *METRICS) if x.source.startswith("later ESX"))
 SERIES = tuple(m.name for m in VM_METRICS if m.plot and m.trace)
 LABELS = {m.name: m.label for m in METRICS}
+UNITS = {m.name: m.unit for m in METRICS}
+#: bqplot draws a 6 px tick down at each end of an axis, through a label that sits there (a time axis's last
+#: minute, "5", under the minute cursor): a bottom axis's labels move down, clear of it
+BELOW_END_TICKS = {"transform": "translate(0px, 4px)"}
 
 
 def stride(n: int, limit: int = MAX_POINTS) -> int:
@@ -106,7 +111,8 @@ def _figure(marks, axes, title: str, height: str = "260px", margin: dict | None 
 class MemoryBar:
     """Machine memory as stacked horizontal bars (MB): each VM's private pages and overhead,
     the frames holding shared pages, and free memory — they add up to the host's memory, which is
-    the axis's length, its last tick (not the longest bar's: 0–90 MB on a 224 MB host, 0–55 on a 160 MB one).
+    the axis's length (not the longest bar's: 0–90 MB on a 224 MB host, 0–55 on a 160 MB one), named in
+    the axis label; the ticks are round, none at the end (an unround size, "453.762", crowded its neighbour).
     Beside it, what was reclaimed from each VM (ballooned, swapped): not machine memory but
     what the VM gave up (§3)."""
 
@@ -158,8 +164,10 @@ class MemoryBar:
             self.bars.x = list(names) + ["shared frames", "free"]
             self.bars.y = y
             self.ys.max = host_mb
-            ticks = round_ticks(host_mb)
-            set_ticks(self.axis, [*ticks[ticks <= 0.85 * host_mb], host_mb])
+            ticks = round_ticks(host_mb, 6)
+            set_ticks(self.axis, ticks[ticks <= 0.95 * host_mb])        # none at the end, under its end tick
+        size = f"{host_mb:.1f}".removesuffix(".0")
+        self.axis.label = f"machine memory (MB): the host's {size} MB"
         most = float(r.sum(axis=0).max())
         self.legend.value = legend_html(*self._legend_entries(
             [p for k, p in enumerate(RECLAIMED_PARTS) if p not in LATER_ESX or r[k].any()], sharing_table > 0))
@@ -247,30 +255,41 @@ class TimeSeries:
     the y axis to the data (for lines that differ by a few percent).
 
     Nothing drawn hides: a line that a later one covers (alloc under a balloon held at the same
-    MB) is drawn again on top, dashed (:attr:`overlay`); a light line (the yellow of compression)
+    MB) is drawn again on top, dashed (:attr:`overlay`); a light line (the balloon's yellow)
     runs on a darker edge of its own hue (:attr:`edge`; the legend keeps its colour); and a curve
-    of a few points (:data:`FEW_POINTS`) marks each point, its x axis padded so none sits on an edge."""
+    of a few points (:data:`FEW_POINTS`) marks each point, its x axis padded so none sits on an edge.
+
+    Counts per second (every field's unit "per s": 08's bounce copies) are drawn as steps, each
+    sample held over the second it counts, and a burst of a few such seconds (at most
+    :data:`FEW_POINTS` non-zero samples) marks each of them (:attr:`burst`): a 2-minute axis squeezed
+    a 3-second burst into its first pixels. :meth:`mark` draws a labelled event line, solid, unlike
+    the dashed minute cursor (:attr:`cursor`)."""
 
     def __init__(self, fields: Sequence[str] = SERIES, title: str = "", ylabel: str = "memory (MB)",
                  xlabel: str = "time (min)", y_from_zero: bool = True) -> None:
         self.fields = tuple(fields)
         self.y_from_zero = y_from_zero
+        self.counts = bool(self.fields) and all(UNITS.get(f) == "per s" for f in self.fields)
         self.xs, self.ys = bq.LinearScale(min=0.0, max=1.0), bq.LinearScale(min=0.0)
         colors = [color_of(f, i) for i, f in enumerate(self.fields)]
         scales = {"x": self.xs, "y": self.ys}
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((len(self.fields), 2)), scales=scales,
                               labels=[pretty(f) for f in self.fields], colors=colors, stroke_width=2,
-                              opacities=self._opacities(np.zeros((len(self.fields), 1))), marker_size=49)
+                              opacities=self._opacities(np.zeros((len(self.fields), 1))), marker_size=49,
+                              interpolation="step-before" if self.counts else "linear")
         self.edge = bq.Lines(x=np.zeros(2), y=np.zeros(2), scales=scales, stroke_width=4, marker_size=100,
                              visible=False)
         self.overlay = bq.Lines(x=np.zeros(2), y=np.zeros(2), scales=scales, stroke_width=2, marker_size=16,
                                 line_style="dashed", visible=False)
+        self.burst = bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=scales, default_size=36, visible=False)
         self.cursor = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales=scales,
                                colors=["#777777"], line_style="dashed")
-        self.xaxis = bq.Axis(scale=self.xs, label=xlabel)
+        self.event = bq.Lines(x=[0.0, 0.0], y=[0.0, 1.0], scales=scales, colors=["#333333"], labels=[""],
+                              labels_visibility="label", visible=False)
+        self.xaxis = bq.Axis(scale=self.xs, label=xlabel, tick_style=BELOW_END_TICKS)
         self.yaxis = bq.Axis(scale=self.ys, side="left", label=ylabel, label_offset="55px")  # clear of 3-digit ticks
-        self.figure = _figure([self.edge, self.lines, self.overlay, self.cursor], [self.xaxis, self.yaxis],
-                              title)
+        self.figure = _figure([self.edge, self.lines, self.overlay, self.burst, self.cursor, self.event],
+                              [self.xaxis, self.yaxis], title)
         self.legend = legend(*self._legend_entries(self.lines.opacities))
         self.widget = widgets.VBox([self.figure, self.legend])
 
@@ -298,6 +317,8 @@ class TimeSeries:
         y = np.vstack([np.asarray(series[f], dtype=float)[::k] for f in self.fields])
         x = x[::k]
         few = x_max is None and 1 < len(x) <= FEW_POINTS          # not the first frames of a run streaming in
+        if self.counts and len(x) > 1:        # the first sample counts the second before it, from 0
+            x, y = np.r_[2 * x[0] - x[1], x], np.hstack([np.zeros((len(y), 1)), y])
         if len(x) == 1:                       # bqplot squeezes length-1 axes away: draw a point as 2
             x, y = np.r_[x, x], np.hstack([y, y])
         opacities = self._opacities(y)
@@ -313,7 +334,7 @@ class TimeSeries:
             hi = float(x.max()) if len(x) else 1.0
             pad = (hi - lo) * 0.04 if few else 0.0           # a point's marker clear of the plot's edges
             self.xs.min, self.xs.max = lo - pad, max((hi if x_max is None else x_max) + pad, lo + 1e-9)
-            self.cursor.y = [self.ys.min, self.ys.max]
+            self.cursor.y = self.event.y = [self.ys.min, self.ys.max]
             set_ticks(self.yaxis, nice_ticks(self.ys.min, self.ys.max))
         shown = [o > 0 for o in opacities]
         colors = list(self.lines.colors)
@@ -324,6 +345,11 @@ class TimeSeries:
         # a long series: only where it is covered (NaN is a gap); a few points: all, each with its marker
         again = np.array([y[i] if few else np.where(where, y[i], np.nan) for i, where in under.items()])
         self._companion(self.overlay, x, again, [colors[i] for i in under], [opacities[i] for i in under], few)
+        rows, cols = np.nonzero(np.nan_to_num(y) > 0) if self.counts else ((), ())
+        with self.burst.hold_sync():
+            self.burst.visible = 0 < len(cols) <= FEW_POINTS
+            if self.burst.visible:
+                self.burst.x, self.burst.y, self.burst.colors = x[cols], y[rows, cols], [colors[r] for r in rows]
         if title is not None:
             self.figure.title = title
 
@@ -341,19 +367,26 @@ class TimeSeries:
         """Draw the vertical cursor at ``x`` (minutes)."""
         self.cursor.x = [float(x), float(x)]
 
+    def mark(self, x: float, label: str) -> None:
+        """Draw a solid vertical line at ``x`` (minutes) labelled ``label`` at its top: an event ("hog starts"),
+        not the displayed minute."""
+        with self.event.hold_sync():
+            self.event.x, self.event.labels, self.event.visible = [float(x), float(x)], [label], True
+
 
 class PmapGrid:
     """A small VM's pmap: one cell per PPN (or per ``k`` PPNs for a larger VM, showing the
     first page of each group), coloured by state — unbacked, private MPN, shared MPN,
-    swapped, ballooned (§2–§4)."""
+    swapped, ballooned (§2–§4). Cells about as wide as high, with no border: 64 columns of 4096
+    cells were 3 px strokes, a third of them the white border, too thin to tell colours apart."""
 
-    def __init__(self, cols: int = 64, max_cells: int = 4096, title: str = "pmap: PPN → MPN state") -> None:
+    def __init__(self, cols: int = 128, max_cells: int = 4096, title: str = "pmap: PPN → MPN state") -> None:
         self.cols, self.max_cells = cols, max_cells
         # one more colour, white, for the cells past the last PPN (NaN cells would be drawn black)
         self.cs = bq.ColorScale(min=0, max=len(STATE_NAMES), colors=PMAP_COLORS + ["#FFFFFF"])
         self.grid = bq.GridHeatMap(color=np.zeros((2, cols)), row=np.arange(2), column=np.arange(cols),
                                    scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
-                                           "color": self.cs}, stroke="white")
+                                           "color": self.cs}, stroke=None)
         self.legend = legend(STATE_NAMES, PMAP_COLORS)
         self.figure = _figure([self.grid], [], title, height="260px", margin=dict(top=40, bottom=10, left=10, right=10))
         self.widget = widgets.VBox([self.figure, self.legend])
@@ -386,7 +419,8 @@ class StateStrip:
         # side-by-side bars left hairline gaps between them
         self.strip = bq.HeatMap(x=np.arange(2.0), y=np.arange(2.0), color=np.zeros((2, 2)),
                                 scales={"x": self.xs, "y": bq.LinearScale(), "color": self.cs})
-        self.figure = _figure([self.strip], [bq.Axis(scale=self.xs, label="time (min)")], "", height="110px",
+        self.figure = _figure([self.strip], [bq.Axis(scale=self.xs, label="time (min)", tick_style=BELOW_END_TICKS)],
+                              "", height="110px",
                               margin=dict(top=5, bottom=45, left=70, right=30))
         self.title = widgets.HTML(f"<b>{html.escape(title)}</b>")
         self.legend = legend(*self._legend_entries(()))

@@ -32,6 +32,7 @@ def _chart(fields: Sequence[str], title: str) -> TimeSeries:
     """A :class:`TimeSeries` of host ``fields`` coloured by the page state each is about."""
     chart = TimeSeries(fields, title=title, ylabel=host_ylabel(fields))
     chart.set_colors([COLORS[MEANING[f]] for f in fields])
+    chart.cursor.visible = False           # these charts show whole runs: no minute to point at
     return chart
 
 
@@ -62,7 +63,7 @@ class EraDashboard(ExperimentDashboard):
         tr = run.result.traces["large_pages"]
         self.sharing.update(tr.minutes, {f: getattr(tr.host, f) for f in SHARING_FIELDS})
         self.sharing_strip.update(tr.minutes, tr.host.state)
-        self.sharing.set_cursor(run.result.params["calm_min"])
+        self.sharing.mark(run.result.params["calm_min"], "hog starts")
 
 
 __all__ = ["EraDashboard"]
