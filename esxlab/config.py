@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Callable, TypeVar
 
 import numpy as np
@@ -56,7 +56,9 @@ class Param:
     (:func:`esxlab.views.control`). Allowed values are a range ``lo``…``hi`` (ends open if asked,
     whole numbers if ``integer``), or ``choices``, or a ``check(label, value)`` of its own for
     structured values (it raises ConfigError itself); ``optional`` also allows None. ``source``
-    says where the default comes from (paper section, later ESX, or "invented").
+    says where the default comes from (paper section, later ESX, or "invented"). A percentage moved
+    in whole steps (unit "%…", ``step`` ≥ 1) refuses a value strictly between 0 and 1 as a fraction of
+    1 typed for it (0.65 for 65 %), as ``check_number`` refuses 75 for a fraction.
     ``spec["label"]`` reads like ``spec.label`` (the older dict form of a config's ``controls()``).
     """
 
@@ -92,7 +94,15 @@ class Param:
             if not self.why_range:
                 raise
             raise ConfigError(f"{str(err).removesuffix('.')} ({self.why_range}).") from None
+        if 0 < value < 1 and self.whole_percent:
+            raise ConfigError(f"{owner}.{name} = {value!r} looks like a fraction of 1, but {name} is a percentage "
+                              f"({value * 100:g} for {value * 100:g} %); allowed: {self.allowed(name)}.")
         return value
+
+    @property
+    def whole_percent(self) -> bool:
+        """A percentage moved in whole steps (unit "%…", step ≥ 1): 0 < value < 1 is refused as a fraction."""
+        return self.unit.startswith("%") and self.step is not None and self.step >= 1
 
     def allowed(self, name: str) -> str:
         """What the field ``name`` allows, as :meth:`validate`'s sentences say it (e.g. ``0 ≤ tax_rate < 1``)."""
@@ -103,6 +113,8 @@ class Param:
         else:
             text = ("whole numbers, " if self.integer else "") + describe_range(name, self.lo, self.hi, self.lo_open,
                                                                                self.hi_open)
+            if self.whole_percent:
+                text += ", a percentage (0 < value < 1 reads as a fraction of 1 and is refused)"
         return text + (", or None" if self.optional else "")
 
     def describe(self, name: str) -> str:
@@ -145,7 +157,8 @@ def documented(cls: _Class) -> _Class:
     """``cls`` (a dataclass) with one line per :func:`param` field appended to its docstring, made
     from the field's :class:`Param` (unit, meaning, allowed values, default, source), so ``help()``
     shows what ``controls()`` knows and the two never drift."""
-    lines = "\n".join(textwrap.fill(spec.describe(name), 110, initial_indent="    ", subsequent_indent="      ")
+    lines = "\n".join(textwrap.fill(spec.describe(name), 110, initial_indent="    ", subsequent_indent="      ",
+                                     break_on_hyphens=False)      # ("low-memory" stays one word)
                       for name, spec in cls.controls().items())
     cls.__doc__ = f"{cls.__doc__}\n\n    Parameters (from each field's ``param``):\n\n{lines}\n"
     return cls
@@ -153,9 +166,12 @@ def documented(cls: _Class) -> _Class:
 
 class Validated:
     """Mixin: ``__post_init__`` checks every field declared with :func:`param`; an unknown
-    parameter name or too many positional ones is a ConfigError naming the known ones."""
+    parameter name is a ConfigError naming the known ones. Only the fields before a ``KW_ONLY``
+    marker may be given by position (``HostConfig(512)``, ``VMConfig("db", 256)``): more positional
+    values are a ConfigError saying which field the first extra one would have set."""
 
     def __new__(cls, *args: Any, **kwargs: Any):
+        _check_positional(cls, args)
         check_call(cls, args, kwargs)
         return super().__new__(cls)
 
@@ -179,16 +195,37 @@ class Validated:
         return {f.name: f.metadata["param"] for f in dataclasses.fields(cls) if "param" in f.metadata}
 
 
+def _check_positional(cls: type, args: tuple) -> None:
+    """ConfigError if ``args`` holds more values than ``cls`` takes by position: which fields
+    those are, and what the first extra value would have meant by its place (``HostConfig(512,
+    0.75)`` reads 0.75 as ``swap_mb``, not ``tax_rate``)."""
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    names = [f.name for f in fields if not f.kw_only]
+    if len(args) <= len(names) or len(names) == len(fields):       # (no KW_ONLY: check_call says it)
+        return
+    extra, beyond = args[len(names)], fields[len(names)]
+    spec = beyond.metadata.get("param")
+    meaning = f"the {spec.label}{f' in {spec.unit}' if spec.unit else ''}" if spec else f"its {beyond.name}"
+    example = ", ".join([*(shorten(a) for a in args[:len(names)]), f"{beyond.name}={shorten(extra)}"])
+    given = ", ".join([*(shorten(a) for a in args[:6]), *(["…"] if len(args) > 6 else [])])
+    raise ConfigError(
+        f"{cls.__name__} takes at most {len(names)} value{'s' * (len(names) != 1)} by position "
+        f"({', '.join(names)}), got {len(args)}: {given}; name the others, e.g. "
+        f"{cls.__name__}({example}) if {shorten(extra)} is {meaning}; every name is in help({cls.__name__}).")
+
+
 @documented
 @dataclass(frozen=True)
 class HostConfig(Validated):
     """Host-wide parameters (paper §5, §6). ``memory_mb`` is the machine memory ESX manages
     for VMs: guest pages and per-VM overhead memory both come out of it. ``sharing``
-    (:class:`SharingConfig`, §4) and ``remap`` (:class:`RemapConfig`, §7) are sub-configurations."""
+    (:class:`SharingConfig`, §4) and ``remap`` (:class:`RemapConfig`, §7) are sub-configurations.
+    Only ``memory_mb`` may be given by position: ``HostConfig(512, tax_rate=0.75)``."""
 
     memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB",
                              source="§5.4: the RAM of Fig. 7's host (512 MB, of which ESX left about 360 MB for VMs; "
                                     "experiments.fig7 sizes its host from the 360)")
+    _: KW_ONLY                                     # the rest by name: HostConfig(512, tax_rate=0.75)
     swap_mb: float | None = param(None, "host swap space", 0, 1 << 22, step=16, unit="MB", optional=True,
                                   source="§6.2 (one shared area, max − min reserved per VM); None: a swap "
                                          "file per VM of max − min, created at power-on (later ESX)")
@@ -371,10 +408,12 @@ class VMConfig(Validated):
 
     Plain fields: ``name`` (unique among a host's running VMs), ``os_version`` (guests of the same
     ``guest_os`` and version share their image's pages, §4) and ``salt`` (None or an integer: with
-    ``SharingConfig.force_salting`` ≥ 1, only VMs with equal salts share, later ESX)."""
+    ``SharingConfig.force_salting`` ≥ 1, only VMs with equal salts share, later ESX). Only ``name`` and
+    ``max_mb`` may be given by position: ``VMConfig("db", 256, min_mb=64)``."""
 
     name: str = "vm"
     max_mb: float = param(256, "max (configured memory)", 1, 1 << 20, step=16, unit="MB", source="§6.1")
+    _: KW_ONLY                                     # the rest by name: VMConfig("db", 256, min_mb=64)
     min_mb: float = param(0, "min (guaranteed; vSphere's reservation)", 0, 1 << 20, step=16, unit="MB",
                           source="§6.1; later ESX calls it the memory reservation")
     limit_mb: float | None = param(None, "limit", 0, 1 << 20, step=16, unit="MB", optional=True,
@@ -463,10 +502,12 @@ class SharingConfig(Validated):
     paper's random scanner (§4.2–4.3) with hint frames; "ksm" is a Linux-KSM-style scanner
     (stable/unstable trees) for comparison; "off" never shares. ``force_salting`` follows later ESX's
     ``Mem.ShareForceSalting``: 0 ignores salts (2002 behaviour), 1 lets only VMs with equal ``VMConfig.salt``
-    share (None is one common salt), 2 gives every VM without a salt its own, so sharing is intra-VM only."""
+    share (None is one common salt), 2 gives every VM without a salt its own, so sharing is intra-VM only.
+    Only ``mode`` may be given by position."""
 
     mode: str = param("esx", "page sharing (scanner)", choices=SHARING_MODES,
                       source="esx: §4.2–4.3, on by default (esxlab); ksm: Linux mm/ksm.c")
+    _: KW_ONLY
     scan_vm_pages_s: float = param(50, "max scan rate per VM", 0, 1 << 20, step=10, unit="pages/s",
                                    source="later ESX doc: Mem.ShareScanVM = 50")
     scan_total_pages_s: float = param(200, "max scan rate, whole host", 0, 1 << 22, step=10, unit="pages/s",
@@ -495,9 +536,10 @@ class RemapConfig(Validated):
     remapped to low memory at its ``threshold``-th bounce copy (no two ``window_s`` apart), within
     the tick: its later transfers need no copy;
     when free low memory falls below ``low_reserve_pct``, remapped pages idle for
-    ``window_s`` move back to high memory."""
+    ``window_s`` move back to high memory. Only ``enabled`` may be given by position."""
 
     enabled: bool = param(True, "remap hot I/O pages", choices=(True, False), source="§7")
+    _: KW_ONLY
     low_memory_mb: float | None = param(None, "DMA boundary (low memory)", 0, 1 << 20, step=64, unit="MB",
                                         optional=True, source="§7: 4 GB for 32-bit PCI; None = 4096 MB "
                                         "or all of machine memory if smaller")

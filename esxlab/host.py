@@ -36,14 +36,15 @@ from .admission import admit
 from .clock import Clock
 from .compression import COMPRESSED, CompressionCache
 from .config import PAGES_PER_MB, HostConfig, VMConfig
-from .errors import AdmissionError, ConfigError, Stall, check_choice, check_number, shorten
+from .errors import AdmissionError, ConfigError, Stall, check_call, check_choice, check_number, shorten
+from .guest import PROFILES
 from .machine import MAX_UID, OVERHEAD, Machine
 from .metrics import HostStats, VMStats
 from .pmap import SWAPPED
 from .policy import revoke
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
-from .resources import check_fits, deferred_interrupt, vm_bytes
+from .resources import SWAP_BYTES_PER_PAGE, check_fits, check_power_on_time, deferred_interrupt, vm_bytes
 from .rng import Streams
 from .sharing import make_sharing
 from .swap import ReplacementPolicy, Stage, SwapFile, Swapper, make_policy
@@ -77,6 +78,16 @@ class Host:
         trace = host.run(minutes=10)
         print(host.stats().free, trace.mean("db", "alloc", start_min=5))
     """
+
+    def __new__(cls, *args: object, **kwargs: object) -> "Host":
+        """ConfigError naming what Host takes, not Python's TypeError, for a parameter it does not take; a
+        field of HostConfig given to Host (``Host(memory_mb=512)``) says where it goes."""
+        misplaced = sorted(set(kwargs) & {f.name for f in dataclasses.fields(HostConfig)} - {"replacement"})
+        if misplaced:
+            raise ConfigError(f"Host has no parameter {misplaced[0]!r}: it is a field of HostConfig; allowed: "
+                              f"Host(HostConfig({misplaced[0]}=…), seed=…) (Host takes config, seed, replacement).")
+        check_call(cls, args, kwargs)
+        return super().__new__(cls)
 
     def __init__(self, config: HostConfig | None = None, seed: int = 0,
                  replacement: ReplacementPolicy | str | None = None) -> None:
@@ -152,7 +163,8 @@ class Host:
         whose parameters all have defaults, or a name of :data:`esxlab.workloads.WORKLOADS`
         ("dbench": its defaults); None runs :class:`~esxlab.workloads.Idle`. ConfigError if this VM and the
         VMs running would together need more of this computer's memory than esxlab may use
-        (:func:`esxlab.resources.check_fits`)."""
+        (:func:`esxlab.resources.check_fits`; per-VM swap files included), or if its boot would compute
+        for more than a minute (:func:`esxlab.resources.check_power_on_time`)."""
         if not isinstance(config, VMConfig):
             raise ConfigError(f"power_on config must be a VMConfig, got {shorten(config)} ({type(config).__name__}).")
         if config.name in self.vms:
@@ -163,10 +175,16 @@ class Host:
                                  "most its machine-page owner codes (16-bit) can name; allowed: a new Host.")
         admit(config, [v.config for v in self.vms.values()], self.config.total_pages, self.config.swap_pages,
               self.states.goal)
-        n = len(self.vms)
-        check_fits(f"power_on {config.name!r} (max_mb = {config.max_mb:.10g}) with {n} VM{'s' * (n != 1)} running",
-                   sum(vm_bytes(v.pages, len(v.guest.lp_ppn)) for v in self.vms.values()) + vm_bytes(config.max_pages),
-                   "allowed: fewer or smaller VMs at once (power one off first)")
+        n, what = len(self.vms), f"power_on {config.name!r} (max_mb = {config.max_mb:.10g})"
+        swap_files = 0 if self.config.swap_pages is not None else \
+            (self.swapfile.capacity + config.max_pages - config.min_pages) * SWAP_BYTES_PER_PAGE
+        check_fits(f"{what} with {n} VM{'s' * (n != 1)} running"
+                   f"{' (swap files of max − min included)' * bool(swap_files)}",
+                   sum(vm_bytes(v.pages, len(v.guest.lp_ppn)) for v in self.vms.values()) + vm_bytes(config.max_pages)
+                   + swap_files, "allowed: fewer or smaller VMs at once (power one off first)" if n else
+                   "allowed: a smaller VM")
+        check_power_on_time(what, config.max_mb, lambda mb: PROFILES[config.guest_os].kernel_pages(mb) / PAGES_PER_MB,
+                            (self.config.total_pages - self.overhead_pages - config.overhead_pages) / PAGES_PER_MB)
         vm = VM(self._env(), self._next_uid, config, make(workload if workload is not None else Idle()))
         self._next_uid += 1
         try:
@@ -188,9 +206,11 @@ class Host:
         return vm
 
     def power_off(self, name: str) -> None:
-        """Stop a VM and free everything it held: machine pages, shared mappings, swap slots."""
+        """Stop a VM and free everything it held: machine pages, shared mappings, swap slots. The
+        :class:`~esxlab.vm.VM` object ``power_on`` returned then holds nothing and refuses ``stats()``
+        with a sentence; its history stays in :attr:`trace`."""
         vm = self.vm(name)
-        vm.drop_backing(np.arange(vm.pages))
+        vm.retire(self.time)
         self.sharing.forget(vm)
         self.remap.forget(vm)
         self.machine.release(vm.overhead_mpns)

@@ -7,7 +7,7 @@ series hold NaN for the ticks before it powered on or after it powered off.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -156,7 +156,8 @@ class FieldError(Error, AttributeError):
 
 
 class Series(SimpleNamespace):
-    """One VM's series (or the host's) in a :class:`Trace`, one attribute per field; a misspelled field
+    """One VM's series (or the host's) in a :class:`Trace`, one attribute per field, also read by name as
+    in pandas (``series["alloc"]`` is ``series.alloc``; iterating gives the names); a misspelled field
     raises :class:`FieldError` naming the fields there are."""
 
     __slots__ = ("_where",)                        # not a series: vars() holds the series only
@@ -171,8 +172,20 @@ class Series(SimpleNamespace):
     def __getattr__(self, name: str) -> np.ndarray:
         if name.startswith("_"):                  # Python's and IPython's own look-ups
             raise AttributeError(name)
-        raise FieldError(f"{self._where} has no series {name!r}; allowed: one of {', '.join(vars(self))} (units in "
-                         "esxlab.metrics).")
+        raise self._missing(name)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        series = vars(self)
+        if isinstance(name, str) and name in series:
+            return series[name]
+        raise self._missing(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(vars(self))
+
+    def _missing(self, name: object) -> FieldError:
+        return FieldError(f"{self._where} has no series {shorten(name)}; allowed: one of {', '.join(vars(self))} "
+                          "(units in esxlab.metrics).")
 
 
 def _grown(a: np.ndarray, length: int, fill: float) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from .balloon import BalloonDriver
 from .config import PAGES_PER_MB, VMConfig
 from .content import TokenMint
-from .errors import Stall
+from .errors import ConfigError, Stall, shorten
 from .guest import PROFILES, Guest
 from .metrics import EVENTS, STATE_NAMES, VM_METRICS, VMStats
 from .pmap import BALLOONED, MAPPED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
@@ -115,6 +115,7 @@ class VM:
         self.large = np.full(-(-self.pages // LARGE_PAGE), bool(hc.large_pages))
         self.large_left = int(np.count_nonzero(self.large))
         self.large_broken = 0
+        self.off_at: int | None = None                # the host's time (s) at power-off; None while it runs
 
     # -- the hypervisor's side of guest accesses -------------------------------------------
     def _touch(self, ppns: np.ndarray, write) -> None:
@@ -179,13 +180,58 @@ class VM:
                 self.env.sharing.cow_break(self, ppns[cow])
                 self.counters.cow_breaks += int(np.count_nonzero(cow))
 
+    # -- checks of the public entry points (the engine calls the unchecked methods) ------------
+    def _running(self, call: str) -> None:
+        """ConfigError if the VM was powered off: ``call`` (e.g. "vm.stats()") needs a running VM."""
+        if self.off_at is not None:
+            raise ConfigError(f"{call}: VM {self.name!r} was powered off at t = {self.off_at} s and holds no memory; "
+                              f"its history is in host.trace.vm({self.name!r}); allowed: {call} of a running VM "
+                              "(host.vm(name) gives one).")
+
+    def _user_ppns(self, call: str, ppns: object, distinct: bool = False) -> np.ndarray:
+        """``ppns`` (a 1-D integer array or list, each in 0 ≤ PPN < ``pages``; ``distinct`` if asked) as an
+        intp array, for ``call`` of a running VM; else ConfigError saying what is wrong and what is allowed."""
+        self._running(call)
+        allowed = (f"allowed: a 1-D array (or list) of {'distinct ' if distinct else ''}integer PPNs, "
+                   f"0 ≤ PPN < vm.pages = {self.pages}, e.g. np.arange(vm.pages)")
+        try:
+            a = np.asarray(ppns)
+        except ValueError:                        # a ragged list
+            a = np.asarray(None)
+        if a.ndim == 0:
+            problem = (f"is one PPN, not an array (write [{ppns}])" if a.dtype.kind in "iu"
+                       else "is not an array of PPNs")
+        elif a.dtype == bool:
+            problem = "is a boolean mask (give the PPNs it selects: np.flatnonzero(mask))"
+        elif a.ndim != 1:
+            problem = f"has {a.ndim} dimensions"
+        elif a.size == 0:
+            return np.empty(0, dtype=np.intp)     # an empty list is float64: nothing to check
+        elif a.dtype.kind not in "iu":
+            problem = f"holds {a.dtype} values, not integers" + (" (.astype(int) makes them PPNs)"
+                                                                  if a.dtype.kind == "f" else "")
+        else:
+            bad = (a < 0) | (a >= self.pages)
+            if bad.any():
+                problem = f"holds PPN {a[bad][0]}, outside this VM's pages"
+            elif distinct and len(np.unique(a)) != len(a):
+                problem = "holds a PPN twice (np.unique(ppns) keeps each once)"
+            else:
+                return a.astype(np.intp, copy=False)
+        shown = "= " + " ".join(shorten(ppns).split())           # (a 2-D array's repr spans lines)
+        if a.ndim and "…" in shown:               # a big array: its shape, not numpy's summary cut short
+            shown = f"(an array of shape {a.shape}, {a.dtype})"
+        raise ConfigError(f"{call}: ppns {shown} {problem}; {allowed}.")
+
     def mapped(self, ppns: np.ndarray) -> bool:
-        """Whether all of ``ppns`` map a machine page (privately or shared): reading them faults nothing in."""
+        """Whether all of ``ppns`` map a machine page (privately or shared): reading them faults nothing in.
+        The engine's (unchecked: in-range PPNs assumed)."""
         return bool(MAPPED[self.pmap.state[ppns]].all())
 
     def touch(self, ppns: np.ndarray) -> None:
-        """The guest reads ``ppns`` and does not need the data (e.g. executes, scans)."""
-        self._touch(ppns, write=False)
+        """The guest reads ``ppns`` (distinct PPNs of this running VM; ConfigError otherwise) and does not need
+        the data (e.g. executes, scans): their faults are served as a guest's are."""
+        self._touch(self._user_ppns("vm.touch(ppns)", ppns, distinct=True), write=False)
 
     def touch_range(self, lo: int, hi: int) -> None:
         """``touch(np.arange(lo, hi))``, on slices while nothing in the range faults (the OS's
@@ -195,11 +241,12 @@ class VM:
             self.last_touch[lo:hi] = self.vm_time
             self.counters.accesses += hi - lo
         else:
-            self.touch(np.arange(lo, hi))
+            self._touch(np.arange(lo, hi), write=False)
 
     def read(self, ppns: np.ndarray, mapped: bool = False) -> np.ndarray:
         """The guest reads ``ppns``: their contents, faulting in as needed (``mapped``: the
-        caller knows :meth:`mapped` holds for them, so there is nothing to fault in)."""
+        caller knows :meth:`mapped` holds for them, so there is nothing to fault in). The engine's
+        (unchecked: distinct in-range PPNs assumed); :meth:`peek` reads contents with no side effects."""
         if mapped:                            # what _touch does when nothing faults
             self._noted(ppns)
         else:
@@ -223,7 +270,9 @@ class VM:
         self.env.machine.content[self.pmap.mpn[ppns].astype(np.intp)] = tokens     # intp: numpy's fast path
 
     def peek(self, ppns: np.ndarray) -> np.ndarray:
-        """Contents of ``ppns`` as the guest would read them, with no side effects."""
+        """Contents of ``ppns`` (integer PPNs of this running VM, e.g. ``np.arange(vm.pages)``; ConfigError
+        otherwise) as the guest would read them, with no side effects."""
+        ppns = self._user_ppns("vm.peek(ppns)", ppns)
         st = self.pmap.state[ppns]
         out = np.zeros(len(ppns), dtype=np.uint64)
         mapped = MAPPED[st]
@@ -233,8 +282,16 @@ class VM:
             out[off] = store.peek(self, ppns[off])
         return out
 
-    def drop_backing(self, ppns: np.ndarray) -> None:
-        """Release whatever backs ``ppns`` (machine page, shared mapping, a store's slot)."""
+    def retire(self, t: int) -> None:
+        """:meth:`esxlab.Host.power_off`'s VM side (call that, not this), at time ``t``: release all that
+        backs its pages; they read unbacked from now on, and the public methods refuse with a sentence."""
+        self._drop_backing(np.arange(self.pages))
+        self.pmap.set_state(np.flatnonzero(self.pmap.state != UNBACKED), UNBACKED)
+        self.off_at = t
+
+    def _drop_backing(self, ppns: np.ndarray) -> None:
+        """Release whatever backs ``ppns`` (machine page, shared mapping, a store's slot); the caller
+        sets their new state."""
         st = self.pmap.state[ppns]
         priv = ppns[st == PRIVATE]
         self.env.machine.release(self.pmap.mpn[priv])
@@ -264,14 +321,15 @@ class VM:
         return n
 
     def balloon_pages(self, ppns: np.ndarray) -> tuple[np.ndarray, int]:
-        """The driver reported ``ppns``: free their backing, mark them ballooned (§3.2).
+        """The driver reported ``ppns``: free their backing, mark them ballooned (§3.2). The engine's
+        (unchecked: distinct in-range PPNs assumed).
 
         Returns the newly ballooned PPNs and the machine pages this freed (a shared page frees
         its frame only with its last mapping; a never-backed page frees nothing)."""
         fresh = ppns[self.pmap.state[ppns] != BALLOONED]
         self.break_large(fresh)
         before = self.env.machine.free
-        self.drop_backing(fresh)
+        self._drop_backing(fresh)
         self.pmap.set_state(fresh, BALLOONED)
         return fresh, self.env.machine.free - before
 
@@ -398,6 +456,8 @@ class VM:
         return rho(self.shares, self.alloc_pages, self.active_pages, tax_rate)
 
     def stats(self) -> VMStats:
-        """The VM's memory now, as plain floats (:class:`~esxlab.metrics.VMStats`)."""
+        """The VM's memory now, as plain floats (:class:`~esxlab.metrics.VMStats`); ConfigError once it was
+        powered off (its history is in ``host.trace``)."""
+        self._running("vm.stats()")
         return VMStats.of(self.trace_row(), name=self.name, max=self.pages / PAGES_PER_MB, min=self.config.min_mb,
                           shares=self.shares, rho=self.rho(self.env.tax_rate()))
