@@ -67,10 +67,10 @@ def test_marks_show_the_trace(dash):
     host = dash.run.host                                       # machine memory adds up to the host's
     assert np.isclose(bars.y.sum(), host.config.memory_mb, atol=1.0)
     assert list(dash.bar.reclaimed.x) == ["idle", "toucher"] and list(dash.bar.reclaimed.labels) == list(RECLAIMED_PARTS)
-    assert dash.run.pmap_vm == "idle"                          # the smallest VM's pmap is shown
-    idle = dash.run.host.vm("idle").pmap.state                 # 8192 PPNs: every 2nd in 4096 cells
-    assert np.array_equal(dash.pmap.grid.color.ravel(), idle[::2])
-    assert "one cell per 2 PPNs" in dash.pmap.figure.title
+    assert dash.run.pmap_vm == "idle"                          # the VM box opened on the smallest VM
+    toucher = dash.run.host.vm("toucher").pmap.state           # the grid follows the box: 12288 PPNs, every 3rd
+    assert np.array_equal(dash.pmap.grid.color.ravel()[:4096], toucher[::3])
+    assert dash.pmap.figure.title.startswith("toucher at t = ") and "one cell per 3 PPNs" in dash.pmap.figure.title
     assert set(np.unique(dash.strip.strip.color)) <= set(range(len(STATES)))
 
 

@@ -17,7 +17,9 @@ from ..config import Param
 from ..errors import ConfigError, check_number
 
 STYLE = {"description_width": "280px"}      # the longest label in a notebook, with its unit, fits
-LAYOUT = {"width": "640px"}
+#: as wide as the output area up to 640 px: in a narrower one (JupyterLab with its sidebar open) the track
+#: shrinks and the readout stays in view
+LAYOUT = {"width": "100%", "max_width": "640px"}
 #: readable option labels for choices that are bare numbers (later ESX's Mem.ShareForceSalting)
 CHOICE_LABELS = {"force_salting": {0: "0: salts ignored, all VMs share (2002)",
                                    1: "1: only VMs with equal salts share",
@@ -44,17 +46,25 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, **override: Any) -> widgets.ValueWidget:
+def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owner: str = "",
+            **override: Any) -> widgets.ValueWidget:
     """A slider (or dropdown, for choices) for parameter ``name``.
 
     ``rerun=True`` marks a control whose every value costs a fresh simulation that cannot be
     cut short: it updates on release (``continuous_update=False``). ``override`` replaces
-    metadata (``lo``, ``hi``, ``step``, ``label``…). The description is the label up to any
-    parenthesis, then the unit ("machine memory (MB)": a readout is a bare number); the full
+    metadata (``lo``, ``hi``, ``step``, ``label``…), within what the parameter allows: a slider
+    end or choice it refuses raises its sentence, naming ``owner.field`` (e.g. ``"fig7"``,
+    ``"HostConfig"``). An open end of the range is one step inside it. The description is the label
+    up to any parenthesis, then the unit ("machine memory (MB)": a readout is a bare number); the full
     label, unit and source are in the tooltip. A yes/no choice reads "on"/"off"
     (:data:`BOOL_LABELS`), not True/False.
     """
-    spec = as_param(name, spec).replace(**override)
+    declared = as_param(name, spec)
+    if declared.check is not None:
+        raise ConfigError(f"control {name!r}: {declared.label} takes a value shaped like {declared.default!r}, not "
+                          "a number or a choice, so it cannot be a control; set it without one (e.g. an "
+                          "ExperimentDashboard's fixed=).")
+    spec = declared.replace(**override)
     value = spec.default if value is None else value
     unit = f" ({spec.unit})" if spec.unit else ""
     short = spec.label.split(" (")[0] + unit
@@ -65,6 +75,8 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, **ov
         if value not in choices:
             raise ConfigError(f"control {name!r}: value {value!r} is not one of its choices "
                               f"{', '.join(map(repr, choices))}.")
+        for c in choices:
+            _allowed(declared, name, owner, c, "a choice")
         labels = CHOICE_LABELS.get(name.split(".")[-1]) or (
             BOOL_LABELS if all(isinstance(c, bool) for c in choices) else {})
         options = [(labels.get(c, str(c)), c) for c in choices] if labels else choices
@@ -77,13 +89,23 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, **ov
         raise ConfigError(f"control {name!r}: its range needs lo < hi; got lo={lo}, hi={hi}.")
     step = (hi - lo) / 100 if spec.step is None else spec.step
     check_number(f"control {name!r}", "step", step, lo=0, lo_open=True)
-    if spec.hi_open:
-        hi = hi - step
+    lo, hi = lo + step if spec.lo_open else lo, hi - step if spec.hi_open else hi
+    for end, which in ((lo, "lower end"), (hi, "upper end")):
+        _allowed(declared, name, owner, end, f"the slider's {which}")
     check_number(f"control {name!r}", "value", value, lo=lo, hi=hi)
     if spec.integer:
         return widgets.IntSlider(value=value, min=lo, max=hi, step=step, continuous_update=not rerun, **common)
     return widgets.FloatSlider(value=value, min=lo, max=hi, step=step, continuous_update=not rerun,
                                readout_format=f".{_decimals(step, lo, value)}f", **common)
+
+
+def _allowed(declared: Param, name: str, owner: str, value: Any, what: str) -> None:
+    """ConfigError, the parameter's own sentence, if ``declared`` refuses ``value`` (``what``: where the control
+    shows it)."""
+    try:
+        declared.validate(owner, name.rpartition(".")[2], value)
+    except ConfigError as err:
+        raise ConfigError(f"{str(err).removesuffix('.')} (control {name!r}: {what}, from its overrides).") from None
 
 
 def _decimals(*numbers: float) -> int:

@@ -34,6 +34,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,10 +43,11 @@ from typing import Any, Iterator, Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from ..config import HostConfig, Param, VMConfig
+from ..config import PAGES_PER_MB, HostConfig, Param, VMConfig
 from ..errors import AdmissionError, ConfigError, check_choice, check_number
 from ..host import Host, quietly, watching
 from ..metrics import HOST_METRICS
+from ..resources import check_fits
 from ..trace import HOST_FIELDS, Trace
 from .components import (RECLAIMED_PARTS, CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries,
                          WhyPanel, host_ylabel, pretty)
@@ -60,14 +62,19 @@ ALL_VMS = "all VMs (sum)"    # the VM box's entry for the VMs' memory summed (as
 #: greyed out (disabled) otherwise, e.g. KSM's pages_to_scan while the scanner is ESX's or off
 APPLIES_WHEN = {"ksm_pages_to_scan": ("mode", ("ksm",))}
 CACHE_RUNS = 32        # memoized runs per dashboard
+#: the longest :class:`SimDashboard` run, in minutes: it runs when built and again on every control move (the
+#: experiments' runs go up to 240 min too, in fig4, fig5 and ksm_vs_esx; longer ones are Host.run's)
+MAX_MINUTES = 240
+#: host series about page sharing: a host chart showing one names the scanner of the run it draws
+SHARING_SERIES = ("shared_saved", "zero_shared", "sharing_table")
 STEP_S = 5             # simulated seconds between checks for a newer request while streaming
 FRAME_S = 0.1          # wall seconds between streamed frames
 
 
 @dataclass
 class Run:
-    """What a dashboard draws: a trace, pmap snapshots ``(tick, states)`` of one VM, notes (e.g.
-    a refused power-on) and, for experiments, the ``Result``.
+    """What a dashboard draws: a trace, pmap snapshots ``(tick, {VM name: states})`` of every VM, ``pmap_vm``
+    the VM whose pmap is shown first, notes (e.g. a refused power-on) and, for experiments, the ``Result``.
     ``complete`` is False for a frame of a run still streaming in; ``end_min`` is the full
     run's length (the x axes keep it while the trace grows)."""
 
@@ -102,10 +109,12 @@ class Dashboard(widgets.VBox):
     """Base: controls on top, then the panels; subclasses implement :meth:`simulate` (and may
     implement :meth:`simulate_steps` to stream frames). ``panels`` picks from :data:`PANELS`, in
     order; :data:`EXTRA` among them places the ``extra`` charts (else they come first), e.g. below
-    the panels the controls change. ``sum_vms`` adds :data:`ALL_VMS` to the VM box, picked first:
+    the panels the controls change. The VM box picks the VM the series panel and the pmap grid show; it is
+    hidden while it offers one VM or drives no panel. ``sum_vms`` adds :data:`ALL_VMS` to the VM box, picked first:
     the series panel then shows each quantity summed over the VMs. With ``why_follows_vm`` the *Why?* panel
     follows the VM box: the decisions about the VM picked and the whole host's (all of them under
-    :data:`ALL_VMS`); without it, every VM's. ``defaults`` holds
+    :data:`ALL_VMS`); without it, every VM's. The minute slider's value is in minutes; its readout,
+    :attr:`clock`, reads minutes and seconds ("4:59"), so each one-second step shows. ``defaults`` holds
     the controls' values as built (a notebook's checks compute those, whatever the controls show now); a
     control that changes nothing at the other controls' values (:data:`APPLIES_WHEN`) is greyed out."""
 
@@ -128,9 +137,10 @@ class Dashboard(widgets.VBox):
         self.status = widgets.HTML()
         self.busy = widgets.HTML(layout={"min_height": "1.6em",    # one line kept: "computing …" moves nothing
                                          "display": None if controls else "none"})    # (nothing to move: no line)
-        self.minute = widgets.FloatSlider(description="minute", min=0, max=1, step=1 / 60, readout_format=".1f",
-                                          continuous_update=True, layout={"width": "420px"})
-        self.vm_pick = widgets.Dropdown(description="VM", layout={"width": "260px"})
+        self.minute = widgets.FloatSlider(description="minute", min=0, max=1, step=1 / 60, readout=False,
+                                          continuous_update=True, layout={"width": "360px", "max_width": "100%"})
+        self.clock = widgets.Label(layout={"width": "5em"}, tooltip="time shown, minutes:seconds")
+        self.vm_pick = widgets.Dropdown(description="VM", layout={"width": "260px", "max_width": "100%"})
         self.bar, self.series, self.pmap = MemoryBar(), TimeSeries(), PmapGrid()
         self.strip, self.why, self.table, self.counters = StateStrip(), WhyPanel(), PaperTable(), CounterTable()
         parts = {"table": self.table.widget, "counters": self.counters.widget, "host": self.host_series.widget,
@@ -155,7 +165,8 @@ class Dashboard(widgets.VBox):
             c.observe(self._on_control, "value")
         self.minute.observe(self._on_minute, "value")
         self.vm_pick.observe(self._on_pick, "value")
-        self.time_row = widgets.HBox([self.minute, self.vm_pick])
+        self._tick_clock()
+        self.time_row = widgets.HBox([self.minute, self.clock, self.vm_pick], layout={"flex_flow": "row wrap"})
         order = self.panels if EXTRA in self.panels else (EXTRA, *self.panels)
         super().__init__([self.title, widgets.VBox(list(self.controls.values())), self.busy, self.time_row,
                           self.status, *(w for p in order for w in (extra if p == EXTRA else [parts[p]]))])
@@ -406,6 +417,8 @@ class Dashboard(widgets.VBox):
         self.vm_pick.options = picks
         self.vm_pick.value = keep or (picks[-1] if picks else None)
         self.vm_pick.observe(self._on_pick, "value")
+        drives = "series" in self.panels or self.why_follows_vm or ("pmap" in self.panels and bool(run.snapshots))
+        self.vm_pick.layout.display = None if drives and len(picks) > 1 else "none"   # no choice: no box
         self.status.value = "<br>".join(f"<span style='color:#D55E00'>{html.escape(n)}</span>" for n in run.notes)
         if run.result is not None:
             self.table.update(run.result.table)
@@ -413,13 +426,26 @@ class Dashboard(widgets.VBox):
             self.counters.update({n: v.totals for n, v in run.host.vms.items()})
         if tr is not None and len(tr):
             self.strip.update(tr.minutes, tr.host.state, x_max=run.end_min)
-            self.host_series.update(tr.minutes, {f: getattr(tr.host, f) for f in self.host_series.fields},
-                                    "host: " + ", ".join(pretty(f) for f in self.host_series.fields), x_max=run.end_min)
+            fields = self.host_series.fields
+            title = f"{self._host_title(run)}: {', '.join(pretty(f) for f in fields)}"
+            self.host_series.update(tr.minutes, {f: getattr(tr.host, f) for f in fields}, title, x_max=run.end_min)
         self._draw_series()
         self._draw_time(None if run.complete else end)
         self.draw_extra(run)
 
+    def _host_title(self, run: Run) -> str:
+        """"host", and the page-sharing scanner of ``run`` if the host chart shows sharing (esx, ksm or off)."""
+        if run.host is None or not set(SHARING_SERIES) & set(self.host_series.fields):
+            return "host"
+        return f"host (page sharing: {run.host.config.sharing.mode})"
+
+    def _tick_clock(self) -> None:
+        """The minute slider's readout: its value as minutes:seconds."""
+        s = int(round(self.minute.value * 60))
+        self.clock.value = f"{s // 60}:{s % 60:02d}"
+
     def _on_minute(self, change) -> None:
+        self._tick_clock()
         if self.shown is not None:
             with self._lock:
                 self._draw_time()
@@ -463,7 +489,8 @@ class Dashboard(widgets.VBox):
         if run.snapshots and "pmap" in self.panels:
             j = max(0, int(np.searchsorted([s[0] for s in run.snapshots], tick, side="right")) - 1)
             snap_tick, states = run.snapshots[j]
-            self.pmap.update(states, f"{run.pmap_vm} at t = {snap_tick} s")
+            vm = picked if picked in states else run.pmap_vm          # the VM box's VM
+            self.pmap.update(states[vm], f"{vm} at t = {snap_tick} s")
 
 
 def _total(series: Sequence[np.ndarray]) -> np.ndarray:
@@ -476,8 +503,9 @@ def _total(series: Sequence[np.ndarray]) -> np.ndarray:
 HOST_PARTS = ("sharing", "remap")
 
 
-def _host_control_spec(host_config: HostConfig, name: str) -> tuple[Param, Any]:
-    """(metadata, current value) of host control ``name``; ConfigError naming what exists."""
+def _host_control_spec(host_config: HostConfig, name: str) -> tuple[Param, Any, str]:
+    """(metadata, current value, owning config's class name) of host control ``name``; ConfigError naming
+    what exists."""
     part, _, sub = name.rpartition(".")
     owner = getattr(host_config, part) if part in HOST_PARTS else (host_config if not part else None)
     specs = type(owner).controls() if owner is not None else {}
@@ -485,7 +513,16 @@ def _host_control_spec(host_config: HostConfig, name: str) -> tuple[Param, Any]:
         nested = [f"{p}.{k}" for p in HOST_PARTS for k in type(getattr(host_config, p)).controls()]
         raise ConfigError(f"host_controls names {name!r}, which has no control; choose from "
                           f"{', '.join(HostConfig.controls())}, {', '.join(nested)}.")
-    return specs[sub], getattr(owner, sub)
+    return specs[sub], getattr(owner, sub), type(owner).__name__
+
+
+def _names(what: str, names: Any) -> list[str]:
+    """``names`` as a list of field names; ConfigError for one name given alone (read letter by letter)."""
+    if isinstance(names, str):
+        raise ConfigError(f"{what} must be a list of field names, got the string {names!r}; write [{names!r}].")
+    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{what} must be a list of field names, e.g. ['memory_mb']; got {names!r}.")
+    return list(names)
 
 
 class SimDashboard(Dashboard):
@@ -497,8 +534,9 @@ class SimDashboard(Dashboard):
     sliders come from the dataclasses' metadata, narrowed by ``overrides[name]`` (keys
     ``"memory_mb"`` or ``"dbench.shares"``); ``"sharing.<field>"`` and ``"remap.<field>"`` name
     fields of the nested :class:`~esxlab.config.SharingConfig` and :class:`~esxlab.config.RemapConfig`.
-    ``minutes`` (> 0) is the run's length; ``watch`` names the VM whose pmap is shown
-    (snapshots every ``snap_s`` whole seconds); ``host_fields`` picks the series of the
+    ``minutes`` (0 < minutes ≤ :data:`MAX_MINUTES`) is the run's length; ``watch`` names the VM the
+    VM box opens on (default: the smallest), whose pmap the grid shows first (every VM's is kept, every
+    ``snap_s`` whole seconds); ``host_fields`` picks the series of the
     ``"host"`` panel (see :data:`~esxlab.trace.HOST_FIELDS`). Runs stream into the marks when
     a control moves in the browser (see the module doc). ``why_follows_vm``: see :class:`Dashboard`. Bad
     arguments raise ConfigError.
@@ -515,8 +553,17 @@ class SimDashboard(Dashboard):
         if isinstance(vms, (str, bytes)) or not isinstance(vms, Sequence) or not all(
                 isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], VMConfig) for p in vms):
             raise ConfigError(f"vms must be a list of (esx.VMConfig, workload) pairs, got {vms!r}.")
-        check_number("SimDashboard", "minutes", minutes, lo=0, lo_open=True)
+        try:
+            check_number("SimDashboard", "minutes", minutes, lo=0, hi=MAX_MINUTES, lo_open=True)
+        except ConfigError as err:
+            raise ConfigError(f"{str(err).removesuffix('.')} (a dashboard runs its whole scenario when built and "
+                              "again on every control move; for a longer run use esx.Host and host.run).") from None
         check_number("SimDashboard", "snap_s", snap_s, lo=1, integer=True)
+        host_controls = _names("host_controls", host_controls)
+        if vm_controls is not None and not isinstance(vm_controls, dict):
+            raise ConfigError(f"vm_controls must be a dict of VM name → list of field names, e.g. "
+                              f"{{'dbench': ['shares']}}; got {vm_controls!r}.")
+        vm_controls = {vm: _names(f"vm_controls[{vm!r}]", names) for vm, names in (vm_controls or {}).items()}
         self.host_config, self.vm_specs = host_config, list(vms)
         self.minutes, self.watch = minutes, watch
         self.snap_s = int(snap_s)
@@ -524,13 +571,19 @@ class SimDashboard(Dashboard):
         if watch is not None and watch not in configs:
             raise ConfigError(f"watch = {watch!r} is not a VM of the scenario; choose from "
                               f"{', '.join(map(repr, configs)) or 'none'} (or None: the smallest VM).")
+        if "pmap" in panels:        # every VM's pmap, in every memoized run: refused if it cannot fit
+            snaps = int(round(minutes * 60)) // self.snap_s + 2
+            pages = sum(c.max_mb for c in configs.values()) * PAGES_PER_MB
+            check_fits(f"SimDashboard(minutes = {minutes}, snap_s = {snap_s}) keeps {snaps} pmap snapshots of its VMs "
+                       f"in each of up to {CACHE_RUNS} runs, and", snaps * pages * CACHE_RUNS,
+                       "give a larger snap_s, fewer minutes, or leave out the 'pmap' panel")
         overrides = overrides or {}
         ctl = {}
         for name in host_controls:
-            spec, value = _host_control_spec(host_config, name)
-            ctl[name] = control(name, spec, value, rerun=False, **overrides.get(name, {}))
+            spec, value, owner = _host_control_spec(host_config, name)
+            ctl[name] = control(name, spec, value, rerun=False, owner=owner, **overrides.get(name, {}))
         vm_specs = VMConfig.controls()
-        for vm, names in (vm_controls or {}).items():
+        for vm, names in vm_controls.items():
             if vm not in configs or vm in HOST_PARTS:
                 raise ConfigError(f"vm_controls names VM {vm!r}, which is not in the scenario ({', '.join(configs)}); "
                                   f"VMs may not be named {' or '.join(HOST_PARTS)}.")
@@ -546,7 +599,7 @@ class SimDashboard(Dashboard):
                     if value > 0:
                         narrow = dict(lo=0, hi=4 * value, step=value / 4)
                 key = f"{vm}.{name}"
-                ctl[key] = control(key, vm_specs[name], value, rerun=False,
+                ctl[key] = control(key, vm_specs[name], value, rerun=False, owner="VMConfig",
                                    **{"label": f"{vm}: {vm_specs[name].label}", **narrow, **overrides.get(key, {})})
         super().__init__(title, ctl, seed=seed, panels=panels, host_fields=host_fields, why_follows_vm=why_follows_vm)
         self.refresh()
@@ -578,11 +631,12 @@ class SimDashboard(Dashboard):
         host, notes = self.build_host(**values)
         watch = self.watch if self.watch in host.vms else (min(host.vms, key=lambda n: host.vms[n].pages)
                                                           if host.vms else None)
+        snap = watch is not None and "pmap" in self.panels
         end = int(round(self.minutes * 60))
         snaps, t, shown = [], 0, -math.inf
         while t < end:
-            if watch is not None and t % self.snap_s == 0:
-                snaps.append((t, host.vms[watch].pmap.state.copy()))
+            if snap and t % self.snap_s == 0:
+                snaps.append((t, {n: vm.pmap.state.copy() for n, vm in host.vms.items()}))
             step = min(STEP_S, end - t, self.snap_s - t % self.snap_s)
             host.run(seconds=step, progress=False)
             t += step
@@ -590,8 +644,8 @@ class SimDashboard(Dashboard):
                 shown = time.perf_counter()
                 yield Run(host.trace, list(snaps), watch, notes, host=host, complete=False,
                           end_min=self.minutes)
-        if watch is not None:
-            snaps.append((end, host.vms[watch].pmap.state.copy()))
+        if snap:
+            snaps.append((end, {n: vm.pmap.state.copy() for n, vm in host.vms.items()}))
         yield Run(host.trace, snaps, watch, notes, host=host, end_min=self.minutes)
 
 
@@ -602,8 +656,9 @@ class ExperimentDashboard(Dashboard):
     (key, columns)`` adds a chart of those columns of the table-like trace ``key`` against its
     first column (e.g. Figure 2's throughput against VM size), labelled ``xlabel`` (default:
     the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero`` (the
-    dashboard's title heads it). ``extra`` widgets go with it, above the panels unless ``panels``
-    places :data:`EXTRA` (a subclass draws them in :meth:`draw_extra`). ``sum_vms``: see :class:`Dashboard`.
+    dashboard's title heads it; a key or column the run lacks raises ConfigError naming those it has).
+    ``extra`` widgets go with it, above the panels unless ``panels`` places :data:`EXTRA` (a subclass
+    draws them in :meth:`draw_extra`). ``sum_vms``: see :class:`Dashboard`.
     ``stream`` draws the run as it grows, for experiments that run one host (e.g. Figures 7
     and 8: another experiment's hosts would pass through the charts one after the other); the
     table follows when the run ends. A run the student moved away from is cut short either way;
@@ -629,6 +684,10 @@ class ExperimentDashboard(Dashboard):
         if unknown:
             raise ConfigError(f"controls = {unknown!r}: {getattr(module, '__name__', module)} has no such parameter; "
                               f"choose from {', '.join(params)}.")
+        if xy is not None and not (isinstance(xy, (tuple, list)) and len(xy) == 2 and isinstance(xy[0], str)
+                                   and isinstance(xy[1], (tuple, list)) and all(isinstance(c, str) for c in xy[1])):
+            raise ConfigError(f"xy must be (trace key, list of column names), e.g. ('bars', ['configured']); "
+                              f"got {xy!r}.")
         self.module, self.trace_key, self.fixed = module, trace_key, dict(fixed or {})
         self.stream = check_choice("ExperimentDashboard", "stream", stream, (True, False))
         self.xy_key = xy[0] if xy else None
@@ -637,7 +696,8 @@ class ExperimentDashboard(Dashboard):
         if self.xy:
             self.xy.cursor.visible = False
         overrides = overrides or {}
-        ctl = {name: control(name, params[name], self.fixed.pop(name, None), **overrides.get(name, {}))
+        owner = getattr(module, "__name__", "experiment").rpartition(".")[2]
+        ctl = {name: control(name, params[name], self.fixed.pop(name, None), owner=owner, **overrides.get(name, {}))
                for name in controls}
         super().__init__(title or module.TITLE, ctl, seed=seed, panels=panels,
                          extra=[*([self.xy.widget] if self.xy else []), *extra], sum_vms=sum_vms,
@@ -653,7 +713,15 @@ class ExperimentDashboard(Dashboard):
             return
         if self.xy is None:
             return
-        cols = run.result.traces[self.xy_key]
+        tables = {k: t for k, t in run.result.traces.items() if isinstance(t, Mapping)}
+        cols = tables.get(self.xy_key)
+        missing = [c for c in self.xy.fields if cols is not None and c not in cols]
+        if cols is None or missing:
+            where = (f"{self.module.__name__} has no table-like trace {self.xy_key!r}; it has "
+                     f"{', '.join(map(repr, tables)) or 'none'}" if cols is None else
+                     f"its trace {self.xy_key!r} has no column {', '.join(map(repr, missing))}; it has "
+                     f"{', '.join(map(repr, cols))}")
+            raise ConfigError(f"xy = {(self.xy_key, list(self.xy.fields))!r}: {where}.")
         xname = next(iter(cols))
         self.xy.xaxis.label = self.xlabel or pretty(xname)
         self.xy.update(np.asarray(cols[xname], dtype=float), cols)
