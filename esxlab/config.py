@@ -195,6 +195,22 @@ class Validated:
         return {f.name: f.metadata["param"] for f in dataclasses.fields(cls) if "param" in f.metadata}
 
 
+def _likely(owner: str, fields: list, value: Any) -> Any:
+    """The field of ``fields`` (keyword-only ones, in order) that ``value`` most likely meant: the first that
+    accepts it, one taking fractions first for a value between 0 and 1 (``HostConfig(512, 0.75)``: τ, not a
+    0.75 MB swap area); else the first field."""
+    def takes(f: Any) -> bool:
+        try:
+            f.metadata["param"].validate(owner, f.name, value)
+        except (ConfigError, TypeError, ValueError):
+            return False
+        return True
+    fits = [f for f in fields if "param" in f.metadata and takes(f)]
+    if isinstance(value, float) and 0 < value < 1:
+        fits = [f for f in fits if (f.metadata["param"].hi or 2) <= 1] or fits
+    return fits[0] if fits else fields[0]
+
+
 def _check_positional(cls: type, args: tuple) -> None:
     """ConfigError if ``args`` holds more values than ``cls`` takes by position: which fields
     those are, and what the first extra value would have meant by its place (``HostConfig(512,
@@ -203,7 +219,8 @@ def _check_positional(cls: type, args: tuple) -> None:
     names = [f.name for f in fields if not f.kw_only]
     if len(args) <= len(names) or len(names) == len(fields):       # (no KW_ONLY: check_call says it)
         return
-    extra, beyond = args[len(names)], fields[len(names)]
+    extra = args[len(names)]
+    beyond = _likely(cls.__name__, fields[len(names):], extra)
     spec = beyond.metadata.get("param")
     meaning = f"the {spec.label}{f' in {spec.unit}' if spec.unit else ''}" if spec else f"its {beyond.name}"
     example = ", ".join([*(shorten(a) for a in args[:len(names)]), f"{beyond.name}={shorten(extra)}"])

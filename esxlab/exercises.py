@@ -49,11 +49,11 @@ def validate(nb: Any, name: str) -> None:
     once."""
     ids = set()
     for i, cell in enumerate(nb.cells):
-        meta, where = graded(cell), f"{name} cell {i}"
+        meta, where = graded(cell), f"{name} cell {i + 1}"         # counted from 1, as a reader counts them
         if not meta:
             if has_markers(cell.source):
                 raise ExerciseError(f"{where}: has solution markers but no nbgrader metadata.")
-            if cell.cell_type == "code":
+            if cell.cell_type == "code" and cell.source.strip():     # (an empty one hands out nothing)
                 first = shorten(cell.source.split("\n")[0])
                 raise ExerciseError(f"{where} (first line {first}): a code cell without nbgrader metadata is handed "
                                     "out as it is, with any answer in it; allowed: tag it (nbgrader's Create "

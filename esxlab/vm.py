@@ -144,7 +144,13 @@ class VM:
 
         When the machine pages for the whole batch cannot be found at once, the fault makes
         progress in pieces as large as reclamation can serve (a swap-in frees a swap slot the
-        next piece may page into); :class:`~esxlab.errors.Stall` only when not one page can."""
+        next piece may page into); :class:`~esxlab.errors.Stall` only when not one page can. ConfigError for a
+        VM powered off: every way into its pages faults here, and would take memory the host never gets back."""
+        if self.off_at is not None:
+            raise ConfigError(f"VM {self.name!r} was powered off at t = {self.off_at} s: its pages can no longer be "
+                              "touched, read or written (they would take machine memory no VM gives back); its "
+                              f"history is in host.trace.vm({self.name!r}); allowed: a running VM's pages "
+                              "(host.vm(name) gives one).")
         try:
             self.env.make_free(int(np.count_nonzero(needs)), self, ppns)
         except Stall:
@@ -235,7 +241,11 @@ class VM:
 
     def touch_range(self, lo: int, hi: int) -> None:
         """``touch(np.arange(lo, hi))``, on slices while nothing in the range faults (the OS's
-        background sweep: a run of kernel pages, nearly always mapped)."""
+        background sweep: a run of kernel pages, nearly always mapped). ConfigError unless
+        0 ≤ ``lo`` ≤ ``hi`` ≤ ``pages``."""
+        if not 0 <= lo <= hi <= self.pages:
+            raise ConfigError(f"vm.touch_range(lo, hi): lo = {lo!r}, hi = {hi!r}; allowed: whole numbers with "
+                              f"0 ≤ lo ≤ hi ≤ vm.pages = {self.pages}.")
         # per VM per tick: count_nonzero of a take costs a third fewer instructions than .all() of a fancy index
         if np.count_nonzero(MAPPED.take(self.pmap.state[lo:hi])) == hi - lo:
             self.last_touch[lo:hi] = self.vm_time

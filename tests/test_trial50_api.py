@@ -27,7 +27,9 @@ def test_hostconfig_takes_only_memory_by_position_and_says_what_the_second_value
         esx.HostConfig(512, 0.75)
     assert str(e.value) == (
         "HostConfig takes at most 1 value by position (memory_mb), got 2: 512, 0.75; name the others, e.g. "
-        "HostConfig(512, swap_mb=0.75) if 0.75 is the host swap space in MB; every name is in help(HostConfig).")
+        "HostConfig(512, tax_rate=0.75) if 0.75 is the idle memory tax τ; every name is in help(HostConfig).")
+    with pytest.raises(esx.ConfigError, match=r"HostConfig\(512, swap_mb=1024\) if 1024 is the host swap space"):
+        esx.HostConfig(512, 1024)       # the field a value most likely meant: τ for a fraction (a fresh user's check)
     assert esx.HostConfig(512).memory_mb == 512 and esx.HostConfig(512, tax_rate=0.5).tax_rate == 0.5
 
 
@@ -216,3 +218,28 @@ def test_percentages_below_one_stay_allowed_where_they_mean_something():
     """§6.3's thresholds move in half percents; 0 and 1 are whole percentages."""
     assert esx.HostConfig(low_pct=0.5, hysteresis_pct=0.5).low_pct == 0.5
     assert esx.VMConfig(balloon_max_pct=0).balloon_max_pct == 0 and esx.VMConfig(balloon_max_pct=1).balloon_max_pct == 1
+
+
+def test_a_powered_off_vm_takes_no_memory_by_any_way_in():
+    """A fresh user's check of session 50: after power_off, vm.touch_range and vm.read (public names the engine
+    calls) still faulted pages in for the old VM object, memory the host never got back (212.6 → 134.5 MB free)."""
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=128), workload="idle")
+    host.power_on(esx.VMConfig(name="b", max_mb=64), workload="idle")
+    host.run(seconds=60)
+    host.power_off("a")
+    free = host.machine.free
+    for call in (lambda: vm.touch_range(0, 20000), lambda: vm.read(np.arange(5000)),
+                 lambda: vm.write(np.arange(10), np.arange(10, dtype=np.uint64))):
+        with pytest.raises(esx.ConfigError, match="was powered off at t = 60 s: its pages can no longer be touched"):
+            call()
+    assert host.machine.free == free and vm.alloc_pages == 0
+    host.run(seconds=10)
+
+
+@pytest.mark.parametrize("lo, hi", [(32760, 40000), (-10, 5), (10, 5)])
+def test_touch_range_outside_the_vm_is_a_sentence(lo, hi):
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=128), workload="idle")
+    with pytest.raises(esx.ConfigError, match=r"allowed: whole numbers with 0 ≤ lo ≤ hi ≤ vm.pages = 32768"):
+        vm.touch_range(lo, hi)

@@ -21,13 +21,13 @@ UNTAGGED = "a code cell without nbgrader metadata is handed out as it is"
 # -- finding 1: a code cell without nbgrader metadata ------------------------------------------------------------------
 def _with_untagged_answer(path: Path) -> int:
     """Add, after the solution cell of the notebook at ``path``, a code cell as plain JupyterLab makes it (no
-    nbgrader metadata, no markers) holding the solution; its index."""
+    nbgrader metadata, no markers) holding the solution; its number, counted from 1 as the refusal counts."""
     nb = nbformat.read(path, as_version=4)
     i, solution = next((i, c) for i, c in enumerate(nb.cells) if exercises.graded(c).get("solution"))
     answer = "\n".join(line for line in solution.source.split("\n") if "SOLUTION" not in line)
     nb.cells.insert(i + 1, nbformat.v4.new_code_cell(answer))
     nbformat.write(nb, path)
-    return i + 1
+    return i + 2
 
 
 def test_validate_refuses_a_code_cell_without_nbgrader_metadata():
@@ -39,9 +39,11 @@ def test_validate_refuses_a_code_cell_without_nbgrader_metadata():
     with pytest.raises(exercises.ExerciseError) as err:
         exercises.validate(ok, "t.ipynb")
     assert str(err.value) == (
-        "t.ipynb cell 2 (first line 'balloon_mb = 48.0'): a code cell without nbgrader metadata is handed out as "
+        "t.ipynb cell 3 (first line 'balloon_mb = 48.0'): a code cell without nbgrader metadata is handed out as "
         "it is, with any answer in it; allowed: tag it (nbgrader's Create Assignment toolbar) as a solution cell "
         "('Autograded answer': students do not get its solution) or as a locked cell students run ('Read-only').")
+    ok.cells[-1].source = "  \n"                            # a stray empty cell hands out nothing: allowed
+    exercises.validate(ok, "t.ipynb")
 
 
 def test_build_and_check_refuse_an_untagged_answer_and_leave_the_release(tmp_path, capsys):
