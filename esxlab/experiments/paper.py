@@ -2,8 +2,9 @@
 
 Digitized from the vector figures of Waldspurger, "Memory Resource Management in VMware ESX
 Server", OSDI 2002 (about ± 1 axis unit; see ``esxlab/data/paper_series.json``, whose
-``source`` says so). Dashboards draw them as grey reference lines and ``python -m esxlab
-reproduce --plots DIR`` beside esxlab's curves:
+``source`` says so). The dashboards of Figures 6, 7 and 8 draw them as grey markers on the chart that shows
+the same quantity (:func:`chart_points`, where the run is at the paper's set-up: :func:`setup_window`), and
+``python -m esxlab reproduce --plots DIR`` beside esxlab's curves (:func:`esxlab_series`):
 
     s = esx.experiments.paper_series("fig7")
     s["x"]["unit"], s["series"]["idle_alloc"]["x"], s["series"]["idle_alloc"]["y"]   # "min", [...], [...]
@@ -14,11 +15,16 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Mapping
+
+import numpy as np
 
 from ..errors import ConfigError
+from .params import moved
 
 
 @lru_cache(maxsize=1)
@@ -42,3 +48,96 @@ def paper_series(name: str | int) -> dict[str, Any]:
         raise ConfigError(f"paper_series: name = {name!r} has no digitized series; choose one of "
                           f"{', '.join(FIGURES)}, or its number ({', '.join(f.removeprefix('fig') for f in FIGURES)}).")
     return copy.deepcopy(_data()[key])
+
+
+#: the VMs a series key's first part names ("<vm>_<quantity>"; other keys are a table's columns), as legends read them
+VM_LABELS = {"all": "all VMs", "citrix": "MetaFrame", "sql": "SQL", "idle": "idle VM", "dbench": "dbench VM"}
+#: a key's VM part for the VMs' memory summed (Figure 8's top panel)
+ALL = "all"
+
+
+def split_key(key: str) -> tuple[str | None, str]:
+    """A series key as (VM, quantity): "citrix_active" → ("citrix", "active"), "all_alloc" → (:data:`ALL`, "alloc");
+    a key naming no VM is a column of a table-like trace: "estimate" → (None, "estimate")."""
+    vm, _, quantity = key.partition("_")
+    return (vm, quantity) if vm in VM_LABELS and quantity else (None, key)
+
+
+def esxlab_series(name: str, res: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """esxlab's curves of the :class:`~.result.Result` ``res`` matching the paper's series of figure ``name``
+    (same keys, same units except Figure 2, where both are relative to the 256 MB VM's throughput): a key naming
+    a VM is that VM's quantity in the trace "run" (:data:`ALL`: the trace "aggregate"), another key a column of
+    Figure 6's "estimates"."""
+    if name == "fig2":
+        bars = res.traces["bars"]
+        return {"configured": (np.r_[bars["size_mb"], res.params["max_mb"]], np.r_[bars["relative"], 1.0]),
+                "ballooned": (bars["size_mb"], bars["relative"] * (1 - bars["overhead_pct"] / 100))}
+    out = {}
+    for key in _data()[name]["series"]:
+        vm, quantity = split_key(key)
+        if vm is None:
+            table = res.traces["estimates"]
+            out[key] = (table["minute"], table[key])
+        elif vm == ALL:
+            agg = res.traces["aggregate"]
+            out[key] = (agg["minute"], agg[quantity])
+        else:
+            tr = res.traces["run"]
+            out[key] = (tr.minutes, getattr(tr.vm(vm), quantity))
+    return out
+
+
+@lru_cache(maxsize=None)
+def _points(name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Figure ``name``'s digitized series as arrays (None → NaN), built once."""
+    return {k: (np.asarray(v["x"], dtype=float), np.array([np.nan if y is None else y for y in v["y"]], dtype=float))
+            for k, v in _data()[name]["series"].items()}
+
+
+def quantities(name: str) -> tuple[str, ...]:
+    """The quantities figure ``name``'s series show, in the order they first come ("alloc", "active", …)."""
+    return tuple(dict.fromkeys(split_key(k)[1] for k in _data()[name]["series"]))
+
+
+def chart_points(name: str, vm: str | None, fields: tuple[str, ...] | list[str],
+                 until: float = math.inf) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The paper's points of figure ``name`` for a chart of ``fields`` of ``vm`` (:data:`ALL` for the VMs summed;
+    None for a chart of a table's columns, as Figure 6's), each ``(minutes, MB)`` up to minute ``until``: field →
+    points, for the fields the paper plots there ({} for a VM it does not). Arrays shared: do not change them."""
+    out = {}
+    for key, (x, y) in _points(name).items():
+        kvm, quantity = split_key(key)
+        if kvm == vm and quantity in fields:
+            keep = x <= until + 1e-9
+            out[quantity] = (x[keep], y[keep])
+    return out
+
+
+#: per figure, the knobs that say when things happen in a run: moved, its time line leaves the paper's at the
+#: earlier of the knob's value and its default (Figure 8's benchmarks from minute 8: the paper's boot only)
+TIMELINE = {"fig6": (), "fig7": ("dbench_start_min", "tax_change_min"), "fig8": ("bench_start_min",)}
+#: knobs whose move changes a run only from a moment on: figure → {knob: the knob holding that minute}
+FROM = {"fig7": {"tax_after": "tax_change_min"}}
+
+
+def setup_window(name: str, specs: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[float, str]:
+    """Up to which minute a run of figure ``name`` with ``params`` (its experiment's ``PARAMS`` are ``specs``) is
+    at the paper's set-up, its points there comparable with the paper's, and why not further ("" when the whole
+    run is): −inf when a knob of the set-up moved (any but the run's length and those of :data:`TIMELINE` and
+    :data:`FROM`; the same :func:`~.params.moved` that marks the table's rows "not compared"). The run's length
+    bounds it too (a shorter run: fewer points)."""
+    p = SimpleNamespace(**{k: params.get(k, s.default) for k, s in specs.items()})
+    timed, late = TIMELINE.get(name, ()), FROM.get(name, {})
+    setup = moved(specs, p, tuple(k for k in specs if k not in (*timed, *late, "minutes")))
+    if setup:
+        return -math.inf, setup
+    until, why = float(p.minutes) if "minutes" in specs else math.inf, []
+    for knob in timed:
+        if getattr(p, knob) != specs[knob].default:
+            until = min(until, getattr(p, knob), specs[knob].default)
+            why.append(moved(specs, p, (knob,)))
+    for knob, at in late.items():
+        if getattr(p, knob) != specs[knob].default:
+            until = min(until, getattr(p, at))
+            why.append(f"{moved(specs, p, (knob,))} from minute {getattr(p, at):g}")
+    return until, "; ".join(why)

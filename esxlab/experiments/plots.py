@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, check_number, install_hint
-from .paper import FIGURES, paper_series
+from .paper import FIGURES, VM_LABELS, esxlab_series, paper_series, split_key
 from .result import Result
 
 PAPER_STYLE = dict(color="0.55", linewidth=2.5, alpha=0.9)
@@ -30,35 +30,10 @@ def require_matplotlib() -> None:
         raise ConfigError(f"reproduce: --plots needs matplotlib; {install_hint('plots')}.") from None
 
 
-def _esxlab_series(name: str, res: Result) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """esxlab's curves matching the paper's series of figure ``name`` (same names, same units
-    except Figure 2, where both are relative to the 256 MB VM's throughput)."""
-    if name == "fig2":
-        bars = res.traces["bars"]
-        return {"configured": (np.r_[bars["size_mb"], res.params["max_mb"]], np.r_[bars["relative"], 1.0]),
-                "ballooned": (bars["size_mb"], bars["relative"] * (1 - bars["overhead_pct"] / 100))}
-    if name == "fig6":
-        e = res.traces["estimates"]
-        return {k: (e["minute"], e[k]) for k in ("toucher", "slow", "fast", "estimate")}
-    if name == "fig7":
-        tr = res.traces["run"]
-        return {f"{vm}_alloc": (tr.minutes, tr.vm(vm).alloc) for vm in ("idle", "dbench")}
-    tr, agg = res.traces["run"], res.traces["aggregate"]
-    out = {f"all_{k}": (agg["minute"], agg[k]) for k in ("alloc", "active", "balloon", "shared")}
-    for vm in ("citrix", "sql"):
-        out.update({f"{vm}_{k}": (tr.minutes, getattr(tr.vm(vm), k)) for k in ("alloc", "active", "balloon",
-                                                                                "shared")})
-    return out
-
-
-#: how the legends name the VMs of a series key ("<vm>_<quantity>"; other keys are shown as they are)
-VM_LABELS = {"all": "all VMs", "citrix": "MetaFrame", "sql": "SQL", "idle": "idle VM", "dbench": "dbench VM"}
-
-
 def _label(key: str) -> str:
     """A series key as a legend reads it: "citrix_active" → "MetaFrame: active"."""
-    vm, _, quantity = key.partition("_")
-    return f"{VM_LABELS[vm]}: {quantity}" if vm in VM_LABELS and quantity else key
+    vm, quantity = split_key(key)
+    return key if vm is None else f"{VM_LABELS[vm]}: {quantity}"
 
 
 def _panels(name: str, series: dict[str, Any]) -> list[list[str]]:
@@ -80,7 +55,7 @@ def plot_figure(name: str, res: Result, directory: str | Path, dpi: int = DPI) -
     from matplotlib.figure import Figure
 
     spec = paper_series(name)
-    ours = _esxlab_series(name, res)
+    ours = esxlab_series(name, res)
     panels = _panels(name, spec["series"])
     fig = Figure(figsize=(7.5, 3.2 * len(panels)), layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]

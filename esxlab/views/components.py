@@ -245,6 +245,11 @@ def covered(y: np.ndarray, shown: Sequence[bool], tol: float) -> dict[int, np.nd
 
 #: a series with at most this many points is a curve of a few measurements: each point gets a marker
 FEW_POINTS = 12
+#: the paper's digitized points (:meth:`TimeSeries.show_paper`): grey, a colour no series takes (contrast 5.7 on
+#: white), each quantity its own marker shape (bqplot's name, and the legend's glyph); esxlab's lines mark a few
+#: points with circles
+PAPER_COLOR = "#666666"
+PAPER_MARKERS = (("diamond", "◆"), ("triangle-up", "▲"), ("square", "■"), ("triangle-down", "▼"))
 #: colours with less contrast than this against white (the Okabe–Ito yellow: 1.3) get a darker edge on lines
 LIGHT = 1.7
 
@@ -263,7 +268,11 @@ class TimeSeries:
     sample held over the second it counts, and a burst of a few such seconds (at most
     :data:`FEW_POINTS` non-zero samples) marks each of them (:attr:`burst`): a 2-minute axis squeezed
     a 3-second burst into its first pixels. :meth:`mark` draws a labelled event line, solid, unlike
-    the dashed minute cursor (:attr:`cursor`)."""
+    the dashed minute cursor (:attr:`cursor`).
+
+    :meth:`add_paper` makes room for the paper's digitized points of some quantities, which
+    :meth:`show_paper` draws as grey markers, one shape per quantity (:data:`PAPER_MARKERS`), with a
+    "paper" entry in the legend (or, where none are drawn, why not); the axes take them in."""
 
     def __init__(self, fields: Sequence[str] = SERIES, title: str = "", ylabel: str = "memory (MB)",
                  xlabel: str = "time (min)", y_from_zero: bool = True) -> None:
@@ -290,8 +299,61 @@ class TimeSeries:
         self.yaxis = bq.Axis(scale=self.ys, side="left", label=ylabel, label_offset="55px")  # clear of 3-digit ticks
         self.figure = _figure([self.edge, self.lines, self.overlay, self.burst, self.cursor, self.event],
                               [self.xaxis, self.yaxis], title)
+        self.paper: list[bq.Scatter] = []                 # the paper's points, one mark per quantity (add_paper)
+        self.paper_quantities: tuple[str, ...] = ()
+        self.paper_points: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.paper_note = ""
         self.legend = legend(*self._legend_entries(self.lines.opacities))
         self.widget = widgets.VBox([self.figure, self.legend])
+
+    def add_paper(self, quantities: Sequence[str]) -> None:
+        """Room for the paper's points of ``quantities`` (at most :data:`PAPER_MARKERS`, each its shape, in
+        this order: a quantity keeps its shape whatever the chart shows), drawn over the lines, under the
+        cursor. Once per chart, when a dashboard is built."""
+        if self.paper:
+            raise ValueError("TimeSeries.add_paper: this chart has room for the paper's points already.")
+        self.paper_quantities = tuple(quantities)[:len(PAPER_MARKERS)]
+        scales = {"x": self.xs, "y": self.ys}
+        self.paper = [bq.Scatter(x=np.zeros(1), y=np.zeros(1), scales=scales, marker=shape, colors=[PAPER_COLOR],
+                                 stroke="white", stroke_width=1, default_size=80, visible=False)
+                      for shape, _ in PAPER_MARKERS[:len(self.paper_quantities)]]
+        marks = list(self.figure.marks)
+        at = marks.index(self.cursor)
+        self.figure.marks = [*marks[:at], *self.paper, *marks[at:]]
+
+    def show_paper(self, points: dict[str, tuple[np.ndarray, np.ndarray]], note: str = "") -> None:
+        """Draw the paper's ``points`` (quantity → (x, y); NaN: no point), those of quantities given to
+        :meth:`add_paper`, the others hidden; ``note`` goes with the legend's "paper" entry (e.g. why none are
+        drawn). Call before :meth:`update`, whose axes take the points in."""
+        self.paper_points = {}
+        for quantity, mark in zip(self.paper_quantities, self.paper):
+            x, y = points.get(quantity, (np.zeros(0), np.zeros(0)))
+            keep = np.isfinite(y)
+            if keep.any():
+                self.paper_points[quantity] = (x[keep], y[keep])
+            with mark.hold_sync():
+                mark.visible = bool(keep.any())
+                if keep.any():
+                    mark.x, mark.y = x[keep], y[keep]
+        self.paper_note = note
+        self.legend.value = self._legend_value(self.lines.opacities)
+
+    def _paper_html(self) -> str:
+        """The legend's "paper" entry: each quantity's grey glyph, and the note."""
+        glyph = dict(zip(self.paper_quantities, (g for _, g in PAPER_MARKERS)))
+        drawn = [q for q in self.paper_quantities if q in self.paper_points]
+        if not drawn and not self.paper_note:
+            return ""
+        style = f"color:{PAPER_COLOR};font-size:14px;vertical-align:middle"
+        what = " ".join(f"<span style='white-space:nowrap'><span style='{style}'>{glyph[q]}</span> {html.escape(pretty(q))}"
+                        f"</span>" for q in drawn)
+        head = f"<b>paper</b> (digitized): {what}" if drawn else "<b>paper</b>"
+        note = f" <span style='color:#555'>— {html.escape(self.paper_note)}</span>" if self.paper_note else ""
+        return f"<div style='font-size:12px;line-height:1.6'>{head}{note}</div>"
+
+    def _legend_value(self, opacities: Sequence[float]) -> str:
+        """The legend: the lines shown, then the paper's entry (if this chart has room for its points)."""
+        return legend_html(*self._legend_entries(opacities)) + (self._paper_html() if self.paper else "")
 
     def _opacities(self, y: np.ndarray) -> list[float]:
         """Per line: the target half transparent (the alloc under it shows through); a later-ESX
@@ -306,7 +368,7 @@ class TimeSeries:
     def set_colors(self, colors: Sequence[str]) -> None:
         """Colour the lines (one per field) and their legend entries."""
         self.lines.colors = list(colors)
-        self.legend.value = legend_html(*self._legend_entries(self.lines.opacities))
+        self.legend.value = self._legend_value(self.lines.opacities)
 
     def update(self, x: np.ndarray, series: dict[str, np.ndarray], title: str | None = None,
                x_max: float | None = None) -> None:
@@ -323,15 +385,17 @@ class TimeSeries:
             x, y = np.r_[x, x], np.hstack([y, y])
         opacities = self._opacities(y)
         if opacities != list(self.lines.opacities):
-            self.legend.value = legend_html(*self._legend_entries(opacities))
+            self.legend.value = self._legend_value(opacities)
+        px = np.concatenate([x for x, _ in self.paper_points.values()]) if self.paper_points else np.zeros(0)
+        py = np.concatenate([y for _, y in self.paper_points.values()]) if self.paper_points else np.zeros(0)
         with self.lines.hold_sync():
             self.lines.x = x
             self.lines.y = y
             self.lines.opacities = opacities
             self.lines.marker = "circle" if few else None
-            self.ys.min, self.ys.max = y_range(y, self.y_from_zero)
-            lo = float(x.min()) if len(x) else 0.0
-            hi = float(x.max()) if len(x) else 1.0
+            self.ys.min, self.ys.max = y_range(np.r_[y.ravel(), py], self.y_from_zero)   # the paper's points too
+            lo = float(min(x.min(), px.min(initial=np.inf))) if len(x) else 0.0
+            hi = float(max(x.max(), px.max(initial=-np.inf))) if len(x) else 1.0
             pad = (hi - lo) * 0.04 if few else 0.0           # a point's marker clear of the plot's edges
             self.xs.min, self.xs.max = lo - pad, max((hi if x_max is None else x_max) + pad, lo + 1e-9)
             self.cursor.y = self.event.y = [self.ys.min, self.ys.max]

@@ -45,6 +45,7 @@ import numpy as np
 
 from ..config import PAGES_PER_MB, HostConfig, Param, VMConfig
 from ..errors import AdmissionError, ConfigError, check_choice, check_number
+from ..experiments import paper
 from ..host import Host, quietly, watching
 from ..metrics import HOST_METRICS
 from ..resources import check_fits
@@ -67,6 +68,10 @@ CACHE_RUNS = 32        # memoized runs per dashboard
 MAX_MINUTES = 240
 #: host series about page sharing: a host chart showing one names the scanner of the run it draws
 SHARING_SERIES = ("shared_saved", "zero_shared", "sharing_table")
+#: figures whose dashboards draw the paper's digitized points (:mod:`esxlab.experiments.paper`) on the chart of the
+#: same quantities; not Figure 2, whose chart is dbench's throughput in accesses/s, the paper's in MB/s (its
+#: table compares the two as ratios)
+PAPER_MARKS = ("fig6", "fig7", "fig8")
 STEP_S = 5             # simulated seconds between checks for a newer request while streaming
 FRAME_S = 0.1          # wall seconds between streamed frames
 
@@ -190,6 +195,11 @@ class Dashboard(widgets.VBox):
 
     def draw_extra(self, run: Run) -> None:
         """Subclass hook: update panels beyond the standard ones."""
+
+    def paper_for(self, vm: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str] | None:
+        """Subclass hook: the paper's points for the series panel showing ``vm`` (:data:`ALL_VMS`: the sum) and a
+        note for its legend, or None (the panel has no paper's points)."""
+        return None
 
     def stored(self, values: dict[str, Any]) -> Run | None:
         """Subclass hook: the run for ``values`` kept on disk by an earlier session, if any."""
@@ -462,6 +472,9 @@ class Dashboard(widgets.VBox):
             self.series.update(np.zeros(1), {f: np.zeros(1) for f in self.series.fields}, "no VM is running")
             return
         vms = tr.vm_names if name == ALL_VMS else [name]
+        ref = self.paper_for(name)
+        if ref is not None:
+            self.series.show_paper(*ref)
         label = f" ({self.series_label})" if self.series_label else ""
         self.series.update(tr.minutes, {f: _total([getattr(tr.vm(n), f) for n in vms]) for f in self.series.fields},
                            f"{name}{label}: memory over time", x_max=self.shown.end_min)
@@ -704,7 +717,44 @@ class ExperimentDashboard(Dashboard):
                          why_follows_vm=why_follows_vm)
         self.series_label = trace_label
         self.table.reference = getattr(module, "REFERENCE", "paper")
+        self.paper_figure = owner if owner in PAPER_MARKS else None     # the paper's digitized figure, if drawn
+        self.paper_chart: TimeSeries | None = None                 # the chart the paper's points go on
+        if self.paper_figure:
+            quantities = paper.quantities(self.paper_figure)
+            if paper.chart_points(self.paper_figure, None, quantities):  # columns of a table (Figure 6): the xy chart
+                self.paper_chart = self.xy if self.xy is not None and set(quantities) & set(self.xy.fields) else None
+            else:                                                  # a VM's quantities (Figures 7, 8): the series
+                self.paper_chart = self.series
+            if self.paper_chart is not None:
+                self.paper_chart.add_paper(quantities)
         self.refresh()
+
+    def paper_window(self) -> tuple[float, str]:
+        """Up to which minute the run shown is at the paper's set-up, and why not further
+        (:func:`esxlab.experiments.paper.setup_window`; a frame of a run streaming in: the controls' values)."""
+        run = self.shown
+        params = run.result.params if run is not None and run.result is not None else {**self.fixed, **self.values}
+        return paper.setup_window(self.paper_figure, self.module.PARAMS, params)
+
+    def paper_points(self, vm: str | None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
+        """The paper's points for the paper chart showing ``vm`` (None: a table's columns, :data:`ALL_VMS`: the
+        sum), up to where the run is at the paper's set-up, and the legend's note: why some or all are not drawn."""
+        chart = self.paper_chart
+        until, why = self.paper_window()
+        vm = paper.ALL if vm == ALL_VMS else vm
+        if until == -math.inf:
+            return {}, f"not drawn: this run is off the paper's set-up ({why})"
+        points = paper.chart_points(self.paper_figure, vm, chart.paper_quantities, until)
+        if not any(len(x) for x, _ in points.values()):
+            if not paper.chart_points(self.paper_figure, vm, chart.paper_quantities):
+                plotted = [ALL_VMS if v == paper.ALL else v for v in dict.fromkeys(
+                    paper.split_key(k)[0] for k in paper.paper_series(self.paper_figure)["series"])]
+                return {}, f"{self.paper_figure.replace('fig', 'Figure ')} plots {', '.join(plotted)} only"
+            return {}, f"not drawn: this run leaves the paper's time line at minute {until:g} ({why})"
+        return points, f"to minute {until:g} only: {why}" if why else ""
+
+    def paper_for(self, vm: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str] | None:
+        return self.paper_points(vm) if self.paper_chart is not None and self.paper_chart is self.series else None
 
     def draw_extra(self, run: Run) -> None:
         """The ``xy`` panel: columns of a table-like trace against its first column."""
@@ -724,6 +774,8 @@ class ExperimentDashboard(Dashboard):
             raise ConfigError(f"xy = {(self.xy_key, list(self.xy.fields))!r}: {where}.")
         xname = next(iter(cols))
         self.xy.xaxis.label = self.xlabel or pretty(xname)
+        if self.paper_chart is not None and self.paper_chart is self.xy:
+            self.xy.show_paper(*self.paper_points(None))
         self.xy.update(np.asarray(cols[xname], dtype=float), cols)
 
     def _stored_path(self, values: dict[str, Any]) -> Path:
