@@ -179,6 +179,16 @@ def test_overrides_beyond_a_parameters_range_are_refused_when_built():
     refused(lambda: views.ExperimentDashboard(fig2, ["sizes"]), r"'sizes'.* cannot be a control; .*fixed=")
 
 
+def test_an_override_of_no_control_is_refused():
+    """A fresh user's check of session 50: a misspelled key narrowed nothing, silently (memory_mb stayed 1 MB to 1 TB)."""
+    refused(lambda: scenario(host_controls=["memory_mb"], overrides={"memroy_mb": dict(lo=160, hi=512)}),
+            r"overrides names 'memroy_mb', which is not a control of this dashboard \(did you mean 'memory_mb'\?\); "
+            r"its controls: memory_mb\.")
+    refused(lambda: views.ExperimentDashboard(fig7, ["tax_after"], overrides={"vm_mb": {"hi": 256}}),
+            r"overrides names 'vm_mb', which is not a control .*its controls: tax_after\.")
+    refused(lambda: scenario(vm_controls={"b": ["shares"]}), r"not in the scenario \(a\)\.$")
+
+
 def test_an_open_end_is_one_step_inside_the_range():
     gain = control("slow_gain", esx.HostConfig.controls()["slow_gain"])
     assert gain.min == pytest.approx(gain.step) and gain.min > 0, "0 is refused by the config: not a slider end"

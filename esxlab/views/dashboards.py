@@ -37,6 +37,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -538,6 +539,17 @@ def _names(what: str, names: Any) -> list[str]:
     return list(names)
 
 
+def _check_overrides(overrides: dict, controls: dict) -> None:
+    """ConfigError for an ``overrides`` key that names no control of the dashboard (a misspelled one narrowed
+    nothing, silently)."""
+    unknown = [k for k in overrides if k not in controls]
+    if unknown:
+        close = get_close_matches(str(unknown[0]), list(controls), 1)
+        raise ConfigError(f"overrides names {unknown[0]!r}, which is not a control of this dashboard"
+                          f"{f' (did you mean {close[0]!r}?)' if close else ''}; its controls: "
+                          f"{', '.join(controls) or 'none'}.")
+
+
 class SimDashboard(Dashboard):
     """A scenario on :class:`esxlab.Host`, declared as data.
 
@@ -598,8 +610,8 @@ class SimDashboard(Dashboard):
         vm_specs = VMConfig.controls()
         for vm, names in vm_controls.items():
             if vm not in configs or vm in HOST_PARTS:
-                raise ConfigError(f"vm_controls names VM {vm!r}, which is not in the scenario ({', '.join(configs)}); "
-                                  f"VMs may not be named {' or '.join(HOST_PARTS)}.")
+                raise ConfigError(f"vm_controls names VM {vm!r}, which is not in the scenario ({', '.join(configs)})"
+                                  + (f"; VMs may not be named {' or '.join(HOST_PARTS)}." if vm in HOST_PARTS else "."))
             for name in names:
                 if name not in vm_specs:
                     raise ConfigError(f"vm_controls[{vm!r}] names {name!r}, which has no control; choose from "
@@ -614,6 +626,7 @@ class SimDashboard(Dashboard):
                 key = f"{vm}.{name}"
                 ctl[key] = control(key, vm_specs[name], value, rerun=False, owner="VMConfig",
                                    **{"label": f"{vm}: {vm_specs[name].label}", **narrow, **overrides.get(key, {})})
+        _check_overrides(overrides, ctl)
         super().__init__(title, ctl, seed=seed, panels=panels, host_fields=host_fields, why_follows_vm=why_follows_vm)
         self.refresh()
 
@@ -712,6 +725,7 @@ class ExperimentDashboard(Dashboard):
         owner = getattr(module, "__name__", "experiment").rpartition(".")[2]
         ctl = {name: control(name, params[name], self.fixed.pop(name, None), owner=owner, **overrides.get(name, {}))
                for name in controls}
+        _check_overrides(overrides, ctl)
         super().__init__(title or module.TITLE, ctl, seed=seed, panels=panels,
                          extra=[*([self.xy.widget] if self.xy else []), *extra], sum_vms=sum_vms,
                          why_follows_vm=why_follows_vm)
