@@ -2,13 +2,17 @@
 exercises/grade.py as a module."""
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 
 from esxlab import checks
+from esxlab.exercises import graded
+from esxlab.pmap import PRIVATE
 
 EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
 
@@ -33,3 +37,20 @@ def grade_script() -> ModuleType:
     finally:
         sys.path.remove(str(EXERCISES))
     return grade
+
+
+def answered(given, answers: dict[str, str]):
+    """A copy of notebook ``given`` with the answer cells ``answers`` (grade id → source) replaced."""
+    work = copy.deepcopy(given)
+    for cell in work.cells:
+        if graded(cell).get("grade_id") in answers:
+            cell.source = answers[graded(cell)["grade_id"]]
+    return work
+
+
+def private_outside(vm, protect) -> np.ndarray:
+    """The PPNs a replacement policy may page out: ``vm``'s private pages outside ``protect`` (§3.3)."""
+    ok = vm.pmap.state == PRIVATE
+    if protect is not None and len(protect):
+        ok[np.asarray(protect, dtype=np.int64)] = False
+    return np.flatnonzero(ok)

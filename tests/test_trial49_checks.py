@@ -13,7 +13,6 @@ Each test fails on the code before.
 """
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 
@@ -21,9 +20,8 @@ import nbformat
 import pytest
 
 from esxlab import checks, problems
-from esxlab.exercises import graded
 from esxlab.problems.instructor import expect, solve
-from answers import fails as _fails, grade_script, line as _line
+from answers import answered, fails as _fails, grade_script, line as _line
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "exercises" / "release"
@@ -219,14 +217,6 @@ def test_the_cached_expectations_still_reset():
     assert p._expectations() is not first and "_expected" not in vars(p)
 
 
-def _answered(given, grade_id: str, source: str):
-    work = copy.deepcopy(given)
-    for cell in work.cells:
-        if graded(cell).get("grade_id") == grade_id:
-            cell.source = source
-    return work
-
-
 @pytest.mark.parametrize("source, found", [
     ("f, slow, fast, estimate = [e.value for e in vars(p)['_expected']]", "vars(p)"),
     ("f, slow, fast, estimate = [e.value for e in p.__dict__['_expected']]", "p.__dict__"),
@@ -237,7 +227,7 @@ def _answered(given, grade_id: str, source: str):
 def test_grade_flags_vars_dict_and_private_names_in_strings(source, found):
     grade = grade_script()
     given = nbformat.read(RELEASE / "sampling.ipynb", as_version=4)
-    notes = grade.flags(given, _answered(given, "sampling-answer", source))
+    notes = grade.flags(given, answered(given, {"sampling-answer": source}))
     assert notes and all(n.startswith("flagged for review: sampling-answer ") for n in notes), notes
     assert any(found in n for n in notes), notes
 
@@ -247,4 +237,4 @@ def test_grade_does_not_flag_a_students_own_dict_or_a_plain_string():
     given = nbformat.read(RELEASE / "sampling.ipynb", as_version=4)
     own = ("class Mine:\n    def show(self):\n        return vars(self), self.__dict__\n"
            "names = {'f': 1}\nf = p.touched / p.n\nprint(f'{f:.2f}', 'the _ in a name')\n")
-    assert grade.flags(given, _answered(given, "sampling-answer", own)) == []
+    assert grade.flags(given, answered(given, {"sampling-answer": own})) == []

@@ -21,7 +21,7 @@ import pytest
 
 from esxlab import checks, problems
 from esxlab.problems.instructor import solve
-from answers import fails, line
+from answers import fails, line, private_outside
 
 ROOT = Path(__file__).resolve().parents[1]
 CAREFUL = "grading checks your answers with SEED = 0"
@@ -68,16 +68,9 @@ from esxlab.pmap import PRIVATE                                   # noqa: E402
 from esxlab.swap import ReplacementPolicy                         # noqa: E402
 
 
-def _candidates(vm, protect):
-    ok = vm.pmap.state == PRIVATE
-    if protect is not None and len(protect):
-        ok[np.asarray(protect, dtype=np.int64)] = False
-    return np.flatnonzero(ok)
-
-
 class LRU(ReplacementPolicy):
     def victims(self, vm, n, rng, protect):
-        c = _candidates(vm, protect)
+        c = private_outside(vm, protect)
         return c[np.argsort(vm.last_touch[c], kind="stable")[:n]]
 
 
@@ -102,7 +95,7 @@ class Negative(LRU):
 
 class TooMany(ReplacementPolicy):
     def victims(self, vm, n, rng, protect):
-        return _candidates(vm, protect)[:n + 5]
+        return private_outside(vm, protect)[:n + 5]
 
 
 class IgnoresProtect(ReplacementPolicy):

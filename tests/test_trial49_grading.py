@@ -27,9 +27,8 @@ import nbformat
 import pytest
 
 from esxlab import checks, problems
-from esxlab.exercises import graded
 from esxlab.problems.instructor import solve
-from answers import fails, grade_script, line
+from answers import answered, fails, grade_script, line
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
@@ -58,19 +57,10 @@ counts = {"calls": 0}
 '''
 
 
-def _answered(given, answers: dict[str, str]):
-    """A copy of notebook ``given`` with the answer cells ``answers`` (grade id → source) replaced."""
-    work = copy.deepcopy(given)
-    for cell in work.cells:
-        if graded(cell).get("grade_id") in answers:
-            cell.source = answers[graded(cell)["grade_id"]]
-    return work
-
-
 def _student(folder: Path, name: str, answers: dict[str, str], exercise: str = "idle_memory_tax") -> Path:
     """The solved ``exercise`` notebook with the answer cells ``answers`` replaced, written as ``folder/name``."""
     path = folder / f"{name}.ipynb"
-    nbformat.write(_answered(nbformat.read(SOURCE / f"{exercise}.ipynb", as_version=4), answers), path)
+    nbformat.write(answered(nbformat.read(SOURCE / f"{exercise}.ipynb", as_version=4), answers), path)
     return path
 
 
@@ -86,7 +76,7 @@ def _rows(path: Path) -> list[dict]:
 
 def _flags(answers: dict[str, str], exercise: str = "idle_memory_tax") -> list[str]:
     given = nbformat.read(RELEASE / f"{exercise}.ipynb", as_version=4)
-    return grade_script().flags(given, _answered(given, answers))
+    return grade_script().flags(given, answered(given, answers))
 
 
 # -- 1 and 3: tampering and introspection are flagged ------------------------------------------------------------------

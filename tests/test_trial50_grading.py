@@ -20,7 +20,7 @@ from esxlab import problems
 from esxlab.exercises import graded
 from esxlab.problems import base
 from esxlab.problems.instructor import solve
-from answers import grade_script
+from answers import answered, grade_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
@@ -38,18 +38,9 @@ LEAKS = [
 ]
 
 
-def _answered(given, answers: dict[str, str]):
-    """A copy of notebook ``given`` with the answer cells ``answers`` (grade id → source) replaced."""
-    work = copy.deepcopy(given)
-    for cell in work.cells:
-        if graded(cell).get("grade_id") in answers:
-            cell.source = answers[graded(cell)["grade_id"]]
-    return work
-
-
 def _flags(source: str, grade_id: str = "rho-answer", exercise: str = "idle_memory_tax") -> list[str]:
     given = nbformat.read(RELEASE / f"{exercise}.ipynb", as_version=4)
-    return grade_script().flags(given, _answered(given, {grade_id: source}))
+    return grade_script().flags(given, answered(given, {grade_id: source}))
 
 
 # -- 1: the trial's leaks are flagged, and honest code is not ---------------------------------------------------------
@@ -137,7 +128,7 @@ def test_an_answer_cell_that_raised_gets_a_note_but_one_as_handed_out_does_not()
 
 def test_grade_py_names_the_error_of_an_answer_cell(tmp_path):
     solved = nbformat.read(SOURCE / "ballooning.ipynb", as_version=4)
-    students = {"zed": _answered(solved, {"balloon-answer": "balloon_mb = p.balloon_mb / 0\nswap_mb = 0"}),
+    students = {"zed": answered(solved, {"balloon-answer": "balloon_mb = p.balloon_mb / 0\nswap_mb = 0"}),
                 "ada": solved, "una": nbformat.read(RELEASE / "ballooning.ipynb", as_version=4)}
     for name, nb in students.items():
         nbformat.write(nb, tmp_path / f"{name}.ipynb")

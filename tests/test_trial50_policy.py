@@ -19,13 +19,7 @@ from esxlab.pmap import PRIVATE
 from esxlab.problems import capstone_policy
 from esxlab.swap import RandomReplacement, ReplacementPolicy, legal_victims
 from esxlab.workloads import HotCold
-
-
-def _private(vm, protect):
-    ok = vm.pmap.state == PRIVATE
-    if protect is not None and len(protect):
-        ok[np.asarray(protect, dtype=np.int64)] = False
-    return np.flatnonzero(ok)
+from answers import private_outside
 
 
 class Oldest(ReplacementPolicy):
@@ -34,7 +28,7 @@ class Oldest(ReplacementPolicy):
     name = "oldest"
 
     def victims(self, vm, n, rng, protect):
-        c = _private(vm, protect)
+        c = private_outside(vm, protect)
         return c[np.argsort(vm.last_touch[c], kind="stable")[:n]]
 
 
@@ -64,7 +58,7 @@ ILLEGAL = {
                    "returned the same page twice; each victim must be distinct."),
     "protected": (lambda vm, n, good, protect: _protected(vm, n, good, protect),
                   "returned a page in `protect`: those are being faulted in right now."),
-    "too many": (lambda vm, n, good, protect: _private(vm, protect)[:n + 1], "return at most n."),
+    "too many": (lambda vm, n, good, protect: private_outside(vm, protect)[:n + 1], "return at most n."),
 }
 
 
@@ -159,7 +153,7 @@ def test_the_capstone_says_what_the_engine_says():
     """For each illegal answer, _Validated's CheckFailed carries the sentence legal_victims gives (the check's own
     wording: ``victims() …``)."""
     vm = _host(Oldest(), seconds=60).vm("app")
-    n, protect = 50, _private(vm, None)[:3]
+    n, protect = 50, private_outside(vm, None)[:3]
     for kind in ILLEGAL:
         policy = _bad(kind)
         answer = policy.victims(vm, n, np.random.default_rng(0), protect)
