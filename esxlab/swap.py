@@ -158,7 +158,8 @@ def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, calle
     if len(distinct(arr)) != len(arr):
         raise PolicyError(f"{caller} returned the same page twice; each victim must be distinct.")
     if len(arr) and (arr.min() < 0 or arr.max() >= vm.pages):
-        raise PolicyError(f"{caller} returned a page outside 0..{vm.pages - 1}, the VM's PPNs.")
+        outside = arr[(arr < 0) | (arr >= vm.pages)][0]
+        raise PolicyError(f"{caller} returned PPN {outside}, outside 0..{vm.pages - 1}, the VM's PPNs.")
     arr = arr.astype(np.int64, copy=False)
     bad = arr[vm.pmap.state[arr] != PRIVATE]
     if len(bad):

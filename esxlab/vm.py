@@ -117,6 +117,11 @@ class VM:
         self.large_broken = 0
         self.off_at: int | None = None                # the host's time (s) at power-off; None while it runs
 
+    def __repr__(self) -> str:
+        when = f"powered off at t={self.off_at}s" if self.off_at is not None else f"running, t={self.vm_time}s"
+        return (f"<VM {self.name!r} max_mb={self.pages / PAGES_PER_MB:g} alloc_mb={self.alloc_pages / PAGES_PER_MB:.1f} "
+                f"{when}>")
+
     # -- the hypervisor's side of guest accesses -------------------------------------------
     def _touch(self, ppns: np.ndarray, write) -> None:
         """Make ``ppns`` (distinct) accessible, then note the access for the sampler (§5.3).

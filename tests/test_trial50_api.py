@@ -234,6 +234,8 @@ def test_a_powered_off_vm_takes_no_memory_by_any_way_in():
         with pytest.raises(esx.ConfigError, match="was powered off at t = 60 s: its pages can no longer be touched"):
             call()
     assert host.machine.free == free and vm.alloc_pages == 0
+    assert repr(vm) == "<VM 'a' max_mb=128 alloc_mb=0.0 powered off at t=60s>"
+    assert repr(host.vm("b")).startswith("<VM 'b' max_mb=64 alloc_mb=") and "running, t=60s" in repr(host.vm("b"))
     host.run(seconds=10)
 
 
