@@ -34,7 +34,8 @@ COLORS.update({"shared frames": COLORS["shared"], "ballooned": COLORS["balloon"]
                "estimate": COLORS["active"]})                                         # Figure 6's active estimate
 #: for series that are no page state or metric (Paul Tol's colour-blind-safe "muted" colours that the
 #: palette above does not use, so such a series never looks like a page state)
-OTHER_COLORS = ["#332288", "#999933", "#555555", "#CC6677", "#DDCC77", "#AA4499", "#88CCEE"]
+#: series without a page state's colour: Tol's muted colours, none grey (the paper's points are grey, PAPER_COLOR)
+OTHER_COLORS = ["#332288", "#999933", "#44AA99", "#CC6677", "#DDCC77", "#AA4499", "#88CCEE"]
 PMAP_COLORS = [s.color for s in PAGE_STATES]                                             # STATE_NAMES order
 STATE_COLORS = ["#DDEEDD", "#C9E4F2", "#E69F00", COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "sharing table", "free")
