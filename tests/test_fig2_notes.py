@@ -21,8 +21,10 @@ def _own_cache(tmp_path, monkeypatch):
 
 
 def numbers(text: str) -> dict[str, int]:
-    """note text → its number, from footnote lines "[n] text" (plain, or in the dashboard's HTML)."""
-    lines = re.findall(r"^\[(\d+)\] (.+)$", html.unescape(re.sub(r"<[^>]+>", "\n", text)), re.M)
+    """note text → its number, from footnotes "[n] text" (plain, its lines wrapped under the text, or in the
+    dashboard's HTML)."""
+    plain = re.sub(r"\n {4,}(?=\S)", " ", html.unescape(re.sub(r"<[^>]+>", "\n", text)))
+    lines = re.findall(r"^\[(\d+)\] (.+)$", plain, re.M)
     return {note: int(n) for n, note in lines}
 
 

@@ -122,3 +122,15 @@ def test_paper_series_without_a_series_names_names_and_numbers():
     with pytest.raises(ConfigError, match=r"name = 4 has no digitized series; choose one of fig2, fig6, fig7, fig8, "
                                           r"or its number \(2, 6, 7, 8\)"):
         E.paper_series(4)
+
+
+def test_render_table_wraps_footnotes_at_spaces():
+    """A browser trial of session 50: 05's printed table broke a long footnote mid-word ("(onl" / "y the split"),
+    as a notebook's output breaks a long line anywhere; footnotes are wrapped at spaces, under their text."""
+    from esxlab.experiments.result import FOOTNOTE_WIDTH, Row, render_table
+    note = "fig7: " + " ".join(f"word{i}" for i in range(60))
+    text = render_table([Row("fig7", "q", 1.0, 2.0, 0.1, note=note)])
+    foot = text[text.index("[1] "):].splitlines()
+    assert len(foot) > 1 and all(len(line) <= FOOTNOTE_WIDTH for line in foot)
+    assert all(line.startswith("    ") for line in foot[1:])
+    assert " ".join(line.strip() for line in foot) == f"[1] {note}", "no word split"

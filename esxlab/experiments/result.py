@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +121,10 @@ class Row:
         return [self.experiment, self.title, paper, value, tol, within, self.note]
 
 
+#: characters a footnote line of :func:`render_table` holds
+FOOTNOTE_WIDTH = 100
+
+
 def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") -> str:
     """A plain-text table of ``rows``, set-up checks in a second table below the predictions;
     notes, if any, as numbered footnotes. Rows over seeds (:func:`summarize`) show mean ± sd, or
@@ -157,7 +162,9 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
         out += [line(head), line(["-" * w for w in widths])] + [line(c) for c in cells]
     if foot:
         out.append("")
-    out += [f"[{i}] {n}" for i, n in enumerate(foot, 1)]
+    # wrapped at spaces: a notebook's output breaks a long line anywhere, in mid-word
+    out += [textwrap.fill(f"[{i}] {n}", FOOTNOTE_WIDTH, subsequent_indent=" " * (len(str(i)) + 3),
+                          break_long_words=False, break_on_hyphens=False) for i, n in enumerate(foot, 1)]
     return "\n".join(out)
 
 
