@@ -135,6 +135,14 @@ POLICIES = {"random": RandomReplacement, "clock": ClockReplacement}
 BUILT_IN = frozenset(POLICIES.values())      # trusted: the swapper does not check their victims
 
 
+def private_outside(vm, protect: np.ndarray | None) -> np.ndarray:
+    """The PPNs a replacement policy may page out: ``vm``'s private pages outside ``protect`` (§3.3), in order."""
+    ok = vm.pmap.state == PRIVATE
+    if protect is not None and len(protect):
+        ok[np.asarray(protect, dtype=np.int64)] = False
+    return np.flatnonzero(ok)
+
+
 def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, caller: str = "victims()") -> np.ndarray:
     """``victims``, what a policy's ``victims(vm, n, rng, protect)`` returned, as int64 PPNs if the interface
     allows it (:meth:`ReplacementPolicy.victims`: at most ``n`` distinct PPNs of ``vm``, each PRIVATE, none in

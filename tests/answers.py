@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import numpy as np
 import pytest
 
 from esxlab import checks
 from esxlab.exercises import graded
-from esxlab.pmap import PRIVATE
 
 EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
 
@@ -46,11 +44,3 @@ def answered(given, answers: dict[str, str]):
         if graded(cell).get("grade_id") in answers:
             cell.source = answers[graded(cell)["grade_id"]]
     return work
-
-
-def private_outside(vm, protect) -> np.ndarray:
-    """The PPNs a replacement policy may page out: ``vm``'s private pages outside ``protect`` (§3.3)."""
-    ok = vm.pmap.state == PRIVATE
-    if protect is not None and len(protect):
-        ok[np.asarray(protect, dtype=np.int64)] = False
-    return np.flatnonzero(ok)

@@ -21,7 +21,7 @@ import pytest
 
 from esxlab import checks, problems
 from esxlab.problems.instructor import solve
-from answers import fails, line, private_outside
+from answers import fails, line
 
 ROOT = Path(__file__).resolve().parents[1]
 CAREFUL = "grading checks your answers with SEED = 0"
@@ -65,7 +65,7 @@ def test_ballooning_suggests_another_seed_under_another_name():
 
 # -- 2 and 3: the capstone's measure validates as the check does; fresh copies; too few victims --------------------
 from esxlab.pmap import PRIVATE                                   # noqa: E402
-from esxlab.swap import ReplacementPolicy                         # noqa: E402
+from esxlab.swap import ReplacementPolicy, private_outside        # noqa: E402
 
 
 class LRU(ReplacementPolicy):

@@ -17,9 +17,8 @@ from esxlab import checks, problems, swap
 from esxlab.errors import ConfigError, Error, PolicyError
 from esxlab.pmap import PRIVATE
 from esxlab.problems import capstone_policy
-from esxlab.swap import RandomReplacement, ReplacementPolicy, legal_victims
+from esxlab.swap import RandomReplacement, ReplacementPolicy, legal_victims, private_outside
 from esxlab.workloads import HotCold
-from answers import private_outside
 
 
 class Oldest(ReplacementPolicy):

@@ -11,9 +11,8 @@ from ..checks import CheckFailed, Expect
 from ..config import HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, PolicyError, check_choice, shorten
 from ..host import Host
-from ..pmap import PRIVATE
 from ..rng import Streams
-from ..swap import POLICIES, ReplacementPolicy, legal_victims
+from ..swap import POLICIES, ReplacementPolicy, legal_victims, private_outside
 from ..workloads import HotCold
 from ..workloads.base import Access
 from .base import Problem, pick
@@ -47,11 +46,9 @@ class _Validated(ReplacementPolicy):
         except PolicyError as illegal:       # the engine's rules, as the check's sentence
             raise CheckFailed(str(illegal)) from None
         if len(arr) < n and self.short is None:
-            ok = vm.pmap.state == PRIVATE
-            if protect is not None and len(protect):
-                ok[np.asarray(protect, dtype=np.int64)] = False
-            if len(arr) < min(n, int(ok.sum())):
-                self.short = (n, len(arr), int(ok.sum()))
+            qualify = len(private_outside(vm, protect))
+            if len(arr) < min(n, qualify):
+                self.short = (n, len(arr), qualify)
         return arr
 
 
