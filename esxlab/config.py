@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import textwrap
+import warnings
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Callable, TypeVar
 
@@ -58,7 +59,8 @@ class Param:
     structured values (it raises ConfigError itself); ``optional`` also allows None. ``source``
     says where the default comes from (paper section, later ESX, or "invented"). A percentage moved
     in whole steps (unit "%…", ``step`` ≥ 1) refuses a value strictly between 0 and 1 as a fraction of
-    1 typed for it (0.65 for 65 %), as ``check_number`` refuses 75 for a fraction.
+    1 typed for it (0.65 for 65 %), as ``check_number`` refuses 75 for a fraction; a configuration warns of
+    exactly 1 where that may be the fraction 1 typed for 100 % (:meth:`maybe_fraction_one`).
     ``spec["label"]`` reads like ``spec.label`` (the older dict form of a config's ``controls()``).
     """
 
@@ -103,6 +105,11 @@ class Param:
     def whole_percent(self) -> bool:
         """A percentage moved in whole steps (unit "%…", step ≥ 1): 0 < value < 1 is refused as a fraction."""
         return self.unit.startswith("%") and self.step is not None and self.step >= 1
+
+    def maybe_fraction_one(self, value: Any) -> bool:
+        """Whether ``value`` is exactly 1 in a percentage that may be the fraction 1 typed for 100 %: one moved in
+        steps larger than 1 (so no slider sets 1; typed) whose range holds 100 (``balloon_max_pct = 1.0``)."""
+        return self.whole_percent and self.step > 1 and (self.hi is None or self.hi >= 100) and value == 1
 
     def allowed(self, name: str) -> str:
         """What the field ``name`` allows, as :meth:`validate`'s sentences say it (e.g. ``0 ≤ tax_rate < 1``)."""
@@ -178,7 +185,11 @@ class Validated:
     def __post_init__(self) -> None:
         owner = type(self).__name__
         for name, spec in self.controls().items():
-            object.__setattr__(self, name, spec.validate(owner, name, getattr(self, name)))
+            value = spec.validate(owner, name, getattr(self, name))
+            if spec.maybe_fraction_one(value):       # allowed (1 % is a percentage), but say how it reads
+                warnings.warn(f"{owner}.{name} = {value!r} is read as 1 {spec.unit}; if you meant the fraction 1, "
+                              f"{name} is a percentage (100 for 100 %).", UserWarning, stacklevel=3)
+            object.__setattr__(self, name, value)
         self._check_relations()
 
     def _check_relations(self) -> None:

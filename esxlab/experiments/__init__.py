@@ -33,6 +33,7 @@ compares it with the paper, write ``esxlab/experiments/<name>.py`` and add ``<na
 from __future__ import annotations
 
 import importlib
+import numbers
 import re
 from pathlib import Path
 from types import ModuleType
@@ -83,17 +84,17 @@ CONTRACT = ("PARAMS, a dict of parameter name → esxlab.experiments.params.Para
 _IMPORT_NAME = re.compile(r"[^\W\d]\w*(\.[^\W\d]\w*)*")
 
 
-def lookup(experiment: str | int | ModuleType, *, own: bool = True) -> str:
+def lookup(experiment: str | float | ModuleType, *, own: bool = True) -> str:
     """The name ``experiment`` goes by: a package experiment's module name ("fig7") for that name, its
-    figure number (7 or "7") or its module; with ``own``, also an experiment module of your own, given
-    by its import name ("mypkg.myexp", imported here) or as the module, whose name is its ``__name__``
+    figure number (7, "7" or a whole float, 7.0) or its module; with ``own``, also an experiment module of your
+    own, given by its import name ("mypkg.myexp", imported here) or as the module, whose name is its ``__name__``
     (a script's run as ``__main__``: its file's name, "myexp" for myexp.py; checked: :func:`check_module`).
     ConfigError for anything else (``own=False``: anything but the package's experiments, as
     ``reproduce``, which compares with the paper, allows)."""
     return _find(experiment, own)[0]
 
 
-def get(experiment: str | int | ModuleType) -> ModuleType:
+def get(experiment: str | float | ModuleType) -> ModuleType:
     """The experiment module for ``experiment``: the package's, or one of your own (see :func:`lookup`)."""
     return _find(experiment, True)[1]
 
@@ -127,7 +128,7 @@ def _wrong(module: ModuleType) -> str | None:
     return None
 
 
-def _find(experiment: str | int | ModuleType, own: bool) -> tuple[str, ModuleType]:
+def _find(experiment: str | float | ModuleType, own: bool) -> tuple[str, ModuleType]:
     """(:func:`lookup`'s name, :func:`get`'s module) of ``experiment``."""
     if isinstance(experiment, ModuleType):
         name = experiment.__name__.removeprefix(f"{__name__}.")
@@ -136,7 +137,10 @@ def _find(experiment: str | int | ModuleType, own: bool) -> tuple[str, ModuleTyp
         if own:
             return _own_name(experiment), check_module(experiment)
     else:
-        key = str(experiment).strip()
+        # a figure number as a whole float (7.0: arithmetic, np.float64) is that int, as resolve() reads 10.0 as 10
+        whole = (isinstance(experiment, numbers.Real) and not isinstance(experiment, numbers.Integral)
+                 and float(experiment).is_integer())
+        key = str(int(experiment) if whole else experiment).strip()
         for candidate in (key.lower(), f"fig{key.lower()}", key.removeprefix(f"{__name__}.")):
             if candidate in EXPERIMENTS:
                 return candidate, importlib.import_module(f"{__name__}.{candidate}")

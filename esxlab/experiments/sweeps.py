@@ -49,7 +49,7 @@ from .result import Result, Row, summarize, write_csv
 #: the tidy table's columns after the experiment's swept parameters (see :class:`SweepTable`)
 COLUMNS = ("seed", "quantity", "label", "value", "unit", "paper", "tolerance", "relation", "within", "kind", "note")
 MAX_RUNS = 100_000
-Experiment = str | int | ModuleType       # a package experiment's name or figure number, or a module (:func:`sweep`)
+Experiment = str | float | ModuleType     # a package experiment's name or figure number, or a module (:func:`sweep`)
 Task = str | runner.Own | ModuleType      # how a task names the experiment (:func:`.runner.load`)
 
 
