@@ -125,17 +125,20 @@ def chart_points(name: str, vm: str | None, fields: tuple[str, ...] | list[str],
 TIMELINE = {"fig6": (), "fig7": ("dbench_start_min", "tax_change_min"), "fig8": ("bench_start_min",)}
 #: knobs whose move changes a run only from a moment on: figure → {knob: the knob holding that minute}
 FROM = {"fig7": {"tax_after": "tax_change_min"}}
+#: knobs each of whose choices is a reading of the paper's text: moved, the run is still at the paper's set-up
+#: (its rows compared, its points drawn); Figure 8's ``high_state``, §6.3's high state read two ways
+READINGS = {"fig8": ("high_state",)}
 
 
 def setup_window(name: str, specs: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[float, str]:
     """Up to which minute a run of figure ``name`` with ``params`` (its experiment's ``PARAMS`` are ``specs``) is
     at the paper's set-up, its points there comparable with the paper's, and why not further ("" when the whole
-    run is): −inf when a knob of the set-up moved (any but the run's length and those of :data:`TIMELINE` and
-    :data:`FROM`; the same :func:`~.params.moved` that marks the table's rows "not compared"). The run's length
-    bounds it too (a shorter run: fewer points)."""
+    run is): −inf when a knob of the set-up moved (any but the run's length and those of :data:`TIMELINE`,
+    :data:`FROM` and :data:`READINGS`; the same :func:`~.params.moved` that marks the table's rows "not
+    compared"). The run's length bounds it too (a shorter run: fewer points)."""
     p = SimpleNamespace(**{k: params.get(k, s.default) for k, s in specs.items()})
     timed, late = TIMELINE.get(name, ()), FROM.get(name, {})
-    setup = moved(specs, p, tuple(k for k in specs if k not in (*timed, *late, "minutes")))
+    setup = moved(specs, p, tuple(k for k in specs if k not in (*timed, *late, *READINGS.get(name, ()), "minutes")))
     if setup:
         return -math.inf, setup
     until, why = float(p.minutes) if "minutes" in specs else math.inf, []
