@@ -251,8 +251,9 @@ class HostConfig(Validated):
     Only ``memory_mb`` may be given by position: ``HostConfig(512, tax_rate=0.75)``."""
 
     memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB",
-                             source="§5.4: the RAM of Fig. 7's host (512 MB, of which ESX left about 360 MB for VMs; "
-                                    "experiments.fig7 sizes its host from the 360)")
+                             source="§5.4: the RAM of Fig. 7's host (512 MB, of which about 360 MB were available "
+                                    "for VMs; experiments.fig7 sizes its host from 358 MB, the digitized 179 + 179 "
+                                    "at τ = 0)")
     _: KW_ONLY                                     # the rest by name: HostConfig(512, tax_rate=0.75)
     swap_mb: float | None = param(None, "host swap space", 0, 1 << 22, step=16, unit="MB", optional=True,
                                   source="§6.2 (one shared area, max − min reserved per VM); None: a swap "
@@ -333,7 +334,11 @@ class HostConfig(Validated):
         pages), with ``overrides`` (any field) applied and validated. Two defaults are esxlab's readings, not the
         paper's plain text: ``high_state="converge"`` (balloons keep moving VMs to their targets in high; the
         literal "no reclamation" is ``high_state="idle"``) and ``swap_mb=None`` (a swap file per VM, later ESX:
-        admission then checks no swap space; give ``swap_mb`` for §6.2's one area with max − min reserved per VM).
+        admission then checks no swap space, where §6.2 refuses a VM whose max − min does not fit in the one swap
+        area; give ``swap_mb`` for that). Where the paper gives no value, some defaults are later ESX's (each
+        field's ``source`` says so): reallocation every 15 s, 10 shares per MB, scans of 50 / 200 pages/s, and each
+        VM's balloon cap ``VMConfig.balloon_max_pct`` = 65 % of max (ESXi's ``Mem.CtlMaxPercent``; §3.2 gives no
+        cap, and ESX 2.5's default was half of max: ``balloon_max_pct=50``).
         ConfigError for an unknown field or a bad value."""
         return cls._preset("esx2002", {}, args, overrides)
 
@@ -455,7 +460,8 @@ class VMConfig(Validated):
     os_version: str = "1"                          # guests of the same OS and version share their image
     balloon: str = param("cooperative", "balloon driver", choices=BALLOON_MODES, source="§3.2 limitations")
     balloon_max_pct: float = param(65, "balloon cap", 0, 100, step=5, unit="% of max",
-                                   source="later ESX doc: Mem.CtlMaxPercent = 65 %")
+                                   source="later ESX doc: ESXi's Mem.CtlMaxPercent = 65 %; the paper gives no cap "
+                                          "(§3.2), ESX 2.5's default was half of max")
     balloon_max_mb: float | None = param(None, "balloon ceiling", 0, 1 << 20, step=16, unit="MB", optional=True,
                                          source="later ESX: sched.mem.maxmemctl (None: only the % cap)")
     balloon_rate_mb_s: float = param(4, "max balloon rate", 0, 4096, step=0.5, unit="MB/s", lo_open=True,

@@ -42,14 +42,27 @@ def test_bad_vm_config(kw, words):
         assert w in str(e.value)
 
 
-def test_defaults_are_the_papers():
+def test_defaults_the_paper_gives():
+    """§6.3's thresholds, §5.2's τ, §5.3's sampling and §6.2's overhead."""
     c = esx.HostConfig()
     assert (c.high_pct, c.soft_pct, c.hard_pct, c.low_pct) == (6, 4, 2, 1)
     assert c.tax_rate == 0.75 and c.sample_pages == 100 and c.sample_period_s == 30
+    assert esx.VMConfig(max_mb=256).overhead_mb == 32
+
+
+def test_defaults_from_later_esx_where_the_paper_gives_none():
+    """The paper gives no reallocation period (§6.3), balloon cap (§3.2), shares per MB (§6.1) or scan rates
+    (§4.3); esxlab takes later ESX's, and each Param's source says so."""
+    c = esx.HostConfig()
     assert c.realloc_period_s == 15
     v = esx.VMConfig(max_mb=256)
-    assert v.overhead_mb == 32 and v.balloon_max_pct == 65
+    assert v.balloon_max_pct == 65
     assert v.effective_shares(c.shares_per_mb) == 2560
+    assert (c.sharing.scan_vm_pages_s, c.sharing.scan_total_pages_s) == (50, 200)
+    host, vm, sharing = esx.HostConfig.controls(), esx.VMConfig.controls(), esx.SharingConfig.controls()
+    for p in (host["realloc_period_s"], host["shares_per_mb"], vm["balloon_max_pct"],
+              sharing["scan_vm_pages_s"], sharing["scan_total_pages_s"]):
+        assert p.source.startswith("later ESX"), p.source
 
 
 def test_controls_metadata_and_replace():

@@ -251,8 +251,10 @@ def test_a_many_vm_host_scans_each_vm_in_batches_at_the_same_rate():
         assert wakes * per_wake - 32 < sum(ks) <= wakes * per_wake, f"{name}: {sum(ks)} pages in {wakes} wake-ups"
 
 
-def test_at_the_papers_rates_every_wake_up_scans_as_with_no_batch_minimum():
-    """Four VMs: a wake-up's share (250 pages) is above scan_batch_min, so the minimum changes nothing."""
+def test_at_the_default_esx2x_rates_every_wake_up_scans_as_with_no_batch_minimum():
+    """Four VMs at the default scan rates (later ESX 2.x's Mem.ShareScanVM = 50 and Mem.ShareScanTotal = 200
+    pages/s; the paper gives none, §4.3): a wake-up's share (250 pages) is above scan_batch_min, so the minimum
+    changes nothing."""
     runs = []
     for least in (1, 32):
         host = mixed_host(scan_batch_min=least)

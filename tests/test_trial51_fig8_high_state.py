@@ -57,3 +57,9 @@ def test_idle_leaves_high_as_the_benchmarks_start_and_leaves_sql_server_above(ru
     while_idle = (m >= 35) & (m < 60)
     assert np.mean(sql.alloc[while_idle]) > np.mean(sql.target[while_idle]) + 5       # above its target in high
     assert all(r.paper is not None for r in res.table)
+
+
+def test_09_asks_to_compare_the_two_readings():
+    from notebook_cells import cells
+    prose = " ".join(" ".join(c.source.split()) for c in cells("09_dynamic_reallocation") if c.cell_type == "markdown")
+    assert 'Run `res = fig8.run(seed=0, high_state="idle")`, the literal reading' in prose
