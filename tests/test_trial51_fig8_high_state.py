@@ -1,6 +1,8 @@
 """Figure 8 under §6.3's two readings of the high state (``high_state``): both are the paper's set-up, both are
 compared, and each reproduces a different part of the figure (esxlab/experiments/fig8.py's docstring, "Two
 readings of §6.3")."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,13 @@ def test_09_asks_to_compare_the_two_readings():
     from notebook_cells import cells
     prose = " ".join(" ".join(c.source.split()) for c in cells("09_dynamic_reallocation") if c.cell_type == "markdown")
     assert 'Run `res = fig8.run(seed=0, high_state="idle")`, the literal reading' in prose
+
+
+def test_the_readmes_sweep_over_both_readings_runs(capsys):
+    from esxlab.__main__ import main
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf8").split())
+    assert "python -m esxlab sweep fig8 --param high_state=converge,idle --seeds 0-1 --jobs 2" in readme
+    assert main(["sweep", "fig8", "--param", "high_state=converge,idle", "--seeds", "0", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "fig8 high_state='converge'" in out and "fig8 high_state='idle'" in out
+    assert "SQL Server alloc while idle" in out and "NO [1]" in out
