@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import os
+import sys
 import textwrap
 import warnings
 from dataclasses import KW_ONLY, dataclass, field
@@ -171,6 +173,20 @@ def documented(cls: _Class) -> _Class:
     return cls
 
 
+def _outside_esxlab() -> int:
+    """``warnings.warn``'s stacklevel, from its caller, of the first frame outside esxlab: the user's line, however
+    many of esxlab's calls (a preset, ``replace``, a dataclass ``__init__``) lie between."""
+    frame, level = sys._getframe(2), 2
+    while frame.f_back is not None and (frame.f_code.co_filename.startswith(_PACKAGE)
+                                        or (frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__")
+                                        or frame.f_code.co_filename == dataclasses.__file__):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 class Validated:
     """Mixin: ``__post_init__`` checks every field declared with :func:`param`; an unknown
     parameter name is a ConfigError naming the known ones. Only the fields before a ``KW_ONLY``
@@ -184,13 +200,16 @@ class Validated:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
+        ones = []
         for name, spec in self.controls().items():
             value = spec.validate(owner, name, getattr(self, name))
             if spec.maybe_fraction_one(value):       # allowed (1 % is a percentage), but say how it reads
-                warnings.warn(f"{owner}.{name} = {value!r} is read as 1 {spec.unit}; if you meant the fraction 1, "
-                              f"{name} is a percentage (100 for 100 %).", UserWarning, stacklevel=3)
+                ones.append(f"{owner}.{name} = {value!r} is read as 1 {spec.unit}; if you meant the fraction 1, "
+                            f"{name} is a percentage (100 for 100 %).")
             object.__setattr__(self, name, value)
         self._check_relations()
+        for message in ones:                          # only for a configuration that is made
+            warnings.warn(message, UserWarning, stacklevel=_outside_esxlab())
 
     def _check_relations(self) -> None:
         """Cross-field rules; subclasses override."""

@@ -22,6 +22,8 @@ def test_the_papers_slow_average_stays_put_where_its_fast_one_jumps():
     # one period's reading that lifts the fast average (gain 0.7) by 90 MB lifts the slow one (0.25) by ≈ 40 MB
     reading = fast[10] + (fast[11] - fast[10]) / FAST
     assert (SLOW, FAST) == (0.25, 0.7) and round(SLOW * (reading - slow[10])) == 41
+    at28 = fast[26] + (fast[28] - fast[26]) / FAST            # the docstring's "less clearly": ≈ 19 MB at 28 min
+    assert round(SLOW * (at28 - slow[26])) == 19
     # … and 0.25 is the gain of the paper's own next periods: readings ≈ 170 MB (150 + 8 % + 8), then ≈ 220 MB
     after_two = slow[11] + (1 - (1 - SLOW) ** 2) * (170 - slow[11])
     assert abs(after_two - slow[12]) < 3
@@ -43,7 +45,9 @@ def test_esxlabs_slow_average_moves_with_the_reading_and_the_estimate_stays_with
 def test_06_points_at_the_two_markers_and_its_dashboard_draws_the_papers_slow_and_fast():
     from notebook_cells import cells, run_until
     prose = " ".join(c.source for c in cells("06_active_memory_sampling") if c.cell_type == "markdown")
-    assert "slow average twice stays put where its fast one jumps (minutes 11 and 28)" in " ".join(prose.split())
+    prose = " ".join(prose.split())
+    assert "slow average twice stays put where its fast one jumps (minutes 11 and 28)" in prose
+    assert "cannot do with the slow gain the paper's next minutes show" in prose
     assert "The averages themselves" in fig6.__doc__
     dash = run_until("06_active_memory_sampling", "views.ExperimentDashboard(")["dash"]
     points, note = dash.paper_points(None)

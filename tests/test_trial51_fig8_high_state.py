@@ -64,7 +64,15 @@ def test_idle_leaves_high_as_the_benchmarks_start_and_leaves_sql_server_above(ru
 def test_09_asks_to_compare_the_two_readings():
     from notebook_cells import cells
     prose = " ".join(" ".join(c.source.split()) for c in cells("09_dynamic_reallocation") if c.cell_type == "markdown")
-    assert 'Run `res = fig8.run(seed=0, high_state="idle")`, the literal reading' in prose
+    code = ('literal, default = fig8.run(seed=0, high_state="idle"), fig8.run(seed=0)',
+            'tr = literal.traces["run"]; tr.minutes[(tr.host.state != 0) & (tr.minutes > 7.6)]')
+    assert all(f"`{c}`" in prose for c in code) and "soft is 2" in prose
+    ns = {"fig8": fig8}
+    exec(code[0], ns)
+    out = eval(code[1].split("; ")[1], {**ns, "tr": ns["literal"].traces["run"]})
+    assert 17 < out.min() < 17.5 and esx.reclaim.STATES[2] == "soft"
+    tr = ns["default"].traces["run"]
+    assert len(tr.minutes[(tr.host.state != 0) & (tr.minutes > 7.6)]) == 0
 
 
 def test_the_readmes_sweep_over_both_readings_runs(capsys):

@@ -38,14 +38,17 @@ The traces' ``minute`` is the figure's clock; the host's ``run`` trace starts at
 ``phase_s`` seconds earlier.
 
 The averages themselves (the paper's grey curves, drawn as markers on the dashboard) are not compared row by
-row: the estimate, the larger of them, is. Where the slow average is the smaller one, the paper's twice stays
-put while its fast one jumps: at 11 min (slow 33 → 35 MB, fast 67 → 157 after the toucher's step to 150 MB at
-10.6) and at 28 min (from 26 min: slow 173 → 171, fast 166 → 224, the zero page thread's spike). A period's reading that lifts a
-fast average of gain 0.7 by 90 MB lifts a slow one of gain 0.25 by ≈ 40 MB, and 0.25 is the gain of the
-paper's own next periods (slow 35 → 93 → 138 MB at 11–13 min, the readings ≈ 170 and then ≈ 220 MB). So no
-pair of moving averages fed the same readings draws both curves there, and esxlab's slow average reads
-≈ 80 MB at 11 min (seeds 0–3: 74–87) and ≈ 190 MB at 28 (181–199); the estimate at those minutes is one of
-the fast averages (the third includes the current period), above the slow one, and within its rows.
+row: the estimate, the larger of them, is. Where the slow average is the smaller one, the paper's slow curve
+twice stays put while its fast one jumps: at 11 min (slow 33 → 35 MB, fast 67 → 157 after the toucher's step
+to 150 MB at 10.6) and, less clearly, at 28 min (from 26 min: slow 173 → 171, fast 166 → 224, the zero page
+thread's spike). A period's reading that lifts a fast average of gain 0.7 by 90 MB lifts a slow one of gain
+0.25 by ≈ 40 MB (at 28 min, by ≈ 19 MB), and 0.25 is the gain of the paper's own next periods (slow 35 → 93
+→ 138 MB at 11–13 min, the readings ≈ 170 and then ≈ 220 MB). So no pair of moving averages fed the same
+readings, with the slow gain those periods show, draws both curves at 11 min (a slow gain near 0.01 would,
+and then misses every later rise), and esxlab's slow average reads ≈ 80 MB at 11 min (seeds 0–3: 74–87) and
+≈ 190 MB at 28 (181–199). The estimate at those minutes is one of the fast averages (the third includes the
+current period), above the slow one: within its row at 11 min; at 28 it is the zero-page-thread spike,
+compared apart.
 
 Page sharing is off by default: the host is never short of memory and sampling does not
 depend on it, so it would change nothing but run time.

@@ -42,24 +42,26 @@ Tolerances (defended; paper values digitized at 5-minute samples, ± ≈ 10 MB):
 Not compared: the minutes between the boot storm and the benchmarks. The paper's minute-5 sample does not
 fit its own set-up. Machine memory = Σ alloc − what sharing saves + overhead + free, and sharing saves at
 most what is shared, so with the five VMs' 160 MB of overhead in use free memory is at most
-1024 − 160 − (alloc − shared) (:func:`paper_free_bound`): at minute 5 (alloc 1105, shared 254) 13 MB, the
-hard state, where the paper's state strip shows high (above 61.4 MB). Two readings digitized to ± 10 MB
-each cannot move it that far; at minutes 10, 15 and 25 the bound (46, 54, 54 MB) is within that of the
-high threshold. (§6.2 says VMs *reserve* 32 MB of overhead; a reservation not yet in use would explain
-it, but the paper does not say.) esxlab allocates the overhead at power-on and keeps free memory above
-the thresholds, so at minute 5 it holds ≈ 815 MB (seed 0: alloc 816, shared 30, balloon 609, free 76 MB).
-Its private memory is close to the paper's (786 against 851 MB); what differs is what stays shared: in
-their first five minutes esxlab's balloon drivers took ≈ 245 MB of pages the guests had free and sharing
-held as zero pages, which frees no machine memory, so the balloons grew by as much (paper: balloon 343 MB,
-shared 254 MB).
+1024 − 160 − (alloc − shared) (:func:`paper_free_bound`): at minute 5 (alloc 1105, shared 254) 13 MB, hard
+or lower, where the paper's state strip shows high (above 61.4 MB). Two readings digitized to ± 10 MB each
+cannot move it that far; at minutes 10, 15 and 25 the bound (46, 54, 54 MB) is within that of the high
+threshold. (§6.2 says VMs *reserve* 32 MB of overhead; a reservation not yet in use would explain it, but
+the paper does not say.) esxlab allocates the overhead at power-on, and its own curves obey the sum: it
+reclaims, out of high (soft, a few seconds hard) from minute 0.67 to 5.0 (seed 3: 5.2), until free memory is
+back above the high threshold, so at minute 5 its VMs hold ≈ 815 MB (seed 0: alloc 816, shared 30, balloon
+609, free 76 MB). Its private memory is 64 MB below the paper's (787 against 851 MB); more differs in what
+stays shared: in their first five minutes esxlab's balloon drivers took ≈ 245 MB of pages the guests had
+free and sharing held as zero pages, which frees no machine memory, so the balloons grew by about as much
+(paper: balloon 343 MB, shared 254 MB; it does not say which pages its balloons took).
 
 Two readings of §6.3 (``high_state``; both are the paper's set-up, :data:`~.paper.READINGS`, so both are
 compared). The default, "converge", keeps ballooning VMs above their targets while the host is in high;
 "idle" reads the high state's "no reclamation" literally. Measured over seeds 0–3 (2026-12-05): "converge"
 never leaves high after the boot storm (the paper: soft and hard at 16.9–18.7 min, a soft blip at about 30.3)
 and brings SQL Server to 170–173 MB while idle and 212–216 MB during its long query (paper 165 and 204);
-"idle" leaves high for 0.1–0.2 min as the benchmarks start (17.1–17.5 min), once between 29.5 and 35.7 min,
-and at SQL Server's long query (62.5–65.2 min), but leaves SQL Server at 178–185 MB while idle and 229–235 MB
+"idle" leaves high after the boot storm for 0.1–0.2 min as the benchmarks start (17.1–17.5 min), once between
+29.5 and 35.7 min, at SQL Server's long query (62.5–65.2 min) and, in seed 0, at 48.8 min, but leaves SQL
+Server at 178–185 MB while idle (one seed of four within the row's ± 15 MB) and 229–235 MB
 during the query, above its target (≈ 171 MB while idle): nothing moves a VM down while the host is in high.
 Each reading reproduces a part of the figure; the paper does not say which ESX did.
 

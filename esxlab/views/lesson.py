@@ -276,6 +276,7 @@ class Prediction:
         self.revealed: Reveal | None = None
         self._answer: tuple[float, str] | None = None          # (actual, explain) once reveal() was called
         self._asked = False                                     # the Reveal button asked for a prediction once
+        self.label = "simulated"                                # where the revealed value comes from (reveal)
         self.reveal_button: widgets.Button | None = None
         self.reveal_box: widgets.HTML | None = None
         self.entry = widgets.Text(placeholder=f"your prediction{_in_unit(unit)}",
@@ -302,7 +303,7 @@ class Prediction:
         """Record ``value`` (a number, or text holding one) as the prediction; what the button does.
         Raises ConfigError if it is not a finite number within ``lo``/``hi``, or after the reveal."""
         if self.revealed is not None:
-            raise ConfigError("The prediction is locked: it was already revealed beside the simulated value.")
+            raise ConfigError(f"The prediction is locked: it was already revealed beside the {self.label} value.")
         if not str(value).strip():
             raise ConfigError(f"The box is empty: type a number{_in_unit(self.unit)} first.")
         x, note = _number(value, self.unit)
@@ -318,9 +319,11 @@ class Prediction:
             self.reveal_box.value = _box(f"Your prediction ({_fmt(x, self.unit)}) is recorded: press Reveal.", NOTE)
         return x
 
-    def reveal(self, actual: float, explain: str) -> Reveal | None:
+    def reveal(self, actual: float, explain: str, *, label: str = "simulated") -> Reveal | None:
         """Show the recorded prediction beside ``actual`` (the simulated value, same unit) and the
         sentence ``explain`` (what the gap means), and lock the prediction; returns the :class:`Reveal`.
+        ``label`` names where ``actual`` comes from ("simulated"; e.g. "worked out" for a value computed
+        from the paper's own numbers).
 
         Without a recorded prediction (Run All, or Voilà, which runs every cell on load) nothing is
         given away yet: a "Reveal" button waits below the cell and this returns None. Pressed after
@@ -331,14 +334,18 @@ class Prediction:
         if not isinstance(explain, str) or not explain.strip():
             raise ConfigError(f"Prediction.reveal(explain={explain!r}) is not allowed; give a sentence on what the "
                               f"gap means.")
+        if not isinstance(label, str) or not label.strip():
+            raise ConfigError(f"Prediction.reveal(label={label!r}) is not allowed; give a word or two such as "
+                              f"'simulated' or 'worked out'.")
         self._answer = (float(actual), explain)
+        self.label = label.strip()
         if self.value is not None:
             display(self.show())
             return self.revealed
         self.reveal_button = widgets.Button(description="Reveal", button_style="warning",
                                             layout=widgets.Layout(width="200px"))
-        self.reveal_box = widgets.HTML(_box("The simulated value is ready. Record your prediction above, "
-                                            "then press Reveal.", NOTE), layout=FULL)
+        self.reveal_box = widgets.HTML(_box(f"The {html.escape(self.label)} value is ready. Record your prediction "
+                                            "above, then press Reveal.", NOTE), layout=FULL)
         self.reveal_button.on_click(lambda _: self.show())
         display(widgets.VBox([self.reveal_button, self.reveal_box]))
         return None
@@ -358,7 +365,8 @@ class Prediction:
                                          "without one.", NOTE)
             return None
         if self.value is None:
-            head = (f"You did not record a prediction, so there is nothing to compare: the simulator says "
+            says = "the simulator says" if self.label == "simulated" else f"the {self.label} value is"
+            head = (f"You did not record a prediction, so there is nothing to compare: {says} "
                     f"{_fmt(actual, self.unit)}. Next time, commit to a number first — a guess "
                     f"written down teaches more than a value read off.")
             gap = None
@@ -366,8 +374,8 @@ class Prediction:
             gap = actual - self.value
             # a gap between two percentages is in points; one between two factors is a plain number
             unit = "percentage points" if self.unit == "%" else "" if self.unit == "×" else self.unit
-            head = (f"Your prediction: {_fmt(self.value, self.unit)} · simulated: {_fmt(actual, self.unit)} · "
-                    f"gap (simulated − predicted): {_gap(gap, _num(self.value), _num(actual))}"
+            head = (f"Your prediction: {_fmt(self.value, self.unit)} · {self.label}: {_fmt(actual, self.unit)} · "
+                    f"gap ({self.label} − predicted): {_gap(gap, _num(self.value), _num(actual))}"
                     f"{' ' + unit if unit else ''}.")
         self.revealed = Reveal(self.value, actual, gap, self.unit, f"{head}\n{explain}")
         self.entry.disabled = self.button.disabled = True
