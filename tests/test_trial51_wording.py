@@ -79,3 +79,14 @@ def test_d6_the_docstrings_claim_holds_per_vm_swap_files_never_refuse_a_shared_a
     assert len(two_vms().vms) == 2
     with pytest.raises(esx.AdmissionError, match="swap reservation short"):
         two_vms(swap_mb=200)
+
+
+def test_the_era_table_says_both_presets_sample_every_30_s_and_neither_tax_is_progressive():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    era = readme[readme.index("The two eras side by side"):readme.index("<!-- reproduce:begin")]
+    row = next(line for line in era.splitlines() if line.startswith("| sampling period"))
+    assert "vSphere 6.7 and 7.0 default to 60 s" in row and "sample_period_s=60" in row
+    assert esx.HostConfig.esx2002().sample_period_s == esx.HostConfig.esxi6().sample_period_s == 30
+    assert esx.HostConfig.esxi6(sample_period_s=60).sample_period_s == 60
+    row = next(line for line in era.splitlines() if line.startswith("| idle memory tax"))
+    assert "progressive, which esxlab does not model" in row
