@@ -40,6 +40,12 @@ Tolerances (defended):
   with the sizes: dbench's file set and activity grow with its clients, and a sample is a page of
   the VM): sampling noise of n = 100 pages (§5.3). The idle VM's is compared only at the paper's
   sizes: the Windows background it measures does not grow with them.
+
+Not compared: how fast the idle VM falls. The paper's falls from 178 to ≈ 101 MB within ≈ 0.6 min. esxlab's
+first targets after the change rest on dbench's active estimate then, 152–157 MB (it averages 159–167 MB at
+τ = 0, where the paper's reads ≈ 174), so the idle VM's first target is 123–126 MB: its balloon takes 75 % of
+the drop within 0.3–0.5 min and 90 % within 0.6–2.1 min (seeds 0–3), as dbench, given memory, touches more
+and its estimate rises (notebook 05 follows it), and the allocation settles at 105–107 MB.
 """
 from __future__ import annotations
 
