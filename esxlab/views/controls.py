@@ -20,10 +20,13 @@ STYLE = {"description_width": "280px"}      # the longest label in a notebook, w
 #: as wide as the output area up to 640 px: in a narrower one (JupyterLab with its sidebar open) the track
 #: shrinks and the readout stays in view
 LAYOUT = {"width": "100%", "max_width": "640px"}
-#: readable option labels for choices that are bare numbers (later ESX's Mem.ShareForceSalting)
+#: readable option labels for choices whose values say little alone (later ESX's Mem.ShareForceSalting, §6.3's
+#: two readings of the high state)
 CHOICE_LABELS = {"force_salting": {0: "0: salts ignored, all VMs share (2002)",
                                    1: "1: only VMs with equal salts share",
-                                   2: "2: equal salts share; a VM without one, only with itself"}}
+                                   2: "2: equal salts share; a VM without one, only with itself"},
+                 "high_state": {"idle": "idle: none (§6.3 read literally)",
+                                "converge": "converge: balloons move VMs to targets"}}
 #: how a yes/no choice (a bool field, e.g. "remap hot I/O pages") reads in its dropdown
 BOOL_LABELS = {True: "on", False: "off"}
 
