@@ -34,3 +34,13 @@ def test_the_docstrings_ranges_over_seeds_0_to_3(runs):
     assert 0.3 <= span("t75")[0] and span("t75")[1] <= 0.5
     assert 0.6 <= span("t90")[0] and span("t90")[1] <= 2.1 and span("t90")[1] > 0.6     # slower than the paper's
     assert 105 <= span("settled")[0] and span("settled")[1] <= 107.5
+
+
+def test_dbenchs_estimate_before_the_change_is_a_row_and_its_note_says_why_it_reads_low():
+    res = fig7.run(0)
+    row = res.row("dbench active estimate before the change")
+    assert (row.paper, row.tolerance, row.relation, row.kind) == (174, 15, "≈", "prediction")
+    assert 159 <= row.esxlab <= 160.5 and row.within and row.title == "dbench active estimate, τ = 0"
+    assert "159–167 MB over seeds 0–3" in fig7.DBENCH_HELD
+    moved = fig7.run(0, tax_before=0.25, minutes=40).row("dbench active estimate before the change")
+    assert moved.paper is None, "another τ before the change is not the paper's setting"
