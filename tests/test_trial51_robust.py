@@ -38,13 +38,14 @@ def test_a_schedule_in_time_order_still_runs_and_the_papers_counts_as_not_moved(
 
 
 # -- 2. an experiment by its figure number as a whole float --------------------------------------------------
-@pytest.mark.parametrize("number,name", [(7.0, "fig7"), (np.float64(6.0), "fig6"), (7, "fig7"), ("8", "fig8")])
+@pytest.mark.parametrize("number,name", [(7.0, "fig7"), (np.float64(6.0), "fig6"), (7, "fig7"), ("8", "fig8"),
+                                         ("7.0", "fig7"), (" 8.00 ", "fig8")])
 def test_a_figure_number_may_be_a_whole_float(number, name):
     assert experiments.lookup(number) == name
     assert experiments.get(number) is experiments.get(name)
 
 
-@pytest.mark.parametrize("number", [7.5, float("nan"), True])
+@pytest.mark.parametrize("number", [7.5, float("nan"), True, "7.5", "7."])
 def test_a_figure_number_that_is_not_whole_is_refused_listing_the_figures(number):
     with pytest.raises(esx.ConfigError, match=rf"^unknown experiment {re.escape(repr(number))}; choose a figure "
                                               r"number \(2, 4, 5, 6, 7, 8\), a name \(fig2, "):

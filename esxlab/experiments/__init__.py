@@ -141,6 +141,7 @@ def _find(experiment: str | float | ModuleType, own: bool) -> tuple[str, ModuleT
         whole = (isinstance(experiment, numbers.Real) and not isinstance(experiment, numbers.Integral)
                  and float(experiment).is_integer())
         key = str(int(experiment) if whole else experiment).strip()
+        key = key.split(".")[0] if re.fullmatch(r"\d+\.0+", key) else key       # "7.0" typed: figure 7
         for candidate in (key.lower(), f"fig{key.lower()}", key.removeprefix(f"{__name__}.")):
             if candidate in EXPERIMENTS:
                 return candidate, importlib.import_module(f"{__name__}.{candidate}")
