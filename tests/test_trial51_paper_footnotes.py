@@ -31,3 +31,14 @@ def test_only_windows_zeroes_what_a_program_frees_so_only_its_sampler_sees_a_spi
     touched = {os: np.count_nonzero(vm.last_touch >= 305) / esx.PAGES_PER_MB for os, vm in vms.items()}
     assert touched["linux"] <= PROFILES["linux"].background_mb and touched["windows"] > 40, touched
     assert fig6.run(0).row("zero page thread spike (fast EWMA peak after exit)").within
+
+
+def test_04_says_how_rare_a_64_bit_collision_is_and_its_numbers_hold():
+    import math
+    from notebook_cells import cells
+    prose = " ".join(" ".join(c.source.split()) for c in cells("04_page_sharing") if c.cell_type == "markdown")
+    assert "$1 - e^{-n^2/2^{65}}$, under 50 % until $n \\approx 2^{32}$ pages" in prose
+    assert "$\\approx 7.6 \\times 10^{-6}$, under 0.01 %" in prose
+    chance = lambda n: 1 - math.exp(-n * n / 2 ** 65)
+    assert round(chance(2 ** 24) * 1e6, 1) == 7.6 and chance(2 ** 24) < 1e-4
+    assert chance(2 ** 32) < 0.5 < chance(2 ** 33)
