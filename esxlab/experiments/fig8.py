@@ -156,7 +156,9 @@ def paper_free_bound() -> dict[float, float]:
     thresholds of ``HostConfig(memory_mb=1024)`` (the module's docstring: "Not compared")."""
     s = paper_series("fig8")["series"]
     room = PARAMS["memory_mb"].default - len(VMS) * OVERHEAD_MB
-    return {float(x): room - (a - sh) for x, a, sh in zip(s["all_alloc"]["x"], s["all_alloc"]["y"], s["all_shared"]["y"])}
+    alloc, shared = s["all_alloc"], s["all_shared"]
+    return {float(x): room - (a - sh) for x, a, sh in zip(alloc["x"], alloc["y"], shared["y"])}
+
 
 def server(name: str, p: SimpleNamespace) -> Server:
     """VM ``name``'s workload: SCHEDULES (minutes after bench start) plus SQL's boot queries."""
