@@ -98,3 +98,8 @@ def test_09_dashboard_switches_the_reading_and_the_short_run_shows_what_its_text
     assert runs["idle"].vm("sql").alloc[-1] > runs["converge"].vm("sql").alloc[-1] + 10      # "keeps more memory"
     prose = " ".join(" ".join(c.source.split()) for c in cells("09_dynamic_reallocation") if c.cell_type == "markdown")
     assert "The *reclamation in the high state* box switches between §6.3's two readings" in prose
+    assert "and again near minute 16.5" in prose and "the two readings run almost alike" in prose
+    assert 16 < out["idle"].max() < 17
+    untaxed = {hs: dash.compute({"tax_rate": 0.0, "high_state": hs}).result.traces["run"] for hs in ("converge", "idle")}
+    assert np.array_equal(untaxed["idle"].host.state, untaxed["converge"].host.state)
+    assert np.abs(untaxed["idle"].vm("sql").alloc - untaxed["converge"].vm("sql").alloc).max() < 0.1

@@ -38,7 +38,7 @@ def test_04_says_how_rare_a_64_bit_collision_is_and_its_numbers_hold():
     from notebook_cells import cells
     prose = " ".join(" ".join(c.source.split()) for c in cells("04_page_sharing") if c.cell_type == "markdown")
     assert "$1 - e^{-n^2/2^{65}}$, under 50 % until $n \\approx 2^{32}$ pages" in prose
-    assert "$\\approx 7.6 \\times 10^{-6}$, under 0.01 %" in prose
+    assert "$\\approx 7.6 \\times 10^{-6}$ (0.00076 %), under the paper's 0.01 %" in prose
     chance = lambda n: 1 - math.exp(-n * n / 2 ** 65)
     assert round(chance(2 ** 24) * 1e6, 1) == 7.6 and chance(2 ** 24) < 1e-4
     assert chance(2 ** 32) < 0.5 < chance(2 ** 33)

@@ -45,8 +45,9 @@ row, the largest the table's machine memory grew to in any deployment run (the h
 the VMs, their overhead and ESX's 64 MB), checked as ≤ 0.5 % with tolerance 0 (a bound the paper
 states; nothing digitized; the scanner covers every VM's memory, so the peak is the same for seeds
 0–3). It is a set-up check too: it follows from the model's 16-byte frame (the paper's) and from its
-keeping one entry per distinct scanned page, which the row verifies; it fails if the table holds
-more than that (e.g. with KSM's 64-byte entries, ``sharing="ksm"``, where it is not compared).
+keeping one entry per distinct scanned page, which the row verifies; it would fail if the table held
+more than that (64-byte entries would take ≈ 1.45 %). With ``sharing="ksm"`` the row is not compared:
+the paper's bound is ESX's.
 """
 from __future__ import annotations
 

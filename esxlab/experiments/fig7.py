@@ -36,10 +36,12 @@ Tolerances (defended):
 * dbench throughput gain: the paper gives only "over 30 %"; checked as ≥ 30 %. Throughput is
   the invented cost model's (accesses/s), so only the ratio is compared.
 * active estimates: ± 5 MB for the idle VM (paper mean 9.7 MB: OS background, not scaled),
-  ± 15 MB for dbench (paper ≈ 174 MB before the change, ≈ 197 MB, range 184–233, after it; in the paper's setting scaled, both scale
-  with the sizes: dbench's file set and activity grow with its clients, and a sample is a page of
-  the VM): sampling noise of n = 100 pages (§5.3). The idle VM's is compared only at the paper's
-  sizes: the Windows background it measures does not grow with them.
+  ± 15 MB for dbench (paper ≈ 174 MB before the change and ≈ 197 MB, range 184–233, after it; in the
+  paper's setting scaled, both scale with the sizes: dbench's file set and activity grow with its
+  clients, and a sample is a page of the VM): sampling noise of n = 100 pages (§5.3). Before the
+  change the model reads low (157–167 MB over seeds 0–9, mean 160), a bias that uses almost all of
+  that tolerance, so the row's note says so whether or not it is within. The idle VM's is compared
+  only at the paper's sizes: the Windows background it measures does not grow with them.
 
 Not compared: how fast the idle VM falls. The paper's falls from 178 to ≈ 101 MB within ≈ 0.6 min. esxlab's
 first targets after the change rest on dbench's active estimate then, 152–157 MB (it averages 159–167 MB at
@@ -72,8 +74,9 @@ DBENCH_ACTIVE = ("fig7: dbench's active estimate comes from the invented Dbench 
                  "popularity), fitted jointly to Figure 2's curve; the paper's 197 MB is a 25-min mean with a "
                  "range of 184–233 MB.")
 DBENCH_HELD = ("fig7: held to 179 MB, the invented Dbench model waits on its disk and touches less of its file set a "
-               "period than the paper's dbench did (its estimate 159–167 MB over seeds 0–3, the paper's ≈ 174); "
-               "Dbench was fitted to Figure 2's curve and this figure's gain, not to this estimate.")
+               "period than the paper's dbench did: its estimate reads 157–167 MB over seeds 0–9 (mean 160), the "
+               "paper's ≈ 174, a bias that uses almost all of the ± 15 MB allowed for sampling noise (a seed may "
+               "miss). Dbench was fitted to Figure 2's curve and this figure's gain, not to this estimate.")
 
 
 def idle_after(clients: int, scale: float = 1.0) -> str:
@@ -223,7 +226,7 @@ def run(seed: int = 0, **params: object) -> Result:
     res.add("idle VM active estimate", 9.7, tr.mean("idle", "active", b0[0], p.minutes), TOL_IDLE_ACTIVE, "MB",
             off_setting=paper_size, note_if_off=why(IDLE_ACTIVE))
     res.add("dbench active estimate before the change", 174 * scale, tr.mean("dbench", "active", *b0), 15 * scale,
-            "MB", off_setting=before, note_if_off=why(DBENCH_HELD), label=f"dbench active estimate, {tau0}")
+            "MB", off_setting=before, note=why(DBENCH_HELD), label=f"dbench active estimate, {tau0}")
     res.add("dbench active estimate after the change", 197 * scale, tr.mean("dbench", "active", *b1), 15 * scale, "MB",
             off_setting=after,
             note_if_off=why(DBENCH_ACTIVE), label=f"dbench active estimate, τ = {p.tax_after:g}")

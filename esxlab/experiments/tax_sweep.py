@@ -132,6 +132,7 @@ def add_bound_rows(res: Result, rates: np.ndarray, reclaimed: np.ndarray) -> Non
             ok = bool(np.isfinite(pct))
             res.add(f"idle VM: its idle pages reclaimed, τ = {tau:g}", 100 * float(tau) if ok else None,
                     float(pct), 0 if ok else None, "%", relation="≤", kind="set-up",
+                    label=f"τ = {tau:g}: idle VM's idle pages reclaimed (≤ τ, §5.2)",
                     note="" if ok else "tax_sweep: the idle VM held no idle pages at τ = 0 (its alloc no more "
                                        "than its active estimate), so no fraction of them was reclaimed; not compared.",
                     note_if_off="tax_sweep: more of the idle VM's idle pages were reclaimed than the tax rate "
