@@ -31,9 +31,8 @@ mechanism (ρ = S / (active + k·idle), k = 1/(1 − τ)), not from a result the
   ρ at τ = 0 and fall below it as they gain pages; so idle' ≥ (1 − τ)·idle₀, whatever the partner.
   With a fully active partner of equal shares it is far from reached (the idealised fraction is
   τ / (2 − τ)), and here the dbench VM's max and its own idle pages stop it sooner: ≈ 13, 28.5, 43 and
-  45 % at τ = 0.25, 0.5, 0.75, 0.95 for seeds 0–3. It is approached when the other client holds
-  more shares (measured, seed 0: a dbench VM of 4× the shares and a 512 MB max takes 22, 46 and
-  59 % at τ = 0.25, 0.5, 0.75).
+  45 % at τ = 0.25, 0.5, 0.75, 0.95 for seeds 0–3. It is approached as the other clients' shares
+  grow against the idle VM's (their ρ then stays above its own longer).
 * Tolerance 0: the paper states a maximum and nothing here is digitized; the seeds move these
   fractions by under 1 point. Compared in any setting (the definition holds for every size); not
   compared if the idle VM held no idle pages at τ = 0.
