@@ -90,3 +90,14 @@ def test_the_era_table_says_both_presets_sample_every_30_s_and_neither_tax_is_pr
     assert esx.HostConfig.esxi6(sample_period_s=60).sample_period_s == 60
     row = next(line for line in era.splitlines() if line.startswith("| idle memory tax"))
     assert "progressive, which esxlab does not model" in row
+
+
+def test_the_readmes_list_of_the_papers_own_misfits_points_at_what_holds_each():
+    from esxlab.experiments import fig2, fig6
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "Where the paper's own numbers do not fit together" in readme
+    assert "1024 − 160 − (1105 − 254) = 13 MB" in readme and fig8.paper_free_bound()[5.0] == 13
+    assert "`help(fig6)`" in readme and "The averages themselves" in fig6.__doc__
+    assert "*sum of allocations after the change*" in readme
+    assert fig7.run(0).row("sum of allocations after the change").note.startswith("fig7: the paper's allocations drop by 14")
+    assert "1.7 % at 160 MB but 2.2 % at 192 MB" in readme and "1.7 % at 160 MB" in fig2.NOT_MONOTONIC
