@@ -103,3 +103,9 @@ def test_09_dashboard_switches_the_reading_and_the_short_run_shows_what_its_text
     untaxed = {hs: dash.compute({"tax_rate": 0.0, "high_state": hs}).result.traces["run"] for hs in ("converge", "idle")}
     assert np.array_equal(untaxed["idle"].host.state, untaxed["converge"].host.state)
     assert np.abs(untaxed["idle"].vm("sql").alloc - untaxed["converge"].vm("sql").alloc).max() < 0.1
+
+
+def test_07_points_at_09s_switch():
+    from notebook_cells import cells
+    prose = " ".join(" ".join(c.source.split()) for c in cells("07_states_and_admission") if c.cell_type == "markdown")
+    assert "notebook 09's dashboard switches between them on Figure 8" in prose
