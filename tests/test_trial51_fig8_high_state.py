@@ -109,3 +109,18 @@ def test_07_points_at_09s_switch():
     from notebook_cells import cells
     prose = " ".join(" ".join(c.source.split()) for c in cells("07_states_and_admission") if c.cell_type == "markdown")
     assert "notebook 09's dashboard switches between them on Figure 8" in prose
+
+
+def test_09s_question_on_the_literal_reading_states_what_the_runs_show(runs):
+    from notebook_cells import cell
+    from esxlab.views.lesson import Question
+    q = eval(cell("09_dynamic_reallocation", "Switched to the literal reading"), {"Question": Question})
+    assert q.check("The host is in the high state then, and under this reading nothing reclaims in high").correct
+    m = runs["idle"].traces["run"].minutes
+    idle_window = (m >= 35) & (m < 60)
+    sql = {hs: r.traces["run"].vm("sql") for hs, r in runs.items()}
+    held = float(np.mean(sql["idle"].alloc[idle_window]))
+    targets = {hs: float(np.mean(s.target[idle_window])) for hs, s in sql.items()}
+    assert 175 < held < 190 and all(166 < t < 176 for t in targets.values())     # "about 180", "about 171"
+    assert abs(targets["idle"] - targets["converge"]) < 3                         # "the same under both readings"
+    assert abs(float(np.mean(sql["converge"].alloc[idle_window])) - targets["converge"]) < 3   # "follows its target"
