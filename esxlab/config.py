@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-import os
-import sys
 import textwrap
 import warnings
 from dataclasses import KW_ONLY, dataclass, field
@@ -19,7 +17,8 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from .errors import ConfigError, check_call, check_choice, check_known, check_number, describe_range, shorten
+from .errors import (ConfigError, check_call, check_choice, check_known, check_number, describe_range, shorten,
+                     user_stacklevel)
 from .resources import HOST_BYTES_PER_PAGE, SWAP_BYTES_PER_PAGE, VM_BYTES_PER_PAGE, check_fits
 
 PAGE_KB = 4
@@ -173,20 +172,6 @@ def documented(cls: _Class) -> _Class:
     return cls
 
 
-def _outside_esxlab() -> int:
-    """``warnings.warn``'s stacklevel, from its caller, of the first frame outside esxlab: the user's line, however
-    many of esxlab's calls (a preset, ``replace``, a dataclass ``__init__``) lie between."""
-    frame, level = sys._getframe(2), 2
-    while frame.f_back is not None and (frame.f_code.co_filename.startswith(_PACKAGE)
-                                        or (frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__")
-                                        or frame.f_code.co_filename == dataclasses.__file__):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
 class Validated:
     """Mixin: ``__post_init__`` checks every field declared with :func:`param`; an unknown
     parameter name is a ConfigError naming the known ones. Only the fields before a ``KW_ONLY``
@@ -209,7 +194,7 @@ class Validated:
             object.__setattr__(self, name, value)
         self._check_relations()
         for message in ones:                          # only for a configuration that is made
-            warnings.warn(message, UserWarning, stacklevel=_outside_esxlab())
+            warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
 
     def _check_relations(self) -> None:
         """Cross-field rules; subclasses override."""

@@ -1,10 +1,13 @@
 """Errors that say what is wrong in a sentence: the parameter, its value, what is allowed."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import math
 import numbers
+import os
+import sys
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -30,6 +33,21 @@ class Stall(Error):
 class PolicyError(Error):
     """A replacement policy of one's own answered ``victims()`` with pages the host may not page out (§3.3)."""
 
+
+#: esxlab's own directory: frames from its files are the package's, not a user's
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """``warnings.warn``'s ``stacklevel``, called by the function that warns, that names the first frame outside
+    esxlab: the user's line (a call of ``sweep``, a ``VMConfig``), however many of esxlab's calls lie between
+    (a preset, ``replace``, a dataclass's generated ``__init__``)."""
+    frame, level = sys._getframe(2), 2
+    while frame.f_back is not None and (frame.f_code.co_filename.startswith(_PACKAGE)
+                                        or (frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__")
+                                        or frame.f_code.co_filename == dataclasses.__file__):
+        frame, level = frame.f_back, level + 1
+    return level
 
 def _bound(x: float) -> str:
     """A range bound as a person writes it: 1048576, not 1.04858e+06; 0.05 stays 0.05."""

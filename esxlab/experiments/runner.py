@@ -53,7 +53,7 @@ from typing import Any
 from joblib import Parallel, cpu_count, delayed, parallel_config
 from tqdm import tqdm
 
-from ..errors import ConfigError, Error, shorten
+from ..errors import ConfigError, Error, shorten, user_stacklevel
 from ..host import quietly, watching
 from ..rng import check_seed
 from . import RUN_S, SHARED_RUNS, cluster, common, get
@@ -263,7 +263,7 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     if common.cleared and (scheduler is not None or n > 1) and label in ("reproduce", "sweep"):   # (not a dashboard's)
         warnings.warn(f"{label}: {'the Dask workers' if scheduler else f'{n} worker processes'} import esxlab afresh "
                       "and do not see changes made to it in this process (clear_cache() was called here, as after "
-                      "patching the model); run with jobs=1 to use them.", UserWarning, stacklevel=_outside())
+                      "patching the model); run with jobs=1 to use them.", UserWarning, stacklevel=user_stacklevel())
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_backend(n, scheduler, f"{label}: {dashes}scheduler", own))
         bar = stack.enter_context(tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr,
@@ -300,15 +300,6 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         finally:
             out.close()                          # stopped early: joblib or the cluster cancels what has not started
     return results
-
-
-def _outside() -> int:
-    """The ``stacklevel`` that makes a warning issued by the caller name the first frame outside esxlab
-    (your call of ``sweep`` or ``run_many``, not the package's line)."""
-    frame, level = sys._getframe(2), 2
-    while frame is not None and Path(frame.f_code.co_filename).is_relative_to(PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _terminal(stream: Any) -> bool:
