@@ -33,7 +33,6 @@ compares it with the paper, write ``esxlab/experiments/<name>.py`` and add ``<na
 from __future__ import annotations
 
 import importlib
-import numbers
 import re
 from pathlib import Path
 from types import ModuleType
@@ -137,11 +136,10 @@ def _find(experiment: str | float | ModuleType, own: bool) -> tuple[str, ModuleT
         if own:
             return _own_name(experiment), check_module(experiment)
     else:
-        # a figure number as a whole float (7.0: arithmetic, np.float64) is that int, as resolve() reads 10.0 as 10
-        whole = (isinstance(experiment, numbers.Real) and not isinstance(experiment, numbers.Integral)
-                 and float(experiment).is_integer())
-        key = str(int(experiment) if whole else experiment).strip()
-        key = key.split(".")[0] if re.fullmatch(r"\d+\.0+", key) else key       # "7.0" typed: figure 7
+        key = str(experiment).strip()
+        # a figure number as a whole float (7.0, np.float64(7.0), "7.0" typed) is that figure, as resolve() reads
+        # 10.0 as 10
+        key = key.split(".")[0] if re.fullmatch(r"\d+\.0+", key) else key
         for candidate in (key.lower(), f"fig{key.lower()}", key.removeprefix(f"{__name__}.")):
             if candidate in EXPERIMENTS:
                 return candidate, importlib.import_module(f"{__name__}.{candidate}")
