@@ -30,6 +30,11 @@ def text(name: str, marker: str) -> str:
     return flat(cell(name, marker))
 
 
+def prose(name: str) -> str:
+    """All of notebook ``name``'s markdown as one line of text, as a reader sees it (its line breaks as spaces)."""
+    return " ".join(" ".join(c.source.split()) for c in cells(name) if c.cell_type == "markdown")
+
+
 def run_until(name: str, marker: str) -> dict:
     """Run notebook ``name``'s code cells in order, up to the one containing ``marker``; its namespace."""
     ns: dict = {}

@@ -43,9 +43,8 @@ def test_esxlabs_slow_average_moves_with_the_reading_and_the_estimate_stays_with
 
 
 def test_06_points_at_the_two_markers_and_its_dashboard_draws_the_papers_slow_and_fast():
-    from notebook_cells import cells, run_until
-    prose = " ".join(c.source for c in cells("06_active_memory_sampling") if c.cell_type == "markdown")
-    prose = " ".join(prose.split())
+    from notebook_cells import prose as notebook_prose, run_until
+    prose = notebook_prose("06_active_memory_sampling")
     assert "slow average twice stays put where its fast one jumps (minutes 11 and 28)" in prose
     assert "cannot do with the slow gain the paper's next minutes show" in prose
     assert "The averages themselves" in fig6.__doc__

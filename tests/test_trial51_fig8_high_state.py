@@ -62,8 +62,8 @@ def test_idle_leaves_high_as_the_benchmarks_start_and_leaves_sql_server_above(ru
 
 
 def test_09_asks_to_compare_the_two_readings():
-    from notebook_cells import cells
-    prose = " ".join(" ".join(c.source.split()) for c in cells("09_dynamic_reallocation") if c.cell_type == "markdown")
+    from notebook_cells import prose as notebook_prose
+    prose = notebook_prose("09_dynamic_reallocation")
     code = ('literal, default = fig8.run(seed=0, high_state="idle"), fig8.run(seed=0)',
             'tr = literal.traces["run"]; tr.minutes[(tr.host.state != 0) & (tr.minutes > 7.6)]')
     assert all(f"`{c}`" in prose for c in code) and "soft is 2" in prose
@@ -86,7 +86,7 @@ def test_the_readmes_sweep_over_both_readings_runs(capsys):
 
 
 def test_09_dashboard_switches_the_reading_and_the_short_run_shows_what_its_text_says():
-    from notebook_cells import cells, run_until
+    from notebook_cells import prose as notebook_prose, run_until
     from esxlab.views.controls import CHOICE_LABELS
     ns = run_until("09_dynamic_reallocation", "views.ExperimentDashboard(fig8")
     dash = ns["dash"]
@@ -96,7 +96,7 @@ def test_09_dashboard_switches_the_reading_and_the_short_run_shows_what_its_text
     out = {hs: tr.minutes[(tr.host.state != HIGH) & (tr.minutes > 7.6)] for hs, tr in runs.items()}
     assert len(out["converge"]) == 0 and 8 < out["idle"].min() < 8.5          # "a few seconds as the benchmarks start"
     assert runs["idle"].vm("sql").alloc[-1] > runs["converge"].vm("sql").alloc[-1] + 10      # "keeps more memory"
-    prose = " ".join(" ".join(c.source.split()) for c in cells("09_dynamic_reallocation") if c.cell_type == "markdown")
+    prose = notebook_prose("09_dynamic_reallocation")
     assert "The *reclamation in the high state* box switches between §6.3's two readings" in prose
     assert "and again near minute 16.5" in prose and "the two readings run almost alike" in prose
     assert 16 < out["idle"].max() < 17
@@ -106,8 +106,8 @@ def test_09_dashboard_switches_the_reading_and_the_short_run_shows_what_its_text
 
 
 def test_07_points_at_09s_switch():
-    from notebook_cells import cells
-    prose = " ".join(" ".join(c.source.split()) for c in cells("07_states_and_admission") if c.cell_type == "markdown")
+    from notebook_cells import prose as notebook_prose
+    prose = notebook_prose("07_states_and_admission")
     assert "notebook 09's dashboard switches between them on Figure 8" in prose
 
 

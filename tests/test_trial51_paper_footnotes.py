@@ -35,8 +35,8 @@ def test_only_windows_zeroes_what_a_program_frees_so_only_its_sampler_sees_a_spi
 
 def test_04_says_how_rare_a_64_bit_collision_is_and_its_numbers_hold():
     import math
-    from notebook_cells import cells
-    prose = " ".join(" ".join(c.source.split()) for c in cells("04_page_sharing") if c.cell_type == "markdown")
+    from notebook_cells import prose as notebook_prose
+    prose = notebook_prose("04_page_sharing")
     assert "$1 - e^{-n^2/2^{65}}$, under 50 % until $n \\approx 2^{32}$ pages" in prose
     assert "$\\approx 7.6 \\times 10^{-6}$ (0.00076 %), under the paper's 0.01 %" in prose
     chance = lambda n: 1 - math.exp(-n * n / 2 ** 65)
