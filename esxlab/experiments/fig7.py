@@ -34,7 +34,11 @@ Tolerances (defended):
   change, which the paper does not explain; the model keeps handing out the same available
   memory, so this row is expected to miss: it is compared and counted (a miss, with its note).
 * dbench throughput gain: the paper gives only "over 30 %"; checked as ≥ 30 %. Throughput is
-  the invented cost model's (accesses/s), so only the ratio is compared.
+  the invented cost model's (accesses/s), so only the ratio is compared. The paper's own Figure 2
+  does not fit it: read off Figure 2's bars, dbench at 243 MB runs only ≈ 18 % faster than at
+  179 MB (≈ 20 % on the ballooned bars, :func:`paper_gain_from_fig2`), if Figure 7's dbench is
+  Figure 2's (40 clients; the paper does not give Figure 7's). The invented Dbench model is fitted
+  to both and so is steeper than Figure 2 near 256 MB (:class:`.Dbench`; Figure 2's rows miss).
 * active estimates: ± 5 MB for the idle VM (paper mean 9.7 MB: OS background, not scaled),
   ± 15 MB for dbench (paper ≈ 174 MB before the change and ≈ 197 MB, range 184–233, after it; in the
   paper's setting scaled, both scale with the sizes: dbench's file set and activity grow with its
@@ -53,11 +57,15 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
+
 from ..config import HostConfig, SharingConfig, VMConfig
+from ..errors import check_number
 from ..host import Host
 from ..trace import Trace
 from ..workloads import Dbench
 from .common import fork_run, memory_for
+from .paper import paper_series
 from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
@@ -65,9 +73,30 @@ TITLE = "Figure 7: idle memory tax, idle Windows VM vs dbench Linux VM"
 
 PAPER_AVAILABLE_MB = 358
 TOL_BEFORE, TOL_AFTER, TOL_SPLIT, TOL_IDLE_ACTIVE = 8, 15, 10, 5      # MB, defended in the module docstring
+
+
+def paper_gain_from_fig2(before_mb: float = 179, after_mb: float = 243) -> dict[str, float]:
+    """The dbench throughput gain, in %, from ``before_mb`` to ``after_mb`` of memory (Figure 7's allocations
+    at τ = 0 and τ = 0.75 by default) that the paper's own Figure 2 gives, per bar series: "configured"
+    (VMs configured at that size) and "ballooned" (a 256 MB VM ballooned down to it, as Figure 7's dbench VM
+    is; its 256 MB bar is the configured one: no balloon), each read between the digitized bars
+    (:func:`~.paper.paper_series`) by linear interpolation. Defaults: ≈ 17.8 and ≈ 19.6 %, where Figure 7 says
+    "over 30 %": the two figures fit together only if Figure 7's dbench was not Figure 2's 40 clients (the
+    paper does not say). ConfigError outside Figure 2's 128–256 MB."""
+    for name, mb in (("before_mb", before_mb), ("after_mb", after_mb)):
+        check_number("fig7.paper_gain_from_fig2", name, mb, 128, 256)
+    s = paper_series("fig2")["series"]
+    full = s["configured"]["y"][-1]
+    curves = {"configured": (s["configured"]["x"], s["configured"]["y"]),
+              "ballooned": (s["ballooned"]["x"] + [256], s["ballooned"]["y"] + [full])}
+    return {name: 100 * (float(np.interp(after_mb, x, y)) / float(np.interp(before_mb, x, y)) - 1)
+            for name, (x, y) in curves.items()}
+
+
 GAIN = ("fig7: the gain is the Dbench cache curve (invented) between the two allocations, fitted at the paper's "
         "sizes to just over 30 %; scaled down, the kernel's and Windows' fixed parts move it, and by Figure 2's "
-        "own curve 179 → 243 MB is worth only ≈ 17 %.")
+        f"own bars 179 → 243 MB is worth only ≈ {paper_gain_from_fig2()['configured']:.0f} % "
+        "(fig7.paper_gain_from_fig2()).")
 IDLE_ACTIVE = ("fig7: the idle Windows VM's background activity (PROFILES['windows'].background_mb, invented) is "
                "sampled at n = 100 pages per 30 s; its estimate is the max of three EWMAs, biased upward.")
 DBENCH_ACTIVE = ("fig7: dbench's active estimate comes from the invented Dbench access model (Zipf-like file "

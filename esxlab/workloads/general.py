@@ -48,9 +48,10 @@ class Dbench(Workload):
     throughput, accesses / (CPU + misses × disk time), bends it back: the gains per 32 MB are
     +.072/+.081/+.093/+.112 of the 256 MB throughput (the old hot/cold model's rose then fell,
     +.087/+.115/+.141/+.092), while the paper's shrink, +.125/+.108/+.079/+.043. They pull apart:
-    by Figure 2's own curve, growing from 179 to 243 MB gains only ≈ 17 %, so a model steep enough
-    for Figure 7's gain is steeper than Figure 2 at 192–224 MB; and a file set small enough to fit
-    at 256 MB (Figure 2's flattening) leaves the dbench VM asking for less than Figure 7's 243 MB.
+    by Figure 2's own bars, growing from 179 to 243 MB gains only ≈ 18 % (``fig7.paper_gain_from_fig2``),
+    so a model steep enough for Figure 7's gain is steeper than Figure 2 at 192–224 MB; and a file set
+    small enough to fit at 256 MB (Figure 2's flattening) leaves the dbench VM asking for less than
+    Figure 7's 243 MB.
     """
 
     name = "dbench"
