@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import nbformat
 import pytest
 
 from esxlab import checks
@@ -44,3 +45,8 @@ def answered(given, answers: dict[str, str]):
         if graded(cell).get("grade_id") in answers:
             cell.source = answers[graded(cell)["grade_id"]]
     return work
+
+
+def exercise_cells(name: str, folder: str = "exercises/source") -> list:
+    """The cells of exercise ``name`` in ``folder`` (the solutions; "exercises/release" for the student version)."""
+    return nbformat.read(Path(__file__).resolve().parents[1] / folder / f"{name}.ipynb", as_version=4).cells

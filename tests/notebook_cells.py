@@ -1,11 +1,15 @@
 """Reading and running the lessons' cells in tests, as a reader and a kernel would."""
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
+import bqplot as bq
 import nbformat
 
 NB = "notebooks/{}.ipynb"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cells(name: str) -> list:
@@ -20,6 +24,13 @@ def cell(name: str, marker: str) -> str:
     return found[0]
 
 
+def cell_by_id(name: str, cell_id: str) -> str:
+    """The raw source of notebook ``name``'s cell whose id is ``cell_id``."""
+    found = [c.source for c in cells(name) if c.get("id") == cell_id]
+    assert len(found) == 1, (name, cell_id, len(found))
+    return found[0]
+
+
 def flat(source: str) -> str:
     """``source`` as a reader sees it: lines and string literals' line breaks joined."""
     return " ".join(re.sub(r'"\s*\n\s*f?"', "", source).split())
@@ -28,6 +39,18 @@ def flat(source: str) -> str:
 def text(name: str, marker: str) -> str:
     """That cell's text as a reader sees it (:func:`flat`)."""
     return flat(cell(name, marker))
+
+
+def text_by_id(name: str, cell_id: str) -> str:
+    """The text of the cell whose id is ``cell_id`` as a reader sees it (:func:`flat`)."""
+    return flat(cell_by_id(name, cell_id))
+
+
+def question(name: str, marker: str):
+    """The Question widget that notebook ``name``'s cell containing ``marker`` builds (the cell is one
+    ``Question(...)`` expression)."""
+    from esxlab.views.lesson import Question
+    return eval(cell(name, marker), {"Question": Question})
 
 
 def prose(name: str) -> str:
@@ -44,3 +67,54 @@ def run_until(name: str, marker: str) -> dict:
             if marker in c.source:
                 return ns
     raise AssertionError(f"no code cell of {name} contains {marker!r}")
+
+
+def calls(source: str, name: str) -> int:
+    """How many times ``source`` calls ``name(...)`` or ``x.name(...)``."""
+    return sum(isinstance(n, ast.Call) and (getattr(n.func, "id", None) == name or getattr(n.func, "attr", None) == name)
+               for n in ast.walk(ast.parse(source)))
+
+
+def dirt(nb) -> list[str]:
+    """Why ``nb`` is not clean: saved widget state, outputs or execution counts (cells tagged
+    ``nbval-check-output`` may keep theirs)."""
+    found = ["saved widget state (metadata.widgets)"] if "widgets" in nb.metadata else []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "nbval-check-output" in cell.metadata.get("tags", []):
+            continue
+        found += [f"cell {i} has outputs"] * bool(cell.outputs)
+        found += [f"cell {i} has an execution count"] * (cell.execution_count is not None)
+    return found
+
+
+def guard(name: str, marker: str) -> str:
+    """The source of the collapsed check cell of ``name`` containing ``marker``."""
+    found = [c for c in cells(name) if c.cell_type == "code" and marker in c.source
+             and "guard" in c.metadata.get("tags", [])]
+    assert len(found) == 1, (name, marker)
+    return found[0].source
+
+
+def notebook(prefix: str):
+    """The notebook whose file name starts with ``prefix`` ("09"), read from the checkout."""
+    return nbformat.read(next((ROOT / "notebooks").glob(f"{prefix}_*.ipynb")), as_version=4)
+
+
+def markdown(nb, cells=slice(None)) -> str:
+    """The markdown of notebook ``nb`` (its cells ``cells``), one cell after another."""
+    return "\n".join(c.source for c in nb.cells[cells] if c.cell_type == "markdown")
+
+
+def run_cells(stem: str, *ids: str) -> dict:
+    """The names defined by notebook ``stem``'s import cell and its cells ``ids``, run in this process."""
+    nb, names = nbformat.read(next((ROOT / "notebooks").glob(f"{stem}_*.ipynb")), as_version=4), {}
+    for code in [nb.cells[1], *(c for c in nb.cells if c.get("id") in ids)]:
+        exec(code.source, names)
+    return names
+
+
+def figures(widget) -> list:
+    """The bqplot figures inside ``widget``, in the order they are on screen."""
+    if isinstance(widget, bq.Figure):
+        return [widget]
+    return [f for child in getattr(widget, "children", ()) for f in figures(child)]

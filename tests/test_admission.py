@@ -140,3 +140,17 @@ def test_set_min_is_refused_when_the_vms_swapped_pages_would_not_fit_its_smaller
     allowed = float(re.search(r"a min of at most ([0-9.]+) MB", str(e.value)).group(1))
     host.set_min("a", allowed)                              # what the sentence allows is admitted (rounded down)
     assert host.swapfile.used <= host.swapfile.capacity
+
+
+def two_vms(**host):
+    h = esx.Host(esx.HostConfig.esx2002(memory_mb=512, **host), seed=0)
+    for name in ("a", "b"):
+        h.power_on(esx.VMConfig(name=name, max_mb=128))
+    return h
+
+
+def test_d6_the_docstrings_claim_holds_per_vm_swap_files_never_refuse_a_shared_area_does():
+    """swap_mb=None: 256 MB of max − min with no swap area is admitted; §6.2's one area of 200 MB refuses the second."""
+    assert len(two_vms().vms) == 2
+    with pytest.raises(esx.AdmissionError, match="swap reservation short"):
+        two_vms(swap_mb=200)

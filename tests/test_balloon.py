@@ -3,14 +3,20 @@ later ESX's ``Mem.CtlMaxPercent``), the driver modes ESX cannot tell apart excep
 and ``hold()``. Unless said otherwise: one 64 MB Linux VM (boot 20 s, so the driver loads at
 t = 20 s) with 11.4 MB of kernel, a 40 MB toucher, a 4 MB/s balloon, sharing off, on a host with
 room to spare."""
+from __future__ import annotations
+
+import dataclasses
+
 import numpy as np
 import pytest
 
 import esxlab as esx
-from conftest import small_host
 from esxlab.config import SharingConfig
+from esxlab.errors import Stall
 from esxlab.guest import PROFILES
 from esxlab.pmap import BALLOONED
+
+from conftest import small_host
 from invariants import check_conservation
 
 MB = esx.PAGES_PER_MB
@@ -151,3 +157,54 @@ def test_the_balloon_progress_window_is_configuration():
     assert b.usable(vm.vm_time)
     b.stuck_for = 7
     assert not b.usable(vm.vm_time) and "for 7 s" in b.why_unusable(vm.vm_time)
+
+
+W = esx.workloads
+
+
+def test_a_fault_served_in_pieces_pops_the_balloon_once():
+    """When a fault is served in pieces, each piece used the page states read before the first: after the first
+    piece popped the balloon, the next saw its pages still ballooned and popped it again (0 pages)."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, sharing=esx.SharingConfig(mode="off")), seed=0)
+    vm = host.power_on(esx.VMConfig(name="v", max_mb=64), workload=esx.workloads.Idle())
+    host.run(seconds=5)
+    free = (vm.guest.ppn_lp < 0).nonzero()[0][:64]
+    vm.balloon_pages(free)
+    vm.balloon.held = free.astype(np.int64)
+    make_free = vm.env.make_free
+
+    def in_pieces(n, requester=None, protect=None, partial=False):
+        if not partial:
+            raise Stall("pieces, please")
+        return make_free(min(n, 16), requester, protect, partial)
+    vm.env = dataclasses.replace(vm.env, make_free=in_pieces)
+    assert (vm.pmap.state[free] == BALLOONED).all()
+    vm.touch(free)
+    assert vm.balloon.pops == 1 and vm.balloon.unlogged_pops == [64]
+
+
+def test_pop_reason_cites_the_paper_for_the_pop_only():
+    host = esx.Host(esx.HostConfig(memory_mb=176, swap_mb=512), seed=0)
+    host.power_on(esx.VMConfig(name="honest", max_mb=96), workload=W.Dbench(clients=12))
+    host.power_on(esx.VMConfig(name="guest", max_mb=96, balloon="lying"),
+                  workload=W.Delayed(W.Dbench(clients=12), start_s=30))
+    host.run(seconds=60, progress=False)
+    pops = [d for d in host.trace.decisions if d.action == "balloon popped"]
+    assert pops
+    assert all("rather than count on the driver (§3.2)" not in d.why and "(invented)" in d.why
+               and "(a pop, §3.2" in d.why for d in pops)
+    caught = [d for d in host.trace.decisions if "not counted on again" in d.why]
+    assert caught and all("by esxlab's rule (invented)" in d.why for d in caught)
+
+
+def test_a_balloon_pop_is_a_decision_the_why_panel_shows():
+    """Finding 3: a lying driver's pops showed only in the counters; each is now a decision-log line (pages released)."""
+    import esxlab as esx
+    for mode, popped in (("lying", True), ("cooperative", False)):
+        host = esx.Host(esx.HostConfig(memory_mb=176, swap_mb=512), seed=0)
+        host.power_on(esx.VMConfig(name="honest", max_mb=96), workload=esx.workloads.Dbench(clients=12))
+        host.power_on(esx.VMConfig(name="guest", max_mb=96, balloon=mode), workload=esx.workloads.Dbench(clients=12))
+        host.run(minutes=2)
+        pops = [d for d in host.recorder.decisions if d.vm == "guest" and d.action == "balloon popped"]
+        assert bool(pops) == popped == (host.vm("guest").balloon.pops > 0), mode
+        assert sum(d.pages for d in pops) == host.vm("guest").balloon.popped_pages

@@ -1,9 +1,18 @@
+"""HostConfig/VMConfig, presets esx2002()/esxi6(), their input checks."""
+from __future__ import annotations
+
+import dataclasses
 import math
+import re
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import esxlab as esx
+from esxlab.config import RemapConfig, SharingConfig
+from esxlab.experiments import fig7
 
 
 @pytest.mark.parametrize("kw, words", [
@@ -124,3 +133,152 @@ def test_param_validates_alike_wherever_it_is_used():
         spec.replace(high=2)
     with pytest.raises(KeyError):
         spec["high"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def flat(text):
+    return " ".join(text.split())
+
+
+def test_d1_memory_mb_source_names_358_as_fig7_uses():
+    """§5.4 says about 360 MB; fig7 sizes its host from the digitized 179 + 179 = 358."""
+    source = esx.HostConfig.controls()["memory_mb"].source
+    assert fig7.PAPER_AVAILABLE_MB == 358 == 179 + 179
+    assert "358" in source and "179 + 179" in source and "about 360" in source
+    assert "from the 360" not in source
+
+
+def test_d6_esx2002_docstring_names_its_later_esx_balloon_cap_and_swap_files():
+    doc = flat(esx.HostConfig.esx2002.__doc__)
+    assert "balloon_max_pct" in doc and "65 %" in doc and "Mem.CtlMaxPercent" in doc
+    assert "ESX 2.5's default was half of max" in doc
+    assert "swap_mb=None" in doc and "admission then checks no swap space" in doc
+    v = esx.HostConfig.esx2002()
+    assert v.swap_mb is None and v.swap_pages is None and esx.VMConfig().balloon_max_pct == 65
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    era = readme[readme.index("The two eras side by side"):readme.index("<!-- reproduce:begin")]
+    row = next(line for line in era.splitlines() if line.startswith("| balloon cap"))
+    assert "half of max" in row and "Mem.CtlMaxPercent" in row
+    row = next(line for line in era.splitlines() if line.startswith("| swap space"))
+    assert "admission checks no swap space" in row
+
+
+def test_hostconfig_takes_only_memory_by_position_and_says_what_the_second_value_would_set():
+    with pytest.raises(esx.ConfigError) as e:
+        esx.HostConfig(512, 0.75)
+    assert str(e.value) == (
+        "HostConfig takes at most 1 value by position (memory_mb), got 2: 512, 0.75; name the others, e.g. "
+        "HostConfig(512, tax_rate=0.75) if 0.75 is the idle memory tax τ; every name is in help(HostConfig).")
+    with pytest.raises(esx.ConfigError, match=r"HostConfig\(512, swap_mb=1024\) if 1024 is the host swap space"):
+        esx.HostConfig(512, 1024)       # the field a value most likely meant: τ for a fraction (a fresh user's check)
+    assert esx.HostConfig(512).memory_mb == 512 and esx.HostConfig(512, tax_rate=0.5).tax_rate == 0.5
+
+
+@pytest.mark.parametrize("make,first_named", [
+    (lambda: esx.VMConfig("db", 256, 64), "min_mb=64"),
+    (lambda: SharingConfig("ksm", 100), "scan_vm_pages_s=100"),
+    (lambda: RemapConfig(False, 64), "low_memory_mb=64"),
+    (lambda: esx.HostConfig(*range(1, 40)), "swap_mb=2"),
+])
+def test_every_configuration_refuses_values_past_its_positional_fields(make, first_named):
+    with pytest.raises(esx.ConfigError, match=rf"takes at most \d values? by position .*{first_named}"):
+        make()
+
+
+def test_the_positional_fields_still_work():
+    vm = esx.VMConfig("db", 256, min_mb=64)
+    assert (vm.name, vm.max_mb, vm.min_mb) == ("db", 256, 64)
+    assert SharingConfig("ksm").mode == "ksm" and RemapConfig(False).enabled is False
+
+
+@pytest.mark.parametrize("make,hint", [
+    (lambda: esx.VMConfig(balloon_max_pct=0.65), "VMConfig.balloon_max_pct = 0.65 looks like a fraction of 1, but "
+                                                 "balloon_max_pct is a percentage (65 for 65 %)"),
+    (lambda: esx.HostConfig(compression_cache_pct=0.1), "(10 for 10 %)"),
+    (lambda: RemapConfig(low_reserve_pct=0.05), "(5 for 5 %)"),
+])
+def test_a_fraction_typed_for_a_whole_percentage_is_refused(make, hint):
+    with pytest.raises(esx.ConfigError) as e:
+        make()
+    assert hint in str(e.value) and "reads as a fraction of 1 and is refused" in str(e.value)
+
+
+def test_percentages_below_one_stay_allowed_where_they_mean_something():
+    """§6.3's thresholds move in half percents; 0 and 1 are whole percentages."""
+    assert esx.HostConfig(low_pct=0.5, hysteresis_pct=0.5).low_pct == 0.5
+    assert esx.VMConfig(balloon_max_pct=0).balloon_max_pct == 0
+    with pytest.warns(UserWarning, match="is read as 1 % of max"):      # allowed, with a word (below)
+        assert esx.VMConfig(balloon_max_pct=1).balloon_max_pct == 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda: esx.VMConfig(balloon_max_pct=1),
+    lambda: esx.VMConfig().replace(balloon_max_pct=1.0),
+    lambda: esx.HostConfig.esxi6(minfree_low_pct=1),
+])
+def test_the_percentage_warning_points_at_the_users_line(make):
+    with pytest.warns(UserWarning, match="is read as 1 %") as caught:
+        make()
+    assert caught[0].filename == __file__, caught[0].filename
+
+
+def test_a_configuration_refused_for_another_reason_does_not_warn_first():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(esx.ConfigError, match="must be ordered"):
+            esx.HostConfig.esxi6(minfree_soft_pct=1)
+
+
+@pytest.mark.parametrize("cls", [esx.HostConfig, esx.VMConfig, esx.SharingConfig, esx.RemapConfig])
+def test_config_docstrings_list_every_param_field(cls):
+    """Finding 6: help(HostConfig) etc. list each field with its unit, meaning, range and source."""
+    doc = re.sub(r"\s+", " ", cls.__doc__)
+    for name, spec in cls.controls().items():
+        line = re.search(rf"\* ``{name}``(.*?)(?= \* ``|$)", doc)
+        assert line, name
+        text = line.group(1)
+        assert spec.label in text and re.sub(r"\s+", " ", spec.source) in text, name
+        if spec.unit:
+            assert f"({spec.unit})" in text, name
+        assert "allowed:" in text and f"default {spec.default!r}" in text, name
+    assert "0 ≤ tax_rate < 1" in re.sub(r"\s+", " ", esx.HostConfig.__doc__)
+    assert all(f.name in doc for f in dataclasses.fields(cls)), "a plain field is not mentioned"
+
+
+def test_a_percentage_for_a_fraction_is_named():
+    with pytest.raises(esx.ConfigError, match=r"tax_rate = 75 is out of range: a fraction of 1 \(0.75 for 75 %\)"):
+        esx.HostConfig(tax_rate=75)
+    for value in (1.5, 100):                           # not read as percentages: 1.5 %, or 1 (not allowed)
+        with pytest.raises(esx.ConfigError) as err:
+            esx.HostConfig(tax_rate=value)
+        assert "fraction" not in str(err.value)
+    with pytest.raises(esx.ConfigError, match=r"\(percentages of machine memory: 4 for 4 %\)"):
+        esx.HostConfig(memory_mb=240, soft_pct=0.04)
+
+
+@pytest.mark.parametrize("value", [1.0, 1, np.float64(1.0)])
+def test_balloon_max_pct_of_exactly_one_warns_that_it_reads_as_one_percent(value):
+    """Allowed (above: 0 and 1 are whole percentages), but 1.0 for "all of max" gave a 1 % cap silently."""
+    with pytest.warns(UserWarning, match=rf"^VMConfig\.balloon_max_pct = {re.escape(repr(value))} is read as 1 % of "
+                                         r"max; if you meant the fraction 1, balloon_max_pct is a percentage \(100 for "
+                                         r"100 %\)\.$"):
+        config = esx.VMConfig(balloon_max_pct=value)
+    assert config.balloon_max_pct == 1 and config.balloon_cap_pages == int(config.max_pages / 100)
+
+
+def test_replace_warns_too_and_other_values_do_not():
+    with pytest.warns(UserWarning, match=r"^VMConfig\.balloon_max_pct = 1 is read as 1 % of max"):
+        esx.VMConfig().replace(balloon_max_pct=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for pct in (0, 5, 65, 100):
+            esx.VMConfig(balloon_max_pct=pct)
+        # 1 % is a slider position of these (step 1): a value one sets on purpose, no warning
+        esx.HostConfig(compression_cache_pct=1, remap=esx.RemapConfig(low_reserve_pct=1))
+
+
+def test_a_fraction_below_one_is_still_refused_not_warned():
+    with pytest.raises(esx.ConfigError, match=r"looks like a fraction of 1, but balloon_max_pct is a percentage"):
+        esx.VMConfig(balloon_max_pct=0.65)

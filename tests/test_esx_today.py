@@ -1,13 +1,18 @@
 """Issue 15's teaching side: the esx_today experiment (later ESX rows), its two-era dashboard, and
 the SharingStopped problem answered by the model."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 import esxlab as esx
 from esxlab import checks, problems
-from esxlab.problems.instructor import solve
 from esxlab.checks import CheckFailed
 from esxlab.experiments import esx_today
+from esxlab.problems.instructor import solve
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +154,11 @@ def test_vms_that_do_not_fit_the_host_are_a_sentence_not_a_traceback(host_mb, ca
     assert main(["sweep", "esx_today", "--param", "vms=16", "--param", f"host_mb={host_mb}",
                  "--seeds", "0"]) == 2
     assert "error: esx_today: vms = 16" in capsys.readouterr().err
+
+
+def test_esx_today_heads_its_column_later_esx_in_print_and_on_the_command_line():
+    """``res.render()`` and ``reproduce --figure esx_today`` headed esx_today's VMware values "paper"."""
+    assert esx_today.run().render().split()[2:4] == ["later", "ESX"]
+    out = subprocess.run([sys.executable, "-m", "esxlab", "reproduce", "--figure", "esx_today"], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split("\n")[0].split()[2:4] == ["later", "ESX"]

@@ -3,6 +3,8 @@ student notebooks fail only where the student must answer, and nbgrader itself g
 
 (The solution notebooks run under nbval: exercises/source is in pytest's testpaths.)
 """
+from __future__ import annotations
+
 import os
 import re
 import shutil
@@ -13,11 +15,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from esxlab import exercises
+from esxlab import exercises, problems
 
-ROOT = Path(__file__).resolve().parents[1] / "exercises"
-SOURCES = sorted((ROOT / "source").glob("*.ipynb"))
-RELEASES = sorted((ROOT / "release").glob("*.ipynb"))
+EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
+SOURCES = sorted((EXERCISES / "source").glob("*.ipynb"))
+RELEASES = sorted((EXERCISES / "release").glob("*.ipynb"))
 RELOAD = "import importlib; from esxlab import checks; importlib.reload(checks)"
 
 
@@ -103,7 +105,7 @@ def test_validate_names_the_broken_convention():
 
 
 def test_instructor_guide_names_every_exercise_and_places_it_in_a_lab():
-    guide = (ROOT / "README.md").read_text()
+    guide = (EXERCISES / "README.md").read_text()
     plan = guide[guide.index("## A six-lab course"):guide.index("### Learning outcomes")]
     for path in SOURCES:
         assert f"| `{path.stem}` |" in guide and f"`{path.stem}`" in plan, path.stem
@@ -168,12 +170,12 @@ def test_nbgrader_generates_the_same_release_and_grades_it(tmp_path, monkeypatch
     points = {}
     for path in SOURCES:
         theirs = nbformat.read(tmp_path / "release" / "all" / path.name, as_version=4)
-        ours = nbformat.read(ROOT / "release" / path.name, as_version=4)
+        ours = nbformat.read(EXERCISES / "release" / path.name, as_version=4)
         assert [(c.cell_type, c.source, c.metadata) for c in theirs.cells] == \
             [(c.cell_type, c.source, c.metadata) for c in ours.cells], path.name   # cleared, locked, checksummed alike
         points[path.stem] = sum(exercises.graded(c).get("points", 0) for c in ours.cells)
 
-    for student, folder in [("solved", ROOT / "source"), ("untouched", ROOT / "release")]:
+    for student, folder in [("solved", EXERCISES / "source"), ("untouched", EXERCISES / "release")]:
         (tmp_path / "submitted" / student / "all").mkdir(parents=True)
         for path in SOURCES:
             shutil.copy(folder / path.name, tmp_path / "submitted" / student / "all")
@@ -205,7 +207,7 @@ def test_no_command_is_a_usage_error(capsys):
 def test_a_check_cell_grades_even_after_an_answer_cell_rebinds_the_checker():
     """F1: the locked check cell reloads esxlab.checks, so `checks.check = lambda ...: print("Correct")`
     (or a variable named `checks`) in an answer cell changes nothing. Run in a kernel, as a notebook."""
-    src = nbformat.read(ROOT / "source" / "idle_memory_tax.ipynb", as_version=4)
+    src = nbformat.read(EXERCISES / "source" / "idle_memory_tax.ipynb", as_version=4)
     by_id = {exercises.graded(c).get("grade_id"): c.source for c in src.cells}
     cheat = ("checks.check = lambda *a, **k: print('Correct: cheated')\n"
              "problems.Problem.check = checks.check\n"
@@ -281,3 +283,200 @@ def test_a_stale_custom_release_is_told_the_build_that_fixes_it(tmp_path, capsys
     shutil.copy(SOURCES[0], src)
     assert exercises.main(["check", "--source", str(src), "--release", str(rel)]) == 1
     assert f"run `python -m esxlab exercises build --source {src} --release {rel}`" in capsys.readouterr().out
+
+
+BREAKS = {"no END": ("### END SOLUTION", "", "no end solution statement found"),
+          "nested": ("### BEGIN SOLUTION", "### BEGIN SOLUTION\n### BEGIN SOLUTION",
+                     "encountered nested begin solution statements")}
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
+GUIDE = (ROOT / "exercises" / "README.md").read_text()
+HANDOUT = (ROOT / "exercises" / "HANDOUT.md").read_text()
+UNTAGGED = "a code cell without nbgrader metadata is handed out as it is"
+
+
+def _break(path: Path, cell: int, old: str, new: str) -> None:
+    nb = nbformat.read(path, as_version=4)
+    assert old in nb.cells[cell].source
+    nb.cells[cell].source = nb.cells[cell].source.replace(old, new)
+    nbformat.write(nb, path)
+
+
+def _names(text: str) -> set[str]:
+    return set(re.findall(r"`(\d\d_\w+|[a-z_]+)`", text))
+
+
+def _section(start: str, end: str) -> str:
+    return GUIDE[GUIDE.index(start):GUIDE.index(end, GUIDE.index(start))]
+
+
+def _solved(name: str):
+    return nbformat.read(SOURCE / f"{name}.ipynb", as_version=4)
+
+
+def _with_untagged_answer(path: Path) -> int:
+    """Add, after the solution cell of the notebook at ``path``, a code cell as plain JupyterLab makes it (no
+    nbgrader metadata, no markers) holding the solution; its number, counted from 1 as the refusal counts."""
+    nb = nbformat.read(path, as_version=4)
+    i, solution = next((i, c) for i, c in enumerate(nb.cells) if exercises.graded(c).get("solution"))
+    answer = "\n".join(line for line in solution.source.split("\n") if "SOLUTION" not in line)
+    nb.cells.insert(i + 1, nbformat.v4.new_code_cell(answer))
+    nbformat.write(nb, path)
+    return i + 2
+
+
+def notebook_points(path: Path) -> int:
+    """The points of the source notebook at ``path``: those of its check cells' nbgrader metadata."""
+    nb = nbformat.read(path, as_version=4)
+    return sum(exercises.graded(c)["points"] for c in nb.cells if exercises.graded(c).get("grade"))
+
+
+def table_points(guide: str) -> dict[str, int]:
+    """The exercises table's points column of the instructor guide ``guide``, by exercise."""
+    rows = re.findall(r"^\| `(\w+)` \|.*\| (\d+) \|$", guide[:guide.index("## A six-lab course")], re.M)
+    return {name: int(points) for name, points in rows}
+
+
+def stale_points(guide: str) -> list[str]:
+    """A sentence for each exercise whose points in ``guide``'s table are not its source's."""
+    table = table_points(guide)
+    return [f"{p.stem}: the table says {table.get(p.stem)}, its check cells give {notebook_points(p)}"
+            for p in SOURCES if table.get(p.stem) != notebook_points(p)]
+
+
+@pytest.mark.parametrize("broken", BREAKS, ids=list(BREAKS))
+def test_a_malformed_source_is_one_sentence_naming_the_cell_and_leaves_the_release_as_it_was(
+        broken, tmp_path, capsys):
+    """Before: a 31-line nbgrader traceback, exit 1, and 9 of 11 release notebooks written."""
+    old, new, why = BREAKS[broken]
+    src, rel = tmp_path / "source", tmp_path / "release"
+    src.mkdir()
+    for name in ("ballooning", "sampling", "security"):     # the broken one between two good ones
+        shutil.copy(SOURCE / f"{name}.ipynb", src)
+    assert exercises.main(["build", "--source", str(src), "--release", str(rel)]) == 0
+    before = {p.name: p.read_text() for p in rel.iterdir()}
+    (rel / "ballooning.ipynb").unlink()                    # a notebook the build would add
+    cell = 5
+    _break(src / "sampling.ipynb", cell, old, new)
+    capsys.readouterr()
+    assert exercises.main(["build", "--source", str(src), "--release", str(rel)]) == 2
+    err = capsys.readouterr().err.split("\n", 1)[1]        # after "building 3 student notebooks …"
+    first = nbformat.read(src / "sampling.ipynb", as_version=4).cells[cell].source.split("\n")[0]
+    assert err == (f"error: sampling.ipynb cell {cell} (first line {first!r}): nbgrader cannot make its student "
+                   f"version ({why}); allowed: nbgrader's markers in pairs within one cell (`### BEGIN SOLUTION` "
+                   "then `### END SOLUTION`), never nested, and only in solution cells.\n")
+    del before["ballooning.ipynb"]
+    assert {p.name: p.read_text() for p in rel.iterdir()} == before
+
+
+def test_a_source_that_is_not_a_notebook_is_one_sentence(tmp_path, capsys):
+    src = tmp_path / "source"
+    src.mkdir()
+    (src / "draft.ipynb").write_text("not json")
+    assert exercises.main(["build", "--source", str(src), "--release", str(tmp_path / "release")]) == 2
+    assert capsys.readouterr().err.split("\n")[1].startswith("error: draft.ipynb: is not a Jupyter notebook (")
+    assert not list((tmp_path / "release").glob("*.ipynb"))
+
+
+def test_the_four_week_module_places_every_notebook_and_exercise_of_the_six_labs():
+    plan = _section("## A six-lab course", "### Learning outcomes")
+    rows = {int(m.group(1)): _names(m.group(2)) for m in re.finditer(r"^\| (\d)\. [^|]*\|(.*)\|[^|]*\|$", plan, re.M)}
+    assert sorted(rows) == [1, 2, 3, 4, 5, 6]
+    four = plan[plan.index("**A four-week module**"):]
+    labs = re.search(r"weeks 1–4 are labs (\d), (\d), (\d) and (\d)\.", four).groups()
+    named = _names(four)
+    assert named <= set().union(*rows.values()), named - set().union(*rows.values())
+    assert set().union(*(rows[int(n)] for n in labs)) | named == set().union(*rows.values())
+
+
+def test_a_source_notebook_run_and_saved_builds_the_same_release(tmp_path):
+    pytest.importorskip("nbgrader")
+    from nbclient import NotebookClient
+
+    nb = _solved("sampling")
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                   record_timing=True).execute()
+    assert any(c.get("outputs") for c in nb.cells) and "version" in nb.metadata.language_info
+    nbformat.write(nb, tmp_path / "sampling.ipynb")
+    assert exercises.release_text(tmp_path / "sampling.ipynb") == (RELEASE / "sampling.ipynb").read_text()
+
+
+def test_a_source_notebook_is_left_as_it_is_by_a_build(tmp_path):
+    pytest.importorskip("nbgrader")
+    (tmp_path / "source").mkdir()
+    nb = _solved("sampling")
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="previewed\n")]
+    nb.cells[1].execution_count = 1
+    nbformat.write(nb, tmp_path / "source" / "sampling.ipynb")
+    before = (tmp_path / "source" / "sampling.ipynb").read_text()
+    assert exercises.main(["build", "--source", str(tmp_path / "source")]) == 0
+    assert (tmp_path / "source" / "sampling.ipynb").read_text() == before
+    assert (tmp_path / "release" / "sampling.ipynb").read_text() == (RELEASE / "sampling.ipynb").read_text()
+
+
+def test_every_exercise_notebook_sets_seed_and_names_its_problems_as_the_suggestion_does():
+    for path in sorted((ROOT / "exercises" / "source").glob("*.ipynb")):
+        code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        setup = next(c for c in code if "SEED =" in c)
+        assert re.search(r"^SEED = \d+", setup, re.M) and "import" in setup, path.name
+        for name in problems.__all__:
+            cls = getattr(problems, name)
+            made = [c for c in code if f"problems.{name}(seed=SEED)" in c]
+            for c in made:
+                assert f"{cls.VARIABLE} = problems.{name}(seed=SEED)" in c, (path.name, name)
+
+
+def test_the_handout_says_how_to_name_the_file_and_that_installing_needs_internet():
+    flat = " ".join(HANDOUT.split())
+    assert "needs internet access" in flat and "PyPI" in flat
+    assert "name the file as your instructor says" in flat and "by the file's name" in flat
+
+
+def test_validate_refuses_a_code_cell_without_nbgrader_metadata():
+    tagged = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": dict(
+        grade=False, grade_id="setup", locked=True, schema_version=3, solution=False, task=False)})
+    ok = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), tagged])
+    exercises.validate(ok, "t.ipynb")                       # an untagged markdown cell is allowed
+    ok.cells.append(nbformat.v4.new_code_cell("balloon_mb = 48.0\nswap_mb = 0.0"))
+    with pytest.raises(exercises.ExerciseError) as err:
+        exercises.validate(ok, "t.ipynb")
+    assert str(err.value) == (
+        "t.ipynb cell 3 (first line 'balloon_mb = 48.0'): a code cell without nbgrader metadata is handed out as "
+        "it is, with any answer in it; allowed: tag it (nbgrader's Create Assignment toolbar) as a solution cell "
+        "('Autograded answer': students do not get its solution) or as a locked cell students run ('Read-only').")
+    ok.cells[-1].source = "  \n"                            # a stray empty cell hands out nothing: allowed
+    exercises.validate(ok, "t.ipynb")
+
+
+def test_build_and_check_refuse_an_untagged_answer_and_leave_the_release(tmp_path, capsys):
+    """It was released as it was: build exited 0 and check said the release was up to date."""
+    src, rel = tmp_path / "source", tmp_path / "release"
+    src.mkdir()
+    shutil.copy(ROOT / "exercises" / "source" / "ballooning.ipynb", src)
+    argv = ["--source", str(src), "--release", str(rel)]
+    assert exercises.main(["build", *argv]) == 0
+    before = (rel / "ballooning.ipynb").read_text()
+    cell = _with_untagged_answer(src / "ballooning.ipynb")
+    for command in ("build", "check"):
+        capsys.readouterr()
+        assert exercises.main([command, *argv]) == 2
+        err = capsys.readouterr().err
+        assert f"error: ballooning.ipynb cell {cell} (first line 'balloon_mb = None" in err and UNTAGGED in err, err
+        assert "Traceback" not in err
+    assert (rel / "ballooning.ipynb").read_text() == before
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_every_code_cell_of_the_sources_is_tagged(path):
+    nb = nbformat.read(path, as_version=4)
+    assert all(exercises.graded(c) for c in nb.cells if c.cell_type == "code")
+
+
+def test_the_exercises_table_gives_each_exercise_its_points():
+    assert sorted(table_points(GUIDE)) == sorted(p.stem for p in SOURCES)
+    assert stale_points(GUIDE) == []
+
+
+def test_a_stale_points_value_is_found():
+    stale = GUIDE.replace("above its target | 3 |", "above its target | 4 |")
+    assert stale != GUIDE and stale_points(stale) == ["ballooning: the table says 4, its check cells give 3"]

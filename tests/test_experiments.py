@@ -4,16 +4,24 @@ parameters move results the way the paper predicts, and ``python -m esxlab repro
 Each ``within`` test names the quantities the model reproduces; rows the model is known to
 miss carry a note in the table (see each module's docstring) and are not asserted here.
 """
+from __future__ import annotations
+
 import csv
+import inspect
+import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import esxlab as esx
-from esxlab import experiments as E
-from esxlab.errors import ConfigError
+from esxlab import experiments, experiments as E
+from esxlab.errors import ConfigError, Error
+from esxlab.experiments import fig6, fig7, fig8, paper, plots
 from esxlab.experiments.cli import main
-from esxlab.experiments.result import Result, Row, _columns, summarize
+from esxlab.experiments.params import resolve
+from esxlab.experiments.result import Result, Row, _columns, render_table, summarize
 
 SEEDS = (0, 1)
 FIG2_SMALL = dict(max_mb=128, sizes=(96, 112), clients=20, minutes=5, measure_from_min=2, dbench_start_s=30)
@@ -403,3 +411,223 @@ def test_an_unknown_quantity_lists_them_as_the_table_shows_them():
         res.value("idle VM alloc, tau = 0.75")
     assert "'idle VM alloc, τ = 0.75' (or 'idle VM alloc after the change')" in str(err.value)
     assert res.value("idle VM alloc, τ = 0.75") == res.value("idle VM alloc after the change")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def unlisted():
+    """A module in esxlab/experiments/ that is not in EXPERIMENTS (removed afterwards)."""
+    path = ROOT / "esxlab" / "experiments" / "zz_unlisted_probe.py"
+    path.write_text("PARAMS = {}\n\ndef run(seed=0):\n    pass\n")
+    try:
+        yield path.stem
+    finally:
+        path.unlink()
+
+
+def quick_trace() -> esx.Trace:
+    host = esx.Host()
+    host.power_on(esx.VMConfig(name="dbench", max_mb=64))
+    return host.run(seconds=5)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Experiment runs go to disk: here, to a throw-away folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_rules_are_declared_once_beside_params():
+    """The experiments state their rules as RULES (data) that run() and --list both read: no
+    experiment words a rule between its parameters in a require() of its own."""
+    for name in E.EXPERIMENTS:
+        module = E.get(name)
+        assert "require(" not in inspect.getsource(module), name
+        for rule in getattr(module, "RULES", ()):
+            assert rule.names(resolve(name, module.PARAMS, {})), (name, rule.text)
+    with pytest.raises(esx.ConfigError) as err:
+        E.fig7.run(tax_change_min=70)
+    assert str(err.value).startswith(f"fig7 needs {E.fig7.RULES[0].text} ({E.fig7.RULES[0].why}); got ")
+
+
+def test_one_seed_shows_the_value_alone_and_two_seeds_mean_and_sd():
+    row = Row("x", "alloc", 100, 108, 15, "MB")
+    one = render_table(summarize([[row]]))
+    assert "± 0" not in one.replace("± 15 MB", "") and "108 MB" in one and "esxlab (1 seed)" in one
+    two = render_table(summarize([[row], [row]]))
+    assert "108 ± 0 MB" in two and "esxlab mean ± sd" in two, "two equal seeds: a real zero spread"
+
+
+@pytest.mark.parametrize("where, reason", [("file", "is an existing file, not a directory"),
+                                           ("file/sub", r"cannot be created \(Not a directory\)")])
+def test_result_to_csv_refuses_a_directory_it_cannot_make(tmp_path, where, reason):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(esx.ConfigError, match=rf"^Result.to_csv: directory = {tmp_path / where} {reason}; allowed"):
+        Result("x", {}, table=[Row("x", "q", 1, 1, 1)]).to_csv(tmp_path / where)
+
+
+@pytest.mark.parametrize("rows", ["x", None, [1], 3])
+def test_render_table_refuses_what_is_not_a_list_of_rows(rows):
+    with pytest.raises(esx.ConfigError, match=r"^render_table: rows = .* is not allowed; give a list of Row"):
+        render_table(rows)
+
+
+def test_dir_lists_the_names_loaded_on_first_use():
+    names = dir(E)
+    assert {"sweep", "SweepFailed", "SweepInterrupted", "SweepTable", "fig7", "esx_today", "get"} <= set(names)
+    assert names == sorted(names)
+
+
+def test_a_time_in_minutes_off_a_tick_is_named_by_the_parameter_set(capsys):
+    """`--param tax_change_min=31.33` is inside --list's range; it used to fail inside the run with
+    "run: minutes = 28.33 is 1699.8 s", a value the user never typed."""
+    from esxlab.experiments import cli, fig7
+    assert cli.sweep_main(["fig7", "--param", "tax_change_min=31.33"]) == 2
+    err = capsys.readouterr().err
+    assert "fig7 tax_change_min = 31.33 min is 1879.8 s, not a whole number of seconds" in err, err
+    assert "e.g. 31.25 or 31.5" in err
+    with pytest.raises(esx.ConfigError, match=r"fig7 minutes = 60.01 min is 3600.6 s"):
+        fig7.run(minutes=60.01)
+
+
+def test_an_experiment_file_not_in_experiments_is_named_as_such(unlisted):
+    """It read 'no module of that import name on sys.path', though the file was in esxlab/experiments/."""
+    with pytest.raises(ConfigError, match=f"esxlab/experiments/{unlisted}.py exists but is not in "
+                                          "esxlab.experiments.EXPERIMENTS: add it there"):
+        esx.experiments.lookup(unlisted)
+    with pytest.raises(AttributeError, match="is not in esxlab.experiments.EXPERIMENTS"):
+        getattr(esx.experiments, unlisted)
+
+
+def test_a_helper_module_of_the_package_is_not_called_an_unlisted_experiment():
+    with pytest.raises(ConfigError) as err:
+        esx.experiments.lookup("runner")
+    assert "not in esxlab.experiments.EXPERIMENTS" not in str(err.value)
+
+
+@pytest.mark.parametrize("experiment, name", [(e, n) for e in E.EXPERIMENTS for n, s in E.get(e).PARAMS.items()
+                                               if s.integer])
+def test_every_integer_param_given_a_whole_float_resolves_to_that_int(experiment, name):
+    specs = E.get(experiment).PARAMS
+    value = getattr(resolve(experiment, specs, {name: float(specs[name].default)}), name)
+    assert type(value) is int and value == specs[name].default
+    assert type(getattr(resolve(experiment, specs, {name: np.int64(specs[name].default)}), name)) is int
+
+
+def test_a_whole_float_runs_as_the_int_and_a_fraction_is_refused():
+    assert E.esx_today.run(vms=4.0).table == E.esx_today.run(vms=4).table
+    with pytest.raises(ConfigError, match=r"esx_today.vms must be a whole number, got 4.5; allowed: whole numbers"):
+        E.esx_today.run(vms=4.5)
+
+
+def test_a_missing_trace_names_the_traces_there_are_and_where_a_vms_series_are():
+    res = Result("mine", {}, traces={"run": quick_trace()})
+    with pytest.raises(KeyError) as caught:
+        res.traces["dbench"]
+    assert isinstance(caught.value, Error)
+    assert str(caught.value) == ("Result.traces has no trace 'dbench'; it has: 'run' ('dbench' is a VM: its series "
+                                 "are res.traces['run'].vm('dbench')).")
+    assert res.traces.get("dbench") is None and "dbench" not in res.traces      # a dict still
+    with pytest.raises(KeyError, match="has no trace 'x'; it has: none"):
+        Result("mine", {}).traces["x"]
+
+
+@pytest.mark.parametrize("traces, got", [("trace", "got a Trace"), (5, "got 5 (int)")])
+def test_traces_that_are_not_a_dict_are_refused_with_the_dict_form(traces, got):
+    with pytest.raises(ConfigError, match=r"Result.traces must be a dict of name → trace .*e.g. "
+                                          rf"traces={{'run': trace}}; {re.escape(got)}\."):
+        Result("mine", {}, traces=quick_trace() if traces == "trace" else traces)
+
+
+def test_a_trace_that_is_not_one_value_per_row_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"trace 'run''s column 'value' has shape \(\), not one value per row"):
+        Result("mine", {}, traces={"run": 5}).to_csv(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["a/b", "", "a\\b", None])
+def test_a_name_that_cannot_start_a_file_name_is_blamed_not_the_folder(name):
+    with pytest.raises(ConfigError, match=r"Result.name = .* is not allowed; allowed: a non-empty name without / or"):
+        Result(name, {})
+
+
+def test_params_and_folder_of_the_wrong_kind_get_sentences():
+    with pytest.raises(ConfigError, match=r"Result.params = None is not allowed; allowed: a dict"):
+        Result("mine", None)
+    with pytest.raises(ConfigError, match=r"Result.to_csv: directory = None is not allowed; allowed: a directory's "
+                                          r"name, e.g. 'out/'"):
+        Result("mine", {}).to_csv(None)
+
+
+@pytest.mark.parametrize("name", [7, "7", "Fig7", " fig7 "])
+def test_paper_series_takes_the_figure_number(name):
+    assert E.paper_series(name) == E.paper_series("fig7")
+
+
+def test_paper_series_without_a_series_names_names_and_numbers():
+    with pytest.raises(ConfigError, match=r"name = 4 has no digitized series; choose one of fig2, fig6, fig7, fig8, "
+                                          r"or its number \(2, 6, 7, 8\)"):
+        E.paper_series(4)
+
+
+def test_render_table_wraps_footnotes_at_spaces():
+    """A browser trial of session 50: 05's printed table broke a long footnote mid-word ("(onl" / "y the split"),
+    as a notebook's output breaks a long line anywhere; footnotes are wrapped at spaces, under their text."""
+    from esxlab.experiments.result import FOOTNOTE_WIDTH, Row, render_table
+    note = "fig7: " + " ".join(f"word{i}" for i in range(60))
+    text = render_table([Row("fig7", "q", 1.0, 2.0, 0.1, note=note)])
+    foot = text[text.index("[1] "):].splitlines()
+    assert len(foot) > 1 and all(len(line) <= FOOTNOTE_WIDTH for line in foot)
+    assert all(line.startswith("    ") for line in foot[1:])
+    assert " ".join(line.strip() for line in foot) == f"[1] {note}", "no word split"
+
+
+def test_a_row_not_compared_has_no_relation_in_either_csv(tmp_path):
+    """An own experiment's rows without a paper value read relation '≈' though nothing was compared."""
+    from esxlab.experiments.result import Row, write_table_csv
+    from esxlab.experiments.sweeps import SweepTable
+    rows = [Row("x", "measured", None, 1.0, None), Row("x", "compared", 2.0, 2.1, 0.5, relation="≥")]
+    table = SweepTable("x", ("minutes",), (0,), ((1,),), (tuple(rows),))
+    for path in (table.to_csv(tmp_path / "sweep.csv"), write_table_csv(rows, tmp_path / "table.csv")):
+        with open(path, newline="") as f:
+            got = [(r["quantity"], r["relation"], r["within"]) for r in csv.DictReader(f)]
+        assert got == [("measured", "", ""), ("compared", "≥", "True")], path.name
+
+
+def test_the_static_plots_and_the_dashboards_share_one_mapping():
+    assert plots.esxlab_series is paper.esxlab_series
+    assert not hasattr(plots, "_esxlab_series")
+    src = inspect.getsource(plots)
+    assert 'res.traces["aggregate"]' not in src and "tr.vm(vm)" not in src       # no copy left behind
+    assert paper.split_key("citrix_active") == ("citrix", "active")
+    assert paper.split_key("all_alloc") == (paper.ALL, "alloc")
+    assert paper.split_key("estimate") == (None, "estimate")
+    res = fig7.run(seed=0, minutes=40)
+    ours = paper.esxlab_series("fig7", res)
+    assert set(ours) == set(paper.paper_series("fig7")["series"])
+    np.testing.assert_array_equal(ours["idle_alloc"][1], res.traces["run"].vm("idle").alloc)
+
+
+def test_setup_window_reads_the_moved_knobs():
+    assert paper.setup_window("fig7", fig7.PARAMS, {}) == (60, "")
+    assert paper.setup_window("fig7", fig7.PARAMS, dict(vm_mb=128))[0] == -math.inf
+    assert paper.setup_window("fig7", fig7.PARAMS, dict(tax_change_min=20))[0] == 20
+    assert paper.setup_window("fig8", fig8.PARAMS, dict(minutes=18, bench_start_min=8)) == \
+        (8, "bench_start_min = 8, default 17")
+    assert paper.setup_window("fig8", fig8.PARAMS, dict(bench_start_min=30, minutes=60))[0] == 17
+    assert paper.setup_window("fig6", fig6.PARAMS, dict(minutes=30)) == (30, "")
+
+
+@pytest.mark.parametrize("number,name", [(7.0, "fig7"), (np.float64(6.0), "fig6"), (7, "fig7"), ("8", "fig8"),
+                                         ("7.0", "fig7"), (" 8.00 ", "fig8")])
+def test_a_figure_number_may_be_a_whole_float(number, name):
+    assert experiments.lookup(number) == name
+    assert experiments.get(number) is experiments.get(name)
+
+
+@pytest.mark.parametrize("number", [7.5, float("nan"), True, "7.5", "7."])
+def test_a_figure_number_that_is_not_whole_is_refused_listing_the_figures(number):
+    with pytest.raises(esx.ConfigError, match=rf"^unknown experiment {re.escape(repr(number))}; choose a figure "
+                                              r"number \(2, 4, 5, 6, 7, 8\), a name \(fig2, "):
+        experiments.get(number)

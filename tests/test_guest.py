@@ -1,10 +1,15 @@
 """The guest OS model (§3.1–3.2): its own free list, page replacement and free-memory target."""
+from __future__ import annotations
+
 import numpy as np
+import pytest
 
 import esxlab as esx
 from esxlab.config import SharingConfig
+from esxlab.experiments import fig6
 from esxlab.guest import PROFILES
 from esxlab.pmap import SHARED
+from esxlab.workloads import Toucher
 
 MB = esx.PAGES_PER_MB
 
@@ -131,3 +136,43 @@ def test_a_vm_short_of_memory_pages_its_kernel_out_a_megabyte_at_a_time(monkeypa
     assert kernel > host.config.total_pages and vm.pmap.count(esx.pmap.SWAPPED) > 0
     assert len(faults) <= kernel / esx.PAGES_PER_MB + 2, len(faults)
     assert (vm.peek(np.arange(kernel)) != 0).all()      # every kernel page holds what boot wrote
+
+
+def test_accesses_the_guest_had_no_room_for_are_not_counted_as_work():
+    """A 16 MB guest asked to touch ≈ 11,700 pages a tick serves only what fits; the rest were dropped but still
+    counted in its throughput."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, sharing=esx.SharingConfig(mode="off")), seed=0)
+    vm = host.power_on(esx.VMConfig(name="d", max_mb=16),
+                       workload=esx.workloads.Dbench(clients=40, accesses_per_s=20000))
+    served, shorts = [], []
+    access = vm.guest.access
+
+    def counted(lps, writes):
+        shorts.append(access(lps, writes))
+        served.append(len(lps) - shorts[-1])
+        return shorts[-1]
+    vm.guest.access = counted
+    host.run(seconds=5)
+    assert served[-1] < 0.5 * vm.workload.accesses_per_s       # the guest is short of pages
+    assert vm.throughput == vm._throughput(served[-1])
+    assert vm.counters.guest_oom == shorts[-1] and vm.totals.guest_oom == sum(shorts)     # and counts them
+
+
+def test_only_windows_zeroes_what_a_program_frees_so_only_its_sampler_sees_a_spike():
+    """Two VMs whose toucher frees 80 MB at 5 min: in the 25 s after, Windows' zero page thread has written zeros
+    into most of it (pages the sampler sees touched, Figure 6's spike), Linux only its 2 MB background."""
+    assert PROFILES["linux"].zero_page_thread_mb_s == 0 < PROFILES["windows"].zero_page_thread_mb_s
+    host = esx.Host(esx.HostConfig(memory_mb=512), seed=0)
+    vms = {os: host.power_on(esx.VMConfig(name=os, max_mb=128, guest_os=os),
+                             workload=Toucher([(0, 0), (60, 80), (300, 0)], sweep_s=5)) for os in ("linux", "windows")}
+    host.run(minutes=5.5)
+    touched = {os: np.count_nonzero(vm.last_touch >= 305) / esx.PAGES_PER_MB for os, vm in vms.items()}
+    assert touched["linux"] <= PROFILES["linux"].background_mb and touched["windows"] > 40, touched
+    assert fig6.run(0).row("zero page thread spike (fast EWMA peak after exit)").within
+
+
+def test_kernel_pages_refuses_a_negative_or_text_size():
+    with pytest.raises(esx.ConfigError, match="max_mb = -1 is out of range"):
+        PROFILES["linux"].kernel_pages(-1)
+    with pytest.raises(esx.ConfigError, match="must be a number"):
+        PROFILES["linux"].kernel_pages("128")

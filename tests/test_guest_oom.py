@@ -1,5 +1,5 @@
 """Accesses a guest had no page for are counted (``Counters.guest_oom``; per tick against the guest's own count:
-``tests/test_engineer2.py``) and shown in the events table."""
+``tests/test_guest.py``) and shown in the events table."""
 import esxlab as esx
 from esxlab.views.components import CounterTable
 

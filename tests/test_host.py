@@ -1,9 +1,19 @@
+"""The Host/VM API: power on/off, step/run, vm.touch/peek, stats, repr."""
+from __future__ import annotations
+
 import re
+import time
 
 import numpy as np
 import pytest
 
 import esxlab as esx
+from esxlab import resources
+from esxlab.config import PAGES_PER_MB
+from esxlab.guest import PROFILES
+from esxlab.pmap import UNBACKED
+from esxlab.vm import VM
+
 from conftest import small_host
 from invariants import WriteLog, check_conservation
 
@@ -167,3 +177,242 @@ def test_the_progress_line_gives_the_rate_and_the_time_left(capsys, monkeypatch)
     small_host(memory_mb=64).run(seconds=180)
     last = capsys.readouterr().err.split("\r")[-1]
     assert re.fullmatch(r"  simulated 3/3 min at [\d.]+k? min/s, 00:00 left\n", last), last
+
+
+SCENARIOS = {
+    "esx sharing": dict(memory_mb=600),
+    "ksm sharing": dict(memory_mb=600, sharing=esx.SharingConfig(mode="ksm")),
+    "compression under pressure": dict(memory_mb=400, compression=True),
+    "esxi6 preset": dict(memory_mb=500, state_model="esxi6", large_pages=True, compression=True),
+}
+
+
+def dbench_host(**vm):
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=2, **vm), workload="dbench")
+    host.run(minutes=1, progress=False)
+    return host, vm
+
+
+def never_built(monkeypatch):
+    """Make building a VM fail at once: a check that lets a huge VM through fails fast, holding nothing."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("power_on went on to build the VM")
+
+    monkeypatch.setattr(VM, "__init__", refuse)
+
+
+def three_vm_host(config: esx.HostConfig, off: str = "") -> esx.Host:
+    """Three VMs (idle Windows, dbench, a toucher) for three minutes; ``off`` is powered off after two."""
+    host = esx.Host(config, seed=0)
+    host.power_on(esx.VMConfig(name="idle", max_mb=256, guest_os="windows"), workload="idle")
+    host.power_on(esx.VMConfig(name="db", max_mb=256), workload="dbench")
+    host.power_on(esx.VMConfig(name="touch", max_mb=128, min_mb=64), workload="toucher")
+    host.run(minutes=2)
+    if off:
+        host.power_off(off)
+    host.run(minutes=1)
+    return host
+
+
+def test_power_on_refuses_vms_that_together_outgrow_this_computer(monkeypatch):
+    """Each VM fitting alone is not enough: the VMs running together are added up (two 1 TB VMs on a
+    23.5 GiB machine peaked at 97 % of its memory before)."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, swap_mb=512))
+    a, b = (esx.VMConfig(name=n, max_mb=128, overhead_mb=4) for n in "ab")
+    one = resources.vm_bytes(a.max_pages)
+    monkeypatch.setattr(resources, "machine_bytes", lambda: int(1.5 * one / resources.USABLE_FRACTION))
+    host.power_on(a)
+    with pytest.raises(esx.ConfigError, match=r"power_on 'b' \(max_mb = 128\) with 1 VM running needs about"):
+        host.power_on(b)
+    assert list(host.vms) == ["a"]
+    host.power_off("a")
+    host.power_on(b)                          # room again once the first is off
+
+
+def test_a_powered_off_vm_refuses_stats_and_holds_no_memory():
+    host, vm = dbench_host()
+    host.power_off("a")
+    with pytest.raises(esx.ConfigError) as e:
+        vm.stats()
+    assert str(e.value) == ("vm.stats(): VM 'a' was powered off at t = 60 s and holds no memory; its history is in "
+                            "host.trace.vm('a'); allowed: vm.stats() of a running VM (host.vm(name) gives one).")
+    assert vm.alloc_pages == 0 and vm.swapped_pages == 0 and vm.pmap.count(UNBACKED) == vm.pages
+    assert (vm.pmap.mpn == -1).all() and host.stats().free > host.config.memory_mb - 1
+    free = host.machine.free
+    for call in (lambda: vm.peek([0]), lambda: vm.touch([0])):
+        with pytest.raises(esx.ConfigError, match="was powered off at t = 60 s"):
+            call()
+    assert host.machine.free == free                             # the refused touch took no machine page
+    assert np.isfinite(host.trace.vm("a").alloc).all()           # the history stays
+    again = host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=2))
+    assert again.stats().max == 32
+
+
+@pytest.mark.parametrize("ppns,problem", [
+    (np.array([8192]), "holds PPN 8192, outside this VM's pages"),
+    (np.array([-1]), "holds PPN -1, outside this VM's pages"),
+    (np.array([0.0, 1.0]), "holds float64 values, not integers (.astype(int) makes them PPNs)"),
+    (np.array([[0, 1], [2, 3]]), "has 2 dimensions"),
+    (5, "is one PPN, not an array (write [5])"),
+    (None, "is not an array of PPNs"),
+    ("0", "is not an array of PPNs"),
+    (np.ones(8192, bool), "is a boolean mask (give the PPNs it selects: np.flatnonzero(mask))"),
+])
+def test_peek_says_what_is_wrong_with_its_ppns(ppns, problem):
+    host, vm = dbench_host()
+    with pytest.raises(esx.ConfigError) as e:
+        vm.peek(ppns)
+    assert problem in str(e.value)
+    assert str(e.value).startswith("vm.peek(ppns): ppns ")
+    assert str(e.value).endswith("allowed: a 1-D array (or list) of integer PPNs, 0 ≤ PPN < vm.pages = 8192, "
+                                 "e.g. np.arange(vm.pages).")
+
+
+def test_peek_takes_a_list_and_an_empty_one():
+    host, vm = dbench_host()
+    assert np.array_equal(vm.peek([0, 1, 2]), vm.peek(np.arange(3)))
+    assert vm.peek([]).shape == (0,)
+
+
+def test_touch_refuses_a_ppn_twice_and_keeps_the_accounting_when_it_faults():
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=2))        # idle: most pages unbacked
+    with pytest.raises(esx.ConfigError, match="holds a PPN twice"):
+        vm.touch(np.array([3, 3]))
+    unbacked = np.flatnonzero(vm.pmap.state == UNBACKED)[:10].tolist()
+    before, free = vm.alloc_pages, host.machine.free
+    vm.touch(unbacked)
+    assert len(unbacked) == 10 and vm.alloc_pages == before + 10 and host.machine.free == free - 10
+
+
+def test_drop_backing_is_no_longer_public():
+    """On its own it left the pages' states behind (a host's free memory rose while the VM's alloc did not):
+    only the host's power_off and the balloon use it."""
+    host, vm = dbench_host()
+    assert not hasattr(vm, "drop_backing")
+
+
+def test_the_engine_never_calls_the_checked_entry_points(monkeypatch):
+    """The checks cost the hot path nothing: a run with faults, ballooning, paging and a power-off goes
+    through none of them."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the engine called a checked entry point")
+
+    monkeypatch.setattr(VM, "_user_ppns", refuse)
+    monkeypatch.setattr(VM, "_running", refuse)
+    host = esx.Host(esx.HostConfig(memory_mb=96), seed=1)
+    host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=2), workload="dbench")
+    host.power_on(esx.VMConfig(name="b", max_mb=64, overhead_mb=2, guest_os="windows"), workload="dbench")
+    host.run(minutes=3, progress=False)
+    assert host.trace.vm("a").balloon.max() > 0 and host.trace.vm("a").swapped.max() > 0
+    host.power_off("b")
+    host.run(seconds=5, progress=False)
+
+
+def test_a_vm_whose_kernel_would_page_out_for_minutes_is_refused_up_front(monkeypatch):
+    never_built(monkeypatch)
+    host = esx.Host()
+    free, started = host.machine.free, time.perf_counter()
+    with pytest.raises(esx.ConfigError) as e:
+        host.power_on(esx.VMConfig(name="a", max_mb=262144))
+    assert time.perf_counter() - started < 1 and not host.vms and host.machine.free == free
+    text = str(e.value)
+    assert text.startswith("power_on 'a' (max_mb = 262144): its guest kernel (26,219 MB) is larger than the 480 MB "
+                           "of machine memory this host has for it, so its boot would page out 25,739 MB a megabyte "
+                           "at a time: about 2 min of computing (esxlab refuses a power-on estimated above 60 s); ")
+    most = int(text.split("max_mb ≤ ")[1].split()[0])
+    kernel = PROFILES["linux"].kernel_pages
+
+    def estimate(mb):
+        return resources.power_on_seconds(mb, kernel(mb) / 256, 480)
+
+    assert estimate(most) <= resources.POWER_ON_LIMIT_S < estimate(most + 1)
+
+
+def test_a_vm_whose_boot_takes_seconds_is_still_allowed():
+    """16 GB on the default 512 MB host: about a second of paging at boot (fuzzing report: 0.4 s)."""
+    assert resources.power_on_seconds(16384, PROFILES["linux"].kernel_pages(16384) / 256, 480) < 10
+    host = esx.Host()
+    host.power_on(esx.VMConfig(name="a", max_mb=8192))
+    assert host.vm("a").swapped_pages > 0                          # its 824 MB kernel partly paged out (§6.2)
+
+
+def test_power_on_counts_the_vms_swap_file_in_the_memory_it_needs(monkeypatch):
+    """1 TB: 15 GB of VM arrays (VMConfig's own check lets it through on a 24 GiB computer), plus 6 GB of
+    swap file of max − min, created at power-on."""
+    monkeypatch.setattr(resources, "machine_bytes", lambda: 24 << 30)
+    never_built(monkeypatch)
+    config = esx.VMConfig(name="a", max_mb=1 << 20)
+    with pytest.raises(esx.ConfigError, match=r"^power_on 'a' \(max_mb = 1048576\) with 0 VMs running \(swap files "
+                                              r"of max − min included\) needs about 20\.0 GiB .* allowed: a smaller VM\.$"):
+        esx.Host().power_on(config)
+
+
+def test_host_names_a_parameter_it_does_not_take():
+    with pytest.raises(esx.ConfigError, match=r"^Host has no parameter 'memory'; known parameters: config, "
+                                              r"replacement, seed\.$"):
+        esx.Host(memory=512)
+    with pytest.raises(esx.ConfigError, match=r"^Host has no parameter 'memory_mb': it is a field of HostConfig; "
+                                              r"allowed: Host\(HostConfig\(memory_mb=…\), seed=…\)"):
+        esx.Host(memory_mb=512)
+
+
+def test_a_powered_off_vm_takes_no_memory_by_any_way_in():
+    """A fresh user's check of session 50: after power_off, vm.touch_range and vm.read (public names the engine
+    calls) still faulted pages in for the old VM object, memory the host never got back (212.6 → 134.5 MB free)."""
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=128), workload="idle")
+    host.power_on(esx.VMConfig(name="b", max_mb=64), workload="idle")
+    host.run(seconds=60)
+    host.power_off("a")
+    free = host.machine.free
+    for call in (lambda: vm.touch_range(0, 20000), lambda: vm.read(np.arange(5000)),
+                 lambda: vm.write(np.arange(10), np.arange(10, dtype=np.uint64))):
+        with pytest.raises(esx.ConfigError, match="was powered off at t = 60 s: its pages can no longer be touched"):
+            call()
+    assert host.machine.free == free and vm.alloc_pages == 0
+    assert repr(vm) == "<VM 'a' max_mb=128 alloc_mb=0.0 powered off at t=60s>"
+    assert repr(host.vm("b")).startswith("<VM 'b' max_mb=64 alloc_mb=") and "running, t=60s" in repr(host.vm("b"))
+    host.run(seconds=10)
+
+
+@pytest.mark.parametrize("lo, hi", [(32760, 40000), (-10, 5), (10, 5)])
+def test_touch_range_outside_the_vm_is_a_sentence(lo, hi):
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=128), workload="idle")
+    with pytest.raises(esx.ConfigError, match=r"allowed: whole numbers with 0 ≤ lo ≤ hi ≤ vm.pages = 32768"):
+        vm.touch_range(lo, hi)
+
+
+@pytest.mark.parametrize("off", ["", "db"])
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_host_memory_adds_up_exactly(scenario, off):
+    """Finding 4: total == Σ alloc + overhead + free + sharing_table − shared_saved (HostStats' docstring)."""
+    host = three_vm_host(esx.HostConfig(**SCENARIOS[scenario]), off)
+    s = host.stats()
+    alloc = sum(v.alloc for v in host.vm_stats().values())
+    assert s.sharing_table == host.sharing.table_pages / PAGES_PER_MB > 0
+    assert alloc + s.overhead + s.free + s.sharing_table - s.shared_saved == s.total
+    if scenario.startswith("compression"):
+        assert host.compression.pages > 0          # the cache held machine pages, counted in alloc
+    tr = host.trace
+    assert tr.host.sharing_table[-1] == s.sharing_table
+
+
+def test_hoststats_docstring_states_the_identity():
+    doc = esx.HostStats.__doc__
+    assert "total == Σ alloc + overhead + free + sharing_table − shared_saved" in doc
+    assert "compression cache" in doc and "``sharing_table`` (MB)" in doc
+
+
+def test_host_has_a_real_docstring():
+    """Finding 6: help(esx.Host) says what it owns, its main methods, units and an example."""
+    doc = esx.Host.__doc__
+    assert "README" not in doc
+    for word in ("power_on", "power_off", "run", "step", "stats", "vm_stats", "trace", "set_tax_rate", "MB",
+                 "Example::"):
+        assert word in doc, word
+    example = doc.split("Example::")[1]
+    code = "\n".join(line.strip() for line in example.strip().splitlines())
+    exec(code, {**{n: getattr(esx, n) for n in ("Host", "HostConfig", "VMConfig")}, "print": lambda *a: None})

@@ -1,10 +1,16 @@
 """esxlab.views.lesson without a browser: the buttons' handlers run through ``Button.click()``,
 and what a student would read is checked in the HTML they fill."""
+from __future__ import annotations
+
+import html
+import re
+
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 import esxlab as esx
+from esxlab.errors import ConfigError
 from esxlab.views import lesson
 from esxlab.views.lesson import CHOICES_CLASS, CHOICES_CSS, Feedback, Prediction, Question, Reveal
 
@@ -225,3 +231,246 @@ def test_large_numbers_are_shown_in_full_not_in_exponent_form(shown):
     p.record("12 000")
     r = p.reveal(actual=16384, explain="Four pages per 16 KB.")
     assert "12000 PPNs" in r.text and "16384 PPNs" in r.text and "+4384 PPNs" in r.text and "e+" not in r.text
+
+
+MB_QUESTION = dict(answer=20.48, tol=0.5, unit="MB", hint="Each state's threshold is a percentage of memory.")
+CHOICES = dict(choices=["high", "soft", "hard"], answer="soft",
+               feedback={"high": "High has room to spare.", "soft": "Right: soft balloons.", "hard": "Hard pages."})
+
+
+def _refused(p: Prediction, typed: str) -> str:
+    """The sentence a student reads after typing ``typed`` and pressing the button (nothing recorded)."""
+    p.entry.value = typed
+    p.button.click()
+    assert p.value is None, typed
+    return html.unescape(p.status.value)
+
+
+def test_a_question_names_its_typical_mistakes():
+    """A numeric Question gave its one hint to every wrong number; ``mistakes`` names a typical slip's own."""
+    q = Question("How long is one pass?", answer=419.4, tol=2, unit="s", hint="Count the pages.",
+                 mistakes={419430.4: "That is milliseconds."})
+    assert q.check("419430").message.endswith("That is milliseconds.")
+    assert q.check("100").message.endswith("Count the pages.")
+    assert q.check("419").correct
+    with pytest.raises(ConfigError, match="a dict"):
+        Question("?", answer=1, hint="h", mistakes=[1])
+    with pytest.raises(ConfigError, match="numeric questions"):
+        Question("?", answer="a", choices=["a", "b"], feedback={"a": "yes", "b": "no"}, mistakes={1: "x"})
+
+
+@pytest.mark.parametrize("typed, other", [("0.1 GB", "GB"), ("100 pages", "pages"), ("20480 KB", "KB"),
+                                          ("0.1 gigabytes", "GB"), ("30 s", "s")])
+def test_a_number_in_another_unit_is_refused_naming_the_unit_to_use(typed, other):
+    said = _refused(Prediction("How many MB will the idle VM keep?", unit="MB", lo=0, hi=256), typed)
+    assert f"in {other}, but this box takes MB" in said and "type the number in MB" in said, said
+    f = Question("Below how many MB of free memory does ESX page?", **MB_QUESTION).check(typed)
+    assert not f.correct and f.message.startswith("Nothing to check yet: ") and "type the number in MB" in f.message
+    assert "Not yet" not in f.message and "20" not in f.message.replace(typed, ""), f.message    # never the answer
+
+
+@pytest.mark.parametrize("typed", ["12 MB", "12MB", "12 mb", "12 megabytes", "12 MiB", "12"])
+def test_the_boxs_own_unit_is_taken_in_any_usual_spelling(typed):
+    assert Prediction("How many MB?", unit="MB").record(typed) == 12.0
+    assert not Question("How many MB?", answer=12.5, unit="MB", hint="Look again.").check(typed).message.startswith(
+        "Nothing")
+
+
+@pytest.mark.parametrize("unit, typed", [("PPNs", "16384 pages"), ("pages", "16384 PPNs"), ("%", "4.8 percent"),
+                                         ("%", "4.8 pp"), ("×", "3×"), ("×", "3 x"), ("×", "3 times"),
+                                         ("s", "419 seconds"), ("copies", "2 copies")])
+def test_spellings_of_the_same_unit_are_taken(unit, typed):
+    p = Prediction("How many?", unit=unit)
+    assert p.record(typed) == float(typed.split()[0].rstrip("×")), typed
+
+
+def test_an_unknown_word_is_refused_saying_what_is_allowed():
+    said = _refused(Prediction("How many MB?", unit="MB", lo=0, hi=256), "5 apples")
+    assert "'apples' is not a unit I know" in said and "type the number in MB" in said, said
+    f = Question("How many MB?", **MB_QUESTION).check("5 apples")
+    assert not f.correct and "'apples' is not a unit I know" in f.message and "Not yet" not in f.message
+
+
+@pytest.mark.parametrize("typed", ["0x10", "0b101", "0o17", "1x2"])
+def test_non_decimal_forms_are_refused_as_unreadable(typed):
+    said = _refused(Prediction("How many MB?", unit="MB", lo=0, hi=256), typed)
+    assert "is not a number I can read" in said and "digits" in said, said
+    assert "is not a number I can read" in Question("How many MB?", **MB_QUESTION).check(typed).message
+
+
+@pytest.mark.parametrize("typed", ["2 MB", "2 pages", "2 apples", "65%"])
+def test_a_unit_on_a_unitless_question_is_refused(typed):
+    q = Question("What is the idle page cost k when the tax rate is τ = 0.5?", answer=2.0, tol=0.01,
+                 hint="k = 1/(1 − τ).")
+    f = q.check(typed)
+    assert not f.correct and "takes a plain number: type it without a unit" in f.message, f.message
+    with pytest.raises(esx.ConfigError, match="plain number"):
+        Prediction("What factor?").record(typed)
+
+
+def test_a_percentage_on_a_unitless_question_says_a_share_is_a_fraction():
+    f = Question("What does the slow average read?", answer=0.65, tol=0.005, hint="An EWMA moves.").check("65 %")
+    assert "a share as a fraction of 1" in f.message and "0.65" not in f.message
+
+
+def test_the_refusal_of_an_unreadable_number_names_the_boxs_unit():
+    assert "'MB' after it if you like" in _refused(Prediction("How many MB?", unit="MB"), "lots")
+    assert "no unit after it" in Question("k?", answer=2.0, hint="k = 1/(1 − τ).").check("two").message
+
+
+@pytest.mark.parametrize("typed, right", [("Soft", True), (" SOFT ", True), ("Hard", False), ("soft", True)])
+def test_a_choice_is_matched_whatever_its_case(typed, right):
+    f = Question("Which state balloons?", **CHOICES).check(typed)
+    assert f.correct is right and not f.message.startswith("Nothing"), f.message
+
+
+@pytest.mark.parametrize("typed", ["medium", 5, "so"])
+def test_something_that_is_no_choice_is_refused_in_a_sentence(typed):
+    q = Question("Which state balloons?", **CHOICES)
+    f = q.check(typed)
+    assert f == q.last and not f.correct and f.message == (
+        f"Nothing to check yet: {typed!r} is not one of the choices 'high', 'soft', 'hard'; pick one, "
+        "then press Check.")
+
+
+def test_a_choice_that_differs_only_in_case_from_another_is_taken_exactly():
+    q = Question("Which?", choices=["A", "a"], answer="a", feedback={"A": "Big A.", "a": "Right: small a."})
+    assert q.check("a") == Feedback(True, "Right: small a.") and not q.check("A").correct
+
+
+def test_an_exact_answer_is_judged_without_a_zero_tolerance():
+    q = Question("How many PPNs does a 64 MB VM have?", answer=16384, tol=0, unit="PPNs", hint="Pages per MB.")
+    assert q.check("16384").message == "Right."
+    assert q.check("16383").message == "Not yet: that is not the answer. Pages per MB."
+
+
+def test_a_tolerance_is_still_stated():
+    q = Question("k at τ = 0.75?", answer=4.0, tol=0.05, hint="k = 1/(1 − τ).")
+    assert q.check(4).message == "Right (within ±0.05)."
+    assert q.check(3).message.startswith("Not yet: that is not within ±0.05 of the answer. ")
+
+
+def test_a_factor_margin_is_said_without_the_times_sign():
+    """A factor's tolerance read "within ±0.01 ×"; it is a plain number."""
+    q = Question("What is k at τ = 0.5?", answer=2.0, tol=0.01, unit="×", hint="k = 1/(1 − τ).")
+    assert q.check("2").message == "Right (within ±0.01)."
+    assert q.check("2.5").message.startswith("Not yet: that is not within ±0.01 of the answer.")
+    assert "within ±5 MB" in Question("How much?", answer=10, tol=5, unit="MB", hint="Count again.").check("30").message
+
+
+def test_a_factor_prediction_s_gap_is_a_plain_number():
+    from esxlab.views.lesson import Prediction
+    p = Prediction("How many times as many?", unit="×", lo=0, hi=50)
+    p.record(2)
+    assert "gap (simulated − predicted): +1.5." in p.reveal(actual=3.5, explain="Because.").text
+
+
+def test_a_reveal_names_where_its_value_comes_from():
+    p = Prediction("How many MB?", unit="MB")
+    p.record(20)
+    p.reveal(actual=13, explain="Worked out from the paper's curves.", label="worked out")
+    assert p.revealed.text.startswith("Your prediction: 20 MB · worked out: 13 MB · gap (worked out − predicted): ")
+    q = Prediction("How many MB?", unit="MB")
+    q.record(20)
+    q.reveal(actual=13, explain="The simulator's.")
+    assert "· simulated: 13 MB · gap (simulated − predicted)" in q.revealed.text
+    with pytest.raises(esx.ConfigError, match="give a word or two such as 'simulated' or 'worked out'"):
+        Prediction("How many?").reveal(actual=1, explain="x", label=" ")
+
+
+def test_without_a_prediction_the_reveal_says_the_worked_out_value():
+    p = Prediction("How many MB?", unit="MB")
+    p.reveal(actual=13, explain="Why.", label="worked out")
+    assert "The worked out value is ready" in p.reveal_box.value
+    assert p.show() is None and "the worked out value is 13 MB" in p.show().text
+
+
+def test_a_wrong_answer_says_what_the_tolerance_is_for():
+    """"Not yet (within ±0.01 MB)" read as if the answer were within the tolerance."""
+    q = Question("How many MB are unbacked?", answer=3.0, tol=0.01, unit="MB", hint="The five states add up.")
+    wrong = q.check("5")
+    assert wrong.message.startswith("Not yet: that is not within ±0.01 MB of the answer. "), wrong.message
+    assert "(within" not in wrong.message
+
+
+def test_the_gap_has_the_precision_of_the_values_beside_it(shown):
+    """"simulated: 35.55 MB · gap: +5.551 MB": one precision for both."""
+    p = Prediction("How many MB?", unit="MB")
+    p.record(30)
+    r = p.reveal(actual=35.551, explain="Ballooned.")
+    assert "35.55 MB" in r.text and "gap (simulated − predicted): +5.55 MB." in r.text
+
+
+def test_a_percentage_gap_is_in_percentage_points_with_a_true_minus(shown):
+    p = Prediction("What overhead?", unit="%")
+    p.record(50)
+    r = p.reveal(actual=4.84, explain="Small.")
+    assert "gap (simulated − predicted): \u221245.16 percentage points." in r.text
+    assert not re.search(r"-\d", r.text), "a hyphen as a minus"
+
+
+def test_text_that_is_no_number_is_answered_in_a_sentence():
+    """"Prediction = 'abc' is not a number" read like code."""
+    p = Prediction("How many MB?", unit="MB", lo=0, hi=64)
+    for typed, said in (("abc", "'abc' is not a number"), ("300", "300 MB is out of range"), ("", "empty")):
+        p.entry.value = typed
+        p.button.click()
+        assert said in html.unescape(p.status.value) and "Prediction =" not in p.status.value, typed
+
+
+def test_recording_after_an_empty_reveal_replaces_the_stale_message(shown):
+    """Voilà: Reveal pressed with no prediction, then one recorded: "No prediction recorded yet…" stayed."""
+    p = Prediction("How many MB?", unit="MB")
+    p.reveal(actual=7, explain="Seven.")
+    p.reveal_button.click()
+    assert "No prediction recorded yet" in p.reveal_box.value
+    p.record("5")
+    assert "No prediction recorded yet" not in p.reveal_box.value and "press Reveal" in p.reveal_box.value
+    assert "7" not in p.reveal_box.value
+    p.reveal_button.click()
+    assert p.revealed.prediction == 5.0 and p.reveal_box.value == p.revealed.html
+
+
+def test_the_reveal_spans_the_cell_at_a_normal_line_height(shown):
+    p = Prediction("How many MB?", unit="MB")
+    p.reveal(actual=7, explain="Seven. " * 60)
+    p.record(5)
+    p.reveal_button.click()
+    for box in (p.reveal_box, p.status):
+        assert box.layout.width == "100%"
+        assert "max-width:600px" not in box.value and re.search(r"line-height:1\.\d+", box.value)
+    assert "max-width:600px" not in p.revealed.html
+
+
+def test_a_question_tells_a_percentage_from_a_wrong_fraction():
+    q = Question("New slow average?", answer=0.65, tol=0.005, hint="An EWMA moves a fraction α of the way.")
+    assert q.check("65").message == ("Not yet: that is not within ±0.005 of the answer. This box takes a fraction "
+                                     "of 1, not a percentage: 0.65 for 65 %.")
+    assert q.check("0.5").message.endswith("An EWMA moves a fraction α of the way.")
+    assert q.check("50").message.endswith("An EWMA moves a fraction α of the way.")   # not 0.65 either way
+
+
+def test_a_question_tells_a_fraction_typed_in_a_percent_box():
+    """A fresh student (stop 40): 0.048 in a box that asks for 4.8 % got only the generic hint."""
+    q = Question("Standard deviation of f?", answer=4.8, tol=0.1, unit="%", hint="√(f(1 − f)/n).")
+    assert q.check("0.048").message.endswith("This box takes a percentage, not a fraction of 1: 4.8 for 0.048.")
+    assert q.check("0.5").message.endswith("√(f(1 − f)/n).")
+
+
+def test_feedback_shows_markdown_emphasis_as_italics_not_asterisks():
+    q = Question("Who sees the swap?", choices=("guest", "ESX"), answer="ESX",
+                 feedback={"guest": "The guest's tables map virtual to *physical* pages.", "ESX": "Right: ESX does."})
+    q.widget  # built
+    q.check("guest")
+    html = q.result.value
+    assert "<i>physical</i>" in html and "*physical*" not in html
+
+
+def test_an_absolute_margin_on_a_percentage_reads_in_percentage_points():
+    """Stop 40's student in lesson 06: "not within ±0.1 % of the answer" for a question in percentage points
+    reads as a relative margin; and "4.8 points" was 'not a unit I know' where "4.8 pp" was read."""
+    q = Question("Standard deviation of f, in percentage points?", answer=4.8, tol=0.1, unit="%", hint="√(f(1 − f)/n).")
+    assert q.check("5.2").message.startswith("Not yet: that is not within ±0.1 percentage points of the answer.")
+    assert q.check("4.8 points").correct and q.check("4.85 point").correct
+    from esxlab.checks import Expect
+    assert Expect("rhos", "numbers", [1.0], "h", tol=0.01, rel=True).tolerance == " (each within ±1 %)"

@@ -1,5 +1,8 @@
 """The one metrics table (esxlab.metrics) drives the stats, the trace, the CSV and the views."""
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,3 +126,19 @@ def test_throughput_prices_each_event_by_its_cost():
     vm.counters = type(vm.counters)(swap_ins=3, zero_allocs=500)
     cpu_s = 1000 * vm.workload.cpu_us_per_access / 1e6
     assert vm._throughput(1000) == pytest.approx(1000 / (cpu_s + 0.0245))
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_trace_metric_out_of_place_fails_at_import_naming_what_to_change():
+    """A per-VM trace metric whose value sat elsewhere in ``VM.trace_values`` ran, and the trace's columns
+    silently held the neighbouring values (the overhead's under the new name)."""
+    code = ("import importlib, esxlab.metrics as m, esxlab.vm as vm\n"
+            "m.VM_METRICS = m.VM_METRICS[:1] + (m.Metric('reclaimed', 'vm', 'MB', 'x', 'invented'),) "
+            "+ m.VM_METRICS[1:]\n"
+            "importlib.reload(vm)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert run.returncode != 0
+    assert "ImportError: esxlab.vm.TRACE_FIELDS" in run.stderr and "same position in VM.trace_values" in run.stderr

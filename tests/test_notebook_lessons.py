@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_cells import calls
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -70,12 +71,6 @@ def noisy(source: str) -> list[str]:
     found = ["its last line is an expression"] if tree.body and isinstance(tree.body[-1], ast.Expr) else []
     return found + [f"it calls {n.func.id}()" for n in ast.walk(tree)
                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in SILENT]
-
-
-def calls(source: str, name: str) -> int:
-    """How many times ``source`` calls ``name(...)`` or ``x.name(...)``."""
-    return sum(isinstance(n, ast.Call) and (getattr(n.func, "id", None) == name or getattr(n.func, "attr", None) == name)
-               for n in ast.walk(ast.parse(source)))
 
 
 def choice_questions(source: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -161,3 +156,16 @@ def test_the_checks_can_fail():
     quiz = "Question('?', answer=2, hint='h')\nlesson.Question('?', choices=['a b', 'a' 'bcd'], answer='abcd', feedback={})"
     assert choice_questions(quiz) == [("abcd", ("a b", "abcd"))]
     assert length_ratio("abcd", ("a b", "abcd")) == 4 / 3 and length_ratio("ab", ("ab", "abcd", "x")) == 0.5
+
+
+#: what only JupyterLab has (Voilà runs the cells itself and shows no code)
+LAB_ONLY = ("Run All Cells", "row of dots")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_jupyterlab_only_steps_say_so(path):
+    first = nbformat.read(path, as_version=4).cells[0].source
+    sentences = re.split(r"(?<=[.;])\s", " ".join(first.split()))
+    lab_only = [s for s in sentences if any(step in s for step in LAB_ONLY)]
+    assert lab_only and all("In JupyterLab" in s or "in JupyterLab" in s for s in lab_only), lab_only
+    assert "Voilà" in first, "say what Voilà does instead"

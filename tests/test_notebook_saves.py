@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_notebooks_clean import dirt
+from notebook_cells import dirt
 
 from esxlab.views import saves
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_cells import dirt
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "exercises").rglob("*.ipynb"))
@@ -23,18 +24,6 @@ def committed(path: Path) -> str:
     inside = subprocess.run(["git", "rev-parse", "--git-dir"], cwd=ROOT, capture_output=True).returncode == 0
     assert not inside, f"{rel} is not added to git: {out.stderr.strip()}"
     return path.read_text()
-
-
-def dirt(nb) -> list[str]:
-    """Why ``nb`` is not clean: saved widget state, outputs or execution counts (cells tagged
-    ``nbval-check-output`` may keep theirs)."""
-    found = ["saved widget state (metadata.widgets)"] if "widgets" in nb.metadata else []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or "nbval-check-output" in cell.metadata.get("tags", []):
-            continue
-        found += [f"cell {i} has outputs"] * bool(cell.outputs)
-        found += [f"cell {i} has an execution count"] * (cell.execution_count is not None)
-    return found
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))

@@ -1,6 +1,8 @@
 """A researcher sweeps an experiment module of their own, outside the package (a tester's report, finding 2:
 ``sweep(my_module)`` answered "unknown experiment <module 'myexp'>"): by the module or its import name, from
 Python or the command line, in this process or in workers that import it by name, with the same table."""
+from __future__ import annotations
+
 import csv
 import os
 import re
@@ -14,10 +16,11 @@ import pytest
 
 import esxlab as esx
 import own_experiment_example as example          # tests/ is on sys.path (pytest's rootdir-relative import)
-from esxlab import experiments as E
+from esxlab import experiments as E, workloads as W
 from esxlab.__main__ import main
-from esxlab.experiments import runner, sweeps
+from esxlab.experiments import SweepFailed, common, runner, sweep, sweeps
 from esxlab.experiments.params import Param
+from esxlab.errors import ConfigError
 
 ROOT = Path(esx.__file__).resolve().parents[1]
 GRID = {"sample_period_s": [10, 120]}
@@ -248,3 +251,138 @@ def test_a_module_without_parameters_says_so(capsys):
         E.sweep(empty, {"x": [1]})
     assert sweeps.describe_params(empty).splitlines()[2] == ("Parameters: none (its PARAMS is empty); sweep it over "
                                                              "seeds alone, e.g. --seeds 0-3.")
+
+
+STUDY = '''
+from esxlab.experiments import Result
+from esxlab.experiments.params import Param, resolve
+
+PARAMS = {"x": Param(1, "a knob", 0, 10, step=1, unit="")}
+
+
+def run(seed=0, **params):
+    p = resolve("study", PARAMS, params)
+    if p.x == 2 and seed == 1:
+        raise ValueError(f"the model blew up at x={p.x} seed {seed}")
+    res = Result("study", dict(vars(p), seed=seed))
+    res.add("x squared", None, p.x ** 2, 0, "")
+    if seed == 1 and p.x == 3:
+        res.add("only in seed 1", None, 1, 0, "")
+    return res
+'''
+AFTER = "dbench VM alloc after the change"
+FIG7_SMALL = dict(vm_mb=128, available_mb=179, clients=20, minutes=16, tax_change_min=12, dbench_start_min=1)
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    """A module of the researcher's own, ``study``, importable from ``tmp_path`` (the current directory)."""
+    (tmp_path / "study.py").write_text(STUDY)
+    (tmp_path / "broken.py").write_text("PARAMS = {}\ndef run(seed=0)\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for name in ("study", "broken"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def no_kept_runs():
+    """Start and end with empty caches: a patched run must not be left for other tests."""
+    for cache in (common._prefixes, common._kept):
+        cache.clear()
+    yield
+    for cache in (common._prefixes, common._kept):
+        cache.clear()
+
+
+def test_a_run_that_raises_is_named_in_one_sentence_and_the_finished_seeds_are_kept(study):
+    with pytest.raises(SweepFailed) as failed:
+        sweep("study", {"x": [1, 2]}, seeds=range(3))
+    assert str(failed.value) == ("sweep: study.run(seed=1, x=2) raised ValueError at study.py line 11: the model "
+                                 "blew up at x=2 seed 1; run that call alone for its traceback")
+    assert failed.value.table.seeds == (0,) and len(failed.value.table.tables) == 2
+    assert isinstance(failed.value.__cause__.__cause__, ValueError), "the traceback is kept in this process"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_command_line_writes_the_finished_seeds_then_names_the_run(study, capsys, jobs):
+    assert main(["sweep", "study", "--param", "x=1,2", "--seeds", "0-2", "--jobs", jobs, "--csv", "out.csv"]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and err.splitlines()[-1].startswith("error: sweep: study.run(seed=1, x=2) raised "
+                                                                        "ValueError at study.py line 11")
+    if jobs == "1":                    # in parallel, seed 1 may fail before seed 0 has finished
+        assert "2 runs of study (2 grid points × 1 seed; a run failed: 6 runs asked for)" in out
+        assert len((study / "out.csv").read_text().splitlines()) == 3      # a header, seed 0 at x = 1 and x = 2
+
+
+def test_seeds_with_different_rows_name_the_row_and_the_seed_after_the_csv_is_written(study, capsys):
+    assert main(["sweep", "study", "--param", "x=1,3", "--seeds", "0-1", "--csv", "out.csv"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == ("error: summarize: the seeds' tables list different quantities (study x=3, seed 1 "
+                                    "has 'only in seed 1', which study x=3, seed 0 has not); every seed must run the "
+                                    "same experiments with the same parameters, and add the same rows.")
+    assert len((study / "out.csv").read_text().splitlines()) == 6, "every run's rows are written first"
+
+
+def test_a_module_that_does_not_compile_is_one_sentence(study, capsys):
+    assert main(["sweep", "broken", "--param", "x=1"]) == 2
+    assert capsys.readouterr().err == ("error: experiment module 'broken' does not compile: broken.py line 2: "
+                                       "SyntaxError: expected ':'; fix it and run again.\n")
+    with pytest.raises(ConfigError, match="does not compile"):
+        sweep("broken", {})
+
+
+def test_clear_cache_lets_a_patched_workload_change_the_next_run(monkeypatch, no_kept_runs):
+    """The tester patched Dbench's default and got the cached 247.05 MB again; a fresh process said 70.6."""
+    monkeypatch.setattr(common, "cleared", False)          # (clear_cache's mark, undone for the tests after)
+    before = E.fig7.run(seed=0, **FIG7_SMALL).value(AFTER)
+    init = W.Dbench.__init__
+    monkeypatch.setattr(W.Dbench, "__init__", lambda self, *a, mb_per_client=1, **k:
+                        init(self, *a, mb_per_client=mb_per_client, **k))
+    assert E.fig7.run(seed=0, **FIG7_SMALL).value(AFTER) == before, "kept: same key, same (stale) run"
+    E.clear_cache()
+    assert E.fig7.run(seed=0, **FIG7_SMALL).value(AFTER) < before - 20, "a 20 MB file set instead of 120 MB"
+
+
+def test_clear_cache_is_public_and_documented():
+    assert "clear_cache" in E.__all__ and "clear_cache" in E.__doc__
+    for name in ("kept", "fork", "fork_run"):
+        assert "clear_cache" in getattr(common, name).__doc__, name
+
+
+def test_a_module_of_your_own_named_like_a_package_experiment_runs_its_own_code(tmp_path, monkeypatch):
+    """A fig7.py of your own, given as the module, ran the package's Figure 7."""
+    import sys
+
+    from esxlab import experiments as E
+    (tmp_path / "fig7.py").write_text(
+        "from esxlab.experiments import remap_io\nfrom esxlab.experiments.params import Param\n\n"
+        'PARAMS = {"minutes": Param(1, "run length", 1, 3, integer=True, unit="min")}\n\n\n'
+        "def run(seed=0, minutes=1):\n    return remap_io.run(seed=seed, minutes=minutes)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fig7", raising=False)
+    import importlib
+    mine = importlib.import_module("fig7")
+    table = sweep(mine, {"minutes": [1]})
+    assert table.experiment == "fig7"
+    assert table.tables[0] == tuple(E.remap_io.run(seed=0, minutes=1).table)
+
+
+def test_a_script_run_as_main_is_named_by_its_file():
+    import types
+
+    from esxlab.experiments import lookup
+    from esxlab.experiments.params import Param
+    module = types.ModuleType("__main__")
+    module.__file__ = "/somewhere/myexp.py"
+    module.PARAMS, module.run = {"x": Param(1, "x", 0, 2)}, lambda seed=0, x=1: None
+    assert lookup(module) == "myexp"
+
+
+@pytest.mark.parametrize("name, why", [("taxsamp.py", "a file name: give its import name, 'taxsamp'"),
+                                       ("taxsmp", "no module of that import name on sys.path")])
+def test_an_unknown_own_experiment_says_why(name, why):
+    import esxlab as esx
+    with pytest.raises(esx.ConfigError, match=f"^unknown experiment '{name}' \\({why}"):
+        sweep(name)

@@ -1,3 +1,7 @@
+"""Shares, min/max, the idle memory tax, ρ, targets (§5, §6.1)."""
+from __future__ import annotations
+
+import copy
 import re
 
 import numpy as np
@@ -104,3 +108,23 @@ def test_a_host_whose_vms_have_no_shares_runs_as_with_equal_shares(config):
 
     equal = targets(640)
     assert targets(config.get("shares"), config.get("shares_per_mb", 10)) == equal and min(equal) > 0
+
+
+def test_a_copied_host_reads_its_own_tax_rate():
+    """``experiments.common.fork`` deep-copies a host; its VMs read τ through a closure over the original host,
+    so the copy's ρ used the original's τ (0.219 where 0.082, in the reviewer's run)."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, tax_rate=0.0), seed=0)
+    host.power_on(esx.VMConfig(name="idle", max_mb=256, guest_os="windows"))
+    host.run(seconds=60)
+    fork = copy.deepcopy(host)
+    fork.set_tax_rate(0.75)
+    vm = fork.vm("idle")
+    assert vm.stats().rho == vm.rho(0.75) != vm.rho(0.0)
+    assert host.vm("idle").stats().rho == host.vm("idle").rho(0.0)
+
+
+def test_compute_targets_names_a_none_as_written():
+    """A student's `limit_pages=[65536, None, 393216]` was reported as `limit_pages[1] = nan`."""
+    with pytest.raises(esx.ConfigError, match=r"compute_targets.limit_pages\[1\] = None \(in \[65, None, 90\]\)"):
+        esx.policy.compute_targets([1, 1, 1], [0, 0, 0], [100, 100, 100], [10, 10, 10], 200, 0.5,
+                                   limit_pages=[65, None, 90])

@@ -108,7 +108,7 @@ def test_specific_teaching_messages():
     highest = p.vms[int(np.argmax(right["rhos"]))]["name"]
     assert "pays the most" in _fails(p, {**right, "victim": highest})
     no_tax = p.vms[int(np.argmin(expect(p)[0].mistakes[0].value))]["name"]
-    untaxed = expect(p)[0].mistakes[0].value      # named beside the untaxed rhos only (tests/test_trial49_exercises2)
+    untaxed = expect(p)[0].mistakes[0].value      # named beside the untaxed rhos only (tests/test_exercise_idle_memory_tax.py)
     assert "victim without the idle memory tax" in _fails(p, {**right, "rhos": untaxed, "victim": no_tax})
     assert "one of 'web', 'db', 'mail'" in _fails(p, {**right, "victim": "nobody"})
     s = problems.SamplingEstimate(1)

@@ -7,8 +7,11 @@ import re
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import esxlab
+import esxlab as esx
+from esxlab.experiments import fig7, fig8
 
 # Below vm.py a `vm` parameter is duck-typed: importing VM there would break the layers (test_architecture).
 DUCK_TYPED = {"vm"}
@@ -109,3 +112,47 @@ def test_the_checks_can_fail():
     module.__all__, module._Sub, module._bare = ["_Sub"], _Sub, _bare
     assert [name for name, _, _ in public(module)] == [f"{__name__}._Sub", f"{__name__}._Sub.victims",
                                                        f"{__name__}._Sub.size"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def flat(text):
+    return " ".join(text.split())
+
+
+def test_d5_no_later_esx_default_is_called_the_papers():
+    assert "test_at_the_papers_rates" not in (ROOT / "tests" / "test_sharing.py").read_text(encoding="utf-8")
+    assert "def test_defaults_are_the_papers" not in (ROOT / "tests" / "test_config.py").read_text(encoding="utf-8")
+    perf = flat((ROOT / "docs" / "performance.md").read_text(encoding="utf-8"))
+    assert "paper's rates" not in perf
+    assert "later ESX 2.x's 50 pages/s per VM and 200 in all; the paper gives none, §4.3" in perf
+    sharing = esx.SharingConfig()
+    assert (sharing.scan_vm_pages_s, sharing.scan_total_pages_s) == (50, 200)
+
+
+def test_the_era_table_says_both_presets_sample_every_30_s_and_neither_tax_is_progressive():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    era = readme[readme.index("The two eras side by side"):readme.index("<!-- reproduce:begin")]
+    row = next(line for line in era.splitlines() if line.startswith("| sampling period"))
+    assert "vSphere 6.7 and 7.0 default to 60 s" in row and "sample_period_s=60" in row
+    assert esx.HostConfig.esx2002().sample_period_s == esx.HostConfig.esxi6().sample_period_s == 30
+    assert esx.HostConfig.esxi6(sample_period_s=60).sample_period_s == 60
+    row = next(line for line in era.splitlines() if line.startswith("| idle memory tax"))
+    assert "progressive, which esxlab does not model" in row
+
+
+def test_the_readmes_list_of_the_papers_own_misfits_points_at_what_holds_each():
+    from esxlab.experiments import fig2, fig6
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "Where the paper's own numbers do not fit together" in readme
+    assert "1024 − 160 − (1105 − 254) = 13 MB" in readme and fig8.paper_free_bound()[5.0] == 13
+    assert "`help(fig6)`" in readme and "The averages themselves" in fig6.__doc__
+    assert "*sum of allocations after the change*" in readme
+    assert fig7.run(0).row("sum of allocations after the change").note.startswith("fig7: the paper's allocations drop by 14")
+    assert "1.7 % at 160 MB but 2.2 % at 192 MB" in readme and "1.7 % at 160 MB" in fig2.NOT_MONOTONIC
+
+
+def test_the_readme_says_how_to_test_one_notebook():
+    readme = (ROOT / "README.md").read_text()
+    assert "pytest notebooks/05_idle_memory_tax.ipynb" in readme

@@ -1,5 +1,7 @@
 """``python -m esxlab reproduce`` over several seeds (joblib), the generated README table and
 the paper-vs-esxlab plots."""
+from __future__ import annotations
+
 import csv
 import shutil
 from pathlib import Path
@@ -9,6 +11,8 @@ import pytest
 
 import esxlab as esx
 from esxlab import experiments as E
+from esxlab.__main__ import main as esxlab_main
+from esxlab.errors import ConfigError
 from esxlab.experiments import paper, plots, runner
 from esxlab.experiments.cli import main
 from esxlab.experiments.result import Row, render_table, summarize
@@ -293,3 +297,26 @@ def test_plots_with_nothing_to_plot_and_empty_names_are_refused_before_anything_
     for option in ("--plots", "--csv"):
         assert main(["--figure", "7", option, ""]) == 2
         assert f"error: reproduce: {option} '' is an empty name" in capsys.readouterr().err
+
+
+def test_run_many_names_its_keyword_arguments_and_reproduce_its_options(capsys):
+    """``runner.run_many``, a Python API, worded its errors as ``reproduce``'s options (``--jobs``)."""
+    from esxlab.__main__ import main
+    from esxlab.experiments import runner
+    with pytest.raises(ConfigError, match=r"^reproduce: jobs = 0 is not allowed"):
+        runner.run_many(["remap_io"], [0], jobs=0)
+    assert main(["reproduce", "--figure", "remap_io", "--jobs", "0"]) == 2
+    assert "reproduce: --jobs = 0 is not allowed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--seed", "0", "--seeds", "0-2"], ["--seeds", "0-2", "--seed", "0"]])
+def test_reproduce_refuses_seed_and_seeds_together_even_at_the_default(argv, capsys):
+    assert esxlab_main(["reproduce", "--figure", "7", *argv]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "--seed" in err and "--seeds" in err
+
+
+def test_a_seed_that_is_not_a_whole_number_says_what_is_allowed(capsys):
+    assert esxlab_main(["reproduce", "--figure", "7", "--seed", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert "1.5" in err and "whole number" in err and "Traceback" not in err

@@ -9,83 +9,21 @@ away 62.4 or 6400 (a number needs two significant digits to count). Not checked:
 the markdown cell right above the *Predict first* box, which may state givens, as notebook 12's limit); a number
 followed by another unit ("hard below 32 %" when the answer is 32 MB); widgets, which are the observe step. (invented)
 """
-import html
+import ast
 import json
-import re
-from decimal import Decimal
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from test_notebook_lessons import calls
+
+from notebook_cells import calls
+from reveals import MARK, NUMBER, RECORD, events, giveaways, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: give-aways found when this test was written, in notebooks still to fix; strict: remove a name once it is fixed
 KNOWN: dict[str, str] = {}
-MARK = "\u2063"                   # an invisible separator brackets each marker in the cell's stdout
-RECORD = f"""
-import json as _json
-from esxlab.views.lesson import Prediction as _P
-def _tell(**record):
-    print({MARK!r} + _json.dumps(record) + {MARK!r})
-def _asked(init):
-    def wrapped(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        _tell(asked=self.prompt)
-    return wrapped
-def _revealed(reveal):
-    def wrapped(self, actual, *args, **kwargs):
-        _tell(revealed=self.prompt, actual=float(actual), unit=self.unit)
-        return reveal(self, actual, *args, **kwargs)
-    return wrapped
-_P.__init__, _P.reveal = _asked(_P.__init__), _revealed(_P.reveal)
-"""
-WIDGET = "application/vnd.jupyter.widget-view+json"
-#: a thousands separator: a comma, a space (plain, no-break, thin) or LaTeX's thin space
-GROUP = r"(?:[ ,\u00a0\u2009\u202f]|\\,)"
-#: a number as a notebook prints it: thousands grouped or not, decimals, an exponent (a sign does not matter)
-NUMBER = re.compile(rf"(?<![\w.])(\d{{1,3}}(?:{GROUP}\d{{3}})+(?!\d)|\d+)(?:\.(\d+))?(?:[eE]([-+]?\d+))?")
-#: what may follow a number: a unit; a number in another one of these units is another quantity
-UNIT = re.compile(r"[ \u00a0\u2009\u202f]*(%|×|[^\W\d_]+)")
-UNITS = {"%", "×", "KB", "MB", "GB", "TB", "s", "ms", "min", "pages", "PPNs", "copies", "shares", "frames", "bytes"}
-
-
-def shown(output) -> str:
-    """The text a student sees for one output: a stream, or a rich result (HTML without its tags); not a widget."""
-    if output.output_type == "stream":
-        return output.text
-    data = output.get("data", {})
-    if WIDGET in data:
-        return ""
-    if "text/html" in data:
-        return re.sub(r"<[^>]+>", " ", html.unescape(data["text/html"]))
-    return data.get("text/markdown", data.get("text/plain", ""))
-
-
-def giveaways(actual: float, unit: str, text: str) -> list[str]:
-    """Where ``text`` writes ``actual`` (in ``unit``): each number equal to it at the precision of the two, with
-    its context ("62" and "62.36" both write 62.4)."""
-    found, exact = [], 0.5 * 10.0 ** Decimal(repr(abs(actual))).as_tuple().exponent   # the notebook may round it
-    for m in NUMBER.finditer(text):
-        whole, decimals, exponent = m.group(1), m.group(2) or "", int(m.group(3) or 0)
-        digits = re.sub(GROUP, "", whole)
-        if len((digits + decimals).lstrip("0")) < 2:
-            continue
-        after = UNIT.match(text, m.end())
-        if after and after.group(1) in UNITS and after.group(1) != unit:
-            continue
-        value = float(f"{digits}.{decimals or 0}e{exponent}")
-        if abs(value - abs(actual)) <= max(0.5 * 10.0 ** (exponent - len(decimals)), exact) * (1 + 1e-9):
-            found.append(" ".join(text[max(0, m.start() - 40):m.end() + 20].split()))
-    return found
-
-
-def events(text: str) -> tuple[list[str], list[dict]]:
-    """``text`` cut at the markers: the plain pieces around them, and the markers' records between."""
-    parts = text.split(MARK)
-    return parts[::2], [json.loads(p) for p in parts[1::2]]
 
 
 def spoilers(nb) -> list[str]:
@@ -155,3 +93,59 @@ def test_the_check_can_fail():
              printed("by hand 32 MB\n" + told(revealed="q 32?", actual=32.0, unit="MB") + "after: 32 MB")]
     found = spoilers(nbformat.v4.new_notebook(cells=cells))
     assert [f[:7] for f in found] == ["cell 2 ", "cell 3 "] and "by hand 32 MB" in found[1], found
+
+
+def numbers(text: str) -> list[tuple[float, int, str]]:
+    """Each number ``text`` writes: its value, its significant digits and its context."""
+    found = []
+    for m in NUMBER.finditer(text):
+        digits, decimals = "".join(ch for ch in m.group(1) if ch.isdigit()), m.group(2) or ""
+        value = float(f"{digits}.{decimals or 0}e{m.group(3) or 0}")
+        found.append((value, len((digits + decimals).lstrip("0")), text[max(0, m.start() - 30):m.end() + 10]))
+    return found
+
+
+def leaks(prompt: str, answer: float, tol: float, unit: str, hint: str) -> list[str]:
+    """Where ``hint`` gives ``answer`` away: it writes the answer, or a number (two significant digits or more)
+    the prompt does not state that is one step (+, −, ×, ÷) from the answer with one the prompt states."""
+    found = giveaways(answer, unit, hint)
+    givens = {v for v, _, _ in numbers(prompt)}
+    near = max(tol, 1e-9 * abs(answer))
+    for value, digits, where in numbers(hint):
+        if value in givens or digits < 2:
+            continue
+        steps = [s for g in givens for s in (g + value, g - value, value - g, g * value)]
+        steps += [a / b for g in givens for a, b in ((g, value), (value, g)) if b]
+        if any(abs(s - answer) <= near for s in steps):
+            found.append(" ".join(where.split()))
+    return found
+
+
+def numeric_questions(nb) -> list[tuple[str, float, float, str, str]]:
+    """(prompt, answer, tol, unit, hint) of each numeric ``Question`` the notebook asks (literals in all)."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for n in ast.walk(ast.parse(cell.source)):
+            if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "Question":
+                kw = {k.arg: ast.literal_eval(k.value) for k in n.keywords}
+                if "hint" in kw:
+                    found.append((ast.literal_eval(n.args[0]), kw["answer"], kw.get("tol", 0), kw.get("unit", ""),
+                                  kw["hint"]))
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_hint_gives_its_answer_away(path):
+    found = {prompt[:50]: leak for prompt, answer, tol, unit, hint in numeric_questions(nbformat.read(path, 4))
+             if (leak := leaks(prompt, answer, tol, unit, hint))}
+    assert found == {}, f"{path.name}: hints point to the rule, never to the value"
+
+
+def test_the_hint_check_can_fail():
+    prompt = "12 transfers per second, threshold 50. How many of the 12 transfers are bounce copies?"
+    assert leaks(prompt, 2, 0.01, "copies", "After four seconds its count is 48. Which transfer brings it to 50?")
+    assert leaks(prompt, 20, 0, "", "It is 20.") == ["It is 20."]
+    assert leaks("64 MB at 4 KB a page?", 16384, 0, "PPNs", "One MB holds 1024 KB: multiply.") == []
+    assert sum(len(numeric_questions(nbformat.read(p, 4))) for p in NOTEBOOKS) >= len(NOTEBOOKS)

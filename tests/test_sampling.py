@@ -1,6 +1,8 @@
 """Active-memory estimation by statistical sampling (paper §5.3): n = 100 random pages per period,
 the touched fraction f = t / n, three EWMAs (slow, fast, fast with the current period) and the
 estimate, their maximum. Gains 0.25 (slow) and 0.7 (fast) are the defaults."""
+from __future__ import annotations
+
 import numpy as np
 import pytest
 
@@ -105,3 +107,22 @@ def test_sampling_tracks_a_toucher():
     est = tr.vm("t").active
     assert est[280] < 30, "idle: the estimate decays"
     assert est[-1] == pytest.approx(80 + 7, abs=20), "active: the estimate follows the toucher"
+
+
+@pytest.mark.parametrize("args, said", [
+    ((100, 0, 30, 0.25, 0.7), "Sampler.n = 0 is out of range"),
+    ((1000, 100, 0, 0.25, 0.7), "Sampler.period_s = 0 is out of range; allowed: 1 ≤ period_s ≤ 3600"),
+    ((1000, 100, 30, 25, 0.7), "Sampler.slow_gain = 25 is out of range"),
+    (("1000", 100, 30, 0.25, 0.7), "Sampler.pages must be a number, got '1000' (str)"),
+    ((1000, -5, 30, 0.25, 0.7), "Sampler.n = -5 is out of range"),
+])
+def test_a_sampler_refuses_values_a_lesson_would_not_take(args, said):
+    with pytest.raises(esx.ConfigError, match=said.replace("(", r"\(").replace(")", r"\)")):
+        Sampler(*args, np.random.default_rng(0))
+
+
+def test_a_sampler_refuses_a_last_touch_shorter_than_its_pages():
+    s = Sampler(1000, 100, 30, 0.25, 0.7, np.random.default_rng(0))
+    with pytest.raises(esx.ConfigError, match="needs last_touch for all 1000 pages"):
+        s.tick(0, np.zeros(10, dtype=np.int64))
+    s.tick(0, np.zeros(1000, dtype=np.int64))         # the right length still works

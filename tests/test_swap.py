@@ -1,14 +1,21 @@
 """Hypervisor demand paging (paper §3.3): the swap area's slots, paging out victims chosen at
 random among a VM's private pages (or by the clock policy, for comparison), paging back in
 with the contents intact, and slots released."""
+from __future__ import annotations
+
 import numpy as np
 import pytest
 
 import esxlab as esx
+from esxlab import swap
 from esxlab.config import SharingConfig
+from esxlab.errors import Error, PolicyError
 from esxlab.pmap import PRIVATE, SWAPPED
-from esxlab.swap import Stage, SwapFile
+from esxlab.swap import RandomReplacement, Stage, SwapFile
+from esxlab.workloads import HotCold
+
 from invariants import check_conservation
+from policies import ILLEGAL, Oldest, bad_policy as _bad, paging_host as _host
 
 MB = esx.PAGES_PER_MB
 
@@ -240,3 +247,73 @@ def test_events_one_vm_causes_another_after_it_ran_reach_the_others_totals():
         for vm in (a, b):
             assert vm.swapped_pages == vm.totals.swap_outs - vm.totals.swap_ins, (host.time, vm.name)
     assert a.totals.swap_outs > 0, "b's faults paged a"
+
+
+# kind → (what victims() returns, given vm, n, the legal answer and protect; a part of the sentence)
+
+
+@pytest.mark.parametrize("kind", list(ILLEGAL))
+def test_a_host_refuses_illegal_victims_with_a_sentence(kind):
+    """Each illegal answer raises PolicyError (an esxlab Error) naming the policy's class and the rule it broke."""
+    with pytest.raises(PolicyError) as raised:
+        _host(_bad(kind))
+    assert isinstance(raised.value, Error)
+    assert str(raised.value).startswith("Bad.victims() ") and ILLEGAL[kind][1] in str(raised.value), raised.value
+
+
+def test_refused_victims_leave_the_accounting_whole():
+    """The trial's Neg policy made a host hold more than its memory; the check comes before anything moves."""
+    host = esx.Host(esx.HostConfig(memory_mb=200, sharing=esx.SharingConfig(mode="off")), seed=0,
+                    replacement=_bad("negative"))
+    host.power_on(esx.VMConfig(name="a", max_mb=256, balloon="absent"), workload="dbench")
+    with pytest.raises(PolicyError, match=r"outside 0\.\.65535"):
+        host.run(minutes=2)
+    vm, hs = host.vm("a").stats(), host.stats()
+    assert vm.alloc + hs.overhead + hs.free <= 200 + 1e-6 and hs.swap_used == vm.swapped == 0
+
+
+def test_a_legal_policy_of_ones_own_runs_as_before():
+    """Checked, a policy that chooses as RandomReplacement does gives the built-in's run bit for bit; a legal answer
+    as a list, int32 or uint64 gives the int64 answer's run."""
+    class MyRandom(RandomReplacement):
+        name = "mine"
+
+    def run(policy):
+        host = _host(policy, seconds=120)
+        series = host.trace.vm("app")
+        return series.alloc, series.swapped, host.vm("app").totals.swap_ins
+
+    for mine, built_in in zip(run(MyRandom()), run(RandomReplacement())):
+        assert np.array_equal(mine, built_in)
+    oldest = run(Oldest())
+    assert oldest[2] > 0
+    for convert in (list, lambda v: v.astype(np.int32), lambda v: v.astype(np.uint64)):
+        class Converted(Oldest):
+            def victims(self, vm, n, rng, protect):
+                return convert(super().victims(vm, n, rng, protect))
+        for got, want in zip(run(Converted()), oldest):
+            assert np.array_equal(got, want)
+
+
+def test_the_host_keeps_the_policy_it_was_given():
+    mine = Oldest()
+    assert _host(mine, seconds=1).swapper.policy is mine
+
+
+def test_only_policies_of_ones_own_are_checked(monkeypatch):
+    """esxlab's own policies are trusted (no cost on their path); a subclass of one is checked."""
+    calls = []
+    real = swap.legal_victims
+    monkeypatch.setattr(swap, "legal_victims", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for name in swap.POLICIES:
+        host = esx.Host(esx.HostConfig(memory_mb=40, swap_mb=256, sharing=esx.SharingConfig(mode="off"),
+                                       replacement=name), seed=0)
+        host.power_on(esx.VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"),
+                      workload=HotCold(8, 32, 10))
+        host.run(seconds=60)
+    assert calls == []
+
+    class Sub(RandomReplacement):
+        pass
+    _host(Sub(), seconds=60)
+    assert calls

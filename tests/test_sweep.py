@@ -1,14 +1,24 @@
 """Sweeps: one experiment over a grid of its parameters and seeds, run by joblib or a Dask cluster."""
+from __future__ import annotations
+
 import contextlib
 import csv
 import io
+import re
+import sys
+import time
 
+import numpy as np
 import pytest
+from tqdm import tqdm
 
 import esxlab as esx
 from esxlab import experiments as E
-from esxlab.__main__ import main
-from esxlab.experiments import runner, sweeps
+from esxlab.__main__ import main, main as esxlab_main
+from esxlab.errors import ConfigError
+from esxlab.experiments import SweepFailed, SweepInterrupted, runner, sweep, sweeps
+from esxlab.experiments.result import Row
+from esxlab.experiments.sweeps import SweepTable
 
 GRID = {"minutes": [1, 2], "packets_per_s": [1000, 2000]}      # remap_io: ≈ 0.1 s a run
 
@@ -201,3 +211,305 @@ def test_cli_sweep_jobs_above_the_cores_run_as_many_as_there_are_cores(capsys, m
     out, err = capsys.readouterr()
     assert "note: sweep: --jobs = 1000 is more than this computer's 2 cores; running 2 at a time." in err
     assert out.rstrip().endswith("s, 2 workers")
+
+
+CURSOR_UP = "\x1b[A"
+STUDY = '''
+from esxlab.experiments import Result
+from esxlab.experiments.params import Param, resolve
+import esxlab as esx
+
+PARAMS = {"x": Param(1, "a knob", 0, 10, step=1, unit="")}
+
+
+def run(seed=0, **params):
+    p = resolve("typo_study", PARAMS, params)
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=seed)
+    host.power_on(esx.VMConfig(name="a", max_mb=32))
+    tr = host.run(seconds=2)
+    res = Result("typo_study", dict(vars(p), seed=seed))
+    res.add("alloc", None, tr.mean("a", "allocs"), 0, "MB")
+    return res
+'''
+
+
+def tiny_sweep() -> SweepTable:
+    return SweepTable("x", ("minutes",), (0,), ((1,),), ((Row("x", "q", None, 1.0, None, note="why blank"),),))
+
+
+def progress_of(stream) -> str:
+    """What a one-task run in this process writes on ``stream`` as stderr."""
+    before, sys.stderr = sys.stderr, stream
+    try:
+        runner.execute(runner.run_one, [("remap_io", 0, {"minutes": 3})], jobs=1, progress="t")
+    finally:
+        sys.stderr = before
+    return stream.getvalue()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def ctrl_c_in_third_task(monkeypatch):
+    """The third task a sweep starts is stopped by Ctrl-C."""
+    calls = []
+    tables = sweeps._tables
+
+    def stopping(*args):
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return tables(*args)
+    monkeypatch.setattr(sweeps, "_tables", stopping)
+
+
+@pytest.fixture
+def typo_study(tmp_path, monkeypatch):
+    (tmp_path / "typo_study.py").write_text(STUDY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "typo_study", raising=False)
+    return tmp_path
+
+
+def test_a_grid_point_that_breaks_a_rule_is_refused_before_anything_runs(monkeypatch):
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
+    rule = E.esx_today.RULES[0]
+    with pytest.raises(esx.ConfigError, match=f"^esx_today needs {rule.text} [(]{rule.why}[)]; got .*limit_mb = 512"):
+        E.sweep("esx_today", {"limit_mb": [16, 512]})
+
+
+def test_a_single_task_run_here_shows_its_simulated_minutes(two_cores, capsys):
+    assert main(["sweep", "remap_io", "--param", "minutes=3", "--seeds", "0", "--jobs", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "task 1/1: " in err and " simulated min" in err, "one task in this process: its minutes are shown"
+
+
+def test_tasks_in_other_processes_show_no_minutes_they_cannot_report(two_cores, capsys):
+    assert runner.execute(runner.run_one, [("remap_io", s, {"minutes": 1}) for s in (0, 1)], jobs=2,
+                          progress="t") and two_cores == [2]
+    assert "simulated min" not in capsys.readouterr().err
+
+
+def test_the_minute_line_counts_sixty_ticks_a_minute_from_zero_for_each_task():
+    line = tqdm(file=io.StringIO())
+    count = runner._Minutes(line, 2)
+    for _ in range(150):
+        count(None)
+    assert line.n == 2
+    count.next_task(2)
+    for _ in range(60):
+        count(None)
+    assert line.n == 1 and line.desc.strip() == "task 2/2"
+
+
+def test_the_bars_clock_runs_on_while_no_task_finishes():
+    out = io.StringIO()
+    bar = tqdm(total=1, file=out, mininterval=0)
+    with runner._clock([bar], every_s=0.05):
+        time.sleep(0.5)
+    assert out.getvalue().count("0/1") >= 4, "redrawn while nothing finished"
+
+
+def test_the_bars_clock_keeps_quiet_where_stderr_is_a_file(capsys):
+    """A new instructor's log of one `reproduce` held 5.6 KB of the bar redrawn every second."""
+    runner.execute(time.sleep, [(2.5,)], progress="waiting")
+    err = capsys.readouterr().err
+    assert err.count("0/1") <= 1 and "1/1" in err, err
+
+
+def test_a_whole_number_written_as_a_float_is_that_integer_and_a_size_twice_is_refused():
+    """A fresh tester: `--param threshold=1e1` ran and was labelled threshold=10.0; `fig2 sizes=(128,128)`
+    ran and printed its rows twice. Now 1e1 is the integer 10, and a size named twice is refused."""
+    from esxlab.errors import ConfigError
+    from esxlab.experiments import sweeps
+    name, values = sweeps.parse_param("vms=4e0,8.0")
+    grid = sweeps.check_grid("ksm_vs_esx", {name: values})
+    assert grid["vms"] == [4, 8] and all(type(v) is int for v in grid["vms"])
+    with pytest.raises(ConfigError, match="twice"):
+        sweeps.check_grid("fig2", dict([sweeps.parse_param("sizes=(128,128)")]))
+
+
+def test_a_one_seed_sweep_prints_no_spread(capsys):
+    assert main(["sweep", "remap_io", "--param", "minutes=1"]) == 0
+    out = capsys.readouterr().out
+    assert "esxlab (1 seed)" in out and "mean ± sd" not in out
+
+
+@pytest.mark.parametrize("where, reason", [(".", "Is a directory"), ("missing/x.csv", "No such file or directory")])
+def test_sweep_table_to_csv_refuses_a_path_it_cannot_write(tmp_path, where, reason):
+    path = tmp_path / where
+    with pytest.raises(esx.ConfigError, match=rf"^SweepTable.to_csv: path = '{path}' cannot be written \({reason}\); "
+                                              r"allowed: a file name in an existing, writable directory\.$"):
+        tiny_sweep().to_csv(path)
+
+
+def test_the_sweep_csv_keeps_the_note_that_explains_a_blank_paper(tmp_path):
+    rows = list(csv.DictReader(open(tiny_sweep().to_csv(tmp_path / "s.csv"))))
+    assert rows[0]["paper"] == "" and rows[0]["note"] == "why blank"
+    for column in ("relation", "within", "kind", "note", "value"):
+        assert f"``{column}``" in SweepTable.__doc__, column
+
+
+def test_numpy_values_read_as_plain_numbers_in_names_and_notes():
+    table = sweep("remap_io", {"minutes": np.linspace(1, 2, 2), "packets_per_s": np.arange(1000, 3000, 1000)},
+                  seeds=[0])
+    assert table == sweep("remap_io", {"minutes": [1.0, 2.0], "packets_per_s": [1000, 2000]}, seeds=[0])
+    assert [type(v) for v in table.points[0]] == [float, int]
+    assert table.summary()[0].experiment == "remap_io minutes=1.0 packets_per_s=1000"
+    fig7 = sweep("fig7", {"tax_after": np.linspace(0, 0.75, 2), "minutes": [16], "tax_change_min": [12],
+                          "dbench_start_min": [1], "vm_mb": [128], "available_mb": [179], "clients": [20]}, seeds=[0])
+    notes = " ".join(str(r["note"]) for r in fig7.records()) + " ".join(r.experiment for r in fig7.summary())
+    assert "np." not in notes and "tax_after = 0.0, default 0.75" in notes
+
+
+def test_two_spellings_of_one_value_are_one_value_named_twice(monkeypatch, capsys):
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
+    with pytest.raises(esx.ConfigError, match=r"^sweep: fig7\.tax_after = \[0, 0\.5, 0\.0\] names a value twice \(0 "
+                                              r"and 0\.0 are equal\); each must appear once\.$"):
+        sweep("fig7", {"tax_after": [0, 0.5, 0.0]})
+    assert main(["sweep", "fig7", "--param", "tax_after=0,0.0"]) == 2
+    assert capsys.readouterr().err == ("error: sweep: fig7.tax_after = [0, 0.0] names a value twice (0 and 0.0 are "
+                                       "equal); each must appear once.\n")
+    with pytest.raises(esx.ConfigError, match=r"= \[\(128, 160\), \(128\.0, 160\)\] names a value twice"):
+        sweep("fig2", {"sizes": [(128, 160), (128.0, 160)]})
+
+
+def test_numpy_jobs_are_jobs_and_a_float_is_refused_in_words_that_fit(monkeypatch):
+    monkeypatch.setattr(runner, "cpu_count", lambda: 2, raising=False)
+    assert runner.check_jobs(np.int64(2), "sweep: jobs") == 2
+    assert sweep("remap_io", {"minutes": [1, 2]}, seeds=[0, 1], jobs=np.int64(2)) == sweep("remap_io", {"minutes": [1, 2]},
+                                                                                          seeds=[0, 1])
+    with pytest.raises(esx.ConfigError, match=r"^sweep: jobs = 2\.0 is not allowed; give the number of parallel runs "
+                                              r"as an int ≥ 1 \(e\.g\. 2\), not a float\.$"):
+        sweep("remap_io", jobs=2.0)
+
+
+@pytest.mark.parametrize("seeds", [range(2000), (s for s in range(1500))])
+def test_the_api_allows_as_many_seeds_as_the_command_line(seeds, monkeypatch, capsys):
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
+    with pytest.raises(esx.ConfigError, match=r"^sweep: seeds = .* names (2000|more than 1000) seeds; allowed: at "
+                                              r"most 1000\.$"):
+        sweep("remap_io", seeds=seeds)
+    assert main(["sweep", "remap_io", "--seeds", "0-1999"]) == 2
+    assert capsys.readouterr().err.endswith("names 2000 seeds; allowed: at most 1000.\n")
+
+
+def test_a_backward_seed_range_is_named_as_such():
+    with pytest.raises(ConfigError, match=r"the range 3-1 runs backwards; write it low to high \(1-3\)"):
+        runner.parse_seeds("3-1", "sweep: seeds")
+
+
+def test_the_running_task_line_has_one_colon():
+    """"  task 2/3: 7 simulated min", not "  task 2/3: : 7 …" (tqdm's set_description adds a ": ")."""
+    with tqdm(desc="  task 1/3", unit=" simulated min", file=io.StringIO()) as line:
+        minutes = runner._Minutes(line, 3)
+        minutes.next_task(2)
+        line.update(7)
+        assert str(line).startswith("  task 2/3: 7 simulated min"), str(line)
+
+
+def test_progress_to_a_file_moves_no_cursor_and_still_counts_minutes():
+    err = progress_of(io.StringIO())
+    assert "\x1b" not in err, repr(err[:200])
+    assert re.search(r"1/1 \[.*task 1/1: \d+ simulated min\]", err), repr(err)
+
+
+def test_progress_on_a_terminal_keeps_its_second_line():
+    err = progress_of(Terminal())
+    assert CURSOR_UP in err and "task 1/1: " in err
+
+
+def test_sweep_list_says_where_a_bound_comes_from():
+    """`sweep fig8 --list` showed "896 ≤ memory_mb ≤ 65536" without the why that its error gives."""
+    from esxlab.experiments import sweeps
+    text = sweeps.describe_params("fig8")
+    assert "Where a bound comes from:\n  - memory_mb's 896 MB: the five VMs' min + 32 MB of overhead each" in text
+    assert "tax_rate's" not in text
+    assert "Where a bound comes from" not in sweeps.describe_params("fig7")
+
+
+def test_an_interrupted_sweep_keeps_the_table_of_the_seeds_that_finished(ctrl_c_in_third_task):
+    with pytest.raises(SweepInterrupted) as stop:
+        sweep("remap_io", {"minutes": [1, 2]}, seeds="0-3")
+    assert isinstance(stop.value, KeyboardInterrupt), "except KeyboardInterrupt still catches it"
+    assert stop.value.table.seeds == (0, 1) and stop.value.table.points == ((1,), (2,))
+    assert (stop.value.runs, stop.value.total) == (4, 8)
+    assert "after 4 of 8 runs" in str(stop.value) and "2 seeds" in str(stop.value)
+    assert stop.value.table == sweep("remap_io", {"minutes": [1, 2]}, seeds="0-1"), "the same runs as a shorter sweep"
+
+
+def test_the_command_line_prints_and_writes_the_finished_seeds_then_exits_130(ctrl_c_in_third_task, tmp_path,
+                                                                                 capsys):
+    out = tmp_path / "x.csv"
+    code = main(["sweep", "remap_io", "--param", "minutes=1", "--seeds", "0-5", "--csv", str(out)])
+    captured = capsys.readouterr()
+    assert code == 130
+    assert "2 runs of remap_io (1 grid point × 2 seeds; interrupted: 6 runs asked for)" in captured.out
+    assert captured.err.splitlines()[-1].startswith("interrupted: sweep remap_io interrupted after 2 of 6 runs")
+    with open(out, newline="") as f:
+        assert {row["seed"] for row in csv.DictReader(f)} == {"0", "1"}
+
+
+def test_ctrl_c_before_any_seed_finished_writes_nothing(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(sweeps, "_tables", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    out = tmp_path / "x.csv"
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--csv", str(out)]) == 130
+    captured = capsys.readouterr()
+    assert captured.out == "" and not out.exists()
+    assert "after 0 of 1 runs" in captured.err.splitlines()[-1]
+
+
+def test_a_sweep_stopped_before_any_seed_finished_has_an_empty_summary(monkeypatch):
+    monkeypatch.setattr(sweeps, "_tables", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    with pytest.raises(SweepInterrupted, match="no seed had finished all its runs: its table is empty") as stop:
+        sweep("remap_io", {"minutes": [1]}, seeds="0-2")
+    assert stop.value.table.summary() == []
+
+
+def test_the_command_line_says_the_csv_was_not_written_and_the_footer_that_it_was_cut(ctrl_c_in_third_task,
+                                                                                      tmp_path, capsys):
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--seeds", "0-5", "--csv", str(tmp_path / "a.csv")]) \
+        == 130
+    assert "(1 grid point × 2 seeds; interrupted: 6 runs asked for)" in capsys.readouterr().out
+
+
+def test_no_csv_is_named_as_not_written(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(sweeps, "_tables", lambda *args: (_ for _ in ()).throw(KeyboardInterrupt))
+    out = tmp_path / "x.csv"
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--csv", str(out)]) == 130
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f"(--csv {out} not written)")
+
+
+def test_the_sweep_csv_has_the_label_the_printed_table_shows(tmp_path):
+    from esxlab.experiments.result import Row
+    from esxlab.experiments.sweeps import SweepTable
+    table = SweepTable("x", ("minutes",), (0,), ((1,),), ((Row("x", "alloc later", None, 1.0, None,
+                                                                label="alloc, min 3-6"),),))
+    with open(table.to_csv(tmp_path / "s.csv"), newline="") as f:
+        row = next(csv.DictReader(f))
+    assert (row["quantity"], row["label"]) == ("alloc later", "alloc, min 3-6")
+
+
+def test_an_esxlab_error_inside_a_run_names_the_run_and_the_line_of_the_experiment(typo_study, capsys):
+    with pytest.raises(SweepFailed) as failed:
+        sweep("typo_study", {"x": [1]}, seeds=[0])
+    text = str(failed.value)
+    assert text.startswith("sweep: typo_study.run(seed=0, x=1) raised ConfigError at typo_study.py line 15: ")
+    assert "'allocs'" in text and text.endswith("; run that call alone for its traceback")
+    assert esxlab_main(["sweep", "typo_study", "--param", "x=1,2"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1].startswith(
+        "error: sweep: typo_study.run(seed=0, x=1) raised ConfigError at typo_study.py line 15: ")
+
+
+def test_a_run_borrowed_from_another_file_names_that_files_line(typo_study, capsys):
+    (typo_study / "borrowed.py").write_text("from typo_study import PARAMS, run\n")
+    with pytest.raises(SweepFailed) as failed:
+        sweep("borrowed", {"x": [1]}, seeds=[0])
+    assert str(failed.value).startswith("sweep: borrowed.run(seed=0, x=1) raised ConfigError at typo_study.py "
+                                        "line 15: ")
+    assert ".;" not in str(failed.value), "the esxlab sentence's full stop is not doubled"

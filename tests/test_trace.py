@@ -1,16 +1,20 @@
 """What a run records (``esxlab/trace.py``): one row per tick of every VM and host column, NaN for
 a VM before its power-on and after its power-off, the decision log with repeated decisions merged
 into one entry, means over windows, and the CSV of a trace."""
+from __future__ import annotations
+
 import csv
 
 import numpy as np
 import pytest
 
 import esxlab as esx
-from esxlab.config import SharingConfig
-from esxlab.experiments.result import Result
 from esxlab import trace as trace_module
-from esxlab.trace import HOST_FIELDS, VM_FIELDS, Decision
+from esxlab.config import SharingConfig
+from esxlab.experiments import result
+from esxlab.experiments.result import Result
+from esxlab.reclaim import STATES
+from esxlab.trace import Decision, FieldError, HOST_FIELDS, VM_FIELDS
 
 MB = esx.PAGES_PER_MB
 W = esx.workloads
@@ -181,3 +185,92 @@ def test_each_column_holds_what_its_vm_computed_each_tick_whatever_the_block(mon
         for f in VM_FIELDS:
             want = np.array([rows[t][f] if t in rows else np.nan for t in tr.t.astype(int)])
             assert np.array_equal(getattr(tr.vm(name), f), want, equal_nan=True), (name, f)
+
+
+def dbench_host(**vm):
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=2, **vm), workload="dbench")
+    host.run(minutes=1, progress=False)
+    return host, vm
+
+
+@pytest.fixture(scope="module")
+def trace():
+    host = esx.Host(esx.HostConfig(memory_mb=360), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=128))
+    host.power_on(esx.VMConfig(name="b", max_mb=64))
+    return host.run(minutes=2)
+
+
+def test_trace_csv_names_the_host_state_and_the_decision_log_is_written(tmp_path):
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1))
+    host.note("a", "balloon held", 10, "the experiment holds it")
+    trace = host.run(seconds=5)
+    paths = Result("x", {}, traces={"run": trace}).to_csv(tmp_path)
+    states = [r["host_state"] for r in csv.DictReader(open(tmp_path / "x_run.csv"))]
+    assert len(states) == 5 and set(states) <= set(STATES) and states == trace.state_names()
+    assert tmp_path / "x_run_decisions.csv" in paths
+    log = list(csv.reader(open(tmp_path / "x_run_decisions.csv")))
+    assert log[0] == list(result.DECISION_COLUMNS) and len(log) == 1 + len(trace.decisions)
+    assert ["0", "a", "balloon held", "10", "the experiment holds it", ""] in log
+
+
+def test_a_misspelled_trace_series_names_the_series_there_are():
+    """`trace.vm(name).allocc` was a bare AttributeError from a SimpleNamespace."""
+    import copy
+    import pickle
+    host = esx.Host(esx.HostConfig(memory_mb=256))
+    host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=4))
+    tr = host.run(seconds=3)
+    with pytest.raises(esx.Error, match=r"trace.vm\('a'\) has no series 'allocc'; allowed: one of alloc, target"):
+        tr.vm("a").allocc
+    with pytest.raises(AttributeError, match=r"trace.host has no series 'fre'; allowed: one of free, state"):
+        tr.host.fre
+    assert not hasattr(tr.host, "fre") and getattr(tr.host, "fre", 7) == 7
+    assert list(vars(tr.vm("a"))) == list(esx.trace.VM_FIELDS)
+    again = pickle.loads(pickle.dumps(tr))
+    assert (again.vm("a").alloc == tr.vm("a").alloc).all()
+    with pytest.raises(esx.Error, match=r"trace.vm\('a'\) has no series 'x'"):
+        again.vm("a").x
+    assert (copy.deepcopy(tr.host).free == tr.host.free).all()
+
+
+def test_a_series_reads_by_name_as_in_pandas():
+    host, vm = dbench_host()
+    tr = host.trace
+    assert tr.vm("a")["alloc"] is tr.vm("a").alloc and tr.host["free"] is tr.host.free
+    assert list(tr.vm("a")) == list(VM_FIELDS) and "alloc" in tr.vm("a") and "nope" not in tr.vm("a")
+    with pytest.raises(FieldError, match=r"^trace.vm\('a'\) has no series 'allocated'; allowed: one of alloc, "):
+        tr.vm("a")["allocated"]
+    with pytest.raises(FieldError, match=r"^trace.host has no series 0; allowed: one of free, "):
+        tr.host[0]
+
+
+def test_trace_repr_is_a_one_line_summary(trace):
+    text = repr(trace)
+    assert "object at 0x" not in text and "\n" not in text
+    assert "120 ticks" in text and "2 simulated min" in text and "'a', 'b'" in text
+    assert f"free {trace.host.free[-1]:.1f} MB" in text and "state 'high'" in text
+    assert "0 ticks" in repr(esx.Host(seed=0).trace)
+
+
+def test_mean_end_before_start_says_so(trace):
+    with pytest.raises(esx.ConfigError) as e:
+        trace.mean("a", "alloc", 1, 0.5)
+    assert "end_min = 0.5 must be after start_min = 1" in str(e.value)
+    with pytest.raises(esx.ConfigError, match="end_min = 1 must be after start_min = 1"):
+        trace.mean("a", "alloc", 1, 1)
+
+
+@pytest.mark.parametrize("name", ["", None])
+def test_mean_of_a_host_field(trace, name):
+    assert trace.mean(name, "free", 1) == pytest.approx(trace.host.free[trace.t >= 60].mean())
+    assert trace.mean(name, "overhead") == 64
+
+
+def test_mean_says_where_the_other_scope_is(trace):
+    with pytest.raises(esx.ConfigError, match=r"host series \(trace\.host\.free\); allowed: name = None"):
+        trace.mean("a", "free")
+    with pytest.raises(esx.ConfigError, match=r"VM's series \(trace\.vm\(name\)\.alloc\)"):
+        trace.mean(None, "alloc")

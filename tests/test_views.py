@@ -1,7 +1,14 @@
 """esxlab.views without a browser: build each dashboard, move its controls (extremes
 included), and check what the marks and panels would draw."""
+from __future__ import annotations
+
 import contextlib
+import itertools
+import json
+import math
+import re
 import threading
+import time
 import types
 
 import numpy as np
@@ -9,9 +16,20 @@ import pytest
 
 import esxlab as esx
 from esxlab import views
+from esxlab.config import RemapConfig
+from esxlab.experiments import fig2, fig6, fig7, fig8, paper
+from esxlab.experiments.result import Result
+from esxlab.metrics import EVENTS
 from esxlab.pmap import PRIVATE, STATE_NAMES
 from esxlab.reclaim import STATES
-from esxlab.views.components import MACHINE_PARTS, RECLAIMED_PARTS
+from esxlab.views import components
+from esxlab.views.components import (COLORS, CounterTable, MACHINE_PARTS, MemoryBar, PAPER_COLOR, PAPER_MARKERS,
+                                     PMAP_COLORS, PmapGrid, RECLAIMED_PARTS, SERIES, StateStrip, TimeSeries,
+                                     host_ylabel)
+from esxlab.views.controls import control
+from esxlab.views.dashboards import ALL_VMS, MAX_MINUTES
+
+from notebook_cells import run_until
 
 
 def tour(memory_mb=160, minutes=2, **kw):
@@ -597,3 +615,627 @@ def test_a_dashboard_computing_in_the_kernel_prints_no_progress_line(monkeypatch
     assert "simulated" not in capfd.readouterr().err
     esx.Host(esx.HostConfig(memory_mb=64)).run(minutes=1)      # the threshold is live: a bare run shows it
     assert "simulated 1/1 min" in capfd.readouterr().err
+
+
+W = esx.workloads
+#: Machado, Oliveira & Fernandes (2009), deuteranopia at severity 1, on linear RGB
+DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                         [-0.011820, 0.042940, 0.968881]])
+
+
+def deuteranope_lab(color: str) -> np.ndarray:
+    """CIELAB (D65) of ``color`` ("#RRGGBB") as a deuteranope sees it."""
+    c = np.array([int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    rgb = np.clip(DEUTERANOPIA @ np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4), 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > 216 / 24389, np.cbrt(t), (24389 / 27 * t + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def apart(a: str, b: str) -> tuple[float, float]:
+    """(ΔE*ab, ΔL*) of two colours, as a deuteranope sees them."""
+    la, lb = deuteranope_lab(a), deuteranope_lab(b)
+    return float(np.linalg.norm(la - lb)), float(abs(la[0] - lb[0]))
+
+
+def copies_chart(tr) -> TimeSeries:
+    ts = TimeSeries(("bounce_copies",), ylabel=host_ylabel(("bounce_copies",)))
+    ts.update(tr.minutes, {"bounce_copies": tr.host.bounce_copies})
+    return ts
+
+
+def net_server(**remap):
+    """08's server: 2000 transmits a second over 64 buffers, 2 minutes."""
+    host = esx.Host(esx.HostConfig(memory_mb=128, swap_mb=256, remap=RemapConfig(low_memory_mb=32, **remap)), seed=0)
+    host.power_on(esx.VMConfig(name="net", max_mb=64, overhead_mb=4), workload=esx.workloads.NetServer())
+    return host.run(minutes=2)
+
+
+def figure2(y_configured, y_ballooned):
+    """Notebook 02's Figure 2 chart: two throughputs against the VM size, fitted to the data."""
+    ts = views.TimeSeries(("configured", "ballooned"), ylabel="accesses/s", xlabel="VM size (MB)", y_from_zero=False)
+    ts.update(np.array([128.0, 192.0]), {"configured": np.array(y_configured), "ballooned": np.array(y_ballooned)})
+    return ts
+
+
+def memory_over_time(alloc, balloon, target=None):
+    t = np.linspace(0, 4, 241)
+    ts = views.TimeSeries()
+    zero = np.zeros_like(t)
+    ts.update(t, {**{f: zero for f in SERIES}, "alloc": alloc, "balloon": balloon,
+                  "target": alloc + 60 if target is None else target, "active": 256 - 40 * t})
+    return ts, t
+
+
+def contrast(color: str) -> float:
+    """WCAG contrast ratio of "#RRGGBB" against white."""
+    lin = [(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
+           for c in (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+    return 1.05 / (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05)
+
+
+def digitized(name: str, key: str, until: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's series ``key`` of figure ``name`` up to minute ``until``, points without a value left out."""
+    s = paper.paper_series(name)["series"][key]
+    pts = [(x, y) for x, y in zip(s["x"], s["y"]) if y is not None and x <= until]
+    return np.array([x for x, _ in pts], dtype=float), np.array([y for _, y in pts], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def fig7_dash():
+    return views.ExperimentDashboard(fig7, ["tax_after"], panels=("table", "series"))
+
+
+def legend_paper(chart: TimeSeries) -> str:
+    """The legend's "paper" entry (the text after the lines' entries)."""
+    value = chart.legend.value
+    return value[value.index("<b>paper</b>"):] if "<b>paper</b>" in value else ""
+
+
+def paper_drawn(chart: TimeSeries) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The paper's points a chart shows: quantity → (x, y) of its visible marks."""
+    return {q: (np.asarray(m.x, dtype=float), np.asarray(m.y, dtype=float))
+            for q, m in zip(chart.paper_quantities, chart.paper) if m.visible}
+
+
+def drawn(dash: views.Dashboard, states: np.ndarray) -> bool:
+    """Whether the dashboard's pmap grid draws ``states`` (one cell per PPN, or per k PPNs for a larger VM)."""
+    k = views.components.stride(len(states), dash.pmap.max_cells)
+    return np.array_equal(dash.pmap.grid.color.ravel()[:len(states[::k])], states[::k])
+
+
+def two_vms(**kw) -> views.SimDashboard:
+    """Two Spec95 VMs of different sizes on a sharing host, the grid shown."""
+    return views.SimDashboard(
+        esx.HostConfig(memory_mb=256, swap_mb=256, sharing=esx.SharingConfig(mode="esx")),
+        [(esx.VMConfig(name="small", max_mb=24, overhead_mb=4), W.Spec95()),
+         (esx.VMConfig(name="big", max_mb=40, overhead_mb=4), W.Spec95())],
+        minutes=1, snap_s=20, **kw)
+
+
+def refused(build, match: str) -> float:
+    """Seconds ``build()`` took to raise ConfigError matching ``match``."""
+    start = time.perf_counter()
+    with pytest.raises(esx.ConfigError, match=match):
+        build()
+    return time.perf_counter() - start
+
+
+def scenario(**kw):
+    return views.SimDashboard(esx.HostConfig(), [(esx.VMConfig(name="a", max_mb=64), "dbench")], **kw)
+
+
+def fake(traces: dict) -> types.SimpleNamespace:
+    """An experiment module whose run returns ``traces``."""
+    return types.SimpleNamespace(__name__="fake", TITLE="fake", PARAMS={},
+                                 run=lambda seed, **kw: Result("fake", {}, traces=traces))
+
+
+def test_the_events_table_lists_every_event_of_the_table_unless_marked_otherwise():
+    """The table's columns were a hand-made list: a new event never showed and nothing failed."""
+    assert CounterTable.FIELDS == tuple(e.name for e in EVENTS if e.table)
+    assert {"guest_oom", "double_paging", "balloon_pops"} <= set(CounterTable.FIELDS)
+    assert "accesses" not in CounterTable.FIELDS
+
+
+def test_salting_label_two():
+    spec = esx.config.SharingConfig.controls()["force_salting"]
+    labels = dict((v, k) for k, v in control("sharing.force_salting", spec).options)
+    assert labels[2] == "2: equal salts share; a VM without one, only with itself"
+    assert "every VM has its own salt" not in json.dumps(labels)
+
+
+def test_why_panel_follows_the_vm_box():
+    dash = views.SimDashboard(esx.HostConfig(memory_mb=176, swap_mb=512),
+                              [(esx.VMConfig(name="a", max_mb=96), W.Dbench(clients=12)),
+                               (esx.VMConfig(name="b", max_mb=96), W.Dbench(clients=12))], minutes=1, watch="b",
+                              why_follows_vm=True)
+    assert dash.vm_pick.value == "b"
+    assert dash.why.shown and all(d.vm in ("b", "") for d in dash.why.shown)
+    assert "about b or the whole host" in dash.why.widget.value
+    dash.vm_pick.value = "a"
+    assert dash.why.shown and all(d.vm in ("a", "") for d in dash.why.shown)
+
+
+def test_why_panel_all_vms_shows_every_vm():
+    dash = views.ExperimentDashboard(esx.experiments.fig8, ["tax_rate"], trace_key="run",
+                                     fixed=dict(minutes=18, bench_start_min=8), sum_vms=True,
+                                     why_follows_vm=True)
+    assert dash.vm_pick.value == views.dashboards.ALL_VMS
+    decisions = dash.run.trace.decisions
+    assert dash.why.shown == [d for d in decisions if d.tick <= dash.run.trace.t[-1]][-dash.why.limit:]
+    dash.vm_pick.value = "sql"
+    assert dash.why.shown and all(d.vm in ("sql", "") for d in dash.why.shown)
+    assert "ρ" in " ".join(d.why for d in [d for d in decisions if d.vm == "sql"])
+
+
+def test_why_panel_without_the_option_shows_every_vm():
+    dash = views.SimDashboard(esx.HostConfig(memory_mb=176, swap_mb=512),
+                              [(esx.VMConfig(name="a", max_mb=96), W.Dbench(clients=12)),
+                               (esx.VMConfig(name="b", max_mb=96), W.Dbench(clients=12))], minutes=1, watch="b")
+    assert {d.vm for d in dash.why.shown} - {""} == {"a", "b"}
+
+
+def test_swapped_and_ballooned_differ_in_lightness_for_a_deuteranope():
+    """Orange and vermillion: ΔE 18, ΔL 15 for a deuteranope (two olive yellows); now ΔE 34, ΔL 32."""
+    de, dl = apart(COLORS["swapped"], COLORS["balloon"])
+    assert de >= 30 and dl >= 25, (de, dl)
+
+
+def test_the_reclaimed_states_and_every_pmap_state_stay_apart_for_a_deuteranope():
+    """Ballooned and compressed (orange and yellow) were ΔE 17 apart; every pair is now at least 20 (the reclaimed
+    ones, side by side in one bar, 30)."""
+    for a, b in itertools.combinations(PMAP_COLORS, 2):
+        assert apart(a, b)[0] >= 20, (a, b)
+    for a, b in itertools.combinations(RECLAIMED_PARTS, 2):
+        assert apart(COLORS[a], COLORS[b])[0] >= 30, (a, b)
+
+
+def test_free_memory_is_lighter_than_overhead_and_shared_frames_for_a_deuteranope():
+    """The review saw overhead (pink), shared frames (green) and free (grey) turn into like greys."""
+    for other in ("overhead", "shared frames"):
+        assert apart(COLORS["free"], COLORS[other])[1] >= 20, other
+
+
+def test_the_pmap_grid_draws_cells_not_strokes():
+    """64 columns of 4096 cells were 3 px high, a white border taking a third of each."""
+    grid = PmapGrid()
+    grid.update(np.ones(4096, dtype=np.int8))
+    rows, cols = grid.grid.color.shape
+    assert rows * cols == 4096 and rows <= 32, "at least 6.5 px a row in the 210 px the figure leaves"
+    assert grid.grid.stroke is None
+
+
+@pytest.mark.parametrize("host_mb", [453.762, 224, 160, 1024])
+def test_the_machine_axis_has_round_ticks_and_names_the_hosts_size(host_mb):
+    bar = MemoryBar()
+    parts = {p: [10.0, 20.0] for p in ("private", "overhead", *RECLAIMED_PARTS)}
+    bar.update(["a", "b"], parts, free=host_mb - 60 - 5, shared_frames=5)
+    ticks = np.asarray(bar.axis.tick_values)
+    step = ticks[1] - ticks[0]
+    assert bar.ys.max == pytest.approx(host_mb), "the axis is the machine"
+    assert np.allclose(ticks, np.round(ticks)) and np.allclose(ticks / step, np.arange(len(ticks))), ticks
+    assert ticks[-1] <= 0.95 * host_mb, "no label under the tick at the axis's end"
+    assert len(ticks) >= 3
+    assert bar.axis.label == f"machine memory (MB): the host's {host_mb:.1f}".removesuffix(".0") + " MB"
+
+
+def test_a_time_axis_puts_its_labels_below_the_tick_at_its_end():
+    """bqplot draws a 6 px tick down at each end of an axis and a label 3 px under the axis: the last minute's
+    label ("5") was struck through, under the minute cursor."""
+    for axis in (TimeSeries(("alloc",)).xaxis, StateStrip().figure.axes[0]):
+        down = re.fullmatch(r"translate\(0px, (\d+)px\)", axis.tick_style.get("transform", ""))
+        assert down and 3 + int(down[1]) >= 6, axis.tick_style
+
+
+def test_a_burst_of_bounce_copies_is_drawn_second_by_second():
+    """At threshold 100 the copies last 3.2 s: 2000, 2000, 2000 and 400 (08's reveal). Each second is a step over
+    the second it counts, from t = 0, and is marked: four dots, the last at 4 s."""
+    ts = copies_chart(net_server(threshold=100))
+    assert ts.lines.interpolation == "step-before"
+    assert ts.xs.min == 0 and ts.lines.x[0] == 0 and np.atleast_2d(ts.lines.y)[0, 0] == 0
+    assert ts.burst.visible and np.allclose(np.asarray(ts.burst.x) * 60, [1, 2, 3, 4])
+    assert list(ts.burst.y) == [2000, 2000, 2000, 400] and set(ts.burst.colors) == set(ts.lines.colors)
+
+
+def test_copies_that_never_stop_and_memory_curves_get_no_burst_marks():
+    assert not copies_chart(net_server(enabled=False)).burst.visible      # 2000 every second: a line says it
+    memory = TimeSeries(("alloc",))
+    memory.update(np.arange(1, 121) / 60, {"alloc": np.r_[np.full(3, 50.0), np.zeros(117)]})
+    assert memory.lines.interpolation == "linear" and not memory.burst.visible
+
+
+def test_08s_dashboard_marks_its_one_second_of_copies():
+    dash = views.SimDashboard(esx.HostConfig(memory_mb=128, swap_mb=256, remap=RemapConfig(low_memory_mb=32)),
+                              [(esx.VMConfig(name="net", max_mb=64, overhead_mb=4), esx.workloads.NetServer())],
+                              minutes=2, panels=("host",), host_fields=("bounce_copies",))
+    burst = dash.host_series.burst
+    assert burst.visible and np.allclose(np.asarray(burst.x) * 60, [1]) and list(burst.y) == [1024]
+
+
+def test_an_event_line_is_labelled_and_solid_unlike_the_minute_cursor():
+    ts = TimeSeries(("shared_saved",))
+    m = np.linspace(0, 6, 361)
+    ts.update(m, {"shared_saved": np.where(m > 2.5, 9 * (m - 2.5), 0)})
+    assert not ts.event.visible
+    ts.mark(2.0, "hog starts")
+    assert ts.event.visible and list(ts.event.x) == [2.0, 2.0] and list(ts.event.labels) == ["hog starts"]
+    assert ts.event.labels_visibility == "label" and list(ts.event.y) == [ts.ys.min, ts.ys.max]
+    assert ts.cursor.line_style == "dashed" != ts.event.line_style
+    ts.update(m, {"shared_saved": 2 * m})                                   # a new run: the line spans its axis
+    assert list(ts.event.y) == [ts.ys.min, ts.ys.max] and ts.event.visible
+
+
+@pytest.mark.parametrize("value", [370.0, 0.0, -4.0, 1e6])
+def test_a_flat_curve_gets_a_padded_y_range_with_distinct_labels(value):
+    """02 at 1 client: both throughputs 370, and the y axis showed "370" twelve times."""
+    ts = figure2([value, value], [value, value])
+    assert ts.ys.min < value < ts.ys.max and ts.ys.max - ts.ys.min >= (0.1 * abs(value) or 2.0) - 1e-9
+    ticks = list(ts.yaxis.tick_values)
+    assert 2 <= len(ticks) <= 6 and len({f"{t:g}" for t in ticks}) == len(ticks), ticks
+
+
+def test_a_flat_time_series_fitted_to_its_data_is_padded_too():
+    ts = views.TimeSeries(("free",), y_from_zero=False)
+    ts.update(np.arange(100.0), {"free": np.full(100, 64.0)})
+    assert ts.ys.min <= 64 - 3.2 and ts.ys.max >= 64 + 3.2 and list(ts.cursor.y) == [ts.ys.min, ts.ys.max]
+
+
+def test_the_why_panel_wraps_at_spaces_in_a_font_it_sets_itself():
+    why = views.WhyPanel()
+    long = esx.trace.Decision(0, "dbench", "balloon held", 32768, "the experiment holds the balloon " * 6)
+    why.update([long], 10)
+    value = why.widget.value
+    assert "<pre" not in value, "a bare <pre>: Lab breaks its words anywhere, Voilà sets it proportional"
+    line = re.search(r'<div style="([^"]*)">t=', value).group(1)
+    for css in ("word-break:normal", "overflow-wrap:anywhere", "white-space:pre-wrap", "font-family:", "line-height:",
+                "font-size:"):
+        assert css in line, css
+    assert "break-all" not in value
+
+
+def test_alloc_under_the_balloon_is_drawn_again_on_top_dashed():
+    """02 from minute 1.3: alloc (black) at 128 MB lay under the balloon (orange), drawn after it."""
+    t = np.linspace(0, 4, 241)
+    ts, _ = memory_over_time(np.where(t < 1.3, 30 + 70 * t, 128.0), np.clip((t - 0.3) * 240, 0, 128))
+    i = SERIES.index("alloc")
+    assert ts.overlay.visible and ts.overlay.line_style == "dashed"
+    assert ts.figure.marks.index(ts.overlay) > ts.figure.marks.index(ts.lines), "on top of the lines"
+    again = np.atleast_2d(ts.overlay.y)[list(ts.overlay.colors).index(COLORS["alloc"])]
+    assert np.allclose(again[t >= 1.3], ts.lines.y[i][t >= 1.3]) and np.isnan(again[t < 0.3]).all(), \
+        "drawn again where it is covered, and only there"
+    assert "alloc" in ts.legend.value and ts.legend.value.count("alloc") == 1     # the legend as before
+
+
+def test_alloc_under_the_target_is_drawn_again_on_top():
+    """12: alloc lay under target at 32 MB."""
+    ts, t = memory_over_time(np.full(241, 32.0), np.zeros(241), target=np.full(241, 32.0))
+    assert ts.overlay.visible and COLORS["alloc"] in ts.overlay.colors
+
+
+def test_lines_apart_need_no_overlay():
+    t = np.linspace(0, 4, 241)
+    ts = views.TimeSeries(("alloc", "balloon"))
+    ts.update(t, {"alloc": 50 + t, "balloon": 100 - t})            # they cross, but lie apart almost everywhere
+    assert not ts.overlay.visible
+
+
+@pytest.mark.parametrize("n", [2, 5])
+def test_a_curve_of_a_few_points_marks_each_point_clear_of_the_edges(n):
+    """Figure 2's two sizes and 05's five-point tax sweep: points, not only a line between the plot's edges."""
+    x = np.linspace(0.0, 0.95, n)
+    ts = views.TimeSeries(("idle_alloc", "dbench_alloc"), xlabel="tax rate", y_from_zero=False)
+    ts.update(x, {"idle_alloc": 179 - 90 * x, "dbench_alloc": 179 + 90 * x})
+    assert ts.lines.marker is not None
+    assert ts.xs.min < x[0] and ts.xs.max > x[-1]
+
+
+def test_two_curves_that_meet_both_stay_visible():
+    """Figure 2 at 19 clients: the lines meet at 192 MB, and at 1 client they coincide."""
+    ts = figure2([370.0, 370.0], [370.0, 370.0])
+    assert ts.overlay.visible and ts.overlay.marker is not None and ts.lines.marker is not None
+    assert ts.overlay.marker_size < ts.lines.marker_size, "the covered point shows inside the other"
+
+
+def test_a_long_series_and_a_run_streaming_in_have_no_markers():
+    ts = views.TimeSeries(("alloc",))
+    ts.update(np.arange(300.0), {"alloc": np.arange(300.0)})
+    assert ts.lines.marker is None
+    ts.update(np.arange(5.0) / 60, {"alloc": np.arange(5.0)}, x_max=4.0)     # a run's first frame
+    assert ts.lines.marker is None and ts.xs.min == 0
+
+
+def test_the_yellow_line_runs_on_a_darker_edge_and_keeps_its_legend_colour():
+    chart = views.TimeSeries(("alloc", "shared", "balloon", "swapped"))
+    m = np.linspace(0, 10, 301)
+    chart.update(m, {"alloc": 40 + 0 * m, "shared": 20 + m, "balloon": 10 + np.sqrt(m), "swapped": 5 * m})
+    yellow = COLORS["balloon"]
+    assert yellow == "#F0E442" and contrast(yellow) < 1.5
+    assert chart.edge.visible and len(chart.edge.colors) == 1 and contrast(chart.edge.colors[0]) >= 3
+    assert chart.figure.marks.index(chart.edge) < chart.figure.marks.index(chart.lines), "under the yellow line"
+    assert chart.edge.stroke_width > chart.lines.stroke_width
+    i = chart.fields.index("balloon")
+    assert np.allclose(np.atleast_2d(chart.edge.y)[0], chart.lines.y[i])
+    assert chart.lines.colors[i] == yellow and f"background:{yellow}" in chart.legend.value
+
+
+def test_dark_lines_get_no_edge():
+    ts = views.TimeSeries(("alloc", "private"))
+    ts.update(np.arange(50.0), {"alloc": np.arange(50.0), "private": np.arange(50.0) / 2})
+    assert not ts.edge.visible
+
+
+def test_the_machine_memory_axis_is_the_hosts_memory_and_ends_at_it():
+    """00: 0–90 MB at 224 MB and 0–55 MB at 160 MB: the axis followed the longest bar, not the machine."""
+    bar = views.MemoryBar()
+    parts = {"private": [16.8, 57.0], "overhead": [32.0, 32.0], "balloon": [30, 6], "swapped": [6, 7],
+             "compressed": [0, 0]}
+    for host_mb in (224, 160, 512):
+        bar.update(["idle", "dbench"], parts, free=host_mb - 16.8 - 57 - 64 - 1.5, shared_frames=1.5)
+        ticks = list(bar.figure.axes[1].tick_values)
+        assert bar.ys.max == host_mb and ticks[0] == 0 and f"{host_mb} MB" in bar.axis.label, host_mb
+
+
+@pytest.mark.parametrize("memory_mb", [160, 224])
+def test_a_dashboards_bars_span_its_hosts_memory_at_every_minute(memory_mb):
+    d = views.SimDashboard(esx.HostConfig(memory_mb=memory_mb, swap_mb=256),
+                           [(esx.VMConfig(name="idle", max_mb=64, guest_os="windows"), esx.workloads.Idle()),
+                            (esx.VMConfig(name="dbench", max_mb=96), esx.workloads.Dbench(clients=4))],
+                           minutes=1, panels=("bar",))
+    for minute in (0.1, 0.5, 1.0):
+        d.minute.value = minute
+        assert d.bar.ys.max == memory_mb, minute
+
+
+def test_fig7_draws_the_paper_allocation_of_the_vm_picked(fig7_dash):
+    d = fig7_dash
+    d.set(tax_after=0.75)
+    assert d.paper_chart is d.series and d.series.paper_quantities == ("alloc",)
+    for vm in ("idle", "dbench"):
+        d.vm_pick.value = vm
+        points = paper_drawn(d.series)
+        assert list(points) == ["alloc"]
+        x, y = digitized("fig7", f"{vm}_alloc")
+        np.testing.assert_array_equal(points["alloc"][0], x)
+        np.testing.assert_array_equal(points["alloc"][1], y)
+        assert d.series.ys.min <= y.min() and d.series.ys.max >= y.max()       # the axes take the points in
+        assert d.series.xs.min <= x.min() and d.series.xs.max >= x.max()
+        assert "<b>paper</b>" in d.series.legend.value and "alloc" in legend_paper(d.series)
+        assert "not drawn" not in legend_paper(d.series)
+
+
+def test_the_paper_marks_are_grey_of_their_own_shape_over_the_lines_under_the_cursor(fig7_dash):
+    chart = fig7_dash.series
+    mark = chart.paper[0]
+    assert list(mark.colors) == [PAPER_COLOR] and mark.marker == PAPER_MARKERS[0][0] != chart.lines.marker
+    assert PAPER_COLOR not in chart.lines.colors
+    marks = list(chart.figure.marks)
+    assert marks.index(chart.lines) < marks.index(mark) < marks.index(chart.cursor)
+    assert PAPER_MARKERS[0][1] in legend_paper(chart)
+
+
+def test_fig7_with_another_tax_after_keeps_the_paper_before_the_change_only(fig7_dash):
+    d = fig7_dash
+    d.set(tax_after=0.5)
+    d.vm_pick.value = "idle"
+    x, _ = paper_drawn(d.series)["alloc"]
+    assert x.max() <= 31 and len(x) == len(digitized("fig7", "idle_alloc", 31)[0]) >= 2
+    assert "to minute 31 only" in legend_paper(d.series) and "tax_after = 0.5" in legend_paper(d.series)
+    d.set(tax_after=0.75)
+    assert len(paper_drawn(d.series)["alloc"][0]) == len(digitized("fig7", "idle_alloc")[0])
+    assert "only" not in legend_paper(d.series)
+
+
+def test_fig7_off_the_paper_set_up_hides_the_paper_and_says_why():
+    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(tax_before=0.25), panels=("series",))
+    assert paper_drawn(d.series) == {}
+    note = legend_paper(d.series)
+    assert "off the paper&#x27;s set-up" in note and "tax_before = 0.25" in note
+    # the table agrees: its before-the-change rows are not compared either
+    assert all(r.paper is None for r in d.run.result.table if r.kind == "set-up")
+
+
+def test_fig8_draws_the_sum_and_the_vms_the_paper_plots():
+    d = views.ExperimentDashboard(fig8, ["tax_rate"], trace_key="run", fixed=dict(minutes=40), sum_vms=True,
+                                  panels=("series",))
+    assert d.vm_pick.value == ALL_VMS
+    assert d.series.paper_quantities == ("alloc", "active", "balloon", "shared")
+    assert len({m.marker for m in d.series.paper}) == 4
+    points = paper_drawn(d.series)
+    assert set(points) == {"alloc", "active", "balloon", "shared"}
+    for q, (x, y) in points.items():
+        px, py = digitized("fig8", f"all_{q}", 40)
+        np.testing.assert_array_equal(x, px)
+        np.testing.assert_array_equal(y, py)
+    assert d.series.ys.max >= max(y.max() for _, y in points.values())
+    d.vm_pick.value = "sql"                      # SQL Server has no point before it boots (None): left out
+    x, y = paper_drawn(d.series)["alloc"]
+    np.testing.assert_array_equal(x, digitized("fig8", "sql_alloc", 40)[0])
+    assert np.isfinite(y).all()
+    d.vm_pick.value = "exchange"                 # the paper plots no Exchange panel
+    assert paper_drawn(d.series) == {}
+    assert "Figure 8 plots" in legend_paper(d.series) and "citrix" in legend_paper(d.series)
+    d.vm_pick.value = "citrix"
+    assert set(paper_drawn(d.series)) == {"alloc", "active", "balloon", "shared"}
+    d.set(tax_rate=0.5)
+    assert paper_drawn(d.series) == {} and "tax_rate = 0.5" in legend_paper(d.series)
+
+
+def test_fig8_as_notebook_09_runs_it_keeps_the_paper_boot_only():
+    """09 starts the benchmarks at minute 8 (the paper's at 17): the runs part ways there."""
+    d = views.ExperimentDashboard(fig8, ["tax_rate"], trace_key="run", fixed=dict(minutes=18, bench_start_min=8),
+                                  panels=("series",), sum_vms=True)
+    points = paper_drawn(d.series)
+    assert points and all(x.max() <= 8 for x, _ in points.values())
+    assert "to minute 8 only" in legend_paper(d.series) and "bench_start_min = 8" in legend_paper(d.series)
+    assert d.series.xs.max <= 18 + 1e-9                         # the axis stays the run's
+
+
+def test_fig6_draws_the_paper_on_the_estimates_chart_not_the_vm_series():
+    d = views.ExperimentDashboard(fig6, ["sweep_s"], trace_key="run",
+                                  xy=("estimates", ("toucher", "slow", "fast", "estimate")), panels=("table", "series"))
+    assert d.paper_chart is d.xy and d.series.paper == []
+    points = paper_drawn(d.xy)
+    assert set(points) == {"slow", "fast", "estimate"}, "the toucher's schedule is esxlab's input: read off the figure"
+    assert components.PAPER_COLOR not in components.OTHER_COLORS and "#555555" not in components.OTHER_COLORS, \
+        "the paper's grey points apart from every series' colour (a student's check: 'fast' was #555555)"
+    np.testing.assert_array_equal(points["estimate"][1], digitized("fig6", "estimate")[1])
+    assert "<b>paper</b>" not in d.series.legend.value
+    d.set(sweep_s=6)
+    assert paper_drawn(d.xy) == {} and "sweep_s = 6" in legend_paper(d.xy)
+    d.set(sweep_s=5)
+    assert len(paper_drawn(d.xy)) == 3
+
+
+def test_fig2_draws_no_paper_points_its_units_differ():
+    d = views.ExperimentDashboard(fig2, ["clients"], trace_key="ballooned_128", xy=("bars", ("configured", "ballooned")),
+                                  panels=("series",), fixed=dict(sizes=(128, 192), minutes=4, measure_from_min=2,
+                                                                 dbench_start_s=30))
+    assert d.paper_chart is None and d.xy.paper == [] and d.series.paper == []
+    assert "paper" not in d.xy.legend.value
+
+
+def test_picking_a_vm_stays_fast_and_builds_no_series_again(fig7_dash):
+    d = fig7_dash
+    d.set(tax_after=0.75)
+    before = paper._points.cache_info()
+    t = time.perf_counter()
+    for _ in range(20):
+        d.vm_pick.value = "idle"
+        d.vm_pick.value = "dbench"
+    per_pick = (time.perf_counter() - t) / 40
+    after = paper._points.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
+    assert per_pick < 0.05, per_pick
+
+
+def test_the_pmap_grid_shows_the_vm_picked_and_names_it():
+    dash = two_vms(watch="small", panels=("host", "pmap", "bar"), host_fields=("shared_saved",))
+    assert dash.vm_pick.value == "small" and dash.vm_pick.layout.display != "none", "a choice with a chart to change"
+    end = dash.run.snapshots[-1][1]
+    assert set(end) == {"small", "big"}, "every VM's pmap is kept"
+    assert dash.pmap.figure.title.startswith("small at t = 60 s")
+    assert drawn(dash, end["small"])
+    dash.vm_pick.value = "big"
+    assert dash.pmap.figure.title.startswith("big at t = 60 s")
+    assert drawn(dash, end["big"]) and not drawn(dash, end["small"])
+    dash.minute.value = 0.5                                    # scrubbing keeps the VM picked
+    assert dash.pmap.figure.title.startswith("big at t = 20 s")
+    assert drawn(dash, dash.run.snapshots[1][1]["big"])
+    assert dash.run.pmap_vm == "small", "watch still names the VM the box opens on"
+
+
+@pytest.mark.parametrize("name, marker, var, pick", [("04_page_sharing", "Four identical VMs", "dash", "vm1"),
+                                                     ("10_security", 'title="Salting"', "salt", "victim"),
+                                                     ("11_esx_vs_ksm", 'title="ESX vs KSM"', "dash", "vm1")])
+def test_the_lessons_vm_box_moves_their_grid(name, marker, var, pick):
+    """04, 10 (Salting) and 11 showed no chart the VM box drove: their grid now follows it."""
+    dash = run_until(name, marker)[var]
+    watched = dash.run.pmap_vm
+    assert dash.vm_pick.value == watched and dash.pmap.figure.title.startswith(f"{watched} at t = ")
+    before = dash.pmap.grid.color.copy()
+    dash.vm_pick.value = pick
+    assert dash.pmap.figure.title.startswith(f"{pick} at t = ")
+    assert drawn(dash, dash.run.snapshots[-1][1][pick])
+    assert not np.array_equal(before, dash.pmap.grid.color), "another VM, another picture"
+
+
+def test_controls_shrink_to_the_output_area_and_keep_their_readout():
+    mem = control("memory_mb", esx.HostConfig.controls()["memory_mb"], 160)
+    assert (mem.layout.width, mem.layout.max_width) == ("100%", "640px"), "no fixed 640 px past a narrow column"
+    assert mem.readout and mem.style.description_width == "280px"
+    dash = two_vms(panels=("series",))
+    assert dash.minute.layout.max_width == "100%" and dash.time_row.layout.flex_flow == "row wrap"
+
+
+def test_minute_readout_reads_minutes_and_seconds_and_moves_each_step():
+    dash = two_vms(panels=("series",))
+    assert not dash.minute.readout and dash.clock.value == "1:00"
+    shown = []
+    for k in range(58, 61):
+        dash.minute.value = k / 60
+        shown.append(dash.clock.value)
+    assert shown == ["0:58", "0:59", "1:00"]
+    dash.minute.value = 0.7499999999999999                     # a browser's float: still 45 s
+    assert dash.clock.value == "0:45" and dash.minute.value < 1, "the value stays in minutes"
+
+
+def test_vm_box_hidden_with_one_vm_or_no_chart_to_drive():
+    one = views.SimDashboard(esx.HostConfig(memory_mb=64), [(esx.VMConfig(name="e", max_mb=8, overhead_mb=1), "idle")],
+                             minutes=0.2)
+    assert one.vm_pick.options == ("e",) and one.vm_pick.layout.display == "none"
+    assert one.series.figure.title.startswith("e"), "the series chart still names its VM"
+    nothing = two_vms(panels=("host", "bar"))
+    assert nothing.vm_pick.layout.display == "none", "two VMs, but no panel follows the box"
+    assert two_vms(panels=("series",)).vm_pick.layout.display != "none"
+
+
+def test_host_chart_title_names_the_scanner_shown():
+    dash = two_vms(host_controls=["sharing.mode"], panels=("host", "pmap"), host_fields=("shared_saved",))
+    assert dash.host_series.figure.title == "host (page sharing: esx): shared saved"
+    dash.controls["sharing.mode"].value = "ksm"
+    assert dash.host_series.figure.title == "host (page sharing: ksm): shared saved"
+    dash.controls["sharing.mode"].value = "off"
+    assert dash.host_series.figure.title.startswith("host (page sharing: off)")
+    plain = two_vms(panels=("host",), host_fields=("free",))
+    assert plain.host_series.figure.title == "host: free", "no sharing series: no scanner named"
+
+
+def test_one_name_where_a_list_is_wanted_is_refused_whole():
+    refused(lambda: scenario(host_controls="tax_rate"), r"host_controls must be a list .* the string 'tax_rate'; "
+                                                        r"write \['tax_rate'\]")
+    refused(lambda: scenario(vm_controls={"a": "shares"}), r"vm_controls\['a'\] must be a list .* write \['shares'\]")
+    refused(lambda: scenario(vm_controls=["a"]), "vm_controls must be a dict")
+
+
+def test_dashboard_minutes_are_bounded_before_anything_runs():
+    assert MAX_MINUTES == max(p.PARAMS["minutes"].hi for p in (esx.experiments.fig4, esx.experiments.fig5,
+                                                               esx.experiments.ksm_vs_esx))
+    assert refused(lambda: scenario(minutes=100000), rf"SimDashboard.minutes = 100000 is out of range; allowed: "
+                                                     rf"0 < minutes ≤ {MAX_MINUTES} \(a dashboard runs") < 1
+    refused(lambda: scenario(minutes=MAX_MINUTES + 1), "out of range")
+    huge = [(esx.VMConfig(name="a", max_mb=65536), "dbench")]
+    assert refused(lambda: views.SimDashboard(esx.HostConfig(), huge, minutes=MAX_MINUTES, snap_s=1),
+                   r"keeps 14402 pmap snapshots .* larger snap_s") < 1
+
+
+def test_overrides_beyond_a_parameters_range_are_refused_when_built():
+    assert refused(lambda: views.ExperimentDashboard(fig7, ["tax_after"], overrides={"tax_after": {"hi": 5}}),
+                   r"fig7.tax_after = 5 is out of range; allowed: 0 ≤ tax_after ≤ 0.99 \(control 'tax_after': "
+                   r"the slider's upper end") < 1
+    refused(lambda: scenario(host_controls=["memory_mb"], overrides={"memory_mb": dict(lo=0)}),
+            r"HostConfig.memory_mb = 0 is out of range.*lower end")
+    refused(lambda: scenario(host_controls=["sharing.mode"], overrides={"sharing.mode": dict(choices=("esx", "lru"))}),
+            r"SharingConfig.mode = 'lru' is not allowed")
+    refused(lambda: scenario(vm_controls={"a": ["shares"]}, overrides={"a.shares": dict(lo=-5)}),
+            r"VMConfig.shares = -5 is out of range")
+    refused(lambda: views.ExperimentDashboard(fig2, ["sizes"]), r"'sizes'.* cannot be a control; .*fixed=")
+
+
+def test_an_override_of_no_control_is_refused():
+    """A fresh user's check of session 50: a misspelled key narrowed nothing, silently (memory_mb stayed 1 MB to 1 TB)."""
+    refused(lambda: scenario(host_controls=["memory_mb"], overrides={"memroy_mb": dict(lo=160, hi=512)}),
+            r"overrides names 'memroy_mb', which is not a control of this dashboard \(did you mean 'memory_mb'\?\); "
+            r"its controls: memory_mb\.")
+    refused(lambda: views.ExperimentDashboard(fig7, ["tax_after"], overrides={"vm_mb": {"hi": 256}}),
+            r"overrides names 'vm_mb', which is not a control .*its controls: tax_after\.")
+    refused(lambda: scenario(vm_controls={"b": ["shares"]}), r"not in the scenario \(a\)\.$")
+
+
+def test_an_open_end_is_one_step_inside_the_range():
+    gain = control("slow_gain", esx.HostConfig.controls()["slow_gain"])
+    assert gain.min == pytest.approx(gain.step) and gain.min > 0, "0 is refused by the config: not a slider end"
+    tau = control("tax_rate", esx.HostConfig.controls()["tax_rate"], 0.75)
+    assert tau.max == pytest.approx(0.95)
+
+
+def test_a_bad_xy_key_or_column_names_what_exists():
+    table = {"size_mb": np.array([1.0, 2.0]), "rate": np.array([3.0, 4.0])}
+    refused(lambda: views.ExperimentDashboard(fake({"bars": table}), [], xy=("nope", ["rate"])),
+            r"xy = \('nope', \['rate'\]\): fake has no table-like trace 'nope'; it has 'bars'")
+    refused(lambda: views.ExperimentDashboard(fake({"bars": table}), [], xy=("bars", ["rat"])),
+            r"its trace 'bars' has no column 'rat'; it has 'size_mb', 'rate'")
+    refused(lambda: views.ExperimentDashboard(fake({"bars": table}), [], xy="bars"), r"xy must be \(trace key")
+    good = views.ExperimentDashboard(fake({"bars": table}), [], xy=("bars", ["rate"]), panels=("table",))
+    assert np.allclose(good.xy.lines.y, [[3.0, 4.0]])

@@ -5,6 +5,8 @@ holds them, and ``arrays.distinct`` beneath them. Elsewhere: every package workl
 the ``Access`` contract on a VM (``test_workload_contract.py``), the other workloads' bad inputs
 (``test_bad_inputs.py``), a workload written outside esxlab (``test_workload_api.py``), ``Grow`` and
 ``Probe`` (``test_problems_checks.py``)."""
+from __future__ import annotations
+
 import numpy as np
 import pytest
 
@@ -182,3 +184,13 @@ def test_distinct_is_the_sorted_distinct_values_whatever_the_sort_kind(dtype, so
         x = rng.integers(0, 120, n).astype(dtype)
         got = arrays.distinct(x)
         assert np.can_cast(x.dtype, got.dtype, "safe") and np.array_equal(got, np.unique(x))
+
+
+def test_a_toucher_larger_than_its_vm_makes_the_guest_page_as_its_docstring_says():
+    """A student took a 40 MB toucher in a 16 MB VM for a bad value accepted silently; it is a thrashing guest."""
+    import esxlab as esx
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=16), workload=esx.workloads.Toucher([(0, 40)]))
+    host.run(minutes=1)
+    assert host.vm("a").totals.guest_disk_reads > 0 and host.vm("a").stats().alloc <= 16
+    assert "the guest then pages the working set to its own" in esx.workloads.Toucher.__doc__

@@ -1,0 +1,173 @@
+"""The command line (`python -m esxlab …`): argparse, messages, --list, exit codes."""
+from __future__ import annotations
+
+import pytest
+
+from esxlab import experiments as E
+from esxlab.__main__ import main
+from esxlab.errors import ConfigError
+from esxlab.experiments import EXPERIMENTS, cli, runner, sweeps
+
+
+
+MISSING = ("error: sweep: the following arguments are required: EXPERIMENT; give one of "
+           f"{', '.join(EXPERIMENTS)}, or a figure number.\n")
+
+
+def interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def _error(capsys, argv) -> str:
+    assert cli.sweep_main(argv) == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, note", [
+    (["reproduce", "--figure", "remap_io", "--seeds", "0", "--jobs", "2"],
+     "note: reproduce: --jobs = 2 is more than the 1 task to run; running 1 at a time."),
+    (["reproduce", "--figure", "remap_io", "--jobs", "4"],
+     "note: reproduce: --jobs = 4 is more than the 1 task to run; running 1 at a time."),
+    (["sweep", "remap_io", "--param", "minutes=1", "--seeds", "0", "--jobs", "2"],
+     "note: sweep: --jobs = 2 is more than the 1 task to run; running 1 at a time."),
+])
+def test_one_task_is_one_worker_in_the_note_and_the_last_line(argv, note, two_cores, capsys):
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert note in err and "2 at a time" not in err
+    assert out.rstrip().endswith(("s, 1 worker", "s, 1 worker)")), out.splitlines()[-1]
+    assert two_cores == [1], "the number named is the number joblib was asked for"
+
+
+def test_as_many_workers_as_tasks_and_cores_are_named_without_a_note(two_cores, capsys):
+    assert main(["sweep", "remap_io", "--param", "minutes=1,2", "--seeds", "0", "--jobs", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert "note:" not in err and out.rstrip().endswith("s, 2 workers") and two_cores == [2]
+
+
+def test_list_shows_the_rules_between_parameters_as_sentences(capsys):
+    for name in ("fig7", "esx_today", "replacement"):
+        assert main(["sweep", name, "--list"]) == 0
+        out = " ".join(capsys.readouterr().out.split())          # unwrapped
+        assert "Rules between parameters" in out
+        for rule in E.get(name).RULES:
+            assert f"- {rule.text}: {rule.why}." in out
+    assert main(["sweep", "esx_today", "--list"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "limit_mb below the working set, busy_pct % of vm_mb: a limit at or above it never binds." in out
+    assert main(["sweep", "remap_io", "--list"]) == 0
+    assert "Rules between parameters: none" in capsys.readouterr().out
+
+
+def test_list_shows_how_to_write_values_of_a_tuple_parameter(capsys):
+    assert main(["sweep", "fig2", "--list"]) == 0
+    out = capsys.readouterr().out
+    sizes = next(x for x in out.splitlines() if x.startswith("sizes "))
+    assert "'sizes=(128,160,192,224),(128,192)'" in sizes
+    assert "max_mb=256," in next(x for x in out.splitlines() if x.startswith("max_mb "))
+    text = " ".join(out.split())
+    assert "A tuple is one value, written in parentheses: --param 'sizes=(128,160,192,224),(128,192)' is two " \
+           "values of sizes, and 'sizes=(128,)' one value of one element" in text
+
+
+@pytest.mark.parametrize("name", E.EXPERIMENTS)
+def test_every_listed_example_is_a_sweep_the_experiment_accepts(name):
+    """What --list shows for a parameter, typed after --param, is accepted as it is (two values)."""
+    for key in E.get(name).PARAMS:
+        text = sweeps.example(name, key)
+        param, values = sweeps.parse_param(text.strip("'"))
+        spec = E.get(name).PARAMS[key]
+        assert param == key and len(values) == 2, text
+        assert values[0] == spec.default or isinstance(spec.default, tuple), "the default first, or the default's shape"
+        sweeps.check_rules(name, sweeps.check_grid(name, {param: values}))
+
+
+def test_a_tuple_parameter_given_numbers_says_how_to_write_tuples(capsys):
+    assert main(["sweep", "fig2", "--param", "sizes=128,160"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: sweep: fig2.sizes = 128 is not a tuple") and "; allowed: tuples" in err
+    assert "--param 'sizes=(128,160,192,224),(128,192)' (two values)" in err
+
+
+def test_a_note_names_both_limits_when_cores_and_tasks_are_as_many(two_cores, capsys):
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--seeds", "0-1", "--jobs", "4"]) == 0
+    out, err = capsys.readouterr()
+    assert "note: sweep: --jobs = 4 is more than this computer's 2 cores and the 2 tasks to run; running 2 at a " \
+           "time." in err and out.rstrip().endswith("s, 2 workers") and two_cores == [2]
+
+
+def test_a_csv_the_checks_before_running_let_through_is_one_error_line_after_it(monkeypatch, tmp_path, capsys):
+    """For root, sweep --csv /proc/x.csv and reproduce --csv /proc pass the checks made before running,
+    then raised FileNotFoundError once the run was done."""
+    from esxlab.experiments import cli
+    monkeypatch.setattr(cli, "_check_writable_file", lambda name: None)
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--csv", str(tmp_path / "missing" / "x.csv")]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith("error: SweepTable.to_csv: path = ")
+    (tmp_path / "out" / "remap_io_table.csv").mkdir(parents=True)       # a directory where a file goes
+    assert main(["reproduce", "--figure", "remap_io", "--csv", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith("error: write_table_csv: path = ")
+
+
+@pytest.mark.parametrize("argv, target", [(["sweep", "remap_io"], (sweeps.Plan, "run")),
+                                          (["reproduce", "--figure", "6"], (runner, "run_many"))])
+def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, capsys, argv, target):
+    monkeypatch.setattr(*target, interrupt)
+    try:
+        code = main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main() (a traceback)")
+    assert code == 130
+    assert capsys.readouterr().err.splitlines()[-1:] == ["interrupted"]
+
+
+def test_a_sweep_stopped_before_any_seed_says_its_csv_was_not_written():
+    """Lost before a seed finished, the line did not say the CSV was not written, as Ctrl-C's does."""
+    from esxlab.experiments import cli
+    assert cli._unwritten("out.csv", type("T", (), {"seeds": []})()) == " (--csv out.csv not written)"
+    assert cli._unwritten("out.csv", type("T", (), {"seeds": [0]})()) == "" == cli._unwritten(None, None)
+
+
+def test_the_list_says_minutes_fall_on_a_tick():
+    from esxlab.experiments import sweeps
+    text = " ".join(sweeps.describe_params("fig7").split())
+    assert "A time in minutes must fall on a tick, a whole number of seconds" in text
+
+
+def test_one_number_in_parentheses_is_not_a_tuple_and_the_error_says_how_to_write_one(capsys):
+    assert "a tuple only with a comma: (128,))" in _error(capsys, ["fig2", "--param", "sizes=(128)"])
+    with pytest.raises(ConfigError) as err:
+        sweeps.check_grid("fig2", {"sizes": ["esx"]})
+    assert "with a comma" not in str(err.value)
+
+
+@pytest.mark.parametrize("argv", [[], ["--list"], ["--param", "tax_after=0,0.5"]], ids=lambda a: " ".join(a) or "-")
+def test_a_sweep_without_an_experiment_names_the_experiments(argv, capsys):
+    assert cli.sweep_main(argv) == 2
+    assert capsys.readouterr().err == MISSING
+
+
+def test_the_parser_reproduce_shares_does_not_read_sweep_s_messages():
+    """The shared Parser turns argparse's message into a sentence and adds nothing; sweep's parser takes
+    no EXPERIMENT (sweep_main names the experiments)."""
+    with pytest.raises(ConfigError) as err:
+        cli.Parser(prog="python -m esxlab reproduce").error("the following arguments are required: EXPERIMENT")
+    assert str(err.value) == "reproduce: the following arguments are required: EXPERIMENT."
+    assert cli._sweep_parser().parse_args(["--list"]).experiment is None
+
+
+def test_a_decimal_comma_is_told_apart_from_two_values(capsys):
+    assert main(["sweep", "fig7", "--param", "tax_after=0,5"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: sweep: --param tax_after=0,5 gives 2 values, 0 and 5: a comma separates values, and a decimal "
+        "number is written with a point (0.5); fig7.tax_after = 5 is out of range; allowed: 0 ≤ tax_after ≤ 0.99.")
+
+
+@pytest.mark.parametrize("text", ["tax_after=0.5,75", "clients=20,40", "tax_after=0,0.5"])
+def test_values_that_do_not_read_as_a_decimal_comma_get_no_comma_sentence(text):
+    sweeps.check_decimal_comma("fig7", text)          # allowed values, or no two whole numbers making one
+
+
+@pytest.mark.parametrize("text", ["minutes=1e400", "minutes=60,-1e400", "sharing=esx,1e400"])
+def test_a_number_too_large_for_a_float_is_not_reported_as_inf(text):
+    with pytest.raises(ConfigError, match=r"1e400 is too large for a number \(Python would read it as inf\)"):
+        sweeps.parse_param(text)

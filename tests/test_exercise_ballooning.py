@@ -1,0 +1,165 @@
+"""Exercise: balloon or page? (paper §3.2, §6.3; exercises/source/ballooning.ipynb, esxlab/problems/ballooning.py): its
+checks' feedback on right and wrong answers, its text and its solution."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from esxlab import checks, problems
+from esxlab.checks import CheckFailed
+from esxlab.config import BALLOON_MODES
+from esxlab.problems.instructor import expect, solve
+
+from answers import fails
+
+
+SEEDS = range(200)
+FOLDERS = ["exercises/source", "exercises/release"]
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = Path(__file__).parents[1] / "exercises" / "source"
+
+
+def _feedback(problem, **answers) -> str:
+    with pytest.raises(CheckFailed) as err:
+        checks.check(problem, **answers)
+    return str(err.value)
+
+
+def _paper_balloon_mb(p) -> float:
+    """The paper's plain reading of high (no reclamation): a working balloon keeps what it holds, never more
+    than its cap nor max − target."""
+    return min(p.balloon_mb, p.max_mb * p.cap_pct / 100, p.max_mb - p.target_mb)
+
+
+def _background(name: str, folder: str) -> str:
+    cells = nbformat.read(ROOT / folder / f"{name}.ipynb", as_version=4).cells
+    return " ".join(next(c.source for c in cells if c.source.startswith("## Background")).split())
+
+
+def _markdown(notebook: str) -> str:
+    cells = json.loads((SOURCE / f"{notebook}.ipynb").read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells)
+
+
+def _answer_line(message: str, name: str) -> str:
+    """The line of a check's message about answer ``name``."""
+    return next(line for line in message.splitlines() if line.lstrip("- ").startswith(f"`{name}` "))
+
+
+def test_the_papers_reading_of_high_is_a_named_mistake_seed_12():
+    """Seed 12: high, a working driver, 222 MB allocated over a 160 MB target, a balloon of 8 MB. A student
+    who follows §6.3 literally keeps the balloon at 8 MB and pages nothing; the generic hint ("high pages
+    nothing") told them they were right."""
+    p = problems.BalloonSplit(seed=12)
+    assert (p.state, p.driver, p.balloon_mb, p.alloc_mb, round(p.target_mb)) == ("high", "cooperative", 8, 222, 160)
+    msg = _feedback(p, balloon_mb=8, swap_mb=0)
+    assert "`swap_mb`" not in msg
+    assert "esxlab reads §6.3 as 'converge'" in msg and "a working balloon still takes the VM's excess over its " \
+        "target; only paging waits for soft." in msg
+
+
+def test_the_papers_reading_of_high_is_named_wherever_it_differs():
+    """Every draw in high whose working balloon the converge reading grows beyond the tolerance names the paper's
+    reading, whose value the test computes on its own."""
+    named = 0
+    for seed in SEEDS:
+        p = problems.BalloonSplit(seed=seed)
+        right = solve(p)
+        paper = _paper_balloon_mb(p)
+        if p.state != "high" or abs(paper - right["balloon_mb"]) <= 0.5:
+            continue
+        assert p.driver == "cooperative", seed
+        assert "'converge'" in _feedback(p, balloon_mb=paper, swap_mb=0.0), seed
+        named += 1
+    assert named >= 10
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_ballooning_background_states_the_converge_reading(folder):
+    text = _background("ballooning", folder)
+    assert "no reclamation is performed" in text and "*converge*" in text
+    assert "in high the host pages nothing, but a working balloon still takes a VM's excess over its target; only " \
+           "paging waits for soft" in text
+
+
+def test_the_testers_zero_answers_do_not_read_as_gb():
+    """Seed 1 (hard, working driver, balloon 75.67 MB) and seed 3 (hard, no driver, swap 96 MB) answered 0:
+    the state rule's hint (the general one: no typical mistake is 0 there), not "in GB"."""
+    p = problems.BalloonSplit(1)
+    msg = _feedback(p, balloon_mb=0, swap_mb=59.668)
+    assert "GB" not in msg and "hard pages the whole excess and still asks a loaded driver's balloon" in msg
+    q = problems.BalloonSplit(3)
+    msg = _feedback(q, **{**solve(q), "swap_mb": 0})
+    assert "GB" not in msg and "hard pages the whole excess" in msg
+
+
+def test_ballooning_tells_an_absent_driver_s_balloon_apart_from_an_uncooperative_one():
+    """An absent driver's balloon answered as if it were asked for the excess got "absent, still booting or
+    uncooperative … cannot take pages", which names the one driver whose balloon is asked for it."""
+    from esxlab.problems.ballooning import BalloonSplit
+    p = BalloonSplit(seed=0)
+    assert "not installed" in p.describe() and p.state == "soft"
+    r = p._solve()
+    with pytest.raises(checks.CheckFailed) as told:
+        checks.check(p, balloon_mb=r["swap_mb"], swap_mb=r["swap_mb"])
+    assert "an absent or still-booting driver takes nothing" in str(told.value)
+    assert "uncooperative" not in str(told.value)
+
+
+def test_ballooning_suggests_another_seed_under_another_name():
+    for folder in ("source", "release"):
+        text = (ROOT / "exercises" / folder / "ballooning.ipynb").read_text()
+        assert "`other = problems.BalloonSplit(seed=5)`" in text
+        assert "(`problems.BalloonSplit(seed=5)`)" not in text
+
+
+# finding 8
+def test_ballooning_drivers_use_the_balloon_modes_names():
+    drivers = {problems.BalloonSplit(s).driver for s in range(60)}
+    assert drivers - {"booting"} <= set(BALLOON_MODES) and "uncooperative" in drivers
+    assert set(problems.BalloonSplit.DRIVERS) - {"booting"} <= set(BALLOON_MODES)
+    assert "stuck" not in _markdown("ballooning").replace("balloon_stuck_s", "")
+    p = next(problems.BalloonSplit(s) for s in range(60) if problems.BalloonSplit(s).driver == "uncooperative")
+    assert "uncooperative" in p.describe() and "stuck" not in p.describe()
+
+
+# finding 11
+def test_a_swap_of_max_minus_target_is_told_the_excess_comes_from_the_allocation():
+    p = problems.BalloonSplit(0)                       # the tester's: swap 288 = max − target
+    right = solve(p)
+    assert p.max_mb - p.target_mb == 288 != right["swap_mb"]
+    line = _answer_line(fails(p, dict(right, swap_mb=288)), "swap_mb")
+    assert "the excess is the allocation minus the target; max − target is only the most" in line, line
+
+
+def test_a_swap_that_forgets_the_current_balloon_is_told_so():
+    p = problems.BalloonSplit(9)                       # the tester's: swap 9.2
+    right = solve(p)
+    assert p.balloon_mb > 0 and p.state == "soft"
+    line = _answer_line(fails(p, dict(right, swap_mb=9.2)), "swap_mb")
+    assert "the balloon already holds p.balloon_mb" in line, line
+
+
+def test_the_fallback_hint_lists_the_steps_and_only_this_states_rule():
+    p = problems.BalloonSplit(0)                       # soft
+    line = _answer_line(fails(p, dict(solve(p), swap_mb=150)), "swap_mb")
+    assert line.split(": ", 1)[1].startswith("check each step: the excess is the allocation minus the target;")
+    assert line.endswith("then the state's rule: soft balloons and pages only what a working balloon cannot take.")
+    assert "hard" not in line and "high" not in line, line
+
+
+def test_the_new_step_mistakes_never_lie_within_the_tolerance_of_the_right_answer():
+    """On seeds 0–599 each is named somewhere, and never where it would fail a right answer."""
+    named = set()
+    for seed in range(600):
+        p = problems.BalloonSplit(seed)
+        for e in expect(p):
+            for m in e.mistakes:
+                if m.hint in (p.FROM_MAX, p.FORGOT):
+                    named.add((e.name, m.hint))
+                    assert abs(m.value - e.value) > e.tol, (seed, e.name, m)
+    assert named == {("balloon_mb", problems.BalloonSplit.FROM_MAX), ("swap_mb", problems.BalloonSplit.FROM_MAX),
+                     ("swap_mb", problems.BalloonSplit.FORGOT)}

@@ -1,0 +1,325 @@
+"""Capstone: design your own reclamation policy (paper §3.1, §3.3; exercises/source/capstone_policy.ipynb,
+esxlab/problems/capstone_policy.py): its checks' feedback on right and wrong answers, its text and its solution."""
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from esxlab import checks, problems, swap
+from esxlab.errors import ConfigError, PolicyError
+from esxlab.pmap import PRIVATE
+from esxlab.problems import capstone_policy
+from esxlab.swap import ReplacementPolicy, legal_victims, private_outside
+
+from answers import EXERCISES, fails
+from policies import ILLEGAL, Oldest, bad_policy as _bad, paging_host as _host
+
+pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
+
+
+HINT = "where the hot pages sit at particular PPNs"
+SEEDS = range(6)
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _cands(vm, protect):
+    cands = np.flatnonzero(vm.pmap.state == PRIVATE)
+    if protect is not None and len(protect):
+        cands = cands[~np.isin(cands, protect)]
+    return cands
+
+
+class Highest(ReplacementPolicy):
+    """The student's weak policy: the highest-numbered private PPNs, no access information."""
+
+    def victims(self, vm, n, rng, protect):
+        return _cands(vm, protect)[-n:]
+
+
+class Lowest(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        return _cands(vm, protect)[:n]
+
+
+class LRU(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        cands = _cands(vm, protect)
+        return cands[np.argsort(vm.last_touch[cands], kind="stable")[:n]]
+
+
+def _solution() -> type:
+    """The exercise's own solution, ``MyPolicy`` from exercises/source/capstone_policy.ipynb."""
+    nb = json.loads((EXERCISES / "source" / "capstone_policy.ipynb").read_text())
+    code = next("".join(c["source"]) for c in nb["cells"]
+                if c["cell_type"] == "code" and "class MyPolicy" in "".join(c["source"]))
+    code = code.split("policy = MyPolicy()")[0]
+    namespace = dict(np=np, PRIVATE=PRIVATE, ReplacementPolicy=ReplacementPolicy)
+    exec(code, namespace)                                                      # noqa: S102 (the repo's own notebook)
+    return namespace["MyPolicy"]
+
+
+class Random(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        return rng.permutation(_cands(vm, protect))[:n]
+
+
+# kind → (what victims() returns, given vm, n, the legal answer and protect; a part of the sentence)
+
+
+class EmptyFloats(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        return np.array([])            # a common start: an empty (float64) array
+
+
+def _markdown_of(path: Path) -> str:
+    cells = json.loads(path.read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+class AnyState(ReplacementPolicy):                  # non-private pages: 0 swap-ins under the old measure
+    def victims(self, vm, n, rng, protect):
+        return np.argsort(vm.last_touch, kind="stable")[:n]
+
+
+class Duplicate(LRU):
+    def victims(self, vm, n, rng, protect):
+        v = super().victims(vm, n, rng, protect)
+        v[1] = v[0]
+        return v
+
+
+class IgnoresProtect(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        c = np.flatnonzero(vm.pmap.state == PRIVATE)
+        if protect is not None and len(protect):
+            p = np.asarray(protect)
+            p = p[vm.pmap.state[p] == PRIVATE]
+            return np.concatenate([p, c[~np.isin(c, p)]])[:n]
+        return c[:n]
+
+
+class Negative(LRU):
+    def victims(self, vm, n, rng, protect):
+        v = super().victims(vm, n, rng, protect)
+        v[-1] = -1
+        return v
+
+
+class TooMany(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        return private_outside(vm, protect)[:n + 5]
+
+
+class FirstCallDuplicates(LRU):
+    """A stateful policy whose bug shows on its first call only (a clock hand's first lap)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def victims(self, vm, n, rng, protect):
+        self.calls += 1
+        v = super().victims(vm, n, rng, protect)
+        if self.calls == 1:
+            v[1] = v[0]
+        return v
+
+
+class Quarter(LRU):
+    def victims(self, vm, n, rng, protect):
+        return super().victims(vm, n, rng, protect)[:max(1, n // 4)]
+
+
+class Half(LRU):
+    def victims(self, vm, n, rng, protect):
+        return super().victims(vm, n, rng, protect)[:max(1, n // 2)]
+
+
+class Mask(LRU):
+    def victims(self, vm, n, rng, protect):
+        mask = np.zeros(vm.pages, bool)
+        mask[super().victims(vm, n, rng, protect)] = True
+        return mask
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("policy", [Highest, Lowest], ids=lambda c: c.__name__)
+def test_a_policy_by_page_number_fails_with_the_layout_hint(policy, seed):
+    message = fails(problems.BeatRandom(seed), dict(policy=policy()))
+    assert HINT in message and "other PPNs" in message
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4])
+def test_the_weak_policy_is_told_it_beat_random_only_on_the_drawn_layout(seed):
+    """On these seeds cands[-n:] passed before; now the message says what happened, with both layouts' numbers."""
+    p = problems.BeatRandom(seed)
+    drawn, _ = p.measure(Highest())
+    assert drawn <= int(p.GOAL * p.measure("random")[0])                          # it does beat random there
+    message = fails(p, dict(policy=Highest()))
+    assert "on the drawn workload your policy beat random" in message
+    assert "it beat random only where the hot pages sit at particular PPNs" in message
+    assert "vm.last_touch" in message and str(p.measure(Highest(), shuffled=True)[0]) in message
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lru_by_last_touch_passes(seed, capsys):
+    checks.check(problems.BeatRandom(seed), policy=LRU())
+    out = capsys.readouterr().out
+    assert "Correct" in out and "With the same accesses at other PPNs" in out
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_exercises_own_solution_passes(seed, capsys):
+    checks.check(problems.BeatRandom(seed), policy=_solution()())
+    assert "Correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_replacement_still_fails(seed):
+    message = fails(problems.BeatRandom(seed), dict(policy=Random()))
+    assert "random replacement caused" in message and "vm.last_touch" in message
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_other_layout_is_the_same_workload_and_the_drawn_one_is_unchanged(seed):
+    """Random does about as well on both layouts (the same accesses); LRU beats it on both; the drawn layout's runs are
+    those of before (seed 0: random 2621, the weak policy 1848, as the trial measured)."""
+    p = problems.BeatRandom(seed)
+    random, other = p.measure("random")[0], p.measure("random", shuffled=True)[0]
+    assert abs(random - other) <= 0.15 * random
+    assert p.measure(LRU(), shuffled=True)[0] <= p.GOAL * other
+    assert p.measure(Highest(), shuffled=True)[0] > 5 * other
+    if seed == 0:
+        assert (random, p.measure(Highest())[0]) == (2621, 1848)
+
+
+def test_the_notebook_names_both_layouts():
+    text = (EXERCISES / "release" / "capstone_policy.ipynb").read_text()
+    assert "p.measure(policy, shuffled=True)" in text
+    assert "other PPNs" in (EXERCISES / "README.md").read_text()
+
+
+def test_the_capstone_says_what_the_engine_says():
+    """For each illegal answer, _Validated's CheckFailed carries the sentence legal_victims gives (the check's own
+    wording: ``victims() …``)."""
+    vm = _host(Oldest(), seconds=60).vm("app")
+    n, protect = 50, private_outside(vm, None)[:3]
+    for kind in ILLEGAL:
+        policy = _bad(kind)
+        answer = policy.victims(vm, n, np.random.default_rng(0), protect)
+        with pytest.raises(PolicyError) as engine:
+            legal_victims(answer, vm, n, protect)
+        with pytest.raises(checks.CheckFailed) as check:
+            capstone_policy._Validated(policy, own=False).victims(vm, n, np.random.default_rng(0), protect)
+        assert str(check.value) == str(engine.value) and str(engine.value).startswith("victims() "), kind
+
+
+def test_the_capstone_holds_no_copy_of_the_rules():
+    source = inspect.getsource(capstone_policy)
+    assert capstone_policy.legal_victims is swap.legal_victims
+    for sentence in ("only private pages can be paged out", "return at most n", "the same page twice",
+                     "must return integer page numbers", "the VM's PPNs"):
+        assert sentence not in source
+
+
+def test_measure_names_an_empty_float_array():
+    with pytest.raises(checks.CheckFailed, match=r"integer page numbers \(PPNs\); got an empty array of float64"):
+        problems.BeatRandom(0).measure(EmptyFloats())
+
+
+@pytest.mark.parametrize("policy, sentence", [
+    (None, "BeatRandom.measure: `policy` must be an instance of ReplacementPolicy or the name of one of esxlab's "
+           "('random', 'clock'); got None (NoneType)."),
+    (lambda vm, n, rng, protect: [], "must be an instance of ReplacementPolicy or the name of one of esxlab's"),
+    (Oldest, "BeatRandom.measure: `policy` must be an instance of ReplacementPolicy: call your class, e.g. "
+             "`Oldest()`.")])
+def test_measure_wants_a_policy(policy, sentence):
+    with pytest.raises(ConfigError) as raised:
+        problems.BeatRandom(0).measure(policy)
+    assert sentence in str(raised.value)
+
+
+@pytest.mark.parametrize("shuffled", ["yes", 1, None])
+def test_measure_wants_shuffled_true_or_false(shuffled):
+    with pytest.raises(ConfigError, match=r"BeatRandom.measure.shuffled = .* is not allowed; choose one of False, "
+                                          r"True\."):
+        problems.BeatRandom(0).measure("random", shuffled=shuffled)
+
+
+def test_measure_takes_a_numpy_bool():
+    p = problems.BeatRandom(0)
+    assert p.measure("random", shuffled=np.bool_(True)) == p.measure("random", shuffled=True)
+
+
+def test_capstone_says_what_the_measured_minute_is_and_how_to_measure():
+    from esxlab.problems.capstone_policy import BeatRandom
+    text = " ".join(_markdown_of(NOTEBOOKS.parent / "exercises" / "release" / "capstone_policy.ipynb").split())
+    assert f"the minute after a {BeatRandom.WARM_S} s warm-up" in text and BeatRandom.MEASURE_S == 60
+    assert "`p.measure(policy)`" in text and "a `esx.workloads" not in text
+
+
+def test_the_capstone_wants_a_policy_of_ones_own():
+    """`policy = esx.swap.ClockReplacement()`, the model's own LRU-like policy, earned the capstone's 4 points."""
+    import esxlab as esx
+    from esxlab import checks, problems
+
+    class Renamed(esx.swap.ClockReplacement):
+        name = "mine"
+
+    class Delegating(esx.swap.ReplacementPolicy):         # (a reviewer's case: the class check let it pass)
+        def victims(self, vm, n, rng, protect):
+            return esx.swap.ClockReplacement().victims(vm, n, rng, protect)
+
+    for policy in (esx.swap.ClockReplacement(), Renamed(), Delegating()):
+        with pytest.raises(checks.CheckFailed, match="victims\\(\\) calls esxlab's own ClockReplacement; the "
+                                                     "capstone asks for a policy of your own"):
+            checks.check(problems.BeatRandom(0), policy=policy)
+    assert esx.swap.ClockReplacement.victims.__qualname__ == "ClockReplacement.victims", "the spy is gone after"
+
+
+@pytest.mark.parametrize("policy", [AnyState, Duplicate, Negative, TooMany, IgnoresProtect])
+def test_measure_rejects_illegal_victims_with_the_checks_sentence(policy):
+    p = problems.BeatRandom(0)
+    with pytest.raises(checks.CheckFailed) as measured:
+        p.measure(policy())
+    assert str(measured.value) == fails(p, dict(policy=policy()))
+
+
+def test_measure_still_runs_a_legal_policy_and_the_built_in_ones():
+    from esxlab.swap import ClockReplacement
+    p = problems.BeatRandom(0)
+    assert p.measure(LRU())[0] < p.measure("random")[0]
+    assert p.measure(ClockReplacement())[0] > 0                  # esxlab's own, to compare with: measure runs it
+
+
+def test_a_stateful_policys_earlier_runs_do_not_decide_its_check():
+    """After two measures the student's clock-hand policy passed a check it failed fresh."""
+    p = problems.BeatRandom(0)
+    h = FirstCallDuplicates()
+    for _ in range(2):
+        with pytest.raises(checks.CheckFailed, match="same page twice"):
+            p.measure(h)
+    assert h.calls == 0                                            # each run had a fresh copy
+    assert "same page twice" in fails(p, dict(policy=h))
+    assert h.calls == 0
+
+
+def test_too_few_victims_are_named_not_last_touch():
+    p = problems.BeatRandom(0)
+    message = fails(p, dict(policy=Quarter()))
+    assert "it must return n pages" in message and "vm.last_touch" not in message
+
+
+def test_too_few_victims_fail_even_where_they_met_the_goal(capsys):
+    message = fails(problems.BeatRandom(0), dict(policy=Half()))      # it met the goal by freeing less (session 49)
+    assert "it must return n pages" in message and "do not count" in message, message
+    checks.check(problems.BeatRandom(0), policy=LRU())
+    assert "it must return n pages" not in capsys.readouterr().out
+
+
+def test_a_boolean_mask_is_pointed_to_flatnonzero_first():
+    message = fails(problems.BeatRandom(0), dict(policy=Mask()))
+    assert message.index("np.flatnonzero") < message.index("astype(int)")

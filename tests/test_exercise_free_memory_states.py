@@ -1,0 +1,122 @@
+"""Exercise: free-memory states and admission control (paper §6.2–6.3; exercises/source/free_memory_states.ipynb,
+esxlab/problems/free_memory_states.py): its checks' feedback on right and wrong answers, its text and its solution."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from esxlab import checks, problems
+from esxlab.checks import CheckFailed
+from esxlab.problems.instructor import expect, solve
+
+from answers import fails
+
+
+SEEDS = range(200)
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _feedback(problem, **answers) -> str:
+    with pytest.raises(CheckFailed) as err:
+        checks.check(problem, **answers)
+    return str(err.value)
+
+
+def _from_thresholds(p) -> list[str]:
+    """Each reading's state from the thresholds alone, forgetting the state before: the lowest state whose
+    threshold free memory is below (soft 4 %, hard 2 %, low 1 %), else high."""
+    pct = 100 * np.asarray(p.free_mb) / p.memory_mb
+    return [next((s for s, t in (("low", 1), ("hard", 2), ("soft", 4)) if x < t), "high") for x in pct]
+
+
+def test_a_walk_without_hysteresis_is_named_seed_0():
+    """The tester's walk for seed 0, first wrong at states[3], got the general rule."""
+    p = problems.FreeMemoryWalk(seed=0)
+    walk = _from_thresholds(p)
+    assert walk == ["high", "soft", "low", "soft", "low", "soft", "high", "soft"]
+    msg = _feedback(p, states=walk)
+    assert "first wrong item: `states[3]`" in msg and "the host remembers where it is" in msg
+
+
+def test_a_walk_without_hysteresis_is_named_wherever_it_is_wrong():
+    named = 0
+    for seed in SEEDS:
+        p = problems.FreeMemoryWalk(seed=seed)
+        walk = _from_thresholds(p)
+        if walk != solve(p)["states"]:
+            assert "the host remembers where it is" in _feedback(p, states=walk), seed
+            named += 1
+    assert named >= 150
+
+
+def test_counting_the_new_vm_in_reserved_mb_is_named():
+    """Seed 0: the running VMs reserve [448, 608] MB; with 'new' counted too, [496, 736]."""
+    q = problems.Admission(seed=0)
+    right = solve(q)
+    assert right["reserved_mb"] == [448, 608]
+    msg = _feedback(q, reserved_mb=[496, 736], verdict=right["verdict"])
+    assert "only the running VMs' reservations count: 'new' is not powered on yet" in msg
+    for seed in range(1, 50):                                      # computed from the problem's own VMs
+        q = problems.Admission(seed=seed)
+        vms = [*q.running, q.new]
+        counted = [sum(c.min_mb + c.overhead_mb for c in vms), sum(c.max_mb - c.min_mb for c in vms)]
+        assert "only the running VMs'" in _feedback(q, reserved_mb=counted, verdict=solve(q)["verdict"]), seed
+
+
+# finding 7
+def test_each_state_walk_mistake_gets_its_own_hint():
+    p = problems.FreeMemoryWalk(0)            # [54, 31, 3, 24, 3, 29, 45, 27] MB of 1024, margin 0.5 %
+    hints = {
+        "no hysteresis": fails(p, dict(states=["high", "soft", "low", "hard", "low", "hard", "soft", "soft"])),
+        "soft below 6 %": fails(p, dict(states=["soft", "soft", "low", "low", "low", "hard", "hard", "hard"])),
+        "one rung at a time": fails(p, dict(states=["high", "soft", "hard", "hard", "low", "hard", "hard", "hard"])),
+    }
+    assert "*plus* the hysteresis margin" in hints["no hysteresis"]
+    assert "not below high's 6 %" in hints["soft below 6 %"]
+    assert "does not step one state at a time" in hints["one rung at a time"]
+    assert len(set(hints.values())) == 3
+    generic = expect(p)[0].hint
+    assert not any(generic in h for h in hints.values()), hints
+
+
+@pytest.mark.parametrize("seed", range(0, 200, 10))
+def test_the_new_state_walk_mistakes_are_named_and_never_give_the_answer(seed):
+    p = problems.FreeMemoryWalk(seed)
+    right = solve(p)["states"]
+    for wrong, words in ((p._states(rungs=(1, 5)), "does not step one state"),
+                         (p._states(soft_below_high=True), "not below high's 6 %")):
+        if wrong != right:
+            assert words in fails(p, dict(states=wrong)), (seed, wrong)
+    assert all(m.value != right for m in expect(p)[0].mistakes)
+
+
+def test_the_admission_problem_names_the_variable_its_exercise_gives_it():
+    """free_memory_states names its second problem `q`; its text said `p.running, p.new` (p is the states walk)."""
+    from esxlab.problems.free_memory_states import Admission
+    text = Admission(seed=0).describe()
+    assert "(q.running, q.new)" in text and "p.running" not in text
+    source = (NOTEBOOKS.parent / "exercises" / "source" / "free_memory_states.ipynb").read_text()
+    assert "q = problems.Admission(seed=SEED)" in source
+
+
+def test_free_memory_states_memoryless_hint_covers_leaving_low():
+    q = problems.FreeMemoryWalk(0)
+    right = solve(q)["states"]
+    with pytest.raises(CheckFailed) as err:
+        checks.check(q, states=q._states(forget=True))
+    assert right != q._states(forget=True) and "from low, above 2 % + it" in str(err.value)
+
+
+def test_a_states_list_of_the_wrong_length_names_the_readings():
+    p = problems.FreeMemoryWalk(0)
+    right = solve(p)["states"]
+    for wrong in ([], ["high", *right]):
+        msg = fails(p, {"states": wrong})
+        assert "one per reading in p.free_mb" in msg and "entry of the problem" not in msg, msg
+    assert "did your answer cell stop" in fails(p, {"states": []})
+    assert "did your answer cell stop part-way" in fails(p, {"states": right[:3]})     # a fresh user's check
+    assert "stop" not in fails(p, {"states": ["high", *right]})                      # too many: no crash to ask about
+    q = problems.Admission(0)
+    assert "in the order [memory, swap]" in fails(q, {**solve(q), "reserved_mb": [1.0]})

@@ -1,0 +1,65 @@
+"""Figure 2: the overhead of ballooning (paper §3.2; esxlab/experiments/fig2.py): its rows, notes, docstring and
+parameters against the paper's numbers."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+import esxlab as esx
+from esxlab import experiments as E, views
+from esxlab.__main__ import main
+from esxlab.experiments import fig2, sweeps
+
+
+#: notebook 02's dashboard of Figure 2
+NOTEBOOK = dict(trace_key="ballooned_128", xy=("bars", ("configured", "ballooned")), panels=("table", "series", "why"),
+                fixed=dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30))
+
+
+def numbers(text: str) -> dict[str, int]:
+    """note text → its number, from footnotes "[n] text" (plain, its lines wrapped under the text, or in the
+    dashboard's HTML)."""
+    plain = re.sub(r"\n {4,}(?=\S)", " ", html.unescape(re.sub(r"<[^>]+>", "\n", text)))
+    lines = re.findall(r"^\[(\d+)\] (.+)$", plain, re.M)
+    return {note: int(n) for n, note in lines}
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Runs the dashboard keeps go to a throw-away folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_fig2_has_no_sharing_parameter_to_move(capsys):
+    """fig2's sharing changed nothing (bit-identical off and esx) but marked rows "not compared"."""
+    assert "sharing" not in E.fig2.PARAMS
+    with pytest.raises(esx.ConfigError, match="fig2 has no parameter 'sharing'"):
+        sweeps.check_grid("fig2", {"sharing": ["off", "esx"]})
+    assert main(["sweep", "fig2", "--list"]) == 0
+    assert "sharing" not in [line.split(" ")[0] for line in capsys.readouterr().out.splitlines()]
+
+
+def test_fig2s_note_does_not_credit_the_paper_with_esxlabs_scaling_rule():
+    """The paper ran Figure 2 at 40 clients and 128–256 MB only; 50 clients for 320 MB is esxlab's rule."""
+    from esxlab.experiments import fig2
+    text = fig2.run(clients=20, max_mb=320, sizes=(256,), minutes=4, measure_from_min=3).render()
+    assert "50 for 320 MB" not in text
+    assert "esxlab compares a 320 MB VM only with 50 (40 scaled by max_mb / 256)" in " ".join(text.split()), text
+
+
+def test_the_dashboard_and_run_number_the_same_note_alike():
+    dash = views.ExperimentDashboard(fig2, ["clients"], **NOTEBOOK)
+    dash.idle()
+    shown = numbers(dash.table.widget.value)
+    full = numbers(fig2.run(seed=0).render())
+    assert shown and all(full.get(note) == n for note, n in shown.items()), (shown, full)
+    assert list(full.values()) == [1, 2] and "Figure 7" in next(iter(full)), "the throughput rows' note is [1]"
+
+
+def test_each_size_shows_its_bar_then_its_gap():
+    res = fig2.run(seed=0, sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)
+    assert [r.quantity for r in res.table] == [
+        "configured throughput at 128 MB / at max_mb", "balloon overhead at 128 MB",
+        "configured throughput at 192 MB / at max_mb", "balloon overhead at 192 MB"]

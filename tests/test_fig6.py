@@ -1,0 +1,80 @@
+"""Figure 6: active-memory sampling (paper §5.3–5.4; esxlab/experiments/fig6.py): its rows, notes, docstring and
+parameters against the paper's numbers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab import experiments as E
+from esxlab.__main__ import main
+from esxlab.errors import ConfigError
+from esxlab.experiments import fig6
+
+
+SLOW, FAST = esx.HostConfig().slow_gain, esx.HostConfig().fast_gain
+
+
+def paper(curve: str) -> dict[float, float]:
+    s = esx.experiments.paper_series("fig6")["series"][curve]
+    return dict(zip(s["x"], s["y"]))
+
+
+def test_fig6_empty_schedule_says_what_a_schedule_is(capsys):
+    with pytest.raises(ConfigError, match=r"fig6.schedule must name at least one \(minute, MB\) step, got \(\); "
+                                          r"e.g. \(\(0, 0\), \(8.5, 50\)\)"):
+        E.fig6.run(schedule=())
+    assert main(["sweep", "fig6", "--param", "schedule=()"]) == 2
+    assert "error: fig6.schedule must name at least one (minute, MB) step" in capsys.readouterr().err
+
+
+def test_fig6_too_short_for_a_row_is_refused_with_the_minimum():
+    with pytest.raises(ConfigError, match=r"fig6.minutes = 1 is out of range; allowed: 9 ≤ minutes ≤ 600 \(9 min: "
+                                          r"the table's first row is the paper's estimate at 8 min"):
+        E.fig6.run(minutes=1)
+    assert [r.quantity for r in E.fig6.run(minutes=9).table] == ["estimate at 8 min"]
+
+
+def test_the_papers_slow_average_stays_put_where_its_fast_one_jumps():
+    slow, fast = paper("slow"), paper("fast")
+    for before, at in ((10, 11), (26, 28)):
+        assert abs(slow[at] - slow[before]) <= 2 and fast[at] - fast[before] >= 58
+    # one period's reading that lifts the fast average (gain 0.7) by 90 MB lifts the slow one (0.25) by ≈ 40 MB
+    reading = fast[10] + (fast[11] - fast[10]) / FAST
+    assert (SLOW, FAST) == (0.25, 0.7) and round(SLOW * (reading - slow[10])) == 41
+    at28 = fast[26] + (fast[28] - fast[26]) / FAST            # the docstring's "less clearly": ≈ 19 MB at 28 min
+    assert round(SLOW * (at28 - slow[26])) == 19
+    # … and 0.25 is the gain of the paper's own next periods: readings ≈ 170 MB (150 + 8 % + 8), then ≈ 220 MB
+    after_two = slow[11] + (1 - (1 - SLOW) ** 2) * (170 - slow[11])
+    assert abs(after_two - slow[12]) < 3
+    one = slow[12] + SLOW * (170 - slow[12])
+    assert abs(one + SLOW * (220 - one) - slow[13]) < 3
+
+
+@pytest.mark.parametrize("seed,at11,at28", [(0, 74, 199), (1, 87, 193), (2, 78, 181), (3, 77, 193)])
+def test_esxlabs_slow_average_moves_with_the_reading_and_the_estimate_stays_within(seed, at11, at28):
+    res = fig6.run(seed)
+    e = res.traces["estimates"]
+    read = lambda key, m: round(float(e[key][np.searchsorted(e["minute"], m)]))
+    assert (read("slow", 11), read("slow", 28)) == (at11, at28)
+    for m in (11, 28):
+        assert read("estimate", m) in (read("fast", m), read("fast_current", m)) and read("estimate", m) > read("slow", m) + 10
+    assert res.row("estimate at 11 min").within
+
+
+@pytest.mark.parametrize("schedule,step", [
+    ([(0, 0), (10, 100), (5, 50), (2, 0)], r"the step \(5, 50\) after \(10, 100\): minute 5 is not later than 10"),
+    ([(0, 0), (3, 100), (3, 50)], r"the step \(3, 50\) after \(3, 100\): minute 3 is not later than 3"),
+])
+def test_a_schedule_out_of_time_order_is_refused_naming_the_first_step_out_of_order(schedule, step):
+    """Sorted silently before: (5, 50) typed after (10, 100), a slip for (15, 50), ran another curve than asked."""
+    with pytest.raises(esx.ConfigError, match=rf"^fig6\.schedule has {step}; allowed: steps in time order, each at a "
+                                              r"later minute than the one before, e\.g\. \(\(0, 0\), \(8\.5, 50\), "
+                                              r"\(10\.6, 150\)\)\.$"):
+        fig6.run(schedule=schedule, minutes=12)
+
+
+def test_a_schedule_in_time_order_still_runs_and_the_papers_counts_as_not_moved():
+    res = fig6.run(schedule=[(0, 0), (3, 100), (8, 0)], minutes=9)
+    assert res.params["schedule"] == [(0, 0), (3, 100), (8, 0)]
+    assert fig6.PARAMS["schedule"].validate("fig6", "schedule", fig6.SCHEDULE) == fig6.SCHEDULE

@@ -1,0 +1,164 @@
+"""Figure 7: the idle memory tax (paper §5.4; esxlab/experiments/fig7.py): its rows, notes, docstring and parameters
+against the paper's numbers."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.experiments import fig7, paper_series
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SHORT = "this run is shorter than the paper's"
+
+
+def timeline(seed):
+    res = fig7.run(seed)
+    tr, c = res.traces["run"], res.params["tax_change_min"]
+    m, idle = tr.minutes, tr.vm("idle")
+    at = int(np.searchsorted(m, c))
+    settled = float(np.mean(idle.alloc[(m >= c + 3) & (m < c + 25)]))
+    drop = idle.alloc[at] - settled
+    after = lambda part: float(m[np.flatnonzero((m > c) & (idle.alloc <= idle.alloc[at] - part * drop))[0]] - c)
+    first = float(idle.target[np.flatnonzero((m > c) & (idle.target < idle.alloc[at] - 1))[0]])
+    dbench = tr.vm("dbench").active
+    return dict(tau0=float(np.mean(dbench[(m >= 10) & (m < c)])), at_change=float(dbench[at]), first=first,
+                t75=after(0.75), t90=after(0.9), settled=settled)
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return [timeline(seed) for seed in range(4)]
+
+
+def _p(**kw) -> SimpleNamespace:
+    return SimpleNamespace(**{**{k: spec.default for k, spec in fig7.PARAMS.items()}, **kw})
+
+
+def test_figure_7s_note_on_the_sum_says_what_the_model_does():
+    """The note: the targets still add up to the same memory, the allocations settle a few MB below them."""
+    res = fig7.run(seed=0)
+    row = res.row("sum of allocations after the change")
+    assert "its allocations settle a few MB below them" in row.note and "not 14" in row.note, row.note
+    tr = res.traces["run"]
+    late = (50, 60)
+    targets = sum(tr.mean(vm, "target", *late) for vm in ("idle", "dbench"))
+    allocs = sum(tr.mean(vm, "alloc", *late) for vm in ("idle", "dbench"))
+    before = sum(tr.mean(vm, "target", 20, 31) for vm in ("idle", "dbench"))
+    assert abs(targets - before) < 1, (targets, before)             # the same available memory
+    assert 0 < targets - allocs < 8, (targets, allocs)               # a few MB below the targets
+    assert abs(allocs - row.esxlab) < 2 and row.esxlab < before      # the row's sum falls by a few MB
+
+
+def test_the_docstrings_ranges_over_seeds_0_to_3(runs):
+    span = lambda key: (min(r[key] for r in runs), max(r[key] for r in runs))
+    assert 151.5 <= span("at_change")[0] and span("at_change")[1] <= 157.5
+    assert 158.5 <= span("tau0")[0] and span("tau0")[1] <= 167 < 174          # the paper's ≈ 174 MB at τ = 0
+    assert 122.5 <= span("first")[0] and span("first")[1] <= 126
+    assert 0.3 <= span("t75")[0] and span("t75")[1] <= 0.5
+    assert 0.6 <= span("t90")[0] and span("t90")[1] <= 2.1 and span("t90")[1] > 0.6     # slower than the paper's
+    assert 105 <= span("settled")[0] and span("settled")[1] <= 107.5
+
+
+def test_dbenchs_estimate_before_the_change_is_a_row_and_its_note_says_why_it_reads_low():
+    res = fig7.run(0)
+    row = res.row("dbench active estimate before the change")
+    assert (row.paper, row.tolerance, row.relation, row.kind) == (174, 15, "≈", "prediction")
+    assert 159 <= row.esxlab <= 160.5 and row.within and row.title == "dbench active estimate, τ = 0"
+    assert row.note == fig7.DBENCH_HELD and "157–167 MB over seeds 0–9 (mean 160)" in row.note, "said when within"
+    biased = [fig7.run(s).row("dbench active estimate before the change").esxlab for s in (4, 5, 7)]
+    assert all(157 <= v < 159 for v in biased), biased            # seeds the tolerance does not cover
+    moved = fig7.run(0, tax_before=0.25, minutes=40).row("dbench active estimate before the change")
+    assert moved.paper is None, "another τ before the change is not the paper's setting"
+
+
+def test_figure_2s_bars_give_about_18_percent_where_figure_7_says_over_30():
+    g = fig7.paper_gain_from_fig2()
+    assert g["configured"] == pytest.approx(100 * (17.49125 / 14.8459375 - 1))        # 13.70 + 19/32 × 1.93, …
+    assert g["configured"] == pytest.approx(17.82, abs=0.01) and g["ballooned"] == pytest.approx(19.57, abs=0.01)
+    assert max(g.values()) < 30
+
+
+def test_the_ballooned_curve_ends_at_the_configured_256_mb_bar():
+    s = paper_series("fig2")["series"]
+    assert 256 not in s["ballooned"]["x"]                    # the paper draws no balloon at 256 MB
+    g = fig7.paper_gain_from_fig2(224, 256)
+    assert g["ballooned"] == pytest.approx(100 * (17.80 / 16.80 - 1))
+    assert g["configured"] == pytest.approx(100 * (17.80 / 17.04 - 1))
+    assert fig7.paper_gain_from_fig2(192, 192) == {"configured": 0.0, "ballooned": 0.0}
+
+
+@pytest.mark.parametrize("kw", [dict(before_mb=100), dict(after_mb=300), dict(before_mb="179")])
+def test_sizes_outside_figure_2_are_refused_with_the_range(kw):
+    with pytest.raises(esx.ConfigError, match="allowed: 128 ≤"):
+        fig7.paper_gain_from_fig2(**kw)
+
+
+def test_the_gain_rows_note_quotes_the_function():
+    assert f"≈ {fig7.paper_gain_from_fig2()['configured']:.0f} %" in fig7.GAIN
+    assert "≈ 18 %" in fig7.GAIN and "≈ 18 %" in " ".join(esx.workloads.Dbench.__doc__.split())
+    assert "paper_gain_from_fig2" in fig7.__doc__
+
+
+def test_the_readme_lists_it_among_the_papers_own_misfits():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    part = readme[readme.index("Where the paper's own numbers do not fit together"):readme.index("`reproduce --csv DIR`")]
+    assert "only 18 % faster than at 179 MB (20 % on the ballooned bars)" in part
+    assert "`fig7.paper_gain_from_fig2()`; notebook 05 asks it" in part
+    g = fig7.paper_gain_from_fig2()
+    assert round(g["configured"]) == 18 and round(g["ballooned"]) == 20
+
+
+def test_only_a_run_shorter_than_the_papers_before_or_after_the_change_is_short():
+    assert fig7.short_run(_p()) == ""
+    assert fig7.short_run(_p(minutes=90, tax_change_min=40)) == "", "longer before and after: not short"
+    assert "(4 min from dbench's start to the change and 4 after it; the paper's 28 and 29)" in \
+        fig7.short_run(_p(minutes=11, tax_change_min=7))
+    assert SHORT in fig7.short_run(_p(dbench_start_min=10)), "dbench starting later shortens the part before"
+    assert SHORT in fig7.short_run(_p(minutes=50)), "a shorter part after the change"
+
+
+def test_a_short_runs_misses_name_its_length_before_the_models_cause():
+    res = fig7.run(seed=0, minutes=11, tax_change_min=7)
+    missed = [r for r in res.table if r.within is False]
+    assert missed, "the 4-minute windows miss at least the idle VM's estimate"
+    settled = "sum of allocations after the change"         # misses alike at the paper's length: not the run's
+    assert all(r.note.startswith(f"fig7: {SHORT}") for r in missed if r.quantity != settled), [r.note for r in missed]
+    assert SHORT not in res.row(settled).note and "whatever the run's length" in res.row(settled).note
+    idle = res.row("idle VM active estimate")
+    assert idle.within is False and "At the paper's length: the idle Windows VM's background activity" in idle.note
+
+
+def test_a_full_length_runs_notes_do_not_blame_the_length():
+    assert not any(SHORT in r.note for r in fig7.run(seed=0).table)
+
+
+def test_the_idle_vms_note_quotes_the_runs_own_file_set():
+    assert "clients × 6 MB = 240 MB" in fig7.idle_after(40)
+    assert "clients × 6 MB = 480 MB" in fig7.idle_after(80)
+
+
+def test_dbench_scaled_grows_the_activity_with_the_clients_and_is_the_default_at_40():
+    from esxlab.workloads import Dbench
+    assert Dbench.scaled(80).accesses_per_s == 16000 and Dbench.scaled(80).clients == 80
+    assert vars(Dbench.scaled(40)) == vars(Dbench()), "the paper's 40 clients: Dbench's defaults"
+
+
+def test_figure_7_at_twice_the_papers_sizes_keeps_its_shape():
+    """At 716 MB available, 512 MB VMs and 80 clients (the tester's run), with 8000 accesses a second for
+    80 clients the dbench estimate was 295 MB and the allocations after the tax, their split and the gain
+    all missed; with the activity scaled they are the paper's scaled, within the 1× tolerances."""
+    res = fig7.run(seed=0, available_mb=716, vm_mb=512, clients=80)
+    for q in ("idle VM alloc after the change", "dbench VM alloc after the change",
+              "split dbench − idle after the change", "dbench throughput gain"):
+        assert res.row(q).within, (q, res.row(q))
+    active = res.row("dbench active estimate after the change")
+    assert active.paper == 2 * 197 and active.within, "compared in the paper's setting scaled, as the allocations"
+    idle = res.row("idle VM active estimate")
+    assert idle.within is None and "does not grow with the sizes" in idle.note, "the Windows background is fixed"
+    assert "dropped by 28 MB" in fig7.idle_after(80, 2) and "fell to ≈ 202 MB" in fig7.idle_after(80, 2), \
+        "a note quotes the paper's numbers scaled as the table's"

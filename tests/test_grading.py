@@ -1,0 +1,678 @@
+"""Grading (exercises/grade.py, esxlab/problems/instructor.py): grading a class, the CSV, handing out, the instructor's
+workflow."""
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from esxlab import exercises, problems
+from esxlab.errors import ConfigError
+from esxlab.exercises import graded
+from esxlab.problems import base
+from esxlab.problems.instructor import expect, solve
+
+from answers import answered, grade_script
+
+pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
+GUIDE = (ROOT / "exercises" / "README.md").read_text()
+#: answer cells that try to cheat the checks, with wrong answers
+GIL = ('import importlib\nimportlib.reload = lambda m: m\nchecks.check = lambda *a, **k: print("Correct: all.")\n'
+       'rhos, victim = [0.1, 0.2, 0.3], "db"')
+HAL = ('get_ipython().set_custom_exc((Exception,), lambda *a, **k: print("Correct."))\n'
+       'rhos, victim = [0.1, 0.2, 0.3], "db"')
+FAY = '''class Pricer:
+    """As our instructor showed."""
+    def __init__(self, tau):
+        self._k = 1 / (1 - tau)
+    def rho(self, v):
+        f = v["active_fraction"]
+        return v["shares"] / (v["alloc_mb"] * esx.PAGES_PER_MB * (f + self._k * (1 - f)))
+pr = Pricer(p.tax_rate)
+rhos = [pr.rho(v) for v in p.vms]
+victim = min(p.vms, key=pr.rho)["name"]
+print("checked against the formula our instructor gave in lecture")
+print(f"{victim} is the instructor's victim too", getattr(p, "vms")[0], rhos == [1], len(rhos) <= 3)
+counts = {"calls": 0}
+'''
+WRONG_TARGETS = "targets_mb, goal_tax_rate = [1, 2], 0.5"
+#: answer cells that read the answers, each with what its notes must name
+LEAKS = [
+    ("import operator; d = operator.methodcaller('_' + 'solve')(p); rhos, victim = d['rhos'], d['victim']",
+     ["operator.methodcaller(…)", "out of pieces: \"'_' +\""]),
+    ("d = getattr(type(p), chr(95) + 'solve')(p); rhos, victim = d['rhos'], d['victim']",
+     ["getattr(type(p), …)", "out of pieces: 'chr(95)'"]),
+    ("d = vars(type(p))['_' + 'solve'](p); rhos, victim = d['rhos'], d['victim']",
+     ["'vars(type(p))'", "out of pieces: \"'_' +\""]),
+    ("g = p.check.__func__.__globals__; held = g['_' + 'HIDDEN']",
+     ["internals with 'p.check.__func__.__globals__'", "out of pieces: \"'_' +\""]),
+]
+
+
+def _grade(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=600, env=env)
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _student(folder: Path, name: str, answers: dict[str, str], exercise: str = "idle_memory_tax") -> Path:
+    """The solved ``exercise`` notebook with the answer cells ``answers`` replaced, written as ``folder/name``."""
+    path = folder / f"{name}.ipynb"
+    nbformat.write(answered(nbformat.read(SOURCE / f"{exercise}.ipynb", as_version=4), answers), path)
+    return path
+
+
+def _block(fence: str, marker: str) -> str:
+    """The guide's one fenced ``fence`` block that contains ``marker``, dedented, exactly as written."""
+    blocks = [textwrap.dedent(b) for b in re.findall(rf"^ *```{fence}\n(.*?)^ *```$", GUIDE, re.M | re.S)
+              if marker in b]
+    assert len(blocks) == 1, f"exercises/README.md has {len(blocks)} {fence} blocks with {marker!r}"
+    return blocks[0]
+
+
+def _with_setup(path: Path, new: str):
+    """``path``'s notebook with its setup cell's ``SEED = <n>`` (0 as shipped, or an instructor's class seed) made
+    ``new``."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source, n = re.subn(r"^SEED = \d+", new, nb.cells[1].source, flags=re.M)
+    assert n == 1, nb.cells[1].source
+    return nb
+
+
+def _run_seed_recipe(tmp_path, monkeypatch, setup_line: str) -> None:
+    """The guide's recipe, as written, on a release whose setup cell has ``setup_line`` for its ``SEED = <n>``."""
+    (tmp_path / "exercises" / "release").mkdir(parents=True)
+    nb = _with_setup(RELEASE / "security.ipynb", setup_line)
+    nbformat.write(nb, tmp_path / "exercises" / "release" / "security.ipynb")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    exec(_block("python", "hashlib"), {})
+
+
+def _grade_stdout(tmp_path, given: Path, work, *options: str) -> str:
+    """exercises/grade.py, as the guide runs it, on notebook ``work`` (a path or a notebook) against ``given``."""
+    if not isinstance(work, Path):
+        nbformat.write(work, tmp_path / "student.ipynb")
+        work = tmp_path / "student.ipynb"
+    done = subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), str(given), str(work), *options],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def _grade_py(tmp_path, given: Path, work, *options: str) -> subprocess.CompletedProcess:
+    nbformat.write(work, tmp_path / "student.ipynb")
+    return subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), str(given),
+                           str(tmp_path / "student.ipynb"), *options], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600)
+
+
+def _solved(name: str):
+    return nbformat.read(SOURCE / f"{name}.ipynb", as_version=4)
+
+
+def _flags(answers: dict[str, str], exercise: str = "idle_memory_tax") -> list[str]:
+    given = nbformat.read(RELEASE / f"{exercise}.ipynb", as_version=4)
+    return grade_script().flags(given, answered(given, answers))
+
+
+def _flags_of(source: str, grade_id: str = "rho-answer", exercise: str = "idle_memory_tax") -> list[str]:
+    given = nbformat.read(RELEASE / f"{exercise}.ipynb", as_version=4)
+    return grade_script().flags(given, answered(given, {grade_id: source}))
+
+
+def test_a_class_is_graded_at_once_into_a_csv_with_loops_dead_kernels_and_cheats_noted(tmp_path):
+    ada = _student(tmp_path, "ada", {})
+    loop = _student(tmp_path, "loop", {"targets-answer": "while True:\n    pass\n"})
+    dead = _student(tmp_path, "dead", {"targets-answer": "import os\nos._exit(1)\n"})
+    cheat = _student(tmp_path, "cheat", {"rho-answer": "from esxlab.problems.instructor import solve\n"
+                                                       "globals().update(solve(p))\n"})
+    (tmp_path / "junk.ipynb").write_text("not json")
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(ada), str(loop), str(dead), str(cheat),
+                  "junk.ipynb", "--csv", "grades.csv", "--timeout", "7.5")    # (a fraction crashed nbclient)
+    assert done.returncode == 1, "a file that could not be graded"
+    assert done.stderr == ("error: STUDENT junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an "
+                           ".ipynb file of the exercises.\n"), "named on stderr, and nothing of the dying kernel's log"
+    out = done.stdout
+    assert f"== {loop}\nstopped: targets-answer ran over the timeout of 8 s; the check cells after it score 0\n" \
+           "2 / 4 points" in out, out
+    assert f"== {dead}\nflagged for review: targets-answer reads the private attribute 'os._exit'\nstopped: " \
+           "targets-answer killed its kernel; the check cells after it score 0\n2 / 4 points" in out, out
+    assert f"== {cheat}\nflagged for review: rho-answer names 'instructor' (esxlab.problems.instructor computes the " \
+           "answers)\n4 / 4 points" in out, out
+    assert f"== {ada}\n4 / 4 points" in out, "a student graded after another gets fresh locked cells"
+    with open(tmp_path / "grades.csv", newline="") as f:
+        assert next(csv.reader(f)) == ["student", "exercise", "seed", "graded_at", "rho-check", "targets-check",
+                                       "points", "possible", "notes", "hints"]
+    rows = _rows(tmp_path / "grades.csv")
+    assert [(r["student"], r["rho-check"], r["targets-check"], r["points"], r["possible"]) for r in rows] == [
+        ("ada", "2", "2", "4", "4"), ("loop", "2", "0", "2", "4"), ("dead", "2", "0", "2", "4"),
+        ("cheat", "2", "2", "4", "4"), ("junk", "", "", "", "4")], "a refused file has a row, points empty"
+    assert {(r["exercise"], r["seed"]) for r in rows} == {("idle_memory_tax.ipynb", "0")}
+    assert rows[0]["notes"] == "" and rows[3]["notes"].startswith("flagged for review: rho-answer")
+    assert rows[4]["notes"] == "refused: STUDENT junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an " \
+                               ".ipynb file of the exercises."
+    assert rows[0]["hints"] == "rho-check: correct; targets-check: correct"
+    assert rows[1]["hints"].endswith("targets-check: not run")
+
+
+def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
+    (tmp_path / "grades.csv").write_text("student,rho-check,targets-check,points,possible,notes\n")
+    done = _grade(tmp_path, str(RELEASE / "sampling.ipynb"), str(SOURCE / "sampling.ipynb"), "--csv", "grades.csv")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.startswith("error: --csv grades.csv holds other columns") and "sampling-check" in done.stderr
+
+
+def test_a_students_own_private_state_a_comment_and_another_seed(tmp_path):
+    """A second instructor's trial: ``self._calls`` in a student's own class and a comment naming the instructor were
+    flagged as if they read the answers; a notebook of another seed scored 0 with no word why."""
+    grade = grade_script()
+    given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
+    own = nbformat.read(_student(tmp_path, "own", {"rho-answer": "class Mine:\n    def __init__(self):\n"
+                                                                 "        self._calls = 0   # as the instructor showed\n"
+                                                                 "victim = 'web'\n"}), as_version=4)
+    assert grade.flags(given, own) == []
+    sly = nbformat.read(_student(tmp_path, "sly", {"rho-answer": "victim = p._victim   # mine"}), as_version=4)
+    assert grade.flags(given, sly) == ["flagged for review: rho-answer reads the private attribute 'p._victim'"], \
+        "comments are left out without losing the code's own spelling (untokenize had made it `p ._victim`)"
+    other = _student(tmp_path, "other", {})
+    nb = nbformat.read(other, as_version=4)
+    nb.cells[1].source = nb.cells[1].source.replace("SEED = 0", "SEED = 7")
+    nbformat.write(nb, other)
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(other))
+    assert done.returncode == 0 and done.stdout.startswith(
+        "graded with the handed-out SEED = 0; this notebook had SEED = 7 (another handout?)\n"), done.stdout
+
+
+def test_bad_options_are_refused_before_any_grading(tmp_path):
+    release = str(RELEASE / "sampling.ipynb")
+    for value in ("0", "-1", "abc", "inf", "nan"):
+        done = _grade(tmp_path, release, release, "--timeout", value)
+        assert done.returncode == 2 and f"--timeout: {value!r}: allowed: a number of seconds > 0" in done.stderr
+    for where, why in (("no/such/folder/g.csv", "its folder does not exist"), (".", "is a folder")):
+        done = _grade(tmp_path, release, release, "--csv", where)
+        assert done.returncode == 1 and done.stdout == "" and done.stderr == \
+            f"error: --csv {where}: {why}; allowed: a file in an existing folder.\n"
+    done = _grade(tmp_path, release, "nobody.ipynb", "--csv", "one.csv")
+    assert done.stderr == "error: STUDENT nobody.ipynb does not exist; allowed: an .ipynb file of the exercises.\n"
+    assert done.returncode == 1 and [r["notes"] for r in _rows(tmp_path / "one.csv")] == [
+        "refused: STUDENT nobody.ipynb does not exist; allowed: an .ipynb file of the exercises."], "a row, alone too"
+
+
+def test_a_notebook_that_rewrites_the_package_stops_the_grading(tmp_path):
+    """It appended a pass-all check() to esxlab/checks.py of the grader's own install: every student after it got
+    full marks, unflagged. Here on a copy of the package, so the checkout stays as it is."""
+    shutil.copytree(ROOT / "esxlab", tmp_path / "copy" / "esxlab", ignore=shutil.ignore_patterns("__pycache__"))
+    sly = _student(tmp_path, "sly", {"rho-answer": "import esxlab.checks\n"
+                                                   "with open(esxlab.checks.__file__, 'a') as f:\n"
+                                                   "    f.write('\\n# rewritten\\n')\n"})
+    ada = _student(tmp_path, "ada", {})
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "copy")}
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(sly), str(ada), "--csv", "g.csv", env=env)
+    assert "# rewritten" in (tmp_path / "copy" / "esxlab" / "checks.py").read_text(), "the kernel ran the copy"
+    assert done.returncode == 1 and f"== {ada}" not in done.stdout, "no student is graded after it"
+    assert "stopped grading: the esxlab package's files changed while this notebook ran" in done.stderr
+    assert "this notebook's points are void" in done.stderr
+    row, rest = _rows(tmp_path / "g.csv")
+    assert row["student"] == "sly" and "stopped grading" in row["notes"]
+    assert row["rho-check"] == row["targets-check"] == row["points"] == "", "no points for the notebook that did it"
+    assert rest["student"] == "ada" and rest["points"] == "" and rest["notes"].startswith("not graded: "), \
+        "a student after it is named, not dropped (the trial of session 49)"
+
+
+def test_each_notebook_runs_in_a_folder_of_its_own(tmp_path):
+    """A reviewer's case: the kernel worked in grade.py's own folder, so from a checkout's root it imported the
+    checkout's esxlab (not the one installed, which the guard hashes), and a notebook that left an `esxlab/` there
+    graded every later student with its own checker."""
+    planted = _student(tmp_path, "planted", {"rho-answer": "import os, pathlib\nvictim = 'x'\n"
+                                                           "pathlib.Path('esxlab').mkdir()\n"
+                                                           "pathlib.Path('esxlab/__init__.py').write_text('')\n"
+                                                           "where = os.getcwd()\nprint(where)\n"})
+    wrong = _student(tmp_path, "wrong", {"rho-answer": "rhos, victim = [0, 0, 0], 'nobody'"})
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(planted), str(wrong), "--hints")
+    assert not (tmp_path / "esxlab").exists(), "the notebook's folder is not grade.py's"
+    assert f"== {wrong}\n" in done.stdout and done.stdout.rstrip().endswith("2 / 4 points"), done.stdout
+
+
+def test_no_solution_is_flagged_and_the_guide_says_what_is(tmp_path):
+    grade = grade_script()
+    for source in sorted(SOURCE.glob("*.ipynb")):
+        given = nbformat.read(RELEASE / source.name, as_version=4)
+        assert grade.flags(given, nbformat.read(source, as_version=4)) == [], source.name
+    assert "flagged for review" in GUIDE and "--timeout" in GUIDE and "--csv" in GUIDE
+    assert 'pip wheel --no-deps -w "$OUT" .' in GUIDE, "how to hand out the package without the solutions"
+
+
+def test_the_handout_recipe_names_the_wheel_this_version_builds():
+    """The guide's recipe copies exercises/HANDOUT.md as the handout's README, and both name the wheel of
+    pyproject.toml's version (a new version would otherwise leave students a command that finds no file)."""
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    wheel = f"esxlab-{version}-py3-none-any.whl"
+    handout = (ROOT / "exercises" / "HANDOUT.md").read_text()
+    assert 'cp exercises/HANDOUT.md "$OUT/README.md"' in GUIDE and "rm -rf build" in GUIDE
+    assert f'pip install "{wheel}[lab]"' in handout and f'pip install "{wheel}[lab]"' in GUIDE
+    assert "# YOUR CODE HERE" in handout and "SEED" in handout
+
+
+def test_the_per_student_seed_recipe_sets_the_seed_after_a_class_seed(tmp_path, monkeypatch):
+    """Before, `.replace("SEED = 0", ...)` found nothing once the class seed was 42: every student got 42."""
+    _run_seed_recipe(tmp_path, monkeypatch, "SEED = 42")
+    for student in ("ada", "grace"):
+        seed = int(hashlib.sha256(student.encode()).hexdigest(), 16) % 10_000
+        setup = nbformat.read(tmp_path / "home" / "esxlab-handouts" / student / "security.ipynb",
+                              as_version=4).cells[1].source
+        assert re.search(r"^SEED = (\d+)", setup, re.M).group(1) == str(seed), setup
+        assert "42" not in setup and "# your instructor" in setup
+
+
+def test_the_per_student_seed_recipe_fails_loudly_without_a_seed_line(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match=r"found 0 `SEED = <number>` lines in cell 1 of security\.ipynb"):
+        _run_seed_recipe(tmp_path, monkeypatch, "SEED = int('42')")
+    assert not list((tmp_path / "home").rglob("*.ipynb"))
+
+
+@pytest.mark.parametrize("preview", [solve, expect], ids=["solve", "expect"])
+def test_the_preview_of_a_class_or_a_non_problem_is_a_sentence(preview):
+    """Before: TypeError (missing 'self') for the class, AttributeError for 42."""
+    name = preview.__name__
+    with pytest.raises(ConfigError, match=re.escape(
+            f"{name}() needs a problem object; got the class <class 'esxlab.problems.idle_memory_tax.RhoVictim'>: "
+            "create it first, e.g. "
+            f"`p = problems.RhoVictim(seed=0)`, then `{name}(p)`.")):
+        preview(problems.RhoVictim)
+    with pytest.raises(ConfigError, match=re.escape(
+            f"{name}() needs a problem from esxlab.problems as its first argument; got 42 (int): pass the problem "
+            f"object the exercise created, e.g. `p = problems.RhoVictim(seed=0)`, then `{name}(p)`.")):
+        preview(42)
+    assert preview(problems.RhoVictim(seed=0))
+
+
+def test_grading_without_nbgrader_gives_full_points_to_a_solution_and_none_to_the_release(tmp_path):
+    given = RELEASE / "idle_memory_tax.ipynb"
+    assert _grade_stdout(tmp_path, given, SOURCE / "idle_memory_tax.ipynb") == "4 / 4 points"
+    assert _grade_stdout(tmp_path, given, given) == "0 / 4 points"
+
+
+def test_points_are_all_or_nothing_per_check_cell_and_edited_checks_are_put_back(tmp_path):
+    """The guide's claims: one wrong answer of two costs the cell's 2 points; a check cell the student
+    edited (here to `pass`) runs as handed out."""
+    nb = nbformat.read(SOURCE / "idle_memory_tax.ipynb", as_version=4)
+    ids = {exercises.graded(c).get("grade_id"): c for c in nb.cells}
+    ids["rho-answer"].source += '\nvictim = "nobody"'
+    ids["rho-check"].source = "pass"
+    assert _grade_stdout(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb) == "2 / 4 points"
+    assert "rho-check" in GUIDE and "gives 0 if either" in GUIDE
+
+
+def test_grade_py_is_a_file_of_the_checkout_and_shows_each_students_hints(tmp_path):
+    """An instructor looked for the guide's grade.py and found only a code block; and the lab plan asks which hint
+    each student got, which the total alone cannot tell (a new instructor's findings, stop 39)."""
+    nb = _with_setup(SOURCE / "idle_memory_tax.ipynb", "SEED = 0")       # the guide's example is seed 0's, whatever
+    given = _with_setup(RELEASE / "idle_memory_tax.ipynb", "SEED = 0")   # class seed a fork sets
+    nbformat.write(given, tmp_path / "given.ipynb")
+    ids = {exercises.graded(c).get("grade_id"): c for c in nb.cells}
+    ids["rho-answer"].source += '\nvictim = next(vm for vm in ("web", "db", "mail") if vm != victim)'
+    lines = _grade_stdout(tmp_path, tmp_path / "given.ipynb", nb, "--hints").split("\n")
+    assert lines[-1] == "2 / 4 points"
+    rho = next(line for line in lines if line.startswith("rho-check"))
+    assert " 0 / 2  CheckFailed: " in rho and "victim" in rho
+    assert any(line.endswith("2 / 2  correct") for line in lines)
+    assert "`python exercises/grade.py exercises/release/idle_memory_tax.ipynb ada.ipynb`" in GUIDE
+    assert "\n".join(lines) in GUIDE, "the guide shows what --hints prints"
+
+
+def test_grade_py_refuses_a_file_that_is_not_a_notebook_in_one_sentence(tmp_path):
+    (tmp_path / "ada.ipynb").write_text("not json")
+    done = subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), str(RELEASE / "sampling.ipynb"),
+                           str(tmp_path / "ada.ipynb")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: STUDENT ") and "cannot be read as a notebook" in done.stderr
+
+
+def test_the_solution_notebooks_recipe_leaves_the_sources_alone(tmp_path):
+    """The guide's command, as written, from a checkout's root (here: one exercise) into $HOME/esxlab-solutions."""
+    command = [line for line in _block("bash", "nbconvert").split("\n") if "nbconvert" in line]
+    assert len(command) == 1
+    (tmp_path / "exercises" / "source").mkdir(parents=True)
+    shutil.copy(SOURCE / "idle_memory_tax.ipynb", tmp_path / "exercises" / "source")
+    env = {**os.environ, "HOME": str(tmp_path / "home"),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", command[0]], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in (tmp_path / "exercises" / "source").iterdir()] == ["idle_memory_tax.ipynb"]
+    assert (tmp_path / "exercises" / "source" / "idle_memory_tax.ipynb").read_bytes() == \
+        (SOURCE / "idle_memory_tax.ipynb").read_bytes()
+    executed = nbformat.read(tmp_path / "home" / "esxlab-solutions" / "idle_memory_tax.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    assert text.count("Correct: ") == 2
+
+
+def test_a_deleted_check_cell_is_put_back_where_it_stood_and_named(tmp_path):
+    nb = _solved("idle_memory_tax")
+    nb.cells = [c for c in nb.cells if exercises.graded(c).get("grade_id") != "targets-check"]
+    done = _grade_py(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb, "--hints")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stdout.strip().split("\n")
+    assert lines[0] == f"put back as handed out: targets-check (deleted from {tmp_path / 'student.ipynb'})"
+    assert lines[-1] == "4 / 4 points", "the student's answers are graded by the check put back"
+    assert done.stderr == "", "the kernel's own log is no part of a grade (it warned of TCP on every run)"
+
+
+def test_put_back_inserts_after_the_cell_before_it_in_the_handed_out_notebook():
+    given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
+    work = _solved("idle_memory_tax")
+    ids = [exercises.graded(c).get("grade_id") for c in work.cells]
+    gone = ("setup", "rho-check", "targets-problem")         # a problem cell follows a markdown cell (no grade id)
+    work.cells = [c for c in work.cells if exercises.graded(c).get("grade_id") not in gone]
+    assert grade_script().put_back(given, work) == list(gone)
+    assert [exercises.graded(c).get("grade_id") for c in work.cells] == ids
+    assert grade_script().put_back(given, work) == [], "nothing left to put back"
+
+
+def test_a_deleted_problem_cell_is_put_back_after_its_markdown_and_the_answers_still_count(tmp_path):
+    """A reviewer's case: a problem cell follows a markdown cell, which has no grade id; it was put back at the
+    top, before the setup it needs, and its check failed with a NameError (2 / 4)."""
+    nb = _solved("idle_memory_tax")
+    nb.cells = [c for c in nb.cells if exercises.graded(c).get("grade_id") != "targets-problem"]
+    done = _grade_py(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb)
+    assert done.stdout.strip().split("\n")[-1] == "4 / 4 points", done.stdout
+
+
+def test_another_exercise_sharing_grade_ids_is_named_as_missing_answers(tmp_path):
+    """esx_today and page_sharing both have sharing-problem/-answer/-check: a page_sharing notebook graded
+    against esx_today is not refused, but its missing answers are named."""
+    done = _grade_py(tmp_path, RELEASE / "esx_today.ipynb", _solved("page_sharing"))
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert "missing answer cells: limits-answer" in done.stdout and "another exercise's notebook?" in done.stdout
+
+
+def test_the_wrong_notebook_is_refused_in_one_sentence(tmp_path):
+    done = _grade_py(tmp_path, RELEASE / "sampling.ipynb", _solved("idle_memory_tax"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == (f"error: STUDENT {tmp_path / 'student.ipynb'} has none of the answer cells of HANDED_OUT "
+                           f"{RELEASE / 'sampling.ipynb'} (sampling-answer): another exercise's notebook, or every "
+                           "answer cell deleted; allowed: a student's copy of sampling.ipynb.\n")
+
+
+@pytest.mark.parametrize("source, found", [
+    ("f, slow, fast, estimate = [e.value for e in vars(p)['_expected']]", "vars(p)"),
+    ("f, slow, fast, estimate = [e.value for e in p.__dict__['_expected']]", "p.__dict__"),
+    ("d = vars(p)\nf, slow, fast, estimate = [e.value for e in d['_expected']]", "vars(p)"),
+    ("f, slow, fast, estimate = [e.value for e in getattr(p, '_expected')]", "'_expected'"),
+    ("f, slow, fast, estimate = [e.value for e in p.__getattribute__('_expected')]", "'_expected'"),
+])
+def test_grade_flags_vars_dict_and_private_names_in_strings(source, found):
+    grade = grade_script()
+    given = nbformat.read(RELEASE / "sampling.ipynb", as_version=4)
+    notes = grade.flags(given, answered(given, {"sampling-answer": source}))
+    assert notes and all(n.startswith("flagged for review: sampling-answer ") for n in notes), notes
+    assert any(found in n for n in notes), notes
+
+
+def test_grade_does_not_flag_a_students_own_dict_or_a_plain_string():
+    grade = grade_script()
+    given = nbformat.read(RELEASE / "sampling.ipynb", as_version=4)
+    own = ("class Mine:\n    def show(self):\n        return vars(self), self.__dict__\n"
+           "names = {'f': 1}\nf = p.touched / p.n\nprint(f'{f:.2f}', 'the _ in a name')\n")
+    assert grade.flags(given, answered(given, {"sampling-answer": own})) == []
+
+
+@pytest.mark.parametrize("source, found", [
+    (GIL, "rebinds 'importlib.reload'"),
+    ("import importlib as il\nil.reload = lambda m: m\nvictim = 'db'", "rebinds 'il.reload'"),
+    ("from esxlab import checks\nchecks.check = print", "rebinds 'checks.check'"),
+    ("import esxlab\nesxlab.checks.check = print", "rebinds 'esxlab.checks.check'"),
+    ("problems.RhoVictim.describe = lambda self: ''", "rebinds 'problems.RhoVictim.describe'"),
+    (HAL, "'set_custom_exc'"),
+    ('import inspect\nsol = next(v for k, v in inspect.getmembers(p) if k.endswith("solve"))()', "'inspect'"),
+    ("from inspect import getmembers as g\nsol = g(p)", "'inspect'"),
+    ("names = [n for n in dir(p) if n.endswith('solve')]\nsol = getattr(p, names[0])()", "'dir(p'"),
+    ("names = [n for n in dir(p) if n.endswith('solve')]\nsol = getattr(p, names[0])()", "getattr(p, …)"),
+    ('sol = getattr(p, "_" + "solve")()', "getattr(p, …)"),
+    ('import sys\nsol = sys.modules["esxlab.problems.instructor"].solve(p)', "'sys.modules'"),
+    ("import builtins\nbuiltins.print = print", "'builtins'"),
+    ('sol = __import__("esxlab.problems.instr" + "uctor", fromlist=["x"]).solve(p)', "'__import__'"),
+    ('import importlib\nsol = importlib.import_module("esxlab.problems.inst" + "ructor")', "'import_module'"),
+    ('exec("from esxlab.problems.inst" + "ructor import solve")', "'exec('"),
+    ('sol = p.__getattribute__("_" + "solve")()', "'__getattribute__'"),
+    ('setattr(checks, "check", print)', "'setattr('"),
+    ("victim = type(p)._solve(p)['victim']", "._solve'"),
+    ("victim = f'{p._solve()}'", "'p._solve'"),
+    # a fresh user's check: the module aliased first, or rebound through its __dict__
+    ("m = importlib\nm.reload = lambda x: x\nc = checks\nc.check = print", "binds a module to another name, 'm = importlib'"),
+    ("m = importlib\nm.reload = lambda x: x\nc = checks\nc.check = print", "rebinds 'm.reload'"),
+    ('importlib.__dict__["reload"] = lambda x: x', "a module's, to rebind it"),
+])
+def test_tampering_and_introspection_are_flagged(source, found):
+    notes = _flags({"rho-answer": source})
+    assert notes and all(n.startswith("flagged for review: rho-answer ") for n in notes), notes
+    assert any(found in n for n in notes), notes
+
+
+def test_instructor_in_a_string_or_a_docstring_is_not_flagged_but_the_import_is():
+    assert _flags({"rho-answer": FAY}) == []
+    assert any("names 'instructor'" in n for n in _flags({"rho-answer": "from esxlab.problems.instructor import "
+                                                                        "solve\nglobals().update(solve(p))"}))
+    assert _flags({"rho-answer": 'print("see s._k and vars(p) and dir(p) in the notes")\nvictim = "db"'}) == []
+
+
+def test_dir_with_no_argument_lists_ones_own_names_and_is_not_flagged():
+    assert _flags({"rho-answer": "print(dir())\nvictim = 'db'"}) == []
+
+
+def test_no_solution_is_flagged():
+    grade = grade_script()
+    for source in sorted(SOURCE.glob("*.ipynb")):
+        given = nbformat.read(RELEASE / source.name, as_version=4)
+        assert grade.flags(given, nbformat.read(source, as_version=4)) == [], source.name
+
+
+def test_a_check_whose_error_an_answer_cell_hid_fails(tmp_path):
+    (tmp_path / "submitted").mkdir()
+    hal = _student(tmp_path / "submitted", "hal", {"rho-answer": HAL, "targets-answer": WRONG_TARGETS})
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(hal), "--hints", "--csv", "tax.csv")
+    out = done.stdout
+    assert done.returncode == 0 and out.rstrip().endswith("0 / 4 points"), out
+    assert "flagged for review: rho-answer installs an error handler with 'set_custom_exc'" in out, out
+    assert "flagged for review: rho-check failed: the kernel reported this error, but the notebook showed none" in out
+    assert re.search(r"^rho-check +0 / 2  CheckFailed: `rhos` is not right", out, re.M), out
+    (row,) = _rows(tmp_path / "tax.csv")
+    assert (row["student"], row["rho-check"], row["targets-check"], row["points"]) == ("hal", "0", "0", "0"), row
+
+
+def test_the_students_after_a_tampering_notebook_are_named_and_get_a_row(tmp_path):
+    shutil.copytree(ROOT / "esxlab", tmp_path / "copy" / "esxlab", ignore=shutil.ignore_patterns("__pycache__"))
+    zed = _student(tmp_path, "zed", {"rho-answer": "import esxlab.checks as c\nopen(c.__file__, 'a').write("
+                                                   "'\\ncheck = lambda *a, **k: print(\"Correct: everything.\")\\n')"})
+    ada, zoe = _student(tmp_path, "ada", {}), _student(tmp_path, "zoe", {})
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "copy")}
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(zed), str(ada), str(zoe), "--csv", "tax.csv",
+                  "--hints", env=env)
+    assert "Correct: everything" in (tmp_path / "copy" / "esxlab" / "checks.py").read_text(), "the kernel ran the copy"
+    assert done.returncode == 1
+    assert "points\n" not in done.stdout and "void: the esxlab package's files changed" in done.stdout, done.stdout
+    assert f"== {ada}" not in done.stdout
+    err = done.stderr
+    assert "stopped grading:" in err and "this notebook's points are void" in err
+    assert f"not graded: {ada}\nnot graded: {zoe}\n" in err, err
+    assert "reinstall esxlab, then run grade.py on them alone (with the same --csv" in err, err
+    rows = _rows(tmp_path / "tax.csv")
+    assert [r["student"] for r in rows] == ["zed", "ada", "zoe"]
+    assert all(r["points"] == r["rho-check"] == r["targets-check"] == "" for r in rows), rows
+    assert rows[0]["hints"] == "" and "stopped grading" in rows[0]["notes"], "no 'correct' for a void notebook"
+    assert all(r["notes"] == f"not graded: grading stopped at {zed}, which changed the esxlab package's files; "
+                             "reinstall esxlab, then grade this notebook again" for r in rows[1:]), rows
+
+
+def test_the_guide_chooses_the_seed_and_previews_the_answers_before_handing_out_and_grading():
+    seeds, preview = GUIDE.index("## Vary the seeds"), GUIDE.index("from esxlab.problems.instructor import")
+    assert seeds < preview < GUIDE.index("## Hand out") < GUIDE.index("## Grade"), "the order of a class's work"
+
+
+def test_the_guide_s_sed_sets_every_source_notebook_s_seed(tmp_path):
+    grade = grade_script()
+    (command,) = [c for c in re.findall(r"^ *(sed -i -E '[^']*' exercises/source/\*\.ipynb)", GUIDE, re.M)]
+    assert "python -m esxlab exercises build" in GUIDE[GUIDE.index(command):GUIDE.index(command) + 300]
+    shutil.copytree(SOURCE, tmp_path / "exercises" / "source")
+    for seed in ("2026", "7"):                       # a class seed, and then another
+        subprocess.run(command.replace("2026", seed), shell=True, cwd=tmp_path, check=True)
+        for path in sorted((tmp_path / "exercises" / "source").glob("*.ipynb")):
+            changed = nbformat.read(path, as_version=4)
+            assert grade._seed(changed) == seed, path.name
+            before = nbformat.read(SOURCE / path.name, as_version=4)
+            assert [c.source for c in changed.cells[2:]] == [c.source for c in before.cells[2:]], path.name
+
+
+def test_the_guide_says_how_to_grade_per_student_seeds_a_class_and_a_tampering_notebook():
+    flat = " ".join(GUIDE.split())
+    assert re.search(r'for s in ada grace; do\n +python grade\.py "\$HOME/esxlab-handouts/\$s/security\.ipynb" '
+                     r'"submitted/\$s\.ipynb" --csv security\.csv\n +done', GUIDE)
+    assert "an answer computed from the problem's attributes (`p.touched / p.n`) passes with any seed" in flat
+    assert "keep one CSV per exercise" in flat and "a regrade, or one run per student" in flat
+    assert "the latest `graded_at` of a student is the grade" in flat
+    assert "`grade.py` is not in the wheel: copy `exercises/grade.py`" in flat
+    assert "run `grade.py` on the students named `not graded` alone, with the same `--csv`" in flat
+    assert "Flags are patterns over the cell's code" in flat and "not proof" in flat and '`"_sum"`' in flat
+    assert "`importlib.reload = lambda m: m` keeps a rebound `checks.check`" in flat
+    assert "`student` (the file's name without its folder and `.ipynb`" in flat
+
+
+def test_a_problem_posed_again_at_another_seed_scores_nothing(tmp_path):
+    """Above its answer the student poses p at seed 5 and answers that: every check said Correct (with a warning),
+    and grade.py gave full marks, as it did for SEED = 5 set again in a cell of the student's own."""
+    five = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in solve(problems.RhoVictim(5)).items()}
+    answers = "\n".join(f"{k} = {v!r}" for k, v in five.items())
+    (tmp_path / "submitted").mkdir()
+    for name, first, points in (("repose", "p = problems.RhoVictim(seed=5)", 2),      # q's problem, posed after it
+                                ("reseed", "SEED = 5\np = problems.RhoVictim(seed=SEED)", 0)):   # poses q at 5 too
+        student = _student(tmp_path / "submitted", name, {"rho-answer": f"{first}\n{answers}"})
+        out = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(student), "--hints").stdout
+        assert re.search(r"^rho-check +0 / 2  CheckFailed: this problem is RhoVictim\(seed=5\), but the exercise was "
+                         r"handed out with SEED = 0", out, re.M), out
+        assert out.rstrip().endswith(f"{points} / 4 points"), out
+
+
+def test_grading_keeps_the_event_loops_shutdown_noise_off_stderr(tmp_path):
+    """A kernel channel closing as the kernel shut down once logged a ZMQError traceback through tornado's logger on
+    grade.py's stderr (CI, 2026-12-05): no part of a grade. grade() leaves tornado's log to critical errors."""
+    import logging
+    logging.getLogger("tornado").setLevel(logging.NOTSET)
+    given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
+    grade_script().grade(given, copy.deepcopy(given), timeout=60)
+    assert logging.getLogger("tornado").level == logging.CRITICAL
+
+
+@pytest.mark.parametrize("source", [source for source, _ in LEAKS])
+def test_the_trial_s_leaks_read_the_answers(source):
+    """Each cell does reach the answers (or the store of every problem's hidden state): the flags are not idle."""
+    p = problems.RhoVictim(0)
+    ran = {"p": p}
+    exec(source, ran)
+    if "held" in ran:
+        assert ran["held"] is base._HIDDEN and p in ran["held"]
+    else:
+        right = solve(p)
+        assert (list(ran["rhos"]), ran["victim"]) == (list(right["rhos"]), right["victim"])
+
+
+@pytest.mark.parametrize("source, found", LEAKS)
+def test_the_trial_s_leaks_are_flagged(source, found):
+    notes = _flags_of(source)
+    assert notes and all(n.startswith("flagged for review: rho-answer ") for n in notes), notes
+    for what in found:
+        assert any(what in n for n in notes), (what, notes)
+
+
+@pytest.mark.parametrize("source, found", [
+    ("from operator import methodcaller as mc\nd = mc(name)(p)", "'methodcaller as mc'"),
+    ("g = getattr\nd = g(type(p), name)(p)", "'g = getattr'"),
+    ("import operator as op\nd = op.attrgetter(name)(p)", "op.attrgetter(…)"),
+    ("d = getattr(p.vms[0], key)", "getattr(p.vms[0], …)"),
+    ("d = getattr(type(p), '_' 'solve')(p)", "out of pieces: \"'_'\" ("),
+    ("d = getattr(type(p), f'_{name}')(p)", "out of pieces: \"f'_{\""),
+    ("d = vars(type(p))['\\x5fsolve'](p)", "out of pieces: '\\\\x5f'"),
+    ("from esxlab.problems.base import _HIDDEN", "imports a private name: 'from esxlab.problems.base import _HIDDEN'"),
+    ("cells = p.check.__func__.__closure__", "'p.check.__func__.__closure__'"),
+    ("k = type(p).__mro__[1]", "'__mro__'"),
+    ("k = p.__class__", "'p.__class__'"),
+    ("import gc\nheld = gc.get_referents(p)", "'get_referents'"),
+    ("import sys\nf = sys._getframe().f_back.f_globals", "'f_back'"),
+])
+def test_other_routes_to_the_answers_are_flagged(source, found):
+    notes = _flags_of(source)
+    assert notes and all(n.startswith("flagged for review: rho-answer ") for n in notes), notes
+    assert any(found in n for n in notes), notes
+
+
+@pytest.mark.parametrize("source", [
+    "from operator import attrgetter\nbiggest = max(q.running, key=attrgetter('max_mb'))",
+    "import operator\nby_mode = operator.attrgetter('sharing.mode')(cfg)",
+    "vms = getattr(p, 'vms')\nfirst = getattr(type(p), 'describe')",
+    "print(p.__class__.__name__, type(p).__name__)\nprint('_' * 40)",
+    "key = v['name'] + '_' + str(3)\nlabel = '_'.join(['a', 'b'])",
+    "class Mine:\n    def kind(self):\n        return self.__class__, vars(self), getattr(self, name)",
+    "mine = vars()\nprint('use getattr(type(p), name) or methodcaller(x) or __globals__ and gc.get_objects')",
+])
+def test_honest_code_is_not_flagged(source):
+    assert _flags_of(source, "admission-answer", "free_memory_states") == []
+
+
+def test_an_answer_cell_that_raised_gets_a_note_but_one_as_handed_out_does_not():
+    grade = grade_script()
+    given = nbformat.read(RELEASE / "ballooning.ipynb", as_version=4)
+    work = copy.deepcopy(given)
+    at = {graded(c).get("grade_id"): i for i, c in enumerate(work.cells)}
+    long = "x" * 300
+    assert grade._raised(given, work, {at["balloon-answer"]: {"status": "error", "ename": "ValueError",
+                                                              "evalue": f"{long}\nits second line"}}) == [
+        f"answer cell balloon-answer raised ValueError: {long[:grade.ERROR_CHARS - 1]}…"]
+    assert grade._raised(given, work, {at["balloon-answer"]: {"status": "error", "ename": "KeyError",
+                                                              "evalue": ""}}) == [
+        "answer cell balloon-answer raised KeyError"]
+    unanswered = {"status": "error", "ename": "NotImplementedError", "evalue": ""}
+    assert grade._raised(given, work, {at["balloon-answer"]: unanswered}) == []
+    check = {"status": "error", "ename": "NameError", "evalue": "name 'balloon_mb' is not defined"}
+    assert grade._raised(given, work, {at["balloon-check"]: check}) == [], "only answer cells: a check shows its own"
+    assert grade._raised(given, work, {at["balloon-answer"]: {"status": "ok"}}) == []
+
+
+def test_grade_py_names_the_error_of_an_answer_cell(tmp_path):
+    solved = nbformat.read(SOURCE / "ballooning.ipynb", as_version=4)
+    students = {"zed": answered(solved, {"balloon-answer": "balloon_mb = p.balloon_mb / 0\nswap_mb = 0"}),
+                "ada": solved, "una": nbformat.read(RELEASE / "ballooning.ipynb", as_version=4)}
+    for name, nb in students.items():
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    done = subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), str(RELEASE / "ballooning.ipynb"),
+                           "zed.ipynb", "ada.ipynb", "una.ipynb", "--hints", "--csv", "balloon.csv"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    out = done.stdout
+    assert done.returncode == 0, (out, done.stderr)
+    assert ("== zed.ipynb\nanswer cell balloon-answer raised ZeroDivisionError: division by zero\n"
+            "balloon-check  0 / 3  NameError: name 'balloon_mb' is not defined") in out, out
+    assert "== ada.ipynb\nballoon-check  3 / 3  correct" in out, out
+    assert "== una.ipynb\nballoon-check  0 / 3  not answered yet" in out, out
+    assert out.count("raised") == 1, out
+    with open(tmp_path / "balloon.csv", newline="", encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    assert rows["zed"]["notes"] == "answer cell balloon-answer raised ZeroDivisionError: division by zero", rows
+    assert rows["ada"]["notes"] == rows["una"]["notes"] == "", rows

@@ -1,0 +1,71 @@
+"""Notebook 01 · Memory virtualization: the pmap (notebooks/01_memory_virtualization.ipynb): its prose, reveals, guards,
+Try it and questions."""
+
+import re
+
+import esxlab as esx
+
+from notebook_cells import cell, cells as _cells, flat, text
+
+
+MB = esx.PAGES_PER_MB
+
+
+def test_01_the_worked_example_and_the_prediction_use_different_hosts():
+    cells = _cells("01_memory_virtualization")
+    example = next(c.source for c in cells if "## A worked example, by hand" in c.source)
+    host = int(re.search(r"Now give the host only \*\*(\d+) MB\*\*", example).group(1))
+    assert host != 14 and "Work the same three steps for 14 MB" in example
+    mapped = 4096 - round(0.06 * host * 256)               # the example's own steps, for its host
+    assert f"({host} − 2) " not in example and f"4096 − {round(0.06 * host * 256)} = **{mapped}**" in example
+    assert f"at least 4096 − {mapped} = **{4096 - mapped} PPNs**" in example
+    assert "1239" not in example                           # the prediction's hand value is the student's to find
+    predict = next(c.source for c in cells if c.source.startswith("guess = Prediction("))
+    assert "With 14 MB of machine memory" in predict
+
+
+def test_01_says_why_every_ppn_ends_up_touched():
+    example = text("01_memory_virtualization", "## A worked example")
+    assert ("its kernel holds about 6.6 MB, so from minute 1 the kernel and the toucher's 12 MB need more than all 16"
+            in example)
+    host = esx.Host(esx.HostConfig(memory_mb=40, swap_mb=64), seed=0)
+    vm = host.power_on(esx.VMConfig(name="small", max_mb=16, overhead_mb=2),
+                       workload=esx.workloads.Toucher([(0, 4), (60, 12), (180, 6)]))
+    host.run(minutes=5)
+    kernel_mb = vm.guest.kernel_pages / MB
+    assert f"about {kernel_mb:.1f} MB" in example and kernel_mb + 12 > 16
+    assert host.trace.vm("small").unbacked[59] > 0 and vm.stats().unbacked == 0 and vm.stats().private == 16
+
+
+def test_01_diagram_ppns_sharing_a_frame_are_both_shared_and_columns_align():
+    how = cell("01_memory_virtualization", "## How it works")
+    lines = how.split("```")[1].strip("\n").split("\n")
+    pmap = next(l for l in lines if l.lstrip().startswith("pmap:"))
+    state = next(l for l in lines if l.lstrip().startswith("state:"))
+    tokens = lambda line: [((m.start() + m.end()) / 2, m.group()) for m in re.finditer(r"\S+", line)][1:]
+    mpn_at = dict(tokens(pmap))
+    mpns = [w for _, w in tokens(pmap)]
+    states = []
+    for col, st in tokens(state):                        # each state sits under its PPN's pmap entry
+        under = [w for c, w in mpn_at.items() if abs(c - col) <= 1]
+        assert len(under) == 1, (col, st)
+        mpn = under[0]
+        states.append(st)
+        if mpn == "—":
+            assert st in ("unb", "bal", "swp"), (mpn, st)
+        else:
+            assert st == ("shr" if mpns.count(mpn) > 1 else "prv"), (mpn, st)
+    assert states[0] == states[5] == "shr" and mpns[0] == mpns[5] == "8f44"
+
+
+def test_01_observe_first_says_the_dashboard_shows_the_14_mb_run():
+    text = flat(cell("01_memory_virtualization", "**Observe.**"))
+    assert text.startswith("**Observe.** After Run All the dashboard above already shows the **14 MB** run")
+    assert text.index("14 MB") < text.index("every PPN is blue")
+    assert "drag the host's memory slider back to 40 MB: by the end of that run every PPN is blue" in text
+    assert 'dash.controls["memory_mb"].value = 14' in cell("01_memory_virtualization", "dash.controls[")
+
+
+def test_01_the_reveal_names_the_free_memory_esxlab_keeps():
+    src = cell("01_memory_virtualization", "guess.reveal(")
+    assert "a little more than 6 %" not in src and "100 * end.free / 14" in src and "invented 1 % margin" in src

@@ -1,0 +1,73 @@
+"""Notebook 05 · Shares and the idle memory tax (paper §5, Figure 7; notebooks/05_idle_memory_tax.ipynb): its prose,
+reveals, guards, Try it and questions."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import esxlab as esx
+from esxlab.experiments import fig7, paper_series
+from esxlab.views.lesson import Prediction
+
+from notebook_cells import figures, question, run_cells, text as _text, text_by_id
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_05_sweep_shows_its_title_once():
+    sweep = run_cells("05", "4107adb0")["sweep"]
+    titles = [sweep.title.value, *(f.title for f in figures(sweep))]
+    assert sum(sweep.module.TITLE in t for t in titles) == 1, titles
+    assert sweep.busy.layout.display == "none", "no control, so no line kept for 'computing …'"
+
+
+def test_05_the_observe_cell_says_ballooning_in_high_is_esxlabs_reading():
+    observe = _text("05_idle_memory_tax", "**Observe.**")
+    assert 'HostConfig.high_state="converge"' in observe and "reclaims nothing" in observe
+    assert "Notebook 07" in observe and "notebook 12" in observe and 'high_state="idle"' in observe
+
+
+def test_05_the_balloon_rate_is_the_one_the_run_shows():
+    text = _text("05_idle_memory_tax", "The simulation and the hand calculation side by side")
+    assert "a MB or so" not in text and "at most 4 MB a second" in text and "about 3.5 MB a second" in text
+    assert esx.VMConfig.balloon_rate_mb_s == 4
+    run = fig7.run(seed=0).traces["run"]
+    idle, after = run.vm("idle"), int((run.t < 1861).sum())          # the tax changes at t = 1860 s
+    assert (idle.balloon[after + 10] - idle.balloon[after]) / 10 == pytest.approx(4, abs=0.01)
+    assert round((idle.alloc[after] - idle.alloc[after + 10]) / 10, 1) == 3.5
+
+
+def test_05_observe_warns_about_the_no_row():
+    text = text_by_id("05_idle_memory_tax", "a13ab3c9")
+    assert "One row reads *NO*, *sum of allocations after the change*" in text
+    assert "344 MB after the change, 14 MB less than the 358 MB before" in text and "to 354 MB" in text
+
+
+@pytest.mark.parametrize("typed", ["2x", "2 times", "2×", "2 X", "2"])
+def test_lesson_05s_idle_page_cost_box_takes_a_factor(typed):
+    assert question("05_idle_memory_tax", "answer=2.0").check(typed).correct, typed
+
+
+@pytest.mark.parametrize("typed", ["2 MB", "2 pages", "2 %"])
+def test_other_units_are_still_refused_in_a_factor_box(typed):
+    message = question("05_idle_memory_tax", "answer=2.0").check(typed).message
+    assert "but this box takes a factor" in message, message
+    with pytest.raises(Exception, match="but this box takes a factor"):
+        Prediction("How many times more?", unit="×", lo=0, hi=50).record(typed.replace("2", "200"))
+
+
+def test_05_asks_for_figure_2s_gain_and_reveals_the_worked_sum():
+    from notebook_cells import run_until
+    ns = run_until("05_idle_memory_tax", "g2.reveal")
+    actual, explain = ns["g2"]._answer
+    assert actual == fig7.paper_gain_from_fig2()["configured"] and ns["g2"].label == "worked out"
+    # the prose's numbers are Figure 2's digitized bars, and the explanation's arithmetic is theirs
+    x, y = (paper_series("fig2")["series"]["configured"][k] for k in ("x", "y"))
+    assert [f"{v:.2f}" for v in y[1:]] == ["13.70", "15.63", "17.04", "17.80"] and x[1:] == [160, 192, 224, 256]
+    assert f"= {np.interp(179, x, y):.2f} MB/s" in explain and f"= {np.interp(243, x, y):.2f} MB/s" in explain
+    gain = ns["res"].value("dbench throughput gain")
+    assert f"its gain here is {gain:.0f} %" in explain and gain >= 30
+    for fact in ("17.8 %", "19.6 % on Figure 2's ballooned bars", "no client count for Figure 7", "read NO"):
+        assert fact in explain, fact

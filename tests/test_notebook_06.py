@@ -1,0 +1,74 @@
+"""Notebook 06 · Measuring idle memory: statistical sampling (paper §5.3, Figure 6;
+notebooks/06_active_memory_sampling.ipynb): its prose, reveals, guards, Try it and questions."""
+
+import numpy as np
+import pytest
+
+from esxlab import sampling
+from esxlab.experiments import fig6
+from esxlab.sampling import Sampler
+
+from notebook_cells import question, text as _text, text_by_id
+
+
+def test_06_the_sd_question_refuses_the_f_half_bound_and_says_why():
+    q = question("06_active_memory_sampling", "A VM really touches 36 %")
+    assert all(q.check(x).correct for x in ("4.7", "4.8", "4.9")), "4.8 points, with a margin for rounding"
+    wrong = q.check("5")
+    assert not wrong.correct and "f = 0.5" in wrong.message and "√(0.25/100)" in wrong.message
+
+
+def test_06_the_text_says_how_unusual_seed_0_is_as_measured():
+    text = _text("06_active_memory_sampling", "The dashboard's table reads *NO* for the estimate at 21 min")
+    assert "over seeds 0–19" in text and "standard deviation of 7.5 MB" in text and "lowest of the twenty" in text
+    assert "seed 13, is 16 MB below" in text and "185 MB on average" in text
+
+    def at_21(**kw) -> float:
+        e = fig6.run(**kw).traces["estimates"]
+        return float(np.interp(21, e["minute"], e["estimate"]))
+    exact = at_21(seed=0, sample_pages=10000)
+    seeds = np.array([at_21(seed=s) for s in range(20)])
+    assert round(seeds.mean()) == 185 == round(exact) and round(seeds.std(ddof=1), 1) == 7.5
+    below = exact - seeds
+    assert np.argsort(-below)[:2].tolist() == [0, 13] and round(below[0]) == 18 and round(below[13]) == 16
+    assert round(below[0] / seeds.std(ddof=1), 1) == 2.4
+
+
+def test_06_esxlabs_own_choices_are_marked():
+    text = text_by_id("06_active_memory_sampling", "06-05")
+    assert "upward only (esxlab's choice: §5.3 says only that it includes the current period's counts)" in text
+    assert "(esxlab's choice, invented: the paper does not say where the averages start)" in text
+    doc = " ".join(f"{sampling.__doc__} {Sampler.__init__.__doc__}".split())     # the code says the same
+    assert "invented: the paper does not say where the averages start" in doc
+    assert "(raising it only: esxlab's reading, the paper says only that it incorporates the current" in doc
+
+
+def test_06_reveal_and_next_cell_split_the_gap_the_same_way():
+    reveal = text_by_id("06_active_memory_sampling", "06-11")
+    assert ('`guest.PROFILES["windows"].background_mb`, invented: the paper\'s Windows touched 10–20 MB): ≈ 116 MB'
+            in reveal and "108" not in reveal)
+    assert "$116 + 0.56 \\times 115 \\approx 180$ MB" in reveal and "read about 93 and 80 MB" in reveal
+    assert "some 13 MB below the hand value" in reveal and "$116 + 0.56 \\times 123 \\approx 185$ MB" in reveal
+    nxt = text_by_id("06_active_memory_sampling", "aa489556")
+    assert "185 MB there" in nxt and "13 MB from the two readings after the drop" in nxt
+    assert "5 MB from before it (the slow average starts from 231 MB, not 239)" in nxt
+    assert "108 MB" not in text_by_id("06_active_memory_sampling", "06-12")
+
+
+@pytest.mark.parametrize("typed", ["0.65x", "0.65 times", "0.65 ×"])
+def test_a_plain_box_for_a_fraction_takes_no_factor(typed):
+    """Lesson 06's slow average is a fraction: its box must not reward a made-up ×."""
+    feedback = question("06_active_memory_sampling", "answer=0.65").check(typed)
+    assert not feedback.correct and "takes a plain number" in feedback.message, feedback.message
+
+
+def test_06_points_at_the_two_markers_and_its_dashboard_draws_the_papers_slow_and_fast():
+    from notebook_cells import prose as notebook_prose, run_until
+    prose = notebook_prose("06_active_memory_sampling")
+    assert "slow average twice stays put where its fast one jumps (minutes 11 and 28)" in prose
+    assert "cannot do with the slow gain the paper's next minutes show" in prose
+    assert "The averages themselves" in fig6.__doc__
+    dash = run_until("06_active_memory_sampling", "views.ExperimentDashboard(")["dash"]
+    points, note = dash.paper_points(None)
+    assert {"slow", "fast", "estimate"} <= set(points) and note == "", (set(points), note)
+    assert points["slow"][1][list(points["slow"][0]).index(11)] == 35

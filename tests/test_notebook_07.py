@@ -1,0 +1,75 @@
+"""Notebook 07 · Free-memory states and admission control (paper §6.2, §6.3; notebooks/07_states_and_admission.ipynb):
+its prose, reveals, guards, Try it and questions."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import esxlab as esx
+from esxlab.problems.free_memory_states import lesson_vms, power_on_all, smallest_admitting_mb
+
+from notebook_cells import cells, run_until, text_by_id
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _markdown(name: str) -> str:
+    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Experiment runs go to disk: here, to a throw-away folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def test_07_texts_say_one_tick_can_drop_two_rungs_and_who_is_blocked():
+    ladder = text_by_id("07_states_and_admission", "07-05")
+    assert "one tick can drop more than one rung" in ladder and "from soft straight to low" in ladder
+    assert "192" not in ladder, "the Predict asks for 192 MB: nothing above the Reveal may show it"
+    tight = text_by_id("07_states_and_admission", "29275f28")
+    assert "blocks each VM while it is above its target" in tight and "blocks them while it does" not in tight
+    assert "vm2, whose toucher grows last, is never above its target, so it is never blocked" in tight
+    assert "62.6 MB" in tight and "dropped there from soft in one tick and never shows hard" in tight
+
+
+def test_lesson_07_try_it_asks_what_its_reveal_does_not():
+    """07's first Try it repeated its Reveal (the smallest admitting memory); it now asks for the refusal 8 MB
+    below it, a higher min's cost and a swap too small for any memory, and the calls it names give those."""
+    text = _markdown("07_states_and_admission.ipynb")
+    assert "Find, with the slider, the smallest machine memory" not in text
+    assert "smallest_admitting_mb(lesson_vms(min_mb=48), swap_mb=512)" in text
+    assert "power_on_all(lesson_vms(), memory_mb=512, swap_mb=128)" in text
+    lowest = smallest_admitting_mb(lesson_vms(), swap_mb=512)
+    assert "short by 8.0 MB" in power_on_all(lesson_vms(), memory_mb=lowest - 8, swap_mb=512)
+    assert smallest_admitting_mb(lesson_vms(min_mb=48), swap_mb=512) == lowest + 3 * 16
+    assert smallest_admitting_mb(lesson_vms(), swap_mb=128) is None
+    assert "swap reservation short" in power_on_all(lesson_vms(), memory_mb=512, swap_mb=128)
+
+
+def test_power_on_all_takes_one_config():
+    one = esx.VMConfig(name="vm0", max_mb=96, min_mb=32)
+    assert power_on_all(one, memory_mb=256, swap_mb=512) is None
+    assert "cannot power on 'vm0'" in power_on_all(one, memory_mb=48, swap_mb=512)
+
+
+def test_07_first_dashboard_stays_on_the_run_its_text_describes():
+    ns = run_until("07_states_and_admission", "tight_dash = views.SimDashboard(")
+    dash, tight = ns["dash"], ns["tight_dash"]
+    assert dash.values == dash.defaults == {"memory_mb": 240}, "no later cell moves the first dashboard"
+    assert dash.run.host.config.memory_mb == 240 and tight.run.host.config.memory_mb == 192
+    assert tight.run.trace.state_names().count("low") > len(tight.run.trace) / 2, "the 192 MB run the text reads"
+    code = [c.source for c in cells("07_states_and_admission") if c.cell_type == "code"]
+    first = next(i for i, s in enumerate(code) if s.startswith("touchers = "))
+    assert not [s for s in code[first + 1:] if re.search(r"(?<![\w.])dash\.(controls|set\()", s)]
+
+
+def test_07_points_at_09s_switch():
+    from notebook_cells import prose as notebook_prose
+    prose = notebook_prose("07_states_and_admission")
+    assert "notebook 09's dashboard switches between them on Figure 8" in prose

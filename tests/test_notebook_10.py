@@ -1,0 +1,156 @@
+"""Notebook 10 · Security: a misbehaving balloon, a sharing side channel, and salting (notebooks/10_security.ipynb): its
+prose, reveals, guards, Try it and questions."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import esxlab as esx
+from esxlab.experiments.fig4 import PAPER
+from esxlab.views.lesson import Question
+
+from notebook_cells import cell, cells as _cells, flat, guard as _guard, run_until, text
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+W = esx.workloads
+
+
+def _security_host(mode: str) -> esx.Host:
+    """Lesson 10's section 4: two dbench VMs on 176 MB, the guest's balloon driver in ``mode``, 3 minutes."""
+    host = esx.Host(esx.HostConfig(memory_mb=176, swap_mb=512), seed=0)
+    for name, balloon in (("honest", "cooperative"), ("guest", mode)):
+        host.power_on(esx.VMConfig(name=name, max_mb=96, balloon=balloon), workload=esx.workloads.Dbench(clients=12))
+    host.run(minutes=3)
+    return host
+
+
+def _markdown(name: str) -> str:
+    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+@pytest.fixture(scope="module")
+def ten() -> dict:
+    return run_until("10_security", 'title="Balloon driver modes"')
+
+
+def test_10_the_sharing_feedback_argues_from_more_than_zero_pages():
+    q = flat(next(c.source for c in _cells("10_security") if "turning inter-VM page sharing off" in c.source))
+    feedback = q[q.index('feedback={"Nothing:'):q.index('"Memory: identical pages of different VMs now stay separate '
+                                                         'copies": "Right')]
+    vm_mb, _, reclaimed, zero = PAPER[10]
+    assert f"({reclaimed:.0f} MB)" in feedback and f"only {zero:.0f} MB" in feedback
+    assert "nearly 60 %" in feedback and 0.58 < reclaimed / vm_mb < 0.6
+    assert "325 MB of zero" not in feedback
+
+
+def test_10_why_entries_group_pops_so_their_count_is_not_the_counters():
+    try_it = text("10_security", "## Try it")
+    assert ("A *Why?* entry whose time is a range (t = a–b s) gathers the same decision repeated over those seconds, "
+            "its MB summed, so one entry may stand for several pops") in try_it
+    host = _security_host("lying")
+    pops = [d for d in host.trace.decisions if d.action == "balloon popped"]
+    assert pops and len(pops) < host.vm("guest").totals.balloon_pops and any(d.until for d in pops)
+
+
+def test_10_a_driverless_guest_keeps_a_few_mb_above_target_from_the_hosts_free_memory():
+    crux = text("10_security", "## 1. The crux")
+    assert "cannot keep memory it is not entitled to" not in crux
+    assert ("A misbehaving guest keeps no more than a few MB above its target: ESX pages it down (section 4), and "
+            "those few MB come out of the host's free memory, not out of the other VMs") in crux
+    assert "Those MB come out of the host's free memory" in text("10_security", "p.reveal(")
+    runs = {m: _security_host(m) for m in ("cooperative", "disabled")}
+    guest = runs["disabled"].trace.vms["guest"]
+    above = (guest.alloc[60:] - guest.target[60:]).mean()
+    free = {m: h.trace.host.free[60:].mean() for m, h in runs.items()}
+    assert 1 < above < 6 and abs(free["cooperative"] - free["disabled"] - above) < 0.5, (above, free)
+    honest = [h.vm("honest").stats().alloc for h in runs.values()]
+    assert abs(honest[0] - honest[1]) < 0.1, honest
+
+
+def test_lesson_10_a_caught_lying_driver_is_still_asked_to_inflate_as_the_text_now_says():
+    """10's Question said a caught driver is "given up on": the Why? panel still showed ESX's requests to inflate
+    after the last pop. The text now says ESX keeps asking but pages the excess itself; this is that run."""
+    import esxlab as esx
+    host = esx.Host(esx.HostConfig(memory_mb=176, swap_mb=512), seed=0)
+    host.power_on(esx.VMConfig(name="honest", max_mb=96), workload=esx.workloads.Dbench(clients=12))
+    host.power_on(esx.VMConfig(name="guest", max_mb=96, balloon="lying"), workload=esx.workloads.Dbench(clients=12))
+    tr = host.run(minutes=3)
+    guest = [d for d in tr.decisions if d.vm == "guest"]
+    pops = [d.until or d.tick for d in guest if d.action == "balloon popped"]
+    asks = [d.tick for d in guest if d.action == "inflate balloon"]
+    assert pops and host.vm("guest").balloon.caught is not None
+    assert any(t > max(pops) for t in asks), (pops, asks)
+    assert any(d.action.startswith("page out") for d in guest)
+    text = _markdown("10_security.ipynb")
+    assert "its requests to inflate still show in the *Why?* panel" in text
+
+
+def test_10_guest_benchmark_starts_after_its_driver_loads(ten):
+    dash = ten["dash"]
+    guest = dict((c.name, w) for c, w in dash.vm_specs)["guest"]
+    assert isinstance(guest, W.Delayed) and guest.start_s == 30
+    for mode in esx.config.BALLOON_MODES:
+        run = dash.compute({**dash.defaults, "guest.balloon": mode})
+        assert not [d for d in run.trace.decisions if d.vm == "guest" and "not loaded yet" in d.why], mode
+
+
+def test_10_every_broken_mode_differs(ten):
+    dash = ten["dash"]
+    runs = {m: dash.compute({**dash.defaults, "guest.balloon": m}) for m in esx.config.BALLOON_MODES}
+    swap_ins = {m: r.host.vm("guest").totals.swap_ins for m, r in runs.items()}
+    assert len({swap_ins[m] for m in ("absent", "uncooperative", "lying")}) == 3, swap_ins
+    asks = {m: sum(d.vm == "guest" and d.action == "inflate balloon" for d in r.trace.decisions)
+            for m, r in runs.items()}
+    assert asks["absent"] == 0 < asks["uncooperative"] and asks["lying"] > 0, asks
+    assert runs["lying"].host.vm("guest").totals.balloon_pops > 0
+    assert runs["uncooperative"].host.vm("guest").totals.balloon_pops == 0
+
+
+def test_10_numbers_are_the_new_runs():
+    two = text("10_security", "### Balloon modes (§3.2)")
+    assert "(191 000 against 180 000 in three minutes)" in two and "(83 000 against 170 000)" in two
+    assert "about an eighth faster" in two and "196 000" not in two and "nearly a fifth faster" not in two
+    assert "starts at 30 s" in text("10_security", "### Predict first")
+    guard = _guard("10_security", "reads, writes")
+    assert '{"cooperative": 191000, "disabled": 180000}' in guard and 'modes["lying"][2] > 0' in guard
+
+
+def test_10_invented_rules_are_marked():
+    crux = text("10_security", "## 1. The crux")
+    assert "ESX measures a balloon's progress" not in crux
+    assert "the next interaction with the driver resets its state" in crux
+    assert "esxlab's own rules (invented) are these: it measures a balloon's progress in **machine pages" in crux
+    row = next(line for line in cell("10_security", "### Balloon modes").splitlines() if line.startswith("| lying"))
+    assert "no longer counted on (esxlab's rule, invented;" in row
+    question = text("10_security", "A guest's balloon driver lies")
+    assert "is esxlab's rule (invented;" in question and "its own rule, invented" in question
+
+
+def test_10_salting_guard_passes_after_moving_salting():
+    ns = run_until("10_security", 'title="Salting"')
+    ns["salt"].set(**{"sharing.force_salting": 1})
+    guard = _guard("10_security", "without salting the attacker")
+    exec(guard, ns)
+    ns["salt"].defaults = {"sharing.force_salting": 1}
+    with pytest.raises(AssertionError):
+        exec(guard, ns)
+
+
+def test_10_try_it_points_to_the_counters_table():
+    tried = text("10_security", "## Try it")
+    assert "(the panel's page-outs)" not in tried and "the counters table's *swap outs*, in 4 KB pages" in tried
+
+
+def test_10_the_stall_is_a_cost_not_a_clock_and_io_is_counted_both_ways():
+    src = cell("10_security", "stall charged")
+    assert "a cost, not a clock" in src and "swap-outs" in src and "write-backs" in src
+
+
+def test_10_the_probe_question_takes_pages():
+    src = cell("10_security", "How many of the probe pages were shared")
+    q = eval(src, {"Question": Question})                  # the notebook's own call
+    assert q.expect.unit == "pages" and q.check("28 pages").correct
