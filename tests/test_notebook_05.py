@@ -10,7 +10,7 @@ import esxlab as esx
 from esxlab.experiments import fig7, paper_series
 from esxlab.views.lesson import Prediction
 
-from notebook_cells import figures, question, run_cells, text as _text, text_by_id
+from notebook_cells import cell, figures, question, run_cells, text as _text, text_by_id
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,5 +69,9 @@ def test_05_asks_for_figure_2s_gain_and_reveals_the_worked_sum():
     assert f"= {np.interp(179, x, y):.2f} MB/s" in explain and f"= {np.interp(243, x, y):.2f} MB/s" in explain
     gain = ns["res"].value("dbench throughput gain")
     assert f"its gain here is {gain:.0f} %" in explain and gain >= 30
-    for fact in ("17.8 %", "19.6 % on Figure 2's ballooned bars", "no client count for Figure 7", "read NO"):
+    for fact in ("17.8 %", "it is 19.6 %", "no client count for Figure 7", "read NO", "about 0.8 MB/s",
+                 "4.4 % at 128 MB and 1.4 % at 224 MB"):
         assert fact in explain, fact
+    b = paper_series("fig2")["series"]["ballooned"]["y"]
+    assert f"{b[1]:.2f}, {b[2]:.2f} and {b[3]:.2f} MB/s at 160, 192 and 224 MB, and {y[-1]:.2f} at 256 MB" in explain
+    assert "about 32 %" not in " ".join(cell("05_idle_memory_tax", "## Reading the paper").split())
