@@ -368,21 +368,21 @@ def test_a_factor_prediction_s_gap_is_a_plain_number():
 def test_a_reveal_names_where_its_value_comes_from():
     p = Prediction("How many MB?", unit="MB")
     p.record(20)
-    p.reveal(actual=13, explain="Worked out from the paper's curves.", label="worked out")
-    assert p.revealed.text.startswith("Your prediction: 20 MB · worked out: 13 MB · gap (worked out − predicted): ")
+    p.reveal(actual=13, explain="Worked out from the paper's curves.", label="worked-out")
+    assert p.revealed.text.startswith("Your prediction: 20 MB · worked-out: 13 MB · gap (worked-out − predicted): ")
     q = Prediction("How many MB?", unit="MB")
     q.record(20)
     q.reveal(actual=13, explain="The simulator's.")
     assert "· simulated: 13 MB · gap (simulated − predicted)" in q.revealed.text
-    with pytest.raises(esx.ConfigError, match="give a word or two such as 'simulated' or 'worked out'"):
+    with pytest.raises(esx.ConfigError, match="give a word or two such as 'simulated' or 'worked-out'"):
         Prediction("How many?").reveal(actual=1, explain="x", label=" ")
 
 
 def test_without_a_prediction_the_reveal_says_the_worked_out_value():
     p = Prediction("How many MB?", unit="MB")
-    p.reveal(actual=13, explain="Why.", label="worked out")
-    assert "The worked out value is ready" in p.reveal_box.value
-    assert p.show() is None and "the worked out value is 13 MB" in p.show().text
+    p.reveal(actual=13, explain="Why.", label="worked-out")
+    assert "The worked-out value is ready" in p.reveal_box.value
+    assert p.show() is None and "the worked-out value is 13 MB" in p.show().text
 
 
 def test_a_wrong_answer_says_what_the_tolerance_is_for():

@@ -62,7 +62,7 @@ def test_05_asks_for_figure_2s_gain_and_reveals_the_worked_sum():
     from notebook_cells import run_until
     ns = run_until("05_idle_memory_tax", "g2.reveal")
     actual, explain = ns["g2"]._answer
-    assert actual == fig7.paper_gain_from_fig2()["configured"] and ns["g2"].label == "worked out"
+    assert actual == fig7.paper_gain_from_fig2()["configured"] and ns["g2"].label == "worked-out"
     # the prose's numbers are Figure 2's digitized bars, and the explanation's arithmetic is theirs
     x, y = (paper_series("fig2")["series"]["configured"][k] for k in ("x", "y"))
     assert [f"{v:.2f}" for v in y[1:]] == ["13.70", "15.63", "17.04", "17.80"] and x[1:] == [160, 192, 224, 256]

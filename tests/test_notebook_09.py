@@ -118,7 +118,7 @@ def test_09_asks_for_the_papers_minute_5_bound_and_reveals_it():
     from notebook_cells import run_until
     ns = run_until("09_dynamic_reallocation", "p5.reveal")
     actual, explain = ns["p5"]._answer
-    assert actual == fig8.paper_free_bound()[5.0] == 13 and ns["p5"].label == "worked out"
+    assert actual == fig8.paper_free_bound()[5.0] == 13 and ns["p5"].label == "worked-out"
     for fact in ("1024 − 160 − (1105 − 254) = 13 MB", "hard or lower", "reserve 32 MB", "frees no machine memory",
                  "from minute 0.7 to 5.0", "64 MB below"):
         assert fact in explain, fact

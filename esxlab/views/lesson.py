@@ -322,7 +322,7 @@ class Prediction:
     def reveal(self, actual: float, explain: str, *, label: str = "simulated") -> Reveal | None:
         """Show the recorded prediction beside ``actual`` (the simulated value, same unit) and the
         sentence ``explain`` (what the gap means), and lock the prediction; returns the :class:`Reveal`.
-        ``label`` names where ``actual`` comes from ("simulated"; e.g. "worked out" for a value computed
+        ``label`` names where ``actual`` comes from ("simulated"; e.g. "worked-out" for a value computed
         from the paper's own numbers).
 
         Without a recorded prediction (Run All, or Voilà, which runs every cell on load) nothing is
@@ -336,7 +336,7 @@ class Prediction:
                               f"gap means.")
         if not isinstance(label, str) or not label.strip():
             raise ConfigError(f"Prediction.reveal(label={label!r}) is not allowed; give a word or two such as "
-                              f"'simulated' or 'worked out'.")
+                              f"'simulated' or 'worked-out'.")
         self._answer = (float(actual), explain)
         self.label = label.strip()
         if self.value is not None:
