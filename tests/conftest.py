@@ -10,6 +10,18 @@ def small_host(memory_mb=96, seed=0, **kw):
     return esx.Host(esx.HostConfig(memory_mb=memory_mb, **kw), seed=seed)
 
 
+def short_guest(seconds: int):
+    """A 16 MB guest asked to touch ≈ 11,700 distinct pages a tick (it holds 4,096); its guest_oom each tick."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, sharing=esx.SharingConfig(mode="off")), seed=0)
+    vm = host.power_on(esx.VMConfig(name="d", max_mb=16),
+                       workload=esx.workloads.Dbench(clients=40, accesses_per_s=20000))
+    per_tick = []
+    for _ in range(seconds):
+        host.step()
+        per_tick.append(vm.counters.guest_oom)
+    return vm, per_tick
+
+
 @pytest.fixture
 def host():
     return small_host()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -10,11 +11,12 @@ import nbformat
 
 NB = "notebooks/{}.ipynb"
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 
 
 def cells(name: str) -> list:
-    """The cells of ``notebooks/<name>.ipynb``."""
-    return nbformat.read(NB.format(name), as_version=4).cells
+    """The cells of ``notebooks/<name>.ipynb`` (from the checkout, wherever pytest runs)."""
+    return nbformat.read(ROOT / NB.format(name), as_version=4).cells
 
 
 def cell(name: str, marker: str) -> str:
@@ -118,3 +120,12 @@ def figures(widget) -> list:
     if isinstance(widget, bq.Figure):
         return [widget]
     return [f for child in getattr(widget, "children", ()) for f in figures(child)]
+
+
+def markdown_of(name: str) -> str:
+    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+def source_of(notebook: str) -> str:
+    return "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4).cells)

@@ -166,3 +166,11 @@ def test_the_mention_check_can_fail():
     assert "pmap.py" in model_files_mentioning("per-state counts")
     assert "reclaim.py" in model_files_mentioning("share before swap")
     assert not any(f.startswith(("views/", "experiments/")) for f in model_files_mentioning("compress"))
+
+
+def test_the_compression_check_reads_code_not_comments(tmp_path):
+    """The check that compression stays in five files failed on a comment naming it."""
+    src = tmp_path / "m.py"
+    src.write_text("x = 1  # swapped, balloon, compressed\ny = 'compress me'\n")
+    text = code_text(src)
+    assert "compressed" not in text and "compress me" in text

@@ -5,9 +5,8 @@ import pytest
 
 from esxlab import experiments as E
 from esxlab.__main__ import main
-from esxlab.errors import ConfigError
+from esxlab.errors import ConfigError, describe_range
 from esxlab.experiments import EXPERIMENTS, cli, runner, sweeps
-
 
 
 MISSING = ("error: sweep: the following arguments are required: EXPERIMENT; give one of "
@@ -171,3 +170,46 @@ def test_values_that_do_not_read_as_a_decimal_comma_get_no_comma_sentence(text):
 def test_a_number_too_large_for_a_float_is_not_reported_as_inf(text):
     with pytest.raises(ConfigError, match=r"1e400 is too large for a number \(Python would read it as inf\)"):
         sweeps.parse_param(text)
+
+
+ARGV = ["sweep", "remap_io", "--param", "minutes=1,2", "--seeds", "0"]
+
+
+def allowed(name: str, key: str) -> str:
+    """The range ``key`` of experiment ``name`` allows, from its ``PARAMS`` (e.g. "0 ≤ tax_after ≤ 0.99.")."""
+    spec = E.get(name).PARAMS[key]
+    return describe_range(key, spec.lo, spec.hi, spec.lo_open, spec.hi_open) + "."
+
+
+@pytest.mark.parametrize("typed, shown", [("nan", "nan"), ("inf", "inf"), ("-inf", "-inf"), ("NaN", "nan"),
+                                          ("0.5,inf", "inf")])
+def test_the_command_line_says_not_finite_and_what_is_allowed(typed, shown, capsys):
+    assert main(["sweep", "fig7", "--param", f"tax_after={typed}"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: fig7.tax_after = {shown} is not a finite number; allowed: {allowed('fig7', 'tax_after')}\n"
+    assert "must be a number" not in err
+
+
+def test_nan_inside_a_tuple_and_for_a_whole_number_parameter(capsys):
+    assert main(["sweep", "fig2", "--param", "sizes=(128,nan)"]) == 2
+    assert "sizes = nan is not a finite number; allowed: 16 ≤" in capsys.readouterr().err
+    assert main(["sweep", "fig2", "--param", "clients=inf"]) == 2
+    assert capsys.readouterr().err == f"error: fig2.clients = inf is not a finite number; allowed: " \
+                                      f"{allowed('fig2', 'clients')}\n"
+
+
+def test_one_cli_sweep_builds_one_plan(monkeypatch, capsys):
+    built = []
+    real = sweeps.Plan.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(args[0] if args else kwargs["name"])
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(sweeps.Plan, "__init__", counted)
+    assert main(ARGV) == 0
+    assert built == ["remap_io"], f"{len(built)} plans built for one sweep"
+    out = capsys.readouterr().out
+    table = E.sweep("remap_io", {"minutes": [1, 2]}, 0)
+    assert out.startswith(E.render_table(table.summary()) + "\n\n2 runs of remap_io (2 grid points × 1 seed), ")
+    assert out.rstrip().endswith("s, 1 worker")

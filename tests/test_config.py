@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import esxlab as esx
-from esxlab.config import RemapConfig, SharingConfig
+from esxlab.config import HostConfig, RemapConfig, SharingConfig, VMConfig
 from esxlab.experiments import fig7
 
 
@@ -282,3 +282,10 @@ def test_replace_warns_too_and_other_values_do_not():
 def test_a_fraction_below_one_is_still_refused_not_warned():
     with pytest.raises(esx.ConfigError, match=r"looks like a fraction of 1, but balloon_max_pct is a percentage"):
         esx.VMConfig(balloon_max_pct=0.65)
+
+
+def test_sources_cite_the_sections_the_paper_gives():
+    host, vm, sharing = HostConfig.controls(), VMConfig.controls(), SharingConfig.controls()
+    assert "§5.4" in host["memory_mb"].source and "§3.2" in host["balloon_stuck_s"].source
+    assert "1 GB" in vm["overhead_mb"].source and "default is 2" in sharing["force_salting"].source
+    assert 'high_state="idle"' in HostConfig.esx2002.__doc__ and "swap_mb" in HostConfig.esx2002.__doc__

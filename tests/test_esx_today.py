@@ -162,3 +162,20 @@ def test_esx_today_heads_its_column_later_esx_in_print_and_on_the_command_line()
     out = subprocess.run([sys.executable, "-m", "esxlab", "reproduce", "--figure", "esx_today"], capture_output=True,
                          text=True, check=True).stdout
     assert out.split("\n")[0].split()[2:4] == ["later", "ESX"]
+
+
+def test_esxi6_balloons_stop_in_hard_and_the_papers_keep_inflating():
+    """Later ESX's hard state compresses and swaps, the balloon stops (paper-notes §5.2's later-ESX actions); the
+    paper's hard state pages the whole excess while the balloon goes on inflating (§6.3)."""
+    from esxlab.reclaim import HARD, LOW, plan
+    for state in (HARD, LOW):
+        args = (state, 100, 1000, 10, 1000, True, True)
+        assert plan(*args) == (110, 100) and plan(*args, hard_balloon=False) == (10, 100)
+    from esxlab.experiments import esx_today
+    p = esx_today.resolve("esx_today", esx_today.PARAMS, {})
+    tr, host = esx_today.run_era(p, "esxi6", 0)
+    hard = np.isin(np.asarray(tr.host.state[:-1]), [HARD, LOW])
+    assert hard.any()
+    for n in tr.vm_names:
+        grew = np.diff(np.asarray(tr.vm(n).balloon)) > 1e-9
+        assert not (grew & hard).any(), n

@@ -2,18 +2,16 @@
 checks' feedback on right and wrong answers, its text and its solution."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from esxlab import checks, problems
-from esxlab.checks import CheckFailed
 from esxlab.config import BALLOON_MODES
 from esxlab.problems.instructor import expect, solve
 
-from answers import fails
+from answers import (answer_line as _answer_line, background as _background, exercise_markdown as _markdown, fails,
+                     feedback as _feedback)
 
 
 SEEDS = range(200)
@@ -22,31 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCE = Path(__file__).parents[1] / "exercises" / "source"
 
 
-def _feedback(problem, **answers) -> str:
-    with pytest.raises(CheckFailed) as err:
-        checks.check(problem, **answers)
-    return str(err.value)
-
-
 def _paper_balloon_mb(p) -> float:
     """The paper's plain reading of high (no reclamation): a working balloon keeps what it holds, never more
     than its cap nor max − target."""
     return min(p.balloon_mb, p.max_mb * p.cap_pct / 100, p.max_mb - p.target_mb)
-
-
-def _background(name: str, folder: str) -> str:
-    cells = nbformat.read(ROOT / folder / f"{name}.ipynb", as_version=4).cells
-    return " ".join(next(c.source for c in cells if c.source.startswith("## Background")).split())
-
-
-def _markdown(notebook: str) -> str:
-    cells = json.loads((SOURCE / f"{notebook}.ipynb").read_text())["cells"]
-    return "\n".join("".join(c["source"]) for c in cells)
-
-
-def _answer_line(message: str, name: str) -> str:
-    """The line of a check's message about answer ``name``."""
-    return next(line for line in message.splitlines() if line.lstrip("- ").startswith(f"`{name}` "))
 
 
 def test_the_papers_reading_of_high_is_a_named_mistake_seed_12():

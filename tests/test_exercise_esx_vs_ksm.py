@@ -4,19 +4,13 @@ esxlab/problems/esx_vs_ksm.py): its checks' feedback on right and wrong answers,
 import pytest
 
 import esxlab as esx
-from esxlab import checks, problems
+from esxlab import problems
 from esxlab.problems.instructor import solve
 
-from answers import fails, line, line as _line
+from answers import fails, feedback as _feedback, line, line as _line
 
 
 IN_MB = "those look like MB; give pages (256 pages of 4 KB make one MB)."
-
-
-def _feedback(problem, **answers) -> str:
-    with pytest.raises(checks.CheckFailed) as err:
-        checks.check(problem, **answers)
-    return str(err.value)
 
 
 # finding 9

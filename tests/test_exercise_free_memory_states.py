@@ -11,17 +11,11 @@ from esxlab import checks, problems
 from esxlab.checks import CheckFailed
 from esxlab.problems.instructor import expect, solve
 
-from answers import fails
+from answers import fails, feedback as _feedback
 
 
 SEEDS = range(200)
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-
-
-def _feedback(problem, **answers) -> str:
-    with pytest.raises(CheckFailed) as err:
-        checks.check(problem, **answers)
-    return str(err.value)
 
 
 def _from_thresholds(p) -> list[str]:

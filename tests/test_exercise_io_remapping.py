@@ -7,18 +7,12 @@ import pytest
 from esxlab import checks, problems
 from esxlab.problems.instructor import expect, solve
 
-from answers import fails, line, line as _line
+from answers import fails, feedback as _feedback, line, line as _line
 
 
 RESTART_KEEPS_COPIES = "copies paid before the count restarted were still paid"
 GE = "more than window_s"
 WHOLE_BURST = "the rest of that burst reaches the device without a copy"
-
-
-def _feedback(problem, **answers) -> str:
-    with pytest.raises(checks.CheckFailed) as err:
-        checks.check(problem, **answers)
-    return str(err.value)
 
 
 def test_io_remapping_names_a_non_whole_count_and_a_burst_s_position():

@@ -2,35 +2,20 @@
 esxlab/problems/page_sharing.py): its checks' feedback on right and wrong answers, its text and its solution."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+import esxlab as esx
 from esxlab import checks, problems
-from esxlab.checks import ALSO, CheckFailed
-from esxlab.problems.instructor import solve
+from esxlab.checks import ALSO
+from esxlab.problems.instructor import expect, solve
 
-from answers import fails, line, line as _line
+from answers import (answer_line as _answer_line, exercise_markdown as _markdown, fails, feedback as _feedback, line,
+                     line as _line)
 
 
 SOURCE = Path(__file__).parents[1] / "exercises" / "source"
-
-
-def _feedback(problem, **answers) -> str:
-    with pytest.raises(CheckFailed) as err:
-        checks.check(problem, **answers)
-    return str(err.value)
-
-
-def _markdown(notebook: str) -> str:
-    cells = json.loads((SOURCE / f"{notebook}.ipynb").read_text())["cells"]
-    return "\n".join("".join(c["source"]) for c in cells)
-
-
-def _answer_line(message: str, name: str) -> str:
-    """The line of a check's message about answer ``name``."""
-    return next(line for line in message.splitlines() if line.lstrip("- ").startswith(f"`{name}` "))
 
 
 def test_page_sharing_names_swapped_answers_on_both_lines():
@@ -86,3 +71,39 @@ def test_the_zero_page_slip_within_the_tolerance_is_accepted_on_purpose_and_says
     right = solve(p)
     checks.check(p, shared_mb=right["shared_mb"], reclaimed_mb=16.0)      # the tester's slip passes
     assert "one zero frame" in problems.SharingPrediction.__doc__ and "n − 1" in problems.SharingPrediction.__doc__
+
+
+def test_sharing_answered_in_pages_gets_the_units_hint():
+    p = problems.SharingPrediction(0)
+    right = solve(p)
+    pages = {k: v * esx.PAGES_PER_MB for k, v in right.items()}
+    assert "those look like pages; give MB" in _feedback(p, shared_mb=6400, reclaimed_mb=4094)   # the tester's
+    assert "`shared_mb`" in _feedback(p, **pages)
+    msg = _feedback(p, shared_mb=right["shared_mb"], reclaimed_mb=pages["reclaimed_mb"])
+    assert "`reclaimed_mb`" in msg and "those look like pages; give MB" in msg
+
+
+def test_sharing_answers_swapped_get_the_swapped_hint():
+    p = problems.SharingPrediction(0)
+    right = solve(p)
+    msg = _feedback(p, shared_mb=15.99, reclaimed_mb=25)              # the tester's answer
+    assert "look swapped" in msg and "`shared_mb`" in msg
+    msg = _feedback(p, shared_mb=right["reclaimed_mb"], reclaimed_mb=right["shared_mb"])
+    assert "look swapped" in msg
+
+
+def test_sharing_none_salt_taken_as_no_sharing_is_named_where_it_changes_the_answer():
+    """A VM without a salt shares with the other unsalted VMs (None is one common salt), not with
+    nobody (ShareForceSalting = 2); listed only where that changes the answer."""
+    seen = 0
+    for seed in range(4):
+        p = problems.SharingPrediction(seed)
+        alone = p._run(force_salting=2)
+        right = solve(p)
+        for e, value in zip(expect(p), alone):
+            listed = any("None" in m.hint for m in e.mistakes)
+            assert listed == (abs(value - right[e.name]) > 0.1), (seed, e.name)
+            if listed:
+                assert "one common salt" in _feedback(p, **{**right, e.name: value})
+                seen += 1
+    assert seen >= 2

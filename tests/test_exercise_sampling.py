@@ -11,7 +11,7 @@ from esxlab import checks, problems
 from esxlab.checks import ALSO, CheckFailed, _close
 from esxlab.problems.instructor import expect, solve
 
-from answers import fails, line, line as _line
+from answers import fails, feedback as _feedback, line, line as _line
 
 
 FOLDERS = ["exercises/source", "exercises/release"]
@@ -20,12 +20,6 @@ MEAN = "the estimate is not the mean of the averages"
 ROUNDING = "cut or rounded"
 TRUE = "ESX cannot see the VM's true active fraction"
 IDLE = "idle fraction"
-
-
-def _feedback(problem, **answers) -> str:
-    with pytest.raises(CheckFailed) as err:
-        checks.check(problem, **answers)
-    return str(err.value)
 
 
 def _background(name: str, folder: str) -> str:
@@ -394,3 +388,14 @@ def test_seed_0_poses_the_same_sampling_problem():
     p = problems.SamplingEstimate(0)
     assert (p.max_mb, p.n, p.true_fraction, p.slow, p.fast, p.slow_gain, p.fast_gain, p.touched) == (
         512, 200, 0.1, 0.65, 0.8, 0.4, 0.6, 26)
+
+
+def test_sampling_f_over_the_paper_s_100_pages_names_this_problem_s_n():
+    """SamplingEstimate draws n = 50 or 200 (the paper's 100 in its background): f = t / 100 says so."""
+    for seed in range(6):
+        p = problems.SamplingEstimate(seed)
+        f = expect(p)[0]
+        if p.n == 100:
+            continue
+        with pytest.raises(checks.CheckFailed, match=f"p.n = {p.n}, not the paper's default of 100"):
+            checks.verify(f, p.touched / 100)

@@ -16,6 +16,7 @@ import pytest
 from nbclient import NotebookClient
 
 from esxlab import exercises, problems
+from answers import guide_section as _section, solved as _solved
 
 EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
 SOURCES = sorted((EXERCISES / "source").glob("*.ipynb"))
@@ -304,14 +305,6 @@ def _break(path: Path, cell: int, old: str, new: str) -> None:
 
 def _names(text: str) -> set[str]:
     return set(re.findall(r"`(\d\d_\w+|[a-z_]+)`", text))
-
-
-def _section(start: str, end: str) -> str:
-    return GUIDE[GUIDE.index(start):GUIDE.index(end, GUIDE.index(start))]
-
-
-def _solved(name: str):
-    return nbformat.read(SOURCE / f"{name}.ipynb", as_version=4)
 
 
 def _with_untagged_answer(path: Path) -> int:

@@ -631,3 +631,12 @@ def test_a_figure_number_that_is_not_whole_is_refused_listing_the_figures(number
     with pytest.raises(esx.ConfigError, match=rf"^unknown experiment {re.escape(repr(number))}; choose a figure "
                                               r"number \(2, 4, 5, 6, 7, 8\), a name \(fig2, "):
         experiments.get(number)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_python_says_the_same(value):
+    with pytest.raises(ConfigError, match=rf"^fig7.tax_after = {value!r} is not a finite number; allowed: 0 ≤ "
+                                          r"tax_after ≤ 0.99\.$"):
+        E.sweep("fig7", params={"tax_after": [value]})
+    with pytest.raises(ConfigError, match=rf"^fig7.tax_after = {value!r} is not a finite number"):
+        E.fig7.run(tax_after=value)

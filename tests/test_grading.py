@@ -22,7 +22,7 @@ from esxlab.exercises import graded
 from esxlab.problems import base
 from esxlab.problems.instructor import expect, solve
 
-from answers import answered, grade_script
+from answers import answered, grade_script, solved as _solved
 
 pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
 
@@ -124,10 +124,6 @@ def _grade_py(tmp_path, given: Path, work, *options: str) -> subprocess.Complete
     return subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), str(given),
                            str(tmp_path / "student.ipynb"), *options], capture_output=True, text=True, cwd=tmp_path,
                           timeout=600)
-
-
-def _solved(name: str):
-    return nbformat.read(SOURCE / f"{name}.ipynb", as_version=4)
 
 
 def _flags(answers: dict[str, str], exercise: str = "idle_memory_tax") -> list[str]:

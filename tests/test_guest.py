@@ -11,6 +11,8 @@ from esxlab.guest import PROFILES
 from esxlab.pmap import SHARED
 from esxlab.workloads import Toucher
 
+from conftest import short_guest as _short_guest
+
 MB = esx.PAGES_PER_MB
 
 
@@ -176,3 +178,15 @@ def test_kernel_pages_refuses_a_negative_or_text_size():
         PROFILES["linux"].kernel_pages(-1)
     with pytest.raises(esx.ConfigError, match="must be a number"):
         PROFILES["linux"].kernel_pages("128")
+
+
+def test_a_short_guest_counts_every_tick_and_since_power_on():
+    vm, per_tick = _short_guest(5)
+    assert min(per_tick[1:]) > 4096 and vm.totals.guest_oom == sum(per_tick)
+
+
+def test_a_guest_with_room_counts_none():
+    host = esx.Host(esx.HostConfig(memory_mb=512), seed=0)
+    vm = host.power_on(esx.VMConfig(name="d", max_mb=256), workload=esx.workloads.Dbench())
+    host.run(seconds=120)
+    assert vm.totals.accesses > 0 and vm.totals.guest_oom == 0

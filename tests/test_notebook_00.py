@@ -3,10 +3,9 @@
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from notebook_cells import cell, cells as _cells, flat, run_until, text
+from notebook_cells import cell, cells as _cells, flat, run_until, source_of as _source, text, text as _cell
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,10 +15,6 @@ ROOT = Path(__file__).resolve().parents[1]
 def tour():
     """Lesson 00 run up to its Reveal (the scenario of the tour, 5 simulated minutes)."""
     return run_until("00_tour", "guess.reveal(")
-
-
-def _source(notebook: str) -> str:
-    return "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4).cells)
 
 
 def test_00_a_ballooned_pages_data_may_be_on_the_guests_disk_in_every_text():
@@ -113,3 +108,11 @@ def test_the_tours_prediction_and_its_reveal_are_the_same_quantity():
     src = _source("00_tour")
     assert "will ESX have reclaimed (ballooned + swapped)?" in src and 'guess.reveal(actual=gave["idle"],' in src
     assert "keeps touching about 8 MB" in src, "the idle MB the Reveal's reasoning needs is given before the box"
+
+
+def test_00_double_paging_is_section_3_1_and_high_reclaims_nothing():
+    text = _cell("00_tour", "## The crux")
+    assert "**double paging** (§3.1)" in text and "(§3.3)." not in text
+    assert "heart of the problem" not in text and "for the reason §3.1 gives" in text
+    assert "ballooning while memory is plentiful" not in text
+    assert "(§6.3, notebook 07) decide *how*: no reclamation while enough memory is free" in text

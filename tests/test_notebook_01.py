@@ -1,5 +1,7 @@
 """Notebook 01 · Memory virtualization: the pmap (notebooks/01_memory_virtualization.ipynb): its prose, reveals, guards,
 Try it and questions."""
+from __future__ import annotations
+
 
 import re
 
@@ -69,3 +71,19 @@ def test_01_observe_first_says_the_dashboard_shows_the_14_mb_run():
 def test_01_the_reveal_names_the_free_memory_esxlab_keeps():
     src = cell("01_memory_virtualization", "guess.reveal(")
     assert "a little more than 6 %" not in src and "100 * end.free / 14" in src and "invented 1 % margin" in src
+
+
+def test_01_the_grid_stays_at_14_mb_while_the_text_talks_about_it():
+    """F1: a cell reset the slider to 40 before the text about "the ones now orange or red"; nothing is red.
+    Session 46: the text called ballooned (#E69F00) "amber" and swapped (#D55E00) "orange", where the palette
+    (Okabe & Ito) names them orange and vermillion, so a student took the orange cells for swapped ones.
+    Trial 50: orange and vermillion merge under deuteranopia; the balloon is now a light yellow."""
+    from esxlab.views.components import COLORS
+    assert (COLORS["swapped"], COLORS["balloon"]) == ("#D55E00", "#F0E442")
+    cells = _cells("01_memory_virtualization")
+    sets = [c.source for c in cells if 'dash.controls["memory_mb"].value' in c.source]
+    assert len(sets) == 1 and 'dash.controls["memory_mb"].value = 14' in sets[0]
+    text = " ".join(" ".join(c.source.split()) for c in cells if c.cell_type == "markdown")
+    assert " red" not in text and "amber" not in text.lower()
+    assert "Light yellow (balloon) and vermillion (swapped, a much darker orange) PPNs appear" in text
+    assert "the ones now yellow or vermillion in the grid above" in text

@@ -1,10 +1,41 @@
 """Notebook 02 · Ballooning (paper §3.2, Figure 2; notebooks/02_ballooning.ipynb): its prose, reveals, guards, Try it
 and questions."""
+from __future__ import annotations
 
-from notebook_cells import cell_by_id, text_by_id
+
+import numpy as np
+
+from esxlab.experiments import fig2
+
+from notebook_cells import cell_by_id, cells as _cells, text as _cell, text_by_id
 
 
 def test_02_observe_says_the_throughput_units_differ_from_the_papers():
     assert 'ylabel="dbench throughput (accesses/s)"' in cell_by_id("02_ballooning", "1209f4c1")
     text = text_by_id("02_ballooning", "fac68d29")
     assert "esxlab's throughput is in accesses/s, the paper's Figure 2 in MB/s, so compare ratios" in text
+
+
+def test_02_the_middle_overheads_are_read_off_the_figure():
+    text = _cell("02_ballooning", "The overhead shrinks at 192 MB")
+    assert "The paper's own points" not in text
+    assert f"{fig2.PAPER[128][2]} % at 128 MB and {fig2.PAPER[224][2]} % at 224 MB (§3.2)" in text
+    gaps = [f"{fig2.PAPER[mb][0] - fig2.PAPER[mb][1]:.2f}" for mb in (160, 192)]
+    assert "read off its Figure 2" in text and f"digitized: gaps of {gaps[0]} and {gaps[1]} MB/s" in text
+
+
+def test_02_at_400_clients_the_lines_swap_whatever_the_seed():
+    """F2: the text after 02's reveal says seeds 1 and 2 give seed 0's throughputs at 400 clients to 0.1 accesses/s."""
+    from esxlab.experiments import fig2
+    from esxlab.host import quietly
+    fixed = dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)     # 02's dashboard
+    src = next(c.source for c in _cells("02_ballooning") if "views.ExperimentDashboard(" in c.source)
+    assert "fixed=dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)" in src
+    with quietly():
+        bars = [fig2.run(seed=s, clients=400, **fixed).traces["bars"] for s in (0, 1, 2)]
+    for b in bars:
+        assert b["ballooned"][0] > b["configured"][0]
+        for k in ("configured", "ballooned"):
+            assert np.abs(np.asarray(b[k]) - np.asarray(bars[0][k])).max() < 0.1, (k, b[k], bars[0][k])
+    text = next(c.source for c in _cells("02_ballooning") if "**400 clients**" in c.source)
+    assert "Seeds 1 and 2 give the\nsame numbers to 0.1 accesses/s" in text

@@ -1,12 +1,14 @@
 """Notebook 03 · Demand paging, random replacement and double paging (paper §3.3; notebooks/03_demand_paging.ipynb): its
 prose, reveals, guards, Try it and questions."""
+from __future__ import annotations
+
 
 import pytest
 
 import esxlab as esx
 from esxlab.experiments import replacement
 
-from notebook_cells import cell, question, text as _text, text_by_id
+from notebook_cells import cell, cells as _cells, question, text as _text, text_by_id
 
 
 MB = esx.PAGES_PER_MB
@@ -99,3 +101,15 @@ def test_03_try_it_what_we_measured_clock_never_stops_losing_on_the_loop():
         assert (abs(clock - 125) < 0.1) == (available >= 64), (available, clock)
     with pytest.raises(esx.ConfigError):      # the slider cannot reach a loop that fits
         replacement.run(seed=0, available_mb=100, **fixed)
+
+
+def test_an_experiment_chart_says_which_of_its_runs_it_shows():
+    """F4: 03's chart under a four-run table was titled only "guest: memory over time"."""
+    from esxlab.experiments import fig2
+    from esxlab.views import ExperimentDashboard
+    d = ExperimentDashboard(fig2, [], trace_key="ballooned_128", panels=("series",), trace_label="ballooned to 128 MB",
+                            fixed=dict(sizes=(128,), minutes=2, measure_from_min=1, dbench_start_s=0))
+    assert d.series.figure.title == "dbench (ballooned to 128 MB): memory over time", d.series.figure.title
+    src = "\n".join(c.source for c in _cells("03_demand_paging"))
+    assert 'trace_label="the loop under clock"' in src and "*available*" not in src
+    assert "*memory the host lets it have* slider" in src

@@ -1,5 +1,7 @@
 """Notebook 04 · Content-based page sharing (paper §4, Figures 3–4; notebooks/04_page_sharing.ipynb): its prose,
 reveals, guards, Try it and questions."""
+from __future__ import annotations
+
 
 import pytest
 
@@ -7,7 +9,7 @@ import esxlab as esx
 from esxlab.experiments import fig4
 from esxlab.experiments.result import Result
 
-from notebook_cells import cell, cells, flat, run_until, text
+from notebook_cells import cell, cells, cells as _cells, flat, run_until, text
 
 
 MB = esx.PAGES_PER_MB
@@ -88,3 +90,15 @@ def test_04_shows_the_stale_hint_and_cow_counters_and_says_why_they_stay_0(shari
     text = flat(cell("04_page_sharing", "The last line counts the two events"))
     assert "both stay at 0 in this run" in text and "only ever read" in text
     assert "notebook 09" in text and "notebook 10" in text
+
+
+def test_04_and_11_draw_the_sharing_curves_without_free_memory():
+    """F5: *free* (≈ 200–265 MB) on the same axis squashed *shared saved* (0–33 MB) into the bottom 30 px;
+    F10: 04 says above its dashboard that either scan cap alone changes nothing."""
+    for name, fields in (("04_page_sharing", '("shared_saved", "zero_shared")'), ("11_esx_vs_ksm", '("shared_saved",)')):
+        src = next(c.source for c in _cells(name) if "views.SimDashboard(" in c.source)
+        assert f"host_fields={fields}" in src, name
+    text = next(c.source for c in _cells("04_page_sharing") if "## Predict, then observe" in c.source)
+    assert "raising either\nslider on its own changes nothing" in text and "raise both" in text
+    eleven = "\n".join(c.source for c in _cells("11_esx_vs_ksm") if c.cell_type == "markdown")
+    assert "`sharing.mode`" not in eleven and "`ksm_pages_to_scan`" not in eleven and "*KSM pages_to_scan*" in eleven

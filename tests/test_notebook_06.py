@@ -8,7 +8,7 @@ from esxlab import sampling
 from esxlab.experiments import fig6
 from esxlab.sampling import Sampler
 
-from notebook_cells import question, text as _text, text_by_id
+from notebook_cells import question, text as _cell, text as _text, text_by_id
 
 
 def test_06_the_sd_question_refuses_the_f_half_bound_and_says_why():
@@ -72,3 +72,11 @@ def test_06_points_at_the_two_markers_and_its_dashboard_draws_the_papers_slow_an
     points, note = dash.paper_points(None)
     assert {"slow", "fast", "estimate"} <= set(points) and note == "", (set(points), note)
     assert points["slow"][1][list(points["slow"][0]).index(11)] == 35
+
+
+def test_06_the_reasons_against_guest_data_are_the_papers_and_ours_are_marked():
+    text = _cell("06_active_memory_sampling", "## 1. The crux")
+    assert "The paper gives two reasons not to use what the guest knows (§5.3)" in text
+    assert "per process" in text and "DMA bypasses them" in text
+    assert "every reason to lie" not in text and "our argument, not the paper's" in text
+    assert "Three more, ours rather than the paper's" in text and "design rule" not in text

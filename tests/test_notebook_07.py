@@ -2,7 +2,6 @@
 its prose, reveals, guards, Try it and questions."""
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -10,16 +9,12 @@ import pytest
 
 import esxlab as esx
 from esxlab.problems.free_memory_states import lesson_vms, power_on_all, smallest_admitting_mb
+from esxlab.sampling import Sampler
 
-from notebook_cells import cells, run_until, text_by_id
+from notebook_cells import cells, markdown_of as _markdown, run_until, text as _cell, text_by_id
 
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-
-
-def _markdown(name: str) -> str:
-    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
-    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +68,38 @@ def test_07_points_at_09s_switch():
     from notebook_cells import prose as notebook_prose
     prose = notebook_prose("07_states_and_admission")
     assert "notebook 09's dashboard switches between them on Figure 8" in prose
+
+
+def test_07_the_fully_active_start_is_esxlabs_invention():
+    assert "invented: the paper does not say where the averages start" in Sampler.__init__.__doc__
+    text = _cell("07_states_and_admission", "## 4. The ladder in motion")
+    assert "esxlab starts every VM's estimate at fully active" in text
+    assert "(invented: the paper does not say where the averages start; the sampling is §5.3, notebook 06)" in text
+
+
+def test_the_smallest_host_reserves_min_plus_overhead_for_each_vm():
+    assert smallest_admitting_mb(lesson_vms(), swap_mb=512) == 3 * (32 + 32)
+    assert smallest_admitting_mb(lesson_vms(max_mb=128, min_mb=40), swap_mb=512) == 3 * (40 + 32)
+
+
+def test_a_refusal_is_the_sentence_for_the_vm_that_does_not_fit():
+    assert power_on_all(lesson_vms(), memory_mb=192, swap_mb=512) is None
+    refusal = power_on_all(lesson_vms(max_mb=128, min_mb=40), memory_mb=176, swap_mb=512)
+    assert refusal.startswith("cannot power on 'vm2': memory reservation short by 40.0 MB"), refusal
+
+
+def test_no_host_in_the_slider_range_admits_too_large_vms():
+    assert smallest_admitting_mb(lesson_vms(max_mb=512, min_mb=512), swap_mb=512) is None
+
+
+def test_07_the_ladder_diagram_wears_the_strips_colours():
+    """F7: the diagram filled low pink (#CC79A7, the bar chart's *overhead*) and high saturated green, the strip
+    below it maroon and pale green."""
+    import re
+    from pathlib import Path
+    from esxlab.views.components import STATE_COLORS
+    svg = (Path(__file__).parent.parent / "notebooks" / "images" / "07_states.svg").read_text()
+    fills = dict((name, fill) for fill, name in re.findall(r'<rect [^>]*fill="(#[0-9A-Fa-f]{6})"[^>]*/><text [^>]*>'
+                                                             r'(high|soft|hard|low)</text>', svg))
+    high, _clear, soft, hard, low = STATE_COLORS
+    assert fills == {"high": high, "soft": soft, "hard": hard, "low": low}, fills

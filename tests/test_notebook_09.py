@@ -15,7 +15,8 @@ from esxlab.reclaim import HIGH
 from esxlab.views.components import stride
 from esxlab.views.lesson import Question
 
-from notebook_cells import cell, guard as _guard, markdown, notebook, run_cells, run_until, text, text_by_id
+from notebook_cells import (cell, guard as _guard, markdown, notebook, run_cells, run_until, text, text as _cell,
+                            text_by_id)
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,3 +172,32 @@ def test_09s_question_on_the_literal_reading_states_what_the_runs_show(runs):
     assert 175 < held < 190 and all(166 < t < 176 for t in targets.values())     # "about 180", "about 171"
     assert abs(targets["idle"] - targets["converge"]) < 3                         # "the same under both readings"
     assert abs(float(np.mean(sql["converge"].alloc[idle_window])) - targets["converge"]) < 3   # "follows its target"
+
+
+MB = esx.PAGES_PER_MB
+
+
+def _idle_sql_without_min() -> list[float]:
+    """Notebook 09's two policy cases, computed here: an idle SQL Server (20 MB active) with its min at 0 beside
+    neighbours at their largest benchmark working sets, then fully active; Figure 8's host before any sharing."""
+    host = esx.Host(esx.HostConfig(memory_mb=1024), seed=0)
+    for name, (max_mb, min_mb, _) in fig8.VMS.items():
+        host.power_on(esx.VMConfig(name=name, max_mb=max_mb, min_mb=min_mb, guest_os="windows"))
+    vms = list(host.vm_stats().values())
+    others = [n for n in fig8.VMS if n != "sql"]
+    cases = ([max(mb for _, mb, _ in fig8.SCHEDULES[n]) for n in others], [fig8.VMS[n][0] for n in others])
+    return [esx.policy.compute_targets([s.shares for s in vms], [s.min * MB for s in vms[:-1]] + [0],
+                                       [s.max * MB for s in vms], [mb * MB for mb in active + [20]],
+                                       host.available_pages(), 0.75)[-1] / MB for active in cases]
+
+
+def test_09_the_tax_is_no_floor_and_the_lesson_gives_the_policys_numbers():
+    text = _cell("09_dynamic_reallocation", "**Targets: shares, the tax")
+    assert "*maximum fraction of idle pages that may be reclaimed* from a VM (§5.2)" in text
+    assert "reclaims at most" not in text and "That floor is below" not in text
+    beside_busy, beside_active = (round(t) for t in _idle_sql_without_min())
+    assert f"leaves it {beside_busy} MB beside neighbours" in text and f"{beside_active} MB beside fully active" in text
+    assert beside_active < 20 + 0.25 * (320 - 20) == 95 and "**min** is the only floor" in text
+    feedback = _cell("09_dynamic_reallocation", "SQL Server goes idle for half an hour")
+    assert "would stop lower" not in feedback and "The tax itself sets no floor" in feedback
+    assert f"leaves it {beside_busy} MB, or {beside_active} MB" in feedback

@@ -14,14 +14,11 @@ from esxlab.problems.esx_vs_ksm import LESSON_MAX_VMS, lesson_host, lesson_shari
 from esxlab.views.lesson import Question
 
 from answers import exercise_cells
-from notebook_cells import cell, cell_by_id, guard as _guard, notebook, question, run_until, text, text_by_id
+from notebook_cells import (cell, cell_by_id, guard as _guard, notebook, question, run_until, source_of as _source,
+                            text, text_by_id)
 
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _source(notebook: str) -> str:
-    return "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4).cells)
 
 
 def test_11_the_saved_row_is_marked_as_a_unit_identity():

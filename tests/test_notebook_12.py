@@ -2,15 +2,16 @@
 notebooks/12_esx_today.ipynb): its prose, reveals, guards, Try it and questions."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import esxlab as esx
 from esxlab.experiments import esx_today
 
-from notebook_cells import figures, markdown, notebook, question, run_cells, text as _text, text_by_id
+from notebook_cells import (figures, markdown, markdown_of as _markdown, notebook, question, run_cells, text as _cell,
+                            text as _text, text_by_id)
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,11 +31,6 @@ def drawn(figure) -> list:
 @pytest.fixture(scope="module")
 def today():
     return esx_today.run(seed=0)
-
-
-def _markdown(name: str) -> str:
-    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
-    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
 def _try_it_code(name: str, first_line: str) -> str:
@@ -141,3 +137,48 @@ def test_lesson_12_eras_balloon_timing_as_the_text_says():
                ("esx2002", "esxi6")}
     assert 222 <= targets["esx2002"].min() and targets["esx2002"].max() <= 227.5
     assert round(float(targets["esxi6"].mean())) == 191
+
+
+HOST_128GB_MB = 128 * 1024
+
+
+def _first(seconds: np.ndarray) -> int | None:
+    """The first second at which ``seconds`` (a boolean per second) holds; None if it never does."""
+    return int(np.argmax(seconds)) if seconds.any() else None
+
+
+def _first_balloon(high_state: str) -> tuple[int | None, int | None, int]:
+    """(first second with free memory ≤ 8 %, first with it < 4 %, the first balloon inflation) on a 1 GB host with
+    the 2002 preset: one VM idles above its target while another grows by 8 MB every 10 s. The thresholds are
+    fractions of memory, so a 128 GB host crosses them at the same fractions."""
+    host = esx.Host(esx.HostConfig.esx2002(memory_mb=1024, high_state=high_state), seed=0)
+    host.power_on(esx.VMConfig(name="idle", max_mb=512), workload=esx.workloads.Toucher([(0, 450), (60, 20)]))
+    host.power_on(esx.VMConfig(name="growing", max_mb=512),
+                  workload=esx.workloads.Toucher([(0, 10)] + [(120 + 10 * i, 10 + 8 * i) for i in range(60)]))
+    tr = host.run(minutes=12)
+    free = tr.host.free / 1024
+    inflate = min(d.tick for d in tr.decisions if d.action == "inflate balloon")
+    return _first(free <= 0.08), _first(free < 0.04), inflate
+
+
+def test_12_the_2002_high_state_is_told_as_esxlabs_reading():
+    assert esx.HostConfig().high_state == esx.HostConfig.esx2002().high_state == "converge"
+    how = _cell("12_esx_today", "## How it works")
+    row = how[how.index("| high |"):].split("|")[2]
+    assert "no reclamation" in row and "esxlab's default reading" in row and "follow targets" not in row
+    assert "That is esxlab's reading, not the paper's plain statement" in how
+    assert 'the literal one, `high_state="idle"`, reclaims nothing in high' in how
+    crux = _cell("12_esx_today", "## The crux")
+    assert "nudging" not in crux and "the high state, where the paper reclaims nothing" in crux
+
+
+def test_12_when_the_2002_host_starts_reclaiming_under_esxlabs_defaults():
+    text = _cell("12_esx_today", "## A worked example, by hand: minFree")
+    assert "would have started reclaiming with 7864 MB" not in text
+    soft, balloons = round(0.04 * HOST_128GB_MB), round(0.08 * HOST_128GB_MB)
+    spaced = f"{balloons:,}".replace(",", " ")                                # 10 486, as the text writes it
+    assert f"begins below 4 %, **{soft} MB**" in text and f"below 8 %, **{spaced} MB**" in text
+    below_8, below_4, inflate = _first_balloon("converge")
+    assert 0 <= inflate - below_8 <= 3 and (below_4 is None or below_4 > inflate), (below_8, below_4, inflate)
+    below_8, below_4, inflate = _first_balloon("idle")
+    assert below_8 < below_4 and 0 <= inflate - below_4 <= 3, (below_8, below_4, inflate)   # literal: in soft

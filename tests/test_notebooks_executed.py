@@ -80,7 +80,7 @@ def executed():
 
 def as_revealed(actual: float) -> float | int:
     """``actual`` as a Reveal writes it, to four significant figures (an int when that leaves no decimals), so that
-    :func:`test_reveal_spoilers.giveaways` reads its precision as the student sees it: 1187, not 1187.0."""
+    :func:`reveals.giveaways` reads its precision as the student sees it: 1187, not 1187.0."""
     s = f"{actual:.{SIGNIFICANT}g}"
     return round(actual) if "e+" in s else float(s) if "." in s else int(s)
 

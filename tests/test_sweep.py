@@ -14,11 +14,11 @@ from tqdm import tqdm
 
 import esxlab as esx
 from esxlab import experiments as E
-from esxlab.__main__ import main, main as esxlab_main
+from esxlab.__main__ import main
 from esxlab.errors import ConfigError
 from esxlab.experiments import SweepFailed, SweepInterrupted, runner, sweep, sweeps
 from esxlab.experiments.result import Row
-from esxlab.experiments.sweeps import SweepTable
+from esxlab.experiments.sweeps import SweepTable, parse_param
 
 GRID = {"minutes": [1, 2], "packets_per_s": [1000, 2000]}      # remap_io: ≈ 0.1 s a run
 
@@ -500,7 +500,7 @@ def test_an_esxlab_error_inside_a_run_names_the_run_and_the_line_of_the_experime
     text = str(failed.value)
     assert text.startswith("sweep: typo_study.run(seed=0, x=1) raised ConfigError at typo_study.py line 15: ")
     assert "'allocs'" in text and text.endswith("; run that call alone for its traceback")
-    assert esxlab_main(["sweep", "typo_study", "--param", "x=1,2"]) == 1
+    assert main(["sweep", "typo_study", "--param", "x=1,2"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.splitlines()[-1].startswith(
         "error: sweep: typo_study.run(seed=0, x=1) raised ConfigError at typo_study.py line 15: ")
@@ -513,3 +513,14 @@ def test_a_run_borrowed_from_another_file_names_that_files_line(typo_study, caps
     assert str(failed.value).startswith("sweep: borrowed.run(seed=0, x=1) raised ConfigError at typo_study.py "
                                         "line 15: ")
     assert ".;" not in str(failed.value), "the esxlab sentence's full stop is not doubled"
+
+
+def test_words_stay_words():
+    assert parse_param("sharing=off,esx") == ("sharing", ["off", "esx"])
+    assert parse_param("sizes=(128,160),(192,224)") == ("sizes", [(128, 160), (192, 224)])
+
+
+def test_sweep_is_its_plan_run():
+    plan = sweeps.Plan.of("remap_io", {"minutes": [1, 2]}, "0")
+    assert (plan.jobs, plan.scheduler, plan.workers) == (1, None, 1)
+    assert plan.run() == E.sweep("remap_io", {"minutes": [1, 2]}, "0")

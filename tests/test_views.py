@@ -29,6 +29,7 @@ from esxlab.views.components import (COLORS, CounterTable, MACHINE_PARTS, Memory
 from esxlab.views.controls import control
 from esxlab.views.dashboards import ALL_VMS, MAX_MINUTES
 
+from conftest import short_guest as _short_guest
 from notebook_cells import run_until
 
 
@@ -1239,3 +1240,69 @@ def test_a_bad_xy_key_or_column_names_what_exists():
     refused(lambda: views.ExperimentDashboard(fake({"bars": table}), [], xy="bars"), r"xy must be \(trace key")
     good = views.ExperimentDashboard(fake({"bars": table}), [], xy=("bars", ["rate"]), panels=("table",))
     assert np.allclose(good.xy.lines.y, [[3.0, 4.0]])
+
+
+def test_ticks_carry_their_own_decimals_whatever_range_came_first():
+    ts = TimeSeries(fields=("alloc",))
+    ts.update(np.arange(10.0), {"alloc": np.linspace(0, 90, 10)})
+    ts.update(np.arange(10.0), {"alloc": np.zeros(10)})        # a flat zero line: ticks 0, 0.25 … 1
+    ticks = list(ts.yaxis.tick_values)
+    assert 0.25 in ticks and ts.yaxis.tick_format == ".3~f"      # d3: 0.25 shows as "0.25", 50 as "50"
+    bar = MemoryBar()
+    bar.update(["vm"], {p: [0.0] for p in ("private", "overhead", "balloon", "swapped", "compressed")}, free=512.0)
+    assert list(bar.reclaimed_axis.tick_values) == [0.0, 0.5, 1.0] and bar.reclaimed_axis.tick_format == ".3~f"
+
+
+def test_the_machine_memory_bar_adds_up_to_the_host_with_the_sharing_table():
+    host = esx.Host(esx.HostConfig(memory_mb=320, sharing=esx.SharingConfig(mode="esx")), seed=0)
+    for i in range(3):
+        host.power_on(esx.VMConfig(name=f"vm{i}", max_mb=40, overhead_mb=4), workload=esx.workloads.Spec95())
+    tr = host.run(minutes=2)
+    assert tr.host.sharing_table[-1] > 0
+    bar = MemoryBar()
+    names = tr.vm_names
+    parts = {p: [getattr(tr.vm(n), p)[-1] for n in names]
+             for p in ("private", "shared", "overhead", "balloon", "swapped", "compressed")}
+    frames = float(np.nansum(parts["shared"])) - float(tr.host.shared_saved[-1])
+    bar.update(names, parts, float(tr.host.free[-1]), shared_frames=frames,
+               sharing_table=float(tr.host.sharing_table[-1]))
+    assert abs(bar.bars.y.sum() - 320) < 1e-3, bar.bars.y.sum()          # the identity of HostStats, drawn
+    assert abs(bar.ys.max - 320) < 1e-3 and "320 MB" in bar.axis.label
+    assert "sharing table" in bar.legend.value
+    assert bar.bars.y[MACHINE_PARTS.index("sharing table"), len(names)] == tr.host.sharing_table[-1]
+    bar.update(names, parts, float(tr.host.free[-1]), shared_frames=frames)       # no table: not in the legend
+    assert "sharing table" not in bar.legend.value
+
+
+def test_a_control_shows_its_unit_and_a_yes_no_choice_reads_on_off():
+    """F6: the unit was only in the hover tooltip ("toucher sweeps its memory every 5": seconds? minutes?);
+    F9: "remap hot I/O pages" offered raw Python True / False."""
+    from esxlab.experiments import fig6
+    from esxlab.views.controls import control
+    mem = control("memory_mb", esx.HostConfig.controls()["memory_mb"], 160)
+    assert mem.description == "machine memory (MB)"
+    assert control("sweep_s", fig6.PARAMS["sweep_s"]).description == "toucher sweeps its memory every (s)"
+    assert control("tax_rate", esx.HostConfig.controls()["tax_rate"], 0.75).description == "idle memory tax τ"
+    remap = control("remap.enabled", esx.RemapConfig.controls()["enabled"], True)
+    assert list(remap.options) == [("on", True), ("off", False)] and remap.value is True and remap.label == "on"
+    salt = control("sharing.force_salting", esx.SharingConfig.controls()["force_salting"], 0)
+    assert [v for _, v in salt.options] == [0, 1, 2]            # a numbered choice keeps its own labels
+
+
+def test_a_why_panel_of_a_run_that_logged_nothing_keeps_no_blank_room():
+    """The review saw ≈ 120 px of blank space under "(this run logged no reclaim decision)" (00, 01, 04, 08, 11)."""
+    from esxlab.views.components import WhyPanel
+    why = WhyPanel()
+    why.update([], 60.0)
+    assert "(this run logged no reclaim decision; balloon changes are logged once they add up to 1 MB)" \
+        in why.widget.value and "min-height:0em" in why.widget.value      # 01 at 19 MB: a 0.4 MB balloon
+    why.update([], 60.0, complete=False)                         # still streaming: decisions may come
+    assert "min-height:14em" in why.widget.value
+
+
+def test_the_events_table_shows_and_explains_it():
+    vm, _ = _short_guest(2)
+    table = CounterTable()
+    table.update({"d": vm.totals})
+    assert table.values["d"]["guest_oom"] == vm.totals.guest_oom > 0
+    assert "guest oom" in table.widget.value and "no page for some accesses" in table.widget.value
