@@ -198,7 +198,7 @@ def test_pop_reason_cites_the_paper_for_the_pop_only():
 
 
 def test_a_balloon_pop_is_a_decision_the_why_panel_shows():
-    """Finding 3: a lying driver's pops showed only in the counters; each is now a decision-log line (pages released)."""
+    """A lying driver's pops showed only in the counters; each is now a decision-log line (pages released)."""
     import esxlab as esx
     for mode, popped in (("lying", True), ("cooperative", False)):
         host = esx.Host(esx.HostConfig(memory_mb=176, swap_mb=512), seed=0)

@@ -204,16 +204,16 @@ def test_no_sampling_or_tax_mistake_is_told_with_another():
 
 
 def test_carried_is_one_carried_or_a_tuple_of_them():
-    """A reviewer's case: a list of Carried failed deep in the checker (AttributeError: 'list' object has no attribute
-    'value'); it is refused where the Expect is made."""
+    """A list of Carried failed deep in the checker (AttributeError: 'list' object has no attribute 'value'); it is
+    refused where the Expect is made."""
     with pytest.raises(ConfigError, match=r"Expect.carried = .* is not allowed; give one Carried, or a tuple of them"):
         Expect("x", "number", 1.0, "h", carried=[Carried(lambda answers: 1.0, "h")])
 
 
 def test_a_slip_is_named_only_for_an_answer_nearer_it_than_0():
-    """0.19 GB (197 MB) is within ±0.5 MB of 0, yet an answer of 0.19 reads as GB (the earlier tester's
-    F8); 0 reads as the typical mistake whose value is 0, or gets the general hint; a mistake that is
-    not a slip is named for 0 as before."""
+    """0.19 GB (197 MB) is within ±0.5 MB of 0, yet an answer of 0.19 reads as GB; 0 reads as the
+    typical mistake whose value is 0, or gets the general hint; a mistake that is not a slip is named for 0
+    as before."""
     slip = Mistake(197 / 1024, GB, slip=True)
     e = Expect("x", "number", 197.0, hint="H", tol=0.5, unit="MB", mistakes=(slip, Mistake(0.0, "M")))
     assert _message(e, 0.19).endswith(GB) and _message(e, 0).endswith(": M")
@@ -227,8 +227,9 @@ def test_a_slip_is_named_only_for_an_answer_nearer_it_than_0():
     assert _message(xs, [0, 0]).endswith(": H") and _message(xs, [0.09, 0.16]).endswith(GB)
 
 
-def test_the_testers_unit_answers_get_a_units_hint():
-    """The tester's answers, each of which got a concept hint or the general one."""
+def test_answers_in_another_unit_get_a_units_hint():
+    """Answers in GB, pages, MB or percent where another unit is asked, each of which got a concept hint or the
+    general one."""
     p = problems.LimitTargets(0)
     right = solve(p)
     assert _feedback(p, **{**right, "idle_mb": [x / 1024 for x in right["idle_mb"]]}).endswith(GB)
@@ -353,7 +354,7 @@ def test_outside_a_notebook_the_seed_is_not_compared(capsys):
 
 def test_a_problem_of_ones_own_name_is_told_it_is_not_the_graded_one():
     """`other = problems.BalloonSplit(seed=5)`, as ballooning suggests: the Note does not tell the student to pose
-    `other` again at SEED (a fresh user's check)."""
+    `other` again at SEED."""
     five = solve(problems.BalloonSplit(5))
     shown = _run(["SEED = 0\nfrom esxlab import checks, problems\np = problems.BalloonSplit(seed=SEED)",
                   "other = problems.BalloonSplit(seed=5)",
@@ -396,7 +397,7 @@ def test_a_list_slip_printed_rounded_item_by_item():
 
 
 def test_swapped_names_each_answer_with_the_other_and_skips_equal_values():
-    a, b = swapped("x", 3, "y", 5, "swapped")       # the second line points to the first (stop 40)
+    a, b = swapped("x", 3, "y", 5, "swapped")       # the second line points to the first
     assert a == (Mistake(5, "swapped", given={"y": 3}),)
     assert b == (Mistake(3, "`x` and `y` look swapped (why: see `x` above).", given={"x": 5}),)
     assert swapped("x", 3, "y", 5, "swapped", "on y")[1] == (Mistake(3, "on y", given={"x": 5}),)
@@ -414,7 +415,6 @@ def test_the_draws_are_the_ones_they_were():
                                                                 "67e8cbfe7812f520")
 
 
-# finding 13
 @pytest.mark.parametrize("cls", [problems.BalloonSplit, problems.SharingPrediction])
 def test_nan_infinite_and_negative_amounts_get_one_sentence(cls):
     p = cls(0)
@@ -630,7 +630,7 @@ def test_unanswered_only_is_not_wrong_and_names_each():
 
 
 def test_a_problem_defined_outside_the_package_is_told_where_problems_live():
-    """A fresh instructor's course-local Problem was refused with "pass the problem object the exercise
+    """An instructor's course-local Problem was refused with "pass the problem object the exercise
     created", which it was: the message now names the rule (a module under esxlab/problems/) and why."""
     class Reserve(problems.RhoVictim):
         pass
@@ -745,7 +745,7 @@ def test_a_problem_words_its_own_rounding_hint_or_none_and_lists_name_their_plac
 
 
 def test_a_choice_in_other_letters_is_read_as_that_choice():
-    """A tester answered DoublePaging's lru_double_paging with " More": refused then, with no word on why; now read
+    """DoublePaging's lru_double_paging answered with " More" was refused, with no word on why; now it is read
     as 'more', as the lesson widgets read a choice typed in another case."""
     p = problems.DoublePaging(seed=0)
     checks.check(p, **{**solve(p), "lru_double_paging": " More"})

@@ -172,7 +172,7 @@ def test_hostconfig_takes_only_memory_by_position_and_says_what_the_second_value
         "HostConfig takes at most 1 value by position (memory_mb), got 2: 512, 0.75; name the others, e.g. "
         "HostConfig(512, tax_rate=0.75) if 0.75 is the idle memory tax τ; every name is in help(HostConfig).")
     with pytest.raises(esx.ConfigError, match=r"HostConfig\(512, swap_mb=1024\) if 1024 is the host swap space"):
-        esx.HostConfig(512, 1024)       # the field a value most likely meant: τ for a fraction (a fresh user's check)
+        esx.HostConfig(512, 1024)       # the field a value most likely meant: τ for a fraction
     assert esx.HostConfig(512).memory_mb == 512 and esx.HostConfig(512, tax_rate=0.5).tax_rate == 0.5
 
 
@@ -233,7 +233,7 @@ def test_a_configuration_refused_for_another_reason_does_not_warn_first():
 
 @pytest.mark.parametrize("cls", [esx.HostConfig, esx.VMConfig, esx.SharingConfig, esx.RemapConfig])
 def test_config_docstrings_list_every_param_field(cls):
-    """Finding 6: help(HostConfig) etc. list each field with its unit, meaning, range and source."""
+    """help(HostConfig) etc. list each field with its unit, meaning, range and source."""
     doc = re.sub(r"\s+", " ", cls.__doc__)
     for name, spec in cls.controls().items():
         line = re.search(rf"\* ``{name}``(.*?)(?= \* ``|$)", doc)

@@ -1,6 +1,6 @@
 """Facts the docs copy from the code stay true: the count of exercises, the experiments' names, the
-problems' table, and the registries docs/architecture.md's checklists name (a new engineer found four
-of them stale, and nothing had failed). A new exercise, workload or experiment that is not registered
+problems' table, and the registries docs/architecture.md's checklists name (four of them went
+stale, and nothing had failed). A new exercise, workload or experiment that is not registered
 fails here, not silently. (invented: the kit's own upkeep)"""
 import ast
 import importlib

@@ -62,7 +62,7 @@ def test_ballooning_background_states_the_converge_reading(folder):
            "paging waits for soft" in text
 
 
-def test_the_testers_zero_answers_do_not_read_as_gb():
+def test_zero_answers_do_not_read_as_gb():
     """Seed 1 (hard, working driver, balloon 75.67 MB) and seed 3 (hard, no driver, swap 96 MB) answered 0:
     the state rule's hint (the general one: no typical mistake is 0 there), not "in GB"."""
     p = problems.BalloonSplit(1)
@@ -93,7 +93,6 @@ def test_ballooning_suggests_another_seed_under_another_name():
         assert "(`problems.BalloonSplit(seed=5)`)" not in text
 
 
-# finding 8
 def test_ballooning_drivers_use_the_balloon_modes_names():
     drivers = {problems.BalloonSplit(s).driver for s in range(60)}
     assert drivers - {"booting"} <= set(BALLOON_MODES) and "uncooperative" in drivers
@@ -103,9 +102,8 @@ def test_ballooning_drivers_use_the_balloon_modes_names():
     assert "uncooperative" in p.describe() and "stuck" not in p.describe()
 
 
-# finding 11
 def test_a_swap_of_max_minus_target_is_told_the_excess_comes_from_the_allocation():
-    p = problems.BalloonSplit(0)                       # the tester's: swap 288 = max − target
+    p = problems.BalloonSplit(0)                       # swap 288 = max − target
     right = solve(p)
     assert p.max_mb - p.target_mb == 288 != right["swap_mb"]
     line = _answer_line(fails(p, dict(right, swap_mb=288)), "swap_mb")
@@ -113,7 +111,7 @@ def test_a_swap_of_max_minus_target_is_told_the_excess_comes_from_the_allocation
 
 
 def test_a_swap_that_forgets_the_current_balloon_is_told_so():
-    p = problems.BalloonSplit(9)                       # the tester's: swap 9.2
+    p = problems.BalloonSplit(9)                       # swap 9.2, the balloon forgotten
     right = solve(p)
     assert p.balloon_mb > 0 and p.state == "soft"
     line = _answer_line(fails(p, dict(right, swap_mb=9.2)), "swap_mb")

@@ -186,7 +186,7 @@ def test_random_replacement_still_fails(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_other_layout_is_the_same_workload_and_the_drawn_one_is_unchanged(seed):
     """Random does about as well on both layouts (the same accesses); LRU beats it on both; the drawn layout's runs are
-    those of before (seed 0: random 2621, the weak policy 1848, as the trial measured)."""
+    those of before (seed 0: random 2621, the weak policy 1848)."""
     p = problems.BeatRandom(seed)
     random, other = p.measure("random")[0], p.measure("random", shuffled=True)[0]
     assert abs(random - other) <= 0.15 * random
@@ -269,7 +269,7 @@ def test_the_capstone_wants_a_policy_of_ones_own():
     class Renamed(esx.swap.ClockReplacement):
         name = "mine"
 
-    class Delegating(esx.swap.ReplacementPolicy):         # (a reviewer's case: the class check let it pass)
+    class Delegating(esx.swap.ReplacementPolicy):         # (the class check once let it pass)
         def victims(self, vm, n, rng, protect):
             return esx.swap.ClockReplacement().victims(vm, n, rng, protect)
 
@@ -314,7 +314,7 @@ def test_too_few_victims_are_named_not_last_touch():
 
 
 def test_too_few_victims_fail_even_where_they_met_the_goal(capsys):
-    message = fails(problems.BeatRandom(0), dict(policy=Half()))      # it met the goal by freeing less (session 49)
+    message = fails(problems.BeatRandom(0), dict(policy=Half()))      # it met the goal by freeing less
     assert "it must return n pages" in message and "do not count" in message, message
     checks.check(problems.BeatRandom(0), policy=LRU())
     assert "it must return n pages" not in capsys.readouterr().out

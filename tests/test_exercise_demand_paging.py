@@ -106,7 +106,7 @@ def test_s_rounded_to_1_place_is_named_wherever_it_fails(seeds):
 def test_double_paging_in_mb_gets_the_units_hint_not_the_double_paging_one():
     p = problems.DoublePaging(0)
     right = solve(p)
-    msg = _feedback(p, swap_ins=4.2, double_paged=4.1, lru_double_paging="more")   # the tester's answer
+    msg = _feedback(p, swap_ins=4.2, double_paged=4.1, lru_double_paging="more")   # both in MB
     assert "those look like MB; give pages" in msg and "double paging counts" not in msg
     msg = _feedback(p, **{**right, "double_paged": right["double_paged"] / esx.PAGES_PER_MB})
     assert "`double_paged`" in msg and "those look like MB; give pages" in msg
@@ -114,7 +114,7 @@ def test_double_paging_in_mb_gets_the_units_hint_not_the_double_paging_one():
 
 @pytest.mark.parametrize("seeds", [range(0, 600, 20)], ids=["every-20th"])
 def test_forgetting_the_background_pages_fails_with_its_hint(seeds, capsys):
-    """The tester's seed-0 answer without the kernel's 52 background pages passed within ±79 pages.
+    """A seed-0 answer without the kernel's 52 background pages passed within ±79 pages.
     Now the checker grades the expected values (within a rounding tolerance), and leaving out the
     background pages fails with a hint that names them, in every problem."""
     p = problems.DoublePaging(0)
@@ -133,7 +133,7 @@ def test_forgetting_the_background_pages_fails_with_its_hint(seeds, capsys):
 
 @pytest.mark.parametrize("seeds", [range(0, 600, 20)], ids=["every-20th"])
 def test_background_left_out_and_swapped_answers_get_one_hint_each(seeds):
-    """Night tester's F9: `swap_ins` = `double_paged` = 1053.5 (the kernel's 52 pages left out) got the
+    """`swap_ins` = `double_paged` = 1053.5 (the kernel's 52 pages left out) got the
     swapped-answers hint "Or:" the background one, although `double_paged` tells them apart: right there,
     the background hint alone; the other way round (the answers swapped), the swapped hint alone; and
     with `double_paged` neither, the background one (it is `swap_ins` that leaves them out)."""
@@ -157,7 +157,7 @@ def test_double_paging_answers_swapped_get_the_swapped_hint():
     pages". The swapped hint now shows instead (the checker reads `double_paged` too: it is the swap-ins);
     and double_paged given the swap_ins value is named too."""
     p = problems.DoublePaging(0)
-    msg = _feedback(p, swap_ins=1053.46, double_paged=1072.23, lru_double_paging="more")   # the tester's
+    msg = _feedback(p, swap_ins=1053.46, double_paged=1072.23, lru_double_paging="more")   # the two answers swapped
     assert "look swapped" in msg and "background pages" not in msg
     assert "`swap_ins` ≥ `double_paged`" in msg
     for seed in range(0, 600, 40):

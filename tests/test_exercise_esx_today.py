@@ -54,7 +54,6 @@ def test_limit_targets_names_one_forgotten_limit():
     assert seen > 10
 
 
-# finding 11
 def test_esx_today_speaks_of_no_other_vms_and_no_large_pages_in_the_2002_preset():
     text = problems.LimitTargets(0).describe()
     assert "other VMs" not in text and "more than the three VMs' max together" in text

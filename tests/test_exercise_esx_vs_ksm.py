@@ -13,7 +13,6 @@ from answers import fails, feedback as _feedback, line, line as _line
 IN_MB = "those look like MB; give pages (256 pages of 4 KB make one MB)."
 
 
-# finding 9
 @pytest.mark.parametrize("seed", range(0, 60, 10))
 def test_ksm_problem_says_what_the_rest_of_each_vm_holds(seed):
     p = problems.KsmCounters(seed)
@@ -33,7 +32,7 @@ def test_counting_untouched_memory_as_zero_pages_is_named():
 
 
 def test_ksm_scan_time_in_milliseconds_is_named():
-    """32768 for 32.768 s (the tester's slip) and the simulated seconds × 1000 get the unit hint."""
+    """32768 for 32.768 s and the simulated seconds × 1000 get the unit hint."""
     for seed in range(10):
         p = problems.KsmCounters(seed)
         right = solve(p)

@@ -26,7 +26,7 @@ def _from_thresholds(p) -> list[str]:
 
 
 def test_a_walk_without_hysteresis_is_named_seed_0():
-    """The tester's walk for seed 0, first wrong at states[3], got the general rule."""
+    """Seed 0's walk by the thresholds alone, first wrong at states[3], got the general rule."""
     p = problems.FreeMemoryWalk(seed=0)
     walk = _from_thresholds(p)
     assert walk == ["high", "soft", "low", "soft", "low", "soft", "high", "soft"]
@@ -59,7 +59,6 @@ def test_counting_the_new_vm_in_reserved_mb_is_named():
         assert "only the running VMs'" in _feedback(q, reserved_mb=counted, verdict=solve(q)["verdict"]), seed
 
 
-# finding 7
 def test_each_state_walk_mistake_gets_its_own_hint():
     p = problems.FreeMemoryWalk(0)            # [54, 31, 3, 24, 3, 29, 45, 27] MB of 1024, margin 0.5 %
     hints = {
@@ -110,7 +109,7 @@ def test_a_states_list_of_the_wrong_length_names_the_readings():
         msg = fails(p, {"states": wrong})
         assert "one per reading in p.free_mb" in msg and "entry of the problem" not in msg, msg
     assert "did your answer cell stop" in fails(p, {"states": []})
-    assert "did your answer cell stop part-way" in fails(p, {"states": right[:3]})     # a fresh user's check
+    assert "did your answer cell stop part-way" in fails(p, {"states": right[:3]})     # cut short
     assert "stop" not in fails(p, {"states": ["high", *right]})                      # too many: no crash to ask about
     q = problems.Admission(0)
     assert "in the order [memory, swap]" in fails(q, {**solve(q), "reserved_mb": [1.0]})

@@ -43,7 +43,7 @@ def _said(p, rhos, victim) -> str:
     return next(line for line in str(failed.value).splitlines() if "`victim` is not right" in line)
 
 
-def test_the_testers_fractions_of_the_host_are_not_called_gb():
+def test_targets_as_fractions_of_the_host_are_not_called_gb():
     q = problems.TaxTargets(0)
     assert solve(q)["targets_mb"] == pytest.approx([152.5, 207.5], abs=0.5)
     for targets in ([0.42, 0.58], [0.5, 0.5], [0.9, 0.1]):
@@ -60,7 +60,7 @@ def test_a_goal_tax_rate_in_percent_is_named_a_percentage():
         assert msg.endswith(PERCENT), (seed, msg)
 
 
-def test_the_testers_sorted_rhos_are_told_the_order():
+def test_sorted_rhos_are_told_the_order():
     """RhoVictim with rhos=sorted(right) got "apply ρ = S / (P·(f + k·(1 − f)))…"."""
     seen = 0
     for seed in range(20):
@@ -217,7 +217,7 @@ def test_rho_answers_the_old_enumeration_named_rounded_still_get_the_rounding_hi
     assert "significant figures" not in _message(e, above)
 
 
-def test_the_tester_s_rho_answer_names_3_decimal_places():
+def test_a_rho_answer_to_3_decimals_names_3_decimal_places():
     p = problems.RhoVictim(0)
     msg = _message(expect(p)[0], [0.024, 0.021, 0.025])
     assert msg == ("`rhos` is not right (each within ±1 %; first wrong item: `rhos[1]`): those are the right "
@@ -227,7 +227,7 @@ def test_the_tester_s_rho_answer_names_3_decimal_places():
 
 
 def test_one_call_to_compute_targets_does_not_answer_exercise_2():
-    """The tester passed with targets_mb = compute_targets(...) alone. Exercise 2 also asks the
+    """An answer of targets_mb = compute_targets(...) alone passed. Exercise 2 also asks the
     tax rate that gives the busy VM a stated target, which compute_targets does not print."""
     q = problems.TaxTargets(0)
     targets = _compute_targets_mb(q, q.tax_rate)
@@ -264,14 +264,14 @@ def test_exercise_2_draws_are_the_ones_they_were():
 
 
 def test_rho_states_its_precision_and_rounding_to_3_decimals_is_named():
-    """ρ is 0.001–0.1 shares per page, checked at ±1 %: the tester's right answer written to 3 decimals
+    """ρ is 0.001–0.1 shares per page, checked at ±1 %: a right answer written to 3 decimals
     (seed 0: 0.024, 0.021, 0.025 for 0.02409, 0.02149, 0.02455) failed with the formula hint, on 143 of
     seeds 0–199, and neither the problem nor the notebook said what precision was wanted. Now the text asks
     for 3 significant figures (which pass, rounded or cut), and an answer right to 3 or 4 decimal places
     is told so."""
     p = problems.RhoVictim(0)
     assert "3 significant" in p.describe() and "±1 %" in p.describe()
-    msg = _feedback(p, rhos=[0.024, 0.021, 0.025], victim="db")                 # the tester's answer
+    msg = _feedback(p, rhos=[0.024, 0.021, 0.025], victim="db")                 # to 3 decimals
     assert "right values cut or rounded to 3 decimal places" in msg and "3 significant figures" in msg
     assert FORMULA_HINT not in msg
     assert "3 decimal places" in _feedback(problems.RhoVictim(2), rhos=[0.009, 0.011, 0.008], victim="mail")
@@ -303,7 +303,7 @@ def test_naming_the_idlest_vm_is_answered_without_pointing_at_the_busiest():
     Now the idlest VM gets a hint of its own, and "pays the most" goes to every other VM with the highest
     ρ, ties included (seed 3: db, the idlest, and mail pay exactly the same)."""
     p = problems.RhoVictim(11)
-    msg = _feedback(p, rhos=solve(p)["rhos"], victim="web")                    # the tester's answer
+    msg = _feedback(p, rhos=solve(p)["rhos"], victim="web")                    # the idlest VM
     assert "the idlest VM is not the one that pays the least" in msg and "other end" not in msg
     named = 0
     for seed in range(600):

@@ -40,7 +40,7 @@ def test_io_remapping_names_remapping_at_the_first_copy():
 
 def test_a_restart_that_drops_the_earlier_copies_is_diagnosed_first():
     """Restarting right but counting only the copies since the restart gives the threshold at the right second:
-    the message opens with that diagnosis (the tester's (82, 8) at seed 0), the window rule only after it."""
+    the message opens with that diagnosis ((82, 8) at seed 0), the window rule only after it."""
     assert problems.HotPageRemap(0).threshold == 8 and solve(problems.HotPageRemap(0))["remap_s"] == 82
     for seed in range(8):
         p = problems.HotPageRemap(seed)

@@ -50,14 +50,12 @@ def test_page_sharing_answers_in_gb_are_named(seed):
         assert "that looks like the answer in GB" in line(message, name)
 
 
-# finding 3
 def test_page_sharing_names_the_salting_mode_it_uses():
     text = _markdown("page_sharing")
     assert "by default" not in text and "`force_salting = 1`" in text and "ESXi 6.0's default, 2" in text
     assert "force_salting = 1" in problems.SharingPrediction(0).describe()
 
 
-# finding 12
 def test_swapped_sharing_answers_explain_the_swap_once():
     p = problems.SharingPrediction(0)
     right = solve(p)
@@ -69,7 +67,7 @@ def test_swapped_sharing_answers_explain_the_swap_once():
 def test_the_zero_page_slip_within_the_tolerance_is_accepted_on_purpose_and_says_why():
     p = problems.SharingPrediction(0)
     right = solve(p)
-    checks.check(p, shared_mb=right["shared_mb"], reclaimed_mb=16.0)      # the tester's slip passes
+    checks.check(p, shared_mb=right["shared_mb"], reclaimed_mb=16.0)      # the zero-page slip passes
     assert "one zero frame" in problems.SharingPrediction.__doc__ and "n − 1" in problems.SharingPrediction.__doc__
 
 
@@ -77,7 +75,7 @@ def test_sharing_answered_in_pages_gets_the_units_hint():
     p = problems.SharingPrediction(0)
     right = solve(p)
     pages = {k: v * esx.PAGES_PER_MB for k, v in right.items()}
-    assert "those look like pages; give MB" in _feedback(p, shared_mb=6400, reclaimed_mb=4094)   # the tester's
+    assert "those look like pages; give MB" in _feedback(p, shared_mb=6400, reclaimed_mb=4094)   # both in pages
     assert "`shared_mb`" in _feedback(p, **pages)
     msg = _feedback(p, shared_mb=right["shared_mb"], reclaimed_mb=pages["reclaimed_mb"])
     assert "`reclaimed_mb`" in msg and "those look like pages; give MB" in msg
@@ -86,7 +84,7 @@ def test_sharing_answered_in_pages_gets_the_units_hint():
 def test_sharing_answers_swapped_get_the_swapped_hint():
     p = problems.SharingPrediction(0)
     right = solve(p)
-    msg = _feedback(p, shared_mb=15.99, reclaimed_mb=25)              # the tester's answer
+    msg = _feedback(p, shared_mb=15.99, reclaimed_mb=25)              # the two answers swapped
     assert "look swapped" in msg and "`shared_mb`" in msg
     msg = _feedback(p, shared_mb=right["reclaimed_mb"], reclaimed_mb=right["shared_mb"])
     assert "look swapped" in msg

@@ -33,7 +33,7 @@ def _wrong(right: float) -> float:
 
 
 def test_sampling_averages_and_estimate_in_memory_units_are_named_so():
-    """The tester's slow = 226.3 and fast = 203.8 (× max_mb) got the EWMA hint, the estimate in GB (0.221) and
+    """slow = 226.3 and fast = 203.8 (× max_mb) got the EWMA hint, the estimate in GB (0.221) and
     in pages the estimate's concept hint. Seeds 0–39, each rounded as a student would write it (GB to 3
     significant figures)."""
     for seed in range(40):
@@ -134,7 +134,7 @@ def test_sampling_names_swapped_averages_on_both_lines():
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("which", ["fast", "slow", "both"])
 def test_the_mean_of_ones_own_wrong_averages_is_named(seed, which):
-    """The trial's student: `fast` wrong, `estimate = (slow + fast) / 2` of their own. The mean's hint, not the general
+    """`fast` wrong, and `estimate = (slow + fast) / 2` of the student's own averages: the mean's hint, not the general
     one, nor the knock-on hint (the larger of their averages)."""
     p = problems.SamplingEstimate(seed)
     right = solve(p)
@@ -196,7 +196,7 @@ def test_a_fraction_given_as_a_percentage_gets_the_percentage_hint():
 
 
 def test_sampling_f_given_in_mb_is_told_it_is_a_fraction_of_the_sampled_pages():
-    """A tester gave f = 66.6 (the active memory in MB) and got only "f is the fraction of the sampled
+    """f = 66.6 (the active memory in MB) got only "f is the fraction of the sampled
     pages that were touched"; seeds 0–199 keep their draws (this slip is never within f's tolerance)."""
     for seed in range(40):
         p = problems.SamplingEstimate(seed)
@@ -205,7 +205,6 @@ def test_sampling_f_given_in_mb_is_told_it_is_a_fraction_of_the_sampled_pages():
         assert "looks like the active memory in MB (f × p.max_mb)" in msg and "t / n" in msg, seed
 
 
-# finding 6
 @pytest.mark.parametrize("seed", [s for s in range(30) if problems.SamplingEstimate(s).n != 100][:4])
 def test_averages_right_for_a_wrong_f_send_the_student_back_to_f(seed):
     p = problems.SamplingEstimate(seed)
@@ -222,7 +221,7 @@ def test_averages_right_for_a_wrong_f_send_the_student_back_to_f(seed):
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("slip", ["arithmetic", "one minus"])
 def test_averages_right_for_any_wrong_f_send_the_student_back_to_f(seed, slip):
-    """The verifier's finding: only four typical wrong f's were recognised; an f of any other slip (0.18 for 0.13,
+    """Only four typical wrong f's were recognised; an f of any other slip (0.18 for 0.13,
     or 1 − f), carried through the averages rightly, still got the update rule's hint."""
     p = problems.SamplingEstimate(seed)
     right = solve(p)
@@ -253,7 +252,7 @@ def test_sampling_names_the_mean_of_the_averages_and_blames_no_right_average():
 
 
 def test_sampling_s_mean_mistake_never_hides_a_rounding_and_the_knock_on_blames_no_right_average():
-    """The reviewer's findings: in 46 of seeds 0–599 the estimate cut to 2 places read as the mean of the averages
+    """In 46 of seeds 0–599 the estimate cut to 2 places read as the mean of the averages
     first; and an estimate that was the larger of two averages judged right was told one of them was wrong."""
     import math
     from esxlab.problems.sampling import SamplingEstimate
@@ -273,7 +272,7 @@ def test_sampling_s_mean_mistake_never_hides_a_rounding_and_the_knock_on_blames_
 
 
 def test_the_mean_of_the_averages_is_named_at_full_precision_and_a_rounding_is_told_as_one():
-    """The second reviewer: dropping the mean mistake for a whole seed where some rounding lay near it lost the
+    """Dropping the mean mistake for a whole seed where some rounding lay near it lost the
     hint for the mean itself in 46 of seeds 0–599. It is now kept; for a rounded right estimate the rounding
     hint comes first."""
     import math
@@ -292,7 +291,7 @@ def test_the_mean_of_the_averages_is_named_at_full_precision_and_a_rounding_is_t
 
 
 def test_sampling_an_estimate_that_is_the_larger_of_ones_own_rounded_averages_is_a_rounding_slip():
-    """Finding 5: slow = fast = estimate = 0.4 (each rounded to 1 place): the estimate is the larger of the student's
+    """slow = fast = estimate = 0.4 (each rounded to 1 place): the estimate is the larger of the student's
     own averages, so 'ESX takes the largest' was the wrong hint; with the right averages, taking the smaller is."""
     for seed in range(30):
         q = problems.SamplingEstimate(seed)
@@ -303,7 +302,7 @@ def test_sampling_an_estimate_that_is_the_larger_of_ones_own_rounded_averages_is
                 and abs(low - rounded["estimate"]) <= q.TOL < abs(right["estimate"] - rounded["estimate"]):
             break
     else:
-        pytest.fail("no seed of 0-29 has the tester's case")
+        pytest.fail("no seed of 0-29 has the case this test needs")
     with pytest.raises(CheckFailed) as err:
         checks.check(q, **{**right, **rounded})
     line = next(x for x in str(err.value).splitlines() if "`estimate`" in x)
@@ -373,7 +372,7 @@ def test_the_idle_fraction_and_the_mean_of_the_averages_fail_on_every_seed():
 
 
 @pytest.mark.parametrize("seed", [2026, 162, 22])
-def test_the_trial_s_seeds_name_the_misconceptions(seed):
+def test_seeds_whose_draws_hid_the_misconceptions_name_them(seed):
     """Seed 2026 had t = 50 of n = 100 (also 162); seed 22 had averages whose mean was the estimate."""
     p = problems.SamplingEstimate(seed)
     right = solve(p)

@@ -206,7 +206,7 @@ def test_no_command_is_a_usage_error(capsys):
 
 
 def test_a_check_cell_grades_even_after_an_answer_cell_rebinds_the_checker():
-    """F1: the locked check cell reloads esxlab.checks, so `checks.check = lambda ...: print("Correct")`
+    """The locked check cell reloads esxlab.checks, so `checks.check = lambda ...: print("Correct")`
     (or a variable named `checks`) in an answer cell changes nothing. Run in a kernel, as a notebook."""
     src = nbformat.read(EXERCISES / "source" / "idle_memory_tax.ipynb", as_version=4)
     by_id = {exercises.graded(c).get("grade_id"): c.source for c in src.cells}
@@ -265,8 +265,8 @@ def test_build_says_what_it_does_first_and_writes_beside_the_source(tmp_path, mo
 
 
 def test_a_release_in_the_source_folder_is_refused_before_it_overwrites_the_solutions(tmp_path, capsys):
-    """A fresh tester's case: --release equal to --source replaced the instructor notebooks by the
-    student versions (solutions lost, exit 0). Refused now, with the source untouched."""
+    """--release equal to --source replaced the instructor notebooks by the student versions
+    (solutions lost, exit 0). Refused now, with the source untouched."""
     src = tmp_path / "source"
     src.mkdir()
     shutil.copy(SOURCES[0], src)

@@ -319,7 +319,7 @@ def test_esx_today_reruns_only_the_limit_when_only_the_limit_moves():
     assert [r.esxlab for r in moved.table] == [r.esxlab for r in fresh.table]
 
 
-# -- edge parameters a fresh tester found (each failed before its fix) ---------------------------------
+# -- edge parameters (each failed before its fix) ---------------------------------------------------
 def test_fig8_memory_below_the_five_vms_reservations_is_refused_by_its_range():
     """fig8's five VMs reserve min + overhead = 896 MB: below it the run used to die in admission control."""
     with pytest.raises(esx.ConfigError, match=r"fig8.memory_mb = 800 is out of range; allowed: 896 ≤ memory_mb"):
@@ -382,7 +382,7 @@ def test_ksm_vs_esx_says_why_a_half_way_time_is_nan():
 
 
 def test_settings_where_a_comparison_means_nothing_are_not_compared():
-    """Rows compared with the paper only at its setting (a tester's edge sweep): Figure 5 at a scan
+    """Rows compared with the paper only at its setting: Figure 5 at a scan
     rate of 1 page/s (14 rows NO before), remapping with no low memory (NO before), Figure 8's
     averages over benchmarks that ran longer than the paper's 66 min."""
     fig5 = E.fig5.run(seed=0, workload="A", scan_total_pages_s=1, minutes=2)
@@ -404,7 +404,7 @@ def test_fig6_samples_the_pages_its_knob_says():
 
 
 def test_an_unknown_quantity_lists_them_as_the_table_shows_them():
-    """A tester typed the table's label with "tau" for "τ": the error lists the labels the table shows
+    """The table's label typed with "tau" for "τ": the error lists the labels the table shows
     (each also works), with the stable names (CSV, sweeps) beside those that differ."""
     res = E.fig7.run(seed=0)
     with pytest.raises(ConfigError) as err:
@@ -572,7 +572,7 @@ def test_paper_series_without_a_series_names_names_and_numbers():
 
 
 def test_render_table_wraps_footnotes_at_spaces():
-    """A browser trial of session 50: 05's printed table broke a long footnote mid-word ("(onl" / "y the split"),
+    """05's printed table broke a long footnote mid-word ("(onl" / "y the split"),
     as a notebook's output breaks a long line anywhere; footnotes are wrapped at spaces, under their text."""
     from esxlab.experiments.result import FOOTNOTE_WIDTH, Row, render_table
     note = "fig7: " + " ".join(f"word{i}" for i in range(60))

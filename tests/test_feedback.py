@@ -22,7 +22,7 @@ CELLS = ["from esxlab import checks",
          "checks.check(p, policy=policy)",
          "print(not_a_check)",
          "checks.check(p, policy=mean([1, 2]))",
-         "checks.check(q, slow=0.5)"]       # the problem object itself never set (trial 49)
+         "checks.check(q, slow=0.5)"]       # the problem object itself never set
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_outside_ipython_nothing_is_installed():
 
 
 def test_a_check_cell_s_undefined_answer_says_why(errors):
-    """Session 46: an answer cell that stopped on a SyntaxError left its check cell with a bare NameError."""
+    """An answer cell that stopped on a SyntaxError left its check cell with a bare NameError."""
     syntax, unset, elsewhere = errors[7], errors[8], errors[9]
     assert syntax.ename == "SyntaxError"
     assert unset.ename == "NameError" and len(unset.traceback) == 1
@@ -94,7 +94,7 @@ def _raised(code: str, filename: str, scope: dict):
 
 
 def test_a_name_error_inside_esxlab_keeps_its_traceback_and_tb_sees_the_exception():
-    """The reviewer's findings: a NameError in a problem module (an author's typo) lost its file and line, and
+    """A NameError in a problem module (an author's typo) lost its file and line, and
     after a one-line error %tb and %debug showed the exception before it."""
     shell = _Shell()
     err = _raised("undefined_helper", str(feedback.PROBLEMS / "a_new_problem.py"), {})
@@ -110,7 +110,7 @@ def test_a_name_error_inside_esxlab_keeps_its_traceback_and_tb_sees_the_exceptio
 
 
 def test_capstone_sentences_stand_alone_too(errors):
-    """F7: the capstone's CheckFailed and NotImplementedError come from inside host.run: one line too."""
+    """The capstone's CheckFailed and NotImplementedError come from inside host.run: one line too."""
     floats, unwritten = errors[5], errors[6]
     assert errors[4] is None
     assert floats.ename == "CheckFailed" and len(floats.traceback) == 1

@@ -165,7 +165,7 @@ def test_dbench_scaled_grows_the_activity_with_the_clients_and_is_the_default_at
 
 
 def test_figure_7_at_twice_the_papers_sizes_keeps_its_shape():
-    """At 716 MB available, 512 MB VMs and 80 clients (the tester's run), with 8000 accesses a second for
+    """At 716 MB available, 512 MB VMs and 80 clients, with 8000 accesses a second for
     80 clients the dbench estimate was 295 MB and the allocations after the tax, their split and the gain
     all missed; with the activity scaled they are the paper's scaled, within the 1× tolerances."""
     res = fig7.run(seed=0, available_mb=716, vm_mb=512, clients=80)

@@ -95,7 +95,7 @@ def test_the_balloons_took_the_shared_zero_pages(minute5):
 
 
 def test_figure_8_says_why_its_memory_cannot_go_below_896_mb():
-    """Stop 40's reader: "896 ≤ memory_mb" did not say what 896 is. It is the five VMs' min + overhead
+    """The range "896 ≤ memory_mb" did not say what 896 is. It is the five VMs' min + overhead
     (128 + 128 + 160 + 160 + 160 + 5 × 32 MB), which admission control must reserve (§6.2)."""
     from esxlab.experiments import fig8
     from esxlab.errors import ConfigError
@@ -174,7 +174,7 @@ def test_fig8_window_means_are_the_means_of_the_papers_samples(fig8_rows, quanti
 
 def test_fig8_paging_note_gives_the_mb_this_run_paged(monkeypatch):
     """The note of fig8's paging rows says how much this run paged after the boot storm, not that it paged "far
-    more than the paper's < 20 MB", which stopped being true (a numbers audit of session 50: 0 MB at seeds 0–11).
+    more than the paper's < 20 MB", which stopped being true (0 MB at seeds 0–11).
     The row it explains is made to miss by counting time in a state the host is never in."""
     from esxlab.experiments import fig8
     monkeypatch.setattr(fig8, "HIGH", -1)

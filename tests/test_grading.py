@@ -179,8 +179,8 @@ def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
 
 
 def test_a_students_own_private_state_a_comment_and_another_seed(tmp_path):
-    """A second instructor's trial: ``self._calls`` in a student's own class and a comment naming the instructor were
-    flagged as if they read the answers; a notebook of another seed scored 0 with no word why."""
+    """``self._calls`` in a student's own class and a comment naming the instructor were flagged as
+    if they read the answers; a notebook of another seed scored 0 with no word why."""
     grade = grade_script()
     given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
     own = nbformat.read(_student(tmp_path, "own", {"rho-answer": "class Mine:\n    def __init__(self):\n"
@@ -232,11 +232,11 @@ def test_a_notebook_that_rewrites_the_package_stops_the_grading(tmp_path):
     assert row["student"] == "sly" and "stopped grading" in row["notes"]
     assert row["rho-check"] == row["targets-check"] == row["points"] == "", "no points for the notebook that did it"
     assert rest["student"] == "ada" and rest["points"] == "" and rest["notes"].startswith("not graded: "), \
-        "a student after it is named, not dropped (the trial of session 49)"
+        "a student after it is named, not dropped"
 
 
 def test_each_notebook_runs_in_a_folder_of_its_own(tmp_path):
-    """A reviewer's case: the kernel worked in grade.py's own folder, so from a checkout's root it imported the
+    """The kernel worked in grade.py's own folder, so from a checkout's root it imported the
     checkout's esxlab (not the one installed, which the guard hashes), and a notebook that left an `esxlab/` there
     graded every later student with its own checker."""
     planted = _student(tmp_path, "planted", {"rho-answer": "import os, pathlib\nvictim = 'x'\n"
@@ -321,7 +321,7 @@ def test_points_are_all_or_nothing_per_check_cell_and_edited_checks_are_put_back
 
 def test_grade_py_is_a_file_of_the_checkout_and_shows_each_students_hints(tmp_path):
     """An instructor looked for the guide's grade.py and found only a code block; and the lab plan asks which hint
-    each student got, which the total alone cannot tell (a new instructor's findings, stop 39)."""
+    each student got, which the total alone cannot tell."""
     nb = _with_setup(SOURCE / "idle_memory_tax.ipynb", "SEED = 0")       # the guide's example is seed 0's, whatever
     given = _with_setup(RELEASE / "idle_memory_tax.ipynb", "SEED = 0")   # class seed a fork sets
     nbformat.write(given, tmp_path / "given.ipynb")
@@ -386,7 +386,7 @@ def test_put_back_inserts_after_the_cell_before_it_in_the_handed_out_notebook():
 
 
 def test_a_deleted_problem_cell_is_put_back_after_its_markdown_and_the_answers_still_count(tmp_path):
-    """A reviewer's case: a problem cell follows a markdown cell, which has no grade id; it was put back at the
+    """A problem cell follows a markdown cell, which has no grade id; it was put back at the
     top, before the setup it needs, and its check failed with a NameError (2 / 4)."""
     nb = _solved("idle_memory_tax")
     nb.cells = [c for c in nb.cells if exercises.graded(c).get("grade_id") != "targets-problem"]
@@ -454,7 +454,7 @@ def test_grade_does_not_flag_a_students_own_dict_or_a_plain_string():
     ('setattr(checks, "check", print)', "'setattr('"),
     ("victim = type(p)._solve(p)['victim']", "._solve'"),
     ("victim = f'{p._solve()}'", "'p._solve'"),
-    # a fresh user's check: the module aliased first, or rebound through its __dict__
+    # the module aliased first, or rebound through its __dict__
     ("m = importlib\nm.reload = lambda x: x\nc = checks\nc.check = print", "binds a module to another name, 'm = importlib'"),
     ("m = importlib\nm.reload = lambda x: x\nc = checks\nc.check = print", "rebinds 'm.reload'"),
     ('importlib.__dict__["reload"] = lambda x: x', "a module's, to rebind it"),
@@ -570,7 +570,7 @@ def test_a_problem_posed_again_at_another_seed_scores_nothing(tmp_path):
 
 def test_grading_keeps_the_event_loops_shutdown_noise_off_stderr(tmp_path):
     """A kernel channel closing as the kernel shut down once logged a ZMQError traceback through tornado's logger on
-    grade.py's stderr (CI, 2026-12-05): no part of a grade. grade() leaves tornado's log to critical errors."""
+    grade.py's stderr (in CI): no part of a grade. grade() leaves tornado's log to critical errors."""
     import logging
     logging.getLogger("tornado").setLevel(logging.NOTSET)
     given = nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4)
@@ -579,7 +579,7 @@ def test_grading_keeps_the_event_loops_shutdown_noise_off_stderr(tmp_path):
 
 
 @pytest.mark.parametrize("source", [source for source, _ in LEAKS])
-def test_the_trial_s_leaks_read_the_answers(source):
+def test_answer_leaks_built_from_pieces_read_the_answers(source):
     """Each cell does reach the answers (or the store of every problem's hidden state): the flags are not idle."""
     p = problems.RhoVictim(0)
     ran = {"p": p}
@@ -592,7 +592,7 @@ def test_the_trial_s_leaks_read_the_answers(source):
 
 
 @pytest.mark.parametrize("source, found", LEAKS)
-def test_the_trial_s_leaks_are_flagged(source, found):
+def test_answer_leaks_built_from_pieces_are_flagged(source, found):
     notes = _flags_of(source)
     assert notes and all(n.startswith("flagged for review: rho-answer ") for n in notes), notes
     for what in found:

@@ -359,7 +359,7 @@ def test_host_names_a_parameter_it_does_not_take():
 
 
 def test_a_powered_off_vm_takes_no_memory_by_any_way_in():
-    """A fresh user's check of session 50: after power_off, vm.touch_range and vm.read (public names the engine
+    """After power_off, vm.touch_range and vm.read (public names the engine
     calls) still faulted pages in for the old VM object, memory the host never got back (212.6 → 134.5 MB free)."""
     host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
     vm = host.power_on(esx.VMConfig(name="a", max_mb=128), workload="idle")
@@ -388,7 +388,7 @@ def test_touch_range_outside_the_vm_is_a_sentence(lo, hi):
 @pytest.mark.parametrize("off", ["", "db"])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_host_memory_adds_up_exactly(scenario, off):
-    """Finding 4: total == Σ alloc + overhead + free + sharing_table − shared_saved (HostStats' docstring)."""
+    """Memory adds up: total == Σ alloc + overhead + free + sharing_table − shared_saved (HostStats' docstring)."""
     host = three_vm_host(esx.HostConfig(**SCENARIOS[scenario]), off)
     s = host.stats()
     alloc = sum(v.alloc for v in host.vm_stats().values())
@@ -407,7 +407,7 @@ def test_hoststats_docstring_states_the_identity():
 
 
 def test_host_has_a_real_docstring():
-    """Finding 6: help(esx.Host) says what it owns, its main methods, units and an example."""
+    """help(esx.Host) says what it owns, its main methods, units and an example."""
     doc = esx.Host.__doc__
     assert "README" not in doc
     for word in ("power_on", "power_off", "run", "step", "stats", "vm_stats", "trace", "set_tax_rate", "MB",

@@ -181,7 +181,7 @@ def test_full_scans_of_a_tick_that_change_nothing_are_counted_not_scanned():
 
 def test_the_tables_memory_follows_the_pages_not_the_scan_rate():
     """At 10,000 pages every millisecond (10⁷ pages/s) KSM reserved table memory for two entries per
-    page of its budget, though a tick adds at most two per page of the VMs (a fresh tester: 236 MB of
+    page of its budget, though a tick adds at most two per page of the VMs (236 MB of
     a 256 MB host, squeezing the VMs to 14.5 MB). Now it holds at most its entries (≤ 2 per page)
     and room for a tick's more (≤ 2 per page), and shares the same pages as at a rate that covers
     two full scans a tick."""

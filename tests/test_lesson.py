@@ -176,7 +176,7 @@ def test_reprs_are_text_and_widgets_render():
         assert bundle["text/plain"] == repr(obj) and "application/vnd.jupyter.widget-view+json" in bundle
 
 
-# Numbers as students type them (a student tester's blocker: "16,384" was judged as 16.384, "16 384" as 16).
+# Numbers as students type them ("16,384" was judged as 16.384, "16 384" as 16).
 PPNS = dict(answer=16384, unit="PPNs", hint="Multiply the size in MB by the pages per MB.")
 
 
@@ -451,7 +451,7 @@ def test_a_question_tells_a_percentage_from_a_wrong_fraction():
 
 
 def test_a_question_tells_a_fraction_typed_in_a_percent_box():
-    """A fresh student (stop 40): 0.048 in a box that asks for 4.8 % got only the generic hint."""
+    """0.048 in a box that asks for 4.8 % got only the generic hint."""
     q = Question("Standard deviation of f?", answer=4.8, tol=0.1, unit="%", hint="√(f(1 − f)/n).")
     assert q.check("0.048").message.endswith("This box takes a percentage, not a fraction of 1: 4.8 for 0.048.")
     assert q.check("0.5").message.endswith("√(f(1 − f)/n).")
@@ -467,7 +467,7 @@ def test_feedback_shows_markdown_emphasis_as_italics_not_asterisks():
 
 
 def test_an_absolute_margin_on_a_percentage_reads_in_percentage_points():
-    """Stop 40's student in lesson 06: "not within ±0.1 % of the answer" for a question in percentage points
+    """In lesson 06, "not within ±0.1 % of the answer" for a question in percentage points
     reads as a relative margin; and "4.8 points" was 'not a unit I know' where "4.8 pp" was read."""
     q = Question("Standard deviation of f, in percentage points?", answer=4.8, tol=0.1, unit="%", hint="√(f(1 − f)/n).")
     assert q.check("5.2").message.startswith("Not yet: that is not within ±0.1 percentage points of the answer.")

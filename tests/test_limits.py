@@ -136,7 +136,7 @@ def test_a_vm_whose_balloon_is_slower_than_its_demand_still_keeps_to_its_limit()
 def test_a_balloon_never_takes_a_vm_whose_limit_is_its_min_below_its_min():
     """The balloon decides how much to take before the guest frees it; the guest's evictions can
     fault (it reads pages the host swapped), and that fault pages a VM at its limit down to it, here
-    its min. What the guest gave beyond the min then goes back to it (a fresh tester's case: v1 fell
+    its min. What the guest gave beyond the min then goes back to it (seed 115: v1 fell
     5 pages below its min at t = 34 while v0 was above its own)."""
     host = esx.Host(esx.HostConfig.esxi6(memory_mb=96), seed=115)
     host.power_on(esx.VMConfig(name="v0", max_mb=64, min_mb=16, limit_mb=16, overhead_mb=1),

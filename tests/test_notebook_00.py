@@ -29,7 +29,7 @@ def test_00_reveal_answers_a_tau_guess_with_the_run(tour):
     idle_mb = 64 - tour["touched"]
     reclaimed = tour["gave"]["idle"]
     assert abs(reclaimed / idle_mb - tour["tau"]) < 0.02, (reclaimed, idle_mb)
-    assert f"A guess near {tour['tau'] * idle_mb:.0f} MB took τ × the idle MB" in explain, explain   # trial 49
+    assert f"A guess near {tour['tau'] * idle_mb:.0f} MB took τ × the idle MB" in explain, explain
     assert f"ESX took {reclaimed:.1f} MB back from the idle VM, {reclaimed / idle_mb:.0%} of its idle memory" in explain
     assert "counted the swapped pages too" not in explain
     assert f"{tour['idle'].swapped:.1f} MB of it are swapped" in explain and "in the first minute" in explain
@@ -69,7 +69,7 @@ def test_00_reveal_gives_the_runs_own_numbers_and_they_show_the_point(tour):
     assert "On this 224 MB host that lands close" in explain
     assert (f"gives up {s200:.0%} of its idle memory on a 200 MB host and {s256:.0%} on a 256 MB one" in explain
             and f"it still gives up {s0:.0%} here" in explain), explain
-    # the trial's measurements: the fraction moves with the host; with no tax, about half is still taken
+    # as measured: the fraction moves with the host; with no tax, about half is still taken
     assert s200 > tau + 0.03 and s256 < tau - 0.05 and 0.4 < s0 < 0.6, (s200, s256, s0)
     assert "k = 1/(1 − τ) = 4 active ones" in explain
 
@@ -97,7 +97,7 @@ def test_00_reveal_rerun_after_a_slider_moved_does_not_claim_the_guess_lands_clo
 
 
 def test_00_and_12_say_what_their_readings_are():
-    # trial 49: τ is not even an aim (how much a VM gives up depends on how short memory is)
+    # τ is not even an aim (how much a VM gives up depends on how short memory is)
     assert "neither a share ESX aims for nor a floor" in " ".join(cell("00_tour", "idle memory tax is at its default").split())
     assert "converge reading the 2002 balloons already" in " ".join(cell("12_esx_today", "- **Ballooning.**").split())
 

@@ -74,10 +74,10 @@ def test_01_the_reveal_names_the_free_memory_esxlab_keeps():
 
 
 def test_01_the_grid_stays_at_14_mb_while_the_text_talks_about_it():
-    """F1: a cell reset the slider to 40 before the text about "the ones now orange or red"; nothing is red.
-    Session 46: the text called ballooned (#E69F00) "amber" and swapped (#D55E00) "orange", where the palette
+    """A cell reset the slider to 40 before the text about "the ones now orange or red"; nothing is red.
+    The text called ballooned (#E69F00) "amber" and swapped (#D55E00) "orange", where the palette
     (Okabe & Ito) names them orange and vermillion, so a student took the orange cells for swapped ones.
-    Trial 50: orange and vermillion merge under deuteranopia; the balloon is now a light yellow."""
+    Orange and vermillion merge under deuteranopia; the balloon is now a light yellow."""
     from esxlab.views.components import COLORS
     assert (COLORS["swapped"], COLORS["balloon"]) == ("#D55E00", "#F0E442")
     cells = _cells("01_memory_virtualization")

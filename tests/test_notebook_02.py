@@ -25,7 +25,7 @@ def test_02_the_middle_overheads_are_read_off_the_figure():
 
 
 def test_02_at_400_clients_the_lines_swap_whatever_the_seed():
-    """F2: the text after 02's reveal says seeds 1 and 2 give seed 0's throughputs at 400 clients to 0.1 accesses/s."""
+    """The text after 02's reveal says seeds 1 and 2 give seed 0's throughputs at 400 clients to 0.1 accesses/s."""
     from esxlab.experiments import fig2
     from esxlab.host import quietly
     fixed = dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)     # 02's dashboard

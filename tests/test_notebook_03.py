@@ -46,7 +46,7 @@ def test_03_the_reserve_is_the_simulators_seven_percent_as_in_07():
     why = _text("03_demand_paging", "The simulator's answer to the worked example")
     assert "*soft* state" in why and "about 1.6 MB" in why and "about 24.5 MB" in why and "(5.9 %)" in why
     assert round(swapped, 1) == 24.6 and round(free, 1) == 8.5 and round(100 * free / 144, 1) == 5.9
-    # soft was entered below soft's own threshold when dbench filled memory, not at 5.9 % (a verifier's finding)
+    # soft was entered below soft's own threshold when dbench filled memory, not at 5.9 %
     entered = [d for d in host.recorder.decisions if d.action == "state high → soft"]
     assert [d.tick for d in entered] == [12] and "(2.3 % of machine memory)" in entered[0].why
     assert "below the 6 % high threshold" not in why and "t = 12 s" in why and "2.3 % free" in why
@@ -104,7 +104,7 @@ def test_03_try_it_what_we_measured_clock_never_stops_losing_on_the_loop():
 
 
 def test_an_experiment_chart_says_which_of_its_runs_it_shows():
-    """F4: 03's chart under a four-run table was titled only "guest: memory over time"."""
+    """03's chart under a four-run table was titled only "guest: memory over time"."""
     from esxlab.experiments import fig2
     from esxlab.views import ExperimentDashboard
     d = ExperimentDashboard(fig2, [], trace_key="ballooned_128", panels=("series",), trace_label="ballooned to 128 MB",

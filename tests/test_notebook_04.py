@@ -93,8 +93,8 @@ def test_04_shows_the_stale_hint_and_cow_counters_and_says_why_they_stay_0(shari
 
 
 def test_04_and_11_draw_the_sharing_curves_without_free_memory():
-    """F5: *free* (≈ 200–265 MB) on the same axis squashed *shared saved* (0–33 MB) into the bottom 30 px;
-    F10: 04 says above its dashboard that either scan cap alone changes nothing."""
+    """*free* (≈ 200–265 MB) on the same axis squashed *shared saved* (0–33 MB) into the bottom 30 px;
+    04 says above its dashboard that either scan cap alone changes nothing."""
     for name, fields in (("04_page_sharing", '("shared_saved", "zero_shared")'), ("11_esx_vs_ksm", '("shared_saved",)')):
         src = next(c.source for c in _cells(name) if "views.SimDashboard(" in c.source)
         assert f"host_fields={fields}" in src, name

@@ -93,7 +93,7 @@ def test_no_host_in_the_slider_range_admits_too_large_vms():
 
 
 def test_07_the_ladder_diagram_wears_the_strips_colours():
-    """F7: the diagram filled low pink (#CC79A7, the bar chart's *overhead*) and high saturated green, the strip
+    """The diagram filled low pink (#CC79A7, the bar chart's *overhead*) and high saturated green, the strip
     below it maroon and pale green."""
     import re
     from pathlib import Path

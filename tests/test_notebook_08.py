@@ -28,7 +28,7 @@ def test_08_remap_failed_counts_page_seconds_and_moved_back_needs_cold_pages():
     assert second.moved_back == 0, "every buffer stays hot: none goes cold, none moves back"
 
 
-def test_lessons_08_and_11_name_the_slips_the_trial_made():
+def test_lessons_08_and_11_name_the_2_minute_factor_and_the_pass_in_milliseconds():
     """08's factor after an hour, answered with the worked example's 2-minute factor (234), and 11's KSM pass in
     milliseconds got the general hint."""
     hour = question("08_io_remapping", "after one hour")

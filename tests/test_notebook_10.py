@@ -200,7 +200,7 @@ def test_either_way_the_guest_keeps_no_more_memory_than_near_its_target(clients)
 
 
 def test_the_cooperative_guest_does_less_page_io_and_its_speed_is_the_cost_models():
-    """A second tester: the cooperative guest's speed came from the cost model, and the text credited its choice.
+    """The cooperative guest's speed came from the cost model, and the text credited its choice.
     Counting every page I/O (hypervisor swap-outs too) it does a quarter fewer, about as many reads, far fewer
     writes; with a guest disk I/O as dear as a swap-in, the driverless guest is faster (section 2 says both)."""
     io = {}

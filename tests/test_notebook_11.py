@@ -80,7 +80,7 @@ def test_11_says_ksm_is_the_same_idea_built_independently():
 
 
 def test_lesson_11s_page_count_box_takes_a_count_in_pages():
-    """Finding 8: notebook 11's pages_sharing box had no unit, so it refused '4608 pages'."""
+    """Notebook 11's pages_sharing box had no unit, so it refused '4608 pages'."""
     q = question("11_esx_vs_ksm", "answer=4608")
     assert q.check("4608 pages").correct and q.check("4608").correct and not q.check("4096 pages").correct
 

@@ -1,5 +1,5 @@
-"""A researcher sweeps an experiment module of their own, outside the package (a tester's report, finding 2:
-``sweep(my_module)`` answered "unknown experiment <module 'myexp'>"): by the module or its import name, from
+"""A researcher sweeps an experiment module of their own, outside the package (``sweep(my_module)``
+once answered "unknown experiment <module 'myexp'>"): by the module or its import name, from
 Python or the command line, in this process or in workers that import it by name, with the same table."""
 from __future__ import annotations
 
@@ -190,7 +190,7 @@ def _same_stat_edit(path: Path, old: str, new: str) -> None:
 
 
 def test_a_module_imported_then_edited_before_its_first_sweep_runs_the_edited_file_with_any_jobs(tmp_path, monkeypatch):
-    """A tester's report (today 2, finding 2): imported in a notebook cell, then edited, ``jobs=1`` ran the old
+    """Imported in a notebook cell, then edited, ``jobs=1`` ran the old
     code in this process while ``jobs=2``'s workers ran the new file; every sweep now runs the file on disk."""
     monkeypatch.setattr(sys, "dont_write_bytecode", False)        # as a user's Python does: a .pyc is written
     (tmp_path / "tinyexp_b1.py").write_text(TINY + "\nPACKETS = 1000\n")
@@ -217,7 +217,7 @@ def run(seed=0, **params):
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_run_that_returns_no_result_is_one_sentence_with_any_jobs(jobs, tmp_path, monkeypatch):
-    """Today 2, finding 5: ``AttributeError: 'int' object has no attribute 'table'``, from a worker too."""
+    """run() returning 42 gave ``AttributeError: 'int' object has no attribute 'table'``, from a worker too."""
     (tmp_path / f"badret_j{jobs}.py").write_text(BAD_RUN)
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(esx.ConfigError, match=rf"^sweep: badret_j{jobs}\.run\(\) returned 42 \(int\), not an "
@@ -226,7 +226,7 @@ def test_a_run_that_returns_no_result_is_one_sentence_with_any_jobs(jobs, tmp_pa
 
 
 def test_workers_started_after_clear_cache_are_a_warning(monkeypatch):
-    """Today 2, finding 4: after clear_cache() (the model patched here), workers that import esxlab afresh ran
+    """After clear_cache() (the model patched here), workers that import esxlab afresh ran
     the unpatched code without a word; a one-task sweep, or jobs=1, runs here and needs no warning."""
     from esxlab.experiments import common
     monkeypatch.setattr(common, "cleared", False, raising=False)
@@ -244,7 +244,7 @@ def test_workers_started_after_clear_cache_are_a_warning(monkeypatch):
 
 
 def test_a_module_without_parameters_says_so(capsys):
-    """Today 2, finding 8(d): "its parameters are: ." and an empty table under --list."""
+    """An empty PARAMS gave "its parameters are: ." and an empty table under --list."""
     empty = _module("noparams", PARAMS={}, run=lambda seed=0: E.remap_io.run(seed=seed, minutes=1))
     with pytest.raises(esx.ConfigError, match=r"^sweep: noparams has no parameter 'x'; it has none \(its PARAMS is "
                                               r"empty\), so it sweeps over seeds alone\.$"):
@@ -334,7 +334,7 @@ def test_a_module_that_does_not_compile_is_one_sentence(study, capsys):
 
 
 def test_clear_cache_lets_a_patched_workload_change_the_next_run(monkeypatch, no_kept_runs):
-    """The tester patched Dbench's default and got the cached 247.05 MB again; a fresh process said 70.6."""
+    """Dbench's default, patched, gave the cached 247.05 MB again; a fresh process said 70.6."""
     monkeypatch.setattr(common, "cleared", False)          # (clear_cache's mark, undone for the tests after)
     before = E.fig7.run(seed=0, **FIG7_SMALL).value(AFTER)
     init = W.Dbench.__init__

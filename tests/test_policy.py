@@ -65,7 +65,7 @@ def test_targets_respect_min_max_and_shares():
      "their mins fit"),
 ])
 def test_targets_refuse_what_no_host_would_ask(args, says):
-    """A tester passed these to the function notebook 05 invites students to call; it answered [172 172]
+    """Passed to the function notebook 05 invites students to call, these were answered [172 172]
     and [200 200] (400 pages out of 344) without a word."""
     with pytest.raises(ConfigError, match=re.escape(says)):
         compute_targets(*args)
@@ -97,7 +97,7 @@ def test_when_no_vm_has_shares_none_has_a_stronger_claim():
 
 @pytest.mark.parametrize("config", [dict(shares=0), dict(shares_per_mb=0)])
 def test_a_host_whose_vms_have_no_shares_runs_as_with_equal_shares(config):
-    """The tester's two VMs with shares=0 (here also every VM at the default, with 0 shares per MB)."""
+    """Two VMs with shares=0 (here also every VM at the default, with 0 shares per MB)."""
     def targets(vm_shares, shares_per_mb=10):
         host = esx.Host(esx.HostConfig(memory_mb=128, shares_per_mb=shares_per_mb), seed=0)
         for name, mb in (("a", 40), ("b", 20)):
@@ -112,7 +112,7 @@ def test_a_host_whose_vms_have_no_shares_runs_as_with_equal_shares(config):
 
 def test_a_copied_host_reads_its_own_tax_rate():
     """``experiments.common.fork`` deep-copies a host; its VMs read τ through a closure over the original host,
-    so the copy's ρ used the original's τ (0.219 where 0.082, in the reviewer's run)."""
+    so the copy's ρ used the original's τ (0.219 where 0.082)."""
     host = esx.Host(esx.HostConfig(memory_mb=512, tax_rate=0.0), seed=0)
     host.power_on(esx.VMConfig(name="idle", max_mb=256, guest_os="windows"))
     host.run(seconds=60)

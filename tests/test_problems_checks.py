@@ -222,7 +222,7 @@ def test_a_policy_that_stalls_the_vm_does_not_pass():
     """Evicting nothing causes no swap-ins only because the VM stops running: it must fail."""
     msg = _fails(problems.BeatRandom(0), {"policy": _FreesNothing()})
     assert "stalled" in msg and "was asked for" in msg and "returned 0" in msg
-    assert msg.count("must ") == 1, msg          # told once what it must do (the trial of session 49)
+    assert msg.count("must ") == 1, msg          # told once what it must do
 
 
 def test_capstone_wants_a_policy_instance():
@@ -381,7 +381,7 @@ def test_limit_targets_equal_a_hand_water_fill():
                    for v, t in zip(p.vms, got["idle_mb"])), "a limit below max binds on the idle host"
 
 
-# -- problems a fresh review found wrong -----------------------------------------------------------
+# -- what the problems pose, and the units slips every problem names -------------------------------
 def test_admission_poses_hosts_admission_control_could_have_built_with_every_verdict():
     """The running VMs were admitted one by one (they never over-reserve the host), and 'admit' is
     sometimes the answer, so a student who always refuses is caught."""
@@ -454,10 +454,10 @@ def test_unit_mistakes_scale_numbers_and_lists_and_skip_zero():
         unit_mistakes(1.0, "MB", "kB")
 
 
-# -- a fresh tester's findings on the graded exercises -----------------------------------------------
+# -- the graded exercises: no answer given away, every typical mistake named ------------------------
 @pytest.mark.parametrize("cls", QUIZZES + [problems.BeatRandom], ids=lambda c: c.__name__)
 def test_the_students_problem_object_does_not_give_its_answers_away(cls):
-    """F1: no public solve()/expect() on the object a student holds: not an attribute, not in tab
+    """No public solve()/expect() on the object a student holds: not an attribute, not in tab
     completion (public names of dir()), not in help(); the instructor module has them."""
     import pydoc
     p = cls(0)
@@ -526,7 +526,7 @@ def _answer_holders(p) -> set[str]:
         for e in expect(p):
             if e.kind in ("choice", "choices"):           # containers of choices are the choices offered
                 found |= {name} if isinstance(value, (str, list)) and value == e.value else set()
-                # a table keyed by the choices (session 46: esx_today's scenarios by cause matched q's settings)
+                # a table keyed by the choices (esx_today's scenarios by cause matched q's settings)
                 found |= {name} if isinstance(value, dict) and e.kind == "choice" and e.value in value \
                     and set(value) <= set(e.choices) else set()
             elif e.kind in ("number", "numbers") and not _given(name, numbers, text):
@@ -538,7 +538,7 @@ def _answer_holders(p) -> set[str]:
 
 @pytest.mark.parametrize("cls", QUIZZES, ids=lambda c: c.__name__)
 def test_no_public_attribute_holds_a_right_answer(cls):
-    """Finding 4: a problem kept the simulated seconds public (``p.seconds[245]["throughput"]`` was the answer)
+    """A problem kept the simulated seconds public (``p.seconds[245]["throughput"]`` was the answer)
     and the name check above passed. For seeds 0–9, no public attribute or property holds a right answer
     that the statement does not give, except those listed with their reason."""
     for seed in range(10):
@@ -549,7 +549,7 @@ def test_no_public_attribute_holds_a_right_answer(cls):
 
 def test_the_answer_check_finds_an_answer_a_problem_exposes(monkeypatch):
     """The test above fails on a problem that keeps its answer public: as a property, nested in the simulated
-    seconds (finding 4's shape), or a choice as it is."""
+    seconds (as ``p.seconds`` once did), or a choice as it is."""
     monkeypatch.setattr(problems.SamplingEstimate, "answer", property(lambda self: round(solve(self)["slow"], 3)),
                         raising=False)
     with pytest.raises(AssertionError, match=r"SamplingEstimate\(seed=0\)\.answer holds an answer: make it private"):
@@ -564,7 +564,7 @@ def test_the_answer_check_finds_an_answer_a_problem_exposes(monkeypatch):
 
 
 def test_the_checker_poses_the_problem_afresh_from_its_seed(capsys):
-    """F1: what the student's object holds does not count, only its class and seed."""
+    """What the student's object holds does not count, only its class and seed."""
     p = problems.RhoVictim(0)
     right = solve(p)
     p._expected = [Expect("rhos", "numbers", [1.0, 1.0, 1.0], "", tol=0.01, rel=True),
@@ -591,7 +591,7 @@ def _double_paging_formula(p):
 
 @pytest.mark.parametrize("seeds", [list(range(30)) + [466]], ids=["0-29,466"])
 def test_double_paging_passes_the_formula_and_fails_every_listed_mistake(seeds, capsys):
-    """F2, F5: the notebook's own expected-value answer passes for every seed (seed 466 drew a 3.7-σ
+    """The notebook's own expected-value answer passes for every seed (seed 466 drew a 3.7-σ
     count), and every listed typical mistake lies outside the three-σ tolerance, so it gets its hint."""
     for seed in seeds:
         p = problems.DoublePaging(seed)
@@ -614,7 +614,7 @@ MISTAKE_SEEDS = {problems.HotPageRemap: range(0, 600, 6), problems.DoublePaging:
 
 @pytest.mark.parametrize("cls", QUIZZES, ids=lambda c: c.__name__)
 def test_typical_mistakes_always_change_the_answer(cls):
-    """F11: no listed typical mistake gives the right answer (within its tolerance; a choice: the same
+    """No listed typical mistake gives the right answer (within its tolerance; a choice: the same
     choice), or the student who makes it is told "correct". It did: forgetting the overhead named the
     right verdict for 474 of seeds 0–599, a count that overshoots the threshold remapped at the same
     second as threshold + 1 would, a state's balloon/swap rule misremembered left one of its two answers
@@ -625,7 +625,7 @@ def test_typical_mistakes_always_change_the_answer(cls):
 
 
 def test_two_mistakes_with_one_value_get_both_hints():
-    """F3, F11: gains that add up to 1 make "swapped gains" and "gain on the old value" give one
+    """Gains that add up to 1 make "swapped gains" and "gain on the old value" give one
     number; "no window" and "a restart forgets the copies" always do for HotPageRemap (both are the
     threshold: every copy since the count last started). The hint names both."""
     p = problems.SamplingEstimate(4)
@@ -646,7 +646,7 @@ def test_two_mistakes_with_one_value_get_both_hints():
 
 
 def test_ksm_per_second_mistake_is_the_students_formula():
-    """F4: pages_to_scan taken as per second, computed as a student would, gets its hint."""
+    """pages_to_scan taken as per second, computed as a student would, gets its hint."""
     for seed in range(10):
         p = problems.KsmCounters(seed)
         per_second = len(p.vms) * p.MAX_MB * esx.PAGES_PER_MB / p.pages_to_scan
@@ -670,7 +670,7 @@ def _remap_by_hand(p, idle_seconds=False):
 
 
 def test_the_remap_window_rule_is_stated_as_the_model_applies_it():
-    """F6: the rule is "second − previous second > window_s", with a worked example, in the problem
+    """The rule is "second − previous second > window_s", with a worked example, in the problem
     and in the hint; a student who counts idle seconds gets that rule back."""
     p = problems.HotPageRemap(21)
     assert p.window_s == 5 and (9, 7) in p.bursts and (15, 5) in p.bursts      # 15 − 9 = 6 > 5: a restart
@@ -707,7 +707,7 @@ def test_the_remap_exercise_is_answered_at_the_copy_that_reaches_the_threshold()
 
 
 def test_a_balloon_split_in_gb_or_as_a_fraction_is_a_units_mistake():
-    """F8: seed 0 (soft, driver absent): 197 MB given in GB or as a fraction of max is a units
+    """Seed 0 (soft, driver absent): 197 MB given in GB or as a fraction of max is a units
     mistake, not "the driver cannot take pages" (whose value, 0, is within the tolerance)."""
     p = problems.BalloonSplit(0)
     right = solve(p)
@@ -720,7 +720,7 @@ def test_a_balloon_split_in_gb_or_as_a_fraction_is_a_units_mistake():
 
 
 def test_hard_state_keeps_asking_the_balloon():
-    """F9: in hard, keeping the balloon as it is and paging the excess gets a hint about the balloon."""
+    """In hard, keeping the balloon as it is and paging the excess gets a hint about the balloon."""
     p = problems.BalloonSplit(1)
     right = solve(p)
     assert p.state == "hard" and right["balloon_mb"] > p.balloon_mb
@@ -729,7 +729,7 @@ def test_hard_state_keeps_asking_the_balloon():
 
 
 def test_type_messages_say_what_is_wrong(capsys):
-    """F10: a huge int is "too large", not "not a number"; Decimal and 0-d arrays are numbers."""
+    """A huge int is "too large", not "not a number"; Decimal and 0-d arrays are numbers."""
     from decimal import Decimal
     p = problems.RhoVictim(0)
     right = solve(p)

@@ -1,5 +1,5 @@
 """Every public function, method and class of esxlab has a docstring, and every public function and method
-type hints on its parameters and return (finding 9 of the third new-engineer pass)."""
+type hints on its parameters and return."""
 import importlib
 import inspect
 import pkgutil

@@ -386,9 +386,9 @@ def test_a_low_state_with_nothing_to_reclaim_says_so_once(min_mb, told):
 
 
 def test_a_pop_of_an_empty_balloon_is_a_decision_too():
-    """Review debt (stop 37): the reclaimer found pops by mirroring the balloon's total of pages popped, so a pop
-    that released no pages (an empty balloon) was counted in ``pops`` but never logged. (The log folds the same
-    decision within two seconds into one line, its pages summed: the lying driver's pops sum to its total.)"""
+    """The reclaimer found pops by mirroring the balloon's total of pages popped, so a pop that released no pages
+    (an empty balloon) was counted in ``pops`` but never logged. (The log folds the same decision within two
+    seconds into one line, its pages summed: the lying driver's pops sum to its total.)"""
     import esxlab as esx
     host = esx.Host(esx.HostConfig(memory_mb=512, swap_mb=512), seed=0)
     host.power_on(esx.VMConfig(name="guest", max_mb=96), workload=esx.workloads.Idle())
@@ -413,7 +413,7 @@ def test_free_memory_states_refuse_what_is_not_a_count_of_free_pages(free):
 
 
 def test_a_balloon_inflated_in_high_says_it_is_esxlabs_reading():
-    """The fidelity audit: under ``high_state="converge"`` (the default) a balloon inflates in the high state,
+    """Under ``high_state="converge"`` (the default) a balloon inflates in the high state,
     where §6.3 reclaims nothing; the decision log says so, not only "high state"."""
     tr = fig7.run(seed=0).traces["run"]
     high = [d for d in tr.decisions if d.action == "inflate balloon" and d.why.startswith("high state")]

@@ -254,7 +254,7 @@ def test_plots_say_which_experiments_have_a_paper_figure(tmp_path, capsys):
 
 
 def test_plots_dpi_sets_the_pngs_resolution_for_slides(tmp_path, capsys):
-    """``--dpi`` (an instructor's trial of session 50: 120 dpi, 900 pixels wide, was small for a projector)."""
+    """``--dpi`` for slides: 120 dpi, 900 pixels wide, was small for a projector."""
     from matplotlib.image import imread
     assert main(["--figure", "7", "--plots", str(tmp_path), "--dpi", "240"]) == 0
     assert imread(tmp_path / "fig7.png").shape[1] == 1800, "7.5 in at 240 dots per inch"
@@ -288,7 +288,7 @@ def test_the_readme_line_names_the_jobs_it_was_made_with():
 
 
 def test_plots_with_nothing_to_plot_and_empty_names_are_refused_before_anything_runs(tmp_path, capsys):
-    """A fresh tester's cases: only experiments without a paper figure made an empty folder (exit 0);
+    """Only experiments without a paper figure made an empty folder (exit 0);
     --plots '' and --csv '' were silently ignored."""
     assert main(["--figure", "remap_io", "--plots", str(tmp_path / "figs")]) == 2
     err = capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""A prediction is not given away above its Reveal (a tester: notebooks 11 and 12 printed the asked value in a
+"""A prediction is not given away above its Reveal (notebooks 11 and 12 printed the asked value in a
 worked example between the *Predict first* box and the Reveal, where a student could copy it before pressing Reveal).
 
 Each lesson notebook runs (nbclient) up to its last ``reveal``, with :class:`esxlab.views.lesson.Prediction` wrapped

@@ -178,7 +178,7 @@ def test_runs_splits_a_batch_by_vm():
 def test_a_batch_the_table_has_no_room_for_is_scanned_one_vm_after_the_other(monkeypatch):
     """A full table (256 hints, one machine page), a hinted page of VM b changed, a new page of VM a: one after
     the other, a's page finds no room and b's new hint takes the slot its stale one frees; a batch that dropped
-    b's stale hint first would give the slot to a. (A reviewer's case; a wake-up never takes more pages than
+    b's stale hint first would give the slot to a. (A wake-up never takes more pages than
     the table has room for, so only a direct call meets it.)"""
     monkeypatch.setattr(esx_sharing.PageSharing, "_table_room", lambda self: 1 - self.table_pages)
 

@@ -262,7 +262,8 @@ def test_a_host_refuses_illegal_victims_with_a_sentence(kind):
 
 
 def test_refused_victims_leave_the_accounting_whole():
-    """The trial's Neg policy made a host hold more than its memory; the check comes before anything moves."""
+    """A policy that returns negative PPNs made a host hold more than its memory; the check comes before anything
+    moves."""
     host = esx.Host(esx.HostConfig(memory_mb=200, sharing=esx.SharingConfig(mode="off")), seed=0,
                     replacement=_bad("negative"))
     host.power_on(esx.VMConfig(name="a", max_mb=256, balloon="absent"), workload="dbench")

@@ -57,7 +57,7 @@ def test_csv_round_trips_the_numbers(serial, tmp_path):
 
 
 def test_fig7_over_tax_after_names_each_quantity_once_and_the_same_at_every_point(tmp_path, capsys):
-    """A tester's ``sweep fig7 --param tax_after=0,0.75 --csv``: the idle VM's allocation after the
+    """In ``sweep fig7 --param tax_after=0,0.75 --csv``, the idle VM's allocation after the
     change was 'idle VM alloc, τ = 0 after the change' at one point and 'idle VM alloc, τ = 0.75' at
     the other, and 'idle VM alloc, τ = 0' meant before the change at 0.75 only: no pivot possible.
     Quantities are now the same at every point; the printed table still shows τ."""
@@ -315,14 +315,14 @@ def test_the_bars_clock_runs_on_while_no_task_finishes():
 
 
 def test_the_bars_clock_keeps_quiet_where_stderr_is_a_file(capsys):
-    """A new instructor's log of one `reproduce` held 5.6 KB of the bar redrawn every second."""
+    """A log of one `reproduce` held 5.6 KB of the bar redrawn every second."""
     runner.execute(time.sleep, [(2.5,)], progress="waiting")
     err = capsys.readouterr().err
     assert err.count("0/1") <= 1 and "1/1" in err, err
 
 
 def test_a_whole_number_written_as_a_float_is_that_integer_and_a_size_twice_is_refused():
-    """A fresh tester: `--param threshold=1e1` ran and was labelled threshold=10.0; `fig2 sizes=(128,128)`
+    """`--param threshold=1e1` ran and was labelled threshold=10.0; `fig2 sizes=(128,128)`
     ran and printed its rows twice. Now 1e1 is the integer 10, and a size named twice is refused."""
     from esxlab.errors import ConfigError
     from esxlab.experiments import sweeps

@@ -249,7 +249,7 @@ def test_a_scheduler_that_is_not_an_address_is_told_in_the_apis_words(cluster):
 
 
 def test_a_cluster_left_without_workers_mid_sweep_is_lost_not_a_hang(tmp_path, monkeypatch):
-    """Every worker gone, the scheduler up: the tasks waited for good (a reviewer's sweep sat at 4/10 for 120 s)."""
+    """Every worker gone, the scheduler up: the tasks waited for good (a sweep sat at 4/10 for 120 s)."""
     (tmp_path / "slow_after_seed_0.py").write_text(SLOW_AFTER_SEED_0)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "slow_after_seed_0", raising=False)
@@ -263,7 +263,7 @@ def test_a_cluster_left_without_workers_mid_sweep_is_lost_not_a_hang(tmp_path, m
 
 def test_a_worker_that_loaded_other_sources_is_refused(cluster, monkeypatch):
     """The check hashed the files on the worker's disk, not the code it had loaded: a worker that imported esxlab
-    before an edit ran the old code while the check passed (a reviewer's CSVs differed). It compares the loaded."""
+    before an edit ran the old code while the check passed (its CSVs differed). It compares the loaded."""
     client = distributed.Client(cluster.scheduler_address, set_as_default=False)
     try:
         client.run(runner.loaded_source_hash)                    # the worker has loaded the runner

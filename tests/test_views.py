@@ -601,8 +601,8 @@ def test_the_reclaimed_chart_has_a_few_round_ticks():
 
 def test_a_dashboard_computing_in_the_kernel_prints_no_progress_line(monkeypatch, capfd):
     """A run a dashboard computes while its cell runs (its first draw, a control set from Python)
-    printed Host.run's "simulated X/Y min" line under the dashboard once it took 5 s (a fresh
-    student tester's loaded machine: red stderr under notebooks 05 and 09). The dashboard is the
+    printed Host.run's "simulated X/Y min" line under the dashboard once it took 5 s (on a
+    loaded machine: red stderr under notebooks 05 and 09). The dashboard is the
     progress: its runs are quiet, however long they take (here: the threshold at 0 s)."""
     fig7 = pytest.importorskip("esxlab.experiments.fig7")
     monkeypatch.setattr(esx.host, "PROGRESS_AFTER_S", 0.0)
@@ -1215,7 +1215,7 @@ def test_overrides_beyond_a_parameters_range_are_refused_when_built():
 
 
 def test_an_override_of_no_control_is_refused():
-    """A fresh user's check of session 50: a misspelled key narrowed nothing, silently (memory_mb stayed 1 MB to 1 TB)."""
+    """A misspelled key narrowed nothing, silently (memory_mb stayed 1 MB to 1 TB)."""
     refused(lambda: scenario(host_controls=["memory_mb"], overrides={"memroy_mb": dict(lo=160, hi=512)}),
             r"overrides names 'memroy_mb', which is not a control of this dashboard \(did you mean 'memory_mb'\?\); "
             r"its controls: memory_mb\.")
@@ -1275,8 +1275,8 @@ def test_the_machine_memory_bar_adds_up_to_the_host_with_the_sharing_table():
 
 
 def test_a_control_shows_its_unit_and_a_yes_no_choice_reads_on_off():
-    """F6: the unit was only in the hover tooltip ("toucher sweeps its memory every 5": seconds? minutes?);
-    F9: "remap hot I/O pages" offered raw Python True / False."""
+    """The unit was only in the hover tooltip ("toucher sweeps its memory every 5": seconds? minutes?);
+    "remap hot I/O pages" offered raw Python True / False."""
     from esxlab.experiments import fig6
     from esxlab.views.controls import control
     mem = control("memory_mb", esx.HostConfig.controls()["memory_mb"], 160)

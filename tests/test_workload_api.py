@@ -1,6 +1,6 @@
 """A workload written outside esxlab (the Workload base class's contract): what its attach() returns,
-how power_on takes it, and the sentences its mistakes get (a research tester's findings 5 and 10; a new
-engineer's finding 5: an attach that does not call the base class's)."""
+how power_on takes it, and the sentences its mistakes get (among them an attach that does not call the
+base class's)."""
 import numpy as np
 import pytest
 
@@ -137,7 +137,7 @@ def test_a_delayed_workload_drives_one_vm_and_wraps_a_fresh_one():
 
 def test_a_workload_wrapped_in_delayed_drives_no_other_vm():
     """Two Delayed around one workload, or the workload given to one VM and its Delayed to another, let one
-    workload's state and random stream drive two VMs (a tester's finding, 2026-12-03)."""
+    workload's state and random stream drive two VMs."""
     inner = esx.workloads.Idle()
     esx.workloads.Delayed(inner, 2)
     with pytest.raises(esx.ConfigError, match="already wrapped in a Delayed workload"):

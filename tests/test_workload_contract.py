@@ -1,9 +1,8 @@
-"""Every workload in esxlab keeps the contract a workload written outside it is held to (a new
-engineer's findings 2 and 7). The VM checks each tick of an outside workload (``workloads.checked``)
-but, for speed, not those of esxlab's own: so each of these, found by introspection (every entry of
-``WORKLOADS`` and every public Workload subclass in ``esxlab/workloads/``), runs on a VM here past
-its warm-up and phases with every tick through that check. And ``Delayed`` has its inner workload's
-name, contents, compressibility and CPU cost."""
+"""Every workload in esxlab keeps the contract a workload written outside it is held to. The VM checks
+each tick of an outside workload (``workloads.checked``) but, for speed, not those of esxlab's own: so
+each of these, found by introspection (every entry of ``WORKLOADS`` and every public Workload subclass
+in ``esxlab/workloads/``), runs on a VM here past its warm-up and phases with every tick through that
+check. And ``Delayed`` has its inner workload's name, contents, compressibility and CPU cost."""
 
 import pytest
 
