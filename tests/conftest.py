@@ -40,3 +40,17 @@ def two_cores(monkeypatch):
 
     monkeypatch.setattr(runner, "parallel_config", spy)
     return asked
+
+
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """Experiment runs go to disk (``XDG_CACHE_HOME``): for a test that asks, to a throw-away folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+def assert_within(res, quantities) -> None:
+    """Each of ``quantities`` in Result ``res`` is within its tolerance of the paper (the message names the seed)."""
+    for q in quantities:
+        row = res.row(q)
+        assert row.within, (f"seed {res.params['seed']}: {q}: esxlab {row.esxlab:.3g} vs paper {row.paper:.3g} "
+                            f"± {row.tolerance}")

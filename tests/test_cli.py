@@ -7,6 +7,9 @@ from esxlab import experiments as E
 from esxlab.__main__ import main
 from esxlab.errors import ConfigError, describe_range
 from esxlab.experiments import EXPERIMENTS, cli, runner, sweeps
+from esxlab.experiments.cli import main as reproduce_main
+
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
 MISSING = ("error: sweep: the following arguments are required: EXPERIMENT; give one of "
@@ -213,3 +216,18 @@ def test_one_cli_sweep_builds_one_plan(monkeypatch, capsys):
     table = E.sweep("remap_io", {"minutes": [1, 2]}, 0)
     assert out.startswith(E.render_table(table.summary()) + "\n\n2 runs of remap_io (2 grid points × 1 seed), ")
     assert out.rstrip().endswith("s, 1 worker")
+
+
+@pytest.mark.parametrize("argv, match", [(["--figure", "99"], "unknown experiment '99'"),
+                                         (["--seed", "x"], "invalid int value"),
+                                         (["--seed", "-2"], "non-negative"),
+                                         (["--colour"], "unrecognized arguments")])
+def test_cli_bad_input_exit_code_2(argv, match, capsys):
+    assert reproduce_main(argv) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_main_dispatches_reproduce(capsys):
+    from esxlab.__main__ import main as top
+    assert top(["reproduce", "--figure", "nope"]) == 2
+    assert "unknown experiment 'nope'" in capsys.readouterr().err

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 import esxlab as esx
-from esxlab import checks, problems
+from esxlab import checks, experiments as E, problems
 from esxlab.checks import CheckFailed
 from esxlab.experiments import esx_today
 from esxlab.problems.instructor import solve
+
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +181,17 @@ def test_esxi6_balloons_stop_in_hard_and_the_papers_keep_inflating():
     for n in tr.vm_names:
         grew = np.diff(np.asarray(tr.vm(n).balloon)) > 1e-9
         assert not (grew & hard).any(), n
+
+
+def test_esx_today_reruns_only_the_limit_when_only_the_limit_moves():
+    from esxlab.experiments import common
+    small = dict(minutes=3, calm_min=1)
+    common._kept.clear()
+    first = E.esx_today.run(seed=1, **small)
+    assert len(common._kept) == 3, "two eras and the large-page part are kept"
+    moved = E.esx_today.run(seed=1, limit_mb=16, **small)
+    assert len(common._kept) == 3, "nothing new kept: only the limit's part ran again"
+    assert moved.traces["esxi6"] is first.traces["esxi6"] and moved.traces["limit"] is not first.traces["limit"]
+    common._kept.clear()
+    fresh = E.esx_today.run(seed=1, limit_mb=16, **small)
+    assert [r.esxlab for r in moved.table] == [r.esxlab for r in fresh.table]

@@ -19,157 +19,16 @@ import esxlab as esx
 from esxlab import experiments, experiments as E
 from esxlab.errors import ConfigError, Error
 from esxlab.experiments import fig6, fig7, fig8, paper, plots
-from esxlab.experiments.cli import main
 from esxlab.experiments.params import resolve
-from esxlab.experiments.result import Result, Row, _columns, render_table, summarize
+from esxlab.experiments.result import Result, Row, render_table, summarize
 
-SEEDS = (0, 1)
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
+
 FIG2_SMALL = dict(max_mb=128, sizes=(96, 112), clients=20, minutes=5, measure_from_min=2, dbench_start_s=30)
 FIG7_SMALL = dict(vm_mb=128, available_mb=179, clients=20, minutes=24, tax_change_min=12, dbench_start_min=1)
-REPL_SMALL = dict(vm_mb=128, available_mb=80, loop_mb=100, clients=20, minutes=3)
-
-
-def assert_within(res: Result, quantities) -> None:
-    for q in quantities:
-        row = res.row(q)
-        assert row.within, (f"seed {res.params['seed']}: {q}: esxlab {row.esxlab:.3g} vs paper {row.paper:.3g} "
-                            f"± {row.tolerance}")
 
 
 # -- the experiments ----------------------------------------------------------------------------
-@pytest.mark.parametrize("seed", SEEDS)
-def test_fig2_balloon_overhead_small_and_more_balloon_costs_more(seed):
-    res = E.fig2.run(seed=seed, **FIG2_SMALL)
-    assert_within(res, ["balloon overhead at 96 MB", "balloon overhead at 112 MB"])
-    bars = res.traces["bars"]
-    assert (bars["ballooned"] < bars["configured"]).all(), "a ballooned VM never beats a configured one"
-    assert bars["overhead_pct"][0] > bars["overhead_pct"][1], "a bigger balloon costs more (§3.2, Fig. 2)"
-    assert bars["configured"][0] < bars["configured"][1], "more memory, more dbench throughput"
-    held = [d for t in res.traces.values() if isinstance(t, esx.Trace)
-            for d in t.decisions if d.action == "balloon held"]
-    assert held and "whatever the host" in held[0].why, "the log says the experiment held the balloon (the Why? panel)"
-
-
-def test_fig6_estimate_follows_the_toucher_up_fast_and_down_slowly():
-    runs = [E.fig6.run(seed=seed) for seed in range(4)]
-    mean = Result("fig6", {"seed": "0-3"}, table=summarize([r.table for r in runs]))
-    assert_within(mean, [f"estimate at {m} min" for m in E.fig6.PAPER_ESTIMATE]
-                  + ["zero page thread spike (fast EWMA peak after exit)"])
-    assert all(r.within or r.note for r in mean.table), "every miss names its cause"
-    res = runs[0]
-    e = res.traces["estimates"]
-    at = lambda minute, key="estimate": float(np.interp(minute, e["minute"], e[key]))
-    assert at(11.6) >= 0.8 * 150, "an increase is followed within a period or two (fast EWMA)"
-    assert at(28.6) >= 0.5 * 150, "a decrease is followed slowly (slow EWMA)"
-    assert at(33.6) < 40, "…but it is followed"
-    assert (e["estimate"] >= np.maximum(e["slow"], e["fast"]) - 1e-9).all(), "estimate = max of the averages"
-
-
-def test_fig6_a_drop_inside_a_sampling_period_shows_when_that_period_ends():
-    """phase_s = 0 puts the 23.5-min drop on a period boundary: by 24 min a whole period has read
-    the smaller working set; at the default phase the period holding the drop ends only at 24¼ min."""
-    at_24 = {}
-    for phase in (0, 15):
-        e = E.fig6.run(seed=0, minutes=25, phase_s=phase).traces["estimates"]
-        assert e["minute"][0] == 1 / 60, "the traces keep the figure's clock whatever the phase"
-        at_24[phase] = float(np.interp(24, e["minute"], e["estimate"]))
-    assert at_24[15] > at_24[0] + 15, at_24
-
-
-def test_fig7_idle_memory_tax():
-    res = E.fig7.run(seed=0)
-    assert_within(res, ["idle VM alloc, τ = 0", "dbench VM alloc, τ = 0", "idle VM alloc, τ = 0.75",
-                        "dbench VM alloc, τ = 0.75", "split dbench − idle after the change",
-                        "dbench throughput gain", "idle VM active estimate", "dbench active estimate, τ = 0.75"])
-    assert all(r.within is not False or r.note for r in res.table), "every miss names its cause"
-
-
-def test_fig7_small_the_tax_moves_memory_and_leaves_the_papers_setting_uncompared():
-    res = E.fig7.run(seed=1, **FIG7_SMALL)
-    assert_within(res, ["idle VM alloc, τ = 0", "dbench VM alloc, τ = 0", "dbench VM alloc, τ = 0.75"])
-    assert res.value("idle VM alloc, τ = 0.75") < res.value("idle VM alloc, τ = 0") - 15
-    off = E.fig7.run(seed=1, **dict(FIG7_SMALL, tax_after=0.0, minutes=16))
-    quantities = [r.quantity for r in off.table]
-    assert len(set(quantities)) == len(quantities), "each quantity once a run (sweeps pivot on them)"
-    before, row = off.row("idle VM alloc, τ = 0 before the change"), off.row("idle VM alloc, τ = 0 after the change")
-    assert before.within, "τ before the change is still the paper's 0"
-    assert row.paper is None and row.within is None and "tax_after = 0.0, default 0.75" in row.note, \
-        "with τ moved to 0 the table must not compare with the paper's 101 MB"
-
-
-def test_fig7_runs_differing_after_the_change_fork_and_match_a_fresh_run_bit_for_bit():
-    """A second run that differs only after the tax change forks the first run's host at the change."""
-    from esxlab.experiments import common
-    small = dict(FIG7_SMALL, minutes=16)
-    common._prefixes.clear()
-    E.fig7.run(seed=1, **dict(small, tax_after=0.25))
-    assert len(common._prefixes) == 1
-    forked = E.fig7.run(seed=1, **small)
-    assert len(common._prefixes) == 1, "the second run reused the first one's prefix"
-    common._prefixes.clear()
-    fresh = E.fig7.run(seed=1, **small)
-    a, b = _columns(forked.traces["run"]), _columns(fresh.traces["run"])
-    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a), "every trace column, bit for bit"
-    assert [r.esxlab for r in forked.table] == [r.esxlab for r in fresh.table]
-
-
-def test_the_tax_sweep_reuses_figure_7s_prefix_and_run_and_matches_a_fresh_sweep_bit_for_bit():
-    """Figure 7's run is the tax sweep's τ = 0.75 copy: in one process it is simulated once."""
-    from esxlab.experiments import common
-    fig7 = dict(vm_mb=128, available_mb=179, clients=20, dbench_start_min=1, tax_change_min=8, minutes=12)
-    sweep = dict(vm_mb=128, available_mb=179, clients=20, dbench_start_min=1, warmup_min=8, minutes=4,
-                 tax_step=0.5, tax_max=0.75)
-    common._prefixes.clear()
-    common._kept.clear()
-    first = E.fig7.run(seed=2, **fig7)
-    assert len(common._prefixes) == 1 and len(common._kept) == 1
-    shared = E.tax_sweep.run(seed=2, **sweep)
-    assert len(common._prefixes) == 1, "the sweep forked Figure 7's warmed-up host"
-    assert len(common._kept) == 3, "τ = 0 and 0.5 were run; τ = 0.75 was Figure 7's run"
-    assert shared.value("idle VM alloc, τ = 0.75") == first.value("idle VM alloc, τ = 0.75")
-    common._prefixes.clear()
-    common._kept.clear()
-    fresh = E.tax_sweep.run(seed=2, **sweep)
-    a, b = shared.traces["sweep"], fresh.traces["sweep"]
-    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), "every column, bit for bit"
-
-
-def test_tax_sweep_higher_tax_moves_memory_to_the_active_vm():
-    res = E.tax_sweep.run(seed=0, vm_mb=128, available_mb=179, clients=20, warmup_min=6, minutes=4,
-                          tax_step=0.5, tax_max=0.9)
-    s = res.traces["sweep"]
-    assert list(s["tax_rate"]) == [0, 0.5, 0.75, 0.9]
-    assert (np.diff(s["idle_alloc"]) < 0.5).all() and s["idle_alloc"][-1] < s["idle_alloc"][0] - 20
-    assert (np.diff(s["dbench_alloc"]) > -0.5).all()
-    assert s["dbench_throughput"][-1] > 1.2 * s["dbench_throughput"][0]
-    assert_within(res, ["idle VM alloc, τ = 0", "idle VM alloc, τ = 0.75"])
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_replacement_clock_interferes_with_the_guest(seed):
-    res = E.replacement.run(seed=seed, **REPL_SMALL)
-    assert_within(res, ["dbench: double paging, clock / random", "loop: swap-ins, clock / random"])
-    assert res.value("dbench, random: double paging") > 0, "the set-up must exercise double paging"
-
-
-def test_fig8_boot_storm_and_benchmarks_short():
-    res = E.fig8.run(seed=0, bench_start_min=8, minutes=18)
-    assert_within(res, ["SQL Server lowest alloc (min 160 MB)", "aggregate alloc peak at boot",
-                        "zero pages shared at boot", "paged after the boot storm"])
-    for quantity in ("aggregate balloon", "aggregate alloc", "sharing saves after benchmarks start"):
-        row = res.row(quantity)
-        assert row.paper is None and "benchmarks run 10 min, paper 66" in row.note, \
-            "10 minutes of benchmarks end before the averages over the paper's 66 settle: not compared"
-    assert res.row("aggregate alloc peak at boot").paper is not None, "an earlier benchmark start only shifts the boot rows"
-    assert E.fig8.run(seed=0, bench_start_min=8, minutes=18, tax_rate=0).row("aggregate balloon").paper is None, \
-        "τ = 0 is not the paper's setting: not compared"
-    tr = res.traces["run"]
-    states = np.array(tr.state_names())
-    assert states[-1] == "high" and np.mean(np.isin(states[tr.minutes >= 7.6], ["hard", "low"])) < 0.02, \
-        "after the boot storm the host balloons (soft) and returns to high, it hardly pages"
-    for name, (mx, mn, _) in E.fig8.VMS.items():
-        assert np.nanmin(tr.vm(name).alloc[tr.minutes >= 8]) >= mn - 1, f"{name} fell below its min"
-    assert res.traces["aggregate"]["balloon"].max() > 50, "ESX balloons once the benchmarks start"
 
 
 def test_same_seed_same_result_other_seed_other_result():
@@ -231,119 +90,12 @@ def test_row_relations_and_rendering(tmp_path):
 
 
 # -- the command line ---------------------------------------------------------------------------
-def test_cli_one_figure_with_csv(tmp_path, capsys):
-    assert main(["--figure", "6", "--seed", "1", "--csv", str(tmp_path)]) == 0
-    out, err = capsys.readouterr()
-    assert "[1/1] fig6" in err and "within tolerance" in err
-    assert "estimate at 16 min" in out and "within" in out.splitlines()[0]
-    assert (tmp_path / "fig6_table.csv").exists() and (tmp_path / "fig6_estimates.csv").exists()
-    assert (tmp_path / "all_table.csv").exists()
-
-
-@pytest.mark.parametrize("argv, match", [(["--figure", "99"], "unknown experiment '99'"),
-                                         (["--seed", "x"], "invalid int value"),
-                                         (["--seed", "-2"], "non-negative"),
-                                         (["--colour"], "unrecognized arguments")])
-def test_cli_bad_input_exit_code_2(argv, match, capsys):
-    assert main(argv) == 2
-    assert match in capsys.readouterr().err
-
-
-def test_main_dispatches_reproduce(capsys):
-    from esxlab.__main__ import main as top
-    assert top(["reproduce", "--figure", "nope"]) == 2
-    assert "unknown experiment 'nope'" in capsys.readouterr().err
 
 
 # -- fig5: page sharing in production deployments -------------------------------------------------
-FIG5_SMALL = dict(scale=0.5, minutes=3)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_fig5_production_sharing_small_ordering_and_tolerances(seed):
-    res = E.fig5.run(seed=seed, **FIG5_SMALL)
-    shared = {k: res.value(f"{k}: shared, % of VM memory") for k in "ABC"}
-    assert shared["A"] > shared["B"] > shared["C"], f"the paper's order A > B > C in shared %: {shared}"
-    for k in "ABC":
-        assert 0 < res.value(f"{k}: reclaimed") < res.value(f"{k}: shared"), "one copy of each shared page stays"
-    assert res.value("A: zero pages") > 0, "NT zeroes its free memory: A has zero pages too"
-    assert_within(res, [f"{k}: {q}" for k in "ABC" for q in ("shared, % of VM memory", "shared",
-                                                              "reclaimed, % of VM memory", "reclaimed")]
-                  + ["B: zero pages", "C: zero pages"])
-
-
-def test_fig5_invented_deployments_keep_the_papers_counts_totals_and_size_ranges():
-    stated = {"A": (10, "windows", None, None), "B": (9, "linux", 64, 768), "C": (5, "linux", 32, 512)}
-    for key, (count, os, lo, hi) in stated.items():
-        vms = E.fig5.DEPLOYMENTS[key].vms
-        sizes = [v.mb for v in vms]
-        assert len(vms) == count and {v.os for v in vms} == {os}
-        assert sum(sizes) == pytest.approx(E.fig5.PAPER[key][0]), f"{key}: sizes must sum to the paper's total"
-        if lo is not None:
-            assert min(sizes) == lo and max(sizes) == hi, f"{key}: sizes span the paper's range"
-
-
-def test_fig5_without_sharing_nothing_is_shared():
-    res = E.fig5.run(workload="C", sharing="off", scale=0.4, minutes=2)
-    assert res.value("C: shared") == 0 and res.value("C: zero pages") == 0
-    assert res.row("C: shared").paper is None and "sharing = 'off'" in res.row("C: shared").note, \
-        "without sharing the run is not the paper's setting: not compared"
-
-
-@pytest.mark.parametrize("params, match", [(dict(workload="D"), "workload = 'D' is not allowed"),
-                                           (dict(scale=0.2), r"scale = 0.2 is out of range; allowed: 0.4"),
-                                           (dict(sharing="on"), "sharing = 'on' is not allowed"),
-                                           (dict(minutes=2, warm_s=300), "must be shorter than the run")])
-def test_fig5_bad_parameters_raise_config_error_sentences(params, match):
-    with pytest.raises(esx.ConfigError, match=match):
-        E.fig5.run(**params)
-
-
-def test_fig2_off_the_papers_setting_is_not_compared():
-    res = E.fig2.run(seed=0, clients=1, sizes=(128, 192), minutes=3, measure_from_min=2, dbench_start_s=30)
-    assert all(r.paper is None and r.within is None and "(1 dbench client; the paper ran 40)" in r.note
-               for r in res.table), "with 1 client no row may be marked NO against the paper's 40-client numbers"
-
-
-def test_esx_today_reruns_only_the_limit_when_only_the_limit_moves():
-    from esxlab.experiments import common
-    small = dict(minutes=3, calm_min=1)
-    common._kept.clear()
-    first = E.esx_today.run(seed=1, **small)
-    assert len(common._kept) == 3, "two eras and the large-page part are kept"
-    moved = E.esx_today.run(seed=1, limit_mb=16, **small)
-    assert len(common._kept) == 3, "nothing new kept: only the limit's part ran again"
-    assert moved.traces["esxi6"] is first.traces["esxi6"] and moved.traces["limit"] is not first.traces["limit"]
-    common._kept.clear()
-    fresh = E.esx_today.run(seed=1, limit_mb=16, **small)
-    assert [r.esxlab for r in moved.table] == [r.esxlab for r in fresh.table]
 
 
 # -- edge parameters (each failed before its fix) ---------------------------------------------------
-def test_fig8_memory_below_the_five_vms_reservations_is_refused_by_its_range():
-    """fig8's five VMs reserve min + overhead = 896 MB: below it the run used to die in admission control."""
-    with pytest.raises(esx.ConfigError, match=r"fig8.memory_mb = 800 is out of range; allowed: 896 ≤ memory_mb"):
-        E.fig8.run(seed=0, memory_mb=800)
-
-
-def test_remap_io_with_low_memory_holding_every_page_compares_nothing():
-    """No bounce copies even without remapping: no ratio to take (it used to be log10(0), a crash)."""
-    row = E.remap_io.run(seed=0, low_mb=128, minutes=1).row("orders of magnitude fewer copies")
-    assert row.paper is None and row.within is None and "no bounce copies" in row.note
-    with pytest.raises(esx.ConfigError, match="low_mb"):
-        E.remap_io.run(seed=0, low_mb=129)
-
-
-def test_replacement_without_double_paging_claims_nothing():
-    """One client: neither policy double-pages; 0 / 0 used to read as 0, "clock is better", NO."""
-    row = E.replacement.run(seed=0, clients=1).row("dbench: double paging, clock / random")
-    assert row.within is None and "no double paging" in row.note
-
-
-def test_fig7_idle_estimate_of_a_vm_of_another_size_is_not_compared():
-    res = E.fig7.run(seed=0, vm_mb=16, available_mb=128)
-    assert res.row("idle VM active estimate").within is None
-    assert all(r.note.count("vm_mb = 16") <= 1 for r in res.table)
 
 
 @pytest.mark.parametrize("name, one, other", [
@@ -371,16 +123,6 @@ def test_a_row_is_keyed_by_its_quantity_and_shown_by_its_label(tmp_path):
                                                            ("split", "split")]
 
 
-def test_fig4_with_two_vms_runs_and_lists_that_case_once():
-    quantities = [r.quantity for r in E.fig4.run(seed=0, max_vms=2, minutes=5).table]
-    assert len(quantities) == len(set(quantities))
-
-
-def test_ksm_vs_esx_says_why_a_half_way_time_is_nan():
-    row = E.ksm_vs_esx.run(seed=0, sleep_ms=10000, minutes=5).row("ksm: minutes to half the final savings")
-    assert np.isnan(row.esxlab) and "saved nothing" in row.note
-
-
 def test_settings_where_a_comparison_means_nothing_are_not_compared():
     """Rows compared with the paper only at its setting: Figure 5 at a scan
     rate of 1 page/s (14 rows NO before), remapping with no low memory (NO before), Figure 8's
@@ -392,15 +134,6 @@ def test_settings_where_a_comparison_means_nothing_are_not_compared():
     fig8 = E.fig8.run(seed=0, bench_start_min=8, minutes=80)
     row = fig8.row("aggregate alloc")
     assert row.paper is None and "benchmarks run 72 min, paper 66: these averages take in the quiet" in row.note
-
-
-def test_fig6_samples_the_pages_its_knob_says():
-    """Notebook 06's try-it asks for a run with n = 10 sampled pages (§5.3's n, 100 in the paper): the
-    knob reaches the sampler, so the estimate's path changes and the rows leave the paper's set-up."""
-    from esxlab.experiments import fig6
-    ten, paper = (fig6.run(0, minutes=12, sample_pages=n) for n in (10, 100))
-    assert not np.array_equal(ten.traces["estimates"]["estimate"], paper.traces["estimates"]["estimate"])
-    assert ten.row("estimate at 11 min").within is None and paper.row("estimate at 11 min").within is not None
 
 
 def test_an_unknown_quantity_lists_them_as_the_table_shows_them():
@@ -431,12 +164,6 @@ def quick_trace() -> esx.Trace:
     host = esx.Host()
     host.power_on(esx.VMConfig(name="dbench", max_mb=64))
     return host.run(seconds=5)
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    """Experiment runs go to disk: here, to a throw-away folder."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def test_rules_are_declared_once_beside_params():

@@ -12,6 +12,10 @@ from esxlab import experiments as E, views
 from esxlab.__main__ import main
 from esxlab.experiments import fig2, sweeps
 
+from conftest import assert_within
+
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
+
 
 #: notebook 02's dashboard of Figure 2
 NOTEBOOK = dict(trace_key="ballooned_128", xy=("bars", ("configured", "ballooned")), panels=("table", "series", "why"),
@@ -24,12 +28,6 @@ def numbers(text: str) -> dict[str, int]:
     plain = re.sub(r"\n {4,}(?=\S)", " ", html.unescape(re.sub(r"<[^>]+>", "\n", text)))
     lines = re.findall(r"^\[(\d+)\] (.+)$", plain, re.M)
     return {note: int(n) for n, note in lines}
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    """Runs the dashboard keeps go to a throw-away folder."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def test_fig2_has_no_sharing_parameter_to_move(capsys):
@@ -63,3 +61,26 @@ def test_each_size_shows_its_bar_then_its_gap():
     assert [r.quantity for r in res.table] == [
         "configured throughput at 128 MB / at max_mb", "balloon overhead at 128 MB",
         "configured throughput at 192 MB / at max_mb", "balloon overhead at 192 MB"]
+
+
+FIG2_SMALL = dict(max_mb=128, sizes=(96, 112), clients=20, minutes=5, measure_from_min=2, dbench_start_s=30)
+SEEDS = (0, 1)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fig2_balloon_overhead_small_and_more_balloon_costs_more(seed):
+    res = E.fig2.run(seed=seed, **FIG2_SMALL)
+    assert_within(res, ["balloon overhead at 96 MB", "balloon overhead at 112 MB"])
+    bars = res.traces["bars"]
+    assert (bars["ballooned"] < bars["configured"]).all(), "a ballooned VM never beats a configured one"
+    assert bars["overhead_pct"][0] > bars["overhead_pct"][1], "a bigger balloon costs more (§3.2, Fig. 2)"
+    assert bars["configured"][0] < bars["configured"][1], "more memory, more dbench throughput"
+    held = [d for t in res.traces.values() if isinstance(t, esx.Trace)
+            for d in t.decisions if d.action == "balloon held"]
+    assert held and "whatever the host" in held[0].why, "the log says the experiment held the balloon (the Why? panel)"
+
+
+def test_fig2_off_the_papers_setting_is_not_compared():
+    res = E.fig2.run(seed=0, clients=1, sizes=(128, 192), minutes=3, measure_from_min=2, dbench_start_s=30)
+    assert all(r.paper is None and r.within is None and "(1 dbench client; the paper ran 40)" in r.note
+               for r in res.table), "with 1 client no row may be marked NO against the paper's 40-client numbers"

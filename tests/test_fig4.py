@@ -1,11 +1,16 @@
 """Figure 4: page sharing in the homogeneous best case (paper §4.3; esxlab/experiments/fig4.py): its rows, notes,
 docstring and parameters against the paper's numbers."""
+from __future__ import annotations
+
 
 import pytest
 
+from esxlab import experiments as E
 from esxlab.experiments import fig4
 from esxlab.experiments.params import resolve
 from esxlab.experiments.result import Result
+
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
 # the paper's Figure 4, digitized (shared/paper-notes.md, "Figure 4 data"): VM memory, shared, reclaimed, zero MB
@@ -115,3 +120,8 @@ def test_fig4_growth_rows_above_ten_vms_are_not_compared():
     res = Result("fig4", {})
     fig4.add_growth_rows(res, {2: 28, 6: 128, 11: 258}, {11: 290}, 11)
     assert all(r.within is None for r in res.table)
+
+
+def test_fig4_with_two_vms_runs_and_lists_that_case_once():
+    quantities = [r.quantity for r in E.fig4.run(seed=0, max_vms=2, minutes=5).table]
+    assert len(quantities) == len(set(quantities))

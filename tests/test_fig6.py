@@ -10,12 +10,17 @@ from esxlab import experiments as E
 from esxlab.__main__ import main
 from esxlab.errors import ConfigError
 from esxlab.experiments import fig6
+from esxlab.experiments.result import Result, summarize
+
+from conftest import assert_within
+
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
 SLOW, FAST = esx.HostConfig().slow_gain, esx.HostConfig().fast_gain
 
 
-def paper(curve: str) -> dict[float, float]:
+def paper_curve(curve: str) -> dict[float, float]:
     s = esx.experiments.paper_series("fig6")["series"][curve]
     return dict(zip(s["x"], s["y"]))
 
@@ -36,7 +41,7 @@ def test_fig6_too_short_for_a_row_is_refused_with_the_minimum():
 
 
 def test_the_papers_slow_average_stays_put_where_its_fast_one_jumps():
-    slow, fast = paper("slow"), paper("fast")
+    slow, fast = paper_curve("slow"), paper_curve("fast")
     for before, at in ((10, 11), (26, 28)):
         assert abs(slow[at] - slow[before]) <= 2 and fast[at] - fast[before] >= 58
     # one period's reading that lifts the fast average (gain 0.7) by 90 MB lifts the slow one (0.25) by ≈ 40 MB
@@ -78,3 +83,38 @@ def test_a_schedule_in_time_order_still_runs_and_the_papers_counts_as_not_moved(
     res = fig6.run(schedule=[(0, 0), (3, 100), (8, 0)], minutes=9)
     assert res.params["schedule"] == [(0, 0), (3, 100), (8, 0)]
     assert fig6.PARAMS["schedule"].validate("fig6", "schedule", fig6.SCHEDULE) == fig6.SCHEDULE
+
+
+def test_fig6_estimate_follows_the_toucher_up_fast_and_down_slowly():
+    runs = [E.fig6.run(seed=seed) for seed in range(4)]
+    mean = Result("fig6", {"seed": "0-3"}, table=summarize([r.table for r in runs]))
+    assert_within(mean, [f"estimate at {m} min" for m in E.fig6.PAPER_ESTIMATE]
+                  + ["zero page thread spike (fast EWMA peak after exit)"])
+    assert all(r.within or r.note for r in mean.table), "every miss names its cause"
+    res = runs[0]
+    e = res.traces["estimates"]
+    at = lambda minute, key="estimate": float(np.interp(minute, e["minute"], e[key]))
+    assert at(11.6) >= 0.8 * 150, "an increase is followed within a period or two (fast EWMA)"
+    assert at(28.6) >= 0.5 * 150, "a decrease is followed slowly (slow EWMA)"
+    assert at(33.6) < 40, "…but it is followed"
+    assert (e["estimate"] >= np.maximum(e["slow"], e["fast"]) - 1e-9).all(), "estimate = max of the averages"
+
+
+def test_fig6_a_drop_inside_a_sampling_period_shows_when_that_period_ends():
+    """phase_s = 0 puts the 23.5-min drop on a period boundary: by 24 min a whole period has read
+    the smaller working set; at the default phase the period holding the drop ends only at 24¼ min."""
+    at_24 = {}
+    for phase in (0, 15):
+        e = E.fig6.run(seed=0, minutes=25, phase_s=phase).traces["estimates"]
+        assert e["minute"][0] == 1 / 60, "the traces keep the figure's clock whatever the phase"
+        at_24[phase] = float(np.interp(24, e["minute"], e["estimate"]))
+    assert at_24[15] > at_24[0] + 15, at_24
+
+
+def test_fig6_samples_the_pages_its_knob_says():
+    """Notebook 06's try-it asks for a run with n = 10 sampled pages (§5.3's n, 100 in the paper): the
+    knob reaches the sampler, so the estimate's path changes and the rows leave the paper's set-up."""
+    from esxlab.experiments import fig6
+    ten, paper = (fig6.run(0, minutes=12, sample_pages=n) for n in (10, 100))
+    assert not np.array_equal(ten.traces["estimates"]["estimate"], paper.traces["estimates"]["estimate"])
+    assert ten.row("estimate at 11 min").within is None and paper.row("estimate at 11 min").within is not None

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 import esxlab as esx
+from esxlab import experiments as E
 from esxlab.experiments import fig7, paper_series
+from esxlab.experiments.result import _columns
+
+from conftest import assert_within
+
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,3 +184,49 @@ def test_figure_7_at_twice_the_papers_sizes_keeps_its_shape():
     assert idle.within is None and "does not grow with the sizes" in idle.note, "the Windows background is fixed"
     assert "dropped by 28 MB" in fig7.idle_after(80, 2) and "fell to ≈ 202 MB" in fig7.idle_after(80, 2), \
         "a note quotes the paper's numbers scaled as the table's"
+
+
+FIG7_SMALL = dict(vm_mb=128, available_mb=179, clients=20, minutes=24, tax_change_min=12, dbench_start_min=1)
+
+
+def test_fig7_idle_memory_tax():
+    res = E.fig7.run(seed=0)
+    assert_within(res, ["idle VM alloc, τ = 0", "dbench VM alloc, τ = 0", "idle VM alloc, τ = 0.75",
+                        "dbench VM alloc, τ = 0.75", "split dbench − idle after the change",
+                        "dbench throughput gain", "idle VM active estimate", "dbench active estimate, τ = 0.75"])
+    assert all(r.within is not False or r.note for r in res.table), "every miss names its cause"
+
+
+def test_fig7_small_the_tax_moves_memory_and_leaves_the_papers_setting_uncompared():
+    res = E.fig7.run(seed=1, **FIG7_SMALL)
+    assert_within(res, ["idle VM alloc, τ = 0", "dbench VM alloc, τ = 0", "dbench VM alloc, τ = 0.75"])
+    assert res.value("idle VM alloc, τ = 0.75") < res.value("idle VM alloc, τ = 0") - 15
+    off = E.fig7.run(seed=1, **dict(FIG7_SMALL, tax_after=0.0, minutes=16))
+    quantities = [r.quantity for r in off.table]
+    assert len(set(quantities)) == len(quantities), "each quantity once a run (sweeps pivot on them)"
+    before, row = off.row("idle VM alloc, τ = 0 before the change"), off.row("idle VM alloc, τ = 0 after the change")
+    assert before.within, "τ before the change is still the paper's 0"
+    assert row.paper is None and row.within is None and "tax_after = 0.0, default 0.75" in row.note, \
+        "with τ moved to 0 the table must not compare with the paper's 101 MB"
+
+
+def test_fig7_runs_differing_after_the_change_fork_and_match_a_fresh_run_bit_for_bit():
+    """A second run that differs only after the tax change forks the first run's host at the change."""
+    from esxlab.experiments import common
+    small = dict(FIG7_SMALL, minutes=16)
+    common._prefixes.clear()
+    E.fig7.run(seed=1, **dict(small, tax_after=0.25))
+    assert len(common._prefixes) == 1
+    forked = E.fig7.run(seed=1, **small)
+    assert len(common._prefixes) == 1, "the second run reused the first one's prefix"
+    common._prefixes.clear()
+    fresh = E.fig7.run(seed=1, **small)
+    a, b = _columns(forked.traces["run"]), _columns(fresh.traces["run"])
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k], equal_nan=True) for k in a), "every trace column, bit for bit"
+    assert [r.esxlab for r in forked.table] == [r.esxlab for r in fresh.table]
+
+
+def test_fig7_idle_estimate_of_a_vm_of_another_size_is_not_compared():
+    res = E.fig7.run(seed=0, vm_mb=16, available_mb=128)
+    assert res.row("idle VM active estimate").within is None
+    assert all(r.note.count("vm_mb = 16") <= 1 for r in res.table)

@@ -9,10 +9,14 @@ import numpy as np
 import pytest
 
 import esxlab as esx
-from esxlab import experiments
+from esxlab import experiments, experiments as E
 from esxlab.experiments import fig8, paper
 from esxlab.pmap import SHARED
 from esxlab.reclaim import HIGH
+
+from conftest import assert_within
+
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
 MB = esx.PAGES_PER_MB
@@ -185,3 +189,29 @@ def test_fig8_paging_note_gives_the_mb_this_run_paged(monkeypatch):
     assert rows["time in high state after the boot storm"].within is False
     assert note.startswith("fig8: when the benchmarks start") and f"{paged:.0f} MB in all after the boot storm" in note
     assert "far more" not in note
+
+
+def test_fig8_boot_storm_and_benchmarks_short():
+    res = E.fig8.run(seed=0, bench_start_min=8, minutes=18)
+    assert_within(res, ["SQL Server lowest alloc (min 160 MB)", "aggregate alloc peak at boot",
+                        "zero pages shared at boot", "paged after the boot storm"])
+    for quantity in ("aggregate balloon", "aggregate alloc", "sharing saves after benchmarks start"):
+        row = res.row(quantity)
+        assert row.paper is None and "benchmarks run 10 min, paper 66" in row.note, \
+            "10 minutes of benchmarks end before the averages over the paper's 66 settle: not compared"
+    assert res.row("aggregate alloc peak at boot").paper is not None, "an earlier benchmark start only shifts the boot rows"
+    assert E.fig8.run(seed=0, bench_start_min=8, minutes=18, tax_rate=0).row("aggregate balloon").paper is None, \
+        "τ = 0 is not the paper's setting: not compared"
+    tr = res.traces["run"]
+    states = np.array(tr.state_names())
+    assert states[-1] == "high" and np.mean(np.isin(states[tr.minutes >= 7.6], ["hard", "low"])) < 0.02, \
+        "after the boot storm the host balloons (soft) and returns to high, it hardly pages"
+    for name, (mx, mn, _) in E.fig8.VMS.items():
+        assert np.nanmin(tr.vm(name).alloc[tr.minutes >= 8]) >= mn - 1, f"{name} fell below its min"
+    assert res.traces["aggregate"]["balloon"].max() > 50, "ESX balloons once the benchmarks start"
+
+
+def test_fig8_memory_below_the_five_vms_reservations_is_refused_by_its_range():
+    """fig8's five VMs reserve min + overhead = 896 MB: below it the run used to die in admission control."""
+    with pytest.raises(esx.ConfigError, match=r"fig8.memory_mb = 800 is out of range; allowed: 896 ≤ memory_mb"):
+        E.fig8.run(seed=0, memory_mb=800)

@@ -13,14 +13,10 @@ from esxlab.sampling import Sampler
 
 from notebook_cells import cells, markdown_of as _markdown, run_until, text as _cell, text_by_id
 
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
+
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    """Experiment runs go to disk: here, to a throw-away folder."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def test_07_texts_say_one_tick_can_drop_two_rungs_and_who_is_blocked():

@@ -17,6 +17,8 @@ from esxlab.experiments import paper, plots, runner
 from esxlab.experiments.cli import main
 from esxlab.experiments.result import Row, render_table, summarize
 
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
+
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["fig6", "remap_io"]          # the two quickest experiments at their defaults
 
@@ -320,3 +322,12 @@ def test_a_seed_that_is_not_a_whole_number_says_what_is_allowed(capsys):
     assert esxlab_main(["reproduce", "--figure", "7", "--seed", "1.5"]) == 2
     err = capsys.readouterr().err
     assert "1.5" in err and "whole number" in err and "Traceback" not in err
+
+
+def test_cli_one_figure_with_csv(tmp_path, capsys):
+    assert main(["--figure", "6", "--seed", "1", "--csv", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "[1/1] fig6" in err and "within tolerance" in err
+    assert "estimate at 16 min" in out and "within" in out.splitlines()[0]
+    assert (tmp_path / "fig6_table.csv").exists() and (tmp_path / "fig6_estimates.csv").exists()
+    assert (tmp_path / "all_table.csv").exists()

@@ -1,11 +1,18 @@
 """The tax sweep, Figure 7's set-up over the idle memory tax rate τ (esxlab/experiments/tax_sweep.py; beyond the paper):
 its rows and parameters."""
+from __future__ import annotations
+
 
 import numpy as np
 import pytest
 
+from esxlab import experiments as E
 from esxlab.experiments import tax_sweep
 from esxlab.experiments.result import Result
+
+from conftest import assert_within
+
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
 SMALL_SWEEP = dict(vm_mb=128, available_mb=179, clients=20, warmup_min=6, minutes=4, tax_step=0.5, tax_max=0.9)
@@ -54,3 +61,35 @@ def test_tax_sweep_bound_rows_can_fail():
     empty = Result("tax_sweep", {})
     tax_sweep.add_bound_rows(empty, rates, np.full(3, np.nan))
     assert all(r.within is None and "no idle pages" in r.note for r in empty.table)
+
+
+def test_the_tax_sweep_reuses_figure_7s_prefix_and_run_and_matches_a_fresh_sweep_bit_for_bit():
+    """Figure 7's run is the tax sweep's τ = 0.75 copy: in one process it is simulated once."""
+    from esxlab.experiments import common
+    fig7 = dict(vm_mb=128, available_mb=179, clients=20, dbench_start_min=1, tax_change_min=8, minutes=12)
+    sweep = dict(vm_mb=128, available_mb=179, clients=20, dbench_start_min=1, warmup_min=8, minutes=4,
+                 tax_step=0.5, tax_max=0.75)
+    common._prefixes.clear()
+    common._kept.clear()
+    first = E.fig7.run(seed=2, **fig7)
+    assert len(common._prefixes) == 1 and len(common._kept) == 1
+    shared = E.tax_sweep.run(seed=2, **sweep)
+    assert len(common._prefixes) == 1, "the sweep forked Figure 7's warmed-up host"
+    assert len(common._kept) == 3, "τ = 0 and 0.5 were run; τ = 0.75 was Figure 7's run"
+    assert shared.value("idle VM alloc, τ = 0.75") == first.value("idle VM alloc, τ = 0.75")
+    common._prefixes.clear()
+    common._kept.clear()
+    fresh = E.tax_sweep.run(seed=2, **sweep)
+    a, b = shared.traces["sweep"], fresh.traces["sweep"]
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), "every column, bit for bit"
+
+
+def test_tax_sweep_higher_tax_moves_memory_to_the_active_vm():
+    res = E.tax_sweep.run(seed=0, vm_mb=128, available_mb=179, clients=20, warmup_min=6, minutes=4,
+                          tax_step=0.5, tax_max=0.9)
+    s = res.traces["sweep"]
+    assert list(s["tax_rate"]) == [0, 0.5, 0.75, 0.9]
+    assert (np.diff(s["idle_alloc"]) < 0.5).all() and s["idle_alloc"][-1] < s["idle_alloc"][0] - 20
+    assert (np.diff(s["dbench_alloc"]) > -0.5).all()
+    assert s["dbench_throughput"][-1] > 1.2 * s["dbench_throughput"][0]
+    assert_within(res, ["idle VM alloc, τ = 0", "idle VM alloc, τ = 0.75"])

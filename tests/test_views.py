@@ -32,6 +32,8 @@ from esxlab.views.dashboards import ALL_VMS, MAX_MINUTES
 from conftest import short_guest as _short_guest
 from notebook_cells import run_until
 
+pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
+
 
 def tour(memory_mb=160, minutes=2, **kw):
     return views.SimDashboard(
@@ -40,12 +42,6 @@ def tour(memory_mb=160, minutes=2, **kw):
          (esx.VMConfig(name="toucher", max_mb=48, overhead_mb=4), esx.workloads.Toucher([(0, 8), (30, 40)]))],
         minutes=minutes, host_controls=["memory_mb", "tax_rate"], vm_controls={"toucher": ["shares", "balloon"]},
         overrides={"memory_mb": dict(lo=48, hi=256, step=8)}, snap_s=20, **kw)
-
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    """Experiment runs moved to in the browser go to disk: here, to a throw-away folder."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="module")
