@@ -49,6 +49,7 @@ def user_stacklevel() -> int:
         frame, level = frame.f_back, level + 1
     return level
 
+
 def _bound(x: float) -> str:
     """A range bound as a person writes it: 1048576, not 1.04858e+06; 0.05 stays 0.05."""
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"

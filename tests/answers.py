@@ -55,7 +55,7 @@ def answered(given, answers: dict[str, str]):
 
 def exercise_cells(name: str, folder: str = "exercises/source") -> list:
     """The cells of exercise ``name`` in ``folder`` (the solutions; "exercises/release" for the student version)."""
-    return nbformat.read(Path(__file__).resolve().parents[1] / folder / f"{name}.ipynb", as_version=4).cells
+    return nbformat.read(ROOT / folder / f"{name}.ipynb", as_version=4).cells
 
 
 def feedback(problem, **answers) -> str:

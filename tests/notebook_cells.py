@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import ast
-import json
 import re
 from pathlib import Path
 
-import bqplot as bq
 import nbformat
 
 NB = "notebooks/{}.ipynb"
@@ -99,7 +97,7 @@ def guard(name: str, marker: str) -> str:
 
 def notebook(prefix: str):
     """The notebook whose file name starts with ``prefix`` ("09"), read from the checkout."""
-    return nbformat.read(next((ROOT / "notebooks").glob(f"{prefix}_*.ipynb")), as_version=4)
+    return nbformat.read(next(NOTEBOOKS.glob(f"{prefix}_*.ipynb")), as_version=4)
 
 
 def markdown(nb, cells=slice(None)) -> str:
@@ -109,7 +107,7 @@ def markdown(nb, cells=slice(None)) -> str:
 
 def run_cells(stem: str, *ids: str) -> dict:
     """The names defined by notebook ``stem``'s import cell and its cells ``ids``, run in this process."""
-    nb, names = nbformat.read(next((ROOT / "notebooks").glob(f"{stem}_*.ipynb")), as_version=4), {}
+    nb, names = notebook(stem), {}
     for code in [nb.cells[1], *(c for c in nb.cells if c.get("id") in ids)]:
         exec(code.source, names)
     return names
@@ -117,15 +115,17 @@ def run_cells(stem: str, *ids: str) -> dict:
 
 def figures(widget) -> list:
     """The bqplot figures inside ``widget``, in the order they are on screen."""
+    import bqplot as bq
     if isinstance(widget, bq.Figure):
         return [widget]
     return [f for child in getattr(widget, "children", ()) for f in figures(child)]
 
 
 def markdown_of(name: str) -> str:
-    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
-    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    """The markdown of the notebook file ``name`` ("07_states_and_admission.ipynb"), one cell after another."""
+    return markdown(nbformat.read(NOTEBOOKS / name, as_version=4))
 
 
-def source_of(notebook: str) -> str:
-    return "\n".join(c.source for c in nbformat.read(ROOT / "notebooks" / f"{notebook}.ipynb", as_version=4).cells)
+def source_of(name: str) -> str:
+    """All of notebook ``name``'s cells, markdown and code, one after another."""
+    return "\n".join(c.source for c in cells(name))

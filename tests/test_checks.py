@@ -30,7 +30,6 @@ WITH_SLIPS = [problems.BalloonSplit, problems.DoublePaging, problems.RhoVictim, 
               problems.LimitTargets, problems.SamplingEstimate, problems.Admission, problems.SharingPrediction]
 CAREFUL = "grading checks your answers with SEED = 0"
 ROOT = Path(__file__).resolve().parents[1]
-GUIDE = (ROOT / "exercises" / "README.md").read_text()
 IN_MB = UNIT_SLIPS["pages", "MB"][1]
 
 

@@ -17,7 +17,6 @@ from answers import (answer_line as _answer_line, background as _background, exe
 SEEDS = range(200)
 FOLDERS = ["exercises/source", "exercises/release"]
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = Path(__file__).parents[1] / "exercises" / "source"
 
 
 def _paper_balloon_mb(p) -> float:

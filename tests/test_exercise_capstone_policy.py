@@ -6,6 +6,7 @@ import inspect
 import json
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -16,6 +17,7 @@ from esxlab.problems import capstone_policy
 from esxlab.swap import ReplacementPolicy, legal_victims, private_outside
 
 from answers import EXERCISES, fails
+from notebook_cells import markdown
 from policies import ILLEGAL, Oldest, bad_policy as _bad, paging_host as _host
 
 pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
@@ -73,11 +75,6 @@ class Random(ReplacementPolicy):
 class EmptyFloats(ReplacementPolicy):
     def victims(self, vm, n, rng, protect):
         return np.array([])            # a common start: an empty (float64) array
-
-
-def _markdown_of(path: Path) -> str:
-    cells = json.loads(path.read_text())["cells"]
-    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
 class AnyState(ReplacementPolicy):                  # non-private pages: 0 swap-ins under the old measure
@@ -256,7 +253,8 @@ def test_measure_takes_a_numpy_bool():
 
 def test_capstone_says_what_the_measured_minute_is_and_how_to_measure():
     from esxlab.problems.capstone_policy import BeatRandom
-    text = " ".join(_markdown_of(NOTEBOOKS.parent / "exercises" / "release" / "capstone_policy.ipynb").split())
+    release = nbformat.read(NOTEBOOKS.parent / "exercises" / "release" / "capstone_policy.ipynb", as_version=4)
+    text = " ".join(markdown(release).split())
     assert f"the minute after a {BeatRandom.WARM_S} s warm-up" in text and BeatRandom.MEASURE_S == 60
     assert "`p.measure(policy)`" in text and "a `esx.workloads" not in text
 

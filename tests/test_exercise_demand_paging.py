@@ -19,7 +19,7 @@ from answers import fails, feedback as _feedback, line
 
 WHOLE_MB = "backed memory (p.private_pages) cut or rounded to whole MB"
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
+SOURCE = ROOT / "exercises" / "source"
 IN_MB = UNIT_SLIPS["pages", "MB"][1]
 
 

@@ -23,13 +23,13 @@ from answers import (cut as _cut, fails, feedback as _feedback, line, line as _l
                      verify_message as _message)
 
 
-GB, PAGES = UNIT_SLIPS["MB", "GB"][1], UNIT_SLIPS["MB", "pages"][1]
+GB = UNIT_SLIPS["MB", "GB"][1]
 PERCENT = UNIT_SLIPS["fraction", "%"][1]
 IN_ANOTHER_ORDER = "those are the right values in another order"
 CURRENT = "the tax rate in effect now"
 NO_TAX_VICTIM = "the victim without the idle memory tax"
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
+SOURCE = ROOT / "exercises" / "source"
 
 
 def _own_rhos(p, tax_rate: float) -> list[float]:

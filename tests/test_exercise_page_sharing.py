@@ -2,8 +2,6 @@
 esxlab/problems/page_sharing.py): its checks' feedback on right and wrong answers, its text and its solution."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import esxlab as esx
@@ -13,9 +11,6 @@ from esxlab.problems.instructor import expect, solve
 
 from answers import (answer_line as _answer_line, exercise_markdown as _markdown, fails, feedback as _feedback, line,
                      line as _line)
-
-
-SOURCE = Path(__file__).parents[1] / "exercises" / "source"
 
 
 def test_page_sharing_names_swapped_answers_on_both_lines():

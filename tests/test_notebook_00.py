@@ -1,14 +1,10 @@
 """Notebook 00 · A tour of esxlab (notebooks/00_tour.ipynb): its prose, reveals, guards, Try it and questions."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from notebook_cells import cell, cells as _cells, flat, run_until, source_of as _source, text, text as _cell
-
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Notebook 05 · Shares and the idle memory tax (paper §5, Figure 7; notebooks/05_idle_memory_tax.ipynb): its prose,
 reveals, guards, Try it and questions."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,9 +10,6 @@ from esxlab.experiments import fig7, paper_series
 from esxlab.views.lesson import Prediction
 
 from notebook_cells import cell, figures, question, run_cells, text as _text, text_by_id
-
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_05_sweep_shows_its_title_once():

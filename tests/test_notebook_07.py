@@ -3,7 +3,6 @@ its prose, reveals, guards, Try it and questions."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +13,6 @@ from esxlab.sampling import Sampler
 from notebook_cells import cells, markdown_of as _markdown, run_until, text as _cell, text_by_id
 
 pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
-
-
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def test_07_texts_say_one_tick_can_drop_two_rungs_and_who_is_blocked():

@@ -2,8 +2,6 @@
 prose, reveals, guards, Try it and questions."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 import numpy as np
 import pytest
@@ -17,7 +15,6 @@ from esxlab.views.lesson import Question
 from notebook_cells import cell, cells as _cells, flat, guard as _guard, markdown_of as _markdown, run_until, text
 
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 W = esx.workloads
 
 

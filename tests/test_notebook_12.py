@@ -2,8 +2,6 @@
 notebooks/12_esx_today.ipynb): its prose, reveals, guards, Try it and questions."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,12 +12,10 @@ from notebook_cells import (figures, markdown, markdown_of as _markdown, noteboo
                             text as _text, text_by_id)
 
 
-ROOT = Path(__file__).resolve().parents[1]
 LIMIT_TEXTS = {"**Limits and reservations.**": "cannot take is compressed or swapped",
                "### Why: the limit by hand": "balloon first, then compression and swap",
                "has a 1 GB limit and a 512 MB reservation": "the balloon, then compression and swap, keep",
                "## Common misconceptions": "ballooned, then compressed or swapped, down to it"}
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 def drawn(figure) -> list:
