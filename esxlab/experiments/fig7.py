@@ -39,9 +39,10 @@ Tolerances (defended):
   179 MB (≈ 20 % on the ballooned bars, :func:`paper_gain_from_fig2`), if Figure 7's dbench is
   Figure 2's (40 clients; the paper does not give Figure 7's). The bars are digitized but read
   closely (they give back the paper's own overheads, 4.4 % at 128 MB and 1.4 % at 224 MB, to 0.1
-  point): closing the gap would need both readings off by ≈ 0.8 MB/s, in opposite directions. The
-  invented Dbench model is fitted to both and so is steeper than Figure 2 near 256 MB
-  (:class:`.Dbench`; Figure 2's rows miss).
+  point): closing the gap would need both readings off by ≈ 0.8 MB/s, in opposite directions. So
+  the invented Dbench model has one fit per figure: this figure's is :class:`.Dbench`'s defaults
+  (fitted to this gain and to dbench's active estimate), steeper than Figure 2 near 256 MB (run in
+  Figure 2's set-up, three of its rows miss); Figure 2's own is in ``fig2.PARAMS``.
 * active estimates: ± 5 MB for the idle VM (paper mean 9.7 MB: OS background, not scaled),
   ± 15 MB for dbench (paper ≈ 174 MB before the change and ≈ 197 MB, range 184–233, after it; in the
   paper's setting scaled, both scale with the sizes: dbench's file set and activity grow with its
@@ -104,12 +105,12 @@ GAIN = ("fig7: the gain is the Dbench cache curve (invented) between the two all
 IDLE_ACTIVE = ("fig7: the idle Windows VM's background activity (PROFILES['windows'].background_mb, invented) is "
                "sampled at n = 100 pages per 30 s; its estimate is the max of three EWMAs, biased upward.")
 DBENCH_ACTIVE = ("fig7: dbench's active estimate comes from the invented Dbench access model (Zipf-like file "
-                 "popularity), fitted jointly to Figure 2's curve; the paper's 197 MB is a 25-min mean with a "
-                 "range of 184–233 MB.")
+                 "popularity), fitted to this estimate and this figure's gain; the paper's 197 MB is a 25-min mean "
+                 "with a range of 184–233 MB.")
 DBENCH_HELD = ("fig7: held to 179 MB, the invented Dbench model waits on its disk and touches less of its file set a "
                "period than the paper's dbench did: its estimate reads 157–167 MB over seeds 0–9 (mean 160), the "
                "paper's ≈ 174, a bias that uses almost all of the ± 15 MB allowed for sampling noise (a seed may "
-               "miss). Dbench was fitted to Figure 2's curve and this figure's gain, not to this estimate.")
+               "miss). Dbench was fitted to this figure's gain and its estimate after the change, not to this one.")
 
 
 def idle_after(clients: int, scale: float = 1.0) -> str:
