@@ -48,6 +48,13 @@ def own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
+@pytest.fixture(scope="session")
+def fig8_runs():
+    """Figure 8 on seed 0 under each reading of its high state: "converge" (the default) and "idle"."""
+    from esxlab.experiments import fig8
+    return {hs: fig8.run(0, high_state=hs) for hs in ("converge", "idle")}
+
+
 def assert_within(res, quantities) -> None:
     """Each of ``quantities`` in Result ``res`` is within its tolerance of the paper (the message names the seed)."""
     for q in quantities:

@@ -66,11 +66,6 @@ def episodes(res, after=7.6):
     return [(a, b) for a, b in spans if a >= after]
 
 
-@pytest.fixture(scope="module")
-def runs():
-    return {hs: fig8.run(0, high_state=hs) for hs in ("converge", "idle")}
-
-
 def test_the_papers_minute_5_leaves_at_most_13_mb_free_the_hard_state():
     bound, th = fig8.paper_free_bound(), thresholds_mb()
     assert bound[5.0] == 13
@@ -119,15 +114,15 @@ def test_the_knob_is_the_host_configs_and_both_readings_are_the_papers_set_up():
     assert paper.setup_window("fig8", fig8.PARAMS, dict(tax_rate=0.5))[0] == -np.inf
 
 
-def test_converge_never_leaves_high_after_the_boot_storm_and_takes_sql_server_to_its_target(runs):
-    res = runs["converge"]
+def test_converge_never_leaves_high_after_the_boot_storm_and_takes_sql_server_to_its_target(fig8_runs):
+    res = fig8_runs["converge"]
     assert episodes(res) == []
     for q in ("SQL Server alloc while idle", "SQL Server alloc during the long query"):
         assert res.row(q).paper is not None and res.row(q).within
 
 
-def test_idle_leaves_high_as_the_benchmarks_start_and_leaves_sql_server_above(runs):
-    res = runs["idle"]
+def test_idle_leaves_high_as_the_benchmarks_start_and_leaves_sql_server_above(fig8_runs):
+    res = fig8_runs["idle"]
     spans = episodes(res)
     assert any(17 <= a <= 17.5 and b - a < 0.5 for a, b in spans), spans     # the paper: 16.9–18.7 min
     assert any(29 <= a <= 36 for a, b in spans) and any(62 <= a <= 66 for a, b in spans), spans

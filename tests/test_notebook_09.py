@@ -29,11 +29,6 @@ def sql_question():
     return call.args[0].value
 
 
-@pytest.fixture(scope="module")
-def runs():
-    return {hs: fig8.run(0, high_state=hs) for hs in ("converge", "idle")}
-
-
 def test_09_dashboard_opens_on_the_summed_allocation_of_its_prediction():
     dash = run_cells("09", "09-11")["dash"]
     trace = dash.run.trace
@@ -159,14 +154,14 @@ def test_09_dashboard_switches_the_reading_and_the_short_run_shows_what_its_text
     assert np.abs(untaxed["idle"].vm("sql").alloc - untaxed["converge"].vm("sql").alloc).max() < 0.1
 
 
-def test_09s_question_on_the_literal_reading_states_what_the_runs_show(runs):
+def test_09s_question_on_the_literal_reading_states_what_the_runs_show(fig8_runs):
     from notebook_cells import cell
     from esxlab.views.lesson import Question
     q = eval(cell("09_dynamic_reallocation", "Switched to the literal reading"), {"Question": Question})
     assert q.check("The host is in the high state then, and under this reading nothing reclaims in high").correct
-    m = runs["idle"].traces["run"].minutes
+    m = fig8_runs["idle"].traces["run"].minutes
     idle_window = (m >= 35) & (m < 60)
-    sql = {hs: r.traces["run"].vm("sql") for hs, r in runs.items()}
+    sql = {hs: r.traces["run"].vm("sql") for hs, r in fig8_runs.items()}
     held = float(np.mean(sql["idle"].alloc[idle_window]))
     targets = {hs: float(np.mean(s.target[idle_window])) for hs, s in sql.items()}
     assert 175 < held < 190 and all(166 < t < 176 for t in targets.values())     # "about 180", "about 171"
