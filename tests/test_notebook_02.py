@@ -24,7 +24,7 @@ def test_02_the_middle_overheads_are_read_off_the_figure():
     assert "read off its Figure 2" in text and f"digitized: gaps of {gaps[0]} and {gaps[1]} MB/s" in text
 
 
-def test_02_at_400_clients_the_lines_swap_whatever_the_seed():
+def test_02_at_400_clients_the_ballooned_line_starts_above_whatever_the_seed():
     """The text after 02's reveal says seeds 1 and 2 give seed 0's throughputs at 400 clients to 0.1 accesses/s."""
     from esxlab.experiments import fig2
     from esxlab.host import quietly

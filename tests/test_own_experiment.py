@@ -338,8 +338,8 @@ def test_clear_cache_lets_a_patched_workload_change_the_next_run(monkeypatch, no
     monkeypatch.setattr(common, "cleared", False)          # (clear_cache's mark, undone for the tests after)
     before = E.fig7.run(seed=0, **FIG7_SMALL).value(AFTER)
     init = W.Dbench.__init__
-    monkeypatch.setattr(W.Dbench, "__init__", lambda self, *a, mb_per_client=1, **k:
-                        init(self, *a, mb_per_client=mb_per_client, **k))
+    monkeypatch.setattr(W.Dbench, "__init__", lambda self, *a, mb_per_client=None, **k:    # 1 MB, whatever asked
+                        init(self, *a, mb_per_client=1, **k))
     assert E.fig7.run(seed=0, **FIG7_SMALL).value(AFTER) == before, "kept: same key, same (stale) run"
     E.clear_cache()
     assert E.fig7.run(seed=0, **FIG7_SMALL).value(AFTER) < before - 20, "a 20 MB file set instead of 120 MB"

@@ -929,7 +929,7 @@ def test_a_curve_of_a_few_points_marks_each_point_clear_of_the_edges(n):
 
 
 def test_two_curves_that_meet_both_stay_visible():
-    """Figure 2 at 19 clients: the lines meet at 192 MB, and at 1 client they coincide."""
+    """Figure 2 at 22 clients: the lines meet at 192 MB, and at 1 client they coincide."""
     ts = figure2([370.0, 370.0], [370.0, 370.0])
     assert ts.overlay.visible and ts.overlay.marker is not None and ts.lines.marker is not None
     assert ts.overlay.marker_size < ts.lines.marker_size, "the covered point shows inside the other"

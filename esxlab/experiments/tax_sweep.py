@@ -53,6 +53,8 @@ PARAMS = {
     "available_mb": fig7.PARAMS["available_mb"],
     "vm_mb": fig7.PARAMS["vm_mb"],
     "clients": fig7.PARAMS["clients"],
+    "mb_per_client": fig7.PARAMS["mb_per_client"],
+    "zipf_alpha": fig7.PARAMS["zipf_alpha"],
     "sharing": fig7.PARAMS["sharing"],
     "tax_max": Param(0.95, "largest tax rate", 0, 0.99, step=0.05),
     "tax_step": Param(0.25, "tax rate step", 0.01, 0.99, step=0.05),
@@ -112,7 +114,7 @@ def run(seed: int = 0, **params: object) -> Result:
                     kind="set-up", off_setting=off)
         elif float(tau) == 0.75:
             res.add("idle VM alloc, τ = 0.75", 101 * scale, cols["idle_alloc"][i], fig7.TOL_AFTER, "MB",
-                    off_setting=off, note_if_off=fig7.idle_after(p.clients, scale))
+                    off_setting=off, note_if_off=fig7.idle_after(p.clients, scale, p.mb_per_client))
         else:
             res.add(f"idle VM alloc, τ = {tau:g}", None, cols["idle_alloc"][i], None, "MB")
         if tau > 0:
