@@ -15,8 +15,8 @@ takes part of the boot storm (fitted to Figure 8: 325 MB of zero pages shared an
 at boot, the rest ballooned).
 
 Calibrated values (``PROFILES``, invented): Linux's ``kernel_per_mb`` = 0.1 MB of kernel data
-per MB of max gives Figure 2's balloon overhead (4.8 / 3.5 / 2.4 / 1.2 % at 128 / 160 / 192 /
-224 MB, paper 4.4 / 1.7 / 2.2 / 1.4 %; 0.03 gave a third to a half of it); Windows' ``background_mb`` = 8 MB gives
+per MB of max gives Figure 2's balloon overhead (5.3 / 3.7 / 2.5 / 1.4 % at 128 / 160 / 192 /
+224 MB with Figure 2's dbench, paper 4.4 / 1.7 / 2.2 / 1.4 %; 0.03 gave a third to a half of it); Windows' ``background_mb`` = 8 MB gives
 Figure 7's idle VM estimate (paper mean 9.7 MB; the sampler's max-of-three EWMAs adds ≈ 2 MB);
 its zero page thread (8 MB/s) gives Figure 6's spike with the toucher's exit behaviour
 (:class:`~esxlab.workloads.Toucher`). Windows keeps ``free_target_pct`` = 10 % of its memory free

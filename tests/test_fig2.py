@@ -53,7 +53,7 @@ FIG7_DBENCH = dict(mb_per_client=MB_PER_CLIENT, zipf_alpha=ZIPF_ALPHA)
 
 
 def test_the_dashboard_and_run_number_the_same_note_alike():
-    """Notebook 02's dashboard, with Figure 7's dbench and a 160 MB bar so that a prediction and a set-up check miss,
+    """Notebook 02's dashboard, with Figure 7's dbench and a 160 MB bar so that two rows miss with different notes,
     numbers the notes as the printed table of the same run does."""
     fixed = {**NOTEBOOK["fixed"], **FIG7_DBENCH, "sizes": (128, 160, 192)}      # a throughput row and 160 MB's miss
     dash = views.ExperimentDashboard(fig2, ["clients"], **dict(NOTEBOOK, fixed=fixed))
@@ -61,7 +61,7 @@ def test_the_dashboard_and_run_number_the_same_note_alike():
     shown = numbers(dash.table.widget.value)
     full = numbers(fig2.run(seed=0, **fixed).render())
     assert shown == full, (shown, full)
-    assert list(full.values()) == [1, 2] and "Figure 7" in list(full)[1], "predictions first: the set-up rows' is [2]"
+    assert list(full.values()) == [1, 2] and "Figure 7" in list(full)[0], "the 160 MB throughput row's note first"
 
 
 def test_each_size_shows_its_bar_then_its_gap():

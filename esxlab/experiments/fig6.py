@@ -65,6 +65,9 @@ from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 6: toucher working set vs slow/fast/max active-memory estimates"
+#: predictions an invented value was fitted to (FITTED in esxlab/experiments/__init__.py): all of them (the sampler's
+#: gains, the sampling phase, Windows' touches for the toucher and its zero page thread's rate)
+FITTED = ("*",)
 
 # Figure 6 toucher schedule, digitized: (minute, MB) steps
 SCHEDULE = ((0, 0), (8.5, 50), (10.6, 150), (12.5, 200), (14.5, 250), (17.6, 200), (19.5, 100),
