@@ -39,3 +39,27 @@ def test_02_at_400_clients_the_ballooned_line_starts_above_whatever_the_seed():
             assert np.abs(np.asarray(b[k]) - np.asarray(bars[0][k])).max() < 0.1, (k, b[k], bars[0][k])
     text = next(c.source for c in _cells("02_ballooning") if "**400 clients**" in c.source)
     assert "Seeds 1 and 2 give the\nsame numbers to 0.1 accesses/s" in text
+
+
+def test_02_at_400_clients_the_ballooned_vm_drops_more_accesses_and_reads_less_from_disk():
+    """The cause the text after 02's reveal gives: a batch larger than the guest's room is cut (guest_oom), the
+    ballooned VM (less room) cuts more, and those accesses would have been misses (fewer disk reads)."""
+    from esxlab import Host, HostConfig, SharingConfig, VMConfig
+    from esxlab.experiments.common import hold_balloon
+    from esxlab.host import quietly
+    from esxlab.workloads import Dbench, Delayed
+    totals = {}
+    for size, balloon in ((128, 0), (256, 128)):                  # configured 128 MB; 256 MB ballooned to 128
+        host = Host(HostConfig(memory_mb=size + 64, swap_mb=size, sharing=SharingConfig(mode="off")), seed=0)
+        dbench = Dbench.scaled(400, **{k: fig2.PARAMS[k].default for k in ("mb_per_client", "zipf_alpha")})
+        vm = host.power_on(VMConfig(name="dbench", max_mb=size), workload=Delayed(dbench, 30))
+        if balloon:
+            hold_balloon(host, vm, balloon)
+        with quietly():
+            host.run(minutes=4)
+        totals[balloon] = vm.totals
+    assert dbench.accesses_per_s == 80_000
+    assert totals[128].guest_oom > totals[0].guest_oom > 0
+    assert totals[128].guest_disk_reads < totals[0].guest_disk_reads
+    text = next(c.source for c in _cells("02_ballooning") if "**400 clients**" in c.source)
+    assert "80,000 accesses a second" in text and "`guest_oom`" in text
