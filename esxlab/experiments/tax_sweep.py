@@ -48,6 +48,9 @@ from .params import Param, Rule, check_seed, resolve
 from .result import Result
 
 TITLE = "Beyond the paper: idle VM and dbench allocation vs tax rate τ"
+#: predictions an invented value was fitted to (FITTED in esxlab/experiments/__init__.py): the idle VM at τ = 0.75,
+#: Figure 7's row of the same name, from the same run
+FITTED = ("idle VM alloc, τ = 0.75",)
 
 PARAMS = {
     "available_mb": fig7.PARAMS["available_mb"],
