@@ -474,3 +474,22 @@ def test_an_absolute_margin_on_a_percentage_reads_in_percentage_points():
     assert q.check("4.8 points").correct and q.check("4.85 point").correct
     from esxlab.checks import Expect
     assert Expect("rhos", "numbers", [1.0], "h", tol=0.01, rel=True).tolerance == " (each within ±1 %)"
+
+
+def test_a_reveal_reads_a_ratio_or_a_fraction_typed_for_a_percentage():
+    """Notebook 05 asks "how much faster, in %": 1.178 (the ratio) or 0.178 (the fraction) typed for 17.8 % is
+    named at the reveal; a percentage near the value, or a reading that is no nearer, is not."""
+    def revealed(typed, actual=17.8):
+        p = Prediction("How much faster, in %?", unit="%", lo=-100, hi=1000)
+        p.record(typed)
+        p.reveal(actual=actual, explain="Why.")
+        return p.revealed.text.splitlines()[0]
+    assert revealed(1.178).endswith("If you meant 1.178 as a ratio, that is 17.8 %: this box takes the percentage "
+                                    "itself.")
+    assert "as a fraction of 1, that is 17.8 %" in revealed(0.178)
+    assert "If you meant" not in revealed(18) and "If you meant" not in revealed(2.2, actual=31.9)
+    assert "If you meant" not in revealed(1.5, actual=1.36), "a small percentage near the value is one"
+    p = Prediction("Pages?", unit="MB", lo=0, hi=1000)
+    p.record(1.178)
+    p.reveal(actual=17.8, explain="Why.")
+    assert "If you meant" not in p.revealed.text, "only for a percentage"

@@ -195,6 +195,16 @@ def _percent_slip(e: Expect, x: float) -> str:
     return said
 
 
+def _percent_reading(x: float, actual: float) -> str:
+    """For a prediction ``x`` in % that reads closer to ``actual`` as a fraction of 1 (0.18 for 18 %) or as a
+    ratio (1.18 for a gain of 18 %), a sentence saying so; else "" (invented)."""
+    for lo, hi, as_pct, what in ((0, 1, x * 100, "a fraction of 1"), (1, 3, (x - 1) * 100, "a ratio")):
+        if lo < abs(x) < hi and abs(as_pct - actual) < abs(x - actual):
+            return (f" If you meant {_num(x)} as {what}, that is {_num(as_pct)} %: this box takes the percentage "
+                    "itself.")
+    return ""
+
+
 def _num(x: float) -> str:
     """``x`` to four significant figures, but never in exponent form for a large number (16384, not 1.638e+04);
     a minus is the typographic one (−2, as in the explanations)."""
@@ -376,7 +386,8 @@ class Prediction:
             unit = "percentage points" if self.unit == "%" else "" if self.unit == "×" else self.unit
             head = (f"Your prediction: {_fmt(self.value, self.unit)} · {self.label}: {_fmt(actual, self.unit)} · "
                     f"gap ({self.label} − predicted): {_gap(gap, _num(self.value), _num(actual))}"
-                    f"{' ' + unit if unit else ''}.")
+                    f"{' ' + unit if unit else ''}."
+                    + (_percent_reading(self.value, actual) if self.unit == "%" else ""))
         self.revealed = Reveal(self.value, actual, gap, self.unit, f"{head}\n{explain}")
         self.entry.disabled = self.button.disabled = True
         self.status.value = self.revealed.html
