@@ -65,8 +65,8 @@ def test_predictions_an_invented_value_was_fitted_to_are_counted_apart():
             Row("fig7", "dbench active estimate before the change", 174, 161, 15),
             Row("fig7", "sum of allocations after the change", 344, 354, 8)]
     assert [E.fitted(r) for r in rows] == [True, False, False]
-    assert runner.count_line(rows, [0]) == ("2/3 predictions within tolerance on seed 0 (67 %; 1/2 of those no "
-                                            "invented value was fitted to)")
+    assert runner.count_line(rows, [0]) == ("2/3 predictions within tolerance on seed 0 (67 %: 1/1 of those an "
+                                            "invented value was fitted to, 1/2 of the others)")
     assert not E.fitted(Row("mine", "dbench throughput gain", 30, 31, None)), "only the package's experiments"
     assert E.fitted(Row("fig6", "estimate at 8 min", 16, 12, 25)), "fig6: every row (FITTED = ('*',))"
 

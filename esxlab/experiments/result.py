@@ -11,8 +11,8 @@ than hide it.
 
 Two kinds of checked row: *predictions* (what the model says about the paper's result) and
 *set-up checks* (``kind="set-up"``: quantities that follow from how the experiment is set up,
-e.g. a VM never below its min, or equal allocations under equal shares at τ = 0, or that an
-invented part of the model was fitted to, e.g. Figure 2's throughput curve); tables list
+e.g. a VM never below its min, or equal allocations under equal shares at τ = 0, or that test
+only an invented input, e.g. Figure 2's throughput curve, which its dbench was fitted to); tables list
 the latter apart, and the "within tolerance" counts are of predictions. A row whose run left
 the paper's setting (``off_setting``: the controls that moved) is not compared: its paper
 value is "—" and its note names the moved controls.
@@ -152,8 +152,8 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
         return out
 
     tables = [(None, body("prediction")),
-              ("Set-up checks (follow from the set-up, or an invented part was fitted to them; not counted as "
-               "predictions)", body("set-up"))]
+              ("Set-up checks (follow from the set-up, or test only an invented input; not counted as predictions)",
+               body("set-up"))]
     widths = [max(len(x) for x in col) for col in zip(head, *tables[0][1], *tables[1][1])]
     line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
     out: list[str] = []

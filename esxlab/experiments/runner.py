@@ -460,7 +460,8 @@ def count_line(rows: list[Row], seeds: list[int]) -> str:
     spread = "" if len(seeds) == 1 else f"; {sum(r.spread for r in rows)} with spread > tolerance"
     checks = f"; set-up checks {_within(setup)}" if setup else ""
     free = [r for r in checked if not fitted(r)]
-    apart = f"; {_within(free)} of those no invented value was fitted to" if len(free) < len(checked) else ""
+    fit = [r for r in checked if fitted(r)]
+    apart = f": {_within(fit)} of those an invented value was fitted to, {_within(free)} of the others" if fit else ""
     score = (f"{_within(checked)} predictions within tolerance {over}"
              f" ({100 * sum(bool(r.within) for r in checked) / len(checked):.0f} %{apart})" if checked
              else f"no predictions {over}")

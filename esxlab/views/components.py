@@ -622,8 +622,7 @@ class PaperTable:
         for r in [r for r in rows if r.kind != "set-up"] + setup:
             if setup and r is setup[0]:
                 body.append("<tr><td colspan='5' style='padding:6px 8px 0;font-style:italic'>set-up checks (they "
-                            "follow from the set-up, or an invented part was fitted to them; not "
-                            "predictions)</td></tr>")
+                            "follow from the set-up, or test only an invented input; not predictions)</td></tr>")
             cells = [html.escape(c) for c in r.cells()[1:6]]
             if r.note:
                 number = notes.setdefault(html.escape(r.note), len(notes) + 1)
