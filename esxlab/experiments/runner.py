@@ -454,7 +454,7 @@ def summary(results: dict[tuple[str, int], Result]) -> list[Row]:
 def count_line(rows: list[Row], seeds: list[int]) -> str:
     """"N/M predictions within tolerance on the mean …" for ``rows`` from :func:`summary` (one
     seed: "on seed S", and no spread to count); where some were fitted to (:func:`.fitted`), how many of
-    the others are within, apart."""
+    those and of the others are within, apart."""
     checked, setup = predictions(rows), _setup_checks(rows)
     over = f"on seed {seeds[0]}" if len(seeds) == 1 else f"on the mean over seeds {seeds_text(seeds)}"
     spread = "" if len(seeds) == 1 else f"; {sum(r.spread for r in rows)} with spread > tolerance"
