@@ -73,6 +73,7 @@ from ..trace import Trace
 from ..workloads import Dbench
 from ..workloads.general import MB_PER_CLIENT, ZIPF_ALPHA
 from .common import fork_run, memory_for
+from .fig2 import DBENCH_FIT
 from .paper import paper_series
 from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
@@ -123,7 +124,6 @@ DBENCH_HELD = ("fig7: held to 179 MB, the invented Dbench model waits on its dis
                "miss). Dbench was fitted to this figure's gain and its estimate after the change, not to this one.")
 
 
-
 def other_dbench(p: SimpleNamespace) -> str:
     """The note for dbench's rows when the run's dbench is not the one fitted to this figure ("" if it is)."""
     if (p.mb_per_client, p.zipf_alpha) == (MB_PER_CLIENT, ZIPF_ALPHA):
@@ -148,10 +148,10 @@ PARAMS = {
     "clients": Param(40, "dbench clients", 1, 400, integer=True),
     "mb_per_client": Param(MB_PER_CLIENT, "dbench file set per client", 0.5, 64, step=0.1, unit="MB",
                            source="invented: Dbench's default, fitted to this figure's gain and dbench estimate "
-                                  "(Figure 2's dbench: 5.2)"),
+                                  f"(Figure 2's dbench: {DBENCH_FIT[0]:g})"),
     "zipf_alpha": Param(ZIPF_ALPHA, "dbench popularity skew α", 0, 4, step=0.01,
                         source="invented: Dbench's default, fitted to this figure's gain and dbench estimate "
-                               "(Figure 2's dbench: 0.9)"),
+                               f"(Figure 2's dbench: {DBENCH_FIT[1]:g})"),
     "tax_before": Param(0.0, "tax rate before the change", 0, 0.99, step=0.05),
     "tax_after": Param(0.75, "tax rate after the change", 0, 0.99, step=0.05),
     "dbench_start_min": Param(3, "dbench VM powers on at", 0, 600, step=1, unit="min"),
