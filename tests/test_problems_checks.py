@@ -245,7 +245,6 @@ def test_grow_makes_the_guest_page_and_probe_writes_one_page_a_second():
     assert [list(pr.step(t).lps) for t in (9, 10, 11, 12)] == [[], [0], [1], []]
 
 
-
 def test_a_held_balloon_follows_the_experimenter_and_records_the_hosts_target():
     """hold() steers the balloon on an idle host; the host's target is still recorded; None hands back."""
     host = esx.Host(esx.HostConfig(memory_mb=256 + 64), seed=0)
