@@ -15,7 +15,7 @@ from esxlab.__main__ import main as esxlab_main
 from esxlab.errors import ConfigError
 from esxlab.experiments import paper, plots, runner
 from esxlab.experiments.cli import main
-from esxlab.experiments.result import Row, render_table, summarize
+from esxlab.experiments.result import Result, Row, render_table, summarize
 
 pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
@@ -60,23 +60,46 @@ def test_setup_checks_are_listed_apart_and_not_counted():
 
 
 def test_predictions_an_invented_value_was_fitted_to_are_counted_apart():
-    """fig7's FITTED names its gain: of the predictions nothing was fitted to, one of two is within."""
-    rows = [Row("fig7", "dbench throughput gain", 30, 31, 0, relation="≥"),
+    """Of the predictions nothing was fitted to, one of two is within."""
+    rows = [Row("fig7", "dbench throughput gain", 30, 31, 0, relation="≥", fitted=True),
             Row("fig7", "dbench active estimate before the change", 174, 161, 15),
             Row("fig7", "sum of allocations after the change", 344, 354, 8)]
-    assert [E.fitted(r) for r in rows] == [True, False, False]
     assert runner.count_line(rows, [0]) == ("2/3 predictions within tolerance on seed 0 (67 %: 1/1 of those an "
                                             "invented value was fitted to, 1/2 of the others)")
-    assert not E.fitted(Row("mine", "dbench throughput gain", 30, 31, None)), "only the package's experiments"
-    assert E.fitted(Row("fig6", "estimate at 8 min", 16, 12, 25)), "fig6: every row (FITTED = ('*',))"
+
+
+def test_a_result_marks_the_predictions_it_names_fitted():
+    res = Result("mine", {}, fitted=("a",))
+    assert [res.add(q, 1, 1, 0.5).fitted for q in ("a", "b")] == [True, False]
+    every = Result("mine", {}, fitted=("*",))
+    assert every.add("a", 1, 1, 0.5).fitted and not every.add("b", 1, 1, 0.5, kind="set-up").fitted, \
+        "'*': every prediction, never a set-up check"
+    with pytest.raises(ConfigError, match="only a prediction is marked fitted"):
+        Row("mine", "a", 1, 1, 0.5, kind="set-up", fitted=True)
+    with pytest.raises(ConfigError, match="a tuple of the quantities"):
+        Result("mine", {}, fitted="a")
+
+
+def test_tables_mark_the_fitted_predictions(tmp_path):
+    res = Result("mine", {}, fitted=("a",))
+    res.add("a", 1, 1, 0.5)
+    res.add("b", 2, 2, 0.5)
+    lines = res.render().splitlines()
+    head, a, b = lines[0], lines[2], lines[3]
+    assert head.split() == ["experiment", "quantity", "paper", "esxlab", "tolerance", "fitted", "within"]
+    assert a.split()[-2:] == ["yes", "yes"] and b.split()[-1] == "yes" and len(b.split()) == len(a.split()) - 1
+    plain = Result("mine", {})
+    plain.add("b", 2, 2, 0.5)
+    assert "fitted" not in plain.render(), "no column where nothing was fitted"
+    rows = list(csv.DictReader(open(res.to_csv(tmp_path)[0])))
+    assert [r["fitted"] for r in rows] == ["True", "False"]
 
 
 def test_fitted_names_quantities_its_experiment_predicts(fig8_runs):
     runs = {"fig2": E.fig2.run(), "fig7": E.fig7.run(), "fig8": fig8_runs["converge"],
             "tax_sweep": E.tax_sweep.run(dbench_start_min=1, warmup_min=3, minutes=2)}     # (its rows' names only)
     for name, res in runs.items():
-        predicted = {r.quantity for r in res.table if r.kind == "prediction"}
-        assert set(E.get(name).FITTED) <= predicted, (name, set(E.get(name).FITTED) - predicted)
+        assert {r.quantity for r in res.table if r.fitted} == set(E.get(name).FITTED), name
     assert all(getattr(E.get(n), "FITTED", ()) in ((), ("*",)) for n in E.EXPERIMENTS if n not in runs)
 
 

@@ -21,8 +21,8 @@ call :func:`clear_cache` (else the same run returns its result from before the c
 
 To sweep an experiment of your own, write a module with the same contract anywhere Python imports it
 from (e.g. ``myexp.py`` in the current directory): ``PARAMS`` (name → :class:`.params.Param`), ``run(seed=0,
-**params) -> Result``, optionally ``RULES``, ``TITLE`` and ``FITTED`` (the predictions an invented value was
-fitted to: :func:`fitted`; :mod:`.fig7` is the example), and give it, or
+**params) -> Result``, optionally ``RULES`` and ``TITLE`` (a Result made with ``fitted=`` marks the predictions an
+invented value was fitted to: :attr:`.result.Row.fitted`; :mod:`.fig7` is the example), and give it, or
 its import name, to :func:`sweep` or ``python -m esxlab sweep mypkg.myexp``: it is checked as
 :func:`check_module` says, and worker processes import it by that name (a module they cannot import,
 defined in ``__main__`` or a notebook, runs only with ``jobs=1``, in this process). :func:`sweep`
@@ -73,7 +73,7 @@ RUN_S: dict[str, float] = {"fig2": 4.8, "fig4": 7.3, "fig5": 5.8, "fig6": 0.8, "
                            "fig8": 9.5, "remap_io": 0.7, "ksm_vs_esx": 4.2, "replacement": 1.3, "esx_today": 1.4}
 
 __all__ = ["EXPERIMENTS", "RUN_S", "SHARED_RUNS", "Result", "Row", "SweepFailed", "SweepInterrupted", "SweepTable", "check_module",
-           "clear_cache", "fitted", "get", "lookup", "paper_series", "render_table", "sweep", *EXPERIMENTS]
+           "clear_cache", "get", "lookup", "paper_series", "render_table", "sweep", *EXPERIMENTS]
 _SWEEPS = ("sweep", "SweepFailed", "SweepInterrupted", "SweepTable")        # from .sweeps on first use (it loads joblib and tqdm)
 
 
@@ -97,17 +97,6 @@ def lookup(experiment: str | float | ModuleType, *, own: bool = True) -> str:
 def get(experiment: str | float | ModuleType) -> ModuleType:
     """The experiment module for ``experiment``: the package's, or one of your own (see :func:`lookup`)."""
     return _find(experiment, True)[1]
-
-
-def fitted(row: Row) -> bool:
-    """Whether ``row``, a row of one of the package's experiments, is one that an invented value was fitted or
-    sized to: its quantity is in the module's ``FITTED`` (quantity names; "*": every row). Such a prediction
-    checks the fit, not the model against a number nothing was chosen for; ``reproduce`` counts the others
-    apart. Source: invented."""
-    if row.experiment not in EXPERIMENTS:
-        return False
-    names = getattr(get(row.experiment), "FITTED", ())
-    return "*" in names or row.quantity in names
 
 
 def check_module(module: ModuleType) -> ModuleType:

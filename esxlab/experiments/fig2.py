@@ -69,7 +69,7 @@ from .params import Param, Rule, check_seed, resolve
 from .result import Result
 
 TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
-#: predictions an invented value was fitted to (see FITTED in esxlab/experiments/__init__.py): Linux's kernel_per_mb
+#: predictions an invented value was fitted to (Result.fitted, marked in the tables): Linux's kernel_per_mb
 #: (guest.PROFILES, 0.1 MB per MB of max) was chosen for the paper's two stated overheads, and Figure 2's dbench
 #: weighed every overhead but the 160 MB one (see the docstring)
 FITTED = ("balloon overhead at 128 MB", "balloon overhead at 192 MB", "balloon overhead at 224 MB")
@@ -170,7 +170,7 @@ def run(seed: int = 0, **params: object) -> Result:
     overhead = 100 * (1 - ballooned / configured)
     bars = dict(size_mb=np.array(sizes), configured=configured, ballooned=ballooned, overhead_pct=overhead,
                 relative=configured / full)
-    res = Result("fig2", dict(vars(p), seed=seed), traces={"bars": bars, **traces})
+    res = Result("fig2", dict(vars(p), seed=seed), fitted=FITTED, traces={"bars": bars, **traces})
     scale = PAPER_MAX[0] / p.max_mb
     off = ("" if p.clients * PAPER_MAX[0] == 40 * p.max_mb
            else f"{p.clients} dbench client{'' if p.clients == 1 else 's'}; the paper ran 40"

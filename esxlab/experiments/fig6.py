@@ -65,7 +65,7 @@ from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 6: toucher working set vs slow/fast/max active-memory estimates"
-#: predictions an invented value was fitted to (FITTED in esxlab/experiments/__init__.py): all of them (the sampler's
+#: predictions an invented value was fitted to (Result.fitted, marked in the tables): all of them (the sampler's
 #: gains, the sampling phase, Windows' touches for the toucher and its zero page thread's rate)
 FITTED = ("*",)
 
@@ -160,8 +160,8 @@ def run(seed: int = 0, **params: object) -> Result:
             cols[k][i] = frac * p.vm_mb
         cols["toucher"][i] = toucher.size / PAGES_PER_MB
     minutes = np.arange(1, ticks + 1) / 60
-    res = Result("fig6", dict(vars(p), seed=seed), traces={"estimates": dict(minute=minutes, **cols),
-                                                            "run": host.trace})
+    res = Result("fig6", dict(vars(p), seed=seed), fitted=FITTED,
+                 traces={"estimates": dict(minute=minutes, **cols), "run": host.trace})
     off = ", ".join(x for x in ("" if steps == list(SCHEDULE) else "schedule moved",
                                 moved(PARAMS, p, ("vm_mb", "sweep_s", "os_overhead", "phase_s", "sharing",
                                                   "sample_pages"))) if x)

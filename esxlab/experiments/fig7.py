@@ -79,7 +79,7 @@ from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 7: idle memory tax, idle Windows VM vs dbench Linux VM"
-#: predictions an invented value was fitted to (FITTED in esxlab/experiments/__init__.py): Dbench's defaults to the
+#: predictions an invented value was fitted to (Result.fitted, marked in the tables): Dbench's defaults to the
 #: gain and to dbench's estimate after the change, its file set also weighed against the dbench VM's 243 MB (which
 #: sets what the idle VM keeps, and the split); Windows' background_mb to the idle VM's estimate
 FITTED = ("dbench throughput gain", "dbench active estimate after the change", "idle VM active estimate",
@@ -243,7 +243,7 @@ def run(seed: int = 0, **params: object) -> Result:
     p = resolve("fig7", PARAMS, params, RULES)
     tr = after_change(p, seed, p.tax_after, p.minutes - p.tax_change_min)
 
-    res = Result("fig7", dict(vars(p), seed=seed), traces={"run": tr})
+    res = Result("fig7", dict(vars(p), seed=seed), fitted=FITTED, traces={"run": tr})
     scale = p.available_mb / PAPER_AVAILABLE_MB
     b0 = (p.dbench_start_min + (p.tax_change_min - p.dbench_start_min) / 3, p.tax_change_min)
     b1 = (p.tax_change_min + settle_min(p.minutes - p.tax_change_min), p.minutes)

@@ -88,7 +88,7 @@ from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 8: five Windows VMs, 1 GB, boot storm then benchmarks"
-#: predictions an invented value was fitted to (FITTED in esxlab/experiments/__init__.py): Windows' boot-time zeroing
+#: predictions an invented value was fitted to (Result.fitted, marked in the tables): Windows' boot-time zeroing
 #: (outlasting its boot by 15 s) to the boot storm's sharing and paging, and so to the peak allocation at boot; the
 #: 10 % it keeps free and zeroed (guest.PROFILES) to the sharing after the benchmarks start, weighed with the
 #: allocations and the balloon that absorbs what sharing does not (the commit that chose it moved all five to yes)
@@ -185,7 +185,7 @@ def run(seed: int = 0, **params: object) -> Result:
         host.power_on(VMConfig(name=name, max_mb=mx, min_mb=mn, guest_os="windows", os_version=edition),
                       workload=server(name, p))
     tr = host.run(minutes=p.minutes)
-    res = Result("fig8", dict(vars(p), seed=seed), traces={"run": tr})
+    res = Result("fig8", dict(vars(p), seed=seed), fitted=FITTED, traces={"run": tr})
     total = {f: np.sum([getattr(tr.vm(n), f) for n in VMS], axis=0) for f in ("alloc", "active", "balloon",
                                                                                "shared", "swapped")}
     res.traces["aggregate"] = dict(minute=tr.minutes, **total)

@@ -13,7 +13,9 @@ Two kinds of checked row: *predictions* (what the model says about the paper's r
 *set-up checks* (``kind="set-up"``: quantities that follow from how the experiment is set up,
 e.g. a VM never below its min, or equal allocations under equal shares at τ = 0, or that test
 only an invented input, e.g. Figure 2's throughput curve, which its dbench was fitted to); tables list
-the latter apart, and the "within tolerance" counts are of predictions. A row whose run left
+the latter apart, and the "within tolerance" counts are of predictions. A prediction that an invented
+value was fitted or sized to (the experiment's ``FITTED``, given as ``Result(fitted=...)``) has ``fitted``
+True: it checks the fit more than the model, and tables mark it (column "fitted"). A row whose run left
 the paper's setting (``off_setting``: the controls that moved) is not compared: its paper
 value is "—" and its note names the moved controls.
 
@@ -44,7 +46,7 @@ from ..trace import HOST_FIELDS, VM_FIELDS, Decision, Trace
 
 RELATIONS = ("≈", "≥", "≤")
 KINDS = ("prediction", "set-up")
-COLUMNS = ("experiment", "quantity", "paper", "esxlab", "tolerance", "within", "note")
+COLUMNS = ("experiment", "quantity", "paper", "esxlab", "tolerance", "fitted", "within", "note")
 
 
 def _fmt(x: float | None, unit: str = "") -> str:
@@ -59,7 +61,8 @@ class Row:
 
     ``paper`` is None (a blank CSV cell, "—" in tables) when the paper gives no number or the run left
     its setting (``note`` then says which); ``relation`` is how ``within`` compares (``"≈"``, ``"≥"``,
-    ``"≤"``: see the module docstring); ``kind`` is ``"prediction"`` or ``"set-up"`` (a set-up check)."""
+    ``"≤"``: see the module docstring); ``kind`` is ``"prediction"`` or ``"set-up"`` (a set-up check);
+    ``fitted``: an invented value was fitted or sized to this prediction (see the module docstring)."""
 
     experiment: str
     quantity: str
@@ -71,6 +74,7 @@ class Row:
     note: str = ""
     kind: str = "prediction"
     label: str = ""                         # how tables show it, if not as ``quantity``
+    fitted: bool = False                    # an invented value was fitted or sized to it (predictions only)
     sd: float | None = None                 # over seeds (rows made by :func:`summarize`)
     values: tuple[float, ...] = ()          # one per seed (rows made by :func:`summarize`)
 
@@ -79,6 +83,9 @@ class Row:
             raise ConfigError(f"Row.relation = {self.relation!r} is not allowed; choose one of {', '.join(RELATIONS)}.")
         if self.kind not in KINDS:
             raise ConfigError(f"Row.kind = {self.kind!r} is not allowed; choose one of {', '.join(KINDS)}.")
+        if self.fitted and self.kind != "prediction":
+            raise ConfigError(f"Row {self.quantity!r} is a set-up check and fitted; only a prediction is marked "
+                              "fitted (a set-up check is not counted as one anyway).")
 
     @property
     def title(self) -> str:
@@ -119,23 +126,32 @@ class Row:
         value = _fmt(self.esxlab, self.unit)
         if self.sd is not None and len(self.values) != 1:         # one seed has no spread to show
             value = f"{_fmt(self.esxlab)} ± {_fmt(self.sd, self.unit)}"
-        return [self.experiment, self.title, paper, value, tol, within, self.note]
+        return [self.experiment, self.title, paper, value, tol, "yes" if self.fitted else "", within, self.note]
 
 
 #: characters a footnote line of :func:`render_table` holds
 FOOTNOTE_WIDTH = 100
 
 
+def shown(rows: Sequence[Row]) -> list[int]:
+    """Which of :meth:`Row.cells` a table of ``rows`` shows, as indices: all but the note, and "fitted"
+    only when some row is."""
+    return [i for i, name in enumerate(COLUMNS[:-1]) if name != "fitted" or any(r.fitted for r in rows)]
+
+
 def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") -> str:
     """A plain-text table of ``rows``, set-up checks in a second table below the predictions;
     notes, if any, as numbered footnotes. Rows over seeds (:func:`summarize`) show mean ± sd, or
-    over one seed the value alone (the header says so). ``reference`` heads the column of the values
+    over one seed the value alone (the header says so); column "fitted" marks the predictions an invented
+    value was fitted to (:attr:`Row.fitted`), when there are any. ``reference`` heads the column of the values
     compared with (an experiment's ``REFERENCE``, e.g. "later ESX"). ConfigError unless ``rows`` is a
     list of :class:`Row`."""
     rows = _check_rows("render_table", rows)
-    head = ["experiment", "quantity", reference, "esxlab", "tolerance", "within"]
+    head = ["experiment", "quantity", reference, "esxlab", "tolerance", "fitted", "within"]
     if rows and rows[0].sd is not None:
         head[3] = "esxlab (1 seed)" if len(rows[0].values) == 1 else "esxlab mean ± sd"
+    columns = shown(rows)
+    head = [head[i] for i in columns]
     foot: list[str] = []
 
     def body(kind: str) -> list[list[str]]:
@@ -147,8 +163,8 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
             if notes and r.note:
                 if r.note not in foot:
                     foot.append(r.note)
-                c[5] += f" [{foot.index(r.note) + 1}]"
-            out.append(c[:6])
+                c[6] += f" [{foot.index(r.note) + 1}]"
+            out.append([c[i] for i in columns])
         return out
 
     tables = [(None, body("prediction")),
@@ -261,15 +277,19 @@ class Traces(dict):
 class Result:
     """``traces`` (name → esx.Trace or arrays), ``table`` (list of :class:`Row`), ``params``;
     ``reference``: where the compared values come from, heading their column (the paper's, unless
-    the experiment's ``REFERENCE`` says otherwise). ``name`` starts the CSV files' names
+    the experiment's ``REFERENCE`` says otherwise); ``fitted``: the quantities of the predictions an invented
+    value was fitted or sized to (the experiment's ``FITTED``; "*": all of them), which :meth:`add` marks
+    (:attr:`Row.fitted`). ``name`` starts the CSV files' names
     (:meth:`to_csv`). ConfigError for a name that cannot name a file, params that are not a dict,
-    or traces that are not a dict (``traces={"run": trace}``, not ``traces=trace``)."""
+    or traces that are not a dict (``traces={"run": trace}``, not ``traces=trace``), or ``fitted`` not a tuple of
+    quantity names."""
 
     name: str
     params: dict[str, Any]
     traces: dict[str, Any] = field(default_factory=dict)
     table: list[Row] = field(default_factory=list)
     reference: str = "paper"
+    fitted: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name or "/" in self.name or "\\" in self.name:
@@ -284,6 +304,10 @@ class Result:
             raise ConfigError(f"Result.traces must be a dict of name → trace (an esx.Trace, a dict of arrays or one "
                               f"array), e.g. traces={{'run': trace}}; got {got}.")
         self.traces = Traces(self.traces)
+        if not isinstance(self.fitted, (tuple, list)) or not all(isinstance(q, str) for q in self.fitted):
+            raise ConfigError(f"Result.fitted = {shorten(self.fitted)} is not allowed; allowed: a tuple of the "
+                              "quantities an invented value was fitted to, e.g. ('dbench throughput gain',), or "
+                              "('*',) for every prediction.")
 
     def add(self, quantity: str, paper: float | None, esxlab: float, tolerance: float | None,
             unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "",
@@ -299,8 +323,10 @@ class Result:
         if off_setting:
             paper, tolerance = None, None
             note = f"{self.name}: not the set-up compared with the paper ({off_setting}); not compared."
+        fitted = kind == "prediction" and ("*" in self.fitted or quantity in self.fitted)
         row = Row(self.name, quantity, None if paper is None else float(paper), float(esxlab),
-                  None if tolerance is None else float(tolerance), unit, relation, note, kind, label or quantity)
+                  None if tolerance is None else float(tolerance), unit, relation, note, kind, label or quantity,
+                  fitted)
         if note_if_off and row.within is False:
             row = dataclasses.replace(row, note=note_if_off)
         self.table.append(row)
@@ -372,7 +398,7 @@ def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None =
     the printed table calls "esxlab"; a sweep's tidy CSV, one row per run, calls it ``value``),
     tolerance, unit, relation (≈, ≥ or ≤: how ``within`` compares; blank when not compared), note (the
     row's footnote), kind (prediction or set-up: the part of the printed table it is in), label (how the
-    printed table names it), within (True/False; blank when not compared). With ``seeds`` (rows from
+    printed table names it), fitted (True for a prediction an invented value was fitted to), within (True/False; blank when not compared). With ``seeds`` (rows from
     :func:`summarize`) also sd (ddof = 1), spread (True when the seeds disagree by more than the
     tolerance: sd > tolerance, "≈" rows) and seed_<s>, one column per seed's value."""
     names = [f.name for f in dataclasses.fields(Row) if f.name not in ("sd", "values")]

@@ -56,7 +56,7 @@ from tqdm import tqdm
 from ..errors import ConfigError, Error, shorten, user_stacklevel
 from ..host import quietly, watching
 from ..rng import check_seed
-from . import RUN_S, SHARED_RUNS, cluster, common, fitted, get
+from . import RUN_S, SHARED_RUNS, cluster, common, get
 from .result import Result, Row, predictions, render_table, summarize
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -453,14 +453,14 @@ def summary(results: dict[tuple[str, int], Result]) -> list[Row]:
 
 def count_line(rows: list[Row], seeds: list[int]) -> str:
     """"N/M predictions within tolerance on the mean …" for ``rows`` from :func:`summary` (one
-    seed: "on seed S", and no spread to count); where some were fitted to (:func:`.fitted`), how many of
+    seed: "on seed S", and no spread to count); where some were fitted to (:attr:`.Row.fitted`), how many of
     those and of the others are within, apart."""
     checked, setup = predictions(rows), _setup_checks(rows)
     over = f"on seed {seeds[0]}" if len(seeds) == 1 else f"on the mean over seeds {seeds_text(seeds)}"
     spread = "" if len(seeds) == 1 else f"; {sum(r.spread for r in rows)} with spread > tolerance"
     checks = f"; set-up checks {_within(setup)}" if setup else ""
-    free = [r for r in checked if not fitted(r)]
-    fit = [r for r in checked if fitted(r)]
+    free = [r for r in checked if not r.fitted]
+    fit = [r for r in checked if r.fitted]
     apart = f": {_within(fit)} of those an invented value was fitted to, {_within(free)} of the others" if fit else ""
     score = (f"{_within(checked)} predictions within tolerance {over}"
              f" ({100 * sum(bool(r.within) for r in checked) / len(checked):.0f} %{apart})" if checked

@@ -47,7 +47,8 @@ from .params import resolve
 from .result import Result, Row, summarize, write_csv
 
 #: the tidy table's columns after the experiment's swept parameters (see :class:`SweepTable`)
-COLUMNS = ("seed", "quantity", "label", "value", "unit", "paper", "tolerance", "relation", "within", "kind", "note")
+COLUMNS = ("seed", "quantity", "label", "value", "unit", "paper", "tolerance", "relation", "within", "kind", "fitted",
+           "note")
 MAX_RUNS = 100_000
 Experiment = str | float | ModuleType     # a package experiment's name or figure number, or a module (:func:`sweep`)
 Task = str | runner.Own | ModuleType      # how a task names the experiment (:func:`.runner.load`)
@@ -75,6 +76,8 @@ class SweepTable:
     * ``within``: True/False, blank when not compared;
     * ``kind``: ``prediction``, or ``set-up`` for a set-up check (follows from the set-up): the part of
       the printed table the row is in, compared or not;
+    * ``fitted``: True for a prediction an invented value was fitted or sized to (the experiment's ``FITTED``;
+      it checks the fit more than the model), else False;
     * ``note``: the row's footnote: why it is not compared, or the model's known cause of a miss.
     """
 
@@ -100,7 +103,7 @@ class SweepTable:
         for values, seed, table in self.runs():
             for r in table:
                 yield (self.experiment, *values, seed, r.quantity, r.title, r.esxlab, r.unit, r.paper, r.tolerance,
-                       r.compared_as, r.within, r.kind, r.note)
+                       r.compared_as, r.within, r.kind, r.fitted, r.note)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables)

@@ -23,6 +23,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
+from ..experiments.result import shown
 from ..metrics import EVENTS, HOST_METRICS, METRICS, PAGE_STATES, STATE_NAMES, VM_METRICS
 from ..reclaim import STATES
 
@@ -616,14 +617,16 @@ class PaperTable:
     def update(self, rows: Sequence) -> None:
         """One line per row, the set-up checks under the predictions (as in ``reproduce``'s table);
         a row's note (why the model differs) becomes a numbered footnote."""
-        head = "".join(f"<th style='padding:0 8px'>{h}</th>" for h in ("quantity", html.escape(self.reference), "esxlab", "tolerance", "within"))
+        columns = shown(rows)[1:]                # not the experiment's name
+        names = ("experiment", "quantity", html.escape(self.reference), "esxlab", "tolerance", "fitted", "within")
+        head = "".join(f"<th style='padding:0 8px'>{names[i]}</th>" for i in columns)
         body, notes = [], {}                     # note → its number: a note shared by rows is printed once
         setup = [r for r in rows if r.kind == "set-up"]
         for r in [r for r in rows if r.kind != "set-up"] + setup:
             if setup and r is setup[0]:
-                body.append("<tr><td colspan='5' style='padding:6px 8px 0;font-style:italic'>set-up checks (they "
+                body.append(f"<tr><td colspan='{len(columns)}' style='padding:6px 8px 0;font-style:italic'>set-up checks (they "
                             "follow from the set-up, or test only an invented input; not predictions)</td></tr>")
-            cells = [html.escape(c) for c in r.cells()[1:6]]
+            cells = [html.escape(r.cells()[i]) for i in columns]
             if r.note:
                 number = notes.setdefault(html.escape(r.note), len(notes) + 1)
                 cells[-1] += f" [{number}]"
