@@ -32,7 +32,6 @@ from .errors import check_number
 from .pmap import MAPPED
 
 
-
 class BalloonDriver:
     """One VM's balloon driver (§3.2): polls its ``target`` (pages) each second and inflates or deflates toward it.
 
