@@ -71,6 +71,7 @@ def test_predictions_an_invented_value_was_fitted_to_are_counted_apart():
 def test_a_result_marks_the_predictions_it_names_fitted():
     res = Result("mine", {}, fitted=("a",))
     assert [res.add(q, 1, 1, 0.5).fitted for q in ("a", "b")] == [True, False]
+    assert not res.add("a", 1, 1, 0.5, off_setting="x moved").fitted, "not compared: nothing to mark"
     every = Result("mine", {}, fitted=("*",))
     assert every.add("a", 1, 1, 0.5).fitted and not every.add("b", 1, 1, 0.5, kind="set-up").fitted, \
         "'*': every prediction, never a set-up check"

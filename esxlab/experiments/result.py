@@ -279,7 +279,7 @@ class Result:
     ``reference``: where the compared values come from, heading their column (the paper's, unless
     the experiment's ``REFERENCE`` says otherwise); ``fitted``: the quantities of the predictions an invented
     value was fitted or sized to (the experiment's ``FITTED``; "*": all of them), which :meth:`add` marks
-    (:attr:`Row.fitted`). ``name`` starts the CSV files' names
+    (:attr:`Row.fitted`) unless the run left the paper's setting (``off_setting``: not compared, so nothing to mark). ``name`` starts the CSV files' names
     (:meth:`to_csv`). ConfigError for a name that cannot name a file, params that are not a dict,
     or traces that are not a dict (``traces={"run": trace}``, not ``traces=trace``), or ``fitted`` not a tuple of
     quantity names."""
@@ -323,7 +323,7 @@ class Result:
         if off_setting:
             paper, tolerance = None, None
             note = f"{self.name}: not the set-up compared with the paper ({off_setting}); not compared."
-        fitted = kind == "prediction" and ("*" in self.fitted or quantity in self.fitted)
+        fitted = kind == "prediction" and not off_setting and ("*" in self.fitted or quantity in self.fitted)
         row = Row(self.name, quantity, None if paper is None else float(paper), float(esxlab),
                   None if tolerance is None else float(tolerance), unit, relation, note, kind, label or quantity,
                   fitted)
