@@ -15,7 +15,7 @@ from esxlab.__main__ import main as esxlab_main
 from esxlab.errors import ConfigError
 from esxlab.experiments import paper, plots, runner
 from esxlab.experiments.cli import main
-from esxlab.experiments.result import Result, Row, render_table, summarize
+from esxlab.experiments.result import FITTED_LEGEND, Result, Row, render_table, summarize
 
 pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
@@ -66,6 +66,8 @@ def test_predictions_an_invented_value_was_fitted_to_are_counted_apart():
             Row("fig7", "sum of allocations after the change", 344, 354, 8)]
     assert runner.count_line(rows, [0]) == ("2/3 predictions within tolerance on seed 0 (67 %: 1/1 of those an "
                                             "invented value was fitted to, 1/2 of the others)")
+    assert runner.count_line(rows[:1], [0]) == ("1/1 predictions within tolerance on seed 0 (100 %; an invented value "
+                                                "was fitted to each of them)"), "no '0/0 of the others'"
 
 
 def test_a_result_marks_the_predictions_it_names_fitted():
@@ -77,23 +79,48 @@ def test_a_result_marks_the_predictions_it_names_fitted():
         "'*': every prediction, never a set-up check"
     with pytest.raises(ConfigError, match="only a prediction is marked fitted"):
         Row("mine", "a", 1, 1, 0.5, kind="set-up", fitted=True)
-    with pytest.raises(ConfigError, match="a tuple of the quantities"):
+    with pytest.raises(ConfigError, match="'a' is named in Result.fitted but added as a set-up check"):
+        Result("mine", {}, fitted=("a",)).add("a", 1, 1, 0.5, kind="set-up")
+    with pytest.raises(ConfigError, match="a tuple \\(or list\\) of the quantities"):
         Result("mine", {}, fitted="a")
+    with pytest.raises(ConfigError, match="Row.fitted = 'no' is not allowed"):
+        Row("mine", "a", 1, 1, 0.5, fitted="no")
+    assert Result("mine", {}, fitted=["a"]).fitted == ("a",)
 
 
 def test_tables_mark_the_fitted_predictions(tmp_path):
     res = Result("mine", {}, fitted=("a",))
     res.add("a", 1, 1, 0.5)
     res.add("b", 2, 2, 0.5)
-    lines = res.render().splitlines()
+    res.add("c", None, 2, None)
+    res.add("d", 2, 2, 0.5, kind="set-up")
+    text = res.render()
+    lines = text.splitlines()
     head, a, b = lines[0], lines[2], lines[3]
     assert head.split() == ["experiment", "quantity", "paper", "esxlab", "tolerance", "fitted", "within"]
     assert a.split()[-2:] == ["yes", "yes"] and b.split()[-1] == "yes" and len(b.split()) == len(a.split()) - 1
+    setup_head = lines[lines.index(next(x for x in lines if x.startswith("Set-up checks"))) + 1]
+    assert "fitted" not in setup_head.split(), "a set-up check is never fitted: no column to leave empty"
+    assert FITTED_LEGEND.split()[0] in text and "checks the fit more than the model" in " ".join(text.split())
     plain = Result("mine", {})
     plain.add("b", 2, 2, 0.5)
-    assert "fitted" not in plain.render(), "no column where nothing was fitted"
+    assert "fitted" not in plain.render(), "no column and no legend where nothing was fitted"
     rows = list(csv.DictReader(open(res.to_csv(tmp_path)[0])))
-    assert [r["fitted"] for r in rows] == ["True", "False"]
+    assert [r["fitted"] for r in rows] == ["True", "False", "", "False"], "blank where not compared"
+
+
+def test_a_table_of_set_up_checks_alone_has_no_empty_predictions_table():
+    res = Result("mine", {})
+    res.add("d", 2, 2, 0.5, kind="set-up")
+    assert res.render().startswith("Set-up checks"), res.render()
+
+
+def test_a_run_with_another_dbench_marks_only_what_that_dbench_was_not_fitted_to():
+    """Figure 7 run with Figure 2's dbench: its gain is out of sample; Windows' fit to the idle estimate stays."""
+    run = E.fig7.run(mb_per_client=5.2, zipf_alpha=0.9, dbench_start_min=1, tax_change_min=6, minutes=11)
+    assert {r.quantity for r in run.table if r.fitted} == {"idle VM active estimate"}
+    bars = E.fig2.run(mb_per_client=6, zipf_alpha=0.78, sizes=(128, 224), minutes=3, measure_from_min=2)
+    assert {r.quantity for r in bars.table if r.fitted} == {"balloon overhead at 128 MB", "balloon overhead at 224 MB"}
 
 
 def test_fitted_names_quantities_its_experiment_predicts(fig8_runs):

@@ -3,6 +3,7 @@ included), and check what the marks and panels would draw."""
 from __future__ import annotations
 
 import contextlib
+import html
 import itertools
 import json
 import math
@@ -250,6 +251,17 @@ def test_paper_table_shows_notes_as_footnotes():
                   Row("x", "a prediction", 10.0, 10.5, 1.0, "MB")])
     v = table.widget.value
     assert v.index("a prediction") < v.index("set-up checks") < v.index("a set-up check"), "set-up checks go below"
+
+
+def test_paper_table_marks_fitted_predictions_and_says_what_that_means():
+    from esxlab.experiments.result import FITTED_LEGEND, Row
+    table = views.PaperTable()
+    table.update([Row("x", "fitted one", 10.0, 10.5, 1.0, "MB", fitted=True), Row("x", "free one", 10.0, 10.5, 1.0)])
+    v = table.widget.value
+    assert ">fitted</th>" in v and "title='fitted: yes where" in v and html.escape(FITTED_LEGEND) in v
+    assert v.count("<td style='padding:0 8px'>yes</td>") == 3, "fitted and within of the first row, within of the second"
+    table.update([Row("x", "free one", 10.0, 10.5, 1.0)])
+    assert "fitted" not in table.widget.value, "no column where nothing was fitted"
 
 
 def test_an_experiment_compared_with_later_esx_heads_its_column_so():

@@ -7,11 +7,11 @@ seed or several (``--seeds``: a range "0-3" or a list "0,2,5"), ``--jobs`` runs 
 many as there are, with a note; the last line names the workers used), prints a progress bar and
 a line per finished task to stderr (with one worker, also the running task's simulated minutes), then the
 table to stdout: experiment, quantity, the paper's value, esxlab's (over several seeds: mean ±
-standard deviation), the tolerance and whether esxlab (the mean) is within it; set-up checks
-are listed apart from predictions. ``--csv DIR`` also writes the tables (``all_table.csv``: one
-row per quantity, its value in column ``esxlab`` as the printed table names it, over several seeds
-the mean, with ``sd``, ``spread`` and one column per seed: :func:`.result.write_table_csv`), and
-each run's traces and decision logs (:meth:`.result.Result.to_csv`); ``--readme FILE`` rewrites
+standard deviation), the tolerance, whether an invented value was fitted to the row ("fitted") and
+whether esxlab (the mean) is within it; set-up checks are listed apart from predictions. ``--csv DIR``
+also writes the tables (``all_table.csv``: one row per quantity, its value in column ``esxlab`` as the
+printed table names it, over several seeds the mean, with ``sd``, ``spread`` and one column per seed:
+:func:`.result.write_table_csv`), and each run's traces and decision logs (:meth:`.result.Result.to_csv`); ``--readme FILE`` rewrites
 the generated table in FILE (all experiments only); ``--plots DIR`` writes one PNG and one SVG per
 digitized figure, paper vs esxlab (Figures 2, 6, 7 and 8: :data:`.paper.FIGURES`; needs
 matplotlib, the "plots" extra).

@@ -83,6 +83,8 @@ class Row:
             raise ConfigError(f"Row.relation = {self.relation!r} is not allowed; choose one of {', '.join(RELATIONS)}.")
         if self.kind not in KINDS:
             raise ConfigError(f"Row.kind = {self.kind!r} is not allowed; choose one of {', '.join(KINDS)}.")
+        if not isinstance(self.fitted, bool):
+            raise ConfigError(f"Row.fitted = {shorten(self.fitted)} is not allowed; allowed: True or False.")
         if self.fitted and self.kind != "prediction":
             raise ConfigError(f"Row {self.quantity!r} is a set-up check and fitted; only a prediction is marked "
                               "fitted (a set-up check is not counted as one anyway).")
@@ -116,6 +118,11 @@ class Row:
         """``relation``, or None when the row is not compared (``within`` None): a CSV's ``relation`` cell."""
         return None if self.within is None else self.relation
 
+    @property
+    def compared_fitted(self) -> bool | None:
+        """``fitted``, or None when the row is not compared (``within`` None): a CSV's ``fitted`` cell."""
+        return None if self.within is None else self.fitted
+
     def cells(self) -> list[str]:
         """The row as text cells, in :data:`COLUMNS` order."""
         paper = "—" if self.paper is None else (("" if self.relation == "≈" else self.relation + " ")
@@ -131,11 +138,14 @@ class Row:
 
 #: characters a footnote line of :func:`render_table` holds
 FOOTNOTE_WIDTH = 100
+#: what a table's column "fitted" means, said under the table when it shows one
+FITTED_LEGEND = ("fitted: yes where an invented value of the model was fitted or sized to that prediction; agreeing "
+                 "there checks the fit more than the model.")
 
 
 def shown(rows: Sequence[Row]) -> list[int]:
     """Which of :meth:`Row.cells` a table of ``rows`` shows, as indices: all but the note, and "fitted"
-    only when some row is."""
+    only when some row is (a set-up check never is: the set-up checks' table has no such column)."""
     return [i for i, name in enumerate(COLUMNS[:-1]) if name != "fitted" or any(r.fitted for r in rows)]
 
 
@@ -143,47 +153,46 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
     """A plain-text table of ``rows``, set-up checks in a second table below the predictions;
     notes, if any, as numbered footnotes. Rows over seeds (:func:`summarize`) show mean ± sd, or
     over one seed the value alone (the header says so); column "fitted" marks the predictions an invented
-    value was fitted to (:attr:`Row.fitted`), when there are any. ``reference`` heads the column of the values
+    value was fitted to (:attr:`Row.fitted`), when there are any, and :data:`FITTED_LEGEND` under the table says so. ``reference`` heads the column of the values
     compared with (an experiment's ``REFERENCE``, e.g. "later ESX"). ConfigError unless ``rows`` is a
     list of :class:`Row`."""
     rows = _check_rows("render_table", rows)
     head = ["experiment", "quantity", reference, "esxlab", "tolerance", "fitted", "within"]
     if rows and rows[0].sd is not None:
         head[3] = "esxlab (1 seed)" if len(rows[0].values) == 1 else "esxlab mean ± sd"
-    columns = shown(rows)
-    head = [head[i] for i in columns]
     foot: list[str] = []
 
-    def body(kind: str) -> list[list[str]]:
-        out = []
-        for r in rows:
-            if r.kind != kind:
-                continue
-            c = r.cells()
-            if notes and r.note:
-                if r.note not in foot:
-                    foot.append(r.note)
-                c[6] += f" [{foot.index(r.note) + 1}]"
-            out.append([c[i] for i in columns])
-        return out
+    def cells(r: Row) -> list[str]:
+        c = r.cells()
+        if notes and r.note:
+            if r.note not in foot:
+                foot.append(r.note)
+            c[6] += f" [{foot.index(r.note) + 1}]"
+        return c[:-1]
 
-    tables = [(None, body("prediction")),
-              ("Set-up checks (follow from the set-up, or test only an invented input; not counted as predictions)",
-               body("set-up"))]
-    widths = [max(len(x) for x in col) for col in zip(head, *tables[0][1], *tables[1][1])]
-    line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
+    parts = [(title, [r for r in rows if r.kind == kind]) for title, kind in (
+        (None, "prediction"),
+        ("Set-up checks (follow from the set-up, or test only an invented input; not counted as predictions)",
+         "set-up"))]
+    table = {id(r): cells(r) for r in rows}
+    widths = [max(len(x) for x in col) for col in zip(head, *table.values())]
     out: list[str] = []
-    for title, cells in tables:
-        if title and not cells:
+    for title, part in parts:
+        if not part and (title or parts[1][1]):        # an empty table, unless nothing at all is to be shown
             continue
+        columns = shown(part)
+        line = lambda c: "  ".join(c[i].ljust(widths[i]) for i in columns).rstrip()
         out += ["", title + ":"] if title else []
-        out += [line(head), line(["-" * w for w in widths])] + [line(c) for c in cells]
+        out += [line(head), line(["-" * w for w in widths])] + [line(table[id(r)]) for r in part]
+    wrap = lambda text, indent: textwrap.fill(text, FOOTNOTE_WIDTH, subsequent_indent=" " * indent,
+                                              break_long_words=False, break_on_hyphens=False)
+    if any(r.fitted for r in rows):
+        out += ["", wrap(FITTED_LEGEND, 0)]
     if foot:
         out.append("")
     # wrapped at spaces: a notebook's output breaks a long line anywhere, in mid-word
-    out += [textwrap.fill(f"[{i}] {n}", FOOTNOTE_WIDTH, subsequent_indent=" " * (len(str(i)) + 3),
-                          break_long_words=False, break_on_hyphens=False) for i, n in enumerate(foot, 1)]
-    return "\n".join(out)
+    out += [wrap(f"[{i}] {n}", len(str(i)) + 3) for i, n in enumerate(foot, 1)]
+    return "\n".join(out).lstrip("\n")
 
 
 def _check_rows(label: str, rows: Any) -> list[Row]:
@@ -305,9 +314,10 @@ class Result:
                               f"array), e.g. traces={{'run': trace}}; got {got}.")
         self.traces = Traces(self.traces)
         if not isinstance(self.fitted, (tuple, list)) or not all(isinstance(q, str) for q in self.fitted):
-            raise ConfigError(f"Result.fitted = {shorten(self.fitted)} is not allowed; allowed: a tuple of the "
-                              "quantities an invented value was fitted to, e.g. ('dbench throughput gain',), or "
+            raise ConfigError(f"Result.fitted = {shorten(self.fitted)} is not allowed; allowed: a tuple (or list) of "
+                              "the quantities an invented value was fitted to, e.g. ('dbench throughput gain',), or "
                               "('*',) for every prediction.")
+        self.fitted = tuple(self.fitted)
 
     def add(self, quantity: str, paper: float | None, esxlab: float, tolerance: float | None,
             unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "",
@@ -323,6 +333,9 @@ class Result:
         if off_setting:
             paper, tolerance = None, None
             note = f"{self.name}: not the set-up compared with the paper ({off_setting}); not compared."
+        if kind != "prediction" and quantity in self.fitted:
+            raise ConfigError(f"{self.name}: {quantity!r} is named in Result.fitted but added as a set-up check; "
+                              "only a prediction is marked fitted: leave it out of fitted, or add it as a prediction.")
         fitted = kind == "prediction" and not off_setting and ("*" in self.fitted or quantity in self.fitted)
         row = Row(self.name, quantity, None if paper is None else float(paper), float(esxlab),
                   None if tolerance is None else float(tolerance), unit, relation, note, kind, label or quantity,
@@ -357,7 +370,8 @@ class Result:
         return not self.failures
 
     def render(self) -> str:
-        """The table as text: paper (or the ``reference``) beside esxlab, tolerance, within, and the notes under it."""
+        """The table as text: paper (or the ``reference``) beside esxlab, tolerance, fitted (when some row is), within,
+        and the notes under it (:func:`render_table`)."""
         return render_table(self.table, reference=self.reference)
 
     def __str__(self) -> str:
@@ -398,13 +412,15 @@ def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None =
     the printed table calls "esxlab"; a sweep's tidy CSV, one row per run, calls it ``value``),
     tolerance, unit, relation (≈, ≥ or ≤: how ``within`` compares; blank when not compared), note (the
     row's footnote), kind (prediction or set-up: the part of the printed table it is in), label (how the
-    printed table names it), fitted (True for a prediction an invented value was fitted to), within (True/False; blank when not compared). With ``seeds`` (rows from
+    printed table names it), fitted (True for a prediction an invented value was fitted to; blank when not
+    compared), within (True/False; blank when not compared). With ``seeds`` (rows from
     :func:`summarize`) also sd (ddof = 1), spread (True when the seeds disagree by more than the
     tolerance: sd > tolerance, "≈" rows) and seed_<s>, one column per seed's value."""
     names = [f.name for f in dataclasses.fields(Row) if f.name not in ("sd", "values")]
     extra = ["sd", "spread"] + [f"seed_{s}" for s in seeds] if seeds else []
+    compared = {"relation": "compared_as", "fitted": "compared_fitted"}       # blank when not compared
     return write_csv(path, names + ["within"] + extra,
-                     ([r.compared_as if n == "relation" else getattr(r, n) for n in names] + [r.within]
+                     ([getattr(r, compared.get(n, n)) for n in names] + [r.within]
                       + ([r.sd, r.spread, *r.values] if seeds else []) for r in rows), "write_table_csv: path =")
 
 

@@ -77,7 +77,7 @@ class SweepTable:
     * ``kind``: ``prediction``, or ``set-up`` for a set-up check (follows from the set-up): the part of
       the printed table the row is in, compared or not;
     * ``fitted``: True for a prediction an invented value was fitted or sized to (the experiment's ``FITTED``;
-      it checks the fit more than the model), else False;
+      it checks the fit more than the model), else False; blank when not compared;
     * ``note``: the row's footnote: why it is not compared, or the model's known cause of a miss.
     """
 
@@ -103,7 +103,7 @@ class SweepTable:
         for values, seed, table in self.runs():
             for r in table:
                 yield (self.experiment, *values, seed, r.quantity, r.title, r.esxlab, r.unit, r.paper, r.tolerance,
-                       r.compared_as, r.within, r.kind, r.fitted, r.note)
+                       r.compared_as, r.within, r.kind, r.compared_fitted, r.note)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables)

@@ -23,7 +23,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from ..experiments.result import shown
+from ..experiments.result import COLUMNS, FITTED_LEGEND, shown
 from ..metrics import EVENTS, HOST_METRICS, METRICS, PAGE_STATES, STATE_NAMES, VM_METRICS
 from ..reclaim import STATES
 
@@ -596,7 +596,9 @@ class CounterTable:
 
 
 class PaperTable:
-    """Rows of an experiment's ``Result.table``: paper value beside esxlab's, within tolerance?
+    """Rows of an experiment's ``Result.table``: paper value beside esxlab's, within tolerance? (And, when some
+    prediction is, which an invented value was fitted to: column "fitted", :data:`~esxlab.experiments.result.FITTED_LEGEND`
+    under the table.)
     ``reference`` heads the column of the values compared with ("paper"; an experiment's ``REFERENCE``
     where they come from elsewhere, e.g. later ESX's documentation)."""
 
@@ -619,7 +621,9 @@ class PaperTable:
         a row's note (why the model differs) becomes a numbered footnote."""
         columns = shown(rows)[1:]                # not the experiment's name
         names = ("experiment", "quantity", html.escape(self.reference), "esxlab", "tolerance", "fitted", "within")
-        head = "".join(f"<th style='padding:0 8px'>{names[i]}</th>" for i in columns)
+        fitted = COLUMNS.index("fitted")         # its header's tooltip and the line under the table explain it
+        tips = {fitted: f" title='{html.escape(FITTED_LEGEND, quote=True)}'"}
+        head = "".join(f"<th style='padding:0 8px'{tips.get(i, '')}>{names[i]}</th>" for i in columns)
         body, notes = [], {}                     # note → its number: a note shared by rows is printed once
         setup = [r for r in rows if r.kind == "set-up"]
         for r in [r for r in rows if r.kind != "set-up"] + setup:
@@ -632,5 +636,7 @@ class PaperTable:
                 cells[-1] += f" [{number}]"
             body.append("<tr>" + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in cells) + "</tr>")
         foot = "".join(f"<div style='font-size:11px'>[{i}] {n}</div>" for n, i in notes.items())
+        if fitted in columns:
+            foot = f"<div style='font-size:11px'>{html.escape(FITTED_LEGEND)}</div>" + foot
         self._table = f"<table><tr>{head}</tr>{''.join(body)}</table>{foot}"
         self.widget.value = self._caption("") + self._table
