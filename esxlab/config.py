@@ -308,8 +308,8 @@ class HostConfig(Validated):
                              source="esx2002: §6.3's high/soft/hard/low at *_pct of machine memory; esxi6: "
                                     "later ESX's high/clear/soft/hard/low at minfree_*_pct of minFree")
     minfree_high_pct: float = param(300, "high threshold (esxi6)", 100, 1000, step=25, unit="% of minFree",
-                                    source="later ESX: 300 % of minFree (VMware's ESXi 6 resource management "
-                                           "guidance; other public write-ups say 400 %)")
+                                    source="later ESX: 300 % of minFree (write-ups of ESXi 6's memory states "
+                                           "disagree: 300 % in some, 400 % in others)")
     minfree_clear_pct: float = param(100, "clear threshold (esxi6)", 0, 1000, step=4, unit="% of minFree",
                                      source="later ESX (ESXi 6): 100 % of minFree")
     minfree_soft_pct: float = param(64, "soft threshold (esxi6)", 0, 1000, step=4, unit="% of minFree",

@@ -52,10 +52,11 @@ def test_10_why_entries_group_pops_so_their_count_is_not_the_counters():
 
 
 def test_10_a_driverless_guest_keeps_a_few_mb_above_target_from_the_hosts_free_memory():
+    """Said after the reveal: said in the crux, it answered the Predict box before it was asked."""
     crux = text("10_security", "## 1. The crux")
-    assert "cannot keep memory it is not entitled to" not in crux
-    assert ("A misbehaving guest keeps no more than a few MB above its target: ESX pages it down (section 4), and "
-            "those few MB come out of the host's free memory, not out of the other VMs") in crux
+    assert "cannot keep memory it is not entitled to" not in crux and "A misbehaving guest keeps" not in crux
+    assert ("A misbehaving guest keeps no more than a few MB above its target: ESX pages it down, and those few MB "
+            "come out of the host's free memory, not out of the other VMs") in text("10_security", "The two runs side")
     assert "Those MB come out of the host's free memory" in text("10_security", "p.reveal(")
     runs = {m: _security_host(m) for m in ("cooperative", "disabled")}
     guest = runs["disabled"].trace.vms["guest"]
