@@ -240,3 +240,14 @@ def test_figure_2s_dbench_here_gains_about_24_percent_and_asks_for_less():
     assert 22 < res.value("dbench throughput gain") < 27
     assert 225 < res.value("dbench VM alloc after the change") < 243 - 5
     assert not res.row("dbench throughput gain").within and res.row("dbench active estimate after the change").esxlab < 170
+
+
+def test_a_label_names_one_quantity_across_a_sweep_of_tau():
+    """At τ = 0 on both sides of the change, dbench's estimate after it was labelled "τ = 0", the label the run at
+    τ = 0.75 gives the estimate before it: a sweep's table could not tell the two apart."""
+    short = dict(dbench_start_min=1, tax_change_min=6, minutes=11)
+    named: dict[str, set[str]] = {}
+    for tau in (0, 0.75):
+        for r in fig7.run(tax_after=tau, **short).table:
+            named.setdefault(r.title, set()).add(r.quantity)
+    assert all(len(q) == 1 for q in named.values()), {t: q for t, q in named.items() if len(q) > 1}

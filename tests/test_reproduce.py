@@ -81,8 +81,12 @@ def test_a_result_marks_the_predictions_it_names_fitted():
         Row("mine", "a", 1, 1, 0.5, kind="set-up", fitted=True)
     with pytest.raises(ConfigError, match="'a' is named in Result.fitted but added as a set-up check"):
         Result("mine", {}, fitted=("a",)).add("a", 1, 1, 0.5, kind="set-up")
-    with pytest.raises(ConfigError, match="a tuple \\(or list\\) of the quantities"):
+    with pytest.raises(ConfigError, match="is a string, write \\('a',\\); allowed: a tuple \\(or list\\) of the"):
         Result("mine", {}, fitted="a")
+    late = Result("mine", {})
+    late.fitted = "gain"
+    with pytest.raises(ConfigError, match="Result.fitted = 'gain' is not allowed"):
+        late.add("g", 1, 1, 0.5)
     with pytest.raises(ConfigError, match="Row.fitted = 'no' is not allowed"):
         Row("mine", "a", 1, 1, 0.5, fitted="no")
     assert Result("mine", {}, fitted=["a"]).fitted == ("a",)

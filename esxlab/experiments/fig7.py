@@ -292,5 +292,5 @@ def run(seed: int = 0, **params: object) -> Result:
             "MB", off_setting=before, note=why(other or DBENCH_HELD), label=f"dbench active estimate, {tau0}")
     res.add("dbench active estimate after the change", 197 * scale, tr.mean("dbench", "active", *b1), 15 * scale, "MB",
             off_setting=after,
-            note_if_off=why(other or DBENCH_ACTIVE), label=f"dbench active estimate, τ = {p.tax_after:g}")
+            note_if_off=why(other or DBENCH_ACTIVE), label=f"dbench active estimate, {tau1}")
     return res

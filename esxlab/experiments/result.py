@@ -195,6 +195,16 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
     return "\n".join(out).lstrip("\n")
 
 
+def _fitted_names(fitted: Any) -> tuple[str, ...]:
+    """``fitted`` as a tuple of quantity names; ConfigError unless it is a tuple or list of non-empty strings."""
+    if not isinstance(fitted, (tuple, list)) or not all(isinstance(q, str) and q for q in fitted):
+        hint = f": ('{fitted}') is a string, write ('{fitted}',)" if isinstance(fitted, str) else ""
+        raise ConfigError(f"Result.fitted = {shorten(fitted)} is not allowed{hint}; allowed: a tuple (or list) of the "
+                          "quantities an invented value was fitted to, e.g. ('dbench throughput gain',), or ('*',) "
+                          "for every prediction.")
+    return tuple(fitted)
+
+
 def _check_rows(label: str, rows: Any) -> list[Row]:
     """``rows`` as a list; ConfigError, starting with ``label``, unless it is a sequence of :class:`Row`."""
     if isinstance(rows, Sequence) and not isinstance(rows, (str, bytes)) and all(isinstance(r, Row) for r in rows):
@@ -313,11 +323,7 @@ class Result:
             raise ConfigError(f"Result.traces must be a dict of name → trace (an esx.Trace, a dict of arrays or one "
                               f"array), e.g. traces={{'run': trace}}; got {got}.")
         self.traces = Traces(self.traces)
-        if not isinstance(self.fitted, (tuple, list)) or not all(isinstance(q, str) for q in self.fitted):
-            raise ConfigError(f"Result.fitted = {shorten(self.fitted)} is not allowed; allowed: a tuple (or list) of "
-                              "the quantities an invented value was fitted to, e.g. ('dbench throughput gain',), or "
-                              "('*',) for every prediction.")
-        self.fitted = tuple(self.fitted)
+        self.fitted = _fitted_names(self.fitted)
 
     def add(self, quantity: str, paper: float | None, esxlab: float, tolerance: float | None,
             unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "",
@@ -333,6 +339,7 @@ class Result:
         if off_setting:
             paper, tolerance = None, None
             note = f"{self.name}: not the set-up compared with the paper ({off_setting}); not compared."
+        self.fitted = _fitted_names(self.fitted)          # (it may have been set since)
         if kind != "prediction" and quantity in self.fitted:
             raise ConfigError(f"{self.name}: {quantity!r} is named in Result.fitted but added as a set-up check; "
                               "only a prediction is marked fitted: leave it out of fitted, or add it as a prediction.")
