@@ -5,9 +5,9 @@ machine memory, and **max − min** of unreserved host swap space (so its memory
 preserved whatever happens). Reservations govern admission only; actual allocations move
 freely above them.
 
-Two checks the paper implies and esxlab states: some machine memory must be left for guest
+Two rules of esxlab's own (the paper states neither): some machine memory must be left for guest
 pages once every VM's overhead and the free-memory goal (the high threshold plus its margin,
-§6.3) are set aside; and with ``HostConfig.swap_mb = None`` each VM
+§6.3) are set aside (invented); and with ``HostConfig.swap_mb = None`` each VM
 gets a swap file of its own of max − min at power-on (later ESX's per-VM ``.vswp`` files), so
 swap never refuses a VM — a finite ``swap_mb`` is one shared area, reserved as the paper says.
 """

@@ -66,7 +66,7 @@ def test_06_points_at_the_two_markers_and_its_dashboard_draws_the_papers_slow_an
     from notebook_cells import prose as notebook_prose, run_until
     prose = notebook_prose("06_active_memory_sampling")
     assert "slow average twice stays put where its fast one jumps (minutes 11 and 28)" in prose
-    assert "cannot do with the slow gain the paper's next minutes show" in prose
+    assert "cannot do that with a slow gain of 0.25, which is what the paper's slow curve shows" in prose
     assert "The averages themselves" in fig6.__doc__
     dash = run_until("06_active_memory_sampling", "views.ExperimentDashboard(")["dash"]
     points, note = dash.paper_points(None)

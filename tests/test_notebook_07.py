@@ -22,7 +22,7 @@ def test_07_texts_say_one_tick_can_drop_two_rungs_and_who_is_blocked():
     tight = text_by_id("07_states_and_admission", "29275f28")
     assert "blocks each VM while it is above its target" in tight and "blocks them while it does" not in tight
     assert "vm2, whose toucher grows last, is never above its target, so it is never blocked" in tight
-    assert "62.6 MB" in tight and "dropped there from soft in one tick and never shows hard" in tight
+    assert "62.6 MB" in tight and "it drops in one tick from soft to low (it never shows hard) and stays in low" in tight
 
 
 def test_lesson_07_try_it_asks_what_its_reveal_does_not():

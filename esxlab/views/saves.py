@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-NOTE = "This dashboard is live only while its kernel runs: choose Run › Run All Cells to see it again."
+NOTE = "This dashboard is live only while its kernel runs: choose Run → Run All Cells to see it again."
 NOTE_HTML = f"<div style='padding:6px 10px;border-left:4px solid #E69F00;background:#fff8e6'>▶ {NOTE}</div>"
 
 
