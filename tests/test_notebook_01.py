@@ -28,8 +28,8 @@ def test_01_the_worked_example_and_the_prediction_use_different_hosts():
 
 def test_01_says_why_every_ppn_ends_up_touched():
     example = text("01_memory_virtualization", "## A worked example")
-    assert ("its kernel holds about 6.6 MB, so from minute 1 the kernel and the toucher's 12 MB need more than all 16"
-            in example)
+    assert ("the guest's kernel holds about 6.6 MB, and with the toucher's 12 MB from minute 1 the guest needs more than "
+            "its 16 MB, so its own memory manager recycles pages and every PPN gets touched") in example
     host = esx.Host(esx.HostConfig(memory_mb=40, swap_mb=64), seed=0)
     vm = host.power_on(esx.VMConfig(name="small", max_mb=16, overhead_mb=2),
                        workload=esx.workloads.Toucher([(0, 4), (60, 12), (180, 6)]))
