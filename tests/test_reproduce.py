@@ -119,6 +119,14 @@ def test_a_table_of_set_up_checks_alone_has_no_empty_predictions_table():
     assert res.render().startswith("Set-up checks"), res.render()
 
 
+def test_footnotes_are_numbered_in_the_order_the_table_shows_them():
+    res = Result("mine", {})
+    res.add("s", 1, 2, 0.5, kind="set-up", note="set-up note")            # added first, shown last
+    res.add("p", 1, 3, 0.5, note="prediction note")
+    text = res.render()
+    assert text.index("NO [1]") < text.index("NO [2]") and "[1] prediction note" in text, text
+
+
 def test_a_run_with_another_dbench_marks_only_what_that_dbench_was_not_fitted_to():
     """Figure 7 run with Figure 2's dbench: its gain is out of sample; Windows' fit to the idle estimate stays."""
     run = E.fig7.run(mb_per_client=5.2, zipf_alpha=0.9, dbench_start_min=1, tax_change_min=6, minutes=11)

@@ -153,9 +153,9 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
     """A plain-text table of ``rows``, set-up checks in a second table below the predictions;
     notes, if any, as numbered footnotes. Rows over seeds (:func:`summarize`) show mean ± sd, or
     over one seed the value alone (the header says so); column "fitted" marks the predictions an invented
-    value was fitted to (:attr:`Row.fitted`), when there are any, and :data:`FITTED_LEGEND` under the table says so. ``reference`` heads the column of the values
-    compared with (an experiment's ``REFERENCE``, e.g. "later ESX"). ConfigError unless ``rows`` is a
-    list of :class:`Row`."""
+    value was fitted to (:attr:`Row.fitted`), when there are any, and :data:`FITTED_LEGEND` under the table
+    says so. ``reference`` heads the column of the values compared with (an experiment's ``REFERENCE``, e.g.
+    "later ESX"). ConfigError unless ``rows`` is a list of :class:`Row`."""
     rows = _check_rows("render_table", rows)
     head = ["experiment", "quantity", reference, "esxlab", "tolerance", "fitted", "within"]
     if rows and rows[0].sd is not None:
@@ -174,7 +174,7 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
         (None, "prediction"),
         ("Set-up checks (follow from the set-up, or test only an invented input; not counted as predictions)",
          "set-up"))]
-    table = {id(r): cells(r) for r in rows}
+    table = {id(r): cells(r) for _, part in parts for r in part}      # in the order shown: footnotes count so
     widths = [max(len(x) for x in col) for col in zip(head, *table.values())]
     out: list[str] = []
     for title, part in parts:
@@ -298,10 +298,10 @@ class Result:
     ``reference``: where the compared values come from, heading their column (the paper's, unless
     the experiment's ``REFERENCE`` says otherwise); ``fitted``: the quantities of the predictions an invented
     value was fitted or sized to (the experiment's ``FITTED``; "*": all of them), which :meth:`add` marks
-    (:attr:`Row.fitted`) unless the run left the paper's setting (``off_setting``: not compared, so nothing to mark). ``name`` starts the CSV files' names
-    (:meth:`to_csv`). ConfigError for a name that cannot name a file, params that are not a dict,
-    or traces that are not a dict (``traces={"run": trace}``, not ``traces=trace``), or ``fitted`` not a tuple of
-    quantity names."""
+    (:attr:`Row.fitted`) unless the run left the paper's setting (``off_setting``: not compared, so nothing to
+    mark). ``name`` starts the CSV files' names (:meth:`to_csv`). ConfigError for a name that cannot name a
+    file, params that are not a dict, traces that are not a dict (``traces={"run": trace}``, not
+    ``traces=trace``), or ``fitted`` not a tuple of quantity names."""
 
     name: str
     params: dict[str, Any]

@@ -461,8 +461,11 @@ def count_line(rows: list[Row], seeds: list[int]) -> str:
     checks = f"; set-up checks {_within(setup)}" if setup else ""
     free = [r for r in checked if not r.fitted]
     fit = [r for r in checked if r.fitted]
-    apart = ("" if not fit else f": {_within(fit)} of those an invented value was fitted to, {_within(free)} of the others"
-             if free else "; an invented value was fitted to each of them")
+    apart = ""
+    if fit and free:
+        apart = f": {_within(fit)} of those an invented value was fitted to, {_within(free)} of the others"
+    elif fit:
+        apart = "; an invented value was fitted to each of them"
     score = (f"{_within(checked)} predictions within tolerance {over}"
              f" ({100 * sum(bool(r.within) for r in checked) / len(checked):.0f} %{apart})" if checked
              else f"no predictions {over}")

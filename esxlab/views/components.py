@@ -597,8 +597,8 @@ class CounterTable:
 
 class PaperTable:
     """Rows of an experiment's ``Result.table``: paper value beside esxlab's, within tolerance? (And, when some
-    prediction is, which an invented value was fitted to: column "fitted", :data:`~esxlab.experiments.result.FITTED_LEGEND`
-    under the table.)
+    prediction is, which an invented value was fitted to: column "fitted", explained under the table by
+    :data:`~esxlab.experiments.result.FITTED_LEGEND`.)
     ``reference`` heads the column of the values compared with ("paper"; an experiment's ``REFERENCE``
     where they come from elsewhere, e.g. later ESX's documentation)."""
 
@@ -628,8 +628,9 @@ class PaperTable:
         setup = [r for r in rows if r.kind == "set-up"]
         for r in [r for r in rows if r.kind != "set-up"] + setup:
             if setup and r is setup[0]:
-                body.append(f"<tr><td colspan='{len(columns)}' style='padding:6px 8px 0;font-style:italic'>set-up checks (they "
-                            "follow from the set-up, or test only an invented input; not predictions)</td></tr>")
+                body.append(f"<tr><td colspan='{len(columns)}' style='padding:6px 8px 0;font-style:italic'>set-up "
+                            "checks (they follow from the set-up, or test only an invented input; not "
+                            "predictions)</td></tr>")
             cells = [html.escape(r.cells()[i]) for i in columns]
             if r.note:
                 number = notes.setdefault(html.escape(r.note), len(notes) + 1)
