@@ -137,3 +137,14 @@ def test_the_new_step_mistakes_never_lie_within_the_tolerance_of_the_right_answe
                     assert abs(m.value - e.value) > e.tol, (seed, e.name, m)
     assert named == {("balloon_mb", problems.BalloonSplit.FROM_MAX), ("swap_mb", problems.BalloonSplit.FROM_MAX),
                      ("swap_mb", problems.BalloonSplit.FORGOT)}
+
+
+def test_a_vm_below_its_target_keeps_its_balloon_and_the_hint_says_so():
+    """Seed 134: in high, 173 MB allocated against a target of 181.33 MB, a balloon of 48 MB. The hint's 'what it holds
+    now plus the excess' led to 48 − 8.33 = 39.67 MB; the balloon holds its 48 MB, and the hint and Background say why."""
+    p = problems.BalloonSplit(seed=134)
+    assert p.alloc_mb < p.target_mb and solve(p)["balloon_mb"] == p.balloon_mb == 48
+    with pytest.raises(checks.CheckFailed, match="a VM at or below its target has none: its balloon does not grow"):
+        checks.check(p, balloon_mb=48 + p.alloc_mb - p.target_mb, swap_mb=0)
+    for folder in FOLDERS:
+        assert "A VM at or below its target has no excess: its balloon does not grow" in _background("ballooning", folder)

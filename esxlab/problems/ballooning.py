@@ -113,8 +113,8 @@ class BalloonSplit(Problem):
             # (one hint per answer: only an absent or booting driver's balloon stays as it is; an uncooperative
             # one is still asked for the excess)
             "usable": (self._split(usable=True), ("an absent or still-booting driver takes nothing: its balloon "
-                                                  "keeps what it holds (p.balloon_mb), and the host pages the "
-                                                  "excess instead.",
+                                                  "neither grows nor shrinks, and the host pages the excess "
+                                                  "instead.",
                                                   "a driver that is absent, still booting or uncooperative (making "
                                                   "no progress) cannot take pages; the host pages instead.")),
             "high": (self._split(state="soft"), "in the high state there is enough free memory: nothing is "
@@ -163,6 +163,7 @@ class BalloonSplit(Problem):
         (for the balloon, and for swap in soft), and this state's rule (not the other states')."""
         steps = ["the excess is the allocation minus the target"]
         if name == "balloon_mb" or self.state == "soft":
-            steps.append("the balloon is asked for what it holds now plus the excess, never more than its cap "
-                         "(a percentage of max) nor max − target")
+            steps.append("the balloon is asked for what it holds now plus the excess (a VM at or below its target "
+                         "has none: its balloon does not grow), never more than its cap (a percentage of max) nor "
+                         "max − target")
         return f"check each step: {'; '.join(steps)}; then the state's rule: {self.RULES[self.state]}."
