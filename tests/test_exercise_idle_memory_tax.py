@@ -329,3 +329,9 @@ def test_naming_the_idlest_vm_is_answered_without_pointing_at_the_busiest():
     assert rhos[1] == pytest.approx(rhos[2], rel=1e-12) and p.vms[1]["name"] == "db"
     assert "pays the most" in _feedback(p, rhos=rhos, victim="mail")
     assert "the idlest VM is not" in _feedback(p, rhos=rhos, victim="db")
+
+
+def test_the_statement_says_the_tax_rate_is_a_fraction():
+    """A student typed τ = 80 (a percentage): only the hint said a fraction was wanted, not the statement."""
+    p = problems.TaxTargets(0)
+    assert f"`goal_tax_rate`, a fraction from 0 to 1 as τ = {p.tax_rate:.2f} above" in p.describe()

@@ -245,7 +245,8 @@ class TaxTargets(Problem):
                 f"  idle: {self.idle_active_mb} MB active    busy: {self.busy_active_mb} MB active\n"
                 f"Under an idle memory tax τ = {self.tax_rate:.2f}, what targets (MB) does min-funding revocation "
                 "set?\nAnswer `targets_mb = [idle, busy]`. Then: which tax rate τ would give the busy VM a target "
-                f"of {self.busy_goal_mb} MB\n(q.busy_goal_mb; the idle VM gets the rest)? Answer `goal_tax_rate`.")
+                f"of {self.busy_goal_mb} MB\n(q.busy_goal_mb; the idle VM gets the rest)? Answer `goal_tax_rate`, a fraction "
+                f"from 0 to 1 as τ = {self.tax_rate:.2f} above.")
 
     def _goal_tax_rate(self, goal_mb: float) -> float:
         """The tax rate at which the model sets the busy VM's target to ``goal_mb`` (bisection: the
