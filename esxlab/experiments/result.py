@@ -143,6 +143,11 @@ FITTED_LEGEND = ("fitted: yes where an invented value of the model was fitted or
                  "there checks the fit more than the model.")
 
 
+def heads(reference: str = "paper") -> list[str]:
+    """The headers of :meth:`Row.cells` but the note: :data:`COLUMNS`, ``reference`` heading the compared values."""
+    return [reference if name == "paper" else name for name in COLUMNS[:-1]]
+
+
 def shown(rows: Sequence[Row]) -> list[int]:
     """Which of :meth:`Row.cells` a table of ``rows`` shows, as indices: all but the note, and "fitted"
     only when some row is (a set-up check never is: the set-up checks' table has no such column)."""
@@ -157,7 +162,7 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
     says so. ``reference`` heads the column of the values compared with (an experiment's ``REFERENCE``, e.g.
     "later ESX"). ConfigError unless ``rows`` is a list of :class:`Row`."""
     rows = _check_rows("render_table", rows)
-    head = ["experiment", "quantity", reference, "esxlab", "tolerance", "fitted", "within"]
+    head = heads(reference)
     if rows and rows[0].sd is not None:
         head[3] = "esxlab (1 seed)" if len(rows[0].values) == 1 else "esxlab mean ± sd"
     foot: list[str] = []

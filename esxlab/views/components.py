@@ -23,7 +23,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from ..experiments.result import COLUMNS, FITTED_LEGEND, shown
+from ..experiments.result import COLUMNS, FITTED_LEGEND, heads, shown
 from ..metrics import EVENTS, HOST_METRICS, METRICS, PAGE_STATES, STATE_NAMES, VM_METRICS
 from ..reclaim import STATES
 
@@ -620,7 +620,7 @@ class PaperTable:
         """One line per row, the set-up checks under the predictions (as in ``reproduce``'s table);
         a row's note (why the model differs) becomes a numbered footnote."""
         columns = shown(rows)[1:]                # not the experiment's name
-        names = ("experiment", "quantity", html.escape(self.reference), "esxlab", "tolerance", "fitted", "within")
+        names = heads(html.escape(self.reference))
         fitted = COLUMNS.index("fitted")         # its header's tooltip and the line under the table explain it
         tips = {fitted: f" title='{html.escape(FITTED_LEGEND, quote=True)}'"}
         head = "".join(f"<th style='padding:0 8px'{tips.get(i, '')}>{names[i]}</th>" for i in columns)
