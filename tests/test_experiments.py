@@ -322,6 +322,24 @@ def test_a_row_not_compared_has_no_relation_in_either_csv(tmp_path):
         assert got == [("measured", "", ""), ("compared", "≥", "True")], path.name
 
 
+def test_a_results_table_and_its_csv_list_rows_in_the_order_the_printed_table_shows(tmp_path):
+    """fig7 adds its set-up checks first, the printed table shows them last: the CSV listed them first."""
+    from esxlab.experiments.result import write_table_csv
+    res = Result("mine", {})
+    res.add("check a", 1, 1, 0.1, kind="set-up")
+    res.add("first", 1, 1, 0.1)
+    res.add("check b", 1, 1, 0.1, kind="set-up")
+    res.add("second", 1, 1, 0.1)
+    order = ["first", "second", "check a", "check b"]
+    assert [r.quantity for r in res.table] == order
+    text = res.render()
+    assert sorted(order, key=lambda q: text.index(q + " ")) == order
+    with open(write_table_csv(res.table, tmp_path / "t.csv"), newline="") as f:
+        assert [r["quantity"] for r in csv.DictReader(f)] == order
+    kinds = [r.kind for r in fig7.run(seed=0, minutes=40).table]
+    assert kinds == sorted(kinds, key=lambda k: k != "prediction") and "set-up" in kinds
+
+
 def test_the_static_plots_and_the_dashboards_share_one_mapping():
     assert plots.esxlab_series is paper.esxlab_series
     assert not hasattr(plots, "_esxlab_series")

@@ -333,7 +333,9 @@ class Result:
     def add(self, quantity: str, paper: float | None, esxlab: float, tolerance: float | None,
             unit: str = "", relation: str = "≈", note: str = "", note_if_off: str = "",
             kind: str = "prediction", off_setting: str = "", label: str = "") -> Row:
-        """Append a row comparing ``esxlab`` with the paper's value; returns it.
+        """Add a row comparing ``esxlab`` with the paper's value; returns it. A prediction goes after the
+        predictions and a set-up check at the end, so :attr:`table` (and the CSVs written from it) lists rows in
+        the order the printed table shows them.
 
         ``quantity`` must not depend on the parameters' values; ``label`` (default: ``quantity``)
         may, and is what tables show.
@@ -354,7 +356,10 @@ class Result:
                   fitted)
         if note_if_off and row.within is False:
             row = dataclasses.replace(row, note=note_if_off)
-        self.table.append(row)
+        # kept in the order tables show: predictions before set-up checks, each in the order added
+        at = len(self.table) if kind != "prediction" else \
+            next((i for i, r in enumerate(self.table) if r.kind != "prediction"), len(self.table))
+        self.table.insert(at, row)
         return row
 
     def row(self, quantity: str) -> Row:
