@@ -11,7 +11,7 @@ from esxlab import checks, problems
 from esxlab.checks import CheckFailed
 from esxlab.problems.instructor import expect, solve
 
-from answers import fails, feedback as _feedback
+from answers import exercise_cells, fails, feedback as _feedback, line
 
 
 SEEDS = range(200)
@@ -113,3 +113,36 @@ def test_a_states_list_of_the_wrong_length_names_the_readings():
     assert "stop" not in fails(p, {"states": ["high", *right]})                      # too many: no crash to ask about
     q = problems.Admission(0)
     assert "in the order [memory, swap]" in fails(q, {**solve(q), "reserved_mb": [1.0]})
+
+
+def test_a_reservation_exactly_at_capacity_is_admitted_and_the_exercise_says_so():
+    """Admission control admits a VM whose reservations exactly fill what is left (≤, not <: esxlab.admission).
+    Students refused it at exactly the host's memory, and nothing told them otherwise: the statement (the
+    notebook's Admission control cell, source and release, and the problem's text) says so, and a verdict that
+    refuses at exactly capacity is told so (41 of seeds 0–599; computed here from the problem's own VMs)."""
+    import esxlab as esx
+    host = esx.Host(esx.HostConfig(memory_mb=256, swap_mb=64), seed=0)
+    host.power_on(esx.VMConfig(name="full", max_mb=256, min_mb=192, overhead_mb=64))     # 192 + 64 = 256: fits
+    with pytest.raises(esx.AdmissionError, match="memory reservation short"):
+        esx.Host(esx.HostConfig(memory_mb=248, swap_mb=64), seed=0).power_on(
+            esx.VMConfig(name="over", max_mb=256, min_mb=192, overhead_mb=64))
+    for folder in ("exercises/source", "exercises/release"):
+        cell = next(c.source for c in exercise_cells("free_memory_states", folder) if "## Admission control" in c.source)
+        assert "exactly uses up what is left still fits (≤, not <)" in cell, folder
+    exact = "exactly fills what is left still fits"
+    told = 0
+    for seed in range(600):
+        q = problems.Admission(seed)
+        assert "exactly equal to the host's memory (or swap) still fits" in q.describe(), seed
+        vms = [*q.running, q.new]
+        memory, swap = sum(c.min_mb + c.overhead_mb for c in vms), sum(c.max_mb - c.min_mb for c in vms)
+        refused = "memory" if memory >= q.memory_mb else "swap" if swap >= q.swap_mb else "admit"   # < for ≤
+        right = solve(q)
+        if refused != right["verdict"]:
+            assert memory == q.memory_mb or swap == q.swap_mb, seed
+            assert exact in line(_feedback(q, reserved_mb=right["reserved_mb"], verdict=refused), "verdict"), seed
+            told += 1
+        else:                                  # not at capacity: no wrong verdict is told about it
+            for wrong in set(q.VERDICTS) - {right["verdict"]}:
+                assert exact not in _feedback(q, reserved_mb=right["reserved_mb"], verdict=wrong), seed
+    assert told >= 20

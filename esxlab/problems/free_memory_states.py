@@ -156,10 +156,14 @@ class Admission(Problem):
             self.running.append(candidate)
         self.new = vm("new")
 
-    def _verdict(self, **changes) -> str:
+    def _verdict(self, strict: bool = False, **changes) -> str:
+        """The verdict on 'new', with ``changes`` to every VM's config; ``strict``: a reservation that exactly fills
+        what is left refused (a typical mistake: admission control refuses only a sum *above* the host's memory or
+        swap; the sums are whole pages, so one page less of each refuses exactly those equal to it)."""
+        less = 1 if strict else 0
         try:
             admit(self.new.replace(**changes), [c.replace(**changes) for c in self.running],
-                  self.memory_mb * PAGES_PER_MB, self.swap_mb * PAGES_PER_MB)
+                  self.memory_mb * PAGES_PER_MB - less, self.swap_mb * PAGES_PER_MB - less)
         except AdmissionError as err:
             return "swap" if "swap reservation" in str(err) else "memory"
         return "admit"
@@ -187,7 +191,9 @@ class Admission(Problem):
                 f"{len(self.running)} VMs;\n'new' asks to power on (q.running, q.new):\n{rows}\n"
                 "How much machine memory and host swap do the running VMs reserve "
                 "(`reserved_mb = [memory, swap]`),\nand what does admission control say about 'new' "
-                "(`verdict`: 'admit', or which reservation is short: 'memory' or 'swap')?")
+                "(`verdict`: 'admit', or which reservation is short: 'memory' or 'swap')?\n"
+                "A reservation fits when the sum, the new VM's own included, is at most (≤) what the host has: a sum\n"
+                "exactly equal to the host's memory (or swap) still fits.")
 
     def _solve(self):
         return dict(reserved_mb=self._reserved(), verdict=self._verdict())
@@ -196,6 +202,10 @@ class Admission(Problem):
         right = self._solve()
         no_overhead = "the memory reservation is min + overhead; the overhead (frame buffer, pmap...) counts."
         forgot = self._verdict(overhead_mb=0)    # only a 'memory' verdict can change: listed when it does
+        strict = self._verdict(strict=True)      # only at exactly the host's memory or swap: listed when it changes
+        exactly = ("a reservation that exactly fills what is left still fits: admission control admits 'new' when "
+                   "the reservations, its own included, are at most (≤) machine memory and at most host swap, and "
+                   "refuses only a sum above them.")
         return [
             Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB", order="[memory, swap]",
                    hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
@@ -206,6 +216,7 @@ class Admission(Problem):
                              *unit_mistakes(right["reserved_mb"], "MB", "GB", "pages", "KB"))),
             Expect("verdict", "choice", right["verdict"], choices=self.VERDICTS,
                    hint="add the new VM's reservations to the running ones' and compare with machine memory and "
-                        "host swap; memory is checked first.",
-                   mistakes=(Mistake(forgot, no_overhead),) if forgot != right["verdict"] else ()),
+                        "host swap (a sum equal to them still fits); memory is checked first.",
+                   mistakes=tuple(Mistake(v, hint) for v, hint in ((forgot, no_overhead), (strict, exactly))
+                                  if v != right["verdict"])),
         ]
