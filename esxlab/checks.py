@@ -221,15 +221,32 @@ def _type_error(e: Expect, value: Any) -> str | None:
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or np.ndim(value) == 0:
         return f"`{e.name}` must be a list of {len(e.value)} items{each}; got {_describe(value)}."
     if len(value) != len(e.value):
-        empty = (" (an empty list: did your answer cell stop before it filled it? Run it again and read its error.)"
-                 if len(value) == 0 else " (too few: did your answer cell stop part-way? Run it again and read its "
-                 "error.)" if len(value) < len(e.value) else ".")
-        return f"`{e.name}` must have {len(e.value)} items{each}; got {len(value)}{empty}"
+        return _wrong_length(e, len(value), each)
     for i, v in enumerate(value):
         msg = _type_error(Expect(f"{e.name}[{i}]", item, None, e.hint, choices=e.choices), v)
         if msg:
             return msg
     return None
+
+
+def _values(n: int) -> str:
+    """"1 value", "3 values"."""
+    return f"{n} value" if n == 1 else f"{n} values"
+
+
+def _wrong_length(e: Expect, got: int, each: str) -> str:
+    """The sentence for a list answer of ``got`` items where ``e`` expects another number: how many were given, how
+    many the question expects and what they are (``each``: ", one per reading in p.free_mb", or "" where the
+    answer names none), and by how many it is off: "one too many", "2 too few". A list too short may be one an
+    answer cell stopped filling: it is asked so."""
+    want = len(e.value)
+    if got == 0:
+        return (f"`{e.name}` is an empty list: this question expects {_values(want)}{each}. Did your answer cell stop "
+                "before it filled it? Run it again and read its error.")
+    off = abs(got - want)
+    how = f"{'one value' if off == 1 else f'{off} values'} too {'many' if got > want else 'few'}"
+    stopped = " Did your answer cell stop part-way? Run it again and read its error." if got < want else ""
+    return f"`{e.name}` has {how}: you gave {_values(got)}, and this question expects {want}{each}.{stopped}"
 
 
 def spelling(text: str) -> str:

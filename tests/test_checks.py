@@ -150,6 +150,44 @@ def test_the_rounding_hint_follows_any_mistake_of_the_same_value():
     assert str(err.value).endswith(": M.")
 
 
+def test_a_list_of_the_wrong_length_says_how_many_were_given_and_expected_and_one_too_many_or_few():
+    """A list one item too long got only "must have 3 items; got 4" (the trial's student looked for a wrong value):
+    the sentence says how many values were given, how many the question expects, and by how many the list is off;
+    without a word on what the items are where the answer names none."""
+    plain = Expect("x", "numbers", [1.0, 2.0, 3.0], "hint")
+    assert _message(plain, [1, 2, 3, 4]) == "`x` has one value too many: you gave 4 values, and this question expects 3."
+    assert _message(plain, [1, 2, 3, 4, 5]) == "`x` has 2 values too many: you gave 5 values, and this question expects 3."
+    assert _message(plain, [1, 2]) == ("`x` has one value too few: you gave 2 values, and this question expects 3. Did "
+                                       "your answer cell stop part-way? Run it again and read its error.")
+    assert _message(plain, [1]).startswith("`x` has 2 values too few: you gave 1 value, and this question expects 3.")
+    assert _message(plain, []).startswith("`x` is an empty list: this question expects 3 values. Did your answer cell")
+    named = Expect("s", "choices", ["a", "b"], "hint", choices=("a", "b"), items="one per reading in p.r")
+    assert _message(named, ["a", "b", "a"]) == ("`s` has one value too many: you gave 3 values, and this question "
+                                                "expects 2, one per reading in p.r.")
+    ordered = Expect("y", "numbers", [1.0, 2.0], "hint", order="[memory, swap]")
+    assert _message(ordered, [1.0]).startswith("`y` has one value too few: you gave 1 value, and this question "
+                                               "expects 2, in the order [memory, swap].")
+
+
+def test_every_list_answer_of_the_wrong_length_names_its_items():
+    """Each exercise's list answers, one value too many and one too few (the right ones with one repeated, or cut
+    by one): the counts, and what the items are (the answer's ``items``, else its order)."""
+    answers = [(p, e) for p in (getattr(problems, n)(0) for n in problems.__all__ if n not in ("Problem", "BeatRandom"))
+               for e in expect(p) if e.kind in ("numbers", "choices")]
+    assert len(answers) >= 6          # rhos, targets_mb, states, reserved_mb, busy_mb, idle_mb
+    for p, e in answers:
+        right = solve(p)
+        items = e.items or f"in the order {e.order}"
+        n = len(e.value)
+        long = fails(p, {**right, e.name: [*right[e.name], right[e.name][-1]]})
+        assert (f"`{e.name}` has one value too many: you gave {n + 1} values, and this question expects {n}, {items}."
+                in long), long
+        assert "stop" not in long
+        short = fails(p, {**right, e.name: right[e.name][:-1]})
+        assert f"`{e.name}` has one value too few: you gave {n - 1} value" in short and f"expects {n}, {items}." in short
+        assert "Did your answer cell stop part-way?" in short
+
+
 def test_a_choice_in_another_case_is_that_choice():
     """'High', 'Admit', 'DB' (and spaces around them) are the choices they spell, as in the lesson Questions."""
     walk = problems.FreeMemoryWalk(seed=0)
