@@ -148,3 +148,22 @@ def test_a_vm_below_its_target_keeps_its_balloon_and_the_hint_says_so():
         checks.check(p, balloon_mb=48 + p.alloc_mb - p.target_mb, swap_mb=0)
     for folder in FOLDERS:
         assert "A VM at or below its target has no excess: its balloon does not grow" in _background("ballooning", folder)
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_the_background_says_the_cap_varies_from_problem_to_problem(folder):
+    """Lesson 02 states a 65 % cap; the problems draw other caps too, and a student who had read the lesson took
+    65 %. The Background says to use the problem's own cap, and where 65 % comes from (the paper gives none)."""
+    text = _background("ballooning", folder)
+    assert "The cap varies from problem to problem: use the one your problem states (`p.cap_pct`), not lesson " \
+           "02's 65 %." in text
+    assert "The paper gives no cap (§3.2)" in text and "65 % by default" not in text
+
+
+def test_each_problem_states_its_own_cap_and_the_caps_differ():
+    caps = set()
+    for seed in SEEDS:
+        p = problems.BalloonSplit(seed=seed)
+        assert f"(its cap in this problem: {p.cap_pct} % of max, p.cap_pct)" in p.describe(), seed
+        caps.add(p.cap_pct)
+    assert len(caps) >= 2 and caps != {65}, caps          # "varies from problem to problem", and not only 65 %

@@ -90,8 +90,8 @@ class BalloonSplit(Problem):
     def describe(self) -> str:
         return (f"The host is in the {self.state!r} free-memory state. VM 'app' (max {self.max_mb} MB, "
                 f"{self.active_mb} MB active) has\n"
-                f"{self.alloc_mb} MB allocated and a balloon of {self.balloon_mb} MB (cap {self.cap_pct} % of max); "
-                f"its balloon driver is {self.DRIVERS[self.driver]}.\n"
+                f"{self.alloc_mb} MB allocated and a balloon of {self.balloon_mb} MB (its cap in this problem: "
+                f"{self.cap_pct} % of max, p.cap_pct);\nits balloon driver is {self.DRIVERS[self.driver]}.\n"
                 f"The host's policy set its target to {self.target_mb:.2f} MB (p.target_mb), dividing "
                 f"{self.available_mb} MB of memory between it and a second VM.\n"
                 "What balloon size does the host now ask for (`balloon_mb`: the balloon's whole size, not the\n"
