@@ -32,6 +32,10 @@ class BalloonSplit(Problem):
                 "(its reclaimed share).")
     FORGOT = ("the balloon already holds p.balloon_mb: the host asks for that plus the excess (up to its cap and "
               "max − target), and what the balloon newly takes is not paged.")
+    #: lesson 02's cap (later ESXi's default), which a problem with another p.cap_pct does not use
+    LESSON_CAP_PCT = 65
+    LESSON_CAP = ("that is the answer with lesson 02's 65 % cap; this problem's balloon may hold p.cap_pct % of max "
+                  "(the cap varies from problem to problem).")
 
     def _draw(self, rng):
         self.state = pick(rng, ("high", "soft", "soft", "soft", "hard"))
@@ -56,20 +60,23 @@ class BalloonSplit(Problem):
                             self.available_mb * PAGES_PER_MB, self.tax_rate)
         return float(t[0]) / PAGES_PER_MB
 
-    def _driver(self) -> tuple[int, int, bool, bool]:
+    def _driver(self, cap_pct: int | None = None) -> tuple[int, int, bool, bool]:
         """The balloon as the host sees it: (size, cap) in pages, loaded, usable — by the rules of
         :meth:`esxlab.balloon.BalloonDriver.usable`: loaded (installed, guest booted), making
-        progress (an uncooperative driver is not) and under its cap."""
-        size, cap = self.balloon_mb * PAGES_PER_MB, int(self.max_mb * PAGES_PER_MB * self.cap_pct / 100)
+        progress (an uncooperative driver is not) and under its cap (``cap_pct`` % of max; default p.cap_pct)."""
+        pct = self.cap_pct if cap_pct is None else cap_pct
+        size, cap = self.balloon_mb * PAGES_PER_MB, int(self.max_mb * PAGES_PER_MB * pct / 100)
         loaded = self.driver not in ("absent", "booting")
         return size, cap, loaded, loaded and self.driver != "uncooperative" and size < cap
 
     def _split(self, state: str | None = None, cap: int | None = None, usable: bool | None = None,
-               high_state: str | None = None, alloc_mb: int | None = None, size: int | None = None) -> list[float]:
+               high_state: str | None = None, alloc_mb: int | None = None, size: int | None = None,
+               cap_pct: int | None = None) -> list[float]:
         """[balloon MB, swap MB] by :func:`esxlab.reclaim.plan` (the host's default reading of high);
         the keywords run it with one rule misremembered (or high read another way, the excess taken from another
-        allocation, the balloon's current size in pages forgotten), for the typical mistakes."""
-        own_size, own_cap, loaded, own_usable = self._driver()
+        allocation, the balloon's current size in pages forgotten, the cap taken as another percentage of max),
+        for the typical mistakes."""
+        own_size, own_cap, loaded, own_usable = self._driver(cap_pct)
         size = own_size if size is None else size
         target = int(round(self.target_mb * PAGES_PER_MB))
         excess = (alloc_mb or self.alloc_mb) * PAGES_PER_MB - target
@@ -153,10 +160,13 @@ class BalloonSplit(Problem):
 
     def _steps(self, i: int, right: float) -> tuple[Mistake, ...]:
         """Slips in a step before the state's rule, for answer ``i`` (0 balloon, 1 swap): the excess taken from
-        max instead of the allocation, and, for swap, the balloon's current size forgotten (the balloon asked for
-        the excess alone; for the balloon that is the increase, which has its own hint)."""
+        max instead of the allocation, for swap the balloon's current size forgotten (the balloon asked for the
+        excess alone; for the balloon that is the increase, which has its own hint), and, where p.cap_pct is not 65,
+        lesson 02's 65 % cap taken instead of the problem's."""
         forgot = (Mistake(self._split(size=0)[i], self.FORGOT),) if i == 1 and self.balloon_mb else ()
-        return self._beyond(right, Mistake(self._split(alloc_mb=self.max_mb)[i], self.FROM_MAX), *forgot)
+        lesson = (Mistake(self._split(cap_pct=self.LESSON_CAP_PCT)[i], self.LESSON_CAP),) \
+            if self.cap_pct != self.LESSON_CAP_PCT else ()
+        return self._beyond(right, Mistake(self._split(alloc_mb=self.max_mb)[i], self.FROM_MAX), *forgot, *lesson)
 
     def _hint(self, name: str) -> str:
         """The steps to check for an answer no typical mistake explains: the excess, what the balloon may hold
