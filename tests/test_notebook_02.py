@@ -63,3 +63,12 @@ def test_02_at_400_clients_the_ballooned_vm_drops_more_accesses_and_reads_less_f
     assert totals[128].guest_disk_reads < totals[0].guest_disk_reads
     text = next(c.source for c in _cells("02_ballooning") if "**400 clients**" in c.source)
     assert "80,000 accesses a second" in text and "`guest_oom`" in text
+
+
+def test_02_learning_goals_do_not_answer_the_prediction():
+    """The goals said the overhead is "small but not zero": the answer to the Predict box (how many percent slower)
+    before the student is asked."""
+    goals = text_by_id("02_ballooning", "fdba9e2d").split("*How to use:*")[0]
+    assert "Learning goals" in goals and "say where the overhead comes from" in goals
+    for giveaway in ("small", "not zero", "few percent", "negligible", "tiny"):
+        assert giveaway not in goals, giveaway
