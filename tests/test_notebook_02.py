@@ -72,3 +72,39 @@ def test_02_learning_goals_do_not_answer_the_prediction():
     assert "Learning goals" in goals and "say where the overhead comes from" in goals
     for giveaway in ("small", "not zero", "few percent", "negligible", "tiny"):
         assert giveaway not in goals, giveaway
+
+
+def test_02_teaches_the_state_rules_the_ballooning_exercise_needs():
+    """The ballooning exercise (lab 1, with notebooks 00-02) asks how ESX splits a VM's excess between balloon and
+    swap in each free-memory state, which notebook 07 (lab 5) teaches; 02's box states the rules, as reclaim.plan
+    applies them."""
+    from esxlab import HostConfig
+    from esxlab.reclaim import STATES, plan
+    text = text_by_id("02_ballooning", "3b7b443f")
+    box = text[text.index("**Balloon or page?"):text.index("**Why the overhead")]
+    box = " ".join(word for word in box.split() if word != ">")           # the quote's markers
+    assert "(§6.3)" in box and "*ballooning* exercise" in box and "notebook 07" in box
+    assert "its allocation minus its target; a VM at or below its target has none" in box
+    assert "plus the excess, never more than its cap (a percentage of max) nor max − target" in box
+    assert "a balloon larger than that deflates to it" in box
+    assert '**high**, the normal state: nothing is paged' in box and 'high_state="converge"' in box
+    assert "**soft** (entered below 4 % of machine memory free): balloon; page only what a working balloon" in box
+    assert "**hard** (below 2 %): page the whole excess, and still ask a loaded driver's balloon for it" in box
+    assert "absent or still booting takes nothing: its balloon keeps its size" in box
+    assert "freed no memory for 5 s" in box and "outside high ESX pages the whole excess" in box
+    config = HostConfig()
+    assert (config.high_state, config.soft_pct, config.hard_pct, config.balloon_stuck_s) == ("converge", 4, 2, 5)
+
+    def split(state, excess=100, share=1000, size=20, cap=1000, driver="working"):
+        """(balloon, swap) for a VM whose balloon holds ``size`` pages and whose driver is ``driver``."""
+        loaded, working = {"working": (True, True), "uncooperative": (True, False), "absent": (False, False)}[driver]
+        return plan(STATES.index(state), excess, share, size, cap, loaded, working, "converge")
+
+    for state in STATES:
+        assert split(state, excess=-10) == (20, 0), "no excess: the balloon does not grow, nothing is paged"
+        assert split(state, share=10)[0] == 10, "a balloon larger than max − target deflates to it"
+    assert split("high") == (120, 0) and split("high", driver="absent") == (20, 0)
+    assert split("soft") == (120, 0) and split("soft", cap=60) == (60, 60), "soft pages what the balloon cannot take"
+    assert split("hard") == (120, 100) and split("low") == (120, 100)
+    for state in ("soft", "hard"):
+        assert split(state, driver="uncooperative") == (120, 100) and split(state, driver="absent") == (20, 100)
