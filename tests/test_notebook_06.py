@@ -82,3 +82,21 @@ def test_06_the_reasons_against_guest_data_are_the_papers_and_ours_are_marked():
     assert "per process" in text and "DMA bypasses them" in text
     assert "every reason to lie" not in text and "our argument, not the paper's" in text
     assert "Three more, ours rather than the paper's" in text and "design rule" not in text
+
+
+def test_06_the_largest_average_question_asks_for_a_consequence():
+    """The question on why ESX takes the largest average asked the student to recall the reason given above it; it
+    now asks what would happen with the slow average alone after a rise, and its feedback's numbers are the
+    averages' own (the gains of the text, from 0.2 towards 0.8)."""
+    from esxlab import HostConfig
+    q = question("06_active_memory_sampling", "used the slow average alone")
+    right = "The estimate lags the new working set: the tax takes pages the VM is using, and it pages"
+    assert q.check(right).correct and "Right:" in q.check(right).message
+    wrong = [c for c in q.expect.choices if c != right]
+    assert len(wrong) == 2 and not any(q.check(c).correct for c in wrong)
+    cfg = HostConfig()
+    slow1 = 0.2 + cfg.slow_gain * (0.8 - 0.2)
+    slow2 = slow1 + cfg.slow_gain * (0.8 - slow1)
+    fast1 = 0.2 + cfg.fast_gain * (0.8 - 0.2)
+    assert (round(slow1, 2), round(slow2, 2), round(fast1, 2)) == (0.35, 0.46, 0.62)
+    assert "(0.35 after one period, 0.46 after two), where the fast one already reads 0.62" in q.check(right).message
