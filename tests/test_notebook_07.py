@@ -95,3 +95,14 @@ def test_07_the_ladder_diagram_wears_the_strips_colours():
                                                              r'(high|soft|hard|low)</text>', svg))
     high, _clear, soft, hard, low = STATE_COLORS
     assert fills == {"high": high, "soft": soft, "hard": hard, "low": low}, fills
+
+
+def test_07_the_blocking_question_compares_two_hosts():
+    """The question on blocking in low asked the student to pick the reason stated in section 2; it now compares a
+    host that blocks its VMs above target with one that lets them run, and only the blocking host is right."""
+    from notebook_cells import question
+    q = question("07_states_and_admission", "Host A follows ESX's rule")
+    right = "Host A: its blocked VMs take none of the freed pages back, so what paging frees stays free"
+    assert q.expect.value == right and q.check(right).correct
+    assert [c for c in q.expect.choices if q.check(c).correct] == [right] and len(q.expect.choices) == 3
+    assert "(The paper gives the rule, not its reason.)" in q.prompt
