@@ -178,10 +178,26 @@ def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, calle
     return arr
 
 
+#: the attribute :func:`make_policy` sets on a policy instance it hands to a host
+SERVED = "_esxlab_served"
+
+
 def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
-    """The replacement policy ``spec`` names ("random", §3.3, or "clock"), or ``spec`` itself if it is one.
-    Raises ConfigError for anything else."""
+    """The replacement policy ``spec`` names ("random", §3.3, or "clock"), or ``spec`` itself if it is one, for
+    one host. Raises ConfigError for anything else, and for a policy instance that already served a host: a policy
+    may keep state for its host's VMs (a clock hand, keyed by VM uids, which every host numbers from 1), so a
+    second host would start from the first one's and the same seed give another run (a module-level policy reused
+    across a sweep's runs gave results that depended on --jobs). A copy (``copy.deepcopy``) of a host keeps its
+    policy's copy, as it should."""
     if isinstance(spec, ReplacementPolicy):
+        if getattr(spec, SERVED, False):
+            raise ConfigError(f"replacement = {shorten(spec)} has already served a host; a policy instance may keep "
+                              "state for one host's VMs (a clock hand), so the same seed would give another run. "
+                              f"Give each host its own, e.g. replacement={type(spec).__name__}().")
+        try:
+            setattr(spec, SERVED, True)
+        except AttributeError:                       # (__slots__ without room for it: not tracked)
+            pass
         return spec
     if isinstance(spec, str) and spec in POLICIES:
         return POLICIES[spec]()

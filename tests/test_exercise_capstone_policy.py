@@ -321,3 +321,12 @@ def test_too_few_victims_fail_even_where_they_met_the_goal(capsys):
 def test_a_boolean_mask_is_pointed_to_flatnonzero_first():
     message = fails(problems.BeatRandom(0), dict(policy=Mask()))
     assert message.index("np.flatnonzero") < message.index("astype(int)")
+
+
+def test_a_policy_tried_in_a_host_of_ones_own_still_checks(capsys):
+    """A host refuses a policy instance that served another host; the check gives its hosts fresh copies (inside its
+    own validating policy), so a policy the student first tried in a host of their own is still checked."""
+    policy = LRU()
+    _host(policy)
+    checks.check(problems.BeatRandom(0), policy=policy)
+    assert "Correct" in capsys.readouterr().out

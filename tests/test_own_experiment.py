@@ -386,3 +386,22 @@ def test_an_unknown_own_experiment_says_why(name, why):
     import esxlab as esx
     with pytest.raises(esx.ConfigError, match=f"^unknown experiment '{name}' \\({why}"):
         sweep(name)
+
+
+def test_the_readmes_own_workload_and_policy_run_and_give_the_swap_ins_it_states():
+    """README, "Your own workload and replacement policy": the block runs as written, its policy's swap-ins and
+    random's (the same block without ``replacement=``) are the numbers its last comment states."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Your own workload and replacement policy"):]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    stated = re.search(r"# ([\d,]+) \(seed 0\); without replacement= \(random, §3\.3\): ([\d,]+)", block)
+    ours, theirs = (int(x.replace(",", "")) for x in stated.groups())
+
+    def swap_ins(code: str) -> int:
+        ns: dict = {}
+        exec(compile(code, "README.md", "exec"), ns)
+        return ns["host"].vm("a").totals.swap_ins
+
+    assert swap_ins(block) == ours
+    assert swap_ins(block.replace(", replacement=Oldest()", "")) == theirs
+    assert ours < theirs / 10, "the example shows the policy helping"

@@ -9,7 +9,7 @@ import pytest
 import esxlab as esx
 from esxlab import swap
 from esxlab.config import SharingConfig
-from esxlab.errors import Error, PolicyError
+from esxlab.errors import ConfigError, Error, PolicyError
 from esxlab.pmap import PRIVATE, SWAPPED
 from esxlab.swap import RandomReplacement, Stage, SwapFile
 from esxlab.workloads import HotCold
@@ -318,3 +318,19 @@ def test_only_policies_of_ones_own_are_checked(monkeypatch):
         pass
     _host(Sub(), seconds=60)
     assert calls
+
+
+def test_a_policy_instance_serves_one_host():
+    """A policy may keep state for its host's VMs (ClockReplacement's hands, keyed by VM uid, which every host numbers
+    from 1): one instance reused by a second host gave the same seed another run, and a sweep whose experiment kept
+    one module-level policy gave results that depended on --jobs. A second host refuses it, saying what to do; a
+    copy of a host (a fork) keeps its own copy and runs on as the original does."""
+    import copy
+    policy = swap.ClockReplacement()
+    host = _host(policy)
+    with pytest.raises(ConfigError, match=r"has already served a host.*replacement=ClockReplacement\(\)"):
+        esx.Host(esx.HostConfig(memory_mb=40), seed=0, replacement=policy)
+    fork = copy.deepcopy(host)
+    assert fork.run(seconds=20).vm("app").swapped.tolist() == host.run(seconds=20).vm("app").swapped.tolist()
+    assert host.vm("app").totals.swap_outs > 0
+    assert _host(swap.ClockReplacement()).vm("app").totals == _host(swap.ClockReplacement()).vm("app").totals
