@@ -10,14 +10,14 @@ After Carl A. Waldspurger, "Memory Resource Management in VMware ESX Server", OS
 """
 from . import config, experiments, policy, workloads
 from .config import PAGES_PER_MB, HostConfig, RemapConfig, SharingConfig, VMConfig
-from .errors import AdmissionError, ConfigError, Error, PolicyError
+from .errors import AdmissionError, ConfigError, Error, HostStopped, PolicyError
 from .host import Host
 from .reclaim import STATES
 from .trace import Decision, HostStats, Trace
 from .vm import VM, VMStats
 
 __all__ = [
-    "AdmissionError", "ConfigError", "Decision", "Error", "Host", "HostConfig", "HostStats",
+    "AdmissionError", "ConfigError", "Decision", "Error", "Host", "HostConfig", "HostStats", "HostStopped",
     "PAGES_PER_MB", "PolicyError", "RemapConfig", "STATES", "SharingConfig", "Trace", "VM", "VMConfig", "VMStats",
     "config", "experiments", "policy", "workloads",
 ]

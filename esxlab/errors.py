@@ -30,6 +30,11 @@ class Stall(Error):
     """The host could not find machine memory for a fault right now; the VM waits (§6.3)."""
 
 
+class HostStopped(Error):
+    """A host whose tick an error stopped half-way (a workload's or a policy's of one's own, say) cannot run on:
+    some of its VMs stepped and others did not, and its clock is a second ahead of its trace."""
+
+
 class PolicyError(Error):
     """A replacement policy of one's own answered ``victims()`` with pages the host may not page out (§3.3)."""
 

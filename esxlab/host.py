@@ -36,7 +36,7 @@ from .admission import admit
 from .clock import Clock
 from .compression import COMPRESSED, CompressionCache
 from .config import PAGES_PER_MB, HostConfig, VMConfig
-from .errors import AdmissionError, ConfigError, Stall, check_call, check_choice, check_number, shorten
+from .errors import AdmissionError, ConfigError, HostStopped, Stall, check_call, check_choice, check_number, shorten
 from .guest import PROFILES
 from .machine import MAX_UID, OVERHEAD, Machine
 from .metrics import HostStats, VMStats
@@ -102,6 +102,7 @@ class Host:
             config, replacement = config.replace(replacement=replacement), None
         self.config = config
         self.streams = Streams(seed)
+        self._stopped = ""                   # what stopped a tick half-way (step), if anything did
         self.seed = seed
         self.clock = Clock()
         self.vms: dict[str, VM] = {}
@@ -375,7 +376,22 @@ class Host:
 
     # -- time ---------------------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one simulated second (see the module docstring for the order)."""
+        """Advance one simulated second (see the module docstring for the order). An error raised within the tick
+        (a workload's or a replacement policy's of one's own) stops the host: it is re-raised, and every later
+        step raises :class:`~esxlab.errors.HostStopped` (the tick is half done: a later run would leave it out
+        of the trace)."""
+        if self._stopped:
+            raise HostStopped(f"this host stopped in the middle of the tick at t = {self.time} s ({self._stopped}), "
+                              "so it cannot run on: some VMs stepped in that tick and others did not. Build a new "
+                              "Host (its trace so far stays readable: host.trace).")
+        try:
+            self._tick()
+        except Exception as e:
+            first = (str(e).splitlines() or [""])[0]
+            self._stopped = f"{type(e).__name__}: {first[:200]}{'…' if len(first) > 200 else ''}"
+            raise
+
+    def _tick(self) -> None:
         self.clock.t += 1
         if self._realloc_due or self.time % int(self.config.realloc_period_s) == 0:
             self.recompute_targets(self._why() if self._realloc_due else "periodic reallocation")

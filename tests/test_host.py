@@ -416,3 +416,37 @@ def test_host_has_a_real_docstring():
     example = doc.split("Example::")[1]
     code = "\n".join(line.strip() for line in example.strip().splitlines())
     exec(code, {**{n: getattr(esx, n) for n in ("Host", "HostConfig", "VMConfig")}, "print": lambda *a: None})
+
+
+class _FailsAt(esx.workloads.Workload):
+    """Touches its first page every tick; raises at tick ``at`` while ``broken``."""
+
+    def __init__(self, at: int) -> None:
+        self.at, self.broken = at, True
+
+    def attach(self, vm_pages, uid, rng):
+        super().attach(vm_pages, uid, rng)
+        return 16
+
+    def step(self, t):
+        if self.broken and t == self.at:
+            raise RuntimeError("a bug in my workload")
+        return esx.workloads.Access(np.array([0]), np.array([False]))
+
+
+def test_a_tick_an_error_stopped_half_way_stops_the_host():
+    """A workload of one's own raised at t = 3: the host's clock was then a second ahead of its trace, and after the
+    bug was fixed it ran on with t = 3 missing from the trace (t = 2, 4, 5, …). The host now refuses to run on, saying
+    where and why it stopped; its trace so far stays readable."""
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    wl = _FailsAt(3)
+    host.power_on(esx.VMConfig(name="a", max_mb=32), workload=wl)
+    with pytest.raises(RuntimeError, match="a bug in my workload"):
+        host.run(seconds=10)
+    wl.broken = False
+    for again in (lambda: host.run(seconds=5), host.step):
+        with pytest.raises(esx.HostStopped, match=r"stopped in the middle of the tick at t = 3 s \(RuntimeError: a bug "
+                                                   r"in my workload\).*Build a new Host") as raised:
+            again()
+        assert isinstance(raised.value, esx.Error)
+    assert host.trace.t.tolist() == [1, 2] and host.time == 3
