@@ -105,7 +105,8 @@ def test_repeated_decisions_merge_into_one_entry_that_loses_no_pages():
 
 
 def test_the_csv_of_a_trace_has_a_column_per_field_and_a_row_per_tick(tmp_path):
-    """Columns t_s, host_<field>, <vm>_<field>; 30 rows; values to 6 significant digits, NaN as "nan"."""
+    """Columns t_s, host_<field>, <vm>_<field>; 30 rows; NaN as "nan"; MB values exact (a whole number of pages is a
+    multiple of 1/256 MB: 6 significant digits wrote a 128 GB host's 131028.6015625 MB free as 131029)."""
     _, tr = two_vms()
     path = Result("x", {}, traces={"run": tr}).to_csv(tmp_path)[1]
     rows = list(csv.reader(path.open()))
@@ -114,7 +115,10 @@ def test_the_csv_of_a_trace_has_a_column_per_field_and_a_row_per_tick(tmp_path):
     assert len(rows) == 31
     col = rows[0].index("a_alloc")
     assert [r[col] for r in rows[21:]] == ["nan"] * 10
-    assert np.allclose([float(r[col]) for r in rows[1:21]], tr.vm("a").alloc[:20], rtol=1e-5)
+    assert [float(r[col]) for r in rows[1:21]] == tr.vm("a").alloc[:20].tolist()
+    free = rows[0].index("host_free")
+    assert [float(r[free]) for r in rows[1:]] == tr.host.free.tolist()
+    assert any(len(r[free].replace(".", "")) > 6 for r in rows[1:]), "a value that needs more than 6 digits"
 
 
 def test_reused_vm_name_reads_nan_while_off_and_data_after_the_new_power_on():

@@ -398,7 +398,9 @@ class Result:
         """Write into ``directory`` (created if missing) ``<name>_table.csv`` (:func:`write_table_csv`)
         and per trace ``<name>_<trace>.csv``: one row per tick, columns ``t_s``, ``host_<field>``
         and ``<vm>_<field>`` (:data:`~esxlab.trace.HOST_FIELDS`, :data:`~esxlab.trace.VM_FIELDS`;
-        values to 6 significant digits, NaN while a VM is off; ``host_state`` by name, high … low);
+        values to 15 significant digits, exact for every MB value (a whole number of 4 KB pages is a multiple of
+        1/256 MB: a 128 GB host's 131028.6015625 MB free, which 6 digits wrote as 131029), NaN while a VM is off;
+        ``host_state`` by name, high … low);
         for an :class:`~esxlab.trace.Trace` also ``<name>_<trace>_decisions.csv``, its decision log
         (one row per :class:`~esxlab.trace.Decision`: tick, vm, action, pages, why, until). Returns
         the paths; ConfigError if ``directory`` cannot be made or a file cannot be written."""
@@ -408,7 +410,7 @@ class Result:
         for key, trace in self.traces.items():
             cols = _csv_columns(key, trace)
             n = max((len(v) for v in cols.values()), default=0)
-            cells = ([(v[i] if isinstance(v[i], str) else f"{v[i]:.6g}") if i < len(v) else "" for v in cols.values()]
+            cells = ([(v[i] if isinstance(v[i], str) else f"{v[i]:.15g}") if i < len(v) else "" for v in cols.values()]
                      for i in range(n))
             paths.append(write_csv(d / f"{self.name}_{key}.csv", list(cols), cells, "Result.to_csv: file ="))
             if isinstance(trace, Trace):
