@@ -118,3 +118,21 @@ def test_fig6_samples_the_pages_its_knob_says():
     ten, paper = (fig6.run(0, minutes=12, sample_pages=n) for n in (10, 100))
     assert not np.array_equal(ten.traces["estimates"]["estimate"], paper.traces["estimates"]["estimate"])
     assert ten.row("estimate at 11 min").within is None and paper.row("estimate at 11 min").within is not None
+
+
+def test_fig6_the_decay_note_numbers_are_measured_and_no_phase_reaches_the_paper_at_21_min():
+    """DECAY_NOTE: without sampling noise the model reads ≈ 18 MB above the paper at 20 min (the period holding the
+    drop ends at 19.75 min and still reads the old working set) and falls 54 MB to 21 min where the paper's curve
+    falls 26 MB; moving the phase cannot lift 21 min to the paper's 195 MB (a phase that puts the drop on a period
+    boundary lets a third period end, which only lowers it)."""
+    def at(phase):
+        e = E.fig6.run(seed=0, minutes=22, sample_pages=10000, phase_s=phase).traces["estimates"]
+        return [float(np.interp(m, e["minute"], e["estimate"])) for m in (20, 21)]
+    at20, at21 = at(15)
+    paper = E.fig6.PAPER_ESTIMATE
+    assert (round(at20), round(at21), round(at20 - at21)) == (239, 185, 54) and paper[20] - paper[21] == 26
+    assert round(at20 - paper[20]) == 18 and round(paper[21] - at21) == 10
+    assert "≈ 18 MB above the paper at 20 min" in E.fig6.DECAY_NOTE and "≈ 10 MB below the paper" in E.fig6.DECAY_NOTE
+    by_phase = [at(phase)[1] for phase in range(0, 30, 3)]
+    assert (round(min(by_phase)), round(max(by_phase))) == (170, 186) and max(by_phase) < paper[21] - 5, by_phase
+    assert round(at(0)[0]) < at20 - 20, "at phase 0 the drop falls on a boundary: 20 min already reads the new set"

@@ -84,12 +84,15 @@ ZPT_NOTE = ("fig6: the model's zero page thread zeroes everything the toucher ev
 DECAY_MIN = (20, 21)         # minutes just after the toucher's drop from 200 to 100 MB
 SAMPLING_NOTE = ("fig6: one seed's estimate scatters by ≈ 12 MB (n = 100 sampled pages per 30 s, §5.3), more "
                  "at a step, where a reading can fall either side of a period boundary; compare the seeds' mean.")
-DECAY_NOTE = ("fig6: after a drop the estimate follows the slow EWMA (HostConfig.slow_gain = 0.25, invented), "
-              "which closes a quarter of the gap per 30 s period, so two things set this row. Where the drop falls "
-              "in a period (phase_s, invented) sets how many periods have ended: even without sampling noise "
-              "(sample_pages = 10000) the model reads ≈ 18 MB above the paper at 20 min and ≈ 10 MB below it at "
-              "21 min. And one seed's readings scatter around that by ≈ 6–7.5 MB (one standard deviation over seeds 0–19: 6.2 MB at 20 min, 7.5 MB at 21 min): a seed whose samples after the "
-              "drop read high (20 min) or low (21 min) misses; compare the seeds' mean.")
+DECAY_NOTE = ("fig6: after a drop the estimate follows the slow EWMA (HostConfig.slow_gain = 0.25, invented, "
+              "fitted to the whole figure), which closes a quarter of the gap per 30 s period. Even without sampling "
+              "noise (sample_pages = 10000) the model reads ≈ 18 MB above the paper at 20 min: the period holding "
+              "the drop ends at 19.75 min (phase_s = 15 s, invented) and still counts the pages touched before it. "
+              "It then falls 54 MB by 21 min (239 → 185 MB), the paper's curve 26 MB (221 → 195), so it reads "
+              "≈ 10 MB below the paper; no phase lifts it (phase_s = 0–27 s: 170–186 MB). And one seed's readings "
+              "scatter around that by ≈ 6–7.5 MB (one standard deviation over seeds 0–19: 6.2 MB at 20 min, 7.5 MB "
+              "at 21 min): a seed whose samples after the drop read high (20 min) or low (21 min) misses; compare "
+              "the seeds' mean.")
 LATE_STEP_NOTE = ("fig6: the paper's fast average still reads 224 MB at 24 min, half a minute after the digitized "
                   "drop from 200 to 150 MB; the model sees the drop when the period holding it ends "
                   "(phase_s = 15 s later, invented), then follows it down within a period (fast gain 0.7).")
