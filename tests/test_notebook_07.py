@@ -99,10 +99,48 @@ def test_07_the_ladder_diagram_wears_the_strips_colours():
 
 def test_07_the_blocking_question_compares_two_hosts():
     """The question on blocking in low asked the student to pick the reason stated in section 2; it now compares a
-    host that blocks its VMs above target with one that lets them run, and only the blocking host is right."""
+    host that blocks its VMs above target with one that lets them run, and only the blocking host is right. The
+    hosts are named neutrally (no "follows ESX's rule"), the reason is given in the right choice's feedback, not
+    in section 2 above it, and the 192 MB run, where blocking brings no free memory back, is tied to it."""
     from notebook_cells import question
-    q = question("07_states_and_admission", "Host A follows ESX's rule")
-    right = "Host A: its blocked VMs take none of the freed pages back, so what paging frees stays free"
+    q = question("07_states_and_admission", "Host A lets the two VMs run; host B blocks them")
+    right = "Host B: its blocked VMs take none of the freed pages back, so what paging frees stays free"
     assert q.expect.value == right and q.check(right).correct
     assert [c for c in q.expect.choices if q.check(c).correct] == [right] and len(q.expect.choices) == 3
-    assert "(The paper gives the rule, not its reason.)" in q.prompt
+    assert "(The paper gives the rule, not its reason.)" in q.prompt and "ESX's rule" not in q.prompt
+    assert "can fault pages back in as fast as paging frees them" in q.check(right).message
+    both = next(c for c in q.expect.choices if c.startswith("Both alike"))
+    assert "192 MB run is no counter-example: there the targets leave no free memory" in q.check(both).message
+    ladder = text_by_id("07_states_and_admission", "07-05")
+    assert "In low ESX stops every VM above its target until paging brings it back under" in ladder
+    assert "asks you to work one out" in ladder
+    for reason in ("fault pages in", "lets reclamation catch up", "not entitled", "find no machine page"):
+        assert reason not in ladder, reason
+    tight = text_by_id("07_states_and_admission", "29275f28")
+    assert ("this run is no guide to the blocking question of section 5: the targets (each VM's min) and the "
+            "overheads fill the whole machine, so paging a VM to its target leaves nothing free") in tight
+    assert "a blocked VM runs again as soon as it is back at its target and faults its pages straight back" in tight
+
+
+def test_07_learning_goals_do_not_answer_the_prediction():
+    """The goals stated the admission rule (min + overhead in memory, max − min in swap): with the Predict box's
+    min and overhead that is the answer, 3 × (32 + 32), before the student is asked."""
+    goals = text_by_id("07_states_and_admission", "07-00").split("*How to use:*")[0]
+    assert "Learning goals" in goals and "what it must reserve in machine memory and in swap" in goals
+    for giveaway in ("overhead", "max − min", "min +", "+ overhead"):
+        assert giveaway not in goals, giveaway
+    assert not re.search(r"\bmin\b", goals), goals
+
+
+def test_07_the_table_says_what_02_teaches_for_soft_and_hard():
+    """Notebook 02's box (for the ballooning exercise) and 07's table give the same rules: in soft an uncooperative
+    driver's balloon cannot take the excess, and in hard esxlab's 2002 balloons keep inflating while ESX pages."""
+    from esxlab.reclaim import HARD, SOFT, plan
+    ladder = text_by_id("07_states_and_admission", "07-05")
+    assert "an *uncooperative* driver that has freed no memory for 5 s, balloon at its cap" in ladder
+    assert "**page** the whole excess: ESX's own swapping, random victims; balloons keep inflating too" in ladder
+    assert esx.HostConfig().balloon_stuck_s == 5
+    # excess 100 pages, balloon 20 of at most 1000: loaded but not freeing memory, soft pages it all; hard pages the
+    # whole excess and a working balloon is still asked for it
+    assert plan(SOFT, 100, 1000, 20, 1000, True, False) == (120, 100)
+    assert plan(HARD, 100, 1000, 20, 1000, True, True) == (120, 100)
