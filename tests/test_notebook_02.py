@@ -77,34 +77,78 @@ def test_02_learning_goals_do_not_answer_the_prediction():
 def test_02_teaches_the_state_rules_the_ballooning_exercise_needs():
     """The ballooning exercise (lab 1, with notebooks 00-02) asks how ESX splits a VM's excess between balloon and
     swap in each free-memory state, which notebook 07 (lab 5) teaches; 02's box states the rules, as reclaim.plan
-    applies them."""
+    applies them. It sits just before the questions, so it does not break the thread from "How it works" to "Why the
+    overhead is not zero"; it says what a balloon's limit, *loaded* and memory *to spare* mean, why hard does not take
+    the excess twice, and that the paper states an entry rule only for low."""
     from esxlab import HostConfig
-    from esxlab.reclaim import STATES, plan
-    text = text_by_id("02_ballooning", "3b7b443f")
-    box = text[text.index("**Balloon or page?"):text.index("**Why the overhead")]
+    from esxlab.balloon import BalloonDriver
+    from esxlab.reclaim import HARD, HIGH, STATES, FreeMemoryStates, plan
+    crux = text_by_id("02_ballooning", "3b7b443f")
+    assert "**Balloon or page?" not in crux and "*Balloon or page?* below" in crux
+    text = text_by_id("02_ballooning", "25a19980")
+    box = text[text.index("**Balloon or page?"):text.index("## Check your understanding")]
     box = " ".join(word for word in box.split() if word != ">")           # the quote's markers
     assert "(§6.3)" in box and "*ballooning* exercise" in box and "notebook 07" in box
     assert "its allocation minus its target; a VM at or below its target has none" in box
-    assert "plus the excess, never more than its cap (a percentage of max) nor max − target" in box
-    assert "a balloon larger than that deflates to it" in box
+    assert "at most the smaller of its cap (a percentage of max) and max − target, its *limit*" in box
+    assert "plus the excess, up to its limit; a balloon above its limit deflates to it" in box
+    assert "A VM at or below its target keeps its balloon (in high, memory to spare may go back to it)" in box
+    assert "A driver is *loaded* once it is installed and the guest has booted" in box
+    assert "the guest has booted" in BalloonDriver.loaded.__doc__
+    assert "the paper states that rule only for low, and esxlab reads the others the same way" in box
     assert '**high**, the normal state: nothing is paged' in box and 'high_state="converge"' in box
-    assert "**soft** (entered below 4 % of machine memory free): balloon; page only what a working balloon" in box
+    assert "while at most 8 % of machine memory is free (the 6 % high threshold plus two 1 % margins" in box
+    assert "**soft** (below 4 % free): balloon; page only what a working balloon cannot take" in box
     assert "**hard** (below 2 %): page the whole excess, and still ask a loaded driver's balloon for it" in box
+    assert ("That does not take the excess twice: ESX sets both each second from what is still above the target, a "
+            "balloon never holds more than max − target, and memory ESX swapped moves into the balloon as the guest "
+            "touches it again") in box
     assert "absent or still booting takes nothing: its balloon keeps its size" in box
     assert "freed no memory for 5 s" in box and "outside high ESX pages the whole excess" in box
     config = HostConfig()
     assert (config.high_state, config.soft_pct, config.hard_pct, config.balloon_stuck_s) == ("converge", 4, 2, 5)
+    assert (config.high_pct, config.hysteresis_pct, config.state_entry) == (6, 1, "own")
+    states = FreeMemoryStates(config, config.total_pages)      # spare: free above the goal by the margin (Reclaimer)
+    assert abs(states.goal + states.margin - 0.08 * config.total_pages) < 1e-6
 
-    def split(state, excess=100, share=1000, size=20, cap=1000, driver="working"):
+    def split(state, excess=100, share=1000, size=20, cap=1000, driver="working", spare=0):
         """(balloon, swap) for a VM whose balloon holds ``size`` pages and whose driver is ``driver``."""
         loaded, working = {"working": (True, True), "uncooperative": (True, False), "absent": (False, False)}[driver]
-        return plan(STATES.index(state), excess, share, size, cap, loaded, working, "converge")
+        return plan(STATES.index(state), excess, share, size, cap, loaded, working, "converge", spare)
 
     for state in STATES:
-        assert split(state, excess=-10) == (20, 0), "no excess: the balloon does not grow, nothing is paged"
-        assert split(state, share=10)[0] == 10, "a balloon larger than max − target deflates to it"
+        assert split(state, excess=-10) == (20, 0), "no excess: the balloon keeps its size, nothing is paged"
+        assert split(state, share=10)[0] == 10 and split(state, cap=10)[0] == 10, "above its limit: deflates to it"
+    assert split("high", excess=-10, spare=5) == (15, 0) and split("soft", excess=-10, spare=5) == (20, 0), \
+        "memory to spare goes back to a VM below its target in high only"
     assert split("high") == (120, 0) and split("high", driver="absent") == (20, 0)
+    assert split("high", spare=5) == (20, 0), "with memory to spare, high asks the balloon for nothing"
     assert split("soft") == (120, 0) and split("soft", cap=60) == (60, 60), "soft pages what the balloon cannot take"
     assert split("hard") == (120, 100) and split("low") == (120, 100)
     for state in ("soft", "hard"):
         assert split(state, driver="uncooperative") == (120, 100) and split(state, driver="absent") == (20, 100)
+    # not twice: once the paging has taken the excess (the balloon grew 4 pages meanwhile), neither grows any more;
+    # and the balloon never holds more than max − target
+    assert split("hard", excess=0, size=24) == (24, 0) and split("hard", share=50) == (50, 100)
+    assert HIGH == STATES.index("high") and HARD == STATES.index("hard")
+
+
+def test_02_deflate_step_says_when_a_balloon_shrinks_and_q2_matches_the_box():
+    """Step 3 said a balloon deflates "when memory is plentiful again", which led a student to empty the balloon of a
+    VM below its target in high; Q2's feedback said ESX pages only when ballooning is impossible or too slow, which
+    the box's hard and low rules contradict."""
+    from notebook_cells import question
+    from esxlab.reclaim import HIGH, SOFT, plan
+    crux = text_by_id("02_ballooning", "3b7b443f")
+    assert "When memory is plentiful again" not in crux
+    assert ("Not whenever memory is plentiful: in esxlab a balloon shrinks only when it holds more than its limit"
+            in crux and "or when more than 8 % of machine memory is free and the balloon holds its VM below" in crux)
+    # below target in high: kept with no memory to spare, given back (up to the shortfall) with some; above its limit
+    assert plan(HIGH, -10, 1000, 48, 1000, True, True, "converge", 0) == (48, 0)
+    assert plan(HIGH, -10, 1000, 48, 1000, True, True, "converge", 100) == (38, 0)
+    assert plan(SOFT, -10, 30, 48, 1000, True, True, "converge", 0)[0] == 30
+    q = question("02_ballooning", "the guest has only 30 MB on its free list")
+    wrong = "ESX swaps the missing 20 MB itself, since the guest has no more free pages"
+    message = q.check(wrong).message
+    assert not q.check(wrong).correct and "In soft, ESX pages only what the balloon cannot take" in message
+    assert "impossible or too slow" not in message
