@@ -36,6 +36,9 @@ class BalloonSplit(Problem):
     LESSON_CAP_PCT = 65
     LESSON_CAP = ("that is the answer with lesson 02's 65 % cap; this problem's balloon may hold p.cap_pct % of max "
                   "(the cap varies from problem to problem).")
+    DEFLATED = ("a VM at or below its target has no excess, and its balloon keeps its size (unless it holds more than "
+                "max − target): ESX deflates a balloon in high only to give back memory to spare, and this host has "
+                "none (at most 8 % of its memory free).")
 
     def _draw(self, rng):
         self.state = pick(rng, ("high", "soft", "soft", "soft", "hard"))
@@ -95,7 +98,8 @@ class BalloonSplit(Problem):
         return (above or self.state == "high" and self.balloon_mb > 0) and self._mistakes_apart()
 
     def describe(self) -> str:
-        return (f"The host is in the {self.state!r} free-memory state. VM 'app' (max {self.max_mb} MB, "
+        spare = " (at most 8 % of its memory free: none to spare)" if self.state == "high" else ""
+        return (f"The host is in the {self.state!r} free-memory state{spare}. VM 'app' (max {self.max_mb} MB, "
                 f"{self.active_mb} MB active) has\n"
                 f"{self.alloc_mb} MB allocated and a balloon of {self.balloon_mb} MB (its cap in this problem: "
                 f"{self.cap_pct} % of max, p.cap_pct);\nits balloon driver is {self.DRIVERS[self.driver]}.\n"
@@ -164,9 +168,16 @@ class BalloonSplit(Problem):
         excess alone; for the balloon that is the increase, which has its own hint), and, where p.cap_pct is not 65,
         lesson 02's 65 % cap taken instead of the problem's."""
         forgot = (Mistake(self._split(size=0)[i], self.FORGOT),) if i == 1 and self.balloon_mb else ()
-        lesson = (Mistake(self._split(cap_pct=self.LESSON_CAP_PCT)[i], self.LESSON_CAP),) \
-            if self.cap_pct != self.LESSON_CAP_PCT else ()
-        return self._beyond(right, Mistake(self._split(alloc_mb=self.max_mb)[i], self.FROM_MAX), *forgot, *lesson)
+        at65 = self._split(cap_pct=self.LESSON_CAP_PCT)[i]
+        no_cap = self._split(cap=1 << 30)[i] if self.state != "high" else None     # (its own hint says why)
+        lesson = (Mistake(at65, self.LESSON_CAP),) \
+            if self.cap_pct != self.LESSON_CAP_PCT and (no_cap is None or abs(at65 - no_cap) > self._TOL_MB) else ()
+        # a balloon deflated by (or to nothing for) a VM below its target, as if memory were plentiful: in high only
+        deficit = self.target_mb - self.alloc_mb
+        deflated = tuple(Mistake(v, self.DEFLATED) for v in sorted({max(0.0, self.balloon_mb - deficit), 0.0})) \
+            if i == 0 and self.state == "high" and deficit > 0 and self.balloon_mb else ()
+        return self._beyond(right, Mistake(self._split(alloc_mb=self.max_mb)[i], self.FROM_MAX), *forgot, *lesson,
+                            *deflated)
 
     def _hint(self, name: str) -> str:
         """The steps to check for an answer no typical mistake explains: the excess, what the balloon may hold
