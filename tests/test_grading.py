@@ -30,6 +30,7 @@ pytest.importorskip("nbclient")                         # the "exercises" extra;
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE, RELEASE = ROOT / "exercises" / "source", ROOT / "exercises" / "release"
 GUIDE = (ROOT / "exercises" / "README.md").read_text()
+HANDOUT_TEXT = (ROOT / "exercises" / "HANDOUT.md").read_text()
 #: answer cells that try to cheat the checks, with wrong answers
 GIL = ('import importlib\nimportlib.reload = lambda m: m\nchecks.check = lambda *a, **k: print("Correct: all.")\n'
        'rhos, victim = [0.1, 0.2, 0.3], "db"')
@@ -267,6 +268,30 @@ def test_the_handout_recipe_names_the_wheel_this_version_builds():
     assert 'cp exercises/HANDOUT.md "$OUT/README.md"' in GUIDE and "rm -rf build" in GUIDE
     assert f'pip install "{wheel}[lab]"' in handout and f'pip install "{wheel}[lab]"' in GUIDE
     assert "# YOUR CODE HERE" in handout and "SEED" in handout
+
+
+def test_the_handout_recipe_copies_the_lessons_with_every_file_they_link(tmp_path):
+    """The lesson notebooks are not in the wheel, and the guide's hand-out steps once copied only the exercises: its
+    line for the lessons, run as written, must copy every lesson and every file a lesson links to (its figures)."""
+    (line,) = [text for text in _block("bash", "pip wheel").splitlines() if "notebooks/" in text]
+    done = subprocess.run(["bash", "-c", line], cwd=ROOT, env={**os.environ, "OUT": str(tmp_path)},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lessons = tmp_path / "lessons"
+    names = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(p.name for p in lessons.glob("*.ipynb")) == names and len(names) >= 13
+    links = 0
+    for path in lessons.glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                for link in re.findall(r"\]\(([^)\s]+)\)|<img [^>]*src=\"([^\"]+)\"", cell.source):
+                    target = next(filter(None, link)).split("#")[0]
+                    if target and not re.match(r"[a-z]+:", target):        # a file, not a web page
+                        assert (path.parent / target).is_file(), (path.name, target)
+                        links += 1
+    assert links >= 7
+    flat = " ".join(HANDOUT_TEXT.split())
+    assert "The `lessons/` folder" in flat and "Keep the `images/` folder beside them" in flat
 
 
 def test_the_per_student_seed_recipe_sets_the_seed_after_a_class_seed(tmp_path, monkeypatch):
