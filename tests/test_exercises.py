@@ -470,6 +470,27 @@ def test_the_exercises_table_gives_each_exercise_its_points():
     assert stale_points(GUIDE) == []
 
 
+def check_cell_counts(guide: str) -> dict[str, int]:
+    """The guide's paragraph on exercises with one check cell (pass or fail), as exercise → its check cells."""
+    flat = " ".join(guide.split())
+    said = re.search(r"\*\*Exercises with one check cell are pass or fail\.\*\* .*? They are (.*?); the others "
+                     r"\((.*?)\) have two check cells each\.", flat)
+    assert said, "exercises/README.md's Grade section no longer lists the exercises with one check cell"
+    return {**dict.fromkeys(re.findall(r"`(\w+)`", said.group(1)), 1),
+            **dict.fromkeys(re.findall(r"`(\w+)`", said.group(2)), 2)}
+
+
+def test_the_guide_names_the_exercises_whose_one_check_cell_makes_them_pass_or_fail():
+    """Points are all or nothing per check cell, so one slip in an exercise with a single check cell scores 0, as a
+    blank notebook does: the guide lists those exercises, and its list is the sources' check cells."""
+    cells = {p.stem: sum(1 for c in nbformat.read(p, as_version=4).cells if exercises.graded(c).get("grade"))
+             for p in SOURCES}
+    assert check_cell_counts(GUIDE) == cells
+    assert 1 in cells.values()
+    stale = GUIDE.replace("`io_remapping`, `page_sharing`", "`page_sharing`")
+    assert stale != GUIDE and check_cell_counts(stale) != cells
+
+
 def test_a_stale_points_value_is_found():
     stale = GUIDE.replace("holds pages) | 3 |", "holds pages) | 4 |")
     assert stale != GUIDE and stale_points(stale) == ["ballooning: the table says 4, its check cells give 3"]
