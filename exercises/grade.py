@@ -345,8 +345,18 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
     have = {nbgrader(c).get("grade_id") for c in work.cells}
     missing = [a for a in answers if a not in have]
     if answers and len(missing) == len(answers):
+        recover = (f"paste the answers into the answer cells (`# YOUR CODE HERE`) of a copy of the handed-out "
+                   f"{handed_out.name} and grade that")
+        if any(c.cell_type == "code" for c in work.cells) and not any(nbgrader(c) for c in work.cells):
+            raise Refused(f"error: STUDENT {student} has no cell with nbgrader metadata, so none of the answer cells "
+                          f"of HANDED_OUT {handed_out} ({', '.join(answers)}): grade.py finds the answer cells by "
+                          "their nbgrader grade_id, which a notebook loses when it is made anew or its cells are "
+                          f"pasted into a new one; to recover, {recover}; allowed: a student's copy of "
+                          f"{handed_out.name}.")
         raise Refused(f"error: STUDENT {student} has none of the answer cells of HANDED_OUT {handed_out} "
-                      f"({', '.join(answers)}): another exercise's notebook, or every answer cell deleted; allowed: a "
+                      f"({', '.join(answers)}): another exercise's notebook, every answer cell deleted, or answer "
+                      "cells that lost their nbgrader metadata (grade.py finds them by their grade_id, which cells "
+                      f"pasted into a new notebook do not keep; to recover pasted answers, {recover}); allowed: a "
                       f"student's copy of {handed_out.name}.")
     suspect = flags(given, work)
     theirs, ours = _seed(work), _seed(given)

@@ -431,8 +431,29 @@ def test_the_wrong_notebook_is_refused_in_one_sentence(tmp_path):
     done = _grade_py(tmp_path, RELEASE / "sampling.ipynb", _solved("idle_memory_tax"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr == (f"error: STUDENT {tmp_path / 'student.ipynb'} has none of the answer cells of HANDED_OUT "
-                           f"{RELEASE / 'sampling.ipynb'} (sampling-answer): another exercise's notebook, or every "
-                           "answer cell deleted; allowed: a student's copy of sampling.ipynb.\n")
+                           f"{RELEASE / 'sampling.ipynb'} (sampling-answer): another exercise's notebook, every "
+                           "answer cell deleted, or answer cells that lost their nbgrader metadata (grade.py finds "
+                           "them by their grade_id, which cells pasted into a new notebook do not keep; to recover "
+                           "pasted answers, paste the answers into the answer cells (`# YOUR CODE HERE`) of a copy "
+                           "of the handed-out sampling.ipynb and grade that); allowed: a student's copy of "
+                           "sampling.ipynb.\n")
+
+
+def test_a_notebook_that_lost_its_nbgrader_metadata_is_told_why_and_how_to_recover(tmp_path):
+    """A student who pasted their answers into a new notebook was told it was another exercise's notebook, or that
+    every answer cell was deleted: the answers were there, in cells without the grade ids grade.py finds them by."""
+    work = _solved("sampling")
+    for cell in work.cells:
+        cell.metadata.pop("nbgrader", None)
+    done = _grade_py(tmp_path, RELEASE / "sampling.ipynb", work)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr == (f"error: STUDENT {tmp_path / 'student.ipynb'} has no cell with nbgrader metadata, so none "
+                           f"of the answer cells of HANDED_OUT {RELEASE / 'sampling.ipynb'} (sampling-answer): "
+                           "grade.py finds the answer cells by their nbgrader grade_id, which a notebook loses when "
+                           "it is made anew or its cells are pasted into a new one; to recover, paste the answers "
+                           "into the answer cells (`# YOUR CODE HERE`) of a copy of the handed-out sampling.ipynb and "
+                           "grade that; allowed: a student's copy of sampling.ipynb.\n")
+    assert "another exercise's notebook" not in done.stderr
 
 
 @pytest.mark.parametrize("source, found", [
