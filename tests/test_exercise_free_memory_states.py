@@ -2,6 +2,7 @@
 esxlab/problems/free_memory_states.py): its checks' feedback on right and wrong answers, its text and its solution."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -146,3 +147,30 @@ def test_a_reservation_exactly_at_capacity_is_admitted_and_the_exercise_says_so(
             for wrong in set(q.VERDICTS) - {right["verdict"]}:
                 assert exact not in _feedback(q, reserved_mb=right["reserved_mb"], verdict=wrong), seed
     assert told >= 20
+
+
+def test_the_background_states_each_way_up_as_the_model_applies_it():
+    """The Background said a state is left for the next higher one above "that threshold plus a hysteresis margin",
+    which a student read as the state's own threshold: only one mistake's hint gave the rule per state. It now states
+    it for each state, and each rule is checked against esxlab's state machine (esxlab.reclaim), just above and just
+    below; it points to lesson 07's worked table."""
+    import esxlab as esx
+    from esxlab.reclaim import STATES, FreeMemoryStates
+
+    cfg = esx.HostConfig(memory_mb=1000, hysteresis_pct=1)
+    pages = cfg.memory_mb * esx.PAGES_PER_MB
+    lesson = NOTEBOOKS / "07_states_and_admission.ipynb"
+    assert "**(a) The ladder on a 240 MB host.**" in lesson.read_text()
+    for folder in ("exercises/source", "exercises/release"):
+        (text,) = [c.source for c in exercise_cells("free_memory_states", folder) if "## Background" in c.source]
+        flat = " ".join(text.split())
+        assert "Lesson notebook 07 (`07_states_and_admission`, section 3(a))" in flat, folder
+        for lower, higher in (("soft", "high"), ("hard", "soft"), ("low", "hard")):
+            pct = getattr(cfg, f"{higher}_pct")
+            assert re.search(rf"from {lower} (back )?to {higher} above {pct:g} % \+ the margin", flat), (folder, lower)
+            for step, expected in ((+1, higher), (-1, lower)):
+                states = FreeMemoryStates(cfg, pages)
+                states.update(int(getattr(cfg, f"{lower}_pct") / 100 * pages) - 1)        # down into `lower`
+                assert STATES[states.state] == lower
+                states.update(int((pct + cfg.hysteresis_pct) / 100 * pages) + step)      # just above, or below
+                assert STATES[states.state] == expected, (lower, step)
