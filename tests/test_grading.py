@@ -585,9 +585,19 @@ def test_the_guide_s_sed_sets_every_source_notebook_s_seed(tmp_path):
             assert [c.source for c in changed.cells[2:]] == [c.source for c in before.cells[2:]], path.name
 
 
+def test_the_guide_s_code_blocks_run_grade_py_from_the_checkout_s_root():
+    """The per-student loop ran `python grade.py` right after a recipe run from the checkout's root, where there is no
+    grade.py: every fenced block's grade.py command names it by its path there (the root is grade.py's parent's
+    parent), as the guide's other commands do."""
+    blocks = re.findall(r"^ *```\w*\n(.*?)^ *```$", GUIDE, re.M | re.S)
+    runs = [m.group(1) for b in blocks for m in re.finditer(r"\bpython3? +(\S*grade\.py)\b", b)]
+    assert runs and set(runs) == {"exercises/grade.py"}, runs
+    assert (ROOT / runs[0]).is_file()
+
+
 def test_the_guide_says_how_to_grade_per_student_seeds_a_class_and_a_tampering_notebook():
     flat = " ".join(GUIDE.split())
-    assert re.search(r'for s in ada grace; do\n +python grade\.py "\$HOME/esxlab-handouts/\$s/security\.ipynb" '
+    assert re.search(r'for s in ada grace; do\n +python exercises/grade\.py "\$HOME/esxlab-handouts/\$s/security\.ipynb" '
                      r'"submitted/\$s\.ipynb" --csv security\.csv\n +done', GUIDE)
     assert "an answer computed from the problem's attributes (`p.touched / p.n`) passes with any seed" in flat
     assert "keep one CSV per exercise" in flat and "a regrade, or one run per student" in flat
