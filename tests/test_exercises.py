@@ -470,6 +470,38 @@ def test_the_exercises_table_gives_each_exercise_its_points():
     assert stale_points(GUIDE) == []
 
 
+def unheaded_checks(nb) -> list[str]:
+    """A sentence for each check cell of notebook ``nb`` that has no heading of its own stating its points: exactly one
+    ``### Exercise <n> (<p> points)`` in the markdown cells after the check cell before it, ``p`` its points."""
+    out, headings = [], []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            headings += re.findall(r"^#+ Exercise \d+ \((\d+) points?\)$", cell.source, re.M)
+        elif exercises.graded(cell).get("grade"):
+            grade_id, points = exercises.graded(cell)["grade_id"], exercises.graded(cell)["points"]
+            if headings != [str(points)]:
+                out.append(f"{grade_id} ({points} points) is under the points headings {headings}")
+            headings = []
+    return out
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_every_check_cell_is_under_a_heading_that_states_its_points(path):
+    """idle_memory_tax's second check (2 points) had no "### Exercise 2 (2 points)": students could not see its worth.
+    Source and release alike."""
+    for folder in ("source", "release"):
+        assert unheaded_checks(nbformat.read(EXERCISES / folder / path.name, as_version=4)) == [], folder
+
+
+def test_a_check_cell_without_its_points_heading_is_found():
+    nb = nbformat.read(SOURCES[0], as_version=4)
+    check = next(c for c in nb.cells if exercises.graded(c).get("grade"))
+    for cell in nb.cells:
+        cell.source = re.sub(r"^#+ Exercise \d+ \(\d+ points?\)$", "### Exercise", cell.source, flags=re.M)
+    assert unheaded_checks(nb) == [f"{exercises.graded(check)['grade_id']} ({exercises.graded(check)['points']} "
+                                   "points) is under the points headings []"]
+
+
 def check_cell_counts(guide: str) -> dict[str, int]:
     """The guide's paragraph on exercises with one check cell (pass or fail), as exercise → its check cells."""
     flat = " ".join(guide.split())
