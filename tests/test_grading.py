@@ -585,6 +585,19 @@ def test_the_guide_s_sed_sets_every_source_notebook_s_seed(tmp_path):
             assert [c.source for c in changed.cells[2:]] == [c.source for c in before.cells[2:]], path.name
 
 
+@pytest.mark.parametrize("missing", ["nbformat", "nbclient"])
+def test_grade_py_without_the_exercises_extra_says_what_to_install(tmp_path, missing):
+    """In an install without the exercises extra, grade.py died with a traceback (ModuleNotFoundError: nbformat)."""
+    import esxlab
+    block = (f"import runpy, sys; sys.modules[{missing!r}] = None; sys.argv = ['grade.py', 'a.ipynb', 'b.ipynb']; "
+             f"runpy.run_path({str(ROOT / 'exercises' / 'grade.py')!r}, run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"error: grade.py needs {missing}; install the 'exercises' extra: pip install -e "
+                           "'.[exercises]' in the esxlab checkout, or, where esxlab was installed from the handout's "
+                           f"wheel, pip install \"esxlab-{esxlab.__version__}-py3-none-any.whl[exercises]\".\n")
+
+
 def test_the_guide_s_code_blocks_run_grade_py_from_the_checkout_s_root():
     """The per-student loop ran `python grade.py` right after a recipe run from the checkout's root, where there is no
     grade.py: every fenced block's grade.py command names it by its path there (the root is grade.py's parent's
