@@ -385,3 +385,23 @@ def test_python_says_the_same(value):
         E.sweep("fig7", params={"tax_after": [value]})
     with pytest.raises(ConfigError, match=rf"^fig7.tax_after = {value!r} is not a finite number"):
         E.fig7.run(tax_after=value)
+
+
+@pytest.mark.parametrize("args, says", [
+    (("q", None, np.array([1.0, 2.0]), None), "esxlab = array([1., 2.]) (ndarray, an array of shape (2,): give one "
+                                                "number, e.g. its mean) is not allowed; allowed: one number."),
+    (("q", 100, 90, -5), "tolerance = -5 is not allowed; allowed: one number ≥ 0, or None (not compared)."),
+    (("q", None, "3", None), "esxlab = '3' (str) is not allowed; allowed: one number."),
+    (("q", "1", 2, None), "paper = '1' (str) is not allowed; allowed: one number, or None (not compared)."),
+    (("q", 1, True, 1), "esxlab = True (bool) is not allowed"),
+])
+def test_result_add_takes_one_number_per_value(args, says):
+    """Result.add, an experiment of one's own's entry point: a trace's window passed where its mean was meant failed
+    inside numpy (TypeError: only 0-dimensional arrays …), a negative tolerance and a string were taken."""
+    res = Result("mine", {})
+    with pytest.raises(ConfigError) as raised:
+        res.add(*args)
+    assert str(raised.value) == f"mine: Result.add('q'): {says}" or says in str(raised.value)
+    assert res.table == []
+    assert math.isnan(res.add("unmeasured", None, float("nan"), None).esxlab), "NaN: a run could not measure it"
+    assert res.add("f32", 1, np.float32(2.5), np.int64(1)).within is False

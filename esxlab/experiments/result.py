@@ -200,6 +200,27 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
     return "\n".join(out).lstrip("\n")
 
 
+def _one_number(label: str, name: str, value: Any, none: bool = False, lo: float | None = None) -> float | None:
+    """``value`` as a float (None kept where ``none``); ConfigError, starting with ``label``, for anything but one real
+    number (an array where its mean was meant, a string, a bool), or one below ``lo``. NaN passes: a quantity
+    a run could not measure."""
+    if value is None and none:
+        return None
+    allowed = f"one number{' ≥ %g' % lo if lo is not None else ''}{', or None (not compared)' if none else ''}"
+    if isinstance(value, (str, bytes, bool, np.bool_)) or value is None or np.ndim(value) != 0:
+        shape = f", an array of shape {np.shape(value)}: give one number, e.g. its mean" if np.ndim(value) else ""
+        raise ConfigError(f"{label}: {name} = {shorten(value)} ({type(value).__name__}{shape}) is not allowed; "
+                          f"allowed: {allowed}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{label}: {name} = {shorten(value)} ({type(value).__name__}) is not a number; "
+                          f"allowed: {allowed}.") from None
+    if lo is not None and not number >= lo:
+        raise ConfigError(f"{label}: {name} = {shorten(value)} is not allowed; allowed: {allowed}.")
+    return number
+
+
 def _fitted_names(fitted: Any) -> tuple[str, ...]:
     """``fitted`` as a tuple of quantity names; ConfigError unless it is a tuple or list of non-empty strings."""
     if not isinstance(fitted, (tuple, list)) or not all(isinstance(q, str) and q for q in fitted):
@@ -342,7 +363,12 @@ class Result:
         ``note`` always goes with the row; ``note_if_off`` only when the row is outside its
         tolerance (the model's known reason for missing the paper, said plainly).
         ``kind="set-up"`` marks a set-up check. ``off_setting`` (e.g. "tax_after = 0, default
-        0.75") says the run left the set-up compared with the paper: the row is then not compared."""
+        0.75") says the run left the set-up compared with the paper: the row is then not compared.
+        ConfigError unless ``esxlab`` is one number (NaN: the run could not measure it; an array's mean, not the
+        array), ``paper`` None or a number, ``tolerance`` None or a number ≥ 0."""
+        who = f"{self.name}: Result.add({shorten(quantity)})"
+        esxlab, paper = _one_number(who, "esxlab", esxlab), _one_number(who, "paper", paper, none=True)
+        tolerance = _one_number(who, "tolerance", tolerance, none=True, lo=0)
         if off_setting:
             paper, tolerance = None, None
             note = f"{self.name}: not the set-up compared with the paper ({off_setting}); not compared."
