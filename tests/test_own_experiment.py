@@ -90,6 +90,8 @@ def _module(name: str = "handmade", **attrs) -> types.ModuleType:
     (dict(PARAMS={"seed": Param(0, "seed")}, run=example.run),
      "has the parameter name 'seed', not a keyword argument of run other than seed"),
     (dict(PARAMS=example.PARAMS, run=example.run, RULES=("x < 1",)), "has RULES = ('x < 1',), not a tuple of Rule"),
+    (dict(PARAMS={"x": Param(10, "x", 0, 5)}, run=example.run),        # (sweep --list offered x=10 as the example)
+     "has PARAMS['x'] whose default its own range refuses (handmade.x = 10 is out of range; allowed: 0 ≤ x ≤ 5)"),
 ])
 def test_a_module_that_is_not_an_experiment_module_is_one_sentence_pointing_to_fig7(attrs, wrong, monkeypatch):
     monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))

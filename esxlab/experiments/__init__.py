@@ -121,6 +121,10 @@ def _wrong(module: ModuleType) -> str | None:
             return f"has PARAMS[{key!r}] = {shorten(spec)}, not a Param"
         if not isinstance(key, str) or not key.isidentifier() or key == "seed":
             return f"has the parameter name {key!r}, not a keyword argument of run other than seed"
+        try:
+            spec.validate(module.__name__, key, spec.default)
+        except ConfigError as err:              # (sweep --list showed such a default, and offered it as an example)
+            return f"has PARAMS[{key!r}] whose default its own range refuses ({str(err).removesuffix('.')})"
     if not callable(getattr(module, "run", None)):
         return "has no run function"
     if not isinstance(rules, (tuple, list)) or not all(isinstance(r, Rule) for r in rules):

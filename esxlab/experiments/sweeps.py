@@ -480,7 +480,8 @@ def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = N
           seeds: int | str | Iterable[int] = 0, *, jobs: int = 1, scheduler: str | None = None,
           progress: bool = False) -> SweepTable:
     """Run ``experiment`` at every point of the grid ``params`` (name → values; the other
-    parameters at their defaults) on every seed.
+    parameters at their defaults) on every seed. ``seeds``: an int is that one seed (``seeds=2`` runs seed 2, not
+    two seeds: ``range(2)`` or ``"0-1"`` runs seeds 0 and 1), a str "0-19" or "0,3,7", or an iterable of ints.
 
     ``experiment`` is one of the package's (a name or figure number: "fig7", 7), or a module of your
     own with ``PARAMS`` and ``run`` like :mod:`.fig7` (:func:`~esxlab.experiments.check_module`), given
