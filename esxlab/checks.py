@@ -13,7 +13,8 @@ wrong: not attempted is not the same as wrong. The pattern follows Kaggle's lear
 
 The notebooks' locked check cells reload this module before calling :func:`check`, so an
 answer cell that rebinds ``checks.check`` changes nothing; :class:`CheckFailed` survives the
-reload (it is the same class before and after).
+reload (it is the same class before and after), and so does the seed the locked set-up cell
+records (:func:`handed_out`), which a check compares the problem's seed with.
 """
 from __future__ import annotations
 
@@ -559,22 +560,53 @@ def _notebook_main() -> Any:
 #: ``SEED`` again, in a cell of their own passed every check)
 GRADING_SEED = "ESXLAB_GRADING_SEED"
 
+try:                # importlib.reload keeps the module's globals: a check cell's reload keeps the record
+    _HANDED_OUT      # noqa: B018
+except NameError:
+    #: the seed :func:`handed_out` recorded (key "seed"), which a later ``SEED = ...`` in a cell does not change
+    _HANDED_OUT: dict[str, int] = {}
+
+
+def _whole(x: Any) -> bool:
+    """Whether ``x`` is a whole number (an int, a numpy integer; not a bool)."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, (bool, np.bool_))
+
+
+def handed_out(seed: Any) -> None:
+    """Record ``seed``, the ``SEED`` of an exercise's locked set-up cell, as the seed the exercise was handed out
+    with: a check in the notebook then warns about a problem of another seed even after a cell of the student's
+    own sets ``SEED`` again (the instructor's trial: ``SEED = 5`` in an answer cell, the problem posed again from
+    it, and "Correct" for answers that grading gave 0). Anything but a whole number records nothing (the checks
+    then compare with ``SEED`` as it stands, as for a notebook whose set-up cell has no such line). (invented: the
+    exercise framework)"""
+    if _whole(seed):
+        _HANDED_OUT["seed"] = int(seed)
+    else:
+        _HANDED_OUT.pop("seed", None)
+
 
 def _other_seed(problem: Any) -> str:
-    """A line (after a line break) saying that ``problem`` is of another seed than the notebook's ``SEED``, which
-    grading uses (exercises/grade.py); "" outside a notebook, where SEED is not set or not a whole number, or
-    where the seeds agree. A student who tries another seed in a new cell under the notebook's own name ``p`` and
-    reruns the check cell saw "Correct" for answers that grading then gave 0 (the trial of session 49). While
-    ``exercises/grade.py`` grades (:data:`GRADING_SEED` set), a problem of another seed than the handed-out one
-    fails the check (CheckFailed): a problem posed again at an easier seed, or ``SEED`` set again, earns nothing."""
+    """A line (after a line break) saying that ``problem`` is of another seed than the one the exercise was handed
+    out with, which grading uses (exercises/grade.py); "" outside a notebook, where the seeds agree, or where the
+    handed-out seed is not known. That seed is the one the set-up cell recorded (:func:`handed_out`), whatever
+    ``SEED`` holds now; in a notebook whose set-up cell records none (a copy handed out before), ``SEED`` as it
+    stands, if a whole number. A student who tries another seed in a new cell under the notebook's own name ``p``
+    and reruns the check cell saw "Correct" for answers that grading then gave 0 (the trial of session 49), and so
+    did one who also set ``SEED`` again (an instructor's trial). While ``exercises/grade.py`` grades
+    (:data:`GRADING_SEED` set), a problem of another seed than the handed-out one fails the check (CheckFailed): a
+    problem posed again at an easier seed, or ``SEED`` set again, earns nothing."""
     graded = os.environ.get(GRADING_SEED, "")
     if graded.isdigit() and int(graded) != problem.seed:
         raise CheckFailed(f"this problem is {type(problem).__name__}(seed={problem.seed}), but the exercise was "
                           f"handed out with SEED = {graded}, and is graded on that seed: pose it with "
                           f"`{problem.VARIABLE} = problems.{type(problem).__name__}(seed=SEED)` and answer it.")
     main = _notebook_main()
-    seed = getattr(main, "SEED", None)
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, (bool, np.bool_)) or seed == problem.seed:
+    if main is None:
+        return ""
+    now = getattr(main, "SEED", None)
+    recorded = _HANDED_OUT.get("seed")
+    seed = recorded if recorded is not None else now
+    if not _whole(seed) or seed == problem.seed:
         return ""
     cls = type(problem).__name__
     named = [k for k, v in vars(main).items() if v is problem and not k.startswith("_")]
@@ -583,9 +615,16 @@ def _other_seed(problem: Any) -> str:
     if var != problem.VARIABLE:            # a problem of one's own, to explore (other = problems.X(seed=5))
         return (f"\nNote: {name} is {cls}(seed={problem.seed}), not this notebook's graded problem: this check "
                 f"says nothing about your grade, which checks `{problem.VARIABLE}` (SEED = {seed}).")
-    return (f"\nCareful: {name} is {cls}(seed={problem.seed}), but this notebook's SEED is {seed}, and grading "
-            f"checks your answers with SEED = {seed}: this check says nothing about your grade. Pose the graded "
-            f"problem again (`{var} = problems.{cls}(seed=SEED)`), rerun your answer cell, then this check.")
+    given = (f"this exercise was handed out with SEED = {seed} (its set-up cell)" if recorded is not None
+             else f"this notebook's SEED is {seed}")
+    if _whole(now) and now != seed:        # a cell of the student's own set SEED again
+        fix = (f"A cell of yours sets SEED = {now}: delete that line, then run the notebook again from the top "
+               "(Run → Run All Cells).")
+    else:
+        fix = (f"Pose the graded problem again (`{var} = problems.{cls}(seed=SEED)`), rerun your answer cell, then "
+               "this check.")
+    return (f"\nCareful: {name} is {cls}(seed={problem.seed}), but {given}, and grading checks your answers with "
+            f"SEED = {seed}: this check says nothing about your grade. {fix}")
 
 
 def _together(messages: list[str], asked: int) -> str:

@@ -370,7 +370,8 @@ def test_whole_number_rule_prints_the_value_given_and_an_unknown_fix_is_refused_
 
 
 def test_a_check_in_a_notebook_of_another_seed_than_SEED_says_grading_uses_SEED():
-    """The ballooning student named seed 5's problem p and saw Correct for seed 5's answers; grade.py gave 0/3."""
+    """The ballooning student named seed 5's problem p and saw Correct for seed 5's answers; grade.py gave 0/3. (This
+    set-up cell records no seed, as a copy handed out before `checks.handed_out`: the check compares with SEED.)"""
     five = solve(problems.BalloonSplit(5))
     wrong = dict(five, swap_mb=five["swap_mb"] + 50)
     shown = _run(["SEED = 0\nfrom esxlab import checks, problems\np = problems.BalloonSplit(seed=SEED)",
@@ -382,6 +383,28 @@ def test_a_check_in_a_notebook_of_another_seed_than_SEED_says_grading_uses_SEED(
     assert "`p` is BalloonSplit(seed=5)" in shown[2] and "p = problems.BalloonSplit(seed=SEED)" in shown[2]
     assert "is not right" in shown[3] and CAREFUL in shown[3]
     assert shown[4].startswith("Correct:") and "Careful" not in shown[4]
+
+
+def _cell(path: Path, grade_id: str) -> str:
+    """The source of ``path``'s cell of nbgrader ``grade_id``."""
+    cells = nbformat.read(path, as_version=4).cells
+    return next(c.source for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def test_a_seed_set_again_in_a_cell_of_ones_own_is_still_warned_about():
+    """An instructor's trial: the answer cell set `SEED = 5`, posed `p` again from it and answered seed 5's problem;
+    the check said only "Correct:", and grade.py gave 0 / 3. The handed-out set-up cell records its seed, and a check
+    compares with that whatever SEED holds now; once the student removes the line and runs from the top, no warning."""
+    release = ROOT / "exercises" / "release" / "sampling.ipynb"
+    setup, check = _cell(release, "setup"), _cell(release, "sampling-check")
+    answers = "\n".join(f"{name} = {value!r}" for name, value in solve(problems.SamplingEstimate(5)).items())
+    own = "\n".join(f"{name} = {value!r}" for name, value in solve(problems.SamplingEstimate(0)).items())
+    shown = _run([setup, f"SEED = 5\np = problems.SamplingEstimate(seed=SEED)\n{answers}", check,
+                  setup, f"p = problems.SamplingEstimate(seed=SEED)\n{own}", check])
+    assert shown[2].startswith("Correct:") and CAREFUL in shown[2], shown[2]
+    assert "`p` is SamplingEstimate(seed=5), but this exercise was handed out with SEED = 0" in shown[2], shown[2]
+    assert "A cell of yours sets SEED = 5: delete that line, then run the notebook again from the top" in shown[2]
+    assert shown[5].startswith("Correct:") and "Careful" not in shown[5], shown[5]
 
 
 def test_outside_a_notebook_the_seed_is_not_compared(capsys):

@@ -412,6 +412,8 @@ def test_every_exercise_notebook_sets_seed_and_names_its_problems_as_the_suggest
         code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
         setup = next(c for c in code if "SEED =" in c)
         assert re.search(r"^SEED = \d+", setup, re.M) and "import" in setup, path.name
+        # the handed-out seed recorded right after it, so that a check warns after a cell of one's own sets SEED again
+        assert re.search(r"^SEED = \d+ .*\nchecks\.handed_out\(SEED\) ", setup, re.M), path.name
         for name in problems.__all__:
             cls = getattr(problems, name)
             made = [c for c in code if f"problems.{name}(seed=SEED)" in c]
