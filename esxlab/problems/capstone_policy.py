@@ -109,6 +109,13 @@ class BeatRandom(Problem):
     GOAL = 0.75          # at most this fraction of random's swap-ins
     PROGRESS = 0.5       # while the VM does at least this fraction of the work it does under random
 
+    #: the question a policy that does not beat random is asked: it points to what the hypervisor sees (the notebook's
+    #: section of that name lists it) and names no field of it, for that choice is the exercise's design question
+    #: (an instructor's trial: the hint named the field to sort by, and an argsort of it passes)
+    INTERFACE = "The interface"
+    SIGNAL = (f"Which of the things the hypervisor can see (the exercise's section '{INTERFACE}' lists them) tells the "
+              "pages the VM will touch again soon from the others?")
+
     def _draw(self, rng):
         self.hot_mb = pick(rng, (8, 12, 16))
         self.cold_mb = pick(rng, (32, 40, 48))
@@ -206,8 +213,7 @@ class BeatRandom(Problem):
                    if other["stalled"] else f"yours caused {other['mine']} swap-ins, random {other['random']}")
             return (f"on the drawn workload your policy beat random ({drawn['mine']} swap-ins, random "
                     f"{drawn['random']}), but with the same accesses at other PPNs {how}: it beat random only where "
-                    "the hot pages sit at particular PPNs. Which signal does the hypervisor see that tells the pages "
-                    "the VM will touch again soon from the others? (vm.last_touch: when each PPN was last touched.)")
+                    f"the hot pages sit at particular PPNs. {self.SIGNAL}")
         failed = drawn if not passed[0] else other
         where = "" if failed is drawn else "with the same accesses at other PPNs, "
         if failed["stalled"] and failed["mine"] <= failed["goal"]:
@@ -216,9 +222,8 @@ class BeatRandom(Problem):
                     "Few swap-ins do not count when the VM barely runs" +
                     (f": {short}" if short else f"; victims() must free the n pages it is asked for. {layout}"))
         return (f"{where}random replacement caused {failed['random']} swap-ins and yours {failed['mine']}; to pass, "
-                f"at most {failed['goal']}. " + (short or "Reconsider which private pages the VM will not touch again "
-                                                          "soon: the hypervisor can see when each PPN was last "
-                                                          f"touched (vm.last_touch). {layout}"))
+                f"at most {failed['goal']}. " + (short or f"Reconsider how your policy picks its victims. "
+                                                          f"{self.SIGNAL} {layout}"))
 
     def _expect(self):
         return [Expect("policy", "object", None, cls=ReplacementPolicy, judge=self._judge,
