@@ -210,6 +210,40 @@ def test_the_other_layout_is_the_same_workload_and_the_drawn_one_is_unchanged(se
         assert (random, p.measure(Highest())[0]) == (2621, 1848)
 
 
+class Sweep(ReplacementPolicy):
+    """A hand sweeping the private PPNs (FIFO): no per-page signal at all (an instructor's trial)."""
+
+    def __init__(self):
+        self.hand = 0
+
+    def victims(self, vm, n, rng, protect):
+        cands = _cands(vm, protect)
+        if not len(cands):
+            return cands
+        out = np.roll(cands, -int(np.searchsorted(cands, self.hand)))[:n]
+        self.hand = int(out[-1]) + 1
+        return out
+
+
+def test_the_notebook_says_the_check_measures_only_the_goal_and_the_signal_is_for_the_write_up(capsys):
+    """The text said a policy passes by telling the pages apart by what the hypervisor sees; a hand sweeping the PPNs,
+    which reads no per-page signal, passes all the same (a legitimate policy: it keeps each page resident for a whole
+    sweep). The text now says the check measures the goal alone, and the signal is for a write-up graded by hand."""
+    release = nbformat.read(EXERCISES / "release" / "capstone_policy.ipynb", as_version=4)
+    text = " ".join(markdown(release).split())
+    p = problems.BeatRandom(0)
+    assert (p.GOAL, p.PROGRESS) == (0.75, 0.5)
+    assert ("**What the check measures.** Only that goal: at most 75 % of random's swap-ins, with at least half "
+            "random's work done, on the drawn layout and on the shuffled one. It does not look at how your policy "
+            "chooses its victims.") in text
+    assert "Which signal your policy uses" in text and "graded by hand" in text
+    assert "by what the hypervisor sees, not by where they happen to sit" not in text
+    answer = next(c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "policy-answer")
+    assert "`MyPolicy`'s docstring" in text and '"""My hypervisor replacement policy. Write-up: which signal' in answer
+    checks.check(p, policy=Sweep())                                   # what the text says: the goal alone is judged
+    assert "Correct" in capsys.readouterr().out
+
+
 def test_the_notebook_names_both_layouts():
     text = (EXERCISES / "release" / "capstone_policy.ipynb").read_text()
     assert "p.measure(policy, shuffled=True)" in text

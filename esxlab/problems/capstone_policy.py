@@ -86,9 +86,11 @@ def _builtin_calls() -> Iterator[list[str]]:
 class _Relabeled(HotCold):
     """:class:`HotCold` with its pages at other PPNs: the same accesses, second by second (the same warm-up, the same
     cold draws), but after the warm-up its logical page ``i`` is ``perm[i]``, a permutation drawn from ``rng``, so that
-    the hot set is ``perm[:hot]``, pages the warm-up wrote all over the VM, not its first ones. A policy that tells hot from cold by what the
-    hypervisor sees does as well here as on the drawn layout; one that picks by page number does not (the trial of
-    session 49: `cands[-n:]` beat random on seed 0 only because the guest put the hot pages at the lowest PPNs)."""
+    the hot set is ``perm[:hot]``, pages the warm-up wrote all over the VM, not its first ones. A policy that tells hot
+    from cold by what the hypervisor sees does as well here as on the drawn layout; one that always prefers the same
+    PPNs does not (the trial of session 49: `cands[-n:]` beat random on seed 0 only because the guest put the hot pages
+    at the lowest PPNs). A hand sweeping the PPNs (FIFO) does as well on both: where the pages sit does not matter to
+    it, as it keeps every page resident for a whole sweep."""
 
     def __init__(self, rng: np.random.Generator, *args) -> None:
         super().__init__(*args)
@@ -101,7 +103,15 @@ class _Relabeled(HotCold):
 
 class BeatRandom(Problem):
     """Capstone (§3.3 future work): write a hypervisor replacement policy that causes fewer
-    swap-ins than the paper's random replacement on a workload with locality."""
+    swap-ins than the paper's random replacement on a workload with locality.
+
+    The check measures only that goal: at most :data:`GOAL` of random's swap-ins in the measured minute, while the VM
+    does at least :data:`PROGRESS` of the work it does under random, on the drawn layout and on the same accesses
+    with the pages at other PPNs (:meth:`measure`'s ``shuffled``). It does not look at how a policy chooses: one that
+    always prefers the same PPNs fails on the other layout, but any policy that meets the goal on both passes, a hand
+    sweeping the PPNs (FIFO, no per-page signal) too, as it keeps each page resident for a whole sweep. Which signal
+    a policy uses, and why it works, is the student's write-up (the notebook asks for it in the policy's docstring),
+    graded by hand (an instructor's trial: the exercise's text claimed the check judged it)."""
 
     ANSWER_NAMES = ("policy",)
 
@@ -180,8 +190,8 @@ class BeatRandom(Problem):
         """The check runs a fresh copy of ``policy`` (``copy.deepcopy``, as :meth:`measure` does): the state an
         earlier measure or check left in it decides nothing, and ``policy`` is left as it was. It runs it on the
         drawn workload and on the same accesses with the pages at other PPNs (``measure(..., shuffled=True)``), and
-        asks for the goal on both: a policy that picks by page number can beat random only where the hot pages sit
-        at particular PPNs (the trial of session 49)."""
+        asks for the goal on both: a policy that always prefers the same PPNs can beat random only where the hot pages
+        sit at particular PPNs (the trial of session 49). The goal is all it judges (see the class's docstring)."""
         runs = []
         short = None
         for shuffled in (False, True):
@@ -206,8 +216,8 @@ class BeatRandom(Problem):
                   f"{other['random']}.")
             return None
         layout = ("The check runs your policy on the workload as drawn and on the same accesses with its pages at "
-                  "other PPNs (`p.measure(policy, shuffled=True)`): a choice by page number can beat random only "
-                  "where the hot pages sit at particular PPNs.")
+                  "other PPNs (`p.measure(policy, shuffled=True)`): a choice that always prefers the same PPNs can "
+                  "beat random only where the hot pages sit at particular PPNs.")
         if passed[0] and not short:
             how = (f"under your policy the VM touched {other['accesses']} pages, under random {other['base_accesses']}"
                    if other["stalled"] else f"yours caused {other['mine']} swap-ins, random {other['random']}")
