@@ -369,6 +369,48 @@ def test_too_few_victims_fail_even_where_they_met_the_goal(capsys):
     assert "it must return n pages" not in capsys.readouterr().out
 
 
+class Misspelt(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        cands = _cands(vm, protect)
+        return cands[np.argsort(vm.last_access[cands], kind="stable")[:n]]          # the bug: no such field
+
+
+class BadAxis(ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        return np.argsort(vm.last_touch, axis=3)[:n]                                 # numpy raises, below this line
+
+
+def _line_of(text: str) -> int:
+    """The line number of this file's one line that holds ``text``."""
+    lines = Path(__file__).read_text().splitlines()
+    found = [i + 1 for i, line in enumerate(lines) if text in line and "_line_of" not in line]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_bug_in_the_students_victims_is_told_in_a_sentence_with_their_line():
+    """An instructor's trial: a misspelt field in victims() showed about 20 frames of esxlab's internals. The check
+    and measure now say which error, its message and the student's own line (measure's keeps the error as its
+    cause, for %tb and %debug)."""
+    p = problems.BeatRandom(0)
+    here = Path(__file__).name
+    with pytest.raises(checks.CheckFailed) as raised:
+        checks.check(p, policy=Misspelt())
+    assert str(raised.value) == (
+        "your policy's victims() raised AttributeError: 'VM' object has no attribute 'last_access' (your file "
+        f"{here}, line {_line_of('vm.last_access[cands]')}: `return cands[np.argsort(vm.last_access[cands], "
+        "kind=\"stable\")[:n]]          # the bug: no such field`). Fix it, run the cell that defines your policy "
+        "again, then this one.")
+    with pytest.raises(checks.CheckFailed) as measured:
+        p.measure(Misspelt())
+    assert str(measured.value) == str(raised.value) and isinstance(measured.value.__cause__, AttributeError)
+    with pytest.raises(checks.CheckFailed) as measured:
+        p.measure(BadAxis())
+    message = str(measured.value)                              # numpy's own frames below the student's line say less
+    assert message.startswith("your policy's victims() raised AxisError: axis 3 is out of bounds"), message
+    assert f"(your file {here}, line {_line_of('axis=3)[:n]')}: `return np.argsort(vm.last_touch, axis=3)" in message
+
+
 def test_a_boolean_mask_is_pointed_to_flatnonzero_first():
     message = fails(problems.BeatRandom(0), dict(policy=Mask()))
     assert message.index("np.flatnonzero") < message.index("astype(int)")

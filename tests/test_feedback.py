@@ -22,7 +22,12 @@ CELLS = ["from esxlab import checks",
          "checks.check(p, policy=policy)",
          "print(not_a_check)",
          "checks.check(p, policy=mean([1, 2]))",
-         "checks.check(q, slow=0.5)"]       # the problem object itself never set
+         "checks.check(q, slow=0.5)",       # the problem object itself never set
+         # a bug in the student's own victims() (a misspelt field), met deep inside the host's run
+         "class Misspelt(ReplacementPolicy):\n    def victims(self, vm, n, rng, protect):\n"
+         "        private = np.flatnonzero(vm.pmap.state == PRIVATE)\n"
+         "        return private[np.argsort(vm.last_access[private])[:n]]\n"
+         "checks.check(p, policy=Misspelt())"]
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +122,14 @@ def test_capstone_sentences_stand_alone_too(errors):
     assert "integer page numbers" in floats.traceback[0]
     assert unwritten.ename == "NotImplementedError" and len(unwritten.traceback) == 1
     assert "`victims` is not written yet" in unwritten.traceback[0]
+
+
+def test_a_bug_in_the_students_own_victims_is_one_sentence_naming_their_line(errors):
+    """An instructor's trial: `vm.last_access` showed a traceback of about 20 frames through checks.py, the problem,
+    host.py, vm.py, guest.py, reclaim.py and swap.py, with the student's line last."""
+    bug = errors[12]
+    assert bug.ename == "CheckFailed" and len(bug.traceback) == 1, bug.traceback
+    assert bug.evalue.startswith("your policy's victims() raised AttributeError: 'VM' object has no attribute "
+                                 "'last_access' (your cell In["), bug.evalue
+    assert bug.evalue.endswith("], line 4: `return private[np.argsort(vm.last_access[private])[:n]]`). Fix it, run "
+                               "the cell that defines your policy again, then this one."), bug.evalue

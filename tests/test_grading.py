@@ -721,6 +721,18 @@ def test_an_answer_cell_that_raised_gets_a_note_but_one_as_handed_out_does_not()
     assert grade._raised(given, work, {at["balloon-answer"]: {"status": "ok"}}) == []
 
 
+def test_grade_py_reports_a_bug_in_a_capstone_policy_as_the_check_cell_says_it(tmp_path):
+    """A student's victims() that raises (a misspelt field) is graded 0, with the check's sentence naming the error."""
+    bug = ("class MyPolicy(ReplacementPolicy):\n    def victims(self, vm, n, rng, protect):\n"
+           "        return np.flatnonzero(vm.last_access)[:n]\n\n\npolicy = MyPolicy()")
+    _student(tmp_path, "dee", {"policy-answer": bug}, exercise="capstone_policy")
+    done = _grade(tmp_path, str(RELEASE / "capstone_policy.ipynb"), "dee.ipynb", "--hints")
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert ("policy-check  0 / 4  CheckFailed: your policy's victims() raised AttributeError: 'VM' object has no "
+            "attribute 'last_access' (your cell In[") in done.stdout, done.stdout
+    assert "line 3: `return np.flatnonzero(vm.last_access)[:n]`)" in done.stdout, done.stdout
+
+
 def test_grade_py_names_the_error_of_an_answer_cell(tmp_path):
     solved = nbformat.read(SOURCE / "ballooning.ipynb", as_version=4)
     students = {"zed": answered(solved, {"balloon-answer": "balloon_mb = p.balloon_mb / 0\nswap_mb = 0"}),

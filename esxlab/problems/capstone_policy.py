@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import copy
+import sys
+import sysconfig
+import traceback
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
@@ -38,6 +42,10 @@ class _Validated(ReplacementPolicy):
         except NotImplementedError:                  # the starter's body: unanswered, as checks.check says it
             raise NotImplementedError("`victims` is not written yet: replace `raise NotImplementedError()` with "
                                       "your policy's choice of n private pages.") from None
+        except CheckFailed:
+            raise
+        except Exception as err:        # noqa: BLE001 (a bug in the student's code: told in a sentence, not 20 frames)
+            raise CheckFailed(raised_by_policy(err)) from err
         if used and self.own:                # (the model's own policies are there to compare with, not to hand in)
             raise CheckFailed(f"your policy's victims() calls esxlab's own {used[0]}; the capstone asks for a policy "
                               "of your own: a ReplacementPolicy subclass whose victims() chooses the pages itself.")
@@ -50,6 +58,60 @@ class _Validated(ReplacementPolicy):
             if len(arr) < min(n, qualify):
                 self.short = (n, len(arr), qualify)
         return arr
+
+
+#: characters of an error's message that :func:`raised_by_policy` keeps (its first line)
+MESSAGE_CHARS = 200
+
+
+def _libraries() -> tuple[Path, ...]:
+    """Where code that is not a student's lives: the esxlab package, Python's standard library and the installed
+    packages (numpy's frames below a student's line say less than that line)."""
+    paths = sysconfig.get_paths()
+    found = [Path(__file__).resolve().parents[1]]
+    found += [Path(paths[k]).resolve() for k in ("stdlib", "platstdlib", "purelib", "platlib") if paths.get(k)]
+    return tuple(dict.fromkeys(found))
+
+
+def _own_frame(err: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of ``err``'s traceback in the student's code: not in the esxlab package, Python's library or
+    an installed package (None if there is none)."""
+    libraries = _libraries()
+    own = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.filename.startswith("<frozen"):
+            continue
+        where = Path(frame.filename).resolve()
+        if not any(where.is_relative_to(lib) for lib in libraries):
+            own = frame
+    return own
+
+
+def _place(filename: str) -> str:
+    """Where a student's code is, as a notebook names it: "your cell In[7]" for a notebook cell (IPython's name for
+    it), else "your file <name>"."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    named = getattr(getattr(shell, "compile", None), "format_code_name", lambda name: None)(filename)
+    if named:
+        return f"your cell {named[1]}"
+    return "your cell" if filename.startswith("<") else f"your file {Path(filename).name}"
+
+
+def raised_by_policy(err: BaseException) -> str:
+    """The sentence for an error a student's ``victims()`` raised (an AttributeError for a misspelled field, say),
+    instead of a traceback of 20 frames through the host's run: which error, the first line of its message, and
+    the student's own line where it was raised (:func:`_own_frame`), with its file or notebook cell and line number
+    (an instructor's trial). :class:`_Validated` raises it from the error, which ``%tb`` and ``%debug`` then show
+    after :meth:`BeatRandom.measure`."""
+    first = next(iter(str(err).strip().splitlines()), "")
+    said = first if len(first) <= MESSAGE_CHARS else first[:MESSAGE_CHARS - 1].rstrip() + "…"
+    frame = _own_frame(err)
+    code = (frame.line or "").strip() if frame else ""
+    where = (f" ({_place(frame.filename)}, line {frame.lineno}" + (f": `{code}`" if code else "") + ")") if frame \
+        else ""
+    return (f"your policy's victims() raised {type(err).__name__}" + (f": {said}" if said else "") + f"{where}. Fix "
+            "it, run the cell that defines your policy again, then this one.")
 
 
 def _fresh(policy: ReplacementPolicy) -> ReplacementPolicy:
