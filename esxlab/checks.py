@@ -111,7 +111,10 @@ class Expect:
     given the hint. ``items``: what the items of a "numbers" or "choices" answer are, as a list of the wrong
     length is told (e.g. "one per reading in p.free_mb"; else ``order``'s order). ``none_hint``: why an answer
     the student's own code left None has one all the same (e.g. "the page is always remapped within p.bursts"),
-    told beside "replace None with your answer".
+    told beside "replace None with your answer". ``allowed``: for a "number" answer, the values it can take at all:
+    a function of the answer that returns None for one it can be, else what it must be, a phrase that starts with
+    "must" ("must lie between 0 and 1: it is a fraction"); a wrong answer outside them that no typical mistake
+    explains is told that ("`f` must lie between 0 and 1 …; got -0.13 (float).") instead of the general hint.
     """
 
     name: str
@@ -131,6 +134,7 @@ class Expect:
     nonnegative: bool = False
     items: str = ""
     none_hint: str = ""
+    allowed: Callable[[Any], str | None] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -441,6 +445,10 @@ def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]
         return f"`{e.name}` cannot be negative: it is an amount{unit}; got {_describe(value)}."
     if hint == e.hint and _not_whole(e, value):      # the count may be right, the kind of number is not
         hint = f"the answer is a whole number, and {float(value)!r} is not one: {hint}"
+    elif hint == e.hint and e.allowed is not None and e.kind == "number":    # no mistake explains it, nor can it be
+        must = e.allowed(value)
+        if must:
+            return f"`{e.name}` {must}; got {_describe(value)}."
     told = e.tolerance
     if e.kind in ("numbers", "choices"):    # one parenthesis: "(each within ±1 %; first wrong item: `x[1]`)"
         wrong = [i for i, (g, w) in enumerate(zip(value, e.value)) if not _close(_item(e), g, w)]

@@ -153,12 +153,21 @@ def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, calle
         shape = f" with {arr.ndim} dimension{'s' * (arr.ndim != 1)}"
     except (TypeError, ValueError):                  # a ragged list: no array at all
         arr, shape = None, ", which is not an array"
+    if isinstance(victims, (set, frozenset)):        # numpy makes a set a 0-d array of one object
+        raise PolicyError(f"{caller} must return a 1-D array of page numbers (PPNs); got {shorten(victims)} "
+                          f"({type(victims).__name__}): a set has no order and is no array; return an array of its "
+                          "PPNs, e.g. np.array(sorted(s)) or np.fromiter(s, dtype=int) for a set s.")
     if arr is None or arr.ndim != 1:
         raise PolicyError(f"{caller} must return a 1-D array of page numbers (PPNs); got {shorten(victims)} "
                           f"({type(victims).__name__}){shape}.")
     if not np.issubdtype(arr.dtype, np.integer):
-        hint = ("a boolean mask: its True positions are np.flatnonzero(mask); else e.g. `.astype(int)`" if len(arr)
-                else "np.array([]) holds floats: write np.array([], dtype=int)")
+        if arr.dtype == np.bool_:            # a mask is not the PPNs it marks
+            hint = "a boolean mask: its True positions are np.flatnonzero(mask)"
+        elif np.issubdtype(arr.dtype, np.floating):
+            hint = ("PPNs are whole numbers: convert with `.astype(int)`" if len(arr)
+                    else "np.array([]) holds floats: write np.array([], dtype=int)")
+        else:
+            hint = "each victim must be a whole number, a PPN"
         raise PolicyError(f"{caller} must return integer page numbers (PPNs); got {'an' if len(arr) else 'an empty'} "
                           f"array of {arr.dtype} ({hint}).")
     if len(arr) > n:

@@ -23,9 +23,13 @@ ILLEGAL = {
     "ragged": (lambda vm, n, good, protect: [[1, 2], [3]], "got [[1, 2], [3]] (list), which is not an array."),
     "out of range": (lambda vm, n, good, protect: np.arange(vm.pages, vm.pages + n), "PPN 20480, outside 0..20479"),
     "floats": (lambda vm, n, good, protect: good + 0.5,
-               "must return integer page numbers (PPNs); got an array of float64"),
+               "must return integer page numbers (PPNs); got an array of float64 (PPNs are whole numbers: convert "
+               "with `.astype(int)`)."),
     "boolean mask": (lambda vm, n, good, protect: np.isin(np.arange(vm.pages), good),
-                     "got an array of bool (a boolean mask: its True positions are np.flatnonzero(mask)"),
+                     "got an array of bool (a boolean mask: its True positions are np.flatnonzero(mask))."),
+    "set": (lambda vm, n, good, protect: set(good.tolist()),
+            "(set): a set has no order and is no array; return an array of its PPNs, e.g. np.array(sorted(s)) or "
+            "np.fromiter(s, dtype=int) for a set s."),
     "empty floats": (lambda vm, n, good, protect: np.array([]),
                      "got an empty array of float64 (np.array([]) holds floats: write np.array([], dtype=int))."),
     "2**62": (lambda vm, n, good, protect: np.array([2 ** 62]), "PPN 4611686018427387904, outside"),

@@ -411,9 +411,12 @@ def test_a_bug_in_the_students_victims_is_told_in_a_sentence_with_their_line():
     assert f"(your file {here}, line {_line_of('axis=3)[:n]')}: `return np.argsort(vm.last_touch, axis=3)" in message
 
 
-def test_a_boolean_mask_is_pointed_to_flatnonzero_first():
+def test_a_boolean_mask_is_pointed_to_flatnonzero_and_only_floats_to_astype():
+    """An instructor's trial: a float array was told of a boolean mask it was not given; now each its own hint."""
     message = fails(problems.BeatRandom(0), dict(policy=Mask()))
-    assert message.index("np.flatnonzero") < message.index("astype(int)")
+    assert "np.flatnonzero(mask)" in message and "astype" not in message, message
+    message = fails(problems.BeatRandom(0), dict(policy=_bad("floats")))
+    assert "`.astype(int)`" in message and "mask" not in message, message
 
 
 def test_a_policy_tried_in_a_host_of_ones_own_still_checks(capsys):

@@ -28,6 +28,24 @@ def test_io_remapping_names_a_non_whole_count_and_a_burst_s_position():
     checks.check(p, remap_s=r["remap_s"], bounce_copies=float(r["bounce_copies"]))      # 10.0 is 10
 
 
+def test_a_remap_second_that_is_no_bursts_second_is_told_it_must_be_one():
+    """An instructor's trial: `remap_s = 83`, no burst's second, got the general hint; the problem knows its bursts. A
+    typical mistake's value keeps its own hint, and a wrong burst's second the general one."""
+    for seed in range(6):
+        p = problems.HotPageRemap(seed)
+        right, seconds = solve(p), [t for t, _ in p.bursts]
+        named = {m.value for e in p._expectations() if e.name == "remap_s" for m in e.mistakes}
+        slips = [t for t in (seconds[-1] + 1, seconds[0] + 1, -1) if t not in seconds and t not in named]
+        assert slips, seed
+        for slip in slips:
+            msg = _feedback(p, remap_s=slip, bounce_copies=right["bounce_copies"])
+            assert msg == (f"`remap_s` must be one of the bursts' seconds in p.bursts (the first number of a (second, "
+                           f"transfers) pair): the page is remapped during a burst; got {slip} (int)."), (seed, msg)
+        wrong = next(t for t in seconds if t != right["remap_s"] and t not in named)
+        msg = _feedback(p, remap_s=wrong, bounce_copies=right["bounce_copies"])
+        assert "must be one of" not in msg and "`remap_s` is not right (exact): add up" in msg, (seed, msg)
+
+
 def test_io_remapping_names_remapping_at_the_first_copy():
     """"Remapping happens on the first copy", a misconception exercises/README.md says lab 5 targets, had no hint."""
     from esxlab.problems.io_remapping import HotPageRemap

@@ -398,3 +398,16 @@ def test_sampling_f_over_the_paper_s_100_pages_names_this_problem_s_n():
             continue
         with pytest.raises(checks.CheckFailed, match=f"p.n = {p.n}, not the paper's default of 100"):
             checks.verify(f, p.touched / 100)
+
+
+def test_a_fraction_outside_0_and_1_is_told_it_must_lie_between_them():
+    """An instructor's trial: `f = -0.13` was told only what f is. A fraction no typical mistake explains outside
+    [0, 1] is told it must lie between 0 and 1; a percentage keeps its own hint."""
+    p = problems.SamplingEstimate(0)
+    right = solve(p)
+    for f in (-0.13, 1.3):
+        assert fails(p, dict(right, f=f)) == (f"`f` must lie between 0 and 1: it is a fraction of the n sampled pages; "
+                                              f"got {f} (float)."), f
+    assert "that looks like a percentage" in fails(p, dict(right, f=100 * right["f"]))
+    assert fails(p, dict(right, slow=-0.2)) == "`slow` must lie between 0 and 1: it is a fraction; got -0.2 (float)."
+    assert "must lie between" not in fails(p, dict(right, f=right["f"] + 0.1))

@@ -679,7 +679,8 @@ def test_the_remap_window_rule_is_stated_as_the_model_applies_it():
     assert idle["remap_s"] != solve(p)["remap_s"]
     msg = _fails(p, idle)
     assert rule in msg and "second minus the previous burst's second exceeds window_s" not in msg
-    assert "second minus the previous burst's second exceeds window_s" in _fails(p, {**solve(p), "remap_s": 20})
+    # (a wrong burst's second: one that is none, 20, is told it must be one)
+    assert "second minus the previous burst's second exceeds window_s" in _fails(p, {**solve(p), "remap_s": 29})
 
 
 def test_the_remap_exercise_is_answered_at_the_copy_that_reaches_the_threshold():

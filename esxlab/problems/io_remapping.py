@@ -84,6 +84,13 @@ class HotPageRemap(Problem):
     RESTART_KEEPS_COPIES = ("copies paid before the count restarted were still paid: a restart forgets the count, not "
                             "the copies.")
 
+    def _burst_second(self, value: float) -> str | None:
+        """What a ``remap_s`` that is no burst's second must be (:attr:`Expect.allowed`)."""
+        if float(value) in {float(t) for t, _ in self.bursts}:
+            return None
+        return ("must be one of the bursts' seconds in p.bursts (the first number of a (second, transfers) pair): "
+                "the page is remapped during a burst")
+
     def _expect(self):
         right = self._solve()
         no_window, late = self._run(window_s=3600), self._run(threshold=self.threshold + 1)
@@ -118,7 +125,7 @@ class HotPageRemap(Problem):
                         "burst's second exceeds window_s, and find the burst that brings it to the threshold.",
                    mistakes=(Mistake(no_window[0], window), *late_remap, *swapped_s, *position, *first_s,
                              *at_window_s),
-                   none_hint=self.NEVER_NONE),
+                   none_hint=self.NEVER_NONE, allowed=self._burst_second),
             # forgetting the copies paid before a restart and ignoring the window both give the threshold (every
             # copy since the count last started): remap_s tells them apart (right only with the window); with
             # another remap_s both are told, the first (the one that keeps remap_s right) leading

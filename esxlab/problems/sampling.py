@@ -36,6 +36,12 @@ class SamplingEstimate(Problem):
     MEAN_OWN = ("that is the mean of your `slow` and `fast`, but the estimate is not the mean of the averages, which "
                 "would follow every change halfway: ESX takes the largest (and fix the averages whose lines say so).")
 
+    @staticmethod
+    def _fraction(value: float, of: str = "") -> str | None:
+        """What an answer outside [0, 1] must be (each answer is a fraction, ``of`` what if given;
+        :attr:`Expect.allowed`): an instructor's trial's `f = -0.13` was told only what f is."""
+        return None if 0 <= float(value) <= 1 else f"must lie between 0 and 1: it is a fraction{of}"
+
     def _draw(self, rng):
         self.max_mb = pick(rng, (128, 256, 512))
         self.n = pick(rng, (50, 100, 200))
@@ -121,17 +127,18 @@ class SamplingEstimate(Problem):
                                    Mistake(1 - right["f"], self.IDLE_FRACTION)))
         return [
             Expect("f", "number", right["f"], tol=self.TOL,
-                   hint="f is the fraction of the sampled pages that were touched.", mistakes=f_mistakes),
+                   hint="f is the fraction of the sampled pages that were touched.", mistakes=f_mistakes,
+                   allowed=lambda v: self._fraction(v, " of the n sampled pages")),
             Expect("slow", "number", right["slow"], tol=self.TOL, hint=ewma,
                    mistakes=(*self._gain_mistakes("slow", "smaller", gains_swapped.slow, inverted.slow),
                              *self._apart(right["slow"], *to_slow), *self._in_memory(right["slow"], "the slow average"),
                              *unit_mistakes(right["slow"], "fraction", "%")),
-                   carried=self._carried("the slow average", self.slow, self.slow_gain)),
+                   carried=self._carried("the slow average", self.slow, self.slow_gain), allowed=self._fraction),
             Expect("fast", "number", right["fast"], tol=self.TOL, hint=ewma,
                    mistakes=(*self._gain_mistakes("fast", "larger", gains_swapped.fast, inverted.fast),
                              *self._apart(right["fast"], *to_fast), *self._in_memory(right["fast"], "the fast average"),
                              *unit_mistakes(right["fast"], "fraction", "%")),
-                   carried=self._carried("the fast average", self.fast, self.fast_gain)),
+                   carried=self._carried("the fast average", self.fast, self.fast_gain), allowed=self._fraction),
             Expect("estimate", "number", right["estimate"], tol=self.TOL,
                    hint="the estimate follows increases fast and decreases slowly.",
                    # named only beside the right averages: an estimate that is the larger of one's own rounded
@@ -149,7 +156,8 @@ class SamplingEstimate(Problem):
                    # the right rule from one's own wrong averages (a knock-on), and the mean of them (the mistake
                    # above, named whatever the averages: the trial of session 48)
                    carried=(Carried(lambda answers: self._own_estimate(answers, right), self.KNOCK_ON_ESTIMATE),
-                            Carried(lambda answers: self._own_mean(answers, right), self.MEAN_OWN))),
+                            Carried(lambda answers: self._own_mean(answers, right), self.MEAN_OWN)),
+                   allowed=self._fraction),
         ]
 
     KNOCK_ON = ("that is {what} your `f` gives (new = old + gain·(f − old)), but your `f` is not right: recheck `f` "
