@@ -65,9 +65,12 @@ class SwapFile:
 
 
 class ReplacementPolicy:
-    """Chooses which private pages of a VM the hypervisor pages out."""
+    """Chooses which private pages of a VM the hypervisor pages out. ``answers_checked``: True for a policy that
+    checks the answers of the one it wraps itself (the capstone exercise's), so the swapper does not check them
+    again."""
 
     name = "policy"
+    answers_checked = False
 
     def victims(self, vm, n: int, rng: np.random.Generator, protect: np.ndarray | None) -> np.ndarray:
         """Up to ``n`` distinct PPNs of ``vm`` to page out, each in state PRIVATE and none in ``protect``.
@@ -141,6 +144,22 @@ def private_outside(vm, protect: np.ndarray | None) -> np.ndarray:
     if protect is not None and len(protect):
         ok[np.asarray(protect, dtype=np.int64)] = False
     return np.flatnonzero(ok)
+
+
+def short_answer(victims: np.ndarray, vm, n: int, protect: np.ndarray | None) -> tuple[int, int, int] | None:
+    """(n, returned, qualifying) when legal ``victims`` are fewer than ``n`` while more private pages outside
+    ``protect`` qualify (:meth:`ReplacementPolicy.victims` allows fewer only when fewer qualify), else None."""
+    if len(victims) >= n:
+        return None
+    qualify = len(private_outside(vm, protect))
+    return (n, len(victims), qualify) if len(victims) < min(n, qualify) else None
+
+
+def short_sentence(short: tuple[int, int, int], caller: str = "victims()") -> str:
+    """What :func:`short_answer`'s finding breaks, as a sentence naming the call ``caller``."""
+    n, got, qualify = short
+    return (f"{caller} was asked for {n} pages and returned {got}, while {qualify} private pages outside `protect` "
+            "could be chosen: it must return n pages (fewer only when fewer qualify).")
 
 
 def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, caller: str = "victims()") -> np.ndarray:
@@ -277,13 +296,18 @@ class Swapper:
         page may take one and free nothing yet). With no private page left to take, the first stage
         that keeps pages of the VM in machine memory spills them to the swap area (:class:`Stage`).
         PolicyError, before anything moves, when a policy that is not one of :data:`POLICIES` answers with
-        victims the interface does not allow (:func:`legal_victims`).
+        victims the interface does not allow (:func:`legal_victims`), or with fewer than ``n`` while more qualify
+        (:func:`short_answer`).
         """
         self.action, self.taken = "page out", 0
         free_before = self.machine.free
         victims = self.policy.victims(vm, n, self.rng, protect)
-        if type(self.policy) not in BUILT_IN:       # a policy of one's own: its every answer is checked
-            victims = legal_victims(victims, vm, n, protect, f"{type(self.policy).__name__}.victims()")
+        if type(self.policy) not in BUILT_IN and not self.policy.answers_checked:    # one's own: every answer checked
+            caller = f"{type(self.policy).__name__}.victims()"
+            victims = legal_victims(victims, vm, n, protect, caller)
+            short = short_answer(victims, vm, n, protect)
+            if short:                      # (nothing paged, the host stayed short of memory, in low, its VMs blocked)
+                raise PolicyError(short_sentence(short, caller))
         if len(victims) == 0:
             self._spill(vm, n, protect)
             return self.machine.free - free_before

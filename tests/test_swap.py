@@ -334,3 +334,19 @@ def test_a_policy_instance_serves_one_host():
     assert fork.run(seconds=20).vm("app").swapped.tolist() == host.run(seconds=20).vm("app").swapped.tolist()
     assert host.vm("app").totals.swap_outs > 0
     assert _host(swap.ClockReplacement()).vm("app").totals == _host(swap.ClockReplacement()).vm("app").totals
+
+
+class _Nothing(swap.ReplacementPolicy):
+    def victims(self, vm, n, rng, protect):
+        return np.empty(0, dtype=np.int64)
+
+
+def test_a_policy_that_returns_too_few_victims_is_refused_with_a_sentence():
+    """A policy that always returned nothing ran without an error: the host stayed in low with its VM blocked, and
+    neither an error nor the decision log pointed at the policy (victims() may return fewer than n only when no more
+    private pages qualify)."""
+    with pytest.raises(PolicyError, match=r"^_Nothing\.victims\(\) was asked for \d+ pages and returned 0, while \d+ "
+                                          r"private pages outside `protect` could be chosen: it must return n pages "
+                                          r"\(fewer only when fewer qualify\)\.$"):
+        _host(_Nothing())
+    assert swap.short_answer(np.arange(3), _host(Oldest()).vm("app"), 3, None) is None

@@ -16,7 +16,7 @@ from ..config import HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, PolicyError, check_choice, shorten
 from ..host import Host
 from ..rng import Streams
-from ..swap import POLICIES, ReplacementPolicy, legal_victims, private_outside
+from ..swap import POLICIES, ReplacementPolicy, legal_victims, short_answer, short_sentence
 from ..workloads import HotCold
 from ..workloads.base import Access
 from .base import Problem, pick
@@ -28,7 +28,10 @@ class _Validated(ReplacementPolicy):
     check and :meth:`BeatRandom.measure` alike (a student who tunes with measure meets the check's sentences).
     ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those, to compare).
     ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
-    pages outside ``protect`` qualified (the interface allows fewer only when none do), else None."""
+    pages outside ``protect`` qualified (the interface allows fewer only when none do), else None: the check reports
+    it at the end (a Host would refuse it at once), so the swapper does not check these answers again."""
+
+    answers_checked = True
 
     def __init__(self, policy: ReplacementPolicy, own: bool = True) -> None:
         self.policy = policy
@@ -53,10 +56,7 @@ class _Validated(ReplacementPolicy):
             arr = legal_victims(out, vm, n, protect)
         except PolicyError as illegal:       # the engine's rules, as the check's sentence
             raise CheckFailed(str(illegal)) from None
-        if len(arr) < n and self.short is None:
-            qualify = len(private_outside(vm, protect))
-            if len(arr) < min(n, qualify):
-                self.short = (n, len(arr), qualify)
+        self.short = self.short or short_answer(arr, vm, n, protect)
         return arr
 
 
@@ -266,9 +266,7 @@ class BeatRandom(Problem):
         drawn, other = runs
         passed = [not r["stalled"] and r["mine"] <= r["goal"] for r in runs]
         if short:
-            n, got, qualify = short
-            short = (f"victims() was asked for {n} pages and returned {got}, while {qualify} private pages outside "
-                     "`protect` could be chosen: it must return n pages (fewer only when fewer qualify).")
+            short = short_sentence(short)
         if all(passed) and short:       # fewer victims than asked frees less, and so pages less: no pass (session 49)
             return (f"{short} Fewer victims than asked free less memory than the host needs, so their fewer swap-ins "
                     f"({drawn['mine']}, random {drawn['random']}) do not count.")
