@@ -242,14 +242,14 @@ def _values(n: int) -> str:
 def _wrong_length(e: Expect, got: int, each: str) -> str:
     """The sentence for a list answer of ``got`` items where ``e`` expects another number: how many were given, how
     many the question expects and what they are (``each``: ", one per reading in p.free_mb", or "" where the
-    answer names none), and by how many it is off: "one too many", "2 too few". A list too short may be one an
-    answer cell stopped filling: it is asked so."""
+    answer names none), and by how many it is off: "one value too many", "2 values too few". A list too short may
+    be one an answer cell stopped filling: it is asked so."""
     want = len(e.value)
     if got == 0:
         return (f"`{e.name}` is an empty list: this question expects {_values(want)}{each}. Did your answer cell stop "
                 "before it filled it? Run it again and read its error.")
     off = abs(got - want)
-    how = f"{'one value' if off == 1 else f'{off} values'} too {'many' if got > want else 'few'}"
+    how = f"{'one value' if off == 1 else _values(off)} too {'many' if got > want else 'few'}"
     stopped = " Did your answer cell stop part-way? Run it again and read its error." if got < want else ""
     return f"`{e.name}` has {how}: you gave {_values(got)}, and this question expects {want}{each}.{stopped}"
 

@@ -14,6 +14,13 @@ from typing import Any
 import numpy as np
 
 
+def first_line(text: str, limit: int) -> str:
+    """The first non-blank line of ``text`` (an error's message), at most ``limit`` characters: cut with "…" where
+    longer, for a one-line report of an error."""
+    first = next(iter(str(text).strip().splitlines()), "")
+    return first if len(first) <= limit else first[:limit - 1].rstrip() + "…"
+
+
 class Error(Exception):
     """Base class of every error esxlab raises on purpose."""
 
@@ -36,7 +43,8 @@ class HostStopped(Error):
 
 
 class PolicyError(Error):
-    """A replacement policy of one's own answered ``victims()`` with pages the host may not page out (§3.3)."""
+    """A replacement policy of one's own answered ``victims()`` with pages the host may not page out, or with fewer
+    than asked while more qualify (§3.3)."""
 
 
 #: esxlab's own directory: frames from its files are the package's, not a user's

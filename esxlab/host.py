@@ -36,7 +36,8 @@ from .admission import admit
 from .clock import Clock
 from .compression import COMPRESSED, CompressionCache
 from .config import PAGES_PER_MB, HostConfig, VMConfig
-from .errors import AdmissionError, ConfigError, HostStopped, Stall, check_call, check_choice, check_number, shorten
+from .errors import (AdmissionError, ConfigError, HostStopped, Stall, check_call, check_choice, check_number, first_line,
+                     shorten)
 from .guest import PROFILES
 from .machine import MAX_UID, OVERHEAD, Machine
 from .metrics import HostStats, VMStats
@@ -386,9 +387,8 @@ class Host:
                               "Host (its trace so far stays readable: host.trace).")
         try:
             self._tick()
-        except Exception as e:
-            first = (str(e).splitlines() or [""])[0]
-            self._stopped = f"{type(e).__name__}: {first[:200]}{'…' if len(first) > 200 else ''}"
+        except BaseException as e:          # (an interrupt inside a tick too: run() defers Ctrl-C to between ticks)
+            self._stopped = f"{type(e).__name__}: {first_line(str(e), 200)}"
             raise
 
     def _tick(self) -> None:

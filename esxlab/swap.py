@@ -65,12 +65,9 @@ class SwapFile:
 
 
 class ReplacementPolicy:
-    """Chooses which private pages of a VM the hypervisor pages out. ``answers_checked``: True for a policy that
-    checks the answers of the one it wraps itself (the capstone exercise's), so the swapper does not check them
-    again."""
+    """Chooses which private pages of a VM the hypervisor pages out."""
 
     name = "policy"
-    answers_checked = False
 
     def victims(self, vm, n: int, rng: np.random.Generator, protect: np.ndarray | None) -> np.ndarray:
         """Up to ``n`` distinct PPNs of ``vm`` to page out, each in state PRIVATE and none in ``protect``.
@@ -79,7 +76,8 @@ class ReplacementPolicy:
         ``last_touch``; ``rng`` is the swapper's stream; ``protect`` (int PPNs or None) holds the pages the VM is
         faulting in right now. Returns a 1-D integer array (int64 from the built-in policies), fewer than ``n``
         only when no more private pages qualify; empty lets the swapper spill a stage's cache instead. A policy may keep state (a hand).
-        The swapper checks every answer of a policy that is not one of :data:`POLICIES` (:func:`legal_victims`)."""
+        The swapper checks every answer of a policy that is not one of :data:`POLICIES` (:func:`legal_victims`,
+        :func:`short_answer`): PolicyError otherwise."""
         raise NotImplementedError
 
 
@@ -136,6 +134,9 @@ class ClockReplacement(ReplacementPolicy):
 
 POLICIES = {"random": RandomReplacement, "clock": ClockReplacement}
 BUILT_IN = frozenset(POLICIES.values())      # trusted: the swapper does not check their victims
+#: policies that check the answers of the policy they wrap themselves (the capstone exercise's wrapper, which reports
+#: a short answer at the end of its check): the swapper does not check them again
+SELF_CHECKED: set[type] = set()
 
 
 def private_outside(vm, protect: np.ndarray | None) -> np.ndarray:
@@ -219,7 +220,8 @@ def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
     policy's copy, as it should."""
     if isinstance(spec, ReplacementPolicy):
         if getattr(spec, SERVED, False):
-            raise ConfigError(f"replacement = {shorten(spec)} has already served a host; a policy instance may keep "
+            raise ConfigError(f"replacement = {shorten(spec)} has already served a host (or is a copy of one that "
+                              "did, with its state); a policy instance may keep "
                               "state for one host's VMs (a clock hand), so the same seed would give another run. "
                               f"Give each host its own, e.g. replacement={type(spec).__name__}().")
         try:
@@ -302,8 +304,9 @@ class Swapper:
         self.action, self.taken = "page out", 0
         free_before = self.machine.free
         victims = self.policy.victims(vm, n, self.rng, protect)
-        if type(self.policy) not in BUILT_IN and not self.policy.answers_checked:    # one's own: every answer checked
-            caller = f"{type(self.policy).__name__}.victims()"
+        kind = type(self.policy)
+        if kind not in BUILT_IN and kind not in SELF_CHECKED:       # a policy of one's own: its every answer checked
+            caller = f"{kind.__name__}.victims()"
             victims = legal_victims(victims, vm, n, protect, caller)
             short = short_answer(victims, vm, n, protect)
             if short:                      # (nothing paged, the host stayed short of memory, in low, its VMs blocked)

@@ -46,7 +46,7 @@ import tokenize
 from pathlib import Path
 
 from esxlab import __version__
-from esxlab.errors import install_hint
+from esxlab.errors import first_line, install_hint
 
 try:
     import nbformat
@@ -339,8 +339,7 @@ def _raised(given, work, replies: dict[int, dict]) -> list[str]:
         reply, key = replies.get(i, {}), nbgrader(cell).get("grade_id")
         if key not in answers or reply.get("status") != "error" or reply.get("ename") == "NotImplementedError":
             continue
-        first = next(iter((reply.get("evalue") or "").strip().splitlines()), "")
-        said = first if len(first) <= ERROR_CHARS else first[:ERROR_CHARS - 1].rstrip() + "…"
+        said = first_line(reply.get("evalue") or "", ERROR_CHARS)
         notes.append(f"answer cell {key} raised {reply.get('ename') or 'an error'}" + (f": {said}" if said else ""))
     return notes
 

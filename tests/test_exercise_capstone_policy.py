@@ -234,8 +234,9 @@ def test_the_notebook_says_the_check_measures_only_the_goal_and_the_signal_is_fo
     p = problems.BeatRandom(0)
     assert (p.GOAL, p.PROGRESS) == (0.75, 0.5)
     assert ("**What the check measures.** Only that goal: at most 75 % of random's swap-ins, with at least half "
-            "random's work done, on the drawn layout and on the shuffled one. It does not look at how your policy "
-            "chooses its victims.") in text
+            "random's work done, on the drawn layout and on the shuffled one. Beyond refusing illegal victims and a "
+            "`victims()` that calls esxlab's own policies, it does not look at how your policy chooses its victims.") \
+        in text
     assert "Which signal your policy uses" in text and "graded by hand" in text
     assert "by what the hypervisor sees, not by where they happen to sit" not in text
     answer = next(c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "policy-answer")
@@ -399,8 +400,8 @@ def test_a_bug_in_the_students_victims_is_told_in_a_sentence_with_their_line():
     assert str(raised.value) == (
         "your policy's victims() raised AttributeError: 'VM' object has no attribute 'last_access' (your file "
         f"{here}, line {_line_of('vm.last_access[cands]')}: `return cands[np.argsort(vm.last_access[cands], "
-        "kind=\"stable\")[:n]]          # the bug: no such field`). Fix it, run the cell that defines your policy "
-        "again, then this one.")
+        "kind=\"stable\")[:n]]          # the bug: no such field`). Fix it, reload your module (or restart the "
+        "kernel), then this one.")       # (a policy in a file; one in a notebook cell: run that cell again)
     with pytest.raises(checks.CheckFailed) as measured:
         p.measure(Misspelt())
     assert str(measured.value) == str(raised.value) and isinstance(measured.value.__cause__, AttributeError)

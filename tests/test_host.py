@@ -450,3 +450,23 @@ def test_a_tick_an_error_stopped_half_way_stops_the_host():
             again()
         assert isinstance(raised.value, esx.Error)
     assert host.trace.t.tolist() == [1, 2] and host.time == 3
+
+
+class _InterruptedAt(_FailsAt):
+    def step(self, t):
+        if t == self.at:
+            raise KeyboardInterrupt
+        return super().step(t)
+
+
+def test_an_interrupt_inside_a_tick_stops_the_host_too():
+    """run() defers Ctrl-C to between two ticks; a loop of one's own over host.step() (as fig6 and two exercises
+    step) does not, and an interrupt raised mid-tick left the same hole in the trace (t = 1, 3, 4, …)."""
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=32), workload=_InterruptedAt(2))
+    with pytest.raises(KeyboardInterrupt):
+        for _ in range(5):
+            host.step()
+    with pytest.raises(esx.HostStopped, match=r"at t = 2 s \(KeyboardInterrupt: \)"):
+        host.step()
+    assert host.trace.t.tolist() == [1]

@@ -202,13 +202,15 @@ def render_table(rows: list[Row], notes: bool = True, reference: str = "paper") 
 
 def _one_number(label: str, name: str, value: Any, none: bool = False, lo: float | None = None) -> float | None:
     """``value`` as a float (None kept where ``none``); ConfigError, starting with ``label``, for anything but one real
-    number (an array where its mean was meant, a string, a bool), or one below ``lo``. NaN passes: a quantity
-    a run could not measure."""
+    number (an array where its mean was meant, a string, a bool, a complex number), one below ``lo``, or NaN where
+    None is allowed (None says "no value"). NaN passes for esxlab's value: a quantity a run could not measure."""
     if value is None and none:
         return None
     allowed = f"one number{' ≥ %g' % lo if lo is not None else ''}{', or None (not compared)' if none else ''}"
-    if isinstance(value, (str, bytes, bool, np.bool_)) or value is None or np.ndim(value) != 0:
-        shape = f", an array of shape {np.shape(value)}: give one number, e.g. its mean" if np.ndim(value) else ""
+    if isinstance(value, (str, bytes, bool, np.bool_)) or value is None or np.ndim(value) != 0 \
+            or np.iscomplexobj(value):
+        many = "an array" if isinstance(value, np.ndarray) else f"a {type(value).__name__}"
+        shape = f", {many} of shape {np.shape(value)}: give one number, e.g. its mean" if np.ndim(value) else ""
         raise ConfigError(f"{label}: {name} = {shorten(value)} ({type(value).__name__}{shape}) is not allowed; "
                           f"allowed: {allowed}.")
     try:
@@ -216,8 +218,9 @@ def _one_number(label: str, name: str, value: Any, none: bool = False, lo: float
     except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{label}: {name} = {shorten(value)} ({type(value).__name__}) is not a number; "
                           f"allowed: {allowed}.") from None
-    if lo is not None and not number >= lo:
-        raise ConfigError(f"{label}: {name} = {shorten(value)} is not allowed; allowed: {allowed}.")
+    if lo is not None and not number >= lo or none and np.isnan(number):
+        nan = ": give None for a quantity the paper gives no value for" if none and np.isnan(number) else ""
+        raise ConfigError(f"{label}: {name} = {shorten(value)} is not allowed{nan}; allowed: {allowed}.")
     return number
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..checks import Expect, Mistake
-from ..config import PAGES_PER_MB, HostConfig
+from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..policy import compute_targets
 from ..reclaim import STATES, plan
 from .base import Problem, pick, slip, unit_mistakes
@@ -12,7 +12,7 @@ class BalloonSplit(Problem):
     """How the host splits a VM's excess over its target between its balloon and the swap
     daemon, given the free-memory state and whether the driver can be used (§3.2, §6.3)."""
 
-    #: p.driver → how describe() states it: config.BALLOON_MODES' names (lesson 10's), and 'booting', a driver
+    #: p.driver → how describe() states it: config.BALLOON_MODES' names (lesson 02's), and 'booting', a driver
     #: not loaded yet
     DRIVERS = {"cooperative": "loaded and working", "absent": "not installed",
                "booting": "installed, but the guest is still booting",
@@ -32,13 +32,16 @@ class BalloonSplit(Problem):
                 "(its reclaimed share).")
     FORGOT = ("the balloon already holds p.balloon_mb: the host asks for that plus the excess (up to its cap and "
               "max − target), and what the balloon newly takes is not paged.")
-    #: lesson 02's cap (later ESXi's default), which a problem with another p.cap_pct does not use
-    LESSON_CAP_PCT = 65
-    LESSON_CAP = ("that is the answer with lesson 02's 65 % cap; this problem's balloon may hold p.cap_pct % of max "
-                  "(the cap varies from problem to problem).")
+    #: lesson 02's cap (esxlab's default, later ESXi's), which a problem with another p.cap_pct does not use
+    LESSON_CAP_PCT = VMConfig("app", 1).balloon_max_pct
+    LESSON_CAP = (f"that is the answer with lesson 02's {LESSON_CAP_PCT:g} % cap; this problem's balloon may hold "
+                  "p.cap_pct % of max (the cap varies from problem to problem).")
+    #: free memory (% of the machine) up to which none is to spare: the high threshold and two hysteresis margins
+    #: (reclaim.py: above the goal, itself the high threshold plus the margin, by the margin)
+    SPARE_PCT = HostConfig().high_pct + 2 * HostConfig().hysteresis_pct
     DEFLATED = ("a VM at or below its target has no excess, and its balloon keeps its size (unless it holds more than "
                 "max − target): ESX deflates a balloon in high only to give back memory to spare, and this host has "
-                "none (at most 8 % of its memory free).")
+                f"none (at most {SPARE_PCT:g} % of its memory free).")
 
     def _draw(self, rng):
         self.state = pick(rng, ("high", "soft", "soft", "soft", "hard"))
@@ -98,7 +101,7 @@ class BalloonSplit(Problem):
         return (above or self.state == "high" and self.balloon_mb > 0) and self._mistakes_apart()
 
     def describe(self) -> str:
-        spare = " (at most 8 % of its memory free: none to spare)" if self.state == "high" else ""
+        spare = f" (at most {self.SPARE_PCT:g} % of its memory free: none to spare)" if self.state == "high" else ""
         return (f"The host is in the {self.state!r} free-memory state{spare}. VM 'app' (max {self.max_mb} MB, "
                 f"{self.active_mb} MB active) has\n"
                 f"{self.alloc_mb} MB allocated and a balloon of {self.balloon_mb} MB (its cap in this problem: "

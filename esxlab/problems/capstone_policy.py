@@ -13,10 +13,10 @@ import numpy as np
 
 from ..checks import CheckFailed, Expect
 from ..config import HostConfig, SharingConfig, VMConfig
-from ..errors import ConfigError, PolicyError, check_choice, shorten
+from ..errors import ConfigError, PolicyError, check_choice, first_line, shorten
 from ..host import Host
 from ..rng import Streams
-from ..swap import POLICIES, ReplacementPolicy, legal_victims, short_answer, short_sentence
+from ..swap import POLICIES, SELF_CHECKED, ReplacementPolicy, legal_victims, short_answer, short_sentence
 from ..workloads import HotCold
 from ..workloads.base import Access
 from .base import Problem, pick
@@ -29,9 +29,8 @@ class _Validated(ReplacementPolicy):
     ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those, to compare).
     ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
     pages outside ``protect`` qualified (the interface allows fewer only when none do), else None: the check reports
-    it at the end (a Host would refuse it at once), so the swapper does not check these answers again."""
-
-    answers_checked = True
+    it at the end (a Host would refuse it at once), so the swapper does not check these answers again
+    (:data:`esxlab.swap.SELF_CHECKED`)."""
 
     def __init__(self, policy: ReplacementPolicy, own: bool = True) -> None:
         self.policy = policy
@@ -58,6 +57,9 @@ class _Validated(ReplacementPolicy):
             raise CheckFailed(str(illegal)) from None
         self.short = self.short or short_answer(arr, vm, n, protect)
         return arr
+
+
+SELF_CHECKED.add(_Validated)
 
 
 #: characters of an error's message that :func:`raised_by_policy` keeps (its first line)
@@ -104,14 +106,15 @@ def raised_by_policy(err: BaseException) -> str:
     the student's own line where it was raised (:func:`_own_frame`), with its file or notebook cell and line number
     (an instructor's trial). :class:`_Validated` raises it from the error, which ``%tb`` and ``%debug`` then show
     after :meth:`BeatRandom.measure`."""
-    first = next(iter(str(err).strip().splitlines()), "")
-    said = first if len(first) <= MESSAGE_CHARS else first[:MESSAGE_CHARS - 1].rstrip() + "…"
+    said = first_line(str(err), MESSAGE_CHARS)
     frame = _own_frame(err)
     code = (frame.line or "").strip() if frame else ""
     where = (f" ({_place(frame.filename)}, line {frame.lineno}" + (f": `{code}`" if code else "") + ")") if frame \
         else ""
+    again = ("reload your module (or restart the kernel)" if frame and _place(frame.filename).startswith("your file")
+             else "run the cell that defines your policy again")
     return (f"your policy's victims() raised {type(err).__name__}" + (f": {said}" if said else "") + f"{where}. Fix "
-            "it, run the cell that defines your policy again, then this one.")
+            f"it, {again}, then this one.")
 
 
 def _fresh(policy: ReplacementPolicy) -> ReplacementPolicy:
@@ -169,7 +172,8 @@ class BeatRandom(Problem):
 
     The check measures only that goal: at most :data:`GOAL` of random's swap-ins in the measured minute, while the VM
     does at least :data:`PROGRESS` of the work it does under random, on the drawn layout and on the same accesses
-    with the pages at other PPNs (:meth:`measure`'s ``shuffled``). It does not look at how a policy chooses: one that
+    with the pages at other PPNs (:meth:`measure`'s ``shuffled``). Beyond refusing illegal victims and a ``victims()``
+    that calls esxlab's own policies, it does not look at how a policy chooses: one that
     always prefers the same PPNs fails on the other layout, but any policy that meets the goal on both passes, a hand
     sweeping the PPNs (FIFO, no per-page signal) too, as it keeps each page resident for a whole sweep. Which signal
     a policy uses, and why it works, is the student's write-up (the notebook asks for it in the policy's docstring),
