@@ -537,18 +537,20 @@ def check(problem: Any, **answers: Any) -> None:
     given = {e.name: (e, as_choice(e, answers[e.name])) for e in expected}
     wrong: list[str] = []
     unanswered: list[str] = []
+    todo: list[Expect] = []
     for e, value in given.values():
         try:
             _judge(e, value, given)
         except CheckFailed as failed:
             wrong.append(str(failed))
-        except NotImplementedError as todo:
-            unanswered.append(str(todo))
+        except NotImplementedError as left:
+            unanswered.append(str(left))
+            todo.append(e)
     other_seed = _other_seed(problem)          # said with every verdict: a check of another seed is no grade
     if wrong:
         raise CheckFailed(_together(wrong + unanswered, len(expected)) + other_seed)
     if unanswered:
-        raise NotImplementedError(_together(unanswered, len(expected)) + other_seed)
+        raise NotImplementedError((_not_yet(todo) or _together(unanswered, len(expected))) + other_seed)
     tolerances = "; ".join(f"{e.name}{e.tolerance}" for e in expected)
     print(f"Correct: {tolerances}.{other_seed}")
 
@@ -633,6 +635,20 @@ def _other_seed(problem: Any) -> str:
                "this check.")
     return (f"\nCareful: {name} is {cls}(seed={problem.seed}), but {given}, and grading checks your answers with "
             f"SEED = {seed}: this check says nothing about your grade. {fix}")
+
+
+def _not_yet(todo: list[Expect]) -> str:
+    """One sentence for several answers none of which is given yet (the notebook as handed out), instead of the
+    same long sentence once for each under "need another look"; "" for one answer, or where an answer has a
+    :attr:`Expect.none_hint` of its own (each is then told apart)."""
+    if len(todo) < 2 or any(e.none_hint for e in todo):
+        return ""
+    names = [f"`{e.name}`" for e in todo]
+    listed = f"{', '.join(names[:-1])} and {names[-1]}"
+    return (f"{listed} are not answered yet: replace None with your answers (if you did, check that you spelled "
+            "their names so, and that your answer cell ran to its end: run it again and read its error). If your "
+            "code computed None, it found no answer, and this problem has one (or a function of yours returned "
+            "nothing: no `return`).")
 
 
 def _together(messages: list[str], asked: int) -> str:
