@@ -306,7 +306,7 @@ class Swapper:
         victims = self.policy.victims(vm, n, self.rng, protect)
         kind = type(self.policy)
         if kind not in BUILT_IN and kind not in SELF_CHECKED:       # a policy of one's own: its every answer checked
-            caller = f"{kind.__name__}.victims()"
+            caller = f"{kind.__name__}.victims() for VM {vm.name!r}"
             victims = legal_victims(victims, vm, n, protect, caller)
             short = short_answer(victims, vm, n, protect)
             if short:                      # (nothing paged, the host stayed short of memory, in low, its VMs blocked)

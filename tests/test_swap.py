@@ -258,7 +258,8 @@ def test_a_host_refuses_illegal_victims_with_a_sentence(kind):
     with pytest.raises(PolicyError) as raised:
         _host(_bad(kind))
     assert isinstance(raised.value, Error)
-    assert str(raised.value).startswith("Bad.victims() ") and ILLEGAL[kind][1] in str(raised.value), raised.value
+    assert str(raised.value).startswith("Bad.victims() for VM 'app' ") and ILLEGAL[kind][1] in str(raised.value), \
+        raised.value
 
 
 def test_refused_victims_leave_the_accounting_whole():
@@ -345,8 +346,8 @@ def test_a_policy_that_returns_too_few_victims_is_refused_with_a_sentence():
     """A policy that always returned nothing ran without an error: the host stayed in low with its VM blocked, and
     neither an error nor the decision log pointed at the policy (victims() may return fewer than n only when no more
     private pages qualify)."""
-    with pytest.raises(PolicyError, match=r"^_Nothing\.victims\(\) was asked for \d+ pages and returned 0, while \d+ "
-                                          r"private pages outside `protect` could be chosen: it must return n pages "
-                                          r"\(fewer only when fewer qualify\)\.$"):
+    with pytest.raises(PolicyError, match=r"^_Nothing\.victims\(\) for VM 'app' was asked for \d+ pages and returned 0, "
+                                          r"while \d+ private pages outside `protect` could be chosen: it must "
+                                          r"return n pages \(fewer only when fewer qualify\)\.$"):
         _host(_Nothing())
     assert swap.short_answer(np.arange(3), _host(Oldest()).vm("app"), 3, None) is None
