@@ -221,9 +221,9 @@ def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
     if isinstance(spec, ReplacementPolicy):
         if getattr(spec, SERVED, False):
             raise ConfigError(f"replacement = {shorten(spec)} has already served a host (or is a copy of one that "
-                              "did, with its state); a policy instance may keep "
-                              "state for one host's VMs (a clock hand), so the same seed would give another run. "
-                              f"Give each host its own, e.g. replacement={type(spec).__name__}().")
+                              "did, with its state); a policy instance may keep state for one host's VMs (a clock "
+                              "hand), so the same seed would give another run. Give each host its own, e.g. "
+                              f"replacement={type(spec).__name__}().")
         try:
             setattr(spec, SERVED, True)
         except AttributeError:                       # (__slots__ without room for it: not tracked)
