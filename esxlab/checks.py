@@ -224,7 +224,7 @@ def _type_error(e: Expect, value: Any) -> str | None:
     each = e.items or (f"in the order {e.order}" if e.order else "")
     each = f", {each}" if each else ""
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or np.ndim(value) == 0:
-        return f"`{e.name}` must be a list of {len(e.value)} items{each}; got {_describe(value)}."
+        return f"`{e.name}` must be a list of {_values(len(e.value))}{each}; got {_describe(value)}."
     if len(value) != len(e.value):
         return _wrong_length(e, len(value), each)
     for i, v in enumerate(value):

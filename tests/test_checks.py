@@ -814,3 +814,13 @@ def test_a_choice_in_other_letters_is_read_as_that_choice():
     as 'more', as the lesson widgets read a choice typed in another case."""
     p = problems.DoublePaging(seed=0)
     checks.check(p, **{**solve(p), "lru_double_paging": " More"})
+
+
+def test_a_list_answer_counts_values_in_one_word_whether_it_is_no_list_or_too_long():
+    """The same answer was "a list of 3 items" when it was no list, and "you gave 4 values" when too long."""
+    p = problems.RhoVictim(0)
+    n = len(solve(p)["rhos"])
+    no_list = _raised(p, {**solve(p), "rhos": 1.5}, CheckFailed)
+    assert f"`rhos` must be a list of {n} values" in no_list and "items" not in no_list
+    too_long = _raised(p, {**solve(p), "rhos": [*solve(p)["rhos"], 1.0]}, CheckFailed)
+    assert f"you gave {n + 1} values" in too_long and "items" not in too_long
