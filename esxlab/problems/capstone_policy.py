@@ -108,10 +108,10 @@ def raised_by_policy(err: BaseException) -> str:
     after :meth:`BeatRandom.measure`."""
     said = first_line(str(err), MESSAGE_CHARS)
     frame = _own_frame(err)
+    place = _place(frame.filename) if frame else ""
     code = (frame.line or "").strip() if frame else ""
-    where = (f" ({_place(frame.filename)}, line {frame.lineno}" + (f": `{code}`" if code else "") + ")") if frame \
-        else ""
-    again = ("reload your module (or restart the kernel)" if frame and _place(frame.filename).startswith("your file")
+    where = (f" ({place}, line {frame.lineno}" + (f": `{code}`" if code else "") + ")") if frame else ""
+    again = ("reload your module (or restart the kernel)" if place.startswith("your file")
              else "run the cell that defines your policy again")
     return (f"your policy's victims() raised {type(err).__name__}" + (f": {said}" if said else "") + f"{where}. Fix "
             f"it, {again}, then this one.")
