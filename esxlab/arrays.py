@@ -53,6 +53,40 @@ def distinct(x: np.ndarray) -> np.ndarray:
     return distinct_sorted(s)
 
 
+def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN") -> np.ndarray | str:
+    """``value``, page numbers given to esxlab from outside, as an intp array if it is a 1-D array (or list) of
+    whole numbers in 0 ≤ n < ``pages`` (each once if ``once``; an empty one of any dtype is no pages); else what
+    is wrong with it, a phrase that follows the value in a sentence (``"is a boolean mask (…)"``). The one set of
+    rules for a call's PPNs (``VM.touch``, ``VM.peek``), a replacement policy's victims
+    (:func:`esxlab.swap.legal_victims`) and a workload's pages (:func:`esxlab.workloads.checked`); ``unit``
+    names their numbers ("PPN", "page")."""
+    if isinstance(value, (set, frozenset)):      # numpy makes a set a 0-d array of one object
+        return f"is a set, and a set has no order (np.array(sorted(s)) gives its {unit}s in order)"
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError):              # a ragged list
+        return "is a ragged list, not an array"
+    if a.ndim == 0:
+        return f"is one {unit}, not an array (write [{value}])" if a.dtype.kind in "iu" else f"is not an array of {unit}s"
+    if a.dtype == bool:
+        return f"is a boolean mask (give the {unit}s it selects: np.flatnonzero(mask))"
+    if a.ndim != 1:
+        return f"has {a.ndim} dimensions"
+    if a.size == 0:
+        return np.empty(0, dtype=np.intp)
+    if a.dtype.kind not in "iu":
+        return f"holds {a.dtype} values, not integers" + (f" (.astype(int) makes them {unit}s)" if a.dtype.kind == "f" else "")
+    outside = ((a < 0) | (a >= pages)).nonzero()[0]
+    if len(outside):
+        return f"holds {unit} {a[outside[0]]}, " + (f"outside 0 ≤ {unit} < {pages}" if pages else f"and there are no {unit}s")
+    if once:
+        s = np.sort(a)
+        twice = (s[1:] == s[:-1]).nonzero()[0]
+        if len(twice):
+            return f"holds {unit} {s[twice[0]]} twice (np.unique keeps each once)"
+    return a.astype(np.intp, copy=False)
+
+
 def run_starts(s: np.ndarray) -> np.ndarray:
     """Where each run of equal values of ``s`` (sorted, or any array whose equal values are adjacent) begins:
     0, then each index whose value differs from the one before (none for an empty ``s``)."""

@@ -188,3 +188,12 @@ def shorten(value: object, limit: int = 60) -> str:
     except ValueError:                       # Python refuses to print integers of > 4300 digits
         text = f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
     return text if len(text) <= limit else f"{text[:limit - 12]}…{text[-10:]}"
+
+
+def shown(value: object) -> str:
+    """``value`` on one line for a sentence: :func:`shorten`'s repr, or a big array's shape and dtype where
+    numpy's summary would be cut short."""
+    text = " ".join(shorten(value).split())              # (a 2-D array's repr spans lines)
+    if isinstance(value, np.ndarray) and value.ndim and "…" in text:
+        return f"an array of shape {value.shape} ({value.dtype})"
+    return text

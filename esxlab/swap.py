@@ -16,8 +16,8 @@ from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from .arrays import Stack, distinct
-from .errors import ConfigError, PolicyError, shorten
+from .arrays import Stack, page_numbers
+from .errors import ConfigError, PolicyError, shorten, shown
 from .pmap import PRIVATE, STATE_NAMES, SWAPPED
 
 
@@ -168,35 +168,13 @@ def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, calle
     allows it (:meth:`ReplacementPolicy.victims`: at most ``n`` distinct PPNs of ``vm``, each PRIVATE, none in
     ``protect``; §3.3); else PolicyError, with a sentence that names the call ``caller``, says what is wrong and
     what is allowed. The one place these rules live: the swapper's check and the capstone's use it."""
-    try:
-        arr = np.asarray(victims)
-        shape = f" with {arr.ndim} dimension{'s' * (arr.ndim != 1)}"
-    except (TypeError, ValueError):                  # a ragged list: no array at all
-        arr, shape = None, ", which is not an array"
-    if isinstance(victims, (set, frozenset)):        # numpy makes a set a 0-d array of one object
-        raise PolicyError(f"{caller} must return a 1-D array of page numbers (PPNs); got {shorten(victims)} "
-                          f"({type(victims).__name__}): a set has no order and is no array; return an array of its "
-                          "PPNs, e.g. np.array(sorted(s)) or np.fromiter(s, dtype=int) for a set s.")
-    if arr is None or arr.ndim != 1:
-        raise PolicyError(f"{caller} must return a 1-D array of page numbers (PPNs); got {shorten(victims)} "
-                          f"({type(victims).__name__}){shape}.")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if arr.dtype == np.bool_:            # a mask is not the PPNs it marks
-            hint = "a boolean mask: its True positions are np.flatnonzero(mask)"
-        elif np.issubdtype(arr.dtype, np.floating):
-            hint = ("PPNs are whole numbers: convert with `.astype(int)`" if len(arr)
-                    else "np.array([]) holds floats: write np.array([], dtype=int)")
-        else:
-            hint = "each victim must be a whole number, a PPN"
-        raise PolicyError(f"{caller} must return integer page numbers (PPNs); got {'an' if len(arr) else 'an empty'} "
-                          f"array of {arr.dtype} ({hint}).")
+    arr = page_numbers(victims, vm.pages, once=True)
+    if isinstance(arr, str):
+        kind = "" if isinstance(victims, np.ndarray) else f" ({type(victims).__name__})"
+        raise PolicyError(f"{caller} returned {shown(victims)}{kind}, which {arr}; it must "
+                          "return a 1-D array of distinct PPNs (whole numbers) of the VM's private pages.")
     if len(arr) > n:
         raise PolicyError(f"{caller} was asked for {n} pages and returned {len(arr)}; return at most n.")
-    if len(distinct(arr)) != len(arr):
-        raise PolicyError(f"{caller} returned the same page twice; each victim must be distinct.")
-    if len(arr) and (arr.min() < 0 or arr.max() >= vm.pages):
-        outside = arr[(arr < 0) | (arr >= vm.pages)][0]
-        raise PolicyError(f"{caller} returned PPN {outside}, outside 0..{vm.pages - 1}, the VM's PPNs.")
     arr = arr.astype(np.int64, copy=False)
     bad = arr[vm.pmap.state[arr] != PRIVATE]
     if len(bad):

@@ -17,7 +17,8 @@ import numpy as np
 from .balloon import BalloonDriver
 from .config import PAGES_PER_MB, VMConfig
 from .content import TokenMint
-from .errors import ConfigError, Stall, shorten
+from .arrays import page_numbers
+from .errors import ConfigError, Stall, shown
 from .guest import PROFILES, Guest
 from .metrics import EVENTS, STATE_NAMES, VM_METRICS, VMStats
 from .pmap import BALLOONED, MAPPED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
@@ -201,38 +202,15 @@ class VM:
 
     def _user_ppns(self, call: str, ppns: object, distinct: bool = False) -> np.ndarray:
         """``ppns`` (a 1-D integer array or list, each in 0 ≤ PPN < ``pages``; ``distinct`` if asked) as an
-        intp array, for ``call`` of a running VM; else ConfigError saying what is wrong and what is allowed."""
+        intp array, for ``call`` of a running VM; else ConfigError saying what is wrong and what is allowed
+        (:func:`~esxlab.arrays.page_numbers`'s rules)."""
         self._running(call)
-        allowed = (f"allowed: a 1-D array (or list) of {'distinct ' if distinct else ''}integer PPNs, "
-                   f"0 ≤ PPN < vm.pages = {self.pages}, e.g. np.arange(vm.pages)")
-        try:
-            a = np.asarray(ppns)
-        except ValueError:                        # a ragged list
-            a = np.asarray(None)
-        if a.ndim == 0:
-            problem = (f"is one PPN, not an array (write [{ppns}])" if a.dtype.kind in "iu"
-                       else "is not an array of PPNs")
-        elif a.dtype == bool:
-            problem = "is a boolean mask (give the PPNs it selects: np.flatnonzero(mask))"
-        elif a.ndim != 1:
-            problem = f"has {a.ndim} dimensions"
-        elif a.size == 0:
-            return np.empty(0, dtype=np.intp)     # an empty list is float64: nothing to check
-        elif a.dtype.kind not in "iu":
-            problem = f"holds {a.dtype} values, not integers" + (" (.astype(int) makes them PPNs)"
-                                                                  if a.dtype.kind == "f" else "")
-        else:
-            bad = (a < 0) | (a >= self.pages)
-            if bad.any():
-                problem = f"holds PPN {a[bad][0]}, outside this VM's pages"
-            elif distinct and len(np.unique(a)) != len(a):
-                problem = "holds a PPN twice (np.unique(ppns) keeps each once)"
-            else:
-                return a.astype(np.intp, copy=False)
-        shown = "= " + " ".join(shorten(ppns).split())           # (a 2-D array's repr spans lines)
-        if a.ndim and "…" in shown:               # a big array: its shape, not numpy's summary cut short
-            shown = f"(an array of shape {a.shape}, {a.dtype})"
-        raise ConfigError(f"{call}: ppns {shown} {problem}; {allowed}.")
+        a = page_numbers(ppns, self.pages, once=distinct)
+        if isinstance(a, np.ndarray):
+            return a
+        raise ConfigError(f"{call}: ppns = {shown(ppns)} {a}; allowed: a 1-D array (or list) of "
+                          f"{'distinct ' if distinct else ''}integer PPNs, 0 ≤ PPN < vm.pages = {self.pages}, "
+                          "e.g. np.arange(vm.pages).")
 
     def mapped(self, ppns: np.ndarray) -> bool:
         """Whether all of ``ppns`` map a machine page (privately or shared): reading them faults nothing in.

@@ -14,27 +14,24 @@ def _protected(vm, n, good, protect):
 
 
 ILLEGAL = {
-    "negative": (lambda vm, n, good, protect: -1 - np.arange(n), "returned PPN -1, outside 0..20479, the VM's PPNs."),
+    "negative": (lambda vm, n, good, protect: -1 - np.arange(n), "which holds PPN -1, outside 0 ≤ PPN < 20480; it must return a 1-D array of distinct PPNs (whole numbers) of the VM's private pages."),
     "not private": (lambda vm, n, good, protect: np.flatnonzero(vm.pmap.state != PRIVATE)[:n],
                     "only private pages can be paged out."),
     "None": (lambda vm, n, good, protect: None,
-             "must return a 1-D array of page numbers (PPNs); got None (NoneType) with 0 dimensions."),
-    "2-D": (lambda vm, n, good, protect: good.reshape(1, -1), "with 2 dimensions."),
-    "ragged": (lambda vm, n, good, protect: [[1, 2], [3]], "got [[1, 2], [3]] (list), which is not an array."),
-    "out of range": (lambda vm, n, good, protect: np.arange(vm.pages, vm.pages + n), "PPN 20480, outside 0..20479"),
+             "returned None (NoneType), which is not an array of PPNs; it must return a 1-D array of distinct PPNs"),
+    "2-D": (lambda vm, n, good, protect: good.reshape(1, -1), "which has 2 dimensions;"),
+    "ragged": (lambda vm, n, good, protect: [[1, 2], [3]], "returned [[1, 2], [3]] (list), which is a ragged list, not an array;"),
+    "out of range": (lambda vm, n, good, protect: np.arange(vm.pages, vm.pages + n), "holds PPN 20480, outside 0 ≤ PPN < 20480"),
     "floats": (lambda vm, n, good, protect: good + 0.5,
-               "must return integer page numbers (PPNs); got an array of float64 (PPNs are whole numbers: convert "
-               "with `.astype(int)`)."),
+               "which holds float64 values, not integers (.astype(int) makes them PPNs); it must return a 1-D "
+               "array of distinct PPNs (whole numbers)"),
     "boolean mask": (lambda vm, n, good, protect: np.isin(np.arange(vm.pages), good),
-                     "got an array of bool (a boolean mask: its True positions are np.flatnonzero(mask))."),
+                     "which is a boolean mask (give the PPNs it selects: np.flatnonzero(mask));"),
     "set": (lambda vm, n, good, protect: set(good.tolist()),
-            "(set): a set has no order and is no array; return an array of its PPNs, e.g. np.array(sorted(s)) or "
-            "np.fromiter(s, dtype=int) for a set s."),
-    "empty floats": (lambda vm, n, good, protect: np.array([]),
-                     "got an empty array of float64 (np.array([]) holds floats: write np.array([], dtype=int))."),
-    "2**62": (lambda vm, n, good, protect: np.array([2 ** 62]), "PPN 4611686018427387904, outside"),
+            "(set), which is a set, and a set has no order (np.array(sorted(s)) gives its PPNs in order);"),
+    "2**62": (lambda vm, n, good, protect: np.array([2 ** 62]), "holds PPN 4611686018427387904, outside 0 ≤ PPN < 20480"),
     "duplicates": (lambda vm, n, good, protect: np.r_[good[:1], good[:n - 1]] if n > 1 else good,
-                   "returned the same page twice; each victim must be distinct."),
+                   "twice (np.unique keeps each once);"),
     "protected": (lambda vm, n, good, protect: _protected(vm, n, good, protect),
                   "returned a page in `protect`: those are being faulted in right now."),
     "too many": (lambda vm, n, good, protect: private_outside(vm, protect)[:n + 1], "return at most n."),

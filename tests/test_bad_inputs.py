@@ -219,17 +219,17 @@ def run_custom(access):
 
 @pytest.mark.parametrize("access,fragments", [
     (None, ["Custom.step(t = 1) returned None", "esxlab.workloads.Access(lps, writes)"]),
-    (W.Access(np.array([3, 5, 3]), np.zeros(3, dtype=bool)), ["Access.lps with page 3 twice", "distinct",
+    (W.Access(np.array([3, 5, 3]), np.zeros(3, dtype=bool)), ["Access.lps = array([3, 5, 3]), which holds page 3 twice", "distinct",
                                                                "from 0 to 9", "10 logical pages"]),
-    (W.Access(np.array([-1]), np.zeros(1, dtype=bool)), ["Access.lps with page -1 out of range", "from 0 to 9"]),
-    (W.Access(np.array([10]), np.zeros(1, dtype=bool)), ["Access.lps with page 10 out of range"]),
-    (W.Access(np.array([1.5]), np.zeros(1, dtype=bool)), ["Access.lps = array([1.5])", "whole numbers"]),
-    (W.Access(np.array([[1, 2]]), np.zeros(2, dtype=bool)), ["Access.lps", "1-D array"]),
+    (W.Access(np.array([-1]), np.zeros(1, dtype=bool)), ["Access.lps = array([-1]), which holds page -1, outside 0 ≤ page < 10", "from 0 to 9"]),
+    (W.Access(np.array([10]), np.zeros(1, dtype=bool)), ["Access.lps = array([10]), which holds page 10, outside"]),
+    (W.Access(np.array([1.5]), np.zeros(1, dtype=bool)), ["Access.lps = array([1.5]), which holds float64 values, not integers (.astype(int) makes them pages)", "whole numbers"]),
+    (W.Access(np.array([[1, 2]]), np.zeros(2, dtype=bool)), ["Access.lps = array([[1, 2]]), which has 2 dimensions", "1-D array"]),
     (W.Access(np.array([1, 2]), np.array([1, 0])), ["Access.writes = array([1, 0])", "bool array",
                                                     "one entry per page of Access.lps (2)"]),
     (W.Access(np.array([1, 2]), np.zeros(3, dtype=bool)), ["Access.writes", "(2)"]),
-    (W.Access(np.array([1]), np.zeros(1, dtype=bool), freed=np.array([4, 4])), ["Access.freed with page 4 twice"]),
-    (W.Access(np.array([1]), np.zeros(1, dtype=bool), io=np.array([12])), ["Access.io with page 12 out of range"]),
+    (W.Access(np.array([1]), np.zeros(1, dtype=bool), freed=np.array([4, 4])), ["Access.freed = array([4, 4]), which holds page 4 twice"]),
+    (W.Access(np.array([1]), np.zeros(1, dtype=bool), io=np.array([12])), ["Access.io = array([12]), which holds page 12, outside"]),
 ])
 def test_a_custom_workloads_bad_tick_is_named_not_a_corrupt_guest(access, fragments):
     """A workload written outside esxlab has each tick checked: a repeated or out-of-range page

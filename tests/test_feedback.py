@@ -119,7 +119,7 @@ def test_capstone_sentences_stand_alone_too(errors):
     floats, unwritten = errors[5], errors[6]
     assert errors[4] is None
     assert floats.ename == "CheckFailed" and len(floats.traceback) == 1
-    assert "integer page numbers" in floats.traceback[0]
+    assert "holds float64 values, not integers" in floats.traceback[0]
     assert unwritten.ename == "NotImplementedError" and len(unwritten.traceback) == 1
     assert "`victims` is not written yet" in unwritten.traceback[0]
 

@@ -250,8 +250,8 @@ def test_a_powered_off_vm_refuses_stats_and_holds_no_memory():
 
 
 @pytest.mark.parametrize("ppns,problem", [
-    (np.array([8192]), "holds PPN 8192, outside this VM's pages"),
-    (np.array([-1]), "holds PPN -1, outside this VM's pages"),
+    (np.array([8192]), "holds PPN 8192, outside 0 ≤ PPN < 8192"),
+    (np.array([-1]), "holds PPN -1, outside 0 ≤ PPN < 8192"),
     (np.array([0.0, 1.0]), "holds float64 values, not integers (.astype(int) makes them PPNs)"),
     (np.array([[0, 1], [2, 3]]), "has 2 dimensions"),
     (5, "is one PPN, not an array (write [5])"),
@@ -278,7 +278,7 @@ def test_peek_takes_a_list_and_an_empty_one():
 def test_touch_refuses_a_ppn_twice_and_keeps_the_accounting_when_it_faults():
     host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
     vm = host.power_on(esx.VMConfig(name="a", max_mb=32, overhead_mb=2))        # idle: most pages unbacked
-    with pytest.raises(esx.ConfigError, match="holds a PPN twice"):
+    with pytest.raises(esx.ConfigError, match="holds PPN 3 twice"):
         vm.touch(np.array([3, 3]))
     unbacked = np.flatnonzero(vm.pmap.state == UNBACKED)[:10].tolist()
     before, free = vm.alloc_pages, host.machine.free

@@ -207,8 +207,8 @@ class _Broken(ReplacementPolicy):
 
 
 @pytest.mark.parametrize("how, message", [
-    ("twice", "same page twice"), ("too many", "return at most n"), ("not private", "only private pages"),
-    ("protected", "in `protect`"), ("floats", "must return integer page numbers (PPNs); got an array of float64")])
+    ("twice", "twice (np.unique keeps each once)"), ("too many", "return at most n"), ("not private", "only private pages"),
+    ("protected", "in `protect`"), ("floats", "which holds float64 values, not integers (.astype(int) makes them PPNs)")])
 def test_illegal_victims_fail_with_the_rule_they_break(how, message):
     assert message in _fails(problems.BeatRandom(0), {"policy": _Broken(how)})
 

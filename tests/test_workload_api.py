@@ -119,7 +119,7 @@ def test_a_workload_of_no_pages_is_told_it_may_touch_none():
     power_on(Sized(0, lps=[0]), host)
     with pytest.raises(esx.ConfigError) as err:
         host.run(seconds=1)
-    assert str(err.value) == ("Sized.step(t = 1) returned Access.lps with page 0 out of range; allowed: an empty "
+    assert str(err.value) == ("Sized.step(t = 1) returned Access.lps = array([0]), which holds page 0, and there are no pages; allowed: an empty "
                               "array (attach() returned 0 logical pages).")
 
 
@@ -168,7 +168,7 @@ class Huge(Workload):
 def test_an_outside_workload_is_checked_inside_delayed_too(wrap):
     host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
     host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1), workload=wrap(Repeats()))
-    with pytest.raises(esx.ConfigError, match=r"^Repeats\.step\(t = 1\) returned Access\.lps with page 9 twice"):
+    with pytest.raises(esx.ConfigError, match=r"^Repeats\.step\(t = 1\) returned Access\.lps = array\(\[9, 9\]\), which holds page 9 twice"):
         host.run(seconds=10)
 
 

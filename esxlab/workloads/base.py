@@ -10,7 +10,8 @@ import numpy as np
 
 from ..config import PAGES_PER_MB
 from ..content import TokenMint
-from ..errors import ConfigError, check_call, check_number, shorten
+from ..arrays import page_numbers
+from ..errors import ConfigError, check_call, check_number, shorten, shown
 from ..resources import check_pages_fit
 
 
@@ -52,22 +53,13 @@ def checked(acc: object, pages: int, who: str, t: int) -> Access:
         raise ConfigError(f"{where} returned {shorten(acc)}; it must return an esxlab.workloads.Access(lps, "
                           "writes): the distinct logical pages it touches this second and which of them it writes.")
 
-    def pages_of(name: str, value, distinct_too: bool) -> np.ndarray:
-        a = np.asarray(value)
-        allowed = (f"allowed: a 1-D array of {'distinct ' if distinct_too else ''}whole numbers from 0 to {pages - 1}"
-                   if pages else "allowed: an empty array") + f" (attach() returned {pages} logical pages)"
-        if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
-            raise ConfigError(f"{where} returned Access.{name} = {shorten(value)}; {allowed}.")
-        if a.size:
-            bad = ((a < 0) | (a >= pages)).nonzero()[0]
-            if len(bad):
-                raise ConfigError(f"{where} returned Access.{name} with page {a[bad[0]]} out of range; {allowed}.")
-            if distinct_too:
-                s = np.sort(a)
-                twice = (s[1:] == s[:-1]).nonzero()[0]
-                if len(twice):
-                    raise ConfigError(f"{where} returned Access.{name} with page {s[twice[0]]} twice; {allowed}.")
-        return a.astype(np.intp)
+    def pages_of(name: str, value, once: bool) -> np.ndarray:
+        a = page_numbers(value, pages, once, unit="page")
+        if isinstance(a, str):
+            raise ConfigError(f"{where} returned Access.{name} = {shown(value)}, which {a}; allowed: "
+                              + (f"a 1-D array of {'distinct ' if once else ''}whole numbers from 0 to {pages - 1}"
+                                 if pages else "an empty array") + f" (attach() returned {pages} logical pages).")
+        return a
 
     lps = pages_of("lps", acc.lps, True)
     writes = np.asarray(acc.writes)
