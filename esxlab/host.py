@@ -30,7 +30,6 @@ import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from tqdm import tqdm
 
 from .admission import admit
 from .clock import Clock
@@ -489,6 +488,7 @@ def _progress_line(ticks: int, show: bool | None) -> Iterator[Callable[[], None]
     if show is False or ticks < 60:
         yield lambda: None
         return
+    from tqdm import tqdm            # here, so that `import esxlab` loads numpy alone (issue 2)
     with tqdm(total=ticks / 60, unit=" min", unit_scale=True, file=sys.stderr, delay=0 if show else PROGRESS_AFTER_S,
               bar_format="  simulated {n:.0f}/{total:.0f} min at {rate_noinv_fmt}, {remaining} left") as line:
         yield line.update
