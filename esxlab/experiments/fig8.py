@@ -36,6 +36,9 @@ Tolerances (defended; paper values digitized at 5-minute samples, ± ≈ 10 MB):
   sharing rows' tolerance;
 * aggregate allocation (20–80 min): paper ≈ 980 MB, more than the 864 MB machine memory left
   after overhead because shared pages count in every VM; ± 60 MB;
+* aggregate allocation's peak at boot: the paper's text says it "approaches 1200 MB" (§6.3; its 5-minute
+  samples miss the peak), ± 60 MB as for the aggregate allocation: what the row shows is allocation beyond
+  the 1024 MB of machine memory, which sharing makes possible, and 1140 MB is still 116 MB beyond it;
 * boot: zero pages shared (paper 325 MB, ± 60), peak paged (paper 35 MB, ± 25), paged later
   (paper < 20 MB after the boot storm). Where the model misses, the row's note says why.
 
@@ -222,7 +225,7 @@ def run(seed: int = 0, **params: object) -> Result:
     res.add("aggregate balloon", 427, mean(total["balloon"], *late), 60, "MB", note_if_off=gap, **late_off)
     res.add("aggregate alloc", 980, mean(total["alloc"], *late), 60, "MB", note_if_off=gap, **late_off)
     boot = gap if gap == NO_SHARING else BOOT
-    res.add("aggregate alloc peak at boot", 1200, total["alloc"][m < b].max(), 100, "MB", note_if_off=boot, **off)
+    res.add("aggregate alloc peak at boot", 1200, total["alloc"][m < b].max(), 60, "MB", note_if_off=boot, **off)
     res.add("zero pages shared at boot", 325, tr.host.zero_shared[m < b].max(), 60, "MB", note_if_off=boot, **off)
     res.add("sharing saves after benchmarks start", 200, mean(tr.host.shared_saved, *late), 60, "MB",
             note_if_off=gap, **late_off)
