@@ -517,10 +517,11 @@ def _asking(answers: tuple[str, ...]) -> str:
     return found[0] if found else "RhoVictim"
 
 
-def check(problem: Any, **answers: Any) -> None:
+def check(problem: Any, *by_position: Any, **answers: Any) -> None:
     """Check every answer ``problem`` asks for; print one line if all are right.
 
-    ``checks.check(p, rhos=rhos, victim=victim)``. The problem is posed afresh from its class
+    ``checks.check(p, rhos=rhos, victim=victim)``: answers go by name (ConfigError for one given by position).
+    The problem is posed afresh from its class
     and seed, so only the seed of the object passed in counts. Every answer is checked: raises
     :class:`CheckFailed` (an AssertionError) naming each wrong answer (and any unanswered one), else
     ``NotImplementedError`` naming each unanswered one (:func:`_together`).
@@ -528,6 +529,10 @@ def check(problem: Any, **answers: Any) -> None:
     cls = type(problem_of(problem, "check", ", ...", tuple(answers)))
     expected = cls(problem.seed)._expectations()
     names = [e.name for e in expected]
+    if by_position:
+        named = ", ".join(f"{n}={n}" for n in names)
+        raise ConfigError(f"check() takes each answer by its name, e.g. checks.check(p, {named}); got "
+                          f"{len(by_position)} without a name ({', '.join(shorten(v) for v in by_position)}).")
     if set(answers) != set(names):
         unused = [n for n in names if n not in answers]
         got = [a + "".join(f" (did you mean {m}?)" for m in get_close_matches(a, unused, 1) if a not in names)

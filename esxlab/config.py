@@ -32,6 +32,9 @@ REPLACEMENT_POLICIES = ("random", "clock")       # esxlab.swap.POLICIES implemen
 PRESETS = ("esx2002", "esxi6")
 STATE_MODELS = ("esx2002", "esxi6")
 # later ESX (ESXi 6 "sliding scale" minFree): (MB of machine memory, % of it) from the first MB on
+#: the largest VMConfig.salt: esxlab's salts are 64-bit numbers, mixed into a page's hash (invented; later ESX's
+#: sched.mem.pshare.salt is a string in the VM's configuration)
+SALT_MAX = 2 ** 64 - 1
 MINFREE_SCALE = ((4096, 6.0), (8192, 4.0), (16384, 2.0), (float("inf"), 1.0))
 
 
@@ -470,6 +473,8 @@ class VMConfig(Validated):
                                          source="later ESX: sched.mem.maxmemctl (None: only the % cap)")
     balloon_rate_mb_s: float = param(4, "max balloon rate", 0, 4096, step=0.5, unit="MB/s", lo_open=True,
                                      source="invented: §3.2 says only 'adaptively rate-limited'")
+    #: later ESX's sched.mem.pshare.salt: VMs share pages only with VMs of an equal salt (None: no salt; see
+    #: SharingConfig.force_salting); 0 ≤ salt ≤ SALT_MAX
     salt: int | None = None
 
     def _check_relations(self) -> None:
@@ -491,6 +496,9 @@ class VMConfig(Validated):
                 raise ConfigError(f"VMConfig.salt must be None or an integer, got {shorten(self.salt)} "
                                   f"({type(self.salt).__name__}).")
             object.__setattr__(self, "salt", int(self.salt))
+            if not 0 <= self.salt <= SALT_MAX:       # a larger one would wrap to another VM's salt and share with it
+                raise ConfigError(f"VMConfig.salt = {shorten(self.salt)} is out of range; allowed: None or "
+                                  f"0 ≤ salt ≤ {SALT_MAX} (2**64 − 1: esxlab's salts are 64-bit numbers).")
 
     @property
     def max_pages(self) -> int:

@@ -3,6 +3,7 @@ argument with a ConfigError (or, for reservations, an AdmissionError) whose sent
 parameter, the value and what is allowed — never a bare numpy or TypeError traceback."""
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -414,7 +415,8 @@ def config_specs():
                "number", 64, 0, 1 << 20, mention="low_memory_mb", big=1 << 20, optional=True)
     yield Spec("VMConfig.name", lambda x: esx.VMConfig(name=x), "string", "web")
     yield Spec("VMConfig.os_version", lambda x: esx.VMConfig(os_version=x), "string", "2")
-    yield Spec("VMConfig.salt", lambda x: esx.VMConfig(salt=x), "int", 3, optional=True)
+    yield Spec("VMConfig.salt", lambda x: esx.VMConfig(salt=x), "int", 3, 0, 2 ** 64 - 1, optional=True,
+               extra=[(-1, False), (2 ** 64, False), (2 ** 64 + 7, False), (0, True), (2 ** 64 - 1, True)])
     for name, cls in (("sharing", esx.SharingConfig), ("remap", esx.RemapConfig)):
         yield Spec(f"HostConfig.{name}", lambda x, name=name: esx.HostConfig(**{name: x}), "object", cls())
 
@@ -653,6 +655,9 @@ def test_catalogue_of_bad_inputs(monkeypatch, tmp_path, capsys):
         print(f"\nbad-input catalogue: {tried} tried, {sentences} refused with a sentence, "
               f"{accepted} accepted as valid, {len(wrong)} wrong")
     assert not wrong, f"{len(wrong)} of {tried} inputs answered wrongly:\n" + "\n".join(wrong[:60])
+    counts = f"{tried:,} tried, {sentences:,} refused with a sentence, {accepted:,} accepted as valid"
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    assert counts in readme, f"README.md's bad-input paragraph should state the catalogue's counts: {counts}"
     assert tried > 1000
 
 

@@ -741,3 +741,11 @@ def test_type_messages_say_what_is_wrong(capsys):
     checks.check(q, **{**solve(q), "targets_mb": [np.array(t) for t in solve(q)["targets_mb"]]})
     assert capsys.readouterr().out.count("Correct") == 3
     assert "must be a number" in _fails(p, {**right, "rhos": [np.array("x")] * 3})
+
+
+def test_an_answer_given_by_position_is_told_to_give_it_by_name():
+    """An audit: checks.check(p, 0.5) was Python's bare "takes 1 positional argument but 2 were given"."""
+    with pytest.raises(esx.ConfigError) as err:
+        checks.check(problems.RhoVictim(seed=0), 0.5)
+    assert str(err.value) == ("check() takes each answer by its name, e.g. checks.check(p, rhos=rhos, victim=victim); "
+                              "got 1 without a name (0.5).")

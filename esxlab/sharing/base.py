@@ -37,7 +37,7 @@ def salt_group(vm, force_salting: int) -> int:
         return 0
     if salt is None:
         return int(mix64(np.uint64(vm.uid) ^ _VM_SALT))
-    return int(mix64(np.uint64(salt & 0xFFFFFFFFFFFFFFFF) ^ HASH_SALT)) | 1
+    return int(mix64(np.uint64(salt) ^ HASH_SALT)) | 1        # (VMConfig keeps salts to 64 bits)
 
 
 def page_hash(tokens: np.ndarray, group: int | np.ndarray) -> np.ndarray:
