@@ -3,7 +3,7 @@
 1. ``reproduce``: every experiment on seed 0, ``--jobs 2`` (what ``python -m esxlab reproduce
    --jobs 2`` runs). Target ≤ 25 s wall.
 2. ``fig7``: Figure 7 over τ after the change ∈ {0, 0.25, 0.5, 0.75, 0.95} × seeds 0–19, ``--jobs
-   2`` (``python -m esxlab sweep fig7 --param tax_after=0,0.25,0.5,0.75,0.95 --seeds 0-19
+   2`` (``python -m esxlab sweep fig7 --param tax_rate=0,0.25,0.5,0.75,0.95 --seeds 0-19
    --jobs 2``). Target ≤ 60 s wall.
 
 With no name both run. Wall time includes the worker processes' start-up (joblib's loky pool).
@@ -30,7 +30,7 @@ def reproduce(jobs: int) -> float:
 def fig7(jobs: int, seeds: int = 20) -> float:
     """Wall seconds of Figure 7 at five τ after the change × ``seeds`` seeds, ``jobs`` at a time."""
     t0 = time.perf_counter()
-    table = sweep("fig7", {"tax_after": list(TAUS)}, seeds=range(seeds), jobs=jobs)
+    table = sweep("fig7", {"tax_rate": list(TAUS)}, seeds=range(seeds), jobs=jobs)
     assert len(table.tables) == len(TAUS) * seeds
     return time.perf_counter() - t0
 

@@ -11,7 +11,7 @@ USAGE = """usage: python -m esxlab COMMAND ...
 commands:
   reproduce [--figure N] [--seeds 0-3] [--jobs N] run the paper's experiments, print paper vs esxlab
             [--seed S] [--csv DIR] [--plots DIR] [--readme FILE]
-  sweep fig7 --param tax_after=0,0.5 --seeds 0-19 run one experiment over a grid of parameters and seeds
+  sweep fig7 --param tax_rate=0,0.5 --seeds 0-19  run one experiment over a grid of parameters and seeds
             [--jobs N | --scheduler ADDRESS] [--csv FILE]
   sweep fig7 --list                               list an experiment's parameters (default, allowed values,
                                                   how to write them) and the rules between them

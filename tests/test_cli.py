@@ -142,7 +142,7 @@ def test_one_number_in_parentheses_is_not_a_tuple_and_the_error_says_how_to_writ
     assert "with a comma" not in str(err.value)
 
 
-@pytest.mark.parametrize("argv", [[], ["--list"], ["--param", "tax_after=0,0.5"]], ids=lambda a: " ".join(a) or "-")
+@pytest.mark.parametrize("argv", [[], ["--list"], ["--param", "tax_rate=0,0.5"]], ids=lambda a: " ".join(a) or "-")
 def test_a_sweep_without_an_experiment_names_the_experiments(argv, capsys):
     assert cli.sweep_main(argv) == 2
     assert capsys.readouterr().err == MISSING
@@ -158,13 +158,13 @@ def test_the_parser_reproduce_shares_does_not_read_sweep_s_messages():
 
 
 def test_a_decimal_comma_is_told_apart_from_two_values(capsys):
-    assert main(["sweep", "fig7", "--param", "tax_after=0,5"]) == 2
+    assert main(["sweep", "fig7", "--param", "tax_rate=0,5"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "error: sweep: --param tax_after=0,5 gives 2 values, 0 and 5: a comma separates values, and a decimal "
-        "number is written with a point (0.5); fig7.tax_after = 5 is out of range; allowed: 0 ≤ tax_after ≤ 0.99.")
+        "error: sweep: --param tax_rate=0,5 gives 2 values, 0 and 5: a comma separates values, and a decimal "
+        "number is written with a point (0.5); fig7.tax_rate = 5 is out of range; allowed: 0 ≤ tax_rate ≤ 0.99.")
 
 
-@pytest.mark.parametrize("text", ["tax_after=0.5,75", "clients=20,40", "tax_after=0,0.5"])
+@pytest.mark.parametrize("text", ["tax_rate=0.5,75", "clients=20,40", "tax_rate=0,0.5"])
 def test_values_that_do_not_read_as_a_decimal_comma_get_no_comma_sentence(text):
     sweeps.check_decimal_comma("fig7", text)          # allowed values, or no two whole numbers making one
 
@@ -179,7 +179,7 @@ ARGV = ["sweep", "remap_io", "--param", "minutes=1,2", "--seeds", "0"]
 
 
 def allowed(name: str, key: str) -> str:
-    """The range ``key`` of experiment ``name`` allows, from its ``PARAMS`` (e.g. "0 ≤ tax_after ≤ 0.99.")."""
+    """The range ``key`` of experiment ``name`` allows, from its ``PARAMS`` (e.g. "0 ≤ tax_rate ≤ 0.99.")."""
     spec = E.get(name).PARAMS[key]
     return describe_range(key, spec.lo, spec.hi, spec.lo_open, spec.hi_open) + "."
 
@@ -187,9 +187,9 @@ def allowed(name: str, key: str) -> str:
 @pytest.mark.parametrize("typed, shown", [("nan", "nan"), ("inf", "inf"), ("-inf", "-inf"), ("NaN", "nan"),
                                           ("0.5,inf", "inf")])
 def test_the_command_line_says_not_finite_and_what_is_allowed(typed, shown, capsys):
-    assert main(["sweep", "fig7", "--param", f"tax_after={typed}"]) == 2
+    assert main(["sweep", "fig7", "--param", f"tax_rate={typed}"]) == 2
     err = capsys.readouterr().err
-    assert err == f"error: fig7.tax_after = {shown} is not a finite number; allowed: {allowed('fig7', 'tax_after')}\n"
+    assert err == f"error: fig7.tax_rate = {shown} is not a finite number; allowed: {allowed('fig7', 'tax_rate')}\n"
     assert "must be a number" not in err
 
 

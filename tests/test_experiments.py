@@ -41,7 +41,7 @@ def test_same_seed_same_result_other_seed_other_result():
 
 # -- parameters ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("name, params, match", [
-    ("fig7", dict(tax_after=1.0), "tax_after = 1.0 is out of range"),
+    ("fig7", dict(tax_rate=1.0), "tax_rate = 1.0 is out of range"),
     ("fig7", dict(taxafter=0.5), "no parameter 'taxafter'"),
     ("fig7", dict(tax_change_min=70), "tax_change_min ≤ minutes − 4"),
     ("fig2", dict(sizes=(64,)), "balloon would exceed its cap"),
@@ -102,8 +102,8 @@ def test_row_relations_and_rendering(tmp_path):
     ("fig2", FIG2_SMALL, dict(FIG2_SMALL, max_mb=144)),
     ("fig4", dict(max_vms=3, minutes=5), dict(max_vms=4, minutes=5)),
     ("esx_today", dict(limit_mb=16), dict(limit_mb=32, vm_mb=80)),
-    ("fig7", dict(FIG7_SMALL, minutes=16, tax_after=0.0), dict(FIG7_SMALL, minutes=16, tax_after=0.5)),
-], ids=["fig2 max_mb", "fig4 max_vms", "esx_today limit_mb", "fig7 tax_after"])
+    ("fig7", dict(FIG7_SMALL, minutes=16, tax_rate=0.0), dict(FIG7_SMALL, minutes=16, tax_rate=0.5)),
+], ids=["fig2 max_mb", "fig4 max_vms", "esx_today limit_mb", "fig7 tax_rate"])
 def test_quantities_are_named_the_same_whatever_the_parameters(name, one, other):
     """A sweep's tidy table pivots on ``quantity``: a parameter's value may show in a row's label
     (e.g. "10 VMs: zero pages", "idle VM alloc, τ = 0.75"), never in its quantity."""
@@ -380,11 +380,11 @@ def test_a_figure_number_that_is_not_whole_is_refused_listing_the_figures(number
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
 def test_python_says_the_same(value):
-    with pytest.raises(ConfigError, match=rf"^fig7.tax_after = {value!r} is not a finite number; allowed: 0 ≤ "
-                                          r"tax_after ≤ 0.99\.$"):
-        E.sweep("fig7", params={"tax_after": [value]})
-    with pytest.raises(ConfigError, match=rf"^fig7.tax_after = {value!r} is not a finite number"):
-        E.fig7.run(tax_after=value)
+    with pytest.raises(ConfigError, match=rf"^fig7.tax_rate = {value!r} is not a finite number; allowed: 0 ≤ "
+                                          r"tax_rate ≤ 0.99\.$"):
+        E.sweep("fig7", params={"tax_rate": [value]})
+    with pytest.raises(ConfigError, match=rf"^fig7.tax_rate = {value!r} is not a finite number"):
+        E.fig7.run(tax_rate=value)
 
 
 @pytest.mark.parametrize("args, says", [

@@ -201,12 +201,12 @@ def test_fig7_small_the_tax_moves_memory_and_leaves_the_papers_setting_uncompare
     res = E.fig7.run(seed=1, **FIG7_SMALL)
     assert_within(res, ["idle VM alloc, τ = 0", "dbench VM alloc, τ = 0", "dbench VM alloc, τ = 0.75"])
     assert res.value("idle VM alloc, τ = 0.75") < res.value("idle VM alloc, τ = 0") - 15
-    off = E.fig7.run(seed=1, **dict(FIG7_SMALL, tax_after=0.0, minutes=16))
+    off = E.fig7.run(seed=1, **dict(FIG7_SMALL, tax_rate=0.0, minutes=16))
     quantities = [r.quantity for r in off.table]
     assert len(set(quantities)) == len(quantities), "each quantity once a run (sweeps pivot on them)"
     before, row = off.row("idle VM alloc, τ = 0 before the change"), off.row("idle VM alloc, τ = 0 after the change")
     assert before.within, "τ before the change is still the paper's 0"
-    assert row.paper is None and row.within is None and "tax_after = 0.0, default 0.75" in row.note, \
+    assert row.paper is None and row.within is None and "tax_rate = 0.0, default 0.75" in row.note, \
         "with τ moved to 0 the table must not compare with the paper's 101 MB"
 
 
@@ -215,7 +215,7 @@ def test_fig7_runs_differing_after_the_change_fork_and_match_a_fresh_run_bit_for
     from esxlab.experiments import common
     small = dict(FIG7_SMALL, minutes=16)
     common._prefixes.clear()
-    E.fig7.run(seed=1, **dict(small, tax_after=0.25))
+    E.fig7.run(seed=1, **dict(small, tax_rate=0.25))
     assert len(common._prefixes) == 1
     forked = E.fig7.run(seed=1, **small)
     assert len(common._prefixes) == 1, "the second run reused the first one's prefix"
@@ -248,6 +248,6 @@ def test_a_label_names_one_quantity_across_a_sweep_of_tau():
     short = dict(dbench_start_min=1, tax_change_min=6, minutes=11)
     named: dict[str, set[str]] = {}
     for tau in (0, 0.75):
-        for r in fig7.run(tax_after=tau, **short).table:
+        for r in fig7.run(tax_rate=tau, **short).table:
             named.setdefault(r.title, set()).add(r.quantity)
     assert all(len(q) == 1 for q in named.values()), {t: q for t, q in named.items() if len(q) > 1}

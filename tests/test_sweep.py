@@ -4,9 +4,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import re
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +23,7 @@ from esxlab.experiments import SweepFailed, SweepInterrupted, runner, sweep, swe
 from esxlab.experiments.result import Row
 from esxlab.experiments.sweeps import SweepTable, parse_param
 
+ROOT = Path(__file__).resolve().parents[1]
 GRID = {"minutes": [1, 2], "packets_per_s": [1000, 2000]}      # remap_io: ≈ 0.1 s a run
 
 
@@ -56,22 +60,51 @@ def test_csv_round_trips_the_numbers(serial, tmp_path):
     assert [float(r["value"]) for r in rows] == [r["value"] for r in serial.records()]
 
 
-def test_fig7_over_tax_after_names_each_quantity_once_and_the_same_at_every_point(tmp_path, capsys):
-    """In ``sweep fig7 --param tax_after=0,0.75 --csv``, the idle VM's allocation after the
+def test_fig7_over_tax_rate_names_each_quantity_once_and_the_same_at_every_point(tmp_path, capsys):
+    """In ``sweep fig7 --param tax_rate=0,0.75 --csv``, the idle VM's allocation after the
     change was 'idle VM alloc, τ = 0 after the change' at one point and 'idle VM alloc, τ = 0.75' at
     the other, and 'idle VM alloc, τ = 0' meant before the change at 0.75 only: no pivot possible.
     Quantities are now the same at every point; the printed table still shows τ."""
     out = tmp_path / "fig7.csv"
     small = ["vm_mb=128", "available_mb=179", "clients=20", "minutes=16", "tax_change_min=12", "dbench_start_min=1"]
-    params = [x for p in ["tax_after=0,0.75", *small] for x in ("--param", p)]
+    params = [x for p in ["tax_rate=0,0.75", *small] for x in ("--param", p)]
     assert main(["sweep", "fig7", *params, "--csv", str(out)]) == 0
     text = capsys.readouterr().out
     assert "idle VM alloc, τ = 0.75" in text and "idle VM alloc, τ = 0 after the change" in text
     at: dict[str, list[str]] = {}
     for r in csv.DictReader(open(out)):
-        at.setdefault(r["tax_after"], []).append(r["quantity"])
+        at.setdefault(r["tax_rate"], []).append(r["quantity"])
     assert at["0"] == at["0.75"] and len(set(at["0"])) == len(at["0"])
     assert "idle VM alloc after the change" in at["0"] and "idle VM alloc before the change" in at["0"]
+
+
+def test_the_documented_fig7_sweep_over_tax_rate_runs_from_a_shell(tmp_path):
+    """The command the README and benchmarks/bench_sweep.py give, ``python -m esxlab sweep fig7 --param
+    tax_rate=0,0.25,0.5,0.75,0.95 --seeds 0-19``, on a grid of two τ and one seed at the paper's length (it
+    failed with "fig7 has no parameter 'tax_rate'" while the parameter was named otherwise): at τ = 0 the
+    two VMs still split evenly after the change and nothing is compared; at 0.75 the paper's rows are."""
+    out = tmp_path / "fig7.csv"
+    run = subprocess.run([sys.executable, "-m", "esxlab", "sweep", "fig7", "--param", "tax_rate=0,0.75",
+                          "--seeds", "0", "--jobs", "1", "--csv", str(out)], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "fig7 tax_rate=0.75  idle VM alloc, τ = 0.75" in run.stdout
+    assert run.stdout.rstrip().splitlines()[-1].startswith("2 runs of fig7 (2 grid points × 1 seed), ")
+    rows = list(csv.DictReader(open(out)))
+    assert list(rows[0])[:3] == ["experiment", "tax_rate", "seed"] and {r["seed"] for r in rows} == {"0"}
+    at = {tau: {r["quantity"]: r for r in rows if r["tax_rate"] == tau} for tau in ("0", "0.75")}
+    assert len(rows) == 2 * len(at["0"]) and set(at["0"]) == set(at["0.75"])
+    no_tax, tax = at["0"], at["0.75"]
+    assert abs(float(no_tax["split dbench − idle after the change"]["value"])) < 5, "no tax: no split"
+    assert no_tax["idle VM alloc after the change"]["within"] == ""          # off the paper's setting: not compared
+    assert "tax_rate = 0, default 0.75" in no_tax["idle VM alloc after the change"]["note"]
+    for q in ("idle VM alloc after the change", "dbench VM alloc after the change",
+              "split dbench − idle after the change", "dbench throughput gain"):
+        assert tax[q]["within"] == "True", (q, tax[q]["value"], tax[q]["paper"])
+    assert float(tax["idle VM alloc after the change"]["value"]) < \
+        float(no_tax["idle VM alloc after the change"]["value"]) - 50, "the tax takes the idle VM's idle memory"
+    for q in ("idle VM alloc before the change", "dbench VM alloc before the change"):
+        assert tax[q]["value"] == no_tax[q]["value"], "both points fork from the same run up to the change"
 
 
 def test_cli_prints_the_summary_and_writes_the_tidy_csv(tmp_path, capsys):
@@ -83,7 +116,7 @@ def test_cli_prints_the_summary_and_writes_the_tidy_csv(tmp_path, capsys):
     assert {r["seed"] for r in rows} == {"0", "1"} and {r["minutes"] for r in rows} == {"1", "2"}
 
 
-@pytest.mark.parametrize("text, name, values", [("tax_after=0,0.25,0.95", "tax_after", [0, 0.25, 0.95]),
+@pytest.mark.parametrize("text, name, values", [("tax_rate=0,0.25,0.95", "tax_rate", [0, 0.25, 0.95]),
                                                 ("sharing=esx,off", "sharing", ["esx", "off"]),
                                                 ("sizes=(128, 160),(96,)", "sizes", [(128, 160), (96,)])])
 def test_parse_param(text, name, values):
@@ -92,12 +125,13 @@ def test_parse_param(text, name, values):
 
 @pytest.mark.parametrize("args, match", [
     (("fig99", None, 0), "unknown experiment 'fig99'"),
-    (("fig7", {"tax_rate": [0, 0.5]}, 0), "fig7 has no parameter 'tax_rate'; its parameters are: available_mb"),
-    (("fig7", {"tax_after": [0.5, 1.5]}, 0), r"tax_after = 1.5 is out of range; allowed: 0 ≤ tax_after ≤ 0.99"),
+    # the name fig7's τ after the change had before it became tax_rate: no alias keeps it
+    (("fig7", {"tax_after": [0, 0.5]}, 0), "fig7 has no parameter 'tax_after'; its parameters are: available_mb"),
+    (("fig7", {"tax_rate": [0.5, 1.5]}, 0), r"tax_rate = 1.5 is out of range; allowed: 0 ≤ tax_rate ≤ 0.99"),
     (("fig7", {"sharing": ["esx", "on"]}, 0), "sharing = 'on' is not allowed; choose one of"),
-    (("fig7", {"tax_after": []}, 0), "tax_after has no values"),
-    (("fig7", {"tax_after": [0.5, 0.5]}, 0), "names a value twice"),
-    (("fig7", [("tax_after", 0.5)], 0), "give a dict of parameter name"),
+    (("fig7", {"tax_rate": []}, 0), "tax_rate has no values"),
+    (("fig7", {"tax_rate": [0.5, 0.5]}, 0), "names a value twice"),
+    (("fig7", [("tax_rate", 0.5)], 0), "give a dict of parameter name"),
     (("fig7", None, []), "seeds is empty"),
     (("fig7", None, [0, -1]), "seeds = -1 is not allowed"),
     (("fig7", None, [1, 1]), "names a seed twice"),
@@ -129,11 +163,11 @@ def test_a_rule_between_parameters_is_the_experiments_sentence():
         E.sweep("fig7", {"tax_change_min": [58]})
 
 
-@pytest.mark.parametrize("argv, match", [(["fig7", "--param", "tax_after"], "give name=value"),
+@pytest.mark.parametrize("argv, match", [(["fig7", "--param", "tax_rate"], "give name=value"),
                                          (["fig7", "--jobs", "2", "--scheduler", "tcp://h:1"], "not allowed with"),
                                          (["fig7", "--param", "minutes=5", "--param", "minutes=6"], "given twice"),
                                          (["fig7", "--csv", "/no/such/dir/x.csv"], "cannot be written"),
-                                         (["fig7", "--param", "tax_after=2"], "tax_after = 2 is out of range")])
+                                         (["fig7", "--param", "tax_rate=2"], "tax_rate = 2 is out of range")])
 def test_cli_refuses_bad_arguments(argv, match, capsys):
     assert main(["sweep", *argv]) == 2
     assert match in capsys.readouterr().err
@@ -179,15 +213,15 @@ def test_grouping_runs_of_a_seed_into_tasks_keeps_the_table(serial, jobs, monkey
     assert E.sweep("remap_io", GRID, seeds=[0, 1], jobs=jobs).tables == serial.tables
 
 
-def test_a_fig7_sweep_over_tax_after_forks_each_seeds_prefix_and_matches_single_runs():
+def test_a_fig7_sweep_over_tax_rate_forks_each_seeds_prefix_and_matches_single_runs():
     """Figure 7's runs of one seed share the minutes before the tax change; the sweep forks them, and
     each table equals that run made alone from a cold start."""
     from esxlab.experiments import common
     small = dict(vm_mb=128, available_mb=179, clients=20, minutes=14, tax_change_min=8, dbench_start_min=1)
-    table = E.sweep("fig7", {**{k: [v] for k, v in small.items()}, "tax_after": [0.25, 0.75]}, seeds=[2])
+    table = E.sweep("fig7", {**{k: [v] for k, v in small.items()}, "tax_rate": [0.25, 0.75]}, seeds=[2])
     for i, tau in enumerate((0.25, 0.75)):
         common._prefixes.clear()
-        assert table.tables[i] == tuple(E.fig7.run(seed=2, **small, tax_after=tau).table)
+        assert table.tables[i] == tuple(E.fig7.run(seed=2, **small, tax_rate=tau).table)
 
 
 def test_cli_lists_an_experiments_parameters_with_default_and_range(capsys, monkeypatch):
@@ -197,8 +231,8 @@ def test_cli_lists_an_experiments_parameters_with_default_and_range(capsys, monk
     assert lines[0] == f"fig7: {E.fig7.TITLE}"
     assert lines[2].split() == ["parameter", "default", "allowed", "unit", "--param", "example", "meaning"]
     assert lines[4].split()[:6] == ["available_mb", "358", "64", "≤", "available_mb", "≤"]
-    tax_after = next(x for x in lines if x.startswith("tax_after "))
-    assert tax_after.split()[1] == "0.75" and "0 ≤ tax_after ≤ 0.99" in tax_after
+    tax_rate = next(x for x in lines if x.startswith("tax_rate "))
+    assert tax_rate.split()[1] == "0.75" and "0 ≤ tax_rate ≤ 0.99" in tax_rate
     assert "whole numbers, 1 ≤ clients ≤ 400" in next(x for x in lines if x.startswith("clients "))
     assert "one of 'esx', 'ksm', 'off'" in next(x for x in lines if x.startswith("sharing "))
     assert lines[4 + len(E.fig7.PARAMS)] == "", "the table has a row per parameter, then the rules"
@@ -360,19 +394,19 @@ def test_numpy_values_read_as_plain_numbers_in_names_and_notes():
     assert table == sweep("remap_io", {"minutes": [1.0, 2.0], "packets_per_s": [1000, 2000]}, seeds=[0])
     assert [type(v) for v in table.points[0]] == [float, int]
     assert table.summary()[0].experiment == "remap_io minutes=1.0 packets_per_s=1000"
-    fig7 = sweep("fig7", {"tax_after": np.linspace(0, 0.75, 2), "minutes": [16], "tax_change_min": [12],
+    fig7 = sweep("fig7", {"tax_rate": np.linspace(0, 0.75, 2), "minutes": [16], "tax_change_min": [12],
                           "dbench_start_min": [1], "vm_mb": [128], "available_mb": [179], "clients": [20]}, seeds=[0])
     notes = " ".join(str(r["note"]) for r in fig7.records()) + " ".join(r.experiment for r in fig7.summary())
-    assert "np." not in notes and "tax_after = 0.0, default 0.75" in notes
+    assert "np." not in notes and "tax_rate = 0.0, default 0.75" in notes
 
 
 def test_two_spellings_of_one_value_are_one_value_named_twice(monkeypatch, capsys):
     monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
-    with pytest.raises(esx.ConfigError, match=r"^sweep: fig7\.tax_after = \[0, 0\.5, 0\.0\] names a value twice \(0 "
+    with pytest.raises(esx.ConfigError, match=r"^sweep: fig7\.tax_rate = \[0, 0\.5, 0\.0\] names a value twice \(0 "
                                               r"and 0\.0 are equal\); each must appear once\.$"):
-        sweep("fig7", {"tax_after": [0, 0.5, 0.0]})
-    assert main(["sweep", "fig7", "--param", "tax_after=0,0.0"]) == 2
-    assert capsys.readouterr().err == ("error: sweep: fig7.tax_after = [0, 0.0] names a value twice (0 and 0.0 are "
+        sweep("fig7", {"tax_rate": [0, 0.5, 0.0]})
+    assert main(["sweep", "fig7", "--param", "tax_rate=0,0.0"]) == 2
+    assert capsys.readouterr().err == ("error: sweep: fig7.tax_rate = [0, 0.0] names a value twice (0 and 0.0 are "
                                        "equal); each must appear once.\n")
     with pytest.raises(esx.ConfigError, match=r"= \[\(128, 160\), \(128\.0, 160\)\] names a value twice"):
         sweep("fig2", {"sizes": [(128, 160), (128.0, 160)]})

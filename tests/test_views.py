@@ -213,16 +213,16 @@ def test_components_handle_degenerate_data():
 
 def test_experiment_dashboard_shows_paper_beside_esxlab():
     fig7 = pytest.importorskip("esxlab.experiments.fig7")
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
-    assert d.controls["tax_after"].value == fig7.PARAMS["tax_after"].default
-    assert d.controls["tax_after"].description == fig7.PARAMS["tax_after"].label.split(" (")[0]
-    assert not d.controls["tax_after"].continuous_update          # an experiment run takes seconds: on release
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    assert d.controls["tax_rate"].value == fig7.PARAMS["tax_rate"].default
+    assert d.controls["tax_rate"].description == fig7.PARAMS["tax_rate"].label.split(" (")[0]
+    assert not d.controls["tax_rate"].continuous_update          # an experiment run takes seconds: on release
     assert "paper" in d.table.widget.value and "179" in d.table.widget.value
     assert d.run.result.params["minutes"] == 12
     y0 = d.series.lines.y.copy()
-    d.controls["tax_after"].value = 0.0
+    d.controls["tax_rate"].value = 0.0
     assert not np.array_equal(y0, d.series.lines.y)
-    assert d.run.result.params["tax_after"] == 0.0
+    assert d.run.result.params["tax_rate"] == 0.0
 
 
 def test_nested_config_controls_and_host_panel():
@@ -269,14 +269,14 @@ def test_an_experiment_compared_with_later_esx_heads_its_column_so():
     said "paper"."""
     from esxlab.experiments import esx_today, fig7
     from esxlab.experiments.result import Row
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
     assert d.table.reference == "paper"
     table = views.PaperTable(esx_today.REFERENCE)
     table.update([Row("esx_today", "minFree of a 4 GB host", 245.76, 245.76, 0.01, "MB")])
     assert "<th style='padding:0 8px'>later ESX</th>" in table.widget.value and ">paper<" not in table.widget.value
     module = types.SimpleNamespace(**{k: getattr(fig7, k) for k in ("PARAMS", "TITLE", "run")}, REFERENCE="docs",
                                    __name__="later")
-    assert views.ExperimentDashboard(module, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7,
+    assert views.ExperimentDashboard(module, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7,
                                                                        dbench_start_min=1)).table.reference == "docs"
 
 
@@ -398,12 +398,12 @@ def test_a_newer_move_abandons_the_older_run():
 
 def test_an_experiment_move_answers_at_once_then_draws_the_run():
     from esxlab.experiments import fig7
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
     with _runs_held(d):
-        _browser_move(d.controls["tax_after"], 0.0)
-        assert "computing tax_after = 0" in d.busy.value and d.run.result.params["tax_after"] == 0.75
+        _browser_move(d.controls["tax_rate"], 0.0)
+        assert "computing tax_rate = 0" in d.busy.value and d.run.result.params["tax_rate"] == 0.75
     assert d.done.wait(120)
-    assert d.run.result.params["tax_after"] == 0.0 and d.busy.value == ""
+    assert d.run.result.params["tax_rate"] == 0.0 and d.busy.value == ""
     d.idle()
 
 
@@ -411,16 +411,16 @@ def test_an_experiment_dashboard_streams_its_run_and_stops_a_superseded_one():
     from esxlab.experiments import common, fig7
     common._kept.clear()                                     # runs earlier tests kept would not stream
     fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed, stream=True)
-    steps = d.simulate_steps({"tax_after": 0.5}, frame_s=0)      # a frame after every tick
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=fixed, stream=True)
+    steps = d.simulate_steps({"tax_rate": 0.5}, frame_s=0)      # a frame after every tick
     first = next(steps)
     assert not first.complete and first.result is None and first.end_min == 12
     d.draw(first)
     assert "replaces it when the run ends" in d.table.widget.value     # the old table is marked as the old one
     frames = list(steps)
     assert frames[-1].complete and len(frames[-1].trace) == 12 * 60
-    assert frames[-1].result.table == fig7.run(seed=0, tax_after=0.5, **fixed).table
-    steps = d.simulate_steps({"tax_after": 0.25}, frame_s=0)
+    assert frames[-1].result.table == fig7.run(seed=0, tax_rate=0.5, **fixed).table
+    steps = d.simulate_steps({"tax_rate": 0.25}, frame_s=0)
     assert not next(steps).complete
     d._gen += 1                                                  # the student moved on
     assert not any(run.complete for run in steps), "the run stopped at its next tick"
@@ -437,31 +437,31 @@ def test_an_experiment_dashboard_precomputes_neighbours_with_the_runner(monkeypa
         return execute(fn, tasks, **kw)
 
     monkeypatch.setattr(runner, "execute", spy)
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed)
-    _browser_move(d.controls["tax_after"], 0.5)
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=fixed)
+    _browser_move(d.controls["tax_rate"], 0.5)
     assert d.done.wait(120) and d.idle()
-    assert calls == [(runner.run_one, [("fig7", 0, {**fixed, "tax_after": v}) for v in (0.55, 0.45)])]
+    assert calls == [(runner.run_one, [("fig7", 0, {**fixed, "tax_rate": v}) for v in (0.55, 0.45)])]
     for v in (0.45, 0.55):
-        kept = d._cached({"tax_after": v})
-        assert kept is not None and d.stored({"tax_after": v}) is not None, "memoized and kept on disk"
-        assert kept.result.table == fig7.run(seed=0, tax_after=v, **fixed).table
+        kept = d._cached({"tax_rate": v})
+        assert kept is not None and d.stored({"tax_rate": v}) is not None, "memoized and kept on disk"
+        assert kept.result.table == fig7.run(seed=0, tax_rate=v, **fixed).table
 
 
 def test_a_browser_float_is_rounded_so_the_papers_setting_stays_the_papers():
     from esxlab.experiments import fig7
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
-    d.controls["tax_after"].value = 0.7499999999999999          # what a browser slider sends for 0.75
-    assert d.values == {"tax_after": 0.75}
-    assert d.run.result.params["tax_after"] == 0.75 and "not the set-up compared with the paper" not in d.table.widget.value
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    d.controls["tax_rate"].value = 0.7499999999999999          # what a browser slider sends for 0.75
+    assert d.values == {"tax_rate": 0.75}
+    assert d.run.result.params["tax_rate"] == 0.75 and "not the set-up compared with the paper" not in d.table.widget.value
 
 
 def test_while_a_run_streams_cells_read_the_last_complete_run_and_the_page_keeps_its_height():
     from esxlab.experiments import common, fig7
     common._kept.clear()                                     # runs earlier tests kept would not stream
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1),
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1),
                                   stream=True)
     done, table, minute = d.run, d.table.widget.value, (d.minute.max, d.minute.value)
-    frame = next(d.simulate_steps({"tax_after": 0.5}, frame_s=0))
+    frame = next(d.simulate_steps({"tax_rate": 0.5}, frame_s=0))
     d.draw(frame)
     assert d.run is done and d.shown is frame, "dash.run stays the complete run a cell may read"
     assert (d.minute.max, d.minute.value) == minute and d.minute.disabled, "a frame leaves the minute slider alone"
@@ -483,7 +483,7 @@ def test_precompute_batches_take_turns_and_a_stale_one_is_skipped(monkeypatch):
     import threading
     import time as clock
     from esxlab.experiments import fig7, runner
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
     active, most, batches = [0], [0], []
     lock = threading.Lock()
 
@@ -492,16 +492,16 @@ def test_precompute_batches_take_turns_and_a_stale_one_is_skipped(monkeypatch):
             active[0] += 1
             most[0] = max(most[0], active[0])
         clock.sleep(0.2)
-        batches.append([t[2]["tax_after"] for t in tasks])
+        batches.append([t[2]["tax_rate"] for t in tasks])
         with lock:
             active[0] -= 1
         return []
 
     monkeypatch.setattr(runner, "execute", fake)
-    d._precompute(d._gen, {"tax_after": 0.5})
-    d._precompute(d._gen, {"tax_after": 0.25})
+    d._precompute(d._gen, {"tax_rate": 0.5})
+    d._precompute(d._gen, {"tax_rate": 0.25})
     d._gen += 1                                         # a third request: its own batch
-    d._precompute(d._gen, {"tax_after": 0.1})
+    d._precompute(d._gen, {"tax_rate": 0.1})
     assert d.idle(10)
     assert most[0] == 1, "one batch at a time"
     assert batches[-1] == [0.15, 0.05] and len(batches) <= 2, "the newest batch runs; a stale one waiting is skipped"
@@ -510,10 +510,10 @@ def test_precompute_batches_take_turns_and_a_stale_one_is_skipped(monkeypatch):
 
 def test_a_run_cut_short_is_not_remembered(monkeypatch):
     from esxlab.experiments import fig7
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
     monkeypatch.setattr(d, "simulate_steps", lambda values: iter([views.Run(None, complete=False)]))
-    assert d._run(d._gen, {"tax_after": 0.5}, show=False) is None
-    assert d._cached({"tax_after": 0.5}) is None and d.stored({"tax_after": 0.5}) is None
+    assert d._run(d._gen, {"tax_rate": 0.5}, show=False) is None
+    assert d._cached({"tax_rate": 0.5}) is None and d.stored({"tax_rate": 0.5}) is None
 
 
 def test_sweeps_hide_the_time_row():
@@ -535,16 +535,16 @@ def test_salting_options_are_labelled():
 def test_experiment_runs_are_kept_on_disk_for_a_later_session(monkeypatch):
     from esxlab.experiments import fig7
     fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed)
-    _browser_move(d.controls["tax_after"], 0.0)
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=fixed)
+    _browser_move(d.controls["tax_rate"], 0.0)
     assert d.done.wait(120) and d.idle()
     assert len(list(views.dashboards.cache_dir().glob("*.pkl"))) == 2     # the value asked for and its neighbour
-    later = views.ExperimentDashboard(fig7, ["tax_after"], fixed=fixed)    # a new session, same sources
+    later = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=fixed)    # a new session, same sources
     calls = []
     monkeypatch.setattr(later, "simulate", lambda **v: calls.append(v))
-    _browser_move(later.controls["tax_after"], 0.0)
+    _browser_move(later.controls["tax_rate"], 0.0)
     assert later.done.wait(120) and later.idle() and calls == []
-    assert later.run.result.params["tax_after"] == 0.0
+    assert later.run.result.params["tax_rate"] == 0.0
     assert np.array_equal(later.series.lines.y, d.series.lines.y, equal_nan=True)
     monkeypatch.setattr(views.dashboards, "source_hash", lambda: "another model")
     assert later.stored(later.values) is None                              # an edited esxlab reruns
@@ -614,10 +614,10 @@ def test_a_dashboard_computing_in_the_kernel_prints_no_progress_line(monkeypatch
     progress: its runs are quiet, however long they take (here: the threshold at 0 s)."""
     fig7 = pytest.importorskip("esxlab.experiments.fig7")
     monkeypatch.setattr(esx.host, "PROGRESS_AFTER_S", 0.0)
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(minutes=9, tax_change_min=5, dbench_start_min=1))
-    d.controls["tax_after"].value = 0.25
-    assert d.run.result.params["tax_after"] == 0.25
-    assert d.simulate(tax_after=0.5).result.params["tax_after"] == 0.5       # a guard cell's direct call (09)
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=9, tax_change_min=5, dbench_start_min=1))
+    d.controls["tax_rate"].value = 0.25
+    assert d.run.result.params["tax_rate"] == 0.25
+    assert d.simulate(tax_rate=0.5).result.params["tax_rate"] == 0.5       # a guard cell's direct call (09)
     s = views.SimDashboard(esx.HostConfig(memory_mb=64), [(esx.VMConfig(name="e", max_mb=8, overhead_mb=1), "idle")],
                            minutes=2)
     s.simulate()
@@ -693,7 +693,7 @@ def digitized(name: str, key: str, until: float = math.inf) -> tuple[np.ndarray,
 
 @pytest.fixture(scope="module")
 def fig7_dash():
-    return views.ExperimentDashboard(fig7, ["tax_after"], panels=("table", "series"))
+    return views.ExperimentDashboard(fig7, ["tax_rate"], panels=("table", "series"))
 
 
 def legend_paper(chart: TimeSeries) -> str:
@@ -999,7 +999,7 @@ def test_a_dashboards_bars_span_its_hosts_memory_at_every_minute(memory_mb):
 
 def test_fig7_draws_the_paper_allocation_of_the_vm_picked(fig7_dash):
     d = fig7_dash
-    d.set(tax_after=0.75)
+    d.set(tax_rate=0.75)
     assert d.paper_chart is d.series and d.series.paper_quantities == ("alloc",)
     for vm in ("idle", "dbench"):
         d.vm_pick.value = vm
@@ -1024,20 +1024,20 @@ def test_the_paper_marks_are_grey_of_their_own_shape_over_the_lines_under_the_cu
     assert PAPER_MARKERS[0][1] in legend_paper(chart)
 
 
-def test_fig7_with_another_tax_after_keeps_the_paper_before_the_change_only(fig7_dash):
+def test_fig7_with_another_tax_rate_keeps_the_paper_before_the_change_only(fig7_dash):
     d = fig7_dash
-    d.set(tax_after=0.5)
+    d.set(tax_rate=0.5)
     d.vm_pick.value = "idle"
     x, _ = paper_drawn(d.series)["alloc"]
     assert x.max() <= 31 and len(x) == len(digitized("fig7", "idle_alloc", 31)[0]) >= 2
-    assert "to minute 31 only" in legend_paper(d.series) and "tax_after = 0.5" in legend_paper(d.series)
-    d.set(tax_after=0.75)
+    assert "to minute 31 only" in legend_paper(d.series) and "tax_rate = 0.5" in legend_paper(d.series)
+    d.set(tax_rate=0.75)
     assert len(paper_drawn(d.series)["alloc"][0]) == len(digitized("fig7", "idle_alloc")[0])
     assert "only" not in legend_paper(d.series)
 
 
 def test_fig7_off_the_paper_set_up_hides_the_paper_and_says_why():
-    d = views.ExperimentDashboard(fig7, ["tax_after"], fixed=dict(tax_before=0.25), panels=("series",))
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(tax_before=0.25), panels=("series",))
     assert paper_drawn(d.series) == {}
     note = legend_paper(d.series)
     assert "off the paper&#x27;s set-up" in note and "tax_before = 0.25" in note
@@ -1107,7 +1107,7 @@ def test_fig2_draws_no_paper_points_its_units_differ():
 
 def test_picking_a_vm_stays_fast_and_builds_no_series_again(fig7_dash):
     d = fig7_dash
-    d.set(tax_after=0.75)
+    d.set(tax_rate=0.75)
     before = paper._points.cache_info()
     t = time.perf_counter()
     for _ in range(20):
@@ -1210,8 +1210,8 @@ def test_dashboard_minutes_are_bounded_before_anything_runs():
 
 
 def test_overrides_beyond_a_parameters_range_are_refused_when_built():
-    assert refused(lambda: views.ExperimentDashboard(fig7, ["tax_after"], overrides={"tax_after": {"hi": 5}}),
-                   r"fig7.tax_after = 5 is out of range; allowed: 0 ≤ tax_after ≤ 0.99 \(control 'tax_after': "
+    assert refused(lambda: views.ExperimentDashboard(fig7, ["tax_rate"], overrides={"tax_rate": {"hi": 5}}),
+                   r"fig7.tax_rate = 5 is out of range; allowed: 0 ≤ tax_rate ≤ 0.99 \(control 'tax_rate': "
                    r"the slider's upper end") < 1
     refused(lambda: scenario(host_controls=["memory_mb"], overrides={"memory_mb": dict(lo=0)}),
             r"HostConfig.memory_mb = 0 is out of range.*lower end")
@@ -1227,8 +1227,8 @@ def test_an_override_of_no_control_is_refused():
     refused(lambda: scenario(host_controls=["memory_mb"], overrides={"memroy_mb": dict(lo=160, hi=512)}),
             r"overrides names 'memroy_mb', which is not a control of this dashboard \(did you mean 'memory_mb'\?\); "
             r"its controls: memory_mb\.")
-    refused(lambda: views.ExperimentDashboard(fig7, ["tax_after"], overrides={"vm_mb": {"hi": 256}}),
-            r"overrides names 'vm_mb', which is not a control .*its controls: tax_after\.")
+    refused(lambda: views.ExperimentDashboard(fig7, ["tax_rate"], overrides={"vm_mb": {"hi": 256}}),
+            r"overrides names 'vm_mb', which is not a control .*its controls: tax_rate\.")
     refused(lambda: scenario(vm_controls={"b": ["shares"]}), r"not in the scenario \(a\)\.$")
 
 

@@ -5,13 +5,13 @@ dict of knobs (see :mod:`.params`) whose defaults reproduce the paper's set-up, 
 ``TITLE``, and a docstring stating and defending its tolerances.
 
     import esxlab as esx
-    res = esx.experiments.fig7.run(seed=0, tax_after=0.5)
+    res = esx.experiments.fig7.run(seed=0, tax_rate=0.5)
     print(res.render())
 
 Any experiment runs over a grid of its ``PARAMS`` and seeds with :func:`sweep` (see
 :mod:`.sweeps`), locally with joblib or on a Dask cluster:
 
-    table = esx.experiments.sweep("fig7", params={"tax_after": [0, 0.75]}, seeds=range(4))
+    table = esx.experiments.sweep("fig7", params={"tax_rate": [0, 0.75]}, seeds=range(4))
 
 The paper's digitized curves (Figures 2, 6, 7, 8) come from :func:`paper_series`.
 

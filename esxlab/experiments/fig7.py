@@ -2,8 +2,9 @@
 
 Two VMs with max 256 MB and equal shares on a host with about 358 MB available to them: an
 idle Windows VM powers on first, a Linux VM running dbench ``dbench_start_min`` later. The
-tax rate is 0 until ``tax_change_min`` (≈ 31 min), then 0.75. Paper: 179 / 179 MB at τ = 0,
-≈ 101 / ≈ 243 MB at τ = 0.75, and dbench throughput up by more than 30 %.
+tax rate τ is ``tax_before`` (0) until ``tax_change_min`` (≈ 31 min), then ``tax_rate`` (0.75).
+Paper: 179 / 179 MB at τ = 0, ≈ 101 / ≈ 243 MB at τ = 0.75, and dbench throughput up by more
+than 30 %.
 
 Host size. ``HostConfig.memory_mb`` includes each VM's 32 MB overhead, and targets keep free
 memory above the high threshold (6 %) plus the hysteresis margin (1 %), so
@@ -155,7 +156,8 @@ PARAMS = {
                         source="invented: Dbench's default, fitted to this figure's gain and dbench estimate "
                                f"(Figure 2's dbench: {DBENCH_FIT[1]:g})"),
     "tax_before": Param(0.0, "tax rate before the change", 0, 0.99, step=0.05),
-    "tax_after": Param(0.75, "tax rate after the change", 0, 0.99, step=0.05),
+    "tax_rate": Param(0.75, "tax rate τ from tax_change_min on", 0, 0.99, step=0.05,
+                      source="the paper's idle memory tax τ (§5.2); 0.75 in Figure 7"),
     "dbench_start_min": Param(3, "dbench VM powers on at", 0, 600, step=1, unit="min"),
     "tax_change_min": Param(31, "tax rate changes at", 1, 600, step=1, unit="min"),
     "minutes": Param(60, "run length", 2, 1200, step=5, unit="min"),
@@ -172,7 +174,7 @@ RULES = (
 )
 
 #: the parameters that decide the run up to the tax change (the rest only what follows it)
-PREFIX = tuple(k for k in PARAMS if k not in ("tax_after", "minutes"))
+PREFIX = tuple(k for k in PARAMS if k not in ("tax_rate", "minutes"))
 
 
 def host_for(p: SimpleNamespace, tax_rate: float, seed: int) -> Host:
@@ -194,13 +196,13 @@ def warm_up(p: SimpleNamespace, seed: int) -> Host:
     return host
 
 
-def after_change(p: SimpleNamespace, seed: int, tax_after: float, minutes: float) -> Trace:
+def after_change(p: SimpleNamespace, seed: int, tax_rate: float, minutes: float) -> Trace:
     """The trace of the Figure 7 host of ``p`` (:func:`warm_up`; only its :data:`PREFIX` fields
-    matter) run ``minutes`` on after the tax rate changes to ``tax_after``. Runs with the same
+    matter) run ``minutes`` on after the tax rate changes to ``tax_rate``. Runs with the same
     prefix fork from one warmed-up host, and the same branch is run once per process
     (:func:`.common.fork_run`): the tax sweep's copies are Figure 7's runs."""
     key = ("fig7", seed, tuple((k, getattr(p, k)) for k in PREFIX))
-    return fork_run(key, lambda: warm_up(p, seed), ("set_tax_rate", float(tax_after)), minutes)
+    return fork_run(key, lambda: warm_up(p, seed), ("set_tax_rate", float(tax_rate)), minutes)
 
 
 def settle_min(run_min: float) -> float:
@@ -243,7 +245,7 @@ def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 7; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig7", PARAMS, params, RULES)
-    tr = after_change(p, seed, p.tax_after, p.minutes - p.tax_change_min)
+    tr = after_change(p, seed, p.tax_rate, p.minutes - p.tax_change_min)
 
     other = other_dbench(p)
     res = Result("fig7", dict(vars(p), seed=seed), fitted=WINDOWS_FITTED if other else FITTED, traces={"run": tr})
@@ -253,7 +255,7 @@ def run(seed: int = 0, **params: object) -> Result:
     idle0, db0 = tr.mean("idle", "alloc", *b0), tr.mean("dbench", "alloc", *b0)
     idle1, db1 = tr.mean("idle", "alloc", *b1), tr.mean("dbench", "alloc", *b1)
     thr0, thr1 = tr.mean("dbench", "throughput", *b0), tr.mean("dbench", "throughput", *b1)
-    before, after = off_setting(p, ("tax_before",)), off_setting(p, ("tax_before", "tax_after"))
+    before, after = off_setting(p, ("tax_before",)), off_setting(p, ("tax_before", "tax_rate"))
     short = short_run(p)
 
     def why(note: str = "") -> str:
@@ -263,9 +265,9 @@ def run(seed: int = 0, **params: object) -> Result:
     setup = dict(kind="set-up", off_setting=before, note_if_off=why())
     # the rows are named by before and after the change (sweeps pivot on them); labelled by τ, and
     # when τ does not change, by before and after too (each label once a run)
-    same = p.tax_before == p.tax_after
+    same = p.tax_before == p.tax_rate
     tau0 = f"τ = {p.tax_before:g}" + (" before the change" if same else "")
-    tau1 = f"τ = {p.tax_after:g}" + (" after the change" if same else "")
+    tau1 = f"τ = {p.tax_rate:g}" + (" after the change" if same else "")
     res.add("idle VM alloc before the change", 179 * scale, idle0, TOL_BEFORE, "MB", label=f"idle VM alloc, {tau0}",
             **setup)
     res.add("dbench VM alloc before the change", 179 * scale, db0, TOL_BEFORE, "MB",

@@ -124,7 +124,7 @@ def chart_points(name: str, vm: str | None, fields: tuple[str, ...] | list[str],
 #: earlier of the knob's value and its default (Figure 8's benchmarks from minute 8: the paper's boot only)
 TIMELINE = {"fig6": (), "fig7": ("dbench_start_min", "tax_change_min"), "fig8": ("bench_start_min",)}
 #: knobs whose move changes a run only from a moment on: figure → {knob: the knob holding that minute}
-FROM = {"fig7": {"tax_after": "tax_change_min"}}
+FROM = {"fig7": {"tax_rate": "tax_change_min"}}
 #: knobs each of whose choices is a reading of the paper's text: moved, the run is still at the paper's set-up
 #: (its rows compared, its points drawn); Figure 8's ``high_state``, §6.3's high state read two ways
 READINGS = {"fig8": ("high_state",)}

@@ -365,7 +365,7 @@ class Result:
         may, and is what tables show.
         ``note`` always goes with the row; ``note_if_off`` only when the row is outside its
         tolerance (the model's known reason for missing the paper, said plainly).
-        ``kind="set-up"`` marks a set-up check. ``off_setting`` (e.g. "tax_after = 0, default
+        ``kind="set-up"`` marks a set-up check. ``off_setting`` (e.g. "tax_rate = 0, default
         0.75") says the run left the set-up compared with the paper: the row is then not compared.
         ConfigError unless ``esxlab`` is one number (NaN: the run could not measure it; an array's mean, not the
         array), ``paper`` None or a number, ``tolerance`` None or a number ≥ 0."""

@@ -1,11 +1,11 @@
 """Sweeps: one experiment over a grid of its ``PARAMS`` and seeds, as a tidy table.
 
     import esxlab as esx
-    table = esx.experiments.sweep("fig7", params={"tax_after": [0, 0.5, 0.75]}, seeds=range(4), jobs=2)
+    table = esx.experiments.sweep("fig7", params={"tax_rate": [0, 0.5, 0.75]}, seeds=range(4), jobs=2)
     table.to_csv("fig7_sweep.csv")         # one row per run and quantity
     print(esx.experiments.render_table(table.summary()))      # mean ± sd per grid point
 
-``python -m esxlab sweep fig7 --param tax_after=0,0.25,0.5,0.75,0.95 --seeds 0-19 --jobs 2``
+``python -m esxlab sweep fig7 --param tax_rate=0,0.25,0.5,0.75,0.95 --seeds 0-19 --jobs 2``
 does the same from a shell (see :mod:`.cli`). Runs go through :func:`.runner.execute`: joblib's
 loky processes here, or a Dask cluster with ``scheduler="tcp://host:8786"``; the table is the
 same, bit for bit, either way. Every value is checked against the experiment's ``PARAMS``, and
@@ -119,7 +119,7 @@ class SweepTable:
 
     def summary(self) -> list[Row]:
         """One :class:`~.result.Row` per grid point and quantity: mean ± sd (ddof = 1) over the seeds, its
-        ``experiment`` naming the grid point (e.g. "fig7 tax_after=0.5"). ConfigError, naming the grid point,
+        ``experiment`` naming the grid point (e.g. "fig7 tax_rate=0.5"). ConfigError, naming the grid point,
         the seed and a quantity, if the seeds' tables at a grid point list different quantities."""
         out: list[Row] = []
         n = len(self.seeds)
@@ -140,7 +140,7 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
     name, eq, values = str(text).partition("=")
     if not eq or not name.strip() or not values.strip():
         raise ConfigError(f"sweep: --param {shorten(text)} is not allowed; give name=value[,value…], "
-                          "e.g. tax_after=0,0.5,0.75.")
+                          "e.g. tax_rate=0,0.5,0.75.")
     try:
         try:
             parsed = _literal_eval(f"[{values}]")
@@ -154,7 +154,7 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
 
 
 def check_decimal_comma(experiment: Experiment, text: str) -> None:
-    """ConfigError when ``--param`` ``text`` reads as a decimal comma ("tax_after=0,5" meant as 0.5): the
+    """ConfigError when ``--param`` ``text`` reads as a decimal comma ("tax_rate=0,5" meant as 0.5): the
     parameter refuses one of the values the commas give, and two neighbouring whole numbers joined by a
     point would be allowed. The sentence says how the commas split the text, then why the value is refused."""
     name, values = parse_param(text)
@@ -220,7 +220,7 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
         return {}
     if not isinstance(params, Mapping):
         raise ConfigError(f"sweep: params = {shorten(params)} is not allowed; give a dict of parameter name → "
-                          "list of values, e.g. {'tax_after': [0, 0.5]}.")
+                          "list of values, e.g. {'tax_rate': [0, 0.5]}.")
     grid: dict[str, list[Any]] = {}
     for key, values in params.items():
         if key not in specs:
@@ -422,7 +422,7 @@ def check_seeds(seeds: int | str | Iterable[int]) -> list[int]:
 def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[tuple[Row, ...]]:
     """The tables of runs on one seed (what a worker sends back: rows, not traces) of ``experiment``
     as a task names it (:func:`.runner.load`). Runs of one seed that differ only after a parameter
-    change fork from the host at the change (e.g. Figure 7's ``tax_after``: :func:`.common.fork`), so
+    change fork from the host at the change (e.g. Figure 7's ``tax_rate``: :func:`.common.fork`), so
     a task holds several of them."""
     module = runner.load(experiment)
     return [_table(module, seed, values) for values in points]
