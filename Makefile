@@ -40,7 +40,8 @@ test: $(PY)
 	$(MAKE) filters
 	$(PY) -m pytest
 
-# docs/screenshots/ for the README, photographed by the browser test (Debian chromium needed)
+# docs/screenshots/ for the README, photographed by the browser test (Debian chromium needed), and
+# docs/screenshots/SOURCE, the hash tests/test_screenshots.py compares
 screenshots: $(PY)
 	$(PY) -m pip install -e ".[lab,test]"
 	ESXLAB_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser.py

@@ -3,7 +3,9 @@ Debian chromium (driven by Python playwright) opens each, waits for its bqplot f
 that no cell failed, moves one control (the first parameter slider with the keyboard, else
 the first dropdown) and checks that a figure changed. The dashboards' first view is
 photographed: into docs/screenshots/ for the README when ESXLAB_SCREENSHOTS=1 (``make
-screenshots``), else into a temporary folder, so a test run leaves the checkout as it was. A last
+screenshots``), else into a temporary folder, so a test run leaves the checkout as it was. A run that
+photographed every notebook also writes docs/screenshots/SOURCE, the hash of the sources the pictures
+show (tests/test_screenshots.py fails when they change). A last
 test renders a notebook with a picture through the Voilà inside JupyterLab, started as `make lab` starts it. In CI
 (CI=true) a missing chromium fails the test."""
 import os
@@ -16,12 +18,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from screenshot_source import SOURCE, screenshots_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_SHOTS = ROOT / "docs" / "screenshots"
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 # what the figures draw (every bqplot SVG)
 SIGNATURE = "() => Array.from(document.querySelectorAll('.bqplot svg')).map(s => s.innerHTML).join('#')"
+PHOTOGRAPHED: set[str] = set()          # notebooks photographed into docs/screenshots/ by this run
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-dev-shm-usage"]
 
@@ -99,6 +103,16 @@ def browser():
         b.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def screenshots_source():
+    """With ESXLAB_SCREENSHOTS=1, docs/screenshots/SOURCE is written after the tests, only if every notebook
+    was photographed and the hashed sources did not change during the run (a partial run, ``-k``, leaves it)."""
+    before = screenshots_hash()
+    yield
+    if os.environ.get("ESXLAB_SCREENSHOTS") == "1" and PHOTOGRAPHED == set(NOTEBOOKS) and screenshots_hash() == before:
+        SOURCE.write_text(before + "\n")
+
+
 def _move_a_control(page) -> str:
     """Move the first parameter slider (Home key) or else the first dropdown; what was moved."""
     sliders = page.locator(".widget-slider").filter(has_not_text="minute")
@@ -136,6 +150,8 @@ def test_notebook_renders_and_a_control_changes_its_figure(voila, browser, name,
         moved = _move_a_control(page)
         page.wait_for_function(f"before => ({SIGNATURE})() !== before", arg=before, timeout=120_000)
         assert not [e for e in errors if "fontawesome" not in e.lower()], (moved, errors)
+        if shots == DOC_SHOTS:
+            PHOTOGRAPHED.add(name)
     finally:
         page.close()
 

@@ -104,7 +104,7 @@ def test_test_files_are_named_by_what_they_check():
     assert [p.name for p in tests.glob("test_*.py") if history.search(p.stem)] == []
     page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     section = page[page.index("## Where the tests live"):page.index("## Speed")]
-    named = set(re.findall(r"`((?:test_\w+|notebook_cells|answers|reveals|policies|invariants|conftest)\.py)`", section))
+    named = set(re.findall(r"`((?:test_\w+|notebook_cells|answers|reveals|policies|invariants|screenshot_source|conftest)\.py)`", section))
     assert len(named) > 40 and not [n for n in named if not (tests / n).exists()]
     # test files do not import each other: shared helpers live in the modules the section names
     imports = {p.name: [n.module for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
