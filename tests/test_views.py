@@ -308,10 +308,44 @@ def _sim(**kw):
     (dict(host_config=None), "host_config must be an esx.HostConfig, got None"),
     (dict(watch="nope"), "watch = 'nope' is not a VM of the scenario; choose from 'a'"),
     (dict(host_fields=("nope",)), r"host_fields = \('nope',\): choose a list from free"),
+    (dict(host_fields=None), r"host_fields = None: choose a list from free"),
+    (dict(watch=["a"]), r"watch = \['a'\] is not a VM of the scenario; choose from 'a'"),
+    (dict(panels=None), "panels must be a list of panel names from table, .*; got None"),
+    (dict(title=None), r"title must be text \(the dashboard's heading\), got None"),
+    (dict(overrides=5), r"overrides must be a dict of control name → dict of slider settings, e\.g\. .*; got 5"),
+    (dict(host_controls=["memory_mb"], overrides={"memory_mb": None}),
+     r"overrides\['memory_mb'\] must be a dict of slider settings \(fields of a Param: lo, hi, .*; got None"),
+    # the experiments' dashboards (``build``): not a TypeError from inside esxlab either
+    (dict(build=views.EraDashboard, controls=None),
+     r"controls must be a list of parameter names of esxlab.experiments.esx_today \(choose from vms, .*\[\] for none\); "
+     r"got None"),
+    (dict(build=views.ExperimentDashboard, module=fig7, controls=None),
+     r"controls must be a list of parameter names of esxlab.experiments.fig7 \(choose from .*tax_rate.*; got None"),
+    (dict(build=views.ExperimentDashboard, module=fig7, controls=[["tax_rate"]]),
+     r"controls must be a list of parameter names .*; got \[\['tax_rate'\]\]"),
+    (dict(build=views.EraDashboard, fixed=5),
+     r"fixed must be a dict of parameter name → value \(parameters set without a control, .*\), or None; got 5"),
+    (dict(build=views.ExperimentDashboard, module=fig7, controls=[], fixed={1: 2}),
+     r"fixed must be a dict .*got \{1: 2\}"),
+    (dict(build=views.EraDashboard, overrides={"limit_mb": 5}),
+     r"overrides\['limit_mb'\] must be a dict of slider settings"),
+    (dict(build=views.EraDashboard, overrides=["limit_mb"]), r"overrides must be a dict of control name"),
+    (dict(build=views.ExperimentDashboard, module=fig7, controls=[], extra=None),
+     r"extra must be a list of widgets \(ipywidgets or bqplot figures\), .*; got None"),
+    (dict(build=views.ExperimentDashboard, module=fig7, controls=[], trace_key=["run"]),
+     r"trace_key must be text \(the name of one of the experiment's traces\) or None \(its first trace\), "
+     r"got \['run'\]"),
+    (dict(build=views.ExperimentDashboard, module=fig7, controls=[], title=5), r"title must be text .* got 5"),
+    (dict(build=views.ExperimentDashboard, module=fig7, controls=[], xlabel=5), r"xlabel must be text .* got 5"),
+    (dict(build=views.ExperimentDashboard, module=fig7, controls=[], y_from_zero=None),
+     r"ExperimentDashboard.y_from_zero = None is not allowed; choose one of True, False"),
 ])
 def test_bad_scenarios_say_what_is_wrong(kw, match):
+    """``build`` (default: a small SimDashboard) refuses the other arguments with the sentence ``match``."""
+    kw = dict(kw)
+    build = kw.pop("build", _sim)
     with pytest.raises(esx.ConfigError, match=match):
-        _sim(**kw)
+        build(**kw)
 
 
 @pytest.mark.parametrize("args, kw, match", [

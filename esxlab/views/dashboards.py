@@ -127,15 +127,15 @@ class Dashboard(widgets.VBox):
     def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], seed: int = 0,
                  panels: Sequence[str] = ("bar", "series", "strip", "why"), extra: Sequence[widgets.Widget] = (),
                  host_fields: Sequence[str] = HOST_SERIES, sum_vms: bool = False, why_follows_vm: bool = False) -> None:
-        if isinstance(panels, str) or not all(isinstance(p, str) for p in panels):
-            raise ConfigError(f"panels must be a list of panel names from {', '.join(PANELS)}; got {panels!r}.")
-        unknown = [p for p in panels if p not in (*PANELS, EXTRA)]
-        if unknown:
-            raise ConfigError(f"panels = {unknown!r}: no such panel; choose from {', '.join(PANELS)} "
-                              f"(and {EXTRA!r}: where the dashboard's extra charts go).")
+        title = _text("title", title, "the dashboard's heading")
+        if not isinstance(controls, Mapping) or not all(
+                isinstance(k, str) and isinstance(c, widgets.ValueWidget) for k, c in controls.items()):
+            raise ConfigError(f"controls must be a dict of control name → widget (e.g. views.control(...)); "
+                              f"got {controls!r}.")
+        panels, extra = _panels(panels), _widgets("extra", extra)
         self.sum_vms = check_choice("Dashboard", "sum_vms", sum_vms, (True, False))
         self.why_follows_vm = check_choice("Dashboard", "why_follows_vm", why_follows_vm, (True, False))
-        if isinstance(host_fields, str) or any(f not in HOST_FIELDS for f in host_fields):
+        if not isinstance(host_fields, (list, tuple)) or any(f not in HOST_FIELDS for f in host_fields):
             raise ConfigError(f"host_fields = {host_fields!r}: choose a list from {', '.join(HOST_FIELDS)}.")
         self.controls, self.seed, self.panels = dict(controls), seed, tuple(panels)
         self.host_series = TimeSeries(host_fields, title="host", ylabel=host_ylabel(host_fields))
@@ -539,6 +539,46 @@ def _names(what: str, names: Any) -> list[str]:
     return list(names)
 
 
+def _text(what: str, value: Any, meaning: str, none: str = "") -> Any:
+    """``value`` if it is text (or None, where ``none`` says what None means); ConfigError otherwise."""
+    if isinstance(value, str) or (none and value is None):
+        return value
+    raise ConfigError(f"{what} must be text ({meaning}){f' or None ({none})' if none else ''}, got {value!r}.")
+
+
+def _panels(panels: Any) -> tuple[str, ...]:
+    """``panels`` as a tuple of names from :data:`PANELS` (and :data:`EXTRA`); ConfigError otherwise."""
+    if not isinstance(panels, (list, tuple)) or not all(isinstance(p, str) for p in panels):
+        raise ConfigError(f"panels must be a list of panel names from {', '.join(PANELS)}; got {panels!r}.")
+    unknown = [p for p in panels if p not in (*PANELS, EXTRA)]
+    if unknown:
+        raise ConfigError(f"panels = {unknown!r}: no such panel; choose from {', '.join(PANELS)} "
+                          f"(and {EXTRA!r}: where the dashboard's extra charts go).")
+    return tuple(panels)
+
+
+def _widgets(what: str, value: Any) -> list[widgets.Widget]:
+    """``value`` as a list of widgets; ConfigError for anything else (None, one widget alone, a number)."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(w, widgets.Widget) for w in value):
+        raise ConfigError(f"{what} must be a list of widgets (ipywidgets or bqplot figures), e.g. [chart.widget]; "
+                          f"got {value!r}.")
+    return list(value)
+
+
+def _overrides(overrides: Any) -> dict[Any, dict]:
+    """``overrides`` (None: none) as a dict of control name → dict of the slider's settings; ConfigError otherwise."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(f"overrides must be a dict of control name → dict of slider settings, e.g. "
+                          f"{{'memory_mb': {{'lo': 48, 'hi': 256}}}}; got {overrides!r}.")
+    for name, settings in overrides.items():
+        if not isinstance(settings, Mapping):
+            raise ConfigError(f"overrides[{name!r}] must be a dict of slider settings (fields of a Param: lo, hi, "
+                              f"step, label, …), e.g. {{'lo': 48, 'hi': 256}}; got {settings!r}.")
+    return {name: dict(settings) for name, settings in overrides.items()}
+
+
 def _check_overrides(overrides: dict, controls: dict) -> None:
     """ConfigError for an ``overrides`` key that names no control of the dashboard (a misspelled one narrowed
     nothing, silently)."""
@@ -584,6 +624,7 @@ class SimDashboard(Dashboard):
             raise ConfigError(f"{str(err).removesuffix('.')} (a dashboard runs its whole scenario when built and "
                               "again on every control move; for a longer run use esx.Host and host.run).") from None
         check_number("SimDashboard", "snap_s", snap_s, lo=1, integer=True)
+        panels, overrides = _panels(panels), _overrides(overrides)
         host_controls = _names("host_controls", host_controls)
         if vm_controls is not None and not isinstance(vm_controls, dict):
             raise ConfigError(f"vm_controls must be a dict of VM name → list of field names, e.g. "
@@ -593,7 +634,7 @@ class SimDashboard(Dashboard):
         self.minutes, self.watch = minutes, watch
         self.snap_s = int(snap_s)
         configs = {c.name: c for c, _ in self.vm_specs}
-        if watch is not None and watch not in configs:
+        if watch is not None and (not isinstance(watch, str) or watch not in configs):
             raise ConfigError(f"watch = {watch!r} is not a VM of the scenario; choose from "
                               f"{', '.join(map(repr, configs)) or 'none'} (or None: the smallest VM).")
         if "pmap" in panels:        # every VM's pmap, in every memoized run: refused if it cannot fit
@@ -602,7 +643,6 @@ class SimDashboard(Dashboard):
             check_fits(f"SimDashboard(minutes = {minutes}, snap_s = {snap_s}) keeps {snaps} pmap snapshots of its VMs "
                        f"in each of up to {CACHE_RUNS} runs, and", snaps * pages * CACHE_RUNS,
                        "give a larger snap_s, fewer minutes, or leave out the 'pmap' panel")
-        overrides = overrides or {}
         ctl = {}
         for name in host_controls:
             spec, value, owner = _host_control_spec(host_config, name)
@@ -705,7 +745,22 @@ class ExperimentDashboard(Dashboard):
         if not isinstance(params, dict) or not hasattr(module, "run"):
             raise ConfigError(f"module must be an esxlab experiment (with run() and PARAMS), got {module!r}.")
         if isinstance(controls, str):
-            raise ConfigError(f"controls must be a list of parameter names, got the string {controls!r}.")
+            raise ConfigError(f"controls must be a list of parameter names, got the string {controls!r}; "
+                              f"write [{controls!r}].")
+        if not isinstance(controls, (list, tuple)) or not all(isinstance(c, str) for c in controls):
+            raise ConfigError(f"controls must be a list of parameter names of {getattr(module, '__name__', module)} "
+                              f"(choose from {', '.join(params)}; [] for none); got {controls!r}.")
+        if fixed is not None and not (isinstance(fixed, Mapping) and all(isinstance(k, str) for k in fixed)):
+            raise ConfigError(f"fixed must be a dict of parameter name → value (parameters set without a control, "
+                              f"e.g. {{'minutes': 10}}), or None; got {fixed!r}.")
+        overrides = _overrides(overrides)
+        title = _text("title", title, "the dashboard's heading", none="the experiment's TITLE")
+        trace_key = _text("trace_key", trace_key, "the name of one of the experiment's traces",
+                          none="its first trace")
+        ylabel = _text("ylabel", ylabel, "the xy chart's y axis label")
+        xlabel = _text("xlabel", xlabel, "the xy chart's x axis label", none="the column's name")
+        y_from_zero = check_choice("ExperimentDashboard", "y_from_zero", y_from_zero, (True, False))
+        extra = _widgets("extra", extra)
         unknown = [c for c in controls if c not in params]
         if unknown:
             raise ConfigError(f"controls = {unknown!r}: {getattr(module, '__name__', module)} has no such parameter; "
@@ -721,7 +776,6 @@ class ExperimentDashboard(Dashboard):
         self.xy = TimeSeries(xy[1], ylabel=ylabel, y_from_zero=y_from_zero) if xy else None
         if self.xy:
             self.xy.cursor.visible = False
-        overrides = overrides or {}
         owner = getattr(module, "__name__", "experiment").rpartition(".")[2]
         ctl = {name: control(name, params[name], self.fixed.pop(name, None), owner=owner, **overrides.get(name, {}))
                for name in controls}
