@@ -1225,6 +1225,25 @@ def test_host_chart_title_names_the_scanner_shown():
     assert plain.host_series.figure.title == "host: free", "no sharing series: no scanner named"
 
 
+def test_the_title_names_the_era_preset_of_the_host_shown():
+    """A Host's repr names its preset; its dashboard said only "esxlab", paper's ESX or later alike."""
+    from esxlab.views.dashboards import PRESET_TITLES
+    from esxlab.views.eras import TITLES
+    assert set(PRESET_TITLES) == set(esx.config.PRESETS) and TITLES is PRESET_TITLES, "one name per preset, everywhere"
+    vms = [(esx.VMConfig(name="a", max_mb=8, overhead_mb=1), "idle")]
+    later = views.SimDashboard(esx.HostConfig.esxi6(memory_mb=256), vms, minutes=0.1)
+    assert later.run.host.preset == "esxi6"
+    assert "esxlab" in later.title.value and "· preset: ESXi 6 (later ESX)</span>" in later.title.value
+    assert "ESX Server 2002" not in later.title.value
+    for paper in (views.SimDashboard(esx.HostConfig(memory_mb=64), vms, minutes=0.1, title="Ballooning"),
+                  views.SimDashboard(esx.HostConfig.esx2002(memory_mb=64), vms, minutes=0.1, title="Ballooning")):
+        assert paper.title.value.startswith("<h3 style='margin:4px 0'>Ballooning <span")
+        assert "· preset: ESX Server 2002 (paper)</span></h3>" in paper.title.value
+        assert "ESXi 6 (later" not in paper.title.value
+    fig = views.ExperimentDashboard(fake({}), [], panels=("table",))
+    assert fig.title.value == "<h3 style='margin:4px 0'>fake</h3>", "an experiment's hosts are its own: none named"
+
+
 def test_one_name_where_a_list_is_wanted_is_refused_whole():
     refused(lambda: scenario(host_controls="tax_rate"), r"host_controls must be a list .* the string 'tax_rate'; "
                                                         r"write \['tax_rate'\]")

@@ -73,6 +73,8 @@ SHARING_SERIES = ("shared_saved", "zero_shared", "sharing_table")
 #: same quantities; not Figure 2, whose chart is dbench's throughput in accesses/s, the paper's in MB/s (its
 #: table compares the two as ratios)
 PAPER_MARKS = ("fig6", "fig7", "fig8")
+#: how a host's era preset (``HostConfig.preset``) reads beside a dashboard's title and over the era charts
+PRESET_TITLES = {"esx2002": "ESX Server 2002 (paper)", "esxi6": "ESXi 6 (later ESX)"}
 STEP_S = 5             # simulated seconds between checks for a newer request while streaming
 FRAME_S = 0.1          # wall seconds between streamed frames
 
@@ -122,7 +124,9 @@ class Dashboard(widgets.VBox):
     :data:`ALL_VMS`); without it, every VM's. The minute slider's value is in minutes; its readout,
     :attr:`clock`, reads minutes and seconds ("4:59"), so each one-second step shows. ``defaults`` holds
     the controls' values as built (a notebook's checks compute those, whatever the controls show now); a
-    control that changes nothing at the other controls' values (:data:`APPLIES_WHEN`) is greyed out."""
+    control that changes nothing at the other controls' values (:data:`APPLIES_WHEN`) is greyed out. A run of
+    one host (a :class:`SimDashboard`'s) names its era preset beside the title (:data:`PRESET_TITLES`, e.g.
+    "preset: ESXi 6 (later ESX)" for a ``HostConfig.esxi6(...)``)."""
 
     def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], seed: int = 0,
                  panels: Sequence[str] = ("bar", "series", "strip", "why"), extra: Sequence[widgets.Widget] = (),
@@ -139,7 +143,8 @@ class Dashboard(widgets.VBox):
             raise ConfigError(f"host_fields = {host_fields!r}: choose a list from {', '.join(HOST_FIELDS)}.")
         self.controls, self.seed, self.panels = dict(controls), seed, tuple(panels)
         self.host_series = TimeSeries(host_fields, title="host", ylabel=host_ylabel(host_fields))
-        self.title = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
+        self.heading = title
+        self.title = widgets.HTML(self._title_html(None))
         self.status = widgets.HTML()
         self.busy = widgets.HTML(layout={"min_height": "1.6em",    # one line kept: "computing …" moves nothing
                                          "display": None if controls else "none"})    # (nothing to move: no line)
@@ -430,6 +435,8 @@ class Dashboard(widgets.VBox):
         self.vm_pick.observe(self._on_pick, "value")
         drives = "series" in self.panels or self.why_follows_vm or ("pmap" in self.panels and bool(run.snapshots))
         self.vm_pick.layout.display = None if drives and len(picks) > 1 else "none"   # no choice: no box
+        if run.host is not None:
+            self.title.value = self._title_html(run.host.config.preset)
         self.status.value = "<br>".join(f"<span style='color:#D55E00'>{html.escape(n)}</span>" for n in run.notes)
         if run.result is not None:
             self.table.update(run.result.table)
@@ -443,6 +450,15 @@ class Dashboard(widgets.VBox):
         self._draw_series()
         self._draw_time(None if run.complete else end)
         self.draw_extra(run)
+
+    def _title_html(self, preset: str | None) -> str:
+        """The title line: :attr:`heading`, then the era ``preset`` of the host shown, if any (a student sees
+        at once whether this is the paper's ESX or a later one)."""
+        era = "" if preset is None else (
+            " <span style='font-weight:normal; font-size:80%; color:#555' title='the preset the configuration of this "
+            "host started from: esx.HostConfig.esx2002 or esx.HostConfig.esxi6 (HostConfig.preset)'>· preset: "
+            f"{html.escape(PRESET_TITLES.get(preset, preset))}</span>")
+        return f"<h3 style='margin:4px 0'>{html.escape(self.heading)}{era}</h3>"
 
     def _host_title(self, run: Run) -> str:
         """"host", and the page-sharing scanner of ``run`` if the host chart shows sharing (esx, ksm or off)."""
@@ -980,4 +996,4 @@ class _Superseded(Exception):
     """Raised between two ticks of an experiment run that a newer request made useless."""
 
 
-__all__ = ["ALL_VMS", "Dashboard", "EXTRA", "ExperimentDashboard", "PANELS", "Run", "SimDashboard"]
+__all__ = ["ALL_VMS", "Dashboard", "EXTRA", "ExperimentDashboard", "PANELS", "PRESET_TITLES", "Run", "SimDashboard"]

@@ -19,13 +19,13 @@ import ipywidgets as widgets
 
 from ..experiments import esx_today
 from .components import COLORS, StateStrip, TimeSeries, host_ylabel
-from .dashboards import ExperimentDashboard, Run
+from .dashboards import PRESET_TITLES, ExperimentDashboard, Run
 
 #: host series drawn per era, each in the colour of the page state it is about
 MEANING = {"free": "free", "shared_saved": "shared", "compression_saved": "compressed", "swap_used": "swapped"}
 ERA_FIELDS = tuple(MEANING)
 SHARING_FIELDS = ("shared_saved",)
-TITLES = {"esx2002": "ESX Server 2002 (paper)", "esxi6": "ESXi 6 (later ESX)"}
+TITLES = PRESET_TITLES          # each era's chart is headed by its preset's name, as a SimDashboard's title names it
 
 
 def _chart(fields: Sequence[str], title: str) -> TimeSeries:
