@@ -1244,6 +1244,34 @@ def test_the_title_names_the_era_preset_of_the_host_shown():
     assert fig.title.value == "<h3 style='margin:4px 0'>fake</h3>", "an experiment's hosts are its own: none named"
 
 
+def test_plotted_gives_what_a_chart_draws_by_the_charts_name():
+    """Notebooks' checks read bqplot's marks (dash.series.lines.y); Dashboard.plotted is the public way."""
+    sim = two_vms(panels=("series", "host"), host_fields=("free", "shared_saved"))
+    assert list(sim.charts()) == ["series", "host"] and sim.charts()["host"] is sim.host_series
+    host = sim.plotted("host")
+    assert host.shape == (2, len(sim.run.trace)) and host.dtype == float
+    assert np.array_equal(host, [sim.run.trace.host.free, sim.run.trace.host.shared_saved])
+    series = sim.plotted("series")
+    assert series.shape == (len(sim.series.fields), len(sim.run.trace))
+    assert np.array_equal(series[0], sim.run.trace.vm(sim.vm_pick.value).alloc, equal_nan=True), "alloc first"
+    series[:] = -1                                           # a copy: the chart keeps its lines
+    assert np.array_equal(sim.plotted("series"), sim.series.lines.y, equal_nan=True)
+    before = sim.plotted("host")
+    sim.vm_pick.value = other = "small" if sim.vm_pick.value == "big" else "big"
+    assert np.array_equal(sim.plotted("series")[0], sim.run.trace.vm(other).alloc, equal_nan=True), "the VM box's VM"
+    assert np.array_equal(before, sim.plotted("host")), "the host's lines do not follow the VM box"
+    refused(lambda: sim.plotted("pmap"), r"plotted\('pmap'\): this dashboard has no chart 'pmap'; its charts: "
+                                         r"'series', 'host'\.$")
+    refused(lambda: two_vms(panels=("bar",)).plotted("series"), r"no chart 'series'; its charts: none\.$")
+    table = {"size_mb": np.array([1.0, 2.0]), "rate": np.array([3.0, 4.0])}
+    xy = views.ExperimentDashboard(fake({"bars": table}), [], xy=("bars", ["rate"]), panels=("table",))
+    assert list(xy.charts()) == ["xy"] and np.array_equal(xy.plotted("xy"), [[3.0, 4.0]])
+    era = views.EraDashboard()
+    assert list(era.charts()) == ["series", *esx.experiments.esx_today.ERAS, "large_pages"]
+    assert [era.plotted(e).shape[0] for e in era.charts()] == [len(era.series.fields), 4, 4, 1]
+    assert np.array_equal(era.plotted("esxi6"), era.era_charts["esxi6"].lines.y)
+
+
 def test_one_name_where_a_list_is_wanted_is_refused_whole():
     refused(lambda: scenario(host_controls="tax_rate"), r"host_controls must be a list .* the string 'tax_rate'; "
                                                         r"write \['tax_rate'\]")

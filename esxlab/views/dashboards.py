@@ -404,6 +404,31 @@ class Dashboard(widgets.VBox):
             if self._cached(other) is None:
                 self._run(gen, other, show=False)
 
+    # -- what is drawn ---------------------------------------------------------------------------
+    def charts(self) -> dict[str, TimeSeries]:
+        """The charts over time (or over an x of their own) this dashboard shows, by the name :meth:`plotted`
+        takes: ``"series"`` (the VM box's VM: memory over time) and ``"host"`` (the host panel), each if in
+        ``panels``; :class:`ExperimentDashboard` adds ``"xy"`` (its ``xy`` chart, if any) and
+        :class:`~esxlab.views.EraDashboard` ``"esx2002"``, ``"esxi6"`` and ``"large_pages"`` (its era charts)."""
+        return {name: chart for name, chart in (("series", self.series), ("host", self.host_series))
+                if name in self.panels}
+
+    def plotted(self, chart: str) -> np.ndarray:
+        """The y values chart ``chart`` draws now (a name from :meth:`charts`), as a new array of floats of
+        shape (lines, points): one row per line in the order of the chart's fields (``"series"``:
+        ``dash.series.fields``, alloc first; ``"host"``: the ``host_fields``), one column per point drawn (a
+        long run thinned to about :data:`~esxlab.views.components.MAX_POINTS`; NaN where a VM was off). A cell
+        keeps one to compare with after moving a control: ``before = dash.plotted("series")``. ConfigError for
+        a chart this dashboard lacks."""
+        charts = self.charts()
+        if chart not in charts:
+            raise ConfigError(f"plotted({chart!r}): this dashboard has no chart {chart!r}; its charts: "
+                              f"{', '.join(map(repr, charts)) or 'none'}.")
+        lines = charts[chart].lines
+        with self._lock:                         # not half-way through a frame being drawn
+            y = np.array(lines.y, dtype=float)
+        return y.reshape(len(charts[chart].fields), -1)
+
     # -- drawing --------------------------------------------------------------------------------
     def draw(self, run: Run) -> None:
         """Draw ``run`` (a complete run or a streamed frame) on every panel."""
@@ -812,6 +837,10 @@ class ExperimentDashboard(Dashboard):
             if self.paper_chart is not None:
                 self.paper_chart.add_paper(quantities)
         self.refresh()
+
+    def charts(self) -> dict[str, TimeSeries]:
+        """:class:`Dashboard`'s, and ``"xy"``: the chart of ``xy``'s columns, if given."""
+        return {**super().charts(), **({"xy": self.xy} if self.xy is not None else {})}
 
     def paper_window(self) -> tuple[float, str]:
         """Up to which minute the run shown is at the paper's set-up, and why not further

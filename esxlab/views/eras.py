@@ -53,6 +53,11 @@ class EraDashboard(ExperimentDashboard):
         super().__init__(esx_today, controls, trace_key="limit", overrides=overrides, fixed=fixed, seed=seed,
                          panels=panels, extra=[widgets.HBox(columns), self.sharing.widget, self.sharing_strip.widget])
 
+    def charts(self) -> dict[str, TimeSeries]:
+        """:class:`~esxlab.views.ExperimentDashboard`'s, and each era's host chart by its preset's name
+        (``"esx2002"``, ``"esxi6"``; lines: :data:`ERA_FIELDS`) and ``"large_pages"`` (:data:`SHARING_FIELDS`)."""
+        return {**super().charts(), **self.era_charts, "large_pages": self.sharing}
+
     def draw_extra(self, run: Run) -> None:
         """The two eras' host charts and state strips, and the large-page host's sharing."""
         super().draw_extra(run)
