@@ -1244,6 +1244,17 @@ def test_the_title_names_the_era_preset_of_the_host_shown():
     assert fig.title.value == "<h3 style='margin:4px 0'>fake</h3>", "an experiment's hosts are its own: none named"
 
 
+def test_a_state_model_control_moves_the_preset_label_with_it():
+    """A helper's find: a dashboard with a state_model control failed when it was moved to esxi6 (HostConfig refuses
+    preset = 'esx2002' beside state_model = 'esxi6'); the preset, a label of the era, follows the control."""
+    vms = [(esx.VMConfig(name="a", max_mb=8, overhead_mb=1), "idle")]
+    dash = views.SimDashboard(esx.HostConfig.esx2002(memory_mb=64), vms, minutes=0.1, host_controls=["state_model"])
+    host, _ = dash.build_host(state_model="esxi6")
+    assert host.config.state_model == host.preset == "esxi6"
+    host, _ = dash.build_host(state_model="esx2002")
+    assert host.preset == "esx2002"
+
+
 def test_plotted_gives_what_a_chart_draws_by_the_charts_name():
     """Notebooks' checks read bqplot's marks (dash.series.lines.y); Dashboard.plotted is the public way."""
     sim = two_vms(panels=("series", "host"), host_fields=("free", "shared_saved"))

@@ -718,6 +718,8 @@ class SimDashboard(Dashboard):
         for part in {k.split(".", 1)[0] for k in values if "." in k and k.split(".", 1)[0] in HOST_PARTS}:
             host_vals[part] = getattr(hc, part).replace(
                 **{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(part + ".")})
+        if "state_model" in host_vals and "preset" not in host_vals:
+            host_vals["preset"] = "auto"      # the preset is a label of the era whose states the host uses
         host = Host(hc.replace(**host_vals), seed=self.seed)
         notes = []
         for cfg, workload in self.vm_specs:
