@@ -1131,12 +1131,56 @@ def test_fig6_draws_the_paper_on_the_estimates_chart_not_the_vm_series():
     assert len(paper_drawn(d.xy)) == 3
 
 
-def test_fig2_draws_no_paper_points_its_units_differ():
+#: notebook 02's Figure 2 run: two sizes, a short run (its table compares them with the paper all the same)
+FIG2_NOTEBOOK = dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)
+
+
+def test_fig2_draws_the_paper_scaled_to_meet_esxlab_at_the_configured_256_mb_vm():
+    """The paper's MB/s times one factor, esxlab's configured 256 MB throughput (accesses/s) over the paper's
+    17.8 MB/s: the two meet there, and the chart compares the shapes, the ratios the table compares."""
     d = views.ExperimentDashboard(fig2, ["clients"], trace_key="ballooned_128", xy=("bars", ("configured", "ballooned")),
-                                  panels=("series",), fixed=dict(sizes=(128, 192), minutes=4, measure_from_min=2,
-                                                                 dbench_start_s=30))
-    assert d.paper_chart is None and d.xy.paper == [] and d.series.paper == []
-    assert "paper" not in d.xy.legend.value
+                                  panels=("series",), fixed=FIG2_NOTEBOOK)
+    assert d.paper_chart is d.xy and d.xy.paper_quantities == ("configured", "ballooned") and d.series.paper == []
+    res = d.run.result
+    p = types.SimpleNamespace(**res.params)
+    at_256, _ = fig2.dbench_throughput(p, 256, 0, res.params["seed"])      # esxlab's configured 256 MB VM
+    factor = at_256 / fig2.PAPER_MAX[1]
+    points = paper_drawn(d.xy)
+    for key in ("configured", "ballooned"):
+        x, y = digitized("fig2", key)
+        np.testing.assert_array_equal(points[key][0], x)     # every size of the paper's, not only the run's two
+        np.testing.assert_allclose(points[key][1], y * factor, rtol=1e-12)
+    x, y = points["configured"]
+    assert x[-1] == 256 and y[-1] == pytest.approx(at_256, rel=1e-12), "the configured 256 MB points coincide"
+    np.testing.assert_allclose(y / y[-1], [fig2.PAPER[mb][0] / fig2.PAPER_MAX[1] for mb in (128, 160, 192, 224)]
+                               + [1.0], rtol=1e-12)        # the ratios of the table's configured rows
+    note = html.unescape(legend_paper(d.xy))
+    assert "scaled to esxlab's configured 256 MB" in note and f"× {factor:.3g}" in note, note
+    assert f"{at_256:.1f} accesses/s" in note and "17.8 MB/s" in note and "not drawn" not in note
+    assert d.xy.ys.max > at_256 and d.xy.xs.max > 256, "the axes take the paper's points in"
+
+
+def test_fig2_off_the_paper_set_up_draws_no_paper_and_says_why():
+    d = views.ExperimentDashboard(fig2, ["clients"], xy=("bars", ("configured", "ballooned")), panels=("series",),
+                                  fixed=FIG2_NOTEBOOK)
+    d.controls["clients"].value = 22
+    assert paper_drawn(d.xy) == {}
+    note = html.unescape(legend_paper(d.xy))
+    assert "not drawn: this run is off the paper's set-up (clients = 22, default 40)" in note and "scaled" not in note
+    d.controls["clients"].value = 40
+    assert set(paper_drawn(d.xy)) == {"configured", "ballooned"}
+
+
+def test_fig2_setup_window_is_over_vm_size_not_minutes():
+    """Figure 2's x is VM size: the run's length bounds none of its points, and the knobs choosing what the run
+    measures (sizes, its length, when dbench starts and the throughput is averaged from) keep it at the set-up."""
+    assert paper.setup_window("fig2", fig2.PARAMS, {}) == (math.inf, "")
+    assert paper.setup_window("fig2", fig2.PARAMS, FIG2_NOTEBOOK) == (math.inf, "")
+    for moved in (dict(clients=22), dict(max_mb=512, clients=80), dict(mb_per_client=6), dict(zipf_alpha=0.78)):
+        until, why = paper.setup_window("fig2", fig2.PARAMS, moved)
+        assert until == -math.inf and all(f"{k} = " in why for k in moved), (moved, why)
+    assert "fig2" not in paper.OVER_TIME and set(paper.OVER_TIME) == {"fig6", "fig7", "fig8"}
+    assert paper.chart_scale("fig7", None) == (1.0, ""), "other figures are drawn in their own units"
 
 
 def test_picking_a_vm_stays_fast_and_builds_no_series_again(fig7_dash):

@@ -2,9 +2,10 @@
 
 Digitized from the vector figures of Waldspurger, "Memory Resource Management in VMware ESX
 Server", OSDI 2002 (about ± 1 axis unit; see ``esxlab/data/paper_series.json``, whose
-``source`` says so). The dashboards of Figures 6, 7 and 8 draw them as grey markers on the chart that shows
-the same quantity (:func:`chart_points`, where the run is at the paper's set-up: :func:`setup_window`), and
-``python -m esxlab reproduce --plots DIR`` beside esxlab's curves (:func:`esxlab_series`):
+``source`` says so). The dashboards of Figures 2, 6, 7 and 8 draw them as grey markers on the chart that shows
+the same quantity (:func:`chart_points`, where the run is at the paper's set-up: :func:`setup_window`; Figure 2's
+MB/s scaled into esxlab's units: :func:`chart_scale`), and ``python -m esxlab reproduce --plots DIR`` beside
+esxlab's curves (:func:`esxlab_series`):
 
     s = esx.experiments.paper_series("fig7")
     s["x"]["unit"], s["series"]["idle_alloc"]["x"], s["series"]["idle_alloc"]["y"]   # "min", [...], [...]
@@ -106,18 +107,40 @@ def quantities(name: str) -> tuple[str, ...]:
     return tuple(q for q in shown if q not in INPUTS.get(name, ()))
 
 
-def chart_points(name: str, vm: str | None, fields: tuple[str, ...] | list[str],
-                 until: float = math.inf) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def chart_points(name: str, vm: str | None, fields: tuple[str, ...] | list[str], until: float = math.inf,
+                 scale: float = 1.0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """The paper's points of figure ``name`` for a chart of ``fields`` of ``vm`` (:data:`ALL` for the VMs summed;
-    None for a chart of a table's columns, as Figure 6's), each ``(minutes, MB)`` up to minute ``until``: field →
-    points, for the fields the paper plots there ({} for a VM it does not). Arrays shared: do not change them."""
+    None for a chart of a table's columns, as Figures 2's and 6's), each ``(x, y)`` in the figure's units (its
+    ``x`` and ``y`` in :func:`paper_series`: minutes and MB, Figure 2's MB and MB/s) up to x = ``until`` (a
+    minute, or a VM size), y times ``scale`` (:func:`chart_scale`): field → points, for the fields the paper plots
+    there ({} for a VM it does not). Arrays shared (y too when ``scale`` is 1): do not change them."""
     out = {}
     for key, (x, y) in _points(name).items():
         kvm, quantity = split_key(key)
         if kvm == vm and quantity in fields:
             keep = x <= until + 1e-9
-            out[quantity] = (x[keep], y[keep])
+            out[quantity] = (x[keep], y[keep] if scale == 1 else y[keep] * scale)
     return out
+
+
+def chart_scale(name: str, res: Any) -> tuple[float, str]:
+    """The factor figure ``name``'s paper values are drawn at beside the :class:`~.result.Result` ``res`` (y in
+    esxlab's units), and what a legend says of it: 1 and "" (``res`` unread) but for Figure 2, whose dbench
+    throughput is in MB/s and esxlab's in accesses/s (its invented cost model's): esxlab's configured throughput
+    at ``max_mb`` (256 MB at the paper's set-up, :func:`setup_window`) over the paper's 17.8 MB/s at 256 MB. The
+    two then meet at the configured 256 MB VM, the one the table's ratios divide by, and a chart compares the
+    curves' shapes: the same ratios the table compares. (esxlab's ``bars`` hold the sizes below ``max_mb`` only,
+    so its chart has no esxlab point at 256 MB: the legend names its throughput.)"""
+    if name != "fig2":
+        return 1.0, ""
+    x, y = _points(name)["configured"]
+    paper = float(y[x == 256][0])
+    bars = res.traces["bars"]
+    ours = float(bars["configured"][0] / bars["relative"][0])      # relative = configured / the max_mb VM's
+    factor = ours / paper
+    return factor, (f"scaled to esxlab's configured 256 MB: the paper's MB/s × {factor:.3g} (esxlab's {ours:.1f} "
+                    f"accesses/s there over the paper's {paper:g} MB/s), so its configured 256 MB point is "
+                    "esxlab's; compare the shapes, the ratios the table compares")
 
 
 #: per figure, the knobs that say when things happen in a run: moved, its time line leaves the paper's at the
@@ -128,20 +151,29 @@ FROM = {"fig7": {"tax_rate": "tax_change_min"}}
 #: knobs each of whose choices is a reading of the paper's text: moved, the run is still at the paper's set-up
 #: (its rows compared, its points drawn); Figure 8's ``high_state``, §6.3's high state read two ways
 READINGS = {"fig8": ("high_state",)}
+#: per figure, the knobs that choose what of the paper's set-up a run measures, not the set-up: moved, the run is
+#: still at it (its rows compared, its points drawn). A figure over time: the run's length, which bounds its points
+#: (:data:`OVER_TIME`); Figure 2, over VM size: which sizes it runs (the paper's points are drawn at all of its
+#: own), the run's length, when dbench starts and from when its throughput is averaged
+MEASURING = {"fig2": ("sizes", "minutes", "dbench_start_s", "measure_from_min")}
+#: the figures whose x is time, in minutes: a run's length bounds the points comparable with theirs
+OVER_TIME = tuple(k for k in FIGURES if _data()[k]["x"]["unit"] == "min")
 
 
 def setup_window(name: str, specs: Mapping[str, Any], params: Mapping[str, Any]) -> tuple[float, str]:
-    """Up to which minute a run of figure ``name`` with ``params`` (its experiment's ``PARAMS`` are ``specs``) is
-    at the paper's set-up, its points there comparable with the paper's, and why not further ("" when the whole
-    run is): −inf when a knob of the set-up moved (any but the run's length and those of :data:`TIMELINE`,
-    :data:`FROM` and :data:`READINGS`; the same :func:`~.params.moved` that marks the table's rows "not
-    compared"). The run's length bounds it too (a shorter run: fewer points)."""
+    """Up to which x a run of figure ``name`` with ``params`` (its experiment's ``PARAMS`` are ``specs``) is at
+    the paper's set-up, its points there comparable with the paper's, and why not further ("" when the whole run
+    is): a minute for a figure over time (:data:`OVER_TIME`), inf for Figure 2 (over VM size) at its set-up; −inf
+    when a knob of the set-up moved (any but those of :data:`MEASURING`, :data:`TIMELINE`, :data:`FROM` and
+    :data:`READINGS`; the same :func:`~.params.moved` that marks the table's rows "not compared"). A figure over
+    time: the run's length bounds it too (a shorter run: fewer points)."""
     p = SimpleNamespace(**{k: params.get(k, s.default) for k, s in specs.items()})
     timed, late = TIMELINE.get(name, ()), FROM.get(name, {})
-    setup = moved(specs, p, tuple(k for k in specs if k not in (*timed, *late, *READINGS.get(name, ()), "minutes")))
+    kept = (*MEASURING.get(name, ("minutes",)), *timed, *late, *READINGS.get(name, ()))
+    setup = moved(specs, p, tuple(k for k in specs if k not in kept))
     if setup:
         return -math.inf, setup
-    until, why = float(p.minutes) if "minutes" in specs else math.inf, []
+    until, why = float(p.minutes) if name in OVER_TIME and "minutes" in specs else math.inf, []
     for knob in timed:
         if getattr(p, knob) != specs[knob].default:
             until = min(until, getattr(p, knob), specs[knob].default)

@@ -70,9 +70,10 @@ MAX_MINUTES = 240
 #: host series about page sharing: a host chart showing one names the scanner of the run it draws
 SHARING_SERIES = ("shared_saved", "zero_shared", "sharing_table")
 #: figures whose dashboards draw the paper's digitized points (:mod:`esxlab.experiments.paper`) on the chart of the
-#: same quantities; not Figure 2, whose chart is dbench's throughput in accesses/s, the paper's in MB/s (its
-#: table compares the two as ratios)
-PAPER_MARKS = ("fig6", "fig7", "fig8")
+#: same quantities; Figure 2's, whose dbench throughput is in MB/s where esxlab's chart is in accesses/s, scaled by
+#: one factor so the two meet at the configured 256 MB VM (:func:`esxlab.experiments.paper.chart_scale`): the
+#: chart compares the curves' shapes, the ratios its table compares
+PAPER_MARKS = ("fig2", "fig6", "fig7", "fig8")
 #: how a host's era preset (``HostConfig.preset``) reads beside a dashboard's title and over the era charts
 PRESET_TITLES = {"esx2002": "ESX Server 2002 (paper)", "esxi6": "ESXi 6 (later ESX)"}
 STEP_S = 5             # simulated seconds between checks for a newer request while streaming
@@ -845,28 +846,32 @@ class ExperimentDashboard(Dashboard):
         return {**super().charts(), **({"xy": self.xy} if self.xy is not None else {})}
 
     def paper_window(self) -> tuple[float, str]:
-        """Up to which minute the run shown is at the paper's set-up, and why not further
-        (:func:`esxlab.experiments.paper.setup_window`; a frame of a run streaming in: the controls' values)."""
+        """Up to which x (a minute; a VM size for Figure 2) the run shown is at the paper's set-up, and why not
+        further (:func:`esxlab.experiments.paper.setup_window`; a frame of a run streaming in: the controls' values)."""
         run = self.shown
         params = run.result.params if run is not None and run.result is not None else {**self.fixed, **self.values}
         return paper.setup_window(self.paper_figure, self.module.PARAMS, params)
 
     def paper_points(self, vm: str | None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
         """The paper's points for the paper chart showing ``vm`` (None: a table's columns, :data:`ALL_VMS`: the
-        sum), up to where the run is at the paper's set-up, and the legend's note: why some or all are not drawn."""
+        sum), up to where the run is at the paper's set-up, in esxlab's units (Figure 2's scaled:
+        :func:`esxlab.experiments.paper.chart_scale`), and the legend's note: why some or all are not drawn, and
+        how they are scaled."""
         chart = self.paper_chart
         until, why = self.paper_window()
         vm = paper.ALL if vm == ALL_VMS else vm
         if until == -math.inf:
             return {}, f"not drawn: this run is off the paper's set-up ({why})"
-        points = paper.chart_points(self.paper_figure, vm, chart.paper_quantities, until)
+        run = self.shown
+        factor, scaled = paper.chart_scale(self.paper_figure, run.result if run is not None else None)
+        points = paper.chart_points(self.paper_figure, vm, chart.paper_quantities, until, factor)
         if not any(len(x) for x, _ in points.values()):
             if not paper.chart_points(self.paper_figure, vm, chart.paper_quantities):
                 plotted = [ALL_VMS if v == paper.ALL else v for v in dict.fromkeys(
                     paper.split_key(k)[0] for k in paper.paper_series(self.paper_figure)["series"])]
                 return {}, f"{self.paper_figure.replace('fig', 'Figure ')} plots {', '.join(plotted)} only"
             return {}, f"not drawn: this run leaves the paper's time line at minute {until:g} ({why})"
-        return points, f"to minute {until:g} only: {why}" if why else ""
+        return points, "; ".join(x for x in (scaled, f"to minute {until:g} only: {why}" if why else "") if x)
 
     def paper_for(self, vm: str) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str] | None:
         return self.paper_points(vm) if self.paper_chart is not None and self.paper_chart is self.series else None
