@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mmap
+import numbers
 import time
 from typing import TYPE_CHECKING
 
@@ -74,11 +75,20 @@ def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN
         return f"has {a.ndim} dimensions"
     if a.size == 0:
         return np.empty(0, dtype=np.intp)
-    if a.dtype.kind not in "iu":
-        return f"holds {a.dtype} values, not integers" + (f" (.astype(int) makes them {unit}s)" if a.dtype.kind == "f" else "")
-    outside = ((a < 0) | (a >= pages)).nonzero()[0]
-    if len(outside):
-        return f"holds {unit} {a[outside[0]]}, " + (f"outside 0 ≤ {unit} < {pages}" if pages else f"and there are no {unit}s")
+    outside = f"outside 0 ≤ {unit} < {pages}" if pages else f"and there are no {unit}s"
+    if a.dtype.kind == "f":
+        split = a[np.isfinite(a) & (a != np.round(a))] if np.isfinite(a).all() else a[~np.isfinite(a)]
+        return f"holds {a.dtype} values, not integers" + (f" (.astype(int) makes them {unit}s)" if not len(split)
+                                                          else f" ({split[0]:g} is no {unit})")
+    if a.dtype.kind not in "iu":                 # text, or Python integers too large for numpy's
+        items = list(value) if isinstance(value, (list, tuple)) else a.tolist()     # ('1' stays 1 in a list)
+        odd = [v for v in items if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral)]
+        if not odd:
+            return f"holds {unit} {next(v for v in items if not 0 <= v < pages)}, {outside}"
+        return f"holds {odd[0]!r} ({type(odd[0]).__name__}), not an integer {unit}"
+    beyond = ((a < 0) | (a >= pages)).nonzero()[0]
+    if len(beyond):
+        return f"holds {unit} {a[beyond[0]]}, {outside}"
     if once:
         s = np.sort(a)
         twice = (s[1:] == s[:-1]).nonzero()[0]

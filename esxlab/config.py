@@ -494,7 +494,7 @@ class VMConfig(Validated):
         if self.salt is not None:
             if isinstance(self.salt, (bool, np.bool_)) or not isinstance(self.salt, numbers.Integral):
                 raise ConfigError(f"VMConfig.salt must be None or an integer, got {shorten(self.salt)} "
-                                  f"({type(self.salt).__name__}).")
+                                  f"({type(self.salt).__name__}); allowed: None or 0 ≤ salt ≤ {SALT_MAX}.")
             object.__setattr__(self, "salt", int(self.salt))
             if not 0 <= self.salt <= SALT_MAX:       # a larger one would wrap to another VM's salt and share with it
                 raise ConfigError(f"VMConfig.salt = {shorten(self.salt)} is out of range; allowed: None or "

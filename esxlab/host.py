@@ -432,7 +432,7 @@ class Host:
                               "allowed: whole seconds (one tick is one simulated second).")
         self.recorder.reserve(ticks, self.vms, f"run: {given}")
         watch = getattr(_context, "callback", None)
-        show = check_choice("run", "progress", progress, (True, False)) if progress is not None else \
+        show = check_choice("run", "progress", progress, (True, False, None)) if progress is not None else \
             False if watch is not None or getattr(_context, "quiet", None) else None    # they show their own
         with deferred_interrupt() as interrupted, _progress_line(ticks, show) as minute_done:
             for i in range(ticks):

@@ -8,6 +8,7 @@ it last wrote: that is the "nothing lost" invariant the tests check.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, make_dataclass
 from operator import attrgetter
 from typing import Callable
@@ -226,7 +227,11 @@ class VM:
         """``touch(np.arange(lo, hi))``, on slices while nothing in the range faults (the OS's
         background sweep: a run of kernel pages, nearly always mapped). ConfigError unless
         0 ≤ ``lo`` ≤ ``hi`` ≤ ``pages``."""
-        if not 0 <= lo <= hi <= self.pages:
+        try:
+            ok = 0 <= operator.index(lo) <= operator.index(hi) <= self.pages
+        except TypeError:                     # a float or a string: not a page number
+            ok = False
+        if not ok:
             raise ConfigError(f"vm.touch_range(lo, hi): lo = {lo!r}, hi = {hi!r}; allowed: whole numbers with "
                               f"0 ≤ lo ≤ hi ≤ vm.pages = {self.pages}.")
         # per VM per tick: count_nonzero of a take costs a third fewer instructions than .all() of a fancy index

@@ -22,9 +22,11 @@ ILLEGAL = {
     "2-D": (lambda vm, n, good, protect: good.reshape(1, -1), "which has 2 dimensions;"),
     "ragged": (lambda vm, n, good, protect: [[1, 2], [3]], "returned [[1, 2], [3]] (list), which is a ragged list, not an array;"),
     "out of range": (lambda vm, n, good, protect: np.arange(vm.pages, vm.pages + n), "holds PPN 20480, outside 0 ≤ PPN < 20480"),
-    "floats": (lambda vm, n, good, protect: good + 0.5,
+    "floats": (lambda vm, n, good, protect: good.astype(float),
                "which holds float64 values, not integers (.astype(int) makes them PPNs); it must return a 1-D "
                "array of distinct PPNs (whole numbers)"),
+    "halves": (lambda vm, n, good, protect: good + 0.5, "which holds float64 values, not integers ("),
+    "huge": (lambda vm, n, good, protect: [2 ** 70], "which holds PPN 1180591620717411303424, outside 0 ≤ PPN < 20480;"),
     "boolean mask": (lambda vm, n, good, protect: np.isin(np.arange(vm.pages), good),
                      "which is a boolean mask (give the PPNs it selects: np.flatnonzero(mask));"),
     "set": (lambda vm, n, good, protect: set(good.tolist()),

@@ -224,7 +224,7 @@ def run_custom(access):
                                                                "from 0 to 9", "10 logical pages"]),
     (W.Access(np.array([-1]), np.zeros(1, dtype=bool)), ["Access.lps = array([-1]), which holds page -1, outside 0 ≤ page < 10", "from 0 to 9"]),
     (W.Access(np.array([10]), np.zeros(1, dtype=bool)), ["Access.lps = array([10]), which holds page 10, outside"]),
-    (W.Access(np.array([1.5]), np.zeros(1, dtype=bool)), ["Access.lps = array([1.5]), which holds float64 values, not integers (.astype(int) makes them pages)", "whole numbers"]),
+    (W.Access(np.array([1.5]), np.zeros(1, dtype=bool)), ["Access.lps = array([1.5]), which holds float64 values, not integers (1.5 is no page)", "whole numbers"]),
     (W.Access(np.array([[1, 2]]), np.zeros(2, dtype=bool)), ["Access.lps = array([[1, 2]]), which has 2 dimensions", "1-D array"]),
     (W.Access(np.array([1, 2]), np.array([1, 0])), ["Access.writes = array([1, 0])", "bool array",
                                                     "one entry per page of Access.lps (2)"]),

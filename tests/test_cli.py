@@ -142,7 +142,7 @@ def test_one_number_in_parentheses_is_not_a_tuple_and_the_error_says_how_to_writ
     assert "with a comma" not in str(err.value)
 
 
-@pytest.mark.parametrize("argv", [[], ["--list"], ["--param", "tax_rate=0,0.5"]], ids=lambda a: " ".join(a) or "-")
+@pytest.mark.parametrize("argv", [[], ["--param", "tax_rate=0,0.5"]], ids=lambda a: " ".join(a) or "-")
 def test_a_sweep_without_an_experiment_names_the_experiments(argv, capsys):
     assert cli.sweep_main(argv) == 2
     assert capsys.readouterr().err == MISSING

@@ -253,6 +253,9 @@ def test_a_powered_off_vm_refuses_stats_and_holds_no_memory():
     (np.array([8192]), "holds PPN 8192, outside 0 ≤ PPN < 8192"),
     (np.array([-1]), "holds PPN -1, outside 0 ≤ PPN < 8192"),
     (np.array([0.0, 1.0]), "holds float64 values, not integers (.astype(int) makes them PPNs)"),
+    (np.array([0.5]), "holds float64 values, not integers (0.5 is no PPN)"),
+    ([2 ** 70], "holds PPN 1180591620717411303424, outside 0 ≤ PPN < 8192"),
+    ([1, "a"], "holds 'a' (str), not an integer PPN"),
     (np.array([[0, 1], [2, 3]]), "has 2 dimensions"),
     (5, "is one PPN, not an array (write [5])"),
     (None, "is not an array of PPNs"),
@@ -377,7 +380,7 @@ def test_a_powered_off_vm_takes_no_memory_by_any_way_in():
     host.run(seconds=10)
 
 
-@pytest.mark.parametrize("lo, hi", [(32760, 40000), (-10, 5), (10, 5)])
+@pytest.mark.parametrize("lo, hi", [(32760, 40000), (-10, 5), (10, 5), (1.5, 3), (0, 3.0), ("0", 3)])
 def test_touch_range_outside_the_vm_is_a_sentence(lo, hi):
     host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
     vm = host.power_on(esx.VMConfig(name="a", max_mb=128), workload="idle")

@@ -224,6 +224,15 @@ def test_a_fig7_sweep_over_tax_rate_forks_each_seeds_prefix_and_matches_single_r
         assert table.tables[i] == tuple(E.fig7.run(seed=2, **small, tax_rate=tau).table)
 
 
+def test_cli_list_without_an_experiment_lists_the_experiments(capsys):
+    """A new user's trial: `sweep --list` was an error (exit 2) naming the experiments without their titles."""
+    assert main(["sweep", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "experiments (sweep EXPERIMENT --list lists one's parameters):"
+    assert [x.split()[0] for x in lines[1:]] == list(E.EXPERIMENTS)
+    assert lines[1 + E.EXPERIMENTS.index("fig7")] == f"  fig7         {E.fig7.TITLE}"
+
+
 def test_cli_lists_an_experiments_parameters_with_default_and_range(capsys, monkeypatch):
     monkeypatch.setattr(sweeps, "sweep", lambda *a, **k: pytest.fail("--list runs nothing"))
     assert main(["sweep", "7", "--list"]) == 0

@@ -1156,7 +1156,7 @@ def test_fig2_draws_the_paper_scaled_to_meet_esxlab_at_the_configured_256_mb_vm(
                                + [1.0], rtol=1e-12)        # the ratios of the table's configured rows
     note = html.unescape(legend_paper(d.xy))
     assert "scaled to esxlab's configured 256 MB" in note and f"× {factor:.3g}" in note, note
-    assert f"{at_256:.1f} accesses/s" in note and "17.8 MB/s" in note and "not drawn" not in note
+    assert f"{at_256:.0f} accesses/s" in note and "17.8 MB/s" in note and "not drawn" not in note
     assert d.xy.ys.max > at_256 and d.xy.xs.max > 256, "the axes take the paper's points in"
 
 
@@ -1288,7 +1288,7 @@ def test_the_title_names_the_era_preset_of_the_host_shown():
     assert fig.title.value == "<h3 style='margin:4px 0'>fake</h3>", "an experiment's hosts are its own: none named"
 
 
-def test_a_state_model_control_moves_the_preset_label_with_it():
+def test_a_state_model_control_runs_and_the_title_keeps_the_preset_it_started_from():
     """A helper's find: a dashboard with a state_model control failed when it was moved to esxi6 (HostConfig refuses
     preset = 'esx2002' beside state_model = 'esxi6'); the preset, a label of the era, follows the control."""
     vms = [(esx.VMConfig(name="a", max_mb=8, overhead_mb=1), "idle")]
@@ -1297,6 +1297,11 @@ def test_a_state_model_control_moves_the_preset_label_with_it():
     assert host.config.state_model == host.preset == "esxi6"
     host, _ = dash.build_host(state_model="esx2002")
     assert host.preset == "esx2002"
+    dash = views.SimDashboard(esx.HostConfig.esxi6(memory_mb=64), vms, minutes=0.1, host_controls=["state_model"])
+    dash.controls["state_model"].value = "esx2002"
+    dash.refresh()
+    assert "· preset: ESXi 6 (later ESX), with ESX Server 2002 (paper)&#x27;s free-memory states (state_model)</span>" \
+        in dash.title.value, "a new user's trial: it read 'preset: ESX Server 2002' over ESXi 6's other settings"
 
 
 def test_plotted_gives_what_a_chart_draws_by_the_charts_name():

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from ..errors import ConfigError, Error
 from ..rng import check_seed
-from . import EXPERIMENTS, cluster, lookup, runner
+from . import EXPERIMENTS, cluster, get, lookup, runner
 from .paper import FIGURES
 from .plots import DPI, DPI_RANGE
 from .result import Result, Row, check_dir, render_table, write_table_csv
@@ -154,6 +154,11 @@ def sweep_main(argv: list[str]) -> int:
     from .sweeps import Plan, SweepFailed, SweepInterrupted, check_decimal_comma, describe_params, parse_param
     try:
         args = _sweep_parser().parse_args(argv)
+        if args.experiment is None and args.list:          # the experiments, each with its title
+            print("experiments (sweep EXPERIMENT --list lists one's parameters):")
+            for name in EXPERIMENTS:
+                print(f"  {name:<12} {get(name).TITLE}")
+            return 0
         if args.experiment is None:
             raise ConfigError(f"sweep: the following arguments are required: EXPERIMENT; give one of "
                               f"{', '.join(EXPERIMENTS)}, or a figure number.")

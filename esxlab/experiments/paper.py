@@ -138,9 +138,9 @@ def chart_scale(name: str, res: Any) -> tuple[float, str]:
     bars = res.traces["bars"]
     ours = float(bars["configured"][0] / bars["relative"][0])      # relative = configured / the max_mb VM's
     factor = ours / paper
-    return factor, (f"scaled to esxlab's configured 256 MB: the paper's MB/s × {factor:.3g} (esxlab's {ours:.1f} "
-                    f"accesses/s there over the paper's {paper:g} MB/s), so its configured 256 MB point is "
-                    "esxlab's; compare the shapes, the ratios the table compares")
+    return factor, (f"scaled to esxlab's configured 256 MB: the paper's MB/s × {factor:.3g}, so that its 256 MB "
+                    f"VM's {paper:g} MB/s lands on esxlab's {ours:.0f} accesses/s (a VM this chart's run did not "
+                    "size); compare the curves' shapes, the ratios the table compares")
 
 
 #: per figure, the knobs that say when things happen in a run: moved, its time line leaves the paper's at the

@@ -462,7 +462,8 @@ class Dashboard(widgets.VBox):
         drives = "series" in self.panels or self.why_follows_vm or ("pmap" in self.panels and bool(run.snapshots))
         self.vm_pick.layout.display = None if drives and len(picks) > 1 else "none"   # no choice: no box
         if run.host is not None:
-            self.title.value = self._title_html(run.host.config.preset)
+            start = getattr(self, "host_config", run.host.config)          # (a SimDashboard's: before its controls)
+            self.title.value = self._title_html(start.preset, run.host.config.state_model)
         self.status.value = "<br>".join(f"<span style='color:#D55E00'>{html.escape(n)}</span>" for n in run.notes)
         if run.result is not None:
             self.table.update(run.result.table)
@@ -477,13 +478,16 @@ class Dashboard(widgets.VBox):
         self._draw_time(None if run.complete else end)
         self.draw_extra(run)
 
-    def _title_html(self, preset: str | None) -> str:
-        """The title line: :attr:`heading`, then the era ``preset`` of the host shown, if any (a student sees
-        at once whether this is the paper's ESX or a later one)."""
+    def _title_html(self, preset: str | None, state_model: str | None = None) -> str:
+        """The title line: :attr:`heading`, then the era ``preset`` the host shown started from, if any (a student
+        sees at once whether this is the paper's ESX or a later one), and the era of its free-memory states if a
+        control moved them to the other one (``state_model``)."""
+        states = "" if state_model in (None, preset) else \
+            f", with {PRESET_TITLES.get(state_model, state_model)}'s free-memory states (state_model)"
         era = "" if preset is None else (
             " <span style='font-weight:normal; font-size:80%; color:#555' title='the preset the configuration of this "
             "host started from: esx.HostConfig.esx2002 or esx.HostConfig.esxi6 (HostConfig.preset)'>· preset: "
-            f"{html.escape(PRESET_TITLES.get(preset, preset))}</span>")
+            f"{html.escape(PRESET_TITLES.get(preset, preset) + states)}</span>")
         return f"<h3 style='margin:4px 0'>{html.escape(self.heading)}{era}</h3>"
 
     def _host_title(self, run: Run) -> str:
@@ -720,7 +724,7 @@ class SimDashboard(Dashboard):
             host_vals[part] = getattr(hc, part).replace(
                 **{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(part + ".")})
         if "state_model" in host_vals and "preset" not in host_vals:
-            host_vals["preset"] = "auto"      # the preset is a label of the era whose states the host uses
+            host_vals["preset"] = "auto"      # (HostConfig's label of its states' era; the title keeps where it started)
         host = Host(hc.replace(**host_vals), seed=self.seed)
         notes = []
         for cfg, workload in self.vm_specs:
@@ -762,7 +766,8 @@ class SimDashboard(Dashboard):
 class ExperimentDashboard(Dashboard):
     """``module.run(seed, **params)`` from :mod:`esxlab.experiments`; sliders from its ``PARAMS``
     (only those named in ``controls``), the paper-vs-esxlab table, and the trace ``trace_key``.
-    ``fixed`` passes parameters without a control (e.g. shorter runs for a notebook); ``xy =
+    ``fixed`` passes parameters without a control (e.g. shorter runs for a notebook), and for a parameter
+    in ``controls``, its control's starting value; ``xy =
     (key, columns)`` adds a chart of those columns of the table-like trace ``key`` against its
     first column (e.g. Figure 2's throughput against VM size), labelled ``xlabel`` (default:
     the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero`` (the
