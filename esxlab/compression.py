@@ -29,8 +29,8 @@ import numpy as np
 
 from .config import HostConfig
 from .content import mix64
-from .pmap import PRIVATE, STATE
-from .swap import Stage, SwapFile
+from .pmap import STATE
+from .swap import SlotStore, Stage, SwapFile
 
 SLOTS_PER_PAGE = 2          # a page that compresses to ≤ 2 KB takes half a machine page
 COMPRESSED = STATE["compressed"]        # the pmap state (a row of esxlab.metrics.PAGE_STATES)
@@ -47,17 +47,21 @@ def compressible(tokens: np.ndarray, fraction: float) -> np.ndarray:
     return (t == 0) | (u < fraction)
 
 
-class CompressionCache:
+class CompressionCache(SlotStore):
     """Every VM's compression cache: a store of slots (a :class:`~esxlab.swap.SwapFile` kept in
     memory, grown as needed) and, per VM, the machine pages (owner :attr:`owner`, the machine's
     code for "compression") that hold its compressed pages, ``ceil(compressed / 2)`` of them.
-    Collaborator: the machine."""
+    A :class:`~esxlab.swap.SlotStore` (its restore decompresses); it adds the cache's machine
+    pages. Collaborator: the machine."""
+
+    state = COMPRESSED
+    stored = "compressions"
+    restored = "decompressions"
 
     def __init__(self, config: HostConfig, machine) -> None:
+        super().__init__(machine, SwapFile(0))
         self.pct = config.compression_cache_pct
-        self.machine = machine
         self.owner = machine.owner_code("compression")
-        self.slots = SwapFile(0)
         self.mpns: dict[int, np.ndarray] = {}          # VM uid → its cache's machine pages
         self.compressed = 0                            # guest pages compressed, all VMs
 
@@ -98,13 +102,10 @@ class CompressionCache:
         if len(ok) == 0:
             return ppns
         take = ppns[ok]
-        vm.pmap.slot[take] = self._store(tokens[ok])
         self.machine.release(mpns[ok])
-        vm.pmap.mpn[take] = -1
-        vm.pmap.set_state(take, COMPRESSED)
+        self._put(vm, take, tokens[ok])
         self.compressed += len(take)
         self._fit(vm)
-        vm.counters.compressions += len(take)
         rest = np.ones(len(ppns), dtype=bool)
         rest[ok] = False
         return ppns[rest]
@@ -124,28 +125,12 @@ class CompressionCache:
         self.drop(vm, take)
         return take, tokens
 
-    # -- the BackingStore of COMPRESSED pages ---------------------------------------------------
-    def restore(self, vm, ppns: np.ndarray) -> None:
-        """Decompress ``ppns`` back into machine pages of their own (the caller made room)."""
-        slots = vm.pmap.slot[ppns]
-        self.drop(vm, ppns)
-        mpns = self.machine.alloc(len(ppns), vm.uid)
-        self.machine.content[mpns] = self.slots.content[slots]
-        vm.pmap.mpn[ppns] = mpns
-        vm.pmap.set_state(ppns, PRIVATE)
-        vm.counters.decompressions += len(ppns)
-
-    def peek(self, vm, ppns: np.ndarray) -> np.ndarray:
-        """The contents of compressed ``ppns``."""
-        return self.slots.content[vm.pmap.slot[ppns]]
-
-    def drop(self, vm, ppns: np.ndarray) -> None:
-        """Forget compressed ``ppns`` (ballooned, VM powered off); the caller resets their state."""
-        if len(ppns) == 0:
-            return
-        self.slots.release(vm.pmap.slot[ppns])
-        self.compressed -= len(ppns)
-        self._fit(vm, len(ppns))
+    # -- the BackingStore of COMPRESSED pages: SlotStore's restore (decompress), peek and drop ----
+    def _dropped(self, vm, n: int) -> None:
+        """``n`` compressed pages leave (decompressed, ballooned, VM powered off): the cache shrinks
+        before a decompression allocates its machine pages."""
+        self.compressed -= n
+        self._fit(vm, n)
 
     def _fit(self, vm, leaving: int = 0) -> None:
         """Grow or shrink ``vm``'s cache to ``ceil(compressed / 2)`` machine pages (``leaving``:
@@ -162,7 +147,8 @@ class CompressionCache:
         else:
             self.mpns.pop(vm.uid, None)
 
-    def _store(self, tokens: np.ndarray) -> np.ndarray:
+    def _slots_for(self, tokens: np.ndarray) -> np.ndarray:
+        """Slots holding ``tokens``, the store grown first if it is short of them."""
         short = len(tokens) - self.slots.free
         if short > 0:                                  # grow geometrically
             self.slots.resize(max(short, self.slots.capacity, 1024))

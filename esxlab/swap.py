@@ -248,18 +248,92 @@ class BackingStore(Protocol):
         """Machine pages the store charges to ``vm`` beyond its private and shared pages."""
 
 
-class Swapper:
+def count_event(vm, event: str, n: int) -> None:
+    """Add ``n`` to ``vm``'s per-tick counter of ``event`` (a field of ``vm.counters``, an ``EVENTS`` row)."""
+    setattr(vm.counters, event, getattr(vm.counters, event) + n)
+
+
+class SlotStore:
+    """A :class:`BackingStore` that keeps each page's contents in a slot of a :class:`SwapFile`
+    (``slots``): a page it holds is in its pmap ``state``, with no machine page and its slot in
+    ``pmap.slot``. The steps every such store takes live here once: put pages in slots
+    (:meth:`_put`), fault them back in (:meth:`restore`), read them (:meth:`peek`) and forget them
+    (:meth:`drop`). The swapper (§3.3, the swap area) is one; a later mechanism's store is another.
+
+    A subclass sets the class attributes ``state`` (the pmap state of its pages, from the metrics
+    table), ``stored`` and ``restored`` (the :class:`~esxlab.vm.Counters` fields a page put in a
+    slot and a page restored count), and may extend :meth:`_slots_for` (where new slots come from,
+    e.g. a store grown on demand) and :meth:`_dropped` (what else leaves with the pages, e.g. the
+    machine pages a store holds them in). Collaborators: the machine and the slots."""
+
+    state: int
+    stored: str
+    restored: str
+
+    def __init__(self, machine, slots: SwapFile) -> None:
+        self.machine = machine
+        self.slots = slots
+
+    def _put(self, vm, ppns: np.ndarray, tokens: np.ndarray) -> None:
+        """Put ``ppns`` with contents ``tokens`` in slots; they leave their machine pages (the caller
+        releases those) for the store's state, counted as ``stored``. The caller checked there is room."""
+        if len(ppns):
+            vm.pmap.slot[ppns] = self._slots_for(tokens)
+            vm.pmap.mpn[ppns] = -1
+            vm.pmap.set_state(ppns, self.state)
+            count_event(vm, self.stored, len(ppns))
+
+    def _slots_for(self, tokens: np.ndarray) -> np.ndarray:
+        """Free slots holding ``tokens`` now, in order."""
+        return self.slots.store(tokens)
+
+    # -- the BackingStore of the store's state --------------------------------------------------
+    def restore(self, vm, ppns: np.ndarray) -> None:
+        """Fault ``ppns`` back into machine pages of their own, now PRIVATE (the caller made room),
+        counted as ``restored``: their contents leave their slots (:meth:`drop`) before the machine
+        pages are allocated, so what a store frees as its pages leave (:meth:`_dropped`) is reused."""
+        tokens = self.peek(vm, ppns)
+        self.drop(vm, ppns)
+        mpns = self.machine.alloc(len(ppns), vm.uid)
+        self.machine.content[mpns] = tokens
+        vm.pmap.mpn[ppns] = mpns
+        vm.pmap.set_state(ppns, PRIVATE)
+        count_event(vm, self.restored, len(ppns))
+
+    def peek(self, vm, ppns: np.ndarray) -> np.ndarray:
+        """The contents (uint64 tokens) of ``ppns``, read from their slots with no side effects."""
+        return self.slots.content[vm.pmap.slot[ppns]]
+
+    def drop(self, vm, ppns: np.ndarray) -> None:
+        """Free the slots of ``ppns`` (ballooned, VM powered off, restored); the caller resets their state."""
+        if len(ppns) == 0:
+            return
+        self.slots.release(vm.pmap.slot[ppns])
+        self._dropped(vm, len(ppns))
+
+    def _dropped(self, vm, n: int) -> None:
+        """``n`` of ``vm``'s pages are leaving the store (their slots freed, their state not yet reset)."""
+
+    def charged_pages(self, vm) -> int:
+        """Machine pages the store charges to ``vm``: none, unless a subclass keeps its slots in memory."""
+        return 0
+
+
+class Swapper(SlotStore):
     """The swap daemon: pages out victims to meet swap targets, pages in on demand.
 
     A page-out runs the host's ``stages`` in order (share before swap, §4.3, then any later
     stage), each taking what it can of the victims, then pages the rest out to the swap area
-    (:meth:`page_out`). The swapper is also the :class:`BackingStore` of SWAPPED pages.
-    Collaborators: the machine and the swap area."""
+    (:meth:`page_out`). The swapper is also the :class:`BackingStore` of SWAPPED pages, a
+    :class:`SlotStore` whose slots are the swap area's. Collaborators: the machine and the swap area."""
+
+    state = SWAPPED
+    stored = "swap_outs"
+    restored = "swap_ins"
 
     def __init__(self, machine, swapfile: SwapFile, policy: ReplacementPolicy, rng: np.random.Generator,
                  stages: Iterable[Stage] = ()) -> None:
-        self.machine = machine
-        self.swapfile = swapfile
+        super().__init__(machine, swapfile)
         self.policy = policy
         self.rng = rng
         self.stages = tuple(stages)
@@ -309,7 +383,7 @@ class Swapper:
         for stage in self.stages:
             if stage.spill is not None:
                 ppns, tokens = stage.spill(vm, n, self.swapfile.free, protect)
-                self._store(vm, ppns, tokens)
+                self._put(vm, ppns, tokens)
                 self.taken = len(ppns)
                 if self.taken:
                     return
@@ -318,37 +392,11 @@ class Swapper:
         """The last step: page ``ppns`` out to the swap area, as many as it has room for; returns how many."""
         ppns = ppns[:self.swapfile.free]
         mpns = vm.pmap.mpn[ppns]
-        self._store(vm, ppns, self.machine.content[mpns])
+        self._put(vm, ppns, self.machine.content[mpns])
         self.machine.release(mpns)
         return len(ppns)
 
-    def _store(self, vm, ppns: np.ndarray, tokens: np.ndarray) -> None:
-        """Put ``ppns`` with contents ``tokens`` in swap slots (the caller checked there is room)."""
-        if len(ppns):
-            vm.pmap.slot[ppns] = self.swapfile.store(tokens)
-            vm.pmap.mpn[ppns] = -1
-            vm.pmap.set_state(ppns, SWAPPED)
-            vm.counters.swap_outs += len(ppns)
-
-    # -- the BackingStore of SWAPPED pages ------------------------------------------------------
-    def restore(self, vm, ppns: np.ndarray) -> None:
-        """Fault ``ppns`` back in from the swap area (a swap-in; the caller made room)."""
-        slots = vm.pmap.slot[ppns]
-        mpns = self.machine.alloc(len(ppns), vm.uid)
-        self.machine.content[mpns] = self.swapfile.content[slots]
-        self.swapfile.release(slots)
-        vm.pmap.mpn[ppns] = mpns
-        vm.pmap.set_state(ppns, PRIVATE)
-        vm.counters.swap_ins += len(ppns)
-
-    def peek(self, vm, ppns: np.ndarray) -> np.ndarray:
-        """The contents (uint64 tokens) of swapped ``ppns``, read from their slots with no side effects."""
-        return self.swapfile.content[vm.pmap.slot[ppns]]
-
-    def drop(self, vm, ppns: np.ndarray) -> None:
-        """Free the slots of swapped ``ppns`` (ballooned, VM powered off); the caller resets their state."""
-        self.swapfile.release(vm.pmap.slot[ppns])
-
-    def charged_pages(self, vm) -> int:
-        """0: swapped pages hold no machine memory."""
-        return 0
+    @property
+    def swapfile(self) -> SwapFile:
+        """The swap area: the swapper's slots."""
+        return self.slots
