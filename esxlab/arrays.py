@@ -68,7 +68,8 @@ def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN
     except (TypeError, ValueError):              # a ragged list
         return "is a ragged list, not an array"
     if a.ndim == 0:
-        return f"is one {unit}, not an array (write [{value}])" if a.dtype.kind in "iu" else f"is not an array of {unit}s"
+        return (f"is one {unit}, not an array (write [{value}])" if a.dtype.kind in "iu"
+                else f"is not an array of {unit}s")
     if a.dtype == bool:
         return f"is a boolean mask (give the {unit}s it selects: np.flatnonzero(mask))"
     if a.ndim != 1:
@@ -77,9 +78,9 @@ def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN
         return np.empty(0, dtype=np.intp)
     outside = f"outside 0 ≤ {unit} < {pages}" if pages else f"and there are no {unit}s"
     if a.dtype.kind == "f":
-        split = a[np.isfinite(a) & (a != np.round(a))] if np.isfinite(a).all() else a[~np.isfinite(a)]
-        return f"holds {a.dtype} values, not integers" + (f" (.astype(int) makes them {unit}s)" if not len(split)
-                                                          else f" ({split[0]:g} is no {unit})")
+        not_whole = a[~np.isfinite(a)] if not np.isfinite(a).all() else a[a != np.round(a)]
+        return f"holds {a.dtype} values, not integers" + (f" (.astype(int) makes them {unit}s)" if not len(not_whole)
+                                                          else f" ({not_whole[0]:g} is no {unit})")
     if a.dtype.kind not in "iu":                 # text, or Python integers too large for numpy's
         items = list(value) if isinstance(value, (list, tuple)) else a.tolist()     # ('1' stays 1 in a list)
         odd = [v for v in items if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral)]

@@ -724,7 +724,7 @@ class SimDashboard(Dashboard):
             host_vals[part] = getattr(hc, part).replace(
                 **{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(part + ".")})
         if "state_model" in host_vals and "preset" not in host_vals:
-            host_vals["preset"] = "auto"      # (HostConfig's label of its states' era; the title keeps where it started)
+            host_vals["preset"] = "auto"      # (HostConfig's label of its states' era; the title: where it started)
         host = Host(hc.replace(**host_vals), seed=self.seed)
         notes = []
         for cfg, workload in self.vm_specs:
