@@ -129,6 +129,10 @@ class Dashboard(widgets.VBox):
     one host (a :class:`SimDashboard`'s) names its era preset beside the title (:data:`PRESET_TITLES`, e.g.
     "preset: ESXi 6 (later ESX)" for a ``HostConfig.esxi6(...)``)."""
 
+    #: the configuration the host shown starts from, before the controls apply (a :class:`SimDashboard`'s; None:
+    #: the host's own): the preset its title names
+    host_config: HostConfig | None = None
+
     def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], seed: int = 0,
                  panels: Sequence[str] = ("bar", "series", "strip", "why"), extra: Sequence[widgets.Widget] = (),
                  host_fields: Sequence[str] = HOST_SERIES, sum_vms: bool = False, why_follows_vm: bool = False) -> None:
@@ -462,7 +466,7 @@ class Dashboard(widgets.VBox):
         drives = "series" in self.panels or self.why_follows_vm or ("pmap" in self.panels and bool(run.snapshots))
         self.vm_pick.layout.display = None if drives and len(picks) > 1 else "none"   # no choice: no box
         if run.host is not None:
-            start = getattr(self, "host_config", run.host.config)          # (a SimDashboard's: before its controls)
+            start = self.host_config or run.host.config
             self.title.value = self._title_html(start.preset, run.host.config.state_model)
         self.status.value = "<br>".join(f"<span style='color:#D55E00'>{html.escape(n)}</span>" for n in run.notes)
         if run.result is not None:
