@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, check_number, install_hint
-from .paper import FIGURES, VM_LABELS, esxlab_series, paper_series, split_key
+from .paper import FIG2_REFERENCE, FIGURES, VM_LABELS, esxlab_series, paper_series, split_key
 from .result import Result
 
 PAPER_STYLE = dict(color="0.55", linewidth=2.5, alpha=0.9)
@@ -67,7 +67,7 @@ def plot_figure(name: str, res: Result, directory: str | Path, dpi: int = DPI) -
             px = np.asarray(spec["series"][key]["x"], dtype=float)
             py = np.array([np.nan if v is None else v for v in spec["series"][key]["y"]], dtype=float)
             if name == "fig2":
-                py = py / spec["series"]["configured"]["y"][-1]
+                py = py / FIG2_REFERENCE[1]
             colour = COLOURS[i % len(COLOURS)]
             ax.plot(px, py, marker="osD^"[i % 4], markersize=4, gid=f"paper-{key}", label=f"paper, {_label(key)}",
                     **{**PAPER_STYLE, "linestyle": ("-", "--", ":", "-.")[i % 4]})
