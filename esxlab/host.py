@@ -154,8 +154,8 @@ class Host:
         return self.tax_rate
 
     def _make_free(self, n: int, requester: VM | None = None, protect: np.ndarray | None = None,
-                   partial: bool = False) -> int:
-        return self.reclaimer.make_free(n, self.vms.values(), requester, protect, partial)
+                   partial: bool = False, grows: int | None = None) -> int:
+        return self.reclaimer.make_free(n, self.vms.values(), requester, protect, partial, grows)
 
     # -- VMs ------------------------------------------------------------------------------------
     def power_on(self, config: VMConfig, workload: Workload | type[Workload] | str | None = None) -> VM:

@@ -196,17 +196,21 @@ LogFn = Callable[[str, str, int, str], None]
 
 
 # The fault path's passes (``Reclaimer.make_free``): per VM, the alloc in pages it may be paged
-# down to, given whether it is the faulting VM (``own``) and whether that VM is within its target.
+# down to, given whether it is the faulting VM (``own``), whether that VM is within its target and
+# ``grows``, the pages the fault adds to the faulting VM's alloc.
 FAULT_PASSES = (
     # (1) anyone down to its target (targets may predate a set_min)
-    lambda v, own, within: v.floor_pages,
-    # (2) the faulting VM replaces its own pages while it is at or above its min
-    lambda v, own, within: 0 if own and v.alloc_pages >= v.config.min_pages else v.alloc_pages,
+    lambda v, own, within, grows: v.floor_pages,
+    # (2) the faulting VM replaces its own pages while it is at or above its min, so that it ends
+    # the fault no lower than its min (§6.2): a copy-on-write break needs a machine page but adds
+    # nothing to its alloc (it was charged for the shared page), so it cannot be paid by its own
+    lambda v, own, within, grows: max(0, v.config.min_pages - grows) if own and v.alloc_pages >= v.config.min_pages
+    else v.alloc_pages,
     # (3) the others down to their min, or only to their target when the faulting VM is above its own
-    lambda v, own, within: v.alloc_pages if own else
+    lambda v, own, within, grows: v.alloc_pages if own else
     (v.config.min_pages if within else v.floor_pages),
     # (4) the faulting VM's own pages, as a last resort: only in a round where (1)–(3) freed nothing
-    lambda v, own, within: 0 if own else v.alloc_pages,
+    lambda v, own, within, grows: 0 if own else v.alloc_pages,
 )
 LAST_RESORT = FAULT_PASSES[-1]
 
@@ -384,9 +388,10 @@ class Reclaimer:
             self._told_high.discard(vm.uid)
 
     def _hold_to_limit(self, vm, n: int, protect: np.ndarray | None) -> None:
-        """A fault of ``n`` pages by ``vm``, which has a limit (later ESX): it replaces its own pages
-        (again while some are freed: a page a stage keeps in a cache frees only part of one) so that
-        it ends at most one second of its balloon's rate above its limit (see :meth:`make_free`)."""
+        """A fault that adds ``n`` pages to the alloc of ``vm``, which has a limit (later ESX): it
+        replaces its own pages (again while some are freed: a page a stage keeps in a cache frees
+        only part of one) so that it ends at most one second of its balloon's rate above its limit
+        (see :meth:`make_free`)."""
         b = vm.balloon
         slack = 0 if b.cannot_help(vm.vm_time) else b.rate
         allowed = vm.config.limit_pages + slack
@@ -448,10 +453,12 @@ class Reclaimer:
 
     # -- the fault path ---------------------------------------------------------------------------
     def make_free(self, n: int, vms: Iterable, requester: VM | None = None, protect: np.ndarray | None = None,
-                  partial: bool = False) -> int:
+                  partial: bool = False, grows: int | None = None) -> int:
         """Make ``n`` machine pages free now, by paging (after trying to share) synchronously;
         returns how many are free for the request (``n``). With ``partial``, as many of the ``n``
         as can be found now (a fault then makes progress in pieces), and Stall only if not one.
+        ``grows``: how much the fault adds to the requester's alloc (default ``n``; less by its
+        copy-on-write breaks, which take a machine page for a page it was already charged for).
 
         A faulting VM may exceed its limit (later ESX) by at most what its balloon driver takes
         back in one second (its current rate; nothing when the balloon cannot help: absent,
@@ -462,8 +469,9 @@ class Reclaimer:
 
         A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
         (1) anyone down to its target; (2) the faulting VM replaces its own pages while it is at
-        or above its min; (3) the others, down to their min (§6.1) — or only down to their target
-        when the faulting VM is itself above its target; (4) the faulting VM's own pages as a last
+        or above its min, no further than the fault leaves it at its min; (3) the others, down to
+        their min (§6.1) — or only down to their target when the faulting VM is itself above its
+        target; (4) the faulting VM's own pages as a last
         resort, once (1)–(3) free nothing more: a stage may free fewer pages than it took (two
         victims shared with each other, or kept two to a machine page by a later stage), so one
         round of them can leave the fault short while other VMs still hold pages above their min,
@@ -471,13 +479,14 @@ class Reclaimer:
         pages and the others' excess waits. Raises :class:`Stall` if the pages cannot be found
         (e.g. host swap full).
         """
+        grows = n if grows is None else grows
         if requester is not None and requester.config.limit_mb is not None:
-            self._hold_to_limit(requester, n, protect)
+            self._hold_to_limit(requester, grows, protect)
         short = n - self.machine.free
         if short <= 0:
             return n
         vms = list(vms)
-        within = requester is None or requester.alloc_pages + n <= requester.target
+        within = requester is None or requester.alloc_pages + grows <= requester.target
         if not within:
             own = requester.private_pages(exclude=protect)
             others = sum(max(0, v.alloc_pages - v.floor_pages)
@@ -487,7 +496,8 @@ class Reclaimer:
                     raise Stall(f"{requester.name} is above its target and {short} machine pages short")
                 n = self.machine.free + own + others         # the piece it can be served now
                 short = own + others
-                within = requester.alloc_pages + n <= requester.target
+                grows = min(grows, n)
+                within = requester.alloc_pages + grows <= requester.target
         order = sorted(vms, key=lambda v: v.target - v.alloc_pages)
         progress = True
         while short > 0 and progress:      # again while pages were freed: a stage may free less than it took
@@ -498,7 +508,7 @@ class Reclaimer:
                 for vm in order:
                     if short <= 0:
                         break
-                    lowest = floor(vm, vm is requester, within)
+                    lowest = floor(vm, vm is requester, within, grows)
                     if vm.alloc_pages <= lowest:
                         continue
                     got, action = self._page_out(vm, min(short, vm.alloc_pages - lowest),

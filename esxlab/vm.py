@@ -65,8 +65,9 @@ class VMEnv:
 
     ``stores`` maps each off-machine page state (SWAPPED, and any a later mechanism adds) to the
     :class:`~esxlab.swap.BackingStore` holding its contents, in the order faults restore them;
-    ``make_free(n, vm, protect, partial=False)`` asks reclamation for ``n`` free machine pages now
-    (``partial``: as many as it can find) and returns how many it has (raises
+    ``make_free(n, vm, protect, partial=False, grows=None)`` asks reclamation for ``n`` free machine pages now
+    (``partial``: as many as it can find; ``grows``: what the fault adds to the VM's alloc, ``n`` less its
+    copy-on-write breaks) and returns how many it has (raises
     :class:`~esxlab.errors.Stall` when short; with ``partial``, only when it has not one); ``tax_rate()`` is the current τ (for :attr:`VMStats.rho`);
     ``config`` the host's configuration (unit costs, sampling); ``streams`` the seeded streams."""
 
@@ -159,11 +160,15 @@ class VM:
                               f"history is in host.trace.vm({self.name!r}); allowed: a running VM's pages "
                               "(host.vm(name) gives one).")
         try:
-            self.env.make_free(int(np.count_nonzero(needs)), self, ppns)
+            # a copy-on-write break needs a machine page but adds nothing to the alloc (see make_free)
+            self.env.make_free(int(np.count_nonzero(needs)), self, ppns,
+                               grows=int(np.count_nonzero(needs & (st != SHARED))))
         except Stall:
             todo = needs.nonzero()[0]
             while len(todo):
-                piece = todo[:self.env.make_free(len(todo), self, ppns, partial=True)]   # Stall: not one page
+                grows = int(np.count_nonzero(self.pmap.state[ppns[todo]] != SHARED))
+                served = self.env.make_free(len(todo), self, ppns, partial=True, grows=grows)   # Stall: not one page
+                piece = todo[:served]
                 # states read again: an earlier piece may have popped the balloon (its pages now unbacked)
                 self._back(ppns[piece], self.pmap.state[ppns[piece]],
                            write[piece] if isinstance(write, np.ndarray) else write)

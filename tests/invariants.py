@@ -184,11 +184,11 @@ class MinGuard:
                 guard.violations.append(f"t={h.time}: targets hand out {total} pages, "
                                         f"{h.available_pages()} available (Σ min {mins})")
 
-        def make_free(r, n, vms, requester=None, protect=None, partial=False):
-            over = requester is not None and requester.alloc_pages + n > requester.target
+        def make_free(r, n, vms, requester=None, protect=None, partial=False, grows=None):
+            over = requester is not None and requester.alloc_pages + (n if grows is None else grows) > requester.target
             guard.claim = (requester, n) if over else None
             try:
-                return orig_ensure(r, n, vms, requester, protect, partial)
+                return orig_ensure(r, n, vms, requester, protect, partial, grows)
             finally:
                 guard.claim = None
 

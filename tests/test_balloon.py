@@ -173,10 +173,10 @@ def test_a_fault_served_in_pieces_pops_the_balloon_once():
     vm.balloon.held = free.astype(np.int64)
     make_free = vm.env.make_free
 
-    def in_pieces(n, requester=None, protect=None, partial=False):
+    def in_pieces(n, requester=None, protect=None, partial=False, grows=None):
         if not partial:
             raise Stall("pieces, please")
-        return make_free(min(n, 16), requester, protect, partial)
+        return make_free(min(n, 16), requester, protect, partial, grows)
     vm.env = dataclasses.replace(vm.env, make_free=in_pieces)
     assert (vm.pmap.state[free] == BALLOONED).all()
     vm.touch(free)

@@ -131,7 +131,7 @@ def test_a_vm_short_of_memory_pages_its_kernel_out_a_megabyte_at_a_time(monkeypa
     once memory is full (≈ 9,000 faults, 1.5 s; a 4 GB VM took 38 s)."""
     faults = []
     real = esx.Host._make_free
-    monkeypatch.setattr(esx.Host, "_make_free", lambda self, n, *a: faults.append(n) or real(self, n, *a))
+    monkeypatch.setattr(esx.Host, "_make_free", lambda self, n, *a, **k: faults.append(n) or real(self, n, *a, **k))
     host = esx.Host(esx.HostConfig(memory_mb=160, swap_mb=4096, sharing=SharingConfig(mode="off")), seed=0)
     vm = host.power_on(esx.VMConfig(name="big", max_mb=2048, overhead_mb=1, balloon="absent"))
     kernel = vm.guest.kernel_pages

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import esxlab as esx
+from esxlab.pmap import SHARED
 from esxlab.policy import compute_targets
 
 MB = esx.PAGES_PER_MB
@@ -149,3 +150,27 @@ def test_a_balloon_never_takes_a_vm_whose_limit_is_its_min_below_its_min():
         for v in host.vms.values():
             assert v.alloc_pages >= v.config.min_pages, (host.time, v.name, v.alloc_pages)
     assert host.vm("v1").balloon.size > 0, "the balloon did inflate"
+
+
+def test_a_copy_on_write_fault_at_a_limit_is_not_paid_below_the_min():
+    """A copy-on-write break needs a machine page but adds nothing to the VM's alloc (it was charged
+    for the shared page). An 8 MB Windows guest, min 2 MB, no balloon, alone on a 64 MB host whose
+    scanner is off (only share before swap shares), is paged down to its limit (2 MB, its min); its
+    writes break shared pages. Before, the fault counted those
+    breaks as growth and paged the VM's own pages for them: it ended ticks below its min (508 pages
+    of 512 at t = 1) and by t = 5 had 1,538 pages swapped, more than its swap reservation max − min
+    = 1,536 (§6.2)."""
+    sharing = esx.SharingConfig(mode="esx", scan_vm_pages_s=0, scan_total_pages_s=0)
+    host = esx.Host(esx.HostConfig.esx2002(memory_mb=64, swap_mb=32, tax_rate=0.0, large_pages=False,
+                                           sharing=sharing), seed=0)
+    vm = host.power_on(esx.VMConfig(name="w", max_mb=8, min_mb=2, limit_mb=2, overhead_mb=0,
+                                    guest_os="windows", balloon="absent"),
+                       workload=esx.workloads.Spec95(files_mb=2.0, dup_mb=0.5, zero_mb=1.0, data_mb=4.0, warm_s=5))
+    cow_breaks = 0
+    for _ in range(8):
+        host.step()
+        if vm.alloc_pages:
+            assert vm.alloc_pages >= vm.config.min_pages, (host.time, vm.alloc_pages)
+        assert vm.swapped_pages <= vm.pages - vm.config.min_pages, (host.time, vm.swapped_pages)
+        cow_breaks = vm.counters.cow_breaks
+    assert cow_breaks > 0 and vm.pmap.count(SHARED) > 0, "the scenario breaks shared pages"

@@ -12,6 +12,7 @@ import pytest
 import esxlab as esx
 from esxlab import PAGES_PER_MB
 from esxlab.config import SharingConfig
+from esxlab.pmap import SHARED
 from esxlab.experiments import fig7
 from esxlab.reclaim import FreeMemoryStates, HARD, HIGH, LOW, SOFT, plan
 
@@ -420,3 +421,21 @@ def test_a_balloon_inflated_in_high_says_it_is_esxlabs_reading():
     assert high, "Figure 7's tax change inflates the idle VM's balloon in high"
     assert all("esxlab's reading; §6.3 reclaims nothing in high" in d.why for d in high), high[0].why
     assert not [d for d in tr.decisions if "esxlab's reading" in d.why and not d.why.startswith("high state")]
+
+
+def test_a_copy_on_write_fault_pages_the_others_not_the_writer_below_its_min():
+    """A fault's copy-on-write breaks take machine pages but add nothing to the writer's alloc: the
+    writer replaces its own pages only down to its min (the fault's second pass, §6.2), and the
+    rest comes from a VM above its own min. Before, the writer (1,584 pages, min 1,536) paged 64 of
+    its own for 64 breaks and ended at 1,530, below its min, while b kept its 32 MB."""
+    host = esx.Host(esx.HostConfig.esx2002(memory_mb=64, swap_mb=64, tax_rate=0.0, large_pages=False), seed=0)
+    a = host.power_on(esx.VMConfig(name="a", max_mb=8, min_mb=6, overhead_mb=0, guest_os="windows"),
+                      workload=esx.workloads.Idle())
+    b = host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=0), workload=esx.workloads.Toucher([(0, 30)]))
+    host.run(seconds=40)
+    shared = (a.pmap.state == SHARED).nonzero()[0][:64]
+    assert len(shared) == 64 and a.alloc_pages - 64 < a.config.min_pages <= a.alloc_pages
+    host.machine.alloc(host.machine.free, b.uid)          # no free machine memory: the fault must page
+    a.write(shared, np.arange(64) + 12345)
+    assert a.alloc_pages >= a.config.min_pages
+    assert b.swapped_pages > 0, "b, above its min, gave the rest"
