@@ -25,7 +25,6 @@ from .dashboards import PRESET_TITLES, ExperimentDashboard, Run
 MEANING = {"free": "free", "shared_saved": "shared", "compression_saved": "compressed", "swap_used": "swapped"}
 ERA_FIELDS = tuple(MEANING)
 SHARING_FIELDS = ("shared_saved",)
-TITLES = PRESET_TITLES          # each era's chart is headed by its preset's name, as a SimDashboard's title names it
 
 
 def _chart(fields: Sequence[str], title: str) -> TimeSeries:
@@ -44,8 +43,9 @@ class EraDashboard(ExperimentDashboard):
     def __init__(self, controls: Sequence[str] = ("limit_mb",), overrides: dict[str, dict] | None = None,
                  fixed: dict[str, Any] | None = None, seed: int = 0,
                  panels: Sequence[str] = ("table", "series", "why")) -> None:
-        self.era_charts = {era: _chart(ERA_FIELDS, TITLES[era]) for era in esx_today.ERAS}
-        self.era_strips = {era: StateStrip(title=f"{TITLES[era]}: free-memory state") for era in esx_today.ERAS}
+        self.era_charts = {era: _chart(ERA_FIELDS, PRESET_TITLES[era]) for era in esx_today.ERAS}
+        self.era_strips = {era: StateStrip(title=f"{PRESET_TITLES[era]}: free-memory state")
+                           for era in esx_today.ERAS}
         self.sharing = _chart(SHARING_FIELDS, "Large pages (ESXi 6): sharing before and after the hog starts")
         self.sharing_strip = StateStrip(title="Large pages (ESXi 6): free-memory state")
         columns = [widgets.VBox([self.era_charts[era].widget, self.era_strips[era].widget],
