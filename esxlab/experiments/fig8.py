@@ -57,7 +57,7 @@ stays shared: in their first five minutes esxlab's balloon drivers took ≈ 245 
 free and sharing held as zero pages, which frees no machine memory, so the balloons grew by about as much
 (paper: balloon 343 MB, shared 254 MB; it does not say which pages its balloons took).
 
-Two readings of §6.3 (``high_state``; both are the paper's set-up, :data:`~.paper.READINGS`, so both are
+Two readings of §6.3 (``high_state``; both are the paper's set-up, :data:`~.paper.KNOBS`, so both are
 compared). The default, "converge", keeps ballooning VMs above their targets while the host is in high;
 "idle" reads the high state's "no reclamation" literally. Measured over seeds 0–3 (2026-12-05): "converge"
 never leaves high after the boot storm (the paper: soft and hard at 16.9–18.7 min, a soft blip at about 30.3)
@@ -86,7 +86,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..reclaim import HIGH
 from ..workloads import Server
-from .paper import READINGS, paper_series
+from .paper import KNOBS, paper_series
 from .params import Param, Rule, check_seed, moved, resolve, sharing
 from .result import Result
 
@@ -202,7 +202,7 @@ def run(seed: int = 0, **params: object) -> Result:
     paged_later = sum(d.pages for d in tr.decisions if "page out" in d.action and d.tick >= 60 * storm_end)
     paging = PAGING.format(paged_later / PAGES_PER_MB) if gap == DYNAMICS else gap
     off = dict(off_setting=moved(PARAMS, p, tuple(k for k in PARAMS
-                                                  if k not in ("minutes", "bench_start_min", *READINGS["fig8"]))))
+                                                  if k not in ("minutes", "bench_start_min", *KNOBS["fig8"].readings))))
     # averages over the benchmarks' run are the paper's only when the benchmarks run as long as its did
     paper_bench = PARAMS["minutes"].default - PARAMS["bench_start_min"].default
     short = "" if end - b == paper_bench else f"benchmarks run {end - b:g} min, paper {paper_bench:g}: " + \

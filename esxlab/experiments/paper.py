@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 from types import SimpleNamespace
@@ -146,19 +147,30 @@ def chart_scale(name: str, res: Any) -> tuple[float, str]:
                     "size); compare the curves' shapes, the ratios the table compares")
 
 
-#: per figure, the knobs that say when things happen in a run: moved, its time line leaves the paper's at the
-#: earlier of the knob's value and its default (Figure 8's benchmarks from minute 8: the paper's boot only)
-TIMELINE = {"fig6": (), "fig7": ("dbench_start_min", "tax_change_min"), "fig8": ("bench_start_min",)}
-#: knobs whose move changes a run only from a moment on: figure → {knob: the knob holding that minute}
-FROM = {"fig7": {"tax_rate": "tax_change_min"}}
-#: knobs each of whose choices is a reading of the paper's text: moved, the run is still at the paper's set-up
-#: (its rows compared, its points drawn); Figure 8's ``high_state``, §6.3's high state read two ways
-READINGS = {"fig8": ("high_state",)}
-#: per figure, the knobs that choose what of the paper's set-up a run measures, not the set-up: moved, the run is
-#: still at it (its rows compared, its points drawn). A figure over time: the run's length, which bounds its points
-#: (:data:`OVER_TIME`); Figure 2, over VM size: which sizes it runs (the paper's points are drawn at all of its
-#: own), the run's length, when dbench starts and from when its throughput is averaged
-MEASURING = {"fig2": ("sizes", "minutes", "dbench_start_s", "measure_from_min")}
+@dataclass(frozen=True)
+class Knobs:
+    """How a figure's knobs bear on whether a run is still at the paper's set-up (:func:`setup_window`); every
+    other knob of its ``PARAMS`` is the set-up: moved, the run is not (its rows "not compared", no points drawn).
+
+    ``measuring``: knobs that choose what of the set-up a run measures (moved, the run is still at it): for a
+    figure over time, the run's length, which bounds its points (:data:`OVER_TIME`); ``timeline``: knobs that say
+    when things happen (moved, the run's time line leaves the paper's at the earlier of the knob's value and its
+    default); ``from_minute``: knob → the knob holding the minute from which its move changes the run;
+    ``readings``: knobs each of whose choices is a reading of the paper's text (moved, still the set-up)."""
+
+    measuring: tuple[str, ...] = ("minutes",)
+    timeline: tuple[str, ...] = ()
+    from_minute: Mapping[str, str] = field(default_factory=dict)
+    readings: tuple[str, ...] = ()
+
+
+#: per figure (one not listed: :class:`Knobs`' defaults). Figure 2, over VM size, measures which sizes it runs (the
+#: paper's points are drawn at all of its own), the run's length, when dbench starts and from when its throughput
+#: is averaged; Figure 7's τ changes the run from the tax change on; Figure 8's benchmarks from minute 8 (the
+#: paper's boot only) and ``high_state``, §6.3's high state read two ways
+KNOBS = {"fig2": Knobs(measuring=("sizes", "minutes", "dbench_start_s", "measure_from_min")),
+         "fig7": Knobs(timeline=("dbench_start_min", "tax_change_min"), from_minute={"tax_rate": "tax_change_min"}),
+         "fig8": Knobs(timeline=("bench_start_min",), readings=("high_state",))}
 #: the figures whose x is time, in minutes: a run's length bounds the points comparable with theirs
 OVER_TIME = tuple(k for k in FIGURES if _data()[k]["x"]["unit"] == "min")
 
@@ -167,12 +179,13 @@ def setup_window(name: str, specs: Mapping[str, Any], params: Mapping[str, Any])
     """Up to which x a run of figure ``name`` with ``params`` (its experiment's ``PARAMS`` are ``specs``) is at
     the paper's set-up, its points there comparable with the paper's, and why not further ("" when the whole run
     is): a minute for a figure over time (:data:`OVER_TIME`), inf for Figure 2 (over VM size) at its set-up; −inf
-    when a knob of the set-up moved (any but those of :data:`MEASURING`, :data:`TIMELINE`, :data:`FROM` and
-    :data:`READINGS`; the same :func:`~.params.moved` that marks the table's rows "not compared"). A figure over
-    time: the run's length bounds it too (a shorter run: fewer points)."""
+    when a knob of the set-up moved (any but those its :data:`KNOBS` name; the same :func:`~.params.moved` that
+    marks the table's rows "not compared"). A figure over time: the run's length bounds it too (a shorter run:
+    fewer points)."""
     p = SimpleNamespace(**{k: params.get(k, s.default) for k, s in specs.items()})
-    timed, late = TIMELINE.get(name, ()), FROM.get(name, {})
-    kept = (*MEASURING.get(name, ("minutes",)), *timed, *late, *READINGS.get(name, ()))
+    knobs = KNOBS.get(name, Knobs())
+    timed, late = knobs.timeline, knobs.from_minute
+    kept = (*knobs.measuring, *timed, *late, *knobs.readings)
     setup = moved(specs, p, tuple(k for k in specs if k not in kept))
     if setup:
         return -math.inf, setup
