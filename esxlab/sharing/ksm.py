@@ -24,13 +24,18 @@ frame, per page mapping one and per unstable node. Counters are ``/sys/kernel/mm
 """
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
+from ..arrays import run_starts
 from ..pmap import PRIVATE
-from .base import COUNT_MAX, SharingBase, first_of_each
+from .base import SharingBase, first_of_each
 from .hashtable import HashTable
 
 _PPN_BITS = 40
+_PPN_MASK = (1 << _PPN_BITS) - 1
+_NODE, _PAIR, _JOIN = 0, 1, 2          # a page's part in the unstable-tree step (:meth:`KsmSharing._plan`)
 
 
 class KsmSharing(SharingBase):
@@ -73,10 +78,6 @@ class KsmSharing(SharingBase):
         left = np.fromiter(last.values(), dtype=np.int64, count=len(last))
         self.newest.delete(keys[left < 0])
         self.newest.assign(keys[left >= 0], left[left >= 0])
-
-    def _ref1(self, f: int) -> int:
-        c = int(self.f_count[f])
-        return self.overflow[f] if c == COUNT_MAX else c
 
     # -- scanning ------------------------------------------------------------------------------
     def step(self) -> None:
@@ -133,10 +134,8 @@ class KsmSharing(SharingBase):
             hashes.append(h)
         if not first_of_each(np.concatenate(hashes)).all():
             return False
-        for vm, tok, h in zip(vms, toks, hashes):
-            newest, group = self.newest.lookup(h), self._state(vm).group
-            if any(self._fits(newest[j], tok[j], group, 0) for j in (newest >= 0).nonzero()[0].tolist()):
-                return False
+        if any(self._stable_fits(tok, h, self._state(vm).group)[1].any() for vm, tok, h in zip(vms, toks, hashes)):
+            return False
         total = sum(vm.pages for vm in vms)
         whole, rem = divmod(k, total)
         if rem == 0:                                  # the last scan is a whole one too
@@ -168,8 +167,8 @@ class KsmSharing(SharingBase):
         return i
 
     def scan(self, vm, ppns: np.ndarray) -> None:
-        """KSM's ``cmp_and_merge_page`` for ``ppns`` of ``vm`` (distinct), vectorised in rounds;
-        pages inside a large page (later ESX) are left alone."""
+        """KSM's ``cmp_and_merge_page`` for ``ppns`` of ``vm`` (distinct), vectorised: the stable tree, the
+        checksum filter, then the unstable tree; pages inside a large page (later ESX) are left alone."""
         ppns = self._scannable(vm, ppns)
         if len(ppns) == 0:
             return
@@ -178,73 +177,159 @@ class KsmSharing(SharingBase):
         rest = ~self._merge_stable(vm, ppns, tok, h, group)
         ppns, tok, h = ppns[rest], tok[rest], h[rest]
         steady = self._note_scan(vm, ppns, h) == h       # same checksum as at the last scan
-        ppns, tok, h = ppns[steady], tok[steady], h[steady]
-        me = (vm.uid << _PPN_BITS) + ppns
-        todo = np.arange(len(ppns))
-        frames = self.n_frames                           # the stable tree these pages were matched against
-        while len(todo):
-            todo = todo[vm.pmap.state[ppns[todo]] == PRIVATE]
-            if self.n_frames != frames:                  # new stable frames: match the pages again
-                frames = self.n_frames
-                todo = todo[~self._merge_stable(vm, ppns[todo], tok[todo], h[todo], group)]
-            u = self.unstable.lookup(h[todo])
-            first = first_of_each(h[todo])
-            new = (u < 0) & first
-            self.unstable.insert(h[todo[new]], me[todo[new]])
-            hit = (u >= 0) & first & (u != me[todo])
-            if hit.any():
-                j = todo[hit]
-                self._merge_unstable(vm, ppns[j], tok[j], h[j], me[j], u[hit], group)
-            todo = todo[~first]
+        if steady.any():
+            self._merge_unstable(vm, ppns[steady], tok[steady], h[steady], group)
 
     @staticmethod
     def _scannable(vm, ppns: np.ndarray) -> np.ndarray:
         """The ``ppns`` the scanner looks at: private ones outside large pages (later ESX)."""
         return ppns[(vm.pmap.state[ppns] == PRIVATE) & ~vm.in_large(ppns)]
 
-    def _fits(self, f: int, token, group: int, more: int) -> bool:
-        """Whether a page with contents ``token`` in sharing ``group`` may map stable frame ``f``
-        beside ``more`` pages merging into it now (equal contents, room under max_page_sharing)."""
-        return bool(self.f_token[f] == token and self.f_group[f] == group
-                    and self._ref1(f) + more < self.config.ksm_max_page_sharing)
+    def _stable_fits(self, tok: np.ndarray, h: np.ndarray, group: int) -> tuple[np.ndarray, np.ndarray]:
+        """(the newest stable frame of each page's hash, −1: none; the mask of pages that map it). A frame takes
+        pages with its contents and group, in page order, until it has max_page_sharing mappings (Linux KSM);
+        only the newest copy of a content takes pages, the older ones filled up first (invented)."""
+        newest = self.newest.lookup(h)
+        fits = np.zeros(len(h), dtype=bool)
+        i = (newest >= 0).nonzero()[0]
+        f = newest[i]
+        i = i[(self.f_token[f] == tok[i]) & (self.f_group[f] == group)]
+        if len(i):
+            order, _, rank = _grouped(newest[i])
+            room = self.config.ksm_max_page_sharing - self._refs(newest[i[order]])
+            fits[i[order[rank < room]]] = True
+        return newest, fits
 
     def _merge_stable(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray, group: int) -> np.ndarray:
         """Merge pages whose contents are in the stable tree (a frame with room); mask of merged."""
-        merged = np.zeros(len(ppns), dtype=bool)
-        newest = self.newest.lookup(h)       # the newest copy of each content; older ones filled up first
-        hits = (newest >= 0).nonzero()[0].tolist()
-        if not hits:
-            return merged
-        frames = np.full(len(ppns), -1, dtype=np.int64)
-        added: dict[int, int] = {}
-        for i in hits:
-            f = int(newest[i])
-            if self._fits(f, tok[i], group, added.get(f, 0)):
-                added[f] = added.get(f, 0) + 1
-                frames[i] = f
-                merged[i] = True
-        self._map(vm, ppns[merged], frames[merged])
-        return merged
+        newest, fits = self._stable_fits(tok, h, group)
+        self._map(vm, ppns[fits], newest[fits])
+        return fits
 
-    def _merge_unstable(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray, me: np.ndarray,
-                        nodes: np.ndarray, group: int) -> None:
-        """``ppns`` found unstable-tree nodes ``nodes`` (distinct hashes): compare again, then
-        merge both into a new stable frame; a node whose page changed is replaced by ours."""
-        for other, sel, q, _, ok in self._compare_candidates(tok, h, group, nodes >> _PPN_BITS,
-                                                              nodes & ((1 << _PPN_BITS) - 1)):
-            p, t, k = ppns[sel], tok[sel], h[sel]
-            self.stale_hints += int(np.count_nonzero(~ok))
-            self.unstable.assign(k[~ok], me[sel][~ok])
-            if not ok.any():
-                continue
-            self.unstable.delete(k[ok])
-            frames = self._new_frames(int(np.count_nonzero(ok)))
-            for key, f in zip(k[ok].tolist(), frames.tolist()):
-                self.stable.setdefault(key, []).append(f)
-            had = self.newest.lookup(k[ok]) >= 0            # a full frame's content gets a new copy
-            self.newest.assign(k[ok][had], frames[had])
-            self.newest.insert(k[ok][~had], frames[~had])
-            self._merge_pairs(vm, p[ok], other, q[ok], frames, k[ok], t[ok])
+    def _merge_unstable(self, vm, ppns: np.ndarray, tok: np.ndarray, h: np.ndarray, group: int) -> None:
+        """The unstable-tree step for ``ppns`` of ``vm`` (steady, not mapped from the stable tree), all at once.
+
+        Per hash, in page order (Linux KSM): a page meeting no node becomes the node; the next one equal to it
+        merges with it into a new stable frame, which the pages after it map until the frame holds
+        max_page_sharing mappings; a node found changed (stale) is replaced by the page. :meth:`_plan` gives each
+        page its part and round; frame ids and the order copies are freed in follow the rounds."""
+        order, starts, rank = _grouped(h)
+        first = order[starts]                            # each hash's first page
+        me = (vm.uid << _PPN_BITS) + ppns
+        nodes = self.unstable.lookup(h[first])
+        valid, stale = self._check_nodes(tok[first], h[first], group, nodes, me[first])
+        rnd, role, link, changed = self._plan(tok, order, starts, rank, valid)
+        self.stale_hints += int(np.count_nonzero(stale)) + changed
+        kid = np.empty(len(h), dtype=np.intp)            # each page's hash, as an index into ``first``
+        kid[order] = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(h))))
+        pairs = (role == _PAIR).nonzero()[0]
+        partner = np.where(link[pairs] >= 0, me[link[pairs]], nodes[kid[pairs]])
+        if len(pairs):
+            frame = np.full(len(h), -1, dtype=np.intp)
+            uid = np.zeros(len(h), dtype=np.int64)
+            uid[pairs] = partner >> _PPN_BITS
+            frame[pairs] = self._pair_frames(tok[pairs], h[pairs], rnd[pairs], partner)
+            joins = (role == _JOIN).nonzero()[0]
+            frame[joins] = frame[link[joins]]
+            done = (role != _NODE).nonzero()[0]
+            done = done[np.lexsort((done, uid[done], role[done] == _PAIR, rnd[done]))]   # as the rounds map them
+            self._map(vm, ppns[done], frame[done])
+        meet = order[role[order] != _JOIN]               # pages meeting the tree, by hash, in page order
+        last = meet[np.append(kid[meet][1:] != kid[meet][:-1], True)]     # each hash's last (its first page is one)
+        self._set_nodes(h[first], nodes, np.where(role[last] == _NODE, me[last], -1))
+
+    def _check_nodes(self, tok: np.ndarray, h: np.ndarray, group: int, nodes: np.ndarray,
+                     me: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each hash's first page (contents ``tok``, hashes ``h``, nodes ``me``) met the unstable tree's node
+        ``nodes`` (uid << 40 | PPN, −1: none): (the mask of nodes it merges with, unchanged and equal, KSM's second
+        comparison; the mask of stale nodes, changed or of a VM gone, which the page replaces)."""
+        valid = np.zeros(len(nodes), dtype=bool)
+        other = (nodes >= 0) & (nodes != me)
+        ask = other.nonzero()[0]
+        for _, sel, _, _, ok in self._compare_candidates(tok[ask], h[ask], group, nodes[ask] >> _PPN_BITS,
+                                                          nodes[ask] & _PPN_MASK):
+            valid[ask[sel]] = ok
+        return valid, other & ~valid
+
+    def _plan(self, tok: np.ndarray, order: np.ndarray, starts: np.ndarray, rank: np.ndarray,
+              valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """What the unstable-tree step does to each page: (round, role, link, stale nodes met past the first pages).
+
+        Pages grouped by hash as :func:`_grouped` gives them; ``valid``: each hash's first page merges with the
+        node found. Roles: :data:`_NODE` the page becomes its hash's node; :data:`_PAIR` it merges with the node
+        (``link``: that page, −1 for the node found) into a new frame; :data:`_JOIN` it maps the frame made by page
+        ``link``. In round r each hash's next page meets the unstable tree, after the frames made in round r − 1
+        took their pages (the model's order: invented, Linux goes page by page). Per hash the parts repeat every
+        max_page_sharing pages: node, pair, joiners; a hash whose pages differ in contents is replayed page by
+        page (:func:`_replay`)."""
+        n, cap = len(tok), self.config.ksm_max_page_sharing
+        if len(starts) == n:                             # distinct hashes, the usual case: round 0 for all
+            role = np.zeros(n, dtype=np.int64)
+            role[order] = valid * _PAIR
+            return np.zeros(n, dtype=np.int64), role, np.full(n, -1, dtype=np.int64), 0
+        gid = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+        s = valid[gid].astype(np.int64)                  # 1: the cycle's node is the one found
+        m, at = np.divmod(rank + s, cap)
+        role = np.minimum(at, _JOIN)
+        rnd = 2 * m + role - s
+        link = np.full(n, -1, dtype=np.intp)             # positions in ``order`` for now
+        pos = np.arange(n)
+        sel = (role == _PAIR) & (rank > 0)
+        link[sel] = pos[sel] - 1
+        sel = role == _JOIN
+        link[sel] = pos[sel] - at[sel] + 1
+        ts = tok[order]
+        changed = 0
+        for g in (np.minimum.reduceat(ts, starts) != np.maximum.reduceat(ts, starts)).nonzero()[0].tolist():
+            a = int(starts[g])
+            b = int(starts[g + 1]) if g + 1 < len(starts) else n
+            rnd[a:b], role[a:b], got, c = _replay(ts[a:b].tolist(), bool(valid[g]), cap)
+            link[a:b] = np.where(np.asarray(got) >= 0, a + np.asarray(got), -1)
+            changed += c
+        out = np.empty((3, n), dtype=np.int64)
+        out[:, order] = rnd, role, np.where(link >= 0, order[link], -1)
+        return out[0], out[1], out[2], changed
+
+    def _pair_frames(self, tok: np.ndarray, h: np.ndarray, rnd: np.ndarray, partner: np.ndarray) -> np.ndarray:
+        """New stable frames for pages (contents ``tok``, hashes ``h``, in page order) merging in rounds ``rnd``
+        with unstable-tree nodes ``partner`` (uid << 40 | PPN), whose pages become the frames' machine pages;
+        the frames, which join the stable tree as their hash's newest copies. Ids are taken as the rounds took
+        them: per round, per partner VM by uid, in page order, each batch from the top of the free ids."""
+        uid = partner >> _PPN_BITS
+        seq = np.lexsort((np.arange(len(h)), uid, rnd))
+        cut = np.ones(len(seq), dtype=bool)
+        cut[1:] = (rnd[seq][1:] != rnd[seq][:-1]) | (uid[seq][1:] != uid[seq][:-1])
+        begin = cut.nonzero()[0]
+        size = np.diff(np.append(begin, len(seq)))
+        start = np.repeat(begin, size)
+        end = start + np.repeat(size, size)
+        n = len(seq)
+        frames = np.empty(n, dtype=np.intp)
+        frames[seq] = self._new_frames(n)[n - end + np.arange(n) - start]     # batch by batch, the first on top
+        vms = self._vms_by_uid()
+        for u in np.unique(uid).tolist():
+            i = (uid == u).nonzero()[0]
+            other = vms[u]
+            self._promote(other, partner[i] & _PPN_MASK, frames[i], h[i], tok[i], self._state(other).group)
+        last: dict[int, int] = {}                        # hash → its newest frame
+        for key, f in zip(h[seq].tolist(), frames[seq].tolist()):
+            self.stable.setdefault(key, []).append(f)
+            last[key] = f
+        keys = np.fromiter(last, dtype=np.uint64, count=len(last))
+        newest = np.fromiter(last.values(), dtype=np.int64, count=len(last))
+        had = self.newest.lookup(keys) >= 0              # a full frame's content gets a new copy
+        self.newest.assign(keys[had], newest[had])
+        self.newest.insert(keys[~had], newest[~had])
+        return frames
+
+    def _set_nodes(self, keys: np.ndarray, nodes: np.ndarray, left: np.ndarray) -> None:
+        """Update the unstable tree's node of each hash ``keys`` from ``nodes`` (found, −1: none) to ``left`` (the
+        node the hash's last page meeting the tree left, −1: none, it merged)."""
+        had, now = nodes >= 0, left >= 0
+        if had.any():
+            self.unstable.delete(keys[had & ~now])
+            self.unstable.assign(keys[had & now], left[had & now])
+        self.unstable.insert(keys[~had & now], left[~had & now])
 
     def forget(self, vm) -> None:
         st = self.states.get(vm.uid)
@@ -253,3 +338,49 @@ class KsmSharing(SharingBase):
             keys = st.last[seen]
             self.unstable.delete(keys[self.unstable.lookup(keys) == (vm.uid << _PPN_BITS) + seen])
         super().forget(vm)
+
+
+def _grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Equal ``keys`` together, each group in index order: (``order``, a stable argsort; ``starts``, where each
+    group begins in ``order``; ``rank``, each element's place in its group, in ``order``'s order). Distinct keys,
+    the usual case, take the faster unstable sort (as :func:`.base.first_of_each`)."""
+    n = len(keys)
+    order = np.argsort(keys)
+    starts = run_starts(keys[order])
+    if len(starts) == n:
+        return order, starts, np.zeros(n, dtype=np.intp)
+    order = np.argsort(keys, kind="stable")
+    return order, starts, np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+
+
+def _replay(tokens: list[int], paired: bool, cap: int) -> tuple[list[int], list[int], list[int], int]:
+    """:meth:`KsmSharing._plan` for one hash whose pages (contents ``tokens``, in page order) are not all equal (a
+    hash collision), page by page; ``paired``: the first page merges with the node found. Returns (rounds, roles,
+    links within ``tokens``, stale nodes met); a node of another content is stale (KSM's second comparison)."""
+    n = len(tokens)
+    rnd, role, link = [0] * n, [_NODE] * n, [-1] * n
+    waiting: dict[int, deque[int]] = {}               # content → its pages not yet handled, in order
+    for i, t in enumerate(tokens):
+        waiting.setdefault(t, deque()).append(i)
+    joined = [False] * n
+    node = -1 if paired else None          # the node: None, the one found (−1), or a page of the list
+    made, stale, r, i = None, 0, 0, 0      # made: the page whose new frame takes its joiners next round
+    while True:
+        if made is not None:
+            same = waiting[tokens[made]]
+            for _ in range(min(cap - 2, len(same))):
+                j = same.popleft()
+                rnd[j], role[j], link[j], joined[j] = r, _JOIN, made, True
+            made = None
+        while i < n and joined[i]:
+            i += 1
+        if i == n:
+            return rnd, role, link, stale
+        waiting[tokens[i]].popleft()
+        rnd[i] = r
+        if node is not None and (node < 0 or tokens[node] == tokens[i]):
+            role[i], link[i], made, node = _PAIR, node, i, None
+        else:
+            stale += node is not None
+            node = i
+        r, i = r + 1, i + 1
