@@ -46,7 +46,8 @@ class KsmSharing(SharingBase):
 
     def __init__(self, *args) -> None:
         super().__init__(*args)
-        self.stable: dict[int, list[int]] = {}     # hash → shared frames with that content
+        # hash → shared frames with that content, oldest first (a dict as an ordered set: a frame leaves in O(1))
+        self.stable: dict[int, dict[int, None]] = {}
         self.newest = HashTable()                   # hash → the last of them (its lookups a batch at a time)
         self.unstable = HashTable()                 # hash → (VM uid << 40 | PPN) of a candidate
         self._credit = 0.0
@@ -70,8 +71,8 @@ class KsmSharing(SharingBase):
         last: dict[int, int] = {}                    # hash → its newest frame left, −1: none
         for f, key in zip(frames.tolist(), self.f_hash[frames].tolist()):
             chain = self.stable[key]
-            chain.remove(f)
-            last[key] = chain[-1] if chain else -1
+            del chain[f]
+            last[key] = next(reversed(chain)) if chain else -1
             if not chain:
                 del self.stable[key]
         keys = np.fromiter(last, dtype=np.uint64, count=len(last))
@@ -313,7 +314,7 @@ class KsmSharing(SharingBase):
             self._promote(other, partner[i] & _PPN_MASK, frames[i], h[i], tok[i], self._state(other).group)
         last: dict[int, int] = {}                        # hash → its newest frame
         for key, f in zip(h[seq].tolist(), frames[seq].tolist()):
-            self.stable.setdefault(key, []).append(f)
+            self.stable.setdefault(key, {})[f] = None
             last[key] = f
         keys = np.fromiter(last, dtype=np.uint64, count=len(last))
         newest = np.fromiter(last.values(), dtype=np.int64, count=len(last))
