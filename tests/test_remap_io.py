@@ -16,3 +16,18 @@ def test_remap_io_with_low_memory_holding_every_page_compares_nothing():
     assert row.paper is None and row.within is None and "no bounce copies" in row.note
     with pytest.raises(esx.ConfigError, match="low_mb"):
         E.remap_io.run(seed=0, low_mb=129)
+
+
+def test_remap_io_reports_low_memory_pressure():
+    """Issue 3 asks for low-memory pressure beside the bounce copies: the run's rows say what remapping leaves free in
+    low memory and what its shortage cost. The default 64 buffers (0.25 MB) fit the 16 MB of low memory with room
+    to spare; 512 buffers (2 MB) in 1 MB of low memory fill it, and the hot pages left in high memory go on being
+    copied."""
+    roomy = E.remap_io.run(seed=0, minutes=1)
+    assert 15 < roomy.value("low memory free at the end, remapping") <= 16
+    assert roomy.value("hot page-seconds left in high memory") == 0
+    short = E.remap_io.run(seed=0, minutes=1, low_mb=1, buffers=512)
+    assert short.value("low memory free at the end, remapping") == 0
+    assert short.value("pages remapped") == 256, "1 MB of low memory holds 256 pages"
+    assert short.value("hot page-seconds left in high memory") > 0
+    assert short.value("bounce copies/s, remapping") > 50 * roomy.value("bounce copies/s, remapping")
