@@ -49,12 +49,14 @@ class HashTable:
 
     def assign(self, h: np.ndarray, values: np.ndarray) -> None:
         """Set the values of hashes ``h`` (distinct uint64, shape (n,); KeyError if one has no entry)."""
-        self.values[self._slots(h)] = values
+        if len(h):
+            self.values[self._slots(h)] = values
 
     def delete(self, h: np.ndarray) -> None:
         """Remove hashes ``h`` (distinct uint64, shape (n,); KeyError if one has no entry)."""
-        self.keys[self._slots(h)] = DELETED
-        self.n -= len(h)
+        if len(h):
+            self.keys[self._slots(h)] = DELETED
+            self.n -= len(h)
 
     def clear(self) -> None:
         """Remove every entry (the capacity stays)."""

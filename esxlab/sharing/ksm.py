@@ -221,8 +221,10 @@ class KsmSharing(SharingBase):
         valid, stale = self._check_nodes(tok[first], h[first], group, nodes, me[first])
         rnd, role, link, changed = self._plan(tok, order, starts, rank, valid)
         self.stale_hints += int(np.count_nonzero(stale)) + changed
+        distinct = len(starts) == len(h)                 # the usual case: each page meets the tree once
         kid = np.empty(len(h), dtype=np.intp)            # each page's hash, as an index into ``first``
-        kid[order] = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(h))))
+        kid[order] = np.arange(len(h)) if distinct else \
+            np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(h))))
         pairs = (role == _PAIR).nonzero()[0]
         partner = np.where(link[pairs] >= 0, me[link[pairs]], nodes[kid[pairs]])
         if len(pairs):
@@ -235,8 +237,11 @@ class KsmSharing(SharingBase):
             done = (role != _NODE).nonzero()[0]
             done = done[np.lexsort((done, uid[done], role[done] == _PAIR, rnd[done]))]   # as the rounds map them
             self._map(vm, ppns[done], frame[done])
-        meet = order[role[order] != _JOIN]               # pages meeting the tree, by hash, in page order
-        last = meet[np.append(kid[meet][1:] != kid[meet][:-1], True)]     # each hash's last (its first page is one)
+        if distinct:
+            last = first
+        else:
+            meet = order[role[order] != _JOIN]           # pages meeting the tree, by hash, in page order
+            last = meet[np.append(kid[meet][1:] != kid[meet][:-1], True)]     # each hash's last (its first is one)
         self._set_nodes(h[first], nodes, np.where(role[last] == _NODE, me[last], -1))
 
     def _check_nodes(self, tok: np.ndarray, h: np.ndarray, group: int, nodes: np.ndarray,
