@@ -157,6 +157,8 @@ class MinGuard:
       Σ(min + overhead) ≤ memory, so such a VM exists whenever the free pool is empty;
     * a fault that takes its VM above target is never served by paging another VM below *its*
       target (reclaim comes from VMs above target; the rest is the faulting VM's own business);
+      judged after the VM has paged its own pages to stay within its limit (later ESX), which may
+      bring the fault back within target;
     * targets never hand out more than is available (or Σ min);
     * each VM's swap stays within its own reservation, max − min (§6.2); pages swapped before
       ``set_min`` raised the min are grandfathered until they come back.
@@ -175,6 +177,7 @@ class MinGuard:
         orig_swap, orig_balloon = swapmod.Swapper.swap_out, vmmod.VM.balloon_pages
         orig_set_min, orig_ensure = hostmod.Host.set_min, reclaimmod.Reclaimer.make_free
         orig_recompute = hostmod.Host.recompute_targets
+        orig_hold = reclaimmod.Reclaimer._hold_to_limit
 
         def recompute_targets(h, why):
             orig_recompute(h, why)
@@ -191,6 +194,11 @@ class MinGuard:
                 return orig_ensure(r, n, vms, requester, protect, partial, grows)
             finally:
                 guard.claim = None
+
+        def hold_to_limit(r, vm, grows, protect):
+            orig_hold(r, vm, grows, protect)
+            if guard.claim is not None and vm.alloc_pages + grows <= vm.target:
+                guard.claim = None                  # its own page-outs brought the fault within target
 
         def swap_out(swapper, vm, n, protect=None):
             before = vm.alloc_pages
@@ -219,6 +227,7 @@ class MinGuard:
                         (vmmod.VM, "balloon_pages", balloon_pages, orig_balloon),
                         (hostmod.Host, "set_min", set_min, orig_set_min),
                         (reclaimmod.Reclaimer, "make_free", make_free, orig_ensure),
+                        (reclaimmod.Reclaimer, "_hold_to_limit", hold_to_limit, orig_hold),
                         (hostmod.Host, "recompute_targets", recompute_targets, orig_recompute)]
 
     def _after_reclaim(self, vm, before, how):

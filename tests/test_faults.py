@@ -356,3 +356,23 @@ def test_a_watcher_sees_every_tick_and_can_stop_a_run_between_two():
     assert seen == list(range(1, 8)) and host.time == 7 and len(host.trace) == 7
     check_conservation(host)
     assert len(host.run(seconds=5)) == 12 and seen[-1] == 7, "outside the block nothing watches"
+
+
+def test_a_fault_its_limit_brings_within_target_may_page_others_down_to_their_min():
+    """A checker's rule, not the model's: vm2 (14 MB limit, its target, no balloon) faults 126 pages at 3,531, so
+    the fault would end 73 pages above target; it first pages its own 73 (the limit rule, later ESX), after which
+    the fault is within target and the others may be paged down to their min (§6.1). MinGuard judged the fault
+    before those page-outs and called paging vm3 from its target (2,846 → 2,845 at t = 3) a violation (the long
+    stateful profile, seed 3)."""
+    sharing = SharingConfig(mode="esx", scan_vm_pages_s=0, scan_total_pages_s=0, scan_period_s=1, force_salting=0)
+    cfg = esx.HostConfig.esx2002(memory_mb=64, swap_mb=128, tax_rate=0.0, state_entry="own", realloc_period_s=5,
+                                 sharing=sharing, compression=True, compression_cache_pct=50)
+    host = esx.Host(cfg, seed=0)
+    with MinGuard(host) as guard:
+        host.power_on(esx.VMConfig(name="vm1", max_mb=44, overhead_mb=2), workload=W.Toucher([(0, 35.2)], sweep_s=1))
+        host.power_on(esx.VMConfig(name="vm2", max_mb=58, limit_mb=14, overhead_mb=0, guest_os="windows",
+                                   balloon="absent"))
+        host.power_on(esx.VMConfig(name="vm3", max_mb=16, overhead_mb=2), workload=W.Toucher([(0, 12.8)], sweep_s=1))
+        for _ in range(5):
+            host.step()
+            guard.check()
