@@ -157,8 +157,9 @@ class MinGuard:
       Σ(min + overhead) ≤ memory, so such a VM exists whenever the free pool is empty;
     * a fault that takes its VM above target is never served by paging another VM below *its*
       target (reclaim comes from VMs above target; the rest is the faulting VM's own business);
-      judged after the VM has paged its own pages to stay within its limit (later ESX), which may
-      bring the fault back within target;
+      judged on where the fault leaves its VM: its alloc once reclamation is done (less the pages
+      it replaced of its own, e.g. to keep to its limit, later ESX) plus what the fault adds, only
+      the piece it was served for a fault served in pieces;
     * targets never hand out more than is available (or Σ min);
     * each VM's swap stays within its own reservation, max − min (§6.2); pages swapped before
       ``set_min`` raised the min are grandfathered until they come back.
@@ -177,7 +178,6 @@ class MinGuard:
         orig_swap, orig_balloon = swapmod.Swapper.swap_out, vmmod.VM.balloon_pages
         orig_set_min, orig_ensure = hostmod.Host.set_min, reclaimmod.Reclaimer.make_free
         orig_recompute = hostmod.Host.recompute_targets
-        orig_hold = reclaimmod.Reclaimer._hold_to_limit
 
         def recompute_targets(h, why):
             orig_recompute(h, why)
@@ -188,17 +188,17 @@ class MinGuard:
                                         f"{h.available_pages()} available (Σ min {mins})")
 
         def make_free(r, n, vms, requester=None, protect=None, partial=False, grows=None):
-            over = requester is not None and requester.alloc_pages + (n if grows is None else grows) > requester.target
-            guard.claim = (requester, n) if over else None
+            grows = n if grows is None else grows
+            guard.claim = None if requester is None else (requester, n, [])     # others paged below target
+            served = None
             try:
-                return orig_ensure(r, n, vms, requester, protect, partial, grows)
+                served = orig_ensure(r, n, vms, requester, protect, partial, grows)
+                return served
             finally:
-                guard.claim = None
-
-        def hold_to_limit(r, vm, grows, protect):
-            orig_hold(r, vm, grows, protect)
-            if guard.claim is not None and vm.alloc_pages + grows <= vm.target:
-                guard.claim = None                  # its own page-outs brought the fault within target
+                claim, guard.claim = guard.claim, None
+                adds = grows if served is None else min(grows, served)     # raised: judged on all it asked
+                if claim is not None and claim[2] and requester.alloc_pages + adds > requester.target:
+                    guard.violations.extend(claim[2])
 
         def swap_out(swapper, vm, n, protect=None):
             before = vm.alloc_pages
@@ -206,10 +206,10 @@ class MinGuard:
             if protect is None:                     # a VM replacing its own pages for a fault nets no loss
                 guard._after_reclaim(vm, before, "page out")
             if guard.claim is not None and vm is not guard.claim[0] and vm.alloc_pages < min(before, vm.target):
-                r, n = guard.claim
-                guard.violations.append(f"t={guard.host.time}: a fault of {n} pages by {r.name} (alloc {r.alloc_pages}, "
-                                        f"target {r.target}) paged {vm.name} from {before} to {vm.alloc_pages} "
-                                        f"pages, below its target {vm.target}")
+                r, n, paged = guard.claim
+                paged.append(f"t={guard.host.time}: a fault of {n} pages by {r.name} (alloc {r.alloc_pages}, "
+                             f"target {r.target}) paged {vm.name} from {before} to {vm.alloc_pages} pages, below "
+                             f"its target {vm.target}")
             return got
 
         def balloon_pages(vm, ppns):
@@ -227,7 +227,6 @@ class MinGuard:
                         (vmmod.VM, "balloon_pages", balloon_pages, orig_balloon),
                         (hostmod.Host, "set_min", set_min, orig_set_min),
                         (reclaimmod.Reclaimer, "make_free", make_free, orig_ensure),
-                        (reclaimmod.Reclaimer, "_hold_to_limit", hold_to_limit, orig_hold),
                         (hostmod.Host, "recompute_targets", recompute_targets, orig_recompute)]
 
     def _after_reclaim(self, vm, before, how):
