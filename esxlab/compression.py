@@ -80,6 +80,13 @@ class CompressionCache(SlotStore):
         """The machine pages of ``vm``'s cache (charged to the VM: part of its alloc)."""
         return len(self.mpns.get(vm.uid, ()))
 
+    def released_pages(self, vm, n: int) -> int:
+        """The cache pages ``n`` of ``vm``'s compressed pages leaving (decompressed) release now: its cache holds
+        ``ceil(compressed / 2)`` (later ESX). A fault's own page-outs may compress more first, which moves this by
+        at most one."""
+        held = vm.pmap.count(COMPRESSED)
+        return -(-held // SLOTS_PER_PAGE) + (n - held) // SLOTS_PER_PAGE
+
     def cap_pages(self, vm) -> int:
         """The most machine pages ``vm``'s cache may take: ``compression_cache_pct`` of the memory
         it may hold (its max, or its limit if lower: a cache charged to the VM must fit its limit)."""

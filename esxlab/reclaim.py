@@ -391,7 +391,8 @@ class Reclaimer:
         """A fault that adds ``n`` pages to the alloc of ``vm``, which has a limit (later ESX): it
         replaces its own pages (again while some are freed: a page a stage keeps in a cache frees
         only part of one) so that it ends at most one second of its balloon's rate above its limit
-        (see :meth:`make_free`)."""
+        (see :meth:`make_free`), and a page when a store that keeps several pages to a machine page in
+        a cache charged to the VM frees one less than ``n`` counted (its own page-outs may change that)."""
         b = vm.balloon
         slack = 0 if b.cannot_help(vm.vm_time) else b.rate
         allowed = vm.config.limit_pages + slack
@@ -458,7 +459,8 @@ class Reclaimer:
         returns how many are free for the request (``n``). With ``partial``, as many of the ``n``
         as can be found now (a fault then makes progress in pieces), and Stall only if not one.
         ``grows``: how much the fault adds to the requester's alloc (default ``n``; less by its
-        copy-on-write breaks, which take a machine page for a page it was already charged for).
+        copy-on-write breaks, which take a machine page for a page it was already charged for, and by
+        what the stores charging it release as its pages leave them: :meth:`.vm.VM._grows`).
 
         A faulting VM may exceed its limit (later ESX) by at most what its balloon driver takes
         back in one second (its current rate; nothing when the balloon cannot help: absent,

@@ -247,6 +247,9 @@ class BackingStore(Protocol):
     def charged_pages(self, vm) -> int:
         """Machine pages the store charges to ``vm`` beyond its private and shared pages."""
 
+    def released_pages(self, vm, n: int) -> int:
+        """Of :meth:`charged_pages`, those ``n`` of the VM's pages leaving the store release (at least)."""
+
 
 def count_event(vm, event: str, n: int) -> None:
     """Add ``n`` to ``vm``'s per-tick counter of ``event`` (a field of ``vm.counters``, an ``EVENTS`` row)."""
@@ -316,6 +319,10 @@ class SlotStore:
 
     def charged_pages(self, vm) -> int:
         """Machine pages the store charges to ``vm``: none, unless a subclass keeps its slots in memory."""
+        return 0
+
+    def released_pages(self, vm, n: int) -> int:
+        """Of :meth:`charged_pages`, those ``n`` of the VM's pages leaving the store release: none here."""
         return 0
 
 

@@ -66,8 +66,8 @@ class VMEnv:
     ``stores`` maps each off-machine page state (SWAPPED, and any a later mechanism adds) to the
     :class:`~esxlab.swap.BackingStore` holding its contents, in the order faults restore them;
     ``make_free(n, vm, protect, partial=False, grows=None)`` asks reclamation for ``n`` free machine pages now
-    (``partial``: as many as it can find; ``grows``: what the fault adds to the VM's alloc, ``n`` less its
-    copy-on-write breaks) and returns how many it has (raises
+    (``partial``: as many as it can find; ``grows``: what the fault adds to the VM's alloc, ``VM._grows``)
+    and returns how many it has (raises
     :class:`~esxlab.errors.Stall` when short; with ``partial``, only when it has not one); ``tax_rate()`` is the current τ (for :attr:`VMStats.rho`);
     ``config`` the host's configuration (unit costs, sampling); ``streams`` the seeded streams."""
 
@@ -160,13 +160,11 @@ class VM:
                               f"history is in host.trace.vm({self.name!r}); allowed: a running VM's pages "
                               "(host.vm(name) gives one).")
         try:
-            # a copy-on-write break needs a machine page but adds nothing to the alloc (see make_free)
-            self.env.make_free(int(np.count_nonzero(needs)), self, ppns,
-                               grows=int(np.count_nonzero(needs & (st != SHARED))))
+            self.env.make_free(int(np.count_nonzero(needs)), self, ppns, grows=self._grows(st[needs]))
         except Stall:
             todo = needs.nonzero()[0]
             while len(todo):
-                grows = int(np.count_nonzero(self.pmap.state[ppns[todo]] != SHARED))
+                grows = self._grows(self.pmap.state[ppns[todo]])
                 served = self.env.make_free(len(todo), self, ppns, partial=True, grows=grows)   # Stall: not one page
                 piece = todo[:served]
                 # states read again: an earlier piece may have popped the balloon (its pages now unbacked)
@@ -175,6 +173,17 @@ class VM:
                 todo = todo[len(piece):]
             return
         self._back(ppns, st, write)
+
+    def _grows(self, st: np.ndarray) -> int:
+        """What faulting in pages in states ``st`` adds to the alloc (``make_free``'s ``grows``): a page each, but
+        nothing for a copy-on-write break (the VM was charged for the shared page) and less by what a store that
+        charges the VM releases as they leave it (:meth:`~esxlab.swap.BackingStore.released_pages`)."""
+        n = np.bincount(st, minlength=len(STATE_NAMES))
+        grows = len(st) - int(n[SHARED])
+        for state, store in self.env.stores.items():
+            if n[state]:
+                grows -= store.released_pages(self, int(n[state]))
+        return grows
 
     def _back(self, ppns: np.ndarray, st: np.ndarray, write) -> None:
         """Give ``ppns`` the machine pages they need (the caller made room): a zeroed page, the

@@ -149,3 +149,22 @@ def test_a_fault_is_served_although_compression_frees_half_a_page_a_victim(need)
     want = host.machine.free + need
     host.reclaimer.make_free(want, host.vms.values())
     assert host.machine.free >= want, "the pages asked for are free"
+
+
+def test_decompressing_at_a_limit_that_is_the_min_never_takes_the_vm_below_its_min():
+    """A fault that decompresses pages adds half a page each to its VM's alloc, not one: the cache (charged to the
+    VM) shrinks as they leave it. A VM whose 9 MB limit is its min (2,304 pages), no balloon, touching all of its
+    18 MB: it paged one of its own per page decompressed to keep to its limit, so it fell to 2,214 pages at
+    t = 3 with 2,307 swapped at t = 4, beyond its swap reservation max − min = 2,304 (the long stateful profile,
+    seed 14)."""
+    sharing = SharingConfig(mode="esx", scan_vm_pages_s=0, scan_total_pages_s=0, scan_period_s=1)
+    cfg = esx.HostConfig.esx2002(memory_mb=64, swap_mb=32, tax_rate=0.0, state_entry="own", realloc_period_s=5,
+                                 sharing=sharing, compression=True, compression_cache_pct=50)
+    host = esx.Host(cfg, seed=4)
+    vm = host.power_on(esx.VMConfig(name="vm1", max_mb=18, min_mb=9, limit_mb=9, overhead_mb=0, balloon="absent"),
+                       workload=esx.workloads.Toucher([(0, 41), (6, 0)], sweep_s=5))
+    for _ in range(5):
+        host.step()
+        assert vm.alloc_pages >= 9 * MB, f"t={host.time}: {vm.alloc_pages} pages, below its min"
+        assert vm.pmap.count(SWAPPED) <= 9 * MB
+    assert vm.pmap.count(COMPRESSED) > 0, "the scenario decompresses pages at its limit"

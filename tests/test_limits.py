@@ -118,17 +118,20 @@ def test_a_limit_set_mid_run_is_met_and_lifted():
 def test_a_vm_whose_balloon_is_slower_than_its_demand_still_keeps_to_its_limit():
     """A 512 MB VM limited to 64 MB grows a 400 MB working set (13 MB a second) on an idle host.
     Its balloon (4 MB/s at most, less while its guest pages) cannot keep up, so the VM replaces its
-    own pages: at no tick does it hold more than its limit plus one second of its balloon's rate
-    (later ESX: vSphere never lets a VM consume more than its limit, and swaps what ballooning is too
-    slow to reclaim). Before, a fault exceeded the limit freely while the balloon was usable: the
-    VM held 344 MB."""
+    own pages: at no tick does it hold more than its limit plus one second of its balloon's rate, as
+    the tick's faults read it, and one page (later ESX: vSphere never lets a VM consume more than its
+    limit, and swaps what ballooning is too slow to reclaim; the page: ESXi 6 compresses, two pages to
+    a cache page charged to the VM, and whether a decompression frees one depends on the parity the
+    fault's own page-outs leave). Before, a fault exceeded the limit freely while the balloon was
+    usable: the VM held 344 MB."""
     host = esx.Host(esx.HostConfig.esxi6(memory_mb=4096), seed=0)
     vm = host.power_on(esx.VMConfig(name="big", max_mb=512, limit_mb=64),
                        workload=esx.workloads.Toucher([(0, 400)], sweep_s=30))
     for _ in range(240):
-        host.step()
+        # the allowance as the tick's faults read it: the balloon polls (and may halve its rate) after them
         slack = 0 if vm.balloon.cannot_help(vm.vm_time) else vm.balloon.rate
-        assert vm.alloc_pages <= vm.config.limit_pages + slack, (host.time, vm.alloc_pages / MB)
+        host.step()
+        assert vm.alloc_pages <= vm.config.limit_pages + slack + 1, (host.time, vm.alloc_pages / MB)
     tr = host.trace
     assert tr.vm("big").balloon[-1] > 100 and tr.vm("big").swapped[-1] > 100, "both the balloon and swap hold it"
     assert any("its balloon takes back only" in d.why for d in tr.decisions if d.vm == "big")
