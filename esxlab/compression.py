@@ -81,11 +81,11 @@ class CompressionCache(SlotStore):
         return len(self.mpns.get(vm.uid, ()))
 
     def released_pages(self, vm, n: int) -> int:
-        """The cache pages ``n`` of ``vm``'s compressed pages leaving (decompressed) release now: its cache holds
-        ``ceil(compressed / 2)`` (later ESX). A fault's own page-outs may compress more first, which moves this by
-        at most one."""
-        held = vm.pmap.count(COMPRESSED)
-        return -(-held // SLOTS_PER_PAGE) + (n - held) // SLOTS_PER_PAGE
+        """The cache pages ``n`` of ``vm``'s compressed pages leaving (decompressed) may release: its cache holds
+        ``ceil(compressed / 2)`` (later ESX), so ⌊n / 2⌋ or ⌈n / 2⌉ by the parity when they leave, which a fault's
+        own page-outs may change after it asks. The more: a fault then never pages its VM below its min (§6.2),
+        at the cost of ending, at most, a page above a limit (later ESX)."""
+        return -(-n // SLOTS_PER_PAGE)
 
     def cap_pages(self, vm) -> int:
         """The most machine pages ``vm``'s cache may take: ``compression_cache_pct`` of the memory
