@@ -131,7 +131,8 @@ class KsmCounters(Problem):
         return self._run()
 
     SWAPPED = ("the two answers look swapped: pages_shared counts the shared copies KSM keeps (one machine page "
-               "each), pages_sharing the further pages that map them, so pages_sharing ≥ pages_shared.")
+               "each), pages_sharing the further pages that map them (here, with max_page_sharing far above 2, "
+               "the larger count).")
     IN_MS = ("that looks like the scan time in milliseconds (sleep_millisecs is in ms); give seconds (1000 ms make "
              "one second).")
 
