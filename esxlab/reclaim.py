@@ -521,7 +521,10 @@ class Reclaimer:
                                  f"{requester.name if requester else 'the host'}")
                     short = n - self.machine.free
         if short > 0 and not (partial and self.machine.free):
-            raise Stall(f"{short} machine pages short and host swap is full")
+            sw = self.swapper.slots
+            why = "host swap is full" if sw.used >= sw.capacity else \
+                "no VM has pages paging may take (each at its floor: its target or min, or what it holds is shared)"
+            raise Stall(f"{short} machine pages short: {why}")
         return min(n, self.machine.free)
 
 

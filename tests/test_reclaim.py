@@ -439,3 +439,14 @@ def test_a_copy_on_write_fault_pages_the_others_not_the_writer_below_its_min():
     a.write(shared, np.arange(64) + 12345)
     assert a.alloc_pages >= a.config.min_pages
     assert b.swapped_pages > 0, "b, above its min, gave the rest"
+
+
+def test_a_stall_says_why_no_page_was_found():
+    """A fault that finds nothing to page says why: host swap full, or every VM at its floor. It said "host swap is
+    full" either way: a long stateful run stalled with 41,754 swap slots free, every page above target shared."""
+    host = esx.Host(esx.HostConfig(memory_mb=64, swap_mb=256, sharing=SharingConfig(mode="off")), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=56, min_mb=56, overhead_mb=1), workload=esx.workloads.Toucher([(0, 50)]))
+    host.run(seconds=10)
+    with pytest.raises(esx.errors.Stall, match="no VM has pages paging may take") as e:
+        host.reclaimer.make_free(host.machine.free + 10, host.vms.values())
+    assert "swap is full" not in str(e.value)
