@@ -469,7 +469,8 @@ class Reclaimer:
         ballooning is too slow to reclaim). The excess it may keep is what tells its balloon to
         inflate (:meth:`tick`).
 
-        A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first:
+        A fault cannot wait for a balloon. Passes, each paging VMs furthest above target first, and
+        each again while it frees pages before the next one runs:
         (1) anyone down to its target; (2) the faulting VM replaces its own pages while it is at
         or above its min, no further than the fault leaves it at its min; (3) the others, down to
         their min (§6.1) — or only down to their target when the faulting VM is itself above its
@@ -507,19 +508,22 @@ class Reclaimer:
             for floor in FAULT_PASSES:
                 if floor is LAST_RESORT and progress:
                     break                  # the other passes again first, until they free nothing
-                for vm in order:
-                    if short <= 0:
-                        break
-                    lowest = floor(vm, vm is requester, within, grows)
-                    if vm.alloc_pages <= lowest:
-                        continue
-                    got, action = self._page_out(vm, min(short, vm.alloc_pages - lowest),
-                                                 protect if vm is requester else None, lowest)
-                    if got:
-                        progress = True
-                        self.log(vm.name, f"{action} (fault)", got, "no free machine memory for a fault of "
-                                 f"{requester.name if requester else 'the host'}")
-                    short = n - self.machine.free
+                freed = True
+                while freed and short > 0:         # a pass again while it frees pages, before the next pass
+                    freed = False
+                    for vm in order:
+                        if short <= 0:
+                            break
+                        lowest = floor(vm, vm is requester, within, grows)
+                        if vm.alloc_pages <= lowest:
+                            continue
+                        got, action = self._page_out(vm, min(short, vm.alloc_pages - lowest),
+                                                     protect if vm is requester else None, lowest)
+                        if got:
+                            freed = progress = True
+                            self.log(vm.name, f"{action} (fault)", got, "no free machine memory for a fault of "
+                                     f"{requester.name if requester else 'the host'}")
+                        short = n - self.machine.free
         if short > 0 and not (partial and self.machine.free):
             sw = self.swapper.slots
             why = "host swap is full" if sw.used >= sw.capacity else \
