@@ -492,7 +492,8 @@ class Reclaimer:
         within = requester is None or requester.alloc_pages + grows <= requester.target
         if not within:
             own = requester.private_pages(exclude=protect)
-            others = sum(max(0, v.alloc_pages - v.floor_pages)
+            # what paging can take from the others: their excess, but only private pages are victims
+            others = sum(min(max(0, v.alloc_pages - v.floor_pages), v.private_pages())
                          for v in vms if v is not requester)
             if own + others < short:
                 if not partial or self.machine.free + own + others == 0:

@@ -445,8 +445,31 @@ def test_a_stall_says_why_no_page_was_found():
     """A fault that finds nothing to page says why: host swap full, or every VM at its floor. It said "host swap is
     full" either way: a long stateful run stalled with 41,754 swap slots free, every page above target shared."""
     host = esx.Host(esx.HostConfig(memory_mb=64, swap_mb=256, sharing=SharingConfig(mode="off")), seed=0)
-    host.power_on(esx.VMConfig(name="a", max_mb=56, min_mb=56, overhead_mb=1), workload=esx.workloads.Toucher([(0, 50)]))
+    host.power_on(esx.VMConfig(name="a", max_mb=56, min_mb=56, overhead_mb=1),
+                  workload=esx.workloads.Toucher([(0, 50)]))
     host.run(seconds=10)
     with pytest.raises(esx.errors.Stall, match="no VM has pages paging may take") as e:
         host.reclaimer.make_free(host.machine.free + 10, host.vms.values())
     assert "swap is full" not in str(e.value)
+
+
+def test_a_fault_above_target_counts_only_pages_paging_can_take():
+    """A VM above its target may be served only from its own pages and the others' excess; that excess counts the
+    private pages only, since shared ones are never victims. Before, b's 1,680 shared pages counted, so a fault that
+    could not be served paged 6,144 pages (a's and b's) for nothing before it stalled; now it stalls at once."""
+    host = esx.Host(esx.HostConfig.esx2002(memory_mb=64, swap_mb=128, large_pages=False,
+                                           sharing=SharingConfig(mode="esx", scan_vm_pages_s=2000,
+                                                                 scan_total_pages_s=8000)), seed=0)
+    a = host.power_on(esx.VMConfig(name="a", max_mb=16, overhead_mb=1),
+                      workload=esx.workloads.Toucher([(0, 12)], sweep_s=1))
+    b = host.power_on(esx.VMConfig(name="b", max_mb=16, overhead_mb=1, guest_os="windows"))
+    host.run(seconds=60)
+    private = b.pmap.count(esx.pmap.PRIVATE)
+    assert b.pmap.count(SHARED) > 1000
+    a.target = a.alloc_pages - 1                   # a above its target
+    b.target = private // 2                        # b's excess: more than its private pages
+    takeable = host.machine.free + a.private_pages() + min(b.alloc_pages - b.floor_pages, private)
+    assert b.alloc_pages - b.floor_pages > private
+    with pytest.raises(esx.errors.Stall, match="above its target"):
+        host.reclaimer.make_free(takeable + 100, host.vms.values(), requester=a, protect=np.empty(0, dtype=np.intp))
+    assert a.swapped_pages + b.swapped_pages == 0, "nothing paged for a fault that cannot be served"
