@@ -31,3 +31,5 @@ def test_remap_io_reports_low_memory_pressure():
     assert short.value("pages remapped") == 256, "1 MB of low memory holds 256 pages"
     assert short.value("hot page-seconds left in high memory") > 0
     assert short.value("bounce copies/s, remapping") > 50 * roomy.value("bounce copies/s, remapping")
+    with pytest.raises(esx.ConfigError, match="buffers ≤ 8192"):     # 32 MB: with its 8 MB of data, within its VM
+        E.remap_io.run(seed=0, buffers=8193)
