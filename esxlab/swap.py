@@ -248,7 +248,8 @@ class BackingStore(Protocol):
         """Machine pages the store charges to ``vm`` beyond its private and shared pages."""
 
     def released_pages(self, vm, n: int) -> int:
-        """Of :meth:`charged_pages`, those ``n`` of the VM's pages leaving the store release (at least)."""
+        """Of :meth:`charged_pages`, those ``n`` of the VM's pages leaving the store may release (the most: a fault
+        then never pages its VM below its min for growth it does not have)."""
 
 
 def count_event(vm, event: str, n: int) -> None:
