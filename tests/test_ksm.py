@@ -263,8 +263,8 @@ def test_the_unstable_step_in_closed_form_is_the_page_by_page_one(n, cap, paired
     pair, joiners) gives each page the round, role and link that replaying them page by page gives."""
     host = esx.Host(esx.HostConfig(memory_mb=32, sharing=SharingConfig(mode="ksm", ksm_max_page_sharing=cap)))
     tok = np.full(n, 7, dtype=np.uint64)
-    order, starts, rank = ksm._grouped(np.full(n, 99, dtype=np.uint64))
-    rnd, role, link, stale = host.sharing._plan(tok, order, starts, rank, np.array([paired]))
+    order, starts, rank, gid = ksm._grouped(np.full(n, 99, dtype=np.uint64))
+    rnd, role, link, stale = host.sharing._plan(tok, order, starts, rank, gid, np.array([paired]))
     assert (rnd.tolist(), role.tolist(), link.tolist(), stale) == ksm._replay(tok.tolist(), paired, cap)
 
 

@@ -196,7 +196,7 @@ class KsmSharing(SharingBase):
         f = newest[i]
         i = i[(self.f_token[f] == tok[i]) & (self.f_group[f] == group)]
         if len(i):
-            order, _, rank = _grouped(newest[i])
+            order, _, rank, _ = _grouped(newest[i])
             room = self.config.ksm_max_page_sharing - self._refs(newest[i[order]])
             fits[i[order[rank < room]]] = True
         return newest, fits
@@ -214,17 +214,16 @@ class KsmSharing(SharingBase):
         merges with it into a new stable frame, which the pages after it map until the frame holds
         max_page_sharing mappings; a node found changed (stale) is replaced by the page. :meth:`_plan` gives each
         page its part and round; frame ids and the order copies are freed in follow the rounds."""
-        order, starts, rank = _grouped(h)
+        order, starts, rank, gid = _grouped(h)
         first = order[starts]                            # each hash's first page
         me = (vm.uid << _PPN_BITS) + ppns
         nodes = self.unstable.lookup(h[first])
         valid, stale = self._check_nodes(tok[first], h[first], group, nodes, me[first])
-        rnd, role, link, changed = self._plan(tok, order, starts, rank, valid)
+        rnd, role, link, changed = self._plan(tok, order, starts, rank, gid, valid)
         self.stale_hints += int(np.count_nonzero(stale)) + changed
         distinct = len(starts) == len(h)                 # the usual case: each page meets the tree once
         kid = np.empty(len(h), dtype=np.intp)            # each page's hash, as an index into ``first``
-        kid[order] = np.arange(len(h)) if distinct else \
-            np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(h))))
+        kid[order] = gid
         pairs = (role == _PAIR).nonzero()[0]
         partner = np.where(link[pairs] >= 0, me[link[pairs]], nodes[kid[pairs]])
         if len(pairs):
@@ -257,23 +256,22 @@ class KsmSharing(SharingBase):
             valid[ask[sel]] = ok
         return valid, other & ~valid
 
-    def _plan(self, tok: np.ndarray, order: np.ndarray, starts: np.ndarray, rank: np.ndarray,
+    def _plan(self, tok: np.ndarray, order: np.ndarray, starts: np.ndarray, rank: np.ndarray, gid: np.ndarray,
               valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """What the unstable-tree step does to each page: (round, role, link, stale nodes met past the first pages).
 
-        Pages grouped by hash as :func:`_grouped` gives them; ``valid``: each hash's first page merges with the
-        node found. Roles: :data:`_NODE` the page becomes its hash's node; :data:`_PAIR` it merges with the node
-        (``link``: that page, −1 for the node found) into a new frame; :data:`_JOIN` it maps the frame made by page
-        ``link``. In round r each hash's next page meets the unstable tree, after the frames made in round r − 1
-        took their pages (the model's order: invented, Linux goes page by page). Per hash the parts repeat every
-        max_page_sharing pages: node, pair, joiners; a hash whose pages differ in contents is replayed page by
-        page (:func:`_replay`)."""
+        Pages grouped by hash as :func:`_grouped` gives them (``gid``: each one's hash, by index); ``valid``: each
+        hash's first page merges with the node found. Roles: :data:`_NODE` the page becomes its hash's node;
+        :data:`_PAIR` it merges with the node (``link``: that page, −1 for the node found) into a new frame;
+        :data:`_JOIN` it maps the frame made by page ``link``. In round r each hash's next page meets the unstable tree,
+        after the frames made in round r − 1 took their pages (the model's order: invented, Linux goes page by page).
+        Per hash the parts repeat every max_page_sharing pages: node, pair, joiners; a hash whose pages differ in
+        contents is replayed page by page (:func:`_replay`)."""
         n, cap = len(tok), self.config.ksm_max_page_sharing
         if len(starts) == n:                             # distinct hashes, the usual case: round 0 for all
             role = np.zeros(n, dtype=np.int64)
             role[order] = valid * _PAIR
             return np.zeros(n, dtype=np.int64), role, np.full(n, -1, dtype=np.int64), 0
-        gid = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
         s = valid[gid].astype(np.int64)                  # 1: the cycle's node is the one found
         m, at = np.divmod(rank + s, cap)
         role = np.minimum(at, _JOIN)
@@ -346,17 +344,19 @@ class KsmSharing(SharingBase):
         super().forget(vm)
 
 
-def _grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _grouped(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Equal ``keys`` together, each group in index order: (``order``, a stable argsort; ``starts``, where each
-    group begins in ``order``; ``rank``, each element's place in its group, in ``order``'s order). Distinct keys,
-    the usual case, take the faster unstable sort (as :func:`.base.first_of_each`)."""
+    group begins in ``order``; ``rank``, each element's place in its group, and ``gid``, its group's index, both
+    in ``order``'s order). Distinct keys, the usual case, take the faster unstable sort (as
+    :func:`.base.first_of_each`)."""
     n = len(keys)
     order = np.argsort(keys)
     starts = run_starts(keys[order])
     if len(starts) == n:
-        return order, starts, np.zeros(n, dtype=np.intp)
+        return order, starts, np.zeros(n, dtype=np.intp), np.arange(n)
     order = np.argsort(keys, kind="stable")
-    return order, starts, np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+    gid = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+    return order, starts, np.arange(n) - starts[gid], gid
 
 
 def _replay(tokens: list[int], paired: bool, cap: int) -> tuple[list[int], list[int], list[int], int]:
