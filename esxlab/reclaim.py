@@ -209,10 +209,9 @@ FAULT_PASSES = (
     # (3) the others down to their min, or only to their target when the faulting VM is above its own
     lambda v, own, within, grows: v.alloc_pages if own else
     (v.config.min_pages if within else v.floor_pages),
-    # (4) the faulting VM's own pages, as a last resort: only in a round where (1)–(3) freed nothing
+    # (4) the faulting VM's own pages, as a last resort: only once (1)–(3) free nothing more
     lambda v, own, within, grows: 0 if own else v.alloc_pages,
 )
-LAST_RESORT = FAULT_PASSES[-1]
 
 
 class Reclaimer:
@@ -503,28 +502,23 @@ class Reclaimer:
                 grows = min(grows, n)
                 within = requester.alloc_pages + grows <= requester.target
         order = sorted(vms, key=lambda v: v.target - v.alloc_pages)
-        progress = True
-        while short > 0 and progress:      # again while pages were freed: a stage may free less than it took
-            progress = False
-            for floor in FAULT_PASSES:
-                if floor is LAST_RESORT and progress:
-                    break                  # the other passes again first, until they free nothing
-                freed = True
-                while freed and short > 0:         # a pass again while it frees pages, before the next pass
-                    freed = False
-                    for vm in order:
-                        if short <= 0:
-                            break
-                        lowest = floor(vm, vm is requester, within, grows)
-                        if vm.alloc_pages <= lowest:
-                            continue
-                        got, action = self._page_out(vm, min(short, vm.alloc_pages - lowest),
-                                                     protect if vm is requester else None, lowest)
-                        if got:
-                            freed = progress = True
-                            self.log(vm.name, f"{action} (fault)", got, "no free machine memory for a fault of "
-                                     f"{requester.name if requester else 'the host'}")
-                        short = n - self.machine.free
+        for floor in FAULT_PASSES:
+            freed = True
+            while freed and short > 0:     # a pass again while it frees pages (a stage may free less than it
+                freed = False              # took), so the last resort runs only once the others free nothing
+                for vm in order:
+                    if short <= 0:
+                        break
+                    lowest = floor(vm, vm is requester, within, grows)
+                    if vm.alloc_pages <= lowest:
+                        continue
+                    got, action = self._page_out(vm, min(short, vm.alloc_pages - lowest),
+                                                 protect if vm is requester else None, lowest)
+                    if got:
+                        freed = True
+                        self.log(vm.name, f"{action} (fault)", got, "no free machine memory for a fault of "
+                                 f"{requester.name if requester else 'the host'}")
+                    short = n - self.machine.free
         if short > 0 and not (partial and self.machine.free):
             sw = self.swapper.slots
             why = "host swap is full" if sw.used >= sw.capacity else \
