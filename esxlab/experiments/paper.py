@@ -163,6 +163,11 @@ class Knobs:
     from_minute: Mapping[str, str] = field(default_factory=dict)
     readings: tuple[str, ...] = ()
 
+    @property
+    def kept(self) -> tuple[str, ...]:
+        """Every knob named here: those whose move leaves a run at the paper's set-up, or at it until a minute."""
+        return (*self.measuring, *self.timeline, *self.from_minute, *self.readings)
+
 
 #: per figure (one not listed: :class:`Knobs`' defaults). Figure 2, over VM size, measures which sizes it runs (the
 #: paper's points are drawn at all of its own), the run's length, when dbench starts and from when its throughput
@@ -184,17 +189,15 @@ def setup_window(name: str, specs: Mapping[str, Any], params: Mapping[str, Any])
     fewer points)."""
     p = SimpleNamespace(**{k: params.get(k, s.default) for k, s in specs.items()})
     knobs = KNOBS.get(name, Knobs())
-    timed, late = knobs.timeline, knobs.from_minute
-    kept = (*knobs.measuring, *timed, *late, *knobs.readings)
-    setup = moved(specs, p, tuple(k for k in specs if k not in kept))
+    setup = moved(specs, p, tuple(k for k in specs if k not in knobs.kept))
     if setup:
         return -math.inf, setup
     until, why = float(p.minutes) if name in OVER_TIME and "minutes" in specs else math.inf, []
-    for knob in timed:
+    for knob in knobs.timeline:
         if getattr(p, knob) != specs[knob].default:
             until = min(until, getattr(p, knob), specs[knob].default)
             why.append(moved(specs, p, (knob,)))
-    for knob, at in late.items():
+    for knob, at in knobs.from_minute.items():
         if getattr(p, knob) != specs[knob].default:
             until = min(until, getattr(p, at))
             why.append(f"{moved(specs, p, (knob,))} from minute {getattr(p, at):g}")
