@@ -212,12 +212,12 @@ class Host:
         with a sentence; its history stays in :attr:`trace`."""
         vm = self.vm(name)
         vm.retire(self.time)
-        self.sharing.forget(vm)
         self.remap.forget(vm)
         self.machine.release(vm.overhead_mpns)
         if self.config.swap_pages is None:
             self.swapfile.resize(-(vm.config.max_pages - vm.config.min_pages))
         del self.vms[name]
+        self.sharing.forget(vm)                  # after: with no VM left, the table's memory goes too
         self._changed(f"{name} powered off")
 
     def vm(self, name: str) -> VM:

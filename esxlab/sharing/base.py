@@ -166,8 +166,13 @@ class SharingBase:
         self.machine.release(mpns)
 
     def forget(self, vm) -> None:
-        """``vm`` powered off (its shared mappings are already gone): drop its scanner state."""
+        """``vm`` powered off (its shared mappings are already gone, and it has left the running VMs): drop
+        its scanner state; if it was the last VM, give back all of the table's memory at once (§4.3: the
+        table is charged to the host), so that ``stats().table_mb`` and free memory read right before the
+        next tick."""
         self.states.pop(vm.uid, None)
+        if not self.vms:
+            self._trim_table(0)
 
     # -- statistics ---------------------------------------------------------------------------
     @property

@@ -72,8 +72,6 @@ class PageSharing(SharingBase):
         (:meth:`scan_all`)."""
         cfg = self.config
         vms = list(self.vms.values())
-        if not vms:
-            self._trim_table(0)
         if not vms or self.clock.t % cfg.scan_period_s:
             return
         rate = min(cfg.scan_vm_pages_s, cfg.scan_total_pages_s / len(vms)) * cfg.scan_period_s

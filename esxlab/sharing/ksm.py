@@ -85,7 +85,6 @@ class KsmSharing(SharingBase):
         """Scan ``pages_to_scan`` pages per ``sleep_millisecs``, in order, VM after VM."""
         vms = list(self.vms.values())
         if not vms:
-            self._trim_table(0)
             return
         cfg = self.config
         self._credit += cfg.ksm_pages_to_scan * 1000.0 / cfg.ksm_sleep_ms
