@@ -75,7 +75,7 @@ class VMSharingStats:
     shared_mb: float
     saved_mb: float            # each shared page counts (refs − 1) / refs of a page
     zero_mb: float
-    hint_frames: int
+    hint_frames: int           # its pages among the host's hint_frames: ESX hint frames (KSM: unstable-tree nodes)
     cow_breaks: int
     scanned: int
     passes: int
@@ -213,6 +213,7 @@ class SharingBase:
                               st.zero * mb, self._hints_of(vm), int(vm.totals.cow_breaks), st.scanned, st.passes)
 
     def _hints_of(self, vm) -> int:
+        """Pages of ``vm`` scanned and waiting for a partner (its part of :attr:`unconfirmed`)."""
         return 0
 
     # -- frames and reference counts -----------------------------------------------------------

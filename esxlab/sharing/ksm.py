@@ -334,12 +334,21 @@ class KsmSharing(SharingBase):
             self.unstable.assign(keys[had & now], left[had & now])
         self.unstable.insert(keys[~had & now], left[~had & now])
 
-    def forget(self, vm) -> None:
+    def _own_nodes(self, vm) -> np.ndarray:
+        """The hashes under which the unstable tree holds pages of ``vm`` (cost O(its pages)): a node is filed
+        under its page's hash at the page's last scan, as the tree is emptied before a page is scanned again."""
         st = self.states.get(vm.uid)
-        if st is not None:
-            seen = st.last.nonzero()[0]
-            keys = st.last[seen]
-            self.unstable.delete(keys[self.unstable.lookup(keys) == (vm.uid << _PPN_BITS) + seen])
+        if st is None:
+            return np.empty(0, dtype=np.uint64)
+        seen = st.last.nonzero()[0]
+        keys = st.last[seen]
+        return keys[self.unstable.lookup(keys) == (vm.uid << _PPN_BITS) + seen]
+
+    def _hints_of(self, vm) -> int:
+        return len(self._own_nodes(vm))
+
+    def forget(self, vm) -> None:
+        self.unstable.delete(self._own_nodes(vm))
         super().forget(vm)
 
 
