@@ -582,7 +582,8 @@ class RemapConfig(Validated):
     remapped to low memory at its ``threshold``-th bounce copy (no two ``window_s`` apart), within
     the tick: its later transfers need no copy;
     when free low memory falls below ``low_reserve_pct``, remapped pages idle for
-    ``window_s`` move back to high memory. Only ``enabled`` may be given by position."""
+    ``window_s`` move back to high memory. ``low_memory_mb`` counts whole 4 KB pages: 0 (no low memory) or at
+    least one page. Only ``enabled`` may be given by position."""
 
     enabled: bool = param(True, "remap hot I/O pages", choices=(True, False), source="§7")
     _: KW_ONLY
@@ -597,6 +598,13 @@ class RemapConfig(Validated):
                                    source="invented: §7 leaves low-memory replacement open")
     bounce_copy_us: float = param(5, "cost of a bounce copy", 0, 10000, step=0.5, unit="µs",
                                   source="invented: a 4 KB copy through a bounce buffer")
+
+    def _check_relations(self) -> None:
+        mb, page = self.low_memory_mb, 1 / PAGES_PER_MB
+        if mb is not None and 0 < mb < page:
+            raise ConfigError(f"RemapConfig.low_memory_mb = {mb!r} is less than one 4 KB page ({page:g} MB), and low "
+                              f"memory counts whole pages: it would be none; allowed: 0 (no low memory) or "
+                              f"low_memory_mb ≥ {page:g}.")
 
     @property
     def low_mb(self) -> float:

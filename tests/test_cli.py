@@ -48,7 +48,7 @@ def test_as_many_workers_as_tasks_and_cores_are_named_without_a_note(two_cores, 
 
 
 def test_list_shows_the_rules_between_parameters_as_sentences(capsys):
-    for name in ("fig7", "esx_today", "replacement"):
+    for name in ("fig7", "esx_today", "replacement", "remap_io"):
         assert main(["sweep", name, "--list"]) == 0
         out = " ".join(capsys.readouterr().out.split())          # unwrapped
         assert "Rules between parameters" in out
@@ -57,7 +57,7 @@ def test_list_shows_the_rules_between_parameters_as_sentences(capsys):
     assert main(["sweep", "esx_today", "--list"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "limit_mb below the working set, busy_pct % of vm_mb: a limit at or above it never binds." in out
-    assert main(["sweep", "remap_io", "--list"]) == 0
+    assert main(["sweep", "fig4", "--list"]) == 0
     assert "Rules between parameters: none" in capsys.readouterr().out
 
 

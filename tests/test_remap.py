@@ -169,6 +169,8 @@ def test_a_vm_with_no_low_pages_free_and_nothing_cold_keeps_bouncing():
     (lambda: RemapConfig(threshold=2.5), ["threshold", "whole number"]),
     (lambda: RemapConfig(window_s=0), ["window_s", "0"]),
     (lambda: RemapConfig(low_memory_mb=-1), ["low_memory_mb", "-1"]),
+    (lambda: RemapConfig(low_memory_mb=0.001), ["low_memory_mb = 0.001", "one 4 KB page", "0 (no low memory)",
+                                                "low_memory_mb ≥ 0.00390625"]),     # it was 0 pages, silently
     (lambda: esx.HostConfig(memory_mb=512, remap=RemapConfig(low_memory_mb=1024)),
      ["low_memory_mb", "1024", "beyond machine memory", "512"]),
     (lambda: esx.HostConfig(remap=RemapConfig), ["HostConfig.remap", "RemapConfig"]),

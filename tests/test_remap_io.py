@@ -33,3 +33,14 @@ def test_remap_io_reports_low_memory_pressure():
     assert short.value("bounce copies/s, remapping") > 50 * roomy.value("bounce copies/s, remapping")
     with pytest.raises(esx.ConfigError, match="buffers ≤ 8192"):     # 32 MB: with its 8 MB of data, within its VM
         E.remap_io.run(seed=0, buffers=8193)
+
+
+def test_remap_io_refuses_low_memory_of_less_than_one_page_but_not_none():
+    """low_mb counts whole 4 KB pages: 0.001 MB (a quarter page) used to round silently to no low memory (every
+    transfer copied, nothing remapped); it is refused with what is allowed. 0 (no low memory) and one page run."""
+    with pytest.raises(esx.ConfigError) as e:
+        E.remap_io.run(seed=0, low_mb=0.001, minutes=1)
+    for words in ("low_mb = 0 or low_mb ≥ 1/256", "4 KB pages", "got low_mb = 0.001", "0.00390625 MB"):
+        assert words in str(e.value)
+    assert E.remap_io.run(seed=0, low_mb=0, minutes=1).value("pages remapped") == 0
+    assert E.remap_io.run(seed=0, low_mb=1 / esx.PAGES_PER_MB, minutes=1).value("pages remapped") == 1

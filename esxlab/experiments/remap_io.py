@@ -25,7 +25,8 @@ pages given back once cold, when a hot page needs low memory (0 for this server,
 alike, so none goes cold while it stays remapped; measured: 0 at up to 8,192 buffers, from 100 to 2,000
 packets a second); and "hot page-seconds left in high memory", hot pages with no low page to move to, counted
 each second they stay. At the defaults low memory holds every buffer (64 pages) with room to spare; with
-``low_mb`` below the buffers' size it fills (``low_mb`` counts whole 4 KB pages).
+``low_mb`` below the buffers' size it fills (``low_mb`` counts whole 4 KB pages: 0, no low memory, or at least
+one page, :data:`RULES`).
 
 Tolerances: the one checked row ("≥ 2 orders of magnitude") has none (the table's "—") — the paper's
 "several orders of magnitude" is a lower bound, not a value to approach.
@@ -35,11 +36,11 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-from ..config import HostConfig, RemapConfig, VMConfig
+from ..config import PAGES_PER_MB, HostConfig, RemapConfig, VMConfig
 from ..host import Host
 from ..trace import Trace
 from ..workloads import NetServer
-from .params import Param, check_seed, moved, resolve
+from .params import Param, Rule, check_seed, moved, resolve
 from .result import Result
 
 TITLE = "§7: hot I/O page remapping, bounce copies of a network server"
@@ -53,6 +54,11 @@ PARAMS = {
     "low_mb": Param(16, "low memory", 0, HOST_MB, step=1, unit="MB"),
     "minutes": Param(10, "run length", 1, 600, step=1, unit="min"),
 }
+RULES = (
+    Rule("low_mb = 0 or low_mb ≥ 1/256", "low memory counts whole 4 KB pages, 256 a MB, and less than one page "
+         "would be none", lambda p: p.low_mb == 0 or p.low_mb >= 1 / PAGES_PER_MB,
+         lambda p: f"one page is {1 / PAGES_PER_MB:g} MB; 0 is no low memory"),
+)
 
 
 def run_one(p: SimpleNamespace, seed: int, enabled: bool) -> tuple[Host, Trace]:
@@ -67,7 +73,7 @@ def run_one(p: SimpleNamespace, seed: int, enabled: bool) -> tuple[Host, Trace]:
 def run(seed: int = 0, **params: object) -> Result:
     """Run the remapping comparison; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
-    p = resolve("remap_io", PARAMS, params)
+    p = resolve("remap_io", PARAMS, params, RULES)
     _, off = run_one(p, seed, False)
     host, on = run_one(p, seed, True)
     res = Result("remap_io", dict(vars(p), seed=seed), traces={"off": off, "on": on})
