@@ -44,3 +44,19 @@ def test_remap_io_refuses_low_memory_of_less_than_one_page_but_not_none():
         assert words in str(e.value)
     assert E.remap_io.run(seed=0, low_mb=0, minutes=1).value("pages remapped") == 0
     assert E.remap_io.run(seed=0, low_mb=1 / esx.PAGES_PER_MB, minutes=1).value("pages remapped") == 1
+
+
+def test_remap_io_moves_pages_back_only_once_remapped_buffers_go_cold():
+    """Not a fault of the remapper: a remapped page moves back only once idle over window_s (10 s), and the
+    round-robin server keeps every buffer that reached threshold ≥ 2 copies that busy. With threshold = 1 and a
+    buffer idle 12 s between sends (1,200 buffers at 100 a second) in 1 MB of low memory, remapped buffers go cold
+    and move back; idle 11 s (1,100), each is sent again in the tick it would turn cold, and none does; threshold
+    2 with sends 10 or 11 s apart (1,050) remaps 256 and moves none back. The row's note says why it reads 0."""
+    name = "remapped pages moved back to high memory"
+    row = E.remap_io.run(seed=0, minutes=1).row(name)
+    assert row.esxlab == 0 and "only threshold = 1 with buffers > 11 × packets_per_s" in row.note
+    cold = E.remap_io.run(seed=0, minutes=2, threshold=1, buffers=1200, packets_per_s=100, low_mb=1)
+    assert cold.value(name) == 2560 and cold.row(name).note == ""
+    assert E.remap_io.run(seed=0, minutes=2, threshold=1, buffers=1100, packets_per_s=100, low_mb=1).value(name) == 0
+    hot = E.remap_io.run(seed=0, minutes=2, threshold=2, buffers=1050, packets_per_s=100, low_mb=1)
+    assert hot.value(name) == 0 and hot.value("pages remapped") == 256

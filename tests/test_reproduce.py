@@ -173,11 +173,11 @@ def test_cli_new_options_refuse_bad_input_before_running(argv, match, capsys):
 
 def test_readme_block_round_trip(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n\n{runner.BEGIN}\nold\n{runner.END}\n\nafter\n")
+    readme.write_text(f"# x\n\n{runner.BEGIN}\nOLD TABLE\n{runner.END}\n\nafter\n")   # (a table says "threshold")
     rows = runner.summary(runner.run_many(["remap_io"], [0, 1]))
     runner.write_readme(readme, rows, [0, 1])
     text = readme.read_text()
-    assert "old" not in text and text.endswith("\n\nafter\n") and "orders of magnitude" in text
+    assert "OLD TABLE" not in text and text.endswith("\n\nafter\n") and "orders of magnitude" in text
     assert "--seeds 0-1 --readme README.md" in text and runner.readme_hash(readme) == runner.source_hash()
     readme.write_text("no markers")
     with pytest.raises(esx.ConfigError, match="markers"):
