@@ -94,16 +94,27 @@ class Param:
             return value
         if self.choices is not None:
             return check_choice(owner, name, value, self.choices)
+        # a percentage given 0 < value ≤ 1 is likely a fraction of 1 (0.5 for 50 %): refused as one below 1, and
+        # named as one where out of range (1 is allowed where in range: 1 %)
+        fraction = (self.whole_percent and isinstance(value, numbers.Real) and not isinstance(value, bool)
+                    and 0 < value <= 1)
         try:
             check_number(owner, name, value, self.lo, self.hi, self.lo_open, self.hi_open, self.integer)
         except ConfigError as err:
+            if fraction:
+                raise self._fraction(owner, name, value) from None
             if not self.why_range:
                 raise
             raise ConfigError(f"{str(err).removesuffix('.')} ({self.why_range}).") from None
-        if 0 < value < 1 and self.whole_percent:
-            raise ConfigError(f"{owner}.{name} = {value!r} looks like a fraction of 1, but {name} is a percentage "
-                              f"({value * 100:g} for {value * 100:g} %); allowed: {self.allowed(name)}.")
+        if fraction and value < 1:
+            raise self._fraction(owner, name, value)
         return value
+
+    def _fraction(self, owner: str, name: str, value: Any) -> ConfigError:
+        """The sentence for ``value``, a fraction of 1 (0 < value ≤ 1) given for this percentage ``name``."""
+        return ConfigError(f"{owner}.{name} = {value!r} looks like {'the fraction' if value == 1 else 'a fraction of'} "
+                           f"1, but {name} is a percentage "
+                           f"({value * 100:g} for {value * 100:g} %); allowed: {self.allowed(name)}.")
 
     @property
     def whole_percent(self) -> bool:

@@ -28,6 +28,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -53,6 +54,17 @@ from .vm import VM, Counters, VMEnv
 from .workloads import Idle, Workload, make
 
 PROGRESS_AFTER_S = 5.0     # a run that has computed this long (wall seconds) shows progress by default
+_Config = TypeVar("_Config", HostConfig, VMConfig)
+
+
+def _replaced(config: _Config, call: str, **change: Any) -> _Config:
+    """``config.replace(**change)`` for a method of Host that sets the field, ``call`` (e.g.
+    "host.set_tax_rate(tax_rate)"): a value refused is named as that method's argument, not as the field of a
+    configuration the user did not write ("HostConfig.tax_rate")."""
+    try:
+        return config.replace(**change)
+    except ConfigError as err:
+        raise ConfigError(f"{call}: {str(err).removeprefix(f'{type(config).__name__}.')}") from None
 
 
 class Host:
@@ -241,21 +253,21 @@ class Host:
 
     def set_tax_rate(self, tax_rate: float) -> None:
         """Change the idle memory tax τ (one global rate, §5.2 footnote 5)."""
-        self.config = self.config.replace(tax_rate=tax_rate)
+        self.config = _replaced(self.config, "host.set_tax_rate(tax_rate)", tax_rate=tax_rate)
         self._changed(f"tax rate set to {tax_rate:.2f}")
 
     def set_shares(self, name: str, shares: float) -> None:
         """Change a VM's shares (§6.1; None: the default, ``shares_per_mb`` × max); its target
         follows at the next reallocation."""
         vm = self.vm(name)
-        vm.config = vm.config.replace(shares=shares)
+        vm.config = _replaced(vm.config, f"host.set_shares({name!r}, shares)", shares=shares)
         self._changed(f"{name} shares set to {vm.shares:g}")
 
     def set_min(self, name: str, min_mb: float) -> None:
         """Change a VM's min (admission control re-checks the reservation; with per-VM swap files,
         AdmissionError if its pages in swap would not fit the smaller file of max − min)."""
         vm = self.vm(name)
-        new = vm.config.replace(min_mb=min_mb)
+        new = _replaced(vm.config, f"host.set_min({name!r}, min_mb)", min_mb=min_mb)
         admit(new, [v.config for v in self.vms.values() if v is not vm], self.config.total_pages,
               self.config.swap_pages, self.states.goal, action="change the min (its memory reservation) of")
         if self.config.swap_pages is None:
@@ -276,13 +288,13 @@ class Host:
         it). A VM now above its limit is reclaimed by the soft rule at once, whatever free memory
         there is; its compression cache may stay above the new cap until its pages leave it."""
         vm = self.vm(name)
-        vm.config = vm.config.replace(limit_mb=limit_mb)
+        vm.config = _replaced(vm.config, f"host.set_limit({name!r}, limit_mb)", limit_mb=limit_mb)
         self._changed(f"{name} limit set to {'none' if limit_mb is None else f'{limit_mb:g} MB'}")
 
     def set_balloon(self, name: str, mode: str) -> None:
         """Switch a VM's balloon driver mode (e.g. disable it, or make it lie)."""
         vm = self.vm(name)
-        vm.config = vm.config.replace(balloon=mode)
+        vm.config = _replaced(vm.config, f"host.set_balloon({name!r}, mode)", balloon=mode)
         changed = mode != vm.balloon.mode
         # pop (with the old mode) when the driver goes away or starts/stops lying: a lying
         # driver's pages are in the guest's hands, a truthful one's are pinned

@@ -61,6 +61,20 @@ def test_list_shows_the_rules_between_parameters_as_sentences(capsys):
     assert "Rules between parameters: none" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("argv, ignored, options", [
+    (["fig7", "--list", "--param", "tax_rate=5"], "fig7's parameters and runs nothing, so --param tax_rate=5", "--param"),
+    (["fig7", "--list", "--seeds", "0-3", "--csv", "x.csv"], "fig7's parameters and runs nothing, so --seeds 0-3 "
+                                                             "--csv x.csv", "--seeds, --csv"),
+    (["--list", "--jobs", "2"], "the experiments and runs nothing, so --jobs 2", "--jobs")])
+def test_list_with_an_option_of_a_run_is_refused_not_ignored(argv, ignored, options, capsys):
+    """`sweep fig7 --list --param tax_rate=5` listed fig7's parameters, the invalid --param unchecked and ignored."""
+    assert main(["sweep", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == (f"error: sweep: --list lists {ignored} would be ignored; allowed: --list alone, or "
+                                 f"{options} without --list, to run a sweep.\n")
+    assert main(["sweep", "fig7", "--list", "--seeds", "0", "--jobs", "1"]) == 0, "the defaults change nothing"
+
+
 def test_list_shows_how_to_write_values_of_a_tuple_parameter(capsys):
     assert main(["sweep", "fig2", "--list"]) == 0
     out = capsys.readouterr().out
@@ -195,10 +209,38 @@ def test_the_command_line_says_not_finite_and_what_is_allowed(typed, shown, caps
 
 def test_nan_inside_a_tuple_and_for_a_whole_number_parameter(capsys):
     assert main(["sweep", "fig2", "--param", "sizes=(128,nan)"]) == 2
-    assert "sizes = nan is not a finite number; allowed: 16 ≤" in capsys.readouterr().err
+    assert "sizes[1] = nan is not a finite number; allowed: 16 ≤" in capsys.readouterr().err
     assert main(["sweep", "fig2", "--param", "clients=inf"]) == 2
     assert capsys.readouterr().err == f"error: fig2.clients = inf is not a finite number; allowed: " \
                                       f"{allowed('fig2', 'clients')}\n"
+
+
+TUPLES = ("allowed: tuples in parentheses, each ( closed by a ) after it, holding numbers, tuples or words in quotes "
+          "('esx'), commas between them, e.g. (128,160),(192,224) (two values).")
+
+
+@pytest.mark.parametrize("typed, problem", [
+    ("sizes=(128,abc)", "abc in (128,abc) is not a number or a tuple"),
+    ("sizes=(128,160", "the ( that opens (128,160 is never closed"),
+    ("sizes=(128,160),(192", "the ( that opens (192 is never closed"),
+    ("sizes=128,160)", "the ) that ends 128,160) closes no ("),
+    ("sizes=(128 160)", "(128 160) does not read as a tuple (invalid syntax. Perhaps you forgot a comma?)"),
+    ("schedule=((0,0),(8.5,x))", "x in ((0,0),(8.5,x)) is not a number or a tuple")])
+def test_a_tuple_that_does_not_read_is_named_by_the_part_that_does_not(typed, problem, capsys):
+    """`sizes=(128,abc)` and `sizes=(128,160` both said "fig2.sizes = '(128' is not a tuple": the text split at
+    every comma once it did not read as a whole."""
+    assert main(["sweep", "fig6" if typed.startswith("schedule") else "fig2", "--param", typed]) == 2
+    assert capsys.readouterr().err == f"error: sweep: --param {typed!r}: {problem}; {TUPLES}\n"
+
+
+@pytest.mark.parametrize("name, typed, named", [
+    ("fig2", "sizes=(128,160,192,99999)", "fig2.sizes[3] = 99999 is out of range; allowed: 16 ≤ fig2.sizes[3] ≤ 4096."),
+    ("fig6", "schedule=((0,0),(8.5,9999999))", "fig6.schedule[1] MB = 9999999 is out of range; allowed: 0 ≤ "
+                                               "fig6.schedule[1] MB ≤ 1000000.")])
+def test_a_tuples_element_out_of_range_is_named_by_its_place_as_typed(name, typed, named, capsys):
+    """It said "fig2.sizes = 99999.0 is out of range; allowed: 16 ≤ fig2.sizes ≤ 4096"."""
+    assert main(["sweep", name, "--param", typed]) == 2
+    assert capsys.readouterr().err == f"error: {named}\n"
 
 
 def test_one_cli_sweep_builds_one_plan(monkeypatch, capsys):

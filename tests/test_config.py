@@ -279,6 +279,24 @@ def test_replace_warns_too_and_other_values_do_not():
         esx.HostConfig(compression_cache_pct=1, remap=esx.RemapConfig(low_reserve_pct=1))
 
 
+@pytest.mark.parametrize("value, reads", [(0.5, "a fraction of 1, but busy_pct is a percentage (50 for 50 %)"),
+                                          (1, "the fraction 1, but busy_pct is a percentage (100 for 100 %)")])
+def test_a_fraction_typed_for_a_percentage_whose_range_starts_above_it_gets_the_same_hint(value, reads, capsys):
+    """`sweep esx_today --param busy_pct=0.5` said only "out of range; allowed: 10 ≤ busy_pct ≤ 95" (the fraction's
+    hint, which --list gives, came only for a value within the range)."""
+    from esxlab.__main__ import main
+    assert main(["sweep", "esx_today", "--param", f"busy_pct={value}"]) == 2
+    assert capsys.readouterr().err == (f"error: esx_today.busy_pct = {value} looks like {reads}; allowed: 10 ≤ "
+                                       "busy_pct ≤ 95, a percentage (0 < value < 1 reads as a fraction of 1 and is "
+                                       "refused).\n")
+    with pytest.raises(esx.ConfigError, match=r"^HostConfig.minfree_high_pct = 0.75 looks like a fraction of 1, but "
+                                              r"minfree_high_pct is a percentage \(75 for 75 %\); allowed: 100 ≤"):
+        esx.HostConfig.esxi6(minfree_high_pct=0.75)
+    with pytest.raises(esx.ConfigError, match=r"^esx_today.busy_pct = 5 is out of range; allowed: 10 ≤ busy_pct ≤ "
+                                              r"95\.$"):
+        esx.experiments.esx_today.run(busy_pct=5)
+
+
 def test_a_fraction_below_one_is_still_refused_not_warned():
     with pytest.raises(esx.ConfigError, match=r"looks like a fraction of 1, but balloon_max_pct is a percentage"):
         esx.VMConfig(balloon_max_pct=0.65)

@@ -131,6 +131,25 @@ def test_the_configuration_is_the_one_truth_every_setter_changes():
     assert vm.config.limit_mb == 16 and vm.config.limit_pages == 16 * esx.PAGES_PER_MB
 
 
+@pytest.mark.parametrize("call, sentence", [
+    (lambda h: h.set_tax_rate(2), "host.set_tax_rate(tax_rate): tax_rate = 2 is out of range; allowed: 0 ≤ tax_rate < 1."),
+    (lambda h: h.set_shares("a", -5), "host.set_shares('a', shares): shares = -5 is out of range; allowed: 0 ≤ shares "
+                                      "≤ 1000000000."),
+    (lambda h: h.set_min("a", 40), "host.set_min('a', min_mb): min_mb = 40 is larger than max_mb = 32; allowed: 0 ≤ "
+                                   "min_mb ≤ max_mb."),
+    (lambda h: h.set_limit("a", -1), "host.set_limit('a', limit_mb): limit_mb = -1 is out of range; allowed: 0 ≤ "
+                                     "limit_mb ≤ 1048576.")], ids=["set_tax_rate", "set_shares", "set_min", "set_limit"])
+def test_a_setter_names_itself_and_its_argument_not_the_configurations_field(call, sentence):
+    """`host.set_tax_rate(2)` said "HostConfig.tax_rate = 2 is out of range", naming a configuration the user
+    never wrote; the host and its configuration are left as they were."""
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=32))
+    before = (host.config, vm.config)
+    with pytest.raises(esx.ConfigError) as err:
+        call(host)
+    assert str(err.value) == sentence and (host.config, vm.config) == before
+
+
 def test_the_decision_log_gives_every_change_since_the_last_targets_as_their_reason():
     """Shares set, then τ set to what it was: the targets that move say both, not only the last."""
     W = esx.workloads

@@ -335,6 +335,23 @@ def test_a_module_that_does_not_compile_is_one_sentence(study, capsys):
         sweep("broken", {})
 
 
+@pytest.mark.parametrize("code, error", [
+    ("import nonexistent_pkg_xyz\n", "brokenimp.py line 1: ModuleNotFoundError: No module named 'nonexistent_pkg_xyz'; "
+                                      "install the missing module, or fix the import, and run again."),
+    ("PARAMS = {}\n\nraise KeyError('sizes')\n", "brokenimp.py line 3: KeyError: 'sizes'; fix it and run again.")],
+    ids=["a missing import", "an error raised"])
+def test_a_module_that_raises_on_import_is_one_sentence_not_an_unknown_experiment(study, capsys, code, error):
+    """`sweep brokenimp --list` printed ~30 lines of traceback through esxlab's own files and exited 1."""
+    (study / "brokenimp.py").write_text(code)
+    assert main(["sweep", "brokenimp", "--list"]) == 2
+    assert capsys.readouterr().err == f"error: experiment module 'brokenimp' raised on import: {error}\n"
+    with pytest.raises(ConfigError, match="^experiment module 'brokenimp' raised on import: ") as err:
+        sweep("brokenimp", {})
+    assert type(err.value.__cause__).__name__ in error, "the error itself, with its traceback, is kept"
+    assert main(["sweep", "no_module_of_that_name", "--list"]) == 2
+    assert "unknown experiment 'no_module_of_that_name' (no module of that import name" in capsys.readouterr().err
+
+
 def test_clear_cache_lets_a_patched_workload_change_the_next_run(monkeypatch, no_kept_runs):
     """Dbench's default, patched, gave the cached 247.05 MB again; a fresh process said 70.6."""
     monkeypatch.setattr(common, "cleared", False)          # (clear_cache's mark, undone for the tests after)

@@ -123,6 +123,20 @@ def test_parse_param(text, name, values):
     assert sweeps.parse_param(text) == (name, values)
 
 
+@pytest.mark.parametrize("text, where, fixed", [("tax_rate=0.5,", "after its last comma", "tax_rate=0.5"),
+                                                ("tax_rate=0,,0.5", "between two commas", "tax_rate=0,0.5"),
+                                                ("tax_rate=,0.5", "before its first comma", "tax_rate=0.5"),
+                                                ("sizes=(128,160),", "after its last comma", "'sizes=(128,160)'")])
+def test_an_empty_value_is_refused_wherever_it_is(text, where, fixed):
+    """`tax_rate=0.5,` ran (one value: the whole text read as a list literal), `tax_rate=0,,0.5` was refused as
+    "must be a number, got ''"."""
+    with pytest.raises(esx.ConfigError) as err:
+        sweeps.parse_param(text)
+    assert str(err.value) == (f"sweep: --param {text!r} has an empty value {where}; allowed: a value between each two "
+                              f"commas, e.g. --param {fixed}.")
+    assert sweeps.parse_param("sizes=(128,)") == ("sizes", [(128,)]), "a tuple's comma is not an empty value"
+
+
 @pytest.mark.parametrize("args, match", [
     (("fig99", None, 0), "unknown experiment 'fig99'"),
     # the name fig7's τ after the change had before it became tax_rate: no alias keeps it
@@ -388,6 +402,15 @@ def test_sweep_table_to_csv_refuses_a_path_it_cannot_write(tmp_path, where, reas
     with pytest.raises(esx.ConfigError, match=rf"^SweepTable.to_csv: path = '{path}' cannot be written \({reason}\); "
                                               r"allowed: a file name in an existing, writable directory\.$"):
         tiny_sweep().to_csv(path)
+
+
+@pytest.mark.parametrize("path, shown", [(5, "5 (int)"), (None, "None (NoneType)"), (b"s.csv", "b's.csv' (bytes)")])
+def test_sweep_table_to_csv_refuses_what_is_not_a_files_name_with_a_sentence(path, shown):
+    """`to_csv(5)` raised Python's TypeError "expected str, bytes or os.PathLike object, not int"."""
+    with pytest.raises(esx.ConfigError) as err:
+        tiny_sweep().to_csv(path)
+    assert str(err.value) == (f"SweepTable.to_csv: path = {shown} is not a file's name; allowed: a str or pathlib.Path "
+                              "naming a file in an existing, writable directory, e.g. 'results.csv'.")
 
 
 def test_the_sweep_csv_keeps_the_note_that_explains_a_blank_paper(tmp_path):

@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import importlib
 import re
+import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import ConfigError, shorten
+from ..errors import ConfigError, first_line, shorten
 from .common import clear_cache
 from .paper import paper_series
 from .params import Param, Rule
@@ -192,8 +193,10 @@ def _own_name(module: ModuleType) -> str:
 
 
 def _import(name: str) -> ModuleType | None:
-    """The module imported by ``name``, None if there is none by that name (an error raised inside
-    the module, e.g. by its own imports, goes through: it is the module's to fix)."""
+    """The module imported by ``name``, None if there is none by that name. An error raised while importing it
+    (a SyntaxError, or one raised by its code, e.g. a package it imports that is missing) is the module's to
+    fix: ConfigError in one sentence naming the error and the line (the error, with its traceback, is its
+    ``__cause__``)."""
     if not _IMPORT_NAME.fullmatch(name):
         return None
     try:
@@ -201,10 +204,25 @@ def _import(name: str) -> ModuleType | None:
     except SyntaxError as e:                     # its file and line tell the whole story: one sentence
         raise ConfigError(f"experiment module {name!r} does not compile: {Path(e.filename or name).name} line "
                           f"{e.lineno}: SyntaxError: {e.msg}; fix it and run again.") from e
-    except ModuleNotFoundError as e:
-        if e.name is None or not f"{name}.".startswith(f"{e.name}."):
-            raise
-        return None
+    except Exception as e:
+        missing = isinstance(e, ModuleNotFoundError)
+        if missing and e.name is not None and f"{name}.".startswith(f"{e.name}."):
+            return None                          # no module of that name (or no package holding it)
+        todo = "install the missing module, or fix the import," if missing else "fix it"
+        raise ConfigError(f"experiment module {name!r} raised on import: {_import_line(e)}{type(e).__name__}: "
+                          f"{first_line(str(e), 200)}; {todo} and run again.") from e
+
+
+def _import_line(err: Exception) -> str:
+    """"<file> line <n>: " of the first frame of ``err``'s traceback, caught in :func:`_import`, below the import
+    machinery's: the line of the module's own file (or its package's ``__init__.py``) that raised or started
+    what raised; "" if none."""
+    mine = [f for f in traceback.extract_tb(err.__traceback__)[1:]
+            if not f.filename.startswith("<") and Path(f.filename).parent != Path(importlib.__file__).parent]
+    if not mine:
+        return ""
+    path = Path(mine[0].filename)
+    return f"{path.parent.name + '/' if path.name == '__init__.py' else ''}{path.name} line {mine[0].lineno}: "
 
 
 def __getattr__(name: str) -> Any:

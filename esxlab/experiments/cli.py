@@ -30,7 +30,8 @@ row per run and quantity, its value in column ``value``; the columns: :class:`.s
 processes; the numbers are the same either way. ``sweep EXPERIMENT --list``
 prints the experiment's parameters (default, allowed values, unit, how to write two values with
 ``--param``, meaning), the rules between them (its ``RULES``) and how to write several values and
-tuples; a grid point that breaks a rule is refused before anything runs. EXPERIMENT may also be the
+tuples (alone: it runs nothing, so an option of a run, ``--param`` or ``--seeds``, is refused with it, not
+ignored); a grid point that breaks a rule is refused before anything runs. EXPERIMENT may also be the
 import name of an experiment module of your own (``sweep mypkg.myexp``: ``PARAMS`` and ``run`` like
 ``esxlab/experiments/fig7.py``), imported from the current directory or ``sys.path``, as the workers
 import it; ``reproduce`` runs only the package's experiments, as it compares them with the paper.
@@ -132,7 +133,8 @@ def _sweep_parser() -> argparse.ArgumentParser:
                         "PARAMS and run like esxlab/experiments/fig7.py)")
     p.add_argument("--list", action="store_true", help="list EXPERIMENT's parameters (default, allowed values, "
                                                        "how to write them, meaning) and the rules between them, "
-                                                       "and exit")
+                                                       "and exit (it runs nothing, so it takes no --param, --seeds, "
+                                                       "--jobs, --scheduler or --csv)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=V1,V2",
                    help="values of one parameter (repeatable; the grid is every combination; a tuple is one value, "
                         "in quoted parentheses: 'sizes=(128,160),(192,224)'; --list names them)")
@@ -153,7 +155,10 @@ def sweep_main(argv: list[str]) -> int:
     written first)."""
     from .sweeps import Plan, SweepFailed, SweepInterrupted, check_decimal_comma, describe_params, parse_param
     try:
-        args = _sweep_parser().parse_args(argv)
+        parser = _sweep_parser()
+        args = parser.parse_args(argv)
+        if args.list:
+            _list_alone(args, vars(parser.parse_args([])))
         if args.experiment is None and args.list:          # the experiments, each with its title
             print("experiments (sweep EXPERIMENT --list lists one's parameters):")
             for name in EXPERIMENTS:
@@ -195,6 +200,20 @@ def sweep_main(argv: list[str]) -> int:
         print(f"interrupted: {stop}{_unwritten(args.csv, stop.table)}", file=sys.stderr)
         return 130
     return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
+
+
+def _list_alone(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
+    """Refuse ``sweep --list`` with an option of a run given (``--param``, ``--seeds`` …: ``args`` that differ from
+    the parser's ``defaults``): --list runs nothing, so the option would be ignored, its value unchecked."""
+    given = {dest: value for dest, value in vars(args).items()
+             if dest not in ("experiment", "list") and value != defaults[dest]}
+    if given:
+        typed = " ".join(f"--{dest} {v}" for dest, value in given.items()
+                         for v in (value if isinstance(value, list) else [value]))
+        listed = f"{args.experiment}'s parameters" if args.experiment else "the experiments"
+        raise ConfigError(f"sweep: --list lists {listed} and runs nothing, so {typed} would be ignored; allowed: "
+                          f"--list alone, or {', '.join(f'--{dest}' for dest in given)} without --list, to run a "
+                          "sweep.")
 
 
 def _unwritten(csv: str | None, table: SweepTable) -> str:

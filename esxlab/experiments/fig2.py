@@ -95,6 +95,8 @@ NOT_MONOTONIC = ("fig2: the paper's 1.7 % at 160 MB (digitized) is below its 2.2
 
 
 def _check_sizes(label: str, sizes) -> None:
+    """ConfigError unless ``sizes`` is VM sizes in MB, none twice, each a number within range (named by its place,
+    ``sizes[3]``, as given)."""
     try:
         values = [float(s) for s in sizes]
     except (TypeError, ValueError):
@@ -103,8 +105,8 @@ def _check_sizes(label: str, sizes) -> None:
         raise ConfigError(f"{label} must name at least one VM size, got {sizes!r}.")
     if len(set(values)) != len(values):
         raise ConfigError(f"{label} names a VM size twice ({sizes!r}); allowed: each size once.")
-    for v in values:
-        check_number("", label, v, 16, 4096)
+    for i, size in enumerate(sizes):
+        check_number("", f"{label}[{i}]", size, 16, 4096)
 
 
 PARAMS = {

@@ -102,15 +102,15 @@ def _check_schedule(label: str, schedule: object) -> None:
     """ConfigError unless ``schedule`` is (minute, MB) steps in time order: each step at a later minute than the
     one before (a step out of order is more likely a slip, 12.5 typed for 21.5, than a wish to be sorted)."""
     try:
-        steps = [(float(m), float(mb)) for m, mb in schedule]
+        steps = [(m, mb) for m, mb in schedule]
     except (TypeError, ValueError):
         raise ConfigError(f"{label} must be a list of (minute, MB) steps, got {schedule!r}.") from None
     if not steps:
         raise ConfigError(f"{label} must name at least one (minute, MB) step, got {schedule!r}; e.g. ((0, 0), "
                           "(8.5, 50)).")
-    for m, mb in steps:
-        check_number("", f"{label} minute", m, 0, 10 ** 5)
-        check_number("", f"{label} MB", mb, 0, 10 ** 6)
+    for i, (m, mb) in enumerate(steps):          # each named by its place, as given: schedule[2] MB = 99999999
+        check_number("", f"{label}[{i}] minute", m, 0, 10 ** 5)
+        check_number("", f"{label}[{i}] MB", mb, 0, 10 ** 6)
     for (before, before_mb), (m, mb) in zip(steps, steps[1:]):
         if m <= before:
             raise ConfigError(f"{label} has the step ({m:g}, {mb:g}) after ({before:g}, {before_mb:g}): minute {m:g} "

@@ -474,7 +474,11 @@ def write_table_csv(rows: list[Row], path: str | Path, seeds: list[int] | None =
 
 def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[Any]], label: str) -> Path:
     """Write ``header`` and ``rows`` to ``path`` as CSV, None as an empty cell; returns the path.
-    ConfigError, starting with ``label`` (e.g. "SweepTable.to_csv: path ="), if it cannot be written."""
+    ConfigError, starting with ``label`` (e.g. "SweepTable.to_csv: path ="), if it is not a file's name or cannot
+    be written."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(f"{label} {shorten(path)} ({type(path).__name__}) is not a file's name; allowed: a str or "
+                          "pathlib.Path naming a file in an existing, writable directory, e.g. 'results.csv'.")
     path = Path(path)
     try:
         fh = path.open("w", newline="")

@@ -114,7 +114,8 @@ class SweepTable:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the tidy table (header = :attr:`columns`; None as an empty cell); returns the path.
-        ConfigError if ``path`` cannot be written (a directory, or in a missing or read-only one)."""
+        ConfigError if ``path`` is not a file's name (a str or pathlib.Path) or cannot be written (a directory, or in
+        a missing or read-only one)."""
         return write_csv(path, self.columns, self.rows, "SweepTable.to_csv: path =")
 
     def summary(self) -> list[Row]:
@@ -133,24 +134,91 @@ class SweepTable:
 
 
 def parse_param(text: str) -> tuple[str, list[Any]]:
-    """``"name=v1,v2,…"`` → (name, [v1, v2, …]); values are Python literals (0.5, 40, (128, 160)),
-    nan and inf as the floats they name (the parameter's check then says why they are refused), or
-    else bare words ("esx"). ConfigError without "=" or values, or for a number too large for a float
-    (1e400, which Python would read as inf)."""
+    """``"name=v1,v2,…"`` → (name, [v1, v2, …]); the values are split at the commas outside parentheses, each
+    a Python literal (0.5, 40, (128, 160)), nan and inf as the floats they name (the parameter's check then says
+    why they are refused), or else a bare word ("esx"). ConfigError without "=" or values, for an empty value
+    (tax_rate=0.5, or tax_rate=0,,0.5), for parentheses that do not pair up, for a value in parentheses that is not
+    a literal (naming the part that is not), or for a number too large for a float (1e400, which Python would read
+    as inf)."""
     name, eq, values = str(text).partition("=")
-    if not eq or not name.strip() or not values.strip():
+    items = _items(text, values)
+    kept = [item for item in items if item]
+    if not eq or not name.strip() or not kept:
         raise ConfigError(f"sweep: --param {shorten(text)} is not allowed; give name=value[,value…], "
                           "e.g. tax_rate=0,0.5,0.75.")
+    if len(kept) < len(items):
+        k = items.index("")
+        where = "after its last comma" if k == len(items) - 1 else "before its first comma" if k == 0 else \
+            "between two commas"
+        fixed = _shell(f"{name.strip()}={','.join(kept)}")
+        raise ConfigError(f"sweep: --param {shorten(text)} has an empty value {where}; allowed: a value between each "
+                          f"two commas, e.g. --param {fixed}.")
     try:
-        try:
-            parsed = _literal_eval(f"[{values}]")
-        except (ValueError, SyntaxError):
-            parsed = [_literal(v.strip()) for v in values.split(",")]
+        parsed = [_value(text, item) for item in kept]
     except OverflowError as e:
         raise ConfigError(f"sweep: --param {shorten(text)}: {e} is too large for a number (Python would read it as "
                           "inf); allowed: finite numbers within the parameter's range (sweep EXPERIMENT --list "
                           "shows it).") from None
     return name.strip(), parsed
+
+
+#: each opening parenthesis (or bracket) of a --param value and the one that closes it
+_PAIRS = {"(": ")", "[": "]"}
+
+
+def _items(text: str, values: str) -> list[str]:
+    """``values``, the part of ``--param`` ``text`` after "=", split at the commas outside parentheses (a tuple's
+    commas stay in it), each item stripped; ConfigError naming the parenthesis that pairs with none."""
+    items, opened, start = [], [], 0
+    for i, c in enumerate(values):
+        if c in _PAIRS:
+            opened.append(i)
+        elif c in _PAIRS.values() and (not opened or _PAIRS[values[opened[-1]]] != c):
+            raise _unreadable(text, f"the {c} that ends {values[:i + 1].strip()} closes no "
+                                    f"{next(o for o, e in _PAIRS.items() if e == c)}")
+        elif c in _PAIRS.values():
+            opened.pop()
+        elif c == "," and not opened:
+            items.append(values[start:i].strip())
+            start = i + 1
+    if opened:
+        raise _unreadable(text, f"the {values[opened[0]]} that opens {values[opened[0]:].strip()} is never closed")
+    return [*items, values[start:].strip()]
+
+
+def _value(text: str, item: str) -> Any:
+    """The value ``item`` of ``--param`` ``text`` writes (:func:`parse_param`): a literal, or a bare word.
+    ConfigError for an item with parentheses that is not a literal, naming the part that is not (abc in
+    (128,abc))."""
+    try:
+        return _literal_eval(item)
+    except (ValueError, SyntaxError) as e:
+        if not any(c in item for c in "()[]"):
+            return item                          # a bare word: esx
+        if isinstance(e, SyntaxError):
+            raise _unreadable(text, f"{item} does not read as a tuple ({e.msg})") from None
+        part = _not_literal(item)
+        raise _unreadable(text, f"{part}{'' if part == item else f' in {item}'} is not a number or a tuple") from None
+
+
+def _unreadable(text: str, problem: str) -> ConfigError:
+    """The sentence for ``--param`` ``text`` whose tuples do not read, ``problem`` saying where."""
+    return ConfigError(f"sweep: --param {shorten(text)}: {problem}; allowed: tuples in parentheses, each ( closed by "
+                       "a ) after it, holding numbers, tuples or words in quotes ('esx'), commas between them, e.g. "
+                       "(128,160),(192,224) (two values).")
+
+
+def _not_literal(text: str) -> str:
+    """The source of the first part of ``text``, a Python expression that is not a literal (e.g. "abc" in
+    "(128,abc)"), looking into tuples and lists; ``text`` itself if it is not one of them."""
+    def first(node: ast.expr) -> ast.expr:
+        for part in getattr(node, "elts", ()):
+            try:
+                ast.literal_eval(_NonFinite().visit(part))
+            except ValueError:
+                return first(part)
+        return node
+    return ast.get_source_segment(text, first(ast.parse(text, mode="eval").body)) or text
 
 
 def check_decimal_comma(experiment: Experiment, text: str) -> None:
@@ -180,13 +248,6 @@ def _refusal(owner: str, name: str, spec: Param, value: Any) -> ConfigError | No
     except ConfigError as e:
         return e
     return None
-
-
-def _literal(text: str) -> Any:
-    try:
-        return _literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 #: the floats Python's literals have no words for, by the names float() reads them (any case)
