@@ -106,15 +106,17 @@ class Expect:
     "numbers" answer's items, as "give them in the order …" ends (e.g. "of p.vms (web, db, mail)"), for
     an answer that is the right values in another order. ``carried``: a "number" or "choice" answer worked out
     rightly from wrong other answers (:class:`Carried`, or a tuple of them: a typical mistake worked out from
-    them too), named with its own hint. ``nonnegative``: an amount (MB, pages) that cannot be negative: a wrong
-    negative answer no typical mistake explains (a shrinking balloon's "increase" is negative) is told so, not
-    given the hint. ``items``: what the items of a "numbers" or "choices" answer are, as a list of the wrong
-    length is told (e.g. "one per reading in p.free_mb"; else ``order``'s order). ``none_hint``: why an answer
-    the student's own code left None has one all the same (e.g. "the page is always remapped within p.bursts"),
-    told beside "replace None with your answer". ``allowed``: for a "number" answer, the values it can take at all:
+    them too), named with its own hint. ``nonnegative``: an amount (MB, pages) that cannot be negative: a negative
+    answer is never right, even within the tolerance of a right 0, and one no typical mistake explains (a
+    shrinking balloon's "increase" is negative) is told so, not given the hint. ``items``: what the items of a
+    "numbers" or "choices" answer are, as a list of the wrong length is told (e.g. "one per reading in
+    p.free_mb"; else ``order``'s order). ``none_hint``: why an answer the student's own code left None has one all
+    the same (e.g. "the page is always remapped within p.bursts"), told beside "replace None with your answer".
+    ``allowed``: for a "number" answer, the values it can take at all:
     a function of the answer that returns None for one it can be, else what it must be, a phrase that starts with
-    "must" ("must lie between 0 and 1: it is a fraction"); a wrong answer outside them that no typical mistake
-    explains is told that ("`f` must lie between 0 and 1 …; got -0.13 (float).") instead of the general hint.
+    "must" ("must lie between 0 and 1: it is a fraction"); an answer outside them is never right, even within
+    the tolerance, and one that no typical mistake explains is told that ("`f` must lie between 0 and 1 …; got
+    -0.13 (float).") instead of the general hint.
     """
 
     name: str
@@ -433,22 +435,35 @@ def _not_whole(e: Expect, value: Any) -> bool:
     return e.kind == "number" and e.tol == 0 and float(e.value).is_integer() and not float(value).is_integer()
 
 
+def _negative(e: Expect, value: Any) -> str | None:
+    """The sentence for an amount (:attr:`Expect.nonnegative`) with a negative item, else None."""
+    if not e.nonnegative or np.min(np.asarray(value, dtype=float)) >= 0:
+        return None
+    unit = f" in {e.unit}" if e.unit else ""
+    return f"`{e.name}` cannot be negative: it is an amount{unit}; got {_describe(value)}."
+
+
+def _outside(e: Expect, value: Any) -> str | None:
+    """The sentence for a "number" answer outside the values it can take (:attr:`Expect.allowed`), else None."""
+    must = e.allowed(value) if e.allowed is not None and e.kind == "number" else None
+    return f"`{e.name}` {must}; got {_describe(value)}." if must else None
+
+
 def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str | None:
-    """A teaching sentence if ``value`` is wrong, else None."""
+    """A teaching sentence if ``value`` is wrong, else None. A value the answer cannot take (a negative amount, a
+    fraction above 1) is wrong even within the tolerance of the right one (-0.5 MB for 0 within ±0.5 MB)."""
     if e.kind == "object":
         return e.judge(value)
+    negative, outside = _negative(e, value), _outside(e, value)
     if _close(e, value, e.value):
-        return None
+        return negative or outside
     hint = _mistake_hint(e, value, others)
-    if hint == e.hint and e.nonnegative and np.min(np.asarray(value, dtype=float)) < 0:    # no mistake explains it
-        unit = f" in {e.unit}" if e.unit else ""
-        return f"`{e.name}` cannot be negative: it is an amount{unit}; got {_describe(value)}."
+    if hint == e.hint and negative:                  # no mistake explains it
+        return negative
     if hint == e.hint and _not_whole(e, value):      # the count may be right, the kind of number is not
         hint = f"the answer is a whole number, and {float(value)!r} is not one: {hint}"
-    elif hint == e.hint and e.allowed is not None and e.kind == "number":    # no mistake explains it, nor can it be
-        must = e.allowed(value)
-        if must:
-            return f"`{e.name}` {must}; got {_describe(value)}."
+    elif hint == e.hint and outside:                 # no mistake explains it, nor can it be
+        return outside
     told = e.tolerance
     if e.kind in ("numbers", "choices"):    # one parenthesis: "(each within ±1 %; first wrong item: `x[1]`)"
         wrong = [i for i, (g, w) in enumerate(zip(value, e.value)) if not _close(_item(e), g, w)]

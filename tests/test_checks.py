@@ -487,8 +487,36 @@ def test_nan_infinite_and_negative_amounts_get_one_sentence(cls):
     assert msg == f"`{second}` cannot be negative: it is an amount in MB; got -3 (int).", msg
 
 
+@pytest.mark.parametrize("seed, name, negative", [(0, "balloon_mb", -0.5), (12, "swap_mb", -0.25)])
+def test_a_negative_amount_within_the_tolerance_of_0_is_refused(seed, name, negative):
+    """An amount is never negative, even within the tolerance of a right 0: BalloonSplit(seed=0)'s balloon_mb = -0.5
+    was "Correct" (0 within ±0.5 MB) while -0.51 was refused for its sign."""
+    p = problems.BalloonSplit(seed)
+    right = solve(p)
+    assert right[name] == 0
+    msg = fails(p, dict(right, **{name: negative}))
+    assert msg == f"`{name}` cannot be negative: it is an amount in MB; got {negative} (float).", msg
+
+
+def test_an_answer_it_cannot_be_is_refused_within_the_tolerance():
+    """A value outside :attr:`Expect.allowed` is never right, as a negative amount is not: a fraction of 1.003 for 1."""
+    e = Expect("f", "number", 1.0, "f is a fraction.", tol=0.005,
+               allowed=lambda v: None if 0 <= v <= 1 else "must lie between 0 and 1: it is a fraction")
+    checks.verify(e, 0.998)
+    with pytest.raises(CheckFailed, match=r"^`f` must lie between 0 and 1: it is a fraction; got 1.003 \(float\)\.$"):
+        checks.verify(e, 1.003)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in problems.__all__ if n != "Problem"))
+def test_every_amount_is_refused_for_its_sign(name):
+    """Every answer in MB or pages is marked an amount (:attr:`Expect.nonnegative`), in every exercise: a negative
+    one is refused for its sign, not given the general hint."""
+    unmarked = [e.name for e in expect(getattr(problems, name)(0)) if e.unit in ("MB", "pages") and not e.nonnegative]
+    assert not unmarked, f"{name}: {unmarked} are amounts not marked nonnegative"
+
+
 def test_a_negative_answer_elsewhere_keeps_its_feedback():
-    """Only answers marked as amounts are refused for their sign (a ρ or a target of another exercise is not)."""
+    """Only answers marked as amounts are refused for their sign (a ρ or a tax rate is not)."""
     p = problems.TaxTargets(0)
     msg = fails(p, dict(solve(p), goal_tax_rate=-0.5))
     assert "cannot be negative" not in msg

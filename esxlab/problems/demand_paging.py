@@ -206,7 +206,7 @@ class DoublePaging(Problem):
         lru = self._run("clock")["double_paged"]
         swapped_in, swapped_double = swapped("swap_ins", want[0], "double_paged", want[1], self.SWAPPED)
         expected = [
-            Expect("swap_ins", "number", want[0], unit="pages", tol=self.TOL_PAGES,
+            Expect("swap_ins", "number", want[0], unit="pages", tol=self.TOL_PAGES, nonnegative=True,
                    hint="every page touched that second — the kernel's and those the guest reads to page them "
                         "out — is in host swap with the same probability.",
                    mistakes=(Mistake(self._mean(0, self.private_pages)[0], self.GUEST_READS),
@@ -216,7 +216,7 @@ class DoublePaging(Problem):
                                               "background pages that second (p.background_pages_s), and each is in "
                                               "host swap with the same probability: they are swap-ins too."),
                              *unit_mistakes(want[0], "pages", "MB"))),
-            Expect("double_paged", "number", want[1], tol=self.TOL_PAGES, unit="pages",
+            Expect("double_paged", "number", want[1], tol=self.TOL_PAGES, unit="pages", nonnegative=True,
                    hint="find how many pages the guest pages out, and the chance that random replacement put "
                         "each of them in host swap.",
                    mistakes=(Mistake(no_free[1], self.FREE_FIRST), Mistake(by_max[1], self.AMONG),

@@ -150,14 +150,14 @@ class KsmCounters(Problem):
         swapped_shared, swapped_sharing = swapped("pages_shared", shared, "pages_sharing", sharing, self.SWAPPED)
         cap = "one KSM page serves at most max_page_sharing pages; more identical pages start another copy."
         return [
-            Expect("pages_shared", "number", shared, tol=0, unit="pages", hint=sharing_hint,
+            Expect("pages_shared", "number", shared, tol=0, unit="pages", hint=sharing_hint, nonnegative=True,
                    mistakes=(Mistake(unlimited["pages_shared"], cap),
                              *differing(shared, Mistake(zeroed["pages_shared"], untouched)),
                              Mistake(shared + sharing, "pages_shared counts the shared pages KSM keeps (one per "
                                                        "copy), not every page that maps one."),
                              *swapped_shared,
                              *unit_mistakes(shared, "pages", "MB"))),
-            Expect("pages_sharing", "number", sharing, tol=0, unit="pages", hint=sharing_hint,
+            Expect("pages_sharing", "number", sharing, tol=0, unit="pages", hint=sharing_hint, nonnegative=True,
                    mistakes=(Mistake(unlimited["pages_sharing"], cap),
                              *differing(sharing, Mistake(zeroed["pages_sharing"], untouched)),
                              Mistake(shared + sharing, "pages_sharing counts the pages *beyond* the first that map "

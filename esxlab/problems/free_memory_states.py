@@ -208,6 +208,7 @@ class Admission(Problem):
                    "refuses only a sum above them.")
         return [
             Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB", order="[memory, swap]",
+                   nonnegative=True,
                    hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
                    mistakes=(Mistake(self._reserved(overhead_mb=0), no_overhead),
                              Mistake(self._reserved(new=True), "only the running VMs' reservations count: 'new' "

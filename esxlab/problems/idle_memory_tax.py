@@ -264,7 +264,7 @@ class TaxTargets(Problem):
         answers = self._solve()
         idle, busy = right = answers["targets_mb"]
         tau = answers["goal_tax_rate"]
-        return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB", order="[idle, busy]",
+        return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB", order="[idle, busy]", nonnegative=True,
                        hint="with equal shares revocation stops where active + k·idle pages are equal in both VMs "
                             "(k = 1/(1 − τ)), and the targets add up to the memory the policy may hand out.",
                        mistakes=(Mistake(self._targets(0.0), "that is the split without the tax (τ = 0): equal "

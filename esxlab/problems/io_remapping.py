@@ -129,7 +129,7 @@ class HotPageRemap(Problem):
             # forgetting the copies paid before a restart and ignoring the window both give the threshold (every
             # copy since the count last started): remap_s tells them apart (right only with the window); with
             # another remap_s both are told, the first (the one that keeps remap_s right) leading
-            Expect("bounce_copies", "number", right["bounce_copies"], tol=0,
+            Expect("bounce_copies", "number", right["bounce_copies"], tol=0, nonnegative=True,
                    hint="every transfer while the page sits in high memory is copied, from the first burst on, "
                         "up to the one that brings the count to the threshold.",
                    mistakes=(Mistake(self._sent_until(right["remap_s"]),
