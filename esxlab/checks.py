@@ -225,8 +225,11 @@ def _type_error(e: Expect, value: Any) -> str | None:
     item = "number" if e.kind == "numbers" else "choice"
     each = e.items or (f"in the order {e.order}" if e.order else "")
     each = f", {each}" if each else ""
-    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or np.ndim(value) == 0:
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or _ndim(value) == 0:
         return f"`{e.name}` must be a list of {_values(len(e.value))}{each}; got {_describe(value)}."
+    nested = _nested(e, value, each)
+    if nested:
+        return nested
     if len(value) != len(e.value):
         return _wrong_length(e, len(value), each)
     for i, v in enumerate(value):
@@ -234,6 +237,28 @@ def _type_error(e: Expect, value: Any) -> str | None:
         if msg:
             return msg
     return None
+
+
+def _ndim(x: Any) -> int:
+    """``np.ndim(x)``; 1 for a ragged list (``[[1, 2], 3]``), of which numpy makes no array."""
+    try:
+        return np.ndim(x)
+    except ValueError:
+        return 1
+
+
+def _nested(e: Expect, value: Any, each: str) -> str | None:
+    """The sentence for a list answer given as a table (a 2-D array or DataFrame, a list with a list in it), else
+    None: a list of one list is not a list one value long, cut short by an answer cell that stopped."""
+    flat = f"give `{e.name}` as a flat list of {_values(len(e.value))}{each}"
+    if hasattr(value, "shape") and _ndim(value) > 1:
+        return f"`{e.name}` has {_ndim(value)} dimensions (shape {value.shape}): {flat}."
+    inner = next(((i, v) for i, v in enumerate(value) if _ndim(v) > 0), None)
+    if inner is None:
+        return None
+    i, v = inner
+    kind = {list: "a list", tuple: "a tuple"}.get(type(v), "an array")
+    return f"`{e.name}[{i}]` is {kind}: {flat}, not a list of lists."
 
 
 def _values(n: int) -> str:

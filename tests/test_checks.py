@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbclient
 import nbformat
+import numpy as np
 import pytest
 
 from esxlab import checks, problems
@@ -187,6 +188,25 @@ def test_every_list_answer_of_the_wrong_length_names_its_items():
         assert f"`{e.name}` has one value too few: you gave {n - 1} value" in short and f"expects {n}, {items}." in short
         assert "Did your answer cell stop part-way?" in short
 
+
+
+def test_a_list_answer_given_as_a_table_is_told_to_be_flat():
+    """A list answer nested in a list, or reshaped into a 2-D array, was told it had too few values ("Did your answer
+    cell stop part-way?"), and a ragged one (``[[1, 2], 3, 4]``) raised numpy's ValueError: each is told to be flat,
+    every list answer of every exercise."""
+    answers = [(p, e) for p in (getattr(problems, n)(0) for n in problems.__all__ if n not in ("Problem", "BeatRandom"))
+               for e in expect(p) if e.kind in ("numbers", "choices")]
+    for p, e in answers:
+        right = solve(p)
+        flat = f"give `{e.name}` as a flat list of {len(e.value)} values, {e.items or f'in the order {e.order}'}"
+        nested = fails(p, {**right, e.name: [right[e.name]]})
+        assert nested == f"`{e.name}[0]` is a list: {flat}, not a list of lists.", nested
+        table = fails(p, {**right, e.name: np.array([right[e.name]])})
+        assert table == f"`{e.name}` has 2 dimensions (shape (1, {len(e.value)})): {flat}.", table
+    rhos = Expect("rhos", "numbers", [1.0, 2.0, 3.0], "hint")
+    assert _message(rhos, [[1, 2], 3, 4]) == ("`rhos[0]` is a list: give `rhos` as a flat list of 3 values, not a list "
+                                              "of lists.")
+    assert _message(rhos, [1, (2,), 3]).startswith("`rhos[1]` is a tuple: ")
 
 def test_a_choice_in_another_case_is_that_choice():
     """'High', 'Admit', 'DB' (and spaces around them) are the choices they spell, as in the lesson Questions."""
