@@ -379,7 +379,11 @@ def _windows(e: Expect, m: Mistake) -> tuple[Expect, ...]:
 
 def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect, Any]]) -> bool:
     """Whether ``value`` reads as mistake ``m``: within the tolerance of its value (:func:`_windows`), nearer it
-    than 0 if it is a slip, and with the other answers it names (``others``: each answer's Expect and value)."""
+    than 0 if it is a slip, and with the other answers it names (``others``: each answer's Expect and value). A
+    value the answer cannot take (:func:`_impossible`) reads only as a mistake that gives one too: SamplingEstimate's
+    f = -0.002 is no integer division (0), but a fraction below 0."""
+    if _impossible(e, value) and not _impossible(e, m.value):
+        return False
     zero = [0] * len(value) if e.kind == "numbers" else 0
     near = all(_close(w, value, m.value) for w in _windows(e, m)) or m.slip and _slip_rounded(e, value, m.value)
     if not near or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
@@ -472,6 +476,11 @@ def _outside(e: Expect, value: Any) -> str | None:
     """The sentence for a "number" answer outside the values it can take (:attr:`Expect.allowed`), else None."""
     must = e.allowed(value) if e.allowed is not None and e.kind == "number" else None
     return f"`{e.name}` {must}; got {_describe(value)}." if must else None
+
+
+def _impossible(e: Expect, value: Any) -> str | None:
+    """The sentence for a value ``e``'s answer cannot take (:func:`_negative`, :func:`_outside`), else None."""
+    return _negative(e, value) or _outside(e, value)
 
 
 def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str | None:

@@ -411,3 +411,18 @@ def test_a_fraction_outside_0_and_1_is_told_it_must_lie_between_them():
     assert "that looks like a percentage" in fails(p, dict(right, f=100 * right["f"]))
     assert fails(p, dict(right, slow=-0.2)) == "`slow` must lie between 0 and 1: it is a fraction; got -0.2 (float)."
     assert "must lie between" not in fails(p, dict(right, f=right["f"] + 0.1))
+
+
+def test_f_of_0_is_told_integer_division_not_a_fraction_of_all_the_pages():
+    """``f = p.touched // p.n`` (0) lies within f's tolerance of t over all the VM's pages (26 / 131,072 at seed 0),
+    and was told "f is a fraction of the n sampled pages, not of all the VM's pages": it is told integer division,
+    every seed, and that mistake's own value keeps its hint. A negative f near either is neither: it is below 0."""
+    for seed in range(40):
+        p = problems.SamplingEstimate(seed)
+        right = solve(p)
+        for f in (0, p.touched // p.n, 0.0):
+            said = line(fails(p, {**right, "f": f}), "f")
+            assert "integer division" in said and "not of all the VM's pages" not in said, (seed, said)
+        all_pages = p.touched / (p.max_mb * 256)
+        assert "not of all the VM's pages" in line(fails(p, {**right, "f": all_pages}), "f"), seed
+    assert fails(p, {**right, "f": -0.002}).startswith("`f` must lie between 0 and 1")

@@ -29,6 +29,8 @@ class SamplingEstimate(Problem):
     TRUE_FRACTION = ("that is p.true_fraction, the fraction the VM really touches; ESX cannot see the VM's true "
                      "active fraction: f is what the sample shows, the fraction of the n sampled pages the guest "
                      "touched this period.")
+    INTEGER_DIVISION = ("that is what integer division gives: t // n drops the fraction and leaves a whole number (0 "
+                        "for t < n); f is the fraction t / n, so divide with /.")
     IDLE_FRACTION = ("that looks like the idle fraction, the sampled pages the guest did not touch; f is the active "
                      "fraction: the sampled pages it touched.")
     MEAN = ("the estimate is not the mean of the averages, which would follow every change halfway; ESX takes the "
@@ -114,8 +116,10 @@ class SamplingEstimate(Problem):
         # of each other: then the swap is right)
         to_slow, to_fast = swapped("slow", right["slow"], "fast", right["fast"], self.SWAPPED)
         ewma = "an EWMA moves from its old value toward f by its gain: new = old + gain·(f − old)."
+        # (integer division's 0 lies within f's tolerance of t over all the VM's pages too: the nearer mistake is named)
         f_mistakes = (Mistake(self.touched / (self.max_mb * PAGES_PER_MB),
                               "f is a fraction of the n sampled pages, not of all the VM's pages."),
+                      *self._apart(right["f"], Mistake(self.touched // self.n, self.INTEGER_DIVISION)),
                       *((Mistake(self.touched / 100, f"n is this problem's sample size, p.n = {self.n}, not the "
                                                      "paper's default of 100."),) if self.n != 100 else ()),
                       *slip(right["f"], self.max_mb, "that looks like the active memory in MB (f × p.max_mb); "
