@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import feedback  # noqa: F401  (notebooks show a checker's sentence alone)
-from .errors import ConfigError, shorten
+from .errors import ConfigError, array_shape, shorten
 
 KINDS = ("number", "numbers", "choice", "choices", "object")
 # decimal places at which a wrong answer is recognised as the right one cut or rounded (invented): a rounding
@@ -197,8 +197,8 @@ def _not_finite(x: Any) -> str | None:
 
 
 def _describe(x: Any) -> str:
-    text = repr(x)
-    return f"{text[:40]}… ({type(x).__name__})" if len(text) > 40 else f"{text} ({type(x).__name__})"
+    """``x`` on one line for a sentence, with its type: "-3 (int)", "an array of shape (2, 2) (float64)"."""
+    return array_shape(x) or f"{shorten(x)} ({type(x).__name__})"
 
 
 def _type_error(e: Expect, value: Any) -> str | None:

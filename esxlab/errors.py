@@ -181,19 +181,36 @@ def install_hint(extra: str) -> str:
     return f"install the '{extra}' extra: pip install -e '.[{extra}]' in the esxlab checkout"
 
 
-def shorten(value: object, limit: int = 60) -> str:
-    """``repr(value)``, shortened (a 400-digit integer or a big array stays readable)."""
+def _repr(value: object) -> str:
+    """``repr(value)``, or what it is where Python refuses to print it (an integer of more than 4300 digits)."""
     try:
-        text = repr(value)
-    except ValueError:                       # Python refuses to print integers of > 4300 digits
-        text = f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
+        return repr(value)
+    except ValueError:
+        return f"an integer of about {value.bit_length() * 0.30103:.0f} digits"
+
+
+def shorten(value: object, limit: int = 60) -> str:
+    """``repr(value)`` on one line for a sentence (a 2-D array's, a DataFrame's repr spans lines: joined, each
+    line's indentation dropped), shortened (a 400-digit integer or a big array stays readable)."""
+    text = " ".join(line.strip() for line in _repr(value).splitlines())
     return text if len(text) <= limit else f"{text[:limit - 12]}…{text[-10:]}"
 
 
+def array_shape(value: object, limit: int = 60) -> str | None:
+    """What an array, a pandas Series or DataFrame is, on one line ("an array of shape (2, 2) (float64)", "a
+    DataFrame of shape (3, 1)"), where its repr spans lines or is longer than ``limit``; else None (a short
+    1-D array, anything else: its repr says it)."""
+    shape = getattr(value, "shape", None)
+    text = _repr(value)
+    if not isinstance(shape, tuple) or not shape or ("\n" not in text and len(text) <= limit):
+        return None
+    kind = "array" if type(value) is np.ndarray else type(value).__name__
+    dtype = getattr(value, "dtype", None)          # (a DataFrame has one per column)
+    of = f" ({dtype})" if dtype is not None else ""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} of shape {shape}{of}"
+
+
 def shown(value: object) -> str:
-    """``value`` on one line for a sentence: :func:`shorten`'s repr, or a big array's shape and dtype where
-    numpy's summary would be cut short."""
-    text = " ".join(shorten(value).split())              # (a 2-D array's repr spans lines)
-    if isinstance(value, np.ndarray) and value.ndim and "…" in text:
-        return f"an array of shape {value.shape} ({value.dtype})"
-    return text
+    """``value`` on one line for a sentence: :func:`array_shape` for an array whose repr spans lines or would be
+    cut short, else :func:`shorten`'s repr."""
+    return array_shape(value) or shorten(value)

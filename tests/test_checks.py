@@ -16,7 +16,7 @@ import pytest
 
 from esxlab import checks, problems
 from esxlab.checks import Carried, CheckFailed, Expect, Mistake, SLIP_NEAR, _close
-from esxlab.errors import ConfigError, Error
+from esxlab.errors import ConfigError, Error, shorten, shown
 from esxlab.problems import Problem
 from esxlab.problems.base import UNIT_SLIPS, slip, swapped, unit_mistakes
 from esxlab.problems.instructor import expect, solve
@@ -207,6 +207,25 @@ def test_a_list_answer_given_as_a_table_is_told_to_be_flat():
     assert _message(rhos, [[1, 2], 3, 4]) == ("`rhos[0]` is a list: give `rhos` as a flat list of 3 values, not a list "
                                               "of lists.")
     assert _message(rhos, [1, (2,), 3]).startswith("`rhos[1]` is a tuple: ")
+
+
+def test_a_value_whose_repr_spans_lines_is_quoted_on_one_line():
+    """A 2-D array, a masked array or a pandas Series or DataFrame given for a number was quoted over several lines
+    ("got array([[1., 1.],\n       [1., 1.]]) (ndarray)"): its kind and shape, on one line, in the checks' sentences
+    and in the rest of the package's (errors.shown, errors.shorten)."""
+    p = problems.SamplingEstimate(0)
+    right = solve(p)
+    values = {"an array of shape (2, 2) (float64)": np.ones((2, 2)),
+              "a MaskedArray of shape (2,) (float64)": np.ma.masked_array([1.0, 2.0], mask=[0, 1])}
+    pd = pytest.importorskip("pandas")
+    values |= {"a Series of shape (2,) (float64)": pd.Series([1.0, 2.0]),
+               "a DataFrame of shape (2, 1)": pd.DataFrame({"f": [1.0, 2.0]})}
+    for said, value in values.items():
+        assert fails(p, dict(right, f=value)) == f"`f` must be a number (int or float); got {said}.", said
+        assert shown(value) == said
+        assert "\n" not in shorten(value)
+    assert shown(np.array([[1, 2]])) == "array([[1, 2]])"           # one short line: its repr
+    assert shorten(np.ones((2, 2))) == "array([[1., 1.], [1., 1.]])"
 
 def test_a_choice_in_another_case_is_that_choice():
     """'High', 'Admit', 'DB' (and spaces around them) are the choices they spell, as in the lesson Questions."""
