@@ -8,8 +8,9 @@ reconsider — naming the typical mistake the answer matches, if any, and saying
 the right value cut or rounded to too few decimal places — and never the right value. A choice may be typed
 in another case or with other spaces ('High ' for 'high'), as in the lesson Questions. Every
 answer is checked: the wrong ones are named together, a line each. An answer still ``None`` (the
-starter code, or the student's code that found no answer) raises ``NotImplementedError`` if none is
-wrong: not attempted is not the same as wrong. The pattern follows Kaggle's learntools checkers.
+starter code, or the student's code that found no answer) or ``...`` (a placeholder of the student's) raises
+``NotImplementedError`` if none is wrong: not attempted is not the same as wrong. The pattern follows Kaggle's
+learntools checkers.
 
 The notebooks' locked check cells reload this module before calling :func:`check`, so an
 answer cell that rebinds ``checks.check`` changes nothing; :class:`CheckFailed` survives the
@@ -516,8 +517,11 @@ def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | Non
 def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> None:
     """:func:`verify` of an answer already read by :func:`as_choice`. None is the starter code's, or what the
     student's own code computed (a loop that found nothing, a function without ``return``): the sentence covers
-    both, with :attr:`Expect.none_hint` where the answer gives one."""
-    if value is None or value is Ellipsis:
+    both, with :attr:`Expect.none_hint` where the answer gives one. ``...`` is a placeholder the student typed:
+    told to replace it, not None."""
+    if value is Ellipsis:
+        raise NotImplementedError(f"`{e.name}` is not answered yet: replace `...` with your answer.")
+    if value is None:
         why = f": {e.none_hint}" if e.none_hint else " (or a function of yours returned nothing: no `return`)"
         raise NotImplementedError(f"`{e.name}` is not answered yet: replace None with your answer (if you did, check "
                                   f"that you spelled `{e.name}` so, and that your answer cell ran to its end: run it "
@@ -591,7 +595,7 @@ def check(problem: Any, *by_position: Any, **answers: Any) -> None:
     given = {e.name: (e, as_choice(e, answers[e.name])) for e in expected}
     wrong: list[str] = []
     unanswered: list[str] = []
-    todo: list[Expect] = []
+    todo: list[tuple[Expect, Any]] = []
     for e, value in given.values():
         try:
             _judge(e, value, given)
@@ -599,7 +603,7 @@ def check(problem: Any, *by_position: Any, **answers: Any) -> None:
             wrong.append(str(failed))
         except NotImplementedError as left:
             unanswered.append(str(left))
-            todo.append(e)
+            todo.append((e, value))
     other_seed = _other_seed(problem)          # said with every verdict: a check of another seed is no grade
     if wrong:
         raise CheckFailed(_together(wrong + unanswered, len(expected)) + other_seed)
@@ -691,14 +695,18 @@ def _other_seed(problem: Any) -> str:
             f"SEED = {seed}: this check says nothing about your grade. {fix}")
 
 
-def _not_yet(todo: list[Expect]) -> str:
-    """One sentence for several answers none of which is given yet (the notebook as handed out), instead of the
-    same long sentence once for each under "need another look"; "" for one answer, or where an answer has a
-    :attr:`Expect.none_hint` of its own (each is then told apart)."""
-    if len(todo) < 2 or any(e.none_hint for e in todo):
+def _not_yet(todo: list[tuple[Expect, Any]]) -> str:
+    """One sentence for several answers (each with its value) none of which is given yet (the notebook as handed
+    out, or ``...`` typed for each), instead of the same long sentence once for each under "need another look"; ""
+    for one answer, where an answer has a :attr:`Expect.none_hint` of its own, or where some are None and some
+    ``...`` (each is then told apart)."""
+    placeholders = {value is Ellipsis for _, value in todo}
+    if len(todo) < 2 or any(e.none_hint for e, _ in todo) or len(placeholders) > 1:
         return ""
-    names = [f"`{e.name}`" for e in todo]
+    names = [f"`{e.name}`" for e, _ in todo]
     listed = f"{', '.join(names[:-1])} and {names[-1]}"
+    if placeholders == {True}:
+        return f"{listed} are not answered yet: replace each `...` with your answer."
     return (f"{listed} are not answered yet: replace None with your answers (if you did, check that you spelled "
             "their names so, and that your answer cell ran to its end: run it again and read its error). If your "
             "code computed None, it found no answer, and this problem has one (or a function of yours returned "

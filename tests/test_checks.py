@@ -761,6 +761,20 @@ def test_unanswered_only_is_not_wrong_and_names_each():
     assert msg.startswith(f"`{es[-1].name}` is not answered yet: replace None with your answer") and "\n" not in msg
 
 
+
+def test_an_ellipsis_is_told_to_be_replaced_not_none():
+    """``f = ...``, a placeholder students type, was told "replace None with your answer", and "If your code computed
+    None": it is unanswered, told to replace the `...`, alone and with the others."""
+    p = problems.SamplingEstimate(0)
+    right = solve(p)
+    alone = _raised(p, {**right, "f": ...}, NotImplementedError)
+    assert alone == "`f` is not answered yet: replace `...` with your answer.", alone
+    names = [f"`{n}`" for n in right]
+    assert _raised(p, dict.fromkeys(right, ...), NotImplementedError) == (
+        f"{', '.join(names[:-1])} and {names[-1]} are not answered yet: replace each `...` with your answer.")
+    both = _raised(p, {**dict.fromkeys(right, ...), "slow": None}, NotImplementedError)
+    assert "`f` is not answered yet: replace `...`" in both and "`slow` is not answered yet: replace None" in both
+
 def test_a_problem_defined_outside_the_package_is_told_where_problems_live():
     """An instructor's course-local Problem was refused with "pass the problem object the exercise
     created", which it was: the message now names the rule (a module under esxlab/problems/) and why."""
