@@ -189,7 +189,6 @@ def test_every_list_answer_of_the_wrong_length_names_its_items():
         assert "Did your answer cell stop part-way?" in short
 
 
-
 def test_a_list_answer_given_as_a_table_is_told_to_be_flat():
     """A list answer nested in a list, or reshaped into a 2-D array, was told it had too few values ("Did your answer
     cell stop part-way?"), and a ragged one (``[[1, 2], 3, 4]``) raised numpy's ValueError: each is told to be flat,
@@ -226,6 +225,7 @@ def test_a_value_whose_repr_spans_lines_is_quoted_on_one_line():
         assert "\n" not in shorten(value)
     assert shown(np.array([[1, 2]])) == "array([[1, 2]])"           # one short line: its repr
     assert shorten(np.ones((2, 2))) == "array([[1., 1.], [1., 1.]])"
+
 
 def test_a_choice_in_another_case_is_that_choice():
     """'High', 'Admit', 'DB' (and spaces around them) are the choices they spell, as in the lesson Questions."""
@@ -761,7 +761,6 @@ def test_unanswered_only_is_not_wrong_and_names_each():
     assert msg.startswith(f"`{es[-1].name}` is not answered yet: replace None with your answer") and "\n" not in msg
 
 
-
 def test_an_ellipsis_is_told_to_be_replaced_not_none():
     """``f = ...``, a placeholder students type, was told "replace None with your answer", and "If your code computed
     None": it is unanswered, told to replace the `...`, alone and with the others."""
@@ -774,6 +773,7 @@ def test_an_ellipsis_is_told_to_be_replaced_not_none():
         f"{', '.join(names[:-1])} and {names[-1]} are not answered yet: replace each `...` with your answer.")
     both = _raised(p, {**dict.fromkeys(right, ...), "slow": None}, NotImplementedError)
     assert "`f` is not answered yet: replace `...`" in both and "`slow` is not answered yet: replace None" in both
+
 
 def test_a_problem_defined_outside_the_package_is_told_where_problems_live():
     """An instructor's course-local Problem was refused with "pass the problem object the exercise

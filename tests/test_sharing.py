@@ -229,7 +229,6 @@ def test_table_memory_is_charged_to_the_host():
     assert s.stats().table_mb == pytest.approx(s.table_pages / MB)
 
 
-
 @pytest.mark.parametrize("mode", ["esx", "ksm"])
 def test_the_last_power_off_gives_the_table_memory_back_at_once(mode):
     """With every VM off, the table holds nothing: its machine pages are free and table_mb reads 0 before
@@ -241,6 +240,7 @@ def test_the_last_power_off_gives_the_table_memory_back_at_once(mode):
         host.power_off(name)
     assert host.sharing.stats().table_mb == 0 and host.sharing.table_pages == 0
     assert host.machine.free == host.machine.total
+
 
 def test_a_many_vm_host_scans_each_vm_in_batches_at_the_same_rate():
     """40 VMs at the default rates: a wake-up's share, min(50, 200 / 40) × 5 = 25 pages, is below
