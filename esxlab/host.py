@@ -177,7 +177,8 @@ class Host:
         ("dbench": its defaults); None runs :class:`~esxlab.workloads.Idle`. ConfigError if this VM and the
         VMs running would together need more of this computer's memory than esxlab may use
         (:func:`esxlab.resources.check_fits`; per-VM swap files included), or if its boot would compute
-        for more than a minute (:func:`esxlab.resources.check_power_on_time`)."""
+        for more than a minute (:func:`esxlab.resources.check_power_on_time`). A workload instance whose
+        VM is refused never ran, and may be given again."""
         if not isinstance(config, VMConfig):
             raise ConfigError(f"power_on config must be a VMConfig, got {shorten(config)} ({type(config).__name__}).")
         if config.name in self.vms:
@@ -203,6 +204,7 @@ class Host:
         try:
             self._make_free(config.overhead_pages)
         except Stall as e:
+            self._refused(vm)
             raise AdmissionError(f"cannot power on {config.name!r}: no machine memory for its "
                                  f"{config.overhead_mb:g} MB of overhead right now ({e}).") from None
         vm.overhead_mpns = self.machine.alloc(config.overhead_pages, OVERHEAD)
@@ -213,10 +215,18 @@ class Host:
             vm.guest.boot()
         except Stall as e:
             self.power_off(config.name)
+            self._refused(vm)
             raise AdmissionError(f"cannot power on {config.name!r}: no machine memory or swap for its kernel "
                                  f"right now ({e}).") from None
         self._changed(f"{config.name} powered on")
         return vm
+
+    @staticmethod
+    def _refused(vm: VM) -> None:
+        """``vm`` was built but its power-on refused (no machine memory or swap right now): its workload never
+        ran, so it is handed back for another try (:func:`~esxlab.workloads.make` refuses an instance that has
+        driven a VM, known by the stream its ``attach`` was given)."""
+        vm.workload.rng = None
 
     def power_off(self, name: str) -> None:
         """Stop a VM and free everything it held: machine pages, shared mappings, swap slots. The

@@ -4,6 +4,7 @@ and some memory is left for guest pages beyond every VM's overhead. A refusal is
 ``AdmissionError`` whose sentence names the reservation and how many MB it is short."""
 import re
 
+import numpy as np
 import pytest
 
 import esxlab as esx
@@ -154,3 +155,24 @@ def test_d6_the_docstrings_claim_holds_per_vm_swap_files_never_refuse_a_shared_a
     assert len(two_vms().vms) == 2
     with pytest.raises(esx.AdmissionError, match="swap reservation short"):
         two_vms(swap_mb=200)
+
+
+@pytest.mark.parametrize("stage", ["overhead", "kernel"])
+def test_a_power_on_refused_for_memory_right_now_leaves_its_workload_free_for_the_next_try(stage):
+    """A power-on refused after its VM was built (no machine memory for its overhead, or for its
+    kernel, right now: the host swap is full) never ran its workload, so the same instance may be
+    given again once memory is back. It used to stay claimed: the retry was refused with "has already
+    driven a VM" (ConfigError), for a VM that never ran."""
+    host = esx.Host(esx.HostConfig(memory_mb=64, swap_mb=128), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=60, overhead_mb=0), workload=esx.workloads.Toucher([(0, 60)], sweep_s=1))
+    host.run(seconds=5)
+    junk = host.swapfile.store(np.zeros(host.swapfile.free, dtype=np.uint64))      # another user fills the swap
+    w = esx.workloads.Dbench(clients=1)
+    big = 12 if stage == "overhead" else 0
+    with pytest.raises(esx.AdmissionError, match="overhead" if stage == "overhead" else "kernel"):
+        host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=big), workload=w)
+    assert list(host.vms) == ["a"]
+    host.swapfile.release(junk)
+    vm = host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=big), workload=w)
+    host.run(seconds=3)
+    assert vm.workload is w and vm.counters.accesses > 0
