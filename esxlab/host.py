@@ -127,7 +127,7 @@ class Host:
         # the reclaim stages of a page-out, in order, and the stores of off-machine page states:
         # the one place a mechanism like memory compression (later ESX) is plugged in
         self.compression = CompressionCache(config, self.machine)
-        stages, stores = [Stage("share", self.sharing.share_before_swap)], {}
+        stages, stores = [Stage("share", self.sharing.share_before_swap, self.sharing.spill)], {}
         if config.compression:
             stages.append(self.compression.stage())
             stores[COMPRESSED] = self.compression

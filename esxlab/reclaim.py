@@ -388,18 +388,26 @@ class Reclaimer:
 
     def _hold_to_limit(self, vm, n: int, protect: np.ndarray | None) -> None:
         """A fault that adds ``n`` pages to the alloc of ``vm``, which has a limit (later ESX): it
-        replaces its own pages (again while some are freed: a page a stage keeps in a cache frees
-        only part of one) so that it ends at most one second of its balloon's rate above its limit
+        replaces its own pages (again while that frees machine pages or lowers its alloc: a page a stage
+        keeps in a cache frees only part of one, a victim shared before swap frees one but stays charged to
+        the VM, a shared mapping paged lowers the alloc but frees a page only with its frame's last mapping)
+        so that it ends at most one second of its balloon's rate above its limit
         (see :meth:`make_free`), and a page when a store that keeps several pages to a machine page in
         a cache charged to the VM frees one less than ``n`` counted (its own page-outs may change that)."""
         b = vm.balloon
         slack = 0 if b.cannot_help(vm.vm_time) else b.rate
         allowed = vm.config.limit_pages + slack
-        got, step, action = 0, 1, "page out"
-        while step and vm.alloc_pages + n > allowed:
-            step, now = self._page_out(vm, vm.alloc_pages + n - allowed, protect)
+        got, action = 0, "page out"
+        while vm.alloc_pages + n > allowed:
+            before = vm.alloc_pages
+            # (no lower than the fault leaves it at its allowance: a shared mapping paged frees no machine page
+            # while its frame has other mappings, so the loop of _page_out would go on paging)
+            step, now = self._page_out(vm, vm.alloc_pages + n - allowed, protect, floor=max(0, allowed - n))
+            step = max(step, before - vm.alloc_pages)      # machine pages freed, or the alloc they came off
+            if not step:
+                break
             got += step
-            action = now if step and now != "page out" else action
+            action = now if now != "page out" else action
         if got:
             why = f"the balloon cannot free it ({b.why_unusable(vm.vm_time)})" if slack == 0 else \
                 f"its balloon takes back only {slack / PAGES_PER_MB:g} MB a second"
@@ -491,7 +499,8 @@ class Reclaimer:
         within = requester is None or requester.alloc_pages + grows <= requester.target
         if not within:
             own = requester.private_pages(exclude=protect)
-            # what paging can take from the others: their excess, but only private pages are victims
+            # what paging can take from the others: their excess, but only private pages are victims (a shared
+            # mapping paged once none is left frees its frame's machine page only with the frame's last mapping)
             others = sum(min(max(0, v.alloc_pages - v.floor_pages), v.private_pages())
                          for v in vms if v is not requester)
             if own + others < short:

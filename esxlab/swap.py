@@ -355,8 +355,9 @@ class Swapper(SlotStore):
         sets :attr:`action`: the named stages before the swap area that took pages, then
         "page out" (e.g. "page out", or a later stage's "… / page out"), and :attr:`taken`: the
         victims that left the VM's private pages (a stage that keeps each victim in part of a machine
-        page may take one and free nothing yet). With no private page left to take, the first stage
-        that keeps pages of the VM in machine memory spills them to the swap area (:class:`Stage`).
+        page may take one and free nothing yet). With no private page left to take, the last stage
+        that keeps pages of the VM in machine memory spills them to the swap area (:class:`Stage`: a
+        later stage's cache first, then the VM's shared mappings).
         PolicyError, before anything moves, when a policy that is not one of :data:`POLICIES` answers with
         victims the interface does not allow (:func:`legal_victims`), or with fewer than ``n`` while more qualify
         (:func:`short_answer`).
@@ -386,9 +387,9 @@ class Swapper(SlotStore):
         return self.machine.free - free_before
 
     def _spill(self, vm, n: int, protect: np.ndarray | None) -> None:
-        """The first stage that keeps pages of ``vm`` in machine memory lets go of enough to free
-        ``n`` machine pages, as many as the swap area has room for; they are paged out."""
-        for stage in self.stages:
+        """The last stage that keeps pages of ``vm`` in machine memory and holds any lets go of enough to
+        free ``n`` machine pages, as many as the swap area has room for; they are paged out."""
+        for stage in reversed(self.stages):
             if stage.spill is not None:
                 ppns, tokens = stage.spill(vm, n, self.swapfile.free, protect)
                 self._put(vm, ppns, tokens)

@@ -177,3 +177,24 @@ def test_a_copy_on_write_fault_at_a_limit_is_not_paid_below_the_min():
         assert vm.swapped_pages <= vm.pages - vm.config.min_pages, (host.time, vm.swapped_pages)
         cow_breaks = vm.counters.cow_breaks
     assert cow_breaks > 0 and vm.pmap.count(SHARED) > 0, "the scenario breaks shared pages"
+
+
+def test_a_vm_whose_pages_are_shared_is_held_to_its_limit_without_a_balloon():
+    """A shared page counts in the alloc of every VM that maps it (§4.3), so a VM at its limit must be
+    able to page its shared mappings: a 32 MB Windows guest limited to 8 MB, no balloon, touching
+    24 MB on a host whose scanner shares its zeroed pages. Before, only private pages could be paged
+    (share before swap even turned its victims into shared mappings, freeing machine memory but none
+    of its alloc), so its faults went through once no private page was left: it held 11.0 to 11.8 MB
+    from t = 20 on; now its shared mappings go to swap once its private pages are gone
+    (the share stage's spill) and it holds at most its limit."""
+    sharing = esx.SharingConfig(mode="esx", scan_vm_pages_s=2000, scan_total_pages_s=8000, scan_period_s=1)
+    host = esx.Host(esx.HostConfig.esx2002(memory_mb=256, swap_mb=256, sharing=sharing), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=32, limit_mb=8, guest_os="windows", balloon="absent",
+                                    overhead_mb=0), workload=esx.workloads.Toucher([(0, 24)], sweep_s=10))
+    host.power_on(esx.VMConfig(name="b", max_mb=32, guest_os="windows", overhead_mb=0), workload="idle")
+    shared = 0
+    for _ in range(120):
+        host.step()
+        assert vm.alloc_pages <= vm.config.limit_pages, (host.time, vm.alloc_pages / MB)   # no balloon: no slack
+        shared = max(shared, vm.pmap.count(SHARED))
+    assert shared > 4 * MB, "the scenario's VM maps shared pages"

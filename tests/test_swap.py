@@ -10,7 +10,7 @@ import esxlab as esx
 from esxlab import swap
 from esxlab.config import SharingConfig
 from esxlab.errors import ConfigError, Error, PolicyError
-from esxlab.pmap import PRIVATE, SWAPPED
+from esxlab.pmap import PRIVATE, SHARED, SWAPPED
 from esxlab.swap import RandomReplacement, Stage, SwapFile
 from esxlab.workloads import HotCold
 
@@ -351,3 +351,34 @@ def test_a_policy_that_returns_too_few_victims_is_refused_with_a_sentence():
                                           r"return n pages \(fewer only when fewer qualify\)\.$"):
         _host(_Nothing())
     assert swap.short_answer(np.arange(3), _host(Oldest()).vm("app"), 3, None) is None
+
+
+def test_a_vm_with_no_private_page_left_pages_out_its_shared_mappings():
+    """A shared page counts in the alloc of every VM that maps it (§4.3): once a VM has no private page
+    left, a page-out takes its shared mappings, touched longest ago first, to the swap area (the share
+    stage's spill), each lowering its alloc by a page, freeing a frame's machine page with its last
+    mapping, and keeping its contents. Two VMs running the same application image share all they hold;
+    before, a page-out of one took nothing (no victims: 20 MB above a target of 0 out of every page-out's
+    reach, and a VM blocked in low with only shared pages above its target stayed blocked)."""
+    sharing = SharingConfig(mode="esx", scan_vm_pages_s=20000, scan_total_pages_s=80000, scan_period_s=1)
+    host = esx.Host(esx.HostConfig(memory_mb=64, swap_mb=256, sharing=sharing), seed=0)
+    a, b = (host.power_on(esx.VMConfig(name=n, max_mb=24, balloon="absent", overhead_mb=0, shares=0),
+                          workload=esx.workloads.Contents(app="a", app_mb=16, zero_mb=4, private_mb=0))
+            for n in ("a", "b"))
+    host.run(seconds=60)
+    host.swapper.swap_out(a, a.pmap.count(PRIVATE))          # its private pages (kernel data) go first
+    assert a.pmap.count(PRIVATE) == 0 and a.pmap.count(SHARED) > 16 * MB, "all it holds is shared"
+    everything = np.arange(a.pages)
+    before, alloc, free = a.peek(everything), a.alloc_pages, host.machine.free
+    freed = host.swapper.swap_out(a, 100)
+    assert a.alloc_pages == alloc - 100 and a.pmap.count(SWAPPED) >= 100
+    assert (a.peek(everything) == before).all(), "contents kept"
+    assert freed == host.machine.free - free >= 0
+    check_conservation(host)
+    for vm in (b, a):                   # b lets go of all it holds, then a: a frame's last mapping frees it
+        frames, free = host.sharing.n_frames, host.machine.free
+        for _ in range(10):
+            host.swapper.swap_out(vm, vm.alloc_pages)
+        assert vm.alloc_pages == 0
+        check_conservation(host)
+    assert host.sharing.n_frames == 0 and host.machine.free - free == frames > 0

@@ -165,6 +165,23 @@ class SharingBase:
         self._release_frames(gone)
         self.machine.release(mpns)
 
+    def spill(self, vm, n: int, most: int, protect: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The share stage's :class:`~esxlab.swap.Stage` spill: ``vm`` has no private page left to page out, so up to
+        ``min(n, most)`` of its shared mappings, those touched longest ago (none in ``protect``), leave their frames
+        for the swap area; returns their PPNs and contents. Each lowers the VM's alloc by a page (a shared page
+        counts in every VM that maps it, §4.3) and frees its frame's machine page with the frame's last mapping.
+        Without it what a VM maps shared is memory above its min (its target, its limit) that no page-out can
+        reach: share before swap turns its victims into more of it. (invented: the paper does not say how ESX
+        pages a shared page)"""
+        held = np.flatnonzero(vm.pmap.state == SHARED)
+        if protect is not None and len(protect):
+            held = held[~np.isin(held, protect)]
+        take = held[np.argsort(vm.last_touch[held], kind="stable")[:max(0, min(n, most))]]
+        tokens = self.machine.content[vm.pmap.mpn[take]]
+        if len(take):
+            self.unshare(vm, take)
+        return take, tokens
+
     def forget(self, vm) -> None:
         """``vm`` powered off (its shared mappings are already gone, and it has left the running VMs): drop
         its scanner state; if it was the last VM, give back all of the table's memory at once (§4.3: the
