@@ -40,6 +40,7 @@ import logging
 import math
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import tokenize
@@ -297,9 +298,11 @@ def grade(given, work,
     restored = put_back(given, work)
     locked = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("locked")}
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
-    # the kernel's own log (ipykernel's warning that it talks over local TCP, a dying kernel's) is no part of a grade,
-    # nor is the client's: pyzmq's event loop may log a traceback when a kernel channel closes as the kernel shuts
-    # down ("ZMQError: Socket operation on non-socket", seen once in CI on 2026-12-05)
+    # the kernel's own output outside its cells (ipykernel's warning that it talks over local TCP, a dying kernel's
+    # log, libzmq's "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)" as it shut down, seen once in CI
+    # on 2026-12-06, a student's os.write(2, …)) goes nowhere: it is no part of a grade; nor is the client's log:
+    # pyzmq's event loop may log a traceback when a kernel channel closes as the kernel shuts down ("ZMQError:
+    # Socket operation on non-socket", seen once in CI on 2026-12-05)
     logging.getLogger("tornado").setLevel(logging.CRITICAL)
     started: list[int] = []
     replies: dict[int, dict] = {}         # the kernel's execute_reply to each cell that finished
@@ -309,13 +312,13 @@ def grade(given, work,
     # in the folder grade.py was started from (nor one an earlier notebook left in its own)
     with tempfile.TemporaryDirectory(prefix="esxlab-grade-") as folder:
         client = NotebookClient(work, timeout=seconds, kernel_name="python3", allow_errors=True,
-                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                                 resources={"metadata": {"path": folder}},
                                 on_cell_start=lambda cell, cell_index: started.append(cell_index),
                                 on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
                                     cell_index, (execute_reply or {}).get("content", {})))
         try:                  # the handed-out seed: a check of a problem of another seed fails (esxlab.checks)
-            client.execute(env={**os.environ, GRADING_SEED: _seed(given)})
+            client.execute(env={**os.environ, GRADING_SEED: _seed(given)}, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
         except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
             at = started[-1] if started else 0
             name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"

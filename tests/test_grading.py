@@ -753,3 +753,16 @@ def test_grade_py_names_the_error_of_an_answer_cell(tmp_path):
         rows = {r["student"]: r for r in csv.DictReader(f)}
     assert rows["zed"]["notes"] == "answer cell balloon-answer raised ZeroDivisionError: division by zero", rows
     assert rows["ada"]["notes"] == rows["una"]["notes"] == "", rows
+
+
+def test_what_the_kernel_writes_outside_its_cells_is_no_part_of_the_output(tmp_path):
+    """The kernel's own stdout and stderr go nowhere: libzmq's "Assertion failed: pfd.revents & POLLIN" as a
+    kernel shut down reached grade.py's stderr once in CI (2026-12-06), as a student's ``os.write(2, …)`` and
+    whatever a kernel writes at exit did every time."""
+    nb = _solved("idle_memory_tax")
+    noise = "import atexit, os\natexit.register(os.write, 2, b'noise at exit\\n')\nos.write(1, b'noise\\n')\n" \
+            "os.write(2, b'noise\\n')"
+    nb.cells.insert(1, nbformat.v4.new_code_cell(noise))
+    done = _grade_py(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb)
+    assert done.returncode == 0 and done.stdout.strip().split("\n")[-1] == "4 / 4 points", done.stdout
+    assert "noise" not in done.stdout and done.stderr == "", done.stderr
