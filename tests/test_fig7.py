@@ -62,21 +62,21 @@ def test_figure_7s_note_on_the_sum_says_what_the_model_does():
 
 def test_the_docstrings_ranges_over_seeds_0_to_3(runs):
     span = lambda key: (min(r[key] for r in runs), max(r[key] for r in runs))
-    assert 151.5 <= span("at_change")[0] and span("at_change")[1] <= 157.5
-    assert 158.5 <= span("tau0")[0] and span("tau0")[1] <= 167 < 174          # the paper's ≈ 174 MB at τ = 0
-    assert 122.5 <= span("first")[0] and span("first")[1] <= 126
+    assert 148 <= span("at_change")[0] and span("at_change")[1] <= 160.5
+    assert 157.5 <= span("tau0")[0] and span("tau0")[1] <= 165.5 < 174        # the paper's ≈ 174 MB at τ = 0
+    assert 121.5 <= span("first")[0] and span("first")[1] <= 126.5
     assert 0.3 <= span("t75")[0] and span("t75")[1] <= 0.5
-    assert 0.6 <= span("t90")[0] and span("t90")[1] <= 2.1 and span("t90")[1] > 0.6     # slower than the paper's
-    assert 105 <= span("settled")[0] and span("settled")[1] <= 107.5
+    assert 0.6 <= span("t90")[0] and span("t90")[1] <= 2.05 and span("t90")[1] > 0.6    # slower than the paper's
+    assert 105.5 <= span("settled")[0] and span("settled")[1] <= 108.5
 
 
 def test_dbenchs_estimate_before_the_change_is_a_row_and_its_note_says_why_it_reads_low():
-    res = fig7.run(0)
+    res = fig7.run(4)
     row = res.row("dbench active estimate before the change")
     assert (row.paper, row.tolerance, row.relation, row.kind) == (174, 15, "≈", "prediction")
-    assert 159 <= row.esxlab <= 160.5 and row.within and row.title == "dbench active estimate, τ = 0"
-    assert row.note == fig7.DBENCH_HELD and "157–167 MB over seeds 0–9 (mean 160)" in row.note, "said when within"
-    biased = [fig7.run(s).row("dbench active estimate before the change").esxlab for s in (4, 5, 7)]
+    assert 162.5 <= row.esxlab <= 163.5 and row.within and row.title == "dbench active estimate, τ = 0"
+    assert row.note == fig7.DBENCH_HELD and "157–166 MB over seeds 0–9 (mean 160)" in row.note, "said when within"
+    biased = [fig7.run(s).row("dbench active estimate before the change").esxlab for s in (0, 5, 7)]
     assert all(157 <= v < 159 for v in biased), biased            # seeds the tolerance does not cover
     moved = fig7.run(0, tax_before=0.25, minutes=40).row("dbench active estimate before the change")
     assert moved.paper is None, "another τ before the change is not the paper's setting"
@@ -232,9 +232,9 @@ def test_fig7_idle_estimate_of_a_vm_of_another_size_is_not_compared():
     assert all(r.note.count("vm_mb = 16") <= 1 for r in res.table)
 
 
-def test_figure_2s_dbench_here_gains_about_24_percent_and_asks_for_less():
+def test_figure_2s_dbench_here_gains_about_25_percent_and_asks_for_less():
     """Figure 2's dbench (fig2.PARAMS' fit) in Figure 7's set-up: a smaller, more skewed file set fits in ≈ 232 MB,
-    and the gain stays short of the paper's 30 % (≈ 24 %): the figures need two dbenches (fig7's docstring)."""
+    and the gain stays short of the paper's 30 % (≈ 25 %): the figures need two dbenches (fig7's docstring)."""
     from esxlab.experiments import fig2
     res = fig7.run(seed=0, **{k: fig2.PARAMS[k].default for k in ("mb_per_client", "zipf_alpha")})
     assert 22 < res.value("dbench throughput gain") < 27

@@ -32,8 +32,13 @@ def test_00_reveal_answers_a_tau_guess_with_the_run(tour):
 
 
 def test_00_the_idle_vm_was_paged_only_in_the_seconds_the_reveal_names(tour):
-    out = tour["idle_out"]
-    assert out[:60].any() and out[120:130].any() and out[:60].sum() + out[120:130].sum() == out.sum()
+    """Its swapped pages went out in the first minute (the reveal says so); the host paged the other VMs right
+    after minute 2 too, which the reveal's last sentence says of all VMs."""
+    out, paged = tour["idle_out"], tour["paged"]
+    assert out[:60].any() and out[:60].sum() == out.sum()
+    assert paged[120:130].any() and paged[:60].sum() + paged[120:130].sum() == paged.sum()
+    explain = tour["guess"]._answer[1]
+    assert "the rest right after minute 2, when the toucher's jump briefly pushed the host into the hard state" in explain
 
 
 def test_00_high_state_sentence_says_no_paging_and_balloons_converge(tour):

@@ -108,11 +108,11 @@ def test_10_every_broken_mode_differs(ten):
 
 def test_10_numbers_are_the_new_runs():
     two = text("10_security", "### Balloon modes (§3.2)")
-    assert "(191 000 against 182 000 in three minutes)" in two and "(83 000 against 172 000)" in two
+    assert "(192 000 against 181 000 in three minutes)" in two and "(84 000 against 171 000)" in two
     assert "about an eighth faster" in two and "196 000" not in two and "nearly a fifth faster" not in two
     assert "starts at 30 s" in text("10_security", "### Predict first")
     guard = _guard("10_security", "reads, writes")
-    assert '{"cooperative": 191000, "disabled": 182000}' in guard and 'modes["lying"][2] > 0' in guard
+    assert '{"cooperative": 192000, "disabled": 181000}' in guard and 'modes["lying"][2] > 0' in guard
 
 
 def test_10_invented_rules_are_marked():

@@ -147,21 +147,22 @@ def test_dbench_blocks_are_the_same_whatever_integer_type_holds_them(pages, draw
     65,534 blocks): the blocks are those of the formula in 64-bit integers, distinct and in range,
     the top one included (a draw just below 1; with 1,070 blocks it rounds to x = pages + 1, with the
     top block also drawn or not). An α within 1e-15 of 1 sends draws far beyond pages + 1: they are
-    clamped before the cast to 16 bits, which would wrap them to small blocks."""
-    class Draws:                                 # the generator's uniform draws, the largest double < 1 first
+    clamped before the cast to 16 bits, which would wrap them to small blocks. The formula is computed in the
+    draws' float type (float32 for these file sets, float64 where α is within 1e-15 of 1: ``draw_type``)."""
+    class Draws:                                 # the generator's uniform draws, the largest float < 1 first
         def __init__(self):
             self.rng = np.random.default_rng(7)
 
-        def random(self, n):
-            u = self.rng.random(n)
-            u[0] = 1 - 2.0 ** -53
+        def random(self, n, dtype=np.float64):
+            u = self.rng.random(n, dtype=dtype)
+            u[0] = np.nextafter(dtype(1), dtype(0))
             return u
 
     w = esx.workloads.Dbench(clients=1, mb_per_client=pages / esx.PAGES_PER_MB, accesses_per_s=draws,
                              zipf_alpha=alpha)
     w.attach(1, 0, Draws())
     assert w.pages == pages
-    u = Draws().random(draws)
+    u = Draws().random(draws, w._draws)
     a, n = w.zipf_alpha, pages + 1
     x = ((n ** (1 - a) - 1) * u + 1) ** (1 / (1 - a))
     want = np.unique(np.minimum(x.astype(np.int64) - 1, pages - 1))

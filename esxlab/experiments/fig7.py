@@ -45,7 +45,7 @@ Tolerances (defended):
   (fitted to this gain and to dbench's active estimate; the parameters ``mb_per_client`` and
   ``zipf_alpha``), steeper than Figure 2 near 256 MB (run in Figure 2's set-up, three of its
   throughput rows miss); Figure 2's own is in ``fig2.PARAMS``. Run here, Figure 2's dbench gains
-  ≈ 24 % and its VM stops at ≈ 232 MB (its smaller file set fits): six predictions miss (one, the
+  ≈ 25 % and its VM stops at ≈ 232 MB (its smaller file set fits): six predictions miss (one, the
   sum after the change, with this figure's own dbench too).
 * active estimates: ± 5 MB for the idle VM (paper mean 9.7 MB: OS background, not scaled),
   ± 15 MB for dbench (paper ≈ 174 MB before the change and ≈ 197 MB, range 184–233, after it; in the
@@ -56,10 +56,10 @@ Tolerances (defended):
   only at the paper's sizes: the Windows background it measures does not grow with them.
 
 Not compared: how fast the idle VM falls. The paper's falls from 178 to ≈ 101 MB within ≈ 0.6 min. esxlab's
-first targets after the change rest on dbench's active estimate then, 152–157 MB (it averages 159–167 MB at
-τ = 0, where the paper's reads ≈ 174), so the idle VM's first target is 123–126 MB: its balloon takes 75 % of
-the drop within 0.3–0.5 min and 90 % within 0.6–2.1 min (seeds 0–3), as dbench, given memory, touches more
-and its estimate rises (notebook 05 follows it), and the allocation settles at 105–107 MB.
+first targets after the change rest on dbench's active estimate then, 148–160 MB (it averages 158–165 MB at
+τ = 0, where the paper's reads ≈ 174), so the idle VM's first target is 122–126 MB: its balloon takes 75 % of
+the drop within 0.3–0.5 min and 90 % within 0.6–2.0 min (seeds 0–3), as dbench, given memory, touches more
+and its estimate rises (notebook 05 follows it), and the allocation settles at 106–108 MB.
 """
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ DBENCH_ACTIVE = ("fig7: dbench's active estimate comes from the invented Dbench 
                  "popularity), fitted to this estimate and this figure's gain; the paper's 197 MB is a 25-min mean "
                  "with a range of 184–233 MB.")
 DBENCH_HELD = ("fig7: held to 179 MB, the invented Dbench model waits on its disk and touches less of its file set a "
-               "period than the paper's dbench did: its estimate reads 157–167 MB over seeds 0–9 (mean 160), the "
+               "period than the paper's dbench did: its estimate reads 157–166 MB over seeds 0–9 (mean 160), the "
                "paper's ≈ 174, a bias that uses almost all of the ± 15 MB allowed for sampling noise (a seed may "
                "miss). Dbench was fitted to this figure's gain and its estimate after the change, not to this one.")
 
@@ -133,7 +133,7 @@ def other_dbench(p: SimpleNamespace) -> str:
         return ""
     return (f"fig7: this run's dbench (mb_per_client = {p.mb_per_client:g} MB, zipf_alpha = {p.zipf_alpha:g}) is not "
             f"the one fitted to this figure's gain and estimate (Dbench's defaults, {MB_PER_CLIENT:g} MB and "
-            f"{ZIPF_ALPHA:g}); Figure 2's, fitted to its bars, gains ≈ 24 % here and stops at ≈ 232 MB.")
+            f"{ZIPF_ALPHA:g}); Figure 2's, fitted to its bars, gains ≈ 25 % here and stops at ≈ 232 MB.")
 
 
 def idle_after(clients: int, scale: float = 1.0, mb: float = MB_PER_CLIENT) -> str:

@@ -3,6 +3,7 @@ server (Figs. 2 and 7), a memory toucher (Fig. 6), a SPEC95-like benchmark (Fig.
 Each is an invented model of what the paper's benchmark touches, stated in its docstring."""
 from __future__ import annotations
 
+import math
 from functools import lru_cache, partial
 
 import numpy as np
@@ -28,6 +29,9 @@ class Idle(Workload):
 ACCESSES_PER_CLIENT = 200
 #: Dbench's file set per client (MB) and popularity skew α by default: Figure 7's fit (invented; see :class:`Dbench`)
 MB_PER_CLIENT, ZIPF_ALPHA = 6.0, 0.78
+#: the fewest steps of a float32 draw that Dbench's least likely block must span for its draws to be float32
+#: (rounding then moves that block's probability by at most about 1/16 of it); else float64 (invented)
+MIN_SPAN = 16
 
 
 class Dbench(Workload):
@@ -47,14 +51,19 @@ class Dbench(Workload):
     from 179 to 243 MB gains only ≈ 18 % (``fig7.paper_gain_from_fig2``), where Figure 7 (no client
     count given) gains "over 30 %". So each figure has its own fit. The defaults (6 MB per client,
     8000 accesses/s, α = 0.78, 2.7 ms of CPU per access) are Figure 7's: its dbench active estimate
-    (197 MB against ≈ 197) and its throughput gain under the tax (31.4 % against "over 30 %"; seed 0;
-    α = 0.8 gives 29.8 %, 0.75 gives 33.9 % and a 204 MB estimate). Figure 2's dbench
+    (196 MB against ≈ 197) and its throughput gain under the tax (31.1 % against "over 30 %"; seed 0;
+    α = 0.8 gives 29.8 %, 0.75 gives 33.7 % and a 202 MB estimate). Figure 2's dbench
     (``fig2.PARAMS``: 5.2 MB per client and α = 0.9, the rest as here) is fitted to its bars (see
     ``fig2``'s docstring for the grid and the criterion): the configured throughput relative to 256 MB
-    is 0.671 / 0.753 / 0.845 / 0.953 against the paper's 0.644 / 0.770 / 0.878 / 0.957 (mean of seeds
+    is 0.671 / 0.754 / 0.845 / 0.953 against the paper's 0.644 / 0.770 / 0.878 / 0.957 (mean of seeds
     0–3); with Figure 7's defaults the curve is steeper near 256 MB (0.635 / 0.708 / 0.790 / 0.884). A
     smaller file set flattens the curve near 256 MB, as Figure 2 does, but leaves a VM asking for less
-    than Figure 7's 243 MB (Figure 2's dbench run in Figure 7 stops at ≈ 232 MB and gains ≈ 24 %).
+    than Figure 7's 243 MB (Figure 2's dbench run in Figure 7 stops at ≈ 232 MB and gains ≈ 25 %).
+
+    The draws are float32 (half of PCG64's work a draw, and numpy's float32 power twice as fast: Figure 7's run
+    ≈ 5 % faster) wherever the least likely block spans at least :data:`MIN_SPAN` steps of a float32 draw (every
+    set-up of the paper's figures, up to ≈ 840 MB of files at α = 0.78); larger file sets, α near 1 and steep α
+    draw float64 (:func:`draw_type`).
     """
 
     name = "dbench"
@@ -101,20 +110,21 @@ class Dbench(Workload):
         self._index = next(t for t in (np.uint16, np.int32, np.int64) if self.pages + 1 <= np.iinfo(t).max)
         # the inverse transform's scale n^(1−α) − 1 (n = pages + 1), once: for the draws and the rank table's range
         self._scale = (self.pages + 1) ** (1 - self.zipf_alpha) - 1
-        key = (self.zipf_alpha, self.pages, self._index, self._scale)
+        self._draws = draw_type(self.zipf_alpha, self.pages, self._scale)
+        key = (self.zipf_alpha, self.pages, self._index, self._scale, self._draws)
         # the rank table where it exists and is faster here than the power (ranks.pays: the same integers)
         self._ranks = _rank_table(*key) if _table_pays(*key) else None
         return self.pages
 
     def step(self, t: int) -> Access:
-        u, a = self.rng.random(self.accesses_per_s), self.zipf_alpha
-        if a != 1:                             # ((n^(1−a) − 1)·u + 1)^(1/(1−a)), in place
+        u, a = self.rng.random(self.accesses_per_s, dtype=self._draws), self.zipf_alpha
+        if a != 1:                             # ((n^(1−a) − 1)·u + 1)^(1/(1−a)), in place, in the draws' type
             u *= self._scale
             u += 1
         # block ⌊x⌋ − 1, at most pages − 1 (rounding may give x ≥ pages + 1, far beyond when α is
         # within 1e-15 of 1): the ranks ⌊min(x, pages)⌋ by table (ranks.py: the same integers as the
         # power), else clamped before the cast (which would wrap); sorted and made distinct as small
-        # integers (a radix or vectorized sort, several times faster than sorting the doubles), then
+        # integers (a radix or vectorized sort, several times faster than sorting the floats), then
         # shifted to blocks as intp (which indexes fast)
         if self._ranks is not None:
             ranks = _ranks_by_table(u, self._ranks, a)
@@ -122,21 +132,37 @@ class Dbench(Workload):
             ranks = _ranks_by_power(u, a, self.pages, self._index)
         ranks = distinct(ranks)
         lps = np.subtract(ranks, 1, dtype=np.intp)
-        return Access(lps, self.rng.random(len(lps)) < self.write_fraction)
+        return Access(lps, self.rng.random(len(lps), dtype=self._draws) < self.write_fraction)
+
+
+def draw_type(a: float, pages: int, scale: float) -> type:
+    """The float type of a Dbench's draws (``a`` its α, ``pages`` its file set, ``scale`` = n^(1−α) − 1 with
+    n = pages + 1): float32 where its least likely block, the last, spans at least :data:`MIN_SPAN` steps of the
+    float32 draw u, or of z = scale·u + 1 where z's steps are coarser; float64 otherwise: file sets above
+    ≈ 840 MB at Figure 7's α = 0.78 (≈ 320 MB at Figure 2's 0.9, 1 GB at 0.5), α within ≈ 1e-7 of 1 where scale
+    vanishes beside z's steps, steep α. Invented (issue 13's speed)."""
+    n = pages + 1
+    if a == 1:                                         # x = n^u: the last block is u ≥ log(pages) / log(n)
+        width, step = math.log(n / pages) / math.log(n), 2.0 ** -24
+    else:                                              # u ≥ (pages^(1−α) − 1) / scale
+        width = (n ** (1 - a) - pages ** (1 - a)) / scale
+        step = max(2.0 ** -24, float(np.spacing(np.float32(max(1.0, scale + 1)))) / abs(scale))
+    return np.float32 if width >= MIN_SPAN * step else np.float64
 
 
 @lru_cache(maxsize=4)                   # ≤ 5 MB each (ranks.MAX_BUCKETS, MAX_TOP)
-def _rank_table(a: float, pages: int, dtype, scale: float) -> RankTable | None:
+def _rank_table(a: float, pages: int, dtype, scale: float, draws: type) -> RankTable | None:
     """Dbench's ranks ⌊min(x, pages)⌋ as a function of its transformed draw z (u for α = 1, else
-    scale·u + 1 with ``scale`` = n^(1−a) − 1, negated for α > 1 so that x grows with z), by
+    scale·u + 1 with ``scale`` = n^(1−a) − 1, negated for α > 1 so that x grows with z; of type ``draws``), by
     :mod:`esxlab.ranks`; shared by every Dbench with the same α and file set (tables are read-only)."""
     n = pages + 1
     if a == 1:
-        return rank_table(partial(np.power, n), 0.0, 1.0, pages, dtype, guess=lambda x: np.log(x) / np.log(n))
-    y_max = scale + 1                                # the largest scale·u + 1 can round to
+        return rank_table(partial(np.power, n), 0.0, 1.0, pages, dtype, guess=lambda x: np.log(x) / np.log(n),
+                          floats=draws)
+    y_max = float(draws(scale) + draws(1))           # the largest scale·u + 1 can round to, in the draws' type
     sign = -1.0 if a > 1 else 1.0
     return rank_table(partial(_power, exponent=1 / (1 - a), sign=sign), sign, sign * y_max, pages, dtype,
-                      guess=lambda x: sign * np.power(x, 1 - a))
+                      guess=lambda x: sign * np.power(x, 1 - a), floats=draws)
 
 
 def _ranks_by_table(u: np.ndarray, table: RankTable, a: float) -> np.ndarray:
@@ -152,13 +178,13 @@ def _ranks_by_power(u: np.ndarray, a: float, pages: int, dtype) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _table_pays(a: float, pages: int, dtype, scale: float) -> bool:
+def _table_pays(a: float, pages: int, dtype, scale: float, draws: type) -> bool:
     """Whether Dbench's rank table exists for this α and file set and is faster than the power on this
     CPU (:func:`esxlab.ranks.pays`, timed once a process on 8,000 draws of a stream of its own)."""
-    table = _rank_table(a, pages, dtype, scale)
+    table = _rank_table(a, pages, dtype, scale, draws)
     if table is None:
         return False
-    u = np.random.default_rng(0).random(8000)
+    u = np.random.default_rng(0).random(8000, dtype=draws)
     z = u if a == 1 else u * scale + 1
     return pays(partial(_ranks_by_table, table=table, a=a), partial(_ranks_by_power, a=a, pages=pages, dtype=dtype), z)
 
