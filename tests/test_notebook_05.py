@@ -73,3 +73,13 @@ def test_05_asks_for_figure_2s_gain_and_reveals_the_worked_sum():
     b = paper_series("fig2")["series"]["ballooned"]["y"]
     assert f"{b[1]:.2f}, {b[2]:.2f} and {b[3]:.2f} MB/s at 160, 192 and 224 MB, and {y[-1]:.2f} at 256 MB" in explain
     assert "about 32 %" not in " ".join(cell("05_idle_memory_tax", "## Reading the paper").split())
+
+
+def test_05_try_it_tau_099_gives_the_allocations_fig7_prints():
+    """Try it 3 said `fig7.run(tax_rate=0.99)` leaves the idle VM 102 MB, where the run's table prints 103 MB
+    (102.52 MB since Dbench draws float32): the text is read beside that table, so it gives its rounding."""
+    text = _text("05_idle_memory_tax", "With τ = 0.99 an idle page costs 100 active ones")
+    high, default = fig7.run(seed=0, tax_rate=0.99), fig7.run(seed=0)
+    idle, busy = "idle VM alloc after the change", "dbench VM alloc after the change"
+    assert (f"`fig7.run(tax_rate=0.99)` leaves the idle VM {high.value(idle):.0f} MB and the dbench VM "
+            f"{high.value(busy):.0f} MB ({default.value(idle):.0f} and {default.value(busy):.0f} MB at 0.75)") in text
