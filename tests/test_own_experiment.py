@@ -427,3 +427,25 @@ def test_the_readmes_own_workload_and_policy_run_and_give_the_swap_ins_it_states
     paid = re.search(r"first \(`private\[::-1\]\[:n\]`\)\s+pay ([\d,]+) swap-ins", section).group(1)
     highest = int(paid.replace(",", ""))
     assert swap_ins(block.replace("return private[:n]", "return private[::-1][:n]")) == highest > theirs > ours
+
+
+def test_the_readmes_sampling_period_example_reads_what_its_sweep_gives(tmp_path, monkeypatch):
+    """The README's prose under its myexp.py sweep gives numbers from the sweep: it said the idle VM holds 77 MB at
+    10 s (seeds 0–3) and 42 MB of it shared on seed 0, where the sweep gives 79.2 and 39.6 MB since Dbench draws
+    float32 (b256143)."""
+    (tmp_path / "myexp.py").write_text(_readme_example())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import myexp
+    table = E.sweep(myexp, {"sample_period_s": [10, 30, 120]}, seeds=range(4))
+    mean = {(r.experiment.split("=")[1], r.quantity.split()[0]): r.esxlab for r in table.summary()}
+    runs = {s: myexp.run(0, sample_period_s=s).traces["run"] for s in (10, 30)}
+    prose = " ".join((ROOT / "README.md").read_text().split())
+    assert (f"the two VMs hold about {round(mean['120', 'idle'] / 5) * 5:.0f} MB each" in prose
+            and abs(mean["120", "idle"] - mean["120", "dbench"]) < 2)
+    # as the sweep's table prints them (3 significant figures)
+    assert (f"({mean['10', 'dbench']:.3g} and {mean['30', 'dbench']:.3g} MB, the idle VM {mean['10', 'idle']:.3g} and "
+            f"{mean['30', 'idle']:.3g} MB; seeds 0–3)") in prose
+    shared = [runs[s].mean("idle", "shared", 4) for s in (10, 30)]
+    active = [runs[s].mean("dbench", "true_active", 4) for s in (10, 30)]
+    assert f"({shared[0]:.1f} against {shared[1]:.1f} MB on seed 0)" in prose, shared
+    assert f"(dbench {active[0]:.0f} MB at 10 s, {active[1]:.0f} MB at 30 s)" in prose, active
