@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import inspect
 import math
@@ -140,12 +141,21 @@ def _kind(x) -> type | None:
     return None
 
 
+def did_you_mean(name: object, known: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the name of ``known`` closest to ``name`` (capitals aside: TAX_RATE finds
+    tax_rate), or ``""`` when none is close (:func:`difflib.get_close_matches`' default cut-off)."""
+    lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(str(name).lower(), list(lower), 1)
+    return f" (did you mean {lower[close[0]]!r}?)" if close else ""
+
+
 def check_known(owner: str, given: Iterable[str], known: Collection[str]) -> None:
-    """ConfigError naming the first of the parameter names ``given`` that is not in ``known``."""
+    """ConfigError naming the first of the parameter names ``given`` that is not in ``known`` (and the known
+    one it is closest to, if any)."""
     unknown = sorted(set(given) - set(known))
     if unknown:
         allowed = f"known parameters: {', '.join(sorted(known))}" if known else "it takes no parameters"
-        raise ConfigError(f"{owner} has no parameter {unknown[0]!r}; {allowed}.")
+        raise ConfigError(f"{owner} has no parameter {unknown[0]!r}{did_you_mean(unknown[0], known)}; {allowed}.")
 
 
 def check_call(cls: type, args: tuple, kwargs: dict) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+import esxlab as esx
 from esxlab import experiments as E
 from esxlab.__main__ import main
 from esxlab.errors import ConfigError, describe_range
@@ -118,7 +119,10 @@ def test_a_csv_the_checks_before_running_let_through_is_one_error_line_after_it(
     from esxlab.experiments import cli
     monkeypatch.setattr(cli, "_check_writable_file", lambda name: None)
     assert main(["sweep", "remap_io", "--param", "minutes=1", "--csv", str(tmp_path / "missing" / "x.csv")]) == 2
-    assert capsys.readouterr().err.splitlines()[-1].startswith("error: SweepTable.to_csv: path = ")
+    out, err = capsys.readouterr()
+    assert err.splitlines()[-1].startswith("error: SweepTable.to_csv: path = ")
+    # the sweep's results are not lost: its summary and count line are printed before the error
+    assert "bounce copies" in out and out.rstrip().endswith("s, 1 worker"), out
     (tmp_path / "out" / "remap_io_table.csv").mkdir(parents=True)       # a directory where a file goes
     assert main(["reproduce", "--figure", "remap_io", "--csv", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.splitlines()[-1].startswith("error: write_table_csv: path = ")
@@ -273,3 +277,27 @@ def test_main_dispatches_reproduce(capsys):
     from esxlab.__main__ import main as top
     assert top(["reproduce", "--figure", "nope"]) == 2
     assert "unknown experiment 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda: main(["sweep", "fig7", "--param", "TAX_RATE=0.5"]), "has no parameter 'TAX_RATE' (did you mean 'tax_rate'?)"),
+    (lambda: esx.HostConfig(memroy_mb=454), "has no parameter 'memroy_mb' (did you mean 'memory_mb'?)"),
+    (lambda: esx.VMConfig("a", 64, shars=5), "has no parameter 'shars' (did you mean 'shares'?)"),
+    (lambda: esx.experiments.fig7.run(tax_rat=0.5), "has no parameter 'tax_rat' (did you mean 'tax_rate'?)"),
+])
+def test_a_misspelled_parameter_name_gets_the_close_one(call, said, capsys):
+    """A typo or the wrong capitals listed every name but did not say which was meant (checks.check did)."""
+    try:
+        code = call()
+    except esx.ConfigError as e:
+        message = str(e)
+    else:
+        assert code == 2
+        message = capsys.readouterr().err
+    assert said in message, message
+
+
+def test_a_name_close_to_none_gets_no_guess():
+    with pytest.raises(esx.ConfigError) as e:
+        esx.HostConfig(zzz=1)
+    assert "did you mean" not in str(e.value) and "known parameters: balloon_stuck_s" in str(e.value)

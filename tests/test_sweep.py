@@ -137,10 +137,22 @@ def test_an_empty_value_is_refused_wherever_it_is(text, where, fixed):
     assert sweeps.parse_param("sizes=(128,)") == ("sizes", [(128,)]), "a tuple's comma is not an empty value"
 
 
+@pytest.mark.parametrize("text, item, fixed", [("tax_rate=0.5 0.6", "0.5 0.6", "0.5,0.6"),
+                                               ("tax_rate=0.5;0.6", "0.5;0.6", "0.5,0.6"),
+                                               ("tax_rate=0, 0.5 0.75", "0.5 0.75", "0,0.5,0.75")])
+def test_values_apart_but_not_by_commas_are_told_to_use_commas(text, item, fixed):
+    """`--param 'tax_rate=0.5 0.6'` reached the parameter as one word: "must be a number, got '0.5 0.6' (str)"."""
+    with pytest.raises(esx.ConfigError) as err:
+        sweeps.parse_param(text)
+    assert str(err.value) == (f"sweep: --param {text!r} has {item!r} as one value; allowed: values separated by "
+                              f"commas, e.g. --param tax_rate={fixed}.")
+    assert sweeps.parse_param("sharing=esx off") == ("sharing", ["esx off"]), "words are left to the parameter's check"
+
+
 @pytest.mark.parametrize("args, match", [
     (("fig99", None, 0), "unknown experiment 'fig99'"),
     # the name fig7's τ after the change had before it became tax_rate: no alias keeps it
-    (("fig7", {"tax_after": [0, 0.5]}, 0), "fig7 has no parameter 'tax_after'; its parameters are: available_mb"),
+    (("fig7", {"tax_after": [0, 0.5]}, 0), r"fig7 has no parameter 'tax_after' \(did you mean 'tax_rate'\?\); its parameters are: available_mb"),
     (("fig7", {"tax_rate": [0.5, 1.5]}, 0), r"tax_rate = 1.5 is out of range; allowed: 0 ≤ tax_rate ≤ 0.99"),
     (("fig7", {"sharing": ["esx", "on"]}, 0), "sharing = 'on' is not allowed; choose one of"),
     (("fig7", {"tax_rate": []}, 0), "tax_rate has no values"),

@@ -225,20 +225,24 @@ def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, ask
                stopped: str = "interrupted") -> int:
     """Write ``table`` to ``csv`` if given, then print its summary and a count line (``where`` the runs
     went; ``asked``: the runs asked for, when the sweep ``stopped`` early): 0, or 2 if the CSV cannot be
-    written or the seeds' tables cannot be summarized (the CSV, one row per run, is written first)."""
+    written or the seeds' tables cannot be summarized (the CSV, one row per run, is written first; a CSV
+    that fails leaves the summary printed, so a long sweep's results are not lost, and its error last)."""
+    unwritten = None
     if csv:
         try:
             print(f"wrote {table.to_csv(csv)}", file=sys.stderr)
         except ConfigError as e:       # checked before running, but some (e.g. /proc/x.csv for root) pass the check
-            return _failed(e)
+            unwritten = e
     try:
         print(render_table(table.summary()))
     except ConfigError as e:           # seeds that added different rows
+        if unwritten is not None:
+            print(f"error: {unwritten}", file=sys.stderr)
         return _failed(e)
     cut = f"; {stopped}: {asked} runs asked for" if asked is not None else ""
     print(f"\n{_count(len(table.tables), 'run')} of {table.experiment} ({_count(len(table.points), 'grid point')} × "
           f"{_count(len(table.seeds), 'seed')}{cut}), {time.perf_counter() - start:.1f} s, {where}")
-    return 0
+    return 0 if unwritten is None else _failed(unwritten)
 
 
 def _check_writable_file(name: str) -> None:

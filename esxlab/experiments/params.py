@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import rng
 from ..config import Param, SharingConfig
-from ..errors import ConfigError, shorten
+from ..errors import ConfigError, did_you_mean, shorten
 
 __all__ = ["Param", "Rule", "check_seed", "check_whole_seconds", "moved", "require", "resolve", "sharing"]
 
@@ -70,7 +70,7 @@ def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any],
     values checked (:class:`Rule`); ``vars(result)`` is the params dict."""
     unknown = sorted(set(given) - set(specs))
     if unknown:
-        raise ConfigError(f"{owner} has no parameter {unknown[0]!r}; its parameters are: "
+        raise ConfigError(f"{owner} has no parameter {unknown[0]!r}{did_you_mean(unknown[0], specs)}; its parameters are: "
                           f"{', '.join(specs)}.")
     values: dict[str, Any] = {}
     for name, spec in specs.items():

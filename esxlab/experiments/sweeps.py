@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Param
-from ..errors import ConfigError, Error, shorten
+from ..errors import ConfigError, Error, did_you_mean, shorten
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, get, lookup, runner
 from .params import resolve
@@ -186,6 +186,25 @@ def _items(text: str, values: str) -> list[str]:
     return [*items, values[start:].strip()]
 
 
+def _several(text: str, item: str) -> None:
+    """ConfigError for a --param value that is several numbers apart from the commas (0.5 0.6, or 0.5;0.6): values
+    are separated by commas, so it would reach the parameter as one word and be refused as not a number."""
+    parts = [p for p in re.split(r"[\s;]+", item) if p]
+    if len(parts) > 1 and all(isinstance(_literal_or_none(p), (int, float)) for p in parts):
+        name, _, values = str(text).partition("=")
+        every = [p for p in re.split(r"[\s;,]+", values) if p]
+        raise ConfigError(f"sweep: --param {shorten(text)} has {item!r} as one value; allowed: values separated by "
+                          f"commas, e.g. --param {_shell(name.strip() + '=' + ','.join(every))}.")
+
+
+def _literal_or_none(item: str) -> Any:
+    """``item`` as a Python literal, or None if it is not one."""
+    try:
+        return _literal_eval(item)
+    except (ValueError, SyntaxError, OverflowError):
+        return None
+
+
 def _value(text: str, item: str) -> Any:
     """The value ``item`` of ``--param`` ``text`` writes (:func:`parse_param`): a literal, or a bare word.
     ConfigError for an item with parentheses that is not a literal, naming the part that is not (abc in
@@ -194,6 +213,7 @@ def _value(text: str, item: str) -> Any:
         return _literal_eval(item)
     except (ValueError, SyntaxError) as e:
         if not any(c in item for c in "()[]"):
+            _several(text, item)
             return item                          # a bare word: esx
         if isinstance(e, SyntaxError):
             raise _unreadable(text, f"{item} does not read as a tuple ({e.msg})") from None
@@ -287,7 +307,7 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
         if key not in specs:
             known = f"its parameters are: {', '.join(specs)}" if specs else "it has none (its PARAMS is empty), so " \
                 "it sweeps over seeds alone"
-            raise ConfigError(f"sweep: {name} has no parameter {key!r}; {known}.")
+            raise ConfigError(f"sweep: {name} has no parameter {key!r}{did_you_mean(key, specs)}; {known}.")
         if key in ("experiment", *COLUMNS):
             raise ConfigError(f"sweep: {name}.{key} has the name of a column of the sweep's table; allowed: a "
                               f"parameter named other than experiment, {', '.join(COLUMNS)} (rename it in PARAMS).")

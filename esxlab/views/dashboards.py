@@ -37,7 +37,6 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -45,7 +44,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..config import PAGES_PER_MB, HostConfig, Param, VMConfig
-from ..errors import AdmissionError, ConfigError, check_choice, check_number
+from ..errors import AdmissionError, ConfigError, check_choice, check_number, did_you_mean
 from ..experiments import paper
 from ..host import Host, quietly, watching
 from ..metrics import HOST_METRICS
@@ -634,9 +633,8 @@ def _check_overrides(overrides: dict, controls: dict) -> None:
     nothing, silently)."""
     unknown = [k for k in overrides if k not in controls]
     if unknown:
-        close = get_close_matches(str(unknown[0]), list(controls), 1)
         raise ConfigError(f"overrides names {unknown[0]!r}, which is not a control of this dashboard"
-                          f"{f' (did you mean {close[0]!r}?)' if close else ''}; its controls: "
+                          f"{did_you_mean(unknown[0], controls)}; its controls: "
                           f"{', '.join(controls) or 'none'}.")
 
 
