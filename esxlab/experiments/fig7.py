@@ -16,7 +16,7 @@ too, and the dbench VM's file set and activity grow with them (:meth:`.Dbench.sc
 Page sharing is off by default (``sharing="off"``). The paper's allocations at τ = 0 sum to
 the 358 MB available, which leaves no room for shared pages: with sharing on, the idle
 Windows VM's boot-zeroed memory is shared as zero pages, free memory stays high, nothing is
-reclaimed, and the dbench VM grows toward its max already at τ = 0 (232 of 256 MB with
+reclaimed, and the dbench VM grows toward its max already at τ = 0 (250 of 256 MB with
 seed 0; try it: ``sharing="esx"``).
 The paper does not say how sharing was configured for this run.
 
@@ -51,7 +51,7 @@ Tolerances (defended):
   ± 15 MB for dbench (paper ≈ 174 MB before the change and ≈ 197 MB, range 184–233, after it; in the
   paper's setting scaled, both scale with the sizes: dbench's file set and activity grow with its
   clients, and a sample is a page of the VM): sampling noise of n = 100 pages (§5.3). Before the
-  change the model reads low (157–167 MB over seeds 0–9, mean 160), a bias that uses almost all of
+  change the model reads low (157–166 MB over seeds 0–9, mean 160), a bias that uses almost all of
   that tolerance, so the row's note says so whether or not it is within. The idle VM's is compared
   only at the paper's sizes: the Windows background it measures does not grow with them.
 
