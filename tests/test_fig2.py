@@ -110,3 +110,39 @@ def test_figure_2s_own_dbench_fits_its_bars_and_figure_7s_does_not():
     off = [r for r in theirs.table if "throughput" in r.title and not r.within]
     assert [r.title for r in off] == [f"configured throughput at {mb} MB / at 256 MB" for mb in (160, 192, 224)]
     assert all(0.055 < r.paper - r.esxlab < 0.095 and r.note == fig2.STEEPER for r in off), off
+
+
+def test_the_docstrings_fit_scores_and_overheads_are_the_runs_of_seeds_0_to_3():
+    """The docstring's fit scores (the sum of squared misses of the seeds' means in units of their tolerances, every
+    row but the 160 MB overhead, seeds 0–3) gave (5.2, 0.9) and (5.1, 0.9) 1.21 and 1.20, and Figure 2's and Figure
+    7's dbench 5.27 % and 4.84 % at 128 MB, from before Dbench drew float32: the runs give 1.17, 1.18, 5.28 % and
+    4.83 %. (5.2, 0.925) still scores 1.09, the best of the three."""
+    import numpy as np
+    doc = " ".join(fig2.__doc__.split())
+    seeds = range(4)
+
+    def means(**params):
+        runs = [fig2.run(seed=s, **params) for s in seeds]
+        return {r.quantity: (float(np.mean([run.row(r.quantity).esxlab for run in runs])), r) for r in runs[0].table}
+
+    def score(mb_per_client, zipf_alpha):
+        m = means(mb_per_client=mb_per_client, zipf_alpha=zipf_alpha)
+        return sum(((v - r.paper) / r.tolerance) ** 2 for q, (v, r) in m.items()
+                   if r.paper is not None and q != "balloon overhead at 160 MB")
+    best, own, other = score(5.2, 0.925), score(5.2, 0.9), score(5.1, 0.9)
+    assert best < min(own, other)
+    assert (f"(5.2, 0.925) scored {best:.2f}, (5.2, 0.9) and (5.1, 0.9) {own:.2f} and {other:.2f}; the rounder "
+            "values were kept") in doc, (best, own, other)
+    # Figure 2's dbench (its defaults) against Figure 7's (Dbench's defaults), the overheads' means
+    mine, theirs = means(), means(**FIG7_DBENCH)
+    mb = (128, 160, 192, 224)
+    ov = lambda m, size: m[f"balloon overhead at {size} MB"][0]
+    paper = {size: mine[f"balloon overhead at {size} MB"][1].paper for size in mb}
+    assert all(ov(mine, size) > ov(theirs, size) for size in mb), "all four a little larger"
+    further = [size for size in mb if abs(ov(mine, size) - paper[size]) > abs(ov(theirs, size) - paper[size])]
+    assert len(further) == 3, further
+    assert (f"makes all four overheads a little larger, three of them further from the paper's "
+            f"({ov(mine, 128):.2f} % against {ov(theirs, 128):.2f} % at 128 MB, seeds 0–3)") in doc
+    ratio = lambda size: mine[f"configured throughput at {size} MB / at max_mb"]
+    assert [f"{abs(ratio(size)[0] - ratio(size)[1].paper):.3f}" for size in (128, 192)] == ["0.027", "0.033"]
+    assert "seeds 0–3: 0.027 above the paper's ratio at 128 MB to 0.033 below at 192 MB" in doc
