@@ -42,7 +42,7 @@ from .guest import PROFILES
 from .machine import MAX_UID, OVERHEAD, Machine
 from .metrics import HostStats, VMStats
 from .pmap import SWAPPED
-from .policy import revoke
+from .policy import revoke, rho
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
 from .resources import SWAP_BYTES_PER_PAGE, check_fits, check_power_on_time, deferred_interrupt, vm_bytes
@@ -344,19 +344,20 @@ class Host:
         now, where its target moved by a MB or more (periodic drift of less than 4 MB since the last
         logged target is not logged). Revocation takes first from the lowest ρ, which the log names;
         the new targets equalize ρ at the targets, so a VM whose target falls may show a higher ρ now
-        than one whose target rises (their allocations lag their targets)."""
+        than one whose target rises (their allocations lag their targets). A VM's active estimate counts up to
+        its limit (later ESX), as revocation counts it, so the ρ logged is the one revocation prices it at."""
         vms = list(self.vms.values())
         if not vms:
             return
-        rhos = {v.name: v.rho(self.tax_rate) for v in vms}
         hi = np.array([v.config.limit_pages for v in vms], dtype=float)     # max, or the limit if lower
+        active = np.minimum(np.array([v.active_pages for v in vms], dtype=float), hi)
+        rhos = {v.name: rho(v.shares, v.alloc_pages, a, self.tax_rate) for v, a in zip(vms, active)}
         targets = revoke(np.array([v.shares for v in vms], dtype=float),
-                         np.array([v.config.min_pages for v in vms], dtype=float), hi,
-                         np.minimum(np.array([v.active_pages for v in vms], dtype=float), hi),
+                         np.array([v.config.min_pages for v in vms], dtype=float), hi, active,
                          self.available_pages(), self.tax_rate)
         cheapest = min(rhos, key=rhos.get)
         periodic = why == "periodic reallocation"
-        for v, t in zip(vms, targets):
+        for v, t, a in zip(vms, targets, active):
             v.target = int(t)
             delta = v.target - self._logged_target.get(v.uid, v.pages)
             if abs(delta) < (4 if periodic else 1) * PAGES_PER_MB:
@@ -366,9 +367,11 @@ class Host:
             because = f"lowest {price}" if v.name == cheapest and delta < 0 else price
             if v.target == v.config.limit_pages < v.pages:
                 because = f"its limit of {v.config.limit_mb:g} MB caps it (later ESX); {because}"
+            counted = f"active {a / PAGES_PER_MB:.0f} MB" + (
+                f", its limit (estimate {v.active_pages / PAGES_PER_MB:.0f} MB)" if a < v.active_pages else "")
             self._log(v.name, "target " + ("down" if delta < 0 else "up"), abs(delta),
-                      f"{why}; {because} (alloc {v.alloc_pages / PAGES_PER_MB:.0f} MB, "
-                      f"active {v.active_pages / PAGES_PER_MB:.0f} MB, τ = {self.tax_rate:.2f})")
+                      f"{why}; {because} (alloc {v.alloc_pages / PAGES_PER_MB:.0f} MB, {counted}, "
+                      f"τ = {self.tax_rate:.2f})")
 
     def note(self, vm: str, action: str, pages: int, why: str) -> None:
         """Add an experimenter's action on VM ``vm`` to the decision log (e.g. Figure 2's balloon held

@@ -492,3 +492,22 @@ def test_an_interrupt_inside_a_tick_stops_the_host_too():
     with pytest.raises(esx.HostStopped, match=r"at t = 2 s \(KeyboardInterrupt: \)"):
         host.step()
     assert host.trace.t.tolist() == [1]
+
+
+def test_the_logged_rho_of_a_vm_above_its_limit_is_the_one_revocation_prices_it_at():
+    """A VM touching more than its limit: revocation counts its active estimate up to the limit (later ESX), but the
+    log printed ρ with the whole estimate, 0.042 where revocation used 0.017, and could name the wrong VM lowest."""
+    from esxlab.policy import rho
+    host = esx.Host(esx.HostConfig(memory_mb=256, swap_mb=256), seed=0)
+    host.power_on(esx.VMConfig("a", 64), workload=esx.workloads.Toucher([(0, 32)], sweep_s=2))
+    host.power_on(esx.VMConfig("b", 64), workload=esx.workloads.Toucher([(0, 8)], sweep_s=2))
+    host.run(minutes=3)
+    a = host.vm("a")
+    alloc, active = a.alloc_pages, a.active_pages
+    assert active > 8 * esx.PAGES_PER_MB, "the VM touches more than the limit about to be set"
+    host.set_limit("a", 8)
+    host.step()
+    logged = next(d for d in host.trace.decisions if d.vm == "a" and d.action == "target down" and d.tick == host.time)
+    used = rho(a.shares, alloc, 8 * esx.PAGES_PER_MB, host.tax_rate)
+    assert f"lowest ρ = {used:.4g} shares/page" in logged.why, logged.why
+    assert f"active 8 MB, its limit (estimate {active / esx.PAGES_PER_MB:.0f} MB)" in logged.why, logged.why
