@@ -25,13 +25,12 @@ import numbers
 import os
 import sys
 from dataclasses import dataclass, field, replace
-from difflib import get_close_matches
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from . import feedback  # noqa: F401  (notebooks show a checker's sentence alone)
-from .errors import ConfigError, array_shape, shorten
+from .errors import ConfigError, array_shape, did_you_mean, shorten
 
 KINDS = ("number", "numbers", "choice", "choices", "object")
 # decimal places at which a wrong answer is recognised as the right one cut or rounded (invented): a rounding
@@ -588,8 +587,7 @@ def check(problem: Any, *by_position: Any, **answers: Any) -> None:
                           f"{len(by_position)} without a name ({', '.join(shorten(v) for v in by_position)}).")
     if set(answers) != set(names):
         unused = [n for n in names if n not in answers]
-        got = [a + "".join(f" (did you mean {m}?)" for m in get_close_matches(a, unused, 1) if a not in names)
-               for a in answers]
+        got = [a + ("" if a in names else did_you_mean(a, unused)) for a in answers]
         raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
                           f"{', '.join(names)}; got {', '.join(got) or 'none'}.")
     given = {e.name: (e, as_choice(e, answers[e.name])) for e in expected}

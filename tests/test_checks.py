@@ -592,7 +592,7 @@ def test_a_misspelt_answer_keyword_is_named_with_the_answer_it_is_close_to():
     with pytest.raises(ConfigError) as err:
         checks.check(problems.RhoVictim(seed=0), rhos=[1.0, 2.0, 3.0], victm="db")
     assert str(err.value) == ("check() for RhoVictim needs exactly the answers rhos, victim; got rhos, victm (did you "
-                              "mean victim?).")
+                              "mean 'victim'?).")
     with pytest.raises(ConfigError) as err:
         checks.check(problems.RhoVictim(seed=0), rhos=[1.0, 2.0, 3.0], victim="db", victm="db")
     assert str(err.value).endswith("got rhos, victim, victm."), "no answer already given is suggested"
