@@ -23,8 +23,9 @@ its zero page thread (8 MB/s) gives Figure 6's spike with the toucher's exit beh
 (its working-set trimmer; Linux's kswapd watermarks are the same idea, left at 0 here): under a
 balloon it evicts its coldest pages to refill its free list, its zero page thread zeroes them and
 page sharing reclaims them, so a ballooned Windows guest holds ≈ 10 % of its memory as shared zero
-pages. Fitted to Figure 8 (the paper's ≈ 200 MB saved by sharing while the benchmarks run; 8 %
-gave 137 MB and 12 % 217 MB with a SQL Server idling 17 MB above the paper's).
+pages. Fitted to Figure 8 (the paper's ≈ 200 MB saved by sharing while the benchmarks run; on the mean of
+seeds 0–3, 10 % gives 178 MB, 8 % gave 143 MB with the aggregate balloon outside its tolerance and 12 % 216 MB
+with a SQL Server idling 13 MB above the paper's, its long query outside its tolerance in one seed of four).
 """
 from __future__ import annotations
 

@@ -294,6 +294,7 @@ class Reclaimer:
         # a VM above its limit (later ESX) is reclaimed whatever free memory says: by the soft
         # rule (balloon first, page what it cannot take), at the swap daemon's own rate
         limit_budget = self.swap_rate
+        paging = []                           # (VM, pages its state would page out): paged after the loop
         for vm in vms:
             b = vm.balloon
             self._log_pops(vm)
@@ -328,13 +329,19 @@ class Reclaimer:
                 if got:
                     self.log(vm.name, action, got, f"{_reason(vm, state, vstate)}: the balloon cannot free "
                                                        f"it ({_balloon_short(vm, share)})")
-            elif st > 0 and budget > 0 and vstate == state:   # (a VM over its limit: only at the limit's rate)
-                got, action = self._page_out(vm, min(st, budget), floor=floor)
-                budget -= got
-                if got:
-                    why = (f"soft state: the balloon cannot free it ({_balloon_short(vm, share)})"
-                           if state == SOFT else f"{STATES[state]} state: page to reach target")
-                    self.log(vm.name, action, got, why)
+            elif st > 0 and vstate == state:   # (a VM over its limit: only at the limit's rate)
+                paging.append((vm, st))
+        # the swap daemon's budget goes to the VM furthest above its target first, as a fault's make_free does
+        # (in power-on order, the first VMs took it all every tick and a VM far above target could wait for good)
+        for vm, st in sorted(paging, key=lambda p: p[0].floor_pages - p[0].alloc_pages):
+            if budget <= 0:
+                break
+            got, action = self._page_out(vm, min(st, budget), floor=vm.floor_pages)
+            budget -= got
+            if got:
+                why = (f"soft state: the balloon cannot free it ({_balloon_short(vm, vm.pages - vm.floor_pages)})"
+                       if state == SOFT else f"{STATES[state]} state: page to reach target")
+                self.log(vm.name, action, got, why)
 
     def _note_nothing_to_reclaim(self, vms: list, state: int) -> None:
         """Log, once until the state changes, that hard or low has had nothing to reclaim for

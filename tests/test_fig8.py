@@ -47,8 +47,9 @@ def minute5(request):
     i = int(np.searchsorted(ag["minute"], 5))
     now = {k: float(ag[k][i]) for k in ("alloc", "shared", "balloon")}
     out = tr.minutes[(tr.host.state != esx.reclaim.HIGH) & (tr.minutes < 7.6)]
+    back = tr.minutes[(tr.host.state == esx.reclaim.HIGH) & (tr.minutes > out.min()) & (tr.minutes < out.max())]
     return dict(now, free=float(tr.host.free[i]), out_of_high=(float(out.min()), float(out.max())),
-                shared_ballooned=sum(taken) / MB)
+                back_in_high=(float(back.min()), float(back.max())), shared_ballooned=sum(taken) / MB)
 
 
 def episodes(res, after=7.6):
@@ -80,17 +81,19 @@ def test_the_papers_minute_5_leaves_at_most_13_mb_free_the_hard_state():
 
 def test_esxlab_reclaims_until_minute_5_and_holds_less_with_free_memory_back_above_high(minute5):
     m = minute5
-    assert abs(m["alloc"] - 816) < 5 and abs(m["shared"] - 30) < 5 and abs(m["balloon"] - 609) < 5
-    assert abs(m["free"] - 76) < 2 and m["free"] > thresholds_mb()["high"]
-    assert m["out_of_high"] == pytest.approx((0.67, 4.98), abs=0.01)      # the docstring: from 0.67 to 5.0 min
-    assert round(m["alloc"] - m["shared"]) == 787          # private, 64 MB below the paper's 1105 − 254 = 851
+    assert abs(m["alloc"] - 851) < 5 and abs(m["shared"] - 63) < 5 and abs(m["balloon"] - 575) < 5
+    assert abs(m["free"] - 75) < 2 and m["free"] > thresholds_mb()["high"]
+    assert m["out_of_high"] == pytest.approx((0.67, 4.98), abs=0.01)      # the docstring: from 0.67 to 5.0 min …
+    assert m["back_in_high"] == pytest.approx((1.27, 2.42), abs=0.01)     # … but for a return to high, 1.27–2.42
+    assert round(m["alloc"] - m["shared"]) == 788          # private, 63 MB below the paper's 1105 − 254 = 851
 
 
 def test_the_balloons_took_the_shared_zero_pages(minute5):
-    # what sharing held and the balloons took: about the gap to the paper's shared (254 − 30) and balloon (609 − 343)
+    # what sharing held and the balloons took, "≈ 245 MB": more than the gap to the paper's shared (254 − 63) …
     assert 235 < minute5["shared_ballooned"] < 255
-    # left shared, they would have brought esxlab's shared near the paper's 254 MB
-    assert abs(minute5["shared_ballooned"] + minute5["shared"] - 254) < 30
+    assert minute5["shared_ballooned"] > 254 - minute5["shared"]
+    # … and about as much as the balloons grew beyond the paper's (575 − 343): ballooned, they freed no memory
+    assert abs(minute5["shared_ballooned"] - (minute5["balloon"] - 343)) < 30
 
 
 def test_figure_8_says_why_its_memory_cannot_go_below_896_mb():
@@ -121,20 +124,42 @@ def test_converge_never_leaves_high_after_the_boot_storm_and_takes_sql_server_to
         assert res.row(q).paper is not None and res.row(q).within
 
 
-def test_idle_leaves_high_as_the_benchmarks_start_and_leaves_sql_server_above(fig8_runs):
+def test_idle_leaves_high_as_the_benchmarks_start_and_moves_sql_server_only_then(fig8_runs):
     res = fig8_runs["idle"]
     spans = episodes(res)
     assert any(17 <= a <= 17.5 and b - a < 0.5 for a, b in spans), spans     # the paper: 16.9–18.7 min
-    assert any(29 <= a <= 36 for a, b in spans) and any(62 <= a <= 66 for a, b in spans), spans
+    assert any(27 <= a <= 36.8 for a, b in spans) and any(62.5 <= a <= 64.3 for a, b in spans), spans
     idle_row, query_row = res.row("SQL Server alloc while idle"), res.row("SQL Server alloc during the long query")
-    assert idle_row.paper == 165 and not idle_row.within and 175 < idle_row.esxlab < 190
-    assert query_row.paper == 204 and not query_row.within and 225 < query_row.esxlab < 240
-    assert "high_state = 'idle'" in idle_row.note and "converge" in idle_row.note
-    sql = res.traces["run"].vm("sql")
-    m = res.traces["run"].minutes
+    assert idle_row.paper == 165 and idle_row.within and 160 < idle_row.esxlab < 175       # seed 0: 166.6 MB
+    assert query_row.paper == 204 and query_row.within and 205 < query_row.esxlab < 220    # seed 0: 211.6 MB
+    tr = res.traces["run"]
+    sql, m = tr.vm("sql"), tr.minutes
+    # the docstring's seed 0: 207 MB from minute 17.3 to 29.3, the host in high, while its target falls to 166 MB
+    held = (m > 17.3) & (m < 29.26)
+    assert np.all(tr.host.state[held] == HIGH) and np.ptp(sql.alloc[held]) < 0.5 and 200 < sql.alloc[held][0] < 215
+    assert 160 < sql.target[held][-1] < 172 and 35 < sql.alloc[held][-1] - sql.target[held][-1] < 45
+    # in steps, not along its target: farther from it on average while idle than under "converge"
     while_idle = (m >= 35) & (m < 60)
-    assert np.mean(sql.alloc[while_idle]) > np.mean(sql.target[while_idle]) + 5       # above its target in high
+    off_target = {hs: float(np.mean(np.abs(r.traces["run"].vm("sql").alloc - r.traces["run"].vm("sql").target)
+                                    [while_idle])) for hs, r in fig8_runs.items()}
+    assert off_target["idle"] > 5 and off_target["converge"] < 3, off_target
     assert all(r.paper is not None for r in res.table)
+
+
+def test_idle_notes_the_reading_where_a_sql_server_row_misses():
+    """Seed 3 under "idle": the long query's row misses (the docstring: three seeds of four within), and its note
+    names the reading."""
+    row = fig8.run(3, high_state="idle").row("SQL Server alloc during the long query")
+    assert row.paper == 204 and not row.within and 229 < row.esxlab < 240
+    assert "high_state = 'idle'" in row.note and "converge" in row.note
+
+
+def test_the_boot_storms_paging_row_notes_why_where_it_misses():
+    """Seed 3 pages 62.7 MB at boot (the paper: at most 35 MB; tolerance ± 25): its note says what the boot's
+    paging depends on, where it gave the note on what sharing saves after the boot."""
+    row = fig8.run(3).row("peak paged (boot storm)")
+    assert row.paper == 35 and not row.within and 60 < row.esxlab < 65, row.esxlab
+    assert row.note == fig8.BOOT_PAGING and "furthest above its target" in row.note
 
 
 def test_the_readmes_sweep_over_both_readings_runs(capsys):
@@ -144,7 +169,9 @@ def test_the_readmes_sweep_over_both_readings_runs(capsys):
     assert main(["sweep", "fig8", "--param", "high_state=converge,idle", "--seeds", "0", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert "fig8 high_state='converge'" in out and "fig8 high_state='idle'" in out
-    assert "SQL Server alloc while idle" in out and "NO [1]" in out
+    # the README: both readings land SQL Server's averages within the rows' tolerances (seed 0 here)
+    rows = [line.split() for line in out.splitlines() if "SQL Server alloc while idle" in line]
+    assert len(rows) == 2 and all(r[-1] == "yes" for r in rows), rows
 
 
 SERIES = json.loads((Path(experiments.__file__).parent.parent / "data" / "paper_series.json").read_text())["fig8"]

@@ -107,12 +107,16 @@ def test_10_every_broken_mode_differs(ten):
 
 
 def test_10_numbers_are_the_new_runs():
+    """The disabled guest's writes: 171 000 while the swap daemon's budget went to the VMs in power-on order, 170 000
+    (170 460) since it goes to the VM furthest above its target first; the other three counts round as before."""
     two = text("10_security", "### Balloon modes (§3.2)")
-    assert "(192 000 against 181 000 in three minutes)" in two and "(84 000 against 171 000)" in two
+    assert "(192 000 against 181 000 in three minutes)" in two and "(84 000 against 170 000)" in two
     assert "about an eighth faster" in two and "196 000" not in two and "nearly a fifth faster" not in two
+    assert "171 000" not in two
     assert "starts at 30 s" in text("10_security", "### Predict first")
     guard = _guard("10_security", "reads, writes")
     assert '{"cooperative": 192000, "disabled": 181000}' in guard and 'modes["lying"][2] > 0' in guard
+    assert '{"cooperative": 84000, "disabled": 170000}' in guard
 
 
 def test_10_invented_rules_are_marked():

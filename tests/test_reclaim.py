@@ -138,6 +138,33 @@ def test_a_two_vm_burst_leaves_low_within_five_minutes_and_the_balloons_hold_the
         assert v.blocked[late].sum() == 0, f"{name}: blocking is never a steady state"
 
 
+def test_the_hard_states_swap_budget_goes_to_the_vm_furthest_above_its_target_first():
+    """A bug hunt's fuzzed scenario (512 MB, τ = 0.95, 8 MB/s): hard's swap budget went to the VMs in power-on
+    order, so v2 and v3 (a few MB above target, faulting the pages straight back) took it every tick and v4 (no
+    balloon, far above target, powered on last) got 15,402 of 280,572 pages: the host sat in hard or low for 137
+    ticks, 51 in a row after minute 2. Paged furthest above target first, as a fault's make_free does: 45 ticks,
+    none in a row after minute 2, v4 paged 69,603 of 92,160."""
+    host = esx.Host(esx.HostConfig(memory_mb=512, tax_rate=0.95, swap_rate_mb_s=8), seed=240)
+    vms = (("v0", 286, "linux", "cooperative", dict(min_mb=21.5, limit_mb=228.8), W.Dbench(2, 21.5, 1855)),
+           ("v1", 286, "linux", "absent", {}, W.Dbench(2, 32, 990)),
+           ("v2", 107, "windows", "uncooperative", {}, W.Toucher([(0, 43)], sweep_s=1)),
+           ("v3", 286, "windows", "cooperative", {}, W.Dbench(2, 32, 1189)),
+           ("v4", 286, "windows", "disabled", {}, W.Dbench(2, 21.5, 1724)))
+    for name, max_mb, os_, balloon, more, wl in vms:
+        host.power_on(esx.VMConfig(name=name, max_mb=max_mb, overhead_mb=0.5, guest_os=os_, balloon=balloon, **more),
+                      workload=wl)
+    tr = host.run(seconds=400)
+    hard = tr.host.state >= HARD
+    assert hard.sum() < 60, "in hard or low 45 ticks (137 with the budget in power-on order)"
+    runs = np.diff(np.flatnonzero(np.diff(np.r_[0, hard[120:].astype(int), 0])))[::2]      # lengths of hard spells
+    assert runs.max(initial=0) <= 5, "after minute 2 the host leaves hard at once (51 ticks in a row before)"
+    paged = Counter()
+    for d in tr.decisions:
+        if "page out" in d.action and "(fault)" not in d.action and d.why.startswith(("hard", "low")):
+            paged[d.vm] += d.pages
+    assert paged["v4"] > 0.6 * sum(paged.values()), paged
+
+
 def test_a_nudged_balloon_shrinks_by_the_deficit_not_to_zero():
     """g's target rises a few MB above its allocation: its balloon gives back about that, not all of it.
 
