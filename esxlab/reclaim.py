@@ -269,7 +269,8 @@ class Reclaimer:
 
     # -- the per-tick loop ------------------------------------------------------------------------
     def tick(self, vms: Iterable) -> None:
-        """Set each VM's balloon target, page what the state calls for, block in low."""
+        """Set each VM's balloon target, page what the state calls for (the swap daemon's budget, at most its rate a
+        tick, to the VM furthest above its target first: the order is invented), block in low."""
         vms = list(vms)
         state = self.state
         self._note_nothing_to_reclaim(vms, state)
