@@ -270,7 +270,8 @@ class Reclaimer:
     # -- the per-tick loop ------------------------------------------------------------------------
     def tick(self, vms: Iterable) -> None:
         """Set each VM's balloon target, page what the state calls for (the swap daemon's budget, at most its rate a
-        tick, to the VM furthest above its target first: the order is invented), block in low."""
+        tick, to the VM furthest above its target first; in low, where every VM above its target is blocked, each
+        keeps a part in proportion to what it has to page: both invented), block in low."""
         vms = list(vms)
         state = self.state
         self._note_nothing_to_reclaim(vms, state)
@@ -333,11 +334,20 @@ class Reclaimer:
             elif st > 0 and vstate == state:   # (a VM over its limit: only at the limit's rate)
                 paging.append((vm, st))
         # the swap daemon's budget goes to the VM furthest above its target first, as a fault's make_free does
-        # (in power-on order, the first VMs took it all every tick and a VM far above target could wait for good)
-        for vm, st in sorted(paging, key=lambda p: p[0].floor_pages - p[0].alloc_pages):
-            if budget <= 0:
-                break
-            got, action = self._page_out(vm, min(st, budget), floor=vm.floor_pages)
+        # (in power-on order, the first VMs took it all every tick and a VM far above target could wait for good);
+        # in low each VM above target keeps a part of it, in proportion to what it has to page (when the furthest
+        # took it all, a VM a little above its target stayed blocked tick after tick, while the other, unblocked
+        # as soon as the state rose, faulted its pages straight back)
+        order = sorted(paging, key=lambda p: p[0].floor_pages - p[0].alloc_pages)
+        total = sum(st for _, st in order)
+        kept = [min(st, -(-budget * st // total)) if state == LOW else 0 for _, st in order]
+        rest = sum(kept)
+        for (vm, st), k in zip(order, kept):
+            rest -= k                                                      # kept for the VMs after this one
+            n = min(st, budget - rest)
+            if n <= 0:
+                continue
+            got, action = self._page_out(vm, n, floor=vm.floor_pages)
             budget -= got
             if got:
                 why = (f"soft state: the balloon cannot free it ({_balloon_short(vm, vm.pages - vm.floor_pages)})"

@@ -165,6 +165,25 @@ def test_the_hard_states_swap_budget_goes_to_the_vm_furthest_above_its_target_fi
     assert paged["v4"] > 0.6 * sum(paged.values()), paged
 
 
+def test_in_low_a_vm_a_little_above_its_target_keeps_a_part_of_the_swap_budget():
+    """A bug hunt's case (ESXi 6, 128 MB, 8 MB/s): v1 thrashes far above its target, v0 sits 0.4–3.9 MB above its
+    own. With the whole budget to the VM furthest above target, low paged v1 every tick (which faulted it straight
+    back once the state rose) and v0 0.7 MB in 200 s, so v0 was blocked 71 ticks and ran 129 s; with a part kept
+    for each VM in proportion to its excess, v0 is paged 19.7 MB, blocked 42 ticks and runs 158 s."""
+    cfg = esx.HostConfig.esxi6(memory_mb=128, swap_mb=512, tax_rate=0.5, swap_rate_mb_s=8, replacement="random",
+                               compression=False, large_pages=False, realloc_period_s=15, sample_period_s=5)
+    host = esx.Host(cfg, seed=1)
+    host.power_on(esx.VMConfig(name="v0", max_mb=179, overhead_mb=0.5, balloon="uncooperative"),
+                  workload=W.Toucher([(0, 40)], sweep_s=5))
+    host.power_on(esx.VMConfig(name="v1", max_mb=112, min_mb=20, overhead_mb=0.5, balloon="disabled"),
+                  workload=W.Toucher([(0, 80)], sweep_s=3))
+    tr = host.run(seconds=200)
+    v0 = tr.vm("v0")
+    paged = sum(d.pages for d in tr.decisions if d.vm == "v0" and "page out" in d.action and "(fault)" not in d.action)
+    assert (tr.host.state == LOW).any() and paged / MB > 10, paged / MB
+    assert v0.blocked.sum() < 50 and host.vm("v0").vm_time > 150, (v0.blocked.sum(), host.vm("v0").vm_time)
+
+
 def test_a_nudged_balloon_shrinks_by_the_deficit_not_to_zero():
     """g's target rises a few MB above its allocation: its balloon gives back about that, not all of it.
 
