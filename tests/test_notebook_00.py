@@ -145,12 +145,12 @@ def test_00_try_it_what_we_measured_with_dbench_at_twice_its_shares_is_the_runs(
         return tr.vm(vm).balloon[-1] + tr.vm(vm).swapped[-1]
     try_it = text("00_tour", "## Try it")
     assert (f"dbench gives up {gave(doubled, 'dbench'):.1f} MB of its 96 instead of {gave(base, 'dbench'):.1f}; "
-            f"the toucher pays the most, {gave(doubled, 'toucher'):.1f} MB of its 64 instead of "
+            f"the toucher pays the largest part, {gave(doubled, 'toucher'):.1f} MB of its 64 instead of "
             f"{gave(base, 'toucher'):.1f}; the idle VM gives up a little more than before ({gave(doubled, 'idle'):.1f} "
             f"MB against {gave(base, 'idle'):.1f}), and more of it by swapping ({doubled.vm('idle').swapped[-1]:.1f} MB "
             f"against {base.vm('idle').swapped[-1]:.1f})") in try_it, try_it
     assert "what dbench's doubled price moves is mostly the share of the active VMs" in try_it
-    # "pays the most", "a little more", "more of it by swapping", "mostly the active VMs": the runs' own story
+    # "pays the largest part", "a little more", "more of it by swapping", "mostly the active VMs": the runs' own story
     more = {vm: gave(doubled, vm) - gave(base, vm) for vm in ("idle", "toucher")}
     assert more["toucher"] > 2 * more["idle"] > 0 and more["idle"] < 0.1 * gave(base, "idle"), more
     assert doubled.vm("idle").swapped[-1] > 1.5 * base.vm("idle").swapped[-1]
