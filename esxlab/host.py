@@ -42,7 +42,7 @@ from .guest import PROFILES
 from .machine import MAX_UID, OVERHEAD, Machine
 from .metrics import HostStats, VMStats
 from .pmap import SWAPPED
-from .policy import revoke, rho
+from .policy import revoke
 from .reclaim import Reclaimer
 from .remap import IORemapper, low_pages
 from .resources import SWAP_BYTES_PER_PAGE, check_fits, check_power_on_time, deferred_interrupt, vm_bytes
@@ -345,13 +345,13 @@ class Host:
         logged target is not logged). Revocation takes first from the lowest ρ, which the log names;
         the new targets equalize ρ at the targets, so a VM whose target falls may show a higher ρ now
         than one whose target rises (their allocations lag their targets). A VM's active estimate counts up to
-        its limit (later ESX), as revocation counts it, so the ρ logged is the one revocation prices it at."""
+        its limit (later ESX; :attr:`.VM.counted_active_pages`), so the ρ logged is the one revocation prices it at."""
         vms = list(self.vms.values())
         if not vms:
             return
         hi = np.array([v.config.limit_pages for v in vms], dtype=float)     # max, or the limit if lower
-        active = np.minimum(np.array([v.active_pages for v in vms], dtype=float), hi)
-        rhos = {v.name: rho(v.shares, v.alloc_pages, a, self.tax_rate) for v, a in zip(vms, active)}
+        active = np.array([v.counted_active_pages for v in vms], dtype=float)
+        rhos = {v.name: v.rho(self.tax_rate) for v in vms}
         targets = revoke(np.array([v.shares for v in vms], dtype=float),
                          np.array([v.config.min_pages for v in vms], dtype=float), hi, active,
                          self.available_pages(), self.tax_rate)

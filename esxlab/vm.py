@@ -463,9 +463,15 @@ class VM:
         """This tick's values for the trace by name, in MB (:meth:`trace_values`)."""
         return dict(zip(TRACE_FIELDS, self.trace_values()))
 
+    @property
+    def counted_active_pages(self) -> int:
+        """The active estimate as revocation counts it: at most the VM's limit (later ESX; its max without one)."""
+        return min(self.active_pages, self.config.limit_pages)
+
     def rho(self, tax_rate: float) -> float:
-        """This VM's adjusted shares per page ρ at its current allocation (§5.2, :func:`.policy.rho`)."""
-        return rho(self.shares, self.alloc_pages, self.active_pages, tax_rate)
+        """This VM's adjusted shares per page ρ at its current allocation (§5.2, :func:`.policy.rho`), its active
+        pages counted as revocation counts them (:attr:`counted_active_pages`)."""
+        return rho(self.shares, self.alloc_pages, self.counted_active_pages, tax_rate)
 
     def stats(self) -> VMStats:
         """The VM's memory now, as plain floats (:class:`~esxlab.metrics.VMStats`); ConfigError once it was

@@ -287,6 +287,15 @@ def test_vmstats_rho_and_the_policy_share_one_definition():
     host.run(seconds=40)
     s = v.stats()
     assert s.rho == pytest.approx(esx.policy.rho(s.shares, v.alloc_pages, v.active_pages, host.tax_rate))
+    # above its limit, its active estimate counts up to the limit, as revocation and the decision log count it (the
+    # stats said 0.0796, the uncapped estimate's ρ, where the log beside them said 0.03222)
+    host.set_limit("a", 16)
+    host.step()
+    s, logged = v.stats(), [d.why for d in host.trace.decisions if d.action.startswith("target")][-1]
+    estimate = f"active 16 MB, its limit (estimate {v.active_pages / MB:.0f} MB)"
+    assert v.active_pages > v.config.limit_pages and estimate in logged, logged
+    assert s.rho == pytest.approx(esx.policy.rho(s.shares, v.alloc_pages, v.config.limit_pages, host.tax_rate))
+    assert f"ρ = {s.rho:.4g} shares/page" in logged, (s.rho, logged)
 
 
 def test_repeated_decisions_are_one_entry_with_a_tick_range():
