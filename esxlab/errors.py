@@ -149,12 +149,14 @@ def did_you_mean(name: object, known: Iterable[str]) -> str:
     return f" (did you mean {lower[close[0]]!r}?)" if close else ""
 
 
-def check_known(owner: str, given: Iterable[str], known: Collection[str]) -> None:
-    """ConfigError naming the first of the parameter names ``given`` that is not in ``known`` (and the known
-    one it is closest to, if any)."""
+def check_known(owner: str, given: Iterable[str], known: Collection[str],
+                none: str = "it takes no parameters") -> None:
+    """ConfigError naming the first (alphabetically) of the parameter names ``given`` that is not in ``known``,
+    the known one it is closest to, if any, and all the known ones (``none``, a phrase, when there are none):
+    the one wording of every "no such parameter" (classes, configurations, experiments, sweeps)."""
     unknown = sorted(set(given) - set(known))
     if unknown:
-        allowed = f"known parameters: {', '.join(sorted(known))}" if known else "it takes no parameters"
+        allowed = f"its parameters are: {', '.join(sorted(known))}" if known else none
         raise ConfigError(f"{owner} has no parameter {unknown[0]!r}{did_you_mean(unknown[0], known)}; {allowed}.")
 
 

@@ -1,6 +1,8 @@
 """The command line (`python -m esxlab …`): argparse, messages, --list, exit codes."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import esxlab as esx
@@ -297,7 +299,22 @@ def test_a_misspelled_parameter_name_gets_the_close_one(call, said, capsys):
     assert said in message, message
 
 
+@pytest.mark.parametrize("call, owner, known", [
+    (lambda: esx.experiments.fig7.run(bogus=1), "fig7", E.fig7.PARAMS),
+    (lambda: esx.experiments.sweep("fig7", params={"bogus": [1]}), "sweep: fig7", E.fig7.PARAMS),
+    (lambda: esx.HostConfig(bogus=1), "HostConfig", [f.name for f in dataclasses.fields(esx.HostConfig)]),
+    (lambda: esx.workloads.Toucher(bogus=1), "Toucher", ["schedule", "sweep_s", "cpu_us_per_access", "os_overhead",
+                                                         "free_at_exit"]),
+])
+def test_an_unknown_parameter_has_one_wording_everywhere(call, owner, known):
+    """Three checks said it three ways ("known parameters: …" sorted for classes and configurations, "its parameters
+    are: …" in PARAMS' order for experiments and sweeps); errors.check_known is now the one."""
+    with pytest.raises(ConfigError) as e:
+        call()
+    assert str(e.value) == f"{owner} has no parameter 'bogus'; its parameters are: {', '.join(sorted(known))}."
+
+
 def test_a_name_close_to_none_gets_no_guess():
     with pytest.raises(esx.ConfigError) as e:
         esx.HostConfig(zzz=1)
-    assert "did you mean" not in str(e.value) and "known parameters: balloon_stuck_s" in str(e.value)
+    assert "did you mean" not in str(e.value) and "its parameters are: balloon_stuck_s" in str(e.value)

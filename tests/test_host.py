@@ -372,7 +372,7 @@ def test_power_on_counts_the_vms_swap_file_in_the_memory_it_needs(monkeypatch):
 
 
 def test_host_names_a_parameter_it_does_not_take():
-    with pytest.raises(esx.ConfigError, match=r"^Host has no parameter 'memory'; known parameters: config, "
+    with pytest.raises(esx.ConfigError, match=r"^Host has no parameter 'memory'; its parameters are: config, "
                                               r"replacement, seed\.$"):
         esx.Host(memory=512)
     with pytest.raises(esx.ConfigError, match=r"^Host has no parameter 'memory_mb': it is a field of HostConfig; "

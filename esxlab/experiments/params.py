@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import rng
 from ..config import Param, SharingConfig
-from ..errors import ConfigError, did_you_mean, shorten
+from ..errors import ConfigError, check_known, shorten
 
 __all__ = ["Param", "Rule", "check_seed", "check_whole_seconds", "moved", "require", "resolve", "sharing"]
 
@@ -68,10 +68,7 @@ def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any],
     """Defaults overridden by ``given``, every value validated (a whole number for an ``integer``
     Param, e.g. 10.0, comes back as the int), then every one of ``rules`` that can be told from the
     values checked (:class:`Rule`); ``vars(result)`` is the params dict."""
-    unknown = sorted(set(given) - set(specs))
-    if unknown:
-        raise ConfigError(f"{owner} has no parameter {unknown[0]!r}{did_you_mean(unknown[0], specs)}; its parameters are: "
-                          f"{', '.join(specs)}.")
+    check_known(owner, given, specs)
     values: dict[str, Any] = {}
     for name, spec in specs.items():
         value = spec.validate(owner, name, given.get(name, spec.default))

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Param
-from ..errors import ConfigError, Error, did_you_mean, shorten
+from ..errors import ConfigError, Error, check_known, shorten
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, get, lookup, runner
 from .params import resolve
@@ -302,12 +302,9 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
     if not isinstance(params, Mapping):
         raise ConfigError(f"sweep: params = {shorten(params)} is not allowed; give a dict of parameter name → "
                           "list of values, e.g. {'tax_rate': [0, 0.5]}.")
+    check_known(f"sweep: {name}", params, specs, none="it has none (its PARAMS is empty), so it sweeps over seeds alone")
     grid: dict[str, list[Any]] = {}
     for key, values in params.items():
-        if key not in specs:
-            known = f"its parameters are: {', '.join(specs)}" if specs else "it has none (its PARAMS is empty), so " \
-                "it sweeps over seeds alone"
-            raise ConfigError(f"sweep: {name} has no parameter {key!r}{did_you_mean(key, specs)}; {known}.")
         if key in ("experiment", *COLUMNS):
             raise ConfigError(f"sweep: {name}.{key} has the name of a column of the sweep's table; allowed: a "
                               f"parameter named other than experiment, {', '.join(COLUMNS)} (rename it in PARAMS).")
