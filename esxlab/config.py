@@ -421,9 +421,13 @@ class HostConfig(Validated):
                 "HostConfig thresholds must be ordered low ≤ hard ≤ soft ≤ high; got "
                 f"low_pct={self.low_pct}, hard_pct={self.hard_pct}, soft_pct={self.soft_pct}, high_pct={self.high_pct} "
                 "(percentages of machine memory: 4 for 4 %).")
-        for name, cls in (("sharing", SharingConfig), ("remap", RemapConfig)):
-            if not isinstance(getattr(self, name), cls):
-                raise ConfigError(f"HostConfig.{name} must be a {cls.__name__}, got {getattr(self, name)!r}.")
+        for name, cls, field in (("sharing", SharingConfig, "mode"), ("remap", RemapConfig, "enabled")):
+            value = getattr(self, name)
+            if not isinstance(value, cls):        # e.g. sharing="off", as the experiments' own knob takes it
+                choices = cls.controls()[field].choices
+                example = value if isinstance(value, (str, bool)) and value in choices else choices[-1]
+                raise ConfigError(f"HostConfig.{name} must be a {cls.__name__}, e.g. {name}=esx.{cls.__name__}("
+                                  f"{field}={example!r}); got {shorten(value)}.")
         if self.remap.low_memory_mb is not None and self.remap.low_memory_mb > self.memory_mb:
             raise ConfigError(f"HostConfig.remap.low_memory_mb = {self.remap.low_memory_mb!r} is beyond machine "
                               f"memory; allowed: 0 ≤ low_memory_mb ≤ memory_mb = {self.memory_mb!r}.")
@@ -543,8 +547,9 @@ class VMConfig(Validated):
         return cap if self.balloon_max_mb is None else min(cap, int(round(self.balloon_max_mb * PAGES_PER_MB)))
 
     def effective_shares(self, shares_per_mb: float) -> float:
-        """The VM's shares (§5.1): ``shares`` if set, else ``shares_per_mb`` (the host's default) per MB of max."""
-        return float(self.shares) if self.shares is not None else shares_per_mb * self.max_mb
+        """The VM's shares (§5.1): ``shares`` if set, else ``shares_per_mb`` (the host's default) per MB of max, counted
+        in whole pages as the VM has them (:attr:`max_pages`: a max of 128.001 MB is 128 MB, and so are its shares)."""
+        return float(self.shares) if self.shares is not None else shares_per_mb * self.max_pages / PAGES_PER_MB
 
 
 SHARING_MODES = ("esx", "ksm", "off")

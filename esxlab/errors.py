@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import importlib.metadata
 import inspect
 import math
 import numbers
@@ -189,8 +190,14 @@ def _parameters(cls: type) -> tuple[tuple[str, ...] | None, int | None]:
 
 def install_hint(extra: str) -> str:
     """How to install the optional dependencies ``extra`` (a name in pyproject.toml's
-    [project.optional-dependencies]) into the checkout esxlab runs from."""
-    return f"install the '{extra}' extra: pip install -e '.[{extra}]' in the esxlab checkout"
+    [project.optional-dependencies]): ``pip install 'esxlab[extra]'`` where esxlab is installed (from the
+    handout's wheel, or ``pip install -e`` in a checkout: pip then adds only the extra's packages), and
+    ``pip install -e '.[extra]'`` in the checkout where it runs uninstalled (from its source tree)."""
+    try:
+        importlib.metadata.distribution("esxlab")
+    except importlib.metadata.PackageNotFoundError:
+        return f"install the '{extra}' extra: pip install -e '.[{extra}]' in the esxlab checkout"
+    return f"install the '{extra}' extra: pip install 'esxlab[{extra}]'"
 
 
 def _repr(value: object) -> str:

@@ -11,6 +11,7 @@ out the swapper always tries to share it (§4.3, "share before swap").
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol
 
@@ -189,6 +190,23 @@ def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, calle
 SERVED = "_esxlab_served"
 
 
+def _check_victims_signature(policy: ReplacementPolicy) -> None:
+    """PolicyError, when the host is built, if ``policy.victims`` cannot be called as the swapper calls it,
+    ``victims(vm, n, rng, protect)``: otherwise the first page-out of a run raised Python's own TypeError from deep in
+    the swapper (a new user's trial)."""
+    try:
+        signature = inspect.signature(policy.victims)
+    except (TypeError, ValueError):             # (a builtin or a callable without one: left to the call)
+        return
+    try:
+        signature.bind(None, 1, None, None)
+    except TypeError:
+        raise PolicyError(f"replacement = {type(policy).__name__}(): its victims{signature} cannot be called as the swapper "
+                          "calls it, victims(vm, n, rng, protect): the VM, how many pages to page out, the swapper's "
+                          "random stream and the PPNs to leave alone (None or an array; see "
+                          "esxlab.swap.ReplacementPolicy.victims).") from None
+
+
 def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
     """The replacement policy ``spec`` names ("random", §3.3, or "clock"), or ``spec`` itself if it is one, for
     one host. Raises ConfigError for anything else, and for a policy instance that already served a host: a policy
@@ -202,6 +220,7 @@ def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
                               "did, with its state); a policy instance may keep state for one host's VMs (a clock "
                               "hand), so the same seed would give another run. Give each host its own, e.g. "
                               f"replacement={type(spec).__name__}().")
+        _check_victims_signature(spec)
         try:
             setattr(spec, SERVED, True)
         except AttributeError:                       # (__slots__ without room for it: not tracked)

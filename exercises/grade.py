@@ -46,15 +46,13 @@ import tempfile
 import tokenize
 from pathlib import Path
 
-from esxlab import __version__
 from esxlab.errors import first_line, install_hint
 
 try:
     import nbformat
     import nbclient  # noqa: F401  (grade() imports what it runs; imported here to say at once if it is missing)
 except ModuleNotFoundError as err:              # esxlab installed without the exercises extra
-    sys.exit(f"error: grade.py needs {err.name}; {install_hint('exercises')}, or, where esxlab was installed from the "
-             f"handout's wheel, pip install \"esxlab-{__version__}-py3-none-any.whl[exercises]\".")
+    sys.exit(f"error: grade.py needs {err.name}; {install_hint('exercises')}.")
 
 from esxlab.checks import GRADING_SEED
 from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)

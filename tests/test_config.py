@@ -24,6 +24,9 @@ from esxlab.experiments import fig7
     (dict(soft_pct=8), ["ordered", "soft_pct=8"]),
     (dict(state_entry="below"), ["state_entry", "'own'", "'higher'"]),
     (dict(sample_pages=2.5), ["sample_pages", "whole number"]),
+    # the experiments take sharing="off": HostConfig shows the form it takes (a new user's trial)
+    (dict(sharing="off"), ["must be a SharingConfig, e.g. sharing=esx.SharingConfig(mode='off'); got 'off'."]),
+    (dict(remap=False), ["must be a RemapConfig, e.g. remap=esx.RemapConfig(enabled=False); got False."]),
 ])
 def test_bad_host_config_names_parameter_value_and_range(kw, words):
     with pytest.raises(esx.ConfigError) as e:
@@ -49,6 +52,13 @@ def test_bad_vm_config(kw, words):
         esx.VMConfig(**kw)
     for w in words:
         assert w in str(e.value)
+
+
+def test_shares_follow_the_max_a_vm_has():
+    """A max of 128.001 MB gave a VM of 128 MB (whole pages) and the shares of 128.001 MB (1280.01; a new user's
+    trial): the default shares now count the pages the VM has."""
+    assert VMConfig("a", 128.001).effective_shares(10) == VMConfig("a", 128).effective_shares(10) == 1280.0
+    assert VMConfig("a", 128.5).effective_shares(10) == 1285.0
 
 
 def test_defaults_the_paper_gives():

@@ -16,6 +16,7 @@ import pytest
 from nbclient import NotebookClient
 
 from esxlab import exercises, problems
+from esxlab.errors import install_hint
 from answers import guide_section as _section, solved as _solved
 
 EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
@@ -123,7 +124,7 @@ def test_release_is_built_by_nbgraders_preprocessors():
 
 def test_missing_nbgrader_is_a_sentence(monkeypatch):
     monkeypatch.setitem(sys.modules, "nbgrader", None)
-    with pytest.raises(exercises.ExerciseError, match=r"install the 'exercises' extra: pip install -e '\.\[exercises\]'"):
+    with pytest.raises(exercises.ExerciseError, match=re.escape(install_hint("exercises"))):
         exercises.release_text(SOURCES[0])
 
 

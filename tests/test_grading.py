@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from esxlab import exercises, problems
-from esxlab.errors import ConfigError
+from esxlab.errors import ConfigError, install_hint
 from esxlab.exercises import graded
 from esxlab.problems import base
 from esxlab.problems.instructor import expect, solve
@@ -588,14 +588,29 @@ def test_the_guide_s_sed_sets_every_source_notebook_s_seed(tmp_path):
 @pytest.mark.parametrize("missing", ["nbformat", "nbclient"])
 def test_grade_py_without_the_exercises_extra_says_what_to_install(tmp_path, missing):
     """In an install without the exercises extra, grade.py died with a traceback (ModuleNotFoundError: nbformat)."""
-    import esxlab
     block = (f"import runpy, sys; sys.modules[{missing!r}] = None; sys.argv = ['grade.py', 'a.ipynb', 'b.ipynb']; "
              f"runpy.run_path({str(ROOT / 'exercises' / 'grade.py')!r}, run_name='__main__')")
     done = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert done.returncode == 1 and done.stdout == ""
-    assert done.stderr == (f"error: grade.py needs {missing}; install the 'exercises' extra: pip install -e "
-                           "'.[exercises]' in the esxlab checkout, or, where esxlab was installed from the handout's "
-                           f"wheel, pip install \"esxlab-{esxlab.__version__}-py3-none-any.whl[exercises]\".\n")
+    assert done.stderr == f"error: grade.py needs {missing}; {install_hint('exercises')}.\n"
+
+
+@pytest.mark.parametrize("installed, said", [
+    (True, "install the 'plots' extra: pip install 'esxlab[plots]'"),
+    (False, "install the 'plots' extra: pip install -e '.[plots]' in the esxlab checkout"),
+])
+def test_install_hint_fits_how_esxlab_runs(monkeypatch, installed, said):
+    """A student who installed the handout's wheel was told to run pip install -e '.[plots]' "in the esxlab checkout",
+    which they do not have (a new user's trial); pip install 'esxlab[plots]' adds the extra's packages to an
+    installed esxlab, and only an uninstalled checkout needs the -e form."""
+    import importlib.metadata as md
+
+    def distribution(name):
+        if installed:
+            return object()
+        raise md.PackageNotFoundError(name)
+    monkeypatch.setattr(md, "distribution", distribution)
+    assert install_hint("plots") == said
 
 
 def test_the_guide_s_code_blocks_run_grade_py_from_the_checkout_s_root():

@@ -47,6 +47,19 @@ def test_seed_poses_the_problem_and_other_seeds_pose_others(cls):
     assert repr(a) == f"{cls.__name__}(seed=0)"
 
 
+@pytest.mark.parametrize("cls", QUIZZES + [problems.BeatRandom], ids=lambda c: c.__name__)
+def test_expect_prints_one_paragraph_an_answer(cls):
+    """expect(p), which the instructor guide suggests for tolerances and mistakes, printed the dataclasses' repr: one
+    line of thousands of characters, a bound method's among them (an instructor's trial)."""
+    e = expect(cls(0))
+    assert isinstance(e, list) and all(isinstance(x, Expect) for x in e)
+    paragraphs = repr(e).split("\n\n")
+    assert [p.split(" (", 1)[0] for p in paragraphs] == [x.name for x in e]
+    for x, p in zip(e, paragraphs):
+        assert p.splitlines()[1] == f"  hint: {x.hint}" and len(p.splitlines()) == 2 + len(x.mistakes)
+        assert "<bound method" not in p and "Mistake(" not in p
+
+
 @pytest.mark.parametrize("cls", QUIZZES, ids=lambda c: c.__name__)
 def test_checker_passes_the_right_answer(cls, capsys):
     for seed in range(4):

@@ -353,6 +353,25 @@ def test_a_policy_that_returns_too_few_victims_is_refused_with_a_sentence():
     assert swap.short_answer(np.arange(3), _host(Oldest()).vm("app"), 3, None) is None
 
 
+class _TwoArguments(swap.ReplacementPolicy):
+    def victims(self, vm, n):
+        return np.empty(0, dtype=np.int64)
+
+
+class _Flexible(swap.ReplacementPolicy):
+    def victims(self, vm, n, *rest, extra=3):
+        return np.empty(0, dtype=np.int64)
+
+
+def test_a_policy_whose_victims_takes_other_arguments_is_refused_when_the_host_is_built():
+    """victims(self, vm, n) passed Host(replacement=…) and the run raised Python's own TypeError ("takes 3 positional
+    arguments but 5 were given") from deep in the swapper, at the first page-out (a new user's trial)."""
+    with pytest.raises(PolicyError, match=r"^replacement = _TwoArguments\(\): its victims\(vm, n\) cannot be called as "
+                                          r"the swapper calls it, victims\(vm, n, rng, protect\): "):
+        esx.Host(replacement=_TwoArguments())
+    esx.Host(replacement=_Flexible())             # what can be called so is allowed
+
+
 def test_a_vm_with_no_private_page_left_pages_out_its_shared_mappings():
     """A shared page counts in the alloc of every VM that maps it (§4.3): once a VM has no private page
     left, a page-out takes its shared mappings, touched longest ago first, to the swap area (the share

@@ -289,6 +289,7 @@ def _sim(**kw):
 
 @pytest.mark.parametrize("kw, match", [
     (dict(host_controls=["nope"]), "host_controls names 'nope', which has no control; choose from memory_mb"),
+    (dict(host_controls=["memory"]), r"host_controls names 'memory', which has no control \(did you mean 'memory_mb'\?\); "),
     (dict(host_controls=["sharing.nope"]), "'sharing.nope', which has no control"),
     (dict(vm_controls={"b": ["shares"]}), "not in the scenario"),
     (dict(vm_controls={"a": ["name"]}), r"vm_controls\['a'\] names 'name', which has no control; choose from max_mb"),
@@ -361,10 +362,21 @@ def test_bad_controls_say_what_is_wrong(args, kw, match):
         views.control(*args, **kw)
 
 
+def test_an_experiment_dashboard_takes_the_experiment_s_name():
+    """sweep("fig7", …) took the name, ExperimentDashboard("fig7", …) refused it ("module must be an esxlab
+    experiment", a new user's trial): both take a name, a figure number or the module."""
+    from esxlab.experiments import fig7
+    by_name, by_number = views.ExperimentDashboard("fig7", ["tax_rate"]), views.ExperimentDashboard(7, ["tax_rate"])
+    assert by_name.module is fig7 and by_number.module is fig7
+
+
 def test_bad_experiment_dashboards_say_what_is_wrong():
     from esxlab.experiments import fig7
-    with pytest.raises(esx.ConfigError, match=r"controls = \['nope'\]: esxlab.experiments.fig7 has no such parameter"):
-        views.ExperimentDashboard(fig7, ["nope"])
+    with pytest.raises(esx.ConfigError, match=r"^ExperimentDashboard: fig7 has no parameter 'tax_rat' \(did you mean "
+                                              r"'tax_rate'\?\); its parameters are: available_mb, clients, "):
+        views.ExperimentDashboard(fig7, ["tax_rat"])
+    with pytest.raises(esx.ConfigError, match=r"^unknown experiment 'fig77'"):
+        views.ExperimentDashboard("fig77", [])
     with pytest.raises(esx.ConfigError, match="must be an esxlab experiment"):
         views.ExperimentDashboard(None, [])
     with pytest.raises(esx.ConfigError, match="no control named 'nope'"):

@@ -13,9 +13,11 @@ grades are for practice and feedback (see exercises/README.md). (invented: the e
 """
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 from ..checks import Expect, problem_of
+from ..errors import shorten
 from .base import Problem
 
 
@@ -24,7 +26,43 @@ def solve(problem: Problem) -> dict[str, Any]:
     return problem_of(problem, "solve")._solve()
 
 
-def expect(problem: Problem) -> list[Expect]:
+def expect(problem: Problem) -> Expectations:
     """What :func:`esxlab.checks.check` compares each answer of ``problem`` with: value,
-    tolerance, hint and typical mistakes."""
-    return problem_of(problem, "expect")._expectations()
+    tolerance, hint and typical mistakes (a list of :class:`~esxlab.checks.Expect`, printed one answer a paragraph)."""
+    return Expectations(problem_of(problem, "expect")._expectations())
+
+
+class Expectations(list):
+    """:func:`expect`'s list of :class:`~esxlab.checks.Expect`, shown for a reader: each answer's name, kind, value
+    and tolerance, its hint, and each typical mistake's value and hint (numbers to 4 significant digits), where the
+    dataclasses' own repr printed one line of thousands of characters (an instructor's trial)."""
+
+    def __repr__(self) -> str:
+        return "\n\n".join(_described(e) for e in self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:      # IPython's display of the cell's value
+        printer.text(repr(self))
+
+
+def _described(e: Expect) -> str:
+    unit = f" {e.unit}" if e.unit else ""
+    if e.kind in ("number", "numbers"):
+        within = f" ± {100 * e.tol:g} %" if e.rel else f" ± {e.tol:g}{unit}"
+    elif e.kind in ("choice", "choices"):
+        within = f" (one of {', '.join(map(repr, e.choices))})"
+    else:
+        within = ""
+    what = (f"an instance of {getattr(e.cls, '__name__', 'any class')}, judged by the checker" if e.kind == "object"
+            else f"{_shown(e.value)}{unit if e.kind in ('number', 'numbers') else ''}{within}")
+    lines = [f"{e.name} ({e.kind}): {what}", f"  hint: {e.hint}"]
+    lines += [f"  {'slip' if m.slip else 'mistake'}: {_shown(m.value)} → {m.hint}" for m in e.mistakes]
+    return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    """``value`` for :class:`Expectations`: numbers to 4 significant digits, lists of them item by item."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    if isinstance(value, Real) and not isinstance(value, bool):
+        return f"{value:.4g}"
+    return shorten(value)

@@ -44,8 +44,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..config import PAGES_PER_MB, HostConfig, Param, VMConfig
-from ..errors import AdmissionError, ConfigError, check_choice, check_number, did_you_mean
-from ..experiments import paper
+from ..errors import AdmissionError, ConfigError, check_choice, check_known, check_number, did_you_mean
+from ..experiments import get as get_experiment, paper
 from ..host import Host, quietly, watching
 from ..metrics import HOST_METRICS
 from ..resources import check_fits
@@ -574,8 +574,9 @@ def _host_control_spec(host_config: HostConfig, name: str) -> tuple[Param, Any, 
     specs = type(owner).controls() if owner is not None else {}
     if sub not in specs:
         nested = [f"{p}.{k}" for p in HOST_PARTS for k in type(getattr(host_config, p)).controls()]
-        raise ConfigError(f"host_controls names {name!r}, which has no control; choose from "
-                          f"{', '.join(HostConfig.controls())}, {', '.join(nested)}.")
+        known = [*HostConfig.controls(), *nested]
+        raise ConfigError(f"host_controls names {name!r}, which has no control{did_you_mean(name, known)}; choose from "
+                          f"{', '.join(known)}.")
     return specs[sub], getattr(owner, sub), type(owner).__name__
 
 
@@ -702,8 +703,8 @@ class SimDashboard(Dashboard):
                                   + (f"; VMs may not be named {' or '.join(HOST_PARTS)}." if vm in HOST_PARTS else "."))
             for name in names:
                 if name not in vm_specs:
-                    raise ConfigError(f"vm_controls[{vm!r}] names {name!r}, which has no control; choose from "
-                                      f"{', '.join(vm_specs)}.")
+                    raise ConfigError(f"vm_controls[{vm!r}] names {name!r}, which has no control"
+                                      f"{did_you_mean(name, vm_specs)}; choose from {', '.join(vm_specs)}.")
                 value = getattr(configs[vm], name)
                 narrow = {}
                 if name == "shares":       # 0 to 4× the VM's shares in quarters (the field allows 0–1e9)
@@ -766,7 +767,8 @@ class SimDashboard(Dashboard):
 
 
 class ExperimentDashboard(Dashboard):
-    """``module.run(seed, **params)`` from :mod:`esxlab.experiments`; sliders from its ``PARAMS``
+    """``module.run(seed, **params)`` from :mod:`esxlab.experiments` (``module``: the module, or its name or figure
+    number, as :func:`esxlab.experiments.sweep` takes them); sliders from its ``PARAMS``
     (only those named in ``controls``), the paper-vs-esxlab table, and the trace ``trace_key``.
     ``fixed`` passes parameters without a control (e.g. shorter runs for a notebook), and for a parameter
     in ``controls``, its control's starting value; ``xy =
@@ -792,9 +794,12 @@ class ExperimentDashboard(Dashboard):
                  sum_vms: bool = False, trace_label: str = "", why_follows_vm: bool = False) -> None:
         if not isinstance(trace_label, str):
             raise ConfigError(f"trace_label must be text (the run the series chart shows), got {trace_label!r}.")
+        if isinstance(module, (str, int, float)) and not isinstance(module, bool):
+            module = get_experiment(module)         # a name or figure number, as sweep() takes (ConfigError if none)
         params = getattr(module, "PARAMS", None)
         if not isinstance(params, dict) or not hasattr(module, "run"):
-            raise ConfigError(f"module must be an esxlab experiment (with run() and PARAMS), got {module!r}.")
+            raise ConfigError(f"module must be an esxlab experiment (with run() and PARAMS), or its name (e.g. "
+                              f"'fig7'), got {module!r}.")
         if isinstance(controls, str):
             raise ConfigError(f"controls must be a list of parameter names, got the string {controls!r}; "
                               f"write [{controls!r}].")
@@ -812,10 +817,7 @@ class ExperimentDashboard(Dashboard):
         xlabel = _text("xlabel", xlabel, "the xy chart's x axis label", none="the column's name")
         y_from_zero = check_choice("ExperimentDashboard", "y_from_zero", y_from_zero, (True, False))
         extra = _widgets("extra", extra)
-        unknown = [c for c in controls if c not in params]
-        if unknown:
-            raise ConfigError(f"controls = {unknown!r}: {getattr(module, '__name__', module)} has no such parameter; "
-                              f"choose from {', '.join(params)}.")
+        check_known(f"ExperimentDashboard: {getattr(module, '__name__', module).rpartition('.')[2]}", controls, params)
         if xy is not None and not (isinstance(xy, (tuple, list)) and len(xy) == 2 and isinstance(xy[0], str)
                                    and isinstance(xy[1], (tuple, list)) and all(isinstance(c, str) for c in xy[1])):
             raise ConfigError(f"xy must be (trace key, list of column names), e.g. ('bars', ['configured']); "
