@@ -67,6 +67,13 @@ def _replaced(config: _Config, call: str, **change: Any) -> _Config:
         raise ConfigError(f"{call}: {str(err).removeprefix(f'{type(config).__name__}.')}") from None
 
 
+def _tau(tax_rate: float) -> str:
+    """τ for the decision log: two decimals (0.75, 0.00), more where two would round it to another rate
+    (0.999 is not 1.00, a rate set_tax_rate refuses)."""
+    two = f"{tax_rate:.2f}"
+    return two if float(two) == float(tax_rate) else f"{tax_rate:.6g}"
+
+
 class Host:
     """One ESX server (the paper's whole system): machine memory, the VMs running on it and the
     memory manager that shares, balloons, compresses (later ESX) and swaps their pages.
@@ -200,13 +207,17 @@ class Host:
         check_power_on_time(what, config.max_mb, lambda mb: PROFILES[config.guest_os].kernel_pages(mb) / PAGES_PER_MB,
                             (self.config.total_pages - self.overhead_pages - config.overhead_pages) / PAGES_PER_MB)
         vm = VM(self._env(), self._next_uid, config, make(workload if workload is not None else Idle()))
-        self._next_uid += 1
+        free = self.machine.free
         try:
             self._make_free(config.overhead_pages)
-        except Stall as e:
+        except Stall as e:             # (its uid not spent: the next VM's streams are as if this call never was)
             self._refused(vm)
+            made = self.machine.free - free
             raise AdmissionError(f"cannot power on {config.name!r}: no machine memory for its "
-                                 f"{config.overhead_mb:g} MB of overhead right now ({e}).") from None
+                                 f"{config.overhead_mb:g} MB of overhead right now ({e})" +
+                                 (f"; paging made {made / PAGES_PER_MB:.1f} MB free before it ran short, and they "
+                                  "stay free (the decision log has the page-outs)" if made > 0 else "") + ".") from None
+        self._next_uid += 1
         vm.overhead_mpns = self.machine.alloc(config.overhead_pages, OVERHEAD)
         if self.config.swap_pages is None:        # its own swap file of max − min (later ESX)
             self.swapfile.resize(config.max_pages - config.min_pages)
@@ -264,7 +275,7 @@ class Host:
     def set_tax_rate(self, tax_rate: float) -> None:
         """Change the idle memory tax τ (one global rate, §5.2 footnote 5)."""
         self.config = _replaced(self.config, "host.set_tax_rate(tax_rate)", tax_rate=tax_rate)
-        self._changed(f"tax rate set to {tax_rate:.2f}")
+        self._changed(f"tax rate set to {_tau(tax_rate)}")
 
     def set_shares(self, name: str, shares: float) -> None:
         """Change a VM's shares (§6.1; None: the default, ``shares_per_mb`` × max); its target
@@ -371,7 +382,7 @@ class Host:
                 f", its limit (estimate {v.active_pages / PAGES_PER_MB:.0f} MB)" if a < v.active_pages else "")
             self._log(v.name, "target " + ("down" if delta < 0 else "up"), abs(delta),
                       f"{why}; {because} (alloc {v.alloc_pages / PAGES_PER_MB:.0f} MB, {counted}, "
-                      f"τ = {self.tax_rate:.2f})")
+                      f"τ = {_tau(self.tax_rate)})")
 
     def note(self, vm: str, action: str, pages: int, why: str) -> None:
         """Add an experimenter's action on VM ``vm`` to the decision log (e.g. Figure 2's balloon held

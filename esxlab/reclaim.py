@@ -514,6 +514,16 @@ class Reclaimer:
         if short <= 0:
             return n
         vms = list(vms)
+        if requester is None and not partial:
+            # the host's own request (a VM's overhead at power-on) is all or nothing, so it is refused before any
+            # paging (the VMs left as they were) when even all the machine memory charged to the VMs above their min
+            # (passes (1) and (3) page no VM at or below it) cannot cover it: paging a VM frees at most what it is
+            # charged (its private pages, its compression cache, frames only it maps), though share before swap may
+            # free a page without lowering its alloc; a request within that bound pages until served or short
+            most = sum(v.alloc_pages for v in vms if v.alloc_pages > v.config.min_pages)
+            if most < short:
+                raise Stall(f"{short} machine pages short: the VMs above their min are charged only {most} pages, "
+                            "the most paging could free")
         within = requester is None or requester.alloc_pages + grows <= requester.target
         if not within:
             own = requester.private_pages(exclude=protect)
@@ -543,8 +553,8 @@ class Reclaimer:
                                                  protect if vm is requester else None, lowest)
                     if got:
                         freed = True
-                        self.log(vm.name, f"{action} (fault)", got, "no free machine memory for a fault of "
-                                 f"{requester.name if requester else 'the host'}")
+                        self.log(vm.name, f"{action} (fault)", got, "no free machine memory for " +
+                                 (f"a fault of {requester.name}" if requester else "a VM's overhead at power-on"))
                     short = n - self.machine.free
         if short > 0 and not (partial and self.machine.free):
             sw = self.swapper.slots

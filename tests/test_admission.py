@@ -176,3 +176,69 @@ def test_a_power_on_refused_for_memory_right_now_leaves_its_workload_free_for_th
     vm = host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=big), workload=w)
     host.run(seconds=3)
     assert vm.workload is w and vm.counters.accesses > 0
+
+
+def _crowded_host() -> esx.Host:
+    """A 32 MB ESXi 6 host with KSM, compression, large pages and limits, after 63 s of API calls (a fuzzed sequence
+    of an API hunt, seed 252), where every VM is at or near its min and machine memory is all in use."""
+    W = esx.workloads
+    host = esx.Host(esx.HostConfig.esxi6(memory_mb=32, tax_rate=0.95, large_pages=True, compression=True,
+                                         sharing=esx.SharingConfig(mode="ksm")), seed=252)
+    host.power_on(esx.VMConfig(name="v0", max_mb=19, overhead_mb=0, guest_os="windows", balloon="absent", salt=1),
+                  workload=W.Contents(app_mb=4, zero_mb=1, private_mb=1))
+    host.set_limit("v0", 2.375)
+    host.power_on(esx.VMConfig(name="v1", max_mb=38, overhead_mb=0, guest_os="windows", balloon="absent", salt=0))
+    host.power_off("v1")
+    host.run(seconds=2)
+    host.set_shares("v0", 0.5)
+    host.power_on(esx.VMConfig(name="v2", max_mb=19, overhead_mb=0, guest_os="windows", balloon="absent", limit_mb=38,
+                               salt=1), workload=W.Toucher([(0, 12), (60, 2)], sweep_s=3))
+    host.run(seconds=30)
+    host.set_min("v2", 19.0)
+    host.power_on(esx.VMConfig(name="v3", max_mb=4, overhead_mb=4, min_mb=2.0, shares=1, balloon="absent"),
+                  workload=W.Toucher([(0, 30), (20, 2)], sweep_s=5))
+    host.run(seconds=1)
+    host.power_on(esx.VMConfig(name="v4", max_mb=4, overhead_mb=0), workload=W.Contents(app_mb=4, zero_mb=1,
+                                                                                       private_mb=1))
+    host.power_on(esx.VMConfig(name="v5", max_mb=38, overhead_mb=1), workload=W.Toucher([(0, 12), (60, 2)], sweep_s=3))
+    host.set_limit("v4", 0)
+    host.power_on(esx.VMConfig(name="v6", max_mb=4, overhead_mb=4, guest_os="windows", salt=0),
+                  workload=W.Dbench(clients=2, mb_per_client=8, accesses_per_s=800))
+    host.run(seconds=30)
+    host.set_limit("v3", 2.0)
+    return host
+
+
+def test_a_power_on_paging_could_never_serve_is_refused_before_it_pages():
+    """A refused power-on paged a running VM first (v6: 1.4 MB to swap), logged it as "a fault of the host" and
+    spent a VM uid, then said no VM had pages paging may take (an API hunt): when even all the memory charged to
+    the VMs above their min cannot cover the overhead, it is refused before anything moves, and the next VM is
+    numbered, and draws, as if the call had never been made."""
+    host, twin = _crowded_host(), _crowded_host()
+    before, vms, decisions = host.stats(), host.vm_stats(), len(host.trace.decisions)
+    with pytest.raises(esx.AdmissionError, match=r"^cannot power on 'v7': no machine memory for its 2 MB of overhead "
+                                                 r"right now \(512 machine pages short: the VMs above their min are "
+                                                 r"charged only \d+ pages, the most paging could free\)\.$"):
+        host.power_on(esx.VMConfig(name="v7", max_mb=4, overhead_mb=2))
+    assert (host.stats(), host.vm_stats(), len(host.trace.decisions)) == (before, vms, decisions)
+    host.power_off("v5"), twin.power_off("v5")
+    v8 = esx.VMConfig(name="v8", max_mb=4, overhead_mb=0)
+    assert host.power_on(v8).uid == twin.power_on(v8).uid
+    host.run(seconds=5), twin.run(seconds=5)
+    assert all(np.array_equal(getattr(host.trace.vm("v8"), f), getattr(twin.trace.vm("v8"), f), equal_nan=True)
+               for f in ("alloc", "private", "shared", "swapped", "active"))
+
+
+def test_a_power_on_refused_after_paging_says_what_the_paging_freed():
+    """A power-on that paging could serve in part (the host swap fills first) says how much it made free, which
+    stays free, instead of only that no VM had pages to give."""
+    host = esx.Host(esx.HostConfig(memory_mb=64, swap_mb=128, sharing=esx.SharingConfig(mode="off")), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=60, overhead_mb=0), workload=esx.workloads.Toucher([(0, 60)], sweep_s=1))
+    host.run(seconds=5)
+    host.swapfile.store(np.zeros(host.swapfile.free - 4 * MB, dtype=np.uint64))      # room for 4 MB left
+    free = host.machine.free
+    with pytest.raises(esx.AdmissionError, match=r"host swap is full\); paging made 4\.0 MB free before it ran short, "
+                                                 r"and they stay free \(the decision log has the page-outs\)\.$"):
+        host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=12))
+    assert host.machine.free == free + 4 * MB
+    assert host.trace.decisions[-1].why == "no free machine memory for a VM's overhead at power-on"

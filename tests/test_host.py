@@ -166,6 +166,21 @@ def test_the_decision_log_gives_every_change_since_the_last_targets_as_their_rea
     assert all("a shares set to 8000; tax rate set to 0.00; " in d.why for d in moved), [str(d) for d in moved]
 
 
+def test_the_log_prints_the_tax_rate_set_not_one_the_host_refuses():
+    """set_tax_rate(0.999) was logged "tax rate set to 1.00" and "τ = 1.00", a rate set_tax_rate refuses (an API
+    hunt): two decimals where they are exact, else the rate itself."""
+    h = esx.Host(esx.HostConfig(memory_mb=256, tax_rate=0.0, sharing=esx.SharingConfig(mode="off")), seed=0)
+    h.power_on(esx.VMConfig(name="idle", max_mb=200))
+    h.power_on(esx.VMConfig(name="busy", max_mb=200), workload=esx.workloads.Toucher([(0, 190)]))
+    h.run(minutes=2)
+    h.set_tax_rate(0.999)
+    why = [d.why for d in h.run(seconds=1).decisions if d.tick == h.time and d.action.startswith("target")]
+    assert why and all("tax rate set to 0.999; " in w and w.endswith("τ = 0.999)") for w in why), why
+    h.set_tax_rate(0.75)
+    why = [d.why for d in h.run(seconds=1).decisions if d.tick == h.time and d.action.startswith("target")]
+    assert why and all("tax rate set to 0.75; " in w and w.endswith("τ = 0.75)") for w in why), why
+
+
 def test_the_invariants_hold_for_the_last_uid_a_host_can_name():
     """The 32,767th VM (the largest 16-bit owner code) is checked like any other."""
     from esxlab.machine import MAX_UID

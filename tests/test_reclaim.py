@@ -503,9 +503,14 @@ def test_a_stall_says_why_no_page_was_found():
     host.power_on(esx.VMConfig(name="a", max_mb=56, min_mb=56, overhead_mb=1),
                   workload=esx.workloads.Toucher([(0, 50)]))
     host.run(seconds=10)
-    with pytest.raises(esx.errors.Stall, match="no VM has pages paging may take") as e:
-        host.reclaimer.make_free(host.machine.free + 10, host.vms.values())
+    a = host.vm("a")
+    with pytest.raises(esx.errors.Stall, match="no VM has pages paging may take") as e:     # a fault of a (within
+        host.reclaimer.make_free(host.machine.free + 10, host.vms.values(), a, np.arange(a.pages), grows=0)  # target)
     assert "swap is full" not in str(e.value)
+    # the host's own request (a VM's overhead at power-on), refused before any paging: a is at its min
+    with pytest.raises(esx.errors.Stall, match=r"^10 machine pages short: the VMs above their min are charged only 0 "
+                                               r"pages, the most paging could free$"):
+        host.reclaimer.make_free(host.machine.free + 10, host.vms.values())
 
 
 def test_a_fault_above_target_counts_only_pages_paging_can_take():
