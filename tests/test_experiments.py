@@ -408,3 +408,13 @@ def test_result_add_takes_one_number_per_value(args, says):
     assert res.table == []
     assert math.isnan(res.add("unmeasured", None, float("nan"), None).esxlab), "NaN: a run could not measure it"
     assert res.add("f32", 1, np.float32(2.5), np.int64(1)).within is False
+
+
+@pytest.mark.parametrize("seed, hinted", [(0.5, True), (np.float64(0.75), True), (-1, False), (2.0, False)])
+def test_a_fraction_given_as_the_seed_says_the_first_argument_is_the_seed(seed, hinted):
+    """fig7.run(0.5), meant for the tax rate, said only that seed = 0.5 is not allowed (a new user's trial)."""
+    with pytest.raises(esx.ConfigError) as e:
+        E.fig7.run(seed)
+    assert str(e.value).startswith(f"run: seed = {seed!r} is not allowed; allowed: a non-negative integer")
+    assert ("run's first argument by position is the seed; give the experiment's parameters by name "
+            "(e.g. fig7.run(tax_rate=0.5))." in str(e.value)) == hinted

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from .. import rng
 from ..config import Param, SharingConfig
 from ..errors import ConfigError, check_known, shorten
@@ -95,8 +97,15 @@ def check_whole_seconds(owner: str, name: str, minutes: float) -> None:
 
 
 def check_seed(seed: Any) -> int:
-    """The experiments' seed rule is the host's (:func:`esxlab.rng.check_seed`)."""
-    return rng.check_seed(seed, "run: seed")
+    """The experiments' seed rule is the host's (:func:`esxlab.rng.check_seed`); a fraction given as the seed says that
+    ``run``'s first argument by position is the seed (``fig7.run(0.5)`` meant for the tax rate: a new user's trial)."""
+    try:
+        return rng.check_seed(seed, "run: seed")
+    except ConfigError as err:
+        if isinstance(seed, (float, np.floating)) and not float(seed).is_integer():
+            raise ConfigError(f"{err} run's first argument by position is the seed; give the experiment's parameters "
+                              "by name (e.g. fig7.run(tax_rate=0.5)).") from None
+        raise
 
 
 def require(condition: bool, sentence: str) -> None:
