@@ -392,7 +392,7 @@ class Host:
             self.vm(vm)                                    # ConfigError naming the running VMs
         for name, text in (("action", action), ("why", why)):
             if not isinstance(text, str) or not text:
-                raise ConfigError(f"note {name} = {shorten(text)}: allowed: a non-empty string.")
+                raise ConfigError(f"note.{name} = {shorten(text)} is not allowed; allowed: a non-empty string.")
         check_number("note", "pages", pages, 0, None, integer=True)
         self._log(vm, action, int(pages), why)
 

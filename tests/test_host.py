@@ -526,3 +526,16 @@ def test_the_logged_rho_of_a_vm_above_its_limit_is_the_one_revocation_prices_it_
     used = rho(a.shares, alloc, 8 * esx.PAGES_PER_MB, host.tax_rate)
     assert f"lowest ρ = {used:.4g} shares/page" in logged.why, logged.why
     assert f"active 8 MB, its limit (estimate {active / esx.PAGES_PER_MB:.0f} MB)" in logged.why, logged.why
+
+
+@pytest.mark.parametrize("args, said", [
+    (("", "", 1, "why"), "note.action = '' is not allowed; allowed: a non-empty string."),
+    (("", "act", 1, 3), "note.why = 3 is not allowed; allowed: a non-empty string."),
+    (("", "act", -1, "why"), "note.pages = -1 is out of range; allowed: 0 ≤ pages."),
+])
+def test_note_refuses_in_one_form(args, said):
+    """note's text arguments were refused as "note action = '': allowed: …", its pages as "note.pages = -1 is out of
+    range; …" (an API hunt): one form, the parameter as note.<name>."""
+    with pytest.raises(esx.ConfigError) as e:
+        esx.Host().note(*args)
+    assert str(e.value) == said
