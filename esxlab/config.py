@@ -547,8 +547,9 @@ class VMConfig(Validated):
         return cap if self.balloon_max_mb is None else min(cap, int(round(self.balloon_max_mb * PAGES_PER_MB)))
 
     def effective_shares(self, shares_per_mb: float) -> float:
-        """The VM's shares (§5.1): ``shares`` if set, else ``shares_per_mb`` (the host's default) per MB of max, counted
-        in whole pages as the VM has them (:attr:`max_pages`: a max of 128.001 MB is 128 MB, and so are its shares)."""
+        """The VM's shares (§5.1): ``shares`` if set, else ``shares_per_mb`` (the host's default) per MB of max,
+        counted in whole pages as the VM has them (:attr:`max_pages`: a max of 128.001 MB is 128 MB, and so are its
+        shares)."""
         return float(self.shares) if self.shares is not None else shares_per_mb * self.max_pages / PAGES_PER_MB
 
 

@@ -201,9 +201,9 @@ def _check_victims_signature(policy: ReplacementPolicy) -> None:
     try:
         signature.bind(None, 1, None, None)
     except TypeError:
-        raise PolicyError(f"replacement = {type(policy).__name__}(): its victims{signature} cannot be called as the swapper "
-                          "calls it, victims(vm, n, rng, protect): the VM, how many pages to page out, the swapper's "
-                          "random stream and the PPNs to leave alone (None or an array; see "
+        raise PolicyError(f"replacement = {type(policy).__name__}(): its victims{signature} cannot be called as the "
+                          "swapper calls it, victims(vm, n, rng, protect): the VM, how many pages to page out, the "
+                          "swapper's random stream and the PPNs to leave alone (None or an array; see "
                           "esxlab.swap.ReplacementPolicy.victims).") from None
 
 

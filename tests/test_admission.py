@@ -233,7 +233,8 @@ def test_a_power_on_refused_after_paging_says_what_the_paging_freed():
     """A power-on that paging could serve in part (the host swap fills first) says how much it made free, which
     stays free, instead of only that no VM had pages to give."""
     host = esx.Host(esx.HostConfig(memory_mb=64, swap_mb=128, sharing=esx.SharingConfig(mode="off")), seed=0)
-    host.power_on(esx.VMConfig(name="a", max_mb=60, overhead_mb=0), workload=esx.workloads.Toucher([(0, 60)], sweep_s=1))
+    host.power_on(esx.VMConfig(name="a", max_mb=60, overhead_mb=0),
+                  workload=esx.workloads.Toucher([(0, 60)], sweep_s=1))
     host.run(seconds=5)
     host.swapfile.store(np.zeros(host.swapfile.free - 4 * MB, dtype=np.uint64))      # room for 4 MB left
     free = host.machine.free

@@ -669,7 +669,8 @@ def test_an_unknown_parameter_name_is_a_sentence_naming_the_known_ones():
                  if issubclass(c, W.Workload) and W.packaged(c)]
     assert len(workloads) >= 6
     for cls in [esx.HostConfig, esx.VMConfig, SharingConfig, RemapConfig, *workloads]:
-        with pytest.raises(esx.ConfigError, match=rf"^{cls.__name__} has no parameter 'bogus'; (its parameters are: |it takes no)"):
+        with pytest.raises(esx.ConfigError,
+                           match=rf"^{cls.__name__} has no parameter 'bogus'; (its parameters are: |it takes no)"):
             cls(bogus=1)
     with pytest.raises(esx.ConfigError, match="takes at most"):
         esx.VMConfig("a", 64, *range(20))

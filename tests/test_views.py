@@ -289,7 +289,8 @@ def _sim(**kw):
 
 @pytest.mark.parametrize("kw, match", [
     (dict(host_controls=["nope"]), "host_controls names 'nope', which has no control; choose from memory_mb"),
-    (dict(host_controls=["memory"]), r"host_controls names 'memory', which has no control \(did you mean 'memory_mb'\?\); "),
+    (dict(host_controls=["memory"]),
+     r"host_controls names 'memory', which has no control \(did you mean 'memory_mb'\?\); "),
     (dict(host_controls=["sharing.nope"]), "'sharing.nope', which has no control"),
     (dict(vm_controls={"b": ["shares"]}), "not in the scenario"),
     (dict(vm_controls={"a": ["name"]}), r"vm_controls\['a'\] names 'name', which has no control; choose from max_mb"),

@@ -302,7 +302,8 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
     if not isinstance(params, Mapping):
         raise ConfigError(f"sweep: params = {shorten(params)} is not allowed; give a dict of parameter name → "
                           "list of values, e.g. {'tax_rate': [0, 0.5]}.")
-    check_known(f"sweep: {name}", params, specs, none="it has none (its PARAMS is empty), so it sweeps over seeds alone")
+    check_known(f"sweep: {name}", params, specs,
+                none="it has none (its PARAMS is empty), so it sweeps over seeds alone")
     grid: dict[str, list[Any]] = {}
     for key, values in params.items():
         if key in ("experiment", *COLUMNS):
