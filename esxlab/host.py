@@ -126,6 +126,7 @@ class Host:
         self.clock = Clock()
         self.vms: dict[str, VM] = {}
         self.recorder = Recorder()
+        self._log_from: dict[str, int] = {}   # VM name → the log's length at its last power-off (entries merge after)
         self.machine = Machine(config.total_pages, low_pages(config))
         self.swapfile = SwapFile(config.swap_pages or 0)
         self.sharing = make_sharing(config.sharing, self.machine, self.vms, self.clock,
@@ -250,6 +251,7 @@ class Host:
         if self.config.swap_pages is None:
             self.swapfile.resize(-(vm.config.max_pages - vm.config.min_pages))
         del self.vms[name]
+        self._log_from[name] = len(self.recorder.decisions)     # a VM given this name later is another VM
         self.sharing.forget(vm)                  # after: with no VM left, the table's memory goes too
         self._changed(f"{name} powered off")
 
@@ -398,9 +400,10 @@ class Host:
 
     def _log(self, vm: str, action: str, pages: int, why: str) -> None:
         """Append a decision; the same decision again within two seconds (the same VM, action and
-        reason, among the last entries) extends that entry, its pages summed, instead."""
+        reason, among the last entries, and not of a VM of that name since powered off) extends that entry, its pages
+        summed, instead."""
         log = self.recorder.decisions
-        for i in range(len(log) - 1, max(-1, len(log) - 13), -1):
+        for i in range(len(log) - 1, max(-1, len(log) - 13, self._log_from.get(vm, 0) - 1), -1):
             last = log[i]
             if (last.until or last.tick) < self.time - 2:
                 continue                          # (a stale entry of another decision does not end the search)

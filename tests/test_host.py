@@ -539,3 +539,17 @@ def test_note_refuses_in_one_form(args, said):
     with pytest.raises(esx.ConfigError) as e:
         esx.Host().note(*args)
     assert str(e.value) == said
+
+
+def test_a_vm_given_a_powered_off_vm_s_name_logs_entries_of_its_own():
+    """The log merges the same decision again within two seconds into one entry; a VM powered on under the name of one
+    just powered off had its entries merged into the old VM's (an API hunt's reading of Host._log)."""
+    h = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    h.power_on(esx.VMConfig(name="a", max_mb=32))
+    h.note("a", "held by the experiment", 5, "why")
+    h.note("a", "held by the experiment", 5, "why")            # the same VM: one entry of 10 pages
+    h.power_off("a")
+    h.power_on(esx.VMConfig(name="a", max_mb=32))
+    h.note("a", "held by the experiment", 3, "why")
+    mine = [d.pages for d in h.trace.decisions if d.action == "held by the experiment"]
+    assert mine == [10, 3]
