@@ -216,8 +216,8 @@ class Host:
             made = self.machine.free - free
             raise AdmissionError(f"cannot power on {config.name!r}: no machine memory for its "
                                  f"{config.overhead_mb:g} MB of overhead right now ({e})" +
-                                 (f"; paging made {made / PAGES_PER_MB:.1f} MB free before it ran short, and they "
-                                  "stay free (the decision log has the page-outs)" if made > 0 else "") + ".") from None
+                                 (f"; paging freed {made / PAGES_PER_MB:.1f} MB before it ran short, which stays "
+                                  "free (the decision log has the page-outs)" if made > 0 else "") + ".") from None
         self._next_uid += 1
         vm.overhead_mpns = self.machine.alloc(config.overhead_pages, OVERHEAD)
         if self.config.swap_pages is None:        # its own swap file of max − min (later ESX)

@@ -553,8 +553,12 @@ class Reclaimer:
                                                  protect if vm is requester else None, lowest)
                     if got:
                         freed = True
-                        self.log(vm.name, f"{action} (fault)", got, "no free machine memory for " +
-                                 (f"a fault of {requester.name}" if requester else "a VM's overhead at power-on"))
+                        if requester is not None:
+                            self.log(vm.name, f"{action} (fault)", got,
+                                     f"no free machine memory for a fault of {requester.name}")
+                        else:
+                            self.log(vm.name, f"{action} (power-on)", got,
+                                     "no free machine memory for the overhead of a VM powering on")
                     short = n - self.machine.free
         if short > 0 and not (partial and self.machine.free):
             sw = self.swapper.slots

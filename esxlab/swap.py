@@ -194,6 +194,10 @@ def _check_victims_signature(policy: ReplacementPolicy) -> None:
     """PolicyError, when the host is built, if ``policy.victims`` cannot be called as the swapper calls it,
     ``victims(vm, n, rng, protect)``: otherwise the first page-out of a run raised Python's own TypeError from deep in
     the swapper (a new user's trial)."""
+    if type(policy).victims is ReplacementPolicy.victims:
+        raise PolicyError(f"replacement = {type(policy).__name__}(): it defines no victims(self, vm, n, rng, protect) "
+                          "(misspelled?), the one method a replacement policy has (see "
+                          "esxlab.swap.ReplacementPolicy.victims).")
     try:
         signature = inspect.signature(policy.victims)
     except (TypeError, ValueError):             # (a builtin or a callable without one: left to the call)
@@ -228,6 +232,9 @@ def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
         return spec
     if isinstance(spec, str) and spec in POLICIES:
         return POLICIES[spec]()
+    if isinstance(spec, type) and issubclass(spec, ReplacementPolicy):
+        raise ConfigError(f"replacement = {spec.__name__} is the class; give an instance: "
+                          f"replacement={spec.__name__}().")
     raise ConfigError(f"replacement = {spec!r} is unknown; use a ReplacementPolicy or one of "
                       f"{', '.join(repr(k) for k in POLICIES)}.")
 

@@ -238,8 +238,10 @@ def test_a_power_on_refused_after_paging_says_what_the_paging_freed():
     host.run(seconds=5)
     host.swapfile.store(np.zeros(host.swapfile.free - 4 * MB, dtype=np.uint64))      # room for 4 MB left
     free = host.machine.free
-    with pytest.raises(esx.AdmissionError, match=r"host swap is full\); paging made 4\.0 MB free before it ran short, "
-                                                 r"and they stay free \(the decision log has the page-outs\)\.$"):
+    with pytest.raises(esx.AdmissionError, match=r"host swap is full\); paging freed 4\.0 MB before it ran short, "
+                                                 r"which stays free \(the decision log has the page-outs\)\.$"):
         host.power_on(esx.VMConfig(name="b", max_mb=32, overhead_mb=12))
     assert host.machine.free == free + 4 * MB
-    assert host.trace.decisions[-1].why == "no free machine memory for a VM's overhead at power-on"
+    last = host.trace.decisions[-1]
+    assert (last.action, last.why) == ("page out (power-on)",
+                                       "no free machine memory for the overhead of a VM powering on")

@@ -416,5 +416,5 @@ def test_a_fraction_given_as_the_seed_says_the_first_argument_is_the_seed(seed, 
     with pytest.raises(esx.ConfigError) as e:
         E.fig7.run(seed)
     assert str(e.value).startswith(f"run: seed = {seed!r} is not allowed; allowed: a non-negative integer")
-    assert ("run's first argument by position is the seed; give the experiment's parameters by name "
+    assert ("; run's first argument by position is the seed, so give the experiment's parameters by name "
             "(e.g. fig7.run(tax_rate=0.5))." in str(e.value)) == hinted

@@ -372,6 +372,22 @@ def test_a_policy_whose_victims_takes_other_arguments_is_refused_when_the_host_i
     esx.Host(replacement=_Flexible())             # what can be called so is allowed
 
 
+class _Misspelled(swap.ReplacementPolicy):
+    def victim(self, vm, n, rng, protect):
+        return np.empty(0, dtype=np.int64)
+
+
+def test_a_policy_without_victims_or_given_as_its_class_is_refused_with_a_sentence():
+    """A policy whose victims() was misspelled ran until the first page-out raised a bare NotImplementedError; the class
+    given for an instance was called "unknown" (a new user's second trial)."""
+    with pytest.raises(PolicyError, match=r"^replacement = _Misspelled\(\): it defines no victims\(self, vm, n, rng, "
+                                          r"protect\) \(misspelled\?\)"):
+        esx.Host(replacement=_Misspelled())
+    with pytest.raises(ConfigError, match=r"^replacement = _Flexible is the class; give an instance: "
+                                          r"replacement=_Flexible\(\)\.$"):
+        esx.Host(replacement=_Flexible)
+
+
 def test_a_vm_with_no_private_page_left_pages_out_its_shared_mappings():
     """A shared page counts in the alloc of every VM that maps it (§4.3): once a VM has no private page
     left, a page-out takes its shared mappings, touched longest ago first, to the swap area (the share

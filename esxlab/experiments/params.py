@@ -103,8 +103,8 @@ def check_seed(seed: Any) -> int:
         return rng.check_seed(seed, "run: seed")
     except ConfigError as err:
         if isinstance(seed, (float, np.floating)) and not float(seed).is_integer():
-            raise ConfigError(f"{err} run's first argument by position is the seed; give the experiment's parameters "
-                              "by name (e.g. fig7.run(tax_rate=0.5)).") from None
+            raise ConfigError(f"{str(err).rstrip('.')}; run's first argument by position is the seed, so give the "
+                              "experiment's parameters by name (e.g. fig7.run(tax_rate=0.5)).") from None
         raise
 
 
