@@ -553,12 +553,9 @@ class Reclaimer:
                                                  protect if vm is requester else None, lowest)
                     if got:
                         freed = True
-                        if requester is not None:
-                            self.log(vm.name, f"{action} (fault)", got,
-                                     f"no free machine memory for a fault of {requester.name}")
-                        else:
-                            self.log(vm.name, f"{action} (power-on)", got,
-                                     "no free machine memory for the overhead of a VM powering on")
+                        cause, why = ("fault", f"a fault of {requester.name}") if requester is not None else \
+                            ("power-on", "the overhead of a VM powering on")
+                        self.log(vm.name, f"{action} ({cause})", got, f"no free machine memory for {why}")
                     short = n - self.machine.free
         if short > 0 and not (partial and self.machine.free):
             sw = self.swapper.slots

@@ -45,15 +45,12 @@ class Expectations(list):
 
 
 def _described(e: Expect) -> str:
-    unit = f" {e.unit}" if e.unit else ""
-    if e.kind in ("number", "numbers"):
-        within = f" ± {100 * e.tol:g} %" if e.rel else f" ± {e.tol:g}{unit}"
+    if e.kind == "object":
+        what = f"an instance of {getattr(e.cls, '__name__', 'any class')}, judged by the checker"
     elif e.kind in ("choice", "choices"):
-        within = f" (one of {', '.join(map(repr, e.choices))})"
-    else:
-        within = ""
-    what = (f"an instance of {getattr(e.cls, '__name__', 'any class')}, judged by the checker" if e.kind == "object"
-            else f"{_shown(e.value)}{unit if e.kind in ('number', 'numbers') else ''}{within}")
+        what = f"{_shown(e.value)} (one of {', '.join(map(repr, e.choices))})"
+    else:                                # the tolerance as the checker states it (Expect.tolerance)
+        what = f"{_shown(e.value)}{f' {e.unit}' if e.unit else ''}{e.tolerance}"
     lines = [f"{e.name} ({e.kind}): {what}", f"  hint: {e.hint}"]
     lines += [f"  {'slip' if m.slip else 'mistake'}: {_shown(m.value)} → {m.hint}" for m in e.mistakes]
     return "\n".join(lines)
