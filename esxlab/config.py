@@ -421,13 +421,17 @@ class HostConfig(Validated):
                 "HostConfig thresholds must be ordered low ≤ hard ≤ soft ≤ high; got "
                 f"low_pct={self.low_pct}, hard_pct={self.hard_pct}, soft_pct={self.soft_pct}, high_pct={self.high_pct} "
                 "(percentages of machine memory: 4 for 4 %).")
-        for name, cls, field in (("sharing", SharingConfig, "mode"), ("remap", RemapConfig, "enabled")):
+        for name, cls, field, on, off in (("sharing", SharingConfig, "mode", "esx", "off"),
+                                          ("remap", RemapConfig, "enabled", True, False)):
             value = getattr(self, name)
             if not isinstance(value, cls):        # e.g. sharing="off", as the experiments' own knob takes it
                 choices = cls.controls()[field].choices
-                example = value if isinstance(value, (str, bool)) and value in choices else choices[-1]
+                word = str(value).strip().lower() if isinstance(value, (str, bool)) else None
+                example = value if isinstance(value, (str, bool)) and value in choices else \
+                    on if word in ("on", "true", "yes", "enabled") else off
                 raise ConfigError(f"HostConfig.{name} must be a {cls.__name__}, e.g. {name}=esx.{cls.__name__}("
-                                  f"{field}={example!r}); got {shorten(value)}.")
+                                  f"{field}={example!r}) ({field} is one of {', '.join(map(repr, choices))}); "
+                                  f"got {shorten(value)}.")
         if self.remap.low_memory_mb is not None and self.remap.low_memory_mb > self.memory_mb:
             raise ConfigError(f"HostConfig.remap.low_memory_mb = {self.remap.low_memory_mb!r} is beyond machine "
                               f"memory; allowed: 0 ≤ low_memory_mb ≤ memory_mb = {self.memory_mb!r}.")

@@ -25,8 +25,13 @@ from esxlab.experiments import fig7
     (dict(state_entry="below"), ["state_entry", "'own'", "'higher'"]),
     (dict(sample_pages=2.5), ["sample_pages", "whole number"]),
     # the experiments take sharing="off": HostConfig shows the form it takes (a new user's trial)
-    (dict(sharing="off"), ["must be a SharingConfig, e.g. sharing=esx.SharingConfig(mode='off'); got 'off'."]),
-    (dict(remap=False), ["must be a RemapConfig, e.g. remap=esx.RemapConfig(enabled=False); got False."]),
+    (dict(sharing="off"), ["must be a SharingConfig, e.g. sharing=esx.SharingConfig(mode='off') (mode is one of "
+                           "'esx', 'ksm', 'off'); got 'off'."]),
+    (dict(sharing="on"), ["e.g. sharing=esx.SharingConfig(mode='esx') (mode is one of 'esx', 'ksm', 'off'); got "
+                          "'on'."]),
+    (dict(remap=False), ["must be a RemapConfig, e.g. remap=esx.RemapConfig(enabled=False) (enabled is one of True, "
+                         "False); got False."]),
+    (dict(remap="on"), ["e.g. remap=esx.RemapConfig(enabled=True) (enabled is one of True, False); got 'on'."]),
 ])
 def test_bad_host_config_names_parameter_value_and_range(kw, words):
     with pytest.raises(esx.ConfigError) as e:

@@ -410,6 +410,18 @@ def test_result_add_takes_one_number_per_value(args, says):
     assert res.add("f32", 1, np.float32(2.5), np.int64(1)).within is False
 
 
+@pytest.mark.parametrize("name", list(E.EXPERIMENTS))
+def test_parameters_given_by_position_are_one_sentence(name):
+    """fig7.run(0, 0.5) raised Python's TypeError ('run() takes from 0 to 1 positional arguments but 2 were given')."""
+    module = getattr(E, name)
+    first = next(iter(module.PARAMS))
+    with pytest.raises(ConfigError, match=re.escape(
+            f"{name}.run takes the seed by position and its parameters by name; got 2 values by position (0, 0.5); "
+            f"e.g. {name}.run(0, {first}=…).")):
+        module.run(0, 0.5)
+    assert list(inspect.signature(module.run).parameters) == ["seed", "params"], "the signature shown is run's own"
+
+
 @pytest.mark.parametrize("seed, hinted", [(0.5, True), (np.float64(0.75), True), (-1, False), (2.0, False)])
 def test_a_fraction_given_as_the_seed_says_the_first_argument_is_the_seed(seed, hinted):
     """fig7.run(0.5), meant for the tax rate, said only that seed = 0.5 is not allowed (a new user's trial)."""

@@ -103,8 +103,8 @@ def test_a_module_that_is_not_an_experiment_module_is_one_sentence_pointing_to_f
 def test_a_name_that_imports_no_experiment_module_is_refused(capsys):
     with pytest.raises(esx.ConfigError, match="^experiment module 'json' has no PARAMS; "):
         E.sweep("json")
-    with pytest.raises(esx.ConfigError, match="^unknown experiment 'no_such_pkg.myexp' \\(no module of that import "
-                                              "name on sys.path\\); choose a figure number .* or the import "
+    with pytest.raises(esx.ConfigError, match="^unknown experiment 'no_such_pkg.myexp' \\(no module 'no_such_pkg.myexp' "
+                                              "can be imported from here: .*\\); choose a figure number .* or the import "
                                               "name of a module of your own, e.g. mypkg.myexp"):
         E.sweep("no_such_pkg.myexp")
     assert main(["sweep", "no_such_module", "--list"]) == 2
@@ -349,7 +349,8 @@ def test_a_module_that_raises_on_import_is_one_sentence_not_an_unknown_experimen
         sweep("brokenimp", {})
     assert type(err.value.__cause__).__name__ in error, "the error itself, with its traceback, is kept"
     assert main(["sweep", "no_module_of_that_name", "--list"]) == 2
-    assert "unknown experiment 'no_module_of_that_name' (no module of that import name" in capsys.readouterr().err
+    assert "unknown experiment 'no_module_of_that_name' (no module 'no_module_of_that_name' can be imported from " \
+        "here: work in the directory that holds no_module_of_that_name.py, or install it)" in capsys.readouterr().err
 
 
 def test_clear_cache_lets_a_patched_workload_change_the_next_run(monkeypatch, no_kept_runs):
@@ -399,12 +400,31 @@ def test_a_script_run_as_main_is_named_by_its_file():
     assert lookup(module) == "myexp"
 
 
-@pytest.mark.parametrize("name, why", [("taxsamp.py", "a file name: give its import name, 'taxsamp'"),
-                                       ("taxsmp", "no module of that import name on sys.path")])
+@pytest.mark.parametrize("name, why", [
+    ("taxsamp.py", "a file name: give its import name, 'taxsamp', from the directory that holds it)"),
+    ("mystudy.taxsmp", "no module 'mystudy.taxsmp' can be imported from here: work in the directory that holds "
+                       "mystudy/taxsmp.py, or install it)"),
+    ("taxsmp", "did you mean 'tax_sweep'? If it is a module of your own, no module 'taxsmp' can be imported from "
+               "here: work in the directory that holds taxsmp.py, or install it)"),
+    ("fig 7", "did you mean 'fig7'?)")])
 def test_an_unknown_own_experiment_says_why(name, why):
+    """It read '(no module of that import name on sys.path)', with no did-you-mean for a misspelled name."""
     import esxlab as esx
-    with pytest.raises(esx.ConfigError, match=f"^unknown experiment '{name}' \\({why}"):
+    with pytest.raises(esx.ConfigError, match=f"^unknown experiment '{name}' \\({re.escape(why)}; choose "):
         sweep(name)
+
+
+def test_reproduce_suggests_the_experiment_meant(capsys):
+    """`reproduce fig7` said only 'unrecognized arguments: fig7.'; a misspelled --figure had no did-you-mean."""
+    assert main(["reproduce", "fig7"]) == 2
+    assert capsys.readouterr().err == ("error: reproduce: unrecognized arguments: fig7; experiments are chosen with "
+                                       "--figure, e.g. reproduce --figure 7 --figure tax_sweep.\n")
+    assert main(["reproduce", "--figure", "fig77"]) == 2
+    assert "unknown experiment 'fig77' (did you mean 'fig7'?); choose a figure number" in capsys.readouterr().err
+    assert main(["reproduce", "--sed", "3"]) == 2
+    assert capsys.readouterr().err == "error: reproduce: unrecognized arguments: --sed 3 (did you mean '--seed'?).\n"
+    assert main(["sweep", "fig7", "--parm=tax_rate=0"]) == 2
+    assert capsys.readouterr().err.endswith("unrecognized arguments: --parm=tax_rate=0 (did you mean '--param'?).\n")
 
 
 def test_the_readmes_own_workload_and_policy_run_and_give_the_swap_ins_it_states():

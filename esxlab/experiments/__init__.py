@@ -40,7 +40,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import ConfigError, first_line, shorten
+from ..errors import ConfigError, did_you_mean, first_line, shorten
 from .common import clear_cache
 from .paper import paper_series
 from .params import Param, Rule
@@ -157,17 +157,23 @@ def _find(experiment: str | float | ModuleType, own: bool) -> tuple[str, ModuleT
     allowed = (f"{number}, {name} or the import name of a module of your own, e.g. mypkg.myexp, with PARAMS and "
                "run like esxlab/experiments/fig7.py" if own else f"{number} or {name}: reproduce compares with the "
                "paper, so it runs only the package's experiments (sweep also runs your own)")
-    raise ConfigError(f"unknown experiment {experiment!r}{_why_unknown(experiment) if own else ''}; choose {allowed}.")
+    raise ConfigError(f"unknown experiment {experiment!r}{_why_unknown(experiment) if own else did_you_mean(experiment, EXPERIMENTS)}; choose {allowed}.")
 
 
 def _why_unknown(experiment: object) -> str:
-    """Why an import name found no module of your own: a file name given (myexp.py), or none on ``sys.path``."""
+    """Why an import name found no module of your own: a file name given (myexp.py), a package experiment's
+    name misspelled (did you mean …?), or no module by that name that Python can import from here."""
     key = experiment.strip() if isinstance(experiment, str) else ""
     if key.endswith(".py"):
         return f" (a file name: give its import name, {Path(key).stem!r}, from the directory that holds it)"
     if _unlisted_experiment(key):
         return f" ({_unlisted(key)})"
-    return " (no module of that import name on sys.path)" if _IMPORT_NAME.fullmatch(key) else ""
+    close = did_you_mean(key, EXPERIMENTS).removeprefix(" (").removesuffix(")") if key else ""
+    if not _IMPORT_NAME.fullmatch(key):
+        return f" ({close})" if close else ""
+    own = (f"no module {key!r} can be imported from here: work in the directory that holds "
+           f"{key.replace('.', '/')}.py, or install it")
+    return f" ({close} If it is a module of your own, {own})" if close else f" ({own})"
 
 
 def _unlisted_experiment(name: str) -> bool:

@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
-from ..errors import ConfigError, Error
+from ..errors import ConfigError, Error, did_you_mean
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, get, lookup, runner
 from .paper import FIGURES
@@ -60,12 +60,19 @@ class Parser(argparse.ArgumentParser):
     """argparse whose usage errors are ConfigError sentences ("sweep: …."), printed as
     ``error: …`` without the usage block, as every ``python -m esxlab`` command does."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, words: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._after: dict[str, Any] = {}        # dest → the default set after parsing (:meth:`exclusive`)
+        self._words = words                     # what to say to a word given without an option, if anything
 
     def error(self, message: str) -> NoReturn:
-        raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
+        extra = message.removeprefix("unrecognized arguments: ").split() if message.startswith("unrecognized") else []
+        hint = ""
+        if extra and extra[0].startswith("-"):
+            hint = did_you_mean(extra[0].split("=")[0], [o for o in self._option_string_actions if o[:2] == "--"])
+        elif extra and self._words:
+            hint = f"; {self._words}"
+        raise ConfigError(f"{self.prog.split()[-1]}: {message}{hint}.")
 
     def exclusive(self, group: Any, *flags: str, default: Any, **kwargs: Any) -> argparse.Action:
         """``group.add_argument(*flags, **kwargs)`` for a mutually exclusive ``group`` of this parser, with
@@ -97,7 +104,8 @@ def _whole(lo: int, example: str) -> Callable[[str], int]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = Parser(prog="python -m esxlab reproduce", description="Reproduce the paper's experiments.")
+    p = Parser(prog="python -m esxlab reproduce", description="Reproduce the paper's experiments.",
+               words="experiments are chosen with --figure, e.g. reproduce --figure 7 --figure tax_sweep")
     p.add_argument("--figure", "-f", action="append", metavar="N|NAME",
                    help=f"a figure number or experiment name (repeatable); all: {', '.join(EXPERIMENTS)}")
     seeds = p.add_mutually_exclusive_group()

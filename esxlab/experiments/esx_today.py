@@ -37,7 +37,7 @@ from ..reclaim import STATES
 from ..trace import Trace
 from ..workloads import Contents, Toucher
 from .common import kept
-from .params import Param, Rule, check_seed, resolve
+from .params import Param, Rule, by_name, check_seed, resolve
 from .result import Result
 
 TITLE = "Beyond the paper: ESX Server 2002 beside ESXi 6 (states, limits, compression, large pages)"
@@ -130,6 +130,7 @@ def state_share(trace: Trace, names: list[str]) -> dict[str, float]:
     return {s: 100.0 * sum(x == s for x in seen) / max(1, len(seen)) for s in names}
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run the four parts; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

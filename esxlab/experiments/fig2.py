@@ -66,7 +66,7 @@ from ..workloads import Dbench, Delayed
 from ..workloads.general import MB_PER_CLIENT, ZIPF_ALPHA
 from .common import hold_balloon
 from .paper import FIG2_REFERENCE, paper_series
-from .params import Param, Rule, check_seed, resolve
+from .params import Param, Rule, by_name, check_seed, resolve
 from .result import Result
 
 TITLE = "Figure 2: dbench throughput, configured size vs 256 MB ballooned down"
@@ -158,6 +158,7 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
     return tr.mean("dbench", "throughput", p.measure_from_min, p.minutes), tr
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 2; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

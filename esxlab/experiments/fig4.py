@@ -53,7 +53,7 @@ from types import SimpleNamespace
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..workloads import Spec95
-from .params import Param, check_seed, moved, resolve
+from .params import Param, by_name, check_seed, moved, resolve
 from .result import Result
 
 TITLE = "Figure 4: page sharing, 1–10 identical 40 MB Linux VMs running SPEC95"
@@ -100,6 +100,7 @@ def run_count(n: int, p: SimpleNamespace, seed: int) -> dict:
     return dict(trace=tr, vm=vm_mb, shared=s.shared_mb, reclaimed=s.saved_mb, zero=s.zero_mb)
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 4; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

@@ -60,7 +60,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Deployed
-from .params import Param, Rule, check_seed, moved, resolve, sharing
+from .params import Param, Rule, by_name, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 5: page sharing in three production deployments (A: NT, B and C: Linux)"
@@ -177,6 +177,7 @@ def table_pct(sharing_table_mb: np.ndarray, memory_mb: float) -> float:
     return 100 * float(np.nanmax(tab)) / memory_mb if tab.size and not np.all(np.isnan(tab)) else 0.0
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 5; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

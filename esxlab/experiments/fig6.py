@@ -61,7 +61,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, check_number
 from ..host import Host
 from ..workloads import Toucher
-from .params import Param, Rule, check_seed, moved, resolve, sharing
+from .params import Param, Rule, by_name, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 6: toucher working set vs slow/fast/max active-memory estimates"
@@ -142,6 +142,7 @@ def _peak(schedule) -> float:
     return max(float(mb) for _, mb in schedule)
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 6; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

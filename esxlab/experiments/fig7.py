@@ -76,7 +76,7 @@ from ..workloads.general import MB_PER_CLIENT, ZIPF_ALPHA
 from .common import fork_run, memory_for
 from .fig2 import DBENCH_FIT
 from .paper import paper_series
-from .params import Param, Rule, check_seed, moved, resolve, sharing
+from .params import Param, Rule, by_name, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 7: idle memory tax, idle Windows VM vs dbench Linux VM"
@@ -241,6 +241,7 @@ def short_run(p: SimpleNamespace) -> str:
             "follow it).")
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 7; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

@@ -93,7 +93,7 @@ from ..host import Host
 from ..reclaim import HIGH
 from ..workloads import Server
 from .paper import KNOBS, paper_series
-from .params import Param, Rule, check_seed, moved, resolve, sharing
+from .params import Param, Rule, by_name, check_seed, moved, resolve, sharing
 from .result import Result
 
 TITLE = "Figure 8: five Windows VMs, 1 GB, boot storm then benchmarks"
@@ -188,6 +188,7 @@ def server(name: str, p: SimpleNamespace) -> Server:
     return Server(footprint, sorted(active), p.fill_mb_s)
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 8; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

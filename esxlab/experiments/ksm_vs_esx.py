@@ -18,7 +18,7 @@ import numpy as np
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..host import Host
 from ..workloads import Spec95
-from .params import Param, check_seed, resolve
+from .params import Param, by_name, check_seed, resolve
 from .result import Result
 
 TITLE = "Beyond the paper: ESX page sharing vs Linux KSM on the same VMs"
@@ -46,6 +46,7 @@ def run_mode(p: SimpleNamespace, seed: int, mode: str) -> dict:
                 vm=sum(v.alloc_pages for v in host.vms.values()) / PAGES_PER_MB)
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run both scanners; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

@@ -11,8 +11,10 @@ them before anything runs.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -94,6 +96,23 @@ def check_whole_seconds(owner: str, name: str, minutes: float) -> None:
         raise ConfigError(f"{owner} {name} = {minutes!r} min is {seconds:.6g} s, not a whole number of seconds; "
                           f"allowed: minutes that fall on a tick (one tick is one simulated second), e.g. {lo:g} "
                           f"or {lo + 0.25:g}.")
+
+
+def by_name(run: Callable[..., Any]) -> Callable[..., Any]:
+    """An experiment's ``run(seed=0, **params)``, refusing more than the seed by position with a ConfigError that
+    says how to give the parameters (``fig7.run(0, 0.5)`` raised Python's TypeError); the signature shown is
+    ``run``'s own."""
+    @functools.wraps(run)
+    def checked(seed: Any = 0, *extra: Any, **params: Any) -> Any:
+        if extra:
+            name = run.__module__.rsplit(".", 1)[-1]
+            first = next(iter(getattr(sys.modules[run.__module__], "PARAMS", {})), "minutes")
+            given = ", ".join(shorten(v) for v in (seed, *extra))
+            raise ConfigError(f"{name}.run takes the seed by position and its parameters by name; got "
+                              f"{len(extra) + 1} values by position ({given}); e.g. {name}.run({shorten(seed)}, "
+                              f"{first}=…).")
+        return run(seed, **params)
+    return checked
 
 
 def check_seed(seed: Any) -> int:

@@ -53,7 +53,7 @@ from ..config import PAGES_PER_MB, HostConfig, RemapConfig, VMConfig
 from ..host import Host
 from ..trace import Trace
 from ..workloads import NetServer
-from .params import Param, Rule, check_seed, moved, resolve
+from .params import Param, Rule, by_name, check_seed, moved, resolve
 from .result import Result
 
 TITLE = "§7: hot I/O page remapping, bounce copies of a network server"
@@ -83,6 +83,7 @@ def run_one(p: SimpleNamespace, seed: int, enabled: bool) -> tuple[Host, Trace]:
     return host, host.run(minutes=p.minutes)
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run the remapping comparison; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

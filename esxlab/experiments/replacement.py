@@ -34,7 +34,7 @@ from ..trace import Trace
 from ..vm import Counters
 from ..workloads import Dbench, Toucher
 from .common import memory_for
-from .params import Param, Rule, check_seed, resolve, sharing
+from .params import Param, Rule, by_name, check_seed, resolve, sharing
 from .result import Result
 
 TITLE = "Beyond the paper: random vs clock hypervisor replacement, double paging"
@@ -71,6 +71,7 @@ def one_run(p: SimpleNamespace, policy: str, workload: str, seed: int) -> tuple[
     return vm.totals, host.run(minutes=p.minutes)
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run the comparison; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)

@@ -44,7 +44,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from . import fig7
-from .params import Param, Rule, check_seed, resolve
+from .params import Param, Rule, by_name, check_seed, resolve
 from .result import Result
 
 TITLE = "Beyond the paper: idle VM and dbench allocation vs tax rate τ"
@@ -91,6 +91,7 @@ def idle_reclaimed(idle_alloc: np.ndarray, idle_active: np.ndarray) -> np.ndarra
     return 100 * (alloc[0] - alloc) / idle0
 
 
+@by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run the sweep; ``params`` override :data:`PARAMS`."""
     seed = check_seed(seed)
