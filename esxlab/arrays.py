@@ -81,12 +81,15 @@ def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN
         not_whole = a[~np.isfinite(a)] if not np.isfinite(a).all() else a[a != np.round(a)]
         return f"holds {a.dtype} values, not integers" + (f" (.astype(int) makes them {unit}s)" if not len(not_whole)
                                                           else f" ({not_whole[0]:g} is no {unit})")
-    if a.dtype.kind not in "iu":                 # text, or Python integers too large for numpy's
+    if a.dtype.kind not in "iu":                 # text, Python integers too large for numpy's, or an object array
         items = list(value) if isinstance(value, (list, tuple)) else a.tolist()     # ('1' stays 1 in a list)
         odd = [v for v in items if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral)]
-        if not odd:
-            return f"holds {unit} {next(v for v in items if not 0 <= v < pages)}, {outside}"
-        return f"holds {odd[0]!r} ({type(odd[0]).__name__}), not an integer {unit}"
+        if odd:
+            return f"holds {odd[0]!r} ({type(odd[0]).__name__}), not an integer {unit}"
+        beyond = [v for v in items if not 0 <= v < pages]
+        if beyond:
+            return f"holds {unit} {beyond[0]}, {outside}"
+        a = np.asarray([int(v) for v in items], dtype=np.intp)     # an object array of whole numbers, all in range
     beyond = ((a < 0) | (a >= pages)).nonzero()[0]
     if len(beyond):
         return f"holds {unit} {a[beyond[0]]}, {outside}"

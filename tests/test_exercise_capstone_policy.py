@@ -430,3 +430,92 @@ def test_a_policy_tried_in_a_host_of_ones_own_still_checks(capsys):
     _host(policy)
     checks.check(problems.BeatRandom(0), policy=policy)
     assert "Correct" in capsys.readouterr().out
+
+
+class ObjectArray(LRU):
+    """LRU's victims as an object array of Python ints (``np.array(ppns.tolist(), dtype=object)``, a pandas column)."""
+
+    def victims(self, vm, n, rng, protect):
+        return np.array(super().victims(vm, n, rng, protect).tolist(), dtype=object)
+
+
+def test_an_object_array_of_whole_numbers_is_read_as_ppns_not_a_crash(capsys):
+    """A student's trial: victims as an object array of in-range PPNs raised StopIteration from inside
+    esxlab.arrays.page_numbers (it looked for an out-of-range item that was not there)."""
+    from esxlab.arrays import page_numbers
+    assert page_numbers(np.array([3, 1], dtype=object), 5).tolist() == [3, 1]
+    assert page_numbers(np.array([1, 1], dtype=object), 5, once=True) == "holds PPN 1 twice (np.unique keeps each once)"
+    assert page_numbers(np.array([1, 7], dtype=object), 5) == "holds PPN 7, outside 0 ≤ PPN < 5"
+    checks.check(problems.BeatRandom(0), policy=ObjectArray())
+    assert "Correct" in capsys.readouterr().out
+
+
+class WritesState(ReplacementPolicy):
+    """Leaves `protect` out by marking it in the VM's own page states (a student's trial)."""
+
+    def victims(self, vm, n, rng, protect):
+        state = vm.pmap.state
+        if protect is not None:
+            state[protect] = 0                              # the bug: the host's own array
+        cands = np.flatnonzero(state == PRIVATE)
+        return cands[np.argsort(vm.last_touch[cands], kind="stable")[:n]]
+
+
+class SortsLastTouch(LRU):
+    def victims(self, vm, n, rng, protect):
+        vm.last_touch.sort()                                # the bug: sorts the host's own array
+        return super().victims(vm, n, rng, protect)
+
+
+@pytest.mark.parametrize("policy, error", [(WritesState(), "assignment destination is read-only"),
+                                           (SortsLastTouch(), "sort array is read-only")])
+def test_a_policy_that_writes_into_what_the_hypervisor_sees_is_told_its_line(policy, error, capsys):
+    """A student's trial: a policy that wrote into vm.pmap.state changed the host's own pages, and the check blamed its
+    choice of pages ("it beat random only where the hot pages sit at particular PPNs"); one that wrote a 7 crashed
+    inside esxlab. Inside victims() those arrays are read-only: numpy's error at the student's line, and what to do."""
+    p = problems.BeatRandom(0)
+    message = fails(p, dict(policy=policy))
+    assert message.startswith(f"your policy's victims() raised ValueError: {error} (your file "), message
+    assert "change a copy, e.g. `state = vm.pmap.state.copy()`" in message and HINT not in message, message
+    checks.check(p, policy=LRU())                           # the arrays are writable again for the host's own use
+    assert "Correct" in capsys.readouterr().out
+
+
+class Victim(ReplacementPolicy):
+    def victim(self, vm, n, rng, protect):                  # misspelled: the base class's victims() is called
+        return LRU().victims(vm, n, rng, protect)
+
+
+def test_a_misspelled_victims_is_named_not_told_to_replace_raise():
+    """A student's trial: a policy whose method was named `victim` was told "`victims` is not written yet: replace
+    `raise NotImplementedError()`", a line it did not have, and grading counted it as not answered."""
+    with pytest.raises(checks.CheckFailed) as raised:
+        checks.check(problems.BeatRandom(0), policy=Victim())
+    assert str(raised.value) == ("your policy Victim() defines no victims(self, vm, n, rng, protect) (did you mean "
+                                 "'victim'?): that is the method the host calls for the pages to page out; name "
+                                 "yours so.")
+
+
+class GlobalNumpy(LRU):
+    """LRU with ties broken by numpy's global generator (a student's trial: its swap-ins 1249 / 1278 / 1269 with three
+    global seeds)."""
+
+    def victims(self, vm, n, rng, protect):
+        cands = _cands(vm, protect)
+        return cands[np.lexsort((np.random.rand(len(cands)), vm.last_touch[cands]))[:n]]
+
+
+class GlobalPython(LRU):
+    def victims(self, vm, n, rng, protect):
+        import random
+        random.random()
+        return super().victims(vm, n, rng, protect)
+
+
+@pytest.mark.parametrize("policy", [GlobalNumpy(), GlobalPython()])
+def test_a_policy_drawing_from_a_global_generator_is_told_to_use_rng(policy):
+    """It passed, though its pages (and so the check's verdict and the grade's) changed from run to run."""
+    with pytest.raises(checks.CheckFailed) as raised:
+        checks.check(problems.BeatRandom(0), policy=policy)
+    assert str(raised.value) == capstone_policy.GLOBAL_DRAWS
+    assert "draw from the rng victims() is given" in str(raised.value)

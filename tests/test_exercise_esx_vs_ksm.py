@@ -62,3 +62,13 @@ def test_ksm_swapped_counts_are_named_on_both_lines():
         assert "`pages_shared` and `pages_sharing` look swapped (why: see `pages_shared` above)." \
             in line(msg, "pages_sharing"), seed
         assert str(right["pages_shared"]) not in msg and str(right["pages_sharing"]) not in msg
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_scan_time_of_zero_or_below_is_told_it_is_a_time(seed):
+    """A student's trial: the scan time with the wrong sign (-33 for 33 s) got only the general hint."""
+    p = problems.KsmCounters(seed)
+    right = solve(p)
+    for wrong in (-right["full_scan_s"], 0):
+        assert _feedback(p, **{**right, "full_scan_s": wrong}).startswith(
+            "`full_scan_s` must be more than 0: it is a time in seconds; got "), wrong

@@ -335,3 +335,17 @@ def test_the_statement_says_the_tax_rate_is_a_fraction():
     """A student typed τ = 80 (a percentage): only the hint said a fraction was wanted, not the statement."""
     p = problems.TaxTargets(0)
     assert f"`goal_tax_rate`, a fraction from 0 to 1 as τ = {p.tax_rate:.2f} above" in p.describe()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_goal_tax_rate_outside_0_to_1_is_told_it_must_lie_there(seed):
+    """A student's trial: τ with the wrong sign (-0.8 for 0.8), or 1e308, got only the general hint; a tax rate outside
+    0 ≤ τ < 1 is now told so, while k and the percentage keep their own hints."""
+    q = problems.TaxTargets(seed)
+    right = solve(q)
+    tau = right["goal_tax_rate"]
+    for wrong in (-tau, 1.0, 1e308):
+        assert _feedback(q, **{**right, "goal_tax_rate": wrong}).startswith(
+            "`goal_tax_rate` must be at least 0 and below 1 (0 ≤ τ < 1): it is a tax rate, a fraction; got "), wrong
+    assert "looks like k" in _feedback(q, **{**right, "goal_tax_rate": 1 / (1 - tau)})
+    assert _feedback(q, **{**right, "goal_tax_rate": 100 * tau}).endswith(PERCENT)

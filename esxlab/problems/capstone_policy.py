@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import copy
+import random
 import sys
 import sysconfig
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
 from ..checks import CheckFailed, Expect
 from ..config import HostConfig, SharingConfig, VMConfig
-from ..errors import ConfigError, PolicyError, check_choice, first_line, shorten
+from ..errors import ConfigError, PolicyError, check_choice, did_you_mean, first_line, shorten
 from ..host import Host
 from ..rng import Streams
 from ..swap import POLICIES, SELF_CHECKED, ReplacementPolicy, legal_victims, short_answer, short_sentence
@@ -38,8 +39,11 @@ class _Validated(ReplacementPolicy):
         self.short: tuple[int, int, int] | None = None
 
     def victims(self, vm, n, rng, protect):
+        if type(self.policy).victims is ReplacementPolicy.victims and _methods(self.policy):  # misspelled (`victim`)
+            raise CheckFailed(_no_victims(self.policy))
+        drawn = _global_draws()
         try:
-            with _builtin_calls() as used:
+            with _builtin_calls() as used, _read_only(vm.pmap.state, vm.pmap.counts, vm.last_touch, protect):
                 out = self.policy.victims(vm, n, rng, protect)
         except NotImplementedError:                  # the starter's body: unanswered, as checks.check says it
             raise NotImplementedError("`victims` is not written yet: replace `raise NotImplementedError()` with "
@@ -48,6 +52,8 @@ class _Validated(ReplacementPolicy):
             raise
         except Exception as err:        # noqa: BLE001 (a bug in the student's code: told in a sentence, not 20 frames)
             raise CheckFailed(raised_by_policy(err)) from err
+        if drawn():
+            raise CheckFailed(GLOBAL_DRAWS)
         if used and self.own:                # (the model's own policies are there to compare with, not to hand in)
             raise CheckFailed(f"your policy's victims() calls esxlab's own {used[0]}; the capstone asks for a policy "
                               "of your own: a ReplacementPolicy subclass whose victims() chooses the pages itself.")
@@ -60,6 +66,58 @@ class _Validated(ReplacementPolicy):
 
 
 SELF_CHECKED.add(_Validated)
+
+
+#: what a policy drawing from a global random generator is told (a student's trial: an LRU variant drawing from
+#: np.random passed, its swap-ins 1249 / 1278 / 1269 with three global seeds, so its check and its grade could differ)
+GLOBAL_DRAWS = ("your policy's victims() draws from a global random generator (np.random.… or Python's random), so "
+                "the pages it chooses, and the check's verdict, change from run to run; draw from the rng victims() "
+                "is given (e.g. rng.choice(candidates, n, replace=False)), which the host seeds.")
+
+
+def _global_draws() -> Callable[[], bool]:
+    """A function telling whether numpy's global (legacy) generator or Python's ``random`` drew since this call."""
+    np_key, np_pos = np.random.get_state()[1:3]
+    np_key = np_key.copy()
+    py = random.getstate()
+    return lambda: (np.random.get_state()[2] != np_pos or not np.array_equal(np.random.get_state()[1], np_key)
+                    or random.getstate() != py)
+
+
+def _methods(policy: ReplacementPolicy) -> list[str]:
+    """The public methods ``policy``'s class has beyond those of ReplacementPolicy (``victim``, a misspelled
+    ``victims``)."""
+    cls = type(policy)
+    return [name for name in dir(cls) if not name.startswith("_") and callable(getattr(cls, name))
+            and not hasattr(ReplacementPolicy, name)]
+
+
+def _no_victims(policy: ReplacementPolicy) -> str:
+    """The sentence for a policy whose class defines methods but no ``victims`` of its own (a misspelled one,
+    ``victim``): the check calls ``victims``, and the base class's says only "not written yet" (a student's trial: a
+    policy whose method was named ``victim`` was told to replace `raise NotImplementedError()`, which it did not
+    have). A class with no method of its own (ReplacementPolicy itself) is still "not written yet"."""
+    return (f"your policy {type(policy).__name__}() defines no victims(self, vm, n, rng, protect)"
+            f"{did_you_mean('victims', _methods(policy))}: that is the method the host calls for the pages to page "
+            "out; name yours so.")
+
+
+@contextmanager
+def _read_only(*arrays: np.ndarray | None) -> Iterator[None]:
+    """While open, ``arrays`` (the VM's page states and their counts, its last-touch times, ``protect``) are
+    read-only: a policy's victims() may read what the hypervisor sees, and a write into it (``state[protect] = 0``,
+    to leave those pages out; ``vm.last_touch.sort()``) raises numpy's ValueError at the student's line, told as
+    the check tells any error of theirs (:func:`raised_by_policy`), where it changed the host's own state and the
+    check then blamed the policy's choice of pages (a student's trial: "it beat random only where the hot pages sit
+    at particular PPNs"), or crashed inside esxlab."""
+    frozen = [a for a in arrays if isinstance(a, np.ndarray) and a.flags.writeable]
+    for a in frozen:
+        a.flags.writeable = False
+    try:
+        yield
+    finally:
+        for a in frozen:
+            a.flags.writeable = True
 
 
 #: characters of an error's message that :func:`raised_by_policy` keeps (its first line)
@@ -113,8 +171,11 @@ def raised_by_policy(err: BaseException) -> str:
     where = (f" ({place}, line {frame.lineno}" + (f": `{code}`" if code else "") + ")") if frame else ""
     again = ("reload your module (or restart the kernel)" if place.startswith("your file")
              else "run the cell that defines your policy again")
-    return (f"your policy's victims() raised {type(err).__name__}" + (f": {said}" if said else "") + f"{where}. Fix "
-            f"it, {again}, then this one.")
+    copy_it = (" victims() may only read what the hypervisor sees (vm.pmap.state, vm.last_touch, protect): to change "
+               "one, change a copy, e.g. `state = vm.pmap.state.copy()`." if isinstance(err, ValueError) and
+               "read-only" in str(err) else "")
+    return (f"your policy's victims() raised {type(err).__name__}" + (f": {said}" if said else "") +
+            f"{where}.{copy_it} Fix it, {again}, then this one.")
 
 
 def _fresh(policy: ReplacementPolicy) -> ReplacementPolicy:

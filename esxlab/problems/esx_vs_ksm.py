@@ -166,6 +166,7 @@ class KsmCounters(Problem):
                              *unit_mistakes(sharing, "pages", "MB"))),
             Expect("full_scan_s", "number", right["full_scan_s"], tol=1, unit="s",
                    hint="KSM scans pages_to_scan pages every sleep_millisecs, through every VM's whole memory.",
+                   allowed=lambda v: None if float(v) > 0 else "must be more than 0: it is a time in seconds",
                    mistakes=(Mistake(per_second, "pages_to_scan is per sleep_millisecs, not per second."),
                              *slip(right["full_scan_s"], 1000, self.IN_MS))),
         ]

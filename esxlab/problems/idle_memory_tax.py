@@ -260,6 +260,9 @@ class TaxTargets(Problem):
     def _solve(self):
         return dict(targets_mb=self._targets(self.tax_rate), goal_tax_rate=self._goal_tax_rate(self.busy_goal_mb))
 
+    #: what a goal_tax_rate outside 0 ≤ τ < 1 is told (:attr:`~esxlab.checks.Expect.allowed`)
+    NOT_A_RATE = "must be at least 0 and below 1 (0 ≤ τ < 1): it is a tax rate, a fraction"
+
     def _expect(self):
         answers = self._solve()
         idle, busy = right = answers["targets_mb"]
@@ -276,6 +279,7 @@ class TaxTargets(Problem):
                 Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
                        hint="write the two equations of the first answer with τ unknown and the busy VM's target "
                             "known, and solve them for τ (it is a number between 0 and 1).",
+                       allowed=lambda v: None if 0 <= float(v) < 1 else self.NOT_A_RATE,
                        mistakes=(Mistake(self.tax_rate, "that is the tax rate in effect now (q.tax_rate); the "
                                                         "question asks for the τ that would give the busy VM a "
                                                         "target of q.busy_goal_mb."),
