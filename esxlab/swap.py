@@ -190,7 +190,7 @@ def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, calle
 SERVED = "_esxlab_served"
 
 
-def _check_victims_signature(policy: ReplacementPolicy) -> None:
+def check_victims_signature(policy: ReplacementPolicy) -> None:
     """PolicyError, when the host is built, if ``policy`` defines no ``victims`` (a misspelled one) or one that cannot
     be called as the swapper calls it, ``victims(vm, n, rng, protect)``: otherwise the first page-out of a run raised a
     bare NotImplementedError, or Python's own TypeError, from deep in the swapper (new users' trials)."""
@@ -224,7 +224,7 @@ def make_policy(spec: ReplacementPolicy | str) -> ReplacementPolicy:
                               "did, with its state); a policy instance may keep state for one host's VMs (a clock "
                               "hand), so the same seed would give another run. Give each host its own, e.g. "
                               f"replacement={type(spec).__name__}().")
-        _check_victims_signature(spec)
+        check_victims_signature(spec)
         try:
             setattr(spec, SERVED, True)
         except AttributeError:                       # (__slots__ without room for it: not tracked)

@@ -519,3 +519,16 @@ def test_a_policy_drawing_from_a_global_generator_is_told_to_use_rng(policy):
         checks.check(problems.BeatRandom(0), policy=policy)
     assert str(raised.value) == capstone_policy.GLOBAL_DRAWS
     assert "draw from the rng victims() is given" in str(raised.value)
+
+
+class TwoArguments(ReplacementPolicy):
+    def victims(self, vm, n):                               # the signature of an older handout
+        return np.flatnonzero(vm.pmap.state == PRIVATE)[:n]
+
+
+def test_a_victims_of_the_wrong_signature_gets_the_engines_sentence():
+    """It got Python's 'victims() takes 3 positional arguments but 5 were given', naming no signature to write."""
+    with pytest.raises(checks.CheckFailed) as raised:
+        checks.check(problems.BeatRandom(0), policy=TwoArguments())
+    assert str(raised.value).startswith("replacement = TwoArguments(): its victims(vm, n) cannot be called as the "
+                                        "swapper calls it, victims(vm, n, rng, protect)"), str(raised.value)

@@ -17,7 +17,8 @@ from ..config import HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, PolicyError, check_choice, did_you_mean, first_line, shorten
 from ..host import Host
 from ..rng import Streams
-from ..swap import POLICIES, SELF_CHECKED, ReplacementPolicy, legal_victims, short_answer, short_sentence
+from ..swap import (POLICIES, SELF_CHECKED, ReplacementPolicy, check_victims_signature, legal_victims, short_answer,
+                    short_sentence)
 from ..workloads import HotCold
 from ..workloads.base import Access
 from .base import Problem, pick
@@ -39,8 +40,14 @@ class _Validated(ReplacementPolicy):
         self.short: tuple[int, int, int] | None = None
 
     def victims(self, vm, n, rng, protect):
-        if type(self.policy).victims is ReplacementPolicy.victims and _methods(self.policy):  # misspelled (`victim`)
-            raise CheckFailed(_no_victims(self.policy))
+        if type(self.policy).victims is ReplacementPolicy.victims:
+            if _methods(self.policy):                # misspelled (`victim`)
+                raise CheckFailed(_no_victims(self.policy))
+        else:
+            try:                                     # victims(self, vm, n): the engine's sentence, not Python's
+                check_victims_signature(self.policy)
+            except PolicyError as wrong:
+                raise CheckFailed(str(wrong)) from None
         drawn = _global_draws()
         try:
             with _builtin_calls() as used, _read_only(vm.pmap.state, vm.pmap.counts, vm.last_touch, protect):
