@@ -349,3 +349,11 @@ def test_a_goal_tax_rate_outside_0_to_1_is_told_it_must_lie_there(seed):
             "`goal_tax_rate` must be at least 0 and below 1 (0 ≤ τ < 1): it is a tax rate, a fraction; got "), wrong
     assert "looks like k" in _feedback(q, **{**right, "goal_tax_rate": 1 / (1 - tau)})
     assert _feedback(q, **{**right, "goal_tax_rate": 100 * tau}).endswith(PERCENT)
+
+
+def test_negative_rhos_are_told_they_cannot_be_negative():
+    """The right ρ values with the wrong sign got only the formula's general hint (a student's trial)."""
+    r = problems.RhoVictim(0)
+    right = solve(r)
+    msg = _feedback(r, **{**right, "rhos": [-x for x in right["rhos"]]})
+    assert "`rhos` cannot be negative: it is an amount in shares/page; got " in msg, msg

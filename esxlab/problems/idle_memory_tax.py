@@ -158,7 +158,7 @@ class RhoVictim(Problem):
         # other VM that pays the most (ties included) gets the "other end" hint
         most = [name for name, r in zip(self.NAMES, rhos) if r >= max(rhos) * (1 - 1e-9) and name != idlest]
         return [
-            Expect("rhos", "numbers", rhos, tol=self.RHO_TOL, rel=True, unit="shares/page",
+            Expect("rhos", "numbers", rhos, tol=self.RHO_TOL, rel=True, unit="shares/page", nonnegative=True,
                    hint="apply ρ = S / (P·(f + k·(1 − f))) with P in 4 KB pages and idle page cost "
                         "k = 1/(1 − τ).", rounded_hint=self.ROUNDED, order=f"of p.vms ({', '.join(self.NAMES)})",
                    mistakes=(Mistake(no_tax, "it looks as if idle pages cost the same as active ones; with τ > 0 an "
