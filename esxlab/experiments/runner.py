@@ -382,6 +382,15 @@ def run_one(name: str, seed: int, params: dict[str, Any]) -> Result:
     return get(name).run(seed=seed, **params)
 
 
+def run_one_allowed(name: str, seed: int, params: dict[str, Any]) -> Result | None:
+    """:func:`run_one`, or None where the experiment refuses ``params`` (ConfigError): a dashboard's neighbour
+    one step away may be a value the experiment does not allow, and one such task must not end the others."""
+    try:
+        return run_one(name, seed, params)
+    except ConfigError:
+        return None
+
+
 def _within(rows: list[Row]) -> str:
     """"K/N": how many of ``rows`` are within their tolerance, of how many."""
     return f"{sum(bool(r.within) for r in rows)}/{len(rows)}"

@@ -68,6 +68,8 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
                           "a number or a choice, so it cannot be a control; set it without one (e.g. an "
                           "ExperimentDashboard's fixed=).")
     spec = declared.replace(**override)
+    if not isinstance(spec.label, str) or not spec.label:
+        raise ConfigError(f"control {name!r}: its label must be text, got {spec.label!r} (from its overrides).")
     value = spec.default if value is None else value
     unit = f" ({spec.unit})" if spec.unit else ""
     short = spec.label.split(" (")[0] + unit
@@ -91,7 +93,8 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
     if lo >= hi:
         raise ConfigError(f"control {name!r}: its range needs lo < hi; got lo={lo}, hi={hi}.")
     step = (hi - lo) / 100 if spec.step is None else spec.step
-    check_number(f"control {name!r}", "step", step, lo=0, lo_open=True)
+    check_number(f"control {name!r}", "step", step, lo=0, lo_open=True,
+                 integer=spec.integer and spec.step is not None)   # (an IntSlider takes a step of 0.5 as 0)
     lo, hi = lo + step if spec.lo_open else lo, hi - step if spec.hi_open else hi
     for end, which in ((lo, "lower end"), (hi, "upper end")):
         _allowed(declared, name, owner, end, f"the slider's {which}")

@@ -143,7 +143,8 @@ class Dashboard(widgets.VBox):
         panels, extra = _panels(panels), _widgets("extra", extra)
         self.sum_vms = check_choice("Dashboard", "sum_vms", sum_vms, (True, False))
         self.why_follows_vm = check_choice("Dashboard", "why_follows_vm", why_follows_vm, (True, False))
-        if not isinstance(host_fields, (list, tuple)) or any(f not in HOST_FIELDS for f in host_fields):
+        if not isinstance(host_fields, (list, tuple)) or not host_fields or any(f not in HOST_FIELDS
+                                                                            for f in host_fields):
             raise ConfigError(f"host_fields = {host_fields!r}: choose a list from {', '.join(HOST_FIELDS)}.")
         self.controls, self.seed, self.panels = dict(controls), seed, tuple(panels)
         self.host_series = TimeSeries(host_fields, title="host", ylabel=host_ylabel(host_fields))
@@ -234,13 +235,31 @@ class Dashboard(widgets.VBox):
         if unknown:
             raise ConfigError(f"set(): no control named {', '.join(map(repr, unknown))}; this dashboard has "
                               f"{', '.join(self.controls) or 'none'}.")
+        for k, v in values.items():              # all checked first: a refused value changes nothing
+            _check_move(names[k], self.controls[names[k]], v)
+        before = {n: c.value for n, c in self.controls.items()}
         self._batch = True
         try:
             for k, v in values.items():
                 self.controls[names[k]].value = v
         finally:
             self._batch = False
-        self.refresh()
+        try:
+            self.refresh()
+        except Exception:                        # refused by the run (e.g. min_mb above max_mb): as it was
+            self._put_back(before)
+            raise
+
+    def _put_back(self, values: dict[str, Any]) -> None:
+        """Set the controls back to ``values`` without a rerun: what the panels still show (a refused move
+        leaves no control on a value that would make every later move fail too)."""
+        self._batch = True
+        try:
+            for k, v in values.items():
+                self.controls[k].value = v
+        finally:
+            self._batch = False
+        self._grey_out()
 
     def _sibling(self, name: str) -> tuple[str, tuple] | None:
         """(the control ``name`` depends on, the values for which it applies), per :data:`APPLIES_WHEN`, if this
@@ -272,7 +291,12 @@ class Dashboard(widgets.VBox):
         if change["owner"]._property_lock:       # moved in the browser: answer now, compute in the background
             self.request(self.values)
         else:                                    # set from Python: compute and draw before returning
-            self.refresh()
+            try:
+                self.refresh()
+            except Exception:                    # refused (NaN in a cell): the control goes back to what is shown
+                name = next(k for k, c in self.controls.items() if c is change["owner"])
+                self._put_back({name: change["old"]})
+                raise
 
     @staticmethod
     def _key(values: dict[str, Any]) -> tuple:
@@ -406,7 +430,10 @@ class Dashboard(widgets.VBox):
             if gen != self._gen:
                 return
             if self._cached(other) is None:
-                self._run(gen, other, show=False)
+                try:
+                    self._run(gen, other, show=False)
+                except ConfigError:              # a value nobody chose that the configuration refuses (min_mb
+                    continue                     # one step above max_mb): nothing to get ready, nothing to report
 
     # -- what is drawn ---------------------------------------------------------------------------
     def charts(self) -> dict[str, TimeSeries]:
@@ -554,6 +581,20 @@ class Dashboard(widgets.VBox):
             snap_tick, states = run.snapshots[j]
             vm = picked if picked in states else run.pmap_vm          # the VM box's VM
             self.pmap.update(states[vm], f"{vm} at t = {snap_tick} s")
+
+
+def _check_move(name: str, c: widgets.ValueWidget, value: Any) -> None:
+    """ConfigError unless control ``name`` can show ``value``: one of a dropdown's choices, or a number in its
+    slider's range (ipywidgets would clamp 10000 to the slider's end silently, raise its own TraitError for text,
+    and take NaN, or None on a dropdown)."""
+    if hasattr(c, "options"):
+        choices = [o[1] if isinstance(o, tuple) else o for o in c.options]
+        if value is None or not any(value == o and isinstance(value, bool) == isinstance(o, bool) for o in choices):
+            raise ConfigError(f"set(): control {name!r} = {value!r} is not one of its choices "
+                              f"{', '.join(map(repr, choices))}.")
+        return
+    check_number(f"set(): control {name!r}", "value", value, lo=c.min, hi=c.max,
+                 integer=isinstance(c, widgets.IntSlider))
 
 
 def _total(series: Sequence[np.ndarray]) -> np.ndarray:
@@ -977,6 +1018,8 @@ class ExperimentDashboard(Dashboard):
 
         def each(task: tuple, result: Any) -> None:
             values = next(left)
+            if result is None:                   # refused by the experiment (a limit at the working set): skipped
+                return
             run = self._run_of(result)
             self._remember(values, run)
             self.store(values, run)
@@ -984,7 +1027,7 @@ class ExperimentDashboard(Dashboard):
         try:
             with _RUNNER_LOCK:
                 if gen == self._gen:              # else a newer request has queued its own neighbours
-                    runner.execute(runner.run_one, [(name, self.seed, {**self.fixed, **v}) for v in todo],
+                    runner.execute(runner.run_one_allowed, [(name, self.seed, {**self.fixed, **v}) for v in todo],
                                    jobs=os.cpu_count() or 1, label="dashboard precompute", each=each)
         finally:
             with self._lock:
