@@ -103,3 +103,20 @@ def test_bad_dashboard_arguments_say_what_is_wrong(kw, match):
     AttributeError; a fractional step on a whole-number control made an IntSlider of step 0."""
     with pytest.raises(esx.ConfigError, match=match):
         _dash(**kw)
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(minutes=0.008), r"SimDashboard.minutes = 0.008 is out of range; allowed: 0.0166667 ≤ minutes ≤ 240 \(at "
+                          r"least one tick"),
+    (dict(host_controls=["preset"]), r"host_controls names 'preset', the label of the era .* cannot be a control; "
+                                     r"use a control of what differs instead \(e.g. 'state_model'\)"),
+    (dict(vm_controls={"a": ["limit_mb"]}), r"control 'a.limit_mb' has no value to start from: limit_mb is None \(not "
+                                            r"set\) in the configuration; set one there"),
+])
+def test_a_dashboard_that_could_not_work_is_refused_when_built(kw, match):
+    """A helper's trial: minutes=0.008 ran no tick ("no VM is running"); a 'preset' dropdown's other era always failed
+    (it contradicts the configuration's state_model); a limit_mb control of a VM without a limit said only "value
+    must be a number, got None"."""
+    with pytest.raises(esx.ConfigError, match=match):
+        _dash(**kw)
+    assert _dash(minutes=1 / 60).run.host.time == 1

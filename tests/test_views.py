@@ -171,7 +171,7 @@ def test_replacement_control_and_counters():
 def test_bad_scenario_and_bad_control():
     with pytest.raises(esx.ConfigError, match="not in the scenario"):
         views.SimDashboard(esx.HostConfig(), [(esx.VMConfig(name="a"), "idle")], vm_controls={"b": ["shares"]})
-    with pytest.raises(esx.ConfigError, match="value must be a number, got None"):
+    with pytest.raises(esx.ConfigError, match="control .swap_mb. has no value to start from: swap_mb is None"):
         views.control("swap_mb", esx.HostConfig.controls()["swap_mb"])      # optional, default None
 
 
@@ -299,7 +299,7 @@ def _sim(**kw):
     (dict(panels="bar"), "panels must be a list of panel names"),
     (dict(minutes=float("nan")), "SimDashboard.minutes = nan is not a finite number"),
     (dict(minutes="5"), "SimDashboard.minutes must be a number, got '5'"),
-    (dict(minutes=-1), "SimDashboard.minutes = -1 is out of range; allowed: 0 < minutes"),
+    (dict(minutes=-1), "SimDashboard.minutes = -1 is out of range; allowed: 0.0166667 ≤ minutes"),
     (dict(snap_s=0), "SimDashboard.snap_s = 0 is out of range"),
     (dict(snap_s=0.5), "SimDashboard.snap_s must be a whole number"),
     (dict(snap_s=-5), "SimDashboard.snap_s = -5 is out of range"),
@@ -1355,7 +1355,8 @@ def test_dashboard_minutes_are_bounded_before_anything_runs():
     assert MAX_MINUTES == max(p.PARAMS["minutes"].hi for p in (esx.experiments.fig4, esx.experiments.fig5,
                                                                esx.experiments.ksm_vs_esx))
     assert refused(lambda: scenario(minutes=100000), rf"SimDashboard.minutes = 100000 is out of range; allowed: "
-                                                     rf"0 < minutes ≤ {MAX_MINUTES} \(a dashboard runs") < 1
+                                                     rf"0.0166667 ≤ minutes ≤ {MAX_MINUTES} \(at least one tick, "
+                                                     rf"a simulated second; a dashboard runs") < 1
     refused(lambda: scenario(minutes=MAX_MINUTES + 1), "out of range")
     huge = [(esx.VMConfig(name="a", max_mb=65536), "dbench")]
     assert refused(lambda: views.SimDashboard(esx.HostConfig(), huge, minutes=MAX_MINUTES, snap_s=1),

@@ -98,6 +98,10 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
     lo, hi = lo + step if spec.lo_open else lo, hi - step if spec.hi_open else hi
     for end, which in ((lo, "lower end"), (hi, "upper end")):
         _allowed(declared, name, owner, end, f"the slider's {which}")
+    if value is None:                         # a VM's limit_mb, unset: no limit
+        raise ConfigError(f"control {name!r} has no value to start from: {name.rpartition('.')[2]} is None (not "
+                          "set) in the configuration; set one there (it is where the slider starts), or leave this "
+                          "control out.")
     check_number(f"control {name!r}", "value", value, lo=lo, hi=hi)
     if spec.integer:
         return widgets.IntSlider(value=value, min=lo, max=hi, step=step, continuous_update=not rerun, **common)

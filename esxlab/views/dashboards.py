@@ -709,10 +709,11 @@ class SimDashboard(Dashboard):
                 isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], VMConfig) for p in vms):
             raise ConfigError(f"vms must be a list of (esx.VMConfig, workload) pairs, got {vms!r}.")
         try:
-            check_number("SimDashboard", "minutes", minutes, lo=0, hi=MAX_MINUTES, lo_open=True)
+            check_number("SimDashboard", "minutes", minutes, lo=1 / 60, hi=MAX_MINUTES)
         except ConfigError as err:
-            raise ConfigError(f"{str(err).removesuffix('.')} (a dashboard runs its whole scenario when built and "
-                              "again on every control move; for a longer run use esx.Host and host.run).") from None
+            raise ConfigError(f"{str(err).removesuffix('.')} (at least one tick, a simulated second; a dashboard runs "
+                              "its whole scenario when built and again on every control move; for a longer run use "
+                              "esx.Host and host.run).") from None
         check_number("SimDashboard", "snap_s", snap_s, lo=1, integer=True)
         panels, overrides = _panels(panels), _overrides(overrides)
         host_controls = _names("host_controls", host_controls)
@@ -735,6 +736,11 @@ class SimDashboard(Dashboard):
                        "give a larger snap_s, fewer minutes, or leave out the 'pmap' panel")
         ctl = {}
         for name in host_controls:
+            if name == "preset":                  # its other era contradicts the configuration's state_model
+                raise ConfigError("host_controls names 'preset', the label of the era the configuration started "
+                                  "from, which changes nothing by itself, so it cannot be a control; use a control of "
+                                  "what differs instead (e.g. 'state_model'), or views.EraDashboard to see the eras "
+                                  "side by side.")
             spec, value, owner = _host_control_spec(host_config, name)
             ctl[name] = control(name, spec, value, rerun=False, owner=owner, **overrides.get(name, {}))
         vm_specs = VMConfig.controls()
