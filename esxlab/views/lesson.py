@@ -207,7 +207,8 @@ def _percent_reading(x: float, actual: float) -> str:
 
 def _num(x: float) -> str:
     """``x`` to four significant figures, but never in exponent form for a large number (16384, not 1.638e+04);
-    a minus is the typographic one (−2, as in the explanations)."""
+    a minus is the typographic one (−2, as in the explanations); −0 (typed "-0") reads 0."""
+    x = x + 0.0                                   # −0.0 + 0.0 is 0.0
     s = f"{x:.4g}"
     return (f"{x:.0f}" if "e+" in s and abs(x) < 1e15 else s).replace("-", "\u2212")
 
