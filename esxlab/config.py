@@ -426,9 +426,9 @@ class HostConfig(Validated):
             value = getattr(self, name)
             if not isinstance(value, cls):        # e.g. sharing="off", as the experiments' own knob takes it
                 choices = cls.controls()[field].choices
-                word = str(value).strip().lower() if isinstance(value, (str, bool)) else None
-                example = value if isinstance(value, (str, bool)) and value in choices else \
-                    on if word in ("on", "true", "yes", "enabled") else off
+                word = str(value).strip().lower() if isinstance(value, (str, bool)) else None     # 'ESX' is 'esx'
+                example = next((c for c in choices if str(c).lower() == word),
+                               on if word in ("on", "true", "yes", "enabled") else off)
                 raise ConfigError(f"HostConfig.{name} must be a {cls.__name__}, e.g. {name}=esx.{cls.__name__}("
                                   f"{field}={example!r}) ({field} is one of {', '.join(map(repr, choices))}); "
                                   f"got {shorten(value)}.")

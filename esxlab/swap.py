@@ -191,9 +191,10 @@ SERVED = "_esxlab_served"
 
 
 def check_victims_signature(policy: ReplacementPolicy) -> None:
-    """PolicyError, when the host is built, if ``policy`` defines no ``victims`` (a misspelled one) or one that cannot
-    be called as the swapper calls it, ``victims(vm, n, rng, protect)``: otherwise the first page-out of a run raised a
-    bare NotImplementedError, or Python's own TypeError, from deep in the swapper (new users' trials)."""
+    """PolicyError, when the host is built (and by the capstone's check), if ``policy`` defines no ``victims`` (a
+    misspelled one) or one that cannot be called as the swapper calls it, ``victims(vm, n, rng, protect)``: otherwise
+    the first page-out of a run raised a bare NotImplementedError, or Python's own TypeError, from deep in the swapper
+    (new users' trials)."""
     if type(policy).victims is ReplacementPolicy.victims:
         raise PolicyError(f"replacement = {type(policy).__name__}(): it defines no victims(self, vm, n, rng, protect) "
                           "(misspelled?), the one method a replacement policy has (see "

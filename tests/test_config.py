@@ -32,6 +32,7 @@ from esxlab.experiments import fig7
     (dict(remap=False), ["must be a RemapConfig, e.g. remap=esx.RemapConfig(enabled=False) (enabled is one of True, "
                          "False); got False."]),
     (dict(remap="on"), ["e.g. remap=esx.RemapConfig(enabled=True) (enabled is one of True, False); got 'on'."]),
+    (dict(sharing="KSM"), ["e.g. sharing=esx.SharingConfig(mode='ksm') (mode is one of"]),    # (it suggested 'off')
 ])
 def test_bad_host_config_names_parameter_value_and_range(kw, words):
     with pytest.raises(esx.ConfigError) as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 
 import esxlab as esx
@@ -32,6 +33,8 @@ def _dash(**kw):
                                 r"'off'"),
     (dict(sharing__mode=None), r"control 'sharing.mode' = None is not one of its choices"),
     (dict(memory_mb=256, sharing__mode=None), r"control 'sharing.mode' = None"),
+    (dict(sharing__mode=np.array(["esx", "off"])), r"control 'sharing.mode' = array\(\['esx', 'off'\].* is not one "
+                                                 r"of its choices"),     # (numpy's 'truth value … is ambiguous')
 ])
 def test_set_refuses_a_value_its_control_cannot_show_and_changes_nothing(values, match):
     """set() clamped 10000 MB to the slider's 512 silently, let ipywidgets' TraitError out for 'abc', and took NaN
@@ -43,6 +46,21 @@ def test_set_refuses_a_value_its_control_cannot_show_and_changes_nothing(values,
     assert dash.values == before and dash.run is run
     dash.set(memory_mb=200)                               # the dashboard still answers
     assert dash.run.host.config.memory_mb == 200
+
+
+def test_set_takes_a_numpy_bool_as_the_configuration_does():
+    """HostConfig(large_pages=np.True_) is allowed; set() refused it as "not one of its choices False, True"."""
+    dash = _dash(host_controls=["large_pages"], overrides={})
+    dash.set(large_pages=np.True_)
+    assert dash.run.host.config.large_pages is True
+
+
+@pytest.mark.parametrize("experiment, name", [("fig4", "max_vms"), ("ksm_vs_esx", "vms")])
+def test_a_whole_number_control_without_a_declared_step_steps_by_whole_numbers(experiment, name):
+    """Its default step, a hundredth of the range (0.3 for fig4's max_vms, 2 to 32), made an IntSlider of step 0."""
+    module = getattr(esx.experiments, experiment)
+    c = views.control(name, module.PARAMS[name])
+    assert isinstance(c.step, int) and c.step >= 1, c.step
 
 
 def test_a_value_the_run_refuses_puts_the_control_back():
@@ -94,7 +112,7 @@ def test_an_experiment_neighbour_the_experiment_refuses_raises_in_no_thread():
 @pytest.mark.parametrize("kw, match", [
     (dict(panels=("host",), host_fields=()), r"host_fields = \(\): choose a list from free"),
     (dict(host_fields=[]), r"host_fields = \[\]: choose a list from free"),
-    (dict(overrides={"memory_mb": dict(label=5)}), r"control 'memory_mb': its label must be text, got 5"),
+    (dict(overrides={"memory_mb": dict(label=5)}), r"control 'memory_mb': its label must be non-empty text, got 5"),
     (dict(host_controls=["remap.threshold"], overrides={"remap.threshold": dict(step=0.5)}),
      r"control 'remap.threshold'.step must be a whole number, got 0.5"),
 ])
@@ -120,3 +138,13 @@ def test_a_dashboard_that_could_not_work_is_refused_when_built(kw, match):
     with pytest.raises(esx.ConfigError, match=match):
         _dash(**kw)
     assert _dash(minutes=1 / 60).run.host.time == 1
+
+
+def test_set_leaves_a_widget_that_is_no_slider_or_dropdown_to_its_own_rules():
+    """A Dashboard of one's own may hold any ValueWidget; set() raised AttributeError (no .min) on a Checkbox."""
+    import ipywidgets as widgets
+    box = widgets.Checkbox(value=False, description="on")
+    dash = views.Dashboard("mine", {"on": box}, panels=())
+    dash.refresh = lambda: None                           # (nothing to run: only the move is checked)
+    dash.set(on=True)
+    assert box.value is True

@@ -532,3 +532,30 @@ def test_a_victims_of_the_wrong_signature_gets_the_engines_sentence():
         checks.check(problems.BeatRandom(0), policy=TwoArguments())
     assert str(raised.value).startswith("replacement = TwoArguments(): its victims(vm, n) cannot be called as the "
                                         "swapper calls it, victims(vm, n, rng, protect)"), str(raised.value)
+
+
+class OneGlobalDraw(LRU):
+    """Never draws itself; during its first call another thread (a Dask client's jitter) draws from Python's random."""
+
+    def __init__(self):
+        self.first = True
+
+    def victims(self, vm, n, rng, protect):
+        if self.first:
+            import random
+            random.random()
+            self.first = False
+        return super().victims(vm, n, rng, protect)
+
+
+def test_one_global_draw_during_a_call_is_not_the_policys(capsys):
+    checks.check(problems.BeatRandom(0), policy=OneGlobalDraw())
+    assert "Correct" in capsys.readouterr().out
+
+
+def test_the_arrays_made_read_only_are_writable_again_after_an_error():
+    a, b = np.zeros(3), np.zeros(3)
+    b.flags.writeable = False
+    with pytest.raises(ValueError), capstone_policy._read_only(a, b, None):
+        a[0] = 1
+    assert a.flags.writeable and not b.flags.writeable, "restored as they were, also after an error"

@@ -416,9 +416,11 @@ def test_parameters_given_by_position_are_one_sentence(name):
     module = getattr(E, name)
     first = next(iter(module.PARAMS))
     with pytest.raises(ConfigError, match=re.escape(
-            f"{name}.run takes the seed by position and its parameters by name; got 2 values by position (0, 0.5); "
-            f"e.g. {name}.run(0, {first}=…).")):
+            f"{name}.run takes the seed by position (or as seed=) and its parameters by name; got 2 values by "
+            f"position (0, 0.5); e.g. {name}.run(0, {first}=…).")):
         module.run(0, 0.5)
+    with pytest.raises(ConfigError, match=re.escape("got 1 value by position (3) and seed=1; e.g. ")):
+        module.run(3, seed=1)
     assert list(inspect.signature(module.run).parameters) == ["seed", "params"], "the signature shown is run's own"
 
 

@@ -233,13 +233,13 @@ def test_large_numbers_are_shown_in_full_not_in_exponent_form(shown):
     assert "12000 PPNs" in r.text and "16384 PPNs" in r.text and "+4384 PPNs" in r.text and "e+" not in r.text
 
 
-
 def test_a_prediction_typed_as_minus_zero_reads_zero():
     """"-0" was recorded and revealed as "−0 MB" (a helper's trial)."""
     p = Prediction("How much does the balloon take back?", unit="MB")
     p.record("-0")
     r = p.reveal(actual=3, explain="It deflates.")
     assert "−0" not in p.status.value and "−0" not in r.text and "0 MB" in r.text, (p.status.value, r.text)
+
 
 MB_QUESTION = dict(answer=20.48, tol=0.5, unit="MB", hint="Each state's threshold is a percentage of memory.")
 CHOICES = dict(choices=["high", "soft", "hard"], answer="soft",

@@ -406,7 +406,8 @@ def test_a_script_run_as_main_is_named_by_its_file():
                        "mystudy/taxsmp.py, or install it)"),
     ("taxsmp", "did you mean 'tax_sweep'? If it is a module of your own, no module 'taxsmp' can be imported from "
                "here: work in the directory that holds taxsmp.py, or install it)"),
-    ("fig 7", "did you mean 'fig7'?)")])
+    ("fig 7", "did you mean 'fig7'?)"),
+    ("esxlab.experiments.fig77", "did you mean 'fig7'?)")])
 def test_an_unknown_own_experiment_says_why(name, why):
     """It read '(no module of that import name on sys.path)', with no did-you-mean for a misspelled name."""
     import esxlab as esx

@@ -157,7 +157,8 @@ def _find(experiment: str | float | ModuleType, own: bool) -> tuple[str, ModuleT
     allowed = (f"{number}, {name} or the import name of a module of your own, e.g. mypkg.myexp, with PARAMS and "
                "run like esxlab/experiments/fig7.py" if own else f"{number} or {name}: reproduce compares with the "
                "paper, so it runs only the package's experiments (sweep also runs your own)")
-    raise ConfigError(f"unknown experiment {experiment!r}{_why_unknown(experiment) if own else did_you_mean(experiment, EXPERIMENTS)}; choose {allowed}.")
+    why = _why_unknown(experiment) if own else did_you_mean(experiment, EXPERIMENTS)
+    raise ConfigError(f"unknown experiment {experiment!r}{why}; choose {allowed}.")
 
 
 def _why_unknown(experiment: object) -> str:
@@ -168,8 +169,10 @@ def _why_unknown(experiment: object) -> str:
         return f" (a file name: give its import name, {Path(key).stem!r}, from the directory that holds it)"
     if _unlisted_experiment(key):
         return f" ({_unlisted(key)})"
-    close = did_you_mean(key, EXPERIMENTS).removeprefix(" (").removesuffix(")") if key else ""
-    if not _IMPORT_NAME.fullmatch(key):
+    package = key.startswith(f"{__name__}.")                     # esxlab.experiments.fig77: the package's own
+    close = did_you_mean(key.removeprefix(f"{__name__}."), EXPERIMENTS).removeprefix(" (").removesuffix(")") \
+        if key else ""
+    if package or not _IMPORT_NAME.fullmatch(key):
         return f" ({close})" if close else ""
     own = (f"no module {key!r} can be imported from here: work in the directory that holds "
            f"{key.replace('.', '/')}.py, or install it")

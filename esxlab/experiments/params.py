@@ -99,19 +99,21 @@ def check_whole_seconds(owner: str, name: str, minutes: float) -> None:
 
 
 def by_name(run: Callable[..., Any]) -> Callable[..., Any]:
-    """An experiment's ``run(seed=0, **params)``, refusing more than the seed by position with a ConfigError that
-    says how to give the parameters (``fig7.run(0, 0.5)`` raised Python's TypeError); the signature shown is
-    ``run``'s own."""
+    """An experiment's ``run(seed=0, **params)``, refusing more than the seed by position, or the seed twice, with a
+    ConfigError that says how to give the parameters (``fig7.run(0, 0.5)`` raised Python's TypeError); the signature
+    shown is ``run``'s own."""
     @functools.wraps(run)
-    def checked(seed: Any = 0, *extra: Any, **params: Any) -> Any:
-        if extra:
+    def checked(*args: Any, **params: Any) -> Any:
+        if len(args) > 1 or (args and "seed" in params):
             name = run.__module__.rsplit(".", 1)[-1]
-            first = next(iter(getattr(sys.modules[run.__module__], "PARAMS", {})), "minutes")
-            given = ", ".join(shorten(v) for v in (seed, *extra))
-            raise ConfigError(f"{name}.run takes the seed by position and its parameters by name; got "
-                              f"{len(extra) + 1} values by position ({given}); e.g. {name}.run({shorten(seed)}, "
-                              f"{first}=…).")
-        return run(seed, **params)
+            first = next(iter(sys.modules[run.__module__].PARAMS))
+            given = ", ".join(shorten(v) for v in args)
+            seed = args[0] if isinstance(args[0], int) and args[0] >= 0 else 0
+            raise ConfigError(f"{name}.run takes the seed by position (or as seed=) and its parameters by name; got "
+                              f"{len(args)} value{'s' if len(args) > 1 else ''} by position ({given})"
+                              f"{' and seed=' + shorten(params['seed']) if 'seed' in params else ''}; e.g. "
+                              f"{name}.run({seed}, {first}=…).")
+        return run(*args, **params)
     return checked
 
 

@@ -28,7 +28,10 @@ class _Validated(ReplacementPolicy):
     """Wraps a student's policy and fails with a sentence (:class:`CheckFailed`) when its victims are not legal: the
     engine's rules (:func:`esxlab.swap.legal_victims`, which a Host checks a policy of one's own by, §3.3), for the
     check and :meth:`BeatRandom.measure` alike (a student who tunes with measure meets the check's sentences).
-    ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those, to compare).
+    It also fails a victims() misspelled or of the wrong signature (the engine's sentence), one that writes into what
+    the hypervisor sees (:func:`_read_only`), and one that draws from a global generator in most of its calls
+    (:data:`GLOBAL_DRAWS`). ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those,
+    to compare).
     ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
     pages outside ``protect`` qualified (the interface allows fewer only when none do), else None: the check reports
     it at the end (a Host would refuse it at once), so the swapper does not check these answers again
@@ -38,6 +41,7 @@ class _Validated(ReplacementPolicy):
         self.policy = policy
         self.own = own
         self.short: tuple[int, int, int] | None = None
+        self.calls = self.global_calls = 0     # victims() calls, and those during which a global generator drew
 
     def victims(self, vm, n, rng, protect):
         if type(self.policy).victims is ReplacementPolicy.victims:
@@ -59,7 +63,9 @@ class _Validated(ReplacementPolicy):
             raise
         except Exception as err:        # noqa: BLE001 (a bug in the student's code: told in a sentence, not 20 frames)
             raise CheckFailed(raised_by_policy(err)) from err
-        if drawn():
+        self.calls += 1
+        self.global_calls += drawn()
+        if self.global_calls >= GLOBAL_CALLS and 2 * self.global_calls > self.calls:
             raise CheckFailed(GLOBAL_DRAWS)
         if used and self.own:                # (the model's own policies are there to compare with, not to hand in)
             raise CheckFailed(f"your policy's victims() calls esxlab's own {used[0]}; the capstone asks for a policy "
@@ -77,18 +83,25 @@ SELF_CHECKED.add(_Validated)
 
 #: what a policy drawing from a global random generator is told (a student's trial: an LRU variant drawing from
 #: np.random passed, its swap-ins 1249 / 1278 / 1269 with three global seeds, so its check and its grade could differ)
-GLOBAL_DRAWS = ("your policy's victims() draws from a global random generator (np.random.… or Python's random), so "
-                "the pages it chooses, and the check's verdict, change from run to run; draw from the rng victims() "
-                "is given (e.g. rng.choice(candidates, n, replace=False)), which the host seeds.")
+GLOBAL_DRAWS = ("your policy's victims() draws from a global random generator (np.random.… or Python's random), "
+                "which other code shares, so the pages it chooses, and the check's verdict, can change from run to "
+                "run; draw from the rng victims() is given (e.g. rng.choice(candidates, n, replace=False)), which the "
+                "host seeds.")
+#: victims() calls with global draws before the check says so, if they are most calls: another thread's draw
+#: (a Dask client's jitter) during one call must not fail a policy that never draws
+GLOBAL_CALLS = 3
 
 
 def _global_draws() -> Callable[[], bool]:
     """A function telling whether numpy's global (legacy) generator or Python's ``random`` drew since this call."""
-    np_key, np_pos = np.random.get_state()[1:3]
-    np_key = np_key.copy()
-    py = random.getstate()
-    return lambda: (np.random.get_state()[2] != np_pos or not np.array_equal(np.random.get_state()[1], np_key)
-                    or random.getstate() != py)
+    before = _global_state()
+    return lambda: _global_state() != before
+
+
+def _global_state() -> tuple:
+    """numpy's global (legacy) generator's state (key as bytes, position, its cached Gaussian) and Python's."""
+    _, key, *rest = np.random.get_state()
+    return key.tobytes(), *rest, random.getstate()
 
 
 def _methods(policy: ReplacementPolicy) -> list[str]:

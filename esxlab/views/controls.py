@@ -69,7 +69,7 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
                           "ExperimentDashboard's fixed=).")
     spec = declared.replace(**override)
     if not isinstance(spec.label, str) or not spec.label:
-        raise ConfigError(f"control {name!r}: its label must be text, got {spec.label!r} (from its overrides).")
+        raise ConfigError(f"control {name!r}: its label must be non-empty text, got {spec.label!r} (from its overrides).")
     value = spec.default if value is None else value
     unit = f" ({spec.unit})" if spec.unit else ""
     short = spec.label.split(" (")[0] + unit
@@ -92,9 +92,10 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
                           f"value={value}. Pass lo=/hi= overrides.")
     if lo >= hi:
         raise ConfigError(f"control {name!r}: its range needs lo < hi; got lo={lo}, hi={hi}.")
-    step = (hi - lo) / 100 if spec.step is None else spec.step
+    # a hundredth of the range; whole for a whole-number control, as an IntSlider truncates it, but at least 1
+    step = spec.step if spec.step is not None else max(1, int((hi - lo) / 100)) if spec.integer else (hi - lo) / 100
     check_number(f"control {name!r}", "step", step, lo=0, lo_open=True,
-                 integer=spec.integer and spec.step is not None)   # (an IntSlider takes a step of 0.5 as 0)
+                 integer=spec.integer)                              # (an IntSlider takes a step of 0.5 as 0)
     lo, hi = lo + step if spec.lo_open else lo, hi - step if spec.hi_open else hi
     for end, which in ((lo, "lower end"), (hi, "upper end")):
         _allowed(declared, name, owner, end, f"the slider's {which}")

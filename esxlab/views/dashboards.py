@@ -34,7 +34,7 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -586,15 +586,17 @@ class Dashboard(widgets.VBox):
 def _check_move(name: str, c: widgets.ValueWidget, value: Any) -> None:
     """ConfigError unless control ``name`` can show ``value``: one of a dropdown's choices, or a number in its
     slider's range (ipywidgets would clamp 10000 to the slider's end silently, raise its own TraitError for text,
-    and take NaN, or None on a dropdown)."""
+    and take NaN, or None on a dropdown); other widgets check their values themselves."""
     if hasattr(c, "options"):
         choices = [o[1] if isinstance(o, tuple) else o for o in c.options]
-        if value is None or not any(value == o and isinstance(value, bool) == isinstance(o, bool) for o in choices):
+        if not isinstance(value, Hashable) or not any(     # (an array is none: its == is elementwise)
+                value == o and isinstance(value, (bool, np.bool_)) == isinstance(o, bool) for o in choices):
             raise ConfigError(f"set(): control {name!r} = {value!r} is not one of its choices "
                               f"{', '.join(map(repr, choices))}.")
         return
-    check_number(f"set(): control {name!r}", "value", value, lo=c.min, hi=c.max,
-                 integer=isinstance(c, widgets.IntSlider))
+    if hasattr(c, "min") and hasattr(c, "max"):   # (a Dashboard of one's own may hold a Checkbox: its own rules)
+        check_number(f"set(): control {name!r}", "value", value, lo=c.min, hi=c.max,
+                     integer=isinstance(c, widgets.IntSlider))
 
 
 def _total(series: Sequence[np.ndarray]) -> np.ndarray:
