@@ -24,7 +24,8 @@ def _dash(**kw):
 
 
 @pytest.mark.parametrize("values, match", [
-    (dict(memory_mb=10000), r"^set\(\): control 'memory_mb'.value = 10000 is out of range; allowed: 160 ≤ value ≤ 512"),
+    (dict(memory_mb=10000), r"^set\(\): control 'memory_mb'.value = 10000 is out of range; allowed: 160 ≤ value "
+                            r"≤ 512"),
     (dict(memory_mb=10), r"control 'memory_mb'.value = 10 is out of range"),
     (dict(memory_mb=float("nan")), r"control 'memory_mb'.value = nan is not a finite number"),
     (dict(memory_mb="abc"), r"control 'memory_mb'.value must be a number, got 'abc'"),

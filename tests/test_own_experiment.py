@@ -103,9 +103,10 @@ def test_a_module_that_is_not_an_experiment_module_is_one_sentence_pointing_to_f
 def test_a_name_that_imports_no_experiment_module_is_refused(capsys):
     with pytest.raises(esx.ConfigError, match="^experiment module 'json' has no PARAMS; "):
         E.sweep("json")
-    with pytest.raises(esx.ConfigError, match="^unknown experiment 'no_such_pkg.myexp' \\(no module 'no_such_pkg.myexp' "
-                                              "can be imported from here: .*\\); choose a figure number .* or the import "
-                                              "name of a module of your own, e.g. mypkg.myexp"):
+    with pytest.raises(esx.ConfigError, match="^unknown experiment 'no_such_pkg.myexp' \\(no module "
+                                              "'no_such_pkg.myexp' can be imported from here: .*\\); choose a figure "
+                                              "number .* or the import name of a module of your own, e.g. "
+                                              "mypkg.myexp"):
         E.sweep("no_such_pkg.myexp")
     assert main(["sweep", "no_such_module", "--list"]) == 2
     assert "unknown experiment 'no_such_module'" in capsys.readouterr().err

@@ -69,7 +69,8 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
                           "ExperimentDashboard's fixed=).")
     spec = declared.replace(**override)
     if not isinstance(spec.label, str) or not spec.label:
-        raise ConfigError(f"control {name!r}: its label must be non-empty text, got {spec.label!r} (from its overrides).")
+        raise ConfigError(f"control {name!r}: its label must be non-empty text, got {spec.label!r} (from its "
+                          "overrides).")
     value = spec.default if value is None else value
     unit = f" ({spec.unit})" if spec.unit else ""
     short = spec.label.split(" (")[0] + unit
