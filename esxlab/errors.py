@@ -126,7 +126,9 @@ def check_choice(owner: str, name: str, value: object, choices: Collection[Any])
             return c
     label = f"{owner}.{name}" if owner else name
     allowed = ", ".join(repr(c) for c in choices)
-    raise ConfigError(f"{label} = {shorten(value)} is not allowed; choose one of {allowed}.")
+    cased = [c for c in choices if isinstance(c, str) and isinstance(value, str) and c == value.strip().lower()]
+    hint = f" (did you mean {cased[0]!r}?)" if cased else ""          # 'ESX', 'Windows': the choices are lower case
+    raise ConfigError(f"{label} = {shorten(value)} is not allowed{hint}; choose one of {allowed}.")
 
 
 def _kind(x) -> type | None:

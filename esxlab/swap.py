@@ -12,8 +12,9 @@ out the swapper always tries to share it (§4.3, "share before swap").
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 
@@ -188,6 +189,23 @@ def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, calle
 
 #: the attribute :func:`make_policy` sets on a policy instance it hands to a host
 SERVED = "_esxlab_served"
+
+
+@contextmanager
+def read_only(*arrays: np.ndarray | None) -> Iterator[None]:
+    """While open, ``arrays`` (None skipped) are read-only; as they were after, also after an error. The swapper
+    holds a VM's page states, their counts, its last-touch times and ``protect`` so while a policy of one's own
+    chooses victims: it may read what the hypervisor sees, and a write into it (``state[protect] = 0``, to leave
+    those pages out; ``vm.last_touch.sort()``) raises numpy's ValueError at that line, where it changed the host's own
+    state (a student's trial: the capstone's check then blamed the policy's choice of pages, or esxlab crashed)."""
+    frozen = [a for a in arrays if isinstance(a, np.ndarray) and a.flags.writeable]
+    for a in frozen:
+        a.flags.writeable = False
+    try:
+        yield
+    finally:
+        for a in frozen:
+            a.flags.writeable = True
 
 
 def check_victims_signature(policy: ReplacementPolicy) -> None:
@@ -391,10 +409,21 @@ class Swapper(SlotStore):
         """
         self.action, self.taken = "page out", 0
         free_before = self.machine.free
-        victims = self.policy.victims(vm, n, self.rng, protect)
         kind = type(self.policy)
+        caller = f"{kind.__name__}.victims() for VM {vm.name!r}"
+        if kind in BUILT_IN:
+            victims = self.policy.victims(vm, n, self.rng, protect)
+        else:                                # a policy of one's own reads what the hypervisor sees, and writes none
+            try:
+                with read_only(vm.pmap.state, vm.pmap.counts, vm.last_touch, protect):
+                    victims = self.policy.victims(vm, n, self.rng, protect)
+            except ValueError as err:
+                if "read-only" not in str(err):
+                    raise
+                raise PolicyError(f"{caller} wrote into what the hypervisor sees (numpy: {err}): victims() may only "
+                                  "read vm.pmap.state, vm.last_touch and protect; to change one, change a copy, e.g. "
+                                  "`state = vm.pmap.state.copy()`.") from err
         if kind not in BUILT_IN and kind not in SELF_CHECKED:       # a policy of one's own: its every answer checked
-            caller = f"{kind.__name__}.victims() for VM {vm.name!r}"
             victims = legal_victims(victims, vm, n, protect, caller)
             short = short_answer(victims, vm, n, protect)
             if short:                      # (nothing paged, the host stayed short of memory, in low, its VMs blocked)

@@ -323,3 +323,18 @@ def test_sources_cite_the_sections_the_paper_gives():
     assert "§5.4" in host["memory_mb"].source and "§3.2" in host["balloon_stuck_s"].source
     assert "1 GB" in vm["overhead_mb"].source and "default is 2" in sharing["force_salting"].source
     assert 'high_state="idle"' in HostConfig.esx2002.__doc__ and "swap_mb" in HostConfig.esx2002.__doc__
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda: esx.SharingConfig(mode="ESX"), "SharingConfig.mode = 'ESX' is not allowed (did you mean 'esx'?); choose "
+                                            "one of 'esx', 'ksm', 'off'."),
+    (lambda: esx.VMConfig(name="a", guest_os="Windows"), "VMConfig.guest_os = 'Windows' is not allowed (did you mean "
+                                                         "'windows'?); choose one of 'linux', 'windows'."),
+    (lambda: esx.SharingConfig(mode="on"), "SharingConfig.mode = 'on' is not allowed; choose one of 'esx', 'ksm', "
+                                           "'off'."),
+])
+def test_a_choice_in_other_capitals_is_named(make, says):
+    """'ESX' and 'Windows' got only the list of choices (a new user's trial); 'on' is no choice in other capitals."""
+    with pytest.raises(esx.ConfigError) as e:
+        make()
+    assert str(e.value) == says

@@ -149,3 +149,16 @@ def test_set_leaves_a_widget_that_is_no_slider_or_dropdown_to_its_own_rules():
     dash.refresh = lambda: None                           # (nothing to run: only the move is checked)
     dash.set(on=True)
     assert box.value is True
+
+
+def test_an_unknown_name_in_set_names_the_keyword_forms_and_the_closest():
+    """set(taxrate=…) got no did-you-mean, and the names listed had dots (dbench.shares), which no keyword can be;
+    host_controls' list offered 'preset', which it refuses."""
+    dash = _dash(vm_controls={"b": ["shares"]})
+    with pytest.raises(esx.ConfigError, match=r"^set\(\): no control named 'b_shares' \(did you mean 'b__shares'\?\); "
+                                              r"this dashboard has memory_mb, sharing__mode, b__shares \(a dotted "
+                                              r"name with __ for the dot\)."):
+        dash.set(b_shares=100)
+    with pytest.raises(esx.ConfigError) as err:
+        _dash(host_controls=["memory"])
+    assert "preset" not in str(err.value) and "memory_mb" in str(err.value)

@@ -417,3 +417,29 @@ def test_a_vm_with_no_private_page_left_pages_out_its_shared_mappings():
         assert vm.alloc_pages == 0
         check_conservation(host)
     assert host.sharing.n_frames == 0 and host.machine.free - free == frames > 0
+
+
+class _WritesState(Oldest):
+    """Leaves its last candidate out by marking it in the VM's own page states (a new user's trial)."""
+
+    def victims(self, vm, n, rng, protect):
+        c = np.flatnonzero(vm.pmap.state == PRIVATE)
+        vm.pmap.state[c[-1]] = 0                            # the bug: the host's own array
+        return super().victims(vm, n, rng, protect)
+
+
+def test_a_policy_of_ones_own_cannot_write_what_the_hypervisor_sees():
+    """On any host (not only in the capstone's check), a victims() that wrote into vm.pmap.state ran on and changed
+    the run; it is a PolicyError naming what it may do, and the arrays are writable again for the host."""
+    with pytest.raises(PolicyError, match=r"^_WritesState.victims\(\) for VM 'app' wrote into what the hypervisor "
+                                          r"sees \(numpy: assignment destination is read-only\): victims\(\) may only "
+                                          r"read vm.pmap.state, vm.last_touch and protect; to change one, change a "
+                                          r"copy, e.g. `state = vm.pmap.state.copy\(\)`."):
+        _host(_WritesState())
+    host = esx.Host(esx.HostConfig(memory_mb=40, swap_mb=256, sharing=SharingConfig(mode="off")), seed=0,
+                    replacement=_WritesState())
+    vm = host.power_on(esx.VMConfig(name="app", max_mb=80, overhead_mb=4, balloon="absent"),
+                       workload=HotCold(8, 32, 10))
+    with pytest.raises(PolicyError):
+        host.run(seconds=100)
+    assert vm.pmap.state.flags.writeable and vm.pmap.counts.flags.writeable and vm.last_touch.flags.writeable

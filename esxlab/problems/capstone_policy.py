@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import random
 import sys
 import sysconfig
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..checks import CheckFailed, Expect
 from ..config import HostConfig, SharingConfig, VMConfig
-from ..errors import ConfigError, PolicyError, check_choice, did_you_mean, first_line, shorten
+from ..errors import ConfigError, PolicyError, check_choice, first_line, shorten
 from ..host import Host
 from ..rng import Streams
 from ..swap import (POLICIES, SELF_CHECKED, ReplacementPolicy, check_victims_signature, legal_victims, short_answer,
@@ -29,7 +30,7 @@ class _Validated(ReplacementPolicy):
     engine's rules (:func:`esxlab.swap.legal_victims`, which a Host checks a policy of one's own by, §3.3), for the
     check and :meth:`BeatRandom.measure` alike (a student who tunes with measure meets the check's sentences).
     It also fails a victims() misspelled or of the wrong signature (the engine's sentence), one that writes into what
-    the hypervisor sees (:func:`_read_only`), and one that draws from a global generator in most of its calls
+    the hypervisor sees (read-only in any victims() of one's own: :func:`esxlab.swap.read_only`), and one that draws from a global generator in most of its calls
     (:data:`GLOBAL_DRAWS`). ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those,
     to compare).
     ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
@@ -50,11 +51,12 @@ class _Validated(ReplacementPolicy):
         else:
             try:                                     # victims(self, vm, n): the engine's sentence, not Python's
                 check_victims_signature(self.policy)
-            except PolicyError as wrong:
-                raise CheckFailed(str(wrong)) from None
+            except PolicyError as wrong:             # (the student gave it as policy=, not replacement=)
+                name = type(self.policy).__name__
+                raise CheckFailed(str(wrong).replace(f"replacement = {name}()", f"your policy {name}()", 1)) from None
         drawn = _global_draws()
         try:
-            with _builtin_calls() as used, _read_only(vm.pmap.state, vm.pmap.counts, vm.last_touch, protect):
+            with _builtin_calls() as used:
                 out = self.policy.victims(vm, n, rng, protect)
         except NotImplementedError:                  # the starter's body: unanswered, as checks.check says it
             raise NotImplementedError("`victims` is not written yet: replace `raise NotImplementedError()` with "
@@ -117,27 +119,10 @@ def _no_victims(policy: ReplacementPolicy) -> str:
     ``victim``): the check calls ``victims``, and the base class's says only "not written yet" (a student's trial: a
     policy whose method was named ``victim`` was told to replace `raise NotImplementedError()`, which it did not
     have). A class with no method of its own (ReplacementPolicy itself) is still "not written yet"."""
-    return (f"your policy {type(policy).__name__}() defines no victims(self, vm, n, rng, protect)"
-            f"{did_you_mean('victims', _methods(policy))}: that is the method the host calls for the pages to page "
-            "out; name yours so.")
-
-
-@contextmanager
-def _read_only(*arrays: np.ndarray | None) -> Iterator[None]:
-    """While open, ``arrays`` (the VM's page states and their counts, its last-touch times, ``protect``) are
-    read-only: a policy's victims() may read what the hypervisor sees, and a write into it (``state[protect] = 0``,
-    to leave those pages out; ``vm.last_touch.sort()``) raises numpy's ValueError at the student's line, told as
-    the check tells any error of theirs (:func:`raised_by_policy`), where it changed the host's own state and the
-    check then blamed the policy's choice of pages (a student's trial: "it beat random only where the hot pages sit
-    at particular PPNs"), or crashed inside esxlab."""
-    frozen = [a for a in arrays if isinstance(a, np.ndarray) and a.flags.writeable]
-    for a in frozen:
-        a.flags.writeable = False
-    try:
-        yield
-    finally:
-        for a in frozen:
-            a.flags.writeable = True
+    close = difflib.get_close_matches("victims", _methods(policy), 1)
+    yours = f"; rename your {close[0]}() to victims" if close else ""
+    return (f"your policy {type(policy).__name__}() defines no victims(self, vm, n, rng, protect), the method the host "
+            f"calls for the pages to page out{yours}.")
 
 
 #: characters of an error's message that :func:`raised_by_policy` keeps (its first line)

@@ -233,8 +233,10 @@ class Dashboard(widgets.VBox):
         names = {k: k.replace("__", ".") for k in values}
         unknown = [k for k, n in names.items() if n not in self.controls]
         if unknown:
-            raise ConfigError(f"set(): no control named {', '.join(map(repr, unknown))}; this dashboard has "
-                              f"{', '.join(self.controls) or 'none'}.")
+            keywords = [k.replace(".", "__") for k in self.controls]     # as set() takes them: dbench__shares
+            raise ConfigError(f"set(): no control named {', '.join(map(repr, unknown))}"
+                              f"{did_you_mean(unknown[0], keywords)}; this dashboard has "
+                              f"{', '.join(keywords) or 'none'} (a dotted name with __ for the dot).")
         for k, v in values.items():              # all checked first: a refused value changes nothing
             _check_move(names[k], self.controls[names[k]], v)
         before = {n: c.value for n, c in self.controls.items()}
@@ -617,7 +619,7 @@ def _host_control_spec(host_config: HostConfig, name: str) -> tuple[Param, Any, 
     specs = type(owner).controls() if owner is not None else {}
     if sub not in specs:
         nested = [f"{p}.{k}" for p in HOST_PARTS for k in type(getattr(host_config, p)).controls()]
-        known = [*HostConfig.controls(), *nested]
+        known = [k for k in HostConfig.controls() if k != "preset"] + nested      # (preset: refused as a control)
         raise ConfigError(f"host_controls names {name!r}, which has no control{did_you_mean(name, known)}; choose from "
                           f"{', '.join(known)}.")
     return specs[sub], getattr(owner, sub), type(owner).__name__
