@@ -146,10 +146,12 @@ def _kind(x) -> type | None:
 
 def did_you_mean(name: object, known: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the name of ``known`` closest to ``name`` (capitals aside: TAX_RATE finds
-    tax_rate), or ``""`` when none is close (:func:`difflib.get_close_matches`' default cut-off)."""
+    tax_rate), or ``""`` when none is close (:func:`difflib.get_close_matches`' default cut-off) and none or several
+    begin with ``name`` (ksm: ksm_vs_esx)."""
     lower = {k.lower(): k for k in known}
-    close = difflib.get_close_matches(str(name).lower(), list(lower), 1)
-    return f" (did you mean {lower[close[0]]!r}?)" if close else ""
+    key = str(name).lower()
+    close = difflib.get_close_matches(key, list(lower), 1) or [k for k in lower if key and k.startswith(key)][:2]
+    return f" (did you mean {lower[close[0]]!r}?)" if len(close) == 1 else ""
 
 
 def check_known(owner: str, given: Iterable[str], known: Collection[str],

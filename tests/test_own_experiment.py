@@ -423,6 +423,13 @@ def test_reproduce_suggests_the_experiment_meant(capsys):
                                        "--figure, e.g. reproduce --figure 7 --figure tax_sweep.\n")
     assert main(["reproduce", "--figure", "fig77"]) == 2
     assert "unknown experiment 'fig77' (did you mean 'fig7'?); choose a figure number" in capsys.readouterr().err
+    assert main(["reproduce", "--figure", "ksm"]) == 2
+    assert "unknown experiment 'ksm' (did you mean 'ksm_vs_esx'?)" in capsys.readouterr().err
+    assert main(["reproduce", "--figure", "7,zz"]) == 2, "a list is split: 7, then zz"
+    assert "unknown experiment 'zz'" in capsys.readouterr().err
+    assert main(["sweep", "fig7", "--param", "tax_rate=0.5", "tax_before=0"]) == 2
+    assert capsys.readouterr().err.endswith("unrecognized arguments: tax_before=0; give each parameter its own "
+                                            "--param, e.g. --param tax_before=0.\n")
     assert main(["reproduce", "--sed", "3"]) == 2
     assert capsys.readouterr().err == "error: reproduce: unrecognized arguments: --sed 3 (did you mean '--seed'?).\n"
     assert main(["sweep", "fig7", "--parm=tax_rate=0"]) == 2

@@ -70,6 +70,8 @@ class Parser(argparse.ArgumentParser):
         hint = ""
         if extra and extra[0].startswith("-"):
             hint = did_you_mean(extra[0].split("=")[0], [o for o in self._option_string_actions if o[:2] == "--"])
+        elif extra and "=" in extra[0] and "--param" in self._option_string_actions:
+            hint = f"; give each parameter its own --param, e.g. --param {extra[0]}"
         elif extra and self._words:
             hint = f"; {self._words}"
         raise ConfigError(f"{self.prog.split()[-1]}: {message}{hint}.")
@@ -107,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m esxlab reproduce", description="Reproduce the paper's experiments.",
                words="experiments are chosen with --figure, e.g. reproduce --figure 7 --figure tax_sweep")
     p.add_argument("--figure", "-f", action="append", metavar="N|NAME",
-                   help=f"a figure number or experiment name (repeatable); all: {', '.join(EXPERIMENTS)}")
+                   help=f"a figure number or experiment name (repeatable, or a list: 7,8); all: "
+                        f"{', '.join(EXPERIMENTS)}")
     seeds = p.add_mutually_exclusive_group()
     p.exclusive(seeds, "--seed", type=_whole(0, "--seed 7"), default=0, help="random seed (default 0)")
     seeds.add_argument("--seeds", metavar="0-3", help="several seeds: a range (0-3) or a list (0,2,5); "
@@ -330,7 +333,8 @@ def main(argv: list[str]) -> int:
     a run that failed with an esxlab error."""
     try:
         args = _parser().parse_args(argv)
-        names = list(dict.fromkeys(lookup(f, own=False) for f in args.figure)) if args.figure else list(EXPERIMENTS)
+        figures = [f for given in args.figure or () for f in given.split(",") if f.strip()]     # --figure 7,8 too
+        names = list(dict.fromkeys(lookup(f, own=False) for f in figures)) if figures else list(EXPERIMENTS)
         check_seed(args.seed, "reproduce: --seed")
         seeds = runner.parse_seeds(args.seeds) if args.seeds else [args.seed]
         for seed in seeds:
