@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..config import Param
-from ..errors import ConfigError, check_number
+from ..errors import ConfigError, check_number, did_you_mean
 
 STYLE = {"description_width": "280px"}      # the longest label in a notebook, with its unit, fits
 #: as wide as the output area up to 640 px: in a narrower one (JupyterLab with its sidebar open) the track
@@ -29,6 +29,10 @@ CHOICE_LABELS = {"force_salting": {0: "0: salts ignored, all VMs share (2002)",
                                 "converge": "converge: balloons move VMs to targets"}}
 #: how a yes/no choice (a bool field, e.g. "remap hot I/O pages") reads in its dropdown
 BOOL_LABELS = {True: "on", False: "off"}
+#: what a control's overrides may change (the rest of a Param is the parameter's own), and the words for them that
+#: ipywidgets uses
+OVERRIDES = ("lo", "hi", "step", "label", "unit", "choices", "lo_open", "hi_open", "source")
+WIDGET_WORDS = {"min": "lo", "max": "hi", "description": "label", "options": "choices"}
 
 
 def as_param(name: str, spec: Any) -> Param:
@@ -67,6 +71,10 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
         raise ConfigError(f"control {name!r}: {declared.label} takes a value shaped like {declared.default!r}, not "
                           "a number or a choice, so it cannot be a control; set it without one (e.g. an "
                           "ExperimentDashboard's fixed=).")
+    for key in sorted(set(override) - set(OVERRIDES)):
+        meant = f" (did you mean {WIDGET_WORDS[key]!r}?)" if key in WIDGET_WORDS else did_you_mean(key, OVERRIDES)
+        raise ConfigError(f"control {name!r}: its overrides have no key {key!r}{meant}; they take "
+                          f"{', '.join(OVERRIDES)}.")
     spec = declared.replace(**override)
     if not isinstance(spec.label, str) or not spec.label:
         raise ConfigError(f"control {name!r}: its label must be non-empty text, got {spec.label!r} (from its "
