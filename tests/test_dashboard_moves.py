@@ -165,13 +165,13 @@ def test_an_unknown_name_in_set_names_the_keyword_forms_and_the_closest():
 
 
 @pytest.mark.parametrize("override, says", [
-    (dict(min=100), "control 'memory_mb': its overrides have no key 'min' (did you mean 'lo'?); they take lo, hi, step, "
-                    "label, unit, choices, lo_open, hi_open, source."),
+    (dict(min=100), "control 'memory_mb': its overrides have no key 'min' (did you mean 'lo'?); they take lo, hi, "
+                    "step, label, unit, choices, lo_open, hi_open, source."),
     (dict(stpe=8), "control 'memory_mb': its overrides have no key 'stpe' (did you mean 'step'?); they take "),
 ])
 def test_an_override_key_a_control_does_not_take_is_named(override, says):
-    """overrides={'memory_mb': dict(min=100)} said "Param has no field 'min'; its fields are: default, label, …, check,
-    why_range": a Param's internals, and no word of 'lo'."""
+    """overrides={'memory_mb': dict(min=100)} said "Param has no field 'min'; its fields are: default, label, …,
+    check, why_range": a Param's internals, and no word of 'lo'."""
     with pytest.raises(esx.ConfigError) as err:
         _dash(overrides={"memory_mb": override})
     assert str(err.value).startswith(says), str(err.value)

@@ -30,9 +30,9 @@ class _Validated(ReplacementPolicy):
     engine's rules (:func:`esxlab.swap.legal_victims`, which a Host checks a policy of one's own by, §3.3), for the
     check and :meth:`BeatRandom.measure` alike (a student who tunes with measure meets the check's sentences).
     It also fails a victims() misspelled or of the wrong signature (the engine's sentence), one that writes into what
-    the hypervisor sees (read-only in any victims() of one's own: :func:`esxlab.swap.read_only`), and one that draws from a global generator in most of its calls
-    (:data:`GLOBAL_DRAWS`). ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those,
-    to compare).
+    the hypervisor sees (read-only in any victims() of one's own: :func:`esxlab.swap.read_only`), and one that draws
+    from a global generator in most of its calls (:data:`GLOBAL_DRAWS`). ``own``: also refuse a policy that calls
+    esxlab's own (the check; measure may run those, to compare).
     ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
     pages outside ``protect`` qualified (the interface allows fewer only when none do), else None: the check reports
     it at the end (a Host would refuse it at once), so the swapper does not check these answers again
