@@ -191,6 +191,11 @@ def legal_victims(victims: object, vm, n: int, protect: np.ndarray | None, calle
 SERVED = "_esxlab_served"
 
 
+#: what a policy that wrote into what the hypervisor sees is told (by the swapper, and by the capstone's check)
+READ_ONLY = ("victims() may only read vm.pmap.state, vm.last_touch and protect; to change one, change a copy, e.g. "
+             "`state = vm.pmap.state.copy()`")
+
+
 @contextmanager
 def read_only(*arrays: np.ndarray | None) -> Iterator[None]:
     """While open, ``arrays`` (None skipped) are read-only; as they were after, also after an error. The swapper
@@ -410,24 +415,23 @@ class Swapper(SlotStore):
         self.action, self.taken = "page out", 0
         free_before = self.machine.free
         kind = type(self.policy)
-        caller = f"{kind.__name__}.victims() for VM {vm.name!r}"
         if kind in BUILT_IN:
             victims = self.policy.victims(vm, n, self.rng, protect)
         else:                                # a policy of one's own reads what the hypervisor sees, and writes none
+            caller = f"{kind.__name__}.victims() for VM {vm.name!r}"
             try:
                 with read_only(vm.pmap.state, vm.pmap.counts, vm.last_touch, protect):
                     victims = self.policy.victims(vm, n, self.rng, protect)
             except ValueError as err:
                 if "read-only" not in str(err):
                     raise
-                raise PolicyError(f"{caller} wrote into what the hypervisor sees (numpy: {err}): victims() may only "
-                                  "read vm.pmap.state, vm.last_touch and protect; to change one, change a copy, e.g. "
-                                  "`state = vm.pmap.state.copy()`.") from err
-        if kind not in BUILT_IN and kind not in SELF_CHECKED:       # a policy of one's own: its every answer checked
-            victims = legal_victims(victims, vm, n, protect, caller)
-            short = short_answer(victims, vm, n, protect)
-            if short:                      # (nothing paged, the host stayed short of memory, in low, its VMs blocked)
-                raise PolicyError(short_sentence(short, caller))
+                raise PolicyError(f"{caller} wrote into what the hypervisor sees (numpy: {err}): {READ_ONLY}.") \
+                    from err
+            if kind not in SELF_CHECKED:     # its every answer checked
+                victims = legal_victims(victims, vm, n, protect, caller)
+                short = short_answer(victims, vm, n, protect)
+                if short:                  # (nothing paged, the host stayed short of memory, in low, its VMs blocked)
+                    raise PolicyError(short_sentence(short, caller))
         if len(victims) == 0:
             self._spill(vm, n, protect)
             return self.machine.free - free_before

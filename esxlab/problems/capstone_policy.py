@@ -18,8 +18,8 @@ from ..config import HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, PolicyError, check_choice, first_line, shorten
 from ..host import Host
 from ..rng import Streams
-from ..swap import (POLICIES, SELF_CHECKED, ReplacementPolicy, check_victims_signature, legal_victims, short_answer,
-                    short_sentence)
+from ..swap import (POLICIES, READ_ONLY, SELF_CHECKED, ReplacementPolicy, check_victims_signature, legal_victims,
+                    short_answer, short_sentence)
 from ..workloads import HotCold
 from ..workloads.base import Access
 from .base import Problem, pick
@@ -29,10 +29,10 @@ class _Validated(ReplacementPolicy):
     """Wraps a student's policy and fails with a sentence (:class:`CheckFailed`) when its victims are not legal: the
     engine's rules (:func:`esxlab.swap.legal_victims`, which a Host checks a policy of one's own by, §3.3), for the
     check and :meth:`BeatRandom.measure` alike (a student who tunes with measure meets the check's sentences).
-    It also fails a victims() misspelled or of the wrong signature (the engine's sentence), one that writes into what
-    the hypervisor sees (read-only in any victims() of one's own: :func:`esxlab.swap.read_only`), and one that draws
-    from a global generator in most of its calls (:data:`GLOBAL_DRAWS`). ``own``: also refuse a policy that calls
-    esxlab's own (the check; measure may run those, to compare).
+    It also fails, when built, a victims() misspelled or of the wrong signature (the engine's sentence), and, when
+    called, one that writes into what the hypervisor sees (read-only in any victims() of one's own:
+    :func:`esxlab.swap.read_only`) or draws from a global generator in most of its calls (:data:`GLOBAL_DRAWS`).
+    ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those, to compare).
     ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
     pages outside ``protect`` qualified (the interface allows fewer only when none do), else None: the check reports
     it at the end (a Host would refuse it at once), so the swapper does not check these answers again
@@ -43,17 +43,18 @@ class _Validated(ReplacementPolicy):
         self.own = own
         self.short: tuple[int, int, int] | None = None
         self.calls = self.global_calls = 0     # victims() calls, and those during which a global generator drew
-
-    def victims(self, vm, n, rng, protect):
-        if type(self.policy).victims is ReplacementPolicy.victims:
-            if _methods(self.policy):                # misspelled (`victim`)
-                raise CheckFailed(_no_victims(self.policy))
+        # its class's victims, checked once (a bare ReplacementPolicy() is the starter: "not written yet" when called)
+        if type(policy).victims is ReplacementPolicy.victims:
+            if _methods(policy):                     # misspelled (`victim`)
+                raise CheckFailed(_no_victims(policy))
         else:
             try:                                     # victims(self, vm, n): the engine's sentence, not Python's
-                check_victims_signature(self.policy)
+                check_victims_signature(policy)
             except PolicyError as wrong:             # (the student gave it as policy=, not replacement=)
-                name = type(self.policy).__name__
+                name = type(policy).__name__
                 raise CheckFailed(str(wrong).replace(f"replacement = {name}()", f"your policy {name}()", 1)) from None
+
+    def victims(self, vm, n, rng, protect):
         drawn = _global_draws()
         try:
             with _builtin_calls() as used:
@@ -176,9 +177,7 @@ def raised_by_policy(err: BaseException) -> str:
     where = (f" ({place}, line {frame.lineno}" + (f": `{code}`" if code else "") + ")") if frame else ""
     again = ("reload your module (or restart the kernel)" if place.startswith("your file")
              else "run the cell that defines your policy again")
-    copy_it = (" victims() may only read what the hypervisor sees (vm.pmap.state, vm.last_touch, protect): to change "
-               "one, change a copy, e.g. `state = vm.pmap.state.copy()`." if isinstance(err, ValueError) and
-               "read-only" in str(err) else "")
+    copy_it = f" {READ_ONLY}." if isinstance(err, ValueError) and "read-only" in str(err) else ""
     return (f"your policy's victims() raised {type(err).__name__}" + (f": {said}" if said else "") +
             f"{where}.{copy_it} Fix it, {again}, then this one.")
 

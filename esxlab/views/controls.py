@@ -71,7 +71,9 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
         raise ConfigError(f"control {name!r}: {declared.label} takes a value shaped like {declared.default!r}, not "
                           "a number or a choice, so it cannot be a control; set it without one (e.g. an "
                           "ExperimentDashboard's fixed=).")
-    for key in sorted(set(override) - set(OVERRIDES)):
+    unknown = sorted(set(override) - set(OVERRIDES))
+    if unknown:
+        key = unknown[0]
         meant = f" (did you mean {WIDGET_WORDS[key]!r}?)" if key in WIDGET_WORDS else did_you_mean(key, OVERRIDES)
         raise ConfigError(f"control {name!r}: its overrides have no key {key!r}{meant}; they take "
                           f"{', '.join(OVERRIDES)}.")
