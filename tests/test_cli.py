@@ -300,7 +300,7 @@ def test_a_misspelled_parameter_name_gets_the_close_one(call, said, capsys):
 
 
 @pytest.mark.parametrize("call, owner, known", [
-    (lambda: esx.experiments.fig7.run(bogus=1), "fig7", E.fig7.PARAMS),
+    (lambda: esx.experiments.fig7.run(bogus=1), "fig7.run", ["seed", *E.fig7.PARAMS]),
     (lambda: esx.experiments.sweep("fig7", params={"bogus": [1]}), "sweep: fig7", E.fig7.PARAMS),
     (lambda: esx.HostConfig(bogus=1), "HostConfig", [f.name for f in dataclasses.fields(esx.HostConfig)]),
     (lambda: esx.workloads.Toucher(bogus=1), "Toucher", ["schedule", "sweep_s", "cpu_us_per_access", "os_overhead",

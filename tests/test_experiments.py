@@ -417,11 +417,28 @@ def test_parameters_given_by_position_are_one_sentence(name):
     first = next(iter(module.PARAMS))
     with pytest.raises(ConfigError, match=re.escape(
             f"{name}.run takes the seed by position (or as seed=) and its parameters by name; got 2 values by "
-            f"position (0, 0.5); e.g. {name}.run(0, {first}=…).")):
-        module.run(0, 0.5)
+            f"position (0, {{}}); e.g. {name}.run(0, {first}=…).")):
+        module.run(0, {})
     with pytest.raises(ConfigError, match=re.escape("got 1 value by position (3) and seed=1; e.g. ")):
         module.run(3, seed=1)
     assert list(inspect.signature(module.run).parameters) == ["seed", "params"], "the signature shown is run's own"
+    with pytest.raises(ConfigError, match=re.escape(f"{name}.run has no parameter 'Seed' (did you mean 'seed'?); "
+                                                    "its parameters are: ")):
+        module.run(Seed=1)
+
+
+@pytest.mark.parametrize("value, says", [
+    (0.5, "e.g. fig7.run(0, mb_per_client=0.5) (0.5 is a value of mb_per_client, zipf_alpha, tax_before, tax_rate, "
+          "dbench_start_min)."),
+    ("esx", "e.g. fig7.run(0, sharing='esx')."),
+    (-5, "e.g. fig7.run(0, available_mb=…)."),
+])
+def test_a_value_given_by_position_is_shown_with_the_parameters_that_take_it(value, says):
+    """The example named fig7's first parameter whatever the value (fig7.run(0, 0.5) → available_mb=…: a helper's
+    trial); it now names the parameters the value fits."""
+    with pytest.raises(ConfigError) as e:
+        E.fig7.run(0, value)
+    assert str(e.value).endswith(says)
 
 
 @pytest.mark.parametrize("seed, hinted", [(0.5, True), (np.float64(0.75), True), (-1, False), (2.0, False)])

@@ -100,21 +100,41 @@ def check_whole_seconds(owner: str, name: str, minutes: float) -> None:
 
 def by_name(run: Callable[..., Any]) -> Callable[..., Any]:
     """An experiment's ``run(seed=0, **params)``, refusing more than the seed by position, or the seed twice, with a
-    ConfigError that says how to give the parameters (``fig7.run(0, 0.5)`` raised Python's TypeError); the signature
+    ConfigError that says how to give the parameters (``fig7.run(0, 0.5)`` raised Python's TypeError), and a name it
+    does not take with ``seed`` among the names it lists (``Seed=1`` listed the parameters without it); the signature
     shown is ``run``'s own."""
+    name = run.__module__.rsplit(".", 1)[-1]
+
     @functools.wraps(run)
     def checked(*args: Any, **params: Any) -> Any:
+        specs = sys.modules[run.__module__].PARAMS
+        check_known(f"{name}.run", params, ["seed", *specs])
         if len(args) > 1 or (args and "seed" in params):
-            name = run.__module__.rsplit(".", 1)[-1]
-            first = next(iter(sys.modules[run.__module__].PARAMS))
             given = ", ".join(shorten(v) for v in args)
             seed = args[0] if isinstance(args[0], int) and args[0] >= 0 else 0
             raise ConfigError(f"{name}.run takes the seed by position (or as seed=) and its parameters by name; got "
                               f"{len(args)} value{'s' if len(args) > 1 else ''} by position ({given})"
-                              f"{' and seed=' + shorten(params['seed']) if 'seed' in params else ''}; e.g. "
-                              f"{name}.run({seed}, {first}=…).")
+                              f"{' and seed=' + shorten(params['seed']) if 'seed' in params else ''}; "
+                              f"{_example(name, specs, seed, args[1:])}")
         return run(*args, **params)
     return checked
+
+
+def _example(name: str, specs: dict[str, Param], seed: int, values: tuple) -> str:
+    """"e.g. fig7.run(0, name=value)." for the first of ``values`` and the first parameter that takes it, adding
+    the others that take it too ("0.5 is a value of tax_before, tax_rate"), or ``first=…`` when none takes it (or
+    there is no value: the seed twice)."""
+    takes = []
+    for param, spec in specs.items():
+        try:
+            spec.validate(name, param, values[0])
+            takes.append(param)
+        except (ConfigError, IndexError):
+            pass
+    if not takes:
+        return f"e.g. {name}.run({seed}, {next(iter(specs))}=…)."
+    also = f" ({shorten(values[0])} is a value of {', '.join(takes)})" if len(takes) > 1 else ""
+    return f"e.g. {name}.run({seed}, {takes[0]}={shorten(values[0])}){also}."
 
 
 def check_seed(seed: Any) -> int:
