@@ -175,3 +175,19 @@ def test_an_override_key_a_control_does_not_take_is_named(override, says):
     with pytest.raises(esx.ConfigError) as err:
         _dash(overrides={"memory_mb": override})
     assert str(err.value).startswith(says), str(err.value)
+
+
+def test_a_vm_memory_size_control_spans_the_vm_not_a_terabyte():
+    """A VM's max_mb, min_mb, limit_mb and balloon_max_mb controls spanned their fields' 0–1,048,576 MB unless
+    overridden (a helper's trial: a 64 MB VM's reservation moved in steps of 16 MB over a terabyte)."""
+    vms = [(esx.VMConfig(name="a", max_mb=64, min_mb=16, balloon_max_mb=32), esx.workloads.Idle()),
+           (esx.VMConfig(name="b", max_mb=32, limit_mb=48), esx.workloads.Toucher([(0, 8)]))]
+    dash = _dash(vms=vms, vm_controls={"a": ["max_mb", "min_mb", "balloon_max_mb"], "b": ["limit_mb"]})
+    spans = {k: (c.min, c.max) for k, c in dash.controls.items() if "." in k and not k.startswith("sharing")}
+    assert spans == {"a.max_mb": (16, 256), "a.min_mb": (0, 64), "a.balloon_max_mb": (0, 64),
+                     "b.limit_mb": (0, 48)}, "a limit above max_mb (it limits nothing) keeps its value in range"
+    with pytest.raises(esx.ConfigError, match=r"control 'a.min_mb'.value = 128 is out of range; allowed: 0 ≤ value "
+                                              r"≤ 64"):
+        dash.set(a__min_mb=128)
+    wide = _dash(vms=vms, vm_controls={"a": ["min_mb"]}, overrides={"a.min_mb": dict(hi=4096)})
+    assert wide.controls["a.min_mb"].max == 4096, "an override still widens it"

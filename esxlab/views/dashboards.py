@@ -601,6 +601,24 @@ def _check_move(name: str, c: widgets.ValueWidget, value: Any) -> None:
                      integer=isinstance(c, widgets.IntSlider))
 
 
+#: VMConfig fields in MB that a control spans from 0 to the VM's configured memory (their fields allow up to 1 TB)
+UP_TO_MAX_MB = ("min_mb", "limit_mb", "balloon_max_mb")
+
+
+def _vm_range(name: str, value: Any, config: VMConfig) -> dict[str, float]:
+    """A VM control's range where the field's own is too wide to steer (invented, for the sliders): ``shares`` 0
+    to 4× the VM's in quarters (the field allows 0–1e9); ``max_mb`` one step to 4× the VM's; the sizes in
+    :data:`UP_TO_MAX_MB` 0 to the VM's ``max_mb`` (or their value, if above it); the field's range otherwise."""
+    step = VMConfig.controls()["max_mb"].step
+    if name == "shares":
+        return dict(lo=0, hi=4 * value, step=value / 4) if value > 0 else {}
+    if name == "max_mb":
+        return dict(lo=step, hi=max(4 * value, 2 * step))
+    if name in UP_TO_MAX_MB:
+        return dict(lo=0, hi=max(config.max_mb, value or 0, step))      # (None: control() says it has none)
+    return {}
+
+
 def _total(series: Sequence[np.ndarray]) -> np.ndarray:
     """The VMs' ``series`` summed second by second; NaN while none of them is powered on."""
     stacked = np.vstack(series)
@@ -690,7 +708,8 @@ class SimDashboard(Dashboard):
     ``vms`` is a list of ``(VMConfig, workload)`` powered on in order (a VM that admission
     control refuses is reported in the status line, §6.2). ``host_controls`` names
     ``HostConfig`` fields and ``vm_controls`` maps a VM name to ``VMConfig`` fields; their
-    sliders come from the dataclasses' metadata, narrowed by ``overrides[name]`` (keys
+    sliders come from the dataclasses' metadata (a VM's shares and memory sizes span a range set by that VM's,
+    not the fields' whole range: 0 to its ``max_mb`` for ``min_mb``), changed by ``overrides[name]`` (keys
     ``"memory_mb"`` or ``"dbench.shares"``); ``"sharing.<field>"`` and ``"remap.<field>"`` name
     fields of the nested :class:`~esxlab.config.SharingConfig` and :class:`~esxlab.config.RemapConfig`.
     ``minutes`` (0 < minutes ≤ :data:`MAX_MINUTES`) is the run's length; ``watch`` names the VM the
@@ -757,12 +776,9 @@ class SimDashboard(Dashboard):
                     raise ConfigError(f"vm_controls[{vm!r}] names {name!r}, which has no control"
                                       f"{did_you_mean(name, vm_specs)}; choose from {', '.join(vm_specs)}.")
                 value = getattr(configs[vm], name)
-                narrow = {}
-                if name == "shares":       # 0 to 4× the VM's shares in quarters (the field allows 0–1e9)
-                    if value is None:
-                        value = configs[vm].effective_shares(host_config.shares_per_mb)
-                    if value > 0:
-                        narrow = dict(lo=0, hi=4 * value, step=value / 4)
+                if name == "shares" and value is None:
+                    value = configs[vm].effective_shares(host_config.shares_per_mb)
+                narrow = _vm_range(name, value, configs[vm])
                 key = f"{vm}.{name}"
                 ctl[key] = control(key, vm_specs[name], value, rerun=False, owner="VMConfig",
                                    **{"label": f"{vm}: {vm_specs[name].label}", **narrow, **overrides.get(key, {})})
