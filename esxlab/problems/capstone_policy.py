@@ -64,8 +64,8 @@ class _Validated(ReplacementPolicy):
                                       "your policy's choice of n private pages.") from None
         except CheckFailed:
             raise
-        except Exception as err:        # noqa: BLE001 (a bug in the student's code: told in a sentence, not 20 frames)
-            raise CheckFailed(raised_by_policy(err)) from err
+        except (Exception, SystemExit) as err:  # noqa: BLE001 (a bug in the student's code, sys.exit() too: told in
+            raise CheckFailed(raised_by_policy(err)) from err     # a sentence, not 20 frames or a silent stop)
         self.calls += 1
         self.global_calls += drawn()
         if self.global_calls >= GLOBAL_CALLS and 2 * self.global_calls > self.calls:
@@ -86,10 +86,11 @@ SELF_CHECKED.add(_Validated)
 
 #: what a policy drawing from a global random generator is told (a student's trial: an LRU variant drawing from
 #: np.random passed, its swap-ins 1249 / 1278 / 1269 with three global seeds, so its check and its grade could differ)
-GLOBAL_DRAWS = ("your policy's victims() draws from a global random generator (np.random.… or Python's random), "
-                "which other code shares, so the pages it chooses, and the check's verdict, can change from run to "
-                "run; draw from the rng victims() is given (e.g. rng.choice(candidates, n, replace=False)), which the "
-                "host seeds.")
+GLOBAL_DRAWS = ("your policy's victims() draws from (or seeds) a global random generator (np.random.… or Python's "
+                "random), which other code shares: what it draws depends on what else drew, so the pages it chooses, "
+                "and the check's verdict, can change from run to run, and seeding it there repeats the same draws in "
+                "every call and resets it for that other code; draw from the rng victims() is given (e.g. "
+                "rng.choice(candidates, n, replace=False)), which the host seeds.")
 #: victims() calls with global draws before the check says so, if they are most calls: another thread's draw
 #: (a Dask client's jitter) during one call must not fail a policy that never draws
 GLOBAL_CALLS = 3
