@@ -122,7 +122,7 @@ def test_a_csv_the_checks_before_running_let_through_is_one_error_line_after_it(
     monkeypatch.setattr(cli, "_check_writable_file", lambda name: None)
     assert main(["sweep", "remap_io", "--param", "minutes=1", "--csv", str(tmp_path / "missing" / "x.csv")]) == 2
     out, err = capsys.readouterr()
-    assert err.splitlines()[-1].startswith("error: SweepTable.to_csv: path = ")
+    assert err.splitlines()[-1].startswith("error: sweep: --csv "), "the option, not SweepTable.to_csv: path ="
     # the sweep's results are not lost: its summary and count line are printed before the error
     assert "bounce copies" in out and out.rstrip().endswith("s, 1 worker"), out
     (tmp_path / "out" / "remap_io_table.csv").mkdir(parents=True)       # a directory where a file goes
@@ -318,3 +318,78 @@ def test_a_name_close_to_none_gets_no_guess():
     with pytest.raises(esx.ConfigError) as e:
         esx.HostConfig(zzz=1)
     assert "did you mean" not in str(e.value) and "its parameters are: balloon_stuck_s" in str(e.value)
+
+
+def _never_runs(monkeypatch):
+    """Fail the test if anything runs: the refusals below come before any run."""
+    monkeypatch.setattr(runner, "execute", lambda *a, **k: pytest.fail("ran before refusing"))
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["reproduce", "--figure", ""], "error: reproduce: --figure '' is empty; allowed: N|NAME (see --help), or leave "
+                                    "the option out.\n"),
+    (["reproduce", "--readme", ""], "error: reproduce: --readme '' is empty; allowed: FILE (see --help)"),
+    (["reproduce", "--seeds", " "], "error: reproduce: --seeds ' ' is empty; allowed: 0-3 (see --help)"),
+    (["sweep", "remap_io", "--csv", ""], "error: sweep: --csv '' is empty; allowed: FILE"),
+    (["sweep", "remap_io", "--csv", "out/"], "error: sweep: --csv out/ names a directory, and sweep writes its tidy "
+                                             "table to one file (the summary goes to standard output); allowed: a "
+                                             "file name in an existing, writable directory, e.g. --csv out/sweep.csv."),
+    (["sweep", "remap_io", "--csv", "-"], "error: sweep: --csv - names standard output, and sweep writes"),
+    (["sweep", "remap_io", "--seeds", "1-0"], "error: sweep: --seeds = '1-0' is not allowed: the range 1-0 runs "
+                                              "backwards"),
+    (["sweep", "fig7", "--param", "minutes=60,30-32"], "error: sweep: --param 'minutes=60,30-32' writes '30-32', a "
+                                                       "range, which --param does not take (--seeds does); allowed: "
+                                                       "the values listed, separated by commas, e.g. --param "
+                                                       "minutes=60,30,31,32.\n"),
+])
+def test_what_a_helper_found_an_option_silently_took_is_refused_before_running(argv, says, monkeypatch, capsys,
+                                                                                tmp_path):
+    """--figure '' ran all eleven experiments, --readme '' ran them and wrote no README, --seeds '' ran seed 0;
+    --csv out/ wrote a file named out, --csv - a file named -; the CLI named --seeds as 'seeds'; minutes=1-3 was
+    refused as 'must be a number, got '1-3' (str)', with no word of ranges."""
+    _never_runs(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(says)
+    assert not any(tmp_path.iterdir()), "nothing written"
+
+
+PUT = f"; put the lines {runner.BEGIN!r} and {runner.END!r}, in this order, where the table goes."
+
+
+@pytest.mark.parametrize("text, says", [
+    ("no markers\n", f"lacks the markers {runner.BEGIN!r} and {runner.END!r}{PUT}"),
+    (f"{runner.BEGIN}\nold table\n", f"lacks the marker {runner.END!r}{PUT}"),
+    (f"{runner.END}\n{runner.BEGIN}\n", f"has its end marker before its begin marker{PUT}"),
+    ("\udcff not UTF-8", "is not UTF-8 text; allowed: a Markdown file (UTF-8) holding the generated-table markers."),
+])
+def test_a_readme_without_both_markers_is_refused_before_running(text, says, monkeypatch, capsys, tmp_path):
+    """A README with the begin marker alone passed the check, ran every experiment (22 s), then died with a traceback
+    saying both markers were missing; a file that is not UTF-8 raised UnicodeDecodeError."""
+    _never_runs(monkeypatch)
+    readme = tmp_path / "README.md"
+    readme.write_bytes(text.encode("utf-8", "surrogateescape"))
+    assert main(["reproduce", "--readme", str(readme)]) == 2
+    assert capsys.readouterr().err == f"error: reproduce: --readme = {str(readme)!r} {says}\n"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_csv_that_fills_the_disk_keeps_the_summary_and_says_so(capsys):
+    """--csv /dev/full (writes fail: no space left) raised OSError after the sweep and lost its summary."""
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--csv", "/dev/full"]) == 2
+    out, err = capsys.readouterr()
+    assert "bounce copies" in out and out.rstrip().endswith("s, 1 worker"), out
+    assert err.splitlines()[-1] == ("error: sweep: --csv '/dev/full' could not be written to the end (No space left on "
+                                    "device); what it holds is incomplete: free space, or give a file elsewhere, and "
+                                    "write it again.")
+
+
+def test_a_file_named_like_a_package_experiment_is_noted(monkeypatch, capsys, tmp_path):
+    """A helper's fig7.py (PARAMS x) in the current directory: `sweep fig7 --param x=1` said fig7 has no parameter
+    'x', listing the package's, with no word of the file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fig7.py").write_text("PARAMS = {}\n")
+    assert main(["sweep", "fig7", "--param", "x=1"]) == 2
+    assert capsys.readouterr().err.startswith(
+        "note: fig7 is the package's experiment (esxlab.experiments.fig7), not ./fig7.py; to sweep your file, give it "
+        "a name of its own (e.g. my_fig7.py) and sweep that name.\nerror: sweep: fig7 has no parameter 'x'")

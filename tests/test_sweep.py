@@ -602,3 +602,27 @@ def test_sweep_is_its_plan_run():
     plan = sweeps.Plan.of("remap_io", {"minutes": [1, 2]}, "0")
     assert (plan.jobs, plan.scheduler, plan.workers) == (1, None, 1)
     assert plan.run() == E.sweep("remap_io", {"minutes": [1, 2]}, "0")
+
+
+def test_a_zero_dimensional_array_is_one_value_or_one_seed(monkeypatch):
+    """sweep(..., {'minutes': np.array(1)}) raised 'iteration over a 0-d array', seeds=np.array(3) 'len() of unsized
+    object' (a helper's trial); np.int64(3) and 1-d arrays worked."""
+    assert sweeps.check_grid("remap_io", {"minutes": np.array(1)}) == {"minutes": [1]}
+    assert sweeps.check_seeds(np.array(3)) == [3] and sweeps.check_seeds(np.arange(2)) == [0, 1]
+
+
+@pytest.mark.parametrize("params, seeds, says", [
+    ({"sharing": {"esx", "off"}}, 0, r"^sweep: fig7.sharing = \{.*\} is a set, which has no order, so the table's rows "
+                                     r"would come in an order that changes from run to run; allowed: a list \(or a "
+                                     r"range, a numpy array\), e.g. sorted\(values\).$"),
+    ({"sharing": {"esx": 1}}, 0, r"^sweep: fig7.sharing = \{'esx': 1\} is a dict, whose keys would be taken as the "
+                                 r"values; allowed: a list .*, e.g. list\(values.values\(\)\).$"),
+    (None, {0, 1}, r"^sweep: seeds = \{0, 1\} is a set, which has no order"),
+    (None, {0: "a"}, r"^sweep: seeds = \{0: 'a'\} is a dict, whose keys would be taken"),
+])
+def test_a_set_or_a_dict_of_values_is_refused(params, seeds, says, monkeypatch):
+    """A set of values was taken in the order of its hashes, which PYTHONHASHSEED changes (four orders of the CSV's
+    rows in four runs); a dict's keys were taken silently."""
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
+    with pytest.raises(esx.ConfigError, match=says):
+        sweep("fig7", params, seeds=seeds)

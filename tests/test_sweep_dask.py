@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import csv
 import http.server
+import json
+import os
 import socket
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -205,6 +210,35 @@ def test_workers_that_cannot_import_esxlab_are_named_in_a_sentence(tmp_path, cap
         assert main(["sweep", "remap_io", "--scheduler", blind.scheduler_address]) == 2
         assert capsys.readouterr().err.startswith(f"error: sweep: --scheduler = {blind.scheduler_address!r}: the "
                                                   "workers cannot import esxlab (")
+
+
+def test_a_scheduler_that_cannot_import_esxlab_is_named_in_a_sentence(tmp_path, capsys):
+    """A helper's trial: a scheduler started without PYTHONPATH (its workers with it) failed every task with ~50 lines
+    of Dask's "Error during deserialization of the task graph": the scheduler reads the tasks, which name esxlab's
+    functions. A scheduler and a worker of their own processes, as `dask scheduler` and `dask worker` start them."""
+    (tmp_path / "no_esxlab.py").write_text(NO_ESXLAB)
+    info = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(esx.__file__).parents[1]),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    started = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", "0",
+                                 "--no-dashboard", "--scheduler-file", str(info), "--preload",
+                                 str(tmp_path / "no_esxlab.py")], env=env, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        started.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
+                                         "1", "--no-dashboard"], env=env, stderr=subprocess.DEVNULL))
+        assert within(90, main, ["sweep", "remap_io", "--param", "minutes=1", "--scheduler", address]) == 2
+        assert capsys.readouterr().err == (
+            f"error: sweep: --scheduler = {address!r}: the scheduler cannot import esxlab (No module named 'esxlab'), "
+            "and it must read the tasks, which name esxlab's functions; allowed: a scheduler started where esxlab "
+            "imports, as its workers are (esxlab installed, or its checkout on PYTHONPATH).\n")
+    finally:
+        for process in started:
+            process.terminate()
+            process.wait(30)
 
 
 def test_a_scheduler_without_workers_is_one_sentence_after_a_bounded_wait(monkeypatch, capsys):

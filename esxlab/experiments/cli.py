@@ -50,7 +50,7 @@ from ..rng import check_seed
 from . import EXPERIMENTS, cluster, get, lookup, runner
 from .paper import FIGURES
 from .plots import DPI, DPI_RANGE
-from .result import Result, Row, check_dir, render_table, write_table_csv
+from .result import Result, Row, check_dir, render_table, write_csv, write_table_csv
 
 if TYPE_CHECKING:
     from .sweeps import SweepTable
@@ -86,8 +86,17 @@ class Parser(argparse.ArgumentParser):
 
     def parse_args(self, args: Sequence[str] | None = None,
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        """As argparse's, then the defaults of :meth:`exclusive` options not given."""
+        """As argparse's, refusing an option given an empty word (``--figure ''`` ran every experiment, ``--readme ''``
+        wrote no README, ``--seeds ''`` ran seed 0: a helper's trial), then the defaults of :meth:`exclusive` options
+        not given."""
         ns = super().parse_args(args, namespace)
+        for action in self._actions:
+            given = getattr(ns, action.dest, None)
+            blank = [v for v in (given if isinstance(given, list) else [given]) if isinstance(v, str) and not v.strip()]
+            if action.option_strings and blank:
+                raise ConfigError(f"{self.prog.split()[-1]}: {action.option_strings[0]} {blank[0]!r} is empty; "
+                                  f"allowed: {action.metavar or action.dest.upper()} (see --help), or leave the option "
+                                  "out.")
         for dest, default in self._after.items():
             if getattr(ns, dest) is None:
                 setattr(ns, dest, default)
@@ -178,6 +187,7 @@ def sweep_main(argv: list[str]) -> int:
         if args.experiment is None:
             raise ConfigError(f"sweep: the following arguments are required: EXPERIMENT; give one of "
                               f"{', '.join(EXPERIMENTS)}, or a figure number.")
+        _note_shadowed(args.experiment)
         if args.list:
             print(describe_params(args.experiment))
             return 0
@@ -213,6 +223,17 @@ def sweep_main(argv: list[str]) -> int:
     return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
 
 
+def _note_shadowed(experiment: str) -> None:
+    """A note on stderr when a file of the current directory has the name of the package's experiment ``experiment``
+    names (a helper's ``fig7.py``): the package's is the one swept, and its parameters were listed, with no word of
+    the file."""
+    if experiment in EXPERIMENTS and Path(f"{experiment}.py").is_file():
+        print(f"note: {experiment} is the package's experiment (esxlab.experiments.{experiment}), not "
+              f"./{experiment}.py; to sweep your file, give it a name of its own (e.g. my_{experiment}.py) and sweep "
+              "that name.",
+              file=sys.stderr)
+
+
 def _list_alone(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
     """Refuse ``sweep --list`` with an option of a run given (``--param``, ``--seeds`` …: ``args`` that differ from
     the parser's ``defaults``): --list runs nothing, so the option would be ignored, its value unchecked."""
@@ -241,8 +262,8 @@ def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, ask
     unwritten = None
     if csv:
         try:
-            print(f"wrote {table.to_csv(csv)}", file=sys.stderr)
-        except ConfigError as e:       # checked before running, but some (e.g. /proc/x.csv for root) pass the check
+            print(f"wrote {write_csv(csv, table.columns, table.rows, 'sweep: --csv')}", file=sys.stderr)
+        except ConfigError as e:       # checked before running, but some (/proc/x.csv for root; a full disk) pass it
             unwritten = e
     try:
         print(render_table(table.summary()))
@@ -257,8 +278,13 @@ def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, ask
 
 
 def _check_writable_file(name: str) -> None:
-    """Refuse ``--csv FILE`` before running unless FILE can be written (its directory exists)."""
+    """Refuse ``--csv FILE`` before running unless FILE can be written (its directory exists), and a name that
+    reads as a directory (``out/``: it wrote a file named ``out``) or as standard output (``-``: a file named so)."""
     path = Path(name)
+    if name == "-" or name.endswith(("/", os.sep)):
+        raise ConfigError(f"sweep: --csv {name} names {'standard output' if name == '-' else 'a directory'}, and "
+                          "sweep writes its tidy table to one file (the summary goes to standard output); allowed: a "
+                          "file name in an existing, writable directory, e.g. --csv out/sweep.csv.")
     if path.is_dir() or not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
         raise ConfigError(f"sweep: --csv {name} cannot be written; allowed: a file name in an existing, "
                           "writable directory.")
@@ -296,10 +322,7 @@ def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
     if args.readme:
         if args.figure:
             raise ConfigError("reproduce: --readme needs every experiment; drop --figure.")
-        path = Path(args.readme)
-        if not path.is_file() or runner.BEGIN not in path.read_text():
-            raise ConfigError(f"reproduce: --readme = {args.readme!r} must be an existing file holding the "
-                              f"generated-table markers ({runner.BEGIN!r} … {runner.END!r}).")
+        runner.readme_span(args.readme)
     if args.dpi != DPI and args.plots is None:
         raise ConfigError(f"reproduce: --dpi {args.dpi} sets the resolution of --plots' PNGs; allowed: --dpi with "
                           "--plots DIR.")

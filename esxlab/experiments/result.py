@@ -485,10 +485,14 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence[A
     except OSError as e:
         raise ConfigError(f"{label} {str(path)!r} cannot be written ({e.strerror or e}); allowed: a file name in "
                           "an existing, writable directory.") from None
-    with fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows([("" if x is None else x) for x in row] for row in rows)
+    try:
+        with fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows([("" if x is None else x) for x in row] for row in rows)
+    except OSError as e:                          # opened, then the disk filled (or went away) while writing
+        raise ConfigError(f"{label} {str(path)!r} could not be written to the end ({e.strerror or e}); what it "
+                          "holds is incomplete: free space, or give a file elsewhere, and write it again.") from None
     return path
 
 

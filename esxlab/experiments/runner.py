@@ -206,9 +206,17 @@ def _backend(jobs: int, scheduler: str | None, label: str, own: Sequence[Own] = 
 
 
 def _check_workers(client: Any, where: str, own: Sequence[Own]) -> None:
-    """ConfigError (``where``: the option and its value) unless the cluster's workers import esxlab, run the
-    sources this process loaded and import each module of your own in ``own`` from the same file."""
+    """ConfigError (``where``: the option and its value) unless the cluster's scheduler imports esxlab (it reads the
+    tasks, which name esxlab's functions: without, each failed with Dask's "Error during deserialization of the task
+    graph"), and its workers import esxlab, run the sources this process loaded and import each module of your own
+    in ``own`` from the same file."""
     here = loaded_source_hash()
+    try:
+        client.run_on_scheduler(loaded_source_hash)
+    except ImportError as e:
+        raise ConfigError(f"{where}: the scheduler cannot import esxlab ({cluster.clip(e)}), and it must read the "
+                          "tasks, which name esxlab's functions; allowed: a scheduler started where esxlab imports, "
+                          "as its workers are (esxlab installed, or its checkout on PYTHONPATH).") from None
     try:
         other = {w: h for w, h in client.run(loaded_source_hash).items() if h != here}
     except Exception as e:                        # distributed re-raises a worker's ImportError as a plain Exception
@@ -537,16 +545,36 @@ def readme_block(rows: list[Row], seeds: list[int], date: str | None = None, job
     ])
 
 
-def write_readme(path: str | Path, rows: list[Row], seeds: list[int], jobs: int = 1) -> None:
-    """Replace the text between :data:`BEGIN` and :data:`END` in ``path`` (ConfigError if the
-    markers are missing) with :func:`readme_block` (``jobs``: the ``--jobs`` it names)."""
+def readme_span(path: str | Path) -> tuple[str, int, int]:
+    """``path``'s text and where its :data:`BEGIN` and :data:`END` markers start; ConfigError, naming what is wrong,
+    if it is not an existing UTF-8 file or lacks a marker (or has END first): ``reproduce --readme`` checks this
+    before running, as :func:`write_readme` would refuse it after every run."""
+    label = f"reproduce: --readme = {str(path)!r}"
     p = Path(path)
-    text = p.read_text()
+    if not p.is_file():
+        raise ConfigError(f"{label} is not an existing file; allowed: a file holding the generated-table markers, "
+                          "e.g. README.md.")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{label} is not UTF-8 text; allowed: a Markdown file (UTF-8) holding the generated-table "
+                          "markers.") from None
     start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ConfigError(f"reproduce: --readme = {str(path)!r} has no generated-table markers; put the lines "
-                          f"{BEGIN!r} and {END!r} where the table goes.")
-    p.write_text(text[:start] + readme_block(rows, seeds, jobs=jobs) + text[end + len(END):])
+    missing = [m for m, at in ((BEGIN, start), (END, end)) if at < 0]
+    if missing or end < start:
+        what = (f"lacks the marker{'s' if len(missing) > 1 else ''} {' and '.join(map(repr, missing))}" if missing
+                else "has its end marker before its begin marker")
+        raise ConfigError(f"{label} {what}; put the lines {BEGIN!r} and {END!r}, in this order, where the table "
+                          "goes.")
+    return text, start, end
+
+
+def write_readme(path: str | Path, rows: list[Row], seeds: list[int], jobs: int = 1) -> None:
+    """Replace the text between :data:`BEGIN` and :data:`END` in ``path`` (ConfigError as
+    :func:`readme_span` says) with :func:`readme_block` (``jobs``: the ``--jobs`` it names)."""
+    text, start, end = readme_span(path)
+    Path(path).write_text(text[:start] + readme_block(rows, seeds, jobs=jobs) + text[end + len(END):],
+                          encoding="utf-8")
 
 
 def readme_hash(path: str | Path) -> str | None:

@@ -186,6 +186,21 @@ def _items(text: str, values: str) -> list[str]:
     return [*items, values[start:].strip()]
 
 
+def _no_range(text: str, item: str) -> None:
+    """ConfigError for a --param value written as a range (minutes=1-3, as --seeds takes them): it would reach the
+    parameter as a word and be refused as not a number, with no word of ranges."""
+    ends = re.fullmatch(r"(\d+(?:\.\d*)?)\s*-\s*(\d+(?:\.\d*)?)", item)
+    if ends:
+        lo, hi = (_literal_eval(e) for e in ends.groups())
+        whole = isinstance(lo, int) and isinstance(hi, int) and 0 < hi - lo <= 20
+        listed = ",".join(map(str, range(lo, hi + 1))) if whole else f"{lo},{hi}"
+        name, _, values = str(text).partition("=")
+        fixed = f"{name.strip()}={values.strip().replace(item, listed, 1)}"
+        raise ConfigError(f"sweep: --param {shorten(text)} writes {item!r}, a range, which --param does not take "
+                          f"(--seeds does); allowed: the values listed, separated by commas, e.g. --param "
+                          f"{_shell(fixed)}.")
+
+
 def _several(text: str, item: str) -> None:
     """ConfigError for a --param value that is several numbers apart from the commas (0.5 0.6, or 0.5;0.6): values
     are separated by commas, so it would reach the parameter as one word and be refused as not a number."""
@@ -213,6 +228,7 @@ def _value(text: str, item: str) -> Any:
         return _literal_eval(item)
     except (ValueError, SyntaxError) as e:
         if not any(c in item for c in "()[]"):
+            _no_range(text, item)
             _several(text, item)
             return item                          # a bare word: esx
         if isinstance(e, SyntaxError):
@@ -309,7 +325,7 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
         if key in ("experiment", *COLUMNS):
             raise ConfigError(f"sweep: {name}.{key} has the name of a column of the sweep's table; allowed: a "
                               f"parameter named other than experiment, {', '.join(COLUMNS)} (rename it in PARAMS).")
-        values = [values] if isinstance(values, (str, bytes)) or not isinstance(values, Iterable) else list(values)
+        values = [values] if _one(values, f"sweep: {name}.{key}") else list(values)
         values = [_plain(v) for v in values]      # np.linspace's values as the numbers a list would give
         if not values:
             raise ConfigError(f"sweep: {name}.{key} has no values; give at least one.")
@@ -337,10 +353,26 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
     return grid
 
 
+def _one(values: Any, label: str) -> bool:
+    """Whether ``values`` (a grid's values, or the seeds) is one value, not several: a str, a 0-d numpy array
+    (``np.array(3)``, whose iteration fails) or anything not iterable. ConfigError for a set, whose order changes
+    from run to run (the table's rows with it), and a dict (its keys would be taken, silently)."""
+    if isinstance(values, Mapping):
+        raise ConfigError(f"{label} = {shorten(values)} is a {type(values).__name__}, whose keys would be taken as "
+                          "the values; allowed: a list (or a range, a numpy array), e.g. list(values.values()).")
+    if isinstance(values, (set, frozenset)):
+        raise ConfigError(f"{label} = {shorten(values)} is a {type(values).__name__}, which has no order, so the "
+                          "table's rows would come in an order that changes from run to run; allowed: a list (or a "
+                          "range, a numpy array), e.g. sorted(values).")
+    return isinstance(values, (str, bytes)) or not isinstance(values, Iterable) or (
+        isinstance(values, np.ndarray) and values.ndim == 0)
+
+
 def _plain(value: Any) -> Any:
     """``value`` with numpy scalars as the Python numbers, bools and strings they hold (in a tuple too), so that a
-    grid point's name and a run's notes read 0.5, not np.float64(0.5), as for values given in a list."""
-    if isinstance(value, np.generic):
+    grid point's name and a run's notes read 0.5, not np.float64(0.5), as for values given in a list (a 0-d array,
+    np.array(0.5), too)."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
         return value.item()
     if isinstance(value, (tuple, list)):
         return type(value)(_plain(v) for v in value)
@@ -480,21 +512,23 @@ def describe_params(experiment: Experiment) -> str:
     return "\n".join(out + ["", para(syntax)])
 
 
-def check_seeds(seeds: int | str | Iterable[int]) -> list[int]:
+def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -> list[int]:
     """``seeds`` (one seed, "0-19"/"0,2,5", or an iterable of seeds) as a list; ConfigError if
-    empty, repeated, not seeds, or more than :data:`.runner.MAX_SEEDS` (as ``--seeds`` allows)."""
+    empty, repeated, not seeds, or more than :data:`.runner.MAX_SEEDS` (as ``--seeds`` allows), its sentence
+    starting with ``label`` ("sweep: --seeds" for the command line's)."""
     if isinstance(seeds, str):
-        return runner.parse_seeds(seeds, "sweep: seeds")
-    many = len(seeds) if isinstance(seeds, Sized) and isinstance(seeds, Iterable) else None
-    out = [seeds] if not isinstance(seeds, Iterable) else list(itertools.islice(seeds, runner.MAX_SEEDS + 1))
+        return runner.parse_seeds(seeds, label)
+    one = _one(seeds, label)
+    many = len(seeds) if not one and isinstance(seeds, Sized) else None
+    out = [_plain(seeds)] if one else list(itertools.islice(seeds, runner.MAX_SEEDS + 1))
     if len(out) > runner.MAX_SEEDS:
         many = f"{many}" if many is not None else f"more than {runner.MAX_SEEDS}"
-        raise ConfigError(f"sweep: seeds = {shorten(seeds)} names {many} seeds; allowed: at most {runner.MAX_SEEDS}.")
+        raise ConfigError(f"{label} = {shorten(seeds)} names {many} seeds; allowed: at most {runner.MAX_SEEDS}.")
     if not out:
-        raise ConfigError("sweep: seeds is empty; give at least one seed, e.g. range(4).")
-    out = [check_seed(s, "sweep: seeds") for s in out]
+        raise ConfigError(f"{label} is empty; give at least one seed, e.g. range(4).")
+    out = [check_seed(s, label) for s in out]
     if len(set(out)) != len(out):
-        raise ConfigError(f"sweep: seeds = {shorten(out)} names a seed twice; each seed must appear once.")
+        raise ConfigError(f"{label} = {shorten(out)} names a seed twice; each seed must appear once.")
     return out
 
 
@@ -625,7 +659,7 @@ class Plan:
                                   "at a time on this computer and a Dask cluster runs as many as it has worker threads.")
         ref = _task_name(name, get(experiment), jobs, scheduler)       # before the checks: they read the file now
         grid = check_grid(experiment, params)
-        seed_list = check_seeds(seeds)
+        seed_list = check_seeds(seeds, word("seeds"))
         n_points = math.prod(len(values) for values in grid.values())
         if n_points * len(seed_list) > MAX_RUNS:
             raise ConfigError(f"sweep: {n_points} grid points × {len(seed_list)} seeds = "
