@@ -416,6 +416,20 @@ def test_an_unknown_own_experiment_says_why(name, why):
         sweep(name)
 
 
+def test_a_file_of_a_package_is_named_by_its_dotted_import_name(tmp_path, monkeypatch):
+    """`sweep pkg/exp.py`, pkg a package, was told to give 'exp' from pkg/ (a helper's trial): 'pkg.exp' works from
+    here."""
+    import esxlab as esx
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pkg").mkdir()
+    with pytest.raises(esx.ConfigError, match=re.escape("(a file name: give its import name, 'exp', from the "
+                                                        "directory that holds it)")):
+        sweep("pkg/exp.py")
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    with pytest.raises(esx.ConfigError, match=re.escape("(a file name: give its import name, 'pkg.exp'); choose ")):
+        sweep("pkg/exp.py")
+
+
 def test_reproduce_suggests_the_experiment_meant(capsys):
     """`reproduce fig7` said only 'unrecognized arguments: fig7.'; a misspelled --figure had no did-you-mean."""
     assert main(["reproduce", "fig7"]) == 2

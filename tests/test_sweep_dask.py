@@ -317,3 +317,12 @@ def test_an_in_process_address_and_a_closed_port_are_said_at_once():
         port = s.getsockname()[1]                                # bound, never listening: refused
         with pytest.raises(esx.ConfigError, match=r"could not be reached \(connection refused: nothing listens"):
             within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=f"tcp://127.0.0.1:{port}")
+        with pytest.raises(esx.ConfigError, match=r"could not be reached \(connection refused: nothing listens"):
+            within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=f"127.0.0.1:{port}")   # (Dask reads it as tcp://)
+
+
+def test_a_host_name_that_names_no_host_is_said_at_once():
+    """A helper's trial: tcp://nosuchhost.invalid:8786 waited 11 s, then said 'Timed out trying to connect'."""
+    with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = 'tcp://nosuchhost.invalid:8786' could not be "
+                                              r"reached \(no host is named 'nosuchhost.invalid'\); allowed: "):
+        within(30, sweep, "remap_io", {"minutes": [1]}, scheduler="tcp://nosuchhost.invalid:8786")

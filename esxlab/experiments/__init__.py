@@ -166,7 +166,15 @@ def _why_unknown(experiment: object) -> str:
     name misspelled (did you mean …?), or no module by that name that Python can import from here."""
     key = experiment.strip() if isinstance(experiment, str) else ""
     if key.endswith(".py"):
-        return f" (a file name: give its import name, {Path(key).stem!r}, from the directory that holds it)"
+        path = Path(key)
+        packages = []                              # pkg/exp.py with pkg/__init__.py: pkg.exp, from here
+        for parent in path.parents:
+            if parent == Path(".") or not (parent / "__init__.py").is_file():
+                break
+            packages.insert(0, parent.name)
+        if packages and not path.is_absolute() and len(packages) == len(path.parts) - 1:
+            return f" (a file name: give its import name, {'.'.join([*packages, path.stem])!r})"
+        return f" (a file name: give its import name, {path.stem!r}, from the directory that holds it)"
     if _unlisted_experiment(key):
         return f" ({_unlisted(key)})"
     package = key.startswith(f"{__name__}.")                     # esxlab.experiments.fig77: the package's own

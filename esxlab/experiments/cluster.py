@@ -63,14 +63,19 @@ def _unreachable(scheduler: str, label: str, why: object, answered: bool = False
 
 
 def _refused(scheduler: str) -> str | None:
-    """Why nothing can listen at a tcp:// or tls:// ``scheduler`` (its connection refused at once, where Dask's
-    own connect retries until its timeout), else None (something listens, or another protocol)."""
+    """Why nothing can listen at a tcp:// or tls:// ``scheduler`` (or one without a protocol, which Dask reads as
+    tcp://): its host's name unknown, or its connection refused, at once, where Dask's own connect retries until
+    its timeout (11 s for 127.0.0.1:1: a helper's trial); else None (something listens, or another protocol)."""
     from distributed.comm import get_address_host_port
+    if "://" not in scheduler:
+        scheduler = f"tcp://{scheduler}"
     if not scheduler.startswith(("tcp://", "tls://")):
         return None
     host, port = get_address_host_port(scheduler)
     try:
         socket.create_connection((host, port), timeout=CONNECT_S).close()
+    except socket.gaierror:
+        return f"no host is named {host!r}"
     except ConnectionRefusedError:
         return "connection refused: nothing listens there"
     except OSError:
