@@ -326,11 +326,13 @@ def _never_runs(monkeypatch):
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["reproduce", "--figure", ""], "error: reproduce: --figure '' is empty; allowed: N|NAME (see --help), or leave "
-                                    "the option out.\n"),
-    (["reproduce", "--readme", ""], "error: reproduce: --readme '' is empty; allowed: FILE (see --help)"),
-    (["reproduce", "--seeds", " "], "error: reproduce: --seeds ' ' is empty; allowed: 0-3 (see --help)"),
-    (["sweep", "remap_io", "--csv", ""], "error: sweep: --csv '' is empty; allowed: FILE"),
+    (["reproduce", "--figure", ""], "error: reproduce: --figure '' names no experiment; allowed: a figure number or "
+                                    "an experiment's name, e.g. --figure 7 (without --figure: all of them).\n"),
+    (["reproduce", "--figure", " , "], "error: reproduce: --figure ' , ' names no experiment"),
+    (["reproduce", "--readme", ""], "error: reproduce: --readme = '' is not an existing file; allowed: a file "
+                                    "holding the generated-table markers"),
+    (["reproduce", "--seeds", ""], "error: reproduce: --seeds = '' is not allowed; give non-negative seeds"),
+    (["sweep", "remap_io", "--csv", ""], "error: sweep: --csv '' is an empty name; allowed: a file name"),
     (["sweep", "remap_io", "--csv", "out/"], "error: sweep: --csv out/ names a directory, and sweep writes its tidy "
                                              "table to one file (the summary goes to standard output); allowed: a "
                                              "file name in an existing, writable directory, e.g. --csv out/sweep.csv."),
@@ -339,8 +341,13 @@ def _never_runs(monkeypatch):
                                               "backwards"),
     (["sweep", "fig7", "--param", "minutes=60,30-32"], "error: sweep: --param 'minutes=60,30-32' writes '30-32', a "
                                                        "range, which --param does not take (--seeds does); allowed: "
-                                                       "the values listed, separated by commas, e.g. --param "
+                                                       "every value written out, separated by commas, e.g. --param "
                                                        "minutes=60,30,31,32.\n"),
+    (["sweep", "fig7", "--param", "minutes=08-10,20-100"], "error: sweep: --param 'minutes=08-10,20-100' writes "
+                                                           "'08-10' and '20-100', ranges, which --param does not take "
+                                                           "(--seeds does); allowed: every value written out, "
+                                                           "separated by commas, e.g. --param minutes=8,9,10,20,100 "
+                                                           "(the ends: write the values between too).\n"),
 ])
 def test_what_a_helper_found_an_option_silently_took_is_refused_before_running(argv, says, monkeypatch, capsys,
                                                                                 tmp_path):
@@ -393,3 +400,18 @@ def test_a_file_named_like_a_package_experiment_is_noted(monkeypatch, capsys, tm
     assert capsys.readouterr().err.startswith(
         "note: fig7 is the package's experiment (esxlab.experiments.fig7), not ./fig7.py; to sweep your file, give it "
         "a name of its own (e.g. my_fig7.py) and sweep that name.\nerror: sweep: fig7 has no parameter 'x'")
+
+
+def test_a_readme_that_changes_during_the_run_is_one_error_line(monkeypatch, capsys, tmp_path):
+    """A review: the README checked before the run, then edited (its end marker gone) while it ran, raised the
+    ConfigError as a traceback after the run, where --csv's failure is one line."""
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{runner.BEGIN}\n{runner.END}\n")
+    def run_many(*args, **kwargs):
+        readme.write_text(runner.BEGIN)
+        return {}
+
+    monkeypatch.setattr(runner, "run_many", run_many)
+    assert main(["reproduce", "--readme", str(readme)]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: reproduce: --readme = {str(readme)!r} lacks the marker {runner.END!r}{PUT}")

@@ -191,3 +191,21 @@ def test_a_vm_memory_size_control_spans_the_vm_not_a_terabyte():
         dash.set(a__min_mb=128)
     wide = _dash(vms=vms, vm_controls={"a": ["min_mb"]}, overrides={"a.min_mb": dict(hi=4096)})
     assert wide.controls["a.min_mb"].max == 4096, "an override still widens it"
+    assert wide.controls["a.min_mb"].min == 0
+
+
+@pytest.mark.parametrize("max_mb, overrides, spans", [
+    (8, {}, {"a.max_mb": (8, 32, 6), "a.min_mb": (0, 8, 2)}),
+    (4, {"a.max_mb": dict(hi=8)}, {"a.max_mb": (1, 8, None), "a.min_mb": (0, 4, 1)}),
+])
+def test_a_vm_smaller_than_a_step_still_gets_its_controls(max_mb, overrides, spans):
+    """A review: with the narrowed ranges, a VM of 8 MB could not have a max_mb control (8 below the slider's 16),
+    its min_mb slider reached 16, above its max_mb, and an override of one end met the other narrowed end."""
+    vms = [(esx.VMConfig(name="a", max_mb=max_mb), esx.workloads.Idle())]
+    dash = _dash(vms=vms, vm_controls={"a": ["max_mb", "min_mb"]}, overrides={"memory_mb": dict(lo=160, hi=512, step=8),
+                                                                              **overrides})
+    for key, (lo, hi, step) in spans.items():
+        c = dash.controls[key]
+        assert (c.min, c.max) == (lo, hi) and (step is None or c.step == step), (key, c.min, c.max, c.step)
+    dash.set(a__min_mb=max_mb)
+    assert dash.run.host.vms["a"].config.min_mb == max_mb

@@ -212,17 +212,32 @@ def test_workers_that_cannot_import_esxlab_are_named_in_a_sentence(tmp_path, cap
                                                   "workers cannot import esxlab (")
 
 
-def test_a_scheduler_that_cannot_import_esxlab_is_named_in_a_sentence(tmp_path, capsys):
+OTHER_SOURCES = '''"""A Dask scheduler preload: this scheduler runs other esxlab sources (a checkout of another day)."""
+import esxlab.experiments.runner
+
+esxlab.experiments.runner._LOADED = "0123456789abcdef"
+'''
+READS = "and it must read the tasks, which name esxlab's functions; allowed: a scheduler started where"
+
+
+@pytest.mark.parametrize("preload, says", [
+    (NO_ESXLAB, f"the scheduler cannot import esxlab (No module named 'esxlab'), {READS} esxlab imports, as its "
+                "workers are (esxlab installed, or its checkout on PYTHONPATH)."),
+    (OTHER_SOURCES, f"the scheduler runs other esxlab sources (sha256 0123456789abcdef, here "
+                    f"{runner.loaded_source_hash()}), {READS} the same esxlab is installed."),
+])
+def test_a_scheduler_that_cannot_read_the_tasks_is_named_in_a_sentence(preload, says, tmp_path, capsys):
     """A helper's trial: a scheduler started without PYTHONPATH (its workers with it) failed every task with ~50 lines
     of Dask's "Error during deserialization of the task graph": the scheduler reads the tasks, which name esxlab's
-    functions. A scheduler and a worker of their own processes, as `dask scheduler` and `dask worker` start them."""
-    (tmp_path / "no_esxlab.py").write_text(NO_ESXLAB)
+    functions; one running other sources may not read them either. A scheduler and a worker of their own processes,
+    as `dask scheduler` and `dask worker` start them."""
+    (tmp_path / "preload.py").write_text(preload)
     info = tmp_path / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(esx.__file__).parents[1]),
                                                         os.environ.get("PYTHONPATH", "")])}
     started = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", "0",
                                  "--no-dashboard", "--scheduler-file", str(info), "--preload",
-                                 str(tmp_path / "no_esxlab.py")], env=env, stderr=subprocess.DEVNULL)]
+                                 str(tmp_path / "preload.py")], env=env, stderr=subprocess.DEVNULL)]
     try:
         deadline = time.monotonic() + 60
         while not info.exists() and time.monotonic() < deadline:
@@ -231,10 +246,7 @@ def test_a_scheduler_that_cannot_import_esxlab_is_named_in_a_sentence(tmp_path, 
         started.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
                                          "1", "--no-dashboard"], env=env, stderr=subprocess.DEVNULL))
         assert within(90, main, ["sweep", "remap_io", "--param", "minutes=1", "--scheduler", address]) == 2
-        assert capsys.readouterr().err == (
-            f"error: sweep: --scheduler = {address!r}: the scheduler cannot import esxlab (No module named 'esxlab'), "
-            "and it must read the tasks, which name esxlab's functions; allowed: a scheduler started where esxlab "
-            "imports, as its workers are (esxlab installed, or its checkout on PYTHONPATH).\n")
+        assert capsys.readouterr().err == f"error: sweep: --scheduler = {address!r}: {says}\n"
     finally:
         for process in started:
             process.terminate()

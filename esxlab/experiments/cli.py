@@ -86,17 +86,8 @@ class Parser(argparse.ArgumentParser):
 
     def parse_args(self, args: Sequence[str] | None = None,
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        """As argparse's, refusing an option given an empty word (``--figure ''`` ran every experiment, ``--readme ''``
-        wrote no README, ``--seeds ''`` ran seed 0: a helper's trial), then the defaults of :meth:`exclusive` options
-        not given."""
+        """As argparse's, then the defaults of :meth:`exclusive` options not given."""
         ns = super().parse_args(args, namespace)
-        for action in self._actions:
-            given = getattr(ns, action.dest, None)
-            blank = [v for v in (given if isinstance(given, list) else [given]) if isinstance(v, str) and not v.strip()]
-            if action.option_strings and blank:
-                raise ConfigError(f"{self.prog.split()[-1]}: {action.option_strings[0]} {blank[0]!r} is empty; "
-                                  f"allowed: {action.metavar or action.dest.upper()} (see --help), or leave the option "
-                                  "out.")
         for dest, default in self._after.items():
             if getattr(ns, dest) is None:
                 setattr(ns, dest, default)
@@ -281,6 +272,9 @@ def _check_writable_file(name: str) -> None:
     """Refuse ``--csv FILE`` before running unless FILE can be written (its directory exists), and a name that
     reads as a directory (``out/``: it wrote a file named ``out``) or as standard output (``-``: a file named so)."""
     path = Path(name)
+    if not name.strip():
+        raise ConfigError(f"sweep: --csv {name!r} is an empty name; allowed: a file name in an existing, writable "
+                          "directory, e.g. --csv out/sweep.csv.")
     if name == "-" or name.endswith(("/", os.sep)):
         raise ConfigError(f"sweep: --csv {name} names {'standard output' if name == '-' else 'a directory'}, and "
                           "sweep writes its tidy table to one file (the summary goes to standard output); allowed: a "
@@ -319,7 +313,7 @@ def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
     among ``names`` that ``--plots`` has no figure for."""
     if args.csv is not None:
         check_dir("reproduce: --csv", args.csv)
-    if args.readme:
+    if args.readme is not None:
         if args.figure:
             raise ConfigError("reproduce: --readme needs every experiment; drop --figure.")
         runner.readme_span(args.readme)
@@ -357,9 +351,13 @@ def main(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
         figures = [f for given in args.figure or () for f in given.split(",") if f.strip()]     # --figure 7,8 too
+        if args.figure is not None and not figures:       # (--figure '' ran every experiment: a helper's trial)
+            raise ConfigError(f"reproduce: --figure {' --figure '.join(map(repr, args.figure))} names no experiment; "
+                              "allowed: a figure number or an experiment's name, e.g. --figure 7 (without --figure: "
+                              "all of them).")
         names = list(dict.fromkeys(lookup(f, own=False) for f in figures)) if figures else list(EXPERIMENTS)
         check_seed(args.seed, "reproduce: --seed")
-        seeds = runner.parse_seeds(args.seeds) if args.seeds else [args.seed]
+        seeds = runner.parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
         for seed in seeds:
             check_seed(seed, "reproduce: --seeds")
         runner.check_jobs(args.jobs, "reproduce: --jobs")
@@ -387,8 +385,11 @@ def main(argv: list[str]) -> int:
             _write_csv(Path(args.csv), results, rows, seeds)
         except ConfigError as e:       # checked before running, but a file in it may still be unwritable
             return _failed(e)
-    if args.readme:
-        runner.write_readme(args.readme, runner.summary(results), seeds, args.jobs)
+    if args.readme is not None:
+        try:
+            runner.write_readme(args.readme, runner.summary(results), seeds, args.jobs)
+        except ConfigError as e:       # checked before running, but changed meanwhile (its marker edited away)
+            return _failed(e)
     if args.plots:
         from .plots import write_plots
         for path in write_plots(results, args.plots, args.dpi):

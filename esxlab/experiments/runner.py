@@ -206,17 +206,23 @@ def _backend(jobs: int, scheduler: str | None, label: str, own: Sequence[Own] = 
 
 
 def _check_workers(client: Any, where: str, own: Sequence[Own]) -> None:
-    """ConfigError (``where``: the option and its value) unless the cluster's scheduler imports esxlab (it reads the
-    tasks, which name esxlab's functions: without, each failed with Dask's "Error during deserialization of the task
-    graph"), and its workers import esxlab, run the sources this process loaded and import each module of your own
+    """ConfigError (``where``: the option and its value) unless the cluster's scheduler imports esxlab and runs the
+    sources this process loaded (it reads the tasks, which name esxlab's functions: without, each failed with Dask's
+    "Error during deserialization of the task graph"), and its workers import esxlab, run the sources this process loaded and import each module of your own
     in ``own`` from the same file."""
     here = loaded_source_hash()
+    reads = "and it must read the tasks, which name esxlab's functions; allowed: a scheduler started where"
     try:
-        client.run_on_scheduler(loaded_source_hash)
+        theirs = client.run_on_scheduler(loaded_source_hash)
     except ImportError as e:
-        raise ConfigError(f"{where}: the scheduler cannot import esxlab ({cluster.clip(e)}), and it must read the "
-                          "tasks, which name esxlab's functions; allowed: a scheduler started where esxlab imports, "
-                          "as its workers are (esxlab installed, or its checkout on PYTHONPATH).") from None
+        raise ConfigError(f"{where}: the scheduler cannot import esxlab ({cluster.clip(e)}), {reads} esxlab "
+                          "imports, as its workers are (esxlab installed, or its checkout on PYTHONPATH).") from None
+    except Exception as e:                        # noqa: BLE001 (an older esxlab there: AttributeError, …)
+        raise ConfigError(f"{where}: the scheduler could not say which esxlab it runs ({cluster.clip(e)}), {reads} "
+                          "the same esxlab is installed.") from None
+    if theirs != here:
+        raise ConfigError(f"{where}: the scheduler runs other esxlab sources (sha256 {theirs}, here {here}), {reads} "
+                          "the same esxlab is installed.")
     try:
         other = {w: h for w, h in client.run(loaded_source_hash).items() if h != here}
     except Exception as e:                        # distributed re-raises a worker's ImportError as a plain Exception
@@ -578,8 +584,8 @@ def write_readme(path: str | Path, rows: list[Row], seeds: list[int], jobs: int 
 
 
 def readme_hash(path: str | Path) -> str | None:
-    """The source hash recorded in ``path``'s generated table (None if there is none)."""
-    text = Path(path).read_text()
-    start, end = text.find(BEGIN), text.find(END)
-    m = _HASH.search(text[start:end]) if 0 <= start < end else None
+    """The source hash recorded in ``path``'s generated table (None if there is none; ConfigError as
+    :func:`readme_span` says for a file it cannot hold)."""
+    text, start, end = readme_span(path)
+    m = _HASH.search(text[start:end])
     return m.group(1) if m else None

@@ -153,6 +153,7 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
         fixed = _shell(f"{name.strip()}={','.join(kept)}")
         raise ConfigError(f"sweep: --param {shorten(text)} has an empty value {where}; allowed: a value between each "
                           f"two commas, e.g. --param {fixed}.")
+    _no_ranges(text, kept)
     try:
         parsed = [_value(text, item) for item in kept]
     except OverflowError as e:
@@ -186,19 +187,32 @@ def _items(text: str, values: str) -> list[str]:
     return [*items, values[start:].strip()]
 
 
-def _no_range(text: str, item: str) -> None:
-    """ConfigError for a --param value written as a range (minutes=1-3, as --seeds takes them): it would reach the
-    parameter as a word and be refused as not a number, with no word of ranges."""
-    ends = re.fullmatch(r"(\d+(?:\.\d*)?)\s*-\s*(\d+(?:\.\d*)?)", item)
-    if ends:
-        lo, hi = (_literal_eval(e) for e in ends.groups())
-        whole = isinstance(lo, int) and isinstance(hi, int) and 0 < hi - lo <= 20
-        listed = ",".join(map(str, range(lo, hi + 1))) if whole else f"{lo},{hi}"
-        name, _, values = str(text).partition("=")
-        fixed = f"{name.strip()}={values.strip().replace(item, listed, 1)}"
-        raise ConfigError(f"sweep: --param {shorten(text)} writes {item!r}, a range, which --param does not take "
-                          f"(--seeds does); allowed: the values listed, separated by commas, e.g. --param "
-                          f"{_shell(fixed)}.")
+#: a --param value written as a range of numbers, as --seeds takes them: 1-3, 0.1-0.5, 08-10, -1-3
+_RANGE = re.compile(r"(-?\d+(?:\.\d*)?)\s*-\s*(-?\d+(?:\.\d*)?)")
+
+
+def _no_ranges(text: str, items: list[str]) -> None:
+    """ConfigError for --param ``text`` whose ``items`` write ranges (minutes=1-3): each would reach the parameter as a
+    word and be refused as not a number, with no word of ranges; the example lists each range's values (whole numbers
+    at most 21 apart), or its two ends."""
+    ranges = [item for item in items if _RANGE.fullmatch(item)]
+    if ranges:
+        listed, short = [], False
+        for item in items:
+            ends = _RANGE.fullmatch(item)
+            if not ends:
+                listed.append(item)
+                continue
+            lo, hi = sorted(float(e) for e in ends.groups())
+            whole = all("." not in e for e in ends.groups()) and hi - lo <= 20
+            short = short or not whole
+            listed += [f"{v:g}" for v in (range(int(lo), int(hi) + 1) if whole else (lo, hi))]
+        name = str(text).partition("=")[0].strip()
+        raise ConfigError(f"sweep: --param {shorten(text)} writes {' and '.join(map(repr, ranges))}, "
+                          f"{'a range' if len(ranges) == 1 else 'ranges'}, which --param does not take (--seeds does); "
+                          f"allowed: every value written out, separated by commas, e.g. --param "
+                          f"{_shell(name + '=' + ','.join(dict.fromkeys(listed)))}"
+                          f"{' (the ends: write the values between too)' if short else ''}.")
 
 
 def _several(text: str, item: str) -> None:
@@ -228,7 +242,6 @@ def _value(text: str, item: str) -> Any:
         return _literal_eval(item)
     except (ValueError, SyntaxError) as e:
         if not any(c in item for c in "()[]"):
-            _no_range(text, item)
             _several(text, item)
             return item                          # a bare word: esx
         if isinstance(e, SyntaxError):

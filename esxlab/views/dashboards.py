@@ -607,16 +607,19 @@ UP_TO_MAX_MB = ("min_mb", "limit_mb", "balloon_max_mb")
 
 def _vm_range(name: str, value: Any, config: VMConfig) -> dict[str, float]:
     """A VM control's range where the field's own is too wide to steer (invented, for the sliders): ``shares`` 0
-    to 4× the VM's in quarters (the field allows 0–1e9); ``max_mb`` one step to 4× the VM's; the sizes in
-    :data:`UP_TO_MAX_MB` 0 to the VM's ``max_mb`` (or their value, if above it); the field's range otherwise."""
-    step = VMConfig.controls()["max_mb"].step
+    to 4× the VM's in quarters (the field allows 0–1e9); ``max_mb`` from a step (or the VM's, if smaller) to 4× the
+    VM's, within the field's range; the sizes in :data:`UP_TO_MAX_MB` 0 to the VM's ``max_mb`` (or their value, if
+    above it); a range narrower than four of the field's steps in quarters; the field's range otherwise."""
+    spec = VMConfig.controls()[name]
     if name == "shares":
         return dict(lo=0, hi=4 * value, step=value / 4) if value > 0 else {}
     if name == "max_mb":
-        return dict(lo=step, hi=max(4 * value, 2 * step))
-    if name in UP_TO_MAX_MB:
-        return dict(lo=0, hi=max(config.max_mb, value or 0, step))      # (None: control() says it has none)
-    return {}
+        lo, hi = min(spec.step, value), min(max(4 * value, 2 * spec.step), spec.hi)
+    elif name in UP_TO_MAX_MB and value is not None:      # (None: control() says it has no value to start from)
+        lo, hi = 0, max(config.max_mb, value)
+    else:
+        return {}
+    return dict(lo=lo, hi=hi, **({"step": (hi - lo) / 4} if hi - lo < 4 * spec.step else {}))
 
 
 def _total(series: Sequence[np.ndarray]) -> np.ndarray:
@@ -778,8 +781,9 @@ class SimDashboard(Dashboard):
                 value = getattr(configs[vm], name)
                 if name == "shares" and value is None:
                     value = configs[vm].effective_shares(host_config.shares_per_mb)
-                narrow = _vm_range(name, value, configs[vm])
                 key = f"{vm}.{name}"
+                # (an override of either end replaces the narrowed range: the field's, as it gives it)
+                narrow = {} if {"lo", "hi"} & set(overrides.get(key, {})) else _vm_range(name, value, configs[vm])
                 ctl[key] = control(key, vm_specs[name], value, rerun=False, owner="VMConfig",
                                    **{"label": f"{vm}: {vm_specs[name].label}", **narrow, **overrides.get(key, {})})
         _check_overrides(overrides, ctl)
