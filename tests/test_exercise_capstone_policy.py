@@ -511,24 +511,40 @@ class GlobalPython(LRU):
         return super().victims(vm, n, rng, protect)
 
 
-class SeedsGlobal(LRU):
-    """Seeds numpy's global generator in every call (a helper's trial: reproducible, yet told its pages could change
-    from run to run, which it was not the reason to refuse it)."""
+class SeedsNumpy(LRU):
+    """Seeds numpy's global generator in every call, then draws as many numbers each time."""
 
     def victims(self, vm, n, rng, protect):
         np.random.seed(7)
-        cands = _cands(vm, protect)
-        return cands[np.lexsort((np.random.rand(len(cands)), vm.last_touch[cands]))[:n]]
+        np.random.rand()
+        return super().victims(vm, n, rng, protect)
 
 
-@pytest.mark.parametrize("policy", [GlobalNumpy(), GlobalPython(), SeedsGlobal()])
+class SeedsPython(LRU):
+    def victims(self, vm, n, rng, protect):
+        import random
+        random.seed(7)
+        random.random()
+        return super().victims(vm, n, rng, protect)
+
+
+@pytest.mark.parametrize("policy, call", [(SeedsNumpy(), "np.random.seed(7)"), (SeedsPython(), "random.seed(7)")])
+def test_a_policy_seeding_a_global_generator_is_told_so(policy, call):
+    """A review: one that seeds the same way in every call draws the same in every call, so the state after a call
+    changed only after the first, and it passed; one that seeded was told its pages could change from run to run."""
+    with pytest.raises(checks.CheckFailed) as raised:
+        checks.check(problems.BeatRandom(0), policy=policy)
+    assert str(raised.value) == capstone_policy.GLOBAL_SEEDS.format(call)
+    assert str(raised.value).startswith(f"your policy's victims() calls {call}, which seeds a global random generator")
+
+
+@pytest.mark.parametrize("policy", [GlobalNumpy(), GlobalPython()])
 def test_a_policy_drawing_from_a_global_generator_is_told_to_use_rng(policy):
     """It passed, though its pages (and so the check's verdict and the grade's) changed from run to run."""
     with pytest.raises(checks.CheckFailed) as raised:
         checks.check(problems.BeatRandom(0), policy=policy)
     assert str(raised.value) == capstone_policy.GLOBAL_DRAWS
     assert "draw from the rng victims() is given" in str(raised.value)
-    assert "seeding it there repeats the same draws in every call" in str(raised.value)
 
 
 class Exits(LRU):
@@ -541,8 +557,8 @@ def test_a_policy_that_calls_sys_exit_is_told_its_line():
     """SystemExit is not an Exception: it left the check (and the grader) with no sentence (a helper's trial)."""
     with pytest.raises(checks.CheckFailed) as raised:
         checks.check(problems.BeatRandom(0), policy=Exits())
-    assert str(raised.value).startswith("your policy's victims() raised SystemExit: no pages for you (your file "), (
-        str(raised.value))
+    assert str(raised.value).startswith("your policy's victims() called sys.exit() (or exit()), which would stop the "
+                                        "check (your file "), str(raised.value)
     assert "`sys.exit(\"no pages for you\")`" in str(raised.value)
 
 

@@ -612,13 +612,14 @@ def test_a_zero_dimensional_array_is_one_value_or_one_seed(monkeypatch):
 
 
 @pytest.mark.parametrize("params, seeds, says", [
-    ({"sharing": {"esx", "off"}}, 0, r"^sweep: fig7.sharing = \{.*\} is a set, which has no order, so the table's rows "
-                                     r"would come in an order that changes from run to run; allowed: a list \(or a "
-                                     r"range, a numpy array\), e.g. sorted\(values\).$"),
-    ({"sharing": {"esx": 1}}, 0, r"^sweep: fig7.sharing = \{'esx': 1\} is a dict, whose keys would be taken as the "
-                                 r"values; allowed: a list .*, e.g. list\(values.values\(\)\).$"),
-    (None, {0, 1}, r"^sweep: seeds = \{0, 1\} is a set, which has no order"),
-    (None, {0: "a"}, r"^sweep: seeds = \{0: 'a'\} is a dict, whose keys would be taken"),
+    ({"sharing": {"esx", "off"}}, 0, r"^sweep: fig7.sharing = \{.*\} is a set, whose order is Python's, not the one "
+                                     r"written \(a set of words comes in another order in every Python process\), and "
+                                     r"the table's rows would follow it; allowed: a list \(or a range, a numpy array\), "
+                                     r"e.g. sorted\(values\).$"),
+    ({"sharing": {"esx": 1}}, 0, r"^sweep: fig7.sharing = \{'esx': 1\} is a mapping \(dict\), whose keys would be "
+                                 r"taken as the values; allowed: a list .*, e.g. list\(values.values\(\)\).$"),
+    (None, {0, 1}, r"^sweep: seeds = \{0, 1\} is a set, whose order is Python's"),
+    (None, {0: "a"}, r"^sweep: seeds = \{0: 'a'\} is a mapping \(dict\), whose keys would be taken"),
 ])
 def test_a_set_or_a_dict_of_values_is_refused(params, seeds, says, monkeypatch):
     """A set of values was taken in the order of its hashes, which PYTHONHASHSEED changes (four orders of the CSV's

@@ -333,6 +333,16 @@ def test_an_in_process_address_and_a_closed_port_are_said_at_once():
             within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=f"127.0.0.1:{port}")   # (Dask reads it as tcp://)
 
 
+def test_a_failed_name_lookup_is_not_said_to_name_no_host(monkeypatch):
+    """A review: every gaierror read "no host is named …", a temporary failure of the name service too."""
+    def lookup_fails(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+    monkeypatch.setattr(socket, "create_connection", lookup_fails)
+    with pytest.raises(esx.ConfigError, match=r"could not be reached \(the name 'sched.example.org' could not be "
+                                              r"looked up \(Temporary failure in name resolution\)\)"):
+        within(5, sweep, "remap_io", {"minutes": [1]}, scheduler="tcp://sched.example.org:8786")
+
+
 def test_a_host_name_that_names_no_host_is_said_at_once():
     """A helper's trial: tcp://nosuchhost.invalid:8786 waited 11 s, then said 'Timed out trying to connect'."""
     with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = 'tcp://nosuchhost.invalid:8786' could not be "

@@ -167,14 +167,12 @@ def _why_unknown(experiment: object) -> str:
     key = experiment.strip() if isinstance(experiment, str) else ""
     if key.endswith(".py"):
         path = Path(key)
-        packages = []                              # pkg/exp.py with pkg/__init__.py: pkg.exp, from here
-        for parent in path.parents:
-            if parent == Path(".") or not (parent / "__init__.py").is_file():
-                break
-            packages.insert(0, parent.name)
-        if packages and not path.is_absolute() and len(packages) == len(path.parts) - 1:
-            return f" (a file name: give its import name, {'.'.join([*packages, path.stem])!r})"
-        return f" (a file name: give its import name, {path.stem!r}, from the directory that holds it)"
+        top = path.parent                          # pkg/exp.py with pkg/__init__.py: pkg.exp, from pkg's directory
+        while top.name and (top / "__init__.py").is_file():
+            top = top.parent
+        name = ".".join([*path.parent.relative_to(top).parts, path.stem])
+        where = "" if top.resolve() == Path.cwd().resolve() else f", from {top}/"
+        return f" (a file name: give its import name, {name!r}{where})"
     if _unlisted_experiment(key):
         return f" ({_unlisted(key)})"
     package = key.startswith(f"{__name__}.")                     # esxlab.experiments.fig77: the package's own

@@ -74,8 +74,9 @@ def _refused(scheduler: str) -> str | None:
     host, port = get_address_host_port(scheduler)
     try:
         socket.create_connection((host, port), timeout=CONNECT_S).close()
-    except socket.gaierror:
-        return f"no host is named {host!r}"
+    except socket.gaierror as e:                  # (a failed lookup, not an unknown name: what it said)
+        return f"no host is named {host!r}" if e.errno == socket.EAI_NONAME else \
+            f"the name {host!r} could not be looked up ({e.strerror or e})"
     except ConnectionRefusedError:
         return "connection refused: nothing listens there"
     except OSError:

@@ -26,7 +26,7 @@ from .. import rng
 from ..config import Param, SharingConfig
 from ..errors import ConfigError, check_known, shorten
 
-__all__ = ["Param", "Rule", "check_seed", "check_whole_seconds", "moved", "require", "resolve", "sharing"]
+__all__ = ["Param", "Rule", "check_seed", "check_whole_seconds", "moved", "plain", "require", "resolve", "sharing"]
 
 
 @dataclass(frozen=True)
@@ -121,20 +121,39 @@ def by_name(run: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _example(name: str, specs: dict[str, Param], seed: int, values: tuple) -> str:
-    """"e.g. fig7.run(0, name=value)." for the first of ``values`` and the first parameter that takes it, adding
-    the others that take it too ("0.5 is a value of tax_before, tax_rate"), or ``first=…`` when none takes it (or
-    there is no value: the seed twice)."""
-    takes = []
-    for param, spec in specs.items():
-        try:
-            spec.validate(name, param, values[0])
-            takes.append(param)
-        except (ConfigError, IndexError):
-            pass
+    """"e.g. fig7.run(0, name=value)." for the first of ``values`` and the first parameter that takes it (as
+    :func:`resolve` would: a time on a tick too), adding the others that take it too ("0.5 is a value of tax_before,
+    tax_rate"), or ``first=…`` when none takes it (or there is no value: the seed twice)."""
+    value = plain(values[0]) if values else None
+    takes = [param for param, spec in specs.items() if values and _takes(name, param, spec, value)]
     if not takes:
         return f"e.g. {name}.run({seed}, {next(iter(specs))}=…)."
-    also = f" ({shorten(values[0])} is a value of {', '.join(takes)})" if len(takes) > 1 else ""
-    return f"e.g. {name}.run({seed}, {takes[0]}={shorten(values[0])}){also}."
+    also = f" ({shorten(value)} is a value of {', '.join(takes)})" if len(takes) > 1 else ""
+    return f"e.g. {name}.run({seed}, {takes[0]}={shorten(value)}){also}."
+
+
+def _takes(owner: str, name: str, spec: Param, value: Any) -> bool:
+    """Whether parameter ``name`` takes ``value`` (:func:`resolve`'s checks of one value); False for any error."""
+    try:
+        spec.validate(owner, name, value)
+        if spec.unit == "min":
+            check_whole_seconds(owner, name, value)
+        return True
+    except Exception:                              # noqa: BLE001 (any value a student typed: Fraction, an object)
+        return False
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy scalars as the Python numbers, bools and strings they hold (in a tuple too), so that a
+    grid point's name and a run's notes read 0.5, not np.float64(0.5), as for values given in a list (a 0-d array,
+    np.array(0.5), too)."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain(v) for v in value)
+    return value
+
+
 
 
 def check_seed(seed: Any) -> int:

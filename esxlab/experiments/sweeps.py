@@ -43,7 +43,7 @@ from ..config import Param
 from ..errors import ConfigError, Error, check_known, shorten
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, get, lookup, runner
-from .params import resolve
+from .params import plain, resolve
 from .result import Result, Row, summarize, write_csv
 
 #: the tidy table's columns after the experiment's swept parameters (see :class:`SweepTable`)
@@ -339,7 +339,7 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
             raise ConfigError(f"sweep: {name}.{key} has the name of a column of the sweep's table; allowed: a "
                               f"parameter named other than experiment, {', '.join(COLUMNS)} (rename it in PARAMS).")
         values = [values] if _one(values, f"sweep: {name}.{key}") else list(values)
-        values = [_plain(v) for v in values]      # np.linspace's values as the numbers a list would give
+        values = [plain(v) for v in values]      # np.linspace's values as the numbers a list would give
         if not values:
             raise ConfigError(f"sweep: {name}.{key} has no values; give at least one.")
         # a whole number given as 1e1 or 10.0 for a whole-number parameter is that integer (its label reads 10)
@@ -371,25 +371,15 @@ def _one(values: Any, label: str) -> bool:
     (``np.array(3)``, whose iteration fails) or anything not iterable. ConfigError for a set, whose order changes
     from run to run (the table's rows with it), and a dict (its keys would be taken, silently)."""
     if isinstance(values, Mapping):
-        raise ConfigError(f"{label} = {shorten(values)} is a {type(values).__name__}, whose keys would be taken as "
-                          "the values; allowed: a list (or a range, a numpy array), e.g. list(values.values()).")
+        raise ConfigError(f"{label} = {shorten(values)} is a mapping ({type(values).__name__}), whose keys would be "
+                          "taken as the values; allowed: a list (or a range, a numpy array), e.g. "
+                          "list(values.values()).")
     if isinstance(values, (set, frozenset)):
-        raise ConfigError(f"{label} = {shorten(values)} is a {type(values).__name__}, which has no order, so the "
-                          "table's rows would come in an order that changes from run to run; allowed: a list (or a "
-                          "range, a numpy array), e.g. sorted(values).")
+        raise ConfigError(f"{label} = {shorten(values)} is a set, whose order is Python's, not the one written (a set "
+                          "of words comes in another order in every Python process), and the table's rows would "
+                          "follow it; allowed: a list (or a range, a numpy array), e.g. sorted(values).")
     return isinstance(values, (str, bytes)) or not isinstance(values, Iterable) or (
         isinstance(values, np.ndarray) and values.ndim == 0)
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with numpy scalars as the Python numbers, bools and strings they hold (in a tuple too), so that a
-    grid point's name and a run's notes read 0.5, not np.float64(0.5), as for values given in a list (a 0-d array,
-    np.array(0.5), too)."""
-    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
-        return value.item()
-    if isinstance(value, (tuple, list)):
-        return type(value)(_plain(v) for v in value)
-    return value
 
 
 def _same(value: Any) -> Any:
@@ -533,7 +523,7 @@ def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -
         return runner.parse_seeds(seeds, label)
     one = _one(seeds, label)
     many = len(seeds) if not one and isinstance(seeds, Sized) else None
-    out = [_plain(seeds)] if one else list(itertools.islice(seeds, runner.MAX_SEEDS + 1))
+    out = [plain(seeds)] if one else list(itertools.islice(seeds, runner.MAX_SEEDS + 1))
     if len(out) > runner.MAX_SEEDS:
         many = f"{many}" if many is not None else f"more than {runner.MAX_SEEDS}"
         raise ConfigError(f"{label} = {shorten(seeds)} names {many} seeds; allowed: at most {runner.MAX_SEEDS}.")

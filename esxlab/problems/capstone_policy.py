@@ -57,7 +57,7 @@ class _Validated(ReplacementPolicy):
     def victims(self, vm, n, rng, protect):
         drawn = _global_draws()
         try:
-            with _builtin_calls() as used:
+            with _builtin_calls() as used, _global_seeds() as seeded:
                 out = self.policy.victims(vm, n, rng, protect)
         except NotImplementedError:                  # the starter's body: unanswered, as checks.check says it
             raise NotImplementedError("`victims` is not written yet: replace `raise NotImplementedError()` with "
@@ -66,6 +66,8 @@ class _Validated(ReplacementPolicy):
             raise
         except (Exception, SystemExit) as err:  # noqa: BLE001 (a bug in the student's code, sys.exit() too: told in
             raise CheckFailed(raised_by_policy(err)) from err     # a sentence, not 20 frames or a silent stop)
+        if seeded:                           # (seeded the same way each call, it draws the same: no change to see)
+            raise CheckFailed(GLOBAL_SEEDS.format(seeded[0]))
         self.calls += 1
         self.global_calls += drawn()
         if self.global_calls >= GLOBAL_CALLS and 2 * self.global_calls > self.calls:
@@ -86,14 +88,42 @@ SELF_CHECKED.add(_Validated)
 
 #: what a policy drawing from a global random generator is told (a student's trial: an LRU variant drawing from
 #: np.random passed, its swap-ins 1249 / 1278 / 1269 with three global seeds, so its check and its grade could differ)
-GLOBAL_DRAWS = ("your policy's victims() draws from (or seeds) a global random generator (np.random.… or Python's "
-                "random), which other code shares: what it draws depends on what else drew, so the pages it chooses, "
-                "and the check's verdict, can change from run to run, and seeding it there repeats the same draws in "
-                "every call and resets it for that other code; draw from the rng victims() is given (e.g. "
-                "rng.choice(candidates, n, replace=False)), which the host seeds.")
+GLOBAL_DRAWS = ("your policy's victims() draws from a global random generator (np.random.… or Python's random), "
+                "which other code shares, so the pages it chooses, and the check's verdict, can change from run to "
+                "run; draw from the rng victims() is given (e.g. rng.choice(candidates, n, replace=False)), which the "
+                "host seeds.")
+#: what a policy seeding a global generator is told ({} its call): reproducible, but the host's seed no longer
+#: chooses its pages, and the generator other code shares starts over in every call (a helper's trial)
+GLOBAL_SEEDS = ("your policy's victims() calls {}, which seeds a global random generator that other code shares: "
+                "it starts over for that code in every call, and the host's seed no longer chooses your pages; draw "
+                "from the rng victims() is given (e.g. rng.choice(candidates, n, replace=False)), which the host "
+                "seeds.")
 #: victims() calls with global draws before the check says so, if they are most calls: another thread's draw
 #: (a Dask client's jitter) during one call must not fail a policy that never draws
 GLOBAL_CALLS = 3
+
+
+@contextmanager
+def _global_seeds() -> Iterator[list[str]]:
+    """While open, the calls of ``np.random.seed`` and ``random.seed`` made (as "np.random.seed(7)"), in order: a
+    policy that seeds a global generator the same way in every call draws the same in every call, so
+    :func:`_global_draws` sees no change after its first."""
+    calls: list[str] = []
+    originals = {np.random: np.random.seed, random: random.seed}
+
+    def spy(module, seed):
+        def seeded(*args, **kwargs):
+            calls.append(f"{'np.random' if module is np.random else 'random'}.seed"
+                         f"({', '.join(shorten(a) for a in args)})")
+            return seed(*args, **kwargs)
+        return seeded
+    try:
+        for module, seed in originals.items():
+            module.seed = spy(module, seed)
+        yield calls
+    finally:
+        for module, seed in originals.items():
+            module.seed = seed
 
 
 def _global_draws() -> Callable[[], bool]:
@@ -179,8 +209,9 @@ def raised_by_policy(err: BaseException) -> str:
     again = ("reload your module (or restart the kernel)" if place.startswith("your file")
              else "run the cell that defines your policy again")
     copy_it = f" {READ_ONLY}." if isinstance(err, ValueError) and "read-only" in str(err) else ""
-    return (f"your policy's victims() raised {type(err).__name__}" + (f": {said}" if said else "") +
-            f"{where}.{copy_it} Fix it, {again}, then this one.")
+    did = "called sys.exit() (or exit()), which would stop the check" if isinstance(err, SystemExit) else \
+        f"raised {type(err).__name__}" + (f": {said}" if said else "")
+    return f"your policy's victims() {did}{where}.{copy_it} Fix it, {again}, then this one."
 
 
 def _fresh(policy: ReplacementPolicy) -> ReplacementPolicy:
