@@ -96,8 +96,8 @@ class Param:
             return check_choice(owner, name, value, self.choices)
         # a percentage given 0 < value ≤ 1 is likely a fraction of 1 (0.5 for 50 %): refused as one below 1, and
         # named as one where out of range (1 is allowed where in range: 1 %)
-        fraction = (self.whole_percent and isinstance(value, numbers.Real) and not isinstance(value, bool)
-                    and 0 < value <= 1)
+        fraction = (self.whole_percent and isinstance(value, (numbers.Integral, float, np.floating))
+                    and not isinstance(value, bool) and 0 < value <= 1)      # (not a Fraction: check_number's)
         try:
             check_number(owner, name, value, self.lo, self.hi, self.lo_open, self.hi_open, self.integer)
         except ConfigError as err:

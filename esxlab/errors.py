@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import difflib
 import functools
 import importlib.metadata
@@ -82,8 +83,8 @@ def describe_range(name: str, lo: float | None, hi: float | None,
 
 def check_number(owner: str, name: str, value: object, lo: float | None = None, hi: float | None = None,
                  lo_open: bool = False, hi_open: bool = False, integer: bool = False, hi_name: str = "") -> None:
-    """Raise ConfigError unless ``value`` is a finite real number (a Python or numpy scalar, not
-    a bool) inside [lo, hi] (open ends as asked); a whole number if ``integer``. Integers too
+    """Raise ConfigError unless ``value`` is a finite real number (a Python or numpy int or float, not
+    a bool, a Fraction or a Decimal) inside [lo, hi] (open ends as asked); a whole number if ``integer``. Integers too
     large for a float (``10**400``) are refused with a sentence, never an ``OverflowError``.
     ``hi_name``: the other parameters an upper bound comes from, named in the sentence before its value
     (``"files_mb / 2"`` reads ``dup_mb ≤ files_mb / 2 = 4``)."""
@@ -97,6 +98,9 @@ def check_number(owner: str, name: str, value: object, lo: float | None = None, 
                            f"{describe_range(name, lo, hi, lo_open, hi_open, hi_name)}.")
 
     if kind is not float and kind is not int:
+        if kind is None and isinstance(value, (numbers.Real, decimal.Decimal)):
+            raise refuse(f" = {shorten(value)} is a {type(value).__name__}, not a float or an int (give a float, "
+                         f"e.g. 0.5)")
         raise refuse(f" must be a number, got {shorten(value)} ({type(value).__name__})")
     try:
         as_float = float(value)
@@ -132,12 +136,12 @@ def check_choice(owner: str, name: str, value: object, choices: Collection[Any])
 
 
 def _kind(x) -> type | None:
-    """bool, int, float or str for scalars of those kinds (Python or numpy), else None."""
+    """bool, int, float or str for scalars of those kinds (Python or numpy), else None (a Fraction, a Decimal)."""
     if isinstance(x, (bool, np.bool_)):
         return bool
     if isinstance(x, numbers.Integral):
         return int
-    if isinstance(x, numbers.Real):
+    if isinstance(x, (float, np.floating)):    # not a Fraction or a Decimal: esxlab formats numbers as floats
         return float
     if isinstance(x, str):
         return str

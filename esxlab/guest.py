@@ -131,7 +131,7 @@ class Guest:
         lo = 0
         while lo < k:      # a megabyte at a time: a VM short of memory pages its own kernel (§6.2)
             hi = min(k, lo + PAGES_PER_MB)
-            vm.write(np.arange(lo, hi), tokens[lo:hi])
+            vm._write(np.arange(lo, hi), tokens[lo:hi])
             lo = hi
 
     def boot_zero_step(self) -> None:
@@ -142,7 +142,7 @@ class Guest:
         stop = min(self.vm.pages, self._boot_cursor + rate)
         ppns = np.arange(self._boot_cursor, stop)
         ppns = ppns[self.ppn_lp[ppns] == FREE]
-        self.vm.write(ppns, np.zeros(len(ppns), dtype=np.uint64))
+        self.vm._write(ppns, np.zeros(len(ppns), dtype=np.uint64))
         self._boot_cursor = stop
 
     @property
@@ -185,7 +185,7 @@ class Guest:
             return
         ppns = self.standby.pop(rate)
         try:
-            self.vm.write(ppns, np.zeros(len(ppns), dtype=np.uint64))
+            self.vm._write(ppns, np.zeros(len(ppns), dtype=np.uint64))
         except BaseException:
             self.standby.push(ppns)           # not zeroed after all: back on the standby list
             raise
@@ -232,7 +232,7 @@ class Guest:
         on_disk = self.lp_on_disk[lps]
         contents = np.where(on_disk, self.lp_disk[lps], np.uint64(0))
         try:
-            self.vm.write(ppns, contents)
+            self.vm._write(ppns, contents)
         except BaseException:
             self.free.push(ppns)
             raise
@@ -340,8 +340,8 @@ class Guest:
         if len(dirty):
             vm = self.vm
             before = vm.counters.swap_ins
-            self.lp_disk[lps[dirty]] = vm.read(ppns[dirty]) if mapped_dirty is None else \
-                vm.read(mapped_dirty, mapped=True)
+            self.lp_disk[lps[dirty]] = vm._read(ppns[dirty]) if mapped_dirty is None else \
+                vm._read(mapped_dirty, mapped=True)
             vm.counters.double_paging += vm.counters.swap_ins - before
             vm.counters.guest_disk_writes += len(dirty)
         self.lp_on_disk[lps] = True

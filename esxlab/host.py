@@ -207,12 +207,17 @@ class Host:
                    "allowed: a smaller VM")
         check_power_on_time(what, config.max_mb, lambda mb: PROFILES[config.guest_os].kernel_pages(mb) / PAGES_PER_MB,
                             (self.config.total_pages - self.overhead_pages - config.overhead_pages) / PAGES_PER_MB)
-        vm = VM(self._env(), self._next_uid, config, make(workload if workload is not None else Idle()))
+        driver = make(workload if workload is not None else Idle())
+        try:
+            vm = VM(self._env(), self._next_uid, config, driver)
+        except Exception:              # its attach (or its pages, its contents) refused: it never ran
+            self._refused(driver)
+            raise
         free = self.machine.free
         try:
             self._make_free(config.overhead_pages)
         except Stall as e:             # (its uid not spent: the next VM's streams are as if this call never was)
-            self._refused(vm)
+            self._refused(vm.workload)
             made = self.machine.free - free
             raise AdmissionError(f"cannot power on {config.name!r}: no machine memory for its "
                                  f"{config.overhead_mb:g} MB of overhead right now ({e})" +
@@ -227,18 +232,18 @@ class Host:
             vm.guest.boot()
         except Stall as e:
             self.power_off(config.name)
-            self._refused(vm)
+            self._refused(vm.workload)
             raise AdmissionError(f"cannot power on {config.name!r}: no machine memory or swap for its kernel "
                                  f"right now ({e}).") from None
         self._changed(f"{config.name} powered on")
         return vm
 
     @staticmethod
-    def _refused(vm: VM) -> None:
-        """``vm`` was built but its power-on refused (no machine memory or swap right now): its workload never
-        ran, so it is handed back for another try (:func:`~esxlab.workloads.make` refuses an instance that has
-        driven a VM, known by the stream its ``attach`` was given)."""
-        vm.workload.rng = None
+    def _refused(workload: Workload) -> None:
+        """``workload``'s VM was refused power-on (its attach refused, or no machine memory or swap right now): it
+        never ran, so it is handed back for another try (:func:`~esxlab.workloads.make` refuses an instance that
+        has driven a VM, known by the stream its ``attach`` was given)."""
+        workload.rng = None
 
     def power_off(self, name: str) -> None:
         """Stop a VM and free everything it held: machine pages, shared mappings, swap slots. The

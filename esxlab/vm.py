@@ -255,10 +255,14 @@ class VM:
         else:
             self._touch(np.arange(lo, hi), write=False)
 
-    def read(self, ppns: np.ndarray, mapped: bool = False) -> np.ndarray:
-        """The guest reads ``ppns``: their contents, faulting in as needed (``mapped``: the
-        caller knows :meth:`mapped` holds for them, so there is nothing to fault in). The engine's
-        (unchecked: distinct in-range PPNs assumed); :meth:`peek` reads contents with no side effects."""
+    def read(self, ppns: np.ndarray) -> np.ndarray:
+        """The guest reads ``ppns`` (distinct PPNs of this running VM; ConfigError otherwise): their contents,
+        faulting in as needed; :meth:`peek` reads contents with no side effects."""
+        return self._read(self._user_ppns("vm.read(ppns)", ppns, distinct=True))
+
+    def _read(self, ppns: np.ndarray, mapped: bool = False) -> np.ndarray:
+        """:meth:`read`, the engine's (unchecked: distinct in-range PPNs assumed; ``mapped``: the caller knows
+        :meth:`mapped` holds for them, so there is nothing to fault in)."""
         if mapped:                            # what _touch does when nothing faults
             self._noted(ppns)
         else:
@@ -266,19 +270,31 @@ class VM:
         return self.env.machine.content[self.pmap.mpn[ppns].astype(np.intp)]
 
     def write(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
-        """The guest writes ``tokens`` to ``ppns`` (distinct)."""
+        """The guest writes ``tokens`` (one content token, a whole number ≥ 0, per PPN) to ``ppns`` (distinct PPNs
+        of this running VM); ConfigError otherwise."""
+        ppns = self._user_ppns("vm.write(ppns, tokens)", ppns, distinct=True)
+        t = np.asarray(tokens)
+        if t.shape != ppns.shape or (t.size and (t.dtype.kind not in "iu" or t.min() < 0)):
+            raise ConfigError(f"vm.write(ppns, tokens): tokens = {shown(tokens)}; allowed: a 1-D array of whole "
+                              f"numbers ≥ 0 (page contents), one per PPN of ppns ({len(ppns)}), e.g. "
+                              "vm.mint.take(len(ppns)).")
+        self._write(ppns, t)
+
+    def _write(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
+        """:meth:`write`, the engine's (unchecked: distinct in-range PPNs and one token each assumed)."""
         self._touch(ppns, write=True)
-        self.store(ppns, tokens)
+        self._store(ppns, tokens)
 
     def access(self, ppns: np.ndarray, writes: np.ndarray, written: np.ndarray, tokens: np.ndarray) -> None:
         """The guest reads ``ppns`` (distinct), writing ``tokens`` to those where ``writes`` is set
         (``written``: the positions of its set entries, ``writes.nonzero()[0]``, or ``slice(None)``
-        when every page is written)."""
+        when every page is written). The engine's (unchecked: in-range PPNs assumed)."""
         self._touch(ppns, writes)
-        self.store(ppns[written], tokens)
+        self._store(ppns[written], tokens)
 
-    def store(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
-        """Put ``tokens`` in the machine pages now mapped (privately) at ``ppns``."""
+    def _store(self, ppns: np.ndarray, tokens: np.ndarray) -> None:
+        """Put ``tokens`` in the machine pages now mapped (privately) at ``ppns`` (the engine's, after
+        :meth:`_touch` of a write: unchecked)."""
         self.env.machine.content[self.pmap.mpn[ppns].astype(np.intp)] = tokens     # intp: numpy's fast path
 
     def peek(self, ppns: np.ndarray) -> np.ndarray:
@@ -405,7 +421,8 @@ class VM:
     def _throughput(self, work: int) -> float:
         """Accesses per second: the tick's accesses over CPU time plus stall time (invented
         cost model: the events' costs of :data:`esxlab.metrics.EVENTS`, unit costs in
-        :class:`~esxlab.config.HostConfig`)."""
+        :class:`~esxlab.config.HostConfig`); the workload's ``cpu_us_per_access`` is > 0 (checked at power-on:
+        accesses that cost nothing would have no rate)."""
         if work == 0:
             return 0.0
         hc, c = self.env.config, self.counters.__dict__

@@ -84,7 +84,7 @@ class WriteLog:
         self.host = host
         self.expected = {}
         import esxlab.vm as vmmod
-        self._orig_store = vmmod.VM.store
+        self._orig_store = vmmod.VM._store
         self._orig_balloon = vmmod.VM.balloon_pages
         log = self
 
@@ -97,7 +97,7 @@ class WriteLog:
             log._exp(vm)[fresh] = 0             # the guest gave these pages away
             return fresh, freed
 
-        self.patches = [(vmmod.VM, "store", store), (vmmod.VM, "balloon_pages", balloon_pages)]
+        self.patches = [(vmmod.VM, "_store", store), (vmmod.VM, "balloon_pages", balloon_pages)]
 
     def _exp(self, vm):
         if vm.uid not in self.expected:
@@ -111,7 +111,7 @@ class WriteLog:
 
     def __exit__(self, *exc):
         import esxlab.vm as vmmod
-        vmmod.VM.store = self._orig_store
+        vmmod.VM._store = self._orig_store
         vmmod.VM.balloon_pages = self._orig_balloon
 
     def check(self):
@@ -130,7 +130,7 @@ class ReadLog(WriteLog):
     def __init__(self, host):
         super().__init__(host)
         import esxlab.vm as vmmod
-        self._orig_read = vmmod.VM.read
+        self._orig_read = vmmod.VM._read
         log = self
 
         def read(vm, ppns, **kw):
@@ -141,11 +141,11 @@ class ReadLog(WriteLog):
                                    f"and got {got[bad[0]]:#x}, not its last write {want[bad[0]]:#x}")
             return got
 
-        self.patches.append((vmmod.VM, "read", read))
+        self.patches.append((vmmod.VM, "_read", read))
 
     def __exit__(self, *exc):
         import esxlab.vm as vmmod
-        vmmod.VM.read = self._orig_read
+        vmmod.VM._read = self._orig_read
         super().__exit__(*exc)
 
 

@@ -3,6 +3,8 @@ argument with a ConfigError (or, for reservations, an AdmissionError) whose sent
 parameter, the value and what is allowed — never a bare numpy or TypeError traceback."""
 import dataclasses
 import math
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +173,7 @@ W = esx.workloads
     (lambda: W.Dbench(mb_per_client=0), ["mb_per_client", "0", "0 < mb_per_client"]),
     (lambda: W.Dbench(accesses_per_s=0), ["accesses_per_s", "0", "1 ≤ accesses_per_s"]),
     (lambda: W.Dbench(write_fraction=1.5), ["write_fraction", "1.5", "0 ≤ write_fraction ≤ 1"]),
-    (lambda: W.Dbench(cpu_us_per_access=-1), ["cpu_us_per_access", "-1", "0 ≤ cpu_us_per_access"]),
+    (lambda: W.Dbench(cpu_us_per_access=-1), ["cpu_us_per_access", "-1", "0 < cpu_us_per_access"]),
     (lambda: W.Dbench(clients="many"), ["clients", "'many'", "1 ≤ clients ≤ 10000"]),
     (lambda: W.Toucher(schedule=5), ["schedule", "5", "(start_s, mb)"]),
     (lambda: W.Toucher(schedule=[(0,)]), ["schedule", "(start_s, mb)"]),
@@ -180,7 +182,7 @@ W = esx.workloads
     (lambda: W.Toucher(schedule=[(0, -5)]), ["mb", "-5", "0 ≤"]),
     (lambda: W.Toucher(schedule=[(0, math.nan)]), ["mb", "nan"]),
     (lambda: W.Toucher(sweep_s=0), ["sweep_s", "0", "1 ≤ sweep_s ≤ 3600"]),
-    (lambda: W.Toucher(cpu_us_per_access=-1), ["cpu_us_per_access", "-1", "0 ≤ cpu_us_per_access"]),
+    (lambda: W.Toucher(cpu_us_per_access=-1), ["cpu_us_per_access", "-1", "0 < cpu_us_per_access"]),
     (lambda: W.HotCold(cold_per_s=10 ** 11), ["cold_per_s", "100000000000", "0 ≤ cold_per_s ≤ 10000000"]),
     (lambda: W.HotCold(cold_mb=0.001), ["cold_mb", "0.001", "0.00390625 ≤ cold_mb"]),    # no page to draw from
     (lambda: W.Deployed((("os", 1),), 1, -1, 10), ["Deployed.zero_mb", "-1"]),           # (it was Spec95.zero_mb)
@@ -428,17 +430,17 @@ def workload_specs():
     table = {
         W.Dbench: dict(clients=("integer", 2, 1, 10000), mb_per_client=("number", 1.0, 0, None, True, 1e12),
                        accesses_per_s=("integer", 100, 1, 10 ** 7), write_fraction=("number", 0.2, 0, 1),
-                       cpu_us_per_access=("number", 1.0, 0, None), zipf_alpha=("number", 0.8, 0, 4)),
-        W.Toucher: dict(sweep_s=("number", 5.0, 1, 3600), cpu_us_per_access=("number", 1.0, 0, None),
+                       cpu_us_per_access=("number", 1.0, 0, None, True), zipf_alpha=("number", 0.8, 0, 4)),
+        W.Toucher: dict(sweep_s=("number", 5.0, 1, 3600), cpu_us_per_access=("number", 1.0, 0, None, True),
                         os_overhead=("number", 0.0, 0, 1)),
         W.Spec95: dict(files_mb=("number", 8.0, 0, 1 << 20, False, 1 << 20), dup_mb=("number", 0.5, 0, 10.3),
                        zero_mb=("number", 1.0, 0, 1 << 20), data_mb=("number", 1.0, 0, 1 << 20),
                        overlap=("number", 0.5, 0, 1), warm_s=("number", 10.0, 1, 10 ** 6),
                        reads_per_s=("integer", 10, 0, 10 ** 7), writes_per_s=("integer", 10, 0, 10 ** 7),
-                       cpu_us_per_access=("number", 1.0, 0, None), image=("string", "bench")),
+                       cpu_us_per_access=("number", 1.0, 0, None, True), image=("string", "bench")),
         W.NetServer: dict(buffers=("integer", 8, 1, 1 << 20), packets_per_s=("integer", 100, 0, 10 ** 7),
                           data_mb=("number", 1.0, 0, 1 << 20, False, 1 << 20), reads_per_s=("integer", 10, 0, 10 ** 7),
-                          cpu_us_per_access=("number", 1.0, 0, None), rewrite=("choice", False)),
+                          cpu_us_per_access=("number", 1.0, 0, None, True), rewrite=("choice", False)),
         W.HotCold: dict(hot_mb=("number", 8.0, 0, None, False, 1e9),
                         cold_mb=("number", 32.0, 1 / esx.PAGES_PER_MB, None, False, 1e9),
                         cold_per_s=("integer", 20, 0, 10 ** 7), warm_s=("integer", 20, 1, None)),
@@ -676,3 +678,64 @@ def test_an_unknown_parameter_name_is_a_sentence_naming_the_known_ones():
         esx.VMConfig("a", 64, *range(20))
     with pytest.raises(esx.ConfigError, match=r"^Idle takes no parameters; got 1 positional \(3\)\.$"):
         W.Idle(3)                                # the same check for configs and workloads (errors.check_call)
+
+
+@pytest.mark.parametrize("call", [lambda: esx.HostConfig(tax_rate=Fraction(1, 2)),
+                                  lambda: esx.VMConfig("a", Fraction(193, 2)),
+                                  lambda: esx.HostConfig(minfree_high_pct=Fraction(1, 2)),
+                                  lambda: esx.HostConfig(tax_rate=Decimal("0.5")),
+                                  lambda: small_host().set_tax_rate(Fraction(1, 3))])
+def test_a_fraction_or_a_decimal_is_told_to_be_a_float(call):
+    """Before: a Fraction passed validation, then a tick raised TypeError (Fraction.__format__) in host.py; a
+    Fraction in a whole-percent field raised it at once; a Decimal was told it 'must be a number'."""
+    assert expect(call, " is a ", ", not a float or an int (give a float, e.g. 0.5); allowed: ").endswith(".")
+
+
+def test_a_toucher_whose_accesses_cost_no_cpu_is_refused():
+    """Before: Toucher([(0, 20)], cpu_us_per_access=0) reported throughput 0 while it touched 1024 pages a second."""
+    expect(lambda: W.Toucher([(0, 20)], cpu_us_per_access=0),
+           "Toucher.cpu_us_per_access = 0 is out of range; allowed: 0 < cpu_us_per_access.")
+
+
+class Valued(W.Workload):
+    """A workload of one's own whose class values are set per instance."""
+
+    def __init__(self, **values):
+        vars(self).update(values)
+
+    def attach(self, vm_pages, uid, rng):
+        super().attach(vm_pages, uid, rng)
+        return 10
+
+    def step(self, t):
+        return W.Access(np.arange(10), np.ones(10, dtype=bool), io=np.arange(2), io_transfers=self.transfers)
+
+
+@pytest.mark.parametrize("values,fragments", [
+    (dict(cpu_us_per_access=-1), ["Valued.cpu_us_per_access = -1 is out of range", "0 < cpu_us_per_access"]),
+    (dict(cpu_us_per_access=math.nan), ["Valued.cpu_us_per_access = nan is not a finite number"]),
+    (dict(cpu_us_per_access=0), ["Valued.cpu_us_per_access = 0 is out of range"]),
+    (dict(cpu_us_per_access="5"), ["Valued.cpu_us_per_access must be a number, got '5' (str)"]),
+    (dict(cpu_us_per_access=None), ["Valued.cpu_us_per_access must be a number, got None"]),
+    (dict(compressible="0.5"), ["Valued.compressible must be a number, got '0.5' (str)", "0 ≤ compressible ≤ 1"]),
+    (dict(compressible=50), ["Valued.compressible = 50 is out of range: a fraction of 1 (0.5 for 50 %)"]),
+    (dict(compressible=-0.1), ["Valued.compressible = -0.1 is out of range; allowed: 0 ≤ compressible ≤ 1."]),
+])
+def test_a_custom_workloads_class_values_are_checked_at_power_on(values, fragments):
+    """Before: a negative or NaN cost gave throughput 0 silently, "5" or None a TypeError at vm.py:~423; a
+    compressible of "0.5" a UFuncTypeError in compression.py, of 50 was taken as 1."""
+    host = small_host()
+    workload = Valued(transfers=None, **values)
+    expect(lambda: host.power_on(esx.VMConfig(name="c", max_mb=16), workload=workload), *fragments)
+    assert not host.vms and workload.rng is None
+
+
+def test_io_transfers_too_many_to_count_are_refused():
+    """Before: io_transfers of 2**62 overflowed the bounce count to a negative number."""
+    host = small_host()
+    host.power_on(esx.VMConfig(name="c", max_mb=16), workload=Valued(transfers=np.array([1, 2 ** 62])))
+    expect(lambda: host.run(seconds=1), "Valued.step(t = 1) returned Access.io_transfers = array([",
+           "allowed: None (one transfer per entry of Access.io) or an array of whole numbers 0 ≤ n ≤ 1,000,000,000")
+    host = small_host()
+    host.power_on(esx.VMConfig(name="c", max_mb=16), workload=Valued(transfers=np.array([1, 10 ** 9])))
+    host.run(seconds=2)

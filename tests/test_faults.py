@@ -289,7 +289,7 @@ def test_guest_take_pages_gives_everything_back_on_an_injected_stall(monkeypatch
     def stall(ppns, **kw):                            # writing a dirty page back finds no machine page
         calls.append(len(ppns))
         raise Stall("injected")
-    monkeypatch.setattr(vm, "read", stall)
+    monkeypatch.setattr(vm, "_read", stall)
     with pytest.raises(Stall):
         g.take_pages(g.free.n + 6 * MB)            # the whole free list, then eviction
     assert calls, "eviction must have read dirty pages"

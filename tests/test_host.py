@@ -406,7 +406,7 @@ def test_a_powered_off_vm_takes_no_memory_by_any_way_in():
     free = host.machine.free
     for call in (lambda: vm.touch_range(0, 20000), lambda: vm.read(np.arange(5000)),
                  lambda: vm.write(np.arange(10), np.arange(10, dtype=np.uint64))):
-        with pytest.raises(esx.ConfigError, match="was powered off at t = 60 s: its pages can no longer be touched"):
+        with pytest.raises(esx.ConfigError, match="was powered off at t = 60 s"):
             call()
     assert host.machine.free == free and vm.alloc_pages == 0
     assert repr(vm) == "<VM 'a' max_mb=128 alloc_mb=0.0 powered off at t=60s>"
@@ -553,3 +553,33 @@ def test_a_vm_given_a_powered_off_vm_s_name_logs_entries_of_its_own():
     h.note("a", "held by the experiment", 3, "why")
     mine = [d.pages for d in h.trace.decisions if d.action == "held by the experiment"]
     assert mine == [10, 3]
+
+
+def test_a_vms_page_calls_refuse_a_bad_ppn_and_never_write_another_vms_page():
+    """Before: vm.store of an unbacked PPN (MPN −1) wrote the last machine page, b's; vm.read([-1]) read the last PPN;
+    an out-of-range PPN gave a bare IndexError; vm.write([-1], …) wrote the last PPN."""
+    host = esx.Host(esx.HostConfig(memory_mb=256), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=64), workload="idle")
+    b = host.power_on(esx.VMConfig(name="b", max_mb=64), workload="idle")
+    host.run(seconds=5)
+    assert not hasattr(vm, "store"), "the engine's unchecked store is private (vm.write is the checked way in)"
+    theirs = b.peek(np.arange(b.pages))
+    unbacked = np.flatnonzero(vm.pmap.state == UNBACKED)[:3]
+    last = vm.peek([vm.pages - 1])
+    for call, fragment in [(lambda: vm.read(np.array([-1])), "holds PPN -1, outside 0 ≤ PPN < 16384"),
+                           (lambda: vm.read([vm.pages]), "holds PPN 16384, outside 0 ≤ PPN < 16384"),
+                           (lambda: vm.read([3, 3]), "holds PPN 3 twice"),
+                           (lambda: vm.write(np.array([-1]), np.array([7], dtype=np.uint64)), "holds PPN -1"),
+                           (lambda: vm.write(np.array([vm.pages]), np.array([7], dtype=np.uint64)), "PPN 16384"),
+                           (lambda: vm.write(unbacked, np.array([7])), "tokens = array([7]); allowed: a 1-D array"),
+                           (lambda: vm.write(unbacked, -np.ones(3, dtype=int)), "whole numbers ≥ 0")]:
+        with pytest.raises(esx.ConfigError, match="allowed: ") as info:
+            call()
+        assert fragment in str(info.value)
+    assert (vm.peek([vm.pages - 1]) == last).all()
+    vm.write(unbacked, np.array([7, 8, 9], dtype=np.uint64))     # unbacked pages: faulted in, then written
+    assert (vm.read(unbacked) == [7, 8, 9]).all() and (b.peek(np.arange(b.pages)) == theirs).all()
+    host.power_off("a")
+    with pytest.raises(esx.ConfigError, match="was powered off at t = 5 s"):
+        vm.write(unbacked, np.array([1, 2, 3], dtype=np.uint64))
+    assert (b.peek(np.arange(b.pages)) == theirs).all()

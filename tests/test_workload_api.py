@@ -178,3 +178,57 @@ def test_a_huge_page_count_is_shortened():
         host.power_on(esx.VMConfig(name="a", max_mb=64, overhead_mb=1), workload=Huge())
     assert "888888888888888888888888888888888888888888888888888888888888" not in str(err.value)
     assert len(str(err.value)) < 400
+
+
+class Borrower(W.Workload):
+    """Each tick takes the shared EMPTY tick and gives it pages of its own (a student's shortcut)."""
+
+    def attach(self, vm_pages, uid, rng):
+        super().attach(vm_pages, uid, rng)
+        return 100
+
+    def step(self, t):
+        a = W.EMPTY
+        a.lps = np.arange(100)
+        return a
+
+
+def test_the_shared_empty_tick_cannot_be_changed_by_a_workload():
+    """Before: Borrower's change to EMPTY reached every later idle tick of every host (IndexError in guest.py)."""
+    def grown():
+        fresh = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+        vm = power_on(W.Grow(base_mb=4, grow_mb=1, grow_at_s=3), fresh)
+        power_on("idle", fresh)
+        fresh.run(seconds=5)
+        return vm.totals.accesses
+
+    before = grown()
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    power_on(Borrower(), host)
+    with pytest.raises(esx.ConfigError, match=r"^EMPTY\.lps = array\(\[ 0, .* is not allowed: esxlab\.workloads\."
+                                              r"EMPTY is the one empty tick every workload shares; allowed: a new "):
+        host.run(seconds=1)
+    for change in (lambda: W.EMPTY.lps.resize(100), lambda: W.EMPTY.writes.__setitem__(slice(None), True)):
+        with pytest.raises(ValueError):
+            change()
+    assert len(W.EMPTY.lps) == len(W.EMPTY.writes) == 0
+    assert grown() == before
+
+
+def test_a_workload_whose_attach_was_refused_may_be_given_again(monkeypatch):
+    """Before: after power_on refused Sized(vm_pages * 5000) ("needs about …"), the smaller VM was told it "has
+    already driven a VM", against power_on's promise."""
+    class Greedy(Sized):
+        def attach(self, vm_pages, uid, rng):
+            super().attach(vm_pages, uid, rng)
+            return vm_pages * self.n
+
+    monkeypatch.setattr(resources, "machine_bytes", lambda: 8 << 30)
+    workload = Greedy(10 ** 6)
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    with pytest.raises(esx.ConfigError, match="logical pages needs about"):
+        host.power_on(esx.VMConfig(name="big", max_mb=16, overhead_mb=2), workload=workload)
+    workload.n = 1
+    vm = host.power_on(esx.VMConfig(name="small", max_mb=16, overhead_mb=2), workload=workload)
+    assert vm.workload is workload and vm.guest.lp_ppn.shape == (16 * MB,)
+    host.run(seconds=2)

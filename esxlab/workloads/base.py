@@ -36,15 +36,49 @@ class Access:
     io_transfers: np.ndarray | None = None
 
 
-EMPTY = Access(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
+class _Fixed(Access):
+    """An :class:`Access` that cannot be changed once made (:data:`EMPTY`, which every workload's idle tick
+    returns: a change would reach every later tick of every VM); its arrays are read-only views (no resize)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                value = value.view()
+                value.flags.writeable = False
+                object.__setattr__(self, name, value)
+        object.__setattr__(self, "_made", True)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if getattr(self, "_made", False):
+            self._refuse(f"EMPTY.{name} = {shorten(value)}")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._refuse(f"del EMPTY.{name}")
+
+    @staticmethod
+    def _refuse(change: str) -> None:
+        raise ConfigError(f"{change} is not allowed: esxlab.workloads.EMPTY is the one empty tick every workload "
+                          "shares; allowed: a new Access of one's own, e.g. Access(lps, np.zeros(len(lps), "
+                          "dtype=bool)).")
+
+
+#: the tick that touches nothing (shared: it cannot be changed)
+EMPTY = _Fixed(np.empty(0, dtype=np.int64), np.empty(0, dtype=bool))
+
+
+#: the most transfers one entry of ``Access.io_transfers`` may stand for in a second (invented: far above any
+#: device's rate, and low enough that a tick's sums of them never overflow 64 bits)
+MAX_TRANSFERS = 10 ** 9
 
 
 def checked(acc: object, pages: int, who: str, t: int) -> Access:
     """``acc``, a tick of a workload written outside esxlab, checked and as the guest needs it
     (intp page numbers): an :class:`Access` whose ``lps`` are distinct whole numbers in
     ``[0, pages)``, ``writes`` a bool array of the same length, ``freed`` distinct, ``io`` among
-    ``lps`` and ``io_transfers`` None or one whole number ≥ 0 per entry of ``io``. Raises ConfigError
-    naming what is wrong: a repeated or out-of-range page would otherwise corrupt the guest's
+    ``lps`` and ``io_transfers`` None or one whole number 0 … :data:`MAX_TRANSFERS` per entry of ``io``.
+    Raises ConfigError naming what is wrong: a repeated or out-of-range page would otherwise corrupt the guest's
     page tables silently (a negative one indexes from the end), as would a page sent to a device
     that the tick does not touch (it may have no guest page behind it).
     ``pages``: what the workload's ``attach`` returned; ``who``: its class name. (invented)"""
@@ -73,10 +107,11 @@ def checked(acc: object, pages: int, who: str, t: int) -> Access:
                           "allowed: pages the tick touches (a device transfer reads or writes its page).")
     if transfers is not None:
         n = np.asarray(transfers)
-        if n.shape != io.shape or (n.size and (n.dtype.kind not in "iu" or n.min() < 0)):
+        if n.shape != io.shape or (n.size and (n.dtype.kind not in "iu" or n.min() < 0 or n.max() > MAX_TRANSFERS)):
             raise ConfigError(f"{where} returned Access.io_transfers = {shorten(transfers)}; allowed: None (one "
-                              f"transfer per entry of Access.io) or an array of whole numbers ≥ 0 with one entry per "
-                              f"entry of Access.io ({len(io)}), the transfers it stands for this second.")
+                              "transfer per entry of Access.io) or an array of whole numbers "
+                              f"0 ≤ n ≤ {MAX_TRANSFERS:,} with one entry per entry of Access.io ({len(io)}), the "
+                              "transfers it stands for this second.")
         transfers = n.astype(np.int64)
     return Access(lps, writes, pages_of("freed", acc.freed, True), io, transfers)
 
@@ -91,7 +126,7 @@ class Workload:
     so :func:`make` refuses an instance that is already attached (create one per VM)."""
 
     name = "workload"
-    cpu_us_per_access = 1.0
+    cpu_us_per_access = 1.0   # CPU time of one access, > 0 (with none, throughput, accesses per busy s, is endless)
     compressible = 0.5        # invented: fraction of its pages that compress to ≤ half a page (later ESX)
     file_backed = False       # logical pages are file blocks with private initial contents
     rng: np.random.Generator | None = None      # set by attach: the VM's stream
@@ -129,7 +164,8 @@ def attached_pages(workload: Workload, vm_pages: int, uid: int, rng: np.random.G
     gives it ``rng``: without it ``step`` fails on ``self.rng`` and :func:`make` would hand the
     instance to a second VM) and returned a whole number ≥ 0 of logical pages that this computer
     can hold (:func:`~esxlab.resources.check_pages_fit`, the bound of the built-in workloads' sizes;
-    more than the VM's memory is fine, e.g. a file set larger than memory). Returns it as an int;
+    more than the VM's memory is fine, e.g. a file set larger than memory), and that its ``cpu_us_per_access``
+    is a number > 0 and its ``compressible`` one in [0, 1] (read every tick, unchecked). Returns the pages as an int;
     ConfigError naming the workload's class otherwise. (invented)"""
     pages = workload.attach(vm_pages, uid, rng)
     name = type(workload).__name__
@@ -141,6 +177,8 @@ def attached_pages(workload: Workload, vm_pages: int, uid: int, rng: np.random.G
         raise ConfigError(f"{who} returned {shorten(pages)}; allowed: a whole number ≥ 0 (an int), how many "
                           "logical pages the workload uses (its step() touches pages 0 to that number − 1).")
     check_pages_fit(f"{who} = {shorten(pages)} logical pages", pages)
+    check_number(name, "cpu_us_per_access", workload.cpu_us_per_access, 0, None, lo_open=True)
+    check_number(name, "compressible", workload.compressible, 0, 1)
     return int(pages)
 
 

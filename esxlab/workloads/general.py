@@ -77,7 +77,7 @@ class Dbench(Workload):
         check_number("Dbench", "mb_per_client", mb_per_client, 0, None, lo_open=True)
         check_number("Dbench", "accesses_per_s", accesses_per_s, 1, 10 ** 7, integer=True)
         check_number("Dbench", "write_fraction", write_fraction, 0, 1)
-        check_number("Dbench", "cpu_us_per_access", cpu_us_per_access, 0, None)
+        check_number("Dbench", "cpu_us_per_access", cpu_us_per_access, 0, None, lo_open=True)
         check_pages_fit(f"Dbench(clients = {clients!r}, mb_per_client = {mb_per_client!r})",
                         clients * mb_per_client * PAGES_PER_MB)
         if clients * mb_per_client * PAGES_PER_MB < 1:
@@ -224,7 +224,7 @@ class Toucher(Workload):
         top = max((mb for _, mb in steps), default=0.0)
         check_pages_fit(f"Toucher.schedule mb = {top!r}", top * PAGES_PER_MB)
         check_number("Toucher", "sweep_s", sweep_s, 1, 3600)
-        check_number("Toucher", "cpu_us_per_access", cpu_us_per_access, 0, None)
+        check_number("Toucher", "cpu_us_per_access", cpu_us_per_access, 0, None, lo_open=True)
         check_number("Toucher", "os_overhead", os_overhead, 0, 1)
         check_choice("Toucher", "free_at_exit", free_at_exit, (True, False))
         self.schedule = steps
@@ -312,7 +312,7 @@ class Spec95(Workload):
         check_number("Spec95", "warm_s", warm_s, 1, 10 ** 6)
         check_number("Spec95", "reads_per_s", reads_per_s, 0, 10 ** 7, integer=True)
         check_number("Spec95", "writes_per_s", writes_per_s, 0, 10 ** 7, integer=True)
-        check_number("Spec95", "cpu_us_per_access", cpu_us_per_access, 0, None)
+        check_number("Spec95", "cpu_us_per_access", cpu_us_per_access, 0, None, lo_open=True)
         check_pages_fit(f"Spec95(files_mb = {files_mb!r}, zero_mb = {zero_mb!r}, data_mb = {data_mb!r})",
                         (files_mb + zero_mb + data_mb) * PAGES_PER_MB)
         if not isinstance(image, str) or not image:
@@ -375,7 +375,7 @@ class NetServer(Workload):
         check_number("NetServer", "packets_per_s", packets_per_s, 0, 10 ** 7, integer=True)
         check_number("NetServer", "data_mb", data_mb, 0, 1 << 20)
         check_number("NetServer", "reads_per_s", reads_per_s, 0, 10 ** 7, integer=True)
-        check_number("NetServer", "cpu_us_per_access", cpu_us_per_access, 0, None)
+        check_number("NetServer", "cpu_us_per_access", cpu_us_per_access, 0, None, lo_open=True)
         check_pages_fit(f"NetServer.data_mb = {data_mb!r}", buffers + data_mb * PAGES_PER_MB)
         check_choice("NetServer", "rewrite", rewrite, (True, False))
         self.buffers, self.packets_per_s = int(buffers), int(packets_per_s)
