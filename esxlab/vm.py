@@ -26,7 +26,7 @@ from .pmap import BALLOONED, MAPPED, PRIVATE, SHARED, SWAPPED, UNBACKED, Pmap
 from .policy import rho
 from .sampling import Sampler
 from .swap import BackingStore
-from .workloads import Workload, attached_pages, checked, outside
+from .workloads import Workload, attached_pages, checked, disk_contents, outside
 
 __all__ = ["VM", "VMEnv", "VMStats", "Counters", "Stall", "LARGE_PAGE"]
 
@@ -106,7 +106,7 @@ class VM:
         self._check_access = outside(workload)       # (a Delayed checks the one it wraps)
         profile = PROFILES[config.guest_os]
         lp = attached_pages(workload, self.pages, uid, env.streams.child(f"vm{uid}:workload"))
-        self.guest = Guest(self, profile, lp, workload.disk_tokens(self.mint, lp))
+        self.guest = Guest(self, profile, lp, disk_contents(workload, self.mint, lp))
         load_at = 0 if config.balloon in ("absent", "disabled") else profile.boot_s
         self.balloon = BalloonDriver(config.balloon, config.balloon_cap_pages, config.balloon_rate_mb_s, load_at,
                                      hc.balloon_stuck_s)

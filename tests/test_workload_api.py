@@ -1,6 +1,8 @@
 """A workload written outside esxlab (the Workload base class's contract): what its attach() returns,
 how power_on takes it, and the sentences its mistakes get (among them an attach that does not call the
 base class's)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -231,4 +233,39 @@ def test_a_workload_whose_attach_was_refused_may_be_given_again(monkeypatch):
     workload.n = 1
     vm = host.power_on(esx.VMConfig(name="small", max_mb=16, overhead_mb=2), workload=workload)
     assert vm.workload is workload and vm.guest.lp_ppn.shape == (16 * MB,)
+    host.run(seconds=2)
+
+
+class FileSet(Workload):
+    """A file-backed workload of 100 logical pages whose disk_tokens returns what ``contents(mint, pages)`` does."""
+    file_backed = True
+
+    def __init__(self, contents):
+        self.contents = contents
+
+    def attach(self, vm_pages, uid, rng):
+        super().attach(vm_pages, uid, rng)
+        return 100
+
+    def disk_tokens(self, mint, pages):
+        return self.contents(mint, pages)
+
+
+@pytest.mark.parametrize("contents, shown", [
+    (lambda mint, pages: mint.take(10), "an array of shape (10,) (uint64)"),      # IndexError at a page-in
+    (lambda mint, pages: mint.take(pages).reshape(10, 10), "an array of shape (10, 10)"),   # numpy's broadcast error
+    (lambda mint, pages: 5, "5"),                                                 # IndexError on a scalar
+    (lambda mint, pages: np.full(pages, 1.5), "an array of shape (100,) (float64)"),           # truncated silently
+    (lambda mint, pages: np.full(pages, -1), "an array of shape (100,) (int64)"),              # wrapped to 0xFFFF…
+])
+def test_disk_tokens_are_checked_when_the_vm_powers_on(contents, shown):
+    """A helper's trial: disk_tokens' result was used unchecked (the failures in the comments, or silently)."""
+    workload = FileSet(contents)
+    with pytest.raises(esx.ConfigError, match=re.escape(f"FileSet.disk_tokens(mint, 100) returned {shown}") +
+                       r".*; allowed: None \(zero-filled pages\) or an array of whole numbers ≥ 0, one token per "
+                       r"logical page \(100\), e.g. mint.take\(pages\).$"):
+        power_on(workload)
+    workload.contents = lambda mint, pages: list(mint.take(pages))               # a list of tokens is fine
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    power_on(workload, host)
     host.run(seconds=2)

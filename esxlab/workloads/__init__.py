@@ -13,7 +13,7 @@ workload), ``general`` (the general-purpose workloads, named in :data:`WORKLOADS
 (:data:`WORKLOADS`, :func:`make`), ``figures`` (workloads made for one figure's set-up) and ``teaching``
 (the exercises' small workloads). Everything public is here, as ``esx.workloads.<name>``.
 """
-from .base import EMPTY, PER_WORKLOAD, Access, Workload, attached_pages, checked, outside, packaged
+from .base import EMPTY, PER_WORKLOAD, Access, Workload, attached_pages, checked, disk_contents, outside, packaged
 from .figures import Delayed, Deployed, Server
 from .general import ACCESSES_PER_CLIENT, Dbench, Idle, NetServer, Spec95, Toucher
 from .registry import WORKLOADS, make
@@ -21,4 +21,4 @@ from .teaching import Contents, Grow, HotCold, Probe
 
 __all__ = ["ACCESSES_PER_CLIENT", "EMPTY", "PER_WORKLOAD", "WORKLOADS", "Access", "Contents", "Dbench", "Delayed",
            "Deployed", "Grow", "HotCold", "Idle", "NetServer", "Probe", "Server", "Spec95", "Toucher", "Workload",
-           "attached_pages", "checked", "make", "outside", "packaged"]
+           "attached_pages", "checked", "disk_contents", "make", "outside", "packaged"]

@@ -182,6 +182,21 @@ def attached_pages(workload: Workload, vm_pages: int, uid: int, rng: np.random.G
     return int(pages)
 
 
+def disk_contents(workload: Workload, mint: TokenMint, pages: int) -> np.ndarray | None:
+    """``workload.disk_tokens(mint, pages)``, checked for a workload written outside esxlab (:func:`outside`): None,
+    or one whole number ≥ 0 per logical page, as uint64 tokens; ConfigError naming the workload's class otherwise
+    (a short array failed at the first page-in past its end, a negative token wrapped to a huge one). (invented)"""
+    tokens = workload.disk_tokens(mint, pages)
+    if tokens is None or not outside(workload):
+        return tokens
+    t = np.asarray(tokens) if isinstance(tokens, (np.ndarray, list, tuple)) else None
+    if t is None or t.shape != (pages,) or (t.size and (t.dtype.kind not in "iu" or t.min() < 0)):
+        raise ConfigError(f"{type(workload).__name__}.disk_tokens(mint, {pages}) returned {shown(tokens)}; allowed: "
+                          f"None (zero-filled pages) or an array of whole numbers ≥ 0, one token per logical page "
+                          f"({pages}), e.g. mint.take(pages).")
+    return t.astype(np.uint64)
+
+
 def outside(workload: Workload) -> bool:
     """Whether ``workload`` was written outside esxlab: its ticks are checked (:func:`checked`); the
     package's are tested instead (tests/test_workload_contract.py), for speed."""
