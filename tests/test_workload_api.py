@@ -269,3 +269,26 @@ def test_disk_tokens_are_checked_when_the_vm_powers_on(contents, shown):
     host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
     power_on(workload, host)
     host.run(seconds=2)
+
+
+class MyDbench(esx.workloads.Dbench):
+    def __init__(self, label):                  # the built-in's __init__ never called: no clients, no file set
+        self.label = label
+
+
+class Typo(esx.workloads.Toucher):
+    def __init__(self):
+        super().__init__([(0, 8)])
+
+    def attach(self, vm_pages, uid, rng):
+        return super().attach(vm_pages, uid, rng) + self.extra      # its own mistake: Python's error stays
+
+
+def test_a_subclass_that_skips_the_built_ins_init_is_told_to_call_it():
+    """A helper's trial: "AttributeError: 'MyDbench' object has no attribute 'clients'" from inside esxlab."""
+    with pytest.raises(esx.ConfigError, match=r"^MyDbench has no attribute 'clients', which Dbench.__init__ sets: "
+                                              r"MyDbench.__init__ must call super\(\).__init__\(…\) with Dbench's "
+                                              r"parameters.$"):
+        power_on(MyDbench("db"))
+    with pytest.raises(AttributeError, match="'Typo' object has no attribute 'extra'"):
+        power_on(Typo())

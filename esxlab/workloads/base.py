@@ -3,7 +3,9 @@ outside workload's ticks (:func:`checked`) and of its ``attach`` (:func:`attache
 parsing shared by the workloads that take ``(time, MB)`` steps."""
 from __future__ import annotations
 
+import inspect
 import numbers
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -166,9 +168,17 @@ def attached_pages(workload: Workload, vm_pages: int, uid: int, rng: np.random.G
     can hold (:func:`~esxlab.resources.check_pages_fit`, the bound of the built-in workloads' sizes;
     more than the VM's memory is fine, e.g. a file set larger than memory), and that its ``cpu_us_per_access``
     is a number > 0 and its ``compressible`` one in [0, 1] (read every tick, unchecked). Returns the pages as an int;
-    ConfigError naming the workload's class otherwise. (invented)"""
-    pages = workload.attach(vm_pages, uid, rng)
+    ConfigError naming the workload's class otherwise, and for a subclass of a built-in workload whose
+    ``__init__`` skipped the built-in's (what it sets is missing). (invented)"""
     name = type(workload).__name__
+    try:
+        pages = workload.attach(vm_pages, uid, rng)
+    except AttributeError as err:
+        skipped = _skipped_init(workload, err)
+        if skipped is None:
+            raise
+        raise ConfigError(f"{name} has no attribute {err.name!r}, which {skipped}.__init__ sets: {name}.__init__ "
+                          f"must call super().__init__(…) with {skipped}'s parameters.") from None
     if workload.rng is None:
         raise ConfigError(f"{name}.attach must call super().attach(pages, uid, rng) first: it gives the workload "
                           "the VM's seeded random stream (self.rng) and marks the instance as driving this VM.")
@@ -180,6 +190,19 @@ def attached_pages(workload: Workload, vm_pages: int, uid: int, rng: np.random.G
     check_number(name, "cpu_us_per_access", workload.cpu_us_per_access, 0, None, lo_open=True)
     check_number(name, "compressible", workload.compressible, 0, 1)
     return int(pages)
+
+
+def _skipped_init(workload: Workload, err: AttributeError) -> str | None:
+    """The name of the built-in workload class among ``workload``'s bases whose ``__init__`` the workload's class
+    overrides, if ``err`` is a missing attribute of ``workload`` itself that the built-in's ``__init__`` sets (so
+    the workload's did not call it); else None."""
+    if getattr(err, "obj", None) is not workload or not outside(workload):
+        return None
+    for base in type(workload).__mro__[1:]:
+        if packaged(base) and "__init__" in vars(base) and base is not Workload:
+            sets = re.search(rf"self\.{re.escape(err.name)}\b", inspect.getsource(base.__init__))
+            return base.__name__ if sets and type(workload).__init__ is not base.__init__ else None
+    return None
 
 
 def disk_contents(workload: Workload, mint: TokenMint, pages: int) -> np.ndarray | None:
