@@ -337,6 +337,11 @@ def _never_runs(monkeypatch):
                                              "table to one file (the summary goes to standard output); allowed: a "
                                              "file name in an existing, writable directory, e.g. --csv out/sweep.csv."),
     (["sweep", "remap_io", "--csv", "-"], "error: sweep: --csv - names standard output, and sweep writes"),
+    (["sweep", "remap_io", "--csv", "."], "error: sweep: --csv . names a directory, and sweep writes"),   # existing
+    (["reproduce", "--figure", "7", "--csv", "out.csv"], "error: reproduce: --csv out.csv names a file, and reproduce "
+                                                         "writes several CSV files (a table, each run's traces) into a "
+                                                         "directory; allowed: a directory, e.g. --csv out/ (sweep --csv "
+                                                         "takes one file).\n"),
     (["sweep", "remap_io", "--seeds", "1-0"], "error: sweep: --seeds = '1-0' is not allowed: the range 1-0 runs "
                                               "backwards"),
     (["sweep", "fig7", "--param", "minutes=60,30-32"], "error: sweep: --param 'minutes=60,30-32' writes '30-32', a "

@@ -184,19 +184,23 @@ def test_a_vm_memory_size_control_spans_the_vm_not_a_terabyte():
            (esx.VMConfig(name="b", max_mb=32, limit_mb=48), esx.workloads.Toucher([(0, 8)]))]
     dash = _dash(vms=vms, vm_controls={"a": ["max_mb", "min_mb", "balloon_max_mb"], "b": ["limit_mb"]})
     spans = {k: (c.min, c.max) for k, c in dash.controls.items() if "." in k and not k.startswith("sharing")}
-    assert spans == {"a.max_mb": (16, 256), "a.min_mb": (0, 64), "a.balloon_max_mb": (0, 64),
-                     "b.limit_mb": (0, 48)}, "a limit above max_mb (it limits nothing) keeps its value in range"
-    with pytest.raises(esx.ConfigError, match=r"control 'a.min_mb'.value = 128 is out of range; allowed: 0 ≤ value "
-                                              r"≤ 64"):
-        dash.set(a__min_mb=128)
+    assert spans == {"a.max_mb": (16, 256), "a.min_mb": (0, 256), "a.balloon_max_mb": (0, 256),
+                     "b.limit_mb": (0, 48)}, "up to the max_mb control's end; a limit above max_mb keeps its value"
+    with pytest.raises(esx.ConfigError, match=r"control 'a.min_mb'.value = 512 is out of range; allowed: 0 ≤ value "
+                                              r"≤ 256"):
+        dash.set(a__min_mb=512)
+    dash.set(a__max_mb=200, a__min_mb=150)      # (a newcomer's trial: min_mb's slider ended at the configured 64)
+    assert dash.run.host.vms["a"].config.min_mb == 150
+    alone = _dash(vms=vms, vm_controls={"a": ["min_mb"]})
+    assert alone.controls["a.min_mb"].max == 64, "without a max_mb control, up to the VM's max_mb"
     wide = _dash(vms=vms, vm_controls={"a": ["min_mb"]}, overrides={"a.min_mb": dict(hi=4096)})
     assert wide.controls["a.min_mb"].max == 4096, "an override still widens it"
     assert wide.controls["a.min_mb"].min == 0
 
 
 @pytest.mark.parametrize("max_mb, overrides, spans", [
-    (8, {}, {"a.max_mb": (8, 32, 6), "a.min_mb": (0, 8, 2)}),
-    (4, {"a.max_mb": dict(hi=8)}, {"a.max_mb": (1, 8, None), "a.min_mb": (0, 4, 1)}),
+    (8, {}, {"a.max_mb": (8, 32, 6), "a.min_mb": (0, 32, 8)}),
+    (4, {"a.max_mb": dict(hi=8)}, {"a.max_mb": (1, 8, None), "a.min_mb": (0, 8, 2)}),
 ])
 def test_a_vm_smaller_than_a_step_still_gets_its_controls(max_mb, overrides, spans):
     """A review: with the narrowed ranges, a VM of 8 MB could not have a max_mb control (8 below the slider's 16),

@@ -404,7 +404,7 @@ def test_a_bug_in_the_students_victims_is_told_in_a_sentence_with_their_line():
         "your policy's victims() raised AttributeError: 'VM' object has no attribute 'last_access' (your file "
         f"{here}, line {_line_of('vm.last_access[cands]')}: `return cands[np.argsort(vm.last_access[cands], "
         "kind=\"stable\")[:n]]          # the bug: no such field`). Fix it, reload your module (or restart the "
-        "kernel), then this one.")       # (a policy in a file; one in a notebook cell: run that cell again)
+        "kernel), then run this check again.")       # (a policy in a file; one in a notebook cell: run that cell again)
     with pytest.raises(checks.CheckFailed) as measured:
         p.measure(Misspelt())
     assert str(measured.value) == str(raised.value) and isinstance(measured.value.__cause__, AttributeError)

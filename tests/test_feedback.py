@@ -132,4 +132,4 @@ def test_a_bug_in_the_students_own_victims_is_one_sentence_naming_their_line(err
     assert bug.evalue.startswith("your policy's victims() raised AttributeError: 'VM' object has no attribute "
                                  "'last_access' (your cell In["), bug.evalue
     assert bug.evalue.endswith("], line 4: `return private[np.argsort(vm.last_access[private])[:n]]`). Fix it, run "
-                               "the cell that defines your policy again, then this one."), bug.evalue
+                               "the cell that defines your policy again, then run this check again."), bug.evalue

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import inspect
 import io
 import os
 import re
@@ -627,3 +628,21 @@ def test_a_set_or_a_dict_of_values_is_refused(params, seeds, says, monkeypatch):
     monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
     with pytest.raises(esx.ConfigError, match=says):
         sweep("fig7", params, seeds=seeds)
+
+
+@pytest.mark.parametrize("keywords, says", [
+    (dict(minutes=[1, 2]), "sweep() has no keyword 'minutes'; it takes experiment, params, seeds, jobs, scheduler, "
+                           "progress, and the experiment's parameters go in params, each with its values: "
+                           "sweep(experiment, params={'minutes': [...]})."),
+    (dict(seed=[0, 1]), "sweep() has no keyword 'seed' (did you mean 'seeds'?); it takes experiment, params, seeds, "
+                        "jobs, scheduler, progress."),
+])
+def test_a_keyword_sweep_does_not_take_is_one_sentence(keywords, says, monkeypatch):
+    """A newcomer's trial: sweep("remap_io", minutes=[1, 2]) raised "TypeError: sweep() got an unexpected keyword
+    argument 'minutes'", with no word of params."""
+    monkeypatch.setattr(sweeps, "_tables", lambda *a: pytest.fail("ran before refusing"))
+    with pytest.raises(esx.ConfigError) as e:
+        sweep("remap_io", **keywords)
+    assert str(e.value) == says
+    assert list(inspect.signature(sweep).parameters) == ["experiment", "params", "seeds", "jobs", "scheduler",
+                                                         "progress"], "help(sweep) shows its own signature"

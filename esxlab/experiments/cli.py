@@ -270,16 +270,17 @@ def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, ask
 
 def _check_writable_file(name: str) -> None:
     """Refuse ``--csv FILE`` before running unless FILE can be written (its directory exists), and a name that
-    reads as a directory (``out/``: it wrote a file named ``out``) or as standard output (``-``: a file named so)."""
+    reads as a directory (``out/``: it wrote a file named ``out``; an existing one) or as standard output (``-``: a
+    file named so)."""
     path = Path(name)
     if not name.strip():
         raise ConfigError(f"sweep: --csv {name!r} is an empty name; allowed: a file name in an existing, writable "
                           "directory, e.g. --csv out/sweep.csv.")
-    if name == "-" or name.endswith(("/", os.sep)):
+    if name == "-" or name.endswith(("/", os.sep)) or path.is_dir():
         raise ConfigError(f"sweep: --csv {name} names {'standard output' if name == '-' else 'a directory'}, and "
                           "sweep writes its tidy table to one file (the summary goes to standard output); allowed: a "
                           "file name in an existing, writable directory, e.g. --csv out/sweep.csv.")
-    if path.is_dir() or not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
         raise ConfigError(f"sweep: --csv {name} cannot be written; allowed: a file name in an existing, "
                           "writable directory.")
 
@@ -312,6 +313,10 @@ def _check_outputs(args: argparse.Namespace, names: list[str]) -> None:
     """Refuse, before running, the outputs that could not be written; note the experiments
     among ``names`` that ``--plots`` has no figure for."""
     if args.csv is not None:
+        if Path(args.csv).suffix.lower() == ".csv" and not Path(args.csv).is_dir():     # (a newcomer's out.csv/)
+            raise ConfigError(f"reproduce: --csv {args.csv} names a file, and reproduce writes several CSV files (a "
+                              "table, each run's traces) into a directory; allowed: a directory, e.g. --csv out/ "
+                              "(sweep --csv takes one file).")
         check_dir("reproduce: --csv", args.csv)
     if args.readme is not None:
         if args.figure:

@@ -132,7 +132,7 @@ def state_share(trace: Trace, names: list[str]) -> dict[str, float]:
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run the four parts; ``params`` override :data:`PARAMS`."""
+    """Run the four parts; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("esx_today", PARAMS, params, RULES)
     res = Result("esx_today", dict(vars(p), seed=seed), reference=REFERENCE)

@@ -160,7 +160,7 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run Figure 2; ``params`` override :data:`PARAMS`."""
+    """Run Figure 2; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig2", PARAMS, params, RULES)
     sizes = sorted(float(s) for s in p.sizes)

@@ -102,7 +102,7 @@ def run_count(n: int, p: SimpleNamespace, seed: int) -> dict:
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run Figure 4; ``params`` override :data:`PARAMS`."""
+    """Run Figure 4; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig4", PARAMS, params)
     counts = tuple(dict.fromkeys((1, 2, p.max_vms)))     # max_vms = 2: once

@@ -179,7 +179,7 @@ def table_pct(sharing_table_mb: np.ndarray, memory_mb: float) -> float:
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run Figure 5; ``params`` override :data:`PARAMS`."""
+    """Run Figure 5; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig5", PARAMS, params, RULES)
     keys = tuple(PAPER) if p.workload == "all" else (p.workload,)

@@ -144,7 +144,7 @@ def _peak(schedule) -> float:
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run Figure 6; ``params`` override :data:`PARAMS`."""
+    """Run Figure 6; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig6", PARAMS, params, RULES)
     steps = [(float(m), float(mb)) for m, mb in p.schedule]                  # in time order (_check_schedule)

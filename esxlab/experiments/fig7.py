@@ -243,7 +243,7 @@ def short_run(p: SimpleNamespace) -> str:
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run Figure 7; ``params`` override :data:`PARAMS`."""
+    """Run Figure 7; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig7", PARAMS, params, RULES)
     tr = after_change(p, seed, p.tax_rate, p.minutes - p.tax_change_min)

@@ -190,7 +190,7 @@ def server(name: str, p: SimpleNamespace) -> Server:
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run Figure 8; ``params`` override :data:`PARAMS`."""
+    """Run Figure 8; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig8", PARAMS, params, RULES)
     host = Host(HostConfig(memory_mb=p.memory_mb, tax_rate=p.tax_rate, sharing=SharingConfig(mode=p.sharing),

@@ -48,7 +48,7 @@ def run_mode(p: SimpleNamespace, seed: int, mode: str) -> dict:
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run both scanners; ``params`` override :data:`PARAMS`."""
+    """Run both scanners; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("ksm_vs_esx", PARAMS, params)
     runs = {m: run_mode(p, seed, m) for m in ("esx", "ksm")}

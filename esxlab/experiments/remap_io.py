@@ -85,7 +85,7 @@ def run_one(p: SimpleNamespace, seed: int, enabled: bool) -> tuple[Host, Trace]:
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run the remapping comparison; ``params`` override :data:`PARAMS`."""
+    """Run the remapping comparison; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("remap_io", PARAMS, params, RULES)
     _, off = run_one(p, seed, False)

@@ -73,7 +73,7 @@ def one_run(p: SimpleNamespace, policy: str, workload: str, seed: int) -> tuple[
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run the comparison; ``params`` override :data:`PARAMS`."""
+    """Run the comparison; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("replacement", PARAMS, params, RULES)
     res = Result("replacement", dict(vars(p), seed=seed))

@@ -208,8 +208,8 @@ def _backend(jobs: int, scheduler: str | None, label: str, own: Sequence[Own] = 
 def _check_workers(client: Any, where: str, own: Sequence[Own]) -> None:
     """ConfigError (``where``: the option and its value) unless the cluster's scheduler imports esxlab and runs the
     sources this process loaded (it reads the tasks, which name esxlab's functions: without, each failed with Dask's
-    "Error during deserialization of the task graph"), and its workers import esxlab, run the sources this process loaded and import each module of your own
-    in ``own`` from the same file."""
+    "Error during deserialization of the task graph"), and its workers import esxlab, run the sources this process
+    loaded and import each module of your own in ``own`` from the same file."""
     here = loaded_source_hash()
     reads = "and it must read the tasks, which name esxlab's functions; allowed: a scheduler started where"
     try:

@@ -26,12 +26,14 @@ Source: invented (issue 13), in the tidy-data layout (one observation per row).
 from __future__ import annotations
 
 import ast
+import functools
+import inspect
 import itertools
 import math
 import re
 import textwrap
 import traceback
-from collections.abc import Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -40,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Param
-from ..errors import ConfigError, Error, check_known, shorten
+from ..errors import ConfigError, Error, check_known, did_you_mean, shorten
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, get, lookup, runner
 from .params import plain, resolve
@@ -592,6 +594,24 @@ def _groups(n_points: int, n_seeds: int, jobs: int, threads: int | None) -> int:
     return max(1, min(n_points, -(-at_a_time // n_seeds)))
 
 
+def _keywords(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, refusing a keyword it does not take with a ConfigError saying that the experiment's parameters go in
+    ``params`` (``sweep("remap_io", minutes=[1, 2])`` raised Python's TypeError: a newcomer's trial)."""
+    known = list(inspect.signature(fn).parameters)
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        unknown = [k for k in kwargs if k not in known]
+        if unknown:
+            meant = did_you_mean(unknown[0], known)
+            params = "" if meant else (f", and the experiment's parameters go in params, each with its values: "
+                                       f"sweep(experiment, params={{{unknown[0]!r}: [...]}})")
+            raise ConfigError(f"sweep() has no keyword {unknown[0]!r}{meant}; it takes {', '.join(known)}{params}.")
+        return fn(*args, **kwargs)
+    return checked
+
+
+@_keywords
 def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = None,
           seeds: int | str | Iterable[int] = 0, *, jobs: int = 1, scheduler: str | None = None,
           progress: bool = False) -> SweepTable:

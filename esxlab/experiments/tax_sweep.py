@@ -93,7 +93,7 @@ def idle_reclaimed(idle_alloc: np.ndarray, idle_active: np.ndarray) -> np.ndarra
 
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
-    """Run the sweep; ``params`` override :data:`PARAMS`."""
+    """Run the sweep; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("tax_sweep", PARAMS, params, RULES)
     prefix = SimpleNamespace(**vars(p), tax_before=0.0, tax_change_min=p.warmup_min)

@@ -211,7 +211,7 @@ def raised_by_policy(err: BaseException) -> str:
     copy_it = f" {READ_ONLY}." if isinstance(err, ValueError) and "read-only" in str(err) else ""
     did = "called sys.exit() (or exit()), which would stop the check" if isinstance(err, SystemExit) else \
         f"raised {type(err).__name__}" + (f": {said}" if said else "")
-    return f"your policy's victims() {did}{where}.{copy_it} Fix it, {again}, then this one."
+    return f"your policy's victims() {did}{where}.{copy_it} Fix it, {again}, then run this check again."
 
 
 def _fresh(policy: ReplacementPolicy) -> ReplacementPolicy:

@@ -605,18 +605,19 @@ def _check_move(name: str, c: widgets.ValueWidget, value: Any) -> None:
 UP_TO_MAX_MB = ("min_mb", "limit_mb", "balloon_max_mb")
 
 
-def _vm_range(name: str, value: Any, config: VMConfig) -> dict[str, float]:
+def _vm_range(name: str, value: Any, top_mb: float) -> dict[str, float]:
     """A VM control's range where the field's own is too wide to steer (invented, for the sliders): ``shares`` 0
     to 4× the VM's in quarters (the field allows 0–1e9); ``max_mb`` from a step (or the VM's, if smaller) to 4× the
-    VM's, within the field's range; the sizes in :data:`UP_TO_MAX_MB` 0 to the VM's ``max_mb`` (or their value, if
-    above it); a range narrower than four of the field's steps in quarters; the field's range otherwise."""
+    VM's, within the field's range; the sizes in :data:`UP_TO_MAX_MB` 0 to ``top_mb``, the largest ``max_mb`` the
+    VM can have on the dashboard (or their value, if above it); a range narrower than four of the field's steps in
+    quarters; the field's range otherwise."""
     spec = VMConfig.controls()[name]
     if name == "shares":
         return dict(lo=0, hi=4 * value, step=value / 4) if value > 0 else {}
     if name == "max_mb":
         lo, hi = min(spec.step, value), min(max(4 * value, 2 * spec.step), spec.hi)
     elif name in UP_TO_MAX_MB and value is not None:      # (None: control() says it has no value to start from)
-        lo, hi = 0, max(config.max_mb, value)
+        lo, hi = 0, max(top_mb, value)
     else:
         return {}
     return dict(lo=lo, hi=hi, **({"step": (hi - lo) / 4} if hi - lo < 4 * spec.step else {}))
@@ -712,7 +713,7 @@ class SimDashboard(Dashboard):
     control refuses is reported in the status line, §6.2). ``host_controls`` names
     ``HostConfig`` fields and ``vm_controls`` maps a VM name to ``VMConfig`` fields; their
     sliders come from the dataclasses' metadata (a VM's shares and memory sizes span a range set by that VM's,
-    not the fields' whole range: 0 to its ``max_mb`` for ``min_mb``), changed by ``overrides[name]`` (keys
+    not the fields' whole range: 0 to its ``max_mb``, or its ``max_mb`` control's end, for ``min_mb``), changed by ``overrides[name]`` (keys
     ``"memory_mb"`` or ``"dbench.shares"``); ``"sharing.<field>"`` and ``"remap.<field>"`` name
     fields of the nested :class:`~esxlab.config.SharingConfig` and :class:`~esxlab.config.RemapConfig`.
     ``minutes`` (0 < minutes ≤ :data:`MAX_MINUTES`) is the run's length; ``watch`` names the VM the
@@ -774,6 +775,9 @@ class SimDashboard(Dashboard):
             if vm not in configs or vm in HOST_PARTS:
                 raise ConfigError(f"vm_controls names VM {vm!r}, which is not in the scenario ({', '.join(configs)})"
                                   + (f"; VMs may not be named {' or '.join(HOST_PARTS)}." if vm in HOST_PARTS else "."))
+            top_mb = configs[vm].max_mb           # the largest max_mb it can have here: its max_mb control's end
+            if "max_mb" in names:
+                top_mb = overrides.get(f"{vm}.max_mb", {}).get("hi") or _vm_range("max_mb", top_mb, top_mb)["hi"]
             for name in names:
                 if name not in vm_specs:
                     raise ConfigError(f"vm_controls[{vm!r}] names {name!r}, which has no control"
@@ -783,7 +787,7 @@ class SimDashboard(Dashboard):
                     value = configs[vm].effective_shares(host_config.shares_per_mb)
                 key = f"{vm}.{name}"
                 # (an override of either end replaces the narrowed range: the field's, as it gives it)
-                narrow = {} if {"lo", "hi"} & set(overrides.get(key, {})) else _vm_range(name, value, configs[vm])
+                narrow = {} if {"lo", "hi"} & set(overrides.get(key, {})) else _vm_range(name, value, top_mb)
                 ctl[key] = control(key, vm_specs[name], value, rerun=False, owner="VMConfig",
                                    **{"label": f"{vm}: {vm_specs[name].label}", **narrow, **overrides.get(key, {})})
         _check_overrides(overrides, ctl)
