@@ -154,8 +154,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-
-
 def check_seed(seed: Any) -> int:
     """The experiments' seed rule is the host's (:func:`esxlab.rng.check_seed`); a fraction given as the seed says that
     ``run``'s first argument by position is the seed (``fig7.run(0.5)`` meant for the tax rate: a new user's trial)."""

@@ -196,7 +196,7 @@ _RANGE = re.compile(r"(-?\d+(?:\.\d*)?)\s*-\s*(-?\d+(?:\.\d*)?)")
 def _no_ranges(text: str, items: list[str]) -> None:
     """ConfigError for --param ``text`` whose ``items`` write ranges (minutes=1-3): each would reach the parameter as a
     word and be refused as not a number, with no word of ranges; the example lists each range's values (whole numbers
-    at most 21 apart), or its two ends."""
+    at most 20 apart), or its two ends."""
     ranges = [item for item in items if _RANGE.fullmatch(item)]
     if ranges:
         listed, short = [], False
@@ -370,8 +370,8 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
 
 def _one(values: Any, label: str) -> bool:
     """Whether ``values`` (a grid's values, or the seeds) is one value, not several: a str, a 0-d numpy array
-    (``np.array(3)``, whose iteration fails) or anything not iterable. ConfigError for a set, whose order changes
-    from run to run (the table's rows with it), and a dict (its keys would be taken, silently)."""
+    (``np.array(3)``, whose iteration fails) or anything not iterable. ConfigError for a set, whose order is
+    Python's, not the one written (the table's rows would follow it), and a mapping (its keys would be taken)."""
     if isinstance(values, Mapping):
         raise ConfigError(f"{label} = {shorten(values)} is a mapping ({type(values).__name__}), whose keys would be "
                           "taken as the values; allowed: a list (or a range, a numpy array), e.g. "

@@ -64,8 +64,9 @@ class _Validated(ReplacementPolicy):
                                       "your policy's choice of n private pages.") from None
         except CheckFailed:
             raise
-        except (Exception, SystemExit) as err:  # noqa: BLE001 (a bug in the student's code, sys.exit() too: told in
-            raise CheckFailed(raised_by_policy(err)) from err     # a sentence, not 20 frames or a silent stop)
+        # a bug in the student's code, sys.exit() too: told in a sentence, not 20 frames or a silent stop
+        except (Exception, SystemExit) as err:  # noqa: BLE001
+            raise CheckFailed(raised_by_policy(err)) from err
         if seeded:                           # (seeded the same way each call, it draws the same: no change to see)
             raise CheckFailed(GLOBAL_SEEDS.format(seeded[0]))
         self.calls += 1

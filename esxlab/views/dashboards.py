@@ -601,7 +601,8 @@ def _check_move(name: str, c: widgets.ValueWidget, value: Any) -> None:
                      integer=isinstance(c, widgets.IntSlider))
 
 
-#: VMConfig fields in MB that a control spans from 0 to the VM's configured memory (their fields allow up to 1 TB)
+#: VMConfig fields in MB that a control spans from 0 to the VM's max_mb, or its max_mb control's end (the fields
+#: allow up to 1 TB)
 UP_TO_MAX_MB = ("min_mb", "limit_mb", "balloon_max_mb")
 
 
@@ -713,7 +714,8 @@ class SimDashboard(Dashboard):
     control refuses is reported in the status line, §6.2). ``host_controls`` names
     ``HostConfig`` fields and ``vm_controls`` maps a VM name to ``VMConfig`` fields; their
     sliders come from the dataclasses' metadata (a VM's shares and memory sizes span a range set by that VM's,
-    not the fields' whole range: 0 to its ``max_mb``, or its ``max_mb`` control's end, for ``min_mb``), changed by ``overrides[name]`` (keys
+    not the fields' whole range: 0 to its ``max_mb``, or its ``max_mb`` control's end, for ``min_mb``), changed
+    by ``overrides[name]`` (keys
     ``"memory_mb"`` or ``"dbench.shares"``); ``"sharing.<field>"`` and ``"remap.<field>"`` name
     fields of the nested :class:`~esxlab.config.SharingConfig` and :class:`~esxlab.config.RemapConfig`.
     ``minutes`` (0 < minutes ≤ :data:`MAX_MINUTES`) is the run's length; ``watch`` names the VM the
