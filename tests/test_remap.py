@@ -260,7 +260,7 @@ class CustomIO(NetServer):
 
 @pytest.mark.parametrize("transfers, words", [
     (np.array([1, 2, 3]), ["Access.io_transfers = array([1, 2, 3])", "one entry per entry of Access.io (4)"]),
-    (np.array([1, -2, 3, 4]), ["Access.io_transfers", "whole numbers ≥ 0"]),
+    (np.array([1, -2, 3, 4]), ["Access.io_transfers", "whole numbers 0 ≤ n ≤ 1,000,000,000"]),
     (np.array([1.0, 2.0, 3.0, 4.0]), ["Access.io_transfers", "whole numbers"]),
     (5, ["Access.io_transfers = 5", "None"]),
 ])
