@@ -266,7 +266,7 @@ def test_one_cli_sweep_builds_one_plan(monkeypatch, capsys):
     assert out.rstrip().endswith("s, 1 worker")
 
 
-@pytest.mark.parametrize("argv, match", [(["--figure", "99"], "unknown experiment '99'"),
+@pytest.mark.parametrize("argv, match", [(["--figure", "99"], "error: reproduce: unknown experiment '99'"),
                                          (["--seed", "x"], "invalid int value"),
                                          (["--seed", "-2"], "non-negative"),
                                          (["--colour"], "unrecognized arguments")])

@@ -184,6 +184,18 @@ def test_readme_block_round_trip(tmp_path):
         runner.write_readme(readme, rows, [0, 1])
 
 
+def test_a_readme_with_windows_line_ends_keeps_them(tmp_path):
+    """A review: write_readme turned a CRLF README into LF throughout (every line of it a change to commit)."""
+    readme = tmp_path / "README.md"
+    readme.write_bytes(f"# x\r\n\r\n{runner.BEGIN}\r\nOLD TABLE\r\n{runner.END}\r\n\r\nafter\r\n".encode())
+    rows = [Row("e", "q", 1.0, 1.0, 0.5, "MB")]
+    runner.write_readme(readme, rows, [0])
+    data = readme.read_bytes()
+    assert data.startswith(b"# x\r\n\r\n") and data.endswith(b"\r\n\r\nafter\r\n") and b"OLD TABLE" not in data
+    assert data.count(b"\n") == data.count(b"\r\n"), "no bare LF anywhere"
+    assert runner.readme_hash(readme) == runner.source_hash()
+
+
 def test_source_hash_follows_the_sources(tmp_path):
     copy = tmp_path / "esxlab"
     shutil.copytree(ROOT / "esxlab", copy, ignore=shutil.ignore_patterns("__pycache__"))

@@ -214,6 +214,15 @@ def sweep_main(argv: list[str]) -> int:
     return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
 
 
+def _figure(figure: str) -> str:
+    """The package's experiment ``reproduce --figure`` names (:func:`.lookup`); its ConfigError begins with
+    "reproduce:" ("reproduce: unknown experiment '3' …"), as the command's other errors do."""
+    try:
+        return lookup(figure, own=False)
+    except ConfigError as e:
+        raise ConfigError(f"reproduce: {e}") from None
+
+
 def _note_shadowed(experiment: str) -> None:
     """A note on stderr when a file of the current directory has the name of the package's experiment ``experiment``
     names (a helper's ``fig7.py``): the package's is the one swept, and its parameters were listed, with no word of
@@ -360,7 +369,7 @@ def main(argv: list[str]) -> int:
             raise ConfigError(f"reproduce: --figure {' --figure '.join(map(repr, args.figure))} names no experiment; "
                               "allowed: a figure number or an experiment's name, e.g. --figure 7 (without --figure: "
                               "all of them).")
-        names = list(dict.fromkeys(lookup(f, own=False) for f in figures)) if figures else list(EXPERIMENTS)
+        names = list(dict.fromkeys(_figure(f) for f in figures)) if figures else list(EXPERIMENTS)
         check_seed(args.seed, "reproduce: --seed")
         seeds = runner.parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
         for seed in seeds:

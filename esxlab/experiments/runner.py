@@ -561,7 +561,8 @@ def readme_span(path: str | Path) -> tuple[str, int, int]:
         raise ConfigError(f"{label} is not an existing file; allowed: a file holding the generated-table markers, "
                           "e.g. README.md.")
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open(encoding="utf-8", newline="") as f:         # its line ends as they are (CRLF kept)
+            text = f.read()
     except UnicodeDecodeError:
         raise ConfigError(f"{label} is not UTF-8 text; allowed: a Markdown file (UTF-8) holding the generated-table "
                           "markers.") from None
@@ -579,8 +580,11 @@ def write_readme(path: str | Path, rows: list[Row], seeds: list[int], jobs: int 
     """Replace the text between :data:`BEGIN` and :data:`END` in ``path`` (ConfigError as
     :func:`readme_span` says) with :func:`readme_block` (``jobs``: the ``--jobs`` it names)."""
     text, start, end = readme_span(path)
-    Path(path).write_text(text[:start] + readme_block(rows, seeds, jobs=jobs) + text[end + len(END):],
-                          encoding="utf-8")
+    block = readme_block(rows, seeds, jobs=jobs)
+    if "\r\n" in text:                              # a README with Windows line ends keeps them (they became LF)
+        block = block.replace("\n", "\r\n")
+    with Path(path).open("w", encoding="utf-8", newline="") as f:
+        f.write(text[:start] + block + text[end + len(END):])
 
 
 def readme_hash(path: str | Path) -> str | None:
