@@ -101,6 +101,13 @@ def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN
     return a.astype(np.intp, copy=False)
 
 
+def whole_numbers(a: np.ndarray, shape: tuple[int, ...], hi: int | None = None) -> bool:
+    """Whether ``a`` holds whole numbers 0 ≤ n (≤ ``hi``, if given) in ``shape``: the check of what a workload or a
+    caller hands the engine as page contents (tokens) or counts (``Access.io_transfers``)."""
+    return a.shape == shape and not (a.size and (a.dtype.kind not in "iu" or a.min() < 0
+                                                 or (hi is not None and a.max() > hi)))
+
+
 def run_starts(s: np.ndarray) -> np.ndarray:
     """Where each run of equal values of ``s`` (sorted, or any array whose equal values are adjacent) begins:
     0, then each index whose value differs from the one before (none for an empty ``s``)."""

@@ -18,7 +18,7 @@ import numpy as np
 from .balloon import BalloonDriver
 from .config import PAGES_PER_MB, VMConfig
 from .content import TokenMint
-from .arrays import page_numbers
+from .arrays import page_numbers, whole_numbers
 from .errors import ConfigError, Stall, shown
 from .guest import PROFILES, Guest
 from .metrics import EVENTS, STATE_NAMES, VM_METRICS, VMStats
@@ -274,7 +274,7 @@ class VM:
         of this running VM); ConfigError otherwise."""
         ppns = self._user_ppns("vm.write(ppns, tokens)", ppns, distinct=True)
         t = np.asarray(tokens)
-        if t.shape != ppns.shape or (t.size and (t.dtype.kind not in "iu" or t.min() < 0)):
+        if not whole_numbers(t, ppns.shape):
             raise ConfigError(f"vm.write(ppns, tokens): tokens = {shown(tokens)}; allowed: a 1-D array of whole "
                               f"numbers ≥ 0 (page contents), one per PPN of ppns ({len(ppns)}), e.g. "
                               "vm.mint.take(len(ppns)).")

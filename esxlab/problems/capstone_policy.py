@@ -7,7 +7,7 @@ import random
 import sys
 import sysconfig
 import traceback
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -104,27 +104,12 @@ GLOBAL_SEEDS = ("your policy's victims() calls {}, which seeds a global random g
 GLOBAL_CALLS = 3
 
 
-@contextmanager
-def _global_seeds() -> Iterator[list[str]]:
+def _global_seeds() -> AbstractContextManager[list[str]]:
     """While open, the calls of ``np.random.seed`` and ``random.seed`` made (as "np.random.seed(7)"), in order: a
     policy that seeds a global generator the same way in every call draws the same in every call, so
     :func:`_global_draws` sees no change after its first."""
-    calls: list[str] = []
-    originals = {np.random: np.random.seed, random: random.seed}
-
-    def spy(module, seed):
-        def seeded(*args, **kwargs):
-            calls.append(f"{'np.random' if module is np.random else 'random'}.seed"
-                         f"({', '.join(shorten(a) for a in args)})")
-            return seed(*args, **kwargs)
-        return seeded
-    try:
-        for module, seed in originals.items():
-            module.seed = spy(module, seed)
-        yield calls
-    finally:
-        for module, seed in originals.items():
-            module.seed = seed
+    return _calls([(module, "seed", lambda *args, m=name: f"{m}.seed({', '.join(shorten(a) for a in args)})")
+                   for module, name in ((np.random, "np.random"), (random, "random"))])
 
 
 def _global_draws() -> Callable[[], bool]:
@@ -225,25 +210,31 @@ def _fresh(policy: ReplacementPolicy) -> ReplacementPolicy:
         return policy
 
 
-@contextmanager
-def _builtin_calls() -> Iterator[list[str]]:
+def _builtin_calls() -> AbstractContextManager[list[str]]:
     """While open, the names of esxlab's own policies (:data:`esxlab.swap.POLICIES`) whose ``victims`` were called,
     in order (a student's policy that is one of them, inherits its ``victims`` or calls it)."""
-    used: list[str] = []
-    originals = {cls: cls.victims for cls in POLICIES.values()}
+    return _calls([(cls, "victims", lambda *args, name=cls.__name__: name) for cls in POLICIES.values()])
 
-    def spy(cls):
-        def victims(self, *args, **kwargs):
-            used.append(cls.__name__)
-            return originals[cls](self, *args, **kwargs)
-        return victims
+
+@contextmanager
+def _calls(spied: list[tuple[object, str, Callable[..., str]]]) -> Iterator[list[str]]:
+    """While open, each ``(owner, attribute, says)`` of ``spied`` is called through a spy that first records
+    ``says(*args)``; the records, in order, are yielded; the attributes are as they were after, also after an error."""
+    calls: list[str] = []
+    originals = [(owner, attribute, getattr(owner, attribute)) for owner, attribute, _ in spied]
+
+    def spy(original: Callable[..., object], says: Callable[..., str]) -> Callable[..., object]:
+        def called(*args, **kwargs):
+            calls.append(says(*args))
+            return original(*args, **kwargs)
+        return called
     try:
-        for cls in originals:
-            cls.victims = spy(cls)
-        yield used
+        for (owner, attribute, original), (*_, says) in zip(originals, spied):
+            setattr(owner, attribute, spy(original, says))
+        yield calls
     finally:
-        for cls, victims in originals.items():
-            cls.victims = victims
+        for owner, attribute, original in originals:
+            setattr(owner, attribute, original)
 
 
 class _Relabeled(HotCold):

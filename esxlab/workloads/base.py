@@ -12,7 +12,7 @@ import numpy as np
 
 from ..config import PAGES_PER_MB
 from ..content import TokenMint
-from ..arrays import page_numbers
+from ..arrays import page_numbers, whole_numbers
 from ..errors import ConfigError, check_call, check_number, shorten, shown
 from ..resources import check_pages_fit
 
@@ -109,7 +109,7 @@ def checked(acc: object, pages: int, who: str, t: int) -> Access:
                           "allowed: pages the tick touches (a device transfer reads or writes its page).")
     if transfers is not None:
         n = np.asarray(transfers)
-        if n.shape != io.shape or (n.size and (n.dtype.kind not in "iu" or n.min() < 0 or n.max() > MAX_TRANSFERS)):
+        if not whole_numbers(n, io.shape, MAX_TRANSFERS):
             raise ConfigError(f"{where} returned Access.io_transfers = {shorten(transfers)}; allowed: None (one "
                               "transfer per entry of Access.io) or an array of whole numbers "
                               f"0 ≤ n ≤ {MAX_TRANSFERS:,} with one entry per entry of Access.io ({len(io)}), the "
@@ -213,7 +213,7 @@ def disk_contents(workload: Workload, mint: TokenMint, pages: int) -> np.ndarray
     if tokens is None or not outside(workload):
         return tokens
     t = np.asarray(tokens) if isinstance(tokens, (np.ndarray, list, tuple)) else None
-    if t is None or t.shape != (pages,) or (t.size and (t.dtype.kind not in "iu" or t.min() < 0)):
+    if t is None or not whole_numbers(t, (pages,)):
         raise ConfigError(f"{type(workload).__name__}.disk_tokens(mint, {pages}) returned {shown(tokens)}; allowed: "
                           f"None (zero-filled pages) or an array of whole numbers ≥ 0, one token per logical page "
                           f"({pages}), e.g. mint.take(pages).")
