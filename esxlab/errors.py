@@ -110,8 +110,9 @@ def check_number(owner: str, name: str, value: object, lo: float | None = None, 
         raise refuse(f" = {value!r} is not a finite number")
     if integer and kind is not int and not as_float.is_integer():
         raise refuse(f" must be a whole number, got {value!r}", "whole numbers, ")
-    bad = ((lo is not None and (value < lo or (lo_open and value == lo)))
-           or (hi is not None and (value > hi or (hi_open and value == hi))))
+    x = value if kind is int else as_float    # (a float16 compared with 1048576 would cast the bound to inf)
+    bad = ((lo is not None and (x < lo or (lo_open and x == lo)))
+           or (hi is not None and (x > hi or (hi_open and x == hi))))
     if bad:
         frac = value / 100                                # 75 for 75 %: a percentage where a fraction is asked
         if (lo is not None and hi is not None and 0 <= lo and hi <= 1 and value >= 10
