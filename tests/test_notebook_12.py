@@ -135,6 +135,9 @@ def test_lesson_12_eras_balloon_timing_as_the_text_says():
                ("esx2002", "esxi6")}
     assert 222 <= targets["esx2002"].min() and targets["esx2002"].max() <= 227.5
     assert round(float(targets["esxi6"].mean())) == 191
+    assert "ESXi 6 pages more (3.0 MB swapped and 3.1 MB compressed at the end, against 2.3 MB swapped in 2002)" in text
+    ends = ("esxi6: swapped at the end", "esxi6: compressed at the end", "esx2002: swapped at the end")
+    assert [round(r.value(q), 1) for q in ends] == [3.0, 3.1, 2.3], [r.value(q) for q in ends]
 
 
 def test_12_the_eras_swap_as_the_text_says(today):
