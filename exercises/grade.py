@@ -5,7 +5,7 @@
 
 Runs each STUDENT.ipynb with its locked cells (the setup and the checks) put back as they were handed out in
 HANDED_OUT.ipynb, as nbgrader does (locked cells the student deleted are put back where they stood, and
-named), and prints the points of the check cells that pass, each all or nothing
+named, as are those the student edited), and prints the points of the check cells that pass, each all or nothing
 (``4 / 4 points``); a check cell passes only if the kernel reports that it ran without an error (an error an
 answer cell hid with ``set_custom_exc`` still fails it). ``--hints`` first prints a line per check cell: its
 points and what the student read under it (the checker's message naming each wrong answer, "not answered
@@ -20,8 +20,8 @@ ZeroDivisionError: division by zero``; a check cell shows only the ``NameError``
 (``esxlab.problems.instructor`` computes the answers), reads a private attribute of an object other than ``self``
 (``p._answer``, ``getattr(type(p), '_' + 'answer')``) or an object's whole state (``vars(p)``, ``p.__dict__``), or
 uses a tool of tampering or introspection (:data:`SUSPECT`: rebinding an imported module's attribute,
-``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``, …) is flagged for review, and
-still graded; a student's notebook whose ``SEED`` differs from the handed-out one's is
+``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``, ``os.environ``, …) is flagged
+for review, and still graded; a student's notebook whose ``SEED`` differs from the handed-out one's is
 graded with the handed-out seed, and noted, and a check of a problem of another seed fails (the kernel is told the
 handed-out seed: :data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your rights, in a fresh folder of its
 own: if the esxlab package's files change while a notebook runs, its points are void (``void: …``), grading
@@ -71,7 +71,8 @@ TIMEOUT_S = 120
 #: ``getattr(type(p), chr(95) + 'solve')``, ``vars(type(p))['_' + 'solve']`` and ``p.check.__func__.__globals__``
 #: (the problems' :class:`~esxlab.problems.base.Hidden` state): a reader by name (and its aliases) of any object,
 #: given any name but one plain string, a name starting with "_" built from pieces, and a function's or class's
-#: internals are flagged.
+#: internals are flagged. An instructor's trial read nothing, but took grade.py's seed out of the kernel's environment
+#: (``os.environ.pop('ESXLAB_GRADING_SEED')``) and answered the problem posed again at seed 5: full marks, unflagged.
 #: Rebinding an attribute of an imported module is :func:`_rebinds`. Patterns, not proof: a human reads the flags.
 NOT_SELF = r"(?!self\b|cls\b)"
 #: an argument of a call, with up to two levels of parentheses of its own (``type(p)``, ``f(g(p))``)
@@ -118,6 +119,10 @@ SUSPECT = (
     (re.compile(rf"^[ \t]*\w+\s*=\s*(?:\w+\s*\.\s*)?(?:{BY_NAME})[ \t]*(?:;|$)|\b(?:{BY_NAME})\s+as\s+\w+", re.M),
      "binds a reader of attributes by name to another name, {0!r} (under it, what it reads is not looked at)",
      "names"),
+    (re.compile(r"(?:\b\w+\s*\.\s*)?\b(?:environ|putenv|unsetenv)\b|^[ \t]*%(?:set_)?env\b|\brun_(?:line|cell)_magic\b",
+                re.M),
+     "reaches the kernel's environment with {0!r} (where grading tells the kernel the handed-out seed: without it "
+     "a check of a problem posed again at another seed passes)", "code"),
 )
 #: names bound to modules in every notebook (the setup cells' imports; importlib is what a check cell reloads with)
 MODULES = ("importlib", "esxlab", "esx", "checks", "problems", "sys", "builtins")
@@ -257,6 +262,15 @@ def put_back(given, work) -> list[str]:
     return restored
 
 
+def edited(given, work) -> list[str]:
+    """The grade ids of ``given``'s locked cells whose copy in ``work`` the student changed (grading puts them back
+    as handed out, as nbgrader does, which warns that such a cell changed)."""
+    locked = {nbgrader(c)["grade_id"]: c.source for c in given.cells if nbgrader(c).get("locked")}
+    changed = [nbgrader(c).get("grade_id") for c in work.cells
+               if nbgrader(c).get("grade_id") in locked and c.source != locked[nbgrader(c)["grade_id"]]]
+    return list(dict.fromkeys(changed))
+
+
 def flags(given, work) -> list[str]:
     """Notes on the student's own code cells (not the locked ones) that look at the answers or tamper with the
     checks (:data:`SUSPECT`, and :func:`_rebinds` for the modules the notebook imports)."""
@@ -366,7 +380,7 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
                       "cells that lost their nbgrader metadata (grade.py finds them by their grade_id, which cells "
                       f"pasted into a new notebook do not keep; to recover pasted answers, {recover}); allowed: a "
                       f"student's copy of {handed_out.name}.")
-    suspect = flags(given, work)
+    suspect, changed = flags(given, work), edited(given, work)
     theirs, ours = _seed(work), _seed(given)
     restored, rows, raised, stopped = grade(given, work, timeout)
     notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m), *raised]
@@ -374,6 +388,8 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
         notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout?)")
     if restored:
         notes.append(f"put back as handed out: {', '.join(restored)} (deleted from {student})")
+    if changed:
+        notes.append(f"put back as handed out: {', '.join(changed)} (edited in {student})")
     if missing:
         notes.append(f"missing answer cells: {', '.join(missing)} (deleted, or another exercise's notebook?)")
     if stopped:

@@ -5,9 +5,11 @@ student notebooks fail only where the student must answer, and nbgrader itself g
 """
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -189,6 +191,32 @@ def test_nbgrader_generates_the_same_release_and_grades_it(tmp_path, monkeypatch
             assert got == (total, total) and total > 0, (name, got, total)
             assert {nb.name: nb.score for nb in untouched.notebooks}[name] == 0, name
 
+
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+def test_the_guides_nbgrader_recipe_puts_back_a_deleted_check_and_grades_the_handed_out_seed(tmp_path):
+    """The guide's nbgrader commands, as written, from the checkout's root. As they were, nbgrader 0.9.6 put back no
+    deleted check cell (its add_missing_cells is off unless set), so a student who deleted one lost its points where
+    grade.py, said to do as nbgrader, gave them; and a student who posed ``p`` again at seed 5 in an answer cell of
+    their own scored full marks on it (grade.py tells the kernel the handed-out seed; nbgrader had not been told)."""
+    from esxlab.problems.instructor import solve
+    (block,) = [b for b in re.findall(r"^```bash\n(.*?)^```$", GUIDE, re.M | re.S) if "nbgrader autograde" in b]
+    five = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in solve(problems.RhoVictim(5)).items()}
+    deleted, reposed = _solved("idle_memory_tax"), _solved("idle_memory_tax")
+    deleted.cells = [c for c in deleted.cells if exercises.graded(c).get("grade_id") != "rho-check"]
+    for cell in reposed.cells:
+        if exercises.graded(cell).get("grade_id") == "rho-answer":
+            cell.source = "p = problems.RhoVictim(seed=5)\n" + "\n".join(f"{k} = {v!r}" for k, v in five.items())
+    course = tmp_path / "esxlab-course"
+    for student, nb in (("ada", _solved("idle_memory_tax")), ("dee", deleted), ("rex", reposed)):
+        (course / "submitted" / student / "tax").mkdir(parents=True)
+        nbformat.write(nb, course / "submitted" / student / "tax" / "idle_memory_tax.ipynb")
+    env = {**os.environ, "HOME": str(tmp_path),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}     # nbgrader's alembic
+    done = subprocess.run(["bash", "-ec", block], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(course / "grades.csv", newline="", encoding="utf-8") as f:
+        scores = {r["student_id"]: float(r["score"]) for r in csv.DictReader(f)}
+    assert scores == {"ada": 4.0, "dee": 4.0, "rex": 2.0}, scores
 
 def test_exercises_without_nbformat_says_which_extra(monkeypatch, capsys):
     """The base install (pip install -e .) has no nbformat: one sentence naming the extra, exit 2."""

@@ -335,13 +335,18 @@ def test_grading_without_nbgrader_gives_full_points_to_a_solution_and_none_to_th
 
 def test_points_are_all_or_nothing_per_check_cell_and_edited_checks_are_put_back(tmp_path):
     """The guide's claims: one wrong answer of two costs the cell's 2 points; a check cell the student
-    edited (here to `pass`) runs as handed out."""
+    edited (here to `pass`) runs as handed out, and is named (it was put back unsaid, where nbgrader warns that a
+    locked cell changed: a student who edited the checker's call went unnoticed)."""
     nb = nbformat.read(SOURCE / "idle_memory_tax.ipynb", as_version=4)
     ids = {exercises.graded(c).get("grade_id"): c for c in nb.cells}
     ids["rho-answer"].source += '\nvictim = "nobody"'
     ids["rho-check"].source = "pass"
-    assert _grade_stdout(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb) == "2 / 4 points"
+    assert _grade_stdout(tmp_path, RELEASE / "idle_memory_tax.ipynb", nb).split("\n") == [
+        f"put back as handed out: rho-check (edited in {tmp_path / 'student.ipynb'})", "2 / 4 points"]
+    assert grade_script().edited(nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4),
+                                 _solved("idle_memory_tax")) == [], "a solution's locked cells are as handed out"
     assert "rho-check" in GUIDE and "gives 0 if either" in GUIDE
+    assert "`put back as handed out: rho-check (edited in ada.ipynb)`" in " ".join(GUIDE.split())
 
 
 def test_grade_py_is_a_file_of_the_checkout_and_shows_each_students_hints(tmp_path):
@@ -650,6 +655,31 @@ def test_a_problem_posed_again_at_another_seed_scores_nothing(tmp_path):
         assert re.search(r"^rho-check +0 / 2  CheckFailed: this problem is RhoVictim\(seed=5\), but the exercise was "
                          r"handed out with SEED = 0", out, re.M), out
         assert out.rstrip().endswith(f"{points} / 4 points"), out
+
+
+def test_a_problem_posed_again_with_the_grading_seed_lifted_is_flagged(tmp_path):
+    """A student who also took grade.py's seed out of the kernel's environment (the guide names the variable)
+    and answered seed 5 scored full marks, unflagged and unnoted: the seed's check passes without it."""
+    five = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in solve(problems.RhoVictim(5)).items()}
+    answers = "\n".join(f"{k} = {v!r}" for k, v in five.items())
+    lift = _student(tmp_path, "lift", {"rho-answer": "import os\nos.environ.pop('ESXLAB_GRADING_SEED', None)\n"
+                                                     f"p = problems.RhoVictim(seed=5)\n{answers}"})
+    out = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(lift)).stdout
+    assert "flagged for review: rho-answer reaches the kernel's environment with 'os.environ'" in out, out
+    assert out.rstrip().endswith("4 / 4 points"), "graded as it ran: the flag is for the instructor to read"
+
+
+@pytest.mark.parametrize("source, found", [
+    ("import os\ndel os.environ['ESXLAB_GRADING_SEED']", "'os.environ'"),
+    ("from os import environ as e\ne.clear()", "'environ'"),
+    ("import os\ngetattr(os, 'environ').clear()", "'environ'"),
+    ("%env ESXLAB_GRADING_SEED=5", "'%env'"),
+    ("get_ipython().run_line_magic('env', 'X=5')", "'run_line_magic'"),
+])
+def test_changing_the_kernels_environment_is_flagged(source, found):
+    notes = _flags_of(source)
+    assert notes and all(n.startswith("flagged for review: rho-answer ") for n in notes), notes
+    assert any(f"reaches the kernel's environment with {found}" in n for n in notes), notes
 
 
 def test_grading_keeps_the_event_loops_shutdown_noise_off_stderr(tmp_path):
