@@ -8,6 +8,23 @@ After Carl A. Waldspurger, "Memory Resource Management in VMware ESX Server", OS
     host.power_on(esx.VMConfig(name="dbench", max_mb=256), workload=esx.workloads.Dbench())
     trace = host.run(minutes=10)
 """
+import os as _os
+import signal as _signal
+import sys as _sys
+
+
+def _interrupted_while_loading(signum: int, frame: object) -> None:
+    """SIGINT's handler while ``python -m esxlab`` loads (half a second, numpy first), until
+    :func:`esxlab.__main__.main` runs its command: Ctrl-C's one line and exit code, as later, not a traceback
+    through the imports. It exits at once (nothing to clean up yet): an exception raised inside an import may be
+    swallowed, or turned into an ImportError by C code (numpy's "PyCapsule_Import could not import module")."""
+    print("interrupted", file=_sys.stderr, flush=True)
+    _os._exit(130)
+
+
+if _sys.argv[:1] == ["-m"] and _sys.orig_argv[-len(_sys.argv)].removeprefix("-m") == __name__:    # python -m esxlab
+    _signal.signal(_signal.SIGINT, _interrupted_while_loading)      # (sys.argv[0] is "-m" while Python finds it)
+
 from . import config, experiments, policy, workloads
 from .config import PAGES_PER_MB, HostConfig, RemapConfig, SharingConfig, VMConfig
 from .errors import AdmissionError, ConfigError, Error, HostStopped, PolicyError

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
+from . import _interrupted_while_loading
 from .errors import install_hint, shorten
 
 USAGE = """usage: python -m esxlab COMMAND ...
@@ -48,10 +50,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{USAGE}\nerror: unknown command {shorten(command)}; allowed: reproduce, sweep, exercises.", file=sys.stderr)
         return 2
     try:
+        _listen()
         return run(rest)
     except KeyboardInterrupt:                    # Ctrl-C: the runner has cancelled its tasks; no traceback
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _listen() -> None:
+    """Ctrl-C raises KeyboardInterrupt again, as the command runs (a sweep stopped so keeps the seeds that finished),
+    where it exited at once while esxlab loaded (:func:`esxlab._interrupted_while_loading`)."""
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 if __name__ == "__main__":

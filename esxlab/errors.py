@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 import sys
+import unicodedata
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -207,6 +208,14 @@ def install_hint(extra: str) -> str:
     except importlib.metadata.PackageNotFoundError:
         return f"install the '{extra}' extra: pip install -e '.[{extra}]' in the esxlab checkout"
     return f"install the '{extra}' extra: pip install 'esxlab[{extra}]'"
+
+
+def ascii_digits(text: str) -> str | None:
+    """``text`` with its decimal digits other than ASCII 0-9 written in ASCII ("٣" → "3", "０-３" → "0-3"); None if it
+    has none: Python's int() and re's ``\\d`` read Arabic-Indic ٣ or full-width ３ as 3, and the command line, which
+    writes a seed back in ASCII (the table, the CSV, --seeds in its sentences), refuses them with this spelling."""
+    written = "".join(str(unicodedata.decimal(c)) if c.isdecimal() and not c.isascii() else c for c in text)
+    return written if written != text else None
 
 
 def _repr(value: object) -> str:

@@ -1,7 +1,12 @@
 """The command line (`python -m esxlab …`): argparse, messages, --list, exit codes."""
 from __future__ import annotations
 
+import csv
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -420,3 +425,105 @@ def test_a_readme_that_changes_during_the_run_is_one_error_line(monkeypatch, cap
     assert main(["reproduce", "--readme", str(readme)]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"error: reproduce: --readme = {str(readme)!r} lacks the marker {runner.END!r}{PUT}")
+
+
+#: a sitecustomize for the process that CTRL_C_ROLE names ("main": python -m esxlab; "worker": a loky worker): a
+#: Ctrl-C (SIGINT to the process group, as a terminal sends it) as that process starts to import CTRL_C_MODULE
+CTRL_C_AT = '''
+import os, signal, sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ["CTRL_C_MODULE"]:
+            sys.meta_path.remove(self)
+            os.killpg(0, signal.SIGINT)
+
+argv = " ".join(sys.orig_argv)
+if ("popen_loky_posix" in argv) == (os.environ["CTRL_C_ROLE"] == "worker") and "-m" in argv:
+    sys.meta_path.insert(0, CtrlC())
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg") or runner.cpu_count() < 2, reason="POSIX process groups; 2 workers")
+@pytest.mark.parametrize("role, module", [("main", "numpy"), ("main", "joblib"), ("worker", "joblib")],
+                         ids=["while esxlab loads", "while the sweep command loads", "while a worker starts"])
+def test_ctrl_c_at_any_moment_is_one_line_and_exit_code_130(role, module, tmp_path):
+    """Ctrl-C in the first half second of `sweep … --jobs 2` printed a traceback: the command's own while esxlab (numpy)
+    loaded, exit code -2 (SIGINT), or a loky worker's while it imported joblib, beside the command's sentence."""
+    (tmp_path / "sitecustomize.py").write_text(CTRL_C_AT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(Path(esx.__file__).parents[1])]),
+               CTRL_C_ROLE=role, CTRL_C_MODULE=module)
+    done = subprocess.run([sys.executable, "-m", "esxlab", "sweep", "remap_io", "--param", "minutes=1,2", "--seeds",
+                           "0-1", "--jobs", "2"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+                          start_new_session=True)
+    lines = [line for line in done.stderr.replace("\r", "\n").splitlines() if line.strip()
+             and not line.startswith("sweep remap_io:")]                                # the bar
+    assert (done.returncode, len(lines)) == (130, 1), done.stderr
+    assert lines[0].startswith("interrupted"), done.stderr
+
+
+def test_values_in_braces_say_to_separate_them_with_commas(monkeypatch, capsys):
+    """`--param 'minutes={1,2}'` (a shell's brace expansion, quoted) said "fig7.minutes must be a number, got '{1'
+    (str)", with no word of how to give several values."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", "--param", "minutes={1,2}"]) == 2
+    assert capsys.readouterr().err == ("error: sweep: --param 'minutes={1,2}' writes its values in braces, which "
+                                       "--param does not take; allowed: several values separated by commas, without "
+                                       "braces, e.g. --param minutes=1,2.\n")
+    assert main(["sweep", "fig7", "--param", "minutes={30..32}"]) == 2, "a shell's brace range: the values written out"
+    assert capsys.readouterr().err.endswith("without braces, e.g. --param minutes=30,31,32.\n")
+
+
+@pytest.mark.parametrize("text", ["tax_rate=0..0.75", "tax_rate=0:0.75"])
+def test_a_range_written_with_two_dots_or_a_colon_is_refused_as_a_range(text, monkeypatch, capsys):
+    """`tax_rate=0..0.75` and `tax_rate=0:0.75` said "fig7.tax_rate must be a number, got '0..0.75' (str)"; --param
+    takes no range (README, Sweeps: NAME=V1,V2,…), and 1-3 already said so with the values written out."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", "--param", text]) == 2
+    assert capsys.readouterr().err == (f"error: sweep: --param {text!r} writes {text.partition('=')[2]!r}, a range, "
+                                       "which --param does not take (--seeds does); allowed: every value written out, "
+                                       "separated by commas, e.g. --param tax_rate=0,0.75 (the ends: write the values "
+                                       "between too).\n")
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["sweep", "remap_io", "--seeds", "٣"], "error: sweep: --seeds = '٣' is not allowed: seeds are ASCII whole numbers "
+                                           "(digits 0-9); write '3'.\n"),
+    (["sweep", "remap_io", "--seeds", "０-３"], "error: sweep: --seeds = '０-３' is not allowed: seeds are ASCII whole "
+                                              "numbers (digits 0-9); write '0-3'.\n"),
+    (["reproduce", "--seeds", "1,٢"], "error: reproduce: --seeds = '1,٢' is not allowed: seeds are ASCII whole numbers "
+                                      "(digits 0-9); write '1,2'.\n"),
+    (["reproduce", "--seed", "٣"], "error: reproduce: argument --seed: invalid int value: '٣'; allowed: a whole number "
+                                   "≥ 0 in ASCII digits (0-9), e.g. --seed 3.\n"),
+    (["sweep", "remap_io", "--jobs", "２"], "error: sweep: argument --jobs/-j: invalid int value: '２'; allowed: a whole "
+                                           "number ≥ 1 in ASCII digits (0-9), e.g. --jobs 2.\n"),
+], ids=["Arabic-Indic", "full-width range", "reproduce --seeds", "reproduce --seed", "--jobs"])
+def test_seeds_in_digits_other_than_ascii_are_refused(argv, says, monkeypatch, capsys):
+    """int() and re's \\d read Arabic-Indic ٣ and full-width ３ as 3: `--seeds ٣` ran seed 3, `--seeds 0-٣` seeds 0-3."""
+    _never_runs(monkeypatch)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == says
+    with pytest.raises(ConfigError, match=r"^sweep: seeds = '٣' is not allowed: seeds are ASCII whole numbers"):
+        E.sweep("remap_io", seeds="٣")
+
+
+@pytest.mark.parametrize("argv", [["sweep", "nope"], ["sweep", "nope", "--list"], ["sweep", "99", "--param", "x=1"]])
+def test_an_unknown_experiment_to_sweep_begins_with_sweep(argv, capsys):
+    """`sweep nope` said 'error: unknown experiment 'nope' …', without the 'sweep:' of the command's other errors
+    (reproduce --figure has had its 'reproduce:' since ad39dfe)."""
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(f"error: sweep: unknown experiment {argv[1]!r}")
+
+
+def test_the_table_keeps_the_seeds_in_the_order_given_in_python_and_on_the_command_line(tmp_path, capsys):
+    """sweep(…, seeds=range(3, 0, -1)) and --seeds 3,2,1 run and list seeds 3, 2, 1, neither sorted (the docstring
+    says so)."""
+    table = E.sweep("remap_io", {"minutes": [1]}, seeds=range(3, 0, -1))
+    assert table.seeds == (3, 2, 1) and list(dict.fromkeys(r["seed"] for r in table.records())) == [3, 2, 1]
+    assert main(["sweep", "remap_io", "--param", "minutes=1", "--seeds", "3,2,1", "--csv",
+                 str(tmp_path / "t.csv")]) == 0
+    capsys.readouterr()
+    with (tmp_path / "t.csv").open(newline="") as f:
+        assert list(dict.fromkeys(row["seed"] for row in csv.DictReader(f))) == ["3", "2", "1"]
+    table.to_csv(tmp_path / "api.csv")
+    assert (tmp_path / "api.csv").read_text() == (tmp_path / "t.csv").read_text(), "the same table, in the same order"

@@ -330,7 +330,7 @@ def test_seeds_with_different_rows_name_the_row_and_the_seed_after_the_csv_is_wr
 
 def test_a_module_that_does_not_compile_is_one_sentence(study, capsys):
     assert main(["sweep", "broken", "--param", "x=1"]) == 2
-    assert capsys.readouterr().err == ("error: experiment module 'broken' does not compile: broken.py line 2: "
+    assert capsys.readouterr().err == ("error: sweep: experiment module 'broken' does not compile: broken.py line 2: "
                                        "SyntaxError: expected ':'; fix it and run again.\n")
     with pytest.raises(ConfigError, match="does not compile"):
         sweep("broken", {})
@@ -345,7 +345,7 @@ def test_a_module_that_raises_on_import_is_one_sentence_not_an_unknown_experimen
     """`sweep brokenimp --list` printed ~30 lines of traceback through esxlab's own files and exited 1."""
     (study / "brokenimp.py").write_text(code)
     assert main(["sweep", "brokenimp", "--list"]) == 2
-    assert capsys.readouterr().err == f"error: experiment module 'brokenimp' raised on import: {error}\n"
+    assert capsys.readouterr().err == f"error: sweep: experiment module 'brokenimp' raised on import: {error}\n"
     with pytest.raises(ConfigError, match="^experiment module 'brokenimp' raised on import: ") as err:
         sweep("brokenimp", {})
     assert type(err.value.__cause__).__name__ in error, "the error itself, with its traceback, is kept"

@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
-from ..errors import ConfigError, Error, did_you_mean
+from ..errors import ConfigError, Error, ascii_digits, did_you_mean
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, get, lookup, runner
 from .paper import FIGURES
@@ -95,8 +95,13 @@ class Parser(argparse.ArgumentParser):
 
 
 def _whole(lo: int, example: str) -> Callable[[str], int]:
-    """An argparse ``type``: the whole number a command-line word writes, or a sentence saying what is allowed."""
+    """An argparse ``type``: the whole number a command-line word writes in ASCII digits (int() also reads ٣ or ３:
+    :func:`~esxlab.errors.ascii_digits`), or a sentence saying what is allowed."""
     def whole(text: str) -> int:
+        written = ascii_digits(text)
+        if written is not None:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}; allowed: a whole number ≥ {lo} in ASCII "
+                                             f"digits (0-9), e.g. {example.split()[0]} {written.strip()}")
         try:
             return int(text)
         except ValueError:
@@ -178,6 +183,7 @@ def sweep_main(argv: list[str]) -> int:
         if args.experiment is None:
             raise ConfigError(f"sweep: the following arguments are required: EXPERIMENT; give one of "
                               f"{', '.join(EXPERIMENTS)}, or a figure number.")
+        args.experiment = _experiment(args.experiment, "sweep")
         _note_shadowed(args.experiment)
         if args.list:
             print(describe_params(args.experiment))
@@ -214,13 +220,14 @@ def sweep_main(argv: list[str]) -> int:
     return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
 
 
-def _figure(figure: str) -> str:
-    """The package's experiment ``reproduce --figure`` names (:func:`.lookup`); its ConfigError begins with
-    "reproduce:" ("reproduce: unknown experiment '3' …"), as the command's other errors do."""
+def _experiment(experiment: str, command: str = "reproduce") -> str:
+    """The experiment ``command`` names (:func:`.lookup`): for ``reproduce --figure``, one of the package's; for
+    ``sweep EXPERIMENT``, one of your own too. Its ConfigError begins with the command ("reproduce: unknown experiment
+    '3' …", "sweep: unknown experiment 'nope' …"), as the command's other errors do."""
     try:
-        return lookup(figure, own=False)
+        return lookup(experiment, own=command == "sweep")
     except ConfigError as e:
-        raise ConfigError(f"reproduce: {e}") from None
+        raise ConfigError(f"{command}: {e}") from e.__cause__
 
 
 def _note_shadowed(experiment: str) -> None:
@@ -369,7 +376,7 @@ def main(argv: list[str]) -> int:
             raise ConfigError(f"reproduce: --figure {' --figure '.join(map(repr, args.figure))} names no experiment; "
                               "allowed: a figure number or an experiment's name, e.g. --figure 7 (without --figure: "
                               "all of them).")
-        names = list(dict.fromkeys(_figure(f) for f in figures)) if figures else list(EXPERIMENTS)
+        names = list(dict.fromkeys(_experiment(f) for f in figures)) if figures else list(EXPERIMENTS)
         check_seed(args.seed, "reproduce: --seed")
         seeds = runner.parse_seeds(args.seeds) if args.seeds is not None else [args.seed]
         for seed in seeds:

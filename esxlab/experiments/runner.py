@@ -41,11 +41,13 @@ import importlib.util
 import numbers
 import os
 import re
+import signal
 import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -53,7 +55,7 @@ from typing import Any
 from joblib import Parallel, cpu_count, delayed, parallel_config
 from tqdm import tqdm
 
-from ..errors import ConfigError, Error, shorten, user_stacklevel
+from ..errors import ConfigError, Error, ascii_digits, shorten, user_stacklevel
 from ..host import quietly, watching
 from ..rng import check_seed
 from . import RUN_S, SHARED_RUNS, cluster, common, get
@@ -69,7 +71,12 @@ MAX_SEEDS = 1000
 
 
 def parse_seeds(text: str, label: str = "reproduce: --seeds") -> list[int]:
-    """Seeds from "0-3", "0,2,5" or "7" (ranges inclusive); ConfigError on anything else."""
+    """Seeds from "0-3", "0,2,5" or "7" (ranges inclusive), in the order written; ConfigError on anything else,
+    digits other than ASCII 0-9 included (٣, ３: :func:`~esxlab.errors.ascii_digits`)."""
+    written = ascii_digits(str(text))
+    if written is not None:
+        raise ConfigError(f"{label} = {text!r} is not allowed: seeds are ASCII whole numbers (digits 0-9); write "
+                          f"{written!r}.")
     seeds: list[int] = []
     for part in str(text).split(","):
         m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
@@ -288,8 +295,11 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         stack.enter_context(_clock([bar, line], 1.0 if _terminal(sys.stderr) else UNATTENDED_REDRAW_S))
         if here:
             stack.enter_context(watching(minutes))
-        out = Parallel(return_as="generator")(delayed(_quietly)(fn, *task) for task in tasks) if client is None \
-            else cluster.results(client, functools.partial(_quietly, fn), tasks)
+        if client is None:
+            with _deaf_workers() if n > 1 else contextlib.nullcontext():     # (one: the tasks run in this thread)
+                out = Parallel(return_as="generator")(delayed(_quietly)(fn, *task) for task in tasks)   # starts them
+        else:
+            out = cluster.results(client, functools.partial(_quietly, fn), tasks)
         results = []
         try:
             for task in tasks:
@@ -314,6 +324,26 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         finally:
             out.close()                          # stopped early: joblib or the cluster cancels what has not started
     return results
+
+
+@contextlib.contextmanager
+def _deaf_workers() -> Iterator[None]:
+    """While open, this thread blocks SIGINT, and so, for good, do the processes and threads it starts: the loky
+    workers started inside never see a Ctrl-C, which a terminal sends to every process of the command, and leave it to
+    this process, whose KeyboardInterrupt stops them (joblib kills its workers); a worker still importing printed
+    a KeyboardInterrupt traceback. A Ctrl-C meanwhile is raised here once it closes, or at once if another thread of
+    this process takes it (the bar's clock). Nothing where there are no signal masks (Windows). Multiprocessing's
+    resource tracker, which loky starts with its first worker, is started first: as it starts, it unblocks SIGINT
+    (Python 3.11), and the workers started after it heard Ctrl-C again."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    resource_tracker.ensure_running()
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _terminal(stream: Any) -> bool:

@@ -140,9 +140,11 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
     a Python literal (0.5, 40, (128, 160)), nan and inf as the floats they name (the parameter's check then says
     why they are refused), or else a bare word ("esx"). ConfigError without "=" or values, for an empty value
     (tax_rate=0.5, or tax_rate=0,,0.5), for parentheses that do not pair up, for a value in parentheses that is not
-    a literal (naming the part that is not), or for a number too large for a float (1e400, which Python would read
-    as inf)."""
+    a literal (naming the part that is not), for a number too large for a float (1e400, which Python would read
+    as inf), for values in braces (minutes={1,2}) and for a range (minutes=1-3, tax_rate=0..0.75 or 0:0.75), which
+    --param does not take."""
     name, eq, values = str(text).partition("=")
+    _no_braces(text, name, values)
     items = _items(text, values)
     kept = [item for item in items if item]
     if not eq or not name.strip() or not kept:
@@ -189,32 +191,50 @@ def _items(text: str, values: str) -> list[str]:
     return [*items, values[start:].strip()]
 
 
-#: a --param value written as a range of numbers, as --seeds takes them: 1-3, 0.1-0.5, 08-10, -1-3
-_RANGE = re.compile(r"(-?\d+(?:\.\d*)?)\s*-\s*(-?\d+(?:\.\d*)?)")
+def _no_braces(text: str, name: str, values: str) -> None:
+    """ConfigError for --param ``text`` whose ``values`` are in braces (minutes={1,2}, a shell's brace expansion
+    quoted): its commas would split them into '{1' and '2}', each refused as not a number."""
+    if "{" not in values and "}" not in values:
+        return
+    items = [item for item in _items(text, values.replace("{", "").replace("}", "")) if item]
+    if items:                                    # (minutes={ alone: refused as not a number)
+        raise ConfigError(f"sweep: --param {shorten(text)} writes its values in braces, which --param does not take; "
+                          f"allowed: several values separated by commas, without braces, e.g. "
+                          f"{_written_out(name, items)}.")
+
+
+#: a --param value written as a range of numbers, as --seeds takes them (1-3, 0.1-0.5, 08-10, -1-3), or as other
+#: languages write one (0..0.75, 0:0.75)
+_RANGE = re.compile(r"(-?\d+(?:\.\d*)?)\s*(?:-|\.\.|:)\s*(-?\d+(?:\.\d*)?)")
 
 
 def _no_ranges(text: str, items: list[str]) -> None:
-    """ConfigError for --param ``text`` whose ``items`` write ranges (minutes=1-3): each would reach the parameter as a
-    word and be refused as not a number, with no word of ranges; the example lists each range's values (whole numbers
-    at most 20 apart), or its two ends."""
+    """ConfigError for --param ``text`` whose ``items`` write ranges (minutes=1-3, tax_rate=0..0.75): each would reach
+    the parameter as a word and be refused as not a number, with no word of ranges."""
     ranges = [item for item in items if _RANGE.fullmatch(item)]
     if ranges:
-        listed, short = [], False
-        for item in items:
-            ends = _RANGE.fullmatch(item)
-            if not ends:
-                listed.append(item)
-                continue
-            lo, hi = sorted(float(e) for e in ends.groups())
-            whole = all("." not in e for e in ends.groups()) and hi - lo <= 20
-            short = short or not whole
-            listed += [f"{v:g}" for v in (range(int(lo), int(hi) + 1) if whole else (lo, hi))]
-        name = str(text).partition("=")[0].strip()
         raise ConfigError(f"sweep: --param {shorten(text)} writes {' and '.join(map(repr, ranges))}, "
                           f"{'a range' if len(ranges) == 1 else 'ranges'}, which --param does not take (--seeds does); "
-                          f"allowed: every value written out, separated by commas, e.g. --param "
-                          f"{_shell(name + '=' + ','.join(dict.fromkeys(listed)))}"
-                          f"{' (the ends: write the values between too)' if short else ''}.")
+                          f"allowed: every value written out, separated by commas, e.g. "
+                          f"{_written_out(str(text).partition('=')[0], items)}.")
+
+
+def _written_out(name: str, items: list[str]) -> str:
+    """``--param NAME=V1,V2,…`` for the values ``items`` (quoted for the shell), each range among them
+    (:data:`_RANGE`) written out as its values (whole numbers at most 20 apart) or else as its two ends, followed then
+    by " (the ends: write the values between too)"."""
+    listed, short = [], False
+    for item in items:
+        ends = _RANGE.fullmatch(item)
+        if not ends:
+            listed.append(item)
+            continue
+        lo, hi = sorted(float(e) for e in ends.groups())
+        whole = all("." not in e for e in ends.groups()) and hi - lo <= 20
+        short = short or not whole
+        listed += [f"{v:g}" for v in (range(int(lo), int(hi) + 1) if whole else (lo, hi))]
+    return (f"--param {_shell(name.strip() + '=' + ','.join(dict.fromkeys(listed)))}"
+            f"{' (the ends: write the values between too)' if short else ''}")
 
 
 def _several(text: str, item: str) -> None:
@@ -518,7 +538,7 @@ def describe_params(experiment: Experiment) -> str:
 
 
 def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -> list[int]:
-    """``seeds`` (one seed, "0-19"/"0,2,5", or an iterable of seeds) as a list; ConfigError if
+    """``seeds`` (one seed, "0-19"/"0,2,5", or an iterable of seeds) as a list, in the order given; ConfigError if
     empty, repeated, not seeds, or more than :data:`.runner.MAX_SEEDS` (as ``--seeds`` allows), its sentence
     starting with ``label`` ("sweep: --seeds" for the command line's)."""
     if isinstance(seeds, str):
@@ -617,7 +637,10 @@ def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = N
           progress: bool = False) -> SweepTable:
     """Run ``experiment`` at every point of the grid ``params`` (name → values; the other
     parameters at their defaults) on every seed. ``seeds``: an int is that one seed (``seeds=2`` runs seed 2, not
-    two seeds: ``range(2)`` or ``"0-1"`` runs seeds 0 and 1), a str "0-19" or "0,3,7", or an iterable of ints.
+    two seeds: ``range(2)`` or ``"0-1"`` runs seeds 0 and 1), a str "0-19" or "0,3,7", or an iterable of ints. The
+    table keeps the seeds in the order given, never sorted: ``seeds=range(3, 0, -1)`` runs and lists seeds 3, 2, 1,
+    as ``seeds="3,2,1"`` and ``python -m esxlab sweep … --seeds 3,2,1`` do (a sweep stopped early keeps the first
+    ones in that order).
 
     ``experiment`` is one of the package's (a name or figure number: "fig7", 7), or a module of your
     own with ``PARAMS`` and ``run`` like :mod:`.fig7` (:func:`~esxlab.experiments.check_module`), given
