@@ -169,10 +169,12 @@ class Expect:
 
 
 def _is_real(x: Any) -> bool:
-    """A real number, of any kind: int, float, numpy scalar, Fraction, Decimal or a 0-d numeric array."""
+    """A real number, of any kind: int, float, numpy scalar, Fraction, Decimal or a 0-d numeric array. Not a numpy
+    time span (``np.timedelta64(33, 's')``), which numpy makes an integer type but no float holds."""
     if isinstance(x, np.ndarray) and x.ndim == 0:
-        return np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)
-    return isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, np.bool_))
+        return np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating) \
+            and not np.issubdtype(x.dtype, np.timedelta64)
+    return isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, np.bool_, np.timedelta64))
 
 
 def _too_large(x: Any) -> bool:
@@ -290,9 +292,9 @@ def spelling(text: str) -> str:
 def as_choice(e: Expect, value: Any) -> Any:
     """``value`` with a str that names one of ``e.choices`` in another case or with other spaces ('High ',
     'DB') read as that choice, as the lesson Questions read a typed choice (an exact match first; a spelling
-    that two choices share stays as typed); for "choices", each item of a list or tuple. Anything else as it
-    is (invented: the exercise framework)."""
-    if e.kind == "choices" and isinstance(value, (list, tuple)):
+    that two choices share stays as typed); for "choices", each item of a list, tuple or 1-D numpy array (states
+    built with np.where). Anything else as it is (invented: the exercise framework)."""
+    if e.kind == "choices" and (isinstance(value, (list, tuple)) or isinstance(value, np.ndarray) and value.ndim == 1):
         return [as_choice(_item(e), v) for v in value]
     if e.kind != "choice" or not isinstance(value, str) or value in e.choices:
         return value

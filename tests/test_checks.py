@@ -238,6 +238,17 @@ def test_a_choice_in_another_case_is_that_choice():
     checks.check(victim, **{**solve(victim), "victim": "DB"})
 
 
+def test_a_list_of_choices_as_a_numpy_array_is_read_as_a_list_is():
+    """A student's trial: states built with numpy (np.where(free < soft, 'Soft', 'High'), a 1-D array of str) in
+    capitals were refused ("must be one of 'high', …; got np.str_('High')") where the same states in a list passed:
+    each item is read as the choice it spells, as for a list or tuple."""
+    walk = problems.FreeMemoryWalk(seed=0)
+    right = solve(walk)["states"]
+    checks.check(walk, states=np.array([s.title() for s in right]))
+    wrong = np.array(["High"] * len(right))
+    assert "`states` is not right" in _feedback(walk, states=wrong)
+
+
 def test_a_choice_in_another_case_is_judged_as_that_choice():
     """A wrong choice in capitals is wrong, with its mistake's hint, not refused for its spelling."""
     q = problems.Admission(seed=0)

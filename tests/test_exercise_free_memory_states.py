@@ -60,6 +60,29 @@ def test_counting_the_new_vm_in_reserved_mb_is_named():
         assert "only the running VMs'" in _feedback(q, reserved_mb=counted, verdict=solve(q)["verdict"]), seed
 
 
+def test_a_verdict_that_leaves_out_the_new_vm_is_told_so_not_only_the_overhead():
+    """A student's trial: reserved_mb right (overhead included), the verdict 'admit' from the running VMs' sums alone
+    (the new VM's reservations not added), was told only "the overhead (frame buffer, pmap...) counts" where dropping
+    the overheads also admits (11 of seeds 0–59). A verdict that leaves out the new VM is named so (§6.2: the VM
+    powering on must be guaranteed its own reservations), beside the overhead hint where both give that verdict."""
+    alone = "the new VM's own reservations count in the verdict"
+    told = both = 0
+    for seed in range(60):
+        q = problems.Admission(seed)
+        right = solve(q)
+        memory, swap = right["reserved_mb"]
+        left_out = "memory" if memory > q.memory_mb else "swap" if swap > q.swap_mb else "admit"   # 'new' not added
+        if left_out == right["verdict"]:
+            continue
+        msg = line(_feedback(q, reserved_mb=right["reserved_mb"], verdict=left_out), "verdict")
+        assert alone in msg, (seed, msg)
+        told += 1
+        both += "the overhead (frame buffer, pmap...) counts" in msg
+        # a 'swap' refusal answered 'admit' may as well come from never checking host swap: both are told
+        assert (right["verdict"] == "swap") == ("checks host swap as well as machine memory" in msg), (seed, msg)
+    assert told >= 20 and both >= 5
+
+
 def test_each_state_walk_mistake_gets_its_own_hint():
     p = problems.FreeMemoryWalk(0)            # [54, 31, 3, 24, 3, 29, 45, 27] MB of 1024, margin 0.5 %
     hints = {

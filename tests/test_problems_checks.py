@@ -756,6 +756,22 @@ def test_type_messages_say_what_is_wrong(capsys):
     assert "must be a number" in _fails(p, {**right, "rhos": [np.array("x")] * 3})
 
 
+def test_a_time_span_is_no_number():
+    """A student's trial: full_scan_s or remap_s given as a numpy time span (np.timedelta64(33, 's'), which numpy makes
+    an integer type) raised Python's TypeError from inside the checker; it is told, as a datetime.timedelta is, that
+    the answer must be a number."""
+    p = problems.HotPageRemap(0)
+    right = solve(p)
+    for span in (np.timedelta64(right["remap_s"], "s"), np.array(np.timedelta64(right["remap_s"], "s"))):
+        assert "`remap_s` must be a number (int or float); got" in _fails(p, {**right, "remap_s": span})
+    msg = _fails(p, {**right, "bounce_copies": [np.timedelta64(1, "s")]})
+    assert "`bounce_copies` must be a number (int or float); got" in msg
+    q = problems.LimitTargets(0)
+    qr = solve(q)
+    msg = _fails(q, {**qr, "busy_mb": [np.timedelta64(int(t), "s") for t in qr["busy_mb"]]})
+    assert "`busy_mb[0]` must be a number (int or float); got" in msg
+
+
 def test_an_answer_given_by_position_is_told_to_give_it_by_name():
     """An audit: checks.check(p, 0.5) was Python's bare "takes 1 positional argument but 2 were given"."""
     with pytest.raises(esx.ConfigError) as err:

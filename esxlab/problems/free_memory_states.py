@@ -137,6 +137,14 @@ class Admission(Problem):
     VARIABLE = "q"
 
     VERDICTS = ("admit", "memory", "swap")
+    #: the hint for a verdict that never checks host swap (only a 'swap' verdict can change: listed where it does)
+    SWAP_TOO = ("admission control checks host swap as well as machine memory: every VM, 'new' included, reserves "
+                "max − min of host swap.")
+    #: the hint for a verdict on the running VMs' sums alone (§6.2: the VM powering on must be guaranteed its own
+    #: reservations); that verdict is always 'admit', for each running VM was admitted (:meth:`_draw`)
+    LEFT_OUT = ("the new VM's own reservations count in the verdict: admission control adds its min + overhead and "
+                "its max − min to the running VMs' reservations before comparing them with machine memory and host "
+                "swap.")
 
     def _draw(self, rng):
         self.memory_mb = pick(rng, (512, 1024, 2048))
@@ -156,14 +164,15 @@ class Admission(Problem):
             self.running.append(candidate)
         self.new = vm("new")
 
-    def _verdict(self, strict: bool = False, **changes) -> str:
+    def _verdict(self, strict: bool = False, swap: bool = True, **changes) -> str:
         """The verdict on 'new', with ``changes`` to every VM's config; ``strict``: a reservation that exactly fills
         what is left refused (a typical mistake: admission control refuses only a sum *above* the host's memory or
-        swap; the sums are whole pages, so one page less of each refuses exactly those equal to it)."""
+        swap; the sums are whole pages, so one page less of each refuses exactly those equal to it); ``swap=False``:
+        host swap left unchecked (a typical mistake, "admission only checks memory": §6.2 reserves swap too)."""
         less = 1 if strict else 0
         try:
             admit(self.new.replace(**changes), [c.replace(**changes) for c in self.running],
-                  self.memory_mb * PAGES_PER_MB - less, self.swap_mb * PAGES_PER_MB - less)
+                  self.memory_mb * PAGES_PER_MB - less, (self.swap_mb * PAGES_PER_MB - less) if swap else None)
         except AdmissionError as err:
             return "swap" if "swap reservation" in str(err) else "memory"
         return "admit"
@@ -218,6 +227,8 @@ class Admission(Problem):
             Expect("verdict", "choice", right["verdict"], choices=self.VERDICTS,
                    hint="add the new VM's reservations to the running ones' and compare with machine memory and "
                         "host swap (a sum equal to them still fits); memory is checked first.",
-                   mistakes=tuple(Mistake(v, hint) for v, hint in ((forgot, no_overhead), (strict, exactly))
+                   mistakes=tuple(Mistake(v, hint) for v, hint in ((forgot, no_overhead), (strict, exactly),
+                                                                    (self._verdict(swap=False), self.SWAP_TOO),
+                                                                    ("admit", self.LEFT_OUT))
                                   if v != right["verdict"])),
         ]
