@@ -474,6 +474,18 @@ def test_values_in_braces_say_to_separate_them_with_commas(monkeypatch, capsys):
     assert capsys.readouterr().err.endswith("without braces, e.g. --param minutes=30,31,32.\n")
 
 
+def test_values_a_shell_split_into_words_are_told_to_go_in_one_param(monkeypatch, capsys):
+    """`--param minutes={1,2}` unquoted reaches esxlab as `--param minutes=1 minutes=2`; the hint said "give each
+    parameter its own --param, e.g. --param minutes=2", which would give minutes twice."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", "--param", "minutes=1", "minutes=2"]) == 2
+    assert capsys.readouterr().err == ("error: sweep: unrecognized arguments: minutes=2; several values of minutes go "
+                                       "in one --param, commas between them: --param minutes=1,2 (a shell splits "
+                                       "minutes={…} unquoted into words).\n")
+    assert main(["sweep", "fig7", "--param=minutes=1", "tax_rate=0.5"]) == 2, "another parameter: its own --param"
+    assert capsys.readouterr().err.endswith("give each parameter its own --param, e.g. --param tax_rate=0.5.\n")
+
+
 @pytest.mark.parametrize("text", ["tax_rate=0..0.75", "tax_rate=0:0.75"])
 def test_a_range_written_with_two_dots_or_a_colon_is_refused_as_a_range(text, monkeypatch, capsys):
     """`tax_rate=0..0.75` and `tax_rate=0:0.75` said "fig7.tax_rate must be a number, got '0..0.75' (str)"; --param

@@ -64,6 +64,7 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self._after: dict[str, Any] = {}        # dest → the default set after parsing (:meth:`exclusive`)
         self._words = words                     # what to say to a word given without an option, if anything
+        self._given: list[str] = []             # the words parsed (:meth:`parse_args`)
 
     def error(self, message: str) -> NoReturn:
         extra = message.removeprefix("unrecognized arguments: ").split() if message.startswith("unrecognized") else []
@@ -71,10 +72,20 @@ class Parser(argparse.ArgumentParser):
         if extra and extra[0].startswith("-"):
             hint = did_you_mean(extra[0].split("=")[0], [o for o in self._option_string_actions if o[:2] == "--"])
         elif extra and "=" in extra[0] and "--param" in self._option_string_actions:
-            hint = f"; give each parameter its own --param, e.g. --param {extra[0]}"
+            hint = self._one_param(extra[0].partition("=")[0])
         elif extra and self._words:
             hint = f"; {self._words}"
         raise ConfigError(f"{self.prog.split()[-1]}: {message}{hint}.")
+
+    def _one_param(self, name: str) -> str:
+        """The hint for a word ``name=…`` given after a --param's: a --param of its own; or, if ``name`` has a
+        --param too, all its values in that one (a shell writes ``minutes={1,2}`` unquoted as minutes=1 minutes=2)."""
+        words = [w.removeprefix("--param=") for w in self._given]
+        values = [w.partition("=")[2] for w in words if w.partition("=")[0] == name]
+        if len(values) > 1:
+            return (f"; several values of {name} go in one --param, commas between them: "
+                    f"--param {name}={','.join(values)} (a shell splits {name}={{…}} unquoted into words)")
+        return f"; give each parameter its own --param, e.g. --param {name}={values[0] if values else ''}"
 
     def exclusive(self, group: Any, *flags: str, default: Any, **kwargs: Any) -> argparse.Action:
         """``group.add_argument(*flags, **kwargs)`` for a mutually exclusive ``group`` of this parser, with
@@ -87,6 +98,7 @@ class Parser(argparse.ArgumentParser):
     def parse_args(self, args: Sequence[str] | None = None,
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
         """As argparse's, then the defaults of :meth:`exclusive` options not given."""
+        self._given = list(sys.argv[1:] if args is None else args)       # (for the hints of :meth:`error`)
         ns = super().parse_args(args, namespace)
         for dest, default in self._after.items():
             if getattr(ns, dest) is None:
