@@ -42,6 +42,17 @@ def test_ksm_scan_time_in_milliseconds_is_named():
             assert "looks like the scan time in milliseconds" in msg and "give seconds" in msg, (seed, ms)
 
 
+def test_ksm_scan_time_in_minutes_is_named():
+    """A student's trial: 0.55 for a full scan of 33 s got only the general hint; the scan time in minutes (exactly,
+    or printed to 2 decimals) gets the unit hint, as milliseconds do."""
+    for seed in range(10):
+        p = problems.KsmCounters(seed)
+        right = solve(p)
+        for minutes in (right["full_scan_s"] / 60, round(right["full_scan_s"] / 60, 2)):
+            msg = _feedback(p, **{**right, "full_scan_s": minutes})
+            assert "looks like the scan time in minutes; give seconds" in msg, (seed, minutes, msg)
+
+
 def test_ksm_counts_in_mb_are_named():
     """Both counts ÷ 256, exactly or printed to 2 or 3 decimals, get the MB hint on each line."""
     for seed in range(10):

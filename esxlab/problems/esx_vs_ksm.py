@@ -135,6 +135,7 @@ class KsmCounters(Problem):
                "the larger count).")
     IN_MS = ("that looks like the scan time in milliseconds (sleep_millisecs is in ms); give seconds (1000 ms make "
              "one second).")
+    IN_MIN = "that looks like the scan time in minutes; give seconds (60 s make one minute)."
 
     def _expect(self):
         right = self._solve()
@@ -168,5 +169,6 @@ class KsmCounters(Problem):
                    hint="KSM scans pages_to_scan pages every sleep_millisecs, through every VM's whole memory.",
                    allowed=lambda v: None if float(v) > 0 else "must be more than 0: it is a time in seconds",
                    mistakes=(Mistake(per_second, "pages_to_scan is per sleep_millisecs, not per second."),
-                             *slip(right["full_scan_s"], 1000, self.IN_MS))),
+                             *slip(right["full_scan_s"], 1000, self.IN_MS),
+                             *slip(right["full_scan_s"], 1 / 60, self.IN_MIN))),
         ]
