@@ -183,6 +183,12 @@ class Series(SimpleNamespace):
     def __iter__(self) -> Iterator[str]:
         return iter(vars(self))
 
+    def __repr__(self) -> str:
+        """One line: where the series are, how many ticks, their names (not every value, as a namespace prints)."""
+        names = list(self)
+        ticks = len(vars(self)[names[0]]) if names else 0
+        return f"<{self._where}: {len(names)} series of {ticks} ticks: {', '.join(names)}>"
+
     def _missing(self, name: object) -> FieldError:
         return FieldError(f"{self._where} has no series {shorten(name)}; allowed: one of {', '.join(vars(self))} "
                           "(units in esxlab.metrics).")

@@ -259,6 +259,15 @@ def test_trace_repr_is_a_one_line_summary(trace):
     assert "0 ticks" in repr(esx.Host(seed=0).trace)
 
 
+def test_a_series_repr_is_one_line_too(trace):
+    """A new user's trial: printing trace.vm('a') or trace.host dumped every array in full (SimpleNamespace's repr),
+    hundreds of lines for a few minutes."""
+    for series, where in ((trace.vm("a"), "trace.vm('a')"), (trace.host, "trace.host")):
+        text = repr(series)
+        assert "\n" not in text and len(text) < 400, text
+        assert text.startswith(f"<{where}: {len(list(series))} series of 120 ticks: ") and ", ".join(series) in text
+
+
 def test_mean_end_before_start_says_so(trace):
     with pytest.raises(esx.ConfigError) as e:
         trace.mean("a", "alloc", 1, 0.5)
