@@ -22,7 +22,8 @@ def _interrupted_while_loading(signum: int, frame: object) -> None:
     _os._exit(130)
 
 
-if _sys.argv[:1] == ["-m"] and _sys.orig_argv[-len(_sys.argv)].removeprefix("-m") == __name__:    # python -m esxlab
+if (_sys.argv[:1] == ["-m"] and _sys.orig_argv[-len(_sys.argv)].removeprefix("-m") == __name__    # python -m esxlab
+        and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler):     # (not a job started deaf to it)
     _signal.signal(_signal.SIGINT, _interrupted_while_loading)      # (sys.argv[0] is "-m" while Python finds it)
 
 from . import config, experiments, policy, workloads

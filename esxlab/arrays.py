@@ -64,7 +64,7 @@ def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN
     if isinstance(value, (set, frozenset)):      # numpy makes a set a 0-d array of one object
         return f"is a set, and a set has no order (np.array(sorted(s)) gives its {unit}s in order)"
     if np.ma.is_masked(value):                   # np.asarray drops the mask
-        return f"is a masked array, whose mask esxlab would ignore (give the {unit}s left unmasked: x[~x.mask])"
+        return f"has masked entries, which esxlab would not skip (give the {unit}s left unmasked: x[~x.mask])"
     try:
         a = np.asarray(value)
     except (TypeError, ValueError):              # a ragged list

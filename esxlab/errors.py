@@ -115,7 +115,7 @@ def check_number(owner: str, name: str, value: object, lo: float | None = None, 
     bad = ((lo is not None and (x < lo or (lo_open and x == lo)))
            or (hi is not None and (x > hi or (hi_open and x == hi))))
     if bad:
-        frac = value / 100                                # 75 for 75 %: a percentage where a fraction is asked
+        frac = as_float / 100                             # 75 for 75 %: a percentage where a fraction is asked
         if (lo is not None and hi is not None and 0 <= lo and hi <= 1 and value >= 10
                 and lo <= frac <= hi and not (hi_open and frac == hi) and not (lo_open and frac == lo)):
             raise refuse(f" = {shorten(value)} is out of range: a fraction of 1 ({frac:g} for {value:g} %)")
@@ -141,7 +141,7 @@ def _kind(x) -> type | None:
     """bool, int, float or str for scalars of those kinds (Python or numpy), else None (a Fraction, a Decimal)."""
     if isinstance(x, (bool, np.bool_)):
         return bool
-    if isinstance(x, numbers.Integral):
+    if isinstance(x, numbers.Integral) and not isinstance(x, np.timedelta64):   # (numpy makes a time span Integral)
         return int
     if isinstance(x, (float, np.floating)):    # not a Fraction or a Decimal: esxlab formats numbers as floats
         return float

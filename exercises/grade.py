@@ -119,8 +119,8 @@ SUSPECT = (
     (re.compile(rf"^[ \t]*\w+\s*=\s*(?:\w+\s*\.\s*)?(?:{BY_NAME})[ \t]*(?:;|$)|\b(?:{BY_NAME})\s+as\s+\w+", re.M),
      "binds a reader of attributes by name to another name, {0!r} (under it, what it reads is not looked at)",
      "names"),
-    (re.compile(r"(?:\b\w+\s*\.\s*)?\b(?:environ|putenv|unsetenv)\b|^[ \t]*%(?:set_)?env\b|\brun_(?:line|cell)_magic\b",
-                re.M),
+    (re.compile(r"(?:\b\w+\s*\.\s*)?\b(?:environb?|putenv|unsetenv)\b|^[ \t]*%(?:set_)?env\b"
+                r"|\brun_(?:line|cell)_magic\b", re.M),
      "reaches the kernel's environment with {0!r} (where grading tells the kernel the handed-out seed: without it "
      "a check of a problem posed again at another seed passes)", "code"),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -350,13 +351,14 @@ def _never_runs(monkeypatch):
     (["sweep", "remap_io", "--seeds", "1-0"], "error: sweep: --seeds = '1-0' is not allowed: the range 1-0 runs "
                                               "backwards"),
     (["sweep", "fig7", "--param", "minutes=60,30-32"], "error: sweep: --param 'minutes=60,30-32' writes '30-32', a "
-                                                       "range, which --param does not take (--seeds does); allowed: "
-                                                       "every value written out, separated by commas, e.g. --param "
-                                                       "minutes=60,30,31,32.\n"),
+                                                       "range, which --param does not take (--seeds takes one, "
+                                                       "written 0-3); allowed: every value written out, separated by "
+                                                       "commas, e.g. --param minutes=60,30,31,32.\n"),
     (["sweep", "fig7", "--param", "minutes=08-10,20-100"], "error: sweep: --param 'minutes=08-10,20-100' writes "
                                                            "'08-10' and '20-100', ranges, which --param does not take "
-                                                           "(--seeds does); allowed: every value written out, "
-                                                           "separated by commas, e.g. --param minutes=8,9,10,20,100 "
+                                                           "(--seeds takes one, written 0-3); allowed: every value "
+                                                           "written out, separated by commas, e.g. --param "
+                                                           "minutes=8,9,10,20,100 "
                                                            "(the ends: write the values between too).\n"),
 ])
 def test_what_a_helper_found_an_option_silently_took_is_refused_before_running(argv, says, monkeypatch, capsys,
@@ -462,6 +464,21 @@ def test_ctrl_c_at_any_moment_is_one_line_and_exit_code_130(role, module, tmp_pa
     assert lines[0].startswith("interrupted"), done.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups")
+def test_a_run_started_deaf_to_ctrl_c_stays_deaf(tmp_path):
+    """A review: a job a shell script starts in the background ignores SIGINT, and a Ctrl-C for the foreground job
+    left it running; the handler installed while esxlab loads (and Python's, put back after) then stopped it, exit
+    130. Started with SIGINT ignored, the sweep runs to its end whatever Ctrl-C it is sent while it loads."""
+    (tmp_path / "sitecustomize.py").write_text(CTRL_C_AT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(Path(esx.__file__).parents[1])]),
+               CTRL_C_ROLE="main", CTRL_C_MODULE="numpy")
+    done = subprocess.run([sys.executable, "-m", "esxlab", "sweep", "remap_io", "--param", "minutes=1", "--seeds",
+                           "0"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+                          start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert done.returncode == 0 and "interrupted" not in done.stderr, done.stderr
+    assert "remap_io minutes=1" in done.stdout, done.stdout
+
+
 def test_values_in_braces_say_to_separate_them_with_commas(monkeypatch, capsys):
     """`--param 'minutes={1,2}'` (a shell's brace expansion, quoted) said "fig7.minutes must be a number, got '{1'
     (str)", with no word of how to give several values."""
@@ -493,9 +510,9 @@ def test_a_range_written_with_two_dots_or_a_colon_is_refused_as_a_range(text, mo
     _never_runs(monkeypatch)
     assert main(["sweep", "fig7", "--param", text]) == 2
     assert capsys.readouterr().err == (f"error: sweep: --param {text!r} writes {text.partition('=')[2]!r}, a range, "
-                                       "which --param does not take (--seeds does); allowed: every value written out, "
-                                       "separated by commas, e.g. --param tax_rate=0,0.75 (the ends: write the values "
-                                       "between too).\n")
+                                       "which --param does not take (--seeds takes one, written 0-3); allowed: every "
+                                       "value written out, separated by commas, e.g. --param tax_rate=0,0.75 (the "
+                                       "ends: write the values between too).\n")
 
 
 @pytest.mark.parametrize("argv, says", [

@@ -671,6 +671,7 @@ def test_a_problem_posed_again_with_the_grading_seed_lifted_is_flagged(tmp_path)
 
 @pytest.mark.parametrize("source, found", [
     ("import os\ndel os.environ['ESXLAB_GRADING_SEED']", "'os.environ'"),
+    ("import os\nos.environb.pop(b'ESXLAB_GRADING_SEED')", "'os.environb'"),     # (the same storage, on POSIX)
     ("from os import environ as e\ne.clear()", "'environ'"),
     ("import os\ngetattr(os, 'environ').clear()", "'environ'"),
     ("%env ESXLAB_GRADING_SEED=5", "'%env'"),

@@ -296,7 +296,7 @@ def test_a_powered_off_vm_refuses_stats_and_holds_no_memory():
     ("0", "is not an array of PPNs"),
     (np.ones(8192, bool), "is a boolean mask (give the PPNs it selects: np.flatnonzero(mask))"),
     (np.ma.masked_array([1, 9999], mask=[False, True]),      # before: the mask was ignored, PPN 9999 refused
-     "is a masked array, whose mask esxlab would ignore (give the PPNs left unmasked: x[~x.mask])"),
+     "has masked entries, which esxlab would not skip (give the PPNs left unmasked: x[~x.mask])"),
 ])
 def test_peek_says_what_is_wrong_with_its_ppns(ppns, problem):
     host, vm = dbench_host()

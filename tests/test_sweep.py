@@ -119,7 +119,10 @@ def test_cli_prints_the_summary_and_writes_the_tidy_csv(tmp_path, capsys):
 
 @pytest.mark.parametrize("text, name, values", [("tax_rate=0,0.25,0.95", "tax_rate", [0, 0.25, 0.95]),
                                                 ("sharing=esx,off", "sharing", ["esx", "off"]),
-                                                ("sizes=(128, 160),(96,)", "sizes", [(128, 160), (96,)])])
+                                                ("sizes=(128, 160),(96,)", "sizes", [(128, 160), (96,)]),
+                                                # literals that hold braces are not a shell's braces (a review)
+                                                ('x="{b}"', "x", ["{b}"]), ("x={'a': 1}", "x", [{"a": 1}]),
+                                                ("x=(1,{2})", "x", [(1, {2})])])
 def test_parse_param(text, name, values):
     assert sweeps.parse_param(text) == (name, values)
 

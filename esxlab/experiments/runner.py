@@ -295,13 +295,13 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         stack.enter_context(_clock([bar, line], 1.0 if _terminal(sys.stderr) else UNATTENDED_REDRAW_S))
         if here:
             stack.enter_context(watching(minutes))
-        if client is None:
-            with _deaf_workers() if n > 1 else contextlib.nullcontext():     # (one: the tasks run in this thread)
-                out = Parallel(return_as="generator")(delayed(_quietly)(fn, *task) for task in tasks)   # starts them
-        else:
-            out = cluster.results(client, functools.partial(_quietly, fn), tasks)
-        results = []
+        results, out = [], None
         try:
+            if client is None:
+                with _deaf_workers() if n > 1 else contextlib.nullcontext():     # (one: the tasks run in this thread)
+                    out = Parallel(return_as="generator")(delayed(_quietly)(fn, *task) for task in tasks)  # starts them
+            else:
+                out = cluster.results(client, functools.partial(_quietly, fn), tasks)
             for task in tasks:
                 try:
                     res = next(out)
@@ -322,7 +322,8 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
                 if describe is not None and progress is not None:
                     bar.write(f"[{len(results)}/{len(tasks)}] {describe(task, res)}", file=sys.stderr)
         finally:
-            out.close()                          # stopped early: joblib or the cluster cancels what has not started
+            if out is not None:                  # (a Ctrl-C held back while the workers started lands as they are)
+                out.close()                      # stopped early: joblib or the cluster cancels what has not started
     return results
 
 

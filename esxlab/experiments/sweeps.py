@@ -31,6 +31,7 @@ import inspect
 import itertools
 import math
 import re
+import shlex
 import textwrap
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
@@ -191,10 +192,14 @@ def _items(text: str, values: str) -> list[str]:
     return [*items, values[start:].strip()]
 
 
+#: a --param value that is one group in a shell's braces ({1,2}, {30..32}): no quotes, colons or brackets inside
+_BRACES = re.compile(r"\{[^{}'\"():\[\]]*\}")
+
+
 def _no_braces(text: str, name: str, values: str) -> None:
     """ConfigError for --param ``text`` whose ``values`` are in braces (minutes={1,2}, a shell's brace expansion
     quoted): its commas would split them into '{1' and '2}', each refused as not a number."""
-    if "{" not in values and "}" not in values:
+    if not _BRACES.fullmatch(values.strip()):     # (a literal may hold braces: "{b}", {'a': 1}, (1, {2}))
         return
     items = [item for item in _items(text, values.replace("{", "").replace("}", "")) if item]
     if items:                                    # (minutes={ alone: refused as not a number)
@@ -214,7 +219,8 @@ def _no_ranges(text: str, items: list[str]) -> None:
     ranges = [item for item in items if _RANGE.fullmatch(item)]
     if ranges:
         raise ConfigError(f"sweep: --param {shorten(text)} writes {' and '.join(map(repr, ranges))}, "
-                          f"{'a range' if len(ranges) == 1 else 'ranges'}, which --param does not take (--seeds does); "
+                          f"{'a range' if len(ranges) == 1 else 'ranges'}, which --param does not take "
+                          f"(--seeds takes one, written 0-3); "
                           f"allowed: every value written out, separated by commas, e.g. "
                           f"{_written_out(str(text).partition('=')[0], items)}.")
 
@@ -444,7 +450,7 @@ def _compact(value: Any) -> str:
 
 def _shell(text: str) -> str:
     """``text`` quoted for a POSIX shell when it holds characters the shell reads (parentheses)."""
-    return f"'{text}'" if any(c in text for c in "()[] *?;&|<>$'\"") else text
+    return shlex.quote(text) if any(c in text for c in "()[]{} *?;&|<>$'\"") else text
 
 
 def _tuple_examples(default: tuple) -> tuple[tuple, tuple]:
