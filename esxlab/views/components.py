@@ -450,9 +450,10 @@ class PmapGrid:
         self.cols, self.max_cells = cols, max_cells
         # one more colour, white, for the cells past the last PPN (NaN cells would be drawn black)
         self.cs = bq.ColorScale(min=0, max=len(STATE_NAMES), colors=PMAP_COLORS + ["#FFFFFF"])
-        self.grid = bq.GridHeatMap(color=np.zeros((2, cols)), row=np.arange(2), column=np.arange(cols),
-                                   scales={"row": bq.OrdinalScale(reverse=True), "column": bq.OrdinalScale(),
-                                           "color": self.cs}, stroke=None)
+        # painted as one image (bqplot's HeatMap): a GridHeatMap's 4096 cells and their labels were some 30,000
+        # changes to the page per frame, which kept a browser busy seconds after each move
+        self.grid = bq.HeatMap(x=np.arange(cols), y=np.arange(2), color=np.zeros((2, cols)),
+                               scales={"x": bq.LinearScale(), "y": bq.LinearScale(reverse=True), "color": self.cs})
         self.legend = legend(STATE_NAMES, PMAP_COLORS)
         self.figure = _figure([self.grid], [], title, height="260px", margin=dict(top=40, bottom=10, left=10, right=10))
         self.widget = widgets.VBox([self.figure, self.legend])
@@ -465,10 +466,12 @@ class PmapGrid:
         rows = max(2, -(-len(s) // self.cols))      # GridHeatMap squeezes a single row away
         grid = np.full(rows * self.cols, float(len(STATE_NAMES)))         # past the last PPN: white
         grid[:len(s)] = s
-        with self.grid.hold_sync(), self.grid.hold_trait_notifications():   # validate row/column/color together
-            self.grid.row = np.arange(rows)
-            self.grid.column = np.arange(self.cols)
-            self.grid.color = grid.reshape(rows, self.cols)
+        grid = grid.reshape(rows, self.cols)
+        if not np.array_equal(grid, self.grid.color):      # (the same picture: nothing to send)
+            with self.grid.hold_sync(), self.grid.hold_trait_notifications():   # validate y and color together
+                if len(self.grid.y) != rows:
+                    self.grid.y = np.arange(rows)
+                self.grid.color = grid
         if title is not None:
             self.figure.title = title + (f" (one cell per {k} PPNs)" if k > 1 else " (one cell per PPN)")
 
