@@ -269,9 +269,9 @@ class HostConfig(Validated):
     Only ``memory_mb`` may be given by position: ``HostConfig(512, tax_rate=0.75)``."""
 
     memory_mb: float = param(512, "machine memory", 1, 1 << 20, step=16, unit="MB",
-                             source="§5.4: the RAM of Fig. 7's host (512 MB, of which about 360 MB were available "
-                                    "for VMs; experiments.fig7 sizes its host from 358 MB, the digitized 179 + 179 "
-                                    "at τ = 0)")
+                             source="default: the RAM of Fig. 7's host (§5.4: 512 MB, of which about 360 MB were "
+                                    "available for VMs; experiments.fig7 sizes its host from 358 MB, the digitized "
+                                    "179 + 179 at τ = 0)")
     _: KW_ONLY                                     # the rest by name: HostConfig(512, tax_rate=0.75)
     swap_mb: float | None = param(None, "host swap space", 0, 1 << 22, step=16, unit="MB", optional=True,
                                   source="§6.2 (one shared area, max − min reserved per VM); None: a swap "
@@ -478,7 +478,7 @@ class VMConfig(Validated):
     limit_mb: float | None = param(None, "limit", 0, 1 << 20, step=16, unit="MB", optional=True,
                                    source="later ESX: vSphere's memory limit (None: unlimited, i.e. max)")
     shares: float | None = param(None, "memory shares", 0, 1e9, step=100, optional=True,
-                                 source="later ESX doc: None = 10 shares per MB of max")
+                                 source="later ESX doc: left unset, 10 shares per MB of max (the normal level)")
     overhead_mb: float = param(32, "overhead memory", 0, 4096, step=1, unit="MB",
                                source="§6.2: typically 32 MB; VMs above 1 GB need more, the paper gives no rule: "
                                       "flat here unless set (later ESX 2.5: + 32 MB per GB)")
@@ -588,7 +588,7 @@ class SharingConfig(Validated):
                                source="later ESX doc (KB 2097593), whose default is 2 (intra-VM only); "
                                       "esxlab's 1 with no salts set keeps 2002's inter-VM sharing")
     ksm_pages_to_scan: int = param(100, "KSM pages_to_scan", 0, 1 << 20, step=10, integer=True,
-                                   source="Linux ksm default 100")
+                                   unit="pages/wake-up", source="Linux ksm default 100")
     ksm_sleep_ms: float = param(20, "KSM sleep_millisecs", 1, 60000, step=10, unit="ms",
                                 source="Linux ksm default 20")
     ksm_max_page_sharing: int = param(256, "KSM max_page_sharing", 2, 1 << 20, integer=True,

@@ -155,8 +155,8 @@ PARAMS = {
     "zipf_alpha": Param(ZIPF_ALPHA, "dbench popularity skew α", 0, 4, step=0.01,
                         source="invented: Dbench's default, fitted to this figure's gain and dbench estimate "
                                f"(Figure 2's dbench: {DBENCH_FIT[1]:g})"),
-    "tax_before": Param(0.0, "tax rate τ until tax_change_min", 0, 0.99, step=0.05),
-    "tax_rate": Param(0.75, "tax rate τ from tax_change_min on", 0, 0.99, step=0.05,
+    "tax_before": Param(0.0, "tax rate τ before the change", 0, 0.99, step=0.05),
+    "tax_rate": Param(0.75, "tax rate τ after the change", 0, 0.99, step=0.05,
                       source="the paper's idle memory tax τ (§5.2); 0.75 in Figure 7"),
     "dbench_start_min": Param(3, "dbench VM powers on at", 0, 600, step=1, unit="min"),
     "tax_change_min": Param(31, "tax rate changes at", 1, 600, step=1, unit="min"),

@@ -26,7 +26,7 @@ TITLE = "Beyond the paper: ESX page sharing vs Linux KSM on the same VMs"
 PARAMS = {
     "vms": Param(4, "identical VMs", 1, 16, integer=True),
     "minutes": Param(30, "run length", 5, 240, step=5, unit="min"),
-    "pages_to_scan": Param(4, "KSM pages_to_scan", 1, 10000, integer=True),
+    "pages_to_scan": Param(4, "KSM pages_to_scan", 1, 10000, integer=True, unit="pages/wake-up"),
     "sleep_ms": Param(20, "KSM sleep_millisecs", 1, 10000, step=10, unit="ms"),
 }
 
