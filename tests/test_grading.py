@@ -669,20 +669,6 @@ def test_a_problem_posed_again_with_the_grading_seed_lifted_is_flagged(tmp_path)
     assert out.rstrip().endswith("4 / 4 points"), "graded as it ran: the flag is for the instructor to read"
 
 
-@pytest.mark.parametrize("source, found", [
-    ("import os\ndel os.environ['ESXLAB_GRADING_SEED']", "'os.environ'"),
-    ("import os\nos.environb.pop(b'ESXLAB_GRADING_SEED')", "'os.environb'"),     # (the same storage, on POSIX)
-    ("from os import environ as e\ne.clear()", "'environ'"),
-    ("import os\ngetattr(os, 'environ').clear()", "'environ'"),
-    ("%env ESXLAB_GRADING_SEED=5", "'%env'"),
-    ("get_ipython().run_line_magic('env', 'X=5')", "'run_line_magic'"),
-])
-def test_changing_the_kernels_environment_is_flagged(source, found):
-    notes = _flags_of(source)
-    assert notes and all(n.startswith("flagged for review: rho-answer ") for n in notes), notes
-    assert any(f"reaches the kernel's environment with {found}" in n for n in notes), notes
-
-
 def test_grading_keeps_the_event_loops_shutdown_noise_off_stderr(tmp_path):
     """A kernel channel closing as the kernel shut down once logged a ZMQError traceback through tornado's logger on
     grade.py's stderr (in CI): no part of a grade. grade() leaves tornado's log to critical errors."""
@@ -714,6 +700,10 @@ def test_answer_leaks_built_from_pieces_are_flagged(source, found):
         assert any(what in n for n in notes), (what, notes)
 
 
+#: how a note on the kernel's environment begins (grade.py's SUSPECT)
+ENV = "reaches the kernel's environment with "
+
+
 @pytest.mark.parametrize("source, found", [
     ("from operator import methodcaller as mc\nd = mc(name)(p)", "'methodcaller as mc'"),
     ("g = getattr\nd = g(type(p), name)(p)", "'g = getattr'"),
@@ -728,6 +718,13 @@ def test_answer_leaks_built_from_pieces_are_flagged(source, found):
     ("k = p.__class__", "'p.__class__'"),
     ("import gc\nheld = gc.get_referents(p)", "'get_referents'"),
     ("import sys\nf = sys._getframe().f_back.f_globals", "'f_back'"),
+    # the kernel's environment, where grading puts the handed-out seed (an instructor's trial)
+    ("import os\ndel os.environ['ESXLAB_GRADING_SEED']", f"{ENV}'os.environ'"),
+    ("import os\nos.environb.pop(b'ESXLAB_GRADING_SEED')", f"{ENV}'os.environb'"),     # (the same storage, on POSIX)
+    ("from os import environ as e\ne.clear()", f"{ENV}'environ'"),
+    ("import os\ngetattr(os, 'environ').clear()", f"{ENV}'environ'"),
+    ("%env ESXLAB_GRADING_SEED=5", f"{ENV}'%env'"),
+    ("get_ipython().run_line_magic('env', 'X=5')", f"{ENV}'run_line_magic'"),
 ])
 def test_other_routes_to_the_answers_are_flagged(source, found):
     notes = _flags_of(source)
