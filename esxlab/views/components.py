@@ -463,7 +463,7 @@ class PmapGrid:
         states = np.asarray(states)
         k = stride(len(states), self.max_cells)
         s = states[::k].astype(float)
-        rows = max(2, -(-len(s) // self.cols))      # GridHeatMap squeezes a single row away
+        rows = max(2, -(-len(s) // self.cols))      # bqplot squeezes a single row away
         grid = np.full(rows * self.cols, float(len(STATE_NAMES)))         # past the last PPN: white
         grid[:len(s)] = s
         grid = grid.reshape(rows, self.cols)
