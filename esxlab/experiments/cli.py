@@ -107,14 +107,17 @@ class Parser(argparse.ArgumentParser):
 
 
 def _whole(lo: int, example: str) -> Callable[[str], int]:
-    """An argparse ``type``: the whole number a command-line word writes in ASCII digits (int() also reads ٣ or ３:
-    :func:`~esxlab.errors.ascii_digits`), or a sentence saying what is allowed."""
+    """An argparse ``type``: the whole number a command-line word writes in ASCII digits, without Python's
+    underscores (int() also reads ٣ or ３, :func:`~esxlab.errors.ascii_digits`, and 3_0), or a sentence saying what is
+    allowed."""
     def whole(text: str) -> int:
         written = ascii_digits(text)
         if written is not None:
             raise argparse.ArgumentTypeError(f"invalid int value: {text!r}; allowed: a whole number ≥ {lo} in ASCII "
                                              f"digits (0-9), e.g. {example.split()[0]} {written.strip()}")
         try:
+            if "_" in text:                     # int() reads 3_0 as 30; --seeds refuses it
+                raise ValueError(text)
             return int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"invalid int value: {text!r}; allowed: a whole number ≥ {lo}, "
