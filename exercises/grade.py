@@ -262,19 +262,24 @@ def put_back(given, work) -> list[str]:
     return restored
 
 
+def locked_cells(notebook) -> dict[str, nbformat.NotebookNode]:
+    """``notebook``'s locked cells (setup, problems, checks) by grade id."""
+    return {nbgrader(c)["grade_id"]: c for c in notebook.cells if nbgrader(c).get("locked")}
+
+
 def edited(given, work) -> list[str]:
     """The grade ids of ``given``'s locked cells whose copy in ``work`` the student changed (grading puts them back
     as handed out, as nbgrader does, which warns that such a cell changed)."""
-    locked = {nbgrader(c)["grade_id"]: c.source for c in given.cells if nbgrader(c).get("locked")}
-    changed = [nbgrader(c).get("grade_id") for c in work.cells
-               if nbgrader(c).get("grade_id") in locked and c.source != locked[nbgrader(c)["grade_id"]]]
+    locked = locked_cells(given)
+    changed = [key for c in work.cells
+               if (key := nbgrader(c).get("grade_id")) in locked and c.source != locked[key].source]
     return list(dict.fromkeys(changed))
 
 
 def flags(given, work) -> list[str]:
     """Notes on the student's own code cells (not the locked ones) that look at the answers or tamper with the
     checks (:data:`SUSPECT`, and :func:`_rebinds` for the modules the notebook imports)."""
-    locked = {nbgrader(c).get("grade_id") for c in given.cells if nbgrader(c).get("locked")}
+    locked = locked_cells(given)
     names = [_code(c.source, strings=False) for c in (*given.cells, *work.cells) if c.cell_type == "code"]
     modules = set(MODULES).union(*map(_imported, names))
     alias = re.compile(rf"^[ \t]*(\w+)\s*=\s*(?:{_any_of(modules)})[ \t]*(?:;|$)", re.M)     # m = importlib
@@ -308,7 +313,7 @@ def grade(given, work,
 
     given = copy.deepcopy(given)          # its cells run in the student's notebook: the next student gets them fresh
     restored = put_back(given, work)
-    locked = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("locked")}
+    locked = locked_cells(given)
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
     # the kernel's own output outside its cells (ipykernel's warning that it talks over local TCP, a dying kernel's
     # log, libzmq's "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)" as it shut down, seen once in CI
