@@ -51,6 +51,7 @@ def test_same_seed_same_result_other_seed_other_result():
     ("fig8", dict(sharing="sometimes"), "sharing = 'sometimes' is not allowed"),
     ("fig8", dict(clients=3), "no parameter 'clients'"),
     ("replacement", dict(available_mb=300), "the host must page"),
+    ("balloon_vs_paging", dict(tight_mb=140), "more at the tight squeeze than at the mild"),
     ("tax_sweep", dict(sharing="sometimes"), "sharing = 'sometimes' is not allowed"),
 ])
 def test_bad_parameters_raise_config_error_sentences(name, params, match):
