@@ -26,13 +26,14 @@ if (_sys.argv[:1] == ["-m"] and _sys.orig_argv[-len(_sys.argv)].removeprefix("-m
         and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler):     # (not a job started deaf to it)
     _signal.signal(_signal.SIGINT, _interrupted_while_loading)      # (sys.argv[0] is "-m" while Python finds it)
 
-from . import config, experiments, policy, workloads
-from .config import PAGES_PER_MB, HostConfig, RemapConfig, SharingConfig, VMConfig
-from .errors import AdmissionError, ConfigError, Error, HostStopped, PolicyError
-from .host import Host
-from .reclaim import STATES
-from .trace import Decision, HostStats, Trace
-from .vm import VM, VMStats
+# the package's imports come after the handler (E402), which must be in place while they load numpy
+from . import config, experiments, policy, workloads  # noqa: E402
+from .config import PAGES_PER_MB, HostConfig, RemapConfig, SharingConfig, VMConfig  # noqa: E402
+from .errors import AdmissionError, ConfigError, Error, HostStopped, PolicyError  # noqa: E402
+from .host import Host  # noqa: E402
+from .reclaim import STATES  # noqa: E402
+from .trace import Decision, HostStats, Trace  # noqa: E402
+from .vm import VM, VMStats  # noqa: E402
 
 __all__ = [
     "AdmissionError", "ConfigError", "Decision", "Error", "Host", "HostConfig", "HostStats", "HostStopped",

@@ -63,8 +63,9 @@ def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN
     names their numbers ("PPN", "page")."""
     if isinstance(value, (set, frozenset)):      # numpy makes a set a 0-d array of one object
         return f"is a set, and a set has no order (np.array(sorted(s)) gives its {unit}s in order)"
-    if np.ma.is_masked(value):                   # np.asarray drops the mask
-        return f"has masked entries, which esxlab would not skip (give the {unit}s left unmasked: x[~x.mask])"
+    hidden = masked(value, f"the {unit}s left unmasked: x[~x.mask]")
+    if hidden:
+        return hidden
     try:
         a = np.asarray(value)
     except (TypeError, ValueError):              # a ragged list
@@ -101,6 +102,15 @@ def page_numbers(value: object, pages: int, once: bool = False, unit: str = "PPN
         if len(twice):
             return f"holds {unit} {s[twice[0]]} twice (np.unique keeps each once)"
     return a.astype(np.intp, copy=False)
+
+
+def masked(value: object, unmasked: str) -> str | None:
+    """What is wrong with ``value`` if it is a masked array with masked entries, whose mask ``np.asarray`` drops (the
+    masked entries would be used), a phrase that follows the value in a sentence; ``unmasked`` says what to give
+    instead ("the PPNs left unmasked: x[~x.mask]"). None for anything else."""
+    if np.ma.is_masked(value):
+        return f"has masked entries, which esxlab would not skip (give {unmasked})"
+    return None
 
 
 def whole_numbers(a: np.ndarray, shape: tuple[int, ...], hi: int | None = None) -> bool:

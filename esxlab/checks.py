@@ -23,9 +23,10 @@ import decimal
 import math
 import numbers
 import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -45,6 +46,10 @@ ROUNDED = ("that looks like the right answer cut or rounded to {places}, which i
 SLIP_NEAR = 0.05
 ANOTHER_ORDER = "those are the right values in another order; give them in the order {order}."
 ALSO = " Another mistake gives the same answer: "      # joins the hints of mistakes that give one value
+#: a number as typed, at the start of a text: a decimal point or a decimal comma, an exponent (also the lesson boxes')
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+#: what may follow the number as its unit: a word starting with a letter, % or ×, and no digit
+UNIT_WORD = re.compile(r"(?:[^\W\d_]|[%×])\D*$")
 
 
 try:                # importlib.reload keeps the module's globals: keep the class, so `except CheckFailed` holds
@@ -203,13 +208,15 @@ def _describe(x: Any) -> str:
     return array_shape(x) or f"{shorten(x)} ({type(x).__name__})"
 
 
-def _type_error(e: Expect, value: Any) -> str | None:
-    """A sentence if ``value`` has the wrong type or shape for ``e``, else None."""
+def _type_error(e: Expect, value: Any, names: Sequence[str] = ()) -> str | None:
+    """A sentence if ``value`` has the wrong type or shape for ``e``, else None. ``names``: the problem's answers, for
+    :func:`_not_one_number`."""
     single = {"number": "a number (int or float)", "choice": f"a str, one of {', '.join(map(repr, e.choices))}"}
     if e.kind in single:
         ok = _is_real(value) if e.kind == "number" else isinstance(value, str)
         if not ok:
-            return f"`{e.name}` must be {single[e.kind]}; got {_describe(value)}."
+            told = _not_one_number(e, value, names) if e.kind == "number" else None
+            return told or f"`{e.name}` must be {single[e.kind]}; got {_describe(value)}."
         odd = _not_finite(value) if e.kind == "number" else None
         if odd:
             return f"`{e.name}` is {value} ({odd}): give a finite number (int or float)."
@@ -238,6 +245,24 @@ def _type_error(e: Expect, value: Any) -> str | None:
         msg = _type_error(Expect(f"{e.name}[{i}]", item, None, e.hint, choices=e.choices), v)
         if msg:
             return msg
+    return None
+
+
+def _not_one_number(e: Expect, value: Any, names: Sequence[str]) -> str | None:
+    """The sentence for a "number" answer given as a tuple or list of numbers (``remap_s = (82, 4)``: where the
+    problem asks for several answers, ``names``, each goes in its own name) or as text, a number with a unit after it
+    (``"197 MB"``); else None."""
+    if isinstance(value, (tuple, list)) and value and all(map(_is_real, value)):
+        several = len(value) > 1 and len(names) > 1
+        apart = f": each answer goes in its own name ({', '.join(f'`{n}`' for n in names)})" if several else ""
+        return (f"`{e.name}` is a sequence of {_values(len(value))}, {_describe(value)}, where one number is "
+                f"expected{apart}.")
+    typed = value.strip() if isinstance(value, str) else ""
+    number = PLAIN_NUMBER.match(typed)
+    if number and UNIT_WORD.match(typed[number.end():].strip()):
+        unit = f", in {e.unit}" if e.unit else ""
+        return (f"`{e.name}` is text, {value!r}, where one number is expected: give the number alone{unit}, "
+                "without quotes.")
     return None
 
 
@@ -528,7 +553,7 @@ def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> N
                                   f"that you spelled `{e.name}` so, and that your answer cell ran to its end: run it "
                                   "again and read its error). If your code computed None, it found no answer, and "
                                   f"this problem has one{why}.")
-    msg = _type_error(e, value) or _value_error(e, value, others)
+    msg = _type_error(e, value, tuple(others)) or _value_error(e, value, others)
     if msg:
         raise CheckFailed(msg)
 

@@ -242,11 +242,11 @@ class Trace:
         return [STATES[s] for s in self.host.state]
 
     def mean(self, name: str | None, field: str, start_min: float = 0, end_min: float | None = None) -> float:
-        """Mean of one series over [start_min, end_min) minutes (None: to the end of the run), NaN rows
-        skipped: a VM's field (:data:`VM_FIELDS`) for the VM ``name``, NaN if it was off throughout, or
-        a host field (:data:`HOST_FIELDS`, e.g. ``trace.mean(None, "free")``) when ``name`` is "" or
-        None. ConfigError if no tick of the trace falls in the window (e.g. a window past the end of
-        the run) or ``end_min`` is not after ``start_min``."""
+        """Mean of one series over [start_min, end_min) minutes (None: to the end of the run, where a window
+        that runs past it is cut too), NaN rows skipped: a VM's field (:data:`VM_FIELDS`) for the VM ``name``,
+        NaN if it was off throughout, or a host field (:data:`HOST_FIELDS`, e.g. ``trace.mean(None, "free")``)
+        when ``name`` is "" or None. ConfigError if no tick of the trace falls in the window (e.g. a window past
+        the end of the run) or ``end_min`` is not after ``start_min``."""
         of_host = name in ("", None)
         series = self.host if of_host else self.vm(name)
         fields, others = (HOST_FIELDS, VM_FIELDS) if of_host else (VM_FIELDS, HOST_FIELDS)

@@ -18,7 +18,7 @@ import numpy as np
 from .balloon import BalloonDriver
 from .config import PAGES_PER_MB, VMConfig
 from .content import TokenMint
-from .arrays import page_numbers, whole_numbers
+from .arrays import masked, page_numbers, whole_numbers
 from .errors import ConfigError, Stall, shown
 from .guest import PROFILES, Guest
 from .metrics import EVENTS, STATE_NAMES, VM_METRICS, VMStats
@@ -273,10 +273,12 @@ class VM:
         """The guest writes ``tokens`` (one content token, a whole number ≥ 0, per PPN) to ``ppns`` (distinct PPNs
         of this running VM); ConfigError otherwise."""
         ppns = self._user_ppns("vm.write(ppns, tokens)", ppns, distinct=True)
+        hidden = masked(tokens, "the tokens left unmasked and their PPNs: vm.write(ppns[~x.mask], x[~x.mask])")
         t = np.asarray(tokens)
-        if not whole_numbers(t, ppns.shape):
-            raise ConfigError(f"vm.write(ppns, tokens): tokens = {shown(tokens)}; allowed: a 1-D array of whole "
-                              f"numbers ≥ 0 (page contents), one per PPN of ppns ({len(ppns)}), e.g. "
+        if hidden or not whole_numbers(t, ppns.shape):
+            problem = f" {hidden}" if hidden else ""
+            raise ConfigError(f"vm.write(ppns, tokens): tokens = {shown(tokens)}{problem}; allowed: a 1-D array of "
+                              f"whole numbers ≥ 0 (page contents), one per PPN of ppns ({len(ppns)}), e.g. "
                               "vm.mint.take(len(ppns)).")
         self._write(ppns, t)
 

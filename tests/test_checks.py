@@ -227,6 +227,37 @@ def test_a_value_whose_repr_spans_lines_is_quoted_on_one_line():
     assert shorten(np.ones((2, 2))) == "array([[1., 1.], [1., 1.]])"
 
 
+def test_both_answers_in_one_tuple_or_a_number_with_its_unit_is_told_what_to_give():
+    """A student's `remap_s = (82, 4)` (both answers in one) and `remap_s = "197 MB"` (a number with a unit) were told
+    only "must be a number (int or float)"."""
+    p = problems.HotPageRemap(0)
+    right = solve(p)
+    assert fails(p, {**right, "remap_s": (82, 4)}) == ("`remap_s` is a sequence of 2 values, (82, 4) (tuple), where one "
+                                                       "number is expected: each answer goes in its own name "
+                                                       "(`remap_s`, `bounce_copies`).")
+    assert fails(p, {**right, "remap_s": "197 MB"}) == ("`remap_s` is text, '197 MB', where one number is expected: "
+                                                        "give the number alone, in s, without quotes.")
+    assert fails(p, {**right, "bounce_copies": "4 copies"}) == ("`bounce_copies` is text, '4 copies', where one number "
+                                                                "is expected: give the number alone, without quotes.")
+    assert fails(p, {**right, "remap_s": "82"}) == "`remap_s` must be a number (int or float); got '82' (str)."
+    f = Expect("f", "number", 0.5, "hint")                  # one answer alone: no other name to put it in
+    assert _message(f, [0.4, 0.6]) == "`f` is a sequence of 2 values, [0.4, 0.6] (list), where one number is expected."
+
+
+@pytest.mark.parametrize("cls", [getattr(problems, n) for n in sorted(problems.__all__) if n != "Problem"],
+                         ids=lambda c: c.__name__)
+def test_every_number_answer_given_as_all_the_answers_is_told_each_goes_in_its_own_name(cls):
+    """In every exercise (the check is shared): a tuple where one number is expected names each answer's own name."""
+    p = cls(0)
+    right = solve(p)
+    for e in expect(p):
+        if e.kind == "number":
+            own = f": each answer goes in its own name ({', '.join(f'`{n}`' for n in cls.ANSWER_NAMES)})"
+            msg = fails(p, {**right, e.name: (1, 2)})
+            assert f"`{e.name}` is a sequence of 2 values, (1, 2) (tuple), where one number is expected" in msg
+            assert (own in msg) == (len(cls.ANSWER_NAMES) > 1), msg
+
+
 def test_a_choice_in_another_case_is_that_choice():
     """'High', 'Admit', 'DB' (and spaces around them) are the choices they spell, as in the lesson Questions."""
     walk = problems.FreeMemoryWalk(seed=0)

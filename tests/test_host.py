@@ -308,6 +308,23 @@ def test_peek_says_what_is_wrong_with_its_ppns(ppns, problem):
                                  "e.g. np.arange(vm.pages).")
 
 
+def test_write_refuses_masked_tokens():
+    """Before: vm.write(ppns, tokens) with a masked array of tokens wrote its masked entries too (the mask ignored)."""
+    host, vm = dbench_host()
+    before = vm.peek([0, 1])
+    tokens = np.ma.masked_array(np.array([7, 8], dtype=np.uint64), mask=[False, True])
+    with pytest.raises(esx.ConfigError) as e:
+        vm.write([0, 1], tokens)
+    assert str(e.value) == ("vm.write(ppns, tokens): tokens = a MaskedArray of shape (2,) (uint64) has masked entries, "
+                            "which esxlab would not skip (give the tokens left unmasked and their PPNs: "
+                            "vm.write(ppns[~x.mask], x[~x.mask])); allowed: a 1-D array of whole numbers ≥ 0 (page "
+                            "contents), one per PPN of ppns (2), e.g. vm.mint.take(len(ppns)).")
+    assert (vm.peek([0, 1]) == before).all()
+    vm.write([0], tokens[~tokens.mask])                           # a mask with nothing masked, or none, is fine
+    vm.write([1], np.ma.masked_array([8], mask=[False]))
+    assert (vm.peek([0, 1]) == [7, 8]).all()
+
+
 def test_peek_takes_a_list_and_an_empty_one():
     host, vm = dbench_host()
     assert np.array_equal(vm.peek([0, 1, 2]), vm.peek(np.arange(3)))

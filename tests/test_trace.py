@@ -73,6 +73,8 @@ def test_mean_averages_a_window_and_skips_the_ticks_a_vm_did_not_run():
     _, tr = two_vms()
     assert tr.mean("b", "alloc") == pytest.approx(np.mean(tr.vm("b").alloc[10:]))
     assert tr.mean("a", "alloc", 0, 0.25) == pytest.approx(np.mean(tr.vm("a").alloc[:14]))   # t < 15 s
+    end = tr.minutes[-1]
+    assert tr.mean("a", "alloc", end / 2, end + 10) == tr.mean("a", "alloc", end / 2)      # cut at the end, as None
     with pytest.raises(esx.ConfigError, match="field"):
         tr.mean("a", "nope")
     with pytest.raises(esx.ConfigError, match="trace has no VM named 'c'; it has 'a', 'b'"):

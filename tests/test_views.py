@@ -314,7 +314,7 @@ def _sim(**kw):
     (dict(host_fields=None), r"host_fields = None: choose a list from free"),
     (dict(watch=["a"]), r"watch = \['a'\] is not a VM of the scenario; choose from 'a'"),
     (dict(panels=None), "panels must be a list of panel names from table, .*; got None"),
-    (dict(title=None), r"title must be text \(the dashboard's heading\), got None"),
+    (dict(title=None), r"^title must be text \(the dashboard's heading\), got None\.$"),
     (dict(overrides=5), r"overrides must be a dict of control name → dict of slider settings, e\.g\. .*; got 5"),
     (dict(host_controls=["memory_mb"], overrides={"memory_mb": None}),
      r"overrides\['memory_mb'\] must be a dict of slider settings \(fields of a Param: lo, hi, .*; got None"),
@@ -1316,6 +1316,24 @@ def test_the_title_names_the_era_preset_of_the_host_shown():
         assert "ESXi 6 (later" not in paper.title.value
     fig = views.ExperimentDashboard(fake({}), [], panels=("table",))
     assert fig.title.value == "<h3 style='margin:4px 0'>fake</h3>", "an experiment's hosts are its own: none named"
+
+
+def test_the_title_follows_the_memory_control():
+    """07's second dashboard said "opened at 192 MB" over a run at whatever memory its slider had moved to: a title
+    may name the host's configuration fields, filled in from the run shown."""
+    vms = [(esx.VMConfig(name="a", max_mb=8, overhead_mb=1), "idle")]
+    dash = views.SimDashboard(esx.HostConfig(memory_mb=192), vms, minutes=0.1, host_controls=["memory_mb"],
+                              title="Free-memory states at {memory_mb:g} MB")
+    assert dash.title.value.startswith("<h3 style='margin:4px 0'>Free-memory states at 192 MB <span")
+    dash.controls["memory_mb"].value = 240
+    assert dash.title.value.startswith("<h3 style='margin:4px 0'>Free-memory states at 240 MB <span")
+    for title, problem in (("at {memory} MB", "KeyError: 'memory'"), ("a { brace", "ValueError: ")):
+        with pytest.raises(esx.ConfigError) as e:
+            views.SimDashboard(esx.HostConfig(memory_mb=192), vms, minutes=0.1, title=title)
+        assert str(e.value).startswith(f"title = {title!r} cannot be filled in from the host's configuration "
+                                       f"({problem}") and str(e.value).endswith(
+            "allowed: text whose {field}s name HostConfig fields, e.g. 'at {memory_mb:g} MB' (a brace of the text "
+            "itself doubled: {{).")
 
 
 def test_a_state_model_control_runs_and_the_title_keeps_the_preset_it_started_from():

@@ -495,7 +495,7 @@ class Dashboard(widgets.VBox):
         self.vm_pick.layout.display = None if drives and len(picks) > 1 else "none"   # no choice: no box
         if run.host is not None:
             start = self.host_config or run.host.config
-            self.title.value = self._title_html(start.preset, run.host.config.state_model)
+            self.title.value = self._title_html(start.preset, run.host.config)
         self.status.value = "<br>".join(f"<span style='color:#D55E00'>{html.escape(n)}</span>" for n in run.notes)
         if run.result is not None:
             self.table.update(run.result.table)
@@ -510,17 +510,20 @@ class Dashboard(widgets.VBox):
         self._draw_time(None if run.complete else end)
         self.draw_extra(run)
 
-    def _title_html(self, preset: str | None, state_model: str | None = None) -> str:
-        """The title line: :attr:`heading`, then the era ``preset`` the host shown started from, if any (a student
-        sees at once whether this is the paper's ESX or a later one), and the era of its free-memory states if a
-        control moved them to the other one (``state_model``)."""
+    def _title_html(self, preset: str | None, host: HostConfig | None = None) -> str:
+        """The title line: :attr:`heading`, its ``{field}``s filled in from ``host``, the configuration of the host
+        shown (``"at {memory_mb:g} MB"`` follows a memory_mb control), then the era ``preset`` the host shown
+        started from, if any (a student sees at once whether this is the paper's ESX or a later one), and the era
+        of its free-memory states if a control moved them to the other one (``host.state_model``)."""
+        state_model = None if host is None else host.state_model
+        heading = self.heading if host is None else self.heading.format_map(vars(host))
         states = "" if state_model in (None, preset) else \
             f", with {PRESET_TITLES.get(state_model, state_model)}'s free-memory states (state_model)"
         era = "" if preset is None else (
             " <span style='font-weight:normal; font-size:80%; color:#555' title='the preset the configuration of this "
             "host started from: esx.HostConfig.esx2002 or esx.HostConfig.esxi6 (HostConfig.preset)'>· preset: "
             f"{html.escape(PRESET_TITLES.get(preset, preset) + states)}</span>")
-        return f"<h3 style='margin:4px 0'>{html.escape(self.heading)}{era}</h3>"
+        return f"<h3 style='margin:4px 0'>{html.escape(heading)}{era}</h3>"
 
     def _host_title(self, run: Run) -> str:
         """"host", and the page-sharing scanner of ``run`` if the host chart shows sharing (esx, ksm or off)."""
@@ -707,6 +710,18 @@ def _check_overrides(overrides: dict, controls: dict) -> None:
                           f"{', '.join(controls) or 'none'}.")
 
 
+def _check_title(title: Any, host_config: HostConfig) -> None:
+    """ConfigError for a :class:`SimDashboard` title that is not text, or whose ``{field}``s the configuration of
+    its host cannot fill in (:meth:`Dashboard._title_html`)."""
+    _text("title", title, "the dashboard's heading")
+    try:
+        title.format_map(vars(host_config))
+    except (KeyError, AttributeError, IndexError, TypeError, ValueError) as e:
+        raise ConfigError(f"title = {title!r} cannot be filled in from the host's configuration ({type(e).__name__}: "
+                          f"{e}); allowed: text whose {{field}}s name HostConfig fields, e.g. 'at {{memory_mb:g}} MB' "
+                          "(a brace of the text itself doubled: {{).") from None
+
+
 class SimDashboard(Dashboard):
     """A scenario on :class:`esxlab.Host`, declared as data.
 
@@ -721,7 +736,9 @@ class SimDashboard(Dashboard):
     ``minutes`` (0 < minutes ≤ :data:`MAX_MINUTES`) is the run's length; ``watch`` names the VM the
     VM box opens on (default: the smallest), whose pmap the grid shows first (every VM's is kept, every
     ``snap_s`` whole seconds); ``host_fields`` picks the series of the
-    ``"host"`` panel (see :data:`~esxlab.trace.HOST_FIELDS`). Runs stream into the marks when
+    ``"host"`` panel (see :data:`~esxlab.trace.HOST_FIELDS`). ``title`` may name the host's configuration
+    fields, filled in from the run shown (``"Free-memory states at {memory_mb:g} MB"`` follows the memory_mb
+    control). Runs stream into the marks when
     a control moves in the browser (see the module doc). ``why_follows_vm``: see :class:`Dashboard`. Bad
     arguments raise ConfigError.
     """
@@ -744,6 +761,7 @@ class SimDashboard(Dashboard):
                               "its whole scenario when built and again on every control move; for a longer run use "
                               "esx.Host and host.run).") from None
         check_number("SimDashboard", "snap_s", snap_s, lo=1, integer=True)
+        _check_title(title, host_config)
         panels, overrides = _panels(panels), _overrides(overrides)
         host_controls = _names("host_controls", host_controls)
         if vm_controls is not None and not isinstance(vm_controls, dict):

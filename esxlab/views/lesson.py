@@ -39,7 +39,7 @@ from typing import Any, Sequence
 import ipywidgets as widgets
 from IPython.display import display
 
-from ..checks import CheckFailed, Expect, Mistake, as_choice, hint_for, spelling, verify
+from ..checks import PLAIN_NUMBER, UNIT_WORD, CheckFailed, Expect, Mistake, as_choice, hint_for, spelling, verify
 from ..errors import ConfigError, check_number
 from .components import COLORS
 
@@ -70,10 +70,6 @@ _SEPS = ", \u00a0\u2009\u202f"
 #: of exactly three digits, all behind the same separator, then perhaps a decimal point (or a decimal comma
 #: after space-grouped thousands, as in French: 1 234,5)
 _GROUPED = re.compile(rf"([+-]?)([1-9]\d{{0,2}}(?P<sep>[{_SEPS}])\d{{3}}(?:(?P=sep)\d{{3}})*)([.,]\d+)?(?![\d.,])")
-#: a plain number: a decimal point or a decimal comma, an exponent
-_PLAIN = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
-#: what may follow the number: nothing, or a word (a unit, perhaps) starting with a letter, % or ×, and no digit
-_UNIT = re.compile(r"(?:[^\W\d_]|[%×])\D*$")
 #: what a box accepts, said to a student whose answer could not be read ({unit}: what may follow the number)
 ALLOWED = ("write it with digits, a decimal point or comma (16.5 or 16,5), thousands grouped by commas or "
            "spaces if you like (12,500 or 12 500), and {unit}")
@@ -118,12 +114,12 @@ def _read(text: Any) -> tuple[float | None, str, str]:
         note = (f"read {m.group(0)!r} as {x:.15g}: a comma before three digits groups thousands; for a decimal, "
                 f"write {m.group(0).replace(',', '.')!r}") if ambiguous else ""
     else:
-        m = _PLAIN.match(s)
+        m = PLAIN_NUMBER.match(s)
         if not m:
             return None, "", ""
         x, note = float(m.group(0).replace(",", ".")), ""
     rest = s[m.end():].strip()
-    if rest and not _UNIT.match(rest):
+    if rest and not UNIT_WORD.match(rest):
         return None, "", ""
     return (x, rest, note) if math.isfinite(x) else (None, "", "")
 
