@@ -4,7 +4,7 @@ Every numeric or choice field is declared by a :class:`Param` (label, lo, hi, st
 source) that validation and the notebook views both read, so a range is declared once; the
 experiments' knobs are Params too. ``source`` says where a default comes from: the paper's
 section, a later ESX manual, or "invented" (esxlab's own choice where the paper is silent;
-see ``paper-notes.md``).
+README.md's table "What is modelled, and where the paper is silent" gathers them).
 """
 from __future__ import annotations
 
@@ -344,6 +344,7 @@ class HostConfig(Validated):
                                         "milliseconds'")
     sharing: "SharingConfig" = field(default_factory=lambda: SharingConfig())
     remap: "RemapConfig" = field(default_factory=lambda: RemapConfig())
+    _preset_auto = False      # True where preset was left out ("auto"), which __post_init__ resolves
 
     @classmethod
     def esx2002(cls, *args: Any, **overrides: Any) -> "HostConfig":
@@ -396,9 +397,15 @@ class HostConfig(Validated):
             return {s: getattr(self, f"minfree_{s}_pct") * base for s in ("high", "clear", "soft", "hard", "low")}
         return {s: getattr(self, f"{s}_pct") / 100 * self.total_pages for s in ("high", "soft", "hard", "low")}
 
+    def replace(self, **changes: Any) -> "HostConfig":
+        """A copy with ``changes`` applied (validated again); a preset left out when this configuration was made
+        stays left out (``"auto"``, the era of the copy's state_model) unless ``changes`` give one."""
+        return super().replace(**({"preset": "auto", **changes} if self._preset_auto else changes))
+
     def _check_relations(self) -> None:
         if self.preset == "auto":
             object.__setattr__(self, "preset", self.state_model)      # the era whose states it uses
+            object.__setattr__(self, "_preset_auto", True)            # (not a field: replace reads it)
         elif self.preset != self.state_model:
             raise ConfigError(
                 f"HostConfig(preset = {self.preset!r}, state_model = {self.state_model!r}) contradicts itself: the "

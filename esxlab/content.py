@@ -1,4 +1,4 @@
-"""Page contents as 64-bit tokens (design §3).
+"""Page contents as 64-bit tokens: what content-based page sharing compares (§4).
 
 A page's content is one ``uint64`` token; 0 is the all-zero page. Two pages hold the same
 data exactly when their tokens are equal, so identical OS code across VMs is modelled by

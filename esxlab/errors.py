@@ -173,8 +173,9 @@ def check_known(owner: str, given: Iterable[str], known: Collection[str],
 
 def check_call(cls: type, args: tuple, kwargs: dict) -> None:
     """For a class's ``__new__``: ConfigError, naming what ``cls(...)`` takes, for a parameter
-    name it does not take or more positional parameters than it has (not Python's TypeError)."""
-    named, positional = _parameters(cls)
+    name it does not take, more positional parameters than it has, or a required one missing, with its
+    signature (not Python's TypeError)."""
+    named, positional, _, call = _parameters(cls)
     if named is not None:
         check_known(cls.__name__, kwargs, named)
     if positional is not None and len(args) > positional:
@@ -183,19 +184,34 @@ def check_call(cls: type, args: tuple, kwargs: dict) -> None:
             raise ConfigError(f"{cls.__name__} takes no parameters; {given}.")
         raise ConfigError(f"{cls.__name__} takes at most {positional} parameters; {given}; better: by name, "
                           f"e.g. {named[0]}=….")
+    missing = missing_parameters(cls, args, kwargs)
+    if missing:
+        raise ConfigError(f"{cls.__name__} needs its parameter{'s' * (len(missing) > 1)} "
+                          f"{', '.join(map(repr, missing))}; call it as {cls.__name__}{call}.")
+
+
+def missing_parameters(cls: type, args: tuple = (), kwargs: dict | None = None) -> list[str]:
+    """The parameters without a default that ``cls(*args, **kwargs)`` leaves out (all of them for ``cls()``)."""
+    return [name for name, place in _parameters(cls)[2]
+            if name not in (kwargs or {}) and (place is None or place >= len(args))]
 
 
 @functools.cache
-def _parameters(cls: type) -> tuple[tuple[str, ...] | None, int | None]:
-    """What ``cls.__init__`` takes: its names taken by name (None with ``**kwargs``) and how many
-    it takes by position (None with ``*args``)."""
+def _parameters(cls: type) -> tuple[tuple[str, ...] | None, int | None, tuple[tuple[str, int | None], ...], str]:
+    """What ``cls.__init__`` takes: its names taken by name (None with ``**kwargs``), how many it takes by
+    position (None with ``*args``), those without a default with their place (None: by name only), and its
+    signature without type hints, ``(inner, start_s)``."""
     if cls.__init__ is object.__init__:
-        return (), 0
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        return (), 0, (), "()"
+    signature = inspect.signature(cls.__init__)
+    params = [p.replace(annotation=p.empty) for p in list(signature.parameters.values())[1:]]
     named = tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
     positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    required = tuple((p.name, None if p.kind == p.KEYWORD_ONLY else i) for i, p in enumerate(params)
+                     if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
     return (None if any(p.kind == p.VAR_KEYWORD for p in params) else named,
-            None if any(p.kind == p.VAR_POSITIONAL for p in params) else positional)
+            None if any(p.kind == p.VAR_POSITIONAL for p in params) else positional,
+            required, str(signature.replace(parameters=params, return_annotation=signature.empty)))
 
 
 def install_hint(extra: str) -> str:

@@ -57,14 +57,18 @@ PROGRESS_AFTER_S = 5.0     # a run that has computed this long (wall seconds) sh
 _Config = TypeVar("_Config", HostConfig, VMConfig)
 
 
-def _replaced(config: _Config, call: str, **change: Any) -> _Config:
-    """``config.replace(**change)`` for a method of Host that sets the field, ``call`` (e.g.
-    "host.set_tax_rate(tax_rate)"): a value refused is named as that method's argument, not as the field of a
-    configuration the user did not write ("HostConfig.tax_rate")."""
+def _replaced(config: _Config, call: str, argument: str | None = None, **change: Any) -> _Config:
+    """``config.replace(**change)``, one field, for a method of Host that sets it, ``call`` (e.g.
+    "host.set_balloon('a', mode)"): a value refused is named as that method's ``argument`` (by default the field's
+    name), not as the field of a configuration the user did not write ("VMConfig.balloon")."""
     try:
         return config.replace(**change)
     except ConfigError as err:
-        raise ConfigError(f"{call}: {str(err).removeprefix(f'{type(config).__name__}.')}") from None
+        [field] = change
+        text = str(err).removeprefix(f"{type(config).__name__}.")
+        if argument and text.startswith(f"{field} "):               # set_balloon's mode sets VMConfig.balloon
+            text = argument + text.removeprefix(field)
+        raise ConfigError(f"{call}: {text}") from None
 
 
 def _tau(tax_rate: float) -> str:
@@ -322,7 +326,7 @@ class Host:
     def set_balloon(self, name: str, mode: str) -> None:
         """Switch a VM's balloon driver mode (e.g. disable it, or make it lie)."""
         vm = self.vm(name)
-        vm.config = _replaced(vm.config, f"host.set_balloon({name!r}, mode)", balloon=mode)
+        vm.config = _replaced(vm.config, f"host.set_balloon({name!r}, mode)", "mode", balloon=mode)
         changed = mode != vm.balloon.mode
         # pop (with the old mode) when the driver goes away or starts/stops lying: a lying
         # driver's pages are in the guest's hands, a truthful one's are pinned

@@ -191,10 +191,11 @@ def _stats_class(name: str, metrics: tuple[Metric, ...], ids: tuple[tuple[str, t
 
 
 VMStats = _stats_class("VMStats", VM_METRICS, (("name", str),),
-                       "One VM's memory now (design §2), in MB unless noted; the page-state fields add up to "
-                       "``max``. From ``vm.stats()``; fields: the per-VM metrics of :data:`VM_METRICS`.")
+                       "One VM's memory now (§2's page states, §6.1's min, max and shares), in MB unless noted; the "
+                       "page-state fields add up to ``max``. From ``vm.stats()``; fields: the per-VM metrics of "
+                       ":data:`VM_METRICS`.")
 HostStats = _stats_class("HostStats", HOST_METRICS, (),
-                         "The host's memory now, in MB unless noted, and its free-memory state (design §2). From "
+                         "The host's memory now, in MB unless noted, and its free-memory state (§6.3). From "
                          "``host.stats()``; fields: the host metrics of :data:`HOST_METRICS`.\n\n"
                          "Machine memory adds up exactly: ``total == Σ alloc + overhead + free + sharing_table − "
                          "shared_saved``, Σ over the running VMs' ``VMStats.alloc`` (private pages, pages mapping "

@@ -59,7 +59,7 @@ never-backed pages frees nothing, and after ``HostConfig.balloon_stuck_s`` secon
 swap stage takes over (:mod:`.balloon`).
 
 State entry (``state_entry``): a state is entered when free memory drops below its own
-threshold (``"own"``; the paper states this only for low, see paper-notes §5.2) or below the
+threshold (``"own"``; the paper states this only for low, §6.3) or below the
 next higher one (``"higher"``). A state is left for the next higher one only after free
 memory exceeds that threshold by the hysteresis margin. The state is judged at the end of a
 tick, on the free memory the trace records for it (so no row shows a state its free memory

@@ -84,7 +84,10 @@ class VMEnv:
 class VM:
     """One virtual machine as ESX sees it (§2): its pmap (PPN → MPN), its guest OS running a workload, its
     balloon driver (§3.2) and active-memory sampler (§5.3), its target and counters; the hypervisor's side of
-    every guest access (faults, swap-ins, copy-on-write). Built by :meth:`esxlab.Host.power_on`."""
+    every guest access (faults, swap-ins, copy-on-write). Built by :meth:`esxlab.Host.power_on`.
+
+    Its attributes count 4 KB pages: ``pages`` (its max), ``target`` (the allocation §6.1's policy gives it, in
+    pages, where ``vm.stats().target`` is MB), ``true_active``; :meth:`stats` gives MB."""
 
     def __init__(self, env: VMEnv, uid: int, config: VMConfig, workload: Workload) -> None:
         hc = env.config

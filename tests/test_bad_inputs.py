@@ -193,11 +193,30 @@ W = esx.workloads
     (lambda: W.Spec95(files_mb=4, dup_mb=3), ["Spec95.dup_mb", "3", "dup_mb ≤ files_mb / 2 (files_mb = 4) = 2"]),
     (lambda: W.Spec95(files_mb=4, dup_mb=1, overlap=0.5, variant_mb=3),
      ["Spec95.variant_mb", "overlap × files_mb − 2 × dup_mb (0.5 × 4 − 2 × 1) = 0"]),
+    # a default the user never typed is not the one blamed (it said "Spec95.dup_mb = 2.1 is out of range")
+    (lambda: W.Spec95(files_mb=4), ["Spec95.files_mb = 4 is too small for dup_mb = 2.1 (the default); allowed: "
+                                    "files_mb ≥ 2 × dup_mb = 4.2, or a dup_mb ≤ files_mb / 2 = 2 given too."]),
+    # no room for variants: the bound is 0, not a negative number
+    (lambda: W.Spec95(overlap=0.2, variant_mb=1),
+     ["Spec95.variant_mb = 1 is out of range; allowed: 0 ≤ variant_mb ≤ max(0, overlap × files_mb − 2 × "
+      "dup_mb) (max(0, 0.2 × 20.6 − 2 × 2.1)) = 0."]),
     (lambda: W.make("fast"), ["workload", "'fast'", "'idle'"]),
     (lambda: W.make(3.5), ["workload", "3.5"]),
 ])
 def test_workload_constructors(make, fragments):
     expect(make, *fragments)
+
+
+@pytest.mark.parametrize("overlap", [0, 0.2, 0.5, 1])
+def test_spec95_takes_every_overlap_its_docstring_allows(overlap):
+    """0 ≤ overlap ≤ 1: Spec95(overlap=0.2) was refused for variant_mb = 0, which the user never set, under a
+    negative bound; with no variants there is nothing to place. A small file set with a dup_mb that fits runs."""
+    host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
+    for i in range(2):
+        host.power_on(esx.VMConfig(name=f"v{i}", max_mb=40, overhead_mb=4), workload=W.Spec95(overlap=overlap))
+    host.power_on(esx.VMConfig(name="small", max_mb=40, overhead_mb=4), workload=W.Spec95(files_mb=4, dup_mb=1))
+    host.run(seconds=30)
+    assert host.stats().shared_saved > 0
 
 
 class Custom(W.Workload):

@@ -51,7 +51,7 @@ def test_same_seed_same_result_other_seed_other_result():
     ("fig8", dict(sharing="sometimes"), "sharing = 'sometimes' is not allowed"),
     ("fig8", dict(clients=3), "no parameter 'clients'"),
     ("replacement", dict(available_mb=300), "the host must page"),
-    ("balloon_vs_paging", dict(tight_mb=140), "more at the tight squeeze than at the mild"),
+    ("balloon_vs_paging", dict(mild_pct=50), "the tight squeeze takes more than the mild one"),
     ("tax_sweep", dict(sharing="sometimes"), "sharing = 'sometimes' is not allowed"),
 ])
 def test_bad_parameters_raise_config_error_sentences(name, params, match):
@@ -62,6 +62,17 @@ def test_bad_parameters_raise_config_error_sentences(name, params, match):
 def test_bad_seed():
     with pytest.raises(esx.ConfigError, match="seed"):
         E.fig7.run(seed=-1)
+
+
+@pytest.mark.parametrize("name", E.EXPERIMENTS)
+def test_help_of_run_says_what_it_returns_and_refuses(name):
+    """Each run's docstring read only "Run …; its parameters … override PARAMS": by_name, which wraps every one,
+    adds what it returns and when it raises, in one wording."""
+    import pydoc
+    text = " ".join(pydoc.render_doc(E.get(name).run, renderer=pydoc.plaintext).split())
+    assert "override :data:`PARAMS`. Returns a :class:`~esxlab.experiments.result.Result` (its ``table`` of rows " \
+           "against the paper, or its REFERENCE, and its ``traces``); ConfigError for an unknown parameter, a value " \
+           "out of its PARAMS range or breaking one of its RULES, or a bad seed." in text, text
 
 
 def test_registry_modules_declare_title_params_and_tolerances():
@@ -289,8 +300,10 @@ def test_params_and_folder_of_the_wrong_kind_get_sentences():
         Result("mine", {}).to_csv(None)
 
 
-@pytest.mark.parametrize("name", [7, "7", "Fig7", " fig7 "])
+@pytest.mark.parametrize("name", [7, "7", "Fig7", " fig7 ", 7.0, "7.0", np.float64(7.0), E.fig7])
 def test_paper_series_takes_the_figure_number(name):
+    """As experiments.get takes it (paper_series(7.0) was refused, where get(7.0) is fig7)."""
+    assert E.get(name) is E.fig7
     assert E.paper_series(name) == E.paper_series("fig7")
 
 

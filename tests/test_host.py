@@ -138,10 +138,14 @@ def test_the_configuration_is_the_one_truth_every_setter_changes():
     (lambda h: h.set_min("a", 40), "host.set_min('a', min_mb): min_mb = 40 is larger than max_mb = 32; allowed: 0 ≤ "
                                    "min_mb ≤ max_mb."),
     (lambda h: h.set_limit("a", -1), "host.set_limit('a', limit_mb): limit_mb = -1 is out of range; allowed: 0 ≤ "
-                                     "limit_mb ≤ 1048576.")], ids=["set_tax_rate", "set_shares", "set_min", "set_limit"])
+                                     "limit_mb ≤ 1048576."),
+    (lambda h: h.set_balloon("a", "off"), "host.set_balloon('a', mode): mode = 'off' is not allowed; choose one of "
+                                          "'cooperative', 'absent', 'disabled', 'uncooperative', 'lying'.")],
+    ids=["set_tax_rate", "set_shares", "set_min", "set_limit", "set_balloon"])
 def test_a_setter_names_itself_and_its_argument_not_the_configurations_field(call, sentence):
     """`host.set_tax_rate(2)` said "HostConfig.tax_rate = 2 is out of range", naming a configuration the user
-    never wrote; the host and its configuration are left as they were."""
+    never wrote (and set_balloon's mode, "balloon = 'off'", the field it sets); the host and its configuration are
+    left as they were."""
     host = esx.Host(esx.HostConfig(memory_mb=128), seed=0)
     vm = host.power_on(esx.VMConfig(name="a", max_mb=32))
     before = (host.config, vm.config)
@@ -460,6 +464,16 @@ def test_hoststats_docstring_states_the_identity():
     doc = esx.HostStats.__doc__
     assert "total == Σ alloc + overhead + free + sharing_table − shared_saved" in doc
     assert "compression cache" in doc and "``sharing_table`` (MB)" in doc
+
+
+def test_the_vm_docstring_says_its_target_is_in_pages_where_its_stats_give_mb():
+    """``vm.target`` (pages) and ``vm.stats().target`` (MB) differ by PAGES_PER_MB; help(VM) said neither."""
+    doc = " ".join(esx.VM.__doc__.split())
+    assert "``target`` (the allocation §6.1's policy gives it, in pages, where ``vm.stats().target`` is MB)" in doc
+    host = esx.Host(esx.HostConfig(memory_mb=96), seed=0)
+    vm = host.power_on(esx.VMConfig(name="a", max_mb=64), workload="dbench")
+    host.run(seconds=40)
+    assert vm.target < vm.pages and vm.stats().target == vm.target / esx.PAGES_PER_MB
 
 
 def test_host_has_a_real_docstring():

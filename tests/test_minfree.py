@@ -53,6 +53,21 @@ def test_a_preset_label_that_contradicts_the_states_is_refused():
             call()
 
 
+def test_replace_keeps_a_preset_left_out_left_out():
+    """HostConfig() resolves its preset, left out ("auto"), to 'esx2002'; replace(state_model="esxi6") said that
+    label contradicted the states though the user never gave one. A preset given stays given: the contradiction
+    is refused as at construction."""
+    cfg = esx.HostConfig(memory_mb=1024).replace(state_model="esxi6")
+    assert (cfg.preset, cfg.state_model, cfg.memory_mb) == ("esxi6", "esxi6", 1024)
+    assert cfg.replace(state_model="esx2002").preset == "esx2002"
+    assert esx.HostConfig().replace(preset="esxi6", state_model="esxi6").preset == "esxi6"
+    for call in (lambda: esx.HostConfig(preset="esx2002").replace(state_model="esxi6"),
+                 lambda: esx.HostConfig.esx2002().replace(state_model="esxi6"),
+                 lambda: esx.HostConfig().replace(preset="esx2002", state_model="esxi6")):
+        with pytest.raises(esx.ConfigError, match="contradicts itself"):
+            call()
+
+
 def test_every_field_stays_overridable():
     cfg = esx.HostConfig.esxi6(memory_mb=2048, large_pages=False, minfree_high_pct=400, tax_rate=0.5)
     assert (cfg.memory_mb, cfg.large_pages, cfg.minfree_high_pct, cfg.tax_rate) == (2048, False, 400, 0.5)

@@ -283,6 +283,9 @@ def test_a_held_balloon_follows_the_experimenter_and_records_the_hosts_target():
     (lambda: esx.workloads.Probe(candidates="abc"), "Probe.candidates"),
     (lambda: esx.workloads.Probe(candidates=[]), "Probe.candidates"),
     (lambda: esx.workloads.Probe(candidates=42), "Probe.candidates"),
+    # a repeated name made two pages of one content, which shared with each other: a false positive
+    (lambda: esx.workloads.Probe(candidates=["a", "b", "a"]), r"Probe.candidates = \['a', 'b', 'a'\] names 'a' twice; "
+                                                              r"allowed: distinct names"),
     (lambda: esx.workloads.Probe(probe_at_s=2.5), "Probe.probe_at_s")])
 def test_exercise_workloads_refuse_bad_parameters(make, message):
     with pytest.raises(esx.ConfigError, match=message):

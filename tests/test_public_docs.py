@@ -156,3 +156,14 @@ def test_the_readmes_list_of_the_papers_own_misfits_points_at_what_holds_each():
 def test_the_readme_says_how_to_test_one_notebook():
     readme = (ROOT / "README.md").read_text()
     assert "pytest notebooks/05_idle_memory_tax.ipynb" in readme
+
+
+def test_the_package_cites_only_what_the_repository_holds():
+    """Docstrings said "(design §2)" (VMStats, HostStats) and "see paper-notes.md" (config), documents not in the
+    repository: the paper's sections, the README and docs/ are what a reader can open."""
+    cited = {f"{path.relative_to(ROOT)}:{n}": line.strip()
+             for path in sorted((ROOT / "esxlab").rglob("*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"design §|design\.md|paper-notes", line)}
+    assert not cited, f"citations of documents not in the repository: {cited}"
+    assert "design" not in esx.VMStats.__doc__ and "(§6.3)" in esx.HostStats.__doc__

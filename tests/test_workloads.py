@@ -7,6 +7,9 @@ the ``Access`` contract on a VM (``test_workload_contract.py``), the other workl
 ``Probe`` (``test_problems_checks.py``)."""
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -113,12 +116,28 @@ def test_server_sweeps_its_working_set_writing_about_a_third():
     (lambda: W.Server([(0, 1)], [(0, 1, 0)], 1), ["Server.active sweep_s", "0"]),
     (lambda: W.Server([(-1, 1)], [], 1), ["Server.footprint minute", "-1"]),
     (lambda: W.Server([(0, 1)], [], 0), ["Server.fill_mb_s", "0"]),
+    # a required parameter left out was Python's "__init__() missing 1 required positional argument"
+    (lambda: W.Delayed(W.Dbench()), ["Delayed needs its parameter 'start_s'; call it as Delayed(inner, start_s)."]),
+    (lambda: W.Deployed(), ["Deployed needs its parameters 'images', 'private_mb', 'zero_mb', 'warm_s'; call it as "
+                            "Deployed(images, private_mb, zero_mb, warm_s)."]),
+    (lambda: W.Server([(0, 1)], fill_mb_s=1), ["Server needs its parameter 'active'; call it as "
+                                               "Server(footprint, active, fill_mb_s)."]),
 ])
 def test_bad_inputs_are_refused_with_a_sentence(make, fragments):
     """Each names the parameter and the value."""
     with pytest.raises(esx.ConfigError) as e:
         make()
     assert all(f in str(e.value) for f in fragments), str(e.value)
+
+
+@pytest.mark.parametrize("make", [lambda: W.Delayed(W.Dbench(), 30), lambda: W.Deployed((("a", 1),), 1, 0, 10),
+                                  lambda: W.Server([(0, 1)], [], 1)])
+def test_workloads_with_required_parameters_copy_and_pickle(make):
+    """The check of a call's arguments runs only where the class is called: a copy or an unpickled instance is made
+    without its arguments (dashboards copy workloads, and workers unpickle them); checked in __new__, it refused both."""
+    w = make()
+    for twin in (copy.deepcopy(w), pickle.loads(pickle.dumps(w))):
+        assert type(twin) is type(w) and vars(twin).keys() == vars(w).keys()
 
 
 def test_a_toucher_sweeps_its_working_set_window_by_window_in_increasing_order():

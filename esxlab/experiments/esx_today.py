@@ -43,7 +43,7 @@ from .result import Result
 TITLE = "Beyond the paper: ESX Server 2002 beside ESXi 6 (states, limits, compression, large pages)"
 ERAS = ("esx2002", "esxi6")
 LATER = "later ESX (vSphere 6 documentation), not the paper"
-#: minFree's rows: the sliding scale is documented for ESXi by write-ups of its memory states (paper-notes' sources)
+#: minFree's rows: the sliding scale is documented for ESXi by write-ups of its memory states, not by the paper
 MINFREE_LATER = ("later ESX (ESXi's minFree bands as write-ups of its memory states give them, worked out: they "
                  "quote 899 MB for 28 GB, each band rounded down to whole MB), not the paper")
 #: where the values compared with come from (a dashboard's table heads their column with it)

@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any, Mapping
 
 import numpy as np
@@ -43,13 +43,16 @@ FIG2_REFERENCE: tuple[int, float] = (256, _data()["fig2"]["series"]["configured"
     _data()["fig2"]["series"]["configured"]["x"].index(256)])
 
 
-def paper_series(name: str | int) -> dict[str, Any]:
-    """The digitized series of figure ``name`` ("fig2", "fig6", "fig7" or "fig8", or its number, 7 or
-    "7", as ``experiments.get`` takes it): a dict with ``title``, ``x`` and ``y`` (``label``, ``unit``)
-    and ``series`` (name → ``x``, ``y`` lists). Returns a copy; ConfigError for a figure without
-    digitized series."""
-    key = str(name).strip().lower()
-    key = f"fig{key}" if key.isdigit() else key
+def paper_series(name: str | float | ModuleType) -> dict[str, Any]:
+    """The digitized series of figure ``name`` ("fig2", "fig6", "fig7" or "fig8", its number, 7, "7" or 7.0, or
+    its module, as ``experiments.get`` takes it: :func:`~esxlab.experiments.lookup`): a dict with ``title``, ``x``
+    and ``y`` (``label``, ``unit``) and ``series`` (name → ``x``, ``y`` lists). Returns a copy; ConfigError for a
+    figure without digitized series."""
+    from . import lookup                    # (here: the package imports this module before it defines lookup)
+    try:
+        key = lookup(name, own=False)
+    except ConfigError:                     # not a figure of the paper's: the sentence below says which are
+        key = None
     if key not in FIGURES:
         raise ConfigError(f"paper_series: name = {name!r} has no digitized series; choose one of "
                           f"{', '.join(FIGURES)}, or its number ({', '.join(f.removeprefix('fig') for f in FIGURES)}).")

@@ -98,11 +98,17 @@ def check_whole_seconds(owner: str, name: str, minutes: float) -> None:
                           f"or {lo + 0.25:g}.")
 
 
+#: what every package experiment's ``run`` returns and refuses, added to its docstring by :func:`by_name`
+RUN_CONTRACT = ("Returns a :class:`~esxlab.experiments.result.Result` (its ``table`` of rows against the paper, or its "
+                "REFERENCE, and its ``traces``); ConfigError for an unknown parameter, a value out of its PARAMS range "
+                "or breaking one of its RULES, or a bad seed.")
+
+
 def by_name(run: Callable[..., Any]) -> Callable[..., Any]:
     """An experiment's ``run(seed=0, **params)``, refusing more than the seed by position, or the seed twice, with a
     ConfigError that says how to give the parameters (``fig7.run(0, 0.5)`` raised Python's TypeError), and a name it
     does not take with ``seed`` among the names it lists (``Seed=1`` listed the parameters without it); the signature
-    shown is ``run``'s own."""
+    shown is ``run``'s own, its docstring ``run``'s followed by :data:`RUN_CONTRACT`."""
     name = run.__module__.rsplit(".", 1)[-1]
 
     @functools.wraps(run)
@@ -117,6 +123,7 @@ def by_name(run: Callable[..., Any]) -> Callable[..., Any]:
                               f"{' and seed=' + shorten(params['seed']) if 'seed' in params else ''}; "
                               f"{_example(name, specs, seed, args[1:])}")
         return run(*args, **params)
+    checked.__doc__ = f"{run.__doc__ or ''} {RUN_CONTRACT}".lstrip()
     return checked
 
 

@@ -1,4 +1,4 @@
-"""Controls generated from parameter declarations (design §7, Mesa style: sliders declared once).
+"""Controls generated from parameter declarations (Mesa style: sliders declared once).
 
 Every control comes from a :class:`~esxlab.config.Param`, the one parameter type: a config's
 (``esx.HostConfig.controls()``, ``esx.VMConfig.controls()``) or an experiment's ``PARAMS``; a

@@ -118,7 +118,17 @@ def checked(acc: object, pages: int, who: str, t: int) -> Access:
     return Access(lps, writes, pages_of("freed", acc.freed, True), io, transfers)
 
 
-class Workload:
+class _Checked(type):
+    """Workload's metaclass: calling a workload class checks the arguments first (:func:`check_call`), so an unknown
+    parameter name, too many positional ones or a required one left out is a ConfigError naming what the class takes
+    (not Python's TypeError). Copies and unpickled instances, made without calling the class, are not checked."""
+
+    def __call__(cls, *args, **kwargs):
+        check_call(cls, args, kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+class Workload(metaclass=_Checked):
     """Base class. A subclass's :meth:`attach` calls ``super().attach(vm_pages, uid, rng)`` (which
     sets ``self.rng``) and returns how many logical pages it uses, ``n``; its :meth:`step` returns
     an :class:`Access` of pages from 0 to n − 1. Draw random numbers from ``self.rng`` only (the
@@ -133,12 +143,6 @@ class Workload:
     file_backed = False       # logical pages are file blocks with private initial contents
     rng: np.random.Generator | None = None      # set by attach: the VM's stream
     wrapper: "Workload | None" = None           # the Delayed that will drive it (set by Delayed)
-
-    def __new__(cls, *args, **kwargs):
-        """An unknown parameter name, or too many positional ones, is a ConfigError naming the known
-        ones (not Python's TypeError)."""
-        check_call(cls, args, kwargs)
-        return super().__new__(cls)
 
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
         """Bind to a VM; return how many logical pages the workload uses."""

@@ -29,6 +29,8 @@ class Idle(Workload):
 ACCESSES_PER_CLIENT = 200
 #: Dbench's file set per client (MB) and popularity skew α by default: Figure 7's fit (invented; see :class:`Dbench`)
 MB_PER_CLIENT, ZIPF_ALPHA = 6.0, 0.78
+#: Spec95's file pages repeated in its own files by default (MB): Figure 4's fit (invented; see :class:`Spec95`)
+DUP_MB = 2.1
 #: the fewest steps of a float32 draw that Dbench's least likely block must span for its draws to be float32
 #: (rounding then moves that block's probability by at most about 1/16 of it); else float64 (invented)
 MIN_SPAN = 16
@@ -298,16 +300,22 @@ class Spec95(Workload):
     compressible = 0.4        # invented: compiled binaries and numeric data
     file_backed = True
 
-    def __init__(self, files_mb: float = 20.6, dup_mb: float = 2.1, zero_mb: float = 2.6, data_mb: float = 6.6,
+    def __init__(self, files_mb: float = 20.6, dup_mb: float = DUP_MB, zero_mb: float = 2.6, data_mb: float = 6.6,
                  image: str = "spec95", overlap: float = 1.0, warm_s: float = 300, reads_per_s: int = 200,
                  writes_per_s: int = 200, cpu_us_per_access: float = 50.0, variant_mb: float = 0.0,
                  variants: int = 4) -> None:
         for name, v in (("files_mb", files_mb), ("zero_mb", zero_mb), ("data_mb", data_mb)):
             check_number("Spec95", name, v, 0, 1 << 20)
+        if isinstance(dup_mb, float) and dup_mb == DUP_MB and files_mb < 2 * DUP_MB:   # a default: blame files_mb
+            raise ConfigError(f"Spec95.files_mb = {files_mb!r} is too small for dup_mb = {DUP_MB:g} (the default); "
+                              f"allowed: files_mb ≥ 2 × dup_mb = {2 * DUP_MB:g}, or a dup_mb ≤ files_mb / 2 = "
+                              f"{files_mb / 2:g} given too.")
         check_number("Spec95", "dup_mb", dup_mb, 0, files_mb / 2, hi_name=f"files_mb / 2 (files_mb = {files_mb:g})")
         check_number("Spec95", "overlap", overlap, 0, 1)
-        check_number("Spec95", "variant_mb", variant_mb, 0, overlap * files_mb - 2 * dup_mb,
-                     hi_name=f"overlap × files_mb − 2 × dup_mb ({overlap:g} × {files_mb:g} − 2 × {dup_mb:g})")
+        room, room_name = overlap * files_mb - 2 * dup_mb, "overlap × files_mb − 2 × dup_mb"
+        numbers = f"{overlap:g} × {files_mb:g} − 2 × {dup_mb:g}"      # no room: variant_mb = 0, the default, only
+        check_number("Spec95", "variant_mb", variant_mb, 0, max(room, 0),
+                     hi_name=f"{room_name} ({numbers})" if room >= 0 else f"max(0, {room_name}) (max(0, {numbers}))")
         check_number("Spec95", "variants", variants, 1, 1 << 16, integer=True)
         check_number("Spec95", "warm_s", warm_s, 1, 10 ** 6)
         check_number("Spec95", "reads_per_s", reads_per_s, 0, 10 ** 7, integer=True)

@@ -2,9 +2,7 @@
 into a workload for one VM."""
 from __future__ import annotations
 
-import inspect
-
-from ..errors import ConfigError, shorten
+from ..errors import ConfigError, missing_parameters, shorten
 from .base import Workload, packaged
 from .general import Dbench, Idle, NetServer, Spec95, Toucher
 
@@ -23,7 +21,7 @@ def make(spec: Workload | type[Workload] | str) -> Workload:
                               f"each VM its own (e.g. workload={_spelled(type(spec))}(...) again).")
         return spec
     if isinstance(spec, type) and issubclass(spec, Workload):
-        needed = _required(spec)
+        needed = missing_parameters(spec)
         if needed:
             raise ConfigError(f"workload = {spec.__name__} is a class, and {spec.__name__}() needs its parameter "
                               f"{needed[0]!r}; pass an instance, e.g. workload={_spelled(spec)}({needed[0]}=…).")
@@ -38,8 +36,3 @@ def _spelled(cls: type) -> str:
     """``cls`` as a notebook names it: ``esx.workloads.Dbench`` for esxlab's own, else its bare name."""
     return f"esx.workloads.{cls.__name__}" if packaged(cls) else cls.__name__
 
-
-def _required(cls: type) -> list[str]:
-    """The parameters ``cls(...)`` must be given: those of its ``__init__`` without a default."""
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    return [p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]

@@ -93,6 +93,10 @@ class Probe(Workload):
         if not names or not all(isinstance(c, str) and c for c in names):
             raise ConfigError(f"Probe.candidates must be a list or tuple of non-empty str (content names, probed in "
                               f"that order), got {shorten(candidates)}.")
+        repeated = next((c for i, c in enumerate(names) if c in names[:i]), None)
+        if repeated is not None:              # two pages of one content would share with each other: a false positive
+            raise ConfigError(f"Probe.candidates = {shorten(candidates)} names {str(repeated)!r} twice; allowed: "
+                              "distinct names, one page each.")
         check_number("Probe", "probe_at_s", probe_at_s, 2, None, integer=True)
         self.candidates = names
         self.probe_at_s = int(probe_at_s)
