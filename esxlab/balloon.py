@@ -16,12 +16,14 @@ tell these apart except by progress, measured in **machine pages freed**: a driv
 inflations free less than half a machine page per backed page ballooned for
 ``HostConfig.balloon_stuck_s`` seconds (it is stuck, or it takes pages that are shared) is
 treated as unusable, and the host pages instead (§3.3, §6.3). A guest touch of a ballooned
-PPN "pops" the balloon: ESX releases all of it and the driver starts over. A driver caught out
-— its guest touched what it had ballooned (a pop), or it reported a page it had reported
-before — is lying or broken, and is not counted on again until its mode is changed
-(``Host.set_balloon``; invented: a stall is forgotten once its VM is back at its target, and
-the memory a lying driver's inflations free comes back with each pop, so without this it would be
-trusted anew again and again, e.g. to keep its VM under its limit).
+PPN "pops" the balloon: ESX releases all of it and the driver starts over. The paper then resets
+the driver's state and goes on using it (§3.2); here a driver caught out — its guest touched what
+it had ballooned (a pop), or it reported a page it had reported before — is taken to be lying or
+broken, and is not counted on again until its mode is changed (``Host.set_balloon``; invented: a
+stall is forgotten once its VM is back at its target, and the memory a lying driver's inflations
+free comes back with each pop, so without this it would be trusted anew again and again, e.g. to
+keep its VM under its limit). The driver polls once per tick, the paper's once a second (§3.2): the
+simulator's tick is one second, so the interval is not a parameter.
 """
 from __future__ import annotations
 

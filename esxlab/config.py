@@ -478,10 +478,11 @@ class VMConfig(Validated):
     ``max_mb`` may be given by position: ``VMConfig("db", 256, min_mb=64)``."""
 
     name: str = "vm"
-    max_mb: float = param(256, "max (configured memory)", 1, 1 << 20, step=16, unit="MB", source="§6.1")
+    max_mb: float = param(256, "max (configured memory)", 1, 1 << 20, step=16, unit="MB",
+                          source="§6.1 (256 MB: the VM size of Figures 2 and 7)")
     _: KW_ONLY                                     # the rest by name: VMConfig("db", 256, min_mb=64)
     min_mb: float = param(0, "min (guaranteed; vSphere's reservation)", 0, 1 << 20, step=16, unit="MB",
-                          source="§6.1; later ESX calls it the memory reservation")
+                          source="§6.1 (0, none guaranteed: invented); later ESX calls it the memory reservation")
     limit_mb: float | None = param(None, "limit", 0, 1 << 20, step=16, unit="MB", optional=True,
                                    source="later ESX: vSphere's memory limit (None: unlimited, i.e. max)")
     shares: float | None = param(None, "memory shares", 0, 1e9, step=100, optional=True,
@@ -572,7 +573,8 @@ SHARING_MODES = ("esx", "ksm", "off")
 class SharingConfig(Validated):
     """Content-based page sharing (paper §4): which scanner, how fast, and who may share.
 
-    ``mode`` "esx" (the default, esxlab's choice: the paper's experiments run with sharing on) is the
+    ``mode`` "esx" (the default, esxlab's choice: the paper's sharing figures, 4, 5 and 8, run with it; for Figures
+    2 and 7 it does not say) is the
     paper's random scanner (§4.2–4.3) with hint frames; "ksm" is a Linux-KSM-style scanner
     (stable/unstable trees) for comparison; "off" never shares. ``force_salting`` follows later ESX's
     ``Mem.ShareForceSalting``: 0 ignores salts (2002 behaviour), 1 lets only VMs with equal ``VMConfig.salt``

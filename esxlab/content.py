@@ -21,7 +21,8 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: a fast, high-quality 64-bit mixing of ``x`` (uint64 array)."""
+    """splitmix64's finaliser: a fast, high-quality 64-bit mixing of ``x`` (uint64 array). ESX used Bob Jenkins'
+    hash (§4.2); any fast, high-quality 64-bit hash serves here (invented choice)."""
     x = np.asarray(x, dtype=np.uint64)
     with np.errstate(over="ignore"):
         x = (x ^ (x >> np.uint64(30))) * _M1

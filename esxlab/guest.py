@@ -129,7 +129,7 @@ class Guest:
         k, i = self.kernel_pages, self.image_pages
         tokens = np.concatenate([image_tokens(image, np.arange(i)), vm.mint.take(k - i)])
         lo = 0
-        while lo < k:      # a megabyte at a time: a VM short of memory pages its own kernel (§6.2)
+        while lo < k:      # a megabyte at a time: a VM short of memory pages its own kernel (§3.3)
             hi = min(k, lo + PAGES_PER_MB)
             vm._write(np.arange(lo, hi), tokens[lo:hi])
             lo = hi
@@ -167,7 +167,7 @@ class Guest:
         kswapd watermarks): when its free and standby lists hold fewer than its free target, it
         evicts that many pages with its own replacement (the dirty ones to its virtual disk).
         Under a balloon this is how a guest turns the free pages the balloon took back into
-        free memory, which Windows' zero page thread zeroes for page sharing (§3.2, §6.3)."""
+        free memory, which Windows' zero page thread zeroes for page sharing (invented, fitted to Figure 8: §6.3)."""
         need = self.free_target - self.free.n - self.standby.n
         if need <= 0 or not self.resident:                # nothing of its own left to evict
             return

@@ -3,7 +3,8 @@
 Machine pages are split into *low* memory (below the DMA boundary, reachable by 32-bit
 devices, §7) and *high* memory. Each region keeps a free stack, so allocating or freeing
 ``n`` pages costs O(n) whatever the size of memory. Newly allocated pages are zeroed so no
-information leaks between VMs (§2, footnote 2).
+information leaks between VMs (§2, footnote 2). The same footnote's cache colouring (distinct
+PPN colours on distinct MPN colours) is not modelled: nothing here has a cache.
 """
 from __future__ import annotations
 

@@ -276,6 +276,14 @@ def edited(given, work) -> list[str]:
     return list(dict.fromkeys(changed))
 
 
+def _seed_only(given, work) -> list[str]:
+    """The grade ids of ``given``'s locked cells whose copy in ``work`` differs only in the number of its ``SEED = <n>``
+    line (the SEED note names that difference)."""
+    locked = locked_cells(given)
+    return [key for c in work.cells if (key := nbgrader(c).get("grade_id")) in locked
+            and SEED.sub("SEED = ", locked[key].source) == SEED.sub("SEED = ", c.source)]
+
+
 def flags(given, work) -> list[str]:
     """Notes on the student's own code cells (not the locked ones) that look at the answers or tamper with the
     checks (:data:`SUSPECT`, and :func:`_rebinds` for the modules the notebook imports)."""
@@ -390,10 +398,16 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
     restored, rows, raised, stopped = grade(given, work, timeout)
     notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m), *raised]
     if theirs and ours and theirs != ours:
-        notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout?)")
+        notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout, "
+                     "or its SEED line edited?)")
+        changed = [key for key in changed if key not in _seed_only(given, work)]   # that note says it
     if restored:
         notes.append(f"put back as handed out: {', '.join(restored)} (deleted from {student})")
-    if changed:
+    locked = len(locked_cells(given))
+    if changed and len(changed) == locked > 1:
+        notes.append(f"put back as handed out: every locked cell, all {locked} (each differs in {student}: a copy "
+                     "of another version of the handout?)")
+    elif changed:
         notes.append(f"put back as handed out: {', '.join(changed)} (edited in {student})")
     if missing:
         notes.append(f"missing answer cells: {', '.join(missing)} (deleted, or another exercise's notebook?)")

@@ -197,7 +197,23 @@ def test_a_students_own_private_state_a_comment_and_another_seed(tmp_path):
     nbformat.write(nb, other)
     done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(other))
     assert done.returncode == 0 and done.stdout.startswith(
-        "graded with the handed-out SEED = 0; this notebook had SEED = 7 (another handout?)\n"), done.stdout
+        "graded with the handed-out SEED = 0; this notebook had SEED = 7 (another handout, or its SEED line edited?)"
+        "\n"), done.stdout
+    assert "put back as handed out" not in done.stdout, "one note for one change (the setup cell was named too)"
+
+
+def test_a_copy_of_another_version_of_the_handout_gets_one_note_not_every_locked_cell(tmp_path):
+    """Every locked cell differing read as the student having edited each (five grade ids), where the likely cause is
+    a copy of another version of the handout; one locked cell edited is still named."""
+    given = RELEASE / "idle_memory_tax.ipynb"
+    nb = nbformat.read(given, as_version=4)
+    locked = [c for c in nb.cells if exercises.graded(c).get("locked")]
+    assert len(locked) == 5
+    for c in locked:
+        c.source += "\n# as in last year's handout"
+    out = _grade_stdout(tmp_path, given, nb).split("\n")
+    assert out[0] == ("put back as handed out: every locked cell, all 5 (each differs in "
+                      f"{tmp_path / 'student.ipynb'}: a copy of another version of the handout?)"), out
 
 
 def test_bad_options_are_refused_before_any_grading(tmp_path):

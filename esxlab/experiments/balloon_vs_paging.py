@@ -117,8 +117,7 @@ def run(seed: int = 0, **params: object) -> Result:
     seed = check_seed(seed)
     p = resolve("balloon_vs_paging", PARAMS, params, RULES)
     res = Result("balloon_vs_paging", dict(vars(p), seed=seed))
-    touched, kernel = touched_mb(p)
-    res.add("touched by the guest (its kernel and dbench's files)", None, touched, None, "MB")
+    res.add("touched by the guest (its kernel and dbench's files)", None, touched_mb(p)[0], None, "MB")
     summary = {}
     for squeeze in SQUEEZES:
         left = _left(p, getattr(p, f"{squeeze}_pct"))

@@ -13,7 +13,9 @@ up in **one global table**:
 
 Pages are 64-bit tokens (:mod:`esxlab.content`), so a "full compare" is token equality, and
 the hash is :func:`~esxlab.content.mix64` of the token and the VM's salt. As in ESX, a page
-whose hash matches but whose contents differ (a false match) is not shared. The model keys
+whose hash matches but whose contents differ (a false match) is not shared; ESX then makes it ineligible
+for sharing (§4.2), where here it is tried again on a later pass (distinct 64-bit tokens almost never
+collide; ``false_matches`` counts them). The model keys
 hint frames by the full hash (ESX truncates it to make room for the back-reference). Shared
 frames, reference counts, copy-on-write and the table's memory are :mod:`.base`'s.
 """
