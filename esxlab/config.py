@@ -399,7 +399,9 @@ class HostConfig(Validated):
 
     def replace(self, **changes: Any) -> "HostConfig":
         """A copy with ``changes`` applied (validated again); a preset left out when this configuration was made
-        stays left out (``"auto"``, the era of the copy's state_model) unless ``changes`` give one."""
+        stays left out (``"auto"``, the era of the copy's state_model) unless ``changes`` give one. So
+        ``HostConfig()`` and ``HostConfig(preset="esx2002")``, equal otherwise, differ here: only the first takes
+        ``state_model="esxi6"`` alone (``dataclasses.replace`` keeps the resolved preset, as the second does)."""
         return super().replace(**({"preset": "auto", **changes} if self._preset_auto else changes))
 
     def _check_relations(self) -> None:

@@ -199,19 +199,19 @@ def missing_parameters(cls: type, args: tuple = (), kwargs: dict | None = None) 
 @functools.cache
 def _parameters(cls: type) -> tuple[tuple[str, ...] | None, int | None, tuple[tuple[str, int | None], ...], str]:
     """What ``cls.__init__`` takes: its names taken by name (None with ``**kwargs``), how many it takes by
-    position (None with ``*args``), those without a default with their place (None: by name only), and its
-    signature without type hints, ``(inner, start_s)``."""
+    position (None with ``*args``), those without a default with their place (None: by name only), and a call
+    that gives the required ones, ``(inner, start_s)`` (keyword-only ones as ``rate=…``; ``…`` for the others)."""
     if cls.__init__ is object.__init__:
         return (), 0, (), "()"
-    signature = inspect.signature(cls.__init__)
-    params = [p.replace(annotation=p.empty) for p in list(signature.parameters.values())[1:]]
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     named = tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
     positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
     required = tuple((p.name, None if p.kind == p.KEYWORD_ONLY else i) for i, p in enumerate(params)
                      if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+    call = [name if at is not None else f"{name}=…" for name, at in required] + ["…"] * (len(required) < len(params))
     return (None if any(p.kind == p.VAR_KEYWORD for p in params) else named,
             None if any(p.kind == p.VAR_POSITIONAL for p in params) else positional,
-            required, str(signature.replace(parameters=params, return_annotation=signature.empty)))
+            required, f"({', '.join(call)})")
 
 
 def install_hint(extra: str) -> str:

@@ -395,12 +395,13 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
                       f"student's copy of {handed_out.name}.")
     suspect, changed = flags(given, work), edited(given, work)
     theirs, ours = _seed(work), _seed(given)
+    if theirs and ours and theirs != ours:            # (before grading puts the handed-out cells back)
+        changed = [key for key in changed if key not in _seed_only(given, work)]   # the SEED note says it
     restored, rows, raised, stopped = grade(given, work, timeout)
     notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m), *raised]
     if theirs and ours and theirs != ours:
         notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout, "
                      "or its SEED line edited?)")
-        changed = [key for key in changed if key not in _seed_only(given, work)]   # that note says it
     if restored:
         notes.append(f"put back as handed out: {', '.join(restored)} (deleted from {student})")
     locked = len(locked_cells(given))

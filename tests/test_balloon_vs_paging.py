@@ -36,7 +36,7 @@ def test_paging_wins_a_squeeze_small_against_the_idle_kernel(result):
     assert paged < linux.kernel_pages(192) / 256 - linux.background_mb, "less than the kernel's idle part"
     assert result.value("mild: balloon size") > 2 * paged
     row = result.row(RATIO.format("mild"))
-    assert row.within is None and "paging only wins here. It paged 14." in row.note
+    assert row.within is None and "paging only wins here: the host paged 14." in row.note
 
 
 def test_the_squeezes_are_shares_of_what_the_guest_touches(result):
@@ -61,6 +61,14 @@ def test_a_squeeze_too_small_to_be_tight_says_so():
     assert row.within is False and "this squeeze is not tight for this guest; raise tight_pct" in row.note
 
 
+def test_a_squeeze_the_host_reclaims_nothing_at_says_so_in_both_rows():
+    """At 3 % and 1 % the host stays in high: paging only pages nothing (its 0.0 MB of kernel was the reason given)."""
+    res = E.balloon_vs_paging.run(seed=0, tight_pct=3, mild_pct=1, minutes=6, measure_from_min=3)
+    assert res.value("mild: paged by the host, paging only") < 1
+    for squeeze in ("tight", "mild"):
+        assert "without a balloon the host reclaimed nothing" in res.row(RATIO.format(squeeze)).note
+
+
 def test_a_tight_squeeze_must_leave_the_kernel():
-    with pytest.raises(ConfigError, match=r"leaves the guest its kernel.*left = 21\.6 MB"):
+    with pytest.raises(ConfigError, match=r"leaves the guest its kernel.*left = 21\.6 MB; allowed here: tight_pct < 77\.7"):
         E.balloon_vs_paging.run(tight_pct=85)

@@ -200,6 +200,11 @@ def test_a_students_own_private_state_a_comment_and_another_seed(tmp_path):
         "graded with the handed-out SEED = 0; this notebook had SEED = 7 (another handout, or its SEED line edited?)"
         "\n"), done.stdout
     assert "put back as handed out" not in done.stdout, "one note for one change (the setup cell was named too)"
+    nb.cells[[exercises.graded(c).get("grade_id") for c in nb.cells].index("rho-check")].source = "pass"
+    nbformat.write(nb, other)
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(other))
+    assert f"put back as handed out: rho-check (edited in {other})" in done.stdout, \
+        "a check cell edited beside the SEED is still named (the handed-out cells, put back, hid it)"
 
 
 def test_a_copy_of_another_version_of_the_handout_gets_one_note_not_every_locked_cell(tmp_path):

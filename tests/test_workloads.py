@@ -140,6 +140,39 @@ def test_workloads_with_required_parameters_copy_and_pickle(make):
         assert type(twin) is type(w) and vars(twin).keys() == vars(w).keys()
 
 
+def test_workload_subclasses_may_be_abstract_or_pass_arguments_to_new():
+    """Workload's metaclass checks calls; a subclass that also subclasses abc.ABC, or whose __new__ passes its
+    arguments on, still works (the first was a metaclass conflict, the second object.__new__'s TypeError)."""
+    import abc
+
+    class Abstract(W.Idle, abc.ABC):
+        pass
+
+    class Forwards(W.Idle):
+        def __new__(cls, *args, **kwargs):
+            return super().__new__(cls, *args, **kwargs)
+
+    assert isinstance(Abstract(), W.Idle) and isinstance(Forwards(), W.Idle)
+
+
+def test_a_required_parameter_left_out_is_shown_as_a_call():
+    """The hint is a call one can type: keyword-only parameters as name=…, the optional ones as … (it was the
+    signature, B(*, rate, name='x'), not valid in a call)."""
+    class B(W.Workload):
+        def __init__(self, *, rate, name="x"):
+            super().__init__()
+
+    class A(W.Workload):
+        def __init__(self, a, /, b, *rest, c, d=1, **kw):
+            super().__init__()
+
+    for make, said in ((B, "B needs its parameter 'rate'; call it as B(rate=…, …)."),
+                       (A, "A needs its parameters 'a', 'b', 'c'; call it as A(a, b, c=…, …).")):
+        with pytest.raises(esx.ConfigError) as e:
+            make()
+        assert str(e.value) == said
+
+
 def test_a_toucher_sweeps_its_working_set_window_by_window_in_increasing_order():
     """Each tick the toucher writes the next window of its working set (its own pages, then the OS's
     pages above its peak), wrapping at the end: distinct pages in increasing order, and ``sweep_s``

@@ -3,6 +3,7 @@ outside workload's ticks (:func:`checked`) and of its ``attach`` (:func:`attache
 parsing shared by the workloads that take ``(time, MB)`` steps."""
 from __future__ import annotations
 
+import abc
 import inspect
 import numbers
 import re
@@ -118,10 +119,11 @@ def checked(acc: object, pages: int, who: str, t: int) -> Access:
     return Access(lps, writes, pages_of("freed", acc.freed, True), io, transfers)
 
 
-class _Checked(type):
+class _Checked(abc.ABCMeta):
     """Workload's metaclass: calling a workload class checks the arguments first (:func:`check_call`), so an unknown
     parameter name, too many positional ones or a required one left out is a ConfigError naming what the class takes
-    (not Python's TypeError). Copies and unpickled instances, made without calling the class, are not checked."""
+    (not Python's TypeError). Copies and unpickled instances, made without calling the class, are not checked. An
+    ABCMeta, so a workload may also subclass ``abc.ABC``."""
 
     def __call__(cls, *args, **kwargs):
         check_call(cls, args, kwargs)
@@ -143,6 +145,10 @@ class Workload(metaclass=_Checked):
     file_backed = False       # logical pages are file blocks with private initial contents
     rng: np.random.Generator | None = None      # set by attach: the VM's stream
     wrapper: "Workload | None" = None           # the Delayed that will drive it (set by Delayed)
+
+    def __new__(cls, *args, **kwargs):
+        """Takes the class's arguments (a subclass's own ``__new__`` may pass them on) and makes the instance."""
+        return super().__new__(cls)
 
     def attach(self, vm_pages: int, uid: int, rng: np.random.Generator) -> int:
         """Bind to a VM; return how many logical pages the workload uses."""
