@@ -165,3 +165,14 @@ def test_03_try_it_what_we_measured_with_the_balloon_back_is_the_runs():
     assert f"by then ESX had paged {boot:.1f} MB itself, and {swapped[-1]:.1f} MB stay swapped to the end" in text
     assert f"The guest's disk writes triple instead ({n(writes[0])} to {n(writes[1])})" in text
     assert 2.5 < writes[1] / writes[0] < 3.5
+
+
+def test_03_try_it_points_to_balloon_vs_paging_and_its_claim_holds():
+    """The pointer to notebook 02's last Try it: the mild squeeze goes to paging only, which paged guest kernel."""
+    from esxlab.experiments import balloon_vs_paging
+    text = _text("03_demand_paging", "Is ESX's own paging ever better than the balloon?")
+    assert "Notebook 02's last *Try it* item runs `balloon_vs_paging`" in text
+    assert "Does the balloon always beat ESX's own paging?" in _text("02_ballooning", "Does the balloon always beat")
+    res = balloon_vs_paging.run(seed=0)
+    assert res.value("mild: balloon first / paging only") < 1 < res.value("tight: balloon first / paging only")
+    assert res.value("mild: guest kernel paged, paging only (at the end)") > 0
