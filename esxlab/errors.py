@@ -208,7 +208,8 @@ def _parameters(cls: type) -> tuple[tuple[str, ...] | None, int | None, tuple[tu
     positional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
     required = tuple((p.name, None if p.kind == p.KEYWORD_ONLY else i) for i, p in enumerate(params)
                      if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
-    call = [name if at is not None else f"{name}=…" for name, at in required] + ["…"] * (len(required) < len(params))
+    call = [name if at is not None else f"{name}=…" for name, at in required]
+    call += ["…"] * (len(required) < len(params))                   # the optional ones
     return (None if any(p.kind == p.VAR_KEYWORD for p in params) else named,
             None if any(p.kind == p.VAR_POSITIONAL for p in params) else positional,
             required, f"({', '.join(call)})")
