@@ -144,3 +144,9 @@ def test_07_the_table_says_what_02_teaches_for_soft_and_hard():
     # whole excess and a working balloon is still asked for it
     assert plan(SOFT, 100, 1000, 20, 1000, True, False) == (120, 100)
     assert plan(HARD, 100, 1000, 20, 1000, True, True) == (120, 100)
+
+
+def test_07_both_dashboards_titles_follow_their_memory_slider():
+    """A browser trial moved the section-4 dashboard's slider 240 → 288 MB: only the chart's axis said so."""
+    calls = [c.source for c in cells("07_states_and_admission") if "views.SimDashboard(" in c.source]
+    assert len(calls) == 2 and all('title="Free-memory states at {memory_mb:g} MB"' in s for s in calls)
