@@ -172,9 +172,9 @@ def check_known(owner: str, given: Iterable[str], known: Collection[str],
 
 
 def check_call(cls: type, args: tuple, kwargs: dict) -> None:
-    """For a class's ``__new__``: ConfigError, naming what ``cls(...)`` takes, for a parameter
-    name it does not take, more positional parameters than it has, or a required one missing, with its
-    signature (not Python's TypeError)."""
+    """For a call ``cls(*args, **kwargs)`` (a workload's, from its metaclass): ConfigError, naming what ``cls(...)``
+    takes, for a parameter name it does not take, more positional parameters than it has, or a required one
+    missing, with a call that gives them (not Python's TypeError)."""
     named, positional, _, call = _parameters(cls)
     if named is not None:
         check_known(cls.__name__, kwargs, named)

@@ -267,21 +267,15 @@ def locked_cells(notebook) -> dict[str, nbformat.NotebookNode]:
     return {nbgrader(c)["grade_id"]: c for c in notebook.cells if nbgrader(c).get("locked")}
 
 
-def edited(given, work) -> list[str]:
+def edited(given, work, but_seed: bool = False) -> list[str]:
     """The grade ids of ``given``'s locked cells whose copy in ``work`` the student changed (grading puts them back
-    as handed out, as nbgrader does, which warns that such a cell changed)."""
+    as handed out, as nbgrader does, which warns that such a cell changed); with ``but_seed``, not those that differ
+    only in the number of their ``SEED = <n>`` line (the SEED note names that difference)."""
     locked = locked_cells(given)
+    seen = (lambda source: SEED.sub("SEED = ", source)) if but_seed else (lambda source: source)
     changed = [key for c in work.cells
-               if (key := nbgrader(c).get("grade_id")) in locked and c.source != locked[key].source]
+               if (key := nbgrader(c).get("grade_id")) in locked and seen(c.source) != seen(locked[key].source)]
     return list(dict.fromkeys(changed))
-
-
-def _seed_only(given, work) -> list[str]:
-    """The grade ids of ``given``'s locked cells whose copy in ``work`` differs only in the number of its ``SEED = <n>``
-    line (the SEED note names that difference)."""
-    locked = locked_cells(given)
-    return [key for c in work.cells if (key := nbgrader(c).get("grade_id")) in locked
-            and SEED.sub("SEED = ", locked[key].source) == SEED.sub("SEED = ", c.source)]
 
 
 def flags(given, work) -> list[str]:
@@ -393,13 +387,13 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
                       "cells that lost their nbgrader metadata (grade.py finds them by their grade_id, which cells "
                       f"pasted into a new notebook do not keep; to recover pasted answers, {recover}); allowed: a "
                       f"student's copy of {handed_out.name}.")
-    suspect, changed = flags(given, work), edited(given, work)
     theirs, ours = _seed(work), _seed(given)
-    if theirs and ours and theirs != ours:            # (before grading puts the handed-out cells back)
-        changed = [key for key in changed if key not in _seed_only(given, work)]   # the SEED note says it
+    other_seed = bool(theirs and ours and theirs != ours)
+    # (before grading puts the handed-out cells back)
+    suspect, changed = flags(given, work), edited(given, work, but_seed=other_seed)
     restored, rows, raised, stopped = grade(given, work, timeout)
     notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m), *raised]
-    if theirs and ours and theirs != ours:
+    if other_seed:
         notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout, "
                      "or its SEED line edited?)")
     if restored:

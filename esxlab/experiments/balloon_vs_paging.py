@@ -41,6 +41,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
 from ..host import Host
 from ..pmap import SWAPPED
+from ..trace import Trace
 from ..workloads import Dbench
 from ..workloads.general import MB_PER_CLIENT
 from .common import memory_for
@@ -75,20 +76,24 @@ def _left(p: SimpleNamespace, pct: float) -> float:
     return touched_mb(p)[0] * (1 - pct / 100)
 
 
+def _shown(p: SimpleNamespace) -> str:
+    """The numbers the tight squeeze's rule compares, and the largest tight_pct it allows."""
+    touched, kernel = touched_mb(p)
+    return (f"touched = {touched:.1f} MB, kernel = {kernel:.1f} MB, left = {_left(p, p.tight_pct):.1f} MB; "
+            f"allowed here: tight_pct < {100 * (1 - (kernel + 8) / touched):.1f}")
+
+
 RULES = (
     Rule("mild_pct < tight_pct", "the tight squeeze takes more than the mild one", lambda p: p.mild_pct < p.tight_pct),
     Rule("touched × (1 − tight_pct / 100) > kernel + 8 MB",
          "the tight squeeze leaves the guest its kernel and some cache (touched: its kernel and dbench's file set)",
-         lambda p: _left(p, p.tight_pct) > touched_mb(p)[1] + 8,
-         lambda p: f"touched = {touched_mb(p)[0]:.1f} MB, kernel = {touched_mb(p)[1]:.1f} MB, "
-                   f"left = {_left(p, p.tight_pct):.1f} MB; allowed here: tight_pct < "
-                   f"{100 * (1 - (touched_mb(p)[1] + 8) / touched_mb(p)[0]):.1f}"),
+         lambda p: _left(p, p.tight_pct) > touched_mb(p)[1] + 8, _shown),
     Rule("measure_from_min < minutes", "throughput is averaged over the run's last minutes",
          lambda p: p.measure_from_min < p.minutes),
 )
 
 
-def one_run(p: SimpleNamespace, left_mb: float, balloon: str, seed: int) -> tuple[dict[str, float], object]:
+def one_run(p: SimpleNamespace, left_mb: float, balloon: str, seed: int) -> tuple[dict[str, float], Trace]:
     """Means over the measured minutes (throughput, balloon and swapped MB; and the guest kernel paged out at the end,
     MB) of the VM left ``left_mb``, its driver ``balloon``; and the run's trace."""
     host = Host(HostConfig(memory_mb=memory_for(left_mb, 1), sharing=SharingConfig(mode="off")), seed=seed)
