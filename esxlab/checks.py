@@ -251,7 +251,7 @@ def _type_error(e: Expect, value: Any, names: Sequence[str] = ()) -> str | None:
 def _not_one_number(e: Expect, value: Any, names: Sequence[str]) -> str | None:
     """The sentence for a "number" answer given as a tuple or list of numbers (``remap_s = (82, 4)``: where the
     problem asks for several answers, ``names``, each goes in its own name) or as text, a number with a unit after it
-    (``"197 MB"``); else None."""
+    (``"197 MB"``) or alone (``"82"``); else None."""
     if isinstance(value, (tuple, list)) and value and all(map(_is_real, value)):
         several = len(value) > 1 and len(names) > 1
         apart = f": each answer goes in its own name ({', '.join(f'`{n}`' for n in names)})" if several else ""
@@ -259,10 +259,14 @@ def _not_one_number(e: Expect, value: Any, names: Sequence[str]) -> str | None:
                 f"expected{apart}.")
     typed = value.strip() if isinstance(value, str) else ""
     number = PLAIN_NUMBER.match(typed)
-    if number and UNIT_WORD.match(typed[number.end():].strip()):
+    rest = typed[number.end():].strip() if number else None
+    point = f" and with a decimal point ({number[0].replace(',', '.')})" if number and "," in number[0] else ""
+    if rest == "":
+        return f"`{e.name}` is text, {value!r}, where a number is expected: give it without quotes{point}."
+    if rest and UNIT_WORD.match(rest):
         unit = f", in {e.unit}" if e.unit else ""
         return (f"`{e.name}` is text, {value!r}, where one number is expected: give the number alone{unit}, "
-                "without quotes.")
+                f"without quotes{point}.")
     return None
 
 

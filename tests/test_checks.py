@@ -229,7 +229,7 @@ def test_a_value_whose_repr_spans_lines_is_quoted_on_one_line():
 
 def test_both_answers_in_one_tuple_or_a_number_with_its_unit_is_told_what_to_give():
     """A student's `remap_s = (82, 4)` (both answers in one) and `remap_s = "197 MB"` (a number with a unit) were told
-    only "must be a number (int or float)"."""
+    only "must be a number (int or float)"; so was `remap_s = "82"` (the number alone, in quotes)."""
     p = problems.HotPageRemap(0)
     right = solve(p)
     assert fails(p, {**right, "remap_s": (82, 4)}) == ("`remap_s` is a sequence of 2 values, (82, 4) (tuple), where one "
@@ -239,7 +239,12 @@ def test_both_answers_in_one_tuple_or_a_number_with_its_unit_is_told_what_to_giv
                                                         "give the number alone, in s, without quotes.")
     assert fails(p, {**right, "bounce_copies": "4 copies"}) == ("`bounce_copies` is text, '4 copies', where one number "
                                                                 "is expected: give the number alone, without quotes.")
-    assert fails(p, {**right, "remap_s": "82"}) == "`remap_s` must be a number (int or float); got '82' (str)."
+    assert fails(p, {**right, "remap_s": "82"}) == ("`remap_s` is text, '82', where a number is expected: give it "
+                                                    "without quotes.")
+    assert fails(p, {**right, "remap_s": "8,2 s"}) == ("`remap_s` is text, '8,2 s', where one number is expected: "
+                                                       "give the number alone, in s, without quotes and with a "
+                                                       "decimal point (8.2).")
+    assert fails(p, {**right, "remap_s": "82 4"}) == "`remap_s` must be a number (int or float); got '82 4' (str)."
     f = Expect("f", "number", 0.5, "hint")                  # one answer alone: no other name to put it in
     assert _message(f, [0.4, 0.6]) == "`f` is a sequence of 2 values, [0.4, 0.6] (list), where one number is expected."
 
@@ -749,7 +754,7 @@ MULTI = [c for c in (problems.RhoVictim, problems.TaxTargets, problems.BalloonSp
                      problems.Admission, problems.SamplingEstimate, problems.HotPageRemap, problems.DoublePaging,
                      problems.KsmCounters, problems.LimitTargets, problems.SharingStopped)
          if len(expect(c(0))) > 1]
-WRONG = {"number": "3.5", "numbers": "1, 2", "choice": 1, "choices": "high"}    # wrong types: always wrong
+WRONG = {"number": "lots", "numbers": "1, 2", "choice": 1, "choices": "high"}    # wrong types: always wrong
 NUMERIC = [problems.RhoVictim, problems.TaxTargets, problems.BalloonSplit, problems.Admission,
            problems.SamplingEstimate, problems.HotPageRemap, problems.SharingPrediction, problems.DoublePaging,
            problems.KsmCounters, problems.LimitTargets]

@@ -17,7 +17,7 @@ QUIZZES = [problems.RhoVictim, problems.TaxTargets, problems.BalloonSplit, probl
            problems.Admission, problems.SamplingEstimate, problems.HotPageRemap, problems.SharingPrediction,
            problems.DoublePaging, problems.SideChannel, problems.KsmCounters, problems.LimitTargets,
            problems.SharingStopped]
-WRONG_TYPE = {"number": ("3.5", "must be a number"), "numbers": ("1, 2", "must be a list"),
+WRONG_TYPE = {"number": ("3.5", "is text, '3.5', where a number is expected"), "numbers": ("1, 2", "must be a list"),
               "choice": (1, "must be a str"), "choices": ("high", "must be a list")}
 
 
