@@ -7,7 +7,8 @@ import numpy as np
 
 from esxlab.experiments import fig2
 
-from notebook_cells import cell_by_id, cells as _cells, text as _cell, text_by_id
+from notebook_cells import (cell_by_id, cells as _cells, flat as _flat, prose as _prose, text as _cell,
+                            text_by_id)
 
 
 def test_02_observe_says_the_throughput_units_differ_from_the_papers():
@@ -24,21 +25,67 @@ def test_02_the_middle_overheads_are_read_off_the_figure():
     assert "read off its Figure 2" in text and f"digitized: gaps of {gaps[0]} and {gaps[1]} MB/s" in text
 
 
+FIXED = dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)     # 02's dashboard
+
+
 def test_02_at_400_clients_the_ballooned_line_starts_above_whatever_the_seed():
-    """The text after 02's reveal says seeds 1 and 2 give seed 0's throughputs at 400 clients to 0.1 accesses/s."""
-    from esxlab.experiments import fig2
+    """The text after 02's reveal: at 400 clients (the slider's end) the ballooned line starts above, by about 1 %, the
+    four throughputs within about 3 % (seed 0's numbers as it gives them); seeds 1 and 2 give seed 0's throughputs to
+    0.1 accesses/s. (The notebook's guard cell checked seed 0 until a student's Run All paid 7 s for it.)"""
     from esxlab.host import quietly
-    fixed = dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)     # 02's dashboard
     src = next(c.source for c in _cells("02_ballooning") if "views.ExperimentDashboard(" in c.source)
     assert "fixed=dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)" in src
+    assert "clients=400," not in src and fig2.PARAMS["clients"].hi == 400, "the slider's end"
     with quietly():
-        bars = [fig2.run(seed=s, clients=400, **fixed).traces["bars"] for s in (0, 1, 2)]
+        runs = [fig2.run(seed=s, clients=400, **FIXED) for s in (0, 1, 2)]
+    bars = [r.traces["bars"] for r in runs]
     for b in bars:
         assert b["ballooned"][0] > b["configured"][0]
         for k in ("configured", "ballooned"):
             assert np.abs(np.asarray(b[k]) - np.asarray(bars[0][k])).max() < 0.1, (k, b[k], bars[0][k])
     text = next(c.source for c in _cells("02_ballooning") if "**400 clients**" in c.source)
     assert "Seeds 1 and 2 give the\nsame numbers to 0.1 accesses/s" in text
+    conf400, ball400 = bars[0]["configured"], bars[0]["ballooned"]
+    files400 = 400 * fig2.PARAMS["mb_per_client"].default
+    assert files400 == 2080 and 8 <= files400 / 256 < 8.2, files400
+    assert conf400[1] < conf400[0] and ball400[1] < ball400[0]
+    both = np.concatenate([conf400, ball400])
+    assert 1.02 < both.max() / both.min() < 1.03, both
+    assert (round(conf400[0], 1), round(conf400[1], 1)) == (152.6, 150.9), conf400
+    assert "(configured 152.6 accesses/s at 128 MB" in _flat(text), _flat(text)
+    assert round(runs[0].value("balloon overhead at 128 MB"), 2) == -1.30
+    assert all(r.paper is None for r in runs[0].table), "off 40 clients: nothing compared with the paper"
+
+
+def test_02_try_it_fig2_run_numbers_both_dbenches():
+    """The first Try it: `fig2.run()` shows one NO row, the 160 MB overhead (esxlab's 3.8 % at seed 0 against the
+    paper's 1.7 %); Figure 7's dbench (Dbench's defaults) run in Figure 2's set-up misses three throughput ratios,
+    0.06–0.09 below the paper's. Checked here, not in the notebook's guard cell: two runs of all four sizes."""
+    from esxlab.host import quietly
+    import esxlab as esx
+    with quietly():
+        full, run7 = fig2.run(), fig2.run(mb_per_client=6, zipf_alpha=0.78)
+    off = {r.title: r for r in full.table if r.paper is not None and not r.within}
+    assert sorted(off) == ["balloon overhead at 160 MB"], sorted(off)
+    assert [round(full.value(f"balloon overhead at {mb} MB"), 1) for mb in (128, 224)] == [5.3, 1.4], "the Try it"
+    row = off["balloon overhead at 160 MB"]
+    assert (round(row.esxlab, 1), row.paper) == (3.8, 1.7), "the Try it quotes esxlab's 3.8 % against the paper's 1.7 %"
+    fig7_dbench = esx.workloads.Dbench()
+    assert (fig7_dbench.mb_per_client, fig7_dbench.zipf_alpha) == (6, 0.78), "the Try it's Figure 7 dbench"
+    off7 = [r for r in run7.table if r.paper is not None and not r.within]
+    assert sorted(r.title for r in off7) == ["balloon overhead at 160 MB"] + [
+        f"configured throughput at {mb} MB / at 256 MB" for mb in (160, 192, 224)], [r.title for r in off7]
+    assert all(0.055 < r.paper - r.esxlab < 0.095 and "Figure 7" in r.note for r in off7 if "throughput" in r.title)
+    assert all(r.kind == "set-up" for r in full.table if "throughput" in r.title), "listed as set-up checks"
+    assert all(r.kind == "prediction" for r in run7.table), "Figure 7's dbench was not fitted to them"
+    ratio = "configured throughput at {} MB / at max_mb"
+    assert [round(full.value(ratio.format(mb)), 3) for mb in (128, 224)] == [0.671, 0.953]
+    assert round(run7.value(ratio.format(128)), 3) == 0.635
+    assert [round(r.value("balloon overhead at 128 MB"), 1) for r in (run7, full)] == [4.8, 5.3]
+    text = _prose("02_ballooning")
+    for said in ("esxlab's 3.8 % (seed 0) against the 1.7 %", "0.671 of the 256 MB VM's at 128 MB and 0.953 at 224 MB",
+                 "(0.635 against 0.644", "(4.8 % at 128 MB against 5.3 %)"):
+        assert said in text, said
 
 
 def test_02_at_400_clients_the_ballooned_vm_drops_more_accesses_and_reads_less_from_disk():

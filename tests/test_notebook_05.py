@@ -83,3 +83,27 @@ def test_05_try_it_tau_099_gives_the_allocations_fig7_prints():
     idle, busy = "idle VM alloc after the change", "dbench VM alloc after the change"
     assert (f"`fig7.run(tax_rate=0.99)` leaves the idle VM {high.value(idle):.0f} MB and the dbench VM "
             f"{high.value(busy):.0f} MB ({default.value(idle):.0f} and {default.value(busy):.0f} MB at 0.75)") in text
+
+
+def test_05_try_it_figure_2s_dbench_here_states_seed_0s_numbers():
+    """The Try it that runs notebook 02's dbench (Figure 2's fit) in Figure 7's set-up, as written there (seed 0).
+    Checked here, not in the notebook's guard cell: two more runs, ≈ 1.5 s of a student's Run All."""
+    from esxlab.experiments import fig2
+    from esxlab.host import quietly
+    with quietly():
+        f2_here = fig7.run(mb_per_client=5.2, zipf_alpha=0.9)
+        f2_bars = fig2.run(sizes=(179, 243)).traces["bars"]
+    f2_run = f2_here.traces["run"]
+    assert round(f2_here.value("dbench throughput gain"), 1) == 24.6
+    assert len([r for r in f2_here.table if r.kind == "prediction" and r.within is False]) == 6
+    assert round(f2_run.mean("dbench", "alloc", 36, 60)) == 232 and round(f2_run.mean("idle", "alloc", 36, 60)) == 124
+    assert round(f2_run.mean("dbench", "balloon", 20, 31)) == 74 and round(f2_run.mean("dbench", "swapped", 20, 31)) == 3
+    assert [round(f2_here.value(f"dbench active estimate, τ = {t}")) for t in (0, 0.75)] == [150, 157]
+    assert round(f2_run.mean("dbench", "balloon", 36, 60)) == 20, "still ballooned after the change"
+    assert [round(100 * (f2_bars[k][1] / f2_bars[k][0] - 1), 1) for k in ("configured", "ballooned")] == [24.0, 27.8]
+    assert (f2_bars["relative"][1], fig2.TOL_SHAPE) == (1.0, 0.056), "flat at 243 MB; ± 0.056 allowed each"
+    answer = _text("05_idle_memory_tax", "Run notebook 02's dbench, the one fitted to Figure 2")
+    for said in ("24.6 %, and six predictions read *NO*", "it gains 24.0 % configured and 27.8 % ballooned",
+                 "its VM stops at about 232 MB", "still ballooned by 20 MB after the change",
+                 "idle VM keeps about 124 MB", "(150 and 157 MB against the paper's 174 and 197)"):
+        assert said in answer, said
