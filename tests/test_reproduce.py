@@ -3,6 +3,8 @@ the paper-vs-esxlab plots."""
 from __future__ import annotations
 
 import csv
+import itertools
+import re
 import shutil
 from pathlib import Path
 
@@ -427,3 +429,19 @@ def test_cli_one_figure_with_csv(tmp_path, capsys):
     assert "estimate at 16 min" in out and "within" in out.splitlines()[0]
     assert (tmp_path / "fig6_table.csv").exists() and (tmp_path / "fig6_estimates.csv").exists()
     assert (tmp_path / "all_table.csv").exists()
+
+
+def test_plots_tell_esxlab_series_apart_without_colour(tmp_path):
+    """Figure 6's four esxlab lines were all solid, told apart by colour alone (blue and pink 12 CIEDE2000 apart under
+    protanopia); each now has its own dash pattern, its paper line's (:data:`~esxlab.experiments.plots.LINESTYLES`)."""
+    import vision
+    res = E.fig6.run(minutes=12, schedule=[(0, 0), (3, 100), (8, 0)])
+    svg = (plots.plot_figure("fig6", res, tmp_path)[1]).read_text()
+    keys = list(E.paper_series("fig6")["series"])
+    dashes = []
+    for key in keys:
+        group = svg[svg.index(f'id="esxlab-{key}"'):]
+        style = re.search(r'style="([^"]*)"', group[:group.index("</g>")]).group(1)
+        dashes.append((re.search(r"stroke-dasharray: ([^;]*)", style) or [None, "solid"])[1])
+    assert len(set(dashes)) == len(keys) == 4, dashes
+    assert min(vision.difference(a, b) for a, b in itertools.combinations(plots.COLOURS, 2)) >= vision.DISTINCT

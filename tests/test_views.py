@@ -24,7 +24,7 @@ from esxlab.experiments.result import Result
 from esxlab.metrics import EVENTS
 from esxlab.pmap import PRIVATE, STATE_NAMES
 from esxlab.reclaim import STATES
-from esxlab.views import components
+from esxlab.views import palette
 from esxlab.views.components import (COLORS, CounterTable, MACHINE_PARTS, MemoryBar, PAPER_COLOR, PAPER_MARKERS,
                                      PMAP_COLORS, PmapGrid, RECLAIMED_PARTS, SERIES, StateStrip, TimeSeries,
                                      host_ylabel)
@@ -33,6 +33,7 @@ from esxlab.views.dashboards import ALL_VMS, MAX_MINUTES
 
 from conftest import short_guest as _short_guest
 from notebook_cells import run_until
+import vision
 
 pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
@@ -601,13 +602,64 @@ def test_experiment_runs_are_kept_on_disk_for_a_later_session(monkeypatch):
 def test_one_colour_per_page_state_on_every_chart():
     """A page state, or the same quantity under another name, has one colour everywhere; a series
     that is none of them never borrows a state's or metric's colour."""
-    from esxlab.views.components import COLORS, OTHER_COLORS, color_of
+    from esxlab.views.palette import COLORS, OTHER_COLORS, series_colors
     assert not set(OTHER_COLORS) & set(COLORS.values())
-    assert color_of("ballooned", 0) == color_of("balloon", 5) == COLORS["balloon"]
-    assert color_of("shared_saved", 0) == color_of("shared frames", 1) == COLORS["shared"]
-    assert color_of("swap_used", 0) == COLORS["swapped"] and color_of("estimate", 0) == COLORS["active"]
-    fig6 = [color_of(f, i) for i, f in enumerate(("toucher", "slow", "fast", "estimate"))]
+    assert series_colors(["ballooned", "x"])[0] == series_colors(["a", "b", "balloon"])[2] == COLORS["balloon"]
+    assert series_colors(["shared_saved", "shared frames"]) == [COLORS["shared"]] * 2
+    assert series_colors(["swap_used", "estimate"]) == [COLORS["swapped"], COLORS["active"]]
+    fig6 = series_colors(("toucher", "slow", "fast", "estimate"))
     assert len(set(fig6)) == 4 and not set(fig6[:3]) & set(COLORS.values())
+
+
+#: every chart whose series a student must tell apart, with the fields (or parts) it draws: the dashboards' defaults
+#: and each notebook's own charts (04's and 10's host panels, 02's, 05's and 06's xy charts, 12's era charts)
+CHARTS = {"a VM's memory": SERIES, "the host (default)": views.dashboards.HOST_SERIES,
+          "04 host": ("shared_saved", "zero_shared"), "02 Figure 2": ("configured", "ballooned"),
+          "05 tax sweep": ("idle_alloc", "dbench_alloc"), "06 Figure 6": ("toucher", "slow", "fast", "estimate"),
+          "12 each era": views.eras.ERA_FIELDS}
+
+
+def chart_colors(chart: str) -> list[str]:
+    """The colours a chart of :data:`CHARTS` (or the bar, pmap or strip) draws its series in, as built."""
+    if chart == "machine memory":
+        return list(MemoryBar().bars.colors)
+    if chart == "reclaimed":
+        return list(MemoryBar().reclaimed.colors)
+    if chart == "pmap":
+        return list(PmapGrid().cs.colors[:len(STATE_NAMES)])       # (the last: white, past the last PPN)
+    if chart == "free-memory state":
+        return list(StateStrip().cs.colors)
+    if chart == "12 each era":
+        return list(views.eras._chart(CHARTS[chart], "").lines.colors)
+    return list(TimeSeries(CHARTS[chart]).lines.colors)
+
+
+@pytest.mark.parametrize("chart", [*CHARTS, "machine memory", "reclaimed", "pmap", "free-memory state"])
+def test_every_chart_tells_its_series_apart_in_every_vision(chart):
+    """Simulated protanopia, deuteranopia and tritanopia (Machado 2009): the host panel's shared_saved and
+    zero_shared (#009E73, #44AA99) were 4.8 CIEDE2000 apart under tritanopia, Figure 6's fast and estimate (#44AA99,
+    #56B4E9) 7.4, the state strip's high and clear (#DDEEDD, #C9E4F2) 7.3; every pair is now at least 10."""
+    colors = chart_colors(chart)
+    close = [(a, b, round(d, 1)) for a, b in itertools.combinations(colors, 2)
+             if (d := vision.difference(a, b)) < vision.DISTINCT]
+    assert not close, f"{chart}: colours too alike for some students: {close}"
+
+
+def test_a_series_colour_does_not_depend_on_where_the_series_stands():
+    """zero_shared was olive second on 04's host panel and teal third on the default one: a colour is the first
+    free one that keeps the chart's colours apart, whatever the series' place."""
+    assert palette.series_colors(["zero_shared", "shared_saved"])[0] == \
+        palette.series_colors(["free", "shared_saved", "zero_shared", "swap_used"])[2]
+
+
+def test_warning_text_is_readable_on_white():
+    """The events table's alarms and the dashboards' errors were vermillion #D55E00 text, 11 px: contrast 3.9, under
+    WCAG's 4.5 for small text."""
+    assert palette.contrast(palette.WARNING_TEXT) >= 4.5
+    table = CounterTable()
+    table.update({"a": types.SimpleNamespace(**{f: 1 for f in CounterTable.FIELDS})})
+    colors = set(re.findall(r"color:(#[0-9A-Fa-f]{6})", table.widget.value))
+    assert colors == {palette.WARNING_TEXT}, colors
 
 
 @pytest.mark.parametrize("lo, hi", [(0, 348), (-28, 348), (0, 1.05), (205, 260), (0, 12000), (-9, 287)])
@@ -675,24 +727,11 @@ def test_a_dashboard_computing_in_the_kernel_prints_no_progress_line(monkeypatch
 
 
 W = esx.workloads
-#: Machado, Oliveira & Fernandes (2009), deuteranopia at severity 1, on linear RGB
-DEUTERANOPIA = np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-                         [-0.011820, 0.042940, 0.968881]])
-
-
-def deuteranope_lab(color: str) -> np.ndarray:
-    """CIELAB (D65) of ``color`` ("#RRGGBB") as a deuteranope sees it."""
-    c = np.array([int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)])
-    rgb = np.clip(DEUTERANOPIA @ np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4), 0, 1)
-    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ rgb
-    t = xyz / np.array([0.95047, 1.0, 1.08883])
-    f = np.where(t > 216 / 24389, np.cbrt(t), (24389 / 27 * t + 16) / 116)
-    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
 
 
 def apart(a: str, b: str) -> tuple[float, float]:
     """(ΔE*ab, ΔL*) of two colours, as a deuteranope sees them."""
-    la, lb = deuteranope_lab(a), deuteranope_lab(b)
+    la, lb = vision.seen_lab(a, "deuteranopia"), vision.seen_lab(b, "deuteranopia")
     return float(np.linalg.norm(la - lb)), float(abs(la[0] - lb[0]))
 
 
@@ -723,13 +762,6 @@ def memory_over_time(alloc, balloon, target=None):
     ts.update(t, {**{f: zero for f in SERIES}, "alloc": alloc, "balloon": balloon,
                   "target": alloc + 60 if target is None else target, "active": 256 - 40 * t})
     return ts, t
-
-
-def contrast(color: str) -> float:
-    """WCAG contrast ratio of "#RRGGBB" against white."""
-    lin = [(c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4)
-           for c in (int(color[i:i + 2], 16) / 255 for i in (1, 3, 5))]
-    return 1.05 / (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05)
 
 
 def digitized(name: str, key: str, until: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
@@ -1025,8 +1057,8 @@ def test_the_yellow_line_runs_on_a_darker_edge_and_keeps_its_legend_colour():
     m = np.linspace(0, 10, 301)
     chart.update(m, {"alloc": 40 + 0 * m, "shared": 20 + m, "balloon": 10 + np.sqrt(m), "swapped": 5 * m})
     yellow = COLORS["balloon"]
-    assert yellow == "#F0E442" and contrast(yellow) < 1.5
-    assert chart.edge.visible and len(chart.edge.colors) == 1 and contrast(chart.edge.colors[0]) >= 3
+    assert yellow == "#F0E442" and palette.contrast(yellow) < 1.5
+    assert chart.edge.visible and len(chart.edge.colors) == 1 and palette.contrast(chart.edge.colors[0]) >= 3
     assert chart.figure.marks.index(chart.edge) < chart.figure.marks.index(chart.lines), "under the yellow line"
     assert chart.edge.stroke_width > chart.lines.stroke_width
     i = chart.fields.index("balloon")
@@ -1152,7 +1184,7 @@ def test_fig6_draws_the_paper_on_the_estimates_chart_not_the_vm_series():
     assert d.paper_chart is d.xy and d.series.paper == []
     points = paper_drawn(d.xy)
     assert set(points) == {"slow", "fast", "estimate"}, "the toucher's schedule is esxlab's input: read off the figure"
-    assert components.PAPER_COLOR not in components.OTHER_COLORS and "#555555" not in components.OTHER_COLORS, \
+    assert palette.PAPER_COLOR not in palette.OTHER_COLORS and "#555555" not in palette.OTHER_COLORS, \
         "the paper's grey points apart from every series' colour (a student's check: 'fast' was #555555)"
     np.testing.assert_array_equal(points["estimate"][1], digitized("fig6", "estimate")[1])
     assert "<b>paper</b>" not in d.series.legend.value

@@ -20,6 +20,9 @@ from .result import Result
 PAPER_STYLE = dict(color="0.55", linewidth=2.5, alpha=0.9)
 #: colour-blind-safe (Okabe–Ito) colours for esxlab's series
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
+#: the i-th series' dash pattern, the paper's line and esxlab's alike: series tell apart without colour (in grey
+#: print, or for a student who sees two of the colours alike), and each esxlab line matches its paper line
+LINESTYLES = ("-", "--", ":", "-.")
 
 
 def require_matplotlib() -> None:
@@ -70,10 +73,10 @@ def plot_figure(name: str, res: Result, directory: str | Path, dpi: int = DPI) -
                 py = py / FIG2_REFERENCE[1]
             colour = COLOURS[i % len(COLOURS)]
             ax.plot(px, py, marker="osD^"[i % 4], markersize=4, gid=f"paper-{key}", label=f"paper, {_label(key)}",
-                    **{**PAPER_STYLE, "linestyle": ("-", "--", ":", "-.")[i % 4]})
+                    **{**PAPER_STYLE, "linestyle": LINESTYLES[i % len(LINESTYLES)]})
             x, y = ours[key]
-            ax.plot(x, y, color=colour, linewidth=1.2, gid=f"esxlab-{key}", label=f"esxlab, {_label(key)}",
-                    marker="s" if name == "fig2" else None, markersize=4)
+            ax.plot(x, y, color=colour, linewidth=1.2, linestyle=LINESTYLES[i % len(LINESTYLES)], gid=f"esxlab-{key}",
+                    label=f"esxlab, {_label(key)}", marker="s" if name == "fig2" else None, markersize=4)
         ax.set_xlabel(f"{spec['x']['label']} ({spec['x']['unit']})")
         ax.set_ylabel(y_label)
         ax.legend(fontsize="x-small", ncols=2, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)

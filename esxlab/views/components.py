@@ -3,20 +3,15 @@ a machine-memory bar (beside what was reclaimed), VM time series, a pmap grid, a
 free-memory state strip, a "why" panel with the decision log, event counters and a
 paper-vs-esxlab table (paper §3–§6 vocabulary).
 
-Every chart uses one colour-blind-safe palette (Okabe & Ito, 2008), one colour per page
-state everywhere: private blue, shared bluish green, ballooned light yellow, swapped vermillion,
-compressed wine (Paul Tol's), overhead reddish purple, free/unbacked light grey. Ballooned and
-swapped, the two a student must tell apart, differ in lightness as well as hue, so they stay apart
-under red–green colour blindness. The free-memory states (§6.3) run from light to dark: high pale
-green, soft orange, hard vermillion (it swaps), low dark red. Series that are no page state or
-metric take colours the palette leaves unused (Paul Tol's "muted" set). Legends are HTML rows under
+Every chart takes its colours from :mod:`esxlab.views.palette` (one colour-blind-safe palette, one colour per page
+state everywhere, each chart's colours apart under protanopia, deuteranopia and tritanopia). Ballooned and
+swapped, the two a student must tell apart, differ in lightness as well as hue. Legends are HTML rows under
 each chart, never on the data. Each part's ``widget`` is what a dashboard shows.
 """
 from __future__ import annotations
 
 import html
 import math
-import re
 from typing import Sequence
 
 import bqplot as bq
@@ -26,19 +21,10 @@ import numpy as np
 from ..experiments.result import COLUMNS, FITTED_LEGEND, heads, shown
 from ..metrics import EVENTS, HOST_METRICS, METRICS, PAGE_STATES, STATE_NAMES, VM_METRICS
 from ..reclaim import STATES
+from .palette import (COLORS, LIGHT, PAPER_COLOR, PMAP_COLORS, STATE_COLORS, WARNING_TEXT, contrast, darker,
+                      series_colors)
 
 MAX_POINTS = 600
-#: Okabe–Ito colours by meaning: each page state's and metric's (declared in esxlab.metrics)
-COLORS = {**{m.name: m.color for m in METRICS if m.color}, **{s.name: s.color for s in PAGE_STATES}}
-COLORS.update({"shared frames": COLORS["shared"], "ballooned": COLORS["balloon"],     # the same things, other names
-               "sharing table": COLORS["sharing_table"],
-               "estimate": COLORS["active"]})                                         # Figure 6's active estimate
-#: for series that are no page state or metric (Paul Tol's colour-blind-safe "muted" colours that the
-#: palette above does not use, so such a series never looks like a page state)
-#: series without a page state's colour: Tol's muted colours, none grey (the paper's points are grey, PAPER_COLOR)
-OTHER_COLORS = ["#332288", "#999933", "#44AA99", "#CC6677", "#DDCC77", "#AA4499", "#88CCEE"]
-PMAP_COLORS = [s.color for s in PAGE_STATES]                                             # STATE_NAMES order
-STATE_COLORS = ["#DDEEDD", "#C9E4F2", "#E69F00", COLORS["swapped"], "#8B1A00"]  # high clear soft hard low
 MACHINE_PARTS = ("private", "overhead", "shared frames", "sharing table", "free")
 RECLAIMED_PARTS = tuple(s.name for s in PAGE_STATES if s.reclaimed)
 #: page states and metrics of later ESX (memory compression, large pages): drawn and listed only
@@ -84,11 +70,6 @@ def set_ticks(axis: bq.Axis, values: Sequence[float]) -> None:
     keeps the label format of the range it first drew, so 0, 0.5, 1 after a 0–90 range read "0 1 1"."""
     axis.tick_values = np.asarray(values, dtype=float)
     axis.tick_format = ".3~f"
-
-
-def color_of(name: str, i: int) -> str:
-    """The palette colour of a page state or series name; the ``i``-th other colour otherwise."""
-    return COLORS.get(name, OTHER_COLORS[i % len(OTHER_COLORS)])
 
 
 def legend(names: Sequence[str], colors: Sequence[str]) -> widgets.HTML:
@@ -215,20 +196,6 @@ def y_range(values: np.ndarray, from_zero: bool) -> tuple[float, float]:
     return bottom - pad, top + pad
 
 
-def contrast(color: str) -> float:
-    """The WCAG contrast ratio of ``color`` ("#RRGGBB"; a colour by name counts as dark: 21) against white (1 to 21)."""
-    if not re.fullmatch("#[0-9A-Fa-f]{6}", color):
-        return 21.0
-    rgb = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 1.05 / (0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2] + 0.05)
-
-
-def darker(color: str, factor: float = 0.55) -> str:
-    """``color`` ("#RRGGBB") with each channel scaled by ``factor``: a shade of the same hue."""
-    return "#" + "".join(f"{int(int(color[i:i + 2], 16) * factor):02X}" for i in (1, 3, 5))
-
-
 def covered(y: np.ndarray, shown: Sequence[bool], tol: float) -> dict[int, np.ndarray]:
     """The rows of ``y`` (drawn in order, each over the ones before) that a later shown row covers,
     each with where: within ``tol`` of it at ≥ 5 % of the points (at least 2), e.g. alloc under a
@@ -247,13 +214,9 @@ def covered(y: np.ndarray, shown: Sequence[bool], tol: float) -> dict[int, np.nd
 
 #: a series with at most this many points is a curve of a few measurements: each point gets a marker
 FEW_POINTS = 12
-#: the paper's digitized points (:meth:`TimeSeries.show_paper`): grey, a colour no series takes (contrast 5.7 on
-#: white), each quantity its own marker shape (bqplot's name, and the legend's glyph); esxlab's lines mark a few
-#: points with circles
-PAPER_COLOR = "#666666"
+#: the paper's digitized points (:meth:`TimeSeries.show_paper`), in :data:`~esxlab.views.palette.PAPER_COLOR`: each
+#: quantity its own marker shape (bqplot's name, and the legend's glyph); esxlab's lines mark a few points with circles
 PAPER_MARKERS = (("diamond", "◆"), ("triangle-up", "▲"), ("square", "■"), ("triangle-down", "▼"))
-#: colours with less contrast than this against white (the Okabe–Ito yellow: 1.3) get a darker edge on lines
-LIGHT = 1.7
 
 
 class TimeSeries:
@@ -282,7 +245,7 @@ class TimeSeries:
         self.y_from_zero = y_from_zero
         self.counts = bool(self.fields) and all(UNITS.get(f) == "per s" for f in self.fields)
         self.xs, self.ys = bq.LinearScale(min=0.0, max=1.0), bq.LinearScale(min=0.0)
-        colors = [color_of(f, i) for i, f in enumerate(self.fields)]
+        colors = series_colors(self.fields)
         scales = {"x": self.xs, "y": self.ys}
         self.lines = bq.Lines(x=np.zeros(2), y=np.zeros((len(self.fields), 2)), scales=scales,
                               labels=[pretty(f) for f in self.fields], colors=colors, stroke_width=2,
@@ -588,12 +551,13 @@ class CounterTable:
                         key=self.FIELDS.index)
 
         def cell(f: str, v: int) -> str:
-            alarm = "color:#D55E00;font-weight:bold;" if v and f in self.ALARMS else ""
+            alarm = f"color:{WARNING_TEXT};font-weight:bold;" if v and f in self.ALARMS else ""
             return f"<td style='text-align:right;padding:0 6px;{alarm}'>{v}</td>"
 
         body = "".join(f"<tr><td>{html.escape(n)}</td>" + "".join(cell(f, v) for f, v in row.items()) + "</tr>"
                        for n, row in self.values.items())
-        notes = "".join(f"<div style='font-size:11px;color:#D55E00'>{f.replace('_', ' ')}: {self.ALARMS[f]}</div>"
+        notes = "".join(f"<div style='font-size:11px;color:{WARNING_TEXT}'>{f.replace('_', ' ')}: "
+                        f"{self.ALARMS[f]}</div>"
                         for f in raised)
         self.widget.value = f"<b>Events since power-on</b><table style='font-size:11px'><tr>{head}</tr>{body}</table>{notes}"
 

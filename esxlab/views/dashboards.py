@@ -53,6 +53,7 @@ from ..trace import HOST_FIELDS, Trace
 from .components import (RECLAIMED_PARTS, CounterTable, MemoryBar, PaperTable, PmapGrid, StateStrip, TimeSeries,
                          WhyPanel, host_ylabel, pretty)
 from .controls import control
+from .palette import WARNING_TEXT
 from .saves import NOTE
 
 HOST_SERIES = tuple(m.name for m in HOST_METRICS if m.plot and m.trace)    # the "host" panel's default lines
@@ -364,7 +365,8 @@ class Dashboard(widgets.VBox):
         try:
             fn(*args)
         except Exception as err:                 # a worker thread has no cell to fail: say it on the page
-            self.busy.value = f"<span style='color:#D55E00'>error: {html.escape(f'{type(err).__name__}: {err}')}</span>"
+            self.busy.value = (f"<span style='color:{WARNING_TEXT}'>error: "
+                               f"{html.escape(f'{type(err).__name__}: {err}')}</span>")
             self.done.set()
         finally:
             with self._lock:
@@ -496,7 +498,8 @@ class Dashboard(widgets.VBox):
         if run.host is not None:
             start = self.host_config or run.host.config
             self.title.value = self._title_html(start.preset, run.host.config)
-        self.status.value = "<br>".join(f"<span style='color:#D55E00'>{html.escape(n)}</span>" for n in run.notes)
+        self.status.value = "<br>".join(f"<span style='color:{WARNING_TEXT}'>{html.escape(n)}</span>"
+                                        for n in run.notes)
         if run.result is not None:
             self.table.update(run.result.table)
         if run.host is not None:
