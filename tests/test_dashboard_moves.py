@@ -49,6 +49,15 @@ def test_set_refuses_a_value_its_control_cannot_show_and_changes_nothing(values,
     assert dash.run.host.config.memory_mb == 200
 
 
+def test_set_refuses_an_array_in_one_line_whatever_numpy_prints():
+    """Under numpy's legacy print mode (which importing colour-science sets for the whole process) an array's repr
+    spans two lines, and set()'s sentence broke in the middle."""
+    dash = _dash()
+    with np.printoptions(legacy="1.13"), pytest.raises(esx.ConfigError) as err:
+        dash.set(sharing__mode=np.array(["esx", "off"]))
+    assert "\n" not in str(err.value) and "array(['esx', 'off'], dtype='<U3') is not one of its choices" in str(err.value)
+
+
 def test_set_takes_a_numpy_bool_as_the_configuration_does():
     """HostConfig(large_pages=np.True_) is allowed; set() refused it as "not one of its choices False, True"."""
     dash = _dash(host_controls=["large_pages"], overrides={})

@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..config import Param
-from ..errors import ConfigError, check_number, did_you_mean
+from ..errors import ConfigError, check_number, did_you_mean, shorten
 
 STYLE = {"description_width": "280px"}      # the longest label in a notebook, with its unit, fits
 #: as wide as the output area up to 640 px: in a narrower one (JupyterLab with its sidebar open) the track
@@ -89,7 +89,7 @@ def control(name: str, spec: Any, value: Any = None, *, rerun: bool = True, owne
     if spec.choices is not None:
         choices = list(spec.choices)
         if value not in choices:
-            raise ConfigError(f"control {name!r}: value {value!r} is not one of its choices "
+            raise ConfigError(f"control {name!r}: value {shorten(value)} is not one of its choices "
                               f"{', '.join(map(repr, choices))}.")
         for c in choices:
             _allowed(declared, name, owner, c, "a choice")

@@ -44,7 +44,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..config import PAGES_PER_MB, HostConfig, Param, VMConfig
-from ..errors import AdmissionError, ConfigError, check_choice, check_known, check_number, did_you_mean
+from ..errors import (AdmissionError, ConfigError, check_choice, check_known, check_number, did_you_mean,
+                      shorten)
 from ..experiments import get as get_experiment, paper
 from ..host import Host, quietly, watching
 from ..metrics import HOST_METRICS
@@ -599,7 +600,7 @@ def _check_move(name: str, c: widgets.ValueWidget, value: Any) -> None:
         choices = [o[1] if isinstance(o, tuple) else o for o in c.options]
         if not isinstance(value, Hashable) or not any(     # (an array is none: its == is elementwise)
                 value == o and isinstance(value, (bool, np.bool_)) == isinstance(o, bool) for o in choices):
-            raise ConfigError(f"set(): control {name!r} = {value!r} is not one of its choices "
+            raise ConfigError(f"set(): control {name!r} = {shorten(value)} is not one of its choices "
                               f"{', '.join(map(repr, choices))}.")
         return
     if hasattr(c, "min") and hasattr(c, "max"):   # (a Dashboard of one's own may hold a Checkbox: its own rules)
