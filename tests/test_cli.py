@@ -505,6 +505,21 @@ def test_values_a_shell_split_into_words_are_told_to_go_in_one_param(monkeypatch
     assert capsys.readouterr().err.endswith("give each parameter its own --param, e.g. --param tax_rate=0.5.\n")
 
 
+@pytest.mark.parametrize("argv, written", [
+    (["sweep", "fig7", "--param", "tax_rate=0,", "0.5"], "--param tax_rate=0,0.5"),
+    (["sweep", "fig7", "--param=tax_rate=0,", "0.25,", "0.5", "--seeds", "0"], "--param=tax_rate=0,0.25,0.5"),
+    (["sweep", "fig7", "--param", "tax_rate=", "0.5"], "--param tax_rate=0.5"),
+    (["sweep", "fig7", "--param", "tax_rate=0.5", "--seeds", "0,", "1"], "--seeds 0,1"),
+    (["reproduce", "--seeds", "0,", "1"], "--seeds 0,1")])
+def test_a_list_a_space_split_into_words_is_told_to_be_written_without_spaces(argv, written, monkeypatch, capsys):
+    """A student's `--param tax_rate=0, 0.5` (unquoted) reaches esxlab as two words; the error said only
+    "unrecognized arguments: 0.5.", which does not say the space is the mistake."""
+    _never_runs(monkeypatch)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.endswith(f"; a space after a comma or '=' splits the values into words: write them "
+                                            f"without spaces, {written} (or in quotes).\n")
+
+
 @pytest.mark.parametrize("text", ["tax_rate=0..0.75", "tax_rate=0:0.75"])
 def test_a_range_written_with_two_dots_or_a_colon_is_refused_as_a_range(text, monkeypatch, capsys):
     """`tax_rate=0..0.75` and `tax_rate=0:0.75` said "fig7.tax_rate must be a number, got '0..0.75' (str)"; --param

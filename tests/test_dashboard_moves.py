@@ -55,7 +55,8 @@ def test_set_refuses_an_array_in_one_line_whatever_numpy_prints():
     dash = _dash()
     with np.printoptions(legacy="1.13"), pytest.raises(esx.ConfigError) as err:
         dash.set(sharing__mode=np.array(["esx", "off"]))
-    assert "\n" not in str(err.value) and "array(['esx', 'off'], dtype='<U3') is not one of its choices" in str(err.value)
+    said = str(err.value)
+    assert "\n" not in said and "array(['esx', 'off'], dtype='<U3') is not one of its choices" in said
 
 
 def test_set_takes_a_numpy_bool_as_the_configuration_does():

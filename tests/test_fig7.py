@@ -274,3 +274,20 @@ def test_the_docstrings_sharing_on_and_seeds_0_to_9_numbers_are_the_runs(estimat
     assert f"the model reads low ({span})" in doc, (span, est)
     note = f"{min(est):.0f}–{max(est):.0f} MB over seeds 0–9 (mean {np.mean(est):.0f})"
     assert note in fig7.DBENCH_HELD, "the row's note gives the same span"
+
+
+def test_the_docstring_names_the_windows_the_rows_average_over():
+    """A student reading a sweep's 'idle VM alloc after the change' could not learn over which minutes it is a mean:
+    neither help(fig7) nor the README said. The docstring's minutes are windows()'s at the defaults, and the rows
+    are the trace's means over them."""
+    (b0, b1) = fig7.windows(_p())
+    for text in (f"minutes {b0[0]:.3g}–{b0[1]:g} by default", f"minutes {b1[0]:g}–{b1[1]:g}",
+                 f"minutes {b0[0]:.3g}–{b1[1]:g}"):
+        assert text in " ".join(fig7.__doc__.split()), text
+    res = fig7.run(0)
+    tr = res.traces["run"]
+    thr = [tr.mean("dbench", "throughput", *b) for b in (b0, b1)]
+    assert res.row("idle VM alloc before the change").esxlab == tr.mean("idle", "alloc", *b0)
+    assert res.row("dbench VM alloc after the change").esxlab == tr.mean("dbench", "alloc", *b1)
+    assert res.row("idle VM active estimate").esxlab == tr.mean("idle", "active", b0[0], b1[1])
+    assert res.row("dbench throughput gain").esxlab == 100 * (thr[1] / thr[0] - 1)

@@ -167,3 +167,19 @@ def test_the_package_cites_only_what_the_repository_holds():
              if re.search(r"design §|design\.md|paper-notes", line)}
     assert not cited, f"citations of documents not in the repository: {cited}"
     assert "design" not in esx.VMStats.__doc__ and "(§6.3)" in esx.HostStats.__doc__
+
+
+def test_the_sweeps_columns_say_every_unit_the_tables_use_and_how_to_show_the_bar_from_python():
+    """A student met "acc/s" in a sweep's `unit` column with nothing in the README to say what it counts, and
+    `sweep()` in Python showed no bar, the README's example not saying `progress=True` turns it on."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    generated = readme.split("<!-- reproduce:begin")[1].split("```")[1].splitlines()
+    header = next(line for line in generated if "esxlab mean ± sd" in line)
+    start, end = header.index("esxlab mean ± sd"), header.index("tolerance")
+    units = {m.group(1) for line in generated if (m := re.fullmatch(r"\S+ ± \S+ (\S+)", line[start:end].strip()))}
+    assert {"MB", "%", "acc/s"} <= units
+    sweeps = " ".join(readme.split("\n## Sweeps")[1].split("\n## ")[0].split())
+    said = re.search(r"`unit` \(([^)]*)\)", sweeps).group(1)
+    assert all(re.search(rf"(^|[ ;,]){re.escape(unit)}[,;) ]", said + ")") for unit in units), (units, said)
+    assert "acc/s is the invented cost model's throughput" in said and "blank for a ratio" in said
+    assert "progress=True" in sweeps and "progress" in inspect.signature(esx.experiments.sweep).parameters

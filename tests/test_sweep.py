@@ -196,7 +196,11 @@ def test_a_rule_between_parameters_is_the_experiments_sentence():
 @pytest.mark.parametrize("argv, match", [(["fig7", "--param", "tax_rate"], "give name=value"),
                                          (["fig7", "--jobs", "2", "--scheduler", "tcp://h:1"], "not allowed with"),
                                          (["fig7", "--param", "minutes=5", "--param", "minutes=6"], "given twice"),
-                                         (["fig7", "--csv", "/no/such/dir/x.csv"], "cannot be written"),
+                                         (["fig7", "--csv", "/no/such/dir/x.csv"], "cannot be written (its "
+                                                                                   "directory '/no/such/dir' does not "
+                                                                                   "exist); allowed: a file name in"),
+                                         (["fig7", "--csv", f"{__file__}/x.csv"], f"(its directory '{__file__}' "
+                                                                                  "is not a directory)"),
                                          (["fig7", "--param", "tax_rate=2"], "tax_rate = 2 is out of range")])
 def test_cli_refuses_bad_arguments(argv, match, capsys):
     assert main(["sweep", *argv]) == 2
@@ -308,6 +312,16 @@ def run(seed=0, **params):
 
 def tiny_sweep() -> SweepTable:
     return SweepTable("x", ("minutes",), (0,), ((1,),), ((Row("x", "q", None, 1.0, None, note="why blank"),),))
+
+
+def test_a_tables_repr_is_one_line_not_its_rows():
+    """`table` alone in a notebook printed the dataclass: every Row of every run (13 kB for 2 τ × 2 seeds of
+    Figure 7)."""
+    rows = tuple(Row("x", f"q{i}", None, 1.0, None) for i in range(3))
+    table = SweepTable("x", ("minutes",), (0, 1), ((1,), (2,)), (rows,) * 4)
+    assert repr(table) == ("<SweepTable: 4 runs of x (2 grid points × 2 seeds), 12 rows; records(), summary(), "
+                           "to_csv(path)>")
+    assert repr(tiny_sweep()).startswith("<SweepTable: 1 run of x (1 grid point × 1 seed), 1 row;")
 
 
 def progress_of(stream) -> str:

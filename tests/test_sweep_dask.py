@@ -5,6 +5,7 @@ import csv
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -331,6 +332,15 @@ def test_an_in_process_address_and_a_closed_port_are_said_at_once():
             within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=f"tcp://127.0.0.1:{port}")
         with pytest.raises(esx.ConfigError, match=r"could not be reached \(connection refused: nothing listens"):
             within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=f"127.0.0.1:{port}")   # (Dask reads it as tcp://)
+
+
+@pytest.mark.parametrize("address, why", [("localhost:41289x", "its port '41289x' is not a whole number"),
+                                          ("tcp://127.0.0.1:", "no port after its ':'")])
+def test_a_port_that_is_not_a_number_is_said_so(address, why):
+    """A typo in the port read "could not be reached (invalid literal for int() with base 10: '41289x')"."""
+    with pytest.raises(esx.ConfigError, match=rf"^sweep: scheduler = '{re.escape(address)}' could not be reached "
+                                              rf"\({re.escape(why)}\); allowed: the address of a running Dask"):
+        within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=address)
 
 
 def test_a_failed_name_lookup_is_not_said_to_name_no_host(monkeypatch):

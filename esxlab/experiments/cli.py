@@ -68,14 +68,34 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         extra = message.removeprefix("unrecognized arguments: ").split() if message.startswith("unrecognized") else []
-        hint = ""
-        if extra and extra[0].startswith("-"):
-            hint = did_you_mean(extra[0].split("=")[0], [o for o in self._option_string_actions if o[:2] == "--"])
-        elif extra and "=" in extra[0] and "--param" in self._option_string_actions:
-            hint = self._one_param(extra[0].partition("=")[0])
-        elif extra and self._words:
-            hint = f"; {self._words}"
-        raise ConfigError(f"{self.prog.split()[-1]}: {message}{hint}.")
+        raise ConfigError(f"{self.prog.split()[-1]}: {message}{self._hint(extra[0]) if extra else ''}.")
+
+    def _hint(self, word: str) -> str:
+        """What to say of the first word argparse did not recognize, ``word`` ("" if nothing)."""
+        if split := self._split_list(word):
+            return split
+        if word.startswith("-"):
+            return did_you_mean(word.split("=")[0], [o for o in self._option_string_actions if o[:2] == "--"])
+        if "=" in word and "--param" in self._option_string_actions:
+            return self._one_param(word.partition("=")[0])
+        return f"; {self._words}" if self._words else ""
+
+    def _split_list(self, word: str) -> str:
+        """The hint for a stray ``word`` that follows a word ending in "," or "=": a space after a comma (``--param
+        tax_rate=0, 0.5``, ``--seeds 0, 1``) split one list into words; "" for any other word."""
+        given = self._given
+        start = next((i - 1 for i, w in enumerate(given) if w == word and i and given[i - 1].endswith((",", "="))),
+                     None)
+        if start is None:
+            return ""
+        words = [given[start]]
+        for w in given[start + 1:]:
+            if not words[-1].endswith((",", "=")) or w.startswith("-"):
+                break
+            words.append(w)
+        option = given[start - 1] if start and not words[0].startswith("-") else ""
+        return (f"; a space after a comma or '=' splits the values into words: write them without spaces, "
+                f"{' '.join(filter(None, (option, ''.join(words))))} (or in quotes)")
 
     def _one_param(self, name: str) -> str:
         """The hint for a word ``name=…`` given after a --param's: a --param of its own; or, if ``name`` has a
@@ -173,11 +193,6 @@ def _sweep_parser() -> argparse.ArgumentParser:
     _add_runner_options(p)
     p.add_argument("--csv", metavar="FILE", help="write the tidy table (one row per run and quantity) to FILE")
     return p
-
-
-def _count(n: int, noun: str) -> str:
-    """``3 seeds``, ``1 seed``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def sweep_main(argv: list[str]) -> int:
@@ -294,8 +309,7 @@ def _sweep_out(table: SweepTable, csv: str | None, start: float, where: str, ask
             print(f"error: {unwritten}", file=sys.stderr)
         return _failed(e)
     cut = f"; {stopped}: {asked} runs asked for" if asked is not None else ""
-    print(f"\n{_count(len(table.tables), 'run')} of {table.experiment} ({_count(len(table.points), 'grid point')} × "
-          f"{_count(len(table.seeds), 'seed')}{cut}), {time.perf_counter() - start:.1f} s, {where}")
+    print(f"\n{table.size(cut)}, {time.perf_counter() - start:.1f} s, {where}")
     return 0 if unwritten is None else _failed(unwritten)
 
 
@@ -311,9 +325,12 @@ def _check_writable_file(name: str) -> None:
         raise ConfigError(f"sweep: --csv {name} names {'standard output' if name == '-' else 'a directory'}, and "
                           "sweep writes its tidy table to one file (the summary goes to standard output); allowed: a "
                           "file name in an existing, writable directory, e.g. --csv out/sweep.csv.")
-    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
-        raise ConfigError(f"sweep: --csv {name} cannot be written; allowed: a file name in an existing, "
-                          "writable directory.")
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        why = "does not exist" if not folder.exists() else "is not a directory" if not folder.is_dir() else \
+            "is not writable"
+        raise ConfigError(f"sweep: --csv {name} cannot be written (its directory {str(folder)!r} {why}); allowed: a "
+                          "file name in an existing, writable directory.")
 
 
 def _jobs(jobs: int, label: str, n_tasks: int) -> int:

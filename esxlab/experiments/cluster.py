@@ -84,6 +84,15 @@ def _refused(scheduler: str) -> str | None:
     return None
 
 
+def _bad_port(scheduler: str) -> str:
+    """Why the port of ``scheduler`` (``HOST:PORT`` after any ``tcp://``) is not one, where Dask would only say
+    "invalid literal for int()"; "" when it has no port or a whole number (Dask's own message says what is wrong)."""
+    _, colon, port = scheduler.split("://", 1)[-1].rpartition(":")
+    if not colon or port.isdigit():
+        return ""
+    return f"its port {port!r} is not a whole number" if port else "no port after its ':'"
+
+
 def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str, Any]:
     """What the Dask scheduler at ``scheduler`` says of itself (its ``identity``: ``n_workers``, ``total_threads``,
     …), asked within :data:`CONNECT_S` seconds (plus one for the handshake) on a connection of its own, in a thread
@@ -106,7 +115,7 @@ def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str,
         arguments = Security().get_connection_args("client")      # TLS as dask's configuration says
         refused = _refused(scheduler)
     except (ValueError, TypeError) as e:
-        raise _unreachable(scheduler, label, e) from None
+        raise _unreachable(scheduler, label, _bad_port(scheduler) or e) from None
     if refused:
         raise _unreachable(scheduler, label, refused)
 

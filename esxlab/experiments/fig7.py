@@ -6,6 +6,13 @@ tax rate τ is ``tax_before`` (0) until ``tax_change_min`` (≈ 31 min), then ``
 Paper: 179 / 179 MB at τ = 0, ≈ 101 / ≈ 243 MB at τ = 0.75, and dbench throughput up by more
 than 30 %.
 
+Rows. Each is a mean over a window of the run (invented: the paper gives steady values, not the
+minutes they were read over): *before the change* from a third of the way from dbench's
+start to the change until the change (minutes 12.3–31 by default), *after the change* from
+:func:`settle_min` after it to the end (minutes 36–60); the idle VM's active estimate over both
+(minutes 12.3–60). The throughput gain is dbench's mean throughput after over before, minus 1, in %.
+:func:`windows` gives the windows for other parameters.
+
 Host size. ``HostConfig.memory_mb`` includes each VM's 32 MB overhead, and targets keep free
 memory above the high threshold (6 %) plus the hysteresis margin (1 %), so
 ``memory_mb = (available + 2·32) / 0.93`` ≈ 454 MB leaves ``available_mb`` = 358 MB for guest
@@ -211,6 +218,13 @@ def settle_min(run_min: float) -> float:
     return min(5.0, 0.3 * run_min)
 
 
+def windows(p: SimpleNamespace) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The rows' windows (start, end), in minutes, before and after the change, for the parameters ``p``
+    (the module's docstring, "Rows"; invented: the paper does not give its windows)."""
+    before = (p.dbench_start_min + (p.tax_change_min - p.dbench_start_min) / 3, p.tax_change_min)
+    return before, (p.tax_change_min + settle_min(p.minutes - p.tax_change_min), p.minutes)
+
+
 def off_setting(p: SimpleNamespace, taus: tuple[str, ...] = ()) -> str:
     """How a run left the paper's setting ("" if it did not): the tax rates named in ``taus``,
     page sharing, and the sizes, which may scale only together (vm_mb / 256 = available_mb /
@@ -251,8 +265,7 @@ def run(seed: int = 0, **params: object) -> Result:
     other = other_dbench(p)
     res = Result("fig7", dict(vars(p), seed=seed), fitted=WINDOWS_FITTED if other else FITTED, traces={"run": tr})
     scale = p.available_mb / PAPER_AVAILABLE_MB
-    b0 = (p.dbench_start_min + (p.tax_change_min - p.dbench_start_min) / 3, p.tax_change_min)
-    b1 = (p.tax_change_min + settle_min(p.minutes - p.tax_change_min), p.minutes)
+    b0, b1 = windows(p)
     idle0, db0 = tr.mean("idle", "alloc", *b0), tr.mean("dbench", "alloc", *b0)
     idle1, db1 = tr.mean("idle", "alloc", *b1), tr.mean("dbench", "alloc", *b1)
     thr0, thr1 = tr.mean("dbench", "throughput", *b0), tr.mean("dbench", "throughput", *b1)

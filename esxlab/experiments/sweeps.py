@@ -111,6 +111,16 @@ class SweepTable:
     def __len__(self) -> int:
         return sum(len(t) for t in self.tables)
 
+    def __repr__(self) -> str:
+        """One line (what a notebook shows for ``table`` alone), not its rows: ``records()`` and ``summary()``
+        give them."""
+        return f"<SweepTable: {self.size()}, {_count(len(self), 'row')}; records(), summary(), to_csv(path)>"
+
+    def size(self, more: str = "") -> str:
+        """``"4 runs of fig7 (2 grid points × 2 seeds)"``, with ``more`` inside the parentheses."""
+        return (f"{_count(len(self.tables), 'run')} of {self.experiment} ({_count(len(self.points), 'grid point')} "
+                f"× {_count(len(self.seeds), 'seed')}{more})")
+
     def records(self) -> list[dict[str, Any]]:
         """The rows as dicts keyed by :attr:`columns`."""
         return [dict(zip(self.columns, row)) for row in self.rows]
@@ -134,6 +144,11 @@ class SweepTable:
             out += [replace(r, experiment=name) for r in summarize([list(t) for t in self.tables[i * n:(i + 1) * n]],
                                                                    [f"{name}, seed {s}" for s in self.seeds])]
         return out
+
+
+def _count(n: int, noun: str) -> str:
+    """``3 seeds``, ``1 seed``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def parse_param(text: str) -> tuple[str, list[Any]]:
