@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import re
 import shutil
 from pathlib import Path
@@ -331,6 +332,15 @@ def test_the_runner_starts_no_more_workers_than_tasks(monkeypatch):
     assert runner.execute(_square, [(3,)], jobs=8) == [9]
     assert runner.execute(_square, [(1,), (2,), (3,)], jobs=2) == [1, 4, 9]
     assert asked == [1, 2]
+
+
+def test_loky_max_cpu_count_keeps_a_dashboards_precompute_in_its_own_process(monkeypatch):
+    """The README's advice for a class on one shared server: LOKY_MAX_CPU_COUNT=1 caps the workers that a dashboard's
+    precompute asks for (os.cpu_count(), one per neighbouring value) at one, which runs in the kernel's own thread."""
+    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "1")
+    assert runner.workers(os.cpu_count() or 1, 6, "dashboard precompute: jobs") == 1
+    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "2")
+    assert runner.workers(64, 6, "dashboard precompute: jobs") == min(2, runner.cpu_count())
 
 
 @pytest.mark.parametrize("where", ["a file", "/proc/nope"])
