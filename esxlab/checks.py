@@ -50,6 +50,13 @@ ALSO = " Another mistake gives the same answer: "      # joins the hints of mist
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 #: what may follow the number as its unit: a word starting with a letter, % or ×, and no digit
 UNIT_WORD = re.compile(r"(?:[^\W\d_]|[%×])\D*$")
+#: a thousands separator: a comma, a space, a no-break space or a thin space (U+202F, U+00A0, U+2009)
+THOUSANDS_SEPS = ", \u00a0\u2009\u202f"
+#: a number written with thousands separators, English style: 1 to 3 digits (not a lone 0), then groups
+#: of exactly three digits, all behind the same separator, then perhaps a decimal point (or a decimal comma
+#: after space-grouped thousands, as in French: 1 234,5); also the lesson boxes'
+GROUPED_NUMBER = re.compile(rf"([+-]?)([1-9]\d{{0,2}}(?P<sep>[{THOUSANDS_SEPS}])\d{{3}}(?:(?P=sep)\d{{3}})*)([.,]\d+)?"
+                            r"(?![\d.,])")
 
 
 try:                # importlib.reload keeps the module's globals: keep the class, so `except CheckFailed` holds
@@ -258,16 +265,43 @@ def _not_one_number(e: Expect, value: Any, names: Sequence[str]) -> str | None:
         return (f"`{e.name}` is a sequence of {_values(len(value))}, {_describe(value)}, where one number is "
                 f"expected{apart}.")
     typed = value.strip() if isinstance(value, str) else ""
-    number = PLAIN_NUMBER.match(typed)
-    rest = typed[number.end():].strip() if number else None
-    point = f" and with a decimal point ({number[0].replace(',', '.')})" if number and "," in number[0] else ""
-    if rest == "":
-        return f"`{e.name}` is text, {value!r}, where a number is expected: give it without quotes{point}."
-    if rest and UNIT_WORD.match(rest):
+    number = GROUPED_NUMBER.match(typed) or PLAIN_NUMBER.match(typed)
+    written = _written(number[0]) if number else None
+    if written is None:
+        return None
+    rest = typed[number.end():].strip()
+    if not rest:
+        return f"`{e.name}` is text, {value!r}, where a number is expected: give it without quotes{written}."
+    if UNIT_WORD.match(rest):
         unit = f", in {e.unit}" if e.unit else ""
         return (f"`{e.name}` is text, {value!r}, where one number is expected: give the number alone{unit}, "
-                f"without quotes{point}.")
+                f"without quotes{written}.")
     return None
+
+
+def _written(number: str) -> str | None:
+    """What else to change in ``number``, a number as typed in a text answer, to write it in Python ("" if nothing;
+    None if it cannot be read, "1,234,5"): a decimal comma ("8,2") becomes a point; thousands separators go, read
+    the English way as the lesson boxes read them ("16,384" is 16384, but may be a decimal comma too, so both are
+    named)."""
+    grouped = GROUPED_NUMBER.fullmatch(number)
+    if not grouped:
+        return f" and with a decimal point ({number.replace(',', '.')})" if "," in number else ""
+    _, whole, sep, fraction = grouped.groups()
+    if sep == "," and (fraction or ".").startswith(","):
+        return None
+    if sep == "," and whole.count(",") == 1 and not fraction:
+        return (f" and without the comma ({ungrouped(grouped)}), or with a decimal point ({number.replace(',', '.')}) "
+                "if the comma is a decimal comma")
+    point = ", with a decimal point" if (fraction or ".").startswith(",") else ""
+    return f" and without the thousands separators{point} ({ungrouped(grouped)})"
+
+
+def ungrouped(grouped: re.Match) -> str:
+    """The number that :data:`GROUPED_NUMBER` matched, as Python writes it: "1,234,567.5" → "1234567.5",
+    "1 234,5" → "1234.5"."""
+    sign, whole, _, fraction = grouped.groups()
+    return sign + re.sub(f"[{THOUSANDS_SEPS}]", "", whole) + (fraction or "").replace(",", ".")
 
 
 def _ndim(x: Any) -> int:

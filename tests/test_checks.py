@@ -245,6 +245,22 @@ def test_both_answers_in_one_tuple_or_a_number_with_its_unit_is_told_what_to_giv
                                                        "give the number alone, in s, without quotes and with a "
                                                        "decimal point (8.2).")
     assert fails(p, {**right, "remap_s": "82 4"}) == "`remap_s` must be a number (int or float); got '82 4' (str)."
+
+
+@pytest.mark.parametrize("typed, told", [
+    ("3,174", "give it without quotes and without the comma (3174), or with a decimal point (3.174) if the comma is a "
+              "decimal comma."),
+    ("3,174 MB", "give the number alone, in MB, without quotes and without the comma (3174), or with a decimal point "
+                 "(3.174) if the comma is a decimal comma."),
+    ("1,234,567.5", "give it without quotes and without the thousands separators (1234567.5)."),
+    ("1 234,5", "give it without quotes and without the thousands separators, with a decimal point (1234.5)."),
+    ("12,5", "give it without quotes and with a decimal point (12.5).")])
+def test_a_number_in_quotes_with_thousands_separators_is_not_told_to_become_a_decimal(typed, told):
+    """A review: "3,174" (a count of pages, thousands grouped, as the lesson boxes read it) was told "with a decimal
+    point (3.174)", a thousandth of the number; "1,234,567.5" only "must be a number (int or float)"."""
+    e = Expect("pages_mb", "number", 12.4, "hint", unit="MB")
+    assert _message(e, typed).endswith(f"expected: {told}"), _message(e, typed)
+    assert _message(e, "1,234,5").startswith("`pages_mb` must be a number (int or float)")   # a comma for both
     f = Expect("f", "number", 0.5, "hint")                  # one answer alone: no other name to put it in
     assert _message(f, [0.4, 0.6]) == "`f` is a sequence of 2 values, [0.4, 0.6] (list), where one number is expected."
 

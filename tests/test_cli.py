@@ -510,7 +510,10 @@ def test_values_a_shell_split_into_words_are_told_to_go_in_one_param(monkeypatch
     (["sweep", "fig7", "--param=tax_rate=0,", "0.25,", "0.5", "--seeds", "0"], "--param=tax_rate=0,0.25,0.5"),
     (["sweep", "fig7", "--param", "tax_rate=", "0.5"], "--param tax_rate=0.5"),
     (["sweep", "fig7", "--param", "tax_rate=0.5", "--seeds", "0,", "1"], "--seeds 0,1"),
-    (["reproduce", "--seeds", "0,", "1"], "--seeds 0,1")])
+    (["reproduce", "--seeds", "0,", "1"], "--seeds 0,1"),
+    (["sweep", "fig7", "--param", "tax_rate=0.5,", "-0.25,", "-0.5,", "0", "--seeds", "0"],
+     "--param tax_rate=0.5,-0.25,-0.5,0"),
+    (["sweep", "fig7", "--par", "tax_rate=0,", "0.5"], "--par tax_rate=0,0.5")])
 def test_a_list_a_space_split_into_words_is_told_to_be_written_without_spaces(argv, written, monkeypatch, capsys):
     """A student's `--param tax_rate=0, 0.5` (unquoted) reaches esxlab as two words; the error said only
     "unrecognized arguments: 0.5.", which does not say the space is the mistake."""
@@ -518,6 +521,16 @@ def test_a_list_a_space_split_into_words_is_told_to_be_written_without_spaces(ar
     assert main(argv) == 2
     assert capsys.readouterr().err.endswith(f"; a space after a comma or '=' splits the values into words: write them "
                                             f"without spaces, {written} (or in quotes).\n")
+
+
+@pytest.mark.parametrize("argv", [["sweep", "fig7,", "fig2"], ["sweep", "fig7", "--csv", "out,", "x"],
+                                  ["reproduce", "--csv", "out=", "x"]])
+def test_a_word_after_a_value_that_is_no_list_is_not_told_to_join_it(argv, monkeypatch, capsys):
+    """A review: `sweep fig7, fig2` was told to write "fig7,fig2" (one experiment only), and a word after a file name
+    ending in ',' or '=' to join the two; and `tax_rate=0, -0.5` to write "--param tax_rate=0," (its value lost)."""
+    _never_runs(monkeypatch)
+    assert main(argv) == 2
+    assert "splits the values into words" not in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("text", ["tax_rate=0..0.75", "tax_rate=0:0.75"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from esxlab.experiments import fig2
+from esxlab.views.controls import control
 
 from notebook_cells import (cell_by_id, cells as _cells, flat as _flat, prose as _prose, text as _cell,
                             text_by_id)
@@ -35,7 +36,8 @@ def test_02_at_400_clients_the_ballooned_line_starts_above_whatever_the_seed():
     from esxlab.host import quietly
     src = next(c.source for c in _cells("02_ballooning") if "views.ExperimentDashboard(" in c.source)
     assert "fixed=dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30)" in src
-    assert "clients=400," not in src and fig2.PARAMS["clients"].hi == 400, "the slider's end"
+    assert "clients=400," not in src and "overrides" not in src
+    assert control("clients", fig2.PARAMS["clients"], owner="fig2").max == 400, "the slider's end, as the dashboard's"
     with quietly():
         runs = [fig2.run(seed=s, clients=400, **FIXED) for s in (0, 1, 2)]
     bars = [r.traces["bars"] for r in runs]

@@ -97,7 +97,7 @@ def test_05_try_it_figure_2s_dbench_here_states_seed_0s_numbers():
     assert round(f2_here.value("dbench throughput gain"), 1) == 24.6
     assert len([r for r in f2_here.table if r.kind == "prediction" and r.within is False]) == 6
     assert round(f2_run.mean("dbench", "alloc", 36, 60)) == 232 and round(f2_run.mean("idle", "alloc", 36, 60)) == 124
-    assert round(f2_run.mean("dbench", "balloon", 20, 31)) == 74 and round(f2_run.mean("dbench", "swapped", 20, 31)) == 3
+    assert [round(f2_run.mean("dbench", k, 20, 31)) for k in ("balloon", "swapped")] == [74, 3]
     assert [round(f2_here.value(f"dbench active estimate, τ = {t}")) for t in (0, 0.75)] == [150, 157]
     assert round(f2_run.mean("dbench", "balloon", 36, 60)) == 20, "still ballooned after the change"
     assert [round(100 * (f2_bars[k][1] / f2_bars[k][0] - 1), 1) for k in ("configured", "ballooned")] == [24.0, 27.8]

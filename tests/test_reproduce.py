@@ -336,7 +336,8 @@ def test_the_runner_starts_no_more_workers_than_tasks(monkeypatch):
 
 def test_loky_max_cpu_count_keeps_a_dashboards_precompute_in_its_own_process(monkeypatch):
     """The README's advice for a class on one shared server: LOKY_MAX_CPU_COUNT=1 caps the workers that a dashboard's
-    precompute asks for (os.cpu_count(), one per neighbouring value) at one, which runs in the kernel's own thread."""
+    precompute asks for (os.cpu_count(), one per neighbouring value) at one, which joblib runs in the calling thread:
+    the dashboard's precompute thread, in the kernel's process (no loky process)."""
     monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "1")
     assert runner.workers(os.cpu_count() or 1, 6, "dashboard precompute: jobs") == 1
     monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "2")

@@ -343,6 +343,17 @@ def test_a_port_that_is_not_a_number_is_said_so(address, why):
         within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=address)
 
 
+@pytest.mark.parametrize("address, why", [("[::1]", "missing port number in address '[::1]'"),
+                                          ("tcp://a:b:c", "ipv6 needs brackets like [::1]"),
+                                          ("tcp://[::1]:87x", "its port '87x' is not a whole number")])
+def test_an_ipv6_address_is_read_with_its_brackets(address, why):
+    """A review: '[::1]' (no port) was said to have the port '1]', and 'tcp://a:b:c' the port 'c', hiding Dask's own
+    "missing port number" and "ipv6 needs brackets"."""
+    with pytest.raises(esx.ConfigError, match=rf"^sweep: scheduler = '{re.escape(address)}' could not be reached "
+                                              rf"\([^)]*{re.escape(why)}"):
+        within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=address)
+
+
 def test_a_failed_name_lookup_is_not_said_to_name_no_host(monkeypatch):
     """A review: every gaierror read "no host is named …", a temporary failure of the name service too."""
     def lookup_fails(*args, **kwargs):

@@ -646,8 +646,9 @@ def test_every_chart_tells_its_series_apart_in_every_vision(chart):
 
 
 def test_a_series_colour_does_not_depend_on_where_the_series_stands():
-    """zero_shared was olive second on 04's host panel and teal third on the default one: a colour is the first
-    free one that keeps the chart's colours apart, whatever the series' place."""
+    """zero_shared was olive second on 04's host panel and teal third on the default one: a series that is no page
+    state or metric takes the next of OTHER_COLORS after the other such series before it, so page states and metrics
+    around it do not move its colour (series_colors)."""
     assert palette.series_colors(["zero_shared", "shared_saved"])[0] == \
         palette.series_colors(["free", "shared_saved", "zero_shared", "swap_used"])[2]
 

@@ -56,6 +56,20 @@ if TYPE_CHECKING:
     from .sweeps import SweepTable
 
 
+#: the options whose value is a list written with commas (their ``dest``): a space in it splits it into words
+LISTS = {"param", "seeds", "figure"}
+
+
+def _negative(word: str) -> bool:
+    """Whether a command-line ``word`` that starts with "-" is a negative number (a value, perhaps a list's with its
+    comma: "-0.5,"), not an option."""
+    try:
+        float(word.removesuffix(","))
+    except ValueError:
+        return False
+    return True
+
+
 class Parser(argparse.ArgumentParser):
     """argparse whose usage errors are ConfigError sentences ("sweep: …."), printed as
     ``error: …`` without the usage block, as every ``python -m esxlab`` command does."""
@@ -81,21 +95,31 @@ class Parser(argparse.ArgumentParser):
         return f"; {self._words}" if self._words else ""
 
     def _split_list(self, word: str) -> str:
-        """The hint for a stray ``word`` that follows a word ending in "," or "=": a space after a comma (``--param
-        tax_rate=0, 0.5``, ``--seeds 0, 1``) split one list into words; "" for any other word."""
+        """The hint for a stray ``word`` that follows a word ending in "," or "=" given to an option of
+        :data:`LISTS`: a space after a comma (``--param tax_rate=0, 0.5``, ``--seeds 0, 1``) split one list into
+        words; "" for any other word (one that follows the experiment's name, or a file name that ends in ",")."""
         given = self._given
         start = next((i - 1 for i, w in enumerate(given) if w == word and i and given[i - 1].endswith((",", "="))),
                      None)
         if start is None:
             return ""
-        words = [given[start]]
-        for w in given[start + 1:]:
-            if not words[-1].endswith((",", "=")) or w.startswith("-"):
+        attached = given[start].startswith("-")               # --param=tax_rate=0,
+        option = given[start].partition("=")[0] if attached else given[start - 1] if start else ""
+        if not self._takes_list(option):
+            return ""
+        words = given[start:start + 2]                        # the word before and the stray word: one list
+        for w in given[start + 2:]:
+            if not words[-1].endswith((",", "=")) or (w.startswith("-") and not _negative(w)):
                 break
             words.append(w)
-        option = given[start - 1] if start and not words[0].startswith("-") else ""
         return (f"; a space after a comma or '=' splits the values into words: write them without spaces, "
-                f"{' '.join(filter(None, (option, ''.join(words))))} (or in quotes)")
+                f"{' '.join(filter(None, ('' if attached else option, ''.join(words))))} (or in quotes)")
+
+    def _takes_list(self, option: str) -> bool:
+        """Whether ``option``, as given (perhaps abbreviated, as argparse allows: --par), is one of :data:`LISTS`."""
+        dests = {a.dest for o, a in self._option_string_actions.items()
+                 if o == option or (option.startswith("--") and o.startswith(option))}
+        return len(dests) == 1 and dests <= LISTS
 
     def _one_param(self, name: str) -> str:
         """The hint for a word ``name=…`` given after a --param's: a --param of its own; or, if ``name`` has a

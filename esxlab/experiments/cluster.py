@@ -85,9 +85,15 @@ def _refused(scheduler: str) -> str | None:
 
 
 def _bad_port(scheduler: str) -> str:
-    """Why the port of ``scheduler`` (``HOST:PORT`` after any ``tcp://``) is not one, where Dask would only say
-    "invalid literal for int()"; "" when it has no port or a whole number (Dask's own message says what is wrong)."""
-    _, colon, port = scheduler.split("://", 1)[-1].rpartition(":")
+    """Why the port of ``scheduler`` (``HOST:PORT`` after any ``tcp://``; an IPv6 host in brackets, ``[::1]:8786``)
+    is not one, where Dask would only say "invalid literal for int()"; "" when it has no port, a whole number, or an
+    IPv6 host without brackets (Dask's own message says what is wrong: "missing port number", "ipv6 needs
+    brackets")."""
+    address = scheduler.split("://", 1)[-1]
+    host_end = address.find("]") + 1 if address.startswith("[") else 0
+    if not host_end and address.count(":") > 1:
+        return ""
+    _, colon, port = address[host_end:].rpartition(":")
     if not colon or port.isdigit():
         return ""
     return f"its port {port!r} is not a whole number" if port else "no port after its ':'"

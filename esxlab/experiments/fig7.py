@@ -9,8 +9,9 @@ than 30 %.
 Rows. Each is a mean over a window of the run (invented: the paper gives steady values, not the
 minutes they were read over): *before the change* from a third of the way from dbench's
 start to the change until the change (minutes 12.3–31 by default), *after the change* from
-:func:`settle_min` after it to the end (minutes 36–60); the idle VM's active estimate over both
-(minutes 12.3–60). The throughput gain is dbench's mean throughput after over before, minus 1, in %.
+:func:`settle_min` after it to the end (minutes 36–60); the idle VM's active estimate from the first
+window's start to the end, the settling minutes included (minutes 12.3–60). The throughput gain is
+dbench's mean throughput after over before, minus 1, in %.
 :func:`windows` gives the windows for other parameters.
 
 Host size. ``HostConfig.memory_mb`` includes each VM's 32 MB overhead, and targets keep free

@@ -39,7 +39,8 @@ from typing import Any, Sequence
 import ipywidgets as widgets
 from IPython.display import display
 
-from ..checks import PLAIN_NUMBER, UNIT_WORD, CheckFailed, Expect, Mistake, as_choice, hint_for, spelling, verify
+from ..checks import (GROUPED_NUMBER, PLAIN_NUMBER, UNIT_WORD, CheckFailed, Expect, Mistake, as_choice, hint_for,
+                      spelling, ungrouped, verify)
 from ..errors import ConfigError, check_number
 from .components import COLORS
 
@@ -64,12 +65,6 @@ def _box(text: str, color: str) -> str:
             f"{text}</div>")
 
 
-#: a thousands separator: a comma, a space, a no-break space or a thin space (U+202F, U+00A0, U+2009)
-_SEPS = ", \u00a0\u2009\u202f"
-#: a number written with thousands separators, English style: 1 to 3 digits (not a lone 0), then groups
-#: of exactly three digits, all behind the same separator, then perhaps a decimal point (or a decimal comma
-#: after space-grouped thousands, as in French: 1 234,5)
-_GROUPED = re.compile(rf"([+-]?)([1-9]\d{{0,2}}(?P<sep>[{_SEPS}])\d{{3}}(?:(?P=sep)\d{{3}})*)([.,]\d+)?(?![\d.,])")
 #: what a box accepts, said to a student whose answer could not be read ({unit}: what may follow the number)
 ALLOWED = ("write it with digits, a decimal point or comma (16.5 or 16,5), thousands grouped by commas or "
            "spaces if you like (12,500 or 12 500), and {unit}")
@@ -105,11 +100,11 @@ def _read(text: Any) -> tuple[float | None, str, str]:
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return (float(text), "", "") if math.isfinite(text) else (None, "", "")
     s = str(text).strip().replace("\u2212", "-")                       # a typographic minus too
-    m = _GROUPED.match(s)
+    m = GROUPED_NUMBER.match(s)
     if m and m.group("sep") == "," and (m.group(4) or ".")[0] == ",":
         return None, "", ""                                             # 1,234,5: a comma for both
     if m:
-        x = float(m.group(1) + re.sub(rf"[{_SEPS}]", "", m.group(2)) + (m.group(4) or "").replace(",", "."))
+        x = float(ungrouped(m))
         ambiguous = m.group("sep") == "," and m.group(2).count(",") == 1 and not m.group(4)
         note = (f"read {m.group(0)!r} as {x:.15g}: a comma before three digits groups thousands; for a decimal, "
                 f"write {m.group(0).replace(',', '.')!r}") if ambiguous else ""
