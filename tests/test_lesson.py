@@ -501,3 +501,46 @@ def test_a_reveal_reads_a_ratio_or_a_fraction_typed_for_a_percentage():
     p.record(1.178)
     p.reveal(actual=17.8, explain="Why.")
     assert "If you meant" not in p.revealed.text, "only for a percentage"
+
+
+@pytest.mark.parametrize("pressed", [False, True])
+def test_a_reveal_cell_run_again_shows_the_comparison_again(shown, pressed):
+    """A student who runs a reveal cell a second time (JupyterLab clears its output first) saw an empty cell:
+    the Reveal was shown once only. It is shown again, beside the new actual (a slider may have moved), and the
+    prediction stays locked; shown through the Reveal button or not (a student's trial, session 66)."""
+    p = Prediction("How many MB?", unit="MB")
+    if pressed:                                  # Run All reached the reveal first; the student pressed Reveal
+        p.reveal(actual=7, explain="Seven.")
+        p.record(5)
+        p.reveal_button.click()
+    else:
+        p.record(5)
+        p.reveal(actual=7, explain="Seven.")
+    first = p.revealed
+    shown.clear()
+    again = p.reveal(actual=9, explain="Nine now.")
+    assert shown == [again] and again is p.revealed and again is not first
+    assert (again.prediction, again.actual, again.gap) == (5.0, 9.0, 4.0) and "Nine now." in again.text
+    with pytest.raises(esx.ConfigError, match="locked"):
+        p.record(6)
+
+
+def test_a_reveal_without_prediction_run_again_shows_the_value_and_stays_locked(shown):
+    p = Prediction("How many MB?", unit="MB")
+    p.reveal(actual=7, explain="Seven.")
+    p.reveal_button.click()
+    p.reveal_button.click()                      # seen without a prediction
+    shown.clear()
+    again = p.reveal(actual=7, explain="Seven.")
+    assert shown == [again] and again.prediction is None and "did not record a prediction" in again.text
+    with pytest.raises(esx.ConfigError, match="locked"):
+        p.record(5)
+
+
+def test_a_reveal_cell_run_again_in_a_notebook_is_not_empty():
+    shell = InteractiveShell.instance()
+    shell.run_cell("from esxlab.views.lesson import Prediction\np = Prediction('How many?', unit='MB')\np.record(3)")
+    for _ in range(2):
+        with capture_output() as cap:
+            assert shell.run_cell("p.reveal(actual=5, explain='Two more.')").success
+        assert len(cap.outputs) == 1 and "Two more." in cap.outputs[0].data["text/plain"]

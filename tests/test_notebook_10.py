@@ -2,7 +2,6 @@
 prose, reveals, guards, Try it and questions."""
 from __future__ import annotations
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -12,7 +11,8 @@ from esxlab.guest import KERNEL
 from esxlab.pmap import SWAPPED
 from esxlab.views.lesson import Question
 
-from notebook_cells import cell, cells as _cells, flat, guard as _guard, markdown_of as _markdown, run_until, text
+from notebook_cells import (cell, cells as _cells, flat, guard as _guard, markdown_of as _markdown, notebook, run_until,
+                            text)
 
 
 W = esx.workloads
@@ -156,9 +156,6 @@ def test_10_the_probe_question_takes_pages():
     assert q.expect.unit == "pages" and q.check("28 pages").correct
 
 
-NB = "notebooks/10_security.ipynb"
-
-
 def _run(mode: str, clients: int, **host_config):
     """The notebook's section 4 set-up, the guest's driver in ``mode``; returns (host, guest's mean speed after 1 min)."""
     host = esx.Host(esx.HostConfig(memory_mb=176, swap_mb=512, **host_config), seed=0)
@@ -169,7 +166,7 @@ def _run(mode: str, clients: int, **host_config):
 
 
 def test_the_notebook_runs_a_file_set_larger_than_the_share_and_says_so():
-    cells = nbformat.read(NB, as_version=4).cells
+    cells = notebook("10").cells                       # (read from the checkout, wherever pytest runs)
     dash = next(c.source for c in cells if "SimDashboard" in c.source and "honest" in c.source)
     assert dash.count("Dbench(clients=12)") == 2
     text = " ".join(" ".join(c.source.split()) for c in cells if c.cell_type == "markdown")

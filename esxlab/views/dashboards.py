@@ -229,6 +229,14 @@ class Dashboard(widgets.VBox):
         return {k: round(c.value, 10) if isinstance(c, widgets.FloatSlider) else c.value
                 for k, c in self.controls.items()}
 
+    @property
+    def moved(self) -> dict[str, tuple[Any, Any]]:
+        """The controls not at their values as built (:attr:`defaults`), each as (as built, now); empty if none
+        moved. A notebook's guard cell checks the text about the runs as built only ``if not dash.moved``: a student
+        who moved a slider and ran the cells below sees no check fail (invented)."""
+        now = self.values
+        return {k: (v, now[k]) for k, v in self.defaults.items() if now[k] != v}
+
     def set(self, **values: Any) -> None:
         """Set several controls at once (one rerun). Names with a dot (``"dbench.shares"``) may
         be given with ``__`` instead (``dbench__shares``)."""

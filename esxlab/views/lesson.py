@@ -331,7 +331,9 @@ class Prediction:
         given away yet: a "Reveal" button waits below the cell and this returns None. Pressed after
         a prediction is recorded, it shows the comparison; pressed without one, it asks for one
         first, and a second press shows the value without a prediction. :meth:`show` does what the
-        button does."""
+        button does. Called again after the reveal (the student ran its cell again, perhaps after moving a
+        slider), it shows the locked prediction beside this ``actual`` at once: the cell's output is never
+        empty (invented)."""
         check_number("Prediction.reveal", "actual", actual)
         if not isinstance(explain, str) or not explain.strip():
             raise ConfigError(f"Prediction.reveal(explain={explain!r}) is not allowed; give a sentence on what the "
@@ -341,8 +343,8 @@ class Prediction:
                               f"'simulated' or 'worked-out'.")
         self._answer = (float(actual), explain)
         self.label = label.strip()
-        if self.value is not None:
-            display(self.show())
+        if self.value is not None or self.revealed is not None:    # (a cell run again after its reveal shows it
+            display(self._compare())                                # again, with this actual; still locked)
             return self.revealed
         self.reveal_button = widgets.Button(description="Reveal", button_style="warning",
                                             layout=widgets.Layout(width="200px"))
@@ -359,13 +361,18 @@ class Prediction:
             return self.revealed
         if self._answer is None:
             raise ConfigError("Nothing to show yet: call reveal(actual=..., explain=...) first.")
-        actual, explain = self._answer
         if self.value is None and not self._asked:
             self._asked = True
             self.reveal_box.value = _box("No prediction recorded yet: type one above and press <i>Record my "
                                          "prediction</i>, then Reveal — or press Reveal again to see the value "
                                          "without one.", NOTE)
             return None
+        return self._compare()
+
+    def _compare(self) -> Reveal:
+        """The recorded prediction (or its absence) beside the last reveal()'s actual, shown in the widgets;
+        the prediction is locked from then on."""
+        actual, explain = self._answer
         if self.value is None:
             says = "the simulator says" if self.label == "simulated" else f"the {self.label} value is"
             head = (f"You did not record a prediction, so there is nothing to compare: {says} "

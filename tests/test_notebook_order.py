@@ -1,0 +1,89 @@
+"""Students do not run a notebook top to bottom once (session 66's trial): they move a dashboard's sliders and then
+run the cells below it, and they run a reveal cell twice. Each notebook runs in a kernel (nbclient) as such a student
+would: Run All, each reveal cell once more at once, then for each dashboard, its controls moved as a browser moves
+them (a comm message: the property lock held) and every cell below it run again.
+
+What a student must see: no cell fails (a guard cell compares the text with the runs as built, so it checks only
+``if not dash.moved``), a guard cell leaves the sliders where the student put them, and a reveal cell run twice
+prints the same. Under the plain Run All no guard may skip its checks (its ``if`` must hold there)."""
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+#: a cell that builds a dashboard: ``name = views.SomeDashboard(``
+BUILDS = re.compile(r"^(\w+) = views\.\w*Dashboard\(", re.M)
+#: moves every control of dashboard {var} one step, as the browser would, and waits for its run
+MOVE = """
+_moved = {{}}
+for _name, _c in {var}.controls.items():
+    _now = {var}.values[_name]
+    _near = [v[_name] for v in {var}.neighbours({var}.values) if v[_name] != _now]
+    if _near and not _c.disabled:
+        _c.set_state({{"value": _near[0]}})       # what a slider's comm message does
+        {var}.done.wait(600)
+        {var}.idle(600)
+        _moved[_name] = {var}.values[_name]
+"""
+#: the dashboards' values before a guard cell runs, and a check that it left them there
+BEFORE = """
+from esxlab.views.dashboards import Dashboard as _Dashboard
+_before = {_n: _d.values for _n, _d in globals().items() if isinstance(_d, _Dashboard) and not _n.startswith("_")}
+"""
+AFTER = """
+_after = {_n: _d.values for _n, _d in globals().items() if isinstance(_d, _Dashboard) and not _n.startswith("_")}
+assert _after == _before, ("the guard cell moved the student's sliders", _before, _after)
+"""
+
+
+def is_guard(cell) -> bool:
+    return "guard" in cell.metadata.get("tags", [])
+
+
+def guard_condition(source: str) -> str | None:
+    """The test of a guard cell that checks only under a condition (``if not dash.moved:``), else None."""
+    first = ast.parse(source).body[0]
+    return ast.unparse(first.test) if isinstance(first, ast.If) and len(ast.parse(source).body) == 1 else None
+
+
+def plan(nb) -> list[tuple[str, str]]:
+    """(what the cell is, its source): Run All, each reveal cell twice in a row and each conditional guard's
+    condition asserted first; then, per dashboard, its controls moved and the cells below it run again."""
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    steps = []
+    for i, c in code:
+        condition = guard_condition(c.source) if is_guard(c) else None
+        if condition:
+            steps.append((f"cell {i}'s condition", f"assert {condition}, 'guard cell {i} checks nothing in Run All'"))
+        steps.append((f"cell {i}", c.source))
+        if ".reveal(" in c.source:
+            steps.append((f"cell {i} again", c.source))
+    for d, c in code:
+        for var in BUILDS.findall(c.source):
+            steps.append((f"moving {var}'s controls", MOVE.format(var=var)))
+            for i, c2 in code:
+                if i > d:
+                    steps += [(f"before guard {i}", BEFORE)] * is_guard(c2) + [(f"cell {i} after moving {var}",
+                                                                                  c2.source)]
+                    steps += [(f"guard cell {i} after moving {var}: the sliders", AFTER)] * is_guard(c2)
+    return steps
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_student_who_moves_sliders_and_runs_cells_again_sees_nothing_fail(path):
+    steps = plan(nbformat.read(path, as_version=4))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for _, src in steps])
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    failed = [f"{what}: {o.ename}: {o.evalue[:200]}" for (what, _), cell in zip(steps, nb.cells)
+              for o in cell.outputs if o.output_type == "error"]
+    assert failed == [], "\n".join(failed)
+    printed = {what: "".join(o.text for o in cell.outputs if o.output_type == "stream")
+               for (what, _), cell in zip(steps, nb.cells)}
+    twice = {what[:-len(" again")]: text for what, text in printed.items() if what.endswith(" again")}
+    assert {k: printed[k] for k in twice} == twice, "a reveal cell run twice printed something else"
