@@ -113,6 +113,32 @@ def run_cells(stem: str, *ids: str) -> dict:
     return names
 
 
+def run_as_a_student(stem: str, move, through: str = "") -> dict:
+    """Notebook ``stem``'s code cells run in this process as a JupyterLab student runs them: down to the cell that
+    builds ``dash``, then ``move(dash)`` (what the student did in the browser), then the cells below, one by one, to
+    the end or to the first that holds ``through``; the names they defined."""
+    code, names = [c for c in notebook(stem).cells if c.cell_type == "code"], {}
+    at = next(i for i, c in enumerate(code) if c.source.startswith("dash = views."))
+    for c in code[:at + 1]:
+        exec(c.source, names)
+    move(names["dash"])
+    for c in code[at + 1:]:
+        exec(c.source, names)
+        if through and through in c.source:
+            break
+    return names
+
+
+def slid(name: str, value):
+    """What a student's move of slider ``name`` to ``value`` does (its comm message), as a ``move`` for
+    :func:`run_as_a_student`: the dashboard reruns and is drawn."""
+    def move(dash) -> None:
+        dash.controls[name].set_state({"value": value})
+        dash.done.wait(600)
+        dash.idle(600)
+    return move
+
+
 def figures(widget) -> list:
     """The bqplot figures inside ``widget``, in the order they are on screen."""
     import bqplot as bq

@@ -8,7 +8,7 @@ import pytest
 import esxlab as esx
 from esxlab.experiments import replacement
 
-from notebook_cells import cell, cells as _cells, question, text as _text, text_by_id
+from notebook_cells import cell, cells as _cells, question, run_as_a_student, slid, text as _text, text_by_id
 
 
 MB = esx.PAGES_PER_MB
@@ -176,3 +176,12 @@ def test_03_try_it_points_to_balloon_vs_paging_and_its_claim_holds():
     res = balloon_vs_paging.run(seed=0)
     assert res.value("mild: balloon first / paging only") < 1 < res.value("tight: balloon first / paging only")
     assert res.value("mild: guest kernel paged, paging only (at the end)") > 0
+
+
+def test_03_a_student_who_moved_memory_to_176_mb_as_observe_says_runs_the_cells_below_and_none_fails():
+    """Session 66's browser trial: Observe names 176 MB, where the host pages nothing; run after that move, the hidden
+    check below the dashboard failed (no double paging) and the reveal divided by zero (clock ÷ random of the
+    moved run). The reveal compares the set-up the prediction asked about, 144 MB."""
+    names = run_as_a_student("03", slid("memory_mb", 176))
+    assert names["dash"].values["memory_mb"] == 176
+    assert names["clock_run"].double_paging > names["random_run"].double_paging > 0, "the runs at 144 MB"

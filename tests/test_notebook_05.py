@@ -9,7 +9,8 @@ import esxlab as esx
 from esxlab.experiments import fig7, paper_series
 from esxlab.views.lesson import Prediction
 
-from notebook_cells import cell, figures, question, run_cells, text as _text, text_by_id
+from notebook_cells import (cell, figures, question, run_as_a_student, run_cells, slid, text as _text,
+                            text_by_id)
 
 
 def test_05_sweep_shows_its_title_once():
@@ -107,3 +108,17 @@ def test_05_try_it_figure_2s_dbench_here_states_seed_0s_numbers():
                  "its VM stops at about 232 MB", "still ballooned by 20 MB after the change",
                  "idle VM keeps about 124 MB", "(150 and 157 MB against the paper's 174 and 197)"):
         assert said in answer, said
+
+
+def test_05_a_student_who_moved_tau_to_half_runs_the_cells_below_and_none_fails():
+    """Session 66's browser trial: in JupyterLab, τ at 0.5, the hidden cell after Observe failed with a bare
+    AssertionError (its Why? panel text holds at τ = 0.75 only; 0.7 and 0.8, one step away, pass)."""
+    names = run_as_a_student("05", slid("tax_rate", 0.5))
+    assert names["dash"].controls["tax_rate"].value == 0.5, "no cell put the student's slider back"
+
+
+def test_05_the_guard_after_observe_leaves_the_minute_where_the_student_scrubbed_it():
+    """Observe asks the student to scrub the minute slider; the hidden cell below read the Why? panel at three minutes
+    and left the slider at the end."""
+    names = run_as_a_student("05", lambda dash: dash.minute.set_state({"value": 31.5}), through="panel[minute]")
+    assert names["dash"].minute.value == 31.5

@@ -1,7 +1,9 @@
 """Students do not run a notebook top to bottom once (session 66's trial): they move a dashboard's sliders and then
 run the cells below it, and they run a reveal cell twice. Each notebook runs in a kernel (nbclient) as such a student
 would: Run All, each reveal cell once more at once, then for each dashboard, its controls moved as a browser moves
-them (a comm message: the property lock held) and every cell below it run again.
+them (a comm message: the property lock held; each slider four steps, each dropdown to its next choice: one step
+missed notebook 03's 176 MB and 05's τ = 0.5, and dropdowns were not moved at all) and every cell below it run
+again.
 
 What a student must see: no cell fails (a guard cell compares the text with the runs as built, so it checks only
 ``if not dash.moved``), a guard cell leaves the sliders where the student put them, and a reveal cell run twice
@@ -18,17 +20,26 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: a cell that builds a dashboard: ``name = views.SomeDashboard(``
 BUILDS = re.compile(r"^(\w+) = views\.\w*Dashboard\(", re.M)
-#: moves every control of dashboard {var} one step, as the browser would, and waits for its run
+#: moves every control of dashboard {var} as the browser would, and waits for its run: a slider {steps} step(s) (down
+#: where there is no room up), a dropdown to its next choice
 MOVE = """
 _moved = {{}}
 for _name, _c in {var}.controls.items():
-    _now = {var}.values[_name]
-    _near = [v[_name] for v in {var}.neighbours({var}.values) if v[_name] != _now]
-    if _near and not _c.disabled:
-        _c.set_state({{"value": _near[0]}})       # what a slider's comm message does
-        {var}.done.wait(600)
-        {var}.idle(600)
-        _moved[_name] = {var}.values[_name]
+    if _c.disabled:
+        continue
+    if hasattr(_c, "options"):                   # a dropdown's comm message sets its index
+        if len(_c.options) < 2:
+            continue
+        _c.set_state({{"index": (_c.index + 1) % len(_c.options)}})
+    else:
+        _to = _c.value + {steps} * _c.step
+        _to = _to if _to <= _c.max else _c.value - {steps} * _c.step
+        if not _c.min <= _to <= _c.max:
+            continue
+        _c.set_state({{"value": _to}})            # what a slider's comm message does
+    {var}.done.wait(600)
+    {var}.idle(600)
+    _moved[_name] = {var}.values[_name]
 """
 #: the dashboards' values before a guard cell runs, and a check that it left them there
 BEFORE = """
@@ -65,7 +76,7 @@ def plan(nb) -> list[tuple[str, str]]:
             steps.append((f"cell {i} again", c.source))
     for d, c in code:
         for var in BUILDS.findall(c.source):
-            steps.append((f"moving {var}'s controls", MOVE.format(var=var)))
+            steps.append((f"moving {var}'s controls", MOVE.format(var=var, steps=4)))
             for i, c2 in code:
                 if i > d:
                     steps += [(f"before guard {i}", BEFORE)] * is_guard(c2) + [(f"cell {i} after moving {var}",

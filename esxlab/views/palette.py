@@ -23,10 +23,12 @@ COLORS = {**{m.name: m.color for m in METRICS if m.color}, **{s.name: s.color fo
 COLORS.update({"shared frames": COLORS["shared"], "ballooned": COLORS["balloon"],     # the same things, other names
                "sharing table": COLORS["sharing_table"],
                "estimate": COLORS["active"]})                                         # Figure 6's active estimate
-#: series without a page state's colour: Tol's muted colours that the palette above does not use (so such a
-#: series never looks like a page state), none grey (the paper's points are grey, PAPER_COLOR), in the order
-#: charts take them: rose before teal, which is 4.8 CIEDE2000 from shared's green and 7.4 from active's blue
-#: under tritanopia (04's zero_shared beside shared_saved, Figure 6's fast beside the estimate)
+#: series without a page state's colour: Tol's muted colours that the palette above does not use (so in normal
+#: vision such a series never looks like a page state; under a deficiency some come close to one, rose 4.0
+#: CIEDE2000 from shared's green under deuteranopia, so only the pairs a chart draws are checked), none grey (the
+#: paper's points are grey, PAPER_COLOR), in the order charts take them: rose before teal, which is 4.8 from
+#: shared's green and 7.4 from active's blue under tritanopia (04's zero_shared beside shared_saved, Figure 6's fast
+#: beside the estimate)
 OTHER_COLORS = ["#332288", "#999933", "#CC6677", "#44AA99", "#DDCC77", "#AA4499", "#88CCEE"]
 PMAP_COLORS = [s.color for s in PAGE_STATES]                                             # STATE_NAMES order
 #: high, clear (ESXi 6), soft, hard, low: light to dark; clear a pale yellow (a pale blue was 7 CIEDE2000 from
