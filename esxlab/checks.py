@@ -287,21 +287,26 @@ def _written(number: str) -> str | None:
     grouped = GROUPED_NUMBER.fullmatch(number)
     if not grouped:
         return f" and with a decimal point ({number.replace(',', '.')})" if "," in number else ""
-    _, whole, sep, fraction = grouped.groups()
-    if sep == "," and (fraction or ".").startswith(","):
+    digits, ambiguous = grouped_reading(grouped)
+    if digits is None:
         return None
-    if sep == "," and whole.count(",") == 1 and not fraction:
-        return (f" and without the comma ({ungrouped(grouped)}), or with a decimal point ({number.replace(',', '.')}) "
+    if ambiguous:
+        return (f" and without the comma ({digits}), or with a decimal point ({number.replace(',', '.')}) "
                 "if the comma is a decimal comma")
-    point = ", with a decimal point" if (fraction or ".").startswith(",") else ""
-    return f" and without the thousands separators{point} ({ungrouped(grouped)})"
+    point = ", with a decimal point" if (grouped[4] or ".").startswith(",") else ""
+    return f" and without the thousands separators{point} ({digits})"
 
 
-def ungrouped(grouped: re.Match) -> str:
-    """The number that :data:`GROUPED_NUMBER` matched, as Python writes it: "1,234,567.5" → "1234567.5",
-    "1 234,5" → "1234.5"."""
-    sign, whole, _, fraction = grouped.groups()
-    return sign + re.sub(f"[{THOUSANDS_SEPS}]", "", whole) + (fraction or "").replace(",", ".")
+def grouped_reading(grouped: re.Match) -> tuple[str | None, bool]:
+    """How a number that :data:`GROUPED_NUMBER` matched reads, as the exercise checks and the lesson boxes read it:
+    (the number as Python writes it, "1,234,567.5" → "1234567.5", "1 234,5" → "1234.5"; None where a comma both
+    groups and marks the decimal, "1,234,5"), and whether it is ambiguous: one comma before three digits and no
+    fraction ("16,384": read as 16384, but perhaps a decimal comma)."""
+    sign, whole, sep, fraction = grouped.groups()
+    if sep == "," and (fraction or ".").startswith(","):
+        return None, False
+    ambiguous = sep == "," and whole.count(",") == 1 and not fraction
+    return sign + re.sub(f"[{THOUSANDS_SEPS}]", "", whole) + (fraction or "").replace(",", "."), ambiguous
 
 
 def _ndim(x: Any) -> int:

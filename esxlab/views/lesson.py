@@ -39,8 +39,8 @@ from typing import Any, Sequence
 import ipywidgets as widgets
 from IPython.display import display
 
-from ..checks import (GROUPED_NUMBER, PLAIN_NUMBER, UNIT_WORD, CheckFailed, Expect, Mistake, as_choice, hint_for,
-                      spelling, ungrouped, verify)
+from ..checks import (GROUPED_NUMBER, PLAIN_NUMBER, UNIT_WORD, CheckFailed, Expect, Mistake, as_choice,
+                      grouped_reading, hint_for, spelling, verify)
 from ..errors import ConfigError, check_number
 from .components import COLORS
 
@@ -101,11 +101,11 @@ def _read(text: Any) -> tuple[float | None, str, str]:
         return (float(text), "", "") if math.isfinite(text) else (None, "", "")
     s = str(text).strip().replace("\u2212", "-")                       # a typographic minus too
     m = GROUPED_NUMBER.match(s)
-    if m and m.group("sep") == "," and (m.group(4) or ".")[0] == ",":
-        return None, "", ""                                             # 1,234,5: a comma for both
     if m:
-        x = float(ungrouped(m))
-        ambiguous = m.group("sep") == "," and m.group(2).count(",") == 1 and not m.group(4)
+        digits, ambiguous = grouped_reading(m)
+        if digits is None:
+            return None, "", ""                                         # 1,234,5: a comma for both
+        x = float(digits)
         note = (f"read {m.group(0)!r} as {x:.15g}: a comma before three digits groups thousands; for a decimal, "
                 f"write {m.group(0).replace(',', '.')!r}") if ambiguous else ""
     else:
