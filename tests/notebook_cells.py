@@ -113,15 +113,15 @@ def run_cells(stem: str, *ids: str) -> dict:
     return names
 
 
-def run_as_a_student(stem: str, move, through: str = "") -> dict:
+def run_as_a_student(stem: str, move, through: str = "", board: str = "dash") -> dict:
     """Notebook ``stem``'s code cells run in this process as a JupyterLab student runs them: down to the cell that
-    builds ``dash``, then ``move(dash)`` (what the student did in the browser), then the cells below, one by one, to
-    the end or to the first that holds ``through``; the names they defined."""
+    builds the dashboard ``board`` (``dash``), then ``move(board)`` (what the student did in the browser), then the
+    cells below, one by one, to the end or to the first that holds ``through``; the names they defined."""
     code, names = [c for c in notebook(stem).cells if c.cell_type == "code"], {}
-    at = next(i for i, c in enumerate(code) if c.source.startswith("dash = views."))
+    at = next(i for i, c in enumerate(code) if c.source.startswith(f"{board} = views."))
     for c in code[:at + 1]:
         exec(c.source, names)
-    move(names["dash"])
+    move(names[board])
     for c in code[at + 1:]:
         exec(c.source, names)
         if through and through in c.source:

@@ -185,3 +185,18 @@ def test_03_a_student_who_moved_memory_to_176_mb_as_observe_says_runs_the_cells_
     names = run_as_a_student("03", slid("memory_mb", 176))
     assert names["dash"].values["memory_mb"] == 176
     assert names["clock_run"].double_paging > names["random_run"].double_paging > 0, "the runs at 144 MB"
+
+
+def test_03_the_dashboard_stays_on_clock_as_the_text_before_the_reveal_says():
+    """Session 66's trial: Observe says the next cell switches the host to clock, and it did, but the hidden check
+    under it put the dropdown back to random, so the dashboard above showed random beside the text about clock."""
+    assert "The next cell switches the host to the **clock** policy" in text_by_id("03_demand_paging", "4e05b4a6")
+    names = run_as_a_student("03", lambda dash: None)
+    assert names["dash"].values["replacement"] == "clock"
+
+
+def test_03_a_student_who_moved_the_experiments_slider_to_48_mb_as_try_it_says_runs_the_cells_below():
+    """The Try it asks for the experiment's slider at its minimum, 48 MB, where the checked loop row reads NO: the
+    hidden check under the experiment checked its rows as built whenever the first dashboard had not moved."""
+    names = run_as_a_student("03", slid("available_mb", 48), board="policies")
+    assert names["policies"].values["available_mb"] == 48

@@ -117,8 +117,10 @@ def test_05_a_student_who_moved_tau_to_half_runs_the_cells_below_and_none_fails(
     assert names["dash"].controls["tax_rate"].value == 0.5, "no cell put the student's slider back"
 
 
-def test_05_the_guard_after_observe_leaves_the_minute_where_the_student_scrubbed_it():
+def test_05_the_guards_after_observe_leave_the_minute_where_the_student_scrubbed_it():
     """Observe asks the student to scrub the minute slider; the hidden cell below read the Why? panel at three minutes
-    and left the slider at the end."""
-    names = run_as_a_student("05", lambda dash: dash.minute.set_state({"value": 31.5}), through="panel[minute]")
+    and left the slider at the end. The hidden cell under the split's printout then moved τ to 0 and back to 0.75 (to
+    see the chart follow it, and the split vanish without the tax): each move redrew the dashboard at its last
+    minute (session 66's trial)."""
+    names = run_as_a_student("05", lambda dash: dash.minute.set_state({"value": 31.5}), through='"no tax: no split"')
     assert names["dash"].minute.value == 31.5

@@ -69,6 +69,16 @@ def test_06_reveal_and_next_cell_split_the_gap_the_same_way():
     assert "108 MB" not in text_by_id("06_active_memory_sampling", "06-12")
 
 
+def test_06_the_reveal_says_which_number_is_the_estimate_and_which_the_level_it_falls_toward():
+    """Session 66's trial: the reveal read "the estimate is still well above its new level, about 116 MB" under
+    "simulated: 167.3 MB", which a student could read as the estimate being about 116 MB."""
+    from notebook_cells import run_until
+    actual, explain = run_until("06_active_memory_sampling", "p.reveal")["p"]._answer
+    assert "its new level, about 116 MB" not in explain
+    assert "the level the estimate falls toward, worked out by hand above, is about 116 MB" in explain, explain
+    assert f"the simulated estimate, {actual:.1f} MB, is still {actual - 116:.0f} MB above that level" in explain
+
+
 @pytest.mark.parametrize("typed", ["0.65x", "0.65 times", "0.65 ×"])
 def test_a_plain_box_for_a_fraction_takes_no_factor(typed):
     """Lesson 06's slow average is a fraction: its box must not reward a made-up ×."""

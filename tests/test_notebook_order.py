@@ -2,12 +2,16 @@
 run the cells below it, and they run a reveal cell twice. Each notebook runs in a kernel (nbclient) as such a student
 would: Run All, each reveal cell once more at once, then for each dashboard, its controls moved as a browser moves
 them (a comm message: the property lock held; each slider four steps, each dropdown to its next choice: one step
-missed notebook 03's 176 MB and 05's τ = 0.5, and dropdowns were not moved at all) and every cell below it run
-again.
+missed notebook 03's 176 MB and 05's τ = 0.5, and dropdowns were not moved at all), its minute slider scrubbed to
+mid-run, and every cell below it run again.
 
 What a student must see: no cell fails (a guard cell compares the text with the runs as built, so it checks only
-``if not dash.moved``), a guard cell leaves the sliders where the student put them, and a reveal cell run twice
-prints the same. Under the plain Run All no guard may skip its checks (its ``if`` must hold there)."""
+``if not dash.moved``), a guard cell leaves the sliders where the student put them, the minute slider too (none of
+``dash.controls``, so it was neither scrubbed nor compared: 05's guard that moved τ and back, redrawing the dashboard
+at its last minute, went unnoticed), and a reveal cell run twice prints the same. Under the plain Run All no guard may
+skip its checks (its ``if`` must hold there). A guard under ``if not dash.moved`` meets a scrubbed minute here only
+where no control could move (12's limit slider has no room for four steps; its guard, which moved the limit and back,
+failed so); tests/test_notebook_05.py scrubs 05's minute with τ as built and runs the cells below."""
 import ast
 import re
 from pathlib import Path
@@ -21,7 +25,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: a cell that builds a dashboard: ``name = views.SomeDashboard(``
 BUILDS = re.compile(r"^(\w+) = views\.\w*Dashboard\(", re.M)
 #: moves every control of dashboard {var} as the browser would, and waits for its run: a slider {steps} step(s) (down
-#: where there is no room up), a dropdown to its next choice
+#: where there is no room up), a dropdown to its next choice; then scrubs its minute slider to mid-run, if it shows one
 MOVE = """
 _moved = {{}}
 for _name, _c in {var}.controls.items():
@@ -40,14 +44,18 @@ for _name, _c in {var}.controls.items():
     {var}.done.wait(600)
     {var}.idle(600)
     _moved[_name] = {var}.values[_name]
+if {var}.time_row.layout.display != "none" and not {var}.minute.disabled:
+    {var}.minute.set_state({{"value": round({var}.minute.max * 30) / 60}})
 """
-#: the dashboards' values before a guard cell runs, and a check that it left them there
+#: the dashboards' values and minutes before a guard cell runs, and a check that it left them there
 BEFORE = """
 from esxlab.views.dashboards import Dashboard as _Dashboard
-_before = {_n: _d.values for _n, _d in globals().items() if isinstance(_d, _Dashboard) and not _n.startswith("_")}
+_before = {_n: (_d.values, _d.minute.value) for _n, _d in globals().items() if isinstance(_d, _Dashboard)
+           and not _n.startswith("_")}
 """
 AFTER = """
-_after = {_n: _d.values for _n, _d in globals().items() if isinstance(_d, _Dashboard) and not _n.startswith("_")}
+_after = {_n: (_d.values, _d.minute.value) for _n, _d in globals().items() if isinstance(_d, _Dashboard)
+          and not _n.startswith("_")}
 assert _after == _before, ("the guard cell moved the student's sliders", _before, _after)
 """
 

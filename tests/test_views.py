@@ -822,6 +822,22 @@ def fake(traces: dict) -> types.SimpleNamespace:
                                  run=lambda seed, **kw: Result("fake", {}, traces=traces))
 
 
+def test_an_xy_chart_is_titled_as_the_series_chart_is():
+    """Notebook 02's chart, 05's sweep chart and 06's, each with an x axis of its own, had no title, where the series
+    chart beside them reads "<VM>: memory over time"."""
+    sizes = {"size_mb": np.array([128.0, 192.0]), "configured": np.array([3.0, 4.0]), "ballooned": np.array([2.0, 4.0])}
+    bars = views.ExperimentDashboard(fake({"bars": sizes}), [], xy=("bars", ["configured", "ballooned"]),
+                                     ylabel="dbench throughput (accesses/s)", xlabel="VM size (MB)", panels=("table",))
+    assert bars.xy.figure.title == "configured, ballooned: dbench throughput against VM size", bars.xy.figure.title
+    sweep = views.ExperimentDashboard(fake({"sweep": {"tax_rate": np.array([0.0, 0.5]), "idle_alloc": np.ones(2)}}),
+                                      [], xy=("sweep", ["idle_alloc"]), panels=("table",))
+    assert sweep.xy.figure.title == "idle alloc: memory against tax rate", sweep.xy.figure.title
+    estimates = {"minute": np.array([0.0, 0.5]), "slow": np.ones(2), "fast": np.ones(2)}
+    over = views.ExperimentDashboard(fake({"estimates": estimates}), [], xy=("estimates", ["slow", "fast"]),
+                                     panels=("table",))
+    assert over.xy.figure.title == "slow, fast: memory over time", over.xy.figure.title
+
+
 def test_the_events_table_lists_every_event_of_the_table_unless_marked_otherwise():
     """The table's columns were a hand-made list: a new event never showed and nothing failed."""
     assert CounterTable.FIELDS == tuple(e.name for e in EVENTS if e.table)

@@ -881,8 +881,9 @@ class ExperimentDashboard(Dashboard):
     in ``controls``, its control's starting value; ``xy =
     (key, columns)`` adds a chart of those columns of the table-like trace ``key`` against its
     first column (e.g. Figure 2's throughput against VM size), labelled ``xlabel`` (default:
-    the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero`` (the
-    dashboard's title heads it; a key or column the run lacks raises ConfigError naming those it has).
+    the column's name) and ``ylabel``, its y axis fitted to the data unless ``y_from_zero``, and titled, as the
+    series chart is, by its lines and its axes without their units ("idle alloc, dbench alloc: memory against tax
+    rate"; "…: memory over time" against minutes; a key or column the run lacks raises ConfigError naming those it has).
     ``extra`` widgets go with it, above the panels unless ``panels`` places :data:`EXTRA` (a subclass
     draws them in :meth:`draw_extra`). ``sum_vms``: see :class:`Dashboard`.
     ``stream`` draws the run as it grows, for experiments that run one host (e.g. Figures 7
@@ -1012,7 +1013,10 @@ class ExperimentDashboard(Dashboard):
         self.xy.xaxis.label = self.xlabel or pretty(xname)
         if self.paper_chart is not None and self.paper_chart is self.xy:
             self.xy.show_paper(*self.paper_points(None))
-        self.xy.update(np.asarray(cols[xname], dtype=float), cols)
+        # titled as the series chart is ("<what>: memory over time"), each quantity without its unit
+        against = "over time" if xname in ("minute", "minutes") else f"against {self.xy.xaxis.label.split(' (')[0]}"
+        title = f"{', '.join(pretty(f) for f in self.xy.fields)}: {self.xy.yaxis.label.split(' (')[0]} {against}"
+        self.xy.update(np.asarray(cols[xname], dtype=float), cols, title)
 
     def _stored_path(self, values: dict[str, Any]) -> Path:
         key = repr((self.module.__name__, sorted({**self.fixed, **values}.items()), self.seed, source_hash()))
