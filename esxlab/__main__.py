@@ -17,6 +17,7 @@ commands:
             [--jobs N | --scheduler ADDRESS] [--csv FILE]
   sweep fig7 --list                               list an experiment's parameters (default, allowed values,
                                                   how to write them) and the rules between them
+  sweep fig7 --quantities                         run it once and list its quantities (the table's names)
   sweep mypkg.myexp --param x=1,2                 sweep an experiment module of your own (README: Sweeps)
   exercises build                                 write exercises/release/ from exercises/source/
   exercises check                                 exit 1 if exercises/release/ is out of date

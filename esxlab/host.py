@@ -432,6 +432,7 @@ class Host:
             raise HostStopped(f"this host stopped in the middle of the tick at t = {self.time} s ({self._stopped}), "
                               "so it cannot run on: some VMs stepped in that tick and others did not. Build a new "
                               "Host (its trace so far stays readable: host.trace).")
+        _context.ticks = getattr(_context, "ticks", 0) + 1
         try:
             self._tick()
         except BaseException as e:          # (an interrupt inside a tick too: run() defers Ctrl-C to between ticks)
@@ -542,7 +543,8 @@ def _progress_line(ticks: int, show: bool | None) -> Iterator[Callable[[], None]
         yield line.update
 
 
-_context = threading.local()       # per thread: a dashboard's callback (watching), a runner's bar (quietly)
+_context = threading.local()       # per thread: a dashboard's callback (watching), a runner's bar (quietly),
+                                   # the ticks stepped (ticks_stepped)
 
 
 @contextlib.contextmanager
@@ -561,6 +563,12 @@ def watching(callback: Callable[[Host], None]) -> contextlib.AbstractContextMana
     tick: a dashboard draws an experiment's run as it grows, and cuts it short by raising from
     the callback (between two ticks, so the host stays consistent). Invented (issue 12)."""
     return _setting("callback", callback)
+
+
+def ticks_stepped() -> int:
+    """How many ticks :meth:`Host.step` has begun in this thread, on any host: a sweep tells a run that simulated
+    none, its results kept from an earlier run in the process (:func:`esxlab.experiments.common.kept`). Invented."""
+    return getattr(_context, "ticks", 0)
 
 
 def quietly() -> contextlib.AbstractContextManager[None]:

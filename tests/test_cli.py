@@ -74,14 +74,36 @@ def test_list_shows_the_rules_between_parameters_as_sentences(capsys):
     (["fig7", "--list", "--param", "tax_rate=5"], "fig7's parameters and runs nothing, so --param tax_rate=5", "--param"),
     (["fig7", "--list", "--seeds", "0-3", "--csv", "x.csv"], "fig7's parameters and runs nothing, so --seeds 0-3 "
                                                              "--csv x.csv", "--seeds, --csv"),
-    (["--list", "--jobs", "2"], "the experiments and runs nothing, so --jobs 2", "--jobs")])
+    (["--list", "--jobs", "2"], "the experiments and runs nothing, so --jobs 2", "--jobs"),
+    (["fig7", "--quantities", "--param", "tax_rate=5"], "the quantities of one run of fig7 at its defaults and runs "
+                                                        "no sweep, so --param tax_rate=5", "--param")])
 def test_list_with_an_option_of_a_run_is_refused_not_ignored(argv, ignored, options, capsys):
     """`sweep fig7 --list --param tax_rate=5` listed fig7's parameters, the invalid --param unchecked and ignored."""
+    flag = "--list" if "--list" in argv else "--quantities"
     assert main(["sweep", *argv]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err == (f"error: sweep: --list lists {ignored} would be ignored; allowed: --list alone, or "
-                                 f"{options} without --list, to run a sweep.\n")
+    assert out == "" and err == (f"error: sweep: {flag} lists {ignored} would be ignored; allowed: {flag} alone, or "
+                                 f"{options} without {flag}, to run a sweep.\n")
     assert main(["sweep", "fig7", "--list", "--seeds", "0", "--jobs", "1"]) == 0, "the defaults change nothing"
+
+
+def test_quantities_lists_the_names_the_sweep_table_gives_them(capsys, monkeypatch):
+    """A student filtering a sweep's table on its `quantity` column had no way to learn the names but to run a sweep
+    and read its CSV: the printed tables show the labels ("idle VM alloc, τ = 0.75"), and --list the parameters."""
+    monkeypatch.setattr(runner, "execute", lambda *a, **k: pytest.fail("--quantities runs no sweep"))
+    assert main(["sweep", "7", "--quantities"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"fig7: {E.fig7.TITLE}"
+    table = lines[lines.index(next(x for x in lines if x.startswith("quantity "))):]
+    assert table[0].split() == ["quantity", "kind", "unit", "printed", "as"]
+    rows = E.fig7.run(seed=0).table
+    assert [x[:len(r.quantity)] for x, r in zip(table[2:], rows)] == [r.quantity for r in rows]
+    assert len(table) == 2 + len(rows)
+    idle = next(x for x in table if x.startswith("idle VM alloc after the change "))
+    assert " ".join(idle.split()) == "idle VM alloc after the change prediction MB idle VM alloc, τ = 0.75"
+    assert main(["sweep", "fig7", "--list", "--quantities"]) == 0, "both: the parameters, then the quantities"
+    out = capsys.readouterr().out
+    assert out.index("parameter  ") < out.index("quantity  ")
 
 
 def test_list_shows_how_to_write_values_of_a_tuple_parameter(capsys):
@@ -513,24 +535,35 @@ def test_values_a_shell_split_into_words_are_told_to_go_in_one_param(monkeypatch
     (["reproduce", "--seeds", "0,", "1"], "--seeds 0,1"),
     (["sweep", "fig7", "--param", "tax_rate=0.5,", "-0.25,", "-0.5,", "0", "--seeds", "0"],
      "--param tax_rate=0.5,-0.25,-0.5,0"),
-    (["sweep", "fig7", "--par", "tax_rate=0,", "0.5"], "--par tax_rate=0,0.5")])
+    (["sweep", "fig7", "--par", "tax_rate=0,", "0.5"], "--par tax_rate=0,0.5"),
+    (["sweep", "fig7", "--param", "tax_rate", "=", "0.5", "--seeds", "0"], "--param tax_rate=0.5"),
+    (["sweep", "fig7", "--param", "tax_rate", "=0.5"], "--param tax_rate=0.5"),
+    (["sweep", "fig7", "--param=tax_rate", "=0,", "0.5"], "--param=tax_rate=0,0.5"),
+    (["sweep", "fig7", "--param", "tax_rate=0.5", "--seeds", "0", ",", "1"], "--seeds 0,1"),
+    (["sweep", "fig7", "--param", "tax_rate=0.5", "--seeds", "0", ",1"], "--seeds 0,1"),
+    (["reproduce", "--seeds", "0", ",", "1", "--jobs", "2"], "--seeds 0,1")])
 def test_a_list_a_space_split_into_words_is_told_to_be_written_without_spaces(argv, written, monkeypatch, capsys):
     """A student's `--param tax_rate=0, 0.5` (unquoted) reaches esxlab as two words; the error said only
-    "unrecognized arguments: 0.5.", which does not say the space is the mistake."""
+    "unrecognized arguments: 0.5.", which does not say the space is the mistake. A space before the comma or '='
+    said as little: `--seeds 0 , 1` "unrecognized arguments: , 1.", and `--param tax_rate = 0.5` "give each parameter
+    its own --param, e.g. --param =."."""
     _never_runs(monkeypatch)
     assert main(argv) == 2
-    assert capsys.readouterr().err.endswith(f"; a space after a comma or '=' splits the values into words: write them "
-                                            f"without spaces, {written} (or in quotes).\n")
+    assert capsys.readouterr().err.endswith(f"; a space before or after a comma or '=' splits the value into words: "
+                                            f"write it without spaces, {written} (or in quotes).\n")
 
 
 @pytest.mark.parametrize("argv", [["sweep", "fig7,", "fig2"], ["sweep", "fig7", "--csv", "out,", "x"],
-                                  ["reproduce", "--csv", "out=", "x"]])
+                                  ["reproduce", "--csv", "out=", "x"], ["sweep", "fig7", ",", "fig2"],
+                                  ["sweep", "fig7", "--csv", "out", "=x"], ["sweep", "fig7", "=0.5"]])
 def test_a_word_after_a_value_that_is_no_list_is_not_told_to_join_it(argv, monkeypatch, capsys):
     """A review: `sweep fig7, fig2` was told to write "fig7,fig2" (one experiment only), and a word after a file name
-    ending in ',' or '=' to join the two; and `tax_rate=0, -0.5` to write "--param tax_rate=0," (its value lost)."""
+    ending in ',' or '=' to join the two; and `tax_rate=0, -0.5` to write "--param tax_rate=0," (its value lost).
+    A stray "=0.5" with no name before it was told "give each parameter its own --param, e.g. --param =0.5"."""
     _never_runs(monkeypatch)
     assert main(argv) == 2
-    assert "splits the values into words" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "splits the value into words" not in err and "--param =" not in err
 
 
 @pytest.mark.parametrize("text", ["tax_rate=0..0.75", "tax_rate=0:0.75"])

@@ -20,7 +20,7 @@ import esxlab as esx
 from esxlab import experiments as E
 from esxlab.__main__ import main
 from esxlab.errors import ConfigError
-from esxlab.experiments import SweepFailed, SweepInterrupted, runner, sweep, sweeps
+from esxlab.experiments import SweepFailed, SweepInterrupted, common, runner, sweep, sweeps
 from esxlab.experiments.result import Row
 from esxlab.experiments.sweeps import SweepTable, parse_param
 
@@ -183,8 +183,9 @@ def test_bad_jobs_are_refused(jobs, monkeypatch):
 
 @pytest.mark.parametrize("scheduler", ["nowhere", "tcp://host:port", 8786])
 def test_a_malformed_scheduler_address_is_refused(scheduler):
-    with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = .* (could not be reached .*allowed: the address of a "
-                                              r"running Dask scheduler|is not allowed; give the scheduler's address as a str)"):
+    with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = .* (is not a valid address .*allowed: HOST:PORT "
+                                              r"with a port from 1 to 65535|is not allowed; give the scheduler's "
+                                              r"address as a str)"):
         E.sweep("remap_io", {"minutes": [1]}, scheduler=scheduler)
 
 
@@ -262,9 +263,12 @@ def test_cli_list_without_an_experiment_lists_the_experiments(capsys):
     """A new user's trial: `sweep --list` was an error (exit 2) naming the experiments without their titles."""
     assert main(["sweep", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "experiments (sweep EXPERIMENT --list lists one's parameters):"
+    assert lines[0] == ("experiments (sweep EXPERIMENT --list lists one's parameters, sweep EXPERIMENT --quantities "
+                        "its quantities):")
     assert [x.split()[0] for x in lines[1:]] == list(E.EXPERIMENTS)
-    assert lines[1 + E.EXPERIMENTS.index("fig7")] == f"  fig7         {E.fig7.TITLE}"
+    assert lines[1 + E.EXPERIMENTS.index("fig7")] == f"  fig7{' ' * 15}{E.fig7.TITLE}"
+    columns = {line.index(E.get(name).TITLE) for line, name in zip(lines[1:], E.EXPERIMENTS)}
+    assert columns == {len("  balloon_vs_paging  ")}, "the titles start in one column, after the longest name"
 
 
 def test_cli_lists_an_experiments_parameters_with_default_and_range(capsys, monkeypatch):
@@ -663,3 +667,31 @@ def test_a_keyword_sweep_does_not_take_is_one_sentence(keywords, says, monkeypat
     assert str(e.value) == says
     assert list(inspect.signature(sweep).parameters) == ["experiment", "params", "seeds", "jobs", "scheduler",
                                                          "progress"], "help(sweep) shows its own signature"
+
+
+def test_a_sweep_run_again_says_its_runs_were_kept_not_simulated(monkeypatch):
+    """A second identical sweep in one process returned at once from the runs this process keeps, saying nothing:
+    a student timing it, or wondering whether it ran, could not tell."""
+    monkeypatch.setattr(common, "_kept", type(common._kept)())          # (this test's own, empty caches)
+    monkeypatch.setattr(common, "_prefixes", type(common._prefixes)())
+    small = dict(vm_mb=[128], available_mb=[179], clients=[20], minutes=[14], tax_change_min=[8], dbench_start_min=[1])
+    first = sweep("fig7", {**small, "tax_rate": [0.25, 0.75]}, seeds=[3])
+    again = sweep("fig7", {**small, "tax_rate": [0.25, 0.75]}, seeds=[3])
+    assert (first.kept, again.kept) == (0, 2) and first.tables == again.tables
+    assert "(2 grid points × 1 seed; 2 kept from an earlier run, not simulated again)" in repr(again)
+    assert "kept" not in repr(first)
+
+
+def test_a_sweep_shows_its_bar_once_it_has_taken_a_while_unless_told(monkeypatch, capsys):
+    """sweep()'s bar was off unless progress=True, so a long sweep in a notebook said nothing for minutes, where
+    Host.run shows its line once it has taken PROGRESS_AFTER_S; the dashboards' runner stays silent."""
+    sweep("remap_io", {"minutes": [1, 2]}, seeds=[4])
+    assert "sweep remap_io" not in capsys.readouterr().err, "a short sweep stays quiet"
+    monkeypatch.setattr(sweeps, "PROGRESS_AFTER_S", 0.01)
+    sweep("remap_io", {"minutes": [1, 2]}, seeds=[5])
+    assert "sweep remap_io: 100%" in capsys.readouterr().err
+    sweep("remap_io", {"minutes": [1, 2]}, seeds=[6], progress=False)
+    runner.execute(runner.run_one, [("remap_io", 7, {"minutes": 1})], label="dashboard precompute")
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ConfigError, match=r"^sweep.progress = 'yes' is not allowed; choose one of True, False\.$"):
+        sweep("remap_io", {"minutes": [1]}, progress="yes")

@@ -291,7 +291,7 @@ def test_a_scheduler_that_is_not_an_address_is_told_in_the_apis_words(cluster):
                                                   r"allowed: its scheduler's address as a str, client\.scheduler\."
                                                   rf"address \('{cluster.scheduler_address}'\)\.$"):
             sweep("remap_io", scheduler=client)
-    with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = 'nowhere' could not be reached"):
+    with pytest.raises(esx.ConfigError, match=r"^sweep: scheduler = 'nowhere' is not a valid address \(missing port"):
         sweep("remap_io", scheduler="nowhere")
 
 
@@ -335,11 +335,18 @@ def test_an_in_process_address_and_a_closed_port_are_said_at_once():
 
 
 @pytest.mark.parametrize("address, why", [("localhost:41289x", "its port '41289x' is not a whole number"),
-                                          ("tcp://127.0.0.1:", "no port after its ':'")])
-def test_a_port_that_is_not_a_number_is_said_so(address, why):
-    """A typo in the port read "could not be reached (invalid literal for int() with base 10: '41289x')"."""
-    with pytest.raises(esx.ConfigError, match=rf"^sweep: scheduler = '{re.escape(address)}' could not be reached "
-                                              rf"\({re.escape(why)}\); allowed: the address of a running Dask"):
+                                          ("tcp://127.0.0.1:", "no port after its ':'"),
+                                          ("localhost:-1", "its port -1 is outside 1–65535"),
+                                          ("localhost:99999", "its port 99999 is outside 1–65535"),
+                                          ("tcp://[::1]:0", "its port 0 is outside 1–65535")])
+def test_a_port_that_is_not_one_is_said_so_before_any_connection(address, why, monkeypatch):
+    """A typo in the port read "could not be reached (invalid literal for int() with base 10: '41289x')"; a port
+    outside 1–65535 "could not be reached" after a connection tried, with the name service's "Servname not supported
+    for ai_socktype" (-1) or "connection refused" (99999)."""
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("connected"))
+    with pytest.raises(esx.ConfigError, match=rf"^sweep: scheduler = '{re.escape(address)}' is not a valid address "
+                                              rf"\({re.escape(why)}\); allowed: HOST:PORT with a port from 1 to 65535, "
+                                              r"e\.g\. tcp://10\.0\.0\.5:8786\.$"):
         within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=address)
 
 
@@ -349,7 +356,7 @@ def test_a_port_that_is_not_a_number_is_said_so(address, why):
 def test_an_ipv6_address_is_read_with_its_brackets(address, why):
     """A review: '[::1]' (no port) was said to have the port '1]', and 'tcp://a:b:c' the port 'c', hiding Dask's own
     "missing port number" and "ipv6 needs brackets"."""
-    with pytest.raises(esx.ConfigError, match=rf"^sweep: scheduler = '{re.escape(address)}' could not be reached "
+    with pytest.raises(esx.ConfigError, match=rf"^sweep: scheduler = '{re.escape(address)}' is not a valid address "
                                               rf"\([^)]*{re.escape(why)}"):
         within(3, sweep, "remap_io", {"minutes": [1]}, scheduler=address)
 

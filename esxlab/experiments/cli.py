@@ -31,7 +31,11 @@ processes; the numbers are the same either way. ``sweep EXPERIMENT --list``
 prints the experiment's parameters (default, allowed values, unit, how to write two values with
 ``--param``, meaning), the rules between them (its ``RULES``) and how to write several values and
 tuples (alone: it runs nothing, so an option of a run, ``--param`` or ``--seeds``, is refused with it, not
-ignored); a grid point that breaks a rule is refused before anything runs. EXPERIMENT may also be the
+ignored); ``sweep EXPERIMENT --quantities`` runs it once at its defaults (seed 0) and lists its quantities by the
+names the tidy table's ``quantity`` column gives them (:func:`.sweeps.describe_quantities`; alone too, as it runs no
+sweep); ``sweep --list`` lists the experiments. A space before or after a comma or "=" of ``--param`` or ``--seeds``
+(``--param tax_rate = 0.5``) is an error that shows the value written without it. A grid point that breaks a rule is
+refused before anything runs. EXPERIMENT may also be the
 import name of an experiment module of your own (``sweep mypkg.myexp``: ``PARAMS`` and ``run`` like
 ``esxlab/experiments/fig7.py``), imported from the current directory or ``sys.path``, as the workers
 import it; ``reproduce`` runs only the package's experiments, as it compares them with the paper.
@@ -70,6 +74,12 @@ def _negative(word: str) -> bool:
     return True
 
 
+def _joined(before: str, word: str) -> bool:
+    """Whether command-line ``word`` continues the word ``before`` it, a space having split them at a comma or "="
+    (``0,`` ``1``; ``0`` ``,1``; ``tax_rate`` ``=`` ``0.5``)."""
+    return before.endswith((",", "=")) or word.startswith((",", "="))
+
+
 class Parser(argparse.ArgumentParser):
     """argparse whose usage errors are ConfigError sentences ("sweep: …."), printed as
     ``error: …`` without the usage block, as every ``python -m esxlab`` command does."""
@@ -90,17 +100,17 @@ class Parser(argparse.ArgumentParser):
             return split
         if word.startswith("-"):
             return did_you_mean(word.split("=")[0], [o for o in self._option_string_actions if o[:2] == "--"])
-        if "=" in word and "--param" in self._option_string_actions:
+        if word.partition("=")[0] and "=" in word and "--param" in self._option_string_actions:
             return self._one_param(word.partition("=")[0])
         return f"; {self._words}" if self._words else ""
 
     def _split_list(self, word: str) -> str:
-        """The hint for a stray ``word`` that follows a word ending in "," or "=" given to an option of
-        :data:`LISTS`: a space after a comma (``--param tax_rate=0, 0.5``, ``--seeds 0, 1``) split one list into
-        words; "" for any other word (one that follows the experiment's name, or a file name that ends in ",")."""
+        """The hint for a stray ``word`` that a space split from the word before, given to an option of
+        :data:`LISTS`: a space before or after a comma or "=" (``--param tax_rate=0, 0.5``, ``--param tax_rate = 0.5``,
+        ``--seeds 0 , 1``) split one list into words; "" for any other word (one that follows the experiment's
+        name, or a file name that ends in ",")."""
         given = self._given
-        start = next((i - 1 for i, w in enumerate(given) if w == word and i and given[i - 1].endswith((",", "="))),
-                     None)
+        start = next((i - 1 for i, w in enumerate(given) if w == word and i and _joined(given[i - 1], w)), None)
         if start is None:
             return ""
         attached = given[start].startswith("-")               # --param=tax_rate=0,
@@ -109,10 +119,10 @@ class Parser(argparse.ArgumentParser):
             return ""
         words = given[start:start + 2]                        # the word before and the stray word: one list
         for w in given[start + 2:]:
-            if not words[-1].endswith((",", "=")) or (w.startswith("-") and not _negative(w)):
+            if not _joined(words[-1], w) or (w.startswith("-") and not _negative(w)):
                 break
             words.append(w)
-        return (f"; a space after a comma or '=' splits the values into words: write them without spaces, "
+        return (f"; a space before or after a comma or '=' splits the value into words: write it without spaces, "
                 f"{' '.join(filter(None, ('' if attached else option, ''.join(words))))} (or in quotes)")
 
     def _takes_list(self, option: str) -> bool:
@@ -210,6 +220,10 @@ def _sweep_parser() -> argparse.ArgumentParser:
                                                        "how to write them, meaning) and the rules between them, "
                                                        "and exit (it runs nothing, so it takes no --param, --seeds, "
                                                        "--jobs, --scheduler or --csv)")
+    p.add_argument("--quantities", action="store_true", help="run EXPERIMENT once at its defaults (seed 0) and list "
+                                                             "its quantities, by the names the sweep table's quantity "
+                                                             "column gives them, and exit (it takes no --param, "
+                                                             "--seeds, --jobs, --scheduler or --csv)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=V1,V2",
                    help="values of one parameter (repeatable; the grid is every combination; a tuple is one value, "
                         "in quoted parentheses: 'sizes=(128,160),(192,224)'; --list names them)")
@@ -223,24 +237,28 @@ def sweep_main(argv: list[str]) -> int:
     """``python -m esxlab sweep …``: exit code 0 when it ran, 2 on bad arguments, 1 when a run raised or the Dask
     cluster was lost, 130 when interrupted (for the last three, the table of the seeds that finished is printed and
     written first)."""
-    from .sweeps import Plan, SweepFailed, SweepInterrupted, check_decimal_comma, describe_params, parse_param
+    from .sweeps import (Plan, SweepFailed, SweepInterrupted, check_decimal_comma, describe_params, describe_quantities,
+                         parse_param)
     try:
         parser = _sweep_parser()
         args = parser.parse_args(argv)
-        if args.list:
+        if args.list or args.quantities:
             _list_alone(args, vars(parser.parse_args([])))
-        if args.experiment is None and args.list:          # the experiments, each with its title
-            print("experiments (sweep EXPERIMENT --list lists one's parameters):")
+        if args.experiment is None and args.list and not args.quantities:     # the experiments, each with its title
+            print("experiments (sweep EXPERIMENT --list lists one's parameters, sweep EXPERIMENT --quantities its "
+                  "quantities):")
+            width = max(map(len, EXPERIMENTS))
             for name in EXPERIMENTS:
-                print(f"  {name:<12} {get(name).TITLE}")
+                print(f"  {name:<{width}}  {get(name).TITLE}")
             return 0
         if args.experiment is None:
             raise ConfigError(f"sweep: the following arguments are required: EXPERIMENT; give one of "
                               f"{', '.join(EXPERIMENTS)}, or a figure number.")
         args.experiment = _experiment(args.experiment, "sweep")
         _note_shadowed(args.experiment)
-        if args.list:
-            print(describe_params(args.experiment))
+        if args.list or args.quantities:
+            print("\n\n".join(describe(args.experiment) for describe, asked in
+                               ((describe_params, args.list), (describe_quantities, args.quantities)) if asked))
             return 0
         grid = dict(parse_param(text) for text in args.param)
         if len(grid) != len(args.param):
@@ -296,17 +314,20 @@ def _note_shadowed(experiment: str) -> None:
 
 
 def _list_alone(args: argparse.Namespace, defaults: dict[str, Any]) -> None:
-    """Refuse ``sweep --list`` with an option of a run given (``--param``, ``--seeds`` …: ``args`` that differ from
-    the parser's ``defaults``): --list runs nothing, so the option would be ignored, its value unchecked."""
+    """Refuse ``sweep --list`` or ``--quantities`` with an option of a run given (``--param``, ``--seeds`` …:
+    ``args`` that differ from the parser's ``defaults``): they run no sweep, so the option would be ignored, its value
+    unchecked."""
     given = {dest: value for dest, value in vars(args).items()
-             if dest not in ("experiment", "list") and value != defaults[dest]}
+             if dest not in ("experiment", "list", "quantities") and value != defaults[dest]}
     if given:
         typed = " ".join(f"--{dest} {v}" for dest, value in given.items()
                          for v in (value if isinstance(value, list) else [value]))
-        listed = f"{args.experiment}'s parameters" if args.experiment else "the experiments"
-        raise ConfigError(f"sweep: --list lists {listed} and runs nothing, so {typed} would be ignored; allowed: "
-                          f"--list alone, or {', '.join(f'--{dest}' for dest in given)} without --list, to run a "
-                          "sweep.")
+        flag = "--list" if args.list else "--quantities"
+        listed = f"{args.experiment}'s parameters and runs nothing" if args.experiment and args.list else \
+            "the experiments and runs nothing" if args.list else \
+            f"the quantities of one run of {args.experiment or 'EXPERIMENT'} at its defaults and runs no sweep"
+        raise ConfigError(f"sweep: {flag} lists {listed}, so {typed} would be ignored; allowed: {flag} alone, or "
+                          f"{', '.join(f'--{dest}' for dest in given)} without {flag}, to run a sweep.")
 
 
 def _unwritten(csv: str | None, table: SweepTable) -> str:

@@ -14,6 +14,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -86,17 +87,20 @@ def _refused(scheduler: str) -> str | None:
 
 def _bad_port(scheduler: str) -> str:
     """Why the port of ``scheduler`` (``HOST:PORT`` after any ``tcp://``; an IPv6 host in brackets, ``[::1]:8786``)
-    is not one, where Dask would only say "invalid literal for int()"; "" when it has no port, a whole number, or an
-    IPv6 host without brackets (Dask's own message says what is wrong: "missing port number", "ipv6 needs
-    brackets")."""
+    is not one, said before any connection: not a whole number (Dask would say "invalid literal for int()") or
+    outside 1–65535 (the name service would say "Servname not supported" for -1, the connection "refused" for
+    99999); "" when it has no port, a port in range, or an IPv6 host without brackets (Dask's own message says what
+    is wrong: "missing port number", "ipv6 needs brackets")."""
     address = scheduler.split("://", 1)[-1]
     host_end = address.find("]") + 1 if address.startswith("[") else 0
     if not host_end and address.count(":") > 1:
         return ""
     _, colon, port = address[host_end:].rpartition(":")
-    if not colon or port.isdigit():
+    if not colon:
         return ""
-    return f"its port {port!r} is not a whole number" if port else "no port after its ':'"
+    if not re.fullmatch(r"-?\d+", port):
+        return f"its port {port!r} is not a whole number" if port else "no port after its ':'"
+    return "" if 1 <= int(port) <= 65535 else f"its port {int(port)} is outside 1–65535"
 
 
 def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str, Any]:
@@ -117,11 +121,17 @@ def identify(scheduler: Any, label: str = "reproduce: --scheduler") -> dict[str,
         raise ConfigError(f"{label} = {shorten(scheduler)} is an in-process address, which the runs cannot use; "
                           "allowed: a tcp:// address, e.g. LocalCluster(processes=False, protocol='tcp://')'s.")
     try:
+        if bad := _bad_port(scheduler):           # before any connection, which would say something else
+            raise ValueError(bad)
         get_address_host_port(scheduler)          # a malformed address fails here, before any connection
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{label} = {shorten(scheduler)} is not a valid address ({clip(e)}); allowed: HOST:PORT "
+                          "with a port from 1 to 65535, e.g. tcp://10.0.0.5:8786.") from None
+    try:
         arguments = Security().get_connection_args("client")      # TLS as dask's configuration says
         refused = _refused(scheduler)
     except (ValueError, TypeError) as e:
-        raise _unreachable(scheduler, label, _bad_port(scheduler) or e) from None
+        raise _unreachable(scheduler, label, e) from None
     if refused:
         raise _unreachable(scheduler, label, refused)
 

@@ -22,6 +22,7 @@ RUNS_KEPT = 8                           # runs kept by :func:`kept` (≈ 1 MB ea
 _prefixes: OrderedDict[Hashable, Host] = OrderedDict()
 _kept: OrderedDict[Hashable, Any] = OrderedDict()
 _lock = threading.Lock()                # a dashboard runs experiments in a thread of its own
+_found = threading.local()              # per thread: how many values the caches held when asked (found)
 cleared = False                         # clear_cache() was called here: the runner warns that workers miss it
 
 
@@ -97,12 +98,21 @@ def clear_cache() -> None:
         _kept.clear()
 
 
+def found() -> int:
+    """How many times :func:`fork` or :func:`kept` found the value asked for kept, in this thread: a sweep tells a run
+    that simulated nothing because it was kept (:attr:`~esxlab.experiments.SweepTable.kept`) from one that simulates
+    nothing at all."""
+    return getattr(_found, "n", 0)
+
+
 def _cached(cache: OrderedDict, key: Hashable, make: Callable[[], Any], kept: int) -> Any:
     """``cache[key]``, made by ``make()`` if absent, as the newest entry of ``cache``, which keeps
     the ``kept`` newest. (Get, not pop: a dashboard's other thread may be reading it meanwhile.)"""
     value = cache.get(key)
     if value is None:
         value = make()
+    else:
+        _found.n = found() + 1
     with _lock:
         cache[key] = value
         cache.move_to_end(key)

@@ -253,7 +253,7 @@ def _check_workers(client: Any, where: str, own: Sequence[Own]) -> None:
 
 
 def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, scheduler: str | None = None,
-            progress: str | None = None, describe: Callable[[tuple, Any], str] | None = None,
+            progress: str | None = None, delay: float = 0.0, describe: Callable[[tuple, Any], str] | None = None,
             label: str = "reproduce", each: Callable[[tuple, Any], None] | None = None,
             own: Sequence[Own] = (), options: bool = True) -> list[Any]:
     """``[fn(*task) for task in tasks]``, run ``jobs`` at a time in loky processes (never more
@@ -261,7 +261,8 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     ``scheduler`` (``jobs`` is then the cluster's business). Each task runs :func:`~esxlab.host.quietly`.
 
     ``fn`` must be a module-level function (it is pickled). ``progress`` (a title) shows a
-    tqdm bar on stderr whose clock runs on between tasks; ``describe(task, result)`` adds one
+    tqdm bar on stderr whose clock runs on between tasks, once the tasks have taken ``delay`` seconds (a sweep's
+    default: :data:`~esxlab.host.PROGRESS_AFTER_S`); ``describe(task, result)`` adds one
     line per finished task above it. With one local worker the tasks run in this process, and a
     second line counts the running task's simulated minutes (those of :meth:`~esxlab.host.Host.run`,
     as :func:`~esxlab.host.watching` sees them; a task in another process or on a cluster can only
@@ -288,9 +289,9 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_backend(n, scheduler, f"{label}: {dashes}scheduler", own))
         bar = stack.enter_context(tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr,
-                                       disable=progress is None, dynamic_ncols=True))
+                                       disable=progress is None, dynamic_ncols=True, delay=delay))
         line = stack.enter_context(tqdm(desc=f"  task 1/{len(tasks)}", unit=" simulated min", file=sys.stderr,
-                                        disable=not below, position=1, leave=False, dynamic_ncols=True))
+                                        disable=not below, position=1, leave=False, dynamic_ncols=True, delay=delay))
         minutes = _Minutes(line, len(tasks), bar if here and not below else None)
         stack.enter_context(_clock([bar, line], 1.0 if _terminal(sys.stderr) else UNATTENDED_REDRAW_S))
         if here:

@@ -12,7 +12,8 @@ same, bit for bit, either way. Every value is checked against the experiment's `
 every grid point against its ``RULES`` (rules between parameters, e.g. Figure 7's
 ``tax_change_min ≤ minutes − 4``: :class:`.params.Rule`), before anything runs (ConfigError with
 the experiment's sentence); a rule only a run can tell (e.g. admission control taking the VMs)
-raises when that run starts. :func:`describe_params` prints both, and how to write values.
+raises when that run starts. :func:`describe_params` prints both, and how to write values;
+:func:`describe_quantities` the names of its quantities, from one run at its defaults.
 
 An experiment module of your own sweeps the same way, given as the module or by its import name
 (``sweep(myexp, …)``, ``sweep("mypkg.myexp", …)``, ``python -m esxlab sweep mypkg.myexp``; the
@@ -34,7 +35,7 @@ import re
 import shlex
 import textwrap
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -43,9 +44,10 @@ from typing import Any
 import numpy as np
 
 from ..config import Param
-from ..errors import ConfigError, Error, check_known, did_you_mean, shorten
+from ..errors import ConfigError, Error, check_choice, check_known, did_you_mean, shorten
+from ..host import PROGRESS_AFTER_S, ticks_stepped
 from ..rng import check_seed
-from . import EXPERIMENTS, cluster, get, lookup, runner
+from . import EXPERIMENTS, cluster, common, get, lookup, runner
 from .params import plain, resolve
 from .result import Result, Row, summarize, write_csv
 
@@ -82,6 +84,11 @@ class SweepTable:
     * ``fitted``: True for a prediction an invented value was fitted or sized to (the experiment's ``FITTED``;
       it checks the fit more than the model), else False; blank when not compared;
     * ``note``: the row's footnote: why it is not compared, or the model's known cause of a miss.
+
+    ``kept`` counts the runs that simulated nothing, their results found kept from an earlier run with the same seed
+    and parameters by the process that ran them (this one with ``jobs=1``, or a worker process, which joblib keeps
+    for the next sweep: :func:`.common.kept`), so that a sweep run again returns at once, with the same numbers.
+    :meth:`size` says so.
     """
 
     experiment: str
@@ -89,6 +96,7 @@ class SweepTable:
     seeds: tuple[int, ...]
     points: tuple[tuple, ...]
     tables: tuple[tuple[Row, ...], ...]
+    kept: int = 0
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -117,9 +125,11 @@ class SweepTable:
         return f"<SweepTable: {self.size()}, {_count(len(self), 'row')}; records(), summary(), to_csv(path)>"
 
     def size(self, more: str = "") -> str:
-        """``"4 runs of fig7 (2 grid points × 2 seeds)"``, with ``more`` inside the parentheses."""
+        """``"4 runs of fig7 (2 grid points × 2 seeds)"``, with ``more`` inside the parentheses, after the runs
+        :attr:`kept` if any (``"; 4 kept from an earlier run, not simulated again"``)."""
+        kept = f"; {self.kept} kept from an earlier run, not simulated again" if self.kept else ""
         return (f"{_count(len(self.tables), 'run')} of {self.experiment} ({_count(len(self.points), 'grid point')} "
-                f"× {_count(len(self.seeds), 'seed')}{more})")
+                f"× {_count(len(self.seeds), 'seed')}{kept}{more})")
 
     def records(self) -> list[dict[str, Any]]:
         """The rows as dicts keyed by :attr:`columns`."""
@@ -515,19 +525,16 @@ def describe_params(experiment: Experiment) -> str:
     ``RULES``) and how to write several values and tuples. The first line is its name and ``TITLE``
     (a module of your own without one: its docstring's first line)."""
     name, module = lookup(experiment), get(experiment)
-    title = getattr(module, "TITLE", None) or (module.__doc__ or "").strip().partition("\n")[0]
-    heading = name + (f": {title}" if title else "")
+    heading = _heading(name, module)
     if not module.PARAMS:
         return f"{heading}\n\nParameters: none (its PARAMS is empty); sweep it over seeds alone, e.g. --seeds 0-3."
     head = ("parameter", "default", "allowed", "unit", "--param example", "meaning")
     rows = [(key, shorten(spec.default, 30), spec.allowed(key), spec.unit, example(experiment, key), spec.label)
             for key, spec in module.PARAMS.items()]
-    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
-    line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
     para = lambda text, indent="": textwrap.fill(text, 100, initial_indent=indent,
                                                  subsequent_indent=" " * len(indent), break_on_hyphens=False)
     rules = getattr(module, "RULES", ())
-    out = [heading, "", line(head), line(["-" * w for w in widths]), *map(line, rows), ""]
+    out = [heading, "", *_text_table(head, rows), ""]
     whys = [para(f"{key}'s {spec.why_range}.", "  - ") for key, spec in module.PARAMS.items() if spec.why_range]
     if whys:
         out += ["Where a bound comes from:", *whys, ""]
@@ -558,6 +565,37 @@ def describe_params(experiment: Experiment) -> str:
     return "\n".join(out + ["", para(syntax)])
 
 
+def describe_quantities(experiment: Experiment) -> str:
+    """A text table of the quantities one run of ``experiment`` at its defaults on seed 0 reports (it runs it, here):
+    each one's name as the sweep table's ``quantity`` column gives it (what to filter the table on), its kind
+    (prediction or set-up check), its unit and, where it differs, how the printed table labels it. A parameter that
+    sets what is measured (Figure 2's ``sizes``, Figure 6's ``minutes``) can add or rename some, as the text says.
+    Source: invented."""
+    name, module = lookup(experiment), get(experiment)
+    rows = [(r.quantity, r.kind, r.unit, "" if r.title == r.quantity else r.title) for r in _table(module, 0, {})]
+    if not rows:
+        return f"{_heading(name, module)}\n\nQuantities: none (its run at the defaults, seed 0, added no row)."
+    text = (f"Quantities of one run at the defaults, seed 0, by the names the sweep table's quantity column gives them "
+            f"(filter on these, e.g. [r for r in table.records() if r['quantity'] == {rows[0][0]!r}]); a parameter "
+            "that sets what is measured (which sizes, how many minutes) can add or rename some:")
+    return "\n".join([_heading(name, module), "", textwrap.fill(text, 100, break_on_hyphens=False), "",
+                      *_text_table(("quantity", "kind", "unit", "printed as"), rows)])
+
+
+def _heading(name: str, module: ModuleType) -> str:
+    """``name``, then its ``TITLE`` (a module of your own without one: its docstring's first line)."""
+    title = getattr(module, "TITLE", None) or (module.__doc__ or "").strip().partition("\n")[0]
+    return name + (f": {title}" if title else "")
+
+
+def _text_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """The lines of a text table: ``head``, a rule of dashes, then ``rows``, each column as wide as its widest
+    cell."""
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
+    return [line(head), line(["-" * w for w in widths]), *map(line, rows)]
+
+
 def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -> list[int]:
     """``seeds`` (one seed, "0-19"/"0,2,5", or an iterable of seeds) as a list, in the order given; ConfigError if
     empty, repeated, not seeds, or more than :data:`.runner.MAX_SEEDS` (as ``--seeds`` allows), its sentence
@@ -578,13 +616,18 @@ def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -
     return out
 
 
-def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[tuple[Row, ...]]:
+def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[tuple[tuple[Row, ...], bool]]:
     """The tables of runs on one seed (what a worker sends back: rows, not traces) of ``experiment``
-    as a task names it (:func:`.runner.load`). Runs of one seed that differ only after a parameter
-    change fork from the host at the change (e.g. Figure 7's ``tax_rate``: :func:`.common.fork`), so
-    a task holds several of them."""
+    as a task names it (:func:`.runner.load`), each with whether the run simulated no tick and found results kept
+    from an earlier run in the process (:attr:`SweepTable.kept`; a run of one's own that simulates nothing is not).
+    Runs of one seed that differ only after a parameter change fork from the host at the change (e.g. Figure 7's
+    ``tax_rate``: :func:`.common.fork`), so a task holds several of them."""
     module = runner.load(experiment)
-    return [_table(module, seed, values) for values in points]
+    out = []
+    for values in points:
+        ticks, found = ticks_stepped(), common.found()
+        out.append((_table(module, seed, values), ticks_stepped() == ticks and common.found() > found))
+    return out
 
 
 def _table(module: ModuleType, seed: int, values: dict[str, Any]) -> tuple[Row, ...]:
@@ -655,7 +698,7 @@ def _keywords(fn: Callable[..., Any]) -> Callable[..., Any]:
 @_keywords
 def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = None,
           seeds: int | str | Iterable[int] = 0, *, jobs: int = 1, scheduler: str | None = None,
-          progress: bool = False) -> SweepTable:
+          progress: bool | None = None) -> SweepTable:
     """Run ``experiment`` at every point of the grid ``params`` (name → values; the other
     parameters at their defaults) on every seed. ``seeds``: an int is that one seed (``seeds=2`` runs seed 2, not
     two seeds: ``range(2)`` or ``"0-1"`` runs seeds 0 and 1), a str "0-19" or "0,3,7", or an iterable of ints. The
@@ -674,8 +717,12 @@ def sweep(experiment: Experiment, params: Mapping[str, Iterable[Any]] | None = N
 
     Runs ``jobs`` at a time (at most this computer's cores) with joblib (loky processes), or on
     the Dask cluster at ``scheduler``, its address as a str (needs the "cluster" extra; ``jobs`` is then the
-    cluster's business: give one or the other); ``progress`` shows a bar on stderr. The result does not depend
-    on ``jobs`` or the runner. Ctrl-C raises :class:`SweepInterrupted` (a KeyboardInterrupt) whose ``table``
+    cluster's business: give one or the other). ``progress``: a bar on stderr, the command line's; None (the
+    default) shows it once the sweep has taken :data:`~esxlab.host.PROGRESS_AFTER_S` seconds, as
+    :meth:`~esxlab.host.Host.run` shows its line, so that a long sweep is not silent and a short one stays quiet;
+    True at once, False never. The result does not depend on ``jobs`` or the runner; a run that this process, or a
+    worker process it keeps, ran before with the same seed and parameters is not simulated again (the table's
+    ``kept`` counts them). Ctrl-C raises :class:`SweepInterrupted` (a KeyboardInterrupt) whose ``table``
     holds the seeds that finished; a run that raises, or a cluster lost mid-sweep, raises :class:`SweepFailed`,
     whose ``table`` holds them too. ConfigError, before anything runs, for an unknown experiment or parameter,
     a module that is not an experiment module, a value outside its ``PARAMS`` range, a grid point that breaks
@@ -740,15 +787,18 @@ class Plan:
         return cls(name, grid, seed_list, points, index, tasks, jobs, scheduler,
                    None if scheduler is not None else runner.workers(jobs, len(tasks), word("jobs")), options)
 
-    def run(self, progress: bool = False) -> SweepTable:
-        """Run the plan's tasks (a bar on stderr with ``progress``): the table of :func:`sweep`.
+    def run(self, progress: bool | None = None) -> SweepTable:
+        """Run the plan's tasks (a bar on stderr with ``progress``: True at once, None once the sweep has taken
+        :data:`~esxlab.host.PROGRESS_AFTER_S` seconds, False never): the table of :func:`sweep`.
         Ctrl-C raises :class:`SweepInterrupted`, a run that raises or a lost Dask cluster :class:`SweepFailed`,
         each holding the table of the seeds already finished."""
+        progress = check_choice("sweep", "progress", progress, (True, False)) if progress is not None else None
         own = [task[0] for task in self.tasks[:1] if isinstance(task[0], runner.Own)]     # all tasks name one
-        done: list[list[tuple[Row, ...]]] = []            # each task's tables, in task order as they arrive
+        done: list[list[tuple[tuple[Row, ...], bool]]] = []     # each task's tables (and kept?), in task order
         try:
             runner.execute(_tables, self.tasks, jobs=self.jobs, scheduler=self.scheduler,
-                           progress=f"sweep {self.name}" if progress else None, label="sweep", own=own,
+                           progress=None if progress is False else f"sweep {self.name}",
+                           delay=PROGRESS_AFTER_S if progress is None else 0.0, label="sweep", own=own,
                            each=lambda task, got: done.append(got), options=self.options)
         except KeyboardInterrupt as stop:
             raise SweepInterrupted(self._table(done), self._runs(done), self._total) from stop
@@ -768,20 +818,21 @@ class Plan:
     def _total(self) -> int:
         return len(self.points) * len(self.seeds)
 
-    def _runs(self, done: list[list[tuple[Row, ...]]]) -> int:
+    def _runs(self, done: list[list[tuple[tuple[Row, ...], bool]]]) -> int:
         """How many runs the finished tasks ``done`` held."""
         return sum(len(self.index[k % len(self.index)]) for k in range(len(done)))
 
-    def _table(self, done: list[list[tuple[Row, ...]]]) -> SweepTable:
+    def _table(self, done: list[list[tuple[tuple[Row, ...], bool]]]) -> SweepTable:
         """The table of the seeds whose tasks are all in ``done`` (the first tasks' tables: tasks
         go seed by seed)."""
         groups = len(self.index)
         seeds = self.seeds[:len(done) // groups]
-        tables: dict[tuple[int, int], tuple[Row, ...]] = {}
+        runs: dict[tuple[int, int], tuple[tuple[Row, ...], bool]] = {}
         for (_, seed, _), idx, got in zip(self.tasks, self.index * len(seeds), done):
-            tables.update({(i, seed): t for i, t in zip(idx, got)})
+            runs.update({(i, seed): run for i, run in zip(idx, got)})
+        ordered = [runs[i, seed] for i in range(len(self.points)) for seed in seeds]
         return SweepTable(self.name, tuple(self.grid), tuple(seeds), tuple(self.points),
-                          tuple(tables[i, seed] for i in range(len(self.points)) for seed in seeds))
+                          tuple(table for table, _ in ordered), sum(kept for _, kept in ordered))
 
 
 class SweepInterrupted(KeyboardInterrupt):
