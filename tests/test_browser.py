@@ -1,7 +1,7 @@
 """Real-browser test of all thirteen notebooks: Voilà serves notebooks/ on 127.0.0.1, headless
 Debian chromium (driven by Python playwright) opens each, waits for its bqplot figures, checks
 that no cell failed, moves one control (the first parameter slider with the keyboard, else
-the first dropdown) and checks that a figure changed. The dashboards' first view is
+the first dropdown), checks that a figure changed and that the charts' code logged no error in the console. The dashboards' first view is
 photographed: into docs/screenshots/ for the README when ESXLAB_SCREENSHOTS=1 (``make
 screenshots``), else into a temporary folder, so a test run leaves the checkout as it was. A run that
 photographed every notebook also writes docs/screenshots/SOURCE, the hash of the sources the pictures
@@ -26,6 +26,9 @@ NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 # what the figures draw (every bqplot SVG)
 SIGNATURE = "() => Array.from(document.querySelectorAll('.bqplot svg')).map(s => s.innerHTML).join('#')"
 PHOTOGRAPHED: set[str] = set()          # notebooks photographed into docs/screenshots/ by this run
+#: the charts' own code, served by Voilà (bqplot bundles d3): an error it logs in the console is the page's defect; the
+#: console's other errors are the environment's (fonts from a CDN offline, other JupyterLab extensions Voilà loads)
+CHART_CODE = ("/labextensions/bqplot/", "/labextensions/bqscales/")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-dev-shm-usage"]
 
@@ -130,8 +133,9 @@ def _move_a_control(page) -> str:
 def test_notebook_renders_and_a_control_changes_its_figure(voila, browser, name, tmp_path):
     shots = DOC_SHOTS if os.environ.get("ESXLAB_SCREENSHOTS") == "1" else tmp_path
     page = browser.new_page(viewport={"width": 1100, "height": 1000})
-    errors = []
+    errors, console = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: console.append(m) if m.type == "error" else None)
     try:
         page.goto(f"{voila}/voila/render/{name}.ipynb", timeout=180_000)
         page.wait_for_selector(".bqplot svg", timeout=180_000)
@@ -150,6 +154,9 @@ def test_notebook_renders_and_a_control_changes_its_figure(voila, browser, name,
         moved = _move_a_control(page)
         page.wait_for_function(f"before => ({SIGNATURE})() !== before", arg=before, timeout=120_000)
         assert not [e for e in errors if "fontawesome" not in e.lower()], (moved, errors)
+        # a line ending in NaN logged "translate(960,undefined)" (its hidden label at its last point) on 11 pages
+        logged = [m.text for m in console if any(c in m.location.get("url", "") for c in CHART_CODE)]
+        assert not logged, f"{name}: the charts logged errors in the console (after {moved}): {logged}"
         if shots == DOC_SHOTS:
             PHOTOGRAPHED.add(name)
     finally:

@@ -27,7 +27,7 @@ from esxlab.reclaim import STATES
 from esxlab.views import palette
 from esxlab.views.components import (COLORS, CounterTable, MACHINE_PARTS, MemoryBar, PAPER_COLOR, PAPER_MARKERS,
                                      PMAP_COLORS, PmapGrid, RECLAIMED_PARTS, SERIES, StateStrip, TimeSeries,
-                                     host_ylabel)
+                                     ending_on_a_number, host_ylabel)
 from esxlab.views.controls import control
 from esxlab.views.dashboards import ALL_VMS, MAX_MINUTES
 
@@ -1029,6 +1029,28 @@ def test_alloc_under_the_balloon_is_drawn_again_on_top_dashed():
     assert np.allclose(again[t >= 1.3], ts.lines.y[i][t >= 1.3]) and np.isnan(again[t < 0.3]).all(), \
         "drawn again where it is covered, and only there"
     assert "alloc" in ts.legend.value and ts.legend.value.count("alloc") == 1     # the legend as before
+
+
+def test_each_line_drawn_again_ends_on_a_number():
+    """A line covered only early on (a balloon at 0 MB under a zero line until it inflates) was drawn again with a
+    NaN tail; bqplot puts every line's label, hidden or not, at its last point, and the browser logged
+    "translate(960,undefined)" on 01-07, 09, 10 and 12 in Voilà."""
+    t = np.linspace(0, 4, 241)
+    ts = views.TimeSeries(("balloon", "swapped"))
+    ts.update(t, {"balloon": np.clip((t - 1) * 40, 0, None), "swapped": np.zeros_like(t)})
+    x, again = np.atleast_2d(ts.overlay.x)[0], np.atleast_2d(ts.overlay.y)[0]
+    assert ts.overlay.visible and np.isfinite(again[-1])
+    k = (t <= x[-1]).sum()                                   # the points up to the last covered one
+    assert 1.0 < x[-1] < 1.1 and np.array_equal(again[:k], ts.lines.y[0][:k]), "drawn again where it is covered"
+    assert (x[k:] == x[-1]).all() and (again[k:] == again[k - 1]).all(), "then it stops: its last point, repeated"
+
+
+def test_a_row_ending_in_nan_ends_on_its_last_number_repeated():
+    x = np.arange(4.0)
+    nan = np.nan
+    xs, ys = ending_on_a_number(x, [[1, nan, 2, nan], [nan, 1, nan, nan], [nan] * 4, [1, 2, 3, 4]])
+    assert np.array_equal(xs, [[0, 1, 2, 2], [0, 1, 1, 1], [0, 1, 2, 3], [0, 1, 2, 3]])
+    assert np.array_equal(ys, [[1, nan, 2, 2], [nan, 1, 1, 1], [nan] * 4, [1, 2, 3, 4]], equal_nan=True)
 
 
 def test_alloc_under_the_target_is_drawn_again_on_top():

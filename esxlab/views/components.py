@@ -212,6 +212,21 @@ def covered(y: np.ndarray, shown: Sequence[bool], tol: float) -> dict[int, np.nd
     return out
 
 
+def ending_on_a_number(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` once per row of ``y``, and each row of ``y`` that ends in NaN (a gap to the end) ending instead on its
+    last number, repeated, at that number's x: the same line, stopping there (a row of NaN only stays as it is).
+    bqplot's Lines puts every line's label, shown or not, at its last point, and where that y is NaN the browser logs
+    ``<g> attribute transform: Trailing garbage, "translate(960,undefined)"`` (invented: a drawing detail)."""
+    y = np.atleast_2d(np.array(y, dtype=float))
+    xs = np.tile(np.asarray(x, dtype=float), (len(y), 1))
+    for row_x, row_y in zip(xs, y):
+        numbers = np.flatnonzero(np.isfinite(row_y))
+        if len(numbers):
+            last = numbers[-1]
+            row_x[last + 1:], row_y[last + 1:] = row_x[last], row_y[last]
+    return xs, y
+
+
 #: a series with at most this many points is a curve of a few measurements: each point gets a marker
 FEW_POINTS = 12
 #: the paper's digitized points (:meth:`TimeSeries.show_paper`), in :data:`~esxlab.views.palette.PAPER_COLOR`: each
@@ -385,11 +400,12 @@ class TimeSeries:
     @staticmethod
     def _companion(mark: bq.Lines, x: np.ndarray, y: np.ndarray, colors: list[str], opacities: list[float],
                    few: bool) -> None:
-        """Draw the rows ``y`` on ``mark`` (an edge under the lines, or an overlay on top) in ``colors``."""
+        """Draw the rows ``y`` on ``mark`` (an edge under the lines, or an overlay on top, NaN where it is not
+        drawn) in ``colors``."""
         with mark.hold_sync():
             mark.visible = bool(colors)
             if colors:
-                mark.x, mark.y, mark.colors, mark.opacities = x, y, colors, opacities
+                (mark.x, mark.y), mark.colors, mark.opacities = ending_on_a_number(x, y), colors, opacities
                 mark.marker = "circle" if few else None
 
     def set_cursor(self, x: float) -> None:
