@@ -2,9 +2,11 @@
 
 import re
 
+import numpy as np
 import pytest
 
-from notebook_cells import cell, cells as _cells, flat, run_until, source_of as _source, text, text as _cell
+from notebook_cells import (cell, cells as _cells, flat, run_cells, run_until, source_of as _source, text,
+                            text as _cell)
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +156,15 @@ def test_00_try_it_what_we_measured_with_dbench_at_twice_its_shares_is_the_runs(
     more = {vm: gave(doubled, vm) - gave(base, vm) for vm in ("idle", "toucher")}
     assert more["toucher"] > 2 * more["idle"] > 0 and more["idle"] < 0.1 * gave(base, "idle"), more
     assert doubled.vm("idle").swapped[-1] > 1.5 * base.vm("idle").swapped[-1]
+
+
+def test_00_the_dashboard_follows_its_memory_slider_to_512_mb_where_nothing_is_ballooned():
+    """The last question's host of 512 MB, on the tour's dashboard: the hidden check under the Reveal moved the slider
+    there and back to see it, and each move redrew the dashboard at its last minute, away from where the student had
+    scrubbed the minute slider (session 67); it computes that run now."""
+    dash = run_cells("00", "a3c0dc1c")["dash"]
+    before = dash.plotted("series")
+    dash.controls["memory_mb"].value = 512
+    assert not np.array_equal(before, dash.plotted("series")), "the plot follows the slider"
+    balloon_row = list(dash.bar.reclaimed.labels).index("balloon")
+    assert dash.bar.reclaimed.y[balloon_row].sum() == 0, "no ballooning without overcommitment"

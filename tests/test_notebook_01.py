@@ -87,3 +87,16 @@ def test_01_the_grid_stays_at_14_mb_while_the_text_talks_about_it():
     assert " red" not in text and "amber" not in text.lower()
     assert "Light yellow (balloon) and vermillion (swapped, a much darker orange) PPNs appear" in text
     assert "the ones now yellow or vermillion in the grid above" in text
+
+
+def test_01_run_all_leaves_the_minute_at_the_end_where_the_hidden_checks_compare_the_grid():
+    """The two hidden checks compare the pmap grid with the run's end only while the minute slider is there: a student
+    who scrubbed it, as Observe asks, and ran the cells below saw them fail (session 67). Under Run All they compare."""
+    names, compared = {}, 0
+    for c in _cells("01_memory_virtualization"):
+        if c.cell_type == "code":
+            if "if dash.minute.value == dash.minute.max:" in c.source:
+                assert names["dash"].minute.value == names["dash"].minute.max, c.source[:60]
+                compared += 1
+            exec(c.source, names)
+    assert compared == 2

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 
 import numpy as np
+import pytest
 
 from esxlab.experiments import fig2
 from esxlab.views.controls import control
 
-from notebook_cells import (cell_by_id, cells as _cells, flat as _flat, prose as _prose, text as _cell,
+from notebook_cells import (cell_by_id, cells as _cells, flat as _flat, prose as _prose, run_cells, text as _cell,
                             text_by_id)
 
 
@@ -228,3 +229,15 @@ def test_02_try_it_balloon_vs_paging_states_seed_0s_numbers():
     ratios = [balloon_vs_paging.run(seed=0, tight_pct=pct, mild_pct=5).value("tight: balloon first / paging only")
               for pct in (27, 28)]
     assert ratios[0] < 1 < ratios[1] and "between a 27 % and a 28 % squeeze" in text
+
+
+@pytest.mark.usefixtures("own_cache")                   # runs cached to a throw-away folder
+def test_02_at_22_clients_the_chart_moves_and_its_legend_says_why_the_papers_markers_went():
+    """The Observe text's example, 22 clients, on the lesson's dashboard: the hidden check under the Reveal moved the
+    slider there and back to see it, and each move redrew the dashboard at its last minute, away from where the
+    student had scrubbed the minute slider (session 67); it computes that run now."""
+    dash = run_cells("02", "1209f4c1")["dash"]
+    before = dash.plotted("xy")
+    dash.controls["clients"].value = 22
+    assert not np.array_equal(before, dash.plotted("xy"))
+    assert dash.paper_points(None)[0] == {} and "clients = 22" in dash.xy.legend.value, "off 40 clients: no markers"

@@ -3,12 +3,14 @@ prose, reveals, guards, Try it and questions."""
 from __future__ import annotations
 
 
+import numpy as np
 import pytest
 
 import esxlab as esx
 from esxlab.experiments import replacement
 
-from notebook_cells import cell, cells as _cells, question, run_as_a_student, slid, text as _text, text_by_id
+from notebook_cells import (cell, cells as _cells, question, run_as_a_student, run_cells, slid, text as _text,
+                            text_by_id)
 
 
 MB = esx.PAGES_PER_MB
@@ -200,3 +202,16 @@ def test_03_a_student_who_moved_the_experiments_slider_to_48_mb_as_try_it_says_r
     hidden check under the experiment checked its rows as built whenever the first dashboard had not moved."""
     names = run_as_a_student("03", slid("available_mb", 48), board="policies")
     assert names["policies"].values["available_mb"] == 48
+
+
+def test_03_the_chart_follows_the_balloon_dropdown_and_with_a_driver_esx_balloons_first():
+    """The VM with its balloon driver back, on the lesson's first dashboard (on clock, as the cell before the Reveal
+    leaves it): the hidden check under the experiment moved the dropdown there and back to see it, and each move
+    redrew the dashboard at its last minute, away from where the student had scrubbed the minute slider (session 67);
+    it computes that run now."""
+    dash = run_cells("03", "a18ce382")["dash"]
+    dash.controls["replacement"].value = "clock"
+    before = dash.plotted("series")
+    dash.controls["dbench.balloon"].value = "cooperative"
+    assert not np.array_equal(before, dash.plotted("series"))
+    assert dash.run.host.vm("dbench").stats().balloon > 0, "with a driver, ESX balloons first"

@@ -3,13 +3,14 @@ reveals, guards, Try it and questions."""
 from __future__ import annotations
 
 
+import numpy as np
 import pytest
 
 import esxlab as esx
 from esxlab.experiments import fig4
 from esxlab.experiments.result import Result
 
-from notebook_cells import cell, cells, cells as _cells, flat, run_until, text
+from notebook_cells import cell, cells, cells as _cells, flat, run_cells, run_until, text
 
 
 MB = esx.PAGES_PER_MB
@@ -106,3 +107,13 @@ def test_04_and_11_draw_the_sharing_curves_without_free_memory():
     assert "raising either\nslider on its own changes nothing" in text and "raise both" in text
     eleven = "\n".join(c.source for c in _cells("11_esx_vs_ksm") if c.cell_type == "markdown")
     assert "`sharing.mode`" not in eleven and "`ksm_pages_to_scan`" not in eleven and "*KSM pages_to_scan*" in eleven
+
+
+def test_04_the_host_chart_follows_the_sharing_dropdown():
+    """Sharing switched off on the lesson's dashboard: the hidden check under the printout switched it off and back
+    to see the chart follow, and each move redrew the dashboard at its last minute, away from where the student had
+    scrubbed the minute slider (session 67); it computes that run now."""
+    dash = run_cells("04", "ae2b9c76")["dash"]
+    before = dash.plotted("host")
+    dash.controls["sharing.mode"].value = "off"
+    assert dash.run.trace.host.shared_saved.max() == 0 and not np.array_equal(before[0], dash.plotted("host")[0])

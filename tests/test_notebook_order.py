@@ -1,17 +1,19 @@
 """Students do not run a notebook top to bottom once (session 66's trial): they move a dashboard's sliders and then
 run the cells below it, and they run a reveal cell twice. Each notebook runs in a kernel (nbclient) as such a student
-would: Run All, each reveal cell once more at once, then for each dashboard, its controls moved as a browser moves
-them (a comm message: the property lock held; each slider four steps, each dropdown to its next choice: one step
-missed notebook 03's 176 MB and 05's τ = 0.5, and dropdowns were not moved at all), its minute slider scrubbed to
-mid-run, and every cell below it run again.
+would: Run All, each reveal cell once more at once; then the first dashboard's minute slider scrubbed to mid-run,
+nothing else moved, and every cell below it run again (a dashboard a cell builds anew scrubbed as soon as it shows);
+then for each dashboard, its controls moved as a browser moves them (a comm message: the property lock held; each
+slider four steps, each dropdown to its next choice: one step missed notebook 03's 176 MB and 05's τ = 0.5, and
+dropdowns were not moved at all), its minute slider scrubbed to mid-run, and every cell below it run again.
 
 What a student must see: no cell fails (a guard cell compares the text with the runs as built, so it checks only
 ``if not dash.moved``), a guard cell leaves the sliders where the student put them, the minute slider too (none of
 ``dash.controls``, so it was neither scrubbed nor compared: 05's guard that moved τ and back, redrawing the dashboard
 at its last minute, went unnoticed), and a reveal cell run twice prints the same. Under the plain Run All no guard may
-skip its checks (its ``if`` must hold there). A guard under ``if not dash.moved`` meets a scrubbed minute here only
-where no control could move (12's limit slider has no room for four steps; its guard, which moved the limit and back,
-failed so); tests/test_notebook_05.py scrubs 05's minute with τ as built and runs the cells below."""
+skip its checks (its ``if`` must hold there). A guard under ``if not dash.moved`` skips once the controls moved, so
+only the pass with the minutes alone scrubbed (session 67) shows it a scrubbed minute: it caught the guards of 00, 02,
+03 and 04 that moved a control and back, and 01's, which compared the pmap grid with the run's end wherever the minute
+was."""
 import ast
 import re
 from pathlib import Path
@@ -24,8 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 #: a cell that builds a dashboard: ``name = views.SomeDashboard(``
 BUILDS = re.compile(r"^(\w+) = views\.\w*Dashboard\(", re.M)
+#: scrubs dashboard {var}'s minute slider to mid-run as the browser would, if it shows one
+SCRUB = """
+if {var}.time_row.layout.display != "none" and not {var}.minute.disabled:
+    {var}.minute.set_state({{"value": round({var}.minute.max * 30) / 60}})
+"""
 #: moves every control of dashboard {var} as the browser would, and waits for its run: a slider {steps} step(s) (down
-#: where there is no room up), a dropdown to its next choice; then scrubs its minute slider to mid-run, if it shows one
+#: where there is no room up), a dropdown to its next choice; then scrubs its minute slider (:data:`SCRUB`)
 MOVE = """
 _moved = {{}}
 for _name, _c in {var}.controls.items():
@@ -44,9 +51,7 @@ for _name, _c in {var}.controls.items():
     {var}.done.wait(600)
     {var}.idle(600)
     _moved[_name] = {var}.values[_name]
-if {var}.time_row.layout.display != "none" and not {var}.minute.disabled:
-    {var}.minute.set_state({{"value": round({var}.minute.max * 30) / 60}})
-"""
+""" + SCRUB
 #: the dashboards' values and minutes before a guard cell runs, and a check that it left them there
 BEFORE = """
 from esxlab.views.dashboards import Dashboard as _Dashboard
@@ -72,7 +77,9 @@ def guard_condition(source: str) -> str | None:
 
 def plan(nb) -> list[tuple[str, str]]:
     """(what the cell is, its source): Run All, each reveal cell twice in a row and each conditional guard's
-    condition asserted first; then, per dashboard, its controls moved and the cells below it run again."""
+    condition asserted first; then the first dashboard's minute slider scrubbed, nothing else moved, and the cells
+    below it run again (each dashboard they build scrubbed at once); then, per dashboard, its controls moved and the
+    cells below it run again."""
     code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     steps = []
     for i, c in code:
@@ -82,14 +89,29 @@ def plan(nb) -> list[tuple[str, str]]:
         steps.append((f"cell {i}", c.source))
         if ".reveal(" in c.source:
             steps.append((f"cell {i} again", c.source))
-    for d, c in code:
-        for var in BUILDS.findall(c.source):
+    builds = [(d, BUILDS.findall(c.source)) for d, c in code if BUILDS.search(c.source)]
+    if builds:
+        steps += [(f"scrubbing {var}'s minute", SCRUB.format(var=var)) for var in builds[0][1]]
+        steps += below(code, builds[0][0], "with only the minutes scrubbed", scrub=True)
+    for d, names in builds:
+        for var in names:
             steps.append((f"moving {var}'s controls", MOVE.format(var=var, steps=4)))
-            for i, c2 in code:
-                if i > d:
-                    steps += [(f"before guard {i}", BEFORE)] * is_guard(c2) + [(f"cell {i} after moving {var}",
-                                                                                  c2.source)]
-                    steps += [(f"guard cell {i} after moving {var}: the sliders", AFTER)] * is_guard(c2)
+            steps += below(code, d, f"after moving {var}")
+    return steps
+
+
+def below(code, d: int, when: str, scrub: bool = False) -> list[tuple[str, str]]:
+    """The steps running the code cells below cell ``d`` once more (``when``: what the student did first), each guard
+    between a note of the dashboards' values and minutes and a check that it left them; with ``scrub``, each
+    dashboard's minute slider scrubbed to mid-run as soon as a cell builds it."""
+    steps = []
+    for i, c in code:
+        if i <= d:
+            continue
+        guard = is_guard(c)
+        steps += [(f"before guard {i}", BEFORE)] * guard + [(f"cell {i} {when}", c.source)]
+        steps += [(f"guard cell {i} {when}: the sliders", AFTER)] * guard
+        steps += [(f"scrubbing {var}'s minute", SCRUB.format(var=var)) for var in BUILDS.findall(c.source)] * scrub
     return steps
 
 
