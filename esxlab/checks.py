@@ -25,6 +25,7 @@ import numbers
 import os
 import re
 import sys
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -361,13 +362,38 @@ def as_choice(e: Expect, value: Any) -> Any:
     """``value`` with a str that names one of ``e.choices`` in another case or with other spaces ('High ',
     'DB') read as that choice, as the lesson Questions read a typed choice (an exact match first; a spelling
     that two choices share stays as typed); for "choices", each item of a list, tuple or 1-D numpy array (states
-    built with np.where). Anything else as it is (invented: the exercise framework)."""
+    built with np.where). A str of a subclass (numpy's str too) is read as the plain str it holds: a subclass's own
+    ``==`` could say it equals any choice (an integrity trial: ``class S(str): __eq__ = lambda s, o: True`` passed
+    every choice answer). Anything else as it is (invented: the exercise framework)."""
+    if isinstance(value, str):
+        value = str.__str__(value)              # the characters it holds, as an exact str
     if e.kind == "choices" and (isinstance(value, (list, tuple)) or isinstance(value, np.ndarray) and value.ndim == 1):
         return [as_choice(_item(e), v) for v in value]
     if e.kind != "choice" or not isinstance(value, str) or value in e.choices:
         return value
     alike = [c for c in e.choices if isinstance(c, str) and spelling(c) == spelling(value)]
     return alike[0] if len(alike) == 1 else value
+
+
+def _held(e: Expect, value: Any) -> Any:
+    """A "numbers" or "choices" answer as the items it holds: a list or tuple of a subclass, or another sequence (a
+    deque), as the list of the items it yields; an array-like (a numpy array of a subclass, a pandas Series or
+    DataFrame) as a plain numpy array, whose shape :func:`_type_error` tells; a list, a tuple, a plain numpy array
+    and what is no sequence (a str, a dict, a number) as it is. The checks count a list's items with ``len`` and
+    compare them by iterating, which an object of one's own can make disagree (an integrity trial: a sequence whose
+    len is the expected one and which yields nothing passed `states`). (invented: the exercise framework)"""
+    if e.kind not in ("numbers", "choices") or type(value) in (list, tuple, np.ndarray) \
+            or isinstance(value, (str, bytes, dict)):
+        return value
+    if isinstance(value, np.ndarray) or hasattr(value, "shape"):
+        try:
+            return np.asarray(value)
+        except Exception:                       # noqa: BLE001 (an object of one's own): read by its items below
+            pass
+    try:
+        return list(value)
+    except TypeError:                           # no sequence: _type_error says what it is
+        return value
 
 
 def _close(e: Expect, got: Any, want: Any) -> bool:
@@ -577,10 +603,11 @@ def _value_error(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]
 
 
 def verify(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]] | None = None) -> None:
-    """Check one answer: not attempted, then type, then value (a choice whatever its case: :func:`as_choice`).
+    """Check one answer: not attempted, then type, then value (a choice whatever its case: :func:`as_choice`; a list
+    as the items it holds: :func:`_held`).
     ``others``: the problem's answers by name, each with its Expect, for the mistakes that come with other
     answers (:attr:`Mistake.given`)."""
-    _judge(e, as_choice(e, value), others or {})
+    _judge(e, as_choice(e, _held(e, value)), others or {})
 
 
 def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> None:
@@ -602,7 +629,8 @@ def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> N
 
 
 def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ...] = ()) -> Any:
-    """``problem`` if it is a problem object of a module under ``esxlab/problems/``, else ConfigError saying
+    """``problem`` if it is a problem object of a class that a module under ``esxlab/problems/`` holds (not one that
+    only names such a module in its ``__module__``: :func:`_held_by_module`), else ConfigError saying
     what ``caller`` (``caller(p<more>)``) needs: a class is told to create it first, a problem defined
     elsewhere is told where problems live (an answer cell's own could agree with any answer), anything else is
     shown the problem class that asks for ``answers`` (:func:`_asking`). A check is in an exercise notebook,
@@ -611,7 +639,8 @@ def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ..
     from . import problems
     from .problems import Problem
     cls = type(problem)
-    if isinstance(problem, Problem) and cls.__module__.startswith("esxlab.problems."):
+    named = cls.__module__.startswith("esxlab.problems.")
+    if isinstance(problem, Problem) and named and _held_by_module(cls):
         return problem
     seed = "SEED" if caller == "check" else "0"
     if isinstance(problem, type) and issubclass(problem, Problem):
@@ -619,7 +648,9 @@ def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ..
         raise ConfigError(f"{caller}() needs a problem object; got the class {shorten(problem)}: create it first, "
                           f"e.g. `{name} = problems.{problem.__name__}(seed={seed})`, then `{caller}({name}{more})`.")
     if isinstance(problem, Problem):
-        fix = (f"{cls.__name__} is defined in {cls.__module__}, and only problems of modules under esxlab/problems/ "
+        where = f"is not a class of {cls.__module__}, the module it names" if named else \
+            f"is defined in {cls.__module__}"
+        fix = (f"{cls.__name__} {where}, and only problems of modules under esxlab/problems/ "
                "are checked (a class defined elsewhere, in an answer cell too, could agree with any answer): an "
                "instructor adds one there (exercises/README.md, 'Adding a problem')")
     else:
@@ -631,6 +662,53 @@ def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ..
                       f"{_describe(problem)}: {fix}.")
 
 
+def _held_by_module(cls: type) -> bool:
+    """Whether the module ``cls.__module__`` names holds ``cls`` under its qualified name: a class of one's own can
+    name any module in ``__module__`` (an integrity trial: an answer cell's subclass of SamplingEstimate that set
+    it to "esxlab.problems.sampling", with answers of its own in ``_expect``, passed the check)."""
+    held: Any = sys.modules.get(cls.__module__)
+    for part in cls.__qualname__.split("."):
+        held = getattr(held, part, None)
+    return held is cls
+
+
+try:                # importlib.reload keeps the module's globals: a check cell's reload keeps what was recorded
+    _DEFINED         # noqa: B018
+except NameError:
+    #: each problem class's own attributes as its class statement defined them (by class, weakly): :func:`_changed`
+    _DEFINED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _define(cls: type) -> None:
+    """Record ``cls``'s own attributes as its class statement defined them (``Problem.__init_subclass__`` calls it
+    for every problem class, and ``esxlab.problems.base`` for Problem)."""
+    _DEFINED[cls] = dict(vars(cls))
+
+
+def _changed(cls: type) -> str:
+    """The first attribute ("RhoVictim.RHO_TOL") of ``cls`` or of a problem class it derives from that is not the one
+    its class statement defined (rebound, added or deleted since; not what Python caches there, :func:`_cached`), else
+    "". A check poses the problem afresh from its class, so a class changed in the kernel poses and answers another
+    problem (an integrity trial: ``type(p).RHO_TOL = 1.0`` in an answer cell made every ρ within ±100 % right).
+    Compared by identity: a list or dict constant changed in place is not seen (the problems' drawn choices are
+    tuples). (invented: the exercise framework)"""
+    for c in cls.__mro__:
+        then, now = _DEFINED.get(c), vars(c)
+        if then is None:
+            continue
+        for name in [*then, *(n for n, v in now.items() if n not in then and not _cached(n, v))]:
+            if name not in now or name not in then or now[name] is not then[name]:
+                return f"{c.__name__}.{name}"
+    return ""
+
+
+def _cached(name: str, value: Any) -> bool:
+    """Whether a class attribute added after the class statement is one Python adds itself when asked: a dunder that
+    is data, neither a function nor a descriptor (an empty ``__annotations__``, the ``__slotnames__`` copyreg keeps
+    once an instance was copied), unlike ``__init__`` added to a class that had none."""
+    return name.startswith("__") and name.endswith("__") and not callable(value) and not hasattr(value, "__get__")
+
+
 def _asking(answers: tuple[str, ...]) -> str:
     """The name of the problem class whose ``ANSWER_NAMES`` are ``answers`` (the exercise a call comes from), else
     RhoVictim's, the first exercise's (invented: the exercise framework)."""
@@ -639,16 +717,38 @@ def _asking(answers: tuple[str, ...]) -> str:
     return found[0] if found else "RhoVictim"
 
 
+try:                # importlib.reload keeps the module's globals: a check cell's reload keeps the count
+    _CHECKS_RUN      # noqa: B018
+except NameError:
+    #: how many times :func:`check` was called in this kernel (one item, so that it is changed in place)
+    _CHECKS_RUN = [0]
+
+
+def checks_run() -> int:
+    """How many times :func:`check` was called in this kernel, whatever it said. ``exercises/grade.py`` runs each
+    check cell once and compares: more calls mean code of the student's own called the checker, as a search does
+    that tries values against it until none is named wrong (an integrity trial: an answer cell trying 0.000, 0.001,
+    … earned sampling's 3 points unflagged). (invented: the exercise framework)"""
+    return _CHECKS_RUN[0]
+
+
 def check(problem: Any, *by_position: Any, **answers: Any) -> None:
     """Check every answer ``problem`` asks for; print one line if all are right.
 
     ``checks.check(p, rhos=rhos, victim=victim)``: answers go by name (ConfigError for one given by position).
     The problem is posed afresh from its class
-    and seed, so only the seed of the object passed in counts. Every answer is checked: raises
+    and seed, so only the seed of the object passed in counts (and a class changed in the kernel fails the check:
+    :func:`_changed`). Every answer is checked: raises
     :class:`CheckFailed` (an AssertionError) naming each wrong answer (and any unanswered one), else
     ``NotImplementedError`` naming each unanswered one (:func:`_together`).
     """
+    _CHECKS_RUN[0] += 1
     cls = type(problem_of(problem, "check", ", ...", tuple(answers)))
+    rebound = _changed(cls)
+    if rebound:
+        raise CheckFailed(f"{rebound} is not as esxlab defines it (a cell of yours changed it), and the check "
+                          "poses the problem from its class, so it would check another problem: restart the kernel "
+                          "(Kernel → Restart Kernel) and run the notebook again without that change.")
     expected = cls(problem.seed)._expectations()
     names = [e.name for e in expected]
     if by_position:
@@ -660,7 +760,7 @@ def check(problem: Any, *by_position: Any, **answers: Any) -> None:
         got = [a + ("" if a in names else did_you_mean(a, unused)) for a in answers]
         raise ConfigError(f"check() for {cls.__name__} needs exactly the answers "
                           f"{', '.join(names)}; got {', '.join(got) or 'none'}.")
-    given = {e.name: (e, as_choice(e, answers[e.name])) for e in expected}
+    given = {e.name: (e, as_choice(e, _held(e, answers[e.name]))) for e in expected}
     wrong: list[str] = []
     unanswered: list[str] = []
     todo: list[tuple[Expect, Any]] = []

@@ -21,13 +21,15 @@ ZeroDivisionError: division by zero``; a check cell shows only the ``NameError``
 (``p._answer``, ``getattr(type(p), '_' + 'answer')``) or an object's whole state (``vars(p)``, ``p.__dict__``), or
 uses a tool of tampering or introspection (:data:`SUSPECT`: rebinding an imported module's attribute,
 ``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``, ``os.environ``, …) is flagged
-for review, and still graded; a student's notebook whose ``SEED`` differs from the handed-out one's is
-graded with the handed-out seed, and noted, and a check of a problem of another seed fails (the kernel is told the
-handed-out seed: :data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your rights, in a fresh folder of its
-own: if the esxlab package's files change while a notebook runs, its points are void (``void: …``), grading
-stops there (grade in a throwaway environment), and every student after it is named ``not graded`` (on stderr,
-and a CSV row each). With several students, a file that cannot be graded is named on stderr and the others are
-graded (exit status 1). Needs nbclient (the ``exercises`` extra: ``pip install -e '.[exercises]'``).
+for review, and still graded, as is a notebook whose checker ran more often than it has check cells (code of the
+student's own called it: a search that tries values against it); a student's notebook whose ``SEED`` differs from
+the handed-out one's is graded with the handed-out seed, and noted, and a check of a problem of another seed fails
+(the kernel is told the handed-out seed: :data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your
+rights, in a fresh folder of its own: if the esxlab package's files change while a notebook runs, its points are
+void (``void: …``), grading stops there (grade in a throwaway environment), and every student after it is named
+``not graded`` (on stderr, and a CSV row each). With several students, a file that cannot be graded is named on
+stderr and the others are graded (exit status 1). Needs nbclient (the ``exercises`` extra:
+``pip install -e '.[exercises]'``).
 """
 from __future__ import annotations
 
@@ -132,6 +134,13 @@ CSV_LAST = ("points", "possible", "notes", "hints")
 SEED = re.compile(r"^SEED\s*=\s*(\d+)", re.M)
 #: characters of an error's message an answer cell's note keeps (its first line)
 ERROR_CHARS = 100
+#: the cell grade.py runs after a student's: how many times the checker ran (esxlab.checks.checks_run), as the cell's
+#: value (not printed: an answer cell may have bound `print` to a function of its own)
+COUNT_CELL = "import esxlab.checks\nesxlab.checks.checks_run()"
+#: the note of a notebook whose checker ran more often than it has check cells ({0} times, {1} cells)
+SEARCHED = ("flagged for review: the checker ran {0} times, and this notebook has {1}: code of the student's own "
+            "called it (trying values against the checker finds answers without working them out); read the answer "
+            "cells")
 #: a check cell that failed, while its outputs show no error (an error handler of the notebook's own printed instead)
 HIDDEN = "the kernel reported this error, but the notebook showed none (an error handler of its own hid it)"
 TAMPERED = ("stopped grading: the esxlab package's files changed while this notebook ran (its code wrote to them); "
@@ -308,8 +317,9 @@ def grade(given, work,
           timeout: float = TIMEOUT_S) -> tuple[list[str], list[tuple[str, int, int, str]], list[str], str]:
     """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back; returns those put back
     (:func:`put_back`), per check cell of ``given`` (grade_id, points earned, points, what the student read), a note
-    per answer cell that raised (:func:`_raised`), and why the run stopped early ("" if it did not: a cell over
-    ``timeout`` seconds, or a dead kernel)."""
+    per answer cell that raised (:func:`_raised`) or the checker run more often than there are check cells
+    (:func:`_searched`), and why the run stopped early ("" if it did not: a cell over ``timeout`` seconds, or a dead
+    kernel)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -317,6 +327,7 @@ def grade(given, work,
     restored = put_back(given, work)
     locked = locked_cells(given)
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
+    work.cells.append(nbformat.v4.new_code_cell(COUNT_CELL))
     # the kernel's own output outside its cells (ipykernel's warning that it talks over local TCP, a dying kernel's
     # log, libzmq's "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)" as it shut down, seen once in CI
     # on 2026-12-06, a student's os.write(2, …)) goes nowhere: it is no part of a grade; nor is the client's log:
@@ -343,12 +354,25 @@ def grade(given, work,
             name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"
             why = f"ran over the timeout of {seconds} s" if isinstance(err, CellTimeoutError) else "killed its kernel"
             stopped = f"stopped: {name} {why}; the check cells after it score 0"
+    counted = work.cells.pop()
     ran = {nbgrader(c).get("grade_id"): i for i, c in enumerate(work.cells)}
     rows = []
     for grade_id, points in _graded(given):
         message = _message(work.cells[ran[grade_id]], replies.get(ran[grade_id]))
         rows.append((grade_id, points if message == "correct" else 0, points, message))
-    return restored, rows, _raised(given, work, replies), stopped
+    return restored, rows, [*_searched(given, counted), *_raised(given, work, replies)], stopped
+
+
+def _searched(given, counted) -> list[str]:
+    """:data:`SEARCHED` if :data:`COUNT_CELL`, run as ``counted`` after the student's cells, says the checker ran more
+    often than ``given`` has check cells (each runs once, calling it once), else nothing (also when it did not run:
+    a run stopped early)."""
+    said = "".join(o.data.get("text/plain", "") for o in counted.get("outputs", [])
+                   if o.output_type == "execute_result").strip()
+    cells = len(_graded(given))
+    if not said.isdigit() or int(said) <= cells:
+        return []
+    return [SEARCHED.format(said, f"{cells} check cell" + ("s" if cells > 1 else ""))]
 
 
 def _raised(given, work, replies: dict[int, dict]) -> list[str]:

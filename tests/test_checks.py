@@ -301,6 +301,85 @@ def test_a_list_of_choices_as_a_numpy_array_is_read_as_a_list_is():
     assert "`states` is not right" in _feedback(walk, states=wrong)
 
 
+class _SaysEqual(str):
+    """A str that says it equals anything: a student's object that claims to be the right choice."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = str.__hash__
+
+
+class _Hollow:
+    """A sequence whose length is the one the question asks for, but which holds no item."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        return iter(())
+
+    def __getitem__(self, i):
+        raise IndexError(i)
+
+
+class _HollowList(list):
+    """A list that says it holds n items and holds none."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __iter__(self):
+        return iter(())
+
+
+@pytest.mark.parametrize("cls", [getattr(problems, n) for n in sorted(problems.__all__) if n not in ("Problem",
+                                                                                                      "BeatRandom")],
+                         ids=lambda c: c.__name__)
+def test_an_answer_that_claims_to_be_right_is_judged_by_what_it_holds(cls):
+    """An integrity trial: a str subclass whose == says True (``_SaysEqual('x')``) passed every choice answer of every
+    exercise (victim, verdict, secret, cause, each of the states…), and a sequence whose len is the expected one but
+    which yields no item passed `states` (and raised numpy's ValueError for every list of numbers), with answer cells
+    that compute nothing. Each is now read as what it holds: 'x', and an empty list."""
+    p = cls(0)
+    right = solve(p)
+    for e in expect(p):
+        n = len(e.value) if e.kind in ("numbers", "choices") else 0
+        lies = {"choice": [_SaysEqual("x")], "choices": [[_SaysEqual("x")] * n, _Hollow(n), _HollowList(n)],
+                "numbers": [_Hollow(n), _HollowList(n)]}.get(e.kind, [])
+        for lie in lies:
+            msg = fails(p, {**right, e.name: lie})
+            assert msg.startswith(f"`{e.name}"), msg
+            hollow = isinstance(lie, (_Hollow, _HollowList))
+            assert (f"`{e.name}` is an empty list" if hollow else "got 'x'") in msg, msg
+
+
+def test_a_list_answer_of_another_kind_of_sequence_passes_as_before():
+    """What the fix above reads as a list (anything sized and iterable but a list, tuple or numpy array) still passes
+    when it holds the right values: a deque, a namedtuple, a pandas Series; and a choice as a numpy str."""
+    from collections import deque, namedtuple
+    q = problems.LimitTargets(0)
+    right = solve(q)
+    Targets = namedtuple("Targets", "web db batch")
+    checks.check(q, busy_mb=deque(right["busy_mb"]), idle_mb=Targets(*right["idle_mb"]))
+    pd = pytest.importorskip("pandas")
+    checks.check(q, busy_mb=pd.Series(right["busy_mb"]), idle_mb=right["idle_mb"])
+    walk = problems.FreeMemoryWalk(0)
+    checks.check(walk, states=deque(np.array(solve(walk)["states"])))
+    a = problems.Admission(0)
+    checks.check(a, reserved_mb=solve(a)["reserved_mb"], verdict=np.str_(solve(a)["verdict"]))
+
+
 def test_a_choice_in_another_case_is_judged_as_that_choice():
     """A wrong choice in capitals is wrong, with its mistake's hint, not refused for its spelling."""
     q = problems.Admission(seed=0)
@@ -847,6 +926,47 @@ def test_a_problem_defined_outside_the_package_is_told_where_problems_live():
     msg = _raised(Reserve(3), {"rhos": [1.0], "victim": "web"}, checks.ConfigError)
     assert f"Reserve is defined in {__name__}" in msg and "modules under esxlab/problems/" in msg
     assert "Adding a problem" in msg
+
+
+def test_a_problem_that_only_says_it_lives_in_the_package_is_refused():
+    """An integrity trial: a subclass in an answer cell that set ``__module__ = "esxlab.problems.sampling"`` (and
+    ``_expect`` to answers of its own, ``_interesting`` to True) passed the check with those answers, unflagged by
+    grade.py. The checker now asks the module it names for the class."""
+    class Mine(problems.SamplingEstimate):
+        __module__ = "esxlab.problems.sampling"
+
+        def _interesting(self):
+            return True
+
+        def _expect(self):
+            return [Expect(n, "number", 0.5, "") for n in self.ANSWER_NAMES]
+
+    msg = _raised(Mine(0), dict.fromkeys(Mine.ANSWER_NAMES, 0.5), checks.ConfigError)
+    assert "Mine is not a class of esxlab.problems.sampling, the module it names" in msg, msg
+    assert "modules under esxlab/problems/" in msg
+
+
+@pytest.mark.parametrize("change, where", [("constant", "RhoVictim.RHO_TOL"), ("method", "Problem._mistakes_apart"),
+                                           ("added", "RhoVictim.describe_more")])
+def test_a_problem_class_changed_in_the_kernel_fails_its_check(change, where, monkeypatch):
+    """An integrity trial: ``type(p).RHO_TOL = 1.0`` in an answer cell (no module named, nothing private: grade.py did
+    not flag it) made every ρ within ±100 % right, and rhos = [0.02] * 3 earned 2 points. The check poses the problem
+    from its class, so a class (or a problem class it derives from) whose attributes are not those esxlab defined
+    fails, whatever the answers."""
+    p = problems.RhoVictim(0)
+    right = solve(p)
+    cls = type(p)
+    if change == "constant":
+        monkeypatch.setattr(cls, "RHO_TOL", 1.0)
+    elif change == "method":
+        monkeypatch.setattr(Problem, "_mistakes_apart", lambda self: True)
+    else:
+        monkeypatch.setattr(cls, "describe_more", lambda self: "", raising=False)
+    for answers in (right, {**right, "rhos": [0.02] * 3}):
+        msg = fails(p, answers)
+        assert msg.startswith(f"{where} is not as esxlab defines it (a cell of yours changed it)"), msg
+    monkeypatch.undo()
+    checks.check(p, **right)
 
 
 def test_unanswered_says_the_answer_cell_may_have_stopped_first():

@@ -333,6 +333,24 @@ def test_the_capstone_wants_a_policy_of_ones_own():
     assert esx.swap.ClockReplacement.victims.__qualname__ == "ClockReplacement.victims", "the spy is gone after"
 
 
+def test_a_policy_whose_victims_is_esxlabs_own_function_is_not_of_ones_own():
+    """An integrity trial: ``victims = ClockReplacement.victims`` in a class of one's own (with the two attributes it
+    reads) is esxlab's clock, but the spy on ClockReplacement.victims never saw it called, and it earned the 4 points
+    (1262 swap-ins, random 2621)."""
+    class Aliased(swap.ReplacementPolicy):
+        """Uses vm.last_touch."""
+
+        def __init__(self):
+            self.window, self.hands = 10, {}
+
+        victims = swap.ClockReplacement.victims
+
+    with pytest.raises(checks.CheckFailed, match="victims\\(\\) is esxlab's own ClockReplacement's; the capstone asks "
+                                                 "for a policy of your own"):
+        checks.check(problems.BeatRandom(0), policy=Aliased())
+    assert problems.BeatRandom(0).measure(Aliased())[0] > 0           # measure still runs it, to compare
+
+
 @pytest.mark.parametrize("policy", [AnyState, Duplicate, Negative, TooMany, IgnoresProtect])
 def test_measure_rejects_illegal_victims_with_the_checks_sentence(policy):
     p = problems.BeatRandom(0)

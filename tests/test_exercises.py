@@ -236,7 +236,9 @@ def test_no_command_is_a_usage_error(capsys):
 
 def test_a_check_cell_grades_even_after_an_answer_cell_rebinds_the_checker():
     """The locked check cell reloads esxlab.checks, so `checks.check = lambda ...: print("Correct")`
-    (or a variable named `checks`) in an answer cell changes nothing. Run in a kernel, as a notebook."""
+    (or a variable named `checks`) in an answer cell changes nothing. Run in a kernel, as a notebook. The cheat also
+    rebound Problem.check, so its kernel gets no verdict until it is restarted, even for the right answers (an
+    integrity trial: a problem class changed in the kernel, `type(p).RHO_TOL = 1.0`, poses another problem)."""
     src = nbformat.read(EXERCISES / "source" / "idle_memory_tax.ipynb", as_version=4)
     by_id = {exercises.graded(c).get("grade_id"): c.source for c in src.cells}
     cheat = ("checks.check = lambda *a, **k: print('Correct: cheated')\n"
@@ -249,7 +251,13 @@ def test_a_check_cell_grades_even_after_an_answer_cell_rebinds_the_checker():
     errors = [next((o for o in c.outputs if o.output_type == "error"), None) for c in nb.cells]
     printed = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
     assert errors[3] is not None and errors[3].ename == "CheckFailed" and "cheated" not in printed[3], printed[3]
-    assert errors[6] is None and printed[6].startswith("Correct: rhos"), (errors[6], printed[6])
+    assert errors[6].evalue.startswith("Problem.check is not as esxlab defines it (a cell of yours changed it)"), \
+        errors[6]
+    cells[2] = cells[2].replace("problems.Problem.check = checks.check\n", "")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    printed = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells]
+    assert "cheated" not in printed[3] and printed[6].startswith("Correct: rhos"), printed
 
 
 @pytest.mark.parametrize("argv, sentence", [

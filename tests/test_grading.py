@@ -172,6 +172,37 @@ def test_a_class_is_graded_at_once_into_a_csv_with_loops_dead_kernels_and_cheats
     assert rows[1]["hints"].endswith("targets-check: not run")
 
 
+#: an answer cell that computes nothing: it tries 0.000, 0.001, … against the checker, which names each wrong answer on
+#: a line of its own, until every answer is off the list
+SEARCH = """found = {}
+names = ["f", "slow", "fast", "estimate"]
+for k in range(1001):
+    guess = {n: found.get(n, k / 1000) for n in names}
+    try:
+        checks.check(p, **guess)
+        break
+    except AssertionError as failed:
+        said = [line.lstrip("- ").split(" ")[0] for line in str(failed).splitlines()]
+        found |= {n: guess[n] for n in names if f"`{n}`" not in said}
+f, slow, fast, estimate = guess.values()
+"""
+
+
+def test_an_answer_cell_that_searches_with_the_checker_is_flagged(tmp_path):
+    """An integrity trial: SEARCH earned sampling's 3 points, unflagged, in 9 s (any answer within a known range can
+    be found so; a rounding hint only speeds it up). grade.py runs each check cell once, so the checker running more
+    often than the notebook has check cells means code of the student's own called it; a solved notebook is not
+    flagged."""
+    honest = _student(tmp_path, "ada", {}, exercise="sampling")
+    mallory = _student(tmp_path, "mallory", {"sampling-answer": SEARCH}, exercise="sampling")
+    out = _grade(tmp_path, str(RELEASE / "sampling.ipynb"), str(honest), str(mallory)).stdout
+    assert f"== {honest}\n3 / 3 points" in out, out
+    said = re.search(rf"== {mallory}\nflagged for review: the checker ran (\d+) times, and this notebook has 1 check "
+                     r"cell: code of the student's own called it \(trying values against the checker finds answers "
+                     r"without working them out\); read the answer cells\n3 / 3 points", out)
+    assert said and int(said.group(1)) > 100, out
+
+
 def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
     (tmp_path / "grades.csv").write_text("student,rho-check,targets-check,points,possible,notes\n")
     done = _grade(tmp_path, str(RELEASE / "sampling.ipynb"), str(SOURCE / "sampling.ipynb"), "--csv", "grades.csv")

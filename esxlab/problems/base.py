@@ -151,6 +151,10 @@ class Problem:
     VARIABLE = "p"
     _expected = Hidden(None)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        checks._define(cls)                     # (what a check compares the class with)
+
     def __init__(self, seed: int = 0) -> None:
         streams = Streams(seed)
         self.seed = streams.seed
@@ -210,3 +214,6 @@ class Problem:
     def check(self, **answers: Any) -> None:
         """Same as ``checks.check(self, **answers)``."""
         checks.check(self, **answers)
+
+
+checks._define(Problem)

@@ -32,7 +32,8 @@ class _Validated(ReplacementPolicy):
     It also fails, when built, a victims() misspelled or of the wrong signature (the engine's sentence), and, when
     called, one that writes into what the hypervisor sees (read-only in any victims() of one's own:
     :func:`esxlab.swap.read_only`) or draws from a global generator in most of its calls (:data:`GLOBAL_DRAWS`).
-    ``own``: also refuse a policy that calls esxlab's own (the check; measure may run those, to compare).
+    ``own``: also refuse a policy whose victims() is or calls esxlab's own (the check; measure may run them, to
+    compare).
     ``short``: (n, returned, qualifying) the first time victims() returned fewer than n pages while more private
     pages outside ``protect`` qualified (the interface allows fewer only when none do), else None: the check reports
     it at the end (a Host would refuse it at once), so the swapper does not check these answers again
@@ -47,6 +48,9 @@ class _Validated(ReplacementPolicy):
         if type(policy).victims is ReplacementPolicy.victims:
             if _methods(policy):                     # misspelled (`victim`)
                 raise CheckFailed(_no_victims(policy))
+        elif own and not isinstance(policy, tuple(POLICIES.values())) and \
+                (built_in := _built_in_victims(type(policy).victims)):   # (a built-in's subclass: the spy tells it)
+            raise CheckFailed(OWN.format("is", f"{built_in}'s"))
         else:
             try:                                     # victims(self, vm, n): the engine's sentence, not Python's
                 check_victims_signature(policy)
@@ -74,8 +78,7 @@ class _Validated(ReplacementPolicy):
         if self.global_calls >= GLOBAL_CALLS and 2 * self.global_calls > self.calls:
             raise CheckFailed(GLOBAL_DRAWS)
         if used and self.own:                # (the model's own policies are there to compare with, not to hand in)
-            raise CheckFailed(f"your policy's victims() calls esxlab's own {used[0]}; the capstone asks for a policy "
-                              "of your own: a ReplacementPolicy subclass whose victims() chooses the pages itself.")
+            raise CheckFailed(OWN.format("calls", used[0]))
         try:
             arr = legal_victims(out, vm, n, protect)
         except PolicyError as illegal:       # the engine's rules, as the check's sentence
@@ -85,6 +88,19 @@ class _Validated(ReplacementPolicy):
 
 
 SELF_CHECKED.add(_Validated)
+
+#: what a policy whose victims() is or calls one of esxlab's own is told ({} "is" or "calls", {} the policy's name)
+OWN = ("your policy's victims() {} esxlab's own {}; the capstone asks for a policy of your own: a ReplacementPolicy "
+       "subclass whose victims() chooses the pages itself.")
+
+
+def _built_in_victims(victims: Callable) -> str:
+    """The name of the esxlab policy (:data:`esxlab.swap.POLICIES`) whose ``victims`` function ``victims`` is (or is
+    made from its code), else "": a class of one's own that sets ``victims = ClockReplacement.victims`` never calls
+    the attribute :func:`_builtin_calls` spies on (an integrity trial: it passed the capstone's check)."""
+    code = getattr(victims, "__code__", None)
+    return next((cls.__name__ for cls in POLICIES.values() if victims is cls.victims or code is cls.victims.__code__),
+                "")
 
 
 #: what a policy drawing from a global random generator is told (a student's trial: an LRU variant drawing from
@@ -262,7 +278,7 @@ class BeatRandom(Problem):
     The check measures only that goal: at most :data:`GOAL` of random's swap-ins in the measured minute, while the VM
     does at least :data:`PROGRESS` of the work it does under random, on the drawn layout and on the same accesses
     with the pages at other PPNs (:meth:`measure`'s ``shuffled``). Beyond refusing illegal victims and a ``victims()``
-    that calls esxlab's own policies, it does not look at how a policy chooses: one that
+    that is or calls esxlab's own policies, it does not look at how a policy chooses: one that
     always prefers the same PPNs fails on the other layout, but any policy that meets the goal on both passes, a hand
     sweeping the PPNs (FIFO, no per-page signal) too, as it keeps each page resident for a whole sweep. Which signal
     a policy uses, and why it works, is the student's write-up (the notebook asks for it in the policy's docstring),
