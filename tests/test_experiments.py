@@ -410,7 +410,7 @@ def test_python_says_the_same(value):
     (("q", "1", 2, None), "paper = '1' (str) is not allowed; allowed: one number, or None (not compared)."),
     (("q", 1, True, 1), "esxlab = True (bool) is not allowed"),
     (("q", float("nan"), 1, 1), "paper = nan is not allowed: give None for a quantity the paper gives no value for"),
-    (("q", 1, np.complex128(1 + 2j), 1), "esxlab = np.complex128(1+2j) (complex128) is not allowed"),
+    (("q", 1, np.complex128(1 + 2j), 1), f"esxlab = {np.complex128(1 + 2j)!r} (complex128) is not allowed"),
     (("q", 1, [2.0], 1), "esxlab = [2.0] (list, a list of shape (1,): give one number, e.g. its mean)"),
 ])
 def test_result_add_takes_one_number_per_value(args, says):

@@ -53,6 +53,7 @@ from types import ModuleType
 from typing import Any
 
 from joblib import Parallel, cpu_count, delayed, parallel_config
+from joblib.externals.loky.backend import resource_tracker as loky_resource_tracker
 from tqdm import tqdm
 
 from ..errors import ConfigError, Error, ascii_digits, shorten, user_stacklevel
@@ -334,13 +335,15 @@ def _deaf_workers() -> Iterator[None]:
     workers started inside never see a Ctrl-C, which a terminal sends to every process of the command, and leave it to
     this process, whose KeyboardInterrupt stops them (joblib kills its workers); a worker still importing printed
     a KeyboardInterrupt traceback. A Ctrl-C meanwhile is raised here once it closes, or at once if another thread of
-    this process takes it (the bar's clock). Nothing where there are no signal masks (Windows). Multiprocessing's
-    resource tracker, which loky starts with its first worker, is started first: as it starts, it unblocks SIGINT
-    (Python 3.11), and the workers started after it heard Ctrl-C again."""
+    this process takes it (the bar's clock). Nothing where there are no signal masks (Windows). The resource trackers
+    loky starts with its first worker, multiprocessing's and loky's own, are started first: as it starts,
+    multiprocessing's unblocks SIGINT (Python 3.10, 3.11), and so does loky's before joblib 1.6, and the workers
+    started after it heard Ctrl-C again."""
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
     resource_tracker.ensure_running()
+    loky_resource_tracker.ensure_running()
     before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
