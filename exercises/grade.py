@@ -138,6 +138,9 @@ ERROR_CHARS = 100
 #: value (not printed: an answer cell may have bound `print` to a function of its own)
 COUNT_CELL = "import esxlab.checks\nesxlab.checks.checks_run()"
 #: the note of a notebook whose checker ran more often than it has check cells ({0} times, {1} cells)
+#: checker calls beyond one per check cell that are no search (a leftover `p.check(...)`, a check cell run twice by a
+#: copy of it): a search tries dozens of values (a review found one extra call flagged an honest notebook)
+SEARCH_SLACK = 3
 SEARCHED = ("flagged for review: the checker ran {0} times, and this notebook has {1}: code of the student's own "
             "called it (trying values against the checker finds answers without working them out); read the answer "
             "cells")
@@ -365,12 +368,12 @@ def grade(given, work,
 
 def _searched(given, counted) -> list[str]:
     """:data:`SEARCHED` if :data:`COUNT_CELL`, run as ``counted`` after the student's cells, says the checker ran more
-    often than ``given`` has check cells (each runs once, calling it once), else nothing (also when it did not run:
-    a run stopped early)."""
+    often than ``given`` has check cells (each runs once, calling it once) by more than :data:`SEARCH_SLACK`, else
+    nothing (also when it did not run: a run stopped early)."""
     said = "".join(o.data.get("text/plain", "") for o in counted.get("outputs", [])
                    if o.output_type == "execute_result").strip()
     cells = len(_graded(given))
-    if not said.isdigit() or int(said) <= cells:
+    if not said.isdigit() or int(said) <= cells + SEARCH_SLACK:
         return []
     return [SEARCHED.format(said, f"{cells} check cell" + ("s" if cells > 1 else ""))]
 

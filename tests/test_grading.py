@@ -203,6 +203,17 @@ def test_an_answer_cell_that_searches_with_the_checker_is_flagged(tmp_path):
     assert said and int(said.group(1)) > 100, out
 
 
+def test_a_few_checker_calls_more_than_check_cells_are_not_a_search():
+    """A review: one leftover ``p.check(...)`` (one call more than the notebook's check cells) flagged an honest
+    notebook as searching; a search tries dozens of values."""
+    grade = grade_script()
+    given = nbformat.read(RELEASE / "sampling.ipynb", as_version=4)
+    cells = len(grade._graded(given))
+    counted = lambda n: {"outputs": [nbformat.v4.new_output("execute_result", {"text/plain": str(n)})]}
+    assert grade._searched(given, counted(cells + 1)) == [] == grade._searched(given, counted(cells + grade.SEARCH_SLACK))
+    assert grade._searched(given, counted(cells + grade.SEARCH_SLACK + 1))[0].startswith("flagged for review")
+
+
 def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
     (tmp_path / "grades.csv").write_text("student,rho-check,targets-check,points,possible,notes\n")
     done = _grade(tmp_path, str(RELEASE / "sampling.ipynb"), str(SOURCE / "sampling.ipynb"), "--csv", "grades.csv")

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import csv
 import inspect
 import io
@@ -688,10 +690,28 @@ def test_a_sweep_shows_its_bar_once_it_has_taken_a_while_unless_told(monkeypatch
     sweep("remap_io", {"minutes": [1, 2]}, seeds=[4])
     assert "sweep remap_io" not in capsys.readouterr().err, "a short sweep stays quiet"
     monkeypatch.setattr(sweeps, "PROGRESS_AFTER_S", 0.01)
+    # (tqdm draws an update only 0.1 s after its last drawing: runs faster than that would show nothing)
+    monkeypatch.setattr(runner, "tqdm", functools.partial(tqdm, mininterval=0))
     sweep("remap_io", {"minutes": [1, 2]}, seeds=[5])
     assert "sweep remap_io: 100%" in capsys.readouterr().err
     sweep("remap_io", {"minutes": [1, 2]}, seeds=[6], progress=False)
     runner.execute(runner.run_one, [("remap_io", 7, {"minutes": 1})], label="dashboard precompute")
     assert capsys.readouterr().err == ""
-    with pytest.raises(ConfigError, match=r"^sweep.progress = 'yes' is not allowed; choose one of True, False\.$"):
+    with pytest.raises(ConfigError, match=r"^sweep.progress = 'yes' is not allowed; choose one of None, True, False\.$"):
         sweep("remap_io", {"minutes": [1]}, progress="yes")
+
+
+def test_a_sweep_table_equals_another_with_the_same_rows_however_many_runs_were_kept():
+    """A review: ``kept`` took part in ``==``, so a fig7 sweep run twice compared unequal to itself (kept 0, then 4)."""
+    table = SweepTable("fig7", {"tax_rate": (0.0,)}, (0,), ((0.0,),), ((),))
+    assert table == dataclasses.replace(table, kept=4)
+
+
+def test_the_bars_clock_draws_nothing_before_the_bars_delay():
+    """A review: the runner's clock redrew a sweep's bar every second, and tqdm's refresh() ignores its delay, so the
+    bar meant to show after 5 s showed after 1 s in a terminal."""
+    late, now = io.StringIO(), io.StringIO()
+    bars = [tqdm(total=3, file=late, delay=60), tqdm(total=3, file=now)]
+    with runner._clock(bars, every_s=0.01):
+        time.sleep(0.1)
+    assert late.getvalue() == "" and now.getvalue() != ""

@@ -394,15 +394,16 @@ UNATTENDED_REDRAW_S = 30.0
 
 @contextlib.contextmanager
 def _clock(bars: list[tqdm], every_s: float = 1.0) -> Iterator[None]:
-    """While open, redraw ``bars`` (those shown) every ``every_s`` seconds, so that their clocks run
-    on while no task finishes (tqdm redraws a bar only when it is updated)."""
+    """While open, redraw ``bars`` (those shown) every ``every_s`` seconds, once each bar's ``delay`` has passed, so that
+    their clocks run on while no task finishes (tqdm redraws a bar only when it is updated)."""
     shown = [b for b in bars if not b.disable]
     stop = threading.Event()
 
     def redraw() -> None:
         while not stop.wait(every_s):
             for b in shown:
-                b.refresh()
+                if b.delay <= 0 or b._time() - b.start_t >= b.delay:     # refresh() ignores tqdm's delay
+                    b.refresh()
 
     thread = threading.Thread(target=redraw, name="esxlab-progress-clock", daemon=True)
     if shown:

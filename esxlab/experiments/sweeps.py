@@ -36,7 +36,7 @@ import shlex
 import textwrap
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -96,7 +96,7 @@ class SweepTable:
     seeds: tuple[int, ...]
     points: tuple[tuple, ...]
     tables: tuple[tuple[Row, ...], ...]
-    kept: int = 0
+    kept: int = field(default=0, compare=False)     # how it ran, not what it found: == compares the rows
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -792,7 +792,7 @@ class Plan:
         :data:`~esxlab.host.PROGRESS_AFTER_S` seconds, False never): the table of :func:`sweep`.
         Ctrl-C raises :class:`SweepInterrupted`, a run that raises or a lost Dask cluster :class:`SweepFailed`,
         each holding the table of the seeds already finished."""
-        progress = check_choice("sweep", "progress", progress, (True, False)) if progress is not None else None
+        progress = None if progress is None else check_choice("sweep", "progress", progress, (None, True, False))
         own = [task[0] for task in self.tasks[:1] if isinstance(task[0], runner.Own)]     # all tasks name one
         done: list[list[tuple[tuple[Row, ...], bool]]] = []     # each task's tables (and kept?), in task order
         try:

@@ -278,7 +278,8 @@ class BeatRandom(Problem):
     The check measures only that goal: at most :data:`GOAL` of random's swap-ins in the measured minute, while the VM
     does at least :data:`PROGRESS` of the work it does under random, on the drawn layout and on the same accesses
     with the pages at other PPNs (:meth:`measure`'s ``shuffled``). Beyond refusing illegal victims and a ``victims()``
-    that is or calls esxlab's own policies, it does not look at how a policy chooses: one that
+    that is esxlab's own or calls it through its class (one called through a name bound to it beforehand is not seen:
+    exercises/README.md), it does not look at how a policy chooses: one that
     always prefers the same PPNs fails on the other layout, but any policy that meets the goal on both passes, a hand
     sweeping the PPNs (FIFO, no per-page signal) too, as it keeps each page resident for a whole sweep. Which signal
     a policy uses, and why it works, is the student's write-up (the notebook asks for it in the policy's docstring),
