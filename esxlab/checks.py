@@ -630,7 +630,8 @@ def _judge(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> N
 
 def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ...] = ()) -> Any:
     """``problem`` if it is a problem object of a class that a module under ``esxlab/problems/`` holds (not one that
-    only names such a module in its ``__module__``: :func:`_held_by_module`), else ConfigError saying
+    only names such a module in its ``__module__``, nor one made before its module was reloaded: :func:`_held_by_module`;
+    the second is told to restart the kernel), else ConfigError saying
     what ``caller`` (``caller(p<more>)``) needs: a class is told to create it first, a problem defined
     elsewhere is told where problems live (an answer cell's own could agree with any answer), anything else is
     shown the problem class that asks for ``answers`` (:func:`_asking`). A check is in an exercise notebook,
@@ -640,8 +641,13 @@ def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ..
     from .problems import Problem
     cls = type(problem)
     named = cls.__module__.startswith("esxlab.problems.")
-    if isinstance(problem, Problem) and named and _held_by_module(cls):
+    held = _held_by_module(cls) if named else None
+    if isinstance(problem, Problem) and held is cls:
         return problem
+    if isinstance(problem, Problem) and isinstance(held, type) and issubclass(held, Problem):
+        raise ConfigError(f"{caller}() cannot check this {cls.__name__}: {cls.__module__} was loaded again "
+                          "(importlib.reload) after its class was made, so it is no longer esxlab's; restart the kernel "
+                          "(Kernel → Restart Kernel) and run the notebook again.")
     seed = "SEED" if caller == "check" else "0"
     if isinstance(problem, type) and issubclass(problem, Problem):
         name = problem.VARIABLE
@@ -662,14 +668,16 @@ def problem_of(problem: Any, caller: str, more: str = "", answers: tuple[str, ..
                       f"{_describe(problem)}: {fix}.")
 
 
-def _held_by_module(cls: type) -> bool:
-    """Whether the module ``cls.__module__`` names holds ``cls`` under its qualified name: a class of one's own can
-    name any module in ``__module__`` (an integrity trial: an answer cell's subclass of SamplingEstimate that set
-    it to "esxlab.problems.sampling", with answers of its own in ``_expect``, passed the check)."""
+def _held_by_module(cls: type) -> Any:
+    """What the module ``cls.__module__`` names holds under ``cls``'s qualified name (None if nothing), which is
+    ``cls`` for esxlab's own: a class of one's own can name any module in ``__module__`` (an integrity trial: an
+    answer cell's subclass of SamplingEstimate that set it to "esxlab.problems.sampling", with answers of its own in
+    ``_expect``, passed the check); another problem class there means the module was reloaded since ``cls`` was
+    made (a review: such a student was told to ask an instructor to add the problem)."""
     held: Any = sys.modules.get(cls.__module__)
     for part in cls.__qualname__.split("."):
         held = getattr(held, part, None)
-    return held is cls
+    return held
 
 
 try:                # importlib.reload keeps the module's globals: a check cell's reload keeps what was recorded

@@ -21,8 +21,9 @@ ZeroDivisionError: division by zero``; a check cell shows only the ``NameError``
 (``p._answer``, ``getattr(type(p), '_' + 'answer')``) or an object's whole state (``vars(p)``, ``p.__dict__``), or
 uses a tool of tampering or introspection (:data:`SUSPECT`: rebinding an imported module's attribute,
 ``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``, ``os.environ``, …) is flagged
-for review, and still graded, as is a notebook whose checker ran more often than it has check cells (code of the
-student's own called it: a search that tries values against it); a student's notebook whose ``SEED`` differs from
+for review, and still graded, as is a notebook whose checker ran more than :data:`SEARCH_SLACK` times beyond its
+check cells (code of the student's own called it: a search that tries values against it); a student's notebook
+whose ``SEED`` differs from
 the handed-out one's is graded with the handed-out seed, and noted, and a check of a problem of another seed fails
 (the kernel is told the handed-out seed: :data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your
 rights, in a fresh folder of its own: if the esxlab package's files change while a notebook runs, its points are
@@ -137,10 +138,10 @@ ERROR_CHARS = 100
 #: the cell grade.py runs after a student's: how many times the checker ran (esxlab.checks.checks_run), as the cell's
 #: value (not printed: an answer cell may have bound `print` to a function of its own)
 COUNT_CELL = "import esxlab.checks\nesxlab.checks.checks_run()"
-#: the note of a notebook whose checker ran more often than it has check cells ({0} times, {1} cells)
 #: checker calls beyond one per check cell that are no search (a leftover `p.check(...)`, a check cell run twice by a
 #: copy of it): a search tries dozens of values (a review found one extra call flagged an honest notebook)
 SEARCH_SLACK = 3
+#: the note of a notebook whose checker ran more than SEARCH_SLACK times beyond its check cells ({0} times, {1} cells)
 SEARCHED = ("flagged for review: the checker ran {0} times, and this notebook has {1}: code of the student's own "
             "called it (trying values against the checker finds answers without working them out); read the answer "
             "cells")

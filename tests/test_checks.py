@@ -946,6 +946,23 @@ def test_a_problem_that_only_says_it_lives_in_the_package_is_refused():
     assert "modules under esxlab/problems/" in msg
 
 
+def test_a_problem_made_before_its_module_was_reloaded_is_told_to_restart_the_kernel():
+    """A review: after ``importlib.reload(esxlab.problems.sampling)`` (the check cells show students reload) a problem
+    of that module was refused with the advice that an instructor add it to esxlab/problems/."""
+    import importlib
+    import esxlab.problems.sampling as module
+    p, saved = problems.SamplingEstimate(0), dict(vars(module))
+    try:
+        importlib.reload(module)
+        msg = _raised(p, dict.fromkeys(p.ANSWER_NAMES, 0.5), checks.ConfigError)
+    finally:
+        vars(module).update(saved)                  # the classes every other test uses
+    assert msg == ("check() cannot check this SamplingEstimate: esxlab.problems.sampling was loaded again "
+                   "(importlib.reload) after its class was made, so it is no longer esxlab's; restart the kernel "
+                   "(Kernel → Restart Kernel) and run the notebook again."), msg
+    assert checks.problem_of(problems.SamplingEstimate(0), "check") is not None, "restored"
+
+
 @pytest.mark.parametrize("change, where", [("constant", "RhoVictim.RHO_TOL"), ("method", "Problem._mistakes_apart"),
                                            ("added", "RhoVictim.describe_more")])
 def test_a_problem_class_changed_in_the_kernel_fails_its_check(change, where, monkeypatch):

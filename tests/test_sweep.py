@@ -715,3 +715,17 @@ def test_the_bars_clock_draws_nothing_before_the_bars_delay():
     with runner._clock(bars, every_s=0.01):
         time.sleep(0.1)
     assert late.getvalue() == "" and now.getvalue() != ""
+
+
+def test_the_running_tasks_line_draws_nothing_before_its_delay():
+    """A fresh user: a 3 s sweep with jobs=1 in a terminal printed "task 1/2: 0 simulated min" and "task 2/2: …" at
+    once, where the bar waits 5 s: tqdm's reset() and set_description_str() draw at once, and reset() restarted the
+    clock the delay counts from, so the minutes never showed."""
+    late, now = io.StringIO(), io.StringIO()
+    for file, delay in ((late, 60), (now, 0)):
+        minutes = runner._Minutes(tqdm(file=file, delay=delay, unit=" simulated min", mininterval=0), 2)
+        for k in (1, 2):
+            minutes.next_task(k)
+            for _ in range(120):
+                minutes(None)
+    assert late.getvalue() == "" and "task 2/2" in now.getvalue() and "2 simulated min" in now.getvalue()

@@ -375,10 +375,17 @@ class _Minutes:
             self._on_bar()
 
     def next_task(self, k: int) -> None:
-        """Start counting task ``k`` (1-based) from zero."""
+        """Start counting task ``k`` (1-based) from zero; nothing drawn before the line's ``delay`` has passed (tqdm's
+        ``reset()`` draws at once and restarts the clock its delay counts from: a fresh user saw a 3 s sweep print a
+        line per task)."""
         self.ticks, self.task = 0, k
-        self.line.reset()
-        self.line.set_description_str(f"  task {k}/{self.n_tasks}")     # (set_description adds a ": ")
+        if _past_delay(self.line):
+            self.line.delay = 0                 # shown from now on; reset() restarts its clock
+            self.line.reset()
+        else:
+            self.line.n = self.line.last_print_n = 0
+        self.line.set_description_str(f"  task {k}/{self.n_tasks}",     # (set_description adds a ": ")
+                                      refresh=not self.line.delay)
         self._on_bar()
 
     def _on_bar(self) -> None:
@@ -392,6 +399,11 @@ class _Minutes:
 UNATTENDED_REDRAW_S = 30.0
 
 
+def _past_delay(bar: tqdm) -> bool:
+    """Whether ``bar``'s ``delay`` (seconds before it shows) has passed."""
+    return bar.delay <= 0 or bar._time() - bar.start_t >= bar.delay
+
+
 @contextlib.contextmanager
 def _clock(bars: list[tqdm], every_s: float = 1.0) -> Iterator[None]:
     """While open, redraw ``bars`` (those shown) every ``every_s`` seconds, once each bar's ``delay`` has passed, so that
@@ -402,7 +414,7 @@ def _clock(bars: list[tqdm], every_s: float = 1.0) -> Iterator[None]:
     def redraw() -> None:
         while not stop.wait(every_s):
             for b in shown:
-                if b.delay <= 0 or b._time() - b.start_t >= b.delay:     # refresh() ignores tqdm's delay
+                if _past_delay(b):                    # (refresh() ignores tqdm's delay)
                     b.refresh()
 
     thread = threading.Thread(target=redraw, name="esxlab-progress-clock", daemon=True)
