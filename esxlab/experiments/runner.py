@@ -400,8 +400,8 @@ UNATTENDED_REDRAW_S = 30.0
 
 
 def _past_delay(bar: tqdm) -> bool:
-    """Whether ``bar``'s ``delay`` (seconds before it shows) has passed."""
-    return bar.delay <= 0 or bar._time() - bar.start_t >= bar.delay
+    """Whether ``bar``'s ``delay`` (seconds before it shows) has passed (a bar switched off has none)."""
+    return bar.disable or bar.delay <= 0 or bar._time() - bar.start_t >= bar.delay
 
 
 @contextlib.contextmanager
