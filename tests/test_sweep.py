@@ -729,3 +729,14 @@ def test_the_running_tasks_line_draws_nothing_before_its_delay():
             for _ in range(120):
                 minutes(None)
     assert late.getvalue() == "" and "task 2/2" in now.getvalue() and "2 simulated min" in now.getvalue()
+
+
+def test_a_number_parameter_given_as_text_is_shown_as_python_numbers():
+    """A fresh user: ``params={"tax_rate": "0,0.5"}`` (the command line's way to write it) was told only "must be a
+    number"."""
+    with pytest.raises(ConfigError, match=re.escape("sweep: fig7.tax_rate = '0,0.5' is text; give numbers, not "
+                                                    "quoted: params={'tax_rate': [0, 0.5]} (the command line writes "
+                                                    "the same as --param tax_rate=0,0.5).")):
+        sweep("fig7", {"tax_rate": "0,0.5"})
+    with pytest.raises(ConfigError, match=r"must be a number, got 'abc'"):
+        sweep("fig7", {"tax_rate": "abc"})

@@ -398,6 +398,7 @@ def check_grid(experiment: Experiment, params: Mapping[str, Iterable[Any]] | Non
         # a whole number given as 1e1 or 10.0 for a whole-number parameter is that integer (its label reads 10)
         values = [int(v) if specs[key].integer and isinstance(v, float) and v.is_integer() else v for v in values]
         for v in values:
+            _check_not_text(name, key, specs[key], v)
             if _is_tuple(specs[key]) and not isinstance(v, (tuple, list)) and not (v is None and specs[key].optional):
                 one, two = _tuple_examples(specs[key].default)
                 single = f" (one number in parentheses is a tuple only with a comma: ({v!r},))" \
@@ -594,6 +595,17 @@ def _text_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
     widths = [max(len(x) for x in col) for col in zip(head, *rows)]
     line = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()
     return [line(head), line(["-" * w for w in widths]), *map(line, rows)]
+
+
+def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
+    """ConfigError for a number parameter's value given as the text of numbers (``"0,0.5"``, ``"0.5"``: the command
+    line's way to write it), showing it as Python numbers (a fresh user was told only "must be a number")."""
+    numeric = isinstance(spec.default, (int, float)) and not isinstance(spec.default, bool)
+    if not (numeric and isinstance(value, str) and re.fullmatch(r"\s*[-+\d.eE]+(\s*,\s*[-+\d.eE]+)*\s*,?\s*", value)):
+        return
+    numbers = [w.strip() for w in value.split(",") if w.strip()]
+    raise ConfigError(f"sweep: {name}.{key} = {value!r} is text; give numbers, not quoted: params={{{key!r}: "
+                      f"[{', '.join(numbers)}]}} (the command line writes the same as --param {key}={','.join(numbers)}).")
 
 
 def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -> list[int]:
