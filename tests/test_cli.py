@@ -95,12 +95,17 @@ def test_quantities_lists_the_names_the_sweep_table_gives_them(capsys, monkeypat
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"fig7: {E.fig7.TITLE}"
     table = lines[lines.index(next(x for x in lines if x.startswith("quantity "))):]
-    assert table[0].split() == ["quantity", "kind", "unit", "printed", "as"]
+    assert table[0].split() == ["quantity", "kind", "unit"]
     rows = E.fig7.run(seed=0).table
-    assert [x[:len(r.quantity)] for x, r in zip(table[2:], rows)] == [r.quantity for r in rows]
-    assert len(table) == 2 + len(rows)
-    idle = next(x for x in table if x.startswith("idle VM alloc after the change "))
-    assert " ".join(idle.split()) == "idle VM alloc after the change prediction MB idle VM alloc, τ = 0.75"
+    named = [x for x in table[2:] if not x.startswith(" ")]
+    assert [x[:len(r.quantity)] for x, r in zip(named, rows)] == [r.quantity for r in rows]
+    assert len(named) == len(rows)
+    idle = table.index(next(x for x in table if x.startswith("idle VM alloc after the change ")))
+    assert " ".join(table[idle].split()) == "idle VM alloc after the change prediction MB"
+    assert table[idle + 1] == "    printed as: idle VM alloc, τ = 0.75", "its label below it, where it differs"
+    split = table.index(next(x for x in table if x.startswith("split dbench")))
+    assert not table[split + 1].startswith(" "), "no blank label, which said nothing: printed as its name"
+    assert max(map(len, table)) <= 80, "narrow for a terminal (a column of labels made it 92 characters)"
     assert main(["sweep", "fig7", "--list", "--quantities"]) == 0, "both: the parameters, then the quantities"
     out = capsys.readouterr().out
     assert out.index("parameter  ") < out.index("quantity  ")
@@ -551,6 +556,29 @@ def test_a_list_a_space_split_into_words_is_told_to_be_written_without_spaces(ar
     assert main(argv) == 2
     assert capsys.readouterr().err.endswith(f"; a space before or after a comma or '=' splits the value into words: "
                                             f"write it without spaces, {written} (or in quotes).\n")
+
+
+@pytest.mark.parametrize("argv, written, at", [
+    (["sweep", "fig7", "--seeds", "0", "-", "3"], "--seeds 0-3", "a range's '-'"),
+    (["sweep", "fig7", "--seeds", "0", "-3", "--jobs", "2"], "--seeds 0-3", "a range's '-'"),
+    (["sweep", "fig7", "--seeds", "0-", "3"], "--seeds 0-3", "a range's '-'"),
+    (["sweep", "fig7", "--seeds=0", "-", "3"], "--seeds=0-3", "a range's '-'"),
+    (["reproduce", "--seeds", "0", "-", "3", ",", "5"], "--seeds 0-3,5", "a range's '-' or a comma")])
+def test_a_range_a_space_split_into_words_is_told_to_be_written_without_spaces(argv, written, at, monkeypatch, capsys):
+    """`--seeds 0 - 3` said only "unrecognized arguments: - 3.", where `--seeds 0 , 1` is told the space split it."""
+    _never_runs(monkeypatch)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.endswith(f"; a space before or after {at} splits the value into words: write it "
+                                            f"without spaces, {written} (or in quotes).\n")
+
+
+@pytest.mark.parametrize("argv", [["sweep", "fig7", "--param", "tax_rate=0,", "--jbos", "2"],
+                                  ["sweep", "fig7", "--seeds", "0-", "--jbos", "2"]])
+def test_a_mistyped_option_after_a_list_is_not_joined_to_it(argv, monkeypatch, capsys):
+    """`--param tax_rate=0, --jbos 2` was told to write "--param tax_rate=0,--jbos": an option continues no list."""
+    _never_runs(monkeypatch)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.endswith("unrecognized arguments: --jbos 2 (did you mean '--jobs'?).\n")
 
 
 @pytest.mark.parametrize("argv", [["sweep", "fig7,", "fig2"], ["sweep", "fig7", "--csv", "out,", "x"],

@@ -387,22 +387,22 @@ def test_tasks_in_other_processes_show_no_minutes_they_cannot_report(two_cores, 
     assert "simulated min" not in capsys.readouterr().err
 
 
-def test_the_minute_line_counts_sixty_ticks_a_minute_from_zero_for_each_task():
-    line = tqdm(file=io.StringIO())
-    count = runner._Minutes(line, 2)
+def test_the_minute_line_counts_sixty_ticks_a_minute_from_zero_for_each_task(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    count = runner._Minutes(2, line_from=0.0)
     for _ in range(150):
         count(None)
-    assert line.n == 2
+    assert count.line.n == 2
     count.next_task(2)
     for _ in range(60):
         count(None)
-    assert line.n == 1 and line.desc.strip() == "task 2/2"
+    assert count.line.n == 1 and count.line.desc.strip() == "task 2/2"
 
 
 def test_the_bars_clock_runs_on_while_no_task_finishes():
     out = io.StringIO()
     bar = tqdm(total=1, file=out, mininterval=0)
-    with runner._clock([bar], every_s=0.05):
+    with runner._clock(lambda: [bar], every_s=0.05):
         time.sleep(0.5)
     assert out.getvalue().count("0/1") >= 4, "redrawn while nothing finished"
 
@@ -505,13 +505,14 @@ def test_a_backward_seed_range_is_named_as_such():
         runner.parse_seeds("3-1", "sweep: seeds")
 
 
-def test_the_running_task_line_has_one_colon():
+def test_the_running_task_line_has_one_colon(monkeypatch):
     """"  task 2/3: 7 simulated min", not "  task 2/3: : 7 …" (tqdm's set_description adds a ": ")."""
-    with tqdm(desc="  task 1/3", unit=" simulated min", file=io.StringIO()) as line:
-        minutes = runner._Minutes(line, 3)
-        minutes.next_task(2)
-        line.update(7)
-        assert str(line).startswith("  task 2/3: 7 simulated min"), str(line)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    minutes = runner._Minutes(3, line_from=0.0)
+    minutes.next_task(2)
+    minutes.line.update(7)
+    assert str(minutes.line).startswith("  task 2/3: 7 simulated min"), str(minutes.line)
+    minutes.close()
 
 
 def test_progress_to_a_file_moves_no_cursor_and_still_counts_minutes():
@@ -711,24 +712,47 @@ def test_the_bars_clock_draws_nothing_before_the_bars_delay():
     """A review: the runner's clock redrew a sweep's bar every second, and tqdm's refresh() ignores its delay, so the
     bar meant to show after 5 s showed after 1 s in a terminal."""
     late, now = io.StringIO(), io.StringIO()
-    bars = [tqdm(total=3, file=late, delay=60), tqdm(total=3, file=now)]
-    with runner._clock(bars, every_s=0.01):
-        time.sleep(0.1)
+    for file, delay in ((late, 60), (now, 0)):
+        bar = tqdm(total=3, file=file, delay=delay)
+        with runner._clock(lambda: [bar], every_s=0.01, shown_at=time.monotonic() + delay):
+            time.sleep(0.1)
     assert late.getvalue() == "" and now.getvalue() != ""
 
 
-def test_the_running_tasks_line_draws_nothing_before_its_delay():
+def test_the_running_tasks_line_draws_nothing_before_its_delay(monkeypatch):
     """A fresh user: a 3 s sweep with jobs=1 in a terminal printed "task 1/2: 0 simulated min" and "task 2/2: …" at
     once, where the bar waits 5 s: tqdm's reset() and set_description_str() draw at once, and reset() restarted the
     clock the delay counts from, so the minutes never showed."""
     late, now = io.StringIO(), io.StringIO()
     for file, delay in ((late, 60), (now, 0)):
-        minutes = runner._Minutes(tqdm(file=file, delay=delay, unit=" simulated min", mininterval=0), 2)
+        monkeypatch.setattr(sys, "stderr", file)
+        minutes = runner._Minutes(2, line_from=time.monotonic() + delay)
         for k in (1, 2):
             minutes.next_task(k)
             for _ in range(120):
                 minutes(None)
-    assert late.getvalue() == "" and "task 2/2" in now.getvalue() and "2 simulated min" in now.getvalue()
+        assert minutes.lines() == [] if delay else minutes.line.n == 2
+        minutes.close()
+    assert late.getvalue() == "" and "task 2/2: 0 simulated min" in now.getvalue()
+
+
+def _waits_then_simulates(wait_s: float, minutes: int) -> int:
+    """A task that waits ``wait_s`` seconds, then simulates ``minutes`` minutes of a small host."""
+    time.sleep(wait_s)
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=0)
+    host.power_on(esx.VMConfig(name="a", max_mb=32))
+    host.run(seconds=60 * minutes)
+    return minutes
+
+
+def test_a_tasks_line_shown_after_the_delay_counts_its_clock_from_the_tasks_start(monkeypatch):
+    """A task that started before the sweep's delay passed (a line waiting for its first drawing) showed the sweep's
+    clock on its line, not its own: task 2, started at 1.5 s and shown after the 2 s delay, read 00:02."""
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert runner.execute(_waits_then_simulates, [(1.5, 1), (0.8, 2)], progress="t", delay=2.0) == [1, 2]
+    clocks = re.findall(r"task 2/2: \d+ simulated min \[(\d\d):(\d\d)", err.getvalue())
+    assert clocks and all(int(m) * 60 + int(s) < 2 for m, s in clocks), clocks
 
 
 def test_a_number_parameter_given_as_text_is_shown_as_python_numbers():
@@ -740,3 +764,24 @@ def test_a_number_parameter_given_as_text_is_shown_as_python_numbers():
         sweep("fig7", {"tax_rate": "0,0.5"})
     with pytest.raises(ConfigError, match=r"must be a number, got 'abc'"):
         sweep("fig7", {"tax_rate": "abc"})
+
+
+@pytest.mark.parametrize("text, numbers, written", [
+    ("1e-3", "[0.001]", "tax_rate=0.001"), (" 0 , .5 , ", "[0, 0.5]", "tax_rate=0,0.5"), ("08", "[8]", "tax_rate=8"),
+    ("0-2", "[0, 1, 2]", "tax_rate=0,1,2"),
+    ("0-0.5", "[0, 0.5]", "tax_rate=0,0.5")])
+def test_text_that_reads_as_numbers_is_shown_as_the_python_numbers_it_reads(text, numbers, written):
+    """The numbers shown are Python's: "08" is no Python literal, and "0-2" (a range, as --seeds writes one) read as
+    [0-2] would be [-2]; a range is written out as --param's error writes it."""
+    ends = "the ends: write the values between too; " if text == "0-0.5" else ""
+    with pytest.raises(ConfigError, match=re.escape(f"give numbers, not quoted: params={{'tax_rate': {numbers}}} "
+                                                    f"({ends}the command line writes the same as --param {written}).")):
+        sweep("fig7", {"tax_rate": text})
+
+
+@pytest.mark.parametrize("text", [".", "e", "E", "-", "+", "0,,1", "1e", "٣", "nan", "1e400", "0..", "--1"])
+def test_text_that_does_not_read_as_numbers_is_not_shown_as_numbers(text):
+    """The check for "text of numbers" took any run of digits, signs, dots and e's: "." was shown as params={'tax_rate':
+    [.]}, which is not Python."""
+    with pytest.raises(ConfigError, match=re.escape(f"fig7.tax_rate must be a number, got {text!r} (str)")):
+        sweep("fig7", {"tax_rate": text})

@@ -34,7 +34,8 @@ tuples (alone: it runs nothing, so an option of a run, ``--param`` or ``--seeds`
 ignored); ``sweep EXPERIMENT --quantities`` runs it once at its defaults (seed 0) and lists its quantities by the
 names the tidy table's ``quantity`` column gives them (:func:`.sweeps.describe_quantities`; alone too, as it runs no
 sweep); ``sweep --list`` lists the experiments. A space before or after a comma or "=" of ``--param`` or ``--seeds``
-(``--param tax_rate = 0.5``) is an error that shows the value written without it. A grid point that breaks a rule is
+(``--param tax_rate = 0.5``), or a range's "-" of ``--seeds`` (``--seeds 0 - 3``), is an error that shows the value
+written without it. A grid point that breaks a rule is
 refused before anything runs. EXPERIMENT may also be the
 import name of an experiment module of your own (``sweep mypkg.myexp``: ``PARAMS`` and ``run`` like
 ``esxlab/experiments/fig7.py``), imported from the current directory or ``sys.path``, as the workers
@@ -62,6 +63,10 @@ if TYPE_CHECKING:
 
 #: the options whose value is a list written with commas (their ``dest``): a space in it splits it into words
 LISTS = {"param", "seeds", "figure"}
+#: those of :data:`LISTS` that also take a range written with a dash ("0-3"), which a space can split too
+RANGES = {"seeds"}
+#: where a space can split a value of :data:`LISTS` into words (:func:`_joined`), and one of :data:`RANGES`
+LIST_JOINTS, RANGE_JOINTS = (",", "="), (",", "=", "-")
 
 
 def _negative(word: str) -> bool:
@@ -74,10 +79,13 @@ def _negative(word: str) -> bool:
     return True
 
 
-def _joined(before: str, word: str) -> bool:
-    """Whether command-line ``word`` continues the word ``before`` it, a space having split them at a comma or "="
-    (``0,`` ``1``; ``0`` ``,1``; ``tax_rate`` ``=`` ``0.5``)."""
-    return before.endswith((",", "=")) or word.startswith((",", "="))
+def _joined(before: str, word: str, joints: tuple[str, ...] = LIST_JOINTS) -> bool:
+    """Whether command-line ``word`` continues the word ``before`` it, a space having split them at one of ``joints``
+    (``0,`` ``1``; ``0`` ``,1``; ``tax_rate`` ``=`` ``0.5``; with "-", a range's ``0`` ``-`` ``3``); an option
+    (``--jobs``) never does."""
+    if word.startswith("-") and word != "-" and not _negative(word):
+        return False
+    return before.endswith(joints) or word.startswith(joints)
 
 
 class Parser(argparse.ArgumentParser):
@@ -107,29 +115,35 @@ class Parser(argparse.ArgumentParser):
     def _split_list(self, word: str) -> str:
         """The hint for a stray ``word`` that a space split from the word before, given to an option of
         :data:`LISTS`: a space before or after a comma or "=" (``--param tax_rate=0, 0.5``, ``--param tax_rate = 0.5``,
-        ``--seeds 0 , 1``) split one list into words; "" for any other word (one that follows the experiment's
-        name, or a file name that ends in ",")."""
+        ``--seeds 0 , 1``), or a range's "-" (``--seeds 0 - 3``: :data:`RANGES`), split one list into words; "" for any
+        other word (one that follows the experiment's name, or a file name that ends in ",")."""
         given = self._given
-        start = next((i - 1 for i, w in enumerate(given) if w == word and i and _joined(given[i - 1], w)), None)
+        start = next((i - 1 for i, w in enumerate(given) if w == word and i and _joined(given[i - 1], w, RANGE_JOINTS)),
+                     None)
         if start is None:
             return ""
         attached = given[start].startswith("-")               # --param=tax_rate=0,
         option = given[start].partition("=")[0] if attached else given[start - 1] if start else ""
-        if not self._takes_list(option):
+        dest = self._dest(option)
+        joints = RANGE_JOINTS if dest in RANGES else LIST_JOINTS
+        if dest not in LISTS or not _joined(given[start], word, joints):
             return ""
         words = given[start:start + 2]                        # the word before and the stray word: one list
         for w in given[start + 2:]:
-            if not _joined(words[-1], w) or (w.startswith("-") and not _negative(w)):
+            if not _joined(words[-1], w, joints):
                 break
             words.append(w)
-        return (f"; a space before or after a comma or '=' splits the value into words: write it without spaces, "
+        listed = [_joined(a, b) for a, b in zip(words, words[1:])]     # each split at a comma or "=" (or a range's "-")
+        at = "a comma or '='" if all(listed) else "a range's '-' or a comma" if any(listed) else "a range's '-'"
+        return (f"; a space before or after {at} splits the value into words: write it without spaces, "
                 f"{' '.join(filter(None, ('' if attached else option, ''.join(words))))} (or in quotes)")
 
-    def _takes_list(self, option: str) -> bool:
-        """Whether ``option``, as given (perhaps abbreviated, as argparse allows: --par), is one of :data:`LISTS`."""
+    def _dest(self, option: str) -> str | None:
+        """The ``dest`` of ``option`` as given (perhaps abbreviated, as argparse allows: --par), None if it names no
+        option or several."""
         dests = {a.dest for o, a in self._option_string_actions.items()
                  if o == option or (option.startswith("--") and o.startswith(option))}
-        return len(dests) == 1 and dests <= LISTS
+        return dests.pop() if len(dests) == 1 else None
 
     def _one_param(self, name: str) -> str:
         """The hint for a word ``name=…`` given after a --param's: a --param of its own; or, if ``name`` has a

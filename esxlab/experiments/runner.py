@@ -44,6 +44,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -289,12 +290,13 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
                       "patching the model); run with jobs=1 to use them.", UserWarning, stacklevel=user_stacklevel())
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(_backend(n, scheduler, f"{label}: {dashes}scheduler", own))
+        shown_at = time.monotonic() + delay                          # when the bar and the minutes' line may show
         bar = stack.enter_context(tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr,
                                        disable=progress is None, dynamic_ncols=True, delay=delay))
-        line = stack.enter_context(tqdm(desc=f"  task 1/{len(tasks)}", unit=" simulated min", file=sys.stderr,
-                                        disable=not below, position=1, leave=False, dynamic_ncols=True, delay=delay))
-        minutes = _Minutes(line, len(tasks), bar if here and not below else None)
-        stack.enter_context(_clock([bar, line], 1.0 if _terminal(sys.stderr) else UNATTENDED_REDRAW_S))
+        minutes = _Minutes(len(tasks), bar=bar if here and not below else None, line_from=shown_at if below else None)
+        stack.callback(minutes.close)
+        stack.enter_context(_clock(lambda: [bar, *minutes.lines()], 1.0 if _terminal(sys.stderr) else
+                                   UNATTENDED_REDRAW_S, shown_at))
         if here:
             stack.enter_context(watching(minutes))
         results, out = [], None
@@ -360,33 +362,49 @@ def _terminal(stream: Any) -> bool:
 
 
 class _Minutes:
-    """A :func:`~esxlab.host.watching` callback that counts the running task's simulated minutes
-    on a tqdm line: one per 60 ticks of whichever host the task runs. Given ``bar`` (stderr is not a
-    terminal: ``line`` is off), the minutes end the bar's own line, drawn with it (its clock redraws it)."""
+    """A :func:`~esxlab.host.watching` callback that counts the running task's simulated minutes: one per 60 ticks of
+    whichever host the task runs. Given ``line_from`` (stderr is a terminal), on a tqdm line of their own below the
+    bar, made anew for each task once :func:`time.monotonic` reaches ``line_from``, the end of the sweep's delay (a
+    line made before it and kept for the next task drew at once: tqdm's ``reset()`` and ``set_description_str()``
+    ignore its delay), its clock counting from the task's start (:class:`_TaskLine`); given ``bar`` instead (stderr is
+    not a terminal), at the end of the bar's own line, drawn with it (its clock redraws it). Invented."""
 
-    def __init__(self, line: tqdm, n_tasks: int, bar: tqdm | None = None) -> None:
-        self.line, self.n_tasks, self.bar, self.ticks, self.task = line, n_tasks, bar, 0, 1
-        self._on_bar()
+    def __init__(self, n_tasks: int, *, bar: tqdm | None = None, line_from: float | None = None) -> None:
+        self.n_tasks, self.bar, self.line_from = n_tasks, bar, line_from
+        self.line: _TaskLine | None = None
+        self.next_task(1)
 
     def __call__(self, host: Any) -> None:
         self.ticks += 1
-        if self.ticks % 60 == 0:
+        if self.line is None:
+            self._show()
+        elif self.ticks % 60 == 0:
             self.line.update()
+        if self.ticks % 60 == 0:
             self._on_bar()
 
     def next_task(self, k: int) -> None:
-        """Start counting task ``k`` (1-based) from zero; nothing drawn before the line's ``delay`` has passed (tqdm's
-        ``reset()`` draws at once and restarts the clock its delay counts from: a fresh user saw a 3 s sweep print a
-        line per task)."""
-        self.ticks, self.task = 0, k
-        if _past_delay(self.line):
-            self.line.delay = 0                 # shown from now on; reset() restarts its clock
-            self.line.reset()
-        else:
-            self.line.n = self.line.last_print_n = 0
-        self.line.set_description_str(f"  task {k}/{self.n_tasks}",     # (set_description adds a ": ")
-                                      refresh=not self.line.delay)
+        """Start counting task ``k`` (1-based) from zero."""
+        self.ticks, self.task, self.started = 0, k, time.monotonic()
+        self.close()
+        self._show()
         self._on_bar()
+
+    def lines(self) -> list[tqdm]:
+        """The running task's line, if it shows (for :func:`_clock`)."""
+        return [] if self.line is None else [self.line]
+
+    def close(self) -> None:
+        """Clear the running task's line, if it shows."""
+        if self.line is not None:
+            self.line.close()
+            self.line = None
+
+    def _show(self) -> None:
+        """Make the running task's line, if there is to be one and ``line_from`` has come."""
+        if self.line_from is not None and time.monotonic() >= self.line_from:
+            self.line = _TaskLine(self.started, desc=f"  task {self.task}/{self.n_tasks}", initial=self.ticks // 60,
+                                  unit=" simulated min", file=sys.stderr, position=1, leave=False, dynamic_ncols=True)
 
     def _on_bar(self) -> None:
         if self.bar is not None:
@@ -394,30 +412,39 @@ class _Minutes:
                                      refresh=False)
 
 
+class _TaskLine(tqdm):
+    """A tqdm line whose clock counts from ``started`` (a :func:`time.monotonic` time), a task's start, though the line
+    was made later (once the sweep's delay had passed); through ``format_dict``, as tqdm's documentation extends it."""
+
+    def __init__(self, started: float, **kwargs: Any) -> None:
+        self.started = started
+        super().__init__(**kwargs)
+
+    @property
+    def format_dict(self) -> dict[str, Any]:
+        return {**super().format_dict, "elapsed": time.monotonic() - self.started}
+
+
 #: seconds between redraws of the bar's clock where stderr is not a terminal (a log file, CI, ``!python`` in a
 #: notebook): redrawn every second there, a run's log filled with kilobytes of the same line
 UNATTENDED_REDRAW_S = 30.0
 
 
-def _past_delay(bar: tqdm) -> bool:
-    """Whether ``bar``'s ``delay`` (seconds before it shows) has passed (a bar switched off has none)."""
-    return bar.disable or bar.delay <= 0 or bar._time() - bar.start_t >= bar.delay
-
-
 @contextlib.contextmanager
-def _clock(bars: list[tqdm], every_s: float = 1.0) -> Iterator[None]:
-    """While open, redraw ``bars`` (those shown) every ``every_s`` seconds, once each bar's ``delay`` has passed, so that
-    their clocks run on while no task finishes (tqdm redraws a bar only when it is updated)."""
-    shown = [b for b in bars if not b.disable]
+def _clock(bars: Callable[[], Sequence[tqdm]], every_s: float = 1.0, shown_at: float = 0.0) -> Iterator[None]:
+    """While open, redraw the ``bars()`` shown every ``every_s`` seconds once :func:`time.monotonic` reaches
+    ``shown_at`` (their ``delay``: tqdm's ``refresh()`` ignores it), so that their clocks run on while no task
+    finishes (tqdm redraws a bar only when it is updated). Nothing if none shows as it opens."""
     stop = threading.Event()
 
     def redraw() -> None:
         while not stop.wait(every_s):
-            for b in shown:
-                if _past_delay(b):                    # (refresh() ignores tqdm's delay)
-                    b.refresh()
+            if time.monotonic() >= shown_at:
+                for b in bars():
+                    b.refresh()                      # (a bar switched off, or closed meanwhile, draws nothing)
 
     thread = threading.Thread(target=redraw, name="esxlab-progress-clock", daemon=True)
+    shown = any(not b.disable for b in bars())
     if shown:
         thread.start()
     try:

@@ -251,9 +251,17 @@ def _no_ranges(text: str, items: list[str]) -> None:
 
 
 def _written_out(name: str, items: list[str]) -> str:
-    """``--param NAME=V1,V2,…`` for the values ``items`` (quoted for the shell), each range among them
-    (:data:`_RANGE`) written out as its values (whole numbers at most 20 apart) or else as its two ends, followed then
-    by " (the ends: write the values between too)"."""
+    """``--param NAME=V1,V2,…`` for the values ``items`` (quoted for the shell), each range among them written out
+    (:func:`_listed`), followed, where a range is given by its ends only, by " (the ends: write the values between
+    too)"."""
+    listed, short = _listed(items)
+    ends = " (the ends: write the values between too)" if short else ""
+    return f"--param {_shell(name.strip() + '=' + ','.join(listed))}{ends}"
+
+
+def _listed(items: list[str]) -> tuple[list[str], bool]:
+    """``items``, each range among them (:data:`_RANGE`) written out as its values (whole numbers at most 20 apart) or
+    else as its two ends, each value once; and whether a range was given by its ends only."""
     listed, short = [], False
     for item in items:
         ends = _RANGE.fullmatch(item)
@@ -264,8 +272,7 @@ def _written_out(name: str, items: list[str]) -> str:
         whole = all("." not in e for e in ends.groups()) and hi - lo <= 20
         short = short or not whole
         listed += [f"{v:g}" for v in (range(int(lo), int(hi) + 1) if whole else (lo, hi))]
-    return (f"--param {_shell(name.strip() + '=' + ','.join(dict.fromkeys(listed)))}"
-            f"{' (the ends: write the values between too)' if short else ''}")
+    return list(dict.fromkeys(listed)), short
 
 
 def _several(text: str, item: str) -> None:
@@ -569,18 +576,23 @@ def describe_params(experiment: Experiment) -> str:
 def describe_quantities(experiment: Experiment) -> str:
     """A text table of the quantities one run of ``experiment`` at its defaults on seed 0 reports (it runs it, here):
     each one's name as the sweep table's ``quantity`` column gives it (what to filter the table on), its kind
-    (prediction or set-up check), its unit and, where it differs, how the printed table labels it. A parameter that
-    sets what is measured (Figure 2's ``sizes``, Figure 6's ``minutes``) can add or rename some, as the text says.
+    (prediction or set-up check), its unit and, on a line of its own below (a column of them, mostly blank, made a
+    table 134 characters wide), how the printed table labels it where that is not its name. A parameter that sets
+    what is measured (Figure 2's ``sizes``, Figure 6's ``minutes``) can add or rename some, as the text says.
     Source: invented."""
     name, module = lookup(experiment), get(experiment)
-    rows = [(r.quantity, r.kind, r.unit, "" if r.title == r.quantity else r.title) for r in _table(module, 0, {})]
+    rows = _table(module, 0, {})
     if not rows:
         return f"{_heading(name, module)}\n\nQuantities: none (its run at the defaults, seed 0, added no row)."
     text = (f"Quantities of one run at the defaults, seed 0, by the names the sweep table's quantity column gives them "
-            f"(filter on these, e.g. [r for r in table.records() if r['quantity'] == {rows[0][0]!r}]); a parameter "
-            "that sets what is measured (which sizes, how many minutes) can add or rename some:")
-    return "\n".join([_heading(name, module), "", textwrap.fill(text, 100, break_on_hyphens=False), "",
-                      *_text_table(("quantity", "kind", "unit", "printed as"), rows)])
+            f"(filter on these, e.g. [r for r in table.records() if r['quantity'] == {rows[0].quantity!r}]); a "
+            "parameter that sets what is measured (which sizes, how many minutes) can add or rename some. Where the "
+            "printed tables label a quantity otherwise, the line below it says how (\"printed as\"):")
+    head, rule, *lines = _text_table(("quantity", "kind", "unit"), [(r.quantity, r.kind, r.unit) for r in rows])
+    labelled = [x for line, r in zip(lines, rows)
+                for x in (line, "" if r.title == r.quantity else f"    printed as: {r.title}") if x]
+    return "\n".join([_heading(name, module), "", textwrap.fill(text, 100, break_on_hyphens=False), "", head, rule,
+                      *labelled])
 
 
 def _heading(name: str, module: ModuleType) -> str:
@@ -597,15 +609,29 @@ def _text_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]
     return [line(head), line(["-" * w for w in widths]), *map(line, rows)]
 
 
+#: a number written in ASCII as Python reads one (0, -1, 0.5, .5, 1e-3)
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
 def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
-    """ConfigError for a number parameter's value given as the text of numbers (``"0,0.5"``, ``"0.5"``: the command
-    line's way to write it), showing it as Python numbers (a fresh user was told only "must be a number")."""
+    """ConfigError for a number parameter's value given as the text of numbers as ``--param`` takes them
+    (``"0,0.5"``, ``"1e-3"``, a trailing comma allowed), or of a range (``"1-3"``, written out as ``--param``'s
+    error does: :func:`_listed`), showing it as Python numbers (a fresh user was told only "must be a number"); other
+    text ("e", ".", "0,,1") is left to the parameter's own check."""
     numeric = isinstance(spec.default, (int, float)) and not isinstance(spec.default, bool)
-    if not (numeric and isinstance(value, str) and re.fullmatch(r"\s*[-+\d.eE]+(\s*,\s*[-+\d.eE]+)*\s*,?\s*", value)):
+    if not (numeric and isinstance(value, str)):
         return
-    numbers = [w.strip() for w in value.split(",") if w.strip()]
+    items = [w.strip() for w in value.strip().removesuffix(",").split(",")]
+    if not all(_NUMBER.fullmatch(w) or _RANGE.fullmatch(w) for w in items):
+        return
+    listed, short = _listed(items)
+    numbers = [int(w) if re.fullmatch(r"[-+]?[0-9]+", w) else float(w) for w in listed]
+    if not all(map(math.isfinite, numbers)):                 # 1e400: refused by the parameter's check
+        return
+    ends = "the ends: write the values between too; " if short else ""
     raise ConfigError(f"sweep: {name}.{key} = {value!r} is text; give numbers, not quoted: params={{{key!r}: "
-                      f"[{', '.join(numbers)}]}} (the command line writes the same as --param {key}={','.join(numbers)}).")
+                      f"{numbers!r}}} ({ends}the command line writes the same as --param "
+                      f"{key}={','.join(map(_compact, numbers))}).")
 
 
 def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -> list[int]:
