@@ -51,6 +51,8 @@ ALSO = " Another mistake gives the same answer: "      # joins the hints of mist
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 #: what may follow the number as its unit: a word starting with a letter, % or ×, and no digit
 UNIT_WORD = re.compile(r"(?:[^\W\d_]|[%×])\D*$")
+#: a percentage's sign or word, as typed after a number in a text answer ("13%", "80 percent")
+PERCENT = re.compile(r"%|per ?cent", re.IGNORECASE)
 #: a thousands separator: a comma, a space, a no-break space or a thin space (U+202F, U+00A0, U+2009)
 THOUSANDS_SEPS = ", \u00a0\u2009\u202f"
 #: a number written with thousands separators, English style: 1 to 3 digits (not a lone 0), then groups
@@ -274,10 +276,19 @@ def _not_one_number(e: Expect, value: Any, names: Sequence[str]) -> str | None:
     if not rest:
         return f"`{e.name}` is text, {value!r}, where a number is expected: give it without quotes{written}."
     if UNIT_WORD.match(rest):
+        if not written and PERCENT.fullmatch(rest) and _a_fraction_as_percentage(e, float(number[0])):
+            return (f"`{e.name}` is text, {value!r}, where one number is expected: give it as a fraction (the "
+                    "percentage divided by 100), without quotes.")
         unit = f", in {e.unit}" if e.unit else ""
         return (f"`{e.name}` is text, {value!r}, where one number is expected: give the number alone{unit}, "
                 f"without quotes{written}.")
     return None
+
+
+def _a_fraction_as_percentage(e: Expect, number: float) -> bool:
+    """Whether ``number``, typed with a percent sign, is no value answer ``e`` allows (:attr:`Expect.allowed`) but a
+    hundredth of it is: a fraction given as a percentage (invented: the exercise framework)."""
+    return e.allowed is not None and e.allowed(number) is not None and e.allowed(number / 100) is None
 
 
 def _written(number: str) -> str | None:

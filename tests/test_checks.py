@@ -247,6 +247,27 @@ def test_both_answers_in_one_tuple_or_a_number_with_its_unit_is_told_what_to_giv
     assert fails(p, {**right, "remap_s": "82 4"}) == "`remap_s` must be a number (int or float); got '82 4' (str)."
 
 
+@pytest.mark.parametrize("problem, name, typed", [
+    (problems.SamplingEstimate(0), "f", "13%"), (problems.TaxTargets(0), "goal_tax_rate", "80 %"),
+    (problems.SamplingEstimate(0), "estimate", "44.2 percent")])
+def test_a_percentage_in_quotes_for_a_fraction_is_told_to_give_a_fraction(problem, name, typed):
+    """A student's `goal_tax_rate = '80%'` was told "give the number alone, without quotes"; the number alone, 80, was
+    then told "that looks like a percentage": the first message now says what the answer is, a fraction."""
+    assert fails(problem, {**solve(problem), name: typed}) == (
+        f"`{name}` is text, {typed!r}, where one number is expected: give it as a fraction (the percentage divided by "
+        "100), without quotes.")
+
+
+def test_a_percentage_in_quotes_the_answer_may_be_is_told_to_drop_the_sign_alone():
+    """Where the number as typed may be the answer (a fraction answer given "0.5%", or an answer in %), only the
+    quotes and the sign go."""
+    p = problems.SamplingEstimate(0)
+    assert fails(p, {**solve(p), "f": "0.5%"}) == ("`f` is text, '0.5%', where one number is expected: give the "
+                                                    "number alone, without quotes.")
+    e = Expect("cap_pct", "number", 65, "hint", unit="%")
+    assert _message(e, "13 %").endswith("expected: give the number alone, in %, without quotes.")
+
+
 @pytest.mark.parametrize("typed, told", [
     ("3,174", "give it without quotes and without the comma (3174), or with a decimal point (3.174) if the comma is a "
               "decimal comma."),

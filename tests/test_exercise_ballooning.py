@@ -85,6 +85,24 @@ def test_ballooning_tells_an_absent_driver_s_balloon_apart_from_an_uncooperative
     assert "uncooperative" not in str(told.value)
 
 
+def test_in_high_an_absent_or_booting_driver_s_balloon_given_the_excess_is_told_it_takes_nothing():
+    """Seed 13: high, no driver, 318 MB allocated over a 112 MB target. A student who gave the balloon the excess
+    (206 MB) was told only the steps ("the balloon is asked for what it holds now plus the excess …"), which lead back
+    to 206; on every such draw of seeds 0–199 the hint now says that such a driver takes nothing, and nothing of
+    soft's paging."""
+    named = 0
+    for seed in SEEDS:
+        p = problems.BalloonSplit(seed)
+        right = solve(p)
+        asked = min(p.max_mb * p.cap_pct / 100, p.max_mb - p.target_mb, p.balloon_mb + p.alloc_mb - p.target_mb)
+        if p.state != "high" or p.driver not in ("absent", "booting") or abs(asked - right["balloon_mb"]) <= 0.5:
+            continue
+        line = _answer_line(fails(p, dict(right, balloon_mb=asked)), "balloon_mb")
+        assert "an absent or still-booting driver takes nothing" in line and "pages the excess" not in line, (seed, line)
+        named += 1
+    assert named >= 5
+
+
 def test_ballooning_suggests_another_seed_under_another_name():
     for folder in ("source", "release"):
         text = (ROOT / "exercises" / folder / "ballooning.ipynb").read_text()

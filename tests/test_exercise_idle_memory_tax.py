@@ -256,6 +256,26 @@ def test_the_goal_tax_rate_is_the_formula_and_its_slips_are_named(capsys):
     assert "twice the busy VM's gain" in _feedback(q, **{**right, "goal_tax_rate": tau / 2})
 
 
+def test_a_goal_tax_rate_worked_out_with_k_taken_as_1_over_tau_is_told_so():
+    """An idle page's cost misremembered as k = 1/τ (at τ = 0.5, seed 0's, it is the same 2, so the targets pass) makes
+    the gap (1 − τ)·(a_busy − a_idle), and the goal 1 − τ: it got the generic hint on 555 of seeds 0–599. It is named
+    wherever it lies outside the tolerance of the answer and of the other mistakes (each keeps its own hint), and the
+    draws stay the ones they were."""
+    named = 0
+    for seed in range(200):
+        q = problems.TaxTargets(seed)
+        right = solve(q)
+        tau = right["goal_tax_rate"]
+        goal = expect(q)[1]
+        others = [tau, *(m.value for m in goal.mistakes if "1/τ" not in m.hint)]
+        if any(_close(goal, 1 - tau, v) for v in others):
+            continue
+        msg = _line(fails(q, {**right, "goal_tax_rate": 1 - tau}), "goal_tax_rate")
+        assert "k = 1/τ" in msg and goal.hint not in msg and f"{tau:.2f}" not in msg, (seed, msg)
+        named += 1
+    assert named > 150
+
+
 def test_exercise_2_draws_are_the_ones_they_were():
     """The goal comes from a stream of its own: seed 0 still poses Figure 7's τ = 0.50 problem."""
     q = problems.TaxTargets(0)

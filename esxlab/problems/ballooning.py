@@ -133,14 +133,19 @@ class BalloonSplit(Problem):
                                                   "no progress) cannot take pages; the host pages instead.")),
             "high": (self._split(state="soft"), "in the high state there is enough free memory: nothing is "
                                                 "paged, and a balloon only takes a working driver's excess."),
+            # (high pages nothing, so "usable"'s hint, which pages the excess, does not hold; an uncooperative
+            # driver's balloon asked for the excess is the soft split, named by "high")
+            "unloaded in high": (self._split(usable=True), "an absent or still-booting driver takes nothing: its "
+                                                           "balloon neither grows nor shrinks, and in high nothing "
+                                                           "is paged either."),
         }
+        _, _, loaded, _ = self._driver()
         relevant = {"soft": ("page all", "no cap", "usable"), "hard": ("balloon only", "no cap", "usable"),
-                    "high": ("high",)}[self.state]
+                    "high": ("high",) if loaded else ("high", "unloaded in high")}[self.state]
         fraction = "that looks like a fraction of max; give it in MB."
         grown = right["balloon_mb"] - self.balloon_mb
         increase = (Mistake(grown, "that is how much the balloon grows; give its whole size, what it holds now "
                                    "plus that."),) if self.balloon_mb and grown else ()
-        _, _, loaded, _ = self._driver()
         asked = ("outside high the host asks a loaded driver's balloon for the excess (up to its cap and max − "
                  "target) even while it pages: in hard, or with an uncooperative driver, it keeps the balloon growing "
                  "and pages the excess too.")

@@ -280,12 +280,21 @@ class TaxTargets(Problem):
                        hint="write the two equations of the first answer with τ unknown and the busy VM's target "
                             "known, and solve them for τ (it is a number between 0 and 1).",
                        allowed=lambda v: None if 0 <= float(v) < 1 else self.NOT_A_RATE,
-                       mistakes=(Mistake(self.tax_rate, "that is the tax rate in effect now (q.tax_rate); the "
-                                                        "question asks for the τ that would give the busy VM a "
-                                                        "target of q.busy_goal_mb."),
-                                 Mistake(1 / (1 - tau), "that looks like k, the cost of an idle page; the tax rate "
-                                                        "is τ = 1 − 1/k."),
-                                 Mistake(tau / 2, "the busy VM's gain comes out of the idle VM's target: the gap "
-                                                  "between the two targets is twice the busy VM's gain over an "
-                                                  "even split."),
-                                 *unit_mistakes(tau, "fraction", "%")))]
+                       mistakes=self._goal_mistakes(tau))]
+
+    #: the hint for a goal tax rate worked out with an idle page's cost taken as k = 1/τ: the gap is then
+    #: (1 − τ)·(a_busy − a_idle), and the goal 1 − τ (at τ = 0.5 both k are 2, so the targets pass)
+    K_AS_ONE_OVER_TAU = ("that is what taking an idle page's cost as k = 1/τ gives; it costs k = 1/(1 − τ) times an "
+                         "active page.")
+
+    def _goal_mistakes(self, tau: float) -> tuple[Mistake, ...]:
+        """The typical mistakes of `goal_tax_rate` (``tau``, the right one); k taken as 1/τ only where it lies
+        outside the tolerance of the answer and of the others, so that it turns down no draw (invented)."""
+        listed = (Mistake(self.tax_rate, "that is the tax rate in effect now (q.tax_rate); the question asks for the "
+                                         "τ that would give the busy VM a target of q.busy_goal_mb."),
+                  Mistake(1 / (1 - tau), "that looks like k, the cost of an idle page; the tax rate is τ = 1 − 1/k."),
+                  Mistake(tau / 2, "the busy VM's gain comes out of the idle VM's target: the gap between the two "
+                                   "targets is twice the busy VM's gain over an even split."),
+                  *unit_mistakes(tau, "fraction", "%"))
+        apart = all(abs(1 - tau - v) > self.GOAL_TOL + 1e-9 for v in (tau, *(m.value for m in listed)))
+        return listed + ((Mistake(1 - tau, self.K_AS_ONE_OVER_TAU),) if apart else ())
