@@ -68,10 +68,11 @@ bench["big_host"](minutes=2, vms=32, vm_mb=256)
 
 def timed_choices() -> str:
     """Code fixing, in a child, the choices esxlab makes by timing, as this process makes them at full speed:
-    the fastest way to sort small integers (``arrays.distinct``) and whether Dbench's rank table beats the
-    power (``ranks.pays``). Timed under valgrind they could go either way from run to run (its slowdown is
-    not the same for every instruction), and a different choice is a different count. The child still builds
-    the rank table before the choice, as a real run does to time it."""
+    the fastest way to sort small integers (``arrays.distinct``), whether Dbench's rank table beats the
+    power and whether marking its blocks beats sorting them (``ranks.pays``, a default Dbench's answers).
+    Timed under valgrind they could go either way from run to run (its slowdown is not the same for every
+    instruction), and a different choice is a different count. The child still builds the rank table before
+    the choice, as a real run does to time it."""
     import numpy as np
 
     import esxlab as esx
@@ -83,7 +84,8 @@ def timed_choices() -> str:
     return (f"import numpy as np, esxlab.arrays, esxlab.workloads\n"
             f"esxlab.arrays._small_int_sort = ({widen}, {arrays._small_int_sort[1]!r})\n"
             f"W = getattr(esxlab.workloads, 'general', esxlab.workloads)   # (a checkout before workloads/ was a package)\n"
-            f"W._table_pays = lambda *key: W._rank_table(*key) is not None and {dbench._ranks is not None}\n")
+            f"W._table_pays = lambda *key: W._rank_table(*key) is not None and {dbench._ranks is not None}\n"
+            f"W._marks_pay = lambda *key: {dbench._marks}\n")
 
 
 def instructions(tree: Path, scenario: str, prelude: str = "") -> int:

@@ -64,6 +64,57 @@ def test_dbench_draws_the_same_blocks_by_table_or_by_power(pages, alpha):
         np.testing.assert_array_equal(by_table.writes, by_power.writes)
 
 
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32, np.int64])
+@pytest.mark.parametrize("size, n", [(0, 10), (1, 10), (50, 10), (80000, 532481), (8000, 61441), (3, 2 ** 20)])
+def test_distinct_marked_is_distinct(dtype, size, n):
+    """The blocks by marking a table are the sorted distinct values a sort gives, as intp."""
+    x = np.random.default_rng(size).integers(0, min(n, np.iinfo(dtype).max), size).astype(dtype)
+    got = esx.arrays.distinct_marked(x, n)
+    assert got.dtype == np.intp
+    np.testing.assert_array_equal(got, esx.arrays.distinct(x))
+
+
+@pytest.mark.parametrize("pages, alpha", [(532480, 0.9), (79872, 0.78), (61440, 0.78)])
+def test_dbench_draws_the_same_blocks_marked_or_sorted(pages, alpha):
+    """Whether Dbench finds its distinct blocks by marking or by sorting is chosen by speed (_marks_pay, timed
+    once a process: marking at Figure 2's 400 clients, 532,480 pages, on the AVX-512 EPYC); both give the same
+    blocks, so a run is the same whichever this CPU picks."""
+    ways = []
+    for marks in (True, False):
+        w = esx.workloads.Dbench.scaled(pages // 1331, mb_per_client=pages / (pages // 1331) / esx.PAGES_PER_MB,
+                                        zipf_alpha=alpha)
+        w.attach(1, 0, np.random.default_rng(7))
+        assert w.pages == pages
+        w._marks = marks
+        ways.append([w.step(t) for t in range(1, 6)])
+    for marked, sorted_ in zip(*ways):
+        np.testing.assert_array_equal(marked.lps, sorted_.lps)
+        np.testing.assert_array_equal(marked.writes, sorted_.writes)
+
+
+@pytest.mark.parametrize("marks_win", [True, False])
+def test_dbench_marks_its_blocks_only_where_it_pays(monkeypatch, marks_win):
+    """Dbench.attach asks ``pays`` (timed once a process) whether marking beats sorting on its own number of draws,
+    and marks only where it answers yes."""
+    asked = []
+
+    def pays(marked, sort, ranks):
+        if getattr(marked, "func", None) is esx.arrays.distinct_marked:
+            np.testing.assert_array_equal(marked(ranks.copy()), sort(ranks.copy()))   # the two ways agree
+            asked.append(len(ranks))
+            return marks_win
+        return False                                                    # (the rank table's question)
+
+    monkeypatch.setattr(esx.workloads.general, "pays", pays)
+    esx.workloads.general._marks_pay.cache_clear()
+    try:
+        w = esx.workloads.Dbench.scaled(400, mb_per_client=5.2, zipf_alpha=0.9)
+        w.attach(1, 0, np.random.default_rng(0))
+    finally:
+        esx.workloads.general._marks_pay.cache_clear()                 # (other tests time the real choice again)
+    assert asked == [80000] and w._marks == marks_win
+
+
 def test_the_table_is_used_where_it_is_faster_than_calling_f():
     """``ranks.pays`` times both ways: a table slower than the direct call (even alone) is not used."""
     def slow(z):
@@ -83,6 +134,8 @@ def test_dbench_keeps_the_table_only_where_it_pays(monkeypatch, table_wins):
     asked = []
 
     def pays(table, direct, z):
+        if getattr(table, "func", None) is esx.arrays.distinct_marked:
+            return False                                                # (marking's question: the next tests)
         np.testing.assert_array_equal(table(z.copy()), direct(z.copy()))   # the two ways it compares agree
         asked.append(len(z))
         return table_wins

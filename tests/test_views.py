@@ -456,6 +456,25 @@ def test_an_experiment_move_answers_at_once_then_draws_the_run():
     d.idle()
 
 
+def test_an_experiment_move_that_does_not_stream_counts_its_host_runs_on_the_busy_line(monkeypatch):
+    """Notebook 02's dashboard (Figure 2: five host runs, not streamed) said "the charts fill in as the run goes" for
+    the 4-11 s a move to 400 clients took, and nothing filled in: it says the charts change when the run ends, and
+    counts the host runs and simulated minutes as they go."""
+    from esxlab.views import dashboards
+    monkeypatch.setattr(dashboards, "PROGRESS_S", 0)            # the count after every tick
+    d = views.ExperimentDashboard(fig2, ["clients"], panels=("table",),
+                                  fixed=dict(sizes=(128, 192), minutes=4, measure_from_min=2, dbench_start_s=30))
+    said = []
+    d.busy.observe(lambda change: said.append(change["new"]), "value")
+    _browser_move(d.controls["clients"], 2)
+    assert d.done.wait(120) and d.idle()
+    assert "computing clients = 2 — the charts change when the run ends</span>" in said[0]
+    assert not any("fill in" in s for s in said), said[0]
+    assert "1 host run, 0.0 simulated minutes so far" in said[1]
+    assert "5 host runs, 20.0 simulated minutes so far" in said[-2] and said[-1] == "", said[-2:]
+    assert d.run.result.params["clients"] == 2
+
+
 def test_an_experiment_dashboard_streams_its_run_and_stops_a_superseded_one():
     from esxlab.experiments import common, fig7
     common._kept.clear()                                     # runs earlier tests kept would not stream

@@ -12,7 +12,8 @@ browser answers at once and works in a background thread: a value already comput
 are memoized by control values; the seed is fixed per dashboard) is drawn immediately; a new
 one first shows "computing …" and, for a :class:`SimDashboard` (and an
 :class:`ExperimentDashboard` with ``stream=True``), streams the trace into the marks as it grows
-(from :data:`FRAME_S` / 2 s on) — abandoned as soon as the control moves again (an experiment
+(from :data:`FRAME_S` / 2 s on); another experiment's busy line counts its host runs and simulated minutes
+(every :data:`PROGRESS_S` s) — abandoned as soon as the control moves again (an experiment
 run is cut short at its next tick: :func:`esxlab.host.watching`). When a run is done the
 neighbouring values of every control are computed while the student reads (an experiment's in
 loky processes through :func:`esxlab.experiments.runner.execute`, the runner behind ``reproduce``
@@ -79,6 +80,9 @@ PAPER_MARKS = ("fig2", "fig6", "fig7", "fig8")
 PRESET_TITLES = {"esx2002": "ESX Server 2002 (paper)", "esxi6": "ESXi 6 (later ESX)"}
 STEP_S = 5             # simulated seconds between checks for a newer request while streaming
 FRAME_S = 0.1          # wall seconds between streamed frames
+#: wall seconds between two updates of the busy line's progress ("2 host runs, 7.5 simulated minutes so far") while a
+#: run that does not stream is computed (invented)
+PROGRESS_S = 0.5
 
 
 @dataclass
@@ -133,6 +137,9 @@ class Dashboard(widgets.VBox):
     #: the configuration the host shown starts from, before the controls apply (a :class:`SimDashboard`'s; None:
     #: the host's own): the preset its title names
     host_config: HostConfig | None = None
+    #: whether a run moved to in the browser streams into the charts as it grows (:meth:`simulate_steps` yields
+    #: frames); the busy line says so, or that the charts change when the run ends
+    streams = False
 
     def __init__(self, title: str, controls: dict[str, widgets.ValueWidget], seed: int = 0,
                  panels: Sequence[str] = ("bar", "series", "strip", "why"), extra: Sequence[widgets.Widget] = (),
@@ -356,12 +363,19 @@ class Dashboard(widgets.VBox):
                 self.busy.value = ""
                 self.done.set()
             else:
-                self.busy.value = (f"<span style='color:#0072B2'>computing {html.escape(_values_text(values))} "
-                                   "— the charts fill in as the run goes</span>")
+                self.busy.value = self._computing(values)
         if run is None:
             self._submit(self._work, gen, values)
         else:
             self._submit(self._precompute, gen, values)
+
+    def _computing(self, values: dict[str, Any], progress: str = "") -> str:
+        """The busy line while ``values`` is computed: what fills the charts (the run as it grows, or the run when
+        it ends) and ``progress``, if any (e.g. "2 host runs, 7.5 simulated minutes so far")."""
+        then = "the charts fill in as the run goes" if self.streams else "the charts change when the run ends"
+        done = f" · {html.escape(progress)}" if progress else ""
+        return (f"<span style='color:#0072B2'>computing {html.escape(_values_text(values))} — {then}{done}"
+                "</span>")
 
     def _submit(self, fn, *args) -> None:
         if self._pool is None:
@@ -755,6 +769,8 @@ class SimDashboard(Dashboard):
     arguments raise ConfigError.
     """
 
+    streams = True                       # its runs stream in frames (simulate_steps)
+
     def __init__(self, host_config: HostConfig, vms: Sequence[tuple[VMConfig, Any]], minutes: float = 5,
                  host_controls: Sequence[str] = (), vm_controls: dict[str, Sequence[str]] | None = None,
                  overrides: dict[str, dict] | None = None, watch: str | None = None, snap_s: int = 15,
@@ -958,6 +974,11 @@ class ExperimentDashboard(Dashboard):
                 self.paper_chart.add_paper(quantities)
         self.refresh()
 
+    @property
+    def streams(self) -> bool:
+        """Whether a run moved to streams into the charts: ``stream``."""
+        return self.stream
+
     def charts(self) -> dict[str, TimeSeries]:
         """:class:`Dashboard`'s, and ``"xy"``: the chart of ``xy``'s columns, if given."""
         return {**super().charts(), **({"xy": self.xy} if self.xy is not None else {})}
@@ -1108,21 +1129,35 @@ class ExperimentDashboard(Dashboard):
         ``stream``, frames of the host being run, the first ``frame_s / 2`` wall seconds after the
         start and the k-th ``k × frame_s`` after the one before (0.05, 0.15, 0.35, 0.65, 1.05 s, …:
         the first within the 0.1 s a student feels as instant, and a run of seconds is not slowed
-        by drawing dozens), the complete run last. A newer request, or closing the generator, cuts
-        the run short at its next tick."""
+        by drawing dozens), the complete run last; without ``stream``, the complete run only, and the busy line
+        counts the host runs and simulated minutes so far every :data:`PROGRESS_S` wall seconds (an experiment of
+        several hosts, such as Figure 2's five, takes seconds at its sliders' ends). A newer request, or closing the
+        generator, cuts the run short at its next tick."""
         out: queue.Queue = queue.Queue()
         stop, gen = threading.Event(), self._gen
         params = {k: p.default for k, p in self.module.PARAMS.items()}
         end = {**params, **self.fixed, **values}.get("minutes")
         shown, sent = time.perf_counter(), 0
+        last, hosts, ticks = None, 0, 0          # what a run that does not stream shows: its progress
 
         def tick(host: Host) -> None:
-            nonlocal shown, sent
+            nonlocal shown, sent, last, hosts, ticks
             if stop.is_set() or gen != self._gen:
                 raise _Superseded
-            if self.stream and time.perf_counter() - shown >= max(sent, 0.5) * frame_s:
-                shown, sent = time.perf_counter(), sent + 1
-                out.put(Run(host.trace, complete=False, end_min=end))
+            if self.stream:
+                if time.perf_counter() - shown >= max(sent, 0.5) * frame_s:
+                    shown, sent = time.perf_counter(), sent + 1
+                    out.put(Run(host.trace, complete=False, end_min=end))
+                return
+            if host is not last:                 # (kept: a new host cannot take a freed one's id)
+                last, hosts = host, hosts + 1
+            ticks += 1
+            if time.perf_counter() - shown >= PROGRESS_S:
+                shown = time.perf_counter()
+                runs = f"{hosts} host run{'s' * (hosts > 1)}"
+                with self._lock:
+                    if gen == self._gen:
+                        self.busy.value = self._computing(values, f"{runs}, {ticks / 60:.1f} simulated minutes so far")
 
         def work() -> None:
             try:
