@@ -10,10 +10,13 @@ named, as are those the student edited), and prints the points of the check cell
 answer cell hid with ``set_custom_exc`` still fails it). ``--hints`` first prints a line per check cell: its
 points and what the student read under it (the checker's message naming each wrong answer, "not answered
 yet", or "correct"). ``--csv`` adds a row per student to FILE (its header first, if FILE is new):
-:data:`CSV_FIRST` (``student`` is the file's name without its folder and ``.ipynb``), each check cell's points,
-then :data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. A cell that runs longer
-than ``--timeout`` seconds (default :data:`TIMEOUT_S`; a student's endless loop) or kills its kernel stops that
-student's run: the checks it had passed keep their points, the rest score 0, and a note says which cell
+:data:`CSV_FIRST` (``student`` is the file's name without its folder and ``.ipynb``, or its path as given if that
+name holds the handed-out notebook's: nbgrader's ``submitted/<student>/…``), each check cell's points, then
+:data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. With several students, each one's
+points are shown as soon as it is graded, and a summary ends the run, a line per student (its points, and why it lost
+any). A cell still running when the notebook's ``--timeout`` seconds are up (default :data:`TIMEOUT_S`, for all its
+cells together; a student's endless loop, or scratch cells that sleep) or that kills its kernel stops that student's
+run: the checks it had passed keep their points, the rest score 0, and a note says which cell
 stopped it. An answer cell that raised an error is named with it (``answer cell balloon-answer raised
 ZeroDivisionError: division by zero``; a check cell shows only the ``NameError`` that follows), unless it is the
 ``NotImplementedError`` of an answer cell as handed out. An answer cell that names ``instructor``
@@ -39,6 +42,7 @@ import copy
 import csv
 import datetime
 import io
+import json
 import logging
 import math
 import os
@@ -46,6 +50,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import tokenize
 from pathlib import Path
 
@@ -61,7 +66,9 @@ from esxlab.checks import GRADING_SEED
 from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)
 from esxlab.experiments.runner import source_hash
 
-#: seconds a cell may run (the solutions' slowest cell takes a few)
+#: seconds a student's notebook may run, all its cells together (each solution takes under 10 s, its kernel's start
+#: included; a student's scratch cells count too: a timeout per cell let a notebook of ten cells that sleep run ten
+#: times as long, session 68)
 TIMEOUT_S = 120
 #: what flags an answer cell for review, each a pattern over the cell's tokens (comments left out; "names": its
 #: strings blanked too, so that a word in a print or a docstring is no name; "code": strings kept): the answers'
@@ -133,8 +140,12 @@ MODULES = ("importlib", "esxlab", "esx", "checks", "problems", "sys", "builtins"
 CSV_FIRST = ("student", "exercise", "seed", "graded_at")
 CSV_LAST = ("points", "possible", "notes", "hints")
 SEED = re.compile(r"^SEED\s*=\s*(\d+)", re.M)
+#: JSON's words: a file that ends in the middle of one is cut off
+JSON_WORDS = ("true", "false", "null")
 #: characters of an error's message an answer cell's note keeps (its first line)
 ERROR_CHARS = 100
+#: characters of each note or failed check's message a student's line of the summary keeps (its first line)
+SUMMARY_CHARS = 100
 #: the cell grade.py runs after a student's: how many times the checker ran (esxlab.checks.checks_run), as the cell's
 #: value (not printed: an answer cell may have bound `print` to a function of its own)
 COUNT_CELL = "import esxlab.checks\nesxlab.checks.checks_run()"
@@ -169,8 +180,26 @@ def _read(path: Path, role: str):
     try:
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError) as err:       # unreadable, not a notebook (nbformat's errors are ValueErrors)
-        raise Refused(f"error: {role} {path} cannot be read as a notebook ({err.__class__.__name__}); "
-                      "allowed: an .ipynb file of the exercises.") from None
+        raise Refused(f"error: {role} {path} {_unreadable(path, err)}; allowed: an .ipynb file of the "
+                      "exercises.") from None
+
+
+def _unreadable(path: Path, err: Exception) -> str:
+    """Why ``path`` is no notebook (``err``: what reading it raised): empty, cut off (its JSON stops before it ends:
+    a notebook saved while being written, or an upload cut short), or else not one."""
+    if path.stat().st_size == 0:
+        return "is empty (0 bytes: nothing was saved)"
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as bad:
+        rest = bad.doc[bad.pos:].rstrip()       # where the JSON stopped making sense: nothing, or a string or word
+        cut = not rest or (rest[0] == '"' and "\n" not in rest) or any(w.startswith(rest) for w in JSON_WORDS)
+        if cut:                                 # that runs to the end
+            return (f"is cut off: its JSON stops at line {bad.lineno} (saved while being written, or cut short on "
+                    "upload)")
+    except (OSError, ValueError):
+        pass
+    return f"cannot be read as a notebook ({err.__class__.__name__})"
 
 
 def _seed(nb) -> str:
@@ -322,8 +351,8 @@ def grade(given, work,
     """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back; returns those put back
     (:func:`put_back`), per check cell of ``given`` (grade_id, points earned, points, what the student read), a note
     per answer cell that raised (:func:`_raised`) or the checker run more often than there are check cells
-    (:func:`_searched`), and why the run stopped early ("" if it did not: a cell over ``timeout`` seconds, or a dead
-    kernel)."""
+    (:func:`_searched`), and why the run stopped early ("" if it did not: the cells together over ``timeout``
+    seconds, counted from the first cell's start, or a dead kernel)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -341,11 +370,18 @@ def grade(given, work,
     started: list[int] = []
     replies: dict[int, dict] = {}         # the kernel's execute_reply to each cell that finished
     seconds = math.ceil(timeout)                  # (nbclient waits whole seconds)
+    deadline: list[float] = []
+
+    def left(cell) -> int:
+        """The seconds the notebook has left, for the cell starting (nbclient asks as each one starts)."""
+        if not deadline:
+            deadline.append(time.monotonic() + seconds)
+        return max(1, math.ceil(deadline[0] - time.monotonic()))
     stopped = ""
     # the kernel works in a fresh folder: it imports esxlab as installed, the package grade.py hashes, not a copy
     # in the folder grade.py was started from (nor one an earlier notebook left in its own)
     with tempfile.TemporaryDirectory(prefix="esxlab-grade-") as folder:
-        client = NotebookClient(work, timeout=seconds, kernel_name="python3", allow_errors=True,
+        client = NotebookClient(work, timeout_func=left, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": folder}},
                                 on_cell_start=lambda cell, cell_index: started.append(cell_index),
                                 on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
@@ -356,8 +392,9 @@ def grade(given, work,
         except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
             at = started[-1] if started else 0
             name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"
-            why = f"ran over the timeout of {seconds} s" if isinstance(err, CellTimeoutError) else "killed its kernel"
-            stopped = f"stopped: {name} {why}; the check cells after it score 0"
+            why = (f"the notebook ran over its timeout of {seconds} s (all its cells together), in {name}"
+                   if isinstance(err, CellTimeoutError) else f"{name} killed its kernel")
+            stopped = f"stopped: {why}; the check cells after it score 0"
     counted = work.cells.pop()
     ran = {nbgrader(c).get("grade_id"): i for i, c in enumerate(work.cells)}
     rows = []
@@ -449,15 +486,18 @@ def show(rows: list, notes: list[str], hints: bool) -> None:
         for grade_id, earned, points, message in rows:
             print(f"{grade_id:{width}}  {'void' if earned == '' else earned} / {points}  {message}".rstrip())
     if any(r[1] == "" for r in rows):
-        print(f"void: {VOID} (of {sum(r[2] for r in rows)} points)")
+        print(f"void: {VOID} (of {sum(r[2] for r in rows)} points)", flush=True)
     else:
-        print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points")
+        print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points", flush=True)
 
 
-def _name(student: Path) -> str:
+def _name(student: Path, handed_out: Path) -> str:
     """The CSV's ``student``: the file's name without its folder and ``.ipynb`` (the guide names the files after the
-    students)."""
-    return student.stem if student.suffix == ".ipynb" else student.name
+    students), or its path as given without ``.ipynb`` if that name holds the handed-out notebook's (nbgrader's
+    ``submitted/<student>/<assignment>/``, an LMS's folder per student, ``idle_memory_tax (1).ipynb``: the folders
+    name the student; by its name alone, each row of a class was ``idle_memory_tax``)."""
+    stem = student.stem if student.suffix == ".ipynb" else student.name
+    return student.with_name(stem).as_posix() if handed_out.stem in stem else stem
 
 
 def _graded(given) -> list[tuple[str, int]]:
@@ -501,7 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hints", action="store_true", help="print each check cell's points and message first")
     ap.add_argument("--csv", type=Path, metavar="FILE", help="add a row per student to FILE (a header if new)")
     ap.add_argument("--timeout", type=_timeout, default=TIMEOUT_S, metavar="S",
-                    help=f"seconds a cell may run before the student's run stops (default {TIMEOUT_S})")
+                    help=f"seconds a student's notebook may run, all its cells together, before its run stops "
+                         f"(default {TIMEOUT_S})")
     args = ap.parse_args(argv)
     try:
         given = _read(args.handed_out, "HANDED_OUT")
@@ -513,41 +554,61 @@ def main(argv: list[str] | None = None) -> int:
             _check_csv(args.csv, header)
     except Refused as err:
         sys.exit(str(err))
-    failed, package = 0, source_hash(leave_out=())
+    package, summary = source_hash(leave_out=()), []
+
+    def record(student: Path, rows: list, notes: list[str], outcome: str) -> None:
+        """``student``'s CSV row, and its line of the summary (``outcome``: "graded", "refused", …)."""
+        if args.csv:
+            _write_row(args.csv, header, student, args.handed_out, _seed(given), rows, notes)
+        summary.append((_name(student, args.handed_out), outcome, rows, notes))
+
     for at, student in enumerate(args.students):
         if len(args.students) > 1:
-            print(f"== {student}")
+            print(f"== {student}", flush=True)    # (through a pipe too: `| tee`, while the student's kernel runs)
         try:
             rows, notes = grade_one(args.handed_out, given, student, args.timeout)
         except Refused as err:
             print(err, file=sys.stderr)
-            failed += 1
+            record(student, _unscored(given), [f"refused: {str(err).removeprefix('error: ')}"], "refused")
+            continue
+        tampered = source_hash(leave_out=()) != package
+        if tampered:                           # its points are void, and no later grade can be trusted
             rows = _unscored(given)
-            notes = [f"refused: {str(err).removeprefix('error: ')}"]
-        else:
-            tampered = source_hash(leave_out=()) != package
-            if tampered:                           # its points are void, and no later grade can be trusted
-                rows = _unscored(given)
-            show(rows, notes, args.hints)
-            if tampered:
-                notes.append(TAMPERED)
-                print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
-                if args.csv:
-                    _write_row(args.csv, header, student, args.handed_out.name, _seed(given), rows, notes)
-                for rest in args.students[at + 1:]:
-                    print(f"not graded: {rest}", file=sys.stderr)
-                    if args.csv:
-                        _write_row(args.csv, header, rest, args.handed_out.name, _seed(given), _unscored(given),
-                                   [NOT_GRADED.format(student)])
-                if args.students[at + 1:]:
-                    print(RESUME, file=sys.stderr)
-                return 1
-        if args.csv:
-            _write_row(args.csv, header, student, args.handed_out.name, _seed(given), rows, notes)
-    return 1 if failed else 0
+        show(rows, notes, args.hints)
+        if not tampered:
+            record(student, rows, notes, "graded")
+            continue
+        print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
+        record(student, rows, [*notes, TAMPERED], "void")
+        for rest in args.students[at + 1:]:
+            print(f"not graded: {rest}", file=sys.stderr)
+            record(rest, _unscored(given), [NOT_GRADED.format(student)], "not graded")
+        if args.students[at + 1:]:
+            print(RESUME, file=sys.stderr)
+        break
+    if len(args.students) > 1:
+        show_summary(summary)
+    return 0 if all(outcome == "graded" for _, outcome, _, _ in summary) else 1
 
 
-def _write_row(path: Path, header: list[str], student: Path, exercise: str, seed: str, rows: list,
+def show_summary(summary: list[tuple[str, str, list, list[str]]]) -> None:
+    """The run's last lines: how many notebooks were graded, refused, …, then a line per student (``summary``: its
+    CSV name, outcome, rows and notes): its points (or outcome), and why it lost any: its notes, then each check cell
+    that scored 0 with what the student read under it, each on one line, cut to :data:`SUMMARY_CHARS` characters."""
+    counts = {o: sum(outcome == o for _, outcome, _, _ in summary) for o in ("graded", "refused", "void", "not graded")}
+    print(f"== summary: {len(summary)} notebooks; " + ", ".join(f"{n} {o}" for o, n in counts.items() if n))
+    scored = [f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)}" if outcome == "graded" else outcome
+              for _, outcome, rows, _ in summary]
+    width, points = max(len("student"), *(len(s[0]) for s in summary)), max(len("points"), *map(len, scored))
+    print(f"{'student':{width}}  {'points':>{points}}  why")
+    for (name, outcome, rows, notes), score in zip(summary, scored):
+        why = [note.removeprefix("refused: STUDENT ") for note in notes]
+        why += [f"{g}: {message}" for g, earned, _, message in rows if outcome == "graded" and earned == 0]
+        why = [first_line(" ".join(w.split()), SUMMARY_CHARS) for w in why]     # (a message's lines joined)
+        print(f"{name:{width}}  {score:>{points}}  {'; '.join(why)}".rstrip())
+
+
+def _write_row(path: Path, header: list[str], student: Path, handed_out: Path, seed: str, rows: list,
                notes: list[str]) -> None:
     """One student's row of the CSV (its header first if ``path`` is new or empty)."""
     new = not path.exists() or not path.stat().st_size
@@ -557,7 +618,7 @@ def _write_row(path: Path, header: list[str], student: Path, exercise: str, seed
         if new:
             out.writerow(header)
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        out.writerow([_name(student), exercise, seed, now, *(r[1] for r in rows),
+        out.writerow([_name(student, handed_out), handed_out.name, seed, now, *(r[1] for r in rows),
                       sum(r[1] for r in rows) if graded else "",
                       sum(r[2] for r in rows), "; ".join(notes),
                       "; ".join(f"{r[0]}: {' '.join(r[3].split())}" for r in rows if r[3])])

@@ -1,0 +1,123 @@
+"""Grading a whole class with exercises/grade.py, as a teaching assistant does (session 68's trial): submissions in a
+folder per student (nbgrader's ``submitted/<student>/<assignment>/``, an LMS export), notebooks saved mid-edit or
+empty, scratch cells that sleep, a run watched through a pipe, and the summary at the end."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from answers import solved
+
+pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
+
+ROOT = Path(__file__).resolve().parents[1]
+GRADE = ROOT / "exercises" / "grade.py"
+GIVEN = ROOT / "exercises" / "release" / "idle_memory_tax.ipynb"
+GUIDE = " ".join((ROOT / "exercises" / "README.md").read_text().split())
+
+
+def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(GRADE), str(GIVEN), *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+def _write(nb, path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return str(path)
+
+
+def _csv_students(path: Path) -> list[str]:
+    import csv
+    with open(path, newline="", encoding="utf-8") as f:
+        return [row["student"] for row in csv.DictReader(f)]
+
+
+def test_the_timeout_is_for_the_whole_notebook_not_each_cell(tmp_path):
+    """Three scratch cells of a student's own, each sleeping 3 s, ran 9 s under ``--timeout 5``: the timeout was per
+    cell, so a notebook could take its number of cells times the timeout."""
+    nb = solved("idle_memory_tax")
+    at = next(i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+              == "rho-check") + 1
+    for _ in range(3):
+        nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(3)   # my scratch cell"))
+    done = _run(tmp_path, _write(nb, tmp_path / "ada.ipynb"), "--timeout", "5")
+    assert done.returncode == 0, done.stderr
+    stopped, points = done.stdout.strip().split("\n")
+    assert points == "2 / 4 points" and re.fullmatch(
+        r"stopped: the notebook ran over its timeout of 5 s \(all its cells together\), in cell (\d+); the check "
+        r"cells after it score 0", stopped), done.stdout
+    assert int(re.fullmatch(r".* in cell (\d+);.*", stopped).group(1)) - 1 in range(at, at + 3), "a scratch cell"
+    assert "seconds a student's notebook may run, all its cells together" in GUIDE
+
+
+def test_students_whose_files_keep_the_handouts_name_are_told_apart_in_the_csv(tmp_path):
+    """nbgrader's submitted/<student>/tax/idle_memory_tax.ipynb and an LMS's folder per student keep the handout's
+    file name: every CSV row was named ``idle_memory_tax``, and a second copy ``idle_memory_tax (1)``."""
+    nb = solved("idle_memory_tax")
+    files = [_write(nb, tmp_path / "submitted" / name / "tax" / "idle_memory_tax.ipynb") for name in ("ada", "zoë")]
+    files.append(_write(nb, tmp_path / "Bob Smith_102_assignsubmission_file_" / "idle_memory_tax (1).ipynb"))
+    files.append(_write(nb, tmp_path / "flat" / "cyd.ipynb"))
+    done = _run(tmp_path, *(os.path.relpath(f, tmp_path) for f in files), "--csv", "tax.csv")
+    assert done.returncode == 0, done.stderr
+    assert _csv_students(tmp_path / "tax.csv") == [
+        "submitted/ada/tax/idle_memory_tax", "submitted/zoë/tax/idle_memory_tax",
+        "Bob Smith_102_assignsubmission_file_/idle_memory_tax (1)", "cyd"]
+    assert "named by its path as given" in GUIDE
+
+
+def test_each_students_result_shows_while_the_next_runs_through_a_pipe(tmp_path):
+    """``grade.py … | tee grading.log``: Python buffers its output through a pipe, so nothing showed until every
+    student was graded (minutes, with a student's endless loop)."""
+    ada = _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
+    nb = solved("idle_memory_tax")
+    nb.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(60)"))
+    slow = _write(nb, tmp_path / "slow.ipynb")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with subprocess.Popen([sys.executable, str(GRADE), str(GIVEN), ada, slow, "--timeout", "6"], cwd=tmp_path,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env) as proc:
+        lines = [proc.stdout.readline() for _ in range(3)]
+        running = proc.poll() is None
+        shown = time.monotonic()
+        proc.communicate(timeout=600)
+        waited = time.monotonic() - shown
+    assert lines == [f"== {ada}\n", "4 / 4 points\n", f"== {slow}\n"], lines
+    assert running and waited > 3, f"ada's points showed {waited:.1f} s before the end"
+
+
+def test_a_class_ends_with_a_summary_line_per_student(tmp_path):
+    """With a class's output scrolled past (and refusals on stderr), which student failed why was hard to find: a
+    summary ends the run, a line per student."""
+    ada = _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
+    lee = _write(nbformat.read(GIVEN, as_version=4), tmp_path / "lee.ipynb")
+    (tmp_path / "hal.ipynb").write_text("")
+    done = _run(tmp_path, ada, lee, "hal.ipynb")
+    assert done.returncode == 1
+    summary = done.stdout.split("== summary")[1].strip().split("\n")
+    assert summary[0] == ": 3 notebooks; 2 graded, 1 refused", summary
+    assert [line.split()[:4] for line in summary[2:]] == [
+        ["ada", "4", "/", "4"], ["lee", "0", "/", "4"], ["hal", "refused", "hal.ipynb", "is"]], summary
+    assert "rho-check: not answered yet; targets-check: not answered yet" in summary[3], summary
+    assert "a summary, a line per student" in GUIDE
+    assert "== summary" + done.stdout.split("== summary")[1] in (ROOT / "exercises" / "README.md").read_text(), \
+        "the guide shows the summary as printed"
+
+
+@pytest.mark.parametrize("text, said", [
+    ("", "is empty (0 bytes: nothing was saved)"),
+    ('{"cells": [{"cell_type": "code", "source": "x = 1"', "is cut off: its JSON stops at line 1 (saved while "
+                                                          "being written, or cut short on upload)"),
+])
+def test_an_empty_or_cut_off_notebook_is_told_so(tmp_path, text, said):
+    """An empty file and one saved mid-edit were both told "cannot be read as a notebook (NotJSONError)"."""
+    (tmp_path / "ada.ipynb").write_text(text)
+    done = _run(tmp_path, "ada.ipynb")
+    assert done.returncode == 1
+    assert done.stderr == f"error: STUDENT ada.ipynb {said}; allowed: an .ipynb file of the exercises.\n"
