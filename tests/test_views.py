@@ -7,6 +7,7 @@ import html
 import itertools
 import json
 import math
+import os
 import re
 import threading
 import time
@@ -29,7 +30,7 @@ from esxlab.views.components import (COLORS, CounterTable, MACHINE_PARTS, Memory
                                      PMAP_COLORS, PmapGrid, RECLAIMED_PARTS, SERIES, StateStrip, TimeSeries,
                                      ending_on_a_number, host_ylabel)
 from esxlab.views.controls import control
-from esxlab.views.dashboards import ALL_VMS, MAX_MINUTES
+from esxlab.views.dashboards import ALL_VMS, CACHE_RUNS, HOSTS_KEPT, MAX_MINUTES
 
 from conftest import short_guest as _short_guest
 from notebook_cells import run_until
@@ -433,6 +434,73 @@ def test_a_browser_move_streams_frames_then_the_same_run_as_python():
     assert d.frames == frames + 1 and d.done.is_set() and d.run.complete
     ref.controls["memory_mb"].value = 72
     assert np.array_equal(d.series.lines.y, ref.series.lines.y)
+
+
+def test_the_cache_keeps_the_hosts_of_its_newest_runs_only(monkeypatch):
+    """A kernel per student on one server: after many moves, only the HOSTS_KEPT newest memoized runs keep their host
+    (a SimDashboard's page arrays, most of a run's memory); the older ones still draw at once, the same picture, and
+    a cell reading dash.run after the browser drew one gets its host back (simulated again)."""
+    d = tour(minutes=1)
+    given_back = []
+    monkeypatch.setattr(views.dashboards, "give_back_memory", lambda: given_back.append(1))
+    moves = list(itertools.product((0.75, 0.5), range(64, 256 + 1, 8)))[:CACHE_RUNS + 4]
+    for tax_rate, mb in moves:                                   # from Python: each computed before returning
+        d.set(memory_mb=mb, tax_rate=tax_rate)
+    assert len(d._cache) == CACHE_RUNS
+    held = [r for r in d._cache.values() if r.host is not None]
+    assert len(held) == HOSTS_KEPT, f"{len(held)} of {len(d._cache)} memoized runs keep a whole host"
+    assert given_back, "the memory let go of is handed back to the system"
+    mb = 64                                                      # the oldest run kept at the tax rate shown, 0.5
+    old = d._cached({**d.values, "memory_mb": mb})
+    assert old.slimmed and old.host is None and len(old.trace) == 60 and old.snapshots
+    ref = tour(minutes=1, memory_mb=mb)
+    ref.set(tax_rate=0.5)
+    frames = d.frames
+    _browser_move(d.controls["memory_mb"], mb)                   # memoized without its host: drawn at once
+    assert d.frames == frames + 1 and d.done.is_set()
+    assert d.counters.widget.value == ref.counters.widget.value and d.title.value == ref.title.value
+    assert np.array_equal(d.series.lines.y, ref.series.lines.y)
+    assert d.idle()
+    assert d.run.host is not None and d.run.host.config.memory_mb == mb
+    assert d.run.host.vm("toucher").totals == ref.run.host.vm("toucher").totals
+    assert d.compute(d.values).host is not None                  # what a cell computes has its host too
+
+
+def test_the_hosts_let_go_of_are_freed_when_the_move_returns():
+    """A host is a cycle of objects, freed only by the cycle collector, whose full collections are rare in a kernel
+    holding many objects: the dashboard collects once a computation ends (automatic collection is off here)."""
+    import gc
+    import weakref
+    d = tour(minutes=1)
+    hosts = []
+    gc.disable()
+    try:
+        for mb in range(64, 64 + 8 * (HOSTS_KEPT + 3), 8):
+            d.set(memory_mb=mb)
+            hosts.append(weakref.ref(d.run.host))
+        alive = [h() is not None for h in hosts]
+    finally:
+        gc.enable()
+    assert alive == [False] * 3 + [True] * HOSTS_KEPT, alive
+
+
+def test_memory_freed_goes_back_to_the_operating_system():
+    """glibc keeps freed blocks under its mmap threshold for reuse: without give_back_memory a kernel whose dashboard
+    let go of old runs stays at its peak resident size (a class's server sees that)."""
+    if views.dashboards._malloc_trim() is None:
+        pytest.skip("this C library has no malloc_trim (not glibc): give_back_memory does nothing here")
+
+    def resident_mb() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+    blocks = [np.ones(8192) for _ in range(2048)]        # 64 KB each, 128 MB from malloc's heap
+    kept = blocks[::8]                                    # one in eight stays, so the heap's top cannot shrink alone
+    del blocks
+    before = resident_mb()
+    views.dashboards.give_back_memory()
+    assert before - resident_mb() > 64, "the 112 MB freed stayed resident"
+    assert len(kept) == 256
 
 
 def test_a_newer_move_abandons_the_older_run():

@@ -25,7 +25,9 @@ drawn before the assignment returns, so cells that assert on the marks stay dete
 from __future__ import annotations
 
 import copy
+import ctypes
 import functools
+import gc
 import hashlib
 import html
 import math
@@ -37,7 +39,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -66,6 +68,9 @@ ALL_VMS = "all VMs (sum)"    # the VM box's entry for the VMs' memory summed (as
 #: greyed out (disabled) otherwise, e.g. KSM's pages_to_scan while the scanner is ESX's or off
 APPLIES_WHEN = {"ksm_pages_to_scan": ("mode", ("ksm",))}
 CACHE_RUNS = 32        # memoized runs per dashboard
+#: of those, the newest that keep their host (a :class:`SimDashboard`'s: several MB each, most of a run); the others
+#: keep what the panels draw (:meth:`Run.slim`), so a class's kernels stay small (README, "Serving esxlab to a class")
+HOSTS_KEPT = 4
 #: the longest :class:`SimDashboard` run, in minutes: it runs when built and again on every control move (the
 #: experiments' runs go up to 240 min too, in fig4, fig5 and ksm_vs_esx; longer ones are Host.run's)
 MAX_MINUTES = 240
@@ -90,7 +95,8 @@ class Run:
     """What a dashboard draws: a trace, pmap snapshots ``(tick, {VM name: states})`` of every VM, ``pmap_vm``
     the VM whose pmap is shown first, notes (e.g. a refused power-on) and, for experiments, the ``Result``.
     ``complete`` is False for a frame of a run still streaming in; ``end_min`` is the full
-    run's length (the x axes keep it while the trace grows)."""
+    run's length (the x axes keep it while the trace grows). A run the dashboard's cache let go of the host of
+    (:meth:`slim`) keeps its host's configuration, ``config``, each VM's ``totals`` and its control ``values``."""
 
     trace: Trace | None
     snapshots: list = field(default_factory=list)
@@ -100,6 +106,34 @@ class Run:
     host: Host | None = None
     complete: bool = True
     end_min: float | None = None
+    config: HostConfig | None = None
+    totals: dict | None = None
+    values: dict | None = None
+
+    def slim(self, values: dict[str, Any]) -> Run:
+        """This run without its host, which holds most of its memory (a :class:`SimDashboard`'s: page arrays of
+        several MB), keeping what the panels draw: the trace, the pmap snapshots, the host's configuration and each
+        VM's totals, and the control ``values`` it was run for (:attr:`Dashboard.run` simulates it again from
+        them when a cell asks for it). Invented (a class's kernels on one server)."""
+        if self.host is None:
+            return self
+        return replace(self, host=None, config=self.host.config, values=dict(values),
+                       totals={n: v.totals for n, v in self.host.vms.items()})
+
+    @property
+    def slimmed(self) -> bool:
+        """Whether :meth:`slim` let go of this run's host."""
+        return self.host is None and self.config is not None
+
+    @property
+    def host_config(self) -> HostConfig | None:
+        """The configuration of the run's host (None for an experiment's run, which has no one host)."""
+        return self.host.config if self.host is not None else self.config
+
+    @property
+    def vm_totals(self) -> dict | None:
+        """Each VM's counters since power-on (``vm.totals``), by name; None for an experiment's run."""
+        return {n: v.totals for n, v in self.host.vms.items()} if self.host is not None else self.totals
 
 
 def _values_text(values: dict[str, Any]) -> str:
@@ -112,6 +146,29 @@ def source_hash() -> str:
     stored run is reused only by the same esxlab (:func:`esxlab.experiments.runner.source_hash`)."""
     from ..experiments import runner          # joblib: loaded on first use
     return runner.source_hash(leave_out=())
+
+
+def give_back_memory() -> None:
+    """Free the hosts let go of (a dashboard's older runs' and those an experiment ran in this process, e.g. with
+    ``LOKY_MAX_CPU_COUNT=1``) and hand their memory back to the operating system. A host is a cycle of objects,
+    which only Python's cycle collector frees (a full collection: rare in a kernel holding many objects); and glibc's
+    malloc keeps freed blocks smaller than its mmap threshold (128 KB), most of a host's arrays, for reuse, so a
+    kernel's resident size would stay at its peak: notebook 00's after a dozen slider moves was 510 MB resident for
+    188 MB in use (2026-12-07). ``gc.collect()``, then glibc's ``malloc_trim(0)`` (nothing with another C library).
+    Invented."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS, Windows)."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
 
 
 def cache_dir() -> Path:
@@ -173,7 +230,7 @@ class Dashboard(widgets.VBox):
                  "strip": self.strip.widget, "why": self.why.widget}
         self._batch = False
         self.series_label = ""                   # which run the series panel shows, if not obvious (a subclass sets it)
-        self.run: Run | None = None              # the last complete run drawn (what a cell reads)
+        self._latest: Run | None = None          # the last complete run drawn (what a cell reads: run)
         self.shown: Run | None = None            # what the panels show: that run, or a frame streaming in
         self.done = threading.Event()            # set when the latest request is fully drawn
         self.done.set()
@@ -184,6 +241,7 @@ class Dashboard(widgets.VBox):
         self._gen = 0                            # bumped by every request; older work stops
         self._pool: ThreadPoolExecutor | None = None
         self._pending = 0
+        self._new_runs = False                   # runs remembered since memory was last given back (_give_back)
         self.defaults = self.values               # the controls' values as built: what a notebook's checks use
         self._grey_out()
         for c in self.controls.values():
@@ -202,6 +260,19 @@ class Dashboard(widgets.VBox):
         bundle = super()._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = NOTE
         return bundle
+
+    @property
+    def run(self) -> Run | None:
+        """The last complete run drawn: what a cell reads. A run drawn from the cache without its host
+        (:data:`HOSTS_KEPT`) is simulated again first (same seed, same run), so ``dash.run.host`` is always there."""
+        run = self._latest
+        if run is None or not run.slimmed:
+            return run
+        full = self.compute(run.values)
+        with self._lock:
+            if self._latest is run:
+                self._latest = full
+        return full
 
     # -- to implement ---------------------------------------------------------------------------
     def simulate(self, **values: Any) -> Run:
@@ -329,17 +400,37 @@ class Dashboard(widgets.VBox):
             return run
 
     def _remember(self, values: dict[str, Any], run: Run) -> None:
+        """Keep ``run`` as the newest of the :data:`CACHE_RUNS` runs kept; the :data:`HOSTS_KEPT` newest and the run
+        drawn keep their hosts, the others are slimmed (:meth:`Run.slim`); the memory let go of is handed back to the
+        operating system when the computation asked for ends (:meth:`_give_back`)."""
         with self._lock:
-            self._cache[self._key(values)] = run
+            key = self._key(values)
+            self._cache[key] = run
+            self._cache.move_to_end(key)
             while len(self._cache) > CACHE_RUNS:
                 self._cache.popitem(last=False)
+            for old in list(self._cache)[:-HOSTS_KEPT]:
+                kept = self._cache[old]
+                if kept is not self._latest:             # (the run drawn keeps its host: a cell reads it)
+                    self._cache[old] = kept.slim(dict(old))
+            self._new_runs = True
+
+    def _give_back(self) -> None:
+        """:func:`give_back_memory` if a run was made since the last time (its hosts, and the hosts the cache let go
+        of, are garbage now): once per computation asked for, a cell's or a move's with its neighbours, and never
+        for a move that only redraws a memoized run (a collection takes 0.1 s)."""
+        if self._new_runs:
+            self._new_runs = False
+            give_back_memory()
 
     def compute(self, values: dict[str, Any]) -> Run:
-        """The run for ``values``: memoized, else simulated now (same seed, same run)."""
+        """The run for ``values``: memoized, else simulated now (same seed, same run); a memoized run without its
+        host (:meth:`Run.slim`) is simulated again."""
         run = self._cached(values)
-        if run is None:
+        if run is None or run.slimmed:
             run = self.simulate(**values)
             self._remember(values, run)
+            self._give_back()
         return run
 
     def refresh(self) -> None:
@@ -392,6 +483,7 @@ class Dashboard(widgets.VBox):
                                f"{html.escape(f'{type(err).__name__}: {err}')}</span>")
             self.done.set()
         finally:
+            self._give_back()                    # a move's runs (and its neighbours') left hosts behind
             with self._lock:
                 self._pending -= 1
 
@@ -498,7 +590,7 @@ class Dashboard(widgets.VBox):
     def _draw(self, run: Run) -> None:
         self.shown = run
         if run.complete:
-            self.run = run
+            self._latest = run
         tr = run.trace
         names = tr.vm_names if tr is not None else []
         self.time_row.layout.display = "none" if tr is None else None     # e.g. a sweep: no minute, no VM
@@ -518,15 +610,15 @@ class Dashboard(widgets.VBox):
         self.vm_pick.observe(self._on_pick, "value")
         drives = "series" in self.panels or self.why_follows_vm or ("pmap" in self.panels and bool(run.snapshots))
         self.vm_pick.layout.display = None if drives and len(picks) > 1 else "none"   # no choice: no box
-        if run.host is not None:
-            start = self.host_config or run.host.config
-            self.title.value = self._title_html(start.preset, run.host.config)
+        if run.host_config is not None:
+            start = self.host_config or run.host_config
+            self.title.value = self._title_html(start.preset, run.host_config)
         self.status.value = "<br>".join(f"<span style='color:{WARNING_TEXT}'>{html.escape(n)}</span>"
                                         for n in run.notes)
         if run.result is not None:
             self.table.update(run.result.table)
-        if run.host is not None:
-            self.counters.update({n: v.totals for n, v in run.host.vms.items()})
+        if run.vm_totals is not None:
+            self.counters.update(run.vm_totals)
         if tr is not None and len(tr):
             self.strip.update(tr.minutes, tr.host.state, x_max=run.end_min)
             fields = self.host_series.fields
@@ -553,9 +645,9 @@ class Dashboard(widgets.VBox):
 
     def _host_title(self, run: Run) -> str:
         """"host", and the page-sharing scanner of ``run`` if the host chart shows sharing (esx, ksm or off)."""
-        if run.host is None or not set(SHARING_SERIES) & set(self.host_series.fields):
+        if run.host_config is None or not set(SHARING_SERIES) & set(self.host_series.fields):
             return "host"
-        return f"host (page sharing: {run.host.config.sharing.mode})"
+        return f"host (page sharing: {run.host_config.sharing.mode})"
 
     def _tick_clock(self) -> None:
         """The minute slider's readout: its value as minutes:seconds."""
@@ -1121,6 +1213,7 @@ class ExperimentDashboard(Dashboard):
                     runner.execute(runner.run_one_allowed, [(name, self.seed, {**self.fixed, **v}) for v in todo],
                                    jobs=os.cpu_count() or 1, label="dashboard precompute", each=each)
         finally:
+            self._give_back()
             with self._lock:
                 self._pending -= 1
 
