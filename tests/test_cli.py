@@ -606,6 +606,17 @@ def test_a_range_written_with_two_dots_or_a_colon_is_refused_as_a_range(text, mo
                                        "ends: write the values between too).\n")
 
 
+@pytest.mark.parametrize("text, written", [("tax_rate=0-2", "tax_rate=0,2 (the ends: write the values between too)"),
+                                           ("tax_rate='{0..1}'", "tax_rate=0,1 (the ends: write the values between too)"),
+                                           ("clients=10-12", "clients=10,11,12")])
+def test_a_range_of_a_fraction_parameter_is_written_by_its_ends(text, written, monkeypatch, capsys):
+    """A fresh user's `--param tax_rate=0-2` was told to write `--param tax_rate=0,1,2`, as if τ (0 to 0.99) took whole
+    numbers; a whole-number parameter's range is still written out value by value."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", "--param", text.replace("'", "")]) == 2
+    assert capsys.readouterr().err.endswith(f"e.g. --param {written}.\n")
+
+
 @pytest.mark.parametrize("argv, says", [
     (["sweep", "remap_io", "--seeds", "٣"], "error: sweep: --seeds = '٣' is not allowed: seeds are ASCII whole numbers "
                                            "(digits 0-9); write '3'.\n"),

@@ -766,17 +766,19 @@ def test_a_number_parameter_given_as_text_is_shown_as_python_numbers():
         sweep("fig7", {"tax_rate": "abc"})
 
 
-@pytest.mark.parametrize("text, numbers, written", [
-    ("1e-3", "[0.001]", "tax_rate=0.001"), (" 0 , .5 , ", "[0, 0.5]", "tax_rate=0,0.5"), ("08", "[8]", "tax_rate=8"),
-    ("0-2", "[0, 1, 2]", "tax_rate=0,1,2"),
-    ("0-0.5", "[0, 0.5]", "tax_rate=0,0.5")])
-def test_text_that_reads_as_numbers_is_shown_as_the_python_numbers_it_reads(text, numbers, written):
+@pytest.mark.parametrize("key, text, numbers, written", [
+    ("tax_rate", "1e-3", "[0.001]", "0.001"), ("tax_rate", " 0 , .5 , ", "[0, 0.5]", "0,0.5"),
+    ("tax_rate", "08", "[8]", "8"), ("clients", "10-12", "[10, 11, 12]", "10,11,12"),
+    ("tax_rate", "0-2", "[0, 2]", "0,2"), ("tax_rate", "0-0.5", "[0, 0.5]", "0,0.5")])
+def test_text_that_reads_as_numbers_is_shown_as_the_python_numbers_it_reads(key, text, numbers, written):
     """The numbers shown are Python's: "08" is no Python literal, and "0-2" (a range, as --seeds writes one) read as
-    [0-2] would be [-2]; a range is written out as --param's error writes it."""
-    ends = "the ends: write the values between too; " if text == "0-0.5" else ""
-    with pytest.raises(ConfigError, match=re.escape(f"give numbers, not quoted: params={{'tax_rate': {numbers}}} "
-                                                    f"({ends}the command line writes the same as --param {written}).")):
-        sweep("fig7", {"tax_rate": text})
+    [0-2] would be [-2]; a range is written out as --param's error writes it, a whole-number parameter's value by value,
+    a fraction's by its ends (a fresh user's tax_rate "0-2" was shown as [0, 1, 2], as if τ took whole numbers)."""
+    ends = "the ends: write the values between too; " if text in ("0-2", "0-0.5") else ""
+    with pytest.raises(ConfigError, match=re.escape(f"give numbers, not quoted: params={{{key!r}: {numbers}}} "
+                                                    f"({ends}the command line writes the same as --param "
+                                                    f"{key}={written}).")):
+        sweep("fig7", {key: text})
 
 
 @pytest.mark.parametrize("text", [".", "e", "E", "-", "+", "0,,1", "1e", "٣", "nan", "1e400", "0..", "--1"])

@@ -274,7 +274,7 @@ def sweep_main(argv: list[str]) -> int:
             print("\n\n".join(describe(args.experiment) for describe, asked in
                                ((describe_params, args.list), (describe_quantities, args.quantities)) if asked))
             return 0
-        grid = dict(parse_param(text) for text in args.param)
+        grid = dict(parse_param(text, get(args.experiment).PARAMS) for text in args.param)
         if len(grid) != len(args.param):
             raise ConfigError(f"sweep: a parameter is given twice in --param {' --param '.join(args.param)}; "
                               "give each once with all its values.")

@@ -161,16 +161,18 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def parse_param(text: str) -> tuple[str, list[Any]]:
+def parse_param(text: str, specs: Mapping[str, Param] | None = None) -> tuple[str, list[Any]]:
     """``"name=v1,v2,…"`` → (name, [v1, v2, …]); the values are split at the commas outside parentheses, each
     a Python literal (0.5, 40, (128, 160)), nan and inf as the floats they name (the parameter's check then says
     why they are refused), or else a bare word ("esx"). ConfigError without "=" or values, for an empty value
     (tax_rate=0.5, or tax_rate=0,,0.5), for parentheses that do not pair up, for a value in parentheses that is not
     a literal (naming the part that is not), for a number too large for a float (1e400, which Python would read
     as inf), for values in braces (minutes={1,2}) and for a range (minutes=1-3, tax_rate=0..0.75 or 0:0.75), which
-    --param does not take."""
+    --param does not take: the sentence writes a range's values out unless the parameter (in the experiment's
+    ``specs``, if given) counts in fractions (:func:`_in_fractions`), where it gives its ends."""
     name, eq, values = str(text).partition("=")
-    _no_braces(text, name, values)
+    whole = not _in_fractions((specs or {}).get(name.strip()))
+    _no_braces(text, name, values, whole)
     items = _items(text, values)
     kept = [item for item in items if item]
     if not eq or not name.strip() or not kept:
@@ -183,7 +185,7 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
         fixed = _shell(f"{name.strip()}={','.join(kept)}")
         raise ConfigError(f"sweep: --param {shorten(text)} has an empty value {where}; allowed: a value between each "
                           f"two commas, e.g. --param {fixed}.")
-    _no_ranges(text, kept)
+    _no_ranges(text, kept, whole)
     try:
         parsed = [_value(text, item) for item in kept]
     except OverflowError as e:
@@ -221,7 +223,7 @@ def _items(text: str, values: str) -> list[str]:
 _BRACES = re.compile(r"\{[^{}'\"():\[\]]*\}")
 
 
-def _no_braces(text: str, name: str, values: str) -> None:
+def _no_braces(text: str, name: str, values: str, whole: bool) -> None:
     """ConfigError for --param ``text`` whose ``values`` are in braces (minutes={1,2}, a shell's brace expansion
     quoted): its commas would split them into '{1' and '2}', each refused as not a number."""
     if not _BRACES.fullmatch(values.strip()):     # (a literal may hold braces: "{b}", {'a': 1}, (1, {2}))
@@ -230,7 +232,7 @@ def _no_braces(text: str, name: str, values: str) -> None:
     if items:                                    # (minutes={ alone: refused as not a number)
         raise ConfigError(f"sweep: --param {shorten(text)} writes its values in braces, which --param does not take; "
                           f"allowed: several values separated by commas, without braces, e.g. "
-                          f"{_written_out(name, items)}.")
+                          f"{_written_out(name, items, whole)}.")
 
 
 #: a --param value written as a range of numbers, as --seeds takes them (1-3, 0.1-0.5, 08-10, -1-3), or as other
@@ -238,7 +240,7 @@ def _no_braces(text: str, name: str, values: str) -> None:
 _RANGE = re.compile(r"(-?\d+(?:\.\d*)?)\s*(?:-|\.\.|:)\s*(-?\d+(?:\.\d*)?)")
 
 
-def _no_ranges(text: str, items: list[str]) -> None:
+def _no_ranges(text: str, items: list[str], whole: bool) -> None:
     """ConfigError for --param ``text`` whose ``items`` write ranges (minutes=1-3, tax_rate=0..0.75): each would reach
     the parameter as a word and be refused as not a number, with no word of ranges."""
     ranges = [item for item in items if _RANGE.fullmatch(item)]
@@ -247,21 +249,29 @@ def _no_ranges(text: str, items: list[str]) -> None:
                           f"{'a range' if len(ranges) == 1 else 'ranges'}, which --param does not take "
                           f"(--seeds takes one, written 0-3); "
                           f"allowed: every value written out, separated by commas, e.g. "
-                          f"{_written_out(str(text).partition('=')[0], items)}.")
+                          f"{_written_out(str(text).partition('=')[0], items, whole)}.")
 
 
-def _written_out(name: str, items: list[str]) -> str:
+def _written_out(name: str, items: list[str], whole: bool) -> str:
     """``--param NAME=V1,V2,…`` for the values ``items`` (quoted for the shell), each range among them written out
     (:func:`_listed`), followed, where a range is given by its ends only, by " (the ends: write the values between
     too)"."""
-    listed, short = _listed(items)
+    listed, short = _listed(items, whole)
     ends = " (the ends: write the values between too)" if short else ""
     return f"--param {_shell(name.strip() + '=' + ','.join(listed))}{ends}"
 
 
-def _listed(items: list[str]) -> tuple[list[str], bool]:
-    """``items``, each range among them (:data:`_RANGE`) written out as its values (whole numbers at most 20 apart) or
-    else as its two ends, each value once; and whether a range was given by its ends only."""
+def _in_fractions(spec: Param | None) -> bool:
+    """Whether ``spec`` counts in fractions (its default is a float: τ = 0.75), so that a range 0-2 of it does not mean
+    0, 1, 2 (a fresh user's tax_rate 0-2 was told to write 0,1,2); a whole-number default (minutes = 60) counts in
+    whole numbers even where fractions are allowed."""
+    return spec is not None and not spec.integer and isinstance(spec.default, float)
+
+
+def _listed(items: list[str], whole: bool) -> tuple[list[str], bool]:
+    """``items``, each range among them (:data:`_RANGE`) written out as its values (whole numbers at most 20 apart,
+    unless not ``whole``: a parameter that counts in fractions) or else as its two ends, each value once; and whether
+    a range was given by its ends only."""
     listed, short = [], False
     for item in items:
         ends = _RANGE.fullmatch(item)
@@ -269,9 +279,9 @@ def _listed(items: list[str]) -> tuple[list[str], bool]:
             listed.append(item)
             continue
         lo, hi = sorted(float(e) for e in ends.groups())
-        whole = all("." not in e for e in ends.groups()) and hi - lo <= 20
-        short = short or not whole
-        listed += [f"{v:g}" for v in (range(int(lo), int(hi) + 1) if whole else (lo, hi))]
+        every = whole and all("." not in e for e in ends.groups()) and hi - lo <= 20
+        short = short or not every
+        listed += [f"{v:g}" for v in (range(int(lo), int(hi) + 1) if every else (lo, hi))]
     return list(dict.fromkeys(listed)), short
 
 
@@ -616,7 +626,7 @@ _NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
     """ConfigError for a number parameter's value given as the text of numbers as ``--param`` takes them
     (``"0,0.5"``, ``"1e-3"``, a trailing comma allowed), or of a range (``"1-3"``, written out as ``--param``'s
-    error does: :func:`_listed`), showing it as Python numbers (a fresh user was told only "must be a number"); other
+    error does, a fraction parameter's by its ends: :func:`_listed`), showing it as Python numbers (a fresh user was told only "must be a number"); other
     text ("e", ".", "0,,1") is left to the parameter's own check."""
     numeric = isinstance(spec.default, (int, float)) and not isinstance(spec.default, bool)
     if not (numeric and isinstance(value, str)):
@@ -624,7 +634,7 @@ def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
     items = [w.strip() for w in value.strip().removesuffix(",").split(",")]
     if not all(_NUMBER.fullmatch(w) or _RANGE.fullmatch(w) for w in items):
         return
-    listed, short = _listed(items)
+    listed, short = _listed(items, not _in_fractions(spec))
     numbers = [int(w) if re.fullmatch(r"[-+]?[0-9]+", w) else float(w) for w in listed]
     if not all(map(math.isfinite, numbers)):                 # 1e400: refused by the parameter's check
         return
