@@ -59,7 +59,7 @@ def distinct_marked(x: np.ndarray, n: int) -> np.ndarray:
     scatter over ``x`` and a pass over the table) instead of sorting ``x``. The same values as :func:`distinct`;
     faster where ``x`` is long, wide and dense in its range: Figure 2's dbench at 400 clients (80,000 32-bit draws of
     532,481 ranks) 0.75 ms against 1.8 ms sorted, on the AVX-512 EPYC; slower on 8,000 16-bit draws (Figure 7's:
-    ``docs/performance.md``), so a caller times the two (Dbench: once a process). Invented (speed only)."""
+    ``docs/performance.md``), so a caller times the two (Dbench: once a process per file set and rate). Invented (speed only)."""
     seen = np.zeros(n, dtype=bool)
     seen[x] = True
     return seen.nonzero()[0]

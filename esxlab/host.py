@@ -559,10 +559,19 @@ def _setting(name: str, value: object) -> Iterator[None]:
 
 
 def watching(callback: Callable[[Host], None]) -> contextlib.AbstractContextManager[None]:
-    """While open, every :meth:`Host.run` in this thread calls ``callback(host)`` after each
+    """While open, every :meth:`Host.run` in this thread (and :func:`stepped`) calls ``callback(host)`` after each
     tick: a dashboard draws an experiment's run as it grows, and cuts it short by raising from
     the callback (between two ticks, so the host stays consistent). Invented (issue 12)."""
     return _setting("callback", callback)
+
+
+def stepped(host: Host) -> None:
+    """What :meth:`Host.run` does after each tick, for code that steps a host itself (Figure 6 reads the sampler
+    each second): calls the :func:`watching` callback of this thread, if any, with ``host``, so that a dashboard
+    counts the run's minutes and can cut it short. Invented."""
+    watch = getattr(_context, "callback", None)
+    if watch is not None:
+        watch(host)
 
 
 def ticks_stepped() -> int:

@@ -143,8 +143,9 @@ def rank_table(f: Callable, lo: float, hi: float, top: int, dtype: DTypeLike, gu
 
 
 def pays(table: Ranks, direct: Ranks, z: np.ndarray) -> bool:
-    """Whether ``table(z)`` (a :class:`RankTable`'s lookups) is faster than ``direct(z)`` (the same integers
-    computed by calling f) inside a run: timed here, the best of five each on a fresh copy of ``z`` (either
+    """Whether ``table(z)`` (a :class:`RankTable`'s lookups, or any way that reads a table: Dbench's
+    :func:`~esxlab.arrays.distinct_marked`) is faster than ``direct(z)`` (the same integers computed without it)
+    inside a run: timed here, the best of five each on a fresh copy of ``z`` (either
     may overwrite it; the copies are made outside the timing), with the table charged :data:`IN_RUN_COST`
     times its time alone. It depends on the CPU: numpy's float64 ``power`` is vectorized with AVX-512
     (Figure 7's 8,000 draws: 28 µs on an AVX-512 EPYC) and scalar without it (110 µs on an AVX2 EPYC, where

@@ -52,7 +52,9 @@ import sys
 import tempfile
 import time
 import tokenize
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from esxlab.errors import first_line, install_hint
 
@@ -70,6 +72,12 @@ from esxlab.experiments.runner import source_hash
 #: included; a student's scratch cells count too: a timeout per cell let a notebook of ten cells that sleep run ten
 #: times as long, session 68)
 TIMEOUT_S = 120
+#: seconds a cell starting once a notebook's timeout is up may run (nbclient takes 0 for no limit): so little that it
+#: stops the run there
+SPENT_S = 0.001
+#: seconds grade.py's own cell after the student's (:data:`COUNT_CELL`) may run, beyond the student's timeout: it
+#: takes milliseconds, unless the student's code made the checker loop
+COUNT_CELL_S = 5
 #: what flags an answer cell for review, each a pattern over the cell's tokens (comments left out; "names": its
 #: strings blanked too, so that a word in a print or a docstring is no name; "code": strings kept): the answers'
 #: own source, an object's private state (a problem's holds its answers; ``self._x`` in a class of the student's
@@ -360,7 +368,8 @@ def grade(given, work,
     restored = put_back(given, work)
     locked = locked_cells(given)
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
-    work.cells.append(nbformat.v4.new_code_cell(COUNT_CELL))
+    count = nbformat.v4.new_code_cell(COUNT_CELL)
+    work.cells.append(count)
     # the kernel's own output outside its cells (ipykernel's warning that it talks over local TCP, a dying kernel's
     # log, libzmq's "Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)" as it shut down, seen once in CI
     # on 2026-12-06, a student's os.write(2, …)) goes nowhere: it is no part of a grade; nor is the client's log:
@@ -369,19 +378,12 @@ def grade(given, work,
     logging.getLogger("tornado").setLevel(logging.CRITICAL)
     started: list[int] = []
     replies: dict[int, dict] = {}         # the kernel's execute_reply to each cell that finished
-    seconds = math.ceil(timeout)                  # (nbclient waits whole seconds)
-    deadline: list[float] = []
-
-    def left(cell) -> int:
-        """The seconds the notebook has left, for the cell starting (nbclient asks as each one starts)."""
-        if not deadline:
-            deadline.append(time.monotonic() + seconds)
-        return max(1, math.ceil(deadline[0] - time.monotonic()))
+    seconds = math.ceil(timeout)                  # (whole seconds, as the note names them)
     stopped = ""
     # the kernel works in a fresh folder: it imports esxlab as installed, the package grade.py hashes, not a copy
     # in the folder grade.py was started from (nor one an earlier notebook left in its own)
     with tempfile.TemporaryDirectory(prefix="esxlab-grade-") as folder:
-        client = NotebookClient(work, timeout_func=left, kernel_name="python3", allow_errors=True,
+        client = NotebookClient(work, timeout_func=_budget(seconds, count), kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": folder}},
                                 on_cell_start=lambda cell, cell_index: started.append(cell_index),
                                 on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
@@ -402,6 +404,23 @@ def grade(given, work,
         message = _message(work.cells[ran[grade_id]], replies.get(ran[grade_id]))
         rows.append((grade_id, points if message == "correct" else 0, points, message))
     return restored, rows, [*_searched(given, counted), *_raised(given, work, replies)], stopped
+
+
+def _budget(seconds: float, own) -> Callable[[Any], float]:
+    """nbclient's ``timeout_func`` for a notebook whose cells may run ``seconds`` all together, counted from the first
+    cell's start: each cell may run the seconds left as it starts; once they are up, :data:`SPENT_S` (nbclient takes
+    0 for no limit), so the next cell that runs stops the run (each got a whole second more, and a notebook of many
+    short cells ran on to its end). ``own``, grade.py's cell after the student's (:data:`COUNT_CELL`), may run
+    :data:`COUNT_CELL_S` of its own: it is not the student's time."""
+    deadline: list[float] = []
+
+    def left(cell) -> float:
+        if cell is own:
+            return COUNT_CELL_S
+        if not deadline:
+            deadline.append(time.monotonic() + seconds)
+        return max(deadline[0] - time.monotonic(), SPENT_S)
+    return left
 
 
 def _searched(given, counted) -> list[str]:
@@ -491,13 +510,21 @@ def show(rows: list, notes: list[str], hints: bool) -> None:
         print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points", flush=True)
 
 
-def _name(student: Path, handed_out: Path) -> str:
+def _name(student: Path, handed_out: Path, students: list[Path]) -> str:
     """The CSV's ``student``: the file's name without its folder and ``.ipynb`` (the guide names the files after the
-    students), or its path as given without ``.ipynb`` if that name holds the handed-out notebook's (nbgrader's
-    ``submitted/<student>/<assignment>/``, an LMS's folder per student, ``idle_memory_tax (1).ipynb``: the folders
-    name the student; by its name alone, each row of a class was ``idle_memory_tax``)."""
-    stem = student.stem if student.suffix == ".ipynb" else student.name
-    return student.with_name(stem).as_posix() if handed_out.stem in stem else stem
+    students), or its path as given without ``.ipynb`` if that name holds the handed-out notebook's, in any case
+    (nbgrader's ``submitted/<student>/<assignment>/``, an LMS's folder per student, ``idle_memory_tax (1).ipynb``: the
+    folders name the student; by its name alone, each row of a class was ``idle_memory_tax``), or if another of
+    ``students``, those graded in this run, has that name too (two students' ``Untitled.ipynb``, each in a folder of
+    their own, had one name)."""
+    stem = _stem(student)
+    shared = sum(_stem(other).casefold() == stem.casefold() for other in set(students)) > 1
+    return student.with_name(stem).as_posix() if handed_out.stem.casefold() in stem.casefold() or shared else stem
+
+
+def _stem(student: Path) -> str:
+    """``student``'s file name without ``.ipynb``."""
+    return student.stem if student.suffix == ".ipynb" else student.name
 
 
 def _graded(given) -> list[tuple[str, int]]:
@@ -524,7 +551,7 @@ def _check_csv(path: Path, header: list[str]) -> None:
 
 
 def _timeout(text: str) -> float:
-    """``--timeout``: seconds, a finite number > 0 (nbclient waits whole seconds: a fraction is rounded up)."""
+    """``--timeout``: seconds, a finite number > 0 (a fraction is rounded up to whole seconds)."""
     try:
         value = float(text)
     except ValueError:
@@ -558,9 +585,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def record(student: Path, rows: list, notes: list[str], outcome: str) -> None:
         """``student``'s CSV row, and its line of the summary (``outcome``: "graded", "refused", …)."""
+        name = _name(student, args.handed_out, args.students)
         if args.csv:
-            _write_row(args.csv, header, student, args.handed_out, _seed(given), rows, notes)
-        summary.append((_name(student, args.handed_out), outcome, rows, notes))
+            _write_row(args.csv, header, name, args.handed_out, _seed(given), rows, notes)
+        summary.append((name, outcome, rows, notes))
 
     for at, student in enumerate(args.students):
         if len(args.students) > 1:
@@ -608,9 +636,10 @@ def show_summary(summary: list[tuple[str, str, list, list[str]]]) -> None:
         print(f"{name:{width}}  {score:>{points}}  {'; '.join(why)}".rstrip())
 
 
-def _write_row(path: Path, header: list[str], student: Path, handed_out: Path, seed: str, rows: list,
+def _write_row(path: Path, header: list[str], name: str, handed_out: Path, seed: str, rows: list,
                notes: list[str]) -> None:
-    """One student's row of the CSV (its header first if ``path`` is new or empty)."""
+    """One student's row of the CSV, ``name`` its ``student`` (:func:`_name`; its header first if ``path`` is new or
+    empty)."""
     new = not path.exists() or not path.stat().st_size
     graded = all(r[1] != "" for r in rows)
     with open(path, "a", newline="", encoding="utf-8") as f:
@@ -618,7 +647,7 @@ def _write_row(path: Path, header: list[str], student: Path, handed_out: Path, s
         if new:
             out.writerow(header)
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        out.writerow([_name(student, handed_out), handed_out.name, seed, now, *(r[1] for r in rows),
+        out.writerow([name, handed_out.name, seed, now, *(r[1] for r in rows),
                       sum(r[1] for r in rows) if graded else "",
                       sum(r[2] for r in rows), "; ".join(notes),
                       "; ".join(f"{r[0]}: {' '.join(r[3].split())}" for r in rows if r[3])])

@@ -136,3 +136,16 @@ def test_fig6_the_decay_note_numbers_are_measured_and_no_phase_reaches_the_paper
     by_phase = [at(phase)[1] for phase in range(0, 30, 3)]
     assert (round(min(by_phase)), round(max(by_phase))) == (170, 186) and max(by_phase) < paper[21] - 5, by_phase
     assert round(at(0)[0]) < at20 - 20, "at phase 0 the drop falls on a boundary: 20 min already reads the new set"
+
+
+def test_a_watcher_sees_every_tick_of_fig6():
+    """Figure 6 steps its host itself (to read the sampler each second), where other experiments call Host.run: a
+    dashboard's watcher (esxlab.host.watching) saw only the 60 ticks before minute 0, so notebook 06's busy line never
+    counted the run's minutes and a superseded run could not be cut short (session 68's review)."""
+    from esxlab.host import watching
+    seen = []
+    p = fig6.PARAMS
+    with watching(lambda host: seen.append(host.time)):
+        fig6.run(seed=0, minutes=p["minutes"].lo)
+    ticks = int(p["minutes"].lo * 60)
+    assert len(seen) >= ticks and seen[-ticks:] == list(range(seen[-1] - ticks + 1, seen[-1] + 1))

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from answers import solved
+from answers import grade_script, solved
 
 pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
 
@@ -42,20 +42,46 @@ def _csv_students(path: Path) -> list[str]:
 
 def test_the_timeout_is_for_the_whole_notebook_not_each_cell(tmp_path):
     """Three scratch cells of a student's own, each sleeping 3 s, ran 9 s under ``--timeout 5``: the timeout was per
-    cell, so a notebook could take its number of cells times the timeout."""
+    cell, so a notebook could take its number of cells times the timeout. (Here 8 s each under ``--timeout 16``: the
+    cells before them have 16 s on a slow machine.)"""
     nb = solved("idle_memory_tax")
     at = next(i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
               == "rho-check") + 1
     for _ in range(3):
-        nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(3)   # my scratch cell"))
-    done = _run(tmp_path, _write(nb, tmp_path / "ada.ipynb"), "--timeout", "5")
+        nb.cells.insert(at, nbformat.v4.new_code_cell("import time\ntime.sleep(8)   # my scratch cell"))
+    done = _run(tmp_path, _write(nb, tmp_path / "ada.ipynb"), "--timeout", "16")
     assert done.returncode == 0, done.stderr
     stopped, points = done.stdout.strip().split("\n")
     assert points == "2 / 4 points" and re.fullmatch(
-        r"stopped: the notebook ran over its timeout of 5 s \(all its cells together\), in cell (\d+); the check "
+        r"stopped: the notebook ran over its timeout of 16 s \(all its cells together\), in cell (\d+); the check "
         r"cells after it score 0", stopped), done.stdout
     assert int(re.fullmatch(r".* in cell (\d+);.*", stopped).group(1)) - 1 in range(at, at + 3), "a scratch cell"
     assert "seconds a student's notebook may run, all its cells together" in GUIDE
+
+
+def test_cells_that_start_once_the_notebooks_timeout_is_up_stop_the_run(tmp_path):
+    """Past the notebook's timeout each cell still got a whole second (nbclient takes 0 for no limit), so thirty
+    scratch cells of 0.5 s each after the handout ran on to the end under ``--timeout 6``, 23 s, unstopped."""
+    nb = nbformat.read(GIVEN, as_version=4)
+    nb.cells += [nbformat.v4.new_code_cell("import time\ntime.sleep(0.5)   # my scratch cell") for _ in range(30)]
+    done = _run(tmp_path, _write(nb, tmp_path / "ada.ipynb"), "--timeout", "6")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("stopped: the notebook ran over its timeout of 6 s (all its cells together), in "), \
+        done.stdout
+
+
+def test_the_notebooks_time_left_is_a_moment_once_it_is_up_and_grade_pys_own_cell_has_its_own(monkeypatch):
+    """What nbclient is told each cell may run (a clock of the test's): the seconds left from the first cell's start,
+    then a moment (not the whole second each cell got); grade.py's counting cell after the student's gets its own."""
+    grade, now = grade_script(), [100.0]
+    monkeypatch.setattr(grade.time, "monotonic", lambda: now[0])
+    cell, own = nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(grade.COUNT_CELL)
+    left = grade._budget(6, own)
+    assert left(cell) == 6
+    now[0] += 5.5
+    assert left(cell) == 0.5
+    now[0] += 1
+    assert 0 < left(cell) < 0.01 and left(own) == grade.COUNT_CELL_S
 
 
 def test_students_whose_files_keep_the_handouts_name_are_told_apart_in_the_csv(tmp_path):
@@ -71,6 +97,17 @@ def test_students_whose_files_keep_the_handouts_name_are_told_apart_in_the_csv(t
         "submitted/ada/tax/idle_memory_tax", "submitted/zoë/tax/idle_memory_tax",
         "Bob Smith_102_assignsubmission_file_/idle_memory_tax (1)", "cyd"]
     assert "named by its path as given" in GUIDE
+
+
+def test_students_whose_files_share_a_name_or_keep_the_handouts_in_capitals_are_told_apart():
+    """A review: two students' Untitled.ipynb, each in a folder of their own, were both named ``Untitled``, and
+    nbgrader's layout with the file saved as Idle_Memory_Tax.ipynb named every row ``Idle_Memory_Tax``."""
+    grade, given = grade_script(), Path("release/idle_memory_tax.ipynb")
+    lms = [Path("lms/ada/Untitled.ipynb"), Path("lms/bob/untitled.ipynb"), Path("lms/cyd/cyd.ipynb")]
+    assert [grade._name(s, given, lms) for s in lms] == ["lms/ada/Untitled", "lms/bob/untitled", "cyd"]
+    caps = [Path(f"submitted/{who}/tax/Idle_Memory_Tax.ipynb") for who in ("ada", "bob")]
+    assert grade._name(caps[0], given, caps[:1]) == "submitted/ada/tax/Idle_Memory_Tax", "alone too"
+    assert "or another student's of the run has the same name" in GUIDE
 
 
 def test_each_students_result_shows_while_the_next_runs_through_a_pipe(tmp_path):

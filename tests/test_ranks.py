@@ -208,3 +208,23 @@ def test_keys_order_floats_and_invert(floats):
     assert (np.diff(k) > 0).all() and k[3] == 0 and k.itemsize == z.itemsize
     np.testing.assert_array_equal(ranks._floats(k, floats), z)
     assert ranks._floats(k[5:6] + 1, floats)[0] == np.nextafter(one, two)
+
+
+@pytest.mark.parametrize("marks", [True, False])
+def test_a_golden_run_is_the_same_bit_for_bit_whichever_way_dbench_finds_its_blocks(monkeypatch, marks):
+    """The timed choice (_marks_pay) forced each way, a whole recorded run (benchmarks/golden.py's "sharing", a dbench
+    VM among others) equals its golden arrays: test_golden sees only the way this CPU picks."""
+    import importlib.util
+    from pathlib import Path
+    spec = importlib.util.spec_from_file_location("golden", Path(__file__).resolve().parents[1] / "benchmarks" /
+                                                  "golden.py")
+    golden = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(golden)
+    monkeypatch.setattr(esx.workloads.general, "_marks_pay", lambda *key: marks)
+    host = golden.SCENARIOS["sharing"]()
+    dbenches = [vm.workload for vm in host.vms.values() if isinstance(vm.workload, esx.workloads.Dbench)]
+    assert dbenches and all(w._marks is marks for w in dbenches), "the way forced"
+    got = golden.outputs(host)
+    with np.load(golden.GOLDEN / "sharing.npz") as f:
+        differ = [k for k in f.files if got[k].tobytes() != f[k].tobytes() or got[k].dtype != f[k].dtype]
+    assert not differ, differ[:6]

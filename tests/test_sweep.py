@@ -736,6 +736,30 @@ def test_the_running_tasks_line_draws_nothing_before_its_delay(monkeypatch):
     assert late.getvalue() == "" and "task 2/2: 0 simulated min" in now.getvalue()
 
 
+def test_the_clocks_thread_gets_the_running_tasks_line_or_none_as_the_task_closes_it(monkeypatch):
+    """The clock's thread asked for the task's line while the task's thread closed it: read twice, ``line`` could be
+    a line, then None, handed to the clock as a line to redraw ('NoneType' object has no attribute 'refresh' killed
+    the clock's thread). Here the task's thread closes it between any two reads."""
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+
+    class Closing(runner._Minutes):
+        @property
+        def line(self):
+            line, self._line = self._line, None                  # the task's thread closes it right after this read
+            return line
+
+        @line.setter
+        def line(self, value):
+            self._line = value
+
+    minutes = Closing(2, line_from=0.0)
+    shown = minutes._line
+    first = minutes.lines()
+    assert len(first) == 1 and first[0] is shown, first
+    assert minutes.lines() == []
+    shown.close()
+
+
 def _waits_then_simulates(wait_s: float, minutes: int) -> int:
     """A task that waits ``wait_s`` seconds, then simulates ``minutes`` minutes of a small host."""
     time.sleep(wait_s)
@@ -747,12 +771,13 @@ def _waits_then_simulates(wait_s: float, minutes: int) -> int:
 
 def test_a_tasks_line_shown_after_the_delay_counts_its_clock_from_the_tasks_start(monkeypatch):
     """A task that started before the sweep's delay passed (a line waiting for its first drawing) showed the sweep's
-    clock on its line, not its own: task 2, started at 1.5 s and shown after the 2 s delay, read 00:02."""
+    clock on its line, not its own: task 2, started at 1.5 s and shown after the 2 s delay, read 00:02. (Here task 2
+    starts at 4 s and shows after a 4.5 s delay, so a slow machine has 3 s to simulate its 2 minutes.)"""
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
-    assert runner.execute(_waits_then_simulates, [(1.5, 1), (0.8, 2)], progress="t", delay=2.0) == [1, 2]
+    assert runner.execute(_waits_then_simulates, [(4.0, 1), (0.8, 2)], progress="t", delay=4.5) == [1, 2]
     clocks = re.findall(r"task 2/2: \d+ simulated min \[(\d\d):(\d\d)", err.getvalue())
-    assert clocks and all(int(m) * 60 + int(s) < 2 for m, s in clocks), clocks
+    assert clocks and all(int(m) * 60 + int(s) < 4 for m, s in clocks), clocks
 
 
 def test_a_number_parameter_given_as_text_is_shown_as_python_numbers():
@@ -769,7 +794,8 @@ def test_a_number_parameter_given_as_text_is_shown_as_python_numbers():
 @pytest.mark.parametrize("key, text, numbers, written", [
     ("tax_rate", "1e-3", "[0.001]", "0.001"), ("tax_rate", " 0 , .5 , ", "[0, 0.5]", "0,0.5"),
     ("tax_rate", "08", "[8]", "8"), ("clients", "10-12", "[10, 11, 12]", "10,11,12"),
-    ("tax_rate", "0-2", "[0, 2]", "0,2"), ("tax_rate", "0-0.5", "[0, 0.5]", "0,0.5")])
+    ("tax_rate", "0-2", "[0, 2]", "0,2"), ("tax_rate", "0-0.5", "[0, 0.5]", "0,0.5"),
+    ("clients", "1000000-1000002", "[1000000, 1000001, 1000002]", "1000000,1000001,1000002")])   # (were one 1e+06)
 def test_text_that_reads_as_numbers_is_shown_as_the_python_numbers_it_reads(key, text, numbers, written):
     """The numbers shown are Python's: "08" is no Python literal, and "0-2" (a range, as --seeds writes one) read as
     [0-2] would be [-2]; a range is written out as --param's error writes it, a whole-number parameter's value by value,

@@ -543,6 +543,22 @@ def test_an_experiment_move_that_does_not_stream_counts_its_host_runs_on_the_bus
     assert d.run.result.params["clients"] == 2
 
 
+def test_the_busy_line_is_clear_while_an_own_experiments_neighbours_are_computed(monkeypatch, own_cache):
+    """An experiment of one's own (not in esxlab.experiments) has its neighbours computed in this process, after the
+    run moved to is drawn: their progress put "computing tax_rate = 0.45 … 5.0 simulated minutes so far" back on the
+    busy line of a dashboard with nothing left to do, and it stayed."""
+    from esxlab.experiments import fig7
+    from esxlab.views import dashboards
+    monkeypatch.setattr(dashboards, "PROGRESS_S", 0)            # the count after every tick
+    module = types.SimpleNamespace(**{k: getattr(fig7, k) for k in ("PARAMS", "TITLE", "run")}, __name__="mine")
+    d = views.ExperimentDashboard(module, ["tax_rate"], fixed=dict(minutes=10, tax_change_min=5, dbench_start_min=1))
+    said = []
+    d.busy.observe(lambda change: said.append(change["new"]), "value")
+    _browser_move(d.controls["tax_rate"], 0.5)
+    assert d.done.wait(120) and d.idle()
+    assert said[-1] == "" and all("tax_rate = 0.5 " in s for s in said[:-1]), said[-2:]
+
+
 def test_an_experiment_dashboard_streams_its_run_and_stops_a_superseded_one():
     from esxlab.experiments import common, fig7
     common._kept.clear()                                     # runs earlier tests kept would not stream

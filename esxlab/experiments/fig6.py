@@ -59,7 +59,7 @@ import numpy as np
 
 from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..errors import ConfigError, check_number
-from ..host import Host
+from ..host import Host, stepped
 from ..workloads import Toucher
 from .params import Param, Rule, by_name, check_seed, moved, resolve, sharing
 from .result import Result
@@ -160,6 +160,7 @@ def run(seed: int = 0, **params: object) -> Result:
     s = vm.sampler
     for i in range(ticks):
         host.step()
+        stepped(host)                                                         # (a dashboard's progress)
         for k, frac in zip(names[1:], (s.slow, s.fast, s.fast_current, s.estimate)):
             cols[k][i] = frac * p.vm_mb
         cols["toucher"][i] = toucher.size / PAGES_PER_MB

@@ -391,8 +391,10 @@ class _Minutes:
         self._on_bar()
 
     def lines(self) -> list[tqdm]:
-        """The running task's line, if it shows (for :func:`_clock`)."""
-        return [] if self.line is None else [self.line]
+        """The running task's line, if it shows (for :func:`_clock`, from its own thread: ``line`` is read once, as the
+        task's thread may close it in between and leave None to redraw)."""
+        line = self.line
+        return [] if line is None else [line]
 
     def close(self) -> None:
         """Clear the running task's line, if it shows."""

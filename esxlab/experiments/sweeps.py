@@ -281,7 +281,8 @@ def _listed(items: list[str], whole: bool) -> tuple[list[str], bool]:
         lo, hi = sorted(float(e) for e in ends.groups())
         every = whole and all("." not in e for e in ends.groups()) and hi - lo <= 20
         short = short or not every
-        listed += [f"{v:g}" for v in (range(int(lo), int(hi) + 1) if every else (lo, hi))]
+        listed += (map(str, range(int(lo), int(hi) + 1)) if every     # (1000001 written so, not 1e+06)
+                   else sorted(ends.groups(), key=float))
     return list(dict.fromkeys(listed)), short
 
 

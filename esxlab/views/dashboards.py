@@ -1248,8 +1248,8 @@ class ExperimentDashboard(Dashboard):
             if time.perf_counter() - shown >= PROGRESS_S:
                 shown = time.perf_counter()
                 runs = f"{hosts} host run{'s' * (hosts > 1)}"
-                with self._lock:
-                    if gen == self._gen:
+                with self._lock:               # (done: the run moved to is drawn, this one is a neighbour computed
+                    if gen == self._gen and not self.done.is_set():                      # while the student reads)
                         self.busy.value = self._computing(values, f"{runs}, {ticks / 60:.1f} simulated minutes so far")
 
         def work() -> None:

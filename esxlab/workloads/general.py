@@ -198,8 +198,9 @@ def _table_pays(a: float, pages: int, dtype, scale: float, draws: type) -> bool:
 def _marks_pay(a: float, pages: int, dtype, scale: float, draws: type, n: int) -> bool:
     """Whether Dbench finds the distinct blocks of its ``n`` draws a tick faster by marking a table
     (:func:`esxlab.arrays.distinct_marked`) than by sorting them (:func:`esxlab.arrays.distinct`) on this CPU: timed
-    once a process (:func:`esxlab.ranks.pays`, which charges the table :data:`~esxlab.ranks.IN_RUN_COST`) on ``n``
-    ranks of a stream of its own. Both give the same blocks, so the choice changes no value, only the time."""
+    once a process for each file set and rate (the 8 newest kept: notebook 02's clients slider times each new value,
+    a few ms; :func:`esxlab.ranks.pays`, which charges the table :data:`~esxlab.ranks.IN_RUN_COST`) on ``n`` ranks of
+    a stream of its own. Both give the same blocks, so the choice changes no value, only the time."""
     u = np.random.default_rng(0).random(n, dtype=draws)
     ranks = _ranks_by_power(u if a == 1 else u * scale + 1, a, pages, dtype)
     return pays(partial(distinct_marked, n=pages + 1), distinct, ranks)
