@@ -2,6 +2,7 @@
 
     python exercises/grade.py HANDED_OUT.ipynb STUDENT.ipynb [STUDENT.ipynb ...] [--hints] [--csv FILE]
                               [--timeout S]
+    python exercises/grade.py HANDED_OUT.ipynb submitted/*/ [...]
 
 Runs each STUDENT.ipynb with its locked cells (the setup and the checks) put back as they were handed out in
 HANDED_OUT.ipynb, as nbgrader does (locked cells the student deleted are put back where they stood, and
@@ -11,33 +12,36 @@ answer cell hid with ``set_custom_exc`` still fails it). ``--hints`` first print
 points and what the student read under it (the checker's message naming each wrong answer, "not answered
 yet", or "correct"). ``--csv`` adds a row per student to FILE (its header first, if FILE is new):
 :data:`CSV_FIRST` (``student`` is the file's name without its folder and ``.ipynb``, or its path as given if that
-name holds the handed-out notebook's: nbgrader's ``submitted/<student>/…``), each check cell's points, then
+name holds the handed-out notebook's: nbgrader's ``submitted/<student>/…``; a student given as a folder, the folder's
+name), each check cell's points, then
 :data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. With several students, each one's
 points are shown as soon as it is graded, and a summary ends the run, a line per student (its points, and why it lost
-any). A cell still running when the notebook's ``--timeout`` seconds are up (default :data:`TIMEOUT_S`, for all its
-cells together; a student's endless loop, or scratch cells that sleep) or that kills its kernel stops that student's
-run: the checks it had passed keep their points, the rest score 0, and a note says which cell
-stopped it. An answer cell that raised an error is named with it (``answer cell balloon-answer raised
-ZeroDivisionError: division by zero``; a check cell shows only the ``NameError`` that follows), unless it is the
-``NotImplementedError`` of an answer cell as handed out. An answer cell that names ``instructor``
-(``esxlab.problems.instructor`` computes the answers), reads a private attribute of an object other than ``self``
-(``p._answer``, ``getattr(type(p), '_' + 'answer')``) or an object's whole state (``vars(p)``, ``p.__dict__``), or
-uses a tool of tampering or introspection (:data:`SUSPECT`: rebinding an imported module's attribute,
-``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``, ``os.environ``, …) is flagged
-for review, and still graded, as is a notebook whose checker ran more than :data:`SEARCH_SLACK` times beyond its
-check cells (code of the student's own called it: a search that tries values against it); a student's notebook
-whose ``SEED`` differs from
-the handed-out one's is graded with the handed-out seed, and noted, and a check of a problem of another seed fails
-(the kernel is told the handed-out seed: :data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your
-rights, in a fresh folder of its own: if the esxlab package's files change while a notebook runs, its points are
-void (``void: …``), grading stops there (grade in a throwaway environment), and every student after it is named
-``not graded`` (on stderr, and a CSV row each). With several students, a file that cannot be graded is named on
-stderr and the others are graded (exit status 1). Needs nbclient (the ``exercises`` extra:
-``pip install -e '.[exercises]'``).
+any). A student given as a folder is graded on the one notebook in it or a folder under it, and refused if it holds
+none or several. Ctrl-C stops the run: the student being graded gets no row, its kernel is shut down, the summary of
+those graded is printed, then the command that grades the rest (exit status 130). A cell still running when the
+notebook's ``--timeout`` seconds are up (default :data:`TIMEOUT_S`, for all its cells together; a student's endless
+loop, or scratch cells that sleep) or that kills its kernel stops that student's run: the checks it had passed keep
+their points, the rest score 0, and a note says which cell stopped it. An answer cell that raised an error is named
+with it (``answer cell balloon-answer raised ZeroDivisionError: division by zero``; a check cell shows only the
+``NameError`` that follows), unless it is the ``NotImplementedError`` of an answer cell as handed out. An answer cell
+that names ``instructor`` (``esxlab.problems.instructor`` computes the answers), reads a private attribute of an
+object other than ``self`` (``p._answer``, ``getattr(type(p), '_' + 'answer')``) or an object's whole state
+(``vars(p)``, ``p.__dict__``), or uses a tool of tampering or introspection (:data:`SUSPECT`: rebinding an imported
+module's attribute, ``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``,
+``os.environ``, …) is flagged for review, and still graded, as is a notebook whose checker ran more than
+:data:`SEARCH_SLACK` times beyond its check cells (code of the student's own called it: a search that tries values
+against it); a student's notebook whose ``SEED`` differs from the handed-out one's is graded with the handed-out
+seed, and noted, and a check of a problem of another seed fails (the kernel is told the handed-out seed:
+:data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your rights, in a fresh folder of its own: if the
+esxlab package's files change while a notebook runs, its points are void (``void: …``), grading stops there (grade in
+a throwaway environment), and every student after it is named ``not graded`` (on stderr, and a CSV row each). With
+several students, a file that cannot be graded is named on stderr and the others are graded (exit status 1). Needs
+nbclient (the ``exercises`` extra: ``pip install -e '.[exercises]'``).
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import csv
 import datetime
@@ -47,9 +51,12 @@ import logging
 import math
 import os
 import re
+import shlex
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tokenize
 from collections.abc import Callable
@@ -208,6 +215,21 @@ def _unreadable(path: Path, err: Exception) -> str:
     except (OSError, ValueError):
         pass
     return f"cannot be read as a notebook ({err.__class__.__name__})"
+
+
+def _notebook(student: Path) -> Path:
+    """``student``, or if it is a folder (a student's: nbgrader's ``submitted/<student>/``, an LMS's folder per
+    student), the one notebook in it or a folder under it (Jupyter's checkpoints left out); refused if it holds none
+    (an empty folder was invisible to a glob of notebooks, session 68) or several."""
+    if not student.is_dir():
+        return student
+    found = sorted(p for p in student.rglob("*.ipynb") if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+    if len(found) == 1:
+        return found[0]
+    held = "no notebook" if not found else (f"{len(found)} notebooks (" +
+                                             ", ".join(p.relative_to(student).as_posix() for p in found) + ")")
+    raise Refused(f"error: STUDENT {student} is a folder with {held}; allowed: a student's folder holding one .ipynb "
+                  "file, or the .ipynb file to grade.")
 
 
 def _seed(nb) -> str:
@@ -389,8 +411,8 @@ def grade(given, work,
                                 on_cell_executed=lambda cell, cell_index, execute_reply: replies.__setitem__(
                                     cell_index, (execute_reply or {}).get("content", {})))
         try:                  # the handed-out seed: a check of a problem of another seed fails (esxlab.checks)
-            client.execute(env={**os.environ, GRADING_SEED: _seed(given)}, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            _execute(client, env={**os.environ, GRADING_SEED: _seed(given)}, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
         except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
             at = started[-1] if started else 0
             name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"
@@ -421,6 +443,49 @@ def _budget(seconds: float, own) -> Callable[[Any], float]:
             deadline.append(time.monotonic() + seconds)
         return max(deadline[0] - time.monotonic(), SPENT_S)
     return left
+
+
+def _execute(client, **kwargs) -> None:
+    """Run ``client`` (an nbclient ``NotebookClient``; ``kwargs`` go to its ``async_execute``) in a thread of its own,
+    so that Ctrl-C reaches grade.py: nbclient, run in the main thread, takes SIGINT for itself and shuts the kernel
+    down, and the cell then running failed as if the student's code had killed its kernel (a wrong grade), or nbclient
+    failed with a traceback (session 68). In a thread other than the main one, nbclient (0.7 to 0.11 at least) leaves
+    SIGINT alone. On Ctrl-C the run is cancelled (nbclient shuts its kernel down as it leaves it, and may take the
+    cancel for a dead kernel: the run's result is dropped), a kernel still starting is shut down, and
+    ``KeyboardInterrupt`` is raised."""
+    from nbclient.util import ensure_async
+
+    loop, done = asyncio.new_event_loop(), threading.Event()
+    task = loop.create_task(client.async_execute(**kwargs))
+
+    def run() -> None:
+        try:
+            loop.run_until_complete(task)
+        except BaseException:           # (task.result() raises it in the main thread)
+            pass
+        finally:
+            done.set()
+    threading.Thread(target=run, name="grade.py kernel", daemon=True).start()
+    try:
+        done.wait()                     # (not Thread.join: a join Ctrl-C interrupted returns at once when called again)
+    except KeyboardInterrupt:
+        was = signal.signal(signal.SIGINT, signal.SIG_IGN)     # a second Ctrl-C waits for the kernel's shutdown too
+        try:
+            loop.call_soon_threadsafe(task.cancel)
+            done.wait()
+            if client.km is not None and client.km.has_kernel:     # cancelled as it started: nbclient did not own it
+                loop.run_until_complete(ensure_async(client.km.shutdown_kernel(now=True)))
+        finally:
+            signal.signal(signal.SIGINT, was)
+        raise
+    finally:                            # what nbclient left running (its poll of the kernel, when cancelled)
+        left = asyncio.all_tasks(loop)
+        for pending in left:
+            pending.cancel()
+        if left:
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        loop.close()
+    task.result()                                                # its error, if it raised one
 
 
 def _searched(given, counted) -> list[str]:
@@ -516,7 +581,9 @@ def _name(student: Path, handed_out: Path, students: list[Path]) -> str:
     (nbgrader's ``submitted/<student>/<assignment>/``, an LMS's folder per student, ``idle_memory_tax (1).ipynb``: the
     folders name the student; by its name alone, each row of a class was ``idle_memory_tax``), or if another of
     ``students``, those graded in this run, has that name too (two students' ``Untitled.ipynb``, each in a folder of
-    their own, had one name)."""
+    their own, had one name); a student's folder, its name (``submitted/ada/``: ``ada``)."""
+    if student.is_dir():
+        return student.name
     stem = _stem(student)
     shared = sum(_stem(other).casefold() == stem.casefold() for other in set(students)) > 1
     return student.with_name(stem).as_posix() if handed_out.stem.casefold() in stem.casefold() or shared else stem
@@ -564,7 +631,8 @@ def _timeout(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("handed_out", type=Path, metavar="HANDED_OUT.ipynb", help="the notebook you handed out")
-    ap.add_argument("students", type=Path, nargs="+", metavar="STUDENT.ipynb", help="the students' notebooks")
+    ap.add_argument("students", type=Path, nargs="+", metavar="STUDENT.ipynb",
+                    help="the students' notebooks, or a folder per student holding one notebook")
     ap.add_argument("--hints", action="store_true", help="print each check cell's points and message first")
     ap.add_argument("--csv", type=Path, metavar="FILE", help="add a row per student to FILE (a header if new)")
     ap.add_argument("--timeout", type=_timeout, default=TIMEOUT_S, metavar="S",
@@ -590,33 +658,51 @@ def main(argv: list[str] | None = None) -> int:
             _write_row(args.csv, header, name, args.handed_out, _seed(given), rows, notes)
         summary.append((name, outcome, rows, notes))
 
-    for at, student in enumerate(args.students):
-        if len(args.students) > 1:
-            print(f"== {student}", flush=True)    # (through a pipe too: `| tee`, while the student's kernel runs)
-        try:
-            rows, notes = grade_one(args.handed_out, given, student, args.timeout)
-        except Refused as err:
-            print(err, file=sys.stderr)
-            record(student, _unscored(given), [f"refused: {str(err).removeprefix('error: ')}"], "refused")
-            continue
-        tampered = source_hash(leave_out=()) != package
-        if tampered:                           # its points are void, and no later grade can be trusted
-            rows = _unscored(given)
-        show(rows, notes, args.hints)
-        if not tampered:
-            record(student, rows, notes, "graded")
-            continue
-        print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
-        record(student, rows, [*notes, TAMPERED], "void")
-        for rest in args.students[at + 1:]:
-            print(f"not graded: {rest}", file=sys.stderr)
-            record(rest, _unscored(given), [NOT_GRADED.format(student)], "not graded")
-        if args.students[at + 1:]:
-            print(RESUME, file=sys.stderr)
-        break
+    try:
+        for at, student in enumerate(args.students):
+            if len(args.students) > 1:
+                print(f"== {student}", flush=True)    # (through a pipe too, `| tee`, while its kernel runs)
+            try:
+                rows, notes = grade_one(args.handed_out, given, _notebook(student), args.timeout)
+            except Refused as err:
+                print(err, file=sys.stderr)
+                record(student, _unscored(given), [f"refused: {str(err).removeprefix('error: ')}"], "refused")
+                continue
+            tampered = source_hash(leave_out=()) != package
+            if tampered:                           # its points are void, and no later grade can be trusted
+                rows = _unscored(given)
+            show(rows, notes, args.hints)
+            if not tampered:
+                record(student, rows, notes, "graded")
+                continue
+            print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
+            record(student, rows, [*notes, TAMPERED], "void")
+            for rest in args.students[at + 1:]:
+                print(f"not graded: {rest}", file=sys.stderr)
+                record(rest, _unscored(given), [NOT_GRADED.format(student)], "not graded")
+            if args.students[at + 1:]:
+                print(RESUME, file=sys.stderr)
+            break
+    except KeyboardInterrupt:           # Ctrl-C (grade() shut the kernel down): the student being graded gets no row
+        ungraded = args.students[len(summary):]
+        if ungraded:                    # (else every student has its row: the run is done)
+            if len(args.students) > 1 and summary:
+                show_summary(summary)
+            print(_interrupted(args, ungraded), file=sys.stderr)
+            return 130
     if len(args.students) > 1:
         show_summary(summary)
     return 0 if all(outcome == "graded" for _, outcome, _, _ in summary) else 1
+
+
+def _interrupted(args: argparse.Namespace, rest: list[Path]) -> str:
+    """The sentence a run stopped by Ctrl-C ends with: the student being graded (the first of ``rest``, those without
+    a row), and the command that grades it and those after it, with the run's options."""
+    options = [*(["--hints"] if args.hints else []), *(["--csv", str(args.csv)] if args.csv else []),
+               *(["--timeout", f"{args.timeout:g}"] if args.timeout != TIMEOUT_S else [])]
+    again = shlex.join(["python", sys.argv[0], str(args.handed_out), *map(str, rest), *options])
+    return (f"interrupted while grading {rest[0]}" + ("; no row written for it" if args.csv else "")
+            + f"; grade it{' and those after it' if len(rest) > 1 else ''} again: {again}")
 
 
 def show_summary(summary: list[tuple[str, str, list, list[str]]]) -> None:
@@ -624,7 +710,8 @@ def show_summary(summary: list[tuple[str, str, list, list[str]]]) -> None:
     CSV name, outcome, rows and notes): its points (or outcome), and why it lost any: its notes, then each check cell
     that scored 0 with what the student read under it, each on one line, cut to :data:`SUMMARY_CHARS` characters."""
     counts = {o: sum(outcome == o for _, outcome, _, _ in summary) for o in ("graded", "refused", "void", "not graded")}
-    print(f"== summary: {len(summary)} notebooks; " + ", ".join(f"{n} {o}" for o, n in counts.items() if n))
+    print(f"== summary: {len(summary)} notebook{'s' if len(summary) != 1 else ''}; "
+          + ", ".join(f"{n} {o}" for o, n in counts.items() if n))
     scored = [f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)}" if outcome == "graded" else outcome
               for _, outcome, rows, _ in summary]
     width, points = max(len("student"), *(len(s[0]) for s in summary)), max(len("points"), *map(len, scored))

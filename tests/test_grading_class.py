@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -158,3 +160,66 @@ def test_an_empty_or_cut_off_notebook_is_told_so(tmp_path, text, said):
     done = _run(tmp_path, "ada.ipynb")
     assert done.returncode == 1
     assert done.stderr == f"error: STUDENT ada.ipynb {said}; allowed: an .ipynb file of the exercises.\n"
+
+
+def test_ctrl_c_writes_no_row_for_the_student_being_graded_and_shuts_its_kernel_down(tmp_path):
+    """Ctrl-C while a student's cell ran: nbclient took SIGINT for itself and shut the kernel down, so the run printed
+    nbclient's traceback and no summary, or recorded "killed its kernel" (0 for the checks left) against the student
+    and went on to the next."""
+    ada = _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
+    running = tmp_path / "running"                     # the slow cell's kernel writes its pid here as it starts
+    nb = solved("idle_memory_tax")
+    nb.cells.insert(1, nbformat.v4.new_code_cell(
+        f"import os, time\nopen({str(running)!r}, 'w').write(str(os.getpid()))\ntime.sleep(600)"))
+    slow, cyd = (_write(nb, tmp_path / "slow.ipynb"), _write(solved("idle_memory_tax"), tmp_path / "cyd.ipynb"))
+    with subprocess.Popen([sys.executable, str(GRADE), str(GIVEN), ada, slow, cyd, "--csv", "int.csv"], cwd=tmp_path,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          # (SIGINT handled as a terminal's Ctrl-C finds it: pytest started in the background of a
+                          # script has it ignored, and so would grade.py)
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
+        for _ in range(6000):                          # (up to 10 minutes, for a loaded machine)
+            if running.exists() and running.read_text() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    again = shlex.join(["python", str(GRADE), str(GIVEN), slow, cyd, "--csv", "int.csv"])
+    assert err == f"interrupted while grading {slow}; no row written for it; grade it and those after it again: " \
+                  f"{again}\n", err
+    assert out.split("== summary")[1].split("\n")[:4] == [": 1 notebook; 1 graded", "student  points  why",
+                                                          "ada       4 / 4", ""], out
+    assert _csv_students(tmp_path / "int.csv") == ["ada"]
+    kernel = int(running.read_text())
+    for _ in range(100):                               # (the kernel is shut down before grade.py exits)
+        try:
+            os.kill(kernel, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"the kernel {kernel} still runs")
+    assert "Ctrl-C" in GUIDE and "no row is written for the student being graded" in GUIDE
+
+
+def test_a_students_folder_is_graded_on_the_one_notebook_in_it(tmp_path):
+    """``grade.py HANDED_OUT submitted/*/``: a glob of the notebooks (``submitted/*/tax/*.ipynb``) skipped an empty
+    folder without a word; a folder is now a student, named after it, and refused when it holds no notebook or
+    several."""
+    nb = solved("idle_memory_tax")
+    _write(nb, tmp_path / "submitted" / "ada" / "tax" / "idle_memory_tax.ipynb")
+    _write(nb, tmp_path / "submitted" / "ada" / "tax" / ".ipynb_checkpoints" / "idle_memory_tax-checkpoint.ipynb")
+    (tmp_path / "submitted" / "ned").mkdir()
+    for name in ("idle_memory_tax.ipynb", "idle_memory_tax (1).ipynb"):
+        _write(nb, tmp_path / "submitted" / "oli" / name)
+    done = _run(tmp_path, "submitted/ada/", "submitted/ned/", "submitted/oli/", "--csv", "tax.csv")
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: STUDENT submitted/ned is a folder with no notebook; allowed: a student's folder holding one .ipynb "
+        "file, or the .ipynb file to grade.\n"
+        "error: STUDENT submitted/oli is a folder with 2 notebooks (idle_memory_tax (1).ipynb, idle_memory_tax.ipynb); "
+        "allowed: a student's folder holding one .ipynb file, or the .ipynb file to grade.\n"), done.stderr
+    assert _csv_students(tmp_path / "tax.csv") == ["ada", "ned", "oli"]
+    assert "== submitted/ada\n4 / 4 points\n" in done.stdout
+    assert "a folder per student" in GUIDE and "grade.py exercises/release/idle_memory_tax.ipynb submitted/*/" in GUIDE
