@@ -813,3 +813,12 @@ def test_text_that_does_not_read_as_numbers_is_not_shown_as_numbers(text):
     [.]}, which is not Python."""
     with pytest.raises(ConfigError, match=re.escape(f"fig7.tax_rate must be a number, got {text!r} (str)")):
         sweep("fig7", {"tax_rate": text})
+
+
+@pytest.mark.parametrize("value, written", [(0.5, "0.5"), (2.0, "2"), (1e-3, "0.001"), (0.1, "0.1"),
+                                            (1234567.5, "1234567.5"), (1 / 3, "0.3333333333333333"), (7, "7")])
+def test_a_value_is_written_for_the_command_line_as_the_same_number(value, written):
+    """A float was written to 6 significant digits: 1234567.5 as 1.23457e+06, another number (session 68's review)."""
+    from esxlab.experiments.sweeps import _compact
+    assert _compact(value) == written and float(written) == value
+

@@ -484,11 +484,13 @@ def _is_tuple(spec: Param) -> bool:
 
 
 def _compact(value: Any) -> str:
-    """``value`` as ``--param`` reads it back: a literal without spaces, a bare word for a string."""
+    """``value`` as ``--param`` reads it back: a literal without spaces, a bare word for a string, a float short
+    (0.5, 2) unless that would be another number (1234567.5, not 1.23457e+06)."""
     if isinstance(value, str):
         return value
     if isinstance(value, float):
-        return f"{value:g}"
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)
     return repr(tuple(value) if isinstance(value, list) else value).replace(" ", "")
 
 
