@@ -122,10 +122,8 @@ class Dbench(Workload):
         return self.pages
 
     def step(self, t: int) -> Access:
-        u, a = self.rng.random(self.accesses_per_s, dtype=self._draws), self.zipf_alpha
-        if a != 1:                             # ((n^(1−a) − 1)·u + 1)^(1/(1−a)), in place, in the draws' type
-            u *= self._scale
-            u += 1
+        a = self.zipf_alpha                    # ((n^(1−a) − 1)·u + 1)^(1/(1−a))
+        u = _inverse_base(self.rng.random(self.accesses_per_s, dtype=self._draws), a, self._scale)
         # block ⌊x⌋ − 1, at most pages − 1 (rounding may give x ≥ pages + 1, far beyond when α is
         # within 1e-15 of 1): the ranks ⌊min(x, pages)⌋ by table (ranks.py: the same integers as the
         # power), else clamped before the cast (which would wrap); sorted and made distinct as small
@@ -182,6 +180,16 @@ def _ranks_by_power(u: np.ndarray, a: float, pages: int, dtype) -> np.ndarray:
     return np.minimum(x, pages, out=x).astype(dtype)
 
 
+def _inverse_base(u: np.ndarray, a: float, scale: float) -> np.ndarray:
+    """Uniform draws ``u`` made the base of the inverse transform, ``scale``·u + 1 (``scale`` = n^(1−α) − 1), in
+    place and in their own type, unless α (``a``) is 1: what a tick and the timings of Dbench's choices both
+    draw."""
+    if a != 1:
+        u *= scale
+        u += 1
+    return u
+
+
 @lru_cache(maxsize=4)
 def _table_pays(a: float, pages: int, dtype, scale: float, draws: type) -> bool:
     """Whether Dbench's rank table exists for this α and file set and is faster than the power on this
@@ -189,8 +197,7 @@ def _table_pays(a: float, pages: int, dtype, scale: float, draws: type) -> bool:
     table = _rank_table(a, pages, dtype, scale, draws)
     if table is None:
         return False
-    u = np.random.default_rng(0).random(8000, dtype=draws)
-    z = u if a == 1 else u * scale + 1
+    z = _inverse_base(np.random.default_rng(0).random(8000, dtype=draws), a, scale)
     return pays(partial(_ranks_by_table, table=table, a=a), partial(_ranks_by_power, a=a, pages=pages, dtype=dtype), z)
 
 
@@ -201,8 +208,7 @@ def _marks_pay(a: float, pages: int, dtype, scale: float, draws: type, n: int) -
     once a process for each file set and rate (the 8 newest kept: notebook 02's clients slider times each new value,
     a few ms; :func:`esxlab.ranks.pays`, which charges the table :data:`~esxlab.ranks.IN_RUN_COST`) on ``n`` ranks of
     a stream of its own. Both give the same blocks, so the choice changes no value, only the time."""
-    u = np.random.default_rng(0).random(n, dtype=draws)
-    ranks = _ranks_by_power(u if a == 1 else u * scale + 1, a, pages, dtype)
+    ranks = _ranks_by_power(_inverse_base(np.random.default_rng(0).random(n, dtype=draws), a, scale), a, pages, dtype)
     return pays(partial(distinct_marked, n=pages + 1), distinct, ranks)
 
 
