@@ -95,9 +95,9 @@ def test_row_relations_and_rendering(tmp_path):
     assert "NO [1]" in text and "[1] explained" in text and "≥ 30 %" in text
     assert not res.within and len(res.failures) == 3
     paths = res.to_csv(tmp_path)
-    table = list(csv.DictReader(open(paths[0])))
+    table = list(csv.DictReader(paths[0].read_text().splitlines()))
     assert [r["within"] for r in table] == ["True", "False", "False", "False", ""]
-    assert list(csv.reader(open(tmp_path / "x_series.csv")))[0] == ["t", "v"]
+    assert list(csv.reader((tmp_path / "x_series.csv").read_text().splitlines()))[0] == ["t", "v"]
     with pytest.raises(esx.ConfigError, match="no quantity 'nope'"):
         res.row("nope")
 
@@ -131,7 +131,7 @@ def test_a_row_is_keyed_by_its_quantity_and_shown_by_its_label(tmp_path):
     res.add("split", 10, 10, 1)
     assert res.row("alloc, τ = 0.75") is res.row("alloc after the change")
     assert "alloc, τ = 0.75" in res.render() and "after the change" not in res.render()
-    rows = list(csv.DictReader(open(res.to_csv(tmp_path)[0])))
+    rows = list(csv.DictReader(res.to_csv(tmp_path)[0].read_text().splitlines()))
     assert [(r["quantity"], r["label"]) for r in rows] == [("alloc after the change", "alloc, τ = 0.75"),
                                                            ("split", "split")]
 
