@@ -572,6 +572,27 @@ def test_a_range_a_space_split_into_words_is_told_to_be_written_without_spaces(a
                                             f"without spaces, {written} (or in quotes).\n")
 
 
+@pytest.mark.parametrize("argv, written", [
+    (["sweep", "fig7", "--param", "tax_rate=0", "-", "0.5"], "--param tax_rate=0,0.5 (the ends: write the values "
+                                                             "between too)"),
+    (["sweep", "fig7", "--param", "tax_rate=0-", "0.5", "--seeds", "0"], "--param tax_rate=0,0.5 (the ends: write "
+                                                                          "the values between too)"),
+    (["sweep", "fig7", "--param=tax_rate=0", "-0.5"], "--param tax_rate=0,0.5 (the ends: write the values between "
+                                                      "too)"),
+    (["sweep", "fig7", "--param", "tax_rate=0,", "0.25", "-", "0.5"], "--param tax_rate=0,0.25,0.5 (the ends: write "
+                                                                      "the values between too)"),
+    (["sweep", "fig7", "--param", "clients=10", "-", "12"], "--param clients=10,11,12")])
+def test_a_param_range_a_space_split_into_words_is_told_to_write_the_values(argv, written, monkeypatch, capsys):
+    """`--param tax_rate=0 - 0.5` said only "unrecognized arguments: - 0.5.", where `--seeds 0 - 3` is told the space
+    split it; --param takes a list, not a range: the values are written out as `--param tax_rate=0-0.5`'s error
+    writes them (a fraction parameter's by its ends)."""
+    _never_runs(monkeypatch)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.endswith(f"; {argv[2].split('=')[0]} takes a list of values, not a range (a space "
+                                            f"around its '-' split it into words): write every value, commas between "
+                                            f"them and no spaces, e.g. {written}.\n")
+
+
 @pytest.mark.parametrize("argv", [["sweep", "fig7", "--param", "tax_rate=0,", "--jbos", "2"],
                                   ["sweep", "fig7", "--seeds", "0-", "--jbos", "2"]])
 def test_a_mistyped_option_after_a_list_is_not_joined_to_it(argv, monkeypatch, capsys):

@@ -378,7 +378,8 @@ def test_a_grid_point_that_breaks_a_rule_is_refused_before_anything_runs(monkeyp
 def test_a_single_task_run_here_shows_its_simulated_minutes(two_cores, capsys):
     assert main(["sweep", "remap_io", "--param", "minutes=3", "--seeds", "0", "--jobs", "2"]) == 0
     err = capsys.readouterr().err
-    assert "task 1/1: " in err and " simulated min" in err, "one task in this process: its minutes are shown"
+    assert "task 1/1 (seed 0, 1 run): " in err and " simulated min" in err, \
+        "one task in this process: its minutes are shown"
 
 
 def test_tasks_in_other_processes_show_no_minutes_they_cannot_report(two_cores, capsys):
@@ -822,3 +823,64 @@ def test_a_value_is_written_for_the_command_line_as_the_same_number(value, writt
     from esxlab.experiments.sweeps import _compact
     assert _compact(value) == written and float(written) == value
 
+
+
+def test_the_running_tasks_line_says_what_the_task_holds(monkeypatch):
+    """`sweep fig7 --param tax_rate=0,0.5 --seeds 0-2 --jobs 1` (6 runs) showed "task 1/3: 33 simulated min" growing
+    to 89 with no word of the task being a seed's two runs (forked at the tax change: 60 + 29 minutes)."""
+    plan = sweeps.Plan.of("fig7", {"tax_rate": [0, 0.5]}, "0-2")
+    holds = [plan._holds(task) for task in plan.tasks]
+    assert holds == [(f"seed {s}, 2 runs", None) for s in range(3)], "a forked run's minutes are not known before"
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    minutes = runner._Minutes(3, line_from=0.0, holds=holds)
+    minutes.next_task(2)
+    minutes.line.update(33)
+    assert str(minutes.line).startswith("  task 2/3 (seed 1, 2 runs): 33 simulated min ["), str(minutes.line)
+    minutes.close()
+
+
+def test_a_tasks_line_gives_the_total_an_experiment_knows_before_running(monkeypatch):
+    """Figure 2 says what it simulates (fig2.hosts): a task's line gives its minutes in all."""
+    plan = sweeps.Plan.of("fig2", {"minutes": [4, 5], "sizes": [(128, 192)], "measure_from_min": [2]}, [0])
+    assert [plan._holds(task) for task in plan.tasks] == [("seed 0, 2 runs", 5 * (4 + 5))]
+    assert runner._holds((("fig2",), 3)) == ("fig2, seed 3", 9 * 10) and \
+        runner._holds((("fig7", "tax_sweep"), 0)) == ("fig7 + tax_sweep, seed 0", None)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    minutes = runner._Minutes(1, line_from=0.0, holds=[("seed 0, 2 runs", 45)])
+    minutes.line.update(33)
+    assert str(minutes.line).startswith("  task 1/1 (seed 0, 2 runs): 33 of 45 simulated min ["), str(minutes.line)
+    minutes.close()
+    bar = tqdm(total=1, file=io.StringIO())
+    runner._Minutes(1, bar=bar, holds=[("seed 0, 2 runs", 45)])
+    assert bar.postfix == "task 1/1 (seed 0, 2 runs): 0 of 45 simulated min", bar.postfix
+
+
+def test_an_experiments_hosts_are_what_its_run_simulates():
+    """fig2.hosts, the totals the task line and the dashboard's busy line give, counted by the ticks a watcher sees."""
+    from esxlab.experiments import fig2
+    params = dict(sizes=(128, 192), minutes=3, measure_from_min=2, dbench_start_s=30, clients=10)
+    seen = []
+    with esx.host.watching(lambda host: seen.append(id(host))):
+        fig2.run(0, **params)
+    planned = fig2.hosts(**params)
+    assert len(planned) == len(dict.fromkeys(seen)) == 5 and sum(m for _, m in planned) == len(seen) / 60
+    assert [what for what, _ in planned] == ["a 256 MB VM", "a 128 MB VM", "a 256 MB VM ballooned to 128 MB",
+                                              "a 192 MB VM", "a 256 MB VM ballooned to 192 MB"]
+
+
+def test_a_tasks_line_shown_after_the_delay_has_a_rate_and_comes_after_the_bar(monkeypatch):
+    """`sweep(...)` with the default progress (in a terminal): the minutes line first read "[00:04, ? simulated min/s]"
+    though 49 minutes were done (tqdm's rate counts from the line's initial minutes), and came a second before the
+    bar (the bar's clock draws it once a second)."""
+    line = runner._TaskLine(time.monotonic() - 4.0, initial=49, unit=" simulated min", file=io.StringIO())
+    assert re.search(r"49 simulated min \[00:0[45], 1[0-9]\.\d\d simulated min/s\]", str(line)), str(line)
+    line.close()
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    bar = tqdm(total=3, desc="sweep x", file=err, delay=60)
+    assert err.getvalue() == ""
+    minutes = runner._Minutes(3, line_from=0.0, above=bar)
+    shown = err.getvalue()
+    assert "sweep x" in shown and "task 1/3" in shown and shown.index("sweep x") < shown.index("task 1/3"), shown
+    minutes.close()
+    bar.close()

@@ -527,7 +527,8 @@ def test_an_experiment_move_answers_at_once_then_draws_the_run():
 def test_an_experiment_move_that_does_not_stream_counts_its_host_runs_on_the_busy_line(monkeypatch):
     """Notebook 02's dashboard (Figure 2: five host runs, not streamed) said "the charts fill in as the run goes" for
     the 4-11 s a move to 400 clients took, and nothing filled in: it says the charts change when the run ends, and
-    counts the host runs and simulated minutes as they go."""
+    counts the host runs and simulated minutes as they go. It said "3 host runs, 8.0 simulated minutes so far" with no
+    total, which Figure 2 knows before running (fig2.hosts): it names the host running and gives the totals."""
     from esxlab.views import dashboards
     monkeypatch.setattr(dashboards, "PROGRESS_S", 0)            # the count after every tick
     d = views.ExperimentDashboard(fig2, ["clients"], panels=("table",),
@@ -538,9 +539,17 @@ def test_an_experiment_move_that_does_not_stream_counts_its_host_runs_on_the_bus
     assert d.done.wait(120) and d.idle()
     assert "computing clients = 2 — the charts change when the run ends</span>" in said[0]
     assert not any("fill in" in s for s in said), said[0]
-    assert "1 host run, 0.0 simulated minutes so far" in said[1]
-    assert "5 host runs, 20.0 simulated minutes so far" in said[-2] and said[-1] == "", said[-2:]
+    assert "simulating host 1 of 5 (a 256 MB VM), 0.0 of 20 simulated minutes</span>" in said[1], said[1]
+    assert "simulating host 5 of 5 (a 256 MB VM ballooned to 192 MB), 20.0 of 20 simulated minutes" in said[-2]
+    assert said[-1] == "", said[-2:]
     assert d.run.result.params["clients"] == 2
+
+
+def test_a_busy_line_without_the_experiments_plan_counts_host_runs_and_minutes():
+    """An experiment that does not say what it simulates before running (no ``hosts``) gets no total."""
+    from esxlab.views import dashboards
+    assert dashboards._progress(3, 480, None) == "3 host runs, 8.0 simulated minutes so far"
+    assert dashboards._progress(1, 0, None) == "1 host run, 0.0 simulated minutes so far"
 
 
 def test_the_busy_line_is_clear_while_an_own_experiments_neighbours_are_computed(monkeypatch, own_cache):

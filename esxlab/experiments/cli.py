@@ -116,7 +116,9 @@ class Parser(argparse.ArgumentParser):
         """The hint for a stray ``word`` that a space split from the word before, given to an option of
         :data:`LISTS`: a space before or after a comma or "=" (``--param tax_rate=0, 0.5``, ``--param tax_rate = 0.5``,
         ``--seeds 0 , 1``), or a range's "-" (``--seeds 0 - 3``: :data:`RANGES`), split one list into words; "" for any
-        other word (one that follows the experiment's name, or a file name that ends in ",")."""
+        other word (one that follows the experiment's name, or a file name that ends in ","). A "-" so split in
+        ``--param`` (``tax_rate=0 - 0.5``) is told that --param takes no range, with the values written out as
+        :func:`.sweeps.parse_param` writes them."""
         given = self._given
         start = next((i - 1 for i, w in enumerate(given) if w == word and i and _joined(given[i - 1], w, RANGE_JOINTS)),
                      None)
@@ -125,7 +127,7 @@ class Parser(argparse.ArgumentParser):
         attached = given[start].startswith("-")               # --param=tax_rate=0,
         option = given[start].partition("=")[0] if attached else given[start - 1] if start else ""
         dest = self._dest(option)
-        joints = RANGE_JOINTS if dest in RANGES else LIST_JOINTS
+        joints = RANGE_JOINTS if dest in RANGES or dest == "param" else LIST_JOINTS
         if dest not in LISTS or not _joined(given[start], word, joints):
             return ""
         words = given[start:start + 2]                        # the word before and the stray word: one list
@@ -134,9 +136,24 @@ class Parser(argparse.ArgumentParser):
                 break
             words.append(w)
         listed = [_joined(a, b) for a, b in zip(words, words[1:])]     # each split at a comma or "=" (or a range's "-")
+        if dest == "param" and not all(listed):
+            return self._no_range(option, attached, "".join(words))
         at = "a comma or '='" if all(listed) else "a range's '-' or a comma" if any(listed) else "a range's '-'"
         return (f"; a space before or after {at} splits the value into words: write it without spaces, "
                 f"{' '.join(filter(None, ('' if attached else option, ''.join(words))))} (or in quotes)")
+
+    def _no_range(self, option: str, attached: bool, text: str) -> str:
+        """The hint for --param ``text`` (``tax_rate=0-0.5``) that a space around a range's "-" split into words: the
+        values written out, as :func:`.sweeps.parse_param` writes them for the experiment given, if any."""
+        from .sweeps import written_out
+        experiment = self.parse_known_args(self._given)[0].experiment     # (parsed once already: no error here)
+        try:
+            specs = get(experiment).PARAMS if experiment is not None else None
+        except Error:                         # (an unknown experiment: its own error comes once this is fixed)
+            specs = None
+        return (f"; {option} takes a list of values, not a range (a space around its '-' split it into words): write "
+                f"every value, commas between them and no spaces, e.g. "
+                f"{written_out(text.partition('=')[2] if attached else text, specs)}")
 
     def _dest(self, option: str) -> str | None:
         """The ``dest`` of ``option`` as given (perhaps abbreviated, as argparse allows: --par), None if it names no

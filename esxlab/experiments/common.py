@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import Any, Callable, Hashable
 
 from ..config import PAGES_PER_MB, HostConfig
@@ -72,6 +74,23 @@ def fork_run(key: Hashable, build: Callable[[], Host], change: tuple[str, Any], 
         return host.run(minutes=minutes)
 
     return kept((key, change, minutes), branch)
+
+
+def planned_hosts(module: ModuleType, params: Mapping[str, Any]) -> list[tuple[str, float]] | None:
+    """The hosts ``module.run(seed, **params)`` simulates, in order, each as (what it runs, in a student's words; its
+    simulated minutes), where the experiment says so before running (its optional ``hosts(**params)``, as
+    Figure 2's); None where it does not, as for runs forked or kept (:func:`fork`), whose minutes depend on what ran
+    before in the process. A dashboard's busy line and the runner's line for the running task give totals from it.
+    Invented."""
+    hosts = getattr(module, "hosts", None)
+    return None if hosts is None else hosts(**params)
+
+
+def planned_minutes(module: ModuleType, runs: Iterable[Mapping[str, Any]]) -> float | None:
+    """The simulated minutes of ``module``'s runs at each of ``runs`` (their parameters) in all, by
+    :func:`planned_hosts`; None unless the experiment says what it simulates. Invented."""
+    plans = [planned_hosts(module, params) for params in runs]
+    return None if None in plans else sum(minutes for plan in plans for _, minutes in plan)
 
 
 def kept(key: Hashable, run: Callable[[], Any]) -> Any:

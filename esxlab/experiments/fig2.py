@@ -158,6 +158,17 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
     return tr.mean("dbench", "throughput", p.measure_from_min, p.minutes), tr
 
 
+def hosts(**params: object) -> list[tuple[str, float]]:
+    """The hosts :func:`run` simulates with ``params``, in its order, each as (what it runs, in a student's words; its
+    simulated minutes): the VM configured at ``max_mb``, then each size configured and ``max_mb`` ballooned down to
+    it, one VM per host. Known before running, so a dashboard's busy line and a sweep's line for the running task give
+    totals. ConfigError for what :func:`run` refuses. Invented."""
+    p = resolve("fig2", PARAMS, params, RULES)
+    return [(f"a {p.max_mb:g} MB VM", p.minutes)] + [
+        (vm, p.minutes) for s in sorted(float(s) for s in p.sizes)
+        for vm in (f"a {s:g} MB VM", f"a {p.max_mb:g} MB VM ballooned to {s:g} MB")]
+
+
 @by_name
 def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 2; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""

@@ -257,7 +257,8 @@ def _check_workers(client: Any, where: str, own: Sequence[Own]) -> None:
 def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, scheduler: str | None = None,
             progress: str | None = None, delay: float = 0.0, describe: Callable[[tuple, Any], str] | None = None,
             label: str = "reproduce", each: Callable[[tuple, Any], None] | None = None,
-            own: Sequence[Own] = (), options: bool = True) -> list[Any]:
+            own: Sequence[Own] = (), options: bool = True,
+            holds: Callable[[tuple], tuple[str, float | None]] | None = None) -> list[Any]:
     """``[fn(*task) for task in tasks]``, run ``jobs`` at a time in loky processes (never more
     than the tasks or this computer's cores: :func:`workers`), or on the Dask cluster at
     ``scheduler`` (``jobs`` is then the cluster's business). Each task runs :func:`~esxlab.host.quietly`.
@@ -268,7 +269,9 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
     line per finished task above it. With one local worker the tasks run in this process, and a
     second line counts the running task's simulated minutes (those of :meth:`~esxlab.host.Host.run`,
     as :func:`~esxlab.host.watching` sees them; a task in another process or on a cluster can only
-    report that it finished); where stderr is not a terminal, the bar's own line ends with them.
+    report that it finished); where stderr is not a terminal, the bar's own line ends with them. ``holds(task)``
+    says what a task holds ("seed 0, 2 runs") and its simulated minutes in all where they are known before it runs
+    (else None), for that line: "task 1/3 (seed 0, 2 runs): 33 simulated min", or "… 33 of 90 simulated min".
     ``each(task, result)`` is called as each result arrives, in task order; an exception it raises
     stops the run (tasks not yet started are cancelled) and propagates.
     ConfigError for bad ``jobs``, an unreachable scheduler or an address that is not a Dask scheduler's
@@ -293,7 +296,8 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
         shown_at = time.monotonic() + delay                          # when the bar and the minutes' line may show
         bar = stack.enter_context(tqdm(total=len(tasks), desc=progress, unit="task", file=sys.stderr,
                                        disable=progress is None, dynamic_ncols=True, delay=delay))
-        minutes = _Minutes(len(tasks), bar=bar if here and not below else None, line_from=shown_at if below else None)
+        minutes = _Minutes(len(tasks), bar=bar if here and not below else None, line_from=shown_at if below else None,
+                           above=bar if below else None, holds=[holds(t) for t in tasks] if here and holds else None)
         stack.callback(minutes.close)
         stack.enter_context(_clock(lambda: [bar, *minutes.lines()], 1.0 if _terminal(sys.stderr) else
                                    UNATTENDED_REDRAW_S, shown_at))
@@ -366,11 +370,15 @@ class _Minutes:
     whichever host the task runs. Given ``line_from`` (stderr is a terminal), on a tqdm line of their own below the
     bar, made anew for each task once :func:`time.monotonic` reaches ``line_from``, the end of the sweep's delay (a
     line made before it and kept for the next task drew at once: tqdm's ``reset()`` and ``set_description_str()``
-    ignore its delay), its clock counting from the task's start (:class:`_TaskLine`); given ``bar`` instead (stderr is
-    not a terminal), at the end of the bar's own line, drawn with it (its clock redraws it). Invented."""
+    ignore its delay), its clock counting from the task's start (:class:`_TaskLine`), the bar ``above`` it drawn first
+    (the bar's clock would draw it up to a second later); given ``bar`` instead (stderr is not a terminal), at the end
+    of the bar's own line, drawn with it (its clock redraws it). ``holds``: each task's contents and simulated minutes
+    in all, None where not known before it runs (:func:`execute`). Invented."""
 
-    def __init__(self, n_tasks: int, *, bar: tqdm | None = None, line_from: float | None = None) -> None:
-        self.n_tasks, self.bar, self.line_from = n_tasks, bar, line_from
+    def __init__(self, n_tasks: int, *, bar: tqdm | None = None, line_from: float | None = None,
+                 above: tqdm | None = None, holds: Sequence[tuple[str, float | None]] | None = None) -> None:
+        self.n_tasks, self.bar, self.line_from, self.above = n_tasks, bar, line_from, above
+        self.holds = holds or [("", None)] * n_tasks
         self.line: _TaskLine | None = None
         self.next_task(1)
 
@@ -402,21 +410,38 @@ class _Minutes:
             self.line.close()
             self.line = None
 
+    @property
+    def _name(self) -> str:
+        """"task 1/3", then what it holds in parentheses, if known: "task 1/3 (seed 0, 2 runs)"."""
+        what = self.holds[self.task - 1][0]
+        return f"task {self.task}/{self.n_tasks}" + (f" ({what})" if what else "")
+
+    @property
+    def _total(self) -> float | None:
+        return self.holds[self.task - 1][1]
+
     def _show(self) -> None:
-        """Make the running task's line, if there is to be one and ``line_from`` has come."""
+        """Make the running task's line, if there is to be one and ``line_from`` has come (the bar above first)."""
         if self.line_from is not None and time.monotonic() >= self.line_from:
-            self.line = _TaskLine(self.started, desc=f"  task {self.task}/{self.n_tasks}", initial=self.ticks // 60,
-                                  unit=" simulated min", file=sys.stderr, position=1, leave=False, dynamic_ncols=True)
+            if self.above is not None:
+                self.above.refresh()
+            total = self._total
+            self.line = _TaskLine(self.started, desc=f"  {self._name}", initial=self.ticks // 60, total=total,
+                                  unit=" simulated min", file=sys.stderr, position=1, leave=False, dynamic_ncols=True,
+                                  bar_format=None if total is None else
+                                  "{desc}: {n:.0f} of {total:.0f}{unit} [{elapsed}<{remaining}, {rate_fmt}]")
 
     def _on_bar(self) -> None:
         if self.bar is not None:
-            self.bar.set_postfix_str(f"task {self.task}/{self.n_tasks}: {self.ticks // 60} simulated min",
-                                     refresh=False)
+            total = "" if self._total is None else f" of {self._total:.0f}"
+            self.bar.set_postfix_str(f"{self._name}: {self.ticks // 60}{total} simulated min", refresh=False)
 
 
 class _TaskLine(tqdm):
     """A tqdm line whose clock counts from ``started`` (a :func:`time.monotonic` time), a task's start, though the line
-    was made later (once the sweep's delay had passed); through ``format_dict``, as tqdm's documentation extends it."""
+    was made later (once the sweep's delay had passed); through ``format_dict``, as tqdm's documentation extends it.
+    Its rate until its first update is the minutes since the task's start over that clock (tqdm's counts from the
+    line's ``initial``: a line made at minute 49 read "? simulated min/s")."""
 
     def __init__(self, started: float, **kwargs: Any) -> None:
         self.started = started
@@ -424,7 +449,7 @@ class _TaskLine(tqdm):
 
     @property
     def format_dict(self) -> dict[str, Any]:
-        return {**super().format_dict, "elapsed": time.monotonic() - self.started}
+        return {**super().format_dict, "elapsed": time.monotonic() - self.started, "initial": 0}
 
 
 #: seconds between redraws of the bar's clock where stderr is not a terminal (a log file, CI, ``!python`` in a
@@ -514,6 +539,15 @@ def _together(names: list[str]) -> list[tuple[str, ...]]:
     return out
 
 
+def _holds(task: tuple[tuple[str, ...], int]) -> tuple[str, float | None]:
+    """What a ``reproduce`` task holds, "fig7 + tax_sweep, seed 0", and its simulated minutes in all where each of its
+    experiments says before running what it simulates (:func:`.common.planned_minutes`), else None
+    (:func:`execute`)."""
+    names, seed = task
+    minutes = [common.planned_minutes(get(name), [{}]) for name in names]
+    return f"{' + '.join(names)}, seed {seed}", None if None in minutes else sum(minutes)
+
+
 def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress: bool = False,
              scheduler: str | None = None, *, options: bool = False) -> dict[tuple[str, int], Result]:
     """Run every experiment in ``names`` on every seed with :func:`execute`.
@@ -528,7 +562,7 @@ def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress
     names, seeds = list(dict.fromkeys(names)), list(seeds)
     tasks = plan(names, seeds)
     out = execute(_run, tasks, jobs=jobs, scheduler=scheduler, progress="reproduce" if progress else None,
-                  describe=_describe, options=options)
+                  describe=_describe, options=options, holds=_holds)
     done = {(name, seed): res for (group, seed), results in zip(tasks, out) for name, res in zip(group, results)}
     return {(name, seed): done[name, seed] for name in names for seed in seeds}
 

@@ -261,6 +261,15 @@ def _written_out(name: str, items: list[str], whole: bool) -> str:
     return f"--param {_shell(name.strip() + '=' + ','.join(listed))}{ends}"
 
 
+def written_out(text: str, specs: Mapping[str, Param] | None = None) -> str:
+    """``--param`` ``text`` (``tax_rate=0-0.5``) with each range among its values written out, as :func:`parse_param`'s
+    error writes it for the experiment's ``specs``: ``--param tax_rate=0,0.5 (the ends: write the values between
+    too)``, ``--param clients=10,11,12``."""
+    name, _, values = str(text).partition("=")
+    return _written_out(name, [item for item in _items(text, values) if item],
+                        not _in_fractions((specs or {}).get(name.strip())))
+
+
 def _in_fractions(spec: Param | None) -> bool:
     """Whether ``spec`` counts in fractions (its default is a float: τ = 0.75), so that a range 0-2 of it does not mean
     0, 1, 2 (a fresh user's tax_rate 0-2 was told to write 0,1,2); a whole-number default (minutes = 60) counts in
@@ -850,7 +859,7 @@ class Plan:
             runner.execute(_tables, self.tasks, jobs=self.jobs, scheduler=self.scheduler,
                            progress=None if progress is False else f"sweep {self.name}",
                            delay=PROGRESS_AFTER_S if progress is None else 0.0, label="sweep", own=own,
-                           each=lambda task, got: done.append(got), options=self.options)
+                           each=lambda task, got: done.append(got), options=self.options, holds=self._holds)
         except KeyboardInterrupt as stop:
             raise SweepInterrupted(self._table(done), self._runs(done), self._total) from stop
         except RunFailed as failed:
@@ -868,6 +877,14 @@ class Plan:
     @property
     def _total(self) -> int:
         return len(self.points) * len(self.seeds)
+
+    def _holds(self, task: tuple[Task, int, list[dict[str, Any]]]) -> tuple[str, float | None]:
+        """What ``task`` holds, "seed 0, 2 runs", and its simulated minutes in all where the experiment says before
+        running what its runs simulate (:func:`.common.planned_minutes`), else None: the runner's line for the running
+        task (:func:`.runner.execute`). Forked and kept runs (Figure 7's) simulate less than a run alone, by how much
+        depends on what ran before: no total is given for them."""
+        experiment, seed, points = task
+        return f"seed {seed}, {_count(len(points), 'run')}", common.planned_minutes(runner.load(experiment), points)
 
     def _runs(self, done: list[list[tuple[tuple[Row, ...], bool]]]) -> int:
         """How many runs the finished tasks ``done`` held."""

@@ -50,6 +50,7 @@ from ..config import PAGES_PER_MB, HostConfig, Param, VMConfig
 from ..errors import (AdmissionError, ConfigError, check_choice, check_known, check_number, did_you_mean,
                       shorten)
 from ..experiments import get as get_experiment, paper
+from ..experiments.common import planned_hosts
 from ..host import Host, quietly, watching
 from ..metrics import HOST_METRICS
 from ..resources import check_fits
@@ -117,8 +118,7 @@ class Run:
         them when a cell asks for it). Invented (a class's kernels on one server)."""
         if self.host is None:
             return self
-        return replace(self, host=None, config=self.host.config, values=dict(values),
-                       totals={n: v.totals for n, v in self.host.vms.items()})
+        return replace(self, host=None, config=self.host_config, values=dict(values), totals=self.vm_totals)
 
     @property
     def slimmed(self) -> bool:
@@ -1224,14 +1224,17 @@ class ExperimentDashboard(Dashboard):
         the first within the 0.1 s a student feels as instant, and a run of seconds is not slowed
         by drawing dozens), the complete run last; without ``stream``, the complete run only, and the busy line
         counts the host runs and simulated minutes so far every :data:`PROGRESS_S` wall seconds (an experiment of
-        several hosts, such as Figure 2's five, takes seconds at its sliders' ends). A newer request, or closing the
-        generator, cuts the run short at its next tick."""
+        several hosts, such as Figure 2's five, takes seconds at its sliders' ends): where the experiment says what it
+        simulates before running (:func:`~esxlab.experiments.common.planned_hosts`, as Figure 2's), it names the host
+        running and gives the totals (:func:`_progress`). A newer request, or closing the generator, cuts the run
+        short at its next tick."""
         out: queue.Queue = queue.Queue()
         stop, gen = threading.Event(), self._gen
         params = {k: p.default for k, p in self.module.PARAMS.items()}
         end = {**params, **self.fixed, **values}.get("minutes")
         shown, sent = time.perf_counter(), 0
         last, hosts, ticks = None, 0, 0          # what a run that does not stream shows: its progress
+        plan = None if self.stream else planned_hosts(self.module, {**self.fixed, **values})
 
         def tick(host: Host) -> None:
             nonlocal shown, sent, last, hosts, ticks
@@ -1247,10 +1250,9 @@ class ExperimentDashboard(Dashboard):
             ticks += 1
             if time.perf_counter() - shown >= PROGRESS_S:
                 shown = time.perf_counter()
-                runs = f"{hosts} host run{'s' * (hosts > 1)}"
                 with self._lock:               # (done: the run moved to is drawn, this one is a neighbour computed
                     if gen == self._gen and not self.done.is_set():                      # while the student reads)
-                        self.busy.value = self._computing(values, f"{runs}, {ticks / 60:.1f} simulated minutes so far")
+                        self.busy.value = self._computing(values, _progress(hosts, ticks, plan))
 
         def work() -> None:
             try:
@@ -1272,6 +1274,17 @@ class ExperimentDashboard(Dashboard):
                     return
         finally:
             stop.set()
+
+
+def _progress(hosts: int, ticks: int, plan: list[tuple[str, float]] | None) -> str:
+    """The busy line's progress after ``ticks`` ticks of ``hosts`` hosts: "3 host runs, 8.0 simulated minutes so far";
+    given the experiment's ``plan`` (:func:`~esxlab.experiments.common.planned_hosts`), the host running and the
+    totals: "simulating host 3 of 5 (a 256 MB VM ballooned to 128 MB), 8.0 of 20 simulated minutes". Invented."""
+    if plan is None:
+        return f"{hosts} host run{'s' * (hosts > 1)}, {ticks / 60:.1f} simulated minutes so far"
+    what = plan[min(hosts, len(plan)) - 1][0]
+    return (f"simulating host {hosts} of {len(plan)} ({what}), {ticks / 60:.1f} of "
+            f"{sum(m for _, m in plan):g} simulated minutes")
 
 
 #: one precompute batch at a time in this process, whichever dashboard asks (they share joblib's processes)
