@@ -17,8 +17,9 @@ name), each check cell's points, then
 :data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. With several students, each one's
 points are shown as soon as it is graded, and a summary ends the run, a line per student (its points, and why it lost
 any). A student given as a folder is graded on the one notebook in it or a folder under it, and refused if it holds
-none or several. Ctrl-C stops the run: the student being graded gets no row, its kernel is shut down, the summary of
-those graded is printed, then the command that grades the rest (exit status 130). A cell still running when the
+none or several. Ctrl-C (or SIGTERM: a batch system's stop, ``kill``) stops the run: the student being graded gets no
+row, its kernel is shut down, the summary of those graded is printed, then the command that grades the rest (exit
+status 130; 143 for SIGTERM). A cell still running when the
 notebook's ``--timeout`` seconds are up (default :data:`TIMEOUT_S`, for all its cells together; a student's endless
 loop, or scratch cells that sleep) or that kills its kernel stops that student's run: the checks it had passed keep
 their points, the rest score 0, and a note says which cell stopped it. An answer cell that raised an error is named
@@ -42,6 +43,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import copy
 import csv
 import datetime
@@ -59,7 +62,7 @@ import tempfile
 import threading
 import time
 import tokenize
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +74,7 @@ try:
 except ModuleNotFoundError as err:              # esxlab installed without the exercises extra
     sys.exit(f"error: grade.py needs {err.name}; {install_hint('exercises')}.")
 
-from esxlab.checks import GRADING_SEED
+from esxlab.checks import GRADING_SEED, CheckFailed
 from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)
 from esxlab.experiments.runner import source_hash
 
@@ -185,18 +188,29 @@ RESUME = ("to grade those named 'not graded': reinstall esxlab, then run grade.p
 
 
 class Refused(Exception):
-    """A notebook that cannot be graded; its message is the sentence to print."""
+    """A notebook that cannot be graded; its message is the sentence to print. One of a file given as an argument,
+    :meth:`of`, keeps the message's parts too: the file's ``path`` and the ``reason`` after it (what a student's
+    line of the summary shows: the path is in its student column)."""
+
+    path: Path | None = None
+    reason = ""
+
+    @classmethod
+    def of(cls, role: str, path: Path, reason: str) -> Refused:
+        """``error: ROLE PATH REASON`` (``role``: the argument's name, STUDENT or HANDED_OUT)."""
+        refused = cls(f"error: {role} {path} {reason}")
+        refused.path, refused.reason = path, reason
+        return refused
 
 
 def _read(path: Path, role: str):
     if not path.is_file():
-        raise Refused(f"error: {role} {path} {'is a folder' if path.is_dir() else 'does not exist'}; allowed: an "
-                      ".ipynb file of the exercises.")
+        raise Refused.of(role, path, f"{'is a folder' if path.is_dir() else 'does not exist'}; allowed: an .ipynb "
+                         "file of the exercises.")
     try:
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError) as err:       # unreadable, not a notebook (nbformat's errors are ValueErrors)
-        raise Refused(f"error: {role} {path} {_unreadable(path, err)}; allowed: an .ipynb file of the "
-                      "exercises.") from None
+        raise Refused.of(role, path, f"{_unreadable(path, err)}; allowed: an .ipynb file of the exercises.") from None
 
 
 def _unreadable(path: Path, err: Exception) -> str:
@@ -228,8 +242,8 @@ def _notebook(student: Path) -> Path:
         return found[0]
     held = "no notebook" if not found else (f"{len(found)} notebooks (" +
                                              ", ".join(p.relative_to(student).as_posix() for p in found) + ")")
-    raise Refused(f"error: STUDENT {student} is a folder with {held}; allowed: a student's folder holding one .ipynb "
-                  "file, or the .ipynb file to grade.")
+    raise Refused.of("STUDENT", student, f"is a folder with {held}; allowed: a student's folder holding one .ipynb "
+                     "file, or the .ipynb file to grade.")
 
 
 def _seed(nb) -> str:
@@ -334,6 +348,29 @@ def put_back(given, work) -> list[str]:
     return restored
 
 
+def renamed(given, work) -> list[tuple[str, str]]:
+    """Give back to each cell of ``work`` whose nbgrader grade id the student changed the handed-out one; returns
+    (handed-out grade id, the student's) of each. Such a cell has a grade id ``given`` has not, and keeps the cell id
+    (Jupyter's, which a cell keeps as it is edited) or the source of one of ``given``'s cells whose grade id ``work``
+    lacks. Grading finds cells by grade id, as nbgrader does: such a cell was called deleted, the handed-out one put
+    back beside it, and both ran (session 69). Invented."""
+    ours = {nbgrader(c)["grade_id"]: c for c in given.cells if nbgrader(c).get("grade_id")}
+    have = {nbgrader(c).get("grade_id") for c in work.cells}
+    lost = {key: c for key, c in ours.items() if key not in have}
+    found = []
+    for cell in work.cells:
+        key = nbgrader(cell).get("grade_id")
+        if key is None or key in ours:
+            continue
+        was = next((k for k, c in lost.items() if c.get("id") and c.get("id") == cell.get("id")), None) or next(
+            (k for k, c in lost.items() if c.source.strip() == cell.source.strip()), None)
+        if was is not None:
+            del lost[was]
+            nbgrader(cell)["grade_id"] = was
+            found.append((was, key))
+    return found
+
+
 def locked_cells(notebook) -> dict[str, nbformat.NotebookNode]:
     """``notebook``'s locked cells (setup, problems, checks) by grade id."""
     return {nbgrader(c)["grade_id"]: c for c in notebook.cells if nbgrader(c).get("locked")}
@@ -387,6 +424,7 @@ def grade(given, work,
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     given = copy.deepcopy(given)          # its cells run in the student's notebook: the next student gets them fresh
+    theirs = {id(c): n for n, c in enumerate(work.cells, 1)}     # each cell's place in the student's notebook
     restored = put_back(given, work)
     locked = locked_cells(given)
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
@@ -414,8 +452,10 @@ def grade(given, work,
             _execute(client, env={**os.environ, GRADING_SEED: _seed(given)}, stdout=subprocess.DEVNULL,
                      stderr=subprocess.DEVNULL)
         except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
-            at = started[-1] if started else 0
-            name = nbgrader(work.cells[at]).get("grade_id") or f"cell {at + 1}"
+            cell = work.cells[started[-1] if started else 0]
+            # a cell of the student's own by its place in their notebook (not in the one run: cells put back shift it)
+            name = (nbgrader(cell).get("grade_id") or (f"cell {theirs[id(cell)]}" if id(cell) in theirs else
+                    "grade.py's own cell after the notebook's (it counts the checker's calls)"))
             why = (f"the notebook ran over its timeout of {seconds} s (all its cells together), in {name}"
                    if isinstance(err, CellTimeoutError) else f"{name} killed its kernel")
             stopped = f"stopped: {why}; the check cells after it score 0"
@@ -450,9 +490,9 @@ def _execute(client, **kwargs) -> None:
     so that Ctrl-C reaches grade.py: nbclient, run in the main thread, takes SIGINT for itself and shuts the kernel
     down, and the cell then running failed as if the student's code had killed its kernel (a wrong grade), or nbclient
     failed with a traceback (session 68). In a thread other than the main one, nbclient (0.7 to 0.11 at least) leaves
-    SIGINT alone. On Ctrl-C the run is cancelled (nbclient shuts its kernel down as it leaves it, and may take the
-    cancel for a dead kernel: the run's result is dropped), a kernel still starting is shut down, and
-    ``KeyboardInterrupt`` is raised."""
+    SIGINT alone. On Ctrl-C (or SIGTERM: :class:`Stops`) the run is cancelled (nbclient shuts its kernel down as it
+    leaves it, and may take the cancel for a dead kernel: the run's result is dropped), a kernel still starting is
+    shut down, and the ``KeyboardInterrupt`` is raised again."""
     from nbclient.util import ensure_async
 
     loop, done = asyncio.new_event_loop(), threading.Event()
@@ -469,14 +509,15 @@ def _execute(client, **kwargs) -> None:
     try:
         done.wait()                     # (not Thread.join: a join Ctrl-C interrupted returns at once when called again)
     except KeyboardInterrupt:
-        was = signal.signal(signal.SIGINT, signal.SIG_IGN)     # a second Ctrl-C waits for the kernel's shutdown too
+        was = {s: signal.signal(s, signal.SIG_IGN) for s in Stops.SIGNALS}   # a second stop waits for the shutdown
         try:
             loop.call_soon_threadsafe(task.cancel)
             done.wait()
             if client.km is not None and client.km.has_kernel:     # cancelled as it started: nbclient did not own it
                 loop.run_until_complete(ensure_async(client.km.shutdown_kernel(now=True)))
         finally:
-            signal.signal(signal.SIGINT, was)
+            for signum, handler in was.items():
+                signal.signal(signum, handler)
         raise
     finally:                            # what nbclient left running (its poll of the kernel, when cancelled)
         left = asyncio.all_tasks(loop)
@@ -519,6 +560,7 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
     """Grade ``student``; returns its rows (:func:`grade`) and its notes, to print (:func:`show`) once grading knows
     they count. Refused if it cannot be graded."""
     work = _read(student, "STUDENT")
+    changed_ids = renamed(given, work)
     answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
     have = {nbgrader(c).get("grade_id") for c in work.cells}
     missing = [a for a in answers if a not in have]
@@ -526,16 +568,16 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
         recover = (f"paste the answers into the answer cells (`# YOUR CODE HERE`) of a copy of the handed-out "
                    f"{handed_out.name} and grade that")
         if any(c.cell_type == "code" for c in work.cells) and not any(nbgrader(c) for c in work.cells):
-            raise Refused(f"error: STUDENT {student} has no cell with nbgrader metadata, so none of the answer cells "
-                          f"of HANDED_OUT {handed_out} ({', '.join(answers)}): grade.py finds the answer cells by "
-                          "their nbgrader grade_id, which a notebook loses when it is made anew or its cells are "
-                          f"pasted into a new one; to recover, {recover}; allowed: a student's copy of "
-                          f"{handed_out.name}.")
-        raise Refused(f"error: STUDENT {student} has none of the answer cells of HANDED_OUT {handed_out} "
-                      f"({', '.join(answers)}): another exercise's notebook, every answer cell deleted, or answer "
-                      "cells that lost their nbgrader metadata (grade.py finds them by their grade_id, which cells "
-                      f"pasted into a new notebook do not keep; to recover pasted answers, {recover}); allowed: a "
-                      f"student's copy of {handed_out.name}.")
+            raise Refused.of("STUDENT", student, f"has no cell with nbgrader metadata, so none of the answer cells "
+                             f"of HANDED_OUT {handed_out} ({', '.join(answers)}): grade.py finds the answer cells by "
+                             "their nbgrader grade_id, which a notebook loses when it is made anew or its cells are "
+                             f"pasted into a new one; to recover, {recover}; allowed: a student's copy of "
+                             f"{handed_out.name}.")
+        raise Refused.of("STUDENT", student, f"has none of the answer cells of HANDED_OUT {handed_out} "
+                         f"({', '.join(answers)}): another exercise's notebook, every answer cell deleted, or answer "
+                         "cells that lost their nbgrader metadata (grade.py finds them by their grade_id, which cells "
+                         f"pasted into a new notebook do not keep; to recover pasted answers, {recover}); allowed: a "
+                         f"student's copy of {handed_out.name}.")
     theirs, ours = _seed(work), _seed(given)
     other_seed = bool(theirs and ours and theirs != ours)
     # (before grading puts the handed-out cells back)
@@ -545,6 +587,9 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
     if other_seed:
         notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout, "
                      "or its SEED line edited?)")
+    if changed_ids:
+        notes.append(f"nbgrader grade_id changed in {student}, graded as the handed-out cell: "
+                     + ", ".join(f"{new!r} is {was}" for was, new in changed_ids))
     if restored:
         notes.append(f"put back as handed out: {', '.join(restored)} (deleted from {student})")
     locked = len(locked_cells(given))
@@ -575,18 +620,25 @@ def show(rows: list, notes: list[str], hints: bool) -> None:
         print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points", flush=True)
 
 
-def _name(student: Path, handed_out: Path, students: list[Path]) -> str:
-    """The CSV's ``student``: the file's name without its folder and ``.ipynb`` (the guide names the files after the
-    students), or its path as given without ``.ipynb`` if that name holds the handed-out notebook's, in any case
-    (nbgrader's ``submitted/<student>/<assignment>/``, an LMS's folder per student, ``idle_memory_tax (1).ipynb``: the
-    folders name the student; by its name alone, each row of a class was ``idle_memory_tax``), or if another of
-    ``students``, those graded in this run, has that name too (two students' ``Untitled.ipynb``, each in a folder of
-    their own, had one name); a student's folder, its name (``submitted/ada/``: ``ada``)."""
-    if student.is_dir():
-        return student.name
-    stem = _stem(student)
-    shared = sum(_stem(other).casefold() == stem.casefold() for other in set(students)) > 1
-    return student.with_name(stem).as_posix() if handed_out.stem.casefold() in stem.casefold() or shared else stem
+def _names(students: list[Path], handed_out: Path) -> dict[Path, str]:
+    """The CSV's ``student`` of each of ``students``, those graded in this run: the file's name without its folder and
+    ``.ipynb`` (the guide names the files after the students), or its path as given without ``.ipynb`` if that name
+    holds the handed-out notebook's, in any case (nbgrader's ``submitted/<student>/<assignment>/``, an LMS's folder
+    per student, ``idle_memory_tax (1).ipynb``: the folders name the student; by its name alone, each row of a class
+    was ``idle_memory_tax``), or if another student has that name too (two students' ``Untitled.ipynb``, each in a
+    folder of their own, had one name); a student's folder, its name (``submitted/ada/``: ``ada``). Names are counted
+    once for the run (comparing each student with every other was n² for a class of thousands)."""
+    stems = {student: _stem(student) for student in students}
+    shared = collections.Counter(stem.casefold() for stem in stems.values())
+    named = {}
+    for student, stem in stems.items():
+        if student.is_dir():
+            named[student] = student.name
+        elif handed_out.stem.casefold() in stem.casefold() or shared[stem.casefold()] > 1:
+            named[student] = student.with_name(stem).as_posix()
+        else:
+            named[student] = stem
+    return named
 
 
 def _stem(student: Path) -> str:
@@ -642,21 +694,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         given = _read(args.handed_out, "HANDED_OUT")
         if not any(nbgrader(c).get("grade") for c in given.cells):
-            raise Refused(f"error: HANDED_OUT {args.handed_out} has no graded check cells; allowed: a notebook of "
-                          "exercises/release (or nbgrader's student version).")
+            raise Refused.of("HANDED_OUT", args.handed_out, "has no graded check cells; allowed: a notebook of "
+                             "exercises/release (or nbgrader's student version).")
         header = [*CSV_FIRST, *(g for g, _ in _graded(given)), *CSV_LAST]
         if args.csv:
             _check_csv(args.csv, header)
     except Refused as err:
         sys.exit(str(err))
-    package, summary = source_hash(leave_out=()), []
+    package, summary, names = source_hash(leave_out=()), [], _names(args.students, args.handed_out)
+    stops = Stops()
 
-    def record(student: Path, rows: list, notes: list[str], outcome: str) -> None:
-        """``student``'s CSV row, and its line of the summary (``outcome``: "graded", "refused", …)."""
-        name = _name(student, args.handed_out, args.students)
-        if args.csv:
-            _write_row(args.csv, header, name, args.handed_out, _seed(given), rows, notes)
-        summary.append((name, outcome, rows, notes))
+    def record(student: Path, rows: list, notes: list[str], outcome: str, why: list[str] | None = None) -> None:
+        """``student``'s CSV row, and its line of the summary (``outcome``: "graded", "refused", …; ``why``: its
+        notes there, if not ``notes``), both or neither (:meth:`Stops.held`: the summary counts those with a row)."""
+        name = names[student]
+        with stops.held():
+            if args.csv:
+                _write_row(args.csv, header, name, args.handed_out, _seed(given), rows, notes)
+            summary.append((name, outcome, rows, notes if why is None else why))
 
     try:
         for at, student in enumerate(args.students):
@@ -666,7 +721,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows, notes = grade_one(args.handed_out, given, _notebook(student), args.timeout)
             except Refused as err:
                 print(err, file=sys.stderr)
-                record(student, _unscored(given), [f"refused: {str(err).removeprefix('error: ')}"], "refused")
+                record(student, _unscored(given), [f"refused: {err.path} {err.reason}"], "refused", [err.reason])
                 continue
             tampered = source_hash(leave_out=()) != package
             if tampered:                           # its points are void, and no later grade can be trusted
@@ -683,25 +738,81 @@ def main(argv: list[str] | None = None) -> int:
             if args.students[at + 1:]:
                 print(RESUME, file=sys.stderr)
             break
-    except KeyboardInterrupt:           # Ctrl-C (grade() shut the kernel down): the student being graded gets no row
+    except Interrupted as err:          # (grade() shut the kernel down): the student being graded gets no row
+        stops.ignore()                  # (a second Ctrl-C while the summary prints)
         ungraded = args.students[len(summary):]
         if ungraded:                    # (else every student has its row: the run is done)
             if len(args.students) > 1 and summary:
                 show_summary(summary)
-            print(_interrupted(args, ungraded), file=sys.stderr)
-            return 130
+            print(_interrupted(args, ungraded, err.signum), file=sys.stderr)
+            return 128 + err.signum
+    finally:
+        stops.restore()
     if len(args.students) > 1:
         show_summary(summary)
     return 0 if all(outcome == "graded" for _, outcome, _, _ in summary) else 1
 
 
-def _interrupted(args: argparse.Namespace, rest: list[Path]) -> str:
-    """The sentence a run stopped by Ctrl-C ends with: the student being graded (the first of ``rest``, those without
-    a row), and the command that grades it and those after it, with the run's options."""
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT), or SIGTERM (a batch system's stop, ``kill``), as :class:`Stops` raises it; ``signum`` is
+    which (grade.py exits with 128 + it, as a shell reports a process the signal ended)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class Stops:
+    """What Ctrl-C (SIGINT) and SIGTERM do while grade.py grades: raise :class:`Interrupted` (SIGTERM ended the run
+    with no summary), except while a student's row and line of the summary are recorded (:meth:`held`), after which
+    it is raised (a Ctrl-C between the two named a student whose row was written as the one without a row). A signal
+    ignored when grade.py started (a script's job in the background ignores SIGINT) stays ignored. Invented."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.holding, self.pending = False, 0
+        self.was = {s: signal.getsignal(s) for s in self.SIGNALS}
+        for signum, handler in self.was.items():
+            if handler is not signal.SIG_IGN:
+                signal.signal(signum, self.stop)
+
+    def stop(self, signum: int, frame: Any) -> None:
+        if not self.holding:
+            raise Interrupted(signum)
+        self.pending = self.pending or signum
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """A stop while the block runs is raised as it ends."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if self.pending:
+            raise Interrupted(self.pending)
+
+    def ignore(self) -> None:
+        """Ignore the signals from now on (until :meth:`restore`)."""
+        for signum in self.SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+
+    def restore(self) -> None:
+        """The handlers grade.py started with (main() may run inside another program)."""
+        for signum, handler in self.was.items():
+            if handler is not None:             # (None: a handler not set from Python, which cannot be set again)
+                signal.signal(signum, handler)
+
+
+def _interrupted(args: argparse.Namespace, rest: list[Path], signum: int = signal.SIGINT) -> str:
+    """The sentence a run stopped by Ctrl-C (or ``signum``, SIGTERM) ends with: the student being graded (the first of
+    ``rest``, those without a row), and the command that grades it and those after it, with the run's options."""
     options = [*(["--hints"] if args.hints else []), *(["--csv", str(args.csv)] if args.csv else []),
                *(["--timeout", f"{args.timeout:g}"] if args.timeout != TIMEOUT_S else [])]
     again = shlex.join(["python", sys.argv[0], str(args.handed_out), *map(str, rest), *options])
-    return (f"interrupted while grading {rest[0]}" + ("; no row written for it" if args.csv else "")
+    how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    return (f"{how} while grading {rest[0]}" + ("; no row written for it" if args.csv else "")
             + f"; grade it{' and those after it' if len(rest) > 1 else ''} again: {again}")
 
 
@@ -717,15 +828,25 @@ def show_summary(summary: list[tuple[str, str, list, list[str]]]) -> None:
     width, points = max(len("student"), *(len(s[0]) for s in summary)), max(len("points"), *map(len, scored))
     print(f"{'student':{width}}  {'points':>{points}}  why")
     for (name, outcome, rows, notes), score in zip(summary, scored):
-        why = [note.removeprefix("refused: STUDENT ") for note in notes]
-        why += [f"{g}: {message}" for g, earned, _, message in rows if outcome == "graded" and earned == 0]
+        why = [*notes, *(f"{g}: {_reason(message)}" for g, earned, _, message in rows
+                         if outcome == "graded" and earned == 0)]
         why = [first_line(" ".join(w.split()), SUMMARY_CHARS) for w in why]     # (a message's lines joined)
         print(f"{name:{width}}  {score:>{points}}  {'; '.join(why)}".rstrip())
 
 
+def _reason(message: str) -> str:
+    """What a check cell's ``message`` (:func:`_message`) says is wrong, as a line of the summary shows it: without the
+    checker's ``CheckFailed: `` (every check's verdict starts so) and without the line that leads in the lines about
+    several answers (``Both answers need another look:``), those lines joined with "; "."""
+    lines = [line.strip() for line in message.removeprefix(f"{CheckFailed.__name__}: ").splitlines()]
+    if len(lines) > 1 and lines[0].endswith(":") and lines[1].startswith("- "):
+        lines = lines[1:]
+    return "; ".join(line.removeprefix("- ") for line in lines if line)
+
+
 def _write_row(path: Path, header: list[str], name: str, handed_out: Path, seed: str, rows: list,
                notes: list[str]) -> None:
-    """One student's row of the CSV, ``name`` its ``student`` (:func:`_name`; its header first if ``path`` is new or
+    """One student's row of the CSV, ``name`` its ``student`` (:func:`_names`; its header first if ``path`` is new or
     empty)."""
     new = not path.exists() or not path.stat().st_size
     graded = all(r[1] != "" for r in rows)

@@ -166,8 +166,8 @@ def test_a_class_is_graded_at_once_into_a_csv_with_loops_dead_kernels_and_cheats
         ("cheat", "2", "2", "4", "4"), ("junk", "", "", "", "4")], "a refused file has a row, points empty"
     assert {(r["exercise"], r["seed"]) for r in rows} == {("idle_memory_tax.ipynb", "0")}
     assert rows[0]["notes"] == "" and rows[3]["notes"].startswith("flagged for review: rho-answer")
-    assert rows[4]["notes"] == "refused: STUDENT junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an " \
-                               ".ipynb file of the exercises."
+    assert rows[4]["notes"] == "refused: junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an .ipynb " \
+                               "file of the exercises.", "a plain note: no STUDENT (the command line's name for it)"
     assert rows[0]["hints"] == "rho-check: correct; targets-check: correct"
     assert rows[1]["hints"].endswith("targets-check: not run")
 
@@ -275,7 +275,7 @@ def test_bad_options_are_refused_before_any_grading(tmp_path):
     done = _grade(tmp_path, release, "nobody.ipynb", "--csv", "one.csv")
     assert done.stderr == "error: STUDENT nobody.ipynb does not exist; allowed: an .ipynb file of the exercises.\n"
     assert done.returncode == 1 and [r["notes"] for r in _rows(tmp_path / "one.csv")] == [
-        "refused: STUDENT nobody.ipynb does not exist; allowed: an .ipynb file of the exercises."], "a row, alone too"
+        "refused: nobody.ipynb does not exist; allowed: an .ipynb file of the exercises."], "a row, alone too"
 
 
 def test_a_notebook_that_rewrites_the_package_stops_the_grading(tmp_path):

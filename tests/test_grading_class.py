@@ -15,7 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from answers import grade_script, solved
+from esxlab import problems
+from esxlab.errors import first_line
+
+from answers import fails, grade_script, solved
 
 pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
 
@@ -106,10 +109,21 @@ def test_students_whose_files_share_a_name_or_keep_the_handouts_in_capitals_are_
     nbgrader's layout with the file saved as Idle_Memory_Tax.ipynb named every row ``Idle_Memory_Tax``."""
     grade, given = grade_script(), Path("release/idle_memory_tax.ipynb")
     lms = [Path("lms/ada/Untitled.ipynb"), Path("lms/bob/untitled.ipynb"), Path("lms/cyd/cyd.ipynb")]
-    assert [grade._name(s, given, lms) for s in lms] == ["lms/ada/Untitled", "lms/bob/untitled", "cyd"]
+    assert list(grade._names(lms, given).values()) == ["lms/ada/Untitled", "lms/bob/untitled", "cyd"]
     caps = [Path(f"submitted/{who}/tax/Idle_Memory_Tax.ipynb") for who in ("ada", "bob")]
-    assert grade._name(caps[0], given, caps[:1]) == "submitted/ada/tax/Idle_Memory_Tax", "alone too"
+    assert grade._names(caps[:1], given) == {caps[0]: "submitted/ada/tax/Idle_Memory_Tax"}, "alone too"
     assert "or another student's of the run has the same name" in GUIDE
+
+
+def test_a_class_of_thousands_is_named_in_a_look_at_each_name(monkeypatch):
+    """Each student's name was compared with every other student's: a class of n, n² looks (10 000 notebooks, 10⁸)."""
+    grade, looked = grade_script(), []
+    stem = grade._stem
+    monkeypatch.setattr(grade, "_stem", lambda student: looked.append(student) or stem(student))
+    students = [Path(f"submitted/s{n}.ipynb") for n in range(300)] + [Path("lms/a/s7.ipynb")]
+    named = grade._names(students, Path("release/idle_memory_tax.ipynb"))
+    assert len(looked) <= 2 * len(students), len(looked)
+    assert [named[s] for s in students[6:9]] == ["s6", "submitted/s7", "s8"] and named[students[-1]] == "lms/a/s7"
 
 
 def test_each_students_result_shows_while_the_next_runs_through_a_pipe(tmp_path):
@@ -142,11 +156,28 @@ def test_a_class_ends_with_a_summary_line_per_student(tmp_path):
     summary = done.stdout.split("== summary")[1].strip().split("\n")
     assert summary[0] == ": 3 notebooks; 2 graded, 1 refused", summary
     assert [line.split()[:4] for line in summary[2:]] == [
-        ["ada", "4", "/", "4"], ["lee", "0", "/", "4"], ["hal", "refused", "hal.ipynb", "is"]], summary
+        ["ada", "4", "/", "4"], ["lee", "0", "/", "4"], ["hal", "refused", "is", "empty"]], summary
     assert "rho-check: not answered yet; targets-check: not answered yet" in summary[3], summary
+    assert summary[4].endswith("refused  is empty (0 bytes: nothing was saved); allowed: an .ipynb file of the "
+                               "exercises."), "the student column names the file: the why does not again"
     assert "a summary, a line per student" in GUIDE
     assert "== summary" + done.stdout.split("== summary")[1] in (ROOT / "exercises" / "README.md").read_text(), \
         "the guide shows the summary as printed"
+
+
+def test_the_summary_shows_why_a_check_failed_without_the_checkers_lead_in(capsys):
+    """A failed check's 100 characters in the summary began ``CheckFailed: Both answers need another look: -``: the
+    name every check's error has, and the line over its answers' lines, before the first word of the reason."""
+    grade = grade_script()
+    said = fails(problems.RhoVictim(seed=0), {"rhos": [0.1, 0.2, 0.3], "victim": "nobody"})
+    error = nbformat.v4.new_output("error", ename="CheckFailed", evalue=said, traceback=[])
+    message = grade._message(nbformat.v4.new_code_cell(outputs=[error], execution_count=7), {"status": "error"})
+    assert message.startswith("CheckFailed: Both answers need another look:\n"), message
+    grade.show_summary([("lee", "graded", [("rho-check", 0, 2, message), ("targets-check", 2, 2, "correct")], [])])
+    line = capsys.readouterr().out.split("\n")[2]
+    reasons = [text.removeprefix("- ") for text in said.splitlines()[1:]]
+    why = first_line(f"rho-check: {'; '.join(reasons)}", 100)
+    assert line.startswith("lee ") and line.endswith(f" 2 / 4  {why}"), line
 
 
 @pytest.mark.parametrize("text, said", [
@@ -162,10 +193,11 @@ def test_an_empty_or_cut_off_notebook_is_told_so(tmp_path, text, said):
     assert done.stderr == f"error: STUDENT ada.ipynb {said}; allowed: an .ipynb file of the exercises.\n"
 
 
-def test_ctrl_c_writes_no_row_for_the_student_being_graded_and_shuts_its_kernel_down(tmp_path):
+@pytest.mark.parametrize("stop, said", [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "stopped by SIGTERM")])
+def test_ctrl_c_writes_no_row_for_the_student_being_graded_and_shuts_its_kernel_down(tmp_path, stop, said):
     """Ctrl-C while a student's cell ran: nbclient took SIGINT for itself and shut the kernel down, so the run printed
     nbclient's traceback and no summary, or recorded "killed its kernel" (0 for the checks left) against the student
-    and went on to the next."""
+    and went on to the next. SIGTERM (a batch system's stop, ``kill``) ended the run with no summary and no sentence."""
     ada = _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
     running = tmp_path / "running"                     # the slow cell's kernel writes its pid here as it starts
     nb = solved("idle_memory_tax")
@@ -182,11 +214,11 @@ def test_ctrl_c_writes_no_row_for_the_student_being_graded_and_shuts_its_kernel_
                 break
             time.sleep(0.1)
         assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, (out, err)
+    assert proc.returncode == 128 + stop, (out, err)
     again = shlex.join(["python", str(GRADE), str(GIVEN), slow, cyd, "--csv", "int.csv"])
-    assert err == f"interrupted while grading {slow}; no row written for it; grade it and those after it again: " \
+    assert err == f"{said} while grading {slow}; no row written for it; grade it and those after it again: " \
                   f"{again}\n", err
     assert out.split("== summary")[1].split("\n")[:4] == [": 1 notebook; 1 graded", "student  points  why",
                                                           "ada       4 / 4", ""], out
@@ -200,7 +232,34 @@ def test_ctrl_c_writes_no_row_for_the_student_being_graded_and_shuts_its_kernel_
         time.sleep(0.1)
     else:
         pytest.fail(f"the kernel {kernel} still runs")
-    assert "Ctrl-C" in GUIDE and "no row is written for the student being graded" in GUIDE
+    assert "Ctrl-C" in GUIDE and "SIGTERM" in GUIDE and "no row is written for the student being graded" in GUIDE
+
+
+def test_a_stop_as_a_students_row_is_written_names_the_next_student_as_the_one_without_a_row(tmp_path, monkeypatch,
+                                                                                           capsys):
+    """Ctrl-C after a student's CSV row was written and before its line of the summary was added: the sentence named
+    that student, whose row was written, as the one without a row, and the command graded it again (a second row)."""
+    grade = grade_script()
+    given = nbformat.read(GIVEN, as_version=4)
+    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given_, student, timeout: (
+        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    write = grade._write_row
+
+    def stopped_once_written(path, *args):
+        write(path, *args)
+        os.kill(os.getpid(), signal.SIGINT)         # (Python runs the handler at once, before the summary's line)
+    monkeypatch.setattr(grade, "_write_row", stopped_once_written)
+    monkeypatch.chdir(tmp_path)
+    was = signal.signal(signal.SIGINT, signal.default_int_handler)     # (as a terminal's Ctrl-C finds it)
+    try:
+        status = grade.main([str(GIVEN), "ada.ipynb", "bob.ipynb", "--csv", "tax.csv"])
+        left = signal.getsignal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, was)
+    assert status == 130 and _csv_students(tmp_path / "tax.csv") == ["ada"]
+    assert capsys.readouterr().err.startswith("interrupted while grading bob.ipynb; no row written for it; grade it "
+                                              "again: python ")
+    assert left is signal.default_int_handler, "main() leaves the handlers as it found them"
 
 
 def test_a_students_folder_is_graded_on_the_one_notebook_in_it(tmp_path):
@@ -223,3 +282,26 @@ def test_a_students_folder_is_graded_on_the_one_notebook_in_it(tmp_path):
     assert _csv_students(tmp_path / "tax.csv") == ["ada", "ned", "oli"]
     assert "== submitted/ada\n4 / 4 points\n" in done.stdout
     assert "a folder per student" in GUIDE and "grade.py exercises/release/idle_memory_tax.ipynb submitted/*/" in GUIDE
+
+
+def test_a_renamed_check_cell_is_named_so_and_a_cell_that_stopped_the_run_by_its_place_in_the_students_notebook(
+        tmp_path):
+    """A check cell whose nbgrader grade_id the student changed was called deleted (and ran twice: the handed-out one
+    was put back beside it); a cell that stopped the run was numbered in the notebook as run, where each locked cell
+    put back shifts the student's cells (``cell 8`` of a notebook whose seventh cell it was)."""
+    nb = solved("idle_memory_tax")
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    nb.cells[ids.index("rho-check")].metadata["nbgrader"]["grade_id"] = "my-rho-check"
+    nb.cells.insert(ids.index("rho-check") + 1, nbformat.v4.new_code_cell("import os\nos._exit(1)   # my scratch cell"))
+    del nb.cells[ids.index("rho-problem")]          # (put back as it is graded)
+    place = next(n for n, c in enumerate(nb.cells, 1) if "os._exit" in c.source)
+    ada = _write(nb, tmp_path / "ada.ipynb")
+    done = _run(tmp_path, ada)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n") == [
+        f"flagged for review: cell {place} reads the private attribute 'os._exit'",     # (numbered so too)
+        f"nbgrader grade_id changed in {ada}, graded as the handed-out cell: 'my-rho-check' is rho-check",
+        f"put back as handed out: rho-problem (deleted from {ada})",
+        f"stopped: cell {place} killed its kernel; the check cells after it score 0",
+        "2 / 4 points", ""], done.stdout
+    assert place == 7 and "by its place in the student's notebook" in GUIDE
