@@ -47,6 +47,12 @@ ROUNDED = ("that looks like the right answer cut or rounded to {places}, which i
 SLIP_NEAR = 0.05
 ANOTHER_ORDER = "those are the right values in another order; give them in the order {order}."
 ALSO = " Another mistake gives the same answer: "      # joins the hints of mistakes that give one value
+#: the hint of an answer that two typical mistakes made together explain (:func:`_combined`, :func:`both`), each
+#: mistake's own hint in turn (invented: the exercise framework)
+BOTH = "that looks like two mistakes made together. First, {first} Second, {second}"
+#: the second mistake of :data:`BOTH` for a typical mistake's value cut or rounded early
+ROUNDED_TOO = ("the result was then cut or rounded to {places}, which is outside the tolerance: give more significant "
+               "figures.")
 #: a number as typed, at the start of a text: a decimal point or a decimal comma, an exponent (also the lesson boxes')
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 #: what may follow the number as its unit: a word starting with a letter, % or ×, and no digit
@@ -123,10 +129,13 @@ class Expect:
     rightly from wrong other answers (:class:`Carried`, or a tuple of them: a typical mistake worked out from
     them too), named with its own hint. ``nonnegative``: an amount (MB, pages) that cannot be negative: a negative
     answer is never right, even within the tolerance of a right 0, and one no typical mistake explains (a
-    shrinking balloon's "increase" is negative) is told so, not given the hint. ``items``: what the items of a
-    "numbers" or "choices" answer are, as a list of the wrong length is told (e.g. "one per reading in
-    p.free_mb"; else ``order``'s order). ``none_hint``: why an answer the student's own code left None has one all
-    the same (e.g. "the page is always remapped within p.bursts"), told beside "replace None with your answer".
+    shrinking balloon's "increase" is negative) is told so, not given the hint. ``per``: what each item of a
+    "numbers" or "choices" answer stands for, one of the problem's things as its statement lists them, in the
+    singular ("VM", "reading"; the plural adds an s): a list of the wrong length is told how many VMs the problem
+    has and that one value is wanted per VM, in ``order`` ("one value too few … Did your answer cell stop
+    part-way?" misled a student who listed two of three VMs). ``none_hint``: why an answer the student's own code
+    left None has one all the same (e.g. "the page is always remapped within p.bursts"), told beside "replace None
+    with your answer".
     ``allowed``: for a "number" answer, the values it can take at all:
     a function of the answer that returns None for one it can be, else what it must be, a phrase that starts with
     "must" ("must lie between 0 and 1: it is a fraction"); an answer outside them is never right, even within
@@ -149,7 +158,7 @@ class Expect:
     order: str = ""
     carried: Carried | tuple[Carried, ...] | None = None
     nonnegative: bool = False
-    items: str = ""
+    per: str = ""
     none_hint: str = ""
     allowed: Callable[[Any], str | None] | None = None
 
@@ -242,8 +251,8 @@ def _type_error(e: Expect, value: Any, names: Sequence[str] = ()) -> str | None:
             return f"`{e.name}` must be an instance of {e.cls.__name__}; got {_describe(value)}."
         return None
     item = "number" if e.kind == "numbers" else "choice"
-    each = e.items or (f"in the order {e.order}" if e.order else "")
-    each = f", {each}" if each else ""
+    each = "".join(f", {part}" for part in (e.per and f"one per {e.per}", e.order and f"in the order {e.order}")
+                   if part)
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or _ndim(value) == 0:
         return f"`{e.name}` must be a list of {_values(len(e.value))}{each}; got {_describe(value)}."
     nested = _nested(e, value, each)
@@ -349,18 +358,26 @@ def _values(n: int) -> str:
 
 
 def _wrong_length(e: Expect, got: int, each: str) -> str:
-    """The sentence for a list answer of ``got`` items where ``e`` expects another number: how many were given, how
-    many the question expects and what they are (``each``: ", one per reading in p.free_mb", or "" where the
-    answer names none), and by how many it is off: "one value too many", "2 values too few". A list too short may
-    be one an answer cell stopped filling: it is asked so."""
+    """The sentence for a list answer of ``got`` items where ``e`` expects another number: how many were given, by
+    how many it is off ("one value too many", "2 values too few") and what the question expects: one value per VM
+    (:attr:`Expect.per`) in its order and how many VMs the problem has, else how many values (``each``: ", in the
+    order [memory, swap]", or "" where the answer names none). An empty list is asked whether the answer cell
+    stopped before it filled it; a list too short, only if the cell fills it in a loop (a student who listed two of
+    three VMs did not stop part-way)."""
     want = len(e.value)
+    if e.per:
+        order = f", in the order {e.order}" if e.order else ""
+        expects = f"; this problem has {want} {e.per}s, and one value is wanted per {e.per}{order}"
+    else:
+        expects = f", and this question expects {_values(want) if got == 0 else want}{each}"
     if got == 0:
-        return (f"`{e.name}` is an empty list: this question expects {_values(want)}{each}. Did your answer cell stop "
-                "before it filled it? Run it again and read its error.")
+        return (f"`{e.name}` is an empty list{expects}. Did your answer cell stop before it filled it? Run it again "
+                "and read its error.")
     off = abs(got - want)
     how = f"{'one value' if off == 1 else _values(off)} too {'many' if got > want else 'few'}"
-    stopped = " Did your answer cell stop part-way? Run it again and read its error." if got < want else ""
-    return f"`{e.name}` has {how}: you gave {_values(got)}, and this question expects {want}{each}.{stopped}"
+    loop = (" If your answer cell fills it in a loop, check that the cell ran to its end: run it again and read its "
+            "error.") if got < want else ""
+    return f"`{e.name}` has {how}: you gave {_values(got)}{expects}.{loop}"
 
 
 def spelling(text: str) -> str:
@@ -455,13 +472,22 @@ def _places_text(places: list[int]) -> str:
 def _rounded_hint(e: Expect, value: Any) -> str | None:
     """``e.rounded_hint`` if ``value`` is numeric and each of its wrong items is its right value cut or
     rounded to a few decimal places (:func:`_rounded_places`), else None."""
+    places = _rounded_from(e, value, e.value)
+    return e.rounded_hint.format(places=places) if places else None
+
+
+def _rounded_from(e: Expect, value: Any, want: Any) -> str | None:
+    """The decimal places ("3 or 4 decimal places") to which each item of ``value`` that is not within ``e``'s
+    tolerance of ``want`` (the right value, or a typical mistake's) is ``want``'s cut or rounded
+    (:func:`_rounded_places`); None if one is not, if none is outside the tolerance, or where ``e`` names no
+    rounding (:attr:`Expect.rounded_hint` None: a round number there is likelier another mistake)."""
     if e.kind not in ("number", "numbers") or e.rounded_hint is None:
         return None
-    item, pairs = (_item(e), zip(value, e.value)) if e.kind == "numbers" else (e, [(value, e.value)])
+    item, pairs = (_item(e), zip(value, want)) if e.kind == "numbers" else (e, [(value, want)])
     places = [_rounded_places(g, w) for g, w in pairs if not _close(item, g, w)]
     if not places or None in places:
         return None
-    return e.rounded_hint.format(places=_places_text(sorted(set(places))))
+    return _places_text(sorted(set(places)))
 
 
 def _slip_rounded(e: Expect, value: Any, slipped: Any) -> bool:
@@ -495,6 +521,12 @@ def _named(e: Expect, value: Any, m: Mistake, others: Mapping[str, tuple[Expect,
     near = all(_close(w, value, m.value) for w in _windows(e, m)) or m.slip and _slip_rounded(e, value, m.value)
     if not near or m.slip and _distance(e, value, m.value) >= _distance(e, value, zero):
         return False
+    return _with_given(m, others)
+
+
+def _with_given(m: Mistake, others: Mapping[str, tuple[Expect, Any]]) -> bool:
+    """Whether the other answers (``others``: each answer's Expect and value) are those mistake ``m`` comes with
+    (:attr:`Mistake.given`), each within its own tolerance."""
     return all(name in others and _type_error(*others[name]) is None and _close(*others[name], want)
                for name, want in m.given.items())
 
@@ -509,7 +541,8 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     names the other answers (then it alone). A mistake's value can also be the right answer cut or rounded (0.4
     for 0.442 beside a mistake of 0.398; SamplingEstimate's ``p.true_fraction`` is often its t/n rounded, and the
     two cannot be told apart): the rounding hint then follows the mistake's, joined the same way (or leads, for a
-    mistake marked :attr:`Mistake.rounding_first`).
+    mistake marked :attr:`Mistake.rounding_first`). An answer none of these explains may be two mistakes made
+    together (:func:`_combined`).
     A choice worked out rightly from the student's own answers keeps, beside that hint, only mistakes that name
     other answers: the rule was right, so a typical mistake of the rule that happens to pick the same choice is not
     what happened."""
@@ -517,7 +550,7 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     carried = _carried(e, value, others)
     if not near and not carried:
         reordered = _reordered(e, value) and ANOTHER_ORDER.format(order=e.order or "the problem asks for")
-        return _rounded_hint(e, value) or reordered or e.hint
+        return _rounded_hint(e, value) or reordered or _combined(e, value, others) or e.hint
     best = min((d for d, _ in near), default=0.0)
     tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
     given_only = any(t.given for t in tied) or bool(carried) and e.kind == "choice"
@@ -526,6 +559,50 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     if rounded:
         hints = [rounded, *hints] if any(m.rounding_first for m in tied) else [*hints, rounded]
     return ALSO.join(dict.fromkeys(hints))
+
+
+def _combined(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str:
+    """The hint (:data:`BOTH`) for a numeric ``value`` that a typical mistake of the model (not a slip) explains
+    together with a slip (its value in the slip's unit: ρ without the tax, per MB) or with a rounding (its value cut
+    or rounded early, :data:`ROUNDED_TOO`: ρ without the tax to 2 significant figures), with the other answers that
+    mistake names (:func:`_scaled_reads`); the nearest such pairs, joined by :data:`ALSO`; "" if none does. A
+    student's trial (session 68) was given the general hint for these. Two slips, or a slip rounded, are no such
+    pair: a slip is already named as printed, rounded (:func:`_slip_rounded`). A value the answer cannot take
+    (:func:`_impossible`) is told what the answer must be instead (a goal tax rate of 1.0 is no k = 1.6 cut to 0
+    decimal places). (invented: the exercise framework)"""
+    if e.kind not in ("number", "numbers") or _impossible(e, value):
+        return ""
+    found = []
+    for m in (m for m in e.mistakes if not m.slip and _with_given(m, others)):
+        for s in (s for s in e.mistakes if s.slip):
+            scaled = [x * s.scale for x in m.value] if e.kind == "numbers" else m.value * s.scale
+            if _scaled_reads(e, value, scaled, s.scale):
+                found.append((_distance(e, value, scaled), BOTH.format(first=m.hint, second=s.hint)))
+        places = _rounded_from(e, value, m.value)
+        if places:
+            found.append((_distance(e, value, m.value),
+                          BOTH.format(first=m.hint, second=ROUNDED_TOO.format(places=places))))
+    best = min((d for d, _ in found), default=0.0)
+    return ALSO.join(dict.fromkeys(h for d, h in found if d - best <= 1e-9 * (1 + _size(value))))
+
+
+def _scaled_reads(e: Expect, value: Any, scaled: Any, scale: float) -> bool:
+    """Whether ``value`` reads as a typical mistake's value in a slip's unit (``scaled``, ``scale`` times it): within
+    the answer's tolerance times ``scale`` (a smaller unit too, unlike a slip alone's :data:`SLIP_NEAR`: two mistakes
+    together are named only where they explain the answer closely), or that value as printed, cut or rounded
+    (:func:`_slip_rounded`); and nearer it than 0."""
+    window = e if e.rel else replace(e, tol=e.tol * scale)
+    zero = [0] * len(value) if e.kind == "numbers" else 0
+    return (_close(window, value, scaled) or _slip_rounded(e, value, scaled)) \
+        and _distance(e, value, scaled) < _distance(e, value, zero)
+
+
+def both(value: Any, first: Mistake, second: Mistake) -> Mistake:
+    """A typical mistake that is two others made together (``value``: the model run with both), told with both
+    hints (:data:`BOTH`) and named with the other answers either names: for a problem whose mistakes are the model
+    run the wrong way, which :func:`_combined` cannot combine from their values (BalloonSplit's "no cap" and an
+    absent driver taken as usable). (invented: the exercise framework)"""
+    return Mistake(value, BOTH.format(first=first.hint, second=second.hint), given={**first.given, **second.given})
 
 
 def hint_for(e: Expect, value: Any) -> str:

@@ -242,3 +242,25 @@ def test_the_background_gives_the_reallocation_period_and_no_later_lesson(folder
     text = _background("ballooning", folder)
     assert "Every 15 s the host recomputes each VM's **target**" in text and "lesson 10" not in text
     assert "no free memory is to spare (at most 8 % of machine memory is free" in text
+
+
+def test_two_misremembered_rules_made_together_are_told_both():
+    """Seed 3 (hard, no driver, 30 % cap): a balloon given the whole excess, 96 MB, is "no cap" and "an absent
+    driver taken as usable" together; it got the general steps hint (a student's trial, session 68). Each two
+    rules of a state misremembered together are named with both hints wherever they give another value than the
+    right one and than each alone (seeds 0–199)."""
+    p = problems.BalloonSplit(3)
+    assert (p.state, p.driver, p.cap_pct) == ("hard", "absent", 30)
+    line = _answer_line(fails(p, dict(solve(p), balloon_mb=96)), "balloon_mb")
+    assert ("that looks like two mistakes made together. First, a balloon never grows past its cap" in line
+            and "Second, an absent or still-booting driver takes nothing" in line), line
+    named = 0
+    for seed in SEEDS:
+        p = problems.BalloonSplit(seed)
+        right = solve(p)
+        for e in expect(p):
+            for m in (m for m in e.mistakes if m.hint.startswith("that looks like two mistakes")):
+                assert abs(m.value - e.value) > 0.5, seed
+                assert m.hint in _answer_line(fails(p, {**right, e.name: m.value}), e.name), seed
+                named += 1
+    assert named >= 20

@@ -131,9 +131,10 @@ def test_a_states_list_of_the_wrong_length_names_the_readings():
     right = solve(p)["states"]
     for wrong in ([], ["high", *right]):
         msg = fails(p, {"states": wrong})
-        assert "one per reading in p.free_mb" in msg and "entry of the problem" not in msg, msg
+        assert "one value is wanted per reading, in the order of p.free_mb" in msg, msg
+        assert "entry of the problem" not in msg, msg
     assert "Did your answer cell stop" in fails(p, {"states": []})
-    assert "Did your answer cell stop part-way" in fails(p, {"states": right[:3]})     # cut short
+    assert "If your answer cell fills it in a loop, check that the cell ran to" in fails(p, {"states": right[:3]})
     assert "stop" not in fails(p, {"states": ["high", *right]})                      # too many: no crash to ask about
     q = problems.Admission(0)
     assert "in the order [memory, swap]" in fails(q, {**solve(q), "reserved_mb": [1.0]})

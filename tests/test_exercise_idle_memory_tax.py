@@ -377,3 +377,39 @@ def test_negative_rhos_are_told_they_cannot_be_negative():
     right = solve(r)
     msg = _feedback(r, **{**right, "rhos": [-x for x in right["rhos"]]})
     assert "`rhos` cannot be negative: it is an amount in shares/page; got " in msg, msg
+
+
+def test_two_mistakes_combined_are_told_both_in_rho_victim():
+    """RhoVictim: ρ without the tax to 2 significant figures, or counted per MB, is told both mistakes, on every seed
+    of 0–199 where the pair explains it and no one mistake does, never with the right values."""
+    named = 0
+    for seed in range(200):
+        p = problems.RhoVictim(seed)
+        right = solve(p)
+        no_tax = p._rhos(0.0)
+        for rhos in ([float(f"{r:.2g}") for r in no_tax], [r * PAGES_PER_MB for r in no_tax]):
+            if _close(expect(p)[0], rhos, no_tax):
+                continue                                    # 2 significant figures within ±1 %: the mistake alone
+            msg = line(fails(p, {**right, "rhos": rhos}), "rhos")
+            assert "two mistakes made together. First, it looks as if idle pages cost the same" in msg, (seed, msg)
+            assert not any(f"{r:.3g}" in msg for r in right["rhos"])
+            named += 1
+    assert named > 300
+
+
+def test_targets_whose_gap_keeps_k_or_is_the_active_gap_are_told_the_slip():
+    """TaxTargets: targets whose gap is (k − 1)·d (k not divided out) or d, the active memories' difference, got the
+    general rule hint (a student's trial, session 68). Each now names its slip without the rule's formula or the
+    right targets, on every seed of 0–199 (at τ = 0.5, k − 1 = 1 and the two coincide: the equal idle memory that
+    both leave is told alone, as no two tax mistakes are told together)."""
+    for seed in range(200):
+        q = problems.TaxTargets(seed)
+        right = solve(q)
+        k, d = 1 / (1 - q.tax_rate), q.busy_active_mb - q.idle_active_mb
+        targets = expect(q)[0]
+        for gap, told in (((k - 1) * d, "the same idle memory" if k == 2 else "k was not divided out"),
+                          (d, "the same idle memory")):
+            msg = line(fails(q, {**right, "targets_mb": [(q.available_mb - gap) / 2, (q.available_mb + gap) / 2]}),
+                       "targets_mb")
+            assert told in msg and targets.hint not in msg, (seed, msg)
+            assert not any(f"{t:.0f}" in msg for t in right["targets_mb"]) and "(k − 1)/k" not in msg, (seed, msg)

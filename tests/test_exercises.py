@@ -464,6 +464,25 @@ def test_the_handout_says_how_to_name_the_file_and_that_installing_needs_interne
     assert "name the file as your instructor says" in flat and "by the file's name" in flat
 
 
+def test_the_handout_says_to_keep_the_answer_cells_none_lines_which_every_answer_cell_starts_with():
+    """A student's trial (session 68): an answer cell replaced whole, with a typo in a name and the template's
+    `fast = None` line deleted, still printed "Correct" from the old `fast`. The template's `name = None` lines
+    clear such a stale answer; step 3 of the handout tells students to keep them, and every answer a check cell
+    checks by name (`checks.check(p, fast=fast)`) has such a line above the solution of an answer cell (but the
+    capstone's policy, a class the answer cell defines whole)."""
+    flat = " ".join(HANDOUT.split())
+    assert "Keep the cell's `name = None` lines" in flat and "under a misspelt name" in flat
+    checked = 0
+    for path in sorted(set(SOURCE.glob("*.ipynb")) - {SOURCE / "capstone_policy.ipynb"}):
+        code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        tops = "\n".join(c.split("### BEGIN SOLUTION")[0] for c in code if "### BEGIN SOLUTION" in c)
+        for call in (line for c in code for line in c.splitlines() if line.startswith("checks.check(")):
+            for name in re.findall(r"(\w+)=\1\b", call):
+                assert re.search(rf"^{name} = None\b", tops, re.M), (path.name, name)
+                checked += 1
+    assert checked >= 20
+
+
 def test_validate_refuses_a_code_cell_without_nbgrader_metadata():
     tagged = nbformat.v4.new_code_cell("x = 1", metadata={"nbgrader": dict(
         grade=False, grade_id="setup", locked=True, schema_version=3, solution=False, task=False)})

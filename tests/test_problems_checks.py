@@ -109,7 +109,8 @@ def test_tolerances_are_as_stated():
     t = qr["targets_mb"]
     checks.check(q, targets_mb=[t[0] + 0.9, t[1] - 0.9], goal_tax_rate=qr["goal_tax_rate"] + 0.009)
     assert "within ±1 MB" in _fails(q, {**qr, "targets_mb": [t[0] + 1.5, t[1]]})
-    assert "you gave 1 value, and this question expects 2" in _fails(q, {**qr, "targets_mb": [t[0]]})
+    short = _fails(q, {**qr, "targets_mb": [t[0]]})
+    assert "you gave 1 value; this problem has 2 VMs, and one value is wanted per VM" in short
     assert "`targets_mb[1]` must be a number" in _fails(q, {**qr, "targets_mb": [t[0], "x"]})
 
 

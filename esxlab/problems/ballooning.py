@@ -1,7 +1,9 @@
 """Exercise ``ballooning``: how the host splits an excess between balloon and swap (§3.2, §6.3)."""
 from __future__ import annotations
 
-from ..checks import Expect, Mistake
+import itertools
+
+from ..checks import Expect, Mistake, both
 from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..policy import compute_targets
 from ..reclaim import STATES, plan
@@ -117,31 +119,46 @@ class BalloonSplit(Problem):
 
     def _expect(self):
         right = self._solve()
-        wrong = {  # the model run with one rule misremembered → what that rule says
-            "page all": (self._split(state="hard"), "in the soft state ESX balloons first and pages only what "
-                                                    "the balloon cannot take."),
-            "balloon only": (self._split(state="soft"), "in the hard state ESX pages the whole excess (and still "
-                                                        "asks the balloon for the excess as well)."),
-            "no cap": (self._split(cap=1 << 30), "a balloon never grows past its cap (a percentage of max) "
-                                                 "nor past max − target; what it cannot take is paged."),
+        wrong = {  # the model run with one rule misremembered (_split's keywords) → what that rule says
+            "page all": (dict(state="hard"), "in the soft state ESX balloons first and pages only what the balloon "
+                                             "cannot take."),
+            "balloon only": (dict(state="soft"), "in the hard state ESX pages the whole excess (and still asks the "
+                                                 "balloon for the excess as well)."),
+            "no cap": (dict(cap=1 << 30), "a balloon never grows past its cap (a percentage of max) nor past "
+                                          "max − target; what it cannot take is paged."),
             # (one hint per answer: only an absent or booting driver's balloon stays as it is; an uncooperative
             # one is still asked for the excess)
-            "usable": (self._split(usable=True), ("an absent or still-booting driver takes nothing: its balloon "
-                                                  "neither grows nor shrinks, and the host pages the excess "
-                                                  "instead.",
-                                                  "a driver that is absent, still booting or uncooperative (making "
-                                                  "no progress) cannot take pages; the host pages instead.")),
-            "high": (self._split(state="soft"), "in the high state there is enough free memory: nothing is "
-                                                "paged, and a balloon only takes a working driver's excess."),
+            "usable": (dict(usable=True), ("an absent or still-booting driver takes nothing: its balloon neither "
+                                           "grows nor shrinks, and the host pages the excess instead.",
+                                           "a driver that is absent, still booting or uncooperative (making no "
+                                           "progress) cannot take pages; the host pages instead.")),
+            "high": (dict(state="soft"), "in the high state there is enough free memory: nothing is paged, and a "
+                                         "balloon only takes a working driver's excess."),
             # (high pages nothing, so "usable"'s hint, which pages the excess, does not hold; an uncooperative
             # driver's balloon asked for the excess is the soft split, named by "high")
-            "unloaded in high": (self._split(usable=True), "an absent or still-booting driver takes nothing: its "
-                                                           "balloon neither grows nor shrinks, and in high nothing "
-                                                           "is paged either."),
+            "unloaded in high": (dict(usable=True), "an absent or still-booting driver takes nothing: its balloon "
+                                                    "neither grows nor shrinks, and in high nothing is paged either."),
         }
         _, _, loaded, _ = self._driver()
         relevant = {"soft": ("page all", "no cap", "usable"), "hard": ("balloon only", "no cap", "usable"),
                     "high": ("high",) if loaded else ("high", "unloaded in high")}[self.state]
+
+        def rule(key: str, i: int, **also) -> Mistake:
+            """Answer ``i`` with rule ``key`` misremembered (and those of ``also``: _split's keywords)."""
+            how, hint = wrong[key]
+            return Mistake(self._split(**how, **also)[i], hint if isinstance(hint, str) else hint[i])
+
+        def rules(i: int) -> tuple[Mistake, ...]:
+            """The misremembered rules that change answer ``i`` (under the answers they change), and each two of
+            them made together where that gives another value than each alone (its own hint: both rules')."""
+            answer = right[self.ANSWER_NAMES[i]]
+            each = {k: rule(k, i) for k in relevant}
+            one = tuple(m for m in each.values() if m.value != answer)
+            two = [both(rule(a, i, **wrong[b][0]).value, each[a], each[b])
+                   for a, b in itertools.combinations(relevant, 2)]
+            return one + tuple(m for m in self._beyond(answer, *two)
+                               if not any(abs(m.value - o.value) <= self._TOL_MB + 1e-9 for o in one))
+
         fraction = "that looks like a fraction of max; give it in MB."
         grown = right["balloon_mb"] - self.balloon_mb
         increase = (Mistake(grown, "that is how much the balloon grows; give its whole size, what it holds now "
@@ -158,8 +175,7 @@ class BalloonSplit(Problem):
                        nonnegative=True,
                        mistakes=unit_mistakes(right[name], "MB", "GB")
                        + slip(right[name], 1 / self.max_mb, fraction)
-                       + tuple(Mistake(wrong[k][0][i], wrong[k][1] if isinstance(wrong[k][1], str) else wrong[k][1][i])
-                               for k in relevant if wrong[k][0][i] != right[name])   # under the answers it changes
+                       + rules(i)
                        + unit_mistakes(right[name], "MB", "pages", "KB")
                        + ((increase + kept + paper) if name == "balloon_mb" else ())
                        + self._steps(i, right[name]))

@@ -93,7 +93,7 @@ class LimitTargets(Problem):
         limited = [v for v in self.vms if v["limit_mb"] is not None]   # one alone: its slip is "limits ignored"
         to_busy, to_idle = swapped("busy_mb", busy, "idle_mb", idle, self.SWAPPED)
         return [
-            Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB", order=order, nonnegative=True,
+            Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB", order=order, per="VM", nonnegative=True,
                    hint="start from memory in proportion to shares; a VM never goes below its reservation nor above "
                         "its max or its limit, and what one VM cannot take is shared by the others in proportion "
                         "to their shares. The targets add up to what the host may hand out.",
@@ -107,7 +107,7 @@ class LimitTargets(Problem):
                                      "it looks as if every VM got the same share: memory is divided in proportion "
                                      "to shares, within each VM's reservation and limit."),
                              *unit_mistakes(busy, "MB", "pages", "GB", "KB"), *to_busy)),
-            Expect("idle_mb", "numbers", idle, tol=1.0, unit="MB", order=order, nonnegative=True,
+            Expect("idle_mb", "numbers", idle, tol=1.0, unit="MB", order=order, per="VM", nonnegative=True,
                    hint="with memory to spare every VM may have all it is allowed to hold.",
                    mistakes=(Mistake(self._targets(self.IDLE_MB, limits=False),
                                      "a limit holds even on an idle host: the VM is reclaimed down to it (balloon "

@@ -117,7 +117,8 @@ class FreeMemoryWalk(Problem):
                                   "in."),
                           Mistake(self._states(rungs=(1, len(STATES))), self.ONE_RUNG),
                           Mistake(self._states(rungs=(1, 1)), self.ONE_RUNG))
-        return [Expect("states", "choices", right, choices=PAPER_STATES, items="one per reading in p.free_mb",
+        return [Expect("states", "choices", right, choices=PAPER_STATES, per="reading",
+                       order="of p.free_mb",
                        hint="a state is entered when free memory drops below its threshold, and left for the next "
                             "higher one only when free memory exceeds that higher threshold plus the margin.",
                        mistakes=(Mistake(self._states(hysteresis_pct=0),

@@ -161,6 +161,7 @@ class RhoVictim(Problem):
             Expect("rhos", "numbers", rhos, tol=self.RHO_TOL, rel=True, unit="shares/page", nonnegative=True,
                    hint="apply ρ = S / (P·(f + k·(1 − f))) with P in 4 KB pages and idle page cost "
                         "k = 1/(1 − τ).", rounded_hint=self.ROUNDED, order=f"of p.vms ({', '.join(self.NAMES)})",
+                   per="VM",
                    mistakes=(Mistake(no_tax, "it looks as if idle pages cost the same as active ones; with τ > 0 an "
                                              "idle page costs k = 1/(1 − τ) times an active one."),
                              Mistake(self._rhos(self.tax_rate, idle_is_f=True),
@@ -267,7 +268,8 @@ class TaxTargets(Problem):
         answers = self._solve()
         idle, busy = right = answers["targets_mb"]
         tau = answers["goal_tax_rate"]
-        return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB", order="[idle, busy]", nonnegative=True,
+        return [Expect("targets_mb", "numbers", right, tol=1.0, unit="MB", order="[idle, busy]", per="VM",
+                       nonnegative=True,
                        hint="with equal shares revocation stops where active + k·idle pages are equal in both VMs "
                             "(k = 1/(1 − τ)), and the targets add up to the memory the policy may hand out.",
                        mistakes=(Mistake(self._targets(0.0), "that is the split without the tax (τ = 0): equal "
@@ -275,12 +277,33 @@ class TaxTargets(Problem):
                                                              "times more."),
                                  Mistake([busy, idle], "those are the two targets the wrong way round: the answer "
                                                        "is [idle, busy], and the idle VM gets the smaller one."),
+                                 *self._gap_mistakes(right),
                                  *unit_mistakes(right, "MB", "pages", "GB", "KB"))),
                 Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
                        hint="write the two equations of the first answer with τ unknown and the busy VM's target "
                             "known, and solve them for τ (it is a number between 0 and 1).",
                        allowed=lambda v: None if 0 <= float(v) < 1 else self.NOT_A_RATE,
                        mistakes=self._goal_mistakes(tau))]
+
+    #: the hint for targets whose gap is (k − 1)·(a_busy − a_idle): the equal-price equation solved for the gap with
+    #: k left on the active memories' side only (the right gap is that over k)
+    K_NOT_DIVIDED = ("it looks as if k was not divided out when you solved for the gap between the targets: the tax "
+                     "charges each VM's idle memory, its target minus its active memory, so k multiplies the targets "
+                     "as well as the active memories.")
+    #: the hint for targets whose gap is a_busy − a_idle: both VMs left the same idle memory, the split of τ → 1
+    EQUAL_IDLE = ("those targets leave both VMs the same idle memory, as if an idle page cost without limit (τ → 1); "
+                  "at this τ an idle page costs only k times an active one, so where the prices are equal the idle "
+                  "VM keeps more idle memory than the busy one.")
+
+    def _gap_mistakes(self, right: list[float]) -> tuple[Mistake, ...]:
+        """Targets that add up to the memory handed out but whose gap is d (d = a_busy − a_idle) or (k − 1)·d, as a
+        student's own algebra gives them (not clamped to the VMs' bounds); listed only outside the tolerance of the
+        right targets, so that they turn down no draw, and (k − 1)·d only where it is not d (at τ = 0.5, k − 1 = 1:
+        the equal idle memory, which such targets leave whatever the slip, is told alone) (invented)."""
+        k, d = 1 / (1 - self.tax_rate), self.busy_active_mb - self.idle_active_mb
+        gaps = [(d, self.EQUAL_IDLE)] + [((k - 1) * d, self.K_NOT_DIVIDED)] * (abs((k - 2) * d) > 2.0 + 1e-9)
+        split = [Mistake([(self.available_mb - gap) / 2, (self.available_mb + gap) / 2], hint) for gap, hint in gaps]
+        return tuple(m for m in split if max(abs(a - b) for a, b in zip(m.value, right)) > 1.0 + 1e-9)
 
     #: the hint for a goal tax rate worked out with an idle page's cost taken as k = 1/τ: the gap is then
     #: (1 − τ)·(a_busy − a_idle), and the goal 1 − τ (at τ = 0.5 both k are 2, so the targets pass)
