@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import collections
 import contextlib
 import copy
@@ -491,8 +492,9 @@ def _execute(client, **kwargs) -> None:
     down, and the cell then running failed as if the student's code had killed its kernel (a wrong grade), or nbclient
     failed with a traceback (session 68). In a thread other than the main one, nbclient (0.7 to 0.11 at least) leaves
     SIGINT alone. On Ctrl-C (or SIGTERM: :class:`Stops`) the run is cancelled (nbclient shuts its kernel down as it
-    leaves it, and may take the cancel for a dead kernel: the run's result is dropped), a kernel still starting is
-    shut down, and the ``KeyboardInterrupt`` is raised again."""
+    leaves it, and may take the cancel for a dead kernel: the run's result is dropped), a kernel still starting, or
+    one whose shutdown by nbclient the cancel cut short, is shut down, and the ``KeyboardInterrupt`` is raised
+    again."""
     from nbclient.util import ensure_async
 
     loop, done = asyncio.new_event_loop(), threading.Event()
@@ -511,10 +513,18 @@ def _execute(client, **kwargs) -> None:
     except KeyboardInterrupt:
         was = {s: signal.signal(s, signal.SIG_IGN) for s in Stops.SIGNALS}   # a second stop waits for the shutdown
         try:
+            started = client.km
             loop.call_soon_threadsafe(task.cancel)
             done.wait()
-            if client.km is not None and client.km.has_kernel:     # cancelled as it started: nbclient did not own it
-                loop.run_until_complete(ensure_async(client.km.shutdown_kernel(now=True)))
+            # a cancel that cut nbclient's own shutdown of the kernel short (the student's cells done) left the kernel
+            # without its manager, which nbclient dropped, and nbclient's exit hook registered: at exit it failed on
+            # the missing manager with a traceback
+            cleanup = getattr(client, "_cleanup_kernel", None)     # (nbclient 0.6.1-0.11's name for that hook)
+            if cleanup is not None:
+                atexit.unregister(cleanup)
+            km = client.km if client.km is not None else started
+            if km is not None and km.has_kernel:       # cancelled as it started (nbclient did not own it), or stopped
+                loop.run_until_complete(ensure_async(km.shutdown_kernel(now=True)))
         finally:
             for signum, handler in was.items():
                 signal.signal(signum, handler)
@@ -718,7 +728,8 @@ def main(argv: list[str] | None = None) -> int:
             if len(args.students) > 1:
                 print(f"== {student}", flush=True)    # (through a pipe too, `| tee`, while its kernel runs)
             try:
-                rows, notes = grade_one(args.handed_out, given, _notebook(student), args.timeout)
+                notebook = _notebook(student)
+                rows, notes = grade_one(args.handed_out, given, notebook, args.timeout)
             except Refused as err:
                 print(err, file=sys.stderr)
                 record(student, _unscored(given), [f"refused: {err.path} {err.reason}"], "refused", [err.reason])
@@ -727,11 +738,12 @@ def main(argv: list[str] | None = None) -> int:
             if tampered:                           # its points are void, and no later grade can be trusted
                 rows = _unscored(given)
             show(rows, notes, args.hints)
+            why = _without_path(notes, notebook)
             if not tampered:
-                record(student, rows, notes, "graded")
+                record(student, rows, notes, "graded", why)
                 continue
             print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
-            record(student, rows, [*notes, TAMPERED], "void")
+            record(student, rows, [*notes, TAMPERED], "void", [*why, TAMPERED])
             for rest in args.students[at + 1:]:
                 print(f"not graded: {rest}", file=sys.stderr)
                 record(rest, _unscored(given), [NOT_GRADED.format(student)], "not graded")
@@ -832,6 +844,13 @@ def show_summary(summary: list[tuple[str, str, list, list[str]]]) -> None:
                          if outcome == "graded" and earned == 0)]
         why = [first_line(" ".join(w.split()), SUMMARY_CHARS) for w in why]     # (a message's lines joined)
         print(f"{name:{width}}  {score:>{points}}  {'; '.join(why)}".rstrip())
+
+
+def _without_path(notes: list[str], path: Path) -> list[str]:
+    """``notes`` as a student's line of the summary shows them: without the `` in PATH`` or `` from PATH`` naming the
+    notebook ``path`` (``edited in …``, ``deleted from …``), which the student column names (the cut to
+    :data:`SUMMARY_CHARS` took what a note said after it)."""
+    return [re.sub(f" (?:in|from) {re.escape(str(path))}", "", note) for note in notes]
 
 
 def _reason(message: str) -> str:

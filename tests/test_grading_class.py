@@ -305,3 +305,66 @@ def test_a_renamed_check_cell_is_named_so_and_a_cell_that_stopped_the_run_by_its
         f"stopped: cell {place} killed its kernel; the check cells after it score 0",
         "2 / 4 points", ""], done.stdout
     assert place == 7 and "by its place in the student's notebook" in GUIDE
+
+
+def test_a_stop_as_nbclient_shuts_a_students_kernel_down_shuts_it_down_and_prints_no_traceback(tmp_path):
+    """Ctrl-C or SIGTERM while nbclient shut down the kernel of a student whose cells had all run (a tenth of a second
+    a student: three stops in six landed there in a trial): the run ended with the right sentence, then Python printed
+    "Exception ignored in atexit callback" and nbclient's AssertionError (the cancelled shutdown left its exit hook
+    registered and dropped its kernel manager), and a kernel not yet asked to stop was left to notice grade.py's
+    exit."""
+    running = tmp_path / "running"                     # the kernel writes its pid here
+    nb = solved("idle_memory_tax")
+    nb.cells.insert(1, nbformat.v4.new_code_cell(f"import os\nopen({str(running)!r}, 'w').write(str(os.getpid()))"))
+    ada = _write(nb, tmp_path / "ada.ipynb")
+    script = tmp_path / "stopped_in_shutdown.py"       # nbclient's shutdown of the kernel, stopped before it begins
+    script.write_text(
+        "import asyncio, os, signal, sys, time\n"
+        "from jupyter_client import AsyncKernelManager\n"
+        "shutdown = AsyncKernelManager.shutdown_kernel\n"
+        "async def stopped(self, now=False, restart=False):\n"
+        "    if not now:                      # nbclient's own, as the student's cells are done\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        await asyncio.sleep(60)\n"
+        "    await shutdown(self, now=now, restart=restart)\n"
+        "AsyncKernelManager.shutdown_kernel = stopped\n"
+        f"sys.path.insert(0, {str(GRADE.parent)!r})\n"
+        "import grade\n"
+        "status = grade.main(sys.argv[1:])\n"
+        f"kernel = int(open({str(running)!r}).read())\n"
+        "for _ in range(20):\n"
+        "    try:\n"
+        "        os.kill(kernel, 0)\n"
+        "    except ProcessLookupError:\n"
+        "        break\n"
+        "    time.sleep(0.1)\n"
+        "else:\n"
+        "    print('the kernel still runs')\n"
+        "sys.exit(status)\n")
+    done = subprocess.run([sys.executable, str(script), str(GIVEN), ada, "--csv", "tax.csv"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=600,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert done.returncode == 130, (done.stdout, done.stderr)
+    assert done.stderr.startswith(f"interrupted while grading {ada}; no row written for it"), done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert "the kernel still runs" not in done.stdout, "grade.py shuts the kernel down before it exits"
+
+
+def test_the_summary_names_no_notebooks_path_its_student_column_names(tmp_path):
+    """A note of a graded student repeated the notebook's path on its line of the summary, beside the student column
+    that names it, and the cut to 100 characters took what it said: "nbgrader grade_id changed in
+    submitted/eve/idle_memory_tax.ipynb, graded as the handed-out cell: 'm…" (session 69's class)."""
+    nb = solved("idle_memory_tax")
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    nb.cells[ids.index("rho-check")].metadata["nbgrader"]["grade_id"] = "my-check"
+    del nb.cells[ids.index("rho-problem")]          # (put back as it is graded)
+    _write(nb, tmp_path / "submitted" / "eve" / "idle_memory_tax.ipynb")
+    _write(solved("idle_memory_tax"), tmp_path / "submitted" / "ada" / "idle_memory_tax.ipynb")
+    done = _run(tmp_path, "submitted/eve/", "submitted/ada/", "--csv", "tax.csv")
+    assert done.returncode == 0, done.stderr
+    summary = done.stdout.split("== summary")[1].split("\n")
+    assert summary[2] == ("eve       4 / 4  nbgrader grade_id changed, graded as the handed-out cell: 'my-check' is "
+                          "rho-check; put back as handed out: rho-problem (deleted)"), summary
+    assert "put back as handed out: rho-problem (deleted from submitted/eve/idle_memory_tax.ipynb)" in done.stdout
+    assert "deleted from submitted/eve/idle_memory_tax.ipynb" in (tmp_path / "tax.csv").read_text()
+    assert "a note's or a refused file's reason without the notebook's path" in GUIDE
