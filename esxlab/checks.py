@@ -563,13 +563,13 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
 
 def _combined(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str:
     """The hint (:data:`BOTH`) for a numeric ``value`` that a typical mistake of the model (not a slip) explains
-    together with a slip (its value in the slip's unit: ρ without the tax, per MB) or with a rounding (its value cut
-    or rounded early, :data:`ROUNDED_TOO`: ρ without the tax to 2 significant figures), with the other answers that
-    mistake names (:func:`_scaled_reads`); the nearest such pairs, joined by :data:`ALSO`; "" if none does. A
-    student's trial (session 68) was given the general hint for these. Two slips, or a slip rounded, are no such
-    pair: a slip is already named as printed, rounded (:func:`_slip_rounded`). A value the answer cannot take
-    (:func:`_impossible`) is told what the answer must be instead (a goal tax rate of 1.0 is no k = 1.6 cut to 0
-    decimal places). (invented: the exercise framework)"""
+    together with a slip (its value in the slip's unit, :func:`_scaled_reads`: ρ without the tax, per MB) or with a
+    rounding (its value cut or rounded early to a few decimal places, :data:`ROUNDED_TOO`: ρ without the tax, 0.19
+    for 0.1924), with the other answers that mistake names (:func:`_with_given`); the nearest such pairs, joined by
+    :data:`ALSO`; "" if none does. A student's trial (session 68) was given the general hint for these. Two slips,
+    or a slip rounded, are no such pair: a slip is already named as printed, rounded (:func:`_slip_rounded`). A value
+    the answer cannot take (:func:`_impossible`) is told what the answer must be instead (a goal tax rate of 1.0 is no
+    k = 1.6 cut to 0 decimal places). (invented: the exercise framework)"""
     if e.kind not in ("number", "numbers") or _impossible(e, value):
         return ""
     found = []

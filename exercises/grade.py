@@ -778,13 +778,16 @@ class Stops:
     """What Ctrl-C (SIGINT) and SIGTERM do while grade.py grades: raise :class:`Interrupted` (SIGTERM ended the run
     with no summary), except while a student's row and line of the summary are recorded (:meth:`held`), after which
     it is raised (a Ctrl-C between the two named a student whose row was written as the one without a row). A signal
-    ignored when grade.py started (a script's job in the background ignores SIGINT) stays ignored. Invented."""
+    ignored when grade.py started (a script's job in the background ignores SIGINT) stays ignored. In a thread other
+    than the main one (main() called by a program of its own), which no signal reaches and which may not set their
+    handlers, it does nothing. Invented."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.holding, self.pending = False, 0
-        self.was = {s: signal.getsignal(s) for s in self.SIGNALS}
+        here = threading.current_thread() is threading.main_thread()
+        self.was = {s: signal.getsignal(s) for s in self.SIGNALS} if here else {}
         for signum, handler in self.was.items():
             if handler is not signal.SIG_IGN:
                 signal.signal(signum, self.stop)
@@ -807,7 +810,7 @@ class Stops:
 
     def ignore(self) -> None:
         """Ignore the signals from now on (until :meth:`restore`)."""
-        for signum in self.SIGNALS:
+        for signum in self.was:
             signal.signal(signum, signal.SIG_IGN)
 
     def restore(self) -> None:

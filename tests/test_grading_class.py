@@ -262,6 +262,19 @@ def test_a_stop_as_a_students_row_is_written_names_the_next_student_as_the_one_w
     assert left is signal.default_int_handler, "main() leaves the handlers as it found them"
 
 
+def test_main_runs_in_a_thread_other_than_the_main_one(tmp_path, monkeypatch, capsys):
+    """main() called from a program's worker thread stopped at once with "signal only works in main thread" (it set
+    its Ctrl-C and SIGTERM handlers, which only the main thread may); there no signal reaches it, and it grades."""
+    import threading
+    grade = grade_script()
+    monkeypatch.chdir(tmp_path)
+    got = {}
+    worker = threading.Thread(target=lambda: got.update(status=grade.main([str(GIVEN), "nobody.ipynb"])))
+    worker.start()
+    worker.join()
+    assert got == {"status": 1} and "error: STUDENT nobody.ipynb does not exist" in capsys.readouterr().err
+
+
 def test_a_students_folder_is_graded_on_the_one_notebook_in_it(tmp_path):
     """``grade.py HANDED_OUT submitted/*/``: a glob of the notebooks (``submitted/*/tax/*.ipynb``) skipped an empty
     folder without a word; a folder is now a student, named after it, and refused when it holds no notebook or

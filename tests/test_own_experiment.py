@@ -100,6 +100,16 @@ def test_a_module_that_is_not_an_experiment_module_is_one_sentence_pointing_to_f
         E.sweep(_module(**attrs))
 
 
+def test_a_module_with_a_helper_of_its_own_named_hosts_sweeps(serial):
+    """A module of one's own may well have a function named ``hosts`` (its hosts): a sweep took it for the plan of what
+    the runs simulate, called it as hosts(**params) before running and stopped with a TypeError."""
+    def hosts(seed: int) -> list:
+        raise AssertionError("the module's own helper, not a plan of its runs")
+
+    notebook = _module(PARAMS=example.PARAMS, run=example.run, TITLE=example.TITLE, hosts=hosts)
+    assert E.sweep(notebook, GRID, seeds=[0, 1]).tables == serial.tables
+
+
 def test_a_name_that_imports_no_experiment_module_is_refused(capsys):
     with pytest.raises(esx.ConfigError, match="^experiment module 'json' has no PARAMS; "):
         E.sweep("json")

@@ -840,7 +840,7 @@ def test_the_running_tasks_line_says_what_the_task_holds(monkeypatch):
 
 
 def test_a_tasks_line_gives_the_total_an_experiment_knows_before_running(monkeypatch):
-    """Figure 2 says what it simulates (fig2.hosts): a task's line gives its minutes in all."""
+    """Figure 2 says what it simulates (fig2.planned_hosts): a task's line gives its minutes in all."""
     plan = sweeps.Plan.of("fig2", {"minutes": [4, 5], "sizes": [(128, 192)], "measure_from_min": [2]}, [0])
     assert [plan._holds(task) for task in plan.tasks] == [("seed 0, 2 runs", 5 * (4 + 5))]
     assert runner._holds((("fig2",), 3)) == ("fig2, seed 3", 9 * 10) and \
@@ -856,13 +856,13 @@ def test_a_tasks_line_gives_the_total_an_experiment_knows_before_running(monkeyp
 
 
 def test_an_experiments_hosts_are_what_its_run_simulates():
-    """fig2.hosts, the totals the task line and the dashboard's busy line give, counted by the ticks a watcher sees."""
+    """fig2.planned_hosts, the totals the task line and the dashboard's busy line give, counted by the ticks a watcher sees."""
     from esxlab.experiments import fig2
     params = dict(sizes=(128, 192), minutes=3, measure_from_min=2, dbench_start_s=30, clients=10)
     seen = []
     with esx.host.watching(lambda host: seen.append(id(host))):
         fig2.run(0, **params)
-    planned = fig2.hosts(**params)
+    planned = fig2.planned_hosts(**params)
     assert len(planned) == len(dict.fromkeys(seen)) == 5 and sum(m for _, m in planned) == len(seen) / 60
     assert [what for what, _ in planned] == ["a 256 MB VM", "a 128 MB VM", "a 256 MB VM ballooned to 128 MB",
                                               "a 192 MB VM", "a 256 MB VM ballooned to 192 MB"]

@@ -528,7 +528,7 @@ def test_an_experiment_move_that_does_not_stream_counts_its_host_runs_on_the_bus
     """Notebook 02's dashboard (Figure 2: five host runs, not streamed) said "the charts fill in as the run goes" for
     the 4-11 s a move to 400 clients took, and nothing filled in: it says the charts change when the run ends, and
     counts the host runs and simulated minutes as they go. It said "3 host runs, 8.0 simulated minutes so far" with no
-    total, which Figure 2 knows before running (fig2.hosts): it names the host running and gives the totals."""
+    total, which Figure 2 knows before running (fig2.planned_hosts): it names the host running and gives the totals."""
     from esxlab.views import dashboards
     monkeypatch.setattr(dashboards, "PROGRESS_S", 0)            # the count after every tick
     d = views.ExperimentDashboard(fig2, ["clients"], panels=("table",),

@@ -78,12 +78,12 @@ def fork_run(key: Hashable, build: Callable[[], Host], change: tuple[str, Any], 
 
 def planned_hosts(module: ModuleType, params: Mapping[str, Any]) -> list[tuple[str, float]] | None:
     """The hosts ``module.run(seed, **params)`` simulates, in order, each as (what it runs, in a student's words; its
-    simulated minutes), where the experiment says so before running (its optional ``hosts(**params)``, as
-    Figure 2's); None where it does not, as for runs forked or kept (:func:`fork`), whose minutes depend on what ran
+    simulated minutes), where the experiment says so before running (its optional ``planned_hosts(**params)``, as
+    Figure 2's: a name of its own, since a module may well have a helper named ``hosts``); None where it does not, as for runs forked or kept (:func:`fork`), whose minutes depend on what ran
     before in the process. A dashboard's busy line and the runner's line for the running task give totals from it.
     Invented."""
-    hosts = getattr(module, "hosts", None)
-    return None if hosts is None else hosts(**params)
+    plan = getattr(module, "planned_hosts", None)
+    return None if plan is None else plan(**params)
 
 
 def planned_minutes(module: ModuleType, runs: Iterable[Mapping[str, Any]]) -> float | None:

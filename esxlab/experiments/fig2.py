@@ -158,7 +158,7 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
     return tr.mean("dbench", "throughput", p.measure_from_min, p.minutes), tr
 
 
-def hosts(**params: object) -> list[tuple[str, float]]:
+def planned_hosts(**params: object) -> list[tuple[str, float]]:
     """The hosts :func:`run` simulates with ``params``, in its order, each as (what it runs, in a student's words; its
     simulated minutes): the VM configured at ``max_mb``, then each size configured and ``max_mb`` ballooned down to
     it, one VM per host. Known before running, so a dashboard's busy line and a sweep's line for the running task give

@@ -429,11 +429,11 @@ class _Minutes:
             self.line = _TaskLine(self.started, desc=f"  {self._name}", initial=self.ticks // 60, total=total,
                                   unit=" simulated min", file=sys.stderr, position=1, leave=False, dynamic_ncols=True,
                                   bar_format=None if total is None else
-                                  "{desc}: {n:.0f} of {total:.0f}{unit} [{elapsed}<{remaining}, {rate_fmt}]")
+                                  "{desc}: {n:.0f} of {total:g}{unit} [{elapsed}<{remaining}, {rate_fmt}]")
 
     def _on_bar(self) -> None:
         if self.bar is not None:
-            total = "" if self._total is None else f" of {self._total:.0f}"
+            total = "" if self._total is None else f" of {self._total:g}"
             self.bar.set_postfix_str(f"{self._name}: {self.ticks // 60}{total} simulated min", refresh=False)
 
 
