@@ -21,6 +21,8 @@ from esxlab.experiments.cli import main as reproduce_main
 pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
+#: what a range given by its ends only is told beside them
+ENDS = "those are the range's ends: add the values you want between them"
 MISSING = ("error: sweep: the following arguments are required: EXPERIMENT; give one of "
            f"{', '.join(EXPERIMENTS)}, or a figure number.\n")
 
@@ -388,7 +390,7 @@ def _never_runs(monkeypatch):
                                                            "(--seeds takes one, written 0-3); allowed: every value "
                                                            "written out, separated by commas, e.g. --param "
                                                            "minutes=8,9,10,20,100 "
-                                                           "(the ends: write the values between too).\n"),
+                                                           "(" + ENDS + ").\n"),
 ])
 def test_what_a_helper_found_an_option_silently_took_is_refused_before_running(argv, says, monkeypatch, capsys,
                                                                                 tmp_path):
@@ -573,14 +575,10 @@ def test_a_range_a_space_split_into_words_is_told_to_be_written_without_spaces(a
 
 
 @pytest.mark.parametrize("argv, written", [
-    (["sweep", "fig7", "--param", "tax_rate=0", "-", "0.5"], "--param tax_rate=0,0.5 (the ends: write the values "
-                                                             "between too)"),
-    (["sweep", "fig7", "--param", "tax_rate=0-", "0.5", "--seeds", "0"], "--param tax_rate=0,0.5 (the ends: write "
-                                                                          "the values between too)"),
-    (["sweep", "fig7", "--param=tax_rate=0", "-0.5"], "--param tax_rate=0,0.5 (the ends: write the values between "
-                                                      "too)"),
-    (["sweep", "fig7", "--param", "tax_rate=0,", "0.25", "-", "0.5"], "--param tax_rate=0,0.25,0.5 (the ends: write "
-                                                                      "the values between too)"),
+    (["sweep", "fig7", "--param", "tax_rate=0", "-", "0.5"], "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["sweep", "fig7", "--param", "tax_rate=0-", "0.5", "--seeds", "0"], "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["sweep", "fig7", "--param=tax_rate=0", "-0.5"], "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["sweep", "fig7", "--param", "tax_rate=0,", "0.25", "-", "0.5"], "--param tax_rate=0,0.25,0.5 (" + ENDS + ")"),
     (["sweep", "fig7", "--param", "clients=10", "-", "12"], "--param clients=10,11,12")])
 def test_a_param_range_a_space_split_into_words_is_told_to_write_the_values(argv, written, monkeypatch, capsys):
     """`--param tax_rate=0 - 0.5` said only "unrecognized arguments: - 0.5.", where `--seeds 0 - 3` is told the space
@@ -623,12 +621,12 @@ def test_a_range_written_with_two_dots_or_a_colon_is_refused_as_a_range(text, mo
     assert main(["sweep", "fig7", "--param", text]) == 2
     assert capsys.readouterr().err == (f"error: sweep: --param {text!r} writes {text.partition('=')[2]!r}, a range, "
                                        "which --param does not take (--seeds takes one, written 0-3); allowed: every "
-                                       "value written out, separated by commas, e.g. --param tax_rate=0,0.75 (the "
-                                       "ends: write the values between too).\n")
+                                       "value written out, separated by commas, e.g. --param tax_rate=0,0.75 ("
+                                       f"{ENDS}).\n")
 
 
-@pytest.mark.parametrize("text, written", [("tax_rate=0-2", "tax_rate=0,2 (the ends: write the values between too)"),
-                                           ("tax_rate='{0..1}'", "tax_rate=0,1 (the ends: write the values between too)"),
+@pytest.mark.parametrize("text, written", [("tax_rate=0-2", "tax_rate=0,2 (" + ENDS + ")"),
+                                           ("tax_rate='{0..1}'", "tax_rate=0,1 (" + ENDS + ")"),
                                            ("clients=10-12", "clients=10,11,12")])
 def test_a_range_of_a_fraction_parameter_is_written_by_its_ends(text, written, monkeypatch, capsys):
     """A fresh user's `--param tax_rate=0-2` was told to write `--param tax_rate=0,1,2`, as if τ (0 to 0.99) took whole

@@ -801,7 +801,7 @@ def test_text_that_reads_as_numbers_is_shown_as_the_python_numbers_it_reads(key,
     """The numbers shown are Python's: "08" is no Python literal, and "0-2" (a range, as --seeds writes one) read as
     [0-2] would be [-2]; a range is written out as --param's error writes it, a whole-number parameter's value by value,
     a fraction's by its ends (a fresh user's tax_rate "0-2" was shown as [0, 1, 2], as if τ took whole numbers)."""
-    ends = "the ends: write the values between too; " if text in ("0-2", "0-0.5") else ""
+    ends = "those are the range's ends: add the values you want between them; " if text in ("0-2", "0-0.5") else ""
     with pytest.raises(ConfigError, match=re.escape(f"give numbers, not quoted: params={{{key!r}: {numbers}}} "
                                                     f"({ends}the command line writes the same as --param "
                                                     f"{key}={written}).")):

@@ -252,19 +252,22 @@ def _no_ranges(text: str, items: list[str], whole: bool) -> None:
                           f"{_written_out(str(text).partition('=')[0], items, whole)}.")
 
 
+#: what a range given by its ends only is told beside them (a parameter in fractions: 0-0.5 may mean any values between)
+RANGE_ENDS = "those are the range's ends: add the values you want between them"
+
+
 def _written_out(name: str, items: list[str], whole: bool) -> str:
     """``--param NAME=V1,V2,…`` for the values ``items`` (quoted for the shell), each range among them written out
-    (:func:`_listed`), followed, where a range is given by its ends only, by " (the ends: write the values between
-    too)"."""
+    (:func:`_listed`), followed, where a range is given by its ends only, by :data:`RANGE_ENDS`."""
     listed, short = _listed(items, whole)
-    ends = " (the ends: write the values between too)" if short else ""
+    ends = f" ({RANGE_ENDS})" if short else ""
     return f"--param {_shell(name.strip() + '=' + ','.join(listed))}{ends}"
 
 
 def written_out(text: str, specs: Mapping[str, Param] | None = None) -> str:
     """``--param`` ``text`` (``tax_rate=0-0.5``) with each range among its values written out, as :func:`parse_param`'s
-    error writes it for the experiment's ``specs``: ``--param tax_rate=0,0.5 (the ends: write the values between
-    too)``, ``--param clients=10,11,12``."""
+    error writes it for the experiment's ``specs``: ``--param tax_rate=0,0.5 (those are the range's ends: …)``,
+    ``--param clients=10,11,12``."""
     name, _, values = str(text).partition("=")
     return _written_out(name, [item for item in _items(text, values) if item],
                         not _in_fractions((specs or {}).get(name.strip())))
@@ -650,7 +653,7 @@ def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
     numbers = [int(w) if re.fullmatch(r"[-+]?[0-9]+", w) else float(w) for w in listed]
     if not all(map(math.isfinite, numbers)):                 # 1e400: refused by the parameter's check
         return
-    ends = "the ends: write the values between too; " if short else ""
+    ends = f"{RANGE_ENDS}; " if short else ""
     raise ConfigError(f"sweep: {name}.{key} = {value!r} is text; give numbers, not quoted: params={{{key!r}: "
                       f"{numbers!r}}} ({ends}the command line writes the same as --param "
                       f"{key}={','.join(map(_compact, numbers))}).")
