@@ -845,7 +845,22 @@ def check(problem: Any, *by_position: Any, **answers: Any) -> None:
         raise CheckFailed(f"{rebound} is not as esxlab defines it (a cell of yours changed it), and the check "
                           "poses the problem from its class, so it would check another problem: restart the kernel "
                           "(Kernel → Restart Kernel) and run the notebook again without that change.")
-    expected = cls(problem.seed)._expectations()
+    _verdict(cls(problem.seed), problem, by_position, answers)
+
+
+def check_posed(posed: Any, **answers: Any) -> None:
+    """:func:`check` on ``posed``, a problem its caller posed itself from class and seed, and so trusts: its
+    expectations as computed once per problem object, not posed afresh. ``exercises/grade.py`` re-checks each
+    student's answers, exported from the kernel as data, on problems it posed once for the class run, in its own
+    process. (invented: the exercise framework)"""
+    _verdict(posed, posed, (), answers)
+
+
+def _verdict(posed: Any, problem: Any, by_position: tuple, answers: dict[str, Any]) -> None:
+    """The verdict of :func:`check` on the answers to ``posed`` (``problem``: the object the caller passed, which a
+    note about its seed names)."""
+    cls = type(posed)
+    expected = posed._expectations()
     names = [e.name for e in expected]
     if by_position:
         named = ", ".join(f"{n}={n}" for n in names)

@@ -8,9 +8,12 @@ Runs each STUDENT.ipynb with its locked cells (the setup and the checks) put bac
 HANDED_OUT.ipynb, as nbgrader does (locked cells the student deleted are put back where they stood, and
 named, as are those the student edited), and prints the points of the check cells that pass, each all or nothing
 (``4 / 4 points``); a check cell passes only if the kernel reports that it ran without an error (an error an
-answer cell hid with ``set_custom_exc`` still fails it). ``--hints`` first prints a line per check cell: its
-points and what the student read under it (the checker's message naming each wrong answer, "not answered
-yet", or "correct"). ``--csv`` adds a row per student to FILE (its header first, if FILE is new):
+answer cell hid with ``set_custom_exc`` still fails it). The points are then those of the same check made again in
+grade.py's own process, on problems posed there once per run and the answers exported from the kernel as plain data
+(JSON): a note names each check where the kernel and that re-check disagree, or where the kernel's verdict stands
+unchecked (the capstone's answer is code; a run that stopped before the export). ``--hints`` first prints a line
+per check cell: its points and what the student read under it (the checker's message naming each wrong answer, "not
+answered yet", or "correct"). ``--csv`` adds a row per student to FILE (its header first, if FILE is new):
 :data:`CSV_FIRST` (``student`` is the file's name without its folder and ``.ipynb``, or its path as given if that
 name holds the handed-out notebook's: nbgrader's ``submitted/<student>/…``; a student given as a folder, the folder's
 name), each check cell's points, then
@@ -42,6 +45,7 @@ nbclient (the ``exercises`` extra: ``pip install -e '.[exercises]'``).
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import atexit
 import collections
@@ -65,7 +69,7 @@ import time
 import tokenize
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from esxlab.errors import first_line, install_hint
 
@@ -75,6 +79,7 @@ try:
 except ModuleNotFoundError as err:              # esxlab installed without the exercises extra
     sys.exit(f"error: grade.py needs {err.name}; {install_hint('exercises')}.")
 
+from esxlab import checks
 from esxlab.checks import GRADING_SEED, CheckFailed
 from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)
 from esxlab.experiments.runner import source_hash
@@ -165,9 +170,43 @@ JSON_WORDS = ("true", "false", "null")
 ERROR_CHARS = 100
 #: characters of each note or failed check's message a student's line of the summary keeps (its first line)
 SUMMARY_CHARS = 100
-#: the cell grade.py runs after a student's: how many times the checker ran (esxlab.checks.checks_run), as the cell's
-#: value (not printed: an answer cell may have bound `print` to a function of its own)
-COUNT_CELL = "import esxlab.checks\nesxlab.checks.checks_run()"
+#: what grade.py runs first in each check cell it re-checks (``_g``: the notebook's globals, ``_key``: the cell's grade
+#: id, ``_names``: its answer variables, :func:`pose`): each answer's value as the check is made (not after the
+#: notebook's last cell, where a scratch cell may have used the name again: sampling's ``f``), kept in
+#: ``__esxlab_answers__`` for :data:`COUNT_CELL`. Only plain values are kept: None, bool, int, float, str of exactly
+#: those types, lists and tuples of them, and numpy arrays and numbers of numpy's own types, as their ``tolist()``;
+#: any other object, one of the student's own with a ``__eq__`` that agrees with anything included, as its type's name
+#: alone ("not_plain"), and a name not defined as "missing". What is kept can lie only about the student's own
+#: answers, which grade.py checks itself (:func:`_rechecked`).
+CAPTURE = """import numpy
+
+def _plain(x, depth=0):
+    if x is None or type(x) in (bool, int, float, str):
+        return x
+    if type(x) is numpy.ndarray or isinstance(x, numpy.generic) and type(x) is numpy.dtype(type(x)).type:
+        return _plain(x.tolist(), depth)
+    if type(x) in (list, tuple) and depth < 4:
+        return [_plain(v, depth + 1) for v in x]
+    raise TypeError(type(x).__name__)
+
+_got = {"answers": {}, "not_plain": {}, "missing": []}
+for _name in _names:
+    if _name not in _g:
+        _got["missing"].append(_name)
+        continue
+    try:
+        _got["answers"][_name] = _plain(_g[_name])
+    except (TypeError, ValueError) as _err:
+        _got["not_plain"][_name] = str(_err)
+_g.setdefault("__esxlab_answers__", {})[_key] = _got"""
+#: the cell grade.py runs after a student's: how many times the checker ran (esxlab.checks.checks_run) and the answers
+#: each check cell kept (:data:`CAPTURE`), as JSON published as the cell's one display (not printed: an answer cell may
+#: have bound `print` to a function of its own)
+COUNT_CELL = """import json, esxlab.checks, IPython.display
+IPython.display.display({"text/plain": json.dumps({"checks_run": esxlab.checks.checks_run(),
+                                                   "checks": globals().get("__esxlab_answers__", {})})}, raw=True)"""
+#: the types a note names as those an exported answer may hold
+PLAIN = "numbers, str, bool, None, lists or tuples of them, numpy arrays and numbers"
 #: checker calls beyond one per check cell that are no search (a leftover `p.check(...)`, a check cell run twice by a
 #: copy of it): a search tries dozens of values (a review found one extra call flagged an honest notebook)
 SEARCH_SLACK = 3
@@ -414,13 +453,15 @@ def flags(given, work) -> list[str]:
     return notes
 
 
-def grade(given, work,
-          timeout: float = TIMEOUT_S) -> tuple[list[str], list[tuple[str, int, int, str]], list[str], str]:
+def grade(given, work, timeout: float = TIMEOUT_S,
+          posed: dict[str, Posed] | None = None) -> tuple[list[str], list[tuple[str, int, int, str]], list[str], str]:
     """Run ``work`` (a notebook) with ``given``'s locked cells, deleted ones put back; returns those put back
-    (:func:`put_back`), per check cell of ``given`` (grade_id, points earned, points, what the student read), a note
-    per answer cell that raised (:func:`_raised`) or the checker run more often than there are check cells
-    (:func:`_searched`), and why the run stopped early ("" if it did not: the cells together over ``timeout``
-    seconds, counted from the first cell's start, or a dead kernel)."""
+    (:func:`put_back`), per check cell of ``given`` (grade_id, points earned as the re-check of :func:`_rechecked`
+    on ``posed``'s problems says, points, what the student read), a note per answer cell that raised
+    (:func:`_raised`), the checker run more often than there are check cells (:func:`_searched`) or a re-check that
+    disagreed with the kernel or could not be made, and why the run stopped early ("" if it did not: the cells
+    together over ``timeout`` seconds, counted from the first cell's start, or a dead kernel). ``posed``:
+    :func:`pose` of ``given``, posed once for a class (posed here if None)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -429,6 +470,12 @@ def grade(given, work,
     restored = put_back(given, work)
     locked = locked_cells(given)
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
+    posed = pose(given) if posed is None else posed
+    for cell in locked.values():              # (given's copy: the answers as each check is made, kept for the export)
+        this = posed.get(nbgrader(cell).get("grade_id"))
+        if this is not None and this.problem is not None:
+            cell.source = (f"exec({CAPTURE!r}, {{'_g': globals(), '_key': {nbgrader(cell)['grade_id']!r}, "
+                           f"'_names': {sorted(set(this.answers.values()))!r}}})\n{cell.source}")
     count = nbformat.v4.new_code_cell(COUNT_CELL)
     work.cells.append(count)
     # the kernel's own output outside its cells (ipykernel's warning that it talks over local TCP, a dying kernel's
@@ -440,7 +487,7 @@ def grade(given, work,
     started: list[int] = []
     replies: dict[int, dict] = {}         # the kernel's execute_reply to each cell that finished
     seconds = math.ceil(timeout)                  # (whole seconds, as the note names them)
-    stopped = ""
+    stopped, in_own = "", False
     # the kernel works in a fresh folder: it imports esxlab as installed, the package grade.py hashes, not a copy
     # in the folder grade.py was started from (nor one an earlier notebook left in its own)
     with tempfile.TemporaryDirectory(prefix="esxlab-grade-") as folder:
@@ -454,19 +501,21 @@ def grade(given, work,
                      stderr=subprocess.DEVNULL)
         except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
             cell = work.cells[started[-1] if started else 0]
+            in_own = cell is count          # (a stop there is no stop before the export: the notebook kept it out)
             # a cell of the student's own by its place in their notebook (not in the one run: cells put back shift it)
             name = (nbgrader(cell).get("grade_id") or (f"cell {theirs[id(cell)]}" if id(cell) in theirs else
-                    "grade.py's own cell after the notebook's (it counts the checker's calls)"))
+                    "grade.py's own cell after the notebook's (it counts the checker's calls and exports the answers)"))
             why = (f"the notebook ran over its timeout of {seconds} s (all its cells together), in {name}"
                    if isinstance(err, CellTimeoutError) else f"{name} killed its kernel")
             stopped = f"stopped: {why}; the check cells after it score 0"
-    counted = work.cells.pop()
+    exported = _exported(work.cells.pop())
     ran = {nbgrader(c).get("grade_id"): i for i, c in enumerate(work.cells)}
     rows = []
     for grade_id, points in _graded(given):
         message = _message(work.cells[ran[grade_id]], replies.get(ran[grade_id]))
         rows.append((grade_id, points if message == "correct" else 0, points, message))
-    return restored, rows, [*_searched(given, counted), *_raised(given, work, replies)], stopped
+    rows, rechecked = _rechecked(rows, posed, exported, bool(stopped) and not in_own)
+    return restored, rows, [*_searched(given, exported), *_raised(given, work, replies), *rechecked], stopped
 
 
 def _budget(seconds: float, own) -> Callable[[Any], float]:
@@ -539,16 +588,160 @@ def _execute(client, **kwargs) -> None:
     task.result()                                                # its error, if it raised one
 
 
-def _searched(given, counted) -> list[str]:
-    """:data:`SEARCHED` if :data:`COUNT_CELL`, run as ``counted`` after the student's cells, says the checker ran more
-    often than ``given`` has check cells (each runs once, calling it once) by more than :data:`SEARCH_SLACK`, else
-    nothing (also when it did not run: a run stopped early)."""
-    said = "".join(o.data.get("text/plain", "") for o in counted.get("outputs", [])
-                   if o.output_type == "execute_result").strip()
+def _exported(counted) -> dict | None:
+    """What :data:`COUNT_CELL`, run as ``counted`` after the student's cells, exported: its one display's text read
+    with ``json.loads`` (nothing else of the student's kernel is trusted), if it is an object of the cell's keys and
+    types, the answers each check cell kept (:data:`CAPTURE`) under ``checks`` by grade id, those not of its keys and
+    types left out; else None (it did not run: a run stopped early; or code of the notebook's own kept it from
+    exporting)."""
+    said = [o.get("data", {}).get("text/plain", "") for o in counted.get("outputs", [])
+            if o.output_type == "display_data"]
+    try:
+        exported = json.loads(said[0]) if len(said) == 1 else None
+    except (TypeError, ValueError, RecursionError):     # (JSON nested deeper than Python's stack: a made-up export)
+        return None
+    if not isinstance(exported, dict) or not _typed(exported, {"checks_run": int, "checks": dict}):
+        return None
+    kinds = {"answers": dict, "not_plain": dict, "missing": list}
+    exported["checks"] = {key: got for key, got in exported["checks"].items()
+                          if isinstance(got, dict) and _typed(got, kinds)}
+    return exported
+
+
+def _typed(exported: dict, kinds: dict[str, type]) -> bool:
+    """Whether ``exported`` holds a value of each type of ``kinds`` under its key."""
+    return all(isinstance(exported.get(k), t) for k, t in kinds.items())
+
+
+def _searched(given, exported: dict | None) -> list[str]:
+    """:data:`SEARCHED` if the checker ran (``exported``: :func:`_exported`) more often than ``given`` has check cells
+    (each runs once, calling it once) by more than :data:`SEARCH_SLACK`, else nothing (also when nothing was exported:
+    a run stopped early)."""
+    said = exported["checks_run"] if exported else 0
     cells = len(_graded(given))
-    if not said.isdigit() or int(said) <= cells + SEARCH_SLACK:
+    if said <= cells + SEARCH_SLACK:
         return []
     return [SEARCHED.format(said, f"{cells} check cell" + ("s" if cells > 1 else ""))]
+
+
+class Posed(NamedTuple):
+    """A check cell's problem as grade.py poses it in its own process (:func:`pose`), and the variable that holds each
+    answer its check is given (answer name → variable); ``problem`` None if it is not re-checked, ``why`` says why."""
+
+    problem: Any
+    answers: dict[str, str]
+    why: str = ""
+
+
+def pose(given) -> dict[str, Posed]:
+    """Each check cell of ``given`` (by grade id) with its problem posed here, in grade.py's process, from the locked
+    cells as handed out, read with ``ast``: the problem class of the ``VAR = problems.Class(seed=SEED)`` cell before it,
+    the handed-out ``SEED``, and the answer variables of its ``checks.check(VAR, name=variable, …)`` call. Posed once
+    per run (a class's problem depends only on its class and seed). A check whose answer is code (the capstone's
+    policy, an "object" to run) is not re-checked, nor one whose cells do not read so. Invented."""
+    from esxlab import problems
+    from esxlab.problems.base import Problem
+
+    seed, classes, posed = _seed(given), {}, {}
+    for cell in given.cells:
+        meta = nbgrader(cell)
+        if cell.cell_type != "code" or not meta.get("locked"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) \
+                    and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute) \
+                    and isinstance(node.value.func.value, ast.Name) and node.value.func.value.id == "problems":
+                classes[node.targets[0].id] = node.value.func.attr
+        if not meta.get("grade"):
+            continue
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == "check" and isinstance(n.func.value, ast.Name) and n.func.value.id == "checks"]
+        call = calls[0] if len(calls) == 1 else None
+        if call is None or len(call.args) != 1 or not isinstance(call.args[0], ast.Name) \
+                or not all(k.arg and isinstance(k.value, ast.Name) for k in call.keywords):
+            posed[meta["grade_id"]] = Posed(None, {}, "its check cell makes no one checks.check(p, name=name, …) "
+                                            "call")
+            continue
+        answers = {k.arg: k.value.id for k in call.keywords}
+        cls = getattr(problems, classes.get(call.args[0].id, ""), None)
+        if not (isinstance(cls, type) and issubclass(cls, Problem) and seed):
+            posed[meta["grade_id"]] = Posed(None, answers, f"no problem class of esxlab.problems and SEED for "
+                                            f"{call.args[0].id!r} in the handed-out cells")
+            continue
+        problem = cls(seed=int(seed))
+        code = [e.name for e in problem._expectations() if e.kind == "object"]
+        posed[meta["grade_id"]] = Posed(None, answers, f"its answer {', '.join(code)} is code, which runs only in "
+                                        "the student's kernel") if code else Posed(problem, answers)
+    return posed
+
+
+def _recheck(posed: Posed, exported: dict) -> str:
+    """"" if the answers ``exported`` (one check cell's, :func:`_exported`) pass the check of ``posed``'s problem,
+    here; else why not, a sentence: the check's verdict, an answer not kept as plain data (:data:`PLAIN`), or one not
+    defined."""
+    values = {}
+    for name, var in posed.answers.items():
+        if var in exported["not_plain"]:
+            return (f"`{var}` holds a {first_line(str(exported['not_plain'][var]), ERROR_CHARS)}, which is not a "
+                    f"plain answer; allowed: {PLAIN}")
+        if var not in exported["answers"]:
+            return f"`{var}` was not defined when the check cell ran"
+        values[name] = exported["answers"][var]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):         # ("Correct: …")
+            checks.check_posed(posed.problem, **values)
+    except Exception as err:                                    # noqa: BLE001 (a verdict, whatever the answers)
+        return f"{type(err).__name__}: {_reason(str(err))}"
+    return ""
+
+
+def _rechecked(rows: list[tuple[str, int, int, str]], posed: dict[str, Posed], exported: dict | None,
+               stopped: bool) -> tuple[list[tuple[str, int, int, str]], list[str]]:
+    """``rows`` (:func:`grade`'s, by the kernel's verdicts) with their points as the re-check in grade.py's own
+    process says (:func:`_recheck` of each check cell's ``posed`` problem on the answers ``exported``), and a note per
+    check cell where the two disagree (the kernel's check passed and the re-check did not: 0, flagged; the other
+    way: the re-check's points), or where the kernel's check passed and its verdict stands unchecked (an answer that
+    is code; a run ``stopped`` before grade.py's last cell exported the answers). The kernel's message stays what the
+    student read. Invented."""
+    out, notes = [], []
+    for grade_id, earned, points, message in rows:
+        this = posed.get(grade_id)
+        if this is None or this.problem is None:
+            if earned:
+                why = this.why if this else "it is not a check cell of the handed-out notebook"
+                notes.append(f"{grade_id}: not re-checked ({why}): the kernel's verdict stands")
+        elif exported is None and stopped:
+            if earned:
+                notes.append(f"{grade_id}: not re-checked (the run stopped before grade.py's last cell exported the "
+                             "answers): the kernel's verdict stands")
+        elif exported is None:
+            if earned:
+                notes.append(f"flagged: the kernel's check passed, an independent re-check could not be made, in "
+                             f"{grade_id} (grade.py's last cell exported no answers: code of the notebook's own kept "
+                             "it from exporting them)")
+                earned = 0
+        elif grade_id not in exported["checks"]:
+            if earned:
+                notes.append(f"flagged: the kernel's check passed, an independent re-check could not be made, in "
+                             f"{grade_id} (its check cell kept no answers: code of the notebook's own kept it from "
+                             "keeping them)")
+                earned = 0
+        else:
+            failed = _recheck(this, exported["checks"][grade_id])
+            if earned and failed:
+                notes.append(f"flagged: the kernel's check passed, an independent re-check did not, in {grade_id} "
+                             f"(of the answers as they stood when the check cell ran): {failed}")
+                earned = 0
+            elif not earned and not failed:
+                notes.append(f"the kernel's check failed, an independent re-check passed, in {grade_id} (did the "
+                             "notebook's own code break its kernel's check?): points as the re-check says")
+                earned = points
+        out.append((grade_id, earned, points, message))
+    return out, notes
 
 
 def _raised(given, work, replies: dict[int, dict]) -> list[str]:
@@ -566,9 +759,10 @@ def _raised(given, work, replies: dict[int, dict]) -> list[str]:
     return notes
 
 
-def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[list, list[str]]:
-    """Grade ``student``; returns its rows (:func:`grade`) and its notes, to print (:func:`show`) once grading knows
-    they count. Refused if it cannot be graded."""
+def grade_one(handed_out: Path, given, student: Path, timeout: float,
+              posed: dict[str, Posed] | None = None) -> tuple[list, list[str]]:
+    """Grade ``student``; returns its rows (:func:`grade`; ``posed``: :func:`pose` of ``given``, once for the run) and
+    its notes, to print (:func:`show`) once grading knows they count. Refused if it cannot be graded."""
     work = _read(student, "STUDENT")
     changed_ids = renamed(given, work)
     answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
@@ -592,7 +786,7 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float) -> tuple[l
     other_seed = bool(theirs and ours and theirs != ours)
     # (before grading puts the handed-out cells back)
     suspect, changed = flags(given, work), edited(given, work, but_seed=other_seed)
-    restored, rows, raised, stopped = grade(given, work, timeout)
+    restored, rows, raised, stopped = grade(given, work, timeout, posed)
     notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m), *raised]
     if other_seed:
         notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout, "
@@ -712,6 +906,7 @@ def main(argv: list[str] | None = None) -> int:
     except Refused as err:
         sys.exit(str(err))
     package, summary, names = source_hash(leave_out=()), [], _names(args.students, args.handed_out)
+    posed = pose(given)                 # (in this process, before any student's code runs; once for the run)
     stops = Stops()
 
     def record(student: Path, rows: list, notes: list[str], outcome: str, why: list[str] | None = None) -> None:
@@ -729,7 +924,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"== {student}", flush=True)    # (through a pipe too, `| tee`, while its kernel runs)
             try:
                 notebook = _notebook(student)
-                rows, notes = grade_one(args.handed_out, given, notebook, args.timeout)
+                rows, notes = grade_one(args.handed_out, given, notebook, args.timeout, posed)
             except Refused as err:
                 print(err, file=sys.stderr)
                 record(student, _unscored(given), [f"refused: {err.path} {err.reason}"], "refused", [err.reason])
@@ -843,8 +1038,8 @@ def show_summary(summary: list[tuple[str, str, list, list[str]]]) -> None:
     width, points = max(len("student"), *(len(s[0]) for s in summary)), max(len("points"), *map(len, scored))
     print(f"{'student':{width}}  {'points':>{points}}  why")
     for (name, outcome, rows, notes), score in zip(summary, scored):
-        why = [*notes, *(f"{g}: {_reason(message)}" for g, earned, _, message in rows
-                         if outcome == "graded" and earned == 0)]
+        why = [*notes, *(f"{g}: {_reason(message)}" for g, earned, _, message in rows     # ("correct": a re-check's 0,
+                         if outcome == "graded" and earned == 0 and message != "correct")]  # which a note tells)
         why = [first_line(" ".join(w.split()), SUMMARY_CHARS) for w in why]     # (a message's lines joined)
         print(f"{name:{width}}  {score:>{points}}  {'; '.join(why)}".rstrip())
 

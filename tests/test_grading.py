@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -51,6 +52,9 @@ print(f"{victim} is the instructor's victim too", getattr(p, "vms")[0], rhos == 
 counts = {"calls": 0}
 '''
 WRONG_TARGETS = "targets_mb, goal_tax_rate = [1, 2], 0.5"
+#: the note of a check that passed before its run stopped: grade.py's last cell, which exports the answers, did not run
+NOT_RECHECKED = ("rho-check: not re-checked (the run stopped before grade.py's last cell exported the answers): the "
+                 "kernel's verdict stands")
 #: answer cells that read the answers, each with what its notes must name
 LEAKS = [
     ("import operator; d = operator.methodcaller('_' + 'solve')(p); rhos, victim = d['rhos'], d['victim']",
@@ -150,9 +154,11 @@ def test_a_class_is_graded_at_once_into_a_csv_with_loops_dead_kernels_and_cheats
     assert done.stderr == ("error: STUDENT junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an "
                            ".ipynb file of the exercises.\n"), "named on stderr, and nothing of the dying kernel's log"
     out = done.stdout
-    assert f"== {loop}\nstopped: the notebook ran over its timeout of 15 s (all its cells together), in " \
+    assert f"== {loop}\n{NOT_RECHECKED}\nstopped: the notebook ran over its timeout of 15 s (all its cells " \
+           "together), in " \
            "targets-answer; the check cells after it score 0\n2 / 4 points" in out, out
-    assert f"== {dead}\nflagged for review: targets-answer reads the private attribute 'os._exit'\nstopped: " \
+    assert f"== {dead}\nflagged for review: targets-answer reads the private attribute 'os._exit'\n" \
+           f"{NOT_RECHECKED}\nstopped: " \
            "targets-answer killed its kernel; the check cells after it score 0\n2 / 4 points" in out, out
     assert f"== {cheat}\nflagged for review: rho-answer names 'instructor' (esxlab.problems.instructor computes the " \
            "answers)\n4 / 4 points" in out, out
@@ -209,9 +215,24 @@ def test_a_few_checker_calls_more_than_check_cells_are_not_a_search():
     grade = grade_script()
     given = nbformat.read(RELEASE / "sampling.ipynb", as_version=4)
     cells = len(grade._graded(given))
-    counted = lambda n: {"outputs": [nbformat.v4.new_output("execute_result", {"text/plain": str(n)})]}
+    counted = lambda n: {"checks_run": n, "checks": {}}
     assert grade._searched(given, counted(cells + 1)) == [] == grade._searched(given, counted(cells + grade.SEARCH_SLACK))
     assert grade._searched(given, counted(cells + grade.SEARCH_SLACK + 1))[0].startswith("flagged for review")
+    assert grade._searched(given, None) == [], "nothing exported: a run that stopped early"
+
+
+def test_only_an_export_of_grade_py_s_own_shape_is_read():
+    """grade.py reads what its last cell exported with json.loads alone; a notebook that made up the export (code of
+    its own can rebind json.dumps) gets None, as if nothing was exported, not grade.py's crash (JSON nested deeper
+    than Python's stack raised RecursionError)."""
+    grade = grade_script()
+    said = lambda text: {"outputs": [nbformat.v4.new_output("display_data", {"text/plain": text})]}
+    kept = {"answers": {"rhos": [1.5]}, "not_plain": {}, "missing": []}
+    good = json.dumps({"checks_run": 2, "checks": {"rho-check": kept, "made-up": {"answers": [1.5]}}})
+    assert grade._exported(said(good))["checks"] == {"rho-check": kept}, "a check's entry of another shape left out"
+    for made_up in ("[" * 100_000 + "]" * 100_000, "nonsense", '{"checks_run": "2", "checks": {}}', "[]",
+                    '{"checks_run": 2, "answers": {}}'):
+        assert grade._exported(said(made_up)) is None, made_up[:40]
 
 
 def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
@@ -611,6 +632,93 @@ def test_a_check_whose_error_an_answer_cell_hid_fails(tmp_path):
     assert (row["student"], row["rho-check"], row["targets-check"], row["points"]) == ("hal", "0", "0", "0"), row
 
 
+#: a check cell's reload made harmless, and the checker replaced by one that breaks the student's own kernel's checks
+BROKEN_CHECKER = 'import importlib\nimportlib.reload = lambda m: m\nchecks.check = lambda *a, **k: 1 / 0\n'
+#: grade.py's own last cell kept from exporting the answers
+NO_EXPORT = "import IPython.display\nIPython.display.display = lambda *a, **k: None\n"
+
+
+def test_a_checker_replaced_in_the_kernel_does_not_pass_wrong_answers(tmp_path):
+    """A student whose answer cell replaced the checker (GIL: every check in its kernel says "Correct") and gave wrong
+    answers scored full marks, flagged; grade.py now re-checks the answers, exported from the kernel as JSON, on
+    problems it poses in its own process. Kept from exporting, the kernel's passes count for nothing. Right answers
+    whose kernel checks a cell of the student's own broke score as the re-check says, noted. Solutions keep full
+    marks (test_grading_without_nbgrader_…)."""
+    (tmp_path / "submitted").mkdir()
+    gil = _student(tmp_path / "submitted", "gil", {"rho-answer": GIL, "targets-answer": WRONG_TARGETS})
+    mute = _student(tmp_path / "submitted", "mute", {"rho-answer": GIL, "targets-answer": NO_EXPORT + WRONG_TARGETS})
+    own = _student(tmp_path / "submitted", "own", {"rho-answer": BROKEN_CHECKER + _rho_solution()})
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(gil), str(mute), str(own), "--hints",
+                  "--csv", "tax.csv")
+    out = done.stdout
+    assert done.returncode == 0, (out, done.stderr)
+    gil_out = out.split(f"== {gil}\n")[1].split("\n== ")[0]
+    for grade_id in ("rho-check", "targets-check"):
+        assert (f"flagged: the kernel's check passed, an independent re-check did not, in {grade_id} (of the answers "
+                "as they stood when the check cell ran): CheckFailed: ") in gil_out, out
+        assert re.search(rf"^{grade_id} +0 / 2  correct$", gil_out, re.M), "the message the student read"
+    assert gil_out.rstrip().endswith("0 / 4 points"), out
+    mute_out = out.split(f"== {mute}\n")[1].split("\n== ")[0]
+    assert mute_out.count("flagged: the kernel's check passed, an independent re-check could not be made, in ") == 2
+    assert "(grade.py's last cell exported no answers: code of the notebook's own kept it from exporting them)" in out
+    assert mute_out.rstrip().endswith("0 / 4 points"), out
+    own_out = out.split(f"== {own}\n")[1].split("\n== ")[0]
+    for grade_id in ("rho-check", "targets-check"):         # (its checker stays broken for the second check too)
+        assert (f"the kernel's check failed, an independent re-check passed, in {grade_id} (did the notebook's own "
+                "code break its kernel's check?): points as the re-check says") in own_out, out
+        assert re.search(rf"^{grade_id} +2 / 2  ZeroDivisionError", own_out, re.M), own_out
+    assert [(r["student"], r["rho-check"], r["targets-check"]) for r in _rows(tmp_path / "tax.csv")] == [
+        ("gil", "0", "0"), ("mute", "0", "0"), ("own", "2", "2")]
+
+
+def test_an_answer_name_used_again_after_its_check_is_rechecked_as_it_stood_at_the_check(tmp_path):
+    """The re-check reads each answer as it stands when its check cell runs: read after the notebook's last cell, a
+    solution whose later scratch cell used an answer's name again (``rhos = None``, sampling's ``f`` as a loop
+    variable) was flagged and scored 0."""
+    work = nbformat.read(SOURCE / "idle_memory_tax.ipynb", as_version=4)
+    work.cells.append(nbformat.v4.new_code_cell("rhos = None\ntargets_mb = 'scratch'"))
+    assert _grade_stdout(tmp_path, RELEASE / "idle_memory_tax.ipynb", work) == "4 / 4 points"
+
+
+def _rho_solution() -> str:
+    """The solution's rho-answer cell."""
+    return next(c.source for c in _solved("idle_memory_tax").cells if graded(c).get("grade_id") == "rho-answer")
+
+
+def test_an_answer_that_is_no_plain_data_is_told_in_a_sentence_and_code_is_not_rechecked(tmp_path):
+    """Only plain data crosses from the kernel to the re-check (an object of the student's own could agree with any
+    answer there too): an answer its kernel's check passed, of another type, is told so in one sentence and scores
+    0; the capstone's answer, a policy class, has to run in the kernel: its verdict stands, noted."""
+    fraction = "from fractions import Fraction\n" + _rho_solution() + "\nrhos = [Fraction(r) for r in rhos]"
+    _student(tmp_path, "fay", {"rho-answer": fraction})
+    out = _grade_stdout(tmp_path, RELEASE / "idle_memory_tax.ipynb", tmp_path / "fay.ipynb")
+    assert out.split("\n") == [
+        "flagged: the kernel's check passed, an independent re-check did not, in rho-check (of the answers as they "
+        "stood when the check cell ran): `rhos` holds a Fraction, which is not a plain answer; allowed: "
+        "numbers, str, bool, None, lists or tuples of them, numpy arrays and numbers", "2 / 4 points"], out
+    assert _grade_stdout(tmp_path, RELEASE / "capstone_policy.ipynb", SOURCE / "capstone_policy.ipynb").split("\n") == [
+        "policy-check: not re-checked (its answer policy is code, which runs only in the student's kernel): the "
+        "kernel's verdict stands", "4 / 4 points"]
+
+
+def test_grade_py_poses_each_problem_once_per_run(monkeypatch):
+    """A problem depends only on its class and seed: grade.py poses each check cell's problem once, in its own
+    process, from the handed-out cells (a class of 30 posed DoublePaging's simulation 30 times otherwise)."""
+    grade = grade_script()
+    posed = grade.pose(nbformat.read(RELEASE / "free_memory_states.ipynb", as_version=4))
+    assert {g: (type(p.problem).__name__, p.problem.seed, p.answers) for g, p in posed.items()} == {
+        "states-check": ("FreeMemoryWalk", 0, {"states": "states"}),
+        "admission-check": ("Admission", 0, {"reserved_mb": "reserved_mb", "verdict": "verdict"})}
+    calls = []
+    monkeypatch.setattr(grade, "pose", lambda given: calls.append(given) or posed)
+    monkeypatch.setattr(grade, "grade_one", lambda *a: ([], []))
+    monkeypatch.setattr(grade, "show", lambda *a: None)
+    monkeypatch.setattr(grade, "show_summary", lambda *a: None)
+    grade.main([str(RELEASE / "free_memory_states.ipynb"), str(SOURCE / "free_memory_states.ipynb"),
+                str(RELEASE / "free_memory_states.ipynb")])
+    assert len(calls) == 1
+
+
 def test_the_students_after_a_tampering_notebook_are_named_and_get_a_row(tmp_path):
     shutil.copytree(ROOT / "esxlab", tmp_path / "copy" / "esxlab", ignore=shutil.ignore_patterns("__pycache__"))
     zed = _student(tmp_path, "zed", {"rho-answer": "import esxlab.checks as c\nopen(c.__file__, 'a').write("
@@ -730,7 +838,8 @@ def test_a_problem_posed_again_with_the_grading_seed_lifted_is_flagged(tmp_path)
                                                      f"p = problems.RhoVictim(seed=5)\n{answers}"})
     out = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(lift)).stdout
     assert "flagged for review: rho-answer reaches the kernel's environment with 'os.environ'" in out, out
-    assert out.rstrip().endswith("4 / 4 points"), "graded as it ran: the flag is for the instructor to read"
+    assert "flagged: the kernel's check passed, an independent re-check did not, in rho-check" in out, out
+    assert out.rstrip().endswith("2 / 4 points"), "the re-check, on the handed-out seed, fails seed 5's answers"
 
 
 def test_grading_keeps_the_event_loops_shutdown_noise_off_stderr(tmp_path):
