@@ -950,7 +950,7 @@ def main(argv: list[str] | None = None) -> int:
         ungraded = args.students[len(summary):]
         if ungraded:                    # (else every student has its row: the run is done)
             if len(args.students) > 1 and summary:
-                show_summary(summary)
+                show_summary(summary, of=len(args.students))
             print(_interrupted(args, ungraded, err.signum), file=sys.stderr)
             return 128 + err.signum
     finally:
@@ -1026,12 +1026,14 @@ def _interrupted(args: argparse.Namespace, rest: list[Path], signum: int = signa
             + f"; grade it{' and those after it' if len(rest) > 1 else ''} again: {again}")
 
 
-def show_summary(summary: list[tuple[str, str, list, list[str]]]) -> None:
-    """The run's last lines: how many notebooks were graded, refused, …, then a line per student (``summary``: its
-    CSV name, outcome, rows and notes): its points (or outcome), and why it lost any: its notes, then each check cell
-    that scored 0 with what the student read under it, each on one line, cut to :data:`SUMMARY_CHARS` characters."""
+def show_summary(summary: list[tuple[str, str, list, list[str]]], of: int | None = None) -> None:
+    """The run's last lines: how many notebooks were graded, refused, … (of the ``of`` given, for a run stopped before
+    its end), then a line per student (``summary``: its CSV name, outcome, rows and notes): its points (or outcome),
+    and why it lost any: its notes, then each check cell that scored 0 with what the student read under it, each on
+    one line, cut to :data:`SUMMARY_CHARS` characters."""
     counts = {o: sum(outcome == o for _, outcome, _, _ in summary) for o in ("graded", "refused", "void", "not graded")}
-    print(f"== summary: {len(summary)} notebook{'s' if len(summary) != 1 else ''}; "
+    total = len(summary) if of is None else of
+    print(f"== summary: {len(summary)}{'' if of is None else f' of {of}'} notebook{'s' if total != 1 else ''}; "
           + ", ".join(f"{n} {o}" for o, n in counts.items() if n))
     scored = [f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)}" if outcome == "graded" else outcome
               for _, outcome, rows, _ in summary]

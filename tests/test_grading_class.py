@@ -221,7 +221,7 @@ def test_ctrl_c_writes_no_row_for_the_student_being_graded_and_shuts_its_kernel_
     again = shlex.join(["python", str(GRADE), str(GIVEN), slow, cyd, "--csv", "int.csv"])
     assert err == f"{said} while grading {slow}; no row written for it; grade it and those after it again: " \
                   f"{again}\n", err
-    assert out.split("== summary")[1].split("\n")[:4] == [": 1 notebook; 1 graded", "student  points  why",
+    assert out.split("== summary")[1].split("\n")[:4] == [": 1 of 3 notebooks; 1 graded", "student  points  why",
                                                           "ada       4 / 4", ""], out
     assert _csv_students(tmp_path / "int.csv") == ["ada"]
     kernel = int(running.read_text())
