@@ -10,10 +10,10 @@ named, as are those the student edited), and prints the points of the check cell
 (``4 / 4 points``); a check cell passes only if the kernel reports that it ran without an error (an error an
 answer cell hid with ``set_custom_exc`` still fails it). The points are then those of the same check made again in
 grade.py's own process, on problems posed there once per run and the answers exported from the kernel as plain data
-(JSON): a note names each check where the kernel and that re-check disagree, or where the kernel's verdict stands
-unchecked (the capstone's answer is code; a run that stopped before the export). ``--hints`` first prints a line
-per check cell: its points and what the student read under it (the checker's message naming each wrong answer, "not
-answered yet", or "correct"). ``--csv`` adds a row per student to FILE (its header first, if FILE is new):
+(JSON, published by each check cell as it runs): a note names each check where the kernel and that re-check
+disagree, or where the kernel's verdict stands unchecked (the capstone's answer is code). ``--hints`` first prints a
+line per check cell: its points and what the student read under it (the checker's message naming each wrong answer,
+"not answered yet", or "correct"). ``--csv`` adds a row per student to FILE (its header first, if FILE is new):
 :data:`CSV_FIRST` (``student`` is the file's name without its folder and ``.ipynb``, or its path as given if that
 name holds the handed-out notebook's: nbgrader's ``submitted/<student>/…``; a student given as a folder, the folder's
 name), each check cell's points, then
@@ -170,23 +170,38 @@ JSON_WORDS = ("true", "false", "null")
 ERROR_CHARS = 100
 #: characters of each note or failed check's message a student's line of the summary keeps (its first line)
 SUMMARY_CHARS = 100
-#: what grade.py runs first in each check cell it re-checks (``_g``: the notebook's globals, ``_key``: the cell's grade
-#: id, ``_names``: its answer variables, :func:`pose`): each answer's value as the check is made (not after the
-#: notebook's last cell, where a scratch cell may have used the name again: sampling's ``f``), kept in
-#: ``__esxlab_answers__`` for :data:`COUNT_CELL`. Only plain values are kept: None, bool, int, float, str of exactly
-#: those types, lists and tuples of them, and numpy arrays and numbers of numpy's own types, as their ``tolist()``;
-#: any other object, one of the student's own with a ``__eq__`` that agrees with anything included, as its type's name
-#: alone ("not_plain"), and a name not defined as "missing". What is kept can lie only about the student's own
-#: answers, which grade.py checks itself (:func:`_rechecked`).
-CAPTURE = """import numpy
+#: the type of the display in which a check cell publishes its answers (:data:`CAPTURE`)
+ANSWERS = "application/x-esxlab-answers"
+#: what grade.py runs first in each check cell it re-checks (``_g``: the notebook's globals, ``_names``: the cell's
+#: answer variables, :func:`pose`): each answer's value as the check is made (not after the notebook's last cell, where
+#: a scratch cell may have used the name again: sampling's ``f``), published there and then as the cell's display of
+#: :data:`ANSWERS` (a later cell that stops the run, killing its kernel or looping past the timeout, cannot keep the
+#: answers from the re-check). Plain values are kept as they are: None, bool, int, float, str, lists and tuples of
+#: them, numpy arrays and numbers. What the checker also reads as an answer becomes plain data here as it does there:
+#: a number of another kind (Fraction, Decimal, a float of a subclass) its ``float`` (an integral one its ``int``), a
+#: str of a subclass the str it holds, an array-like (a pandas Series) its numpy array, another sequence (a deque, a
+#: range) its items. Anything else is kept as its type's name alone ("not_plain"); a name not defined as "missing".
+#: What is kept can lie only about the student's own answers, which grade.py checks itself (:func:`_rechecked`).
+CAPTURE = """import json, numbers, decimal, numpy, IPython.display
 
 def _plain(x, depth=0):
     if x is None or type(x) in (bool, int, float, str):
         return x
     if type(x) is numpy.ndarray or isinstance(x, numpy.generic) and type(x) is numpy.dtype(type(x)).type:
         return _plain(x.tolist(), depth)
-    if type(x) in (list, tuple) and depth < 4:
-        return [_plain(v, depth + 1) for v in x]
+    if isinstance(x, str):
+        return str.__str__(x)
+    if isinstance(x, numbers.Integral) and not isinstance(x, (bool, numpy.bool_)):
+        return int(x)
+    if isinstance(x, (numbers.Real, decimal.Decimal)) and not isinstance(x, (bool, numpy.bool_)):
+        return float(x)
+    if depth < 4 and not isinstance(x, (bytes, dict)):
+        if type(x) in (list, tuple):
+            return [_plain(v, depth + 1) for v in x]
+        if hasattr(x, "shape"):
+            return _plain(numpy.asarray(x), depth + 1)
+        if hasattr(x, "__len__") and iter(x) is not x:
+            return _plain(list(x), depth + 1)
     raise TypeError(type(x).__name__)
 
 _got = {"answers": {}, "not_plain": {}, "missing": []}
@@ -196,15 +211,15 @@ for _name in _names:
         continue
     try:
         _got["answers"][_name] = _plain(_g[_name])
-    except (TypeError, ValueError) as _err:
-        _got["not_plain"][_name] = str(_err)
-_g.setdefault("__esxlab_answers__", {})[_key] = _got"""
-#: the cell grade.py runs after a student's: how many times the checker ran (esxlab.checks.checks_run) and the answers
-#: each check cell kept (:data:`CAPTURE`), as JSON published as the cell's one display (not printed: an answer cell may
-#: have bound `print` to a function of its own)
+        json.dumps(_got["answers"][_name])
+    except Exception as _err:
+        _got["answers"].pop(_name, None)
+        _got["not_plain"][_name] = str(_err) if type(_err) is TypeError else type(_g[_name]).__name__
+IPython.display.display({"%s": json.dumps(_got)}, raw=True)""" % ANSWERS
+#: the cell grade.py runs after a student's: how many times the checker ran (esxlab.checks.checks_run), as JSON
+#: published as the cell's one display (not printed: an answer cell may have bound `print` to a function of its own)
 COUNT_CELL = """import json, esxlab.checks, IPython.display
-IPython.display.display({"text/plain": json.dumps({"checks_run": esxlab.checks.checks_run(),
-                                                   "checks": globals().get("__esxlab_answers__", {})})}, raw=True)"""
+IPython.display.display({"text/plain": json.dumps({"checks_run": esxlab.checks.checks_run()})}, raw=True)"""
 #: the types a note names as those an exported answer may hold
 PLAIN = "numbers, str, bool, None, lists or tuples of them, numpy arrays and numbers"
 #: checker calls beyond one per check cell that are no search (a leftover `p.check(...)`, a check cell run twice by a
@@ -471,11 +486,11 @@ def grade(given, work, timeout: float = TIMEOUT_S,
     locked = locked_cells(given)
     work.cells = [locked.get(nbgrader(c).get("grade_id"), c) for c in work.cells]
     posed = pose(given) if posed is None else posed
-    for cell in locked.values():              # (given's copy: the answers as each check is made, kept for the export)
+    for cell in locked.values():              # (given's copy: the answers as each check is made, published)
         this = posed.get(nbgrader(cell).get("grade_id"))
         if this is not None and this.problem is not None:
-            cell.source = (f"exec({CAPTURE!r}, {{'_g': globals(), '_key': {nbgrader(cell)['grade_id']!r}, "
-                           f"'_names': {sorted(set(this.answers.values()))!r}}})\n{cell.source}")
+            cell.source = (f"exec({CAPTURE!r}, {{'_g': globals(), '_names': {sorted(set(this.answers.values()))!r}}})"
+                           f"\n{cell.source}")
     count = nbformat.v4.new_code_cell(COUNT_CELL)
     work.cells.append(count)
     # the kernel's own output outside its cells (ipykernel's warning that it talks over local TCP, a dying kernel's
@@ -487,7 +502,7 @@ def grade(given, work, timeout: float = TIMEOUT_S,
     started: list[int] = []
     replies: dict[int, dict] = {}         # the kernel's execute_reply to each cell that finished
     seconds = math.ceil(timeout)                  # (whole seconds, as the note names them)
-    stopped, in_own = "", False
+    stopped = ""
     # the kernel works in a fresh folder: it imports esxlab as installed, the package grade.py hashes, not a copy
     # in the folder grade.py was started from (nor one an earlier notebook left in its own)
     with tempfile.TemporaryDirectory(prefix="esxlab-grade-") as folder:
@@ -501,21 +516,21 @@ def grade(given, work, timeout: float = TIMEOUT_S,
                      stderr=subprocess.DEVNULL)
         except (CellTimeoutError, DeadKernelError) as err:        # the cells before it ran: their checks count
             cell = work.cells[started[-1] if started else 0]
-            in_own = cell is count          # (a stop there is no stop before the export: the notebook kept it out)
             # a cell of the student's own by its place in their notebook (not in the one run: cells put back shift it)
             name = (nbgrader(cell).get("grade_id") or (f"cell {theirs[id(cell)]}" if id(cell) in theirs else
-                    "grade.py's own cell after the notebook's (it counts the checker's calls and exports the answers)"))
+                    "grade.py's own cell after the notebook's (it counts the checker's calls)"))
             why = (f"the notebook ran over its timeout of {seconds} s (all its cells together), in {name}"
                    if isinstance(err, CellTimeoutError) else f"{name} killed its kernel")
             stopped = f"stopped: {why}; the check cells after it score 0"
-    exported = _exported(work.cells.pop())
+    counted = _counted(work.cells.pop())
     ran = {nbgrader(c).get("grade_id"): i for i, c in enumerate(work.cells)}
     rows = []
     for grade_id, points in _graded(given):
         message = _message(work.cells[ran[grade_id]], replies.get(ran[grade_id]))
         rows.append((grade_id, points if message == "correct" else 0, points, message))
-    rows, rechecked = _rechecked(rows, posed, exported, bool(stopped) and not in_own)
-    return restored, rows, [*_searched(given, exported), *_raised(given, work, replies), *rechecked], stopped
+    kept = {g: _kept(work.cells[ran[g]]) for g in posed}
+    rows, rechecked = _rechecked(rows, posed, kept)
+    return restored, rows, [*_searched(given, counted), *_raised(given, work, replies), *rechecked], stopped
 
 
 def _budget(seconds: float, own) -> Callable[[Any], float]:
@@ -588,24 +603,30 @@ def _execute(client, **kwargs) -> None:
     task.result()                                                # its error, if it raised one
 
 
-def _exported(counted) -> dict | None:
-    """What :data:`COUNT_CELL`, run as ``counted`` after the student's cells, exported: its one display's text read
-    with ``json.loads`` (nothing else of the student's kernel is trusted), if it is an object of the cell's keys and
-    types, the answers each check cell kept (:data:`CAPTURE`) under ``checks`` by grade id, those not of its keys and
-    types left out; else None (it did not run: a run stopped early; or code of the notebook's own kept it from
-    exporting)."""
-    said = [o.get("data", {}).get("text/plain", "") for o in counted.get("outputs", [])
-            if o.output_type == "display_data"]
+def _published(cell, kind: str) -> Any:
+    """The text of ``cell``'s one display of type ``kind`` read with ``json.loads`` (nothing else of the student's
+    kernel is trusted); None if it has none, several, or no JSON."""
+    said = [o.get("data", {}).get(kind) for o in cell.get("outputs", [])
+            if o.output_type == "display_data" and kind in o.get("data", {})]
     try:
-        exported = json.loads(said[0]) if len(said) == 1 else None
+        return json.loads(said[0]) if len(said) == 1 and isinstance(said[0], str) else None
     except (TypeError, ValueError, RecursionError):     # (JSON nested deeper than Python's stack: a made-up export)
         return None
-    if not isinstance(exported, dict) or not _typed(exported, {"checks_run": int, "checks": dict}):
-        return None
+
+
+def _counted(counted) -> int | None:
+    """How many times the checker ran, as :data:`COUNT_CELL`, run as ``counted`` after the student's cells, published
+    it; None if it did not (a run stopped early; code of the notebook's own kept it from publishing)."""
+    said = _published(counted, "text/plain")
+    return said["checks_run"] if isinstance(said, dict) and _typed(said, {"checks_run": int}) else None
+
+
+def _kept(cell) -> dict | None:
+    """The answers check ``cell`` kept as it ran (:data:`CAPTURE`), if they are of its keys and types; else None (the
+    cell did not run, or code of the notebook's own kept it from publishing them)."""
+    kept = _published(cell, ANSWERS)
     kinds = {"answers": dict, "not_plain": dict, "missing": list}
-    exported["checks"] = {key: got for key, got in exported["checks"].items()
-                          if isinstance(got, dict) and _typed(got, kinds)}
-    return exported
+    return kept if isinstance(kept, dict) and _typed(kept, kinds) else None
 
 
 def _typed(exported: dict, kinds: dict[str, type]) -> bool:
@@ -613,11 +634,11 @@ def _typed(exported: dict, kinds: dict[str, type]) -> bool:
     return all(isinstance(exported.get(k), t) for k, t in kinds.items())
 
 
-def _searched(given, exported: dict | None) -> list[str]:
-    """:data:`SEARCHED` if the checker ran (``exported``: :func:`_exported`) more often than ``given`` has check cells
-    (each runs once, calling it once) by more than :data:`SEARCH_SLACK`, else nothing (also when nothing was exported:
+def _searched(given, counted: int | None) -> list[str]:
+    """:data:`SEARCHED` if the checker ran (``counted``: :func:`_counted`) more often than ``given`` has check cells
+    (each runs once, calling it once) by more than :data:`SEARCH_SLACK`, else nothing (also when it was not counted:
     a run stopped early)."""
-    said = exported["checks_run"] if exported else 0
+    said = counted or 0
     cells = len(_graded(given))
     if said <= cells + SEARCH_SLACK:
         return []
@@ -679,18 +700,17 @@ def pose(given) -> dict[str, Posed]:
     return posed
 
 
-def _recheck(posed: Posed, exported: dict) -> str:
-    """"" if the answers ``exported`` (one check cell's, :func:`_exported`) pass the check of ``posed``'s problem,
-    here; else why not, a sentence: the check's verdict, an answer not kept as plain data (:data:`PLAIN`), or one not
-    defined."""
+def _recheck(posed: Posed, kept: dict) -> str:
+    """"" if the answers ``kept`` (one check cell's, :func:`_kept`) pass the check of ``posed``'s problem, here; else
+    why not, a sentence: the check's verdict, an answer not kept as plain data (:data:`PLAIN`), or one not defined."""
     values = {}
     for name, var in posed.answers.items():
-        if var in exported["not_plain"]:
-            return (f"`{var}` holds a {first_line(str(exported['not_plain'][var]), ERROR_CHARS)}, which is not a "
+        if var in kept["not_plain"]:
+            return (f"`{var}` holds a {first_line(str(kept['not_plain'][var]), ERROR_CHARS)}, which is not a "
                     f"plain answer; allowed: {PLAIN}")
-        if var not in exported["answers"]:
+        if var not in kept["answers"]:
             return f"`{var}` was not defined when the check cell ran"
-        values[name] = exported["answers"][var]
+        values[name] = kept["answers"][var]
     try:
         with contextlib.redirect_stdout(io.StringIO()):         # ("Correct: …")
             checks.check_posed(posed.problem, **values)
@@ -699,14 +719,14 @@ def _recheck(posed: Posed, exported: dict) -> str:
     return ""
 
 
-def _rechecked(rows: list[tuple[str, int, int, str]], posed: dict[str, Posed], exported: dict | None,
-               stopped: bool) -> tuple[list[tuple[str, int, int, str]], list[str]]:
+def _rechecked(rows: list[tuple[str, int, int, str]], posed: dict[str, Posed],
+               kept: dict[str, dict | None]) -> tuple[list[tuple[str, int, int, str]], list[str]]:
     """``rows`` (:func:`grade`'s, by the kernel's verdicts) with their points as the re-check in grade.py's own
-    process says (:func:`_recheck` of each check cell's ``posed`` problem on the answers ``exported``), and a note per
-    check cell where the two disagree (the kernel's check passed and the re-check did not: 0, flagged; the other
-    way: the re-check's points), or where the kernel's check passed and its verdict stands unchecked (an answer that
-    is code; a run ``stopped`` before grade.py's last cell exported the answers). The kernel's message stays what the
-    student read. Invented."""
+    process says (:func:`_recheck` of each check cell's ``posed`` problem on the answers its cell ``kept``, by grade
+    id), and a note per check cell where the two disagree (the kernel's check passed and the re-check did not, or its
+    cell kept no answers: 0, flagged; the other way: the re-check's points), or where the kernel's check passed and
+    its verdict stands unchecked (an answer that is code). The kernel's message stays what the student read.
+    Invented."""
     out, notes = [], []
     for grade_id, earned, points, message in rows:
         this = posed.get(grade_id)
@@ -714,24 +734,14 @@ def _rechecked(rows: list[tuple[str, int, int, str]], posed: dict[str, Posed], e
             if earned:
                 why = this.why if this else "it is not a check cell of the handed-out notebook"
                 notes.append(f"{grade_id}: not re-checked ({why}): the kernel's verdict stands")
-        elif exported is None and stopped:
-            if earned:
-                notes.append(f"{grade_id}: not re-checked (the run stopped before grade.py's last cell exported the "
-                             "answers): the kernel's verdict stands")
-        elif exported is None:
-            if earned:
-                notes.append(f"flagged: the kernel's check passed, an independent re-check could not be made, in "
-                             f"{grade_id} (grade.py's last cell exported no answers: code of the notebook's own kept "
-                             "it from exporting them)")
-                earned = 0
-        elif grade_id not in exported["checks"]:
+        elif kept.get(grade_id) is None:
             if earned:
                 notes.append(f"flagged: the kernel's check passed, an independent re-check could not be made, in "
                              f"{grade_id} (its check cell kept no answers: code of the notebook's own kept it from "
                              "keeping them)")
                 earned = 0
         else:
-            failed = _recheck(this, exported["checks"][grade_id])
+            failed = _recheck(this, kept[grade_id])
             if earned and failed:
                 notes.append(f"flagged: the kernel's check passed, an independent re-check did not, in {grade_id} "
                              f"(of the answers as they stood when the check cell ran): {failed}")

@@ -52,9 +52,6 @@ print(f"{victim} is the instructor's victim too", getattr(p, "vms")[0], rhos == 
 counts = {"calls": 0}
 '''
 WRONG_TARGETS = "targets_mb, goal_tax_rate = [1, 2], 0.5"
-#: the note of a check that passed before its run stopped: grade.py's last cell, which exports the answers, did not run
-NOT_RECHECKED = ("rho-check: not re-checked (the run stopped before grade.py's last cell exported the answers): the "
-                 "kernel's verdict stands")
 #: answer cells that read the answers, each with what its notes must name
 LEAKS = [
     ("import operator; d = operator.methodcaller('_' + 'solve')(p); rhos, victim = d['rhos'], d['victim']",
@@ -154,11 +151,11 @@ def test_a_class_is_graded_at_once_into_a_csv_with_loops_dead_kernels_and_cheats
     assert done.stderr == ("error: STUDENT junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an "
                            ".ipynb file of the exercises.\n"), "named on stderr, and nothing of the dying kernel's log"
     out = done.stdout
-    assert f"== {loop}\n{NOT_RECHECKED}\nstopped: the notebook ran over its timeout of 15 s (all its cells " \
+    assert f"== {loop}\nstopped: the notebook ran over its timeout of 15 s (all its cells " \
            "together), in " \
            "targets-answer; the check cells after it score 0\n2 / 4 points" in out, out
     assert f"== {dead}\nflagged for review: targets-answer reads the private attribute 'os._exit'\n" \
-           f"{NOT_RECHECKED}\nstopped: " \
+           "stopped: " \
            "targets-answer killed its kernel; the check cells after it score 0\n2 / 4 points" in out, out
     assert f"== {cheat}\nflagged for review: rho-answer names 'instructor' (esxlab.problems.instructor computes the " \
            "answers)\n4 / 4 points" in out, out
@@ -215,24 +212,26 @@ def test_a_few_checker_calls_more_than_check_cells_are_not_a_search():
     grade = grade_script()
     given = nbformat.read(RELEASE / "sampling.ipynb", as_version=4)
     cells = len(grade._graded(given))
-    counted = lambda n: {"checks_run": n, "checks": {}}
-    assert grade._searched(given, counted(cells + 1)) == [] == grade._searched(given, counted(cells + grade.SEARCH_SLACK))
-    assert grade._searched(given, counted(cells + grade.SEARCH_SLACK + 1))[0].startswith("flagged for review")
-    assert grade._searched(given, None) == [], "nothing exported: a run that stopped early"
+    assert grade._searched(given, cells + 1) == [] == grade._searched(given, cells + grade.SEARCH_SLACK)
+    assert grade._searched(given, cells + grade.SEARCH_SLACK + 1)[0].startswith("flagged for review")
+    assert grade._searched(given, None) == [], "not counted: a run that stopped early"
 
 
 def test_only_an_export_of_grade_py_s_own_shape_is_read():
-    """grade.py reads what its last cell exported with json.loads alone; a notebook that made up the export (code of
-    its own can rebind json.dumps) gets None, as if nothing was exported, not grade.py's crash (JSON nested deeper
-    than Python's stack raised RecursionError)."""
+    """grade.py reads what a check cell and its own last cell published with json.loads alone; a notebook that made up
+    the export (code of its own can rebind json.dumps) gets None, as if nothing was published, not grade.py's crash
+    (JSON nested deeper than Python's stack raised RecursionError)."""
     grade = grade_script()
-    said = lambda text: {"outputs": [nbformat.v4.new_output("display_data", {"text/plain": text})]}
+    said = lambda text, kind=grade.ANSWERS: {"outputs": [nbformat.v4.new_output("display_data", {kind: text})]}
     kept = {"answers": {"rhos": [1.5]}, "not_plain": {}, "missing": []}
-    good = json.dumps({"checks_run": 2, "checks": {"rho-check": kept, "made-up": {"answers": [1.5]}}})
-    assert grade._exported(said(good))["checks"] == {"rho-check": kept}, "a check's entry of another shape left out"
-    for made_up in ("[" * 100_000 + "]" * 100_000, "nonsense", '{"checks_run": "2", "checks": {}}', "[]",
-                    '{"checks_run": 2, "answers": {}}'):
-        assert grade._exported(said(made_up)) is None, made_up[:40]
+    assert grade._kept(said(json.dumps(kept))) == kept
+    assert grade._counted(said('{"checks_run": 2}', "text/plain")) == 2
+    assert grade._kept({"outputs": said(json.dumps(kept))["outputs"] * 2}) is None, "two, one of them made up"
+    for made_up in ("[" * 100_000 + "]" * 100_000, "nonsense", '{"answers": [1.5], "not_plain": {}, "missing": []}',
+                    "[]", '{"answers": {}}'):
+        assert grade._kept(said(made_up)) is None, made_up[:40]
+    for made_up in ("[" * 100_000 + "]" * 100_000, '{"checks_run": "2"}', "[]"):
+        assert grade._counted(said(made_up, "text/plain")) is None, made_up[:40]
 
 
 def test_a_csv_of_another_exercise_is_refused_before_any_grading(tmp_path):
@@ -659,8 +658,9 @@ def test_a_checker_replaced_in_the_kernel_does_not_pass_wrong_answers(tmp_path):
         assert re.search(rf"^{grade_id} +0 / 2  correct$", gil_out, re.M), "the message the student read"
     assert gil_out.rstrip().endswith("0 / 4 points"), out
     mute_out = out.split(f"== {mute}\n")[1].split("\n== ")[0]
-    assert mute_out.count("flagged: the kernel's check passed, an independent re-check could not be made, in ") == 2
-    assert "(grade.py's last cell exported no answers: code of the notebook's own kept it from exporting them)" in out
+    assert mute_out.count("flagged: the kernel's check passed, an independent re-check could not be made, in ") == 1
+    assert ("could not be made, in targets-check (its check cell kept no answers: code of the notebook's own kept it "
+            "from keeping them)") in mute_out, "(rho-check ran before the display was muted: re-checked)"
     assert mute_out.rstrip().endswith("0 / 4 points"), out
     own_out = out.split(f"== {own}\n")[1].split("\n== ")[0]
     for grade_id in ("rho-check", "targets-check"):         # (its checker stays broken for the second check too)
@@ -680,6 +680,40 @@ def test_an_answer_name_used_again_after_its_check_is_rechecked_as_it_stood_at_t
     assert _grade_stdout(tmp_path, RELEASE / "idle_memory_tax.ipynb", work) == "4 / 4 points"
 
 
+def test_a_run_stopped_after_the_checks_does_not_keep_wrong_answers_from_the_re_check(tmp_path):
+    """Each check cell publishes its answers as it runs: kept for grade.py's last cell to export, a student who
+    replaced the checker (GIL) and ended the notebook with a cell that killed its kernel, or looped past the timeout,
+    kept them from the re-check and the kernel's "Correct" for wrong answers scored 4 / 4."""
+    for name, last in (("kill", "import os\nos._exit(0)"), ("loop", "while True:\n    pass")):
+        nb = answered(nbformat.read(SOURCE / "idle_memory_tax.ipynb", as_version=4),
+                      {"rho-answer": GIL, "targets-answer": WRONG_TARGETS})
+        nb.cells.append(nbformat.v4.new_code_cell(last))
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), "kill.ipynb", "loop.ipynb", "--timeout", "20")
+    assert done.returncode == 0, done.stderr
+    for name in ("kill", "loop"):
+        out = done.stdout.split(f"== {name}.ipynb\n")[1].split("\n== ")[0]
+        assert out.count("flagged: the kernel's check passed, an independent re-check did not, in ") == 2, out
+        assert out.rstrip().endswith("0 / 4 points"), out
+
+
+def test_answers_the_checker_reads_as_numbers_or_lists_score_in_the_re_check(tmp_path):
+    """The checker takes a Fraction or Decimal as a number, a deque, range or pandas Series as a list and a str of a
+    subclass as the str it holds; the re-check read only plain types, and a student whose kernel said "Correct" to
+    such an answer scored 0."""
+    rho = _rho_solution()
+    for name, rho_more, targets_more in (
+            ("deque", "import collections\nrhos = collections.deque(rhos)\nvictim = type('Name', (str,), {})(victim)",
+             "from fractions import Fraction\ngoal_tax_rate = Fraction(goal_tax_rate)"),
+            ("decimal", "rhos = tuple(rhos)", "import decimal\ngoal_tax_rate = decimal.Decimal(goal_tax_rate)")):
+        solved = _solved("idle_memory_tax")
+        targets = next(c.source for c in solved.cells if graded(c).get("grade_id") == "targets-answer")
+        _student(tmp_path, name, {"rho-answer": f"{rho}\n{rho_more}", "targets-answer": f"{targets}\n{targets_more}"})
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), "deque.ipynb", "decimal.ipynb")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("4 / 4 points") == 2 and "flagged" not in done.stdout, done.stdout
+
+
 def _rho_solution() -> str:
     """The solution's rho-answer cell."""
     return next(c.source for c in _solved("idle_memory_tax").cells if graded(c).get("grade_id") == "rho-answer")
@@ -687,15 +721,15 @@ def _rho_solution() -> str:
 
 def test_an_answer_that_is_no_plain_data_is_told_in_a_sentence_and_code_is_not_rechecked(tmp_path):
     """Only plain data crosses from the kernel to the re-check (an object of the student's own could agree with any
-    answer there too): an answer its kernel's check passed, of another type, is told so in one sentence and scores
-    0; the capstone's answer, a policy class, has to run in the kernel: its verdict stands, noted."""
-    fraction = "from fractions import Fraction\n" + _rho_solution() + "\nrhos = [Fraction(r) for r in rhos]"
-    _student(tmp_path, "fay", {"rho-answer": fraction})
+    answer there too): an answer its kernel's check passed, of a type the checker does not read either, is told so in
+    one sentence and scores 0; the capstone's answer, a policy class, has to run in the kernel: its verdict stands,
+    noted."""
+    own = GIL.replace('rhos, victim = [0.1, 0.2, 0.3], "db"', 'rhos, victim = type("Mine", (), {})(), "db"')
+    _student(tmp_path, "fay", {"rho-answer": own})
     out = _grade_stdout(tmp_path, RELEASE / "idle_memory_tax.ipynb", tmp_path / "fay.ipynb")
-    assert out.split("\n") == [
-        "flagged: the kernel's check passed, an independent re-check did not, in rho-check (of the answers as they "
-        "stood when the check cell ran): `rhos` holds a Fraction, which is not a plain answer; allowed: "
-        "numbers, str, bool, None, lists or tuples of them, numpy arrays and numbers", "2 / 4 points"], out
+    assert ("flagged: the kernel's check passed, an independent re-check did not, in rho-check (of the answers as they "
+            "stood when the check cell ran): `rhos` holds a Mine, which is not a plain answer; allowed: "
+            "numbers, str, bool, None, lists or tuples of them, numpy arrays and numbers") in out.split("\n"), out
     assert _grade_stdout(tmp_path, RELEASE / "capstone_policy.ipynb", SOURCE / "capstone_policy.ipynb").split("\n") == [
         "policy-check: not re-checked (its answer policy is code, which runs only in the student's kernel): the "
         "kernel's verdict stands", "4 / 4 points"]
