@@ -1,4 +1,4 @@
-"""A checker's teaching sentence shown alone in a notebook, not under a 20-line traceback.
+"""A checker's teaching sentence, and a cell run out of order, shown alone in a notebook, not under a traceback.
 
 Importing this module inside IPython (``esxlab.checks`` imports it) installs a custom
 exception handler (IPython's ``set_custom_exc``): an ``AssertionError`` (``CheckFailed``),
@@ -7,13 +7,19 @@ a problem of ``esxlab/problems/`` (the capstone judges a policy's victims deep i
 shown as one line, ``CheckFailed: <sentence>``. A ``NameError`` raised by a check statement itself
 (a statement that calls ``check``, at a cell's top level) for an exercise's answer or problem object
 (an answer cell above stopped early, e.g. on a SyntaxError, or never ran) is shown as one line that
-says so; a typo keeps its traceback. Any other exception keeps IPython's usual traceback. The cell
+says so; a typo keeps its traceback. A ``NameError`` raised at a cell's top level for a name another code cell
+of the open notebook sets (the kernel knows the notebook's file from Jupyter's ``__session__``, or VS Code's
+``__vsc_ipynb_file__``) is shown as one line that quotes that cell and says to run the cells above first: the
+student ran cells out of order. Any other exception keeps IPython's usual traceback. The cell
 still fails with an ``error`` output, so nbval and nbgrader's autograde count it exactly as before,
 and ``%tb`` and ``%debug`` see the exception raised. Outside IPython nothing happens. (invented: a
 notebook courtesy)
 """
 from __future__ import annotations
 
+import ast
+import json
+import linecache
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -61,6 +67,74 @@ def unset_in_check_cell(value: BaseException, tb: TracebackType | None) -> str |
     return value.name if value.name in answer_names() else None
 
 
+def _sets(source: str) -> set[str]:
+    """The names a cell's code binds at its top level (assignments, imports, ``def``, ``class``, ``for`` and
+    ``with`` targets, ``:=``), not inside its functions and classes; none if it cannot be parsed."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        tree = ast.parse(TransformerManager().transform_cell(source))    # magics become Python
+    except (ImportError, SyntaxError, ValueError):
+        return set()
+    names, todo = set(), list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            continue                                     # their bodies bind the function's own names
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue                                     # their variables are their own
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        todo.extend(ast.iter_child_nodes(node))
+    return names
+
+
+def notebook_file(namespace: dict) -> Path | None:
+    """The open notebook's file, as the kernel was told it (Jupyter's ``__session__``, VS Code's
+    ``__vsc_ipynb_file__``), if it is an ``.ipynb`` file that exists; else None (nbval, a plain IPython)."""
+    for key in ("__session__", "__vsc_ipynb_file__"):
+        path = namespace.get(key)
+        if isinstance(path, str) and path.endswith(".ipynb") and Path(path).is_file():
+            return Path(path)
+    return None
+
+
+def set_by_another_cell(value: BaseException, tb: TracebackType | None, namespace: dict) -> str | None:
+    """For a ``NameError`` raised at a cell's top level, the sentence that says which other code cell of the open
+    notebook (:func:`notebook_file`) sets the name and that it has not run; None if no other cell sets it (a typo),
+    the notebook's file is not known or unreadable, or the error was raised inside a function."""
+    name = getattr(value, "name", None)
+    if not isinstance(value, NameError) or not name or tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    path = notebook_file(namespace)
+    if code.co_name != "<module>" or path is None:
+        return None
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    sources = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+               for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and "source" in c]
+    running = "".join(linecache.getlines(code.co_filename)).strip()
+    here = next((i for i, s in enumerate(sources) if s.strip() == running), None)
+    setters = [i for i, s in enumerate(sources) if s.strip() != running and name in _sets(s)]
+    if not setters:
+        return None
+    above = [i for i in setters if here is not None and i < here]
+    setter = above[-1] if above else setters[0]                      # the nearest above, else the first
+    where = ("another cell of this notebook" if here is None else
+             "a cell above this one" if setter < here else "a cell below this one")
+    line = next(ln.strip() for ln in sources[setter].splitlines() if ln.strip())
+    return (f"name {name!r} is not defined: {where} sets `{name}` (the code cell that begins `{line}`), and it has "
+            f"not run in this kernel, or stopped before it set `{name}`. Run the cells above this one first (Run ▸ "
+            "Run All Above Selected Cell), or the whole notebook (Run ▸ Run All Cells).")
+
+
 def _remember(etype: type, value: BaseException, tb: TracebackType | None) -> None:
     """What IPython's own traceback display records, so that ``%tb`` and ``%debug`` see this exception."""
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb
@@ -74,7 +148,11 @@ def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None
     (an ``error`` output in a kernel), a check cell's undefined answer as a sentence that says why,
     any other exception (a NameError inside esxlab too) as IPython always does."""
     name = unset_in_check_cell(value, tb)
-    if name is not None:
+    out_of_order = None if name is not None else set_by_another_cell(value, tb, getattr(shell, "user_ns", {}))
+    if out_of_order is not None:
+        _remember(etype, value, tb)
+        shell._showtraceback(NameError, NameError(out_of_order), [f"\x1b[0;31mNameError\x1b[0m: {out_of_order}"])
+    elif name is not None:
         _remember(etype, value, tb)
         told = NameError(f"name {name!r} is not defined: this check needs `{name}` from a cell above. Run the "
                          f"cells above it first; if you did, the cell that should set `{name}` did not: it stopped "

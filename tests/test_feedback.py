@@ -1,5 +1,8 @@
 """In a notebook a checker's sentence stands alone (esxlab.feedback), other errors keep
 their traceback, and the cell still fails, so nbval and nbgrader's autograde count it."""
+import os
+from pathlib import Path
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -133,3 +136,48 @@ def test_a_bug_in_the_students_own_victims_is_one_sentence_naming_their_line(err
                                  "'last_access' (your cell In["), bug.evalue
     assert bug.evalue.endswith("], line 4: `return private[np.argsort(vm.last_access[private])[:n]]`). Fix it, run "
                                "the cell that defines your policy again, then run this check again."), bug.evalue
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _run_out_of_order(cells: list[str], session: dict[str, str]) -> list:
+    """Run ``cells`` in a kernel started as Jupyter starts one for a notebook (``session``: its environment);
+    each cell's error output or None."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute(env={**os.environ, **session})
+    return [next((o for o in c.outputs if o.output_type == "error"), None) for c in nb.cells]
+
+
+def test_a_cell_run_before_the_cell_that_sets_its_name_says_which_cell(tmp_path):
+    """A student who skipped a cell (or restarted the kernel and ran one in the middle) got a bare NameError."""
+    saved = [nbformat.v4.new_code_cell(c) for c in
+             ["from esxlab.views.lesson import Question", "%config InlineBackend.figure_format = 'svg'\n"
+              "host_mb = 512\nfor vm in range(3):\n    pass", "print(host_mb * 2, [v for v in range(2)])",
+              "print(hots_mb)", "def f():\n    return host_mb\nf()", "print(later)", "later = 1"]]
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=saved), path)
+    ran = [saved[i].source for i in (0, 2, 3, 4, 5)]
+    skipped, typo, inside, early = _run_out_of_order(ran, {"JPY_SESSION_NAME": str(path)})[1:]
+    assert skipped.ename == "NameError" and len(skipped.traceback) == 1
+    assert skipped.evalue == ("name 'host_mb' is not defined: a cell above this one sets `host_mb` (the code cell "
+                              "that begins `%config InlineBackend.figure_format = 'svg'`), and it has not run in this "
+                              "kernel, or stopped before it set `host_mb`. Run the cells above this one first (Run ▸ "
+                              "Run All Above Selected Cell), or the whole notebook (Run ▸ Run All Cells).")
+    assert typo.evalue == "name 'hots_mb' is not defined" and len(typo.traceback) > 1     # no cell sets it
+    assert inside.evalue == "name 'host_mb' is not defined" and len(inside.traceback) > 1  # raised inside f
+    assert early.evalue.startswith("name 'later' is not defined: a cell below this one sets `later` (the code cell "
+                                   "that begins `later = 1`)")
+    vs_code = _run_out_of_order(ran[:2], {"JPY_SESSION_NAME": "", "__vsc_ipynb_file__": ""})[1]
+    assert vs_code.evalue == "name 'host_mb' is not defined" and len(vs_code.traceback) > 1  # no file: as before
+
+
+def test_a_lesson_cell_run_before_its_dashboard_names_the_dashboard_cell():
+    """Notebook 02 as a student opens it: the import cell, then the cell that reads the dashboard."""
+    nb = nbformat.read(NOTEBOOKS / "02_ballooning.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    reads = next(s for s in code if s.startswith("res = dash.run.result"))
+    error = _run_out_of_order([code[0], reads], {"JPY_SESSION_NAME": str(NOTEBOOKS / "02_ballooning.ipynb")})[1]
+    assert error.ename == "NameError" and len(error.traceback) == 1
+    assert error.evalue.startswith("name 'dash' is not defined: a cell above this one sets `dash` (the code cell that "
+                                   "begins `dash = views.ExperimentDashboard(`)"), error.evalue
