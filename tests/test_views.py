@@ -711,6 +711,24 @@ def test_experiment_runs_are_kept_on_disk_for_a_later_session(monkeypatch):
     assert later.stored(later.values) is None                              # an edited esxlab reruns
 
 
+def test_runs_other_esxlab_versions_kept_are_removed_once_unwritten_for_two_weeks():
+    """Runs are kept by source hash, so every update of esxlab left the older version's runs on disk for good."""
+    import os
+    import time
+    from esxlab.views.dashboards import KEEP_OTHER_DAYS, cache_dir, prune_cache, runs_dir
+    old, recent, flat = runs_dir() / "0123456789abcdef", runs_dir() / "fedcba9876543210", runs_dir() / "a.pkl"
+    for folder in (cache_dir(), old, recent):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "run.pkl").write_bytes(b"kept")
+    flat.write_bytes(b"a run of the layout before folders per version")
+    weeks_ago = time.time() - (KEEP_OTHER_DAYS + 1) * 86400
+    for path in (old, flat, cache_dir()):
+        os.utime(path, (weeks_ago, weeks_ago))
+    assert sorted(prune_cache()) == sorted([old, flat])
+    assert sorted(runs_dir().iterdir()) == sorted([cache_dir(), recent])       # this version's are always kept
+    assert (cache_dir() / "run.pkl").read_bytes() == b"kept" and prune_cache() == []
+
+
 def test_one_colour_per_page_state_on_every_chart():
     """A page state, or the same quantity under another name, has one colour everywhere; a series
     that is none of them never borrows a state's or metric's colour."""

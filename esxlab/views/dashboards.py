@@ -17,9 +17,9 @@ one first shows "computing …" and, for a :class:`SimDashboard` (and an
 run is cut short at its next tick: :func:`esxlab.host.watching`). When a run is done the
 neighbouring values of every control are computed while the student reads (an experiment's in
 loky processes through :func:`esxlab.experiments.runner.execute`, the runner behind ``reproduce``
-and sweeps). Experiment runs moved to in the browser are also kept on disk (:func:`cache_dir`,
-keyed by parameters, seed and a hash of the esxlab sources), so a value revisited in a later
-session is instant. A value set from Python (a notebook cell, nbval, the tests) is computed and
+and sweeps). Experiment runs moved to in the browser are also kept on disk (:func:`cache_dir`: a folder
+per hash of the esxlab sources, keyed by parameters and seed), so a value revisited in a later
+session is instant; other versions' folders unwritten for :data:`KEEP_OTHER_DAYS` days are removed. A value set from Python (a notebook cell, nbval, the tests) is computed and
 drawn before the assignment returns, so cells that assert on the marks stay deterministic.
 """
 from __future__ import annotations
@@ -34,6 +34,7 @@ import math
 import os
 import pickle
 import queue
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -171,9 +172,50 @@ def _malloc_trim():
         return None
 
 
-def cache_dir() -> Path:
-    """Where experiment runs are kept: ``$XDG_CACHE_HOME/esxlab/runs`` (``~/.cache`` by default)."""
+#: days a folder of runs another esxlab kept (another source hash: an older or newer checkout) may go unwritten
+#: before :func:`prune_cache` removes it (invented)
+KEEP_OTHER_DAYS = 14
+
+
+def runs_dir() -> Path:
+    """Where experiment runs are kept, one folder per esxlab source hash: ``$XDG_CACHE_HOME/esxlab/runs``
+    (``~/.cache`` by default)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "esxlab" / "runs"
+
+
+def cache_dir() -> Path:
+    """Where this esxlab's experiment runs are kept: :func:`runs_dir`'s folder named by :func:`source_hash`."""
+    return runs_dir() / source_hash()
+
+
+def prune_cache(days: float = KEEP_OTHER_DAYS) -> list[Path]:
+    """Remove what other esxlab versions kept in :func:`runs_dir` (their folders, and the files of the layout
+    before runs had a folder per version) and nobody has written for ``days`` days; this version's folder is
+    kept. Another version's runs can never be read by this one, so without this every update of esxlab left its
+    runs behind (a classroom server's disk filled one update at a time). Returns what was removed. Invented."""
+    current, cutoff, removed = cache_dir(), time.time() - days * 86400, []
+    try:
+        entries = list(runs_dir().iterdir())
+    except OSError:                              # no runs kept yet, or unreadable: nothing to do
+        return removed
+    for entry in entries:
+        try:
+            if entry == current or entry.stat().st_mtime > cutoff:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+        except OSError:                          # in use, or another process removed it first
+            pass
+    return removed
+
+
+@functools.cache
+def _prune_once() -> None:
+    """:func:`prune_cache`, once a process (at the first run it keeps)."""
+    prune_cache()
 
 
 class Dashboard(widgets.VBox):
@@ -1132,7 +1174,7 @@ class ExperimentDashboard(Dashboard):
         self.xy.update(np.asarray(cols[xname], dtype=float), cols, title)
 
     def _stored_path(self, values: dict[str, Any]) -> Path:
-        key = repr((self.module.__name__, sorted({**self.fixed, **values}.items()), self.seed, source_hash()))
+        key = repr((self.module.__name__, sorted({**self.fixed, **values}.items()), self.seed))
         return cache_dir() / f"{hashlib.sha256(key.encode()).hexdigest()}.pkl"
 
     def stored(self, values: dict[str, Any]) -> Run | None:
@@ -1144,6 +1186,7 @@ class ExperimentDashboard(Dashboard):
 
     def store(self, values: dict[str, Any], run: Run) -> None:
         path = self._stored_path(values)
+        _prune_once()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
