@@ -10,6 +10,7 @@ import inspect
 import math
 import numbers
 import os
+import re
 import sys
 import unicodedata
 from collections.abc import Collection, Iterable
@@ -261,7 +262,14 @@ def array_shape(value: object, limit: int = 60) -> str | None:
     kind = "array" if type(value) is np.ndarray else type(value).__name__
     dtype = getattr(value, "dtype", None)          # (a DataFrame has one per column)
     of = f" ({dtype})" if dtype is not None else ""
-    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} of shape {shape}{of}"
+    return f"{with_article(kind)} of shape {shape}{of}"
+
+
+def with_article(word: str) -> str:
+    """``word`` after "a" or "an", as it is said: "an" before a vowel ("an int", "an Index"), "a" before a consonant
+    and before a "u" said as "you" ("a Mine", "a uint8", "a UserList", "a UUID"). Invented."""
+    said_you = re.match(r"u(?:[ui]|[^aeiou][aeiou])", word, re.I) is not None
+    return f"{'an' if word[:1].lower() in 'aeiou' and not said_you else 'a'} {word}"
 
 
 def shown(value: object) -> str:

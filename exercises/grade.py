@@ -71,7 +71,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from esxlab.errors import first_line, install_hint
+from esxlab.errors import first_line, install_hint, with_article
 
 try:
     import nbformat
@@ -251,21 +251,43 @@ class Refused(Exception):
     reason = ""
 
     @classmethod
-    def of(cls, role: str, path: Path, reason: str) -> Refused:
-        """``error: ROLE PATH REASON`` (``role``: the argument's name, STUDENT or HANDED_OUT)."""
-        refused = cls(f"error: {role} {path} {reason}")
+    def of(cls, path: Path, reason: str, handed_out: bool = False) -> Refused:
+        """``error: PATH REASON`` for a student's file, ``error: the handed-out notebook PATH REASON`` for the
+        ``handed_out`` one (before 2026-12-07 both began with the command line's name for the argument, ``STUDENT`` or
+        ``HANDED_OUT``)."""
+        refused = cls(f"error: {'the handed-out notebook ' if handed_out else ''}{path} {reason}")
         refused.path, refused.reason = path, reason
         return refused
 
 
-def _read(path: Path, role: str):
+class Note(NamedTuple):
+    """A note on a student's notebook, as printed under it and written to the CSV: ``before``, ``where``, ``after``
+    joined. ``where`` names the notebook (`` in PATH``, `` from PATH``; a refused file's ``refused: PATH ``) and is
+    left out of the student's line of the summary (:attr:`short`), whose student column names it. Invented."""
+
+    before: str
+    where: str = ""
+    after: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.before}{self.where}{self.after}"
+
+    @property
+    def short(self) -> str:
+        """The note as the summary shows it: without ``where``."""
+        return f"{self.before}{self.after}"
+
+
+def _read(path: Path, handed_out: bool = False):
+    """The notebook at ``path`` (a student's, or the ``handed_out`` one); refused if it is none."""
     if not path.is_file():
-        raise Refused.of(role, path, f"{'is a folder' if path.is_dir() else 'does not exist'}; allowed: an .ipynb "
-                         "file of the exercises.")
+        raise Refused.of(path, f"{'is a folder' if path.is_dir() else 'does not exist'}; allowed: an .ipynb file of "
+                         "the exercises.", handed_out)
     try:
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError) as err:       # unreadable, not a notebook (nbformat's errors are ValueErrors)
-        raise Refused.of(role, path, f"{_unreadable(path, err)}; allowed: an .ipynb file of the exercises.") from None
+        raise Refused.of(path, f"{_unreadable(path, err)}; allowed: an .ipynb file of the exercises.",
+                         handed_out) from None
 
 
 def _unreadable(path: Path, err: Exception) -> str:
@@ -286,19 +308,19 @@ def _unreadable(path: Path, err: Exception) -> str:
     return f"cannot be read as a notebook ({err.__class__.__name__})"
 
 
-def _notebook(student: Path) -> Path:
-    """``student``, or if it is a folder (a student's: nbgrader's ``submitted/<student>/``, an LMS's folder per
+def _notebook(student: Path, folder: bool) -> Path:
+    """``student``, or if it is a ``folder`` (a student's: nbgrader's ``submitted/<student>/``, an LMS's folder per
     student), the one notebook in it or a folder under it (Jupyter's checkpoints left out); refused if it holds none
     (an empty folder was invisible to a glob of notebooks, session 68) or several."""
-    if not student.is_dir():
+    if not folder:
         return student
     found = sorted(p for p in student.rglob("*.ipynb") if p.is_file() and ".ipynb_checkpoints" not in p.parts)
     if len(found) == 1:
         return found[0]
     held = "no notebook" if not found else (f"{len(found)} notebooks (" +
                                              ", ".join(p.relative_to(student).as_posix() for p in found) + ")")
-    raise Refused.of("STUDENT", student, f"is a folder with {held}; allowed: a student's folder holding one .ipynb "
-                     "file, or the .ipynb file to grade.")
+    raise Refused.of(student, f"is a folder with {held}; allowed: a student's folder holding one .ipynb file, or the "
+                     ".ipynb file to grade.")
 
 
 def _seed(nb) -> str:
@@ -629,9 +651,10 @@ def _kept(cell) -> dict | None:
     return kept if isinstance(kept, dict) and _typed(kept, kinds) else None
 
 
-def _typed(exported: dict, kinds: dict[str, type]) -> bool:
-    """Whether ``exported`` holds a value of each type of ``kinds`` under its key."""
-    return all(isinstance(exported.get(k), t) for k, t in kinds.items())
+def _typed(published: dict, kinds: dict[str, type]) -> bool:
+    """Whether ``published`` (what a cell published, :func:`_published`) holds a value of each type of ``kinds`` under
+    its key."""
+    return all(isinstance(published.get(k), t) for k, t in kinds.items())
 
 
 def _searched(given, counted: int | None) -> list[str]:
@@ -706,8 +729,8 @@ def _recheck(posed: Posed, kept: dict) -> str:
     values = {}
     for name, var in posed.answers.items():
         if var in kept["not_plain"]:
-            return (f"`{var}` holds a {first_line(str(kept['not_plain'][var]), ERROR_CHARS)}, which is not a "
-                    f"plain answer; allowed: {PLAIN}")
+            return (f"`{var}` holds {with_article(first_line(str(kept['not_plain'][var]), ERROR_CHARS))}, which is "
+                    f"not a plain answer; allowed: {PLAIN}")
         if var not in kept["answers"]:
             return f"`{var}` was not defined when the check cell ran"
         values[name] = kept["answers"][var]
@@ -770,10 +793,11 @@ def _raised(given, work, replies: dict[int, dict]) -> list[str]:
 
 
 def grade_one(handed_out: Path, given, student: Path, timeout: float,
-              posed: dict[str, Posed] | None = None) -> tuple[list, list[str]]:
+              posed: dict[str, Posed] | None = None) -> tuple[list, list[Note]]:
     """Grade ``student``; returns its rows (:func:`grade`; ``posed``: :func:`pose` of ``given``, once for the run) and
-    its notes, to print (:func:`show`) once grading knows they count. Refused if it cannot be graded."""
-    work = _read(student, "STUDENT")
+    its notes, to print (:func:`show`) once grading knows they count (those naming ``student`` name it apart from
+    their text: :class:`Note`). Refused if it cannot be graded."""
+    work = _read(student)
     changed_ids = renamed(given, work)
     answers = [nbgrader(c)["grade_id"] for c in given.cells if nbgrader(c).get("solution")]
     have = {nbgrader(c).get("grade_id") for c in work.cells}
@@ -782,12 +806,12 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float,
         recover = (f"paste the answers into the answer cells (`# YOUR CODE HERE`) of a copy of the handed-out "
                    f"{handed_out.name} and grade that")
         if any(c.cell_type == "code" for c in work.cells) and not any(nbgrader(c) for c in work.cells):
-            raise Refused.of("STUDENT", student, f"has no cell with nbgrader metadata, so none of the answer cells "
-                             f"of HANDED_OUT {handed_out} ({', '.join(answers)}): grade.py finds the answer cells by "
-                             "their nbgrader grade_id, which a notebook loses when it is made anew or its cells are "
+            raise Refused.of(student, f"has no cell with nbgrader metadata, so none of the answer cells of the "
+                             f"handed-out notebook {handed_out} ({', '.join(answers)}): grade.py finds the answer cells "
+                             "by their nbgrader grade_id, which a notebook loses when it is made anew or its cells are "
                              f"pasted into a new one; to recover, {recover}; allowed: a student's copy of "
                              f"{handed_out.name}.")
-        raise Refused.of("STUDENT", student, f"has none of the answer cells of HANDED_OUT {handed_out} "
+        raise Refused.of(student, f"has none of the answer cells of the handed-out notebook {handed_out} "
                          f"({', '.join(answers)}): another exercise's notebook, every answer cell deleted, or answer "
                          "cells that lost their nbgrader metadata (grade.py finds them by their grade_id, which cells "
                          f"pasted into a new notebook do not keep; to recover pasted answers, {recover}); allowed: a "
@@ -797,29 +821,30 @@ def grade_one(handed_out: Path, given, student: Path, timeout: float,
     # (before grading puts the handed-out cells back)
     suspect, changed = flags(given, work), edited(given, work, but_seed=other_seed)
     restored, rows, raised, stopped = grade(given, work, timeout, posed)
-    notes = [*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows if HIDDEN in m), *raised]
+    notes = [Note(n) for n in (*suspect, *(f"flagged for review: {g} failed: {HIDDEN}" for g, _, _, m in rows
+                                          if HIDDEN in m), *raised)]
     if other_seed:
-        notes.append(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another handout, "
-                     "or its SEED line edited?)")
+        notes.append(Note(f"graded with the handed-out SEED = {ours}; this notebook had SEED = {theirs} (another "
+                          "handout, or its SEED line edited?)"))
     if changed_ids:
-        notes.append(f"nbgrader grade_id changed in {student}, graded as the handed-out cell: "
-                     + ", ".join(f"{new!r} is {was}" for was, new in changed_ids))
+        notes.append(Note("nbgrader grade_id changed", f" in {student}", ", graded as the handed-out cell: "
+                          + ", ".join(f"{new!r} is {was}" for was, new in changed_ids)))
     if restored:
-        notes.append(f"put back as handed out: {', '.join(restored)} (deleted from {student})")
+        notes.append(Note(f"put back as handed out: {', '.join(restored)} (deleted", f" from {student}", ")"))
     locked = len(locked_cells(given))
     if changed and len(changed) == locked > 1:
-        notes.append(f"put back as handed out: every locked cell, all {locked} (each differs in {student}: a copy "
-                     "of another version of the handout?)")
+        notes.append(Note(f"put back as handed out: every locked cell, all {locked} (each differs", f" in {student}",
+                          ": a copy of another version of the handout?)"))
     elif changed:
-        notes.append(f"put back as handed out: {', '.join(changed)} (edited in {student})")
+        notes.append(Note(f"put back as handed out: {', '.join(changed)} (edited", f" in {student}", ")"))
     if missing:
-        notes.append(f"missing answer cells: {', '.join(missing)} (deleted, or another exercise's notebook?)")
+        notes.append(Note(f"missing answer cells: {', '.join(missing)} (deleted, or another exercise's notebook?)"))
     if stopped:
-        notes.append(stopped)
+        notes.append(Note(stopped))
     return rows, notes
 
 
-def show(rows: list, notes: list[str], hints: bool) -> None:
+def show(rows: list, notes: list[Note], hints: bool) -> None:
     """Print a graded student's notes, with ``hints`` each check cell's points and message, and then the points
     (``void: …`` instead if the points are void: rows with empty points)."""
     for note in notes:
@@ -834,19 +859,20 @@ def show(rows: list, notes: list[str], hints: bool) -> None:
         print(f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)} points", flush=True)
 
 
-def _names(students: list[Path], handed_out: Path) -> dict[Path, str]:
+def _names(students: list[Path], handed_out: Path, folders: set[Path]) -> dict[Path, str]:
     """The CSV's ``student`` of each of ``students``, those graded in this run: the file's name without its folder and
     ``.ipynb`` (the guide names the files after the students), or its path as given without ``.ipynb`` if that name
     holds the handed-out notebook's, in any case (nbgrader's ``submitted/<student>/<assignment>/``, an LMS's folder
     per student, ``idle_memory_tax (1).ipynb``: the folders name the student; by its name alone, each row of a class
     was ``idle_memory_tax``), or if another student has that name too (two students' ``Untitled.ipynb``, each in a
-    folder of their own, had one name); a student's folder, its name (``submitted/ada/``: ``ada``). Names are counted
-    once for the run (comparing each student with every other was n² for a class of thousands)."""
+    folder of their own, had one name); a student's folder (one of ``folders``), its name (``submitted/ada/``:
+    ``ada``). Names are counted once for the run (comparing each student with every other was n² for a class of
+    thousands)."""
     stems = {student: _stem(student) for student in students}
     shared = collections.Counter(stem.casefold() for stem in stems.values())
     named = {}
     for student, stem in stems.items():
-        if student.is_dir():
+        if student in folders:
             named[student] = student.name
         elif handed_out.stem.casefold() in stem.casefold() or shared[stem.casefold()] > 1:
             named[student] = student.with_name(stem).as_posix()
@@ -906,52 +932,52 @@ def main(argv: list[str] | None = None) -> int:
                          f"(default {TIMEOUT_S})")
     args = ap.parse_args(argv)
     try:
-        given = _read(args.handed_out, "HANDED_OUT")
+        given = _read(args.handed_out, handed_out=True)
         if not any(nbgrader(c).get("grade") for c in given.cells):
-            raise Refused.of("HANDED_OUT", args.handed_out, "has no graded check cells; allowed: a notebook of "
-                             "exercises/release (or nbgrader's student version).")
+            raise Refused.of(args.handed_out, "has no graded check cells; allowed: a notebook of exercises/release (or "
+                             "nbgrader's student version).", handed_out=True)
         header = [*CSV_FIRST, *(g for g, _ in _graded(given)), *CSV_LAST]
         if args.csv:
             _check_csv(args.csv, header)
     except Refused as err:
         sys.exit(str(err))
-    package, summary, names = source_hash(leave_out=()), [], _names(args.students, args.handed_out)
+    folders = {student for student in args.students if student.is_dir()}      # (asked once a student)
+    package, summary, names = source_hash(leave_out=()), [], _names(args.students, args.handed_out, folders)
     posed = pose(given)                 # (in this process, before any student's code runs; once for the run)
     stops = Stops()
 
-    def record(student: Path, rows: list, notes: list[str], outcome: str, why: list[str] | None = None) -> None:
-        """``student``'s CSV row, and its line of the summary (``outcome``: "graded", "refused", …; ``why``: its
-        notes there, if not ``notes``), both or neither (:meth:`Stops.held`: the summary counts those with a row)."""
+    def record(student: Path, rows: list, notes: list[Note], outcome: str) -> None:
+        """``student``'s CSV row, and its line of the summary (``outcome``: "graded", "refused", …), both or neither
+        (:meth:`Stops.held`: the summary counts those with a row)."""
         name = names[student]
         with stops.held():
             if args.csv:
                 _write_row(args.csv, header, name, args.handed_out, _seed(given), rows, notes)
-            summary.append((name, outcome, rows, notes if why is None else why))
+            summary.append((name, outcome, rows, notes))
 
     try:
         for at, student in enumerate(args.students):
             if len(args.students) > 1:
                 print(f"== {student}", flush=True)    # (through a pipe too, `| tee`, while its kernel runs)
             try:
-                notebook = _notebook(student)
+                notebook = _notebook(student, student in folders)
                 rows, notes = grade_one(args.handed_out, given, notebook, args.timeout, posed)
             except Refused as err:
                 print(err, file=sys.stderr)
-                record(student, _unscored(given), [f"refused: {err.path} {err.reason}"], "refused", [err.reason])
+                record(student, _unscored(given), [Note("", f"refused: {err.path} ", err.reason)], "refused")
                 continue
             tampered = source_hash(leave_out=()) != package
             if tampered:                           # its points are void, and no later grade can be trusted
                 rows = _unscored(given)
             show(rows, notes, args.hints)
-            why = _without_path(notes, notebook)
             if not tampered:
-                record(student, rows, notes, "graded", why)
+                record(student, rows, notes, "graded")
                 continue
             print(f"{TAMPERED}; this notebook's points are void", file=sys.stderr)
-            record(student, rows, [*notes, TAMPERED], "void", [*why, TAMPERED])
+            record(student, rows, [*notes, Note(TAMPERED)], "void")
             for rest in args.students[at + 1:]:
                 print(f"not graded: {rest}", file=sys.stderr)
-                record(rest, _unscored(given), [NOT_GRADED.format(student)], "not graded")
+                record(rest, _unscored(given), [Note(NOT_GRADED.format(student))], "not graded")
             if args.students[at + 1:]:
                 print(RESUME, file=sys.stderr)
             break
@@ -1036,11 +1062,12 @@ def _interrupted(args: argparse.Namespace, rest: list[Path], signum: int = signa
             + f"; grade it{' and those after it' if len(rest) > 1 else ''} again: {again}")
 
 
-def show_summary(summary: list[tuple[str, str, list, list[str]]], of: int | None = None) -> None:
+def show_summary(summary: list[tuple[str, str, list, list[Note]]], of: int | None = None) -> None:
     """The run's last lines: how many notebooks were graded, refused, … (of the ``of`` given, for a run stopped before
     its end), then a line per student (``summary``: its CSV name, outcome, rows and notes): its points (or outcome),
-    and why it lost any: its notes, then each check cell that scored 0 with what the student read under it, each on
-    one line, cut to :data:`SUMMARY_CHARS` characters."""
+    and why it lost any: its notes without the notebook's path (:attr:`Note.short`: the student column names it),
+    then each check cell that scored 0 with what the student read under it, each on one line, cut to
+    :data:`SUMMARY_CHARS` characters."""
     counts = {o: sum(outcome == o for _, outcome, _, _ in summary) for o in ("graded", "refused", "void", "not graded")}
     total = len(summary) if of is None else of
     print(f"== summary: {len(summary)}{'' if of is None else f' of {of}'} notebook{'s' if total != 1 else ''}; "
@@ -1050,17 +1077,11 @@ def show_summary(summary: list[tuple[str, str, list, list[str]]], of: int | None
     width, points = max(len("student"), *(len(s[0]) for s in summary)), max(len("points"), *map(len, scored))
     print(f"{'student':{width}}  {'points':>{points}}  why")
     for (name, outcome, rows, notes), score in zip(summary, scored):
-        why = [*notes, *(f"{g}: {_reason(message)}" for g, earned, _, message in rows     # ("correct": a re-check's 0,
-                         if outcome == "graded" and earned == 0 and message != "correct")]  # which a note tells)
+        why = [*(note.short for note in notes),
+               *(f"{g}: {_reason(message)}" for g, earned, _, message in rows         # ("correct": a re-check's 0,
+                 if outcome == "graded" and earned == 0 and message != "correct")]  # which a note tells)
         why = [first_line(" ".join(w.split()), SUMMARY_CHARS) for w in why]     # (a message's lines joined)
         print(f"{name:{width}}  {score:>{points}}  {'; '.join(why)}".rstrip())
-
-
-def _without_path(notes: list[str], path: Path) -> list[str]:
-    """``notes`` as a student's line of the summary shows them: without the `` in PATH`` or `` from PATH`` naming the
-    notebook ``path`` (``edited in …``, ``deleted from …``), which the student column names (the cut to
-    :data:`SUMMARY_CHARS` took what a note said after it)."""
-    return [re.sub(f" (?:in|from) {re.escape(str(path))}", "", note) for note in notes]
 
 
 def _reason(message: str) -> str:
@@ -1074,7 +1095,7 @@ def _reason(message: str) -> str:
 
 
 def _write_row(path: Path, header: list[str], name: str, handed_out: Path, seed: str, rows: list,
-               notes: list[str]) -> None:
+               notes: list[Note]) -> None:
     """One student's row of the CSV, ``name`` its ``student`` (:func:`_names`; its header first if ``path`` is new or
     empty)."""
     new = not path.exists() or not path.stat().st_size
@@ -1086,7 +1107,7 @@ def _write_row(path: Path, header: list[str], name: str, handed_out: Path, seed:
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         out.writerow([name, handed_out.name, seed, now, *(r[1] for r in rows),
                       sum(r[1] for r in rows) if graded else "",
-                      sum(r[2] for r in rows), "; ".join(notes),
+                      sum(r[2] for r in rows), "; ".join(map(str, notes)),
                       "; ".join(f"{r[0]}: {' '.join(r[3].split())}" for r in rows if r[3])])
 
 

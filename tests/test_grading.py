@@ -148,7 +148,7 @@ def test_a_class_is_graded_at_once_into_a_csv_with_loops_dead_kernels_and_cheats
     done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(ada), str(loop), str(dead), str(cheat),
                   "junk.ipynb", "--csv", "grades.csv", "--timeout", "14.5")   # (a fraction crashed nbclient)
     assert done.returncode == 1, "a file that could not be graded"
-    assert done.stderr == ("error: STUDENT junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an "
+    assert done.stderr == ("error: junk.ipynb cannot be read as a notebook (NotJSONError); allowed: an "
                            ".ipynb file of the exercises.\n"), "named on stderr, and nothing of the dying kernel's log"
     out = done.stdout
     assert f"== {loop}\nstopped: the notebook ran over its timeout of 15 s (all its cells " \
@@ -283,19 +283,35 @@ def test_a_copy_of_another_version_of_the_handout_gets_one_note_not_every_locked
                       f"{tmp_path / 'student.ipynb'}: a copy of another version of the handout?)"), out
 
 
-def test_bad_options_are_refused_before_any_grading(tmp_path):
-    release = str(RELEASE / "sampling.ipynb")
+def test_bad_options_are_refused_before_any_grading(tmp_path, monkeypatch, capsys):
+    """Each case but one calls main() in this process (each a process of its own took 2–3 s, 18–23 s in all); the
+    one process left pins the command line: a refusal's sentence on stderr, exit status 1."""
+    grade, release = grade_script(), str(RELEASE / "sampling.ipynb")
+    monkeypatch.chdir(tmp_path)
     for value in ("0", "-1", "abc", "inf", "nan"):
-        done = _grade(tmp_path, release, release, "--timeout", value)
-        assert done.returncode == 2 and f"--timeout: {value!r}: allowed: a number of seconds > 0" in done.stderr
-    for where, why in (("no/such/folder/g.csv", "its folder does not exist"), (".", "is a folder")):
-        done = _grade(tmp_path, release, release, "--csv", where)
-        assert done.returncode == 1 and done.stdout == "" and done.stderr == \
-            f"error: --csv {where}: {why}; allowed: a file in an existing folder.\n"
-    done = _grade(tmp_path, release, "nobody.ipynb", "--csv", "one.csv")
-    assert done.stderr == "error: STUDENT nobody.ipynb does not exist; allowed: an .ipynb file of the exercises.\n"
-    assert done.returncode == 1 and [r["notes"] for r in _rows(tmp_path / "one.csv")] == [
+        with pytest.raises(SystemExit) as done:
+            grade.main([release, release, "--timeout", value])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and f"--timeout: {value!r}: allowed: a number of seconds > 0" in err, err
+    with pytest.raises(SystemExit) as done:     # (Python prints a str given to exit on stderr, and exits with 1)
+        grade.main([release, release, "--csv", "no/such/folder/g.csv"])
+    assert done.value.code == "error: --csv no/such/folder/g.csv: its folder does not exist; allowed: a file in an " \
+                              "existing folder." and capsys.readouterr() == ("", "")
+    done = _grade(tmp_path, release, release, "--csv", ".")
+    assert done.returncode == 1 and done.stdout == "" and done.stderr == \
+        "error: --csv .: is a folder; allowed: a file in an existing folder.\n"
+    assert grade.main([release, "nobody.ipynb", "--csv", "one.csv"]) == 1
+    assert capsys.readouterr().err == \
+        "error: nobody.ipynb does not exist; allowed: an .ipynb file of the exercises.\n"
+    assert [r["notes"] for r in _rows(tmp_path / "one.csv")] == [
         "refused: nobody.ipynb does not exist; allowed: an .ipynb file of the exercises."], "a row, alone too"
+    lesson = str(ROOT / "notebooks" / "00_tour.ipynb")
+    for handed_out, why in (("nothing.ipynb", "does not exist; allowed: an .ipynb file of the exercises."),
+                            (lesson, "has no graded check cells; allowed: a notebook of exercises/release (or "
+                                     "nbgrader's student version).")):
+        with pytest.raises(SystemExit) as done:
+            grade.main([handed_out, release])
+        assert done.value.code == f"error: the handed-out notebook {handed_out} {why}"
 
 
 def test_a_notebook_that_rewrites_the_package_stops_the_grading(tmp_path):
@@ -455,7 +471,7 @@ def test_grade_py_refuses_a_file_that_is_not_a_notebook_in_one_sentence(tmp_path
     done = subprocess.run([sys.executable, str(ROOT / "exercises" / "grade.py"), str(RELEASE / "sampling.ipynb"),
                            str(tmp_path / "ada.ipynb")], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr.startswith("error: STUDENT ") and "cannot be read as a notebook" in done.stderr
+    assert done.stderr.startswith(f"error: {tmp_path / 'ada.ipynb'} cannot be read as a notebook"), done.stderr
 
 
 def test_the_solution_notebooks_recipe_leaves_the_sources_alone(tmp_path):
@@ -519,9 +535,9 @@ def test_another_exercise_sharing_grade_ids_is_named_as_missing_answers(tmp_path
 def test_the_wrong_notebook_is_refused_in_one_sentence(tmp_path):
     done = _grade_py(tmp_path, RELEASE / "sampling.ipynb", _solved("idle_memory_tax"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr == (f"error: STUDENT {tmp_path / 'student.ipynb'} has none of the answer cells of HANDED_OUT "
-                           f"{RELEASE / 'sampling.ipynb'} (sampling-answer): another exercise's notebook, every "
-                           "answer cell deleted, or answer cells that lost their nbgrader metadata (grade.py finds "
+    assert done.stderr == (f"error: {tmp_path / 'student.ipynb'} has none of the answer cells of the handed-out "
+                           f"notebook {RELEASE / 'sampling.ipynb'} (sampling-answer): another exercise's notebook, "
+                           "every answer cell deleted, or answer cells that lost their nbgrader metadata (grade.py finds "
                            "them by their grade_id, which cells pasted into a new notebook do not keep; to recover "
                            "pasted answers, paste the answers into the answer cells (`# YOUR CODE HERE`) of a copy "
                            "of the handed-out sampling.ipynb and grade that); allowed: a student's copy of "
@@ -536,8 +552,9 @@ def test_a_notebook_that_lost_its_nbgrader_metadata_is_told_why_and_how_to_recov
         cell.metadata.pop("nbgrader", None)
     done = _grade_py(tmp_path, RELEASE / "sampling.ipynb", work)
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert done.stderr == (f"error: STUDENT {tmp_path / 'student.ipynb'} has no cell with nbgrader metadata, so none "
-                           f"of the answer cells of HANDED_OUT {RELEASE / 'sampling.ipynb'} (sampling-answer): "
+    assert done.stderr == (f"error: {tmp_path / 'student.ipynb'} has no cell with nbgrader metadata, so none "
+                           f"of the answer cells of the handed-out notebook {RELEASE / 'sampling.ipynb'} "
+                           "(sampling-answer): "
                            "grade.py finds the answer cells by their nbgrader grade_id, which a notebook loses when "
                            "it is made anew or its cells are pasted into a new one; to recover, paste the answers "
                            "into the answer cells (`# YOUR CODE HERE`) of a copy of the handed-out sampling.ipynb and "
@@ -735,6 +752,33 @@ def test_an_answer_that_is_no_plain_data_is_told_in_a_sentence_and_code_is_not_r
         "kernel's verdict stands", "4 / 4 points"]
 
 
+@pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"), reason="JSON holds any int before Python 3.11")
+def test_an_answer_json_cannot_hold_is_told_alone_and_the_other_answers_cross(monkeypatch):
+    """An answer JSON cannot hold (an int of 5000 digits: Python 3.11 and later refuse to write it) made grade.py's
+    own code in the check cell raise as it published the cell's answers, so none of them reached the re-check; each
+    answer is now converted on its own, and that one is told in a sentence, "an int" (it said "a int")."""
+    import IPython.display
+    grade = grade_script()
+    said = []
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw: said.append(data))
+    exec(grade.CAPTURE, {"_g": {"rhos": [0.5, 1.5, 2.5], "victim": 10 ** 5000}, "_names": ["rhos", "victim"]})
+    cell = {"outputs": [nbformat.v4.new_output("display_data", said[0])]}
+    kept = grade._kept(cell)
+    assert kept == {"answers": {"rhos": [0.5, 1.5, 2.5]}, "not_plain": {"victim": "int"}, "missing": []}, kept
+    posed = grade.pose(nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4))["rho-check"]
+    assert grade._recheck(posed, kept) == ("`victim` holds an int, which is not a plain answer; allowed: numbers, str, "
+                                           "bool, None, lists or tuples of them, numpy arrays and numbers")
+
+
+@pytest.mark.parametrize("kind, said", [("int", "an int"), ("Mine", "a Mine"), ("object", "an object"),
+                                        ("UserList", "a UserList"), ("generator", "a generator")])
+def test_the_re_check_names_an_answers_type_with_its_article(kind, said):
+    grade = grade_script()
+    posed = grade.pose(nbformat.read(RELEASE / "idle_memory_tax.ipynb", as_version=4))["rho-check"]
+    kept = {"answers": {"victim": "db"}, "not_plain": {"rhos": kind}, "missing": []}
+    assert grade._recheck(posed, kept).startswith(f"`rhos` holds {said}, which is not a plain answer")
+
+
 def test_grade_py_poses_each_problem_once_per_run(monkeypatch):
     """A problem depends only on its class and seed: grade.py poses each check cell's problem once, in its own
     process, from the handed-out cells (a class of 30 posed DoublePaging's simulation 30 times otherwise)."""
@@ -854,10 +898,13 @@ def test_a_problem_posed_again_at_another_seed_scores_nothing(tmp_path):
     five = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in solve(problems.RhoVictim(5)).items()}
     answers = "\n".join(f"{k} = {v!r}" for k, v in five.items())
     (tmp_path / "submitted").mkdir()
-    for name, first, points in (("repose", "p = problems.RhoVictim(seed=5)", 2),      # q's problem, posed after it
-                                ("reseed", "SEED = 5\np = problems.RhoVictim(seed=SEED)", 0)):   # poses q at 5 too
-        student = _student(tmp_path / "submitted", name, {"rho-answer": f"{first}\n{answers}"})
-        out = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), str(student), "--hints").stdout
+    cases = (("repose", "p = problems.RhoVictim(seed=5)", 2),                       # q's problem, posed after it
+             ("reseed", "SEED = 5\np = problems.RhoVictim(seed=SEED)", 0))          # poses q at 5 too
+    students = [_student(tmp_path / "submitted", name, {"rho-answer": f"{first}\n{answers}"})
+                for name, first, _ in cases]
+    done = _grade(tmp_path, str(RELEASE / "idle_memory_tax.ipynb"), *map(str, students), "--hints")
+    for student, (_, _, points) in zip(students, cases):
+        out = done.stdout.split(f"== {student}\n")[1].split("\n== ")[0]
         assert re.search(r"^rho-check +0 / 2  CheckFailed: this problem is RhoVictim\(seed=5\), but the exercise was "
                          r"handed out with SEED = 0", out, re.M), out
         assert out.rstrip().endswith(f"{points} / 4 points"), out

@@ -3,6 +3,7 @@ folder per student (nbgrader's ``submitted/<student>/<assignment>/``, an LMS exp
 empty, scratch cells that sleep, a run watched through a pipe, and the summary at the end."""
 from __future__ import annotations
 
+import csv
 import os
 import re
 import shlex
@@ -18,7 +19,7 @@ import pytest
 from esxlab import problems
 from esxlab.errors import first_line
 
-from answers import fails, grade_script, solved
+from answers import answered, fails, grade_script, solved
 
 pytest.importorskip("nbclient")                         # the "exercises" extra; the "test" extra installs it
 
@@ -39,10 +40,13 @@ def _write(nb, path: Path) -> str:
     return str(path)
 
 
-def _csv_students(path: Path) -> list[str]:
-    import csv
+def _csv_rows(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
-        return [row["student"] for row in csv.DictReader(f)]
+        return list(csv.DictReader(f))
+
+
+def _csv_students(path: Path) -> list[str]:
+    return [row["student"] for row in _csv_rows(path)]
 
 
 def test_the_timeout_is_for_the_whole_notebook_not_each_cell(tmp_path):
@@ -89,15 +93,18 @@ def test_the_notebooks_time_left_is_a_moment_once_it_is_up_and_grade_pys_own_cel
     assert 0 < left(cell) < 0.01 and left(own) == grade.COUNT_CELL_S
 
 
-def test_students_whose_files_keep_the_handouts_name_are_told_apart_in_the_csv(tmp_path):
+def test_students_whose_files_keep_the_handouts_name_are_told_apart_in_the_csv(tmp_path, monkeypatch):
     """nbgrader's submitted/<student>/tax/idle_memory_tax.ipynb and an LMS's folder per student keep the handout's
-    file name: every CSV row was named ``idle_memory_tax``, and a second copy ``idle_memory_tax (1)``."""
-    nb = solved("idle_memory_tax")
+    file name: every CSV row was named ``idle_memory_tax``, and a second copy ``idle_memory_tax (1)``. (Each
+    notebook's grading is stubbed: the names are what is checked.)"""
+    grade, nb = grade_script(), solved("idle_memory_tax")
+    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
+        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
     files = [_write(nb, tmp_path / "submitted" / name / "tax" / "idle_memory_tax.ipynb") for name in ("ada", "zoë")]
     files.append(_write(nb, tmp_path / "Bob Smith_102_assignsubmission_file_" / "idle_memory_tax (1).ipynb"))
     files.append(_write(nb, tmp_path / "flat" / "cyd.ipynb"))
-    done = _run(tmp_path, *(os.path.relpath(f, tmp_path) for f in files), "--csv", "tax.csv")
-    assert done.returncode == 0, done.stderr
+    monkeypatch.chdir(tmp_path)
+    assert grade.main([str(GIVEN), *(os.path.relpath(f, tmp_path) for f in files), "--csv", "tax.csv"]) == 0
     assert _csv_students(tmp_path / "tax.csv") == [
         "submitted/ada/tax/idle_memory_tax", "submitted/zoë/tax/idle_memory_tax",
         "Bob Smith_102_assignsubmission_file_/idle_memory_tax (1)", "cyd"]
@@ -109,9 +116,9 @@ def test_students_whose_files_share_a_name_or_keep_the_handouts_in_capitals_are_
     nbgrader's layout with the file saved as Idle_Memory_Tax.ipynb named every row ``Idle_Memory_Tax``."""
     grade, given = grade_script(), Path("release/idle_memory_tax.ipynb")
     lms = [Path("lms/ada/Untitled.ipynb"), Path("lms/bob/untitled.ipynb"), Path("lms/cyd/cyd.ipynb")]
-    assert list(grade._names(lms, given).values()) == ["lms/ada/Untitled", "lms/bob/untitled", "cyd"]
+    assert list(grade._names(lms, given, set()).values()) == ["lms/ada/Untitled", "lms/bob/untitled", "cyd"]
     caps = [Path(f"submitted/{who}/tax/Idle_Memory_Tax.ipynb") for who in ("ada", "bob")]
-    assert grade._names(caps[:1], given) == {caps[0]: "submitted/ada/tax/Idle_Memory_Tax"}, "alone too"
+    assert grade._names(caps[:1], given, set()) == {caps[0]: "submitted/ada/tax/Idle_Memory_Tax"}, "alone too"
     assert "or another student's of the run has the same name" in GUIDE
 
 
@@ -121,7 +128,7 @@ def test_a_class_of_thousands_is_named_in_a_look_at_each_name(monkeypatch):
     stem = grade._stem
     monkeypatch.setattr(grade, "_stem", lambda student: looked.append(student) or stem(student))
     students = [Path(f"submitted/s{n}.ipynb") for n in range(300)] + [Path("lms/a/s7.ipynb")]
-    named = grade._names(students, Path("release/idle_memory_tax.ipynb"))
+    named = grade._names(students, Path("release/idle_memory_tax.ipynb"), set())
     assert len(looked) <= 2 * len(students), len(looked)
     assert [named[s] for s in students[6:9]] == ["s6", "submitted/s7", "s8"] and named[students[-1]] == "lms/a/s7"
 
@@ -185,12 +192,12 @@ def test_the_summary_shows_why_a_check_failed_without_the_checkers_lead_in(capsy
     ('{"cells": [{"cell_type": "code", "source": "x = 1"', "is cut off: its JSON stops at line 1 (saved while "
                                                           "being written, or cut short on upload)"),
 ])
-def test_an_empty_or_cut_off_notebook_is_told_so(tmp_path, text, said):
+def test_an_empty_or_cut_off_notebook_is_told_so(tmp_path, monkeypatch, capsys, text, said):
     """An empty file and one saved mid-edit were both told "cannot be read as a notebook (NotJSONError)"."""
     (tmp_path / "ada.ipynb").write_text(text)
-    done = _run(tmp_path, "ada.ipynb")
-    assert done.returncode == 1
-    assert done.stderr == f"error: STUDENT ada.ipynb {said}; allowed: an .ipynb file of the exercises.\n"
+    monkeypatch.chdir(tmp_path)
+    assert grade_script().main([str(GIVEN), "ada.ipynb"]) == 1
+    assert capsys.readouterr().err == f"error: ada.ipynb {said}; allowed: an .ipynb file of the exercises.\n"
 
 
 @pytest.mark.parametrize("stop, said", [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "stopped by SIGTERM")])
@@ -272,7 +279,7 @@ def test_main_runs_in_a_thread_other_than_the_main_one(tmp_path, monkeypatch, ca
     worker = threading.Thread(target=lambda: got.update(status=grade.main([str(GIVEN), "nobody.ipynb"])))
     worker.start()
     worker.join()
-    assert got == {"status": 1} and "error: STUDENT nobody.ipynb does not exist" in capsys.readouterr().err
+    assert got == {"status": 1} and "error: nobody.ipynb does not exist" in capsys.readouterr().err
 
 
 def test_a_students_folder_is_graded_on_the_one_notebook_in_it(tmp_path):
@@ -288,9 +295,9 @@ def test_a_students_folder_is_graded_on_the_one_notebook_in_it(tmp_path):
     done = _run(tmp_path, "submitted/ada/", "submitted/ned/", "submitted/oli/", "--csv", "tax.csv")
     assert done.returncode == 1
     assert done.stderr == (
-        "error: STUDENT submitted/ned is a folder with no notebook; allowed: a student's folder holding one .ipynb "
+        "error: submitted/ned is a folder with no notebook; allowed: a student's folder holding one .ipynb "
         "file, or the .ipynb file to grade.\n"
-        "error: STUDENT submitted/oli is a folder with 2 notebooks (idle_memory_tax (1).ipynb, idle_memory_tax.ipynb); "
+        "error: submitted/oli is a folder with 2 notebooks (idle_memory_tax (1).ipynb, idle_memory_tax.ipynb); "
         "allowed: a student's folder holding one .ipynb file, or the .ipynb file to grade.\n"), done.stderr
     assert _csv_students(tmp_path / "tax.csv") == ["ada", "ned", "oli"]
     assert "== submitted/ada\n4 / 4 points\n" in done.stdout
@@ -381,3 +388,50 @@ def test_the_summary_names_no_notebooks_path_its_student_column_names(tmp_path):
     assert "put back as handed out: rho-problem (deleted from submitted/eve/idle_memory_tax.ipynb)" in done.stdout
     assert "deleted from submitted/eve/idle_memory_tax.ipynb" in (tmp_path / "tax.csv").read_text()
     assert "a note's or a refused file's reason without the notebook's path" in GUIDE
+
+
+def test_a_notes_own_words_stay_in_the_summary_whatever_the_notebooks_path(tmp_path, monkeypatch, capsys):
+    """The summary left the notebook's path out of the notes by taking `` in PATH`` and `` from PATH`` out of their
+    text: for a student's file named ``a``, a flag's "code named in a string" lost its " in a" ("code named string").
+    Notes now carry the path apart from their words. (Each notebook's run in its kernel is stubbed: the notes are
+    grade.py's.)"""
+    grade = grade_script()
+    monkeypatch.setattr(grade, "grade", lambda given, work, timeout, posed: (
+        [], [(g, points, points, "correct") for g, points in grade._graded(given)], [], ""))
+    given = nbformat.read(GIVEN, as_version=4)
+    nb = answered(given, {"rho-answer": 'exec("x = 1")'})
+    nb.cells[[c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells].index("rho-check")].source \
+        += "\n# mine"
+    _write(nb, tmp_path / "a")
+    _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
+    monkeypatch.chdir(tmp_path)
+    assert grade.main([str(GIVEN), "a", "ada.ipynb", "--csv", "tax.csv"]) == 0
+    out = capsys.readouterr().out
+    flag = "flagged for review: rho-answer imports or runs code named in a string with 'exec(' (an import built from " \
+           "pieces)"
+    assert f"== a\n{flag}\nput back as handed out: rho-check (edited in a)\n" in out, out
+    line = next(line for line in out.split("\n") if line.startswith("a "))
+    assert line.endswith(f"{first_line(flag, 100)}; put back as handed out: rho-check (edited)"), line
+    row = next(row for row in _csv_rows(tmp_path / "tax.csv") if row["student"] == "a")
+    assert row["notes"].endswith("; put back as handed out: rho-check (edited in a)"), row
+
+
+def test_each_student_is_asked_once_whether_it_is_a_folder(tmp_path, monkeypatch):
+    """Naming the students and finding each one's notebook both asked the file system whether a student is a folder:
+    two looks a student, where one does."""
+    grade = grade_script()
+    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
+        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    _write(solved("idle_memory_tax"), tmp_path / "submitted" / "ada" / "idle_memory_tax.ipynb")
+    _write(solved("idle_memory_tax"), tmp_path / "bob.ipynb")
+    students = [Path("submitted/ada"), Path("bob.ipynb")]
+    looked, is_dir = [], Path.is_dir
+
+    def asked(path: Path) -> bool:
+        if sys._getframe(1).f_code.co_filename == grade.__file__:         # (not pathlib's own, as it globs)
+            looked.append(path)
+        return is_dir(path)
+    monkeypatch.setattr(Path, "is_dir", asked)
+    monkeypatch.chdir(tmp_path)
+    assert grade.main([str(GIVEN), *map(str, students)]) == 0
+    assert [p for p in looked if p in students] == students, looked
