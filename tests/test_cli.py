@@ -591,6 +591,83 @@ def test_a_param_range_a_space_split_into_words_is_told_to_write_the_values(argv
                                             f"them and no spaces, e.g. {written}.\n")
 
 
+@pytest.mark.parametrize("words, joint, written", [
+    (["tax_rate=0", "-", "0.5", "-", "1"], "-", "--param tax_rate=0,0.5,1"),
+    (["tax_rate=0", "..", "0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["tax_rate=0..", "0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["tax_rate=0", "..0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["tax_rate=0", ":", "0.5"], ":", "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["tax_rate=0", "to", "0.5"], "to", "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["minutes=40", "to", "42"], "to", "--param minutes=40,41,42")])
+def test_a_param_range_split_at_any_joint_is_told_to_write_the_values_as_a_list(words, joint, written, monkeypatch,
+                                                                                  capsys):
+    """`--param tax_rate=0 - 0.5 - 1` was shown `--param tax_rate=0-0.5-1`, itself a range, as the way to write it;
+    `0 .. 0.5`, `0 : 0.5` and `0 to 0.5` got no hint at all ("unrecognized arguments: .. 0.5.")."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", "--param", *words]) == 2
+    assert capsys.readouterr().err.endswith(f"; --param takes a list of values, not a range (a space around its "
+                                            f"{joint!r} split it into words): write every value, commas between them "
+                                            f"and no spaces, e.g. {written}.\n")
+
+
+@pytest.mark.parametrize("text, written", [("tax_rate=0-0.5-1", "tax_rate=0,0.5,1"),
+                                           ("tax_rate=0 to 0.5", "tax_rate=0,0.5 (" + ENDS + ")"),
+                                           ("minutes=40-50-60", "minutes=40,50,60")])
+def test_a_chain_of_numbers_or_a_range_written_with_to_is_refused_as_a_range(text, written, monkeypatch, capsys):
+    """`--param tax_rate=0-0.5-1` said "fig7.tax_rate must be a number, got '0-0.5-1' (str)", with no word of ranges,
+    and so did `'tax_rate=0 to 0.5'`."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", "--param", text]) == 2
+    assert capsys.readouterr().err.endswith(f"which --param does not take (--seeds takes one, written 0-3); allowed: "
+                                            f"every value written out, separated by commas, e.g. --param {written}.\n")
+
+
+def test_the_hint_for_a_split_range_reads_the_experiment_from_the_one_parse(monkeypatch, capsys):
+    """`--param tax_rate=0 - 0.5`'s hint parsed the command line a second time to find the experiment (whose PARAMS
+    say τ counts in fractions): the words are parsed once."""
+    _never_runs(monkeypatch)
+    parses = []
+    parse = cli.Parser.parse_known_args
+    monkeypatch.setattr(cli.Parser, "parse_known_args", lambda self, *a, **k: parses.append(a) or parse(self, *a, **k))
+    assert main(["sweep", "fig7", "--param", "tax_rate=0", "-", "0.5"]) == 2
+    assert capsys.readouterr().err.endswith(f"e.g. --param tax_rate=0,0.5 ({ENDS}).\n") and len(parses) == 1, parses
+
+
+PLANS_A_MINUTE_TOO_MANY = """
+import esxlab as esx
+from esxlab.experiments.params import Param, check_seed, resolve
+
+PARAMS = {"minutes": Param(2, "run length", 1, 10, unit="min")}
+
+
+def planned_hosts(**params):
+    return [("a 32 MB VM", resolve("liar", PARAMS, params).minutes + 1)]
+
+
+def run(seed=0, **params):
+    seed, p = check_seed(seed), resolve("liar", PARAMS, params)
+    host = esx.Host(esx.HostConfig(memory_mb=64), seed=seed)
+    host.power_on(esx.VMConfig(name="a", max_mb=32))
+    host.run(minutes=p.minutes)
+    res = esx.experiments.Result("liar", dict(vars(p), seed=seed))
+    res.add("a alloc", None, host.vm("a").stats().alloc, None, "MB")
+    return res
+"""
+
+
+def test_a_warning_during_a_sweep_is_a_line_of_its_own(tmp_path, monkeypatch, capsys):
+    """A warning given while a sweep ran (an experiment's planned_hosts that lists other minutes than its run
+    simulates) was written into the progress bar's line as Python shows it, "<frozen runpy>:88: UserWarning: …"."""
+    (tmp_path / "liar.py").write_text(PLANS_A_MINUTE_TOO_MANY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "liar", raising=False)
+    assert main(["sweep", "liar", "--param", "minutes=1,2", "--seeds", "0-1"]) == 0
+    err = capsys.readouterr().err
+    said = "warning: sweep: liar's planned_hosts(minutes=1) lists 2 simulated minutes, but its run at seed 0 simulated 1,"
+    assert ("\r" + said in err or "\n" + said in err) and err.count("warning:") == 1 and "UserWarning" not in err, err
+
+
 @pytest.mark.parametrize("argv", [["sweep", "fig7", "--param", "tax_rate=0,", "--jbos", "2"],
                                   ["sweep", "fig7", "--seeds", "0-", "--jbos", "2"]])
 def test_a_mistyped_option_after_a_list_is_not_joined_to_it(argv, monkeypatch, capsys):

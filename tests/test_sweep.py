@@ -868,6 +868,63 @@ def test_an_experiments_hosts_are_what_its_run_simulates():
                                               "a 192 MB VM", "a 256 MB VM ballooned to 192 MB"]
 
 
+def _ticks(n: int) -> int:
+    """A task that tells this thread's watcher of ``n`` ticks, as :meth:`Host.run` does after each of its ticks."""
+    for _ in range(n):
+        esx.host.stepped(None)
+    return n
+
+
+@pytest.mark.parametrize("stream, ticks, total, last", [(Terminal, 1620, 27, "27 of 27 simulated min"),
+                                                        (io.StringIO, 450, 7.5, "7.5 of 7.5 simulated min"),
+                                                        (Terminal, 450, None, "7.5 simulated min")])
+def test_a_finished_tasks_line_reads_all_the_minutes_it_simulated(stream, ticks, total, last, monkeypatch):
+    """`sweep fig2 … --jobs 1` in a terminal: a task of 27 simulated minutes ended reading "26 of 27" (its line is drawn
+    at most every 0.1 s, and its last updates were not), and one of 7.5 minutes (minutes=2.5) read "7 of 7.5" on a
+    terminal or in a file (minutes counted whole)."""
+    err = stream()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert runner.execute(_ticks, [(ticks,)], progress="t", holds=lambda task: ("", total)) == [ticks]
+    frames = [f for f in re.split(r"\r|\n|\x1b\[A", err.getvalue()) if "simulated min" in f]
+    assert last in frames[-1], frames[-3:]
+
+
+def _planning(extra_min: float):
+    """An experiment module of one's own whose planned_hosts lists its one host's minutes, plus ``extra_min``."""
+    import types
+    from esxlab.experiments.params import Param, resolve
+    module = types.ModuleType("planning")
+    module.PARAMS = {"minutes": Param(2, "run length", 1, 10, unit="min")}
+
+    def run(seed=0, **params):
+        p = resolve("planning", module.PARAMS, params)
+        host = esx.Host(esx.HostConfig(memory_mb=64), seed=seed)
+        host.power_on(esx.VMConfig(name="a", max_mb=32))
+        host.run(minutes=p.minutes)
+        res = E.Result("planning", dict(vars(p), seed=seed))
+        res.add("a alloc", None, host.vm("a").stats().alloc, None, "MB")
+        return res
+
+    module.run = run
+    module.planned_hosts = lambda **params: [("a 32 MB VM", resolve("planning", module.PARAMS, params).minutes
+                                              + extra_min)]
+    return module
+
+
+def test_a_run_that_simulates_other_minutes_than_its_experiment_planned_is_warned_of_once(recwarn):
+    """An experiment's planned_hosts was never checked against what its run simulates: one of one's own that listed
+    a host too many (or minutes too few) made the running task's line give a wrong total, with no word of it."""
+    sweep(_planning(0), {"minutes": [1, 2]}, seeds=[0, 1])
+    assert not [w for w in recwarn if "planned_hosts" in str(w.message)], "what was planned ran: no warning"
+    with pytest.warns(UserWarning) as caught:
+        sweep(_planning(1.5), {"minutes": [1, 2]}, seeds=[0, 1])
+    said = [str(w.message) for w in caught if "planned_hosts" in str(w.message)]
+    assert said == ["sweep: planning's planned_hosts(minutes=1) lists 2.5 simulated minutes, but its run at seed 0 "
+                    "simulated 1, so the progress lines gave a wrong total; make planned_hosts list every host that "
+                    "run() simulates, with its minutes (or remove it: the lines then count minutes without a "
+                    "total)."], said
+
+
 def test_a_tasks_line_shown_after_the_delay_has_a_rate_and_comes_after_the_bar(monkeypatch):
     """`sweep(...)` with the default progress (in a terminal): the minutes line first read "[00:04, ? simulated min/s]"
     though 49 minutes were done (tqdm's rate counts from the line's initial minutes), and came a second before the

@@ -47,6 +47,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
@@ -65,8 +66,12 @@ if TYPE_CHECKING:
 LISTS = {"param", "seeds", "figure"}
 #: those of :data:`LISTS` that also take a range written with a dash ("0-3"), which a space can split too
 RANGES = {"seeds"}
-#: where a space can split a value of :data:`LISTS` into words (:func:`_joined`), and one of :data:`RANGES`
+#: where a space can split a value of :data:`LISTS` into words (:func:`_joint`), and one of :data:`RANGES`
 LIST_JOINTS, RANGE_JOINTS = (",", "="), (",", "=", "-")
+#: where a space can split a --param value that writes a range, which --param refuses with its values written out
+#: (``tax_rate=0 - 0.5``, ``0 .. 0.5``, ``0 : 0.5``, ``0 to 0.5``: :func:`.sweeps.parse_param` reads each, unsplit, as
+#: a range); a joint made of letters ("to") only as a word of its own
+PARAM_JOINTS = (*RANGE_JOINTS, "..", ":", "to")
 
 
 def _negative(word: str) -> bool:
@@ -79,13 +84,20 @@ def _negative(word: str) -> bool:
     return True
 
 
+def _joint(before: str, word: str, joints: tuple[str, ...] = LIST_JOINTS) -> str | None:
+    """The one of ``joints`` at which a space split command-line ``word`` from the word ``before`` it (``0,`` ``1``;
+    ``0`` ``,1``; ``tax_rate`` ``=`` ``0.5``: ","; with "-", a range's ``0`` ``-`` ``3``), a joint of letters ("to")
+    only as a word of its own; None if ``word`` continues nothing, as an option (``--jobs``) never does."""
+    if word.startswith("-") and word != "-" and not _negative(word):
+        return None
+    return next((j for j in joints if (j in (before, word) if j.isalpha() else
+                                       before.endswith(j) or word.startswith(j))), None)
+
+
 def _joined(before: str, word: str, joints: tuple[str, ...] = LIST_JOINTS) -> bool:
     """Whether command-line ``word`` continues the word ``before`` it, a space having split them at one of ``joints``
-    (``0,`` ``1``; ``0`` ``,1``; ``tax_rate`` ``=`` ``0.5``; with "-", a range's ``0`` ``-`` ``3``); an option
-    (``--jobs``) never does."""
-    if word.startswith("-") and word != "-" and not _negative(word):
-        return False
-    return before.endswith(joints) or word.startswith(joints)
+    (:func:`_joint`)."""
+    return _joint(before, word, joints) is not None
 
 
 class Parser(argparse.ArgumentParser):
@@ -99,12 +111,12 @@ class Parser(argparse.ArgumentParser):
         self._given: list[str] = []             # the words parsed (:meth:`parse_args`)
 
     def error(self, message: str) -> NoReturn:
-        extra = message.removeprefix("unrecognized arguments: ").split() if message.startswith("unrecognized") else []
-        raise ConfigError(f"{self.prog.split()[-1]}: {message}{self._hint(extra[0]) if extra else ''}.")
+        raise ConfigError(f"{self.prog.split()[-1]}: {message}.")
 
-    def _hint(self, word: str) -> str:
-        """What to say of the first word argparse did not recognize, ``word`` ("" if nothing)."""
-        if split := self._split_list(word):
+    def _hint(self, word: str, parsed: argparse.Namespace) -> str:
+        """What to say of the first word argparse did not recognize, ``word`` ("" if nothing), the other words
+        ``parsed``."""
+        if split := self._split_list(word, getattr(parsed, "experiment", None)):
             return split
         if word.startswith("-"):
             return did_you_mean(word.split("=")[0], [o for o in self._option_string_actions if o[:2] == "--"])
@@ -112,22 +124,23 @@ class Parser(argparse.ArgumentParser):
             return self._one_param(word.partition("=")[0])
         return f"; {self._words}" if self._words else ""
 
-    def _split_list(self, word: str) -> str:
+    def _split_list(self, word: str, experiment: str | None) -> str:
         """The hint for a stray ``word`` that a space split from the word before, given to an option of
         :data:`LISTS`: a space before or after a comma or "=" (``--param tax_rate=0, 0.5``, ``--param tax_rate = 0.5``,
         ``--seeds 0 , 1``), or a range's "-" (``--seeds 0 - 3``: :data:`RANGES`), split one list into words; "" for any
-        other word (one that follows the experiment's name, or a file name that ends in ","). A "-" so split in
-        ``--param`` (``tax_rate=0 - 0.5``) is told that --param takes no range, with the values written out as
-        :func:`.sweeps.parse_param` writes them."""
+        other word (one that follows the experiment's name, or a file name that ends in ","). A range so split in
+        ``--param`` (``tax_rate=0 - 0.5``, ``0 .. 0.5``, ``0 to 0.5``: :data:`PARAM_JOINTS`) is told that --param takes
+        no range, with the values written out as :func:`.sweeps.parse_param` writes them for ``experiment`` (as
+        given, if it was)."""
         given = self._given
-        start = next((i - 1 for i, w in enumerate(given) if w == word and i and _joined(given[i - 1], w, RANGE_JOINTS)),
+        start = next((i - 1 for i, w in enumerate(given) if w == word and i and _joined(given[i - 1], w, PARAM_JOINTS)),
                      None)
         if start is None:
             return ""
         attached = given[start].startswith("-")               # --param=tax_rate=0,
         option = given[start].partition("=")[0] if attached else given[start - 1] if start else ""
         dest = self._dest(option)
-        joints = RANGE_JOINTS if dest in RANGES or dest == "param" else LIST_JOINTS
+        joints = PARAM_JOINTS if dest == "param" else RANGE_JOINTS if dest in RANGES else LIST_JOINTS
         if dest not in LISTS or not _joined(given[start], word, joints):
             return ""
         words = given[start:start + 2]                        # the word before and the stray word: one list
@@ -135,24 +148,26 @@ class Parser(argparse.ArgumentParser):
             if not _joined(words[-1], w, joints):
                 break
             words.append(w)
-        listed = [_joined(a, b) for a, b in zip(words, words[1:])]     # each split at a comma or "=" (or a range's "-")
+        split_at = [_joint(a, b, joints) for a, b in zip(words, words[1:])]
+        listed = [j in LIST_JOINTS for j in split_at]                       # at a comma or "=", not a range's joint
         if dest == "param" and not all(listed):
-            return self._no_range(option, attached, "".join(words))
+            joint = next(j for j, ok in zip(split_at, listed) if not ok)
+            return self._no_range(option, attached, "".join(words), joint, experiment)
         at = "a comma or '='" if all(listed) else "a range's '-' or a comma" if any(listed) else "a range's '-'"
         return (f"; a space before or after {at} splits the value into words: write it without spaces, "
                 f"{' '.join(filter(None, ('' if attached else option, ''.join(words))))} (or in quotes)")
 
-    def _no_range(self, option: str, attached: bool, text: str) -> str:
-        """The hint for --param ``text`` (``tax_rate=0-0.5``) that a space around a range's "-" split into words: the
-        values written out, as :func:`.sweeps.parse_param` writes them for the experiment given, if any."""
+    def _no_range(self, option: str, attached: bool, text: str, joint: str, experiment: str | None) -> str:
+        """The hint for --param ``text`` (``tax_rate=0-0.5``) that a space around a range's ``joint`` ("-", "..", ":",
+        "to") split into words: the values written out, as :func:`.sweeps.parse_param` writes them for ``experiment``
+        (as given), if any."""
         from .sweeps import written_out
-        experiment = self.parse_known_args(self._given)[0].experiment     # (parsed once already: no error here)
         try:
             specs = get(experiment).PARAMS if experiment is not None else None
         except Error:                         # (an unknown experiment: its own error comes once this is fixed)
             specs = None
-        return (f"; {option} takes a list of values, not a range (a space around its '-' split it into words): write "
-                f"every value, commas between them and no spaces, e.g. "
+        return (f"; {option} takes a list of values, not a range (a space around its {joint!r} split it into words): "
+                f"write every value, commas between them and no spaces, e.g. "
                 f"{written_out(text.partition('=')[2] if attached else text, specs)}")
 
     def _dest(self, option: str) -> str | None:
@@ -182,9 +197,12 @@ class Parser(argparse.ArgumentParser):
 
     def parse_args(self, args: Sequence[str] | None = None,
                    namespace: argparse.Namespace | None = None) -> argparse.Namespace:
-        """As argparse's, then the defaults of :meth:`exclusive` options not given."""
-        self._given = list(sys.argv[1:] if args is None else args)       # (for the hints of :meth:`error`)
-        ns = super().parse_args(args, namespace)
+        """As argparse's, then the defaults of :meth:`exclusive` options not given; words it does not recognize are a
+        ConfigError with a hint (:meth:`_hint`), which reads the words parsed."""
+        self._given = list(sys.argv[1:] if args is None else args)       # (for the hints)
+        ns, extra = self.parse_known_args(args, namespace)
+        if extra:
+            self.error(f"unrecognized arguments: {' '.join(extra)}{self._hint(extra[0], ns)}")
         for dest, default in self._after.items():
             if getattr(ns, dest) is None:
                 setattr(ns, dest, default)
@@ -303,7 +321,9 @@ def sweep_main(argv: list[str]) -> int:
             _check_writable_file(args.csv)
         used = _jobs(args.jobs, "sweep: --jobs", len(plan.tasks)) if args.scheduler is None else None
         start = time.perf_counter()
-        table = plan.run(progress=True)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            table = plan.run(progress=True)
     except SweepFailed as failed:      # a run raised, or the cluster was lost: keep what finished, then say why
         if failed.table.seeds:
             _sweep_out(failed.table, args.csv, start, _where(args.scheduler, used), failed.total, failed.stopped)
@@ -321,6 +341,14 @@ def sweep_main(argv: list[str]) -> int:
         print(f"interrupted: {stop}{_unwritten(args.csv, stop.table)}", file=sys.stderr)
         return 130
     return _sweep_out(table, args.csv, start, _where(args.scheduler, used))
+
+
+def _show_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+    """Show a warning given while a sweep runs (:func:`warnings.showwarning`'s other arguments left unused) as a line of
+    its own above the progress bar, "warning: …", as the command's other lines read, not Python's
+    "<frozen runpy>:88: UserWarning: …" written into the bar's line."""
+    from tqdm import tqdm
+    tqdm.write(f"warning: {message}", file=sys.stderr)
 
 
 def _experiment(experiment: str, command: str = "reproduce") -> str:

@@ -54,7 +54,9 @@ to the paper's.
 """
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -158,15 +160,42 @@ def dbench_throughput(p: SimpleNamespace, size_mb: float, balloon_mb: float, see
     return tr.mean("dbench", "throughput", p.measure_from_min, p.minutes), tr
 
 
+class _Host(NamedTuple):
+    """One host of Figure 2's run: ``kind`` "max_mb" (the VM configured at ``max_mb``, which the others are compared
+    with), "configured" or "ballooned", at ``size_mb``; what it runs, in a student's words; its simulated minutes; and
+    its run (seed → the mean dbench throughput and the trace). Invented."""
+
+    kind: str
+    size_mb: float
+    what: str
+    minutes: float
+    run: Callable[[int], tuple[float, Trace]]
+
+    @property
+    def trace(self) -> str:
+        """The name of its trace in the Result ("configured_128")."""
+        return f"{self.kind}_{self.size_mb:g}"
+
+
+def _hosts(p: SimpleNamespace) -> list[_Host]:
+    """The hosts Figure 2 simulates at the resolved parameters ``p``, in the order :func:`run` simulates them: the VM
+    configured at ``max_mb``, then each size configured and ``max_mb`` ballooned down to it, one VM per host.
+    :func:`run` runs them and :func:`planned_hosts` lists them, so the two cannot differ. Invented."""
+    def host(kind: str, size: float, what: str, balloon_mb: float) -> _Host:
+        vm_mb = size if kind == "configured" else p.max_mb
+        return _Host(kind, size, what, p.minutes, functools.partial(dbench_throughput, p, vm_mb, balloon_mb))
+
+    return [host("max_mb", p.max_mb, f"a {p.max_mb:g} MB VM", 0)] + [
+        h for s in sorted(float(s) for s in p.sizes)
+        for h in (host("configured", s, f"a {s:g} MB VM", 0),
+                  host("ballooned", s, f"a {p.max_mb:g} MB VM ballooned to {s:g} MB", p.max_mb - s))]
+
+
 def planned_hosts(**params: object) -> list[tuple[str, float]]:
     """The hosts :func:`run` simulates with ``params``, in its order, each as (what it runs, in a student's words; its
-    simulated minutes): the VM configured at ``max_mb``, then each size configured and ``max_mb`` ballooned down to
-    it, one VM per host. Known before running, so a dashboard's busy line and a sweep's line for the running task give
-    totals. ConfigError for what :func:`run` refuses. Invented."""
-    p = resolve("fig2", PARAMS, params, RULES)
-    return [(f"a {p.max_mb:g} MB VM", p.minutes)] + [
-        (vm, p.minutes) for s in sorted(float(s) for s in p.sizes)
-        for vm in (f"a {s:g} MB VM", f"a {p.max_mb:g} MB VM ballooned to {s:g} MB")]
+    simulated minutes): :func:`_hosts`, which :func:`run` runs. Known before running, so a dashboard's busy line and a
+    sweep's line for the running task give totals. ConfigError for what :func:`run` refuses. Invented."""
+    return [(h.what, h.minutes) for h in _hosts(resolve("fig2", PARAMS, params, RULES))]
 
 
 @by_name
@@ -174,15 +203,12 @@ def run(seed: int = 0, **params: object) -> Result:
     """Run Figure 2; its parameters, given by name (``run(0, name=value)``), override :data:`PARAMS`."""
     seed = check_seed(seed)
     p = resolve("fig2", PARAMS, params, RULES)
-    sizes = sorted(float(s) for s in p.sizes)
-    full, _ = dbench_throughput(p, p.max_mb, 0, seed)
-    configured, ballooned, traces = [], [], {}
-    for s in sizes:
-        c, traces[f"configured_{s:g}"] = dbench_throughput(p, s, 0, seed)
-        b, traces[f"ballooned_{s:g}"] = dbench_throughput(p, p.max_mb, p.max_mb - s, seed)
-        configured.append(c)
-        ballooned.append(b)
-    configured, ballooned = np.array(configured), np.array(ballooned)
+    ran = [(h, *h.run(seed)) for h in _hosts(p)]
+    sizes = [h.size_mb for h, _, _ in ran if h.kind == "configured"]
+    full, = (value for h, value, _ in ran if h.kind == "max_mb")
+    configured, ballooned = (np.array([value for h, value, _ in ran if h.kind == kind])
+                             for kind in ("configured", "ballooned"))
+    traces = {h.trace: trace for h, _, trace in ran if h.kind != "max_mb"}
     overhead = 100 * (1 - ballooned / configured)
     bars = dict(size_mb=np.array(sizes), configured=configured, ballooned=ballooned, overhead_pct=overhead,
                 relative=configured / full)

@@ -322,6 +322,8 @@ def execute(fn: Callable[..., Any], tasks: Sequence[tuple], *, jobs: int = 1, sc
                         f"({reason}); allowed: a cluster that stays up until the runs end: run again once it is back.",
                         scheduler, reason, len(results)) from None
                 results.append(res)
+                if here:
+                    minutes.finish()
                 if each is not None:
                     each(task, res)
                 bar.update()
@@ -389,14 +391,24 @@ class _Minutes:
         elif self.ticks % 60 == 0:
             self.line.update()
         if self.ticks % 60 == 0:
-            self._on_bar()
+            self._on_bar(self.ticks // 60)
+
+    def finish(self) -> None:
+        """Draw the task that just ended with all the minutes it simulated (its ticks over 60: "27 of 27", "7.5 of
+        7.5"), on its line or the bar: counted in whole minutes and drawn at most every 0.1 s (tqdm's ``mininterval``),
+        its last frame read "26 of 27" or "7 of 7.5". Invented."""
+        done = self.ticks // 60 if self.ticks % 60 == 0 else self.ticks / 60       # (tqdm writes 27.0 as such)
+        if self.line is not None:
+            self.line.n = done
+            self.line.refresh()
+        self._on_bar(done)
 
     def next_task(self, k: int) -> None:
         """Start counting task ``k`` (1-based) from zero."""
         self.ticks, self.task, self.started = 0, k, time.monotonic()
         self.close()
         self._show()
-        self._on_bar()
+        self._on_bar(0)
 
     def lines(self) -> list[tqdm]:
         """The running task's line, if it shows (for :func:`_clock`, from its own thread: ``line`` is read once, as the
@@ -429,12 +441,13 @@ class _Minutes:
             self.line = _TaskLine(self.started, desc=f"  {self._name}", initial=self.ticks // 60, total=total,
                                   unit=" simulated min", file=sys.stderr, position=1, leave=False, dynamic_ncols=True,
                                   bar_format=None if total is None else
-                                  "{desc}: {n:.0f} of {total:g}{unit} [{elapsed}<{remaining}, {rate_fmt}]")
+                                  "{desc}: {n:g} of {total:g}{unit} [{elapsed}<{remaining}, {rate_fmt}]")
 
-    def _on_bar(self) -> None:
+    def _on_bar(self, done: float) -> None:
+        """Write the running task's ``done`` minutes at the end of the bar's line, if they go there (drawn with it)."""
         if self.bar is not None:
             total = "" if self._total is None else f" of {self._total:g}"
-            self.bar.set_postfix_str(f"{self._name}: {self.ticks // 60}{total} simulated min", refresh=False)
+            self.bar.set_postfix_str(f"{self._name}: {done:g}{total} simulated min", refresh=False)
 
 
 class _TaskLine(tqdm):

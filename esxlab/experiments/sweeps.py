@@ -35,6 +35,7 @@ import re
 import shlex
 import textwrap
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -44,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Param
-from ..errors import ConfigError, Error, check_choice, check_known, did_you_mean, shorten
+from ..errors import ConfigError, Error, check_choice, check_known, did_you_mean, shorten, user_stacklevel
 from ..host import PROGRESS_AFTER_S, ticks_stepped
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, common, get, lookup, runner
@@ -235,15 +236,24 @@ def _no_braces(text: str, name: str, values: str, whole: bool) -> None:
                           f"{_written_out(name, items, whole)}.")
 
 
-#: a --param value written as a range of numbers, as --seeds takes them (1-3, 0.1-0.5, 08-10, -1-3), or as other
-#: languages write one (0..0.75, 0:0.75)
-_RANGE = re.compile(r"(-?\d+(?:\.\d*)?)\s*(?:-|\.\.|:)\s*(-?\d+(?:\.\d*)?)")
+#: a number in a --param value written as a range (:func:`_range_values`)
+_END = re.compile(r"-?\d+(?:\.\d*)?")
+#: what joins the numbers of a range: "-" as --seeds takes it (1-3, 0.1-0.5, 08-10, -1-3), or as other languages or
+#: a student write one (0..0.75, 0:0.75, 0 to 0.75), spaces around it allowed
+_RANGE_JOINT = re.compile(r"(?<=[\d.])\s*(?:-|\.\.|:|to)\s*(?=-?\d)")
+
+
+def _range_values(item: str) -> list[str] | None:
+    """The numbers of a --param value ``item`` written as a range: its two ends (``0-0.5``), or each number of a chain
+    of them (``0 - 0.5 - 1``); None if ``item`` is not one."""
+    values = _RANGE_JOINT.split(item.strip())
+    return values if len(values) > 1 and all(_END.fullmatch(v) for v in values) else None
 
 
 def _no_ranges(text: str, items: list[str], whole: bool) -> None:
     """ConfigError for --param ``text`` whose ``items`` write ranges (minutes=1-3, tax_rate=0..0.75): each would reach
     the parameter as a word and be refused as not a number, with no word of ranges."""
-    ranges = [item for item in items if _RANGE.fullmatch(item)]
+    ranges = [item for item in items if _range_values(item)]
     if ranges:
         raise ConfigError(f"sweep: --param {shorten(text)} writes {' and '.join(map(repr, ranges))}, "
                           f"{'a range' if len(ranges) == 1 else 'ranges'}, which --param does not take "
@@ -281,20 +291,20 @@ def _in_fractions(spec: Param | None) -> bool:
 
 
 def _listed(items: list[str], whole: bool) -> tuple[list[str], bool]:
-    """``items``, each range among them (:data:`_RANGE`) written out as its values (whole numbers at most 20 apart,
-    unless not ``whole``: a parameter that counts in fractions) or else as its two ends, each value once; and whether
-    a range was given by its ends only."""
+    """``items``, each range among them (:func:`_range_values`) written out as its values (whole numbers at most 20
+    apart, unless not ``whole``: a parameter that counts in fractions) or else as its two ends, a chain of more numbers
+    (0-0.5-1) as those numbers, each value once; and whether a range was given by its ends only."""
     listed, short = [], False
     for item in items:
-        ends = _RANGE.fullmatch(item)
-        if not ends:
-            listed.append(item)
+        ends = _range_values(item)
+        if ends is None or len(ends) > 2:
+            listed += ends or [item]
             continue
-        lo, hi = sorted(float(e) for e in ends.groups())
-        every = whole and all("." not in e for e in ends.groups()) and hi - lo <= 20
+        lo, hi = sorted(float(e) for e in ends)
+        every = whole and all("." not in e for e in ends) and hi - lo <= 20
         short = short or not every
         listed += (map(str, range(int(lo), int(hi) + 1)) if every     # (1000001 written so, not 1e+06)
-                   else sorted(ends.groups(), key=float))
+                   else sorted(ends, key=float))
     return list(dict.fromkeys(listed)), short
 
 
@@ -647,7 +657,7 @@ def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
     if not (numeric and isinstance(value, str)):
         return
     items = [w.strip() for w in value.strip().removesuffix(",").split(",")]
-    if not all(_NUMBER.fullmatch(w) or _RANGE.fullmatch(w) for w in items):
+    if not all(_NUMBER.fullmatch(w) or _range_values(w) for w in items):
         return
     listed, short = _listed(items, not _in_fractions(spec))
     numbers = [int(w) if re.fullmatch(r"[-+]?[0-9]+", w) else float(w) for w in listed]
@@ -679,17 +689,24 @@ def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -
     return out
 
 
-def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[tuple[tuple[Row, ...], bool]]:
+#: what a task sends back for each of its runs: its table, whether it was kept (:func:`_tables`), its ticks simulated
+_Ran = tuple[tuple[Row, ...], bool, int]
+
+
+def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[_Ran]:
     """The tables of runs on one seed (what a worker sends back: rows, not traces) of ``experiment``
     as a task names it (:func:`.runner.load`), each with whether the run simulated no tick and found results kept
-    from an earlier run in the process (:attr:`SweepTable.kept`; a run of one's own that simulates nothing is not).
+    from an earlier run in the process (:attr:`SweepTable.kept`; a run of one's own that simulates nothing is not),
+    and the ticks it simulated (:meth:`Plan.run` compares them with what the experiment planned).
     Runs of one seed that differ only after a parameter change fork from the host at the change (e.g. Figure 7's
     ``tax_rate``: :func:`.common.fork`), so a task holds several of them."""
     module = runner.load(experiment)
     out = []
     for values in points:
         ticks, found = ticks_stepped(), common.found()
-        out.append((_table(module, seed, values), ticks_stepped() == ticks and common.found() > found))
+        table = _table(module, seed, values)
+        ran = ticks_stepped() - ticks
+        out.append((table, ran == 0 and common.found() > found, ran))
     return out
 
 
@@ -857,12 +874,20 @@ class Plan:
         each holding the table of the seeds already finished."""
         progress = None if progress is None else check_choice("sweep", "progress", progress, (None, True, False))
         own = [task[0] for task in self.tasks[:1] if isinstance(task[0], runner.Own)]     # all tasks name one
-        done: list[list[tuple[tuple[Row, ...], bool]]] = []     # each task's tables (and kept?), in task order
+        done: list[list[_Ran]] = []                            # each task's runs, in task order
+        unplanned: list[str] = []                              # the warning, once given
+
+        def each(task: tuple[Task, int, list[dict[str, Any]]], got: list[_Ran]) -> None:
+            done.append(got)
+            if not unplanned and (warning := self._unplanned(task, got)):
+                unplanned.append(warning)
+                warnings.warn(warning, UserWarning, stacklevel=user_stacklevel())
+
         try:
             runner.execute(_tables, self.tasks, jobs=self.jobs, scheduler=self.scheduler,
                            progress=None if progress is False else f"sweep {self.name}",
                            delay=PROGRESS_AFTER_S if progress is None else 0.0, label="sweep", own=own,
-                           each=lambda task, got: done.append(got), options=self.options, holds=self._holds)
+                           each=each, options=self.options, holds=self._holds)
         except KeyboardInterrupt as stop:
             raise SweepInterrupted(self._table(done), self._runs(done), self._total) from stop
         except RunFailed as failed:
@@ -889,21 +914,38 @@ class Plan:
         experiment, seed, points = task
         return f"seed {seed}, {_count(len(points), 'run')}", common.planned_minutes(runner.load(experiment), points)
 
-    def _runs(self, done: list[list[tuple[tuple[Row, ...], bool]]]) -> int:
+    def _unplanned(self, task: tuple[Task, int, list[dict[str, Any]]], got: list[_Ran]) -> str | None:
+        """The warning for the first run of ``task`` that simulated other minutes than its experiment's
+        ``planned_hosts(**params)`` lists (:func:`.common.planned_minutes`; ``got``: the task's runs), whose totals the
+        running task's line and a dashboard's busy line give; None if every run did, or the experiment lists none.
+        Runs kept from an earlier one simulated nothing: not compared. Invented."""
+        experiment, seed, points = task
+        module = runner.load(experiment)
+        for values, (_, kept, ticks) in zip(points, got):
+            planned = common.planned_minutes(module, [values])
+            if planned is not None and not kept and round(planned * 60) != ticks:
+                call = ", ".join(f"{k}={v!r}" for k, v in values.items())
+                return (f"sweep: {self.name}'s planned_hosts({call}) lists {planned:g} simulated minutes, but its run "
+                        f"at seed {seed} simulated {ticks / 60:g}, so the progress lines gave a wrong total; make "
+                        "planned_hosts list every host that run() simulates, with its minutes (or remove it: the "
+                        "lines then count minutes without a total).")
+        return None
+
+    def _runs(self, done: list[list[_Ran]]) -> int:
         """How many runs the finished tasks ``done`` held."""
         return sum(len(self.index[k % len(self.index)]) for k in range(len(done)))
 
-    def _table(self, done: list[list[tuple[tuple[Row, ...], bool]]]) -> SweepTable:
+    def _table(self, done: list[list[_Ran]]) -> SweepTable:
         """The table of the seeds whose tasks are all in ``done`` (the first tasks' tables: tasks
         go seed by seed)."""
         groups = len(self.index)
         seeds = self.seeds[:len(done) // groups]
-        runs: dict[tuple[int, int], tuple[tuple[Row, ...], bool]] = {}
+        runs: dict[tuple[int, int], _Ran] = {}
         for (_, seed, _), idx, got in zip(self.tasks, self.index * len(seeds), done):
             runs.update({(i, seed): run for i, run in zip(idx, got)})
         ordered = [runs[i, seed] for i in range(len(self.points)) for seed in seeds]
         return SweepTable(self.name, tuple(self.grid), tuple(seeds), tuple(self.points),
-                          tuple(table for table, _ in ordered), sum(kept for _, kept in ordered))
+                          tuple(table for table, _, _ in ordered), sum(kept for _, kept, _ in ordered))
 
 
 class SweepInterrupted(KeyboardInterrupt):
