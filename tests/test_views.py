@@ -608,6 +608,41 @@ def test_an_experiment_dashboard_precomputes_neighbours_with_the_runner(monkeypa
         assert kept.result.table == fig7.run(seed=0, tax_rate=v, **fixed).table
 
 
+@pytest.mark.parametrize("one", ["neighbour left", "core"])
+def test_neighbours_computed_in_this_process_are_cut_short_by_the_next_move(monkeypatch, one):
+    """Where the runner would start one worker (one neighbour left to compute, the usual case after a move of one
+    step or to a slider's end; or one core, as LOKY_MAX_CPU_COUNT=1 on a class's server gives), it ran the batch in
+    this process, in the precompute thread, to its end: notebook 02's move to 400 clients then computed 399 in the
+    kernel for 4.5 s of CPU beside the student's next move. Such neighbours are computed in the dashboard's worker
+    thread instead, and the next move cuts them short, as a SimDashboard's are."""
+    import threading
+    from esxlab.experiments import common, fig7, runner
+    common._kept.clear()                                # (a run another test kept would end without a tick)
+    if one == "core":
+        monkeypatch.setattr(runner, "cpu_count", lambda: 1)
+    fixed = dict(minutes=12, tax_change_min=7, dbench_start_min=1)
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=fixed)
+    for v in (0.6, 0.55) if one == "neighbour left" else (0.6,):
+        d.compute({"tax_rate": v})                     # one neighbour left: 0.45 next to 0.5, none next to 0.55
+    first = 0.45 if one == "neighbour left" else 0.55  # the neighbour computed first (one core: 0.55, then 0.45)
+    started, go, run = threading.Event(), threading.Event(), fig7.run
+
+    def held(seed=0, **params):                         # it waits at its start for the next move
+        if params["tax_rate"] == first:
+            started.set()
+            go.wait(10)
+        return run(seed, **params)
+
+    monkeypatch.setattr(fig7, "run", held)
+    _browser_move(d.controls["tax_rate"], 0.5)
+    assert started.wait(60), "the neighbour is being computed"
+    _browser_move(d.controls["tax_rate"], 0.55 if one == "neighbour left" else 0.6)
+    go.set()
+    assert d.done.wait(60) and d.idle(60)
+    assert d.run.result.params["tax_rate"] == (0.55 if one == "neighbour left" else 0.6)
+    assert d._cached({"tax_rate": 0.45}) is None and d.stored({"tax_rate": 0.45}) is None, "cut short, not kept"
+
+
 def test_a_browser_float_is_rounded_so_the_papers_setting_stays_the_papers():
     from esxlab.experiments import fig7
     d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))

@@ -15,11 +15,13 @@ one first shows "computing …" and, for a :class:`SimDashboard` (and an
 (from :data:`FRAME_S` / 2 s on); another experiment's busy line counts its host runs and simulated minutes
 (every :data:`PROGRESS_S` s) — abandoned as soon as the control moves again (an experiment
 run is cut short at its next tick: :func:`esxlab.host.watching`). When a run is done the
-neighbouring values of every control are computed while the student reads (an experiment's in
-loky processes through :func:`esxlab.experiments.runner.execute`, the runner behind ``reproduce``
-and sweeps). Experiment runs moved to in the browser are also kept on disk (:func:`cache_dir`: a folder
-per hash of the esxlab sources, keyed by parameters and seed), so a value revisited in a later
-session is instant; other versions' folders unwritten for :data:`KEEP_OTHER_DAYS` days are removed. A value set from Python (a notebook cell, nbval, the tests) is computed and
+neighbouring values of every control are computed while the student reads (an experiment's, two or
+more at a time, in loky processes through :func:`esxlab.experiments.runner.execute`, the runner behind
+``reproduce`` and sweeps; otherwise in the dashboard's thread, where the next move cuts them short).
+Experiment runs moved to in the browser are also kept on disk (:func:`cache_dir`: a folder per hash of the
+esxlab sources, keyed by parameters and seed), so a value revisited in a later session is instant; other
+versions' folders unwritten for :data:`KEEP_OTHER_DAYS` days are removed. A value set from Python (a notebook
+cell, nbval, the tests) is computed and
 drawn before the assignment returns, so cells that assert on the marks stay deterministic.
 """
 from __future__ import annotations
@@ -1213,9 +1215,13 @@ class ExperimentDashboard(Dashboard):
         one per neighbour (:func:`esxlab.experiments.runner.execute`, the runner behind
         ``reproduce`` and sweeps), from a thread of their own, so the next move never queues
         behind them: each is memoized and kept on disk as it arrives. A newer request's batch
-        waits for the one running and is skipped if it became stale meanwhile. (An experiment
-        module outside :data:`esxlab.experiments.EXPERIMENTS` is precomputed here, in this process.)"""
-        from ..experiments import EXPERIMENTS
+        waits for the one running and is skipped if it became stale meanwhile. Where that would be one
+        process (one neighbour left to compute, the usual case after a move of one step or to a slider's end;
+        or one core), joblib would run it in this process, in that thread, to its end, beside the next move's
+        run: it is computed here instead, in the dashboard's worker thread, as :class:`SimDashboard`'s
+        neighbours are, and the next move cuts it short at its next tick (invented). (An experiment
+        module outside :data:`esxlab.experiments.EXPERIMENTS` is precomputed here too.)"""
+        from ..experiments import EXPERIMENTS, runner
         name = self.module.__name__.rsplit(".", 1)[-1]
         if name not in EXPERIMENTS:
             super()._precompute(gen, values)
@@ -1229,6 +1235,9 @@ class ExperimentDashboard(Dashboard):
                 else:
                     self._remember(other, run)
         if not todo or gen != self._gen:
+            return
+        if runner.workers(os.cpu_count() or 1, len(todo)) == 1:
+            super()._precompute(gen, values)     # (the neighbours kept on disk are memoized above: not run again)
             return
         with self._lock:
             self._pending += 1
