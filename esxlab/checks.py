@@ -50,9 +50,11 @@ ALSO = " Another mistake gives the same answer: "      # joins the hints of mist
 #: the hint of an answer that two typical mistakes made together explain (:func:`_combined`, :func:`both`), each
 #: mistake's own hint in turn (invented: the exercise framework)
 BOTH = "that looks like two mistakes made together. First, {first} Second, {second}"
-#: the second mistake of :data:`BOTH` for a typical mistake's value cut or rounded early
-ROUNDED_TOO = ("the result was then cut or rounded to {places}, which is outside the tolerance: give more significant "
-               "figures.")
+#: the second mistake of :data:`BOTH` for a typical mistake's value cut or rounded early (:func:`_rounded_too`): how
+#: (cut, rounded), to how many decimal places and significant figures, the answer's tolerance, and the precision that
+#: keeps within it
+ROUNDED_TOO = ("the result was then {how} to {places} ({figures}), which is outside the tolerance{tolerance}: {keep}, "
+               "and round only the final answer.")
 #: a number as typed, at the start of a text: a decimal point or a decimal comma, an exponent (also the lesson boxes')
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 #: what may follow the number as its unit: a word starting with a letter, % or ×, and no digit
@@ -89,7 +91,8 @@ class Mistake:
     student's are those (each within its own tolerance), and then rather than a mistake of the same value
     that names none. ``rounding_first``: for an answer that is also the right one cut or rounded, the rounding hint
     comes first and this one after it (a mistake whose value lies that near the right one: the student more
-    likely rounded).
+    likely rounded). ``paired``: two mistakes made together (:func:`both`), which :func:`_combined` does not pair with a
+    third (its hint would hold "two mistakes made together" twice).
     """
 
     value: Any
@@ -98,6 +101,7 @@ class Mistake:
     given: Mapping[str, Any] = field(default_factory=dict)
     scale: float = 1.0
     rounding_first: bool = False
+    paired: bool = False
 
 
 @dataclass(frozen=True)
@@ -454,19 +458,18 @@ def _rounded_places(got: Any, want: Any) -> int | None:
     mistake, as is a neighbour that is neither cut nor rounded (0.2 for 0.13)."""
     g, w = float(got), float(want)
     for p in PLACES:
-        unit = 10.0 ** -p
-        if unit > abs(w) or abs(w - round(w, p)) <= 1e-9 * abs(w):
+        if 10.0 ** -p > abs(w) or abs(w - round(w, p)) <= 1e-9 * abs(w):
             continue
-        cut = math.copysign(math.floor(abs(w) / unit + 1e-9) * unit, w)     # (+1e-9: 0.29 / 0.01 is 28.999…)
-        if any(math.isclose(g, c, rel_tol=1e-9, abs_tol=1e-12) for c in (cut, round(w, p))):
+        if any(math.isclose(g, c, rel_tol=1e-9, abs_tol=1e-12) for c in _cut_and_rounded(w, p)):
             return p
     return None
 
 
-def _places_text(places: list[int]) -> str:
-    """[1] → "1 decimal place", [3, 4] → "3 or 4 decimal places"."""
+def _places_text(places: list[int], unit: str = "decimal place") -> str:
+    """[1] → "1 decimal place", [3, 4] → "3 or 4 decimal places"; ``unit`` "significant figure": [2] → "2
+    significant figures"."""
     listed = ", ".join(map(str, places[:-1])) + " or " * (len(places) > 1) + str(places[-1])
-    return f"{listed} decimal place{'' if places == [1] else 's'}"
+    return f"{listed} {unit}{'' if places == [1] else 's'}"
 
 
 def _rounded_hint(e: Expect, value: Any) -> str | None:
@@ -488,6 +491,54 @@ def _rounded_from(e: Expect, value: Any, want: Any) -> str | None:
     if not places or None in places:
         return None
     return _places_text(sorted(set(places)))
+
+
+def _cut_and_rounded(w: float, places: int) -> tuple[float, float]:
+    """``w`` cut (towards zero) and rounded (to the nearest) to ``places`` decimal places."""
+    unit = 10.0 ** -places
+    return math.copysign(math.floor(abs(w) / unit + 1e-9) * unit, w), round(w, places)  # (+1e-9: 0.29 / 0.01 is 28.99…)
+
+
+def _figures(w: float, places: int) -> int:
+    """How many significant figures ``w`` keeps at ``places`` decimal places (0.04578 at 3: 2; 12.34 at 1: 3)."""
+    return places + math.floor(math.log10(abs(w))) + 1
+
+
+def _keep(e: Expect, want: Sequence[float]) -> str:
+    """The precision that keeps each of ``want`` (the values a student works out) within ``e``'s tolerance however it
+    is cut or rounded, as :data:`ROUNDED_TOO` says it: significant figures for a relative tolerance ("keep 3
+    significant figures or more"), decimal places for an absolute one (to 15 places: "keep more significant
+    figures" beyond, and for an exact answer)."""
+    item = _item(e) if e.kind == "numbers" else e
+    if not e.rel:
+        fits = [p for p in range(16) if e.tol and all(_close(item, c, w) for w in want for c in _cut_and_rounded(w, p))]
+        return f"keep {_places_text(fits[:1])} or more" if fits else "keep more significant figures"
+    need = [next((n for n in range(1, 16) if all(_close(item, c, w) for c in
+                                                 _cut_and_rounded(w, n - 1 - math.floor(math.log10(abs(w)))))), 16)
+            for w in want if w]
+    return f"keep {_places_text([max(need)], 'significant figure')} or more" if need and max(need) < 16 \
+        else "keep more significant figures"
+
+
+def _rounded_too(e: Expect, value: Any, want: Any) -> str | None:
+    """:data:`ROUNDED_TOO` for ``value``, a typical mistake's value ``want`` cut or rounded to a few decimal places
+    (:func:`_rounded_from`): whether each wrong item was cut or rounded (both where the two agree), to how many
+    decimal places and so significant figures, the answer's tolerance and the precision that keeps within it
+    (:func:`_keep`, for every item of ``want``); None if it is no such value. It said only "give more significant
+    figures" before, not how the answer was rounded nor how many figures the check wants (session 70). (invented:
+    the exercise framework)"""
+    places = _rounded_from(e, value, want)
+    if places is None:
+        return None
+    item, pairs = (_item(e), list(zip(value, want))) if e.kind == "numbers" else (e, [(value, want)])
+    wrong = [(float(g), float(w), _rounded_places(g, w)) for g, w in pairs if not _close(item, g, w)]
+    matched = [{way for way, x in zip(("cut", "rounded"), _cut_and_rounded(w, p))
+                if math.isclose(g, x, rel_tol=1e-9, abs_tol=1e-12)} for g, w, p in wrong]
+    common = set.intersection(*matched)          # one way for every item; both (cut and rounded agree), or mixed
+    how = common.pop() if len(common) == 1 else "cut or rounded"
+    figures = _places_text(sorted({_figures(w, p) for _, w, p in wrong}), "significant figure")
+    return ROUNDED_TOO.format(how=how, places=places, figures=figures, tolerance=e.tolerance,
+                              keep=_keep(e, [float(w) for _, w in pairs]))
 
 
 def _slip_rounded(e: Expect, value: Any, slipped: Any) -> bool:
@@ -567,21 +618,21 @@ def _combined(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -
     rounding (its value cut or rounded early to a few decimal places, :data:`ROUNDED_TOO`: ρ without the tax, 0.19
     for 0.1924), with the other answers that mistake names (:func:`_with_given`); the nearest such pairs, joined by
     :data:`ALSO`; "" if none does. A student's trial (session 68) was given the general hint for these. Two slips,
-    or a slip rounded, are no such pair: a slip is already named as printed, rounded (:func:`_slip_rounded`). A value
+    or a slip rounded, are no such pair: a slip is already named as printed, rounded (:func:`_slip_rounded`); nor is a
+    mistake that is already two (:attr:`Mistake.paired`) paired with a third. A value
     the answer cannot take (:func:`_impossible`) is told what the answer must be instead (a goal tax rate of 1.0 is no
     k = 1.6 cut to 0 decimal places). (invented: the exercise framework)"""
     if e.kind not in ("number", "numbers") or _impossible(e, value):
         return ""
     found = []
-    for m in (m for m in e.mistakes if not m.slip and _with_given(m, others)):
+    for m in (m for m in e.mistakes if not m.slip and not m.paired and _with_given(m, others)):
         for s in (s for s in e.mistakes if s.slip):
             scaled = [x * s.scale for x in m.value] if e.kind == "numbers" else m.value * s.scale
             if _scaled_reads(e, value, scaled, s.scale):
                 found.append((_distance(e, value, scaled), BOTH.format(first=m.hint, second=s.hint)))
-        places = _rounded_from(e, value, m.value)
-        if places:
-            found.append((_distance(e, value, m.value),
-                          BOTH.format(first=m.hint, second=ROUNDED_TOO.format(places=places))))
+        rounded = _rounded_too(e, value, m.value)
+        if rounded:
+            found.append((_distance(e, value, m.value), BOTH.format(first=m.hint, second=rounded)))
     best = min((d for d, _ in found), default=0.0)
     return ALSO.join(dict.fromkeys(h for d, h in found if d - best <= 1e-9 * (1 + _size(value))))
 
@@ -601,8 +652,10 @@ def both(value: Any, first: Mistake, second: Mistake) -> Mistake:
     """A typical mistake that is two others made together (``value``: the model run with both), told with both
     hints (:data:`BOTH`) and named with the other answers either names: for a problem whose mistakes are the model
     run the wrong way, which :func:`_combined` cannot combine from their values (BalloonSplit's "no cap" and an
-    absent driver taken as usable). (invented: the exercise framework)"""
-    return Mistake(value, BOTH.format(first=first.hint, second=second.hint), given={**first.given, **second.given})
+    absent driver taken as usable; ``problems.base.paired`` lists them for the other problems). (invented: the
+    exercise framework)"""
+    return Mistake(value, BOTH.format(first=first.hint, second=second.hint), given={**first.given, **second.given},
+                   paired=True)
 
 
 def hint_for(e: Expect, value: Any) -> str:

@@ -199,12 +199,13 @@ def test_rho_answers_the_old_enumeration_named_rounded_still_get_the_rounding_hi
     """Seeds 0–99: every answer the old enumeration recognised that is cut or rounded gets RhoVictim's
     rounding hint, naming the same decimal places or fewer (0.030 is a 2-place number); one a
     neighbour above instead does not; and the enumeration is gone: ρ lists its 3 typical mistakes (no tax, f
-    as the idle fraction, τ as the idle page cost) and its 3 unit slips (per MB, per GB, per cent) only."""
+    as the idle fraction, τ as the idle page cost), its 3 unit slips (per MB, per GB, per cent) and the last two typical
+    mistakes made together only."""
     seen = 0
     for seed in range(100):
         p = problems.RhoVictim(seed)
         e = expect(p)[0]
-        assert len(e.mistakes) == 6, seed
+        assert len(e.mistakes) == 7 and sum(m.paired for m in e.mistakes) == 1, seed
         for answer in _old_rounded_answers(e.value):
             msg = _message(e, answer)
             assert "3 significant figures" in msg and _places_named(msg), (seed, answer, msg)

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import traceback
 import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import checks
-from ..checks import Expect, Mistake
+from ..checks import Expect, Mistake, both
 from ..config import PAGES_PER_MB
 from ..errors import ConfigError, Error
 from ..rng import Streams
@@ -124,6 +125,21 @@ def differing(right: Any, *mistakes: Mistake) -> tuple[Mistake, ...]:
     :meth:`Problem._mistakes_apart` turns down no draw it kept before the mistake was added. (invented: the
     exercise framework)"""
     return tuple(m for m in mistakes if m.value != right)
+
+
+def paired(e: Expect, *made: tuple[Any, Mistake, Mistake]) -> Expect:
+    """``e`` with two of its typical mistakes made together (:func:`~esxlab.checks.both`) added to its mistakes, one
+    for each ``(value, first, second)`` of ``made`` (``value``: the model run with both mistakes), where it tells the
+    student something: outside ``e``'s tolerance of the right answer (a pair within it would turn down draws that
+    seeds posed before it was listed, :meth:`Problem._mistakes_apart`), of each of ``e``'s mistakes, and of every
+    other pair (two diagnoses of one value would be told at once, joined by ``checks.ALSO``). (invented: the
+    exercise framework)"""
+    def near(a: Any, b: Any) -> bool:
+        return checks._close(e, a, b)
+    pairs = tuple(both(value, first, second) for i, (value, first, second) in enumerate(made)
+                  if not near(value, e.value) and not any(near(value, m.value) for m in e.mistakes)
+                  and not any(near(value, other) for j, (other, _, _) in enumerate(made) if j != i))
+    return replace(e, mistakes=e.mistakes + pairs)
 
 
 def unit_mistakes(right: float | Sequence[float], unit: str, *given: str) -> tuple[Mistake, ...]:

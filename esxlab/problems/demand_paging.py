@@ -11,7 +11,7 @@ from ..config import PAGES_PER_MB, HostConfig, SharingConfig, VMConfig
 from ..guest import PROFILES
 from ..host import Host
 from ..workloads import Grow
-from .base import Hidden, Problem, pick, swapped, unit_mistakes
+from .base import Hidden, Problem, paired, pick, swapped, unit_mistakes
 
 
 class DoublePaging(Problem):
@@ -230,4 +230,8 @@ class DoublePaging(Problem):
                                   for c in self.CHOICES if c != right["lru_double_paging"])),
         ]
         read = (self._evicted + self.background_pages_s, self._evicted)      # the pages each count's s multiplies
-        return [self._early(e, n) for e, n in zip(expected, read)] + expected[len(read):]
+        # the free pages forgotten and s taken over all the VM's memory, together
+        neither = self._mean(grown, all_pages)
+        return [paired(self._early(e, n), (neither[i], Mistake(no_free[i], self.FREE_FIRST),
+                                           Mistake(by_max[i], self.AMONG)))
+                for i, (e, n) in enumerate(zip(expected, read))] + expected[len(read):]

@@ -10,13 +10,15 @@ hardware-assisted MMU).
 """
 from __future__ import annotations
 
+import itertools
+
 from ..checks import Expect, Mistake
 from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..errors import ConfigError
 from ..host import Host
 from ..policy import compute_targets
 from ..workloads import Contents
-from .base import Hidden, Problem, pick, swapped, unit_mistakes
+from .base import Hidden, Problem, paired, pick, swapped, unit_mistakes
 
 
 class LimitTargets(Problem):
@@ -92,21 +94,22 @@ class LimitTargets(Problem):
         order = f"[{', '.join(self.NAMES)}], the order of p.vms"
         limited = [v for v in self.vms if v["limit_mb"] is not None]   # one alone: its slip is "limits ignored"
         to_busy, to_idle = swapped("busy_mb", busy, "idle_mb", idle, self.SWAPPED)
+        # each rule ignored (_targets' flags) → what it says
+        rules = {"limits": "it looks as if the limits were ignored: a limit is a ceiling like max — the VM's target "
+                           "never goes above it, and what it cannot take goes to the others.",
+                 "reservations": "it looks as if the reservations were ignored: a reservation (min) is guaranteed — no "
+                                 "VM's target goes below it, whatever its shares.",
+                 "shares": "it looks as if every VM got the same share: memory is divided in proportion to shares, "
+                           "within each VM's reservation and limit."}
+        ignored = {rule: Mistake(self._targets(a, **{rule: False}), hint) for rule, hint in rules.items()}
         return [
-            Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB", order=order, per="VM", nonnegative=True,
-                   hint="start from memory in proportion to shares; a VM never goes below its reservation nor above "
-                        "its max or its limit, and what one VM cannot take is shared by the others in proportion "
-                        "to their shares. The targets add up to what the host may hand out.",
-                   mistakes=(Mistake(self._targets(a, limits=False),
-                                     "it looks as if the limits were ignored: a limit is a ceiling like max — the "
-                                     "VM's target never goes above it, and what it cannot take goes to the others."),
-                             Mistake(self._targets(a, reservations=False),
-                                     "it looks as if the reservations were ignored: a reservation (min) is "
-                                     "guaranteed — no VM's target goes below it, whatever its shares."),
-                             Mistake(self._targets(a, shares=False),
-                                     "it looks as if every VM got the same share: memory is divided in proportion "
-                                     "to shares, within each VM's reservation and limit."),
-                             *unit_mistakes(busy, "MB", "pages", "GB", "KB"), *to_busy)),
+            paired(Expect("busy_mb", "numbers", busy, tol=1.0, unit="MB", order=order, per="VM", nonnegative=True,
+                          hint="start from memory in proportion to shares; a VM never goes below its reservation nor "
+                               "above its max or its limit, and what one VM cannot take is shared by the others in "
+                               "proportion to their shares. The targets add up to what the host may hand out.",
+                          mistakes=(*ignored.values(), *unit_mistakes(busy, "MB", "pages", "GB", "KB"), *to_busy)),
+                   *((self._targets(a, **{x: False, y: False}), ignored[x], ignored[y])
+                     for x, y in itertools.combinations(rules, 2))),
             Expect("idle_mb", "numbers", idle, tol=1.0, unit="MB", order=order, per="VM", nonnegative=True,
                    hint="with memory to spare every VM may have all it is allowed to hold.",
                    mistakes=(Mistake(self._targets(self.IDLE_MB, limits=False),

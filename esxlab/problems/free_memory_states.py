@@ -12,7 +12,7 @@ from ..config import PAGES_PER_MB, HostConfig, VMConfig
 from ..errors import AdmissionError
 from ..host import Host
 from ..reclaim import STATES, FreeMemoryStates
-from .base import Problem, differing, pick, unit_mistakes
+from .base import Problem, differing, paired, pick, unit_mistakes
 
 PAPER_STATES = tuple(s for s in STATES if s != "clear")      # §6.3's four; "clear" is ESXi 6's (later ESX)
 
@@ -103,6 +103,15 @@ class FreeMemoryWalk(Problem):
 
     def _expect(self):
         right = self._solve()["states"]
+        no_margin = Mistake(self._states(hysteresis_pct=0), "leaving a state upward needs free memory above the next "
+                                                           "higher threshold *plus* the hysteresis margin.")
+        higher = Mistake(self._states(state_entry="higher"), "a state is entered below its own threshold (soft below "
+                                                             "4 %, hard below 2 %, low below 1 %), not below the next "
+                                                             "higher one.")
+        soft_below_high = Mistake(self._states(soft_below_high=True),
+                                  "in this exercise (esxlab's reading of §6.3, notebook 07; the paper states the entry "
+                                  "rule only for low) soft is entered below its own threshold, 4 %, not below high's "
+                                  "6 %: between 4 % and 6 % of free memory the host stays in the state it is in.")
         # listed only where they change the answer (problems.base.differing)
         later = differing(right,
                           Mistake(self._states(forget=True),
@@ -110,24 +119,16 @@ class FreeMemoryWalk(Problem):
                                   "and leaves a state upward only once free memory exceeds the next higher threshold "
                                   "plus the margin (from soft, above 6 % + the margin; from hard, above 4 % + it; "
                                   "from low, above 2 % + it)."),
-                          Mistake(self._states(soft_below_high=True),
-                                  "in this exercise (esxlab's reading of §6.3, notebook 07; the paper states the "
-                                  "entry rule only for low) soft is entered below its own threshold, 4 %, not below "
-                                  "high's 6 %: between 4 % and 6 % of free memory the host stays in the state it is "
-                                  "in."),
+                          soft_below_high,
                           Mistake(self._states(rungs=(1, len(STATES))), self.ONE_RUNG),
                           Mistake(self._states(rungs=(1, 1)), self.ONE_RUNG))
-        return [Expect("states", "choices", right, choices=PAPER_STATES, per="reading",
-                       order="of p.free_mb",
-                       hint="a state is entered when free memory drops below its threshold, and left for the next "
-                            "higher one only when free memory exceeds that higher threshold plus the margin.",
-                       mistakes=(Mistake(self._states(hysteresis_pct=0),
-                                         "leaving a state upward needs free memory above the next higher "
-                                         "threshold *plus* the hysteresis margin."),
-                                 Mistake(self._states(state_entry="higher"),
-                                         "a state is entered below its own threshold (soft below 4 %, hard below "
-                                         "2 %, low below 1 %), not below the next higher one."),
-                                 *later))]
+        e = Expect("states", "choices", right, choices=PAPER_STATES, per="reading", order="of p.free_mb",
+                   hint="a state is entered when free memory drops below its threshold, and left for the next higher "
+                        "one only when free memory exceeds that higher threshold plus the margin.",
+                   mistakes=(no_margin, higher, *later))
+        # the margin left out together with an entry threshold misplaced (each state's, or soft's alone)
+        return [paired(e, (self._states(hysteresis_pct=0, state_entry="higher"), no_margin, higher),
+                       (self._states(hysteresis_pct=0, soft_below_high=True), no_margin, soft_below_high))]
 
 
 class Admission(Problem):
@@ -216,15 +217,15 @@ class Admission(Problem):
         exactly = ("a reservation that exactly fills what is left still fits: admission control admits 'new' when "
                    "the reservations, its own included, are at most (≤) machine memory and at most host swap, and "
                    "refuses only a sum above them.")
+        overhead = Mistake(self._reserved(overhead_mb=0), no_overhead)
+        new = Mistake(self._reserved(new=True), "only the running VMs' reservations count: 'new' is not powered on "
+                                                "yet; its own are added only to decide the verdict.")
         return [
-            Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB", order="[memory, swap]",
-                   nonnegative=True,
-                   hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
-                   mistakes=(Mistake(self._reserved(overhead_mb=0), no_overhead),
-                             Mistake(self._reserved(new=True), "only the running VMs' reservations count: 'new' "
-                                                               "is not powered on yet; its own are added only to "
-                                                               "decide the verdict."),
-                             *unit_mistakes(right["reserved_mb"], "MB", "GB", "pages", "KB"))),
+            paired(Expect("reserved_mb", "numbers", right["reserved_mb"], tol=0.5, unit="MB", order="[memory, swap]",
+                          nonnegative=True,
+                          hint="each VM reserves min + overhead of machine memory and max − min of host swap.",
+                          mistakes=(overhead, new, *unit_mistakes(right["reserved_mb"], "MB", "GB", "pages", "KB"))),
+                   (self._reserved(new=True, overhead_mb=0), overhead, new)),
             Expect("verdict", "choice", right["verdict"], choices=self.VERDICTS,
                    hint="add the new VM's reservations to the running ones' and compare with machine memory and "
                         "host swap (a sum equal to them still fits); memory is checked first.",

@@ -6,7 +6,7 @@ import numpy as np
 from ..checks import Carried, Expect, Mistake, _close
 from ..config import PAGES_PER_MB
 from ..policy import compute_targets, shares_per_page
-from .base import Problem, pick, unit_mistakes
+from .base import Problem, paired, pick, unit_mistakes
 
 
 class RhoVictim(Problem):
@@ -113,10 +113,12 @@ class RhoVictim(Problem):
                                 1 - v["active_fraction"] if idle_is_f else v["active_fraction"], tax_rate)
                 for v in self.vms]
 
-    def _rhos_tau_as_k(self) -> list[float]:
-        """ρ with τ itself where the idle page cost k = 1/(1 − τ) belongs (a typical mistake): S / (P·(f + τ·(1 − f)))."""
-        return [v["shares"] / (v["alloc_mb"] * PAGES_PER_MB
-                               * (v["active_fraction"] + self.tax_rate * (1 - v["active_fraction"]))) for v in self.vms]
+    def _rhos_tau_as_k(self, idle_is_f: bool = False) -> list[float]:
+        """ρ with τ itself where the idle page cost k = 1/(1 − τ) belongs (a typical mistake): S / (P·(f + τ·(1 − f)));
+        ``idle_is_f``: f taken as the idle fraction as well, S / (P·((1 − f) + τ·f))."""
+        active = [1 - v["active_fraction"] if idle_is_f else v["active_fraction"] for v in self.vms]
+        return [v["shares"] / (v["alloc_mb"] * PAGES_PER_MB * (a + self.tax_rate * (1 - a)))
+                for v, a in zip(self.vms, active)]
 
     def _victim(self, rhos: list[float], key=min) -> str:
         return self.NAMES[rhos.index(key(rhos))]
@@ -157,21 +159,22 @@ class RhoVictim(Problem):
         # (then "revocation starts at the other end" would point at the busiest VM, never the victim); every
         # other VM that pays the most (ties included) gets the "other end" hint
         most = [name for name, r in zip(self.NAMES, rhos) if r >= max(rhos) * (1 - 1e-9) and name != idlest]
+        idle_is_f = Mistake(self._rhos(self.tax_rate, idle_is_f=True),
+                            "it looks as if f was taken as the idle fraction; f is the active fraction, and it is the "
+                            "idle pages that are charged k.")
+        tau_as_k = Mistake(self._rhos_tau_as_k(),
+                           f"it looks as if τ was taken as the idle page cost; an idle page costs k = 1/(1 − τ) = "
+                           f"{1 / (1 - self.tax_rate):g} times an active one, not τ = {self.tax_rate:g}.")
         return [
-            Expect("rhos", "numbers", rhos, tol=self.RHO_TOL, rel=True, unit="shares/page", nonnegative=True,
-                   hint="apply ρ = S / (P·(f + k·(1 − f))) with P in 4 KB pages and idle page cost "
-                        "k = 1/(1 − τ).", rounded_hint=self.ROUNDED, order=f"of p.vms ({', '.join(self.NAMES)})",
-                   per="VM",
-                   mistakes=(Mistake(no_tax, "it looks as if idle pages cost the same as active ones; with τ > 0 an "
-                                             "idle page costs k = 1/(1 − τ) times an active one."),
-                             Mistake(self._rhos(self.tax_rate, idle_is_f=True),
-                                     "it looks as if f was taken as the idle fraction; f is the active fraction, "
-                                     "and it is the idle pages that are charged k."),
-                             Mistake(self._rhos_tau_as_k(),
-                                     f"it looks as if τ was taken as the idle page cost; an idle page costs "
-                                     f"k = 1/(1 − τ) = {1 / (1 - self.tax_rate):g} times an active one, "
-                                     f"not τ = {self.tax_rate:g}."),
-                             *unit_mistakes(rhos, "shares/page", "shares/MB", "shares/GB", "%"))),
+            paired(Expect("rhos", "numbers", rhos, tol=self.RHO_TOL, rel=True, unit="shares/page", nonnegative=True,
+                          hint="apply ρ = S / (P·(f + k·(1 − f))) with P in 4 KB pages and idle page cost "
+                               "k = 1/(1 − τ).", rounded_hint=self.ROUNDED,
+                          order=f"of p.vms ({', '.join(self.NAMES)})", per="VM",
+                          mistakes=(Mistake(no_tax, "it looks as if idle pages cost the same as active ones; with "
+                                                    "τ > 0 an idle page costs k = 1/(1 − τ) times an active one."),
+                                    idle_is_f, tau_as_k,
+                                    *unit_mistakes(rhos, "shares/page", "shares/MB", "shares/GB", "%"))),
+                   (self._rhos_tau_as_k(idle_is_f=True), idle_is_f, tau_as_k)),
             Expect("victim", "choice", right["victim"], choices=self.NAMES,
                    hint="min-funding revocation takes memory from the VM that pays the least for it per page.",
                    carried=Carried(self._own_victim, "that is the lowest ρ of your own `rhos`, so the rule is "
@@ -279,11 +282,7 @@ class TaxTargets(Problem):
                                                        "is [idle, busy], and the idle VM gets the smaller one."),
                                  *self._gap_mistakes(right),
                                  *unit_mistakes(right, "MB", "pages", "GB", "KB"))),
-                Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
-                       hint="write the two equations of the first answer with τ unknown and the busy VM's target "
-                            "known, and solve them for τ (it is a number between 0 and 1).",
-                       allowed=lambda v: None if 0 <= float(v) < 1 else self.NOT_A_RATE,
-                       mistakes=self._goal_mistakes(tau))]
+                self._goal(tau)]
 
     #: the hint for targets whose gap is (k − 1)·(a_busy − a_idle): the equal-price equation solved for the gap with
     #: k left on the active memories' side only (the right gap is that over k)
@@ -310,14 +309,22 @@ class TaxTargets(Problem):
     K_AS_ONE_OVER_TAU = ("that is what taking an idle page's cost as k = 1/τ gives; it costs k = 1/(1 − τ) times an "
                          "active page.")
 
-    def _goal_mistakes(self, tau: float) -> tuple[Mistake, ...]:
-        """The typical mistakes of `goal_tax_rate` (``tau``, the right one); k taken as 1/τ only where it lies
-        outside the tolerance of the answer and of the others, so that it turns down no draw (invented)."""
+    def _goal(self, tau: float) -> Expect:
+        """What `goal_tax_rate` must be (``tau``, the right one), with its typical mistakes: k taken as 1/τ only where
+        it lies outside the tolerance of the answer and of the others, so that it turns down no draw; and the gain
+        taken for the gap together with k given for τ, or with k taken as 1/τ (invented)."""
+        k = Mistake(1 / (1 - tau), "that looks like k, the cost of an idle page; the tax rate is τ = 1 − 1/k.")
+        gain = Mistake(tau / 2, "the busy VM's gain comes out of the idle VM's target: the gap between the two "
+                                "targets is twice the busy VM's gain over an even split.")
+        one_over_tau = Mistake(1 - tau, self.K_AS_ONE_OVER_TAU)
         listed = (Mistake(self.tax_rate, "that is the tax rate in effect now (q.tax_rate); the question asks for the "
                                          "τ that would give the busy VM a target of q.busy_goal_mb."),
-                  Mistake(1 / (1 - tau), "that looks like k, the cost of an idle page; the tax rate is τ = 1 − 1/k."),
-                  Mistake(tau / 2, "the busy VM's gain comes out of the idle VM's target: the gap between the two "
-                                   "targets is twice the busy VM's gain over an even split."),
-                  *unit_mistakes(tau, "fraction", "%"))
+                  k, gain, *unit_mistakes(tau, "fraction", "%"))
         apart = all(abs(1 - tau - v) > self.GOAL_TOL + 1e-9 for v in (tau, *(m.value for m in listed)))
-        return listed + ((Mistake(1 - tau, self.K_AS_ONE_OVER_TAU),) if apart else ())
+        e = Expect("goal_tax_rate", "number", tau, tol=self.GOAL_TOL,
+                   hint="write the two equations of the first answer with τ unknown and the busy VM's target known, "
+                        "and solve them for τ (it is a number between 0 and 1).",
+                   allowed=lambda v: None if 0 <= float(v) < 1 else self.NOT_A_RATE,
+                   mistakes=listed + ((one_over_tau,) if apart else ()))
+        # (the gain taken for the gap halves τ: so k = 1/(1 − τ/2), and with k = 1/τ the gap gives 1 − τ/2)
+        return paired(e, (1 / (1 - tau / 2), gain, k), (1 - tau / 2, gain, one_over_tau))

@@ -6,7 +6,7 @@ import numpy as np
 from ..checks import Carried, Expect, Mistake, _close
 from ..config import PAGES_PER_MB
 from ..sampling import Sampler, ewma
-from .base import Problem, pick, slip, swapped, unit_mistakes
+from .base import Problem, paired, pick, slip, swapped, unit_mistakes
 
 
 class SamplingEstimate(Problem):
@@ -112,6 +112,11 @@ class SamplingEstimate(Problem):
         right = self._solve()
         gains_swapped = self._run(self.fast_gain, self.slow_gain)
         inverted = self._run(1 - self.slow_gain, 1 - self.fast_gain)
+        # the gains swapped and each on the old average, both at once (where the gains add up to 1 it is the right
+        # run, and the two slips are one mistake: no pair)
+        both_gains = self._run(1 - self.fast_gain, 1 - self.slow_gain)
+        slow_gain = self._gain_mistakes("slow", "smaller", gains_swapped.slow, inverted.slow)
+        fast_gain = self._gain_mistakes("fast", "larger", gains_swapped.fast, inverted.fast)
         # the two averages in each other's place, named on both lines (none where they are within the tolerance
         # of each other: then the swap is right)
         to_slow, to_fast = swapped("slow", right["slow"], "fast", right["fast"], self.SWAPPED)
@@ -133,16 +138,20 @@ class SamplingEstimate(Problem):
             Expect("f", "number", right["f"], tol=self.TOL,
                    hint="f is the fraction of the sampled pages that were touched.", mistakes=f_mistakes,
                    allowed=lambda v: self._fraction(v, " of the n sampled pages")),
-            Expect("slow", "number", right["slow"], tol=self.TOL, hint=ewma,
-                   mistakes=(*self._gain_mistakes("slow", "smaller", gains_swapped.slow, inverted.slow),
-                             *self._apart(right["slow"], *to_slow), *self._in_memory(right["slow"], "the slow average"),
-                             *unit_mistakes(right["slow"], "fraction", "%")),
-                   carried=self._carried("the slow average", self.slow, self.slow_gain), allowed=self._fraction),
-            Expect("fast", "number", right["fast"], tol=self.TOL, hint=ewma,
-                   mistakes=(*self._gain_mistakes("fast", "larger", gains_swapped.fast, inverted.fast),
-                             *self._apart(right["fast"], *to_fast), *self._in_memory(right["fast"], "the fast average"),
-                             *unit_mistakes(right["fast"], "fraction", "%")),
-                   carried=self._carried("the fast average", self.fast, self.fast_gain), allowed=self._fraction),
+            paired(Expect("slow", "number", right["slow"], tol=self.TOL, hint=ewma,
+                          mistakes=(*slow_gain, *self._apart(right["slow"], *to_slow),
+                                    *self._in_memory(right["slow"], "the slow average"),
+                                    *unit_mistakes(right["slow"], "fraction", "%")),
+                          carried=self._carried("the slow average", self.slow, self.slow_gain),
+                          allowed=self._fraction),
+                   *(((both_gains.slow, *slow_gain),) if len(slow_gain) == 2 else ())),
+            paired(Expect("fast", "number", right["fast"], tol=self.TOL, hint=ewma,
+                          mistakes=(*fast_gain, *self._apart(right["fast"], *to_fast),
+                                    *self._in_memory(right["fast"], "the fast average"),
+                                    *unit_mistakes(right["fast"], "fraction", "%")),
+                          carried=self._carried("the fast average", self.fast, self.fast_gain),
+                          allowed=self._fraction),
+                   *(((both_gains.fast, *fast_gain),) if len(fast_gain) == 2 else ())),
             Expect("estimate", "number", right["estimate"], tol=self.TOL,
                    hint="the estimate follows increases fast and decreases slowly.",
                    # named only beside the right averages: an estimate that is the larger of one's own rounded
