@@ -524,13 +524,14 @@ def _rounded_too(e: Expect, value: Any, want: Any) -> str | None:
     """:data:`ROUNDED_TOO` for ``value``, a typical mistake's value ``want`` cut or rounded to a few decimal places
     (:func:`_rounded_from`): whether each wrong item was cut or rounded (both where the two agree), to how many
     decimal places and so significant figures, the answer's tolerance and the precision that keeps within it
-    (:func:`_keep`, for every item of ``want``); None if it is no such value. It said only "give more significant
-    figures" before, not how the answer was rounded nor how many figures the check wants (session 70). (invented:
-    the exercise framework)"""
+    (:func:`_keep`, for every item of ``want`` and of the right answer, which the student works out once the rule is
+    fixed); None if it is no such value. It said only "give more significant figures" before, not how the answer was
+    rounded nor how many figures the check wants (session 70). (invented: the exercise framework)"""
     places = _rounded_from(e, value, want)
     if places is None:
         return None
     item, pairs = (_item(e), list(zip(value, want))) if e.kind == "numbers" else (e, [(value, want)])
+    right = e.value if e.kind == "numbers" else [e.value]       # (the precision it needs once the rule is fixed)
     wrong = [(float(g), float(w), _rounded_places(g, w)) for g, w in pairs if not _close(item, g, w)]
     matched = [{way for way, x in zip(("cut", "rounded"), _cut_and_rounded(w, p))
                 if math.isclose(g, x, rel_tol=1e-9, abs_tol=1e-12)} for g, w, p in wrong]
@@ -538,7 +539,7 @@ def _rounded_too(e: Expect, value: Any, want: Any) -> str | None:
     how = common.pop() if len(common) == 1 else "cut or rounded"
     figures = _places_text(sorted({_figures(w, p) for _, w, p in wrong}), "significant figure")
     return ROUNDED_TOO.format(how=how, places=places, figures=figures, tolerance=e.tolerance,
-                              keep=_keep(e, [float(w) for _, w in pairs]))
+                              keep=_keep(e, [float(w) for _, w in pairs] + [float(r) for r in right]))
 
 
 def _slip_rounded(e: Expect, value: Any, slipped: Any) -> bool:

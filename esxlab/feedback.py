@@ -101,38 +101,53 @@ def notebook_file(namespace: dict) -> Path | None:
     return None
 
 
-def set_by_another_cell(value: BaseException, tb: TracebackType | None, namespace: dict) -> str | None:
-    """For a ``NameError`` raised at a cell's top level, the sentence that says which other code cell of the open
-    notebook (:func:`notebook_file`) sets the name and that it has not run; None if no other cell sets it (a typo),
-    the notebook's file is not known or unreadable, or the error was raised inside a function."""
+#: the largest notebook file :func:`set_by_another_cell` reads (bytes; a notebook's outputs make most of its size)
+MAX_NOTEBOOK_BYTES = 20_000_000
+
+
+def set_by_another_cell(value: BaseException, tb: TracebackType | None, shell: Any) -> str | None:
+    """For a ``NameError`` raised at the top level of one of ``shell``'s cells (IPython's), the sentence that says
+    which other code cell of the open notebook (:func:`notebook_file`) sets the name and that it has not run; None if
+    no other cell sets it (a typo), the notebook's file is not known, unreadable or over :data:`MAX_NOTEBOOK_BYTES`,
+    or the error was raised elsewhere: inside a function, or at the top level of a module the cell imported, a
+    script it ran or an ``exec`` (whose traceback shows where)."""
     name = getattr(value, "name", None)
     if not isinstance(value, NameError) or not name or tb is None:
         return None
     while tb.tb_next is not None:
         tb = tb.tb_next
     code = tb.tb_frame.f_code
-    path = notebook_file(namespace)
-    if code.co_name != "<module>" or path is None:
+    path = notebook_file(getattr(shell, "user_ns", {}))
+    compiled = getattr(shell, "compile", None)
+    if code.co_name != "<module>" or path is None or compiled is None or \
+            compiled.format_code_name(code.co_filename) is None:           # (not one of this kernel's cells)
         return None
     try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return None
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        sources = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                   for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and "source" in c]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    sources = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-               for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and "source" in c]
     running = "".join(linecache.getlines(code.co_filename)).strip()
-    here = next((i for i, s in enumerate(sources) if s.strip() == running), None)
+    matching = [i for i, s in enumerate(sources) if s.strip() == running]
+    here = matching[0] if len(matching) == 1 else None      # (two cells of this text: which one ran is not known)
     setters = [i for i, s in enumerate(sources) if s.strip() != running and name in _sets(s)]
     if not setters:
         return None
     above = [i for i in setters if here is not None and i < here]
     setter = above[-1] if above else setters[0]                      # the nearest above, else the first
+    below = here is not None and setter > here
     where = ("another cell of this notebook" if here is None else
-             "a cell above this one" if setter < here else "a cell below this one")
-    line = next(ln.strip() for ln in sources[setter].splitlines() if ln.strip())
+             "a cell below this one" if below else "a cell above this one")
+    lines = [ln.strip() for ln in sources[setter].splitlines() if ln.strip()]
+    line = next((ln for ln in lines if not ln.startswith("#")), lines[0])          # (its code, not a comment)
+    run = ("This cell is meant to run after it: run that cell first" if below else
+           "Run the cells above this one first (Run ▸ Run All Above Selected Cell)")
     return (f"name {name!r} is not defined: {where} sets `{name}` (the code cell that begins `{line}`), and it has "
-            f"not run in this kernel, or stopped before it set `{name}`. Run the cells above this one first (Run ▸ "
-            "Run All Above Selected Cell), or the whole notebook (Run ▸ Run All Cells).")
+            f"not run in this kernel, or stopped before it set `{name}`. {run}, or the whole notebook (Run ▸ Run All "
+            "Cells).")
 
 
 def _remember(etype: type, value: BaseException, tb: TracebackType | None) -> None:
@@ -148,7 +163,7 @@ def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None
     (an ``error`` output in a kernel), a check cell's undefined answer as a sentence that says why,
     any other exception (a NameError inside esxlab too) as IPython always does."""
     name = unset_in_check_cell(value, tb)
-    out_of_order = None if name is not None else set_by_another_cell(value, tb, getattr(shell, "user_ns", {}))
+    out_of_order = None if name is not None else set_by_another_cell(value, tb, shell)
     if out_of_order is not None:
         _remember(etype, value, tb)
         shell._showtraceback(NameError, NameError(out_of_order), [f"\x1b[0;31mNameError\x1b[0m: {out_of_order}"])

@@ -281,8 +281,9 @@ class Note(NamedTuple):
 def _read(path: Path, handed_out: bool = False):
     """The notebook at ``path`` (a student's, or the ``handed_out`` one); refused if it is none."""
     if not path.is_file():
-        raise Refused.of(path, f"{'is a folder' if path.is_dir() else 'does not exist'}; allowed: an .ipynb file of "
-                         "the exercises.", handed_out)
+        raise Refused.of(path, "is a folder; allowed: an .ipynb file of the exercises." if path.is_dir() else
+                         "does not exist (a typo in the path?); allowed: the path of an .ipynb file of the exercises "
+                         "that exists.", handed_out)
     try:
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError) as err:       # unreadable, not a notebook (nbformat's errors are ValueErrors)

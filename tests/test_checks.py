@@ -1198,6 +1198,9 @@ def test_a_mistake_rounded_early_is_told_how_it_was_rounded_and_what_the_check_w
                                        "and round only the final answer.")
     assert "then rounded to 0 decimal places (2 significant figures)" in _message(
         Expect("z", "number", 10.0, hint="H.", tol=0.1, mistakes=(Mistake(23.61, "M."),)), 24)
+    small = Expect("w", "number", 0.0115, hint="H.", tol=0.01, rel=True, mistakes=(Mistake(0.0949, "M."),))
+    assert _message(small, 0.09).endswith("keep 3 significant figures or more, and round only the final answer."), \
+        "a review: 2 figures were asked for, from the mistake's 0.0949, and the right 0.0115 to 2 (0.012) is 4 % off"
 
 
 def test_two_mistakes_made_together_are_not_paired_with_a_third():

@@ -514,10 +514,12 @@ def test_values_in_braces_say_to_separate_them_with_commas(monkeypatch, capsys):
     """`--param 'minutes={1,2}'` (a shell's brace expansion, quoted) said "fig7.minutes must be a number, got '{1'
     (str)", with no word of how to give several values."""
     _never_runs(monkeypatch)
-    assert main(["sweep", "fig7", "--param", "minutes={1,2}"]) == 2
-    assert capsys.readouterr().err == ("error: sweep: --param 'minutes={1,2}' writes its values in braces, which "
+    assert main(["sweep", "fig7", "--param", "minutes={20,30}"]) == 2
+    assert capsys.readouterr().err == ("error: sweep: --param 'minutes={20,30}' writes its values in braces, which "
                                        "--param does not take; allowed: several values separated by commas, without "
-                                       "braces, e.g. --param minutes=1,2.\n")
+                                       "braces, e.g. --param minutes=20,30.\n")
+    assert main(["sweep", "fig7", "--param", "minutes={1,20}"]) == 2, "fig7 runs at least 2 minutes"
+    assert capsys.readouterr().err.endswith("braces, e.g. --param minutes=20 (1 left out: minutes does not allow it).\n")
     assert main(["sweep", "fig7", "--param", "minutes={30..32}"]) == 2, "a shell's brace range: the values written out"
     assert capsys.readouterr().err.endswith("without braces, e.g. --param minutes=30,31,32.\n")
 
@@ -592,7 +594,7 @@ def test_a_param_range_a_space_split_into_words_is_told_to_write_the_values(argv
 
 
 @pytest.mark.parametrize("words, joint, written", [
-    (["tax_rate=0", "-", "0.5", "-", "1"], "-", "--param tax_rate=0,0.5,1"),
+    (["tax_rate=0", "-", "0.5", "-", "1"], "-", "--param tax_rate=0,0.5 (1 left out: tax_rate does not allow it)"),
     (["tax_rate=0", "..", "0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
     (["tax_rate=0..", "0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
     (["tax_rate=0", "..0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
@@ -610,16 +612,47 @@ def test_a_param_range_split_at_any_joint_is_told_to_write_the_values_as_a_list(
                                             f"and no spaces, e.g. {written}.\n")
 
 
-@pytest.mark.parametrize("text, written", [("tax_rate=0-0.5-1", "tax_rate=0,0.5,1"),
-                                           ("tax_rate=0 to 0.5", "tax_rate=0,0.5 (" + ENDS + ")"),
-                                           ("minutes=40-50-60", "minutes=40,50,60")])
+@pytest.mark.parametrize("text, written", [
+    ("tax_rate=0-0.5-1", "tax_rate=0,0.5 (1 left out: tax_rate does not allow it)"),
+    ("tax_rate=0 to 0.5", "tax_rate=0,0.5 (" + ENDS + ")"),
+    ("minutes=40-50-60", "minutes=40,50,60"),
+    ("tax_rate=0:1:0.25", "tax_rate=0,0.25,0.5,0.75 (1 left out: tax_rate does not allow it)"),     # start:stop:step
+    ("tax_rate=0:0.25:1", "tax_rate=0,0.25,0.5,0.75 (1 left out: tax_rate does not allow it)"),     # start:step:stop
+    ("minutes=20:40:10", "minutes=20,30,40")])
 def test_a_chain_of_numbers_or_a_range_written_with_to_is_refused_as_a_range(text, written, monkeypatch, capsys):
     """`--param tax_rate=0-0.5-1` said "fig7.tax_rate must be a number, got '0-0.5-1' (str)", with no word of ranges,
-    and so did `'tax_rate=0 to 0.5'`."""
+    and so did `'tax_rate=0 to 0.5'`; then a fresh user was shown `tax_rate=0,0.5,1`, itself refused (τ < 1), and
+    `0:1:0.25` (a start, stop and step) as the three values 0, 1 and 0.25. The list shown is one the sweep takes."""
     _never_runs(monkeypatch)
     assert main(["sweep", "fig7", "--param", text]) == 2
     assert capsys.readouterr().err.endswith(f"which --param does not take (--seeds takes one, written 0-3); allowed: "
                                             f"every value written out, separated by commas, e.g. --param {written}.\n")
+    name, values = sweeps.parse_param(written.split(" (")[0])
+    assert sweeps.check_grid("fig7", {name: values})
+
+
+@pytest.mark.parametrize("text, told", [
+    ("tax_rate=[0,0.5]", "writes its values in brackets, which --param does not take; allowed: several values "
+                         "separated by commas, without brackets, e.g. --param tax_rate=0,0.5."),
+    ("tax_rate=0,0.25,...,0.75", "leaves the values between 0.25 and 0.75 to '...', which --param does not take; "
+                                 "allowed: every value written out, separated by commas, e.g. "
+                                 "--param tax_rate=0,0.25,0.5,0.75."),
+    ("tax_rate=0,0.25,…,1", "leaves the values between 0.25 and 1 to '…', which --param does not take; allowed: every "
+                            "value written out, separated by commas, e.g. --param tax_rate=0,0.25,0.5,0.75 (1 left "
+                            "out: tax_rate does not allow it)."),
+    ("tax_rate=0,...,0.5", "leaves the values between 0 and 0.5 to '...', which --param does not take; allowed: every "
+                           "value written out, separated by commas, e.g. --param tax_rate=0,0.5 (" + ENDS + ").")])
+def test_a_list_in_brackets_or_an_ellipsis_is_told_how_to_write_the_values(text, told, monkeypatch, capsys):
+    """A fresh user's `tax_rate=[0,0.5]` and `0,...,1` were told "must be a number, got [0, 0.5] (list)" and
+    "got Ellipsis (ellipsis)"."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", "--param", text]) == 2
+    assert capsys.readouterr().err.endswith(f"--param {text!r} {told}\n")
+
+
+def test_a_tuple_parameter_still_takes_one_value_in_brackets():
+    """Figure 2's sizes are tuples: sizes=[128,160] is one value, not a list in brackets."""
+    assert sweeps.parse_param("sizes=[128,160]", E.get("fig2").PARAMS) == ("sizes", [[128, 160]])
 
 
 def test_the_hint_for_a_split_range_reads_the_experiment_from_the_one_parse(monkeypatch, capsys):

@@ -154,7 +154,8 @@ def test_a_cell_run_before_the_cell_that_sets_its_name_says_which_cell(tmp_path)
     saved = [nbformat.v4.new_code_cell(c) for c in
              ["from esxlab.views.lesson import Question", "%config InlineBackend.figure_format = 'svg'\n"
               "host_mb = 512\nfor vm in range(3):\n    pass", "print(host_mb * 2, [v for v in range(2)])",
-              "print(hots_mb)", "def f():\n    return host_mb\nf()", "print(later)", "later = 1"]]
+              "print(hots_mb)", "def f():\n    return host_mb\nf()", "print(later)",
+              "# a comment first: the sentence quotes the code\nlater = 1"]]
     path = tmp_path / "lesson.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=saved), path)
     ran = [saved[i].source for i in (0, 2, 3, 4, 5)]
@@ -166,10 +167,37 @@ def test_a_cell_run_before_the_cell_that_sets_its_name_says_which_cell(tmp_path)
                               "Run All Above Selected Cell), or the whole notebook (Run ▸ Run All Cells).")
     assert typo.evalue == "name 'hots_mb' is not defined" and len(typo.traceback) > 1     # no cell sets it
     assert inside.evalue == "name 'host_mb' is not defined" and len(inside.traceback) > 1  # raised inside f
-    assert early.evalue.startswith("name 'later' is not defined: a cell below this one sets `later` (the code cell "
-                                   "that begins `later = 1`)")
-    vs_code = _run_out_of_order(ran[:2], {"JPY_SESSION_NAME": "", "__vsc_ipynb_file__": ""})[1]
-    assert vs_code.evalue == "name 'host_mb' is not defined" and len(vs_code.traceback) > 1  # no file: as before
+    assert early.evalue == ("name 'later' is not defined: a cell below this one sets `later` (the code cell that "
+                            "begins `later = 1`), and it has not run in this kernel, or stopped before it set `later`. "
+                            "This cell is meant to run after it: run that cell first, or the whole notebook (Run ▸ "
+                            "Run All Cells).")
+    no_file = _run_out_of_order(ran[:2], {"JPY_SESSION_NAME": ""})[1]
+    assert no_file.evalue == "name 'host_mb' is not defined" and len(no_file.traceback) > 1  # (nbval): as before
+    vs_code = _run_out_of_order([f"__vsc_ipynb_file__ = {str(path)!r}", *ran[:2]], {"JPY_SESSION_NAME": ""})[2]
+    assert vs_code.evalue == skipped.evalue, "VS Code names the notebook in the kernel's namespace"
+
+
+def test_a_name_error_elsewhere_or_of_an_unknown_cell_keeps_python_s_own(tmp_path):
+    """A review: a NameError at the top level of a module the cell imported (or of an exec) was blamed on a cell of
+    the notebook that had run, its traceback hidden; a cell whose text two cells have was placed above or below by
+    the first; a cell whose source is not text broke the handler itself."""
+    (tmp_path / "mymodule.py").write_text("TABLE = np.arange(4)\n")
+    saved = [nbformat.v4.new_code_cell(c) for c in
+             [f"from esxlab import checks\nimport sys\nsys.path.insert(0, {str(tmp_path)!r})", "import numpy as np",
+              "import mymodule", "z = 2", "exec('print(z)', {})", "print(twice)", "twice = 1", "print(twice)"]]
+    path = tmp_path / "own.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=saved), path)
+    ran = [saved[i].source for i in (0, 1, 2, 3, 4, 7)]
+    module, _, run_by_exec, twice = _run_out_of_order(ran, {"JPY_SESSION_NAME": str(path)})[2:]
+    assert module.evalue == "name 'np' is not defined" and any("mymodule.py" in line for line in module.traceback)
+    assert run_by_exec.evalue == "name 'z' is not defined" and len(run_by_exec.traceback) > 1
+    assert twice.evalue.startswith("name 'twice' is not defined: another cell of this notebook sets `twice`"), \
+        twice.evalue
+    bad = nbformat.v4.new_notebook(cells=[*saved[:6], nbformat.v4.new_code_cell("twice = 1")])
+    bad.cells[-1].source = [1, 2]                       # (a source that is no text: the file is not a notebook)
+    (tmp_path / "bad.ipynb").write_text(nbformat.writes(bad, version=4, capture_validation_error={}))
+    broken = _run_out_of_order([ran[0], "print(twice)"], {"JPY_SESSION_NAME": str(tmp_path / "bad.ipynb")})[1]
+    assert broken.evalue == "name 'twice' is not defined" and broken.ename == "NameError"
 
 
 def test_a_lesson_cell_run_before_its_dashboard_names_the_dashboard_cell():

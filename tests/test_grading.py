@@ -302,11 +302,14 @@ def test_bad_options_are_refused_before_any_grading(tmp_path, monkeypatch, capsy
         "error: --csv .: is a folder; allowed: a file in an existing folder.\n"
     assert grade.main([release, "nobody.ipynb", "--csv", "one.csv"]) == 1
     assert capsys.readouterr().err == \
-        "error: nobody.ipynb does not exist; allowed: an .ipynb file of the exercises.\n"
+        "error: nobody.ipynb does not exist (a typo in the path?); allowed: the path of an .ipynb file of the " \
+        "exercises that exists.\n"
     assert [r["notes"] for r in _rows(tmp_path / "one.csv")] == [
-        "refused: nobody.ipynb does not exist; allowed: an .ipynb file of the exercises."], "a row, alone too"
+        "refused: nobody.ipynb does not exist (a typo in the path?); allowed: the path of an .ipynb file of the "
+        "exercises that exists."], "a row, alone too"
     lesson = str(ROOT / "notebooks" / "00_tour.ipynb")
-    for handed_out, why in (("nothing.ipynb", "does not exist; allowed: an .ipynb file of the exercises."),
+    missing = "does not exist (a typo in the path?); allowed: the path of an .ipynb file of the exercises that exists."
+    for handed_out, why in (("nothing.ipynb", missing),
                             (lesson, "has no graded check cells; allowed: a notebook of exercises/release (or "
                                      "nbgrader's student version).")):
         with pytest.raises(SystemExit) as done:

@@ -585,6 +585,9 @@ def test_an_experiment_dashboard_streams_its_run_and_stops_a_superseded_one():
     assert not next(steps).complete
     d._gen += 1                                                  # the student moved on
     assert not any(run.complete for run in steps), "the run stopped at its next tick"
+    steps = d.simulate_steps({"tax_rate": 0.6}, frame_s=0)
+    d._gen += 1                  # moved on before its first frame was asked for (a review: it then ran to its end)
+    assert not any(run.complete for run in steps), "the run serves the request it was called for"
 
 
 def test_an_experiment_dashboard_precomputes_neighbours_with_the_runner(monkeypatch):
@@ -762,6 +765,24 @@ def test_runs_other_esxlab_versions_kept_are_removed_once_unwritten_for_two_week
     assert sorted(prune_cache()) == sorted([old, flat])
     assert sorted(runs_dir().iterdir()) == sorted([cache_dir(), recent])       # this version's are always kept
     assert (cache_dir() / "run.pkl").read_bytes() == b"kept" and prune_cache() == []
+
+
+def test_a_version_whose_runs_are_only_read_is_kept_as_in_use():
+    """A review: a folder's time changed only when a run was written, so a class's version whose every value was
+    computed (only read since) would be removed by another version's pruning after two weeks."""
+    import os
+    import pickle
+    import time
+    from types import SimpleNamespace
+    from esxlab.views.dashboards import KEEP_OTHER_DAYS, _used_once, cache_dir
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    kept = cache_dir() / "run.pkl"
+    kept.write_bytes(pickle.dumps("a run"))
+    weeks_ago = time.time() - (KEEP_OTHER_DAYS + 1) * 86400
+    os.utime(cache_dir(), (weeks_ago, weeks_ago))
+    _used_once.cache_clear()
+    assert views.ExperimentDashboard.stored(SimpleNamespace(_stored_path=lambda values: kept), {}) == "a run"
+    assert cache_dir().stat().st_mtime > time.time() - 60
 
 
 def test_one_colour_per_page_state_on_every_chart():

@@ -172,8 +172,8 @@ def parse_param(text: str, specs: Mapping[str, Param] | None = None) -> tuple[st
     --param does not take: the sentence writes a range's values out unless the parameter (in the experiment's
     ``specs``, if given) counts in fractions (:func:`_in_fractions`), where it gives its ends."""
     name, eq, values = str(text).partition("=")
-    whole = not _in_fractions((specs or {}).get(name.strip()))
-    _no_braces(text, name, values, whole)
+    spec = (specs or {}).get(name.strip())
+    _no_braces(text, name, values, spec)
     items = _items(text, values)
     kept = [item for item in items if item]
     if not eq or not name.strip() or not kept:
@@ -186,7 +186,8 @@ def parse_param(text: str, specs: Mapping[str, Param] | None = None) -> tuple[st
         fixed = _shell(f"{name.strip()}={','.join(kept)}")
         raise ConfigError(f"sweep: --param {shorten(text)} has an empty value {where}; allowed: a value between each "
                           f"two commas, e.g. --param {fixed}.")
-    _no_ranges(text, kept, whole)
+    _no_ellipsis(text, kept, spec)
+    _no_ranges(text, kept, spec)
     try:
         parsed = [_value(text, item) for item in kept]
     except OverflowError as e:
@@ -220,20 +221,45 @@ def _items(text: str, values: str) -> list[str]:
     return [*items, values[start:].strip()]
 
 
-#: a --param value that is one group in a shell's braces ({1,2}, {30..32}): no quotes, colons or brackets inside
-_BRACES = re.compile(r"\{[^{}'\"():\[\]]*\}")
+#: a --param value that is one group in a shell's braces ({1,2}, {30..32}) or, as Python writes a list, in brackets
+#: ([0,0.5]): no quotes, colons, parentheses or other braces or brackets inside
+_BRACES, _BRACKETS = re.compile(r"\{[^{}'\"():\[\]]*\}"), re.compile(r"\[[^{}'\"():\[\]]*\]")
 
 
-def _no_braces(text: str, name: str, values: str, whole: bool) -> None:
+def _no_braces(text: str, name: str, values: str, spec: Param | None) -> None:
     """ConfigError for --param ``text`` whose ``values`` are in braces (minutes={1,2}, a shell's brace expansion
-    quoted): its commas would split them into '{1' and '2}', each refused as not a number."""
-    if not _BRACES.fullmatch(values.strip()):     # (a literal may hold braces: "{b}", {'a': 1}, (1, {2}))
+    quoted: its commas would split them into '{1' and '2}', each refused as not a number) or, for a parameter ``spec``
+    whose values are not tuples, in brackets (tax_rate=[0,0.5], one list, was refused as "must be a number, got
+    [0, 0.5] (list)"; Figure 2's sizes=[128,160] is one value, a tuple)."""
+    if _BRACES.fullmatch(values.strip()):         # (a literal may hold braces: "{b}", {'a': 1}, (1, {2}))
+        what = "braces"
+    elif spec is not None and not _is_tuple(spec) and _BRACKETS.fullmatch(values.strip()):
+        what = "brackets"
+    else:
         return
-    items = [item for item in _items(text, values.replace("{", "").replace("}", "")) if item]
+    items = [item for item in _items(text, values.strip()[1:-1]) if item]
     if items:                                    # (minutes={ alone: refused as not a number)
-        raise ConfigError(f"sweep: --param {shorten(text)} writes its values in braces, which --param does not take; "
-                          f"allowed: several values separated by commas, without braces, e.g. "
-                          f"{_written_out(name, items, whole)}.")
+        raise ConfigError(f"sweep: --param {shorten(text)} writes its values in {what}, which --param does not take; "
+                          f"allowed: several values separated by commas, without {what}, e.g. "
+                          f"{_written_out(name, items, spec)}.")
+
+
+def _no_ellipsis(text: str, items: list[str], spec: Param | None) -> None:
+    """ConfigError for --param ``text`` whose ``items`` leave the values between two numbers to an ellipsis
+    (tax_rate=0,0.25,...,0.75, as a textbook writes a sequence; once refused as "must be a number, got Ellipsis"):
+    every value written out, by the step of the two numbers before it, or as a range between its neighbours
+    (:func:`_listed`) if only one number comes before it."""
+    dots = [i for i, item in enumerate(items) if item in ("...", "…")]
+    numbers = [i for i, item in enumerate(items) if _END.fullmatch(item)]
+    if len(dots) != 1 or not 0 < dots[0] < len(items) - 1 or len(numbers) != len(items) - 1:
+        return
+    before, after = items[:dots[0]], items[dots[0] + 1:]
+    steps = _steps(float(before[-1]), float(before[-1]) - float(before[-2]), float(after[0])) if len(before) > 1 \
+        else None
+    written = [*before[:-1], *(steps or [f"{before[-1]}-{after[0]}"]), *after[1:]]
+    raise ConfigError(f"sweep: --param {shorten(text)} leaves the values between {before[-1]} and {after[0]} to "
+                      f"'{items[dots[0]]}', which --param does not take; allowed: every value written out, separated "
+                      f"by commas, e.g. {_written_out(str(text).partition('=')[0], written, spec)}.")
 
 
 #: a number in a --param value written as a range (:func:`_range_values`)
@@ -250,7 +276,7 @@ def _range_values(item: str) -> list[str] | None:
     return values if len(values) > 1 and all(_END.fullmatch(v) for v in values) else None
 
 
-def _no_ranges(text: str, items: list[str], whole: bool) -> None:
+def _no_ranges(text: str, items: list[str], spec: Param | None) -> None:
     """ConfigError for --param ``text`` whose ``items`` write ranges (minutes=1-3, tax_rate=0..0.75): each would reach
     the parameter as a word and be refused as not a number, with no word of ranges."""
     ranges = [item for item in items if _range_values(item)]
@@ -259,19 +285,26 @@ def _no_ranges(text: str, items: list[str], whole: bool) -> None:
                           f"{'a range' if len(ranges) == 1 else 'ranges'}, which --param does not take "
                           f"(--seeds takes one, written 0-3); "
                           f"allowed: every value written out, separated by commas, e.g. "
-                          f"{_written_out(str(text).partition('=')[0], items, whole)}.")
+                          f"{_written_out(str(text).partition('=')[0], items, spec)}.")
 
 
 #: what a range given by its ends only is told beside them (a parameter in fractions: 0-0.5 may mean any values between)
 RANGE_ENDS = "those are the range's ends: add the values you want between them"
 
 
-def _written_out(name: str, items: list[str], whole: bool) -> str:
+def _written_out(name: str, items: list[str], spec: Param | None) -> str:
     """``--param NAME=V1,V2,…`` for the values ``items`` (quoted for the shell), each range among them written out
-    (:func:`_listed`), followed, where a range is given by its ends only, by :data:`RANGE_ENDS`."""
-    listed, short = _listed(items, whole)
-    ends = f" ({RANGE_ENDS})" if short else ""
-    return f"--param {_shell(name.strip() + '=' + ','.join(listed))}{ends}"
+    (:func:`_listed`), followed by what :func:`_told` says of them."""
+    listed, short, out = _listed(items, spec)
+    told = _told(name.strip(), short, out)
+    return f"--param {_shell(name.strip() + '=' + ','.join(listed))}{f' ({told})' if told else ''}"
+
+
+def _told(name: str, short: bool, out: list[str]) -> str:
+    """What a written-out list says beside it: :data:`RANGE_ENDS` where a range was given by its ends only
+    (``short``), and the values left out as outside parameter ``name``'s range (``out``); "" if neither."""
+    left = f"{', '.join(out)} left out: {name} does not allow {'it' if len(out) == 1 else 'them'}" if out else ""
+    return "; ".join(x for x in (RANGE_ENDS if short else "", left) if x)
 
 
 def written_out(text: str, specs: Mapping[str, Param] | None = None) -> str:
@@ -279,8 +312,7 @@ def written_out(text: str, specs: Mapping[str, Param] | None = None) -> str:
     error writes it for the experiment's ``specs``: ``--param tax_rate=0,0.5 (those are the range's ends: …)``,
     ``--param clients=10,11,12``."""
     name, _, values = str(text).partition("=")
-    return _written_out(name, [item for item in _items(text, values) if item],
-                        not _in_fractions((specs or {}).get(name.strip())))
+    return _written_out(name, [item for item in _items(text, values) if item], (specs or {}).get(name.strip()))
 
 
 def _in_fractions(spec: Param | None) -> bool:
@@ -290,22 +322,50 @@ def _in_fractions(spec: Param | None) -> bool:
     return spec is not None and not spec.integer and isinstance(spec.default, float)
 
 
-def _listed(items: list[str], whole: bool) -> tuple[list[str], bool]:
+def _listed(items: list[str], spec: Param | None) -> tuple[list[str], bool, list[str]]:
     """``items``, each range among them (:func:`_range_values`) written out as its values (whole numbers at most 20
-    apart, unless not ``whole``: a parameter that counts in fractions) or else as its two ends, a chain of more numbers
-    (0-0.5-1) as those numbers, each value once; and whether a range was given by its ends only."""
-    listed, short = [], False
+    apart, unless ``spec`` counts in fractions, :func:`_in_fractions`) or else as its two ends, a start, stop and step
+    (0:1:0.25, :func:`_stepped`) as its values, another chain of numbers (0-0.5-1) as those numbers, each value once;
+    whether a range was given by its ends only; and the values written out that ``spec`` refuses, left out of the
+    list (a fresh user's 0-0.5-1 for τ was shown tax_rate=0,0.5,1, itself refused: τ < 1), unless all are; a range's
+    ends given alone stay (they say where the values the student adds lie)."""
+    listed, short, ends_only = [], False, set()
     for item in items:
         ends = _range_values(item)
         if ends is None or len(ends) > 2:
-            listed += ends or [item]
+            listed += _stepped(item, ends) or ends or [item]
             continue
         lo, hi = sorted(float(e) for e in ends)
-        every = whole and all("." not in e for e in ends) and hi - lo <= 20
+        every = not _in_fractions(spec) and all("." not in e for e in ends) and hi - lo <= 20
         short = short or not every
         listed += (map(str, range(int(lo), int(hi) + 1)) if every     # (1000001 written so, not 1e+06)
                    else sorted(ends, key=float))
-    return list(dict.fromkeys(listed)), short
+        ends_only.update(() if every else ends)
+    listed = list(dict.fromkeys(listed))
+    out = [] if spec is None else [v for v in listed if v not in ends_only and isinstance(
+        _literal_or_none(v), (int, float)) and _refusal("sweep", "", spec, _literal_or_none(v)) is not None]
+    return ([v for v in listed if v not in out], short, out) if len(out) < len(listed) else (listed, short, [])
+
+
+#: the most values :func:`_stepped` writes out
+MAX_STEPS = 50
+
+
+def _stepped(item: str, numbers: list[str] | None) -> list[str] | None:
+    """The values of ``item``, three ``numbers`` joined by colons, read as a start, stop and step in either order
+    (Python's and numpy's 0:1:0.25, MATLAB's and R's 0:0.25:1: the step is the smaller of the last two), at most
+    :data:`MAX_STEPS` of them; None for anything else."""
+    if numbers is None or len(numbers) != 3 or item.count(":") != 2:
+        return None
+    start, step, stop = float(numbers[0]), *sorted(float(n) for n in numbers[1:])
+    return _steps(start, step, stop)
+
+
+def _steps(start: float, step: float, stop: float) -> list[str] | None:
+    """``start``, ``start + step``, … up to ``stop``, as --param writes numbers, if ``step`` is positive and they are
+    more than one and at most :data:`MAX_STEPS`; else None."""
+    count = math.floor((stop - start) / step + 1e-9) + 1 if step > 0 else 0
+    return [f"{round(start + k * step, 10):g}" for k in range(count)] if 1 < count <= MAX_STEPS else None
 
 
 def _several(text: str, item: str) -> None:
@@ -659,11 +719,12 @@ def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
     items = [w.strip() for w in value.strip().removesuffix(",").split(",")]
     if not all(_NUMBER.fullmatch(w) or _range_values(w) for w in items):
         return
-    listed, short = _listed(items, not _in_fractions(spec))
+    listed, short, out = _listed(items, spec)
     numbers = [int(w) if re.fullmatch(r"[-+]?[0-9]+", w) else float(w) for w in listed]
     if not all(map(math.isfinite, numbers)):                 # 1e400: refused by the parameter's check
         return
-    ends = f"{RANGE_ENDS}; " if short else ""
+    told = _told(key, short, out)
+    ends = f"{told}; " if told else ""
     raise ConfigError(f"sweep: {name}.{key} = {value!r} is text; give numbers, not quoted: params={{{key!r}: "
                       f"{numbers!r}}} ({ends}the command line writes the same as --param "
                       f"{key}={','.join(map(_compact, numbers))}).")

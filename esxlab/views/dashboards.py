@@ -20,7 +20,7 @@ more at a time, in loky processes through :func:`esxlab.experiments.runner.execu
 ``reproduce`` and sweeps; otherwise in the dashboard's thread, where the next move cuts them short).
 Experiment runs moved to in the browser are also kept on disk (:func:`cache_dir`: a folder per hash of the
 esxlab sources, keyed by parameters and seed), so a value revisited in a later session is instant; other
-versions' folders unwritten for :data:`KEEP_OTHER_DAYS` days are removed. A value set from Python (a notebook
+versions' folders unused for :data:`KEEP_OTHER_DAYS` days are removed. A value set from Python (a notebook
 cell, nbval, the tests) is computed and
 drawn before the assignment returns, so cells that assert on the marks stay deterministic.
 """
@@ -174,7 +174,7 @@ def _malloc_trim():
         return None
 
 
-#: days a folder of runs another esxlab kept (another source hash: an older or newer checkout) may go unwritten
+#: days a folder of runs another esxlab kept (another source hash: an older or newer checkout) may go unused
 #: before :func:`prune_cache` removes it (invented)
 KEEP_OTHER_DAYS = 14
 
@@ -192,8 +192,8 @@ def cache_dir() -> Path:
 
 def prune_cache(days: float = KEEP_OTHER_DAYS) -> list[Path]:
     """Remove what other esxlab versions kept in :func:`runs_dir` (their folders, and the files of the layout
-    before runs had a folder per version) and nobody has written for ``days`` days; this version's folder is
-    kept. Another version's runs can never be read by this one, so without this every update of esxlab left its
+    before runs had a folder per version) and nobody has used for ``days`` days (a folder's time is set when a run is
+    written to it, and once a process when one is read); this version's folder is kept. Another version's runs can never be read by this one, so without this every update of esxlab left its
     runs behind (a classroom server's disk filled one update at a time). Returns what was removed. Invented."""
     current, cutoff, removed = cache_dir(), time.time() - days * 86400, []
     try:
@@ -218,6 +218,17 @@ def prune_cache(days: float = KEEP_OTHER_DAYS) -> list[Path]:
 def _prune_once() -> None:
     """:func:`prune_cache`, once a process (at the first run it keeps)."""
     prune_cache()
+
+
+@functools.cache
+def _used_once() -> None:
+    """Mark this version's folder as in use, once a process (at the first run it reads): a version whose every value
+    was computed only reads, and a folder's time changes only when it is written, so :func:`prune_cache` run by
+    another version would remove it (a class server's, shared, after an instructor tries an update)."""
+    try:
+        os.utime(cache_dir())
+    except OSError:
+        pass
 
 
 class Dashboard(widgets.VBox):
@@ -550,6 +561,8 @@ class Dashboard(widgets.VBox):
                         self.draw(run)
             return run
         run = None
+        if gen != self._gen:                     # a newer request came in while the stored run was looked for
+            return None
         for run in self.simulate_steps(values):
             if gen != self._gen:
                 return None
@@ -1182,7 +1195,9 @@ class ExperimentDashboard(Dashboard):
     def stored(self, values: dict[str, Any]) -> Run | None:
         try:
             with self._stored_path(values).open("rb") as f:
-                return pickle.load(f)
+                run = pickle.load(f)
+            _used_once()
+            return run
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             return None                          # not kept, unreadable, or from an older esxlab
 
@@ -1278,10 +1293,15 @@ class ExperimentDashboard(Dashboard):
         counts the host runs and simulated minutes so far every :data:`PROGRESS_S` wall seconds (an experiment of
         several hosts, such as Figure 2's five, takes seconds at its sliders' ends): where the experiment says what it
         simulates before running (:func:`~esxlab.experiments.common.planned_hosts`, as Figure 2's), it names the host
-        running and gives the totals (:func:`_progress`). A newer request, or closing the generator, cuts the run
-        short at its next tick."""
+        running and gives the totals (:func:`_progress`). A request newer than the call (not than its first frame:
+        a move in between was missed, and the run went to its end in front of it), or closing the generator, cuts the
+        run short at its next tick."""
+        return self._steps(values, frame_s, self._gen)
+
+    def _steps(self, values: dict[str, Any], frame_s: float, gen: int) -> Iterator[Run]:
+        """:meth:`simulate_steps` for the request ``gen``."""
         out: queue.Queue = queue.Queue()
-        stop, gen = threading.Event(), self._gen
+        stop = threading.Event()
         params = {k: p.default for k, p in self.module.PARAMS.items()}
         end = {**params, **self.fixed, **values}.get("minutes")
         shown, sent = time.perf_counter(), 0
