@@ -203,6 +203,8 @@ class DoublePaging(Problem):
         all_pages = self.max_mb * PAGES_PER_MB
         no_free = self._mean(grown, self.private_pages)
         by_max = self._mean(self._evicted, all_pages)
+        free_first = [Mistake(n, self.FREE_FIRST) for n in no_free]    # (each count's, and with the other: paired)
+        among = [Mistake(n, self.AMONG) for n in by_max]
         lru = self._run("clock")["double_paged"]
         swapped_in, swapped_double = swapped("swap_ins", want[0], "double_paged", want[1], self.SWAPPED)
         expected = [
@@ -210,7 +212,7 @@ class DoublePaging(Problem):
                    hint="every page touched that second — the kernel's and those the guest reads to page them "
                         "out — is in host swap with the same probability.",
                    mistakes=(Mistake(self._mean(0, self.private_pages)[0], self.GUEST_READS),
-                             Mistake(no_free[0], self.FREE_FIRST), Mistake(by_max[0], self.AMONG),
+                             free_first[0], among[0],
                              *swapped_in,                                                     # or the next
                              Mistake(want[1], f"the guest's kernel also touches its {self.background_pages_s} "
                                               "background pages that second (p.background_pages_s), and each is in "
@@ -219,7 +221,7 @@ class DoublePaging(Problem):
             Expect("double_paged", "number", want[1], tol=self.TOL_PAGES, unit="pages", nonnegative=True,
                    hint="find how many pages the guest pages out, and the chance that random replacement put "
                         "each of them in host swap.",
-                   mistakes=(Mistake(no_free[1], self.FREE_FIRST), Mistake(by_max[1], self.AMONG),
+                   mistakes=(free_first[1], among[1],
                              Mistake(lru, self.LRU), *unit_mistakes(want[1], "pages", "MB"),
                              *swapped_double,
                              Mistake(want[0], self.SWAPPED_TOTAL))),
@@ -232,6 +234,5 @@ class DoublePaging(Problem):
         read = (self._evicted + self.background_pages_s, self._evicted)      # the pages each count's s multiplies
         # the free pages forgotten and s taken over all the VM's memory, together
         neither = self._mean(grown, all_pages)
-        return [paired(self._early(e, n), (neither[i], Mistake(no_free[i], self.FREE_FIRST),
-                                           Mistake(by_max[i], self.AMONG)))
+        return [paired(self._early(e, n), (neither[i], free_first[i], among[i]))
                 for i, (e, n) in enumerate(zip(expected, read))] + expected[len(read):]
