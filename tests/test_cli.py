@@ -650,6 +650,20 @@ def test_a_list_in_brackets_or_an_ellipsis_is_told_how_to_write_the_values(text,
     assert capsys.readouterr().err.endswith(f"--param {text!r} {told}\n")
 
 
+@pytest.mark.parametrize("words, told", [
+    (["--seeds", "0", "to", "3"], "unrecognized arguments: to 3; --seeds takes a range written with '-' and no spaces, "
+                                  "not 'to': --seeds 0-3."),
+    (["--seeds", "0", "..", "3"], "unrecognized arguments: .. 3; --seeds takes a range written with '-' and no "
+                                  "spaces, not '..': --seeds 0-3."),
+    (["--param", "tax_rate=0.5", "to"], "unrecognized arguments: to.")])
+def test_seeds_written_with_to_are_told_the_dash_and_a_range_without_its_end_is_not_joined(words, told, monkeypatch,
+                                                                                           capsys):
+    """A review: `--seeds 0 to 3` got no hint, and `--param tax_rate=0.5 to` was told to write `tax_rate=0.5to`."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", *words]) == 2
+    assert capsys.readouterr().err == f"error: sweep: {told}\n"
+
+
 def test_a_tuple_parameter_still_takes_one_value_in_brackets():
     """Figure 2's sizes are tuples: sizes=[128,160] is one value, not a list in brackets."""
     assert sweeps.parse_param("sizes=[128,160]", E.get("fig2").PARAMS) == ("sizes", [[128, 160]])

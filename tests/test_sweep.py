@@ -824,7 +824,6 @@ def test_a_value_is_written_for_the_command_line_as_the_same_number(value, writt
     assert _compact(value) == written and float(written) == value
 
 
-
 def test_the_running_tasks_line_says_what_the_task_holds(monkeypatch):
     """`sweep fig7 --param tax_rate=0,0.5 --seeds 0-2 --jobs 1` (6 runs) showed "task 1/3: 33 simulated min" growing
     to 89 with no word of the task being a seed's two runs (forked at the tax change: 60 + 29 minutes)."""
@@ -920,7 +919,7 @@ def test_a_run_that_simulates_other_minutes_than_its_experiment_planned_is_warne
         sweep(_planning(1.5), {"minutes": [1, 2]}, seeds=[0, 1])
     said = [str(w.message) for w in caught if "planned_hosts" in str(w.message)]
     assert said == ["sweep: planning's planned_hosts(minutes=1) lists 2.5 simulated minutes, but its run at seed 0 "
-                    "simulated 1, so the progress lines gave a wrong total; make planned_hosts list every host that "
+                    "simulated 1, so a progress line's total is wrong; make planned_hosts list every host that "
                     "run() simulates, with its minutes (or remove it: the lines then count minutes without a "
                     "total)."], said
 

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 import warnings
@@ -127,8 +128,9 @@ class Parser(argparse.ArgumentParser):
     def _split_list(self, word: str, experiment: str | None) -> str:
         """The hint for a stray ``word`` that a space split from the word before, given to an option of
         :data:`LISTS`: a space before or after a comma or "=" (``--param tax_rate=0, 0.5``, ``--param tax_rate = 0.5``,
-        ``--seeds 0 , 1``), or a range's "-" (``--seeds 0 - 3``: :data:`RANGES`), split one list into words; "" for any
-        other word (one that follows the experiment's name, or a file name that ends in ","). A range so split in
+        ``--seeds 0 , 1``), or a range's "-" (``--seeds 0 - 3``: :data:`RANGES`; ``--seeds 0 to 3`` and ``0 .. 3`` are
+        told to write 0-3), split one list into words; "" for any other word (one that follows the experiment's name,
+        a file name that ends in ",", a range's joint with no end after it). A range so split in
         ``--param`` (``tax_rate=0 - 0.5``, ``0 .. 0.5``, ``0 to 0.5``: :data:`PARAM_JOINTS`) is told that --param takes
         no range, with the values written out as :func:`.sweeps.parse_param` writes them for ``experiment`` (as
         given, if it was)."""
@@ -140,7 +142,7 @@ class Parser(argparse.ArgumentParser):
         attached = given[start].startswith("-")               # --param=tax_rate=0,
         option = given[start].partition("=")[0] if attached else given[start - 1] if start else ""
         dest = self._dest(option)
-        joints = PARAM_JOINTS if dest == "param" else RANGE_JOINTS if dest in RANGES else LIST_JOINTS
+        joints = PARAM_JOINTS if dest == "param" or dest in RANGES else LIST_JOINTS
         if dest not in LISTS or not _joined(given[start], word, joints):
             return ""
         words = given[start:start + 2]                        # the word before and the stray word: one list
@@ -148,8 +150,14 @@ class Parser(argparse.ArgumentParser):
             if not _joined(words[-1], w, joints):
                 break
             words.append(w)
+        if words[-1] in PARAM_JOINTS:                         # a range without its end (tax_rate=0.5 to)
+            return ""
         split_at = [_joint(a, b, joints) for a, b in zip(words, words[1:])]
         listed = [j in LIST_JOINTS for j in split_at]                       # at a comma or "=", not a range's joint
+        other = next((j for j in split_at if j not in RANGE_JOINTS), None)     # a range's "..", ":" or "to"
+        if dest in RANGES and other:
+            written = re.sub(r"\s*(?:\.\.|:|to)\s*", "-", " ".join(words))
+            return f"; {option} takes a range written with '-' and no spaces, not {other!r}: {option} {written}"
         if dest == "param" and not all(listed):
             joint = next(j for j, ok in zip(split_at, listed) if not ok)
             return self._no_range(option, attached, "".join(words), joint, experiment)

@@ -987,7 +987,7 @@ class Plan:
             if planned is not None and not kept and round(planned * 60) != ticks:
                 call = ", ".join(f"{k}={v!r}" for k, v in values.items())
                 return (f"sweep: {self.name}'s planned_hosts({call}) lists {planned:g} simulated minutes, but its run "
-                        f"at seed {seed} simulated {ticks / 60:g}, so the progress lines gave a wrong total; make "
+                        f"at seed {seed} simulated {ticks / 60:g}, so a progress line's total is wrong; make "
                         "planned_hosts list every host that run() simulates, with its minutes (or remove it: the "
                         "lines then count minutes without a total).")
         return None
