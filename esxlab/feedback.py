@@ -9,8 +9,8 @@ shown as one line, ``CheckFailed: <sentence>``. A ``NameError`` raised by a chec
 (an answer cell above stopped early, e.g. on a SyntaxError, or never ran) is shown as one line that
 says so; a typo keeps its traceback. A ``NameError`` raised at a cell's top level for a name another code cell
 of the open notebook sets (the kernel knows the notebook's file from Jupyter's ``__session__``, or VS Code's
-``__vsc_ipynb_file__``) is shown as one line that quotes that cell and says to run the cells above first: the
-student ran cells out of order. Any other exception keeps IPython's usual traceback. The cell
+``__vsc_ipynb_file__``) is shown as one line that quotes that cell and says what to run first: the student ran
+cells out of order. Any other exception keeps IPython's usual traceback. The cell
 still fails with an ``error`` output, so nbval and nbgrader's autograde count it exactly as before,
 and ``%tb`` and ``%debug`` see the exception raised. Outside IPython nothing happens. (invented: a
 notebook courtesy)
@@ -143,11 +143,11 @@ def set_by_another_cell(value: BaseException, tb: TracebackType | None, shell: A
              "a cell below this one" if below else "a cell above this one")
     lines = [ln.strip() for ln in sources[setter].splitlines() if ln.strip()]
     line = next((ln for ln in lines if not ln.startswith("#")), lines[0])          # (its code, not a comment)
-    run = ("This cell is meant to run after it: run that cell first" if below else
-           "Run the cells above this one first (Run ▸ Run All Above Selected Cell)")
+    run = ("This cell is meant to run after it: run that cell first, or move this code below it" if below else
+           "Run the cells above this one first (Run ▸ Run All Above Selected Cell), or the whole notebook (Run ▸ Run "
+           "All Cells)")             # (Run All would reach this cell before a cell below it)
     return (f"name {name!r} is not defined: {where} sets `{name}` (the code cell that begins `{line}`), and it has "
-            f"not run in this kernel, or stopped before it set `{name}`. {run}, or the whole notebook (Run ▸ Run All "
-            "Cells).")
+            f"not run in this kernel, or stopped before it set `{name}`. {run}.")
 
 
 def _remember(etype: type, value: BaseException, tb: TracebackType | None) -> None:

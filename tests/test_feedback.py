@@ -169,8 +169,7 @@ def test_a_cell_run_before_the_cell_that_sets_its_name_says_which_cell(tmp_path)
     assert inside.evalue == "name 'host_mb' is not defined" and len(inside.traceback) > 1  # raised inside f
     assert early.evalue == ("name 'later' is not defined: a cell below this one sets `later` (the code cell that "
                             "begins `later = 1`), and it has not run in this kernel, or stopped before it set `later`. "
-                            "This cell is meant to run after it: run that cell first, or the whole notebook (Run ▸ "
-                            "Run All Cells).")
+                            "This cell is meant to run after it: run that cell first, or move this code below it.")
     no_file = _run_out_of_order(ran[:2], {"JPY_SESSION_NAME": ""})[1]
     assert no_file.evalue == "name 'host_mb' is not defined" and len(no_file.traceback) > 1  # (nbval): as before
     vs_code = _run_out_of_order([f"__vsc_ipynb_file__ = {str(path)!r}", *ran[:2]], {"JPY_SESSION_NAME": ""})[2]
