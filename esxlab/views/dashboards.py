@@ -193,8 +193,9 @@ def cache_dir() -> Path:
 def prune_cache(days: float = KEEP_OTHER_DAYS) -> list[Path]:
     """Remove what other esxlab versions kept in :func:`runs_dir` (their folders, and the files of the layout
     before runs had a folder per version) and nobody has used for ``days`` days (a folder's time is set when a run is
-    written to it, and once a process when one is read); this version's folder is kept. Another version's runs can never be read by this one, so without this every update of esxlab left its
-    runs behind (a classroom server's disk filled one update at a time). Returns what was removed. Invented."""
+    written to it, and once a process when one is read); this version's folder is kept. Another version's runs can
+    never be read by this one, so without this every update of esxlab left its runs behind (a classroom server's
+    disk filled one update at a time). Returns what was removed. Invented."""
     current, cutoff, removed = cache_dir(), time.time() - days * 86400, []
     try:
         entries = list(runs_dir().iterdir())
