@@ -646,6 +646,20 @@ def test_neighbours_computed_in_this_process_are_cut_short_by_the_next_move(monk
     assert d._cached({"tax_rate": 0.45}) is None and d.stored({"tax_rate": 0.45}) is None, "cut short, not kept"
 
 
+def test_a_neighbour_computed_in_this_process_is_looked_for_on_disk_once(monkeypatch, own_cache):
+    """The one-worker precompute looked each neighbour not on disk up once to choose where to compute it, and
+    again before computing it."""
+    from esxlab.experiments import common, fig7, runner
+    common._kept.clear()
+    monkeypatch.setattr(runner, "cpu_count", lambda: 1)
+    d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))
+    looked, stored = [], d.stored
+    monkeypatch.setattr(d, "stored", lambda values: looked.append(values["tax_rate"]) or stored(values))
+    d._precompute(d._gen, {"tax_rate": 0.5})
+    assert sorted(looked) == [0.45, 0.55]
+    assert all(d._cached({"tax_rate": v}) is not None and stored({"tax_rate": v}) is not None for v in (0.45, 0.55))
+
+
 def test_a_browser_float_is_rounded_so_the_papers_setting_stays_the_papers():
     from esxlab.experiments import fig7
     d = views.ExperimentDashboard(fig7, ["tax_rate"], fixed=dict(minutes=12, tax_change_min=7, dbench_start_min=1))

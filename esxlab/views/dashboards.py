@@ -40,7 +40,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -551,16 +551,20 @@ class Dashboard(widgets.VBox):
         return not self._pending
 
     def _run(self, gen: int, values: dict[str, Any], show: bool) -> Run | None:
-        """Simulate ``values`` frame by frame, drawing frames if ``show``; None if a newer
-        request came in meanwhile (the unfinished run is dropped)."""
+        """The run kept on disk for ``values`` (memoized, and drawn if ``show``), else :meth:`_fresh_run`'s."""
         run = self.stored(values)
-        if run is not None:
-            self._remember(values, run)
-            if show:
-                with self._lock:
-                    if gen == self._gen:
-                        self.draw(run)
-            return run
+        if run is None:
+            return self._fresh_run(gen, values, show)
+        self._remember(values, run)
+        if show:
+            with self._lock:
+                if gen == self._gen:
+                    self.draw(run)
+        return run
+
+    def _fresh_run(self, gen: int, values: dict[str, Any], show: bool) -> Run | None:
+        """Simulate ``values`` frame by frame, drawing frames if ``show``, then memoize it and keep it on disk; None
+        if a newer request came in meanwhile (the unfinished run is dropped)."""
         run = None
         if gen != self._gen:                     # a newer request came in while the stored run was looked for
             return None
@@ -603,14 +607,17 @@ class Dashboard(widgets.VBox):
         return out
 
     def _precompute(self, gen: int, values: dict[str, Any]) -> None:
-        for other in self.neighbours(values):
+        self._run_each(gen, [v for v in self.neighbours(values) if self._cached(v) is None], self._run)
+
+    def _run_each(self, gen: int, todo: list[dict[str, Any]], run: Callable[[int, dict[str, Any], bool], Any]) -> None:
+        """``run`` each of ``todo`` in turn, unshown, until a newer request comes in."""
+        for other in todo:
             if gen != self._gen:
                 return
-            if self._cached(other) is None:
-                try:
-                    self._run(gen, other, show=False)
-                except ConfigError:              # a value nobody chose that the configuration refuses (min_mb
-                    continue                     # one step above max_mb): nothing to get ready, nothing to report
+            try:
+                run(gen, other, False)
+            except ConfigError:                  # a value nobody chose that the configuration refuses (min_mb
+                continue                         # one step above max_mb): nothing to get ready, nothing to report
 
     # -- what is drawn ---------------------------------------------------------------------------
     def charts(self) -> dict[str, TimeSeries]:
@@ -1253,7 +1260,7 @@ class ExperimentDashboard(Dashboard):
         if not todo or gen != self._gen:
             return
         if runner.workers(os.cpu_count() or 1, len(todo)) == 1:
-            super()._precompute(gen, values)     # (the neighbours kept on disk are memoized above: not run again)
+            self._run_each(gen, todo, self._fresh_run)   # (todo: the neighbours on disk are memoized above)
             return
         with self._lock:
             self._pending += 1
