@@ -21,8 +21,9 @@ from esxlab.experiments.cli import main as reproduce_main
 pytestmark = pytest.mark.usefixtures("own_cache")       # runs cached to a throw-away folder
 
 
-#: what a range given by its ends only is told beside them
-ENDS = "those are the range's ends: add the values you want between them"
+def ends(lo: str = "0", hi: str = "0.5") -> str:
+    """What a range given by its ends only, ``lo`` and ``hi``, is told beside them."""
+    return f"{lo} and {hi} are the range's ends: add the values you want between them"
 MISSING = ("error: sweep: the following arguments are required: EXPERIMENT; give one of "
            f"{', '.join(EXPERIMENTS)}, or a figure number.\n")
 
@@ -390,7 +391,7 @@ def _never_runs(monkeypatch):
                                                            "(--seeds takes one, written 0-3); allowed: every value "
                                                            "written out, separated by commas, e.g. --param "
                                                            "minutes=8,9,10,20,100 "
-                                                           "(" + ENDS + ").\n"),
+                                                           "(" + ends("20", "100") + ").\n"),
 ])
 def test_what_a_helper_found_an_option_silently_took_is_refused_before_running(argv, says, monkeypatch, capsys,
                                                                                 tmp_path):
@@ -577,10 +578,11 @@ def test_a_range_a_space_split_into_words_is_told_to_be_written_without_spaces(a
 
 
 @pytest.mark.parametrize("argv, written", [
-    (["sweep", "fig7", "--param", "tax_rate=0", "-", "0.5"], "--param tax_rate=0,0.5 (" + ENDS + ")"),
-    (["sweep", "fig7", "--param", "tax_rate=0-", "0.5", "--seeds", "0"], "--param tax_rate=0,0.5 (" + ENDS + ")"),
-    (["sweep", "fig7", "--param=tax_rate=0", "-0.5"], "--param tax_rate=0,0.5 (" + ENDS + ")"),
-    (["sweep", "fig7", "--param", "tax_rate=0,", "0.25", "-", "0.5"], "--param tax_rate=0,0.25,0.5 (" + ENDS + ")"),
+    (["sweep", "fig7", "--param", "tax_rate=0", "-", "0.5"], "--param tax_rate=0,0.5 (" + ends() + ")"),
+    (["sweep", "fig7", "--param", "tax_rate=0-", "0.5", "--seeds", "0"], "--param tax_rate=0,0.5 (" + ends() + ")"),
+    (["sweep", "fig7", "--param=tax_rate=0", "-0.5"], "--param tax_rate=0,0.5 (" + ends() + ")"),
+    (["sweep", "fig7", "--param", "tax_rate=0,", "0.25", "-", "0.5"],
+     "--param tax_rate=0,0.25,0.5 (" + ends("0.25") + ")"),
     (["sweep", "fig7", "--param", "clients=10", "-", "12"], "--param clients=10,11,12")])
 def test_a_param_range_a_space_split_into_words_is_told_to_write_the_values(argv, written, monkeypatch, capsys):
     """`--param tax_rate=0 - 0.5` said only "unrecognized arguments: - 0.5.", where `--seeds 0 - 3` is told the space
@@ -595,11 +597,11 @@ def test_a_param_range_a_space_split_into_words_is_told_to_write_the_values(argv
 
 @pytest.mark.parametrize("words, joint, written", [
     (["tax_rate=0", "-", "0.5", "-", "1"], "-", "--param tax_rate=0,0.5 (1 left out: tax_rate does not allow it)"),
-    (["tax_rate=0", "..", "0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
-    (["tax_rate=0..", "0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
-    (["tax_rate=0", "..0.5"], "..", "--param tax_rate=0,0.5 (" + ENDS + ")"),
-    (["tax_rate=0", ":", "0.5"], ":", "--param tax_rate=0,0.5 (" + ENDS + ")"),
-    (["tax_rate=0", "to", "0.5"], "to", "--param tax_rate=0,0.5 (" + ENDS + ")"),
+    (["tax_rate=0", "..", "0.5"], "..", "--param tax_rate=0,0.5 (" + ends() + ")"),
+    (["tax_rate=0..", "0.5"], "..", "--param tax_rate=0,0.5 (" + ends() + ")"),
+    (["tax_rate=0", "..0.5"], "..", "--param tax_rate=0,0.5 (" + ends() + ")"),
+    (["tax_rate=0", ":", "0.5"], ":", "--param tax_rate=0,0.5 (" + ends() + ")"),
+    (["tax_rate=0", "to", "0.5"], "to", "--param tax_rate=0,0.5 (" + ends() + ")"),
     (["minutes=40", "to", "42"], "to", "--param minutes=40,41,42")])
 def test_a_param_range_split_at_any_joint_is_told_to_write_the_values_as_a_list(words, joint, written, monkeypatch,
                                                                                   capsys):
@@ -614,7 +616,7 @@ def test_a_param_range_split_at_any_joint_is_told_to_write_the_values_as_a_list(
 
 @pytest.mark.parametrize("text, written", [
     ("tax_rate=0-0.5-1", "tax_rate=0,0.5 (1 left out: tax_rate does not allow it)"),
-    ("tax_rate=0 to 0.5", "tax_rate=0,0.5 (" + ENDS + ")"),
+    ("tax_rate=0 to 0.5", "tax_rate=0,0.5 (" + ends() + ")"),
     ("minutes=40-50-60", "minutes=40,50,60"),
     ("tax_rate=0:1:0.25", "tax_rate=0,0.25,0.5,0.75 (1 left out: tax_rate does not allow it)"),     # start:stop:step
     ("tax_rate=0:0.25:1", "tax_rate=0,0.25,0.5,0.75 (1 left out: tax_rate does not allow it)"),     # start:step:stop
@@ -641,7 +643,7 @@ def test_a_chain_of_numbers_or_a_range_written_with_to_is_refused_as_a_range(tex
                             "value written out, separated by commas, e.g. --param tax_rate=0,0.25,0.5,0.75 (1 left "
                             "out: tax_rate does not allow it)."),
     ("tax_rate=0,...,0.5", "leaves the values between 0 and 0.5 to '...', which --param does not take; allowed: every "
-                           "value written out, separated by commas, e.g. --param tax_rate=0,0.5 (" + ENDS + ").")])
+                           "value written out, separated by commas, e.g. --param tax_rate=0,0.5 (" + ends() + ").")])
 def test_a_list_in_brackets_or_an_ellipsis_is_told_how_to_write_the_values(text, told, monkeypatch, capsys):
     """A fresh user's `tax_rate=[0,0.5]` and `0,...,1` were told "must be a number, got [0, 0.5] (list)" and
     "got Ellipsis (ellipsis)"."""
@@ -677,7 +679,7 @@ def test_the_hint_for_a_split_range_reads_the_experiment_from_the_one_parse(monk
     parse = cli.Parser.parse_known_args
     monkeypatch.setattr(cli.Parser, "parse_known_args", lambda self, *a, **k: parses.append(a) or parse(self, *a, **k))
     assert main(["sweep", "fig7", "--param", "tax_rate=0", "-", "0.5"]) == 2
-    assert capsys.readouterr().err.endswith(f"e.g. --param tax_rate=0,0.5 ({ENDS}).\n") and len(parses) == 1, parses
+    assert capsys.readouterr().err.endswith(f"e.g. --param tax_rate=0,0.5 ({ends()}).\n") and len(parses) == 1, parses
 
 
 PLANS_A_MINUTE_TOO_MANY = """
@@ -746,11 +748,13 @@ def test_a_range_written_with_two_dots_or_a_colon_is_refused_as_a_range(text, mo
     assert capsys.readouterr().err == (f"error: sweep: --param {text!r} writes {text.partition('=')[2]!r}, a range, "
                                        "which --param does not take (--seeds takes one, written 0-3); allowed: every "
                                        "value written out, separated by commas, e.g. --param tax_rate=0,0.75 ("
-                                       f"{ENDS}).\n")
+                                       f"{ends(hi='0.75')}).\n")
 
 
-@pytest.mark.parametrize("text, written", [("tax_rate=0-2", "tax_rate=0,2 (" + ENDS + ")"),
-                                           ("tax_rate='{0..1}'", "tax_rate=0,1 (" + ENDS + ")"),
+@pytest.mark.parametrize("text, written", [("tax_rate=0-2", "tax_rate=0,0.99 (" + ends(hi="0.99") + "; 0.99 for 2, "
+                                                            "the most tax_rate allows)"),
+                                           ("tax_rate='{0..1}'", "tax_rate=0,0.99 (" + ends(hi="0.99") +
+                                            "; 0.99 for 1, the most tax_rate allows)"),
                                            ("clients=10-12", "clients=10,11,12")])
 def test_a_range_of_a_fraction_parameter_is_written_by_its_ends(text, written, monkeypatch, capsys):
     """A fresh user's `--param tax_rate=0-2` was told to write `--param tax_rate=0,1,2`, as if τ (0 to 0.99) took whole
@@ -758,6 +762,39 @@ def test_a_range_of_a_fraction_parameter_is_written_by_its_ends(text, written, m
     _never_runs(monkeypatch)
     assert main(["sweep", "fig7", "--param", text.replace("'", "")]) == 2
     assert capsys.readouterr().err.endswith(f"e.g. --param {written}.\n")
+
+
+@pytest.mark.parametrize("text, written", [
+    ("tax_rate=0-1", "tax_rate=0,0.99 (" + ends(hi="0.99") + "; 0.99 for 1, the most tax_rate allows)"),
+    ("tax_rate=-1-0.5", "tax_rate=0,0.5 (" + ends() + "; 0 for -1, the least tax_rate allows)"),
+    ("tax_rate=0-0.5,1", "tax_rate=0,0.5 (" + ends() + "; 1 left out: tax_rate does not allow it)"),
+    ("tax_rate=0.5,0-1", "tax_rate=0.5,0,0.99 (" + ends(hi="0.99") + "; 0.99 for 1, the most tax_rate allows)"),
+    ("tax_rate=0-0.25,0.5-1", "tax_rate=0,0.25,0.5,0.99 (the ranges' ends are 0 and 0.25, and 0.5 and 0.99: add the "
+                              "values you want between each two; 0.99 for 1, the most tax_rate allows)"),
+    ("clients=350-450", "clients=350,400 (" + ends("350", "400") + "; 400 for 450, the most clients allows)")])
+def test_a_range_given_by_its_ends_names_them_and_brings_a_refused_end_within_the_parameters_range(
+        text, written, monkeypatch, capsys):
+    """A review: `--param tax_rate=0-1` was told `e.g. --param tax_rate=0,1 (those are the range's ends: …)`, 1 itself
+    refused (τ ≤ 0.99) with no word of it, and beside other values "those" read as every value listed
+    (`tax_rate=0,0.5 (those are the range's ends…; 1 left out…)`). The ends are named, and one the parameter refuses is
+    its bound, said so: the list shown is one the sweep takes."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7" if "tax_rate" in text else "fig2", "--param", text]) == 2
+    assert capsys.readouterr().err.endswith(f"allowed: every value written out, separated by commas, e.g. --param "
+                                            f"{written}.\n")
+    name, values = sweeps.parse_param(written.split(" (")[0])
+    assert sweeps.check_grid("fig7" if "tax_rate" in text else "fig2", {name: values})
+
+
+@pytest.mark.parametrize("text, told", [
+    ("tax_rate=1-2", "tax_rate=1,2 (" + ends("1", "2") + "; tax_rate does not allow 1 or 2)"),
+    ("tax_rate=0.995-1", "tax_rate=0.995,1 (" + ends("0.995", "1") + "; tax_rate does not allow 0.995 or 1)")])
+def test_a_range_outside_the_parameters_range_is_kept_and_said_to_be_refused(text, told, monkeypatch, capsys):
+    """A range whose ends cannot both be brought within the parameter's range (it lies above it) keeps them, and says
+    the parameter refuses them, rather than suggesting them as if allowed."""
+    _never_runs(monkeypatch)
+    assert main(["sweep", "fig7", "--param", text]) == 2
+    assert capsys.readouterr().err.endswith(f"e.g. --param {told}.\n")
 
 
 @pytest.mark.parametrize("argv, says", [

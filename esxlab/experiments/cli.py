@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 import warnings
@@ -54,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from ..errors import ConfigError, Error, ascii_digits, did_you_mean
 from ..rng import check_seed
-from . import EXPERIMENTS, cluster, get, lookup, runner
+from . import EXPERIMENTS, cluster, get, lookup, runner, sweeps
 from .paper import FIGURES
 from .plots import DPI, DPI_RANGE
 from .result import Result, Row, check_dir, render_table, write_csv, write_table_csv
@@ -71,8 +70,8 @@ RANGES = {"seeds"}
 LIST_JOINTS, RANGE_JOINTS = (",", "="), (",", "=", "-")
 #: where a space can split a --param value that writes a range, which --param refuses with its values written out
 #: (``tax_rate=0 - 0.5``, ``0 .. 0.5``, ``0 : 0.5``, ``0 to 0.5``: :func:`.sweeps.parse_param` reads each, unsplit, as
-#: a range); a joint made of letters ("to") only as a word of its own
-PARAM_JOINTS = (*RANGE_JOINTS, "..", ":", "to")
+#: a range, at the joints of :data:`.sweeps.RANGE_JOINTS`); a joint made of letters ("to") only as a word of its own
+PARAM_JOINTS = (*LIST_JOINTS, *sweeps.RANGE_JOINTS)
 
 
 def _negative(word: str) -> bool:
@@ -156,8 +155,8 @@ class Parser(argparse.ArgumentParser):
         listed = [j in LIST_JOINTS for j in split_at]                       # at a comma or "=", not a range's joint
         other = next((j for j in split_at if j not in RANGE_JOINTS), None)     # a range's "..", ":" or "to"
         if dest in RANGES and other:
-            written = re.sub(r"\s*(?:\.\.|:|to)\s*", "-", " ".join(words))
-            return f"; {option} takes a range written with '-' and no spaces, not {other!r}: {option} {written}"
+            return f"; {option} takes a range written with '-' and no spaces, not {other!r}: {option} " \
+                   f"{sweeps.dashed(' '.join(words))}"
         if dest == "param" and not all(listed):
             joint = next(j for j, ok in zip(split_at, listed) if not ok)
             return self._no_range(option, attached, "".join(words), joint, experiment)

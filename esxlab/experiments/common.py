@@ -93,6 +93,14 @@ def planned_minutes(module: ModuleType, runs: Iterable[Mapping[str, Any]]) -> fl
     return None if None in plans else sum(minutes for plan in plans for _, minutes in plan)
 
 
+def planned_counts(module: ModuleType, runs: Iterable[Mapping[str, Any]]) -> list[int] | None:
+    """How many hosts each of ``module``'s runs at ``runs`` (their parameters) simulates, by :func:`planned_hosts`;
+    None unless the experiment says what it simulates: a progress line names them where a run simulates several (a
+    total of 21 minutes reads as 3 hosts × 7 minutes, not as a run of 21). Invented."""
+    plans = [planned_hosts(module, params) for params in runs]
+    return None if None in plans else [len(plan) for plan in plans]
+
+
 def kept(key: Hashable, run: Callable[[], Any]) -> Any:
     """``run()``'s value, computed once per ``key`` in this process and kept (the last
     :data:`RUNS_KEPT`): a part of an experiment that the parameter just moved does not decide

@@ -553,12 +553,15 @@ def _together(names: list[str]) -> list[tuple[str, ...]]:
 
 
 def _holds(task: tuple[tuple[str, ...], int]) -> tuple[str, float | None]:
-    """What a ``reproduce`` task holds, "fig7 + tax_sweep, seed 0", and its simulated minutes in all where each of its
-    experiments says before running what it simulates (:func:`.common.planned_minutes`), else None
-    (:func:`execute`)."""
+    """What a ``reproduce`` task holds, "fig7 + tax_sweep, seed 0" (an experiment whose run simulates several hosts
+    with their count, "fig2 (9 hosts), seed 0", so that the minutes in all add up: :func:`.common.planned_counts`), and
+    its simulated minutes in all where each of its experiments says before running what it simulates
+    (:func:`.common.planned_minutes`), else None (:func:`execute`)."""
     names, seed = task
     minutes = [common.planned_minutes(get(name), [{}]) for name in names]
-    return f"{' + '.join(names)}, seed {seed}", None if None in minutes else sum(minutes)
+    counts = [(common.planned_counts(get(name), [{}]) or [1])[0] for name in names]
+    named = [name if n <= 1 else f"{name} ({n} hosts)" for name, n in zip(names, counts)]
+    return f"{' + '.join(named)}, seed {seed}", None if None in minutes else sum(minutes)
 
 
 def run_many(names: Iterable[str], seeds: Iterable[int], jobs: int = 1, progress: bool = False,

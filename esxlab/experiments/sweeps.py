@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Siz
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -265,8 +265,16 @@ def _no_ellipsis(text: str, items: list[str], spec: Param | None) -> None:
 #: a number in a --param value written as a range (:func:`_range_values`)
 _END = re.compile(r"-?\d+(?:\.\d*)?")
 #: what joins the numbers of a range: "-" as --seeds takes it (1-3, 0.1-0.5, 08-10, -1-3), or as other languages or
-#: a student write one (0..0.75, 0:0.75, 0 to 0.75), spaces around it allowed
-_RANGE_JOINT = re.compile(r"(?<=[\d.])\s*(?:-|\.\.|:|to)\s*(?=-?\d)")
+#: a student write one (0..0.75, 0:0.75, 0 to 0.75); the command line's hints read the same joints (:mod:`.cli`)
+RANGE_JOINTS = ("-", "..", ":", "to")
+#: a joint of :data:`RANGE_JOINTS` between two numbers, spaces around it allowed
+_RANGE_JOINT = re.compile(rf"(?<=[\d.])\s*(?:{'|'.join(map(re.escape, RANGE_JOINTS))})\s*(?=-?\d)")
+
+
+def dashed(text: str) -> str:
+    """``text`` with each range's joint (:data:`RANGE_JOINTS`, spaces around it) written "-", as ``--seeds`` takes a
+    range: ``0 to 3`` → ``0-3``, ``0,2 .. 5`` → ``0,2-5``."""
+    return _RANGE_JOINT.sub("-", text)
 
 
 def _range_values(item: str) -> list[str] | None:
@@ -288,28 +296,46 @@ def _no_ranges(text: str, items: list[str], spec: Param | None) -> None:
                           f"{_written_out(str(text).partition('=')[0], items, spec)}.")
 
 
-#: what a range given by its ends only is told beside them (a parameter in fractions: 0-0.5 may mean any values between)
-RANGE_ENDS = "those are the range's ends: add the values you want between them"
-
-
 def _written_out(name: str, items: list[str], spec: Param | None) -> str:
     """``--param NAME=V1,V2,…`` for the values ``items`` (quoted for the shell), each range among them written out
     (:func:`_listed`), followed by what :func:`_told` says of them."""
-    listed, short, out = _listed(items, spec)
-    told = _told(name.strip(), short, out)
-    return f"--param {_shell(name.strip() + '=' + ','.join(listed))}{f' ({told})' if told else ''}"
+    listing = _listed(items, spec)
+    told = _told(name.strip(), listing)
+    return f"--param {_shell(name.strip() + '=' + ','.join(listing.values))}{f' ({told})' if told else ''}"
 
 
-def _told(name: str, short: bool, out: list[str]) -> str:
-    """What a written-out list says beside it: :data:`RANGE_ENDS` where a range was given by its ends only
-    (``short``), and the values left out as outside parameter ``name``'s range (``out``); "" if neither."""
+class _Listing(NamedTuple):
+    """A --param value's items written out (:func:`_listed`): the ``values``; the ``ends`` of each range given by its
+    ends only (a parameter in fractions: 0-0.5 may mean any values between); each end brought within the parameter's
+    range, ``clipped`` (the bound written, the end given, whether it is the most or the least allowed: τ's 0-1 is
+    written 0,0.99); each end the parameter refuses that no bound of its replaces (kept, ``refused``: it says where
+    the values lie); and the other values it refuses, left ``out``."""
+
+    values: list[str]
+    ends: list[tuple[str, str]]
+    clipped: list[tuple[str, str, str]]
+    refused: list[str]
+    out: list[str]
+
+
+def _told(name: str, listing: _Listing) -> str:
+    """What a written-out ``listing`` says beside it, of parameter ``name``: the ends of each range given by its ends
+    only, named ("0 and 0.5 are the range's ends: add the values you want between them"; a review found
+    "those are the range's ends" read as all the values listed, and as the end left out), each end brought within the
+    parameter's range and each it refuses, and the values left out; "" if none of these."""
+    pairs = [f"{lo} and {hi}" for lo, hi in listing.ends]
+    ends = "" if not pairs else f"{pairs[0]} are the range's ends: add the values you want between them" \
+        if len(pairs) == 1 else f"the ranges' ends are {', and '.join(pairs)}: add the values you want between each two"
+    clipped = [f"{bound} for {end}, the {most} {name} allows" for bound, end, most in listing.clipped]
+    refused = f"{name} does not allow {' or '.join(listing.refused)}" if listing.refused else ""
+    out = listing.out
     left = f"{', '.join(out)} left out: {name} does not allow {'it' if len(out) == 1 else 'them'}" if out else ""
-    return "; ".join(x for x in (RANGE_ENDS if short else "", left) if x)
+    return "; ".join(x for x in (ends, *clipped, refused, left) if x)
 
 
 def written_out(text: str, specs: Mapping[str, Param] | None = None) -> str:
     """``--param`` ``text`` (``tax_rate=0-0.5``) with each range among its values written out, as :func:`parse_param`'s
-    error writes it for the experiment's ``specs``: ``--param tax_rate=0,0.5 (those are the range's ends: …)``,
+    error writes it for the experiment's ``specs``: ``--param tax_rate=0,0.5 (0 and 0.5 are the range's ends: …)``,
     ``--param clients=10,11,12``."""
     name, _, values = str(text).partition("=")
     return _written_out(name, [item for item in _items(text, values) if item], (specs or {}).get(name.strip()))
@@ -322,29 +348,55 @@ def _in_fractions(spec: Param | None) -> bool:
     return spec is not None and not spec.integer and isinstance(spec.default, float)
 
 
-def _listed(items: list[str], spec: Param | None) -> tuple[list[str], bool, list[str]]:
+def _listed(items: list[str], spec: Param | None) -> _Listing:
     """``items``, each range among them (:func:`_range_values`) written out as its values (whole numbers at most 20
     apart, unless ``spec`` counts in fractions, :func:`_in_fractions`) or else as its two ends, a start, stop and step
-    (0:1:0.25, :func:`_stepped`) as its values, another chain of numbers (0-0.5-1) as those numbers, each value once;
-    whether a range was given by its ends only; and the values written out that ``spec`` refuses, left out of the
-    list (a fresh user's 0-0.5-1 for τ was shown tax_rate=0,0.5,1, itself refused: τ < 1), unless all are; a range's
-    ends given alone stay (they say where the values the student adds lie)."""
-    listed, short, ends_only = [], False, set()
+    (0:1:0.25, :func:`_stepped`) as its values, another chain of numbers (0-0.5-1) as those numbers, each value once.
+    A range's end that ``spec`` refuses is brought to the bound it passes where that bound is allowed and the range
+    stays one (τ's 0-1 is written 0,0.99; a review found it shown as tax_rate=0,1, itself refused), else kept (it says
+    where the values the student adds lie); the other values written out that ``spec`` refuses are left out of the
+    list (a fresh user's 0-0.5-1 for τ was shown tax_rate=0,0.5,1), unless all are. :class:`_Listing` says which."""
+    listed, ends, clipped = [], [], []
     for item in items:
-        ends = _range_values(item)
-        if ends is None or len(ends) > 2:
-            listed += _stepped(item, ends) or ends or [item]
+        numbers = _range_values(item)
+        if numbers is None or len(numbers) > 2:
+            listed += _stepped(item, numbers) or numbers or [item]
             continue
-        lo, hi = sorted(float(e) for e in ends)
-        every = not _in_fractions(spec) and all("." not in e for e in ends) and hi - lo <= 20
-        short = short or not every
-        listed += (map(str, range(int(lo), int(hi) + 1)) if every     # (1000001 written so, not 1e+06)
-                   else sorted(ends, key=float))
-        ends_only.update(() if every else ends)
+        lo, hi = sorted(numbers, key=float)
+        if _in_fractions(spec) or "." in lo + hi or float(hi) - float(lo) > 20:
+            within = _within(lo, hi, spec)
+            clipped += [(b, e, most) for b, e, most in zip(within, (lo, hi), ("least", "most")) if b != e]
+            ends.append(within)
+            listed += within
+        else:
+            listed += map(str, range(int(lo), int(hi) + 1))      # (1000001 written so, not 1e+06)
     listed = list(dict.fromkeys(listed))
-    out = [] if spec is None else [v for v in listed if v not in ends_only and isinstance(
-        _literal_or_none(v), (int, float)) and _refusal("sweep", "", spec, _literal_or_none(v)) is not None]
-    return ([v for v in listed if v not in out], short, out) if len(out) < len(listed) else (listed, short, [])
+    kept = list(dict.fromkeys(e for pair in ends for e in pair))
+    refused = [e for e in kept if _refused(e, spec)]
+    out = [v for v in listed if v not in kept and _refused(v, spec)]
+    if len(out) == len(listed):
+        out = []
+    return _Listing([v for v in listed if v not in out], ends, clipped, refused, out)
+
+
+def _refused(value: str, spec: Param | None) -> bool:
+    """Whether ``spec`` refuses the number ``value`` writes (a value that is not a number is left to its check)."""
+    number = _literal_or_none(value)
+    return spec is not None and isinstance(number, (int, float)) and _refusal("sweep", "", spec, number) is not None
+
+
+def _within(lo: str, hi: str, spec: Param | None) -> tuple[str, str]:
+    """The ends ``lo`` and ``hi`` of a range, each that ``spec`` refuses brought to the bound it passes (``spec.lo`` or
+    ``spec.hi``, as --param writes it: :func:`_compact`) if ``spec`` allows that bound and the ends stay in order; else
+    as given."""
+    def bound(end: str) -> str:
+        if not _refused(end, spec):
+            return end
+        b = spec.hi if spec.hi is not None and float(end) > spec.hi else spec.lo if spec.lo is not None and \
+            float(end) < spec.lo else None
+        return end if b is None or _refusal("sweep", "", spec, b) is not None else _compact(b)
+    within = bound(lo), bound(hi)
+    return within if float(within[0]) < float(within[1]) else (lo, hi)
 
 
 #: the most values :func:`_stepped` writes out
@@ -719,11 +771,11 @@ def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
     items = [w.strip() for w in value.strip().removesuffix(",").split(",")]
     if not all(_NUMBER.fullmatch(w) or _range_values(w) for w in items):
         return
-    listed, short, out = _listed(items, spec)
-    numbers = [int(w) if re.fullmatch(r"[-+]?[0-9]+", w) else float(w) for w in listed]
+    listing = _listed(items, spec)
+    numbers = [int(w) if re.fullmatch(r"[-+]?[0-9]+", w) else float(w) for w in listing.values]
     if not all(map(math.isfinite, numbers)):                 # 1e400: refused by the parameter's check
         return
-    told = _told(key, short, out)
+    told = _told(key, listing)
     ends = f"{told}; " if told else ""
     raise ConfigError(f"sweep: {name}.{key} = {value!r} is text; give numbers, not quoted: params={{{key!r}: "
                       f"{numbers!r}}} ({ends}the command line writes the same as --param "
@@ -750,15 +802,17 @@ def check_seeds(seeds: int | str | Iterable[int], label: str = "sweep: seeds") -
     return out
 
 
-#: what a task sends back for each of its runs: its table, whether it was kept (:func:`_tables`), its ticks simulated
-_Ran = tuple[tuple[Row, ...], bool, int]
+#: what a task sends back for each of its runs: its table, whether it was kept, its ticks simulated (:func:`_tables`)
+_Ran = tuple[tuple[Row, ...], bool, int | None]
 
 
 def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[_Ran]:
     """The tables of runs on one seed (what a worker sends back: rows, not traces) of ``experiment``
     as a task names it (:func:`.runner.load`), each with whether the run simulated no tick and found results kept
     from an earlier run in the process (:attr:`SweepTable.kept`; a run of one's own that simulates nothing is not),
-    and the ticks it simulated (:meth:`Plan.run` compares them with what the experiment planned).
+    and the ticks it simulated (:meth:`Plan.run` compares them with what the experiment planned), None where it found
+    any part kept (a host or a run of :func:`.common.kept` or :func:`.common.fork`): it simulated less than a run
+    alone, by what ran before it in the process.
     Runs of one seed that differ only after a parameter change fork from the host at the change (e.g. Figure 7's
     ``tax_rate``: :func:`.common.fork`), so a task holds several of them."""
     module = runner.load(experiment)
@@ -766,8 +820,8 @@ def _tables(experiment: Task, seed: int, points: list[dict[str, Any]]) -> list[_
     for values in points:
         ticks, found = ticks_stepped(), common.found()
         table = _table(module, seed, values)
-        ran = ticks_stepped() - ticks
-        out.append((table, ran == 0 and common.found() > found, ran))
+        ran, reused = ticks_stepped() - ticks, common.found() > found
+        out.append((table, ran == 0 and reused, None if reused else ran))
     return out
 
 
@@ -970,21 +1024,28 @@ class Plan:
     def _holds(self, task: tuple[Task, int, list[dict[str, Any]]]) -> tuple[str, float | None]:
         """What ``task`` holds, "seed 0, 2 runs", and its simulated minutes in all where the experiment says before
         running what its runs simulate (:func:`.common.planned_minutes`), else None: the runner's line for the running
-        task (:func:`.runner.execute`). Forked and kept runs (Figure 7's) simulate less than a run alone, by how much
-        depends on what ran before: no total is given for them."""
+        task (:func:`.runner.execute`). Where a run simulates several hosts (Figure 2's), they are counted, "seed 0, 2
+        runs of 9 hosts" (runs of different counts: "seed 0, 2 runs, 14 hosts"), so that the minutes in all, every
+        host's, add up; a run of one host, or of hosts not known before it runs, is not. Forked and kept runs (Figure
+        7's) simulate less than a run alone, by how much depends on what ran before: no total is given for them."""
         experiment, seed, points = task
-        return f"seed {seed}, {_count(len(points), 'run')}", common.planned_minutes(runner.load(experiment), points)
+        module = runner.load(experiment)
+        counts = common.planned_counts(module, points) or [1]
+        hosts = "" if max(counts) <= 1 else f" of {_count(counts[0], 'host')}" if len(set(counts)) == 1 else \
+            f", {_count(sum(counts), 'host')}"
+        return f"seed {seed}, {_count(len(points), 'run')}{hosts}", common.planned_minutes(module, points)
 
     def _unplanned(self, task: tuple[Task, int, list[dict[str, Any]]], got: list[_Ran]) -> str | None:
         """The warning for the first run of ``task`` that simulated other minutes than its experiment's
         ``planned_hosts(**params)`` lists (:func:`.common.planned_minutes`; ``got``: the task's runs), whose totals the
         running task's line and a dashboard's busy line give; None if every run did, or the experiment lists none.
-        Runs kept from an earlier one simulated nothing: not compared. Invented."""
+        Runs that found any part kept from an earlier one (the whole run, or some of its hosts: :func:`_tables`)
+        simulated less: not compared. Invented."""
         experiment, seed, points = task
         module = runner.load(experiment)
-        for values, (_, kept, ticks) in zip(points, got):
+        for values, (_, _, ticks) in zip(points, got):
             planned = common.planned_minutes(module, [values])
-            if planned is not None and not kept and round(planned * 60) != ticks:
+            if planned is not None and ticks is not None and round(planned * 60) != ticks:
                 call = ", ".join(f"{k}={v!r}" for k, v in values.items())
                 return (f"sweep: {self.name}'s planned_hosts({call}) lists {planned:g} simulated minutes, but its run "
                         f"at seed {seed} simulated {ticks / 60:g}, so a progress line's total is wrong; make "
