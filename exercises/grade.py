@@ -17,12 +17,14 @@ line per check cell: its points and what the student read under it (the checker'
 :data:`CSV_FIRST` (``student`` is the file's name without its folder and ``.ipynb``, or its path as given if that
 name holds the handed-out notebook's: nbgrader's ``submitted/<student>/…``; a student given as a folder, the folder's
 name), each check cell's points, then
-:data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty. With several students, each one's
-points are shown as soon as it is graded, and a summary ends the run, a line per student (its points, and why it lost
-any). A student given as a folder is graded on the one notebook in it or a folder under it, and refused if it holds
-none or several. Ctrl-C (or SIGTERM: a batch system's stop, ``kill``) stops the run: the student being graded gets no
-row, its kernel is shut down, the summary of those graded is printed, then the command that grades the rest (exit
-status 130; 143 for SIGTERM). A cell still running when the
+:data:`CSV_LAST`; a file that cannot be graded gets a row too, its points empty (a path that does not exist, a typo,
+is refused before any grading, with the names nearest to it, and gets none: it would stay in the CSV for good). With
+several students, each one's points are shown as soon as it is graded, and a summary ends the run, a line per student
+(its points, and why it lost any). A student given as a folder is graded on the one notebook in it or a folder under
+it, and refused if it holds none or several. The solutions notebook (``### BEGIN SOLUTION`` markers) given as
+HANDED_OUT.ipynb is refused. Ctrl-C (or SIGTERM: a batch system's stop, ``kill``) stops the run: the student being
+graded gets no row, its kernel is shut down, the summary of those graded is printed, then the command that grades the
+rest (exit status 130; 143 for SIGTERM). A cell still running when the
 notebook's ``--timeout`` seconds are up (default :data:`TIMEOUT_S`, for all its cells together; a student's endless
 loop, or scratch cells that sleep) or that kills its kernel stops that student's run: the checks it had passed keep
 their points, the rest score 0, and a note says which cell stopped it. An answer cell that raised an error is named
@@ -53,6 +55,7 @@ import contextlib
 import copy
 import csv
 import datetime
+import difflib
 import io
 import json
 import logging
@@ -82,6 +85,7 @@ except ModuleNotFoundError as err:              # esxlab installed without the e
 from esxlab import checks
 from esxlab.checks import GRADING_SEED, CheckFailed
 from esxlab.exercises import graded as nbgrader     # a cell's nbgrader metadata ({} if none)
+from esxlab.exercises import has_markers
 from esxlab.experiments.runner import source_hash
 
 #: seconds a student's notebook may run, all its cells together (each solution takes under 10 s, its kernel's start
@@ -170,6 +174,8 @@ JSON_WORDS = ("true", "false", "null")
 ERROR_CHARS = 100
 #: characters of each note or failed check's message a student's line of the summary keeps (its first line)
 SUMMARY_CHARS = 100
+#: characters of each answer's reason the summary keeps of a check that names several wrong answers (each is named)
+ANSWER_CHARS = 50
 #: the type of the display in which a check cell publishes its answers (:data:`CAPTURE`)
 ANSWERS = "application/x-esxlab-answers"
 #: what grade.py runs first in each check cell it re-checks (``_g``: the notebook's globals, ``_names``: the cell's
@@ -180,7 +186,9 @@ ANSWERS = "application/x-esxlab-answers"
 #: them, numpy arrays and numbers. What the checker also reads as an answer becomes plain data here as it does there:
 #: a number of another kind (Fraction, Decimal, a float of a subclass) its ``float`` (an integral one its ``int``), a
 #: str of a subclass the str it holds, an array-like (a pandas Series) its numpy array, another sequence (a deque, a
-#: range) its items. Anything else is kept as its type's name alone ("not_plain"); a name not defined as "missing".
+#: range) its items. Anything else is kept as its type's name alone ("not_plain"); a name not defined as "missing";
+#: plain data JSON cannot write as "too_large" (JSON's one refusal of it: an int of more digits than Python writes as
+#: text).
 #: What is kept can lie only about the student's own answers, which grade.py checks itself (:func:`_rechecked`).
 CAPTURE = """import json, numbers, decimal, numpy, IPython.display
 
@@ -204,17 +212,22 @@ def _plain(x, depth=0):
             return _plain(list(x), depth + 1)
     raise TypeError(type(x).__name__)
 
-_got = {"answers": {}, "not_plain": {}, "missing": []}
+_got = {"answers": {}, "not_plain": {}, "missing": [], "too_large": []}
 for _name in _names:
     if _name not in _g:
         _got["missing"].append(_name)
         continue
     try:
-        _got["answers"][_name] = _plain(_g[_name])
-        json.dumps(_got["answers"][_name])
+        _value = _plain(_g[_name])
     except Exception as _err:
-        _got["answers"].pop(_name, None)
         _got["not_plain"][_name] = str(_err) if type(_err) is TypeError else type(_g[_name]).__name__
+        continue
+    try:
+        json.dumps(_value)
+    except ValueError:
+        _got["too_large"].append(_name)
+    else:
+        _got["answers"][_name] = _value
 IPython.display.display({"%s": json.dumps(_got)}, raw=True)""" % ANSWERS
 #: the cell grade.py runs after a student's: how many times the checker ran (esxlab.checks.checks_run), as JSON
 #: published as the cell's one display (not printed: an answer cell may have bound `print` to a function of its own)
@@ -282,13 +295,39 @@ def _read(path: Path, handed_out: bool = False):
     """The notebook at ``path`` (a student's, or the ``handed_out`` one); refused if it is none."""
     if not path.is_file():
         raise Refused.of(path, "is a folder; allowed: an .ipynb file of the exercises." if path.is_dir() else
-                         "does not exist (a typo in the path?); allowed: the path of an .ipynb file of the exercises "
+                         f"does not exist ({_nearby(path)}); allowed: the path of an .ipynb file of the exercises "
                          "that exists.", handed_out)
     try:
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError) as err:       # unreadable, not a notebook (nbformat's errors are ValueErrors)
         raise Refused.of(path, f"{_unreadable(path, err)}; allowed: an .ipynb file of the exercises.",
                          handed_out) from None
+
+
+def _missing(student: Path) -> str:
+    """The sentence refusing a student's path that does not exist (a typo: graded, it left a row in the CSV for a
+    student who does not exist, for good)."""
+    return (f"error: {student} does not exist ({_nearby(student)}); allowed: the path of a student's notebook, or of "
+            "a folder holding it, that exists.")
+
+
+def _nearby(path: Path) -> str:
+    """What exists near ``path``, which does not: the names closest to its first part that does not exist, in the
+    folder above that part, the closest first (``submitted has lee.ipynb, leo.ipynb``; ``no folder submited; the
+    current folder has submitted``), compared without their suffix and case (:func:`difflib.get_close_matches`'
+    closeness and cut-off). Invented."""
+    folder = Path(path.anchor)
+    for part in path.parts[1:] if path.anchor else path.parts:
+        if not (folder / part).exists():
+            break
+        folder /= part
+    wanted = Path(part).stem.casefold()
+    score = {p.name: difflib.SequenceMatcher(None, wanted, Path(p.name).stem.casefold()).ratio()
+             for p in (folder.iterdir() if folder.is_dir() else ())}
+    close = sorted((name for name, s in score.items() if s >= 0.6), key=lambda name: (-score[name], name))[:3]
+    where = "the current folder" if folder == Path() else str(folder)
+    said = f"{where} has {', '.join(close)}" if close else f"{where} has no name close to {part}"
+    return said if folder / part == path else f"no folder {folder / part}; {said}"
 
 
 def _unreadable(path: Path, err: Exception) -> str:
@@ -648,7 +687,7 @@ def _kept(cell) -> dict | None:
     """The answers check ``cell`` kept as it ran (:data:`CAPTURE`), if they are of its keys and types; else None (the
     cell did not run, or code of the notebook's own kept it from publishing them)."""
     kept = _published(cell, ANSWERS)
-    kinds = {"answers": dict, "not_plain": dict, "missing": list}
+    kinds = {"answers": dict, "not_plain": dict, "missing": list, "too_large": list}
     return kept if isinstance(kept, dict) and _typed(kept, kinds) else None
 
 
@@ -726,9 +765,13 @@ def pose(given) -> dict[str, Posed]:
 
 def _recheck(posed: Posed, kept: dict) -> str:
     """"" if the answers ``kept`` (one check cell's, :func:`_kept`) pass the check of ``posed``'s problem, here; else
-    why not, a sentence: the check's verdict, an answer not kept as plain data (:data:`PLAIN`), or one not defined."""
+    why not, a sentence: the check's verdict, an answer not kept as plain data (:data:`PLAIN`) or too large to keep,
+    or one not defined."""
     values = {}
     for name, var in posed.answers.items():
+        if var in kept["too_large"]:
+            return (f"`{var}` holds a number too large to record (an int of more digits than Python writes as text, "
+                    f"4300 by default); allowed: {PLAIN}, of fewer digits")
         if var in kept["not_plain"]:
             return (f"`{var}` holds {with_article(first_line(str(kept['not_plain'][var]), ERROR_CHARS))}, which is "
                     f"not a plain answer; allowed: {PLAIN}")
@@ -897,17 +940,40 @@ def _unscored(given) -> list[tuple[str, str, int, str]]:
     return [(g, "", points, "") for g, points in _graded(given)]
 
 
-def _check_csv(path: Path, header: list[str]) -> None:
-    """Refused unless ``path`` can be written, and is new, empty, or holds grades of these same check cells."""
+def _released(source: Path) -> str:
+    """Where the student version of ``source``, a notebook with the solutions, is: the same path with its last
+    ``source`` folder made ``release`` (``exercises/release/``, nbgrader's ``release/<assignment>/``), if that
+    exists."""
+    parts = list(source.parts)
+    if "source" in parts[:-1]:
+        at = len(parts) - 2 - parts[-2::-1].index("source")
+        released = Path(*parts[:at], "release", *parts[at + 1:])
+        if released.is_file():
+            return str(released)
+    return "as exercises/release/ (or nbgrader's release/) holds it"
+
+
+def _check_csv(path: Path, header: list[str], exercise: str) -> None:
+    """Refused unless ``path`` can be written, and is new, empty, or holds grades of these same check cells (of
+    ``exercise``, the handed-out notebook's file name: a CSV's rows name theirs)."""
     if path.is_dir() or not path.parent.is_dir():
         raise Refused(f"error: --csv {path}: {'is a folder' if path.is_dir() else 'its folder does not exist'}; "
                       "allowed: a file in an existing folder.")
     if path.exists() and path.stat().st_size:
         with open(path, newline="", encoding="utf-8") as f:
-            have = next(csv.reader(f), [])
-        if have != header:
-            raise Refused(f"error: --csv {path} holds other columns ({', '.join(have)}); allowed: a new file, or "
-                          f"one with this grade.py's columns for these check cells ({', '.join(header)}).")
+            rows = csv.reader(f)
+            have = next(rows, [])
+            first = dict(zip(have, next(rows, [])))
+        if have == header:
+            return
+        cells = [c for c in have if c not in (*CSV_FIRST, *CSV_LAST)]
+        if len(cells) + len(CSV_FIRST) + len(CSV_LAST) != len(have):
+            was = "is not a CSV of grade.py's (its header has other columns)"
+        elif first.get("exercise") and first["exercise"] != exercise:
+            was = f"was written for {first['exercise']}"
+        else:                               # (no row yet, or this exercise's rows of other check cells)
+            was = f"was written for other check cells ({', '.join(cells)})"
+        raise Refused(f"error: --csv {path} {was}; allowed: another --csv path, or a new file (one CSV per exercise).")
 
 
 def _timeout(text: str) -> float:
@@ -937,9 +1003,15 @@ def main(argv: list[str] | None = None) -> int:
         if not any(nbgrader(c).get("grade") for c in given.cells):
             raise Refused.of(args.handed_out, "has no graded check cells; allowed: a notebook of exercises/release (or "
                              "nbgrader's student version).", handed_out=True)
+        if any(has_markers(c.source) for c in given.cells if nbgrader(c).get("solution")):
+            raise Refused.of(args.handed_out, f"holds the solutions (its answer cells have ### BEGIN SOLUTION markers);"
+                             f" allowed: the student version, {_released(args.handed_out)}.", handed_out=True)
         header = [*CSV_FIRST, *(g for g, _ in _graded(given)), *CSV_LAST]
         if args.csv:
-            _check_csv(args.csv, header)
+            _check_csv(args.csv, header, args.handed_out.name)
+        missing = [_missing(student) for student in args.students if not student.exists()]
+        if missing:
+            raise Refused("\n".join(missing))
     except Refused as err:
         sys.exit(str(err))
     folders = {student for student in args.students if student.is_dir()}      # (asked once a student)
@@ -1067,8 +1139,7 @@ def show_summary(summary: list[tuple[str, str, list, list[Note]]], of: int | Non
     """The run's last lines: how many notebooks were graded, refused, … (of the ``of`` given, for a run stopped before
     its end), then a line per student (``summary``: its CSV name, outcome, rows and notes): its points (or outcome),
     and why it lost any: its notes without the notebook's path (:attr:`Note.short`: the student column names it),
-    then each check cell that scored 0 with what the student read under it, each on one line, cut to
-    :data:`SUMMARY_CHARS` characters."""
+    then each check cell that scored 0 with what the student read under it (:func:`_why`), each on one line."""
     counts = {o: sum(outcome == o for _, outcome, _, _ in summary) for o in ("graded", "refused", "void", "not graded")}
     total = len(summary) if of is None else of
     print(f"== summary: {len(summary)}{'' if of is None else f' of {of}'} notebook{'s' if total != 1 else ''}; "
@@ -1078,21 +1149,39 @@ def show_summary(summary: list[tuple[str, str, list, list[Note]]], of: int | Non
     width, points = max(len("student"), *(len(s[0]) for s in summary)), max(len("points"), *map(len, scored))
     print(f"{'student':{width}}  {'points':>{points}}  why")
     for (name, outcome, rows, notes), score in zip(summary, scored):
-        why = [*(note.short for note in notes),
-               *(f"{g}: {_reason(message)}" for g, earned, _, message in rows         # ("correct": a re-check's 0,
+        why = [*(first_line(" ".join(note.short.split()), SUMMARY_CHARS) for note in notes),
+               *(_why(g, message) for g, earned, _, message in rows                  # ("correct": a re-check's 0,
                  if outcome == "graded" and earned == 0 and message != "correct")]  # which a note tells)
-        why = [first_line(" ".join(w.split()), SUMMARY_CHARS) for w in why]     # (a message's lines joined)
         print(f"{name:{width}}  {score:>{points}}  {'; '.join(why)}".rstrip())
 
 
+def _why(grade_id: str, message: str) -> str:
+    """Check cell ``grade_id``'s part of a student's line of the summary: what its ``message`` says is wrong
+    (:func:`_reasons`), on one line. A check that names several answers says how many, then each answer's reason cut to
+    :data:`ANSWER_CHARS` characters, so that every answer is named (cut to 100 characters as a whole, a long first
+    reason left out the second answer); any other is cut to :data:`SUMMARY_CHARS` characters. Invented."""
+    reasons, several = _reasons(message)
+    if several:
+        return f"{grade_id}: {several} wrong: " + "; ".join(first_line(r, ANSWER_CHARS) for r in reasons)
+    return first_line(f"{grade_id}: {' '.join('; '.join(reasons).split())}", SUMMARY_CHARS)
+
+
 def _reason(message: str) -> str:
-    """What a check cell's ``message`` (:func:`_message`) says is wrong, as a line of the summary shows it: without the
-    checker's ``CheckFailed: `` (every check's verdict starts so) and without the line that leads in the lines about
-    several answers (``Both answers need another look:``), those lines joined with "; "."""
+    """What a check cell's ``message`` says is wrong (:func:`_reasons`), its lines joined with "; "."""
+    return "; ".join(_reasons(message)[0])
+
+
+def _reasons(message: str) -> tuple[list[str], int]:
+    """The lines of what a check cell's ``message`` (:func:`_message`) says is wrong: without the checker's
+    ``CheckFailed: `` (every check's verdict starts so) and without the line that leads in the lines about several
+    answers (``Both answers need another look:``), each of those without its ``- ``; and how many answers such a
+    message names (0 for any other message)."""
     lines = [line.strip() for line in message.removeprefix(f"{CheckFailed.__name__}: ").splitlines()]
+    several = 0
     if len(lines) > 1 and lines[0].endswith(":") and lines[1].startswith("- "):
         lines = lines[1:]
-    return "; ".join(line.removeprefix("- ") for line in lines if line)
+        several = sum(line.startswith("- ") for line in lines)
+    return [line.removeprefix("- ") for line in lines if line], several
 
 
 def _write_row(path: Path, header: list[str], name: str, handed_out: Path, seed: str, rows: list,

@@ -182,9 +182,90 @@ def test_the_summary_shows_why_a_check_failed_without_the_checkers_lead_in(capsy
     assert message.startswith("CheckFailed: Both answers need another look:\n"), message
     grade.show_summary([("lee", "graded", [("rho-check", 0, 2, message), ("targets-check", 2, 2, "correct")], [])])
     line = capsys.readouterr().out.split("\n")[2]
-    reasons = [text.removeprefix("- ") for text in said.splitlines()[1:]]
-    why = first_line(f"rho-check: {'; '.join(reasons)}", 100)
-    assert line.startswith("lee ") and line.endswith(f" 2 / 4  {why}"), line
+    assert "need another look" not in line and "CheckFailed" not in line, line
+    assert line.startswith("lee ") and " 2 / 4  rho-check: 2 wrong: `rhos` is not right" in line, line
+
+
+def test_the_summary_names_every_wrong_answer_of_a_check(capsys):
+    """Each reason in the summary was cut at 100 characters: a first wrong answer with a long hint (``rhos``'s
+    formula) left no room for the second (``victim``), which the summary dropped without a word (session 70's class).
+    Each answer's reason is now shortened instead, and every wrong answer is named."""
+    grade = grade_script()
+    p = problems.RhoVictim(seed=0)
+    said = fails(p, {"rhos": [0.1, 0.2, 0.3], "victim": next(v["name"] for v in p.vms if v["name"] != "db")})
+    assert len(said.split("\n")[1]) > 100, "the first answer's line alone is longer than the old cut"
+    error = nbformat.v4.new_output("error", ename="CheckFailed", evalue=said, traceback=[])
+    message = grade._message(nbformat.v4.new_code_cell(outputs=[error], execution_count=7), {"status": "error"})
+    grade.show_summary([("lee", "graded", [("rho-check", 0, 2, message), ("targets-check", 0, 2, "not answered yet")],
+                         [])])
+    why = capsys.readouterr().out.split("\n")[2].split("0 / 4  ")[1]
+    assert "`victim`" in why, why
+    shown = [first_line(line.removeprefix("- "), grade.ANSWER_CHARS) for line in said.split("\n")[1:]]
+    assert why == f"rho-check: 2 wrong: {shown[0]}; {shown[1]}; targets-check: not answered yet", why
+    assert shown[0].startswith("`rhos` is not right") and shown[1].startswith("`victim` is not right"), shown
+    assert "every wrong answer's name" in GUIDE
+
+
+def test_a_mistyped_students_path_is_refused_before_grading_with_the_names_near_it(tmp_path, monkeypatch):
+    """A mistyped student's path was graded as a refused student: a row in the CSV for someone who does not exist,
+    there for good (rows are only ever added), and "allowed: an .ipynb file", as if the file's type were wrong."""
+    grade = grade_script()
+    for name in ("lee", "leo", "ada"):
+        _write(solved("idle_memory_tax"), tmp_path / "submitted" / f"{name}.ipynb")
+    monkeypatch.chdir(tmp_path)
+    for typo, near in (("submitted/lea.ipynb", "submitted has lee.ipynb, leo.ipynb"),
+                       ("submited/ada.ipynb", "no folder submited; the current folder has submitted"),
+                       ("submitted/zed.ipynb", "submitted has no name close to zed.ipynb")):
+        with pytest.raises(SystemExit) as done:
+            grade.main([str(GIVEN), "submitted/ada.ipynb", typo, "--csv", "tax.csv"])
+        assert done.value.code == f"error: {typo} does not exist ({near}); allowed: the path of a student's " \
+                                  "notebook, or of a folder holding it, that exists.", done.value.code
+        assert not (tmp_path / "tax.csv").exists(), "no row, for that student or any other"
+    assert "is refused before any student is graded" in GUIDE
+
+
+def test_the_solutions_notebook_given_as_the_handed_out_one_is_refused(tmp_path, monkeypatch):
+    """exercises/source/…, the solutions, given as the handed-out notebook was taken without a word: each student was
+    compared with the solutions' cells."""
+    grade = grade_script()
+    source = GIVEN.parents[1] / "source" / GIVEN.name
+    monkeypatch.chdir(tmp_path)
+    for handed_out, instead in ((source, GIVEN), (_write(solved("idle_memory_tax"), tmp_path / "tax.ipynb"), None)):
+        with pytest.raises(SystemExit) as done:
+            grade.main([str(handed_out), str(source)])
+        assert done.value.code == (
+            f"error: the handed-out notebook {handed_out} holds the solutions (its answer cells have ### BEGIN "
+            f"SOLUTION markers); allowed: the student version, "
+            + (f"{instead}." if instead else "as exercises/release/ (or nbgrader's release/) holds it.")), \
+            done.value.code
+    assert "holds the solutions" in GUIDE
+
+
+def test_a_csv_of_another_exercise_is_refused_in_a_short_sentence(tmp_path, monkeypatch, capsys):
+    """Appending to another exercise's CSV was refused by listing both column sets in full (two dozen names)."""
+    grade = grade_script()
+    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
+        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
+    monkeypatch.chdir(tmp_path)
+    assert grade.main([str(GIVEN), "ada.ipynb", "--csv", "tax.csv"]) == 0
+    capsys.readouterr()
+    sampling = GIVEN.with_name("sampling.ipynb")
+    with pytest.raises(SystemExit) as done:
+        grade.main([str(sampling), "ada.ipynb", "--csv", "tax.csv"])
+    assert done.value.code == ("error: --csv tax.csv was written for idle_memory_tax.ipynb; allowed: another --csv "
+                               "path, or a new file (one CSV per exercise)."), done.value.code
+    (tmp_path / "header.csv").write_text((tmp_path / "tax.csv").read_text().split("\n")[0] + "\n")   # (no row yet)
+    with pytest.raises(SystemExit) as done:
+        grade.main([str(sampling), "ada.ipynb", "--csv", "header.csv"])
+    assert done.value.code == ("error: --csv header.csv was written for other check cells (rho-check, targets-check); "
+                               "allowed: another --csv path, or a new file (one CSV per exercise)."), done.value.code
+    (tmp_path / "other.csv").write_text("name,score\nada,3\n")
+    with pytest.raises(SystemExit) as done:
+        grade.main([str(sampling), "ada.ipynb", "--csv", "other.csv"])
+    assert done.value.code == ("error: --csv other.csv is not a CSV of grade.py's (its header has other columns); "
+                               "allowed: another --csv path, or a new file (one CSV per exercise)."), done.value.code
+    assert capsys.readouterr().out == "", "refused before any grading"
 
 
 @pytest.mark.parametrize("text, said", [
@@ -257,6 +338,8 @@ def test_a_stop_as_a_students_row_is_written_names_the_next_student_as_the_one_w
         os.kill(os.getpid(), signal.SIGINT)         # (Python runs the handler at once, before the summary's line)
     monkeypatch.setattr(grade, "_write_row", stopped_once_written)
     monkeypatch.chdir(tmp_path)
+    for name in ("ada.ipynb", "bob.ipynb"):
+        (tmp_path / name).touch()                   # (their grading is stubbed: they need only exist)
     was = signal.signal(signal.SIGINT, signal.default_int_handler)     # (as a terminal's Ctrl-C finds it)
     try:
         status = grade.main([str(GIVEN), "ada.ipynb", "bob.ipynb", "--csv", "tax.csv"])
@@ -276,10 +359,11 @@ def test_main_runs_in_a_thread_other_than_the_main_one(tmp_path, monkeypatch, ca
     grade = grade_script()
     monkeypatch.chdir(tmp_path)
     got = {}
-    worker = threading.Thread(target=lambda: got.update(status=grade.main([str(GIVEN), "nobody.ipynb"])))
+    (tmp_path / "hal.ipynb").write_text("")
+    worker = threading.Thread(target=lambda: got.update(status=grade.main([str(GIVEN), "hal.ipynb"])))
     worker.start()
     worker.join()
-    assert got == {"status": 1} and "error: nobody.ipynb does not exist" in capsys.readouterr().err
+    assert got == {"status": 1} and "error: hal.ipynb is empty" in capsys.readouterr().err
 
 
 def test_a_students_folder_is_graded_on_the_one_notebook_in_it(tmp_path):
