@@ -10,7 +10,10 @@ shown as one line, ``CheckFailed: <sentence>``. A ``NameError`` raised by a chec
 says so; a typo keeps its traceback. A ``NameError`` raised at a cell's top level for a name another code cell
 of the open notebook sets (the kernel knows the notebook's file from Jupyter's ``__session__``, or VS Code's
 ``__vsc_ipynb_file__``) is shown as one line that quotes that cell and says what to run first: the student ran
-cells out of order. Any other exception keeps IPython's usual traceback. The cell
+cells out of order. Both sentences give their facts in one order (the cell that sets the name, why it has not,
+what to run) and the same Run menu advice. The running cell is found in the saved file by the id JupyterLab and
+Notebook 7 send with it (IPython's ``pre_run_cell`` event hands it over), else by its text; the file is read again
+only once it has changed. Any other exception keeps IPython's usual traceback. The cell
 still fails with an ``error`` output, so nbval and nbgrader's autograde count it exactly as before,
 and ``%tb`` and ``%debug`` see the exception raised. Outside IPython nothing happens. (invented: a
 notebook courtesy)
@@ -18,9 +21,11 @@ notebook courtesy)
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import linecache
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -35,14 +40,18 @@ TEACHING = (*ONE_LINE, NameError)
 PROBLEM_NAMES = ("p", "q")
 
 
+def _innermost(tb: TracebackType) -> TracebackType:
+    """The last entry of ``tb``: the frame that raised."""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb
+
+
 def raised_by_checker(tb: TracebackType | None) -> bool:
     """Whether the innermost frame of ``tb`` is in ``esxlab/checks.py`` or ``esxlab/problems/``."""
-    last = None
-    while tb is not None:
-        last, tb = tb, tb.tb_next
-    if last is None:
+    if tb is None:
         return False
-    where = Path(last.tb_frame.f_code.co_filename)
+    where = Path(_innermost(tb).tb_frame.f_code.co_filename)
     return where == CHECKER or where.parent == PROBLEMS
 
 
@@ -59,35 +68,78 @@ def unset_in_check_cell(value: BaseException, tb: TracebackType | None) -> str |
     (a typo, or a helper's name, keeps its traceback); else None."""
     if not isinstance(value, NameError) or not getattr(value, "name", None) or tb is None:
         return None
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    code = tb.tb_frame.f_code
+    code = _innermost(tb).tb_frame.f_code
     if code.co_name != "<module>" or "check" not in code.co_names:
         return None
     return value.name if value.name in answer_names() else None
 
 
-def _sets(source: str) -> set[str]:
-    """The names a cell's code binds at its top level (assignments, imports, ``def``, ``class``, ``for`` and
-    ``with`` targets, ``:=``), not inside its functions and classes; none if it cannot be parsed."""
+def _python(source: str) -> str:
+    """A cell's text as IPython runs it (its magics and ``!`` commands made calls); the text itself if IPython cannot
+    transform it."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
-        tree = ast.parse(TransformerManager().transform_cell(source))    # magics become Python
+        return TransformerManager().transform_cell(source)
     except (ImportError, SyntaxError, ValueError):
+        return source
+
+
+#: the IPython magics that run code in the notebook's namespace, as their calls name them (``%time``'s line,
+#: ``%%time``'s and ``%%capture``'s body)
+RUNS_CODE = {("run_line_magic", "time"), ("run_cell_magic", "time"), ("run_cell_magic", "capture")}
+
+
+def _magic_sets(call: ast.Call) -> set[str]:
+    """The names that a magic of :data:`RUNS_CODE` called by ``call`` (``get_ipython().run_line_magic(…)`` or
+    ``run_cell_magic(…)``, as IPython writes a magic) binds: those its code binds, and ``%%capture``'s output
+    variable; none for any other call."""
+    f, args = call.func, call.args
+    if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Call) and isinstance(f.value.func, ast.Name)
+            and f.value.func.id == "get_ipython" and len(args) == (3 if f.attr == "run_cell_magic" else 2)
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in args)
+            and (f.attr, args[0].value) in RUNS_CODE):
         return set()
-    names, todo = set(), list(tree.body)
+    magic, line, code = args[0].value, args[1].value, args[-1].value
+    output = [w for w in line.split() if not w.startswith("-")][:1] if magic == "capture" else []
+    return _sets(code) | set(output)
+
+
+def _sets(source: str) -> set[str]:
+    """The names a cell's code binds at its top level: assignments (not ``x += 1``, which needs ``x``, nor a bare
+    annotation ``x: int``), imports, ``def``, ``class``, ``for``, ``with`` and ``match`` targets, ``:=`` (in a
+    comprehension too), and the code of the magics of :data:`RUNS_CODE`; not the names its functions, classes and
+    comprehensions bind for themselves, nor an ``except … as`` name (Python deletes it after its block). Empty if it
+    cannot be parsed."""
+    try:
+        tree = ast.parse(_python(source))
+    except (SyntaxError, ValueError):
+        return set()
+    names, todo = set(), [(node, False) for node in tree.body]
     while todo:
-        node = todo.pop()
+        node, in_comprehension = todo.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
             continue                                     # their bodies bind the function's own names
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            continue                                     # their variables are their own
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        if isinstance(node, ast.Lambda) or isinstance(node, ast.AnnAssign) and node.value is None:
+            continue                                     # a lambda's names are its own; `x: int` binds nothing
+        if isinstance(node, ast.AugAssign):
+            todo.append((node.value, in_comprehension))  # (its value may bind, with :=)
+            continue
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            in_comprehension = True                      # its variables are its own, its := the cell's
+        elif isinstance(node, ast.NamedExpr):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and not in_comprehension:
             names.add(node.id)
-        todo.extend(ast.iter_child_nodes(node))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            names.add(node.rest)
+        elif isinstance(node, ast.Call):
+            names |= _magic_sets(node)
+        todo.extend((child, in_comprehension) for child in ast.iter_child_nodes(node))
     return names
 
 
@@ -105,35 +157,91 @@ def notebook_file(namespace: dict) -> Path | None:
 MAX_NOTEBOOK_BYTES = 20_000_000
 
 
+@dataclass(frozen=True)
+class _Cell:
+    """A code cell of a saved notebook: its id (nbformat 4.5; None in older files), its text, that text as IPython
+    runs it (:func:`_python`, stripped), and the names it sets (:func:`_sets`)."""
+    id: str | None
+    source: str
+    python: str
+    sets: frozenset[str]
+
+
+@functools.lru_cache(maxsize=4)
+def _code_cells(path: Path, mtime_ns: int, size: int) -> tuple[_Cell, ...] | None:
+    """The code cells of the notebook file ``path``, read once while it keeps its modification time ``mtime_ns`` and
+    size ``size`` (a save reads it again); None if it is unreadable or not a notebook."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        sources = [(c.get("id"), c["source"] if isinstance(c["source"], str) else "".join(c["source"]))
+                   for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and "source" in c]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return tuple(_Cell(i, s, _python(s).strip(), frozenset(_sets(s))) for i, s in sources)
+
+
+#: the cell IPython runs now or ran last (its ``pre_run_cell`` event's ``ExecutionInfo``: its code, and the id that
+#: JupyterLab and Notebook 7 send with it), once :func:`install` has run
+_running: Any = None
+
+
+def _started(info: Any) -> None:
+    """IPython's ``pre_run_cell`` event: remember the cell about to run."""
+    global _running
+    _running = info
+
+
+def _here(cells: tuple[_Cell, ...], running: str) -> int | None:
+    """Which of ``cells`` raised, ``running`` being its code as IPython ran it: the cell whose id the front end sent
+    with it, if the id is in the saved file (a cell edited since the last save, or two cells of one text, are found
+    too); else the one cell whose code is ``running`` (nbval, nbclient, VS Code and older front ends send no id); None
+    if no cell, or two, have it."""
+    sent = getattr(_running, "cell_id", None)
+    if sent and (getattr(_running, "transformed_cell", None) or "").strip() == running:     # (that cell raised)
+        ids = [i for i, c in enumerate(cells) if c.id == sent]
+        if ids:
+            return ids[0]
+    matching = [i for i, c in enumerate(cells) if c.python == running]
+    return matching[0] if len(matching) == 1 else None
+
+
+#: what to run when the cell that sets a name is above this one (the Run menu of JupyterLab and Notebook 7)
+RUN_ABOVE = ("Run the cells above this one first (Run ▸ Run All Above Selected Cell), or the whole notebook (Run ▸ "
+             "Run All Cells)")
+
+
+def _not_set(name: str, setter: str, run: str, why: str = "") -> str:
+    """The sentence for a ``NameError`` of ``name`` that a cell should have set: which cell (``setter``), that it has
+    not run or stopped (or ``why`` else), and what to ``run``; a check cell's and a lesson cell's read alike."""
+    return (f"name {name!r} is not defined: {setter}, and it has not run in this kernel, or stopped before it set "
+            f"`{name}`{why}. {run}.")
+
+
 def set_by_another_cell(value: BaseException, tb: TracebackType | None, shell: Any) -> str | None:
     """For a ``NameError`` raised at the top level of one of ``shell``'s cells (IPython's), the sentence that says
     which other code cell of the open notebook (:func:`notebook_file`) sets the name and that it has not run; None if
     no other cell sets it (a typo), the notebook's file is not known, unreadable or over :data:`MAX_NOTEBOOK_BYTES`,
     or the error was raised elsewhere: inside a function, or at the top level of a module the cell imported, a
-    script it ran or an ``exec`` (whose traceback shows where)."""
+    script it ran or an ``exec`` (whose traceback shows where). The file is read again only once it has changed."""
     name = getattr(value, "name", None)
     if not isinstance(value, NameError) or not name or tb is None:
         return None
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    code = tb.tb_frame.f_code
+    code = _innermost(tb).tb_frame.f_code
     path = notebook_file(getattr(shell, "user_ns", {}))
     compiled = getattr(shell, "compile", None)
     if code.co_name != "<module>" or path is None or compiled is None or \
             compiled.format_code_name(code.co_filename) is None:           # (not one of this kernel's cells)
         return None
     try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return None
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        sources = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-                   for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and "source" in c]
-    except (OSError, ValueError, KeyError, TypeError):
+        stat = path.stat()
+    except OSError:
+        return None
+    cells = _code_cells(path, stat.st_mtime_ns, stat.st_size) if stat.st_size <= MAX_NOTEBOOK_BYTES else None
+    if cells is None:
         return None
     running = "".join(linecache.getlines(code.co_filename)).strip()
-    matching = [i for i, s in enumerate(sources) if s.strip() == running]
-    here = matching[0] if len(matching) == 1 else None      # (two cells of this text: which one ran is not known)
-    setters = [i for i, s in enumerate(sources) if s.strip() != running and name in _sets(s)]
+    here = _here(cells, running)                # (two cells of this text and no id: which one ran is not known)
+    setters = [i for i, c in enumerate(cells) if i != here and c.python != running and name in c.sets]
     if not setters:
         return None
     above = [i for i in setters if here is not None and i < here]
@@ -141,13 +249,11 @@ def set_by_another_cell(value: BaseException, tb: TracebackType | None, shell: A
     below = here is not None and setter > here
     where = ("another cell of this notebook" if here is None else
              "a cell below this one" if below else "a cell above this one")
-    lines = [ln.strip() for ln in sources[setter].splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in cells[setter].source.splitlines() if ln.strip()]
     line = next((ln for ln in lines if not ln.startswith("#")), lines[0])          # (its code, not a comment)
-    run = ("This cell is meant to run after it: run that cell first, or move this code below it" if below else
-           "Run the cells above this one first (Run ▸ Run All Above Selected Cell), or the whole notebook (Run ▸ Run "
-           "All Cells)")             # (Run All would reach this cell before a cell below it)
-    return (f"name {name!r} is not defined: {where} sets `{name}` (the code cell that begins `{line}`), and it has "
-            f"not run in this kernel, or stopped before it set `{name}`. {run}.")
+    return _not_set(name, f"{where} sets `{name}` (the code cell that begins `{line}`)",
+                    "This cell is meant to run after it: run that cell first, or move this code below it" if below
+                    else RUN_ABOVE)                 # (Run All would reach this cell before a cell below it)
 
 
 def _remember(etype: type, value: BaseException, tb: TracebackType | None) -> None:
@@ -169,11 +275,10 @@ def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None
         shell._showtraceback(NameError, NameError(out_of_order), [f"\x1b[0;31mNameError\x1b[0m: {out_of_order}"])
     elif name is not None:
         _remember(etype, value, tb)
-        told = NameError(f"name {name!r} is not defined: this check needs `{name}` from a cell above. Run the "
-                         f"cells above it first; if you did, the cell that should set `{name}` did not: it stopped "
-                         f"early (read its error, a SyntaxError say, and fix it), or it gives "
-                         f"{'the problem object' if name in PROBLEM_NAMES else 'the answer'} another name "
-                         f"(keep `{name}`).")
+        told = NameError(_not_set(name, f"this check needs `{name}` from a cell above this one", RUN_ABOVE,
+                                  f" (read its error, a SyntaxError say, and fix it), or gives "
+                                  f"{'the problem object' if name in PROBLEM_NAMES else 'the answer'} another name "
+                                  f"(keep `{name}`)"))
         shell._showtraceback(NameError, told, [f"\x1b[0;31mNameError\x1b[0m: {told}"])
     elif isinstance(value, ONE_LINE) and raised_by_checker(tb):
         _remember(etype, value, tb)
@@ -183,7 +288,8 @@ def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None
 
 
 def install() -> bool:
-    """Install :func:`show` in the running IPython shell; False outside IPython."""
+    """Install :func:`show` in the running IPython shell, and :func:`_started` on its ``pre_run_cell`` event; False
+    outside IPython."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -192,6 +298,7 @@ def install() -> bool:
     if shell is None:
         return False
     shell.set_custom_exc(TEACHING, show)
+    shell.events.register("pre_run_cell", _started)
     return True
 
 

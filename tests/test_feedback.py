@@ -1,5 +1,6 @@
 """In a notebook a checker's sentence stands alone (esxlab.feedback), other errors keep
 their traceback, and the cell still fails, so nbval and nbgrader's autograde count it."""
+import json
 import os
 from pathlib import Path
 
@@ -65,15 +66,19 @@ def test_outside_ipython_nothing_is_installed():
 
 
 def test_a_check_cell_s_undefined_answer_says_why(errors):
-    """An answer cell that stopped on a SyntaxError left its check cell with a bare NameError."""
+    """An answer cell that stopped on a SyntaxError left its check cell with a bare NameError. The sentence reads as
+    a lesson cell's run out of order does (which cell, why it did not set the name, what to run), as one course."""
     syntax, unset, elsewhere = errors[7], errors[8], errors[9]
     assert syntax.ename == "SyntaxError"
     assert unset.ename == "NameError" and len(unset.traceback) == 1
-    assert unset.evalue.startswith("name 'policy' is not defined: this check needs `policy` from a cell above.")
-    assert "did not: it stopped early" in unset.evalue and "gives the answer another name" in unset.evalue
+    assert unset.evalue == ("name 'policy' is not defined: this check needs `policy` from a cell above this one, and "
+                            "it has not run in this kernel, or stopped before it set `policy` (read its error, a "
+                            "SyntaxError say, and fix it), or gives the answer another name (keep `policy`). Run the "
+                            "cells above this one first (Run ▸ Run All Above Selected Cell), or the whole notebook "
+                            "(Run ▸ Run All Cells)."), unset.evalue
+    assert unset.evalue.endswith(feedback.RUN_ABOVE + "."), "the advice a lesson cell gets for a setter above"
     problem = errors[11]                # `q` is a problem object, not an answer
     assert problem.ename == "NameError" and "gives the problem object another name (keep `q`)" in problem.evalue
-    assert "SyntaxError" in unset.evalue
     assert elsewhere.ename == "NameError" and elsewhere.evalue == "name 'not_a_check' is not defined"
     assert len(elsewhere.traceback) > 1
     typo = errors[10]              # a helper's name in a check statement is a typo, not an answer: its traceback
@@ -208,3 +213,111 @@ def test_a_lesson_cell_run_before_its_dashboard_names_the_dashboard_cell():
     assert error.ename == "NameError" and len(error.traceback) == 1
     assert error.evalue.startswith("name 'dash' is not defined: a cell above this one sets `dash` (the code cell that "
                                    "begins `dash = views.ExperimentDashboard(`)"), error.evalue
+
+
+def _run_as_jupyterlab(cells: list[tuple[str | None, str]], session: dict[str, str]) -> list:
+    """Run each (cell id, code) in a kernel started as Jupyter starts one for a notebook (``session``: its
+    environment), sending the id as JupyterLab and Notebook 7 do (``cellId`` in the execute request's metadata,
+    beside the notebook's ``deletedCells`` and ``recordTiming``); an id of None sends none, as nbval, nbclient and
+    older front ends. Each cell's ``error`` message (its content) or None."""
+    from jupyter_client.manager import start_new_kernel
+    km, kc = start_new_kernel(kernel_name="python3", env={**os.environ, **session})
+    try:
+        errors = []
+        for cell_id, code in cells:
+            metadata = {"deletedCells": [], "recordTiming": False, **({} if cell_id is None else {"cellId": cell_id})}
+            msg = kc.session.msg("execute_request", {"code": code, "silent": False, "store_history": True,
+                                                     "user_expressions": {}, "allow_stdin": False,
+                                                     "stop_on_error": False}, metadata=metadata)
+            kc.shell_channel.send(msg)
+            error = None
+            while True:
+                out = kc.get_iopub_msg(timeout=60)
+                if out["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+                    continue
+                if out["msg_type"] == "error":
+                    error = out["content"]
+                elif out["msg_type"] == "status" and out["content"]["execution_state"] == "idle":
+                    break
+            errors.append(error)
+        return errors
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_the_running_cell_is_found_by_the_id_jupyterlab_sends(tmp_path):
+    """A review: the running cell was found by its text in the saved file, so the second of two cells of one text
+    after a restart read "a cell below this one sets `x`" (the first one's place), and a cell edited since the last
+    save was "another cell", its own saved lines quoted as the setter. A cell that begins with a magic was not found
+    by its text either (the kernel holds it as Python)."""
+    saved = [nbformat.v4.new_code_cell(c) for c in
+             ["from esxlab import checks", "z = 2", "y = 1\nprint(y)", "print(x)", "x = 1", "print(x)",
+              "%config InlineBackend.figure_format = 'svg'\nprint(z)"]]
+    path = tmp_path / "ids.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=saved), path)
+    ids = [c.id for c in saved]
+    second, edited, edited_alone, unsaved, magic = _run_as_jupyterlab(
+        [(ids[0], saved[0].source), (ids[5], "print(x)"), (ids[2], "print(z, y)"), (ids[2], "print(y)"),
+         ("not-saved-yet", "print(x)"), (None, saved[6].source)], {"JPY_SESSION_NAME": str(path)})[1:]
+    assert second["evalue"] == ("name 'x' is not defined: a cell above this one sets `x` (the code cell that begins "
+                                "`x = 1`), and it has not run in this kernel, or stopped before it set `x`. Run the "
+                                "cells above this one first (Run ▸ Run All Above Selected Cell), or the whole "
+                                "notebook (Run ▸ Run All Cells)."), second["evalue"]
+    assert edited["evalue"].startswith("name 'z' is not defined: a cell above this one sets `z` (the code cell that "
+                                       "begins `z = 2`)"), edited["evalue"]
+    assert edited_alone["evalue"] == "name 'y' is not defined", "its saved version is this cell: no other sets `y`"
+    assert len(edited_alone["traceback"]) > 1
+    assert unsaved["evalue"].startswith("name 'x' is not defined: another cell of this notebook sets `x`"), \
+        "an id the saved file lacks: found by its text, which two cells share"
+    assert magic["evalue"].startswith("name 'z' is not defined: a cell above this one sets `z`"), magic["evalue"]
+
+
+@pytest.mark.parametrize("source, names", [
+    ("x += 1", set()),                                   # it needs `x` already
+    ("x: int", set()),                                   # an annotation alone binds nothing
+    ("x: int = 1\ny = z = 2\na, *b = c", {"x", "y", "z", "a", "b"}),
+    ("try:\n    pass\nexcept E as x:\n    y = 1", {"y"}),     # Python deletes `x` after its block
+    ("match v:\n    case [x, *y]:\n        pass\n    case {'k': z, **w}:\n        pass\n"
+     "    case P(a=q) as r:\n        pass\n    case _:\n        pass", {"x", "y", "z", "w", "q", "r"}),
+    ("for x in y:\n    pass\nwith f() as (w, v):\n    pass", {"x", "w", "v"}),
+    ("(x := 1)\n[y := v for v in w]\ns = {k for k in w}", {"x", "y", "s"}),     # a comprehension's := is the cell's
+    ("import a.b as x\nimport c.d\nfrom e import f as g, h", {"x", "c", "g", "h"}),
+    ("def f():\n    x = 1\nclass C:\n    y = 1\ng = lambda z: z", {"f", "C", "g"}),
+    ("%time x = 5\n%timeit y = 5", {"x"}),               # %timeit runs its code in a namespace of its own
+    ("%%time\nx = 5", {"x"}),
+    ("%%capture --no-stderr out\nx = 5", {"x", "out"}),
+    ("x = !ls\n%config A.b = 1", {"x"}),
+    ("x = (", set()),                                    # a SyntaxError: none
+])
+def test_the_names_a_cell_sets(source, names):
+    """A review: `x += 1` counted as setting `x`, `match` captures, a comprehension's := and the code of %time were
+    missed."""
+    assert feedback._sets(source) == names
+
+
+class _Kernel(_Shell):
+    """:class:`_Shell` in a kernel whose notebook is ``path`` and whose cell files are ``cells``."""
+
+    def __init__(self, path: Path, cells: set[str]):
+        super().__init__()
+        self.user_ns = {"__session__": str(path)}
+        self.compile = type("Compiler", (), {"format_code_name": lambda _, name: "Cell" if name in cells else None})()
+
+
+def test_the_notebook_file_is_read_again_only_once_it_changes(tmp_path, monkeypatch):
+    """It was read and parsed (every cell through IPython's transformer) on each such NameError."""
+    import linecache
+    path = tmp_path / "cached.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ["a = 1", "print(a)"]]),
+                   path)
+    monkeypatch.setitem(linecache.cache, "<cell cached>", (9, None, ["print(a)\n"], "<cell cached>"))
+    shell, reads, loads = _Kernel(path, {"<cell cached>"}), [], json.loads
+    monkeypatch.setattr(json, "loads", lambda text: reads.append(path) or loads(text))
+    err = _raised("print(a)", "<cell cached>", {})
+    said = [feedback.set_by_another_cell(err, err.__traceback__, shell) for _ in range(3)]
+    assert said[0].startswith("name 'a' is not defined: a cell above this one sets `a` (the code cell that begins "
+                              "`a = 1`)") and said == said[:1] * 3 and len(reads) == 1
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ["a = 22", "print(a)"]]),
+                   path)                                # (a save: a new size and time)
+    assert "begins `a = 22`" in feedback.set_by_another_cell(err, err.__traceback__, shell) and len(reads) == 2
