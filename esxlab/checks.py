@@ -40,8 +40,12 @@ KINDS = ("number", "numbers", "choice", "choices", "object")
 # RhoVictim's ±1 % of ρ ≥ 0.0014, is 1.4·10⁻⁵) but for exact whole numbers, which no rounding changes: places
 # 0–6 cover them all with room to spare
 PLACES = range(7)
-ROUNDED = ("that looks like the right answer cut or rounded to {places}, which is outside the tolerance: give more "
-           "significant figures.")
+#: the hint of an answer that is the right one cut or rounded too far (:func:`_rounded_hint`): to how many decimal
+#: places and significant figures, the precision that keeps within the tolerance and what the answer looks like at it,
+#: its digits as x (``{example}``: " (as 0.xx, not 0.4)"), never the right value; not whether it was cut or rounded,
+#: which would tell the next digit (invented: the exercise framework)
+ROUNDED = ("that looks like the right answer cut or rounded to {places} ({figures}), which is outside the tolerance: "
+           "{keep}{example}.")
 # how near a slip into a smaller unit (GB for MB) an answer must be to read as it, as a fraction of the slip's value
 # (invented): a student rounds the other unit to 2 significant figures, at most 5 % off (0.19 for 0.1924 GB)
 SLIP_NEAR = 0.05
@@ -49,12 +53,16 @@ ANOTHER_ORDER = "those are the right values in another order; give them in the o
 ALSO = " Another mistake gives the same answer: "      # joins the hints of mistakes that give one value
 #: the hint of an answer that two typical mistakes made together explain (:func:`_combined`, :func:`both`), each
 #: mistake's own hint in turn (invented: the exercise framework)
-BOTH = "that looks like two mistakes made together. First, {first} Second, {second}"
+TWO = "that looks like two mistakes made together. "
+BOTH = TWO + "First, {first} Second, {second}"
+#: joins a listed pair's halves (its :data:`BOTH` after :data:`TWO`) to a simpler reading of the same answer, which
+#: is told first (:func:`_mistake_hint`)
+PAIR_TOO = " Two rule mistakes made together give the same answer too. "
 #: the second mistake of :data:`BOTH` for a typical mistake's value cut or rounded early (:func:`_rounded_too`): how
-#: (cut, rounded), to how many decimal places and significant figures, the answer's tolerance, and the precision that
-#: keeps within it
-ROUNDED_TOO = ("the result was then {how} to {places} ({figures}), which is outside the tolerance{tolerance}: {keep}, "
-               "and round only the final answer.")
+#: (cut, rounded), to how many decimal places and significant figures, and the precision that keeps within the
+#: tolerance (which the message's first words state: it was said twice)
+ROUNDED_TOO = ("the result was then {how} to {places} ({figures}), which is outside the tolerance: {keep}, and round "
+               "only the final answer.")
 #: a number as typed, at the start of a text: a decimal point or a decimal comma, an exponent (also the lesson boxes')
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
 #: what may follow the number as its unit: a word starting with a letter, % or ×, and no digit
@@ -474,9 +482,39 @@ def _places_text(places: list[int], unit: str = "decimal place") -> str:
 
 def _rounded_hint(e: Expect, value: Any) -> str | None:
     """``e.rounded_hint`` if ``value`` is numeric and each of its wrong items is its right value cut or
-    rounded to a few decimal places (:func:`_rounded_places`), else None."""
-    places = _rounded_from(e, value, e.value)
-    return e.rounded_hint.format(places=places) if places else None
+    rounded to a few decimal places (:func:`_rounded_places`), else None. Its fields: ``places``, ``figures`` (the
+    significant figures those places keep), ``keep`` (:func:`_keep`) and ``example`` (the first wrong item as given
+    beside what it looks like at that precision, :func:`_shape`). It said only "give more significant figures"
+    before, not how many the check needs (a review of session 70). (invented: the exercise framework)"""
+    rounding = _rounding(e, value, e.value)
+    if rounding is None:
+        return None
+    places, wrong = rounding
+    precision = _precision(e, e.value if e.kind == "numbers" else [e.value])
+    given, right, _ = wrong[0]
+    example = f" (as {_shape(right, precision)}, not {_as_given(given)})" if precision else ""
+    return e.rounded_hint.format(places=places, figures=_figures_text(wrong), keep=_keep(precision), example=example)
+
+
+def _rounding(e: Expect, value: Any, want: Any) -> tuple[str, list[tuple[Any, float, int]]] | None:
+    """For ``value``, ``want`` (the right value, or a typical mistake's) cut or rounded too far
+    (:func:`_rounded_from`): the decimal places as told ("3 or 4 decimal places") and each wrong item (as given, its
+    value in ``want``, its places); None if it is no such value."""
+    places = _rounded_from(e, value, want)
+    if places is None:
+        return None
+    item, pairs = (_item(e), list(zip(value, want))) if e.kind == "numbers" else (e, [(value, want)])
+    return places, [(g, float(w), _rounded_places(g, w)) for g, w in pairs if not _close(item, g, w)]
+
+
+def _figures_text(wrong: list[tuple[Any, float, int]]) -> str:
+    """The significant figures the wrong items of :func:`_rounding` keep ("2 significant figures")."""
+    return _places_text(sorted({_figures(w, p) for _, w, p in wrong}), "significant figure")
+
+
+def _as_given(x: Any) -> str:
+    """A number of an answer as the student wrote it: 75 for an int, 0.4 for a float of any kind."""
+    return str(int(x)) if _whole(x) else repr(float(x))
 
 
 def _rounded_from(e: Expect, value: Any, want: Any) -> str | None:
@@ -500,46 +538,71 @@ def _cut_and_rounded(w: float, places: int) -> tuple[float, float]:
 
 
 def _figures(w: float, places: int) -> int:
-    """How many significant figures ``w`` keeps at ``places`` decimal places (0.04578 at 3: 2; 12.34 at 1: 3)."""
+    """How many significant figures ``w`` keeps at ``places`` decimal places (0.04578 at 3: 2; 12.34 at 1: 3): the
+    inverse of :func:`_places`."""
     return places + math.floor(math.log10(abs(w))) + 1
 
 
-def _keep(e: Expect, want: Sequence[float]) -> str:
-    """The precision that keeps each of ``want`` (the values a student works out) within ``e``'s tolerance however it
-    is cut or rounded, as :data:`ROUNDED_TOO` says it: significant figures for a relative tolerance ("keep 3
-    significant figures or more"), decimal places for an absolute one (to 15 places: "keep more significant
-    figures" beyond, and for an exact answer)."""
+def _places(w: float, figures: int) -> int:
+    """The decimal places at which ``w`` keeps ``figures`` significant figures (0.04578 at 2: 3; 12.34 at 3: 1;
+    negative for figures left of the point): the inverse of :func:`_figures`."""
+    return figures - 1 - math.floor(math.log10(abs(w)))
+
+
+#: a precision (:func:`_precision`): how many, and of what ("decimal place" or "significant figure")
+_Precision = tuple[int, str]
+
+
+def _precision(e: Expect, want: Sequence[float]) -> _Precision | None:
+    """The fewest decimal places (an absolute tolerance) or significant figures (a relative one) that keep each of
+    ``want`` (the values a student works out) within ``e``'s tolerance however it is cut or rounded; None beyond 15,
+    and for an exact answer."""
     item = _item(e) if e.kind == "numbers" else e
     if not e.rel:
         fits = [p for p in range(16) if e.tol and all(_close(item, c, w) for w in want for c in _cut_and_rounded(w, p))]
-        return f"keep {_places_text(fits[:1])} or more" if fits else "keep more significant figures"
-    need = [next((n for n in range(1, 16) if all(_close(item, c, w) for c in
-                                                 _cut_and_rounded(w, n - 1 - math.floor(math.log10(abs(w)))))), 16)
+        return (fits[0], "decimal place") if fits else None
+    need = [next((n for n in range(1, 16) if all(_close(item, c, w) for c in _cut_and_rounded(w, _places(w, n)))), 16)
             for w in want if w]
-    return f"keep {_places_text([max(need)], 'significant figure')} or more" if need and max(need) < 16 \
-        else "keep more significant figures"
+    return (max(need), "significant figure") if need and max(need) < 16 else None
+
+
+def _keep(precision: _Precision | None) -> str:
+    """A :func:`_precision` as :data:`ROUNDED` and :data:`ROUNDED_TOO` say it: "keep 3 significant figures or more",
+    "keep 2 decimal places or more"; "keep more significant figures" for None."""
+    if precision is None:
+        return "keep more significant figures"
+    return f"keep {_places_text([precision[0]], precision[1])} or more"
+
+
+def _shape(w: float, precision: _Precision) -> str:
+    """What ``w`` looks like written to ``precision``, its digits from the first nonzero one as x (0.0356 to 3
+    significant figures: 0.0xxx; 75.668 to 1 decimal place: xx.x): the form the check wants without its value, as the
+    exercises' statements write one (0.0xyz). (invented: the exercise framework)"""
+    n, unit = precision
+    written = f"{abs(w):.{max(n if unit == 'decimal place' else _places(w, n), 0)}f}"
+    lead = len(written) - len(written.lstrip("0."))           # the zeros before the first significant figure
+    return "-" * (w < 0) + written[:lead] + re.sub(r"\d", "x", written[lead:])
 
 
 def _rounded_too(e: Expect, value: Any, want: Any) -> str | None:
     """:data:`ROUNDED_TOO` for ``value``, a typical mistake's value ``want`` cut or rounded to a few decimal places
     (:func:`_rounded_from`): whether each wrong item was cut or rounded (both where the two agree), to how many
-    decimal places and so significant figures, the answer's tolerance and the precision that keeps within it
+    decimal places and so significant figures, and the precision that keeps within the tolerance
     (:func:`_keep`, for every item of ``want`` and of the right answer, which the student works out once the rule is
     fixed); None if it is no such value. It said only "give more significant figures" before, not how the answer was
     rounded nor how many figures the check wants (session 70). (invented: the exercise framework)"""
-    places = _rounded_from(e, value, want)
-    if places is None:
+    rounding = _rounding(e, value, want)
+    if rounding is None:
         return None
-    item, pairs = (_item(e), list(zip(value, want))) if e.kind == "numbers" else (e, [(value, want)])
+    places, wrong = rounding
     right = e.value if e.kind == "numbers" else [e.value]       # (the precision it needs once the rule is fixed)
-    wrong = [(float(g), float(w), _rounded_places(g, w)) for g, w in pairs if not _close(item, g, w)]
     matched = [{way for way, x in zip(("cut", "rounded"), _cut_and_rounded(w, p))
-                if math.isclose(g, x, rel_tol=1e-9, abs_tol=1e-12)} for g, w, p in wrong]
+                if math.isclose(float(g), x, rel_tol=1e-9, abs_tol=1e-12)} for g, w, p in wrong]
     common = set.intersection(*matched)          # one way for every item; both (cut and rounded agree), or mixed
     how = common.pop() if len(common) == 1 else "cut or rounded"
-    figures = _places_text(sorted({_figures(w, p) for _, w, p in wrong}), "significant figure")
-    return ROUNDED_TOO.format(how=how, places=places, figures=figures, tolerance=e.tolerance,
-                              keep=_keep(e, [float(w) for _, w in pairs] + [float(r) for r in right]))
+    ours = want if e.kind == "numbers" else [want]
+    return ROUNDED_TOO.format(how=how, places=places, figures=_figures_text(wrong),
+                              keep=_keep(_precision(e, [float(w) for w in [*ours, *right]])))
 
 
 def _slip_rounded(e: Expect, value: Any, slipped: Any) -> bool:
@@ -594,7 +657,11 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     for 0.442 beside a mistake of 0.398; SamplingEstimate's ``p.true_fraction`` is often its t/n rounded, and the
     two cannot be told apart): the rounding hint then follows the mistake's, joined the same way (or leads, for a
     mistake marked :attr:`Mistake.rounding_first`). An answer none of these explains may be two mistakes made
-    together (:func:`_combined`).
+    together (:func:`_combined`). An answer that only listed pairs (:func:`both`) read as may have a simpler reading
+    too, the right answer or one mistake rounded early or in another unit: that is told first, and the pair after it
+    (:data:`PAIR_TOO`), unless a one-mistake reading's value lies nearer the answer than the pair's (a review of
+    session 70: TaxTargets(20)'s goal of 0.8 is "the tax rate in effect now", 0.75, rounded, or the pair 0.8029, and
+    was told only the pair; BalloonSplit(5)'s 0.0941 is a mistake of 96.375 MB in GB, not the pair's 0 within ±0.5 MB).
     A choice worked out rightly from the student's own answers keeps, beside that hint, only mistakes that name
     other answers: the rule was right, so a typical mistake of the rule that happens to pick the same choice is not
     what happened."""
@@ -602,29 +669,37 @@ def _mistake_hint(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]
     carried = _carried(e, value, others)
     if not near and not carried:
         reordered = _reordered(e, value) and ANOTHER_ORDER.format(order=e.order or "the problem asks for")
-        return _rounded_hint(e, value) or reordered or _combined(e, value, others) or e.hint
+        return _rounded_hint(e, value) or reordered or _combined(e, value, others)[1] or e.hint
     best = min((d for d, _ in near), default=0.0)
     tied = [m for d, m in near if d - best <= 1e-9 * (1 + _size(m.value))]
     given_only = any(t.given for t in tied) or bool(carried) and e.kind == "choice"
     hints = carried + [m.hint for m in tied if m.given or not given_only]
     rounded = _rounded_hint(e, value)
+    if not carried and all(m.paired for m in tied):
+        nearest, combined = _combined(e, value, others)
+        simpler = [h for h in (rounded, combined) if h]
+        if simpler:                 # first; then the pair, unless a one-mistake reading lies nearer the answer
+            pairs = "" if combined and nearest < best else "".join(PAIR_TOO + h.removeprefix(TWO)
+                                                                  for h in dict.fromkeys(hints))
+            return ALSO.join(simpler) + pairs
     if rounded:
         hints = [rounded, *hints] if any(m.rounding_first for m in tied) else [*hints, rounded]
     return ALSO.join(dict.fromkeys(hints))
 
 
-def _combined(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> str:
+def _combined(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -> tuple[float, str]:
     """The hint (:data:`BOTH`) for a numeric ``value`` that a typical mistake of the model (not a slip) explains
     together with a slip (its value in the slip's unit, :func:`_scaled_reads`: ρ without the tax, per MB) or with a
     rounding (its value cut or rounded early to a few decimal places, :data:`ROUNDED_TOO`: ρ without the tax, 0.19
     for 0.1924), with the other answers that mistake names (:func:`_with_given`); the nearest such pairs, joined by
-    :data:`ALSO`; "" if none does. A student's trial (session 68) was given the general hint for these. Two slips,
+    :data:`ALSO`, with their distance from ``value`` (to the mistake's value in the slip's unit, or before it was
+    rounded); (inf, "") if none does. A student's trial (session 68) was given the general hint for these. Two slips,
     or a slip rounded, are no such pair: a slip is already named as printed, rounded (:func:`_slip_rounded`); nor is a
     mistake that is already two (:attr:`Mistake.paired`) paired with a third. A value
     the answer cannot take (:func:`_impossible`) is told what the answer must be instead (a goal tax rate of 1.0 is no
     k = 1.6 cut to 0 decimal places). (invented: the exercise framework)"""
     if e.kind not in ("number", "numbers") or _impossible(e, value):
-        return ""
+        return math.inf, ""
     found = []
     for m in (m for m in e.mistakes if not m.slip and not m.paired and _with_given(m, others)):
         for s in (s for s in e.mistakes if s.slip):
@@ -634,8 +709,8 @@ def _combined(e: Expect, value: Any, others: Mapping[str, tuple[Expect, Any]]) -
         rounded = _rounded_too(e, value, m.value)
         if rounded:
             found.append((_distance(e, value, m.value), BOTH.format(first=m.hint, second=rounded)))
-    best = min((d for d, _ in found), default=0.0)
-    return ALSO.join(dict.fromkeys(h for d, h in found if d - best <= 1e-9 * (1 + _size(value))))
+    best = min((d for d, _ in found), default=math.inf)
+    return best, ALSO.join(dict.fromkeys(h for d, h in found if d - best <= 1e-9 * (1 + _size(value))))
 
 
 def _scaled_reads(e: Expect, value: Any, scaled: Any, scale: float) -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from esxlab import checks, problems
-from esxlab.checks import Carried, CheckFailed, Expect, Mistake, SLIP_NEAR, _close
+from esxlab.checks import Carried, CheckFailed, Expect, Mistake, SLIP_NEAR, _close, _item
 from esxlab.errors import ConfigError, Error, shorten, shown
 from esxlab.problems import Problem
 from esxlab.problems.base import UNIT_SLIPS, slip, swapped, unit_mistakes
@@ -450,7 +450,9 @@ def test_no_sampling_or_tax_mistake_is_told_with_another():
     """Over seeds 0–599 no typical mistake of either problem, answered alone, is told beside another mistake's hint
     ("Another mistake gives the same answer: ..."), but for a unit slip whose value a mistake happens to share
     (SamplingEstimate seeds 145 and 576: the slow average in GB is 0.125, as are swapped gains); the rounding hint
-    beside a mistake's is not a mistake's, nor are the two hints a pair of mistakes made together is told with."""
+    beside a mistake's is not a mistake's, nor are the two hints a pair of mistakes made together is told with (a pair
+    told after a simpler reading of its value, the right answer or one mistake rounded, is told by its halves after
+    that reading: checks.PAIR_TOO; TaxTargets seed 115's pair is 0.8, also the tax rate in effect now, 0.75, rounded)."""
     for cls in (problems.SamplingEstimate, problems.TaxTargets):
         for seed in range(600):
             p = cls(seed)
@@ -460,9 +462,11 @@ def test_no_sampling_or_tax_mistake_is_told_with_another():
                     given = {**answers, e.name: (e, m.value),
                              **{n: (answers[n][0], v) for n, v in m.given.items()}}
                     msg = checks._value_error(e, m.value, given)
-                    assert m.hint in msg, (cls.__name__, seed, e.name, msg)
+                    assert (m.hint.removeprefix(checks.TWO) if m.paired else m.hint) in msg, (cls.__name__, seed,
+                                                                                                  e.name, msg)
                     also = [o.hint for o in e.mistakes if o.hint != m.hint and o.hint in msg and not (o.slip or m.slip)
-                            and o.hint not in m.hint]
+                            and o.hint not in m.hint and not (m.paired and checks.BOTH.format(
+                                first=o.hint, second="the result was then") in msg)]
                     assert not also, (cls.__name__, seed, e.name, msg)
 
 
@@ -518,7 +522,8 @@ def test_every_slip_reads_as_itself_and_never_as_0_seeds_0_to_99(cls):
     it is (with the other answers it names), gets its own hint, and every slip also rounded to 2 or 3
     significant figures (where that stays within its tolerance): BalloonSplit's GB and fraction-of-max
     slips lie within ±0.5 MB of each other and of mistakes whose value is 0, and the nearest one is
-    named; 0 (every item 0) never reads as a slip."""
+    named; 0 (every item 0) never reads as a slip. (A pair of mistakes whose value is also a simpler reading, the right
+    answer rounded, is told by its halves after it: checks.PAIR_TOO.)"""
     slips = 0
     for seed in range(100):
         p = cls(seed)
@@ -538,7 +543,8 @@ def test_every_slip_reads_as_itself_and_never_as_0_seeds_0_to_99(cls):
                         continue
                     with pytest.raises(CheckFailed) as err:
                         checks.verify(e, answer, given)
-                    assert m.hint in str(err.value), (seed, e.name, answer, m.hint)
+                    assert (m.hint.removeprefix(checks.TWO) if m.paired else m.hint) in str(err.value), \
+                        (seed, e.name, answer, m.hint)
                 slips += m.slip
                 assert not (m.slip and _close(e, m.value, e.value)), (seed, e.name, m.hint)
     assert slips >= 100
@@ -1042,7 +1048,9 @@ def test_an_answer_rounded_or_cut_too_far_is_told_so_in_every_numeric_exercise(c
     """Each right item (alone, the others right) rounded or cut to 0–6 decimal places, keeping a
     significant figure: where that falls outside the tolerance and matches no typical mistake, the
     message names the places (or fewer) and asks for more significant figures. Before, only
-    RhoVictim said so, for 3 or 4 places."""
+    RhoVictim said so, for 3 or 4 places. The common wording (checks.ROUNDED) says how many the check needs, the
+    fewest that keep every right item within the tolerance however it is cut or rounded (worked out here), and shows
+    the answer given beside that form, its digits as x (before: only "give more significant figures")."""
     for seed in range(4):
         p = cls(seed)
         for e in expect(p):
@@ -1059,7 +1067,36 @@ def test_an_answer_rounded_or_cut_too_far_is_told_so_in_every_numeric_exercise(c
                             continue
                         msg = _message(e, answer)
                         assert "cut or rounded to" in msg and max(_places_named(msg)) <= places, (seed, answer, msg)
-                        assert e.tolerance.rstrip(")") in msg and ("significant figures" in msg), msg
+                        assert e.tolerance.rstrip(")") in msg and ("significant figure" in msg), msg
+                        if e.rounded_hint is checks.ROUNDED:
+                            _assert_keeps_enough(e, values, msg, answer)
+
+
+def _assert_keeps_enough(e, values, msg, answer):
+    """The precision a rounding hint asks for (``msg``) keeps each of ``values`` within ``e``'s tolerance cut and
+    rounded, one fewer does not keep them all, and the form shown (zeros, then x for each digit) has that many decimal
+    places or significant figures, beside the first wrong item as given."""
+    told = re.search(r"keep (\d+) (decimal place|significant figure)s? or more \(as -?((?:0\.0*)?)(x[x.]*), not "
+                     r"([^)]+)\)\.$", msg)
+    assert told, msg
+    n, unit, zeros, digits, given = int(told[1]), told[2], told[3], told[4], told[5]
+
+    def places(w, k):
+        return k if unit == "decimal place" else k - 1 - math.floor(math.log10(abs(w)))
+
+    def kept(k):
+        return all(abs(c - w) <= (e.tol * abs(w) if e.rel else e.tol) + 1e-12
+                   for w in values if w for c in (round(w, places(w, k)), _cut(w, places(w, k))))
+    assert kept(n) and not kept(n - 1), msg
+    items = answer if e.kind == "numbers" else [answer]
+    first = next(i for i, (a, w) in enumerate(zip(items, values)) if not _close(_item(e), a, w))
+    assert float(given) == items[first], msg
+    shape = zeros + digits
+    if unit == "decimal place":
+        assert len(shape.partition(".")[2]) == n, msg
+    elif places(values[first], n) >= 0:
+        assert digits.count("x") == n, msg
+
 
 
 def test_an_exercise_s_answer_rounded_reads_so():
@@ -1068,10 +1105,22 @@ def test_an_exercise_s_answer_rounded_reads_so():
     e = expect(problems.BalloonSplit(1))[0]
     assert e.value == pytest.approx(75.668, abs=1e-3)
     assert _message(e, 75) == ("`balloon_mb` is not right (within ±0.5 MB): that looks like the right answer cut or "
-                               "rounded to 0 decimal places, which is outside the tolerance: give more significant "
-                               "figures.")
+                               "rounded to 0 decimal places (2 significant figures), which is outside the tolerance: "
+                               "keep 1 decimal place or more (as xx.x, not 75).")
     e = next(x for x in expect(problems.SamplingEstimate(0)) if x.name == "slow")
-    assert "cut or rounded to 1 decimal place, which" in _message(e, 0.4)
+    assert _message(e, 0.4).endswith(": that looks like the right answer cut or rounded to 1 decimal place (1 "
+                                     "significant figure), which is outside the tolerance: keep 2 decimal places or "
+                                     "more (as 0.xx, not 0.4).")     # (0.442 cut to 0.44 is within ±0.005; 0.4 is not)
+
+
+def test_decimal_places_and_significant_figures_convert_one_way_each():
+    """One helper each way (checks._figures, checks._places), which the rounding hints share (before, the relation
+    was written out twice): 0.04578 keeps 2 significant figures at 3 places, 12.34 keeps 3 at 1, 123456 keeps 2 at
+    -4; and each undoes the other."""
+    assert [checks._figures(w, p) for w, p in ((0.04578, 3), (12.34, 1), (123456, -4))] == [2, 3, 2]
+    assert [checks._places(w, n) for w, n in ((0.04578, 2), (12.34, 3), (123456, 2))] == [3, 1, -4]
+    for w in (0.00123, 0.5, 7.0, 75.668, 9999.5):
+        assert all(checks._places(w, checks._figures(w, p)) == p for p in range(-2, 7))
 
 
 def test_a_whole_unit_off_or_a_number_without_a_figure_of_the_answer_is_no_rounding():
@@ -1113,25 +1162,27 @@ def test_exercises_with_whole_numbers_never_read_a_slip_of_one_as_a_rounding():
 def test_typical_mistakes_come_before_the_rounding_hint():
     """An answer that is a typical mistake and also the right value rounded gets both, the mistake first."""
     e = Expect("x", "number", 0.1234, hint="H", tol=0.001, mistakes=(Mistake(0.12, "M"),))
-    assert _message(e, 0.12) == ("`x` is not right (within ±0.001): M" + checks.ALSO
-                                 + checks.ROUNDED.format(places="2 decimal places"))
+    assert _message(e, 0.12) == ("`x` is not right (within ±0.001): M" + checks.ALSO + "that looks like the right "
+                                 "answer cut or rounded to 2 decimal places (2 significant figures), which is outside "
+                                 "the tolerance: keep 3 decimal places or more (as 0.xxx, not 0.12).")
     assert _places_named(_message(e, 0.1)) == {1} and not _places_named(_message(e, 0.13))
 
 
 def test_a_problem_words_its_own_rounding_hint_or_none_and_lists_name_their_places():
-    assert checks.ROUNDED.format(places="2 decimal places") == (
-        "that looks like the right answer cut or rounded to 2 decimal places, which is outside the tolerance: give "
-        "more significant figures.")
+    assert _message(Expect("x", "number", 0.1234, hint="H", tol=0.001), 0.12).endswith(
+        "that looks like the right answer cut or rounded to 2 decimal places (2 significant figures), which is outside "
+        "the tolerance: keep 3 decimal places or more (as 0.xxx, not 0.12).")
     own = Expect("x", "number", 0.1234, hint="H", tol=0.001, rounded_hint="cut to {places}: more digits.")
     assert _message(own, 0.12) == "`x` is not right (within ±0.001): cut to 2 decimal places: more digits."
     assert _message(Expect("x", "number", 0.1234, hint="H", tol=0.001, rounded_hint=None), 0.12).endswith(": H")
     xs = Expect("xs", "numbers", [0.1234, 12.3456, 5.0], hint="H", tol=0.0001)
     msg = _message(xs, [0.12, 12.3, 5.0])
     assert msg.startswith("`xs` is not right (each within ±0.0001; first wrong item: `xs[0]`): that looks like")
-    assert "cut or rounded to 1 or 2 decimal places," in msg
-    assert "to 1 decimal place," in _message(xs, [0.1234, 12.3, 5.0])
-    assert _message(xs, [0.12, 12.0, 5.0]).endswith("0 or 2 decimal places, which is outside the tolerance: give "
-                                                    "more significant figures.")
+    assert "cut or rounded to 1 or 2 decimal places (" in msg
+    assert "to 1 decimal place (" in _message(xs, [0.1234, 12.3, 5.0])
+    assert _message(xs, [0.12, 12.0, 5.0]).endswith("0 or 2 decimal places (2 significant figures), which is outside "
+                                                    "the tolerance: keep 4 decimal places or more (as 0.xxxx, not "
+                                                    "0.12).")
     assert _message(xs, [0.12, 12.0345, 5.0]).endswith(": H")         # every wrong item must be a rounding
 
 
@@ -1165,7 +1216,7 @@ def test_a_typical_mistake_also_slipped_into_another_unit_or_rounded_names_both(
     assert _message(e, [4.578, 3.560]).endswith("First, M. Second, P.")
     rounded = _message(e, [0.046, 0.036])           # 0.046 is within ±1 % of 0.04578; 0.036 is 0.0356 rounded
     assert rounded.endswith("First, M. Second, the result was then rounded to 3 decimal places (2 significant "
-                            "figures), which is outside the tolerance (each within ±1 %): keep 3 significant figures "
+                            "figures), which is outside the tolerance: keep 3 significant figures "
                             "or more, and round only the final answer."), rounded
     assert _message(e, [0.0241 * 25600, 0.0215 * 25600]).endswith(": H.")        # two slips: no model mistake
     assert "two mistakes" not in _message(e, [0.02, 0.02])                        # the right values rounded
@@ -1183,18 +1234,20 @@ def test_a_typical_mistake_also_slipped_into_another_unit_or_rounded_names_both(
 def test_a_mistake_rounded_early_is_told_how_it_was_rounded_and_what_the_check_wants():
     """The rounding half of two mistakes made together said only "cut or rounded to 3 decimal places …: give more
     significant figures" (session 70): it now says whether the result was cut or rounded, to how many decimal places
-    and significant figures, the tolerance, and the precision that keeps within it (significant figures for a
-    relative tolerance, decimal places for an absolute one)."""
+    and significant figures, and the precision that keeps within the tolerance (significant figures for a
+    relative tolerance, decimal places for an absolute one). The tolerance is said once, in the message's first
+    words (it was said again in the rounding half, making a dense message longer)."""
     e = Expect("x", "numbers", [0.0241, 0.0215], hint="H.", tol=0.01, rel=True,
                mistakes=(Mistake([0.04578, 0.03560], "M."),))
     assert _message(e, [0.045, 0.035]).endswith("Second, the result was then cut to 3 decimal places (2 significant "
-                                                "figures), which is outside the tolerance (each within ±1 %): keep 3 "
+                                                "figures), which is outside the tolerance: keep 3 "
                                                 "significant figures or more, and round only the final answer.")
+    assert _message(e, [0.045, 0.035]).count("±1 %") == 1
     assert "then cut to 2 decimal places (1 significant figure)" in _message(e, [0.04, 0.03])
     assert "then cut or rounded to 3 decimal places" in _message(e, [0.045, 0.036])      # one cut, one rounded
     one = Expect("y", "number", 0.8, hint="H.", tol=0.01, mistakes=(Mistake(0.4672, "M."),))
     assert _message(one, 0.4).endswith("Second, the result was then cut to 1 decimal place (1 significant figure), "
-                                       "which is outside the tolerance (within ±0.01): keep 2 decimal places or more, "
+                                       "which is outside the tolerance: keep 2 decimal places or more, "
                                        "and round only the final answer.")
     assert "then rounded to 0 decimal places (2 significant figures)" in _message(
         Expect("z", "number", 10.0, hint="H.", tol=0.1, mistakes=(Mistake(23.61, "M."),)), 24)
@@ -1273,3 +1326,83 @@ def test_two_rule_mistakes_worked_by_hand_get_both_hints():
     reserved = [sum(v.min_mb for v in vms), sum(v.max_mb - v.min_mb for v in vms)]
     told = _line(fails(q, {**solve(q), "reserved_mb": reserved}), "reserved_mb")
     assert "First, the memory reservation is min + overhead" in told and "Second, only the running VMs'" in told, told
+
+
+def test_more_rule_mistakes_made_together_worked_by_hand_get_both_hints():
+    """The pairs' values worked out from each statement's numbers and the paper's formulas, not from the mistake list
+    (a review of session 70: the PAIRS test takes each value from the code under test).
+    TaxTargets(0): with equal shares revocation stops where active + k·idle is equal in both VMs, so the gap between
+    the targets g = 2·goal − available and d = busy − idle active give τ = 1 − 1/k = g / d (§5.2); the busy VM's gain
+    over an even split, g / 2, taken for the gap halves it, and k = 1/(1 − τ/2) given for τ, or τ from k = 1/τ, is
+    1 − τ/2. SamplingEstimate(1): f = t / n, and the averages with the gains swapped and each on the old value,
+    new = gain·old + (1 − gain)·f (§5.3). DoublePaging(0): the guest pages out all p.grow_mb (its free pages
+    forgotten), each in host swap with chance swap / all of the VM's memory (§3.3). LimitTargets(0): with limits and
+    reservations ignored, memory in proportion to shares (no VM reaches its max)."""
+    q = problems.TaxTargets(0)
+    tau = (2 * q.busy_goal_mb - q.available_mb) / (q.busy_active_mb - q.idle_active_mb)
+    assert solve(q)["goal_tax_rate"] == pytest.approx(tau, abs=1e-6)
+    gain = "First, the busy VM's gain comes out of the idle VM's target"
+    for value, second in ((1 / (1 - tau / 2), "Second, that looks like k, the cost of an idle page"),
+                          (1 - tau / 2, "Second, that is what taking an idle page's cost as k = 1/τ gives")):
+        told = _line(fails(q, {**solve(q), "goal_tax_rate": round(value, 3)}), "goal_tax_rate")
+        assert f"two mistakes made together. {gain}" in told and second in told, told
+    s = problems.SamplingEstimate(1)
+    f = s.touched / s.n
+    averages = {"slow": s.fast_gain * s.slow + (1 - s.fast_gain) * f,
+                "fast": s.slow_gain * s.fast + (1 - s.slow_gain) * f}
+    told = fails(s, {**solve(s), **{name: round(v, 3) for name, v in averages.items()}})
+    for name, size in (("slow", "smaller"), ("fast", "larger")):
+        assert (f"two mistakes made together. First, the {name} average uses the {size} gain. Second, the gain weighs "
+                "the new sample, not the old average.") in _line(told, name), told
+    d = problems.DoublePaging(0)
+    chance, paged_out = d.swap_mb / d.max_mb, d.grow_mb * 256
+    told = fails(d, {**solve(d), "swap_ins": (paged_out + d.background_pages_s) * chance,
+                     "double_paged": paged_out * chance})
+    for name in ("swap_ins", "double_paged"):
+        assert ("two mistakes made together. First, the guest first uses its free pages; only what they cannot cover "
+                "is paged out. Second, ESX's random victims come from the VM's backed (private) pages")\
+            in _line(told, name), told
+    t = problems.LimitTargets(0)
+    shares = [v["shares"] for v in t.vms]
+    busy = [t.available_mb * x / sum(shares) for x in shares]
+    assert all(b < v["max_mb"] for b, v in zip(busy, t.vms))
+    told = _line(fails(t, {**solve(t), "busy_mb": busy}), "busy_mb")
+    assert ("two mistakes made together. First, it looks as if the limits were ignored" in told
+            and "Second, it looks as if the reservations were ignored" in told), told
+
+
+def test_one_mistake_rounded_early_or_in_another_unit_is_told_before_a_pair_that_gives_it_too():
+    """A review of session 70: a listed pair took an answer that one mistake rounded early also explains, and only
+    the pair was told. TaxTargets(20): 0.8 is the tax rate in effect now (0.75) rounded to 1 decimal place, and the
+    pair "gain for the gap, k = 1/τ" (1 − τ/2 = 0.8029, within ±0.01); SamplingEstimate(18): fast 0.1 is the fast
+    average with the smaller gain (0.15 + 0.25·(0.08 − 0.15) = 0.1325) cut, and the pair "gains swapped, on the old
+    average" (0.25·0.15 + 0.75·0.08 = 0.0975). The simpler reading (one rule mistake) is told first, then the pair.
+    BalloonSplit(5): 0.0941 is max − target, 96.375 MB, in GB, and lies within ±0.5 MB of the pair's 0 MB: the
+    reading in GB is nearer, and told alone."""
+    q = problems.TaxTargets(20)
+    tau = (2 * q.busy_goal_mb - q.available_mb) / (q.busy_active_mb - q.idle_active_mb)
+    assert q.tax_rate == 0.75 and abs(0.8 - (1 - tau / 2)) <= 0.01
+    told = _line(fails(q, {**solve(q), "goal_tax_rate": 0.8}), "goal_tax_rate")
+    assert told.endswith(
+        ": that looks like two mistakes made together. First, that is the tax rate in effect now (q.tax_rate); the "
+        "question asks for the τ that would give the busy VM a target of q.busy_goal_mb. Second, the result was then "
+        "rounded to 1 decimal place (1 significant figure), which is outside the tolerance: keep 2 "
+        "decimal places or more, and round only the final answer. Two rule mistakes made together give the same "
+        "answer too. First, the busy VM's gain comes out of the idle VM's target: the gap between the two targets is "
+        "twice the busy VM's gain over an even split. Second, that is what taking an idle page's cost as k = 1/τ "
+        "gives; it costs k = 1/(1 − τ) times an active page."), told
+    s = problems.SamplingEstimate(18)
+    f = s.touched / s.n
+    assert abs(0.1 - (s.slow_gain * s.fast + (1 - s.slow_gain) * f)) <= 0.005
+    assert math.trunc(10 * (s.fast + s.slow_gain * (f - s.fast))) / 10 == 0.1
+    told = _line(fails(s, {**solve(s), "fast": 0.1}), "fast")
+    assert ("First, the fast average uses the larger gain. Second, the result was then cut or rounded to 1 decimal "
+            "place" in told and told.endswith(" Two rule mistakes made together give the same answer too. First, the "
+                                              "fast average uses the larger gain. Second, the gain weighs the new "
+                                              "sample, not the old average.")), told
+    b = problems.BalloonSplit(5)
+    assert round((b.max_mb - b.target_mb) / 1024, 4) == 0.0941 and solve(b)["swap_mb"] > 0.5
+    told = _line(fails(b, {**solve(b), "swap_mb": 0.0941}), "swap_mb")
+    assert told.endswith(": that looks like two mistakes made together. First, the excess is the allocation minus the "
+                         "target; max − target is only the most a balloon may hold (its reclaimed share). Second, that "
+                         "looks like the answer in GB; give it in MB."), told

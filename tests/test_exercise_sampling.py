@@ -119,7 +119,8 @@ def test_a_mistake_that_is_also_the_right_value_rounded_gets_both_hints():
     assert (round(right["estimate"], 3), round(min(right["slow"], right["fast"]), 3)) == (0.442, 0.398)
     line = _line(_feedback(p, **{**right, "estimate": 0.4}), "estimate")
     assert line.endswith("ESX takes the largest." + ALSO + "that looks like the right answer cut or rounded to 1 "
-                         "decimal place, which is outside the tolerance: give more significant figures.")
+                         "decimal place (1 significant figure), which is outside the tolerance: keep 2 decimal places "
+                         "or more (as 0.xx, not 0.4).")
 
 
 def test_sampling_names_swapped_averages_on_both_lines():
