@@ -195,12 +195,13 @@ def _here(cells: tuple[_Cell, ...], running: str) -> int | None:
     """Which of ``cells`` raised, ``running`` being its code as IPython ran it: the cell whose id the front end sent
     with it, if the id is in the saved file (a cell edited since the last save, or two cells of one text, are found
     too); else the one cell whose code is ``running`` (nbval, nbclient, VS Code and older front ends send no id); None
-    if no cell, or two, have it."""
+    if no cell, or two, have it, or if an id was sent that the saved file, which has ids, lacks: a cell made or pasted
+    since the last save, whose place is not known (a fresh user's pasted copy was placed where its original is)."""
     sent = getattr(_running, "cell_id", None)
     if sent and (getattr(_running, "transformed_cell", None) or "").strip() == running:     # (that cell raised)
         ids = [i for i, c in enumerate(cells) if c.id == sent]
-        if ids:
-            return ids[0]
+        if ids or any(c.id for c in cells):
+            return ids[0] if ids else None
     matching = [i for i, c in enumerate(cells) if c.python == running]
     return matching[0] if len(matching) == 1 else None
 
@@ -208,6 +209,10 @@ def _here(cells: tuple[_Cell, ...], running: str) -> int | None:
 #: what to run when the cell that sets a name is above this one (the Run menu of JupyterLab and Notebook 7)
 RUN_ABOVE = ("Run the cells above this one first (Run ▸ Run All Above Selected Cell), or the whole notebook (Run ▸ "
              "Run All Cells)")
+#: what to run when this cell's place is not known (:func:`_here`): the Run menu's advice may not reach the cell
+RUN_THAT = "Run that cell first, then this one"
+#: characters of the setter's first line a sentence quotes
+QUOTE_CHARS = 60
 
 
 def _not_set(name: str, setter: str, run: str, why: str = "") -> str:
@@ -251,9 +256,10 @@ def set_by_another_cell(value: BaseException, tb: TracebackType | None, shell: A
              "a cell below this one" if below else "a cell above this one")
     lines = [ln.strip() for ln in cells[setter].source.splitlines() if ln.strip()]
     line = next((ln for ln in lines if not ln.startswith("#")), lines[0])          # (its code, not a comment)
-    return _not_set(name, f"{where} sets `{name}` (the code cell that begins `{line}`)",
-                    "This cell is meant to run after it: run that cell first, or move this code below it" if below
-                    else RUN_ABOVE)                 # (Run All would reach this cell before a cell below it)
+    begins = line if len(line) <= QUOTE_CHARS else f"{line[:QUOTE_CHARS - 1].rstrip()}…"
+    run = ("This cell is meant to run after it: run that cell first, or move this code below it" if below else
+           RUN_THAT if here is None else RUN_ABOVE)     # (Run All would reach this cell before a cell below it)
+    return _not_set(name, f"{where} sets `{name}` (the code cell that begins `{begins}`)", run)
 
 
 def _remember(etype: type, value: BaseException, tb: TracebackType | None) -> None:

@@ -273,6 +273,23 @@ def test_the_running_cell_is_found_by_the_id_jupyterlab_sends(tmp_path):
     assert magic["evalue"].startswith("name 'z' is not defined: a cell above this one sets `z`"), magic["evalue"]
 
 
+def test_a_cell_pasted_since_the_last_save_is_not_placed_where_its_original_is(tmp_path):
+    """A fresh user pasted a copy of a cell above the cell that sets its name; until the next save the kernel found
+    the copy by its text, at its original's place below the setter, and advised Run All Above, which did not help. An
+    id the saved file lacks is a cell whose place is not known: it says "another cell" and to run that cell first. A
+    long first line is quoted cut."""
+    long = "dash = make_a_dashboard(with_a_name_long_enough, to_be_cut_in_the_sentence, at=60)"
+    saved = [nbformat.v4.new_code_cell(c) for c in ["from esxlab import checks", long, "print(dash)"]]
+    path = tmp_path / "pasted.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=saved), path)
+    pasted = _run_as_jupyterlab([(saved[0].id, saved[0].source), ("pasted-copy", "print(dash)")],
+                                {"JPY_SESSION_NAME": str(path)})[1]
+    assert pasted["evalue"] == ("name 'dash' is not defined: another cell of this notebook sets `dash` (the code cell "
+                                "that begins `dash = make_a_dashboard(with_a_name_long_enough, to_be_cut_…`), and it "
+                                "has not run in this kernel, or stopped before it set `dash`. Run that cell first, "
+                                "then this one."), pasted["evalue"]
+
+
 @pytest.mark.parametrize("source, names", [
     ("x += 1", set()),                                   # it needs `x` already
     ("x: int", set()),                                   # an annotation alone binds nothing
