@@ -484,15 +484,18 @@ def _rounded_hint(e: Expect, value: Any) -> str | None:
     """``e.rounded_hint`` if ``value`` is numeric and each of its wrong items is its right value cut or
     rounded to a few decimal places (:func:`_rounded_places`), else None. Its fields: ``places``, ``figures`` (the
     significant figures those places keep), ``keep`` (:func:`_keep`) and ``example`` (the first wrong item as given
-    beside what it looks like at that precision, :func:`_shape`). It said only "give more significant figures"
-    before, not how many the check needs (a review of session 70). (invented: the exercise framework)"""
+    beside what it looks like at that precision, :func:`_shape`; left out where the item as given has another sign or
+    power of ten than the right value, whose form would then tell its next digit: 9.96 given as 10.0, 0.995 as 1).
+    It said only "give more significant figures" before, not how many the check needs (a review of session 70).
+    (invented: the exercise framework)"""
     rounding = _rounding(e, value, e.value)
     if rounding is None:
         return None
     places, wrong = rounding
     precision = _precision(e, e.value if e.kind == "numbers" else [e.value])
     given, right, _ = wrong[0]
-    example = f" (as {_shape(right, precision)}, not {_as_given(given)})" if precision else ""
+    alike = given and right and (given > 0) == (right > 0) and _power(given) == _power(right)
+    example = f" (as {_shape(right, precision)}, not {_as_given(given)})" if precision and alike else ""
     return e.rounded_hint.format(places=places, figures=_figures_text(wrong), keep=_keep(precision), example=example)
 
 
@@ -540,13 +543,18 @@ def _cut_and_rounded(w: float, places: int) -> tuple[float, float]:
 def _figures(w: float, places: int) -> int:
     """How many significant figures ``w`` keeps at ``places`` decimal places (0.04578 at 3: 2; 12.34 at 1: 3): the
     inverse of :func:`_places`."""
-    return places + math.floor(math.log10(abs(w))) + 1
+    return places + _power(w) + 1
+
+
+def _power(w: float) -> int:
+    """The power of ten of ``w``'s first significant figure (0.0356: −2; 75.6: 1)."""
+    return math.floor(math.log10(abs(w)))
 
 
 def _places(w: float, figures: int) -> int:
     """The decimal places at which ``w`` keeps ``figures`` significant figures (0.04578 at 2: 3; 12.34 at 3: 1;
     negative for figures left of the point): the inverse of :func:`_figures`."""
-    return figures - 1 - math.floor(math.log10(abs(w)))
+    return figures - 1 - _power(w)
 
 
 #: a precision (:func:`_precision`): how many, and of what ("decimal place" or "significant figure")

@@ -11,7 +11,7 @@ says so; a typo keeps its traceback. A ``NameError`` raised at a cell's top leve
 of the open notebook sets (the kernel knows the notebook's file from Jupyter's ``__session__``, or VS Code's
 ``__vsc_ipynb_file__``) is shown as one line that quotes that cell and says what to run first: the student ran
 cells out of order. Both sentences give their facts in one order (the cell that sets the name, why it has not,
-what to run) and the same Run menu advice. The running cell is found in the saved file by the id JupyterLab and
+what to run: for a check cell, the cell that sets the answer, which usually stopped on an error). The running cell is found in the saved file by the id JupyterLab and
 Notebook 7 send with it (IPython's ``pre_run_cell`` event hands it over), else by its text; the file is read again
 only once it has changed. Any other exception keeps IPython's usual traceback. The cell
 still fails with an ``error`` output, so nbval and nbgrader's autograde count it exactly as before,
@@ -198,7 +198,9 @@ def _here(cells: tuple[_Cell, ...], running: str) -> int | None:
     if no cell, or two, have it, or if an id was sent that the saved file, which has ids, lacks: a cell made or pasted
     since the last save, whose place is not known (a fresh user's pasted copy was placed where its original is)."""
     sent = getattr(_running, "cell_id", None)
-    if sent and (getattr(_running, "transformed_cell", None) or "").strip() == running:     # (that cell raised)
+    # (the id only if that cell raised: a silent execution, as front ends send for their own needs, fires no
+    # pre_run_cell, and the id remembered is then the last cell's)
+    if sent and (getattr(_running, "transformed_cell", None) or "").strip() == running:
         ids = [i for i, c in enumerate(cells) if c.id == sent]
         if ids or any(c.id for c in cells):
             return ids[0] if ids else None
@@ -209,6 +211,9 @@ def _here(cells: tuple[_Cell, ...], running: str) -> int | None:
 #: what to run when the cell that sets a name is above this one (the Run menu of JupyterLab and Notebook 7)
 RUN_ABOVE = ("Run the cells above this one first (Run ▸ Run All Above Selected Cell), or the whole notebook (Run ▸ "
              "Run All Cells)")
+#: what to run when a check cell's answer (or problem object) is not set: the cell that sets it, which usually
+#: stopped on an error (a review: Run All Above alone is no help there)
+RUN_CHECKED = "Run that cell, then this check again (Run ▸ Run All Above Selected Cell runs every cell above it)"
 #: what to run when this cell's place is not known (:func:`_here`): the Run menu's advice may not reach the cell
 RUN_THAT = "Run that cell first, then this one"
 #: characters of the setter's first line a sentence quotes
@@ -281,7 +286,8 @@ def show(shell: Any, etype: type, value: BaseException, tb: TracebackType | None
         shell._showtraceback(NameError, NameError(out_of_order), [f"\x1b[0;31mNameError\x1b[0m: {out_of_order}"])
     elif name is not None:
         _remember(etype, value, tb)
-        told = NameError(_not_set(name, f"this check needs `{name}` from a cell above this one", RUN_ABOVE,
+        told = NameError(_not_set(name, f"this check needs `{name}` from the cell above it that sets `{name}`",
+                                  RUN_CHECKED,
                                   f" (read its error, a SyntaxError say, and fix it), or gives "
                                   f"{'the problem object' if name in PROBLEM_NAMES else 'the answer'} another name "
                                   f"(keep `{name}`)"))

@@ -1113,6 +1113,17 @@ def test_an_exercise_s_answer_rounded_reads_so():
                                      "more (as 0.xx, not 0.4).")     # (0.442 cut to 0.44 is within ±0.005; 0.4 is not)
 
 
+def test_the_rounding_hints_form_does_not_tell_a_digit_across_a_power_of_ten():
+    """A review: the form was drawn from the right value, so 9.96 given as 10.0 was told "as x.xx" (below 10: the
+    next digit is 9), and 0.995 given as 1 "as 0.xxx"; where the answer as given has another power of ten or sign,
+    the form is left out, and the rest of the hint stays."""
+    e = Expect("load", "number", 9.96, hint="H", tol=0.005)
+    assert _message(e, 10.0).endswith("keep 2 decimal places or more."), _message(e, 10.0)
+    below_one = Expect("x", "number", 0.995, hint="H", tol=0.0005)
+    assert _message(below_one, 1).endswith("keep 3 decimal places or more."), _message(below_one, 1)
+    assert _message(e, 9.9).endswith("keep 2 decimal places or more (as x.xx, not 9.9)."), _message(e, 9.9)
+
+
 def test_decimal_places_and_significant_figures_convert_one_way_each():
     """One helper each way (checks._figures, checks._places), which the rounding hints share (before, the relation
     was written out twice): 0.04578 keeps 2 significant figures at 3 places, 12.34 keeps 3 at 1, 123456 keeps 2 at
