@@ -618,13 +618,17 @@ def test_a_param_range_split_at_any_joint_is_told_to_write_the_values_as_a_list(
     ("tax_rate=0-0.5-1", "tax_rate=0,0.5 (1 left out: tax_rate does not allow it)"),
     ("tax_rate=0 to 0.5", "tax_rate=0,0.5 (" + ends() + ")"),
     ("minutes=40-50-60", "minutes=40,50,60"),
-    ("tax_rate=0:1:0.25", "tax_rate=0,0.25,0.5,0.75 (1 left out: tax_rate does not allow it)"),     # start:stop:step
-    ("tax_rate=0:0.25:1", "tax_rate=0,0.25,0.5,0.75 (1 left out: tax_rate does not allow it)"),     # start:step:stop
+    ("tax_rate=0:1:0.25", "tax_rate=0,0.25,0.5,0.75,0.99 (0.99 for 1, the most tax_rate allows)"),     # start:stop:step
+    ("tax_rate=0:0.25:1", "tax_rate=0,0.25,0.5,0.75,0.99 (0.99 for 1, the most tax_rate allows)"),     # start:step:stop
+    ("tax_rate=-0.5:1:0.5", "tax_rate=0,0.5,0.99 (0 for -0.5, the least tax_rate allows; 0.99 for 1, the most "
+                            "tax_rate allows)"),
     ("minutes=20:40:10", "minutes=20,30,40")])
 def test_a_chain_of_numbers_or_a_range_written_with_to_is_refused_as_a_range(text, written, monkeypatch, capsys):
     """`--param tax_rate=0-0.5-1` said "fig7.tax_rate must be a number, got '0-0.5-1' (str)", with no word of ranges,
     and so did `'tax_rate=0 to 0.5'`; then a fresh user was shown `tax_rate=0,0.5,1`, itself refused (τ < 1), and
-    `0:1:0.25` (a start, stop and step) as the three values 0, 1 and 0.25. The list shown is one the sweep takes."""
+    `0:1:0.25` (a start, stop and step) as the three values 0, 1 and 0.25, then as 0,0.25,0.5,0.75 with 1 left out,
+    where `0-1` is brought to 0.99 (a fresh user): a stepped range's refused end is brought to the bound too. The
+    list shown is one the sweep takes."""
     _never_runs(monkeypatch)
     assert main(["sweep", "fig7", "--param", text]) == 2
     assert capsys.readouterr().err.endswith(f"which --param does not take (--seeds takes one, written 0-3); allowed: "
@@ -657,6 +661,12 @@ def test_a_list_in_brackets_or_an_ellipsis_is_told_how_to_write_the_values(text,
                                   "not 'to': --seeds 0-3."),
     (["--seeds", "0", "..", "3"], "unrecognized arguments: .. 3; --seeds takes a range written with '-' and no "
                                   "spaces, not '..': --seeds 0-3."),
+    (["--seeds", "0", "–", "3"], "unrecognized arguments: – 3; --seeds takes a range written with '-' and no "
+                                 "spaces, not '–' (an en dash): --seeds 0-3."),
+    (["--param", "tax_rate=0", "—", "0.5"], "unrecognized arguments: — 0.5; --param takes a list of values, not a "
+                                            "range (a space around its '—' (an em dash) split it into words): write "
+                                            "every value, commas between them and no spaces, e.g. --param "
+                                            "tax_rate=0,0.5 (" + ends() + ")."),
     (["--param", "tax_rate=0.5", "to"], "unrecognized arguments: to.")])
 def test_seeds_written_with_to_are_told_the_dash_and_a_range_without_its_end_is_not_joined(words, told, monkeypatch,
                                                                                            capsys):
@@ -664,6 +674,50 @@ def test_seeds_written_with_to_are_told_the_dash_and_a_range_without_its_end_is_
     _never_runs(monkeypatch)
     assert main(["sweep", "fig7", *words]) == 2
     assert capsys.readouterr().err == f"error: sweep: {told}\n"
+
+
+
+@pytest.mark.parametrize("command, seeds, joint, written", [
+    ("sweep", "0–3", "'–' (an en dash)", "0-3"),
+    ("sweep", "0—3", "'—' (an em dash)", "0-3"),
+    ("sweep", "0−3", "'−' (a minus sign)", "0-3"),
+    ("sweep", "0..3", "'..'", "0-3"),
+    ("sweep", "0:3", "':'", "0-3"),
+    ("sweep", "0 to 3,5", "'to'", "0-3,5"),
+    ("reproduce", "0–3", "'–' (an en dash)", "0-3")])
+def test_seeds_joined_by_a_dash_that_is_not_ascii_or_another_joint_are_told_the_ascii_dash(command, seeds, joint,
+                                                                                         written, monkeypatch, capsys):
+    """A fresh user: `--seeds 0–3` (the README's prose writes an en dash, editors turn "-" into one) was told "give
+    non-negative seeds as a range (0-3)", which looks the same on screen; so were `0—3`, `0..3` and `0:3`, while
+    `0 .. 3` was told to write 0-3. Each is told its joint, named where it is not ASCII, and the form with "-"."""
+    _never_runs(monkeypatch)
+    assert main([command, *(["fig7"] if command == "sweep" else []), "--seeds", seeds]) == 2
+    assert capsys.readouterr().err == (f"error: {command}: --seeds = {seeds!r} is not allowed: a range of seeds is "
+                                       f"written with '-', not {joint}; write {written!r}.\n")
+
+
+def test_a_param_range_joined_by_an_en_dash_is_a_range():
+    """A fresh user: `--param 'tax_rate=0–0.5'` was refused as "must be a number, got '0–0.5' (str)", not as a range
+    (which --param does not take), with its values written out."""
+    with pytest.raises(ConfigError, match=r"writes '0–0\.5', a range, which --param does not take .* e\.g\. --param "
+                                          r"tax_rate=0,0\.5 \(0 and 0\.5"):
+        sweeps.parse_param("tax_rate=0–0.5", E.get("fig7").PARAMS)
+
+
+@pytest.mark.parametrize("command, words, told", [
+    ("sweep", ["fig7", "--seeds", "0-3", "--seeds", "0"], "--seeds is given twice, in --seeds 0-3 --seeds 0; give it "
+                                                          "once with all its values."),
+    ("sweep", ["fig7", "--seeds=0-3", "--see", "0", "--seeds", "1"], "--seeds is given 3 times, in --seeds=0-3 --see 0 "
+                                                                     "--seeds 1; give it once with all its values."),
+    ("sweep", ["fig7", "--jobs", "1", "--jobs", "2"], "--jobs is given twice, in --jobs 1 --jobs 2; give it once."),
+    ("reproduce", ["--seed", "1", "--seed", "2"], "--seed is given twice, in --seed 1 --seed 2; give it once.")])
+def test_an_option_of_one_value_given_twice_is_refused(command, words, told, monkeypatch, capsys):
+    """A fresh user: `--seeds 0-3 --seeds 0` silently ran seed 0 alone (argparse keeps the last), while a parameter
+    given in two --param is refused."""
+    _never_runs(monkeypatch)
+    monkeypatch.setattr(runner, "run_many", lambda *a, **k: pytest.fail("ran before refusing"))
+    assert main([command, *words]) == 2
+    assert capsys.readouterr().err == f"error: {command}: {told}\n"
 
 
 def test_a_tuple_parameter_still_takes_one_value_in_brackets():
@@ -802,13 +856,15 @@ def test_a_range_outside_the_parameters_range_is_kept_and_said_to_be_refused(tex
                                            "(digits 0-9); write '3'.\n"),
     (["sweep", "remap_io", "--seeds", "０-３"], "error: sweep: --seeds = '０-３' is not allowed: seeds are ASCII whole "
                                               "numbers (digits 0-9); write '0-3'.\n"),
+    (["sweep", "remap_io", "--seeds", "０–３"], "error: sweep: --seeds = '０–３' is not allowed: seeds are ASCII whole "
+                                              "numbers (digits 0-9); write '0-3'.\n"),
     (["reproduce", "--seeds", "1,٢"], "error: reproduce: --seeds = '1,٢' is not allowed: seeds are ASCII whole numbers "
                                       "(digits 0-9); write '1,2'.\n"),
     (["reproduce", "--seed", "٣"], "error: reproduce: argument --seed: invalid int value: '٣'; allowed: a whole number "
                                    "≥ 0 in ASCII digits (0-9), e.g. --seed 3.\n"),
     (["sweep", "remap_io", "--jobs", "２"], "error: sweep: argument --jobs/-j: invalid int value: '２'; allowed: a whole "
                                            "number ≥ 1 in ASCII digits (0-9), e.g. --jobs 2.\n"),
-], ids=["Arabic-Indic", "full-width range", "reproduce --seeds", "reproduce --seed", "--jobs"])
+], ids=["Arabic-Indic", "full-width range", "full-width range, en dash", "reproduce --seeds", "reproduce --seed", "--jobs"])
 def test_seeds_in_digits_other_than_ascii_are_refused(argv, says, monkeypatch, capsys):
     """int() and re's \\d read Arabic-Indic ٣ and full-width ３ as 3: `--seeds ٣` ran seed 3, `--seeds 0-٣` seeds 0-3."""
     _never_runs(monkeypatch)

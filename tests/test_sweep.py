@@ -196,6 +196,21 @@ def test_a_rule_between_parameters_is_the_experiments_sentence():
         E.sweep("fig7", {"tax_change_min": [58]})
 
 
+@pytest.mark.parametrize("params, allowed", [
+    ({"minutes": [20, 30]}, "; allowed with the others as they are: tax_change_min from 7 to 16."),
+    ({"tax_change_min": [58]}, "; allowed with the others as they are: minutes from 62 to 1200."),
+    ({"vm_mb": [4000]}, "; allowed with the others as they are: available_mb from 2000 to 8192."),
+    ({"minutes": [20], "tax_change_min": [31]}, ", minutes = 20.")])
+def test_a_rule_that_refuses_a_swept_value_says_which_values_of_the_others_keep_it(params, allowed):
+    """A fresh user's `--param minutes=20,30` for Figure 7 (the README's example of braces, written as told) was told
+    the rule and the values it broke, with no word of which tax_change_min would do: the parameters left at their
+    defaults are tried, each alone, and a run of whole numbers that keeps the rule is named (none, where every
+    parameter the rule names was given)."""
+    with pytest.raises(esx.ConfigError) as e:
+        E.sweep("fig7", params)
+    assert str(e.value).startswith("fig7 needs ") and str(e.value).endswith(allowed), str(e.value)
+
+
 @pytest.mark.parametrize("argv, match", [(["fig7", "--param", "tax_rate"], "give name=value"),
                                          (["fig7", "--jobs", "2", "--scheduler", "tcp://h:1"], "not allowed with"),
                                          (["fig7", "--param", "minutes=5", "--param", "minutes=6"], "given twice"),

@@ -35,10 +35,11 @@ ignored); ``sweep EXPERIMENT --quantities`` runs it once at its defaults (seed 0
 names the tidy table's ``quantity`` column gives them (:func:`.sweeps.describe_quantities`; alone too, as it runs no
 sweep); ``sweep --list`` lists the experiments. A space before or after a comma or "=" of ``--param`` or ``--seeds``
 (``--param tax_rate = 0.5``), or a range's "-" of ``--seeds`` (``--seeds 0 - 3``), is an error that shows the value
-written without it. A grid point that breaks a rule is
-refused before anything runs. EXPERIMENT may also be the
-import name of an experiment module of your own (``sweep mypkg.myexp``: ``PARAMS`` and ``run`` like
-``esxlab/experiments/fig7.py``), imported from the current directory or ``sys.path``, as the workers
+written without it; a range of ``--seeds`` joined otherwise (``0..3``, ``0–3`` with an en dash) is told its joint and
+the form with "-" (:func:`.runner.parse_seeds`); an option of one value (``--seeds``, ``--jobs``) given twice is
+refused, as a parameter in two ``--param`` is. A grid point that breaks a rule is refused before anything runs.
+EXPERIMENT may also be the import name of an experiment module of your own (``sweep mypkg.myexp``: ``PARAMS`` and
+``run`` like ``esxlab/experiments/fig7.py``), imported from the current directory or ``sys.path``, as the workers
 import it; ``reproduce`` runs only the package's experiments, as it compares them with the paper.
 """
 from __future__ import annotations
@@ -53,7 +54,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from ..errors import ConfigError, Error, ascii_digits, did_you_mean
 from ..rng import check_seed
-from . import EXPERIMENTS, cluster, get, lookup, runner, sweeps
+from . import EXPERIMENTS, cluster, get, lookup, runner
 from .paper import FIGURES
 from .plots import DPI, DPI_RANGE
 from .result import Result, Row, check_dir, render_table, write_csv, write_table_csv
@@ -66,12 +67,13 @@ if TYPE_CHECKING:
 LISTS = {"param", "seeds", "figure"}
 #: those of :data:`LISTS` that also take a range written with a dash ("0-3"), which a space can split too
 RANGES = {"seeds"}
-#: where a space can split a value of :data:`LISTS` into words (:func:`_joint`), and one of :data:`RANGES`
-LIST_JOINTS, RANGE_JOINTS = (",", "="), (",", "=", "-")
+#: where a space can split a value of :data:`LISTS` into words (:func:`_joint`), and one of :data:`RANGES` (the
+#: joints --seeds takes; :data:`.runner.RANGE_JOINTS` are every joint a range may be written with)
+LIST_JOINTS, SEEDS_JOINTS = (",", "="), (",", "=", "-")
 #: where a space can split a --param value that writes a range, which --param refuses with its values written out
 #: (``tax_rate=0 - 0.5``, ``0 .. 0.5``, ``0 : 0.5``, ``0 to 0.5``: :func:`.sweeps.parse_param` reads each, unsplit, as
-#: a range, at the joints of :data:`.sweeps.RANGE_JOINTS`); a joint made of letters ("to") only as a word of its own
-PARAM_JOINTS = (*LIST_JOINTS, *sweeps.RANGE_JOINTS)
+#: a range, at the joints of :data:`.runner.RANGE_JOINTS`); a joint made of letters ("to") only as a word of its own
+PARAM_JOINTS = (*LIST_JOINTS, *runner.RANGE_JOINTS)
 
 
 def _negative(word: str) -> bool:
@@ -153,10 +155,10 @@ class Parser(argparse.ArgumentParser):
             return ""
         split_at = [_joint(a, b, joints) for a, b in zip(words, words[1:])]
         listed = [j in LIST_JOINTS for j in split_at]                       # at a comma or "=", not a range's joint
-        other = next((j for j in split_at if j not in RANGE_JOINTS), None)     # a range's "..", ":" or "to"
+        other = next((j for j in split_at if j not in SEEDS_JOINTS), None)     # a range's "..", ":" or "to"
         if dest in RANGES and other:
-            return f"; {option} takes a range written with '-' and no spaces, not {other!r}: {option} " \
-                   f"{sweeps.dashed(' '.join(words))}"
+            return f"; {option} takes a range written with '-' and no spaces, not {runner.joint_named(other)}: " \
+                   f"{option} {runner.dashed(' '.join(words))}"
         if dest == "param" and not all(listed):
             joint = next(j for j, ok in zip(split_at, listed) if not ok)
             return self._no_range(option, attached, "".join(words), joint, experiment)
@@ -173,15 +175,17 @@ class Parser(argparse.ArgumentParser):
             specs = get(experiment).PARAMS if experiment is not None else None
         except Error:                         # (an unknown experiment: its own error comes once this is fixed)
             specs = None
-        return (f"; {option} takes a list of values, not a range (a space around its {joint!r} split it into words): "
-                f"write every value, commas between them and no spaces, e.g. "
+        return (f"; {option} takes a list of values, not a range (a space around its {runner.joint_named(joint)} split "
+                f"it into words): write every value, commas between them and no spaces, e.g. "
                 f"{written_out(text.partition('=')[2] if attached else text, specs)}")
 
     def _dest(self, option: str) -> str | None:
         """The ``dest`` of ``option`` as given (perhaps abbreviated, as argparse allows: --par), None if it names no
-        option or several."""
-        dests = {a.dest for o, a in self._option_string_actions.items()
-                 if o == option or (option.startswith("--") and o.startswith(option))}
+        option or several; an option named in full is itself (reproduce's --seed, not also --seeds)."""
+        if option in self._option_string_actions:
+            return self._option_string_actions[option].dest
+        dests = {a.dest for o, a in self._option_string_actions.items() if option.startswith("--") and
+                 o.startswith(option)}
         return dests.pop() if len(dests) == 1 else None
 
     def _one_param(self, name: str) -> str:
@@ -193,6 +197,23 @@ class Parser(argparse.ArgumentParser):
             return (f"; several values of {name} go in one --param, commas between them: "
                     f"--param {name}={','.join(values)} (a shell splits {name}={{…}} unquoted into words)")
         return f"; give each parameter its own --param, e.g. --param {name}={values[0] if values else ''}"
+
+    def _once(self) -> None:
+        """Refuse an option of one value given more than once (``--seeds 0-3 --seeds 0`` ran seed 0 alone, as
+        argparse keeps the last), as a parameter given in two --param is refused (:func:`sweep_main`)."""
+        one_value = {a.dest for a in self._actions if isinstance(a, argparse._StoreAction) and a.option_strings}
+        given: dict[str, list[str]] = {}
+        for i, word in enumerate(self._given):
+            option, attached, _ = word.partition("=")
+            dest = self._dest(option) if option.startswith("-") else None
+            if dest in one_value:
+                given.setdefault(dest, []).append(word if attached else " ".join(self._given[i:i + 2]))
+        for dest, words in given.items():
+            if len(words) > 1:
+                option = next(o for o, a in self._option_string_actions.items() if a.dest == dest and o[:2] == "--")
+                times = "twice" if len(words) == 2 else f"{len(words)} times"
+                self.error(f"{option} is given {times}, in {' '.join(words)}; give it once"
+                           f"{' with all its values' if dest in LISTS else ''}")
 
     def exclusive(self, group: Any, *flags: str, default: Any, **kwargs: Any) -> argparse.Action:
         """``group.add_argument(*flags, **kwargs)`` for a mutually exclusive ``group`` of this parser, with
@@ -210,6 +231,7 @@ class Parser(argparse.ArgumentParser):
         ns, extra = self.parse_known_args(args, namespace)
         if extra:
             self.error(f"unrecognized arguments: {' '.join(extra)}{self._hint(extra[0], ns)}")
+        self._once()
         for dest, default in self._after.items():
             if getattr(ns, dest) is None:
                 setattr(ns, dest, default)

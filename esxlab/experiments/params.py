@@ -15,7 +15,7 @@ import functools
 import math
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -54,11 +54,45 @@ class Rule:
         """The rule as ``--list`` prints it: "text: why."."""
         return f"{self.text}: {self.why}."
 
-    def error(self, owner: str, p: SimpleNamespace) -> ConfigError:
-        """The sentence for values ``p`` that break the rule: "fig7 needs … (why); got … = …."."""
+    def error(self, owner: str, p: SimpleNamespace, free: Mapping[str, Param] | None = None) -> ConfigError:
+        """The sentence for values ``p`` that break the rule: "fig7 needs … (why); got … = …", then, of the
+        parameters ``free`` (name → Param: those left at their defaults, which the caller did not choose), the values
+        of each that would keep it with the others as they are, where :meth:`keeping` finds them ("; allowed with the
+        others as they are: tax_change_min from 7 to 16": a fresh user's minutes=20 for Figure 7 was told only the
+        rule)."""
         got = ", ".join(f"{n} = {shorten(getattr(p, n))}" for n in self.names(p))
         shown = f" ({self.shows(p)})" if self.shows else ""
-        return ConfigError(f"{owner} needs {self.text} ({self.why}); got {got}{shown}.")
+        keeps = [k for n, spec in (free or {}).items() if n in self.names(p) and (k := self.keeping(owner, p, n, spec))]
+        allowed = f"; allowed with the others as they are: {' or '.join(keeps)}" if keeps else ""
+        return ConfigError(f"{owner} needs {self.text} ({self.why}); got {got}{shown}{allowed}.")
+
+    def keeping(self, owner: str, p: SimpleNamespace, name: str, spec: Param) -> str | None:
+        """The whole numbers of parameter ``name`` (``spec``) that keep the rule, the other values of ``p`` as they
+        are: "tax_change_min from 7 to 16", or "… = 7" for one; None where there are none, where they are not one run
+        of whole numbers, for a rule only the run can tell, or for a parameter not counted in whole numbers (an
+        ``integer`` one, or one whose default is a whole number: 60 minutes, 358 MB) between bounds at most
+        :data:`MAX_TRIED` apart. Invented."""
+        whole = spec.integer or (isinstance(spec.default, int) and not isinstance(spec.default, bool))
+        if self.holds is None or spec.lo is None or spec.hi is None or not whole or spec.hi - spec.lo > MAX_TRIED:
+            return None
+        kept = [v for v in range(math.ceil(spec.lo), math.floor(spec.hi) + 1)
+                if self.holds(SimpleNamespace(**{**vars(p), name: v})) and _allows(owner, name, spec, v)]
+        if not kept or kept[-1] - kept[0] + 1 != len(kept):
+            return None
+        return f"{name} = {kept[0]}" if len(kept) == 1 else f"{name} from {kept[0]} to {kept[-1]}"
+
+
+#: the most whole numbers :meth:`Rule.keeping` tries
+MAX_TRIED = 100_000
+
+
+def _allows(owner: str, name: str, spec: Param, value: Any) -> bool:
+    """Whether ``spec`` allows ``value`` (an open bound refuses its end)."""
+    try:
+        spec.validate(owner, name, value)
+    except ConfigError:
+        return False
+    return True
 
 
 def sharing(default: str = "off") -> Param:
@@ -71,7 +105,8 @@ def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any],
             rules: Iterable[Rule] = ()) -> SimpleNamespace:
     """Defaults overridden by ``given``, every value validated (a whole number for an ``integer``
     Param, e.g. 10.0, comes back as the int), then every one of ``rules`` that can be told from the
-    values checked (:class:`Rule`); ``vars(result)`` is the params dict."""
+    values checked (:class:`Rule`: its sentence says which values of the parameters not ``given`` would keep it,
+    where it can tell); ``vars(result)`` is the params dict."""
     check_known(owner, given, specs)
     values: dict[str, Any] = {}
     for name, spec in specs.items():
@@ -83,7 +118,7 @@ def resolve(owner: str, specs: dict[str, Param], given: dict[str, Any],
     p = SimpleNamespace(**values)
     for rule in rules:
         if rule.holds is not None and not rule.holds(p):
-            raise rule.error(owner, p)
+            raise rule.error(owner, p, {n: spec for n, spec in specs.items() if n not in given})
     return p
 
 

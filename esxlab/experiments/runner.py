@@ -45,6 +45,7 @@ import signal
 import sys
 import threading
 import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ from joblib import Parallel, cpu_count, delayed, parallel_config
 from joblib.externals.loky.backend import resource_tracker as loky_resource_tracker
 from tqdm import tqdm
 
-from ..errors import ConfigError, Error, ascii_digits, shorten, user_stacklevel
+from ..errors import ConfigError, Error, ascii_digits, shorten, user_stacklevel, with_article
 from ..host import quietly, watching
 from ..rng import check_seed
 from . import RUN_S, SHARED_RUNS, cluster, common, get
@@ -70,18 +71,44 @@ _HASH = re.compile(r"esxlab sources sha256 ([0-9a-f]{16})")
 
 
 MAX_SEEDS = 1000
+#: what joins the numbers of a range: "-" as --seeds takes it (1-3, 0.1-0.5, 08-10, -1-3), or as an editor, the
+#: README's prose or a student write one (the en dash of 0–3, an em dash, a minus sign; 0..0.75, 0:0.75, 0 to 0.75):
+#: --seeds is told to write those with "-" (:func:`parse_seeds`), --param to write the values out
+#: (:func:`.sweeps.parse_param`), and the command line's hints read the same joints (:mod:`.cli`)
+RANGE_JOINTS = ("-", "\u2013", "\u2014", "\u2212", "..", ":", "to")
+#: a joint of :data:`RANGE_JOINTS` between two numbers, spaces around it allowed
+RANGE_JOINT = re.compile(rf"(?<=[\d.])\s*(?:{'|'.join(map(re.escape, RANGE_JOINTS))})\s*(?=-?\d)")
+#: one part of --seeds between its commas: a seed, or a range of them (:func:`parse_seeds`)
+_SEEDS_PART = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
+
+
+def dashed(text: str) -> str:
+    """``text`` with each range's joint (:data:`RANGE_JOINTS`, spaces around it) written "-", as ``--seeds`` takes a
+    range: ``0 to 3`` → ``0-3``, ``0,2 .. 5`` → ``0,2-5``, ``0–3`` (an en dash) → ``0-3``."""
+    return RANGE_JOINT.sub("-", text)
+
+
+def joint_named(joint: str) -> str:
+    """A range's ``joint`` as a sentence quotes it, naming one that is not ASCII, as it looks like "-" on screen:
+    ``'..'``, ``'–' (an en dash)``."""
+    return repr(joint) if joint.isascii() else f"{joint!r} ({with_article(unicodedata.name(joint).lower())})"
 
 
 def parse_seeds(text: str, label: str = "reproduce: --seeds") -> list[int]:
     """Seeds from "0-3", "0,2,5" or "7" (ranges inclusive), in the order written; ConfigError on anything else,
-    digits other than ASCII 0-9 included (٣, ３: :func:`~esxlab.errors.ascii_digits`)."""
+    digits other than ASCII 0-9 included (٣, ３: :func:`~esxlab.errors.ascii_digits`), and a range joined otherwise
+    than by "-" (0..3, 0:3, 0–3 with an en dash: :data:`RANGE_JOINTS`), which is told the form with "-"."""
     written = ascii_digits(str(text))
     if written is not None:
         raise ConfigError(f"{label} = {text!r} is not allowed: seeds are ASCII whole numbers (digits 0-9); write "
-                          f"{written!r}.")
+                          f"{dashed(written)!r}.")
+    other = [j.strip() for j in RANGE_JOINT.findall(str(text)) if j.strip() != "-"]
+    if other and all(_SEEDS_PART.fullmatch(part) for part in dashed(str(text)).split(",")):
+        raise ConfigError(f"{label} = {text!r} is not allowed: a range of seeds is written with '-', not "
+                          f"{joint_named(other[0])}; write {dashed(str(text))!r}.")
     seeds: list[int] = []
     for part in str(text).split(","):
-        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        m = _SEEDS_PART.fullmatch(part)
         if m and m.group(2) is not None and int(m.group(2)) < int(m.group(1)):
             raise ConfigError(f"{label} = {text!r} is not allowed: the range {m.group(1)}-{m.group(2)} runs "
                               f"backwards; write it low to high ({m.group(2)}-{m.group(1)}).")

@@ -264,23 +264,12 @@ def _no_ellipsis(text: str, items: list[str], spec: Param | None) -> None:
 
 #: a number in a --param value written as a range (:func:`_range_values`)
 _END = re.compile(r"-?\d+(?:\.\d*)?")
-#: what joins the numbers of a range: "-" as --seeds takes it (1-3, 0.1-0.5, 08-10, -1-3), or as other languages or
-#: a student write one (0..0.75, 0:0.75, 0 to 0.75); the command line's hints read the same joints (:mod:`.cli`)
-RANGE_JOINTS = ("-", "..", ":", "to")
-#: a joint of :data:`RANGE_JOINTS` between two numbers, spaces around it allowed
-_RANGE_JOINT = re.compile(rf"(?<=[\d.])\s*(?:{'|'.join(map(re.escape, RANGE_JOINTS))})\s*(?=-?\d)")
-
-
-def dashed(text: str) -> str:
-    """``text`` with each range's joint (:data:`RANGE_JOINTS`, spaces around it) written "-", as ``--seeds`` takes a
-    range: ``0 to 3`` → ``0-3``, ``0,2 .. 5`` → ``0,2-5``."""
-    return _RANGE_JOINT.sub("-", text)
 
 
 def _range_values(item: str) -> list[str] | None:
     """The numbers of a --param value ``item`` written as a range: its two ends (``0-0.5``), or each number of a chain
     of them (``0 - 0.5 - 1``); None if ``item`` is not one."""
-    values = _RANGE_JOINT.split(item.strip())
+    values = runner.RANGE_JOINT.split(item.strip())
     return values if len(values) > 1 and all(_END.fullmatch(v) for v in values) else None
 
 
@@ -352,24 +341,29 @@ def _listed(items: list[str], spec: Param | None) -> _Listing:
     """``items``, each range among them (:func:`_range_values`) written out as its values (whole numbers at most 20
     apart, unless ``spec`` counts in fractions, :func:`_in_fractions`) or else as its two ends, a start, stop and step
     (0:1:0.25, :func:`_stepped`) as its values, another chain of numbers (0-0.5-1) as those numbers, each value once.
-    A range's end that ``spec`` refuses is brought to the bound it passes where that bound is allowed and the range
-    stays one (τ's 0-1 is written 0,0.99; a review found it shown as tax_rate=0,1, itself refused), else kept (it says
-    where the values the student adds lie); the other values written out that ``spec`` refuses are left out of the
-    list (a fresh user's 0-0.5-1 for τ was shown tax_rate=0,0.5,1), unless all are. :class:`_Listing` says which."""
+    A range's end, or a stepped range's first or last value, that ``spec`` refuses is brought to the bound it passes
+    where that bound is allowed and the range stays one (τ's 0-1 is written 0,0.99, its 0:1:0.25 0,0.25,0.5,0.75,0.99;
+    a review found 0-1 shown as tax_rate=0,1, itself refused), else kept (it says where the values the student adds
+    lie); the other values written out that ``spec`` refuses are left out of the list (a fresh user's 0-0.5-1 for τ
+    was shown tax_rate=0,0.5,1), unless all are. :class:`_Listing` says which."""
     listed, ends, clipped = [], [], []
     for item in items:
         numbers = _range_values(item)
-        if numbers is None or len(numbers) > 2:
-            listed += _stepped(item, numbers) or numbers or [item]
+        stepped = _stepped(item, numbers)
+        if stepped is None and (numbers is None or len(numbers) > 2):
+            listed += numbers or [item]
             continue
-        lo, hi = sorted(numbers, key=float)
-        if _in_fractions(spec) or "." in lo + hi or float(hi) - float(lo) > 20:
-            within = _within(lo, hi, spec)
-            clipped += [(b, e, most) for b, e, most in zip(within, (lo, hi), ("least", "most")) if b != e]
+        lo, hi = (stepped[0], stepped[-1]) if stepped else sorted(numbers, key=float)
+        if stepped is None and not (_in_fractions(spec) or "." in lo + hi or float(hi) - float(lo) > 20):
+            listed += map(str, range(int(lo), int(hi) + 1))      # (1000001 written so, not 1e+06)
+            continue
+        within = _within(lo, hi, spec)
+        clipped += [(b, e, most) for b, e, most in zip(within, (lo, hi), ("least", "most")) if b != e]
+        if stepped:                                  # (0:1:0.25 for τ: 0,0.25,0.5,0.75,0.99, as 0-1 is 0,0.99)
+            listed += [within[0], *stepped[1:-1], within[1]]
+        else:
             ends.append(within)
             listed += within
-        else:
-            listed += map(str, range(int(lo), int(hi) + 1))      # (1000001 written so, not 1e+06)
     listed = list(dict.fromkeys(listed))
     kept = list(dict.fromkeys(e for pair in ends for e in pair))
     refused = [e for e in kept if _refused(e, spec)]
