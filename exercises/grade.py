@@ -22,27 +22,28 @@ is refused before any grading, with the names nearest to it, and gets none: it w
 several students, each one's points are shown as soon as it is graded, and a summary ends the run, a line per student
 (its points, and why it lost any). A student given as a folder is graded on the one notebook in it or a folder under
 it, and refused if it holds none or several. The solutions notebook (``### BEGIN SOLUTION`` markers) given as
-HANDED_OUT.ipynb is refused. Ctrl-C (or SIGTERM: a batch system's stop, ``kill``) stops the run: the student being
-graded gets no row, its kernel is shut down, the summary of those graded is printed, then the command that grades the
-rest (exit status 130; 143 for SIGTERM). A cell still running when the
-notebook's ``--timeout`` seconds are up (default :data:`TIMEOUT_S`, for all its cells together; a student's endless
-loop, or scratch cells that sleep) or that kills its kernel stops that student's run: the checks it had passed keep
-their points, the rest score 0, and a note says which cell stopped it. An answer cell that raised an error is named
+HANDED_OUT.ipynb is refused, as is one with answers filled in (a student's: :func:`_check_as_handed_out`) and, with
+two students or more, another exercise's (:func:`_check_exercise`). Ctrl-C (or SIGTERM: a batch system's stop,
+``kill``) stops the run: the student being graded gets no row, its kernel is shut down, the summary of those
+graded is printed, then the command that grades the rest (exit status 130; 143 for SIGTERM). A cell still running
+when the notebook's ``--timeout`` seconds are up (default :data:`TIMEOUT_S`, for all its cells together; a student's
+endless loop, or scratch cells that sleep) or that kills its kernel stops that student's run: the checks it had passed
+keep their points, the rest score 0, and a note says which cell stopped it. An answer cell that raised an error is named
 with it (``answer cell balloon-answer raised ZeroDivisionError: division by zero``; a check cell shows only the
 ``NameError`` that follows), unless it is the ``NotImplementedError`` of an answer cell as handed out. An answer cell
-that names ``instructor`` (``esxlab.problems.instructor`` computes the answers), reads a private attribute of an
-object other than ``self`` (``p._answer``, ``getattr(type(p), '_' + 'answer')``) or an object's whole state
-(``vars(p)``, ``p.__dict__``), or uses a tool of tampering or introspection (:data:`SUSPECT`: rebinding an imported
-module's attribute, ``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``,
-``os.environ``, …) is flagged for review, and still graded, as is a notebook whose checker ran more than
-:data:`SEARCH_SLACK` times beyond its check cells (code of the student's own called it: a search that tries values
-against it); a student's notebook whose ``SEED`` differs from the handed-out one's is graded with the handed-out
-seed, and noted, and a check of a problem of another seed fails (the kernel is told the handed-out seed:
-:data:`esxlab.checks.GRADING_SEED`). Each student's code runs with your rights, in a fresh folder of its own: if the
-esxlab package's files change while a notebook runs, its points are void (``void: …``), grading stops there (grade in
-a throwaway environment), and every student after it is named ``not graded`` (on stderr, and a CSV row each). With
-several students, a file that cannot be graded is named on stderr and the others are graded (exit status 1). Needs
-nbclient (the ``exercises`` extra: ``pip install -e '.[exercises]'``).
+that names ``instructor`` (``esxlab.problems.instructor`` computes the answers), reads a private attribute of an object
+other than ``self`` (``p._answer``, ``getattr(type(p), '_' + 'answer')``) or an object's whole state (``vars(p)``,
+``p.__dict__``), or uses a tool of tampering or introspection (:data:`SUSPECT`: rebinding an imported module's
+attribute, ``set_custom_exc``, ``inspect``, ``dir``, ``operator.methodcaller``, ``__globals__``, ``os.environ``, …) is
+flagged for review, and still graded, as is a notebook whose checker ran more than :data:`SEARCH_SLACK` times beyond its
+check cells (code of the student's own called it: a search that tries values against it); a student's notebook whose
+``SEED`` differs from the handed-out one's is graded with the handed-out seed, and noted, and a check of a problem of
+another seed fails (the kernel is told the handed-out seed: :data:`esxlab.checks.GRADING_SEED`). Each student's code
+runs with your rights, in a fresh folder of its own: if the esxlab package's files change while a notebook runs, its
+points are void (``void: …``), grading stops there (grade in a throwaway environment), and every student after it is
+named ``not graded`` (on stderr, and a CSV row each). With several students, a file that cannot be graded is named on
+stderr and the others are graded (exit status 1). Needs nbclient (the ``exercises`` extra:
+``pip install -e '.[exercises]'``).
 """
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ import copy
 import csv
 import datetime
 import difflib
+import functools
 import io
 import json
 import logging
@@ -174,8 +176,17 @@ JSON_WORDS = ("true", "false", "null")
 ERROR_CHARS = 100
 #: characters of each note or failed check's message a student's line of the summary keeps (its first line)
 SUMMARY_CHARS = 100
-#: characters of each answer's reason the summary keeps of a check that names several wrong answers (each is named)
-ANSWER_CHARS = 50
+#: characters of each answer's reason the summary keeps of a check that names several wrong answers (each is named;
+#: :data:`NOT_RIGHT` left out)
+ANSWER_CHARS = 60
+#: the checker's lead-in to an answer's reason, "`name` is not right (each within ±1 MB; first wrong item: …): "
+#: (esxlab.checks' verdict on a wrong value), which the summary shortens to "`name`: " (cut to 50 characters, the
+#: lead-in left no room for the reason, session 71's class)
+NOT_RIGHT = re.compile(r"^(`[^`]+`) is not right(?: \((?:[^()]|\([^()]*\))*\))?: ")
+#: the notebooks this checkout hands out (exercises/release/), with which a handed-out notebook is compared
+RELEASE = Path(__file__).resolve().parent / "release"
+#: the line of nbgrader's default starter code (``ClearSolutions.code_stub``) that each answer cell of a handout holds
+STARTER = "raise NotImplementedError()"
 #: the type of the display in which a check cell publishes its answers (:data:`CAPTURE`)
 ANSWERS = "application/x-esxlab-answers"
 #: what grade.py runs first in each check cell it re-checks (``_g``: the notebook's globals, ``_names``: the cell's
@@ -351,16 +362,21 @@ def _unreadable(path: Path, err: Exception) -> str:
 def _notebook(student: Path, folder: bool) -> Path:
     """``student``, or if it is a ``folder`` (a student's: nbgrader's ``submitted/<student>/``, an LMS's folder per
     student), the one notebook in it or a folder under it (Jupyter's checkpoints left out); refused if it holds none
-    (an empty folder was invisible to a glob of notebooks, session 68) or several."""
+    (an empty folder was invisible to a glob of notebooks, session 68) or several (told to move the others out and
+    give the folder again: the file given instead was named by its path, :func:`_names`, and the folder's row stayed
+    "refused", session 71)."""
     if not folder:
         return student
     found = sorted(p for p in student.rglob("*.ipynb") if p.is_file() and ".ipynb_checkpoints" not in p.parts)
     if len(found) == 1:
         return found[0]
-    held = "no notebook" if not found else (f"{len(found)} notebooks (" +
-                                             ", ".join(p.relative_to(student).as_posix() for p in found) + ")")
-    raise Refused.of(student, f"is a folder with {held}; allowed: a student's folder holding one .ipynb file, or the "
-                     ".ipynb file to grade.")
+    if not found:
+        raise Refused.of(student, "is a folder with no notebook; allowed: a student's folder holding one .ipynb file, "
+                         "or the .ipynb file to grade.")
+    held = ", ".join(p.relative_to(student).as_posix() for p in found)
+    raise Refused.of(student, f"is a folder with {len(found)} notebooks ({held}); allowed: a student's folder holding "
+                     f"one .ipynb file (move the others out of it and give the folder again, so that its row is "
+                     f"{student.name}'s).")
 
 
 def _seed(nb) -> str:
@@ -953,6 +969,96 @@ def _released(source: Path) -> str:
     return "as exercises/release/ (or nbgrader's release/) holds it"
 
 
+def _answer_cells(nb) -> dict[str, str]:
+    """``nb``'s answer cells (nbgrader's solution cells): each one's source, stripped, by grade id."""
+    return {nbgrader(c)["grade_id"]: c.source.strip() for c in nb.cells
+            if nbgrader(c).get("solution") and nbgrader(c).get("grade_id")}
+
+
+@functools.cache
+def _releases() -> dict[Path, tuple[frozenset[str], dict[str, str]]]:
+    """Each notebook of :data:`RELEASE`: its grade ids, and its answer cells (:func:`_answer_cells`)."""
+    found = {}
+    for path in sorted(RELEASE.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError):
+            continue
+        found[path] = frozenset(filter(None, map(_key, nb.cells))), _answer_cells(nb)
+    return found
+
+
+def _release_of(nb, name: str) -> Path | None:
+    """The notebook of :data:`RELEASE` that ``nb`` (a file named ``name``) is a copy of: the one named ``name`` if it
+    has ``nb``'s answer cells, else the one that shares the most grade ids with ``nb`` of those that share an answer
+    cell's (a student's copy lacks the cells deleted); None if none does (an exercise of the instructor's own)."""
+    ids, answers = set(filter(None, map(_key, nb.cells))), _answer_cells(nb).keys()
+    same = _releases().get(RELEASE / name)
+    if same and same[1].keys() == answers:
+        return RELEASE / name
+    shared = {path: len(ids & theirs) for path, (theirs, cells) in _releases().items() if answers & cells.keys()}
+    return max(shared, key=shared.get, default=None)
+
+
+def _shown(path: Path) -> str:
+    """``path`` as the current folder sees it: relative to it, if it is under it (``exercises/release/…``)."""
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _check_as_handed_out(handed_out: Path, given) -> None:
+    """Refused unless the answer cells of ``given``, the notebook at ``handed_out``, are as handed out (a student's
+    notebook given first, or the two paths swapped, had one student graded as the handout, silently, session 71).
+    The rule: a notebook in a folder named ``release`` (exercises/release/) or in one of its folders (nbgrader's
+    ``release/<assignment>/``) is the handout, whatever starter code nbgrader was set to put in its answer cells
+    (``ClearSolutions.code_stub``); any other is compared with its copy in :data:`RELEASE` (:func:`_release_of`),
+    where there is one: each answer cell must hold what the copy's does; else each answer cell must hold nbgrader's
+    default starter code (:data:`STARTER`). Invented."""
+    if "release" in handed_out.resolve().parts[-3:-1]:
+        return
+    copy_, ours = _release_of(given, handed_out.name), _answer_cells(given)
+    if copy_ is not None:
+        theirs = _releases()[copy_][1]
+        filled = [g for g, source in ours.items() if g in theirs and source != theirs[g]]
+        why, where = "unlike the release's", _shown(copy_)
+    else:
+        filled = [g for g, source in ours.items() if STARTER not in source]
+        why = f"with no `{STARTER}`, the starter code nbgrader puts there"
+        where = "from its release folder (exercises/release/, nbgrader's release/<assignment>/)"
+    if filled:
+        raise Refused.of(handed_out, f"has answers filled in ({', '.join(filled)}, {why}; a student's notebook given "
+                         f"first?); allowed: the notebook as handed out, {where}.", handed_out=True)
+
+
+def _check_exercise(students: list[Path], folders: set[Path], handed_out: Path, given) -> None:
+    """Refused if ``handed_out`` (``given``) is not the students' exercise: every one of two or more
+    students' notebooks that can be read has answer cells (nbgrader's), and none of ``given``'s. The handed-out
+    path is then the likely mistake (each student was refused in a sentence of 520 characters, session 71). Reads the
+    students' notebooks until one has an answer cell of ``given``'s (the first, in a class of this exercise).
+    Invented."""
+    ours, theirs = _answer_cells(given).keys(), []
+    for student in students:
+        try:
+            path = _notebook(student, student in folders)
+            nb = _read(path)
+        except Refused:
+            continue                    # (refused as it is graded)
+        answers = _answer_cells(nb).keys()
+        if not answers or answers & ours:
+            return
+        theirs.append(_release_of(nb, path.name))
+    if len(theirs) < 2:
+        return
+    known = None not in theirs
+    exercise = " or ".join(sorted({p.name for p in theirs})) if known else "another exercise"
+    where = " or ".join(sorted({_shown(p) for p in theirs})) if known else "the students' exercise's handout"
+    raise Refused.of(handed_out, f"is not the students' exercise: none of the {len(theirs)} students' notebooks "
+                     f"has its answer cells ({', '.join(ours)}), and each has those of {exercise}; allowed: {where}.",
+                     handed_out=True)
+
+
 def _check_csv(path: Path, header: list[str], exercise: str) -> None:
     """Refused unless ``path`` can be written, and is new, empty, or holds grades of these same check cells (of
     ``exercise``, the handed-out notebook's file name: a CSV's rows name theirs)."""
@@ -960,10 +1066,14 @@ def _check_csv(path: Path, header: list[str], exercise: str) -> None:
         raise Refused(f"error: --csv {path}: {'is a folder' if path.is_dir() else 'its folder does not exist'}; "
                       "allowed: a file in an existing folder.")
     if path.exists() and path.stat().st_size:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = csv.reader(f)
-            have = next(rows, [])
-            first = dict(zip(have, next(rows, [])))
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:   # (a spreadsheet's "CSV UTF-8" begins with a BOM)
+                rows = csv.reader(f)
+                have = next(rows, [])
+                first = dict(zip(have, next(rows, [])))
+        except UnicodeDecodeError:
+            raise Refused(f"error: --csv {path} is not UTF-8 text (saved by a spreadsheet in another encoding?); "
+                          "allowed: the CSV saved as UTF-8, another --csv path, or a new file.") from None
         if have == header:
             return
         cells = [c for c in have if c not in (*CSV_FIRST, *CSV_LAST)]
@@ -1006,15 +1116,17 @@ def main(argv: list[str] | None = None) -> int:
         if any(has_markers(c.source) for c in given.cells if nbgrader(c).get("solution")):
             raise Refused.of(args.handed_out, f"holds the solutions (its answer cells have ### BEGIN SOLUTION markers);"
                              f" allowed: the student version, {_released(args.handed_out)}.", handed_out=True)
+        _check_as_handed_out(args.handed_out, given)
         header = [*CSV_FIRST, *(g for g, _ in _graded(given)), *CSV_LAST]
         if args.csv:
             _check_csv(args.csv, header, args.handed_out.name)
         missing = [_missing(student) for student in args.students if not student.exists()]
         if missing:
             raise Refused("\n".join(missing))
+        folders = {student for student in args.students if student.is_dir()}      # (asked once a student)
+        _check_exercise(args.students, folders, args.handed_out, given)
     except Refused as err:
         sys.exit(str(err))
-    folders = {student for student in args.students if student.is_dir()}      # (asked once a student)
     package, summary, names = source_hash(leave_out=()), [], _names(args.students, args.handed_out, folders)
     posed = pose(given)                 # (in this process, before any student's code runs; once for the run)
     stops = Stops()
@@ -1136,13 +1248,14 @@ def _interrupted(args: argparse.Namespace, rest: list[Path], signum: int = signa
 
 
 def show_summary(summary: list[tuple[str, str, list, list[Note]]], of: int | None = None) -> None:
-    """The run's last lines: how many notebooks were graded, refused, … (of the ``of`` given, for a run stopped before
-    its end), then a line per student (``summary``: its CSV name, outcome, rows and notes): its points (or outcome),
-    and why it lost any: its notes without the notebook's path (:attr:`Note.short`: the student column names it),
-    then each check cell that scored 0 with what the student read under it (:func:`_why`), each on one line."""
+    """The run's last lines: how many students were graded, refused, … (of the ``of`` given, for a run stopped before
+    its end; students, not notebooks: a student's folder may hold none), then a line per student (``summary``: its
+    CSV name, outcome, rows and notes): its points (or outcome), and why it lost any: its notes without the
+    notebook's path (:attr:`Note.short`: the student column names it), then each check cell that scored 0 with what
+    the student read under it (:func:`_why`), each on one line."""
     counts = {o: sum(outcome == o for _, outcome, _, _ in summary) for o in ("graded", "refused", "void", "not graded")}
     total = len(summary) if of is None else of
-    print(f"== summary: {len(summary)}{'' if of is None else f' of {of}'} notebook{'s' if total != 1 else ''}; "
+    print(f"== summary: {len(summary)}{'' if of is None else f' of {of}'} student{'s' if total != 1 else ''}; "
           + ", ".join(f"{n} {o}" for o, n in counts.items() if n))
     scored = [f"{sum(r[1] for r in rows)} / {sum(r[2] for r in rows)}" if outcome == "graded" else outcome
               for _, outcome, rows, _ in summary]
@@ -1157,10 +1270,12 @@ def show_summary(summary: list[tuple[str, str, list, list[Note]]], of: int | Non
 
 def _why(grade_id: str, message: str) -> str:
     """Check cell ``grade_id``'s part of a student's line of the summary: what its ``message`` says is wrong
-    (:func:`_reasons`), on one line. A check that names several answers says how many, then each answer's reason cut to
-    :data:`ANSWER_CHARS` characters, so that every answer is named (cut to 100 characters as a whole, a long first
-    reason left out the second answer); any other is cut to :data:`SUMMARY_CHARS` characters. Invented."""
+    (:func:`_reasons`), on one line, each answer's reason as "`name`: <why>" (:data:`NOT_RIGHT` left out). A check
+    that names several answers says how many, then each answer's reason cut to :data:`ANSWER_CHARS` characters, so
+    that every answer is named (cut to 100 characters as a whole, a long first reason left out the second answer); any
+    other is cut to :data:`SUMMARY_CHARS` characters. Invented."""
     reasons, several = _reasons(message)
+    reasons = [NOT_RIGHT.sub(r"\1: ", reason) for reason in reasons]
     if several:
         return f"{grade_id}: {several} wrong: " + "; ".join(first_line(r, ANSWER_CHARS) for r in reasons)
     return first_line(f"{grade_id}: {' '.join('; '.join(reasons).split())}", SUMMARY_CHARS)

@@ -161,7 +161,7 @@ def test_a_class_ends_with_a_summary_line_per_student(tmp_path):
     done = _run(tmp_path, ada, lee, "hal.ipynb")
     assert done.returncode == 1
     summary = done.stdout.split("== summary")[1].strip().split("\n")
-    assert summary[0] == ": 3 notebooks; 2 graded, 1 refused", summary
+    assert summary[0] == ": 3 students; 2 graded, 1 refused", summary
     assert [line.split()[:4] for line in summary[2:]] == [
         ["ada", "4", "/", "4"], ["lee", "0", "/", "4"], ["hal", "refused", "is", "empty"]], summary
     assert "rho-check: not answered yet; targets-check: not answered yet" in summary[3], summary
@@ -183,7 +183,7 @@ def test_the_summary_shows_why_a_check_failed_without_the_checkers_lead_in(capsy
     grade.show_summary([("lee", "graded", [("rho-check", 0, 2, message), ("targets-check", 2, 2, "correct")], [])])
     line = capsys.readouterr().out.split("\n")[2]
     assert "need another look" not in line and "CheckFailed" not in line, line
-    assert line.startswith("lee ") and " 2 / 4  rho-check: 2 wrong: `rhos` is not right" in line, line
+    assert line.startswith("lee ") and " 2 / 4  rho-check: 2 wrong: `rhos`: apply ρ" in line, line
 
 
 def test_the_summary_names_every_wrong_answer_of_a_check(capsys):
@@ -200,9 +200,10 @@ def test_the_summary_names_every_wrong_answer_of_a_check(capsys):
                          [])])
     why = capsys.readouterr().out.split("\n")[2].split("0 / 4  ")[1]
     assert "`victim`" in why, why
-    shown = [first_line(line.removeprefix("- "), grade.ANSWER_CHARS) for line in said.split("\n")[1:]]
+    shown = [first_line(grade.NOT_RIGHT.sub(r"\1: ", line.removeprefix("- ")), grade.ANSWER_CHARS)
+             for line in said.split("\n")[1:]]
     assert why == f"rho-check: 2 wrong: {shown[0]}; {shown[1]}; targets-check: not answered yet", why
-    assert shown[0].startswith("`rhos` is not right") and shown[1].startswith("`victim` is not right"), shown
+    assert shown[0].startswith("`rhos`: ") and shown[1].startswith("`victim`: "), shown
     assert "every wrong answer's name" in GUIDE
 
 
@@ -268,6 +269,28 @@ def test_a_csv_of_another_exercise_is_refused_in_a_short_sentence(tmp_path, monk
     assert capsys.readouterr().out == "", "refused before any grading"
 
 
+def test_a_csv_a_spreadsheet_saved_again_is_read(tmp_path, monkeypatch, capsys):
+    """A review: the grades CSV saved again by a spreadsheet as "CSV UTF-8" (a BOM first) was "not a CSV of
+    grade.py's", and one saved in another encoding ended in a UnicodeDecodeError traceback."""
+    grade = grade_script()
+    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
+        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
+    monkeypatch.chdir(tmp_path)
+    assert grade.main([str(GIVEN), "ada.ipynb", "--csv", "tax.csv"]) == 0
+    text = (tmp_path / "tax.csv").read_text(encoding="utf-8")
+    (tmp_path / "tax.csv").write_text("\ufeff" + text, encoding="utf-8")
+    assert grade.main([str(GIVEN), "ada.ipynb", "--csv", "tax.csv"]) == 0
+    assert len((tmp_path / "tax.csv").read_text(encoding="utf-8-sig").splitlines()) == 3, "a row appended"
+    (tmp_path / "latin.csv").write_bytes(text.replace("ada", "Zoë").encode("cp1252"))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        grade.main([str(GIVEN), "ada.ipynb", "--csv", "latin.csv"])
+    assert done.value.code == ("error: --csv latin.csv is not UTF-8 text (saved by a spreadsheet in another "
+                               "encoding?); allowed: the CSV saved as UTF-8, another --csv path, or a new file."), \
+        done.value.code
+
+
 @pytest.mark.parametrize("text, said", [
     ("", "is empty (0 bytes: nothing was saved)"),
     ('{"cells": [{"cell_type": "code", "source": "x = 1"', "is cut off: its JSON stops at line 1 (saved while "
@@ -308,7 +331,7 @@ def test_ctrl_c_writes_no_row_for_the_student_being_graded_and_shuts_its_kernel_
     again = shlex.join(["python", str(GRADE), str(GIVEN), slow, cyd, "--csv", "int.csv"])
     assert err == f"{said} while grading {slow}; no row written for it; grade it and those after it again: " \
                   f"{again}\n", err
-    assert out.split("== summary")[1].split("\n")[:4] == [": 1 of 3 notebooks; 1 graded", "student  points  why",
+    assert out.split("== summary")[1].split("\n")[:4] == [": 1 of 3 students; 1 graded", "student  points  why",
                                                           "ada       4 / 4", ""], out
     assert _csv_students(tmp_path / "int.csv") == ["ada"]
     kernel = int(running.read_text())
@@ -382,7 +405,8 @@ def test_a_students_folder_is_graded_on_the_one_notebook_in_it(tmp_path):
         "error: submitted/ned is a folder with no notebook; allowed: a student's folder holding one .ipynb "
         "file, or the .ipynb file to grade.\n"
         "error: submitted/oli is a folder with 2 notebooks (idle_memory_tax (1).ipynb, idle_memory_tax.ipynb); "
-        "allowed: a student's folder holding one .ipynb file, or the .ipynb file to grade.\n"), done.stderr
+        "allowed: a student's folder holding one .ipynb file (move the others out of it and give the folder again, "
+        "so that its row is oli's).\n"), done.stderr
     assert _csv_students(tmp_path / "tax.csv") == ["ada", "ned", "oli"]
     assert "== submitted/ada\n4 / 4 points\n" in done.stdout
     assert "a folder per student" in GUIDE and "grade.py exercises/release/idle_memory_tax.ipynb submitted/*/" in GUIDE
@@ -519,3 +543,119 @@ def test_each_student_is_asked_once_whether_it_is_a_folder(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert grade.main([str(GIVEN), *map(str, students)]) == 0
     assert [p for p in looked if p in students] == students, looked
+
+
+def _stubbed(monkeypatch):
+    """exercises/grade.py with each notebook's grading stubbed (full points): what is checked happens before it."""
+    grade = grade_script()
+    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
+        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    return grade
+
+
+def test_a_students_notebook_given_as_the_handed_out_one_is_refused(tmp_path, monkeypatch, capsys):
+    """``grade.py submitted/*.ipynb`` (the handout forgotten) took ada's notebook as the handout and graded the others
+    against it: ada had no grade, and nothing said so; the two paths swapped graded the handout as a student, 0 / 4
+    (session 71's class). A copy of the release elsewhere (a handout per student) is still taken."""
+    grade = _stubbed(monkeypatch)
+    given = nbformat.read(GIVEN, as_version=4)
+    _write(answered(given, {"rho-answer": "rhos, victim = [1.0], 'db'"}), tmp_path / "ada.ipynb")
+    _write(given, tmp_path / "bob.ipynb")
+    _write(given, tmp_path / "handouts" / "ada" / "idle_memory_tax.ipynb")
+    monkeypatch.chdir(tmp_path)
+    for args in (["ada.ipynb", "bob.ipynb"], ["ada.ipynb", str(GIVEN)]):
+        with pytest.raises(SystemExit) as done:
+            grade.main([*args, "--csv", "tax.csv"])
+        assert done.value.code == (
+            "error: the handed-out notebook ada.ipynb has answers filled in (rho-answer, unlike the release's; a "
+            f"student's notebook given first?); allowed: the notebook as handed out, {GIVEN}."), done.value.code
+        assert not (tmp_path / "tax.csv").exists()
+    assert grade.main(["handouts/ada/idle_memory_tax.ipynb", "bob.ipynb"]) == 0
+    assert "answers filled in" in GUIDE
+
+
+def test_a_handout_of_an_exercise_not_in_the_release_folder_needs_nbgraders_starter_code(tmp_path, monkeypatch):
+    """An exercise of the instructor's own (no copy in exercises/release/) is compared with nbgrader's starter code,
+    unless it is given from its release folder, whose starter code nbgrader may have been set to write otherwise."""
+    grade = _stubbed(monkeypatch)
+    own = nbformat.read(GIVEN, as_version=4)
+    for cell in own.cells:                          # (grade ids of no exercise of the release)
+        if cell.metadata.get("nbgrader", {}).get("grade_id"):
+            cell.metadata["nbgrader"]["grade_id"] = "own-" + cell.metadata["nbgrader"]["grade_id"]
+    _write(own, tmp_path / "release" / "lab" / "own.ipynb")
+    _write(own, tmp_path / "handout.ipynb")
+    filled = answered(own, {"own-targets-answer": "targets_mb, goal_tax_rate = [1, 2], 0.5"})
+    _write(filled, tmp_path / "ada.ipynb")
+    _write(filled, tmp_path / "release" / "stub" / "own.ipynb")     # (as if its starter code were another)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as done:
+        grade.main(["ada.ipynb", "handout.ipynb"])
+    assert done.value.code == (
+        "error: the handed-out notebook ada.ipynb has answers filled in (own-targets-answer, with no `raise "
+        "NotImplementedError()`, the starter code nbgrader puts there; a student's notebook given first?); allowed: "
+        "the notebook as handed out, from its release folder (exercises/release/, nbgrader's release/<assignment>/).")
+    for handout in ("handout.ipynb", "release/lab/own.ipynb", "release/stub/own.ipynb"):
+        assert grade.main([handout, "ada.ipynb"]) == 0, handout
+
+
+def test_another_exercises_handout_is_refused_once_naming_the_students_exercise(tmp_path, monkeypatch, capsys):
+    """With ballooning's handout given for a class that did idle_memory_tax, each student was refused in a sentence of
+    520 characters, and the CSV got a refused row each: the handed-out path is the likely mistake, said once."""
+    grade = _stubbed(monkeypatch)
+    given = nbformat.read(GIVEN, as_version=4)
+    for name in ("ada", "bob"):
+        _write(given, tmp_path / "submitted" / name / "idle_memory_tax.ipynb")
+    (tmp_path / "submitted" / "cyd").mkdir()                        # (refused as it is graded: not counted)
+    monkeypatch.chdir(tmp_path)
+    balloon = GIVEN.with_name("ballooning.ipynb")
+    with pytest.raises(SystemExit) as done:
+        grade.main([str(balloon), "submitted/ada/", "submitted/bob/", "submitted/cyd/", "--csv", "tax.csv"])
+    assert done.value.code == (
+        f"error: the handed-out notebook {balloon} is not the students' exercise: none of the 2 students' notebooks "
+        "has its answer cells (balloon-answer), and each has those of idle_memory_tax.ipynb; allowed: "
+        f"{GIVEN}."), done.value.code
+    assert not (tmp_path / "tax.csv").exists() and capsys.readouterr() == ("", "")
+    assert grade.main([str(balloon), "submitted/ada/"]) == 0, "one student alone is graded (refused as a student, "\
+        "unstubbed: that student's may be the wrong notebook)"
+    assert "is not the students' exercise" not in capsys.readouterr().err
+    assert "is not the students' exercise" in GUIDE
+
+
+def test_the_summary_gives_each_wrong_answers_reason_not_the_checkers_lead_in(capsys):
+    """Cut to 50 characters, each answer's reason kept "`targets_mb` is not right (each within ±1 MB; fir…": the
+    lead-in, and none of the reason ("the split without the tax"; session 71's class)."""
+    grade = grade_script()
+    q = problems.TaxTargets(seed=0)
+    said = fails(q, {"targets_mb": [q.available_mb / 2] * 2, "goal_tax_rate": 0.5})
+    error = nbformat.v4.new_output("error", ename="CheckFailed", evalue=said, traceback=[])
+    message = grade._message(nbformat.v4.new_code_cell(outputs=[error], execution_count=7), {"status": "error"})
+    grade.show_summary([("bob", "graded", [("rho-check", 2, 2, "correct"), ("targets-check", 0, 2, message)], [])])
+    why = capsys.readouterr().out.split("\n")[2].split("2 / 4  ")[1]
+    assert why.startswith("targets-check: 2 wrong: `targets_mb`: that is the split without the tax (τ = 0)"), why
+    assert "; `goal_tax_rate`: that is the tax rate in effect now" in why and "is not right" not in why, why
+
+
+def test_the_advice_for_a_folder_with_two_notebooks_leads_to_a_row_of_the_folders_name(tmp_path, monkeypatch,
+                                                                                        capsys):
+    """A student's folder with two notebooks was refused with "allowed: …, or the .ipynb file to grade"; the file
+    given so got a row named by its path (it holds the handout's name), and the folder's row stayed "refused", so "the
+    latest graded_at of a student is the grade" missed her (session 71's class). The advice now is to move the other
+    notebook out and give the folder again. The summary counts students: a folder may hold no notebook."""
+    grade = _stubbed(monkeypatch)
+    nb = solved("idle_memory_tax")
+    for name in ("idle_memory_tax.ipynb", "idle_memory_tax (1).ipynb"):
+        _write(nb, tmp_path / "byfolder" / "eve" / name)
+    (tmp_path / "byfolder" / "dee").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert grade.main([str(GIVEN), "byfolder/dee/", "byfolder/eve/", "--csv", "tax.csv"]) == 1
+    out, err = capsys.readouterr()
+    assert err.split("\n")[1] == (
+        "error: byfolder/eve is a folder with 2 notebooks (idle_memory_tax (1).ipynb, idle_memory_tax.ipynb); "
+        "allowed: a student's folder holding one .ipynb file (move the others out of it and give the folder again, so "
+        "that its row is eve's)."), err
+    assert "== summary: 2 students; 2 refused" in out, out
+    (tmp_path / "byfolder" / "eve" / "idle_memory_tax (1).ipynb").rename(tmp_path / "eve-other.ipynb")
+    assert grade.main([str(GIVEN), "byfolder/eve/", "--csv", "tax.csv"]) == 0
+    rows = _csv_rows(tmp_path / "tax.csv")
+    assert [(r["student"], r["points"]) for r in rows] == [("dee", ""), ("eve", ""), ("eve", "4")], rows
+    assert "move the others out of the folder and give the folder again" in GUIDE and "== summary: 5 students" in GUIDE
