@@ -97,9 +97,7 @@ def test_students_whose_files_keep_the_handouts_name_are_told_apart_in_the_csv(t
     """nbgrader's submitted/<student>/tax/idle_memory_tax.ipynb and an LMS's folder per student keep the handout's
     file name: every CSV row was named ``idle_memory_tax``, and a second copy ``idle_memory_tax (1)``. (Each
     notebook's grading is stubbed: the names are what is checked.)"""
-    grade, nb = grade_script(), solved("idle_memory_tax")
-    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
-        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    grade, nb = _stubbed(monkeypatch), solved("idle_memory_tax")
     files = [_write(nb, tmp_path / "submitted" / name / "tax" / "idle_memory_tax.ipynb") for name in ("ada", "zoë")]
     files.append(_write(nb, tmp_path / "Bob Smith_102_assignsubmission_file_" / "idle_memory_tax (1).ipynb"))
     files.append(_write(nb, tmp_path / "flat" / "cyd.ipynb"))
@@ -244,9 +242,7 @@ def test_the_solutions_notebook_given_as_the_handed_out_one_is_refused(tmp_path,
 
 def test_a_csv_of_another_exercise_is_refused_in_a_short_sentence(tmp_path, monkeypatch, capsys):
     """Appending to another exercise's CSV was refused by listing both column sets in full (two dozen names)."""
-    grade = grade_script()
-    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
-        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    grade = _stubbed(monkeypatch)
     _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
     monkeypatch.chdir(tmp_path)
     assert grade.main([str(GIVEN), "ada.ipynb", "--csv", "tax.csv"]) == 0
@@ -272,9 +268,7 @@ def test_a_csv_of_another_exercise_is_refused_in_a_short_sentence(tmp_path, monk
 def test_a_csv_a_spreadsheet_saved_again_is_read(tmp_path, monkeypatch, capsys):
     """A review: the grades CSV saved again by a spreadsheet as "CSV UTF-8" (a BOM first) was "not a CSV of
     grade.py's", and one saved in another encoding ended in a UnicodeDecodeError traceback."""
-    grade = grade_script()
-    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
-        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    grade = _stubbed(monkeypatch)
     _write(solved("idle_memory_tax"), tmp_path / "ada.ipynb")
     monkeypatch.chdir(tmp_path)
     assert grade.main([str(GIVEN), "ada.ipynb", "--csv", "tax.csv"]) == 0
@@ -527,9 +521,7 @@ def test_a_notes_own_words_stay_in_the_summary_whatever_the_notebooks_path(tmp_p
 def test_each_student_is_asked_once_whether_it_is_a_folder(tmp_path, monkeypatch):
     """Naming the students and finding each one's notebook both asked the file system whether a student is a folder:
     two looks a student, where one does."""
-    grade = grade_script()
-    monkeypatch.setattr(grade, "grade_one", lambda handed_out, given, student, timeout, posed: (
-        [(g, points, points, "correct") for g, points in grade._graded(given)], []))
+    grade = _stubbed(monkeypatch)
     _write(solved("idle_memory_tax"), tmp_path / "submitted" / "ada" / "idle_memory_tax.ipynb")
     _write(solved("idle_memory_tax"), tmp_path / "bob.ipynb")
     students = [Path("submitted/ada"), Path("bob.ipynb")]

@@ -818,7 +818,8 @@ def test_text_that_reads_as_numbers_is_shown_as_the_python_numbers_it_reads(key,
     a fraction's by its ends (a fresh user's tax_rate "0-2" was shown as [0, 1, 2], as if τ took whole numbers)."""
     ends = {"0-2": "0 and 0.99 are the range's ends: add the values you want between them; 0.99 for 2, the most "
                    "tax_rate allows; ",
-            "0-0.5": "0 and 0.5 are the range's ends: add the values you want between them; "}.get(text, "")
+            "0-0.5": "0 and 0.5 are the range's ends: add the values you want between them; ",
+            "1000000-1000002": "clients allows none of these: whole numbers, 1 ≤ clients ≤ 400; "}.get(text, "")
     with pytest.raises(ConfigError, match=re.escape(f"give numbers, not quoted: params={{{key!r}: {numbers}}} "
                                                     f"({ends}the command line writes the same as --param "
                                                     f"{key}={written}).")):

@@ -289,7 +289,7 @@ def _written_out(name: str, items: list[str], spec: Param | None) -> str:
     """``--param NAME=V1,V2,…`` for the values ``items`` (quoted for the shell), each range among them written out
     (:func:`_listed`), followed by what :func:`_told` says of them."""
     listing = _listed(items, spec)
-    told = _told(name.strip(), listing)
+    told = _told(name.strip(), listing, spec)
     return f"--param {_shell(name.strip() + '=' + ','.join(listing.values))}{f' ({told})' if told else ''}"
 
 
@@ -307,11 +307,15 @@ class _Listing(NamedTuple):
     out: list[str]
 
 
-def _told(name: str, listing: _Listing) -> str:
-    """What a written-out ``listing`` says beside it, of parameter ``name``: the ends of each range given by its ends
-    only, named ("0 and 0.5 are the range's ends: add the values you want between them"; a review found
+def _told(name: str, listing: _Listing, spec: Param | None) -> str:
+    """What a written-out ``listing`` says beside it, of parameter ``name`` (``spec``): the ends of each range given by
+    its ends only, named ("0 and 0.5 are the range's ends: add the values you want between them"; a review found
     "those are the range's ends" read as all the values listed, and as the end left out), each end brought within the
-    parameter's range and each it refuses, and the values left out; "" if none of these."""
+    parameter's range and each it refuses, and the values left out; where ``spec`` refuses every value listed, only
+    what it allows (a review: ``tax_rate=1-2`` was told to add values between its ends, and ``2-4-6`` nothing); "" if
+    none of these."""
+    if spec is not None and listing.values and all(_refused(v, spec) for v in listing.values):
+        return f"{name} allows none of these: {spec.allowed(name)}"
     pairs = [f"{lo} and {hi}" for lo, hi in listing.ends]
     ends = "" if not pairs else f"{pairs[0]} are the range's ends: add the values you want between them" \
         if len(pairs) == 1 else f"the ranges' ends are {', and '.join(pairs)}: add the values you want between each two"
@@ -769,7 +773,7 @@ def _check_not_text(name: str, key: str, spec: Param, value: Any) -> None:
     numbers = [int(w) if re.fullmatch(r"[-+]?[0-9]+", w) else float(w) for w in listing.values]
     if not all(map(math.isfinite, numbers)):                 # 1e400: refused by the parameter's check
         return
-    told = _told(key, listing)
+    told = _told(key, listing, spec)
     ends = f"{told}; " if told else ""
     raise ConfigError(f"sweep: {name}.{key} = {value!r} is text; give numbers, not quoted: params={{{key!r}: "
                       f"{numbers!r}}} ({ends}the command line writes the same as --param "
