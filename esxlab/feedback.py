@@ -104,14 +104,14 @@ def _magic_sets(call: ast.Call) -> set[str]:
     return _sets(code) | set(output)
 
 
-def _sets(source: str) -> set[str]:
+def _sets(source: str, python: str | None = None) -> set[str]:
     """The names a cell's code binds at its top level: assignments (not ``x += 1``, which needs ``x``, nor a bare
     annotation ``x: int``), imports, ``def``, ``class``, ``for``, ``with`` and ``match`` targets, ``:=`` (in a
     comprehension too), and the code of the magics of :data:`RUNS_CODE`; not the names its functions, classes and
     comprehensions bind for themselves, nor an ``except … as`` name (Python deletes it after its block). Empty if it
-    cannot be parsed."""
+    cannot be parsed. ``python``: ``source`` as IPython runs it (:func:`_python`), if already made."""
     try:
-        tree = ast.parse(_python(source))
+        tree = ast.parse(_python(source) if python is None else python)
     except (SyntaxError, ValueError):
         return set()
     names, todo = set(), [(node, False) for node in tree.body]
@@ -177,7 +177,8 @@ def _code_cells(path: Path, mtime_ns: int, size: int) -> tuple[_Cell, ...] | Non
                    for c in cells if isinstance(c, dict) and c.get("cell_type") == "code" and "source" in c]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return tuple(_Cell(i, s, _python(s).strip(), frozenset(_sets(s))) for i, s in sources)
+    pythons = [(i, s, _python(s)) for i, s in sources]
+    return tuple(_Cell(i, s, py.strip(), frozenset(_sets(s, py))) for i, s, py in pythons)
 
 
 #: the cell IPython runs now or ran last (its ``pre_run_cell`` event's ``ExecutionInfo``: its code, and the id that
