@@ -76,7 +76,7 @@ class Rule:
         if self.holds is None or spec.lo is None or spec.hi is None or not whole or spec.hi - spec.lo > MAX_TRIED:
             return None
         kept = [v for v in range(math.ceil(spec.lo), math.floor(spec.hi) + 1)
-                if self.holds(SimpleNamespace(**{**vars(p), name: v})) and _allows(owner, name, spec, v)]
+                if self.holds(SimpleNamespace(**{**vars(p), name: v})) and refusal(owner, name, spec, v) is None]
         if not kept or kept[-1] - kept[0] + 1 != len(kept):
             return None
         return f"{name} = {kept[0]}" if len(kept) == 1 else f"{name} from {kept[0]} to {kept[-1]}"
@@ -86,13 +86,13 @@ class Rule:
 MAX_TRIED = 100_000
 
 
-def _allows(owner: str, name: str, spec: Param, value: Any) -> bool:
-    """Whether ``spec`` allows ``value`` (an open bound refuses its end)."""
+def refusal(owner: str, name: str, spec: Param, value: Any) -> ConfigError | None:
+    """The ConfigError ``spec`` raises for ``value`` (an open bound refuses its end), None if it allows it."""
     try:
         spec.validate(owner, name, value)
-    except ConfigError:
-        return False
-    return True
+    except ConfigError as e:
+        return e
+    return None
 
 
 def sharing(default: str = "off") -> Param:

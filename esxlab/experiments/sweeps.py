@@ -49,7 +49,7 @@ from ..errors import ConfigError, Error, check_choice, check_known, did_you_mean
 from ..host import PROGRESS_AFTER_S, ticks_stepped
 from ..rng import check_seed
 from . import EXPERIMENTS, cluster, common, get, lookup, runner
-from .params import plain, resolve
+from .params import plain, refusal, resolve
 from .result import Result, Row, summarize, write_csv
 
 #: the tidy table's columns after the experiment's swept parameters (see :class:`SweepTable`)
@@ -380,7 +380,7 @@ def _listed(items: list[str], spec: Param | None) -> _Listing:
 def _refused(value: str, spec: Param | None) -> bool:
     """Whether ``spec`` refuses the number ``value`` writes (a value that is not a number is left to its check)."""
     number = _literal_or_none(value)
-    return spec is not None and isinstance(number, (int, float)) and _refusal("sweep", "", spec, number) is not None
+    return spec is not None and isinstance(number, (int, float)) and refusal("sweep", "", spec, number) is not None
 
 
 def _within(lo: str, hi: str, spec: Param | None) -> tuple[str, str]:
@@ -392,7 +392,7 @@ def _within(lo: str, hi: str, spec: Param | None) -> tuple[str, str]:
             return end
         b = spec.hi if spec.hi is not None and float(end) > spec.hi else spec.lo if spec.lo is not None and \
             float(end) < spec.lo else None
-        return end if b is None or _refusal("sweep", "", spec, b) is not None else _compact(b)
+        return end if b is None or refusal("sweep", "", spec, b) is not None else _compact(b)
     within = bound(lo), bound(hi)
     return within if float(within[0]) < float(within[1]) else (lo, hi)
 
@@ -482,24 +482,15 @@ def check_decimal_comma(experiment: Experiment, text: str) -> None:
     if spec is None:
         return
     owner = lookup(experiment)
-    refused = [e for e in (_refusal(owner, name, spec, v) for v in values) if e is not None]
+    refused = [e for e in (refusal(owner, name, spec, v) for v in values) if e is not None]
     items = [v.strip() for v in str(text).partition("=")[2].split(",")]
     points = [f"{a}.{b}" for a, b in zip(items, items[1:]) if re.fullmatch(r"[+-]?[0-9]+", a)
               and re.fullmatch(r"[0-9]+", b)]
-    point = next((x for x in points if _refusal(owner, name, spec, float(x)) is None), None)
+    point = next((x for x in points if refusal(owner, name, spec, float(x)) is None), None)
     if refused and point:
         listing = ", ".join(map(repr, values[:-1])) + f" and {values[-1]!r}"
         raise ConfigError(f"sweep: --param {text} gives {len(values)} values, {listing}: a comma separates values, "
                           f"and a decimal number is written with a point ({point}); {refused[0]}")
-
-
-def _refusal(owner: str, name: str, spec: Param, value: Any) -> ConfigError | None:
-    """The ConfigError ``spec`` raises for ``value``, None if it allows it."""
-    try:
-        spec.validate(owner, name, value)
-    except ConfigError as e:
-        return e
-    return None
 
 
 #: the floats Python's literals have no words for, by the names float() reads them (any case)
